@@ -1,0 +1,190 @@
+package eventstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// prepare validates an append and encodes each event's body, leaving the
+// fixed header (position, version, time, previous hash) to the committer.
+// It assigns UUID v7 ids and seals personal fields.
+func prepare(keys *keyring, stream string, expected ExpectedVersion, events []Event) ([][]byte, error) {
+	if err := validate(stream, expected, events); err != nil {
+		return nil, err
+	}
+	bodies := make([][]byte, len(events))
+	for i := range events {
+		e := events[i] // copy: the caller's slice is not modified
+		if e.ID == uuid.Nil {
+			id, err := uuid.NewV7()
+			if err != nil {
+				return nil, fmt.Errorf("eventstore: event id for stream %q: %w", stream, err)
+			}
+			e.ID = id
+		}
+		if e.SchemaVersion == 0 {
+			e.SchemaVersion = 1
+		}
+		names, sealed, err := keys.sealPersonal(&e)
+		if err != nil {
+			return nil, fmt.Errorf("eventstore: append to %q: %w", stream, err)
+		}
+		bodies[i] = encodeBody(&e, stream, names, sealed)
+	}
+	return bodies, nil
+}
+
+// checkExpected compares a stream's current version with the condition.
+func checkExpected(stream string, expected ExpectedVersion, current uint64) error {
+	if expected == Any || uint64(expected) == current {
+		return nil
+	}
+	return &VersionConflictError{Stream: stream, Expected: expected, Actual: current}
+}
+
+// chainTip is the last position and its hash; link extends it.
+type chainTip struct {
+	pos  uint64
+	hash [32]byte
+}
+
+// link stamps bodies as the next events of the chain.
+func (c *chainTip) link(bodies [][]byte, firstVersion uint64, at time.Time) {
+	for i, b := range bodies {
+		c.pos++
+		stamp(b, c.pos, firstVersion+uint64(i), at, &c.hash)
+		c.hash = hashOf(b)
+	}
+}
+
+// headSignal publishes the durable head and wakes waiters.
+type headSignal struct {
+	mu     sync.Mutex
+	head   uint64
+	ch     chan struct{} // closed and replaced on every advance
+	closed bool
+}
+
+func newHeadSignal(head uint64) *headSignal {
+	return &headSignal{head: head, ch: make(chan struct{})}
+}
+
+func (h *headSignal) get() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.head
+}
+
+func (h *headSignal) publish(head uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if head > h.head {
+		h.head = head
+		close(h.ch)
+		h.ch = make(chan struct{})
+	}
+}
+
+func (h *headSignal) close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.closed {
+		h.closed = true
+		close(h.ch)
+	}
+}
+
+func (h *headSignal) wait(ctx context.Context, after uint64) (uint64, error) {
+	for {
+		h.mu.Lock()
+		head, ch, closed := h.head, h.ch, h.closed
+		h.mu.Unlock()
+		if head > after {
+			return head, nil
+		}
+		if closed {
+			return head, ErrClosed
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return head, ctx.Err()
+		}
+	}
+}
+
+// chainVerifier walks envelopes in key order and checks the chain: no gap,
+// no reordering, every previous hash right, stream versions contiguous.
+type chainVerifier struct {
+	tip     chainTip
+	streams map[string]uint64
+}
+
+func newChainVerifier() *chainVerifier {
+	return &chainVerifier{streams: make(map[string]uint64)}
+}
+
+// next checks the envelope stored under key position keyPos.
+func (v *chainVerifier) next(keyPos uint64, raw []byte) error {
+	want := v.tip.pos + 1
+	if keyPos != want {
+		return &TamperError{Position: want, Reason: fmt.Sprintf("event missing: the next stored position is %d", keyPos)}
+	}
+	env, err := decodeEnvelope(raw)
+	if err != nil {
+		return &TamperError{Position: keyPos, Reason: err.Error()}
+	}
+	if env.position != keyPos {
+		return &TamperError{Position: keyPos, Reason: fmt.Sprintf("envelope says position %d (moved or reordered)", env.position)}
+	}
+	if env.prevHash != v.tip.hash {
+		return &TamperError{Position: v.tip.pos, Reason: fmt.Sprintf(
+			"hash chain broken: position %d records previous hash %s, position %d hashes to %s (changed, inserted or reordered)",
+			keyPos, short(env.prevHash), v.tip.pos, short(v.tip.hash))}
+	}
+	stream := string(env.stream)
+	if last := v.streams[stream]; env.version != last+1 {
+		return &TamperError{Position: keyPos, Reason: fmt.Sprintf("stream %q jumps from version %d to %d", stream, last, env.version)}
+	}
+	v.streams[stream] = env.version
+	v.tip = chainTip{pos: keyPos, hash: hashOf(raw)}
+	return nil
+}
+
+// finish compares the walk's end with the authenticated chain tip.
+func (v *chainVerifier) finish(tipPos uint64, tipHash [32]byte) error {
+	if v.tip.pos != tipPos {
+		return &TamperError{Position: min(v.tip.pos, tipPos) + 1, Reason: fmt.Sprintf(
+			"the log ends at position %d but its authenticated tip is position %d (events removed or appended outside salesbot)", v.tip.pos, tipPos)}
+	}
+	if v.tip.hash != tipHash {
+		return &TamperError{Position: tipPos, Reason: "last event does not match the authenticated chain tip hash"}
+	}
+	return nil
+}
+
+func (v *chainVerifier) report() VerifyReport {
+	return VerifyReport{Events: v.tip.pos, Streams: uint64(len(v.streams)), HeadHash: v.tip.hash}
+}
+
+// checkIndexed verifies one stream index entry against the envelope it
+// points at.
+func checkIndexed(stream []byte, version, pos uint64, raw []byte) error {
+	env, err := decodeEnvelope(raw)
+	if err != nil {
+		return &TamperError{Position: pos, Reason: "stream index points at an undecodable event: " + err.Error()}
+	}
+	if !bytes.Equal(env.stream, stream) || env.version != version {
+		return &TamperError{Position: pos, Reason: fmt.Sprintf(
+			"stream index entry %q version %d points at %q version %d", stream, version, env.stream, env.version)}
+	}
+	return nil
+}
+
+func short(h [32]byte) string { return hex.EncodeToString(h[:6]) }

@@ -1,0 +1,217 @@
+package eventstore
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"time"
+	"unsafe"
+
+	"github.com/google/uuid"
+)
+
+// Envelope encoding, format 1 (documented in docs/event-log.md):
+//
+//	off  size  field
+//	0    1     format (1)
+//	1    8     global position, big-endian
+//	9    8     stream version, big-endian
+//	17   8     recorded-at, Unix nanoseconds, big-endian
+//	25   32    SHA-256 of the previous envelope (zero for position 1)
+//	57   16    event id
+//	73   16    causation id
+//	89   16    correlation id
+//	105  ...   uvarint schema version
+//	           string stream, string type          (string = uvarint length + bytes)
+//	           uvarint n, n × (string key, string value)   metadata
+//	           bytes payload                        (bytes = uvarint length + bytes)
+//	           string subject
+//	           uvarint n, n × string                personal field names
+//	           bytes sealed personal values         (empty when n = 0)
+//
+// The fixed header lets the committer fill in position, version, time and
+// the previous hash after the appender has encoded the rest. The hash of an
+// event is SHA-256 over its whole stored envelope, so it covers ciphertext,
+// never plaintext: erasing a subject key does not break the chain.
+const (
+	formatV1     = 1
+	offPosition  = 1
+	offVersion   = 9
+	offTime      = 17
+	offPrevHash  = 25
+	offID        = 57
+	offCausation = 73
+	offCorrelate = 89
+	headerLen    = 105
+)
+
+// hashOf is the chain hash of a stored envelope.
+func hashOf(envelope []byte) [32]byte { return sha256.Sum256(envelope) }
+
+// encodeBody encodes e with a zeroed fixed header; sealed holds the already
+// encrypted personal values (nil when there are none) and names their field
+// names in the same order.
+func encodeBody(e *Event, stream string, names []string, sealed []byte) []byte {
+	size := headerLen + 5 + 5 + len(stream) + 5 + len(e.Type) + 5 + 5 + len(e.Payload) + 5 + len(e.Subject) + 5 + 5 + len(sealed)
+	for k, v := range e.Metadata {
+		size += 10 + len(k) + len(v)
+	}
+	for _, n := range names {
+		size += 5 + len(n)
+	}
+	b := make([]byte, headerLen, size)
+	b[0] = formatV1
+	copy(b[offID:], e.ID[:])
+	copy(b[offCausation:], e.CausationID[:])
+	copy(b[offCorrelate:], e.CorrelationID[:])
+	b = binary.AppendUvarint(b, uint64(e.SchemaVersion))
+	b = appendString(b, stream)
+	b = appendString(b, e.Type)
+	b = binary.AppendUvarint(b, uint64(len(e.Metadata)))
+	for _, k := range sortedKeys(e.Metadata) {
+		b = appendString(b, k)
+		b = appendString(b, e.Metadata[k])
+	}
+	b = appendString(b, unsafe.String(unsafe.SliceData(e.Payload), len(e.Payload)))
+	b = appendString(b, e.Subject)
+	b = binary.AppendUvarint(b, uint64(len(names)))
+	for _, n := range names {
+		b = appendString(b, n)
+	}
+	b = appendString(b, unsafe.String(unsafe.SliceData(sealed), len(sealed)))
+	return b
+}
+
+// stamp fills the fixed header of an encoded body.
+func stamp(b []byte, position, version uint64, at time.Time, prev *[32]byte) {
+	binary.BigEndian.PutUint64(b[offPosition:], position)
+	binary.BigEndian.PutUint64(b[offVersion:], version)
+	binary.BigEndian.PutUint64(b[offTime:], uint64(at.UnixNano()))
+	copy(b[offPrevHash:], prev[:])
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// envelope is a decoded envelope whose strings and slices alias the input.
+type envelope struct {
+	position, version uint64
+	at                int64
+	prevHash          [32]byte
+	id, cause, corr   uuid.UUID
+	schema            uint64
+	stream, typ       []byte
+	meta              [][2][]byte
+	payload           []byte
+	subject           []byte
+	names             [][]byte
+	sealed            []byte
+}
+
+// decodeEnvelope parses b without copying. It never panics; bad input returns
+// an error wrapping ErrCorrupt.
+func decodeEnvelope(b []byte) (envelope, error) {
+	var env envelope
+	if len(b) < headerLen {
+		return env, fmt.Errorf("%w: %d bytes, shorter than the %d-byte header", ErrCorrupt, len(b), headerLen)
+	}
+	if b[0] != formatV1 {
+		return env, fmt.Errorf("%w: unknown envelope format %d", ErrCorrupt, b[0])
+	}
+	env.position = binary.BigEndian.Uint64(b[offPosition:])
+	env.version = binary.BigEndian.Uint64(b[offVersion:])
+	env.at = int64(binary.BigEndian.Uint64(b[offTime:]))
+	copy(env.prevHash[:], b[offPrevHash:])
+	copy(env.id[:], b[offID:])
+	copy(env.cause[:], b[offCausation:])
+	copy(env.corr[:], b[offCorrelate:])
+	r := reader{b: b, off: headerLen}
+	env.schema = r.uvarint()
+	env.stream = r.bytes()
+	env.typ = r.bytes()
+	if n := r.count(); n > 0 {
+		env.meta = make([][2][]byte, n)
+		for i := range env.meta {
+			env.meta[i] = [2][]byte{r.bytes(), r.bytes()}
+		}
+	}
+	env.payload = r.bytes()
+	env.subject = r.bytes()
+	if n := r.count(); n > 0 {
+		env.names = make([][]byte, n)
+		for i := range env.names {
+			env.names[i] = r.bytes()
+		}
+	}
+	env.sealed = r.bytes()
+	if r.err != "" {
+		return env, fmt.Errorf("%w: %s at byte %d", ErrCorrupt, r.err, r.off)
+	}
+	if r.off != len(b) {
+		return env, fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(b)-r.off)
+	}
+	if env.schema == 0 || env.schema > 1<<32-1 {
+		return env, fmt.Errorf("%w: schema version %d", ErrCorrupt, env.schema)
+	}
+	if len(env.stream) == 0 || len(env.typ) == 0 {
+		return env, fmt.Errorf("%w: empty stream or type", ErrCorrupt)
+	}
+	if env.position == 0 || env.version == 0 {
+		return env, fmt.Errorf("%w: zero position or version", ErrCorrupt)
+	}
+	if len(env.names) > 0 && len(env.subject) == 0 {
+		return env, fmt.Errorf("%w: personal fields without a subject", ErrCorrupt)
+	}
+	return env, nil
+}
+
+// reader is a bounds-checked cursor; the first error sticks.
+type reader struct {
+	b   []byte
+	off int
+	err string
+}
+
+func (r *reader) uvarint() uint64 {
+	if r.err != "" {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b[r.off:])
+	if n <= 0 {
+		r.err = "bad varint"
+		return 0
+	}
+	r.off += n
+	return v
+}
+
+func (r *reader) bytes() []byte {
+	n := r.uvarint()
+	if r.err != "" {
+		return nil
+	}
+	if n > uint64(len(r.b)-r.off) {
+		r.err = fmt.Sprintf("length %d past the end", n)
+		return nil
+	}
+	s := r.b[r.off : r.off+int(n) : r.off+int(n)]
+	r.off += int(n)
+	return s
+}
+
+// count reads an element count that cannot exceed the bytes left (each
+// element takes at least one byte), so a hostile count cannot force a huge
+// allocation.
+func (r *reader) count() int {
+	n := r.uvarint()
+	if r.err != "" {
+		return 0
+	}
+	if n > uint64(len(r.b)-r.off) {
+		r.err = fmt.Sprintf("count %d past the end", n)
+		return 0
+	}
+	return int(n)
+}

@@ -1,0 +1,229 @@
+// Package eventstore is salesbot's append-only event log: the only source of
+// truth. Events live in streams (one per aggregate, such as "dialog-<uuid>"),
+// each event has a version inside its stream and a global position that
+// orders the whole log. Every event carries the SHA-256 hash of the one
+// before it, so Verify can prove the log was not altered.
+//
+// Two implementations satisfy Store: PebbleStore (durable, production) and
+// MemoryStore (tests). Both pass the contract suite in eventstore/storetest.
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Errors returned by stores. Match them with errors.Is.
+var (
+	// ErrVersionConflict: the stream is not at the expected version. The
+	// returned error is a *VersionConflictError with the actual version.
+	ErrVersionConflict = errors.New("eventstore: version conflict")
+	// ErrInvalidEvent: an event or stream name cannot be appended as given.
+	ErrInvalidEvent = errors.New("eventstore: invalid event")
+	// ErrCorrupt: stored bytes do not decode as an envelope.
+	ErrCorrupt = errors.New("eventstore: corrupt event")
+	// ErrForgotten: the subject's key was deleted (crypto-shredding).
+	ErrForgotten = errors.New("eventstore: subject forgotten")
+	// ErrNotFound: no secret with that name.
+	ErrNotFound = errors.New("eventstore: not found")
+	// ErrClosed: the store was closed, or failed and stopped accepting writes.
+	ErrClosed = errors.New("eventstore: closed")
+	// ErrTampered: Verify found the log or its index altered.
+	ErrTampered = errors.New("eventstore: log altered")
+)
+
+// ForgottenMarker replaces every personal field of an event whose subject
+// was forgotten.
+const ForgottenMarker = "[forgotten]"
+
+// ExpectedVersion is the optimistic-concurrency condition of an Append: an
+// exact stream version (the number of events already in the stream), NoStream
+// or Any.
+type ExpectedVersion int64
+
+const (
+	// Any appends whatever the stream's version is.
+	Any ExpectedVersion = -1
+	// NoStream requires that the stream has no events yet.
+	NoStream ExpectedVersion = 0
+)
+
+// Exact requires the stream to be at version v (v events so far).
+func Exact(v uint64) ExpectedVersion { return ExpectedVersion(v) }
+
+func (e ExpectedVersion) String() string {
+	switch {
+	case e == Any:
+		return "any"
+	case e == NoStream:
+		return "no stream"
+	case e > 0:
+		return fmt.Sprintf("version %d", int64(e))
+	default:
+		return fmt.Sprintf("invalid(%d)", int64(e))
+	}
+}
+
+// VersionConflictError says which stream was not where the caller expected.
+type VersionConflictError struct {
+	Stream   string
+	Expected ExpectedVersion
+	Actual   uint64 // the stream's current version
+}
+
+func (e *VersionConflictError) Error() string {
+	return fmt.Sprintf("eventstore: version conflict on stream %q: expected %s, stream is at version %d",
+		e.Stream, e.Expected, e.Actual)
+}
+
+// Is makes errors.Is(err, ErrVersionConflict) true.
+func (e *VersionConflictError) Is(target error) bool { return target == ErrVersionConflict }
+
+// Event is what a caller appends.
+type Event struct {
+	// ID is the event id; zero means the store assigns a UUID v7.
+	ID uuid.UUID
+	// Type names the event, such as "DialogStarted". Required.
+	Type string
+	// SchemaVersion of Payload; zero means 1. Older versions are upcast on
+	// read by the store's Upcasters.
+	SchemaVersion uint32
+	// CausationID is the event or command that caused this one, if any.
+	CausationID uuid.UUID
+	// CorrelationID groups the events of one conversation or workflow.
+	CorrelationID uuid.UUID
+	// Metadata holds small string pairs (actor, source, ...). Stored in clear.
+	Metadata map[string]string
+	// Payload is the event body (JSON by convention). Stored in clear.
+	Payload []byte
+	// Subject owns the personal data in Personal (a contact id). Required when
+	// Personal is not empty.
+	Subject string
+	// Personal holds personal fields (names, phones, message texts). Their
+	// values are encrypted with AES-256-GCM under the subject's key; field
+	// names stay in clear. After Forget(Subject) each value reads back as
+	// ForgottenMarker.
+	Personal map[string]string
+}
+
+// RecordedEvent is an event as the log holds it.
+type RecordedEvent struct {
+	Event
+	Stream     string
+	Version    uint64 // 1-based position inside Stream
+	Position   uint64 // 1-based global position
+	RecordedAt time.Time
+	// PrevHash is the SHA-256 of the previous event's stored envelope (zero for
+	// position 1).
+	PrevHash [32]byte
+	// Forgotten is true when Personal could not be decrypted because the
+	// subject was forgotten.
+	Forgotten bool
+}
+
+// AppendResult tells where appended events landed.
+type AppendResult struct {
+	FirstPosition uint64
+	LastPosition  uint64
+	// Version is the stream's version after the append: pass Exact(Version)
+	// to append again.
+	Version uint64
+}
+
+// Store is the event log port.
+type Store interface {
+	// Append adds events to stream atomically (all or none) if the stream is
+	// at expected; it returns when the events are durable. It returns a
+	// *VersionConflictError (ErrVersionConflict) on a stale expected version,
+	// ErrInvalidEvent for bad input, ErrForgotten when an event carries
+	// personal data of a forgotten subject, ErrClosed after Close.
+	Append(ctx context.Context, stream string, expected ExpectedVersion, events ...Event) (AppendResult, error)
+	// ReadStream returns the stream's events with version >= fromVersion, in
+	// order. A stream that does not exist has no events (nil, nil slice).
+	ReadStream(ctx context.Context, stream string, fromVersion uint64) ([]RecordedEvent, error)
+	// ReadAll returns up to limit durable events with position >=
+	// fromPosition, in order.
+	ReadAll(ctx context.Context, fromPosition uint64, limit int) ([]RecordedEvent, error)
+	// Head is the durable head: the position of the last durable event.
+	Head() uint64
+	// WaitHead blocks until the durable head is greater than after, and
+	// returns it; it returns ctx.Err() or ErrClosed if that comes first.
+	WaitHead(ctx context.Context, after uint64) (uint64, error)
+	// Forget deletes the subject's key: its personal fields become
+	// unreadable forever, the log stays verifiable.
+	Forget(ctx context.Context, subject string) error
+	// Verify re-walks the log; see VerifyReport. A broken log returns an
+	// error matching ErrTampered that names the first bad position.
+	Verify(ctx context.Context, progress func(done, total uint64)) (VerifyReport, error)
+	// Close stops the store; pending appends fail with ErrClosed.
+	Close() error
+}
+
+// VerifyReport summarises a successful Verify.
+type VerifyReport struct {
+	Events  uint64
+	Streams uint64
+	// HeadHash is the hash of the last event: record it outside the system to
+	// anchor the log (a later Verify that prints another hash for the same
+	// position proves a rewrite).
+	HeadHash [32]byte
+}
+
+// TamperError names the first position where Verify found the log altered.
+type TamperError struct {
+	Position uint64
+	Reason   string
+}
+
+func (e *TamperError) Error() string {
+	return fmt.Sprintf("eventstore: log altered at position %d: %s", e.Position, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrTampered) true.
+func (e *TamperError) Is(target error) bool { return target == ErrTampered }
+
+// Secrets is encrypted key-value storage outside the event stream (sessions,
+// tokens). Values are sealed under the master key.
+type Secrets interface {
+	PutSecret(ctx context.Context, name string, value []byte) error
+	// Secret returns ErrNotFound when no secret has that name.
+	Secret(ctx context.Context, name string) ([]byte, error)
+	DeleteSecret(ctx context.Context, name string) error
+}
+
+// validate checks what a caller appends.
+func validate(stream string, expected ExpectedVersion, events []Event) error {
+	if stream == "" || len(stream) > maxName {
+		return fmt.Errorf("%w: stream name must be 1..%d bytes, got %d", ErrInvalidEvent, maxName, len(stream))
+	}
+	for i := 0; i < len(stream); i++ {
+		if stream[i] == 0 {
+			return fmt.Errorf("%w: stream name %q contains a NUL byte", ErrInvalidEvent, stream)
+		}
+	}
+	if expected < Any {
+		return fmt.Errorf("%w: expected version %d on stream %q", ErrInvalidEvent, int64(expected), stream)
+	}
+	if len(events) == 0 {
+		return fmt.Errorf("%w: no events to append to stream %q", ErrInvalidEvent, stream)
+	}
+	for i := range events {
+		e := &events[i]
+		if e.Type == "" || len(e.Type) > maxName {
+			return fmt.Errorf("%w: event %d for stream %q: type must be 1..%d bytes", ErrInvalidEvent, i, stream, maxName)
+		}
+		if len(e.Personal) > 0 && e.Subject == "" {
+			return fmt.Errorf("%w: event %d (%s) for stream %q has personal fields but no subject", ErrInvalidEvent, i, e.Type, stream)
+		}
+		if len(e.Subject) > maxName {
+			return fmt.Errorf("%w: event %d (%s) for stream %q: subject longer than %d bytes", ErrInvalidEvent, i, e.Type, stream, maxName)
+		}
+	}
+	return nil
+}
+
+const maxName = 1024

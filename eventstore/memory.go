@@ -1,0 +1,239 @@
+package eventstore
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// MemoryStore is an in-process Store for tests. It stores the same envelopes
+// as PebbleStore (same hashing, encryption and upcasting), in memory.
+type MemoryStore struct {
+	mu      sync.RWMutex
+	log     [][]byte            // log[pos-1] = envelope
+	streams map[string][]uint64 // stream → positions by version-1
+	tip     chainTip
+	closed  bool
+	secrets map[string][]byte
+
+	m    *master
+	keys *keyring
+	dec  decoder
+	now  func() time.Time
+	head *headSignal
+}
+
+var (
+	_ Store   = (*MemoryStore)(nil)
+	_ Secrets = (*MemoryStore)(nil)
+)
+
+// NewMemory returns an empty MemoryStore. opts.MasterKey may be nil (a fixed
+// test key is used); opts.Logger and MaxGroupEvents are ignored.
+func NewMemory(opts Options) (*MemoryStore, error) {
+	key := opts.MasterKey
+	if key == nil {
+		key = make([]byte, MasterKeySize)
+	}
+	m, err := newMaster(key)
+	if err != nil {
+		return nil, err
+	}
+	s := &MemoryStore{
+		streams: make(map[string][]uint64),
+		secrets: make(map[string][]byte),
+		m:       m,
+		now:     opts.Now,
+		head:    newHeadSignal(0),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.keys = newKeyring(m, &memKeys{m: make(map[string][]byte)})
+	s.dec = decoder{keys: s.keys, upcasters: opts.Upcasters}
+	return s, nil
+}
+
+// Append implements Store.
+func (s *MemoryStore) Append(ctx context.Context, stream string, expected ExpectedVersion, events ...Event) (AppendResult, error) {
+	if err := ctx.Err(); err != nil {
+		return AppendResult{}, err
+	}
+	bodies, err := prepare(s.keys, stream, expected, events)
+	if err != nil {
+		return AppendResult{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return AppendResult{}, ErrClosed
+	}
+	cur := uint64(len(s.streams[stream]))
+	if err := checkExpected(stream, expected, cur); err != nil {
+		return AppendResult{}, err
+	}
+	first := s.tip.pos + 1
+	s.tip.link(bodies, cur+1, s.now())
+	for i, b := range bodies {
+		s.log = append(s.log, b)
+		s.streams[stream] = append(s.streams[stream], first+uint64(i))
+	}
+	s.head.publish(s.tip.pos)
+	return AppendResult{FirstPosition: first, LastPosition: s.tip.pos, Version: cur + uint64(len(bodies))}, nil
+}
+
+// ReadAll implements Store.
+func (s *MemoryStore) ReadAll(_ context.Context, from uint64, limit int) ([]RecordedEvent, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	from = max(from, 1)
+	if limit <= 0 || from > uint64(len(s.log)) {
+		return nil, nil
+	}
+	last := min(uint64(len(s.log)), from+uint64(limit)-1)
+	out := make([]RecordedEvent, 0, last-from+1)
+	for pos := from; pos <= last; pos++ {
+		e, err := s.dec.decode(s.log[pos-1])
+		if err != nil {
+			return nil, fmt.Errorf("eventstore: decode position %d: %w", pos, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// ReadStream implements Store.
+func (s *MemoryStore) ReadStream(_ context.Context, stream string, fromVersion uint64) ([]RecordedEvent, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	positions := s.streams[stream]
+	fromVersion = max(fromVersion, 1)
+	if fromVersion > uint64(len(positions)) {
+		return nil, nil
+	}
+	out := make([]RecordedEvent, 0, uint64(len(positions))-fromVersion+1)
+	for _, pos := range positions[fromVersion-1:] {
+		e, err := s.dec.decode(s.log[pos-1])
+		if err != nil {
+			return nil, fmt.Errorf("eventstore: stream %q: decode position %d: %w", stream, pos, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// Head implements Store.
+func (s *MemoryStore) Head() uint64 { return s.head.get() }
+
+// WaitHead implements Store.
+func (s *MemoryStore) WaitHead(ctx context.Context, after uint64) (uint64, error) {
+	return s.head.wait(ctx, after)
+}
+
+// Forget implements Store.
+func (s *MemoryStore) Forget(_ context.Context, subject string) error {
+	if err := s.keys.forget(subject); err != nil {
+		return fmt.Errorf("eventstore: %w", err)
+	}
+	return nil
+}
+
+// Verify implements Store.
+func (s *MemoryStore) Verify(ctx context.Context, progress func(done, total uint64)) (VerifyReport, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	cv := newChainVerifier()
+	for i, raw := range s.log {
+		if err := cv.next(uint64(i+1), raw); err != nil {
+			return VerifyReport{}, err
+		}
+	}
+	if err := cv.finish(s.tip.pos, s.tip.hash); err != nil {
+		return VerifyReport{}, err
+	}
+	for stream, positions := range s.streams {
+		for i, pos := range positions {
+			if pos == 0 || pos > uint64(len(s.log)) {
+				return VerifyReport{}, &TamperError{Position: pos, Reason: fmt.Sprintf("stream %q index points past the log", stream)}
+			}
+			if err := checkIndexed([]byte(stream), uint64(i+1), pos, s.log[pos-1]); err != nil {
+				return VerifyReport{}, err
+			}
+		}
+	}
+	if progress != nil {
+		progress(cv.tip.pos, s.tip.pos)
+	}
+	return cv.report(), ctx.Err()
+}
+
+// PutSecret implements Secrets.
+func (s *MemoryStore) PutSecret(_ context.Context, name string, value []byte) error {
+	if name == "" {
+		return fmt.Errorf("%w: empty secret name", ErrInvalidEvent)
+	}
+	sealed, err := s.m.sealSecret(name, value)
+	if err != nil {
+		return fmt.Errorf("eventstore: seal secret %q: %w", name, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.secrets[name] = sealed
+	return nil
+}
+
+// Secret implements Secrets.
+func (s *MemoryStore) Secret(_ context.Context, name string) ([]byte, error) {
+	s.mu.RLock()
+	sealed, ok := s.secrets[name]
+	s.mu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("eventstore: secret %q: %w", name, ErrNotFound)
+	}
+	return s.m.openSecret(name, sealed)
+}
+
+// DeleteSecret implements Secrets.
+func (s *MemoryStore) DeleteSecret(_ context.Context, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.secrets, name)
+	return nil
+}
+
+// Close implements Store.
+func (s *MemoryStore) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	s.head.close()
+	return nil
+}
+
+// tamper lets tests in this package rewrite a stored envelope.
+func (s *MemoryStore) tamper(pos uint64, fn func([]byte) []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.log[pos-1] = fn(bytes.Clone(s.log[pos-1]))
+}
+
+type memKeys struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func (k *memKeys) loadKey(subject string) ([]byte, bool, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	v, ok := k.m[subject]
+	return v, ok, nil
+}
+
+func (k *memKeys) storeKey(subject string, wrapped []byte) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.m[subject] = wrapped
+	return nil
+}

@@ -1,0 +1,662 @@
+package eventstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// Key layout in the one Pebble database (big-endian numbers keep scans in
+// order):
+//
+//	e|<position:8>                   → envelope
+//	s|<stream>\x00<version:8>        → position:8      (stream index)
+//	m|tip                            → chain tip record (position, hash, MAC)
+//	k|<subject>                      → subject key wrapped by the master key;
+//	                                   empty value = forgotten
+//	x|<name>                         → secret sealed by the master key
+var (
+	prefixEvent  = []byte("e|")
+	prefixStream = []byte("s|")
+	prefixKey    = []byte("k|")
+	prefixSecret = []byte("x|")
+	keyTip       = []byte("m|tip")
+)
+
+func eventKey(pos uint64) []byte {
+	k := make([]byte, 10)
+	copy(k, prefixEvent)
+	binary.BigEndian.PutUint64(k[2:], pos)
+	return k
+}
+
+func streamKey(stream string, version uint64) []byte {
+	k := make([]byte, 0, 2+len(stream)+1+8)
+	k = append(k, prefixStream...)
+	k = append(k, stream...)
+	k = append(k, 0)
+	return binary.BigEndian.AppendUint64(k, version)
+}
+
+func prefixed(p []byte, s string) []byte { return append(append([]byte(nil), p...), s...) }
+
+// prefixEnd is the smallest key greater than every key with prefix p.
+func prefixEnd(p []byte) []byte {
+	end := bytes.Clone(p)
+	for i := len(end) - 1; i >= 0; i-- {
+		end[i]++
+		if end[i] != 0 {
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+// Options configure a PebbleStore.
+type Options struct {
+	// MasterKey (32 bytes) wraps subject keys and secrets and authenticates
+	// the chain tip. Required.
+	MasterKey []byte
+	// Upcasters migrate old payload schemas on read. Optional.
+	Upcasters *Upcasters
+	// Now is the clock for recorded-at times; nil means time.Now.
+	Now func() time.Time
+	// Logger receives Pebble's own log lines at debug level; nil discards.
+	Logger *slog.Logger
+	// MaxGroupEvents caps the events one group commit gathers (default 4096).
+	MaxGroupEvents int
+}
+
+// PebbleStore is the durable event log on Pebble.
+//
+// Appends are gathered by one committer goroutine into a single Pebble
+// batch per group; the batch is applied to the WAL in position order without
+// waiting for its fsync, and a syncer goroutine waits for the fsyncs in
+// order, publishes the durable head and answers the appenders. So the next
+// group is built while the previous one syncs, and no lock is held across a
+// sync. Readers never see past the durable head.
+type PebbleStore struct {
+	db   *pebble.DB
+	dir  string
+	m    *master
+	keys *keyring
+	dec  decoder
+	now  func() time.Time
+	max  int
+
+	closeMu sync.RWMutex // held shared while sending to reqs
+	closed  bool
+	reqs    chan *appendReq
+	flights chan flight
+	done    chan struct{} // closed when the syncer exits
+
+	head   *headSignal
+	failed atomic.Pointer[error]
+
+	// committer-owned
+	tip   chainTip
+	heads map[string]uint64
+}
+
+var (
+	_ Store   = (*PebbleStore)(nil)
+	_ Secrets = (*PebbleStore)(nil)
+)
+
+type appendReq struct {
+	stream   string
+	expected ExpectedVersion
+	bodies   [][]byte
+	res      AppendResult
+	err      error
+	done     chan struct{}
+}
+
+type flight struct {
+	batch *pebble.Batch // nil when the group appended nothing
+	last  uint64
+	group []*appendReq
+}
+
+// Open opens (creating if needed) the log in dir.
+func Open(dir string, opts Options) (*PebbleStore, error) {
+	m, err := newMaster(opts.MasterKey)
+	if err != nil {
+		return nil, err
+	}
+	po := &pebble.Options{
+		Logger:       pebbleLogger{opts.Logger},
+		MemTableSize: 64 << 20,
+	}
+	db, err := pebble.Open(dir, po)
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: open %s: %w", dir, err)
+	}
+	s := &PebbleStore{
+		db:      db,
+		dir:     dir,
+		m:       m,
+		now:     opts.Now,
+		max:     opts.MaxGroupEvents,
+		reqs:    make(chan *appendReq, 1024),
+		flights: make(chan flight, 16),
+		done:    make(chan struct{}),
+		heads:   make(map[string]uint64),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.max <= 0 {
+		s.max = 4096
+	}
+	s.keys = newKeyring(m, pebbleKeys{db})
+	s.dec = decoder{keys: s.keys, upcasters: opts.Upcasters}
+	if err := s.loadTip(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.head = newHeadSignal(s.tip.pos)
+	go s.commitLoop()
+	go s.syncLoop()
+	return s, nil
+}
+
+// loadTip reads and authenticates the chain tip, and checks that nothing
+// follows it.
+func (s *PebbleStore) loadTip() error {
+	v, closer, err := s.db.Get(keyTip)
+	if errors.Is(err, pebble.ErrNotFound) {
+		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefixEvent, UpperBound: prefixEnd(prefixEvent)})
+		if err != nil {
+			return fmt.Errorf("eventstore: open %s: %w", s.dir, err)
+		}
+		defer it.Close()
+		if it.First() {
+			return fmt.Errorf("eventstore: open %s: %w", s.dir, &TamperError{Position: 1, Reason: "events exist but the chain tip record is missing"})
+		}
+		return it.Error()
+	}
+	if err != nil {
+		return fmt.Errorf("eventstore: open %s: read chain tip: %w", s.dir, err)
+	}
+	pos, hash, err := s.m.decodeTip(v)
+	closer.Close()
+	if err != nil {
+		return fmt.Errorf("eventstore: open %s: %w", s.dir, &TamperError{Position: 0, Reason: err.Error()})
+	}
+	s.tip = chainTip{pos: pos, hash: hash}
+	if _, c, err := s.db.Get(eventKey(pos + 1)); err == nil {
+		c.Close()
+		return fmt.Errorf("eventstore: open %s: %w", s.dir, &TamperError{Position: pos + 1, Reason: "an event follows the authenticated chain tip"})
+	}
+	return nil
+}
+
+// Append implements Store.
+func (s *PebbleStore) Append(ctx context.Context, stream string, expected ExpectedVersion, events ...Event) (AppendResult, error) {
+	if err := ctx.Err(); err != nil {
+		return AppendResult{}, err
+	}
+	bodies, err := prepare(s.keys, stream, expected, events)
+	if err != nil {
+		return AppendResult{}, err
+	}
+	r := &appendReq{stream: stream, expected: expected, bodies: bodies, done: make(chan struct{})}
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return AppendResult{}, ErrClosed
+	}
+	select {
+	case s.reqs <- r:
+	case <-ctx.Done():
+		s.closeMu.RUnlock()
+		return AppendResult{}, ctx.Err()
+	}
+	s.closeMu.RUnlock()
+	// Once queued the append runs to its end; waiting keeps the outcome
+	// unambiguous for the caller.
+	<-r.done
+	return r.res, r.err
+}
+
+func (s *PebbleStore) fail(err error) error {
+	err = fmt.Errorf("%w: store failed: %w", ErrClosed, err)
+	s.failed.CompareAndSwap(nil, &err)
+	return *s.failed.Load()
+}
+
+// commitLoop gathers queued appends into groups and applies each group as
+// one batch, in position order.
+func (s *PebbleStore) commitLoop() {
+	defer close(s.flights)
+	for r := range s.reqs {
+		group := []*appendReq{r}
+		n := len(r.bodies)
+	drain:
+		for n < s.max {
+			select {
+			case r, ok := <-s.reqs:
+				if !ok {
+					break drain
+				}
+				group = append(group, r)
+				n += len(r.bodies)
+			default:
+				break drain
+			}
+		}
+		s.flights <- s.commitGroup(group)
+	}
+}
+
+func (s *PebbleStore) commitGroup(group []*appendReq) flight {
+	f := flight{group: group}
+	if errp := s.failed.Load(); errp != nil {
+		for _, r := range group {
+			r.err = *errp
+		}
+		return f
+	}
+	at := s.now()
+	var b *pebble.Batch
+	for _, r := range group {
+		cur, err := s.streamHead(r.stream)
+		if err != nil {
+			r.err = err
+			continue
+		}
+		if err := checkExpected(r.stream, r.expected, cur); err != nil {
+			r.err = err
+			continue
+		}
+		if b == nil {
+			b = s.db.NewBatch()
+		}
+		first := s.tip.pos + 1
+		s.tip.link(r.bodies, cur+1, at)
+		for i, body := range r.bodies {
+			pos := first + uint64(i)
+			b.Set(eventKey(pos), body, nil)
+			b.Set(streamKey(r.stream, cur+1+uint64(i)), binary.BigEndian.AppendUint64(nil, pos), nil)
+		}
+		s.heads[r.stream] = cur + uint64(len(r.bodies))
+		r.res = AppendResult{FirstPosition: first, LastPosition: s.tip.pos, Version: cur + uint64(len(r.bodies))}
+	}
+	if b == nil {
+		return f
+	}
+	b.Set(keyTip, s.m.encodeTip(s.tip.pos, s.tip.hash), nil)
+	if err := s.db.ApplyNoSyncWait(b, pebble.Sync); err != nil {
+		err = s.fail(fmt.Errorf("apply batch ending at position %d: %w", s.tip.pos, err))
+		for _, r := range group {
+			r.err = err
+		}
+		b.Close()
+		return f
+	}
+	f.batch, f.last = b, s.tip.pos
+	return f
+}
+
+// streamHead is the stream's current version as the committer knows it.
+func (s *PebbleStore) streamHead(stream string) (uint64, error) {
+	if v, ok := s.heads[stream]; ok {
+		return v, nil
+	}
+	// Not touched by this process: whatever Pebble holds is durable.
+	v, err := s.lastVersion(s.db, stream)
+	if err != nil {
+		return 0, fmt.Errorf("eventstore: read head of stream %q: %w", stream, err)
+	}
+	s.heads[stream] = v
+	return v, nil
+}
+
+func (s *PebbleStore) lastVersion(r pebble.Reader, stream string) (uint64, error) {
+	lo := streamKey(stream, 0)
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo[:len(lo)-8])})
+	if err != nil {
+		return 0, err
+	}
+	defer it.Close()
+	if !it.Last() {
+		return 0, it.Error()
+	}
+	k := it.Key()
+	return binary.BigEndian.Uint64(k[len(k)-8:]), nil
+}
+
+// syncLoop waits for each group's fsync in order, then publishes the new
+// durable head and answers the group.
+func (s *PebbleStore) syncLoop() {
+	defer close(s.done)
+	for f := range s.flights {
+		if f.batch != nil {
+			err := f.batch.SyncWait()
+			f.batch.Close()
+			if err != nil {
+				err = s.fail(fmt.Errorf("sync batch ending at position %d: %w", f.last, err))
+				for _, r := range f.group {
+					r.err = err
+				}
+			} else if s.failed.Load() == nil {
+				s.head.publish(f.last)
+			}
+		}
+		for _, r := range f.group {
+			close(r.done)
+		}
+	}
+}
+
+// Head implements Store.
+func (s *PebbleStore) Head() uint64 { return s.head.get() }
+
+// WaitHead implements Store.
+func (s *PebbleStore) WaitHead(ctx context.Context, after uint64) (uint64, error) {
+	return s.head.wait(ctx, after)
+}
+
+// ReadAll implements Store.
+func (s *PebbleStore) ReadAll(ctx context.Context, from uint64, limit int) ([]RecordedEvent, error) {
+	head := s.head.get()
+	from = max(from, 1)
+	if limit <= 0 || from > head {
+		return nil, nil
+	}
+	last := min(head, from+uint64(limit)-1)
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: eventKey(from), UpperBound: eventKey(last + 1)})
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: read from position %d: %w", from, err)
+	}
+	defer it.Close()
+	out := make([]RecordedEvent, 0, last-from+1)
+	var slab []byte
+	for ok := it.First(); ok; ok = it.Next() {
+		pos := binary.BigEndian.Uint64(it.Key()[2:])
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return nil, fmt.Errorf("eventstore: read position %d: %w", pos, err)
+		}
+		if cap(slab)-len(slab) < len(v) {
+			slab = make([]byte, 0, max(64<<10, len(v)))
+		}
+		start := len(slab)
+		slab = append(slab, v...)
+		e, err := s.dec.decode(slab[start:len(slab):len(slab)])
+		if err != nil {
+			return nil, fmt.Errorf("eventstore: decode position %d: %w", pos, err)
+		}
+		out = append(out, e)
+	}
+	if err := it.Error(); err != nil {
+		return nil, fmt.Errorf("eventstore: read from position %d: %w", from, err)
+	}
+	if n := uint64(len(out)); n != last-from+1 {
+		return nil, fmt.Errorf("%w: positions %d..%d: found %d events", ErrCorrupt, from, last, n)
+	}
+	return out, nil
+}
+
+// ReadStream implements Store.
+func (s *PebbleStore) ReadStream(ctx context.Context, stream string, fromVersion uint64) ([]RecordedEvent, error) {
+	head := s.head.get()
+	lo := streamKey(stream, max(fromVersion, 1))
+	idx, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo[:len(lo)-8])})
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: read stream %q: %w", stream, err)
+	}
+	defer idx.Close()
+	var out []RecordedEvent
+	for ok := idx.First(); ok; ok = idx.Next() {
+		v, err := idx.ValueAndErr()
+		if err != nil || len(v) != 8 {
+			return nil, fmt.Errorf("%w: stream %q index entry: %v", ErrCorrupt, stream, err)
+		}
+		pos := binary.BigEndian.Uint64(v)
+		if pos > head {
+			break // not durable yet
+		}
+		raw, closer, err := s.db.Get(eventKey(pos))
+		if err != nil {
+			return nil, fmt.Errorf("eventstore: stream %q: read position %d: %w", stream, pos, err)
+		}
+		e, err := s.dec.decode(bytes.Clone(raw))
+		closer.Close()
+		if err != nil {
+			return nil, fmt.Errorf("eventstore: stream %q: decode position %d: %w", stream, pos, err)
+		}
+		if e.Stream != stream {
+			return nil, fmt.Errorf("%w: stream %q index points at position %d of stream %q", ErrCorrupt, stream, pos, e.Stream)
+		}
+		out = append(out, e)
+	}
+	if err := idx.Error(); err != nil {
+		return nil, fmt.Errorf("eventstore: read stream %q: %w", stream, err)
+	}
+	return out, nil
+}
+
+// Forget implements Store. Besides writing the tombstone it flushes and
+// compacts the key's range so the old wrapped key leaves the sstables.
+func (s *PebbleStore) Forget(ctx context.Context, subject string) error {
+	if err := s.keys.forget(subject); err != nil {
+		return fmt.Errorf("eventstore: %w", err)
+	}
+	k := prefixed(prefixKey, subject)
+	if err := s.db.Flush(); err != nil {
+		return fmt.Errorf("eventstore: forget %q: flush: %w", subject, err)
+	}
+	if err := s.db.Compact(ctx, k, append(k, 0), false); err != nil {
+		return fmt.Errorf("eventstore: forget %q: compact: %w", subject, err)
+	}
+	return nil
+}
+
+// Verify implements Store. It reads a consistent snapshot, so it may run
+// while appends go on.
+func (s *PebbleStore) Verify(ctx context.Context, progress func(done, total uint64)) (VerifyReport, error) {
+	snap := s.db.NewSnapshot()
+	defer snap.Close()
+	var tipPos uint64
+	var tipHash [32]byte
+	switch v, closer, err := snap.Get(keyTip); {
+	case errors.Is(err, pebble.ErrNotFound):
+	case err != nil:
+		return VerifyReport{}, fmt.Errorf("eventstore: verify: read chain tip: %w", err)
+	default:
+		tipPos, tipHash, err = s.m.decodeTip(v)
+		closer.Close()
+		if err != nil {
+			return VerifyReport{}, &TamperError{Position: 0, Reason: err.Error()}
+		}
+	}
+	cv := newChainVerifier()
+	it, err := snap.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: prefixEvent, UpperBound: prefixEnd(prefixEvent)})
+	if err != nil {
+		return VerifyReport{}, fmt.Errorf("eventstore: verify: %w", err)
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		if len(k) != 10 {
+			return VerifyReport{}, &TamperError{Position: cv.tip.pos + 1, Reason: fmt.Sprintf("foreign key %q in the event range", k)}
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return VerifyReport{}, fmt.Errorf("eventstore: verify: read after position %d: %w", cv.tip.pos, err)
+		}
+		if err := cv.next(binary.BigEndian.Uint64(k[2:]), v); err != nil {
+			return VerifyReport{}, err
+		}
+		if progress != nil && cv.tip.pos%65536 == 0 {
+			if err := ctx.Err(); err != nil {
+				return VerifyReport{}, err
+			}
+			progress(cv.tip.pos, tipPos)
+		}
+	}
+	if err := it.Error(); err != nil {
+		return VerifyReport{}, fmt.Errorf("eventstore: verify: %w", err)
+	}
+	if err := cv.finish(tipPos, tipHash); err != nil {
+		return VerifyReport{}, err
+	}
+	if err := s.verifyIndex(ctx, snap, cv.tip.pos); err != nil {
+		return VerifyReport{}, err
+	}
+	if progress != nil {
+		progress(cv.tip.pos, tipPos)
+	}
+	return cv.report(), nil
+}
+
+// verifyIndex checks that every stream index entry points at the event with
+// that stream and version, and that there is one entry per event.
+func (s *PebbleStore) verifyIndex(ctx context.Context, snap *pebble.Snapshot, events uint64) error {
+	idx, err := snap.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: prefixStream, UpperBound: prefixEnd(prefixStream)})
+	if err != nil {
+		return fmt.Errorf("eventstore: verify index: %w", err)
+	}
+	defer idx.Close()
+	ev, err := snap.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: prefixEvent, UpperBound: prefixEnd(prefixEvent)})
+	if err != nil {
+		return fmt.Errorf("eventstore: verify index: %w", err)
+	}
+	defer ev.Close()
+	var n uint64
+	for ok := idx.First(); ok; ok = idx.Next() {
+		k := idx.Key()
+		v, err := idx.ValueAndErr()
+		if err != nil {
+			return fmt.Errorf("eventstore: verify index: %w", err)
+		}
+		if len(k) < 2+1+8 || k[len(k)-9] != 0 || len(v) != 8 {
+			return &TamperError{Position: 0, Reason: fmt.Sprintf("malformed stream index entry %q", k)}
+		}
+		pos := binary.BigEndian.Uint64(v)
+		if !ev.SeekGE(eventKey(pos)) || !bytes.Equal(ev.Key(), eventKey(pos)) {
+			return &TamperError{Position: pos, Reason: fmt.Sprintf("stream index entry %q points at a missing event", k)}
+		}
+		raw, err := ev.ValueAndErr()
+		if err != nil {
+			return fmt.Errorf("eventstore: verify index: %w", err)
+		}
+		if err := checkIndexed(k[2:len(k)-9], binary.BigEndian.Uint64(k[len(k)-8:]), pos, raw); err != nil {
+			return err
+		}
+		n++
+	}
+	if err := idx.Error(); err != nil {
+		return fmt.Errorf("eventstore: verify index: %w", err)
+	}
+	if n != events {
+		return &TamperError{Position: 0, Reason: fmt.Sprintf("stream index has %d entries for %d events", n, events)}
+	}
+	return nil
+}
+
+// PutSecret implements Secrets.
+func (s *PebbleStore) PutSecret(_ context.Context, name string, value []byte) error {
+	if name == "" {
+		return fmt.Errorf("%w: empty secret name", ErrInvalidEvent)
+	}
+	sealed, err := s.m.sealSecret(name, value)
+	if err != nil {
+		return fmt.Errorf("eventstore: seal secret %q: %w", name, err)
+	}
+	if err := s.db.Set(prefixed(prefixSecret, name), sealed, pebble.Sync); err != nil {
+		return fmt.Errorf("eventstore: store secret %q: %w", name, err)
+	}
+	return nil
+}
+
+// Secret implements Secrets.
+func (s *PebbleStore) Secret(_ context.Context, name string) ([]byte, error) {
+	v, closer, err := s.db.Get(prefixed(prefixSecret, name))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, fmt.Errorf("eventstore: secret %q: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: read secret %q: %w", name, err)
+	}
+	defer closer.Close()
+	return s.m.openSecret(name, v)
+}
+
+// DeleteSecret implements Secrets; deleting a missing secret is not an error.
+func (s *PebbleStore) DeleteSecret(_ context.Context, name string) error {
+	if err := s.db.Delete(prefixed(prefixSecret, name), pebble.Sync); err != nil {
+		return fmt.Errorf("eventstore: delete secret %q: %w", name, err)
+	}
+	return nil
+}
+
+// Close waits for queued appends, then closes the database. Appends after
+// Close return ErrClosed.
+func (s *PebbleStore) Close() error {
+	s.closeMu.Lock()
+	if s.closed {
+		s.closeMu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.reqs)
+	s.closeMu.Unlock()
+	<-s.done
+	s.head.close()
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("eventstore: close %s: %w", s.dir, err)
+	}
+	return nil
+}
+
+// pebbleKeys stores wrapped subject keys.
+type pebbleKeys struct{ db *pebble.DB }
+
+func (p pebbleKeys) loadKey(subject string) ([]byte, bool, error) {
+	v, closer, err := p.db.Get(prefixed(prefixKey, subject))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	defer closer.Close()
+	return bytes.Clone(v), true, nil
+}
+
+func (p pebbleKeys) storeKey(subject string, wrapped []byte) error {
+	return p.db.Set(prefixed(prefixKey, subject), wrapped, pebble.Sync)
+}
+
+// pebbleLogger sends Pebble's log lines to slog at debug level.
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	if p.l != nil {
+		p.l.Debug(fmt.Sprintf(format, args...), "component", "pebble")
+	}
+}
+
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	if p.l != nil {
+		p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+	}
+}
+
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	if p.l != nil {
+		p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+	}
+	panic(fmt.Sprintf("pebble: "+format, args...))
+}

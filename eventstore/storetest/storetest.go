@@ -1,0 +1,583 @@
+// Package storetest is the contract suite of eventstore.Store. Every
+// implementation runs it:
+//
+//	func TestContract(t *testing.T) { storetest.Run(t, newStore) }
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/salesbot/salesbot/eventstore"
+)
+
+// Factory opens a new, empty store with opts. The suite closes it; the
+// factory registers any other clean-up with t.Cleanup.
+type Factory func(t *testing.T, opts eventstore.Options) eventstore.Store
+
+// Run runs every contract test against stores made by newStore.
+func Run(t *testing.T, newStore Factory) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, Factory)
+	}{
+		{"RoundTrip", testRoundTrip},
+		{"ExpectedVersion", testExpectedVersion},
+		{"InvalidInput", testInvalidInput},
+		{"ReadAllPaging", testReadAllPaging},
+		{"ReadStreamFromVersion", testReadStreamFromVersion},
+		{"Subscribe", testSubscribe},
+		{"ConcurrentAppends", testConcurrentAppends},
+		{"PersonalDataAndForget", testPersonalDataAndForget},
+		{"Upcasters", testUpcasters},
+		{"Verify", testVerify},
+		{"Secrets", testSecrets},
+		{"Close", testClose},
+		{"WaitHeadContext", testWaitHeadContext},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, newStore)
+		})
+	}
+}
+
+func open(t *testing.T, f Factory, opts eventstore.Options) eventstore.Store {
+	t.Helper()
+	s := f(t, opts)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func ev(typ string, payload string) eventstore.Event {
+	return eventstore.Event{Type: typ, Payload: []byte(payload)}
+}
+
+func mustAppend(t *testing.T, s eventstore.Store, stream string, exp eventstore.ExpectedVersion, evs ...eventstore.Event) eventstore.AppendResult {
+	t.Helper()
+	r, err := s.Append(t.Context(), stream, exp, evs...)
+	if err != nil {
+		t.Fatalf("append to %s: %v", stream, err)
+	}
+	return r
+}
+
+func testRoundTrip(t *testing.T, f Factory) {
+	at := time.Date(2026, 11, 25, 10, 0, 0, 123456789, time.UTC)
+	s := open(t, f, eventstore.Options{Now: func() time.Time { return at }})
+	id, cause, corr := uuid.New(), uuid.New(), uuid.New()
+	in := eventstore.Event{
+		ID: id, Type: "DialogStarted", SchemaVersion: 3, CausationID: cause, CorrelationID: corr,
+		Metadata: map[string]string{"actor": "admin:42", "source": "manual"},
+		Payload:  []byte(`{"n":7}`),
+		Subject:  "contact-1",
+		Personal: map[string]string{"name": "Анна", "phone": "+100"},
+	}
+	r := mustAppend(t, s, "dialog-a", eventstore.NoStream, in, ev("MessageReceived", `{}`))
+	if r.FirstPosition != 1 || r.LastPosition != 2 || r.Version != 2 {
+		t.Fatalf("append result = %+v, want positions 1..2, version 2", r)
+	}
+	if h := s.Head(); h != 2 {
+		t.Fatalf("head = %d, want 2", h)
+	}
+	got, err := s.ReadStream(t.Context(), "dialog-a", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("read %d events, want 2", len(got))
+	}
+	e := got[0]
+	if e.ID != id || e.Type != "DialogStarted" || e.SchemaVersion != 3 || e.CausationID != cause || e.CorrelationID != corr {
+		t.Errorf("identity fields differ: %+v", e.Event)
+	}
+	if !maps.Equal(e.Metadata, in.Metadata) || !bytes.Equal(e.Payload, in.Payload) {
+		t.Errorf("metadata/payload = %v %q", e.Metadata, e.Payload)
+	}
+	if e.Subject != "contact-1" || !maps.Equal(e.Personal, in.Personal) || e.Forgotten {
+		t.Errorf("personal = %q %v forgotten=%v", e.Subject, e.Personal, e.Forgotten)
+	}
+	if e.Stream != "dialog-a" || e.Version != 1 || e.Position != 1 || !e.RecordedAt.Equal(at) {
+		t.Errorf("placement = %s v%d p%d at %v", e.Stream, e.Version, e.Position, e.RecordedAt)
+	}
+	if e.PrevHash != [32]byte{} {
+		t.Errorf("first event has previous hash %x", e.PrevHash)
+	}
+	second := got[1]
+	if second.ID == uuid.Nil || second.ID.Version() != 7 {
+		t.Errorf("assigned id %s is not a UUID v7", second.ID)
+	}
+	if second.SchemaVersion != 1 || second.PrevHash == [32]byte{} || second.Version != 2 {
+		t.Errorf("second event: schema %d version %d prev %x", second.SchemaVersion, second.Version, second.PrevHash)
+	}
+	all, err := s.ReadAll(t.Context(), 1, 10)
+	if err != nil || len(all) != 2 || all[1].ID != second.ID {
+		t.Fatalf("ReadAll = %d events, %v", len(all), err)
+	}
+	if none, err := s.ReadStream(t.Context(), "dialog-missing", 1); err != nil || len(none) != 0 {
+		t.Fatalf("missing stream: %d events, %v", len(none), err)
+	}
+}
+
+func testExpectedVersion(t *testing.T, f Factory) {
+	s := open(t, f, eventstore.Options{})
+	mustAppend(t, s, "account-1", eventstore.NoStream, ev("A", "1"), ev("A", "2"))
+
+	cases := []struct {
+		name   string
+		exp    eventstore.ExpectedVersion
+		wantOK bool
+	}{
+		{"no stream on existing", eventstore.NoStream, false},
+		{"stale exact", eventstore.Exact(1), false},
+		{"future exact", eventstore.Exact(5), false},
+		{"exact", eventstore.Exact(2), true},
+		{"any", eventstore.Any, true},
+	}
+	version := uint64(2)
+	for _, c := range cases {
+		r, err := s.Append(t.Context(), "account-1", c.exp, ev("B", c.name), ev("B", c.name))
+		if c.wantOK {
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			version += 2
+			if r.Version != version {
+				t.Fatalf("%s: version %d, want %d", c.name, r.Version, version)
+			}
+			continue
+		}
+		var vc *eventstore.VersionConflictError
+		if !errors.Is(err, eventstore.ErrVersionConflict) || !errors.As(err, &vc) {
+			t.Fatalf("%s: err = %v, want a version conflict", c.name, err)
+		}
+		if vc.Actual != version || vc.Stream != "account-1" || vc.Expected != c.exp {
+			t.Fatalf("%s: conflict = %+v, want actual %d", c.name, vc, version)
+		}
+	}
+	got, err := s.ReadStream(t.Context(), "account-1", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uint64(len(got)) != version || s.Head() != version {
+		t.Fatalf("stream has %d events, head %d, want %d: a rejected batch was partly written", len(got), s.Head(), version)
+	}
+	for i, e := range got {
+		if e.Version != uint64(i+1) {
+			t.Fatalf("event %d has version %d", i, e.Version)
+		}
+	}
+}
+
+func testInvalidInput(t *testing.T, f Factory) {
+	s := open(t, f, eventstore.Options{})
+	cases := []struct {
+		name   string
+		stream string
+		exp    eventstore.ExpectedVersion
+		evs    []eventstore.Event
+	}{
+		{"empty stream", "", eventstore.Any, []eventstore.Event{ev("A", "")}},
+		{"nul in stream", "a\x00b", eventstore.Any, []eventstore.Event{ev("A", "")}},
+		{"no events", "s", eventstore.Any, nil},
+		{"empty type", "s", eventstore.Any, []eventstore.Event{ev("A", ""), ev("", "")}},
+		{"personal without subject", "s", eventstore.Any, []eventstore.Event{{Type: "A", Personal: map[string]string{"name": "x"}}}},
+		{"negative expected", "s", eventstore.ExpectedVersion(-7), []eventstore.Event{ev("A", "")}},
+	}
+	for _, c := range cases {
+		_, err := s.Append(t.Context(), c.stream, c.exp, c.evs...)
+		if !errors.Is(err, eventstore.ErrInvalidEvent) {
+			t.Errorf("%s: err = %v, want ErrInvalidEvent", c.name, err)
+		}
+	}
+	if h := s.Head(); h != 0 {
+		t.Fatalf("head = %d after only invalid appends", h)
+	}
+}
+
+func testReadAllPaging(t *testing.T, f Factory) {
+	s := open(t, f, eventstore.Options{})
+	for i := range 25 {
+		mustAppend(t, s, fmt.Sprintf("s-%d", i%4), eventstore.Any, ev("E", fmt.Sprint(i)))
+	}
+	var seen []string
+	for from := uint64(1); ; {
+		page, err := s.ReadAll(t.Context(), from, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		if len(page) > 7 {
+			t.Fatalf("page of %d events, limit 7", len(page))
+		}
+		for _, e := range page {
+			if e.Position != from {
+				t.Fatalf("position %d, want %d", e.Position, from)
+			}
+			from++
+			seen = append(seen, string(e.Payload))
+		}
+	}
+	if len(seen) != 25 || seen[0] != "0" || seen[24] != "24" {
+		t.Fatalf("paged through %d events: %v", len(seen), seen)
+	}
+	if page, err := s.ReadAll(t.Context(), 0, 3); err != nil || len(page) != 3 || page[0].Position != 1 {
+		t.Fatalf("from 0 means from the start: %d events, %v", len(page), err)
+	}
+	if page, err := s.ReadAll(t.Context(), 26, 3); err != nil || len(page) != 0 {
+		t.Fatalf("past the head: %d events, %v", len(page), err)
+	}
+}
+
+func testReadStreamFromVersion(t *testing.T, f Factory) {
+	s := open(t, f, eventstore.Options{})
+	for i := range 6 {
+		mustAppend(t, s, "dialog-x", eventstore.Exact(uint64(i)), ev("E", fmt.Sprint(i+1)))
+		mustAppend(t, s, "dialog-y", eventstore.Any, ev("E", "noise"))
+	}
+	got, err := s.ReadStream(t.Context(), "dialog-x", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].Version != 4 || string(got[0].Payload) != "4" || got[2].Version != 6 {
+		t.Fatalf("from version 4: %d events, first %+v", len(got), got)
+	}
+	// A stream name that is a prefix of another must not see its events.
+	mustAppend(t, s, "dialog-x1", eventstore.NoStream, ev("E", "other"))
+	got, err = s.ReadStream(t.Context(), "dialog-x", 7)
+	if err != nil || len(got) != 0 {
+		t.Fatalf("past the end: %d events, %v", len(got), err)
+	}
+}
+
+func testSubscribe(t *testing.T, f Factory) {
+	s := open(t, f, eventstore.Options{})
+	for i := range 10 {
+		mustAppend(t, s, "s", eventstore.Any, ev("E", fmt.Sprint(i)))
+	}
+	const total = 200
+	errc := make(chan error, 1)
+	go func() {
+		for i := 10; i < total; i++ {
+			if _, err := s.Append(context.Background(), fmt.Sprintf("w-%d", i%3), eventstore.Any, ev("E", fmt.Sprint(i))); err != nil {
+				errc <- err
+				return
+			}
+		}
+		errc <- nil
+	}()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	sub := eventstore.Subscribe(s, 1, 16)
+	want := uint64(1)
+	for want <= total {
+		evs, err := sub.Next(ctx)
+		if err != nil {
+			t.Fatalf("next at %d: %v", want, err)
+		}
+		if len(evs) == 0 || len(evs) > 16 {
+			t.Fatalf("batch of %d events", len(evs))
+		}
+		for _, e := range evs {
+			if e.Position != want || string(e.Payload) != fmt.Sprint(want-1) {
+				t.Fatalf("got position %d payload %q, want position %d: skipped or repeated", e.Position, e.Payload, want)
+			}
+			want++
+		}
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	// Starting in the middle delivers from there.
+	mid := eventstore.Subscribe(s, 150, 0)
+	evs, err := mid.Next(ctx)
+	if err != nil || evs[0].Position != 150 {
+		t.Fatalf("subscription from 150 starts at %v (%v)", evs, err)
+	}
+	short, cancelShort := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancelShort()
+	if _, err := sub.Next(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("next with nothing new: %v, want deadline exceeded", err)
+	}
+}
+
+// testConcurrentAppends has writers on their own streams and on shared
+// streams (retrying on conflicts); every acknowledged event must be read
+// back exactly once, in order, with no version gaps.
+func testConcurrentAppends(t *testing.T, f Factory) {
+	s := open(t, f, eventstore.Options{})
+	const writers, perWriter = 16, 40
+	type ack struct {
+		stream string
+		res    eventstore.AppendResult
+		n      int
+	}
+	acks := make(chan ack, writers*perWriter)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			own := fmt.Sprintf("own-%d", w)
+			var ownVersion uint64
+			for i := range perWriter {
+				if i%2 == 0 {
+					r, err := s.Append(context.Background(), own, eventstore.Exact(ownVersion),
+						ev("E", fmt.Sprintf("%s/%d/a", own, i)), ev("E", fmt.Sprintf("%s/%d/b", own, i)))
+					if err != nil {
+						t.Errorf("own append: %v", err)
+						return
+					}
+					ownVersion = r.Version
+					acks <- ack{own, r, 2}
+					continue
+				}
+				shared := fmt.Sprintf("shared-%d", i%3)
+				for attempt := 0; ; attempt++ {
+					cur, err := s.ReadStream(context.Background(), shared, 1)
+					if err != nil {
+						t.Errorf("read shared: %v", err)
+						return
+					}
+					r, err := s.Append(context.Background(), shared, eventstore.Exact(uint64(len(cur))), ev("E", fmt.Sprintf("%s/%d", own, i)))
+					if errors.Is(err, eventstore.ErrVersionConflict) && attempt < 1000 {
+						continue
+					}
+					if err != nil {
+						t.Errorf("shared append: %v", err)
+						return
+					}
+					acks <- ack{shared, r, 1}
+					break
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(acks)
+	if t.Failed() {
+		return
+	}
+	acked := map[uint64]string{}
+	var total int
+	for a := range acks {
+		if a.res.LastPosition-a.res.FirstPosition+1 != uint64(a.n) {
+			t.Fatalf("append of %d events got positions %d..%d", a.n, a.res.FirstPosition, a.res.LastPosition)
+		}
+		for p := a.res.FirstPosition; p <= a.res.LastPosition; p++ {
+			if prev, dup := acked[p]; dup {
+				t.Fatalf("position %d acknowledged twice (%s and %s)", p, prev, a.stream)
+			}
+			acked[p] = a.stream
+		}
+		total += a.n
+	}
+	all, err := s.ReadAll(t.Context(), 1, total+10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != total {
+		t.Fatalf("log has %d events, %d acknowledged", len(all), total)
+	}
+	versions := map[string]uint64{}
+	payloads := map[string]bool{}
+	for i, e := range all {
+		if e.Position != uint64(i+1) {
+			t.Fatalf("event %d has position %d", i, e.Position)
+		}
+		if acked[e.Position] != e.Stream {
+			t.Fatalf("position %d is in stream %s, acknowledged for %s", e.Position, e.Stream, acked[e.Position])
+		}
+		if e.Version != versions[e.Stream]+1 {
+			t.Fatalf("stream %s jumps from version %d to %d", e.Stream, versions[e.Stream], e.Version)
+		}
+		versions[e.Stream] = e.Version
+		if payloads[string(e.Payload)] {
+			t.Fatalf("payload %q stored twice", e.Payload)
+		}
+		payloads[string(e.Payload)] = true
+	}
+	if _, err := s.Verify(t.Context(), nil); err != nil {
+		t.Fatalf("verify after concurrent appends: %v", err)
+	}
+}
+
+func testPersonalDataAndForget(t *testing.T, f Factory) {
+	s := open(t, f, eventstore.Options{})
+	pe := func(subject, text string) eventstore.Event {
+		return eventstore.Event{Type: "MessageReceived", Subject: subject, Personal: map[string]string{"text": text, "name": "Lead " + subject}}
+	}
+	mustAppend(t, s, "dialog-1", eventstore.NoStream, pe("c1", "hello"), pe("c2", "bonjour"))
+	if err := s.Forget(t.Context(), "c1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Forget(t.Context(), "c1"); err != nil {
+		t.Fatalf("forgetting twice: %v", err)
+	}
+	got, err := s.ReadStream(t.Context(), "dialog-1", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got[0].Forgotten || got[0].Personal["text"] != eventstore.ForgottenMarker || got[0].Personal["name"] != eventstore.ForgottenMarker {
+		t.Fatalf("forgotten subject reads %v (forgotten=%v)", got[0].Personal, got[0].Forgotten)
+	}
+	if got[1].Forgotten || got[1].Personal["text"] != "bonjour" {
+		t.Fatalf("other subject reads %v", got[1].Personal)
+	}
+	if _, err := s.Append(t.Context(), "dialog-1", eventstore.Any, pe("c1", "again")); !errors.Is(err, eventstore.ErrForgotten) {
+		t.Fatalf("append for a forgotten subject: %v, want ErrForgotten", err)
+	}
+	if _, err := s.Verify(t.Context(), nil); err != nil {
+		t.Fatalf("verify after forget: %v", err)
+	}
+}
+
+func testUpcasters(t *testing.T, f Factory) {
+	var up eventstore.Upcasters
+	up.Register("LeadScored", 1, func(p []byte) ([]byte, error) {
+		var v1 struct{ Score int }
+		if err := json.Unmarshal(p, &v1); err != nil {
+			return nil, err
+		}
+		return json.Marshal(map[string]any{"score": v1.Score, "scale": 100})
+	})
+	up.Register("LeadScored", 2, func(p []byte) ([]byte, error) {
+		return append(bytes.TrimSuffix(p, []byte("}")), []byte(`,"v3":true}`)...), nil
+	})
+	s := open(t, f, eventstore.Options{Upcasters: &up})
+	mustAppend(t, s, "dialog-u", eventstore.NoStream,
+		eventstore.Event{Type: "LeadScored", SchemaVersion: 1, Payload: []byte(`{"Score":80}`)},
+		eventstore.Event{Type: "LeadScored", SchemaVersion: 3, Payload: []byte(`{"score":1,"scale":100,"v3":true}`)},
+		eventstore.Event{Type: "LeadScored", SchemaVersion: 1, Payload: []byte(`not json`)},
+	)
+	got, err := s.ReadStream(t.Context(), "dialog-u", 1)
+	if err == nil {
+		t.Fatalf("an upcaster error must surface, read %d events", len(got))
+	}
+	ok, err := s.ReadAll(t.Context(), 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok[0].SchemaVersion != 3 || string(ok[0].Payload) != `{"scale":100,"score":80,"v3":true}` {
+		t.Fatalf("upcast v1 → v%d %s", ok[0].SchemaVersion, ok[0].Payload)
+	}
+	if ok[1].SchemaVersion != 3 || string(ok[1].Payload) != `{"score":1,"scale":100,"v3":true}` {
+		t.Fatalf("current version changed: v%d %s", ok[1].SchemaVersion, ok[1].Payload)
+	}
+	if _, err := s.Verify(t.Context(), nil); err != nil {
+		t.Fatalf("upcasting must not touch stored bytes: %v", err)
+	}
+}
+
+func testVerify(t *testing.T, f Factory) {
+	s := open(t, f, eventstore.Options{})
+	empty, err := s.Verify(t.Context(), nil)
+	if err != nil || empty.Events != 0 {
+		t.Fatalf("verify of an empty log: %+v %v", empty, err)
+	}
+	for i := range 30 {
+		mustAppend(t, s, fmt.Sprintf("s-%d", i%5), eventstore.Any, ev("E", fmt.Sprint(i)))
+	}
+	var last uint64
+	rep, err := s.Verify(t.Context(), func(done, total uint64) { last = done })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Events != 30 || rep.Streams != 5 || rep.HeadHash == [32]byte{} || last != 30 {
+		t.Fatalf("report %+v, last progress %d", rep, last)
+	}
+	mustAppend(t, s, "s-0", eventstore.Any, ev("E", "more"))
+	rep2, err := s.Verify(t.Context(), nil)
+	if err != nil || rep2.Events != 31 || rep2.HeadHash == rep.HeadHash {
+		t.Fatalf("verify after one more append: %+v %v", rep2, err)
+	}
+}
+
+func testSecrets(t *testing.T, f Factory) {
+	s := open(t, f, eventstore.Options{})
+	sec, ok := s.(eventstore.Secrets)
+	if !ok {
+		t.Skip("store keeps no secrets")
+	}
+	ctx := t.Context()
+	if _, err := sec.Secret(ctx, "session/1"); !errors.Is(err, eventstore.ErrNotFound) {
+		t.Fatalf("missing secret: %v", err)
+	}
+	if err := sec.PutSecret(ctx, "session/1", []byte("auth key")); err != nil {
+		t.Fatal(err)
+	}
+	if err := sec.PutSecret(ctx, "session/2", []byte("other")); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := sec.Secret(ctx, "session/1"); err != nil || string(v) != "auth key" {
+		t.Fatalf("secret = %q, %v", v, err)
+	}
+	if err := sec.PutSecret(ctx, "session/1", []byte("rotated")); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := sec.Secret(ctx, "session/1"); string(v) != "rotated" {
+		t.Fatalf("overwritten secret = %q", v)
+	}
+	if err := sec.DeleteSecret(ctx, "session/1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sec.Secret(ctx, "session/1"); !errors.Is(err, eventstore.ErrNotFound) {
+		t.Fatalf("deleted secret: %v", err)
+	}
+	if v, err := sec.Secret(ctx, "session/2"); err != nil || string(v) != "other" {
+		t.Fatalf("untouched secret = %q, %v", v, err)
+	}
+	if err := sec.PutSecret(ctx, "", []byte("x")); !errors.Is(err, eventstore.ErrInvalidEvent) {
+		t.Fatalf("empty name: %v", err)
+	}
+	if s.Head() != 0 {
+		t.Fatal("secrets must not be events")
+	}
+}
+
+func testClose(t *testing.T, f Factory) {
+	s := f(t, eventstore.Options{})
+	mustAppend(t, s, "s", eventstore.NoStream, ev("E", ""))
+	waited := make(chan error, 1)
+	go func() { _, err := s.WaitHead(context.Background(), 5); waited <- err }()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(t.Context(), "s", eventstore.Any, ev("E", "")); !errors.Is(err, eventstore.ErrClosed) {
+		t.Fatalf("append after close: %v", err)
+	}
+	select {
+	case err := <-waited:
+		if !errors.Is(err, eventstore.ErrClosed) {
+			t.Fatalf("WaitHead on close: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("WaitHead still blocked after Close")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second close: %v", err)
+	}
+}
+
+func testWaitHeadContext(t *testing.T, f Factory) {
+	s := open(t, f, eventstore.Options{})
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Millisecond)
+	defer cancel()
+	if _, err := s.WaitHead(ctx, 0); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("WaitHead on an empty log: %v", err)
+	}
+	mustAppend(t, s, "s", eventstore.NoStream, ev("E", ""))
+	if h, err := s.WaitHead(t.Context(), 0); err != nil || h != 1 {
+		t.Fatalf("WaitHead = %d, %v", h, err)
+	}
+}
