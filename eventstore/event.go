@@ -32,6 +32,8 @@ var (
 	ErrNotFound = errors.New("eventstore: not found")
 	// ErrClosed: the store was closed, or failed and stopped accepting writes.
 	ErrClosed = errors.New("eventstore: closed")
+	// ErrNoLog: Open with MustExist found no log in the directory.
+	ErrNoLog = errors.New("eventstore: no event log here")
 	// ErrTampered: Verify found the log or its index altered.
 	ErrTampered = errors.New("eventstore: log altered")
 )

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,16 +75,23 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxGroupEvents caps the events one group commit gathers (default 4096).
 	MaxGroupEvents int
+	// MustExist makes Open fail with ErrNoLog instead of creating a new log.
+	MustExist bool
 }
 
 // PebbleStore is the durable event log on Pebble.
 //
-// Appends are gathered by one committer goroutine into a single Pebble
-// batch per group; the batch is applied to the WAL in position order without
-// waiting for its fsync, and a syncer goroutine waits for the fsyncs in
-// order, publishes the durable head and answers the appenders. So the next
-// group is built while the previous one syncs, and no lock is held across a
-// sync. Readers never see past the durable head.
+// Group commit without a committer goroutine: appenders queue their
+// requests, and one of them at a time is the leader. The leader takes
+// everything queued as one group, checks expected versions (also against
+// earlier requests of the group), assigns positions, links the hash chain
+// and applies the group as one Pebble batch with ApplyNoSyncWait, so the WAL
+// holds groups in position order. It then hands leadership to the first
+// request queued meanwhile and, like every appender, waits for its group's
+// fsync. No lock is held across a sync; the durable head advances over
+// synced groups in order, and readers never see past it. Leading from an
+// appender's own goroutine avoids a hand-off to a committer goroutine that
+// the scheduler may not run for hundreds of microseconds under load.
 type PebbleStore struct {
 	db   *pebble.DB
 	dir  string
@@ -92,18 +101,33 @@ type PebbleStore struct {
 	now  func() time.Time
 	max  int
 
-	closeMu sync.RWMutex // held shared while sending to reqs
+	// closeMu is held shared for the whole of every Append; Close takes it
+	// exclusively, so it waits for appends under way.
+	closeMu sync.RWMutex
 	closed  bool
-	reqs    chan *appendReq
-	flights chan flight
-	done    chan struct{} // closed when the syncer exits
+
+	qmu     sync.Mutex
+	queue   []*appendReq
+	leading bool // a leader is committing; the next is handed the queue
 
 	head   *headSignal
 	failed atomic.Pointer[error]
 
-	// committer-owned
-	tip   chainTip
-	heads map[string]uint64
+	// leader-owned
+	tip        chainTip
+	lastFlight *flight
+	flightSeq  uint64
+
+	// heads holds the version of every stream this process has appended to
+	// (or looked up), as the leaders see it, including groups not yet
+	// durable. Only the leader writes it.
+	headsMu sync.RWMutex
+	heads   map[string]uint64
+
+	// durable orders group completions into head advances.
+	durMu   sync.Mutex
+	durNext uint64            // sequence of the next group to publish
+	durDone map[uint64]uint64 // synced groups waiting for earlier ones: seq → last position
 }
 
 var (
@@ -115,15 +139,25 @@ type appendReq struct {
 	stream   string
 	expected ExpectedVersion
 	bodies   [][]byte
-	res      AppendResult
-	err      error
-	done     chan struct{}
+	// stored is the stream's version read from Pebble by the appender when
+	// the committer did not know the stream yet (see streamHead).
+	stored    uint64
+	hasStored bool
+	res       AppendResult
+	err       error
+	wait      *flight // the group whose fsync makes the answer durable
+	// wake says true when this request's goroutine is to lead, false when
+	// its group was committed by another leader.
+	wake chan bool
 }
 
+// flight is one applied group on its way to disk.
 type flight struct {
-	batch *pebble.Batch // nil when the group appended nothing
-	last  uint64
-	group []*appendReq
+	batch *pebble.Batch
+	seq   uint64 // 1, 2, ... in apply order
+	last  uint64 // last position in the batch
+	once  sync.Once
+	err   error
 }
 
 // Open opens (creating if needed) the log in dir.
@@ -133,10 +167,14 @@ func Open(dir string, opts Options) (*PebbleStore, error) {
 		return nil, err
 	}
 	po := &pebble.Options{
-		Logger:       pebbleLogger{opts.Logger},
-		MemTableSize: 64 << 20,
+		Logger:           pebbleLogger{opts.Logger},
+		MemTableSize:     64 << 20,
+		ErrorIfNotExists: opts.MustExist,
 	}
 	db, err := pebble.Open(dir, po)
+	if errors.Is(err, pebble.ErrDBDoesNotExist) {
+		return nil, fmt.Errorf("eventstore: open %s: %w", dir, ErrNoLog)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: open %s: %w", dir, err)
 	}
@@ -146,10 +184,9 @@ func Open(dir string, opts Options) (*PebbleStore, error) {
 		m:       m,
 		now:     opts.Now,
 		max:     opts.MaxGroupEvents,
-		reqs:    make(chan *appendReq, 1024),
-		flights: make(chan flight, 16),
-		done:    make(chan struct{}),
 		heads:   make(map[string]uint64),
+		durNext: 1,
+		durDone: make(map[uint64]uint64),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -164,8 +201,6 @@ func Open(dir string, opts Options) (*PebbleStore, error) {
 		return nil, err
 	}
 	s.head = newHeadSignal(s.tip.pos)
-	go s.commitLoop()
-	go s.syncLoop()
 	return s, nil
 }
 
@@ -209,67 +244,145 @@ func (s *PebbleStore) Append(ctx context.Context, stream string, expected Expect
 	if err != nil {
 		return AppendResult{}, err
 	}
-	r := &appendReq{stream: stream, expected: expected, bodies: bodies, done: make(chan struct{})}
 	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
 	if s.closed {
-		s.closeMu.RUnlock()
 		return AppendResult{}, ErrClosed
 	}
-	select {
-	case s.reqs <- r:
-	case <-ctx.Done():
-		s.closeMu.RUnlock()
-		return AppendResult{}, ctx.Err()
+	r := &appendReq{stream: stream, expected: expected, bodies: bodies, wake: make(chan bool, 1)}
+	s.headsMu.RLock()
+	_, known := s.heads[stream]
+	s.headsMu.RUnlock()
+	if !known {
+		// Look the stream up here, in parallel with other appenders, rather
+		// than in the leader.
+		if r.stored, err = s.lastVersion(s.db, stream); err != nil {
+			return AppendResult{}, fmt.Errorf("eventstore: read head of stream %q: %w", stream, err)
+		}
+		r.hasStored = true
 	}
-	s.closeMu.RUnlock()
+	s.qmu.Lock()
+	s.queue = append(s.queue, r)
+	lead := !s.leading
+	s.leading = true
+	s.qmu.Unlock()
+	if !lead {
+		lead = <-r.wake
+	}
+	if lead {
+		s.lead()
+	}
 	// Once queued the append runs to its end; waiting keeps the outcome
 	// unambiguous for the caller.
-	<-r.done
+	if f := r.wait; f != nil {
+		if err := s.settle(f); err != nil {
+			return AppendResult{}, err
+		}
+	}
 	return r.res, r.err
 }
 
+// lead commits the queued requests (up to max events) as one group, answers
+// them, and passes leadership to the first request still queued.
+func (s *PebbleStore) lead() {
+	// Let the appenders that are runnable (typically a whole group just
+	// woken by an fsync) queue their requests first, so that one batch
+	// carries them all.
+	runtime.Gosched()
+	s.qmu.Lock()
+	n, k := 0, 0
+	for k < len(s.queue) && (k == 0 || n+len(s.queue[k].bodies) <= s.max) {
+		n += len(s.queue[k].bodies)
+		k++
+	}
+	group := s.queue[:k:k]
+	s.queue = s.queue[k:]
+	s.qmu.Unlock()
+
+	s.commitGroup(group)
+	for _, r := range group[1:] {
+		r.wake <- false
+	}
+	s.qmu.Lock()
+	if len(s.queue) > 0 {
+		s.queue[0].wake <- true
+	} else {
+		s.leading = false
+		s.queue = nil
+	}
+	s.qmu.Unlock()
+}
+
+// settle waits until flight f and every group before it are durable. The
+// first caller for a flight waits for its fsync (a batch allows only one
+// SyncWait) and reports it; the others wait on the same sync.Once.
+func (s *PebbleStore) settle(f *flight) error {
+	f.once.Do(func() {
+		if err := f.batch.SyncWait(); err != nil {
+			f.err = s.fail(fmt.Errorf("sync batch ending at position %d: %w", f.last, err))
+			return
+		}
+		s.durMu.Lock()
+		s.durDone[f.seq] = f.last
+		var publish uint64
+		for {
+			last, ok := s.durDone[s.durNext]
+			if !ok {
+				break
+			}
+			delete(s.durDone, s.durNext)
+			s.durNext++
+			publish = last
+		}
+		s.durMu.Unlock()
+		if publish > 0 {
+			s.head.publish(publish)
+		}
+	})
+	if f.err != nil {
+		return f.err
+	}
+	if _, err := s.head.wait(context.Background(), f.last-1); err != nil {
+		if errp := s.failed.Load(); errp != nil {
+			return *errp
+		}
+		return err
+	}
+	return nil
+}
+
+// fail puts the store in a failed state: a write to Pebble failed, so what
+// is in memory may no longer match the disk. Every later append returns the
+// error and waiters for durability are released.
 func (s *PebbleStore) fail(err error) error {
 	err = fmt.Errorf("%w: store failed: %w", ErrClosed, err)
 	s.failed.CompareAndSwap(nil, &err)
+	s.head.close()
 	return *s.failed.Load()
 }
 
-// commitLoop gathers queued appends into groups and applies each group as
-// one batch, in position order.
-func (s *PebbleStore) commitLoop() {
-	defer close(s.flights)
-	for r := range s.reqs {
-		group := []*appendReq{r}
-		n := len(r.bodies)
-	drain:
-		for n < s.max {
-			select {
-			case r, ok := <-s.reqs:
-				if !ok {
-					break drain
-				}
-				group = append(group, r)
-				n += len(r.bodies)
-			default:
-				break drain
-			}
-		}
-		s.flights <- s.commitGroup(group)
-	}
+// indexEntry is one stream index key and its position value.
+type indexEntry struct {
+	key []byte
+	pos uint64
 }
 
-func (s *PebbleStore) commitGroup(group []*appendReq) flight {
-	f := flight{group: group}
+func (s *PebbleStore) commitGroup(group []*appendReq) {
 	if errp := s.failed.Load(); errp != nil {
 		for _, r := range group {
 			r.err = *errp
 		}
-		return f
+		return
 	}
 	at := s.now()
 	var b *pebble.Batch
+	var index []indexEntry
+	s.headsMu.Lock()
 	for _, r := range group {
-		cur, err := s.streamHead(r.stream)
+		// Until this group is applied, a request that fails waits for the
+		// previous group: the state it was judged against is then durable.
+		r.wait = s.lastFlight
+		cur, err := s.streamHead(r)
 		if err != nil {
 			r.err = err
 			continue
@@ -283,42 +396,61 @@ func (s *PebbleStore) commitGroup(group []*appendReq) flight {
 		}
 		first := s.tip.pos + 1
 		s.tip.link(r.bodies, cur+1, at)
+		// Event keys first, in order, then the index: Pebble inserts a batch
+		// into its memtable with one splice hint, which makes runs of
+		// ascending keys cheap.
 		for i, body := range r.bodies {
 			pos := first + uint64(i)
 			b.Set(eventKey(pos), body, nil)
-			b.Set(streamKey(r.stream, cur+1+uint64(i)), binary.BigEndian.AppendUint64(nil, pos), nil)
+			index = append(index, indexEntry{streamKey(r.stream, cur+1+uint64(i)), pos})
 		}
 		s.heads[r.stream] = cur + uint64(len(r.bodies))
 		r.res = AppendResult{FirstPosition: first, LastPosition: s.tip.pos, Version: cur + uint64(len(r.bodies))}
 	}
+	s.headsMu.Unlock()
 	if b == nil {
-		return f
+		return
+	}
+	slices.SortFunc(index, func(x, y indexEntry) int { return bytes.Compare(x.key, y.key) })
+	for _, e := range index {
+		b.Set(e.key, binary.BigEndian.AppendUint64(nil, e.pos), nil)
 	}
 	b.Set(keyTip, s.m.encodeTip(s.tip.pos, s.tip.hash), nil)
 	if err := s.db.ApplyNoSyncWait(b, pebble.Sync); err != nil {
 		err = s.fail(fmt.Errorf("apply batch ending at position %d: %w", s.tip.pos, err))
 		for _, r := range group {
-			r.err = err
+			r.err, r.wait = err, nil
 		}
-		b.Close()
-		return f
+		return
 	}
-	f.batch, f.last = b, s.tip.pos
-	return f
+	s.flightSeq++
+	f := &flight{batch: b, seq: s.flightSeq, last: s.tip.pos}
+	s.lastFlight = f
+	for _, r := range group {
+		r.wait = f // conflicts too: they may have been judged against this group
+	}
 }
 
 // streamHead is the stream's current version as the committer knows it.
-func (s *PebbleStore) streamHead(stream string) (uint64, error) {
-	if v, ok := s.heads[stream]; ok {
+// The caller holds headsMu.
+//
+// A stream missing from heads was never written by this process, so the
+// version its appender read from Pebble (before queueing) is still the
+// durable truth: every write of this process to the stream would have
+// entered heads first.
+func (s *PebbleStore) streamHead(r *appendReq) (uint64, error) {
+	if v, ok := s.heads[r.stream]; ok {
 		return v, nil
 	}
-	// Not touched by this process: whatever Pebble holds is durable.
-	v, err := s.lastVersion(s.db, stream)
-	if err != nil {
-		return 0, fmt.Errorf("eventstore: read head of stream %q: %w", stream, err)
+	if !r.hasStored {
+		v, err := s.lastVersion(s.db, r.stream)
+		if err != nil {
+			return 0, fmt.Errorf("eventstore: read head of stream %q: %w", r.stream, err)
+		}
+		r.stored = v
 	}
-	s.heads[stream] = v
-	return v, nil
+	s.heads[r.stream] = r.stored
+	return r.stored, nil
 }
 
 func (s *PebbleStore) lastVersion(r pebble.Reader, stream string) (uint64, error) {
@@ -333,29 +465,6 @@ func (s *PebbleStore) lastVersion(r pebble.Reader, stream string) (uint64, error
 	}
 	k := it.Key()
 	return binary.BigEndian.Uint64(k[len(k)-8:]), nil
-}
-
-// syncLoop waits for each group's fsync in order, then publishes the new
-// durable head and answers the group.
-func (s *PebbleStore) syncLoop() {
-	defer close(s.done)
-	for f := range s.flights {
-		if f.batch != nil {
-			err := f.batch.SyncWait()
-			f.batch.Close()
-			if err != nil {
-				err = s.fail(fmt.Errorf("sync batch ending at position %d: %w", f.last, err))
-				for _, r := range f.group {
-					r.err = err
-				}
-			} else if s.failed.Load() == nil {
-				s.head.publish(f.last)
-			}
-		}
-		for _, r := range f.group {
-			close(r.done)
-		}
-	}
 }
 
 // Head implements Store.
@@ -610,9 +719,10 @@ func (s *PebbleStore) Close() error {
 		return nil
 	}
 	s.closed = true
-	close(s.reqs)
 	s.closeMu.Unlock()
-	<-s.done
+	if f := s.lastFlight; f != nil {
+		s.settle(f) // the last group's fsync covers every earlier one
+	}
 	s.head.close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("eventstore: close %s: %w", s.dir, err)

@@ -1,0 +1,336 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+
+	"github.com/salesbot/salesbot/eventstore"
+)
+
+// version is set at build time: -ldflags "-X main.version=...".
+var version = "dev"
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitFail  = 1 // the command ran and failed (verify found tampering, I/O error)
+	exitUsage = 2 // bad command line or configuration
+)
+
+// usageError is a bad flag, argument or configuration value; it exits 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// env is how Run reads the environment (os.Getenv in main, a map in tests).
+type env func(string) string
+
+// app is what one invocation shares: output streams, environment, config.
+type app struct {
+	stdout, stderr io.Writer
+	getenv         env
+	cfg            config
+	log            *slog.Logger
+}
+
+// command is one subcommand (or a group with subcommands).
+type command struct {
+	name    string
+	summary string
+	usage   string // after "salesbot <path>"; may be empty
+	details string // extra help text
+	flags   func(fs *flag.FlagSet, a *app) func() error
+	run     func(ctx context.Context, a *app, args []string) error
+	sub     []*command
+}
+
+func commands() []*command {
+	return []*command{
+		versionCommand(),
+		verifyCommand(),
+		{
+			name:    "bench",
+			summary: "measure the event log on this machine",
+			sub:     []*command{benchAppendCommand(), benchReadCommand()},
+		},
+	}
+}
+
+// Run executes the command line args and returns the process exit code.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) int {
+	a := &app{stdout: stdout, stderr: stderr, getenv: getenv}
+	a.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	a.cfg = configFromEnv(getenv)
+
+	cmds := commands()
+	var path []string
+	for {
+		if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+			if len(args) > 1 && args[0] == "help" {
+				args = append(args[1:], "--help")
+				continue
+			}
+			printGroup(stdout, path, cmds)
+			if len(args) == 0 && len(path) == 0 {
+				return exitUsage
+			}
+			return exitOK
+		}
+		c := find(cmds, args[0])
+		if c == nil {
+			fmt.Fprintf(stderr, "salesbot: unknown command %q (run 'salesbot help%s')\n", strings.Join(append(path, args[0]), " "), prefixSpace(path))
+			return exitUsage
+		}
+		path = append(path, c.name)
+		args = args[1:]
+		if len(c.sub) > 0 {
+			cmds = c.sub
+			continue
+		}
+		return a.exec(ctx, c, path, args)
+	}
+}
+
+func prefixSpace(path []string) string {
+	if len(path) == 0 {
+		return ""
+	}
+	return " " + strings.Join(path, " ")
+}
+
+func find(cmds []*command, name string) *command {
+	for _, c := range cmds {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func (a *app) exec(ctx context.Context, c *command, path []string, args []string) int {
+	name := "salesbot " + strings.Join(path, " ")
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	a.cfg.register(fs)
+	var check func() error
+	if c.flags != nil {
+		check = c.flags(fs, a)
+	}
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		printCommand(a.stdout, name, c, fs)
+		return exitOK
+	}
+	if err != nil {
+		err = usagef("%s", flagMessage(err))
+	}
+	if err == nil && check != nil {
+		err = check()
+	}
+	if err == nil {
+		err = a.cfg.validate()
+	}
+	if err == nil {
+		err = c.run(ctx, a, fs.Args())
+	}
+	var ue *usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(a.stderr, "%s: %s (see '%s --help')\n", name, ue.msg, name)
+		return exitUsage
+	default:
+		fmt.Fprintf(a.stderr, "%s: %v\n", name, err)
+		return exitFail
+	}
+}
+
+// flagMessage rewrites the flag package's "-name" to the documented
+// "--name" form.
+func flagMessage(err error) string {
+	return strings.Replace(err.Error(), " -", " --", 1)
+}
+
+func printGroup(w io.Writer, path []string, cmds []*command) {
+	fmt.Fprintf(w, "salesbot %s — AI sales assistant for Telegram on an event-sourced log.\n\n", version)
+	fmt.Fprintf(w, "Usage: salesbot%s <command> [flags]\n\nCommands:\n", prefixSpace(path))
+	for _, c := range cmds {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nRun 'salesbot%s <command> --help' for a command's flags.\n", prefixSpace(path))
+	fmt.Fprintf(w, "Every flag can also be set by environment variable; a flag wins over its variable.\n")
+}
+
+func printCommand(w io.Writer, name string, c *command, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "Usage: %s [flags]%s\n\n%s.\n", name, c.usage, capitalize(c.summary))
+	if c.details != "" {
+		fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(c.details))
+	}
+	fmt.Fprintf(w, "\nFlags:\n")
+	var lines []string
+	fs.VisitAll(func(f *flag.Flag) {
+		typ, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if typ != "" {
+			line += " " + typ
+		}
+		line += "\n        " + usage
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			line += fmt.Sprintf(" (default %q)", f.DefValue)
+		}
+		lines = append(lines, line)
+	})
+	sort.Strings(lines)
+	fmt.Fprintln(w, strings.Join(lines, "\n"))
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// config is the global configuration shared by every command.
+type config struct {
+	DataDir       string
+	PostgresDSN   string
+	MasterKeyFile string // empty: <data-dir>/master.key
+	set           map[string]bool
+}
+
+func configFromEnv(getenv env) config {
+	c := config{DataDir: "./data"}
+	if v := getenv("SALESBOT_DATA_DIR"); v != "" {
+		c.DataDir = v
+	}
+	c.PostgresDSN = getenv("SALESBOT_POSTGRES_DSN")
+	c.MasterKeyFile = getenv("SALESBOT_MASTER_KEY_FILE")
+	return c
+}
+
+func (c *config) register(fs *flag.FlagSet) {
+	c.set = map[string]bool{}
+	fs.Func("data-dir", "directory of the event log and its secrets [SALESBOT_DATA_DIR] (default \"./data\")", func(v string) error {
+		c.DataDir, c.set["data-dir"] = v, true
+		return nil
+	})
+	fs.Func("postgres", "PostgreSQL DSN for the read models; empty = embedded in-memory read models [SALESBOT_POSTGRES_DSN]", func(v string) error {
+		c.PostgresDSN, c.set["postgres"] = v, true
+		return nil
+	})
+	fs.Func("master-key-file", "32-byte master key file, created with mode 0600 if absent [SALESBOT_MASTER_KEY_FILE] (default \"<data-dir>/master.key\")", func(v string) error {
+		c.MasterKeyFile, c.set["master-key-file"] = v, true
+		return nil
+	})
+}
+
+// validate checks the global values, naming the flag (and variable) at fault.
+func (c *config) validate() error {
+	if strings.TrimSpace(c.DataDir) == "" {
+		return usagef("--data-dir (SALESBOT_DATA_DIR) must not be empty")
+	}
+	if fi, err := os.Stat(c.DataDir); err == nil && !fi.IsDir() {
+		return usagef("--data-dir (SALESBOT_DATA_DIR): %s is a file, not a directory", c.DataDir)
+	}
+	if c.MasterKeyFile != "" {
+		if fi, err := os.Stat(c.MasterKeyFile); err == nil && fi.IsDir() {
+			return usagef("--master-key-file (SALESBOT_MASTER_KEY_FILE): %s is a directory", c.MasterKeyFile)
+		}
+	}
+	if dsn := c.PostgresDSN; dsn != "" {
+		if err := checkDSN(dsn); err != nil {
+			return usagef("--postgres (SALESBOT_POSTGRES_DSN): %v", err)
+		}
+	}
+	return nil
+}
+
+// checkDSN accepts the two PostgreSQL connection string forms: a
+// postgres:// URL or key=value pairs.
+func checkDSN(dsn string) error {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		if _, err := url.Parse(dsn); err != nil {
+			return fmt.Errorf("not a valid URL: %v", err)
+		}
+		return nil
+	}
+	for _, f := range strings.Fields(dsn) {
+		if k, _, ok := strings.Cut(f, "="); !ok || k == "" {
+			return fmt.Errorf("want postgres://user@host/db or key=value pairs, got %q", dsn)
+		}
+	}
+	return nil
+}
+
+func (c *config) keyFile() string {
+	if c.MasterKeyFile != "" {
+		return c.MasterKeyFile
+	}
+	return filepath.Join(c.DataDir, "master.key")
+}
+
+// masterKey loads the master key, creating it (and saying so) if create is
+// true and the file is absent.
+func (a *app) masterKey(create bool) ([]byte, error) {
+	path := a.cfg.keyFile()
+	if !create {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("master key %s: %w (give --master-key-file)", path, err)
+		}
+	}
+	key, created, err := eventstore.LoadOrCreateMasterKey(path)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		fmt.Fprintf(a.stderr, "salesbot: created master key %s (mode 0600); keep a copy: without it secrets and personal data cannot be read\n", path)
+	}
+	return key, nil
+}
+
+// openStore opens the event log in the data dir. With mustExist an absent
+// log is an error instead of a new empty one.
+func (a *app) openStore(mustExist bool) (*eventstore.PebbleStore, error) {
+	key, err := a.masterKey(!mustExist)
+	if err != nil {
+		return nil, err
+	}
+	s, err := eventstore.Open(a.cfg.DataDir, eventstore.Options{MasterKey: key, Logger: a.log, MustExist: mustExist})
+	if err != nil {
+		if strings.Contains(err.Error(), "lock") {
+			return nil, fmt.Errorf("%w (is another salesbot using %s?)", err, a.cfg.DataDir)
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+func versionCommand() *command {
+	return &command{
+		name:    "version",
+		summary: "print the version and build information",
+		run: func(_ context.Context, a *app, args []string) error {
+			if len(args) > 0 {
+				return usagef("takes no arguments, got %q", args)
+			}
+			fmt.Fprintf(a.stdout, "salesbot %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			return nil
+		},
+	}
+}
