@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"context"
 	"encoding/hex"
 	"fmt"
@@ -54,12 +55,14 @@ type chainTip struct {
 	hash [32]byte
 }
 
-// link stamps bodies as the next events of the chain.
-func (c *chainTip) link(bodies [][]byte, firstVersion uint64, at time.Time) {
+// link stamps bodies as the next events of the chain and appends each one's
+// MAC trailer, turning them into stored records.
+func (c *chainTip) link(m *master, bodies [][]byte, firstVersion uint64, at time.Time) {
 	for i, b := range bodies {
 		c.pos++
 		stamp(b, c.pos, firstVersion+uint64(i), at, &c.hash)
 		c.hash = hashOf(b)
+		bodies[i] = append(b, m.eventMAC(c.hash)...)
 	}
 }
 
@@ -122,12 +125,13 @@ func (h *headSignal) wait(ctx context.Context, after uint64) (uint64, error) {
 // chainVerifier walks envelopes in key order and checks the chain: no gap,
 // no reordering, every previous hash right, stream versions contiguous.
 type chainVerifier struct {
+	m       *master
 	tip     chainTip
 	streams map[string]uint64
 }
 
-func newChainVerifier() *chainVerifier {
-	return &chainVerifier{streams: make(map[string]uint64)}
+func newChainVerifier(m *master) *chainVerifier {
+	return &chainVerifier{m: m, streams: make(map[string]uint64)}
 }
 
 // next checks the envelope stored under key position keyPos.
@@ -136,7 +140,15 @@ func (v *chainVerifier) next(keyPos uint64, raw []byte) error {
 	if keyPos != want {
 		return &TamperError{Position: want, Reason: fmt.Sprintf("event missing: the next stored position is %d", keyPos)}
 	}
-	env, err := decodeEnvelope(raw)
+	body, mac, err := splitRecord(raw)
+	if err != nil {
+		return &TamperError{Position: keyPos, Reason: err.Error()}
+	}
+	hash := hashOf(body)
+	if !hmac.Equal(mac, v.m.eventMAC(hash)) {
+		return &TamperError{Position: keyPos, Reason: "event fails its MAC (changed or forged)"}
+	}
+	env, err := decodeEnvelope(body)
 	if err != nil {
 		return &TamperError{Position: keyPos, Reason: err.Error()}
 	}
@@ -153,7 +165,7 @@ func (v *chainVerifier) next(keyPos uint64, raw []byte) error {
 		return &TamperError{Position: keyPos, Reason: fmt.Sprintf("stream %q jumps from version %d to %d", stream, last, env.version)}
 	}
 	v.streams[stream] = env.version
-	v.tip = chainTip{pos: keyPos, hash: hashOf(raw)}
+	v.tip = chainTip{pos: keyPos, hash: hash}
 	return nil
 }
 
@@ -176,7 +188,7 @@ func (v *chainVerifier) report() VerifyReport {
 // checkIndexed verifies one stream index entry against the envelope it
 // points at.
 func checkIndexed(stream []byte, version, pos uint64, raw []byte) error {
-	env, err := decodeEnvelope(raw)
+	env, err := decodeRecord(raw)
 	if err != nil {
 		return &TamperError{Position: pos, Reason: "stream index points at an undecodable event: " + err.Error()}
 	}

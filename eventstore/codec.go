@@ -29,6 +29,11 @@ import (
 //	           uvarint n, n × string                personal field names
 //	           bytes sealed personal values         (empty when n = 0)
 //
+// A stored record is the envelope followed by a 32-byte trailer: an
+// HMAC-SHA256 under a key derived from the master key over the envelope's
+// hash. Anyone can check the hash chain; with the master key Verify also
+// pins down the first forged event even when a forger recomputed the chain.
+//
 // The fixed header lets the committer fill in position, version, time and
 // the previous hash after the appender has encoded the rest. The hash of an
 // event is SHA-256 over its whole stored envelope, so it covers ciphertext,
@@ -45,14 +50,34 @@ const (
 	headerLen    = 105
 )
 
-// hashOf is the chain hash of a stored envelope.
+// hashOf is the chain hash of an envelope (without its MAC trailer).
 func hashOf(envelope []byte) [32]byte { return sha256.Sum256(envelope) }
+
+// macLen is the size of the MAC trailer of a stored record.
+const macLen = 32
+
+// splitRecord separates a stored record into envelope and MAC trailer.
+func splitRecord(rec []byte) (env, mac []byte, err error) {
+	if len(rec) < headerLen+macLen {
+		return nil, nil, fmt.Errorf("%w: record of %d bytes is shorter than header and MAC", ErrCorrupt, len(rec))
+	}
+	return rec[:len(rec)-macLen], rec[len(rec)-macLen:], nil
+}
+
+// decodeRecord decodes a stored record without checking its MAC.
+func decodeRecord(rec []byte) (envelope, error) {
+	env, _, err := splitRecord(rec)
+	if err != nil {
+		return envelope{}, err
+	}
+	return decodeEnvelope(env)
+}
 
 // encodeBody encodes e with a zeroed fixed header; sealed holds the already
 // encrypted personal values (nil when there are none) and names their field
 // names in the same order.
 func encodeBody(e *Event, stream string, names []string, sealed []byte) []byte {
-	size := headerLen + 5 + 5 + len(stream) + 5 + len(e.Type) + 5 + 5 + len(e.Payload) + 5 + len(e.Subject) + 5 + 5 + len(sealed)
+	size := headerLen + macLen + 5 + 5 + len(stream) + 5 + len(e.Type) + 5 + 5 + len(e.Payload) + 5 + len(e.Subject) + 5 + 5 + len(sealed)
 	for k, v := range e.Metadata {
 		size += 10 + len(k) + len(v)
 	}
@@ -179,8 +204,8 @@ func (r *reader) uvarint() uint64 {
 		return 0
 	}
 	v, n := binary.Uvarint(r.b[r.off:])
-	if n <= 0 {
-		r.err = "bad varint"
+	if n <= 0 || (n > 1 && r.b[r.off+n-1] == 0) {
+		r.err = "bad varint" // malformed, overflowing or not minimal
 		return 0
 	}
 	r.off += n

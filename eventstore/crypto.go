@@ -105,6 +105,7 @@ func open(a cipher.AEAD, sealed, aad []byte) ([]byte, error) {
 type master struct {
 	aead   cipher.AEAD // wraps subject keys and secrets
 	tipKey []byte      // authenticates the chain tip
+	macKey []byte      // authenticates each event
 }
 
 func newMaster(key []byte) (*master, error) {
@@ -115,7 +116,14 @@ func newMaster(key []byte) (*master, error) {
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: master key: %w", err)
 	}
-	return &master{aead: a, tipKey: derive(key, "salesbot tip v1")}, nil
+	return &master{aead: a, tipKey: derive(key, "salesbot tip v1"), macKey: derive(key, "salesbot event v1")}, nil
+}
+
+// eventMAC authenticates an envelope by its hash.
+func (m *master) eventMAC(hash [32]byte) []byte {
+	mac := hmac.New(sha256.New, m.macKey)
+	mac.Write(hash[:])
+	return mac.Sum(nil)
 }
 
 func derive(key []byte, purpose string) []byte {

@@ -75,7 +75,7 @@ func (s *MemoryStore) Append(ctx context.Context, stream string, expected Expect
 		return AppendResult{}, err
 	}
 	first := s.tip.pos + 1
-	s.tip.link(bodies, cur+1, s.now())
+	s.tip.link(s.m, bodies, cur+1, s.now())
 	for i, b := range bodies {
 		s.log = append(s.log, b)
 		s.streams[stream] = append(s.streams[stream], first+uint64(i))
@@ -144,7 +144,7 @@ func (s *MemoryStore) Forget(_ context.Context, subject string) error {
 func (s *MemoryStore) Verify(ctx context.Context, progress func(done, total uint64)) (VerifyReport, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	cv := newChainVerifier()
+	cv := newChainVerifier(s.m)
 	for i, raw := range s.log {
 		if err := cv.next(uint64(i+1), raw); err != nil {
 			return VerifyReport{}, err

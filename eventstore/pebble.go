@@ -77,6 +77,10 @@ type Options struct {
 	MaxGroupEvents int
 	// MustExist makes Open fail with ErrNoLog instead of creating a new log.
 	MustExist bool
+	// ForAudit opens a log whose chain tip does not check out (altered, or
+	// a different master key) instead of refusing it; appends then fail and
+	// Verify reports the damage. Use it only to verify.
+	ForAudit bool
 }
 
 // PebbleStore is the durable event log on Pebble.
@@ -196,11 +200,15 @@ func Open(dir string, opts Options) (*PebbleStore, error) {
 	}
 	s.keys = newKeyring(m, pebbleKeys{db})
 	s.dec = decoder{keys: s.keys, upcasters: opts.Upcasters}
-	if err := s.loadTip(); err != nil {
-		db.Close()
-		return nil, err
-	}
+	err = s.loadTip()
 	s.head = newHeadSignal(s.tip.pos)
+	if err != nil {
+		if !opts.ForAudit || !errors.Is(err, ErrTampered) {
+			db.Close()
+			return nil, err
+		}
+		s.fail(err)
+	}
 	return s, nil
 }
 
@@ -228,6 +236,21 @@ func (s *PebbleStore) loadTip() error {
 		return fmt.Errorf("eventstore: open %s: %w", s.dir, &TamperError{Position: 0, Reason: err.Error()})
 	}
 	s.tip = chainTip{pos: pos, hash: hash}
+	if pos > 0 {
+		rec, c, err := s.db.Get(eventKey(pos))
+		if errors.Is(err, pebble.ErrNotFound) {
+			return fmt.Errorf("eventstore: open %s: %w", s.dir, &TamperError{Position: pos, Reason: "the event at the authenticated chain tip is missing"})
+		}
+		if err != nil {
+			return fmt.Errorf("eventstore: open %s: read position %d: %w", s.dir, pos, err)
+		}
+		env, _, err := splitRecord(rec)
+		ok := err == nil && hashOf(env) == hash
+		c.Close()
+		if !ok {
+			return fmt.Errorf("eventstore: open %s: %w", s.dir, &TamperError{Position: pos, Reason: "the last event does not match the authenticated chain tip"})
+		}
+	}
 	if _, c, err := s.db.Get(eventKey(pos + 1)); err == nil {
 		c.Close()
 		return fmt.Errorf("eventstore: open %s: %w", s.dir, &TamperError{Position: pos + 1, Reason: "an event follows the authenticated chain tip"})
@@ -395,7 +418,7 @@ func (s *PebbleStore) commitGroup(group []*appendReq) {
 			b = s.db.NewBatch()
 		}
 		first := s.tip.pos + 1
-		s.tip.link(r.bodies, cur+1, at)
+		s.tip.link(s.m, r.bodies, cur+1, at)
 		// Event keys first, in order, then the index: Pebble inserts a batch
 		// into its memtable with one splice hint, which makes runs of
 		// ascending keys cheap.
@@ -589,7 +612,7 @@ func (s *PebbleStore) Verify(ctx context.Context, progress func(done, total uint
 			return VerifyReport{}, &TamperError{Position: 0, Reason: err.Error()}
 		}
 	}
-	cv := newChainVerifier()
+	cv := newChainVerifier(s.m)
 	it, err := snap.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: prefixEvent, UpperBound: prefixEnd(prefixEvent)})
 	if err != nil {
 		return VerifyReport{}, fmt.Errorf("eventstore: verify: %w", err)

@@ -62,7 +62,7 @@ type decoder struct {
 // decode copies nothing: strings and slices of the result alias raw, which
 // must therefore never change afterwards (callers pass their own copy).
 func (d decoder) decode(raw []byte) (RecordedEvent, error) {
-	env, err := decodeEnvelope(raw)
+	env, err := decodeRecord(raw)
 	if err != nil {
 		return RecordedEvent{}, err
 	}

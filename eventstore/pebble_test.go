@@ -1,0 +1,272 @@
+package eventstore
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+func key32() []byte { return bytes.Repeat([]byte{7}, MasterKeySize) }
+
+// fill writes n events over three streams and closes the store.
+func fill(t *testing.T, dir string, n int) {
+	t.Helper()
+	s, err := Open(dir, Options{MasterKey: key32()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		ev := Event{Type: "E", Payload: fmt.Appendf(nil, "payload %d", i)}
+		if i%4 == 0 {
+			ev.Subject, ev.Personal = "c1", map[string]string{"text": fmt.Sprint("secret ", i)}
+		}
+		if _, err := s.Append(t.Context(), fmt.Sprintf("dialog-%d", i%3), Any, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rawEdit opens the Pebble database directly, the way an attacker with file
+// access would, and changes it with valid checksums.
+func rawEdit(t *testing.T, dir string, fn func(db *pebble.DB)) {
+	t.Helper()
+	db, err := pebble.Open(dir, &pebble.Options{Logger: pebbleLogger{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn(db)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func get(t *testing.T, db *pebble.DB, k []byte) []byte {
+	t.Helper()
+	v, c, err := db.Get(k)
+	if err != nil {
+		t.Fatalf("get %q: %v", k, err)
+	}
+	defer c.Close()
+	return bytes.Clone(v)
+}
+
+func set(t *testing.T, db *pebble.DB, k, v []byte) {
+	t.Helper()
+	if err := db.Set(k, v, pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// verifyDir opens dir and verifies it; an Open refusal counts as detection.
+func verifyDir(t *testing.T, dir string) (VerifyReport, error) {
+	t.Helper()
+	s, err := Open(dir, Options{MasterKey: key32(), ForAudit: true})
+	if err != nil {
+		return VerifyReport{}, err
+	}
+	defer s.Close()
+	if _, err := s.Append(context.Background(), "x", Any, Event{Type: "E"}); err == nil && s.failed.Load() != nil {
+		t.Fatal("a store opened for audit in a failed state accepted an append")
+	}
+	return s.Verify(context.Background(), nil)
+}
+
+func TestVerifyDetectsTampering(t *testing.T) {
+	const n = 20
+	cases := []struct {
+		name    string
+		edit    func(t *testing.T, db *pebble.DB)
+		wantPos uint64
+	}{
+		{"payload byte changed", func(t *testing.T, db *pebble.DB) {
+			v := get(t, db, eventKey(7))
+			v[len(v)-1] ^= 1
+			set(t, db, eventKey(7), v)
+		}, 7},
+		{"recorded time changed", func(t *testing.T, db *pebble.DB) {
+			v := get(t, db, eventKey(12))
+			v[offTime+7]++
+			set(t, db, eventKey(12), v)
+		}, 12},
+		{"event removed", func(t *testing.T, db *pebble.DB) {
+			if err := db.Delete(eventKey(5), pebble.Sync); err != nil {
+				t.Fatal(err)
+			}
+		}, 5},
+		{"two events swapped", func(t *testing.T, db *pebble.DB) {
+			a, b := get(t, db, eventKey(9)), get(t, db, eventKey(10))
+			set(t, db, eventKey(9), b)
+			set(t, db, eventKey(10), a)
+		}, 9},
+		{"event inserted with a recomputed chain", func(t *testing.T, db *pebble.DB) {
+			// Shift events 15..20 up by one, put a forged event at 15 and
+			// recompute every hash after it: only the MAC'd tip can tell.
+			prev := get(t, db, eventKey(14))
+			h := sha256.Sum256(prev)
+			forged := encodeBody(&Event{Type: "E", Payload: []byte("forged")}, "dialog-2", nil, nil)
+			vals := [][]byte{forged}
+			for p := uint64(15); p <= n; p++ {
+				vals = append(vals, get(t, db, eventKey(p)))
+			}
+			for i, v := range vals {
+				pos := uint64(15 + i)
+				binary.BigEndian.PutUint64(v[offPosition:], pos)
+				copy(v[offPrevHash:], h[:])
+				set(t, db, eventKey(pos), v)
+				h = sha256.Sum256(v)
+			}
+		}, 15},
+		{"tail truncated", func(t *testing.T, db *pebble.DB) {
+			if err := db.Delete(eventKey(n), pebble.Sync); err != nil {
+				t.Fatal(err)
+			}
+		}, n},
+		{"chain tip rewritten without the key", func(t *testing.T, db *pebble.DB) {
+			v := get(t, db, keyTip)
+			binary.BigEndian.PutUint64(v, n-1)
+			set(t, db, keyTip, v)
+		}, 0},
+		{"stream index redirected", func(t *testing.T, db *pebble.DB) {
+			set(t, db, streamKey("dialog-0", 2), binary.BigEndian.AppendUint64(nil, 5))
+		}, 5},
+		{"stream index entry added", func(t *testing.T, db *pebble.DB) {
+			set(t, db, streamKey("dialog-9", 1), binary.BigEndian.AppendUint64(nil, 3))
+		}, 3},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			fill(t, dir, n)
+			if _, err := verifyDir(t, dir); err != nil {
+				t.Fatalf("untouched log: %v", err)
+			}
+			rawEdit(t, dir, func(db *pebble.DB) { c.edit(t, db) })
+			_, err := verifyDir(t, dir)
+			var te *TamperError
+			if !errors.Is(err, ErrTampered) || !errors.As(err, &te) {
+				t.Fatalf("verify after tampering: %v, want ErrTampered", err)
+			}
+			if te.Position != c.wantPos {
+				t.Fatalf("first bad position %d (%s), want %d", te.Position, te.Reason, c.wantPos)
+			}
+		})
+	}
+}
+
+func TestReopenKeepsEverything(t *testing.T) {
+	dir := t.TempDir()
+	fill(t, dir, 30)
+	s, err := Open(dir, Options{MasterKey: key32()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Head() != 30 {
+		t.Fatalf("head after reopen = %d", s.Head())
+	}
+	// Stream heads come back from disk: a stale expectation still conflicts.
+	if _, err := s.Append(t.Context(), "dialog-0", Exact(3), Event{Type: "E"}); !errors.Is(err, ErrVersionConflict) {
+		t.Fatalf("stale version after reopen: %v", err)
+	}
+	r, err := s.Append(t.Context(), "dialog-0", Exact(10), Event{Type: "E"})
+	if err != nil || r.FirstPosition != 31 || r.Version != 11 {
+		t.Fatalf("append after reopen: %+v %v", r, err)
+	}
+	evs, err := s.ReadStream(t.Context(), "dialog-0", 1)
+	if err != nil || len(evs) != 11 {
+		t.Fatalf("stream after reopen: %d events, %v", len(evs), err)
+	}
+	if evs[0].Personal["text"] != "secret 0" {
+		t.Fatalf("personal field after reopen: %v", evs[0].Personal)
+	}
+	if err := s.Forget(t.Context(), "c1"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s, err = Open(dir, Options{MasterKey: key32()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	evs, _ = s.ReadStream(t.Context(), "dialog-0", 1)
+	if !evs[0].Forgotten || evs[0].Personal["text"] != ForgottenMarker {
+		t.Fatalf("forget did not survive a reopen: %v", evs[0].Personal)
+	}
+	if _, err := s.Verify(t.Context(), nil); err != nil {
+		t.Fatalf("verify after forget and reopen: %v", err)
+	}
+	// The wrapped key is gone from the database, not only shadowed.
+	found := false
+	it, _ := s.db.NewIter(&pebble.IterOptions{LowerBound: prefixKey, UpperBound: prefixEnd(prefixKey)})
+	for ok := it.First(); ok; ok = it.Next() {
+		if string(it.Key()) == "k|c1" && len(it.Value()) > 0 {
+			found = true
+		}
+	}
+	it.Close()
+	if found {
+		t.Fatal("forgotten subject's key is still readable")
+	}
+}
+
+func TestOpenRefusals(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Open(dir, Options{MasterKey: key32(), MustExist: true}); !errors.Is(err, ErrNoLog) {
+		t.Fatalf("MustExist on an empty dir: %v", err)
+	}
+	fill(t, dir, 3)
+	other := bytes.Repeat([]byte{9}, MasterKeySize)
+	if _, err := Open(dir, Options{MasterKey: other}); !errors.Is(err, ErrTampered) {
+		t.Fatalf("open with another master key: %v, want the tip MAC to fail", err)
+	}
+	if _, err := Open(dir, Options{MasterKey: []byte("short")}); err == nil {
+		t.Fatal("a short master key was accepted")
+	}
+	rawEdit(t, dir, func(db *pebble.DB) { set(t, db, eventKey(4), get(t, db, eventKey(3))) })
+	if _, err := Open(dir, Options{MasterKey: key32()}); !errors.Is(err, ErrTampered) {
+		t.Fatalf("open with an event past the tip: %v", err)
+	}
+	s, err := Open(dir, Options{MasterKey: key32(), ForAudit: true})
+	if err != nil {
+		t.Fatalf("open for audit: %v", err)
+	}
+	defer s.Close()
+	if _, err := s.Append(t.Context(), "x", Any, Event{Type: "E"}); !errors.Is(err, ErrClosed) || !errors.Is(err, ErrTampered) {
+		t.Fatalf("append to a log opened for audit with a bad tip: %v", err)
+	}
+}
+
+func TestReadersStopAtDurableHead(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{MasterKey: key32()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Append(t.Context(), "a", NoStream, Event{Type: "E"}, Event{Type: "E"}); err != nil {
+		t.Fatal(err)
+	}
+	// Write an event straight into Pebble past the durable head, as an
+	// applied-but-unsynced group would be: readers must not see it.
+	b := encodeBody(&Event{Type: "E"}, "a", nil, nil)
+	stamp(b, 3, 3, s.now(), &s.tip.hash)
+	set(t, s.db, eventKey(3), b)
+	set(t, s.db, streamKey("a", 3), binary.BigEndian.AppendUint64(nil, 3))
+	all, err := s.ReadAll(t.Context(), 1, 10)
+	if err != nil || len(all) != 2 {
+		t.Fatalf("ReadAll saw %d events (%v), want 2", len(all), err)
+	}
+	st, err := s.ReadStream(t.Context(), "a", 1)
+	if err != nil || len(st) != 2 {
+		t.Fatalf("ReadStream saw %d events (%v), want 2", len(st), err)
+	}
+}
