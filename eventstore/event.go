@@ -150,6 +150,12 @@ type Store interface {
 	// ReadAll returns up to limit durable events with position >=
 	// fromPosition, in order.
 	ReadAll(ctx context.Context, fromPosition uint64, limit int) ([]RecordedEvent, error)
+	// Scan calls fn for each of up to limit durable events with position >=
+	// fromPosition, in order, and stops at fn's first error, which it
+	// returns. It allocates nothing per event: the event's strings and byte
+	// slices are valid only until fn returns (copy what you keep). For
+	// folding the whole log (rebuilds, audits, benchmarks).
+	Scan(ctx context.Context, fromPosition uint64, limit int, fn func(*RecordedEvent) error) error
 	// Head is the durable head: the position of the last durable event.
 	Head() uint64
 	// WaitHead blocks until the durable head is greater than after, and

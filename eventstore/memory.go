@@ -104,6 +104,20 @@ func (s *MemoryStore) ReadAll(_ context.Context, from uint64, limit int) ([]Reco
 	return out, nil
 }
 
+// Scan implements Store.
+func (s *MemoryStore) Scan(ctx context.Context, from uint64, limit int, fn func(*RecordedEvent) error) error {
+	evs, err := s.ReadAll(ctx, from, limit)
+	if err != nil {
+		return err
+	}
+	for i := range evs {
+		if err := fn(&evs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ReadStream implements Store.
 func (s *MemoryStore) ReadStream(_ context.Context, stream string, fromVersion uint64) ([]RecordedEvent, error) {
 	s.mu.RLock()

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -226,15 +227,15 @@ func configFromEnv(getenv env) config {
 
 func (c *config) register(fs *flag.FlagSet) {
 	c.set = map[string]bool{}
-	fs.Func("data-dir", "directory of the event log and its secrets [SALESBOT_DATA_DIR] (default \"./data\")", func(v string) error {
+	fs.Func("data-dir", "`directory` of the event log and its secrets [SALESBOT_DATA_DIR] (default \"./data\")", func(v string) error {
 		c.DataDir, c.set["data-dir"] = v, true
 		return nil
 	})
-	fs.Func("postgres", "PostgreSQL DSN for the read models; empty = embedded in-memory read models [SALESBOT_POSTGRES_DSN]", func(v string) error {
+	fs.Func("postgres", "PostgreSQL `DSN` for the read models; empty = embedded in-memory read models [SALESBOT_POSTGRES_DSN]", func(v string) error {
 		c.PostgresDSN, c.set["postgres"] = v, true
 		return nil
 	})
-	fs.Func("master-key-file", "32-byte master key file, created with mode 0600 if absent [SALESBOT_MASTER_KEY_FILE] (default \"<data-dir>/master.key\")", func(v string) error {
+	fs.Func("master-key-file", "32-byte master key `file`, created with mode 0600 if absent [SALESBOT_MASTER_KEY_FILE] (default \"<data-dir>/master.key\")", func(v string) error {
 		c.MasterKeyFile, c.set["master-key-file"] = v, true
 		return nil
 	})
@@ -304,14 +305,32 @@ func (a *app) masterKey(create bool) ([]byte, error) {
 	return key, nil
 }
 
-// openStore opens the event log in the data dir. With mustExist an absent
-// log is an error instead of a new empty one.
-func (a *app) openStore(mustExist bool) (*eventstore.PebbleStore, error) {
-	key, err := a.masterKey(!mustExist)
+// storeMode says how a command opens the log.
+type storeMode int
+
+const (
+	createLog   storeMode = iota // create the log (and master key) if absent
+	existingLog                  // the log and the master key must exist
+	auditLog                     // like existingLog, and open a damaged log for verify
+)
+
+// openStore opens the event log in the data dir.
+func (a *app) openStore(mode storeMode) (*eventstore.PebbleStore, error) {
+	if mode != createLog {
+		if _, err := os.Stat(a.cfg.DataDir); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("no event log in %s (check --data-dir)", a.cfg.DataDir)
+		}
+	}
+	key, err := a.masterKey(mode == createLog)
 	if err != nil {
 		return nil, err
 	}
-	s, err := eventstore.Open(a.cfg.DataDir, eventstore.Options{MasterKey: key, Logger: a.log, MustExist: mustExist})
+	s, err := eventstore.Open(a.cfg.DataDir, eventstore.Options{
+		MasterKey: key, Logger: a.log, MustExist: mode != createLog, ForAudit: mode == auditLog,
+	})
+	if errors.Is(err, eventstore.ErrNoLog) {
+		return nil, fmt.Errorf("no event log in %s (check --data-dir)", a.cfg.DataDir)
+	}
 	if err != nil {
 		if strings.Contains(err.Error(), "lock") {
 			return nil, fmt.Errorf("%w (is another salesbot using %s?)", err, a.cfg.DataDir)

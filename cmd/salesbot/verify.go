@@ -38,7 +38,7 @@ named), 2 bad flags.`,
 			if len(args) > 0 {
 				return usagef("takes no arguments, got %q", args)
 			}
-			s, err := a.openStore(true)
+			s, err := a.openStore(auditLog)
 			if err != nil {
 				return reportVerify(a, asJSON, eventstore.VerifyReport{}, 0, err)
 			}

@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"InvalidInput", testInvalidInput},
 		{"ReadAllPaging", testReadAllPaging},
 		{"ReadStreamFromVersion", testReadStreamFromVersion},
+		{"Scan", testScan},
 		{"Subscribe", testSubscribe},
 		{"ConcurrentAppends", testConcurrentAppends},
 		{"PersonalDataAndForget", testPersonalDataAndForget},
@@ -238,6 +239,50 @@ func testReadAllPaging(t *testing.T, f Factory) {
 	}
 	if page, err := s.ReadAll(t.Context(), 26, 3); err != nil || len(page) != 0 {
 		t.Fatalf("past the head: %d events, %v", len(page), err)
+	}
+}
+
+func testScan(t *testing.T, f Factory) {
+	s := open(t, f, eventstore.Options{})
+	for i := range 12 {
+		mustAppend(t, s, fmt.Sprintf("s-%d", i%2), eventstore.Any, eventstore.Event{
+			Type: "E", Payload: []byte(fmt.Sprint(i)), Subject: "c", Personal: map[string]string{"text": fmt.Sprint("t", i)},
+		})
+	}
+	want, err := s.ReadAll(t.Context(), 3, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err = s.Scan(t.Context(), 3, 6, func(e *eventstore.RecordedEvent) error {
+		got = append(got, fmt.Sprintf("%d %s %s %s", e.Position, e.Stream, e.Payload, e.Personal["text"]))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) || len(got) != 6 {
+		t.Fatalf("scan visited %d events, ReadAll returned %d, want 6", len(got), len(want))
+	}
+	for i, e := range want {
+		if w := fmt.Sprintf("%d %s %s %s", e.Position, e.Stream, e.Payload, e.Personal["text"]); got[i] != w {
+			t.Fatalf("scan event %d = %q, ReadAll %q", i, got[i], w)
+		}
+	}
+	stop := errors.New("stop")
+	n := 0
+	err = s.Scan(t.Context(), 1, 100, func(*eventstore.RecordedEvent) error {
+		n++
+		if n == 4 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || n != 4 {
+		t.Fatalf("scan after fn's error: %v after %d events", err, n)
+	}
+	if err := s.Scan(t.Context(), 13, 10, func(*eventstore.RecordedEvent) error { return stop }); err != nil {
+		t.Fatalf("scan past the head: %v", err)
 	}
 }
 
