@@ -2,8 +2,8 @@ package eventstore
 
 import (
 	"bytes"
-	"crypto/hmac"
 	"context"
+	"crypto/hmac"
 	"encoding/hex"
 	"fmt"
 	"sync"

@@ -833,4 +833,3 @@ func (p pebbleLogger) Fatalf(format string, args ...any) {
 	}
 	panic(fmt.Sprintf("pebble: "+format, args...))
 }
-
