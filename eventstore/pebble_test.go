@@ -138,6 +138,9 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		{"stream index redirected", func(t *testing.T, db *pebble.DB) {
 			set(t, db, streamKey("dialog-0", 2), binary.BigEndian.AppendUint64(nil, 5))
 		}, 5},
+		{"stream head lowered", func(t *testing.T, db *pebble.DB) {
+			set(t, db, prefixed(prefixHead, "dialog-1"), binary.BigEndian.AppendUint64(nil, 2))
+		}, 0},
 		{"stream index entry added", func(t *testing.T, db *pebble.DB) {
 			set(t, db, streamKey("dialog-9", 1), binary.BigEndian.AppendUint64(nil, 3))
 		}, 3},
@@ -268,5 +271,31 @@ func TestReadersStopAtDurableHead(t *testing.T) {
 	st, err := s.ReadStream(t.Context(), "a", 1)
 	if err != nil || len(st) != 2 {
 		t.Fatalf("ReadStream saw %d events (%v), want 2", len(st), err)
+	}
+}
+
+func TestHeadsCacheEviction(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{MasterKey: key32()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.maxHeads = 2
+	for round := range 3 {
+		for i := range 6 {
+			stream := fmt.Sprint("st-", i)
+			if _, err := s.Append(t.Context(), stream, Exact(uint64(round)), Event{Type: "E"}); err != nil {
+				t.Fatalf("round %d %s: %v", round, stream, err)
+			}
+			if _, err := s.Append(t.Context(), stream, Exact(uint64(round)), Event{Type: "E"}); !errors.Is(err, ErrVersionConflict) {
+				t.Fatalf("round %d %s: stale version accepted after eviction: %v", round, stream, err)
+			}
+		}
+		if len(s.heads) > 6 {
+			t.Fatalf("heads cache holds %d entries", len(s.heads))
+		}
+	}
+	if _, err := s.Verify(t.Context(), nil); err != nil {
+		t.Fatal(err)
 	}
 }
