@@ -176,7 +176,7 @@ func Open(dir string, opts Options) (*PebbleStore, error) {
 	}
 	po := &pebble.Options{
 		Logger:           pebbleLogger{opts.Logger},
-		MemTableSize: 64 << 20,
+		MemTableSize:     64 << 20,
 		ErrorIfNotExists: opts.MustExist,
 	}
 	// 32 KiB blocks: a sequential scan of the log reads an eighth of the
@@ -196,15 +196,15 @@ func Open(dir string, opts Options) (*PebbleStore, error) {
 		return nil, fmt.Errorf("eventstore: open %s: %w", dir, err)
 	}
 	s := &PebbleStore{
-		db:      db,
-		dir:     dir,
-		m:       m,
-		now:     opts.Now,
-		max:     opts.MaxGroupEvents,
+		db:       db,
+		dir:      dir,
+		m:        m,
+		now:      opts.Now,
+		max:      opts.MaxGroupEvents,
 		heads:    make(map[string]streamHead),
 		maxHeads: defaultMaxHeads,
-		durNext: 1,
-		durDone: make(map[uint64]uint64),
+		durNext:  1,
+		durDone:  make(map[uint64]uint64),
 	}
 	if s.now == nil {
 		s.now = time.Now
