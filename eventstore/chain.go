@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"sync"
@@ -12,20 +13,27 @@ import (
 	"github.com/google/uuid"
 )
 
+// prepared is an append encoded as far as it can be before it has a place
+// in the log.
+type prepared struct {
+	bodies   [][]byte   // envelopes with zeroed stamped fields
+	contents [][32]byte // their content hashes
+}
+
 // prepare validates an append and encodes each event's body, leaving the
-// fixed header (position, version, time, previous hash) to the committer.
-// It assigns UUID v7 ids and seals personal fields.
-func prepare(keys *keyring, stream string, expected ExpectedVersion, events []Event) ([][]byte, error) {
+// stamped fields (position, version, time, previous hash) to the sequencer.
+// It assigns UUID v7 ids, seals personal fields and hashes the content.
+func prepare(keys *keyring, stream string, expected ExpectedVersion, events []Event) (prepared, error) {
 	if err := validate(stream, expected, events); err != nil {
-		return nil, err
+		return prepared{}, err
 	}
-	bodies := make([][]byte, len(events))
+	p := prepared{bodies: make([][]byte, len(events)), contents: make([][32]byte, len(events))}
 	for i := range events {
 		e := events[i] // copy: the caller's slice is not modified
 		if e.ID == uuid.Nil {
 			id, err := uuid.NewV7()
 			if err != nil {
-				return nil, fmt.Errorf("eventstore: event id for stream %q: %w", stream, err)
+				return prepared{}, fmt.Errorf("eventstore: event id for stream %q: %w", stream, err)
 			}
 			e.ID = id
 		}
@@ -34,11 +42,12 @@ func prepare(keys *keyring, stream string, expected ExpectedVersion, events []Ev
 		}
 		names, sealed, err := keys.sealPersonal(&e)
 		if err != nil {
-			return nil, fmt.Errorf("eventstore: append to %q: %w", stream, err)
+			return prepared{}, fmt.Errorf("eventstore: append to %q: %w", stream, err)
 		}
-		bodies[i] = encodeBody(&e, stream, names, sealed)
+		p.bodies[i] = encodeBody(&e, stream, names, sealed)
+		p.contents[i] = sha256.Sum256(p.bodies[i]) // = contentHash: stamped fields are still zero
 	}
-	return bodies, nil
+	return p, nil
 }
 
 // checkExpected compares a stream's current version with the condition.
@@ -55,14 +64,14 @@ type chainTip struct {
 	hash [32]byte
 }
 
-// link stamps bodies as the next events of the chain and appends each one's
-// MAC trailer, turning them into stored records.
-func (c *chainTip) link(m *master, bodies [][]byte, firstVersion uint64, at time.Time) {
-	for i, b := range bodies {
+// link stamps p's bodies as the next events of the chain and appends each
+// one's MAC trailer, turning them into stored records.
+func (c *chainTip) link(m *master, p prepared, firstVersion uint64, at time.Time) {
+	for i, b := range p.bodies {
 		c.pos++
 		stamp(b, c.pos, firstVersion+uint64(i), at, &c.hash)
-		c.hash = hashOf(b)
-		bodies[i] = append(b, m.eventMAC(c.hash)...)
+		c.hash = eventHash(b, p.contents[i])
+		p.bodies[i] = append(b, m.eventMAC(c.hash)...)
 	}
 }
 
@@ -144,7 +153,7 @@ func (v *chainVerifier) next(keyPos uint64, raw []byte) error {
 	if err != nil {
 		return &TamperError{Position: keyPos, Reason: err.Error()}
 	}
-	hash := hashOf(body)
+	hash := envelopeHash(body)
 	if !hmac.Equal(mac, v.m.eventMAC(hash)) {
 		return &TamperError{Position: keyPos, Reason: "event fails its MAC (changed or forged)"}
 	}

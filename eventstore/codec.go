@@ -50,8 +50,34 @@ const (
 	headerLen    = 105
 )
 
-// hashOf is the chain hash of an envelope (without its MAC trailer).
-func hashOf(envelope []byte) [32]byte { return sha256.Sum256(envelope) }
+// contentHash is SHA-256 of an envelope whose stamped fields (position,
+// version, time, previous hash: bytes 1..56) are read as zeros. An appender
+// computes it before the event has a place in the log, in parallel with
+// other appenders.
+func contentHash(env []byte) [32]byte {
+	var zeros [offID - offPosition]byte
+	h := sha256.New()
+	h.Write(env[:offPosition])
+	h.Write(zeros[:])
+	h.Write(env[offID:])
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+// eventHash is the chain hash of an event: SHA-256 over its stamped fields
+// (bytes 1..56: position, version, time, previous hash) followed by its
+// content hash. Linking costs two SHA-256 blocks per event, whatever the
+// payload size.
+func eventHash(env []byte, content [32]byte) [32]byte {
+	var buf [offID - offPosition + 32]byte
+	copy(buf[:], env[offPosition:offID])
+	copy(buf[offID-offPosition:], content[:])
+	return sha256.Sum256(buf[:])
+}
+
+// envelopeHash is eventHash computed from the envelope alone.
+func envelopeHash(env []byte) [32]byte { return eventHash(env, contentHash(env)) }
 
 // macLen is the size of the MAC trailer of a stored record.
 const macLen = 32

@@ -20,9 +20,9 @@ func sampleRecord(t testing.TB) []byte {
 	}
 	b := encodeBody(&e, "dialog-1", []string{"text"}, []byte("0123456789abcdefghijklmnopqrstuvwxyz"))
 	var tip chainTip
-	bodies := [][]byte{b}
-	tip.link(m, bodies, 1, time.Unix(1700000000, 5))
-	return bodies[0]
+	p := prepared{bodies: [][]byte{b}, contents: [][32]byte{contentHash(b)}}
+	tip.link(m, p, 1, time.Unix(1700000000, 5))
+	return p.bodies[0]
 }
 
 func TestRecordRoundTrip(t *testing.T) {

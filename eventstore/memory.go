@@ -61,7 +61,7 @@ func (s *MemoryStore) Append(ctx context.Context, stream string, expected Expect
 	if err := ctx.Err(); err != nil {
 		return AppendResult{}, err
 	}
-	bodies, err := prepare(s.keys, stream, expected, events)
+	p, err := prepare(s.keys, stream, expected, events)
 	if err != nil {
 		return AppendResult{}, err
 	}
@@ -75,13 +75,13 @@ func (s *MemoryStore) Append(ctx context.Context, stream string, expected Expect
 		return AppendResult{}, err
 	}
 	first := s.tip.pos + 1
-	s.tip.link(s.m, bodies, cur+1, s.now())
-	for i, b := range bodies {
+	s.tip.link(s.m, p, cur+1, s.now())
+	for i, b := range p.bodies {
 		s.log = append(s.log, b)
 		s.streams[stream] = append(s.streams[stream], first+uint64(i))
 	}
 	s.head.publish(s.tip.pos)
-	return AppendResult{FirstPosition: first, LastPosition: s.tip.pos, Version: cur + uint64(len(bodies))}, nil
+	return AppendResult{FirstPosition: first, LastPosition: s.tip.pos, Version: cur + uint64(len(p.bodies))}, nil
 }
 
 // ReadAll implements Store.

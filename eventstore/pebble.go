@@ -146,7 +146,7 @@ var (
 type appendReq struct {
 	stream   string
 	expected ExpectedVersion
-	bodies   [][]byte
+	p        prepared
 	// stored is the stream's version read from Pebble by the appender when
 	// the committer did not know the stream yet (see streamHead).
 	stored    uint64
@@ -259,7 +259,7 @@ func (s *PebbleStore) loadTip() error {
 			return fmt.Errorf("eventstore: open %s: read position %d: %w", s.dir, pos, err)
 		}
 		env, _, err := splitRecord(rec)
-		ok := err == nil && hashOf(env) == hash
+		ok := err == nil && envelopeHash(env) == hash
 		c.Close()
 		if !ok {
 			return fmt.Errorf("eventstore: open %s: %w", s.dir, &TamperError{Position: pos, Reason: "the last event does not match the authenticated chain tip"})
@@ -277,7 +277,7 @@ func (s *PebbleStore) Append(ctx context.Context, stream string, expected Expect
 	if err := ctx.Err(); err != nil {
 		return AppendResult{}, err
 	}
-	bodies, err := prepare(s.keys, stream, expected, events)
+	p, err := prepare(s.keys, stream, expected, events)
 	if err != nil {
 		return AppendResult{}, err
 	}
@@ -286,7 +286,7 @@ func (s *PebbleStore) Append(ctx context.Context, stream string, expected Expect
 	if s.closed {
 		return AppendResult{}, ErrClosed
 	}
-	r := &appendReq{stream: stream, expected: expected, bodies: bodies, wake: make(chan bool, 1)}
+	r := &appendReq{stream: stream, expected: expected, p: p, wake: make(chan bool, 1)}
 	s.headsMu.RLock()
 	_, known := s.heads[stream]
 	s.headsMu.RUnlock()
@@ -324,8 +324,8 @@ func (s *PebbleStore) lead() {
 	runtime.Gosched()
 	s.qmu.Lock()
 	n, k := 0, 0
-	for k < len(s.queue) && (k == 0 || n+len(s.queue[k].bodies) <= s.max) {
-		n += len(s.queue[k].bodies)
+	for k < len(s.queue) && (k == 0 || n+len(s.queue[k].p.bodies) <= s.max) {
+		n += len(s.queue[k].p.bodies)
 		k++
 	}
 	group := s.queue[:k:k]
@@ -453,18 +453,19 @@ func (s *PebbleStore) commitGroup(group []*appendReq) {
 			b = s.db.NewBatch()
 		}
 		first := s.tip.pos + 1
-		s.tip.link(s.m, r.bodies, cur+1, at)
+		s.tip.link(s.m, r.p, cur+1, at)
 		// Event keys first, in order, then the index: Pebble inserts a batch
 		// into its memtable with one splice hint, which makes runs of
 		// ascending keys cheap.
-		for i, body := range r.bodies {
+		for i, body := range r.p.bodies {
 			pos := first + uint64(i)
 			b.Set(eventKey(pos), body, nil)
 			index = append(index, indexEntry{streamKey(r.stream, cur+1+uint64(i)), pos})
 		}
-		s.heads[r.stream] = streamHead{version: cur + uint64(len(r.bodies)), pos: s.tip.pos}
-		index = append(index, indexEntry{prefixed(prefixHead, r.stream), cur + uint64(len(r.bodies))})
-		r.res = AppendResult{FirstPosition: first, LastPosition: s.tip.pos, Version: cur + uint64(len(r.bodies))}
+		version := cur + uint64(len(r.p.bodies))
+		s.heads[r.stream] = streamHead{version: version, pos: s.tip.pos}
+		index = append(index, indexEntry{prefixed(prefixHead, r.stream), version})
+		r.res = AppendResult{FirstPosition: first, LastPosition: s.tip.pos, Version: version}
 	}
 	s.headsMu.Unlock()
 	if b == nil {

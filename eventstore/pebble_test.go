@@ -3,7 +3,6 @@ package eventstore
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -111,8 +110,9 @@ func TestVerifyDetectsTampering(t *testing.T) {
 			// Shift events 15..20 up by one, put a forged event at 15 and
 			// recompute every hash after it: only the MAC'd tip can tell.
 			prev := get(t, db, eventKey(14))
-			h := sha256.Sum256(prev)
+			h := envelopeHash(prev[:len(prev)-macLen])
 			forged := encodeBody(&Event{Type: "E", Payload: []byte("forged")}, "dialog-2", nil, nil)
+			forged = append(forged, make([]byte, macLen)...)
 			vals := [][]byte{forged}
 			for p := uint64(15); p <= n; p++ {
 				vals = append(vals, get(t, db, eventKey(p)))
@@ -122,7 +122,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 				binary.BigEndian.PutUint64(v[offPosition:], pos)
 				copy(v[offPrevHash:], h[:])
 				set(t, db, eventKey(pos), v)
-				h = sha256.Sum256(v)
+				h = envelopeHash(v[:len(v)-macLen])
 			}
 		}, 15},
 		{"tail truncated", func(t *testing.T, db *pebble.DB) {
