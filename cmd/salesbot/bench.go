@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -52,6 +53,29 @@ func percentiles(d []time.Duration) (p50, p99 float64) {
 		return float64(d[min(len(d)-1, int(q*float64(len(d))))].Nanoseconds()) / 1e3
 	}
 	return at(0.50), at(0.99)
+}
+
+// runWorkers runs work(w) on n goroutines at once and returns the wall
+// time, every latency the workers recorded and the first error.
+func runWorkers(n int, work func(w int) ([]time.Duration, error)) (time.Duration, []time.Duration, error) {
+	lat := make([][]time.Duration, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range n {
+		wg.Go(func() { lat[w], errs[w] = work(w) })
+	}
+	wg.Wait()
+	return time.Since(start), slices.Concat(lat...), errors.Join(errs...)
+}
+
+// result summarises a run of events events.
+func (p benchParams) result(store string, events int, took time.Duration, lat []time.Duration) benchResult {
+	p50, p99 := percentiles(lat)
+	return benchResult{
+		Store: store, Concurrency: p.concurrency, Events: events, Batch: p.batch, Payload: p.payload,
+		Seconds: took.Seconds(), EventsPerSec: float64(events) / took.Seconds(), P50us: p50, P99us: p99,
+	}
 }
 
 type benchParams struct {
@@ -199,48 +223,35 @@ func split(n, c, w int) int {
 func benchAppend(ctx context.Context, s eventstore.Store, p benchParams) (benchResult, error) {
 	payload := make([]byte, p.payload)
 	rand.Read(payload)
-	lat := make([][]time.Duration, p.concurrency)
-	errs := make(chan error, p.concurrency)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for w := range p.concurrency {
-		wg.Go(func() {
-			n := split(p.events, p.concurrency, w)
-			lat[w] = make([]time.Duration, 0, n/p.batch+1)
-			evs := make([]eventstore.Event, p.batch)
-			stream, streams, version := "", 0, uint64(0)
-			for done := 0; done < n; {
-				if stream == "" || version >= 10 {
-					streams++
-					stream, version = fmt.Sprintf("bench-%d-%d", w, streams), 0
-				}
-				k := min(p.batch, n-done)
-				for i := range k {
-					evs[i] = eventstore.Event{Type: "BenchEvent", Payload: payload}
-				}
-				t0 := time.Now()
-				r, err := s.Append(ctx, stream, eventstore.Exact(version), evs[:k]...)
-				if err != nil {
-					errs <- fmt.Errorf("append to %s: %w", stream, err)
-					return
-				}
-				lat[w] = append(lat[w], time.Since(t0))
-				version = r.Version
-				done += k
+	took, lat, err := runWorkers(p.concurrency, func(w int) ([]time.Duration, error) {
+		n := split(p.events, p.concurrency, w)
+		lat := make([]time.Duration, 0, n/p.batch+1)
+		evs := make([]eventstore.Event, p.batch)
+		stream, streams, version := "", 0, uint64(0)
+		for done := 0; done < n; {
+			if stream == "" || version >= 10 {
+				streams++
+				stream, version = fmt.Sprintf("bench-%d-%d", w, streams), 0
 			}
-		})
-	}
-	wg.Wait()
-	took := time.Since(start)
-	close(errs)
-	if err := <-errs; err != nil {
+			k := min(p.batch, n-done)
+			for i := range k {
+				evs[i] = eventstore.Event{Type: "BenchEvent", Payload: payload}
+			}
+			t0 := time.Now()
+			r, err := s.Append(ctx, stream, eventstore.Exact(version), evs[:k]...)
+			if err != nil {
+				return nil, fmt.Errorf("append to %s: %w", stream, err)
+			}
+			lat = append(lat, time.Since(t0))
+			version = r.Version
+			done += k
+		}
+		return lat, nil
+	})
+	if err != nil {
 		return benchResult{}, err
 	}
-	p50, p99 := percentiles(slices.Concat(lat...))
-	return benchResult{
-		Store: "salesbot", Concurrency: p.concurrency, Events: p.events, Batch: p.batch, Payload: p.payload,
-		Seconds: took.Seconds(), EventsPerSec: float64(p.events) / took.Seconds(), P50us: p50, P99us: p99,
-	}, nil
+	return p.result("salesbot", p.events, took, lat), nil
 }
 
 // benchRawPebble writes the same number and size of values with plain
@@ -258,44 +269,32 @@ func benchRawPebble(p benchParams) (benchResult, error) {
 	defer db.Close()
 	value := make([]byte, p.payload+100) // about the size of an envelope
 	rand.Read(value)
-	lat := make([][]time.Duration, p.concurrency)
-	errs := make(chan error, p.concurrency)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for w := range p.concurrency {
-		wg.Go(func() {
-			n := split(p.events, p.concurrency, w)
-			key := make([]byte, 12)
-			binary.BigEndian.PutUint32(key, uint32(w))
-			for done := 0; done < n; {
-				k := min(p.batch, n-done)
-				b := db.NewBatch()
-				for range k {
-					binary.BigEndian.PutUint64(key[4:], uint64(done))
-					b.Set(key, value, nil)
-					done++
-				}
-				t0 := time.Now()
-				if err := b.Commit(pebble.Sync); err != nil {
-					errs <- err
-					return
-				}
-				lat[w] = append(lat[w], time.Since(t0))
-				b.Close()
+	took, lat, err := runWorkers(p.concurrency, func(w int) ([]time.Duration, error) {
+		n := split(p.events, p.concurrency, w)
+		var lat []time.Duration
+		key := make([]byte, 12)
+		binary.BigEndian.PutUint32(key, uint32(w))
+		for done := 0; done < n; {
+			k := min(p.batch, n-done)
+			b := db.NewBatch()
+			for range k {
+				binary.BigEndian.PutUint64(key[4:], uint64(done))
+				b.Set(key, value, nil)
+				done++
 			}
-		})
-	}
-	wg.Wait()
-	took := time.Since(start)
-	close(errs)
-	if err := <-errs; err != nil {
+			t0 := time.Now()
+			if err := b.Commit(pebble.Sync); err != nil {
+				return nil, err
+			}
+			lat = append(lat, time.Since(t0))
+			b.Close()
+		}
+		return lat, nil
+	})
+	if err != nil {
 		return benchResult{}, err
 	}
-	p50, p99 := percentiles(slices.Concat(lat...))
-	return benchResult{
-		Store: "pebble-raw", Concurrency: p.concurrency, Events: p.events, Batch: p.batch, Payload: p.payload,
-		Seconds: took.Seconds(), EventsPerSec: float64(p.events) / took.Seconds(), P50us: p50, P99us: p99,
-	}, nil
+	return p.result("pebble-raw", p.events, took, lat), nil
 }
 
 type pebbleQuiet struct{}
@@ -352,43 +351,35 @@ func benchRead(ctx context.Context, s eventstore.Store, p benchParams) (benchRes
 	if head == 0 {
 		return benchResult{}, fmt.Errorf("the log is empty: run 'salesbot bench append --data-dir DIR' first")
 	}
-	lat := make([][]time.Duration, p.concurrency)
 	counts := make([]int, p.concurrency)
 	bytes := make([]int, p.concurrency)
-	errs := make(chan error, p.concurrency)
-	var wg sync.WaitGroup
-	start := time.Now()
 	per := (head + uint64(p.concurrency) - 1) / uint64(p.concurrency)
-	for w := range p.concurrency {
-		wg.Go(func() {
-			from, to := uint64(w)*per+1, min(head, uint64(w+1)*per)
-			for pos := from; pos <= to; {
-				t0 := time.Now()
-				page := pos
-				err := s.Scan(ctx, pos, int(min(uint64(p.batch), to-pos+1)), func(e *eventstore.RecordedEvent) error {
-					if e.Position != pos {
-						return fmt.Errorf("read position %d, want %d", e.Position, pos)
-					}
-					bytes[w] += len(e.Payload)
-					pos++
-					return nil
-				})
-				if err == nil && pos == page {
-					err = fmt.Errorf("no event at position %d", pos)
+	took, lat, err := runWorkers(p.concurrency, func(w int) ([]time.Duration, error) {
+		var lat []time.Duration
+		from, to := uint64(w)*per+1, min(head, uint64(w+1)*per)
+		for pos := from; pos <= to; {
+			t0 := time.Now()
+			page := pos
+			err := s.Scan(ctx, pos, int(min(uint64(p.batch), to-pos+1)), func(e *eventstore.RecordedEvent) error {
+				if e.Position != pos {
+					return fmt.Errorf("read position %d, want %d", e.Position, pos)
 				}
-				if err != nil {
-					errs <- err
-					return
-				}
-				lat[w] = append(lat[w], time.Since(t0))
-				counts[w] += int(pos - page)
+				bytes[w] += len(e.Payload)
+				pos++
+				return nil
+			})
+			if err == nil && pos == page {
+				err = fmt.Errorf("no event at position %d", pos)
 			}
-		})
-	}
-	wg.Wait()
-	took := time.Since(start)
-	close(errs)
-	if err := <-errs; err != nil {
+			if err != nil {
+				return nil, err
+			}
+			lat = append(lat, time.Since(t0))
+			counts[w] += int(pos - page)
+		}
+		return lat, nil
+	})
+	if err != nil {
 		return benchResult{}, err
 	}
 	var n, total int
@@ -396,9 +387,7 @@ func benchRead(ctx context.Context, s eventstore.Store, p benchParams) (benchRes
 		n += counts[w]
 		total += bytes[w]
 	}
-	p50, p99 := percentiles(slices.Concat(lat...))
-	return benchResult{
-		Store: "salesbot", Concurrency: p.concurrency, Events: n, Batch: p.batch, Payload: total / max(n, 1),
-		Seconds: took.Seconds(), EventsPerSec: float64(n) / took.Seconds(), P50us: p50, P99us: p99,
-	}, nil
+	res := p.result("salesbot", n, took, lat)
+	res.Payload = total / max(n, 1)
+	return res, nil
 }
