@@ -20,6 +20,15 @@ type prepared struct {
 	contents [][32]byte // their content hashes
 }
 
+// size is the encoded size of the events.
+func (p prepared) size() int {
+	n := 0
+	for _, b := range p.bodies {
+		n += len(b)
+	}
+	return n
+}
+
 // prepare validates an append and encodes each event's body, leaving the
 // stamped fields (position, version, time, previous hash) to the sequencer.
 // It assigns UUID v7 ids, seals personal fields and hashes the content.
@@ -98,8 +107,10 @@ func (h *headSignal) publish(head uint64) {
 	defer h.mu.Unlock()
 	if head > h.head {
 		h.head = head
-		close(h.ch)
-		h.ch = make(chan struct{})
+		if !h.closed { // after close the channel stays closed
+			close(h.ch)
+			h.ch = make(chan struct{})
+		}
 	}
 }
 

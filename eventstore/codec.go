@@ -182,7 +182,7 @@ func decodeEnvelope(b []byte) (envelope, error) {
 	env.schema = r.uvarint()
 	env.stream = r.bytes()
 	env.typ = r.bytes()
-	if n := r.count(); n > 0 {
+	if n := r.count(2); n > 0 {
 		env.meta = make([][2][]byte, n)
 		for i := range env.meta {
 			env.meta[i] = [2][]byte{r.bytes(), r.bytes()}
@@ -190,7 +190,7 @@ func decodeEnvelope(b []byte) (envelope, error) {
 	}
 	env.payload = r.bytes()
 	env.subject = r.bytes()
-	if n := r.count(); n > 0 {
+	if n := r.count(1); n > 0 {
 		env.names = make([][]byte, n)
 		for i := range env.names {
 			env.names[i] = r.bytes()
@@ -252,15 +252,15 @@ func (r *reader) bytes() []byte {
 	return s
 }
 
-// count reads an element count that cannot exceed the bytes left (each
-// element takes at least one byte), so a hostile count cannot force a huge
-// allocation.
-func (r *reader) count() int {
+// count reads an element count; each element takes at least min bytes, so
+// a count the remaining bytes cannot hold is an error, and a hostile count
+// cannot force a huge allocation.
+func (r *reader) count(min int) int {
 	n := r.uvarint()
 	if r.err != "" {
 		return 0
 	}
-	if n > uint64(len(r.b)-r.off) {
+	if n > uint64((len(r.b)-r.off)/min) {
 		r.err = fmt.Sprintf("count %d past the end", n)
 		return 0
 	}

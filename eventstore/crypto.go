@@ -183,7 +183,10 @@ type keyring struct {
 	m       *master
 	backend keyBackend
 
-	mu    sync.Mutex
+	// slow serialises loading, creating and forgetting keys (I/O), so a
+	// cached key is never waited for behind an fsync.
+	slow  sync.Mutex
+	mu    sync.RWMutex
 	cache map[string]cipher.AEAD // nil value: forgotten
 }
 
@@ -193,12 +196,42 @@ func newKeyring(m *master, b keyBackend) *keyring {
 	return &keyring{m: m, backend: b, cache: make(map[string]cipher.AEAD)}
 }
 
-// aead returns the subject's cipher; forgotten subjects return ErrForgotten.
-// With create, a subject without a key gets a new one.
-func (k *keyring) aead(subject string, create bool) (cipher.AEAD, error) {
+func (k *keyring) cached(subject string) (cipher.AEAD, bool) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	a, ok := k.cache[subject]
+	return a, ok
+}
+
+// remember caches a (nil: forgotten). The subject is copied: callers may
+// pass a string that aliases a reader's buffer.
+func (k *keyring) remember(subject string, a cipher.AEAD) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if a, ok := k.cache[subject]; ok {
+	if len(k.cache) >= keyCacheMax {
+		n := 0
+		for s := range k.cache { // random order: drop about a quarter
+			delete(k.cache, s)
+			if n++; n >= keyCacheMax/4 {
+				break
+			}
+		}
+	}
+	k.cache[strings.Clone(subject)] = a
+}
+
+// aead returns the subject's cipher; forgotten subjects return ErrForgotten.
+// With create, a subject without a key gets a new one, durable before use.
+func (k *keyring) aead(subject string, create bool) (cipher.AEAD, error) {
+	if a, ok := k.cached(subject); ok {
+		if a == nil {
+			return nil, ErrForgotten
+		}
+		return a, nil
+	}
+	k.slow.Lock()
+	defer k.slow.Unlock()
+	if a, ok := k.cached(subject); ok { // loaded meanwhile
 		if a == nil {
 			return nil, ErrForgotten
 		}
@@ -238,10 +271,7 @@ func (k *keyring) aead(subject string, create bool) (cipher.AEAD, error) {
 			return nil, fmt.Errorf("key of subject %q: %w", subject, err)
 		}
 	}
-	if len(k.cache) >= keyCacheMax {
-		clear(k.cache)
-	}
-	k.cache[subject] = a
+	k.remember(subject, a)
 	if a == nil {
 		return nil, ErrForgotten
 	}
@@ -253,12 +283,12 @@ func (k *keyring) forget(subject string) error {
 	if subject == "" {
 		return fmt.Errorf("%w: empty subject", ErrInvalidEvent)
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
+	k.slow.Lock()
+	defer k.slow.Unlock()
 	if err := k.backend.storeKey(subject, []byte{}); err != nil {
 		return fmt.Errorf("forget subject %q: %w", subject, err)
 	}
-	k.cache[subject] = nil
+	k.remember(subject, nil)
 	return nil
 }
 

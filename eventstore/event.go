@@ -219,8 +219,25 @@ func validate(stream string, expected ExpectedVersion, events []Event) error {
 	if len(events) == 0 {
 		return fmt.Errorf("%w: no events to append to stream %q", ErrInvalidEvent, stream)
 	}
+	if len(events) > MaxAppendEvents {
+		return fmt.Errorf("%w: %d events in one append to stream %q, at most %d", ErrInvalidEvent, len(events), stream, MaxAppendEvents)
+	}
+	total := 0
 	for i := range events {
 		e := &events[i]
+		size := len(e.Payload) + len(e.Subject)
+		for k, v := range e.Metadata {
+			size += len(k) + len(v)
+		}
+		for k, v := range e.Personal {
+			size += len(k) + len(v)
+		}
+		if size > MaxEventSize {
+			return fmt.Errorf("%w: event %d (%s) for stream %q is %d bytes, at most %d", ErrInvalidEvent, i, e.Type, stream, size, MaxEventSize)
+		}
+		if total += size; total > MaxAppendSize {
+			return fmt.Errorf("%w: append to stream %q is over %d bytes", ErrInvalidEvent, stream, MaxAppendSize)
+		}
 		if e.Type == "" || len(e.Type) > maxName {
 			return fmt.Errorf("%w: event %d for stream %q: type must be 1..%d bytes", ErrInvalidEvent, i, stream, maxName)
 		}
@@ -235,3 +252,10 @@ func validate(stream string, expected ExpectedVersion, events []Event) error {
 }
 
 const maxName = 1024
+
+// Size limits of an append, checked before anything is written.
+const (
+	MaxEventSize    = 4 << 20  // payload, metadata and personal fields of one event
+	MaxAppendSize   = 32 << 20 // all events of one append
+	MaxAppendEvents = 10000
+)

@@ -61,6 +61,12 @@ func (s *MemoryStore) Append(ctx context.Context, stream string, expected Expect
 	if err := ctx.Err(); err != nil {
 		return AppendResult{}, err
 	}
+	s.mu.RLock()
+	closed := s.closed
+	s.mu.RUnlock()
+	if closed {
+		return AppendResult{}, ErrClosed
+	}
 	p, err := prepare(s.keys, stream, expected, events)
 	if err != nil {
 		return AppendResult{}, err
@@ -88,6 +94,9 @@ func (s *MemoryStore) Append(ctx context.Context, stream string, expected Expect
 func (s *MemoryStore) ReadAll(_ context.Context, from uint64, limit int) ([]RecordedEvent, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
 	from = max(from, 1)
 	if limit <= 0 || from > uint64(len(s.log)) {
 		return nil, nil
@@ -122,6 +131,9 @@ func (s *MemoryStore) Scan(ctx context.Context, from uint64, limit int, fn func(
 func (s *MemoryStore) ReadStream(_ context.Context, stream string, fromVersion uint64) ([]RecordedEvent, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
 	positions := s.streams[stream]
 	fromVersion = max(fromVersion, 1)
 	if fromVersion > uint64(len(positions)) {
@@ -158,6 +170,9 @@ func (s *MemoryStore) Forget(_ context.Context, subject string) error {
 func (s *MemoryStore) Verify(ctx context.Context, progress func(done, total uint64)) (VerifyReport, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if s.closed {
+		return VerifyReport{}, ErrClosed
+	}
 	cv := newChainVerifier(s.m)
 	for i, raw := range s.log {
 		if err := cv.next(uint64(i+1), raw); err != nil {

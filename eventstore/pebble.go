@@ -128,9 +128,10 @@ type PebbleStore struct {
 	// heads holds the version of the streams this process appended to (or
 	// looked up), as the leaders see it, including groups not yet durable.
 	// Only the leader writes it; entries already durable may be evicted.
-	headsMu  sync.RWMutex
-	heads    map[string]streamHead
-	maxHeads int
+	headsMu   sync.RWMutex
+	heads     map[string]streamHead
+	maxHeads  int
+	evictions uint64 // how many times heads was pruned
 
 	// durable orders group completions into head advances.
 	durMu   sync.Mutex
@@ -151,6 +152,7 @@ type appendReq struct {
 	// the committer did not know the stream yet (see streamHead).
 	stored    uint64
 	hasStored bool
+	epoch     uint64 // heads' evictions count when stored was read
 	res       AppendResult
 	err       error
 	wait      *flight // the group whose fsync makes the answer durable
@@ -265,9 +267,12 @@ func (s *PebbleStore) loadTip() error {
 			return fmt.Errorf("eventstore: open %s: %w", s.dir, &TamperError{Position: pos, Reason: "the last event does not match the authenticated chain tip"})
 		}
 	}
-	if _, c, err := s.db.Get(eventKey(pos + 1)); err == nil {
+	switch _, c, err := s.db.Get(eventKey(pos + 1)); {
+	case err == nil:
 		c.Close()
 		return fmt.Errorf("eventstore: open %s: %w", s.dir, &TamperError{Position: pos + 1, Reason: "an event follows the authenticated chain tip"})
+	case !errors.Is(err, pebble.ErrNotFound):
+		return fmt.Errorf("eventstore: open %s: read position %d: %w", s.dir, pos+1, err)
 	}
 	return nil
 }
@@ -277,18 +282,18 @@ func (s *PebbleStore) Append(ctx context.Context, stream string, expected Expect
 	if err := ctx.Err(); err != nil {
 		return AppendResult{}, err
 	}
+	if err := s.enter(); err != nil {
+		return AppendResult{}, err
+	}
+	defer s.closeMu.RUnlock()
 	p, err := prepare(s.keys, stream, expected, events)
 	if err != nil {
 		return AppendResult{}, err
 	}
-	s.closeMu.RLock()
-	defer s.closeMu.RUnlock()
-	if s.closed {
-		return AppendResult{}, ErrClosed
-	}
 	r := &appendReq{stream: stream, expected: expected, p: p, wake: make(chan bool, 1)}
 	s.headsMu.RLock()
 	_, known := s.heads[stream]
+	r.epoch = s.evictions
 	s.headsMu.RUnlock()
 	if !known {
 		// Look the stream up here, in parallel with other appenders, rather
@@ -323,16 +328,17 @@ func (s *PebbleStore) lead() {
 	// carries them all.
 	runtime.Gosched()
 	s.qmu.Lock()
-	n, k := 0, 0
-	for k < len(s.queue) && (k == 0 || n+len(s.queue[k].p.bodies) <= s.max) {
+	n, size, k := 0, 0, 0
+	for k < len(s.queue) && (k == 0 || n+len(s.queue[k].p.bodies) <= s.max && size+s.queue[k].p.size() <= maxGroupBytes) {
 		n += len(s.queue[k].p.bodies)
+		size += s.queue[k].p.size()
 		k++
 	}
 	group := s.queue[:k:k]
 	s.queue = s.queue[k:]
 	s.qmu.Unlock()
 
-	s.commitGroup(group)
+	s.commitGroupSafe(group)
 	s.qmu.Lock()
 	if len(s.queue) > 0 {
 		s.queue[0].wake <- true
@@ -361,7 +367,9 @@ func (s *PebbleStore) lead() {
 // SyncWait) and reports it; the others wait on the same sync.Once.
 func (s *PebbleStore) settle(f *flight) error {
 	f.once.Do(func() {
-		if err := f.batch.SyncWait(); err != nil {
+		err := f.batch.SyncWait()
+		f.batch.Close()
+		if err != nil {
 			f.err = s.fail(fmt.Errorf("sync batch ending at position %d: %w", f.last, err))
 			return
 		}
@@ -411,6 +419,26 @@ type streamHead struct{ version, pos uint64 }
 // dropped.
 const defaultMaxHeads = 1 << 20
 
+// commitGroupSafe is commitGroup that turns a panic (Pebble panics on some
+// misuse, such as a batch past its size limit) into a failed store, so that
+// the group is answered and leadership handed on instead of every appender
+// hanging.
+func (s *PebbleStore) commitGroupSafe(group []*appendReq) {
+	defer func() {
+		if p := recover(); p != nil {
+			err := s.fail(fmt.Errorf("commit panicked: %v", p))
+			for _, r := range group {
+				r.res, r.err, r.wait = AppendResult{}, err, nil
+			}
+		}
+	}()
+	s.commitGroup(group)
+}
+
+// maxGroupBytes caps the bytes of one group's batch (a single append may
+// exceed it alone: it is then a group of one).
+const maxGroupBytes = 64 << 20
+
 // indexEntry is a stream index or stream head key and its number value.
 type indexEntry struct {
 	key []byte
@@ -435,6 +463,7 @@ func (s *PebbleStore) commitGroup(group []*appendReq) {
 				delete(s.heads, k)
 			}
 		}
+		s.evictions++
 	}
 	for _, r := range group {
 		// Until this group is applied, a request that fails waits for the
@@ -497,15 +526,16 @@ func (s *PebbleStore) commitGroup(group []*appendReq) {
 // currentVersion is the stream's version as the leader knows it. The caller
 // holds headsMu.
 //
-// A stream missing from heads was not written by this process since its
-// entry was last durable, so the version its appender read from Pebble
-// (before queueing) is still the truth: a write of this process to the
-// stream would have entered heads first.
+// A stream missing from heads has no write of this process that is not yet
+// in Pebble. If heads was not pruned since the appender read the stream's
+// version from Pebble (before queueing), no write can have come between, so
+// that read is still the truth; otherwise read again: every applied write
+// is visible in Pebble now.
 func (s *PebbleStore) currentVersion(r *appendReq) (uint64, error) {
 	if h, ok := s.heads[r.stream]; ok {
 		return h.version, nil
 	}
-	if !r.hasStored {
+	if !r.hasStored || r.epoch != s.evictions {
 		v, err := s.lastVersion(r.stream)
 		if err != nil {
 			return 0, fmt.Errorf("eventstore: read head of stream %q: %w", r.stream, err)
@@ -541,6 +571,10 @@ func (s *PebbleStore) WaitHead(ctx context.Context, after uint64) (uint64, error
 
 // ReadAll implements Store.
 func (s *PebbleStore) ReadAll(ctx context.Context, from uint64, limit int) ([]RecordedEvent, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.closeMu.RUnlock()
 	var out []RecordedEvent
 	var slab []byte
 	err := s.records(ctx, from, limit, func(n int, pos uint64, rec []byte) error {
@@ -564,6 +598,10 @@ func (s *PebbleStore) ReadAll(ctx context.Context, from uint64, limit int) ([]Re
 
 // Scan implements Store.
 func (s *PebbleStore) Scan(ctx context.Context, from uint64, limit int, fn func(*RecordedEvent) error) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.closeMu.RUnlock()
 	e := new(RecordedEvent) // one per call, reused: fn may not keep it
 	return s.records(ctx, from, limit, func(_ int, pos uint64, rec []byte) error {
 		var err error
@@ -616,6 +654,10 @@ func (s *PebbleStore) records(ctx context.Context, from uint64, limit int, fn fu
 
 // ReadStream implements Store.
 func (s *PebbleStore) ReadStream(ctx context.Context, stream string, fromVersion uint64) ([]RecordedEvent, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.closeMu.RUnlock()
 	head := s.head.get()
 	lo := streamKey(stream, max(fromVersion, 1))
 	idx, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo[:len(lo)-8])})
@@ -656,6 +698,10 @@ func (s *PebbleStore) ReadStream(ctx context.Context, stream string, fromVersion
 // Forget implements Store. Besides writing the tombstone it flushes and
 // compacts the key's range so the old wrapped key leaves the sstables.
 func (s *PebbleStore) Forget(ctx context.Context, subject string) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.closeMu.RUnlock()
 	if err := s.keys.forget(subject); err != nil {
 		return fmt.Errorf("eventstore: %w", err)
 	}
@@ -672,6 +718,10 @@ func (s *PebbleStore) Forget(ctx context.Context, subject string) error {
 // Verify implements Store. It reads a consistent snapshot, so it may run
 // while appends go on.
 func (s *PebbleStore) Verify(ctx context.Context, progress func(done, total uint64)) (VerifyReport, error) {
+	if err := s.enter(); err != nil {
+		return VerifyReport{}, err
+	}
+	defer s.closeMu.RUnlock()
 	snap := s.db.NewSnapshot()
 	defer snap.Close()
 	var tipPos uint64
@@ -807,6 +857,10 @@ func verifyHeads(ctx context.Context, snap *pebble.Snapshot, streams map[string]
 
 // PutSecret implements Secrets.
 func (s *PebbleStore) PutSecret(_ context.Context, name string, value []byte) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.closeMu.RUnlock()
 	if name == "" {
 		return fmt.Errorf("%w: empty secret name", ErrInvalidEvent)
 	}
@@ -822,6 +876,10 @@ func (s *PebbleStore) PutSecret(_ context.Context, name string, value []byte) er
 
 // Secret implements Secrets.
 func (s *PebbleStore) Secret(_ context.Context, name string) ([]byte, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.closeMu.RUnlock()
 	v, closer, err := s.db.Get(prefixed(prefixSecret, name))
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, fmt.Errorf("eventstore: secret %q: %w", name, ErrNotFound)
@@ -835,14 +893,30 @@ func (s *PebbleStore) Secret(_ context.Context, name string) ([]byte, error) {
 
 // DeleteSecret implements Secrets; deleting a missing secret is not an error.
 func (s *PebbleStore) DeleteSecret(_ context.Context, name string) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.closeMu.RUnlock()
 	if err := s.db.Delete(prefixed(prefixSecret, name), pebble.Sync); err != nil {
 		return fmt.Errorf("eventstore: delete secret %q: %w", name, err)
 	}
 	return nil
 }
 
-// Close waits for queued appends, then closes the database. Appends after
-// Close return ErrClosed.
+// enter admits a call while the store is open: it holds closeMu shared
+// (release with closeMu.RUnlock) so that Close waits for the call.
+func (s *PebbleStore) enter() error {
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return ErrClosed
+	}
+	return nil
+}
+
+// Close waits for the calls under way (appends until durable, reads,
+// verifies), then closes the database. Every call after Close returns
+// ErrClosed.
 func (s *PebbleStore) Close() error {
 	s.closeMu.Lock()
 	if s.closed {
@@ -859,6 +933,16 @@ func (s *PebbleStore) Close() error {
 		return fmt.Errorf("eventstore: close %s: %w", s.dir, err)
 	}
 	return nil
+}
+
+// get returns a copy of the value at key.
+func (s *PebbleStore) get(key []byte) ([]byte, error) {
+	v, c, err := s.db.Get(key)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return bytes.Clone(v), nil
 }
 
 // pebbleKeys stores wrapped subject keys.

@@ -193,6 +193,8 @@ func testInvalidInput(t *testing.T, f Factory) {
 		{"no events", "s", eventstore.Any, nil},
 		{"empty type", "s", eventstore.Any, []eventstore.Event{ev("A", ""), ev("", "")}},
 		{"personal without subject", "s", eventstore.Any, []eventstore.Event{{Type: "A", Personal: map[string]string{"name": "x"}}}},
+		{"event too large", "s", eventstore.Any, []eventstore.Event{{Type: "A", Payload: make([]byte, eventstore.MaxEventSize+1)}}},
+		{"too many events", "s", eventstore.Any, manyEvents(eventstore.MaxAppendEvents + 1)},
 		{"negative expected", "s", eventstore.ExpectedVersion(-7), []eventstore.Event{ev("A", "")}},
 	}
 	for _, c := range cases {
@@ -204,6 +206,14 @@ func testInvalidInput(t *testing.T, f Factory) {
 	if h := s.Head(); h != 0 {
 		t.Fatalf("head = %d after only invalid appends", h)
 	}
+}
+
+func manyEvents(n int) []eventstore.Event {
+	evs := make([]eventstore.Event, n)
+	for i := range evs {
+		evs[i] = ev("A", "")
+	}
+	return evs
 }
 
 func testReadAllPaging(t *testing.T, f Factory) {
@@ -600,6 +610,22 @@ func testClose(t *testing.T, f Factory) {
 	}
 	if _, err := s.Append(t.Context(), "s", eventstore.Any, ev("E", "")); !errors.Is(err, eventstore.ErrClosed) {
 		t.Fatalf("append after close: %v", err)
+	}
+	personal := eventstore.Event{Type: "E", Subject: "new", Personal: map[string]string{"x": "y"}}
+	if _, err := s.Append(t.Context(), "s", eventstore.Any, personal); !errors.Is(err, eventstore.ErrClosed) {
+		t.Fatalf("append with personal data after close: %v", err)
+	}
+	if _, err := s.ReadAll(t.Context(), 1, 10); !errors.Is(err, eventstore.ErrClosed) {
+		t.Fatalf("ReadAll after close: %v", err)
+	}
+	if _, err := s.ReadStream(t.Context(), "s", 1); !errors.Is(err, eventstore.ErrClosed) {
+		t.Fatalf("ReadStream after close: %v", err)
+	}
+	if _, err := eventstore.Subscribe(s, 1, 0).Next(t.Context()); !errors.Is(err, eventstore.ErrClosed) {
+		t.Fatalf("subscription after close: %v", err)
+	}
+	if _, err := s.Verify(t.Context(), nil); !errors.Is(err, eventstore.ErrClosed) {
+		t.Fatalf("Verify after close: %v", err)
 	}
 	select {
 	case err := <-waited:

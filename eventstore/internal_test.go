@@ -1,0 +1,69 @@
+package eventstore
+
+import (
+	"context"
+	"encoding/binary"
+	"testing"
+)
+
+// A head published after close (a slow group finishing after another
+// failed) must neither panic nor reopen the signal.
+func TestHeadSignalPublishAfterClose(t *testing.T) {
+	h := newHeadSignal(3)
+	h.close()
+	h.publish(5)
+	if got := h.get(); got != 5 {
+		t.Fatalf("head = %d, want 5", got)
+	}
+	if _, err := h.wait(context.Background(), 9); err != ErrClosed {
+		t.Fatalf("wait after close: %v", err)
+	}
+}
+
+// After the heads cache was pruned, a version the appender read before the
+// pruning must not be trusted: another append may have come in between.
+func TestCurrentVersionRereadsAfterPruning(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{MasterKey: key32()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Append(t.Context(), "x", NoStream, Event{Type: "E"}); err != nil {
+		t.Fatal(err)
+	}
+	// An appender read version 0 before that append; since then the cache
+	// was pruned.
+	r := &appendReq{stream: "x", stored: 0, hasStored: true, epoch: s.evictions}
+	s.headsMu.Lock()
+	delete(s.heads, "x")
+	s.evictions++
+	v, err := s.currentVersion(r)
+	s.headsMu.Unlock()
+	if err != nil || v != 1 {
+		t.Fatalf("currentVersion = %d, %v; want 1 read again from disk", v, err)
+	}
+	// Without pruning in between, the appender's read stands.
+	r = &appendReq{stream: "y", stored: 7, hasStored: true, epoch: s.evictions}
+	if v, _ := s.currentVersion(r); v != 7 {
+		t.Fatalf("currentVersion = %d, want the appender's 7", v)
+	}
+	raw, _ := s.get(prefixed(prefixHead, "x"))
+	if binary.BigEndian.Uint64(raw) != 1 {
+		t.Fatalf("head key of x = %x", raw)
+	}
+}
+
+// The keyring must own its cache keys: subjects decoded by Scan alias
+// buffers that are reused or freed after the callback.
+func TestKeyringCopiesSubjects(t *testing.T) {
+	m, _ := newMaster(key32())
+	k := newKeyring(m, &memKeys{m: map[string][]byte{}})
+	buf := []byte("contact-1")
+	if _, err := k.aead(bstr(buf), true); err != nil {
+		t.Fatal(err)
+	}
+	copy(buf, "CONTACT-9")
+	if _, ok := k.cached("contact-1"); !ok {
+		t.Fatal("cache key changed with the caller's buffer")
+	}
+}
