@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"sync"
 	"time"
 
@@ -67,10 +68,12 @@ func checkExpected(stream string, expected ExpectedVersion, current uint64) erro
 	return &VersionConflictError{Stream: stream, Expected: expected, Actual: current}
 }
 
-// chainTip is the last position and its hash; link extends it.
+// chainTip is the last position and its hash; link extends it. It is not
+// safe for concurrent use.
 type chainTip struct {
 	pos  uint64
 	hash [32]byte
+	mac  hash.Hash // HMAC with the event key, reused across events
 }
 
 // link stamps p's bodies as the next events of the chain and appends each
@@ -80,7 +83,12 @@ func (c *chainTip) link(m *master, p prepared, firstVersion uint64, at time.Time
 		c.pos++
 		stamp(b, c.pos, firstVersion+uint64(i), at, &c.hash)
 		c.hash = eventHash(b, p.contents[i])
-		p.bodies[i] = append(b, m.eventMAC(c.hash)...)
+		if c.mac == nil {
+			c.mac = hmac.New(sha256.New, m.macKey)
+		}
+		c.mac.Reset()
+		c.mac.Write(c.hash[:])
+		p.bodies[i] = c.mac.Sum(b)
 	}
 }
 

@@ -132,6 +132,9 @@ type PebbleStore struct {
 	heads     map[string]streamHead
 	maxHeads  int
 	evictions uint64 // how many times heads was pruned
+	// complete: heads holds every stream of the log (loaded at Open, never
+	// pruned since), so a stream missing from it has no events.
+	complete bool
 
 	// durable orders group completions into head advances.
 	durMu   sync.Mutex
@@ -156,9 +159,10 @@ type appendReq struct {
 	res       AppendResult
 	err       error
 	wait      *flight // the group whose fsync makes the answer durable
-	// wake says true when this request's goroutine is to lead, false when
-	// its group was committed by another leader.
-	wake chan bool
+	// wake tells the request's goroutine its role (roleLead, roleSettle,
+	// roleDone); group is set for roleSettle.
+	wake  chan int
+	group []*appendReq
 }
 
 // flight is one applied group on its way to disk.
@@ -218,6 +222,9 @@ func Open(dir string, opts Options) (*PebbleStore, error) {
 	s.dec = decoder{keys: s.keys, upcasters: opts.Upcasters}
 	err = s.loadTip()
 	s.head = newHeadSignal(s.tip.pos)
+	if err == nil {
+		err = s.loadHeads()
+	}
 	if err != nil {
 		if !opts.ForAudit || !errors.Is(err, ErrTampered) {
 			db.Close()
@@ -290,12 +297,15 @@ func (s *PebbleStore) Append(ctx context.Context, stream string, expected Expect
 	if err != nil {
 		return AppendResult{}, err
 	}
-	r := &appendReq{stream: stream, expected: expected, p: p, wake: make(chan bool, 1)}
+	r := &appendReq{stream: stream, expected: expected, p: p, wake: make(chan int, 1)}
 	s.headsMu.RLock()
 	_, known := s.heads[stream]
 	r.epoch = s.evictions
+	complete := s.complete
 	s.headsMu.RUnlock()
-	if !known {
+	if !known && complete {
+		r.hasStored = true // a new stream: version 0
+	} else if !known {
 		// Look the stream up here, in parallel with other appenders, rather
 		// than in the leader.
 		if r.stored, err = s.lastVersion(stream); err != nil {
@@ -305,51 +315,88 @@ func (s *PebbleStore) Append(ctx context.Context, stream string, expected Expect
 	}
 	s.qmu.Lock()
 	s.queue = append(s.queue, r)
-	lead := !s.leading
-	s.leading = true
-	s.qmu.Unlock()
-	if !lead {
-		lead = <-r.wake
+	role := roleDone
+	if !s.leading {
+		s.leading, role = true, roleLead
 	}
-	if lead {
-		s.lead()
+	s.qmu.Unlock()
+	if role != roleLead {
+		role = <-r.wake
+	}
+	if role == roleLead {
+		s.lead(r)
+	} else if role == roleSettle {
+		s.settleGroup(r.group)
 	}
 	// Once queued the append runs to its end, durable or failed; waiting
 	// keeps the outcome unambiguous for the caller.
 	return r.res, r.err
 }
 
-// lead commits the queued requests (up to max events) as one group, passes
-// leadership to the first request still queued, waits until the group is
-// durable and answers its members.
-func (s *PebbleStore) lead() {
+// What a queued request's goroutine is woken to do.
+const (
+	roleDone   = iota // the request is answered
+	roleLead          // commit queued groups (see lead)
+	roleSettle        // wait for the request's group to be durable and answer it
+)
+
+// maxLeadRounds bounds how many groups one leader commits before handing
+// leadership on, so that its own append is answered.
+const maxLeadRounds = 16
+
+// lead commits queued requests group by group (up to max events or
+// maxGroupBytes each). The first member of every group it commits, other
+// than its own, is woken to wait for that group's fsync and answer it, so
+// the leader goes straight on to the next group: no hand-off between groups
+// while appends keep coming. When the queue is empty, or after
+// maxLeadRounds groups, it stops (handing leadership to the first queued
+// request) and settles its own group.
+func (s *PebbleStore) lead(me *appendReq) {
 	// Let the appenders that are runnable (typically a whole group just
 	// woken by an fsync) queue their requests first, so that one batch
 	// carries them all.
 	runtime.Gosched()
-	s.qmu.Lock()
-	n, size, k := 0, 0, 0
-	for k < len(s.queue) && (k == 0 || n+len(s.queue[k].p.bodies) <= s.max && size+s.queue[k].p.size() <= maxGroupBytes) {
-		n += len(s.queue[k].p.bodies)
-		size += s.queue[k].p.size()
-		k++
-	}
-	group := s.queue[:k:k]
-	s.queue = s.queue[k:]
-	s.qmu.Unlock()
+	var mine []*appendReq
+	for round := 1; ; round++ {
+		s.qmu.Lock()
+		n, size, k := 0, 0, 0
+		for k < len(s.queue) && (k == 0 || n+len(s.queue[k].p.bodies) <= s.max && size+s.queue[k].p.size() <= maxGroupBytes) {
+			n += len(s.queue[k].p.bodies)
+			size += s.queue[k].p.size()
+			k++
+		}
+		group := s.queue[:k:k]
+		s.queue = s.queue[k:]
+		s.qmu.Unlock()
 
-	s.commitGroupSafe(group)
-	s.qmu.Lock()
-	if len(s.queue) > 0 {
-		s.queue[0].wake <- true
-	} else {
-		s.leading = false
-		s.queue = nil
-	}
-	s.qmu.Unlock()
+		s.commitGroupSafe(group)
+		if group[0] == me {
+			mine = group
+		} else {
+			group[0].group = group
+			group[0].wake <- roleSettle
+		}
 
-	// The next leader may already be applying the next group while this one
-	// waits for its fsync; then every member of the group is woken once.
+		s.qmu.Lock()
+		if len(s.queue) == 0 {
+			s.leading = false
+			s.queue = nil
+			s.qmu.Unlock()
+			break
+		}
+		if round >= maxLeadRounds {
+			s.queue[0].wake <- roleLead
+			s.qmu.Unlock()
+			break
+		}
+		s.qmu.Unlock()
+	}
+	s.settleGroup(mine)
+}
+
+// settleGroup waits until a committed group is durable and answers its
+// members; the caller is group[0].
+func (s *PebbleStore) settleGroup(group []*appendReq) {
 	if f := group[0].wait; f != nil {
 		if err := s.settle(f); err != nil {
 			for _, r := range group {
@@ -358,7 +405,7 @@ func (s *PebbleStore) lead() {
 		}
 	}
 	for _, r := range group[1:] {
-		r.wake <- false
+		r.wake <- roleDone
 	}
 }
 
@@ -410,6 +457,35 @@ func (s *PebbleStore) fail(err error) error {
 	s.failed.CompareAndSwap(nil, &err)
 	s.head.close()
 	return *s.failed.Load()
+}
+
+// loadHeads fills the heads cache with every stream head of the log, so
+// that appending to a new stream needs no lookup. Past maxHeads streams it
+// stops and heads is left incomplete: lookups then go to Pebble.
+func (s *PebbleStore) loadHeads() error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefixHead, UpperBound: prefixEnd(prefixHead)})
+	if err != nil {
+		return fmt.Errorf("eventstore: open %s: load stream heads: %w", s.dir, err)
+	}
+	defer it.Close()
+	s.complete = true
+	for ok := it.First(); ok; ok = it.Next() {
+		if len(s.heads) >= s.maxHeads {
+			clear(s.heads)
+			s.complete = false
+			break
+		}
+		v := it.Value()
+		if len(v) != 8 {
+			return fmt.Errorf("eventstore: open %s: %w", s.dir, &TamperError{Reason: fmt.Sprintf("head of stream %q is %d bytes", it.Key()[len(prefixHead):], len(v))})
+		}
+		// pos 0: already durable, so the entry may be pruned.
+		s.heads[string(it.Key()[len(prefixHead):])] = streamHead{version: binary.BigEndian.Uint64(v)}
+	}
+	if err := it.Error(); err != nil {
+		return fmt.Errorf("eventstore: open %s: load stream heads: %w", s.dir, err)
+	}
+	return nil
 }
 
 // streamHead is a stream's version and the position of its last event.
@@ -464,6 +540,7 @@ func (s *PebbleStore) commitGroup(group []*appendReq) {
 			}
 		}
 		s.evictions++
+		s.complete = false
 	}
 	for _, r := range group {
 		// Until this group is applied, a request that fails waits for the
