@@ -1,7 +1,6 @@
 package eventstore
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -77,11 +76,13 @@ type chainTip struct {
 }
 
 // link stamps p's bodies as the next events of the chain and appends each
-// one's MAC trailer, turning them into stored records.
-func (c *chainTip) link(m *master, p prepared, firstVersion uint64, at time.Time) {
+// one's MAC trailer, turning them into stored records. streamPrev is the
+// position of the stream's last event before them (0 for a new stream).
+func (c *chainTip) link(m *master, p prepared, firstVersion, streamPrev uint64, at time.Time) {
 	for i, b := range p.bodies {
 		c.pos++
-		stamp(b, c.pos, firstVersion+uint64(i), at, &c.hash)
+		stamp(b, c.pos, firstVersion+uint64(i), streamPrev, at, &c.hash)
+		streamPrev = c.pos
 		c.hash = eventHash(b, p.contents[i])
 		if c.mac == nil {
 			c.mac = hmac.New(sha256.New, m.macKey)
@@ -155,11 +156,11 @@ func (h *headSignal) wait(ctx context.Context, after uint64) (uint64, error) {
 type chainVerifier struct {
 	m       *master
 	tip     chainTip
-	streams map[string]uint64
+	streams map[string]streamHead
 }
 
 func newChainVerifier(m *master) *chainVerifier {
-	return &chainVerifier{m: m, streams: make(map[string]uint64)}
+	return &chainVerifier{m: m, streams: make(map[string]streamHead)}
 }
 
 // next checks the envelope stored under key position keyPos.
@@ -189,10 +190,14 @@ func (v *chainVerifier) next(keyPos uint64, raw []byte) error {
 			keyPos, short(env.prevHash), v.tip.pos, short(v.tip.hash))}
 	}
 	stream := string(env.stream)
-	if last := v.streams[stream]; env.version != last+1 {
-		return &TamperError{Position: keyPos, Reason: fmt.Sprintf("stream %q jumps from version %d to %d", stream, last, env.version)}
+	last := v.streams[stream]
+	if env.version != last.version+1 {
+		return &TamperError{Position: keyPos, Reason: fmt.Sprintf("stream %q jumps from version %d to %d", stream, last.version, env.version)}
 	}
-	v.streams[stream] = env.version
+	if env.streamPrev != last.pos {
+		return &TamperError{Position: keyPos, Reason: fmt.Sprintf("stream %q back-pointer is %d, its previous event is at %d", stream, env.streamPrev, last.pos)}
+	}
+	v.streams[stream] = streamHead{version: env.version, pos: keyPos}
 	v.tip = chainTip{pos: keyPos, hash: hash}
 	return nil
 }
@@ -211,20 +216,6 @@ func (v *chainVerifier) finish(tipPos uint64, tipHash [32]byte) error {
 
 func (v *chainVerifier) report() VerifyReport {
 	return VerifyReport{Events: v.tip.pos, Streams: uint64(len(v.streams)), HeadHash: v.tip.hash}
-}
-
-// checkIndexed verifies one stream index entry against the envelope it
-// points at.
-func checkIndexed(stream []byte, version, pos uint64, raw []byte) error {
-	env, err := decodeRecord(raw)
-	if err != nil {
-		return &TamperError{Position: pos, Reason: "stream index points at an undecodable event: " + err.Error()}
-	}
-	if !bytes.Equal(env.stream, stream) || env.version != version {
-		return &TamperError{Position: pos, Reason: fmt.Sprintf(
-			"stream index entry %q version %d points at %q version %d", stream, version, env.stream, env.version)}
-	}
-	return nil
 }
 
 func short(h [32]byte) string { return hex.EncodeToString(h[:6]) }

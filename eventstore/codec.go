@@ -16,12 +16,13 @@ import (
 //	0    1     format (1)
 //	1    8     global position, big-endian
 //	9    8     stream version, big-endian
-//	17   8     recorded-at, Unix nanoseconds, big-endian
-//	25   32    SHA-256 of the previous envelope (zero for position 1)
-//	57   16    event id
-//	73   16    causation id
-//	89   16    correlation id
-//	105  ...   uvarint schema version
+//	17   8     position of the stream's previous event (0 for version 1)
+//	25   8     recorded-at, Unix nanoseconds, big-endian
+//	33   32    hash of the previous event (zero for position 1)
+//	65   16    event id
+//	81   16    causation id
+//	97   16    correlation id
+//	113  ...   uvarint schema version
 //	           string stream, string type          (string = uvarint length + bytes)
 //	           uvarint n, n × (string key, string value)   metadata
 //	           bytes payload                        (bytes = uvarint length + bytes)
@@ -29,25 +30,22 @@ import (
 //	           uvarint n, n × string                personal field names
 //	           bytes sealed personal values         (empty when n = 0)
 //
-// A stored record is the envelope followed by a 32-byte trailer: an
-// HMAC-SHA256 under a key derived from the master key over the envelope's
-// hash. Anyone can check the hash chain; with the master key Verify also
-// pins down the first forged event even when a forger recomputed the chain.
-//
-// The fixed header lets the committer fill in position, version, time and
-// the previous hash after the appender has encoded the rest. The hash of an
-// event is SHA-256 over its whole stored envelope, so it covers ciphertext,
-// never plaintext: erasing a subject key does not break the chain.
+// Bytes 1..64 are the stamped fields: the sequencer fills them in after the
+// appender has encoded the rest. A stored record is the envelope followed
+// by a 32-byte MAC (see eventHash). Each event points at its stream's
+// previous event, so a stream is read by walking back from its head: the
+// log needs no separate stream index.
 const (
-	formatV1     = 1
-	offPosition  = 1
-	offVersion   = 9
-	offTime      = 17
-	offPrevHash  = 25
-	offID        = 57
-	offCausation = 73
-	offCorrelate = 89
-	headerLen    = 105
+	formatV1      = 1
+	offPosition   = 1
+	offVersion    = 9
+	offStreamPrev = 17
+	offTime       = 25
+	offPrevHash   = 33
+	offID         = 65
+	offCausation  = 81
+	offCorrelate  = 97
+	headerLen     = 113
 )
 
 // contentHash is SHA-256 of an envelope whose stamped fields (position,
@@ -133,10 +131,11 @@ func encodeBody(e *Event, stream string, names []string, sealed []byte) []byte {
 	return b
 }
 
-// stamp fills the fixed header of an encoded body.
-func stamp(b []byte, position, version uint64, at time.Time, prev *[32]byte) {
+// stamp fills the stamped fields of an encoded body.
+func stamp(b []byte, position, version, streamPrev uint64, at time.Time, prev *[32]byte) {
 	binary.BigEndian.PutUint64(b[offPosition:], position)
 	binary.BigEndian.PutUint64(b[offVersion:], version)
+	binary.BigEndian.PutUint64(b[offStreamPrev:], streamPrev)
 	binary.BigEndian.PutUint64(b[offTime:], uint64(at.UnixNano()))
 	copy(b[offPrevHash:], prev[:])
 }
@@ -149,6 +148,7 @@ func appendString(b []byte, s string) []byte {
 // envelope is a decoded envelope whose strings and slices alias the input.
 type envelope struct {
 	position, version uint64
+	streamPrev        uint64
 	at                int64
 	prevHash          [32]byte
 	id, cause, corr   uuid.UUID
@@ -173,6 +173,7 @@ func decodeEnvelope(b []byte) (envelope, error) {
 	}
 	env.position = binary.BigEndian.Uint64(b[offPosition:])
 	env.version = binary.BigEndian.Uint64(b[offVersion:])
+	env.streamPrev = binary.BigEndian.Uint64(b[offStreamPrev:])
 	env.at = int64(binary.BigEndian.Uint64(b[offTime:]))
 	copy(env.prevHash[:], b[offPrevHash:])
 	copy(env.id[:], b[offID:])
@@ -211,6 +212,9 @@ func decodeEnvelope(b []byte) (envelope, error) {
 	}
 	if env.position == 0 || env.version == 0 {
 		return env, fmt.Errorf("%w: zero position or version", ErrCorrupt)
+	}
+	if env.streamPrev >= env.position || (env.version == 1) != (env.streamPrev == 0) {
+		return env, fmt.Errorf("%w: stream back-pointer %d at position %d, version %d", ErrCorrupt, env.streamPrev, env.position, env.version)
 	}
 	if len(env.names) > 0 && len(env.subject) == 0 {
 		return env, fmt.Errorf("%w: personal fields without a subject", ErrCorrupt)

@@ -21,7 +21,7 @@ func sampleRecord(t testing.TB) []byte {
 	b := encodeBody(&e, "dialog-1", []string{"text"}, []byte("0123456789abcdefghijklmnopqrstuvwxyz"))
 	var tip chainTip
 	p := prepared{bodies: [][]byte{b}, contents: [][32]byte{contentHash(b)}}
-	tip.link(m, p, 1, time.Unix(1700000000, 5))
+	tip.link(m, p, 1, 0, time.Unix(1700000000, 5))
 	return p.bodies[0]
 }
 

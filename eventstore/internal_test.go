@@ -33,19 +33,19 @@ func TestCurrentVersionRereadsAfterPruning(t *testing.T) {
 	}
 	// An appender read version 0 before that append; since then the cache
 	// was pruned.
-	r := &appendReq{stream: "x", stored: 0, hasStored: true, epoch: s.evictions}
+	r := &appendReq{stream: "x", hasStored: true, epoch: s.evictions}
 	s.headsMu.Lock()
 	delete(s.heads, "x")
 	s.evictions++
-	v, err := s.currentVersion(r)
+	h, err := s.currentHead(r)
 	s.headsMu.Unlock()
-	if err != nil || v != 1 {
-		t.Fatalf("currentVersion = %d, %v; want 1 read again from disk", v, err)
+	if err != nil || h != (streamHead{version: 1, pos: 1}) {
+		t.Fatalf("currentHead = %+v, %v; want version 1 at 1 read again from disk", h, err)
 	}
 	// Without pruning in between, the appender's read stands.
-	r = &appendReq{stream: "y", stored: 7, hasStored: true, epoch: s.evictions}
-	if v, _ := s.currentVersion(r); v != 7 {
-		t.Fatalf("currentVersion = %d, want the appender's 7", v)
+	r = &appendReq{stream: "y", stored: streamHead{version: 7, pos: 9}, hasStored: true, epoch: s.evictions}
+	if h, _ := s.currentHead(r); h.version != 7 {
+		t.Fatalf("currentHead = %+v, want the appender's version 7", h)
 	}
 	raw, _ := s.get(prefixed(prefixHead, "x"))
 	if binary.BigEndian.Uint64(raw) != 1 {

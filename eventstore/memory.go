@@ -76,12 +76,17 @@ func (s *MemoryStore) Append(ctx context.Context, stream string, expected Expect
 	if s.closed {
 		return AppendResult{}, ErrClosed
 	}
-	cur := uint64(len(s.streams[stream]))
+	positions := s.streams[stream]
+	cur := uint64(len(positions))
 	if err := checkExpected(stream, expected, cur); err != nil {
 		return AppendResult{}, err
 	}
+	var prev uint64
+	if cur > 0 {
+		prev = positions[cur-1]
+	}
 	first := s.tip.pos + 1
-	s.tip.link(s.m, p, cur+1, s.now())
+	s.tip.link(s.m, p, cur+1, prev, s.now())
 	for i, b := range p.bodies {
 		s.log = append(s.log, b)
 		s.streams[stream] = append(s.streams[stream], first+uint64(i))
@@ -246,6 +251,20 @@ func (s *MemoryStore) tamper(pos uint64, fn func([]byte) []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.log[pos-1] = fn(bytes.Clone(s.log[pos-1]))
+}
+
+// checkIndexed verifies one stream index entry against the envelope it
+// points at.
+func checkIndexed(stream []byte, version, pos uint64, raw []byte) error {
+	env, err := decodeRecord(raw)
+	if err != nil {
+		return &TamperError{Position: pos, Reason: "stream index points at an undecodable event: " + err.Error()}
+	}
+	if !bytes.Equal(env.stream, stream) || env.version != version {
+		return &TamperError{Position: pos, Reason: fmt.Sprintf(
+			"stream index entry %q version %d points at %q version %d", stream, version, env.stream, env.version)}
+	}
+	return nil
 }
 
 type memKeys struct {

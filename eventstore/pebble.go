@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,15 +22,14 @@ import (
 // order):
 //
 //	e|<position:8>                   → envelope
-//	s|<stream>\x00<version:8>        → position:8      (stream index)
-//	h|<stream>                       → version:8       (stream head)
+//	h|<stream>                       → version:8, position:8 of the stream's
+//	                                   last event (stream head)
 //	m|tip                            → chain tip record (position, hash, MAC)
 //	k|<subject>                      → subject key wrapped by the master key;
 //	                                   empty value = forgotten
 //	x|<name>                         → secret sealed by the master key
 var (
 	prefixEvent  = []byte("e|")
-	prefixStream = []byte("s|")
 	prefixHead   = []byte("h|")
 	prefixKey    = []byte("k|")
 	prefixSecret = []byte("x|")
@@ -41,14 +41,6 @@ func eventKey(pos uint64) []byte {
 	copy(k, prefixEvent)
 	binary.BigEndian.PutUint64(k[2:], pos)
 	return k
-}
-
-func streamKey(stream string, version uint64) []byte {
-	k := make([]byte, 0, 2+len(stream)+1+8)
-	k = append(k, prefixStream...)
-	k = append(k, stream...)
-	k = append(k, 0)
-	return binary.BigEndian.AppendUint64(k, version)
 }
 
 func prefixed(p []byte, s string) []byte { return append(append([]byte(nil), p...), s...) }
@@ -151,9 +143,9 @@ type appendReq struct {
 	stream   string
 	expected ExpectedVersion
 	p        prepared
-	// stored is the stream's version read from Pebble by the appender when
-	// the committer did not know the stream yet (see streamHead).
-	stored    uint64
+	// stored is the stream's head read from Pebble by the appender when the
+	// stream was not in the heads cache (see currentHead).
+	stored    streamHead
 	hasStored bool
 	epoch     uint64 // heads' evictions count when stored was read
 	res       AppendResult
@@ -308,7 +300,7 @@ func (s *PebbleStore) Append(ctx context.Context, stream string, expected Expect
 	} else if !known {
 		// Look the stream up here, in parallel with other appenders, rather
 		// than in the leader.
-		if r.stored, err = s.lastVersion(stream); err != nil {
+		if r.stored, err = s.lastHead(stream); err != nil {
 			return AppendResult{}, fmt.Errorf("eventstore: read head of stream %q: %w", stream, err)
 		}
 		r.hasStored = true
@@ -475,12 +467,12 @@ func (s *PebbleStore) loadHeads() error {
 			s.complete = false
 			break
 		}
-		v := it.Value()
-		if len(v) != 8 {
-			return fmt.Errorf("eventstore: open %s: %w", s.dir, &TamperError{Reason: fmt.Sprintf("head of stream %q is %d bytes", it.Key()[len(prefixHead):], len(v))})
+		stream := string(it.Key()[len(prefixHead):])
+		h, err := decodeHead(stream, it.Value())
+		if err != nil {
+			return fmt.Errorf("eventstore: open %s: %w", s.dir, &TamperError{Reason: err.Error()})
 		}
-		// pos 0: already durable, so the entry may be pruned.
-		s.heads[string(it.Key()[len(prefixHead):])] = streamHead{version: binary.BigEndian.Uint64(v)}
+		s.heads[stream] = h
 	}
 	if err := it.Error(); err != nil {
 		return fmt.Errorf("eventstore: open %s: load stream heads: %w", s.dir, err)
@@ -488,8 +480,20 @@ func (s *PebbleStore) loadHeads() error {
 	return nil
 }
 
-// streamHead is a stream's version and the position of its last event.
+// streamHead is a stream's version and the position of its last event; its
+// h| key holds both, 8 bytes each, big-endian.
 type streamHead struct{ version, pos uint64 }
+
+func (h streamHead) encode() []byte {
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(make([]byte, 0, 16), h.version), h.pos)
+}
+
+func decodeHead(stream string, v []byte) (streamHead, error) {
+	if len(v) != 16 {
+		return streamHead{}, fmt.Errorf("%w: head of stream %q is %d bytes", ErrCorrupt, stream, len(v))
+	}
+	return streamHead{version: binary.BigEndian.Uint64(v), pos: binary.BigEndian.Uint64(v[8:])}, nil
+}
 
 // defaultMaxHeads bounds the heads cache; past it durable entries are
 // dropped.
@@ -515,10 +519,10 @@ func (s *PebbleStore) commitGroupSafe(group []*appendReq) {
 // exceed it alone: it is then a group of one).
 const maxGroupBytes = 64 << 20
 
-// indexEntry is a stream index or stream head key and its number value.
-type indexEntry struct {
-	key []byte
-	num uint64
+// headEntry is a stream head to write.
+type headEntry struct {
+	stream string
+	head   streamHead
 }
 
 func (s *PebbleStore) commitGroup(group []*appendReq) {
@@ -530,7 +534,7 @@ func (s *PebbleStore) commitGroup(group []*appendReq) {
 	}
 	at := s.now()
 	var b *pebble.Batch
-	var index []indexEntry
+	var heads []headEntry
 	s.headsMu.Lock()
 	if len(s.heads) > s.maxHeads {
 		durable := s.head.get()
@@ -546,12 +550,12 @@ func (s *PebbleStore) commitGroup(group []*appendReq) {
 		// Until this group is applied, a request that fails waits for the
 		// previous group: the state it was judged against is then durable.
 		r.wait = s.lastFlight
-		cur, err := s.currentVersion(r)
+		cur, err := s.currentHead(r)
 		if err != nil {
 			r.err = err
 			continue
 		}
-		if err := checkExpected(r.stream, r.expected, cur); err != nil {
+		if err := checkExpected(r.stream, r.expected, cur.version); err != nil {
 			r.err = err
 			continue
 		}
@@ -559,30 +563,28 @@ func (s *PebbleStore) commitGroup(group []*appendReq) {
 			b = s.db.NewBatch()
 		}
 		first := s.tip.pos + 1
-		s.tip.link(s.m, r.p, cur+1, at)
-		// Event keys first, in order, then the index: Pebble inserts a batch
+		s.tip.link(s.m, r.p, cur.version+1, cur.pos, at)
+		// Event keys first, in order, then the heads: Pebble inserts a batch
 		// into its memtable with one splice hint, which makes runs of
 		// ascending keys cheap.
 		for i, body := range r.p.bodies {
-			pos := first + uint64(i)
-			b.Set(eventKey(pos), body, nil)
-			index = append(index, indexEntry{streamKey(r.stream, cur+1+uint64(i)), pos})
+			b.Set(eventKey(first+uint64(i)), body, nil)
 		}
-		version := cur + uint64(len(r.p.bodies))
-		s.heads[r.stream] = streamHead{version: version, pos: s.tip.pos}
-		index = append(index, indexEntry{prefixed(prefixHead, r.stream), version})
-		r.res = AppendResult{FirstPosition: first, LastPosition: s.tip.pos, Version: version}
+		h := streamHead{version: cur.version + uint64(len(r.p.bodies)), pos: s.tip.pos}
+		s.heads[r.stream] = h
+		heads = append(heads, headEntry{r.stream, h})
+		r.res = AppendResult{FirstPosition: first, LastPosition: s.tip.pos, Version: h.version}
 	}
 	s.headsMu.Unlock()
 	if b == nil {
 		return
 	}
-	slices.SortStableFunc(index, func(x, y indexEntry) int { return bytes.Compare(x.key, y.key) })
-	for i, e := range index {
-		if i+1 < len(index) && bytes.Equal(e.key, index[i+1].key) {
+	slices.SortStableFunc(heads, func(x, y headEntry) int { return strings.Compare(x.stream, y.stream) })
+	for i, e := range heads {
+		if i+1 < len(heads) && heads[i+1].stream == e.stream {
 			continue // a stream twice in the group: keep its last head
 		}
-		b.Set(e.key, binary.BigEndian.AppendUint64(nil, e.num), nil)
+		b.Set(prefixed(prefixHead, e.stream), e.head.encode(), nil)
 	}
 	b.Set(keyTip, s.m.encodeTip(s.tip.pos, s.tip.hash), nil)
 	if err := s.db.ApplyNoSyncWait(b, pebble.Sync); err != nil {
@@ -600,42 +602,39 @@ func (s *PebbleStore) commitGroup(group []*appendReq) {
 	}
 }
 
-// currentVersion is the stream's version as the leader knows it. The caller
+// currentHead is the stream's head as the leader knows it. The caller
 // holds headsMu.
 //
 // A stream missing from heads has no write of this process that is not yet
 // in Pebble. If heads was not pruned since the appender read the stream's
-// version from Pebble (before queueing), no write can have come between, so
+// head from Pebble (before queueing), no write can have come between, so
 // that read is still the truth; otherwise read again: every applied write
 // is visible in Pebble now.
-func (s *PebbleStore) currentVersion(r *appendReq) (uint64, error) {
+func (s *PebbleStore) currentHead(r *appendReq) (streamHead, error) {
 	if h, ok := s.heads[r.stream]; ok {
-		return h.version, nil
+		return h, nil
 	}
 	if !r.hasStored || r.epoch != s.evictions {
-		v, err := s.lastVersion(r.stream)
+		h, err := s.lastHead(r.stream)
 		if err != nil {
-			return 0, fmt.Errorf("eventstore: read head of stream %q: %w", r.stream, err)
+			return streamHead{}, fmt.Errorf("eventstore: read head of stream %q: %w", r.stream, err)
 		}
-		r.stored = v
+		r.stored = h
 	}
 	return r.stored, nil
 }
 
-// lastVersion reads the stream's head key: its version, 0 if it has none.
-func (s *PebbleStore) lastVersion(stream string) (uint64, error) {
+// lastHead reads the stream's head key; a stream without one has none.
+func (s *PebbleStore) lastHead(stream string) (streamHead, error) {
 	v, c, err := s.db.Get(prefixed(prefixHead, stream))
 	if errors.Is(err, pebble.ErrNotFound) {
-		return 0, nil
+		return streamHead{}, nil
 	}
 	if err != nil {
-		return 0, err
+		return streamHead{}, err
 	}
 	defer c.Close()
-	if len(v) != 8 {
-		return 0, fmt.Errorf("%w: head of stream %q is %d bytes", ErrCorrupt, stream, len(v))
-	}
-	return binary.BigEndian.Uint64(v), nil
+	return decodeHead(stream, v)
 }
 
 // Head implements Store.
@@ -729,46 +728,44 @@ func (s *PebbleStore) records(ctx context.Context, from uint64, limit int, fn fu
 	return nil
 }
 
-// ReadStream implements Store.
+// ReadStream implements Store. It reads the stream's head key (written in
+// the same batch as the stream's last events, so it never points at an
+// event not yet in Pebble), walks back along each event's pointer to the
+// stream's previous event, skipping events not yet durable, and returns
+// the rest in order.
 func (s *PebbleStore) ReadStream(ctx context.Context, stream string, fromVersion uint64) ([]RecordedEvent, error) {
 	if err := s.enter(); err != nil {
 		return nil, err
 	}
 	defer s.closeMu.RUnlock()
-	head := s.head.get()
-	lo := streamKey(stream, max(fromVersion, 1))
-	idx, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo[:len(lo)-8])})
+	durable := s.head.get()
+	h, err := s.lastHead(stream)
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: read stream %q: %w", stream, err)
 	}
-	defer idx.Close()
+	fromVersion = max(fromVersion, 1)
 	var out []RecordedEvent
-	for ok := idx.First(); ok; ok = idx.Next() {
-		v, err := idx.ValueAndErr()
-		if err != nil || len(v) != 8 {
-			return nil, fmt.Errorf("%w: stream %q index entry: %v", ErrCorrupt, stream, err)
+	for pos, want := h.pos, h.version; pos != 0 && want >= fromVersion; want-- {
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
-		pos := binary.BigEndian.Uint64(v)
-		if pos > head {
-			break // not durable yet
-		}
-		raw, closer, err := s.db.Get(eventKey(pos))
+		raw, err := s.get(eventKey(pos))
 		if err != nil {
 			return nil, fmt.Errorf("eventstore: stream %q: read position %d: %w", stream, pos, err)
 		}
-		e, err := s.dec.decode(bytes.Clone(raw))
-		closer.Close()
+		e, err := s.dec.decode(raw)
 		if err != nil {
 			return nil, fmt.Errorf("eventstore: stream %q: decode position %d: %w", stream, pos, err)
 		}
-		if e.Stream != stream {
-			return nil, fmt.Errorf("%w: stream %q index points at position %d of stream %q", ErrCorrupt, stream, pos, e.Stream)
+		if e.Stream != stream || e.Version != want {
+			return nil, fmt.Errorf("%w: stream %q: position %d holds %q version %d, want version %d", ErrCorrupt, stream, pos, e.Stream, e.Version, want)
 		}
-		out = append(out, e)
+		if pos <= durable {
+			out = append(out, e)
+		}
+		pos = binary.BigEndian.Uint64(raw[offStreamPrev:])
 	}
-	if err := idx.Error(); err != nil {
-		return nil, fmt.Errorf("eventstore: read stream %q: %w", stream, err)
-	}
+	slices.Reverse(out)
 	return out, nil
 }
 
@@ -845,9 +842,6 @@ func (s *PebbleStore) Verify(ctx context.Context, progress func(done, total uint
 	if err := cv.finish(tipPos, tipHash); err != nil {
 		return VerifyReport{}, err
 	}
-	if err := s.verifyIndex(ctx, snap, cv.tip.pos); err != nil {
-		return VerifyReport{}, err
-	}
 	if err := verifyHeads(ctx, snap, cv.streams); err != nil {
 		return VerifyReport{}, err
 	}
@@ -857,54 +851,9 @@ func (s *PebbleStore) Verify(ctx context.Context, progress func(done, total uint
 	return cv.report(), nil
 }
 
-// verifyIndex checks that every stream index entry points at the event with
-// that stream and version, and that there is one entry per event.
-func (s *PebbleStore) verifyIndex(ctx context.Context, snap *pebble.Snapshot, events uint64) error {
-	idx, err := snap.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: prefixStream, UpperBound: prefixEnd(prefixStream)})
-	if err != nil {
-		return fmt.Errorf("eventstore: verify index: %w", err)
-	}
-	defer idx.Close()
-	ev, err := snap.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: prefixEvent, UpperBound: prefixEnd(prefixEvent)})
-	if err != nil {
-		return fmt.Errorf("eventstore: verify index: %w", err)
-	}
-	defer ev.Close()
-	var n uint64
-	for ok := idx.First(); ok; ok = idx.Next() {
-		k := idx.Key()
-		v, err := idx.ValueAndErr()
-		if err != nil {
-			return fmt.Errorf("eventstore: verify index: %w", err)
-		}
-		if len(k) < 2+1+8 || k[len(k)-9] != 0 || len(v) != 8 {
-			return &TamperError{Position: 0, Reason: fmt.Sprintf("malformed stream index entry %q", k)}
-		}
-		pos := binary.BigEndian.Uint64(v)
-		if !ev.SeekGE(eventKey(pos)) || !bytes.Equal(ev.Key(), eventKey(pos)) {
-			return &TamperError{Position: pos, Reason: fmt.Sprintf("stream index entry %q points at a missing event", k)}
-		}
-		raw, err := ev.ValueAndErr()
-		if err != nil {
-			return fmt.Errorf("eventstore: verify index: %w", err)
-		}
-		if err := checkIndexed(k[2:len(k)-9], binary.BigEndian.Uint64(k[len(k)-8:]), pos, raw); err != nil {
-			return err
-		}
-		n++
-	}
-	if err := idx.Error(); err != nil {
-		return fmt.Errorf("eventstore: verify index: %w", err)
-	}
-	if n != events {
-		return &TamperError{Position: 0, Reason: fmt.Sprintf("stream index has %d entries for %d events", n, events)}
-	}
-	return nil
-}
-
 // verifyHeads checks that every stream has a head key with its version and
-// that no head key names a stream without events.
-func verifyHeads(ctx context.Context, snap *pebble.Snapshot, streams map[string]uint64) error {
+// last position, and that no head key names a stream without events.
+func verifyHeads(ctx context.Context, snap *pebble.Snapshot, streams map[string]streamHead) error {
 	it, err := snap.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: prefixHead, UpperBound: prefixEnd(prefixHead)})
 	if err != nil {
 		return fmt.Errorf("eventstore: verify stream heads: %w", err)
@@ -918,8 +867,8 @@ func verifyHeads(ctx context.Context, snap *pebble.Snapshot, streams map[string]
 			return fmt.Errorf("eventstore: verify stream heads: %w", err)
 		}
 		want, exists := streams[stream]
-		if len(v) != 8 || !exists || binary.BigEndian.Uint64(v) != want {
-			return &TamperError{Position: 0, Reason: fmt.Sprintf("head of stream %q does not match its %d events", stream, want)}
+		if got, err := decodeHead(stream, v); err != nil || !exists || got != want {
+			return &TamperError{Position: want.pos, Reason: fmt.Sprintf("head of stream %q does not match its %d events ending at position %d", stream, want.version, want.pos)}
 		}
 		n++
 	}

@@ -135,15 +135,20 @@ func TestVerifyDetectsTampering(t *testing.T) {
 			binary.BigEndian.PutUint64(v, n-1)
 			set(t, db, keyTip, v)
 		}, 0},
-		{"stream index redirected", func(t *testing.T, db *pebble.DB) {
-			set(t, db, streamKey("dialog-0", 2), binary.BigEndian.AppendUint64(nil, 5))
-		}, 5},
+		{"stream head redirected", func(t *testing.T, db *pebble.DB) {
+			set(t, db, prefixed(prefixHead, "dialog-0"), streamHead{version: 7, pos: 16}.encode())
+		}, 19},
 		{"stream head lowered", func(t *testing.T, db *pebble.DB) {
-			set(t, db, prefixed(prefixHead, "dialog-1"), binary.BigEndian.AppendUint64(nil, 2))
+			set(t, db, prefixed(prefixHead, "dialog-1"), streamHead{version: 2, pos: 5}.encode())
+		}, 20},
+		{"stream head for a stream without events", func(t *testing.T, db *pebble.DB) {
+			set(t, db, prefixed(prefixHead, "dialog-9"), streamHead{version: 1, pos: 3}.encode())
 		}, 0},
-		{"stream index entry added", func(t *testing.T, db *pebble.DB) {
-			set(t, db, streamKey("dialog-9", 1), binary.BigEndian.AppendUint64(nil, 3))
-		}, 3},
+		{"stream back-pointer changed", func(t *testing.T, db *pebble.DB) {
+			v := get(t, db, eventKey(10))
+			binary.BigEndian.PutUint64(v[offStreamPrev:], 4)
+			set(t, db, eventKey(10), v)
+		}, 10},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -260,10 +265,10 @@ func TestReadersStopAtDurableHead(t *testing.T) {
 	}
 	// Write an event straight into Pebble past the durable head, as an
 	// applied-but-unsynced group would be: readers must not see it.
-	b := encodeBody(&Event{Type: "E"}, "a", nil, nil)
-	stamp(b, 3, 3, s.now(), &s.tip.hash)
-	set(t, s.db, eventKey(3), b)
-	set(t, s.db, streamKey("a", 3), binary.BigEndian.AppendUint64(nil, 3))
+	b := encodeBody(&Event{Type: "E", SchemaVersion: 1}, "a", nil, nil)
+	stamp(b, 3, 3, 2, s.now(), &s.tip.hash)
+	set(t, s.db, eventKey(3), append(b, make([]byte, macLen)...))
+	set(t, s.db, prefixed(prefixHead, "a"), streamHead{version: 3, pos: 3}.encode())
 	all, err := s.ReadAll(t.Context(), 1, 10)
 	if err != nil || len(all) != 2 {
 		t.Fatalf("ReadAll saw %d events (%v), want 2", len(all), err)
