@@ -49,7 +49,8 @@ const (
 )
 
 // contentHash is SHA-256 of an envelope whose stamped fields (position,
-// version, time, previous hash: bytes 1..56) are read as zeros. An appender
+// version, stream back-pointer, time, previous hash: bytes 1..64) are read
+// as zeros. An appender
 // computes it before the event has a place in the log, in parallel with
 // other appenders.
 func contentHash(env []byte) [32]byte {
@@ -64,7 +65,8 @@ func contentHash(env []byte) [32]byte {
 }
 
 // eventHash is the chain hash of an event: SHA-256 over its stamped fields
-// (bytes 1..56: position, version, time, previous hash) followed by its
+// (bytes 1..64: position, version, stream back-pointer, time, previous
+// hash) followed by its
 // content hash. Linking costs two SHA-256 blocks per event, whatever the
 // payload size.
 func eventHash(env []byte, content [32]byte) [32]byte {

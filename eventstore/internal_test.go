@@ -3,7 +3,9 @@ package eventstore
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"testing"
+	"time"
 )
 
 // A head published after close (a slow group finishing after another
@@ -65,5 +67,38 @@ func TestKeyringCopiesSubjects(t *testing.T) {
 	copy(buf, "CONTACT-9")
 	if _, ok := k.cached("contact-1"); !ok {
 		t.Fatal("cache key changed with the caller's buffer")
+	}
+}
+
+// A panic while committing (here: a malformed prepared record) must fail
+// the store, not leave a lock held: later appends and Close return.
+func TestPanicInCommitFailsWithoutHanging(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{MasterKey: key32()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &appendReq{stream: "x", expected: Any, p: prepared{bodies: [][]byte{{1}}, contents: make([][32]byte, 1)}, wake: make(chan int, 1)}
+	s.commitGroupSafe([]*appendReq{r})
+	if !errors.Is(r.err, ErrClosed) {
+		t.Fatalf("request of the panicking group: %v", r.err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Append(context.Background(), "y", Any, Event{Type: "E"})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("append after the panic: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("append hangs after a panic in commit")
+	}
+	go func() { done <- s.Close() }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close hangs after a panic in commit")
 	}
 }

@@ -535,47 +535,51 @@ func (s *PebbleStore) commitGroup(group []*appendReq) {
 	at := s.now()
 	var b *pebble.Batch
 	var heads []headEntry
-	s.headsMu.Lock()
-	if len(s.heads) > s.maxHeads {
-		durable := s.head.get()
-		for k, h := range s.heads {
-			if h.pos <= durable {
-				delete(s.heads, k)
+	// The locked part runs in its own function so that a panic (caught by
+	// commitGroupSafe) cannot leave headsMu held.
+	func() {
+		s.headsMu.Lock()
+		defer s.headsMu.Unlock()
+		if len(s.heads) > s.maxHeads {
+			durable := s.head.get()
+			for k, h := range s.heads {
+				if h.pos <= durable {
+					delete(s.heads, k)
+				}
 			}
+			s.evictions++
+			s.complete = false
 		}
-		s.evictions++
-		s.complete = false
-	}
-	for _, r := range group {
-		// Until this group is applied, a request that fails waits for the
-		// previous group: the state it was judged against is then durable.
-		r.wait = s.lastFlight
-		cur, err := s.currentHead(r)
-		if err != nil {
-			r.err = err
-			continue
+		for _, r := range group {
+			// Until this group is applied, a request that fails waits for the
+			// previous group: the state it was judged against is then durable.
+			r.wait = s.lastFlight
+			cur, err := s.currentHead(r)
+			if err != nil {
+				r.err = err
+				continue
+			}
+			if err := checkExpected(r.stream, r.expected, cur.version); err != nil {
+				r.err = err
+				continue
+			}
+			if b == nil {
+				b = s.db.NewBatch()
+			}
+			first := s.tip.pos + 1
+			s.tip.link(s.m, r.p, cur.version+1, cur.pos, at)
+			// Event keys first, in order, then the heads: Pebble inserts a batch
+			// into its memtable with one splice hint, which makes runs of
+			// ascending keys cheap.
+			for i, body := range r.p.bodies {
+				b.Set(eventKey(first+uint64(i)), body, nil)
+			}
+			h := streamHead{version: cur.version + uint64(len(r.p.bodies)), pos: s.tip.pos}
+			s.heads[r.stream] = h
+			heads = append(heads, headEntry{r.stream, h})
+			r.res = AppendResult{FirstPosition: first, LastPosition: s.tip.pos, Version: h.version}
 		}
-		if err := checkExpected(r.stream, r.expected, cur.version); err != nil {
-			r.err = err
-			continue
-		}
-		if b == nil {
-			b = s.db.NewBatch()
-		}
-		first := s.tip.pos + 1
-		s.tip.link(s.m, r.p, cur.version+1, cur.pos, at)
-		// Event keys first, in order, then the heads: Pebble inserts a batch
-		// into its memtable with one splice hint, which makes runs of
-		// ascending keys cheap.
-		for i, body := range r.p.bodies {
-			b.Set(eventKey(first+uint64(i)), body, nil)
-		}
-		h := streamHead{version: cur.version + uint64(len(r.p.bodies)), pos: s.tip.pos}
-		s.heads[r.stream] = h
-		heads = append(heads, headEntry{r.stream, h})
-		r.res = AppendResult{FirstPosition: first, LastPosition: s.tip.pos, Version: h.version}
-	}
-	s.headsMu.Unlock()
+	}()
 	if b == nil {
 		return
 	}
