@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/salesbot/salesbot/eventstore"
 )
@@ -332,8 +333,8 @@ func (a *app) openStore(mode storeMode) (*eventstore.PebbleStore, error) {
 		return nil, fmt.Errorf("no event log in %s (check --data-dir)", a.cfg.DataDir)
 	}
 	if err != nil {
-		if strings.Contains(err.Error(), "lock") {
-			return nil, fmt.Errorf("%w (is another salesbot using %s?)", err, a.cfg.DataDir)
+		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("%s is in use by another salesbot process: %w", a.cfg.DataDir, err)
 		}
 		return nil, err
 	}

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/salesbot/salesbot/eventstore"
 )
 
 type result struct {
@@ -140,5 +142,25 @@ func TestVerifyMissingLog(t *testing.T) {
 	r := run(t, nil, "verify", "--data-dir", filepath.Join(t.TempDir(), "none"))
 	if r.code != 1 || !strings.Contains(r.stderr, "no event log") {
 		t.Fatalf("verify of a missing log: %+v", r)
+	}
+}
+
+func TestVerifyWhileInUse(t *testing.T) {
+	dir := t.TempDir()
+	if r := run(t, nil, "bench", "append", "--events", "10", "--concurrency", "1", "--data-dir", dir); r.code != 0 {
+		t.Fatalf("bench append: %+v", r)
+	}
+	key, _, err := eventstore.LoadOrCreateMasterKey(filepath.Join(dir, "master.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := eventstore.Open(dir, eventstore.Options{MasterKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r := run(t, nil, "verify", "--data-dir", dir)
+	if r.code != 1 || !strings.Contains(r.stderr, "in use by another salesbot process") {
+		t.Fatalf("verify of a log in use: %+v", r)
 	}
 }
