@@ -333,7 +333,8 @@ func (a *app) openStore(mode storeMode) (*eventstore.PebbleStore, error) {
 		return nil, fmt.Errorf("no event log in %s (check --data-dir)", a.cfg.DataDir)
 	}
 	if err != nil {
-		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) {
+		// Another process holds Pebble's lock (EAGAIN), or this one does.
+		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) || strings.Contains(err.Error(), "lock held") {
 			return nil, fmt.Errorf("%s is in use by another salesbot process: %w", a.cfg.DataDir, err)
 		}
 		return nil, err
