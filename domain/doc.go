@@ -1,8 +1,11 @@
 // Package domain holds salesbot's pure business logic: events, aggregates
-// (accounts, contacts, dialogs) as deciders, commands and policies. It does
-// no I/O, imports no adapter and reads no clock of its own; `make lint`
-// checks that.
+// as deciders (Decide(state, command, now) → events, Evolve(state, event) →
+// state), commands and the domain error type. It does no I/O, imports no
+// adapter and reads no clock of its own; `make lint` checks that.
 //
-// The aggregates arrive with the domain issue; until then the package is
-// empty and the event log (package eventstore) stands alone.
+// So far: contacts (source, lawful basis, do-not-contact, erasure) and
+// dialogs (the lead-qualification state machine, outbound planning with
+// Telegram random_ids, handoff and takeover). Accounts and their limits,
+// the command handlers and the read models come with the rest of the
+// domain issue.
 package domain

@@ -1,0 +1,469 @@
+package domain
+
+import (
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Stage is where a lead is in qualification.
+type Stage string
+
+const (
+	StageOpening       Stage = "opening"
+	StageDiscovery     Stage = "discovery"
+	StageQualification Stage = "qualification"
+	StageOffer         Stage = "offer"
+	StageObjections    Stage = "objections"
+	StageHandoff       Stage = "handoff"
+	StageClosed        Stage = "closed"
+)
+
+// stageMoves lists the stage changes a ChangeStage command may make; a lead
+// may skip ahead but never go back, except that answering objections
+// returns to the offer. Handoff and closing have commands of their own.
+var stageMoves = map[Stage][]Stage{
+	StageOpening:       {StageDiscovery, StageQualification, StageOffer},
+	StageDiscovery:     {StageQualification, StageOffer},
+	StageQualification: {StageOffer},
+	StageOffer:         {StageObjections},
+	StageObjections:    {StageOffer},
+}
+
+func canMove(from, to Stage) bool {
+	for _, s := range stageMoves[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+// Outcome is how a closed dialog ended.
+type Outcome string
+
+const (
+	OutcomeWon      Outcome = "won"
+	OutcomeLost     Outcome = "lost"
+	OutcomeOptedOut Outcome = "opted-out"
+	OutcomeStopped  Outcome = "stopped"
+)
+
+// Actor says who acts: the AI assistant or a person.
+type Actor string
+
+const (
+	ActorAI      Actor = "ai"
+	ActorManager Actor = "manager"
+)
+
+// Field is one qualification field as the lead stated it.
+type Field struct {
+	Value      string  `json:"value" personal:"value"`
+	Quote      string  `json:"quote,omitempty" personal:"quote"` // the lead's own words
+	Confidence float64 `json:"confidence"`                       // 0..1
+}
+
+// Qualification is what is known about the lead.
+type Qualification struct {
+	Need      *Field `json:"need,omitempty"`
+	Budget    *Field `json:"budget,omitempty"`
+	Timeline  *Field `json:"timeline,omitempty"`
+	Authority *Field `json:"authority,omitempty"`
+	Score     *int   `json:"score,omitempty"` // interest 0..100
+}
+
+// Dialog is one conversation with a lead from one of our accounts.
+type Dialog struct {
+	ID        uuid.UUID
+	Exists    bool
+	N         int64 // the short number managers use: /view N
+	ContactID uuid.UUID
+	AccountID uuid.UUID
+	Variant   string
+	Stage     Stage
+	Outcome   Outcome // set when Stage is StageClosed
+	TakenOver bool    // a manager writes; the AI is silent
+	Qual      Qualification
+	// Pending are outbound messages planned but not yet sent or failed, by
+	// Telegram random_id.
+	Pending  map[int64]bool
+	Inbound  int // messages received
+	Outbound int // messages sent
+}
+
+// AISilent says whether the AI may not write: after a handoff or a
+// takeover, until a manager releases the dialog.
+func (d Dialog) AISilent() bool { return d.Stage == StageHandoff || d.TakenOver }
+
+// Dialog commands.
+type (
+	// StartDialog opens a dialog. Contact is the contact as its stream
+	// stands (the handler loads it); a contact that may not be written to
+	// cannot get a dialog.
+	StartDialog struct {
+		DialogID  uuid.UUID
+		N         int64
+		Contact   Contact
+		AccountID uuid.UUID
+		Variant   string
+		By        string // "ai", "inbound", "admin:<id>"
+	}
+	// RecordInbound records a message from the lead. It is a fact, so it is
+	// recorded in any state.
+	RecordInbound struct {
+		TelegramMessageID int64
+		Text              string
+		At                time.Time // when Telegram says it was sent
+	}
+	// PlanOutbound plans a message with the Telegram random_id chosen before
+	// sending, so a resend after a crash cannot duplicate it.
+	PlanOutbound struct {
+		RandomID int64
+		Text     string
+		By       Actor
+		Contact  Contact // as its stream stands: opt-outs win over everything
+	}
+	MarkSent struct {
+		RandomID          int64
+		TelegramMessageID int64
+	}
+	MarkFailed struct {
+		RandomID int64
+		Reason   string
+	}
+	UpdateQualification struct{ Qual Qualification }
+	ChangeStage         struct{ To Stage }
+	RequestHandoff      struct{ Reason string }
+	TakeOver            struct{ By string }
+	Release             struct{ By string }
+	StopDialog          struct{ By string }
+	OptOutDialog        struct{ Reason string }
+	CloseDialog         struct {
+		Outcome Outcome
+		By      string
+	}
+)
+
+// DialogCommand is a command on a dialog.
+type DialogCommand interface{ dialogCommand() }
+
+func (StartDialog) dialogCommand()         {}
+func (RecordInbound) dialogCommand()       {}
+func (PlanOutbound) dialogCommand()        {}
+func (MarkSent) dialogCommand()            {}
+func (MarkFailed) dialogCommand()          {}
+func (UpdateQualification) dialogCommand() {}
+func (ChangeStage) dialogCommand()         {}
+func (RequestHandoff) dialogCommand()      {}
+func (TakeOver) dialogCommand()            {}
+func (Release) dialogCommand()             {}
+func (StopDialog) dialogCommand()          {}
+func (OptOutDialog) dialogCommand()        {}
+func (CloseDialog) dialogCommand()         {}
+
+// Dialog events.
+type (
+	DialogStarted struct {
+		DialogID  uuid.UUID `json:"dialog_id"`
+		N         int64     `json:"n"`
+		ContactID uuid.UUID `json:"contact_id"`
+		AccountID uuid.UUID `json:"account_id"`
+		Variant   string    `json:"variant,omitempty"`
+		By        string    `json:"by"`
+	}
+	InboundReceived struct {
+		TelegramMessageID int64     `json:"tg_message_id"`
+		Text              string    `json:"text" personal:"text"`
+		At                time.Time `json:"at"`
+	}
+	OutboundPlanned struct {
+		RandomID int64  `json:"random_id"`
+		Text     string `json:"text" personal:"text"`
+		By       Actor  `json:"by"`
+	}
+	OutboundSent struct {
+		RandomID          int64 `json:"random_id"`
+		TelegramMessageID int64 `json:"tg_message_id"`
+	}
+	OutboundFailed struct {
+		RandomID int64  `json:"random_id"`
+		Reason   string `json:"reason"`
+	}
+	QualificationUpdated struct {
+		Qual Qualification `json:"qualification"`
+	}
+	StageChanged struct {
+		From Stage `json:"from"`
+		To   Stage `json:"to"`
+	}
+	HandoffRequested struct {
+		Reason string `json:"reason"`
+	}
+	DialogTakenOver struct {
+		By string `json:"by"`
+	}
+	DialogReleased struct {
+		By string `json:"by"`
+		To Stage  `json:"to"` // the stage the AI resumes at
+	}
+	DialogStopped struct {
+		By string `json:"by"`
+	}
+	DialogOptedOut struct {
+		Reason string `json:"reason,omitempty" personal:"reason"`
+	}
+	DialogClosed struct {
+		Outcome Outcome `json:"outcome"`
+		By      string  `json:"by"`
+	}
+)
+
+func (DialogStarted) EventType() string        { return "DialogStarted" }
+func (InboundReceived) EventType() string      { return "InboundReceived" }
+func (OutboundPlanned) EventType() string      { return "OutboundPlanned" }
+func (OutboundSent) EventType() string         { return "OutboundSent" }
+func (OutboundFailed) EventType() string       { return "OutboundFailed" }
+func (QualificationUpdated) EventType() string { return "QualificationUpdated" }
+func (StageChanged) EventType() string         { return "StageChanged" }
+func (HandoffRequested) EventType() string     { return "HandoffRequested" }
+func (DialogTakenOver) EventType() string      { return "DialogTakenOver" }
+func (DialogReleased) EventType() string       { return "DialogReleased" }
+func (DialogStopped) EventType() string        { return "DialogStopped" }
+func (DialogOptedOut) EventType() string       { return "DialogOptedOut" }
+func (DialogClosed) EventType() string         { return "DialogClosed" }
+
+// DecideDialog decides what a command does to a dialog.
+func DecideDialog(d Dialog, cmd DialogCommand, now time.Time) ([]Event, error) {
+	if _, start := cmd.(StartDialog); !start && !d.Exists {
+		return nil, errorf(EINVALID, "unknown dialog")
+	}
+	switch cmd := cmd.(type) {
+	case StartDialog:
+		if d.Exists {
+			return nil, errorf(ESTATE, "dialog %d already exists", d.N)
+		}
+		if cmd.DialogID == uuid.Nil || cmd.AccountID == uuid.Nil || cmd.N <= 0 {
+			return nil, errorf(EINVALID, "a dialog needs an id, a number and an account")
+		}
+		if err := cmd.Contact.Contactable(); err != nil {
+			return nil, err
+		}
+		return []Event{DialogStarted{
+			DialogID: cmd.DialogID, N: cmd.N, ContactID: cmd.Contact.ID, AccountID: cmd.AccountID,
+			Variant: cmd.Variant, By: cmd.By,
+		}}, nil
+
+	case RecordInbound:
+		return []Event{InboundReceived{TelegramMessageID: cmd.TelegramMessageID, Text: cmd.Text, At: cmd.At}}, nil
+
+	case PlanOutbound:
+		switch {
+		case cmd.RandomID == 0:
+			return nil, errorf(EINVALID, "an outbound message needs a random_id")
+		case strings.TrimSpace(cmd.Text) == "":
+			return nil, errorf(EINVALID, "an outbound message needs text")
+		case d.Pending[cmd.RandomID]:
+			return nil, nil // planned already: the retry reuses it
+		}
+		if err := cmd.Contact.Contactable(); err != nil {
+			return nil, err
+		}
+		switch {
+		case d.Stage == StageClosed:
+			return nil, errorf(ESTATE, "dialog %d is closed (%s)", d.N, d.Outcome)
+		case cmd.By == ActorAI && d.AISilent():
+			return nil, errorf(EFORBIDDEN, "dialog %d is with a manager; the AI stays silent until it is released", d.N)
+		case cmd.By != ActorAI && cmd.By != ActorManager:
+			return nil, errorf(EINVALID, "outbound author %q is neither ai nor manager", cmd.By)
+		}
+		return []Event{OutboundPlanned{RandomID: cmd.RandomID, Text: cmd.Text, By: cmd.By}}, nil
+
+	case MarkSent:
+		if !d.Pending[cmd.RandomID] {
+			return nil, nil // already settled, or never planned: nothing to record
+		}
+		return []Event{OutboundSent{RandomID: cmd.RandomID, TelegramMessageID: cmd.TelegramMessageID}}, nil
+
+	case MarkFailed:
+		if !d.Pending[cmd.RandomID] {
+			return nil, nil
+		}
+		return []Event{OutboundFailed{RandomID: cmd.RandomID, Reason: cmd.Reason}}, nil
+
+	case UpdateQualification:
+		if err := validQualification(cmd.Qual); err != nil {
+			return nil, err
+		}
+		if d.Stage == StageClosed {
+			return nil, errorf(ESTATE, "dialog %d is closed", d.N)
+		}
+		return []Event{QualificationUpdated{Qual: cmd.Qual}}, nil
+
+	case ChangeStage:
+		if cmd.To == d.Stage {
+			return nil, nil
+		}
+		if !canMove(d.Stage, cmd.To) {
+			return nil, errorf(ESTATE, "dialog %d cannot move from %s to %s", d.N, d.Stage, cmd.To)
+		}
+		return []Event{StageChanged{From: d.Stage, To: cmd.To}}, nil
+
+	case RequestHandoff:
+		switch d.Stage {
+		case StageHandoff:
+			return nil, nil
+		case StageClosed:
+			return nil, errorf(ESTATE, "dialog %d is closed", d.N)
+		}
+		return []Event{HandoffRequested{Reason: cmd.Reason}, StageChanged{From: d.Stage, To: StageHandoff}}, nil
+
+	case TakeOver:
+		if d.Stage == StageClosed {
+			return nil, errorf(ESTATE, "dialog %d is closed", d.N)
+		}
+		if d.TakenOver {
+			return nil, nil
+		}
+		return []Event{DialogTakenOver{By: cmd.By}}, nil
+
+	case Release:
+		if d.Stage == StageClosed {
+			return nil, errorf(ESTATE, "dialog %d is closed", d.N)
+		}
+		if !d.AISilent() {
+			return nil, errorf(ESTATE, "dialog %d is not with a manager", d.N)
+		}
+		return []Event{DialogReleased{By: cmd.By, To: d.resumeStage()}}, nil
+
+	case StopDialog:
+		if d.Stage == StageClosed {
+			return nil, nil
+		}
+		return []Event{DialogStopped{By: cmd.By}, DialogClosed{Outcome: OutcomeStopped, By: cmd.By}}, nil
+
+	case OptOutDialog:
+		if d.Outcome == OutcomeOptedOut {
+			return nil, nil
+		}
+		// An opt-out ends the dialog at once, whatever its state; the
+		// handler also puts the contact on the do-not-contact list.
+		evs := []Event{DialogOptedOut{Reason: cmd.Reason}}
+		if d.Stage != StageClosed {
+			evs = append(evs, DialogClosed{Outcome: OutcomeOptedOut, By: "lead"})
+		}
+		return evs, nil
+
+	case CloseDialog:
+		if cmd.Outcome != OutcomeWon && cmd.Outcome != OutcomeLost {
+			return nil, errorf(EINVALID, "close a dialog as won or lost, not %q (stop and opt-out have commands of their own)", cmd.Outcome)
+		}
+		if d.Stage == StageClosed {
+			return nil, errorf(ESTATE, "dialog %d is already closed (%s)", d.N, d.Outcome)
+		}
+		return []Event{DialogClosed{Outcome: cmd.Outcome, By: cmd.By}}, nil
+	}
+	return nil, errorf(EINVALID, "unknown dialog command %T", cmd)
+}
+
+// resumeStage is where the AI picks up after a release: the offer if the
+// lead got that far, else qualification.
+func (d Dialog) resumeStage() Stage {
+	if d.Qual.Score != nil && *d.Qual.Score > 0 {
+		return StageOffer
+	}
+	return StageQualification
+}
+
+func validQualification(q Qualification) error {
+	fields := []struct {
+		name string
+		f    *Field
+	}{{"need", q.Need}, {"budget", q.Budget}, {"timeline", q.Timeline}, {"authority", q.Authority}}
+	for _, nf := range fields {
+		if nf.f == nil {
+			continue
+		}
+		if strings.TrimSpace(nf.f.Value) == "" {
+			return errorf(EINVALID, "qualification field %s has no value", nf.name)
+		}
+		if nf.f.Confidence < 0 || nf.f.Confidence > 1 {
+			return errorf(EINVALID, "qualification field %s has confidence %v outside 0..1", nf.name, nf.f.Confidence)
+		}
+	}
+	if q.Score != nil && (*q.Score < 0 || *q.Score > 100) {
+		return errorf(EINVALID, "interest score %d outside 0..100", *q.Score)
+	}
+	if q.Need == nil && q.Budget == nil && q.Timeline == nil && q.Authority == nil && q.Score == nil {
+		return errorf(EINVALID, "the qualification update is empty")
+	}
+	return nil
+}
+
+// EvolveDialog applies one event.
+func EvolveDialog(d Dialog, e Event) Dialog {
+	switch e := e.(type) {
+	case DialogStarted:
+		d = Dialog{
+			ID: e.DialogID, Exists: true, N: e.N, ContactID: e.ContactID, AccountID: e.AccountID,
+			Variant: e.Variant, Stage: StageOpening, Pending: map[int64]bool{},
+		}
+	case InboundReceived:
+		d.Inbound++
+	case OutboundPlanned:
+		d.Pending = cloneSet(d.Pending)
+		d.Pending[e.RandomID] = true
+	case OutboundSent:
+		d.Pending = cloneSet(d.Pending)
+		delete(d.Pending, e.RandomID)
+		d.Outbound++
+	case OutboundFailed:
+		d.Pending = cloneSet(d.Pending)
+		delete(d.Pending, e.RandomID)
+	case QualificationUpdated:
+		d.Qual = mergeQualification(d.Qual, e.Qual)
+	case StageChanged:
+		d.Stage = e.To
+	case DialogTakenOver:
+		d.TakenOver = true
+	case DialogReleased:
+		d.TakenOver = false
+		d.Stage = e.To
+	case DialogClosed:
+		d.Stage, d.Outcome = StageClosed, e.Outcome
+	case DialogOptedOut:
+		d.Stage, d.Outcome = StageClosed, OutcomeOptedOut
+	}
+	return d
+}
+
+// mergeQualification keeps old fields the update does not mention.
+func mergeQualification(old, upd Qualification) Qualification {
+	if upd.Need != nil {
+		old.Need = upd.Need
+	}
+	if upd.Budget != nil {
+		old.Budget = upd.Budget
+	}
+	if upd.Timeline != nil {
+		old.Timeline = upd.Timeline
+	}
+	if upd.Authority != nil {
+		old.Authority = upd.Authority
+	}
+	if upd.Score != nil {
+		old.Score = upd.Score
+	}
+	return old
+}
+
+// cloneSet copies before a change, so a Dialog value never shares a map
+// with an earlier one (deciders and tests keep old states).
+func cloneSet(m map[int64]bool) map[int64]bool {
+	out := make(map[int64]bool, len(m)+1)
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,53 @@
+package domain
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Code classifies a domain error; adapters map codes to replies (the admin
+// bot) or statuses (an API) in one place.
+type Code string
+
+const (
+	// EINVALID: the command is malformed (missing or bad field).
+	EINVALID Code = "invalid"
+	// ESTATE: the command is not allowed in the aggregate's current state
+	// (an illegal stage transition, a stopped dialog, a removed account).
+	ESTATE Code = "state"
+	// EFORBIDDEN: a product rule forbids it (do-not-contact, AI silent after
+	// a handoff).
+	EFORBIDDEN Code = "forbidden"
+	// ELIMIT: a limit forbids it now; Error.RetryAt says when it is allowed.
+	ELIMIT Code = "limit"
+)
+
+// Error is the one error type of the domain.
+type Error struct {
+	Code    Code
+	Message string
+	// RetryAt is when a command rejected with ELIMIT is allowed again (zero
+	// when unknown, e.g. a restricted account).
+	RetryAt time.Time
+}
+
+func (e *Error) Error() string {
+	if !e.RetryAt.IsZero() {
+		return fmt.Sprintf("%s (allowed again at %s)", e.Message, e.RetryAt.UTC().Format(time.RFC3339))
+	}
+	return e.Message
+}
+
+func errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode is the code of err if it is (or wraps) a *Error, else "".
+func ErrorCode(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
