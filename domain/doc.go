@@ -3,9 +3,9 @@
 // state), commands and the domain error type. It does no I/O, imports no
 // adapter and reads no clock of its own; `make lint` checks that.
 //
-// So far: contacts (source, lawful basis, do-not-contact, erasure) and
-// dialogs (the lead-qualification state machine, outbound planning with
-// Telegram random_ids, handoff and takeover). Accounts and their limits,
-// the command handlers and the read models come with the rest of the
-// domain issue.
+// So far: contacts (source, lawful basis, do-not-contact, erasure), dialogs
+// (the lead-qualification state machine, outbound planning with Telegram
+// random_ids, handoff and takeover) and accounts (status, caps, ramp,
+// pacing, working hours, restrictions), plus the command handlers that
+// load, decide and append through the EventLog port.
 package domain

@@ -9,3 +9,17 @@ package domain
 type Event interface {
 	EventType() string
 }
+
+// EventTypes lists a zero value of every event type, for codecs that turn
+// stored events back into Go values.
+func EventTypes() []Event {
+	return []Event{
+		ContactAdded{}, ContactOptedOut{}, ContactForgotten{},
+		DialogStarted{}, InboundReceived{}, OutboundPlanned{}, OutboundSent{}, OutboundFailed{},
+		QualificationUpdated{}, StageChanged{}, HandoffRequested{}, DialogTakenOver{}, DialogReleased{},
+		DialogStopped{}, DialogOptedOut{}, DialogClosed{},
+		AccountRegistered{}, AccountLimitsChanged{}, AccountConnected{}, AccountDisconnected{},
+		AccountFloodWaited{}, AccountRestricted{}, AccountLost{}, AccountPaused{}, AccountResumed{},
+		AccountRemoved{}, NewDialogReserved{}, MessageReserved{},
+	}
+}

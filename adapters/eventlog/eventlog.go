@@ -1,0 +1,167 @@
+// Package eventlog implements the domain's EventLog port on an
+// eventstore.Store: domain events become JSON payloads, and fields tagged
+// `personal:"name"` go to the store's encrypted personal fields under the
+// contact's key, so erasing a contact blanks them without touching the log.
+package eventlog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/eventstore"
+)
+
+// Log is the domain's EventLog on an event store.
+type Log struct {
+	store eventstore.Store
+	types map[string]reflect.Type
+}
+
+var _ domain.EventLog = (*Log)(nil)
+
+// New returns a Log over store that knows every domain event type.
+func New(store eventstore.Store) *Log {
+	l := &Log{store: store, types: map[string]reflect.Type{}}
+	for _, e := range domain.EventTypes() {
+		l.types[e.EventType()] = reflect.TypeOf(e)
+	}
+	return l
+}
+
+// Load implements domain.EventLog.
+func (l *Log) Load(ctx context.Context, stream string) ([]domain.Event, uint64, error) {
+	recs, err := l.store.ReadStream(ctx, stream, 1)
+	if err != nil {
+		return nil, 0, err
+	}
+	evs := make([]domain.Event, len(recs))
+	for i := range recs {
+		if evs[i], err = l.Decode(&recs[i]); err != nil {
+			return nil, 0, err
+		}
+	}
+	return evs, uint64(len(recs)), nil
+}
+
+// Append implements domain.EventLog.
+func (l *Log) Append(ctx context.Context, stream string, expected uint64, subject string, events []domain.Event) error {
+	out := make([]eventstore.Event, len(events))
+	for i, e := range events {
+		var err error
+		if out[i], err = l.Encode(e, subject); err != nil {
+			return err
+		}
+	}
+	_, err := l.store.Append(ctx, stream, eventstore.Exact(expected), out...)
+	if errors.Is(err, eventstore.ErrVersionConflict) {
+		return fmt.Errorf("%w: %w", domain.ErrConflict, err)
+	}
+	return err
+}
+
+// Encode turns a domain event into a store event; its personal fields are
+// taken out of the payload into Personal, owned by subject.
+func (l *Log) Encode(e domain.Event, subject string) (eventstore.Event, error) {
+	v := reflect.New(reflect.TypeOf(e)).Elem()
+	v.Set(reflect.ValueOf(e))
+	personal := map[string]string{}
+	takePersonal(v, "", personal)
+	payload, err := json.Marshal(v.Interface())
+	if err != nil {
+		return eventstore.Event{}, fmt.Errorf("encode %s: %w", e.EventType(), err)
+	}
+	out := eventstore.Event{Type: e.EventType(), SchemaVersion: 1, Payload: payload}
+	if len(personal) > 0 {
+		if subject == "" {
+			return eventstore.Event{}, fmt.Errorf("encode %s: personal fields without a subject", e.EventType())
+		}
+		out.Subject, out.Personal = subject, personal
+	}
+	return out, nil
+}
+
+// Decode turns a stored event back into its domain event. Personal fields
+// of a forgotten subject read as eventstore.ForgottenMarker.
+func (l *Log) Decode(r *eventstore.RecordedEvent) (domain.Event, error) {
+	t, ok := l.types[r.Type]
+	if !ok {
+		return nil, fmt.Errorf("decode position %d: unknown event type %q", r.Position, r.Type)
+	}
+	p := reflect.New(t)
+	if err := json.Unmarshal(r.Payload, p.Interface()); err != nil {
+		return nil, fmt.Errorf("decode %s at position %d: %w", r.Type, r.Position, err)
+	}
+	for path, value := range r.Personal {
+		if !putPersonal(p.Elem(), strings.Split(path, "."), value) {
+			return nil, fmt.Errorf("decode %s at position %d: no personal field %q", r.Type, r.Position, path)
+		}
+	}
+	return p.Elem().Interface().(domain.Event), nil
+}
+
+// takePersonal moves every string field tagged personal (in v and in the
+// structs it holds) into out, keyed by its path of JSON names.
+func takePersonal(v reflect.Value, prefix string, out map[string]string) {
+	t := v.Type()
+	for i := range t.NumField() {
+		f, fv := t.Field(i), v.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name := jsonName(f)
+		switch {
+		case f.Tag.Get("personal") != "" && f.Type.Kind() == reflect.String:
+			if s := fv.String(); s != "" {
+				out[prefix+f.Tag.Get("personal")] = s
+				fv.SetString("")
+			}
+		case f.Type.Kind() == reflect.Struct:
+			takePersonal(fv, prefix+name+".", out)
+		case f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct && !fv.IsNil():
+			cp := reflect.New(f.Type.Elem()) // copy: never change the caller's event
+			cp.Elem().Set(fv.Elem())
+			fv.Set(cp)
+			takePersonal(cp.Elem(), prefix+name+".", out)
+		}
+	}
+}
+
+// putPersonal sets the personal field at path in v; false if there is none.
+func putPersonal(v reflect.Value, path []string, value string) bool {
+	t := v.Type()
+	for i := range t.NumField() {
+		f, fv := t.Field(i), v.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		if len(path) == 1 && f.Tag.Get("personal") == path[0] && f.Type.Kind() == reflect.String {
+			fv.SetString(value)
+			return true
+		}
+		if len(path) > 1 && jsonName(f) == path[0] {
+			switch {
+			case f.Type.Kind() == reflect.Struct:
+				return putPersonal(fv, path[1:], value)
+			case f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct:
+				if fv.IsNil() {
+					fv.Set(reflect.New(f.Type.Elem()))
+				}
+				return putPersonal(fv.Elem(), path[1:], value)
+			}
+		}
+	}
+	return false
+}
+
+func jsonName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	if name == "" {
+		return f.Name
+	}
+	return name
+}

@@ -1,0 +1,209 @@
+package eventlog_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/salesbot/salesbot/adapters/eventlog"
+	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/eventstore"
+)
+
+var (
+	t0      = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	contact = uuid.MustParse("0193a0c0-0000-7000-8000-000000000002")
+	account = uuid.MustParse("0193a0c0-0000-7000-8000-000000000003")
+	dialog  = uuid.MustParse("0193a0c0-0000-7000-8000-000000000001")
+)
+
+func stores(t *testing.T) map[string]eventstore.Store {
+	mem, err := eventstore.NewMemory(eventstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := bytes.Repeat([]byte{3}, eventstore.MasterKeySize)
+	peb, err := eventstore.Open(t.TempDir(), eventstore.Options{MasterKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mem.Close(); peb.Close() })
+	return map[string]eventstore.Store{"memory": mem, "pebble": peb}
+}
+
+func score(n int) *int { return &n }
+
+// samples has one populated value of every event type.
+func samples() []domain.Event {
+	need := &domain.Field{Value: "CRM for 20 reps", Quote: "we need a CRM", Confidence: 0.9}
+	return []domain.Event{
+		domain.ContactAdded{ContactID: contact, Source: domain.SourceImport, Basis: domain.BasisConsent, Note: "leads.csv", UserID: 77, Username: "anna", Phone: "+100", Name: "Анна"},
+		domain.ContactOptedOut{Reason: "не пишите мне", By: "lead", At: t0},
+		domain.ContactForgotten{By: "admin:1", At: t0},
+		domain.DialogStarted{DialogID: dialog, N: 7, ContactID: contact, AccountID: account, Variant: "B", By: "ai"},
+		domain.InboundReceived{TelegramMessageID: 5, Text: "Hi, how much is it?", At: t0},
+		domain.OutboundPlanned{RandomID: -42, Text: "I am the AI assistant of Acme.", By: domain.ActorAI},
+		domain.OutboundSent{RandomID: -42, TelegramMessageID: 6},
+		domain.OutboundFailed{RandomID: 9, Reason: "USER_PRIVACY_RESTRICTED"},
+		domain.QualificationUpdated{Qual: domain.Qualification{Need: need, Budget: &domain.Field{Value: "10k", Confidence: 0.5}, Score: score(80)}},
+		domain.StageChanged{From: domain.StageOpening, To: domain.StageOffer},
+		domain.HandoffRequested{Reason: "score 80"},
+		domain.DialogTakenOver{By: "admin:1"},
+		domain.DialogReleased{By: "admin:1", To: domain.StageOffer},
+		domain.DialogStopped{By: "admin:1"},
+		domain.DialogOptedOut{Reason: "stop"},
+		domain.DialogClosed{Outcome: domain.OutcomeWon, By: "admin:1"},
+		domain.AccountRegistered{AccountID: account, Label: "sales-1", Phone: "+200", Limits: domain.DefaultLimits(), At: t0},
+		domain.AccountLimitsChanged{Limits: domain.DefaultLimits()},
+		domain.AccountConnected{},
+		domain.AccountDisconnected{Reason: "EOF"},
+		domain.AccountFloodWaited{Until: t0.Add(time.Minute)},
+		domain.AccountRestricted{Reason: "PEER_FLOOD"},
+		domain.AccountLost{Reason: "SESSION_REVOKED"},
+		domain.AccountPaused{By: "admin:1"},
+		domain.AccountResumed{By: "admin:1"},
+		domain.AccountRemoved{By: "admin:1"},
+		domain.NewDialogReserved{DialogID: dialog, Day: "2026-11-25", At: t0},
+		domain.MessageReserved{DialogID: dialog, RandomID: 3, At: t0},
+	}
+}
+
+func TestEveryEventRoundTrips(t *testing.T) {
+	if len(samples()) != len(domain.EventTypes()) {
+		t.Fatalf("%d samples for %d event types: add the new type here", len(samples()), len(domain.EventTypes()))
+	}
+	for name, store := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			log := eventlog.New(store)
+			in := samples()
+			if err := log.Append(t.Context(), "mixed", 0, contact.String(), in); err != nil {
+				t.Fatal(err)
+			}
+			out, version, err := log.Load(t.Context(), "mixed")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if version != uint64(len(in)) {
+				t.Fatalf("version %d, want %d", version, len(in))
+			}
+			for i := range in {
+				if !reflect.DeepEqual(in[i], out[i]) {
+					t.Errorf("%s:\n in %#v\nout %#v", in[i].EventType(), in[i], out[i])
+				}
+			}
+			// Personal data is not in the clear payloads.
+			recs, _ := store.ReadAll(t.Context(), 1, 100)
+			for _, r := range recs {
+				for _, secret := range []string{"Анна", "+100", "Hi, how much", "AI assistant of Acme", "CRM for 20", "we need a CRM"} {
+					if bytes.Contains(r.Payload, []byte(secret)) {
+						t.Errorf("%s payload holds %q in clear: %s", r.Type, secret, r.Payload)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestForgottenFieldsReadAsMarker(t *testing.T) {
+	for name, store := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			log := eventlog.New(store)
+			evs := []domain.Event{
+				domain.InboundReceived{TelegramMessageID: 1, Text: "my phone is +100", At: t0},
+				domain.QualificationUpdated{Qual: domain.Qualification{Need: &domain.Field{Value: "CRM", Quote: "a CRM", Confidence: 1}}},
+			}
+			if err := log.Append(t.Context(), "d", 0, contact.String(), evs); err != nil {
+				t.Fatal(err)
+			}
+			if err := store.Forget(t.Context(), contact.String()); err != nil {
+				t.Fatal(err)
+			}
+			out, _, err := log.Load(t.Context(), "d")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := out[0].(domain.InboundReceived); got.Text != eventstore.ForgottenMarker || got.TelegramMessageID != 1 {
+				t.Fatalf("inbound after forget: %+v", got)
+			}
+			q := out[1].(domain.QualificationUpdated).Qual.Need
+			if q.Value != eventstore.ForgottenMarker || q.Quote != eventstore.ForgottenMarker || q.Confidence != 1 {
+				t.Fatalf("qualification after forget: %+v", q)
+			}
+		})
+	}
+}
+
+func TestEncodeDoesNotChangeTheEvent(t *testing.T) {
+	log := eventlog.New(nil)
+	need := &domain.Field{Value: "CRM", Quote: "a CRM"}
+	e := domain.QualificationUpdated{Qual: domain.Qualification{Need: need}}
+	if _, err := log.Encode(e, "c"); err != nil {
+		t.Fatal(err)
+	}
+	if need.Value != "CRM" || need.Quote != "a CRM" {
+		t.Fatalf("encoding blanked the caller's event: %+v", need)
+	}
+	if _, err := log.Encode(domain.InboundReceived{Text: "x"}, ""); err == nil {
+		t.Fatal("personal fields without a subject were accepted")
+	}
+}
+
+func TestUnknownTypeIsAnError(t *testing.T) {
+	_, err := eventlog.New(nil).Decode(&eventstore.RecordedEvent{Event: eventstore.Event{Type: "Nope"}, Position: 3})
+	if err == nil {
+		t.Fatal("an unknown type decoded")
+	}
+}
+
+// Handlers on the real log: concurrent commands on one dialog all land,
+// each retried past the version conflicts of the others.
+func TestHandlersRetryOnConflict(t *testing.T) {
+	for name, store := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			h := domain.Handlers{Log: eventlog.New(store), Now: func() time.Time { return t0 }, Retries: 100}
+			c := domain.Contact{ID: contact, Exists: true, Source: domain.SourceManual, Basis: domain.BasisConsent, Username: "anna"}
+			if _, err := h.Dialog(t.Context(), dialog, contact, domain.StartDialog{DialogID: dialog, N: 1, Contact: c, AccountID: account, By: "admin:1"}); err != nil {
+				t.Fatal(err)
+			}
+			const n = 8
+			var wg sync.WaitGroup
+			errs := make(chan error, n)
+			for i := range n {
+				wg.Go(func() {
+					_, err := h.Dialog(context.Background(), dialog, contact, domain.PlanOutbound{RandomID: int64(i + 1), Text: fmt.Sprint("message ", i), By: domain.ActorAI, Contact: c})
+					errs <- err
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			d, err := h.LoadDialog(t.Context(), dialog)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(d.Pending) != n || d.Stage != domain.StageOpening {
+				t.Fatalf("dialog after %d concurrent plans: %d pending, stage %s", n, len(d.Pending), d.Stage)
+			}
+			// A rule still rejects, and nothing is written.
+			opted := c
+			opted.OptedOut = true
+			_, err = h.Dialog(t.Context(), dialog, contact, domain.PlanOutbound{RandomID: 99, Text: "x", By: domain.ActorManager, Contact: opted})
+			if domain.ErrorCode(err) != domain.EFORBIDDEN {
+				t.Fatalf("plan to an opted-out contact: %v", err)
+			}
+			if store.Head() != n+1 {
+				t.Fatalf("log head %d, want %d", store.Head(), n+1)
+			}
+		})
+	}
+}

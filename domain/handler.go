@@ -1,0 +1,109 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// ErrConflict is returned by EventLog.Append when the stream moved on since
+// it was loaded.
+var ErrConflict = errors.New("domain: stream changed concurrently")
+
+// EventLog is the port through which command handlers read and write
+// aggregate streams.
+type EventLog interface {
+	// Load returns the stream's events in order and its version (0 for a
+	// stream without events).
+	Load(ctx context.Context, stream string) ([]Event, uint64, error)
+	// Append adds events if the stream is still at version expected; it
+	// returns an error matching ErrConflict if not. subject is the contact
+	// whose personal data the events carry ("" if none).
+	Append(ctx context.Context, stream string, expected uint64, subject string, events []Event) error
+}
+
+// Stream names.
+func ContactStream(id uuid.UUID) string { return "contact-" + id.String() }
+func DialogStream(id uuid.UUID) string  { return "dialog-" + id.String() }
+func AccountStream(id uuid.UUID) string { return "account-" + id.String() }
+
+// Handlers run commands: load the aggregate, decide, append with the
+// expected version, and retry a bounded number of times when another
+// writer got there first.
+type Handlers struct {
+	Log     EventLog
+	Now     func() time.Time // the clock; the domain never reads one itself
+	Retries int              // extra attempts after a conflict (default 3)
+}
+
+// Contact runs a command on contact id.
+func (h Handlers) Contact(ctx context.Context, id uuid.UUID, cmd ContactCommand) ([]Event, error) {
+	return run(ctx, h, ContactStream(id), id.String(), EvolveContact, DecideContact, cmd)
+}
+
+// Dialog runs a command on dialog id; subject is the dialog's contact (its
+// key seals the message texts).
+func (h Handlers) Dialog(ctx context.Context, id, contact uuid.UUID, cmd DialogCommand) ([]Event, error) {
+	return run(ctx, h, DialogStream(id), contact.String(), EvolveDialog, DecideDialog, cmd)
+}
+
+// Account runs a command on account id.
+func (h Handlers) Account(ctx context.Context, id uuid.UUID, cmd AccountCommand) ([]Event, error) {
+	return run(ctx, h, AccountStream(id), "", EvolveAccount, DecideAccount, cmd)
+}
+
+// LoadContact, LoadDialog and LoadAccount fold a stream into its state.
+func (h Handlers) LoadContact(ctx context.Context, id uuid.UUID) (Contact, error) {
+	s, _, err := load(ctx, h.Log, ContactStream(id), EvolveContact)
+	return s, err
+}
+
+func (h Handlers) LoadDialog(ctx context.Context, id uuid.UUID) (Dialog, error) {
+	s, _, err := load(ctx, h.Log, DialogStream(id), EvolveDialog)
+	return s, err
+}
+
+func (h Handlers) LoadAccount(ctx context.Context, id uuid.UUID) (Account, error) {
+	s, _, err := load(ctx, h.Log, AccountStream(id), EvolveAccount)
+	return s, err
+}
+
+func load[S any](ctx context.Context, log EventLog, stream string, evolve func(S, Event) S) (S, uint64, error) {
+	var s S
+	evs, version, err := log.Load(ctx, stream)
+	if err != nil {
+		return s, 0, fmt.Errorf("load %s: %w", stream, err)
+	}
+	for _, e := range evs {
+		s = evolve(s, e)
+	}
+	return s, version, nil
+}
+
+func run[S any, C any](ctx context.Context, h Handlers, stream, subject string,
+	evolve func(S, Event) S, decide func(S, C, time.Time) ([]Event, error), cmd C) ([]Event, error) {
+	retries := h.Retries
+	if retries <= 0 {
+		retries = 3
+	}
+	for attempt := 0; ; attempt++ {
+		s, version, err := load(ctx, h.Log, stream, evolve)
+		if err != nil {
+			return nil, err
+		}
+		evs, err := decide(s, cmd, h.Now())
+		if err != nil || len(evs) == 0 {
+			return nil, err
+		}
+		err = h.Log.Append(ctx, stream, version, subject, evs)
+		if err == nil {
+			return evs, nil
+		}
+		if !errors.Is(err, ErrConflict) || attempt >= retries {
+			return nil, fmt.Errorf("append to %s: %w", stream, err)
+		}
+	}
+}
