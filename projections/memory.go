@@ -1,0 +1,218 @@
+package projections
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/google/uuid"
+)
+
+// Forgotten replaces personal data of an erased contact in read models.
+const Forgotten = "[forgotten]"
+
+// Memory is the embedded in-memory sink.
+type Memory struct {
+	mu         sync.RWMutex
+	checkpoint uint64
+	contacts   map[uuid.UUID]Contact
+	dialogs    map[uuid.UUID]*Dialog
+	byN        map[int64]uuid.UUID
+	messages   map[uuid.UUID][]Message
+}
+
+var _ Sink = (*Memory)(nil)
+
+// NewMemory returns an empty sink.
+func NewMemory() *Memory {
+	m := &Memory{}
+	m.reset()
+	return m
+}
+
+func (m *Memory) reset() {
+	m.checkpoint = 0
+	m.contacts = map[uuid.UUID]Contact{}
+	m.dialogs = map[uuid.UUID]*Dialog{}
+	m.byN = map[int64]uuid.UUID{}
+	m.messages = map[uuid.UUID][]Message{}
+}
+
+// Apply implements Sink. Changes are checked against a copy first, so a
+// failing batch leaves nothing applied.
+func (m *Memory) Apply(_ context.Context, changes []Change, checkpoint uint64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if checkpoint < m.checkpoint {
+		return fmt.Errorf("projections: checkpoint %d is behind %d", checkpoint, m.checkpoint)
+	}
+	for _, c := range changes {
+		if err := m.check(c); err != nil {
+			return err
+		}
+	}
+	for _, c := range changes {
+		m.apply(c)
+	}
+	m.checkpoint = checkpoint
+	return nil
+}
+
+func (m *Memory) check(c Change) error {
+	if c, ok := c.(PutDialog); ok {
+		if id, dup := m.byN[c.Dialog.N]; dup && id != c.Dialog.ID {
+			return fmt.Errorf("projections: dialog number %d already belongs to dialog %s", c.Dialog.N, id)
+		}
+	}
+	return nil
+}
+
+func (m *Memory) apply(c Change) {
+	switch c := c.(type) {
+	case PutContact:
+		m.contacts[c.Contact.ID] = c.Contact
+	case OptOutContact:
+		if ct, ok := m.contacts[c.ID]; ok {
+			ct.OptedOut = true
+			m.contacts[c.ID] = ct
+		}
+	case ForgetContact:
+		if ct, ok := m.contacts[c.ID]; ok {
+			ct.Forgotten, ct.OptedOut = true, true
+			ct.Username, ct.Name, ct.Phone = Forgotten, Forgotten, Forgotten
+			m.contacts[c.ID] = ct
+		}
+		for id, d := range m.dialogs {
+			if d.ContactID == c.ID {
+				msgs := m.messages[id]
+				for i := range msgs {
+					msgs[i].Text = Forgotten
+				}
+			}
+		}
+	case PutDialog:
+		d := c.Dialog
+		m.dialogs[d.ID] = &d
+		m.byN[d.N] = d.ID
+	case PutMessage:
+		m.messages[c.Message.DialogID] = append(m.messages[c.Message.DialogID], c.Message)
+	case SetMessageSent:
+		msgs := m.messages[c.DialogID]
+		for i := range msgs {
+			if msgs[i].RandomID == c.RandomID && msgs[i].Direction == "out" {
+				msgs[i].Status = c.Status
+				if c.TelegramID != 0 {
+					msgs[i].TelegramID = c.TelegramID
+				}
+			}
+		}
+	case UpdateDialog:
+		d, ok := m.dialogs[c.ID]
+		if !ok {
+			return
+		}
+		if c.Stage != nil {
+			d.Stage = *c.Stage
+		}
+		if c.Status != nil {
+			d.Status = *c.Status
+		}
+		if c.Outcome != nil {
+			d.Outcome = *c.Outcome
+		}
+		if c.Score != nil {
+			s := *c.Score
+			d.Score = &s
+		}
+		if c.TakenOver != nil {
+			d.TakenOver = *c.TakenOver
+		}
+		d.Inbound += c.AddInbound
+		d.Outbound += c.AddOutbound
+		if !c.LastMessageAt.IsZero() {
+			d.LastMessageAt = c.LastMessageAt
+		}
+		if !c.At.IsZero() {
+			d.UpdatedAt = c.At
+		}
+	}
+}
+
+// Checkpoint implements Sink.
+func (m *Memory) Checkpoint(context.Context) (uint64, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.checkpoint, nil
+}
+
+// Reset implements Sink.
+func (m *Memory) Reset(context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.reset()
+	return nil
+}
+
+// ListDialogs implements Sink.
+func (m *Memory) ListDialogs(_ context.Context, f DialogFilter) ([]Dialog, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []Dialog
+	for _, d := range m.dialogs {
+		if (f.Status == "" || d.Status == f.Status) && (f.Stage == "" || d.Stage == f.Stage) {
+			out = append(out, copyDialog(*d))
+		}
+	}
+	slices.SortFunc(out, func(a, b Dialog) int { return cmp.Compare(b.N, a.N) })
+	return page(out, f), nil
+}
+
+func page(ds []Dialog, f DialogFilter) []Dialog {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 20
+	}
+	if f.Offset >= len(ds) {
+		return nil
+	}
+	return ds[f.Offset:min(len(ds), f.Offset+limit)]
+}
+
+func copyDialog(d Dialog) Dialog {
+	if d.Score != nil {
+		s := *d.Score
+		d.Score = &s
+	}
+	return d
+}
+
+// DialogByN implements Sink.
+func (m *Memory) DialogByN(_ context.Context, n int64) (Dialog, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	id, ok := m.byN[n]
+	if !ok {
+		return Dialog{}, fmt.Errorf("dialog %d: %w", n, ErrNotFound)
+	}
+	return copyDialog(*m.dialogs[id]), nil
+}
+
+// Messages implements Sink.
+func (m *Memory) Messages(_ context.Context, dialog uuid.UUID) ([]Message, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return slices.Clone(m.messages[dialog]), nil
+}
+
+// ContactByID implements Sink.
+func (m *Memory) ContactByID(_ context.Context, id uuid.UUID) (Contact, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	c, ok := m.contacts[id]
+	if !ok {
+		return Contact{}, fmt.Errorf("contact %s: %w", id, ErrNotFound)
+	}
+	return c, nil
+}

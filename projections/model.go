@@ -1,0 +1,99 @@
+// Package projections folds the event log into read models: the rows the
+// admin bot lists and views, and the tables analysts query. A projector is
+// a pure function from an event to row changes; a Sink applies the changes
+// of a batch together with the checkpoint (the last position applied) in
+// one transaction, so a crash never applies an event twice or skips one.
+//
+// Two sinks: PostgreSQL (production, tables in migrations/) and memory (the
+// default, rebuilt from the log at start). Both pass the suite in
+// projections/sinktest.
+package projections
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// ErrNotFound: no row with that key.
+var ErrNotFound = errors.New("projections: not found")
+
+// Contact is a contacts row.
+type Contact struct {
+	ID        uuid.UUID
+	Source    string
+	Basis     string
+	Username  string
+	Name      string
+	Phone     string
+	OptedOut  bool
+	Forgotten bool
+	CreatedAt time.Time
+}
+
+// Dialog is a dialogs row.
+type Dialog struct {
+	ID            uuid.UUID
+	N             int64
+	ContactID     uuid.UUID
+	AccountID     uuid.UUID
+	Variant       string
+	Stage         string
+	Status        string // active, handoff, closed
+	Outcome       string // when closed
+	Score         *int
+	TakenOver     bool
+	Inbound       int
+	Outbound      int
+	LastMessageAt time.Time // zero: no message yet
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Message is a messages row.
+type Message struct {
+	DialogID   uuid.UUID
+	Position   uint64 // of the event that recorded it
+	Direction  string // in, out
+	Author     string // lead, ai, manager
+	Text       string
+	At         time.Time
+	TelegramID int64
+	RandomID   int64
+	Status     string // received, planned, sent, failed
+}
+
+// Dialog statuses.
+const (
+	StatusActive  = "active"
+	StatusHandoff = "handoff"
+	StatusClosed  = "closed"
+)
+
+// DialogFilter selects dialogs for a list; zero fields match all.
+type DialogFilter struct {
+	Status string
+	Stage  string
+	Limit  int // default 20
+	Offset int
+}
+
+// Sink stores read models.
+type Sink interface {
+	// Apply applies changes and sets the checkpoint, atomically.
+	Apply(ctx context.Context, changes []Change, checkpoint uint64) error
+	// Checkpoint is the position of the last event applied (0: none).
+	Checkpoint(ctx context.Context) (uint64, error)
+	// Reset drops every row and the checkpoint, for a rebuild.
+	Reset(ctx context.Context) error
+	// ListDialogs returns dialogs by N, newest first.
+	ListDialogs(ctx context.Context, f DialogFilter) ([]Dialog, error)
+	// DialogByN returns dialog N, ErrNotFound if there is none.
+	DialogByN(ctx context.Context, n int64) (Dialog, error)
+	// Messages returns a dialog's messages in order.
+	Messages(ctx context.Context, dialog uuid.UUID) ([]Message, error)
+	// ContactByID returns a contact, ErrNotFound if there is none.
+	ContactByID(ctx context.Context, id uuid.UUID) (Contact, error)
+}

@@ -1,0 +1,309 @@
+// Package sinktest is the conformance suite of projections.Sink: it drives
+// the same dialogs through the domain, the event log and the projection
+// runner into a sink, and checks every query result.
+package sinktest
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/salesbot/salesbot/adapters/eventlog"
+	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/eventstore"
+	"github.com/salesbot/salesbot/projections"
+)
+
+// Factory makes a new, empty sink; it registers its own clean-up.
+type Factory func(t *testing.T) projections.Sink
+
+// Run runs the suite.
+func Run(t *testing.T, newSink Factory) {
+	t.Run("Dialogs", func(t *testing.T) { t.Parallel(); testDialogs(t, newSink) })
+	t.Run("RebuildGivesSameRows", func(t *testing.T) { t.Parallel(); testRebuild(t, newSink) })
+	t.Run("ApplyIsAtomic", func(t *testing.T) { t.Parallel(); testAtomic(t, newSink) })
+	t.Run("ForgottenContact", func(t *testing.T) { t.Parallel(); testForgotten(t, newSink) })
+}
+
+var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+
+// world is a log with a few dialogs made through the domain handlers.
+type world struct {
+	store    eventstore.Store
+	log      *eventlog.Log
+	h        domain.Handlers
+	contacts []uuid.UUID
+	dialogs  []uuid.UUID
+}
+
+func newWorld(t *testing.T) *world {
+	clock := t0
+	store, err := eventstore.NewMemory(eventstore.Options{Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	w := &world{store: store, log: eventlog.New(store)}
+	w.h = domain.Handlers{Log: w.log, Now: func() time.Time { return clock }}
+	return w
+}
+
+// must fails the test on a command's error: w.must(t)(w.h.Dialog(...)).
+func (w *world) must(t *testing.T) func([]domain.Event, error) {
+	return func(_ []domain.Event, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// addDialog adds a contact and a dialog numbered n.
+func (w *world) addDialog(t *testing.T, n int64, username string) (contact, dialog uuid.UUID) {
+	t.Helper()
+	ctx := t.Context()
+	contact, dialog = uuid.New(), uuid.New()
+	w.must(t)(w.h.Contact(ctx, contact, domain.AddContact{ContactID: contact, Source: domain.SourceImport, Basis: domain.BasisConsent, Username: username, Name: "Lead " + username}))
+	c, err := w.h.LoadContact(ctx, contact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.must(t)(w.h.Dialog(ctx, dialog, contact, domain.StartDialog{DialogID: dialog, N: n, Contact: c, AccountID: uuid.New(), Variant: "A", By: "ai"}))
+	w.contacts, w.dialogs = append(w.contacts, contact), append(w.dialogs, dialog)
+	return contact, dialog
+}
+
+func (w *world) runner(sink projections.Sink) projections.Runner {
+	return projections.Runner{Store: w.store, Decode: w.log.Decode, Sink: sink, Batch: 3}
+}
+
+func score(n int) *int { return &n }
+
+// script plays three dialogs: one qualified and handed off, one opted out,
+// one still in discovery.
+func (w *world) script(t *testing.T) {
+	ctx := t.Context()
+	c1, d1 := w.addDialog(t, 1, "anna")
+	_, d2 := w.addDialog(t, 2, "boris")
+	_, d3 := w.addDialog(t, 3, "clara")
+	contact1, _ := w.h.LoadContact(ctx, c1)
+	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.PlanOutbound{RandomID: 11, Text: "Hello, I am the AI assistant of Acme.", By: domain.ActorAI, Contact: contact1}))
+	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.MarkSent{RandomID: 11, TelegramMessageID: 501}))
+	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.RecordInbound{TelegramMessageID: 502, Text: "We need a CRM, budget 10k", At: t0.Add(time.Minute)}))
+	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.UpdateQualification{Qual: domain.Qualification{Score: score(85)}}))
+	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.ChangeStage{To: domain.StageOffer}))
+	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.RequestHandoff{Reason: "score 85"}))
+	w.must(t)(w.h.Dialog(ctx, d2, w.contacts[1], domain.RecordInbound{TelegramMessageID: 601, Text: "stop", At: t0.Add(2 * time.Minute)}))
+	w.must(t)(w.h.Dialog(ctx, d2, w.contacts[1], domain.OptOutDialog{Reason: "stop"}))
+	w.must(t)(w.h.Dialog(ctx, d3, w.contacts[2], domain.ChangeStage{To: domain.StageDiscovery}))
+	contact3, _ := w.h.LoadContact(ctx, w.contacts[2])
+	w.must(t)(w.h.Dialog(ctx, d3, w.contacts[2], domain.PlanOutbound{RandomID: 31, Text: "What do you sell?", By: domain.ActorAI, Contact: contact3}))
+	w.must(t)(w.h.Dialog(ctx, d3, w.contacts[2], domain.MarkFailed{RandomID: 31, Reason: "USER_PRIVACY_RESTRICTED"}))
+}
+
+func catchUp(t *testing.T, r projections.Runner) uint64 {
+	t.Helper()
+	pos, err := r.CatchUp(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pos != r.Store.Head() {
+		t.Fatalf("caught up to %d, head is %d", pos, r.Store.Head())
+	}
+	return pos
+}
+
+func testDialogs(t *testing.T, newSink Factory) {
+	w := newWorld(t)
+	w.script(t)
+	sink := newSink(t)
+	catchUp(t, w.runner(sink))
+	ctx := t.Context()
+
+	d1, err := sink.DialogByN(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d1.Stage != "handoff" || d1.Status != projections.StatusHandoff || d1.Score == nil || *d1.Score != 85 ||
+		d1.Inbound != 1 || d1.Outbound != 1 || !d1.LastMessageAt.Equal(t0.Add(time.Minute)) || d1.Variant != "A" {
+		t.Fatalf("dialog 1: %+v", d1)
+	}
+	msgs, err := sink.Messages(ctx, d1.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 2 || msgs[0].Direction != "out" || msgs[0].Status != "sent" || msgs[0].TelegramID != 501 ||
+		msgs[0].Text != "Hello, I am the AI assistant of Acme." || msgs[1].Direction != "in" || msgs[1].Text != "We need a CRM, budget 10k" {
+		t.Fatalf("dialog 1 messages: %+v", msgs)
+	}
+	d2, _ := sink.DialogByN(ctx, 2)
+	if d2.Status != projections.StatusClosed || d2.Outcome != "opted-out" || d2.Stage != "closed" {
+		t.Fatalf("dialog 2: %+v", d2)
+	}
+	d3, _ := sink.DialogByN(ctx, 3)
+	m3, _ := sink.Messages(ctx, d3.ID)
+	if d3.Stage != "discovery" || d3.Status != projections.StatusActive || len(m3) != 1 || m3[0].Status != "failed" || d3.Outbound != 0 {
+		t.Fatalf("dialog 3: %+v %+v", d3, m3)
+	}
+	if _, err := sink.DialogByN(ctx, 99); !errors.Is(err, projections.ErrNotFound) {
+		t.Fatalf("dialog 99: %v", err)
+	}
+
+	all, _ := sink.ListDialogs(ctx, projections.DialogFilter{})
+	if ns := numbers(all); !reflect.DeepEqual(ns, []int64{3, 2, 1}) {
+		t.Fatalf("list all: %v", ns)
+	}
+	active, _ := sink.ListDialogs(ctx, projections.DialogFilter{Status: projections.StatusActive})
+	if ns := numbers(active); !reflect.DeepEqual(ns, []int64{3}) {
+		t.Fatalf("list active: %v", ns)
+	}
+	paged, _ := sink.ListDialogs(ctx, projections.DialogFilter{Limit: 2, Offset: 1})
+	if ns := numbers(paged); !reflect.DeepEqual(ns, []int64{2, 1}) {
+		t.Fatalf("page 2: %v", ns)
+	}
+	byStage, _ := sink.ListDialogs(ctx, projections.DialogFilter{Stage: "handoff"})
+	if ns := numbers(byStage); !reflect.DeepEqual(ns, []int64{1}) {
+		t.Fatalf("stage handoff: %v", ns)
+	}
+	c, err := sink.ContactByID(ctx, w.contacts[0])
+	if err != nil || c.Username != "anna" || c.Source != "import" || c.Basis != "consent" || c.OptedOut {
+		t.Fatalf("contact: %+v %v", c, err)
+	}
+
+	// Live: more events, applied from the checkpoint on, each once.
+	w.must(t)(w.h.Dialog(ctx, d1.ID, w.contacts[0], domain.TakeOver{By: "admin:1"}))
+	w.must(t)(w.h.Dialog(ctx, d1.ID, w.contacts[0], domain.CloseDialog{Outcome: domain.OutcomeWon, By: "admin:1"}))
+	catchUp(t, w.runner(sink))
+	d1, _ = sink.DialogByN(ctx, 1)
+	if d1.Status != projections.StatusClosed || d1.Outcome != "won" || !d1.TakenOver || d1.Inbound != 1 {
+		t.Fatalf("dialog 1 after close: %+v", d1)
+	}
+	if msgs, _ := sink.Messages(ctx, d1.ID); len(msgs) != 2 {
+		t.Fatalf("messages applied twice: %d", len(msgs))
+	}
+}
+
+func numbers(ds []projections.Dialog) []int64 {
+	var out []int64
+	for _, d := range ds {
+		out = append(out, d.N)
+	}
+	return out
+}
+
+// snapshot is every query result, for comparing two sinks or two builds.
+func snapshot(t *testing.T, sink projections.Sink, w *world) any {
+	ctx := t.Context()
+	ds, err := sink.ListDialogs(ctx, projections.DialogFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs [][]projections.Message
+	for _, d := range ds {
+		m, err := sink.Messages(ctx, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, m)
+	}
+	var cs []projections.Contact
+	for _, id := range w.contacts {
+		c, err := sink.ContactByID(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs = append(cs, c)
+	}
+	return []any{ds, msgs, cs}
+}
+
+func testRebuild(t *testing.T, newSink Factory) {
+	w := newWorld(t)
+	w.script(t)
+	live := newSink(t)
+	// Live: one event per batch as the log grows...
+	r := w.runner(live)
+	r.Batch = 1
+	catchUp(t, r)
+	before := snapshot(t, live, w)
+	// ... then dropped and rebuilt in big batches.
+	if err := live.Reset(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if cp, _ := live.Checkpoint(t.Context()); cp != 0 {
+		t.Fatalf("checkpoint after reset: %d", cp)
+	}
+	r.Batch = 1000
+	catchUp(t, r)
+	if after := snapshot(t, live, w); !reflect.DeepEqual(before, after) {
+		t.Fatalf("rebuild differs:\nlive    %+v\nrebuilt %+v", before, after)
+	}
+}
+
+func testAtomic(t *testing.T, newSink Factory) {
+	w := newWorld(t)
+	_, d := w.addDialog(t, 1, "anna")
+	sink := newSink(t)
+	pos := catchUp(t, w.runner(sink))
+	// A batch whose last change fails (a second dialog numbered 1) must
+	// leave nothing and keep the checkpoint.
+	bad := []projections.Change{
+		projections.UpdateDialog{ID: d, Stage: ptr("offer"), At: t0},
+		projections.PutDialog{Dialog: projections.Dialog{ID: uuid.New(), N: 1, ContactID: uuid.New(), AccountID: uuid.New(), Stage: "opening", Status: "active", CreatedAt: t0, UpdatedAt: t0}},
+	}
+	if err := sink.Apply(t.Context(), bad, pos+5); err == nil {
+		t.Fatal("a batch with a duplicate dialog number was applied")
+	}
+	if cp, _ := sink.Checkpoint(t.Context()); cp != pos {
+		t.Fatalf("checkpoint moved to %d after a failed batch", cp)
+	}
+	if got, _ := sink.DialogByN(t.Context(), 1); got.Stage != "opening" {
+		t.Fatalf("part of a failed batch was applied: stage %s", got.Stage)
+	}
+	if err := sink.Apply(t.Context(), nil, pos-1); err == nil {
+		t.Fatal("the checkpoint went backwards")
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func testForgotten(t *testing.T, newSink Factory) {
+	w := newWorld(t)
+	w.script(t)
+	sink := newSink(t)
+	catchUp(t, w.runner(sink))
+	ctx := t.Context()
+	anna := w.contacts[0]
+	// Erase: the domain records it, the store shreds the key.
+	w.must(t)(w.h.Contact(ctx, anna, domain.ForgetContact{By: "admin:1"}))
+	if err := w.store.Forget(ctx, anna.String()); err != nil {
+		t.Fatal(err)
+	}
+	catchUp(t, w.runner(sink))
+	check := func(when string) {
+		c, _ := sink.ContactByID(ctx, anna)
+		if !c.Forgotten || !c.OptedOut || c.Username == "anna" || c.Name == "Lead anna" {
+			t.Fatalf("%s: contact %+v", when, c)
+		}
+		d1, _ := sink.DialogByN(ctx, 1)
+		msgs, _ := sink.Messages(ctx, d1.ID)
+		for _, m := range msgs {
+			if m.Text != projections.Forgotten && m.Text != eventstore.ForgottenMarker {
+				t.Fatalf("%s: message text %q survived erasure", when, m.Text)
+			}
+		}
+		d3, _ := sink.DialogByN(ctx, 3)
+		if m3, _ := sink.Messages(ctx, d3.ID); m3[0].Text != "What do you sell?" {
+			t.Fatalf("%s: another contact's message was blanked: %q", when, m3[0].Text)
+		}
+	}
+	check("live")
+	if err := sink.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	catchUp(t, w.runner(sink))
+	check("rebuilt")
+}
