@@ -64,6 +64,7 @@ func commands() []*command {
 	return []*command{
 		versionCommand(),
 		verifyCommand(),
+		replayCommand(),
 		{
 			name:    "bench",
 			summary: "measure the event log on this machine",
@@ -132,7 +133,7 @@ func (a *app) exec(ctx context.Context, c *command, path []string, args []string
 	if c.flags != nil {
 		check = c.flags(fs, a)
 	}
-	err := fs.Parse(args)
+	positional, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		printCommand(a.stdout, name, c, fs)
 		return exitOK
@@ -147,7 +148,7 @@ func (a *app) exec(ctx context.Context, c *command, path []string, args []string
 		err = a.cfg.validate()
 	}
 	if err == nil {
-		err = c.run(ctx, a, fs.Args())
+		err = c.run(ctx, a, positional)
 	}
 	var ue *usageError
 	switch {
@@ -159,6 +160,27 @@ func (a *app) exec(ctx context.Context, c *command, path []string, args []string
 	default:
 		fmt.Fprintf(a.stderr, "%s: %v\n", name, err)
 		return exitFail
+	}
+}
+
+// parseInterspersed parses flags anywhere among the arguments (the flag
+// package stops at the first positional one), so `replay dialog 7 --json`
+// works; "--" ends the flags.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		if args[0] == "--" {
+			return append(positional, args[1:]...), nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
 	}
 }
 

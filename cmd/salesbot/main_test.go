@@ -164,3 +164,58 @@ func TestVerifyWhileInUse(t *testing.T) {
 		t.Fatalf("verify of a log in use: %+v", r)
 	}
 }
+
+// makeLog writes n generated dialogs into a new log and returns its dir.
+func makeLog(t *testing.T, n int) string {
+	t.Helper()
+	dir := t.TempDir()
+	key, _, err := eventstore.LoadOrCreateMasterKey(filepath.Join(dir, "master.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := eventstore.Open(dir, eventstore.Options{MasterKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := generateDialogs(t.Context(), s, 1, n, 4, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestReplayDialog(t *testing.T) {
+	dir := makeLog(t, 5)
+	r := run(t, nil, "replay", "dialog", "3", "--data-dir", dir)
+	if r.code != 0 {
+		t.Fatalf("replay: %+v", r)
+	}
+	for _, want := range []string{"dialog 3 (dialog-", "DialogStarted", "StageChanged", "opening → discovery",
+		`lead: "We need a CRM for our sales team"`, `ai plans: "Hello! I am the AI assistant of Acme.`, "QualificationUpdated"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("replay output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = run(t, nil, "replay", "dialog", "3", "--data-dir", dir, "--json")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	var first struct {
+		Version uint64 `json:"version"`
+		Type    string `json:"type"`
+		Data    struct {
+			N int64 `json:"n"`
+		} `json:"data"`
+	}
+	if r.code != 0 || len(lines) < 10 || json.Unmarshal([]byte(lines[0]), &first) != nil || first.Type != "DialogStarted" || first.Data.N != 3 || first.Version != 1 {
+		t.Fatalf("replay --json: %+v", r)
+	}
+	if r := run(t, nil, "replay", "dialog", "9", "--data-dir", dir); r.code != 1 || !strings.Contains(r.stderr, "no dialog 9") {
+		t.Fatalf("replay of a missing dialog: %+v", r)
+	}
+	for _, bad := range [][]string{{"replay"}, {"replay", "dialog"}, {"replay", "dialog", "x"}, {"replay", "contact", "1"}, {"replay", "dialog", "-2"}} {
+		if r := run(t, nil, append(bad, "--data-dir", dir)...); r.code != 2 {
+			t.Errorf("%q: exit %d, want 2 (%s)", bad, r.code, r.stderr)
+		}
+	}
+}
