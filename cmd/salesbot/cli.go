@@ -65,6 +65,7 @@ func commands() []*command {
 		versionCommand(),
 		verifyCommand(),
 		replayCommand(),
+		projectionsCommand(),
 		{
 			name:    "bench",
 			summary: "measure the event log on this machine",

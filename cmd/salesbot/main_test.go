@@ -11,8 +11,10 @@ import (
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/salesbot/salesbot/eventstore"
+	"github.com/salesbot/salesbot/projections/sinktest"
 )
 
 type result struct {
@@ -217,5 +219,45 @@ func TestReplayDialog(t *testing.T) {
 		if r := run(t, nil, append(bad, "--data-dir", dir)...); r.code != 2 {
 			t.Errorf("%q: exit %d, want 2 (%s)", bad, r.code, r.stderr)
 		}
+	}
+}
+
+func TestProjectionsRebuildAndStatus(t *testing.T) {
+	dir := makeLog(t, 6)
+	r := run(t, nil, "projections", "rebuild", "--data-dir", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, "rebuilt read models from") || !strings.Contains(r.stderr, "events/s") {
+		t.Fatalf("rebuild into memory: %+v", r)
+	}
+	r = run(t, nil, "projections", "status", "--data-dir", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, "embedded in memory") {
+		t.Fatalf("status: %+v", r)
+	}
+	dsn := sinktest.NewSchema(t)
+	env := map[string]string{"SALESBOT_POSTGRES_DSN": dsn}
+	if r := run(t, env, "projections", "status", "--data-dir", dir); r.code != 0 || !strings.Contains(r.stdout, "checkpoint 0") {
+		t.Fatalf("status before rebuild: %+v", r)
+	}
+	if r := run(t, env, "projections", "rebuild", "--data-dir", dir); r.code != 0 {
+		t.Fatalf("rebuild into postgres: %+v", r)
+	}
+	r = run(t, env, "projections", "status", "--data-dir", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, "lag 0 events") || strings.Contains(r.stdout, "checkpoint 0,") {
+		t.Fatalf("status after rebuild: %+v", r)
+	}
+	// Rebuilding again gives the same rows.
+	if r := run(t, env, "projections", "rebuild", "--data-dir", dir); r.code != 0 {
+		t.Fatalf("second rebuild: %+v", r)
+	}
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var dialogs, messages int
+	if err := conn.QueryRow(t.Context(), "SELECT (SELECT count(*) FROM dialogs), (SELECT count(*) FROM messages)").Scan(&dialogs, &messages); err != nil {
+		t.Fatal(err)
+	}
+	if dialogs != 6 || messages != 6*4 {
+		t.Fatalf("after two rebuilds: %d dialogs, %d messages; want 6 and 24", dialogs, messages)
 	}
 }
