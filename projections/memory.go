@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/salesbot/salesbot/domain"
 )
 
 // Forgotten replaces personal data of an erased contact in read models.
@@ -21,6 +24,8 @@ type Memory struct {
 	dialogs    map[uuid.UUID]*Dialog
 	byN        map[int64]uuid.UUID
 	messages   map[uuid.UUID][]Message
+	qual       map[uuid.UUID]map[string]Qualification
+	accounts   map[uuid.UUID]*Account
 }
 
 var _ Sink = (*Memory)(nil)
@@ -38,6 +43,8 @@ func (m *Memory) reset() {
 	m.dialogs = map[uuid.UUID]*Dialog{}
 	m.byN = map[int64]uuid.UUID{}
 	m.messages = map[uuid.UUID][]Message{}
+	m.qual = map[uuid.UUID]map[string]Qualification{}
+	m.accounts = map[uuid.UUID]*Account{}
 }
 
 // Apply implements Sink. Changes are checked against a copy first, so a
@@ -90,6 +97,10 @@ func (m *Memory) apply(c Change) {
 				for i := range msgs {
 					msgs[i].Text = Forgotten
 				}
+				for f, q := range m.qual[id] {
+					q.Value, q.Quote = Forgotten, Forgotten
+					m.qual[id][f] = q
+				}
 			}
 		}
 	case PutDialog:
@@ -137,7 +148,127 @@ func (m *Memory) apply(c Change) {
 		if !c.At.IsZero() {
 			d.UpdatedAt = c.At
 		}
+		setOnce(&d.FirstOutboundAt, c.FirstOutboundAt)
+		setOnce(&d.FirstInboundAt, c.FirstInboundAt)
+		if d.HandoffAt.IsZero() && !c.HandoffAt.IsZero() {
+			d.HandoffAt, d.HandoffReason = c.HandoffAt, c.HandoffReason
+		}
+	case PutQualification:
+		if m.qual[c.Q.DialogID] == nil {
+			m.qual[c.Q.DialogID] = map[string]Qualification{}
+		}
+		m.qual[c.Q.DialogID][c.Q.Field] = c.Q
+	case PutAccount:
+		a := c.Account
+		m.accounts[a.ID] = &a
+	case UpdateAccount:
+		a, ok := m.accounts[c.ID]
+		if !ok {
+			return
+		}
+		if c.Status != nil {
+			a.Status = *c.Status
+		}
+		if c.Paused != nil {
+			a.Paused = *c.Paused
+		}
+		if c.Reason != nil {
+			a.Reason = *c.Reason
+		}
+		if !c.FloodUntil.IsZero() {
+			a.FloodUntil = c.FloodUntil
+		}
+		if c.DialogDay != "" {
+			if a.Day != c.DialogDay {
+				a.Day, a.DialogsToday = c.DialogDay, 0
+			}
+			a.DialogsToday++
+		}
+		a.MessagesTotal += c.AddMessage
+		if !c.At.IsZero() {
+			a.UpdatedAt = c.At
+		}
+	case liftRestriction:
+		if a, ok := m.accounts[c.ID]; ok && a.Status == string(domain.StatusRestricted) {
+			a.Status, a.Reason = string(domain.StatusOffline), ""
+		}
 	}
+}
+
+func setOnce(t *time.Time, v time.Time) {
+	if t.IsZero() && !v.IsZero() {
+		*t = v
+	}
+}
+
+// Qualification implements Sink.
+func (m *Memory) Qualification(_ context.Context, dialog uuid.UUID) ([]Qualification, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []Qualification
+	for _, q := range m.qual[dialog] {
+		out = append(out, q)
+	}
+	slices.SortFunc(out, func(a, b Qualification) int { return cmp.Compare(a.Field, b.Field) })
+	return out, nil
+}
+
+// Accounts implements Sink.
+func (m *Memory) Accounts(context.Context) ([]Account, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []Account
+	for _, a := range m.accounts {
+		out = append(out, *a)
+	}
+	slices.SortFunc(out, func(a, b Account) int { return cmp.Compare(a.Label, b.Label) })
+	return out, nil
+}
+
+// Funnel implements Sink.
+func (m *Memory) Funnel(_ context.Context, by string) ([]FunnelRow, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	rows := map[string]*FunnelRow{}
+	for _, d := range m.dialogs {
+		var key string
+		switch by {
+		case ByStage:
+			key = d.Stage
+		case ByVariant:
+			key = d.Variant
+		case ByAccount:
+			key = d.AccountID.String()
+		case ByDay:
+			key = d.CreatedAt.UTC().Format(time.DateOnly)
+		default:
+			return nil, fmt.Errorf("projections: funnel by %q: want stage, variant, account or day", by)
+		}
+		r := rows[key]
+		if r == nil {
+			r = &FunnelRow{Key: key}
+			rows[key] = r
+		}
+		r.Dialogs++
+		if d.Inbound > 0 {
+			r.Replied++
+		}
+		if !d.HandoffAt.IsZero() {
+			r.Handoffs++
+		}
+		switch d.Outcome {
+		case string(domain.OutcomeOptedOut):
+			r.OptedOut++
+		case string(domain.OutcomeWon):
+			r.Won++
+		}
+	}
+	var out []FunnelRow
+	for _, r := range rows {
+		out = append(out, *r)
+	}
+	slices.SortFunc(out, func(a, b FunnelRow) int { return cmp.Compare(a.Key, b.Key) })
+	return out, nil
 }
 
 // Checkpoint implements Sink.

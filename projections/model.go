@@ -50,7 +50,55 @@ type Dialog struct {
 	LastMessageAt time.Time // zero: no message yet
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	// Funnel facts: zero when it has not happened.
+	FirstOutboundAt time.Time
+	FirstInboundAt  time.Time
+	HandoffAt       time.Time
+	HandoffReason   string
 }
+
+// Qualification is one qualification field of a dialog as last stated.
+type Qualification struct {
+	DialogID   uuid.UUID
+	Field      string // need, budget, timeline, authority
+	Value      string
+	Quote      string
+	Confidence float64
+	UpdatedAt  time.Time
+}
+
+// Account is an accounts row.
+type Account struct {
+	ID            uuid.UUID
+	Label         string
+	Status        string
+	Paused        bool
+	Reason        string
+	FloodUntil    time.Time
+	Day           string // local date of DialogsToday
+	DialogsToday  int
+	MessagesTotal int
+	UpdatedAt     time.Time
+}
+
+// FunnelRow counts dialogs of one group (a stage, a variant, an account or
+// a day) through the funnel.
+type FunnelRow struct {
+	Key      string
+	Dialogs  int
+	Replied  int // the lead wrote at least once
+	Handoffs int
+	OptedOut int
+	Won      int
+}
+
+// Funnel groupings.
+const (
+	ByStage   = "stage"
+	ByVariant = "variant"
+	ByAccount = "account"
+	ByDay     = "day" // the dialog's start date, UTC
+)
 
 // Message is a messages row.
 type Message struct {
@@ -96,4 +144,11 @@ type Sink interface {
 	Messages(ctx context.Context, dialog uuid.UUID) ([]Message, error)
 	// ContactByID returns a contact, ErrNotFound if there is none.
 	ContactByID(ctx context.Context, id uuid.UUID) (Contact, error)
+	// Qualification returns a dialog's qualification fields by name.
+	Qualification(ctx context.Context, dialog uuid.UUID) ([]Qualification, error)
+	// Accounts returns every account by label.
+	Accounts(ctx context.Context) ([]Account, error)
+	// Funnel counts dialogs by ByStage, ByVariant, ByAccount or ByDay,
+	// ordered by key.
+	Funnel(ctx context.Context, by string) ([]FunnelRow, error)
 }

@@ -90,6 +90,7 @@ func queue(b *pgx.Batch, c Change) {
 	case ForgetContact:
 		b.Queue(`UPDATE contacts SET forgotten = true, opted_out = true, username = $2, name = $2, phone = $2 WHERE id = $1`, c.ID, Forgotten)
 		b.Queue(`UPDATE messages SET text = $2 WHERE dialog_id IN (SELECT id FROM dialogs WHERE contact_id = $1)`, c.ID, Forgotten)
+		b.Queue(`UPDATE qualification SET value = $2, quote = $2 WHERE dialog_id IN (SELECT id FROM dialogs WHERE contact_id = $1)`, c.ID, Forgotten)
 	case PutDialog:
 		d := c.Dialog
 		b.Queue(`INSERT INTO dialogs (id, n, contact_id, account_id, variant, stage, status, outcome, score, taken_over,
@@ -110,9 +111,34 @@ func queue(b *pgx.Batch, c Change) {
 			stage = COALESCE($2, stage), status = COALESCE($3, status), outcome = COALESCE($4, outcome),
 			score = COALESCE($5, score), taken_over = COALESCE($6, taken_over),
 			inbound = inbound + $7, outbound = outbound + $8,
-			last_message_at = COALESCE($9, last_message_at), updated_at = COALESCE($10, updated_at)
+			last_message_at = COALESCE($9, last_message_at), updated_at = COALESCE($10, updated_at),
+			first_outbound_at = COALESCE(first_outbound_at, $11), first_inbound_at = COALESCE(first_inbound_at, $12),
+			handoff_reason = CASE WHEN handoff_at IS NULL AND $13::timestamptz IS NOT NULL THEN $14 ELSE handoff_reason END,
+			handoff_at = COALESCE(handoff_at, $13)
 			WHERE id = $1`,
-			c.ID, c.Stage, c.Status, c.Outcome, c.Score, c.TakenOver, c.AddInbound, c.AddOutbound, nullTime(c.LastMessageAt), nullTime(c.At))
+			c.ID, c.Stage, c.Status, c.Outcome, c.Score, c.TakenOver, c.AddInbound, c.AddOutbound, nullTime(c.LastMessageAt), nullTime(c.At),
+			nullTime(c.FirstOutboundAt), nullTime(c.FirstInboundAt), nullTime(c.HandoffAt), c.HandoffReason)
+	case PutQualification:
+		q := c.Q
+		b.Queue(`INSERT INTO qualification (dialog_id, field, value, quote, confidence, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (dialog_id, field) DO UPDATE SET value = EXCLUDED.value, quote = EXCLUDED.quote,
+			confidence = EXCLUDED.confidence, updated_at = EXCLUDED.updated_at`,
+			q.DialogID, q.Field, q.Value, q.Quote, q.Confidence, q.UpdatedAt)
+	case PutAccount:
+		a := c.Account
+		b.Queue(`INSERT INTO accounts (id, label, status, paused, reason, flood_until, day, dialogs_today, messages_total, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			a.ID, a.Label, a.Status, a.Paused, a.Reason, nullTime(a.FloodUntil), a.Day, a.DialogsToday, a.MessagesTotal, a.UpdatedAt)
+	case UpdateAccount:
+		b.Queue(`UPDATE accounts SET status = COALESCE($2, status), paused = COALESCE($3, paused), reason = COALESCE($4, reason),
+			flood_until = COALESCE($5, flood_until),
+			dialogs_today = CASE WHEN $6 = '' THEN dialogs_today WHEN day = $6 THEN dialogs_today + 1 ELSE 1 END,
+			day = CASE WHEN $6 = '' THEN day ELSE $6 END,
+			messages_total = messages_total + $7, updated_at = COALESCE($8, updated_at)
+			WHERE id = $1`,
+			c.ID, c.Status, c.Paused, c.Reason, nullTime(c.FloodUntil), c.DialogDay, c.AddMessage, nullTime(c.At))
+	case liftRestriction:
+		b.Queue(`UPDATE accounts SET status = 'offline', reason = '' WHERE id = $1 AND status = 'restricted'`, c.ID)
 	}
 }
 
@@ -128,21 +154,19 @@ func (p *Postgres) Checkpoint(ctx context.Context) (uint64, error) {
 
 // Reset implements Sink.
 func (p *Postgres) Reset(ctx context.Context) error {
-	_, err := p.pool.Exec(ctx, `TRUNCATE contacts, dialogs, messages, projection_checkpoint`)
+	_, err := p.pool.Exec(ctx, `TRUNCATE contacts, dialogs, messages, qualification, accounts, projection_checkpoint`)
 	return err
 }
 
 const dialogColumns = `id, n, contact_id, account_id, variant, stage, status, outcome, score, taken_over,
-	inbound, outbound, last_message_at, created_at, updated_at`
+	inbound, outbound, last_message_at, created_at, updated_at, first_outbound_at, first_inbound_at, handoff_at, handoff_reason`
 
 func scanDialog(row pgx.Row) (Dialog, error) {
 	var d Dialog
-	var last *time.Time
+	var last, firstOut, firstIn, handoff *time.Time
 	err := row.Scan(&d.ID, &d.N, &d.ContactID, &d.AccountID, &d.Variant, &d.Stage, &d.Status, &d.Outcome, &d.Score,
-		&d.TakenOver, &d.Inbound, &d.Outbound, &last, &d.CreatedAt, &d.UpdatedAt)
-	if last != nil {
-		d.LastMessageAt = last.UTC()
-	}
+		&d.TakenOver, &d.Inbound, &d.Outbound, &last, &d.CreatedAt, &d.UpdatedAt, &firstOut, &firstIn, &handoff, &d.HandoffReason)
+	d.LastMessageAt, d.FirstOutboundAt, d.FirstInboundAt, d.HandoffAt = utc(last), utc(firstOut), utc(firstIn), utc(handoff)
 	d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
 	return d, err
 }
@@ -199,6 +223,62 @@ func (p *Postgres) Messages(ctx context.Context, dialog uuid.UUID) ([]Message, e
 		out = append(out, m)
 	}
 	return out, rows.Err()
+}
+
+func utc(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// Qualification implements Sink.
+func (p *Postgres) Qualification(ctx context.Context, dialog uuid.UUID) ([]Qualification, error) {
+	rows, err := p.pool.Query(ctx, `SELECT dialog_id, field, value, quote, confidence, updated_at
+		FROM qualification WHERE dialog_id = $1 ORDER BY field`, dialog)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Qualification, error) {
+		var q Qualification
+		err := r.Scan(&q.DialogID, &q.Field, &q.Value, &q.Quote, &q.Confidence, &q.UpdatedAt)
+		q.UpdatedAt = q.UpdatedAt.UTC()
+		return q, err
+	})
+}
+
+// Accounts implements Sink.
+func (p *Postgres) Accounts(ctx context.Context) ([]Account, error) {
+	rows, err := p.pool.Query(ctx, `SELECT id, label, status, paused, reason, flood_until, day, dialogs_today, messages_total, updated_at
+		FROM accounts ORDER BY label COLLATE "C"`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Account, error) {
+		var a Account
+		var flood *time.Time
+		err := r.Scan(&a.ID, &a.Label, &a.Status, &a.Paused, &a.Reason, &flood, &a.Day, &a.DialogsToday, &a.MessagesTotal, &a.UpdatedAt)
+		a.FloodUntil, a.UpdatedAt = utc(flood), a.UpdatedAt.UTC()
+		return a, err
+	})
+}
+
+// Funnel implements Sink, from the funnel_by_* views.
+func (p *Postgres) Funnel(ctx context.Context, by string) ([]FunnelRow, error) {
+	switch by {
+	case ByStage, ByVariant, ByAccount, ByDay:
+	default:
+		return nil, fmt.Errorf("projections: funnel by %q: want stage, variant, account or day", by)
+	}
+	rows, err := p.pool.Query(ctx, `SELECT key, dialogs, replied, handoffs, opted_out, won FROM funnel_by_`+by+` ORDER BY key COLLATE "C"`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (FunnelRow, error) {
+		var f FunnelRow
+		err := r.Scan(&f.Key, &f.Dialogs, &f.Replied, &f.Handoffs, &f.OptedOut, &f.Won)
+		return f, err
+	})
 }
 
 // ContactByID implements Sink.

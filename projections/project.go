@@ -36,16 +36,37 @@ type (
 		AddOutbound   int
 		LastMessageAt time.Time // zero: unchanged
 		At            time.Time
+		// Set only if not set yet (zero: unchanged).
+		FirstOutboundAt time.Time
+		FirstInboundAt  time.Time
+		HandoffAt       time.Time
+		HandoffReason   string
+	}
+	PutQualification struct{ Q Qualification }
+	PutAccount       struct{ Account Account }
+	// UpdateAccount changes the fields that are set.
+	UpdateAccount struct {
+		ID         uuid.UUID
+		Status     *string
+		Paused     *bool
+		Reason     *string
+		FloodUntil time.Time
+		DialogDay  string // a new dialog on this local day
+		AddMessage int
+		At         time.Time
 	}
 )
 
-func (PutContact) change()     {}
-func (OptOutContact) change()  {}
-func (ForgetContact) change()  {}
-func (PutDialog) change()      {}
-func (PutMessage) change()     {}
-func (SetMessageSent) change() {}
-func (UpdateDialog) change()   {}
+func (PutContact) change()       {}
+func (OptOutContact) change()    {}
+func (ForgetContact) change()    {}
+func (PutDialog) change()        {}
+func (PutMessage) change()       {}
+func (SetMessageSent) change()   {}
+func (UpdateDialog) change()     {}
+func (PutQualification) change() {}
+func (PutAccount) change()       {}
+func (UpdateAccount) change()    {}
 
 // Placed is where an event is in the log.
 type Placed struct {
@@ -73,23 +94,60 @@ func Project(p Placed, e domain.Event) []Change {
 	case domain.InboundReceived:
 		return []Change{
 			PutMessage{Message{DialogID: id, Position: p.Position, Direction: "in", Author: "lead", Text: e.Text, At: e.At, TelegramID: e.TelegramMessageID, Status: "received"}},
-			UpdateDialog{ID: id, AddInbound: 1, LastMessageAt: e.At, At: p.At},
+			UpdateDialog{ID: id, AddInbound: 1, LastMessageAt: e.At, FirstInboundAt: e.At, At: p.At},
 		}
 	case domain.OutboundPlanned:
 		return []Change{PutMessage{Message{DialogID: id, Position: p.Position, Direction: "out", Author: string(e.By), Text: e.Text, At: p.At, RandomID: e.RandomID, Status: "planned"}}}
 	case domain.OutboundSent:
 		return []Change{
 			SetMessageSent{DialogID: id, RandomID: e.RandomID, Status: "sent", TelegramID: e.TelegramMessageID},
-			UpdateDialog{ID: id, AddOutbound: 1, LastMessageAt: p.At, At: p.At},
+			UpdateDialog{ID: id, AddOutbound: 1, LastMessageAt: p.At, FirstOutboundAt: p.At, At: p.At},
 		}
 	case domain.OutboundFailed:
 		return []Change{SetMessageSent{DialogID: id, RandomID: e.RandomID, Status: "failed"}}
 	case domain.QualificationUpdated:
-		if e.Qual.Score == nil {
-			return []Change{UpdateDialog{ID: id, At: p.At}}
+		u := UpdateDialog{ID: id, At: p.At}
+		if e.Qual.Score != nil {
+			s := *e.Qual.Score
+			u.Score = &s
 		}
-		s := *e.Qual.Score
-		return []Change{UpdateDialog{ID: id, Score: &s, At: p.At}}
+		out := []Change{u}
+		for _, f := range []struct {
+			name string
+			f    *domain.Field
+		}{{"need", e.Qual.Need}, {"budget", e.Qual.Budget}, {"timeline", e.Qual.Timeline}, {"authority", e.Qual.Authority}} {
+			if f.f != nil {
+				out = append(out, PutQualification{Qualification{DialogID: id, Field: f.name, Value: f.f.Value, Quote: f.f.Quote, Confidence: f.f.Confidence, UpdatedAt: p.At}})
+			}
+		}
+		return out
+	case domain.HandoffRequested:
+		return []Change{UpdateDialog{ID: id, HandoffAt: p.At, HandoffReason: e.Reason, At: p.At}}
+	case domain.AccountRegistered:
+		return []Change{PutAccount{Account{ID: e.AccountID, Label: e.Label, Status: string(domain.StatusRegistered), UpdatedAt: p.At}}}
+	case domain.AccountConnected:
+		return []Change{UpdateAccount{ID: id, Status: str(string(domain.StatusActive)), At: p.At}}
+	case domain.AccountDisconnected:
+		return []Change{UpdateAccount{ID: id, Status: str(string(domain.StatusOffline)), At: p.At}}
+	case domain.AccountFloodWaited:
+		return []Change{UpdateAccount{ID: id, Status: str(string(domain.StatusFloodWait)), FloodUntil: e.Until, At: p.At}}
+	case domain.AccountRestricted:
+		return []Change{UpdateAccount{ID: id, Status: str(string(domain.StatusRestricted)), Reason: str(e.Reason), At: p.At}}
+	case domain.AccountLost:
+		return []Change{UpdateAccount{ID: id, Status: str(string(domain.StatusLost)), Reason: str(e.Reason), At: p.At}}
+	case domain.AccountPaused:
+		t := true
+		return []Change{UpdateAccount{ID: id, Paused: &t, At: p.At}}
+	case domain.AccountResumed:
+		// Mirrors domain.EvolveAccount: resuming lifts a restriction.
+		f := false
+		return []Change{UpdateAccount{ID: id, Paused: &f, At: p.At}, liftRestriction{ID: id, At: p.At}}
+	case domain.AccountRemoved:
+		return []Change{UpdateAccount{ID: id, Status: str(string(domain.StatusRemoved)), At: p.At}}
+	case domain.NewDialogReserved:
+		return []Change{UpdateAccount{ID: id, DialogDay: e.Day, At: p.At}}
+	case domain.MessageReserved:
+		return []Change{UpdateAccount{ID: id, AddMessage: 1, At: p.At}}
 	case domain.StageChanged:
 		u := UpdateDialog{ID: id, Stage: str(string(e.To)), At: p.At}
 		if e.To == domain.StageHandoff {
@@ -109,6 +167,14 @@ func Project(p Placed, e domain.Event) []Change {
 	}
 	return nil // events without a row in these read models
 }
+
+// liftRestriction sets a restricted account back to offline.
+type liftRestriction struct {
+	ID uuid.UUID
+	At time.Time
+}
+
+func (liftRestriction) change() {}
 
 // streamID is the aggregate id in a stream name such as dialog-<uuid>.
 func streamID(stream string) uuid.UUID {

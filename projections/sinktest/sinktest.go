@@ -26,6 +26,7 @@ func Run(t *testing.T, newSink Factory) {
 	t.Run("RebuildGivesSameRows", func(t *testing.T) { t.Parallel(); testRebuild(t, newSink) })
 	t.Run("ApplyIsAtomic", func(t *testing.T) { t.Parallel(); testAtomic(t, newSink) })
 	t.Run("ForgottenContact", func(t *testing.T) { t.Parallel(); testForgotten(t, newSink) })
+	t.Run("QualificationAccountsFunnel", func(t *testing.T) { t.Parallel(); testAnalytics(t, newSink) })
 }
 
 var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
@@ -93,7 +94,8 @@ func (w *world) script(t *testing.T) {
 	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.PlanOutbound{RandomID: 11, Text: "Hello, I am the AI assistant of Acme.", By: domain.ActorAI, Contact: contact1}))
 	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.MarkSent{RandomID: 11, TelegramMessageID: 501}))
 	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.RecordInbound{TelegramMessageID: 502, Text: "We need a CRM, budget 10k", At: t0.Add(time.Minute)}))
-	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.UpdateQualification{Qual: domain.Qualification{Score: score(85)}}))
+	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.UpdateQualification{Qual: domain.Qualification{Score: score(85),
+		Need: &domain.Field{Value: "CRM", Quote: "We need a CRM", Confidence: 0.9}, Budget: &domain.Field{Value: "10k", Quote: "budget 10k", Confidence: 0.7}}}))
 	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.ChangeStage{To: domain.StageOffer}))
 	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.RequestHandoff{Reason: "score 85"}))
 	w.must(t)(w.h.Dialog(ctx, d2, w.contacts[1], domain.RecordInbound{TelegramMessageID: 601, Text: "stop", At: t0.Add(2 * time.Minute)}))
@@ -295,6 +297,15 @@ func testForgotten(t *testing.T, newSink Factory) {
 				t.Fatalf("%s: message text %q survived erasure", when, m.Text)
 			}
 		}
+		qs, err := sink.Qualification(ctx, d1.ID)
+		if err != nil || len(qs) != 2 {
+			t.Fatalf("%s: qualification %+v, %v", when, qs, err)
+		}
+		for _, q := range qs {
+			if q.Value == "CRM" || q.Quote == "We need a CRM" || q.Value == "10k" {
+				t.Fatalf("%s: qualification %+v survived erasure", when, q)
+			}
+		}
 		d3, _ := sink.DialogByN(ctx, 3)
 		if m3, _ := sink.Messages(ctx, d3.ID); m3[0].Text != "What do you sell?" {
 			t.Fatalf("%s: another contact's message was blanked: %q", when, m3[0].Text)
@@ -306,4 +317,63 @@ func testForgotten(t *testing.T, newSink Factory) {
 	}
 	catchUp(t, w.runner(sink))
 	check("rebuilt")
+}
+
+func testAnalytics(t *testing.T, newSink Factory) {
+	w := newWorld(t)
+	w.script(t)
+	ctx := t.Context()
+	acc := uuid.New()
+	w.must(t)(w.h.Account(ctx, acc, domain.RegisterAccount{AccountID: acc, Label: "sales-1", Limits: domain.DefaultLimits()}))
+	w.must(t)(w.h.Account(ctx, acc, domain.MarkConnected{}))
+	w.must(t)(w.h.Account(ctx, acc, domain.MarkRestricted{Reason: "PEER_FLOOD"}))
+	sink := newSink(t)
+	catchUp(t, w.runner(sink))
+
+	d1, _ := sink.DialogByN(ctx, 1)
+	q, err := sink.Qualification(ctx, d1.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(q) != 2 || q[0].Field != "budget" || q[0].Value != "10k" || q[0].Quote != "budget 10k" || q[1].Field != "need" || q[1].Confidence != 0.9 {
+		t.Fatalf("qualification: %+v", q)
+	}
+	if d1.FirstOutboundAt.IsZero() || !d1.FirstInboundAt.Equal(t0.Add(time.Minute)) || d1.HandoffAt.IsZero() || d1.HandoffReason != "score 85" {
+		t.Fatalf("funnel facts of dialog 1: %+v", d1)
+	}
+	accs, err := sink.Accounts(ctx)
+	if err != nil || len(accs) != 1 || accs[0].Label != "sales-1" || accs[0].Status != "restricted" || accs[0].Reason != "PEER_FLOOD" {
+		t.Fatalf("accounts: %+v %v", accs, err)
+	}
+	w.must(t)(w.h.Account(ctx, acc, domain.ResumeAccount{By: "admin:1"}))
+	catchUp(t, w.runner(sink))
+	if accs, _ := sink.Accounts(ctx); accs[0].Status != "offline" || accs[0].Reason != "" {
+		t.Fatalf("account after resume: %+v", accs[0])
+	}
+
+	want := map[string][]projections.FunnelRow{
+		projections.ByStage: {
+			{Key: "closed", Dialogs: 1, Replied: 1, OptedOut: 1},
+			{Key: "discovery", Dialogs: 1},
+			{Key: "handoff", Dialogs: 1, Replied: 1, Handoffs: 1},
+		},
+		projections.ByVariant: {{Key: "A", Dialogs: 3, Replied: 2, Handoffs: 1, OptedOut: 1}},
+		projections.ByDay:     {{Key: "2026-11-25", Dialogs: 3, Replied: 2, Handoffs: 1, OptedOut: 1}},
+	}
+	for by, rows := range want {
+		got, err := sink.Funnel(ctx, by)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, rows) {
+			t.Errorf("funnel by %s:\n got %+v\nwant %+v", by, got, rows)
+		}
+	}
+	byAccount, err := sink.Funnel(ctx, projections.ByAccount)
+	if err != nil || len(byAccount) != 3 {
+		t.Fatalf("funnel by account: %+v %v", byAccount, err)
+	}
+	if _, err := sink.Funnel(ctx, "color"); err == nil {
+		t.Fatal("funnel by an unknown grouping")
+	}
 }
