@@ -69,7 +69,7 @@ func commands() []*command {
 		{
 			name:    "bench",
 			summary: "measure the event log on this machine",
-			sub:     []*command{benchAppendCommand(), benchReadCommand()},
+			sub:     []*command{benchAppendCommand(), benchReadCommand(), benchRebuildCommand()},
 		},
 	}
 }

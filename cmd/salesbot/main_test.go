@@ -261,3 +261,16 @@ func TestProjectionsRebuildAndStatus(t *testing.T) {
 		t.Fatalf("after two rebuilds: %d dialogs, %d messages; want 6 and 24", dialogs, messages)
 	}
 }
+
+func TestBenchRebuild(t *testing.T) {
+	r := run(t, nil, "bench", "rebuild", "--events", "600", "--concurrency", "4", "--json")
+	var res benchResult
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &res) != nil || res.Store != "memory" || res.Events < 500 || res.EventsPerSec <= 0 {
+		t.Fatalf("bench rebuild: %+v", r)
+	}
+	env := map[string]string{"SALESBOT_POSTGRES_DSN": sinktest.NewSchema(t)}
+	r = run(t, env, "bench", "rebuild", "--events", "300", "--concurrency", "4", "--batch", "100", "--json")
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &res) != nil || res.Store != "postgres" || res.Events < 250 {
+		t.Fatalf("bench rebuild into postgres: %+v", r)
+	}
+}

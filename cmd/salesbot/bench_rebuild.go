@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/salesbot/salesbot/adapters/eventlog"
+	"github.com/salesbot/salesbot/eventstore"
+	"github.com/salesbot/salesbot/projections"
+)
+
+func benchRebuildCommand() *command {
+	var p benchParams
+	var keep bool
+	return &command{
+		name:    "rebuild",
+		summary: "generate a realistic log and time a full rebuild of the read models",
+		details: `
+Writes about --events events as generated dialogs (a contact, messages both
+ways, qualification, stage changes and an ending; about 12 events each) to
+a log in --data-dir (which must hold no events) or a temporary directory,
+then drops and rebuilds the read models from it: into PostgreSQL with
+--postgres (the tables are truncated), else into memory. Latency is per
+batch of --batch events.`,
+		flags: func(fs *flag.FlagSet, a *app) func() error {
+			p.register(fs, 32)
+			fs.IntVar(&p.events, "events", 100000, "events to generate (rounded to whole dialogs)")
+			fs.IntVar(&p.batch, "batch", 5000, "events per read-model transaction")
+			fs.BoolVar(&keep, "keep", false, "with --postgres: keep the rebuilt rows (default: truncate them after)")
+			return func() error {
+				if p.events < 1 {
+					return usagef("--events must be at least 1, got %d", p.events)
+				}
+				if p.batch < 1 {
+					return usagef("--batch must be at least 1, got %d", p.batch)
+				}
+				return p.check()
+			}
+		},
+		run: func(ctx context.Context, a *app, args []string) error {
+			if len(args) > 0 {
+				return usagef("takes no arguments, got %q", args)
+			}
+			return benchRebuild(ctx, a, p, keep)
+		},
+	}
+}
+
+const eventsPerDialog = 12 // about: see generateDialog
+
+func benchRebuild(ctx context.Context, a *app, p benchParams, keep bool) error {
+	var s *eventstore.PebbleStore
+	cleanup := func() {}
+	if a.cfg.set["data-dir"] {
+		var err error
+		if s, err = a.openStore(createLog); err != nil {
+			return err
+		}
+		if s.Head() > 0 {
+			s.Close()
+			return usagef("--data-dir %s already holds %d events; bench rebuild needs an empty directory", a.cfg.DataDir, s.Head())
+		}
+	} else {
+		var err error
+		if s, cleanup, err = openScratch(a); err != nil {
+			return err
+		}
+	}
+	defer cleanup()
+	defer s.Close()
+
+	dialogs := max(1, p.events/eventsPerDialog)
+	t0 := time.Now()
+	if err := generateDialogs(ctx, s, 1, dialogs, p.concurrency, 1); err != nil {
+		return fmt.Errorf("generate: %w", err)
+	}
+	fmt.Fprintf(a.stderr, "generated %d dialogs, %d events in %.1fs\n", dialogs, s.Head(), time.Since(t0).Seconds())
+
+	sink, closeSink, err := a.openSink(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeSink()
+	if err := sink.Reset(ctx); err != nil {
+		return err
+	}
+	var lat []time.Duration
+	last := time.Now()
+	r := projections.Runner{Store: s, Decode: eventlog.New(s).Decode, Sink: sink, Batch: p.batch,
+		Progress: func(done, head uint64) {
+			lat = append(lat, time.Since(last))
+			last = time.Now()
+		}}
+	start := time.Now()
+	n, err := r.CatchUp(ctx)
+	took := time.Since(start)
+	if err != nil {
+		return err
+	}
+	name := "memory"
+	if a.cfg.PostgresDSN != "" {
+		name = "postgres"
+		if !keep {
+			if err := sink.Reset(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	res := p.result(name, int(n), took, lat)
+	res.Concurrency, res.Payload = 1, 0
+	res.print(a, p.asJSON)
+	return nil
+}
