@@ -20,6 +20,6 @@ func EventTypes() []Event {
 		DialogStopped{}, DialogOptedOut{}, DialogClosed{},
 		AccountRegistered{}, AccountLimitsChanged{}, AccountConnected{}, AccountDisconnected{},
 		AccountFloodWaited{}, AccountRestricted{}, AccountLost{}, AccountPaused{}, AccountResumed{},
-		AccountRemoved{}, NewDialogReserved{}, MessageReserved{},
+		AccountRemoved{}, NewDialogReserved{}, MessageReserved{}, DialogNumbered{},
 	}
 }

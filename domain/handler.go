@@ -19,6 +19,8 @@ type EventLog interface {
 	// Load returns the stream's events in order and its version (0 for a
 	// stream without events).
 	Load(ctx context.Context, stream string) ([]Event, uint64, error)
+	// Version is the stream's version, without loading its events.
+	Version(ctx context.Context, stream string) (uint64, error)
 	// Append adds events if the stream is still at version expected; it
 	// returns an error matching ErrConflict if not. subject is the contact
 	// whose personal data the events carry ("" if none).
@@ -104,6 +106,37 @@ func run[S any, C any](ctx context.Context, h Handlers, stream, subject string,
 		}
 		if !errors.Is(err, ErrConflict) || attempt >= retries {
 			return nil, fmt.Errorf("append to %s: %w", stream, err)
+		}
+	}
+}
+
+// DialogNumberStream is the stream that hands out dialog numbers.
+const DialogNumberStream = "numbers-dialog"
+
+// DialogNumbered allocates the next dialog number, through the log, so
+// numbers are unique and stay the same across read-model rebuilds.
+type DialogNumbered struct {
+	DialogID uuid.UUID `json:"dialog_id"`
+	N        int64     `json:"n"`
+}
+
+func (DialogNumbered) EventType() string { return "DialogNumbered" }
+
+// NextDialogNumber allocates the number of a new dialog: the version of the
+// numbering stream after appending to it, retried on conflicts.
+func (h Handlers) NextDialogNumber(ctx context.Context, dialog uuid.UUID) (int64, error) {
+	for attempt := 0; ; attempt++ {
+		version, err := h.Log.Version(ctx, DialogNumberStream)
+		if err != nil {
+			return 0, fmt.Errorf("load %s: %w", DialogNumberStream, err)
+		}
+		n := int64(version) + 1
+		err = h.Log.Append(ctx, DialogNumberStream, version, "", []Event{DialogNumbered{DialogID: dialog, N: n}})
+		if err == nil {
+			return n, nil
+		}
+		if !errors.Is(err, ErrConflict) || attempt >= max(h.Retries, 3)*10 {
+			return 0, fmt.Errorf("allocate dialog number: %w", err)
 		}
 	}
 }

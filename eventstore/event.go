@@ -147,6 +147,9 @@ type Store interface {
 	// ReadStream returns the stream's events with version >= fromVersion, in
 	// order. A stream that does not exist has no events (nil, nil slice).
 	ReadStream(ctx context.Context, stream string, fromVersion uint64) ([]RecordedEvent, error)
+	// StreamVersion is the stream's durable version (0 if it has no
+	// events), without reading its events.
+	StreamVersion(ctx context.Context, stream string) (uint64, error)
 	// ReadAll returns up to limit durable events with position >=
 	// fromPosition, in order.
 	ReadAll(ctx context.Context, fromPosition uint64, limit int) ([]RecordedEvent, error)

@@ -155,6 +155,16 @@ func (s *MemoryStore) ReadStream(_ context.Context, stream string, fromVersion u
 	return out, nil
 }
 
+// StreamVersion implements Store.
+func (s *MemoryStore) StreamVersion(_ context.Context, stream string) (uint64, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return 0, ErrClosed
+	}
+	return uint64(len(s.streams[stream])), nil
+}
+
 // Head implements Store.
 func (s *MemoryStore) Head() uint64 { return s.head.get() }
 

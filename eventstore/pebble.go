@@ -773,6 +773,28 @@ func (s *PebbleStore) ReadStream(ctx context.Context, stream string, fromVersion
 	return out, nil
 }
 
+// StreamVersion implements Store: the head key, walked back past events
+// not yet durable.
+func (s *PebbleStore) StreamVersion(ctx context.Context, stream string) (uint64, error) {
+	if err := s.enter(); err != nil {
+		return 0, err
+	}
+	defer s.closeMu.RUnlock()
+	durable := s.head.get()
+	h, err := s.lastHead(stream)
+	if err != nil {
+		return 0, fmt.Errorf("eventstore: version of stream %q: %w", stream, err)
+	}
+	for h.pos > durable {
+		raw, err := s.get(eventKey(h.pos))
+		if err != nil {
+			return 0, fmt.Errorf("eventstore: version of stream %q: read position %d: %w", stream, h.pos, err)
+		}
+		h = streamHead{version: h.version - 1, pos: binary.BigEndian.Uint64(raw[offStreamPrev:])}
+	}
+	return h.version, nil
+}
+
 // Forget implements Store. Besides writing the tombstone it flushes and
 // compacts the key's range so the old wrapped key leaves the sstables.
 func (s *PebbleStore) Forget(ctx context.Context, subject string) error {

@@ -48,6 +48,11 @@ func (l *Log) Load(ctx context.Context, stream string) ([]domain.Event, uint64, 
 	return evs, uint64(len(recs)), nil
 }
 
+// Version implements domain.EventLog.
+func (l *Log) Version(ctx context.Context, stream string) (uint64, error) {
+	return l.store.StreamVersion(ctx, stream)
+}
+
 // Append implements domain.EventLog.
 func (l *Log) Append(ctx context.Context, stream string, expected uint64, subject string, events []domain.Event) error {
 	out := make([]eventstore.Event, len(events))

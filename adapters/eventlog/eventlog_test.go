@@ -71,6 +71,7 @@ func samples() []domain.Event {
 		domain.AccountRemoved{By: "admin:1"},
 		domain.NewDialogReserved{DialogID: dialog, Day: "2026-11-25", At: t0},
 		domain.MessageReserved{DialogID: dialog, RandomID: 3, At: t0},
+		domain.DialogNumbered{DialogID: dialog, N: 12},
 	}
 }
 
@@ -203,6 +204,37 @@ func TestHandlersRetryOnConflict(t *testing.T) {
 			}
 			if store.Head() != n+1 {
 				t.Fatalf("log head %d, want %d", store.Head(), n+1)
+			}
+		})
+	}
+}
+
+// Dialog numbers come from the log: concurrent allocations get 1..n, each
+// once.
+func TestDialogNumbersAreUnique(t *testing.T) {
+	for name, store := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			h := domain.Handlers{Log: eventlog.New(store), Now: func() time.Time { return t0 }}
+			const n = 20
+			got := make(chan int64, n)
+			var wg sync.WaitGroup
+			for range n {
+				wg.Go(func() {
+					v, err := h.NextDialogNumber(context.Background(), uuid.New())
+					if err != nil {
+						t.Error(err)
+					}
+					got <- v
+				})
+			}
+			wg.Wait()
+			close(got)
+			seen := map[int64]bool{}
+			for v := range got {
+				if v < 1 || v > n || seen[v] {
+					t.Fatalf("number %d given twice or out of 1..%d", v, n)
+				}
+				seen[v] = true
 			}
 		})
 	}

@@ -128,6 +128,12 @@ func testRoundTrip(t *testing.T, f Factory) {
 	if none, err := s.ReadStream(t.Context(), "dialog-missing", 1); err != nil || len(none) != 0 {
 		t.Fatalf("missing stream: %d events, %v", len(none), err)
 	}
+	if v, err := s.StreamVersion(t.Context(), "dialog-a"); err != nil || v != 2 {
+		t.Fatalf("StreamVersion = %d, %v; want 2", v, err)
+	}
+	if v, err := s.StreamVersion(t.Context(), "dialog-missing"); err != nil || v != 0 {
+		t.Fatalf("StreamVersion of a missing stream = %d, %v", v, err)
+	}
 }
 
 func testExpectedVersion(t *testing.T, f Factory) {
