@@ -6,6 +6,7 @@ package sinktest
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,6 +28,7 @@ func Run(t *testing.T, newSink Factory) {
 	t.Run("ApplyIsAtomic", func(t *testing.T) { t.Parallel(); testAtomic(t, newSink) })
 	t.Run("ForgottenContact", func(t *testing.T) { t.Parallel(); testForgotten(t, newSink) })
 	t.Run("QualificationAccountsFunnel", func(t *testing.T) { t.Parallel(); testAnalytics(t, newSink) })
+	t.Run("ExportDialog", func(t *testing.T) { t.Parallel(); testExport(t, newSink) })
 }
 
 var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
@@ -375,5 +377,33 @@ func testAnalytics(t *testing.T, newSink Factory) {
 	}
 	if _, err := sink.Funnel(ctx, "color"); err == nil {
 		t.Fatal("funnel by an unknown grouping")
+	}
+}
+
+func testExport(t *testing.T, newSink Factory) {
+	w := newWorld(t)
+	w.script(t)
+	sink := newSink(t)
+	catchUp(t, w.runner(sink))
+	var b strings.Builder
+	if err := projections.ExportDialog(t.Context(), sink, 1, &b); err != nil {
+		t.Fatal(err)
+	}
+	want := `Dialog 1
+Contact: Lead anna (@anna), source import, basis consent
+Stage: handoff, status: handoff, score 85, variant A
+Started: 2026-11-25 10:00:00
+Handed off: 2026-11-25 10:00:00 (score 85)
+budget: 10k — "budget 10k" (confidence 0.70)
+need: CRM — "We need a CRM" (confidence 0.90)
+
+[2026-11-25 10:00:00] ai: Hello, I am the AI assistant of Acme.
+[2026-11-25 10:01:00] lead: We need a CRM, budget 10k
+`
+	if b.String() != want {
+		t.Fatalf("export:\n%s\nwant:\n%s", b.String(), want)
+	}
+	if err := projections.ExportDialog(t.Context(), sink, 42, &b); !errors.Is(err, projections.ErrNotFound) {
+		t.Fatalf("export of a missing dialog: %v", err)
 	}
 }

@@ -1,0 +1,82 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+)
+
+// ExportDialog writes dialog n as plain text: a header with the lead card
+// (contact, stage, status, score, qualification) and every message with its
+// time and author. It is what /export sends as a .txt document.
+func ExportDialog(ctx context.Context, sink Sink, n int64, w io.Writer) error {
+	d, err := sink.DialogByN(ctx, n)
+	if err != nil {
+		return err
+	}
+	c, err := sink.ContactByID(ctx, d.ContactID)
+	if err != nil {
+		return fmt.Errorf("dialog %d: %w", n, err)
+	}
+	msgs, err := sink.Messages(ctx, d.ID)
+	if err != nil {
+		return fmt.Errorf("dialog %d: messages: %w", n, err)
+	}
+	qual, err := sink.Qualification(ctx, d.ID)
+	if err != nil {
+		return fmt.Errorf("dialog %d: qualification: %w", n, err)
+	}
+	ew := &errWriter{w: w}
+	ew.printf("Dialog %d\n", d.N)
+	who := c.Name
+	if c.Username != "" {
+		who += " (@" + c.Username + ")"
+	}
+	ew.printf("Contact: %s, source %s, basis %s", who, c.Source, c.Basis)
+	if c.OptedOut {
+		ew.printf(", do not contact")
+	}
+	ew.printf("\nStage: %s, status: %s", d.Stage, d.Status)
+	if d.Outcome != "" {
+		ew.printf(", outcome: %s", d.Outcome)
+	}
+	if d.Score != nil {
+		ew.printf(", score %d", *d.Score)
+	}
+	if d.Variant != "" {
+		ew.printf(", variant %s", d.Variant)
+	}
+	ew.printf("\nStarted: %s\n", d.CreatedAt.UTC().Format(time.DateTime))
+	if !d.HandoffAt.IsZero() {
+		ew.printf("Handed off: %s (%s)\n", d.HandoffAt.UTC().Format(time.DateTime), d.HandoffReason)
+	}
+	for _, q := range qual {
+		ew.printf("%s: %s", q.Field, q.Value)
+		if q.Quote != "" {
+			ew.printf(" — %q", q.Quote)
+		}
+		ew.printf(" (confidence %.2f)\n", q.Confidence)
+	}
+	ew.printf("\n")
+	for _, m := range msgs {
+		status := ""
+		if m.Direction == "out" && m.Status != "sent" {
+			status = " [" + m.Status + "]"
+		}
+		ew.printf("[%s] %s%s: %s\n", m.At.UTC().Format(time.DateTime), m.Author, status, m.Text)
+	}
+	return ew.err
+}
+
+// errWriter keeps the first write error.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	if e.err == nil {
+		_, e.err = fmt.Fprintf(e.w, format, args...)
+	}
+}
