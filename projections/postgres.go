@@ -104,7 +104,7 @@ func queue(b *pgx.Batch, c Change) {
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			m.DialogID, int64(m.Position), m.Direction, m.Author, m.Text, m.At, m.TelegramID, m.RandomID, m.Status)
 	case SetMessageSent:
-		b.Queue(`UPDATE messages SET status = $3, telegram_id = CASE WHEN $4 <> 0 THEN $4 ELSE telegram_id END
+		b.Queue(`UPDATE messages SET status = $3, telegram_id = CASE WHEN $4::bigint <> 0 THEN $4::bigint ELSE telegram_id END
 			WHERE dialog_id = $1 AND random_id = $2 AND direction = 'out'`, c.DialogID, c.RandomID, c.Status, c.TelegramID)
 	case UpdateDialog:
 		b.Queue(`UPDATE dialogs SET

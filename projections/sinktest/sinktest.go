@@ -94,7 +94,7 @@ func (w *world) script(t *testing.T) {
 	_, d3 := w.addDialog(t, 3, "clara")
 	contact1, _ := w.h.LoadContact(ctx, c1)
 	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.PlanOutbound{RandomID: 11, Text: "Hello, I am the AI assistant of Acme.", By: domain.ActorAI, Contact: contact1}))
-	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.MarkSent{RandomID: 11, TelegramMessageID: 501}))
+	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.MarkSent{RandomID: 11, TelegramMessageID: 1<<40 + 501}))
 	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.RecordInbound{TelegramMessageID: 502, Text: "We need a CRM, budget 10k", At: t0.Add(time.Minute)}))
 	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.UpdateQualification{Qual: domain.Qualification{Score: score(85),
 		Need: &domain.Field{Value: "CRM", Quote: "We need a CRM", Confidence: 0.9}, Budget: &domain.Field{Value: "10k", Quote: "budget 10k", Confidence: 0.7}}}))
@@ -139,7 +139,7 @@ func testDialogs(t *testing.T, newSink Factory) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(msgs) != 2 || msgs[0].Direction != "out" || msgs[0].Status != "sent" || msgs[0].TelegramID != 501 ||
+	if len(msgs) != 2 || msgs[0].Direction != "out" || msgs[0].Status != "sent" || msgs[0].TelegramID != 1<<40+501 ||
 		msgs[0].Text != "Hello, I am the AI assistant of Acme." || msgs[1].Direction != "in" || msgs[1].Text != "We need a CRM, budget 10k" {
 		t.Fatalf("dialog 1 messages: %+v", msgs)
 	}
