@@ -60,7 +60,7 @@ func (p *Postgres) Apply(ctx context.Context, changes []Change, checkpoint uint6
 		return fmt.Errorf("projections: checkpoint %d is behind %d", checkpoint, cur)
 	}
 	b := &pgx.Batch{}
-	for _, c := range changes {
+	for _, c := range Coalesce(changes) {
 		queue(b, c)
 	}
 	b.Queue(`INSERT INTO projection_checkpoint (name, position) VALUES ($1, $2)

@@ -188,3 +188,63 @@ func streamID(stream string) uuid.UUID {
 	}
 	return id
 }
+
+// Coalesce merges the UpdateDialog changes of each dialog in a batch into
+// one, at the place of the first (nothing else in a batch touches the
+// columns they set), so a sink runs one UPDATE per dialog per batch.
+func Coalesce(changes []Change) []Change {
+	first := map[uuid.UUID]int{}
+	out := make([]Change, 0, len(changes))
+	for _, c := range changes {
+		u, ok := c.(UpdateDialog)
+		if !ok {
+			out = append(out, c)
+			continue
+		}
+		i, seen := first[u.ID]
+		if !seen {
+			first[u.ID] = len(out)
+			out = append(out, u)
+			continue
+		}
+		out[i] = mergeUpdate(out[i].(UpdateDialog), u)
+	}
+	return out
+}
+
+// mergeUpdate is a followed by b.
+func mergeUpdate(a, b UpdateDialog) UpdateDialog {
+	if b.Stage != nil {
+		a.Stage = b.Stage
+	}
+	if b.Status != nil {
+		a.Status = b.Status
+	}
+	if b.Outcome != nil {
+		a.Outcome = b.Outcome
+	}
+	if b.Score != nil {
+		a.Score = b.Score
+	}
+	if b.TakenOver != nil {
+		a.TakenOver = b.TakenOver
+	}
+	a.AddInbound += b.AddInbound
+	a.AddOutbound += b.AddOutbound
+	if !b.LastMessageAt.IsZero() {
+		a.LastMessageAt = b.LastMessageAt
+	}
+	if !b.At.IsZero() {
+		a.At = b.At
+	}
+	if a.FirstOutboundAt.IsZero() {
+		a.FirstOutboundAt = b.FirstOutboundAt
+	}
+	if a.FirstInboundAt.IsZero() {
+		a.FirstInboundAt = b.FirstInboundAt
+	}
+	if a.HandoffAt.IsZero() {
+		a.HandoffAt, a.HandoffReason = b.HandoffAt, b.HandoffReason
+	}
+	return a
+}
