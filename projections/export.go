@@ -69,6 +69,34 @@ func ExportDialog(ctx context.Context, sink Sink, n int64, w io.Writer) error {
 	return ew.err
 }
 
+// ExportAll writes every dialog as ExportDialog does, oldest first,
+// separated by a line of dashes, reading the dialogs a page at a time so
+// memory stays flat however many there are.
+func ExportAll(ctx context.Context, sink Sink, w io.Writer) (int, error) {
+	var ns []int64
+	for offset := 0; ; offset += 500 {
+		page, err := sink.ListDialogs(ctx, DialogFilter{Limit: 500, Offset: offset})
+		if err != nil {
+			return 0, err
+		}
+		for _, d := range page {
+			ns = append(ns, d.N)
+		}
+		if len(page) < 500 {
+			break
+		}
+	}
+	for i := len(ns) - 1; i >= 0; i-- {
+		if err := ExportDialog(ctx, sink, ns[i], w); err != nil {
+			return len(ns) - 1 - i, err
+		}
+		if _, err := io.WriteString(w, "\n----------------------------------------\n\n"); err != nil {
+			return len(ns) - 1 - i, err
+		}
+	}
+	return len(ns), nil
+}
+
 // errWriter keeps the first write error.
 type errWriter struct {
 	w   io.Writer

@@ -292,7 +292,7 @@ func (m *Memory) ListDialogs(_ context.Context, f DialogFilter) ([]Dialog, error
 	defer m.mu.RUnlock()
 	var out []Dialog
 	for _, d := range m.dialogs {
-		if (f.Status == "" || d.Status == f.Status) && (f.Stage == "" || d.Stage == f.Stage) {
+		if (f.Status == "" || d.Status == f.Status) && (f.Stage == "" || d.Stage == f.Stage) && (f.Account == uuid.Nil || d.AccountID == f.Account) {
 			out = append(out, copyDialog(*d))
 		}
 	}

@@ -122,10 +122,11 @@ const (
 
 // DialogFilter selects dialogs for a list; zero fields match all.
 type DialogFilter struct {
-	Status string
-	Stage  string
-	Limit  int // default 20
-	Offset int
+	Status  string
+	Stage   string
+	Account uuid.UUID
+	Limit   int // default 20
+	Offset  int
 }
 
 // Sink stores read models.

@@ -178,8 +178,8 @@ func (p *Postgres) ListDialogs(ctx context.Context, f DialogFilter) ([]Dialog, e
 		limit = 20
 	}
 	rows, err := p.pool.Query(ctx, `SELECT `+dialogColumns+` FROM dialogs
-		WHERE ($1 = '' OR status = $1) AND ($2 = '' OR stage = $2)
-		ORDER BY n DESC LIMIT $3 OFFSET $4`, f.Status, f.Stage, limit, f.Offset)
+		WHERE ($1 = '' OR status = $1) AND ($2 = '' OR stage = $2) AND ($5::uuid IS NULL OR account_id = $5)
+		ORDER BY n DESC LIMIT $3 OFFSET $4`, f.Status, f.Stage, limit, f.Offset, nullUUID(f.Account))
 	if err != nil {
 		return nil, err
 	}
@@ -223,6 +223,13 @@ func (p *Postgres) Messages(ctx context.Context, dialog uuid.UUID) ([]Message, e
 		out = append(out, m)
 	}
 	return out, rows.Err()
+}
+
+func nullUUID(id uuid.UUID) *uuid.UUID {
+	if id == uuid.Nil {
+		return nil
+	}
+	return &id
 }
 
 func utc(t *time.Time) time.Time {

@@ -168,6 +168,10 @@ func testDialogs(t *testing.T, newSink Factory) {
 	if ns := numbers(paged); !reflect.DeepEqual(ns, []int64{2, 1}) {
 		t.Fatalf("page 2: %v", ns)
 	}
+	byAccount, _ := sink.ListDialogs(ctx, projections.DialogFilter{Account: d2.AccountID})
+	if ns := numbers(byAccount); !reflect.DeepEqual(ns, []int64{2}) {
+		t.Fatalf("by account: %v", ns)
+	}
 	byStage, _ := sink.ListDialogs(ctx, projections.DialogFilter{Stage: "handoff"})
 	if ns := numbers(byStage); !reflect.DeepEqual(ns, []int64{1}) {
 		t.Fatalf("stage handoff: %v", ns)
@@ -405,5 +409,13 @@ need: CRM — "We need a CRM" (confidence 0.90)
 	}
 	if err := projections.ExportDialog(t.Context(), sink, 42, &b); !errors.Is(err, projections.ErrNotFound) {
 		t.Fatalf("export of a missing dialog: %v", err)
+	}
+	var all strings.Builder
+	n, err := projections.ExportAll(t.Context(), sink, &all)
+	if err != nil || n != 3 {
+		t.Fatalf("export all: %d dialogs, %v", n, err)
+	}
+	if i1, i3 := strings.Index(all.String(), "Dialog 1\n"), strings.Index(all.String(), "Dialog 3\n"); i1 != 0 || i3 < 0 || !strings.Contains(all.String(), want) {
+		t.Fatalf("export all:\n%s", all.String())
 	}
 }
