@@ -185,6 +185,9 @@ func (m *Memory) apply(c Change) {
 			a.DialogsToday++
 		}
 		a.MessagesTotal += c.AddMessage
+		if c.Limits != nil {
+			a.DailyCap, a.MessagesPerMinute = c.Limits.DailyNewDialogs, c.Limits.MessagesPerMinute
+		}
 		if !c.At.IsZero() {
 			a.UpdatedAt = c.At
 		}

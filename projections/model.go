@@ -79,6 +79,9 @@ type Account struct {
 	DialogsToday  int
 	MessagesTotal int
 	UpdatedAt     time.Time
+	// Configured limits (the ramp of a new account may cap lower).
+	DailyCap          int
+	MessagesPerMinute int
 }
 
 // FunnelRow counts dialogs of one group (a stage, a variant, an account or

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/migrations"
 )
 
@@ -126,17 +127,19 @@ func queue(b *pgx.Batch, c Change) {
 			q.DialogID, q.Field, q.Value, q.Quote, q.Confidence, q.UpdatedAt)
 	case PutAccount:
 		a := c.Account
-		b.Queue(`INSERT INTO accounts (id, label, status, paused, reason, flood_until, day, dialogs_today, messages_total, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			a.ID, a.Label, a.Status, a.Paused, a.Reason, nullTime(a.FloodUntil), a.Day, a.DialogsToday, a.MessagesTotal, a.UpdatedAt)
+		b.Queue(`INSERT INTO accounts (id, label, status, paused, reason, flood_until, day, dialogs_today, messages_total, updated_at,
+			daily_cap, messages_per_minute) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			a.ID, a.Label, a.Status, a.Paused, a.Reason, nullTime(a.FloodUntil), a.Day, a.DialogsToday, a.MessagesTotal, a.UpdatedAt,
+			a.DailyCap, a.MessagesPerMinute)
 	case UpdateAccount:
 		b.Queue(`UPDATE accounts SET status = COALESCE($2, status), paused = COALESCE($3, paused), reason = COALESCE($4, reason),
 			flood_until = COALESCE($5, flood_until),
 			dialogs_today = CASE WHEN $6 = '' THEN dialogs_today WHEN day = $6 THEN dialogs_today + 1 ELSE 1 END,
 			day = CASE WHEN $6 = '' THEN day ELSE $6 END,
-			messages_total = messages_total + $7, updated_at = COALESCE($8, updated_at)
+			messages_total = messages_total + $7, updated_at = COALESCE($8, updated_at),
+			daily_cap = COALESCE($9, daily_cap), messages_per_minute = COALESCE($10, messages_per_minute)
 			WHERE id = $1`,
-			c.ID, c.Status, c.Paused, c.Reason, nullTime(c.FloodUntil), c.DialogDay, c.AddMessage, nullTime(c.At))
+			c.ID, c.Status, c.Paused, c.Reason, nullTime(c.FloodUntil), c.DialogDay, c.AddMessage, nullTime(c.At), capOf(c.Limits), perMinuteOf(c.Limits))
 	case liftRestriction:
 		b.Queue(`UPDATE accounts SET status = 'offline', reason = '' WHERE id = $1 AND status = 'restricted'`, c.ID)
 	}
@@ -225,6 +228,20 @@ func (p *Postgres) Messages(ctx context.Context, dialog uuid.UUID) ([]Message, e
 	return out, rows.Err()
 }
 
+func capOf(l *domain.Limits) *int {
+	if l == nil {
+		return nil
+	}
+	return &l.DailyNewDialogs
+}
+
+func perMinuteOf(l *domain.Limits) *int {
+	if l == nil {
+		return nil
+	}
+	return &l.MessagesPerMinute
+}
+
 func nullUUID(id uuid.UUID) *uuid.UUID {
 	if id == uuid.Nil {
 		return nil
@@ -256,15 +273,16 @@ func (p *Postgres) Qualification(ctx context.Context, dialog uuid.UUID) ([]Quali
 
 // Accounts implements Sink.
 func (p *Postgres) Accounts(ctx context.Context) ([]Account, error) {
-	rows, err := p.pool.Query(ctx, `SELECT id, label, status, paused, reason, flood_until, day, dialogs_today, messages_total, updated_at
-		FROM accounts ORDER BY label COLLATE "C"`)
+	rows, err := p.pool.Query(ctx, `SELECT id, label, status, paused, reason, flood_until, day, dialogs_today, messages_total, updated_at,
+		daily_cap, messages_per_minute FROM accounts ORDER BY label COLLATE "C"`)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Account, error) {
 		var a Account
 		var flood *time.Time
-		err := r.Scan(&a.ID, &a.Label, &a.Status, &a.Paused, &a.Reason, &flood, &a.Day, &a.DialogsToday, &a.MessagesTotal, &a.UpdatedAt)
+		err := r.Scan(&a.ID, &a.Label, &a.Status, &a.Paused, &a.Reason, &flood, &a.Day, &a.DialogsToday, &a.MessagesTotal, &a.UpdatedAt,
+			&a.DailyCap, &a.MessagesPerMinute)
 		a.FloodUntil, a.UpdatedAt = utc(flood), a.UpdatedAt.UTC()
 		return a, err
 	})

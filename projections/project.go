@@ -54,6 +54,7 @@ type (
 		DialogDay  string // a new dialog on this local day
 		AddMessage int
 		At         time.Time
+		Limits     *domain.Limits
 	}
 )
 
@@ -124,7 +125,11 @@ func Project(p Placed, e domain.Event) []Change {
 	case domain.HandoffRequested:
 		return []Change{UpdateDialog{ID: id, HandoffAt: p.At, HandoffReason: e.Reason, At: p.At}}
 	case domain.AccountRegistered:
-		return []Change{PutAccount{Account{ID: e.AccountID, Label: e.Label, Status: string(domain.StatusRegistered), UpdatedAt: p.At}}}
+		return []Change{PutAccount{Account{ID: e.AccountID, Label: e.Label, Status: string(domain.StatusRegistered), UpdatedAt: p.At,
+			DailyCap: e.Limits.DailyNewDialogs, MessagesPerMinute: e.Limits.MessagesPerMinute}}}
+	case domain.AccountLimitsChanged:
+		l := e.Limits
+		return []Change{UpdateAccount{ID: id, Limits: &l, At: p.At}}
 	case domain.AccountConnected:
 		return []Change{UpdateAccount{ID: id, Status: str(string(domain.StatusActive)), At: p.At}}
 	case domain.AccountDisconnected:

@@ -348,12 +348,16 @@ func testAnalytics(t *testing.T, newSink Factory) {
 		t.Fatalf("funnel facts of dialog 1: %+v", d1)
 	}
 	accs, err := sink.Accounts(ctx)
-	if err != nil || len(accs) != 1 || accs[0].Label != "sales-1" || accs[0].Status != "restricted" || accs[0].Reason != "PEER_FLOOD" {
+	if err != nil || len(accs) != 1 || accs[0].Label != "sales-1" || accs[0].Status != "restricted" || accs[0].Reason != "PEER_FLOOD" ||
+		accs[0].DailyCap != domain.DefaultLimits().DailyNewDialogs {
 		t.Fatalf("accounts: %+v %v", accs, err)
 	}
 	w.must(t)(w.h.Account(ctx, acc, domain.ResumeAccount{By: "admin:1"}))
+	lim := domain.DefaultLimits()
+	lim.DailyNewDialogs, lim.MessagesPerMinute = 50, 9
+	w.must(t)(w.h.Account(ctx, acc, domain.SetLimits{Limits: lim}))
 	catchUp(t, w.runner(sink))
-	if accs, _ := sink.Accounts(ctx); accs[0].Status != "offline" || accs[0].Reason != "" {
+	if accs, _ := sink.Accounts(ctx); accs[0].Status != "offline" || accs[0].Reason != "" || accs[0].DailyCap != 50 || accs[0].MessagesPerMinute != 9 {
 		t.Fatalf("account after resume: %+v", accs[0])
 	}
 
