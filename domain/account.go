@@ -13,6 +13,7 @@ type AccountStatus string
 
 const (
 	StatusRegistered AccountStatus = "registered" // added, never connected
+	StatusConnecting AccountStatus = "connecting" // a client is logging in or reconnecting
 	StatusActive     AccountStatus = "active"     // connected
 	StatusOffline    AccountStatus = "offline"    // disconnected, will reconnect
 	StatusFloodWait  AccountStatus = "flood-wait" // Telegram said FLOOD_WAIT until FloodUntil
@@ -102,6 +103,7 @@ type (
 		Limits    Limits
 	}
 	SetLimits        struct{ Limits Limits }
+	MarkConnecting   struct{}
 	MarkConnected    struct{}
 	MarkDisconnected struct{ Reason string }
 	MarkFloodWait    struct{ Until time.Time }
@@ -128,6 +130,7 @@ type AccountCommand interface{ accountCommand() }
 
 func (RegisterAccount) accountCommand()  {}
 func (SetLimits) accountCommand()        {}
+func (MarkConnecting) accountCommand()   {}
 func (MarkConnected) accountCommand()    {}
 func (MarkDisconnected) accountCommand() {}
 func (MarkFloodWait) accountCommand()    {}
@@ -151,6 +154,7 @@ type (
 	AccountLimitsChanged struct {
 		Limits Limits `json:"limits"`
 	}
+	AccountConnecting   struct{}
 	AccountConnected    struct{}
 	AccountDisconnected struct {
 		Reason string `json:"reason,omitempty"`
@@ -187,6 +191,7 @@ type (
 
 func (AccountRegistered) EventType() string    { return "AccountRegistered" }
 func (AccountLimitsChanged) EventType() string { return "AccountLimitsChanged" }
+func (AccountConnecting) EventType() string    { return "AccountConnecting" }
 func (AccountConnected) EventType() string     { return "AccountConnected" }
 func (AccountDisconnected) EventType() string  { return "AccountDisconnected" }
 func (AccountFloodWaited) EventType() string   { return "AccountFloodWaited" }
@@ -225,6 +230,12 @@ func DecideAccount(a Account, cmd AccountCommand, now time.Time) ([]Event, error
 			return nil, err
 		}
 		return []Event{AccountLimitsChanged{Limits: cmd.Limits}}, nil
+	case MarkConnecting:
+		switch a.Status {
+		case StatusConnecting, StatusActive, StatusRestricted, StatusLost:
+			return nil, nil
+		}
+		return []Event{AccountConnecting{}}, nil
 	case MarkConnected:
 		switch a.Status {
 		case StatusActive:
@@ -236,7 +247,7 @@ func DecideAccount(a Account, cmd AccountCommand, now time.Time) ([]Event, error
 		}
 		return []Event{AccountConnected{}}, nil
 	case MarkDisconnected:
-		if a.Status != StatusActive {
+		if a.Status != StatusActive && a.Status != StatusConnecting {
 			return nil, nil
 		}
 		return []Event{AccountDisconnected{Reason: cmd.Reason}}, nil
@@ -416,6 +427,8 @@ func EvolveAccount(a Account, e Event) Account {
 		a = Account{ID: e.AccountID, Exists: true, Label: e.Label, Status: StatusRegistered, Limits: e.Limits, RegisteredAt: e.At}
 	case AccountLimitsChanged:
 		a.Limits = e.Limits
+	case AccountConnecting:
+		a.Status = StatusConnecting
 	case AccountConnected:
 		a.Status = StatusActive
 	case AccountDisconnected:

@@ -18,7 +18,7 @@ func EventTypes() []Event {
 		DialogStarted{}, InboundReceived{}, OutboundPlanned{}, OutboundSent{}, OutboundFailed{},
 		QualificationUpdated{}, StageChanged{}, HandoffRequested{}, DialogTakenOver{}, DialogReleased{},
 		DialogStopped{}, DialogOptedOut{}, DialogClosed{},
-		AccountRegistered{}, AccountLimitsChanged{}, AccountConnected{}, AccountDisconnected{},
+		AccountRegistered{}, AccountLimitsChanged{}, AccountConnecting{}, AccountConnected{}, AccountDisconnected{},
 		AccountFloodWaited{}, AccountRestricted{}, AccountLost{}, AccountPaused{}, AccountResumed{},
 		AccountRemoved{}, NewDialogReserved{}, MessageReserved{}, DialogNumbered{},
 	}

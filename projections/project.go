@@ -130,6 +130,8 @@ func Project(p Placed, e domain.Event) []Change {
 	case domain.AccountLimitsChanged:
 		l := e.Limits
 		return []Change{UpdateAccount{ID: id, Limits: &l, At: p.At}}
+	case domain.AccountConnecting:
+		return []Change{UpdateAccount{ID: id, Status: str(string(domain.StatusConnecting)), At: p.At}}
 	case domain.AccountConnected:
 		return []Change{UpdateAccount{ID: id, Status: str(string(domain.StatusActive)), At: p.At}}
 	case domain.AccountDisconnected:

@@ -61,6 +61,7 @@ func samples() []domain.Event {
 		domain.DialogClosed{Outcome: domain.OutcomeWon, By: "admin:1"},
 		domain.AccountRegistered{AccountID: account, Label: "sales-1", Phone: "+200", Limits: domain.DefaultLimits(), At: t0},
 		domain.AccountLimitsChanged{Limits: domain.DefaultLimits()},
+		domain.AccountConnecting{},
 		domain.AccountConnected{},
 		domain.AccountDisconnected{Reason: "EOF"},
 		domain.AccountFloodWaited{Until: t0.Add(time.Minute)},
