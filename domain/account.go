@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -82,6 +83,8 @@ type Account struct {
 	Label        string
 	Status       AccountStatus
 	Paused       bool
+	Restricted   bool // PEER_FLOOD: until a manager resumes the account
+	Lost         bool // session revoked or banned: for good
 	FloodUntil   time.Time
 	Reason       string // why restricted or lost
 	Limits       Limits
@@ -231,18 +234,14 @@ func DecideAccount(a Account, cmd AccountCommand, now time.Time) ([]Event, error
 		}
 		return []Event{AccountLimitsChanged{Limits: cmd.Limits}}, nil
 	case MarkConnecting:
-		switch a.Status {
-		case StatusConnecting, StatusActive, StatusRestricted, StatusLost:
+		// Connection facts change only the connection state: a flood wait,
+		// a restriction or a loss stays as it is.
+		if a.Lost || a.Status == StatusConnecting || a.Status == StatusActive {
 			return nil, nil
 		}
 		return []Event{AccountConnecting{}}, nil
 	case MarkConnected:
-		switch a.Status {
-		case StatusActive:
-			return nil, nil
-		case StatusRestricted, StatusLost:
-			// A restriction or a ban stays until a person resumes the
-			// account; connecting again does not lift it.
+		if a.Lost || a.Status == StatusActive {
 			return nil, nil
 		}
 		return []Event{AccountConnected{}}, nil
@@ -252,17 +251,17 @@ func DecideAccount(a Account, cmd AccountCommand, now time.Time) ([]Event, error
 		}
 		return []Event{AccountDisconnected{Reason: cmd.Reason}}, nil
 	case MarkFloodWait:
-		if !cmd.Until.After(now) || a.Status == StatusLost {
+		if !cmd.Until.After(now) || a.Lost || !cmd.Until.After(a.FloodUntil) {
 			return nil, nil
 		}
 		return []Event{AccountFloodWaited{Until: cmd.Until}}, nil
 	case MarkRestricted:
-		if a.Status == StatusRestricted {
+		if a.Restricted || a.Lost {
 			return nil, nil
 		}
 		return []Event{AccountRestricted{Reason: cmd.Reason}}, nil
 	case MarkLost:
-		if a.Status == StatusLost {
+		if a.Lost {
 			return nil, nil
 		}
 		return []Event{AccountLost{Reason: cmd.Reason}}, nil
@@ -274,10 +273,10 @@ func DecideAccount(a Account, cmd AccountCommand, now time.Time) ([]Event, error
 	case ResumeAccount:
 		// Resuming is how a person lifts a pause or a restriction after
 		// checking the account; a lost account needs a new session instead.
-		if a.Status == StatusLost {
+		if a.Lost {
 			return nil, errorf(ESTATE, "account %s is lost (%s): add it again with a new session", a.Label, a.Reason)
 		}
-		if !a.Paused && a.Status != StatusRestricted {
+		if !a.Paused && !a.Restricted {
 			return nil, nil
 		}
 		return []Event{AccountResumed{By: cmd.By}}, nil
@@ -327,24 +326,27 @@ func DecideAccount(a Account, cmd AccountCommand, now time.Time) ([]Event, error
 // new conversations (PEER_FLOOD); replies in open dialogs go on.
 func (a Account) usable(now time.Time, newDialog bool) error {
 	switch {
-	case a.Status == StatusLost:
+	case a.Lost:
 		return errorf(ESTATE, "account %s is lost (%s)", a.Label, a.Reason)
 	case a.Paused:
 		return errorf(ESTATE, "account %s is paused", a.Label)
-	case a.Status == StatusRestricted && newDialog:
+	case a.Restricted && newDialog:
 		return errorf(ESTATE, "account %s is restricted (%s): no new dialogs until a manager resumes it", a.Label, a.Reason)
-	case a.Status == StatusFloodWait && now.Before(a.FloodUntil):
+	case now.Before(a.FloodUntil):
 		return &Error{Code: ELIMIT, RetryAt: a.FloodUntil, Message: fmt.Sprintf("account %s is in a Telegram flood wait", a.Label)}
 	}
 	return nil
 }
 
 // capOn is the new-dialog cap of the local day of now: the ramp for the
-// first days after registration, then DailyNewDialogs.
+// first days after registration, then DailyNewDialogs (0: no cap).
 func (a Account) capOn(now time.Time, loc *time.Location) int {
 	dayCap := a.Limits.DailyNewDialogs
+	if dayCap == 0 {
+		dayCap = math.MaxInt
+	}
 	if len(a.Limits.Ramp) > 0 {
-		k := daysBetween(a.RegisteredAt.In(loc), now.In(loc))
+		k := max(0, daysBetween(a.RegisteredAt.In(loc), now.In(loc))) // a clock a little behind: day 1
 		if k < len(a.Limits.Ramp) {
 			dayCap = min(dayCap, a.Limits.Ramp[k])
 		}
@@ -369,8 +371,9 @@ func (l Limits) nextOpening(t time.Time, loc *time.Location) time.Time {
 		if !l.workday(day.Weekday()) {
 			continue
 		}
-		start := day.Add(time.Duration(l.StartMinute) * time.Minute)
-		end := day.Add(time.Duration(l.EndMinute) * time.Minute)
+		// Wall-clock times, so that a DST day still opens at StartMinute.
+		start := time.Date(day.Year(), day.Month(), day.Day(), 0, l.StartMinute, 0, 0, loc)
+		end := time.Date(day.Year(), day.Month(), day.Day(), 0, l.EndMinute, 0, 0, loc)
 		if i == 0 && !local.Before(start) && local.Before(end) {
 			return t
 		}
@@ -436,15 +439,18 @@ func EvolveAccount(a Account, e Event) Account {
 	case AccountFloodWaited:
 		a.Status, a.FloodUntil = StatusFloodWait, e.Until
 	case AccountRestricted:
-		a.Status, a.Reason = StatusRestricted, e.Reason
+		a.Status, a.Reason, a.Restricted = StatusRestricted, e.Reason, true
 	case AccountLost:
-		a.Status, a.Reason = StatusLost, e.Reason
+		a.Status, a.Reason, a.Lost = StatusLost, e.Reason, true
 	case AccountPaused:
 		a.Paused = true
 	case AccountResumed:
 		a.Paused = false
-		if a.Status == StatusRestricted {
-			a.Status, a.Reason = StatusOffline, ""
+		if a.Restricted {
+			a.Restricted, a.Reason = false, ""
+			if a.Status == StatusRestricted {
+				a.Status = StatusOffline
+			}
 		}
 	case AccountRemoved:
 		a.Status = StatusRemoved

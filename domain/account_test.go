@@ -77,7 +77,7 @@ func TestAccountLifecycle(t *testing.T) {
 		{name: "command on unknown account", when: PauseAccount{By: "admin:1"}, err: EINVALID},
 		{name: "connecting", given: []Event{registered}, when: MarkConnecting{}, then: []Event{AccountConnecting{}}},
 		{name: "connecting twice", given: []Event{registered, AccountConnecting{}}, when: MarkConnecting{}},
-		{name: "connecting does not hide a restriction", given: append(active, AccountRestricted{Reason: "PEER_FLOOD"}), when: MarkConnecting{}},
+		{name: "connecting does not hide a restriction", given: append(active, AccountRestricted{Reason: "PEER_FLOOD"}, AccountDisconnected{}, AccountConnecting{}), when: ReserveNewDialog{DialogID: dialogID}, err: ESTATE},
 		{name: "a failed login disconnects", given: []Event{registered, AccountConnecting{}}, when: MarkDisconnected{Reason: "timeout"}, then: []Event{AccountDisconnected{Reason: "timeout"}}},
 		{name: "connect", given: []Event{registered}, when: MarkConnected{}, then: []Event{AccountConnected{}}},
 		{name: "connect twice", given: active, when: MarkConnected{}},
@@ -85,9 +85,13 @@ func TestAccountLifecycle(t *testing.T) {
 		{name: "flood wait", given: active, when: MarkFloodWait{Until: now.Add(time.Minute)}, then: []Event{AccountFloodWaited{Until: now.Add(time.Minute)}}},
 		{name: "flood wait in the past", given: active, when: MarkFloodWait{Until: now.Add(-time.Minute)}},
 		{name: "restricted", given: active, when: MarkRestricted{Reason: "PEER_FLOOD"}, then: []Event{AccountRestricted{Reason: "PEER_FLOOD"}}},
-		{name: "reconnecting does not lift a restriction", given: append(active, AccountRestricted{Reason: "PEER_FLOOD"}), when: MarkConnected{}},
+		{name: "reconnecting does not lift a restriction", given: append(active, AccountRestricted{Reason: "PEER_FLOOD"}, AccountDisconnected{}, AccountConnected{}), when: ReserveNewDialog{DialogID: dialogID}, err: ESTATE},
 		{name: "resume lifts a restriction", given: append(active, AccountRestricted{Reason: "PEER_FLOOD"}), when: ResumeAccount{By: "admin:1"}, then: []Event{AccountResumed{By: "admin:1"}}},
 		{name: "lost", given: active, when: MarkLost{Reason: "SESSION_REVOKED"}, then: []Event{AccountLost{Reason: "SESSION_REVOKED"}}},
+		{name: "a flood wait does not lift a restriction", given: append(active, AccountRestricted{Reason: "PEER_FLOOD"}, AccountFloodWaited{Until: now.Add(-time.Second)}), when: ReserveNewDialog{DialogID: dialogID}, err: ESTATE},
+		{name: "reconnecting does not end a flood wait", given: append(active, AccountFloodWaited{Until: now.Add(time.Minute)}, AccountConnecting{}, AccountConnected{}), when: ReserveMessage{DialogID: dialogID, RandomID: 1}, err: ELIMIT, retryAt: now.Add(time.Minute)},
+		{name: "restricting a lost account records nothing", given: append(active, AccountLost{Reason: "USER_DEACTIVATED_BAN"}), when: MarkRestricted{Reason: "PEER_FLOOD"}},
+		{name: "a lost account stays lost after connect", given: append(active, AccountLost{Reason: "SESSION_REVOKED"}), when: MarkConnected{}},
 		{name: "a lost account cannot be resumed", given: append(active, AccountLost{Reason: "USER_DEACTIVATED_BAN"}), when: ResumeAccount{By: "admin:1"}, err: ESTATE},
 		{name: "pause", given: active, when: PauseAccount{By: "admin:1"}, then: []Event{AccountPaused{By: "admin:1"}}},
 		{name: "pause twice", given: append(active, AccountPaused{By: "admin:1"}), when: PauseAccount{By: "admin:2"}},
@@ -127,12 +131,38 @@ func TestNewDialogLimits(t *testing.T) {
 			then: []Event{NewDialogReserved{DialogID: dialogID, Day: "2026-11-26", At: now.AddDate(0, 0, 1)}}},
 		{name: "after the ramp the daily cap", given: append([]Event{ramped, AccountConnected{}}, reserved(9, "2026-11-28", now.AddDate(0, 0, 3))...), when: reserve, at: now.AddDate(0, 0, 3),
 			then: []Event{NewDialogReserved{DialogID: dialogID, Day: "2026-11-28", At: now.AddDate(0, 0, 3)}}},
+		{name: "no daily cap", given: append([]Event{AccountRegistered{AccountID: accountID, Label: "x", At: now.AddDate(0, 0, -30),
+			Limits: Limits{TimeZone: "UTC", StartMinute: 0, EndMinute: 24 * 60}}, AccountConnected{}}, reserved(500, "2026-11-25", now)...), when: reserve,
+			then: []Event{NewDialogReserved{DialogID: dialogID, Day: "2026-11-25", At: now}}},
+		{name: "clock behind registration counts as day 1", given: []Event{AccountRegistered{AccountID: accountID, Label: "x", At: now.Add(time.Minute),
+			Limits: Limits{DailyNewDialogs: 9, Ramp: []int{1}, TimeZone: "UTC", StartMinute: 0, EndMinute: 24 * 60}}, AccountConnected{}}, when: reserve,
+			then: []Event{NewDialogReserved{DialogID: dialogID, Day: "2026-11-25", At: now}}},
 		{name: "restricted: no new dialogs", given: append(active, AccountRestricted{Reason: "PEER_FLOOD"}), when: reserve, err: ESTATE},
 		{name: "paused", given: append(active, AccountPaused{By: "admin:1"}), when: reserve, err: ESTATE},
 		{name: "lost", given: append(active, AccountLost{Reason: "AUTH_KEY_UNREGISTERED"}), when: reserve, err: ESTATE},
 		{name: "flood wait", given: append(active, AccountFloodWaited{Until: now.Add(30 * time.Second)}), when: reserve, err: ELIMIT, retryAt: now.Add(30 * time.Second)},
 		{name: "flood wait over", given: append(active, AccountFloodWaited{Until: now.Add(-time.Second)}), when: reserve, then: []Event{NewDialogReserved{DialogID: dialogID, Day: "2026-11-25", At: now}}},
 	})
+}
+
+// Working hours are wall-clock hours, also on the day clocks change.
+func TestWorkingHoursOnDSTDays(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no tzdata:", err)
+	}
+	l := Limits{TimeZone: "Europe/Berlin", StartMinute: 10 * 60, EndMinute: 18 * 60}
+	for _, day := range []int{29, 30} { // 2026-03-29: clocks go forward
+		if err := l.inHours(time.Date(2026, 3, day, 10, 30, 0, 0, berlin), berlin); err != nil {
+			t.Errorf("10:30 on March %d: %v", day, err)
+		}
+		if err := l.inHours(time.Date(2026, 3, day, 18, 30, 0, 0, berlin), berlin); err == nil {
+			t.Errorf("18:30 on March %d is inside 10:00–18:00", day)
+		}
+		if err := l.inHours(time.Date(2026, 3, day, 9, 30, 0, 0, berlin), berlin); err == nil || !err.(*Error).RetryAt.Equal(time.Date(2026, 3, day, 10, 0, 0, 0, berlin)) {
+			t.Errorf("09:30 on March %d: %v", day, err)
+		}
+	}
 }
 
 func TestMessagePacing(t *testing.T) {

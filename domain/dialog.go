@@ -264,9 +264,9 @@ func DecideDialog(d Dialog, cmd DialogCommand, now time.Time) ([]Event, error) {
 			return nil, errorf(EINVALID, "an outbound message needs a random_id")
 		case strings.TrimSpace(cmd.Text) == "":
 			return nil, errorf(EINVALID, "an outbound message needs text")
-		case d.Pending[cmd.RandomID]:
-			return nil, nil // planned already: the retry reuses it
 		}
+		// The rules first, also for a retry: a message planned before an
+		// opt-out or a handoff must not be sent after it.
 		if err := cmd.Contact.Contactable(); err != nil {
 			return nil, err
 		}
@@ -277,6 +277,8 @@ func DecideDialog(d Dialog, cmd DialogCommand, now time.Time) ([]Event, error) {
 			return nil, errorf(EFORBIDDEN, "dialog %d is with a manager; the AI stays silent until it is released", d.N)
 		case cmd.By != ActorAI && cmd.By != ActorManager:
 			return nil, errorf(EINVALID, "outbound author %q is neither ai nor manager", cmd.By)
+		case d.Pending[cmd.RandomID]:
+			return nil, nil // planned already: the retry reuses it
 		}
 		return []Event{OutboundPlanned{RandomID: cmd.RandomID, Text: cmd.Text, By: cmd.By}}, nil
 

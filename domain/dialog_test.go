@@ -155,6 +155,8 @@ func TestOutbound(t *testing.T) {
 	runDialogCases(t, []dialogCase{
 		{"AI plans", at(StageOpening), plan(ActorAI, okContact), []Event{planned}, ""},
 		{"retry with the same random_id records nothing", withPending, plan(ActorAI, okContact), nil, ""},
+		{"retry after an opt-out is refused", withPending, plan(ActorAI, contact(true, false)), nil, EFORBIDDEN},
+		{"retry after a handoff is refused", append(withPending, HandoffRequested{Reason: "x"}, StageChanged{From: StageOpening, To: StageHandoff}), plan(ActorAI, okContact), nil, EFORBIDDEN},
 		{"no random_id", at(StageOpening), PlanOutbound{Text: "x", By: ActorAI, Contact: okContact}, nil, EINVALID},
 		{"no text", at(StageOpening), PlanOutbound{RandomID: 1, Text: "  ", By: ActorAI, Contact: okContact}, nil, EINVALID},
 		{"unknown author", at(StageOpening), plan("bot", okContact), nil, EINVALID},
