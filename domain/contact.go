@@ -100,7 +100,7 @@ type (
 		Source    Source    `json:"source"`
 		Basis     Basis     `json:"basis"`
 		Note      string    `json:"note,omitempty"`
-		UserID    int64     `json:"user_id,omitempty"`
+		UserID    int64     `json:"user_id,omitempty" personal:"user_id"`
 		Username  string    `json:"username,omitempty" personal:"username"`
 		Phone     string    `json:"phone,omitempty" personal:"phone"`
 		Name      string    `json:"name,omitempty" personal:"name"`

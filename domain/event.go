@@ -3,9 +3,10 @@ package domain
 // Event is a fact recorded in the log. Its type name is stable: it is
 // stored with the event and read back by every projection.
 //
-// Fields tagged `personal:"name"` hold personal data; the application
-// stores them encrypted under the contact's key (see eventstore), so they
-// can be erased without touching the log.
+// Fields tagged `personal:"name"` (strings and integers) hold personal
+// data; the application stores them encrypted under the contact's key (see
+// eventstore), so they can be erased without touching the log. After
+// erasure strings read "[forgotten]" and integers 0.
 type Event interface {
 	EventType() string
 }

@@ -52,9 +52,10 @@ func (h Handlers) Dialog(ctx context.Context, id, contact uuid.UUID, cmd DialogC
 	return run(ctx, h, DialogStream(id), contact.String(), EvolveDialog, DecideDialog, cmd)
 }
 
-// Account runs a command on account id.
+// Account runs a command on account id; the account's own key seals its
+// personal data (the phone number).
 func (h Handlers) Account(ctx context.Context, id uuid.UUID, cmd AccountCommand) ([]Event, error) {
-	return run(ctx, h, AccountStream(id), "", EvolveAccount, DecideAccount, cmd)
+	return run(ctx, h, AccountStream(id), id.String(), EvolveAccount, DecideAccount, cmd)
 }
 
 // LoadContact, LoadDialog and LoadAccount fold a stream into its state.

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/salesbot/salesbot/domain"
@@ -125,6 +126,11 @@ func takePersonal(v reflect.Value, prefix string, out map[string]string) {
 				out[prefix+f.Tag.Get("personal")] = s
 				fv.SetString("")
 			}
+		case f.Tag.Get("personal") != "" && fv.CanInt():
+			if n := fv.Int(); n != 0 {
+				out[prefix+f.Tag.Get("personal")] = strconv.FormatInt(n, 10)
+				fv.SetInt(0)
+			}
 		case f.Type.Kind() == reflect.Struct:
 			takePersonal(fv, prefix+name+".", out)
 		case f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct && !fv.IsNil():
@@ -144,9 +150,19 @@ func putPersonal(v reflect.Value, path []string, value string) bool {
 		if !f.IsExported() {
 			continue
 		}
-		if len(path) == 1 && f.Tag.Get("personal") == path[0] && f.Type.Kind() == reflect.String {
-			fv.SetString(value)
-			return true
+		if len(path) == 1 && path[0] != "" && f.Tag.Get("personal") == path[0] {
+			switch {
+			case f.Type.Kind() == reflect.String:
+				fv.SetString(value)
+				return true
+			case fv.CanInt():
+				n, err := strconv.ParseInt(value, 10, 64)
+				if err != nil && value != eventstore.ForgottenMarker {
+					return false
+				}
+				fv.SetInt(n) // forgotten: 0
+				return true
+			}
 		}
 		if len(path) > 1 && jsonName(f) == path[0] {
 			switch {

@@ -102,7 +102,7 @@ func TestEveryEventRoundTrips(t *testing.T) {
 			// Personal data is not in the clear payloads.
 			recs, _ := store.ReadAll(t.Context(), 1, 100)
 			for _, r := range recs {
-				for _, secret := range []string{"Анна", "+100", "Hi, how much", "AI assistant of Acme", "CRM for 20", "we need a CRM"} {
+				for _, secret := range []string{"Анна", "+100", "+200", "Hi, how much", "AI assistant of Acme", "CRM for 20", "we need a CRM", `"user_id"`} {
 					if bytes.Contains(r.Payload, []byte(secret)) {
 						t.Errorf("%s payload holds %q in clear: %s", r.Type, secret, r.Payload)
 					}
@@ -238,5 +238,50 @@ func TestDialogNumbersAreUnique(t *testing.T) {
 				seen[v] = true
 			}
 		})
+	}
+}
+
+func TestForgottenContactLosesItsTelegramID(t *testing.T) {
+	for name, store := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			log := eventlog.New(store)
+			added := domain.ContactAdded{ContactID: contact, Source: domain.SourceAPI, Basis: domain.BasisContract, UserID: 123456789, Username: "anna"}
+			if err := log.Append(t.Context(), "c", 0, contact.String(), []domain.Event{added}); err != nil {
+				t.Fatal(err)
+			}
+			if err := store.Forget(t.Context(), contact.String()); err != nil {
+				t.Fatal(err)
+			}
+			out, _, err := log.Load(t.Context(), "c")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := out[0].(domain.ContactAdded); got.UserID != 0 || got.Username != eventstore.ForgottenMarker || got.Source != domain.SourceAPI {
+				t.Fatalf("after forget: %+v", got)
+			}
+		})
+	}
+}
+
+func TestDecodeRejectsBadPersonalPaths(t *testing.T) {
+	log := eventlog.New(nil)
+	for _, path := range []string{"", "nope", "text.x", "telegram_id"} {
+		r := &eventstore.RecordedEvent{Event: eventstore.Event{Type: "InboundReceived", Payload: []byte(`{}`), Personal: map[string]string{path: "x"}}}
+		if _, err := log.Decode(r); err == nil {
+			t.Errorf("personal path %q accepted", path)
+		}
+	}
+}
+
+// Accounts seal their phone under their own key.
+func TestAccountWithPhone(t *testing.T) {
+	store := stores(t)["pebble"]
+	h := domain.Handlers{Log: eventlog.New(store), Now: func() time.Time { return t0 }}
+	if _, err := h.Account(t.Context(), account, domain.RegisterAccount{AccountID: account, Label: "sales-1", Phone: "+15550001", Limits: domain.DefaultLimits()}); err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := store.ReadAll(t.Context(), 1, 10)
+	if bytes.Contains(recs[0].Payload, []byte("+1555")) || recs[0].Personal["phone"] != "+15550001" || recs[0].Subject != account.String() {
+		t.Fatalf("account event: %+v", recs[0])
 	}
 }
