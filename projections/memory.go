@@ -49,30 +49,29 @@ func (m *Memory) reset() {
 
 // Apply implements Sink. Changes are checked against a copy first, so a
 // failing batch leaves nothing applied.
-func (m *Memory) Apply(_ context.Context, changes []Change, checkpoint uint64) error {
+func (m *Memory) Apply(_ context.Context, changes []Change, from, to uint64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if checkpoint < m.checkpoint {
-		return fmt.Errorf("projections: checkpoint %d is behind %d", checkpoint, m.checkpoint)
+	if from != m.checkpoint+1 || to < from {
+		return fmt.Errorf("%w: batch %d..%d does not follow checkpoint %d", ErrCheckpoint, from, to, m.checkpoint)
 	}
+	numbers := map[int64]uuid.UUID{}
 	for _, c := range changes {
-		if err := m.check(c); err != nil {
-			return err
+		if c, ok := c.(PutDialog); ok {
+			id, dup := m.byN[c.Dialog.N]
+			if !dup {
+				id, dup = numbers[c.Dialog.N]
+			}
+			if dup && id != c.Dialog.ID {
+				return fmt.Errorf("projections: dialog number %d already belongs to dialog %s", c.Dialog.N, id)
+			}
+			numbers[c.Dialog.N] = c.Dialog.ID
 		}
 	}
 	for _, c := range changes {
 		m.apply(c)
 	}
-	m.checkpoint = checkpoint
-	return nil
-}
-
-func (m *Memory) check(c Change) error {
-	if c, ok := c.(PutDialog); ok {
-		if id, dup := m.byN[c.Dialog.N]; dup && id != c.Dialog.ID {
-			return fmt.Errorf("projections: dialog number %d already belongs to dialog %s", c.Dialog.N, id)
-		}
-	}
+	m.checkpoint = to
 	return nil
 }
 
@@ -108,7 +107,11 @@ func (m *Memory) apply(c Change) {
 		m.dialogs[d.ID] = &d
 		m.byN[d.N] = d.ID
 	case PutMessage:
-		m.messages[c.Message.DialogID] = append(m.messages[c.Message.DialogID], c.Message)
+		msg := c.Message
+		if m.forgottenDialog(msg.DialogID) {
+			msg.Text = Forgotten
+		}
+		m.messages[msg.DialogID] = append(m.messages[msg.DialogID], msg)
 	case SetMessageSent:
 		msgs := m.messages[c.DialogID]
 		for i := range msgs {
@@ -154,10 +157,14 @@ func (m *Memory) apply(c Change) {
 			d.HandoffAt, d.HandoffReason = c.HandoffAt, c.HandoffReason
 		}
 	case PutQualification:
-		if m.qual[c.Q.DialogID] == nil {
-			m.qual[c.Q.DialogID] = map[string]Qualification{}
+		q := c.Q
+		if m.forgottenDialog(q.DialogID) {
+			q.Value, q.Quote = Forgotten, Forgotten
 		}
-		m.qual[c.Q.DialogID][c.Q.Field] = c.Q
+		if m.qual[q.DialogID] == nil {
+			m.qual[q.DialogID] = map[string]Qualification{}
+		}
+		m.qual[q.DialogID][q.Field] = q
 	case PutAccount:
 		a := c.Account
 		m.accounts[a.ID] = &a
@@ -196,6 +203,14 @@ func (m *Memory) apply(c Change) {
 			a.Status, a.Reason = string(domain.StatusOffline), ""
 		}
 	}
+}
+
+// forgottenDialog: the dialog's contact was erased. Personal data that
+// arrives after the erasure event (before the store dropped the key) is
+// blanked too, as a rebuild would show it.
+func (m *Memory) forgottenDialog(id uuid.UUID) bool {
+	d, ok := m.dialogs[id]
+	return ok && m.contacts[d.ContactID].Forgotten
 }
 
 func setOnce(t *time.Time, v time.Time) {
@@ -308,10 +323,11 @@ func page(ds []Dialog, f DialogFilter) []Dialog {
 	if limit <= 0 {
 		limit = 20
 	}
-	if f.Offset >= len(ds) {
+	offset := max(f.Offset, 0)
+	if offset >= len(ds) {
 		return nil
 	}
-	return ds[f.Offset:min(len(ds), f.Offset+limit)]
+	return ds[offset:min(len(ds), offset+limit)]
 }
 
 func copyDialog(d Dialog) Dialog {

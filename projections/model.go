@@ -17,8 +17,14 @@ import (
 	"github.com/google/uuid"
 )
 
-// ErrNotFound: no row with that key.
-var ErrNotFound = errors.New("projections: not found")
+// Errors of sinks.
+var (
+	// ErrNotFound: no row with that key.
+	ErrNotFound = errors.New("projections: not found")
+	// ErrCheckpoint: a batch does not follow the checkpoint (another runner
+	// applied it, or a rebuild reset the sink meanwhile).
+	ErrCheckpoint = errors.New("projections: batch does not follow the checkpoint")
+)
 
 // Contact is a contacts row.
 type Contact struct {
@@ -134,8 +140,11 @@ type DialogFilter struct {
 
 // Sink stores read models.
 type Sink interface {
-	// Apply applies changes and sets the checkpoint, atomically.
-	Apply(ctx context.Context, changes []Change, checkpoint uint64) error
+	// Apply applies the changes of the events at positions from..to and
+	// sets the checkpoint to to, atomically. It fails, applying nothing,
+	// unless the checkpoint is from-1: a batch is never applied twice
+	// (two runners on one database) and none is skipped.
+	Apply(ctx context.Context, changes []Change, from, to uint64) error
 	// Checkpoint is the position of the last event applied (0: none).
 	Checkpoint(ctx context.Context) (uint64, error)
 	// Reset drops every row and the checkpoint, for a rebuild.

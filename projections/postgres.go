@@ -46,7 +46,7 @@ func (p *Postgres) Close() { p.pool.Close() }
 
 // Apply implements Sink: one transaction for the changes and the
 // checkpoint, sent as one pipelined batch.
-func (p *Postgres) Apply(ctx context.Context, changes []Change, checkpoint uint64) error {
+func (p *Postgres) Apply(ctx context.Context, changes []Change, from, to uint64) error {
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {
 		return err
@@ -57,20 +57,24 @@ func (p *Postgres) Apply(ctx context.Context, changes []Change, checkpoint uint6
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("read checkpoint: %w", err)
 	}
-	if uint64(cur) > checkpoint {
-		return fmt.Errorf("projections: checkpoint %d is behind %d", checkpoint, cur)
+	if from != uint64(cur)+1 || to < from {
+		return fmt.Errorf("%w: batch %d..%d does not follow checkpoint %d", ErrCheckpoint, from, to, cur)
 	}
 	b := &pgx.Batch{}
 	for _, c := range Coalesce(changes) {
 		queue(b, c)
 	}
 	b.Queue(`INSERT INTO projection_checkpoint (name, position) VALUES ($1, $2)
-		ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position`, checkpointName, int64(checkpoint))
+		ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position`, checkpointName, int64(to))
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)
 }
+
+// forgottenDialog is true when dialog $1's contact was erased: personal
+// data arriving after the erasure event is blanked, as a rebuild shows it.
+const forgottenDialog = `EXISTS (SELECT 1 FROM dialogs d JOIN contacts c ON c.id = d.contact_id WHERE d.id = $1 AND c.forgotten)`
 
 func nullTime(t time.Time) *time.Time {
 	if t.IsZero() {
@@ -102,7 +106,7 @@ func queue(b *pgx.Batch, c Change) {
 	case PutMessage:
 		m := c.Message
 		b.Queue(`INSERT INTO messages (dialog_id, position, direction, author, text, at, telegram_id, random_id, status)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			VALUES ($1, $2, $3, $4, CASE WHEN `+forgottenDialog+` THEN '`+Forgotten+`' ELSE $5 END, $6, $7, $8, $9)`,
 			m.DialogID, int64(m.Position), m.Direction, m.Author, m.Text, m.At, m.TelegramID, m.RandomID, m.Status)
 	case SetMessageSent:
 		b.Queue(`UPDATE messages SET status = $3, telegram_id = CASE WHEN $4::bigint <> 0 THEN $4::bigint ELSE telegram_id END
@@ -121,7 +125,8 @@ func queue(b *pgx.Batch, c Change) {
 			nullTime(c.FirstOutboundAt), nullTime(c.FirstInboundAt), nullTime(c.HandoffAt), c.HandoffReason)
 	case PutQualification:
 		q := c.Q
-		b.Queue(`INSERT INTO qualification (dialog_id, field, value, quote, confidence, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+		b.Queue(`INSERT INTO qualification (dialog_id, field, value, quote, confidence, updated_at) VALUES ($1, $2,
+			CASE WHEN `+forgottenDialog+` THEN '`+Forgotten+`' ELSE $3 END, CASE WHEN `+forgottenDialog+` THEN '`+Forgotten+`' ELSE $4 END, $5, $6)
 			ON CONFLICT (dialog_id, field) DO UPDATE SET value = EXCLUDED.value, quote = EXCLUDED.quote,
 			confidence = EXCLUDED.confidence, updated_at = EXCLUDED.updated_at`,
 			q.DialogID, q.Field, q.Value, q.Quote, q.Confidence, q.UpdatedAt)
@@ -182,7 +187,7 @@ func (p *Postgres) ListDialogs(ctx context.Context, f DialogFilter) ([]Dialog, e
 	}
 	rows, err := p.pool.Query(ctx, `SELECT `+dialogColumns+` FROM dialogs
 		WHERE ($1 = '' OR status = $1) AND ($2 = '' OR stage = $2) AND ($5::uuid IS NULL OR account_id = $5)
-		ORDER BY n DESC LIMIT $3 OFFSET $4`, f.Status, f.Stage, limit, f.Offset, nullUUID(f.Account))
+		ORDER BY n DESC LIMIT $3 OFFSET $4`, f.Status, f.Stage, limit, max(f.Offset, 0), nullUUID(f.Account))
 	if err != nil {
 		return nil, err
 	}

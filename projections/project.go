@@ -80,6 +80,7 @@ type Placed struct {
 // nothing, so projecting the same log always gives the same rows.
 func Project(p Placed, e domain.Event) []Change {
 	id := streamID(p.Stream)
+	p.At = rowTime(p.At)
 	str := func(s string) *string { return &s }
 	switch e := e.(type) {
 	case domain.ContactAdded:
@@ -94,8 +95,8 @@ func Project(p Placed, e domain.Event) []Change {
 			Variant: e.Variant, Stage: string(domain.StageOpening), Status: StatusActive, CreatedAt: p.At, UpdatedAt: p.At}}}
 	case domain.InboundReceived:
 		return []Change{
-			PutMessage{Message{DialogID: id, Position: p.Position, Direction: "in", Author: "lead", Text: e.Text, At: e.At, TelegramID: e.TelegramMessageID, Status: "received"}},
-			UpdateDialog{ID: id, AddInbound: 1, LastMessageAt: e.At, FirstInboundAt: e.At, At: p.At},
+			PutMessage{Message{DialogID: id, Position: p.Position, Direction: "in", Author: "lead", Text: e.Text, At: rowTime(e.At), TelegramID: e.TelegramMessageID, Status: "received"}},
+			UpdateDialog{ID: id, AddInbound: 1, LastMessageAt: rowTime(e.At), FirstInboundAt: rowTime(e.At), At: p.At},
 		}
 	case domain.OutboundPlanned:
 		return []Change{PutMessage{Message{DialogID: id, Position: p.Position, Direction: "out", Author: string(e.By), Text: e.Text, At: p.At, RandomID: e.RandomID, Status: "planned"}}}
@@ -137,7 +138,7 @@ func Project(p Placed, e domain.Event) []Change {
 	case domain.AccountDisconnected:
 		return []Change{UpdateAccount{ID: id, Status: str(string(domain.StatusOffline)), At: p.At}}
 	case domain.AccountFloodWaited:
-		return []Change{UpdateAccount{ID: id, Status: str(string(domain.StatusFloodWait)), FloodUntil: e.Until, At: p.At}}
+		return []Change{UpdateAccount{ID: id, Status: str(string(domain.StatusFloodWait)), FloodUntil: rowTime(e.Until), At: p.At}}
 	case domain.AccountRestricted:
 		return []Change{UpdateAccount{ID: id, Status: str(string(domain.StatusRestricted)), Reason: str(e.Reason), At: p.At}}
 	case domain.AccountLost:
@@ -182,6 +183,15 @@ type liftRestriction struct {
 }
 
 func (liftRestriction) change() {}
+
+// rowTime is how every sink stores a time: UTC, to the microsecond (what
+// PostgreSQL keeps), so that the sinks return the same rows.
+func rowTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
 
 // streamID is the aggregate id in a stream name such as dialog-<uuid>.
 func streamID(stream string) uuid.UUID {

@@ -34,8 +34,12 @@ func TestCoalesce(t *testing.T) {
 	}
 	// The same rows either way.
 	m1, m2 := NewMemory(), NewMemory()
-	m1.Apply(t.Context(), in, 1)
-	m2.Apply(t.Context(), Coalesce(in), 1)
+	if err := m1.Apply(t.Context(), in, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := m2.Apply(t.Context(), Coalesce(in), 1, 1); err != nil {
+		t.Fatal(err)
+	}
 	d1, _ := m1.DialogByN(t.Context(), 1)
 	d2, _ := m2.DialogByN(t.Context(), 1)
 	if !reflect.DeepEqual(d1, d2) {

@@ -78,7 +78,7 @@ func (r Runner) step(ctx context.Context, pos uint64) (uint64, error) {
 	if last == pos {
 		return pos, nil
 	}
-	if err := r.Sink.Apply(ctx, changes, last); err != nil {
+	if err := r.Sink.Apply(ctx, changes, pos+1, last); err != nil {
 		return pos, fmt.Errorf("projections: apply positions %d..%d: %w", pos+1, last, err)
 	}
 	if r.Progress != nil {

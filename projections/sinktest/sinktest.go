@@ -43,7 +43,7 @@ type world struct {
 }
 
 func newWorld(t *testing.T) *world {
-	clock := t0
+	clock := t0.Add(123456789) // nanoseconds: sinks keep microseconds
 	store, err := eventstore.NewMemory(eventstore.Options{Now: func() time.Time { return clock }})
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +95,8 @@ func (w *world) script(t *testing.T) {
 	contact1, _ := w.h.LoadContact(ctx, c1)
 	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.PlanOutbound{RandomID: 11, Text: "Hello, I am the AI assistant of Acme.", By: domain.ActorAI, Contact: contact1}))
 	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.MarkSent{RandomID: 11, TelegramMessageID: 1<<40 + 501}))
-	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.RecordInbound{TelegramMessageID: 502, Text: "We need a CRM, budget 10k", At: t0.Add(time.Minute)}))
+	// A time in another zone, as Telegram's may come: stored as UTC.
+	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.RecordInbound{TelegramMessageID: 502, Text: "We need a CRM, budget 10k", At: t0.Add(time.Minute).In(time.FixedZone("MSK", 3*3600))}))
 	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.UpdateQualification{Qual: domain.Qualification{Score: score(85),
 		Need: &domain.Field{Value: "CRM", Quote: "We need a CRM", Confidence: 0.9}, Budget: &domain.Field{Value: "10k", Quote: "budget 10k", Confidence: 0.7}}}))
 	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.ChangeStage{To: domain.StageOffer}))
@@ -134,6 +135,13 @@ func testDialogs(t *testing.T, newSink Factory) {
 	if d1.Stage != "handoff" || d1.Status != projections.StatusHandoff || d1.Score == nil || *d1.Score != 85 ||
 		d1.Inbound != 1 || d1.Outbound != 1 || !d1.LastMessageAt.Equal(t0.Add(time.Minute)) || d1.Variant != "A" {
 		t.Fatalf("dialog 1: %+v", d1)
+	}
+	// Times come back the same from every sink: UTC, microseconds.
+	if want := time.Date(2026, 11, 25, 10, 0, 0, 123456000, time.UTC); d1.CreatedAt != want || d1.FirstOutboundAt != want {
+		t.Fatalf("dialog 1 created %#v, first outbound %#v; want %#v", d1.CreatedAt, d1.FirstOutboundAt, want)
+	}
+	if want := t0.Add(time.Minute); d1.LastMessageAt != want || d1.FirstInboundAt != want {
+		t.Fatalf("dialog 1 last message %#v; want %#v", d1.LastMessageAt, want)
 	}
 	msgs, err := sink.Messages(ctx, d1.ID)
 	if err != nil {
@@ -262,7 +270,7 @@ func testAtomic(t *testing.T, newSink Factory) {
 		projections.UpdateDialog{ID: d, Stage: ptr("offer"), At: t0},
 		projections.PutDialog{Dialog: projections.Dialog{ID: uuid.New(), N: 1, ContactID: uuid.New(), AccountID: uuid.New(), Stage: "opening", Status: "active", CreatedAt: t0, UpdatedAt: t0}},
 	}
-	if err := sink.Apply(t.Context(), bad, pos+5); err == nil {
+	if err := sink.Apply(t.Context(), bad, pos+1, pos+5); err == nil {
 		t.Fatal("a batch with a duplicate dialog number was applied")
 	}
 	if cp, _ := sink.Checkpoint(t.Context()); cp != pos {
@@ -271,8 +279,24 @@ func testAtomic(t *testing.T, newSink Factory) {
 	if got, _ := sink.DialogByN(t.Context(), 1); got.Stage != "opening" {
 		t.Fatalf("part of a failed batch was applied: stage %s", got.Stage)
 	}
-	if err := sink.Apply(t.Context(), nil, pos-1); err == nil {
-		t.Fatal("the checkpoint went backwards")
+	if err := sink.Apply(t.Context(), nil, pos, pos); !errors.Is(err, projections.ErrCheckpoint) {
+		t.Fatalf("a batch applied twice: %v", err)
+	}
+	if err := sink.Apply(t.Context(), nil, pos+10, pos+12); !errors.Is(err, projections.ErrCheckpoint) {
+		t.Fatalf("a batch that skips events: %v", err)
+	}
+	// Two new dialogs with one number in one batch.
+	dup := func() projections.Change {
+		return projections.PutDialog{Dialog: projections.Dialog{ID: uuid.New(), N: 2, ContactID: uuid.New(), AccountID: uuid.New(), Stage: "opening", Status: "active", CreatedAt: t0, UpdatedAt: t0}}
+	}
+	if err := sink.Apply(t.Context(), []projections.Change{dup(), dup()}, pos+1, pos+1); err == nil {
+		t.Fatal("two dialogs numbered 2 in one batch")
+	}
+	if _, err := sink.DialogByN(t.Context(), 2); !errors.Is(err, projections.ErrNotFound) {
+		t.Fatalf("a dialog of the failed batch: %v", err)
+	}
+	if ds, err := sink.ListDialogs(t.Context(), projections.DialogFilter{Offset: -5}); err != nil || len(ds) != 1 {
+		t.Fatalf("negative offset: %d dialogs, %v", len(ds), err)
 	}
 }
 
@@ -285,8 +309,12 @@ func testForgotten(t *testing.T, newSink Factory) {
 	catchUp(t, w.runner(sink))
 	ctx := t.Context()
 	anna := w.contacts[0]
-	// Erase: the domain records it, the store shreds the key.
+	// Erase: the domain records it, the store shreds the key. A message
+	// that arrives in between must not show in clear either.
 	w.must(t)(w.h.Contact(ctx, anna, domain.ForgetContact{By: "admin:1"}))
+	d1, _ := sink.DialogByN(ctx, 1)
+	w.must(t)(w.h.Dialog(ctx, d1.ID, anna, domain.RecordInbound{TelegramMessageID: 9, Text: "my phone is +1 555", At: t0}))
+	w.must(t)(w.h.Dialog(ctx, d1.ID, anna, domain.UpdateQualification{Qual: domain.Qualification{Timeline: &domain.Field{Value: "May", Quote: "in May", Confidence: 1}}}))
 	if err := w.store.Forget(ctx, anna.String()); err != nil {
 		t.Fatal(err)
 	}
@@ -304,11 +332,11 @@ func testForgotten(t *testing.T, newSink Factory) {
 			}
 		}
 		qs, err := sink.Qualification(ctx, d1.ID)
-		if err != nil || len(qs) != 2 {
+		if err != nil || len(qs) != 3 {
 			t.Fatalf("%s: qualification %+v, %v", when, qs, err)
 		}
 		for _, q := range qs {
-			if q.Value == "CRM" || q.Quote == "We need a CRM" || q.Value == "10k" {
+			if q.Value == "CRM" || q.Quote == "We need a CRM" || q.Value == "10k" || q.Value == "May" || q.Quote == "in May" {
 				t.Fatalf("%s: qualification %+v survived erasure", when, q)
 			}
 		}
