@@ -285,3 +285,34 @@ func TestAccountWithPhone(t *testing.T) {
 		t.Fatalf("account event: %+v", recs[0])
 	}
 }
+
+// Every personal tag is on a kind the codec moves (string or integer), so
+// no personal field stays in clear by accident.
+func TestPersonalTagsAreOnSupportedFields(t *testing.T) {
+	var walk func(rt reflect.Type, path string)
+	walk = func(rt reflect.Type, path string) {
+		for i := range rt.NumField() {
+			f := rt.Field(i)
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if f.Tag.Get("personal") != "" {
+				switch ft.Kind() {
+				case reflect.String, reflect.Int, reflect.Int64, reflect.Int32:
+					if f.Type.Kind() == reflect.Pointer {
+						t.Errorf("%s.%s: personal pointer fields are not supported", path, f.Name)
+					}
+				default:
+					t.Errorf("%s.%s: personal tag on a %s", path, f.Name, ft.Kind())
+				}
+			}
+			if ft.Kind() == reflect.Struct && ft.PkgPath() != "time" {
+				walk(ft, path+"."+f.Name)
+			}
+		}
+	}
+	for _, e := range domain.EventTypes() {
+		walk(reflect.TypeOf(e), e.EventType())
+	}
+}
