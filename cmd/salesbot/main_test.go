@@ -152,14 +152,7 @@ func TestVerifyWhileInUse(t *testing.T) {
 	if r := run(t, nil, "bench", "append", "--events", "10", "--concurrency", "1", "--data-dir", dir); r.code != 0 {
 		t.Fatalf("bench append: %+v", r)
 	}
-	key, _, err := eventstore.LoadOrCreateMasterKey(filepath.Join(dir, "master.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := eventstore.Open(dir, eventstore.Options{MasterKey: key})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openLog(t, dir)
 	defer s.Close()
 	r := run(t, nil, "verify", "--data-dir", dir)
 	if r.code != 1 || !strings.Contains(r.stderr, "in use by another salesbot process") {
@@ -167,10 +160,9 @@ func TestVerifyWhileInUse(t *testing.T) {
 	}
 }
 
-// makeLog writes n generated dialogs into a new log and returns its dir.
-func makeLog(t *testing.T, n int) string {
+// openLog opens (creating) the log in dir with the key the CLI uses there.
+func openLog(t *testing.T, dir string) *eventstore.PebbleStore {
 	t.Helper()
-	dir := t.TempDir()
 	key, _, err := eventstore.LoadOrCreateMasterKey(filepath.Join(dir, "master.key"))
 	if err != nil {
 		t.Fatal(err)
@@ -179,6 +171,14 @@ func makeLog(t *testing.T, n int) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// makeLog writes n generated dialogs into a new log and returns its dir.
+func makeLog(t *testing.T, n int) string {
+	t.Helper()
+	dir := t.TempDir()
+	s := openLog(t, dir)
 	if err := generateDialogs(t.Context(), s, 1, n, 4, 1); err != nil {
 		t.Fatal(err)
 	}
