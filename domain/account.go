@@ -181,14 +181,16 @@ type (
 		By string `json:"by"`
 	}
 	NewDialogReserved struct {
-		DialogID uuid.UUID `json:"dialog_id"`
-		Day      string    `json:"day"` // local date
-		At       time.Time `json:"at"`
+		AccountID uuid.UUID `json:"account_id"`
+		DialogID  uuid.UUID `json:"dialog_id"`
+		Day       string    `json:"day"` // local date
+		At        time.Time `json:"at"`
 	}
 	MessageReserved struct {
-		DialogID uuid.UUID `json:"dialog_id"`
-		RandomID int64     `json:"random_id"`
-		At       time.Time `json:"at"`
+		AccountID uuid.UUID `json:"account_id"`
+		DialogID  uuid.UUID `json:"dialog_id"`
+		RandomID  int64     `json:"random_id"`
+		At        time.Time `json:"at"`
 	}
 )
 
@@ -299,7 +301,7 @@ func DecideAccount(a Account, cmd AccountCommand, now time.Time) ([]Event, error
 			next := a.Limits.nextOpening(startOfNextDay(now, loc), loc)
 			return nil, &Error{Code: ELIMIT, RetryAt: next, Message: fmt.Sprintf("account %s opened %d of %d new dialogs today", a.Label, used, dayCap)}
 		}
-		return []Event{NewDialogReserved{DialogID: cmd.DialogID, Day: day, At: now}}, nil
+		return []Event{NewDialogReserved{AccountID: a.ID, DialogID: cmd.DialogID, Day: day, At: now}}, nil
 	case ReserveMessage:
 		loc := orUTC(cmd.Loc)
 		if err := a.usable(now, false); err != nil {
@@ -317,7 +319,7 @@ func DecideAccount(a Account, cmd AccountCommand, now time.Time) ([]Event, error
 				return nil, &Error{Code: ELIMIT, RetryAt: recent[len(recent)-n].Add(time.Minute), Message: fmt.Sprintf("account %s sent %d messages in the last minute", a.Label, len(recent))}
 			}
 		}
-		return []Event{MessageReserved{DialogID: cmd.DialogID, RandomID: cmd.RandomID, At: now}}, nil
+		return []Event{MessageReserved{AccountID: a.ID, DialogID: cmd.DialogID, RandomID: cmd.RandomID, At: now}}, nil
 	}
 	return nil, errorf(EINVALID, "unknown account command %T", cmd)
 }

@@ -117,10 +117,10 @@ func TestNewDialogLimits(t *testing.T) {
 		t.Skip("no tzdata:", err)
 	}
 	runAccountCases(t, []accountCase{
-		{name: "within the cap", given: append(active, reserved(2, "2026-11-25", now)...), when: reserve, then: []Event{NewDialogReserved{DialogID: dialogID, Day: "2026-11-25", At: now}}},
+		{name: "within the cap", given: append(active, reserved(2, "2026-11-25", now)...), when: reserve, then: []Event{NewDialogReserved{AccountID: accountID, DialogID: dialogID, Day: "2026-11-25", At: now}}},
 		{name: "cap reached: next working morning", given: append(active, reserved(3, "2026-11-25", now)...), when: reserve, err: ELIMIT, retryAt: tomorrow9},
 		{name: "cap reached on Friday: Monday", given: append(active, reserved(3, "2026-11-27", friday)...), when: reserve, at: friday, err: ELIMIT, retryAt: monday9},
-		{name: "yesterday's count does not carry over", given: append(active, reserved(3, "2026-11-24", now.AddDate(0, 0, -1))...), when: reserve, then: []Event{NewDialogReserved{DialogID: dialogID, Day: "2026-11-25", At: now}}},
+		{name: "yesterday's count does not carry over", given: append(active, reserved(3, "2026-11-24", now.AddDate(0, 0, -1))...), when: reserve, then: []Event{NewDialogReserved{AccountID: accountID, DialogID: dialogID, Day: "2026-11-25", At: now}}},
 		{name: "before hours", given: active, when: reserve, at: now.Add(-3 * time.Hour), err: ELIMIT, retryAt: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)},
 		{name: "after hours", given: active, when: reserve, at: now.Add(10 * time.Hour), err: ELIMIT, retryAt: tomorrow9},
 		{name: "weekend", given: active, when: reserve, at: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC), err: ELIMIT, retryAt: monday9},
@@ -128,20 +128,20 @@ func TestNewDialogLimits(t *testing.T) {
 			err: ELIMIT, retryAt: time.Date(2026, 11, 26, 9, 0, 0, 0, moscow)},
 		{name: "ramp day 1", given: []Event{ramped, AccountConnected{}, NewDialogReserved{DialogID: otherD, Day: "2026-11-25", At: now}}, when: reserve, err: ELIMIT, retryAt: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)},
 		{name: "ramp day 2", given: []Event{ramped, AccountConnected{}, NewDialogReserved{DialogID: otherD, Day: "2026-11-26", At: now.AddDate(0, 0, 1)}}, when: reserve, at: now.AddDate(0, 0, 1),
-			then: []Event{NewDialogReserved{DialogID: dialogID, Day: "2026-11-26", At: now.AddDate(0, 0, 1)}}},
+			then: []Event{NewDialogReserved{AccountID: accountID, DialogID: dialogID, Day: "2026-11-26", At: now.AddDate(0, 0, 1)}}},
 		{name: "after the ramp the daily cap", given: append([]Event{ramped, AccountConnected{}}, reserved(9, "2026-11-28", now.AddDate(0, 0, 3))...), when: reserve, at: now.AddDate(0, 0, 3),
-			then: []Event{NewDialogReserved{DialogID: dialogID, Day: "2026-11-28", At: now.AddDate(0, 0, 3)}}},
+			then: []Event{NewDialogReserved{AccountID: accountID, DialogID: dialogID, Day: "2026-11-28", At: now.AddDate(0, 0, 3)}}},
 		{name: "no daily cap", given: append([]Event{AccountRegistered{AccountID: accountID, Label: "x", At: now.AddDate(0, 0, -30),
 			Limits: Limits{TimeZone: "UTC", StartMinute: 0, EndMinute: 24 * 60}}, AccountConnected{}}, reserved(500, "2026-11-25", now)...), when: reserve,
-			then: []Event{NewDialogReserved{DialogID: dialogID, Day: "2026-11-25", At: now}}},
+			then: []Event{NewDialogReserved{AccountID: accountID, DialogID: dialogID, Day: "2026-11-25", At: now}}},
 		{name: "clock behind registration counts as day 1", given: []Event{AccountRegistered{AccountID: accountID, Label: "x", At: now.Add(time.Minute),
 			Limits: Limits{DailyNewDialogs: 9, Ramp: []int{1}, TimeZone: "UTC", StartMinute: 0, EndMinute: 24 * 60}}, AccountConnected{}}, when: reserve,
-			then: []Event{NewDialogReserved{DialogID: dialogID, Day: "2026-11-25", At: now}}},
+			then: []Event{NewDialogReserved{AccountID: accountID, DialogID: dialogID, Day: "2026-11-25", At: now}}},
 		{name: "restricted: no new dialogs", given: append(active, AccountRestricted{Reason: "PEER_FLOOD"}), when: reserve, err: ESTATE},
 		{name: "paused", given: append(active, AccountPaused{By: "admin:1"}), when: reserve, err: ESTATE},
 		{name: "lost", given: append(active, AccountLost{Reason: "AUTH_KEY_UNREGISTERED"}), when: reserve, err: ESTATE},
 		{name: "flood wait", given: append(active, AccountFloodWaited{Until: now.Add(30 * time.Second)}), when: reserve, err: ELIMIT, retryAt: now.Add(30 * time.Second)},
-		{name: "flood wait over", given: append(active, AccountFloodWaited{Until: now.Add(-time.Second)}), when: reserve, then: []Event{NewDialogReserved{DialogID: dialogID, Day: "2026-11-25", At: now}}},
+		{name: "flood wait over", given: append(active, AccountFloodWaited{Until: now.Add(-time.Second)}), when: reserve, then: []Event{NewDialogReserved{AccountID: accountID, DialogID: dialogID, Day: "2026-11-25", At: now}}},
 	})
 }
 
@@ -170,13 +170,13 @@ func TestMessagePacing(t *testing.T) {
 	msg := ReserveMessage{DialogID: dialogID, RandomID: 5}
 	sent := func(at time.Time) Event { return MessageReserved{DialogID: otherD, RandomID: 1, At: at} }
 	runAccountCases(t, []accountCase{
-		{name: "first message", given: active, when: msg, then: []Event{MessageReserved{DialogID: dialogID, RandomID: 5, At: now}}},
+		{name: "first message", given: active, when: msg, then: []Event{MessageReserved{AccountID: accountID, DialogID: dialogID, RandomID: 5, At: now}}},
 		{name: "too soon after the last", given: append(active, sent(now.Add(-4*time.Second))), when: msg, err: ELIMIT, retryAt: now.Add(6 * time.Second)},
 		{name: "per-minute cap", given: append(active, sent(now.Add(-50*time.Second)), sent(now.Add(-20*time.Second))), when: msg, err: ELIMIT, retryAt: now.Add(10 * time.Second)},
 		{name: "older messages leave the window", given: append(active, sent(now.Add(-70*time.Second)), sent(now.Add(-20*time.Second))), when: msg,
-			then: []Event{MessageReserved{DialogID: dialogID, RandomID: 5, At: now}}},
+			then: []Event{MessageReserved{AccountID: accountID, DialogID: dialogID, RandomID: 5, At: now}}},
 		{name: "restricted accounts still reply", given: append(active, AccountRestricted{Reason: "PEER_FLOOD"}), when: msg,
-			then: []Event{MessageReserved{DialogID: dialogID, RandomID: 5, At: now}}},
+			then: []Event{MessageReserved{AccountID: accountID, DialogID: dialogID, RandomID: 5, At: now}}},
 		{name: "paused accounts do not", given: append(active, AccountPaused{By: "admin:1"}), when: msg, err: ESTATE},
 		{name: "outside hours", given: active, when: msg, at: now.Add(-2 * time.Hour), err: ELIMIT, retryAt: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)},
 	})
@@ -187,7 +187,7 @@ func TestMessagePacing(t *testing.T) {
 func TestAccountEvolveCounters(t *testing.T) {
 	a := EvolveAccount(Account{}, registered)
 	for i := range 5 {
-		a = EvolveAccount(a, MessageReserved{DialogID: dialogID, RandomID: int64(i), At: now.Add(time.Duration(i) * 30 * time.Second)})
+		a = EvolveAccount(a, MessageReserved{AccountID: accountID, DialogID: dialogID, RandomID: int64(i), At: now.Add(time.Duration(i) * 30 * time.Second)})
 	}
 	if len(a.Recent) != 2 || !a.LastMessage.Equal(now.Add(2*time.Minute)) {
 		t.Fatalf("recent %v last %v", a.Recent, a.LastMessage)

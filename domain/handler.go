@@ -53,9 +53,66 @@ func (h Handlers) Dialog(ctx context.Context, id, contact uuid.UUID, cmd DialogC
 }
 
 // Account runs a command on account id; the account's own key seals its
-// personal data (the phone number).
+// personal data (the phone number). Reservations (ReserveNewDialog,
+// ReserveMessage) are recorded in a usage stream per account and local day
+// (UsageStream), so the account's own stream stays small however many
+// messages it sends.
 func (h Handlers) Account(ctx context.Context, id uuid.UUID, cmd AccountCommand) ([]Event, error) {
+	switch c := cmd.(type) {
+	case ReserveNewDialog:
+		return h.reserve(ctx, id, c.Loc, cmd)
+	case ReserveMessage:
+		return h.reserve(ctx, id, c.Loc, cmd)
+	}
 	return run(ctx, h, AccountStream(id), id.String(), EvolveAccount, DecideAccount, cmd)
+}
+
+// UsageStream is the stream of an account's reservations on one local day.
+func UsageStream(id uuid.UUID, day string) string { return "usage-" + id.String() + "-" + day }
+
+// reserve decides a reservation on the account's state plus its usage of
+// yesterday (pacing windows cross midnight) and today, and appends to
+// today's usage stream with its expected version.
+func (h Handlers) reserve(ctx context.Context, id uuid.UUID, loc *time.Location, cmd AccountCommand) ([]Event, error) {
+	for attempt := 0; ; attempt++ {
+		now := h.Now()
+		a, _, err := load(ctx, h.Log, AccountStream(id), EvolveAccount)
+		if err != nil {
+			return nil, err
+		}
+		local := now.In(orUTC(loc))
+		today := UsageStream(id, local.Format(time.DateOnly))
+		yesterday := UsageStream(id, local.AddDate(0, 0, -1).Format(time.DateOnly))
+		var version uint64
+		for _, stream := range []string{yesterday, today} {
+			evs, v, err := h.Log.Load(ctx, stream)
+			if err != nil {
+				return nil, fmt.Errorf("load %s: %w", stream, err)
+			}
+			for _, e := range evs {
+				a = EvolveAccount(a, e)
+			}
+			version = v // today's, after the loop
+		}
+		evs, err := DecideAccount(a, cmd, now)
+		if err != nil || len(evs) == 0 {
+			return nil, err
+		}
+		err = h.Log.Append(ctx, today, version, "", evs)
+		if err == nil {
+			return evs, nil
+		}
+		if !errors.Is(err, ErrConflict) || attempt >= h.retries() {
+			return nil, fmt.Errorf("append to %s: %w", today, err)
+		}
+	}
+}
+
+func (h Handlers) retries() int {
+	if h.Retries <= 0 {
+		return 3
+	}
+	return h.Retries
 }
 
 // LoadContact, LoadDialog and LoadAccount fold a stream into its state.
@@ -88,10 +145,7 @@ func load[S any](ctx context.Context, log EventLog, stream string, evolve func(S
 
 func run[S any, C any](ctx context.Context, h Handlers, stream, subject string,
 	evolve func(S, Event) S, decide func(S, C, time.Time) ([]Event, error), cmd C) ([]Event, error) {
-	retries := h.Retries
-	if retries <= 0 {
-		retries = 3
-	}
+	retries := h.retries()
 	for attempt := 0; ; attempt++ {
 		s, version, err := load(ctx, h.Log, stream, evolve)
 		if err != nil {

@@ -152,10 +152,10 @@ func Project(p Placed, e domain.Event) []Change {
 		return []Change{UpdateAccount{ID: id, Paused: &f, At: p.At}, liftRestriction{ID: id, At: p.At}}
 	case domain.AccountRemoved:
 		return []Change{UpdateAccount{ID: id, Status: str(string(domain.StatusRemoved)), At: p.At}}
-	case domain.NewDialogReserved:
-		return []Change{UpdateAccount{ID: id, DialogDay: e.Day, At: p.At}}
+	case domain.NewDialogReserved: // on a usage stream: the account is in the event
+		return []Change{UpdateAccount{ID: e.AccountID, DialogDay: e.Day, At: p.At}}
 	case domain.MessageReserved:
-		return []Change{UpdateAccount{ID: id, AddMessage: 1, At: p.At}}
+		return []Change{UpdateAccount{ID: e.AccountID, AddMessage: 1, At: p.At}}
 	case domain.StageChanged:
 		u := UpdateDialog{ID: id, Stage: str(string(e.To)), At: p.At}
 		if e.To == domain.StageHandoff {

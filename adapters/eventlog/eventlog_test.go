@@ -3,6 +3,7 @@ package eventlog_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"sync"
@@ -314,5 +315,64 @@ func TestPersonalTagsAreOnSupportedFields(t *testing.T) {
 	}
 	for _, e := range domain.EventTypes() {
 		walk(reflect.TypeOf(e), e.EventType())
+	}
+}
+
+// Reservations go to a usage stream per account and day; caps hold under
+// concurrency and pacing holds across midnight.
+func TestAccountUsageStreams(t *testing.T) {
+	store := stores(t)["pebble"]
+	clock := time.Date(2026, 11, 25, 23, 59, 50, 0, time.UTC)
+	var mu sync.Mutex
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	h := domain.Handlers{Log: eventlog.New(store), Now: now, Retries: 50}
+	lim := domain.Limits{DailyNewDialogs: 5, MessagesPerMinute: 10, MinDelay: 20 * time.Second, TimeZone: "UTC", StartMinute: 0, EndMinute: 24 * 60}
+	ctx := t.Context()
+	if _, err := h.Account(ctx, account, domain.RegisterAccount{AccountID: account, Label: "sales-1", Limits: lim}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Account(ctx, account, domain.MarkConnected{}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var ok, limited sync.Map
+	for i := range 10 {
+		wg.Go(func() {
+			_, err := h.Account(context.Background(), account, domain.ReserveNewDialog{DialogID: uuid.New()})
+			switch domain.ErrorCode(err) {
+			case "":
+				ok.Store(i, true)
+			case domain.ELIMIT:
+				limited.Store(i, true)
+			default:
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	count := func(m *sync.Map) (n int) { m.Range(func(any, any) bool { n++; return true }); return }
+	if count(&ok) != 5 || count(&limited) != 5 {
+		t.Fatalf("%d reserved, %d limited; want 5 and 5", count(&ok), count(&limited))
+	}
+	if v, _ := store.StreamVersion(ctx, domain.AccountStream(account)); v != 2 {
+		t.Fatalf("account stream has %d events; reservations belong in the usage stream", v)
+	}
+	if v, _ := store.StreamVersion(ctx, domain.UsageStream(account, "2026-11-25")); v != 5 {
+		t.Fatalf("usage stream has %d events, want 5", v)
+	}
+	if _, err := h.Account(ctx, account, domain.ReserveMessage{DialogID: dialog, RandomID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	clock = clock.Add(15 * time.Second) // 00:00:05 the next day
+	mu.Unlock()
+	_, err := h.Account(ctx, account, domain.ReserveMessage{DialogID: dialog, RandomID: 2})
+	var de *domain.Error
+	if !errors.As(err, &de) || de.Code != domain.ELIMIT || !de.RetryAt.Equal(time.Date(2026, 11, 26, 0, 0, 10, 0, time.UTC)) {
+		t.Fatalf("a message 15 s after the last, across midnight: %v", err)
+	}
+	// A new day: the daily cap starts over.
+	if _, err := h.Account(ctx, account, domain.ReserveNewDialog{DialogID: uuid.New()}); err != nil {
+		t.Fatalf("first dialog of the new day: %v", err)
 	}
 }

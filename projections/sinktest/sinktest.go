@@ -360,6 +360,9 @@ func testAnalytics(t *testing.T, newSink Factory) {
 	acc := uuid.New()
 	w.must(t)(w.h.Account(ctx, acc, domain.RegisterAccount{AccountID: acc, Label: "sales-1", Limits: domain.DefaultLimits()}))
 	w.must(t)(w.h.Account(ctx, acc, domain.MarkConnected{}))
+	w.must(t)(w.h.Account(ctx, acc, domain.ReserveNewDialog{DialogID: uuid.New()}))
+	w.must(t)(w.h.Account(ctx, acc, domain.ReserveNewDialog{DialogID: uuid.New()}))
+	w.must(t)(w.h.Account(ctx, acc, domain.ReserveMessage{DialogID: uuid.New(), RandomID: 7}))
 	w.must(t)(w.h.Account(ctx, acc, domain.MarkRestricted{Reason: "PEER_FLOOD"}))
 	sink := newSink(t)
 	catchUp(t, w.runner(sink))
@@ -377,7 +380,7 @@ func testAnalytics(t *testing.T, newSink Factory) {
 	}
 	accs, err := sink.Accounts(ctx)
 	if err != nil || len(accs) != 1 || accs[0].Label != "sales-1" || accs[0].Status != "restricted" || accs[0].Reason != "PEER_FLOOD" ||
-		accs[0].DailyCap != domain.DefaultLimits().DailyNewDialogs {
+		accs[0].DailyCap != domain.DefaultLimits().DailyNewDialogs || accs[0].DialogsToday != 2 || accs[0].Day != "2026-11-25" || accs[0].MessagesTotal != 1 {
 		t.Fatalf("accounts: %+v %v", accs, err)
 	}
 	w.must(t)(w.h.Account(ctx, acc, domain.ResumeAccount{By: "admin:1"}))
