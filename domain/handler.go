@@ -115,7 +115,7 @@ func (h Handlers) retries() int {
 	return h.Retries
 }
 
-// LoadContact, LoadDialog and LoadAccount fold a stream into its state.
+// LoadContact and LoadDialog fold a stream into its state.
 func (h Handlers) LoadContact(ctx context.Context, id uuid.UUID) (Contact, error) {
 	s, _, err := load(ctx, h.Log, ContactStream(id), EvolveContact)
 	return s, err
@@ -123,11 +123,6 @@ func (h Handlers) LoadContact(ctx context.Context, id uuid.UUID) (Contact, error
 
 func (h Handlers) LoadDialog(ctx context.Context, id uuid.UUID) (Dialog, error) {
 	s, _, err := load(ctx, h.Log, DialogStream(id), EvolveDialog)
-	return s, err
-}
-
-func (h Handlers) LoadAccount(ctx context.Context, id uuid.UUID) (Account, error) {
-	s, _, err := load(ctx, h.Log, AccountStream(id), EvolveAccount)
 	return s, err
 }
 

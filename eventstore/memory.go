@@ -256,13 +256,6 @@ func (s *MemoryStore) Close() error {
 	return nil
 }
 
-// tamper lets tests in this package rewrite a stored envelope.
-func (s *MemoryStore) tamper(pos uint64, fn func([]byte) []byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.log[pos-1] = fn(bytes.Clone(s.log[pos-1]))
-}
-
 // checkIndexed verifies one stream index entry against the envelope it
 // points at.
 func checkIndexed(stream []byte, version, pos uint64, raw []byte) error {
