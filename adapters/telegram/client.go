@@ -1,0 +1,386 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/gotd/td/telegram"
+	"github.com/gotd/td/telegram/updates"
+	"github.com/gotd/td/tg"
+
+	"github.com/salesbot/salesbot/eventstore"
+)
+
+// Dialer connects accounts. One Dialer runs each account's session at most
+// once at a time (Telegram revokes an auth key used by two clients at
+// once); across processes the data directory's lock does the same.
+type Dialer struct {
+	AppID   int
+	AppHash string
+	// Options are the base gotd options: zero for Telegram's production
+	// servers, or a sandbox's ClientOptions. Session storage and update
+	// handling are set per account.
+	Options telegram.Options
+	Secrets eventstore.Secrets
+	Log     *slog.Logger
+	// Device is what the account's sessions list shows for salesbot.
+	Device telegram.DeviceConfig
+
+	mu      sync.Mutex
+	running map[uuid.UUID]bool
+}
+
+// State is a connection state change reported by Run.
+type State int
+
+const (
+	StateConnecting State = iota
+	StateConnected
+	StateDisconnected
+)
+
+func (s State) String() string {
+	return [...]string{"connecting", "connected", "disconnected"}[s]
+}
+
+// RunOptions are the callbacks of one account's connection.
+type RunOptions struct {
+	// Handler gets every private message (required).
+	Handler Handler
+	// Ready is called once the account is signed in and its updates are
+	// flowing; the Conn is valid until Run returns.
+	Ready func(Conn)
+	// State is told about connection changes; it must not block.
+	State func(State)
+}
+
+func (d *Dialer) lease(account uuid.UUID) (release func(), err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.running == nil {
+		d.running = map[uuid.UUID]bool{}
+	}
+	if d.running[account] {
+		return nil, fmt.Errorf("account %s: %w", account, ErrSessionInUse)
+	}
+	d.running[account] = true
+	return func() {
+		d.mu.Lock()
+		delete(d.running, account)
+		d.mu.Unlock()
+	}, nil
+}
+
+func (d *Dialer) log() *slog.Logger {
+	if d.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return d.Log
+}
+
+// client builds a gotd client for account with its stored session.
+func (d *Dialer) client(account uuid.UUID, h telegram.UpdateHandler, state func(telegram.ConnectionState)) *telegram.Client {
+	opts := d.Options
+	opts.SessionStorage = sessionStorage{secrets: d.Secrets, account: account}
+	opts.UpdateHandler = h
+	opts.NoUpdates = h == nil
+	opts.OnConnectionState = state
+	opts.Device = d.Device
+	if opts.Device.DeviceModel == "" {
+		opts.Device = telegram.DeviceConfig{DeviceModel: "salesbot", SystemVersion: "server", AppVersion: "salesbot"}
+	}
+	if opts.RetryInterval == 0 {
+		opts.RetryInterval = time.Second
+	}
+	if opts.MaxRetries == 0 {
+		opts.MaxRetries = 5
+	}
+	return telegram.NewClient(d.AppID, d.AppHash, opts)
+}
+
+// Run connects account with its stored session and keeps it connected
+// until ctx ends (nil error) or the connection fails: ErrUnauthorized and
+// RPC errors that Classify calls KindAccountLost mean the session is gone;
+// anything else is worth a reconnect. gotd reconnects by itself after
+// network trouble within Run.
+func (d *Dialer) Run(ctx context.Context, account uuid.UUID, opts RunOptions) error {
+	if opts.Handler == nil {
+		return errors.New("telegram: RunOptions.Handler is required")
+	}
+	release, err := d.lease(account)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if ok, err := HasSession(ctx, d.Secrets, account); err != nil {
+		return err
+	} else if !ok {
+		return fmt.Errorf("account %s has no stored session: %w", account, ErrUnauthorized)
+	}
+
+	parent := ctx
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	c := &conn{account: account, log: d.log().With("account", account), handler: opts.Handler,
+		peers: peers{secrets: d.Secrets, account: account}, known: map[int64]int64{}, sent: map[int]bool{},
+		state: &stateStorage{secrets: d.Secrets, account: account}}
+	c.fail = func(err error) {
+		c.state.hold()
+		cancel(err)
+	}
+	c.mgr = updates.New(updates.Config{Handler: c, Storage: c.state, Logger: nil})
+	stateFn := func(s telegram.ConnectionState) {
+		if opts.State == nil {
+			return
+		}
+		switch s {
+		case telegram.ConnectionStateConnecting:
+			opts.State(StateConnecting)
+		case telegram.ConnectionStateReady:
+			opts.State(StateConnected)
+		case telegram.ConnectionStateDisconnected:
+			opts.State(StateDisconnected)
+		}
+	}
+	client := d.client(account, c.mgr, stateFn)
+	err = client.Run(ctx, func(ctx context.Context) error {
+		status, err := client.Auth().Status(ctx)
+		if err != nil {
+			return fmt.Errorf("check authorization: %w", err)
+		}
+		if !status.Authorized || status.User == nil {
+			return ErrUnauthorized
+		}
+		c.api = client.API()
+		c.self = peerOf(status.User)
+		return c.mgr.Run(ctx, c.api, status.User.ID, updates.AuthOptions{
+			OnStart: func(context.Context) {
+				if opts.Ready != nil {
+					opts.Ready(c)
+				}
+			},
+		})
+	})
+	switch cause := context.Cause(ctx); {
+	case parent.Err() != nil:
+		return nil // stopped by the caller
+	case cause != nil:
+		err = cause // a handler failure stopped the connection
+	}
+	if err != nil {
+		return fmt.Errorf("telegram: account %s: %w", account, err)
+	}
+	return nil
+}
+
+// conn is a connected account.
+type conn struct {
+	account uuid.UUID
+	log     *slog.Logger
+	api     *tg.Client
+	mgr     *updates.Manager
+	state   *stateStorage
+	self    Peer
+	handler Handler
+	fail    func(error)
+	peers   peers
+
+	mu    sync.Mutex
+	known map[int64]int64 // user → access hash, cached
+	sent  map[int]bool    // ids of messages this connection sent
+}
+
+var _ Conn = (*conn)(nil)
+
+func (c *conn) Self() Peer { return c.self }
+
+func peerOf(u *tg.User) Peer {
+	p := Peer{UserID: u.ID, AccessHash: u.AccessHash, Username: u.Username}
+	p.Name = strings.TrimSpace(u.FirstName + " " + u.LastName)
+	return p
+}
+
+// remember stores a peer's access hash if it is new.
+func (c *conn) remember(ctx context.Context, u *tg.User) error {
+	if u.Min || u.AccessHash == 0 {
+		return nil
+	}
+	c.mu.Lock()
+	old, ok := c.known[u.ID]
+	c.known[u.ID] = u.AccessHash
+	c.mu.Unlock()
+	if ok && old == u.AccessHash {
+		return nil
+	}
+	if err := c.peers.put(ctx, u.ID, u.AccessHash); err != nil {
+		return fmt.Errorf("store access hash of user %d: %w", u.ID, err)
+	}
+	return nil
+}
+
+func (c *conn) Resolve(ctx context.Context, username string) (Peer, error) {
+	name, err := normUsername(username)
+	if err != nil {
+		return Peer{}, err
+	}
+	res, err := c.api.ContactsResolveUsername(ctx, &tg.ContactsResolveUsernameRequest{Username: name})
+	if err != nil {
+		return Peer{}, fmt.Errorf("resolve @%s: %w", name, err)
+	}
+	pu, ok := res.Peer.(*tg.PeerUser)
+	if !ok {
+		return Peer{}, fmt.Errorf("resolve @%s: it is a group or channel, not a person", name)
+	}
+	for _, u := range res.Users {
+		if u, ok := u.(*tg.User); ok && u.ID == pu.UserID {
+			if u.Bot {
+				return Peer{}, fmt.Errorf("resolve @%s: it is a bot, not a person", name)
+			}
+			if err := c.remember(ctx, u); err != nil {
+				return Peer{}, err
+			}
+			return peerOf(u), nil
+		}
+	}
+	return Peer{}, fmt.Errorf("resolve @%s: the answer lacks the user", name)
+}
+
+func (c *conn) Peer(ctx context.Context, userID int64) (Peer, bool, error) {
+	c.mu.Lock()
+	hash, ok := c.known[userID]
+	c.mu.Unlock()
+	if !ok {
+		var err error
+		if hash, ok, err = c.peers.get(ctx, userID); err != nil || !ok {
+			return Peer{}, false, err
+		}
+		c.mu.Lock()
+		c.known[userID] = hash
+		c.mu.Unlock()
+	}
+	return Peer{UserID: userID, AccessHash: hash}, true, nil
+}
+
+func inputPeer(p Peer) *tg.InputPeerUser {
+	return &tg.InputPeerUser{UserID: p.UserID, AccessHash: p.AccessHash}
+}
+
+func (c *conn) Send(ctx context.Context, to Peer, randomID int64, text string) (int, error) {
+	res, err := c.api.MessagesSendMessage(ctx, &tg.MessagesSendMessageRequest{
+		Peer: inputPeer(to), Message: text, RandomID: randomID, NoWebpage: true,
+	})
+	if err != nil {
+		return 0, err
+	}
+	id := 0
+	switch r := res.(type) {
+	case *tg.UpdateShortSentMessage:
+		id = r.ID
+	case *tg.Updates:
+		for _, u := range r.Updates {
+			if m, ok := u.(*tg.UpdateMessageID); ok && m.RandomID == randomID {
+				id = m.ID
+			}
+		}
+	}
+	if id == 0 {
+		return 0, fmt.Errorf("send to user %d: no message id in the answer (%T)", to.UserID, res)
+	}
+	c.mu.Lock()
+	c.sent[id] = true
+	c.mu.Unlock()
+	// The answer carries the new pts; the manager must see it, or the next
+	// pushed update looks like a gap.
+	if err := c.mgr.Handle(ctx, res); err != nil {
+		c.log.Warn("telegram: updates manager rejected a send result", "err", err)
+	}
+	return id, nil
+}
+
+func (c *conn) Typing(ctx context.Context, to Peer) error {
+	_, err := c.api.MessagesSetTyping(ctx, &tg.MessagesSetTypingRequest{Peer: inputPeer(to), Action: &tg.SendMessageTypingAction{}})
+	return err
+}
+
+func (c *conn) MarkRead(ctx context.Context, peer Peer, maxID int) error {
+	res, err := c.api.MessagesReadHistory(ctx, &tg.MessagesReadHistoryRequest{Peer: inputPeer(peer), MaxID: maxID})
+	if err != nil {
+		return err
+	}
+	if res.PtsCount > 0 {
+		return c.mgr.HandleAffected(ctx, 0, res.Pts, res.PtsCount)
+	}
+	return nil
+}
+
+// Handle implements telegram.UpdateHandler for the updates manager: it
+// turns new private messages into Messages for the handler.
+func (c *conn) Handle(ctx context.Context, u tg.UpdatesClass) error {
+	var (
+		list  []tg.UpdateClass
+		users []tg.UserClass
+	)
+	switch u := u.(type) {
+	case *tg.Updates:
+		list, users = u.Updates, u.Users
+	case *tg.UpdatesCombined:
+		list, users = u.Updates, u.Users
+	case *tg.UpdateShort:
+		list = []tg.UpdateClass{u.Update}
+	default:
+		return nil
+	}
+	byID := map[int64]*tg.User{}
+	for _, x := range users {
+		if x, ok := x.(*tg.User); ok {
+			byID[x.ID] = x
+		}
+	}
+	for _, upd := range list {
+		nm, ok := upd.(*tg.UpdateNewMessage)
+		if !ok {
+			continue
+		}
+		m, ok := nm.Message.(*tg.Message)
+		if !ok {
+			continue // service messages
+		}
+		pu, ok := m.PeerID.(*tg.PeerUser)
+		if !ok || pu.UserID == c.self.UserID {
+			continue // groups, channels, saved messages
+		}
+		c.mu.Lock()
+		ours := m.Out && c.sent[m.ID]
+		delete(c.sent, m.ID)
+		c.mu.Unlock()
+		if ours {
+			continue
+		}
+		msg := Message{ID: m.ID, Out: m.Out, Text: m.Message, Date: time.Unix(int64(m.Date), 0).UTC(), Peer: Peer{UserID: pu.UserID}}
+		if user := byID[pu.UserID]; user != nil {
+			if user.Bot {
+				continue
+			}
+			msg.Peer = peerOf(user)
+			if err := c.remember(ctx, user); err != nil {
+				c.fail(err)
+				return err
+			}
+		} else if p, found, err := c.Peer(ctx, pu.UserID); err == nil && found {
+			msg.Peer.AccessHash = p.AccessHash
+		}
+		if err := c.handler(ctx, msg); err != nil {
+			c.log.Error("telegram: message handler failed; the message will be fetched again on reconnect",
+				"message", m.ID, "peer", pu.UserID, "err", err)
+			c.fail(fmt.Errorf("handle message %d from user %d: %w", m.ID, pu.UserID, err))
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,224 @@
+package telegram
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/google/uuid"
+	"github.com/gotd/td/session"
+	"github.com/gotd/td/telegram/updates"
+
+	"github.com/salesbot/salesbot/eventstore"
+)
+
+// Secret names. Everything an account needs to reconnect lives under
+// "tg/<account id>/".
+func sessionName(account uuid.UUID) string { return "tg/" + account.String() + "/session" }
+func stateName(account uuid.UUID) string   { return "tg/" + account.String() + "/state" }
+func peerName(account uuid.UUID, user int64) string {
+	return "tg/" + account.String() + "/peer/" + strconv.FormatInt(user, 10)
+}
+
+// sessionStorage is gotd's session.Storage on the store's secrets.
+type sessionStorage struct {
+	secrets eventstore.Secrets
+	account uuid.UUID
+}
+
+var _ session.Storage = sessionStorage{}
+
+func (s sessionStorage) LoadSession(ctx context.Context) ([]byte, error) {
+	b, err := s.secrets.Secret(ctx, sessionName(s.account))
+	if errors.Is(err, eventstore.ErrNotFound) {
+		return nil, session.ErrNotFound
+	}
+	return b, err
+}
+
+func (s sessionStorage) StoreSession(ctx context.Context, data []byte) error {
+	return s.secrets.PutSecret(ctx, sessionName(s.account), data)
+}
+
+// HasSession reports whether an account has a stored session.
+func HasSession(ctx context.Context, secrets eventstore.Secrets, account uuid.UUID) (bool, error) {
+	_, err := secrets.Secret(ctx, sessionName(account))
+	switch {
+	case errors.Is(err, eventstore.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("telegram: load session of account %s: %w", account, err)
+	}
+	return true, nil
+}
+
+// DeleteSession forgets everything stored for an account: its session,
+// updates state and known peers' access hashes are not needed again. Peers
+// are left to be overwritten: they are keyed by user and harmless alone.
+func DeleteSession(ctx context.Context, secrets eventstore.Secrets, account uuid.UUID) error {
+	for _, name := range []string{sessionName(account), stateName(account)} {
+		if err := secrets.DeleteSecret(ctx, name); err != nil {
+			return fmt.Errorf("telegram: delete %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// stateStorage is gotd's updates.StateStorage for one account on the
+// store's secrets. Private chats need only the common state (pts, qts,
+// date, seq); channel state is kept in memory only.
+//
+// Exactly-once delivery rests on it: gotd advances and saves pts after the
+// handler ran even when the handler failed, so after a handler failure the
+// storage stops saving (hold). The failed message stays beyond the saved
+// pts, and the next connection fetches it again with getDifference.
+type stateStorage struct {
+	secrets eventstore.Secrets
+	account uuid.UUID
+
+	mu       sync.Mutex
+	held     bool
+	channels map[int64]int
+}
+
+var _ updates.StateStorage = (*stateStorage)(nil)
+
+// errHeld is returned while the state must not advance.
+var errHeld = errors.New("telegram: updates state is held after a handler failure")
+
+func (s *stateStorage) hold() {
+	s.mu.Lock()
+	s.held = true
+	s.mu.Unlock()
+}
+
+func (s *stateStorage) GetState(ctx context.Context, _ int64) (updates.State, bool, error) {
+	b, err := s.secrets.Secret(ctx, stateName(s.account))
+	if errors.Is(err, eventstore.ErrNotFound) {
+		return updates.State{}, false, nil
+	}
+	if err != nil {
+		return updates.State{}, false, err
+	}
+	var st updates.State
+	if err := json.Unmarshal(b, &st); err != nil {
+		return updates.State{}, false, fmt.Errorf("telegram: decode updates state of account %s: %w", s.account, err)
+	}
+	return st, true, nil
+}
+
+func (s *stateStorage) SetState(ctx context.Context, _ int64, st updates.State) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held {
+		return errHeld
+	}
+	return s.put(ctx, st)
+}
+
+func (s *stateStorage) put(ctx context.Context, st updates.State) error {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	return s.secrets.PutSecret(ctx, stateName(s.account), b)
+}
+
+// update changes the stored state under the lock.
+func (s *stateStorage) update(ctx context.Context, f func(*updates.State)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held {
+		return errHeld
+	}
+	st, found, err := s.GetState(ctx, 0)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("telegram: no updates state for account %s", s.account)
+	}
+	f(&st)
+	return s.put(ctx, st)
+}
+
+func (s *stateStorage) SetPts(ctx context.Context, _ int64, pts int) error {
+	return s.update(ctx, func(st *updates.State) { st.Pts = pts })
+}
+
+func (s *stateStorage) SetQts(ctx context.Context, _ int64, qts int) error {
+	return s.update(ctx, func(st *updates.State) { st.Qts = qts })
+}
+
+func (s *stateStorage) SetDate(ctx context.Context, _ int64, date int) error {
+	return s.update(ctx, func(st *updates.State) { st.Date = date })
+}
+
+func (s *stateStorage) SetSeq(ctx context.Context, _ int64, seq int) error {
+	return s.update(ctx, func(st *updates.State) { st.Seq = seq })
+}
+
+func (s *stateStorage) SetDateSeq(ctx context.Context, _ int64, date, seq int) error {
+	return s.update(ctx, func(st *updates.State) { st.Date, st.Seq = date, seq })
+}
+
+func (s *stateStorage) GetChannelPts(_ context.Context, _, channel int64) (int, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pts, ok := s.channels[channel]
+	return pts, ok, nil
+}
+
+func (s *stateStorage) SetChannelPts(_ context.Context, _, channel int64, pts int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.channels == nil {
+		s.channels = map[int64]int{}
+	}
+	s.channels[channel] = pts
+	return nil
+}
+
+func (s *stateStorage) ForEachChannels(ctx context.Context, _ int64, f func(context.Context, int64, int) error) error {
+	s.mu.Lock()
+	chans := make(map[int64]int, len(s.channels))
+	for k, v := range s.channels {
+		chans[k] = v
+	}
+	s.mu.Unlock()
+	for id, pts := range chans {
+		if err := f(ctx, id, pts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// peers keeps the access hashes one account has seen.
+type peers struct {
+	secrets eventstore.Secrets
+	account uuid.UUID
+}
+
+func (p peers) put(ctx context.Context, user, hash int64) error {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(hash))
+	return p.secrets.PutSecret(ctx, peerName(p.account, user), b[:])
+}
+
+func (p peers) get(ctx context.Context, user int64) (int64, bool, error) {
+	b, err := p.secrets.Secret(ctx, peerName(p.account, user))
+	switch {
+	case errors.Is(err, eventstore.ErrNotFound):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, err
+	case len(b) != 8:
+		return 0, false, fmt.Errorf("telegram: access hash of user %d on account %s is corrupt", user, p.account)
+	}
+	return int64(binary.BigEndian.Uint64(b)), true, nil
+}

@@ -1,0 +1,158 @@
+// Package telegram connects company Telegram user accounts over MTProto
+// with gotd: login (code, 2FA password, QR, imported sessions), one
+// supervised client per account, private messages in and out, and the
+// updates state (pts) kept so nothing that arrived while salesbot was down
+// is lost. Sessions and updates state are secrets in the event store's
+// encrypted key-value space, never events.
+//
+// The port the rest of salesbot uses is Conn (one connected account) and
+// Handler (messages arriving on it); telegramtest holds its contract suite.
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gotd/td/tgerr"
+)
+
+// Peer is a Telegram user as one account sees it: the access hash is
+// per account.
+type Peer struct {
+	UserID     int64
+	AccessHash int64
+	Username   string // without @, may be empty
+	Name       string
+}
+
+// Message is a private message on an account: from the peer (Out false) or
+// written by the account itself from another device (Out true), such as a
+// manager typing in the Telegram app.
+type Message struct {
+	ID   int // message id in the account's box
+	Peer Peer
+	Out  bool
+	Text string
+	Date time.Time
+}
+
+// Handler receives the private messages of one account, in order, at
+// least once: a message whose handling failed is delivered again after the
+// client reconnects, so handlers must be idempotent (by Message.ID). A
+// handler error stops the connection.
+type Handler func(ctx context.Context, m Message) error
+
+// Conn is one connected account: the Telegram port. Errors are RPC errors
+// that Classify turns into facts.
+type Conn interface {
+	// Self is the account's own user.
+	Self() Peer
+	// Resolve finds a user by @username (USERNAME_NOT_OCCUPIED if none).
+	Resolve(ctx context.Context, username string) (Peer, error)
+	// Peer returns a user this account has seen (resolved or received a
+	// message from), with its access hash; found is false otherwise.
+	Peer(ctx context.Context, userID int64) (p Peer, found bool, err error)
+	// Send sends a private message with the caller's random_id. Sending
+	// again with the same random_id returns the first message's id and
+	// does not deliver a second copy.
+	Send(ctx context.Context, to Peer, randomID int64, text string) (messageID int, err error)
+	// Typing shows "typing…" to the peer.
+	Typing(ctx context.Context, to Peer) error
+	// MarkRead marks the peer's messages up to maxID as read.
+	MarkRead(ctx context.Context, peer Peer, maxID int) error
+}
+
+// Errors.
+var (
+	// ErrUnauthorized: the stored session is missing or no longer signed in.
+	ErrUnauthorized = errors.New("telegram: account is not signed in")
+	// ErrSessionInUse: another client runs this account's session.
+	ErrSessionInUse = errors.New("telegram: the account's session is already running")
+)
+
+// Kind is what a Telegram error means for salesbot.
+type Kind int
+
+const (
+	KindNone        Kind = iota
+	KindTransient        // network trouble, timeouts, 5xx: retry later
+	KindFloodWait        // FLOOD_WAIT_X: wait Fault.Wait, then retry
+	KindPeerFlood        // PEER_FLOOD: the account may not start conversations
+	KindUnreachable      // the contact cannot be written to (privacy, blocked, no such user)
+	KindAccountLost      // the session was revoked or the account banned
+	KindInvalid          // our request was wrong (bad peer, empty message)
+)
+
+func (k Kind) String() string {
+	return [...]string{"none", "transient", "flood-wait", "peer-flood", "unreachable", "account-lost", "invalid"}[k]
+}
+
+// Fault is a classified Telegram error.
+type Fault struct {
+	Kind   Kind
+	Wait   time.Duration // for KindFloodWait
+	Reason string        // the RPC error type, e.g. USER_PRIVACY_RESTRICTED
+}
+
+// Classify turns an error from Conn or a client into a Fault.
+func Classify(err error) Fault {
+	if err == nil {
+		return Fault{}
+	}
+	if errors.Is(err, ErrUnauthorized) {
+		return Fault{Kind: KindAccountLost, Reason: "AUTH_KEY_UNREGISTERED"}
+	}
+	if d, ok := tgerr.AsFloodWait(err); ok {
+		return Fault{Kind: KindFloodWait, Wait: d, Reason: "FLOOD_WAIT"}
+	}
+	rpc, ok := tgerr.As(err)
+	if !ok {
+		return Fault{Kind: KindTransient, Reason: err.Error()}
+	}
+	f := Fault{Reason: rpc.Type}
+	switch {
+	case rpc.Type == "PEER_FLOOD":
+		f.Kind = KindPeerFlood
+	case oneOf(rpc.Type, "USER_PRIVACY_RESTRICTED", "USER_IS_BLOCKED", "USERNAME_NOT_OCCUPIED",
+		"USERNAME_INVALID", "INPUT_USER_DEACTIVATED", "USER_DEACTIVATED", "YOU_BLOCKED_USER", "PRIVACY_PREMIUM_REQUIRED"):
+		f.Kind = KindUnreachable
+	case oneOf(rpc.Type, "AUTH_KEY_UNREGISTERED", "SESSION_REVOKED", "USER_DEACTIVATED_BAN", "AUTH_KEY_INVALID",
+		"SESSION_EXPIRED", "AUTH_KEY_PERM_EMPTY", "PHONE_NUMBER_BANNED") || (rpc.Code == 401 && rpc.Type != "SESSION_PASSWORD_NEEDED"):
+		f.Kind = KindAccountLost
+	case rpc.Code >= 500 || rpc.Code == 420:
+		f.Kind = KindTransient
+	default:
+		f.Kind = KindInvalid
+	}
+	return f
+}
+
+func oneOf(s string, set ...string) bool {
+	for _, x := range set {
+		if s == x {
+			return true
+		}
+	}
+	return false
+}
+
+// normUsername strips @ and a t.me/ prefix and checks the characters
+// Telegram allows, so a typo gets a clear answer without a round trip.
+func normUsername(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	for _, p := range []string{"https://t.me/", "http://t.me/", "t.me/", "@"} {
+		s = strings.TrimPrefix(s, p)
+	}
+	if len(s) < 4 || len(s) > 32 {
+		return "", fmt.Errorf("telegram: username %q must be 4 to 32 characters", s)
+	}
+	for _, r := range s {
+		if !(r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return "", fmt.Errorf("telegram: username %q may only hold letters, digits and _", s)
+		}
+	}
+	return s, nil
+}
