@@ -44,17 +44,20 @@ func (b Basis) valid() bool {
 
 // Contact is a person we may talk to, as its events leave it.
 type Contact struct {
-	ID         uuid.UUID
-	Exists     bool
-	Source     Source
-	Basis      Basis
-	UserID     int64  // Telegram user id, 0 if not known yet
-	Username   string // without @
-	Phone      string
-	Name       string
-	OptedOut   bool // on the global do-not-contact list
-	Forgotten  bool // erased: personal data is gone
-	OptedOutAt time.Time
+	ID        uuid.UUID
+	Exists    bool
+	Source    Source
+	Basis     Basis
+	UserID    int64  // Telegram user id, 0 if not known yet
+	Username  string // without @
+	Phone     string
+	Name      string
+	OptedOut  bool // on the global do-not-contact list
+	Forgotten bool // erased: personal data is gone
+	// Unreachable is why Telegram refused delivery (USER_IS_BLOCKED,
+	// USER_PRIVACY_RESTRICTED, ...); no account writes to the contact then.
+	Unreachable string
+	OptedOutAt  time.Time
 }
 
 // Contactable says whether an account may write to the contact.
@@ -66,6 +69,8 @@ func (c Contact) Contactable() error {
 		return errorf(EFORBIDDEN, "the contact was erased")
 	case c.OptedOut:
 		return errorf(EFORBIDDEN, "the contact is on the do-not-contact list")
+	case c.Unreachable != "":
+		return errorf(EFORBIDDEN, "Telegram refused delivery to the contact (%s)", c.Unreachable)
 	}
 	return nil
 }
@@ -91,6 +96,10 @@ type (
 	// ForgetContact erases the contact (crypto-shredding happens in the
 	// store); the contact stays on the do-not-contact list.
 	ForgetContact struct{ By string }
+	// MarkContactUnreachable records that Telegram refused delivery; no
+	// account writes to the contact again (moving to another account
+	// would dodge the person's own choice).
+	MarkContactUnreachable struct{ Reason string }
 )
 
 // Contact events.
@@ -114,18 +123,24 @@ type (
 		By string    `json:"by"`
 		At time.Time `json:"at"`
 	}
+	ContactUnreachable struct {
+		Reason string    `json:"reason"`
+		At     time.Time `json:"at"`
+	}
 )
 
-func (ContactAdded) EventType() string     { return "ContactAdded" }
-func (ContactOptedOut) EventType() string  { return "ContactOptedOut" }
-func (ContactForgotten) EventType() string { return "ContactForgotten" }
+func (ContactAdded) EventType() string       { return "ContactAdded" }
+func (ContactOptedOut) EventType() string    { return "ContactOptedOut" }
+func (ContactForgotten) EventType() string   { return "ContactForgotten" }
+func (ContactUnreachable) EventType() string { return "ContactUnreachable" }
 
 // ContactCommand is a command on a contact.
 type ContactCommand interface{ contactCommand() }
 
-func (AddContact) contactCommand()    {}
-func (OptOutContact) contactCommand() {}
-func (ForgetContact) contactCommand() {}
+func (AddContact) contactCommand()             {}
+func (OptOutContact) contactCommand()          {}
+func (ForgetContact) contactCommand()          {}
+func (MarkContactUnreachable) contactCommand() {}
 
 // DecideContact decides what a command does to a contact.
 func DecideContact(c Contact, cmd ContactCommand, now time.Time) ([]Event, error) {
@@ -171,6 +186,17 @@ func DecideContact(c Contact, cmd ContactCommand, now time.Time) ([]Event, error
 			evs = append(evs, ContactOptedOut{Reason: "erased", By: cmd.By, At: now})
 		}
 		return append(evs, ContactForgotten{By: cmd.By, At: now}), nil
+	case MarkContactUnreachable:
+		if !c.Exists {
+			return nil, errorf(EINVALID, "unknown contact")
+		}
+		if c.Unreachable != "" {
+			return nil, nil
+		}
+		if strings.TrimSpace(cmd.Reason) == "" {
+			return nil, errorf(EINVALID, "say why the contact is unreachable")
+		}
+		return []Event{ContactUnreachable{Reason: cmd.Reason, At: now}}, nil
 	}
 	return nil, errorf(EINVALID, "unknown contact command %T", cmd)
 }
@@ -185,6 +211,8 @@ func EvolveContact(c Contact, e Event) Contact {
 		}
 	case ContactOptedOut:
 		c.OptedOut, c.OptedOutAt = true, e.At
+	case ContactUnreachable:
+		c.Unreachable = e.Reason
 	case ContactForgotten:
 		c.Forgotten = true
 		c.Username, c.Phone, c.Name = "", "", ""

@@ -48,6 +48,9 @@ const (
 	OutcomeLost     Outcome = "lost"
 	OutcomeOptedOut Outcome = "opted-out"
 	OutcomeStopped  Outcome = "stopped"
+	// OutcomeUnreachable: Telegram refused delivery (privacy settings,
+	// blocked, no such user).
+	OutcomeUnreachable Outcome = "unreachable"
 )
 
 // Actor says who acts: the AI assistant or a person.
@@ -87,10 +90,15 @@ type Dialog struct {
 	TakenOver bool    // a manager writes; the AI is silent
 	Qual      Qualification
 	// Pending are outbound messages planned but not yet sent or failed, by
-	// Telegram random_id.
-	Pending  map[int64]bool
-	Inbound  int // messages received
-	Outbound int // messages sent
+	// Telegram random_id, with their texts.
+	Pending  map[int64]string
+	Sent     map[int64]bool // Telegram ids of the messages salesbot sent
+	Inbound  int            // messages received
+	Outbound int            // messages sent
+	// LastInbound is the highest Telegram message id received: Telegram
+	// numbers an account's messages in order, so a message delivered again
+	// (after a reconnect) is recognised and recorded once.
+	LastInbound int64
 }
 
 // AISilent says whether the AI may not write: after a handoff or a
@@ -133,6 +141,16 @@ type (
 		RandomID int64
 		Reason   string
 	}
+	// RecordOutgoing records an outgoing message seen on the account. If
+	// salesbot did not send it (a manager typed it in a Telegram app), the
+	// dialog is taken over and the AI goes silent until it is released.
+	RecordOutgoing struct {
+		TelegramMessageID int64
+		Text              string
+		At                time.Time
+	}
+	// MarkUnreachable closes the dialog because Telegram refused delivery.
+	MarkUnreachable     struct{ Reason string }
 	UpdateQualification struct{ Qual Qualification }
 	ChangeStage         struct{ To Stage }
 	RequestHandoff      struct{ Reason string }
@@ -154,6 +172,8 @@ func (RecordInbound) dialogCommand()       {}
 func (PlanOutbound) dialogCommand()        {}
 func (MarkSent) dialogCommand()            {}
 func (MarkFailed) dialogCommand()          {}
+func (RecordOutgoing) dialogCommand()      {}
+func (MarkUnreachable) dialogCommand()     {}
 func (UpdateQualification) dialogCommand() {}
 func (ChangeStage) dialogCommand()         {}
 func (RequestHandoff) dialogCommand()      {}
@@ -191,6 +211,13 @@ type (
 		RandomID int64  `json:"random_id"`
 		Reason   string `json:"reason"`
 	}
+	// OutboundObserved is a message from our account that salesbot did not
+	// send: a person wrote it in a Telegram app.
+	OutboundObserved struct {
+		TelegramMessageID int64     `json:"tg_message_id"`
+		Text              string    `json:"text" personal:"text"`
+		At                time.Time `json:"at"`
+	}
 	QualificationUpdated struct {
 		Qual Qualification `json:"qualification"`
 	}
@@ -217,6 +244,7 @@ type (
 	DialogClosed struct {
 		Outcome Outcome `json:"outcome"`
 		By      string  `json:"by"`
+		Reason  string  `json:"reason,omitempty"`
 	}
 )
 
@@ -225,6 +253,7 @@ func (InboundReceived) EventType() string      { return "InboundReceived" }
 func (OutboundPlanned) EventType() string      { return "OutboundPlanned" }
 func (OutboundSent) EventType() string         { return "OutboundSent" }
 func (OutboundFailed) EventType() string       { return "OutboundFailed" }
+func (OutboundObserved) EventType() string     { return "OutboundObserved" }
 func (QualificationUpdated) EventType() string { return "QualificationUpdated" }
 func (StageChanged) EventType() string         { return "StageChanged" }
 func (HandoffRequested) EventType() string     { return "HandoffRequested" }
@@ -256,7 +285,31 @@ func DecideDialog(d Dialog, cmd DialogCommand, now time.Time) ([]Event, error) {
 		}}, nil
 
 	case RecordInbound:
+		if cmd.TelegramMessageID != 0 && cmd.TelegramMessageID <= d.LastInbound {
+			return nil, nil // delivered again after a reconnect: recorded already
+		}
 		return []Event{InboundReceived{TelegramMessageID: cmd.TelegramMessageID, Text: cmd.Text, At: cmd.At}}, nil
+
+	case RecordOutgoing:
+		if d.Sent[cmd.TelegramMessageID] {
+			return nil, nil // ours, recorded as sent
+		}
+		for _, text := range d.Pending {
+			if text == cmd.Text {
+				return nil, nil // ours, in flight: the outbox records it as sent
+			}
+		}
+		evs := []Event{OutboundObserved{TelegramMessageID: cmd.TelegramMessageID, Text: cmd.Text, At: cmd.At}}
+		if !d.TakenOver && d.Stage != StageClosed {
+			evs = append(evs, DialogTakenOver{By: "telegram-app"})
+		}
+		return evs, nil
+
+	case MarkUnreachable:
+		if d.Stage == StageClosed {
+			return nil, nil
+		}
+		return []Event{DialogClosed{Outcome: OutcomeUnreachable, By: "telegram", Reason: cmd.Reason}}, nil
 
 	case PlanOutbound:
 		switch {
@@ -277,19 +330,19 @@ func DecideDialog(d Dialog, cmd DialogCommand, now time.Time) ([]Event, error) {
 			return nil, errorf(EFORBIDDEN, "dialog %d is with a manager; the AI stays silent until it is released", d.N)
 		case cmd.By != ActorAI && cmd.By != ActorManager:
 			return nil, errorf(EINVALID, "outbound author %q is neither ai nor manager", cmd.By)
-		case d.Pending[cmd.RandomID]:
+		case d.Pending[cmd.RandomID] != "":
 			return nil, nil // planned already: the retry reuses it
 		}
 		return []Event{OutboundPlanned{RandomID: cmd.RandomID, Text: cmd.Text, By: cmd.By}}, nil
 
 	case MarkSent:
-		if !d.Pending[cmd.RandomID] {
+		if _, ok := d.Pending[cmd.RandomID]; !ok {
 			return nil, nil // already settled, or never planned: nothing to record
 		}
 		return []Event{OutboundSent{RandomID: cmd.RandomID, TelegramMessageID: cmd.TelegramMessageID}}, nil
 
 	case MarkFailed:
-		if !d.Pending[cmd.RandomID] {
+		if _, ok := d.Pending[cmd.RandomID]; !ok {
 			return nil, nil
 		}
 		return []Event{OutboundFailed{RandomID: cmd.RandomID, Reason: cmd.Reason}}, nil
@@ -409,19 +462,22 @@ func EvolveDialog(d Dialog, e Event) Dialog {
 	case DialogStarted:
 		d = Dialog{
 			ID: e.DialogID, Exists: true, N: e.N, ContactID: e.ContactID, AccountID: e.AccountID,
-			Variant: e.Variant, Stage: StageOpening, Pending: map[int64]bool{},
+			Variant: e.Variant, Stage: StageOpening,
 		}
 	case InboundReceived:
 		d.Inbound++
+		d.LastInbound = max(d.LastInbound, e.TelegramMessageID)
 	case OutboundPlanned:
-		d.Pending = cloneSet(d.Pending)
-		d.Pending[e.RandomID] = true
+		d.Pending = cloneMap(d.Pending)
+		d.Pending[e.RandomID] = e.Text
 	case OutboundSent:
-		d.Pending = cloneSet(d.Pending)
+		d.Pending = cloneMap(d.Pending)
 		delete(d.Pending, e.RandomID)
+		d.Sent = cloneMap(d.Sent)
+		d.Sent[e.TelegramMessageID] = true
 		d.Outbound++
 	case OutboundFailed:
-		d.Pending = cloneSet(d.Pending)
+		d.Pending = cloneMap(d.Pending)
 		delete(d.Pending, e.RandomID)
 	case QualificationUpdated:
 		d.Qual = mergeQualification(d.Qual, e.Qual)
@@ -460,10 +516,10 @@ func mergeQualification(old, upd Qualification) Qualification {
 	return old
 }
 
-// cloneSet copies before a change, so a Dialog value never shares a map
+// cloneMap copies before a change, so a Dialog value never shares a map
 // with an earlier one (deciders and tests keep old states).
-func cloneSet(m map[int64]bool) map[int64]bool {
-	out := make(map[int64]bool, len(m)+1)
+func cloneMap[V any](m map[int64]V) map[int64]V {
+	out := make(map[int64]V, len(m)+1)
 	for k, v := range m {
 		out[k] = v
 	}

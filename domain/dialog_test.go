@@ -221,7 +221,7 @@ func TestQualificationMerges(t *testing.T) {
 func TestEvolveDoesNotAlias(t *testing.T) {
 	before := EvolveDialog(EvolveDialog(Dialog{}, started), OutboundPlanned{RandomID: 1, Text: "x", By: ActorAI})
 	after := EvolveDialog(before, OutboundSent{RandomID: 1, TelegramMessageID: 2})
-	if !before.Pending[1] || after.Pending[1] || after.Outbound != 1 {
+	if before.Pending[1] != "x" || after.Pending[1] != "" || after.Outbound != 1 || !after.Sent[2] || before.Sent[2] {
 		t.Fatalf("before %v after %v", before.Pending, after.Pending)
 	}
 }

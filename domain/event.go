@@ -15,8 +15,8 @@ type Event interface {
 // stored events back into Go values.
 func EventTypes() []Event {
 	return []Event{
-		ContactAdded{}, ContactOptedOut{}, ContactForgotten{},
-		DialogStarted{}, InboundReceived{}, OutboundPlanned{}, OutboundSent{}, OutboundFailed{},
+		ContactAdded{}, ContactOptedOut{}, ContactForgotten{}, ContactUnreachable{}, PeerLinked{}, UserLinked{},
+		DialogStarted{}, InboundReceived{}, OutboundPlanned{}, OutboundSent{}, OutboundFailed{}, OutboundObserved{},
 		QualificationUpdated{}, StageChanged{}, HandoffRequested{}, DialogTakenOver{}, DialogReleased{},
 		DialogStopped{}, DialogOptedOut{}, DialogClosed{},
 		AccountRegistered{}, AccountLimitsChanged{}, AccountConnecting{}, AccountConnected{}, AccountDisconnected{},

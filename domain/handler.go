@@ -76,34 +76,20 @@ func UsageStream(id uuid.UUID, day string) string { return "usage-" + id.String(
 func (h Handlers) reserve(ctx context.Context, id uuid.UUID, loc *time.Location, cmd AccountCommand) ([]Event, error) {
 	for attempt := 0; ; attempt++ {
 		now := h.Now()
-		a, _, err := load(ctx, h.Log, AccountStream(id), EvolveAccount)
+		a, today, err := h.accountWithUsage(ctx, id, loc, now)
 		if err != nil {
 			return nil, err
-		}
-		local := now.In(orUTC(loc))
-		today := UsageStream(id, local.Format(time.DateOnly))
-		yesterday := UsageStream(id, local.AddDate(0, 0, -1).Format(time.DateOnly))
-		var version uint64
-		for _, stream := range []string{yesterday, today} {
-			evs, v, err := h.Log.Load(ctx, stream)
-			if err != nil {
-				return nil, fmt.Errorf("load %s: %w", stream, err)
-			}
-			for _, e := range evs {
-				a = EvolveAccount(a, e)
-			}
-			version = v // today's, after the loop
 		}
 		evs, err := DecideAccount(a, cmd, now)
 		if err != nil || len(evs) == 0 {
 			return nil, err
 		}
-		err = h.Log.Append(ctx, today, version, "", evs)
+		err = h.Log.Append(ctx, today.stream, today.version, "", evs)
 		if err == nil {
 			return evs, nil
 		}
 		if !errors.Is(err, ErrConflict) || attempt >= h.retries() {
-			return nil, fmt.Errorf("append to %s: %w", today, err)
+			return nil, fmt.Errorf("append to %s: %w", today.stream, err)
 		}
 	}
 }

@@ -105,6 +105,11 @@ func Project(p Placed, e domain.Event) []Change {
 			SetMessageSent{DialogID: id, RandomID: e.RandomID, Status: "sent", TelegramID: e.TelegramMessageID},
 			UpdateDialog{ID: id, AddOutbound: 1, LastMessageAt: p.At, FirstOutboundAt: p.At, At: p.At},
 		}
+	case domain.OutboundObserved: // typed in a Telegram app by a person
+		return []Change{
+			PutMessage{Message{DialogID: id, Position: p.Position, Direction: "out", Author: string(domain.ActorManager), Text: e.Text, At: rowTime(e.At), TelegramID: e.TelegramMessageID, Status: "sent"}},
+			UpdateDialog{ID: id, AddOutbound: 1, LastMessageAt: rowTime(e.At), FirstOutboundAt: rowTime(e.At), At: p.At},
+		}
 	case domain.OutboundFailed:
 		return []Change{SetMessageSent{DialogID: id, RandomID: e.RandomID, Status: "failed"}}
 	case domain.QualificationUpdated:
