@@ -99,7 +99,7 @@ func (s *Sandbox) begin(method uint32, needAuth bool, req *tgtest.Request) (*cal
 	fault := s.takeFault(method, k.user)
 	var err error
 	switch {
-	case k.revoked != "":
+	case needAuth && k.revoked != "":
 		err = tgerr.New(401, k.revoked)
 	case c.user != nil && c.user.banned:
 		err = tgerr.New(401, "USER_DEACTIVATED_BAN")

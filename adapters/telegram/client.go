@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/gotd/td/bin"
 	"github.com/gotd/td/telegram"
 	"github.com/gotd/td/telegram/updates"
 	"github.com/gotd/td/tg"
@@ -85,8 +87,9 @@ func (d *Dialer) log() *slog.Logger {
 }
 
 // client builds a gotd client for account with its stored session.
-func (d *Dialer) client(account uuid.UUID, h telegram.UpdateHandler, state func(telegram.ConnectionState)) *telegram.Client {
+func (d *Dialer) client(account uuid.UUID, h telegram.UpdateHandler, state func(telegram.ConnectionState), mw ...telegram.Middleware) *telegram.Client {
 	opts := d.Options
+	opts.Middlewares = append(append([]telegram.Middleware(nil), opts.Middlewares...), mw...)
 	opts.SessionStorage = sessionStorage{secrets: d.Secrets, account: account}
 	opts.UpdateHandler = h
 	opts.NoUpdates = h == nil
@@ -135,7 +138,17 @@ func (d *Dialer) Run(ctx context.Context, account uuid.UUID, opts RunOptions) er
 		cancel(err)
 	}
 	c.mgr = updates.New(updates.Config{Handler: c, Storage: c.state, Logger: nil})
+	var readies atomic.Int32
 	stateFn := func(s telegram.ConnectionState) {
+		if s == telegram.ConnectionStateReady && readies.Add(1) > 1 {
+			// gotd does not look for updates missed while the connection
+			// was down; ask for the difference, as Telegram apps do.
+			go func() {
+				if err := c.mgr.Handle(ctx, &tg.UpdatesTooLong{}); err != nil && ctx.Err() == nil {
+					c.log.Warn("telegram: catch up after reconnect", "err", err)
+				}
+			}()
+		}
 		if opts.State == nil {
 			return
 		}
@@ -148,7 +161,17 @@ func (d *Dialer) Run(ctx context.Context, account uuid.UUID, opts RunOptions) er
 			opts.State(StateDisconnected)
 		}
 	}
-	client := d.client(account, c.mgr, stateFn)
+	client := d.client(account, c.mgr, stateFn, telegram.MiddlewareFunc(func(next tg.Invoker) telegram.InvokeFunc {
+		// Any call that finds the session gone (the updates manager's
+		// included) ends the connection, so the loss is seen at once.
+		return func(ctx context.Context, input bin.Encoder, output bin.Decoder) error {
+			err := next.Invoke(ctx, input, output)
+			if err != nil && Classify(err).Kind == KindAccountLost && !errors.Is(err, ErrUnauthorized) {
+				cancel(err)
+			}
+			return err
+		}
+	}))
 	err = client.Run(ctx, func(ctx context.Context) error {
 		status, err := client.Auth().Status(ctx)
 		if err != nil {

@@ -1,0 +1,531 @@
+package accounts_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/gotd/td/tg"
+
+	"github.com/salesbot/salesbot/adapters/accounts"
+	"github.com/salesbot/salesbot/adapters/eventlog"
+	"github.com/salesbot/salesbot/adapters/sandbox"
+	"github.com/salesbot/salesbot/adapters/telegram"
+	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/eventstore"
+)
+
+// world is a salesbot with its log on Pebble, its accounts connected to a
+// sandbox Telegram.
+type world struct {
+	t       *testing.T
+	sb      *sandbox.Sandbox
+	dir     string
+	store   *eventstore.PebbleStore
+	dialer  *telegram.Dialer
+	svc     *accounts.Service
+	h       domain.Handlers
+	stop    context.CancelFunc
+	done    chan error
+	mu      sync.Mutex
+	notices []accounts.Notice
+	phones  int
+}
+
+var masterKey = bytes.Repeat([]byte{9}, eventstore.MasterKeySize)
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sb, err := sandbox.New(ctx, sandbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sb.Close() })
+	w := &world{t: t, sb: sb, dir: t.TempDir()}
+	w.open()
+	t.Cleanup(w.close)
+	return w
+}
+
+// open opens the log and a service on it (not yet running).
+func (w *world) open() {
+	w.t.Helper()
+	st, err := eventstore.Open(w.dir, eventstore.Options{MasterKey: masterKey})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.store = st
+	w.dialer = &telegram.Dialer{AppID: 1, AppHash: "test", Options: w.sb.ClientOptions(), Secrets: st}
+	w.svc, err = accounts.New(accounts.Config{
+		Store: st, Runner: w.dialer,
+		TypingDelay: func(string) time.Duration { return 0 },
+		MinBackoff:  50 * time.Millisecond, MaxBackoff: time.Second,
+		Notify: func(n accounts.Notice) {
+			w.mu.Lock()
+			w.notices = append(w.notices, n)
+			w.mu.Unlock()
+		},
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.h = w.svc.Handlers()
+}
+
+func (w *world) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	w.stop, w.done = cancel, make(chan error, 1)
+	go func() { w.done <- w.svc.Run(ctx) }()
+}
+
+// halt stops the service (as SIGTERM does) and closes the log.
+func (w *world) halt() {
+	w.t.Helper()
+	if w.stop != nil {
+		w.stop()
+		if err := <-w.done; err != nil {
+			w.t.Errorf("service: %v", err)
+		}
+		w.stop = nil
+	}
+}
+
+func (w *world) close() {
+	w.halt()
+	if w.store != nil {
+		rep, err := w.store.Verify(context.Background(), nil)
+		if err != nil {
+			w.t.Errorf("verify: %v %+v", err, rep)
+		}
+		_ = w.store.Close()
+		w.store = nil
+	}
+}
+
+// restart stops everything and opens the log again, as after a restart.
+func (w *world) restart() {
+	w.close()
+	w.open()
+}
+
+var openLimits = domain.Limits{DailyNewDialogs: 100, TimeZone: "UTC", StartMinute: 0, EndMinute: 24 * 60}
+
+// addAccount creates a Telegram user, signs it in by phone and registers it.
+func (w *world) addAccount(label string) (uuid.UUID, sandbox.User) {
+	w.t.Helper()
+	w.phones++
+	phone := fmt.Sprintf("+1555%07d", w.phones)
+	u, err := w.sb.AddUser(sandbox.UserSpec{Phone: phone, FirstName: label})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	id := uuid.New()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := w.dialer.LoginPhone(ctx, id, telegram.PhoneLogin{Phone: phone,
+		Code: func(context.Context) (string, error) { return w.sb.LoginCode(phone), nil }}); err != nil {
+		w.t.Fatal(err)
+	}
+	if _, err := w.h.Account(ctx, id, domain.RegisterAccount{AccountID: id, Label: label, Limits: openLimits}); err != nil {
+		w.t.Fatal(err)
+	}
+	return id, u
+}
+
+func (w *world) persona(username string, p sandbox.Persona) sandbox.User {
+	w.t.Helper()
+	u, err := w.sb.AddPersona(sandbox.UserSpec{Username: username, FirstName: username}, p)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return u
+}
+
+// eventually waits for cond, failing the test after 20 s.
+func (w *world) eventually(what string, cond func() bool) {
+	w.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			w.t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (w *world) connected(id uuid.UUID) bool {
+	for _, a := range w.svc.Accounts() {
+		if a.ID == id {
+			return a.Connected
+		}
+	}
+	return false
+}
+
+func (w *world) events(stream string) []domain.Event {
+	w.t.Helper()
+	evs, _, err := eventlog.New(w.store).Load(context.Background(), stream)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return evs
+}
+
+func count[T domain.Event](evs []domain.Event) (n int) {
+	for _, e := range evs {
+		if _, ok := e.(T); ok {
+			n++
+		}
+	}
+	return n
+}
+
+func (w *world) startDialog(username, text string) accounts.Started {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	st, err := w.svc.Start(ctx, accounts.StartRequest{Username: username, Source: domain.SourceManual, Basis: domain.BasisConsent, By: "admin:1", Text: text}, nil)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return st
+}
+
+func (w *world) noticed(kind string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, n := range w.notices {
+		if n.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// Outreach end to end: a dialog started by username is sent with typing
+// first, the persona answers, the answer is recorded and read.
+func TestOutreachAndReply(t *testing.T) {
+	w := newWorld(t)
+	acc, accUser := w.addAccount("sales-1")
+	lead := w.persona("lead_anna", sandbox.Persona{Reply: sandbox.Script("Hi! What do you offer?", "Sounds good")})
+	w.start()
+	w.eventually("the account is connected", func() bool { return w.connected(acc) })
+
+	st := w.startDialog("@lead_anna", "Hello Anna, I am the AI assistant of Acme.")
+	if st.AccountID != acc {
+		t.Fatalf("dialog on account %v, want %v", st.AccountID, acc)
+	}
+	stream := domain.DialogStream(st.DialogID)
+	w.eventually("the reply is recorded", func() bool { return count[domain.InboundReceived](w.events(stream)) == 1 })
+	evs := w.events(stream)
+	if count[domain.OutboundSent](evs) != 1 {
+		t.Fatalf("events %v", evs)
+	}
+	msgs := w.sb.Messages(lead.ID, accUser.ID)
+	if len(msgs) != 2 || msgs[0].Text != "Hello Anna, I am the AI assistant of Acme." || msgs[1].Text != "Hi! What do you offer?" {
+		t.Fatalf("lead's chat: %+v", msgs)
+	}
+	typing, reads := w.sb.Activity()
+	if len(typing) == 0 || typing[0] != (sandbox.Typing{From: accUser.ID, To: lead.ID}) {
+		t.Fatalf("no typing before the send: %+v", typing)
+	}
+	w.eventually("the reply is marked read", func() bool {
+		_, reads = w.sb.Activity()
+		return len(reads) == 1 && reads[0].MaxID == msgs[1].ID
+	})
+	// The contact was recorded with the manager's source and basis.
+	c, err := w.h.LoadContact(context.Background(), st.ContactID)
+	if err != nil || c.Source != domain.SourceManual || c.Basis != domain.BasisConsent || c.UserID != lead.ID {
+		t.Fatalf("contact %+v %v", c, err)
+	}
+	// A second dialog with the same person is refused while this one is open.
+	_, err = w.svc.Start(context.Background(), accounts.StartRequest{Username: "lead_anna", Source: domain.SourceManual, Basis: domain.BasisConsent, Text: "again"}, nil)
+	if err == nil {
+		t.Fatal("a second dialog with the same person was opened")
+	}
+	// An unknown username gets its own error.
+	_, err = w.svc.Start(context.Background(), accounts.StartRequest{Username: "nobody_here", Source: domain.SourceManual, Basis: domain.BasisConsent, Text: "hi"}, nil)
+	if !errors.Is(err, accounts.ErrUnknownUsername) {
+		t.Fatalf("unknown username: %v", err)
+	}
+}
+
+// A stranger who writes first gets an inbound dialog; a message typed in
+// the Telegram app of the account takes the dialog over.
+func TestInboundDialogAndManualTakeover(t *testing.T) {
+	w := newWorld(t)
+	acc, accUser := w.addAccount("sales-1")
+	stranger, _ := w.sb.AddUser(sandbox.UserSpec{Username: "curious_bob", FirstName: "Bob"})
+	w.start()
+	w.eventually("the account is connected", func() bool { return w.connected(acc) })
+
+	if _, err := w.sb.SendAs(stranger.ID, accUser.ID, "Hello, is this Acme?"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var link domain.PeerLinked
+	w.eventually("an inbound dialog is opened", func() bool {
+		l, found, err := w.h.DialogOfPeer(ctx, acc, stranger.ID)
+		link = l
+		return err == nil && found && count[domain.InboundReceived](w.events(domain.DialogStream(l.DialogID))) == 1
+	})
+	c, err := w.h.LoadContact(ctx, link.ContactID)
+	if err != nil || c.Source != domain.SourceInbound || c.Basis != domain.BasisLegitimateInterest || c.Username != "curious_bob" {
+		t.Fatalf("contact %+v %v", c, err)
+	}
+	d, _ := w.h.LoadDialog(ctx, link.DialogID)
+	if d.AISilent() {
+		t.Fatal("a new inbound dialog is silent")
+	}
+	// A manager answers from the phone.
+	if _, err := w.sb.SendAs(accUser.ID, stranger.ID, "Hi Bob, Maria here"); err != nil {
+		t.Fatal(err)
+	}
+	w.eventually("the dialog is taken over", func() bool {
+		d, _ := w.h.LoadDialog(ctx, link.DialogID)
+		return d.TakenOver
+	})
+	if evs := w.events(domain.DialogStream(link.DialogID)); count[domain.OutboundObserved](evs) != 1 {
+		t.Fatalf("the manager's message is not recorded: %v", evs)
+	}
+	if !w.noticed("takeover") {
+		t.Fatal("admins were not told about the takeover")
+	}
+	// The AI may not plan anything now.
+	d, _ = w.h.LoadDialog(ctx, link.DialogID)
+	cont, _ := w.h.LoadContact(ctx, link.ContactID)
+	if _, err := w.h.Dialog(ctx, d.ID, d.ContactID, domain.PlanOutbound{RandomID: 5, Text: "AI here", By: domain.ActorAI, Contact: cont}); domain.ErrorCode(err) != domain.EFORBIDDEN {
+		t.Fatalf("the AI planned in a taken-over dialog: %v", err)
+	}
+}
+
+// Messages that arrive while salesbot is down are delivered on start,
+// each exactly once.
+func TestCatchUpAfterDowntime(t *testing.T) {
+	w := newWorld(t)
+	acc, accUser := w.addAccount("sales-1")
+	lead := w.persona("lead_carl", sandbox.Persona{Reply: sandbox.Script("hello")})
+	w.start()
+	w.eventually("the account is connected", func() bool { return w.connected(acc) })
+	st := w.startDialog("lead_carl", "Hi Carl")
+	stream := domain.DialogStream(st.DialogID)
+	w.eventually("the first reply is recorded", func() bool { return count[domain.InboundReceived](w.events(stream)) == 1 })
+
+	w.restart() // salesbot goes down
+	for i := 0; i < 50; i++ {
+		if _, err := w.sb.SendAs(lead.ID, accUser.ID, fmt.Sprintf("message %d while you were away", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.start()
+	w.eventually("all 50 are recorded", func() bool { return count[domain.InboundReceived](w.events(stream)) == 51 })
+	// And no more: restart again and give the updates a moment to repeat.
+	w.restart()
+	w.start()
+	w.eventually("the account is connected again", func() bool { return w.connected(acc) })
+	if _, err := w.sb.SendAs(lead.ID, accUser.ID, "one more"); err != nil {
+		t.Fatal(err)
+	}
+	w.eventually("the new message is recorded", func() bool { return count[domain.InboundReceived](w.events(stream)) == 52 })
+	seen := map[int64]bool{}
+	for _, e := range w.events(stream) {
+		if in, ok := e.(domain.InboundReceived); ok {
+			if seen[in.TelegramMessageID] {
+				t.Fatalf("message %d recorded twice", in.TelegramMessageID)
+			}
+			seen[in.TelegramMessageID] = true
+		}
+	}
+}
+
+// A crash between "planned" and "sent": the message reached Telegram but
+// salesbot did not record it. On start the outbox sends it again with the
+// same random_id; Telegram drops the duplicate, and the lead sees one copy.
+func TestResendAfterCrashReusesRandomID(t *testing.T) {
+	w := newWorld(t)
+	acc, accUser := w.addAccount("sales-1")
+	lead := w.persona("lead_dana", sandbox.Persona{Reply: func(sandbox.Incoming) []string { return nil }})
+	ctx := context.Background()
+
+	// Plan by hand, as Start does, then "send before the crash" with a raw
+	// client: Telegram has the message, the log does not know it.
+	w.start()
+	w.eventually("the account is connected", func() bool { return w.connected(acc) })
+	st := w.startDialog("lead_dana", "First message")
+	stream := domain.DialogStream(st.DialogID)
+	w.eventually("the opening is sent", func() bool { return count[domain.OutboundSent](w.events(stream)) == 1 })
+	w.halt()
+
+	d, _ := w.h.LoadDialog(ctx, st.DialogID)
+	c, _ := w.h.LoadContact(ctx, st.ContactID)
+	const rid = 777_000_111
+	if _, err := w.h.Dialog(ctx, d.ID, d.ContactID, domain.PlanOutbound{RandomID: rid, Text: "Second message", By: domain.ActorAI, Contact: c}); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stopRaw := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- w.dialer.Run(runCtx, acc, telegram.RunOptions{
+			Handler: func(context.Context, telegram.Message) error { return nil },
+			Ready: func(conn telegram.Conn) {
+				p, _, _ := conn.Peer(ctx, lead.ID)
+				_, err := conn.Send(ctx, p, rid, "Second message")
+				if err != nil {
+					t.Errorf("raw send: %v", err)
+				}
+				stopRaw()
+			},
+		})
+	}()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := len(w.sb.Messages(lead.ID, accUser.ID)); n != 2 {
+		t.Fatalf("lead has %d messages before the restart, want 2", n)
+	}
+	w.restart()
+	w.start()
+	w.eventually("the resend is recorded as sent", func() bool { return count[domain.OutboundSent](w.events(stream)) == 2 })
+	if msgs := w.sb.Messages(lead.ID, accUser.ID); len(msgs) != 2 {
+		t.Fatalf("the lead got a duplicate: %+v", msgs)
+	}
+	d, _ = w.h.LoadDialog(ctx, st.DialogID)
+	if d.TakenOver {
+		t.Fatal("our own resent message was taken for a manager's")
+	}
+}
+
+// Telegram errors become facts.
+func TestErrorsBecomeFacts(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	silent := sandbox.Persona{Reply: func(sandbox.Incoming) []string { return nil }}
+	send := uint32(tg.MessagesSendMessageRequestTypeID)
+
+	acc, accUser := w.addAccount("sales-1")
+	w.persona("lead_flood", silent)
+	w.persona("lead_private", silent)
+	w.persona("lead_blocker", silent)
+	w.start()
+	w.eventually("the account is connected", func() bool { return w.connected(acc) })
+
+	t.Run("FLOOD_WAIT waits, then sends", func(t *testing.T) {
+		remove := w.sb.Inject(sandbox.Fault{User: accUser.ID, Method: send, Code: 420, Error: "FLOOD_WAIT_1", Times: 1})
+		defer remove()
+		st := w.startDialog("lead_flood", "Hello")
+		w.eventually("sent after the wait", func() bool { return count[domain.OutboundSent](w.events(domain.DialogStream(st.DialogID))) == 1 })
+		if count[domain.AccountFloodWaited](w.events(domain.AccountStream(acc))) != 1 {
+			t.Fatal("no flood wait recorded")
+		}
+	})
+	t.Run("USER_PRIVACY_RESTRICTED closes the dialog, the contact is unreachable", func(t *testing.T) {
+		remove := w.sb.Inject(sandbox.Fault{User: accUser.ID, Method: send, Code: 403, Error: "USER_PRIVACY_RESTRICTED", Times: 1})
+		defer remove()
+		st := w.startDialog("lead_private", "Hello")
+		w.eventually("the dialog is closed", func() bool {
+			d, _ := w.h.LoadDialog(ctx, st.DialogID)
+			return d.Outcome == domain.OutcomeUnreachable
+		})
+		c, _ := w.h.LoadContact(ctx, st.ContactID)
+		if c.Unreachable != "USER_PRIVACY_RESTRICTED" || c.Contactable() == nil {
+			t.Fatalf("contact %+v", c)
+		}
+		if evs := w.events(domain.DialogStream(st.DialogID)); count[domain.OutboundFailed](evs) != 1 {
+			t.Fatalf("events %v", evs)
+		}
+	})
+	t.Run("USER_IS_BLOCKED closes the dialog", func(t *testing.T) {
+		blocker, _ := w.sb.AddUser(sandbox.UserSpec{Username: "lead_blocks"})
+		w.sb.Block(blocker.ID, accUser.ID)
+		st := w.startDialog("lead_blocks", "Hello")
+		w.eventually("the dialog is closed", func() bool {
+			d, _ := w.h.LoadDialog(ctx, st.DialogID)
+			return d.Outcome == domain.OutcomeUnreachable
+		})
+	})
+	t.Run("PEER_FLOOD restricts the account and no other account takes its share", func(t *testing.T) {
+		remove := w.sb.Inject(sandbox.Fault{User: accUser.ID, Method: send, Code: 400, Error: "PEER_FLOOD", Times: 1})
+		defer remove()
+		st := w.startDialog("lead_blocker", "Hello")
+		w.eventually("the account is restricted", func() bool {
+			a, _ := w.h.AccountNow(ctx, acc, nil)
+			return a.Restricted
+		})
+		if !w.noticed("account-restricted") {
+			t.Fatal("admins were not alerted")
+		}
+		if evs := w.events(domain.DialogStream(st.DialogID)); count[domain.OutboundFailed](evs) != 1 {
+			t.Fatalf("events %v", evs)
+		}
+		// The only account is restricted: a new dialog waits and says why.
+		w.persona("lead_next", silent)
+		wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		var why string
+		_, err := w.svc.Start(wctx, accounts.StartRequest{Username: "lead_next", Source: domain.SourceManual, Basis: domain.BasisConsent, Text: "hi"},
+			func(reason string, _ time.Time) { why = reason })
+		if err == nil || why == "" {
+			t.Fatalf("a restricted account opened a dialog: %v (%q)", err, why)
+		}
+	})
+}
+
+func TestLostAccounts(t *testing.T) {
+	for _, c := range []struct {
+		name, reason string
+		lose         func(sb *sandbox.Sandbox, id int64)
+	}{
+		{"AUTH_KEY_UNREGISTERED", "AUTH_KEY_UNREGISTERED", func(sb *sandbox.Sandbox, id int64) { sb.Revoke(id, "AUTH_KEY_UNREGISTERED") }},
+		{"SESSION_REVOKED", "SESSION_REVOKED", func(sb *sandbox.Sandbox, id int64) { sb.Revoke(id, "SESSION_REVOKED") }},
+		{"USER_DEACTIVATED_BAN", "USER_DEACTIVATED_BAN", func(sb *sandbox.Sandbox, id int64) { sb.Ban(id) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := newWorld(t)
+			acc, accUser := w.addAccount("sales-1")
+			w.persona("lead_x", sandbox.Persona{Reply: func(sandbox.Incoming) []string { return nil }})
+			w.start()
+			w.eventually("the account is connected", func() bool { return w.connected(acc) })
+			c.lose(w.sb, accUser.ID)
+			w.sb.Drop(accUser.ID) // the next request meets the revoked key
+			// Sending is what usually meets the loss first.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, _ = w.svc.Start(ctx, accounts.StartRequest{Username: "lead_x", Source: domain.SourceManual, Basis: domain.BasisConsent, Text: "hi"}, nil)
+			w.eventually("the account is lost", func() bool {
+				a, _ := w.h.AccountNow(context.Background(), acc, nil)
+				return a.Lost
+			})
+			a, _ := w.h.AccountNow(context.Background(), acc, nil)
+			if a.Reason != c.reason {
+				t.Fatalf("lost for %q, want %q", a.Reason, c.reason)
+			}
+			if !w.noticed("account-lost") {
+				t.Fatal("admins were not alerted")
+			}
+		})
+	}
+}
+
+// A dropped connection is recorded and the client comes back by itself.
+func TestReconnect(t *testing.T) {
+	w := newWorld(t)
+	acc, accUser := w.addAccount("sales-1")
+	lead := w.persona("lead_eve", sandbox.Persona{Reply: func(sandbox.Incoming) []string { return nil }})
+	w.start()
+	w.eventually("the account is connected", func() bool { return w.connected(acc) })
+	st := w.startDialog("lead_eve", "Hi Eve")
+	stream := domain.DialogStream(st.DialogID)
+	w.eventually("sent", func() bool { return count[domain.OutboundSent](w.events(stream)) == 1 })
+	w.sb.Drop(accUser.ID)
+	if _, err := w.sb.SendAs(lead.ID, accUser.ID, "are you there?"); err != nil {
+		t.Fatal(err)
+	}
+	w.eventually("the message sent during the drop arrives", func() bool { return count[domain.InboundReceived](w.events(stream)) == 1 })
+}

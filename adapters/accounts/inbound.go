@@ -1,0 +1,162 @@
+package accounts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/salesbot/salesbot/adapters/telegram"
+	"github.com/salesbot/salesbot/domain"
+)
+
+// inbound records one private message on account a. It is idempotent: the
+// same message delivered twice is recorded once (by Telegram message id),
+// and every step can be repeated after a crash half-way.
+func (s *Service) inbound(ctx context.Context, a *account, m telegram.Message) error {
+	link, found, err := s.h.DialogOfPeer(ctx, a.id, m.Peer.UserID)
+	if err != nil {
+		return err
+	}
+	if m.Out {
+		if !found {
+			s.log.Info("accounts: a message from the account to someone without a dialog; not recorded", "account", a.id, "message", m.ID)
+			return nil
+		}
+		return s.outgoing(ctx, a, link, m)
+	}
+	if !found || !s.dialogExists(ctx, link.DialogID) {
+		var ok bool
+		if link, ok, err = s.openInbound(ctx, a, m, found, link); err != nil || !ok {
+			return err
+		}
+	}
+	evs, err := s.h.Dialog(ctx, link.DialogID, link.ContactID, domain.RecordInbound{TelegramMessageID: int64(m.ID), Text: m.Text, At: m.Date})
+	if err != nil {
+		return fmt.Errorf("record message %d in dialog %s: %w", m.ID, link.DialogID, err)
+	}
+	if len(evs) == 0 {
+		return nil // a second delivery
+	}
+	if err := s.markRead(ctx, a, m); err != nil {
+		s.log.Warn("accounts: mark read", "account", a.id, "message", m.ID, "err", err)
+	}
+	if s.cfg.OnInbound != nil {
+		s.cfg.OnInbound(link.DialogID)
+	}
+	return nil
+}
+
+func (s *Service) markRead(ctx context.Context, a *account, m telegram.Message) error {
+	s.mu.Lock()
+	c := a.conn
+	s.mu.Unlock()
+	if c == nil {
+		return nil
+	}
+	return c.MarkRead(ctx, m.Peer, m.ID)
+}
+
+func (s *Service) dialogExists(ctx context.Context, id uuid.UUID) bool {
+	d, err := s.h.LoadDialog(ctx, id)
+	return err == nil && d.Exists
+}
+
+// openInbound opens a dialog for a person who wrote first: their contact
+// (found by Telegram user, or created with source "inbound"), a dialog
+// number, the link from account and user to the dialog, and the dialog.
+// ok is false when the person may not get a dialog (opted out, erased).
+func (s *Service) openInbound(ctx context.Context, a *account, m telegram.Message, linked bool, link domain.PeerLinked) (domain.PeerLinked, bool, error) {
+	contact, err := s.contactFor(ctx, m.Peer, domain.SourceInbound, s.cfg.InboundBasis, "wrote to account "+a.label)
+	if err != nil {
+		return link, false, err
+	}
+	if err := contact.Contactable(); err != nil {
+		s.notify(Notice{Kind: "opted-out-wrote", Account: a.id, Label: a.label,
+			Text: "a person on the do-not-contact list wrote to this account; salesbot does not answer (" + err.Error() + ")"})
+		return link, false, nil
+	}
+	if !linked {
+		version, err := s.h.PeerVersion(ctx, a.id, m.Peer.UserID)
+		if err != nil {
+			return link, false, err
+		}
+		link = domain.PeerLinked{AccountID: a.id, DialogID: newID(), ContactID: contact.ID}
+		if err := s.h.LinkPeer(ctx, m.Peer.UserID, version, link); err != nil {
+			if errors.Is(err, domain.ErrConflict) {
+				return link, false, fmt.Errorf("another dialog was linked to user %d meanwhile; retry: %w", m.Peer.UserID, err)
+			}
+			return link, false, err
+		}
+	}
+	n, err := s.h.NextDialogNumber(ctx, link.DialogID)
+	if err != nil {
+		return link, false, err
+	}
+	_, err = s.h.Dialog(ctx, link.DialogID, contact.ID, domain.StartDialog{
+		DialogID: link.DialogID, N: n, Contact: contact, AccountID: a.id, By: "inbound",
+	})
+	if err != nil && domain.ErrorCode(err) != domain.ESTATE { // ESTATE: started by a first attempt
+		return link, false, fmt.Errorf("open inbound dialog %s: %w", link.DialogID, err)
+	}
+	s.log.Info("accounts: inbound dialog opened", "account", a.id, "dialog", link.DialogID, "n", n)
+	return link, true, nil
+}
+
+// contactFor finds the contact of a Telegram user or adds one with the
+// given source and basis. The link is written before the contact, so two
+// messages at once agree on one contact, and a crash between the two
+// steps is repaired by the next attempt.
+func (s *Service) contactFor(ctx context.Context, p telegram.Peer, source domain.Source, basis domain.Basis, note string) (domain.Contact, error) {
+	id, found, err := s.h.ContactOfUser(ctx, p.UserID)
+	if err != nil {
+		return domain.Contact{}, err
+	}
+	if !found {
+		if id, err = s.h.LinkUser(ctx, p.UserID, newID()); err != nil {
+			return domain.Contact{}, err
+		}
+	}
+	c, err := s.h.LoadContact(ctx, id)
+	if err != nil {
+		return domain.Contact{}, err
+	}
+	if c.Exists {
+		return c, nil
+	}
+	_, err = s.h.Contact(ctx, id, domain.AddContact{ContactID: id, Source: source, Basis: basis, Note: note,
+		UserID: p.UserID, Username: p.Username, Name: p.Name})
+	if err != nil && domain.ErrorCode(err) != domain.ESTATE {
+		return domain.Contact{}, fmt.Errorf("add contact for user %d: %w", p.UserID, err)
+	}
+	return s.h.LoadContact(ctx, id)
+}
+
+// outgoing records a message from our account that arrived as an update:
+// ours (already recorded) or typed by a person in a Telegram app.
+func (s *Service) outgoing(ctx context.Context, a *account, link domain.PeerLinked, m telegram.Message) error {
+	evs, err := s.h.Dialog(ctx, link.DialogID, link.ContactID, domain.RecordOutgoing{TelegramMessageID: int64(m.ID), Text: m.Text, At: m.Date})
+	if err != nil {
+		if domain.ErrorCode(err) == domain.EINVALID { // no such dialog: nothing to take over
+			return nil
+		}
+		return fmt.Errorf("record outgoing message %d in dialog %s: %w", m.ID, link.DialogID, err)
+	}
+	for _, e := range evs {
+		if _, ok := e.(domain.DialogTakenOver); ok {
+			d, _ := s.h.LoadDialog(ctx, link.DialogID)
+			s.notify(Notice{Kind: "takeover", Account: a.id, Label: a.label, Dialog: d.N,
+				Text: fmt.Sprintf("dialog %d: a person wrote from the account in a Telegram app; the AI is silent until /release %d", d.N, d.N)})
+		}
+	}
+	return nil
+}
+
+func newID() uuid.UUID {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.New()
+	}
+	return id
+}

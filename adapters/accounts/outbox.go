@@ -1,0 +1,235 @@
+package accounts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/salesbot/salesbot/adapters/telegram"
+	"github.com/salesbot/salesbot/domain"
+)
+
+// send delivers account a's planned messages in plan order, one at a time,
+// until ctx ends.
+func (s *Service) send(ctx context.Context, a *account) {
+	retry := s.cfg.MinBackoff
+	for {
+		s.mu.Lock()
+		conn := a.conn
+		var it outItem
+		has := len(a.queue) > 0
+		if has {
+			it = a.queue[0]
+		}
+		wake := s.wake
+		s.mu.Unlock()
+		if !has || conn == nil {
+			select {
+			case <-ctx.Done():
+				return
+			case <-a.kick:
+			case <-wake:
+			}
+			continue
+		}
+		wait, err := s.deliver(ctx, a, conn, it)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			s.log.Warn("accounts: outbound message not sent yet; will retry", "account", a.id, "dialog", it.dialog, "random_id", it.randomID, "in", retry, "err", err)
+			wait = jitter(retry)
+			retry = min(retry*2, s.cfg.MaxBackoff)
+		default:
+			retry = s.cfg.MinBackoff
+		}
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			case <-a.kick: // the queue or the account changed: look again
+				t.Stop()
+			}
+		}
+	}
+}
+
+// settle removes an item the sender finished with.
+func (s *Service) settle(a *account, it outItem) {
+	s.mu.Lock()
+	a.remove(it)
+	s.mu.Unlock()
+}
+
+// deliver tries to send one planned message. It returns how long to wait
+// before the next attempt when the account may not send yet (pacing,
+// working hours, flood wait, pause), or an error worth a retry with
+// backoff. Every outcome Telegram gives becomes an event.
+func (s *Service) deliver(ctx context.Context, a *account, conn telegram.Conn, it outItem) (time.Duration, error) {
+	d, err := s.h.LoadDialog(ctx, it.dialog)
+	if err != nil {
+		return 0, err
+	}
+	text, pending := d.Pending[it.randomID]
+	if !pending {
+		s.settle(a, it) // settled meanwhile
+		return 0, nil
+	}
+	contact, err := s.h.LoadContact(ctx, d.ContactID)
+	if err != nil {
+		return 0, err
+	}
+	// The rules again at the moment of sending: a message planned before an
+	// opt-out, a handoff or a takeover is not sent after it.
+	var refuse string
+	switch {
+	case contact.Contactable() != nil:
+		refuse = contact.Contactable().Error()
+	case d.Stage == domain.StageClosed:
+		refuse = fmt.Sprintf("dialog %d is closed (%s)", d.N, d.Outcome)
+	case d.AISilent() && s.authorOf(ctx, it) == domain.ActorAI:
+		refuse = fmt.Sprintf("dialog %d is with a manager", d.N)
+	}
+	if refuse != "" {
+		return 0, s.fail(ctx, a, d, it, refuse)
+	}
+	// Pacing: a message slot on the account (per-minute cap, minimum delay,
+	// working hours, pause, flood wait).
+	if _, err := s.h.Account(ctx, a.id, domain.ReserveMessage{DialogID: d.ID, RandomID: it.randomID, Loc: a.loc}); err != nil {
+		var de *domain.Error
+		if errors.As(err, &de) {
+			if !de.RetryAt.IsZero() {
+				return max(de.RetryAt.Sub(s.cfg.Now()), time.Millisecond), nil
+			}
+			if de.Code == domain.ESTATE { // paused or lost: wait for a change
+				return time.Minute, nil
+			}
+		}
+		return 0, err
+	}
+	peer, err := s.peerOf(ctx, conn, contact)
+	if err != nil {
+		return s.telegramError(ctx, a, d, it, err)
+	}
+	if err := conn.Typing(ctx, peer); err != nil {
+		s.log.Debug("accounts: typing", "account", a.id, "err", err)
+	}
+	if !sleep(ctx, s.cfg.TypingDelay(text)) {
+		return 0, ctx.Err()
+	}
+	msgID, err := conn.Send(ctx, peer, it.randomID, text)
+	if err != nil {
+		return s.telegramError(ctx, a, d, it, err)
+	}
+	// Telegram has the message: record it even if we are shutting down.
+	if _, err := s.h.Dialog(context.WithoutCancel(ctx), d.ID, d.ContactID, domain.MarkSent{RandomID: it.randomID, TelegramMessageID: int64(msgID)}); err != nil {
+		return 0, fmt.Errorf("record sent message %d of dialog %d: %w", msgID, d.N, err)
+	}
+	s.settle(a, it)
+	return 0, nil
+}
+
+// authorOf finds who planned a message (the AI or a manager).
+func (s *Service) authorOf(ctx context.Context, it outItem) domain.Actor {
+	evs, _, err := s.ev.Load(ctx, domain.DialogStream(it.dialog))
+	if err != nil {
+		return domain.ActorAI // the stricter rule
+	}
+	for _, e := range evs {
+		if p, ok := e.(domain.OutboundPlanned); ok && p.RandomID == it.randomID {
+			return p.By
+		}
+	}
+	return domain.ActorAI
+}
+
+// peerOf finds the contact's Telegram user as the account sees it.
+func (s *Service) peerOf(ctx context.Context, conn telegram.Conn, c domain.Contact) (telegram.Peer, error) {
+	if c.UserID != 0 {
+		p, found, err := conn.Peer(ctx, c.UserID)
+		if err != nil || found {
+			return p, err
+		}
+	}
+	if c.Username != "" {
+		p, err := conn.Resolve(ctx, c.Username)
+		if err != nil {
+			return telegram.Peer{}, err
+		}
+		if c.UserID != 0 && p.UserID != c.UserID {
+			return telegram.Peer{}, fmt.Errorf("@%s now belongs to another Telegram user: %w", c.Username, errUsernameMoved)
+		}
+		return p, nil
+	}
+	return telegram.Peer{}, errNoPeer
+}
+
+var (
+	errNoPeer        = errors.New("the account has never seen this contact and has no username to find it by")
+	errUsernameMoved = errors.New("username moved")
+)
+
+func (s *Service) fail(ctx context.Context, a *account, d domain.Dialog, it outItem, reason string) error {
+	if _, err := s.h.Dialog(context.WithoutCancel(ctx), d.ID, d.ContactID, domain.MarkFailed{RandomID: it.randomID, Reason: reason}); err != nil {
+		return fmt.Errorf("record failed message of dialog %d: %w", d.N, err)
+	}
+	s.settle(a, it)
+	return nil
+}
+
+// telegramError turns a Telegram error on a send into facts and says when
+// to try again.
+func (s *Service) telegramError(ctx context.Context, a *account, d domain.Dialog, it outItem, err error) (time.Duration, error) {
+	if errors.Is(err, errNoPeer) || errors.Is(err, errUsernameMoved) {
+		return 0, s.fail(ctx, a, d, it, err.Error())
+	}
+	f := telegram.Classify(err)
+	switch f.Kind {
+	case telegram.KindFloodWait:
+		until := s.cfg.Now().Add(f.Wait)
+		s.record(ctx, a, domain.MarkFloodWait{Until: until})
+		if f.Wait >= time.Minute {
+			s.notify(Notice{Kind: "account-flood-wait", Account: a.id, Label: a.label, Text: fmt.Sprintf("Telegram asked to wait %s before sending", f.Wait)})
+		}
+		return f.Wait, nil
+	case telegram.KindPeerFlood:
+		// The account may not start conversations for now: restrict it (no
+		// new dialogs on it until a manager resumes it) and fail this
+		// message. Its share is not moved to other accounts.
+		s.record(ctx, a, domain.MarkRestricted{Reason: f.Reason})
+		s.notify(Notice{Kind: "account-restricted", Account: a.id, Label: a.label, Dialog: d.N,
+			Text: "Telegram restricted the account (PEER_FLOOD): new outreach on it is paused until /resume"})
+		return 0, s.fail(ctx, a, d, it, f.Reason)
+	case telegram.KindUnreachable:
+		if err := s.fail(ctx, a, d, it, f.Reason); err != nil {
+			return 0, err
+		}
+		bg := context.WithoutCancel(ctx)
+		if _, err := s.h.Contact(bg, d.ContactID, domain.MarkContactUnreachable{Reason: f.Reason}); err != nil {
+			return 0, fmt.Errorf("record contact of dialog %d unreachable: %w", d.N, err)
+		}
+		if _, err := s.h.Dialog(bg, d.ID, d.ContactID, domain.MarkUnreachable{Reason: f.Reason}); err != nil {
+			return 0, fmt.Errorf("close dialog %d as unreachable: %w", d.N, err)
+		}
+		s.notify(Notice{Kind: "unreachable", Account: a.id, Label: a.label, Dialog: d.N, Text: fmt.Sprintf("dialog %d closed: Telegram refused delivery (%s)", d.N, f.Reason)})
+		return 0, nil
+	case telegram.KindAccountLost:
+		// The supervisor sees the same error on the connection and records
+		// the loss; the message stays planned for a new session.
+		s.record(ctx, a, domain.MarkLost{Reason: f.Reason})
+		s.notify(Notice{Kind: "account-lost", Account: a.id, Label: a.label, Text: "Telegram ended the session (" + f.Reason + "); add the account again"})
+		s.mu.Lock()
+		if a.stop != nil {
+			a.stop()
+		}
+		s.mu.Unlock()
+		return 0, nil
+	case telegram.KindInvalid:
+		return 0, s.fail(ctx, a, d, it, f.Reason)
+	}
+	return 0, err // transient: retry with backoff
+}

@@ -1,0 +1,520 @@
+// Package accounts runs the company's Telegram accounts: a supervisor with
+// one client per account (reconnecting with backoff, recording connection
+// facts), the inbound router (private messages become dialog events; a
+// stranger's first message opens an inbound dialog; a message typed in a
+// Telegram app takes the dialog over), the outbox sender (planned messages
+// go out with their random_id, within the account's pacing, after a typing
+// action; Telegram's answer becomes "sent" or "failed" and errors become
+// account and contact facts), and the start of new dialogs by rotation.
+//
+// Everything it knows comes from the event log, which it follows from the
+// beginning at start: accounts, open dialogs, and outbound messages still
+// to send. Nothing is kept elsewhere, so a crash loses nothing.
+package accounts
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/salesbot/salesbot/adapters/eventlog"
+	"github.com/salesbot/salesbot/adapters/telegram"
+	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/eventstore"
+)
+
+// Runner connects one account and keeps it connected (telegram.Dialer).
+type Runner interface {
+	Run(ctx context.Context, account uuid.UUID, opts telegram.RunOptions) error
+}
+
+// Store is the event log with its secrets.
+type Store interface {
+	eventstore.Store
+	eventstore.Secrets
+}
+
+// Notice is something admins should hear about.
+type Notice struct {
+	Kind    string // account-connected, account-disconnected, account-flood-wait, account-restricted, account-lost, takeover, unreachable, opted-out-wrote
+	Account uuid.UUID
+	Label   string // the account's label
+	Dialog  int64  // dialog number, 0 if none
+	Text    string
+	At      time.Time
+}
+
+// Config configures a Service.
+type Config struct {
+	Store  Store
+	Runner Runner
+	Now    func() time.Time // default time.Now
+	Log    *slog.Logger
+	// Notify gets admin notices; it must not block for long.
+	Notify func(Notice)
+	// OnInbound is called after a lead's message was recorded (the dialog
+	// engine's cue); it must not block for long.
+	OnInbound func(dialog uuid.UUID)
+	// TypingDelay is how long "typing…" shows before a message (default:
+	// 50 ms a character, 1 to 8 s). Pacing limits apply on top.
+	TypingDelay func(text string) time.Duration
+	// Backoff bounds the wait between reconnects (default 1 s to 5 min).
+	MinBackoff, MaxBackoff time.Duration
+	// InboundBasis is the lawful basis recorded for people who write first
+	// (default legitimate-interest: answering their own inquiry).
+	InboundBasis domain.Basis
+}
+
+// Service runs the accounts. Create it with New and start it with Run.
+type Service struct {
+	cfg Config
+	log *slog.Logger
+	ev  *eventlog.Log
+	h   domain.Handlers
+
+	mu       sync.Mutex
+	accounts map[uuid.UUID]*account
+	dialogs  map[uuid.UUID]dialogRef
+	openBy   map[uuid.UUID]int64 // contact → number of its open dialog
+	caught   bool                // the log was read up to its head once
+	wake     chan struct{}       // closed and replaced when accounts change
+	wg       sync.WaitGroup
+	runCtx   context.Context
+}
+
+type dialogRef struct {
+	account, contact uuid.UUID
+	n                int64
+	open             bool
+}
+
+// account is one company account as the service runs it.
+type account struct {
+	id      uuid.UUID
+	label   string
+	loc     *time.Location
+	lost    bool
+	removed bool
+	open    int // open dialogs
+	running bool
+	stop    context.CancelFunc
+	conn    telegram.Conn
+	queue   []outItem // outbound messages to send, in plan order
+	kick    chan struct{}
+}
+
+type outItem struct {
+	dialog   uuid.UUID
+	randomID int64
+}
+
+// New returns a service; Run starts it.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Runner == nil {
+		return nil, errors.New("accounts: Config.Store and Config.Runner are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.TypingDelay == nil {
+		cfg.TypingDelay = func(text string) time.Duration {
+			d := time.Duration(len([]rune(text))) * 50 * time.Millisecond
+			return min(max(d, time.Second), 8*time.Second)
+		}
+	}
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = time.Second
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = 5 * time.Minute
+	}
+	if cfg.InboundBasis == "" {
+		cfg.InboundBasis = domain.BasisLegitimateInterest
+	}
+	ev := eventlog.New(cfg.Store)
+	s := &Service{cfg: cfg, log: cfg.Log, ev: ev, h: domain.Handlers{Log: ev, Now: cfg.Now},
+		accounts: map[uuid.UUID]*account{}, dialogs: map[uuid.UUID]dialogRef{}, openBy: map[uuid.UUID]int64{}, wake: make(chan struct{})}
+	return s, nil
+}
+
+// Handlers are the command handlers the service uses.
+func (s *Service) Handlers() domain.Handlers { return s.h }
+
+// Run follows the log and runs every account until ctx ends; then it stops
+// the clients and senders and returns. Outbound messages not yet sent stay
+// planned in the log and go out on the next start with their random_id.
+func (s *Service) Run(ctx context.Context) error {
+	s.mu.Lock()
+	s.runCtx = ctx
+	s.mu.Unlock()
+	defer s.wg.Wait()
+	head := s.cfg.Store.Head()
+	sub := eventstore.Subscribe(s.cfg.Store, 1, 1024)
+	for sub.Position() <= head {
+		if err := s.follow(ctx, sub); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	s.caught = true
+	for _, a := range s.accounts {
+		s.startLocked(ctx, a)
+	}
+	s.mu.Unlock()
+	for {
+		if err := s.follow(ctx, sub); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+// follow applies the next batch of events to what the service knows.
+func (s *Service) follow(ctx context.Context, sub *eventstore.Subscription) error {
+	recs, err := sub.Next(ctx)
+	if err != nil {
+		return fmt.Errorf("accounts: follow the log: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	changed := false
+	for i := range recs {
+		r := &recs[i]
+		if !relevant[r.Type] {
+			continue
+		}
+		e, err := s.ev.Decode(r)
+		if err != nil {
+			return fmt.Errorf("accounts: %w", err)
+		}
+		changed = s.apply(ctx, r, e) || changed
+	}
+	if changed {
+		close(s.wake)
+		s.wake = make(chan struct{})
+	}
+	return nil
+}
+
+// relevant are the event types the service follows; others are not even
+// decoded.
+var relevant = map[string]bool{}
+
+func init() {
+	for _, e := range []domain.Event{
+		domain.AccountRegistered{}, domain.AccountLimitsChanged{}, domain.AccountLost{}, domain.AccountRemoved{},
+		domain.AccountPaused{}, domain.AccountResumed{}, domain.AccountFloodWaited{}, domain.AccountRestricted{},
+		domain.AccountConnected{}, domain.NewDialogReserved{},
+		domain.DialogStarted{}, domain.DialogClosed{}, domain.OutboundPlanned{}, domain.OutboundSent{}, domain.OutboundFailed{},
+	} {
+		relevant[e.EventType()] = true
+	}
+}
+
+// apply folds one event in; the caller holds s.mu. It reports whether
+// waiters should look again (accounts changed).
+func (s *Service) apply(ctx context.Context, r *eventstore.RecordedEvent, e domain.Event) bool {
+	dialogOf := func() (uuid.UUID, dialogRef, bool) {
+		id, err := uuid.Parse(r.Stream[len("dialog-"):])
+		if err != nil {
+			return uuid.Nil, dialogRef{}, false
+		}
+		ref, ok := s.dialogs[id]
+		return id, ref, ok
+	}
+	accountOf := func() *account {
+		id, err := uuid.Parse(r.Stream[len("account-"):])
+		if err != nil {
+			return nil
+		}
+		return s.accounts[id]
+	}
+	switch e := e.(type) {
+	case domain.AccountRegistered:
+		a := &account{id: e.AccountID, label: e.Label, loc: location(e.Limits.TimeZone), kick: make(chan struct{}, 1)}
+		s.accounts[a.id] = a
+		if s.caught {
+			s.startLocked(ctx, a)
+		}
+	case domain.AccountLimitsChanged:
+		if a := accountOf(); a != nil {
+			a.loc = location(e.Limits.TimeZone)
+		}
+	case domain.AccountLost:
+		if a := accountOf(); a != nil {
+			a.lost = true
+		}
+	case domain.AccountRemoved:
+		if a := accountOf(); a != nil {
+			a.removed = true
+			if a.stop != nil {
+				a.stop()
+			}
+		}
+	case domain.AccountPaused, domain.AccountResumed, domain.AccountFloodWaited, domain.AccountRestricted, domain.AccountConnected, domain.NewDialogReserved:
+		for _, a := range s.accounts {
+			a.poke()
+		}
+	case domain.DialogStarted:
+		s.dialogs[e.DialogID] = dialogRef{account: e.AccountID, contact: e.ContactID, n: e.N, open: true}
+		s.openBy[e.ContactID] = e.N
+		if a := s.accounts[e.AccountID]; a != nil {
+			a.open++
+		}
+	case domain.DialogClosed:
+		if id, ref, ok := dialogOf(); ok && ref.open {
+			ref.open = false
+			s.dialogs[id] = ref
+			if s.openBy[ref.contact] == ref.n {
+				delete(s.openBy, ref.contact)
+			}
+			if a := s.accounts[ref.account]; a != nil {
+				a.open--
+			}
+		}
+	case domain.OutboundPlanned:
+		if id, ref, ok := dialogOf(); ok {
+			if a := s.accounts[ref.account]; a != nil {
+				a.queue = append(a.queue, outItem{dialog: id, randomID: e.RandomID})
+				a.poke()
+			}
+		}
+		return false
+	case domain.OutboundSent:
+		s.settleLocked(r, e.RandomID)
+		return false
+	case domain.OutboundFailed:
+		s.settleLocked(r, e.RandomID)
+		return false
+	}
+	return true
+}
+
+func (s *Service) settleLocked(r *eventstore.RecordedEvent, randomID int64) {
+	id, err := uuid.Parse(r.Stream[len("dialog-"):])
+	if err != nil {
+		return
+	}
+	ref, ok := s.dialogs[id]
+	if !ok {
+		return
+	}
+	if a := s.accounts[ref.account]; a != nil {
+		a.remove(outItem{dialog: id, randomID: randomID})
+	}
+}
+
+func (a *account) remove(it outItem) {
+	for i, x := range a.queue {
+		if x == it {
+			a.queue = append(a.queue[:i], a.queue[i+1:]...)
+			return
+		}
+	}
+}
+
+func (a *account) poke() {
+	select {
+	case a.kick <- struct{}{}:
+	default:
+	}
+}
+
+func location(tz string) *time.Location {
+	if loc, err := time.LoadLocation(tz); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
+// startLocked starts the client and sender of an account that should run;
+// the caller holds s.mu.
+func (s *Service) startLocked(ctx context.Context, a *account) {
+	if a.running || a.lost || a.removed {
+		return
+	}
+	ok, err := telegram.HasSession(ctx, s.cfg.Store, a.id)
+	if err != nil || !ok {
+		s.log.Warn("accounts: account has no session; add it again to connect it", "account", a.id, "label", a.label, "err", err)
+		return
+	}
+	actx, stop := context.WithCancel(ctx)
+	a.running, a.stop = true, stop
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		s.supervise(actx, a)
+		s.mu.Lock()
+		a.running, a.conn = false, nil
+		s.mu.Unlock()
+		stop()
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.send(actx, a)
+	}()
+}
+
+func (s *Service) notify(n Notice) {
+	n.At = s.cfg.Now()
+	s.log.Info("accounts: notice", "kind", n.Kind, "account", n.Account, "label", n.Label, "dialog", n.Dialog, "text", n.Text)
+	if s.cfg.Notify != nil {
+		s.cfg.Notify(n)
+	}
+}
+
+// record runs an account command, logging failures (facts about the
+// connection are best effort: the connection itself is what matters).
+func (s *Service) record(ctx context.Context, a *account, cmd domain.AccountCommand) []domain.Event {
+	evs, err := s.h.Account(context.WithoutCancel(ctx), a.id, cmd)
+	if err != nil {
+		s.log.Error("accounts: record account fact", "account", a.id, "command", fmt.Sprintf("%T", cmd), "err", err)
+	}
+	return evs
+}
+
+// supervise keeps one account connected: it reconnects with exponential
+// backoff and records each change as an account event; a lost session
+// ends it.
+func (s *Service) supervise(ctx context.Context, a *account) {
+	backoff := s.cfg.MinBackoff
+	states := make(chan telegram.State, 16)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case st := <-states:
+				switch st {
+				case telegram.StateConnected:
+					if len(s.record(ctx, a, domain.MarkConnected{})) > 0 {
+						s.notify(Notice{Kind: "account-connected", Account: a.id, Label: a.label, Text: "connected"})
+					}
+				case telegram.StateDisconnected:
+					if len(s.record(ctx, a, domain.MarkDisconnected{Reason: "connection lost"})) > 0 {
+						s.notify(Notice{Kind: "account-disconnected", Account: a.id, Label: a.label, Text: "connection lost; reconnecting"})
+					}
+				}
+			}
+		}
+	}()
+	for ctx.Err() == nil {
+		s.record(ctx, a, domain.MarkConnecting{})
+		started := s.cfg.Now()
+		err := s.cfg.Runner.Run(ctx, a.id, telegram.RunOptions{
+			Handler: func(ctx context.Context, m telegram.Message) error { return s.inbound(ctx, a, m) },
+			Ready: func(c telegram.Conn) {
+				s.mu.Lock()
+				a.conn = c
+				s.mu.Unlock()
+				a.poke()
+			},
+			State: func(st telegram.State) {
+				select {
+				case states <- st:
+				default:
+				}
+			},
+		})
+		s.mu.Lock()
+		a.conn = nil
+		s.mu.Unlock()
+		if ctx.Err() != nil {
+			return
+		}
+		f := telegram.Classify(err)
+		if f.Kind == telegram.KindAccountLost {
+			s.record(ctx, a, domain.MarkLost{Reason: f.Reason})
+			s.notify(Notice{Kind: "account-lost", Account: a.id, Label: a.label, Text: "Telegram ended the session (" + f.Reason + "); add the account again"})
+			return
+		}
+		s.record(ctx, a, domain.MarkDisconnected{Reason: errText(err)})
+		if s.cfg.Now().Sub(started) > 2*s.cfg.MaxBackoff {
+			backoff = s.cfg.MinBackoff // it ran well for a while
+		}
+		s.log.Warn("accounts: connection ended; reconnecting", "account", a.id, "in", backoff, "err", err)
+		if !sleep(ctx, jitter(backoff)) {
+			return
+		}
+		backoff = min(backoff*2, s.cfg.MaxBackoff)
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "connection closed"
+	}
+	return err.Error()
+}
+
+// jitter spreads reconnects of many accounts: d ± 20%.
+func jitter(d time.Duration) time.Duration {
+	n := randomInt63()
+	return d - d/5 + time.Duration(n%int64(max(d*2/5, 1)))
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func randomInt63() int64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return int64(binary.BigEndian.Uint64(b[:]) >> 1)
+}
+
+// RandomID returns a random_id for a new outbound message: non-zero, as
+// Telegram requires.
+func RandomID() int64 {
+	for {
+		if n := randomInt63(); n != 0 {
+			return n
+		}
+	}
+}
+
+// Status is what the service knows about an account right now.
+type Status struct {
+	ID        uuid.UUID
+	Label     string
+	Connected bool
+	Open      int // open dialogs
+	Queued    int // outbound messages waiting to be sent
+	Lost      bool
+}
+
+// Accounts lists the accounts the service runs.
+func (s *Service) Accounts() []Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Status, 0, len(s.accounts))
+	for _, a := range s.accounts {
+		if a.removed {
+			continue
+		}
+		out = append(out, Status{ID: a.id, Label: a.label, Connected: a.conn != nil, Open: a.open, Queued: len(a.queue), Lost: a.lost})
+	}
+	return out
+}

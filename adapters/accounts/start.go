@@ -1,0 +1,226 @@
+package accounts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/salesbot/salesbot/adapters/telegram"
+	"github.com/salesbot/salesbot/domain"
+)
+
+// StartRequest opens a dialog with a person.
+type StartRequest struct {
+	// Who: a @username, or an existing contact.
+	Username  string
+	ContactID uuid.UUID
+	// For a new contact: where it came from and the lawful basis.
+	Source domain.Source
+	Basis  domain.Basis
+	Note   string
+	By     string // who starts it: "admin:<id>", "campaign:<id>"
+	// Text is the opening message; Variant the prompt variant, if any.
+	Text    string
+	Variant string
+}
+
+// Started is the dialog a StartRequest opened.
+type Started struct {
+	DialogID  uuid.UUID
+	N         int64
+	AccountID uuid.UUID
+	ContactID uuid.UUID
+	Label     string // the account's label
+}
+
+// Errors of Start.
+var (
+	ErrUnknownUsername = errors.New("accounts: no Telegram user has that username")
+	ErrInDialog        = errors.New("accounts: the contact already has an open dialog")
+)
+
+// Start opens a dialog: it picks the least-loaded healthy account inside its
+// caps and working hours, finds the person through it, records the
+// contact (source and lawful basis required), reserves one of the
+// account's new-dialog slots, and plans the opening message, which the
+// outbox sends. With no account available it waits, calling wait with the
+// reason and the earliest time an account opens (zero if unknown), until
+// one is or ctx ends. A restricted account is never replaced by another
+// beyond the others' own caps.
+func (s *Service) Start(ctx context.Context, req StartRequest, wait func(reason string, until time.Time)) (Started, error) {
+	if strings.TrimSpace(req.Text) == "" {
+		return Started{}, errors.New("accounts: the opening message is empty")
+	}
+	if req.Username == "" && req.ContactID == uuid.Nil {
+		return Started{}, errors.New("accounts: say whom to write to: a @username or a contact")
+	}
+	for {
+		st, retry, err := s.tryStart(ctx, req)
+		if err == nil {
+			return st, nil
+		}
+		var de *domain.Error
+		if !errors.As(err, &de) || (de.Code != domain.ELIMIT && !strings.HasPrefix(de.Message, "no account")) {
+			return Started{}, err
+		}
+		if wait != nil {
+			wait(de.Message, retry)
+		}
+		s.mu.Lock()
+		changed := s.wake
+		s.mu.Unlock()
+		d := time.Minute
+		if !retry.IsZero() {
+			d = max(retry.Sub(s.cfg.Now()), time.Millisecond)
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return Started{}, fmt.Errorf("accounts: waited for an account: %w (%s)", ctx.Err(), de.Message)
+		case <-t.C:
+		case <-changed:
+			t.Stop()
+		}
+	}
+}
+
+func (s *Service) candidates(ctx context.Context) ([]domain.Candidate, map[uuid.UUID]telegram.Conn, error) {
+	s.mu.Lock()
+	type acc struct {
+		id   uuid.UUID
+		loc  *time.Location
+		open int
+		conn telegram.Conn
+	}
+	var list []acc
+	for _, a := range s.accounts {
+		if a.removed || a.lost {
+			continue
+		}
+		list = append(list, acc{a.id, a.loc, a.open, a.conn})
+	}
+	s.mu.Unlock()
+	var cands []domain.Candidate
+	conns := map[uuid.UUID]telegram.Conn{}
+	for _, a := range list {
+		st, err := s.h.AccountNow(ctx, a.id, a.loc)
+		if err != nil {
+			return nil, nil, err
+		}
+		// Whether it is connected is what the client says now (the log
+		// lags, and a flood wait is not a disconnection); caps, pauses,
+		// restrictions and flood waits are the account's state.
+		if a.conn != nil {
+			st.Status = domain.StatusActive
+		} else if st.Status == domain.StatusActive || st.Status == domain.StatusFloodWait {
+			st.Status = domain.StatusConnecting
+		}
+		cands = append(cands, domain.Candidate{Account: st, Loc: a.loc, Open: a.open})
+		conns[a.id] = a.conn
+	}
+	return cands, conns, nil
+}
+
+func (s *Service) tryStart(ctx context.Context, req StartRequest) (Started, time.Time, error) {
+	cands, conns, err := s.candidates(ctx)
+	if err != nil {
+		return Started{}, time.Time{}, err
+	}
+	id, err := domain.PickAccount(cands, s.cfg.Now())
+	if err != nil {
+		var de *domain.Error
+		errors.As(err, &de)
+		return Started{}, de.RetryAt, err
+	}
+	conn := conns[id]
+	var loc *time.Location
+	var label string
+	for _, c := range cands {
+		if c.Account.ID == id {
+			loc, label = c.Loc, c.Account.Label
+		}
+	}
+
+	contact, peer, err := s.whom(ctx, conn, req)
+	if err != nil {
+		return Started{}, time.Time{}, err
+	}
+	if err := contact.Contactable(); err != nil {
+		return Started{}, time.Time{}, err
+	}
+	if n, open := s.openDialogOf(contact.ID); open {
+		return Started{}, time.Time{}, fmt.Errorf("%w (dialog %d)", ErrInDialog, n)
+	}
+	dialogID := newID()
+	if _, err := s.h.Account(ctx, id, domain.ReserveNewDialog{DialogID: dialogID, Loc: loc}); err != nil {
+		var de *domain.Error
+		if errors.As(err, &de) {
+			return Started{}, de.RetryAt, err
+		}
+		return Started{}, time.Time{}, err
+	}
+	version, err := s.h.PeerVersion(ctx, id, peer.UserID)
+	if err != nil {
+		return Started{}, time.Time{}, err
+	}
+	if err := s.h.LinkPeer(ctx, peer.UserID, version, domain.PeerLinked{AccountID: id, DialogID: dialogID, ContactID: contact.ID}); err != nil {
+		return Started{}, time.Time{}, err
+	}
+	n, err := s.h.NextDialogNumber(ctx, dialogID)
+	if err != nil {
+		return Started{}, time.Time{}, err
+	}
+	if _, err := s.h.Dialog(ctx, dialogID, contact.ID, domain.StartDialog{DialogID: dialogID, N: n, Contact: contact, AccountID: id, Variant: req.Variant, By: req.By}); err != nil {
+		return Started{}, time.Time{}, fmt.Errorf("start dialog %d: %w", n, err)
+	}
+	if _, err := s.h.Dialog(ctx, dialogID, contact.ID, domain.PlanOutbound{RandomID: RandomID(), Text: req.Text, By: domain.ActorAI, Contact: contact}); err != nil {
+		return Started{}, time.Time{}, fmt.Errorf("plan the opening message of dialog %d: %w", n, err)
+	}
+	return Started{DialogID: dialogID, N: n, AccountID: id, ContactID: contact.ID, Label: label}, time.Time{}, nil
+}
+
+// whom finds the person of a request through the account's connection.
+func (s *Service) whom(ctx context.Context, conn telegram.Conn, req StartRequest) (domain.Contact, telegram.Peer, error) {
+	if req.ContactID != uuid.Nil {
+		c, err := s.h.LoadContact(ctx, req.ContactID)
+		if err != nil {
+			return c, telegram.Peer{}, err
+		}
+		if !c.Exists {
+			return c, telegram.Peer{}, fmt.Errorf("accounts: no contact %s", req.ContactID)
+		}
+		p, err := s.peerOf(ctx, conn, c)
+		if err != nil {
+			return c, p, s.resolveError(c.Username, err)
+		}
+		if _, err := s.h.LinkUser(ctx, p.UserID, c.ID); err != nil {
+			return c, p, err
+		}
+		return c, p, nil
+	}
+	p, err := conn.Resolve(ctx, req.Username)
+	if err != nil {
+		return domain.Contact{}, p, s.resolveError(req.Username, err)
+	}
+	c, err := s.contactFor(ctx, p, req.Source, req.Basis, req.Note)
+	return c, p, err
+}
+
+func (s *Service) resolveError(username string, err error) error {
+	if f := telegram.Classify(err); f.Kind == telegram.KindUnreachable {
+		return fmt.Errorf("%w: @%s (%s)", ErrUnknownUsername, strings.TrimPrefix(username, "@"), f.Reason)
+	}
+	return err
+}
+
+func (s *Service) openDialogOf(contact uuid.UUID) (int64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, ok := s.openBy[contact]
+	return n, ok
+}
