@@ -26,13 +26,20 @@ func (s *Service) inbound(ctx context.Context, a *account, m telegram.Message) e
 		}
 		return s.outgoing(ctx, a, link, m)
 	}
-	if !found || !s.dialogExists(ctx, link.DialogID) {
+	record := func() ([]domain.Event, error) {
+		return s.h.Dialog(ctx, link.DialogID, link.ContactID, domain.RecordInbound{TelegramMessageID: int64(m.ID), Text: m.Text, At: m.Date})
+	}
+	var evs []domain.Event
+	if found {
+		evs, err = record()
+	}
+	if !found || domain.ErrorCode(err) == domain.EINVALID { // no dialog yet (or a crash left only the link)
 		var ok bool
 		if link, ok, err = s.openInbound(ctx, a, m, found, link); err != nil || !ok {
 			return err
 		}
+		evs, err = record()
 	}
-	evs, err := s.h.Dialog(ctx, link.DialogID, link.ContactID, domain.RecordInbound{TelegramMessageID: int64(m.ID), Text: m.Text, At: m.Date})
 	if err != nil {
 		return fmt.Errorf("record message %d in dialog %s: %w", m.ID, link.DialogID, err)
 	}
@@ -56,11 +63,6 @@ func (s *Service) markRead(ctx context.Context, a *account, m telegram.Message) 
 		return nil
 	}
 	return c.MarkRead(ctx, m.Peer, m.ID)
-}
-
-func (s *Service) dialogExists(ctx context.Context, id uuid.UUID) bool {
-	d, err := s.h.LoadDialog(ctx, id)
-	return err == nil && d.Exists
 }
 
 // openInbound opens a dialog for a person who wrote first: their contact

@@ -88,7 +88,8 @@ func (s *Sandbox) begin(method uint32, needAuth bool, req *tgtest.Request) (*cal
 	s.requests[method]++
 	k := s.keys[req.Session.AuthKey.ID]
 	if k == nil {
-		k = &key{sessions: map[int64]tgtest.Session{}}
+		v := req.Session.AuthKey.Value
+		k = &key{value: &v, sessions: map[int64]tgtest.Session{}}
 		s.keys[req.Session.AuthKey.ID] = k
 	}
 	k.sessions[req.Session.ID] = req.Session

@@ -25,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gotd/td/crypto"
 	"github.com/gotd/td/telegram"
 	"github.com/gotd/td/tg"
 	"github.com/gotd/td/tgtest"
@@ -43,10 +44,11 @@ type Sandbox struct {
 	now     func() time.Time
 	secret  [32]byte // derives access hashes
 
-	cancel context.CancelFunc
-	ctx    context.Context // cancelled by Close
-	done   chan error
-	wg     sync.WaitGroup // persona replies in flight
+	cancel    context.CancelFunc
+	ctx       context.Context // cancelled by Close
+	stateFile string
+	done      chan error
+	wg        sync.WaitGroup // persona replies in flight
 
 	mu       sync.Mutex
 	nextID   int64
@@ -64,8 +66,9 @@ type Sandbox struct {
 
 // key is what the sandbox knows about one auth key.
 type key struct {
-	user     int64 // signed-in user, 0 if none
-	pending  int64 // user awaiting the 2FA password
+	value    *crypto.Key // the key itself, kept for Options.StateFile
+	user     int64       // signed-in user, 0 if none
+	pending  int64       // user awaiting the 2FA password
 	srp      *srpSession
 	revoked  string // AUTH_KEY_UNREGISTERED, SESSION_REVOKED: the key was logged out server-side
 	sessions map[int64]tgtest.Session
@@ -100,6 +103,9 @@ type boxed struct {
 type Options struct {
 	Logger *slog.Logger     // default: discard
 	Now    func() time.Time // default: time.Now
+	// StateFile keeps users and auth keys between runs (not messages), so
+	// clients reconnect with stored sessions; empty = nothing is kept.
+	StateFile string
 }
 
 // New starts a sandbox; Close stops it.
@@ -123,6 +129,12 @@ func New(ctx context.Context, opts Options) (*Sandbox, error) {
 	srv, d := s.cluster.DC(DC, "sandbox")
 	s.srv = srv
 	s.register(d)
+	s.stateFile = opts.StateFile
+	if opts.StateFile != "" {
+		if err := s.load(opts.StateFile); err != nil {
+			return nil, err
+		}
+	}
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.ctx, s.cancel = runCtx, cancel
@@ -142,11 +154,17 @@ func New(ctx context.Context, opts Options) (*Sandbox, error) {
 
 func (s *Sandbox) stopped() <-chan struct{} { return s.ctx.Done() }
 
-// Close stops the server and waits for persona replies in flight.
+// Close stops the server and waits for persona replies in flight; with
+// Options.StateFile it saves the state.
 func (s *Sandbox) Close() error {
 	s.cancel()
 	err := <-s.done
 	s.wg.Wait()
+	if s.stateFile != "" {
+		if serr := s.save(s.stateFile); serr != nil {
+			return serr
+		}
+	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("sandbox: %w", err)
 	}
@@ -192,7 +210,7 @@ func (s *Sandbox) AddUser(spec UserSpec) (User, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	name := strings.ToLower(strings.TrimPrefix(spec.Username, "@"))
+	name := lower(strings.TrimPrefix(spec.Username, "@"))
 	phone := normPhone(spec.Phone)
 	if name != "" && s.byName[name] != nil {
 		return User{}, fmt.Errorf("sandbox: username @%s is taken", name)
@@ -214,9 +232,31 @@ func (s *Sandbox) AddUser(spec UserSpec) (User, error) {
 	return u.public(), nil
 }
 
+// Lookup finds a user by username.
+func (s *Sandbox) Lookup(username string) (User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u := s.byName[lower(strings.TrimPrefix(username, "@"))]; u != nil {
+		return u.public(), nil
+	}
+	return User{}, fmt.Errorf("sandbox: no user @%s", username)
+}
+
+// LookupPhone finds a user by phone.
+func (s *Sandbox) LookupPhone(phone string) (User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u := s.byPhone[normPhone(phone)]; u != nil {
+		return u.public(), nil
+	}
+	return User{}, fmt.Errorf("sandbox: no user with phone %s", phone)
+}
+
 func (u *user) public() User {
 	return User{ID: u.id, Username: u.username, Phone: u.phone, Name: strings.TrimSpace(u.first + " " + u.last)}
 }
+
+func lower(s string) string { return strings.ToLower(s) }
 
 func normPhone(p string) string {
 	var b strings.Builder

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/gotd/td/telegram"
+
 	"github.com/salesbot/salesbot/eventstore"
 )
 
@@ -41,12 +43,17 @@ func usagef(format string, args ...any) error {
 // env is how Run reads the environment (os.Getenv in main, a map in tests).
 type env func(string) string
 
-// app is what one invocation shares: output streams, environment, config.
+// app is what one invocation shares: standard streams, environment,
+// config.
 type app struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         env
 	cfg            config
 	log            *slog.Logger
+	// telegram overrides the gotd options that reach Telegram (tests point
+	// them at a sandbox); nil = Telegram's servers.
+	telegram *telegram.Options
 }
 
 // command is one subcommand (or a group with subcommands).
@@ -66,19 +73,30 @@ func commands() []*command {
 		verifyCommand(),
 		replayCommand(),
 		projectionsCommand(),
+		accountsCommand(),
+		runCommand(),
 		{
 			name:    "bench",
 			summary: "measure the event log on this machine",
-			sub:     []*command{benchAppendCommand(), benchReadCommand(), benchRebuildCommand()},
+			sub:     []*command{benchAppendCommand(), benchReadCommand(), benchRebuildCommand(), benchAccountsCommand()},
 		},
 	}
 }
 
 // Run executes the command line args and returns the process exit code.
-func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) int {
-	a := &app{stdout: stdout, stderr: stderr, getenv: getenv}
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv env) int {
+	return newApp(stdin, stdout, stderr, getenv).main(ctx, args)
+}
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv env) *app {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
 	a.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	a.cfg = configFromEnv(getenv)
+	return a
+}
+
+func (a *app) main(ctx context.Context, args []string) int {
+	stdout, stderr := a.stdout, a.stderr
 
 	cmds := commands()
 	var path []string

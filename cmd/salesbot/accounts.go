@@ -1,0 +1,398 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/salesbot/salesbot/adapters/eventlog"
+	"github.com/salesbot/salesbot/adapters/telegram"
+	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/eventstore"
+	"github.com/salesbot/salesbot/projections"
+)
+
+// tgConfig is the company's Telegram API credentials (my.telegram.org).
+type tgConfig struct {
+	appID   int
+	appHash string
+}
+
+func (t *tgConfig) register(fs *flag.FlagSet, a *app) {
+	t.appHash = a.getenv("SALESBOT_TG_APP_HASH")
+	if v := a.getenv("SALESBOT_TG_APP_ID"); v != "" {
+		t.appID, _ = strconv.Atoi(v) // checked in check
+	}
+	fs.IntVar(&t.appID, "tg-app-id", t.appID, "the company's Telegram API `id` from my.telegram.org [SALESBOT_TG_APP_ID]")
+	fs.StringVar(&t.appHash, "tg-app-hash", t.appHash, "the company's Telegram API `hash` from my.telegram.org [SALESBOT_TG_APP_HASH]")
+}
+
+// check requires the credentials when talking to the real Telegram.
+func (t *tgConfig) check(a *app) error {
+	if v := a.getenv("SALESBOT_TG_APP_ID"); v != "" {
+		if _, err := strconv.Atoi(v); err != nil {
+			return usagef("SALESBOT_TG_APP_ID: %q is not a number", v)
+		}
+	}
+	if a.telegram != nil {
+		return nil
+	}
+	if t.appID <= 0 || strings.TrimSpace(t.appHash) == "" {
+		return usagef("--tg-app-id and --tg-app-hash (SALESBOT_TG_APP_ID, SALESBOT_TG_APP_HASH) are required: create them at https://my.telegram.org")
+	}
+	return nil
+}
+
+func (a *app) dialer(t tgConfig, secrets eventstore.Secrets) *telegram.Dialer {
+	d := &telegram.Dialer{AppID: t.appID, AppHash: t.appHash, Secrets: secrets, Log: a.log}
+	if a.telegram != nil {
+		d.Options = *a.telegram
+		if d.AppID == 0 {
+			d.AppID, d.AppHash = 1, "sandbox"
+		}
+	}
+	return d
+}
+
+func accountsCommand() *command {
+	return &command{
+		name:    "accounts",
+		summary: "connect, list and remove the company's Telegram accounts",
+		sub:     []*command{accountsAddCommand(), accountsListCommand(), accountsRemoveCommand()},
+	}
+}
+
+// limitsFlags are an account's limits on the command line.
+type limitsFlags struct {
+	tz, hours, days  string
+	dailyCap, perMin int
+	minDelay         time.Duration
+	ramp             string
+}
+
+func (l *limitsFlags) register(fs *flag.FlagSet) {
+	d := domain.DefaultLimits()
+	fs.StringVar(&l.tz, "tz", d.TimeZone, "the account's `time zone` for working hours and daily caps (e.g. Europe/Berlin)")
+	fs.StringVar(&l.hours, "hours", fmt.Sprintf("%02d:%02d-%02d:%02d", d.StartMinute/60, d.StartMinute%60, d.EndMinute/60, d.EndMinute%60), "working `hours` HH:MM-HH:MM, local time")
+	fs.StringVar(&l.days, "days", "mon-fri", "working `days`: mon-fri, all, or a list like mon,tue,thu")
+	fs.IntVar(&l.dailyCap, "daily-cap", d.DailyNewDialogs, "new dialogs per day at most (`n`); 0 = no cap")
+	fs.IntVar(&l.perMin, "per-minute", d.MessagesPerMinute, "outbound messages per minute at most (`n`); 0 = no cap")
+	fs.DurationVar(&l.minDelay, "min-delay", d.MinDelay, "least `time` between two outbound messages")
+	fs.StringVar(&l.ramp, "ramp", "3,5,8,12,16", "daily caps on the first days of a new account (`list`); empty = none")
+}
+
+func (l *limitsFlags) limits() (domain.Limits, error) {
+	out := domain.Limits{TimeZone: l.tz, DailyNewDialogs: l.dailyCap, MessagesPerMinute: l.perMin, MinDelay: l.minDelay}
+	if _, err := time.LoadLocation(l.tz); err != nil {
+		return out, usagef("--tz: unknown time zone %q", l.tz)
+	}
+	from, to, ok := strings.Cut(l.hours, "-")
+	start, err1 := minuteOfDay(from)
+	end, err2 := minuteOfDay(to)
+	if !ok || err1 != nil || err2 != nil {
+		return out, usagef("--hours: want HH:MM-HH:MM, got %q", l.hours)
+	}
+	out.StartMinute, out.EndMinute = start, end
+	days, err := parseDays(l.days)
+	if err != nil {
+		return out, usagef("--days: %v", err)
+	}
+	out.Days = days
+	if strings.TrimSpace(l.ramp) != "" {
+		for _, f := range strings.Split(l.ramp, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 0 {
+				return out, usagef("--ramp: want numbers like 3,5,8, got %q", l.ramp)
+			}
+			out.Ramp = append(out.Ramp, n)
+		}
+	}
+	if err := out.Validate(); err != nil {
+		return out, usagef("%v", err)
+	}
+	return out, nil
+}
+
+func minuteOfDay(s string) (int, error) {
+	if s == "24:00" {
+		return 24 * 60, nil
+	}
+	t, err := time.Parse("15:04", strings.TrimSpace(s))
+	if err != nil {
+		return 0, err
+	}
+	return t.Hour()*60 + t.Minute(), nil
+}
+
+var weekdays = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
+
+func parseDays(s string) ([]time.Weekday, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "all", "":
+		return nil, nil
+	case "mon-fri":
+		return []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday}, nil
+	}
+	var out []time.Weekday
+	for _, f := range strings.Split(s, ",") {
+		d, ok := weekdays[strings.ToLower(strings.TrimSpace(f))[:min(3, len(strings.TrimSpace(f)))]]
+		if !ok {
+			return nil, fmt.Errorf("%q is not a day (mon, tue, wed, thu, fri, sat, sun)", f)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func accountsAddCommand() *command {
+	var (
+		tg                            tgConfig
+		lf                            limitsFlags
+		label, phone, session, pwFile string
+		qr                            bool
+	)
+	return &command{
+		name:    "add",
+		summary: "sign a company Telegram account in and register it",
+		details: `
+Exactly one way to sign in:
+  --phone +4915112345678   Telegram sends a login code to the account's app;
+                           type it when asked (then the 2FA password, if set).
+  --qr                     prints a tg://login link to show as a QR code; scan
+                           it in Telegram (Settings → Devices → Link Desktop
+                           Device) on the account's phone.
+  --session-file FILE      imports a Telethon StringSession from FILE.
+
+The session is stored encrypted under the master key in the data directory,
+never in the event log. Run this while 'salesbot run' is stopped: the data
+directory is used by one process at a time.`,
+		flags: func(fs *flag.FlagSet, a *app) func() error {
+			tg.register(fs, a)
+			lf.register(fs)
+			fs.StringVar(&label, "label", "", "a short `name` managers know the account by (required)")
+			fs.StringVar(&phone, "phone", "", "sign in by `phone` number and login code")
+			fs.BoolVar(&qr, "qr", false, "sign in by QR code")
+			fs.StringVar(&session, "session-file", "", "import a Telethon StringSession from `file`")
+			fs.StringVar(&pwFile, "password-file", "", "read the 2FA password from `file` instead of asking")
+			return func() error {
+				if strings.TrimSpace(label) == "" {
+					return usagef("--label is required")
+				}
+				n := 0
+				for _, set := range []bool{phone != "", qr, session != ""} {
+					if set {
+						n++
+					}
+				}
+				if n != 1 {
+					return usagef("give exactly one of --phone, --qr and --session-file")
+				}
+				return tg.check(a)
+			}
+		},
+		run: func(ctx context.Context, a *app, args []string) error {
+			if len(args) > 0 {
+				return usagef("takes no arguments, got %q", args)
+			}
+			limits, err := lf.limits()
+			if err != nil {
+				return err
+			}
+			st, err := a.openStore(createLog)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			d := a.dialer(tg, st)
+			id := uuid.Must(uuid.NewV7())
+			in := bufio.NewReader(a.stdin)
+			password := func(ctx context.Context) (string, error) {
+				if pwFile != "" {
+					b, err := os.ReadFile(pwFile)
+					return strings.TrimRight(string(b), "\r\n"), err
+				}
+				return a.prompt(in, "2FA password: ")
+			}
+			var self telegram.Peer
+			switch {
+			case phone != "":
+				self, err = d.LoginPhone(ctx, id, telegram.PhoneLogin{Phone: phone, Password: password,
+					Code: func(ctx context.Context) (string, error) {
+						return a.prompt(in, "Login code Telegram sent to "+phone+": ")
+					}})
+			case qr:
+				self, err = d.LoginQR(ctx, id, func(_ context.Context, url string) error {
+					fmt.Fprintf(a.stderr, "Scan this link as a QR code in Telegram (Settings → Devices → Link Desktop Device):\n%s\n", url)
+					return nil
+				}, password)
+			default:
+				var b []byte
+				if b, err = os.ReadFile(session); err != nil {
+					return fmt.Errorf("read --session-file: %w", err)
+				}
+				self, err = d.ImportSession(ctx, id, string(b))
+			}
+			if err != nil {
+				_ = telegram.DeleteSession(context.WithoutCancel(ctx), st, id)
+				return err
+			}
+			h := domain.Handlers{Log: eventlog.New(st), Now: time.Now}
+			if _, err := h.Account(ctx, id, domain.RegisterAccount{AccountID: id, Label: label, Phone: phone, Limits: limits}); err != nil {
+				_ = telegram.DeleteSession(context.WithoutCancel(ctx), st, id)
+				return fmt.Errorf("register account: %w", err)
+			}
+			who := self.Name
+			if self.Username != "" {
+				who += " (@" + self.Username + ")"
+			}
+			fmt.Fprintf(a.stdout, "account %s added: %s signed in as %s\n", id, label, strings.TrimSpace(who))
+			return nil
+		},
+	}
+}
+
+// prompt asks on standard error and reads one line from standard input.
+func (a *app) prompt(in *bufio.Reader, question string) (string, error) {
+	fmt.Fprint(a.stderr, question)
+	line, err := in.ReadString('\n')
+	line = strings.TrimSpace(line)
+	if line == "" && err != nil {
+		return "", fmt.Errorf("no answer on standard input: %w", err)
+	}
+	return line, nil
+}
+
+// accountRows reads the accounts from the log through the in-memory read
+// model.
+func accountRows(ctx context.Context, st *eventstore.PebbleStore) ([]projections.Account, error) {
+	sink := projections.NewMemory()
+	r := projections.Runner{Store: st, Decode: eventlog.New(st).Decode, Sink: sink, Batch: 5000}
+	if _, err := r.CatchUp(ctx); err != nil {
+		return nil, err
+	}
+	return sink.Accounts(ctx)
+}
+
+func accountsListCommand() *command {
+	var asJSON bool
+	return &command{
+		name:    "list",
+		summary: "list the accounts with status, today's usage and whether a session is stored",
+		flags: func(fs *flag.FlagSet, a *app) func() error {
+			fs.BoolVar(&asJSON, "json", false, "print JSON")
+			return nil
+		},
+		run: func(ctx context.Context, a *app, args []string) error {
+			if len(args) > 0 {
+				return usagef("takes no arguments, got %q", args)
+			}
+			st, err := a.openStore(existingLog)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			rows, err := accountRows(ctx, st)
+			if err != nil {
+				return err
+			}
+			sort.Slice(rows, func(i, j int) bool { return rows[i].Label < rows[j].Label })
+			type item struct {
+				projections.Account
+				Session bool `json:"session"`
+			}
+			items := make([]item, 0, len(rows))
+			for _, r := range rows {
+				has, err := telegram.HasSession(ctx, st, r.ID)
+				if err != nil {
+					return err
+				}
+				items = append(items, item{r, has})
+			}
+			if asJSON {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(items)
+			}
+			if len(items) == 0 {
+				fmt.Fprintln(a.stdout, "no accounts yet: add one with 'salesbot accounts add'")
+				return nil
+			}
+			fmt.Fprintf(a.stdout, "%-36s  %-16s  %-10s  %-7s  %s\n", "ID", "LABEL", "STATUS", "SESSION", "NOTE")
+			for _, it := range items {
+				note := it.Reason
+				if it.Paused {
+					note = strings.TrimSpace("paused " + note)
+				}
+				sess := "no"
+				if it.Session {
+					sess = "yes"
+				}
+				fmt.Fprintf(a.stdout, "%-36s  %-16s  %-10s  %-7s  %s\n", it.ID, it.Label, it.Status, sess, note)
+			}
+			return nil
+		},
+	}
+}
+
+func accountsRemoveCommand() *command {
+	var tg tgConfig
+	return &command{
+		name:    "remove",
+		summary: "log an account out of Telegram, delete its session and mark it removed",
+		usage:   " ID",
+		details: `
+Ends the session at Telegram (if Telegram can be reached), deletes the
+stored session, and records the removal; the account's dialogs and history
+stay in the log.`,
+		flags: func(fs *flag.FlagSet, a *app) func() error {
+			tg.register(fs, a)
+			return func() error { return tg.check(a) }
+		},
+		run: func(ctx context.Context, a *app, args []string) error {
+			if len(args) != 1 {
+				return usagef("give the account ID (see 'salesbot accounts list')")
+			}
+			id, err := uuid.Parse(args[0])
+			if err != nil {
+				return usagef("%q is not an account ID (see 'salesbot accounts list')", args[0])
+			}
+			st, err := a.openStore(existingLog)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			h := domain.Handlers{Log: eventlog.New(st), Now: time.Now}
+			acc, _, err := h.Log.Load(ctx, domain.AccountStream(id))
+			if err != nil {
+				return err
+			}
+			if len(acc) == 0 {
+				return fmt.Errorf("no account %s (see 'salesbot accounts list')", id)
+			}
+			lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			err = a.dialer(tg, st).LogOut(lctx, id)
+			cancel()
+			if err != nil {
+				fmt.Fprintf(a.stderr, "salesbot: could not log out at Telegram (%v); deleting the local session anyway — end it in Telegram under Settings → Devices\n", err)
+				if err := telegram.DeleteSession(ctx, st, id); err != nil {
+					return err
+				}
+			}
+			if _, err := h.Account(ctx, id, domain.RemoveAccount{By: "cli"}); err != nil && !errors.Is(err, context.Canceled) {
+				return fmt.Errorf("record removal of account %s: %w", id, err)
+			}
+			fmt.Fprintf(a.stdout, "account %s removed\n", id)
+			return nil
+		},
+	}
+}

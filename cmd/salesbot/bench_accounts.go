@@ -1,0 +1,377 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/salesbot/salesbot/adapters/accounts"
+	"github.com/salesbot/salesbot/adapters/eventlog"
+	"github.com/salesbot/salesbot/adapters/sandbox"
+	"github.com/salesbot/salesbot/adapters/telegram"
+	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/eventstore"
+)
+
+// accountsResult is what 'bench accounts' prints.
+type accountsResult struct {
+	Accounts        int     `json:"accounts"`
+	NewSessions     int     `json:"new_sessions"` // signed in this run (first run: all)
+	SignInSeconds   float64 `json:"sign_in_seconds"`
+	ConnectSeconds  float64 `json:"connect_seconds"`
+	RSSBeforeMiB    float64 `json:"rss_before_mib"`
+	RSSConnectedMiB float64 `json:"rss_connected_mib"`
+	RSSPerAccountKi float64 `json:"rss_per_account_kib"`
+	Rate            float64 `json:"rate"` // offered inbound messages/s (0 = unthrottled)
+	Messages        int     `json:"messages"`
+	MessagesPerSec  float64 `json:"messages_per_sec"`
+	InboundP50ms    float64 `json:"inbound_p50_ms"`
+	InboundP99ms    float64 `json:"inbound_p99_ms"`
+	Replies         int     `json:"replies"`
+	RepliesPerSec   float64 `json:"replies_per_sec"`
+	ReplyP99ms      float64 `json:"reply_p99_ms"`
+}
+
+func benchAccountsCommand() *command {
+	var (
+		n, messages, parallel int
+		rate                  float64
+		asJSON                bool
+	)
+	return &command{
+		name:    "accounts",
+		summary: "connect N sandbox accounts, exchange messages, report throughput, latency and memory",
+		details: `
+Runs a sandbox Telegram in this process and connects N company accounts to
+it through the real MTProto client, as 'salesbot run' does. Leads write to
+the accounts (inbound message → stored event latency), then every dialog
+gets one reply through the outbox (planned → sent).
+
+A new auth key costs about 0.6 s of CPU, so the first run signs the
+accounts in once and keeps their sessions (and the sandbox's users and
+keys, in sandbox.json) in --data-dir; later runs with the same --data-dir
+reconnect with them. Resident memory per account is measured across
+connecting them, the sandbox server's share included.`,
+		flags: func(fs *flag.FlagSet, a *app) func() error {
+			fs.IntVar(&n, "accounts", 100, "connected accounts (`n`)")
+			fs.IntVar(&messages, "messages", 0, "inbound messages to exchange (`n`; default 5 per account)")
+			fs.IntVar(&parallel, "parallel", 2*runtime.GOMAXPROCS(0), "sign-ins and senders at once (`n`)")
+			fs.Float64Var(&rate, "rate", 200, "inbound messages per second across all accounts (`n`); 0 = as fast as possible")
+			fs.BoolVar(&asJSON, "json", false, "print one JSON line")
+			return func() error {
+				if n <= 0 || n > 100000 {
+					return usagef("--accounts must be 1..100000")
+				}
+				if messages < 0 || parallel <= 0 {
+					return usagef("--messages must be ≥ 0 and --parallel > 0")
+				}
+				return nil
+			}
+		},
+		run: func(ctx context.Context, a *app, args []string) error {
+			if len(args) > 0 {
+				return usagef("takes no arguments, got %q", args)
+			}
+			if messages == 0 {
+				messages = 5 * n
+			}
+			res, err := benchAccounts(ctx, a, n, messages, parallel, rate)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				b, _ := json.Marshal(res)
+				fmt.Fprintln(a.stdout, string(b))
+				return nil
+			}
+			fmt.Fprintf(a.stdout, "accounts %d (new sessions %d, sign-in %.1fs), connected in %.2fs\n", res.Accounts, res.NewSessions, res.SignInSeconds, res.ConnectSeconds)
+			fmt.Fprintf(a.stdout, "memory   %.0f MiB → %.0f MiB: %.0f KiB per connected account\n", res.RSSBeforeMiB, res.RSSConnectedMiB, res.RSSPerAccountKi)
+			fmt.Fprintf(a.stdout, "inbound  %d messages offered at %.0f/s (0 = unthrottled): %.0f/s stored, p50 %.2fms p99 %.2fms\n", res.Messages, res.Rate, res.MessagesPerSec, res.InboundP50ms, res.InboundP99ms)
+			fmt.Fprintf(a.stdout, "replies  %d sent, %.0f/s, planned→sent p99 %.2fms\n", res.Replies, res.RepliesPerSec, res.ReplyP99ms)
+			return nil
+		},
+	}
+}
+
+func benchAccounts(ctx context.Context, a *app, n, messages, parallel int, rate float64) (accountsResult, error) {
+	res := accountsResult{Accounts: n, Rate: rate}
+	if err := os.MkdirAll(a.cfg.DataDir, 0o700); err != nil {
+		return res, err
+	}
+	st, err := a.openStore(createLog)
+	if err != nil {
+		return res, err
+	}
+	defer st.Close()
+	sb, err := sandbox.New(ctx, sandbox.Options{StateFile: filepath.Join(a.cfg.DataDir, "sandbox.json")})
+	if err != nil {
+		return res, err
+	}
+	defer sb.Close()
+	opts := sb.ClientOptions()
+	a.telegram = &opts
+	d := a.dialer(tgConfig{}, st)
+	h := domain.Handlers{Log: eventlog.New(st), Now: time.Now}
+
+	// Accounts: reuse those of an earlier run, sign in the rest.
+	rows, err := accountRows(ctx, st)
+	if err != nil {
+		return res, err
+	}
+	have := map[string]bool{}
+	for _, r := range rows {
+		if ok, _ := telegram.HasSession(ctx, st, r.ID); ok && r.Status != string(domain.StatusLost) {
+			have[r.Label] = true
+		}
+	}
+	var todo []int
+	for i := 1; i <= n; i++ {
+		if !have[fmt.Sprintf("bench-%d", i)] {
+			todo = append(todo, i)
+		}
+	}
+	res.NewSessions = len(todo)
+	limits := domain.Limits{TimeZone: "UTC", StartMinute: 0, EndMinute: 24 * 60}
+	took, _, err := runWorkers(parallel, func(w int) ([]time.Duration, error) {
+		for k := w; k < len(todo); k += parallel {
+			i := todo[k]
+			phone := fmt.Sprintf("+1999%07d", i)
+			if _, err := sb.AddUser(sandbox.UserSpec{Phone: phone, FirstName: fmt.Sprintf("Bench %d", i)}); err != nil && !strings.Contains(err.Error(), "taken") {
+				return nil, err
+			}
+			id := uuid.Must(uuid.NewV7())
+			if _, err := d.LoginPhone(ctx, id, telegram.PhoneLogin{Phone: phone,
+				Code: func(context.Context) (string, error) { return sb.LoginCode(phone), nil }}); err != nil {
+				return nil, err
+			}
+			if _, err := h.Account(ctx, id, domain.RegisterAccount{AccountID: id, Label: fmt.Sprintf("bench-%d", i), Limits: limits}); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	})
+	if err != nil {
+		return res, fmt.Errorf("sign in: %w", err)
+	}
+	res.SignInSeconds = took.Seconds()
+
+	// Leads: one per account, each writing to its account.
+	leads := make([]sandbox.User, n)
+	accUsers := make([]int64, n)
+	for i := range n {
+		u, err := sb.AddPersona(sandbox.UserSpec{Username: fmt.Sprintf("bench_lead_%d", i+1)}, sandbox.Persona{Reply: func(sandbox.Incoming) []string { return nil }})
+		if err != nil {
+			u, err = sb.Lookup(fmt.Sprintf("bench_lead_%d", i+1))
+			if err != nil {
+				return res, err
+			}
+		}
+		leads[i] = u
+		acc, err := sb.LookupPhone(fmt.Sprintf("+1999%07d", i+1))
+		if err != nil {
+			return res, err
+		}
+		accUsers[i] = acc.ID
+	}
+
+	runtime.GC()
+	debug.FreeOSMemory()
+	res.RSSBeforeMiB = rssMiB()
+	svc, err := accounts.New(accounts.Config{Store: st, Runner: d, TypingDelay: func(string) time.Duration { return 0 }})
+	if err != nil {
+		return res, err
+	}
+	ctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- svc.Run(ctx) }()
+	defer func() {
+		stop()
+		<-done
+	}()
+	if !waitConnected(ctx, svc, n) {
+		return res, ctx.Err()
+	}
+	res.ConnectSeconds = time.Since(start).Seconds()
+	runtime.GC()
+	debug.FreeOSMemory()
+	res.RSSConnectedMiB = rssMiB()
+	res.RSSPerAccountKi = (res.RSSConnectedMiB - res.RSSBeforeMiB) * 1024 / float64(n)
+
+	// Follow the log: inbound latency from SendAs to the stored event,
+	// replies from planned to sent.
+	dec := eventlog.New(st)
+	var (
+		mu      sync.Mutex
+		sentAt  = map[string]time.Time{}
+		inLat   []time.Duration
+		planned = map[int64]time.Time{}
+		outLat  []time.Duration
+	)
+	seen := make(chan struct{}, 1024)
+	sub := eventstore.Subscribe(st, st.Head()+1, 1024)
+	go func() {
+		for {
+			recs, err := sub.Next(ctx)
+			if err != nil {
+				return
+			}
+			for i := range recs {
+				r := &recs[i]
+				switch r.Type {
+				case "InboundReceived", "OutboundPlanned", "OutboundSent":
+				default:
+					continue
+				}
+				e, err := dec.Decode(r)
+				if err != nil {
+					continue
+				}
+				mu.Lock()
+				switch e := e.(type) {
+				case domain.InboundReceived:
+					if t0, ok := sentAt[e.Text]; ok {
+						inLat = append(inLat, r.RecordedAt.Sub(t0))
+						delete(sentAt, e.Text)
+					}
+				case domain.OutboundPlanned:
+					planned[e.RandomID] = r.RecordedAt
+				case domain.OutboundSent:
+					if t0, ok := planned[e.RandomID]; ok {
+						outLat = append(outLat, r.RecordedAt.Sub(t0))
+					}
+				}
+				mu.Unlock()
+				select {
+				case seen <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	waitFor := func(what string, cond func() bool) error {
+		deadline := time.Now().Add(5 * time.Minute)
+		for !cond() {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("bench accounts: timed out waiting for %s", what)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-seen:
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+		return nil
+	}
+	send := func(seq int) error {
+		i := seq % n
+		text := "bench " + strconv.Itoa(seq) + " " + uuid.NewString()[:8]
+		mu.Lock()
+		sentAt[text] = time.Now()
+		mu.Unlock()
+		_, err := sb.SendAs(leads[i].ID, accUsers[i], text)
+		return err
+	}
+	// Warm-up: the first message from each lead opens its dialog.
+	for i := range n {
+		if err := send(i); err != nil {
+			return res, err
+		}
+	}
+	if err := waitFor("the first messages", func() bool { mu.Lock(); defer mu.Unlock(); return len(inLat) >= n }); err != nil {
+		return res, err
+	}
+	mu.Lock()
+	inLat = inLat[:0]
+	mu.Unlock()
+
+	start = time.Now()
+	_, _, err = runWorkers(parallel, func(w int) ([]time.Duration, error) {
+		for seq := n + w; seq < n+messages; seq += parallel {
+			if rate > 0 { // an open-loop schedule: message k goes out at k/rate
+				if d := time.Until(start.Add(time.Duration(float64(seq-n) / rate * float64(time.Second)))); d > 0 {
+					time.Sleep(d)
+				}
+			}
+			if err := send(seq); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	})
+	if err != nil {
+		return res, err
+	}
+	if err := waitFor("inbound messages", func() bool { mu.Lock(); defer mu.Unlock(); return len(inLat) >= messages }); err != nil {
+		return res, err
+	}
+	res.Messages = messages
+	res.MessagesPerSec = float64(messages) / time.Since(start).Seconds()
+	mu.Lock()
+	p50, p99 := percentiles(inLat)
+	mu.Unlock()
+	res.InboundP50ms, res.InboundP99ms = p50/1e3, p99/1e3
+
+	// Replies: one per dialog through the outbox.
+	byLabel := map[string]uuid.UUID{}
+	if rows, err = accountRows(ctx, st); err != nil {
+		return res, err
+	}
+	for _, r := range rows {
+		byLabel[r.Label] = r.ID
+	}
+	start = time.Now()
+	for i := range n {
+		link, found, err := h.DialogOfPeer(ctx, byLabel[fmt.Sprintf("bench-%d", i+1)], leads[i].ID)
+		if err != nil || !found {
+			return res, fmt.Errorf("bench accounts: dialog of lead %d: %v", i+1, err)
+		}
+		c, err := h.LoadContact(ctx, link.ContactID)
+		if err != nil {
+			return res, err
+		}
+		if _, err := h.Dialog(ctx, link.DialogID, link.ContactID, domain.PlanOutbound{RandomID: accounts.RandomID(), Text: "Thanks for writing!", By: domain.ActorManager, Contact: c}); err != nil {
+			return res, err
+		}
+	}
+	if err := waitFor("replies", func() bool { mu.Lock(); defer mu.Unlock(); return len(outLat) >= n }); err != nil {
+		return res, err
+	}
+	res.Replies = n
+	res.RepliesPerSec = float64(n) / time.Since(start).Seconds()
+	mu.Lock()
+	_, p99 = percentiles(outLat)
+	mu.Unlock()
+	res.ReplyP99ms = p99 / 1e3
+	return res, nil
+}
+
+// rssMiB is this process's resident memory.
+func rssMiB() float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}

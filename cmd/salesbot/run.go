@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/salesbot/salesbot/adapters/accounts"
+	"github.com/salesbot/salesbot/adapters/eventlog"
+	"github.com/salesbot/salesbot/projections"
+)
+
+func runCommand() *command {
+	var (
+		tg    tgConfig
+		sbox  bool
+		leads int
+	)
+	return &command{
+		name:    "run",
+		summary: "run the accounts and the read models until SIGINT or SIGTERM",
+		details: `
+Connects every registered account (one Telegram client each, reconnecting
+with backoff), records incoming private messages as dialog events, sends
+planned messages through the outbox, and keeps the read models (in memory,
+or PostgreSQL with --postgres) up to date. Messages that arrived while
+salesbot was down are fetched on start. SIGINT or SIGTERM stops it cleanly:
+messages not yet sent stay planned in the log and go out on the next start,
+with the same random_id, so nobody gets a message twice.
+
+--sandbox runs against an in-process Telegram instead (no network): it
+signs in three sandbox accounts, writes to a few scripted leads and lets
+strangers write in. The sandbox is new at every start, so use a fresh
+--data-dir for it.`,
+		flags: func(fs *flag.FlagSet, a *app) func() error {
+			tg.register(fs, a)
+			fs.BoolVar(&sbox, "sandbox", false, "run against an in-process sandbox Telegram")
+			fs.IntVar(&leads, "sandbox-leads", 6, "scripted leads in the sandbox (`n`)")
+			return func() error {
+				if leads < 0 || leads > 1000 {
+					return usagef("--sandbox-leads must be 0..1000")
+				}
+				if sbox {
+					return nil
+				}
+				return tg.check(a)
+			}
+		},
+		run: func(ctx context.Context, a *app, args []string) error {
+			if len(args) > 0 {
+				return usagef("takes no arguments, got %q", args)
+			}
+			return a.run(ctx, tg, sbox, leads)
+		},
+	}
+}
+
+func (a *app) run(ctx context.Context, tg tgConfig, sbox bool, leads int) error {
+	st, err := a.openStore(createLog)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var world *sandboxWorld
+	if sbox {
+		if world, err = startSandbox(ctx, a, st, leads); err != nil {
+			return err
+		}
+		defer world.sb.Close()
+	}
+	sink, closeSink, err := a.openSink(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeSink()
+
+	svc, err := accounts.New(accounts.Config{Store: st, Runner: a.dialer(tg, st), Log: a.log})
+	if err != nil {
+		return err
+	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		r := projections.Runner{Store: st, Decode: eventlog.New(st).Decode, Sink: sink, Batch: 1000}
+		if err := r.Run(ctx); err != nil && ctx.Err() == nil {
+			errs <- fmt.Errorf("read models: %w", err)
+			stop()
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if err := svc.Run(ctx); err != nil {
+			errs <- err
+			stop()
+		}
+	}()
+	a.log.Info("salesbot: running", "data_dir", a.cfg.DataDir, "sandbox", sbox)
+	if world != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			world.play(ctx, a, svc)
+		}()
+	}
+	<-ctx.Done()
+	a.log.Info("salesbot: stopping")
+	wg.Wait()
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	return errors.Join(all...)
+}
+
+// waitConnected waits until n accounts are connected or ctx ends.
+func waitConnected(ctx context.Context, svc *accounts.Service, n int) bool {
+	for ctx.Err() == nil {
+		c := 0
+		for _, s := range svc.Accounts() {
+			if s.Connected {
+				c++
+			}
+		}
+		if c >= n {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return false
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/salesbot/salesbot/adapters/accounts"
+	"github.com/salesbot/salesbot/adapters/eventlog"
+	"github.com/salesbot/salesbot/adapters/sandbox"
+	"github.com/salesbot/salesbot/adapters/telegram"
+	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/eventstore"
+)
+
+// sandboxWorld is the in-process Telegram of 'run --sandbox': three company
+// accounts, scripted leads and a few strangers who write first.
+type sandboxWorld struct {
+	sb        *sandbox.Sandbox
+	accounts  []sandbox.User
+	leads     []sandbox.User
+	strangers []sandbox.User
+}
+
+// sandboxLimits let the sandbox show activity at any hour, still paced.
+var sandboxLimits = domain.Limits{DailyNewDialogs: 50, MessagesPerMinute: 20, MinDelay: 500 * time.Millisecond,
+	TimeZone: "UTC", StartMinute: 0, EndMinute: 24 * 60}
+
+var leadScripts = [][]string{
+	{"Hi! What exactly do you offer?", "How much does it cost for a team of 10?", "OK, send me the details please"},
+	{"Hello. Are you a bot?", "Fine. We need it by March."},
+	{"Not interested right now, maybe next quarter"},
+	{"Sounds interesting, who would I talk to about a demo?", "I'm the head of sales, I decide on this"},
+	{"stop, do not write to me again"},
+	{""}, // silent
+}
+
+func startSandbox(ctx context.Context, a *app, st *eventstore.PebbleStore, leads int) (*sandboxWorld, error) {
+	if st.Head() > 0 {
+		rows, err := accountRows(ctx, st)
+		if err != nil {
+			return nil, err
+		}
+		if len(rows) > 0 {
+			return nil, usagef("--sandbox: %s already holds accounts, and the sandbox Telegram is new at every start; use a fresh --data-dir", a.cfg.DataDir)
+		}
+	}
+	sb, err := sandbox.New(ctx, sandbox.Options{Logger: a.log})
+	if err != nil {
+		return nil, err
+	}
+	opts := sb.ClientOptions()
+	a.telegram = &opts
+	w := &sandboxWorld{sb: sb}
+	fail := func(err error) (*sandboxWorld, error) {
+		sb.Close()
+		return nil, err
+	}
+	d := a.dialer(tgConfig{}, st)
+	h := domain.Handlers{Log: eventlog.New(st), Now: time.Now}
+	for i := 1; i <= 3; i++ {
+		phone := fmt.Sprintf("+1555000%04d", i)
+		u, err := sb.AddUser(sandbox.UserSpec{Phone: phone, Username: fmt.Sprintf("acme_sales_%d", i), FirstName: "Acme", LastName: fmt.Sprintf("Sales %d", i)})
+		if err != nil {
+			return fail(err)
+		}
+		id := uuid.Must(uuid.NewV7())
+		if _, err := d.LoginPhone(ctx, id, telegram.PhoneLogin{Phone: phone,
+			Code: func(context.Context) (string, error) { return sb.LoginCode(phone), nil }}); err != nil {
+			return fail(err)
+		}
+		if _, err := h.Account(ctx, id, domain.RegisterAccount{AccountID: id, Label: fmt.Sprintf("sales-%d", i), Phone: phone, Limits: sandboxLimits}); err != nil {
+			return fail(err)
+		}
+		w.accounts = append(w.accounts, u)
+	}
+	for i := 0; i < leads; i++ {
+		script := leadScripts[i%len(leadScripts)]
+		u, err := sb.AddPersona(sandbox.UserSpec{Username: fmt.Sprintf("lead_%03d", i+1), FirstName: fmt.Sprintf("Lead %d", i+1)},
+			sandbox.Persona{Reply: sandbox.Script(script...), Delay: 300 * time.Millisecond})
+		if err != nil {
+			return fail(err)
+		}
+		w.leads = append(w.leads, u)
+	}
+	for i := 0; i < 2; i++ {
+		u, err := sb.AddUser(sandbox.UserSpec{Username: fmt.Sprintf("stranger_%d", i+1), FirstName: fmt.Sprintf("Stranger %d", i+1)})
+		if err != nil {
+			return fail(err)
+		}
+		w.strangers = append(w.strangers, u)
+	}
+	a.log.Info("sandbox: Telegram started", "accounts", len(w.accounts), "leads", len(w.leads))
+	return w, nil
+}
+
+// play writes to every lead and lets the strangers write in.
+func (w *sandboxWorld) play(ctx context.Context, a *app, svc *accounts.Service) {
+	if !waitConnected(ctx, svc, len(w.accounts)) {
+		return
+	}
+	for _, l := range w.leads {
+		st, err := svc.Start(ctx, accounts.StartRequest{Username: l.Username, Source: domain.SourceImport, Basis: domain.BasisConsent,
+			Note: "sandbox", By: "sandbox", Text: "Hello! I am the AI assistant of Acme. May I tell you about our sales analytics?"},
+			func(reason string, until time.Time) {
+				a.log.Info("sandbox: waiting for an account", "reason", reason, "until", until)
+			})
+		if err != nil {
+			if ctx.Err() == nil {
+				a.log.Warn("sandbox: could not start a dialog", "lead", l.Username, "err", err)
+			}
+			continue
+		}
+		a.log.Info("sandbox: dialog started", "n", st.N, "lead", "@"+l.Username, "account", st.Label)
+	}
+	for i, s := range w.strangers {
+		to := w.accounts[i%len(w.accounts)]
+		if _, err := w.sb.SendAs(s.ID, to.ID, "Hi, I saw your post. Can you tell me more?"); err != nil {
+			a.log.Warn("sandbox: stranger could not write", "err", err)
+		}
+	}
+}
