@@ -42,7 +42,7 @@ func (d *Dialer) LoginPhone(ctx context.Context, account uuid.UUID, l PhoneLogin
 		flow := auth.NewFlow(phoneAuth{l}, auth.SendCodeOptions{})
 		err := flow.Run(ctx, c.Auth())
 		var signUp *auth.SignUpRequired
-		if errors.As(err, &signUp) || errors.Is(err, errSignUp) {
+		if errors.As(err, &signUp) || errors.Is(err, errSignUp) || tgerr.Is(err, "PHONE_NUMBER_UNOCCUPIED") {
 			return ErrNotRegistered
 		}
 		return err

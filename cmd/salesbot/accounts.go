@@ -307,8 +307,15 @@ func accountsListCommand() *command {
 			}
 			sort.Slice(rows, func(i, j int) bool { return rows[i].Label < rows[j].Label })
 			type item struct {
-				projections.Account
-				Session bool `json:"session"`
+				ID           uuid.UUID  `json:"id"`
+				Label        string     `json:"label"`
+				Status       string     `json:"status"`
+				Paused       bool       `json:"paused"`
+				Reason       string     `json:"reason,omitempty"`
+				FloodUntil   *time.Time `json:"flood_until,omitempty"`
+				DialogsToday int        `json:"dialogs_today"`
+				DailyCap     int        `json:"daily_cap"`
+				Session      bool       `json:"session"`
 			}
 			items := make([]item, 0, len(rows))
 			for _, r := range rows {
@@ -316,7 +323,13 @@ func accountsListCommand() *command {
 				if err != nil {
 					return err
 				}
-				items = append(items, item{r, has})
+				it := item{ID: r.ID, Label: r.Label, Status: r.Status, Paused: r.Paused, Reason: r.Reason,
+					DialogsToday: r.DialogsToday, DailyCap: r.DailyCap, Session: has}
+				if r.FloodUntil.After(time.Now()) {
+					f := r.FloodUntil
+					it.FloodUntil = &f
+				}
+				items = append(items, it)
 			}
 			if asJSON {
 				enc := json.NewEncoder(a.stdout)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gotd/td/telegram"
 
+	"github.com/salesbot/salesbot/adapters/sandbox"
 	"github.com/salesbot/salesbot/eventstore"
 )
 
@@ -54,6 +55,9 @@ type app struct {
 	// telegram overrides the gotd options that reach Telegram (tests point
 	// them at a sandbox); nil = Telegram's servers.
 	telegram *telegram.Options
+	// onSandbox, if set, is handed the sandbox 'run --sandbox' starts
+	// (tests watch it).
+	onSandbox func(*sandbox.Sandbox)
 }
 
 // command is one subcommand (or a group with subcommands).

@@ -62,7 +62,7 @@ func startSandbox(ctx context.Context, a *app, st *eventstore.PebbleStore, leads
 	h := domain.Handlers{Log: eventlog.New(st), Now: time.Now}
 	for i := 1; i <= 3; i++ {
 		phone := fmt.Sprintf("+1555000%04d", i)
-		u, err := sb.AddUser(sandbox.UserSpec{Phone: phone, Username: fmt.Sprintf("acme_sales_%d", i), FirstName: "Acme", LastName: fmt.Sprintf("Sales %d", i)})
+		u, err := sb.AddUser(sandbox.UserSpec{Phone: phone, Username: accountName(i), FirstName: "Acme", LastName: fmt.Sprintf("Sales %d", i)})
 		if err != nil {
 			return fail(err)
 		}
@@ -78,7 +78,7 @@ func startSandbox(ctx context.Context, a *app, st *eventstore.PebbleStore, leads
 	}
 	for i := 0; i < leads; i++ {
 		script := leadScripts[i%len(leadScripts)]
-		u, err := sb.AddPersona(sandbox.UserSpec{Username: fmt.Sprintf("lead_%03d", i+1), FirstName: fmt.Sprintf("Lead %d", i+1)},
+		u, err := sb.AddPersona(sandbox.UserSpec{Username: leadName(i + 1), FirstName: fmt.Sprintf("Lead %d", i+1)},
 			sandbox.Persona{Reply: sandbox.Script(script...), Delay: 300 * time.Millisecond})
 		if err != nil {
 			return fail(err)
@@ -93,6 +93,9 @@ func startSandbox(ctx context.Context, a *app, st *eventstore.PebbleStore, leads
 		w.strangers = append(w.strangers, u)
 	}
 	a.log.Info("sandbox: Telegram started", "accounts", len(w.accounts), "leads", len(w.leads))
+	if a.onSandbox != nil {
+		a.onSandbox(sb)
+	}
 	return w, nil
 }
 
@@ -122,3 +125,6 @@ func (w *sandboxWorld) play(ctx context.Context, a *app, svc *accounts.Service) 
 		}
 	}
 }
+
+func accountName(i int) string { return fmt.Sprintf("acme_sales_%d", i) }
+func leadName(i int) string    { return fmt.Sprintf("lead_%03d", i) }

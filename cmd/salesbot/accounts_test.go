@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/salesbot/salesbot/adapters/eventlog"
+	"github.com/salesbot/salesbot/adapters/sandbox"
+	"github.com/salesbot/salesbot/domain"
+)
+
+// runWith runs the CLI with Telegram pointed at a sandbox and stdin given.
+func runWith(t *testing.T, sb *sandbox.Sandbox, stdin string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	a := newApp(strings.NewReader(stdin), &out, &errb, func(string) string { return "" })
+	if sb != nil {
+		opts := sb.ClientOptions()
+		a.telegram = &opts
+	}
+	code := a.main(context.Background(), args)
+	return result{code, out.String(), errb.String()}
+}
+
+func TestAccountsAddListRemove(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sb, err := sandbox.New(ctx, sandbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	dir := t.TempDir()
+	if _, err := sb.AddUser(sandbox.UserSpec{Phone: "+15550001111", Username: "acme_one", FirstName: "Acme", Password: "pw"}); err != nil {
+		t.Fatal(err)
+	}
+	// The code arrives in the app after sendCode, so stdin gets it through
+	// a reader that asks the sandbox when read.
+	var out, errb bytes.Buffer
+	a := newApp(&codeReader{sb: sb, phone: "+15550001111", password: "pw"}, &out, &errb, func(string) string { return "" })
+	opts := sb.ClientOptions()
+	a.telegram = &opts
+	if code := a.main(ctx, []string{"accounts", "add", "--data-dir", dir, "--label", "sales-1", "--phone", "+15550001111", "--tz", "Europe/Berlin"}); code != 0 {
+		t.Fatalf("add: %d %s %s", code, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "signed in as Acme (@acme_one)") || !strings.Contains(errb.String(), "Login code") || !strings.Contains(errb.String(), "2FA password") {
+		t.Fatalf("add said: %s / %s", out.String(), errb.String())
+	}
+	r := runWith(t, sb, "", "accounts", "list", "--data-dir", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, "sales-1") || !strings.Contains(r.stdout, "registered") || !strings.Contains(r.stdout, "yes") {
+		t.Fatalf("list: %+v", r)
+	}
+	id := strings.Fields(strings.Split(r.stdout, "\n")[1])[0]
+
+	// Bad input gets one line and exit 2.
+	for _, args := range [][]string{
+		{"accounts", "add", "--data-dir", dir, "--label", "x"},
+		{"accounts", "add", "--data-dir", dir, "--phone", "+1"},
+		{"accounts", "add", "--data-dir", dir, "--label", "x", "--phone", "+1", "--qr"},
+		{"accounts", "add", "--data-dir", dir, "--label", "x", "--phone", "+1", "--hours", "9-5"},
+		{"accounts", "add", "--data-dir", dir, "--label", "x", "--phone", "+1", "--tz", "Mars/Olympus"},
+		{"accounts", "remove", "--data-dir", dir, "not-an-id"},
+	} {
+		if r := runWith(t, sb, "", args...); r.code != 2 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+			t.Errorf("%v: %+v", args, r)
+		}
+	}
+	// Without a sandbox the real Telegram needs the API credentials.
+	if r := runWith(t, nil, "", "accounts", "add", "--data-dir", dir, "--label", "x", "--phone", "+1"); r.code != 2 || !strings.Contains(r.stderr, "my.telegram.org") {
+		t.Fatalf("no credentials: %+v", r)
+	}
+
+	r = runWith(t, sb, "", "accounts", "remove", id, "--data-dir", dir)
+	if r.code != 0 {
+		t.Fatalf("remove: %+v", r)
+	}
+	r = runWith(t, sb, "", "accounts", "list", "--data-dir", dir, "--json")
+	if !strings.Contains(r.stdout, `"status": "removed"`) || !strings.Contains(r.stdout, `"session": false`) {
+		t.Fatalf("list after remove: %+v", r)
+	}
+}
+
+// codeReader answers the login prompts: the code from the sandbox, then
+// the password.
+type codeReader struct {
+	sb       *sandbox.Sandbox
+	phone    string
+	password string
+	buf      []byte
+	n        int
+}
+
+func (c *codeReader) Read(p []byte) (int, error) {
+	if len(c.buf) == 0 {
+		c.n++
+		switch c.n {
+		case 1:
+			c.buf = []byte(c.sb.LoginCode(c.phone) + "\n")
+		case 2:
+			c.buf = []byte(c.password + "\n")
+		default:
+			return 0, nil
+		}
+	}
+	n := copy(p, c.buf)
+	c.buf = c.buf[n:]
+	return n, nil
+}
+
+// 'run --sandbox' signs three accounts in, writes to the leads, records
+// their answers and the strangers' messages, and stops cleanly.
+func TestRunSandbox(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	var out, errb bytes.Buffer
+	a := newApp(strings.NewReader(""), &out, &errb, func(string) string { return "" })
+	a.onSandbox = func(sb *sandbox.Sandbox) {
+		go func() {
+			// Stop once every lead with a script has answered and the
+			// strangers' messages are in.
+			for ctx.Err() == nil {
+				if answered(sb, 3) {
+					time.Sleep(500 * time.Millisecond) // let the last answers be recorded
+					cancel()
+					return
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}()
+	}
+	code := a.main(ctx, []string{"run", "--sandbox", "--sandbox-leads", "3", "--data-dir", dir})
+	if code != 0 {
+		t.Fatalf("run: %d %s", code, errb.String())
+	}
+	st, err := a.openStore(existingLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	counts := map[string]int{}
+	recs, err := st.ReadAll(context.Background(), 1, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := eventlog.New(st)
+	for i := range recs {
+		e, err := ev.Decode(&recs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts[e.EventType()]++
+		if d, ok := e.(domain.DialogStarted); ok && d.By == "inbound" {
+			counts["inbound dialogs"]++
+		}
+	}
+	if counts["AccountRegistered"] != 3 || counts["DialogStarted"] != 5 || counts["inbound dialogs"] != 2 || counts["OutboundSent"] < 3 || counts["InboundReceived"] < 5 {
+		t.Fatalf("events: %v\n%s", counts, errb.String())
+	}
+	if rep, err := st.Verify(context.Background(), nil); err != nil {
+		t.Fatalf("verify: %v %+v", err, rep)
+	}
+}
+
+// answered says whether the first n leads answered and both strangers
+// wrote.
+func answered(sb *sandbox.Sandbox, n int) bool {
+	for i := 1; i <= n; i++ {
+		lead, err := sb.Lookup(leadName(i))
+		if err != nil {
+			return false
+		}
+		got := false
+		for j := 1; j <= 3; j++ {
+			acc, err := sb.Lookup(accountName(j))
+			if err != nil {
+				return false
+			}
+			for _, m := range sb.Messages(lead.ID, acc.ID) {
+				if m.Out {
+					got = true
+				}
+			}
+		}
+		if !got {
+			return false
+		}
+	}
+	return true
+}
