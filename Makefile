@@ -19,16 +19,19 @@ lint:
 	@bad=$$($(GO) list -deps ./domain/... | grep -E 'gotd/td|telego|pgx|pebble|go-openai|^net/http$$|^database/sql$$' || true); \
 	  if [ -n "$$bad" ]; then echo "domain/ imports I/O packages:"; echo "$$bad"; exit 1; fi
 
-# Until the demo issue lands: fill a scratch log with the append benchmark
-# and verify it.
+# Until the demo issue lands: run salesbot against the in-process sandbox
+# Telegram for 20 seconds (three accounts write to scripted leads, strangers
+# write in), then show the accounts, the first dialog and verify the log.
 demo: build
 	rm -rf $(DEMO_DIR)
-	bin/salesbot bench append --concurrency 64 --events 200000 --data-dir $(DEMO_DIR)
-	bin/salesbot bench read --data-dir $(DEMO_DIR)
+	bin/salesbot run --sandbox --for 20s --data-dir $(DEMO_DIR)
+	bin/salesbot accounts list --data-dir $(DEMO_DIR)
+	bin/salesbot replay dialog 1 --data-dir $(DEMO_DIR)
 	bin/salesbot verify --data-dir $(DEMO_DIR)
 
 bench: build
 	bin/salesbot bench append --concurrency 64 --events 200000 --baseline --json
+	bin/salesbot bench accounts --accounts 100 --data-dir $(CURDIR)/data/bench-accounts --json
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./eventstore/
 
 fuzz:

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/google/uuid"
 	"sync"
 	"time"
 
@@ -18,6 +20,7 @@ func runCommand() *command {
 		tg    tgConfig
 		sbox  bool
 		leads int
+		dur   time.Duration
 	)
 	return &command{
 		name:    "run",
@@ -39,7 +42,11 @@ strangers write in. The sandbox is new at every start, so use a fresh
 			tg.register(fs, a)
 			fs.BoolVar(&sbox, "sandbox", false, "run against an in-process sandbox Telegram")
 			fs.IntVar(&leads, "sandbox-leads", 6, "scripted leads in the sandbox (`n`)")
+			fs.DurationVar(&dur, "for", 0, "stop after this `duration` (0 = run until SIGINT or SIGTERM)")
 			return func() error {
+				if dur < 0 {
+					return usagef("--for must not be negative")
+				}
 				if leads < 0 || leads > 1000 {
 					return usagef("--sandbox-leads must be 0..1000")
 				}
@@ -52,6 +59,11 @@ strangers write in. The sandbox is new at every start, so use a fresh
 		run: func(ctx context.Context, a *app, args []string) error {
 			if len(args) > 0 {
 				return usagef("takes no arguments, got %q", args)
+			}
+			if dur > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, dur)
+				defer cancel()
 			}
 			return a.run(ctx, tg, sbox, leads)
 		},
@@ -77,7 +89,19 @@ func (a *app) run(ctx context.Context, tg tgConfig, sbox bool, leads int) error 
 	}
 	defer closeSink()
 
-	svc, err := accounts.New(accounts.Config{Store: st, Runner: a.dialer(tg, st), Log: a.log})
+	var svc *accounts.Service
+	onInbound := func(dialog uuid.UUID) {
+		if d, err := svc.Handlers().LoadDialog(ctx, dialog); err == nil {
+			a.log.Info("salesbot: message received", "dialog", d.N, "messages_in", d.Inbound)
+		}
+	}
+	cfg := accounts.Config{Store: st, Runner: a.dialer(tg, st), Log: a.log, OnInbound: onInbound}
+	if sbox { // quicker typing, so the sandbox shows a conversation within seconds
+		cfg.TypingDelay = func(text string) time.Duration {
+			return min(max(time.Duration(len([]rune(text)))*10*time.Millisecond, 300*time.Millisecond), 1500*time.Millisecond)
+		}
+	}
+	svc, err = accounts.New(cfg)
 	if err != nil {
 		return err
 	}
