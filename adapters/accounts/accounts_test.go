@@ -411,6 +411,7 @@ func TestErrorsBecomeFacts(t *testing.T) {
 
 	acc, accUser := w.addAccount("sales-1")
 	w.persona("lead_flood", silent)
+	w.persona("lead_slow", silent)
 	w.persona("lead_private", silent)
 	w.persona("lead_blocker", silent)
 	w.start()
@@ -423,6 +424,24 @@ func TestErrorsBecomeFacts(t *testing.T) {
 		w.eventually("sent after the wait", func() bool { return count[domain.OutboundSent](w.events(domain.DialogStream(st.DialogID))) == 1 })
 		if count[domain.AccountFloodWaited](w.events(domain.AccountStream(acc))) != 1 {
 			t.Fatal("no flood wait recorded")
+		}
+	})
+	t.Run("a slow reply and a 500 are waited out, without a duplicate", func(t *testing.T) {
+		slow := w.sb.Inject(sandbox.Fault{User: accUser.ID, Method: send, Delay: 1500 * time.Millisecond, Times: 1})
+		defer slow()
+		st := w.startDialog("lead_slow", "Hello")
+		w.eventually("sent", func() bool { return count[domain.OutboundSent](w.events(domain.DialogStream(st.DialogID))) == 1 })
+		broken := w.sb.Inject(sandbox.Fault{User: accUser.ID, Method: send, Code: 500, Error: "INTERNAL", Times: 1})
+		defer broken()
+		d, _ := w.h.LoadDialog(ctx, st.DialogID)
+		c, _ := w.h.LoadContact(ctx, st.ContactID)
+		if _, err := w.h.Dialog(ctx, d.ID, d.ContactID, domain.PlanOutbound{RandomID: 4242, Text: "Second", By: domain.ActorAI, Contact: c}); err != nil {
+			t.Fatal(err)
+		}
+		w.eventually("the second is sent after the error", func() bool { return count[domain.OutboundSent](w.events(domain.DialogStream(st.DialogID))) == 2 })
+		lead, _ := w.sb.Lookup("lead_slow")
+		if msgs := w.sb.Messages(lead.ID, accUser.ID); len(msgs) != 2 {
+			t.Fatalf("the lead's chat: %+v", msgs)
 		}
 	})
 	t.Run("USER_PRIVACY_RESTRICTED closes the dialog, the contact is unreachable", func(t *testing.T) {
