@@ -151,12 +151,7 @@ func benchAccounts(ctx context.Context, a *app, n, messages, parallel int, rate 
 			if _, err := sb.AddUser(sandbox.UserSpec{Phone: phone, FirstName: fmt.Sprintf("Bench %d", i)}); err != nil && !strings.Contains(err.Error(), "taken") {
 				return nil, err
 			}
-			id := uuid.Must(uuid.NewV7())
-			if _, err := d.LoginPhone(ctx, id, telegram.PhoneLogin{Phone: phone,
-				Code: func(context.Context) (string, error) { return sb.LoginCode(phone), nil }}); err != nil {
-				return nil, err
-			}
-			if _, err := h.Account(ctx, id, domain.RegisterAccount{AccountID: id, Label: fmt.Sprintf("bench-%d", i), Limits: limits}); err != nil {
+			if err := addSandboxAccount(ctx, sb, d, h, phone, fmt.Sprintf("bench-%d", i), limits); err != nil {
 				return nil, err
 			}
 		}

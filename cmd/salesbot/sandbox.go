@@ -66,12 +66,7 @@ func startSandbox(ctx context.Context, a *app, st *eventstore.PebbleStore, leads
 		if err != nil {
 			return fail(err)
 		}
-		id := uuid.Must(uuid.NewV7())
-		if _, err := d.LoginPhone(ctx, id, telegram.PhoneLogin{Phone: phone,
-			Code: func(context.Context) (string, error) { return sb.LoginCode(phone), nil }}); err != nil {
-			return fail(err)
-		}
-		if _, err := h.Account(ctx, id, domain.RegisterAccount{AccountID: id, Label: fmt.Sprintf("sales-%d", i), Phone: phone, Limits: sandboxLimits}); err != nil {
+		if err := addSandboxAccount(ctx, sb, d, h, phone, fmt.Sprintf("sales-%d", i), sandboxLimits); err != nil {
 			return fail(err)
 		}
 		w.accounts = append(w.accounts, u)
@@ -128,3 +123,15 @@ func (w *sandboxWorld) play(ctx context.Context, a *app, svc *accounts.Service) 
 
 func accountName(i int) string { return fmt.Sprintf("acme_sales_%d", i) }
 func leadName(i int) string    { return fmt.Sprintf("lead_%03d", i) }
+
+// addSandboxAccount signs a sandbox user in by phone (reading the code from
+// the sandbox) and registers it as an account.
+func addSandboxAccount(ctx context.Context, sb *sandbox.Sandbox, d *telegram.Dialer, h domain.Handlers, phone, label string, limits domain.Limits) error {
+	id := uuid.Must(uuid.NewV7())
+	if _, err := d.LoginPhone(ctx, id, telegram.PhoneLogin{Phone: phone,
+		Code: func(context.Context) (string, error) { return sb.LoginCode(phone), nil }}); err != nil {
+		return err
+	}
+	_, err := h.Account(ctx, id, domain.RegisterAccount{AccountID: id, Label: label, Phone: phone, Limits: limits})
+	return err
+}
