@@ -548,3 +548,45 @@ func TestReconnect(t *testing.T) {
 	}
 	w.eventually("the message sent during the drop arrives", func() bool { return count[domain.InboundReceived](w.events(stream)) == 1 })
 }
+
+// Many people writing first at once, to several accounts: each gets one
+// inbound dialog, and dialog numbers stay unique and dense.
+func TestManyInboundAtOnce(t *testing.T) {
+	w := newWorld(t)
+	var accs []sandbox.User
+	var ids []uuid.UUID
+	for i := 1; i <= 3; i++ {
+		id, u := w.addAccount(fmt.Sprintf("sales-%d", i))
+		accs, ids = append(accs, u), append(ids, id)
+	}
+	w.start()
+	w.eventually("the accounts are connected", func() bool {
+		return w.connected(ids[0]) && w.connected(ids[1]) && w.connected(ids[2])
+	})
+	const people = 60
+	var wg sync.WaitGroup
+	for i := 0; i < people; i++ {
+		u, err := w.sb.AddUser(sandbox.UserSpec{Username: fmt.Sprintf("writer_%02d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := w.sb.SendAs(u.ID, accs[i%3].ID, "hello"); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	w.eventually("every writer has a dialog", func() bool { return len(w.events(domain.DialogNumberStream)) == people })
+	seen := map[int64]bool{}
+	for _, e := range w.events(domain.DialogNumberStream) {
+		seen[e.(domain.DialogNumbered).N] = true
+	}
+	for n := int64(1); n <= people; n++ {
+		if !seen[n] {
+			t.Fatalf("dialog number %d missing: %v", n, seen)
+		}
+	}
+}

@@ -92,7 +92,7 @@ func (s *Service) openInbound(ctx context.Context, a *account, m telegram.Messag
 			return link, false, err
 		}
 	}
-	n, err := s.h.NextDialogNumber(ctx, link.DialogID)
+	n, err := s.nextNumber(ctx, link.DialogID)
 	if err != nil {
 		return link, false, err
 	}

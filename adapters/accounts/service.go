@@ -79,6 +79,8 @@ type Service struct {
 	ev  *eventlog.Log
 	h   domain.Handlers
 
+	numbers sync.Mutex // dialog numbers come from one stream: one allocation at a time
+
 	mu       sync.Mutex
 	accounts map[uuid.UUID]*account
 	dialogs  map[uuid.UUID]dialogRef
@@ -145,6 +147,16 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{cfg: cfg, log: cfg.Log, ev: ev, h: domain.Handlers{Log: ev, Now: cfg.Now},
 		accounts: map[uuid.UUID]*account{}, dialogs: map[uuid.UUID]dialogRef{}, openBy: map[uuid.UUID]int64{}, wake: make(chan struct{})}
 	return s, nil
+}
+
+// nextNumber allocates a dialog number. Every opener in the process goes
+// through the one numbering stream, so they take turns instead of
+// retrying on conflicts (a thousand accounts opening dialogs at once would
+// exhaust any retry budget).
+func (s *Service) nextNumber(ctx context.Context, dialog uuid.UUID) (int64, error) {
+	s.numbers.Lock()
+	defer s.numbers.Unlock()
+	return s.h.NextDialogNumber(ctx, dialog)
 }
 
 // Handlers are the command handlers the service uses.

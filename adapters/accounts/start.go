@@ -171,7 +171,7 @@ func (s *Service) tryStart(ctx context.Context, req StartRequest) (Started, time
 	if err := s.h.LinkPeer(ctx, peer.UserID, version, domain.PeerLinked{AccountID: id, DialogID: dialogID, ContactID: contact.ID}); err != nil {
 		return Started{}, time.Time{}, err
 	}
-	n, err := s.h.NextDialogNumber(ctx, dialogID)
+	n, err := s.nextNumber(ctx, dialogID)
 	if err != nil {
 		return Started{}, time.Time{}, err
 	}
