@@ -19,6 +19,9 @@ type EventLog interface {
 	// Load returns the stream's events in order and its version (0 for a
 	// stream without events).
 	Load(ctx context.Context, stream string) ([]Event, uint64, error)
+	// LoadFrom returns the stream's events from version from on, and the
+	// stream's version.
+	LoadFrom(ctx context.Context, stream string, from uint64) ([]Event, uint64, error)
 	// Version is the stream's version, without loading its events.
 	Version(ctx context.Context, stream string) (uint64, error)
 	// Append adds events if the stream is still at version expected; it
@@ -39,17 +42,19 @@ type Handlers struct {
 	Log     EventLog
 	Now     func() time.Time // the clock; the domain never reads one itself
 	Retries int              // extra attempts after a conflict (default 3)
+	// Cache, if set, keeps dialog and contact states between commands.
+	Cache *StateCache
 }
 
 // Contact runs a command on contact id.
 func (h Handlers) Contact(ctx context.Context, id uuid.UUID, cmd ContactCommand) ([]Event, error) {
-	return run(ctx, h, ContactStream(id), id.String(), EvolveContact, DecideContact, cmd)
+	return run(ctx, h, h.Cache, ContactStream(id), id.String(), EvolveContact, DecideContact, cmd)
 }
 
 // Dialog runs a command on dialog id; subject is the dialog's contact (its
 // key seals the message texts).
 func (h Handlers) Dialog(ctx context.Context, id, contact uuid.UUID, cmd DialogCommand) ([]Event, error) {
-	return run(ctx, h, DialogStream(id), contact.String(), EvolveDialog, DecideDialog, cmd)
+	return run(ctx, h, h.Cache, DialogStream(id), contact.String(), EvolveDialog, DecideDialog, cmd)
 }
 
 // Account runs a command on account id; the account's own key seals its
@@ -64,7 +69,8 @@ func (h Handlers) Account(ctx context.Context, id uuid.UUID, cmd AccountCommand)
 	case ReserveMessage:
 		return h.reserve(ctx, id, c.Loc, cmd)
 	}
-	return run(ctx, h, AccountStream(id), id.String(), EvolveAccount, DecideAccount, cmd)
+	// Not cached: an account's state holds slices that Evolve appends to.
+	return run(ctx, h, nil, AccountStream(id), id.String(), EvolveAccount, DecideAccount, cmd)
 }
 
 // UsageStream is the stream of an account's reservations on one local day.
@@ -103,13 +109,38 @@ func (h Handlers) retries() int {
 
 // LoadContact and LoadDialog fold a stream into its state.
 func (h Handlers) LoadContact(ctx context.Context, id uuid.UUID) (Contact, error) {
-	s, _, err := load(ctx, h.Log, ContactStream(id), EvolveContact)
+	s, _, err := loadCached(ctx, h.Log, h.Cache, ContactStream(id), EvolveContact)
 	return s, err
 }
 
 func (h Handlers) LoadDialog(ctx context.Context, id uuid.UUID) (Dialog, error) {
-	s, _, err := load(ctx, h.Log, DialogStream(id), EvolveDialog)
+	s, _, err := loadCached(ctx, h.Log, h.Cache, DialogStream(id), EvolveDialog)
 	return s, err
+}
+
+// loadCached folds a stream into its state, starting from the cached state
+// if there is one, and caches the result.
+func loadCached[S any](ctx context.Context, log EventLog, c *StateCache, stream string, evolve func(S, Event) S) (S, uint64, error) {
+	if st, v, ok := c.get(stream); ok {
+		if s, ok := st.(S); ok {
+			evs, version, err := log.LoadFrom(ctx, stream, v+1)
+			if err != nil {
+				return s, 0, fmt.Errorf("load %s: %w", stream, err)
+			}
+			for _, e := range evs {
+				s = evolve(s, e)
+			}
+			if len(evs) > 0 {
+				c.put(stream, s, version)
+			}
+			return s, version, nil
+		}
+	}
+	s, version, err := load(ctx, log, stream, evolve)
+	if err == nil && version > 0 {
+		c.put(stream, s, version)
+	}
+	return s, version, err
 }
 
 func load[S any](ctx context.Context, log EventLog, stream string, evolve func(S, Event) S) (S, uint64, error) {
@@ -124,11 +155,11 @@ func load[S any](ctx context.Context, log EventLog, stream string, evolve func(S
 	return s, version, nil
 }
 
-func run[S any, C any](ctx context.Context, h Handlers, stream, subject string,
+func run[S any, C any](ctx context.Context, h Handlers, cache *StateCache, stream, subject string,
 	evolve func(S, Event) S, decide func(S, C, time.Time) ([]Event, error), cmd C) ([]Event, error) {
 	retries := h.retries()
 	for attempt := 0; ; attempt++ {
-		s, version, err := load(ctx, h.Log, stream, evolve)
+		s, version, err := loadCached(ctx, h.Log, cache, stream, evolve)
 		if err != nil {
 			return nil, err
 		}
@@ -138,8 +169,13 @@ func run[S any, C any](ctx context.Context, h Handlers, stream, subject string,
 		}
 		err = h.Log.Append(ctx, stream, version, subject, evs)
 		if err == nil {
+			for _, e := range evs {
+				s = evolve(s, e)
+			}
+			cache.put(stream, s, version+uint64(len(evs)))
 			return evs, nil
 		}
+		cache.drop(stream)
 		if !errors.Is(err, ErrConflict) || attempt >= retries {
 			return nil, fmt.Errorf("append to %s: %w", stream, err)
 		}

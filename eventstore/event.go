@@ -200,7 +200,12 @@ func (e *TamperError) Is(target error) bool { return target == ErrTampered }
 // Secrets is encrypted key-value storage outside the event stream (sessions,
 // tokens). Values are sealed under the master key.
 type Secrets interface {
+	// PutSecret stores value under name, durably before it returns.
 	PutSecret(ctx context.Context, name string, value []byte) error
+	// PutSecretNoSync stores like PutSecret without waiting for the disk:
+	// a power loss may lose it. For values that are cheap to lose, such as
+	// a cursor whose replay is idempotent.
+	PutSecretNoSync(ctx context.Context, name string, value []byte) error
 	// Secret returns ErrNotFound when no secret has that name.
 	Secret(ctx context.Context, name string) ([]byte, error)
 	DeleteSecret(ctx context.Context, name string) error

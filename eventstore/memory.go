@@ -228,6 +228,12 @@ func (s *MemoryStore) PutSecret(_ context.Context, name string, value []byte) er
 	return nil
 }
 
+// PutSecretNoSync implements Secrets (a memory store has no disk to wait
+// for).
+func (s *MemoryStore) PutSecretNoSync(ctx context.Context, name string, value []byte) error {
+	return s.PutSecret(ctx, name, value)
+}
+
 // Secret implements Secrets.
 func (s *MemoryStore) Secret(_ context.Context, name string) ([]byte, error) {
 	s.mu.RLock()

@@ -72,11 +72,19 @@ type Options struct {
 	MaxGroupEvents int
 	// MustExist makes Open fail with ErrNoLog instead of creating a new log.
 	MustExist bool
+	// CacheSize is the block cache in bytes (default DefaultCacheSize).
+	// Loading a stream reads its events by position, scattered over the
+	// log; the cache keeps the blocks of live dialogs in memory.
+	CacheSize int64
 	// ForAudit opens a log whose chain tip does not check out (altered, or
 	// a different master key) instead of refusing it; appends then fail and
 	// Verify reports the damage. Use it only to verify.
 	ForAudit bool
 }
+
+// DefaultCacheSize is the block cache of a store opened without
+// Options.CacheSize: 256 MiB.
+const DefaultCacheSize = 256 << 20
 
 // PebbleStore is the durable event log on Pebble.
 //
@@ -172,10 +180,16 @@ func Open(dir string, opts Options) (*PebbleStore, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.CacheSize <= 0 {
+		opts.CacheSize = DefaultCacheSize
+	}
+	cache := pebble.NewCache(opts.CacheSize)
+	defer cache.Unref() // the DB holds its own reference
 	po := &pebble.Options{
 		Logger:           pebbleLogger{opts.Logger},
 		MemTableSize:     64 << 20,
 		ErrorIfNotExists: opts.MustExist,
+		Cache:            cache,
 	}
 	// 32 KiB blocks: a sequential scan of the log reads an eighth of the
 	// blocks it would with the 4 KiB default (measured: 1.0M → 2.1M events/s
@@ -909,6 +923,15 @@ func verifyHeads(ctx context.Context, snap *pebble.Snapshot, streams map[string]
 
 // PutSecret implements Secrets.
 func (s *PebbleStore) PutSecret(_ context.Context, name string, value []byte) error {
+	return s.putSecret(name, value, pebble.Sync)
+}
+
+// PutSecretNoSync implements Secrets.
+func (s *PebbleStore) PutSecretNoSync(_ context.Context, name string, value []byte) error {
+	return s.putSecret(name, value, pebble.NoSync)
+}
+
+func (s *PebbleStore) putSecret(name string, value []byte, opts *pebble.WriteOptions) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
@@ -920,7 +943,7 @@ func (s *PebbleStore) PutSecret(_ context.Context, name string, value []byte) er
 	if err != nil {
 		return fmt.Errorf("eventstore: seal secret %q: %w", name, err)
 	}
-	if err := s.db.Set(prefixed(prefixSecret, name), sealed, pebble.Sync); err != nil {
+	if err := s.db.Set(prefixed(prefixSecret, name), sealed, opts); err != nil {
 		return fmt.Errorf("eventstore: store secret %q: %w", name, err)
 	}
 	return nil

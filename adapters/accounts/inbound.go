@@ -15,7 +15,7 @@ import (
 // same message delivered twice is recorded once (by Telegram message id),
 // and every step can be repeated after a crash half-way.
 func (s *Service) inbound(ctx context.Context, a *account, m telegram.Message) error {
-	link, found, err := s.h.DialogOfPeer(ctx, a.id, m.Peer.UserID)
+	link, found, err := s.dialogOfPeer(ctx, a.id, m.Peer.UserID)
 	if err != nil {
 		return err
 	}
@@ -46,11 +46,11 @@ func (s *Service) inbound(ctx context.Context, a *account, m telegram.Message) e
 	if len(evs) == 0 {
 		return nil // a second delivery
 	}
+	if s.cfg.OnInbound != nil {
+		s.cfg.OnInbound(link.DialogID, m)
+	}
 	if err := s.markRead(ctx, a, m); err != nil {
 		s.log.Warn("accounts: mark read", "account", a.id, "message", m.ID, "err", err)
-	}
-	if s.cfg.OnInbound != nil {
-		s.cfg.OnInbound(link.DialogID)
 	}
 	return nil
 }
@@ -85,7 +85,7 @@ func (s *Service) openInbound(ctx context.Context, a *account, m telegram.Messag
 			return link, false, err
 		}
 		link = domain.PeerLinked{AccountID: a.id, DialogID: newID(), ContactID: contact.ID}
-		if err := s.h.LinkPeer(ctx, m.Peer.UserID, version, link); err != nil {
+		if err := s.linkPeer(ctx, m.Peer.UserID, version, link); err != nil {
 			if errors.Is(err, domain.ErrConflict) {
 				return link, false, fmt.Errorf("another dialog was linked to user %d meanwhile; retry: %w", m.Peer.UserID, err)
 			}

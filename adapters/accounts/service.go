@@ -59,9 +59,9 @@ type Config struct {
 	Log    *slog.Logger
 	// Notify gets admin notices; it must not block for long.
 	Notify func(Notice)
-	// OnInbound is called after a lead's message was recorded (the dialog
-	// engine's cue); it must not block for long.
-	OnInbound func(dialog uuid.UUID)
+	// OnInbound is called once a lead's message is recorded durably (the
+	// dialog engine's cue); it must not block for long.
+	OnInbound func(dialog uuid.UUID, m telegram.Message)
 	// TypingDelay is how long "typing…" shows before a message (default:
 	// 50 ms a character, 1 to 8 s). Pacing limits apply on top.
 	TypingDelay func(text string) time.Duration
@@ -84,9 +84,10 @@ type Service struct {
 	mu       sync.Mutex
 	accounts map[uuid.UUID]*account
 	dialogs  map[uuid.UUID]dialogRef
-	openBy   map[uuid.UUID]int64 // contact → number of its open dialog
-	caught   bool                // the log was read up to its head once
-	wake     chan struct{}       // closed and replaced when accounts change
+	links    map[string]domain.PeerLinked // peer index stream → current dialog
+	openBy   map[uuid.UUID]int64          // contact → number of its open dialog
+	caught   bool                         // the log was read up to its head once
+	wake     chan struct{}                // closed and replaced when accounts change
 	wg       sync.WaitGroup
 	runCtx   context.Context
 }
@@ -144,9 +145,33 @@ func New(cfg Config) (*Service, error) {
 		cfg.InboundBasis = domain.BasisLegitimateInterest
 	}
 	ev := eventlog.New(cfg.Store)
-	s := &Service{cfg: cfg, log: cfg.Log, ev: ev, h: domain.Handlers{Log: ev, Now: cfg.Now},
-		accounts: map[uuid.UUID]*account{}, dialogs: map[uuid.UUID]dialogRef{}, openBy: map[uuid.UUID]int64{}, wake: make(chan struct{})}
+	s := &Service{cfg: cfg, log: cfg.Log, ev: ev, h: domain.Handlers{Log: ev, Now: cfg.Now, Cache: domain.NewStateCache(0)},
+		accounts: map[uuid.UUID]*account{}, dialogs: map[uuid.UUID]dialogRef{}, openBy: map[uuid.UUID]int64{}, links: map[string]domain.PeerLinked{}, wake: make(chan struct{})}
 	return s, nil
+}
+
+// dialogOfPeer is the current dialog between an account and a Telegram
+// user: from memory when the log was followed that far, else from the
+// index stream.
+func (s *Service) dialogOfPeer(ctx context.Context, account uuid.UUID, userID int64) (domain.PeerLinked, bool, error) {
+	s.mu.Lock()
+	l, ok := s.links[domain.PeerStream(account, userID)]
+	s.mu.Unlock()
+	if ok {
+		return l, true, nil
+	}
+	return s.h.DialogOfPeer(ctx, account, userID)
+}
+
+// linkPeer makes a dialog the current one for an account and user.
+func (s *Service) linkPeer(ctx context.Context, userID int64, expected uint64, link domain.PeerLinked) error {
+	if err := s.h.LinkPeer(ctx, userID, expected, link); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.links[domain.PeerStream(link.AccountID, userID)] = link
+	s.mu.Unlock()
+	return nil
 }
 
 // nextNumber allocates a dialog number. Every opener in the process goes
@@ -230,6 +255,7 @@ func init() {
 		domain.AccountPaused{}, domain.AccountResumed{}, domain.AccountFloodWaited{}, domain.AccountRestricted{},
 		domain.AccountConnected{}, domain.NewDialogReserved{},
 		domain.DialogStarted{}, domain.DialogClosed{}, domain.OutboundPlanned{}, domain.OutboundSent{}, domain.OutboundFailed{},
+		domain.PeerLinked{},
 	} {
 		relevant[e.EventType()] = true
 	}
@@ -303,6 +329,9 @@ func (s *Service) apply(ctx context.Context, r *eventstore.RecordedEvent, e doma
 				a.poke()
 			}
 		}
+		return false
+	case domain.PeerLinked:
+		s.links[r.Stream] = e
 		return false
 	case domain.OutboundSent:
 		s.settleLocked(r, e.RandomID)

@@ -168,7 +168,7 @@ func (s *Service) tryStart(ctx context.Context, req StartRequest) (Started, time
 	if err != nil {
 		return Started{}, time.Time{}, err
 	}
-	if err := s.h.LinkPeer(ctx, peer.UserID, version, domain.PeerLinked{AccountID: id, DialogID: dialogID, ContactID: contact.ID}); err != nil {
+	if err := s.linkPeer(ctx, peer.UserID, version, domain.PeerLinked{AccountID: id, DialogID: dialogID, ContactID: contact.ID}); err != nil {
 		return Started{}, time.Time{}, err
 	}
 	n, err := s.nextNumber(ctx, dialogID)

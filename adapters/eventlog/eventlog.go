@@ -49,6 +49,26 @@ func (l *Log) Load(ctx context.Context, stream string) ([]domain.Event, uint64, 
 	return evs, uint64(len(recs)), nil
 }
 
+// LoadFrom implements domain.EventLog.
+func (l *Log) LoadFrom(ctx context.Context, stream string, from uint64) ([]domain.Event, uint64, error) {
+	from = max(from, 1)
+	recs, err := l.store.ReadStream(ctx, stream, from)
+	if err != nil {
+		return nil, 0, err
+	}
+	evs := make([]domain.Event, len(recs))
+	for i := range recs {
+		if evs[i], err = l.Decode(&recs[i]); err != nil {
+			return nil, 0, err
+		}
+	}
+	if len(recs) == 0 {
+		v, err := l.store.StreamVersion(ctx, stream)
+		return nil, v, err
+	}
+	return evs, recs[len(recs)-1].Version, nil
+}
+
 // Version implements domain.EventLog.
 func (l *Log) Version(ctx context.Context, stream string) (uint64, error) {
 	return l.store.StreamVersion(ctx, stream)

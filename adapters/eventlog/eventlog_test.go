@@ -172,44 +172,85 @@ func TestUnknownTypeIsAnError(t *testing.T) {
 // each retried past the version conflicts of the others.
 func TestHandlersRetryOnConflict(t *testing.T) {
 	for name, store := range stores(t) {
-		t.Run(name, func(t *testing.T) {
-			h := domain.Handlers{Log: eventlog.New(store), Now: func() time.Time { return t0 }, Retries: 100}
-			c := domain.Contact{ID: contact, Exists: true, Source: domain.SourceManual, Basis: domain.BasisConsent, Username: "anna"}
-			if _, err := h.Dialog(t.Context(), dialog, contact, domain.StartDialog{DialogID: dialog, N: 1, Contact: c, AccountID: account, By: "admin:1"}); err != nil {
-				t.Fatal(err)
-			}
-			const n = 8
-			var wg sync.WaitGroup
-			errs := make(chan error, n)
-			for i := range n {
-				wg.Go(func() {
-					_, err := h.Dialog(context.Background(), dialog, contact, domain.PlanOutbound{RandomID: int64(i + 1), Text: fmt.Sprint("message ", i), By: domain.ActorAI, Contact: c})
-					errs <- err
-				})
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				if err != nil {
-					t.Fatal(err)
+		for _, cache := range []*domain.StateCache{nil, domain.NewStateCache(10)} {
+			t.Run(fmt.Sprintf("%s cached=%v", name, cache != nil), func(t *testing.T) {
+				store := store
+				if cache != nil { // a fresh log for the second run
+					store = stores(t)[name]
 				}
-			}
-			d, err := h.LoadDialog(t.Context(), dialog)
-			if err != nil {
+				retryOnConflict(t, store, cache)
+			})
+		}
+	}
+}
+
+func retryOnConflict(t *testing.T, store eventstore.Store, cache *domain.StateCache) {
+	h := domain.Handlers{Log: eventlog.New(store), Now: func() time.Time { return t0 }, Retries: 100, Cache: cache}
+	c := domain.Contact{ID: contact, Exists: true, Source: domain.SourceManual, Basis: domain.BasisConsent, Username: "anna"}
+	if _, err := h.Dialog(t.Context(), dialog, contact, domain.StartDialog{DialogID: dialog, N: 1, Contact: c, AccountID: account, By: "admin:1"}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			_, err := h.Dialog(context.Background(), dialog, contact, domain.PlanOutbound{RandomID: int64(i + 1), Text: fmt.Sprint("message ", i), By: domain.ActorAI, Contact: c})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := h.LoadDialog(t.Context(), dialog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Pending) != n || d.Stage != domain.StageOpening {
+		t.Fatalf("dialog after %d concurrent plans: %d pending, stage %s", n, len(d.Pending), d.Stage)
+	}
+	// A rule still rejects, and nothing is written.
+	opted := c
+	opted.OptedOut = true
+	_, err = h.Dialog(t.Context(), dialog, contact, domain.PlanOutbound{RandomID: 99, Text: "x", By: domain.ActorManager, Contact: opted})
+	if domain.ErrorCode(err) != domain.EFORBIDDEN {
+		t.Fatalf("plan to an opted-out contact: %v", err)
+	}
+	if store.Head() != n+1 {
+		t.Fatalf("log head %d, want %d", store.Head(), n+1)
+	}
+}
+
+// A cached state picks up what another writer appended since.
+func TestCachedStateSeesOtherWriters(t *testing.T) {
+	for name, store := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			cache := domain.NewStateCache(10)
+			cached := domain.Handlers{Log: eventlog.New(store), Now: func() time.Time { return t0 }, Cache: cache}
+			other := domain.Handlers{Log: eventlog.New(store), Now: func() time.Time { return t0 }}
+			c := domain.Contact{ID: contact, Exists: true, Source: domain.SourceManual, Basis: domain.BasisConsent, Username: "anna"}
+			if _, err := cached.Dialog(t.Context(), dialog, contact, domain.StartDialog{DialogID: dialog, N: 1, Contact: c, AccountID: account, By: "admin:1"}); err != nil {
 				t.Fatal(err)
 			}
-			if len(d.Pending) != n || d.Stage != domain.StageOpening {
-				t.Fatalf("dialog after %d concurrent plans: %d pending, stage %s", n, len(d.Pending), d.Stage)
+			if cache.Len() != 1 {
+				t.Fatalf("cache holds %d states", cache.Len())
 			}
-			// A rule still rejects, and nothing is written.
-			opted := c
-			opted.OptedOut = true
-			_, err = h.Dialog(t.Context(), dialog, contact, domain.PlanOutbound{RandomID: 99, Text: "x", By: domain.ActorManager, Contact: opted})
-			if domain.ErrorCode(err) != domain.EFORBIDDEN {
-				t.Fatalf("plan to an opted-out contact: %v", err)
+			if _, err := other.Dialog(t.Context(), dialog, contact, domain.RecordInbound{TelegramMessageID: 5, Text: "hi", At: t0}); err != nil {
+				t.Fatal(err)
 			}
-			if store.Head() != n+1 {
-				t.Fatalf("log head %d, want %d", store.Head(), n+1)
+			d, err := cached.LoadDialog(t.Context(), dialog)
+			if err != nil || d.Inbound != 1 || d.LastInbound != 5 {
+				t.Fatalf("cached load missed the other writer: %+v %v", d, err)
+			}
+			// The cached writer's next command decides on the fresh state:
+			// the same message again is recognised.
+			evs, err := cached.Dialog(t.Context(), dialog, contact, domain.RecordInbound{TelegramMessageID: 5, Text: "hi", At: t0})
+			if err != nil || len(evs) != 0 {
+				t.Fatalf("a repeated message was recorded again: %v %v", evs, err)
 			}
 		})
 	}

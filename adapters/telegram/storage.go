@@ -120,12 +120,15 @@ func (s *stateStorage) SetState(ctx context.Context, _ int64, st updates.State) 
 	return s.put(ctx, st)
 }
 
+// put saves the state without waiting for the disk: losing the latest
+// state to a power cut only means fetching a few messages again, which
+// the handler recognises (by Telegram message id) and records once.
 func (s *stateStorage) put(ctx context.Context, st updates.State) error {
 	b, err := json.Marshal(st)
 	if err != nil {
 		return err
 	}
-	return s.secrets.PutSecret(ctx, stateName(s.account), b)
+	return s.secrets.PutSecretNoSync(ctx, stateName(s.account), b)
 }
 
 // update changes the stored state under the lock.

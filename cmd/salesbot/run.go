@@ -12,6 +12,7 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/accounts"
 	"github.com/salesbot/salesbot/adapters/eventlog"
+	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/projections"
 )
 
@@ -90,7 +91,7 @@ func (a *app) run(ctx context.Context, tg tgConfig, sbox bool, leads int) error 
 	defer closeSink()
 
 	var svc *accounts.Service
-	onInbound := func(dialog uuid.UUID) {
+	onInbound := func(dialog uuid.UUID, _ telegram.Message) {
 		if d, err := svc.Handlers().LoadDialog(ctx, dialog); err == nil {
 			a.log.Info("salesbot: message received", "dialog", d.N, "messages_in", d.Inbound)
 		}

@@ -589,6 +589,15 @@ func testSecrets(t *testing.T, f Factory) {
 	if v, _ := sec.Secret(ctx, "session/1"); string(v) != "rotated" {
 		t.Fatalf("overwritten secret = %q", v)
 	}
+	if err := sec.PutSecretNoSync(ctx, "cursor", []byte("pts 7")); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := sec.Secret(ctx, "cursor"); err != nil || string(v) != "pts 7" {
+		t.Fatalf("unsynced secret = %q, %v", v, err)
+	}
+	if err := sec.PutSecretNoSync(ctx, "", []byte("x")); !errors.Is(err, eventstore.ErrInvalidEvent) {
+		t.Fatalf("unsynced secret without a name: %v", err)
+	}
 	if err := sec.DeleteSecret(ctx, "session/1"); err != nil {
 		t.Fatal(err)
 	}
