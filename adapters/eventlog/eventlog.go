@@ -36,17 +36,7 @@ func New(store eventstore.Store) *Log {
 
 // Load implements domain.EventLog.
 func (l *Log) Load(ctx context.Context, stream string) ([]domain.Event, uint64, error) {
-	recs, err := l.store.ReadStream(ctx, stream, 1)
-	if err != nil {
-		return nil, 0, err
-	}
-	evs := make([]domain.Event, len(recs))
-	for i := range recs {
-		if evs[i], err = l.Decode(&recs[i]); err != nil {
-			return nil, 0, err
-		}
-	}
-	return evs, uint64(len(recs)), nil
+	return l.LoadFrom(ctx, stream, 1)
 }
 
 // LoadFrom implements domain.EventLog.
