@@ -120,11 +120,14 @@ type (
 		DialogID uuid.UUID
 		Loc      *time.Location
 	}
-	// ReserveMessage takes an outbound message slot (pacing).
+	// ReserveMessage takes an outbound message slot (pacing). Opening
+	// marks the first message of a dialog we started: new outreach, which
+	// a restricted account may not send.
 	ReserveMessage struct {
 		DialogID uuid.UUID
 		RandomID int64
 		Loc      *time.Location
+		Opening  bool
 	}
 )
 
@@ -304,7 +307,7 @@ func DecideAccount(a Account, cmd AccountCommand, now time.Time) ([]Event, error
 		return []Event{NewDialogReserved{AccountID: a.ID, DialogID: cmd.DialogID, Day: day, At: now}}, nil
 	case ReserveMessage:
 		loc := orUTC(cmd.Loc)
-		if err := a.usable(now, false); err != nil {
+		if err := a.usable(now, cmd.Opening); err != nil {
 			return nil, err
 		}
 		if err := a.Limits.inHours(now, loc); err != nil {

@@ -16,6 +16,7 @@ type StateCache struct {
 type cached struct {
 	state   any
 	version uint64
+	subject string // whose personal data the state may hold
 }
 
 // NewStateCache returns a cache of at most max streams (default 100 000).
@@ -36,7 +37,7 @@ func (c *StateCache) get(stream string) (any, uint64, bool) {
 	return e.state, e.version, ok
 }
 
-func (c *StateCache) put(stream string, state any, version uint64) {
+func (c *StateCache) put(stream, subject string, state any, version uint64) {
 	if c == nil {
 		return
 	}
@@ -54,7 +55,7 @@ func (c *StateCache) put(stream string, state any, version uint64) {
 			delete(c.entries, k)
 		}
 	}
-	c.entries[stream] = cached{state, version}
+	c.entries[stream] = cached{state, version, subject}
 }
 
 func (c *StateCache) drop(stream string) {
@@ -64,6 +65,21 @@ func (c *StateCache) drop(stream string) {
 	c.mu.Lock()
 	delete(c.entries, stream)
 	c.mu.Unlock()
+}
+
+// dropSubject forgets every state holding a subject's personal data (after
+// the subject is erased).
+func (c *StateCache) dropSubject(subject string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.entries {
+		if e.subject == subject {
+			delete(c.entries, k)
+		}
+	}
 }
 
 // Len is the number of cached streams.

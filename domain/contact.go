@@ -96,6 +96,10 @@ type (
 	// ForgetContact erases the contact (crypto-shredding happens in the
 	// store); the contact stays on the do-not-contact list.
 	ForgetContact struct{ By string }
+	// SetTelegramUser records the Telegram user a contact turned out to be
+	// (found by username); from then on messages go to that user even if
+	// the username passes to someone else.
+	SetTelegramUser struct{ UserID int64 }
 	// MarkContactUnreachable records that Telegram refused delivery; no
 	// account writes to the contact again (moving to another account
 	// would dodge the person's own choice).
@@ -127,12 +131,16 @@ type (
 		Reason string    `json:"reason"`
 		At     time.Time `json:"at"`
 	}
+	ContactTelegramUserSet struct {
+		UserID int64 `json:"user_id,omitempty" personal:"user_id"`
+	}
 )
 
-func (ContactAdded) EventType() string       { return "ContactAdded" }
-func (ContactOptedOut) EventType() string    { return "ContactOptedOut" }
-func (ContactForgotten) EventType() string   { return "ContactForgotten" }
-func (ContactUnreachable) EventType() string { return "ContactUnreachable" }
+func (ContactAdded) EventType() string           { return "ContactAdded" }
+func (ContactOptedOut) EventType() string        { return "ContactOptedOut" }
+func (ContactForgotten) EventType() string       { return "ContactForgotten" }
+func (ContactUnreachable) EventType() string     { return "ContactUnreachable" }
+func (ContactTelegramUserSet) EventType() string { return "ContactTelegramUserSet" }
 
 // ContactCommand is a command on a contact.
 type ContactCommand interface{ contactCommand() }
@@ -141,6 +149,7 @@ func (AddContact) contactCommand()             {}
 func (OptOutContact) contactCommand()          {}
 func (ForgetContact) contactCommand()          {}
 func (MarkContactUnreachable) contactCommand() {}
+func (SetTelegramUser) contactCommand()        {}
 
 // DecideContact decides what a command does to a contact.
 func DecideContact(c Contact, cmd ContactCommand, now time.Time) ([]Event, error) {
@@ -186,6 +195,18 @@ func DecideContact(c Contact, cmd ContactCommand, now time.Time) ([]Event, error
 			evs = append(evs, ContactOptedOut{Reason: "erased", By: cmd.By, At: now})
 		}
 		return append(evs, ContactForgotten{By: cmd.By, At: now}), nil
+	case SetTelegramUser:
+		switch {
+		case !c.Exists:
+			return nil, errorf(EINVALID, "unknown contact")
+		case cmd.UserID <= 0:
+			return nil, errorf(EINVALID, "a Telegram user id is positive")
+		case c.UserID == cmd.UserID:
+			return nil, nil
+		case c.UserID != 0:
+			return nil, errorf(ESTATE, "the contact is Telegram user %d already", c.UserID)
+		}
+		return []Event{ContactTelegramUserSet{UserID: cmd.UserID}}, nil
 	case MarkContactUnreachable:
 		if !c.Exists {
 			return nil, errorf(EINVALID, "unknown contact")
@@ -213,6 +234,8 @@ func EvolveContact(c Contact, e Event) Contact {
 		c.OptedOut, c.OptedOutAt = true, e.At
 	case ContactUnreachable:
 		c.Unreachable = e.Reason
+	case ContactTelegramUserSet:
+		c.UserID = e.UserID
 	case ContactForgotten:
 		c.Forgotten = true
 		c.Username, c.Phone, c.Name = "", "", ""

@@ -95,6 +95,9 @@ type Dialog struct {
 	Sent     map[int64]bool // Telegram ids of the messages salesbot sent
 	Inbound  int            // messages received
 	Outbound int            // messages sent
+	// LastObserved is the highest Telegram id of a message typed in an app
+	// (OutboundObserved), for the same reason.
+	LastObserved int64
 	// LastInbound is the highest Telegram message id received: Telegram
 	// numbers an account's messages in order, so a message delivered again
 	// (after a reconnect) is recognised and recorded once.
@@ -291,8 +294,8 @@ func DecideDialog(d Dialog, cmd DialogCommand, now time.Time) ([]Event, error) {
 		return []Event{InboundReceived{TelegramMessageID: cmd.TelegramMessageID, Text: cmd.Text, At: cmd.At}}, nil
 
 	case RecordOutgoing:
-		if d.Sent[cmd.TelegramMessageID] {
-			return nil, nil // ours, recorded as sent
+		if d.Sent[cmd.TelegramMessageID] || cmd.TelegramMessageID <= d.LastObserved {
+			return nil, nil // ours, recorded as sent; or recorded already
 		}
 		for _, text := range d.Pending {
 			if text == cmd.Text {
@@ -476,6 +479,8 @@ func EvolveDialog(d Dialog, e Event) Dialog {
 		d.Sent = cloneMap(d.Sent)
 		d.Sent[e.TelegramMessageID] = true
 		d.Outbound++
+	case OutboundObserved:
+		d.LastObserved = max(d.LastObserved, e.TelegramMessageID)
 	case OutboundFailed:
 		d.Pending = cloneMap(d.Pending)
 		delete(d.Pending, e.RandomID)

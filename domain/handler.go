@@ -48,7 +48,11 @@ type Handlers struct {
 
 // Contact runs a command on contact id.
 func (h Handlers) Contact(ctx context.Context, id uuid.UUID, cmd ContactCommand) ([]Event, error) {
-	return run(ctx, h, h.Cache, ContactStream(id), id.String(), EvolveContact, DecideContact, cmd)
+	evs, err := run(ctx, h, h.Cache, ContactStream(id), id.String(), EvolveContact, DecideContact, cmd)
+	if _, forget := cmd.(ForgetContact); forget && err == nil {
+		h.Cache.dropSubject(id.String()) // cached dialogs hold the erased texts
+	}
+	return evs, err
 }
 
 // Dialog runs a command on dialog id; subject is the dialog's contact (its
@@ -109,18 +113,19 @@ func (h Handlers) retries() int {
 
 // LoadContact and LoadDialog fold a stream into its state.
 func (h Handlers) LoadContact(ctx context.Context, id uuid.UUID) (Contact, error) {
-	s, _, err := loadCached(ctx, h.Log, h.Cache, ContactStream(id), EvolveContact)
+	s, _, err := loadCached(ctx, h.Log, h.Cache, ContactStream(id), func(Contact) string { return id.String() }, EvolveContact)
 	return s, err
 }
 
 func (h Handlers) LoadDialog(ctx context.Context, id uuid.UUID) (Dialog, error) {
-	s, _, err := loadCached(ctx, h.Log, h.Cache, DialogStream(id), EvolveDialog)
-	return s, err
+	d, _, err := loadCached(ctx, h.Log, h.Cache, DialogStream(id), func(d Dialog) string { return d.ContactID.String() }, EvolveDialog)
+	return d, err
 }
 
 // loadCached folds a stream into its state, starting from the cached state
 // if there is one, and caches the result.
-func loadCached[S any](ctx context.Context, log EventLog, c *StateCache, stream string, evolve func(S, Event) S) (S, uint64, error) {
+// subject names whose personal data a state holds (its contact).
+func loadCached[S any](ctx context.Context, log EventLog, c *StateCache, stream string, subject func(S) string, evolve func(S, Event) S) (S, uint64, error) {
 	if st, v, ok := c.get(stream); ok {
 		if s, ok := st.(S); ok {
 			evs, version, err := log.LoadFrom(ctx, stream, v+1)
@@ -131,14 +136,14 @@ func loadCached[S any](ctx context.Context, log EventLog, c *StateCache, stream 
 				s = evolve(s, e)
 			}
 			if len(evs) > 0 {
-				c.put(stream, s, version)
+				c.put(stream, subject(s), s, version)
 			}
 			return s, version, nil
 		}
 	}
 	s, version, err := load(ctx, log, stream, evolve)
 	if err == nil && version > 0 {
-		c.put(stream, s, version)
+		c.put(stream, subject(s), s, version)
 	}
 	return s, version, err
 }
@@ -159,7 +164,7 @@ func run[S any, C any](ctx context.Context, h Handlers, cache *StateCache, strea
 	evolve func(S, Event) S, decide func(S, C, time.Time) ([]Event, error), cmd C) ([]Event, error) {
 	retries := h.retries()
 	for attempt := 0; ; attempt++ {
-		s, version, err := loadCached(ctx, h.Log, cache, stream, evolve)
+		s, version, err := loadCached(ctx, h.Log, cache, stream, func(S) string { return subject }, evolve)
 		if err != nil {
 			return nil, err
 		}
@@ -172,7 +177,7 @@ func run[S any, C any](ctx context.Context, h Handlers, cache *StateCache, strea
 			for _, e := range evs {
 				s = evolve(s, e)
 			}
-			cache.put(stream, s, version+uint64(len(evs)))
+			cache.put(stream, subject, s, version+uint64(len(evs)))
 			return evs, nil
 		}
 		cache.drop(stream)

@@ -29,6 +29,8 @@ func TestInboundAndOutgoingFromTelegram(t *testing.T) {
 		{name: "a closed dialog records the manager's message without a takeover", given: at(StageClosed),
 			when: RecordOutgoing{TelegramMessageID: 6, Text: "ok", At: now},
 			then: []Event{OutboundObserved{TelegramMessageID: 6, Text: "ok", At: now}}},
+		{name: "a manager's message delivered again is recorded once", given: []Event{started, OutboundObserved{TelegramMessageID: 6, Text: "ok", At: now}, DialogTakenOver{By: "telegram-app"}, DialogReleased{By: "admin:1", To: StageQualification}},
+			when: RecordOutgoing{TelegramMessageID: 6, Text: "ok", At: now}},
 		{name: "unreachable closes the dialog with the reason", given: []Event{started},
 			when: MarkUnreachable{Reason: "USER_IS_BLOCKED"},
 			then: []Event{DialogClosed{Outcome: OutcomeUnreachable, By: "telegram", Reason: "USER_IS_BLOCKED"}}},
@@ -52,6 +54,10 @@ func TestContactUnreachable(t *testing.T) {
 		{"once", []Event{added, ContactUnreachable{Reason: "USER_IS_BLOCKED", At: now}}, MarkContactUnreachable{Reason: "USER_PRIVACY_RESTRICTED"}, nil, ""},
 		{"needs a reason", []Event{added}, MarkContactUnreachable{}, nil, EINVALID},
 		{"needs a contact", nil, MarkContactUnreachable{Reason: "x"}, nil, EINVALID},
+		{"a username resolves to a user", []Event{added}, SetTelegramUser{UserID: 42}, []Event{ContactTelegramUserSet{UserID: 42}}, ""},
+		{"the same user again changes nothing", []Event{added, ContactTelegramUserSet{UserID: 42}}, SetTelegramUser{UserID: 42}, nil, ""},
+		{"a contact is one person", []Event{added, ContactTelegramUserSet{UserID: 42}}, SetTelegramUser{UserID: 43}, nil, ESTATE},
+		{"a user id is positive", []Event{added}, SetTelegramUser{UserID: 0}, nil, EINVALID},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var s Contact
@@ -121,5 +127,17 @@ func TestPickAccount(t *testing.T) {
 				t.Fatalf("picked %v, want account %d", id, c.want)
 			}
 		})
+	}
+}
+
+// A restricted account may answer in open dialogs but may not send the
+// opening of a new one.
+func TestRestrictedAccountSendsNoOpenings(t *testing.T) {
+	a := Account{ID: accountID, Exists: true, Label: "a", Status: StatusActive, Restricted: true, Limits: Limits{TimeZone: "UTC", StartMinute: 0, EndMinute: 24 * 60}}
+	if _, err := DecideAccount(a, ReserveMessage{DialogID: dialogID, RandomID: 1}, now); err != nil {
+		t.Fatalf("a reply was refused: %v", err)
+	}
+	if _, err := DecideAccount(a, ReserveMessage{DialogID: dialogID, RandomID: 2, Opening: true}, now); ErrorCode(err) != ESTATE {
+		t.Fatalf("an opening on a restricted account: %v", err)
 	}
 }

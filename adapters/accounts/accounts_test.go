@@ -35,6 +35,7 @@ type world struct {
 	mu      sync.Mutex
 	notices []accounts.Notice
 	phones  int
+	typing  time.Duration // how long "typing…" shows before each message
 }
 
 var masterKey = bytes.Repeat([]byte{9}, eventstore.MasterKeySize)
@@ -65,7 +66,7 @@ func (w *world) open() {
 	w.dialer = &telegram.Dialer{AppID: 1, AppHash: "test", Options: w.sb.ClientOptions(), Secrets: st}
 	w.svc, err = accounts.New(accounts.Config{
 		Store: st, Runner: w.dialer,
-		TypingDelay: func(string) time.Duration { return 0 },
+		TypingDelay: func(string) time.Duration { return w.typing },
 		MinBackoff:  50 * time.Millisecond, MaxBackoff: time.Second,
 		Notify: func(n accounts.Notice) {
 			w.mu.Lock()
@@ -473,9 +474,9 @@ func TestErrorsBecomeFacts(t *testing.T) {
 		remove := w.sb.Inject(sandbox.Fault{User: accUser.ID, Method: send, Code: 400, Error: "PEER_FLOOD", Times: 1})
 		defer remove()
 		st := w.startDialog("lead_blocker", "Hello")
-		w.eventually("the account is restricted", func() bool {
+		w.eventually("the account is restricted and the message failed", func() bool {
 			a, _ := w.h.AccountNow(ctx, acc, nil)
-			return a.Restricted
+			return a.Restricted && count[domain.OutboundFailed](w.events(domain.DialogStream(st.DialogID))) == 1
 		})
 		if !w.noticed("account-restricted") {
 			t.Fatal("admins were not alerted")
@@ -588,5 +589,62 @@ func TestManyInboundAtOnce(t *testing.T) {
 		if !seen[n] {
 			t.Fatalf("dialog number %d missing: %v", n, seen)
 		}
+	}
+}
+
+// A message whose contact was erased can never be recorded; it must not
+// hold up the account's later messages.
+func TestErasedContactDoesNotBlockTheAccount(t *testing.T) {
+	w := newWorld(t)
+	acc, accUser := w.addAccount("sales-1")
+	lead := w.persona("lead_erased", sandbox.Persona{Reply: sandbox.Script("hi")})
+	other, _ := w.sb.AddUser(sandbox.UserSpec{Username: "lead_later"})
+	w.start()
+	w.eventually("the account is connected", func() bool { return w.connected(acc) })
+	st := w.startDialog("lead_erased", "Hello")
+	stream := domain.DialogStream(st.DialogID)
+	w.eventually("the answer is recorded", func() bool { return count[domain.InboundReceived](w.events(stream)) == 1 })
+
+	ctx := context.Background()
+	if _, err := w.h.Contact(ctx, st.ContactID, domain.ForgetContact{By: "admin:1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.store.Forget(ctx, st.ContactID.String()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.sb.SendAs(lead.ID, accUser.ID, "me again"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.sb.SendAs(other.ID, accUser.ID, "hello from someone else"); err != nil {
+		t.Fatal(err)
+	}
+	w.eventually("the other person's message is recorded", func() bool {
+		l, found, _ := w.h.DialogOfPeer(ctx, acc, other.ID)
+		return found && count[domain.InboundReceived](w.events(domain.DialogStream(l.DialogID))) == 1
+	})
+	if n := count[domain.InboundReceived](w.events(stream)); n != 1 {
+		t.Fatalf("the erased contact's dialog has %d inbound messages, want 1", n)
+	}
+}
+
+// An opt-out that arrives while "typing…" shows stops the message.
+func TestOptOutWhileTyping(t *testing.T) {
+	w := newWorld(t)
+	w.typing = 700 * time.Millisecond
+	acc, accUser := w.addAccount("sales-1")
+	lead := w.persona("lead_typing", sandbox.Persona{Reply: func(sandbox.Incoming) []string { return nil }})
+	w.start()
+	w.eventually("the account is connected", func() bool { return w.connected(acc) })
+	st := w.startDialog("lead_typing", "Hello")
+	w.eventually("typing shows", func() bool {
+		typing, _ := w.sb.Activity()
+		return len(typing) > 0
+	})
+	if _, err := w.h.Contact(context.Background(), st.ContactID, domain.OptOutContact{Reason: "stop", By: "lead"}); err != nil {
+		t.Fatal(err)
+	}
+	w.eventually("the message failed", func() bool { return count[domain.OutboundFailed](w.events(domain.DialogStream(st.DialogID))) == 1 })
+	if msgs := w.sb.Messages(lead.ID, accUser.ID); len(msgs) != 0 {
+		t.Fatalf("an opted-out lead got %+v", msgs)
 	}
 }

@@ -9,12 +9,32 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/eventstore"
 )
 
 // inbound records one private message on account a. It is idempotent: the
 // same message delivered twice is recorded once (by Telegram message id),
 // and every step can be repeated after a crash half-way.
+//
+// Only failures that may pass (the store) are returned, so the message is
+// fetched again; a message that can never be recorded (its contact was
+// erased, the rules refuse it) is logged and skipped, or it would hold up
+// every later message of the account.
 func (s *Service) inbound(ctx context.Context, a *account, m telegram.Message) error {
+	err := s.route(ctx, a, m)
+	if err != nil && permanent(err) {
+		s.log.Warn("accounts: message not recorded", "account", a.id, "message", m.ID, "err", err)
+		return nil
+	}
+	return err
+}
+
+// permanent says whether an error would repeat on every retry.
+func permanent(err error) bool {
+	return errors.Is(err, eventstore.ErrForgotten) || errors.Is(err, eventstore.ErrInvalidEvent) || domain.ErrorCode(err) != ""
+}
+
+func (s *Service) route(ctx context.Context, a *account, m telegram.Message) error {
 	link, found, err := s.dialogOfPeer(ctx, a.id, m.Peer.UserID)
 	if err != nil {
 		return err

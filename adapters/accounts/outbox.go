@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/domain"
 )
@@ -70,42 +72,30 @@ func (s *Service) settle(a *account, it outItem) {
 // working hours, flood wait, pause), or an error worth a retry with
 // backoff. Every outcome Telegram gives becomes an event.
 func (s *Service) deliver(ctx context.Context, a *account, conn telegram.Conn, it outItem) (time.Duration, error) {
-	d, err := s.h.LoadDialog(ctx, it.dialog)
-	if err != nil {
-		return 0, err
-	}
-	text, pending := d.Pending[it.randomID]
-	if !pending {
-		s.settle(a, it) // settled meanwhile
-		return 0, nil
-	}
-	contact, err := s.h.LoadContact(ctx, d.ContactID)
-	if err != nil {
-		return 0, err
-	}
-	// The rules again at the moment of sending: a message planned before an
-	// opt-out, a handoff or a takeover is not sent after it.
-	var refuse string
+	d, contact, text, refuse, err := s.check(ctx, it)
 	switch {
-	case contact.Contactable() != nil:
-		refuse = contact.Contactable().Error()
-	case d.Stage == domain.StageClosed:
-		refuse = fmt.Sprintf("dialog %d is closed (%s)", d.N, d.Outcome)
-	case d.AISilent() && s.authorOf(ctx, it) == domain.ActorAI:
-		refuse = fmt.Sprintf("dialog %d is with a manager", d.N)
-	}
-	if refuse != "" {
+	case err != nil:
+		return 0, err
+	case d.ID == uuid.Nil: // settled meanwhile
+		s.settle(a, it)
+		return 0, nil
+	case refuse != "":
 		return 0, s.fail(ctx, a, d, it, refuse)
 	}
+	s.mu.Lock()
+	loc := a.loc
+	s.mu.Unlock()
 	// Pacing: a message slot on the account (per-minute cap, minimum delay,
-	// working hours, pause, flood wait).
-	if _, err := s.h.Account(ctx, a.id, domain.ReserveMessage{DialogID: d.ID, RandomID: it.randomID, Loc: a.loc}); err != nil {
+	// working hours, pause, flood wait). The opening of a dialog we started
+	// is new outreach, which a restricted account may not send: it waits.
+	opening := d.Outbound == 0 && d.Inbound == 0
+	if _, err := s.h.Account(ctx, a.id, domain.ReserveMessage{DialogID: d.ID, RandomID: it.randomID, Loc: loc, Opening: opening}); err != nil {
 		var de *domain.Error
 		if errors.As(err, &de) {
 			if !de.RetryAt.IsZero() {
 				return max(de.RetryAt.Sub(s.cfg.Now()), time.Millisecond), nil
 			}
-			if de.Code == domain.ESTATE { // paused or lost: wait for a change
+			if de.Code == domain.ESTATE { // paused, restricted or lost: wait for a change
 				return time.Minute, nil
 			}
 		}
@@ -115,11 +105,26 @@ func (s *Service) deliver(ctx context.Context, a *account, conn telegram.Conn, i
 	if err != nil {
 		return s.telegramError(ctx, a, d, it, err)
 	}
+	if contact.UserID == 0 {
+		// Found by username: from now on the contact is this user, even
+		// if the username passes to someone else.
+		if _, err := s.h.Contact(ctx, contact.ID, domain.SetTelegramUser{UserID: peer.UserID}); err != nil {
+			return 0, fmt.Errorf("record the Telegram user of contact %s: %w", contact.ID, err)
+		}
+	}
 	if err := conn.Typing(ctx, peer); err != nil {
 		s.log.Debug("accounts: typing", "account", a.id, "err", err)
 	}
 	if !sleep(ctx, s.cfg.TypingDelay(text)) {
 		return 0, ctx.Err()
+	}
+	// The rules once more: an opt-out, a stop or a takeover may have come
+	// in while "typing…" showed.
+	if d2, _, _, refuse, err := s.check(ctx, it); err != nil || d2.ID == uuid.Nil || refuse != "" {
+		if err != nil || d2.ID == uuid.Nil {
+			return 0, err
+		}
+		return 0, s.fail(ctx, a, d2, it, refuse)
 	}
 	msgID, err := conn.Send(ctx, peer, it.randomID, text)
 	if err != nil {
@@ -131,6 +136,32 @@ func (s *Service) deliver(ctx context.Context, a *account, conn telegram.Conn, i
 	}
 	s.settle(a, it)
 	return 0, nil
+}
+
+// check loads a planned message's dialog and contact and says why it may
+// not be sent now, if it may not: the contact opted out, was erased or is
+// unreachable; the dialog is closed; an AI message in a dialog that is
+// with a manager. A zero dialog means the message is settled already.
+func (s *Service) check(ctx context.Context, it outItem) (d domain.Dialog, c domain.Contact, text, refuse string, err error) {
+	if d, err = s.h.LoadDialog(ctx, it.dialog); err != nil {
+		return d, c, "", "", err
+	}
+	text, pending := d.Pending[it.randomID]
+	if !pending {
+		return domain.Dialog{}, c, "", "", nil
+	}
+	if c, err = s.h.LoadContact(ctx, d.ContactID); err != nil {
+		return d, c, "", "", err
+	}
+	switch {
+	case c.Contactable() != nil:
+		refuse = c.Contactable().Error()
+	case d.Stage == domain.StageClosed:
+		refuse = fmt.Sprintf("dialog %d is closed (%s)", d.N, d.Outcome)
+	case d.AISilent() && s.authorOf(ctx, it) == domain.ActorAI:
+		refuse = fmt.Sprintf("dialog %d is with a manager", d.N)
+	}
+	return d, c, text, refuse, nil
 }
 
 // authorOf finds who planned a message (the AI or a manager).

@@ -84,12 +84,18 @@ type Service struct {
 	mu       sync.Mutex
 	accounts map[uuid.UUID]*account
 	dialogs  map[uuid.UUID]dialogRef
-	links    map[string]domain.PeerLinked // peer index stream → current dialog
-	openBy   map[uuid.UUID]int64          // contact → number of its open dialog
-	caught   bool                         // the log was read up to its head once
-	wake     chan struct{}                // closed and replaced when accounts change
+	links    map[string]peerLink // peer index stream → current dialog
+	starting map[uuid.UUID]bool  // contacts a Start is working on
+	openBy   map[uuid.UUID]int64 // contact → number of its open dialog
+	caught   bool                // the log was read up to its head once
+	wake     chan struct{}       // closed and replaced when accounts change
 	wg       sync.WaitGroup
 	runCtx   context.Context
+}
+
+type peerLink struct {
+	domain.PeerLinked
+	version uint64 // of the index stream
 }
 
 type dialogRef struct {
@@ -146,7 +152,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	ev := eventlog.New(cfg.Store)
 	s := &Service{cfg: cfg, log: cfg.Log, ev: ev, h: domain.Handlers{Log: ev, Now: cfg.Now, Cache: domain.NewStateCache(0)},
-		accounts: map[uuid.UUID]*account{}, dialogs: map[uuid.UUID]dialogRef{}, openBy: map[uuid.UUID]int64{}, links: map[string]domain.PeerLinked{}, wake: make(chan struct{})}
+		accounts: map[uuid.UUID]*account{}, dialogs: map[uuid.UUID]dialogRef{}, openBy: map[uuid.UUID]int64{}, links: map[string]peerLink{}, starting: map[uuid.UUID]bool{}, wake: make(chan struct{})}
 	return s, nil
 }
 
@@ -158,7 +164,7 @@ func (s *Service) dialogOfPeer(ctx context.Context, account uuid.UUID, userID in
 	l, ok := s.links[domain.PeerStream(account, userID)]
 	s.mu.Unlock()
 	if ok {
-		return l, true, nil
+		return l.PeerLinked, true, nil
 	}
 	return s.h.DialogOfPeer(ctx, account, userID)
 }
@@ -169,7 +175,10 @@ func (s *Service) linkPeer(ctx context.Context, userID int64, expected uint64, l
 		return err
 	}
 	s.mu.Lock()
-	s.links[domain.PeerStream(link.AccountID, userID)] = link
+	stream := domain.PeerStream(link.AccountID, userID)
+	if old, ok := s.links[stream]; !ok || old.version < expected+1 {
+		s.links[stream] = peerLink{link, expected + 1}
+	}
 	s.mu.Unlock()
 	return nil
 }
@@ -331,7 +340,9 @@ func (s *Service) apply(ctx context.Context, r *eventstore.RecordedEvent, e doma
 		}
 		return false
 	case domain.PeerLinked:
-		s.links[r.Stream] = e
+		if old, ok := s.links[r.Stream]; !ok || old.version < r.Version {
+			s.links[r.Stream] = peerLink{e, r.Version}
+		}
 		return false
 	case domain.OutboundSent:
 		s.settleLocked(r, e.RandomID)
@@ -386,11 +397,6 @@ func (s *Service) startLocked(ctx context.Context, a *account) {
 	if a.running || a.lost || a.removed {
 		return
 	}
-	ok, err := telegram.HasSession(ctx, s.cfg.Store, a.id)
-	if err != nil || !ok {
-		s.log.Warn("accounts: account has no session; add it again to connect it", "account", a.id, "label", a.label, "err", err)
-		return
-	}
 	actx, stop := context.WithCancel(ctx)
 	a.running, a.stop = true, stop
 	s.wg.Add(2)
@@ -430,48 +436,15 @@ func (s *Service) record(ctx context.Context, a *account, cmd domain.AccountComm
 // backoff and records each change as an account event; a lost session
 // ends it.
 func (s *Service) supervise(ctx context.Context, a *account) {
+	if ok, err := telegram.HasSession(ctx, s.cfg.Store, a.id); err != nil || !ok {
+		s.log.Warn("accounts: account has no session; add it again to connect it", "account", a.id, "label", a.label, "err", err)
+		return
+	}
 	backoff := s.cfg.MinBackoff
-	states := make(chan telegram.State, 16)
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case st := <-states:
-				switch st {
-				case telegram.StateConnected:
-					if len(s.record(ctx, a, domain.MarkConnected{})) > 0 {
-						s.notify(Notice{Kind: "account-connected", Account: a.id, Label: a.label, Text: "connected"})
-					}
-				case telegram.StateDisconnected:
-					if len(s.record(ctx, a, domain.MarkDisconnected{Reason: "connection lost"})) > 0 {
-						s.notify(Notice{Kind: "account-disconnected", Account: a.id, Label: a.label, Text: "connection lost; reconnecting"})
-					}
-				}
-			}
-		}
-	}()
 	for ctx.Err() == nil {
 		s.record(ctx, a, domain.MarkConnecting{})
 		started := s.cfg.Now()
-		err := s.cfg.Runner.Run(ctx, a.id, telegram.RunOptions{
-			Handler: func(ctx context.Context, m telegram.Message) error { return s.inbound(ctx, a, m) },
-			Ready: func(c telegram.Conn) {
-				s.mu.Lock()
-				a.conn = c
-				s.mu.Unlock()
-				a.poke()
-			},
-			State: func(st telegram.State) {
-				select {
-				case states <- st:
-				default:
-				}
-			},
-		})
-		s.mu.Lock()
-		a.conn = nil
-		s.mu.Unlock()
+		err := s.connect(ctx, a)
 		if ctx.Err() != nil {
 			return
 		}
@@ -491,6 +464,63 @@ func (s *Service) supervise(ctx context.Context, a *account) {
 		}
 		backoff = min(backoff*2, s.cfg.MaxBackoff)
 	}
+}
+
+// connect runs one connection of account a until it ends. Connection
+// state changes are recorded in order by one goroutine, which is done
+// before connect returns (so a late "connected" never follows the
+// supervisor's "disconnected").
+func (s *Service) connect(ctx context.Context, a *account) error {
+	states := make(chan telegram.State, 64)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for st := range states {
+			switch st {
+			case telegram.StateConnected:
+				if len(s.record(ctx, a, domain.MarkConnected{})) > 0 {
+					s.notify(Notice{Kind: "account-connected", Account: a.id, Label: a.label, Text: "connected"})
+				}
+			case telegram.StateDisconnected:
+				if len(s.record(ctx, a, domain.MarkDisconnected{Reason: "connection lost"})) > 0 {
+					s.notify(Notice{Kind: "account-disconnected", Account: a.id, Label: a.label, Text: "connection lost; reconnecting"})
+				}
+			}
+		}
+	}()
+	var (
+		mu     sync.Mutex
+		closed bool
+	)
+	err := s.cfg.Runner.Run(ctx, a.id, telegram.RunOptions{
+		Handler: func(ctx context.Context, m telegram.Message) error { return s.inbound(ctx, a, m) },
+		Ready: func(c telegram.Conn) {
+			s.mu.Lock()
+			a.conn = c
+			s.mu.Unlock()
+			a.poke()
+		},
+		State: func(st telegram.State) {
+			mu.Lock()
+			defer mu.Unlock()
+			if closed {
+				return
+			}
+			select {
+			case states <- st:
+			default: // a burst of changes: the latest ones matter
+			}
+		},
+	})
+	s.mu.Lock()
+	a.conn = nil
+	s.mu.Unlock()
+	mu.Lock()
+	closed = true
+	close(states)
+	mu.Unlock()
+	<-done
+	return err
 }
 
 func errText(err error) string {

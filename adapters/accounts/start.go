@@ -153,9 +153,15 @@ func (s *Service) tryStart(ctx context.Context, req StartRequest) (Started, time
 	if err := contact.Contactable(); err != nil {
 		return Started{}, time.Time{}, err
 	}
-	if n, open := s.openDialogOf(contact.ID); open {
-		return Started{}, time.Time{}, fmt.Errorf("%w (dialog %d)", ErrInDialog, n)
+	// One dialog per person at a time, also when two starts race.
+	release, open, ok := s.claim(contact.ID)
+	if !ok {
+		if open == 0 {
+			return Started{}, time.Time{}, fmt.Errorf("%w (another start is opening it)", ErrInDialog)
+		}
+		return Started{}, time.Time{}, fmt.Errorf("%w (dialog %d)", ErrInDialog, open)
 	}
+	defer release()
 	dialogID := newID()
 	if _, err := s.h.Account(ctx, id, domain.ReserveNewDialog{DialogID: dialogID, Loc: loc}); err != nil {
 		var de *domain.Error
@@ -178,6 +184,9 @@ func (s *Service) tryStart(ctx context.Context, req StartRequest) (Started, time
 	if _, err := s.h.Dialog(ctx, dialogID, contact.ID, domain.StartDialog{DialogID: dialogID, N: n, Contact: contact, AccountID: id, Variant: req.Variant, By: req.By}); err != nil {
 		return Started{}, time.Time{}, fmt.Errorf("start dialog %d: %w", n, err)
 	}
+	s.mu.Lock()
+	s.openBy[contact.ID] = n // before the log is followed this far
+	s.mu.Unlock()
 	if _, err := s.h.Dialog(ctx, dialogID, contact.ID, domain.PlanOutbound{RandomID: RandomID(), Text: req.Text, By: domain.ActorAI, Contact: contact}); err != nil {
 		return Started{}, time.Time{}, fmt.Errorf("plan the opening message of dialog %d: %w", n, err)
 	}
@@ -198,8 +207,26 @@ func (s *Service) whom(ctx context.Context, conn telegram.Conn, req StartRequest
 		if err != nil {
 			return c, p, s.resolveError(c.Username, err)
 		}
-		if _, err := s.h.LinkUser(ctx, p.UserID, c.ID); err != nil {
+		linked, err := s.h.LinkUser(ctx, p.UserID, c.ID)
+		if err != nil {
 			return c, p, err
+		}
+		if linked != c.ID {
+			// The person is another contact already (imported twice, or
+			// wrote in first): that contact's opt-out counts.
+			other, err := s.h.LoadContact(ctx, linked)
+			if err != nil {
+				return c, p, err
+			}
+			if err := other.Contactable(); err != nil {
+				return c, p, fmt.Errorf("the person is also contact %s: %w", linked, err)
+			}
+		}
+		if c.UserID == 0 {
+			if _, err := s.h.Contact(ctx, c.ID, domain.SetTelegramUser{UserID: p.UserID}); err != nil {
+				return c, p, err
+			}
+			c.UserID = p.UserID
 		}
 		return c, p, nil
 	}
@@ -218,9 +245,21 @@ func (s *Service) resolveError(username string, err error) error {
 	return err
 }
 
-func (s *Service) openDialogOf(contact uuid.UUID) (int64, bool) {
+// claim reserves a contact for a start unless it has an open dialog or
+// another start is under way; release ends the claim.
+func (s *Service) claim(contact uuid.UUID) (release func(), open int64, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n, ok := s.openBy[contact]
-	return n, ok
+	if n, busy := s.openBy[contact]; busy {
+		return nil, n, false
+	}
+	if s.starting[contact] {
+		return nil, 0, false
+	}
+	s.starting[contact] = true
+	return func() {
+		s.mu.Lock()
+		delete(s.starting, contact)
+		s.mu.Unlock()
+	}, 0, true
 }

@@ -48,6 +48,7 @@ func samples() []domain.Event {
 		domain.ContactOptedOut{Reason: "не пишите мне", By: "lead", At: t0},
 		domain.ContactForgotten{By: "admin:1", At: t0},
 		domain.ContactUnreachable{Reason: "USER_IS_BLOCKED", At: t0},
+		domain.ContactTelegramUserSet{UserID: 777000},
 		domain.UserLinked{ContactID: uuid.MustParse("0193a0c0-0000-7000-8000-0000000000c1")},
 		domain.PeerLinked{AccountID: uuid.MustParse("0193a0c0-0000-7000-8000-0000000000a1"), DialogID: uuid.MustParse("0193a0c0-0000-7000-8000-0000000000d1"), ContactID: uuid.MustParse("0193a0c0-0000-7000-8000-0000000000c1")},
 		domain.DialogStarted{DialogID: dialog, N: 7, ContactID: contact, AccountID: account, Variant: "B", By: "ai"},

@@ -426,8 +426,12 @@ func (u *user) store(m *tg.Message) boxed {
 }
 
 func (u *user) find(id int) boxed {
-	i := sort.Search(len(u.box), func(i int) bool { return u.box[i].msg.ID >= id })
-	return u.box[i]
+	for _, b := range u.box {
+		if b.msg != nil && b.msg.ID == id {
+			return b
+		}
+	}
+	return boxed{}
 }
 
 func (s *Sandbox) messagesSetTyping(c *call) (any, error) {
@@ -460,7 +464,11 @@ func (s *Sandbox) messagesReadHistory(c *call) (any, error) {
 		return nil, err
 	}
 	s.reads = append(s.reads, Read{From: c.user.id, To: to.id, MaxID: r.MaxID})
-	return &tg.MessagesAffectedMessages{Pts: c.user.pts, PtsCount: 0}, nil
+	// Reading takes a pts step of its own, as on Telegram.
+	c.user.pts++
+	c.user.box = append(c.user.box, boxed{pts: c.user.pts, other: &tg.UpdateReadHistoryInbox{
+		Peer: &tg.PeerUser{UserID: to.id}, MaxID: r.MaxID, Pts: c.user.pts, PtsCount: 1}})
+	return &tg.MessagesAffectedMessages{Pts: c.user.pts, PtsCount: 1}, nil
 }
 
 func (s *Sandbox) updatesGetState(c *call) (any, error) {
@@ -496,11 +504,16 @@ func (s *Sandbox) updatesGetDifference(c *call) (any, error) {
 	}
 	var (
 		out   []tg.MessageClass
+		other []tg.UpdateClass
 		users []tg.UserClass
 		seen  = map[int64]bool{u.id: true}
 	)
 	users = append(users, s.tgUser(u.id, u))
 	for _, b := range msgs {
+		if b.msg == nil {
+			other = append(other, b.other)
+			continue
+		}
 		out = append(out, b.msg)
 		if p, ok := b.msg.PeerID.(*tg.PeerUser); ok && !seen[p.UserID] {
 			seen[p.UserID] = true
@@ -509,9 +522,15 @@ func (s *Sandbox) updatesGetDifference(c *call) (any, error) {
 			}
 		}
 	}
-	state := tg.UpdatesState{Pts: msgs[len(msgs)-1].pts, Date: date}
+	// The state is the box's when all of it is sent; a box restored from a
+	// state file has its pts but not its messages.
+	statePts := u.pts
 	if slice {
-		return &tg.UpdatesDifferenceSlice{NewMessages: out, Users: users, IntermediateState: state}, nil
+		statePts = msgs[len(msgs)-1].pts
 	}
-	return &tg.UpdatesDifference{NewMessages: out, Users: users, State: state}, nil
+	state := tg.UpdatesState{Pts: statePts, Date: date}
+	if slice {
+		return &tg.UpdatesDifferenceSlice{NewMessages: out, OtherUpdates: other, Users: users, IntermediateState: state}, nil
+	}
+	return &tg.UpdatesDifference{NewMessages: out, OtherUpdates: other, Users: users, State: state}, nil
 }

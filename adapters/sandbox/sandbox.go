@@ -94,9 +94,12 @@ type user struct {
 	blocked                      map[int64]bool // users this user blocked
 }
 
+// boxed is one pts step of a user's box: a message, or another update
+// (a read receipt).
 type boxed struct {
-	pts int
-	msg *tg.Message
+	pts   int
+	msg   *tg.Message
+	other tg.UpdateClass
 }
 
 // Options configure a sandbox.
@@ -305,6 +308,9 @@ func (s *Sandbox) Messages(id, peer int64) []Message {
 	}
 	var out []Message
 	for _, b := range u.box {
+		if b.msg == nil {
+			continue
+		}
 		p, _ := b.msg.PeerID.(*tg.PeerUser)
 		if p == nil || p.UserID != peer {
 			continue

@@ -15,6 +15,7 @@ import (
 	"github.com/gotd/td/telegram"
 	"github.com/gotd/td/telegram/updates"
 	"github.com/gotd/td/tg"
+	"github.com/gotd/td/tgerr"
 
 	"github.com/salesbot/salesbot/eventstore"
 )
@@ -258,12 +259,12 @@ func (c *conn) Resolve(ctx context.Context, username string) (Peer, error) {
 	}
 	pu, ok := res.Peer.(*tg.PeerUser)
 	if !ok {
-		return Peer{}, fmt.Errorf("resolve @%s: it is a group or channel, not a person", name)
+		return Peer{}, fmt.Errorf("resolve @%s: %w (a group or channel)", name, ErrNotAPerson)
 	}
 	for _, u := range res.Users {
 		if u, ok := u.(*tg.User); ok && u.ID == pu.UserID {
 			if u.Bot {
-				return Peer{}, fmt.Errorf("resolve @%s: it is a bot, not a person", name)
+				return Peer{}, fmt.Errorf("resolve @%s: %w (a bot)", name, ErrNotAPerson)
 			}
 			if err := c.remember(ctx, u); err != nil {
 				return Peer{}, err
@@ -271,7 +272,7 @@ func (c *conn) Resolve(ctx context.Context, username string) (Peer, error) {
 			return peerOf(u), nil
 		}
 	}
-	return Peer{}, fmt.Errorf("resolve @%s: the answer lacks the user", name)
+	return Peer{}, fmt.Errorf("resolve @%s: %w (Telegram's answer lacks the user)", name, ErrNotAPerson)
 }
 
 func (c *conn) Peer(ctx context.Context, userID int64) (Peer, bool, error) {
@@ -298,6 +299,11 @@ func (c *conn) Send(ctx context.Context, to Peer, randomID int64, text string) (
 	res, err := c.api.MessagesSendMessage(ctx, &tg.MessagesSendMessageRequest{
 		Peer: inputPeer(to), Message: text, RandomID: randomID, NoWebpage: true,
 	})
+	if tgerr.Is(err, "RANDOM_ID_DUPLICATE") {
+		// Telegram has a message with this random_id: sent before (a resend
+		// after a crash). Its id is not in the answer.
+		return 0, nil
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -337,7 +343,14 @@ func (c *conn) MarkRead(ctx context.Context, peer Peer, maxID int) error {
 		return err
 	}
 	if res.PtsCount > 0 {
-		return c.mgr.HandleAffected(ctx, 0, res.Pts, res.PtsCount)
+		// The manager's queue for these is drained by the goroutine that
+		// delivers messages, which may be the caller: hand it over
+		// without waiting.
+		go func() {
+			if err := c.mgr.HandleAffected(ctx, 0, res.Pts, res.PtsCount); err != nil && ctx.Err() == nil {
+				c.log.Debug("telegram: read receipt pts", "err", err)
+			}
+		}()
 	}
 	return nil
 }

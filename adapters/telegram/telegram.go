@@ -67,6 +67,10 @@ type Conn interface {
 
 // Errors.
 var (
+	// ErrNotAPerson: a username names a bot, group or channel.
+	ErrNotAPerson = errors.New("telegram: not a person")
+	// ErrBadUsername: not something Telegram could accept as a username.
+	ErrBadUsername = errors.New("telegram: not a valid username")
 	// ErrUnauthorized: the stored session is missing or no longer signed in.
 	ErrUnauthorized = errors.New("telegram: account is not signed in")
 	// ErrSessionInUse: another client runs this account's session.
@@ -102,8 +106,13 @@ func Classify(err error) Fault {
 	if err == nil {
 		return Fault{}
 	}
-	if errors.Is(err, ErrUnauthorized) {
+	switch {
+	case errors.Is(err, ErrUnauthorized):
 		return Fault{Kind: KindAccountLost, Reason: "AUTH_KEY_UNREGISTERED"}
+	case errors.Is(err, ErrNotAPerson):
+		return Fault{Kind: KindUnreachable, Reason: "NOT_A_PERSON"}
+	case errors.Is(err, ErrBadUsername):
+		return Fault{Kind: KindUnreachable, Reason: "USERNAME_INVALID"}
 	}
 	if d, ok := tgerr.AsFloodWait(err); ok {
 		return Fault{Kind: KindFloodWait, Wait: d, Reason: "FLOOD_WAIT"}
@@ -116,12 +125,15 @@ func Classify(err error) Fault {
 	switch {
 	case rpc.Type == "PEER_FLOOD":
 		f.Kind = KindPeerFlood
-	case oneOf(rpc.Type, "USER_PRIVACY_RESTRICTED", "USER_IS_BLOCKED", "USERNAME_NOT_OCCUPIED",
-		"USERNAME_INVALID", "INPUT_USER_DEACTIVATED", "USER_DEACTIVATED", "YOU_BLOCKED_USER", "PRIVACY_PREMIUM_REQUIRED"):
-		f.Kind = KindUnreachable
-	case oneOf(rpc.Type, "AUTH_KEY_UNREGISTERED", "SESSION_REVOKED", "USER_DEACTIVATED_BAN", "AUTH_KEY_INVALID",
-		"SESSION_EXPIRED", "AUTH_KEY_PERM_EMPTY", "PHONE_NUMBER_BANNED") || (rpc.Code == 401 && rpc.Type != "SESSION_PASSWORD_NEEDED"):
+	// Our own account gone: USER_DEACTIVATED (401) is about us; the lead's
+	// deactivation is INPUT_USER_DEACTIVATED (400).
+	case oneOf(rpc.Type, "AUTH_KEY_UNREGISTERED", "SESSION_REVOKED", "USER_DEACTIVATED", "USER_DEACTIVATED_BAN",
+		"AUTH_KEY_INVALID", "SESSION_EXPIRED", "AUTH_KEY_PERM_EMPTY", "PHONE_NUMBER_BANNED", "AUTH_KEY_DUPLICATED") ||
+		(rpc.Code == 401 && rpc.Type != "SESSION_PASSWORD_NEEDED"):
 		f.Kind = KindAccountLost
+	case oneOf(rpc.Type, "USER_PRIVACY_RESTRICTED", "USER_IS_BLOCKED", "USERNAME_NOT_OCCUPIED",
+		"USERNAME_INVALID", "INPUT_USER_DEACTIVATED", "YOU_BLOCKED_USER", "PRIVACY_PREMIUM_REQUIRED"):
+		f.Kind = KindUnreachable
 	case rpc.Code >= 500 || rpc.Code == 420:
 		f.Kind = KindTransient
 	default:
@@ -147,11 +159,11 @@ func normUsername(s string) (string, error) {
 		s = strings.TrimPrefix(s, p)
 	}
 	if len(s) < 4 || len(s) > 32 {
-		return "", fmt.Errorf("telegram: username %q must be 4 to 32 characters", s)
+		return "", fmt.Errorf("%w: %q must be 4 to 32 characters", ErrBadUsername, s)
 	}
 	for _, r := range s {
 		if !(r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-			return "", fmt.Errorf("telegram: username %q may only hold letters, digits and _", s)
+			return "", fmt.Errorf("%w: %q may only hold letters, digits and _", ErrBadUsername, s)
 		}
 	}
 	return s, nil
