@@ -446,6 +446,7 @@ func (s *Service) supervise(ctx context.Context, a *account) {
 		started := s.cfg.Now()
 		err := s.connect(ctx, a)
 		if ctx.Err() != nil {
+			s.record(ctx, a, domain.MarkDisconnected{Reason: "salesbot stopped"})
 			return
 		}
 		f := telegram.Classify(err)

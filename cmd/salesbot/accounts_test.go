@@ -157,7 +157,7 @@ func TestRunSandbox(t *testing.T) {
 			counts["inbound dialogs"]++
 		}
 	}
-	if counts["AccountRegistered"] != 3 || counts["DialogStarted"] != 5 || counts["inbound dialogs"] != 2 || counts["OutboundSent"] < 3 || counts["InboundReceived"] < 5 {
+	if counts["AccountRegistered"] != 3 || counts["AccountDisconnected"] < 3 || counts["DialogStarted"] != 5 || counts["inbound dialogs"] != 2 || counts["OutboundSent"] < 3 || counts["InboundReceived"] < 5 {
 		t.Fatalf("events: %v\n%s", counts, errb.String())
 	}
 	if rep, err := st.Verify(context.Background(), nil); err != nil {
