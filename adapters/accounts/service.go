@@ -90,7 +90,6 @@ type Service struct {
 	caught   bool                // the log was read up to its head once
 	wake     chan struct{}       // closed and replaced when accounts change
 	wg       sync.WaitGroup
-	runCtx   context.Context
 }
 
 type peerLink struct {
@@ -200,9 +199,6 @@ func (s *Service) Handlers() domain.Handlers { return s.h }
 // the clients and senders and returns. Outbound messages not yet sent stay
 // planned in the log and go out on the next start with their random_id.
 func (s *Service) Run(ctx context.Context) error {
-	s.mu.Lock()
-	s.runCtx = ctx
-	s.mu.Unlock()
 	defer s.wg.Wait()
 	head := s.cfg.Store.Head()
 	sub := eventstore.Subscribe(s.cfg.Store, 1, 1024)
