@@ -1,0 +1,228 @@
+package adminbot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/mymmrac/telego"
+	tu "github.com/mymmrac/telego/telegoutil"
+
+	"github.com/salesbot/salesbot/adapters/accounts"
+	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/projections"
+)
+
+// Role is what an admin may do.
+type Role int
+
+const (
+	RoleManager Role = iota + 1 // dialogs and leads
+	RoleOwner                   // also accounts
+)
+
+// Starter opens dialogs (accounts.Service).
+type Starter interface {
+	Start(ctx context.Context, req accounts.StartRequest, wait func(reason string, until time.Time)) (accounts.Started, error)
+}
+
+// Config configures a Bot.
+type Config struct {
+	Token  string // never logged
+	APIURL string // Bot API server; empty = Telegram's
+	// Admins are the Telegram user ids that get answers, with their roles.
+	// Anyone else gets nothing at all.
+	Admins map[int64]Role
+	Sink   projections.Sink // what replies read
+	Domain domain.Handlers  // how changes are made
+	Start  Starter          // /start; nil = not available
+	Log    *slog.Logger
+	Now    func() time.Time
+}
+
+// Bot is the admin bot.
+type Bot struct {
+	cfg Config
+	api *telego.Bot
+	log *slog.Logger
+}
+
+// New checks the configuration and returns a bot; Run serves it.
+func New(cfg Config) (*Bot, error) {
+	if len(cfg.Admins) == 0 {
+		return nil, errors.New("adminbot: no admin ids: nobody could use the bot")
+	}
+	if cfg.Sink == nil {
+		return nil, errors.New("adminbot: Config.Sink is required")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	opts := []telego.BotOption{telego.WithDiscardLogger()}
+	if cfg.APIURL != "" {
+		opts = append(opts, telego.WithAPIServer(strings.TrimRight(cfg.APIURL, "/")))
+	}
+	api, err := telego.NewBot(cfg.Token, opts...)
+	if err != nil {
+		// telego's errors never hold the token.
+		return nil, fmt.Errorf("adminbot: %w", err)
+	}
+	return &Bot{cfg: cfg, api: api, log: cfg.Log}, nil
+}
+
+// Run long-polls for updates and answers them until ctx ends.
+func (b *Bot) Run(ctx context.Context) error {
+	updates, err := b.api.UpdatesViaLongPolling(ctx, &telego.GetUpdatesParams{Timeout: 25,
+		AllowedUpdates: []string{"message", "callback_query"}})
+	if err != nil {
+		return fmt.Errorf("adminbot: start long polling: %w", err)
+	}
+	for u := range updates {
+		b.Handle(ctx, u)
+	}
+	return nil
+}
+
+// Handle answers one update. Updates from anyone who is not an admin, or
+// from a group or channel, get no answer at all (an "access denied" would
+// confirm the bot exists); they are logged.
+func (b *Bot) Handle(ctx context.Context, u telego.Update) {
+	switch {
+	case u.Message != nil:
+		m := u.Message
+		if !b.admitted(m.From, m.Chat) {
+			return
+		}
+		b.command(ctx, m.Chat.ID, m.From.ID, m.Text)
+	case u.CallbackQuery != nil:
+		q := u.CallbackQuery
+		msg := q.Message
+		if msg == nil || !b.admitted(&q.From, msg.GetChat()) {
+			return
+		}
+		_ = b.api.AnswerCallbackQuery(ctx, &telego.AnswerCallbackQueryParams{CallbackQueryID: q.ID})
+		b.command(ctx, msg.GetChat().ID, q.From.ID, buttonCommand(q.Data))
+	}
+}
+
+func (b *Bot) admitted(from *telego.User, chat telego.Chat) bool {
+	if from == nil {
+		return false
+	}
+	if _, ok := b.cfg.Admins[from.ID]; !ok || chat.Type != telego.ChatTypePrivate || chat.ID != from.ID {
+		b.log.Warn("adminbot: ignored a message from a non-admin or a group", "user", from.ID, "chat", chat.ID, "chat_type", chat.Type)
+		return false
+	}
+	return true
+}
+
+// buttonCommand turns a button's callback data into the command it stands
+// for: buttons carry commands, so they go through the same parser.
+func buttonCommand(data string) string {
+	if strings.HasPrefix(data, "/") {
+		return data
+	}
+	return "/" + data
+}
+
+// command parses and runs one command and sends the answer.
+func (b *Bot) command(ctx context.Context, chat, user int64, text string) {
+	c, err := Parse(text)
+	if errors.Is(err, ErrNotCommand) {
+		b.reply(ctx, chat, reply{text: "Send a command; /help lists them."})
+		return
+	}
+	if err != nil {
+		b.reply(ctx, chat, reply{text: Escape(err.Error())})
+		return
+	}
+	if owner(c.Name) && b.cfg.Admins[user] != RoleOwner {
+		b.reply(ctx, chat, reply{text: "Only an owner may manage accounts."})
+		return
+	}
+	r, err := b.run(ctx, c, user)
+	if err != nil {
+		b.log.Error("adminbot: command failed", "command", c.Name, "user", user, "err", err)
+		r = reply{text: Escape(answer(err))}
+	}
+	b.reply(ctx, chat, r)
+}
+
+func owner(name string) bool {
+	switch name {
+	case "account_add", "account_remove", "pause", "resume", "pause_all", "resume_all":
+		return true
+	}
+	return false
+}
+
+// answer is what a manager reads for an error: the domain's own message
+// for rule errors, a plain sentence otherwise.
+func answer(err error) string {
+	var de *domain.Error
+	switch {
+	case errors.As(err, &de):
+		s := de.Message
+		if !de.RetryAt.IsZero() {
+			s += " (possible again at " + de.RetryAt.UTC().Format("2006-01-02 15:04 UTC") + ")"
+		}
+		return capitalize(s) + "."
+	case errors.Is(err, projections.ErrNotFound):
+		return "Not found."
+	case errors.Is(err, accounts.ErrUnknownUsername):
+		return "No Telegram user has that username."
+	case errors.Is(err, accounts.ErrInDialog):
+		return capitalize(strings.TrimPrefix(err.Error(), "accounts: ")) + "."
+	}
+	return "Something went wrong; it is in the log."
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// reply is an answer: HTML text, optional buttons, optional document.
+type reply struct {
+	text     string
+	buttons  *telego.InlineKeyboardMarkup
+	document *document
+}
+
+type document struct {
+	name string
+	data []byte
+}
+
+// reply sends an answer, split into messages of at most 4096 characters;
+// the buttons go with the last one.
+func (b *Bot) reply(ctx context.Context, chat int64, r reply) {
+	if r.document != nil {
+		_, err := b.api.SendDocument(ctx, &telego.SendDocumentParams{ChatID: tu.ID(chat),
+			Document: tu.FileFromBytes(r.document.data, r.document.name), Caption: r.text, ParseMode: telego.ModeHTML})
+		if err != nil {
+			b.log.Error("adminbot: send document", "chat", chat, "err", err)
+		}
+		return
+	}
+	parts := Split(r.text, MaxMessage)
+	for i, p := range parts {
+		params := &telego.SendMessageParams{ChatID: tu.ID(chat), Text: p, ParseMode: telego.ModeHTML,
+			LinkPreviewOptions: &telego.LinkPreviewOptions{IsDisabled: true}}
+		if i == len(parts)-1 && r.buttons != nil {
+			params.ReplyMarkup = r.buttons
+		}
+		if _, err := b.api.SendMessage(ctx, params); err != nil {
+			b.log.Error("adminbot: send message", "chat", chat, "err", err)
+			return
+		}
+	}
+}

@@ -1,0 +1,414 @@
+package adminbot_test
+
+import (
+	"archive/zip"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/mymmrac/telego"
+
+	"github.com/salesbot/salesbot/adapters/adminbot"
+	"github.com/salesbot/salesbot/adapters/eventlog"
+	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/eventstore"
+	"github.com/salesbot/salesbot/projections"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+const token = "123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
+// fakeAPI is an HTTP server speaking the Bot API: it records every call
+// and serves queued updates to getUpdates.
+type fakeAPI struct {
+	srv     *httptest.Server
+	mu      sync.Mutex
+	calls   []apiCall
+	updates []telego.Update
+	nextID  int
+}
+
+type apiCall struct {
+	Method string
+	Params map[string]any
+	File   string // a sent document's name
+	Data   []byte // and content
+}
+
+func newFakeAPI(t *testing.T) *fakeAPI {
+	f := &fakeAPI{}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
+	prefix := "/bot" + token + "/"
+	if !strings.HasPrefix(r.URL.Path, prefix) {
+		http.Error(w, `{"ok":false,"error_code":401,"description":"Unauthorized"}`, http.StatusUnauthorized)
+		return
+	}
+	c := apiCall{Method: strings.TrimPrefix(r.URL.Path, prefix), Params: map[string]any{}}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+		if err := r.ParseMultipartForm(32 << 20); err == nil {
+			for k, v := range r.MultipartForm.Value {
+				c.Params[k] = v[0]
+			}
+			for _, fhs := range r.MultipartForm.File {
+				file, _ := fhs[0].Open()
+				c.File = fhs[0].Filename
+				c.Data, _ = io.ReadAll(file)
+				file.Close()
+			}
+		}
+	} else {
+		_ = json.NewDecoder(r.Body).Decode(&c.Params)
+	}
+	f.mu.Lock()
+	var result any = true
+	switch c.Method {
+	case "getMe":
+		result = map[string]any{"id": 1, "is_bot": true, "first_name": "Acme", "username": "acme_bot"}
+	case "getUpdates":
+		result, f.updates = f.updates, nil
+		if result == nil {
+			result = []telego.Update{}
+		}
+	case "sendMessage", "sendDocument":
+		f.nextID++
+		chat := c.Params["chat_id"]
+		result = map[string]any{"message_id": f.nextID, "date": 1, "chat": map[string]any{"id": chat, "type": "private"}}
+	}
+	if c.Method != "getUpdates" {
+		f.calls = append(f.calls, c)
+	}
+	f.mu.Unlock()
+	_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "result": result})
+}
+
+// take returns and forgets the calls so far.
+func (f *fakeAPI) take() []apiCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.calls
+	f.calls = nil
+	return c
+}
+
+const (
+	ownerID   = 1001
+	managerID = 1002
+	strangerI = 6666
+)
+
+var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+
+// world is a log with a few dialogs, its read model, and a bot on a fake
+// Bot API.
+type world struct {
+	t     *testing.T
+	api   *fakeAPI
+	bot   *adminbot.Bot
+	store *eventstore.MemoryStore
+	sink  *projections.Memory
+	h     domain.Handlers
+	acc   uuid.UUID
+}
+
+func newWorld(t *testing.T) *world {
+	store, err := eventstore.NewMemory(eventstore.Options{Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{t: t, api: newFakeAPI(t), store: store, sink: projections.NewMemory()}
+	w.h = domain.Handlers{Log: eventlog.New(store), Now: func() time.Time { return t0 }}
+	w.bot, err = adminbot.New(adminbot.Config{Token: token, APIURL: w.api.srv.URL, Sink: w.sink, Domain: w.h,
+		Admins: map[int64]adminbot.Role{ownerID: adminbot.RoleOwner, managerID: adminbot.RoleManager},
+		Now:    func() time.Time { return t0.Add(2 * time.Hour) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.seed()
+	return w
+}
+
+func (w *world) must(_ []domain.Event, err error) {
+	w.t.Helper()
+	if err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// seed records an account and three dialogs: one talking, one handed off
+// with a lead whose name is HTML, one closed.
+func (w *world) seed() {
+	ctx := context.Background()
+	w.acc = uuid.MustParse("0193a0c0-0000-7000-8000-0000000000a1")
+	w.must(w.h.Account(ctx, w.acc, domain.RegisterAccount{AccountID: w.acc, Label: "sales-1", Limits: domain.DefaultLimits()}))
+	people := []struct{ name, user string }{{"Anna Karenina", "anna_k"}, {"<b>*_[", "html_lead"}, {"Boris", "boris_b"}}
+	for i, p := range people {
+		cid := uuid.MustParse(fmt.Sprintf("0193a0c0-0000-7000-8000-0000000000c%d", i+1))
+		did := uuid.MustParse(fmt.Sprintf("0193a0c0-0000-7000-8000-0000000000d%d", i+1))
+		w.must(w.h.Contact(ctx, cid, domain.AddContact{ContactID: cid, Source: domain.SourceImport, Basis: domain.BasisConsent, Username: p.user, Name: p.name, UserID: int64(500 + i)}))
+		c, _ := w.h.LoadContact(ctx, cid)
+		w.must(w.h.Dialog(ctx, did, cid, domain.StartDialog{DialogID: did, N: int64(i + 1), Contact: c, AccountID: w.acc, Variant: "A", By: "campaign"}))
+		w.must(w.h.Dialog(ctx, did, cid, domain.PlanOutbound{RandomID: int64(10 + i), Text: "Hello, I am the AI assistant of Acme.", By: domain.ActorAI, Contact: c}))
+		w.must(w.h.Dialog(ctx, did, cid, domain.MarkSent{RandomID: int64(10 + i), TelegramMessageID: 1}))
+		w.must(w.h.Dialog(ctx, did, cid, domain.RecordInbound{TelegramMessageID: 2, Text: "Hi! How much is it for 10 people? <script>", At: t0}))
+		score := 40 + 30*i
+		w.must(w.h.Dialog(ctx, did, cid, domain.UpdateQualification{Qual: domain.Qualification{
+			Need: &domain.Field{Value: "sales analytics", Quote: "we lose track of leads", Confidence: 0.8}, Score: &score}}))
+		switch i {
+		case 1:
+			w.must(w.h.Dialog(ctx, did, cid, domain.RequestHandoff{Reason: "score 70 ≥ 70"}))
+		case 2:
+			w.must(w.h.Dialog(ctx, did, cid, domain.StopDialog{By: "admin:1"}))
+		}
+	}
+	w.catchUp()
+}
+
+func (w *world) catchUp() {
+	w.t.Helper()
+	r := projections.Runner{Store: w.store, Decode: eventlog.New(w.store).Decode, Sink: w.sink}
+	if _, err := r.CatchUp(context.Background()); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// say sends a private message from user to the bot and returns the calls
+// it made.
+func (w *world) say(user int64, text string) []apiCall {
+	w.t.Helper()
+	w.bot.Handle(context.Background(), telego.Update{UpdateID: 1, Message: &telego.Message{
+		MessageID: 1, From: &telego.User{ID: user, FirstName: "Maria"}, Chat: telego.Chat{ID: user, Type: telego.ChatTypePrivate}, Text: text}})
+	w.catchUp()
+	return w.api.take()
+}
+
+// press presses an inline button.
+func (w *world) press(user int64, data string) []apiCall {
+	w.t.Helper()
+	w.bot.Handle(context.Background(), telego.Update{UpdateID: 2, CallbackQuery: &telego.CallbackQuery{ID: "q1", From: telego.User{ID: user}, Data: data,
+		Message: &telego.Message{MessageID: 5, Chat: telego.Chat{ID: user, Type: telego.ChatTypePrivate}}}})
+	w.catchUp()
+	calls := w.api.take()
+	if len(calls) > 0 { // an admin's press is answered (the spinner stops) before the command runs
+		if calls[0].Method != "answerCallbackQuery" {
+			w.t.Fatalf("the press was not answered: %+v", calls)
+		}
+		calls = calls[1:]
+	}
+	return calls
+}
+
+// text is the text of the only message sent.
+func text(t *testing.T, calls []apiCall) string {
+	t.Helper()
+	if len(calls) != 1 || calls[0].Method != "sendMessage" {
+		t.Fatalf("want one sendMessage, got %+v", calls)
+	}
+	return calls[0].Params["text"].(string)
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Fatalf("%s differs from %s:\n%s", name, path, got)
+	}
+}
+
+func TestStrangersGetNothing(t *testing.T) {
+	w := newWorld(t)
+	if calls := w.say(strangerI, "/help"); len(calls) != 0 {
+		t.Fatalf("a stranger got %+v", calls)
+	}
+	// An admin writing in a group gets nothing either.
+	w.bot.Handle(context.Background(), telego.Update{Message: &telego.Message{From: &telego.User{ID: ownerID},
+		Chat: telego.Chat{ID: -100, Type: telego.ChatTypeGroup}, Text: "/list"}})
+	if calls := w.api.take(); len(calls) != 0 {
+		t.Fatalf("a group got %+v", calls)
+	}
+	if calls := w.press(strangerI, "stop 1"); len(calls) != 0 {
+		t.Fatalf("a stranger's button press got %+v", calls)
+	}
+	if d, _ := w.sink.DialogByN(context.Background(), 1); d.Status != projections.StatusActive {
+		t.Fatalf("a stranger's button stopped dialog 1: %+v", d)
+	}
+}
+
+func TestHelpAndBadInput(t *testing.T) {
+	w := newWorld(t)
+	if got := text(t, w.say(managerID, "/help")); got != strings.TrimRight(adminbot.Help(), "\n") {
+		t.Fatalf("/help: %s", got)
+	}
+	for in, want := range map[string]string{
+		"/view twelve":   "&#34;twelve&#34; is not a dialog number. Usage: /view N",
+		"/frobnicate":    "/frobnicate is not a command; /help lists them",
+		"hello":          "Send a command; /help lists them.",
+		"/view 99":       "Not found.",
+		"/pause sales-1": "Only an owner may manage accounts.",
+	} {
+		got := text(t, w.say(managerID, in))
+		if got != want && got != strings.ReplaceAll(want, "&#34;", "&quot;") {
+			t.Errorf("%q: got %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestListAndView(t *testing.T) {
+	w := newWorld(t)
+	calls := w.say(managerID, "/list all")
+	golden(t, "list_all", text(t, calls))
+	kb, _ := json.Marshal(calls[0].Params["reply_markup"])
+	if !strings.Contains(string(kb), `"callback_data":"view 1"`) {
+		t.Fatalf("no view buttons: %s", kb)
+	}
+	if got := text(t, w.say(managerID, "/list handoff")); !strings.Contains(got, "<b>2</b> &lt;b&gt;*_[ @html_lead") || strings.Contains(got, "anna") {
+		t.Fatalf("/list handoff: %s", got)
+	}
+	calls = w.say(managerID, "/view 2")
+	golden(t, "view_2", text(t, calls))
+	kb, _ = json.Marshal(calls[0].Params["reply_markup"])
+	for _, b := range []string{"release 2", "stop 2", "export 2"} {
+		if !strings.Contains(string(kb), `"callback_data":"`+b+`"`) {
+			t.Fatalf("/view 2 lacks the %q button: %s", b, kb)
+		}
+	}
+	// Button presses run the same commands.
+	if got := text(t, w.press(managerID, "view 1")); !strings.HasPrefix(got, "<b>Dialog 1</b>") {
+		t.Fatalf("view button: %s", got)
+	}
+}
+
+func TestExport(t *testing.T) {
+	w := newWorld(t)
+	calls := w.say(managerID, "/export 1")
+	if len(calls) != 1 || calls[0].Method != "sendDocument" || calls[0].File != "dialog-1.txt" {
+		t.Fatalf("export: %+v", calls)
+	}
+	golden(t, "export_1", string(calls[0].Data))
+	_ = zip.ErrFormat
+}
+
+func TestDialogCommandsGoThroughTheLog(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	if got := text(t, w.say(managerID, "/takeover 1")); !strings.Contains(got, "Dialog 1 is yours") {
+		t.Fatalf("takeover: %s", got)
+	}
+	if d, _ := w.sink.DialogByN(ctx, 1); !d.TakenOver {
+		t.Fatal("the takeover did not reach the read model")
+	}
+	if got := text(t, w.press(managerID, "release 1")); !strings.Contains(got, "back with the AI") {
+		t.Fatalf("release: %s", got)
+	}
+	if got := text(t, w.say(managerID, "/release 1")); got != "Dialog 1 is not with a manager." {
+		t.Fatalf("release twice: %s", got)
+	}
+	if got := text(t, w.say(managerID, "/reply 1 Hi Anna, Maria here")); !strings.Contains(got, "Queued for dialog 1") {
+		t.Fatalf("reply: %s", got)
+	}
+	msgs, _ := w.sink.Messages(ctx, uuid.MustParse("0193a0c0-0000-7000-8000-0000000000d1"))
+	last := msgs[len(msgs)-1]
+	if last.Author != "manager" || last.Text != "Hi Anna, Maria here" || last.Status != "planned" {
+		t.Fatalf("the reply is not planned through the outbox: %+v", last)
+	}
+	if got := text(t, w.say(managerID, "/stop 1")); !strings.Contains(got, "stopped") {
+		t.Fatalf("stop: %s", got)
+	}
+	if got := text(t, w.say(managerID, "/reply 1 one more")); !strings.Contains(got, "closed") {
+		t.Fatalf("a reply to a stopped dialog: %s", got)
+	}
+}
+
+func TestAccountsPauseResumeStats(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	if got := text(t, w.say(managerID, "/accounts")); !strings.Contains(got, "<b>sales-1</b> — registered") {
+		t.Fatalf("/accounts: %s", got)
+	}
+	if got := text(t, w.say(ownerID, "/pause sales-1")); !strings.Contains(got, "paused") {
+		t.Fatalf("pause: %s", got)
+	}
+	if a, _ := w.h.AccountNow(ctx, w.acc, nil); !a.Paused {
+		t.Fatal("not paused in the log")
+	}
+	if got := text(t, w.say(ownerID, "/resume_all")); got != "Resumed 1 accounts: sales-1." {
+		t.Fatalf("resume_all: %s", got)
+	}
+	if got := text(t, w.say(ownerID, "/pause nobody")); got != "Not found." {
+		t.Fatalf("pause an unknown account: %s", got)
+	}
+	got := text(t, w.say(managerID, "/stats 7d"))
+	if !strings.Contains(got, "3 dialogs · replied 3 (100%) · handoffs 1 (33%)") || !strings.Contains(got, "<b>By variant</b>") {
+		t.Fatalf("/stats: %s", got)
+	}
+}
+
+// Long polling: updates served by the API server are answered.
+func TestRunLongPolling(t *testing.T) {
+	w := newWorld(t)
+	w.api.mu.Lock()
+	w.api.updates = []telego.Update{{UpdateID: 7, Message: &telego.Message{MessageID: 1, From: &telego.User{ID: managerID},
+		Chat: telego.Chat{ID: managerID, Type: telego.ChatTypePrivate}, Text: "/view 1"}}}
+	w.api.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- w.bot.Run(ctx) }()
+	for {
+		w.api.mu.Lock()
+		n := len(w.api.calls)
+		w.api.mu.Unlock()
+		if n > 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("no answer through long polling")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	cancel()
+	<-done
+	if got := text(t, w.api.take()); !strings.HasPrefix(got, "<b>Dialog 1</b>") {
+		t.Fatalf("answer: %s", got)
+	}
+}
+
+func TestNewRefusesBadConfig(t *testing.T) {
+	if _, err := adminbot.New(adminbot.Config{Token: token, Sink: projections.NewMemory()}); err == nil {
+		t.Fatal("a bot without admins")
+	}
+	_, err := adminbot.New(adminbot.Config{Token: "secret-but-wrong", Sink: projections.NewMemory(), Admins: map[int64]adminbot.Role{1: adminbot.RoleOwner}})
+	if err == nil || strings.Contains(err.Error(), "secret-but-wrong") {
+		t.Fatalf("a malformed token: %v", err)
+	}
+}
