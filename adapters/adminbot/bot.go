@@ -41,13 +41,16 @@ type Config struct {
 	Start  Starter          // /start; nil = not available
 	Log    *slog.Logger
 	Now    func() time.Time
+	// NoticeInterval gathers notices into one message (default 3 s).
+	NoticeInterval time.Duration
 }
 
 // Bot is the admin bot.
 type Bot struct {
-	cfg Config
-	api *telego.Bot
-	log *slog.Logger
+	cfg   Config
+	api   *telego.Bot
+	log   *slog.Logger
+	notes notices
 }
 
 // New checks the configuration and returns a bot; Run serves it.
@@ -64,6 +67,9 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.NoticeInterval <= 0 {
+		cfg.NoticeInterval = 3 * time.Second
+	}
 	opts := []telego.BotOption{telego.WithDiscardLogger()}
 	if cfg.APIURL != "" {
 		opts = append(opts, telego.WithAPIServer(strings.TrimRight(cfg.APIURL, "/")))
@@ -73,11 +79,20 @@ func New(cfg Config) (*Bot, error) {
 		// telego's errors never hold the token.
 		return nil, fmt.Errorf("adminbot: %w", err)
 	}
-	return &Bot{cfg: cfg, api: api, log: cfg.Log}, nil
+	return &Bot{cfg: cfg, api: api, log: cfg.Log, notes: notices{wake: make(chan struct{}, 1)}}, nil
 }
 
-// Run long-polls for updates and answers them until ctx ends.
+// Run long-polls for updates and answers them, and sends notices, until
+// ctx ends.
 func (b *Bot) Run(ctx context.Context) error {
+	done := make(chan struct{})
+	defer func() { <-done }()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // runs first: stops the notices, then Run waits for them
+	go func() {
+		defer close(done)
+		b.sendNotices(ctx)
+	}()
 	updates, err := b.api.UpdatesViaLongPolling(ctx, &telego.GetUpdatesParams{Timeout: 25,
 		AllowedUpdates: []string{"message", "callback_query"}})
 	if err != nil {
@@ -206,8 +221,11 @@ type document struct {
 // the buttons go with the last one.
 func (b *Bot) reply(ctx context.Context, chat int64, r reply) {
 	if r.document != nil {
-		_, err := b.api.SendDocument(ctx, &telego.SendDocumentParams{ChatID: tu.ID(chat),
-			Document: tu.FileFromBytes(r.document.data, r.document.name), Caption: r.text, ParseMode: telego.ModeHTML})
+		err := b.retry(ctx, func() error {
+			_, err := b.api.SendDocument(ctx, &telego.SendDocumentParams{ChatID: tu.ID(chat),
+				Document: tu.FileFromBytes(r.document.data, r.document.name), Caption: r.text, ParseMode: telego.ModeHTML})
+			return err
+		})
 		if err != nil {
 			b.log.Error("adminbot: send document", "chat", chat, "err", err)
 		}
@@ -220,7 +238,7 @@ func (b *Bot) reply(ctx context.Context, chat int64, r reply) {
 		if i == len(parts)-1 && r.buttons != nil {
 			params.ReplyMarkup = r.buttons
 		}
-		if _, err := b.api.SendMessage(ctx, params); err != nil {
+		if err := b.retry(ctx, func() error { _, err := b.api.SendMessage(ctx, params); return err }); err != nil {
 			b.log.Error("adminbot: send message", "chat", chat, "err", err)
 			return
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/mymmrac/telego"
 
+	"github.com/salesbot/salesbot/adapters/accounts"
 	"github.com/salesbot/salesbot/adapters/adminbot"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/domain"
@@ -38,6 +39,7 @@ type fakeAPI struct {
 	calls   []apiCall
 	updates []telego.Update
 	nextID  int
+	limited int // answer this many sendMessage calls with 429, retry after 1 s
 }
 
 type apiCall struct {
@@ -77,6 +79,15 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewDecoder(r.Body).Decode(&c.Params)
 	}
 	f.mu.Lock()
+	if c.Method == "sendMessage" && f.limited > 0 {
+		f.limited--
+		f.calls = append(f.calls, apiCall{Method: "429"})
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = io.WriteString(w, `{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}}`)
+		return
+	}
 	var result any = true
 	switch c.Method {
 	case "getMe":
@@ -136,7 +147,7 @@ func newWorld(t *testing.T) *world {
 	w.h = domain.Handlers{Log: eventlog.New(store), Now: func() time.Time { return t0 }}
 	w.bot, err = adminbot.New(adminbot.Config{Token: token, APIURL: w.api.srv.URL, Sink: w.sink, Domain: w.h,
 		Admins: map[int64]adminbot.Role{ownerID: adminbot.RoleOwner, managerID: adminbot.RoleManager},
-		Now:    func() time.Time { return t0.Add(2 * time.Hour) }})
+		Now:    func() time.Time { return t0.Add(2 * time.Hour) }, NoticeInterval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -410,5 +421,51 @@ func TestNewRefusesBadConfig(t *testing.T) {
 	_, err := adminbot.New(adminbot.Config{Token: "secret-but-wrong", Sink: projections.NewMemory(), Admins: map[int64]adminbot.Role{1: adminbot.RoleOwner}})
 	if err == nil || strings.Contains(err.Error(), "secret-but-wrong") {
 		t.Fatalf("a malformed token: %v", err)
+	}
+}
+
+// A burst of notices becomes one message per admin; a 429 is waited out.
+func TestNoticesAreBatchedAndRespect429(t *testing.T) {
+	w := newWorld(t)
+	w.api.mu.Lock()
+	w.api.limited = 1
+	w.api.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- w.bot.Run(ctx) }()
+	for i := range 50 {
+		w.bot.Notify(accounts.Notice{Kind: "account-flood-wait", Label: "sales-<1>", Text: fmt.Sprintf("wait %d", i), Dialog: int64(i % 2)})
+	}
+	var sent []apiCall
+	start := time.Now()
+	for len(sent) < 2 {
+		if ctx.Err() != nil {
+			t.Fatalf("notices not delivered: %+v", sent)
+		}
+		for _, c := range w.api.take() {
+			if c.Method == "sendMessage" || c.Method == "429" {
+				sent = append(sent, c)
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	took := time.Since(start)
+	cancel()
+	<-done
+	var msgs []apiCall
+	for _, c := range sent {
+		if c.Method == "sendMessage" {
+			msgs = append(msgs, c)
+		}
+	}
+	if sent[0].Method != "429" || len(msgs) != 2 || took < time.Second {
+		t.Fatalf("want a 429, a wait of a second, then one message per admin: %d calls (%v) in %v", len(sent), sent[0].Method, took)
+	}
+	for _, m := range msgs {
+		txt := m.Params["text"].(string)
+		if strings.Count(txt, "• [sales-&lt;1&gt;]") != 50 || !strings.Contains(txt, "wait 49 — /view 1") {
+			t.Fatalf("batch: %s", txt)
+		}
 	}
 }

@@ -1,0 +1,120 @@
+package adminbot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	ta "github.com/mymmrac/telego/telegoapi"
+
+	"github.com/salesbot/salesbot/adapters/accounts"
+)
+
+// maxQueued bounds the notices waiting to be sent; past it the oldest go
+// (and the next batch says how many).
+const maxQueued = 1000
+
+// notices batches admin notices: a burst becomes one message per admin.
+type notices struct {
+	mu      sync.Mutex
+	queue   []accounts.Notice
+	dropped int
+	wake    chan struct{}
+}
+
+// Notify queues a notice for every admin; it never blocks. Notices go out
+// in batches at most once per NoticeInterval.
+func (b *Bot) Notify(n accounts.Notice) {
+	b.notes.mu.Lock()
+	if len(b.notes.queue) >= maxQueued {
+		b.notes.queue = b.notes.queue[1:]
+		b.notes.dropped++
+	}
+	b.notes.queue = append(b.notes.queue, n)
+	b.notes.mu.Unlock()
+	select {
+	case b.notes.wake <- struct{}{}:
+	default:
+	}
+}
+
+// sendNotices sends queued notices until ctx ends: it waits for the first,
+// gathers what else arrives within the interval, and sends one batch.
+func (b *Bot) sendNotices(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-b.notes.wake:
+		}
+		if !sleepCtx(ctx, b.cfg.NoticeInterval) {
+			return
+		}
+		b.flushNotices(ctx)
+	}
+}
+
+// flushNotices sends what is queued now, as one message (split if long)
+// to each admin.
+func (b *Bot) flushNotices(ctx context.Context) {
+	b.notes.mu.Lock()
+	batch, dropped := b.notes.queue, b.notes.dropped
+	b.notes.queue, b.notes.dropped = nil, 0
+	b.notes.mu.Unlock()
+	if len(batch) == 0 {
+		return
+	}
+	var sb strings.Builder
+	sb.WriteString("<b>salesbot</b>\n")
+	for _, n := range batch {
+		sb.WriteString("• ")
+		if n.Label != "" {
+			fmt.Fprintf(&sb, "[%s] ", Escape(n.Label))
+		}
+		sb.WriteString(Escape(n.Text))
+		if n.Dialog != 0 {
+			fmt.Fprintf(&sb, " — /view %d", n.Dialog)
+		}
+		sb.WriteString("\n")
+	}
+	if dropped > 0 {
+		fmt.Fprintf(&sb, "(%d older notices were dropped in a burst; see the log)\n", dropped)
+	}
+	for id := range b.cfg.Admins {
+		b.reply(ctx, id, reply{text: sb.String()})
+	}
+}
+
+// retry runs a Bot API call, waiting as long as a 429 answer says (at most
+// three times, at most a minute each).
+func (b *Bot) retry(ctx context.Context, call func() error) error {
+	for attempt := 0; ; attempt++ {
+		err := call()
+		var apiErr *ta.Error
+		if err == nil || attempt >= 3 || !errors.As(err, &apiErr) || apiErr.ErrorCode != 429 {
+			return err
+		}
+		wait := time.Second
+		if apiErr.Parameters != nil && apiErr.Parameters.RetryAfter > 0 {
+			wait = time.Duration(apiErr.Parameters.RetryAfter) * time.Second
+		}
+		b.log.Warn("adminbot: the Bot API asks to slow down", "retry_after", wait)
+		if !sleepCtx(ctx, min(wait, time.Minute)) {
+			return err
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
