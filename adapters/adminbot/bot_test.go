@@ -1,18 +1,13 @@
 package adminbot_test
 
 import (
-	"archive/zip"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +16,7 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/accounts"
 	"github.com/salesbot/salesbot/adapters/adminbot"
+	"github.com/salesbot/salesbot/adapters/adminbot/botapitest"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"
@@ -30,93 +26,6 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 const token = "123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-
-// fakeAPI is an HTTP server speaking the Bot API: it records every call
-// and serves queued updates to getUpdates.
-type fakeAPI struct {
-	srv     *httptest.Server
-	mu      sync.Mutex
-	calls   []apiCall
-	updates []telego.Update
-	nextID  int
-	limited int // answer this many sendMessage calls with 429, retry after 1 s
-}
-
-type apiCall struct {
-	Method string
-	Params map[string]any
-	File   string // a sent document's name
-	Data   []byte // and content
-}
-
-func newFakeAPI(t *testing.T) *fakeAPI {
-	f := &fakeAPI{}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
-	prefix := "/bot" + token + "/"
-	if !strings.HasPrefix(r.URL.Path, prefix) {
-		http.Error(w, `{"ok":false,"error_code":401,"description":"Unauthorized"}`, http.StatusUnauthorized)
-		return
-	}
-	c := apiCall{Method: strings.TrimPrefix(r.URL.Path, prefix), Params: map[string]any{}}
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
-		if err := r.ParseMultipartForm(32 << 20); err == nil {
-			for k, v := range r.MultipartForm.Value {
-				c.Params[k] = v[0]
-			}
-			for _, fhs := range r.MultipartForm.File {
-				file, _ := fhs[0].Open()
-				c.File = fhs[0].Filename
-				c.Data, _ = io.ReadAll(file)
-				file.Close()
-			}
-		}
-	} else {
-		_ = json.NewDecoder(r.Body).Decode(&c.Params)
-	}
-	f.mu.Lock()
-	if c.Method == "sendMessage" && f.limited > 0 {
-		f.limited--
-		f.calls = append(f.calls, apiCall{Method: "429"})
-		f.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusTooManyRequests)
-		_, _ = io.WriteString(w, `{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}}`)
-		return
-	}
-	var result any = true
-	switch c.Method {
-	case "getMe":
-		result = map[string]any{"id": 1, "is_bot": true, "first_name": "Acme", "username": "acme_bot"}
-	case "getUpdates":
-		result, f.updates = f.updates, nil
-		if result == nil {
-			result = []telego.Update{}
-		}
-	case "sendMessage", "sendDocument":
-		f.nextID++
-		chat := c.Params["chat_id"]
-		result = map[string]any{"message_id": f.nextID, "date": 1, "chat": map[string]any{"id": chat, "type": "private"}}
-	}
-	if c.Method != "getUpdates" {
-		f.calls = append(f.calls, c)
-	}
-	f.mu.Unlock()
-	_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "result": result})
-}
-
-// take returns and forgets the calls so far.
-func (f *fakeAPI) take() []apiCall {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	c := f.calls
-	f.calls = nil
-	return c
-}
 
 const (
 	ownerID   = 1001
@@ -130,7 +39,7 @@ var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 // Bot API.
 type world struct {
 	t     *testing.T
-	api   *fakeAPI
+	api   *botapitest.Server
 	bot   *adminbot.Bot
 	store *eventstore.MemoryStore
 	sink  *projections.Memory
@@ -143,9 +52,9 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, api: newFakeAPI(t), store: store, sink: projections.NewMemory()}
+	w := &world{t: t, api: botapitest.New(t, token), store: store, sink: projections.NewMemory()}
 	w.h = domain.Handlers{Log: eventlog.New(store), Now: func() time.Time { return t0 }}
-	w.bot, err = adminbot.New(adminbot.Config{Token: token, APIURL: w.api.srv.URL, Sink: w.sink, Domain: w.h,
+	w.bot, err = adminbot.New(adminbot.Config{Token: token, APIURL: w.api.URL(), Sink: w.sink, Domain: w.h,
 		Admins: map[int64]adminbot.Role{ownerID: adminbot.RoleOwner, managerID: adminbot.RoleManager},
 		Now:    func() time.Time { return t0.Add(2 * time.Hour) }, NoticeInterval: 50 * time.Millisecond})
 	if err != nil {
@@ -201,21 +110,21 @@ func (w *world) catchUp() {
 
 // say sends a private message from user to the bot and returns the calls
 // it made.
-func (w *world) say(user int64, text string) []apiCall {
+func (w *world) say(user int64, text string) []botapitest.Call {
 	w.t.Helper()
 	w.bot.Handle(context.Background(), telego.Update{UpdateID: 1, Message: &telego.Message{
 		MessageID: 1, From: &telego.User{ID: user, FirstName: "Maria"}, Chat: telego.Chat{ID: user, Type: telego.ChatTypePrivate}, Text: text}})
 	w.catchUp()
-	return w.api.take()
+	return w.api.Take()
 }
 
 // press presses an inline button.
-func (w *world) press(user int64, data string) []apiCall {
+func (w *world) press(user int64, data string) []botapitest.Call {
 	w.t.Helper()
 	w.bot.Handle(context.Background(), telego.Update{UpdateID: 2, CallbackQuery: &telego.CallbackQuery{ID: "q1", From: telego.User{ID: user}, Data: data,
 		Message: &telego.Message{MessageID: 5, Chat: telego.Chat{ID: user, Type: telego.ChatTypePrivate}}}})
 	w.catchUp()
-	calls := w.api.take()
+	calls := w.api.Take()
 	if len(calls) > 0 { // an admin's press is answered (the spinner stops) before the command runs
 		if calls[0].Method != "answerCallbackQuery" {
 			w.t.Fatalf("the press was not answered: %+v", calls)
@@ -226,7 +135,7 @@ func (w *world) press(user int64, data string) []apiCall {
 }
 
 // text is the text of the only message sent.
-func text(t *testing.T, calls []apiCall) string {
+func text(t *testing.T, calls []botapitest.Call) string {
 	t.Helper()
 	if len(calls) != 1 || calls[0].Method != "sendMessage" {
 		t.Fatalf("want one sendMessage, got %+v", calls)
@@ -263,7 +172,7 @@ func TestStrangersGetNothing(t *testing.T) {
 	// An admin writing in a group gets nothing either.
 	w.bot.Handle(context.Background(), telego.Update{Message: &telego.Message{From: &telego.User{ID: ownerID},
 		Chat: telego.Chat{ID: -100, Type: telego.ChatTypeGroup}, Text: "/list"}})
-	if calls := w.api.take(); len(calls) != 0 {
+	if calls := w.api.Take(); len(calls) != 0 {
 		t.Fatalf("a group got %+v", calls)
 	}
 	if calls := w.press(strangerI, "stop 1"); len(calls) != 0 {
@@ -325,7 +234,6 @@ func TestExport(t *testing.T) {
 		t.Fatalf("export: %+v", calls)
 	}
 	golden(t, "export_1", string(calls[0].Data))
-	_ = zip.ErrFormat
 }
 
 func TestDialogCommandsGoThroughTheLog(t *testing.T) {
@@ -386,19 +294,14 @@ func TestAccountsPauseResumeStats(t *testing.T) {
 // Long polling: updates served by the API server are answered.
 func TestRunLongPolling(t *testing.T) {
 	w := newWorld(t)
-	w.api.mu.Lock()
-	w.api.updates = []telego.Update{{UpdateID: 7, Message: &telego.Message{MessageID: 1, From: &telego.User{ID: managerID},
-		Chat: telego.Chat{ID: managerID, Type: telego.ChatTypePrivate}, Text: "/view 1"}}}
-	w.api.mu.Unlock()
+	w.api.Push(telego.Update{UpdateID: 7, Message: &telego.Message{MessageID: 1, From: &telego.User{ID: managerID},
+		Chat: telego.Chat{ID: managerID, Type: telego.ChatTypePrivate}, Text: "/view 1"}})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- w.bot.Run(ctx) }()
 	for {
-		w.api.mu.Lock()
-		n := len(w.api.calls)
-		w.api.mu.Unlock()
-		if n > 0 {
+		if w.api.Len() > 0 {
 			break
 		}
 		select {
@@ -409,7 +312,7 @@ func TestRunLongPolling(t *testing.T) {
 	}
 	cancel()
 	<-done
-	if got := text(t, w.api.take()); !strings.HasPrefix(got, "<b>Dialog 1</b>") {
+	if got := text(t, w.api.Take()); !strings.HasPrefix(got, "<b>Dialog 1</b>") {
 		t.Fatalf("answer: %s", got)
 	}
 }
@@ -427,9 +330,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 // A burst of notices becomes one message per admin; a 429 is waited out.
 func TestNoticesAreBatchedAndRespect429(t *testing.T) {
 	w := newWorld(t)
-	w.api.mu.Lock()
-	w.api.limited = 1
-	w.api.mu.Unlock()
+	w.api.Limit(1)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	done := make(chan error, 1)
@@ -437,13 +338,13 @@ func TestNoticesAreBatchedAndRespect429(t *testing.T) {
 	for i := range 50 {
 		w.bot.Notify(accounts.Notice{Kind: "account-flood-wait", Label: "sales-<1>", Text: fmt.Sprintf("wait %d", i), Dialog: int64(i % 2)})
 	}
-	var sent []apiCall
+	var sent []botapitest.Call
 	start := time.Now()
 	for len(sent) < 2 {
 		if ctx.Err() != nil {
 			t.Fatalf("notices not delivered: %+v", sent)
 		}
-		for _, c := range w.api.take() {
+		for _, c := range w.api.Take() {
 			if c.Method == "sendMessage" || c.Method == "429" {
 				sent = append(sent, c)
 			}
@@ -453,7 +354,7 @@ func TestNoticesAreBatchedAndRespect429(t *testing.T) {
 	took := time.Since(start)
 	cancel()
 	<-done
-	var msgs []apiCall
+	var msgs []botapitest.Call
 	for _, c := range sent {
 		if c.Method == "sendMessage" {
 			msgs = append(msgs, c)
