@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mymmrac/telego"
+
+	"github.com/salesbot/salesbot/adapters/adminbot/botapitest"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/sandbox"
 	"github.com/salesbot/salesbot/domain"
@@ -190,4 +194,54 @@ func answered(sb *sandbox.Sandbox, n int) bool {
 		}
 	}
 	return true
+}
+
+// 'run' serves the admin bot: an admin's command is answered from the live
+// read models.
+func TestRunServesTheAdminBot(t *testing.T) {
+	const token = "123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	api := botapitest.New(t, token)
+	api.Push(telego.Update{UpdateID: 1, Message: &telego.Message{MessageID: 1, From: &telego.User{ID: 42},
+		Chat: telego.Chat{ID: 42, Type: telego.ChatTypePrivate}, Text: "/accounts"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out, errb bytes.Buffer
+	a := newApp(strings.NewReader(""), &out, &errb, func(string) string { return "" })
+	var answer string
+	a.onSandbox = func(*sandbox.Sandbox) {
+		go func() {
+			for ctx.Err() == nil {
+				for _, c := range api.Take() {
+					if c.Method == "sendMessage" && strings.Contains(fmt.Sprint(c.Params["text"]), "sales-3") {
+						answer = fmt.Sprint(c.Params["text"])
+						cancel()
+						return
+					}
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}()
+	}
+	code := a.main(ctx, []string{"run", "--sandbox", "--sandbox-leads", "0", "--data-dir", t.TempDir(),
+		"--bot-token", token, "--bot-api-url", api.URL(), "--admin-ids", "42:owner"})
+	if code != 0 {
+		t.Fatalf("run: %d %s", code, errb.String())
+	}
+	if !strings.Contains(answer, "<b>sales-1</b>") {
+		t.Fatalf("the bot's /accounts answer: %q", answer)
+	}
+	if strings.Contains(errb.String(), token) {
+		t.Fatal("the bot token was logged")
+	}
+	for _, bad := range [][]string{
+		{"--bot-token", token},
+		{"--bot-token", token, "--admin-ids", "alice"},
+		{"--bot-token", token, "--admin-ids", "42:king"},
+		{"--bot-token", token, "--admin-ids", "42", "--bot-api-url", "ftp://x"},
+	} {
+		args := append([]string{"run", "--sandbox", "--data-dir", t.TempDir()}, bad...)
+		if r := runWith(t, nil, "", args...); r.code != 2 || !strings.Contains(r.stderr, "SALESBOT_") {
+			t.Errorf("%v: %+v", bad, r)
+		}
+	}
 }

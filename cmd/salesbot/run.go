@@ -2,15 +2,16 @@ package main
 
 import (
 	"context"
-
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/google/uuid"
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/salesbot/salesbot/adapters/accounts"
+	"github.com/salesbot/salesbot/adapters/adminbot"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/projections"
@@ -19,6 +20,7 @@ import (
 func runCommand() *command {
 	var (
 		tg    tgConfig
+		bot   botConfig
 		sbox  bool
 		leads int
 		dur   time.Duration
@@ -35,12 +37,16 @@ salesbot was down are fetched on start. SIGINT or SIGTERM stops it cleanly:
 messages not yet sent stay planned in the log and go out on the next start,
 with the same random_id, so nobody gets a message twice.
 
+With --bot-token and --admin-ids it also serves the admin bot (see
+docs/admin-bot.md) and sends it the notices about accounts and dialogs.
+
 --sandbox runs against an in-process Telegram instead (no network): it
 signs in three sandbox accounts, writes to a few scripted leads and lets
 strangers write in. The sandbox is new at every start, so use a fresh
 --data-dir for it.`,
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			tg.register(fs, a)
+			bot.register(fs, a)
 			fs.BoolVar(&sbox, "sandbox", false, "run against an in-process sandbox Telegram")
 			fs.IntVar(&leads, "sandbox-leads", 6, "scripted leads in the sandbox (`n`)")
 			fs.DurationVar(&dur, "for", 0, "stop after this `duration` (0 = run until SIGINT or SIGTERM)")
@@ -50,6 +56,9 @@ strangers write in. The sandbox is new at every start, so use a fresh
 				}
 				if leads < 0 || leads > 1000 {
 					return usagef("--sandbox-leads must be 0..1000")
+				}
+				if err := bot.check(); err != nil {
+					return err
 				}
 				if sbox {
 					return nil
@@ -66,12 +75,12 @@ strangers write in. The sandbox is new at every start, so use a fresh
 				ctx, cancel = context.WithTimeout(ctx, dur)
 				defer cancel()
 			}
-			return a.run(ctx, tg, sbox, leads)
+			return a.run(ctx, tg, bot, sbox, leads)
 		},
 	}
 }
 
-func (a *app) run(ctx context.Context, tg tgConfig, sbox bool, leads int) error {
+func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, sbox bool, leads int) error {
 	st, err := a.openStore(createLog)
 	if err != nil {
 		return err
@@ -96,7 +105,13 @@ func (a *app) run(ctx context.Context, tg tgConfig, sbox bool, leads int) error 
 			a.log.Info("salesbot: message received", "dialog", d.N, "messages_in", d.Inbound)
 		}
 	}
-	cfg := accounts.Config{Store: st, Runner: a.dialer(tg, st), Log: a.log, OnInbound: onInbound}
+	var bot *adminbot.Bot
+	notify := func(n accounts.Notice) {
+		if bot != nil {
+			bot.Notify(n)
+		}
+	}
+	cfg := accounts.Config{Store: st, Runner: a.dialer(tg, st), Log: a.log, OnInbound: onInbound, Notify: notify}
 	if sbox { // quicker typing, so the sandbox shows a conversation within seconds
 		cfg.TypingDelay = func(text string) time.Duration {
 			return min(max(time.Duration(len([]rune(text)))*10*time.Millisecond, 300*time.Millisecond), 1500*time.Millisecond)
@@ -105,6 +120,13 @@ func (a *app) run(ctx context.Context, tg tgConfig, sbox bool, leads int) error 
 	svc, err = accounts.New(cfg)
 	if err != nil {
 		return err
+	}
+	if botCfg.token != "" {
+		bot, err = adminbot.New(adminbot.Config{Token: botCfg.token, APIURL: botCfg.apiURL, Admins: botCfg.ids,
+			Sink: sink, Domain: svc.Handlers(), Start: svc, Log: a.log})
+		if err != nil {
+			return usagef("--bot-token (SALESBOT_BOT_TOKEN): %v", err)
+		}
 	}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -126,7 +148,17 @@ func (a *app) run(ctx context.Context, tg tgConfig, sbox bool, leads int) error 
 			stop()
 		}
 	}()
-	a.log.Info("salesbot: running", "data_dir", a.cfg.DataDir, "sandbox", sbox)
+	if bot != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := bot.Run(ctx); err != nil && ctx.Err() == nil {
+				errs <- err
+				stop()
+			}
+		}()
+	}
+	a.log.Info("salesbot: running", "data_dir", a.cfg.DataDir, "sandbox", sbox, "admin_bot", bot != nil)
 	if world != nil {
 		wg.Add(1)
 		go func() {

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"flag"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/salesbot/salesbot/adapters/adminbot"
+)
+
+// botConfig is the admin bot's configuration.
+type botConfig struct {
+	token, apiURL, admins string
+	ids                   map[int64]adminbot.Role
+}
+
+func (b *botConfig) register(fs *flag.FlagSet, a *app) {
+	b.token, b.apiURL, b.admins = a.getenv("SALESBOT_BOT_TOKEN"), a.getenv("SALESBOT_BOT_API_URL"), a.getenv("SALESBOT_ADMIN_IDS")
+	fs.StringVar(&b.token, "bot-token", b.token, "the admin bot's `token` from @BotFather; empty = no bot [SALESBOT_BOT_TOKEN]")
+	fs.StringVar(&b.apiURL, "bot-api-url", b.apiURL, "Bot API server `URL` (a self-hosted one); empty = Telegram's [SALESBOT_BOT_API_URL]")
+	fs.StringVar(&b.admins, "admin-ids", b.admins, "Telegram user `ids` allowed to use the bot, comma-separated; 123:owner may also manage accounts [SALESBOT_ADMIN_IDS]")
+}
+
+// check parses the admin list; with a token it must name someone.
+func (b *botConfig) check() error {
+	b.ids = map[int64]adminbot.Role{}
+	for _, f := range strings.Split(b.admins, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		idText, role, _ := strings.Cut(f, ":")
+		id, err := strconv.ParseInt(idText, 10, 64)
+		if err != nil || id <= 0 {
+			return usagef("--admin-ids (SALESBOT_ADMIN_IDS): %q is not a Telegram user id", f)
+		}
+		switch strings.ToLower(role) {
+		case "", "manager":
+			b.ids[id] = adminbot.RoleManager
+		case "owner":
+			b.ids[id] = adminbot.RoleOwner
+		default:
+			return usagef("--admin-ids (SALESBOT_ADMIN_IDS): role %q of %d is not owner or manager", role, id)
+		}
+	}
+	if b.apiURL != "" {
+		if u, err := url.Parse(b.apiURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usagef("--bot-api-url (SALESBOT_BOT_API_URL): %q is not an http(s) URL", b.apiURL)
+		}
+	}
+	if b.token != "" && len(b.ids) == 0 {
+		return usagef("--admin-ids (SALESBOT_ADMIN_IDS) is required with a bot token: nobody could use the bot")
+	}
+	return nil
+}
