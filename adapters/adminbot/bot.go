@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -215,15 +216,28 @@ type reply struct {
 type document struct {
 	name string
 	data []byte
+	path string // a file to send instead of data; removed after sending
 }
 
 // reply sends an answer, split into messages of at most 4096 characters;
 // the buttons go with the last one.
 func (b *Bot) reply(ctx context.Context, chat int64, r reply) {
 	if r.document != nil {
+		if r.document.path != "" {
+			defer os.Remove(r.document.path)
+		}
 		err := b.retry(ctx, func() error {
+			file := tu.FileFromBytes(r.document.data, r.document.name)
+			if r.document.path != "" {
+				f, err := os.Open(r.document.path)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				file = tu.FileFromReader(f, r.document.name)
+			}
 			_, err := b.api.SendDocument(ctx, &telego.SendDocumentParams{ChatID: tu.ID(chat),
-				Document: tu.FileFromBytes(r.document.data, r.document.name), Caption: r.text, ParseMode: telego.ModeHTML})
+				Document: file, Caption: r.text, ParseMode: telego.ModeHTML})
 			return err
 		})
 		if err != nil {

@@ -1,10 +1,13 @@
 package adminbot_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -234,6 +237,42 @@ func TestExport(t *testing.T) {
 		t.Fatalf("export: %+v", calls)
 	}
 	golden(t, "export_1", string(calls[0].Data))
+
+	calls = w.say(managerID, "/export_all")
+	if len(calls) != 1 || calls[0].Method != "sendDocument" || calls[0].File != "dialogs-2026-11-25.zip" {
+		t.Fatalf("export_all: %+v", calls)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(calls[0].Data), int64(len(calls[0].Data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		files[f.Name] = string(b)
+	}
+	if len(files) != 4 || !strings.HasPrefix(files["dialog-2.txt"], "Dialog 2\n") {
+		t.Fatalf("zip holds %v", keys(files))
+	}
+	golden(t, "export_all_summary.csv", files["summary.csv"])
+	if first := w.say(managerID, "/export 1"); files["dialog-1.txt"] != string(first[0].Data) {
+		t.Fatal("the zip's dialog 1 differs from /export 1")
+	}
+	// A date after every dialog: an empty archive, still with its summary.
+	calls = w.say(managerID, "/export_all 2026-12-01")
+	if !strings.Contains(calls[0].Params["caption"].(string), "0 dialogs") {
+		t.Fatalf("export_all since: %+v", calls[0].Params)
+	}
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }
 
 func TestDialogCommandsGoThroughTheLog(t *testing.T) {

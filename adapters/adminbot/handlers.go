@@ -37,6 +37,17 @@ func (b *Bot) run(ctx context.Context, c Command, user int64) (reply, error) {
 			return reply{}, err
 		}
 		return reply{text: fmt.Sprintf("Dialog %d", c.N), document: &document{name: fmt.Sprintf("dialog-%d.txt", c.N), data: buf.Bytes()}}, nil
+	case "export_all":
+		labels, err := b.labels(ctx)
+		if err != nil {
+			return reply{}, err
+		}
+		path, n, err := exportAll(ctx, b.cfg.Sink, c.Since, func(d projections.Dialog) string { return labels[d.AccountID] })
+		if err != nil {
+			return reply{}, err
+		}
+		name := "dialogs-" + b.cfg.Now().UTC().Format("2006-01-02") + ".zip"
+		return reply{text: fmt.Sprintf("%d dialogs", n), document: &document{name: name, path: path}}, nil
 	case "stop", "takeover", "release":
 		return b.dialogCommand(ctx, c, by)
 	case "reply":
@@ -144,16 +155,11 @@ func (b *Bot) view(ctx context.Context, n int64) (reply, error) {
 	if err != nil && !errors.Is(err, projections.ErrNotFound) {
 		return reply{}, err
 	}
-	label := d.AccountID.String()
-	accs, err := s.Accounts(ctx)
+	labels, err := b.labels(ctx)
 	if err != nil {
 		return reply{}, err
 	}
-	for _, a := range accs {
-		if a.ID == d.AccountID {
-			label = a.Label
-		}
-	}
+	label := labels[d.AccountID]
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "<b>Dialog %d</b> — %s\n", d.N, who(contact))
 	fmt.Fprintf(&sb, "Account: %s\nStage: %s (%s", Escape(label), Escape(d.Stage), Escape(d.Status))
@@ -214,6 +220,19 @@ func (b *Bot) view(ctx context.Context, n int64) (reply, error) {
 	}
 	row = append(row, tu.InlineKeyboardButton("Export").WithCallbackData(fmt.Sprintf("export %d", n)))
 	return reply{text: sb.String(), buttons: tu.InlineKeyboard(row)}, nil
+}
+
+// labels maps account ids to labels.
+func (b *Bot) labels(ctx context.Context) (map[uuid.UUID]string, error) {
+	accs, err := b.cfg.Sink.Accounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[uuid.UUID]string, len(accs))
+	for _, a := range accs {
+		m[a.ID] = a.Label
+	}
+	return m, nil
 }
 
 // dialogOf finds dialog N in the read model.
