@@ -648,3 +648,40 @@ func TestOptOutWhileTyping(t *testing.T) {
 		t.Fatalf("an opted-out lead got %+v", msgs)
 	}
 }
+
+// A manager's opt-out ends the person's dialog at once, and a message
+// still planned for them is not sent.
+func TestManagerOptOut(t *testing.T) {
+	w := newWorld(t)
+	w.typing = 500 * time.Millisecond
+	acc, accUser := w.addAccount("sales-1")
+	lead := w.persona("lead_optout", sandbox.Persona{Reply: func(sandbox.Incoming) []string { return nil }})
+	w.start()
+	w.eventually("the account is connected", func() bool { return w.connected(acc) })
+	st := w.startDialog("lead_optout", "Hello")
+	ctx := context.Background()
+	id, err := w.svc.OptOut(ctx, "@lead_optout", "admin:1", "asked by phone")
+	if err != nil || id != st.ContactID {
+		t.Fatalf("opt out: %v %v", id, err)
+	}
+	d, _ := w.h.LoadDialog(ctx, st.DialogID)
+	if d.Outcome != domain.OutcomeOptedOut {
+		t.Fatalf("dialog after the opt-out: %+v", d)
+	}
+	w.eventually("the planned opening failed", func() bool { return count[domain.OutboundFailed](w.events(domain.DialogStream(st.DialogID))) == 1 })
+	if msgs := w.sb.Messages(lead.ID, accUser.ID); len(msgs) != 0 {
+		t.Fatalf("the opted-out lead got %+v", msgs)
+	}
+	// Someone who was never a contact goes on the list too.
+	w.persona("never_met", sandbox.Persona{Reply: func(sandbox.Incoming) []string { return nil }})
+	id, err = w.svc.OptOut(ctx, "never_met", "admin:1", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := w.h.LoadContact(ctx, id); !c.OptedOut || c.Source != domain.SourceManual {
+		t.Fatalf("new contact on the list: %+v", c)
+	}
+	if _, err := w.svc.OptOut(ctx, "nobody_knows", "admin:1", ""); !errors.Is(err, accounts.ErrUnknownUsername) {
+		t.Fatalf("unknown username: %v", err)
+	}
+}

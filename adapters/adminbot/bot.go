@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/mymmrac/telego"
 	tu "github.com/mymmrac/telego/telegoutil"
 
@@ -25,9 +26,11 @@ const (
 	RoleOwner                   // also accounts
 )
 
-// Starter opens dialogs (accounts.Service).
+// Starter opens dialogs and looks people up through the connected
+// accounts (accounts.Service).
 type Starter interface {
 	Start(ctx context.Context, req accounts.StartRequest, wait func(reason string, until time.Time)) (accounts.Started, error)
+	OptOut(ctx context.Context, username, by, reason string) (uuid.UUID, error)
 }
 
 // Config configures a Bot.
@@ -193,6 +196,8 @@ func answer(err error) string {
 		return "Not found."
 	case errors.Is(err, accounts.ErrUnknownUsername):
 		return "No Telegram user has that username."
+	case errors.Is(err, accounts.ErrNoConnection):
+		return "No account is connected to look the username up; try again when one is."
 	case errors.Is(err, accounts.ErrInDialog):
 		return capitalize(strings.TrimPrefix(err.Error(), "accounts: ")) + "."
 	}

@@ -54,6 +54,14 @@ func (b *Bot) run(ctx context.Context, c Command, user int64) (reply, error) {
 		return b.managerReply(ctx, c, by)
 	case "start":
 		return b.start(ctx, c, by)
+	case "optout":
+		if b.cfg.Start == nil {
+			return reply{text: "No Telegram accounts run in this process, so /optout cannot look the username up."}, nil
+		}
+		if _, err := b.cfg.Start.OptOut(ctx, c.Username, by, "a manager's /optout"); err != nil {
+			return reply{}, err
+		}
+		return reply{text: fmt.Sprintf("@%s is on the do-not-contact list; no account writes to them again.", Escape(c.Username))}, nil
 	case "accounts":
 		return b.accounts(ctx)
 	case "pause", "resume":

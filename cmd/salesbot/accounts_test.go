@@ -202,21 +202,35 @@ func TestRunServesTheAdminBot(t *testing.T) {
 	const token = "123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 	api := botapitest.New(t, token)
 	api.Push(telego.Update{UpdateID: 1, Message: &telego.Message{MessageID: 1, From: &telego.User{ID: 42},
-		Chat: telego.Chat{ID: 42, Type: telego.ChatTypePrivate}, Text: "/accounts"}})
+		Chat: telego.Chat{ID: 42, Type: telego.ChatTypePrivate}, Text: "/optout @stranger_1"}})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var out, errb bytes.Buffer
 	a := newApp(strings.NewReader(""), &out, &errb, func(string) string { return "" })
-	var answer string
+	var answer, optout string
 	a.onSandbox = func(*sandbox.Sandbox) {
 		go func() {
+			asked := false
 			for ctx.Err() == nil {
 				for _, c := range api.Take() {
-					if c.Method == "sendMessage" && strings.Contains(fmt.Sprint(c.Params["text"]), "sales-3") {
-						answer = fmt.Sprint(c.Params["text"])
+					text := fmt.Sprint(c.Params["text"])
+					switch {
+					case c.Method == "sendMessage" && strings.Contains(text, "No account is connected"):
+						// asked before the accounts were up: ask again
+						api.Push(telego.Update{UpdateID: 3, Message: &telego.Message{MessageID: 3, From: &telego.User{ID: 42},
+							Chat: telego.Chat{ID: 42, Type: telego.ChatTypePrivate}, Text: "/optout @stranger_1"}})
+					case c.Method == "sendMessage" && strings.Contains(text, "do-not-contact"):
+						optout = text
+					case c.Method == "sendMessage" && strings.Contains(text, "sales-3"):
+						answer = text
 						cancel()
 						return
 					}
+				}
+				if optout != "" && !asked {
+					asked = true
+					api.Push(telego.Update{UpdateID: 2, Message: &telego.Message{MessageID: 2, From: &telego.User{ID: 42},
+						Chat: telego.Chat{ID: 42, Type: telego.ChatTypePrivate}, Text: "/accounts"}})
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
@@ -227,8 +241,8 @@ func TestRunServesTheAdminBot(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("run: %d %s", code, errb.String())
 	}
-	if !strings.Contains(answer, "<b>sales-1</b>") {
-		t.Fatalf("the bot's /accounts answer: %q", answer)
+	if !strings.Contains(answer, "<b>sales-1</b>") || !strings.Contains(optout, "@stranger_1 is on the do-not-contact list") {
+		t.Fatalf("the bot's answers: %q, %q", optout, answer)
 	}
 	if strings.Contains(errb.String(), token) {
 		t.Fatal("the bot token was logged")

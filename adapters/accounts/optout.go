@@ -1,0 +1,59 @@
+package accounts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/salesbot/salesbot/adapters/telegram"
+	"github.com/salesbot/salesbot/domain"
+)
+
+// ErrNoConnection: no account is connected to look a username up with.
+var ErrNoConnection = errors.New("accounts: no account is connected to look the username up")
+
+// OptOut puts the person with a username on the do-not-contact list (a
+// manager's /optout): it finds the Telegram user through a connected
+// account, records a contact if there is none yet (source manual), opts
+// it out, and ends its open dialog at once. It returns the contact.
+func (s *Service) OptOut(ctx context.Context, username, by, reason string) (uuid.UUID, error) {
+	var conn telegram.Conn
+	s.mu.Lock()
+	for _, a := range s.accounts {
+		if a.conn != nil && !a.lost && !a.removed {
+			conn = a.conn
+			break
+		}
+	}
+	s.mu.Unlock()
+	if conn == nil {
+		return uuid.Nil, ErrNoConnection
+	}
+	p, err := conn.Resolve(ctx, username)
+	if err != nil {
+		return uuid.Nil, s.resolveError(username, err)
+	}
+	c, err := s.contactFor(ctx, p, domain.SourceManual, domain.BasisLegitimateInterest, "put on the do-not-contact list by "+by)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if _, err := s.h.Contact(ctx, c.ID, domain.OptOutContact{Reason: reason, By: by}); err != nil {
+		return uuid.Nil, fmt.Errorf("opt out contact %s: %w", c.ID, err)
+	}
+	s.mu.Lock()
+	var open []uuid.UUID
+	for id, d := range s.dialogs {
+		if d.contact == c.ID && d.open {
+			open = append(open, id)
+		}
+	}
+	s.mu.Unlock()
+	for _, id := range open {
+		if _, err := s.h.Dialog(ctx, id, c.ID, domain.OptOutDialog{Reason: reason}); err != nil {
+			return c.ID, fmt.Errorf("end dialog %s of opted-out contact %s: %w", id, c.ID, err)
+		}
+	}
+	return c.ID, nil
+}
