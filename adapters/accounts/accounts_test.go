@@ -65,7 +65,7 @@ func (w *world) open() {
 	w.store = st
 	w.dialer = &telegram.Dialer{AppID: 1, AppHash: "test", Options: w.sb.ClientOptions(), Secrets: st}
 	w.svc, err = accounts.New(accounts.Config{
-		Store: st, Runner: w.dialer,
+		Store: st, Runner: w.dialer, LogOut: w.dialer.LogOut,
 		TypingDelay: func(string) time.Duration { return w.typing },
 		MinBackoff:  50 * time.Millisecond, MaxBackoff: time.Second,
 		Notify: func(n accounts.Notice) {
@@ -669,6 +669,7 @@ func TestManagerOptOut(t *testing.T) {
 		t.Fatalf("dialog after the opt-out: %+v", d)
 	}
 	w.eventually("the planned opening failed", func() bool { return count[domain.OutboundFailed](w.events(domain.DialogStream(st.DialogID))) == 1 })
+	w.eventually("admins hear of the opt-out", func() bool { return w.noticed("opt-out") })
 	if msgs := w.sb.Messages(lead.ID, accUser.ID); len(msgs) != 0 {
 		t.Fatalf("the opted-out lead got %+v", msgs)
 	}
@@ -683,5 +684,31 @@ func TestManagerOptOut(t *testing.T) {
 	}
 	if _, err := w.svc.OptOut(ctx, "nobody_knows", "admin:1", ""); !errors.Is(err, accounts.ErrUnknownUsername) {
 		t.Fatalf("unknown username: %v", err)
+	}
+}
+
+// Removing an account stops its client, logs it out and deletes its session.
+func TestRemoveAccount(t *testing.T) {
+	w := newWorld(t)
+	acc, _ := w.addAccount("sales-1")
+	w.start()
+	w.eventually("the account is connected", func() bool { return w.connected(acc) })
+	calls := w.sb.Calls(tg.AuthLogOutRequestTypeID)
+	if err := w.svc.Remove(context.Background(), acc, "admin:1"); err != nil {
+		t.Fatal(err)
+	}
+	if w.sb.Calls(tg.AuthLogOutRequestTypeID) != calls+1 {
+		t.Fatal("the account was not logged out at Telegram")
+	}
+	if ok, _ := telegram.HasSession(context.Background(), w.store, acc); ok {
+		t.Fatal("the session is still stored")
+	}
+	a, _ := w.h.AccountNow(context.Background(), acc, nil)
+	if a.Status != domain.StatusRemoved {
+		t.Fatalf("status %s", a.Status)
+	}
+	w.eventually("the service no longer lists it", func() bool { return len(w.svc.Accounts()) == 0 })
+	if err := w.svc.Remove(context.Background(), acc, "admin:1"); !errors.Is(err, accounts.ErrNoAccount) {
+		t.Fatalf("removing twice: %v", err)
 	}
 }

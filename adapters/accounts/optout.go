@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -57,3 +58,46 @@ func (s *Service) OptOut(ctx context.Context, username, by, reason string) (uuid
 	}
 	return c.ID, nil
 }
+
+// Remove logs an account out (through Config.LogOut, if set), deletes its
+// session and records the removal; its dialogs and history stay. The
+// account's client is stopped first, since a session runs in one client
+// at a time.
+func (s *Service) Remove(ctx context.Context, id uuid.UUID, by string) error {
+	s.mu.Lock()
+	a := s.accounts[id]
+	if a == nil || a.removed {
+		s.mu.Unlock()
+		return fmt.Errorf("account %s: %w", id, ErrNoAccount)
+	}
+	if a.stop != nil {
+		a.stop()
+	}
+	s.mu.Unlock()
+	for i := 0; i < 500; i++ { // the client lets its session go within moments
+		s.mu.Lock()
+		running := a.running
+		s.mu.Unlock()
+		if !running {
+			break
+		}
+		if !sleep(ctx, 10*time.Millisecond) {
+			return ctx.Err()
+		}
+	}
+	if s.cfg.LogOut != nil {
+		if err := s.cfg.LogOut(ctx, id); err != nil {
+			s.log.Warn("accounts: could not log out at Telegram; deleting the session anyway", "account", id, "err", err)
+		}
+	}
+	if err := telegram.DeleteSession(ctx, s.cfg.Store, id); err != nil {
+		return err
+	}
+	if _, err := s.h.Account(ctx, id, domain.RemoveAccount{By: by}); err != nil {
+		return fmt.Errorf("record removal of account %s: %w", id, err)
+	}
+	return nil
+}
+
+// ErrNoAccount: no such account (or it was removed).
+var ErrNoAccount = errors.New("accounts: no such account")

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -67,6 +68,9 @@ type Config struct {
 	TypingDelay func(text string) time.Duration
 	// Backoff bounds the wait between reconnects (default 1 s to 5 min).
 	MinBackoff, MaxBackoff time.Duration
+	// LogOut ends an account's session at Telegram (telegram.Dialer.LogOut)
+	// when the account is removed; nil = only the stored session is deleted.
+	LogOut func(ctx context.Context, account uuid.UUID) error
 	// InboundBasis is the lawful basis recorded for people who write first
 	// (default legitimate-interest: answering their own inquiry).
 	InboundBasis domain.Basis
@@ -260,7 +264,7 @@ func init() {
 		domain.AccountPaused{}, domain.AccountResumed{}, domain.AccountFloodWaited{}, domain.AccountRestricted{},
 		domain.AccountConnected{}, domain.NewDialogReserved{},
 		domain.DialogStarted{}, domain.DialogClosed{}, domain.OutboundPlanned{}, domain.OutboundSent{}, domain.OutboundFailed{},
-		domain.PeerLinked{},
+		domain.PeerLinked{}, domain.HandoffRequested{}, domain.DialogOptedOut{},
 	} {
 		relevant[e.EventType()] = true
 	}
@@ -335,6 +339,16 @@ func (s *Service) apply(ctx context.Context, r *eventstore.RecordedEvent, e doma
 			}
 		}
 		return false
+	case domain.HandoffRequested:
+		s.dialogNotice(r, "handoff", func(n int64) string {
+			return fmt.Sprintf("dialog %d is handed to a manager: %s", n, e.Reason)
+		})
+		return false
+	case domain.DialogOptedOut:
+		s.dialogNotice(r, "opt-out", func(n int64) string {
+			return fmt.Sprintf("dialog %d: the lead opted out; nobody writes to them again", n)
+		})
+		return false
 	case domain.PeerLinked:
 		if old, ok := s.links[r.Stream]; !ok || old.version < r.Version {
 			s.links[r.Stream] = peerLink{e, r.Version}
@@ -348,6 +362,27 @@ func (s *Service) apply(ctx context.Context, r *eventstore.RecordedEvent, e doma
 		return false
 	}
 	return true
+}
+
+// dialogNotice tells admins about a dialog event seen live (not while
+// catching up with the log at start); the caller holds s.mu.
+func (s *Service) dialogNotice(r *eventstore.RecordedEvent, kind string, text func(n int64) string) {
+	if !s.caught {
+		return
+	}
+	id, err := uuid.Parse(strings.TrimPrefix(r.Stream, "dialog-"))
+	if err != nil {
+		return
+	}
+	ref, ok := s.dialogs[id]
+	if !ok {
+		return
+	}
+	n := Notice{Kind: kind, Account: ref.account, Dialog: ref.n, Text: text(ref.n)}
+	if a := s.accounts[ref.account]; a != nil {
+		n.Label = a.label
+	}
+	go s.notify(n) // notify may log and call out; not under s.mu
 }
 
 func (s *Service) settleLocked(r *eventstore.RecordedEvent, randomID int64) {

@@ -31,6 +31,7 @@ const (
 type Starter interface {
 	Start(ctx context.Context, req accounts.StartRequest, wait func(reason string, until time.Time)) (accounts.Started, error)
 	OptOut(ctx context.Context, username, by, reason string) (uuid.UUID, error)
+	Remove(ctx context.Context, account uuid.UUID, by string) error
 }
 
 // Config configures a Bot.
@@ -196,6 +197,8 @@ func answer(err error) string {
 		return "Not found."
 	case errors.Is(err, accounts.ErrUnknownUsername):
 		return "No Telegram user has that username."
+	case errors.Is(err, accounts.ErrNoAccount):
+		return "No such account."
 	case errors.Is(err, accounts.ErrNoConnection):
 		return "No account is connected to look the username up; try again when one is."
 	case errors.Is(err, accounts.ErrInDialog):

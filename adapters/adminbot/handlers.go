@@ -64,6 +64,18 @@ func (b *Bot) run(ctx context.Context, c Command, user int64) (reply, error) {
 		return reply{text: fmt.Sprintf("@%s is on the do-not-contact list; no account writes to them again.", Escape(c.Username))}, nil
 	case "accounts":
 		return b.accounts(ctx)
+	case "account_remove":
+		if b.cfg.Start == nil {
+			return reply{text: "No Telegram accounts run in this process; use salesbot accounts remove."}, nil
+		}
+		a, err := b.account(ctx, c.Account)
+		if err != nil {
+			return reply{}, err
+		}
+		if err := b.cfg.Start.Remove(ctx, a.ID, by); err != nil {
+			return reply{}, err
+		}
+		return reply{text: fmt.Sprintf("Account %s is logged out and removed; its dialogs stay in the history.", Escape(a.Label))}, nil
 	case "pause", "resume":
 		return b.pauseResume(ctx, c, by)
 	case "pause_all", "resume_all":
