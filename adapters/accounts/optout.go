@@ -101,3 +101,23 @@ func (s *Service) Remove(ctx context.Context, id uuid.UUID, by string) error {
 
 // ErrNoAccount: no such account (or it was removed).
 var ErrNoAccount = errors.New("accounts: no such account")
+
+// Add signs an account in by phone (asking code and password through the
+// callbacks) with Config.Login and registers it with limits; the running
+// service connects it at once.
+func (s *Service) Add(ctx context.Context, label string, login telegram.PhoneLogin, limits domain.Limits) (uuid.UUID, telegram.Peer, error) {
+	if s.cfg.Login == nil {
+		return uuid.Nil, telegram.Peer{}, errors.New("accounts: signing accounts in is not configured")
+	}
+	id := newID()
+	self, err := s.cfg.Login(ctx, id, login)
+	if err != nil {
+		_ = telegram.DeleteSession(context.WithoutCancel(ctx), s.cfg.Store, id)
+		return uuid.Nil, self, err
+	}
+	if _, err := s.h.Account(ctx, id, domain.RegisterAccount{AccountID: id, Label: label, Phone: login.Phone, Limits: limits}); err != nil {
+		_ = telegram.DeleteSession(context.WithoutCancel(ctx), s.cfg.Store, id)
+		return uuid.Nil, self, err
+	}
+	return id, self, nil
+}

@@ -68,6 +68,9 @@ type Config struct {
 	TypingDelay func(text string) time.Duration
 	// Backoff bounds the wait between reconnects (default 1 s to 5 min).
 	MinBackoff, MaxBackoff time.Duration
+	// Login signs an account in by phone (telegram.Dialer.LoginPhone), for
+	// Add; nil = accounts are added with the CLI only.
+	Login func(ctx context.Context, account uuid.UUID, l telegram.PhoneLogin) (telegram.Peer, error)
 	// LogOut ends an account's session at Telegram (telegram.Dialer.LogOut)
 	// when the account is removed; nil = only the stored session is deleted.
 	LogOut func(ctx context.Context, account uuid.UUID) error

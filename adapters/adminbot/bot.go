@@ -14,6 +14,7 @@ import (
 	tu "github.com/mymmrac/telego/telegoutil"
 
 	"github.com/salesbot/salesbot/adapters/accounts"
+	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/projections"
 )
@@ -32,6 +33,7 @@ type Starter interface {
 	Start(ctx context.Context, req accounts.StartRequest, wait func(reason string, until time.Time)) (accounts.Started, error)
 	OptOut(ctx context.Context, username, by, reason string) (uuid.UUID, error)
 	Remove(ctx context.Context, account uuid.UUID, by string) error
+	Add(ctx context.Context, label string, login telegram.PhoneLogin, limits domain.Limits) (uuid.UUID, telegram.Peer, error)
 }
 
 // Config configures a Bot.
@@ -56,6 +58,7 @@ type Bot struct {
 	api   *telego.Bot
 	log   *slog.Logger
 	notes notices
+	flows flows
 }
 
 // New checks the configuration and returns a bot; Run serves it.
@@ -118,6 +121,9 @@ func (b *Bot) Handle(ctx context.Context, u telego.Update) {
 		m := u.Message
 		if !b.admitted(m.From, m.Chat) {
 			return
+		}
+		if !strings.HasPrefix(strings.TrimSpace(m.Text), "/") && b.feed(ctx, m.Chat.ID, m.From.ID, m, true) {
+			return // an answer in a guided flow
 		}
 		b.command(ctx, m.Chat.ID, m.From.ID, m.Text)
 	case u.CallbackQuery != nil:
@@ -252,6 +258,9 @@ func (b *Bot) reply(ctx context.Context, chat int64, r reply) {
 			b.log.Error("adminbot: send document", "chat", chat, "err", err)
 		}
 		return
+	}
+	if strings.TrimSpace(r.text) == "" {
+		return // nothing to say (e.g. /cancel: the flow answers itself)
 	}
 	parts := Split(r.text, MaxMessage)
 	for i, p := range parts {

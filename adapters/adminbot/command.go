@@ -117,6 +117,7 @@ var specs = []spec{
 	{name: "import", args: "(with a CSV file attached)", group: "Leads", summary: "import contacts from a CSV file", example: "/import (as the caption of a .csv)", parse: noArgs},
 	{name: "accounts", group: "Accounts", summary: "accounts with status and today's counts against caps", example: "/accounts", parse: noArgs},
 	{name: "account_add", group: "Accounts", summary: "connect an account: phone, then code, then 2FA password", example: "/account_add", parse: noArgs},
+	{name: "cancel", group: "Accounts", summary: "stop a guided /account_add", example: "/cancel", parse: noArgs},
 	{name: "account_remove", args: "ID", group: "Accounts", summary: "log an account out and remove it", example: "/account_remove sales-2", parse: accountOnly},
 	{name: "pause", args: "ID", group: "Accounts", summary: "stop an account from writing", example: "/pause sales-2", parse: accountOnly},
 	{name: "resume", args: "ID", group: "Accounts", summary: "let a paused or restricted account write again", example: "/resume sales-2", parse: accountOnly},

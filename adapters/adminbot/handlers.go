@@ -64,6 +64,14 @@ func (b *Bot) run(ctx context.Context, c Command, user int64) (reply, error) {
 		return reply{text: fmt.Sprintf("@%s is on the do-not-contact list; no account writes to them again.", Escape(c.Username))}, nil
 	case "accounts":
 		return b.accounts(ctx)
+	case "account_add":
+		return b.startAddFlow(ctx, b.chat(user), user), nil
+	case "cancel":
+		if fl := b.flows.get(user); fl != nil {
+			fl.cancel()
+			return reply{}, nil // the flow says it was cancelled
+		}
+		return reply{text: "Nothing to cancel."}, nil
 	case "account_remove":
 		if b.cfg.Start == nil {
 			return reply{text: "No Telegram accounts run in this process; use salesbot accounts remove."}, nil
@@ -241,6 +249,9 @@ func (b *Bot) view(ctx context.Context, n int64) (reply, error) {
 	row = append(row, tu.InlineKeyboardButton("Export").WithCallbackData(fmt.Sprintf("export %d", n)))
 	return reply{text: sb.String(), buttons: tu.InlineKeyboard(row)}, nil
 }
+
+// chat is an admin's private chat with the bot: its id is the user's.
+func (b *Bot) chat(user int64) int64 { return user }
 
 // labels maps account ids to labels.
 func (b *Bot) labels(ctx context.Context) (map[uuid.UUID]string, error) {

@@ -259,3 +259,65 @@ func TestRunServesTheAdminBot(t *testing.T) {
 		}
 	}
 }
+
+// An owner adds an account from the bot: phone and label, then the code
+// (deleted from the chat once read); the account connects at once.
+func TestAccountAddFromTheBot(t *testing.T) {
+	const token = "123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	api := botapitest.New(t, token)
+	say := func(id int, text string) {
+		api.Push(telego.Update{UpdateID: id, Message: &telego.Message{MessageID: 100 + id, From: &telego.User{ID: 42},
+			Chat: telego.Chat{ID: 42, Type: telego.ChatTypePrivate}, Text: text}})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out, errb bytes.Buffer
+	a := newApp(strings.NewReader(""), &out, &errb, func(string) string { return "" })
+	var log []string
+	deleted := map[string]bool{}
+	a.onSandbox = func(sb *sandbox.Sandbox) {
+		if _, err := sb.AddUser(sandbox.UserSpec{Phone: "+15557770001", FirstName: "New", Username: "acme_new"}); err != nil {
+			t.Error(err)
+		}
+		say(1, "/account_add")
+		go func() {
+			for ctx.Err() == nil {
+				for _, c := range api.Take() {
+					text := fmt.Sprint(c.Params["text"])
+					if c.Method == "deleteMessage" {
+						deleted[fmt.Sprint(c.Params["message_id"])] = true
+					}
+					if c.Method != "sendMessage" {
+						continue
+					}
+					log = append(log, text)
+					switch {
+					case strings.Contains(text, "phone number in international format"):
+						say(2, "+15557770001 sales-4")
+					case strings.Contains(text, "login code"):
+						code := sb.LoginCode("+15557770001")
+						say(3, strings.Join(strings.Split(code, ""), " "))
+					case strings.Contains(text, "Account sales-4 added"):
+						say(4, "/accounts")
+					case strings.Contains(text, "<b>sales-4</b>"):
+						cancel()
+						return
+					}
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}()
+	}
+	code := a.main(ctx, []string{"run", "--sandbox", "--sandbox-leads", "0", "--data-dir", t.TempDir(),
+		"--bot-token", token, "--bot-api-url", api.URL(), "--admin-ids", "42:owner"})
+	if code != 0 {
+		t.Fatalf("run: %d %s", code, errb.String())
+	}
+	all := strings.Join(log, "\n---\n")
+	if !strings.Contains(all, "signed in as New @acme_new") || !strings.Contains(all, "<b>sales-4</b>") {
+		t.Fatalf("the conversation:\n%s", all)
+	}
+	if !deleted["103"] {
+		t.Fatalf("the code message was not deleted: %v", deleted)
+	}
+}

@@ -112,7 +112,7 @@ func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, sbox bool,
 		}
 	}
 	dialer := a.dialer(tg, st)
-	cfg := accounts.Config{Store: st, Runner: dialer, LogOut: dialer.LogOut, Log: a.log, OnInbound: onInbound, Notify: notify}
+	cfg := accounts.Config{Store: st, Runner: dialer, LogOut: dialer.LogOut, Login: dialer.LoginPhone, Log: a.log, OnInbound: onInbound, Notify: notify}
 	if sbox { // quicker typing, so the sandbox shows a conversation within seconds
 		cfg.TypingDelay = func(text string) time.Duration {
 			return min(max(time.Duration(len([]rune(text)))*10*time.Millisecond, 300*time.Millisecond), 1500*time.Millisecond)
