@@ -8,6 +8,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -409,5 +411,42 @@ func TestNoticesAreBatchedAndRespect429(t *testing.T) {
 		if strings.Count(txt, "• [sales-&lt;1&gt;]") != 50 || !strings.Contains(txt, "wait 49 — /view 1") {
 			t.Fatalf("batch: %s", txt)
 		}
+	}
+}
+
+// Webhook mode: only requests with the secret token are looked at.
+func TestWebhookChecksTheSecret(t *testing.T) {
+	w := newWorld(t)
+	h, err := w.bot.NewWebhook()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	body, _ := json.Marshal(telego.Update{UpdateID: 9, Message: &telego.Message{MessageID: 1, From: &telego.User{ID: managerID},
+		Chat: telego.Chat{ID: managerID, Type: telego.ChatTypePrivate}, Text: "/view 1"}})
+	post := func(secret string) int {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(body))
+		if secret != "" {
+			req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post(""); code != http.StatusUnauthorized || len(w.api.Take()) != 0 {
+		t.Fatalf("without the secret: %d", code)
+	}
+	if code := post("guess"); code != http.StatusUnauthorized || len(w.api.Take()) != 0 {
+		t.Fatalf("a wrong secret: %d", code)
+	}
+	if code := post(adminbot.WebhookSecret(h)); code != http.StatusOK {
+		t.Fatalf("with the secret: %d", code)
+	}
+	if got := text(t, w.api.Take()); !strings.HasPrefix(got, "<b>Dialog 1</b>") {
+		t.Fatalf("answer: %s", got)
 	}
 }

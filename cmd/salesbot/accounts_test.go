@@ -252,6 +252,7 @@ func TestRunServesTheAdminBot(t *testing.T) {
 		{"--bot-token", token, "--admin-ids", "alice"},
 		{"--bot-token", token, "--admin-ids", "42:king"},
 		{"--bot-token", token, "--admin-ids", "42", "--bot-api-url", "ftp://x"},
+		{"--bot-token", token, "--admin-ids", "42", "--bot-webhook-url", "http://example.com/hook"},
 	} {
 		args := append([]string{"run", "--sandbox", "--data-dir", t.TempDir()}, bad...)
 		if r := runWith(t, nil, "", args...); r.code != 2 || !strings.Contains(r.stderr, "SALESBOT_") {

@@ -12,6 +12,7 @@ import (
 // botConfig is the admin bot's configuration.
 type botConfig struct {
 	token, apiURL, admins string
+	webhookURL, listen    string
 	ids                   map[int64]adminbot.Role
 }
 
@@ -19,6 +20,12 @@ func (b *botConfig) register(fs *flag.FlagSet, a *app) {
 	b.token, b.apiURL, b.admins = a.getenv("SALESBOT_BOT_TOKEN"), a.getenv("SALESBOT_BOT_API_URL"), a.getenv("SALESBOT_ADMIN_IDS")
 	fs.StringVar(&b.token, "bot-token", b.token, "the admin bot's `token` from @BotFather; empty = no bot [SALESBOT_BOT_TOKEN]")
 	fs.StringVar(&b.apiURL, "bot-api-url", b.apiURL, "Bot API server `URL` (a self-hosted one); empty = Telegram's [SALESBOT_BOT_API_URL]")
+	b.webhookURL, b.listen = a.getenv("SALESBOT_BOT_WEBHOOK_URL"), a.getenv("SALESBOT_BOT_WEBHOOK_LISTEN")
+	if b.listen == "" {
+		b.listen = ":8443"
+	}
+	fs.StringVar(&b.webhookURL, "bot-webhook-url", b.webhookURL, "public https `URL` Telegram posts updates to; empty = long polling [SALESBOT_BOT_WEBHOOK_URL]")
+	fs.StringVar(&b.listen, "bot-webhook-listen", b.listen, "`address` the webhook server listens on [SALESBOT_BOT_WEBHOOK_LISTEN]")
 	fs.StringVar(&b.admins, "admin-ids", b.admins, "Telegram user `ids` allowed to use the bot, comma-separated; 123:owner may also manage accounts [SALESBOT_ADMIN_IDS]")
 }
 
@@ -47,6 +54,11 @@ func (b *botConfig) check() error {
 	if b.apiURL != "" {
 		if u, err := url.Parse(b.apiURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return usagef("--bot-api-url (SALESBOT_BOT_API_URL): %q is not an http(s) URL", b.apiURL)
+		}
+	}
+	if b.webhookURL != "" {
+		if u, err := url.Parse(b.webhookURL); err != nil || u.Scheme != "https" || u.Host == "" {
+			return usagef("--bot-webhook-url (SALESBOT_BOT_WEBHOOK_URL): %q is not an https URL (Telegram posts only to https)", b.webhookURL)
 		}
 	}
 	if b.token != "" && len(b.ids) == 0 {

@@ -153,7 +153,11 @@ func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, sbox bool,
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := bot.Run(ctx); err != nil && ctx.Err() == nil {
+			run := bot.Run
+			if botCfg.webhookURL != "" {
+				run = func(ctx context.Context) error { return bot.RunWebhook(ctx, botCfg.listen, botCfg.webhookURL) }
+			}
+			if err := run(ctx); err != nil && ctx.Err() == nil {
 				errs <- err
 				stop()
 			}

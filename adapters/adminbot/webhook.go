@@ -1,0 +1,94 @@
+package adminbot
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/mymmrac/telego"
+)
+
+// Webhook answers updates Telegram posts to a public URL instead of long
+// polling. Every request must carry the secret token set with setWebhook
+// in the X-Telegram-Bot-Api-Secret-Token header; others get 401 and are
+// not looked at.
+type Webhook struct {
+	bot    *Bot
+	secret string
+}
+
+// NewWebhook returns a webhook handler with a fresh secret token.
+func (b *Bot) NewWebhook() (*Webhook, error) {
+	s := make([]byte, 32)
+	if _, err := rand.Read(s); err != nil {
+		return nil, err
+	}
+	return &Webhook{bot: b, secret: hex.EncodeToString(s)}, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
+	if r.Method != http.MethodPost || subtle.ConstantTimeCompare([]byte(got), []byte(h.secret)) != 1 {
+		h.bot.log.Warn("adminbot: webhook request without the secret token", "remote", r.RemoteAddr)
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	var u telego.Update
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&u); err != nil {
+		http.Error(w, "bad update", http.StatusBadRequest)
+		return
+	}
+	h.bot.Handle(r.Context(), u)
+	w.WriteHeader(http.StatusOK)
+}
+
+// RunWebhook registers publicURL with Telegram, serves updates on listen
+// (host:port) until ctx ends, then removes the webhook. Notices are sent
+// as with Run.
+func (b *Bot) RunWebhook(ctx context.Context, listen, publicURL string) error {
+	h, err := b.NewWebhook()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("adminbot: webhook listen on %s: %w", listen, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	if err := b.api.SetWebhook(ctx, &telego.SetWebhookParams{URL: publicURL, SecretToken: h.secret,
+		AllowedUpdates: []string{"message", "callback_query"}}); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("adminbot: set webhook: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	notices := make(chan struct{})
+	go func() {
+		defer close(notices)
+		b.sendNotices(ctx)
+	}()
+	select {
+	case <-ctx.Done():
+	case err = <-served:
+	}
+	cancel()
+	<-notices
+	shut, stop := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer stop()
+	_ = b.api.DeleteWebhook(shut, &telego.DeleteWebhookParams{})
+	_ = srv.Shutdown(shut)
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("adminbot: webhook: %w", err)
+	}
+	return nil
+}
