@@ -411,6 +411,9 @@ func TestNoticesAreBatchedAndRespect429(t *testing.T) {
 		if strings.Count(txt, "• [sales-&lt;1&gt;]") != 50 || !strings.Contains(txt, "wait 49 — /view 1") {
 			t.Fatalf("batch: %s", txt)
 		}
+		if kb, _ := json.Marshal(m.Params["reply_markup"]); !strings.Contains(string(kb), `"callback_data":"view 1"`) {
+			t.Fatalf("no button to open the dialog: %s", kb)
+		}
 	}
 }
 

@@ -8,7 +8,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mymmrac/telego"
 	ta "github.com/mymmrac/telego/telegoapi"
+	tu "github.com/mymmrac/telego/telegoutil"
 
 	"github.com/salesbot/salesbot/adapters/accounts"
 )
@@ -67,9 +69,17 @@ func (b *Bot) flushNotices(ctx context.Context) {
 	if len(batch) == 0 {
 		return
 	}
-	var sb strings.Builder
+	var (
+		sb      strings.Builder
+		buttons []telego.InlineKeyboardButton
+		seen    = map[int64]bool{}
+	)
 	sb.WriteString("<b>salesbot</b>\n")
 	for _, n := range batch {
+		if n.Dialog != 0 && !seen[n.Dialog] && len(buttons) < 8 {
+			seen[n.Dialog] = true
+			buttons = append(buttons, tu.InlineKeyboardButton(fmt.Sprintf("View %d", n.Dialog)).WithCallbackData(fmt.Sprintf("view %d", n.Dialog)))
+		}
 		sb.WriteString("• ")
 		if n.Label != "" {
 			fmt.Fprintf(&sb, "[%s] ", Escape(n.Label))
@@ -83,8 +93,12 @@ func (b *Bot) flushNotices(ctx context.Context) {
 	if dropped > 0 {
 		fmt.Fprintf(&sb, "(%d older notices were dropped in a burst; see the log)\n", dropped)
 	}
+	r := reply{text: sb.String()}
+	if len(buttons) > 0 {
+		r.buttons = tu.InlineKeyboard(tu.InlineKeyboardCols(4, buttons...)...)
+	}
 	for id := range b.cfg.Admins {
-		b.reply(ctx, id, reply{text: sb.String()})
+		b.reply(ctx, id, r)
 	}
 }
 
