@@ -453,3 +453,30 @@ func TestWebhookChecksTheSecret(t *testing.T) {
 		t.Fatalf("answer: %s", got)
 	}
 }
+
+// A handoff notice brings the lead card.
+func TestHandoffNoticeBringsTheCard(t *testing.T) {
+	w := newWorld(t)
+	w.bot.Notify(accounts.Notice{Kind: "handoff", Label: "sales-1", Dialog: 2, Text: "dialog 2 is handed to a manager: score 70 ≥ 70"})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- w.bot.Run(ctx) }()
+	var texts []string
+	for len(texts) < 4 && ctx.Err() == nil { // two admins: the notice and the card each
+		for _, c := range w.api.Take() {
+			if c.Method == "sendMessage" {
+				texts = append(texts, c.Params["text"].(string))
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if len(texts) != 4 || !strings.Contains(texts[0], "handed to a manager") || !strings.HasPrefix(texts[1], "<b>Dialog 2</b>") {
+		t.Fatalf("sent %q", texts)
+	}
+	if got := text(t, w.say(managerID, "/import")); !strings.Contains(got, "not available yet") {
+		t.Fatalf("/import: %s", got)
+	}
+}

@@ -97,8 +97,21 @@ func (b *Bot) flushNotices(ctx context.Context) {
 	if len(buttons) > 0 {
 		r.buttons = tu.InlineKeyboard(tu.InlineKeyboardCols(4, buttons...)...)
 	}
+	// A handoff also brings the lead card (a few per batch, so a burst
+	// stays one screen).
+	var cards []reply
+	for _, n := range batch {
+		if n.Kind == "handoff" && n.Dialog != 0 && len(cards) < 3 {
+			if card, err := b.view(ctx, n.Dialog); err == nil {
+				cards = append(cards, card)
+			}
+		}
+	}
 	for id := range b.cfg.Admins {
 		b.reply(ctx, id, r)
+		for _, c := range cards {
+			b.reply(ctx, id, c)
+		}
 	}
 }
 
