@@ -196,41 +196,56 @@ func answered(sb *sandbox.Sandbox, n int) bool {
 	return true
 }
 
-// 'run' serves the admin bot: an admin's command is answered from the live
-// read models.
+// 'run' serves the admin bot: a scripted conversation, each command
+// answered from the live read models or through the running accounts.
 func TestRunServesTheAdminBot(t *testing.T) {
 	const token = "123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 	api := botapitest.New(t, token)
-	api.Push(telego.Update{UpdateID: 1, Message: &telego.Message{MessageID: 1, From: &telego.User{ID: 42},
-		Chat: telego.Chat{ID: 42, Type: telego.ChatTypePrivate}, Text: "/optout @stranger_1"}})
+	script := []struct{ say, want string }{
+		{"/optout @stranger_1", "@stranger_1 is on the do-not-contact list"},
+		{"/start @fresh_lead met at the fair", "opened with @fresh_lead"},
+		{"/start @fresh_lead", "already has an open dialog"},
+		{"/start @nobody_here", "No Telegram user has that username"},
+		{"/pause_all", "Paused 3 accounts"},
+		{"/resume sales-2", "Account sales-2 resumed"},
+		{"/account_remove sales-3", "Account sales-3 is logged out and removed"},
+		{"/accounts", "<b>sales-1</b>"},
+	}
+	step := 0
+	say := func() {
+		api.Push(telego.Update{UpdateID: step + 1, Message: &telego.Message{MessageID: step + 1, From: &telego.User{ID: 42},
+			Chat: telego.Chat{ID: 42, Type: telego.ChatTypePrivate}, Text: script[step].say}})
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var out, errb bytes.Buffer
 	a := newApp(strings.NewReader(""), &out, &errb, func(string) string { return "" })
-	var answer, optout string
-	a.onSandbox = func(*sandbox.Sandbox) {
+	var answers []string
+	a.onSandbox = func(sb *sandbox.Sandbox) {
+		if _, err := sb.AddPersona(sandbox.UserSpec{Username: "fresh_lead"}, sandbox.Persona{Reply: sandbox.Script("hi")}); err != nil {
+			t.Error(err)
+		}
+		say()
 		go func() {
-			asked := false
 			for ctx.Err() == nil {
 				for _, c := range api.Take() {
+					if c.Method != "sendMessage" {
+						continue
+					}
 					text := fmt.Sprint(c.Params["text"])
-					switch {
-					case c.Method == "sendMessage" && strings.Contains(text, "No account is connected"):
-						// asked before the accounts were up: ask again
-						api.Push(telego.Update{UpdateID: 3, Message: &telego.Message{MessageID: 3, From: &telego.User{ID: 42},
-							Chat: telego.Chat{ID: 42, Type: telego.ChatTypePrivate}, Text: "/optout @stranger_1"}})
-					case c.Method == "sendMessage" && strings.Contains(text, "do-not-contact"):
-						optout = text
-					case c.Method == "sendMessage" && strings.Contains(text, "sales-3"):
-						answer = text
+					if strings.Contains(text, "No account is connected") || strings.Contains(text, "no account can open a dialog now") {
+						say() // asked before the accounts were up: ask again
+						continue
+					}
+					answers = append(answers, text)
+					if !strings.Contains(text, script[step].want) {
+						t.Errorf("%s: got %q, want %q", script[step].say, text, script[step].want)
+					}
+					if step++; step == len(script) {
 						cancel()
 						return
 					}
-				}
-				if optout != "" && !asked {
-					asked = true
-					api.Push(telego.Update{UpdateID: 2, Message: &telego.Message{MessageID: 2, From: &telego.User{ID: 42},
-						Chat: telego.Chat{ID: 42, Type: telego.ChatTypePrivate}, Text: "/accounts"}})
+					say()
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
@@ -241,8 +256,8 @@ func TestRunServesTheAdminBot(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("run: %d %s", code, errb.String())
 	}
-	if !strings.Contains(answer, "<b>sales-1</b>") || !strings.Contains(optout, "@stranger_1 is on the do-not-contact list") {
-		t.Fatalf("the bot's answers: %q, %q", optout, answer)
+	if len(answers) != len(script) {
+		t.Fatalf("%d answers of %d: %q", len(answers), len(script), answers)
 	}
 	if strings.Contains(errb.String(), token) {
 		t.Fatal("the bot token was logged")
