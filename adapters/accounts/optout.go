@@ -74,12 +74,15 @@ func (s *Service) Remove(ctx context.Context, id uuid.UUID, by string) error {
 		a.stop()
 	}
 	s.mu.Unlock()
-	for i := 0; i < 500; i++ { // the client lets its session go within moments
+	for i := 0; ; i++ { // the client lets its session go within moments
 		s.mu.Lock()
 		running := a.running
 		s.mu.Unlock()
 		if !running {
 			break
+		}
+		if i == 1000 {
+			return fmt.Errorf("account %s: its client did not stop within 10 s; try again", id)
 		}
 		if !sleep(ctx, 10*time.Millisecond) {
 			return ctx.Err()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -38,6 +39,14 @@ func (f *flows) get(user int64) *addFlow {
 	return f.by[user]
 }
 
+func (f *flows) cancelAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, fl := range f.by {
+		fl.cancel()
+	}
+}
+
 func (f *flows) set(user int64, fl *addFlow) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -61,7 +70,11 @@ func (b *Bot) feed(ctx context.Context, chat, user int64, msg *telego.Message, s
 	if fl == nil {
 		return false
 	}
-	if secret && msg != nil {
+	if msg.Text == "" {
+		b.reply(ctx, chat, reply{text: "Please answer with text, or /cancel."})
+		return true
+	}
+	if secret {
 		// A login code or password must not stay in the chat.
 		_ = b.retry(ctx, func() error {
 			return b.api.DeleteMessage(ctx, &telego.DeleteMessageParams{ChatID: tu.ID(chat), MessageID: msg.MessageID})
@@ -80,10 +93,12 @@ func (b *Bot) startAddFlow(ctx context.Context, chat, user int64) reply {
 	if b.cfg.Start == nil {
 		return reply{text: "No Telegram accounts run in this process; use salesbot accounts add."}
 	}
-	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	fctx, cancel := context.WithCancel(ctx) // ends with the bot
 	fl := &addFlow{in: make(chan string, 1), cancel: cancel}
 	b.flows.set(user, fl)
+	b.work.Add(1)
 	go func() {
+		defer b.work.Done()
 		defer func() {
 			cancel()
 			b.flows.mu.Lock()
@@ -92,13 +107,38 @@ func (b *Bot) startAddFlow(ctx context.Context, chat, user int64) reply {
 			}
 			b.flows.mu.Unlock()
 		}()
-		b.reply(fctx, chat, reply{text: b.addAccount(fctx, chat, fl)})
+		msg := b.addAccount(fctx, chat, fl)
+		// The closing word goes out even when the flow was cancelled.
+		sctx, stop := context.WithTimeout(context.WithoutCancel(fctx), 30*time.Second)
+		defer stop()
+		b.reply(sctx, chat, reply{text: msg})
 	}()
 	return reply{text: "Send the account's phone number in international format and a label for it, like <code>+4915112345678 sales-4</code>. /cancel stops."}
 }
 
-// ask waits for the owner's next answer.
+var phonePattern = regexp.MustCompile(`^\+?[0-9]{7,15}$`)
+
+// waitFirst waits for an answer without dropping one already sent.
+func (fl *addFlow) waitFirst(ctx context.Context) (string, error) {
+	t := time.NewTimer(flowTimeout)
+	defer t.Stop()
+	select {
+	case s := <-fl.in:
+		return s, nil
+	case <-t.C:
+		return "", errors.New("no answer for 10 minutes")
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// ask waits for the owner's next answer; anything sent before the
+// question is dropped.
 func (fl *addFlow) ask(ctx context.Context) (string, error) {
+	select {
+	case <-fl.in:
+	default:
+	}
 	t := time.NewTimer(flowTimeout)
 	defer t.Stop()
 	select {
@@ -113,14 +153,24 @@ func (fl *addFlow) ask(ctx context.Context) (string, error) {
 
 // addAccount runs the steps and returns the closing message.
 func (b *Bot) addAccount(ctx context.Context, chat int64, fl *addFlow) string {
-	first, err := fl.ask(ctx)
-	if err != nil {
-		return "Account not added: " + Escape(err.Error()) + "."
+	var phone, label string
+	for {
+		first, err := fl.waitFirst(ctx)
+		if errors.Is(err, context.Canceled) {
+			return "Account not added: cancelled."
+		}
+		if err != nil {
+			return "Account not added: " + Escape(err.Error()) + "."
+		}
+		fields := strings.Fields(first)
+		if len(fields) > 0 && phonePattern.MatchString(fields[0]) {
+			phone, label = fields[0], strings.Join(fields[1:], " ")
+			break
+		}
+		b.reply(ctx, chat, reply{text: "That is not a phone number: send it as +4915112345678 (no spaces), then the label. /cancel stops."})
 	}
-	phone, label, _ := strings.Cut(first, " ")
-	label = strings.TrimSpace(label)
 	if label == "" {
-		label = "account-" + phone[max(0, len(phone)-4):]
+		label = "account-" + phone[len(phone)-4:]
 	}
 	_, self, err := b.cfg.Start.Add(ctx, label, telegram.PhoneLogin{
 		Phone: phone,

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -59,6 +61,7 @@ type Bot struct {
 	log   *slog.Logger
 	notes notices
 	flows flows
+	work  sync.WaitGroup // guided flows in progress
 }
 
 // New checks the configuration and returns a bot; Run serves it.
@@ -78,7 +81,9 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.NoticeInterval <= 0 {
 		cfg.NoticeInterval = 3 * time.Second
 	}
-	opts := []telego.BotOption{telego.WithDiscardLogger()}
+	// net/http honours request contexts (shutdown never waits on a long
+	// poll); the timeout bounds a stalled connection.
+	opts := []telego.BotOption{telego.WithDiscardLogger(), telego.WithHTTPClient(&http.Client{Timeout: 60 * time.Second})}
 	if cfg.APIURL != "" {
 		opts = append(opts, telego.WithAPIServer(strings.TrimRight(cfg.APIURL, "/")))
 	}
@@ -107,8 +112,13 @@ func (b *Bot) Run(ctx context.Context) error {
 		return fmt.Errorf("adminbot: start long polling: %w", err)
 	}
 	for u := range updates {
+		if ctx.Err() != nil {
+			break
+		}
 		b.Handle(ctx, u)
 	}
+	b.flows.cancelAll()
+	b.work.Wait()
 	return nil
 }
 
@@ -122,8 +132,8 @@ func (b *Bot) Handle(ctx context.Context, u telego.Update) {
 		if !b.admitted(m.From, m.Chat) {
 			return
 		}
-		if !strings.HasPrefix(strings.TrimSpace(m.Text), "/") && b.feed(ctx, m.Chat.ID, m.From.ID, m, true) {
-			return // an answer in a guided flow
+		if t := strings.TrimSpace(m.Text); t != "/cancel" && b.feed(ctx, m.Chat.ID, m.From.ID, m, true) {
+			return // an answer in a guided flow (even one starting with "/": a password may)
 		}
 		b.command(ctx, m.Chat.ID, m.From.ID, m.Text)
 	case u.CallbackQuery != nil:

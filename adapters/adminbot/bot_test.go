@@ -449,8 +449,20 @@ func TestWebhookChecksTheSecret(t *testing.T) {
 	if code := post(adminbot.WebhookSecret(h)); code != http.StatusOK {
 		t.Fatalf("with the secret: %d", code)
 	}
-	if got := text(t, w.api.Take()); !strings.HasPrefix(got, "<b>Dialog 1</b>") {
+	var calls []botapitest.Call
+	for deadline := time.Now().Add(5 * time.Second); len(calls) == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		calls = w.api.Take()
+	}
+	if got := text(t, calls); !strings.HasPrefix(got, "<b>Dialog 1</b>") {
 		t.Fatalf("answer: %s", got)
+	}
+	// Telegram sending the same update again gets no second answer.
+	if code := post(adminbot.WebhookSecret(h)); code != http.StatusOK {
+		t.Fatalf("a repeat: %d", code)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if calls := w.api.Take(); len(calls) != 0 {
+		t.Fatalf("a repeated update was answered again: %+v", calls)
 	}
 }
 

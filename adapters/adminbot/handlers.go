@@ -69,7 +69,7 @@ func (b *Bot) run(ctx context.Context, c Command, user int64) (reply, error) {
 	case "cancel":
 		if fl := b.flows.get(user); fl != nil {
 			fl.cancel()
-			return reply{}, nil // the flow says it was cancelled
+			return reply{}, nil // the flow says "cancelled" itself
 		}
 		return reply{text: "Nothing to cancel."}, nil
 	case "account_remove":
@@ -383,12 +383,22 @@ func (b *Bot) account(ctx context.Context, ref string) (projections.Account, err
 		return projections.Account{}, err
 	}
 	id, idErr := uuid.Parse(ref)
+	var found []projections.Account
 	for _, a := range accs {
+		if a.Status == string(domain.StatusRemoved) {
+			continue
+		}
 		if (idErr == nil && a.ID == id) || strings.EqualFold(a.Label, ref) {
-			return a, nil
+			found = append(found, a)
 		}
 	}
-	return projections.Account{}, fmt.Errorf("account %q: %w", ref, projections.ErrNotFound)
+	switch len(found) {
+	case 0:
+		return projections.Account{}, fmt.Errorf("account %q: %w", ref, projections.ErrNotFound)
+	case 1:
+		return found[0], nil
+	}
+	return projections.Account{}, &domain.Error{Code: domain.EINVALID, Message: fmt.Sprintf("%d accounts are labelled %q: use the id from /accounts", len(found), ref)}
 }
 
 func (b *Bot) pauseResume(ctx context.Context, c Command, by string) (reply, error) {

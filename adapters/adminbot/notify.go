@@ -128,8 +128,11 @@ func (b *Bot) retry(ctx context.Context, call func() error) error {
 		if apiErr.Parameters != nil && apiErr.Parameters.RetryAfter > 0 {
 			wait = time.Duration(apiErr.Parameters.RetryAfter) * time.Second
 		}
+		if wait > time.Minute {
+			return err // not retrying early; the caller logs it
+		}
 		b.log.Warn("adminbot: the Bot API asks to slow down", "retry_after", wait)
-		if !sleepCtx(ctx, min(wait, time.Minute)) {
+		if !sleepCtx(ctx, wait) {
 			return err
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/mymmrac/telego"
@@ -23,6 +24,11 @@ import (
 type Webhook struct {
 	bot    *Bot
 	secret string
+	ctx    context.Context // the bot's; updates are handled under it
+
+	mu   sync.Mutex
+	seen map[int]bool // recent update ids: Telegram retries what it thinks failed
+	ids  []int
 }
 
 // NewWebhook returns a webhook handler with a fresh secret token.
@@ -31,7 +37,7 @@ func (b *Bot) NewWebhook() (*Webhook, error) {
 	if _, err := rand.Read(s); err != nil {
 		return nil, err
 	}
-	return &Webhook{bot: b, secret: hex.EncodeToString(s)}, nil
+	return &Webhook{bot: b, secret: hex.EncodeToString(s), ctx: context.Background(), seen: map[int]bool{}}, nil
 }
 
 // ServeHTTP implements http.Handler.
@@ -47,8 +53,33 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad update", http.StatusBadRequest)
 		return
 	}
-	h.bot.Handle(r.Context(), u)
+	// Answer at once and work in the background: a slow command must not
+	// make Telegram time out and send the update again.
 	w.WriteHeader(http.StatusOK)
+	if h.repeat(u.UpdateID) {
+		return
+	}
+	h.bot.work.Add(1)
+	go func() {
+		defer h.bot.work.Done()
+		h.bot.Handle(h.ctx, u)
+	}()
+}
+
+// repeat records an update id and says whether it was seen already.
+func (h *Webhook) repeat(id int) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.seen[id] {
+		return true
+	}
+	h.seen[id] = true
+	h.ids = append(h.ids, id)
+	if len(h.ids) > 10000 {
+		delete(h.seen, h.ids[0])
+		h.ids = h.ids[1:]
+	}
+	return false
 }
 
 // RunWebhook registers publicURL with Telegram, serves updates on listen
@@ -59,6 +90,9 @@ func (b *Bot) RunWebhook(ctx context.Context, listen, publicURL string) error {
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	h.ctx = ctx
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return fmt.Errorf("adminbot: webhook listen on %s: %w", listen, err)
@@ -71,7 +105,6 @@ func (b *Bot) RunWebhook(ctx context.Context, listen, publicURL string) error {
 		_ = srv.Close()
 		return fmt.Errorf("adminbot: set webhook: %w", err)
 	}
-	ctx, cancel := context.WithCancel(ctx)
 	notices := make(chan struct{})
 	go func() {
 		defer close(notices)
@@ -87,6 +120,8 @@ func (b *Bot) RunWebhook(ctx context.Context, listen, publicURL string) error {
 	defer stop()
 	_ = b.api.DeleteWebhook(shut, &telego.DeleteWebhookParams{})
 	_ = srv.Shutdown(shut)
+	b.flows.cancelAll()
+	b.work.Wait()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("adminbot: webhook: %w", err)
 	}

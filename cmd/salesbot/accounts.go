@@ -34,7 +34,10 @@ func (t *tgConfig) register(fs *flag.FlagSet, a *app) {
 		t.appID, _ = strconv.Atoi(v) // checked in check
 	}
 	fs.IntVar(&t.appID, "tg-app-id", t.appID, "the company's Telegram API `id` from my.telegram.org [SALESBOT_TG_APP_ID]")
-	fs.StringVar(&t.appHash, "tg-app-hash", t.appHash, "the company's Telegram API `hash` from my.telegram.org [SALESBOT_TG_APP_HASH]")
+	fs.Func("tg-app-hash", "the company's Telegram API `hash` from my.telegram.org [SALESBOT_TG_APP_HASH]", func(v string) error {
+		t.appHash = v // a Func flag: the secret default is never printed
+		return nil
+	})
 }
 
 // check requires the credentials when talking to the real Telegram.

@@ -211,9 +211,10 @@ func TestRunServesTheAdminBot(t *testing.T) {
 		{"/account_remove sales-3", "Account sales-3 is logged out and removed"},
 		{"/accounts", "<b>sales-1</b>"},
 	}
-	step := 0
+	step, pushed := 0, 0
 	say := func() {
-		api.Push(telego.Update{UpdateID: step + 1, Message: &telego.Message{MessageID: step + 1, From: &telego.User{ID: 42},
+		pushed++ // update ids only grow: telego skips one it has seen
+		api.Push(telego.Update{UpdateID: pushed, Message: &telego.Message{MessageID: pushed, From: &telego.User{ID: 42},
 			Chat: telego.Chat{ID: 42, Type: telego.ChatTypePrivate}, Text: script[step].say}})
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -233,6 +234,9 @@ func TestRunServesTheAdminBot(t *testing.T) {
 						continue
 					}
 					text := fmt.Sprint(c.Params["text"])
+					if strings.HasPrefix(text, "<b>salesbot</b>\n•") {
+						continue // a notice, not an answer
+					}
 					if strings.Contains(text, "No account is connected") || strings.Contains(text, "no account can open a dialog now") {
 						say() // asked before the accounts were up: ask again
 						continue
@@ -261,6 +265,13 @@ func TestRunServesTheAdminBot(t *testing.T) {
 	}
 	if strings.Contains(errb.String(), token) {
 		t.Fatal("the bot token was logged")
+	}
+	var help bytes.Buffer
+	h := newApp(strings.NewReader(""), &help, &help, func(k string) string {
+		return map[string]string{"SALESBOT_BOT_TOKEN": token, "SALESBOT_TG_APP_HASH": "hash-secret"}[k]
+	})
+	if h.main(context.Background(), []string{"run", "--help"}); strings.Contains(help.String(), token) || strings.Contains(help.String(), "hash-secret") {
+		t.Fatalf("run --help shows a secret:\n%s", help.String())
 	}
 	for _, bad := range [][]string{
 		{"--bot-token", token},

@@ -18,7 +18,11 @@ type botConfig struct {
 
 func (b *botConfig) register(fs *flag.FlagSet, a *app) {
 	b.token, b.apiURL, b.admins = a.getenv("SALESBOT_BOT_TOKEN"), a.getenv("SALESBOT_BOT_API_URL"), a.getenv("SALESBOT_ADMIN_IDS")
-	fs.StringVar(&b.token, "bot-token", b.token, "the admin bot's `token` from @BotFather; empty = no bot [SALESBOT_BOT_TOKEN]")
+	// A Func flag: its default (from the environment) is never printed.
+	fs.Func("bot-token", "the admin bot's `token` from @BotFather; empty = no bot [SALESBOT_BOT_TOKEN]", func(v string) error {
+		b.token = v
+		return nil
+	})
 	fs.StringVar(&b.apiURL, "bot-api-url", b.apiURL, "Bot API server `URL` (a self-hosted one); empty = Telegram's [SALESBOT_BOT_API_URL]")
 	b.webhookURL, b.listen = a.getenv("SALESBOT_BOT_WEBHOOK_URL"), a.getenv("SALESBOT_BOT_WEBHOOK_LISTEN")
 	if b.listen == "" {
