@@ -37,15 +37,19 @@ func exportAll(ctx context.Context, sink projections.Sink, since time.Time, acco
 	cw := csv.NewWriter(summary)
 	_ = cw.Write([]string{"n", "name", "username", "account", "stage", "status", "outcome", "score", "variant",
 		"messages_in", "messages_out", "started_at", "last_message_at", "handoff_reason"})
+	// Dialogs opened during the export shift the newest-first pages: a
+	// dialog seen on an earlier page is skipped.
+	seen := map[int64]bool{}
 	for offset := 0; ; offset += 500 {
 		page, err := sink.ListDialogs(ctx, projections.DialogFilter{Limit: 500, Offset: offset})
 		if err != nil {
 			return "", 0, err
 		}
 		for _, d := range page {
-			if !since.IsZero() && d.CreatedAt.Before(since) {
+			if seen[d.N] || (!since.IsZero() && d.CreatedAt.Before(since)) {
 				continue
 			}
+			seen[d.N] = true
 			w, err := z.Create(fmt.Sprintf("dialog-%d.txt", d.N))
 			if err != nil {
 				return "", 0, err
