@@ -134,6 +134,7 @@ type (
 		RandomID int64
 		Text     string
 		By       Actor
+		Person   string  // which manager ("admin:<id>"), for an audit; empty for the AI
 		Contact  Contact // as its stream stands: opt-outs win over everything
 	}
 	MarkSent struct {
@@ -205,6 +206,7 @@ type (
 		RandomID int64  `json:"random_id"`
 		Text     string `json:"text" personal:"text"`
 		By       Actor  `json:"by"`
+		Person   string `json:"person,omitempty"` // the manager, when By is manager
 	}
 	OutboundSent struct {
 		RandomID          int64 `json:"random_id"`
@@ -336,7 +338,7 @@ func DecideDialog(d Dialog, cmd DialogCommand, now time.Time) ([]Event, error) {
 		case d.Pending[cmd.RandomID] != "":
 			return nil, nil // planned already: the retry reuses it
 		}
-		return []Event{OutboundPlanned{RandomID: cmd.RandomID, Text: cmd.Text, By: cmd.By}}, nil
+		return []Event{OutboundPlanned{RandomID: cmd.RandomID, Text: cmd.Text, By: cmd.By, Person: cmd.Person}}, nil
 
 	case MarkSent:
 		if _, ok := d.Pending[cmd.RandomID]; !ok {

@@ -300,6 +300,10 @@ func TestDialogCommandsGoThroughTheLog(t *testing.T) {
 	if last.Author != "manager" || last.Text != "Hi Anna, Maria here" || last.Status != "planned" {
 		t.Fatalf("the reply is not planned through the outbox: %+v", last)
 	}
+	evs, _, _ := eventlog.New(w.store).Load(ctx, domain.DialogStream(uuid.MustParse("0193a0c0-0000-7000-8000-0000000000d1")))
+	if p, ok := evs[len(evs)-1].(domain.OutboundPlanned); !ok || p.Person != fmt.Sprintf("admin:%d", managerID) {
+		t.Fatalf("the log does not say which manager wrote: %#v", evs[len(evs)-1])
+	}
 	if got := text(t, w.say(managerID, "/stop 1")); !strings.Contains(got, "stopped") {
 		t.Fatalf("stop: %s", got)
 	}

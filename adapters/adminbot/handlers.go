@@ -308,10 +308,9 @@ func (b *Bot) managerReply(ctx context.Context, c Command, by string) (reply, er
 	if err != nil {
 		return reply{}, err
 	}
-	if _, err := b.cfg.Domain.Dialog(ctx, d.ID, d.ContactID, domain.PlanOutbound{RandomID: accounts.RandomID(), Text: c.Text, By: domain.ActorManager, Contact: contact}); err != nil {
+	if _, err := b.cfg.Domain.Dialog(ctx, d.ID, d.ContactID, domain.PlanOutbound{RandomID: accounts.RandomID(), Text: c.Text, By: domain.ActorManager, Person: by, Contact: contact}); err != nil {
 		return reply{}, err
 	}
-	_ = by
 	return reply{text: fmt.Sprintf("Queued for dialog %d; it goes out through the dialog's account within its pacing.", c.N)}, nil
 }
 

@@ -119,7 +119,11 @@ func describe(e domain.Event) string {
 	case domain.InboundReceived:
 		return fmt.Sprintf("lead: %q (telegram message %d)", e.Text, e.TelegramMessageID)
 	case domain.OutboundPlanned:
-		return fmt.Sprintf("%s plans: %q (random_id %d)", e.By, e.Text, e.RandomID)
+		who := string(e.By)
+		if e.Person != "" {
+			who += " (" + e.Person + ")"
+		}
+		return fmt.Sprintf("%s plans: %q (random_id %d)", who, e.Text, e.RandomID)
 	case domain.OutboundSent:
 		return fmt.Sprintf("sent random_id %d as telegram message %d", e.RandomID, e.TelegramMessageID)
 	case domain.OutboundFailed:
