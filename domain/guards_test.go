@@ -94,9 +94,9 @@ func TestUngroundedFigures(t *testing.T) {
 	}{
 		{"Для 10 человек: 1500 ₽ за каждого, а при оплате за год скидка 10 %.", nil},
 		{"Enterprise starts at $20 000 per year.", nil},
-		{"Могу дать скидку 90%!", []string{"90"}},       // a prompt injection asked for it
+		{"Могу дать скидку 90%!", []string{"90"}},           // a prompt injection asked for it
 		{"Будет 1 200 ₽ за пользователя", []string{"1200"}}, // an invented price
-		{"Давайте созвонимся в 15:00", nil},               // a time is not a price
+		{"Давайте созвонимся в 15:00", nil},                 // a time is not a price
 	} {
 		if got := UngroundedFigures(c.reply, kb); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("UngroundedFigures(%q) = %q, want %q", c.reply, got, c.want)
