@@ -2,6 +2,7 @@ package domain
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -102,4 +103,24 @@ func TestUngroundedFigures(t *testing.T) {
 			t.Errorf("UngroundedFigures(%q) = %q, want %q", c.reply, got, c.want)
 		}
 	}
+}
+
+// The guards read untrusted text: they never panic, and every figure they
+// return is a plain number.
+func FuzzGuards(f *testing.F) {
+	for _, s := range []string{"стоп", "1 500 ₽", "$1,500.00", "скидка 10%", ",,,%", "₽", "9..9 $", "\xff\xfe"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		IsOptOut(s)
+		AsksIfBot(s)
+		for _, n := range Figures(s) {
+			if n == "" || strings.Trim(n, "0123456789.") != "" {
+				t.Fatalf("Figures(%q) returned %q", s, n)
+			}
+		}
+		if u := UngroundedFigures(s, s); len(u) != 0 {
+			t.Fatalf("a text does not ground its own figures: %q", u)
+		}
+	})
 }
