@@ -96,7 +96,7 @@ func normalize(s string) string {
 
 // figure finds amounts that need grounding: a number with a currency (a
 // sign or a word, before or after it) or a percent.
-var figure = regexp.MustCompile(`(?i)(?:([$€£₽])\s?(\d[\d\s.,]*\d|\d))|(?:(\d[\d\s.,]*\d|\d)\s?(%|процент\p{L}*|percent|[$€£₽]|руб\p{L}*|р\.|usd|eur|euro\p{L}*|dollars?|евро|долл\p{L}*|тыс\p{L}*|k\b))`)
+var figure = regexp.MustCompile(`(?i)(?:([$€£₽]) ?(\d[\d \x{00a0}\x{202f}.,]*\d|\d))|(?:(\d[\d \x{00a0}\x{202f}.,]*\d|\d)[ \x{00a0}]?(%|процент\p{L}*|percent|[$€£₽]|руб\p{L}*|р\.|usd|eur|euro\p{L}*|dollars?|евро|долл\p{L}*|тыс\p{L}*|k\b))`)
 
 // Figures returns the normalised numbers of every amount in text (money
 // or percent), such as "1500" for "1 500 ₽" or "$1,500".
@@ -115,7 +115,12 @@ func Figures(text string) []string {
 // normNumber drops thousands separators; a decimal comma becomes a point;
 // trailing zero decimals go ("1500.00" is "1500").
 func normNumber(s string) string {
-	s = strings.ReplaceAll(strings.ReplaceAll(s, " ", ""), "\u00a0", "")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, s)
 	// A separator followed by exactly three digits at the end of a group
 	// is a thousands separator; otherwise it is a decimal mark.
 	parts := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '.' })
