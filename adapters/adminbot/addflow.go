@@ -139,16 +139,7 @@ func (fl *addFlow) ask(ctx context.Context) (string, error) {
 	case <-fl.in:
 	default:
 	}
-	t := time.NewTimer(flowTimeout)
-	defer t.Stop()
-	select {
-	case s := <-fl.in:
-		return s, nil
-	case <-t.C:
-		return "", errors.New("no answer for 10 minutes")
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
+	return fl.waitFirst(ctx)
 }
 
 // addAccount runs the steps and returns the closing message.
