@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -75,6 +76,37 @@ type Qualification struct {
 	Timeline  *Field `json:"timeline,omitempty"`
 	Authority *Field `json:"authority,omitempty"`
 	Score     *int   `json:"score,omitempty"` // interest 0..100
+	// Custom are the scenario's own fields (team size, current tool, ...),
+	// by name; an update replaces a custom field of the same name.
+	Custom []CustomField `json:"custom,omitempty"`
+}
+
+// CustomField is a qualification field the scenario defines.
+type CustomField struct {
+	Name       string  `json:"name"`
+	Value      string  `json:"value" personal:"value"`
+	Quote      string  `json:"quote,omitempty" personal:"quote"`
+	Confidence float64 `json:"confidence"`
+}
+
+// Get returns a field by name (standard or custom), nil if unknown.
+func (q Qualification) Get(name string) *Field {
+	switch name {
+	case "need":
+		return q.Need
+	case "budget":
+		return q.Budget
+	case "timeline":
+		return q.Timeline
+	case "authority":
+		return q.Authority
+	}
+	for _, c := range q.Custom {
+		if c.Name == name {
+			return &Field{Value: c.Value, Quote: c.Quote, Confidence: c.Confidence}
+		}
+	}
+	return nil
 }
 
 // Dialog is one conversation with a lead from one of our accounts.
@@ -452,10 +484,20 @@ func validQualification(q Qualification) error {
 			return errorf(EINVALID, "qualification field %s has confidence %v outside 0..1", nf.name, nf.f.Confidence)
 		}
 	}
+	for _, c := range q.Custom {
+		switch {
+		case strings.TrimSpace(c.Name) == "":
+			return errorf(EINVALID, "a custom qualification field has no name")
+		case strings.TrimSpace(c.Value) == "":
+			return errorf(EINVALID, "qualification field %s has no value", c.Name)
+		case c.Confidence < 0 || c.Confidence > 1:
+			return errorf(EINVALID, "qualification field %s has confidence %v outside 0..1", c.Name, c.Confidence)
+		}
+	}
 	if q.Score != nil && (*q.Score < 0 || *q.Score > 100) {
 		return errorf(EINVALID, "interest score %d outside 0..100", *q.Score)
 	}
-	if q.Need == nil && q.Budget == nil && q.Timeline == nil && q.Authority == nil && q.Score == nil {
+	if q.Need == nil && q.Budget == nil && q.Timeline == nil && q.Authority == nil && q.Score == nil && len(q.Custom) == 0 {
 		return errorf(EINVALID, "the qualification update is empty")
 	}
 	return nil
@@ -519,6 +561,15 @@ func mergeQualification(old, upd Qualification) Qualification {
 	}
 	if upd.Score != nil {
 		old.Score = upd.Score
+	}
+	if len(upd.Custom) > 0 {
+		merged := make([]CustomField, 0, len(old.Custom)+len(upd.Custom))
+		for _, c := range old.Custom {
+			if !slices.ContainsFunc(upd.Custom, func(u CustomField) bool { return u.Name == c.Name }) {
+				merged = append(merged, c)
+			}
+		}
+		old.Custom = append(merged, upd.Custom...)
 	}
 	return old
 }

@@ -148,6 +148,13 @@ func takePersonal(v reflect.Value, prefix string, out map[string]string) {
 			cp.Elem().Set(fv.Elem())
 			fv.Set(cp)
 			takePersonal(cp.Elem(), prefix+name+".", out)
+		case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct && fv.Len() > 0:
+			cp := reflect.MakeSlice(f.Type, fv.Len(), fv.Len()) // a copy, as above
+			reflect.Copy(cp, fv)
+			fv.Set(cp)
+			for j := range cp.Len() {
+				takePersonal(cp.Index(j), prefix+name+"."+strconv.Itoa(j)+".", out)
+			}
 		}
 	}
 }
@@ -183,6 +190,12 @@ func putPersonal(v reflect.Value, path []string, value string) bool {
 					fv.Set(reflect.New(f.Type.Elem()))
 				}
 				return putPersonal(fv.Elem(), path[1:], value)
+			case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct && len(path) > 2:
+				j, err := strconv.Atoi(path[1])
+				if err != nil || j < 0 || j >= fv.Len() {
+					return false // the payload keeps every element, blanked
+				}
+				return putPersonal(fv.Index(j), path[2:], value)
 			}
 		}
 	}

@@ -57,7 +57,8 @@ func samples() []domain.Event {
 		domain.OutboundSent{RandomID: -42, TelegramMessageID: 6},
 		domain.OutboundFailed{RandomID: 9, Reason: "USER_PRIVACY_RESTRICTED"},
 		domain.OutboundObserved{TelegramMessageID: 12, Text: "Maria here", At: t0},
-		domain.QualificationUpdated{Qual: domain.Qualification{Need: need, Budget: &domain.Field{Value: "10k", Confidence: 0.5}, Score: score(80)}},
+		domain.QualificationUpdated{Qual: domain.Qualification{Need: need, Budget: &domain.Field{Value: "10k", Confidence: 0.5}, Score: score(80),
+			Custom: []domain.CustomField{{Name: "team_size", Value: "12 reps", Quote: "we are 12 reps", Confidence: 0.8}, {Name: "tool", Value: "Excel", Confidence: 0.4}}}},
 		domain.StageChanged{From: domain.StageOpening, To: domain.StageOffer},
 		domain.HandoffRequested{Reason: "score 80"},
 		domain.DialogTakenOver{By: "admin:1"},
@@ -108,7 +109,7 @@ func TestEveryEventRoundTrips(t *testing.T) {
 			// Personal data is not in the clear payloads.
 			recs, _ := store.ReadAll(t.Context(), 1, 100)
 			for _, r := range recs {
-				for _, secret := range []string{"Анна", "+100", "+200", "Hi, how much", "AI assistant of Acme", "CRM for 20", "we need a CRM", `"user_id"`} {
+				for _, secret := range []string{"Анна", "+100", "+200", "Hi, how much", "AI assistant of Acme", "CRM for 20", "we need a CRM", "12 reps", "Excel", `"user_id"`} {
 					if bytes.Contains(r.Payload, []byte(secret)) {
 						t.Errorf("%s payload holds %q in clear: %s", r.Type, secret, r.Payload)
 					}
@@ -341,7 +342,7 @@ func TestPersonalTagsAreOnSupportedFields(t *testing.T) {
 		for i := range rt.NumField() {
 			f := rt.Field(i)
 			ft := f.Type
-			if ft.Kind() == reflect.Pointer {
+			if ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice {
 				ft = ft.Elem()
 			}
 			if f.Tag.Get("personal") != "" {

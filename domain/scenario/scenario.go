@@ -1,0 +1,180 @@
+// Package scenario is the company's sales scenario: a versioned YAML file
+// with the company and product, the assistant's persona and tone, the
+// openings, the stages and their goals, the qualification fields, the
+// handoff rules, the knowledge base (products, prices, terms, FAQ), the
+// follow-ups, the fixed replies the guards use, and prompt variants for
+// A/B tests with weights.
+//
+// The package is pure: Parse turns bytes into a validated Scenario (a
+// broken file is an *Error naming the line and the reason); nothing here
+// reads files or clocks.
+package scenario
+
+import "time"
+
+// Languages the scenario's texts may be written in. A lead's language is
+// detected from their messages; texts fall back to the scenario's default
+// language.
+var Languages = []string{"en", "ru"}
+
+// Stages a scenario may describe, in order (handoff and close are the
+// engine's own).
+var Stages = []string{"opening", "discovery", "qualification", "offer", "objections"}
+
+// Text is one text in several languages, by language code ("en", "ru").
+// In YAML it is either a mapping of languages or a plain string (the
+// default language).
+type Text map[string]string
+
+// Texts is a list of texts per language (a plain list = the default
+// language).
+type Texts map[string][]string
+
+// Scenario is a parsed, validated scenario file.
+type Scenario struct {
+	// Name and Version identify the file; each LLM turn records both.
+	Name    string `yaml:"name"`
+	Version string `yaml:"version"`
+	// Language is the default language (one of Languages).
+	Language string `yaml:"language"`
+
+	Company Company `yaml:"company"`
+	Persona Persona `yaml:"persona"`
+
+	// Disclosure is the line that says the assistant is an AI; it starts
+	// the first message unless FirstMessage is false (default true).
+	Disclosure Disclosure `yaml:"disclosure"`
+
+	// Openings are first messages of dialogs salesbot starts; a variant
+	// may pick one by index.
+	Openings []Text `yaml:"openings"`
+
+	Stages        []Stage       `yaml:"stages"`
+	Qualification Qualification `yaml:"qualification"`
+	Handoff       Handoff       `yaml:"handoff"`
+	Knowledge     Knowledge     `yaml:"knowledge"`
+	FollowUps     FollowUps     `yaml:"follow_ups"`
+	Replies       Replies       `yaml:"replies"`
+	Variants      []Variant     `yaml:"variants"`
+	// Offline configures the offline engine (no LLM).
+	Offline Offline `yaml:"offline"`
+}
+
+type Company struct {
+	Name        string `yaml:"name"`
+	Product     string `yaml:"product"`
+	Description string `yaml:"description"`
+	Website     string `yaml:"website"`
+}
+
+type Persona struct {
+	Name string `yaml:"name"` // the assistant's name, e.g. "Ada, Acme's AI assistant"
+	Tone string `yaml:"tone"` // e.g. "friendly, brief, no pressure"
+	// Rules are extra instructions for the model (never weaker than the
+	// engine's own rules, which always apply).
+	Rules []string `yaml:"rules"`
+}
+
+type Disclosure struct {
+	FirstMessage *bool `yaml:"first_message"` // nil = true
+	Text         Text  `yaml:"text"`
+}
+
+// Stage is one stage of the conversation and what it is for.
+type Stage struct {
+	Name string `yaml:"name"` // one of Stages
+	Goal string `yaml:"goal"`
+	// Questions are what the offline engine asks in this stage, in order.
+	Questions Texts `yaml:"questions"`
+}
+
+// Qualification lists the fields to learn about a lead.
+type Qualification struct {
+	Fields []FieldSpec `yaml:"fields"`
+}
+
+// Extractors the offline engine has.
+const (
+	ExtractMoney    = "money"    // a number with a currency: "5000$", "100 тыс руб"
+	ExtractTimeline = "timeline" // dates and durations: "by March", "через 2 недели", "Q3"
+	ExtractYesNo    = "yesno"    // yes/no: "yes, I decide", "нет"
+	ExtractKeywords = "keywords" // any of Keywords
+	ExtractNumber   = "number"   // a plain number: "10 people"
+	ExtractText     = "text"     // the whole answer
+)
+
+// FieldSpec is one qualification field. need, budget, timeline and
+// authority are the standard ones; any other name is a custom field.
+type FieldSpec struct {
+	Name        string   `yaml:"name"`
+	Description string   `yaml:"description"` // for the model
+	Question    Text     `yaml:"question"`    // what the offline engine asks
+	Extractor   string   `yaml:"extractor"`   // one of the Extract* names
+	Keywords    []string `yaml:"keywords"`    // for ExtractKeywords
+	// Points are added to the interest score (offline engine) when the
+	// field is known; the points of all fields should add up to at most 100.
+	Points int `yaml:"points"`
+}
+
+// Handoff says when a lead goes to a human manager.
+type Handoff struct {
+	// ScoreThreshold: a lead at or above it is handed off (0..100).
+	ScoreThreshold int `yaml:"score_threshold"`
+	// AlwaysHuman are topics that always go to a person (keywords or
+	// phrases, any language), e.g. "contract", "refund", "договор".
+	AlwaysHuman []string `yaml:"always_human"`
+	// HumanPhrases are how leads ask for a person ("call me", "менеджер").
+	HumanPhrases []string `yaml:"human_phrases"`
+}
+
+// Knowledge is the only source of prices and terms: every figure in a
+// reply must appear here.
+type Knowledge struct {
+	Products []Product `yaml:"products"`
+	Terms    []string  `yaml:"terms"`
+	FAQ      []FAQ     `yaml:"faq"`
+}
+
+type Product struct {
+	Name        string `yaml:"name"`
+	Price       string `yaml:"price"`
+	Description string `yaml:"description"`
+}
+
+type FAQ struct {
+	Q        string   `yaml:"q"`
+	A        string   `yaml:"a"`
+	Keywords []string `yaml:"keywords"` // the offline engine answers A when a lead's message has one
+}
+
+// FollowUps: when the lead does not answer, at most Max follow-ups, each
+// After the last message, inside the account's working hours.
+type FollowUps struct {
+	Max   int           `yaml:"max"`
+	After time.Duration `yaml:"after"` // YAML: "24h", "90m"
+	Texts Texts         `yaml:"texts"`
+}
+
+// Replies are the fixed texts the guards send.
+type Replies struct {
+	OptOut    Text `yaml:"opt_out"`    // confirms an opt-out (sent at most once)
+	BotAnswer Text `yaml:"bot_answer"` // "I am Acme's AI assistant…"
+	Handoff   Text `yaml:"handoff"`    // "A colleague will write to you…"
+	Lost      Text `yaml:"lost"`       // polite goodbye to a lead who is not interested
+	Fallback  Text `yaml:"fallback"`   // the offline engine's answer when it has nothing better
+}
+
+// Variant is a prompt variant for A/B tests.
+type Variant struct {
+	Name    string `yaml:"name"`
+	Version string `yaml:"version"` // recorded with each turn; default the scenario's
+	Weight  int    `yaml:"weight"`  // relative, > 0
+	Prompt  string `yaml:"prompt"`  // added to the system prompt
+	Opening *int   `yaml:"opening"` // index into Openings; nil = the first
+}
+
+// Offline configures the offline engine.
+type Offline struct {
+	// NotInterested phrases close the dialog as lost with Replies.Lost.
+	NotInterested []string `yaml:"not_interested"`
+}

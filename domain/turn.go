@@ -1,0 +1,102 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/salesbot/salesbot/domain/scenario"
+)
+
+// TurnKind says why a turn is taken.
+type TurnKind string
+
+const (
+	TurnOpening  TurnKind = "opening"   // the first message of a dialog salesbot starts
+	TurnReply    TurnKind = "reply"     // an answer to the lead's new messages
+	TurnFollowUp TurnKind = "follow-up" // the lead has not answered
+)
+
+// Role is who wrote a line of a dialog's history.
+type Role string
+
+const (
+	RoleLead      Role = "lead"
+	RoleAssistant Role = "assistant"
+	RoleManager   Role = "manager"
+)
+
+// Line is one message of a dialog's history.
+type Line struct {
+	Role Role
+	Text string
+}
+
+// TurnInput is everything a Model sees for one turn. New holds the lead's
+// messages since the last turn: untrusted input, to be delimited as such.
+type TurnInput struct {
+	Kind     TurnKind
+	Scenario *scenario.Scenario
+	Variant  scenario.Variant
+	Language string // "en" or "ru": the language to answer in
+	Stage    Stage
+	Qual     Qualification
+	History  []Line   // oldest first, without New
+	New      []string // the lead's new messages, oldest first
+}
+
+// FieldUpdate is one qualification field a model learned this turn.
+type FieldUpdate struct {
+	Name       string  `json:"name"` // need, budget, timeline, authority or a custom field
+	Value      string  `json:"value"`
+	Quote      string  `json:"quote"`      // the lead's own words
+	Confidence float64 `json:"confidence"` // 0..1
+}
+
+// TurnFlags are what a model noticed about the lead's messages.
+type TurnFlags struct {
+	WantsHuman bool `json:"wants_human"`
+	OptOut     bool `json:"opt_out"`
+	AsksIfBot  bool `json:"asks_if_bot"`
+	OffTopic   bool `json:"off_topic"`
+	NeedsInfo  bool `json:"needs_info"` // the answer is not in the knowledge base
+}
+
+// TurnOutput is a model's structured answer for one turn.
+type TurnOutput struct {
+	Reply         string        `json:"reply"`
+	NextStage     Stage         `json:"next_stage"` // a scenario stage, or "closed" when the lead is not interested
+	Qualification []FieldUpdate `json:"qualification"`
+	Score         int           `json:"interest_score"` // 0..100
+	Flags         TurnFlags     `json:"flags"`
+	HandoffReason string        `json:"handoff_reason"` // non-empty: the model wants a person to take over
+}
+
+// Usage is what a turn cost.
+type Usage struct {
+	Engine           string // "offline" or "llm"
+	Model            string // the model's name, for the LLM
+	PromptTokens     int
+	CompletionTokens int
+	Latency          time.Duration
+	Attempts         int // calls made, including retries and a repair
+}
+
+// Model decides what the assistant says in one turn: an LLM behind an
+// OpenAI-compatible API, or the offline scenario engine. It never sends
+// anything; the dialog engine applies the guards and records the turn.
+//
+// Turn returns an error matching ErrModelOutputInvalid when the model's
+// answer stays invalid after one repair attempt (the lead then goes to a
+// person), or one matching ErrModelUnavailable when the model cannot be
+// reached after its retries (the dialog waits and admins are told). Usage
+// is filled in as far as it is known, also with an error.
+type Model interface {
+	Turn(ctx context.Context, in TurnInput) (TurnOutput, Usage, error)
+}
+
+// Errors of Model.Turn.
+var (
+	ErrModelOutputInvalid = errors.New("domain: model output invalid")
+	ErrModelUnavailable   = errors.New("domain: model unavailable")
+)
