@@ -22,5 +22,6 @@ func EventTypes() []Event {
 		AccountRegistered{}, AccountLimitsChanged{}, AccountConnecting{}, AccountConnected{}, AccountDisconnected{},
 		AccountFloodWaited{}, AccountRestricted{}, AccountLost{}, AccountPaused{}, AccountResumed{},
 		AccountRemoved{}, NewDialogReserved{}, MessageReserved{}, DialogNumbered{},
+		TurnTaken{}, TurnFailed{},
 	}
 }

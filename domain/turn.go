@@ -100,3 +100,45 @@ var (
 	ErrModelOutputInvalid = errors.New("domain: model output invalid")
 	ErrModelUnavailable   = errors.New("domain: model unavailable")
 )
+
+// Turn events.
+type (
+	// TurnTaken records one turn of the assistant: which engine, scenario
+	// and variant answered, what it cost, what the model flagged and what
+	// the guards did. The turn's other effects (qualification, stage, the
+	// planned reply, a handoff, an opt-out) follow it in the same append.
+	TurnTaken struct {
+		Kind            TurnKind `json:"kind"`
+		Engine          string   `json:"engine"` // offline, llm
+		Model           string   `json:"model,omitempty"`
+		Scenario        string   `json:"scenario"`
+		ScenarioVersion string   `json:"scenario_version"`
+		Variant         string   `json:"variant,omitempty"`
+		VariantVersion  string   `json:"variant_version,omitempty"`
+		Language        string   `json:"language"`
+		// Answered is how many of the lead's messages the dialog had when
+		// the turn was taken: every message up to it is answered.
+		Answered         int      `json:"answered"`
+		PromptTokens     int      `json:"prompt_tokens,omitempty"`
+		CompletionTokens int      `json:"completion_tokens,omitempty"`
+		LatencyMs        int64    `json:"latency_ms"`
+		Attempts         int      `json:"attempts,omitempty"`
+		Score            *int     `json:"score,omitempty"`
+		Flags            []string `json:"flags,omitempty"`  // what the model or a guard noticed: opt-out, asks-if-bot, wants-human, off-topic, needs-info
+		Guards           []string `json:"guards,omitempty"` // what the guards changed, e.g. "ungrounded figure 90%: reply withheld"
+	}
+	// TurnFailed records that the model could not be reached for a turn:
+	// the dialog waits (nothing is sent, nothing is dropped) and the turn
+	// is tried again at RetryAt.
+	TurnFailed struct {
+		Engine    string    `json:"engine"`
+		Model     string    `json:"model,omitempty"`
+		Reason    string    `json:"reason"`
+		Attempts  int       `json:"attempts"`
+		LatencyMs int64     `json:"latency_ms"`
+		RetryAt   time.Time `json:"retry_at"`
+	}
+)
+
+func (TurnTaken) EventType() string  { return "TurnTaken" }
+func (TurnFailed) EventType() string { return "TurnFailed" }

@@ -80,6 +80,10 @@ func samples() []domain.Event {
 		domain.NewDialogReserved{DialogID: dialog, Day: "2026-11-25", At: t0},
 		domain.MessageReserved{DialogID: dialog, RandomID: 3, At: t0},
 		domain.DialogNumbered{DialogID: dialog, N: 12},
+		domain.TurnTaken{Kind: domain.TurnReply, Engine: "llm", Model: "gpt-4o-mini", Scenario: "acme", ScenarioVersion: "3", Variant: "B",
+			VariantVersion: "3b", Language: "en", Answered: 2, PromptTokens: 900, CompletionTokens: 80, LatencyMs: 1200, Attempts: 2,
+			Score: score(40), Flags: []string{"asks-if-bot"}, Guards: []string{"bot question answered with the disclosure"}},
+		domain.TurnFailed{Engine: "llm", Model: "gpt-4o-mini", Reason: "429 Too Many Requests", Attempts: 4, LatencyMs: 9000, RetryAt: t0.Add(time.Minute)},
 	}
 }
 
