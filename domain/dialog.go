@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -134,6 +135,17 @@ type Dialog struct {
 	// numbers an account's messages in order, so a message delivered again
 	// (after a reconnect) is recognised and recorded once.
 	LastInbound int64
+	// Turns counts the assistant's turns; Answered is how many of the
+	// lead's messages they answered; FollowUps counts follow-ups since the
+	// lead last wrote.
+	Turns, Answered, FollowUps int
+	// Confirmed: the opt-out confirmation was planned (it is sent once).
+	Confirmed bool
+	// LastWords are the pending messages that go out even though their
+	// turn closed the dialog or handed it off, by random_id.
+	LastWords map[int64]bool
+	// Waiting: the model could not be reached for the last turn.
+	Waiting bool
 }
 
 // AISilent says whether the AI may not write: after a handoff or a
@@ -218,6 +230,8 @@ func (Release) dialogCommand()             {}
 func (StopDialog) dialogCommand()          {}
 func (OptOutDialog) dialogCommand()        {}
 func (CloseDialog) dialogCommand()         {}
+func (TakeTurn) dialogCommand()            {}
+func (RecordTurnFailure) dialogCommand()   {}
 
 // Dialog events.
 type (
@@ -239,6 +253,9 @@ type (
 		Text     string `json:"text" personal:"text"`
 		By       Actor  `json:"by"`
 		Person   string `json:"person,omitempty"` // the manager, when By is manager
+		// Kind is what an AI message is for (empty for older events and
+		// for managers' messages).
+		Kind OutboundKind `json:"kind,omitempty"`
 	}
 	OutboundSent struct {
 		RandomID          int64 `json:"random_id"`
@@ -447,6 +464,15 @@ func DecideDialog(d Dialog, cmd DialogCommand, now time.Time) ([]Event, error) {
 		}
 		return evs, nil
 
+	case TakeTurn:
+		return decideTurn(d, cmd)
+
+	case RecordTurnFailure:
+		if d.Stage == StageClosed || d.AISilent() || d.Waiting {
+			return nil, nil // nothing waits, or the wait is recorded already
+		}
+		return []Event{cmd.Failed}, nil
+
 	case CloseDialog:
 		if cmd.Outcome != OutcomeWon && cmd.Outcome != OutcomeLost {
 			return nil, errorf(EINVALID, "close a dialog as won or lost, not %q (stop and opt-out have commands of their own)", cmd.Outcome)
@@ -514,9 +540,26 @@ func EvolveDialog(d Dialog, e Event) Dialog {
 	case InboundReceived:
 		d.Inbound++
 		d.LastInbound = max(d.LastInbound, e.TelegramMessageID)
+		d.FollowUps = 0
 	case OutboundPlanned:
 		d.Pending = cloneMap(d.Pending)
 		d.Pending[e.RandomID] = e.Text
+		if e.Kind.lastWords() {
+			d.LastWords = cloneMap(d.LastWords)
+			d.LastWords[e.RandomID] = true
+		}
+		if e.Kind == KindConfirmation {
+			d.Confirmed = true
+		}
+	case TurnTaken:
+		d.Turns++
+		d.Answered = max(d.Answered, e.Answered)
+		d.Waiting = false
+		if e.Kind == TurnFollowUp {
+			d.FollowUps++
+		}
+	case TurnFailed:
+		d.Waiting = true
 	case OutboundSent:
 		d.Pending = cloneMap(d.Pending)
 		delete(d.Pending, e.RandomID)
@@ -582,4 +625,26 @@ func cloneMap[V any](m map[int64]V) map[int64]V {
 		out[k] = v
 	}
 	return out
+}
+
+// SendRefusal says why a pending message may not go out now, or "" if it
+// may: the contact was erased, opted out or is unreachable; the dialog is
+// closed; an AI message in a dialog that is with a person. The last words
+// of a turn that closed or handed off the dialog (an opt-out
+// confirmation, a handoff note, a goodbye) still go, unless the contact was
+// erased or is unreachable, or a manager stopped the dialog.
+func (d Dialog) SendRefusal(randomID int64, by Actor, c Contact) string {
+	switch {
+	case !c.Exists || c.Forgotten || c.Unreachable != "":
+		return c.Contactable().Error()
+	case d.LastWords[randomID] && d.Outcome != OutcomeStopped:
+		return ""
+	case c.Contactable() != nil:
+		return c.Contactable().Error()
+	case d.Stage == StageClosed:
+		return fmt.Sprintf("dialog %d is closed (%s)", d.N, d.Outcome)
+	case d.AISilent() && by == ActorAI:
+		return fmt.Sprintf("dialog %d is with a manager", d.N)
+	}
+	return ""
 }

@@ -151,3 +151,86 @@ func UngroundedFigures(reply, knowledge string) []string {
 	}
 	return out
 }
+
+// ContainsPhrase returns the first of phrases that stands in text as whole
+// words (case, punctuation and ё folded), or "". A phrase word of four
+// letters or more also matches the words it begins ("менеджер" matches
+// "менеджера", "contract" matches "contracts"), so inflected forms count.
+func ContainsPhrase(text string, phrases []string) string {
+	words := strings.Fields(normalize(text))
+	for _, p := range phrases {
+		pw := strings.Fields(normalize(p))
+		if len(pw) == 0 {
+			continue
+		}
+		for i := 0; i+len(pw) <= len(words); i++ {
+			if wordsMatch(words[i:i+len(pw)], pw) {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+func wordsMatch(words, phrase []string) bool {
+	for j, p := range phrase {
+		if words[j] != p && (len([]rune(p)) < 4 || !strings.HasPrefix(words[j], p)) {
+			return false
+		}
+	}
+	return true
+}
+
+// humanClaims are what an assistant must never say of itself.
+var humanClaims = []string{
+	"i am a human", "i'm a human", "i am human", "i'm human", "i am not a bot", "i'm not a bot", "i am not an ai",
+	"i'm not an ai", "i am a real person", "i'm a real person", "i am a person", "i'm a person", "not a robot",
+	"я человек", "я живой человек", "я не бот", "я не робот", "я не ии", "я настоящий человек", "я реальный человек",
+	"я не искусственный интеллект", "я не нейросеть",
+}
+
+// ClaimsHuman says whether a reply claims the assistant is a person.
+func ClaimsHuman(reply string) bool { return containsExact(reply, humanClaims) }
+
+// containsExact says whether one of phrases stands in text as whole words.
+func containsExact(text string, phrases []string) bool {
+	padded := " " + normalize(text) + " "
+	for _, p := range phrases {
+		if n := normalize(p); n != "" && strings.Contains(padded, " "+n+" ") {
+			return true
+		}
+	}
+	return false
+}
+
+// disclosures are words by which a reply says it comes from an AI.
+var disclosures = []string{
+	"ai assistant", "ai-assistant", "i am an ai", "i'm an ai", "i am a bot", "i'm a bot", "virtual assistant", "chatbot", "chat bot",
+	"ии-ассистент", "ии ассистент", "ai-ассистент", "я ии", "я бот", "я чат-бот", "искусственный интеллект", "виртуальный ассистент", "нейросеть",
+}
+
+// Discloses says whether a reply says it comes from an AI assistant.
+func Discloses(reply string) bool { return !ClaimsHuman(reply) && containsExact(reply, disclosures) }
+
+// DetectLanguage returns "ru" when the texts are mostly Cyrillic, "en"
+// when mostly Latin, and def when they have no letters.
+func DetectLanguage(def string, texts ...string) string {
+	var cyr, lat int
+	for _, t := range texts {
+		for _, r := range t {
+			switch {
+			case unicode.Is(unicode.Cyrillic, r):
+				cyr++
+			case unicode.Is(unicode.Latin, r):
+				lat++
+			}
+		}
+	}
+	switch {
+	case cyr == 0 && lat == 0:
+		return def
+	case cyr >= lat:
+		return "ru"
+	}
+	return "en"
+}

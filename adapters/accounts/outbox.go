@@ -141,7 +141,9 @@ func (s *Service) deliver(ctx context.Context, a *account, conn telegram.Conn, i
 // check loads a planned message's dialog and contact and says why it may
 // not be sent now, if it may not: the contact opted out, was erased or is
 // unreachable; the dialog is closed; an AI message in a dialog that is
-// with a manager. A zero dialog means the message is settled already.
+// with a manager (domain.Dialog.SendRefusal: the last words of a turn that
+// ended the dialog still go). A zero dialog means the message is settled
+// already.
 func (s *Service) check(ctx context.Context, it outItem) (d domain.Dialog, c domain.Contact, text, refuse string, err error) {
 	if d, err = s.h.LoadDialog(ctx, it.dialog); err != nil {
 		return d, c, "", "", err
@@ -153,15 +155,11 @@ func (s *Service) check(ctx context.Context, it outItem) (d domain.Dialog, c dom
 	if c, err = s.h.LoadContact(ctx, d.ContactID); err != nil {
 		return d, c, "", "", err
 	}
-	switch {
-	case c.Contactable() != nil:
-		refuse = c.Contactable().Error()
-	case d.Stage == domain.StageClosed:
-		refuse = fmt.Sprintf("dialog %d is closed (%s)", d.N, d.Outcome)
-	case d.AISilent() && s.authorOf(ctx, it) == domain.ActorAI:
-		refuse = fmt.Sprintf("dialog %d is with a manager", d.N)
+	by := domain.ActorAI
+	if d.AISilent() {
+		by = s.authorOf(ctx, it) // only then does the author matter
 	}
-	return d, c, text, refuse, nil
+	return d, c, text, d.SendRefusal(it.randomID, by, c), nil
 }
 
 // authorOf finds who planned a message (the AI or a manager).

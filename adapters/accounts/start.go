@@ -23,7 +23,8 @@ type StartRequest struct {
 	Basis  domain.Basis
 	Note   string
 	By     string // who starts it: "admin:<id>", "campaign:<id>"
-	// Text is the opening message; Variant the prompt variant, if any.
+	// Text is the opening message; empty = the dialog engine writes it
+	// from the scenario. Variant is the prompt variant, if any.
 	Text    string
 	Variant string
 }
@@ -52,9 +53,6 @@ var (
 // one is or ctx ends. A restricted account is never replaced by another
 // beyond the others' own caps.
 func (s *Service) Start(ctx context.Context, req StartRequest, wait func(reason string, until time.Time)) (Started, error) {
-	if strings.TrimSpace(req.Text) == "" {
-		return Started{}, errors.New("accounts: the opening message is empty")
-	}
 	if req.Username == "" && req.ContactID == uuid.Nil {
 		return Started{}, errors.New("accounts: say whom to write to: a @username or a contact")
 	}
@@ -187,8 +185,10 @@ func (s *Service) tryStart(ctx context.Context, req StartRequest) (Started, time
 	s.mu.Lock()
 	s.openBy[contact.ID] = n // before the log is followed this far
 	s.mu.Unlock()
-	if _, err := s.h.Dialog(ctx, dialogID, contact.ID, domain.PlanOutbound{RandomID: RandomID(), Text: req.Text, By: domain.ActorAI, Contact: contact}); err != nil {
-		return Started{}, time.Time{}, fmt.Errorf("plan the opening message of dialog %d: %w", n, err)
+	if strings.TrimSpace(req.Text) != "" {
+		if _, err := s.h.Dialog(ctx, dialogID, contact.ID, domain.PlanOutbound{RandomID: RandomID(), Text: req.Text, By: domain.ActorAI, Contact: contact}); err != nil {
+			return Started{}, time.Time{}, fmt.Errorf("plan the opening message of dialog %d: %w", n, err)
+		}
 	}
 	return Started{DialogID: dialogID, N: n, AccountID: id, ContactID: contact.ID, Label: label}, time.Time{}, nil
 }
