@@ -67,11 +67,9 @@ type TakeTurn struct {
 	RandomIDs []int64
 }
 
-
 // RecordTurnFailure records that the model could not be reached; the
 // dialog waits and the turn is tried again later.
 type RecordTurnFailure struct{ Failed TurnFailed }
-
 
 // Handoff reasons the guards give.
 const (
