@@ -1,0 +1,288 @@
+// Package openaitest is a fake OpenAI chat-completions server for tests:
+// an in-process httptest server that records every request and answers
+// from a scripted queue of steps — completions, malformed bodies, error
+// statuses with Retry-After, slow answers — and, when the queue is empty,
+// from a responder function. It serves POST /v1/chat/completions and
+// Azure's /openai/deployments/{deployment}/chat/completions?api-version=….
+//
+// A Server is safe for concurrent use.
+package openaitest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	openai "github.com/sashabaranov/go-openai"
+)
+
+// Step is one scripted answer.
+type Step struct {
+	status  int // 0 = 200
+	header  http.Header
+	body    []byte // verbatim, instead of a completion
+	content string
+	usage   *openai.Usage
+	delay   time.Duration
+}
+
+// Reply answers with a normal completion whose message content is
+// content, and a usage block (estimated from the request unless
+// WithUsage sets it).
+func Reply(content string) Step { return Step{content: content} }
+
+// Content is Reply, for contents that are not the model's JSON:
+// Content("not json").
+func Content(content string) Step { return Reply(content) }
+
+// ReplyJSON answers with a completion whose content is v as JSON. A value
+// that cannot be marshalled answers HTTP 500 naming the error.
+func ReplyJSON(v any) Step {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return Status(http.StatusInternalServerError, "").withMessage("openaitest: ReplyJSON: " + err.Error())
+	}
+	return Reply(string(b))
+}
+
+// Malformed answers HTTP 200 with body verbatim as the response body.
+func Malformed(body string) Step { return Step{body: []byte(body)} }
+
+// BadBody answers HTTP 200 with a truncated completion body.
+func BadBody() Step {
+	return Malformed(`{"id":"chatcmpl-broken","object":"chat.completion","choices":[{"index":0,"message":{"role":"assi`)
+}
+
+// Status answers with an OpenAI error body and the HTTP status code, and
+// a Retry-After header if retryAfter is not empty ("2", or an HTTP date).
+func Status(code int, retryAfter string) Step {
+	s := Step{status: code, header: http.Header{}}
+	if retryAfter != "" {
+		s.header.Set("Retry-After", retryAfter)
+	}
+	return s.withMessage(fmt.Sprintf("openaitest: scripted %d %s", code, http.StatusText(code)))
+}
+
+// Slow answers step after d (or when the client gives up).
+func Slow(d time.Duration, step Step) Step {
+	step.delay += d
+	return step
+}
+
+// WithUsage sets the usage block of a completion.
+func (s Step) WithUsage(promptTokens, completionTokens int) Step {
+	s.usage = &openai.Usage{PromptTokens: promptTokens, CompletionTokens: completionTokens, TotalTokens: promptTokens + completionTokens}
+	return s
+}
+
+// WithHeader adds a response header.
+func (s Step) WithHeader(key, value string) Step {
+	h := http.Header{}
+	for k, v := range s.header {
+		h[k] = append([]string(nil), v...)
+	}
+	h.Add(key, value)
+	s.header = h
+	return s
+}
+
+func (s Step) withMessage(msg string) Step {
+	b, _ := json.Marshal(map[string]any{"error": map[string]any{
+		"message": msg, "type": errorType(s.status), "code": nil,
+	}})
+	s.body = b
+	return s
+}
+
+func errorType(code int) string {
+	switch {
+	case code == http.StatusTooManyRequests:
+		return "rate_limit_exceeded"
+	case code == http.StatusUnauthorized:
+		return "invalid_api_key"
+	case code >= 500:
+		return "server_error"
+	}
+	return "invalid_request_error"
+}
+
+// Request is one request the server got.
+type Request struct {
+	Method string
+	Path   string
+	Query  url.Values
+	Header http.Header
+	// Deployment and APIVersion are set for Azure paths.
+	Deployment string
+	APIVersion string
+	// Body is the decoded request (zero if it did not decode: see Raw).
+	Body openai.ChatCompletionRequest
+	Raw  []byte
+}
+
+// Server is a running fake.
+type Server struct {
+	srv *httptest.Server
+
+	mu       sync.Mutex
+	queue    []Step
+	respond  func(openai.ChatCompletionRequest) Step
+	requests []Request
+}
+
+// New starts a server that answers with steps in order.
+func New(steps ...Step) *Server {
+	s := &Server{queue: steps}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// Push appends steps to the queue.
+func (s *Server) Push(steps ...Step) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.queue = append(s.queue, steps...)
+}
+
+// Func sets the responder for requests that find the queue empty.
+// Without one, such a request gets HTTP 500 "no scripted step left".
+func (s *Server) Func(f func(req openai.ChatCompletionRequest) Step) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.respond = f
+}
+
+// URL is the OpenAI-style base URL (ending in /v1).
+func (s *Server) URL() string { return s.srv.URL + "/v1" }
+
+// Endpoint is the server's root, the Azure-style base URL.
+func (s *Server) Endpoint() string { return s.srv.URL }
+
+// Requests returns a copy of the requests so far, oldest first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// Close stops the server, ending slow answers.
+func (s *Server) Close() {
+	s.srv.CloseClientConnections()
+	s.srv.Close()
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	rec := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone()}
+	switch {
+	case r.URL.Path == "/v1/chat/completions":
+	case strings.HasPrefix(r.URL.Path, "/openai/deployments/") && strings.HasSuffix(r.URL.Path, "/chat/completions"):
+		rec.Deployment = strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/openai/deployments/"), "/chat/completions")
+		rec.APIVersion = r.URL.Query().Get("api-version")
+		if rec.APIVersion == "" {
+			writeError(w, http.StatusBadRequest, "openaitest: the Azure path needs ?api-version=")
+			return
+		}
+	default:
+		writeError(w, http.StatusNotFound, "openaitest: no route "+r.URL.Path)
+		return
+	}
+	if r.Method != http.MethodPost {
+		writeError(w, http.StatusMethodNotAllowed, "openaitest: chat completions take POST")
+		return
+	}
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return
+	}
+	rec.Raw = raw
+	decodeErr := json.Unmarshal(raw, &rec.Body)
+
+	s.mu.Lock()
+	s.requests = append(s.requests, rec)
+	if decodeErr != nil {
+		s.mu.Unlock()
+		writeError(w, http.StatusBadRequest, "openaitest: the request does not decode: "+decodeErr.Error())
+		return
+	}
+	var step Step
+	switch {
+	case len(s.queue) > 0:
+		step, s.queue = s.queue[0], s.queue[1:]
+	case s.respond != nil:
+		f := s.respond
+		s.mu.Unlock()
+		step = f(rec.Body) // outside the lock: f may call Requests
+		s.mu.Lock()
+	default:
+		step = Status(http.StatusInternalServerError, "").withMessage("openaitest: no scripted step left")
+	}
+	s.mu.Unlock()
+
+	if step.delay > 0 {
+		t := time.NewTimer(step.delay)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	}
+	for k, v := range step.header {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Type", "application/json")
+	status := step.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	if step.body != nil {
+		w.WriteHeader(status)
+		w.Write(step.body)
+		return
+	}
+	usage := step.usage
+	if usage == nil {
+		usage = estimate(rec.Body, step.content)
+	}
+	resp := openai.ChatCompletionResponse{
+		ID: "chatcmpl-openaitest", Object: "chat.completion", Created: 1700000000, Model: rec.Body.Model,
+		Choices: []openai.ChatCompletionChoice{{
+			Index:        0,
+			Message:      openai.ChatCompletionMessage{Role: openai.ChatMessageRoleAssistant, Content: step.content},
+			FinishReason: openai.FinishReasonStop,
+		}},
+		Usage: *usage,
+	}
+	b, err := json.Marshal(resp)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "openaitest: "+err.Error())
+		return
+	}
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// estimate is a usage block at 4 characters a token.
+func estimate(req openai.ChatCompletionRequest, content string) *openai.Usage {
+	n := 0
+	for _, m := range req.Messages {
+		n += utf8.RuneCountInString(m.Content)
+	}
+	u := &openai.Usage{PromptTokens: n/4 + 1, CompletionTokens: utf8.RuneCountInString(content)/4 + 1}
+	u.TotalTokens = u.PromptTokens + u.CompletionTokens
+	return u
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	b, _ := json.Marshal(map[string]any{"error": map[string]any{"message": msg, "type": errorType(code)}})
+	w.Write(b)
+}
