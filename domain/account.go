@@ -471,3 +471,13 @@ func EvolveAccount(a Account, e Event) Account {
 	}
 	return a
 }
+
+// NextOpen is t if t is within the working hours, else when they next
+// begin (in the limits' time zone; UTC if it is unknown).
+func (l Limits) NextOpen(t time.Time) time.Time {
+	loc, err := time.LoadLocation(l.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return l.nextOpening(t, loc)
+}

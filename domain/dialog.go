@@ -118,6 +118,7 @@ type Dialog struct {
 	ContactID uuid.UUID
 	AccountID uuid.UUID
 	Variant   string
+	StartedBy string // "inbound" when the lead wrote first
 	Stage     Stage
 	Outcome   Outcome // set when Stage is StageClosed
 	TakenOver bool    // a manager writes; the AI is silent
@@ -535,7 +536,7 @@ func EvolveDialog(d Dialog, e Event) Dialog {
 	case DialogStarted:
 		d = Dialog{
 			ID: e.DialogID, Exists: true, N: e.N, ContactID: e.ContactID, AccountID: e.AccountID,
-			Variant: e.Variant, Stage: StageOpening,
+			Variant: e.Variant, StartedBy: e.By, Stage: StageOpening,
 		}
 	case InboundReceived:
 		d.Inbound++

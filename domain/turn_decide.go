@@ -97,7 +97,7 @@ func decideTurn(d Dialog, cmd TakeTurn) ([]Event, error) {
 			return nil, errorf(ESTATE, "dialog %d has %d messages from the lead, the turn answered %d: take it again", d.N, d.Inbound, cmd.Answered)
 		}
 	case TurnOpening:
-		if d.Turns > 0 || d.Outbound > 0 || len(d.Pending) > 0 || d.Inbound > 0 {
+		if d.Turns > 0 || d.Outbound > 0 || len(d.Pending) > 0 || d.Inbound > 0 || d.StartedBy == "inbound" {
 			return nil, nil // opened already, or the lead wrote first
 		}
 	case TurnFollowUp:
