@@ -1,0 +1,130 @@
+package main
+
+import (
+	"flag"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/salesbot/salesbot/adapters/llm"
+)
+
+// llmConfig is the LLM's configuration (docs/llm.md). The LLM is used
+// when an API key or a base URL is given; otherwise the offline engine
+// answers.
+type llmConfig struct {
+	baseURL, apiKey, model  string
+	apiType, apiVersion     string
+	timeoutText, retriesStr string
+	baseURLSet              bool // given, not the default: a local server needs no key
+
+	timeout time.Duration
+	retries int
+}
+
+func (l *llmConfig) register(fs *flag.FlagSet, a *app) {
+	l.baseURL, l.apiKey = a.getenv("SALESBOT_LLM_BASE_URL"), a.getenv("SALESBOT_LLM_API_KEY")
+	l.baseURLSet = l.baseURL != ""
+	l.model, l.apiType, l.apiVersion = a.getenv("SALESBOT_LLM_MODEL"), a.getenv("SALESBOT_LLM_API_TYPE"), a.getenv("SALESBOT_LLM_API_VERSION")
+	l.timeoutText, l.retriesStr = a.getenv("SALESBOT_LLM_TIMEOUT"), a.getenv("SALESBOT_LLM_RETRIES")
+	if l.model == "" {
+		l.model = "gpt-4o-mini"
+	}
+	if l.apiType == "" {
+		l.apiType = llm.APITypeOpenAI
+	}
+	if l.timeoutText == "" {
+		l.timeoutText = llm.DefaultTimeout.String()
+	}
+	if l.retriesStr == "" {
+		l.retriesStr = strconv.Itoa(llm.DefaultMaxRetries)
+	}
+	// Func flags: the key is never printed, and the base URL's default
+	// shows as the default rather than what the environment set.
+	fs.Func("llm-base-url", "OpenAI-compatible API base `URL`; for Azure the resource endpoint; a local server (Ollama, vLLM, LM Studio) needs no key [SALESBOT_LLM_BASE_URL] (default \""+llm.DefaultBaseURL+"\")", func(v string) error {
+		l.baseURL, l.baseURLSet = v, v != ""
+		return nil
+	})
+	fs.Func("llm-api-key", "the LLM API `key`; with a key or a base URL the LLM answers, else the offline engine [SALESBOT_LLM_API_KEY]", func(v string) error {
+		l.apiKey = v
+		return nil
+	})
+	fs.StringVar(&l.model, "llm-model", l.model, "the model `name`; for Azure the deployment name [SALESBOT_LLM_MODEL]")
+	fs.StringVar(&l.apiType, "llm-api-type", l.apiType, "`type` of the API: openai (also local servers) or azure [SALESBOT_LLM_API_TYPE]")
+	fs.StringVar(&l.apiVersion, "llm-api-version", l.apiVersion, "Azure's `api-version`; empty = "+llm.DefaultAzureAPIVersion+" [SALESBOT_LLM_API_VERSION]")
+	fs.StringVar(&l.timeoutText, "llm-timeout", l.timeoutText, "`duration` one LLM call may take before it is retried [SALESBOT_LLM_TIMEOUT]")
+	fs.StringVar(&l.retriesStr, "llm-retries", l.retriesStr, "retries of a failed LLM call (`n`; 0 = none) [SALESBOT_LLM_RETRIES]")
+}
+
+// enabled says whether the LLM is configured: an API key or a base URL
+// given.
+func (l *llmConfig) enabled() bool { return l.apiKey != "" || l.baseURLSet }
+
+// check parses and checks the values, naming the flag (and variable) at
+// fault.
+func (l *llmConfig) check() error {
+	d, err := time.ParseDuration(strings.TrimSpace(l.timeoutText))
+	if err != nil || d <= 0 {
+		return usagef("--llm-timeout (SALESBOT_LLM_TIMEOUT): %q is not a positive duration such as 30s", l.timeoutText)
+	}
+	l.timeout = d
+	n, err := strconv.Atoi(strings.TrimSpace(l.retriesStr))
+	if err != nil || n < 0 {
+		return usagef("--llm-retries (SALESBOT_LLM_RETRIES): %q is not a number of retries (0 or more)", l.retriesStr)
+	}
+	l.retries = n
+	l.apiType = strings.ToLower(strings.TrimSpace(l.apiType))
+	switch l.apiType {
+	case llm.APITypeOpenAI, llm.APITypeAzure:
+	default:
+		return usagef("--llm-api-type (SALESBOT_LLM_API_TYPE): %q is neither openai nor azure", l.apiType)
+	}
+	if !l.enabled() {
+		return nil
+	}
+	if strings.TrimSpace(l.model) == "" {
+		return usagef("--llm-model (SALESBOT_LLM_MODEL) must not be empty")
+	}
+	base := l.url()
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usagef("--llm-base-url (SALESBOT_LLM_BASE_URL): %q is not an http(s) URL", base)
+	} else if l.apiKey == "" && strings.EqualFold(u.Hostname(), "api.openai.com") {
+		return usagef("--llm-api-key (SALESBOT_LLM_API_KEY) is required for %s (a local server may go without)", base)
+	}
+	if l.apiType == llm.APITypeAzure {
+		if !l.baseURLSet {
+			return usagef("--llm-base-url (SALESBOT_LLM_BASE_URL) must be the Azure resource endpoint (https://NAME.openai.azure.com) with --llm-api-type azure")
+		}
+		if l.apiKey == "" {
+			return usagef("--llm-api-key (SALESBOT_LLM_API_KEY) is required with --llm-api-type azure")
+		}
+	}
+	return nil
+}
+
+func (l *llmConfig) url() string {
+	if l.baseURLSet {
+		return l.baseURL
+	}
+	return llm.DefaultBaseURL
+}
+
+// client builds the LLM client; call check first.
+func (l *llmConfig) client(log *slog.Logger) (*llm.Client, error) {
+	retries := l.retries
+	if retries == 0 {
+		retries = -1 // llm.Config: 0 is the default, negative is none
+	}
+	c, err := llm.New(llm.Config{
+		BaseURL: l.url(), APIKey: l.apiKey, Model: strings.TrimSpace(l.model),
+		APIType: l.apiType, APIVersion: l.apiVersion,
+		Timeout: l.timeout, MaxRetries: retries,
+		Log: log,
+	})
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return c, nil
+}
