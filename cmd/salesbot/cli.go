@@ -79,6 +79,8 @@ func commands() []*command {
 		projectionsCommand(),
 		accountsCommand(),
 		runCommand(),
+		chatCommand(),
+		scenarioCommand(),
 		{
 			name:    "bench",
 			summary: "measure the event log on this machine",
