@@ -89,7 +89,9 @@ func (c *Conversation) Say(ctx context.Context, msgs ...string) (Turn, error) {
 }
 
 // FollowUp takes a follow-up turn, as the engine does after silence.
-func (c *Conversation) FollowUp(ctx context.Context) (Turn, error) { return c.take(ctx, domain.TurnFollowUp) }
+func (c *Conversation) FollowUp(ctx context.Context) (Turn, error) {
+	return c.take(ctx, domain.TurnFollowUp)
+}
 
 func (c *Conversation) take(ctx context.Context, kind domain.TurnKind) (Turn, error) {
 	out, err := c.core.Turn(ctx, c.ID, kind, c.core.H.Now())
