@@ -8,8 +8,9 @@ import (
 )
 
 // ExportDialog writes dialog n as plain text: a header with the lead card
-// (contact, stage, status, score, qualification) and every message with its
-// time and author. It is what /export sends as a .txt document.
+// (contact, stage, status, score, and the qualification fields, standard
+// and custom, by name) and every message with its time and author. It is
+// what /export sends as a .txt document.
 func ExportDialog(ctx context.Context, sink Sink, n int64, w io.Writer) error {
 	d, err := sink.DialogByN(ctx, n)
 	if err != nil {

@@ -25,6 +25,7 @@ type Memory struct {
 	byN        map[int64]uuid.UUID
 	messages   map[uuid.UUID][]Message
 	qual       map[uuid.UUID]map[string]Qualification
+	turns      map[uuid.UUID][]Turn
 	accounts   map[uuid.UUID]*Account
 }
 
@@ -44,6 +45,7 @@ func (m *Memory) reset() {
 	m.byN = map[int64]uuid.UUID{}
 	m.messages = map[uuid.UUID][]Message{}
 	m.qual = map[uuid.UUID]map[string]Qualification{}
+	m.turns = map[uuid.UUID][]Turn{}
 	m.accounts = map[uuid.UUID]*Account{}
 }
 
@@ -165,6 +167,9 @@ func (m *Memory) apply(c Change) {
 			m.qual[q.DialogID] = map[string]Qualification{}
 		}
 		m.qual[q.DialogID][q.Field] = q
+	case PutTurn:
+		// In log order, so by position.
+		m.turns[c.Turn.DialogID] = append(m.turns[c.Turn.DialogID], copyTurn(c.Turn))
 	case PutAccount:
 		a := c.Account
 		m.accounts[a.ID] = &a
@@ -229,6 +234,27 @@ func (m *Memory) Qualification(_ context.Context, dialog uuid.UUID) ([]Qualifica
 	}
 	slices.SortFunc(out, func(a, b Qualification) int { return cmp.Compare(a.Field, b.Field) })
 	return out, nil
+}
+
+// Turns implements Sink.
+func (m *Memory) Turns(_ context.Context, dialog uuid.UUID) ([]Turn, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []Turn
+	for _, t := range m.turns[dialog] {
+		out = append(out, copyTurn(t))
+	}
+	return out, nil
+}
+
+// copyTurn shares no pointer or slice with t.
+func copyTurn(t Turn) Turn {
+	if t.Score != nil {
+		s := *t.Score
+		t.Score = &s
+	}
+	t.Flags, t.Guards = texts(t.Flags), texts(t.Guards)
+	return t
 }
 
 // Accounts implements Sink.

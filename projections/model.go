@@ -66,7 +66,7 @@ type Dialog struct {
 // Qualification is one qualification field of a dialog as last stated.
 type Qualification struct {
 	DialogID   uuid.UUID
-	Field      string // need, budget, timeline, authority
+	Field      string // need, budget, timeline, authority, or a scenario's custom field
 	Value      string
 	Quote      string
 	Confidence float64
@@ -122,6 +122,38 @@ type Message struct {
 	Status     string // received, planned, sent, failed
 }
 
+// Turn is a turns row: one turn of the dialog engine, answered (TurnTaken)
+// or failed because the model could not be reached (TurnFailed).
+type Turn struct {
+	DialogID         uuid.UUID
+	Position         uint64 // of the event that recorded it
+	At               time.Time
+	Status           string // TurnOK or TurnFailed
+	Kind             string // opening, reply, follow-up; "" when failed
+	Engine           string // offline, llm
+	Model            string
+	Scenario         string // the scenario, its version, the variant and its version: "" when failed
+	ScenarioVersion  string
+	Variant          string
+	VariantVersion   string
+	Language         string
+	PromptTokens     int
+	CompletionTokens int
+	LatencyMs        int64
+	Attempts         int
+	Score            *int      // the interest score the turn gave, if any
+	Flags            []string  // what the model or a guard noticed; nil if nothing
+	Guards           []string  // what the guards changed; nil if nothing
+	Reason           string    // failed: why the model could not be reached
+	RetryAt          time.Time // failed: when the turn is tried again
+}
+
+// Turn statuses.
+const (
+	TurnOK     = "ok"
+	TurnFailed = "failed"
+)
+
 // Dialog statuses.
 const (
 	StatusActive  = "active"
@@ -157,8 +189,12 @@ type Sink interface {
 	Messages(ctx context.Context, dialog uuid.UUID) ([]Message, error)
 	// ContactByID returns a contact, ErrNotFound if there is none.
 	ContactByID(ctx context.Context, id uuid.UUID) (Contact, error)
-	// Qualification returns a dialog's qualification fields by name.
+	// Qualification returns a dialog's qualification fields, the standard
+	// and the custom ones, by name (byte order).
 	Qualification(ctx context.Context, dialog uuid.UUID) ([]Qualification, error)
+	// Turns returns a dialog's turns by position; a dialog without turns
+	// (or an unknown one) gives none and no error, as Messages does.
+	Turns(ctx context.Context, dialog uuid.UUID) ([]Turn, error)
 	// Accounts returns every account by label.
 	Accounts(ctx context.Context) ([]Account, error)
 	// Funnel counts dialogs by ByStage, ByVariant, ByAccount or ByDay,

@@ -76,6 +76,15 @@ func (p *Postgres) Apply(ctx context.Context, changes []Change, from, to uint64)
 // data arriving after the erasure event is blanked, as a rebuild shows it.
 const forgottenDialog = `EXISTS (SELECT 1 FROM dialogs d JOIN contacts c ON c.id = d.contact_id WHERE d.id = $1 AND c.forgotten)`
 
+// array is a text[] that is never NULL: the columns are NOT NULL, '{}'
+// when empty.
+func array(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
+
 func nullTime(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
@@ -130,6 +139,13 @@ func queue(b *pgx.Batch, c Change) {
 			ON CONFLICT (dialog_id, field) DO UPDATE SET value = EXCLUDED.value, quote = EXCLUDED.quote,
 			confidence = EXCLUDED.confidence, updated_at = EXCLUDED.updated_at`,
 			q.DialogID, q.Field, q.Value, q.Quote, q.Confidence, q.UpdatedAt)
+	case PutTurn:
+		t := c.Turn
+		b.Queue(`INSERT INTO turns (dialog_id, position, at, status, kind, engine, model, scenario, scenario_version, variant, variant_version,
+			language, prompt_tokens, completion_tokens, latency_ms, attempts, score, flags, guards, reason, retry_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+			t.DialogID, int64(t.Position), t.At, t.Status, t.Kind, t.Engine, t.Model, t.Scenario, t.ScenarioVersion, t.Variant, t.VariantVersion,
+			t.Language, t.PromptTokens, t.CompletionTokens, t.LatencyMs, t.Attempts, t.Score, array(t.Flags), array(t.Guards), t.Reason, nullTime(t.RetryAt))
 	case PutAccount:
 		a := c.Account
 		b.Queue(`INSERT INTO accounts (id, label, status, paused, reason, flood_until, day, dialogs_today, messages_total, updated_at,
@@ -162,7 +178,7 @@ func (p *Postgres) Checkpoint(ctx context.Context) (uint64, error) {
 
 // Reset implements Sink.
 func (p *Postgres) Reset(ctx context.Context) error {
-	_, err := p.pool.Exec(ctx, `TRUNCATE contacts, dialogs, messages, qualification, accounts, projection_checkpoint`)
+	_, err := p.pool.Exec(ctx, `TRUNCATE contacts, dialogs, messages, qualification, turns, accounts, projection_checkpoint`)
 	return err
 }
 
@@ -264,7 +280,7 @@ func utc(t *time.Time) time.Time {
 // Qualification implements Sink.
 func (p *Postgres) Qualification(ctx context.Context, dialog uuid.UUID) ([]Qualification, error) {
 	rows, err := p.pool.Query(ctx, `SELECT dialog_id, field, value, quote, confidence, updated_at
-		FROM qualification WHERE dialog_id = $1 ORDER BY field`, dialog)
+		FROM qualification WHERE dialog_id = $1 ORDER BY field COLLATE "C"`, dialog)
 	if err != nil {
 		return nil, err
 	}
@@ -274,6 +290,31 @@ func (p *Postgres) Qualification(ctx context.Context, dialog uuid.UUID) ([]Quali
 		q.UpdatedAt = q.UpdatedAt.UTC()
 		return q, err
 	})
+}
+
+// Turns implements Sink.
+func (p *Postgres) Turns(ctx context.Context, dialog uuid.UUID) ([]Turn, error) {
+	rows, err := p.pool.Query(ctx, `SELECT dialog_id, position, at, status, kind, engine, model, scenario, scenario_version, variant,
+		variant_version, language, prompt_tokens, completion_tokens, latency_ms, attempts, score, flags, guards, reason, retry_at
+		FROM turns WHERE dialog_id = $1 ORDER BY position`, dialog)
+	if err != nil {
+		return nil, err
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Turn, error) {
+		var t Turn
+		var pos int64
+		var retry *time.Time
+		err := r.Scan(&t.DialogID, &pos, &t.At, &t.Status, &t.Kind, &t.Engine, &t.Model, &t.Scenario, &t.ScenarioVersion, &t.Variant,
+			&t.VariantVersion, &t.Language, &t.PromptTokens, &t.CompletionTokens, &t.LatencyMs, &t.Attempts, &t.Score, &t.Flags, &t.Guards,
+			&t.Reason, &retry)
+		t.Position, t.At, t.RetryAt = uint64(pos), t.At.UTC(), utc(retry)
+		t.Flags, t.Guards = texts(t.Flags), texts(t.Guards)
+		return t, err
+	})
+	if len(out) == 0 {
+		out = nil // as the memory sink: none is nil
+	}
+	return out, err
 }
 
 // Accounts implements Sink.

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -43,6 +44,7 @@ type (
 		HandoffReason   string
 	}
 	PutQualification struct{ Q Qualification }
+	PutTurn          struct{ Turn Turn }
 	PutAccount       struct{ Account Account }
 	// UpdateAccount changes the fields that are set.
 	UpdateAccount struct {
@@ -66,6 +68,7 @@ func (PutMessage) change()       {}
 func (SetMessageSent) change()   {}
 func (UpdateDialog) change()     {}
 func (PutQualification) change() {}
+func (PutTurn) change()          {}
 func (PutAccount) change()       {}
 func (UpdateAccount) change()    {}
 
@@ -119,15 +122,41 @@ func Project(p Placed, e domain.Event) []Change {
 			u.Score = &s
 		}
 		out := []Change{u}
+		// Custom fields are rows like the standard ones, by name. A name
+		// given twice in one update keeps its first value, as
+		// domain.Qualification.Get reads it.
+		seen := map[string]bool{}
+		put := func(name string, f domain.Field) {
+			if !seen[name] {
+				seen[name] = true
+				out = append(out, PutQualification{Qualification{DialogID: id, Field: name, Value: f.Value, Quote: f.Quote, Confidence: f.Confidence, UpdatedAt: p.At}})
+			}
+		}
 		for _, f := range []struct {
 			name string
 			f    *domain.Field
 		}{{"need", e.Qual.Need}, {"budget", e.Qual.Budget}, {"timeline", e.Qual.Timeline}, {"authority", e.Qual.Authority}} {
 			if f.f != nil {
-				out = append(out, PutQualification{Qualification{DialogID: id, Field: f.name, Value: f.f.Value, Quote: f.f.Quote, Confidence: f.f.Confidence, UpdatedAt: p.At}})
+				put(f.name, *f.f)
 			}
 		}
+		for _, c := range e.Qual.Custom {
+			put(c.Name, domain.Field{Value: c.Value, Quote: c.Quote, Confidence: c.Confidence})
+		}
 		return out
+	case domain.TurnTaken:
+		t := Turn{DialogID: id, Position: p.Position, At: p.At, Status: TurnOK, Kind: string(e.Kind), Engine: e.Engine, Model: e.Model,
+			Scenario: e.Scenario, ScenarioVersion: e.ScenarioVersion, Variant: e.Variant, VariantVersion: e.VariantVersion, Language: e.Language,
+			PromptTokens: e.PromptTokens, CompletionTokens: e.CompletionTokens, LatencyMs: e.LatencyMs, Attempts: e.Attempts,
+			Flags: texts(e.Flags), Guards: texts(e.Guards)}
+		if e.Score != nil {
+			s := *e.Score
+			t.Score = &s
+		}
+		return []Change{PutTurn{t}}
+	case domain.TurnFailed:
+		return []Change{PutTurn{Turn{DialogID: id, Position: p.Position, At: p.At, Status: TurnFailed, Engine: e.Engine, Model: e.Model,
+			LatencyMs: e.LatencyMs, Attempts: e.Attempts, Reason: e.Reason, RetryAt: rowTime(e.RetryAt)}}}
 	case domain.HandoffRequested:
 		return []Change{UpdateDialog{ID: id, HandoffAt: p.At, HandoffReason: e.Reason, At: p.At}}
 	case domain.AccountRegistered:
@@ -196,6 +225,14 @@ func rowTime(t time.Time) time.Time {
 		return t
 	}
 	return t.UTC().Truncate(time.Microsecond)
+}
+
+// texts copies a list for a row; empty is nil in every sink.
+func texts(l []string) []string {
+	if len(l) == 0 {
+		return nil
+	}
+	return slices.Clone(l)
 }
 
 // streamID is the aggregate id in a stream name such as dialog-<uuid>.

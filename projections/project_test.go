@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/salesbot/salesbot/domain"
 )
 
 func TestCoalesce(t *testing.T) {
@@ -44,5 +46,56 @@ func TestCoalesce(t *testing.T) {
 	d2, _ := m2.DialogByN(t.Context(), 1)
 	if !reflect.DeepEqual(d1, d2) {
 		t.Fatalf("rows differ:\n%+v\n%+v", d1, d2)
+	}
+}
+
+func TestProjectCustomQualification(t *testing.T) {
+	d := uuid.New()
+	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	got := Project(Placed{Stream: domain.DialogStream(d), Position: 7, At: at}, domain.QualificationUpdated{Qual: domain.Qualification{
+		Need: &domain.Field{Value: "CRM", Confidence: 0.9},
+		Custom: []domain.CustomField{
+			{Name: "team_size", Value: "12 reps", Quote: "we are 12 reps", Confidence: 0.8},
+			{Name: "tool", Value: "Excel", Confidence: 0.4},
+			{Name: "team_size", Value: "20", Confidence: 0.1}, // a second time: the first is what the domain reads
+		},
+	}})
+	want := []Change{
+		UpdateDialog{ID: d, At: at},
+		PutQualification{Qualification{DialogID: d, Field: "need", Value: "CRM", Confidence: 0.9, UpdatedAt: at}},
+		PutQualification{Qualification{DialogID: d, Field: "team_size", Value: "12 reps", Quote: "we are 12 reps", Confidence: 0.8, UpdatedAt: at}},
+		PutQualification{Qualification{DialogID: d, Field: "tool", Value: "Excel", Confidence: 0.4, UpdatedAt: at}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("changes\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestProjectTurns(t *testing.T) {
+	d := uuid.New()
+	at := time.Date(2026, 11, 25, 10, 0, 0, 999, time.FixedZone("MSK", 3*3600))
+	p := Placed{Stream: domain.DialogStream(d), Position: 9, At: at}
+	utc := time.Date(2026, 11, 25, 7, 0, 0, 0, time.UTC) // as every sink stores it
+	score := 40
+	taken := domain.TurnTaken{Kind: domain.TurnReply, Engine: "llm", Model: "m", Scenario: "acme", ScenarioVersion: "3", Variant: "B", VariantVersion: "3b",
+		Language: "en", Answered: 2, PromptTokens: 900, CompletionTokens: 80, LatencyMs: 1200, Attempts: 2, Score: &score,
+		Flags: []string{}, Guards: []string{"reply withheld"}}
+	got := Project(p, taken)
+	want := []Change{PutTurn{Turn{DialogID: d, Position: 9, At: utc, Status: TurnOK, Kind: "reply", Engine: "llm", Model: "m",
+		Scenario: "acme", ScenarioVersion: "3", Variant: "B", VariantVersion: "3b", Language: "en", PromptTokens: 900, CompletionTokens: 80,
+		LatencyMs: 1200, Attempts: 2, Score: &score, Guards: []string{"reply withheld"}}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("TurnTaken\n got %+v\nwant %+v", got, want)
+	}
+	// The row shares nothing with the event.
+	score, taken.Guards[0] = 1, "changed"
+	if row := got[0].(PutTurn).Turn; *row.Score != 40 || row.Guards[0] != "reply withheld" {
+		t.Fatalf("the row shares the event's memory: %+v", row)
+	}
+	got = Project(p, domain.TurnFailed{Engine: "llm", Model: "m", Reason: "timeout", Attempts: 3, LatencyMs: 30000, RetryAt: at.Add(time.Minute)})
+	want = []Change{PutTurn{Turn{DialogID: d, Position: 9, At: utc, Status: TurnFailed, Engine: "llm", Model: "m",
+		LatencyMs: 30000, Attempts: 3, Reason: "timeout", RetryAt: utc.Add(time.Minute)}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("TurnFailed\n got %+v\nwant %+v", got, want)
 	}
 }

@@ -29,6 +29,8 @@ func Run(t *testing.T, newSink Factory) {
 	t.Run("ForgottenContact", func(t *testing.T) { t.Parallel(); testForgotten(t, newSink) })
 	t.Run("QualificationAccountsFunnel", func(t *testing.T) { t.Parallel(); testAnalytics(t, newSink) })
 	t.Run("ExportDialog", func(t *testing.T) { t.Parallel(); testExport(t, newSink) })
+	t.Run("Turns", func(t *testing.T) { t.Parallel(); testTurns(t, newSink) })
+	t.Run("CustomQualification", func(t *testing.T) { t.Parallel(); testCustom(t, newSink) })
 }
 
 var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
@@ -40,6 +42,7 @@ type world struct {
 	h        domain.Handlers
 	contacts []uuid.UUID
 	dialogs  []uuid.UUID
+	turns    [][]uint64 // positions of the script's turn events, by dialog N-1
 }
 
 func newWorld(t *testing.T) *world {
@@ -79,31 +82,62 @@ func (w *world) addDialog(t *testing.T, n int64, username string) (contact, dial
 	return contact, dialog
 }
 
+// record appends events to a dialog's stream as the dialog engine does
+// (turn events come with no command of their own) and returns the
+// position of the last one.
+func (w *world) record(t *testing.T, dialog, contact uuid.UUID, evs ...domain.Event) uint64 {
+	t.Helper()
+	ctx := t.Context()
+	stream := domain.DialogStream(dialog)
+	v, err := w.log.Version(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.log.Append(ctx, stream, v, contact.String(), evs); err != nil {
+		t.Fatal(err)
+	}
+	return w.store.Head()
+}
+
 func (w *world) runner(sink projections.Sink) projections.Runner {
 	return projections.Runner{Store: w.store, Decode: w.log.Decode, Sink: sink, Batch: 3}
 }
 
 func score(n int) *int { return &n }
 
+// The script's turns: an offline opening and an LLM reply in dialog 1, a
+// failed turn and a retried one in dialog 3.
+var (
+	opening  = domain.TurnTaken{Kind: domain.TurnOpening, Engine: "offline", Scenario: "acme", ScenarioVersion: "3", Variant: "A", VariantVersion: "3a", Language: "en", LatencyMs: 2}
+	reply    = domain.TurnTaken{Kind: domain.TurnReply, Engine: "llm", Model: "gpt-4o-mini", Scenario: "acme", ScenarioVersion: "3", Variant: "A", VariantVersion: "3a", Language: "en", Answered: 1, PromptTokens: 900, CompletionTokens: 80, LatencyMs: 1200, Attempts: 2, Score: score(85), Flags: []string{"asks-if-bot"}, Guards: []string{"bot question answered with the disclosure", "ungrounded figure 90%: reply withheld"}}
+	failed   = domain.TurnFailed{Engine: "llm", Model: "gpt-4o-mini", Reason: "429 Too Many Requests", Attempts: 4, LatencyMs: 9000, RetryAt: t0.Add(time.Minute + 1500).In(time.FixedZone("MSK", 3*3600))}
+	followUp = domain.TurnTaken{Kind: domain.TurnFollowUp, Engine: "llm", Model: "gpt-4o-mini", Scenario: "acme", ScenarioVersion: "3", Variant: "A", VariantVersion: "3a", Language: "ru", PromptTokens: 700, CompletionTokens: 40, LatencyMs: 800, Attempts: 1, Score: score(0)}
+)
+
 // script plays three dialogs: one qualified and handed off, one opted out,
-// one still in discovery.
+// one still in discovery; the dialog engine's turns go into 1 and 3.
 func (w *world) script(t *testing.T) {
 	ctx := t.Context()
 	c1, d1 := w.addDialog(t, 1, "anna")
 	_, d2 := w.addDialog(t, 2, "boris")
 	_, d3 := w.addDialog(t, 3, "clara")
+	w.turns = make([][]uint64, 3)
 	contact1, _ := w.h.LoadContact(ctx, c1)
+	w.turns[0] = append(w.turns[0], w.record(t, d1, c1, opening))
 	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.PlanOutbound{RandomID: 11, Text: "Hello, I am the AI assistant of Acme.", By: domain.ActorAI, Contact: contact1}))
 	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.MarkSent{RandomID: 11, TelegramMessageID: 1<<40 + 501}))
 	// A time in another zone, as Telegram's may come: stored as UTC.
 	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.RecordInbound{TelegramMessageID: 502, Text: "We need a CRM, budget 10k", At: t0.Add(time.Minute).In(time.FixedZone("MSK", 3*3600))}))
+	w.turns[0] = append(w.turns[0], w.record(t, d1, c1, reply))
 	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.UpdateQualification{Qual: domain.Qualification{Score: score(85),
-		Need: &domain.Field{Value: "CRM", Quote: "We need a CRM", Confidence: 0.9}, Budget: &domain.Field{Value: "10k", Quote: "budget 10k", Confidence: 0.7}}}))
+		Need: &domain.Field{Value: "CRM", Quote: "We need a CRM", Confidence: 0.9}, Budget: &domain.Field{Value: "10k", Quote: "budget 10k", Confidence: 0.7},
+		Custom: []domain.CustomField{{Name: "team_size", Value: "12 reps", Quote: "we are 12 reps", Confidence: 0.8}}}}))
 	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.ChangeStage{To: domain.StageOffer}))
 	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.RequestHandoff{Reason: "score 85"}))
 	w.must(t)(w.h.Dialog(ctx, d2, w.contacts[1], domain.RecordInbound{TelegramMessageID: 601, Text: "stop", At: t0.Add(2 * time.Minute)}))
 	w.must(t)(w.h.Dialog(ctx, d2, w.contacts[1], domain.OptOutDialog{Reason: "stop"}))
 	w.must(t)(w.h.Dialog(ctx, d3, w.contacts[2], domain.ChangeStage{To: domain.StageDiscovery}))
+	w.turns[2] = append(w.turns[2], w.record(t, d3, w.contacts[2], failed), w.record(t, d3, w.contacts[2], followUp))
 	contact3, _ := w.h.LoadContact(ctx, w.contacts[2])
 	w.must(t)(w.h.Dialog(ctx, d3, w.contacts[2], domain.PlanOutbound{RandomID: 31, Text: "What do you sell?", By: domain.ActorAI, Contact: contact3}))
 	w.must(t)(w.h.Dialog(ctx, d3, w.contacts[2], domain.MarkFailed{RandomID: 31, Reason: "USER_PRIVACY_RESTRICTED"}))
@@ -233,7 +267,20 @@ func snapshot(t *testing.T, sink projections.Sink, w *world) any {
 		}
 		cs = append(cs, c)
 	}
-	return []any{ds, msgs, cs}
+	var quals [][]projections.Qualification
+	var turns [][]projections.Turn
+	for _, d := range ds {
+		q, err := sink.Qualification(ctx, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tu, err := sink.Turns(ctx, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		quals, turns = append(quals, q), append(turns, tu)
+	}
+	return []any{ds, msgs, cs, quals, turns}
 }
 
 func testRebuild(t *testing.T, newSink Factory) {
@@ -245,6 +292,9 @@ func testRebuild(t *testing.T, newSink Factory) {
 	r.Batch = 1
 	catchUp(t, r)
 	before := snapshot(t, live, w)
+	if turns := before.([]any)[4].([][]projections.Turn); len(turns[2]) != 2 || len(turns[0]) != 2 {
+		t.Fatalf("the script's turns are not in the snapshot: %+v", turns)
+	}
 	// ... then dropped and rebuilt in big batches.
 	if err := live.Reset(t.Context()); err != nil {
 		t.Fatal(err)
@@ -314,7 +364,8 @@ func testForgotten(t *testing.T, newSink Factory) {
 	w.must(t)(w.h.Contact(ctx, anna, domain.ForgetContact{By: "admin:1"}))
 	d1, _ := sink.DialogByN(ctx, 1)
 	w.must(t)(w.h.Dialog(ctx, d1.ID, anna, domain.RecordInbound{TelegramMessageID: 9, Text: "my phone is +1 555", At: t0}))
-	w.must(t)(w.h.Dialog(ctx, d1.ID, anna, domain.UpdateQualification{Qual: domain.Qualification{Timeline: &domain.Field{Value: "May", Quote: "in May", Confidence: 1}}}))
+	w.must(t)(w.h.Dialog(ctx, d1.ID, anna, domain.UpdateQualification{Qual: domain.Qualification{Timeline: &domain.Field{Value: "May", Quote: "in May", Confidence: 1},
+		Custom: []domain.CustomField{{Name: "tool", Value: "Excel", Quote: "we use Excel", Confidence: 0.6}}}}))
 	if err := w.store.Forget(ctx, anna.String()); err != nil {
 		t.Fatal(err)
 	}
@@ -332,17 +383,22 @@ func testForgotten(t *testing.T, newSink Factory) {
 			}
 		}
 		qs, err := sink.Qualification(ctx, d1.ID)
-		if err != nil || len(qs) != 3 {
+		if err != nil || len(qs) != 5 {
 			t.Fatalf("%s: qualification %+v, %v", when, qs, err)
 		}
 		for _, q := range qs {
-			if q.Value == "CRM" || q.Quote == "We need a CRM" || q.Value == "10k" || q.Value == "May" || q.Quote == "in May" {
+			if q.Value == "CRM" || q.Quote == "We need a CRM" || q.Value == "10k" || q.Value == "May" || q.Quote == "in May" ||
+				q.Value == "12 reps" || q.Quote == "we are 12 reps" || q.Value == "Excel" || q.Quote == "we use Excel" {
 				t.Fatalf("%s: qualification %+v survived erasure", when, q)
 			}
 		}
 		d3, _ := sink.DialogByN(ctx, 3)
 		if m3, _ := sink.Messages(ctx, d3.ID); m3[0].Text != "What do you sell?" {
 			t.Fatalf("%s: another contact's message was blanked: %q", when, m3[0].Text)
+		}
+		// Turns hold no personal data: they stay as they were.
+		if ts, err := sink.Turns(ctx, d1.ID); err != nil || len(ts) != 2 || ts[1].Guards[0] != reply.Guards[0] {
+			t.Fatalf("%s: turns %+v, %v", when, ts, err)
 		}
 	}
 	check("live")
@@ -372,7 +428,8 @@ func testAnalytics(t *testing.T, newSink Factory) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(q) != 2 || q[0].Field != "budget" || q[0].Value != "10k" || q[0].Quote != "budget 10k" || q[1].Field != "need" || q[1].Confidence != 0.9 {
+	if len(q) != 3 || q[0].Field != "budget" || q[0].Value != "10k" || q[0].Quote != "budget 10k" || q[1].Field != "need" || q[1].Confidence != 0.9 ||
+		q[2] != (projections.Qualification{DialogID: d1.ID, Field: "team_size", Value: "12 reps", Quote: "we are 12 reps", Confidence: 0.8, UpdatedAt: q[1].UpdatedAt}) {
 		t.Fatalf("qualification: %+v", q)
 	}
 	if d1.FirstOutboundAt.IsZero() || !d1.FirstInboundAt.Equal(t0.Add(time.Minute)) || d1.HandoffAt.IsZero() || d1.HandoffReason != "score 85" {
@@ -435,6 +492,7 @@ Started: 2026-11-25 10:00:00
 Handed off: 2026-11-25 10:00:00 (score 85)
 budget: 10k — "budget 10k" (confidence 0.70)
 need: CRM — "We need a CRM" (confidence 0.90)
+team_size: 12 reps — "we are 12 reps" (confidence 0.80)
 
 [2026-11-25 10:00:00] ai: Hello, I am the AI assistant of Acme.
 [2026-11-25 10:01:00] lead: We need a CRM, budget 10k
@@ -452,5 +510,117 @@ need: CRM — "We need a CRM" (confidence 0.90)
 	}
 	if i1, i3 := strings.Index(all.String(), "Dialog 1\n"), strings.Index(all.String(), "Dialog 3\n"); i1 != 0 || i3 < 0 || !strings.Contains(all.String(), want) {
 		t.Fatalf("export all:\n%s", all.String())
+	}
+}
+
+func testTurns(t *testing.T, newSink Factory) {
+	w := newWorld(t)
+	w.script(t)
+	sink := newSink(t)
+	catchUp(t, w.runner(sink))
+	ctx := t.Context()
+	at := time.Date(2026, 11, 25, 10, 0, 0, 123456000, time.UTC) // the log's clock, to the microsecond
+
+	d1, _ := sink.DialogByN(ctx, 1)
+	got, err := sink.Turns(ctx, d1.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []projections.Turn{
+		{DialogID: d1.ID, Position: w.turns[0][0], At: at, Status: projections.TurnOK, Kind: "opening", Engine: "offline",
+			Scenario: "acme", ScenarioVersion: "3", Variant: "A", VariantVersion: "3a", Language: "en", LatencyMs: 2},
+		{DialogID: d1.ID, Position: w.turns[0][1], At: at, Status: projections.TurnOK, Kind: "reply", Engine: "llm", Model: "gpt-4o-mini",
+			Scenario: "acme", ScenarioVersion: "3", Variant: "A", VariantVersion: "3a", Language: "en",
+			PromptTokens: 900, CompletionTokens: 80, LatencyMs: 1200, Attempts: 2, Score: score(85),
+			Flags: []string{"asks-if-bot"}, Guards: []string{"bot question answered with the disclosure", "ungrounded figure 90%: reply withheld"}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("dialog 1 turns:\n got %+v\nwant %+v", got, want)
+	}
+	// A failed turn, then the retry; a time in another zone and with
+	// nanoseconds comes back in UTC to the microsecond, a score of 0 is
+	// kept.
+	d3, _ := sink.DialogByN(ctx, 3)
+	got, err = sink.Turns(ctx, d3.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []projections.Turn{
+		{DialogID: d3.ID, Position: w.turns[2][0], At: at, Status: projections.TurnFailed, Engine: "llm", Model: "gpt-4o-mini",
+			LatencyMs: 9000, Attempts: 4, Reason: "429 Too Many Requests", RetryAt: time.Date(2026, 11, 25, 10, 1, 0, 1000, time.UTC)},
+		{DialogID: d3.ID, Position: w.turns[2][1], At: at, Status: projections.TurnOK, Kind: "follow-up", Engine: "llm", Model: "gpt-4o-mini",
+			Scenario: "acme", ScenarioVersion: "3", Variant: "A", VariantVersion: "3a", Language: "ru",
+			PromptTokens: 700, CompletionTokens: 40, LatencyMs: 800, Attempts: 1, Score: score(0)},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("dialog 3 turns:\n got %+v\nwant %+v", got, want)
+	}
+	if w.turns[2][0] >= w.turns[2][1] {
+		t.Fatalf("positions %v", w.turns[2])
+	}
+	// None: no rows and no error, for a dialog without turns or an unknown one.
+	d2, _ := sink.DialogByN(ctx, 2)
+	for _, id := range []uuid.UUID{d2.ID, uuid.New()} {
+		if ts, err := sink.Turns(ctx, id); err != nil || len(ts) != 0 {
+			t.Fatalf("turns of %s: %+v, %v", id, ts, err)
+		}
+	}
+	// What a caller does with the rows does not change the sink's.
+	first, _ := sink.Turns(ctx, d1.ID)
+	*first[1].Score, first[1].Flags[0] = 1, "changed"
+	if again, _ := sink.Turns(ctx, d1.ID); *again[1].Score != 85 || again[1].Flags[0] != "asks-if-bot" {
+		t.Fatalf("a caller changed the sink's row: %+v", again[1])
+	}
+
+	// Live: a new turn is applied once, after the others.
+	pos := w.record(t, d1.ID, w.contacts[0], domain.TurnTaken{Kind: domain.TurnFollowUp, Engine: "offline", Scenario: "acme", ScenarioVersion: "4", Language: "en", LatencyMs: 1})
+	catchUp(t, w.runner(sink))
+	ts, _ := sink.Turns(ctx, d1.ID)
+	if len(ts) != 3 || ts[2].Position != pos || ts[2].ScenarioVersion != "4" || ts[2].Variant != "" || ts[2].Score != nil || ts[0].Position != w.turns[0][0] {
+		t.Fatalf("dialog 1 turns after a live one: %+v", ts)
+	}
+}
+
+// testCustom: a scenario's own qualification fields are rows like the
+// standard ones, replaced by name, listed in byte order of the name.
+func testCustom(t *testing.T, newSink Factory) {
+	w := newWorld(t)
+	w.script(t)
+	sink := newSink(t)
+	catchUp(t, w.runner(sink))
+	ctx := t.Context()
+	d1, _ := sink.DialogByN(ctx, 1)
+	c1 := w.contacts[0]
+	w.must(t)(w.h.Dialog(ctx, d1.ID, c1, domain.UpdateQualification{Qual: domain.Qualification{Custom: []domain.CustomField{
+		{Name: "team_size", Value: "15 reps", Quote: "15 of us now", Confidence: 0.9},
+		{Name: "teams", Value: "2", Confidence: 0.5},
+		{Name: "Tool", Value: "Excel", Quote: "we use Excel", Confidence: 0.6},
+	}}}))
+	catchUp(t, w.runner(sink))
+	qs, err := sink.Qualification(ctx, d1.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, q := range qs {
+		got = append(got, q.Field+"="+q.Value+"|"+q.Quote)
+	}
+	want := []string{"Tool=Excel|we use Excel", "budget=10k|budget 10k", "need=CRM|We need a CRM", "team_size=15 reps|15 of us now", "teams=2|"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("qualification:\n got %q\nwant %q", got, want)
+	}
+	// The score stays: an update of custom fields only does not touch it.
+	if d, _ := sink.DialogByN(ctx, 1); d.Score == nil || *d.Score != 85 {
+		t.Fatalf("dialog 1 score after a custom update: %v", d.Score)
+	}
+	// The same as the domain's view of the dialog.
+	d, err := w.h.LoadDialog(ctx, d1.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range qs {
+		if f := d.Qual.Get(q.Field); f == nil || f.Value != q.Value || f.Quote != q.Quote || f.Confidence != q.Confidence {
+			t.Errorf("field %s: the sink has %+v, the domain %+v", q.Field, q, f)
+		}
 	}
 }
