@@ -314,10 +314,6 @@ func (b *Bot) managerReply(ctx context.Context, c Command, by string) (reply, er
 	return reply{text: fmt.Sprintf("Queued for dialog %d; it goes out through the dialog's account within its pacing.", c.N)}, nil
 }
 
-// OpeningText is the first message of a dialog opened with /start until the
-// dialog engine writes openings.
-const OpeningText = "Hello! I am the AI assistant of our company's sales team. May I tell you briefly what we do?"
-
 func (b *Bot) start(ctx context.Context, c Command, by string) (reply, error) {
 	if b.cfg.Start == nil {
 		return reply{text: "No Telegram accounts run in this process, so /start is not available."}, nil
@@ -330,7 +326,7 @@ func (b *Bot) start(ctx context.Context, c Command, by string) (reply, error) {
 		note += ": " + c.Text
 	}
 	st, err := b.cfg.Start.Start(ctx, accounts.StartRequest{Username: c.Username, Source: domain.SourceManual,
-		Basis: domain.BasisLegitimateInterest, Note: note, By: by, Text: OpeningText},
+		Basis: domain.BasisLegitimateInterest, Note: note, By: by},
 		func(reason string, _ time.Time) { why = reason })
 	if err != nil {
 		if why != "" && errors.Is(err, context.DeadlineExceeded) {

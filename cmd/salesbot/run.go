@@ -12,6 +12,7 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/accounts"
 	"github.com/salesbot/salesbot/adapters/adminbot"
+	"github.com/salesbot/salesbot/adapters/engine"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/projections"
@@ -21,6 +22,7 @@ func runCommand() *command {
 	var (
 		tg    tgConfig
 		bot   botConfig
+		eng   engineConfig
 		sbox  bool
 		leads int
 		dur   time.Duration
@@ -37,6 +39,12 @@ salesbot was down are fetched on start. SIGINT or SIGTERM stops it cleanly:
 messages not yet sent stay planned in the log and go out on the next start,
 with the same random_id, so nobody gets a message twice.
 
+The dialog engine answers the leads: it writes the openings of dialogs
+salesbot starts, answers once a burst of a lead's messages has settled
+(--debounce), sends follow-ups after silence, qualifies the lead and hands
+hot leads to a manager, following the scenario (--scenario, docs/scenario.md)
+through the LLM when configured (docs/llm.md) or the offline engine.
+
 With --bot-token and --admin-ids it also serves the admin bot (see
 docs/admin-bot.md) and sends it the notices about accounts and dialogs.
 
@@ -47,6 +55,7 @@ strangers write in. The sandbox is new at every start, so use a fresh
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			tg.register(fs, a)
 			bot.register(fs, a)
+			eng.register(fs, a)
 			fs.BoolVar(&sbox, "sandbox", false, "run against an in-process sandbox Telegram")
 			fs.IntVar(&leads, "sandbox-leads", 6, "scripted leads in the sandbox (`n`)")
 			fs.DurationVar(&dur, "for", 0, "stop after this `duration` (0 = run until SIGINT or SIGTERM)")
@@ -58,6 +67,9 @@ strangers write in. The sandbox is new at every start, so use a fresh
 					return usagef("--sandbox-leads must be 0..1000")
 				}
 				if err := bot.check(); err != nil {
+					return err
+				}
+				if err := eng.check(); err != nil {
 					return err
 				}
 				if sbox {
@@ -75,12 +87,12 @@ strangers write in. The sandbox is new at every start, so use a fresh
 				ctx, cancel = context.WithTimeout(ctx, dur)
 				defer cancel()
 			}
-			return a.run(ctx, tg, bot, sbox, leads)
+			return a.run(ctx, tg, bot, eng, sbox, leads)
 		},
 	}
 }
 
-func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, sbox bool, leads int) error {
+func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, eng engineConfig, sbox bool, leads int) error {
 	st, err := a.openStore(createLog)
 	if err != nil {
 		return err
@@ -122,6 +134,30 @@ func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, sbox bool,
 	if err != nil {
 		return err
 	}
+	h := svc.Handlers()
+	core, modelName, err := eng.core(a, h)
+	if err != nil {
+		return err
+	}
+	engCfg := engine.Config{Core: core, Store: st, Decode: eventlog.New(st).Decode, Log: a.log, Debounce: eng.debounce,
+		Hours: func(ctx context.Context, account uuid.UUID, t time.Time) (time.Time, error) {
+			acc, err := h.AccountNow(ctx, account, time.UTC)
+			if err != nil {
+				return t, err
+			}
+			return acc.Limits.NextOpen(t), nil
+		},
+		Notify: func(kind string, dialog int64, text string) {
+			notify(accounts.Notice{Kind: kind, Dialog: dialog, Text: text})
+		},
+	}
+	if sbox && eng.debounceText == "15s" { // the sandbox's leads answer in a second: keep the demo lively
+		engCfg.Debounce = 2 * time.Second
+	}
+	dialogs, err := engine.New(engCfg)
+	if err != nil {
+		return err
+	}
 	if botCfg.token != "" {
 		bot, err = adminbot.New(adminbot.Config{Token: botCfg.token, APIURL: botCfg.apiURL, Admins: botCfg.ids,
 			Sink: sink, Domain: svc.Handlers(), Start: svc, Log: a.log})
@@ -132,7 +168,7 @@ func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, sbox bool,
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
-	errs := make(chan error, 3)
+	errs := make(chan error, 4)
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
@@ -146,6 +182,14 @@ func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, sbox bool,
 		defer wg.Done()
 		if err := svc.Run(ctx); err != nil {
 			errs <- err
+			stop()
+		}
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := dialogs.Run(ctx); err != nil && ctx.Err() == nil {
+			errs <- fmt.Errorf("dialog engine: %w", err)
 			stop()
 		}
 	}()
@@ -163,7 +207,8 @@ func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, sbox bool,
 			}
 		}()
 	}
-	a.log.Info("salesbot: running", "data_dir", a.cfg.DataDir, "sandbox", sbox, "admin_bot", bot != nil)
+	a.log.Info("salesbot: running", "data_dir", a.cfg.DataDir, "sandbox", sbox, "admin_bot", bot != nil,
+		"scenario", eng.sc.Name, "scenario_version", eng.sc.Version, "model", modelName)
 	if world != nil {
 		wg.Add(1)
 		go func() {
