@@ -198,7 +198,7 @@ func (c *Client) Turn(ctx context.Context, in domain.TurnInput) (domain.TurnOutp
 		return out, usage, err
 	}
 	if in.Scenario == nil {
-		return done(domain.TurnOutput{}, fmt.Errorf("llm: %w: the turn has no scenario", domain.ErrModelOutputInvalid))
+		return done(domain.TurnOutput{}, fmt.Errorf("%w: llm: the turn has no scenario", domain.ErrModelOutputInvalid))
 	}
 	schema, err := turnSchema(in)
 	if err != nil {
@@ -237,7 +237,9 @@ func (c *Client) Turn(ctx context.Context, in domain.TurnInput) (domain.TurnOutp
 	}
 	out, second := decode(ans, in)
 	if second != nil {
-		return done(domain.TurnOutput{}, fmt.Errorf("llm: %w after a repair attempt: %v (first answer: %v)", domain.ErrModelOutputInvalid, second, first))
+		// The sentinel first: the dialog engine quotes what follows it as
+		// the reason of the handoff.
+		return done(domain.TurnOutput{}, fmt.Errorf("%w: %v, still after a repair attempt (the first answer: %v)", domain.ErrModelOutputInvalid, second, first))
 	}
 	return done(out, nil)
 }

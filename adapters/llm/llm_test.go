@@ -15,6 +15,7 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/llm/openaitest"
 	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/domain/modeltest"
 	"github.com/salesbot/salesbot/domain/scenario"
 )
 
@@ -457,6 +458,10 @@ func TestInvalidTwice(t *testing.T) {
 	if !strings.Contains(err.Error(), "not a JSON object") || !strings.Contains(err.Error(), "repair") {
 		t.Errorf("err %q does not say why", err)
 	}
+	// The dialog engine quotes what follows the sentinel as the reason.
+	if !strings.HasPrefix(err.Error(), domain.ErrModelOutputInvalid.Error()+": ") {
+		t.Errorf("err %q does not start with the sentinel", err)
+	}
 	if n := len(srv.Requests()); n != 2 || usage.Attempts != 2 {
 		t.Errorf("%d requests, %d attempts; want exactly one repair", n, usage.Attempts)
 	}
@@ -677,6 +682,35 @@ func TestContextCancel(t *testing.T) {
 	})
 }
 
+func TestTurnDeadline(t *testing.T) {
+	t.Run("passes during retries", func(t *testing.T) {
+		srv := newServer(t)
+		srv.Func(func(openai.ChatCompletionRequest) openaitest.Step {
+			return openaitest.Slow(5*time.Second, openaitest.ReplyJSON(validOutput()))
+		})
+		c, _ := newClient(t, srv, func(c *Config) { c.Timeout = time.Minute })
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		_, _, err := c.Turn(ctx, testInput())
+		if !errors.Is(err, domain.ErrModelUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v, want unavailable and the deadline", err)
+		}
+	})
+	t.Run("before the next try", func(t *testing.T) {
+		srv := newServer(t, openaitest.Status(http.StatusTooManyRequests, "30"))
+		c, w := newClient(t, srv)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, _, err := c.Turn(ctx, testInput())
+		if !errors.Is(err, domain.ErrModelUnavailable) || !strings.Contains(err.Error(), "HTTP 429") {
+			t.Fatalf("err = %v, want unavailable naming the 429", err)
+		}
+		if len(w.get()) != 0 {
+			t.Errorf("waited %v past the deadline", w.get())
+		}
+	})
+}
+
 func TestAzure(t *testing.T) {
 	srv := newServer(t, openaitest.ReplyJSON(validOutput()))
 	c, _ := newClient(t, srv, func(c *Config) {
@@ -816,11 +850,28 @@ func sensible(req openai.ChatCompletionRequest) openaitest.Step {
 	if err != nil || json.Unmarshal(b, &schema) != nil || len(schema.Properties.NextStage.Enum) == 0 {
 		return openaitest.Status(http.StatusBadRequest, "")
 	}
-	reply := "Thanks for your message. How does your team work today?"
-	if strings.Contains(req.Messages[0].Content, "Answer in Russian") {
-		reply = "Спасибо за сообщение. Как сейчас работает ваша команда?"
+	out := domain.TurnOutput{
+		Reply:     "Thanks for your message. How does your team work today?",
+		NextStage: domain.Stage(schema.Properties.NextStage.Enum[0]),
+		Score:     30,
 	}
-	return openaitest.ReplyJSON(domain.TurnOutput{Reply: reply, NextStage: domain.Stage(schema.Properties.NextStage.Enum[0]), Score: 30})
+	if strings.Contains(req.Messages[0].Content, "Answer in Russian") {
+		out.Reply = "Спасибо за сообщение. Как сейчас работает ваша команда?"
+	}
+	last := req.Messages[len(req.Messages)-1].Content
+	if i, j := strings.Index(last, openLead), strings.Index(last, closeLead); i >= 0 && j > i && domain.IsOptOut(last[i+len(openLead):j]) {
+		out = domain.TurnOutput{NextStage: domain.StageClosed, Flags: domain.TurnFlags{OptOut: true}}
+	}
+	return openaitest.ReplyJSON(out)
+}
+
+func TestContract(t *testing.T) {
+	modeltest.Run(t, func(t *testing.T) domain.Model {
+		srv := newServer(t)
+		srv.Func(sensible)
+		c, _ := newClient(t, srv)
+		return c
+	})
 }
 
 func TestConcurrentTurns(t *testing.T) {

@@ -34,7 +34,7 @@ func (c *Client) complete(ctx context.Context, req openai.ChatCompletionRequest,
 			return ans, nil
 		}
 		if ctx.Err() != nil {
-			return answer{}, fmt.Errorf("llm: turn stopped: %w", context.Cause(ctx))
+			return answer{}, stopped(ctx, f.reason)
 		}
 		if !f.retry {
 			return answer{}, fmt.Errorf("llm: %w: %s (not retried)", domain.ErrModelUnavailable, f.reason)
@@ -49,11 +49,28 @@ func (c *Client) complete(ctx context.Context, req openai.ChatCompletionRequest,
 			}
 			wait = f.retryAfter
 		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return answer{}, fmt.Errorf("llm: %w: %s; the turn's deadline comes before the next try in %v", domain.ErrModelUnavailable, f.reason, wait)
+		}
 		c.cfg.Log.Warn("llm: retrying", "model", c.cfg.Model, "reason", f.reason, "retry", retry+1, "wait", wait)
 		if err := c.cfg.Sleep(ctx, wait); err != nil {
-			return answer{}, fmt.Errorf("llm: turn stopped: %w", err)
+			return answer{}, stopped(ctx, f.reason)
 		}
 	}
+}
+
+// stopped is the error of a turn whose context ended: its deadline
+// passing is the model being unavailable in time; a cancellation is the
+// caller's (shutdown) and only wraps context.Canceled.
+func stopped(ctx context.Context, last string) error {
+	cause := context.Cause(ctx)
+	if cause == nil {
+		cause = context.Canceled
+	}
+	if errors.Is(cause, context.DeadlineExceeded) {
+		return fmt.Errorf("llm: %w: the turn's deadline passed (last: %s): %w", domain.ErrModelUnavailable, last, cause)
+	}
+	return fmt.Errorf("llm: turn stopped: %w", cause)
 }
 
 // failure is why one HTTP call failed.
