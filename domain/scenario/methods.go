@@ -1,0 +1,177 @@
+package scenario
+
+import "strings"
+
+// Texts in several languages: a Text or Texts holds what the file wrote,
+// by language. A lead is answered in their language when the file has a
+// text in it, else in the scenario's default language (Parse guarantees
+// every required text has one). T and List apply that fallback; read
+// texts through them rather than indexing the maps, so that a missing
+// translation never yields an empty message.
+
+// T returns t in lang, or in the default language when t has no text in
+// lang.
+func (s *Scenario) T(t Text, lang string) string {
+	if v := t[lang]; strings.TrimSpace(v) != "" {
+		return v
+	}
+	return t[s.defaultLanguage()]
+}
+
+// List returns the texts of t in lang, or in the default language when t
+// has none in lang.
+func (s *Scenario) List(t Texts, lang string) []string {
+	if l := t[lang]; len(l) > 0 {
+		return l
+	}
+	return t[s.defaultLanguage()]
+}
+
+func (s *Scenario) defaultLanguage() string {
+	if s.Language == "" {
+		return DefaultLanguage
+	}
+	return s.Language
+}
+
+// DisclosureFirst says whether the disclosure line starts the first
+// message of a dialog (disclosure.first_message, default true).
+func (s *Scenario) DisclosureFirst() bool {
+	return s.Disclosure.FirstMessage == nil || *s.Disclosure.FirstMessage
+}
+
+// Opening returns the opening text of variant v in lang (the variant's
+// opening, the first when it names none), without the disclosure line; ""
+// if the scenario has no such opening.
+func (s *Scenario) Opening(v Variant, lang string) string {
+	i := 0
+	if v.Opening != nil {
+		i = *v.Opening
+	}
+	if i < 0 || i >= len(s.Openings) {
+		return ""
+	}
+	return s.T(s.Openings[i], lang)
+}
+
+// Variant returns the variant called name.
+func (s *Scenario) Variant(name string) (Variant, bool) {
+	for _, v := range s.Variants {
+		if v.Name == name {
+			return v, true
+		}
+	}
+	return Variant{}, false
+}
+
+// PickVariant chooses a variant for a new dialog with the weights as
+// odds. It is deterministic: the same key (a dialog's number, say) always
+// gives the same variant of the same scenario, so a dialog keeps its
+// variant; keys that differ, even by one, spread as the weights say. It
+// returns the zero Variant only when the scenario has none (Parse never
+// allows that).
+func (s *Scenario) PickVariant(key uint64) Variant {
+	var total uint64
+	for _, v := range s.Variants {
+		if v.Weight > 0 {
+			total += uint64(v.Weight)
+		}
+	}
+	if total == 0 {
+		if len(s.Variants) > 0 {
+			return s.Variants[0]
+		}
+		return Variant{}
+	}
+	x := mix(key) % total
+	for _, v := range s.Variants {
+		if v.Weight <= 0 {
+			continue
+		}
+		if x < uint64(v.Weight) {
+			return v
+		}
+		x -= uint64(v.Weight)
+	}
+	return s.Variants[len(s.Variants)-1] // unreachable
+}
+
+// mix is SplitMix64's finaliser: consecutive keys land far apart.
+func mix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// Field returns the qualification field called name.
+func (s *Scenario) Field(name string) (FieldSpec, bool) {
+	for _, f := range s.Qualification.Fields {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return FieldSpec{}, false
+}
+
+// StageSpec returns the scenario's stage called name (the stages the
+// scenario does not describe, and handoff and closed, are not found).
+func (s *Scenario) StageSpec(name string) (Stage, bool) {
+	for _, st := range s.Stages {
+		if st.Name == name {
+			return st, true
+		}
+	}
+	return Stage{}, false
+}
+
+// KnowledgeText is the whole knowledge base as plain text: the products
+// with their prices and descriptions, the terms, and the FAQ. The prompt
+// quotes it, and the price guard accepts only the figures it states.
+func (s *Scenario) KnowledgeText() string {
+	var b strings.Builder
+	k := s.Knowledge
+	if len(k.Products) > 0 {
+		b.WriteString("Products:\n")
+		for _, p := range k.Products {
+			b.WriteString("- ")
+			b.WriteString(oneLine(p.Name))
+			if p.Price != "" {
+				b.WriteString(": ")
+				b.WriteString(oneLine(p.Price))
+			}
+			if p.Description != "" {
+				// A dash, not a full stop: "$49. 10 seats" would read as
+				// one amount, 49.10.
+				b.WriteString(" — ")
+				b.WriteString(oneLine(p.Description))
+			}
+			b.WriteByte('\n')
+		}
+	}
+	if len(k.Terms) > 0 {
+		b.WriteString("Terms:\n")
+		for _, t := range k.Terms {
+			b.WriteString("- ")
+			b.WriteString(oneLine(t))
+			b.WriteByte('\n')
+		}
+	}
+	if len(k.FAQ) > 0 {
+		b.WriteString("FAQ:\n")
+		for _, f := range k.FAQ {
+			b.WriteString("- Q: ")
+			b.WriteString(oneLine(f.Q))
+			b.WriteString("\n  A: ")
+			b.WriteString(oneLine(f.A))
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// oneLine folds a text's line breaks and runs of spaces into single
+// spaces, so that each entry stays on its line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

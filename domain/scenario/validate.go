@@ -1,0 +1,317 @@
+package scenario
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Limits of a scenario file.
+const (
+	MaxPoints      = 100         // the points of all fields together
+	MaxFollowUps   = 10          // follow_ups.max
+	MinFollowUp    = time.Minute // follow_ups.after when max > 0
+	MaxWeight      = 1_000_000   // a variant's weight
+	ScoreThreshold = 100         // handoff.score_threshold is 1..ScoreThreshold
+)
+
+// Extractors lists the Extract* names.
+var Extractors = []string{ExtractMoney, ExtractTimeline, ExtractYesNo, ExtractKeywords, ExtractNumber, ExtractText}
+
+var identifier = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// validate checks a decoded scenario whose plain texts are resolved; c
+// gives the lines. It returns the first problem in file order.
+func validate(s *Scenario, c *checker) *Error {
+	def := s.Language
+	need := func(t Text, path string) *Error {
+		if strings.TrimSpace(t[def]) == "" {
+			return c.errf(path, "needs a text in %s, the default language", def)
+		}
+		return nil
+	}
+	nonEmpty := func(list []string, path string) *Error {
+		for i, v := range list {
+			if strings.TrimSpace(v) == "" {
+				return c.errf(index(path, i), "must not be empty")
+			}
+		}
+		return nil
+	}
+
+	if strings.TrimSpace(s.Name) == "" {
+		return c.errf("name", "is required")
+	}
+	if strings.TrimSpace(s.Version) == "" {
+		return c.errf("version", "is required (bump it whenever you change the file)")
+	}
+	if strings.TrimSpace(s.Company.Name) == "" {
+		return c.errf("company.name", "is required")
+	}
+	if strings.TrimSpace(s.Company.Product) == "" {
+		return c.errf("company.product", "is required")
+	}
+	if err := nonEmpty(s.Persona.Rules, "persona.rules"); err != nil {
+		return err
+	}
+
+	if s.DisclosureFirst() {
+		if err := need(s.Disclosure.Text, "disclosure.text"); err != nil {
+			return err
+		}
+	}
+	for _, lang := range Languages {
+		if t := s.Disclosure.Text[lang]; claimsHuman(t) {
+			return c.errf(join("disclosure.text", lang), "must not claim the assistant is a person")
+		}
+	}
+
+	if len(s.Openings) == 0 {
+		return c.errf("openings", "at least one opening is required")
+	}
+	for i, o := range s.Openings {
+		p := index("openings", i)
+		if err := need(o, p); err != nil {
+			return err
+		}
+		for _, lang := range Languages {
+			d := normalize(s.Disclosure.Text[lang])
+			if d != "" && strings.Contains(" "+normalize(o[lang])+" ", " "+d+" ") {
+				return c.errf(join(p, lang), "repeats the disclosure line; the engine puts it before the opening")
+			}
+			if claimsHuman(o[lang]) {
+				return c.errf(join(p, lang), "must not claim the assistant is a person")
+			}
+		}
+	}
+
+	last := -1
+	for i, st := range s.Stages {
+		p := index("stages", i)
+		at := slices.Index(Stages, st.Name)
+		switch {
+		case st.Name == "":
+			return c.errf(join(p, "name"), "is required (one of %s)", strings.Join(Stages, ", "))
+		case at < 0:
+			return c.errf(join(p, "name"), "unknown stage %q (want one of %s)", st.Name, strings.Join(Stages, ", "))
+		case slices.ContainsFunc(s.Stages[:i], func(o Stage) bool { return o.Name == st.Name }):
+			return c.errf(join(p, "name"), "stage %q is listed twice", st.Name)
+		case at < last:
+			return c.errf(join(p, "name"), "stage %q must come before %q (the order is %s)", st.Name, Stages[last], strings.Join(Stages, ", "))
+		}
+		last = at
+		for _, lang := range Languages {
+			if err := nonEmpty(st.Questions[lang], join(join(p, "questions"), lang)); err != nil {
+				return err
+			}
+		}
+	}
+
+	if len(s.Qualification.Fields) == 0 {
+		return c.errf("qualification.fields", "at least one field is required")
+	}
+	sum := 0
+	for i, f := range s.Qualification.Fields {
+		p := index("qualification.fields", i)
+		switch {
+		case f.Name == "":
+			return c.errf(join(p, "name"), "is required")
+		case !identifier.MatchString(f.Name):
+			return c.errf(join(p, "name"), "%q must be lowercase letters, digits and _ starting with a letter", f.Name)
+		case slices.ContainsFunc(s.Qualification.Fields[:i], func(o FieldSpec) bool { return o.Name == f.Name }):
+			return c.errf(join(p, "name"), "field %q is listed twice", f.Name)
+		case f.Extractor == "":
+			return c.errf(join(p, "extractor"), "is required (one of %s)", strings.Join(Extractors, ", "))
+		case !slices.Contains(Extractors, f.Extractor):
+			return c.errf(join(p, "extractor"), "unknown extractor %q (want one of %s)", f.Extractor, strings.Join(Extractors, ", "))
+		case f.Extractor == ExtractKeywords && len(f.Keywords) == 0:
+			return c.errf(join(p, "keywords"), "the keywords extractor needs at least one keyword")
+		case f.Points < 0 || f.Points > MaxPoints:
+			return c.errf(join(p, "points"), "must be 0..%d", MaxPoints)
+		}
+		if err := nonEmpty(f.Keywords, join(p, "keywords")); err != nil {
+			return err
+		}
+		sum += f.Points
+		if sum > MaxPoints {
+			return c.errf(join(p, "points"), "the points of the fields add up to %d here, more than %d", sum, MaxPoints)
+		}
+		if err := need(f.Question, join(p, "question")); err != nil {
+			return err
+		}
+	}
+
+	if s.Handoff.ScoreThreshold < 1 || s.Handoff.ScoreThreshold > ScoreThreshold {
+		return c.errf("handoff.score_threshold", "must be 1..%d (a lead at or above it goes to a person)", ScoreThreshold)
+	}
+	if err := nonEmpty(s.Handoff.AlwaysHuman, "handoff.always_human"); err != nil {
+		return err
+	}
+	if err := nonEmpty(s.Handoff.HumanPhrases, "handoff.human_phrases"); err != nil {
+		return err
+	}
+
+	k := s.Knowledge
+	if len(k.Products) == 0 && len(k.Terms) == 0 {
+		return c.errf("knowledge", "needs at least one product or term (the only source of prices and terms)")
+	}
+	for i, pr := range k.Products {
+		if strings.TrimSpace(pr.Name) == "" {
+			return c.errf(join(index("knowledge.products", i), "name"), "is required")
+		}
+	}
+	if err := nonEmpty(k.Terms, "knowledge.terms"); err != nil {
+		return err
+	}
+	for i, f := range k.FAQ {
+		p := index("knowledge.faq", i)
+		if strings.TrimSpace(f.Q) == "" {
+			return c.errf(join(p, "q"), "is required")
+		}
+		if strings.TrimSpace(f.A) == "" {
+			return c.errf(join(p, "a"), "is required")
+		}
+		if err := nonEmpty(f.Keywords, join(p, "keywords")); err != nil {
+			return err
+		}
+	}
+
+	fu := s.FollowUps
+	switch {
+	case fu.Max < 0 || fu.Max > MaxFollowUps:
+		return c.errf("follow_ups.max", "must be 0..%d", MaxFollowUps)
+	case fu.After < 0:
+		return c.errf("follow_ups.after", "must not be negative")
+	case fu.Max > 0 && fu.After < MinFollowUp:
+		return c.errf("follow_ups.after", "must be at least %s when max is %d", "1m", fu.Max)
+	}
+	if fu.Max > 0 && len(fu.Texts[def]) == 0 {
+		return c.errf("follow_ups.texts", "needs %d texts in %s, the default language", fu.Max, def)
+	}
+	for _, lang := range Languages {
+		p := join("follow_ups.texts", lang)
+		l, ok := fu.Texts[lang]
+		if !ok {
+			continue
+		}
+		if len(l) < fu.Max {
+			return c.errf(p, "has %d texts, fewer than max (%d)", len(l), fu.Max)
+		}
+		if err := nonEmpty(l, p); err != nil {
+			return err
+		}
+	}
+
+	for _, r := range []struct {
+		t    Text
+		path string
+	}{
+		{s.Replies.OptOut, "replies.opt_out"},
+		{s.Replies.BotAnswer, "replies.bot_answer"},
+		{s.Replies.Handoff, "replies.handoff"},
+		{s.Replies.Lost, "replies.lost"},
+		{s.Replies.Fallback, "replies.fallback"},
+	} {
+		if err := need(r.t, r.path); err != nil {
+			return err
+		}
+	}
+	for _, lang := range Languages {
+		t, ok := s.Replies.BotAnswer[lang]
+		if !ok {
+			continue
+		}
+		p := join("replies.bot_answer", lang)
+		if claimsHuman(t) {
+			return c.errf(p, "must not claim the assistant is a person: it answers \"are you a bot?\"")
+		}
+		if !saysAI(t) {
+			return c.errf(p, "must say the assistant is an AI (mention AI, bot or assistant)")
+		}
+	}
+
+	if len(s.Variants) == 0 {
+		return c.errf("variants", "at least one variant is required")
+	}
+	for i, v := range s.Variants {
+		p := index("variants", i)
+		switch {
+		case strings.TrimSpace(v.Name) == "":
+			return c.errf(join(p, "name"), "is required")
+		case slices.ContainsFunc(s.Variants[:i], func(o Variant) bool { return o.Name == v.Name }):
+			return c.errf(join(p, "name"), "variant %q is listed twice", v.Name)
+		case v.Weight <= 0:
+			return c.errf(join(p, "weight"), "must be > 0")
+		case v.Weight > MaxWeight:
+			return c.errf(join(p, "weight"), "must be at most %d", MaxWeight)
+		case v.Opening != nil && (*v.Opening < 0 || *v.Opening >= len(s.Openings)):
+			return c.errf(join(p, "opening"), "%d is not an opening: there are %d, numbered from 0", *v.Opening, len(s.Openings))
+		}
+	}
+
+	return nonEmpty(s.Offline.NotInterested, "offline.not_interested")
+}
+
+// humanClaims are first-person claims to be a person (after normalize).
+var humanClaims = []string{
+	"i am human", "i'm human", "im human", "i am a human", "i'm a human", "im a human",
+	"i am a person", "i'm a person", "i am a real person", "i'm a real person", "im a real person",
+	"i am a real human", "i'm a real human", "i am a live person", "i'm a live person",
+	"i am not a bot", "i'm not a bot", "im not a bot", "i am not a robot", "i'm not a robot",
+	"i am not an ai", "i'm not an ai", "im not an ai", "i am not ai", "i'm not ai", "i am not a machine", "i'm not a machine",
+	"я человек", "я живой человек", "я настоящий человек", "я реальный человек", "я обычный человек",
+	"я не бот", "я не робот", "я не ии", "я не искусственный интеллект", "я не нейросеть", "я не программа", "я не машина",
+	"я живой", "я живая",
+}
+
+// claimsHuman says whether a text has the assistant claim to be a person.
+func claimsHuman(text string) bool {
+	padded := " " + normalize(text) + " "
+	for _, p := range humanClaims {
+		if strings.Contains(padded, " "+p+" ") {
+			return true
+		}
+	}
+	return false
+}
+
+// aiWords say the speaker is an AI (after normalize; a trailing space
+// means a whole word, else a word start).
+var aiWords = []string{
+	"ai ", "bot ", "bots ", "chatbot ", "robot ", "assistant ", "artificial", "virtual",
+	"ии ", "бот", "чатбот", "робот", "ассистент", "помощник", "искусствен", "нейросет", "виртуальн",
+}
+
+func saysAI(text string) bool {
+	padded := " " + normalize(text) + " "
+	for _, w := range aiWords {
+		if strings.Contains(padded, " "+w) {
+			return true
+		}
+	}
+	return false
+}
+
+// normalize lowercases, folds ё and apostrophes, and turns everything but
+// letters, digits and apostrophes into single spaces ("ИИ-ассистент" is
+// "ии ассистент").
+func normalize(s string) string {
+	s = strings.ToLower(s)
+	s = strings.NewReplacer("ё", "е", "’", "'", "`", "'").Replace(s)
+	var b strings.Builder
+	space := true
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' {
+			b.WriteRune(r)
+			space = false
+			continue
+		}
+		if !space {
+			b.WriteByte(' ')
+			space = true
+		}
+	}
+	return strings.TrimSpace(b.String())
+}
