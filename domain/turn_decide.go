@@ -215,7 +215,7 @@ func (t *turnBuilder) reply() ([]Event, error) {
 	}
 	if t.cmd.Invalid != "" {
 		t.guard("model output invalid (%s): nothing of it used", t.cmd.Invalid)
-		return t.handOff(ReasonInvalidOutput, "")
+		return t.handOff(ReasonInvalidOutput)
 	}
 	flags := out.Flags
 	if flags.AsksIfBot || anyMsg(AsksIfBot) {
@@ -248,7 +248,7 @@ func (t *turnBuilder) reply() ([]Event, error) {
 	reply := strings.TrimSpace(out.Reply)
 	if ClaimsHuman(reply) {
 		t.guard("the reply claimed to be human: withheld")
-		return t.handOff(ReasonClaimedHuman, "")
+		return t.handOff(ReasonClaimedHuman)
 	}
 	if flags.AsksIfBot && !Discloses(reply) {
 		reply = strings.TrimSpace(rules.BotAnswer + " " + reply)
@@ -256,19 +256,19 @@ func (t *turnBuilder) reply() ([]Event, error) {
 	}
 	if bad := UngroundedFigures(reply, rules.Knowledge); len(bad) > 0 {
 		t.guard("figures not in the knowledge base (%s): reply withheld", strings.Join(bad, ", "))
-		return t.handOff(ReasonUngrounded, "")
+		return t.handOff(ReasonUngrounded)
 	}
 	switch {
 	case topic != "":
-		return t.handOff("topic that always goes to a person: "+topic, "")
+		return t.handOff("topic that always goes to a person: " + topic)
 	case flags.WantsHuman:
-		return t.handOff(ReasonWantsHuman, "")
+		return t.handOff(ReasonWantsHuman)
 	case strings.TrimSpace(out.HandoffReason) != "":
-		return t.handOff("model: "+strings.TrimSpace(out.HandoffReason), reply)
+		return t.handOff("model: " + strings.TrimSpace(out.HandoffReason))
 	case flags.NeedsInfo:
-		return t.handOff(ReasonNeedsInfo, reply)
+		return t.handOff(ReasonNeedsInfo)
 	case rules.Threshold > 0 && score >= rules.Threshold:
-		return t.handOff(fmt.Sprintf("interest score %d reached the threshold %d", score, rules.Threshold), reply)
+		return t.handOff(fmt.Sprintf("interest score %d reached the threshold %d", score, rules.Threshold))
 	}
 	if out.NextStage == StageClosed {
 		if reply == "" {
@@ -304,13 +304,13 @@ func (t *turnBuilder) moveTo(to Stage) {
 	t.d.Stage = to
 }
 
-// handOff ends the AI's part: the reply that may still go (with the
-// handoff note), the request and the stage change.
-func (t *turnBuilder) handOff(reason, reply string) ([]Event, error) {
+// handOff ends the AI's part: the scenario's handoff note (the model's
+// reply is not sent: from here on a person answers), the request and the
+// stage change.
+func (t *turnBuilder) handOff(reason string) ([]Event, error) {
 	t.handoff = reason
 	t.moveTo(t.cmd.Output.NextStage)
-	text := strings.TrimSpace(reply + "\n\n" + t.cmd.Rules.HandoffReply)
-	if err := t.plan(text, KindHandoff); err != nil {
+	if err := t.plan(t.cmd.Rules.HandoffReply, KindHandoff); err != nil {
 		return nil, err
 	}
 	t.after = append(t.after, HandoffRequested{Reason: reason}, StageChanged{From: t.d.Stage, To: StageHandoff})

@@ -182,14 +182,14 @@ func TestTakeTurn(t *testing.T) {
 			},
 		},
 		{
-			name:  "score at the threshold: the reply and the handoff note go in one message",
+			name:  "score at the threshold: the handoff note goes instead of the reply",
 			given: opened("I'm the head of sales, budget $5000, we start in March"),
 			when:  replyTurn(1, []string{"I'm the head of sales, budget $5000, we start in March"}, TurnOutput{Reply: "Great, thank you!", NextStage: StageOffer, Score: 70}),
 			then: []Event{
 				taken(TurnReply, 1, score(70)),
 				QualificationUpdated{Qual: Qualification{Score: score(70)}},
 				StageChanged{From: StageOpening, To: StageOffer},
-				planned(101, "Great, thank you!\n\nA colleague will write to you shortly.", KindHandoff),
+				planned(101, "A colleague will write to you shortly.", KindHandoff),
 				HandoffRequested{Reason: "interest score 70 reached the threshold 70"},
 				StageChanged{From: StageOffer, To: StageHandoff},
 			},

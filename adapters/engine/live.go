@@ -206,7 +206,7 @@ func init() {
 // apply folds an event in; the caller holds e.mu.
 func (e *Engine) apply(id uuid.UUID, at time.Time, ev domain.Event) {
 	if s, ok := ev.(domain.DialogStarted); ok {
-		e.dialogs[id] = &track{id: id, account: s.AccountID, n: s.N, lastOut: at}
+		e.dialogs[id] = &track{id: id, account: s.AccountID, n: s.N, lastOut: at, seq: 1} // new: look at it
 		return
 	}
 	tr := e.dialogs[id]
