@@ -1,0 +1,281 @@
+package offline
+
+import (
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/salesbot/salesbot/domain/scenario"
+)
+
+// norm lowercases, folds ё and the apostrophes, keeps letters, digits and
+// apostrophes, and turns everything else (hyphens too) into single spaces,
+// so that phrases match on word boundaries: " "+norm(text)+" " contains
+// " "+norm(phrase)+" ".
+func norm(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := true
+	for _, r := range s {
+		r = unicode.ToLower(r)
+		switch r {
+		case 'ё':
+			r = 'е'
+		case '’', '`':
+			r = '\''
+		}
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' {
+			b.WriteRune(r)
+			space = false
+			continue
+		}
+		if !space {
+			b.WriteByte(' ')
+			space = true
+		}
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// hasPhrase says whether a normalised text holds phrase as whole words.
+func hasPhrase(normText, phrase string) bool {
+	p := norm(phrase)
+	return p != "" && strings.Contains(" "+normText+" ", " "+p+" ")
+}
+
+// firstPhrase returns the first of phrases that a normalised text holds.
+func firstPhrase(normText string, phrases []string) (string, bool) {
+	for _, p := range phrases {
+		if hasPhrase(normText, p) {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+// hasKeyword says whether words hold keyword as a run of words, where the
+// keyword's last word may take an ending: up to three more letters when
+// it has four to seven ("lead" matches "leads", "договор" "договора" but
+// not "договоримся"), any when it has eight or more ("автоматиз" matches
+// "автоматизировать"); "crm" matches only "crm".
+func hasKeyword(words []string, keyword string) bool {
+	kw := strings.Fields(norm(keyword))
+	if len(kw) == 0 {
+		return false
+	}
+	for i := 0; i+len(kw) <= len(words); i++ {
+		ok := true
+		for j, k := range kw {
+			w := words[i+j]
+			if w == k {
+				continue
+			}
+			if j == len(kw)-1 && stemMatch(w, k) {
+				continue
+			}
+			ok = false
+			break
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+func stemMatch(word, stem string) bool {
+	n := utf8.RuneCountInString(stem)
+	return n >= 4 && strings.HasPrefix(word, stem) && (n >= 8 || utf8.RuneCountInString(word)-n <= 3)
+}
+
+// hasAnyStem says whether any word starts with one of stems.
+func hasAnyStem(words []string, stems []string) bool {
+	for _, w := range words {
+		if isStem(w, stems) {
+			return true
+		}
+	}
+	return false
+}
+
+func isStem(word string, stems []string) bool {
+	for _, s := range stems {
+		if strings.HasPrefix(word, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// sentence is one sentence of a lead's message.
+type sentence struct {
+	text     string   // trimmed, a substring of the message (with its final punctuation)
+	words    []string // norm(text) split into words
+	question bool
+}
+
+// sentences splits a message after '.', '!', '?', '…', ';' and line breaks;
+// a point between digits or before a lowercase word does not end one.
+func sentences(msg string) []sentence {
+	var out []sentence
+	add := func(s string) {
+		s = strings.TrimSpace(s)
+		words := strings.Fields(norm(s))
+		if len(words) == 0 {
+			return
+		}
+		out = append(out, sentence{text: s, words: words, question: isQuestion(s, words)})
+	}
+	start := 0
+	inDelim := false
+	prev := rune(0)
+	for i, r := range msg {
+		delim := false
+		switch r {
+		case '!', '?', '…', ';', '\n':
+			delim = true
+		case '.':
+			delim = !continues(prev, msg[i+1:])
+		}
+		if inDelim && !delim {
+			add(msg[start:i])
+			start = i
+		}
+		inDelim = delim
+		prev = r
+	}
+	add(msg[start:])
+	return out
+}
+
+// continues says whether a point does not end a sentence: between digits
+// ("1.500") or before a lowercase word ("100 тыс. руб").
+func continues(prev rune, rest string) bool {
+	next, _ := utf8.DecodeRuneInString(rest)
+	if unicode.IsDigit(prev) && unicode.IsDigit(next) {
+		return true
+	}
+	rest = strings.TrimLeft(rest, " \u00a0")
+	next, _ = utf8.DecodeRuneInString(rest)
+	return unicode.IsLower(next)
+}
+
+// questionWords start a question.
+var questionWords = []string{
+	"what", "how", "why", "when", "where", "which", "who", "whom", "whose", "do", "does", "did", "can", "could",
+	"is", "are", "will", "would", "should", "have", "has", "may",
+	"что", "как", "какой", "какая", "какое", "какие", "каким", "какую", "каков", "когда", "где", "куда", "откуда",
+	"почему", "зачем", "сколько", "можно", "есть", "кто", "чем", "ли", "разве", "неужели",
+}
+
+func isQuestion(s string, words []string) bool {
+	if strings.Contains(s, "?") {
+		return true
+	}
+	return len(words) > 0 && slices.Contains(questionWords, words[0])
+}
+
+// text picks a text in lang, else in the scenario's default language def,
+// else the first language that has one (in sorted order, so the choice is
+// stable).
+func text(t scenario.Text, lang, def string) string {
+	if s := strings.TrimSpace(t[lang]); s != "" {
+		return s
+	}
+	if s := strings.TrimSpace(t[def]); s != "" {
+		return s
+	}
+	for _, k := range sortedKeys(t) {
+		if s := strings.TrimSpace(t[k]); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// texts is text for lists.
+func texts(t scenario.Texts, lang, def string) []string {
+	if len(t[lang]) > 0 {
+		return t[lang]
+	}
+	if len(t[def]) > 0 {
+		return t[def]
+	}
+	for _, k := range sortedKeys(t) {
+		if len(t[k]) > 0 {
+			return t[k]
+		}
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// allTexts returns a text in every language, in sorted order.
+func allTexts(t scenario.Text) []string {
+	var out []string
+	for _, k := range sortedKeys(t) {
+		if s := strings.TrimSpace(t[k]); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// knowledgeText is the knowledge base as one text: every figure a reply
+// may state is in it.
+func knowledgeText(sc *scenario.Scenario) string {
+	var b strings.Builder
+	for _, p := range sc.Knowledge.Products {
+		b.WriteString(p.Name + ": " + p.Price + "\n" + p.Description + "\n")
+	}
+	for _, t := range sc.Knowledge.Terms {
+		b.WriteString(t + "\n")
+	}
+	for _, f := range sc.Knowledge.FAQ {
+		b.WriteString(f.Q + "\n" + f.A + "\n")
+	}
+	return b.String()
+}
+
+// phrase is one of the engine's own connecting words, by language: the
+// scenario has no text for them, and none of them holds a figure.
+type phrase map[string]string
+
+var (
+	pricesIntro = phrase{"en": "Our prices:", "ru": "Наши цены:"}
+	offerIntro  = phrase{"en": "I'd suggest", "ru": "Предлагаю"}
+	// lastResort is said when every scenario text the engine could use
+	// states a figure the knowledge base does not.
+	lastResort = phrase{"en": "Could you tell me a bit more?", "ru": "Расскажите, пожалуйста, подробнее?"}
+)
+
+func (p phrase) in(lang string) string {
+	if s, ok := p[lang]; ok {
+		return s
+	}
+	return p["en"]
+}
+
+// clip cuts s to at most n runes, at a rune boundary.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i := 0
+	for j := range s {
+		if i == n {
+			return strings.TrimSpace(s[:j])
+		}
+		i++
+	}
+	return s
+}
