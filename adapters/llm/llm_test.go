@@ -610,6 +610,19 @@ func TestClientErrorsNotRetried(t *testing.T) {
 	}
 }
 
+func TestRefusedBeforeAnyCall(t *testing.T) {
+	// go-openai refuses a temperature for reasoning models itself.
+	srv := newServer(t, openaitest.ReplyJSON(validOutput()))
+	c, w := newClient(t, srv, func(c *Config) { c.Model, c.Temperature = "o3-mini", 0.5 })
+	_, usage, err := c.Turn(context.Background(), testInput())
+	if !errors.Is(err, domain.ErrModelUnavailable) || !strings.Contains(err.Error(), "not retried") {
+		t.Fatalf("err = %v, want unavailable, not retried", err)
+	}
+	if usage.Attempts != 0 || len(srv.Requests()) != 0 || len(w.get()) != 0 {
+		t.Errorf("%d attempts, %d requests, waits %v; want none", usage.Attempts, len(srv.Requests()), w.get())
+	}
+}
+
 func TestBadBodyRetried(t *testing.T) {
 	srv := newServer(t, openaitest.BadBody(), openaitest.ReplyJSON(validOutput()))
 	c, w := newClient(t, srv)

@@ -87,7 +87,9 @@ func (c *Client) call(ctx context.Context, req openai.ChatCompletionRequest, usa
 	cctx, cancel := context.WithTimeout(context.WithValue(ctx, recorderKey{}, rec), c.cfg.Timeout)
 	defer cancel()
 	resp, err := c.api.CreateChatCompletion(cctx, req)
-	usage.Attempts++
+	if rec.wasSent() {
+		usage.Attempts++
+	}
 	if err == nil {
 		usage.PromptTokens += resp.Usage.PromptTokens
 		usage.CompletionTokens += resp.Usage.CompletionTokens
@@ -217,6 +219,7 @@ type (
 	recorderKey struct{}
 	recorder    struct {
 		mu     sync.Mutex
+		sent   bool // the request reached the transport: an HTTP call
 		status int
 		header http.Header
 	}
@@ -229,6 +232,18 @@ func (r *recorder) set(status int, h http.Header) {
 	r.status, r.header = status, h
 }
 
+func (r *recorder) markSent() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sent = true
+}
+
+func (r *recorder) wasSent() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sent
+}
+
 func (r *recorder) get() (int, http.Header) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -236,11 +251,13 @@ func (r *recorder) get() (int, http.Header) {
 }
 
 func (t recordingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	rec, _ := req.Context().Value(recorderKey{}).(*recorder)
+	if rec != nil {
+		rec.markSent()
+	}
 	resp, err := t.base.RoundTrip(req)
-	if resp != nil {
-		if rec, ok := req.Context().Value(recorderKey{}).(*recorder); ok {
-			rec.set(resp.StatusCode, resp.Header.Clone())
-		}
+	if resp != nil && rec != nil {
+		rec.set(resp.StatusCode, resp.Header.Clone())
 	}
 	return resp, err
 }
