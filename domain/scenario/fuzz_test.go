@@ -1,6 +1,7 @@
 package scenario_test
 
 import (
+	"bytes"
 	"errors"
 	"slices"
 	"testing"
@@ -25,8 +26,8 @@ func FuzzParse(f *testing.F) {
 			if !errors.As(err, &e) {
 				t.Fatalf("err = %v (%T), want a *scenario.Error", err, err)
 			}
-			if e.Reason == "" || e.Line < 0 {
-				t.Fatalf("error without a reason or with a bad line: %#v", e)
+			if e.Reason == "" || e.Line < 0 || e.Line > bytes.Count(data, []byte("\n"))+1 {
+				t.Fatalf("error without a reason or with a line not in the file: %#v", e)
 			}
 			if s != nil {
 				t.Fatal("a scenario with an error")

@@ -49,6 +49,20 @@ const DefaultLanguage = "en"
 // language, and a variant without a version gets the scenario's version.
 // Every error is an *Error with the line of the offending key.
 func Parse(data []byte) (*Scenario, error) {
+	s, err := parse(data)
+	if err != nil {
+		// yaml may place an empty value after the end of the file.
+		n := bytes.Count(data, []byte("\n"))
+		if len(data) > 0 && data[len(data)-1] != '\n' {
+			n++
+		}
+		err.Line = min(err.Line, max(n, 1))
+		return nil, err
+	}
+	return s, nil
+}
+
+func parse(data []byte) (*Scenario, *Error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {

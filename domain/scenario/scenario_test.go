@@ -3,6 +3,7 @@ package scenario_test
 import (
 	"fmt"
 	"math"
+	"os"
 	"strings"
 	"testing"
 
@@ -171,8 +172,12 @@ func TestExampleOpenings(t *testing.T) {
 func TestExampleGuardsTexts(t *testing.T) {
 	s := example(t)
 	for _, lang := range scenario.Languages {
-		if got := s.T(s.Replies.BotAnswer, lang); !strings.Contains(got, "AI") && !strings.Contains(got, "ИИ") {
-			t.Errorf("bot_answer in %s does not say it is an AI: %q", lang, got)
+		// The dialog engine's guards accept them as disclosures.
+		if got := s.T(s.Replies.BotAnswer, lang); !domain.Discloses(got) {
+			t.Errorf("bot_answer in %s does not disclose the AI to the guard: %q", lang, got)
+		}
+		if got := s.T(s.Disclosure.Text, lang); !domain.Discloses(got) {
+			t.Errorf("the disclosure in %s does not disclose the AI to the guard: %q", lang, got)
 		}
 		if got := s.T(s.Replies.BotAnswer, lang); !strings.Contains(got, "Acme Analytics") {
 			t.Errorf("bot_answer in %s does not name the company: %q", lang, got)
@@ -310,5 +315,16 @@ func TestPickVariantFollowsWeights(t *testing.T) {
 	}
 	if a < 430 || a > 570 {
 		t.Errorf("A was picked for %d of 1000 dialogs", a)
+	}
+}
+
+// docs/scenario.md shows the example as it is.
+func TestDocShowsTheExample(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/scenario.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), "```yaml\n"+string(scenario.Example)+"```\n") {
+		t.Error("docs/scenario.md does not end with the current example.yaml: copy it again")
 	}
 }
