@@ -193,9 +193,15 @@ func TestExampleGuardsTexts(t *testing.T) {
 			t.Errorf("always_human lacks %q", topic)
 		}
 	}
-	for _, phrase := range []string{"call me", "менеджер", "живой человек"} {
+	for _, phrase := range []string{"call me", "talk to a manager", "позовите менеджера"} {
 		if !contains(s.Handoff.HumanPhrases, phrase) {
 			t.Errorf("human_phrases lacks %q", phrase)
+		}
+	}
+	// A question about the bot is not a request for a person.
+	for _, q := range []string{"Are you a bot or a real person?", "Вы живой человек?", "I'm the sales manager here"} {
+		if p := domain.ContainsPhrase(q, s.Handoff.HumanPhrases); p != "" {
+			t.Errorf("%q counts as asking for a person (phrase %q)", q, p)
 		}
 	}
 }
