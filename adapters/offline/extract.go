@@ -366,7 +366,7 @@ func extractTimeline(s sentence, _ scenario.FieldSpec, asked bool) match {
 	}
 	if asked {
 		for i := range w {
-			if j := duration(w, i); j > i {
+			if j := duration(w, i); j > i && w[i] != "a" && w[i] != "an" && w[i] != "one" {
 				return found(span(w, i, j), weak)
 			}
 		}
@@ -535,19 +535,40 @@ func extractYesNo(s sentence, f scenario.FieldSpec, asked bool) match {
 
 // ---- keywords ----
 
-// extractKeywords finds the field's keywords (a keyword of four letters or
-// more also in inflected forms); the value is the keywords found, joined.
+// extractKeywords finds the field's keywords (inflected forms too, see
+// hasKeyword); the value is the keywords found, joined, each word of the
+// lead's counted once ("reports" is "report" or "reports", not both).
 func extractKeywords(s sentence, f scenario.FieldSpec, _ bool) match {
-	var found []string
-	for _, k := range f.Keywords {
-		if hasKeyword(s.words, k) && !slices.Contains(found, k) {
-			found = append(found, k)
-		}
-	}
+	found := keywordHits([]sentence{s}, f.Keywords)
 	if len(found) == 0 {
 		return match{}
 	}
 	return match{value: strings.Join(found, ", "), quote: s.text, conf: explicit}
+}
+
+// keywordHits returns the keywords that sentences hold, in the order of
+// keywords, skipping one whose match starts on a word that an earlier
+// keyword matched.
+func keywordHits(ss []sentence, keywords []string) []string {
+	type at struct{ s, w int }
+	seen := map[at]bool{}
+	seenWord := map[string]bool{}
+	var found []string
+	for _, k := range keywords {
+		for i, s := range ss {
+			j := keywordAt(s.words, k)
+			if j < 0 {
+				continue
+			}
+			if !seen[at{i, j}] && !seenWord[s.words[j]] && !slices.Contains(found, k) {
+				found = append(found, k)
+			}
+			seen[at{i, j}] = true
+			seenWord[s.words[j]] = true
+			break
+		}
+	}
+	return found
 }
 
 // ---- number ----
@@ -564,6 +585,25 @@ var peopleUnits = []string{
 // countLead are words a team size follows: "a team of 12", "нас 12".
 var countLead = []string{"team of", "we are", "we're", "there are", "команда из", "нас", "штат", "отдел из", "команде"}
 
+// afterCountLead says whether toks end with one of countLead.
+func afterCountLead(toks []token) bool {
+	for _, l := range countLead {
+		lw := strings.Fields(l)
+		if len(lw) > len(toks) {
+			continue
+		}
+		ok := true
+		for j, w := range lw {
+			t := toks[len(toks)-len(lw)+j]
+			ok = ok && t.kind == tokWord && t.text == w
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
 // extractNumber finds a count: a number before a unit ("10 people",
 // "команда из 12 человек"), explicit; after "a team of", "нас", or any
 // plain number answering the field's question, weak (explicit when that
@@ -574,7 +614,6 @@ func extractNumber(s sentence, f scenario.FieldSpec, asked bool) match {
 	for _, k := range f.Keywords {
 		units = append(units, strings.Fields(norm(k))...)
 	}
-	lead := strings.Join(s.words, " ")
 	for i, t := range toks {
 		if t.kind != tokNumber || i > 0 && toks[i-1].kind == tokSign {
 			continue
@@ -593,10 +632,8 @@ func extractNumber(s sentence, f scenario.FieldSpec, asked bool) match {
 		if next.kind == tokWord && isStem(next.text, units) {
 			return match{value: v, quote: s.text, conf: explicit}
 		}
-		for _, l := range countLead {
-			if hasPhrase(lead, l+" "+v) {
-				return match{value: v, quote: s.text, conf: weak}
-			}
+		if afterCountLead(toks[:i]) {
+			return match{value: v, quote: s.text, conf: weak}
 		}
 		if asked {
 			if len(toks) == 1 {

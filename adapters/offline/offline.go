@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/domain/scenario"
@@ -59,7 +60,7 @@ func (e *Engine) Turn(ctx context.Context, in domain.TurnInput) (domain.TurnOutp
 type turn struct {
 	in        domain.TurnInput
 	sc        *scenario.Scenario
-	lang, def string
+	lang      string
 	knowledge string
 	msgs      [][]sentence // the new messages' sentences
 	all       []sentence   // all of them, in order
@@ -69,11 +70,8 @@ type turn struct {
 }
 
 func newTurn(in domain.TurnInput) *turn {
-	t := &turn{in: in, sc: in.Scenario, lang: in.Language, def: in.Scenario.Language}
-	if t.lang == "" {
-		t.lang = t.def
-	}
-	t.knowledge = knowledgeText(t.sc)
+	t := &turn{in: in, sc: in.Scenario, lang: in.Language}
+	t.knowledge = t.sc.KnowledgeText()
 	var lead []string
 	for _, l := range in.History {
 		switch l.Role {
@@ -124,8 +122,7 @@ func (t *turn) take() domain.TurnOutput {
 	for _, m := range t.in.New {
 		out.Flags.OptOut = out.Flags.OptOut || domain.IsOptOut(m)
 		out.Flags.AsksIfBot = out.Flags.AsksIfBot || domain.AsksIfBot(m)
-		_, human := firstPhrase(norm(m), t.sc.Handoff.HumanPhrases)
-		out.Flags.WantsHuman = out.Flags.WantsHuman || human
+		out.Flags.WantsHuman = out.Flags.WantsHuman || asksForHuman(strings.Fields(norm(m)), t.sc.Handoff.HumanPhrases)
 	}
 	if out.Flags.OptOut {
 		// The dialog engine's guard confirms the opt-out; nothing more is
@@ -141,21 +138,45 @@ func (t *turn) take() domain.TurnOutput {
 
 	if t.newHas(t.sc.Offline.NotInterested) {
 		out.NextStage = domain.StageClosed
-		out.Reply = t.say(text(t.sc.Replies.Lost, t.lang, t.def))
+		out.Reply = t.say(t.sc.T(t.sc.Replies.Lost, t.lang))
 		return out
 	}
 	if out.Flags.WantsHuman {
-		out.Reply = t.say(text(t.sc.Replies.Handoff, t.lang, t.def))
+		out.Reply = t.say(t.sc.T(t.sc.Replies.Handoff, t.lang))
 		out.HandoffReason = "lead asked for a human"
 		return out
 	}
 	if topic, ok := t.alwaysHuman(); ok {
-		out.Reply = t.say(text(t.sc.Replies.Handoff, t.lang, t.def))
+		out.Reply = t.say(t.sc.T(t.sc.Replies.Handoff, t.lang))
 		out.HandoffReason = "a topic for a person: " + topic
 		return out
 	}
 	out.Reply = t.compose(out)
 	return out
+}
+
+// selfWords before a human phrase make it the lead's own description ("I'm
+// the sales manager", "я менеджер", "my manager decides"), not a request.
+var selfWords = []string{"i'm", "im", "am", "as", "my", "our", "я", "мой", "моя", "наш", "наша", "наши", "работаю"}
+
+// asksForHuman says whether words hold one of phrases (Handoff.
+// HumanPhrases) other than in the lead's description of themselves.
+func asksForHuman(words []string, phrases []string) bool {
+	for _, p := range phrases {
+		pw := strings.Fields(norm(p))
+		if len(pw) == 0 {
+			continue
+		}
+		for i := 0; i+len(pw) <= len(words); i++ {
+			if !slices.Equal(words[i:i+len(pw)], pw) {
+				continue
+			}
+			if !slices.ContainsFunc(words[max(0, i-3):i], func(w string) bool { return slices.Contains(selfWords, w) }) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // newHas says whether one of the new messages holds one of phrases.
@@ -251,24 +272,16 @@ func (t *turn) extract() []domain.FieldUpdate {
 // keywords collects a keywords field's keywords from all new messages;
 // the quote is the first sentence that has one.
 func (t *turn) keywords(f scenario.FieldSpec) match {
-	var m match
-	var kws []string
+	kws := keywordHits(t.all, f.Keywords)
+	if len(kws) == 0 {
+		return match{}
+	}
 	for _, s := range t.all {
-		c := extractKeywords(s, f, false)
-		if c.value == "" {
-			continue
-		}
-		if m.quote == "" {
-			m.quote, m.conf = c.quote, c.conf
-		}
-		for _, k := range strings.Split(c.value, ", ") {
-			if !slices.Contains(kws, k) {
-				kws = append(kws, k)
-			}
+		if m := extractKeywords(s, f, false); m.value != "" {
+			return match{value: strings.Join(kws, ", "), quote: m.quote, conf: m.conf}
 		}
 	}
-	m.value = strings.Join(kws, ", ")
-	return m
+	return match{}
 }
 
 // textAnswer is the lead's whole answer to a text field's question: the
@@ -383,7 +396,7 @@ func (t *turn) compose(out domain.TurnOutput) string {
 		parts = append(parts, s)
 	}
 	if out.Flags.AsksIfBot {
-		add(text(t.sc.Replies.BotAnswer, t.lang, t.def))
+		add(t.sc.T(t.sc.Replies.BotAnswer, t.lang))
 	}
 	answered := false
 	if t.newHas(priceWords) {
@@ -405,13 +418,13 @@ func (t *turn) compose(out domain.TurnOutput) string {
 		}
 	}
 	if !answered && out.Flags.NeedsInfo {
-		add(text(t.sc.Replies.Fallback, t.lang, t.def))
+		add(t.sc.T(t.sc.Replies.Fallback, t.lang))
 	}
 	for _, s := range t.next(out) {
 		add(s)
 	}
 	if len(parts) == 0 {
-		add(text(t.sc.Replies.Fallback, t.lang, t.def))
+		add(t.sc.T(t.sc.Replies.Fallback, t.lang))
 	}
 	if len(parts) == 0 {
 		parts = append(parts, lastResort.in(t.lang))
@@ -434,7 +447,7 @@ func (t *turn) prices() string {
 	var lines []string
 	for _, p := range t.sc.Knowledge.Products {
 		if strings.TrimSpace(p.Price) != "" {
-			lines = append(lines, p.Name+" — "+strings.TrimSpace(p.Price))
+			lines = append(lines, oneLine(p.Name)+" — "+oneLine(p.Price))
 		}
 	}
 	if len(lines) == 0 {
@@ -443,14 +456,40 @@ func (t *turn) prices() string {
 	return pricesIntro.in(t.lang) + "\n" + strings.Join(lines, "\n")
 }
 
-// faq returns the first FAQ entry a keyword of which a new message has.
+// faq returns the first FAQ entry a keyword of which a new message has,
+// preferring one written in the lead's language (the knowledge base has
+// no languages of its own: an entry in Cyrillic is taken for Russian).
 func (t *turn) faq() (scenario.FAQ, bool) {
-	for _, f := range t.sc.Knowledge.FAQ {
-		if t.faqMatches(f, t.all) {
+	var first *scenario.FAQ
+	for i, f := range t.sc.Knowledge.FAQ {
+		if !t.faqMatches(f, t.all) {
+			continue
+		}
+		if script(f.A) == script(t.lang) {
 			return f, true
 		}
+		if first == nil {
+			first = &t.sc.Knowledge.FAQ[i]
+		}
+	}
+	if first != nil {
+		return *first, true
 	}
 	return scenario.FAQ{}, false
+}
+
+// script is "cyrillic" for Russian and a text with Cyrillic letters,
+// "latin" otherwise.
+func script(langOrText string) string {
+	if langOrText == "ru" {
+		return "cyrillic"
+	}
+	for _, r := range langOrText {
+		if unicode.Is(unicode.Cyrillic, r) {
+			return "cyrillic"
+		}
+	}
+	return "latin"
 }
 
 func (t *turn) faqMatches(f scenario.FAQ, ss []sentence) bool {
@@ -488,7 +527,7 @@ func (t *turn) term() string {
 func (t *turn) next(out domain.TurnOutput) []string {
 	var unknown []scenario.FieldSpec
 	for _, f := range t.sc.Qualification.Fields {
-		if !t.known(f.Name, out.Qualification) && text(f.Question, t.lang, t.def) != "" {
+		if !t.known(f.Name, out.Qualification) && t.sc.T(f.Question, t.lang) != "" {
 			unknown = append(unknown, f)
 		}
 	}
@@ -501,17 +540,14 @@ func (t *turn) next(out domain.TurnOutput) []string {
 		if f.Name == t.asked && len(unknown) > 1 && t.answeredSomething() {
 			f = unknown[1]
 		}
-		return []string{text(f.Question, t.lang, t.def)}
+		return []string{t.sc.T(f.Question, t.lang)}
 	}
 	var lines []string
 	if offer := t.offer(out.Qualification); offer != "" && !t.wasSaid(offer) {
 		lines = append(lines, offer)
 	}
-	for _, s := range t.sc.Stages {
-		if domain.Stage(s.Name) != out.NextStage {
-			continue
-		}
-		for _, q := range texts(s.Questions, t.lang, t.def) {
+	if st, ok := t.sc.StageSpec(string(out.NextStage)); ok {
+		for _, q := range t.sc.List(st.Questions, t.lang) {
 			if strings.TrimSpace(q) != "" && !t.wasSaid(q) {
 				lines = append(lines, q)
 				break
@@ -583,12 +619,12 @@ func (t *turn) offer(upd []domain.FieldUpdate) string {
 			break
 		}
 	}
-	line := offerIntro.in(t.lang) + " " + strings.TrimSpace(p.Name)
-	if price := strings.TrimSpace(p.Price); price != "" {
+	line := offerIntro.in(t.lang) + " " + oneLine(p.Name)
+	if price := oneLine(p.Price); price != "" {
 		line += " (" + price + ")"
 	}
 	line += "."
-	if d := strings.TrimSpace(p.Description); d != "" {
+	if d := oneLine(p.Description); d != "" {
 		line += " " + d
 	}
 	return line
@@ -620,7 +656,7 @@ func (t *turn) needsInfo() bool {
 		if domain.AsksIfBot(s.text) || domain.IsOptOut(s.text) {
 			continue
 		}
-		if _, ok := firstPhrase(n, t.sc.Handoff.HumanPhrases); ok {
+		if asksForHuman(s.words, t.sc.Handoff.HumanPhrases) {
 			continue
 		}
 		if _, ok := firstPhrase(n, t.sc.Offline.NotInterested); ok {

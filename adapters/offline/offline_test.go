@@ -77,12 +77,11 @@ func testScenario() *scenario.Scenario {
 }
 
 func field(sc *scenario.Scenario, name string) scenario.FieldSpec {
-	for _, f := range sc.Qualification.Fields {
-		if f.Name == name {
-			return f
-		}
+	f, ok := sc.Field(name)
+	if !ok {
+		panic("no field " + name)
 	}
-	panic("no field " + name)
+	return f
 }
 
 type extractCase struct {
@@ -381,6 +380,66 @@ func TestScriptedConversation(t *testing.T) {
 	}
 }
 
+func defaultScenario(t testing.TB) *scenario.Scenario {
+	t.Helper()
+	sc, err := scenario.Default()
+	if err != nil {
+		t.Fatalf("scenario.Default: %v", err)
+	}
+	return sc
+}
+
+// TestDefaultScenario runs the shipped example scenario: each answer fills
+// its field, the score rises to the handoff threshold, and the offer comes
+// when all are known.
+func TestDefaultScenario(t *testing.T) {
+	sc := defaultScenario(t)
+	for _, c := range []struct {
+		lang  string
+		lines []string
+	}{
+		{"en", []string{"We build pipeline reports by hand in Excel.", "Maybe $500 a month", "we'd like to start next quarter", "I'm the head of sales, it's my call", "we are 8 people"}},
+		{"ru", []string{"Отчёты по воронке собираем вручную", "Бюджет около 50 тыс руб в месяц", "Хотим запустить до конца квартала", "Да, решаю я", "В отделе 6 человек"}},
+	} {
+		t.Run(c.lang, func(t *testing.T) {
+			d := &dialog{t: t, e: New(), stage: domain.StageOpening}
+			d.in = domain.TurnInput{Kind: domain.TurnReply, Scenario: sc, Variant: sc.Variants[0], Language: c.lang,
+				History: []domain.Line{{Role: domain.RoleAssistant, Text: sc.Opening(sc.Variants[0], c.lang)}}}
+			var out domain.TurnOutput
+			for i, line := range c.lines {
+				out = d.say(line)
+				f := sc.Qualification.Fields[i]
+				if _, ok := updates(out)[f.Name]; !ok || len(out.Qualification) != 1 {
+					t.Errorf("turn %d (%q): updates %+v, want %s", i, line, out.Qualification, f.Name)
+				}
+				if i+1 < len(sc.Qualification.Fields) {
+					if q := sc.T(sc.Qualification.Fields[i+1].Question, c.lang); out.Reply != q {
+						t.Errorf("turn %d: reply %q, want %q", i, out.Reply, q)
+					}
+				}
+			}
+			if out.Score < sc.Handoff.ScoreThreshold || out.NextStage != domain.StageOffer {
+				t.Errorf("after qualification: score %d, stage %q", out.Score, out.NextStage)
+			}
+			offer, _ := sc.StageSpec("offer")
+			p := sc.Knowledge.Products[0]
+			if !strings.Contains(out.Reply, p.Name+" ("+p.Price+")") || !strings.HasSuffix(out.Reply, sc.List(offer.Questions, c.lang)[0]) {
+				t.Errorf("offer: %q", out.Reply)
+			}
+		})
+	}
+	// A price question lists every product's price as the knowledge base
+	// states it.
+	for _, lang := range []string{"en", "ru"} {
+		out := turnOnce(t, domain.TurnInput{Scenario: sc, Language: lang, New: []string{map[string]string{"en": "How much is it?", "ru": "Сколько стоит?"}[lang]}})
+		for _, p := range sc.Knowledge.Products {
+			if !strings.Contains(out.Reply, "\n"+p.Name+" — "+p.Price+"\n") {
+				t.Errorf("%s: price reply %q lacks %s — %s", lang, out.Reply, p.Name, p.Price)
+			}
+		}
+	}
+}
+
 func turnOnce(t *testing.T, in domain.TurnInput) domain.TurnOutput {
 	t.Helper()
 	if in.Scenario == nil {
@@ -456,6 +515,14 @@ func TestHumanRequest(t *testing.T) {
 		out := turnOnce(t, domain.TurnInput{Language: c.lang, New: []string{c.msg}})
 		if out.Reply != c.want || !out.Flags.WantsHuman || out.HandoffReason != "lead asked for a human" {
 			t.Errorf("%q: %+v", c.msg, out)
+		}
+	}
+	// The lead describing themselves does not ask for anyone.
+	for _, msg := range []string{"I'm the manager of a team of 5", "Я менеджер по продажам"} {
+		sc := testScenario()
+		sc.Handoff.HumanPhrases = append(sc.Handoff.HumanPhrases, "manager")
+		if out := turnOnce(t, domain.TurnInput{Scenario: sc, New: []string{msg}}); out.Flags.WantsHuman || out.HandoffReason != "" {
+			t.Errorf("%q: %+v", msg, out)
 		}
 	}
 	// A topic for a person hands off too, without the lead asking.
@@ -639,8 +706,13 @@ var leadMessages = []string{
 }
 
 func TestGrounded(t *testing.T) {
-	sc := testScenario()
-	knowledge := knowledgeText(sc)
+	for _, sc := range []*scenario.Scenario{testScenario(), defaultScenario(t)} {
+		t.Run(sc.Name, func(t *testing.T) { testGrounded(t, sc) })
+	}
+}
+
+func testGrounded(t *testing.T, sc *scenario.Scenario) {
+	knowledge := sc.KnowledgeText()
 	stages := []domain.Stage{domain.StageOpening, domain.StageDiscovery, domain.StageQualification, domain.StageOffer, domain.StageObjections}
 	full := domain.Qualification{
 		Need: &domain.Field{Value: "crm"}, Budget: &domain.Field{Value: "5000 USD"}, Timeline: &domain.Field{Value: "q3"},
@@ -654,7 +726,7 @@ func TestGrounded(t *testing.T) {
 					if i > 0 {
 						msgs = append(msgs, leadMessages[i-1])
 					}
-					out := turnOnce(t, domain.TurnInput{Language: lang, Stage: stage, Qual: q, New: msgs})
+					out := turnOnce(t, domain.TurnInput{Scenario: sc, Language: lang, Stage: stage, Qual: q, New: msgs})
 					if u := domain.UngroundedFigures(out.Reply, knowledge); u != nil {
 						t.Errorf("%q (%s, %s): reply %q states %v", msgs, lang, stage, out.Reply, u)
 					}
@@ -671,12 +743,25 @@ func TestUngroundedScenarioTexts(t *testing.T) {
 	sc.Qualification.Fields[1].Question = scenario.Text{"en": "Is your budget above $1000?"}
 	sc.Replies.Fallback = scenario.Text{"en": "We have a 30% discount!"}
 	sc.Replies.Lost = scenario.Text{"en": "Come back for 50% off."}
-	knowledge := knowledgeText(sc)
+	knowledge := sc.KnowledgeText()
 	for _, msgs := range [][]string{{"We need a CRM"}, {"Do you integrate with SAP?"}, {"not interested"}} {
 		out := turnOnce(t, domain.TurnInput{Scenario: sc, New: msgs})
 		if u := domain.UngroundedFigures(out.Reply, knowledge); u != nil || out.Reply == "" {
 			t.Errorf("%q: reply %q states %v", msgs, out.Reply, u)
 		}
+	}
+}
+
+// TestLongBurst: a burst of long messages takes time linear in its length
+// (a quadratic scan over numbers once took minutes here).
+func TestLongBurst(t *testing.T) {
+	var msgs []string
+	for _, unit := range []string{"1 000 ", "in 2 weeks $5k by march ", "я решаю, нас 5 человек. ", "how much? "} {
+		msgs = append(msgs, strings.Repeat(unit, 1<<16/len(unit)))
+	}
+	out := turnOnce(t, domain.TurnInput{New: msgs})
+	if len(out.Qualification) == 0 {
+		t.Errorf("nothing read from %d long messages", len(msgs))
 	}
 }
 
@@ -698,10 +783,11 @@ func FuzzTurn(f *testing.F) {
 	}
 	f.Add("5 000 000 000 000 000 000 $", "через 99999999999999999999 лет")
 	f.Add("1.2.3.4.5 k $", "by 32 march")
-	sc := testScenario()
-	knowledge := knowledgeText(sc)
+	scs := []*scenario.Scenario{testScenario(), defaultScenario(f)}
 	f.Fuzz(func(t *testing.T, a, b string) {
-		for _, lang := range []string{"en", "ru"} {
+		for i, lang := range []string{"en", "ru"} {
+			sc := scs[i]
+			knowledge := sc.KnowledgeText()
 			for _, stage := range []domain.Stage{domain.StageOpening, domain.StageOffer} {
 				history := []domain.Line{{Role: domain.RoleAssistant, Text: sc.Qualification.Fields[1].Question[lang]}, {Role: domain.RoleLead, Text: b}}
 				in := domain.TurnInput{Kind: domain.TurnReply, Scenario: sc, Language: lang, Stage: stage, History: history, New: []string{a, b}}

@@ -59,10 +59,13 @@ func firstPhrase(normText string, phrases []string) (string, bool) {
 // it has four to seven ("lead" matches "leads", "договор" "договора" but
 // not "договоримся"), any when it has eight or more ("автоматиз" matches
 // "автоматизировать"); "crm" matches only "crm".
-func hasKeyword(words []string, keyword string) bool {
+func hasKeyword(words []string, keyword string) bool { return keywordAt(words, keyword) >= 0 }
+
+// keywordAt is where in words keyword first matches, or -1.
+func keywordAt(words []string, keyword string) int {
 	kw := strings.Fields(norm(keyword))
 	if len(kw) == 0 {
-		return false
+		return -1
 	}
 	for i := 0; i+len(kw) <= len(words); i++ {
 		ok := true
@@ -78,10 +81,10 @@ func hasKeyword(words []string, keyword string) bool {
 			break
 		}
 		if ok {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 func stemMatch(word, stem string) bool {
@@ -176,40 +179,6 @@ func isQuestion(s string, words []string) bool {
 	return len(words) > 0 && slices.Contains(questionWords, words[0])
 }
 
-// text picks a text in lang, else in the scenario's default language def,
-// else the first language that has one (in sorted order, so the choice is
-// stable).
-func text(t scenario.Text, lang, def string) string {
-	if s := strings.TrimSpace(t[lang]); s != "" {
-		return s
-	}
-	if s := strings.TrimSpace(t[def]); s != "" {
-		return s
-	}
-	for _, k := range sortedKeys(t) {
-		if s := strings.TrimSpace(t[k]); s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
-// texts is text for lists.
-func texts(t scenario.Texts, lang, def string) []string {
-	if len(t[lang]) > 0 {
-		return t[lang]
-	}
-	if len(t[def]) > 0 {
-		return t[def]
-	}
-	for _, k := range sortedKeys(t) {
-		if len(t[k]) > 0 {
-			return t[k]
-		}
-	}
-	return nil
-}
-
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -230,21 +199,10 @@ func allTexts(t scenario.Text) []string {
 	return out
 }
 
-// knowledgeText is the knowledge base as one text: every figure a reply
-// may state is in it.
-func knowledgeText(sc *scenario.Scenario) string {
-	var b strings.Builder
-	for _, p := range sc.Knowledge.Products {
-		b.WriteString(p.Name + ": " + p.Price + "\n" + p.Description + "\n")
-	}
-	for _, t := range sc.Knowledge.Terms {
-		b.WriteString(t + "\n")
-	}
-	for _, f := range sc.Knowledge.FAQ {
-		b.WriteString(f.Q + "\n" + f.A + "\n")
-	}
-	return b.String()
-}
+// oneLine folds line breaks and runs of spaces into single spaces, as
+// Scenario.KnowledgeText does: a price is copied the way the knowledge
+// text states it.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // phrase is one of the engine's own connecting words, by language: the
 // scenario has no text for them, and none of them holds a figure.
