@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -44,20 +45,51 @@ func (b Basis) valid() bool {
 
 // Contact is a person we may talk to, as its events leave it.
 type Contact struct {
-	ID        uuid.UUID
-	Exists    bool
-	Source    Source
-	Basis     Basis
-	UserID    int64  // Telegram user id, 0 if not known yet
-	Username  string // without @
-	Phone     string
-	Name      string
+	ID       uuid.UUID
+	Exists   bool
+	Source   Source
+	Basis    Basis
+	UserID   int64  // Telegram user id, 0 if not known yet
+	Username string // without @
+	Phone    string
+	Name     string
+	// Tags are normalised labels (lower-case, trimmed, unique, sorted) for
+	// segments; not personal data: they stay readable after erasure.
+	Tags []string
+	// Fields are custom fields by name (the columns of an import), in the
+	// order they were first recorded; their values are personal data.
+	Fields []ContactField
+	// Import is the import the contact came from ("imp-<uuid>"), if any.
+	Import    string
 	OptedOut  bool // on the global do-not-contact list
 	Forgotten bool // erased: personal data is gone
 	// Unreachable is why Telegram refused delivery (USER_IS_BLOCKED,
 	// USER_PRIVACY_RESTRICTED, ...); no account writes to the contact then.
 	Unreachable string
 	OptedOutAt  time.Time
+}
+
+// ContactField is a custom field of a contact: a name from an import's
+// header ([a-z][a-z0-9_]*) and the person's value.
+type ContactField struct {
+	Name  string `json:"name"`
+	Value string `json:"value" personal:"value"`
+}
+
+// Field returns the value of the custom field name, if the contact has it.
+func (c Contact) Field(name string) (string, bool) {
+	for _, f := range c.Fields {
+		if f.Name == name {
+			return f.Value, true
+		}
+	}
+	return "", false
+}
+
+// HasTag says whether the contact has tag (compared normalised).
+func (c Contact) HasTag(tag string) bool {
+	_, found := slices.BinarySearch(c.Tags, normalizeTag(tag))
+	return found
 }
 
 // Contactable says whether an account may write to the contact.
@@ -87,6 +119,18 @@ type (
 		Username  string
 		Phone     string
 		Name      string
+		Tags      []string       // normalised on the way in (NormalizeTags)
+		Fields    []ContactField // custom fields; a name given twice is invalid
+		Import    string         // the import's id, for imports
+	}
+	// MergeContact adds what an import knows about a contact it found
+	// already (a duplicate): new tags, and custom fields (a field of the
+	// same name is replaced). Never on an opted-out or erased contact.
+	// Nothing new records nothing.
+	MergeContact struct {
+		Tags   []string
+		Fields []ContactField
+		Import string
 	}
 	// OptOutContact puts the contact on the do-not-contact list.
 	OptOutContact struct {
@@ -109,14 +153,24 @@ type (
 // Contact events.
 type (
 	ContactAdded struct {
-		ContactID uuid.UUID `json:"contact_id"`
-		Source    Source    `json:"source"`
-		Basis     Basis     `json:"basis"`
-		Note      string    `json:"note,omitempty"`
-		UserID    int64     `json:"user_id,omitempty" personal:"user_id"`
-		Username  string    `json:"username,omitempty" personal:"username"`
-		Phone     string    `json:"phone,omitempty" personal:"phone"`
-		Name      string    `json:"name,omitempty" personal:"name"`
+		ContactID uuid.UUID      `json:"contact_id"`
+		Source    Source         `json:"source"`
+		Basis     Basis          `json:"basis"`
+		Note      string         `json:"note,omitempty"`
+		UserID    int64          `json:"user_id,omitempty" personal:"user_id"`
+		Username  string         `json:"username,omitempty" personal:"username"`
+		Phone     string         `json:"phone,omitempty" personal:"phone"`
+		Name      string         `json:"name,omitempty" personal:"name"`
+		Tags      []string       `json:"tags,omitempty"`
+		Fields    []ContactField `json:"fields,omitempty"`
+		Import    string         `json:"import,omitempty"`
+	}
+	// ContactMerged: an import found the contact again and added tags
+	// and fields (the new and changed ones only).
+	ContactMerged struct {
+		Tags   []string       `json:"tags,omitempty"`
+		Fields []ContactField `json:"fields,omitempty"`
+		Import string         `json:"import,omitempty"`
 	}
 	ContactOptedOut struct {
 		Reason string    `json:"reason,omitempty" personal:"reason"`
@@ -137,6 +191,7 @@ type (
 )
 
 func (ContactAdded) EventType() string           { return "ContactAdded" }
+func (ContactMerged) EventType() string          { return "ContactMerged" }
 func (ContactOptedOut) EventType() string        { return "ContactOptedOut" }
 func (ContactForgotten) EventType() string       { return "ContactForgotten" }
 func (ContactUnreachable) EventType() string     { return "ContactUnreachable" }
@@ -146,6 +201,7 @@ func (ContactTelegramUserSet) EventType() string { return "ContactTelegramUserSe
 type ContactCommand interface{ contactCommand() }
 
 func (AddContact) contactCommand()             {}
+func (MergeContact) contactCommand()           {}
 func (OptOutContact) contactCommand()          {}
 func (ForgetContact) contactCommand()          {}
 func (MarkContactUnreachable) contactCommand() {}
@@ -171,10 +227,64 @@ func DecideContact(c Contact, cmd ContactCommand, now time.Time) ([]Event, error
 		if cmd.UserID == 0 && username == "" && strings.TrimSpace(cmd.Phone) == "" {
 			return nil, errorf(EINVALID, "a contact needs a Telegram user id, a username or a phone")
 		}
+		tags, err := checkTags(cmd.Tags)
+		if err != nil {
+			return nil, err
+		}
+		fields, err := checkFields(cmd.Fields)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkImportID(cmd.Import); err != nil {
+			return nil, err
+		}
 		return []Event{ContactAdded{
 			ContactID: cmd.ContactID, Source: cmd.Source, Basis: cmd.Basis, Note: cmd.Note,
 			UserID: cmd.UserID, Username: username, Phone: strings.TrimSpace(cmd.Phone), Name: strings.TrimSpace(cmd.Name),
+			Tags: tags, Fields: fields, Import: cmd.Import,
 		}}, nil
+	case MergeContact:
+		switch {
+		case !c.Exists:
+			return nil, errorf(EINVALID, "unknown contact")
+		case c.Forgotten:
+			return nil, errorf(EFORBIDDEN, "the contact was erased")
+		case c.OptedOut:
+			return nil, errorf(EFORBIDDEN, "the contact is on the do-not-contact list")
+		}
+		tags, err := checkTags(cmd.Tags)
+		if err != nil {
+			return nil, err
+		}
+		fields, err := checkFields(cmd.Fields)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkImportID(cmd.Import); err != nil {
+			return nil, err
+		}
+		var e ContactMerged
+		for _, t := range tags {
+			if !c.HasTag(t) {
+				e.Tags = append(e.Tags, t)
+			}
+		}
+		for _, f := range fields {
+			if v, ok := c.Field(f.Name); !ok || v != f.Value {
+				e.Fields = append(e.Fields, f)
+			}
+		}
+		if len(e.Tags) == 0 && len(e.Fields) == 0 {
+			return nil, nil // a re-import: nothing new
+		}
+		e.Import = cmd.Import
+		if len(c.Tags)+len(e.Tags) > MaxTags {
+			return nil, errorf(EINVALID, "a contact has at most %d tags", MaxTags)
+		}
+		if n := len(c.Fields) + countNew(c, e.Fields); n > MaxFields {
+			return nil, errorf(EINVALID, "a contact has at most %d custom fields", MaxFields)
+		}
+		return []Event{e}, nil
 	case OptOutContact:
 		if !c.Exists {
 			return nil, errorf(EINVALID, "unknown contact")
@@ -229,6 +339,25 @@ func EvolveContact(c Contact, e Event) Contact {
 		c = Contact{
 			ID: e.ContactID, Exists: true, Source: e.Source, Basis: e.Basis,
 			UserID: e.UserID, Username: e.Username, Phone: e.Phone, Name: e.Name,
+			Tags: e.Tags, Fields: e.Fields, Import: e.Import,
+		}
+	case ContactMerged:
+		// Copies: states are shared through the cache, never changed.
+		if len(e.Tags) > 0 {
+			tags := append(slices.Clone(c.Tags), e.Tags...)
+			slices.Sort(tags)
+			c.Tags = slices.Compact(tags)
+		}
+		if len(e.Fields) > 0 {
+			fields := slices.Clone(c.Fields)
+			for _, f := range e.Fields {
+				if i := slices.IndexFunc(fields, func(g ContactField) bool { return g.Name == f.Name }); i >= 0 {
+					fields[i] = f
+				} else {
+					fields = append(fields, f)
+				}
+			}
+			c.Fields = fields
 		}
 	case ContactOptedOut:
 		c.OptedOut, c.OptedOutAt = true, e.At
@@ -239,6 +368,7 @@ func EvolveContact(c Contact, e Event) Contact {
 	case ContactForgotten:
 		c.Forgotten = true
 		c.Username, c.Phone, c.Name = "", "", ""
+		c.Fields = nil // the values are personal; tags are not
 	}
 	return c
 }

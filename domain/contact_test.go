@@ -9,6 +9,9 @@ func TestContact(t *testing.T) {
 	added := ContactAdded{ContactID: contactID, Source: SourceImport, Basis: BasisConsent, Note: "leads.csv", Username: "anna", Name: "Anna"}
 	add := AddContact{ContactID: contactID, Source: SourceImport, Basis: BasisConsent, Note: "leads.csv", Username: " @anna ", Name: " Anna "}
 	optedOut := ContactOptedOut{Reason: "stop", By: "lead", At: now}
+	imported := ContactAdded{ContactID: contactID, Source: SourceImport, Basis: BasisConsent, Note: "leads.csv", Username: "anna",
+		Tags: []string{"fair", "vip"}, Fields: []ContactField{{"company", "Acme"}, {"city", "Berlin"}}, Import: "imp-1"}
+	forgotten := ContactForgotten{By: "admin:1", At: now}
 	cases := []struct {
 		name  string
 		given []Event
@@ -30,6 +33,28 @@ func TestContact(t *testing.T) {
 			[]Event{ContactOptedOut{Reason: "erased", By: "admin:1", At: now}, ContactForgotten{By: "admin:1", At: now}}, ""},
 		{"forget an opted-out contact", []Event{added, optedOut}, ForgetContact{By: "admin:1"}, []Event{ContactForgotten{By: "admin:1", At: now}}, ""},
 		{"forget twice", []Event{added, optedOut, ContactForgotten{By: "admin:1", At: now}}, ForgetContact{By: "admin:1"}, nil, ""},
+
+		{"add with tags and fields", nil,
+			AddContact{ContactID: contactID, Source: SourceImport, Basis: BasisConsent, Note: "leads.csv", Username: "anna", Import: "imp-1",
+				Tags: []string{" VIP", "fair ", "vip", ""}, Fields: []ContactField{{"company", " Acme "}, {"city", "Berlin"}, {"empty", " "}}},
+			[]Event{imported}, ""},
+		{"a field twice", nil, AddContact{ContactID: contactID, Source: SourceImport, Basis: BasisConsent, Username: "anna",
+			Fields: []ContactField{{"city", "A"}, {"city", "B"}}}, nil, EINVALID},
+		{"a bad field name", nil, AddContact{ContactID: contactID, Source: SourceImport, Basis: BasisConsent, Username: "anna",
+			Fields: []ContactField{{"City", "A"}}}, nil, EINVALID},
+		{"a bad import id", nil, AddContact{ContactID: contactID, Source: SourceImport, Basis: BasisConsent, Username: "anna", Import: "imp 1"}, nil, EINVALID},
+
+		{"merge adds new tags and changed fields", []Event{imported},
+			MergeContact{Tags: []string{"VIP", "Berlin"}, Fields: []ContactField{{"company", "Acme"}, {"city", "Hamburg"}, {"size", "12"}}, Import: "imp-2"},
+			[]Event{ContactMerged{Tags: []string{"berlin"}, Fields: []ContactField{{"city", "Hamburg"}, {"size", "12"}}, Import: "imp-2"}}, ""},
+		{"merge with nothing new records nothing", []Event{imported},
+			MergeContact{Tags: []string{"fair"}, Fields: []ContactField{{"company", "Acme"}}, Import: "imp-2"}, nil, ""},
+		{"merge after a merge", []Event{imported, ContactMerged{Tags: []string{"berlin"}, Fields: []ContactField{{"city", "Hamburg"}}}},
+			MergeContact{Tags: []string{"berlin"}, Fields: []ContactField{{"city", "Hamburg"}}}, nil, ""},
+		{"merge into an opted-out contact", []Event{imported, optedOut}, MergeContact{Tags: []string{"new"}}, nil, EFORBIDDEN},
+		{"merge into a forgotten contact", []Event{imported, optedOut, forgotten}, MergeContact{Tags: []string{"new"}}, nil, EFORBIDDEN},
+		{"merge into nobody", nil, MergeContact{Tags: []string{"new"}}, nil, EINVALID},
+		{"merge a bad field", []Event{imported}, MergeContact{Fields: []ContactField{{"1st", "x"}}}, nil, EINVALID},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -45,6 +70,34 @@ func TestContact(t *testing.T) {
 				t.Fatalf("events\n got %#v\nwant %#v", got, c.then)
 			}
 		})
+	}
+}
+
+func TestEvolveMergedContact(t *testing.T) {
+	var c Contact
+	c = EvolveContact(c, ContactAdded{ContactID: contactID, Source: SourceImport, Basis: BasisConsent, Username: "anna",
+		Tags: []string{"fair", "vip"}, Fields: []ContactField{{"company", "Acme"}, {"city", "Berlin"}}, Import: "imp-1"})
+	before := c
+	c = EvolveContact(c, ContactMerged{Tags: []string{"berlin", "zoo"}, Fields: []ContactField{{"city", "Hamburg"}, {"size", "12"}}, Import: "imp-2"})
+	if want := []string{"berlin", "fair", "vip", "zoo"}; !reflect.DeepEqual(c.Tags, want) {
+		t.Fatalf("tags %q, want %q", c.Tags, want)
+	}
+	if want := []ContactField{{"company", "Acme"}, {"city", "Hamburg"}, {"size", "12"}}; !reflect.DeepEqual(c.Fields, want) {
+		t.Fatalf("fields %v, want %v", c.Fields, want)
+	}
+	if c.Import != "imp-1" || !c.HasTag(" ZOO ") || c.HasTag("nope") {
+		t.Fatalf("import %q, tags %q", c.Import, c.Tags)
+	}
+	if v, ok := c.Field("city"); !ok || v != "Hamburg" {
+		t.Fatalf("city %q %v", v, ok)
+	}
+	// The state before is untouched: states are shared through the cache.
+	if !reflect.DeepEqual(before.Tags, []string{"fair", "vip"}) || before.Fields[1].Value != "Berlin" {
+		t.Fatalf("evolve changed the earlier state: %+v", before)
+	}
+	c = EvolveContact(c, ContactForgotten{By: "admin:1", At: now})
+	if c.Fields != nil || len(c.Tags) != 4 {
+		t.Fatalf("forgotten: fields %v (personal, gone), tags %q (not personal, kept)", c.Fields, c.Tags)
 	}
 }
 

@@ -15,7 +15,7 @@ type Event interface {
 // stored events back into Go values.
 func EventTypes() []Event {
 	return []Event{
-		ContactAdded{}, ContactOptedOut{}, ContactForgotten{}, ContactUnreachable{}, ContactTelegramUserSet{}, PeerLinked{}, UserLinked{},
+		ContactAdded{}, ContactMerged{}, ContactOptedOut{}, ContactForgotten{}, ContactUnreachable{}, ContactTelegramUserSet{}, PeerLinked{}, UserLinked{}, UsernameLinked{}, PhoneLinked{},
 		DialogStarted{}, InboundReceived{}, OutboundPlanned{}, OutboundSent{}, OutboundFailed{}, OutboundObserved{},
 		QualificationUpdated{}, StageChanged{}, HandoffRequested{}, DialogTakenOver{}, DialogReleased{},
 		DialogStopped{}, DialogOptedOut{}, DialogClosed{},

@@ -44,12 +44,16 @@ func score(n int) *int { return &n }
 func samples() []domain.Event {
 	need := &domain.Field{Value: "CRM for 20 reps", Quote: "we need a CRM", Confidence: 0.9}
 	return []domain.Event{
-		domain.ContactAdded{ContactID: contact, Source: domain.SourceImport, Basis: domain.BasisConsent, Note: "leads.csv", UserID: 77, Username: "anna", Phone: "+100", Name: "Анна"},
+		domain.ContactAdded{ContactID: contact, Source: domain.SourceImport, Basis: domain.BasisConsent, Note: "leads.csv", UserID: 77, Username: "anna", Phone: "+100", Name: "Анна",
+			Tags: []string{"fair", "vip"}, Fields: []domain.ContactField{{Name: "company", Value: "Acme GmbH"}, {Name: "city", Value: "Köln"}}, Import: "imp-0193a0c0"},
+		domain.ContactMerged{Tags: []string{"berlin"}, Fields: []domain.ContactField{{Name: "city", Value: "Düsseldorf"}}, Import: "imp-0193a0c1"},
 		domain.ContactOptedOut{Reason: "не пишите мне", By: "lead", At: t0},
 		domain.ContactForgotten{By: "admin:1", At: t0},
 		domain.ContactUnreachable{Reason: "USER_IS_BLOCKED", At: t0},
 		domain.ContactTelegramUserSet{UserID: 777000},
 		domain.UserLinked{ContactID: uuid.MustParse("0193a0c0-0000-7000-8000-0000000000c1")},
+		domain.UsernameLinked{ContactID: uuid.MustParse("0193a0c0-0000-7000-8000-0000000000c1")},
+		domain.PhoneLinked{ContactID: uuid.MustParse("0193a0c0-0000-7000-8000-0000000000c1")},
 		domain.PeerLinked{AccountID: uuid.MustParse("0193a0c0-0000-7000-8000-0000000000a1"), DialogID: uuid.MustParse("0193a0c0-0000-7000-8000-0000000000d1"), ContactID: uuid.MustParse("0193a0c0-0000-7000-8000-0000000000c1")},
 		domain.DialogStarted{DialogID: dialog, N: 7, ContactID: contact, AccountID: account, Variant: "B", By: "ai"},
 		domain.InboundReceived{TelegramMessageID: 5, Text: "Hi, how much is it?", At: t0},
@@ -113,7 +117,7 @@ func TestEveryEventRoundTrips(t *testing.T) {
 			// Personal data is not in the clear payloads.
 			recs, _ := store.ReadAll(t.Context(), 1, 100)
 			for _, r := range recs {
-				for _, secret := range []string{"Анна", "+100", "+200", "Hi, how much", "AI assistant of Acme", "CRM for 20", "we need a CRM", "12 reps", "Excel", `"user_id"`} {
+				for _, secret := range []string{"Анна", "+100", "+200", "Hi, how much", "AI assistant of Acme", "CRM for 20", "we need a CRM", "12 reps", "Excel", "Acme GmbH", "Köln", "Düsseldorf", `"user_id"`} {
 					if bytes.Contains(r.Payload, []byte(secret)) {
 						t.Errorf("%s payload holds %q in clear: %s", r.Type, secret, r.Payload)
 					}
