@@ -201,10 +201,15 @@ var (
 // extractMoney finds an amount: a number with a currency sign or word
 // ("5000$", "$5k", "100 тыс руб", "бюджет 300 000 ₽"), explicit; a number
 // with a multiplier where the sentence speaks of a budget ("budget 5k"),
-// or a bare number answering the budget question, weak.
+// or a bare number answering the budget question, weak. A question names
+// a budget only where it speaks of one ("can we stay under a $3k
+// budget?").
 func extractMoney(s sentence, _ scenario.FieldSpec, asked bool) match {
-	toks := tokens(s.text)
 	context := asked || hasAnyStem(s.words, budgetWords)
+	if s.question && !context {
+		return match{} // "is it $29 per user?" asks about a price, it states no budget
+	}
+	toks := tokens(s.text)
 	for i, t := range toks {
 		if t.kind != tokNumber {
 			continue
@@ -303,8 +308,9 @@ var (
 // extractTimeline finds when the lead wants to start, in English or
 // Russian: "asap", "срочно", "by March", "в марте", "к марту", "Q3",
 // "next month", "до конца года", "in 2 weeks", "через месяц", "by 2027",
-// "by Friday", "in the autumn", "осенью". A plain duration ("2 weeks") or an English month without a
-// preposition counts only as the answer to the timeline question, weakly.
+// "by Friday", "in the autumn", "осенью". A plain duration ("2 weeks") or
+// an English month without a preposition counts only as the answer to the
+// timeline question, weakly.
 func extractTimeline(s sentence, _ scenario.FieldSpec, asked bool) match {
 	w := s.words
 	n := strings.Join(w, " ")

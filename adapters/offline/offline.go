@@ -138,16 +138,16 @@ func (t *turn) take() domain.TurnOutput {
 
 	if t.newHas(t.sc.Offline.NotInterested) {
 		out.NextStage = domain.StageClosed
-		out.Reply = t.say(t.sc.T(t.sc.Replies.Lost, t.lang))
+		out.Reply = t.say(t.sc.T(t.sc.Replies.Lost, t.lang), goodbye)
 		return out
 	}
 	if out.Flags.WantsHuman {
-		out.Reply = t.say(t.sc.T(t.sc.Replies.Handoff, t.lang))
+		out.Reply = t.say(t.sc.T(t.sc.Replies.Handoff, t.lang), handingOff)
 		out.HandoffReason = "lead asked for a human"
 		return out
 	}
 	if topic, ok := t.alwaysHuman(); ok {
-		out.Reply = t.say(t.sc.T(t.sc.Replies.Handoff, t.lang))
+		out.Reply = t.say(t.sc.T(t.sc.Replies.Handoff, t.lang), handingOff)
 		out.HandoffReason = "a topic for a person: " + topic
 		return out
 	}
@@ -155,9 +155,14 @@ func (t *turn) take() domain.TurnOutput {
 	return out
 }
 
-// selfWords before a human phrase make it the lead's own description ("I'm
-// the sales manager", "я менеджер", "my manager decides"), not a request.
-var selfWords = []string{"i'm", "im", "am", "as", "my", "our", "я", "мой", "моя", "наш", "наша", "наши", "работаю"}
+// selfWords up to three words before a human phrase make it the lead's
+// own description ("I'm the sales manager", "я менеджер", "my manager
+// decides"), not a request, unless a requestWord stands between ("I'm
+// asking to talk to a human").
+var (
+	selfWords    = []string{"i'm", "im", "am", "as", "my", "our", "я", "мой", "моя", "наш", "наша", "наши"}
+	requestWords = []string{"to", "for", "with", "talk", "speak", "need", "want", "asking", "к", "с", "со", "нужен", "нужна", "хочу", "позовите", "дайте", "прошу"}
+)
 
 // asksForHuman says whether words hold one of phrases (Handoff.
 // HumanPhrases) other than in the lead's description of themselves.
@@ -168,12 +173,23 @@ func asksForHuman(words []string, phrases []string) bool {
 			continue
 		}
 		for i := 0; i+len(pw) <= len(words); i++ {
-			if !slices.Equal(words[i:i+len(pw)], pw) {
-				continue
-			}
-			if !slices.ContainsFunc(words[max(0, i-3):i], func(w string) bool { return slices.Contains(selfWords, w) }) {
+			if slices.Equal(words[i:i+len(pw)], pw) && !describesSelf(words[max(0, i-3):i]) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// describesSelf says whether the words before a human phrase are the
+// lead speaking of themselves.
+func describesSelf(before []string) bool {
+	for j := len(before) - 1; j >= 0; j-- {
+		if slices.Contains(requestWords, before[j]) {
+			return false
+		}
+		if slices.Contains(selfWords, before[j]) {
+			return true
 		}
 	}
 	return false
@@ -206,8 +222,9 @@ func (t *turn) alwaysHuman() (string, bool) {
 
 // extract reads every scenario field from all new messages together. A
 // field already known is updated only by an explicit statement of a new
-// value. An amount, a date or a count goes to one field: the one just
-// asked, else the first of its kind.
+// value (a keywords field by new keywords, added to the known ones). An
+// amount, a date or a count goes to one field: the one just asked, else
+// the first of its kind.
 func (t *turn) extract() []domain.FieldUpdate {
 	fields := t.sc.Qualification.Fields
 	order := make([]int, 0, len(fields))
@@ -250,6 +267,9 @@ func (t *turn) extract() []domain.FieldUpdate {
 		if m.value == "" {
 			continue
 		}
+		if known != nil && f.Extractor == scenario.ExtractKeywords {
+			m.value = mergeKeywords(known.Value, m.value)
+		}
 		if known != nil && (m.conf < explicit || m.value == known.Value) {
 			continue
 		}
@@ -267,6 +287,18 @@ func (t *turn) extract() []domain.FieldUpdate {
 		}
 	}
 	return out
+}
+
+// mergeKeywords adds the keywords of found to those of a known value: a
+// keywords field learns more, it does not forget.
+func mergeKeywords(known, found string) string {
+	kws := strings.Split(known, ", ")
+	for _, k := range strings.Split(found, ", ") {
+		if !slices.Contains(kws, k) {
+			kws = append(kws, k)
+		}
+	}
+	return strings.Join(kws, ", ")
 }
 
 // keywords collects a keywords field's keywords from all new messages;
@@ -389,11 +421,9 @@ var priceWords = []string{
 func (t *turn) compose(out domain.TurnOutput) string {
 	var parts []string
 	add := func(s string) {
-		s = strings.TrimSpace(s)
-		if s == "" || slices.Contains(parts, s) || domain.UngroundedFigures(s, t.knowledge) != nil {
-			return
+		if s = strings.TrimSpace(s); t.sayable(s) && !slices.Contains(parts, s) {
+			parts = append(parts, s)
 		}
-		parts = append(parts, s)
 	}
 	if out.Flags.AsksIfBot {
 		add(t.sc.T(t.sc.Replies.BotAnswer, t.lang))
@@ -433,10 +463,10 @@ func (t *turn) compose(out domain.TurnOutput) string {
 }
 
 // say is a fixed reply, unless it states a figure the knowledge base does
-// not (then the engine's own last resort).
-func (t *turn) say(s string) string {
-	if s == "" || domain.UngroundedFigures(s, t.knowledge) != nil {
-		return lastResort.in(t.lang)
+// not (then the engine's own words for it).
+func (t *turn) say(s string, instead phrase) string {
+	if !t.sayable(s) {
+		return instead.in(t.lang)
 	}
 	return s
 }
@@ -504,14 +534,23 @@ func (t *turn) faqMatches(f scenario.FAQ, ss []sentence) bool {
 }
 
 // objectionTerms are what a term that answers an objection is about.
-var objectionTerms = []string{"trial", "free", "refund", "money back", "guarantee", "discount", "cancel", "пробн", "бесплатн", "возврат", "гарант", "скидк", "отмен"}
+var objectionTerms = []string{"trial", "free", "refund", "guarantee", "discount", "cancel", "пробн", "бесплатн", "возврат", "гарант", "скидк", "отмен"}
 
 // term returns the term that answers an objection best: a free trial, a
-// refund or a guarantee, else the first.
+// refund, a discount (the first not said yet), else any term not said
+// yet, else the first.
 func (t *turn) term() string {
-	terms := t.sc.Knowledge.Terms
-	for _, term := range terms {
+	var best, rest []string
+	for _, term := range t.sc.Knowledge.Terms {
 		if hasAnyStem(strings.Fields(norm(term)), objectionTerms) {
+			best = append(best, term)
+		} else {
+			rest = append(rest, term)
+		}
+	}
+	terms := append(best, rest...)
+	for _, term := range terms {
+		if !t.wasSaid(term) {
 			return term
 		}
 	}
@@ -527,7 +566,7 @@ func (t *turn) term() string {
 func (t *turn) next(out domain.TurnOutput) []string {
 	var unknown []scenario.FieldSpec
 	for _, f := range t.sc.Qualification.Fields {
-		if !t.known(f.Name, out.Qualification) && t.sc.T(f.Question, t.lang) != "" {
+		if q := t.sc.T(f.Question, t.lang); !t.known(f.Name, out.Qualification) && t.sayable(q) {
 			unknown = append(unknown, f)
 		}
 	}
@@ -548,7 +587,7 @@ func (t *turn) next(out domain.TurnOutput) []string {
 	}
 	if st, ok := t.sc.StageSpec(string(out.NextStage)); ok {
 		for _, q := range t.sc.List(st.Questions, t.lang) {
-			if strings.TrimSpace(q) != "" && !t.wasSaid(q) {
+			if t.sayable(q) && !t.wasSaid(q) {
 				lines = append(lines, q)
 				break
 			}
@@ -582,6 +621,12 @@ func (t *turn) answeredSomething() bool {
 	return false
 }
 
+// sayable says whether s is a text with no figure the knowledge base
+// does not state.
+func (t *turn) sayable(s string) bool {
+	return strings.TrimSpace(s) != "" && domain.UngroundedFigures(s, t.knowledge) == nil
+}
+
 // wasSaid says whether the assistant has said s before.
 func (t *turn) wasSaid(s string) bool {
 	n := norm(s)
@@ -596,8 +641,9 @@ func (t *turn) wasSaid(s string) bool {
 	return false
 }
 
-// offer is one line on the product that fits: the one the lead named,
-// else the one the need names, else the first.
+// offer is one line on the product that fits: the one the lead or the
+// need names, else the one whose description has most of the need's
+// words, else the first.
 func (t *turn) offer(upd []domain.FieldUpdate) string {
 	ps := t.sc.Knowledge.Products
 	if len(ps) == 0 {
@@ -612,11 +658,22 @@ func (t *turn) offer(upd []domain.FieldUpdate) string {
 			need = norm(u.Value)
 		}
 	}
-	p := ps[0]
+	p, fit := ps[0], 0
 	for _, c := range ps {
 		if hasPhrase(t.lead, c.Name) || hasPhrase(need, c.Name) {
 			p = c
 			break
+		}
+		// Else the product whose description says most of the need.
+		words := strings.Fields(norm(c.Name + " " + c.Description))
+		n := 0
+		for _, k := range strings.Split(need, " ") {
+			if k != "" && hasKeyword(words, k) {
+				n++
+			}
+		}
+		if n > fit {
+			p, fit = c, n
 		}
 	}
 	line := offerIntro.in(t.lang) + " " + oneLine(p.Name)

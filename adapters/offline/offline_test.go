@@ -126,7 +126,9 @@ func TestExtractMoney(t *testing.T) {
 		{text: "около 2000 долларов", want: "2000 USD", conf: explicit},
 		{text: "Готовы потратить 200к", want: "200000", conf: weak},
 		{text: "Ну, думаю, 1,5 млн руб на год", want: "1500000 RUB", conf: explicit},
+		{text: "Can we stay under a $3k budget?", want: "3000 USD", conf: explicit},
 		// Not amounts.
+		{text: "Is it $29 per user?"},
 		{text: "I have 2 kids"},
 		{text: "We are 10 people"},
 		{text: "in 2 weeks"},
@@ -389,6 +391,30 @@ func defaultScenario(t testing.TB) *scenario.Scenario {
 	return sc
 }
 
+func TestOfferFits(t *testing.T) {
+	all := domain.Qualification{
+		Budget: &domain.Field{Value: "5000 USD"}, Timeline: &domain.Field{Value: "q3"},
+		Authority: &domain.Field{Value: "yes"}, Custom: []domain.CustomField{{Name: "team_size", Value: "10"}},
+	}
+	for need, want := range map[string]string{
+		"leads":      "I'd suggest Start ($29 per user per month).",
+		"automation": "I'd suggest Pro ($79 per user per month).", // "automations" in its description
+	} {
+		q := all
+		q.Need = &domain.Field{Value: need}
+		out := turnOnce(t, domain.TurnInput{Qual: q, Stage: domain.StageQualification, New: []string{"ok"}})
+		if !strings.HasPrefix(out.Reply, want) {
+			t.Errorf("need %q: offer %q, want %q", need, out.Reply, want)
+		}
+	}
+	// The product the lead names.
+	q := all
+	q.Need = &domain.Field{Value: "leads"}
+	if out := turnOnce(t, domain.TurnInput{Qual: q, Stage: domain.StageQualification, New: []string{"tell me about Pro"}}); !strings.HasPrefix(out.Reply, "I'd suggest Pro") {
+		t.Errorf("named product: %q", out.Reply)
+	}
+}
+
 // TestDefaultScenario runs the shipped example scenario: each answer fills
 // its field, the score rises to the handoff threshold, and the offer comes
 // when all are known.
@@ -511,6 +537,9 @@ func TestHumanRequest(t *testing.T) {
 	for _, c := range []struct{ lang, msg, want string }{
 		{"en", "Can I talk to a human please?", "A colleague will write to you shortly."},
 		{"ru", "Позовите менеджера", "Коллега скоро вам напишет."},
+		{"en", "I'm asking to talk to a human", "A colleague will write to you shortly."},
+		{"en", "I'm the owner and I want to talk to a manager", "A colleague will write to you shortly."},
+		{"ru", "Мне нужен менеджер", "Коллега скоро вам напишет."},
 	} {
 		out := turnOnce(t, domain.TurnInput{Language: c.lang, New: []string{c.msg}})
 		if out.Reply != c.want || !out.Flags.WantsHuman || out.HandoffReason != "lead asked for a human" {
@@ -615,6 +644,14 @@ func TestKnownFields(t *testing.T) {
 	}
 	if out.Score != 25 {
 		t.Errorf("score %d, want 25 (the budget's points)", out.Score)
+	}
+	// A keywords field learns more keywords and keeps the ones it had.
+	q = domain.Qualification{Need: &domain.Field{Value: "leads", Confidence: 0.9}}
+	for msg, want := range map[string]string{"our CRM loses leads": "leads, crm", "leads again": ""} {
+		out := turnOnce(t, domain.TurnInput{Qual: q, New: []string{msg}})
+		if got := updates(out)["need"]; got != want {
+			t.Errorf("%q: need %q, want %q", msg, got, want)
+		}
 	}
 }
 
@@ -744,10 +781,17 @@ func TestUngroundedScenarioTexts(t *testing.T) {
 	sc.Replies.Fallback = scenario.Text{"en": "We have a 30% discount!"}
 	sc.Replies.Lost = scenario.Text{"en": "Come back for 50% off."}
 	knowledge := sc.KnowledgeText()
-	for _, msgs := range [][]string{{"We need a CRM"}, {"Do you integrate with SAP?"}, {"not interested"}} {
-		out := turnOnce(t, domain.TurnInput{Scenario: sc, New: msgs})
+	for msg, want := range map[string]string{
+		"We need a CRM":              "When would you like to start?",                 // the budget question is left out
+		"Do you integrate with SAP?": "What would you like to improve in your sales?", // the fallback too
+		"not interested":             "Thank you for your time.",
+	} {
+		out := turnOnce(t, domain.TurnInput{Scenario: sc, New: []string{msg}})
 		if u := domain.UngroundedFigures(out.Reply, knowledge); u != nil || out.Reply == "" {
-			t.Errorf("%q: reply %q states %v", msgs, out.Reply, u)
+			t.Errorf("%q: reply %q states %v", msg, out.Reply, u)
+		}
+		if out.Reply != want {
+			t.Errorf("%q: reply %q, want %q", msg, out.Reply, want)
 		}
 	}
 }

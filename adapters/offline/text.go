@@ -211,9 +211,11 @@ type phrase map[string]string
 var (
 	pricesIntro = phrase{"en": "Our prices:", "ru": "Наши цены:"}
 	offerIntro  = phrase{"en": "I'd suggest", "ru": "Предлагаю"}
-	// lastResort is said when every scenario text the engine could use
-	// states a figure the knowledge base does not.
+	// lastResort, goodbye and handingOff are said when the scenario text
+	// the engine would use states a figure the knowledge base does not.
 	lastResort = phrase{"en": "Could you tell me a bit more?", "ru": "Расскажите, пожалуйста, подробнее?"}
+	goodbye    = phrase{"en": "Thank you for your time.", "ru": "Спасибо за уделённое время."}
+	handingOff = phrase{"en": "A colleague will write to you here.", "ru": "Коллега напишет вам здесь."}
 )
 
 func (p phrase) in(lang string) string {

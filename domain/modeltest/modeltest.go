@@ -29,8 +29,9 @@ const CancelTimeout = 2 * time.Second
 // (one per subtest):
 //
 //   - reply turns in English and Russian (a plain answer, a price question,
-//     a burst of three messages, an opt-out) succeed, and each output is
-//     valid for its input (see Validate);
+//     a burst of three messages, an opt-out) succeed, each output is valid
+//     for its input (see Validate), and Usage names the engine and counts
+//     at least one attempt;
 //   - Turn with a context already cancelled returns an error wrapping
 //     context.Canceled within CancelTimeout;
 //   - a reply turn without new messages returns an error or a valid
@@ -41,12 +42,15 @@ func Run(t *testing.T, newModel func(t *testing.T) domain.Model) {
 	for _, c := range Inputs(sc) {
 		t.Run(c.Name, func(t *testing.T) {
 			m := newModel(t)
-			out, _, err := turn(context.Background(), m, c.In)
+			out, usage, err := turn(context.Background(), m, c.In)
 			if err != nil {
 				t.Fatalf("Turn: %v", err)
 			}
 			if err := Validate(c.In, out); err != nil {
 				t.Errorf("%v\noutput: %+v", err, out)
+			}
+			if usage.Engine == "" || usage.Attempts < 1 {
+				t.Errorf("usage %+v: want the engine named and at least one attempt", usage)
 			}
 		})
 	}
