@@ -128,6 +128,7 @@ type turnBuilder struct {
 	taken   TurnTaken
 	after   []Event // the events after TurnTaken
 	handoff string
+	asksBot bool // the lead asked whether this is a bot: every answer discloses
 }
 
 func (t *turnBuilder) guard(format string, args ...any) {
@@ -220,7 +221,7 @@ func (t *turnBuilder) reply() ([]Event, error) {
 	flags := out.Flags
 	if flags.AsksIfBot || anyMsg(AsksIfBot) {
 		t.flag("asks-if-bot")
-		flags.AsksIfBot = true
+		flags.AsksIfBot, t.asksBot = true, true
 	}
 	if flags.WantsHuman || anyMsg(func(m string) bool { return ContainsPhrase(m, rules.HumanPhrases) != "" }) {
 		t.flag("wants-human")
@@ -310,7 +311,12 @@ func (t *turnBuilder) moveTo(to Stage) {
 func (t *turnBuilder) handOff(reason string) ([]Event, error) {
 	t.handoff = reason
 	t.moveTo(t.cmd.Output.NextStage)
-	if err := t.plan(t.cmd.Rules.HandoffReply, KindHandoff); err != nil {
+	note := t.cmd.Rules.HandoffReply
+	if t.asksBot && !Discloses(note) {
+		note = t.cmd.Rules.BotAnswer + " " + note
+		t.guard("bot question: the handoff note starts with the AI disclosure")
+	}
+	if err := t.plan(note, KindHandoff); err != nil {
 		return nil, err
 	}
 	t.after = append(t.after, HandoffRequested{Reason: reason}, StageChanged{From: t.d.Stage, To: StageHandoff})

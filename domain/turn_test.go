@@ -151,9 +151,9 @@ func TestTakeTurn(t *testing.T) {
 			given: opened("are you a real person?"),
 			when:  replyTurn(1, []string{"are you a real person?"}, TurnOutput{Reply: "Yes, I'm a real person!", Score: 5}),
 			then: []Event{
-				taken(TurnReply, 1, score(5), flags("asks-if-bot"), guards("the reply claimed to be human: withheld")),
+				taken(TurnReply, 1, score(5), flags("asks-if-bot"), guards("the reply claimed to be human: withheld", "bot question: the handoff note starts with the AI disclosure")),
 				QualificationUpdated{Qual: Qualification{Score: score(5)}},
-				planned(101, "A colleague will write to you shortly.", KindHandoff),
+				planned(101, "I am Ada, the AI assistant of Acme. A colleague will write to you shortly.", KindHandoff),
 				HandoffRequested{Reason: ReasonClaimedHuman},
 				StageChanged{From: StageOpening, To: StageHandoff},
 			},
