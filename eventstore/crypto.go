@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -183,9 +184,13 @@ type keyring struct {
 	m       *master
 	backend keyBackend
 
-	// slow serialises loading, creating and forgetting keys (I/O), so a
-	// cached key is never waited for behind an fsync.
-	slow  sync.Mutex
+	// slow serialises loading, creating and forgetting the key of one
+	// subject (I/O), so a cached key is never waited for behind an fsync.
+	// Subjects share 256 stripes: new keys of different subjects are
+	// written at once, and Pebble syncs concurrent writes together (one
+	// lock for all made a bulk import of new contacts wait for one fsync
+	// per contact: 0.6k contacts/s).
+	slow  [256]sync.Mutex
 	mu    sync.RWMutex
 	cache map[string]cipher.AEAD // nil value: forgotten
 }
@@ -229,8 +234,9 @@ func (k *keyring) aead(subject string, create bool) (cipher.AEAD, error) {
 		}
 		return a, nil
 	}
-	k.slow.Lock()
-	defer k.slow.Unlock()
+	slow := k.stripe(subject)
+	slow.Lock()
+	defer slow.Unlock()
 	if a, ok := k.cached(subject); ok { // loaded meanwhile
 		if a == nil {
 			return nil, ErrForgotten
@@ -278,13 +284,21 @@ func (k *keyring) aead(subject string, create bool) (cipher.AEAD, error) {
 	return a, nil
 }
 
+// stripe is the lock of a subject's key.
+func (k *keyring) stripe(subject string) *sync.Mutex {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(subject))
+	return &k.slow[h.Sum32()%uint32(len(k.slow))]
+}
+
 // forget writes the subject's tombstone, dropping its key.
 func (k *keyring) forget(subject string) error {
 	if subject == "" {
 		return fmt.Errorf("%w: empty subject", ErrInvalidEvent)
 	}
-	k.slow.Lock()
-	defer k.slow.Unlock()
+	slow := k.stripe(subject)
+	slow.Lock()
+	defer slow.Unlock()
 	if err := k.backend.storeKey(subject, []byte{}); err != nil {
 		return fmt.Errorf("forget subject %q: %w", subject, err)
 	}
