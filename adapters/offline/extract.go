@@ -302,7 +302,7 @@ var (
 	ordinals   = []string{"first", "second", "third", "fourth", "1st", "2nd", "3rd", "4th", "next", "this", "перв", "втор", "трет", "четверт", "следующ", "этом", "1", "2", "3", "4"}
 	ends       = []string{"end", "beginning", "start", "middle", "конца", "концу", "конце", "конец", "начала", "началу", "начале", "середины", "середине"}
 	quarterRe  = regexp.MustCompile(`^(q[1-4]|[1-4]кв|[1-4]q)$`)
-	yearRe     = regexp.MustCompile(`^20\d\d$`)
+	yearRe     = regexp.MustCompile(`^20[2-9]\d$`) // 2020..2099: "in 2000" is more likely a count
 )
 
 // extractTimeline finds when the lead wants to start, in English or

@@ -175,6 +175,7 @@ func TestExtractTimeline(t *testing.T) {
 		{text: "I have 2 kids"},
 		{text: "we met in the office"},
 		{text: "we've been in business 5 years"},
+		{text: "we grew to 3000 users in 2000"},
 		{text: "may I ask something?"},
 		{text: "March is a nice month to visit", asked: false},
 		{text: "в среднем 10 человек"},
@@ -838,6 +839,9 @@ func FuzzTurn(f *testing.F) {
 				out, _, err := New().Turn(context.Background(), in)
 				if err != nil {
 					t.Fatal(err)
+				}
+				if again, _, _ := New().Turn(context.Background(), in); !reflect.DeepEqual(out, again) {
+					t.Fatalf("%q: two turns differ:\n%+v\n%+v", a, out, again)
 				}
 				if err := modeltest.Validate(in, out); err != nil {
 					t.Fatalf("%q: %v", a, err)
