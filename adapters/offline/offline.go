@@ -412,6 +412,7 @@ func (t *turn) objects() bool { return t.newHas(objections) }
 
 var priceWords = []string{
 	"price", "prices", "pricing", "cost", "costs", "how much", "сколько стоит", "сколько стоят", "сколько будет стоить",
+	"сколько это стоит", "сколько это будет стоить", "во сколько обойдется",
 	"цена", "цены", "цену", "ценам", "ценах", "стоимость", "стоимости", "прайс", "расценки",
 }
 
@@ -430,7 +431,11 @@ func (t *turn) compose(out domain.TurnOutput) string {
 	}
 	answered := false
 	if t.newHas(priceWords) {
-		if p := t.prices(); p != "" {
+		// The FAQ's answer first: it is in the lead's language.
+		if f, ok := t.faq(); ok && t.sayable(f.A) {
+			add(f.A)
+			answered = true
+		} else if p := t.prices(); p != "" {
 			add(p)
 			answered = true
 		}
