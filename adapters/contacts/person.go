@@ -1,0 +1,266 @@
+package contacts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/salesbot/salesbot/domain"
+)
+
+// Person is what is known of someone: any of a Telegram user id, a
+// username and a phone, and maybe a name.
+type Person struct {
+	UserID   int64
+	Username string // without @
+	Phone    string // + and digits
+	Name     string
+}
+
+func (p Person) String() string {
+	switch {
+	case p.Username != "":
+		return "@" + p.Username
+	case p.UserID != 0:
+		return fmt.Sprintf("Telegram user %d", p.UserID)
+	case p.Phone != "":
+		return "phone " + p.Phone
+	}
+	return "nobody"
+}
+
+func (p Person) none() bool { return p.UserID == 0 && p.Username == "" && p.Phone == "" }
+
+// Linked returns the contacts the person's identities are linked to in
+// the index streams (domain.UserStream, UsernameStream, PhoneStream): the
+// user id's first, then the username's, then the phone's, without
+// repeats. A contact may be linked and not exist yet, when a crash came
+// between the link and the contact.
+func Linked(ctx context.Context, h domain.Handlers, p Person) ([]uuid.UUID, error) {
+	var out []uuid.UUID
+	add := func(id uuid.UUID, found bool, err error) error {
+		if err != nil || !found {
+			return err
+		}
+		for _, o := range out {
+			if o == id {
+				return nil
+			}
+		}
+		out = append(out, id)
+		return nil
+	}
+	if p.UserID != 0 {
+		if err := add(h.ContactOfUser(ctx, p.UserID)); err != nil {
+			return nil, err
+		}
+	}
+	if p.Username != "" {
+		if err := add(h.ContactOfUsername(ctx, p.Username)); err != nil {
+			return nil, err
+		}
+	}
+	if p.Phone != "" {
+		if err := add(h.ContactOfPhone(ctx, p.Phone)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// link links each of the person's identities to contact (the first writer
+// wins: one linked to another contact already stays so) and returns the
+// contact the first of them is linked to afterwards.
+func link(ctx context.Context, h domain.Handlers, p Person, contact uuid.UUID) (uuid.UUID, error) {
+	first := uuid.Nil
+	keep := func(id uuid.UUID, err error) error {
+		if err == nil && first == uuid.Nil {
+			first = id
+		}
+		return err
+	}
+	if p.UserID != 0 {
+		if err := keep(h.LinkUser(ctx, p.UserID, contact)); err != nil {
+			return uuid.Nil, err
+		}
+	}
+	if p.Username != "" {
+		if err := keep(h.LinkUsername(ctx, p.Username, contact)); err != nil {
+			return uuid.Nil, err
+		}
+	}
+	if p.Phone != "" {
+		if err := keep(h.LinkPhone(ctx, p.Phone, contact)); err != nil {
+			return uuid.Nil, err
+		}
+	}
+	return first, nil
+}
+
+// Record returns the person's contact, adding one with add's source,
+// basis and note if there is none, and links every identity of the
+// person to it. The contact found by the user id wins; one found by
+// username or phone that is another Telegram user already is someone
+// else (the username changed hands) and is passed over. The links are
+// written before the contact, so two writers at once agree on one
+// contact and a crash between the steps is repaired by the next call.
+// It does not check that the contact may be written to
+// (domain.Contact.Contactable).
+func Record(ctx context.Context, h domain.Handlers, p Person, add domain.AddContact) (domain.Contact, error) {
+	if p.none() {
+		return domain.Contact{}, &domain.Error{Code: domain.EINVALID, Message: "a contact needs a Telegram user id, a username or a phone"}
+	}
+	for attempt := 0; ; attempt++ {
+		ids, err := Linked(ctx, h, p)
+		if err != nil {
+			return domain.Contact{}, err
+		}
+		var c domain.Contact
+		id := uuid.Nil
+		for _, cand := range ids {
+			if c, err = h.LoadContact(ctx, cand); err != nil {
+				return domain.Contact{}, err
+			}
+			if p.UserID != 0 && c.UserID != 0 && c.UserID != p.UserID {
+				continue // another Telegram user: the username or phone changed hands
+			}
+			id = cand
+			break
+		}
+		if id == uuid.Nil {
+			c, id = domain.Contact{}, newID()
+		}
+		won, err := link(ctx, h, p, id)
+		if err != nil {
+			return domain.Contact{}, err
+		}
+		if won != id && attempt < 3 {
+			continue // another writer linked the person first: take theirs
+		}
+		if !c.Exists {
+			add.ContactID, add.UserID, add.Username, add.Phone = id, p.UserID, p.Username, p.Phone
+			if add.Name == "" {
+				add.Name = p.Name
+			}
+			if _, err := h.Contact(ctx, id, add); err != nil && domain.ErrorCode(err) != domain.ESTATE {
+				return domain.Contact{}, fmt.Errorf("add contact for %s: %w", p, err)
+			}
+		} else if p.UserID != 0 && c.UserID == 0 {
+			if _, err := h.Contact(ctx, id, domain.SetTelegramUser{UserID: p.UserID}); err != nil && domain.ErrorCode(err) != domain.ESTATE {
+				return domain.Contact{}, fmt.Errorf("set the Telegram user of contact %s: %w", id, err)
+			}
+		}
+		return h.LoadContact(ctx, id)
+	}
+}
+
+// OptOut puts a person on the do-not-contact list: it records a contact
+// if there is none (source manual, basis legitimate interest: a person
+// who asked not to be written to is remembered for exactly that), opts
+// out every contact the person's identities are linked to, and ends each
+// of their open dialogs at once. open lists a contact's dialogs (closed
+// ones are passed over). It returns the person's contact.
+func OptOut(ctx context.Context, h domain.Handlers, p Person, by, reason string, open func(ctx context.Context, contact uuid.UUID) ([]uuid.UUID, error)) (uuid.UUID, error) {
+	c, err := Record(ctx, h, p, domain.AddContact{Source: domain.SourceManual, Basis: domain.BasisLegitimateInterest,
+		Note: "put on the do-not-contact list by " + by})
+	if err != nil {
+		return uuid.Nil, err
+	}
+	ids, err := Linked(ctx, h, p)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	ids = append([]uuid.UUID{c.ID}, ids...)
+	done := map[uuid.UUID]bool{}
+	for _, id := range ids {
+		if done[id] {
+			continue
+		}
+		done[id] = true
+		other, err := h.LoadContact(ctx, id)
+		if err != nil {
+			return c.ID, err
+		}
+		if !other.Exists {
+			continue
+		}
+		if _, err := h.Contact(ctx, id, domain.OptOutContact{Reason: reason, By: by}); err != nil {
+			return c.ID, fmt.Errorf("opt out contact %s: %w", id, err)
+		}
+		if err := endDialogs(ctx, h, id, reason, open); err != nil {
+			return c.ID, err
+		}
+	}
+	return c.ID, nil
+}
+
+// endDialogs ends the contact's open dialogs with an opt-out.
+func endDialogs(ctx context.Context, h domain.Handlers, contact uuid.UUID, reason string, open func(context.Context, uuid.UUID) ([]uuid.UUID, error)) error {
+	if open == nil {
+		return nil
+	}
+	dialogs, err := open(ctx, contact)
+	if err != nil {
+		return fmt.Errorf("find the dialogs of contact %s: %w", contact, err)
+	}
+	for _, d := range dialogs {
+		st, err := h.LoadDialog(ctx, d)
+		if err != nil {
+			return err
+		}
+		if !st.Exists || st.Stage == domain.StageClosed {
+			continue
+		}
+		if _, err := h.Dialog(ctx, d, contact, domain.OptOutDialog{Reason: reason}); err != nil {
+			return fmt.Errorf("end dialog %d of opted-out contact %s: %w", st.N, contact, err)
+		}
+	}
+	return nil
+}
+
+// Shredder deletes a subject's key (eventstore.Store.Forget).
+type Shredder interface {
+	Forget(ctx context.Context, subject string) error
+}
+
+// Forget erases a contact: it ends its open dialogs, records the erasure
+// (domain.ForgetContact, which also puts the contact on the do-not-contact
+// list) and deletes the contact's key in the store, so every personal
+// field it sealed (names, phones, messages, custom fields) reads as
+// forgotten in exports, read models and replays. The index streams stay:
+// the person remains on the do-not-contact list as hashes. Forgetting
+// again repeats only the key deletion.
+func Forget(ctx context.Context, h domain.Handlers, store Shredder, contact uuid.UUID, by string, open func(context.Context, uuid.UUID) ([]uuid.UUID, error)) error {
+	c, err := h.LoadContact(ctx, contact)
+	if err != nil {
+		return err
+	}
+	if !c.Exists {
+		return fmt.Errorf("forget contact %s: %w", contact, &domain.Error{Code: domain.EINVALID, Message: "unknown contact"})
+	}
+	if !c.Forgotten { // after the key is gone nothing personal can be sealed
+		if err := endDialogs(ctx, h, contact, "erased", open); err != nil {
+			return err
+		}
+		if _, err := h.Contact(ctx, contact, domain.ForgetContact{By: by}); err != nil {
+			return fmt.Errorf("forget contact %s: %w", contact, err)
+		}
+	}
+	if err := store.Forget(ctx, contact.String()); err != nil {
+		return fmt.Errorf("forget contact %s: delete its key: %w", contact, err)
+	}
+	return nil
+}
+
+// ErrNotFound: no contact is linked to the person.
+var ErrNotFound = errors.New("contacts: no such contact")
+
+func newID() uuid.UUID {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.New()
+	}
+	return id
+}
