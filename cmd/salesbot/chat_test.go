@@ -118,4 +118,3 @@ func TestBrokenScenarioIsRejectedWithItsLine(t *testing.T) {
 		t.Fatalf("a bad debounce: %+v", r)
 	}
 }
-
