@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/salesbot/salesbot/adapters/contacts"
 	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"
@@ -126,33 +127,18 @@ func (s *Service) openInbound(ctx context.Context, a *account, m telegram.Messag
 	return link, true, nil
 }
 
-// contactFor finds the contact of a Telegram user or adds one with the
-// given source and basis. The link is written before the contact, so two
-// messages at once agree on one contact, and a crash between the two
-// steps is repaired by the next attempt.
+// contactFor finds the contact of a Telegram user (by user id, or by the
+// username or phone an import recorded) or adds one with the given source
+// and basis (contacts.Record: links first, so two messages at once agree
+// on one contact and a crash between the steps is repaired by the next
+// attempt).
 func (s *Service) contactFor(ctx context.Context, p telegram.Peer, source domain.Source, basis domain.Basis, note string) (domain.Contact, error) {
-	id, found, err := s.h.ContactOfUser(ctx, p.UserID)
+	c, err := contacts.Record(ctx, s.h, contacts.Person{UserID: p.UserID, Username: p.Username, Name: p.Name},
+		domain.AddContact{Source: source, Basis: basis, Note: note})
 	if err != nil {
-		return domain.Contact{}, err
+		return domain.Contact{}, fmt.Errorf("contact of user %d: %w", p.UserID, err)
 	}
-	if !found {
-		if id, err = s.h.LinkUser(ctx, p.UserID, newID()); err != nil {
-			return domain.Contact{}, err
-		}
-	}
-	c, err := s.h.LoadContact(ctx, id)
-	if err != nil {
-		return domain.Contact{}, err
-	}
-	if c.Exists {
-		return c, nil
-	}
-	_, err = s.h.Contact(ctx, id, domain.AddContact{ContactID: id, Source: source, Basis: basis, Note: note,
-		UserID: p.UserID, Username: p.Username, Name: p.Name})
-	if err != nil && domain.ErrorCode(err) != domain.ESTATE {
-		return domain.Contact{}, fmt.Errorf("add contact for user %d: %w", p.UserID, err)
-	}
-	return s.h.LoadContact(ctx, id)
+	return c, nil
 }
 
 // outgoing records a message from our account that arrived as an update:

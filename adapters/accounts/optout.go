@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/salesbot/salesbot/adapters/contacts"
 	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/domain"
 )
@@ -17,8 +18,10 @@ var ErrNoConnection = errors.New("accounts: no account is connected to look the 
 
 // OptOut puts the person with a username on the do-not-contact list (a
 // manager's /optout): it finds the Telegram user through a connected
-// account, records a contact if there is none yet (source manual), opts
-// it out, and ends its open dialog at once. It returns the contact.
+// account and then does what contacts.OptOut does: records a contact if
+// there is none yet (source manual), opts it out (and any other contact
+// the person's user id or username is linked to), and ends its open
+// dialogs at once. It returns the contact.
 func (s *Service) OptOut(ctx context.Context, username, by, reason string) (uuid.UUID, error) {
 	var conn telegram.Conn
 	s.mu.Lock()
@@ -36,27 +39,18 @@ func (s *Service) OptOut(ctx context.Context, username, by, reason string) (uuid
 	if err != nil {
 		return uuid.Nil, s.resolveError(username, err)
 	}
-	c, err := s.contactFor(ctx, p, domain.SourceManual, domain.BasisLegitimateInterest, "put on the do-not-contact list by "+by)
-	if err != nil {
-		return uuid.Nil, err
-	}
-	if _, err := s.h.Contact(ctx, c.ID, domain.OptOutContact{Reason: reason, By: by}); err != nil {
-		return uuid.Nil, fmt.Errorf("opt out contact %s: %w", c.ID, err)
-	}
-	s.mu.Lock()
-	var open []uuid.UUID
-	for id, d := range s.dialogs {
-		if d.contact == c.ID && d.open {
-			open = append(open, id)
+	open := func(_ context.Context, contact uuid.UUID) ([]uuid.UUID, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		var ids []uuid.UUID
+		for id, d := range s.dialogs {
+			if d.contact == contact && d.open {
+				ids = append(ids, id)
+			}
 		}
+		return ids, nil
 	}
-	s.mu.Unlock()
-	for _, id := range open {
-		if _, err := s.h.Dialog(ctx, id, c.ID, domain.OptOutDialog{Reason: reason}); err != nil {
-			return c.ID, fmt.Errorf("end dialog %s of opted-out contact %s: %w", id, c.ID, err)
-		}
-	}
-	return c.ID, nil
+	return contacts.OptOut(ctx, s.h, contacts.Person{UserID: p.UserID, Username: p.Username, Name: p.Name}, by, reason, open)
 }
 
 // Remove logs an account out (through Config.LogOut, if set), deletes its

@@ -159,7 +159,8 @@ func Record(ctx context.Context, h domain.Handlers, p Person, add domain.AddCont
 // OptOut puts a person on the do-not-contact list: it records a contact
 // if there is none (source manual, basis legitimate interest: a person
 // who asked not to be written to is remembered for exactly that), opts
-// out every contact the person's identities are linked to, and ends each
+// out every contact the person's identities are linked to (but one that is
+// another Telegram user, as Record passes over), and ends each
 // of their open dialogs at once. open lists a contact's dialogs (closed
 // ones are passed over). It returns the person's contact.
 func OptOut(ctx context.Context, h domain.Handlers, p Person, by, reason string, open func(ctx context.Context, contact uuid.UUID) ([]uuid.UUID, error)) (uuid.UUID, error) {
@@ -183,8 +184,8 @@ func OptOut(ctx context.Context, h domain.Handlers, p Person, by, reason string,
 		if err != nil {
 			return c.ID, err
 		}
-		if !other.Exists {
-			continue
+		if !other.Exists || (p.UserID != 0 && other.UserID != 0 && other.UserID != p.UserID) {
+			continue // nobody yet, or another Telegram user (the username changed hands)
 		}
 		if _, err := h.Contact(ctx, id, domain.OptOutContact{Reason: reason, By: by}); err != nil {
 			return c.ID, fmt.Errorf("opt out contact %s: %w", id, err)
