@@ -30,7 +30,7 @@ type Conversation struct {
 type ConversationOptions struct {
 	Variant  string // a scenario variant; empty = picked by weight
 	Opening  bool   // the assistant writes first (an outbound dialog)
-	Username string // the lead's (recorded on the contact)
+	Username string // the lead's, recorded on the contact (default "chat")
 }
 
 // Turn is what one exchange did.
@@ -49,6 +49,9 @@ type Turn struct {
 func StartConversation(ctx context.Context, core *Core, opts ConversationOptions) (*Conversation, Turn, error) {
 	h := core.H
 	c := &Conversation{core: core, ID: newID(), Contact: newID()}
+	if opts.Username == "" {
+		opts.Username = "chat"
+	}
 	if _, err := h.Contact(ctx, c.Contact, domain.AddContact{ContactID: c.Contact, Source: domain.SourceManual,
 		Basis: domain.BasisLegitimateInterest, Note: "salesbot chat", Username: opts.Username}); err != nil {
 		return nil, Turn{}, fmt.Errorf("engine: record the chat contact: %w", err)
