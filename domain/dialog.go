@@ -118,6 +118,7 @@ type Dialog struct {
 	ContactID uuid.UUID
 	AccountID uuid.UUID
 	Variant   string
+	Campaign  uuid.UUID
 	StartedBy string // "inbound" when the lead wrote first
 	Stage     Stage
 	Outcome   Outcome // set when Stage is StageClosed
@@ -164,7 +165,8 @@ type (
 		Contact   Contact
 		AccountID uuid.UUID
 		Variant   string
-		By        string // "ai", "inbound", "admin:<id>"
+		By        string    // "ai", "inbound", "admin:<id>", "campaign:<id>"
+		Campaign  uuid.UUID // the campaign opening it, if any
 	}
 	// RecordInbound records a message from the lead. It is a fact, so it is
 	// recorded in any state.
@@ -243,6 +245,8 @@ type (
 		AccountID uuid.UUID `json:"account_id"`
 		Variant   string    `json:"variant,omitempty"`
 		By        string    `json:"by"`
+		// Campaign is the campaign that opened the dialog, if one did.
+		Campaign uuid.UUID `json:"campaign,omitzero"`
 	}
 	InboundReceived struct {
 		TelegramMessageID int64     `json:"tg_message_id"`
@@ -336,7 +340,7 @@ func DecideDialog(d Dialog, cmd DialogCommand, now time.Time) ([]Event, error) {
 		}
 		return []Event{DialogStarted{
 			DialogID: cmd.DialogID, N: cmd.N, ContactID: cmd.Contact.ID, AccountID: cmd.AccountID,
-			Variant: cmd.Variant, By: cmd.By,
+			Variant: cmd.Variant, By: cmd.By, Campaign: cmd.Campaign,
 		}}, nil
 
 	case RecordInbound:
@@ -536,7 +540,7 @@ func EvolveDialog(d Dialog, e Event) Dialog {
 	case DialogStarted:
 		d = Dialog{
 			ID: e.DialogID, Exists: true, N: e.N, ContactID: e.ContactID, AccountID: e.AccountID,
-			Variant: e.Variant, StartedBy: e.By, Stage: StageOpening,
+			Variant: e.Variant, Campaign: e.Campaign, StartedBy: e.By, Stage: StageOpening,
 		}
 	case InboundReceived:
 		d.Inbound++

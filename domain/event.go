@@ -23,5 +23,6 @@ func EventTypes() []Event {
 		AccountFloodWaited{}, AccountRestricted{}, AccountLost{}, AccountPaused{}, AccountResumed{},
 		AccountRemoved{}, NewDialogReserved{}, MessageReserved{}, DialogNumbered{},
 		TurnTaken{}, TurnFailed{},
+		CampaignCreated{}, CampaignPaused{}, CampaignResumed{}, CampaignEnded{}, CampaignTargeted{},
 	}
 }

@@ -55,6 +55,17 @@ func (h Handlers) Contact(ctx context.Context, id uuid.UUID, cmd ContactCommand)
 	return evs, err
 }
 
+// Campaign runs a command on campaign id.
+func (h Handlers) Campaign(ctx context.Context, id uuid.UUID, cmd CampaignCommand) ([]Event, error) {
+	return run(ctx, h, nil, CampaignStream(id), "", EvolveCampaign, DecideCampaign, cmd)
+}
+
+// LoadCampaign folds a campaign's stream into its state.
+func (h Handlers) LoadCampaign(ctx context.Context, id uuid.UUID) (Campaign, error) {
+	c, _, err := load(ctx, h.Log, CampaignStream(id), EvolveCampaign)
+	return c, err
+}
+
 // Dialog runs a command on dialog id; subject is the dialog's contact (its
 // key seals the message texts).
 func (h Handlers) Dialog(ctx context.Context, id, contact uuid.UUID, cmd DialogCommand) ([]Event, error) {

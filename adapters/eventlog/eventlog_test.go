@@ -55,7 +55,7 @@ func samples() []domain.Event {
 		domain.UsernameLinked{ContactID: uuid.MustParse("0193a0c0-0000-7000-8000-0000000000c1")},
 		domain.PhoneLinked{ContactID: uuid.MustParse("0193a0c0-0000-7000-8000-0000000000c1")},
 		domain.PeerLinked{AccountID: uuid.MustParse("0193a0c0-0000-7000-8000-0000000000a1"), DialogID: uuid.MustParse("0193a0c0-0000-7000-8000-0000000000d1"), ContactID: uuid.MustParse("0193a0c0-0000-7000-8000-0000000000c1")},
-		domain.DialogStarted{DialogID: dialog, N: 7, ContactID: contact, AccountID: account, Variant: "B", By: "ai"},
+		domain.DialogStarted{DialogID: dialog, N: 7, ContactID: contact, AccountID: account, Variant: "B", By: "campaign:x", Campaign: account},
 		domain.InboundReceived{TelegramMessageID: 5, Text: "Hi, how much is it?", At: t0},
 		domain.OutboundPlanned{RandomID: -42, Text: "I am the AI assistant of Acme.", By: domain.ActorAI},
 		domain.OutboundSent{RandomID: -42, TelegramMessageID: 6},
@@ -88,6 +88,14 @@ func samples() []domain.Event {
 			VariantVersion: "3b", Language: "en", Answered: 2, PromptTokens: 900, CompletionTokens: 80, LatencyMs: 1200, Attempts: 2,
 			Score: score(40), Flags: []string{"asks-if-bot"}, Guards: []string{"bot question answered with the disclosure"}},
 		domain.TurnFailed{Engine: "llm", Model: "gpt-4o-mini", Reason: "429 Too Many Requests", Attempts: 4, LatencyMs: 9000, RetryAt: t0.Add(time.Minute)},
+		domain.CampaignCreated{CampaignID: dialog, Name: "Q1 outreach", Segment: domain.Segment{Tags: []string{"saas"}, Fields: []domain.SegmentField{{Name: "city", Value: "Berlin"}}, Import: "imp-1"},
+			Scenario: "acme", Version: "3", Variants: []domain.VariantWeight{{Name: "A", Weight: 50}, {Name: "B", Weight: 50}}, Accounts: []uuid.UUID{account},
+			Schedule: domain.CampaignSchedule{Start: t0, End: t0.Add(7 * 24 * time.Hour), Days: []time.Weekday{time.Monday}, TimeZone: "Europe/Berlin", StartMinute: 600, EndMinute: 1080},
+			Caps: domain.CampaignCaps{DailyNewDialogs: 100, TotalDialogs: 1000}, By: "admin:1"},
+		domain.CampaignPaused{By: "admin:1"},
+		domain.CampaignResumed{By: "admin:1"},
+		domain.CampaignEnded{By: "admin:1", Reason: "done"},
+		domain.CampaignTargeted{CampaignID: dialog, ContactID: contact, AccountID: account, Variant: "B"},
 	}
 }
 

@@ -1,0 +1,257 @@
+package domain
+
+import (
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// CampaignStream is the stream of a campaign.
+func CampaignStream(id uuid.UUID) string { return "campaign-" + id.String() }
+
+// CampaignTargetStream is the index stream of one contact in one
+// campaign: its first event (appended at expected version 0) claims the
+// contact for the campaign, so each person gets at most one cold first
+// message per campaign, whatever crashes or restarts happen.
+func CampaignTargetStream(campaign, contact uuid.UUID) string {
+	return "ctarget-" + campaign.String() + "-" + contact.String()
+}
+
+// CampaignStatus is where a campaign is.
+type CampaignStatus string
+
+const (
+	StatusCampaignActive CampaignStatus = "active"
+	StatusCampaignPaused CampaignStatus = "paused"
+	StatusCampaignEnded  CampaignStatus = "ended"
+)
+
+// Segment selects contacts: all of Tags, every field equal, and (if set)
+// from one import. An empty segment selects every contact.
+type Segment struct {
+	Tags   []string       `json:"tags,omitempty"`
+	Fields []SegmentField `json:"fields,omitempty"`
+	Import string         `json:"import,omitempty"`
+}
+
+// SegmentField is one field condition of a segment (the value compared
+// case-insensitively).
+type SegmentField struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Matches says whether a contact is in the segment (whether it may be
+// written to is Contactable's question).
+func (s Segment) Matches(c Contact) bool {
+	for _, t := range s.Tags {
+		if !c.HasTag(t) {
+			return false
+		}
+	}
+	for _, f := range s.Fields {
+		if v, ok := c.Field(f.Name); !ok || !strings.EqualFold(strings.TrimSpace(v), strings.TrimSpace(f.Value)) {
+			return false
+		}
+	}
+	return s.Import == "" || c.Import == s.Import
+}
+
+// VariantWeight is a prompt variant of the campaign's scenario with its
+// weight.
+type VariantWeight struct {
+	Name   string `json:"name"`
+	Weight int    `json:"weight"`
+}
+
+// CampaignSchedule is when a campaign opens dialogs: between Start and
+// End, on Days (empty = every day), within each account's working hours
+// (its Limits), from StartMinute to EndMinute in TimeZone if set (0/0 =
+// the accounts' hours only).
+type CampaignSchedule struct {
+	Start       time.Time      `json:"start"`
+	End         time.Time      `json:"end"`
+	Days        []time.Weekday `json:"days,omitempty"`
+	TimeZone    string         `json:"time_zone,omitempty"`
+	StartMinute int            `json:"start_minute,omitempty"`
+	EndMinute   int            `json:"end_minute,omitempty"`
+}
+
+// CampaignCaps bound a campaign beyond the accounts' own limits (0 = no
+// extra bound).
+type CampaignCaps struct {
+	DailyNewDialogs int `json:"daily_new_dialogs,omitempty"` // the whole campaign, per day
+	TotalDialogs    int `json:"total_dialogs,omitempty"`
+}
+
+// Campaign is a planned outreach as its events leave it.
+type Campaign struct {
+	ID       uuid.UUID
+	Exists   bool
+	Name     string
+	Segment  Segment
+	Scenario string // the scenario's name and version it was created with
+	Version  string
+	Variants []VariantWeight
+	Accounts []uuid.UUID // allowed accounts; empty = every account
+	Schedule CampaignSchedule
+	Caps     CampaignCaps
+	Status   CampaignStatus
+	By       string
+}
+
+// Campaign commands.
+type (
+	CreateCampaign struct {
+		CampaignID uuid.UUID
+		Name       string
+		Segment    Segment
+		Scenario   string
+		Version    string
+		Variants   []VariantWeight
+		Accounts   []uuid.UUID
+		Schedule   CampaignSchedule
+		Caps       CampaignCaps
+		By         string
+	}
+	PauseCampaign  struct{ By string }
+	ResumeCampaign struct{ By string }
+	EndCampaign    struct{ By, Reason string }
+)
+
+// CampaignCommand is a command on a campaign.
+type CampaignCommand interface{ campaignCommand() }
+
+func (CreateCampaign) campaignCommand() {}
+func (PauseCampaign) campaignCommand()  {}
+func (ResumeCampaign) campaignCommand() {}
+func (EndCampaign) campaignCommand()    {}
+
+// Campaign events.
+type (
+	CampaignCreated struct {
+		CampaignID uuid.UUID        `json:"campaign_id"`
+		Name       string           `json:"name"`
+		Segment    Segment          `json:"segment"`
+		Scenario   string           `json:"scenario"`
+		Version    string           `json:"version"`
+		Variants   []VariantWeight  `json:"variants"`
+		Accounts   []uuid.UUID      `json:"accounts,omitempty"`
+		Schedule   CampaignSchedule `json:"schedule"`
+		Caps       CampaignCaps     `json:"caps"`
+		By         string           `json:"by"`
+	}
+	CampaignPaused  struct{ By string `json:"by"` }
+	CampaignResumed struct{ By string `json:"by"` }
+	CampaignEnded   struct {
+		By     string `json:"by"`
+		Reason string `json:"reason,omitempty"`
+	}
+	// CampaignTargeted claims a contact for a campaign (in its
+	// CampaignTargetStream), with the account its dialog goes to and its
+	// sticky variant.
+	CampaignTargeted struct {
+		CampaignID uuid.UUID `json:"campaign_id"`
+		ContactID  uuid.UUID `json:"contact_id"`
+		AccountID  uuid.UUID `json:"account_id"`
+		Variant    string    `json:"variant"`
+	}
+)
+
+func (CampaignCreated) EventType() string  { return "CampaignCreated" }
+func (CampaignPaused) EventType() string   { return "CampaignPaused" }
+func (CampaignResumed) EventType() string  { return "CampaignResumed" }
+func (CampaignEnded) EventType() string    { return "CampaignEnded" }
+func (CampaignTargeted) EventType() string { return "CampaignTargeted" }
+
+// DecideCampaign decides what a command does to a campaign.
+func DecideCampaign(c Campaign, cmd CampaignCommand, now time.Time) ([]Event, error) {
+	if _, create := cmd.(CreateCampaign); !create && !c.Exists {
+		return nil, errorf(EINVALID, "unknown campaign")
+	}
+	switch cmd := cmd.(type) {
+	case CreateCampaign:
+		if c.Exists {
+			return nil, errorf(ESTATE, "campaign %s already exists", c.ID)
+		}
+		switch {
+		case cmd.CampaignID == uuid.Nil:
+			return nil, errorf(EINVALID, "a campaign needs an id")
+		case strings.TrimSpace(cmd.Name) == "":
+			return nil, errorf(EINVALID, "a campaign needs a name")
+		case strings.TrimSpace(cmd.Scenario) == "":
+			return nil, errorf(EINVALID, "a campaign needs a scenario")
+		case len(cmd.Variants) == 0:
+			return nil, errorf(EINVALID, "a campaign needs at least one prompt variant")
+		case cmd.Schedule.Start.IsZero() || !cmd.Schedule.End.After(cmd.Schedule.Start):
+			return nil, errorf(EINVALID, "the campaign's schedule must end after it starts")
+		case cmd.Caps.DailyNewDialogs < 0 || cmd.Caps.TotalDialogs < 0:
+			return nil, errorf(EINVALID, "campaign caps must not be negative")
+		}
+		seen := map[string]bool{}
+		for _, v := range cmd.Variants {
+			switch {
+			case strings.TrimSpace(v.Name) == "":
+				return nil, errorf(EINVALID, "a variant needs a name")
+			case v.Weight <= 0:
+				return nil, errorf(EINVALID, "variant %s needs a weight above 0", v.Name)
+			case seen[v.Name]:
+				return nil, errorf(EINVALID, "variant %s is given twice", v.Name)
+			}
+			seen[v.Name] = true
+		}
+		s := cmd.Schedule
+		if s.StartMinute != 0 || s.EndMinute != 0 {
+			if s.StartMinute < 0 || s.EndMinute > 24*60 || s.StartMinute >= s.EndMinute {
+				return nil, errorf(EINVALID, "campaign hours %s–%s are not a range within a day", hm(s.StartMinute), hm(s.EndMinute))
+			}
+		}
+		if s.TimeZone != "" {
+			if _, err := time.LoadLocation(s.TimeZone); err != nil {
+				return nil, errorf(EINVALID, "unknown time zone %q", s.TimeZone)
+			}
+		}
+		return []Event{CampaignCreated{CampaignID: cmd.CampaignID, Name: strings.TrimSpace(cmd.Name), Segment: cmd.Segment,
+			Scenario: cmd.Scenario, Version: cmd.Version, Variants: cmd.Variants, Accounts: cmd.Accounts,
+			Schedule: cmd.Schedule, Caps: cmd.Caps, By: cmd.By}}, nil
+	case PauseCampaign:
+		switch c.Status {
+		case StatusCampaignPaused:
+			return nil, nil
+		case StatusCampaignEnded:
+			return nil, errorf(ESTATE, "campaign %s has ended", c.Name)
+		}
+		return []Event{CampaignPaused{By: cmd.By}}, nil
+	case ResumeCampaign:
+		switch c.Status {
+		case StatusCampaignActive:
+			return nil, nil
+		case StatusCampaignEnded:
+			return nil, errorf(ESTATE, "campaign %s has ended", c.Name)
+		}
+		return []Event{CampaignResumed{By: cmd.By}}, nil
+	case EndCampaign:
+		if c.Status == StatusCampaignEnded {
+			return nil, nil
+		}
+		return []Event{CampaignEnded{By: cmd.By, Reason: cmd.Reason}}, nil
+	}
+	return nil, errorf(EINVALID, "unknown campaign command %T", cmd)
+}
+
+// EvolveCampaign applies one event.
+func EvolveCampaign(c Campaign, e Event) Campaign {
+	switch e := e.(type) {
+	case CampaignCreated:
+		c = Campaign{ID: e.CampaignID, Exists: true, Name: e.Name, Segment: e.Segment, Scenario: e.Scenario, Version: e.Version,
+			Variants: e.Variants, Accounts: e.Accounts, Schedule: e.Schedule, Caps: e.Caps, Status: StatusCampaignActive, By: e.By}
+	case CampaignPaused:
+		c.Status = StatusCampaignPaused
+	case CampaignResumed:
+		c.Status = StatusCampaignActive
+	case CampaignEnded:
+		c.Status = StatusCampaignEnded
+	}
+	return c
+}

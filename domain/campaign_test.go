@@ -1,0 +1,79 @@
+package domain
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+var campaignID = uuid.MustParse("0193a0c0-0000-7000-8000-0000000000ca")
+
+func create() CreateCampaign {
+	return CreateCampaign{CampaignID: campaignID, Name: " Q1 ", Scenario: "acme", Version: "1.0",
+		Variants: []VariantWeight{{"A", 50}, {"B", 50}}, Schedule: CampaignSchedule{Start: now, End: now.Add(7 * 24 * time.Hour)}, By: "admin:1"}
+}
+
+func TestDecideCampaign(t *testing.T) {
+	created := CampaignCreated{CampaignID: campaignID, Name: "Q1", Scenario: "acme", Version: "1.0",
+		Variants: []VariantWeight{{"A", 50}, {"B", 50}}, Schedule: CampaignSchedule{Start: now, End: now.Add(7 * 24 * time.Hour)}, By: "admin:1"}
+	bad := func(f func(*CreateCampaign)) CreateCampaign { c := create(); f(&c); return c }
+	for _, c := range []struct {
+		name  string
+		given []Event
+		when  CampaignCommand
+		then  []Event
+		err   Code
+	}{
+		{"create", nil, create(), []Event{created}, ""},
+		{"twice", []Event{created}, create(), nil, ESTATE},
+		{"no name", nil, bad(func(c *CreateCampaign) { c.Name = " " }), nil, EINVALID},
+		{"no variants", nil, bad(func(c *CreateCampaign) { c.Variants = nil }), nil, EINVALID},
+		{"zero weight", nil, bad(func(c *CreateCampaign) { c.Variants[1].Weight = 0 }), nil, EINVALID},
+		{"variant twice", nil, bad(func(c *CreateCampaign) { c.Variants[1].Name = "A" }), nil, EINVALID},
+		{"ends before it starts", nil, bad(func(c *CreateCampaign) { c.Schedule.End = now.Add(-time.Hour) }), nil, EINVALID},
+		{"bad hours", nil, bad(func(c *CreateCampaign) { c.Schedule.StartMinute, c.Schedule.EndMinute = 600, 500 }), nil, EINVALID},
+		{"bad zone", nil, bad(func(c *CreateCampaign) { c.Schedule.TimeZone = "Mars/Olympus" }), nil, EINVALID},
+		{"pause", []Event{created}, PauseCampaign{By: "admin:1"}, []Event{CampaignPaused{By: "admin:1"}}, ""},
+		{"pause paused", []Event{created, CampaignPaused{}}, PauseCampaign{}, nil, ""},
+		{"resume", []Event{created, CampaignPaused{}}, ResumeCampaign{By: "x"}, []Event{CampaignResumed{By: "x"}}, ""},
+		{"resume ended", []Event{created, CampaignEnded{}}, ResumeCampaign{}, nil, ESTATE},
+		{"unknown", nil, PauseCampaign{}, nil, EINVALID},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var s Campaign
+			for _, e := range c.given {
+				s = EvolveCampaign(s, e)
+			}
+			got, err := DecideCampaign(s, c.when, now)
+			if ErrorCode(err) != c.err || (c.err == "" && err != nil) {
+				t.Fatalf("error %v, want code %q", err, c.err)
+			}
+			if !reflect.DeepEqual(got, c.then) {
+				t.Fatalf("events\n got %#v\nwant %#v", got, c.then)
+			}
+		})
+	}
+}
+
+func TestSegmentMatches(t *testing.T) {
+	c := Contact{Exists: true, Tags: NormalizeTags([]string{"SaaS", "berlin"}), Fields: []ContactField{{Name: "city", Value: "Berlin "}}, Import: "imp-1"}
+	for _, s := range []struct {
+		seg  Segment
+		want bool
+	}{
+		{Segment{}, true},
+		{Segment{Tags: []string{"saas"}}, true},
+		{Segment{Tags: []string{"saas", "retail"}}, false},
+		{Segment{Fields: []SegmentField{{"city", "berlin"}}}, true},
+		{Segment{Fields: []SegmentField{{"city", "Paris"}}}, false},
+		{Segment{Fields: []SegmentField{{"size", "10"}}}, false},
+		{Segment{Import: "imp-1"}, true},
+		{Segment{Import: "imp-2"}, false},
+	} {
+		if got := s.seg.Matches(c); got != s.want {
+			t.Errorf("%+v matches %v, want %v", s.seg, got, s.want)
+		}
+	}
+}
