@@ -142,9 +142,13 @@ type (
 		Caps       CampaignCaps     `json:"caps"`
 		By         string           `json:"by"`
 	}
-	CampaignPaused  struct{ By string `json:"by"` }
-	CampaignResumed struct{ By string `json:"by"` }
-	CampaignEnded   struct {
+	CampaignPaused struct {
+		By string `json:"by"`
+	}
+	CampaignResumed struct {
+		By string `json:"by"`
+	}
+	CampaignEnded struct {
 		By     string `json:"by"`
 		Reason string `json:"reason,omitempty"`
 	}

@@ -91,7 +91,7 @@ func samples() []domain.Event {
 		domain.CampaignCreated{CampaignID: dialog, Name: "Q1 outreach", Segment: domain.Segment{Tags: []string{"saas"}, Fields: []domain.SegmentField{{Name: "city", Value: "Berlin"}}, Import: "imp-1"},
 			Scenario: "acme", Version: "3", Variants: []domain.VariantWeight{{Name: "A", Weight: 50}, {Name: "B", Weight: 50}}, Accounts: []uuid.UUID{account},
 			Schedule: domain.CampaignSchedule{Start: t0, End: t0.Add(7 * 24 * time.Hour), Days: []time.Weekday{time.Monday}, TimeZone: "Europe/Berlin", StartMinute: 600, EndMinute: 1080},
-			Caps: domain.CampaignCaps{DailyNewDialogs: 100, TotalDialogs: 1000}, By: "admin:1"},
+			Caps:     domain.CampaignCaps{DailyNewDialogs: 100, TotalDialogs: 1000}, By: "admin:1"},
 		domain.CampaignPaused{By: "admin:1"},
 		domain.CampaignResumed{By: "admin:1"},
 		domain.CampaignEnded{By: "admin:1", Reason: "done"},
