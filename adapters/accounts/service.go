@@ -44,7 +44,7 @@ type Store interface {
 
 // Notice is something admins should hear about.
 type Notice struct {
-	Kind    string // account-connected, account-disconnected, account-flood-wait, account-restricted, account-lost, takeover, unreachable, opted-out-wrote
+	Kind    string // account-connected, account-disconnected, account-flood-wait, account-restricted, account-lost, takeover, unreachable, opted-out-wrote, handoff, opt-out; from the engine: llm-failing, llm-recovered
 	Account uuid.UUID
 	Label   string // the account's label
 	Dialog  int64  // dialog number, 0 if none
