@@ -50,7 +50,8 @@ func (s *Service) OptOut(ctx context.Context, username, by, reason string) (uuid
 		}
 		return ids, nil
 	}
-	return contacts.OptOut(ctx, s.h, contacts.Person{UserID: p.UserID, Username: p.Username, Name: p.Name}, by, reason, open)
+	id, _, err := contacts.OptOut(ctx, s.h, contacts.Person{UserID: p.UserID, Username: p.Username, Name: p.Name}, by, reason, open)
+	return id, err
 }
 
 // Remove logs an account out (through Config.LogOut, if set), deletes its

@@ -66,8 +66,8 @@ type Report struct {
 
 // Rejection is a row that was not imported, and why.
 type Rejection struct {
-	Line   int
-	Reason string
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
 }
 
 // Skipped is how many rows were skipped for the do-not-contact list.
@@ -127,7 +127,7 @@ func Apply(ctx context.Context, h domain.Handlers, f *File, opts Options) (Repor
 	}
 	if !opts.Partial && len(rep.Rejected) > 0 && float64(len(rep.Rejected)) > allowed*float64(len(f.Rows)) {
 		rep.Elapsed = time.Since(start)
-		return rep, fmt.Errorf("%w: %d of %d rows (%s) are rejected, more than the %s allowed", ErrTooManyErrors,
+		return rep, fmt.Errorf("%w: %d of %d (%s), more than the %s allowed", ErrTooManyErrors,
 			len(rep.Rejected), len(f.Rows), percent(float64(len(rep.Rejected))/float64(len(f.Rows))), percent(allowed))
 	}
 	rep.Applied = true

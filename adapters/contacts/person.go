@@ -162,17 +162,19 @@ func Record(ctx context.Context, h domain.Handlers, p Person, add domain.AddCont
 // out every contact the person's identities are linked to (but one that is
 // another Telegram user, as Record passes over), and ends each
 // of their open dialogs at once. open lists a contact's dialogs (closed
-// ones are passed over). It returns the person's contact.
-func OptOut(ctx context.Context, h domain.Handlers, p Person, by, reason string, open func(ctx context.Context, contact uuid.UUID) ([]uuid.UUID, error)) (uuid.UUID, error) {
+// ones are passed over). It returns the person's contact and the numbers
+// of the dialogs it ended.
+func OptOut(ctx context.Context, h domain.Handlers, p Person, by, reason string, open func(ctx context.Context, contact uuid.UUID) ([]uuid.UUID, error)) (uuid.UUID, []int64, error) {
 	c, err := Record(ctx, h, p, domain.AddContact{Source: domain.SourceManual, Basis: domain.BasisLegitimateInterest,
 		Note: "put on the do-not-contact list by " + by})
 	if err != nil {
-		return uuid.Nil, err
+		return uuid.Nil, nil, err
 	}
 	ids, err := Linked(ctx, h, p)
 	if err != nil {
-		return uuid.Nil, err
+		return uuid.Nil, nil, err
 	}
+	var ended []int64
 	ids = append([]uuid.UUID{c.ID}, ids...)
 	done := map[uuid.UUID]bool{}
 	for _, id := range ids {
@@ -182,43 +184,48 @@ func OptOut(ctx context.Context, h domain.Handlers, p Person, by, reason string,
 		done[id] = true
 		other, err := h.LoadContact(ctx, id)
 		if err != nil {
-			return c.ID, err
+			return c.ID, ended, err
 		}
 		if !other.Exists || (p.UserID != 0 && other.UserID != 0 && other.UserID != p.UserID) {
 			continue // nobody yet, or another Telegram user (the username changed hands)
 		}
 		if _, err := h.Contact(ctx, id, domain.OptOutContact{Reason: reason, By: by}); err != nil {
-			return c.ID, fmt.Errorf("opt out contact %s: %w", id, err)
+			return c.ID, ended, fmt.Errorf("opt out contact %s: %w", id, err)
 		}
-		if err := endDialogs(ctx, h, id, reason, open); err != nil {
-			return c.ID, err
+		n, err := endDialogs(ctx, h, id, reason, open)
+		ended = append(ended, n...)
+		if err != nil {
+			return c.ID, ended, err
 		}
 	}
-	return c.ID, nil
+	return c.ID, ended, nil
 }
 
-// endDialogs ends the contact's open dialogs with an opt-out.
-func endDialogs(ctx context.Context, h domain.Handlers, contact uuid.UUID, reason string, open func(context.Context, uuid.UUID) ([]uuid.UUID, error)) error {
+// endDialogs ends the contact's open dialogs with an opt-out and returns
+// their numbers.
+func endDialogs(ctx context.Context, h domain.Handlers, contact uuid.UUID, reason string, open func(context.Context, uuid.UUID) ([]uuid.UUID, error)) ([]int64, error) {
 	if open == nil {
-		return nil
+		return nil, nil
 	}
 	dialogs, err := open(ctx, contact)
 	if err != nil {
-		return fmt.Errorf("find the dialogs of contact %s: %w", contact, err)
+		return nil, fmt.Errorf("find the dialogs of contact %s: %w", contact, err)
 	}
+	var ended []int64
 	for _, d := range dialogs {
 		st, err := h.LoadDialog(ctx, d)
 		if err != nil {
-			return err
+			return ended, err
 		}
 		if !st.Exists || st.Stage == domain.StageClosed {
 			continue
 		}
 		if _, err := h.Dialog(ctx, d, contact, domain.OptOutDialog{Reason: reason}); err != nil {
-			return fmt.Errorf("end dialog %d of opted-out contact %s: %w", st.N, contact, err)
+			return ended, fmt.Errorf("end dialog %d of opted-out contact %s: %w", st.N, contact, err)
 		}
+		ended = append(ended, st.N)
 	}
-	return nil
+	return ended, nil
 }
 
 // Shredder deletes a subject's key (eventstore.Store.Forget).
@@ -242,7 +249,7 @@ func Forget(ctx context.Context, h domain.Handlers, store Shredder, contact uuid
 		return fmt.Errorf("forget contact %s: %w", contact, &domain.Error{Code: domain.EINVALID, Message: "unknown contact"})
 	}
 	if !c.Forgotten { // after the key is gone nothing personal can be sealed
-		if err := endDialogs(ctx, h, contact, "erased", open); err != nil {
+		if _, err := endDialogs(ctx, h, contact, "erased", open); err != nil {
 			return err
 		}
 		if _, err := h.Contact(ctx, contact, domain.ForgetContact{By: by}); err != nil {

@@ -76,9 +76,9 @@ func TestOptOut(t *testing.T) {
 		}
 		return []uuid.UUID{open, closed}, nil
 	}
-	id, err := contacts.OptOut(ctx, w.h, contacts.Person{Username: "ANNA_K"}, "cli", "asked by phone", dialogs)
-	if err != nil || id != anna.ID {
-		t.Fatalf("opt out: %s %v", id, err)
+	id, ended, err := contacts.OptOut(ctx, w.h, contacts.Person{Username: "ANNA_K"}, "cli", "asked by phone", dialogs)
+	if err != nil || id != anna.ID || len(ended) != 1 || ended[0] != 1 {
+		t.Fatalf("opt out: %s %v %v", id, ended, err)
 	}
 	if c, _ := w.h.LoadContact(ctx, anna.ID); !c.OptedOut {
 		t.Fatal("not opted out")
@@ -90,7 +90,7 @@ func TestOptOut(t *testing.T) {
 		t.Fatalf("a closed dialog was changed: %+v", d)
 	}
 	// Someone never seen: a contact with just the username, opted out.
-	id, err = contacts.OptOut(ctx, w.h, contacts.Person{Username: "never_met"}, "cli", "", dialogs)
+	id, _, err = contacts.OptOut(ctx, w.h, contacts.Person{Username: "never_met"}, "cli", "", dialogs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestOptOut(t *testing.T) {
 		t.Fatalf("new opted-out contact %+v", c)
 	}
 	// Twice is fine.
-	if again, err := contacts.OptOut(ctx, w.h, contacts.Person{Username: "never_met"}, "cli", "", dialogs); err != nil || again != id {
+	if again, _, err := contacts.OptOut(ctx, w.h, contacts.Person{Username: "never_met"}, "cli", "", dialogs); err != nil || again != id {
 		t.Fatalf("again: %s %v", again, err)
 	}
 }

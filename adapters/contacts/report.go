@@ -7,34 +7,50 @@ import (
 
 // Text is the report for a person, in plain text: the counts, then up to
 // maxRejected rejected rows with their lines and reasons ("… and N more").
-// The CLI prints it and the admin bot sends it (escaped).
+// The CLI prints it and the admin bot sends it (escaped), e.g.
+//
+//	1000 rows
+//	  accepted  950 new contacts
+//	  merged    30 duplicates (12 within the file; 8 brought new tags or fields)
+//	  skipped   5 on the do-not-contact list (1 of them erased)
+//	  rejected  15
+//	    line 17: phone "123" is not + and 7 to 15 digits (with the country code)
+//	    …
+//	import id imp-0193a0c0-…
 func (r Report) Text(maxRejected int) string {
 	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n", plural(r.Rows, "row", "rows"))
 	if r.Applied {
-		fmt.Fprintf(&b, "%d rows: %d accepted (new contacts), %d merged into existing contacts", r.Rows, r.Accepted, r.Merged)
+		fmt.Fprintf(&b, "  accepted  %s\n", plural(r.Accepted, "new contact", "new contacts"))
+		fmt.Fprintf(&b, "  merged    %s", plural(r.Merged, "duplicate", "duplicates"))
 		if r.Merged > 0 {
-			fmt.Fprintf(&b, " (%d duplicates within the file; %d got new tags or fields)", r.InFile, r.Changed)
+			fmt.Fprintf(&b, " (%d within the file; %d brought new tags or fields)", r.InFile, r.Changed)
 		}
-		fmt.Fprintf(&b, ", %d skipped (do-not-contact list", r.Skipped())
+		fmt.Fprintf(&b, "\n  skipped   %d on the do-not-contact list", r.Skipped())
 		if r.Erased > 0 {
-			fmt.Fprintf(&b, ": %d opted out, %d erased", r.OptedOut, r.Erased)
+			fmt.Fprintf(&b, " (%d of them erased)", r.Erased)
 		}
-		fmt.Fprintf(&b, "), %d rejected.\n", len(r.Rejected))
+		b.WriteString("\n")
 	} else {
-		fmt.Fprintf(&b, "%d rows, %d rejected.\n", r.Rows, len(r.Rejected))
+		b.WriteString("  nothing was imported\n")
 	}
-	if len(r.Rejected) > 0 {
-		b.WriteString("Rejected rows:\n")
-		for i, rj := range r.Rejected {
-			if i == maxRejected {
-				fmt.Fprintf(&b, "  … and %d more\n", len(r.Rejected)-maxRejected)
-				break
-			}
-			fmt.Fprintf(&b, "  line %d: %s\n", rj.Line, rj.Reason)
+	fmt.Fprintf(&b, "  rejected  %d\n", len(r.Rejected))
+	for i, rj := range r.Rejected {
+		if i == maxRejected {
+			fmt.Fprintf(&b, "    … and %d more\n", len(r.Rejected)-maxRejected)
+			break
 		}
+		fmt.Fprintf(&b, "    line %d: %s\n", rj.Line, rj.Reason)
 	}
 	if r.Applied && r.Import != "" {
-		fmt.Fprintf(&b, "Import id: %s\n", r.Import)
+		fmt.Fprintf(&b, "import id %s\n", r.Import)
 	}
 	return b.String()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

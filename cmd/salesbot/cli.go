@@ -78,13 +78,14 @@ func commands() []*command {
 		replayCommand(),
 		projectionsCommand(),
 		accountsCommand(),
+		contactsCommand(),
 		runCommand(),
 		chatCommand(),
 		scenarioCommand(),
 		{
 			name:    "bench",
 			summary: "measure the event log on this machine",
-			sub:     []*command{benchAppendCommand(), benchReadCommand(), benchRebuildCommand(), benchAccountsCommand()},
+			sub:     []*command{benchAppendCommand(), benchReadCommand(), benchRebuildCommand(), benchAccountsCommand(), benchImportCommand()},
 		},
 	}
 }
