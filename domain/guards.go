@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"github.com/salesbot/salesbot/domain/words"
 	"regexp"
 	"strings"
 	"unicode"
@@ -73,26 +74,9 @@ func AsksIfBot(text string) bool {
 	return false
 }
 
-// normalize lowercases, turns punctuation into spaces, folds ё and the
-// apostrophes, and collapses spaces.
-func normalize(s string) string {
-	s = strings.ToLower(s)
-	s = strings.NewReplacer("ё", "е", "’", "'", "`", "'").Replace(s)
-	var b strings.Builder
-	space := true
-	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' || r == '-' {
-			b.WriteRune(r)
-			space = false
-			continue
-		}
-		if !space {
-			b.WriteByte(' ')
-			space = true
-		}
-	}
-	return strings.TrimSpace(b.String())
-}
+// normalize is words.Normalize: lowercase, ё and apostrophes folded,
+// punctuation (hyphens too) turned into single spaces.
+func normalize(s string) string { return words.Normalize(s) }
 
 // figure finds amounts that need grounding: a number with a currency (a
 // sign or a word, before or after it) or a percent.
@@ -181,27 +165,11 @@ func wordsMatch(words, phrase []string) bool {
 	return true
 }
 
-// humanClaims are what an assistant must never say of itself.
-var humanClaims = []string{
-	"i am a human", "i'm a human", "i am human", "i'm human", "i am not a bot", "i'm not a bot", "i am not an ai",
-	"i'm not an ai", "i am a real person", "i'm a real person", "i am a person", "i'm a person", "not a robot",
-	"я человек", "я живой человек", "я не бот", "я не робот", "я не ии", "я настоящий человек", "я реальный человек",
-	"я не искусственный интеллект", "я не нейросеть",
-}
-
 // ClaimsHuman says whether a reply claims the assistant is a person.
-func ClaimsHuman(reply string) bool { return containsExact(reply, humanClaims) }
+func ClaimsHuman(reply string) bool { return words.ClaimsHuman(reply) }
 
 // containsExact says whether one of phrases stands in text as whole words.
-func containsExact(text string, phrases []string) bool {
-	padded := " " + normalize(text) + " "
-	for _, p := range phrases {
-		if n := normalize(p); n != "" && strings.Contains(padded, " "+n+" ") {
-			return true
-		}
-	}
-	return false
-}
+func containsExact(text string, phrases []string) bool { return words.HasPhrase(text, phrases) }
 
 // disclosures are words by which a reply says it comes from an AI.
 var disclosures = []string{

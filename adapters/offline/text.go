@@ -1,6 +1,7 @@
 package offline
 
 import (
+	"github.com/salesbot/salesbot/domain/words"
 	"slices"
 	"strings"
 	"unicode"
@@ -9,34 +10,10 @@ import (
 	"github.com/salesbot/salesbot/domain/scenario"
 )
 
-// norm lowercases, folds ё and the apostrophes, keeps letters, digits and
-// apostrophes, and turns everything else (hyphens too) into single spaces,
-// so that phrases match on word boundaries: " "+norm(text)+" " contains
-// " "+norm(phrase)+" ".
-func norm(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	space := true
-	for _, r := range s {
-		r = unicode.ToLower(r)
-		switch r {
-		case 'ё':
-			r = 'е'
-		case '’', '`':
-			r = '\''
-		}
-		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' {
-			b.WriteRune(r)
-			space = false
-			continue
-		}
-		if !space {
-			b.WriteByte(' ')
-			space = true
-		}
-	}
-	return strings.TrimSpace(b.String())
-}
+// norm is words.Normalize: lowercase, ё and the apostrophes folded,
+// everything but letters, digits and apostrophes (hyphens too) turned into
+// single spaces, so that phrases match on word boundaries.
+func norm(s string) string { return words.Normalize(s) }
 
 // hasPhrase says whether a normalised text holds phrase as whole words.
 func hasPhrase(normText, phrase string) bool {

@@ -1,11 +1,11 @@
 package scenario
 
 import (
+	"github.com/salesbot/salesbot/domain/words"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 )
 
 // Limits of a scenario file.
@@ -254,28 +254,8 @@ func validate(s *Scenario, c *checker) *Error {
 	return nonEmpty(s.Offline.NotInterested, "offline.not_interested")
 }
 
-// humanClaims are first-person claims to be a person (after normalize).
-var humanClaims = []string{
-	"i am human", "i'm human", "im human", "i am a human", "i'm a human", "im a human",
-	"i am a person", "i'm a person", "i am a real person", "i'm a real person", "im a real person",
-	"i am a real human", "i'm a real human", "i am a live person", "i'm a live person",
-	"i am not a bot", "i'm not a bot", "im not a bot", "i am not a robot", "i'm not a robot",
-	"i am not an ai", "i'm not an ai", "im not an ai", "i am not ai", "i'm not ai", "i am not a machine", "i'm not a machine",
-	"я человек", "я живой человек", "я настоящий человек", "я реальный человек", "я обычный человек",
-	"я не бот", "я не робот", "я не ии", "я не искусственный интеллект", "я не нейросеть", "я не программа", "я не машина",
-	"я живой", "я живая",
-}
-
 // claimsHuman says whether a text has the assistant claim to be a person.
-func claimsHuman(text string) bool {
-	padded := " " + normalize(text) + " "
-	for _, p := range humanClaims {
-		if strings.Contains(padded, " "+p+" ") {
-			return true
-		}
-	}
-	return false
-}
+func claimsHuman(text string) bool { return words.ClaimsHuman(text) }
 
 // aiWords say the speaker is an AI (after normalize; a trailing space
 // means a whole word, else a word start).
@@ -294,24 +274,4 @@ func saysAI(text string) bool {
 	return false
 }
 
-// normalize lowercases, folds ё and apostrophes, and turns everything but
-// letters, digits and apostrophes into single spaces ("ИИ-ассистент" is
-// "ии ассистент").
-func normalize(s string) string {
-	s = strings.ToLower(s)
-	s = strings.NewReplacer("ё", "е", "’", "'", "`", "'").Replace(s)
-	var b strings.Builder
-	space := true
-	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' {
-			b.WriteRune(r)
-			space = false
-			continue
-		}
-		if !space {
-			b.WriteByte(' ')
-			space = true
-		}
-	}
-	return strings.TrimSpace(b.String())
-}
+func normalize(s string) string { return words.Normalize(s) }
