@@ -142,3 +142,38 @@ func TestForget(t *testing.T) {
 		t.Fatalf("forget nobody: %v", err)
 	}
 }
+
+// Contacts recorded without the username and phone indexes (before they
+// existed) are indexed, so an import does not bring an opted-out one back.
+func TestReindex(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	old := uuid.MustParse("0193a0c0-0000-7000-8000-0000000000c1")
+	other := uuid.MustParse("0193a0c0-0000-7000-8000-0000000000c2")
+	for _, cmd := range []domain.ContactCommand{
+		domain.AddContact{ContactID: old, Source: domain.SourceInbound, Basis: domain.BasisLegitimateInterest, Username: "anna_k", Phone: "+4915112345678"},
+		domain.OptOutContact{Reason: "stop", By: "lead"},
+		domain.SetTelegramUser{UserID: 501},
+	} {
+		if _, err := w.h.Contact(ctx, old, cmd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.h.Contact(ctx, other, domain.AddContact{ContactID: other, Source: domain.SourceInbound, Basis: domain.BasisConsent, Username: "boris_b"}); err != nil {
+		t.Fatal(err)
+	}
+	store := w.store.(*eventstore.MemoryStore)
+	if n, err := contacts.Reindex(ctx, store, w.h); err != nil || n != 4 {
+		t.Fatalf("reindex: %d links, %v; want 4", n, err)
+	}
+	if n, err := contacts.Reindex(ctx, store, w.h); err != nil || n != 0 {
+		t.Fatalf("reindex again: %d links, %v; want 0", n, err)
+	}
+	if id, found, _ := w.h.ContactOfUser(ctx, 501); !found || id != old {
+		t.Fatal("the user id was not indexed")
+	}
+	rep, err := w.apply("username,phone\nanna_k,\n,+4915112345678\nboris_b,\n", contacts.Options{})
+	if err != nil || rep.OptedOut != 2 || rep.Merged != 1 || rep.Accepted != 0 {
+		t.Fatalf("import after reindex: %+v %v", rep, err)
+	}
+}

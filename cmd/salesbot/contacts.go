@@ -110,6 +110,9 @@ broken file, an I/O error), 2 bad flags.` + whileRunning,
 			}
 			defer st.Close()
 			h := domain.Handlers{Log: eventlog.New(st), Now: time.Now}
+			if err := a.reindex(ctx, st, h); err != nil {
+				return err
+			}
 			opts := contacts.Options{Basis: b, Note: strings.TrimSpace(source) + " (file " + filepath.Base(args[0]) + ")",
 				MaxErrors: maxErrors, Partial: partial, Concurrency: concurrency}
 			if maxErrors == 0 {
@@ -312,6 +315,9 @@ id.` + whileRunning,
 			}
 			defer st.Close()
 			h := domain.Handlers{Log: eventlog.New(st), Now: time.Now}
+			if err := a.reindex(ctx, st, h); err != nil {
+				return err
+			}
 			id, ended, err := contacts.OptOut(ctx, h, p, "cli", strings.TrimSpace(reason), dialogsOf(st))
 			if err != nil {
 				return err
@@ -352,6 +358,9 @@ user id, username and phone, never the values.` + whileRunning,
 			}
 			defer st.Close()
 			h := domain.Handlers{Log: eventlog.New(st), Now: time.Now}
+			if err := a.reindex(ctx, st, h); err != nil {
+				return err
+			}
 			ids, err := contacts.Linked(ctx, h, p)
 			if err != nil {
 				return err
@@ -377,6 +386,17 @@ user id, username and phone, never the values.` + whileRunning,
 			return nil
 		},
 	}
+}
+
+// reindex brings the contacts index up to date with the log
+// (contacts.Reindex): contacts recorded since the last run, or before the
+// username and phone indexes existed, become findable.
+func (a *app) reindex(ctx context.Context, st *eventstore.PebbleStore, h domain.Handlers) error {
+	n, err := contacts.Reindex(ctx, st, h)
+	if n > 0 {
+		a.log.Info("contacts: indexed the usernames, phones and user ids of earlier contacts", "links", n)
+	}
+	return err
 }
 
 func joinInts(ns []int64) string {

@@ -1,0 +1,146 @@
+package contacts
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"github.com/salesbot/salesbot/adapters/eventlog"
+	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/eventstore"
+)
+
+// IndexStore is the log Reindex reads, with the secrets it keeps its
+// position in (eventstore.PebbleStore and MemoryStore are both).
+type IndexStore interface {
+	eventstore.Store
+	eventstore.Secrets
+}
+
+// reindexed is the secret that holds how far Reindex has read the log.
+const reindexed = "contacts-reindexed"
+
+// Reindex links the user id, username and phone of every contact recorded
+// since its last run (ContactAdded, ContactTelegramUserSet) in the index
+// streams, where they are not linked yet, and returns how many links it
+// wrote. Contacts recorded before the username and phone indexes existed,
+// or by code that adds contacts without Record, become findable: an
+// import then merges into them, and never brings back one on the
+// do-not-contact list. It keeps its position in the store's secrets, so a
+// later run reads only the new events. The values of an erased contact
+// are gone and cannot be linked.
+func Reindex(ctx context.Context, store IndexStore, h domain.Handlers) (int, error) {
+	from := uint64(1)
+	switch b, err := store.Secret(ctx, reindexed); {
+	case errors.Is(err, eventstore.ErrNotFound):
+	case err != nil:
+		return 0, fmt.Errorf("contacts: reindex: read its position: %w", err)
+	case len(b) == 8:
+		from = binary.BigEndian.Uint64(b) + 1
+	}
+	head := store.Head()
+	if from > head {
+		return 0, nil
+	}
+	type entry struct {
+		id uuid.UUID
+		p  Person
+	}
+	var todo []entry
+	log := eventlog.New(store)
+	added, userSet := (domain.ContactAdded{}).EventType(), (domain.ContactTelegramUserSet{}).EventType()
+	err := store.Scan(ctx, from, int(head-from+1), func(r *eventstore.RecordedEvent) error {
+		if (r.Type != added && r.Type != userSet) || r.Forgotten {
+			return nil
+		}
+		e, err := log.Decode(r)
+		if err != nil {
+			return err
+		}
+		switch e := e.(type) {
+		case domain.ContactAdded:
+			todo = append(todo, entry{e.ContactID, Person{UserID: e.UserID, Username: e.Username, Phone: e.Phone}})
+		case domain.ContactTelegramUserSet:
+			id, err := uuid.Parse(strings.TrimPrefix(r.Stream, "contact-"))
+			if err == nil && e.UserID != 0 {
+				todo = append(todo, entry{id, Person{UserID: e.UserID}})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("contacts: reindex: read the log: %w", err)
+	}
+	var (
+		mu    sync.Mutex
+		n     int
+		first error
+		wg    sync.WaitGroup
+	)
+	work := make(chan entry)
+	for range 32 {
+		wg.Go(func() {
+			for e := range work {
+				k, err := linkNew(ctx, h, e.p, e.id)
+				mu.Lock()
+				n += k
+				if err != nil && first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for _, e := range todo {
+		work <- e
+	}
+	close(work)
+	wg.Wait()
+	if first != nil {
+		return n, fmt.Errorf("contacts: reindex: %w", first)
+	}
+	if err := store.PutSecret(ctx, reindexed, binary.BigEndian.AppendUint64(nil, head)); err != nil {
+		return n, fmt.Errorf("contacts: reindex: save its position: %w", err)
+	}
+	return n, nil
+}
+
+// linkNew links what the person has to contact where nothing is linked,
+// and says how many links it wrote.
+func linkNew(ctx context.Context, h domain.Handlers, p Person, contact uuid.UUID) (int, error) {
+	n := 0
+	try := func(of func() (uuid.UUID, bool, error), link func() (uuid.UUID, error)) error {
+		if _, found, err := of(); err != nil || found {
+			return err
+		}
+		if _, err := link(); err != nil {
+			return err
+		}
+		n++
+		return nil
+	}
+	if p.UserID != 0 {
+		if err := try(func() (uuid.UUID, bool, error) { return h.ContactOfUser(ctx, p.UserID) },
+			func() (uuid.UUID, error) { return h.LinkUser(ctx, p.UserID, contact) }); err != nil {
+			return n, err
+		}
+	}
+	if u := strings.TrimPrefix(p.Username, "@"); u != "" {
+		if err := try(func() (uuid.UUID, bool, error) { return h.ContactOfUsername(ctx, u) },
+			func() (uuid.UUID, error) { return h.LinkUsername(ctx, u, contact) }); err != nil {
+			return n, err
+		}
+	}
+	if strings.ContainsAny(p.Phone, "0123456789") {
+		if err := try(func() (uuid.UUID, bool, error) { return h.ContactOfPhone(ctx, p.Phone) },
+			func() (uuid.UUID, error) { return h.LinkPhone(ctx, p.Phone, contact) }); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
