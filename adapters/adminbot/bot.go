@@ -58,6 +58,7 @@ type Config struct {
 type Bot struct {
 	cfg   Config
 	api   *telego.Bot
+	http  *http.Client // also downloads the files admins send
 	log   *slog.Logger
 	notes notices
 	flows flows
@@ -83,7 +84,8 @@ func New(cfg Config) (*Bot, error) {
 	}
 	// net/http honours request contexts (shutdown never waits on a long
 	// poll); the timeout bounds a stalled connection.
-	opts := []telego.BotOption{telego.WithDiscardLogger(), telego.WithHTTPClient(&http.Client{Timeout: 60 * time.Second})}
+	client := &http.Client{Timeout: 60 * time.Second}
+	opts := []telego.BotOption{telego.WithDiscardLogger(), telego.WithHTTPClient(client)}
 	if cfg.APIURL != "" {
 		opts = append(opts, telego.WithAPIServer(strings.TrimRight(cfg.APIURL, "/")))
 	}
@@ -92,7 +94,7 @@ func New(cfg Config) (*Bot, error) {
 		// telego's errors never hold the token.
 		return nil, fmt.Errorf("adminbot: %w", err)
 	}
-	return &Bot{cfg: cfg, api: api, log: cfg.Log, notes: notices{wake: make(chan struct{}, 1)}}, nil
+	return &Bot{cfg: cfg, api: api, http: client, log: cfg.Log, notes: notices{wake: make(chan struct{}, 1)}}, nil
 }
 
 // Run long-polls for updates and answers them, and sends notices, until
@@ -135,7 +137,11 @@ func (b *Bot) Handle(ctx context.Context, u telego.Update) {
 		if t := strings.TrimSpace(m.Text); t != "/cancel" && b.feed(ctx, m.Chat.ID, m.From.ID, m, true) {
 			return // an answer in a guided flow (even one starting with "/": a password may)
 		}
-		b.command(ctx, m.Chat.ID, m.From.ID, m.Text)
+		if m.Document != nil { // a file: its caption is the command (/import)
+			b.command(ctx, m.Chat.ID, m.From.ID, m.Caption, m.Document)
+			return
+		}
+		b.command(ctx, m.Chat.ID, m.From.ID, m.Text, nil)
 	case u.CallbackQuery != nil:
 		q := u.CallbackQuery
 		msg := q.Message
@@ -143,7 +149,7 @@ func (b *Bot) Handle(ctx context.Context, u telego.Update) {
 			return
 		}
 		_ = b.api.AnswerCallbackQuery(ctx, &telego.AnswerCallbackQueryParams{CallbackQueryID: q.ID})
-		b.command(ctx, msg.GetChat().ID, q.From.ID, buttonCommand(q.Data))
+		b.command(ctx, msg.GetChat().ID, q.From.ID, buttonCommand(q.Data), nil)
 	}
 }
 
@@ -167,9 +173,14 @@ func buttonCommand(data string) string {
 	return "/" + data
 }
 
-// command parses and runs one command and sends the answer.
-func (b *Bot) command(ctx context.Context, chat, user int64, text string) {
+// command parses and runs one command and sends the answer; doc is the
+// file sent with it, if any.
+func (b *Bot) command(ctx context.Context, chat, user int64, text string, doc *telego.Document) {
 	c, err := Parse(text)
+	if errors.Is(err, ErrNotCommand) && doc != nil {
+		b.reply(ctx, chat, reply{text: "To import contacts, send the .csv file with a caption like <code>/import consent visitors of the Berlin fair</code>."})
+		return
+	}
 	if errors.Is(err, ErrNotCommand) {
 		b.reply(ctx, chat, reply{text: "Send a command; /help lists them."})
 		return
@@ -180,6 +191,10 @@ func (b *Bot) command(ctx context.Context, chat, user int64, text string) {
 	}
 	if owner(c.Name) && b.cfg.Admins[user] != RoleOwner {
 		b.reply(ctx, chat, reply{text: "Only an owner may manage accounts."})
+		return
+	}
+	if c.Name == "import" {
+		b.importFile(ctx, chat, user, c, doc)
 		return
 	}
 	r, err := b.run(ctx, c, user)

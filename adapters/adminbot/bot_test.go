@@ -492,7 +492,4 @@ func TestHandoffNoticeBringsTheCard(t *testing.T) {
 	if len(texts) != 4 || !strings.Contains(texts[0], "handed to a manager") || !strings.HasPrefix(texts[1], "<b>Dialog 2</b>") {
 		t.Fatalf("sent %q", texts)
 	}
-	if got := text(t, w.say(managerID, "/import")); !strings.Contains(got, "not available yet") {
-		t.Fatalf("/import: %s", got)
-	}
 }

@@ -27,7 +27,8 @@ type Command struct {
 	Page     int    // /list: 1-based
 	Account  string // an account id or label
 	Since    time.Time
-	Period   string // /stats: today, 7d or 30d
+	Period   string       // /stats: today, 7d or 30d
+	Basis    domain.Basis // /import: the lawful basis of the contacts
 }
 
 // UsageError is a malformed command: what is wrong and the right usage.
@@ -114,7 +115,21 @@ var specs = []spec{
 			c.Username = u
 			return err
 		}},
-	{name: "import", args: "(with a CSV file attached)", group: "Leads", summary: "import contacts from a CSV file", example: "/import (as the caption of a .csv)", parse: noArgs},
+	{name: "import", args: "consent|contract|legitimate-interest [source]", group: "Leads",
+		summary: "import contacts: send a .csv file with this as its caption; source says where the list came from",
+		example: "/import consent visitors of the Berlin fair", parse: func(c *Command, args []string, rest string) error {
+			if len(args) == 0 {
+				return errors.New("say the lawful basis of the contacts: consent, contract or legitimate-interest")
+			}
+			switch b := domain.Basis(strings.ToLower(args[0])); b {
+			case domain.BasisConsent, domain.BasisContract, domain.BasisLegitimateInterest:
+				c.Basis = b
+			default:
+				return fmt.Errorf("%q is not consent, contract or legitimate-interest", truncate(args[0], 32))
+			}
+			c.Text = strings.TrimSpace(strings.TrimPrefix(rest, args[0]))
+			return nil
+		}},
 	{name: "accounts", group: "Accounts", summary: "accounts with status and today's counts against caps", example: "/accounts", parse: noArgs},
 	{name: "account_add", group: "Accounts", summary: "connect an account: phone, then code, then 2FA password", example: "/account_add", parse: noArgs},
 	{name: "cancel", group: "Accounts", summary: "stop a guided /account_add", example: "/cancel", parse: noArgs},

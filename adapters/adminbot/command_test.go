@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/salesbot/salesbot/domain"
 )
 
 func TestParse(t *testing.T) {
@@ -43,7 +45,8 @@ func TestParse(t *testing.T) {
 		{"/resume_all", Command{Name: "resume_all"}},
 		{"/stats", Command{Name: "stats", Period: "today"}},
 		{"/stats 30D", Command{Name: "stats", Period: "30d"}},
-		{"/import", Command{Name: "import"}},
+		{"/import consent", Command{Name: "import", Basis: domain.BasisConsent}},
+		{"/import Legitimate-Interest visitors of the Berlin fair", Command{Name: "import", Basis: domain.BasisLegitimateInterest, Text: "visitors of the Berlin fair"}},
 	} {
 		got, err := Parse(c.in)
 		if err != nil || !reflect.DeepEqual(got, c.want) {
@@ -74,6 +77,8 @@ func TestParseRejects(t *testing.T) {
 		{"/accounts now", "takes no arguments", "/accounts"},
 		{"/pause", "say which account", "/pause ID"},
 		{"/optout", "say whom", "/optout @username"},
+		{"/import", "say the lawful basis", "/import consent|contract|legitimate-interest [source]"},
+		{"/import because", `"because" is not consent, contract or legitimate-interest`, "/import consent|contract|legitimate-interest [source]"},
 	} {
 		_, err := Parse(c.in)
 		var ue *UsageError

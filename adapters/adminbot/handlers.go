@@ -91,9 +91,6 @@ func (b *Bot) run(ctx context.Context, c Command, user int64) (reply, error) {
 	case "stats":
 		return b.stats(ctx, c.Period)
 	}
-	if c.Name == "import" {
-		return reply{text: "Importing contacts is not available yet; it comes with contact imports (salesbot contacts import)."}, nil
-	}
 	return reply{text: fmt.Sprintf("/%s is not available from the bot yet; see docs/admin-bot.md for what is.", c.Name)}, nil
 }
 

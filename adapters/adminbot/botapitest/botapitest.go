@@ -1,6 +1,7 @@
 // Package botapitest is an in-process HTTP server speaking the Telegram
 // Bot API, for tests: it records every call, serves queued updates to
-// getUpdates, and can answer 429 on demand.
+// getUpdates, serves files users sent (getFile and the file download),
+// and can answer 429 on demand.
 package botapitest
 
 import (
@@ -8,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -32,6 +34,12 @@ type Server struct {
 	updates []telego.Update
 	nextID  int
 	limited int
+	files   map[string]file // by file id
+}
+
+type file struct {
+	path string
+	data []byte
 }
 
 // New starts a server, closed when the test ends.
@@ -50,6 +58,20 @@ func (s *Server) Push(u ...telego.Update) {
 	s.mu.Lock()
 	s.updates = append(s.updates, u...)
 	s.mu.Unlock()
+}
+
+// AddFile makes a file that a user sent available to getFile and the
+// download URL (/file/bot<token>/documents/<name>), and returns the
+// document to put in the user's message.
+func (s *Server) AddFile(name string, data []byte) *telego.Document {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.files == nil {
+		s.files = map[string]file{}
+	}
+	id := "file-" + strconv.Itoa(len(s.files)+1)
+	s.files[id] = file{path: "documents/" + id + "-" + name, data: data}
+	return &telego.Document{FileID: id, FileUniqueID: "u" + id, FileName: name, MimeType: "text/csv", FileSize: int64(len(data))}
 }
 
 // Limit answers the next n sendMessage calls with 429, retry after 1 s.
@@ -76,6 +98,10 @@ func (s *Server) Len() int {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if p, ok := strings.CutPrefix(r.URL.Path, "/file/bot"+s.token+"/"); ok {
+		s.download(w, p)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	prefix := "/bot" + s.token + "/"
 	if !strings.HasPrefix(r.URL.Path, prefix) {
@@ -118,6 +144,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if result == nil {
 			result = []telego.Update{}
 		}
+	case "getFile":
+		id, _ := c.Params["file_id"].(string)
+		f, ok := s.files[id]
+		if !ok {
+			s.calls = append(s.calls, c)
+			s.mu.Unlock()
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"ok":false,"error_code":400,"description":"Bad Request: invalid file_id"}`)
+			return
+		}
+		result = map[string]any{"file_id": id, "file_unique_id": "u" + id, "file_size": len(f.data), "file_path": f.path}
 	case "sendMessage", "sendDocument":
 		s.nextID++
 		result = map[string]any{"message_id": s.nextID, "date": 1, "chat": map[string]any{"id": c.Params["chat_id"], "type": "private"}}
@@ -127,4 +164,24 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "result": result})
+}
+
+// download serves a file by its path; it is recorded as a call "file".
+func (s *Server) download(w http.ResponseWriter, p string) {
+	s.mu.Lock()
+	s.calls = append(s.calls, Call{Method: "file", Params: map[string]any{"path": p}})
+	var data []byte
+	found := false
+	for _, f := range s.files {
+		if f.path == p {
+			data, found = f.data, true
+		}
+	}
+	s.mu.Unlock()
+	if !found {
+		http.Error(w, "404 page not found", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	_, _ = w.Write(data)
 }
