@@ -13,6 +13,7 @@ import (
 	"github.com/gotd/td/tg"
 
 	"github.com/salesbot/salesbot/adapters/accounts"
+	"github.com/salesbot/salesbot/adapters/contacts"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/sandbox"
 	"github.com/salesbot/salesbot/adapters/telegram"
@@ -710,5 +711,38 @@ func TestRemoveAccount(t *testing.T) {
 	w.eventually("the service no longer lists it", func() bool { return len(w.svc.Accounts()) == 0 })
 	if err := w.svc.Remove(context.Background(), acc, "admin:1"); !errors.Is(err, accounts.ErrNoAccount) {
 		t.Fatalf("removing twice: %v", err)
+	}
+}
+
+// A person put on the do-not-contact list by username only (an import, or
+// salesbot contacts optout, with no Telegram to ask) who later writes in
+// is that contact: no dialog, no answer; an import of them is found too.
+func TestOptedOutByUsernameWritesIn(t *testing.T) {
+	w := newWorld(t)
+	acc, accUser := w.addAccount("sales-1")
+	lead, _ := w.sb.AddUser(sandbox.UserSpec{Username: "Listed_Lead", FirstName: "Lee"})
+	ctx := context.Background()
+	listed, _, err := contacts.OptOut(ctx, w.h, contacts.Person{Username: "listed_lead"}, "cli", "asked by email", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.start()
+	w.eventually("the account is connected", func() bool { return w.connected(acc) })
+	if _, err := w.sb.SendAs(lead.ID, accUser.ID, "Hello?"); err != nil {
+		t.Fatal(err)
+	}
+	w.eventually("admins hear that a listed person wrote", func() bool { return w.noticed("opted-out-wrote") })
+	if _, found, _ := w.h.DialogOfPeer(ctx, acc, lead.ID); found {
+		t.Fatal("a dialog was opened with a person on the do-not-contact list")
+	}
+	if id, found, _ := w.h.ContactOfUser(ctx, lead.ID); !found || id != listed {
+		t.Fatalf("the person is contact %s, want the listed %s", id, listed)
+	}
+	if c, _ := w.h.LoadContact(ctx, listed); c.UserID != lead.ID {
+		t.Fatalf("the listed contact did not learn its user id: %+v", c)
+	}
+	// /start refuses them too.
+	if _, err := w.svc.Start(ctx, accounts.StartRequest{Username: "listed_lead", Source: domain.SourceManual, Basis: domain.BasisConsent, By: "admin:1"}, nil); domain.ErrorCode(err) != domain.EFORBIDDEN {
+		t.Fatalf("start of a listed person: %v", err)
 	}
 }
