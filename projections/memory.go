@@ -27,6 +27,7 @@ type Memory struct {
 	qual       map[uuid.UUID]map[string]Qualification
 	turns      map[uuid.UUID][]Turn
 	accounts   map[uuid.UUID]*Account
+	campaigns  map[uuid.UUID]*Campaign
 }
 
 var _ Sink = (*Memory)(nil)
@@ -47,6 +48,7 @@ func (m *Memory) reset() {
 	m.qual = map[uuid.UUID]map[string]Qualification{}
 	m.turns = map[uuid.UUID][]Turn{}
 	m.accounts = map[uuid.UUID]*Account{}
+	m.campaigns = map[uuid.UUID]*Campaign{}
 }
 
 // Apply implements Sink. Changes are checked against a copy first, so a
@@ -158,6 +160,7 @@ func (m *Memory) apply(c Change) {
 		if d.HandoffAt.IsZero() && !c.HandoffAt.IsZero() {
 			d.HandoffAt, d.HandoffReason = c.HandoffAt, c.HandoffReason
 		}
+		setOnce(&d.QualifiedAt, c.QualifiedAt)
 	case PutQualification:
 		q := c.Q
 		if m.forgottenDialog(q.DialogID) {
@@ -202,6 +205,24 @@ func (m *Memory) apply(c Change) {
 		}
 		if !c.At.IsZero() {
 			a.UpdatedAt = c.At
+		}
+	case PutCampaign:
+		cp := copyCampaign(c.Campaign)
+		m.campaigns[cp.ID] = &cp
+	case UpdateCampaign:
+		cp, ok := m.campaigns[c.ID]
+		if !ok {
+			return
+		}
+		if c.Status != nil {
+			cp.Status = *c.Status
+		}
+		if c.EndReason != nil {
+			cp.EndReason = *c.EndReason
+		}
+		cp.Targeted += c.AddTargeted
+		if !c.At.IsZero() {
+			cp.UpdatedAt = c.At
 		}
 	case liftRestriction:
 		if a, ok := m.accounts[c.ID]; ok && a.Status == string(domain.StatusRestricted) {
@@ -391,4 +412,78 @@ func (m *Memory) ContactByID(_ context.Context, id uuid.UUID) (Contact, error) {
 		return Contact{}, fmt.Errorf("contact %s: %w", id, ErrNotFound)
 	}
 	return c, nil
+}
+
+// Campaigns implements Sink.
+func (m *Memory) Campaigns(context.Context) ([]Campaign, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []Campaign
+	for _, c := range m.campaigns {
+		out = append(out, copyCampaign(*c))
+	}
+	slices.SortFunc(out, func(a, b Campaign) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID.String(), b.ID.String())
+	})
+	return out, nil
+}
+
+// Campaign implements Sink.
+func (m *Memory) Campaign(_ context.Context, id uuid.UUID) (Campaign, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	c, ok := m.campaigns[id]
+	if !ok {
+		return Campaign{}, fmt.Errorf("campaign %s: %w", id, ErrNotFound)
+	}
+	return copyCampaign(*c), nil
+}
+
+// VariantFunnel implements Sink.
+func (m *Memory) VariantFunnel(_ context.Context, campaign uuid.UUID, since time.Time) ([]VariantCounts, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	rows := map[string]*VariantCounts{}
+	for _, d := range m.dialogs {
+		if (campaign != uuid.Nil && d.Campaign != campaign) || (!since.IsZero() && d.CreatedAt.Before(since)) {
+			continue
+		}
+		r := rows[d.Variant]
+		if r == nil {
+			r = &VariantCounts{Variant: d.Variant}
+			rows[d.Variant] = r
+		}
+		r.count(d)
+	}
+	var out []VariantCounts // none is nil, as from PostgreSQL
+	for _, r := range rows {
+		out = append(out, *r)
+	}
+	slices.SortFunc(out, func(a, b VariantCounts) int { return cmp.Compare(a.Variant, b.Variant) })
+	return out, nil
+}
+
+// count adds one dialog: the same definitions as the campaign_funnel view.
+func (r *VariantCounts) count(d *Dialog) {
+	r.Dialogs++
+	if d.Inbound > 0 {
+		r.Replied++
+	}
+	if !d.QualifiedAt.IsZero() {
+		r.Qualified++
+	}
+	if !d.HandoffAt.IsZero() {
+		r.Handoffs++
+	}
+	switch d.Outcome {
+	case string(domain.OutcomeOptedOut):
+		r.OptedOut++
+	case string(domain.OutcomeLost):
+		r.Lost++
+	case string(domain.OutcomeWon):
+		r.Won++
+	}
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/salesbot/salesbot/domain"
 )
 
 // Errors of sinks.
@@ -61,6 +63,63 @@ type Dialog struct {
 	FirstInboundAt  time.Time
 	HandoffAt       time.Time
 	HandoffReason   string
+	// Campaign is the campaign that opened the dialog (uuid.Nil: none; an
+	// inbound or manual dialog).
+	Campaign uuid.UUID
+	// QualifiedAt is when the lead first counted as qualified: an interest
+	// score of QualifiedScore or more (zero: not yet). It stays set if the
+	// score drops later or the dialog closes.
+	QualifiedAt time.Time
+}
+
+// QualifiedScore is the interest score (0..100) from which a lead counts
+// as qualified in every funnel: the dialogs' qualified_at, the
+// campaign_funnel view, VariantFunnel and the A/B tests. One definition,
+// so the bot, the CLI and SQL agree.
+const QualifiedScore = 50
+
+// Campaign is a campaigns row.
+type Campaign struct {
+	ID       uuid.UUID
+	Name     string
+	Status   string // active, paused, ended
+	Scenario string // the scenario's name and version it was created with
+	Version  string
+	Variants []domain.VariantWeight // in the campaign's order: the first is the control of its A/B tests
+	Segment  domain.Segment
+	Accounts []uuid.UUID // allowed accounts; nil = every account
+	// Schedule: Start and End in UTC; days, time zone and hours as created.
+	Schedule domain.CampaignSchedule
+	Caps     domain.CampaignCaps
+	// Targeted counts the contacts the scheduler claimed for the campaign
+	// (CampaignTargeted): each gets one cold first message at most.
+	Targeted  int
+	CreatedBy string
+	EndReason string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Campaign statuses (domain.CampaignStatus as text).
+const (
+	CampaignActive = string(domain.StatusCampaignActive)
+	CampaignPaused = string(domain.StatusCampaignPaused)
+	CampaignEnded  = string(domain.StatusCampaignEnded)
+)
+
+// VariantCounts counts the dialogs of one prompt variant through the
+// funnel. Replied: the lead wrote at least once. Qualified: the interest
+// score reached QualifiedScore. Handoffs: handed to a manager. OptedOut,
+// Lost, Won: closed so.
+type VariantCounts struct {
+	Variant   string
+	Dialogs   int
+	Replied   int
+	Qualified int
+	Handoffs  int
+	OptedOut  int
+	Lost      int
+	Won       int
 }
 
 // Qualification is one qualification field of a dialog as last stated.
@@ -200,4 +259,15 @@ type Sink interface {
 	// Funnel counts dialogs by ByStage, ByVariant, ByAccount or ByDay,
 	// ordered by key.
 	Funnel(ctx context.Context, by string) ([]FunnelRow, error)
+	// Campaigns returns every campaign, newest first (by creation, then
+	// id).
+	Campaigns(ctx context.Context) ([]Campaign, error)
+	// Campaign returns one campaign, an error matching ErrNotFound if there
+	// is none.
+	Campaign(ctx context.Context, id uuid.UUID) (Campaign, error)
+	// VariantFunnel counts the dialogs of campaign (uuid.Nil: every
+	// dialog, with or without a campaign) started at or after since (zero:
+	// all time) by variant, ordered by variant (byte order). No dialogs
+	// give none and no error.
+	VariantFunnel(ctx context.Context, campaign uuid.UUID, since time.Time) ([]VariantCounts, error)
 }

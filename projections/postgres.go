@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -108,10 +109,10 @@ func queue(b *pgx.Batch, c Change) {
 	case PutDialog:
 		d := c.Dialog
 		b.Queue(`INSERT INTO dialogs (id, n, contact_id, account_id, variant, stage, status, outcome, score, taken_over,
-			inbound, outbound, last_message_at, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+			inbound, outbound, last_message_at, created_at, updated_at, campaign, qualified_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 			d.ID, d.N, d.ContactID, d.AccountID, d.Variant, d.Stage, d.Status, d.Outcome, d.Score, d.TakenOver,
-			d.Inbound, d.Outbound, nullTime(d.LastMessageAt), d.CreatedAt, d.UpdatedAt)
+			d.Inbound, d.Outbound, nullTime(d.LastMessageAt), d.CreatedAt, d.UpdatedAt, nullUUID(d.Campaign), nullTime(d.QualifiedAt))
 	case PutMessage:
 		m := c.Message
 		b.Queue(`INSERT INTO messages (dialog_id, position, direction, author, text, at, telegram_id, random_id, status)
@@ -128,10 +129,10 @@ func queue(b *pgx.Batch, c Change) {
 			last_message_at = COALESCE($9, last_message_at), updated_at = COALESCE($10, updated_at),
 			first_outbound_at = COALESCE(first_outbound_at, $11), first_inbound_at = COALESCE(first_inbound_at, $12),
 			handoff_reason = CASE WHEN handoff_at IS NULL AND $13::timestamptz IS NOT NULL THEN $14 ELSE handoff_reason END,
-			handoff_at = COALESCE(handoff_at, $13)
+			handoff_at = COALESCE(handoff_at, $13), qualified_at = COALESCE(qualified_at, $15)
 			WHERE id = $1`,
 			c.ID, c.Stage, c.Status, c.Outcome, c.Score, c.TakenOver, c.AddInbound, c.AddOutbound, nullTime(c.LastMessageAt), nullTime(c.At),
-			nullTime(c.FirstOutboundAt), nullTime(c.FirstInboundAt), nullTime(c.HandoffAt), c.HandoffReason)
+			nullTime(c.FirstOutboundAt), nullTime(c.FirstInboundAt), nullTime(c.HandoffAt), c.HandoffReason, nullTime(c.QualifiedAt))
 	case PutQualification:
 		q := c.Q
 		b.Queue(`INSERT INTO qualification (dialog_id, field, value, quote, confidence, updated_at) VALUES ($1, $2,
@@ -161,6 +162,18 @@ func queue(b *pgx.Batch, c Change) {
 			daily_cap = COALESCE($9, daily_cap), messages_per_minute = COALESCE($10, messages_per_minute)
 			WHERE id = $1`,
 			c.ID, c.Status, c.Paused, c.Reason, nullTime(c.FloodUntil), c.DialogDay, c.AddMessage, nullTime(c.At), capOf(c.Limits), perMinuteOf(c.Limits))
+	case PutCampaign:
+		cp := c.Campaign
+		b.Queue(`INSERT INTO campaigns (id, name, status, scenario, version, variants, segment, accounts, starts_at, ends_at, schedule,
+			daily_cap, total_cap, targeted, created_by, end_reason, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9, $10, $11::jsonb, $12, $13, $14, $15, $16, $17, $18)`,
+			cp.ID, cp.Name, cp.Status, cp.Scenario, cp.Version, jsonText(orEmpty(cp.Variants)), jsonText(cp.Segment), jsonText(orEmpty(cp.Accounts)),
+			cp.Schedule.Start, cp.Schedule.End, jsonText(cp.Schedule), cp.Caps.DailyNewDialogs, cp.Caps.TotalDialogs, cp.Targeted,
+			cp.CreatedBy, cp.EndReason, cp.CreatedAt, cp.UpdatedAt)
+	case UpdateCampaign:
+		b.Queue(`UPDATE campaigns SET status = COALESCE($2, status), end_reason = COALESCE($3, end_reason),
+			targeted = targeted + $4, updated_at = COALESCE($5, updated_at) WHERE id = $1`,
+			c.ID, c.Status, c.EndReason, c.AddTargeted, nullTime(c.At))
 	case liftRestriction:
 		b.Queue(`UPDATE accounts SET status = 'offline', reason = '' WHERE id = $1 AND status = 'restricted'`, c.ID)
 	}
@@ -178,19 +191,26 @@ func (p *Postgres) Checkpoint(ctx context.Context) (uint64, error) {
 
 // Reset implements Sink.
 func (p *Postgres) Reset(ctx context.Context) error {
-	_, err := p.pool.Exec(ctx, `TRUNCATE contacts, dialogs, messages, qualification, turns, accounts, projection_checkpoint`)
+	_, err := p.pool.Exec(ctx, `TRUNCATE contacts, dialogs, messages, qualification, turns, accounts, campaigns, projection_checkpoint`)
 	return err
 }
 
 const dialogColumns = `id, n, contact_id, account_id, variant, stage, status, outcome, score, taken_over,
-	inbound, outbound, last_message_at, created_at, updated_at, first_outbound_at, first_inbound_at, handoff_at, handoff_reason`
+	inbound, outbound, last_message_at, created_at, updated_at, first_outbound_at, first_inbound_at, handoff_at, handoff_reason,
+	campaign, qualified_at`
 
 func scanDialog(row pgx.Row) (Dialog, error) {
 	var d Dialog
-	var last, firstOut, firstIn, handoff *time.Time
+	var last, firstOut, firstIn, handoff, qualified *time.Time
+	var campaign *uuid.UUID
 	err := row.Scan(&d.ID, &d.N, &d.ContactID, &d.AccountID, &d.Variant, &d.Stage, &d.Status, &d.Outcome, &d.Score,
-		&d.TakenOver, &d.Inbound, &d.Outbound, &last, &d.CreatedAt, &d.UpdatedAt, &firstOut, &firstIn, &handoff, &d.HandoffReason)
+		&d.TakenOver, &d.Inbound, &d.Outbound, &last, &d.CreatedAt, &d.UpdatedAt, &firstOut, &firstIn, &handoff, &d.HandoffReason,
+		&campaign, &qualified)
 	d.LastMessageAt, d.FirstOutboundAt, d.FirstInboundAt, d.HandoffAt = utc(last), utc(firstOut), utc(firstIn), utc(handoff)
+	d.QualifiedAt = utc(qualified)
+	if campaign != nil {
+		d.Campaign = *campaign
+	}
 	d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
 	return d, err
 }
@@ -362,4 +382,101 @@ func (p *Postgres) ContactByID(ctx context.Context, id uuid.UUID) (Contact, erro
 	}
 	c.CreatedAt = c.CreatedAt.UTC()
 	return c, err
+}
+
+// jsonText is v as JSON text for a jsonb column. The values are the
+// campaign's plain structs, which always marshal.
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "null"
+	}
+	return string(b)
+}
+
+// orEmpty makes a nil list an empty one, so a jsonb list column reads []
+// rather than null.
+func orEmpty[T any](l []T) []T {
+	if l == nil {
+		return []T{}
+	}
+	return l
+}
+
+const campaignColumns = `id, name, status, scenario, version, variants, segment, accounts, schedule, daily_cap, total_cap, targeted,
+	created_by, end_reason, created_at, updated_at`
+
+func scanCampaign(row pgx.Row) (Campaign, error) {
+	var c Campaign
+	var variants, segment, accounts, schedule []byte
+	if err := row.Scan(&c.ID, &c.Name, &c.Status, &c.Scenario, &c.Version, &variants, &segment, &accounts, &schedule,
+		&c.Caps.DailyNewDialogs, &c.Caps.TotalDialogs, &c.Targeted, &c.CreatedBy, &c.EndReason, &c.CreatedAt, &c.UpdatedAt); err != nil {
+		return Campaign{}, err
+	}
+	for _, f := range []struct {
+		name string
+		data []byte
+		into any
+	}{{"variants", variants, &c.Variants}, {"segment", segment, &c.Segment}, {"accounts", accounts, &c.Accounts}, {"schedule", schedule, &c.Schedule}} {
+		if err := json.Unmarshal(f.data, f.into); err != nil {
+			return Campaign{}, fmt.Errorf("campaign %s: column %s: %w", c.ID, f.name, err)
+		}
+	}
+	c.Schedule.Start, c.Schedule.End = rowTime(c.Schedule.Start), rowTime(c.Schedule.End)
+	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
+	return copyCampaign(c), nil // empty lists are nil, as in memory
+}
+
+// Campaigns implements Sink.
+func (p *Postgres) Campaigns(ctx context.Context) ([]Campaign, error) {
+	rows, err := p.pool.Query(ctx, `SELECT `+campaignColumns+` FROM campaigns ORDER BY created_at DESC, id::text COLLATE "C"`)
+	if err != nil {
+		return nil, fmt.Errorf("list campaigns: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Campaign, error) { return scanCampaign(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list campaigns: %w", err)
+	}
+	if len(out) == 0 {
+		out = nil
+	}
+	return out, nil
+}
+
+// Campaign implements Sink.
+func (p *Postgres) Campaign(ctx context.Context, id uuid.UUID) (Campaign, error) {
+	c, err := scanCampaign(p.pool.QueryRow(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Campaign{}, fmt.Errorf("campaign %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Campaign{}, fmt.Errorf("campaign %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// VariantFunnel implements Sink, with the definitions of the
+// campaign_funnel view.
+func (p *Postgres) VariantFunnel(ctx context.Context, campaign uuid.UUID, since time.Time) ([]VariantCounts, error) {
+	rows, err := p.pool.Query(ctx, `SELECT variant, count(*),
+		count(*) FILTER (WHERE inbound > 0), count(*) FILTER (WHERE qualified_at IS NOT NULL),
+		count(*) FILTER (WHERE handoff_at IS NOT NULL), count(*) FILTER (WHERE outcome = 'opted-out'),
+		count(*) FILTER (WHERE outcome = 'lost'), count(*) FILTER (WHERE outcome = 'won')
+		FROM dialogs WHERE ($1::uuid IS NULL OR campaign = $1) AND ($2::timestamptz IS NULL OR created_at >= $2)
+		GROUP BY variant ORDER BY variant COLLATE "C"`, nullUUID(campaign), nullTime(since))
+	if err != nil {
+		return nil, fmt.Errorf("variant funnel of campaign %s: %w", campaign, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (VariantCounts, error) {
+		var v VariantCounts
+		err := r.Scan(&v.Variant, &v.Dialogs, &v.Replied, &v.Qualified, &v.Handoffs, &v.OptedOut, &v.Lost, &v.Won)
+		return v, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("variant funnel of campaign %s: %w", campaign, err)
+	}
+	if len(out) == 0 {
+		out = nil
+	}
+	return out, nil
 }

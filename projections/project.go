@@ -42,6 +42,7 @@ type (
 		FirstInboundAt  time.Time
 		HandoffAt       time.Time
 		HandoffReason   string
+		QualifiedAt     time.Time
 	}
 	PutQualification struct{ Q Qualification }
 	PutTurn          struct{ Turn Turn }
@@ -58,6 +59,15 @@ type (
 		At         time.Time
 		Limits     *domain.Limits
 	}
+	PutCampaign struct{ Campaign Campaign }
+	// UpdateCampaign changes the fields that are set.
+	UpdateCampaign struct {
+		ID          uuid.UUID
+		Status      *string
+		EndReason   *string
+		AddTargeted int
+		At          time.Time // zero: updated_at unchanged
+	}
 )
 
 func (PutContact) change()       {}
@@ -71,6 +81,8 @@ func (PutQualification) change() {}
 func (PutTurn) change()          {}
 func (PutAccount) change()       {}
 func (UpdateAccount) change()    {}
+func (PutCampaign) change()      {}
+func (UpdateCampaign) change()   {}
 
 // Placed is where an event is in the log.
 type Placed struct {
@@ -95,7 +107,7 @@ func Project(p Placed, e domain.Event) []Change {
 		return []Change{ForgetContact{ID: id}}
 	case domain.DialogStarted:
 		return []Change{PutDialog{Dialog{ID: e.DialogID, N: e.N, ContactID: e.ContactID, AccountID: e.AccountID,
-			Variant: e.Variant, Stage: string(domain.StageOpening), Status: StatusActive, CreatedAt: p.At, UpdatedAt: p.At}}}
+			Variant: e.Variant, Stage: string(domain.StageOpening), Status: StatusActive, CreatedAt: p.At, UpdatedAt: p.At, Campaign: e.Campaign}}}
 	case domain.InboundReceived:
 		return []Change{
 			PutMessage{Message{DialogID: id, Position: p.Position, Direction: "in", Author: "lead", Text: e.Text, At: rowTime(e.At), TelegramID: e.TelegramMessageID, Status: "received"}},
@@ -120,6 +132,9 @@ func Project(p Placed, e domain.Event) []Change {
 		if e.Qual.Score != nil {
 			s := *e.Qual.Score
 			u.Score = &s
+			if s >= QualifiedScore {
+				u.QualifiedAt = p.At
+			}
 		}
 		out := []Change{u}
 		// Custom fields are rows like the standard ones, by name. A name
@@ -206,8 +221,48 @@ func Project(p Placed, e domain.Event) []Change {
 		return []Change{UpdateDialog{ID: id, Stage: str(string(domain.StageClosed)), Status: str(StatusClosed), Outcome: str(string(e.Outcome)), At: p.At}}
 	case domain.DialogOptedOut:
 		return []Change{UpdateDialog{ID: id, Stage: str(string(domain.StageClosed)), Status: str(StatusClosed), Outcome: str(string(domain.OutcomeOptedOut)), At: p.At}}
+	case domain.CampaignCreated:
+		return []Change{PutCampaign{campaignRow(e, p.At)}}
+	case domain.CampaignPaused:
+		return []Change{UpdateCampaign{ID: id, Status: str(CampaignPaused), At: p.At}}
+	case domain.CampaignResumed:
+		return []Change{UpdateCampaign{ID: id, Status: str(CampaignActive), At: p.At}}
+	case domain.CampaignEnded:
+		return []Change{UpdateCampaign{ID: id, Status: str(CampaignEnded), EndReason: str(e.Reason), At: p.At}}
+	case domain.CampaignTargeted: // on the campaign's target stream of the contact
+		return []Change{UpdateCampaign{ID: e.CampaignID, AddTargeted: 1}}
 	}
 	return nil // events without a row in these read models
+}
+
+// campaignRow is the row of a new campaign. Empty lists are nil and times
+// UTC to the microsecond, as every sink returns them; nothing is shared
+// with the event.
+func campaignRow(e domain.CampaignCreated, at time.Time) Campaign {
+	sched := e.Schedule
+	sched.Start, sched.End = rowTime(sched.Start), rowTime(sched.End)
+	sched.Days = nilIfEmpty(sched.Days)
+	return Campaign{ID: e.CampaignID, Name: e.Name, Status: CampaignActive, Scenario: e.Scenario, Version: e.Version,
+		Variants: nilIfEmpty(e.Variants), Segment: copySegment(e.Segment), Accounts: nilIfEmpty(e.Accounts),
+		Schedule: sched, Caps: e.Caps, CreatedBy: e.By, CreatedAt: at, UpdatedAt: at}
+}
+
+func nilIfEmpty[T any](l []T) []T {
+	if len(l) == 0 {
+		return nil
+	}
+	return slices.Clone(l)
+}
+
+func copySegment(s domain.Segment) domain.Segment {
+	return domain.Segment{Tags: nilIfEmpty(s.Tags), Fields: nilIfEmpty(s.Fields), Import: s.Import}
+}
+
+// copyCampaign shares no slice with c.
+func copyCampaign(c Campaign) Campaign {
+	c.Variants, c.Segment, c.Accounts = nilIfEmpty(c.Variants), copySegment(c.Segment), nilIfEmpty(c.Accounts)
+	c.Schedule.Days = nilIfEmpty(c.Schedule.Days)
+	return c
 }
 
 // liftRestriction sets a restricted account back to offline.
@@ -304,6 +359,9 @@ func mergeUpdate(a, b UpdateDialog) UpdateDialog {
 	}
 	if a.HandoffAt.IsZero() {
 		a.HandoffAt, a.HandoffReason = b.HandoffAt, b.HandoffReason
+	}
+	if a.QualifiedAt.IsZero() {
+		a.QualifiedAt = b.QualifiedAt
 	}
 	return a
 }

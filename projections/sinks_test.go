@@ -3,12 +3,14 @@ package projections_test
 import (
 	"context"
 	"math"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/projections"
 	"github.com/salesbot/salesbot/projections/sinktest"
 )
@@ -97,5 +99,98 @@ func TestUsageView(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("llm_usage_daily row %d:\n got %+v\nwant %+v", i, got[i], want[i])
 		}
+	}
+}
+
+// TestCampaignFunnelView: campaign_funnel counts what VariantFunnel
+// counts, per campaign and variant, with the campaign's name; dialogs no
+// campaign opened are the row with campaign NULL; dialog_funnel has the
+// campaign and the qualified flag.
+func TestCampaignFunnelView(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	dsn := sinktest.NewSchema(t)
+	sink, err := projections.OpenPostgres(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	day := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	camp := uuid.MustParse("0193a0c0-0000-7000-8000-0000000ca001")
+	changes := []projections.Change{projections.PutCampaign{Campaign: projections.Campaign{ID: camp, Name: "Q1 Berlin", Status: "active",
+		Scenario: "acme", Variants: []domain.VariantWeight{{Name: "A", Weight: 1}, {Name: "B", Weight: 1}},
+		Schedule: domain.CampaignSchedule{Start: day, End: day.Add(time.Hour)}, CreatedAt: day, UpdatedAt: day}}}
+	s := func(v string) *string { return &v }
+	for i, d := range []struct {
+		campaign  uuid.UUID
+		variant   string
+		replied   bool
+		qualified bool
+		handoff   bool
+		outcome   string
+	}{
+		{camp, "A", true, true, true, ""},
+		{camp, "A", true, false, false, "lost"},
+		{camp, "A", false, false, false, ""},
+		{camp, "B", true, true, false, "won"},
+		{camp, "B", true, false, false, "opted-out"},
+		{uuid.Nil, "A", true, false, false, ""},
+	} {
+		id := uuid.New()
+		changes = append(changes, projections.PutDialog{Dialog: projections.Dialog{ID: id, N: int64(i + 1), ContactID: uuid.New(), AccountID: uuid.New(),
+			Variant: d.variant, Stage: "opening", Status: "active", CreatedAt: day, UpdatedAt: day, Campaign: d.campaign}})
+		u := projections.UpdateDialog{ID: id, At: day}
+		if d.replied {
+			u.AddInbound, u.FirstInboundAt = 1, day
+		}
+		if d.qualified {
+			u.QualifiedAt = day
+		}
+		if d.handoff {
+			u.HandoffAt, u.HandoffReason = day, "score"
+		}
+		if d.outcome != "" {
+			u.Outcome, u.Status = s(d.outcome), s("closed")
+		}
+		changes = append(changes, u)
+	}
+	if err := sink.Apply(ctx, changes, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(ctx, `SELECT coalesce(campaign::text, ''), coalesce(campaign_name, ''), variant, dialogs, replied, qualified, handoff, opted_out, lost, won
+		FROM campaign_funnel ORDER BY campaign NULLS LAST, variant`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		Campaign, Name, Variant                                   string
+		Dialogs, Replied, Qualified, Handoff, OptedOut, Lost, Won int64
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[row])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []row{
+		{camp.String(), "Q1 Berlin", "A", 3, 2, 1, 1, 0, 1, 0},
+		{camp.String(), "Q1 Berlin", "B", 2, 2, 1, 0, 1, 0, 1},
+		{"", "", "A", 1, 1, 0, 0, 0, 0, 0},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("campaign_funnel:\n got %+v\nwant %+v", got, want)
+	}
+	// The sink's query agrees with the view.
+	vf, err := sink.VariantFunnel(ctx, camp, time.Time{})
+	if err != nil || len(vf) != 2 || vf[0] != (projections.VariantCounts{Variant: "A", Dialogs: 3, Replied: 2, Qualified: 1, Handoffs: 1, Lost: 1}) ||
+		vf[1] != (projections.VariantCounts{Variant: "B", Dialogs: 2, Replied: 2, Qualified: 1, OptedOut: 1, Won: 1}) {
+		t.Fatalf("VariantFunnel: %+v, %v", vf, err)
+	}
+	var qualified, inCampaign int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FILTER (WHERE qualified), count(*) FILTER (WHERE campaign IS NOT NULL) FROM dialog_funnel`).Scan(&qualified, &inCampaign); err != nil || qualified != 2 || inCampaign != 5 {
+		t.Fatalf("dialog_funnel: %d qualified, %d in a campaign, %v", qualified, inCampaign, err)
 	}
 }

@@ -5,6 +5,7 @@ package sinktest
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -31,6 +32,7 @@ func Run(t *testing.T, newSink Factory) {
 	t.Run("ExportDialog", func(t *testing.T) { t.Parallel(); testExport(t, newSink) })
 	t.Run("Turns", func(t *testing.T) { t.Parallel(); testTurns(t, newSink) })
 	t.Run("CustomQualification", func(t *testing.T) { t.Parallel(); testCustom(t, newSink) })
+	t.Run("Campaigns", func(t *testing.T) { t.Parallel(); testCampaigns(t, newSink) })
 }
 
 var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
@@ -280,7 +282,15 @@ func snapshot(t *testing.T, sink projections.Sink, w *world) any {
 		}
 		quals, turns = append(quals, q), append(turns, tu)
 	}
-	return []any{ds, msgs, cs, quals, turns}
+	campaigns, err := sink.Campaigns(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	variants, err := sink.VariantFunnel(ctx, uuid.Nil, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []any{ds, msgs, cs, quals, turns, campaigns, variants}
 }
 
 func testRebuild(t *testing.T, newSink Factory) {
@@ -622,5 +632,166 @@ func testCustom(t *testing.T, newSink Factory) {
 		if f := d.Qual.Get(q.Field); f == nil || f.Value != q.Value || f.Quote != q.Quote || f.Confidence != q.Confidence {
 			t.Errorf("field %s: the sink has %+v, the domain %+v", q.Field, q, f)
 		}
+	}
+}
+
+// addCampaignDialog adds a contact and dialog n opened by a campaign with
+// a variant.
+func (w *world) addCampaignDialog(t *testing.T, n int64, campaign uuid.UUID, variant string) (contact, dialog uuid.UUID) {
+	t.Helper()
+	ctx := t.Context()
+	contact, dialog = uuid.New(), uuid.New()
+	w.must(t)(w.h.Contact(ctx, contact, domain.AddContact{ContactID: contact, Source: domain.SourceImport, Basis: domain.BasisConsent, Username: fmt.Sprintf("lead%d", n)}))
+	c, err := w.h.LoadContact(ctx, contact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.must(t)(w.h.Dialog(ctx, dialog, contact, domain.StartDialog{DialogID: dialog, N: n, Contact: c, AccountID: uuid.New(), Variant: variant,
+		By: "campaign:" + campaign.String(), Campaign: campaign}))
+	w.contacts, w.dialogs = append(w.contacts, contact), append(w.dialogs, dialog)
+	return contact, dialog
+}
+
+// testCampaigns: campaigns as their events leave them, the campaign of
+// each dialog, and the funnel by variant with its one definition of
+// qualified (the score reached 50 at some point).
+func testCampaigns(t *testing.T, newSink Factory) {
+	w := newWorld(t)
+	w.script(t) // dialogs 1-3: variant A, no campaign; 1 reaches score 85
+	ctx := t.Context()
+	c1 := uuid.MustParse("0193a0c0-0000-7000-8000-0000000ca001")
+	c2 := uuid.MustParse("0193a0c0-0000-7000-8000-0000000ca002")
+	acc := uuid.MustParse("0193a0c0-0000-7000-8000-0000000000a1")
+	msk := time.FixedZone("MSK", 3*3600)
+	sched := domain.CampaignSchedule{Start: time.Date(2026, 12, 2, 12, 0, 0, 999, msk), End: time.Date(2026, 12, 9, 12, 0, 0, 0, msk),
+		Days: []time.Weekday{time.Monday, time.Tuesday}, TimeZone: "Europe/Berlin", StartMinute: 9 * 60, EndMinute: 18 * 60}
+	seg := domain.Segment{Tags: []string{"saas"}, Fields: []domain.SegmentField{{Name: "city", Value: "Berlin"}}}
+	w.must(t)(w.h.Campaign(ctx, c1, domain.CreateCampaign{CampaignID: c1, Name: "Q1 Berlin", Segment: seg, Scenario: "acme", Version: "3",
+		Variants: []domain.VariantWeight{{Name: "B", Weight: 30}, {Name: "A", Weight: 70}}, Accounts: []uuid.UUID{acc},
+		Schedule: sched, Caps: domain.CampaignCaps{DailyNewDialogs: 20, TotalDialogs: 100}, By: "cli"}))
+	w.must(t)(w.h.Campaign(ctx, c2, domain.CreateCampaign{CampaignID: c2, Name: "Everyone", Scenario: "acme", Version: "3",
+		Variants: []domain.VariantWeight{{Name: "B", Weight: 1}}, Schedule: domain.CampaignSchedule{Start: t0, End: t0.Add(time.Hour)}, By: "admin:7"}))
+	for _, cmd := range []domain.CampaignCommand{domain.PauseCampaign{By: "admin:1"}, domain.ResumeCampaign{By: "admin:1"}, domain.PauseCampaign{By: "admin:2"}} {
+		w.must(t)(w.h.Campaign(ctx, c1, cmd))
+	}
+	w.must(t)(w.h.Campaign(ctx, c2, domain.EndCampaign{By: "admin:1", Reason: "done"}))
+
+	// Dialogs 4-5 (A) and 6-7 (B) of campaign 1, 8 (B) of campaign 2.
+	c4, d4 := w.addCampaignDialog(t, 4, c1, "A")
+	c5, d5 := w.addCampaignDialog(t, 5, c1, "A")
+	c6, d6 := w.addCampaignDialog(t, 6, c1, "B")
+	c7, d7 := w.addCampaignDialog(t, 7, c1, "B")
+	w.addCampaignDialog(t, 8, c2, "B")
+	for _, c := range []uuid.UUID{c4, c5, c6, c7} { // claimed before their dialogs, as the scheduler does
+		if err := w.log.Append(ctx, domain.CampaignTargetStream(c1, c), 0, "", []domain.Event{domain.CampaignTargeted{CampaignID: c1, ContactID: c, AccountID: acc}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	qual := func(d, c uuid.UUID, score int) {
+		t.Helper()
+		w.must(t)(w.h.Dialog(ctx, d, c, domain.UpdateQualification{Qual: domain.Qualification{Score: &score}}))
+	}
+	in := func(d, c uuid.UUID, id int64, text string) {
+		t.Helper()
+		w.must(t)(w.h.Dialog(ctx, d, c, domain.RecordInbound{TelegramMessageID: id, Text: text, At: t0}))
+	}
+	in(d4, c4, 1, "tell me more")
+	qual(d4, c4, 50) // exactly the threshold: qualified
+	w.must(t)(w.h.Dialog(ctx, d4, c4, domain.RequestHandoff{Reason: "wants a call"}))
+	in(d5, c5, 1, "not now")
+	qual(d5, c5, 49) // just under
+	w.must(t)(w.h.Dialog(ctx, d5, c5, domain.CloseDialog{Outcome: domain.OutcomeLost, By: "ai"}))
+	in(d6, c6, 1, "stop")
+	w.must(t)(w.h.Dialog(ctx, d6, c6, domain.OptOutDialog{Reason: "stop"}))
+	qual(d7, c7, 40)
+	qual(d7, c7, 80) // qualified now ...
+	qual(d7, c7, 10) // ... and stays so
+
+	sink := newSink(t)
+	catchUp(t, w.runner(sink))
+	at := time.Date(2026, 11, 25, 10, 0, 0, 123456000, time.UTC) // the log's clock, to the microsecond
+	want := []projections.Campaign{
+		{ID: c1, Name: "Q1 Berlin", Status: projections.CampaignPaused, Scenario: "acme", Version: "3",
+			Variants: []domain.VariantWeight{{Name: "B", Weight: 30}, {Name: "A", Weight: 70}}, Segment: seg, Accounts: []uuid.UUID{acc},
+			Schedule: domain.CampaignSchedule{Start: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC), End: time.Date(2026, 12, 9, 9, 0, 0, 0, time.UTC),
+				Days: []time.Weekday{time.Monday, time.Tuesday}, TimeZone: "Europe/Berlin", StartMinute: 540, EndMinute: 1080},
+			Caps: domain.CampaignCaps{DailyNewDialogs: 20, TotalDialogs: 100}, Targeted: 4, CreatedBy: "cli", CreatedAt: at, UpdatedAt: at},
+		{ID: c2, Name: "Everyone", Status: projections.CampaignEnded, Scenario: "acme", Version: "3",
+			Variants: []domain.VariantWeight{{Name: "B", Weight: 1}}, Schedule: domain.CampaignSchedule{Start: t0, End: t0.Add(time.Hour)},
+			CreatedBy: "admin:7", EndReason: "done", CreatedAt: at, UpdatedAt: at},
+	}
+	check := func(when string) {
+		t.Helper()
+		got, err := sink.Campaigns(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: campaigns\n got %+v\nwant %+v", when, got, want)
+		}
+		one, err := sink.Campaign(ctx, c2)
+		if err != nil || !reflect.DeepEqual(one, want[1]) {
+			t.Fatalf("%s: campaign 2: %+v, %v", when, one, err)
+		}
+		if _, err := sink.Campaign(ctx, uuid.New()); !errors.Is(err, projections.ErrNotFound) {
+			t.Fatalf("%s: an unknown campaign: %v", when, err)
+		}
+		funnels := []struct {
+			name     string
+			campaign uuid.UUID
+			since    time.Time
+			want     []projections.VariantCounts
+		}{
+			{"campaign 1", c1, time.Time{}, []projections.VariantCounts{
+				{Variant: "A", Dialogs: 2, Replied: 2, Qualified: 1, Handoffs: 1, Lost: 1},
+				{Variant: "B", Dialogs: 2, Replied: 1, Qualified: 1, OptedOut: 1},
+			}},
+			{"campaign 2", c2, t0, []projections.VariantCounts{{Variant: "B", Dialogs: 1}}},
+			{"every dialog", uuid.Nil, time.Time{}, []projections.VariantCounts{
+				{Variant: "A", Dialogs: 5, Replied: 4, Qualified: 2, Handoffs: 2, OptedOut: 1, Lost: 1},
+				{Variant: "B", Dialogs: 3, Replied: 1, Qualified: 1, OptedOut: 1},
+			}},
+			{"since after every start", c1, at.Add(time.Microsecond), nil},
+			{"since the very start", c1, at, []projections.VariantCounts{
+				{Variant: "A", Dialogs: 2, Replied: 2, Qualified: 1, Handoffs: 1, Lost: 1},
+				{Variant: "B", Dialogs: 2, Replied: 1, Qualified: 1, OptedOut: 1},
+			}},
+			{"an unknown campaign", uuid.New(), time.Time{}, nil},
+		}
+		for _, f := range funnels {
+			got, err := sink.VariantFunnel(ctx, f.campaign, f.since)
+			if err != nil || !reflect.DeepEqual(got, f.want) {
+				t.Errorf("%s: variant funnel of %s:\n got %+v, %v\nwant %+v", when, f.name, got, err, f.want)
+			}
+		}
+		for n, campaign := range map[int64]uuid.UUID{1: uuid.Nil, 4: c1, 8: c2} {
+			if d, err := sink.DialogByN(ctx, n); err != nil || d.Campaign != campaign {
+				t.Fatalf("%s: dialog %d's campaign: %v, %v; want %v", when, n, d.Campaign, err, campaign)
+			}
+		}
+		for n, qualified := range map[int64]bool{1: true, 3: false, 4: true, 5: false, 7: true} {
+			if d, _ := sink.DialogByN(ctx, n); d.QualifiedAt.IsZero() == qualified || (qualified && d.QualifiedAt != at) {
+				t.Fatalf("%s: dialog %d qualified at %v, want qualified %v", when, n, d.QualifiedAt, qualified)
+			}
+		}
+	}
+	check("live")
+	// What a caller does with the rows does not change the sink's.
+	got, _ := sink.Campaigns(ctx)
+	got[0].Variants[0].Name, got[0].Segment.Tags[0], got[0].Accounts[0], got[0].Schedule.Days[0] = "X", "x", uuid.Nil, time.Sunday
+	check("after a caller changed its copy")
+	if err := sink.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if cs, err := sink.Campaigns(ctx); err != nil || len(cs) != 0 {
+		t.Fatalf("campaigns after a reset: %+v, %v", cs, err)
+	}
+	catchUp(t, w.runner(sink))
+	check("rebuilt")
+	// Live: the next event reaches the row once.
+	w.must(t)(w.h.Campaign(ctx, c1, domain.ResumeCampaign{By: "admin:1"}))
+	catchUp(t, w.runner(sink))
+	if c, _ := sink.Campaign(ctx, c1); c.Status != projections.CampaignActive || c.Targeted != 4 {
+		t.Fatalf("campaign 1 after a resume: %+v", c)
 	}
 }
