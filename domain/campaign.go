@@ -259,3 +259,12 @@ func EvolveCampaign(c Campaign, e Event) Campaign {
 	}
 	return c
 }
+
+// NewDialogCap is how many new dialogs account a may open on the local
+// day (in loc, nil = UTC) of t: its ramp on the first days after
+// registration, then Limits.DailyNewDialogs; math.MaxInt when neither
+// bounds it. A campaign scheduler paces its openings by it;
+// ReserveNewDialog is what enforces it.
+func NewDialogCap(a Account, t time.Time, loc *time.Location) int {
+	return a.capOn(t, orUTC(loc))
+}

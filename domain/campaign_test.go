@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -75,5 +76,41 @@ func TestSegmentMatches(t *testing.T) {
 		if got := s.seg.Matches(c); got != s.want {
 			t.Errorf("%+v matches %v, want %v", s.seg, got, s.want)
 		}
+	}
+}
+
+func TestNewDialogCap(t *testing.T) {
+	msk, err := time.LoadLocation("Europe/Moscow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ramped := limits
+	ramped.Ramp = []int{1, 2}
+	// Registered on Monday 2026-11-23 at 22:30 UTC: Tuesday 01:30 in Moscow.
+	reg := time.Date(2026, 11, 23, 22, 30, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name  string
+		given []Event
+		at    time.Time
+		loc   *time.Location
+		want  int
+	}{
+		{"daily cap", []Event{registered}, now, nil, 3},
+		{"no cap", []Event{AccountRegistered{AccountID: accountID, Label: "x", Limits: Limits{TimeZone: "UTC", EndMinute: 60}, At: reg}}, now, nil, math.MaxInt},
+		{"ramp: the next day in UTC", []Event{AccountRegistered{AccountID: accountID, Label: "x", Limits: ramped, At: reg}}, reg.Add(2 * time.Hour), nil, 2},
+		{"ramp: the same day in Moscow", []Event{AccountRegistered{AccountID: accountID, Label: "x", Limits: ramped, At: reg}}, reg.Add(2 * time.Hour), msk, 1},
+		{"ramp day 2 (Moscow)", []Event{AccountRegistered{AccountID: accountID, Label: "x", Limits: ramped, At: reg}}, reg.Add(25 * time.Hour), msk, 2},
+		{"after the ramp", []Event{AccountRegistered{AccountID: accountID, Label: "x", Limits: ramped, At: reg}}, reg.Add(49 * time.Hour), msk, 3},
+		{"limits changed", []Event{registered, AccountLimitsChanged{Limits: Limits{DailyNewDialogs: 7, TimeZone: "UTC", EndMinute: 60}}}, now, nil, 7},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var a Account
+			for _, e := range c.given {
+				a = EvolveAccount(a, e)
+			}
+			if got := NewDialogCap(a, c.at, c.loc); got != c.want {
+				t.Fatalf("cap %d, want %d", got, c.want)
+			}
+		})
 	}
 }
