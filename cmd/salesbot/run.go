@@ -2,20 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
-	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/salesbot/salesbot/adapters/accounts"
-	"github.com/salesbot/salesbot/adapters/adminbot"
-	"github.com/salesbot/salesbot/adapters/engine"
-	"github.com/salesbot/salesbot/adapters/eventlog"
-	"github.com/salesbot/salesbot/adapters/telegram"
-	"github.com/salesbot/salesbot/projections"
 )
 
 func runCommand() *command {
@@ -110,121 +100,29 @@ func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, eng engine
 		return err
 	}
 	defer closeSink()
-
-	var svc *accounts.Service
-	onInbound := func(dialog uuid.UUID, _ telegram.Message) {
-		if d, err := svc.Handlers().LoadDialog(ctx, dialog); err == nil {
-			a.log.Info("salesbot: message received", "dialog", d.N, "messages_in", d.Inbound)
+	o := systemOptions{tg: tg, bot: botCfg, eng: eng}
+	if sbox { // the sandbox's leads answer in a second: quicker typing and replies keep it lively
+		o.typing = sandboxTyping
+		if eng.debounceText == "15s" {
+			o.debounce = 2 * time.Second
 		}
 	}
-	var bot *adminbot.Bot
-	notify := func(n accounts.Notice) {
-		if bot != nil {
-			bot.Notify(n)
-		}
-	}
-	dialer := a.dialer(tg, st)
-	cfg := accounts.Config{Store: st, Runner: dialer, LogOut: dialer.LogOut, Login: dialer.LoginPhone, Log: a.log, OnInbound: onInbound, Notify: notify}
-	if sbox { // quicker typing, so the sandbox shows a conversation within seconds
-		cfg.TypingDelay = func(text string) time.Duration {
-			return min(max(time.Duration(len([]rune(text)))*10*time.Millisecond, 300*time.Millisecond), 1500*time.Millisecond)
-		}
-	}
-	svc, err = accounts.New(cfg)
+	sys, err := a.newSystem(ctx, st, sink, o)
 	if err != nil {
 		return err
 	}
-	h := svc.Handlers()
-	core, modelName, err := eng.core(a, h)
-	if err != nil {
-		return err
-	}
-	engCfg := engine.Config{Core: core, Store: st, Decode: eventlog.New(st).Decode, Log: a.log, Debounce: eng.debounce,
-		Hours: func(ctx context.Context, account uuid.UUID, t time.Time) (time.Time, error) {
-			acc, err := h.AccountNow(ctx, account, time.UTC)
-			if err != nil {
-				return t, err
-			}
-			return acc.Limits.NextOpen(t), nil
-		},
-		Notify: func(kind string, dialog int64, text string) {
-			notify(accounts.Notice{Kind: kind, Dialog: dialog, Text: text})
-		},
-	}
-	if sbox && eng.debounceText == "15s" { // the sandbox's leads answer in a second: keep the demo lively
-		engCfg.Debounce = 2 * time.Second
-	}
-	dialogs, err := engine.New(engCfg)
-	if err != nil {
-		return err
-	}
-	if botCfg.token != "" {
-		bot, err = adminbot.New(adminbot.Config{Token: botCfg.token, APIURL: botCfg.apiURL, Admins: botCfg.ids,
-			Sink: sink, Domain: svc.Handlers(), Start: svc, Log: a.log})
-		if err != nil {
-			return usagef("--bot-token (SALESBOT_BOT_TOKEN): %v", err)
-		}
-	}
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
-	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		r := projections.Runner{Store: st, Decode: eventlog.New(st).Decode, Sink: sink, Batch: 1000}
-		if err := r.Run(ctx); err != nil && ctx.Err() == nil {
-			errs <- fmt.Errorf("read models: %w", err)
-			stop()
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		if err := svc.Run(ctx); err != nil {
-			errs <- err
-			stop()
-		}
-	}()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := dialogs.Run(ctx); err != nil && ctx.Err() == nil {
-			errs <- fmt.Errorf("dialog engine: %w", err)
-			stop()
-		}
-	}()
-	if bot != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			run := bot.Run
-			if botCfg.webhookURL != "" {
-				run = func(ctx context.Context) error { return bot.RunWebhook(ctx, botCfg.listen, botCfg.webhookURL) }
-			}
-			if err := run(ctx); err != nil && ctx.Err() == nil {
-				errs <- err
-				stop()
-			}
-		}()
-	}
-	a.log.Info("salesbot: running", "data_dir", a.cfg.DataDir, "sandbox", sbox, "admin_bot", bot != nil,
-		"scenario", eng.sc.Name, "scenario_version", eng.sc.Version, "model", modelName)
+	a.log.Info("salesbot: scenario", "name", eng.sc.Name, "version", eng.sc.Version, "sandbox", sbox)
+	var play []func(context.Context)
 	if world != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			world.play(ctx, a, svc)
-		}()
+		play = append(play, func(ctx context.Context) { world.play(ctx, a, sys.svc) })
 	}
-	<-ctx.Done()
-	a.log.Info("salesbot: stopping")
-	wg.Wait()
-	close(errs)
-	var all []error
-	for err := range errs {
-		all = append(all, err)
-	}
-	return errors.Join(all...)
+	return sys.run(ctx, a, play...)
+}
+
+// sandboxTyping is a short "typing…", so a sandbox conversation shows
+// within seconds.
+func sandboxTyping(text string) time.Duration {
+	return min(max(time.Duration(len([]rune(text)))*10*time.Millisecond, 300*time.Millisecond), 1500*time.Millisecond)
 }
 
 // waitConnected waits until n accounts are connected or ctx ends.

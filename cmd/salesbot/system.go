@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/salesbot/salesbot/adapters/accounts"
+	"github.com/salesbot/salesbot/adapters/adminbot"
+	"github.com/salesbot/salesbot/adapters/engine"
+	"github.com/salesbot/salesbot/adapters/eventlog"
+	"github.com/salesbot/salesbot/adapters/telegram"
+	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/eventstore"
+	"github.com/salesbot/salesbot/projections"
+)
+
+// system is salesbot at work on one log: the accounts (clients, inbound
+// router, outbox), the dialog engine, the read models and, with a token,
+// the admin bot. `run` and `demo` both start one.
+type system struct {
+	st      *eventstore.PebbleStore
+	sink    projections.Sink
+	svc     *accounts.Service
+	dialogs *engine.Engine
+	bot     *adminbot.Bot
+	botCfg  botConfig
+	h       domain.Handlers
+	model   string // which model answers, for the log
+	// services are run next to the others until ctx ends; an error from
+	// one stops the system.
+	services []func(ctx context.Context) error
+}
+
+// systemOptions configure a system.
+type systemOptions struct {
+	tg  tgConfig
+	bot botConfig
+	eng engineConfig
+	// typing overrides how long "typing…" shows; debounce overrides
+	// --debounce (0 = as configured).
+	typing   func(text string) time.Duration
+	debounce time.Duration
+}
+
+func (a *app) newSystem(ctx context.Context, st *eventstore.PebbleStore, sink projections.Sink, o systemOptions) (*system, error) {
+	s := &system{st: st, sink: sink, botCfg: o.bot}
+	onInbound := func(dialog uuid.UUID, _ telegram.Message) {
+		if d, err := s.h.LoadDialog(ctx, dialog); err == nil {
+			a.log.Info("salesbot: message received", "dialog", d.N, "messages_in", d.Inbound)
+		}
+	}
+	dialer := a.dialer(o.tg, st)
+	cfg := accounts.Config{Store: st, Runner: dialer, LogOut: dialer.LogOut, Login: dialer.LoginPhone, Log: a.log,
+		OnInbound: onInbound, Notify: s.notify, TypingDelay: o.typing}
+	svc, err := accounts.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.svc, s.h = svc, svc.Handlers()
+	core, modelName, err := o.eng.core(a, s.h)
+	if err != nil {
+		return nil, err
+	}
+	s.model = modelName
+	debounce := o.eng.debounce
+	if o.debounce > 0 {
+		debounce = o.debounce
+	}
+	s.dialogs, err = engine.New(engine.Config{Core: core, Store: st, Decode: eventlog.New(st).Decode, Log: a.log, Debounce: debounce,
+		Hours: func(ctx context.Context, account uuid.UUID, t time.Time) (time.Time, error) {
+			acc, err := s.h.AccountNow(ctx, account, time.UTC)
+			if err != nil {
+				return t, err
+			}
+			return acc.Limits.NextOpen(t), nil
+		},
+		Notify: func(kind string, dialog int64, text string) {
+			s.notify(accounts.Notice{Kind: kind, Dialog: dialog, Text: text})
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if o.bot.token != "" {
+		s.bot, err = adminbot.New(adminbot.Config{Token: o.bot.token, APIURL: o.bot.apiURL, Admins: o.bot.ids,
+			Sink: sink, Domain: s.h, Start: svc, Log: a.log})
+		if err != nil {
+			return nil, usagef("--bot-token (SALESBOT_BOT_TOKEN): %v", err)
+		}
+	}
+	return s, nil
+}
+
+// notify hands a notice to the admin bot, if there is one.
+func (s *system) notify(n accounts.Notice) {
+	if s.bot != nil {
+		s.bot.Notify(n)
+	}
+}
+
+// run runs every part until ctx ends or one fails, then stops them all and
+// returns what failed. extra run next to them (the sandbox's play).
+func (s *system) run(ctx context.Context, a *app, extra ...func(ctx context.Context)) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8+len(s.services))
+	serve := func(name string, f func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(ctx); err != nil && ctx.Err() == nil {
+				errs <- fmt.Errorf("%s: %w", name, err)
+				stop()
+			}
+		}()
+	}
+	serve("read models", projections.Runner{Store: s.st, Decode: eventlog.New(s.st).Decode, Sink: s.sink, Batch: 1000}.Run)
+	serve("accounts", s.svc.Run)
+	serve("dialog engine", s.dialogs.Run)
+	for i, f := range s.services {
+		serve(fmt.Sprintf("service %d", i+1), f)
+	}
+	if s.bot != nil {
+		run := s.bot.Run
+		if s.botCfg.webhookURL != "" {
+			run = func(ctx context.Context) error { return s.bot.RunWebhook(ctx, s.botCfg.listen, s.botCfg.webhookURL) }
+		}
+		serve("admin bot", run)
+	}
+	for _, f := range extra {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(ctx)
+		}()
+	}
+	a.log.Info("salesbot: running", "data_dir", a.cfg.DataDir, "admin_bot", s.bot != nil, "model", s.model)
+	<-ctx.Done()
+	a.log.Info("salesbot: stopping")
+	wg.Wait()
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	return errors.Join(all...)
+}
