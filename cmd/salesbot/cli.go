@@ -79,6 +79,7 @@ func commands() []*command {
 		projectionsCommand(),
 		accountsCommand(),
 		contactsCommand(),
+		campaignsCommand(),
 		runCommand(),
 		chatCommand(),
 		scenarioCommand(),
