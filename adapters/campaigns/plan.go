@@ -1,0 +1,201 @@
+package campaigns
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"math"
+	"math/bits"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/salesbot/salesbot/domain"
+)
+
+// The pure decisions of the scheduler: which account and variant a
+// contact gets, which contact is next, how a cap is split, and when the
+// next opening is due. The Scheduler only feeds them what the log says
+// and carries out their answers.
+
+// score is a 64-bit hash of a purpose and some ids.
+func score(purpose byte, ids ...uuid.UUID) uint64 {
+	h := sha256.New()
+	h.Write([]byte{purpose})
+	for _, id := range ids {
+		h.Write(id[:])
+	}
+	var sum [sha256.Size]byte
+	return binary.BigEndian.Uint64(h.Sum(sum[:0]))
+}
+
+// AssignAccount is the account a contact's dialog in a campaign goes to:
+// of accounts, the one with the highest hash of (campaign, contact,
+// account) — rendezvous hashing. Every account gets an even share, and a
+// change of the set moves only what it must: a new account takes an even
+// slice from every account (never from one in particular), a removed one
+// gives away only its own contacts. uuid.Nil when accounts is empty.
+func AssignAccount(campaign, contact uuid.UUID, accounts []uuid.UUID) uuid.UUID {
+	best, bestScore := uuid.Nil, uint64(0)
+	for i, a := range accounts {
+		s := score('a', campaign, contact, a)
+		if i == 0 || s > bestScore || (s == bestScore && a.String() < best.String()) {
+			best, bestScore = a, s
+		}
+	}
+	return best
+}
+
+// AssignVariant is a contact's prompt variant in a campaign: drawn by
+// weight with a hash of (campaign, contact) as the die, so it is the same
+// on every run. Variants without a positive weight are never drawn; ""
+// when none has one.
+func AssignVariant(campaign, contact uuid.UUID, variants []domain.VariantWeight) string {
+	var total uint64
+	for _, v := range variants {
+		if v.Weight > 0 {
+			total += uint64(v.Weight)
+		}
+	}
+	if total == 0 {
+		return ""
+	}
+	x := score('v', campaign, contact) % total
+	for _, v := range variants {
+		if v.Weight <= 0 {
+			continue
+		}
+		if x < uint64(v.Weight) {
+			return v.Name
+		}
+		x -= uint64(v.Weight)
+	}
+	return "" // not reached: x < total
+}
+
+// Target is one contact of a lane (a campaign's contacts on one account)
+// as Pick sees it.
+type Target struct {
+	Seq     uint64 // when the contact entered the log (its position)
+	Claimed bool   // claimed for the lane and not opened yet
+	Ready   bool   // in the segment, contactable, not opened, not given up
+}
+
+// Pick returns the index of a lane's next target (-1 if none is ready)
+// and how many are ready. A claimed target goes first (a wait or a crash
+// came between its claim and its opening: the claim is the intent), then
+// the contact that entered the log first.
+func Pick(lane []Target) (next, ready int) {
+	next = -1
+	for i, t := range lane {
+		if !t.Ready {
+			continue
+		}
+		ready++
+		if next < 0 {
+			next = i
+			continue
+		}
+		if b := lane[next]; t.Claimed != b.Claimed {
+			if t.Claimed {
+				next = i
+			}
+		} else if t.Seq < b.Seq {
+			next = i
+		}
+	}
+	return next, ready
+}
+
+// Shares splits total between weights in proportion (largest remainder:
+// the shares add up to total exactly, ties go to the lower index). With
+// no positive weight nobody gets anything. A lane whose account is
+// restricted keeps its share: it waits, and nobody else gets it.
+func Shares(total int, weights []int) []int {
+	out := make([]int, len(weights))
+	var sum uint64
+	for _, w := range weights {
+		if w > 0 {
+			sum += uint64(w)
+		}
+	}
+	if total <= 0 || sum == 0 {
+		return out
+	}
+	rems := make([]uint64, len(weights))
+	given := 0
+	for i, w := range weights {
+		if w <= 0 {
+			continue
+		}
+		hi, lo := bits.Mul64(uint64(total), uint64(w))
+		q, r := bits.Div64(hi, lo, sum) // q ≤ total: w ≤ sum
+		out[i], rems[i] = int(q), r
+		given += int(q)
+	}
+	for left := total - given; left > 0; left-- {
+		best := -1
+		for i, w := range weights {
+			if w > 0 && (best < 0 || rems[i] > rems[best]) {
+				best = i
+			}
+		}
+		out[best]++
+		rems[best] = 0
+	}
+	return out
+}
+
+// Unlimited is a cap that does not bound.
+const Unlimited = math.MaxInt
+
+// LaneCaps are the bounds on a lane's openings besides the account's
+// hours: what the account may still open today (its cap or ramp, less
+// what it opened today, split evenly between the campaigns sharing it),
+// and the lane's share of the campaign's daily and total caps (Unlimited
+// when the campaign has none).
+type LaneCaps struct {
+	AccountCap  int // domain.NewDialogCap for today (Unlimited: none)
+	AccountUsed int // new dialogs the account opened today, for anything
+	Sharing     int // active campaigns with contacts waiting on the account (≥ 1)
+	DailyShare  int // the lane's share of the campaign's cap for today
+	DailyUsed   int // what the lane opened for the campaign today
+	TotalShare  int // the lane's share of what the campaign may still open
+}
+
+// Today is how many more dialogs the lane may open today.
+func (c LaneCaps) Today() int {
+	n := Unlimited
+	if c.AccountCap != Unlimited {
+		left := max(c.AccountCap-c.AccountUsed, 0)
+		k := max(c.Sharing, 1)
+		n = (left + k - 1) / k
+	}
+	if c.DailyShare != Unlimited {
+		n = min(n, max(c.DailyShare-c.DailyUsed, 0))
+	}
+	return n
+}
+
+// NextDue is when a lane's next opening is due after one at now, with
+// targets contacts still to open on the lane (bounded by its share of the
+// campaign's total) and today more openings allowed today (LaneCaps).
+// Openings are spread evenly: the gap is the window's open time left ÷
+// (targets + 1), but never shorter than today's open time left ÷ (today +
+// 1), so that a day's cap is spread over the whole day rather than spent
+// in its first hours. The gap is counted in open time (Window.Advance).
+// With nothing left today the lane looks again at the start of the
+// account's next local day; with no targets left, never (zero time).
+func NextDue(w Window, now time.Time, targets, today int) time.Time {
+	if targets <= 0 {
+		return time.Time{}
+	}
+	end := dayEnd(now, w.Account.Loc)
+	if today <= 0 {
+		return end
+	}
+	gap := w.OpenTime(now, w.To) / time.Duration(targets+1)
+	if today < targets {
+		gap = max(gap, w.OpenTime(now, earlier(end, w.To))/time.Duration(today+1))
+	}
+	return w.Advance(now, gap)
+}
