@@ -11,6 +11,7 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/accounts"
 	"github.com/salesbot/salesbot/adapters/adminbot"
+	"github.com/salesbot/salesbot/adapters/contacts"
 	"github.com/salesbot/salesbot/adapters/engine"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/telegram"
@@ -49,6 +50,13 @@ type systemOptions struct {
 
 func (a *app) newSystem(ctx context.Context, st *eventstore.PebbleStore, sink projections.Sink, o systemOptions) (*system, error) {
 	s := &system{st: st, sink: sink, botCfg: o.bot}
+	// Contacts recorded before the username and phone indexes existed are
+	// linked now, so an import or a person writing in finds them.
+	if n, err := contacts.Reindex(ctx, st, domain.Handlers{Log: eventlog.New(st), Now: time.Now}); err != nil {
+		return nil, err
+	} else if n > 0 {
+		a.log.Info("salesbot: contacts indexed", "contacts", n)
+	}
 	onInbound := func(dialog uuid.UUID, _ telegram.Message) {
 		if d, err := s.h.LoadDialog(ctx, dialog); err == nil {
 			a.log.Info("salesbot: message received", "dialog", d.N, "messages_in", d.Inbound)

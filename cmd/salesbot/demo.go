@@ -1,0 +1,372 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/salesbot/salesbot/adapters/contacts"
+	"github.com/salesbot/salesbot/adapters/eventlog"
+	"github.com/salesbot/salesbot/adapters/sandbox"
+	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/eventstore"
+	"github.com/salesbot/salesbot/projections"
+)
+
+// demoLimits are each demo account's limits: real caps and pacing, at any
+// hour so the demo runs whenever it is started.
+var demoLimits = domain.Limits{DailyNewDialogs: 12, MessagesPerMinute: 20, MinDelay: 300 * time.Millisecond,
+	TimeZone: "UTC", StartMinute: 0, EndMinute: 24 * 60}
+
+type demoOptions struct {
+	eng    engineConfig
+	bot    botConfig
+	limit  time.Duration // the demo stops after this at the latest
+	window time.Duration // the campaign's window: openings spread over it
+	keep   bool
+}
+
+func demoCommand() *command {
+	var o demoOptions
+	return &command{
+		name:    "demo",
+		summary: "the whole system on this machine: sandbox Telegram, about 30 leads, a campaign with two variants",
+		details: `
+Starts an in-process sandbox Telegram with 3 company accounts and about 30
+lead personas (hot, warm, cold, a price question, "are you a bot?",
+opt-outs, prompt injection, a request for a person, silent ones, English and
+Russian speakers), imports them from a CSV file with a source and a lawful
+basis, runs a campaign with the scenario's two prompt variants, and lets the
+personas answer: the dialog engine (offline, or the LLM when
+SALESBOT_LLM_API_KEY or --llm-base-url is set) qualifies them, hands hot
+leads over and honours opt-outs, within every account's caps and pacing.
+
+It prints a progress line and, once the conversations have settled (about
+a minute), a summary: dialogs per stage, handoffs with their reasons,
+opt-outs honoured, limits respected, the funnel per variant, and commands
+to look deeper. The data directory stays for 'salesbot replay', 'verify'
+and 'projections rebuild'. It must be new (or empty): the sandbox Telegram
+is new at every start. With --postgres the read models are filled in
+PostgreSQL instead of memory; --keep keeps everything running (and the
+admin bot with --bot-token) until Ctrl-C.`,
+		flags: func(fs *flag.FlagSet, a *app) func() error {
+			o.eng.register(fs, a)
+			o.bot.register(fs, a)
+			fs.DurationVar(&o.limit, "for", 3*time.Minute, "stop after this `duration` at the latest")
+			fs.DurationVar(&o.window, "window", 40*time.Second, "the campaign's `window`: its openings are spread over it")
+			fs.BoolVar(&o.keep, "keep", false, "keep the system and the sandbox running after the summary, until Ctrl-C")
+			return func() error {
+				if o.limit <= 0 || o.window <= 0 {
+					return usagef("--for and --window must be positive")
+				}
+				if err := o.bot.check(); err != nil {
+					return err
+				}
+				return o.eng.check()
+			}
+		},
+		run: func(ctx context.Context, a *app, args []string) error {
+			if len(args) > 0 {
+				return usagef("takes no arguments, got %q", args)
+			}
+			_, err := a.demo(ctx, o)
+			return err
+		},
+	}
+}
+
+// demoWorld is the demo's sandbox Telegram.
+type demoWorld struct {
+	sb        *sandbox.Sandbox
+	accounts  []sandbox.User
+	personas  []demoPersona
+	users     map[string]sandbox.User // by username
+	strangers []sandbox.User
+}
+
+func (a *app) demo(ctx context.Context, o demoOptions) (*demoReport, error) {
+	started := time.Now()
+	if entries, err := os.ReadDir(a.cfg.DataDir); err == nil && len(entries) > 0 {
+		if _, err := os.Stat(filepath.Join(a.cfg.DataDir, "CURRENT")); err == nil {
+			return nil, usagef("--data-dir (SALESBOT_DATA_DIR): %s already holds a log, and the demo's sandbox Telegram is new at every start; use a new directory (make demo removes data/demo first)", a.cfg.DataDir)
+		}
+	}
+	st, err := a.openStore(createLog)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	out := a.stdout
+	fmt.Fprintf(out, "salesbot demo · data in %s · scenario %s %s\n", a.cfg.DataDir, o.eng.sc.Name, o.eng.sc.Version)
+
+	w, err := a.demoSandbox(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	defer w.sb.Close()
+	fmt.Fprintf(out, "Sandbox Telegram: %d company accounts, %d lead personas, %d strangers who will write in\n", len(w.accounts), len(w.personas), len(w.strangers))
+
+	h := domain.Handlers{Log: eventlog.New(st), Now: time.Now}
+	rep, err := a.demoImport(ctx, h, w)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "Imported %s: %d accepted, %d merged, %d skipped (do-not-contact), %d rejected — source %q, basis consent\n",
+		"demo-leads.csv", rep.Accepted, rep.Merged, rep.Skipped(), len(rep.Rejected), demoSource)
+
+	sink, closeSink, err := a.openSink(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer closeSink()
+	so := systemOptions{bot: o.bot, eng: o.eng, typing: sandboxTyping}
+	if o.eng.debounceText == "15s" {
+		so.debounce = 1500 * time.Millisecond // the personas answer in a second
+	}
+	sys, err := a.newSystem(ctx, st, sink, so)
+	if err != nil {
+		return nil, err
+	}
+	camp, err := a.demoCampaign(ctx, sys, w, o)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "Campaign %q: %d contacts, variants %s, openings spread over %s within every account's caps\n",
+		camp.Name, len(w.personas), variantList(camp.Variants), o.window)
+	fmt.Fprintf(out, "Engine: %s\n\n", sys.model)
+
+	runCtx, stopRun := context.WithTimeout(ctx, o.limit)
+	defer stopRun()
+	windowEnd := time.Now().Add(o.window)
+	watch := func(ctx context.Context) {
+		a.demoWatch(ctx, st, sys, sink, w, windowEnd, started, !o.keep, stopRun)
+	}
+	strangers := func(ctx context.Context) {
+		if !waitConnected(ctx, sys.svc, len(w.accounts)) {
+			return
+		}
+		for i, s := range w.strangers {
+			to := w.accounts[i%len(w.accounts)]
+			if _, err := w.sb.SendAs(s.ID, to.ID, []string{"Hi, I saw your post about sales analytics. What exactly do you offer?", "Здравствуйте! Сколько стоит ваш сервис?"}[i%2]); err != nil {
+				a.log.Warn("demo: a stranger could not write", "err", err)
+			}
+		}
+	}
+	if err := sys.run(runCtx, a, watch, strangers); err != nil {
+		return nil, err
+	}
+	if ctx.Err() != nil {
+		return nil, nil // interrupted: no summary
+	}
+	r, err := buildDemoReport(ctx, st, sink, w, camp, time.Since(started))
+	if err != nil {
+		return nil, err
+	}
+	r.print(out, a.cfg.DataDir)
+	return r, nil
+}
+
+const demoSource = "demo: the sandbox's lead personas (demo-leads.csv)"
+
+// demoSandbox starts the sandbox Telegram with the company's accounts
+// (signed in and registered) and the personas.
+func (a *app) demoSandbox(ctx context.Context, st *eventstore.PebbleStore) (*demoWorld, error) {
+	sb, err := sandbox.New(ctx, sandbox.Options{Logger: a.log})
+	if err != nil {
+		return nil, err
+	}
+	opts := sb.ClientOptions()
+	a.telegram = &opts
+	w := &demoWorld{sb: sb, personas: demoPersonas(), users: map[string]sandbox.User{}}
+	fail := func(err error) (*demoWorld, error) {
+		sb.Close()
+		return nil, err
+	}
+	d := a.dialer(tgConfig{}, st)
+	h := domain.Handlers{Log: eventlog.New(st), Now: time.Now}
+	for i := 1; i <= 3; i++ {
+		phone := fmt.Sprintf("+1555000%04d", i)
+		u, err := sb.AddUser(sandbox.UserSpec{Phone: phone, Username: accountName(i), FirstName: "Acme", LastName: fmt.Sprintf("Sales %d", i)})
+		if err != nil {
+			return fail(err)
+		}
+		if err := addSandboxAccount(ctx, sb, d, h, phone, fmt.Sprintf("sales-%d", i), demoLimits); err != nil {
+			return fail(err)
+		}
+		w.accounts = append(w.accounts, u)
+	}
+	for _, p := range w.personas {
+		first, last, _ := strings.Cut(p.name, " ")
+		u, err := sb.AddPersona(sandbox.UserSpec{Username: p.username, FirstName: first, LastName: last},
+			sandbox.Persona{Reply: p.script(), Delay: 400 * time.Millisecond})
+		if err != nil {
+			return fail(err)
+		}
+		w.users[p.username] = u
+	}
+	for i := 1; i <= 2; i++ {
+		u, err := sb.AddUser(sandbox.UserSpec{Username: fmt.Sprintf("demo_stranger_%d", i), FirstName: fmt.Sprintf("Stranger %d", i)})
+		if err != nil {
+			return fail(err)
+		}
+		w.strangers = append(w.strangers, u)
+	}
+	if a.onSandbox != nil {
+		a.onSandbox(sb)
+	}
+	return w, nil
+}
+
+// demoImport writes the personas to a CSV file in the data directory (as
+// a company's export would look) and imports it.
+func (a *app) demoImport(ctx context.Context, h domain.Handlers, w *demoWorld) (contacts.Report, error) {
+	var b strings.Builder
+	b.WriteString("\ufeffusername;name;tags;kind;language\n")
+	for _, p := range w.personas {
+		fmt.Fprintf(&b, "@%s;%s;demo,%s;%s;%s\n", p.username, p.name, p.lang, p.kind, p.lang)
+	}
+	path := filepath.Join(a.cfg.DataDir, "demo-leads.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		return contacts.Report{}, fmt.Errorf("demo: write %s: %w", path, err)
+	}
+	f, err := contacts.Parse(strings.NewReader(b.String()))
+	if err != nil {
+		return contacts.Report{}, fmt.Errorf("demo: read %s: %w", path, err)
+	}
+	rep, err := contacts.Apply(ctx, h, f, contacts.Options{Basis: domain.BasisConsent, Note: demoSource})
+	if err != nil {
+		return rep, fmt.Errorf("demo: import %s: %w", path, err)
+	}
+	if !rep.Applied || rep.Accepted != len(w.personas) {
+		return rep, fmt.Errorf("demo: the import took %d of %d personas", rep.Accepted, len(w.personas))
+	}
+	return rep, nil
+}
+
+func variantList(vs []domain.VariantWeight) string {
+	var parts []string
+	for _, v := range vs {
+		parts = append(parts, fmt.Sprintf("%s (%d)", v.Name, v.Weight))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// demoWatch prints the progress line every second and, unless keep, ends
+// the run once the campaign's window is over, every persona has had its
+// opening and nothing has happened for a few seconds.
+func (a *app) demoWatch(ctx context.Context, st *eventstore.PebbleStore, sys *system, sink projections.Sink, w *demoWorld,
+	windowEnd, started time.Time, stopWhenSettled bool, stop func()) {
+	tty := isTerminal(os.Stdout) && a.stdout == io.Writer(os.Stdout)
+	lastHead, quietSince := uint64(0), time.Now()
+	lastLine := time.Time{}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if tty {
+				fmt.Fprintln(a.stdout)
+			}
+			return
+		case <-tick.C:
+		}
+		ds, err := sink.ListDialogs(ctx, projections.DialogFilter{Limit: 10000})
+		if err != nil {
+			continue
+		}
+		p := demoProgressOf(ds)
+		line := fmt.Sprintf("[%3.0fs] dialogs %d · replied %d · qualified %d · handoffs %d · opted out %d · closed %d · messages %d out, %d in",
+			time.Since(started).Seconds(), p.dialogs, p.replied, p.qualified, p.handoffs, p.optedOut, p.closed, p.out, p.in)
+		switch {
+		case tty:
+			fmt.Fprintf(a.stdout, "\r%s", line)
+		case time.Since(lastLine) >= 5*time.Second:
+			fmt.Fprintln(a.stdout, line)
+			lastLine = time.Now()
+		}
+		if head := st.Head(); head != lastHead {
+			lastHead, quietSince = head, time.Now()
+		}
+		queued := 0
+		for _, s := range sys.svc.Accounts() {
+			queued += s.Queued
+		}
+		if stopWhenSettled && time.Now().After(windowEnd) && p.campaign >= len(w.personas) && queued == 0 && time.Since(quietSince) >= 5*time.Second {
+			if tty {
+				fmt.Fprintln(a.stdout)
+			}
+			fmt.Fprintln(a.stdout, line)
+			stop()
+			return
+		}
+	}
+}
+
+type demoProgress struct {
+	dialogs, campaign, replied, qualified, handoffs, optedOut, closed, out, in int
+}
+
+func demoProgressOf(ds []projections.Dialog) demoProgress {
+	var p demoProgress
+	for _, d := range ds {
+		p.dialogs++
+		if d.Campaign != uuid.Nil {
+			p.campaign++
+		}
+		if d.Inbound > 0 {
+			p.replied++
+		}
+		if !d.QualifiedAt.IsZero() {
+			p.qualified++
+		}
+		if !d.HandoffAt.IsZero() {
+			p.handoffs++
+		}
+		if d.Outcome == string(domain.OutcomeOptedOut) {
+			p.optedOut++
+		}
+		if d.Status == projections.StatusClosed {
+			p.closed++
+		}
+		p.out += d.Outbound
+		p.in += d.Inbound
+	}
+	return p
+}
+
+// sortedKeys returns a map's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// demoCampaign creates the demo's campaign: every imported persona (tag
+// "demo"), the scenario's variants and weights, all three accounts, a
+// window of o.window from now.
+func (a *app) demoCampaign(ctx context.Context, sys *system, w *demoWorld, o demoOptions) (domain.Campaign, error) {
+	var variants []domain.VariantWeight
+	for _, v := range o.eng.sc.Variants {
+		variants = append(variants, domain.VariantWeight{Name: v.Name, Weight: v.Weight})
+	}
+	id := uuid.Must(uuid.NewV7())
+	now := time.Now()
+	_, err := sys.h.Campaign(ctx, id, domain.CreateCampaign{CampaignID: id, Name: "demo outreach", Segment: domain.Segment{Tags: []string{"demo"}},
+		Scenario: o.eng.sc.Name, Version: o.eng.sc.Version, Variants: variants,
+		Schedule: domain.CampaignSchedule{Start: now.Add(-time.Second), End: now.Add(o.window)}, By: "demo"})
+	if err != nil {
+		return domain.Campaign{}, fmt.Errorf("demo: create the campaign: %w", err)
+	}
+	return sys.h.LoadCampaign(ctx, id)
+}
