@@ -32,10 +32,10 @@ func MatchCampaigns(cs []Campaign, ref string) []Campaign {
 		return nil
 	}
 	var named, prefixed []Campaign
-	lower := strings.ToLower(ref)
+	lower, name := strings.ToLower(ref), oneSpace(ref)
 	for _, c := range cs {
 		switch {
-		case strings.EqualFold(strings.TrimSpace(c.Name), ref):
+		case strings.EqualFold(oneSpace(c.Name), name):
 			named = append(named, c)
 		case len(ref) >= MinIDPrefix && strings.HasPrefix(c.ID.String(), lower):
 			prefixed = append(prefixed, c)
@@ -46,3 +46,5 @@ func MatchCampaigns(cs []Campaign, ref string) []Campaign {
 	}
 	return prefixed
 }
+
+func oneSpace(s string) string { return strings.Join(strings.Fields(s), " ") }

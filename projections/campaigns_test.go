@@ -19,6 +19,7 @@ func TestMatchCampaigns(t *testing.T) {
 		{"  " + b.ID.String() + " ", []Campaign{b}},
 		{uuid.New().String(), nil},
 		{"Q1 BERLIN", []Campaign{a, b}}, // two of that name: ambiguous
+		{"q1   berlin", []Campaign{a, b}},
 		{"3f2a9c1e", []Campaign{a}},
 		{"3F2A9C", []Campaign{a}},
 		{"3f2a", []Campaign{c}}, // a name wins over an id prefix

@@ -52,13 +52,17 @@ type world struct {
 	acc   uuid.UUID
 }
 
-func newWorld(t *testing.T) *world {
-	store, err := eventstore.NewMemory(eventstore.Options{Now: func() time.Time { return t0 }})
+func newWorld(t *testing.T) *world { return newWorldClock(t, func() time.Time { return t0 }) }
+
+// newWorldClock is newWorld with the log's clock (and the handlers')
+// given; the bot's clock stays two hours after t0.
+func newWorldClock(t *testing.T, now func() time.Time) *world {
+	store, err := eventstore.NewMemory(eventstore.Options{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := &world{t: t, api: botapitest.New(t, token), store: store, sink: projections.NewMemory()}
-	w.h = domain.Handlers{Log: eventlog.New(store), Now: func() time.Time { return t0 }}
+	w.h = domain.Handlers{Log: eventlog.New(store), Now: now}
 	w.bot, err = adminbot.New(adminbot.Config{Token: token, APIURL: w.api.URL(), Sink: w.sink, Domain: w.h,
 		Admins: map[int64]adminbot.Role{ownerID: adminbot.RoleOwner, managerID: adminbot.RoleManager},
 		Now:    func() time.Time { return t0.Add(2 * time.Hour) }, NoticeInterval: 50 * time.Millisecond})

@@ -26,6 +26,7 @@ type Command struct {
 	Stage    string // /list: a stage, or ""
 	Page     int    // /list: 1-based
 	Account  string // an account id or label
+	Campaign string // a campaign's id, the start of its id, or its name
 	Since    time.Time
 	Period   string       // /stats: today, 7d or 30d
 	Basis    domain.Basis // /import: the lawful basis of the contacts
@@ -59,7 +60,7 @@ type spec struct {
 }
 
 // Groups in /help order.
-var groups = []string{"Dialogs", "Leads", "Accounts", "Reports"}
+var groups = []string{"Dialogs", "Leads", "Campaigns", "Accounts", "Reports"}
 
 var specs = []spec{
 	{name: "start", args: "@username [note]", group: "Dialogs", summary: "open a dialog with a person", example: "/start @anna_k met at the fair",
@@ -130,6 +131,10 @@ var specs = []spec{
 			c.Text = strings.TrimSpace(strings.TrimPrefix(rest, args[0]))
 			return nil
 		}},
+	{name: "campaigns", group: "Campaigns", summary: "campaigns with status and dialogs so far; buttons pause or resume them", example: "/campaigns", parse: noArgs},
+	{name: "campaign_pause", args: "ID", group: "Campaigns", summary: "pause a campaign: no new dialogs, open ones go on (ID: the start of its id, or its name)",
+		example: "/campaign_pause 3f2a9c1e", parse: campaignOnly},
+	{name: "campaign_resume", args: "ID", group: "Campaigns", summary: "resume a paused campaign", example: "/campaign_resume Q1 Berlin", parse: campaignOnly},
 	{name: "accounts", group: "Accounts", summary: "accounts with status and today's counts against caps", example: "/accounts", parse: noArgs},
 	{name: "account_add", group: "Accounts", summary: "connect an account: phone, then code, then 2FA password", example: "/account_add", parse: noArgs},
 	{name: "cancel", group: "Accounts", summary: "stop a guided /account_add", example: "/cancel", parse: noArgs},
@@ -138,7 +143,7 @@ var specs = []spec{
 	{name: "resume", args: "ID", group: "Accounts", summary: "let a paused or restricted account write again", example: "/resume sales-2", parse: accountOnly},
 	{name: "pause_all", group: "Accounts", summary: "pause every account", example: "/pause_all", parse: noArgs},
 	{name: "resume_all", group: "Accounts", summary: "resume every paused account", example: "/resume_all", parse: noArgs},
-	{name: "stats", args: "[today|7d|30d]", group: "Reports", summary: "funnel, replies, handoffs and opt-outs, per account and variant", example: "/stats 7d",
+	{name: "stats", args: "[today|7d|30d]", group: "Reports", summary: "funnel, replies, handoffs and opt-outs, per stage and account; per variant in the period, with the A/B test", example: "/stats 7d",
 		parse: func(c *Command, args []string, _ string) error {
 			c.Period = "today"
 			if len(args) > 1 {
@@ -247,6 +252,22 @@ func accountOnly(c *Command, args []string, _ string) error {
 		return errors.New("say which account (its label or id, as /accounts shows)")
 	}
 	c.Account = args[0]
+	return nil
+}
+
+// maxCampaignRef bounds a campaign reference: a name or an id.
+const maxCampaignRef = 100
+
+// campaignOnly takes the rest of the line: a name may have spaces.
+func campaignOnly(c *Command, _ []string, rest string) error {
+	ref := strings.Join(strings.Fields(rest), " ")
+	switch {
+	case ref == "":
+		return errors.New("say which campaign (the start of its id, or its name, as /campaigns shows)")
+	case utf8.RuneCountInString(ref) > maxCampaignRef:
+		return fmt.Errorf("%q is longer than a campaign's name or id", truncate(ref, 32))
+	}
+	c.Campaign = ref
 	return nil
 }
 

@@ -90,6 +90,10 @@ func (b *Bot) run(ctx context.Context, c Command, user int64) (reply, error) {
 		return b.pauseResumeAll(ctx, c.Name == "pause_all", by)
 	case "stats":
 		return b.stats(ctx, c.Period)
+	case "campaigns":
+		return b.campaigns(ctx)
+	case "campaign_pause", "campaign_resume":
+		return b.campaignPauseResume(ctx, c, by)
 	}
 	return reply{text: fmt.Sprintf("/%s is not available from the bot yet; see docs/admin-bot.md for what is.", c.Name)}, nil
 }
@@ -465,6 +469,16 @@ func (b *Bot) stats(ctx context.Context, period string) (reply, error) {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "<b>Dialogs started %s</b> (since %s)\n%s\n", Escape(period), from, funnelLine(total))
 	for _, g := range []struct{ title, by string }{{"By stage", projections.ByStage}, {"By variant", projections.ByVariant}, {"By account", projections.ByAccount}} {
+		if g.by == projections.ByVariant { // in the period, with the A/B test
+			since, err := time.Parse(time.DateOnly, from)
+			if err != nil {
+				return reply{}, err
+			}
+			if err := b.variantStats(ctx, &sb, since); err != nil {
+				return reply{}, err
+			}
+			continue
+		}
 		rows, err := s.Funnel(ctx, g.by)
 		if err != nil {
 			return reply{}, err
