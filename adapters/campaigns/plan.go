@@ -176,26 +176,80 @@ func (c LaneCaps) Today() int {
 	return n
 }
 
-// NextDue is when a lane's next opening is due after one at now, with
-// targets contacts still to open on the lane (bounded by its share of the
-// campaign's total) and today more openings allowed today (LaneCaps).
-// Openings are spread evenly: the gap is the window's open time left ÷
-// (targets + 1), but never shorter than today's open time left ÷ (today +
-// 1), so that a day's cap is spread over the whole day rather than spent
-// in its first hours. The gap is counted in open time (Window.Advance).
-// With nothing left today the lane looks again at the start of the
-// account's next local day; with no targets left, never (zero time).
-func NextDue(w Window, now time.Time, targets, today int) time.Time {
-	if targets <= 0 {
+// Pace is what the spacing of a lane's openings depends on.
+type Pace struct {
+	// Targets are the contacts still to open on the lane (bounded by its
+	// share of the campaign's total).
+	Targets int
+	// Today is how many more openings today allows (LaneCaps.Today).
+	Today int
+	// DayCap is what a later local day of the account allows (its cap or
+	// ramp that day, split as today's is); nil = Unlimited.
+	DayCap func(day time.Time) int
+}
+
+// NextDue is when a lane's next opening is due after one at now, which
+// was due at due (zero if unknown). Openings are spread evenly:
+//   - when the lane has fewer targets than its caps allow in the rest of
+//     the window, the gap is the window's open time left ÷ (targets + 1),
+//     but never shorter than today's open time left ÷ (today + 1), so a
+//     day's cap is spread over the day rather than spent in its first
+//     hours;
+//   - when the caps bind (more targets than they allow), the gap is
+//     today's open time left ÷ (today + 1): every day's allowance is
+//     used, spread over that day.
+//
+// Gaps are counted in open time (Window.Advance), from when the opening
+// was due if that was less than a gap ago (coarse steps keep the rhythm
+// instead of drifting), else from now (a lane held up longer starts
+// afresh and never bursts to catch up). With nothing left today the lane
+// looks again at the start of the account's next local day; with no
+// targets left, never (zero time).
+func NextDue(w Window, now, due time.Time, p Pace) time.Time {
+	if p.Targets <= 0 {
 		return time.Time{}
 	}
 	end := dayEnd(now, w.Account.Loc)
-	if today <= 0 {
+	if p.Today <= 0 {
 		return end
 	}
-	gap := w.OpenTime(now, w.To) / time.Duration(targets+1)
-	if today < targets {
-		gap = max(gap, w.OpenTime(now, earlier(end, w.To))/time.Duration(today+1))
+	byDay := time.Duration(0)
+	if p.Today < p.Targets {
+		byDay = w.OpenTime(now, earlier(end, w.To)) / time.Duration(p.Today+1)
 	}
-	return w.Advance(now, gap)
+	gap := byDay
+	if p.Today >= p.Targets || capacity(w, end, p) > p.Targets {
+		gap = max(w.OpenTime(now, w.To)/time.Duration(p.Targets+1), byDay)
+	}
+	base := now
+	if !due.IsZero() && due.Before(now) && w.OpenTime(due, now) < gap {
+		base = due
+	}
+	return w.Advance(base, gap)
+}
+
+// capacity is what the caps allow in the window from now on: today's
+// allowance and that of every later local day with open time (counted
+// until it passes the targets).
+func capacity(w Window, end time.Time, p Pace) int {
+	n := p.Today
+	if p.DayCap == nil {
+		return Unlimited
+	}
+	loc := w.Account.Loc
+	if loc == nil {
+		loc = time.UTC
+	}
+	for day, i := end, 0; day.Before(w.To) && n <= p.Targets && i < maxDays; i++ {
+		next := dayEnd(day, loc)
+		if w.OpenTime(day, next) > 0 {
+			c := max(p.DayCap(day), 0)
+			if c >= Unlimited-n {
+				return Unlimited
+			}
+			n += c
+		}
+		day = next
+	}
+	return n
 }

@@ -209,29 +209,37 @@ func TestNextDue(t *testing.T) {
 	// Working hours 9–18 UTC on weekdays; the campaign runs one week.
 	w := Window{From: monday, To: monday.AddDate(0, 0, 7),
 		Account: Hours{Loc: time.UTC, StartMinute: 9 * 60, EndMinute: 18 * 60, Days: weekdays}}
+	cap40 := func(time.Time) int { return 40 }
 	for _, c := range []struct {
-		name           string
-		to             time.Time // the window's end, if not a week
-		now            time.Time
-		targets, today int
-		want           time.Time
+		name string
+		to   time.Time // the window's end, if not a week
+		now  time.Time
+		due  time.Time
+		pace Pace
+		want time.Time
 	}{
-		{"nothing left", time.Time{}, at(0, "09:00"), 0, 5, time.Time{}},
-		{"the day's cap is spent", time.Time{}, at(0, "11:00"), 50, 0, at(1, "00:00")},
-		{"the day's cap spread over the day", time.Time{}, at(0, "09:00"), 500, 39, at(0, "09:13").Add(30 * time.Second)},
-		{"a late step: the rest of the day", time.Time{}, at(0, "17:00"), 500, 3, at(0, "17:15")},
-		{"few targets spread over the week", time.Time{}, at(0, "09:00"), 5, 39, at(0, "16:30")},
-		{"a gap across nights and days", time.Time{}, at(0, "09:00"), 1, 39, at(2, "13:30")},
-		{"a gap across the evening", at(2, "00:00"), at(0, "17:50"), 10, Unlimited, at(1, "09:40")},
-		{"the window's last hour", time.Time{}, at(4, "17:00"), 1, Unlimited, at(4, "17:30")},
-		{"unlimited cap", time.Time{}, at(0, "09:00"), 9, Unlimited, at(0, "13:30")},
+		{"nothing left", time.Time{}, at(0, "09:00"), time.Time{}, Pace{Targets: 0, Today: 5}, time.Time{}},
+		{"the day's cap is spent", time.Time{}, at(0, "11:00"), time.Time{}, Pace{Targets: 50}, at(1, "00:00")},
+		{"the day's cap spread over the day", time.Time{}, at(0, "09:00"), time.Time{}, Pace{Targets: 500, Today: 39}, at(0, "09:13").Add(30 * time.Second)},
+		{"a late step: the rest of the day", time.Time{}, at(0, "17:00"), time.Time{}, Pace{Targets: 500, Today: 3}, at(0, "17:15")},
+		{"few targets spread over the week", time.Time{}, at(0, "09:00"), time.Time{}, Pace{Targets: 5, Today: 39}, at(0, "16:30")},
+		{"a gap across nights and days", time.Time{}, at(0, "09:00"), time.Time{}, Pace{Targets: 1, Today: 39}, at(2, "13:30")},
+		{"a gap across the evening", at(2, "00:00"), at(0, "17:50"), time.Time{}, Pace{Targets: 10, Today: Unlimited}, at(1, "09:40")},
+		{"the window's last hour", time.Time{}, at(4, "17:00"), time.Time{}, Pace{Targets: 1, Today: Unlimited}, at(4, "17:30")},
+		{"unlimited cap", time.Time{}, at(0, "09:00"), time.Time{}, Pace{Targets: 9, Today: Unlimited}, at(0, "13:30")},
+		{"caps bind: today's allowance by the end of the day", time.Time{}, at(0, "17:45"), time.Time{}, Pace{Targets: 500, Today: 4, DayCap: cap40}, at(0, "17:48")},
+		{"caps do not bind: spread over the window", time.Time{}, at(0, "17:45"), time.Time{}, Pace{Targets: 86, Today: 4, DayCap: cap40}, at(1, "09:10")},
+		{"a ramp: later days' caps count", time.Time{}, at(0, "17:45"), time.Time{}, Pace{Targets: 86, Today: 4, DayCap: func(time.Time) int { return 10 }}, at(0, "17:48")},
+		{"a late step keeps the rhythm", time.Time{}, at(0, "09:15"), at(0, "09:13"), Pace{Targets: 500, Today: 34}, at(0, "09:28")},
+		{"held up longer: afresh from now", time.Time{}, at(0, "10:00"), at(0, "09:00"), Pace{Targets: 500, Today: 39}, at(0, "10:12")},
+		{"due in the future is not a base", time.Time{}, at(0, "10:00"), at(0, "11:00"), Pace{Targets: 500, Today: 39}, at(0, "10:12")},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			w := w
 			if !c.to.IsZero() {
 				w.To = c.to
 			}
-			if got := NextDue(w, c.now, c.targets, c.today); !got.Equal(c.want) {
+			if got := NextDue(w, c.now, c.due, c.pace); !got.Equal(c.want) {
 				t.Fatalf("NextDue = %v, want %v", got, c.want)
 			}
 		})

@@ -1,0 +1,87 @@
+// Package campaigns runs the campaign scheduler: it opens the dialogs of
+// every active campaign, spread evenly over the campaign's schedule,
+// within the accounts' limits, from the accounts the campaign may use.
+//
+// Everything it knows comes from the event log, which it reads from the
+// beginning and then follows (each Step first reads what was appended
+// since the last): campaigns, contacts (only what segments need: tags,
+// custom fields, import, and whether they may be written to), which
+// contacts each campaign has claimed (CampaignTargeted) and opened
+// (DialogStarted with the campaign), and the accounts (registered,
+// removed, paused, restricted, lost, limits, new dialogs per local day).
+// Nothing is kept elsewhere: a restart rebuilds the same plan.
+//
+// # The rules
+//
+// Targets. A campaign's targets are the contacts in its segment that may
+// be written to (domain.Contact.Contactable: not opted out, not erased,
+// not unreachable) and that the campaign has not opened a dialog with.
+// A contact enters the log only with a source and a lawful basis (the
+// domain refuses one without), so every target has both.
+//
+// Sticky account. Each contact belongs to one account of the campaign:
+// of the campaign's accounts (its list, or every account; an account
+// removed while healthy drops out, one removed after a restriction or a
+// ban stays), the one with the highest hash of (campaign, contact,
+// account) — rendezvous hashing (AssignAccount). Not "least loaded": a
+// restricted account's contacts stay with it and wait. Adding an account
+// takes an even slice of every account's unclaimed contacts, never of
+// one in particular. The claim records the account; from then on it is
+// fixed.
+//
+// Sticky variant. The prompt variant is drawn by weight with a hash of
+// (campaign, contact) (AssignVariant), recorded in the claim and passed
+// to the dialog, so a contact gets the same variant on every run and the
+// split follows the weights.
+//
+// Claim, then open. Just before its opening a target is claimed by
+// appending CampaignTargeted to domain.CampaignTargetStream(campaign,
+// contact) at expected version 0; a conflict means someone else claimed
+// it, and it is skipped. Then the contact is loaded again and, only if it
+// may be written to at that moment, the Opener opens the dialog from the
+// claimed account (never another: Opener.Open pins it). Within a lane the
+// contact that entered the log first goes first.
+//
+// The crash window. If the process dies after a claim and before the
+// dialog is started, the claim is the intent: on the next start a claimed
+// contact without a dialog of the campaign goes first in its account's
+// line and is opened (still only if it may be written to; accounts.Start
+// also refuses a contact who has an open dialog). So the contact gets at
+// most one cold message per campaign (the claim stream takes one claim),
+// and is not lost silently. The scheduler assumes it is the only one
+// running on the log, which `salesbot run` guarantees (it holds the log).
+//
+// Spreading. Each account's openings in a campaign (its lane) are spread
+// evenly over the time the window is open — the campaign's Start..End,
+// its Days and hours (in its time zone if it has one, else in the
+// account's), and the account's working hours. After an opening the next
+// one is due after open time left ÷ (contacts left + 1), counted in open
+// time (so a gap that crosses the evening ends in the next morning), but
+// never sooner than today's open time left ÷ (today's allowance + 1): a
+// day's cap is spread over the whole working day rather than spent in its
+// first hours (NextDue). A late step shortens the next gaps by itself.
+//
+// Caps. An account's cap and ramp (domain.NewDialogCap) less what it
+// opened today bound its lane; campaigns sharing an account split what is
+// left evenly. The domain enforces them: ReserveNewDialog rejects an
+// opening past them with ELIMIT and a RetryAt, and the lane waits until
+// then. A campaign's DailyNewDialogs (per day in its time zone, or UTC) is
+// split between its lanes by what each could open that day, its
+// TotalDialogs by their contacts left (Shares): a lane never takes
+// another's share, and the campaign never passes either cap.
+//
+// Restrictions. A restricted (PEER_FLOOD), paused, lost or removed account
+// opens nothing; its contacts and its shares of the campaign's caps stay
+// with it and wait — they are never moved to other accounts — and admins
+// hear of it once (Notify "campaign-account-paused") until the account
+// is usable again. A flood wait only delays the lane.
+//
+// The campaign. A paused or ended campaign opens nothing; one whose End
+// has passed is ended (EndCampaign{By: "scheduler", Reason: "schedule
+// over"}, Notify "campaign-ended"). Opt-outs after a claim are caught
+// twice: the scheduler never calls Open for a contact that may not be
+// written to at that moment, and the outbox checks again before sending.
+//
+// Step is one look at every campaign: Run calls it every Tick, and tests
+// drive it on a fake clock.
+package campaigns
