@@ -143,9 +143,15 @@ type Dialog struct {
 	Turns, Answered, FollowUps int
 	// Confirmed: the opt-out confirmation was planned (it is sent once).
 	Confirmed bool
-	// LastWords are the pending messages that go out even though their
-	// turn closed the dialog or handed it off, by random_id.
-	LastWords map[int64]bool
+	// LastWords are the messages that go out even though their turn
+	// closed the dialog or handed it off, by random_id, with their kind.
+	LastWords map[int64]OutboundKind
+	// Openings counts opening turns (an opening that failed is written
+	// again once).
+	Openings int
+	// ManagerSaw is how many of the lead's messages there were when a
+	// person last wrote in the dialog: a release leaves those answered.
+	ManagerSaw int
 	// Waiting: the model could not be reached for the last turn.
 	Waiting bool
 }
@@ -284,8 +290,10 @@ type (
 		From Stage `json:"from"`
 		To   Stage `json:"to"`
 	}
+	// HandoffRequested: Reason may quote the model's own words, so it is
+	// personal data.
 	HandoffRequested struct {
-		Reason string `json:"reason"`
+		Reason string `json:"reason" personal:"reason"`
 	}
 	DialogTakenOver struct {
 		By string `json:"by"`
@@ -473,8 +481,8 @@ func DecideDialog(d Dialog, cmd DialogCommand, now time.Time) ([]Event, error) {
 		return decideTurn(d, cmd)
 
 	case RecordTurnFailure:
-		if d.Stage == StageClosed || d.AISilent() || d.Waiting {
-			return nil, nil // nothing waits, or the wait is recorded already
+		if d.Stage == StageClosed || d.AISilent() {
+			return nil, nil // nothing waits for the model
 		}
 		return []Event{cmd.Failed}, nil
 
@@ -551,7 +559,10 @@ func EvolveDialog(d Dialog, e Event) Dialog {
 		d.Pending[e.RandomID] = e.Text
 		if e.Kind.lastWords() {
 			d.LastWords = cloneMap(d.LastWords)
-			d.LastWords[e.RandomID] = true
+			d.LastWords[e.RandomID] = e.Kind
+		}
+		if e.By == ActorManager {
+			d.ManagerSaw = d.Inbound
 		}
 		if e.Kind == KindConfirmation {
 			d.Confirmed = true
@@ -560,8 +571,14 @@ func EvolveDialog(d Dialog, e Event) Dialog {
 		d.Turns++
 		d.Answered = max(d.Answered, e.Answered)
 		d.Waiting = false
-		if e.Kind == TurnFollowUp {
+		switch e.Kind {
+		case TurnFollowUp:
 			d.FollowUps++
+		case TurnOpening:
+			d.Openings++
+		}
+		if d.Variant == "" {
+			d.Variant = e.Variant // the variant the first turn picked stays
 		}
 	case TurnFailed:
 		d.Waiting = true
@@ -573,6 +590,7 @@ func EvolveDialog(d Dialog, e Event) Dialog {
 		d.Outbound++
 	case OutboundObserved:
 		d.LastObserved = max(d.LastObserved, e.TelegramMessageID)
+		d.ManagerSaw = d.Inbound
 	case OutboundFailed:
 		d.Pending = cloneMap(d.Pending)
 		delete(d.Pending, e.RandomID)
@@ -585,6 +603,7 @@ func EvolveDialog(d Dialog, e Event) Dialog {
 	case DialogReleased:
 		d.TakenOver = false
 		d.Stage = e.To
+		d.Answered = max(d.Answered, d.ManagerSaw) // what the manager answered, the AI does not answer again
 	case DialogClosed:
 		d.Stage, d.Outcome = StageClosed, e.Outcome
 	case DialogOptedOut:
@@ -624,8 +643,8 @@ func mergeQualification(old, upd Qualification) Qualification {
 
 // cloneMap copies before a change, so a Dialog value never shares a map
 // with an earlier one (deciders and tests keep old states).
-func cloneMap[V any](m map[int64]V) map[int64]V {
-	out := make(map[int64]V, len(m)+1)
+func cloneMap[K comparable, V any](m map[K]V) map[K]V {
+	out := make(map[K]V, len(m)+1)
 	for k, v := range m {
 		out[k] = v
 	}
@@ -635,17 +654,21 @@ func cloneMap[V any](m map[int64]V) map[int64]V {
 // SendRefusal says why a pending message may not go out now, or "" if it
 // may: the contact was erased, opted out or is unreachable; the dialog is
 // closed; an AI message in a dialog that is with a person. The last words
-// of a turn that closed or handed off the dialog (an opt-out
-// confirmation, a handoff note, a goodbye) still go, unless the contact was
-// erased or is unreachable, or a manager stopped the dialog.
+// of a turn that closed or handed off the dialog (a handoff note, a
+// goodbye) still go while the contact may be written to and no manager
+// stopped the dialog; the one confirmation of this dialog's own opt-out
+// goes although the contact is now on the do-not-contact list.
 func (d Dialog) SendRefusal(randomID int64, by Actor, c Contact) string {
+	kind := d.LastWords[randomID]
 	switch {
 	case !c.Exists || c.Forgotten || c.Unreachable != "":
 		return c.Contactable().Error()
-	case d.LastWords[randomID] && d.Outcome != OutcomeStopped:
-		return ""
+	case kind == KindConfirmation && d.Outcome == OutcomeOptedOut:
+		return "" // this dialog's own opt-out: its one confirmation goes
 	case c.Contactable() != nil:
 		return c.Contactable().Error()
+	case kind != "" && d.Outcome != OutcomeStopped:
+		return "" // the handoff note or the goodbye of the turn that ended it
 	case d.Stage == StageClosed:
 		return fmt.Sprintf("dialog %d is closed (%s)", d.N, d.Outcome)
 	case d.AISilent() && by == ActorAI:

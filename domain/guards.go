@@ -25,6 +25,8 @@ var optOutPhrases = []string{
 	"don't message me", "dont message me", "do not message me", "don't contact me", "dont contact me",
 	"do not contact me", "don't write to me", "do not write to me", "dont write to me", "leave me alone",
 	"remove me from", "take me off", "opt me out", "opt out", "opt-out", "no more messages",
+	"stop spamming", "stop spamming me", "don't text me", "dont text me", "do not text me", "don't message me again",
+	"хватит спамить", "не спамьте", "прекратите спам", "не пишите сюда", "не надо мне писать", "не надо писать",
 }
 
 // optOutWords end a dialog only as the whole message ("Stop." yes; "stop
@@ -33,6 +35,8 @@ var optOutWords = map[string]bool{
 	"stop": true, "стоп": true, "хватит": true, "отписка": true, "unsubscribe": true, "stop please": true,
 	"please stop": true, "pls stop": true, "стоп пожалуйста": true, "пожалуйста стоп": true, "хватит пожалуйста": true,
 	"отпишись": true, "stop it": true, "enough": true, "довольно": true,
+	"не пишите": true, "не пиши": true, "не пишите пожалуйста": true, "пожалуйста не пишите": true,
+	"пожалуйста не пишите больше": true, "no more": true, "stop writing": true, "stop now": true,
 }
 
 // IsOptOut says whether a lead's message asks not to be written to again.
@@ -60,6 +64,10 @@ var botQuestions = []string{
 	"are you a bot", "are you a robot", "are you human", "are you a human", "are you a real person",
 	"is this a bot", "is this an ai", "are you an ai", "are you ai", "am i talking to a bot", "talking to a human",
 	"are you real", "is this automated", "a real person",
+	"are you a person", "are you a human being", "is this a human", "is this a person", "is this a real person",
+	"am i chatting with a bot", "chatting with a bot", "talking to a bot", "am i talking to a human", "are you a machine",
+	"вы живой", "ты живой", "вы реальный человек", "это человек", "это робот", "говорю с ботом", "с ботом общаюсь",
+	"это ии", "это нейросеть", "вы робот или человек", "вы программа",
 }
 
 // AsksIfBot says whether a lead asks if the assistant is a bot or a

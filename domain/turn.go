@@ -127,16 +127,18 @@ type (
 		Flags            []string `json:"flags,omitempty"`  // what the model or a guard noticed: opt-out, asks-if-bot, wants-human, off-topic, needs-info
 		Guards           []string `json:"guards,omitempty"` // what the guards changed, e.g. "ungrounded figure 90%: reply withheld"
 	}
-	// TurnFailed records that the model could not be reached for a turn:
-	// the dialog waits (nothing is sent, nothing is dropped) and the turn
-	// is tried again at RetryAt.
+	// TurnFailed records a turn whose model could not be reached (each
+	// attempt): the dialog waits (nothing is sent, nothing is dropped) and
+	// the turn is tried again at RetryAt.
 	TurnFailed struct {
-		Engine    string    `json:"engine"`
-		Model     string    `json:"model,omitempty"`
-		Reason    string    `json:"reason"`
-		Attempts  int       `json:"attempts"`
-		LatencyMs int64     `json:"latency_ms"`
-		RetryAt   time.Time `json:"retry_at"`
+		Engine           string    `json:"engine"`
+		Model            string    `json:"model,omitempty"`
+		Reason           string    `json:"reason"`
+		Attempts         int       `json:"attempts"`
+		PromptTokens     int       `json:"prompt_tokens,omitempty"` // spent on calls that failed in the end (a failed repair)
+		CompletionTokens int       `json:"completion_tokens,omitempty"`
+		LatencyMs        int64     `json:"latency_ms"`
+		RetryAt          time.Time `json:"retry_at"`
 	}
 )
 

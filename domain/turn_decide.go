@@ -97,12 +97,12 @@ func decideTurn(d Dialog, cmd TakeTurn) ([]Event, error) {
 			return nil, errorf(ESTATE, "dialog %d has %d messages from the lead, the turn answered %d: take it again", d.N, d.Inbound, cmd.Answered)
 		}
 	case TurnOpening:
-		if d.Turns > 0 || d.Outbound > 0 || len(d.Pending) > 0 || d.Inbound > 0 || d.StartedBy == "inbound" {
+		if !d.NeedsOpening() {
 			return nil, nil // opened already, or the lead wrote first
 		}
 	case TurnFollowUp:
-		if d.Inbound != d.Answered || d.FollowUps >= cmd.Rules.MaxFollowUps || d.Turns == 0 {
-			return nil, nil // the lead wrote, or enough follow-ups
+		if d.Inbound != d.Answered || d.FollowUps >= cmd.Rules.MaxFollowUps || d.Outbound == 0 || len(d.Pending) > 0 {
+			return nil, nil // the lead wrote, enough follow-ups, or nothing of ours reached them yet
 		}
 	default:
 		return nil, errorf(EINVALID, "unknown turn kind %q", cmd.Kind)
@@ -214,14 +214,17 @@ func (t *turnBuilder) reply() ([]Event, error) {
 		t.after = append(t.after, DialogOptedOut{Reason: reason}, DialogClosed{Outcome: OutcomeOptedOut, By: "lead"})
 		return t.events(), nil
 	}
-	if t.cmd.Invalid != "" {
-		t.guard("model output invalid (%s): nothing of it used", t.cmd.Invalid)
-		return t.handOff(ReasonInvalidOutput)
-	}
 	flags := out.Flags
+	if t.cmd.Invalid != "" {
+		flags = TurnFlags{} // nothing of the model's answer counts
+	}
 	if flags.AsksIfBot || anyMsg(AsksIfBot) {
 		t.flag("asks-if-bot")
 		flags.AsksIfBot, t.asksBot = true, true
+	}
+	if t.cmd.Invalid != "" {
+		t.guard("model output invalid: nothing of it used")
+		return t.handOff(ReasonInvalidOutput)
 	}
 	if flags.WantsHuman || anyMsg(func(m string) bool { return ContainsPhrase(m, rules.HumanPhrases) != "" }) {
 		t.flag("wants-human")
@@ -361,6 +364,13 @@ func (t *turnBuilder) qualification(ups []FieldUpdate, score int) (Qualification
 		}
 	}
 	return q, validQualification(q) == nil
+}
+
+// NeedsOpening says whether the dialog, which salesbot started, still
+// needs its opening: nothing of ours was sent or is on its way, the lead
+// has not written, and an opening that failed is written again only once.
+func (d Dialog) NeedsOpening() bool {
+	return d.StartedBy != "inbound" && d.Outbound == 0 && len(d.Pending) == 0 && d.Inbound == 0 && d.Openings < 2
 }
 
 func contains(list []string, s string) bool {

@@ -224,7 +224,7 @@ func TestTakeTurn(t *testing.T) {
 			given: opened("hi"),
 			when:  TakeTurn{Kind: TurnReply, Answered: 1, New: []string{"hi"}, Invalid: "reply is empty", Usage: usage, Rules: rules, Meta: meta, RandomIDs: []int64{101}},
 			then: []Event{
-				taken(TurnReply, 1, nil, guards("model output invalid (reply is empty): nothing of it used")),
+				taken(TurnReply, 1, nil, guards("model output invalid: nothing of it used")),
 				planned(101, "A colleague will write to you shortly.", KindHandoff),
 				HandoffRequested{Reason: ReasonInvalidOutput},
 				StageChanged{From: StageOpening, To: StageHandoff},
@@ -294,12 +294,74 @@ func TestTakeTurn(t *testing.T) {
 			err:   EINVALID,
 		},
 		{
-			name:  "a model failure is recorded once while the dialog waits",
+			name:  "every failed call is recorded while the dialog waits (usage included)",
 			given: append(opened("hi"), TurnFailed{Engine: "llm", Reason: "500"}),
+			when:  RecordTurnFailure{Failed: TurnFailed{Engine: "llm", Reason: "500", PromptTokens: 10}},
+			then:  []Event{TurnFailed{Engine: "llm", Reason: "500", PromptTokens: 10}},
+		},
+		{
+			name:  "no failure is recorded for a dialog with a manager",
+			given: append(opened("hi"), DialogTakenOver{By: "admin:1"}),
 			when:  RecordTurnFailure{Failed: TurnFailed{Engine: "llm", Reason: "500"}},
 			then:  nil,
 		},
+		{
+			name:  "invalid output after 'are you a bot?': the handoff note still discloses",
+			given: opened("are you a person?"),
+			when:  TakeTurn{Kind: TurnReply, Answered: 1, New: []string{"are you a person?"}, Invalid: "not json", Usage: usage, Rules: rules, Meta: meta, RandomIDs: []int64{101}},
+			then: []Event{
+				taken(TurnReply, 1, nil, flags("asks-if-bot"), guards("model output invalid: nothing of it used", "bot question: the handoff note starts with the AI disclosure")),
+				planned(101, "I am Ada, the AI assistant of Acme. A colleague will write to you shortly.", KindHandoff),
+				HandoffRequested{Reason: ReasonInvalidOutput},
+				StageChanged{From: StageOpening, To: StageHandoff},
+			},
+		},
+		{
+			name:  "a failed opening is written again, once",
+			given: []Event{started, taken(TurnOpening, 0, nil), planned(1, "hi", KindOpening), OutboundFailed{RandomID: 1, Reason: "PEER_FLOOD"}},
+			when:  TakeTurn{Kind: TurnOpening, Output: TurnOutput{Reply: "Hello again"}, Usage: Usage{Engine: "scenario"}, Rules: TurnRules{}, Meta: meta, RandomIDs: []int64{2}},
+			then: []Event{
+				TurnTaken{Kind: TurnOpening, Engine: "scenario", Scenario: "acme", ScenarioVersion: "3", Variant: "A", VariantVersion: "3", Language: "en"},
+				planned(2, "Hello again", KindOpening),
+			},
+		},
+		{
+			name: "not a third time",
+			given: []Event{started, taken(TurnOpening, 0, nil), planned(1, "hi", KindOpening), OutboundFailed{RandomID: 1, Reason: "x"},
+				taken(TurnOpening, 0, nil), planned(2, "hi", KindOpening), OutboundFailed{RandomID: 2, Reason: "x"}},
+			when: TakeTurn{Kind: TurnOpening, Output: TurnOutput{Reply: "Hello"}, Rules: rules, RandomIDs: []int64{3}},
+			then: nil,
+		},
+		{
+			name:  "no follow-up when nothing of ours reached the lead",
+			given: []Event{started, taken(TurnOpening, 0, nil), planned(1, "hi", KindOpening), OutboundFailed{RandomID: 1, Reason: "PEER_FLOOD"}},
+			when:  TakeTurn{Kind: TurnFollowUp, Output: TurnOutput{Reply: "Just checking in"}, Rules: rules, RandomIDs: []int64{9}},
+			then:  nil,
+		},
 	})
+}
+
+func TestReleaseLeavesWhatTheManagerAnsweredAnswered(t *testing.T) {
+	var d Dialog
+	for _, e := range append(opened("how much for 10 people?"), DialogTakenOver{By: "admin:1"},
+		OutboundPlanned{RandomID: 5, Text: "$890 a month", By: ActorManager, Person: "admin:1"}, inbound(40, "thanks, and one more thing"),
+		DialogReleased{By: "admin:1", To: StageQualification}) {
+		d = EvolveDialog(d, e)
+	}
+	if d.Answered != 1 || d.Inbound != 2 {
+		t.Fatalf("answered %d of %d: the manager answered the first message, the second waits for the AI", d.Answered, d.Inbound)
+	}
+}
+
+func TestTheFirstTurnsVariantStays(t *testing.T) {
+	var d Dialog
+	for _, e := range []Event{DialogStarted{DialogID: dialogID, N: 1, ContactID: contactID, AccountID: accountID, By: "inbound"},
+		TurnTaken{Kind: TurnReply, Variant: "B"}, TurnTaken{Kind: TurnReply, Variant: "A"}} {
+		d = EvolveDialog(d, e)
+	}
+	if d.Variant != "B" {
+		t.Fatalf("variant %q, want the first turn's B", d.Variant)
+	}
 }
 
 func TestFollowUpsResetWhenTheLeadWrites(t *testing.T) {
@@ -340,6 +402,11 @@ func TestSendRefusal(t *testing.T) {
 	}
 	if r := h.SendRefusal(999, ActorAI, okContact); r == "" {
 		t.Fatal("an AI message after a handoff was allowed")
+	}
+	// The contact opted out elsewhere (another dialog, /optout) while the
+	// handoff note waited: it is not sent.
+	if r := h.SendRefusal(101, ActorAI, contact(true, false)); r == "" {
+		t.Fatal("a handoff note went to a contact on the do-not-contact list")
 	}
 }
 

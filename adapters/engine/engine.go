@@ -54,7 +54,7 @@ var errStale = errors.New("engine: new messages arrived during the turn")
 // Turn takes one turn of kind in a dialog. A reply turn answers every
 // message of the lead not answered yet. A turn that finds nothing to do
 // (answered already, the AI is silent, the dialog closed) records nothing.
-// When the model is unreachable the failure is recorded once (TurnFailed)
+// When the model is unreachable the failure is recorded (TurnFailed)
 // and returned in Outcome.Failure, with retryAt as when it is tried again;
 // err is for failures of the log.
 func (c *Core) Turn(ctx context.Context, dialogID uuid.UUID, kind domain.TurnKind, retryAt time.Time) (Outcome, error) {
@@ -151,7 +151,7 @@ func (c *Core) turn(ctx context.Context, dialogID uuid.UUID, kind domain.TurnKin
 // dialog waits) and says so.
 func (c *Core) fail(ctx context.Context, d domain.Dialog, usage domain.Usage, cause error, retryAt time.Time) (Outcome, error) {
 	f := domain.TurnFailed{Engine: usage.Engine, Model: usage.Model, Reason: cause.Error(), Attempts: usage.Attempts,
-		LatencyMs: usage.Latency.Milliseconds(), RetryAt: retryAt}
+		PromptTokens: usage.PromptTokens, CompletionTokens: usage.CompletionTokens, LatencyMs: usage.Latency.Milliseconds(), RetryAt: retryAt}
 	if f.Engine == "" {
 		f.Engine = "model"
 	}

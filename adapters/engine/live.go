@@ -341,11 +341,11 @@ func (e *Engine) dueKind(ctx context.Context, d domain.Dialog, tr *track, lastIn
 			at = retryAt
 		}
 		return domain.TurnReply, at
-	case d.Turns == 0 && d.Inbound == 0 && d.Outbound == 0 && len(d.Pending) == 0 && d.StartedBy != "inbound":
+	case d.NeedsOpening():
 		return domain.TurnOpening, now
 	case len(d.Pending) > 0:
 		return "", time.Time{} // the outbox is sending; its events bring us back
-	case d.Turns > 0 && d.FollowUps < sc.FollowUps.Max && sc.FollowUps.After > 0 && !lastOut.IsZero():
+	case d.Outbound > 0 && d.FollowUps < sc.FollowUps.Max && sc.FollowUps.After > 0 && !lastOut.IsZero():
 		at := lastOut.Add(sc.FollowUps.After)
 		if e.cfg.Hours != nil && !now.Before(at) {
 			open, err := e.cfg.Hours(ctx, d.AccountID, now)

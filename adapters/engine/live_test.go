@@ -310,8 +310,8 @@ func TestModelFailureWaitsTellsAdminsAndRetries(t *testing.T) {
 	w.clock.Add(time.Minute) // the first retry fails too
 	eventually(t, "the second call", func() bool { return len(w.model.inputs()) == 2 })
 	settle()
-	if n := w.count(did, "TurnFailed"); n != 1 {
-		t.Fatalf("%d TurnFailed events; one per wait", n)
+	if n := w.count(did, "TurnFailed"); n != 2 {
+		t.Fatalf("%d TurnFailed events; one per failed attempt", n)
 	}
 	if n := w.count(did, "OutboundPlanned"); n != 0 {
 		t.Fatal("something was sent while the model was down")
