@@ -267,17 +267,24 @@ func findCampaign(ctx context.Context, sink projections.Sink, ref string) (proje
 // (opted out, erased, unreachable).
 func segmentCount(ctx context.Context, st eventstore.Store, seg domain.Segment) (contactable, matched int, err error) {
 	log := eventlog.New(st)
-	contacts := map[string]domain.Contact{}
+	contacts := map[uuid.UUID]domain.Contact{}
 	for from := uint64(1); from <= st.Head(); from += 5000 {
 		err := st.Scan(ctx, from, 5000, func(r *eventstore.RecordedEvent) error {
-			if !strings.HasPrefix(r.Stream, "contact-") {
+			// r and its strings are valid only during the call: the key
+			// is the id parsed out of the stream name, not the name.
+			rest, ok := strings.CutPrefix(r.Stream, "contact-")
+			if !ok {
 				return nil
+			}
+			id, err := uuid.Parse(rest)
+			if err != nil {
+				return nil // not a contact's stream
 			}
 			e, err := log.Decode(r)
 			if err != nil {
 				return err
 			}
-			contacts[r.Stream] = domain.EvolveContact(contacts[r.Stream], e)
+			contacts[id] = domain.EvolveContact(contacts[id], e)
 			return nil
 		})
 		if err != nil {
