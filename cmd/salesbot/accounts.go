@@ -148,7 +148,8 @@ func parseDays(s string) ([]time.Weekday, error) {
 	}
 	var out []time.Weekday
 	for _, f := range strings.Split(s, ",") {
-		d, ok := weekdays[strings.ToLower(strings.TrimSpace(f))[:min(3, len(strings.TrimSpace(f)))]]
+		name := strings.ToLower(strings.TrimSpace(f)) // lower-casing may change the length ("K", the Kelvin sign)
+		d, ok := weekdays[name[:min(3, len(name))]]
 		if !ok {
 			return nil, fmt.Errorf("%q is not a day (mon, tue, wed, thu, fri, sat, sun)", f)
 		}

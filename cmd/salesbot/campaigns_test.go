@@ -393,3 +393,23 @@ func TestCampaignsStats(t *testing.T) {
 		t.Fatalf("stats since: %+v", r)
 	}
 }
+
+// Odd input is a usage error, never a panic.
+func TestCampaignsCreateOddInput(t *testing.T) {
+	dir, _ := campaignLog(t)
+	for _, args := range [][]string{
+		{"--weekdays", "\u212a"}, // the Kelvin sign lower-cases to a shorter "k"
+		{"--weekdays", "mon,,"},
+		{"--hours", "\u212a-09:00"},
+		{"--start", strings.Repeat("9", 5000)},
+		{"--variants", "=,=,"},
+		{"--field", "=x"},
+		{"--tags", strings.Repeat(",", 100)},
+		{"--name", strings.Repeat("я", 101)},
+	} {
+		r := run(t, nil, append([]string{"campaigns", "create", "--data-dir", dir, "--name", "Odd", "--start", "2026-12-02"}, args...)...)
+		if r.code != 2 && !(args[0] == "--tags" && r.code == 0) {
+			t.Errorf("%q: %+v", args, r)
+		}
+	}
+}
