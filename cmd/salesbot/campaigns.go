@@ -588,7 +588,7 @@ func campaignsListCommand() *command {
 					return err
 				}
 				items = append(items, campaignJSON{ID: c.ID.String(), Short: projections.ShortID(c.ID), Name: c.Name, Status: c.Status,
-					Scenario: c.Scenario, Version: c.Version, Variants: c.Variants, Segment: c.Segment, Accounts: c.Accounts,
+					Scenario: c.Scenario, Version: c.Version, Variants: c.Variants, Segment: c.Segment, Accounts: append([]uuid.UUID{}, c.Accounts...),
 					Schedule: c.Schedule, Caps: c.Caps, Targeted: c.Targeted, Totals: countsOf(projections.SumVariants(rows)),
 					Created: c.CreatedAt, Updated: c.UpdatedAt})
 			}
@@ -759,7 +759,7 @@ the PostgreSQL read models (brought up to date first).` + campaignsWhileRunning,
 
 func printStatsJSON(w io.Writer, c projections.Campaign, since time.Time, rows []projections.VariantCounts, weights map[string]int, tests []projections.Comparison) error {
 	out := statsJSON{Campaign: campaignJSON{ID: c.ID.String(), Short: projections.ShortID(c.ID), Name: c.Name, Status: c.Status,
-		Scenario: c.Scenario, Version: c.Version, Variants: c.Variants, Segment: c.Segment, Accounts: c.Accounts, Schedule: c.Schedule,
+		Scenario: c.Scenario, Version: c.Version, Variants: c.Variants, Segment: c.Segment, Accounts: append([]uuid.UUID{}, c.Accounts...), Schedule: c.Schedule,
 		Caps: c.Caps, Targeted: c.Targeted, Totals: countsOf(projections.SumVariants(rows)), Created: c.CreatedAt, Updated: c.UpdatedAt},
 		Variants: []countsJSON{}, Tests: []testJSON{}}
 	if !since.IsZero() {
