@@ -480,6 +480,9 @@ func DecideDialog(d Dialog, cmd DialogCommand, now time.Time) ([]Event, error) {
 	case TakeTurn:
 		return decideTurn(d, cmd)
 
+	case LeadOptOut:
+		return decideLeadOptOut(d, cmd)
+
 	case RecordTurnFailure:
 		if d.Stage == StageClosed || d.AISilent() {
 			return nil, nil // nothing waits for the model

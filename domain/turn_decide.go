@@ -71,6 +71,36 @@ type TakeTurn struct {
 // dialog waits and the turn is tried again later.
 type RecordTurnFailure struct{ Failed TurnFailed }
 
+// LeadOptOut records that the lead asked not to be written to, in
+// whatever state the dialog is (the AI silent, the model down, a manager
+// in it): the one confirmation (if the dialog was open and none was
+// planned), the opt-out and the close. No model is asked. The handler
+// also puts the contact on the do-not-contact list.
+type LeadOptOut struct {
+	Reason       string // the lead's words
+	Confirmation string // the scenario's confirmation in the lead's language
+	RandomID     int64
+}
+
+func (LeadOptOut) dialogCommand() {}
+
+func decideLeadOptOut(d Dialog, cmd LeadOptOut) ([]Event, error) {
+	if d.Outcome == OutcomeOptedOut {
+		return nil, nil
+	}
+	if d.Stage == StageClosed {
+		return []Event{DialogOptedOut{Reason: cmd.Reason}}, nil // closed already: nothing more is sent
+	}
+	var evs []Event
+	if !d.Confirmed && strings.TrimSpace(cmd.Confirmation) != "" {
+		if cmd.RandomID == 0 {
+			return nil, errorf(EINVALID, "the opt-out confirmation needs a random_id")
+		}
+		evs = append(evs, OutboundPlanned{RandomID: cmd.RandomID, Text: strings.TrimSpace(cmd.Confirmation), By: ActorAI, Kind: KindConfirmation})
+	}
+	return append(evs, DialogOptedOut{Reason: cmd.Reason}, DialogClosed{Outcome: OutcomeOptedOut, By: "lead"}), nil
+}
+
 // Handoff reasons the guards give.
 const (
 	ReasonInvalidOutput = "model output invalid"

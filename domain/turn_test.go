@@ -464,3 +464,33 @@ func TestContainsPhrase(t *testing.T) {
 		}
 	}
 }
+
+func TestLeadOptOut(t *testing.T) {
+	optOut := LeadOptOut{Reason: "stop", Confirmation: "Understood.", RandomID: 9}
+	runDialogCases(t, []dialogCase{
+		{
+			name:  "with a manager in the dialog: confirmed and closed",
+			given: append(opened("hi"), DialogTakenOver{By: "admin:1"}, inbound(30, "stop")),
+			when:  optOut,
+			then:  []Event{planned(9, "Understood.", KindConfirmation), DialogOptedOut{Reason: "stop"}, DialogClosed{Outcome: OutcomeOptedOut, By: "lead"}},
+		},
+		{
+			name:  "while the model is down",
+			given: append(opened("hi"), TurnFailed{Reason: "503"}, inbound(30, "stop")),
+			when:  optOut,
+			then:  []Event{planned(9, "Understood.", KindConfirmation), DialogOptedOut{Reason: "stop"}, DialogClosed{Outcome: OutcomeOptedOut, By: "lead"}},
+		},
+		{
+			name:  "a closed dialog: recorded, nothing sent",
+			given: append(opened("no thanks"), DialogClosed{Outcome: OutcomeLost, By: "ai"}, inbound(30, "stop")),
+			when:  optOut,
+			then:  []Event{DialogOptedOut{Reason: "stop"}},
+		},
+		{
+			name:  "twice: nothing",
+			given: append(opened("stop"), DialogOptedOut{Reason: "stop"}, DialogClosed{Outcome: OutcomeOptedOut, By: "lead"}),
+			when:  optOut,
+			then:  nil,
+		},
+	})
+}

@@ -35,13 +35,14 @@ type ConversationOptions struct {
 
 // Turn is what one exchange did.
 type Turn struct {
-	Sent    []domain.OutboundPlanned // what the assistant sent, in order
-	Refused []string                 // planned messages the rules stopped, with why
-	Taken   *domain.TurnTaken        // nil when no turn was taken
-	Events  []domain.Event
-	Dialog  domain.Dialog
-	Handoff string // the handoff reason, if the turn handed off
-	Failure error  // the model could not be reached
+	Sent     []domain.OutboundPlanned // what the assistant sent, in order
+	Refused  []string                 // planned messages the rules stopped, with why
+	Taken    *domain.TurnTaken        // nil when no turn was taken
+	Events   []domain.Event
+	Dialog   domain.Dialog
+	Handoff  string // the handoff reason, if the turn handed off
+	OptedOut bool   // the lead opted out: the dialog is closed, the contact on the do-not-contact list
+	Failure  error  // the model could not be reached
 }
 
 // StartConversation records a contact (source manual, "salesbot chat")
@@ -108,6 +109,8 @@ func (c *Conversation) take(ctx context.Context, kind domain.TurnKind) (Turn, er
 			t.Taken = &e
 		case domain.HandoffRequested:
 			t.Handoff = e.Reason
+		case domain.DialogOptedOut:
+			t.OptedOut = true
 		}
 	}
 	if err := c.deliver(ctx, &t); err != nil {
@@ -149,6 +152,10 @@ func (c *Conversation) deliver(ctx context.Context, t *Turn) error {
 	return nil
 }
 
+// Acted says whether the exchange did anything (took a turn, sent,
+// recorded an opt-out, met a failing model).
+func (t Turn) Acted() bool { return t.Taken != nil || len(t.Events) > 0 || t.Failure != nil }
+
 // Describe is the dialog's state in a few lines: the stage, the
 // qualification with the lead's quotes, the score, and what the turn
 // flagged, what the guards did and any handoff.
@@ -184,6 +191,9 @@ func Describe(t Turn) string {
 	}
 	if t.Handoff != "" {
 		fmt.Fprintf(&b, "handoff: %s\n", t.Handoff)
+	}
+	if t.OptedOut {
+		b.WriteString("opt-out: the dialog is closed and the contact is on the do-not-contact list\n")
 	}
 	if t.Failure != nil {
 		fmt.Fprintf(&b, "model unavailable: %v (the dialog waits)\n", t.Failure)

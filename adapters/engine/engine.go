@@ -78,9 +78,21 @@ func (c *Core) turn(ctx context.Context, dialogID uuid.UUID, kind domain.TurnKin
 	if kind == domain.TurnReply && d.Inbound <= d.Answered {
 		return Outcome{Dialog: d}, nil
 	}
+	contact, err := c.H.LoadContact(ctx, d.ContactID)
+	if err != nil {
+		return Outcome{Dialog: d}, err
+	}
+	if contact.Contactable() != nil {
+		return c.endForContact(ctx, d, contact)
+	}
 	history, fresh, err := c.history(ctx, d)
 	if err != nil {
 		return Outcome{Dialog: d}, err
+	}
+	for _, m := range fresh {
+		if domain.IsOptOut(m) { // no model is asked: the rule is the code's
+			return c.OptOut(ctx, d.ID, m)
+		}
 	}
 	sc := c.Scenario
 	variant := c.variant(d)
@@ -138,10 +150,59 @@ func (c *Core) turn(ctx context.Context, dialogID uuid.UUID, kind domain.TurnKin
 		if o, ok := e.(domain.DialogOptedOut); ok {
 			// The do-not-contact list is global: no account writes to the
 			// person again. (The engine repairs this on start too.)
-			if _, err := c.H.Contact(context.WithoutCancel(ctx), d.ContactID, domain.OptOutContact{Reason: o.Reason, By: "lead"}); err != nil {
-				return Outcome{Dialog: d, Events: evs}, fmt.Errorf("engine: put the contact of dialog %d on the do-not-contact list: %w", d.N, err)
+			if err := c.optOutContact(ctx, d, o.Reason); err != nil {
+				return Outcome{Dialog: d, Events: evs}, err
 			}
 		}
+	}
+	after, err := c.H.LoadDialog(ctx, d.ID)
+	return Outcome{Dialog: after, Events: evs}, err
+}
+
+// OptOut ends a dialog because the lead asked not to be written to, in
+// any state (domain.LeadOptOut: the one confirmation if the dialog was
+// open, closed as opted out) and puts the contact on the do-not-contact
+// list.
+func (c *Core) OptOut(ctx context.Context, dialogID uuid.UUID, reason string) (Outcome, error) {
+	d, err := c.H.LoadDialog(ctx, dialogID)
+	if err != nil || !d.Exists {
+		return Outcome{Dialog: d}, err
+	}
+	sc := c.Scenario
+	lang := domain.DetectLanguage(sc.Language, reason)
+	evs, err := c.H.Dialog(ctx, d.ID, d.ContactID, domain.LeadOptOut{Reason: reason, Confirmation: sc.T(sc.Replies.OptOut, lang), RandomID: c.randomID()})
+	if err != nil {
+		return Outcome{Dialog: d}, fmt.Errorf("engine: record the opt-out in dialog %d: %w", d.N, err)
+	}
+	if err := c.optOutContact(ctx, d, reason); err != nil {
+		return Outcome{Dialog: d, Events: evs}, err
+	}
+	after, err := c.H.LoadDialog(ctx, d.ID)
+	return Outcome{Dialog: after, Events: evs}, err
+}
+
+func (c *Core) optOutContact(ctx context.Context, d domain.Dialog, reason string) error {
+	if _, err := c.H.Contact(context.WithoutCancel(ctx), d.ContactID, domain.OptOutContact{Reason: reason, By: "lead"}); err != nil {
+		return fmt.Errorf("engine: put the contact of dialog %d on the do-not-contact list: %w", d.N, err)
+	}
+	return nil
+}
+
+// endForContact ends an open dialog whose contact may no longer be
+// written to (opted out elsewhere, erased, unreachable).
+func (c *Core) endForContact(ctx context.Context, d domain.Dialog, contact domain.Contact) (Outcome, error) {
+	var cmd domain.DialogCommand
+	switch {
+	case contact.OptedOut:
+		cmd = domain.OptOutDialog{Reason: "the contact is on the do-not-contact list"}
+	case contact.Unreachable != "":
+		cmd = domain.MarkUnreachable{Reason: contact.Unreachable}
+	default:
+		cmd = domain.StopDialog{By: "engine: the contact was erased"}
+	}
+	evs, err := c.H.Dialog(ctx, d.ID, d.ContactID, cmd)
+	if err != nil {
+		return Outcome{Dialog: d}, fmt.Errorf("engine: end dialog %d of a contact that may not be written to: %w", d.N, err)
 	}
 	after, err := c.H.LoadDialog(ctx, d.ID)
 	return Outcome{Dialog: after, Events: evs}, err

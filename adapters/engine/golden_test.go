@@ -244,11 +244,13 @@ func writeTurn(b *strings.Builder, t engine.Turn) {
 	for _, m := range t.Sent {
 		fmt.Fprintf(b, "assistant [%s]: %s\n", m.Kind, strings.ReplaceAll(m.Text, "\n", "\n    "))
 	}
-	if t.Taken == nil {
+	if !t.Acted() {
 		b.WriteString("  (no turn: the assistant is silent)\n")
 		return
 	}
-	fmt.Fprintf(b, "  variant %s, language %s, engine %s\n", t.Taken.Variant, t.Taken.Language, t.Taken.Engine)
+	if t.Taken != nil {
+		fmt.Fprintf(b, "  variant %s, language %s, engine %s\n", t.Taken.Variant, t.Taken.Language, t.Taken.Engine)
+	}
 	for _, l := range strings.Split(strings.TrimRight(engine.Describe(t), "\n"), "\n") {
 		fmt.Fprintf(b, "  %s\n", l)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,8 +48,9 @@ type Engine struct {
 
 	mu      sync.Mutex
 	dialogs map[uuid.UUID]*track
-	caught  bool // the log was read to its head once
-	failing bool // the model failed its last call
+	closed  map[uuid.UUID]closedDialog // dialogs that ended, for messages that still come
+	caught  bool                       // the log was read to its head once
+	failing bool                       // the model failed its last call
 	told    time.Time
 	waiting map[uuid.UUID]bool // dialogs waiting for the model
 }
@@ -56,6 +58,9 @@ type Engine struct {
 // track is what the scheduler knows of one open dialog.
 type track struct {
 	id, account uuid.UUID
+	contact     uuid.UUID
+	optOut      string // the lead's opt-out message, not acted on yet
+	contactOut  bool   // the contact went on the do-not-contact list (elsewhere)
 	n           int64
 	lastIn      time.Time // when the lead last wrote
 	lastOut     time.Time // when salesbot last sent or planned a message
@@ -65,6 +70,13 @@ type track struct {
 	next        time.Time // look again then even without events (zero = never)
 	busy        bool
 	failures    int
+}
+
+// closedDialog is what the engine keeps of a dialog that ended.
+type closedDialog struct {
+	n       int64
+	contact uuid.UUID
+	outcome domain.Outcome
 }
 
 // New returns an engine; Run starts it.
@@ -96,7 +108,7 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Core.Log == nil {
 		cfg.Core.Log = cfg.Log
 	}
-	return &Engine{cfg: cfg, log: cfg.Log, dialogs: map[uuid.UUID]*track{}, waiting: map[uuid.UUID]bool{}}, nil
+	return &Engine{cfg: cfg, log: cfg.Log, dialogs: map[uuid.UUID]*track{}, closed: map[uuid.UUID]closedDialog{}, waiting: map[uuid.UUID]bool{}}, nil
 }
 
 // Run follows the log and takes turns until ctx ends. Everything it needs
@@ -143,8 +155,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			select {
 			case slots <- struct{}{}:
 			case <-ctx.Done():
-				e.release(tr, tr.seq, time.Time{})
-				return nil
+				return nil // the engine stops; nothing more is looked at
 			}
 			wg.Add(1)
 			go func() {
@@ -162,8 +173,7 @@ func (e *Engine) follow(ctx context.Context, sub *eventstore.Subscription) error
 	if err != nil {
 		return fmt.Errorf("engine: follow the log: %w", err)
 	}
-	var optedOut []domain.Event
-	var streams []uuid.UUID
+	var later []func(context.Context) // work that appends: not under e.mu
 	e.mu.Lock()
 	for i := range recs {
 		r := &recs[i]
@@ -175,20 +185,47 @@ func (e *Engine) follow(ctx context.Context, sub *eventstore.Subscription) error
 			e.mu.Unlock()
 			return fmt.Errorf("engine: %w", err)
 		}
-		id, err := uuid.Parse(r.Stream[len("dialog-"):])
-		if err != nil {
+		if id, ok := streamID(r.Stream, "contact-"); ok {
+			if _, out := ev.(domain.ContactOptedOut); out {
+				e.contactOptedOut(id)
+			}
 			continue
 		}
-		if _, ok := ev.(domain.DialogOptedOut); ok {
-			optedOut, streams = append(optedOut, ev), append(streams, id)
+		id, ok := streamID(r.Stream, "dialog-")
+		if !ok {
+			continue
 		}
-		e.apply(id, r.RecordedAt, ev)
+		if o, ok := ev.(domain.DialogOptedOut); ok {
+			later = append(later, func(ctx context.Context) { e.repairOptOut(ctx, id, o) })
+		}
+		if f := e.apply(id, r.RecordedAt, ev); f != nil {
+			later = append(later, f)
+		}
 	}
 	e.mu.Unlock()
-	for i := range optedOut {
-		e.repairOptOut(ctx, streams[i], optedOut[i].(domain.DialogOptedOut))
+	for _, f := range later {
+		f(ctx)
 	}
 	return nil
+}
+
+func streamID(stream, prefix string) (uuid.UUID, bool) {
+	if !strings.HasPrefix(stream, prefix) {
+		return uuid.Nil, false
+	}
+	id, err := uuid.Parse(stream[len(prefix):])
+	return id, err == nil
+}
+
+// contactOptedOut marks the contact's open dialogs to be ended; the
+// caller holds e.mu.
+func (e *Engine) contactOptedOut(contact uuid.UUID) {
+	for _, tr := range e.dialogs {
+		if tr.contact == contact {
+			tr.contactOut = true
+			tr.seq++
+		}
+	}
 }
 
 var relevant = map[string]bool{}
@@ -197,35 +234,70 @@ func init() {
 	for _, ev := range []domain.Event{
 		domain.DialogStarted{}, domain.InboundReceived{}, domain.OutboundPlanned{}, domain.OutboundSent{}, domain.OutboundFailed{},
 		domain.TurnTaken{}, domain.TurnFailed{}, domain.HandoffRequested{}, domain.DialogTakenOver{}, domain.DialogReleased{},
-		domain.DialogOptedOut{}, domain.DialogClosed{},
+		domain.DialogOptedOut{}, domain.DialogClosed{}, domain.ContactOptedOut{},
 	} {
 		relevant[ev.EventType()] = true
 	}
 }
 
-// apply folds an event in; the caller holds e.mu.
-func (e *Engine) apply(id uuid.UUID, at time.Time, ev domain.Event) {
+// apply folds an event in; the caller holds e.mu. It may return work to
+// do once the lock is released.
+func (e *Engine) apply(id uuid.UUID, at time.Time, ev domain.Event) func(context.Context) {
 	if s, ok := ev.(domain.DialogStarted); ok {
-		e.dialogs[id] = &track{id: id, account: s.AccountID, n: s.N, lastOut: at, seq: 1} // new: look at it
-		return
+		e.dialogs[id] = &track{id: id, account: s.AccountID, contact: s.ContactID, n: s.N, lastOut: at, seq: 1} // new: look at it
+		return nil
 	}
 	tr := e.dialogs[id]
 	if tr == nil {
-		return
+		if m, ok := ev.(domain.InboundReceived); ok {
+			return e.wroteAfterClose(id, m)
+		}
+		return nil
 	}
 	tr.seq++
 	switch ev := ev.(type) {
 	case domain.InboundReceived:
 		tr.lastIn = at
+		if domain.IsOptOut(ev.Text) && tr.optOut == "" {
+			tr.optOut = ev.Text // acted on at once, whatever the dialog's state
+		}
 	case domain.OutboundPlanned, domain.OutboundSent:
 		tr.lastOut = at
 	case domain.TurnFailed:
 		if ev.RetryAt.After(tr.retryAt) {
 			tr.retryAt = ev.RetryAt
 		}
+	case domain.HandoffRequested, domain.DialogTakenOver:
+		delete(e.waiting, id) // a person answers it now
 	case domain.DialogClosed:
 		delete(e.dialogs, id)
 		delete(e.waiting, id)
+		e.closed[id] = closedDialog{n: tr.n, contact: tr.contact, outcome: ev.Outcome}
+	}
+	return nil
+}
+
+// wroteAfterClose handles a lead's message in a dialog that ended: an
+// opt-out still puts the person on the do-not-contact list; anything else
+// is told to the admins (seen live), so it is never silently dropped.
+// The caller holds e.mu.
+func (e *Engine) wroteAfterClose(id uuid.UUID, m domain.InboundReceived) func(context.Context) {
+	c, ok := e.closed[id]
+	if !ok {
+		return nil
+	}
+	if domain.IsOptOut(m.Text) {
+		return func(ctx context.Context) {
+			if _, err := e.cfg.Core.OptOut(ctx, id, m.Text); err != nil {
+				e.log.Error("engine: record an opt-out in a closed dialog", "dialog", c.n, "err", err)
+			}
+		}
+	}
+	if !e.caught || c.outcome == domain.OutcomeOptedOut || e.cfg.Notify == nil {
+		return nil
+	}
+	return func(context.Context) {
+		e.cfg.Notify("wrote-after-close", c.n, fmt.Sprintf("dialog %d is closed (%s) and the lead wrote again; the assistant does not answer a closed dialog — /view %d", c.n, c.outcome, c.n))
 	}
 }
 
@@ -278,8 +350,29 @@ func (e *Engine) release(tr *track, seq uint64, next time.Time) {
 func (e *Engine) look(ctx context.Context, tr *track) {
 	e.mu.Lock()
 	seq, lastIn, lastOut, retryAt := tr.seq, tr.lastIn, tr.lastOut, tr.retryAt
+	optOut, contactOut := tr.optOut, tr.contactOut
 	e.mu.Unlock()
 	now := e.cfg.Now()
+	if optOut != "" || contactOut {
+		// An opt-out is acted on at once, in any state: the model down, a
+		// manager in the dialog, a burst still coming.
+		var err error
+		if optOut != "" {
+			_, err = e.cfg.Core.OptOut(ctx, tr.id, optOut)
+		} else {
+			_, err = e.cfg.Core.H.Dialog(ctx, tr.id, tr.contact, domain.OptOutDialog{Reason: "the contact is on the do-not-contact list"})
+		}
+		if err != nil && ctx.Err() == nil {
+			e.log.Error("engine: end an opted-out dialog", "dialog", tr.n, "err", err)
+			e.release(tr, seq, now.Add(e.cfg.RetryMin))
+			return
+		}
+		e.mu.Lock()
+		tr.optOut, tr.contactOut = "", false
+		e.mu.Unlock()
+		e.release(tr, seq, now)
+		return
+	}
 	d, err := e.cfg.Core.H.LoadDialog(ctx, tr.id)
 	if err != nil {
 		e.log.Error("engine: load dialog", "dialog", tr.n, "err", err)

@@ -281,7 +281,7 @@ func TestNoFollowUpAfterOptOut(t *testing.T) {
 	eventually(t, "the opening", func() bool { return w.count(did, "OutboundPlanned") == 1 })
 	w.sendAll(did, cid)
 	w.say(did, cid, "не пишите мне больше")
-	w.clock.Add(20 * time.Second)
+	// At once: no debounce window, no model.
 	eventually(t, "the opt-out", func() bool { return w.count(did, "DialogOptedOut") == 1 })
 	eventually(t, "the contact on the do-not-contact list", func() bool {
 		c, _ := w.h.LoadContact(context.Background(), cid)
@@ -293,8 +293,88 @@ func TestNoFollowUpAfterOptOut(t *testing.T) {
 	if n := w.count(did, "OutboundPlanned"); n != 2 { // the opening and the one confirmation
 		t.Fatalf("%d messages planned; after an opt-out only the confirmation may go", n)
 	}
-	if len(w.model.inputs()) != 1 {
-		t.Fatalf("the model was asked %d times", len(w.model.inputs()))
+	if len(w.model.inputs()) != 0 {
+		t.Fatalf("the model was asked %d times; an opt-out is the code's decision", len(w.model.inputs()))
+	}
+}
+
+func TestOptOutInAnyState(t *testing.T) {
+	for _, state := range []string{"manager", "model down"} {
+		t.Run(state, func(t *testing.T) {
+			w := newWorld(t)
+			did, cid := w.dialog("inbound")
+			stop := w.run()
+			defer stop()
+			if state == "manager" {
+				if _, err := w.h.Dialog(context.Background(), did, cid, domain.TakeOver{By: "admin:1"}); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				w.model.fail = 100
+				w.say(did, cid, "hello?")
+				w.clock.Add(16 * time.Second)
+				eventually(t, "the model failing", func() bool { return w.count(did, "TurnFailed") >= 1 })
+			}
+			w.say(did, cid, "Stop. Do not write to me again.")
+			eventually(t, "the opt-out", func() bool { return w.count(did, "DialogOptedOut") == 1 })
+			eventually(t, "the contact on the list", func() bool {
+				c, _ := w.h.LoadContact(context.Background(), cid)
+				return c.OptedOut
+			})
+			d, _ := w.h.LoadDialog(context.Background(), did)
+			if d.Outcome != domain.OutcomeOptedOut || !d.Confirmed {
+				t.Fatalf("dialog %+v: want closed as opted out with its one confirmation", d)
+			}
+		})
+	}
+}
+
+func TestAContactOptedOutElsewhereEndsItsOpenDialogs(t *testing.T) {
+	w := newWorld(t)
+	d1, cid := w.dialog("inbound")
+	stop := w.run()
+	defer stop()
+	ctx := context.Background()
+	c, _ := w.h.LoadContact(ctx, cid)
+	d2 := uuid.New()
+	n, _ := w.h.NextDialogNumber(ctx, d2)
+	if _, err := w.h.Dialog(ctx, d2, cid, domain.StartDialog{DialogID: d2, N: n, Contact: c, AccountID: uuid.New(), By: "admin:1"}); err != nil {
+		t.Fatal(err)
+	}
+	w.say(d1, cid, "please unsubscribe me")
+	eventually(t, "both dialogs ended", func() bool {
+		a, _ := w.h.LoadDialog(ctx, d1)
+		b, _ := w.h.LoadDialog(ctx, d2)
+		return a.Outcome == domain.OutcomeOptedOut && b.Outcome == domain.OutcomeOptedOut
+	})
+	settle()
+	if n := w.count(d2, "OutboundPlanned"); n > 1 {
+		t.Fatalf("%d messages planned in the other dialog", n)
+	}
+}
+
+func TestAMessageIntoAClosedDialogIsToldToAdmins(t *testing.T) {
+	w := newWorld(t)
+	did, cid := w.dialog("inbound")
+	if _, err := w.h.Dialog(context.Background(), did, cid, domain.CloseDialog{Outcome: domain.OutcomeLost, By: "ai"}); err != nil {
+		t.Fatal(err)
+	}
+	stop := w.run()
+	defer stop()
+	settle()
+	w.say(did, cid, "actually, let's talk")
+	eventually(t, "the notice", func() bool {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return len(w.notices) == 1 && strings.HasPrefix(w.notices[0], "wrote-after-close: ")
+	})
+	w.say(did, cid, "stop")
+	eventually(t, "the opt-out recorded", func() bool {
+		c, _ := w.h.LoadContact(context.Background(), cid)
+		return c.OptedOut
+	})
+	if n := w.count(did, "OutboundPlanned"); n != 0 {
+		t.Fatalf("%d messages planned into a closed dialog", n)
 	}
 }
 

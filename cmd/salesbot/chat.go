@@ -138,7 +138,7 @@ func (a *app) chat(ctx context.Context, eng engineConfig, variant string, openin
 			return err
 		}
 		printTurn(out, t)
-		if t.Taken == nil && t.Failure == nil && len(t.Sent) == 0 {
+		if !t.Acted() {
 			switch {
 			case t.Dialog.Stage == domain.StageClosed:
 				fmt.Fprintf(out, "  (the dialog is closed: %s; the assistant does not write again)\n", t.Dialog.Outcome)
@@ -166,7 +166,7 @@ func printTurn(w io.Writer, t engine.Turn) {
 	for _, m := range t.Sent {
 		fmt.Fprintf(w, "assistant: %s\n", strings.ReplaceAll(m.Text, "\n", "\n           "))
 	}
-	if t.Taken == nil && t.Failure == nil {
+	if !t.Acted() {
 		return
 	}
 	for _, l := range strings.Split(strings.TrimRight(engine.Describe(t), "\n"), "\n") {

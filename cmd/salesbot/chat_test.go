@@ -34,7 +34,7 @@ func TestChatOfflineInAPipe(t *testing.T) {
 		"lead: Are you a bot?",
 		"flags: asks-if-bot",
 		"$49 per user per month", // the price from the knowledge base
-		"flags: opt-out",
+		"opt-out: the dialog is closed and the contact is on the do-not-contact list",
 		"stage: closed (opted-out)",
 		"(the dialog is closed: opted-out; the assistant does not write again)",
 	} {
