@@ -27,6 +27,12 @@ type StartRequest struct {
 	// from the scenario. Variant is the prompt variant, if any.
 	Text    string
 	Variant string
+	// Account pins the dialog to one account (a campaign's sticky
+	// account): no other is ever picked. Zero = rotation.
+	Account uuid.UUID
+	// Campaign is the campaign opening the dialog, recorded in its
+	// DialogStarted; zero = none.
+	Campaign uuid.UUID
 }
 
 // Started is the dialog a StartRequest opened.
@@ -42,6 +48,7 @@ type Started struct {
 var (
 	ErrUnknownUsername = errors.New("accounts: no Telegram user has that username")
 	ErrInDialog        = errors.New("accounts: the contact already has an open dialog")
+	ErrNoContact       = errors.New("accounts: no such contact")
 )
 
 // Start opens a dialog: it picks the least-loaded healthy account inside its
@@ -52,6 +59,12 @@ var (
 // reason and the earliest time an account opens (zero if unknown), until
 // one is or ctx ends. A restricted account is never replaced by another
 // beyond the others' own caps.
+//
+// With req.Account set only that account is tried: while it cannot open a
+// dialog (outside its hours, at its cap, in a flood wait, restricted,
+// paused, not connected) Start waits for it as above, and never picks
+// another; an account that is lost, removed or unknown is an ESTATE error
+// at once.
 func (s *Service) Start(ctx context.Context, req StartRequest, wait func(reason string, until time.Time)) (Started, error) {
 	if req.Username == "" && req.ContactID == uuid.Nil {
 		return Started{}, errors.New("accounts: say whom to write to: a @username or a contact")
@@ -129,6 +142,11 @@ func (s *Service) tryStart(ctx context.Context, req StartRequest) (Started, time
 	if err != nil {
 		return Started{}, time.Time{}, err
 	}
+	if req.Account != uuid.Nil {
+		if cands, err = s.pinned(cands, req.Account); err != nil {
+			return Started{}, time.Time{}, err
+		}
+	}
 	id, err := domain.PickAccount(cands, s.cfg.Now())
 	if err != nil {
 		var de *domain.Error
@@ -179,7 +197,7 @@ func (s *Service) tryStart(ctx context.Context, req StartRequest) (Started, time
 	if err != nil {
 		return Started{}, time.Time{}, err
 	}
-	if _, err := s.h.Dialog(ctx, dialogID, contact.ID, domain.StartDialog{DialogID: dialogID, N: n, Contact: contact, AccountID: id, Variant: req.Variant, By: req.By}); err != nil {
+	if _, err := s.h.Dialog(ctx, dialogID, contact.ID, domain.StartDialog{DialogID: dialogID, N: n, Contact: contact, AccountID: id, Variant: req.Variant, By: req.By, Campaign: req.Campaign}); err != nil {
 		return Started{}, time.Time{}, fmt.Errorf("start dialog %d: %w", n, err)
 	}
 	s.mu.Lock()
@@ -193,6 +211,27 @@ func (s *Service) tryStart(ctx context.Context, req StartRequest) (Started, time
 	return Started{DialogID: dialogID, N: n, AccountID: id, ContactID: contact.ID, Label: label}, time.Time{}, nil
 }
 
+// pinned keeps only the candidate of account id; a lost, removed or
+// unknown account is an ESTATE error (it will not come back by waiting).
+func (s *Service) pinned(cands []domain.Candidate, id uuid.UUID) ([]domain.Candidate, error) {
+	for _, c := range cands {
+		if c.Account.ID == id {
+			return []domain.Candidate{c}, nil
+		}
+	}
+	s.mu.Lock()
+	a := s.accounts[id]
+	s.mu.Unlock()
+	switch {
+	case a == nil:
+		return nil, &domain.Error{Code: domain.ESTATE, Message: fmt.Sprintf("account %s is not registered", id)}
+	case a.removed:
+		return nil, &domain.Error{Code: domain.ESTATE, Message: fmt.Sprintf("account %s was removed", a.label)}
+	default:
+		return nil, &domain.Error{Code: domain.ESTATE, Message: fmt.Sprintf("account %s is lost: add it again with a new session", a.label)}
+	}
+}
+
 // whom finds the person of a request through the account's connection.
 func (s *Service) whom(ctx context.Context, conn telegram.Conn, req StartRequest) (domain.Contact, telegram.Peer, error) {
 	if req.ContactID != uuid.Nil {
@@ -201,7 +240,7 @@ func (s *Service) whom(ctx context.Context, conn telegram.Conn, req StartRequest
 			return c, telegram.Peer{}, err
 		}
 		if !c.Exists {
-			return c, telegram.Peer{}, fmt.Errorf("accounts: no contact %s", req.ContactID)
+			return c, telegram.Peer{}, fmt.Errorf("%w: %s", ErrNoContact, req.ContactID)
 		}
 		p, err := s.peerOf(ctx, conn, c)
 		if err != nil {
