@@ -138,7 +138,8 @@ type lane struct {
 	next    time.Time // the next opening is due
 	retryAt time.Time // the account said to wait until then
 	told    bool      // admins heard that the account is paused
-	ready   int       // at the last look
+	ready   int       // at the last count (-1: never counted)
+	dirty   bool      // a member changed since
 	daily   map[string]int
 	view    []Target // Pick's input, reused
 }
@@ -320,6 +321,7 @@ func (s *Scheduler) apply(r *eventstore.RecordedEvent, e domain.Event) {
 		c := s.campaign(e.CampaignID)
 		m := s.member(c, s.contact(e.ContactID))
 		m.claimed, m.account, m.variant = true, e.AccountID, e.Variant
+		m.touch()
 		if m.lane != nil && m.lane.account != e.AccountID {
 			s.moveTo(c, m, e.AccountID)
 		}
@@ -369,6 +371,7 @@ func (s *Scheduler) placeContact(c *campaign, ct *contact) {
 	in := c.c.Segment.Matches(ct.c)
 	if m := c.members[ct.id]; m != nil {
 		m.in = in
+		m.touch()
 	} else if in {
 		s.member(c, ct)
 	}
@@ -390,6 +393,14 @@ func (s *Scheduler) place(c *campaign, m *member) {
 	l := c.lane(acc)
 	l.members = append(l.members, m)
 	m.lane = l
+	l.dirty = true
+}
+
+// touch marks the member's lane for a recount.
+func (m *member) touch() {
+	if m.lane != nil {
+		m.lane.dirty = true
+	}
 }
 
 func (s *Scheduler) moveTo(c *campaign, m *member, acc uuid.UUID) {
@@ -397,19 +408,21 @@ func (s *Scheduler) moveTo(c *campaign, m *member, acc uuid.UUID) {
 		if i := slices.Index(old.members, m); i >= 0 {
 			old.members = slices.Delete(old.members, i, i+1)
 		}
+		old.dirty = true
 	}
 	m.lane = nil
 	if acc != uuid.Nil {
 		l := c.lane(acc)
 		l.members = append(l.members, m)
 		m.lane = l
+		l.dirty = true
 	}
 }
 
 func (c *campaign) lane(acc uuid.UUID) *lane {
 	l := c.lanes[acc]
 	if l == nil {
-		l = &lane{account: acc, daily: map[string]int{}, ready: -1}
+		l = &lane{account: acc, daily: map[string]int{}, ready: -1, dirty: true}
 		c.lanes[acc] = l
 	}
 	return l
@@ -421,6 +434,7 @@ func (s *Scheduler) opened(c *campaign, m *member, acc uuid.UUID, at time.Time) 
 		return
 	}
 	m.opened = true
+	m.touch()
 	day := at.In(c.loc).Format(time.DateOnly)
 	c.total++
 	c.daily[day]++
@@ -466,7 +480,7 @@ func (s *Scheduler) buildLanes(c *campaign) {
 	}
 	c.set, c.gen = set, s.gen
 	for _, l := range c.lanes {
-		l.members, l.ready = nil, -1
+		l.members, l.ready, l.dirty = nil, -1, true
 	}
 	for _, m := range c.members {
 		m.lane = nil
@@ -505,13 +519,17 @@ func (l *lane) pick() (next, ready int) {
 		l.view = append(l.view, Target{Seq: m.ct.seq, Claimed: m.claimed && mine, Ready: mine && m.ready()})
 	}
 	next, ready = Pick(l.view)
-	l.ready = ready
+	l.ready, l.dirty = ready, false
 	return next, ready
 }
 
+// count is how many of the lane's contacts are ready, counted again only
+// if one of them changed.
 func (l *lane) count() int {
-	_, n := l.pick()
-	return n
+	if l.dirty || l.ready < 0 {
+		l.pick()
+	}
+	return l.ready
 }
 
 // stepCampaign takes one look at a campaign.
@@ -683,6 +701,7 @@ func (s *Scheduler) open(ctx context.Context, c *campaign, l *lane, m *member, n
 			// which account, and puts the contact in that lane.
 			log.Info("campaigns: contact claimed already; skipped")
 			m.claimed, m.account = true, uuid.Nil
+			m.touch()
 			return skipIt
 		case err != nil:
 			log.Error("campaigns: claim a contact", "err", fmt.Errorf("claim contact %s for campaign %s: %w", m.ct.id, c.id, err))
@@ -690,6 +709,7 @@ func (s *Scheduler) open(ctx context.Context, c *campaign, l *lane, m *member, n
 			return waitLane
 		}
 		m.claimed, m.account, m.variant = true, l.account, variant
+		m.touch()
 	}
 	// The contact as it stands now, not as the last step saw it.
 	ct, err := s.cfg.H.LoadContact(ctx, m.ct.id)
@@ -701,6 +721,7 @@ func (s *Scheduler) open(ctx context.Context, c *campaign, l *lane, m *member, n
 	if err := ct.Contactable(); err != nil {
 		log.Info("campaigns: contact may not be written to; skipped", "why", err)
 		m.gaveUp = true
+		m.touch()
 		return skipIt
 	}
 	octx, cancel := context.WithTimeout(ctx, openTimeout)
@@ -724,6 +745,7 @@ func (s *Scheduler) open(ctx context.Context, c *campaign, l *lane, m *member, n
 	case errors.Is(err, ErrContact):
 		log.Info("campaigns: contact cannot get the dialog; skipped", "why", err)
 		m.gaveUp = true
+		m.touch()
 		return skipIt
 	default:
 		log.Warn("campaigns: the account cannot open the dialog now; the contact waits", "err", err)
