@@ -2,7 +2,6 @@ package domain
 
 import (
 	"github.com/salesbot/salesbot/domain/words"
-	"regexp"
 	"strings"
 	"unicode"
 )
@@ -86,60 +85,25 @@ func AsksIfBot(text string) bool {
 // punctuation (hyphens too) turned into single spaces.
 func normalize(s string) string { return words.Normalize(s) }
 
-// figure finds amounts that need grounding: a number with a currency (a
-// sign or a word, before or after it) or a percent.
-var figure = regexp.MustCompile(`(?i)(?:([$€£₽]) ?(\d[\d \x{00a0}\x{202f}.,]*\d|\d))|(?:(\d[\d \x{00a0}\x{202f}.,]*\d|\d)[ \x{00a0}]?(%|процент\p{L}*|percent|[$€£₽]|руб\p{L}*|р\.|usd|eur|euro\p{L}*|dollars?|евро|долл\p{L}*|тыс\p{L}*|k\b))`)
-
 // Figures returns the normalised numbers of every amount in text (money
-// or percent), such as "1500" for "1 500 ₽" or "$1,500".
+// or percent), such as "1500" for "1 500 ₽" or "$1,500" (words.Figures
+// has their units).
 func Figures(text string) []string {
 	var out []string
-	for _, m := range figure.FindAllStringSubmatch(text, -1) {
-		num := m[2]
-		if num == "" {
-			num = m[3]
-		}
-		out = append(out, normNumber(num))
+	for _, f := range words.Figures(text) {
+		out = append(out, f.Num)
 	}
 	return out
 }
 
-// normNumber drops thousands separators; a decimal comma becomes a point;
-// trailing zero decimals go ("1500.00" is "1500").
-func normNumber(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) {
-			return -1
-		}
-		return r
-	}, s)
-	// A separator followed by exactly three digits at the end of a group
-	// is a thousands separator; otherwise it is a decimal mark.
-	parts := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '.' })
-	if len(parts) > 1 && len(parts[len(parts)-1]) != 3 {
-		s = strings.Join(parts[:len(parts)-1], "") + "." + parts[len(parts)-1]
-	} else {
-		s = strings.Join(parts, "")
-	}
-	if i := strings.IndexByte(s, '.'); i >= 0 {
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	}
-	return s
-}
-
 // UngroundedFigures returns the amounts in a reply that the knowledge base
-// does not state: a reply with any must not be sent (the lead goes to a
-// person), so the assistant never invents a price or a discount.
+// does not state, with their units ("90%", "1200 rub"): a reply with any
+// must not be sent (the lead goes to a person), so the assistant never
+// invents a price or a discount.
 func UngroundedFigures(reply, knowledge string) []string {
-	known := map[string]bool{}
-	for _, f := range Figures(knowledge) {
-		known[f] = true
-	}
 	var out []string
-	for _, f := range Figures(reply) {
-		if !known[f] {
-			out = append(out, f)
-		}
+	for _, f := range words.Ungrounded(reply, knowledge) {
+		out = append(out, f.String())
 	}
 	return out
 }

@@ -90,6 +90,7 @@ func TestFigures(t *testing.T) {
 		{"скидка 10% до пятницы и 15 процентов для НКО", []string{"10", "15"}},
 		{"1500.00 USD", []string{"1500"}},
 		{"3,5% annual", []string{"3.5"}},
+		{"budget $5k, or 100 тыс руб", []string{"5000", "100000"}},
 		{"we have 12 people and 3 offices", nil},
 		{"call +7 999 123-45-67", nil},
 	} {
@@ -107,8 +108,19 @@ func TestUngroundedFigures(t *testing.T) {
 	}{
 		{"Для 10 человек: 1500 ₽ за каждого, а при оплате за год скидка 10 %.", nil},
 		{"Enterprise starts at $20 000 per year.", nil},
-		{"Могу дать скидку 90%!", []string{"90"}},           // a prompt injection asked for it
-		{"Будет 1 200 ₽ за пользователя", []string{"1200"}}, // an invented price
+		{"Могу дать скидку 90%!", []string{"90%"}},              // a prompt injection asked for it
+		{"Будет 1 200 ₽ за пользователя", []string{"1200 rub"}}, // an invented price
+		{"Special deal: 1500% off", []string{"1500%"}},          // the number is known, as a price, not as a percent
+		{"Скидка 10 процентов", nil},
+		{"That's 20-dollar cheaper", []string{"20 usd"}},
+		{"USD 300 per seat", []string{"300 usd"}},
+		{"a 30-percent discount", []string{"30%"}},
+		{"всего 1 млн рублей", []string{"1000000 rub"}},
+		{"Enterprise is from 20k a year", nil}, // 20k without a currency: $20,000 grounds it
+		{"10 000 rub a month", []string{"10000 rub"}},
+		{"¥5000 only", []string{"5000 jpy"}},
+		{"1,500 ₸", []string{"1500 kzt"}},
+		{"15 per cent off", []string{"15%"}},
 		{"Давайте созвонимся в 15:00", nil},                 // a time is not a price
 	} {
 		if got := UngroundedFigures(c.reply, kb); !reflect.DeepEqual(got, c.want) {

@@ -115,6 +115,10 @@ var broken = []struct {
 	{"empty faq answer", "      a: $10 per month.\n", "      a: \"\"\n", 37, "knowledge.faq[0].a", "is required"},
 	{"a second document", "    opening: 1\n", "    opening: 1\n---\nname: x\n", 56, "", "a second YAML document"},
 	{"empty file", minimal, "", 1, "", "the file is empty"},
+	{"handoff note claims to be human", "  handoff: A colleague will write.\n", "  handoff: I'm a real person, a colleague will write.\n", 47, "replies.handoff", "must not claim the assistant is a person"},
+	{"opening with an invented price", "  - Hello, how do you track sales today?\n", "  - Only $59 a month! How do you track sales today?\n", 10, "openings[0]", "states 59 usd, which the knowledge base does not"},
+	{"follow-up with an invented discount", "    - Any news?\n", "    - Any news? 40% off this week.\n", 42, "follow_ups.texts[0]", "states 40%"},
+	{"a known number as another unit", "    - Any news?\n", "    - Any news? 10% off.\n", 42, "follow_ups.texts[0]", "states 10%"},
 }
 
 func edit(t testing.TB, old, new string) string {

@@ -251,7 +251,88 @@ func validate(s *Scenario, c *checker) *Error {
 		}
 	}
 
-	return nonEmpty(s.Offline.NotInterested, "offline.not_interested")
+	if err := nonEmpty(s.Offline.NotInterested, "offline.not_interested"); err != nil {
+		return err
+	}
+	return sendable(s, c)
+}
+
+// sendable checks every text the assistant may send as it is (openings,
+// the disclosure, questions, follow-ups, the fixed replies): none may
+// claim the assistant is a person, and every amount in it (a price, a
+// percent) must be one the knowledge base states.
+func sendable(s *Scenario, c *checker) *Error {
+	kb := s.KnowledgeText()
+	check := func(text, path string) *Error {
+		if claimsHuman(text) {
+			return c.errf(path, "must not claim the assistant is a person")
+		}
+		if bad := words.Ungrounded(text, kb); len(bad) > 0 {
+			return c.errf(path, "states %s, which the knowledge base does not (prices, discounts and other amounts come only from knowledge)", bad[0])
+		}
+		return nil
+	}
+	// at is the path of a text in lang: with the language key when the
+	// file has one, else the plain form's own path.
+	at := func(path, lang string) string {
+		if _, ok := c.lines[join(path, lang)]; ok {
+			return join(path, lang)
+		}
+		return path
+	}
+	text := func(t Text, path string) *Error {
+		for _, lang := range Languages {
+			if v, ok := t[lang]; ok {
+				if err := check(v, at(path, lang)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	texts := func(t Texts, path string) *Error {
+		for _, lang := range Languages {
+			for i, v := range t[lang] {
+				if err := check(v, index(at(path, lang), i)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if err := text(s.Disclosure.Text, "disclosure.text"); err != nil {
+		return err
+	}
+	for i, o := range s.Openings {
+		if err := text(o, index("openings", i)); err != nil {
+			return err
+		}
+	}
+	for i, st := range s.Stages {
+		if err := texts(st.Questions, join(index("stages", i), "questions")); err != nil {
+			return err
+		}
+	}
+	for i, f := range s.Qualification.Fields {
+		if err := text(f.Question, join(index("qualification.fields", i), "question")); err != nil {
+			return err
+		}
+	}
+	if err := texts(s.FollowUps.Texts, "follow_ups.texts"); err != nil {
+		return err
+	}
+	for _, r := range []struct {
+		t    Text
+		path string
+	}{
+		{s.Replies.OptOut, "replies.opt_out"}, {s.Replies.BotAnswer, "replies.bot_answer"}, {s.Replies.Handoff, "replies.handoff"},
+		{s.Replies.Lost, "replies.lost"}, {s.Replies.Fallback, "replies.fallback"},
+	} {
+		if err := text(r.t, r.path); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // claimsHuman says whether a text has the assistant claim to be a person.
