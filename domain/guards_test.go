@@ -121,7 +121,7 @@ func TestUngroundedFigures(t *testing.T) {
 		{"¥5000 only", []string{"5000 jpy"}},
 		{"1,500 ₸", []string{"1500 kzt"}},
 		{"15 per cent off", []string{"15%"}},
-		{"Давайте созвонимся в 15:00", nil},                 // a time is not a price
+		{"Давайте созвонимся в 15:00", nil}, // a time is not a price
 	} {
 		if got := UngroundedFigures(c.reply, kb); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("UngroundedFigures(%q) = %q, want %q", c.reply, got, c.want)
