@@ -60,8 +60,12 @@ type Config struct {
 }
 
 const (
-	// backoff is the wait of a lane after a failure that says nothing
-	// about when to try again.
+	// A lane waits after a failure that says nothing about when to try
+	// again (an account still connecting at start, a store error): from
+	// minWait, doubling to maxWait while the failures go on.
+	minWait = 5 * time.Second
+	maxWait = 5 * time.Minute
+	// backoff is the wait before a failed EndCampaign is tried again.
 	backoff = time.Minute
 	// recheck is how often a lane with nothing to do now looks again (new
 	// contacts may join the segment).
@@ -138,6 +142,7 @@ type lane struct {
 	next    time.Time // the next opening is due
 	retryAt time.Time // the account said to wait until then
 	told    bool      // admins heard that the account is paused
+	fails   int       // failures in a row
 	ready   int       // at the last count (-1: never counted)
 	dirty   bool      // a member changed since
 	daily   map[string]int
@@ -511,6 +516,14 @@ func (c *campaign) active(now time.Time) bool {
 		!now.Before(c.c.Schedule.Start) && now.Before(c.c.Schedule.End)
 }
 
+// failed makes the lane wait after a failure; it says whether this is the
+// first of a run (worth a warning; the others are logged at debug level).
+func (l *lane) failed(now time.Time) bool {
+	l.retryAt = now.Add(min(minWait<<min(l.fails, 10), maxWait))
+	l.fails++
+	return l.fails == 1
+}
+
 // pick is Pick on the lane's members.
 func (l *lane) pick() (next, ready int) {
 	l.view = l.view[:0]
@@ -676,7 +689,7 @@ func (s *Scheduler) stepLane(ctx context.Context, c *campaign, l *lane, now time
 			return
 		}
 	}
-	l.next = now.Add(backoff) // many skips in a row: go on later
+	l.next = now.Add(minWait) // many skips in a row: go on a little later
 }
 
 type outcome int
@@ -704,8 +717,8 @@ func (s *Scheduler) open(ctx context.Context, c *campaign, l *lane, m *member, n
 			m.touch()
 			return skipIt
 		case err != nil:
-			log.Error("campaigns: claim a contact", "err", fmt.Errorf("claim contact %s for campaign %s: %w", m.ct.id, c.id, err))
-			l.retryAt = now.Add(backoff)
+			l.failed(now)
+			log.Error("campaigns: claim a contact", "err", fmt.Errorf("claim contact %s for campaign %s: %w", m.ct.id, c.id, err), "retry_at", l.retryAt)
 			return waitLane
 		}
 		m.claimed, m.account, m.variant = true, l.account, variant
@@ -714,8 +727,8 @@ func (s *Scheduler) open(ctx context.Context, c *campaign, l *lane, m *member, n
 	// The contact as it stands now, not as the last step saw it.
 	ct, err := s.cfg.H.LoadContact(ctx, m.ct.id)
 	if err != nil {
-		log.Error("campaigns: load a contact", "err", fmt.Errorf("load contact %s: %w", m.ct.id, err))
-		l.retryAt = now.Add(backoff)
+		l.failed(now)
+		log.Error("campaigns: load a contact", "err", fmt.Errorf("load contact %s: %w", m.ct.id, err), "retry_at", l.retryAt)
 		return waitLane
 	}
 	if err := ct.Contactable(); err != nil {
@@ -730,13 +743,15 @@ func (s *Scheduler) open(ctx context.Context, c *campaign, l *lane, m *member, n
 	var de *domain.Error
 	switch {
 	case err == nil:
+		l.fails = 0
 		s.opened(c, m, l.account, now)
 		log.Info("campaigns: dialog opened", "dialog", n, "variant", m.variant)
 		return openedIt
 	case ctx.Err() != nil:
 		return waitLane
 	case errors.As(err, &de) && de.Code == domain.ELIMIT:
-		l.retryAt = now.Add(backoff)
+		l.fails = 0
+		l.retryAt = now.Add(minWait)
 		if de.RetryAt.After(now) {
 			l.retryAt = de.RetryAt
 		}
@@ -748,8 +763,11 @@ func (s *Scheduler) open(ctx context.Context, c *campaign, l *lane, m *member, n
 		m.touch()
 		return skipIt
 	default:
-		log.Warn("campaigns: the account cannot open the dialog now; the contact waits", "err", err)
-		l.retryAt = now.Add(backoff)
+		level := slog.LevelDebug
+		if l.failed(now) {
+			level = slog.LevelWarn
+		}
+		log.Log(ctx, level, "campaigns: the account cannot open the dialog now; the contact waits", "err", err, "retry_at", l.retryAt)
 		return waitLane
 	}
 }
