@@ -11,6 +11,7 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/accounts"
 	"github.com/salesbot/salesbot/adapters/adminbot"
+	"github.com/salesbot/salesbot/adapters/campaigns"
 	"github.com/salesbot/salesbot/adapters/contacts"
 	"github.com/salesbot/salesbot/adapters/engine"
 	"github.com/salesbot/salesbot/adapters/eventlog"
@@ -28,6 +29,7 @@ type system struct {
 	sink    projections.Sink
 	svc     *accounts.Service
 	dialogs *engine.Engine
+	sched   *campaigns.Scheduler
 	bot     *adminbot.Bot
 	botCfg  botConfig
 	h       domain.Handlers
@@ -94,6 +96,13 @@ func (a *app) newSystem(ctx context.Context, st *eventstore.PebbleStore, sink pr
 	if err != nil {
 		return nil, err
 	}
+	// The campaign scheduler opens campaigns' dialogs through the accounts,
+	// each on its contact's own account.
+	s.sched, err = campaigns.New(campaigns.Config{Store: st, Decode: eventlog.New(st).Decode, H: s.h, Opener: svc.CampaignOpener(), Log: a.log,
+		Notify: func(kind, text string) { s.notify(accounts.Notice{Kind: kind, Text: text}) }})
+	if err != nil {
+		return nil, err
+	}
 	if o.bot.token != "" {
 		s.bot, err = adminbot.New(adminbot.Config{Token: o.bot.token, APIURL: o.bot.apiURL, Admins: o.bot.ids,
 			Sink: sink, Domain: s.h, Start: svc, Log: a.log})
@@ -131,6 +140,7 @@ func (s *system) run(ctx context.Context, a *app, extra ...func(ctx context.Cont
 	serve("read models", projections.Runner{Store: s.st, Decode: eventlog.New(s.st).Decode, Sink: s.sink, Batch: 1000}.Run)
 	serve("accounts", s.svc.Run)
 	serve("dialog engine", s.dialogs.Run)
+	serve("campaign scheduler", s.sched.Run)
 	for i, f := range s.services {
 		serve(fmt.Sprintf("service %d", i+1), f)
 	}
