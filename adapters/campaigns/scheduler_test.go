@@ -485,3 +485,77 @@ func TestNewRequiresItsPorts(t *testing.T) {
 		t.Fatal("a scheduler without a store")
 	}
 }
+
+// Two campaigns on one account split what its cap leaves each day, and
+// both spread their half over the day.
+func TestCampaignsShareAnAccount(t *testing.T) {
+	w := newWorld(t, week, 15)
+	w.clock.Set(week.AddDate(0, 0, -7))
+	acc := w.addAccount("sales-1", utcLimits(10))
+	w.clock.Set(week.Add(-time.Hour))
+	for i := range 60 {
+		w.addContact(i, []string{"a", "b"}[i%2])
+	}
+	sched := domain.CampaignSchedule{Start: week, End: week.AddDate(0, 0, 5)}
+	ca := w.createCampaign(domain.CreateCampaign{Name: "A", Segment: domain.Segment{Tags: []string{"a"}}, Schedule: sched})
+	cb := w.createCampaign(domain.CreateCampaign{Name: "B", Segment: domain.Segment{Tags: []string{"b"}}, Schedule: sched})
+	w.run(week, week.AddDate(0, 0, 1), nil)
+	per := map[uuid.UUID][]time.Time{}
+	for _, r := range dialogs(w.events()) {
+		d := r.e.(domain.DialogStarted)
+		if d.AccountID != acc {
+			t.Fatalf("dialog on %v", d.AccountID)
+		}
+		per[d.Campaign] = append(per[d.Campaign], r.at)
+	}
+	for _, c := range []uuid.UUID{ca, cb} {
+		ts := per[c]
+		if len(ts) != 5 {
+			t.Fatalf("campaign %v opened %d of the account's 10 (%v)", c, len(ts), per)
+		}
+		if last := ts[len(ts)-1]; last.Before(day(0, "15:00")) {
+			t.Errorf("campaign %v spent its half by %v", c, last)
+		}
+	}
+}
+
+// A healthy account removed from the company gives its contacts to the
+// others; one removed after a restriction keeps them (they wait), so
+// removing it is no way around the restriction.
+func TestRemovedAccounts(t *testing.T) {
+	for _, restricted := range []bool{false, true} {
+		t.Run(fmt.Sprintf("restricted=%v", restricted), func(t *testing.T) {
+			w := newWorld(t, week, 16)
+			accs, cs := setup(w, 2, 20, utcLimits(40))
+			camp := w.createCampaign(domain.CreateCampaign{Schedule: domain.CampaignSchedule{Start: week, End: week.AddDate(0, 0, 2)}})
+			gone := accs[0]
+			w.run(week, week.AddDate(0, 0, 2), func(now time.Time) {
+				if now.Equal(day(0, "09:30")) {
+					if restricted {
+						w.account(gone, domain.MarkRestricted{Reason: "PEER_FLOOD"})
+					}
+					w.account(gone, domain.RemoveAccount{By: "admin:1"})
+				}
+			})
+			mine := 0
+			for _, c := range cs {
+				if campaigns.AssignAccount(camp, c, sortedIDs(accs)) == gone {
+					mine++
+				}
+			}
+			opened, onGone := 0, 0
+			for _, r := range dialogs(w.events()) {
+				opened++
+				if r.e.(domain.DialogStarted).AccountID == gone {
+					onGone++
+				}
+			}
+			if restricted && opened != len(cs)-mine+onGone {
+				t.Fatalf("%d opened; the removed restricted account had %d contacts and opened %d", opened, mine, onGone)
+			}
+			if !restricted && opened != len(cs) {
+				t.Fatalf("%d of %d opened after a healthy account was removed", opened, len(cs))
+			}
+		})
+	}
+}
