@@ -54,12 +54,20 @@
 // Spreading. Each account's openings in a campaign (its lane) are spread
 // evenly over the time the window is open — the campaign's Start..End,
 // its Days and hours (in its time zone if it has one, else in the
-// account's), and the account's working hours. After an opening the next
-// one is due after open time left ÷ (contacts left + 1), counted in open
-// time (so a gap that crosses the evening ends in the next morning), but
-// never sooner than today's open time left ÷ (today's allowance + 1): a
-// day's cap is spread over the whole working day rather than spent in its
-// first hours (NextDue). A late step shortens the next gaps by itself.
+// account's), and the account's working hours (NextDue):
+//   - with fewer contacts left than the caps allow in the rest of the
+//     window, the next opening is due after the open time left ÷
+//     (contacts left + 1), but never sooner than today's open time left ÷
+//     (today's allowance + 1), so a day's cap is spread over the whole
+//     working day rather than spent in its first hours;
+//   - with more contacts than the caps allow (the usual case), after
+//     today's open time left ÷ (today's allowance + 1): every day's
+//     allowance is used, spread over that day.
+//
+// Gaps are counted in open time (one that crosses the evening ends the
+// next morning) from when the last opening was due, so the rhythm holds
+// however coarse the steps; a lane held up for longer than a gap starts
+// afresh from now and never bursts to catch up.
 //
 // Caps. An account's cap and ramp (domain.NewDialogCap) less what it
 // opened today bound its lane; campaigns sharing an account split what is
@@ -74,7 +82,10 @@
 // opens nothing; its contacts and its shares of the campaign's caps stay
 // with it and wait — they are never moved to other accounts — and admins
 // hear of it once (Notify "campaign-account-paused") until the account
-// is usable again. A flood wait only delays the lane.
+// is usable again. A flood wait only delays the lane; an Opener failure
+// that gives no retry time (an account still connecting, a store error)
+// makes the lane wait 5 s, doubling to 5 min while it goes on. A contact
+// the Opener refuses (ErrContact) is not tried again by this process.
 //
 // The campaign. A paused or ended campaign opens nothing; one whose End
 // has passed is ended (EndCampaign{By: "scheduler", Reason: "schedule
