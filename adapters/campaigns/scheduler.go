@@ -327,7 +327,10 @@ func (s *Scheduler) apply(r *eventstore.RecordedEvent, e domain.Event) {
 		m := s.member(c, s.contact(e.ContactID))
 		m.claimed, m.account, m.variant = true, e.AccountID, e.Variant
 		m.touch()
-		if m.lane != nil && m.lane.account != e.AccountID {
+		switch {
+		case m.lane == nil:
+			s.place(c, m) // if the lanes are built; else their build does
+		case m.lane.account != e.AccountID:
 			s.moveTo(c, m, e.AccountID)
 		}
 	case domain.DialogStarted:
