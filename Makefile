@@ -19,15 +19,13 @@ lint:
 	@bad=$$($(GO) list -deps ./domain/... | grep -E 'gotd/td|telego|pgx|pebble|go-openai|^net/http$$|^database/sql$$' || true); \
 	  if [ -n "$$bad" ]; then echo "domain/ imports I/O packages:"; echo "$$bad"; exit 1; fi
 
-# Until the demo issue lands: run salesbot against the in-process sandbox
-# Telegram for 20 seconds (three accounts write to scripted leads, strangers
-# write in), then show the accounts, the first dialog and verify the log.
+# The whole system on this machine: a sandbox Telegram with 3 accounts and
+# about 30 lead personas, a contacts import, a campaign with two prompt
+# variants, the dialog engine (offline, or the LLM when configured), then a
+# summary. The data dir stays for replay, verify and projections rebuild.
 demo: build
 	rm -rf $(DEMO_DIR)
-	bin/salesbot run --sandbox --for 20s --data-dir $(DEMO_DIR)
-	bin/salesbot accounts list --data-dir $(DEMO_DIR)
-	bin/salesbot replay dialog 1 --data-dir $(DEMO_DIR)
-	bin/salesbot verify --data-dir $(DEMO_DIR)
+	bin/salesbot demo --data-dir $(DEMO_DIR)
 
 bench: build
 	bin/salesbot bench append --concurrency 64 --events 200000 --baseline --json

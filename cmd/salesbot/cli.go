@@ -81,6 +81,7 @@ func commands() []*command {
 		contactsCommand(),
 		campaignsCommand(),
 		runCommand(),
+		demoCommand(),
 		chatCommand(),
 		scenarioCommand(),
 		{

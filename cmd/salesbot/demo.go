@@ -23,7 +23,7 @@ import (
 
 // demoLimits are each demo account's limits: real caps and pacing, at any
 // hour so the demo runs whenever it is started.
-var demoLimits = domain.Limits{DailyNewDialogs: 12, MessagesPerMinute: 20, MinDelay: 300 * time.Millisecond,
+var demoLimits = domain.Limits{DailyNewDialogs: 15, MessagesPerMinute: 40, MinDelay: 300 * time.Millisecond,
 	TimeZone: "UTC", StartMinute: 0, EndMinute: 24 * 60}
 
 type demoOptions struct {
@@ -61,7 +61,7 @@ admin bot with --bot-token) until Ctrl-C.`,
 			o.eng.register(fs, a)
 			o.bot.register(fs, a)
 			fs.DurationVar(&o.limit, "for", 3*time.Minute, "stop after this `duration` at the latest")
-			fs.DurationVar(&o.window, "window", 40*time.Second, "the campaign's `window`: its openings are spread over it")
+			fs.DurationVar(&o.window, "window", 30*time.Second, "the campaign's `window`: its openings are spread over it")
 			fs.BoolVar(&o.keep, "keep", false, "keep the system and the sandbox running after the summary, until Ctrl-C")
 			return func() error {
 				if o.limit <= 0 || o.window <= 0 {
@@ -260,8 +260,8 @@ func variantList(vs []domain.VariantWeight) string {
 }
 
 // demoWatch prints the progress line every second and, unless keep, ends
-// the run once the campaign's window is over, every persona has had its
-// opening and nothing has happened for a few seconds.
+// the run once the campaign's window is over, nothing waits to be sent and
+// nothing has happened for a few seconds.
 func (a *app) demoWatch(ctx context.Context, st *eventstore.PebbleStore, sys *system, sink projections.Sink, w *demoWorld,
 	windowEnd, started time.Time, stopWhenSettled bool, stop func()) {
 	tty := isTerminal(os.Stdout) && a.stdout == io.Writer(os.Stdout)
@@ -299,7 +299,9 @@ func (a *app) demoWatch(ctx context.Context, st *eventstore.PebbleStore, sys *sy
 		for _, s := range sys.svc.Accounts() {
 			queued += s.Queued
 		}
-		if stopWhenSettled && time.Now().After(windowEnd) && p.campaign >= len(w.personas) && queued == 0 && time.Since(quietSince) >= 5*time.Second {
+		// Settled: the campaign's window is over (it opens nothing more),
+		// nothing waits to be sent and the log has been still for a while.
+		if stopWhenSettled && time.Now().After(windowEnd) && queued == 0 && time.Since(quietSince) >= 5*time.Second {
 			if tty {
 				fmt.Fprintln(a.stdout)
 			}
@@ -360,7 +362,7 @@ func (a *app) demoCampaign(ctx context.Context, sys *system, w *demoWorld, o dem
 	for _, v := range o.eng.sc.Variants {
 		variants = append(variants, domain.VariantWeight{Name: v.Name, Weight: v.Weight})
 	}
-	id := uuid.Must(uuid.NewV7())
+	id := uuid.New() // random: short ids of campaigns made at once differ
 	now := time.Now()
 	_, err := sys.h.Campaign(ctx, id, domain.CreateCampaign{CampaignID: id, Name: "demo outreach", Segment: domain.Segment{Tags: []string{"demo"}},
 		Scenario: o.eng.sc.Name, Version: o.eng.sc.Version, Variants: variants,
