@@ -58,6 +58,8 @@ type app struct {
 	// onSandbox, if set, is handed the sandbox 'run --sandbox' starts
 	// (tests watch it).
 	onSandbox func(*sandbox.Sandbox)
+	// onDemo, if set, is handed what 'demo' found (its end-to-end test).
+	onDemo func(*demoReport)
 }
 
 // command is one subcommand (or a group with subcommands).

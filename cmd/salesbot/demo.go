@@ -144,10 +144,29 @@ func (a *app) demo(ctx context.Context, o demoOptions) (*demoReport, error) {
 	fmt.Fprintf(out, "Engine: %s\n\n", sys.model)
 
 	runCtx, stopRun := context.WithTimeout(ctx, o.limit)
+	if o.keep {
+		runCtx, stopRun = context.WithCancel(ctx) // until Ctrl-C
+	}
 	defer stopRun()
 	windowEnd := time.Now().Add(o.window)
+	var report *demoReport
+	settled := func(ctx context.Context) {
+		if !o.keep {
+			stopRun() // the summary follows once everything has stopped
+			return
+		}
+		r, err := buildDemoReport(ctx, st, sink, w, camp, time.Since(started))
+		if err != nil {
+			a.log.Error("demo: summary", "err", err)
+			return
+		}
+		report = r
+		r.sink = sink
+		r.print(out, a.cfg.DataDir)
+		fmt.Fprintln(out, "\n--keep: salesbot and the sandbox keep running; Ctrl-C stops them.")
+	}
 	watch := func(ctx context.Context) {
-		a.demoWatch(ctx, st, sys, sink, w, windowEnd, started, !o.keep, stopRun)
+		a.demoWatch(ctx, st, sys, sink, w, windowEnd, started, settled)
 	}
 	strangers := func(ctx context.Context) {
 		if !waitConnected(ctx, sys.svc, len(w.accounts)) {
@@ -163,14 +182,18 @@ func (a *app) demo(ctx context.Context, o demoOptions) (*demoReport, error) {
 	if err := sys.run(runCtx, a, watch, strangers); err != nil {
 		return nil, err
 	}
-	if ctx.Err() != nil {
-		return nil, nil // interrupted: no summary
+	if o.keep || ctx.Err() != nil {
+		return report, nil // the summary was printed while running, or interrupted before it
 	}
 	r, err := buildDemoReport(ctx, st, sink, w, camp, time.Since(started))
 	if err != nil {
 		return nil, err
 	}
+	r.sink = sink
 	r.print(out, a.cfg.DataDir)
+	if a.onDemo != nil {
+		a.onDemo(r)
+	}
 	return r, nil
 }
 
@@ -263,7 +286,7 @@ func variantList(vs []domain.VariantWeight) string {
 // the run once the campaign's window is over, nothing waits to be sent and
 // nothing has happened for a few seconds.
 func (a *app) demoWatch(ctx context.Context, st *eventstore.PebbleStore, sys *system, sink projections.Sink, w *demoWorld,
-	windowEnd, started time.Time, stopWhenSettled bool, stop func()) {
+	windowEnd, started time.Time, settled func(context.Context)) {
 	tty := isTerminal(os.Stdout) && a.stdout == io.Writer(os.Stdout)
 	lastHead, quietSince := uint64(0), time.Now()
 	lastLine := time.Time{}
@@ -301,12 +324,12 @@ func (a *app) demoWatch(ctx context.Context, st *eventstore.PebbleStore, sys *sy
 		}
 		// Settled: the campaign's window is over (it opens nothing more),
 		// nothing waits to be sent and the log has been still for a while.
-		if stopWhenSettled && time.Now().After(windowEnd) && queued == 0 && time.Since(quietSince) >= 5*time.Second {
+		if time.Now().After(windowEnd) && queued == 0 && time.Since(quietSince) >= 5*time.Second {
 			if tty {
 				fmt.Fprintln(a.stdout)
 			}
 			fmt.Fprintln(a.stdout, line)
-			stop()
+			settled(ctx)
 			return
 		}
 	}

@@ -30,6 +30,7 @@ type demoReport struct {
 	Accounts []demoAccountUse
 	Variants []projections.VariantCounts
 	Tests    []projections.Comparison
+	sink     projections.Sink // the live read models (the end-to-end test compares a rebuild)
 }
 
 type demoHandoff struct {
