@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -135,27 +136,55 @@ func (a *app) demo(ctx context.Context, o demoOptions) (*demoReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	camp, err := a.demoCampaign(ctx, sys, w, o)
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(out, "Campaign %q: %d contacts, variants %s, openings spread over %s within every account's caps\n",
-		camp.Name, len(w.personas), variantList(camp.Variants), o.window)
-	fmt.Fprintf(out, "Engine: %s\n\n", sys.model)
+	fmt.Fprintf(out, "Engine: %s\n", sys.model)
 
 	runCtx, stopRun := context.WithTimeout(ctx, o.limit)
 	if o.keep {
 		runCtx, stopRun = context.WithCancel(ctx) // until Ctrl-C
 	}
 	defer stopRun()
-	windowEnd := time.Now().Add(o.window)
+	// The campaign starts once the accounts are connected, so its window
+	// is spent opening dialogs, not waiting for logins.
+	var (
+		mu        sync.Mutex
+		camp      domain.Campaign
+		windowEnd time.Time
+		launchErr error
+	)
+	launched := func() (domain.Campaign, time.Time, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		return camp, windowEnd, !windowEnd.IsZero()
+	}
+	launch := func(ctx context.Context) {
+		if !waitConnected(ctx, sys.svc, len(w.accounts)) {
+			return
+		}
+		c, err := a.demoCampaign(ctx, sys, w, o)
+		mu.Lock()
+		camp, launchErr, windowEnd = c, err, time.Now().Add(o.window)
+		mu.Unlock()
+		if err != nil {
+			stopRun()
+			return
+		}
+		fmt.Fprintf(out, "Campaign %q: %d contacts, variants %s, openings spread over %s within every account's caps\n\n",
+			c.Name, len(w.personas), variantList(c.Variants), o.window)
+		for i, s := range w.strangers {
+			to := w.accounts[i%len(w.accounts)]
+			if _, err := w.sb.SendAs(s.ID, to.ID, []string{"Hi, I saw your post about sales analytics. What exactly do you offer?", "Здравствуйте! Сколько стоит ваш сервис?"}[i%2]); err != nil {
+				a.log.Warn("demo: a stranger could not write", "err", err)
+			}
+		}
+	}
 	var report *demoReport
 	settled := func(ctx context.Context) {
 		if !o.keep {
 			stopRun() // the summary follows once everything has stopped
 			return
 		}
-		r, err := buildDemoReport(ctx, st, sink, w, camp, time.Since(started))
+		c, _, _ := launched()
+		r, err := buildDemoReport(ctx, st, sink, w, c, time.Since(started))
 		if err != nil {
 			a.log.Error("demo: summary", "err", err)
 			return
@@ -166,26 +195,22 @@ func (a *app) demo(ctx context.Context, o demoOptions) (*demoReport, error) {
 		fmt.Fprintln(out, "\n--keep: salesbot and the sandbox keep running; Ctrl-C stops them.")
 	}
 	watch := func(ctx context.Context) {
-		a.demoWatch(ctx, st, sys, sink, w, windowEnd, started, settled)
+		a.demoWatch(ctx, st, sys, sink, launched, started, settled)
 	}
-	strangers := func(ctx context.Context) {
-		if !waitConnected(ctx, sys.svc, len(w.accounts)) {
-			return
-		}
-		for i, s := range w.strangers {
-			to := w.accounts[i%len(w.accounts)]
-			if _, err := w.sb.SendAs(s.ID, to.ID, []string{"Hi, I saw your post about sales analytics. What exactly do you offer?", "Здравствуйте! Сколько стоит ваш сервис?"}[i%2]); err != nil {
-				a.log.Warn("demo: a stranger could not write", "err", err)
-			}
-		}
-	}
-	if err := sys.run(runCtx, a, watch, strangers); err != nil {
+	if err := sys.run(runCtx, a, watch, launch); err != nil {
 		return nil, err
+	}
+	if launchErr != nil {
+		return nil, launchErr
+	}
+	if _, _, ok := launched(); !ok && ctx.Err() == nil {
+		return nil, fmt.Errorf("demo: the sandbox accounts did not connect within %s", o.limit)
 	}
 	if o.keep || ctx.Err() != nil {
 		return report, nil // the summary was printed while running, or interrupted before it
 	}
-	r, err := buildDemoReport(ctx, st, sink, w, camp, time.Since(started))
+	c, _, _ := launched()
+	r, err := buildDemoReport(ctx, st, sink, w, c, time.Since(started))
 	if err != nil {
 		return nil, err
 	}
@@ -285,8 +310,8 @@ func variantList(vs []domain.VariantWeight) string {
 // demoWatch prints the progress line every second and, unless keep, ends
 // the run once the campaign's window is over, nothing waits to be sent and
 // nothing has happened for a few seconds.
-func (a *app) demoWatch(ctx context.Context, st *eventstore.PebbleStore, sys *system, sink projections.Sink, w *demoWorld,
-	windowEnd, started time.Time, settled func(context.Context)) {
+func (a *app) demoWatch(ctx context.Context, st *eventstore.PebbleStore, sys *system, sink projections.Sink,
+	launched func() (domain.Campaign, time.Time, bool), started time.Time, settled func(context.Context)) {
 	tty := isTerminal(os.Stdout) && a.stdout == io.Writer(os.Stdout)
 	lastHead, quietSince := uint64(0), time.Now()
 	lastLine := time.Time{}
@@ -324,7 +349,8 @@ func (a *app) demoWatch(ctx context.Context, st *eventstore.PebbleStore, sys *sy
 		}
 		// Settled: the campaign's window is over (it opens nothing more),
 		// nothing waits to be sent and the log has been still for a while.
-		if time.Now().After(windowEnd) && queued == 0 && time.Since(quietSince) >= 5*time.Second {
+		_, windowEnd, ok := launched()
+		if ok && time.Now().After(windowEnd) && queued == 0 && time.Since(quietSince) >= 5*time.Second {
 			if tty {
 				fmt.Fprintln(a.stdout)
 			}
