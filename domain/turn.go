@@ -87,10 +87,12 @@ type Usage struct {
 // anything; the dialog engine applies the guards and records the turn.
 //
 // Turn returns an error matching ErrModelOutputInvalid when the model's
-// answer stays invalid after one repair attempt (the lead then goes to a
-// person), or one matching ErrModelUnavailable when the model cannot be
-// reached after its retries (the dialog waits and admins are told). Usage
-// is filled in as far as it is known, also with an error.
+// answer stays invalid after one repair attempt, or ErrModelRefused when
+// the provider refuses this very request (a context too long, a content
+// filter) — in both cases the lead goes to a person — or one matching
+// ErrModelUnavailable when the model cannot be reached after its retries
+// (the dialog waits and admins are told). Usage is filled in as far as it
+// is known, also with an error.
 type Model interface {
 	Turn(ctx context.Context, in TurnInput) (TurnOutput, Usage, error)
 }
@@ -99,6 +101,7 @@ type Model interface {
 var (
 	ErrModelOutputInvalid = errors.New("domain: model output invalid")
 	ErrModelUnavailable   = errors.New("domain: model unavailable")
+	ErrModelRefused       = errors.New("domain: model refused the request")
 )
 
 // Turn events.

@@ -60,7 +60,8 @@ type TakeTurn struct {
 	Answered  int
 	New       []string // the lead's new messages, for the guards
 	Output    TurnOutput
-	Invalid   string // non-empty: the model's output stayed invalid; why
+	Invalid   string // non-empty: the model's output stayed invalid (or, with Refused, the provider refused the request); why
+	Refused   bool
 	Usage     Usage
 	Rules     TurnRules
 	Meta      TurnMeta
@@ -108,6 +109,7 @@ const (
 	ReasonWantsHuman    = "lead asked for a human"
 	ReasonClaimedHuman  = "model claimed to be human (off-policy)"
 	ReasonNeedsInfo     = "needs information not in the knowledge base"
+	ReasonModelRefused  = "the model refused the request"
 )
 
 // decideTurn applies the guards to a turn and returns its events.
@@ -251,6 +253,10 @@ func (t *turnBuilder) reply() ([]Event, error) {
 	if flags.AsksIfBot || anyMsg(AsksIfBot) {
 		t.flag("asks-if-bot")
 		flags.AsksIfBot, t.asksBot = true, true
+	}
+	if t.cmd.Invalid != "" && t.cmd.Refused {
+		t.guard("the model's provider refused the request")
+		return t.handOff(ReasonModelRefused)
 	}
 	if t.cmd.Invalid != "" {
 		t.guard("model output invalid: nothing of it used")

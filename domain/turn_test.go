@@ -317,6 +317,17 @@ func TestTakeTurn(t *testing.T) {
 			},
 		},
 		{
+			name:  "the provider refuses the request: a person takes over",
+			given: opened("hi"),
+			when:  TakeTurn{Kind: TurnReply, Answered: 1, New: []string{"hi"}, Invalid: "HTTP 400: context too long", Refused: true, Usage: usage, Rules: rules, Meta: meta, RandomIDs: []int64{101}},
+			then: []Event{
+				taken(TurnReply, 1, nil, guards("the model's provider refused the request")),
+				planned(101, "A colleague will write to you shortly.", KindHandoff),
+				HandoffRequested{Reason: ReasonModelRefused},
+				StageChanged{From: StageOpening, To: StageHandoff},
+			},
+		},
+		{
 			name:  "a failed opening is written again, once",
 			given: []Event{started, taken(TurnOpening, 0, nil), planned(1, "hi", KindOpening), OutboundFailed{RandomID: 1, Reason: "PEER_FLOOD"}},
 			when:  TakeTurn{Kind: TurnOpening, Output: TurnOutput{Reply: "Hello again"}, Usage: Usage{Engine: "scenario"}, Rules: TurnRules{}, Meta: meta, RandomIDs: []int64{2}},

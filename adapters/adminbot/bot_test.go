@@ -296,7 +296,7 @@ func TestDialogCommandsGoThroughTheLog(t *testing.T) {
 	if got := text(t, w.say(managerID, "/release 1")); got != "Dialog 1 is not with a manager." {
 		t.Fatalf("release twice: %s", got)
 	}
-	if got := text(t, w.say(managerID, "/reply 1 Hi Anna, Maria here")); !strings.Contains(got, "Queued for dialog 1") {
+	if got := text(t, w.say(managerID, "/reply 1 Hi Anna, Maria here")); !strings.Contains(got, "Queued for dialog 1") || !strings.Contains(got, "the AI stays silent until /release 1") {
 		t.Fatalf("reply: %s", got)
 	}
 	msgs, _ := w.sink.Messages(ctx, uuid.MustParse("0193a0c0-0000-7000-8000-0000000000d1"))
@@ -307,6 +307,9 @@ func TestDialogCommandsGoThroughTheLog(t *testing.T) {
 	evs, _, _ := eventlog.New(w.store).Load(ctx, domain.DialogStream(uuid.MustParse("0193a0c0-0000-7000-8000-0000000000d1")))
 	if p, ok := evs[len(evs)-1].(domain.OutboundPlanned); !ok || p.Person != fmt.Sprintf("admin:%d", managerID) {
 		t.Fatalf("the log does not say which manager wrote: %#v", evs[len(evs)-1])
+	}
+	if to, ok := evs[len(evs)-2].(domain.DialogTakenOver); !ok || to.By != fmt.Sprintf("admin:%d", managerID) {
+		t.Fatalf("a manager's /reply did not take the dialog over: %#v", evs[len(evs)-2])
 	}
 	if got := text(t, w.say(managerID, "/stop 1")); !strings.Contains(got, "stopped") {
 		t.Fatalf("stop: %s", got)

@@ -309,10 +309,20 @@ func (b *Bot) managerReply(ctx context.Context, c Command, by string) (reply, er
 	if err != nil {
 		return reply{}, err
 	}
+	// A manager who writes has the dialog: the AI does not answer next to
+	// them (nor answer again what they answered) until /release.
+	took, err := b.cfg.Domain.Dialog(ctx, d.ID, d.ContactID, domain.TakeOver{By: by})
+	if err != nil {
+		return reply{}, err
+	}
 	if _, err := b.cfg.Domain.Dialog(ctx, d.ID, d.ContactID, domain.PlanOutbound{RandomID: accounts.RandomID(), Text: c.Text, By: domain.ActorManager, Person: by, Contact: contact}); err != nil {
 		return reply{}, err
 	}
-	return reply{text: fmt.Sprintf("Queued for dialog %d; it goes out through the dialog's account within its pacing.", c.N)}, nil
+	text := fmt.Sprintf("Queued for dialog %d; it goes out through the dialog's account within its pacing.", c.N)
+	if len(took) > 0 {
+		text += fmt.Sprintf(" The dialog is now with you: the AI stays silent until /release %d.", c.N)
+	}
+	return reply{text: text}, nil
 }
 
 func (b *Bot) start(ctx context.Context, c Command, by string) (reply, error) {

@@ -124,6 +124,8 @@ func (c *Core) turn(ctx context.Context, dialogID uuid.UUID, kind domain.TurnKin
 			cmd.Output = out
 		case errors.Is(err, domain.ErrModelOutputInvalid):
 			cmd.Invalid = strings.TrimPrefix(err.Error(), domain.ErrModelOutputInvalid.Error()+": ")
+		case errors.Is(err, domain.ErrModelRefused):
+			cmd.Invalid, cmd.Refused = err.Error(), true
 		case ctx.Err() != nil:
 			return Outcome{Dialog: d}, ctx.Err()
 		default:

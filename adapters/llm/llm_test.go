@@ -591,17 +591,19 @@ func TestClientErrorsNotRetried(t *testing.T) {
 	for _, tc := range []struct {
 		code int
 		hint string
+		want error // unavailable: a setup problem, the dialog waits; refused: this request, a person takes over
 	}{
-		{http.StatusUnauthorized, "check the API key"},
-		{http.StatusBadRequest, "HTTP 400"},
-		{http.StatusNotFound, "check the base URL and the model"},
+		{http.StatusUnauthorized, "check the API key", domain.ErrModelUnavailable},
+		{http.StatusBadRequest, "HTTP 400", domain.ErrModelRefused},
+		{http.StatusUnprocessableEntity, "HTTP 422", domain.ErrModelRefused},
+		{http.StatusNotFound, "check the base URL and the model", domain.ErrModelUnavailable},
 	} {
 		t.Run(http.StatusText(tc.code), func(t *testing.T) {
 			srv := newServer(t, openaitest.Status(tc.code, "1"), openaitest.ReplyJSON(validOutput()))
 			c, w := newClient(t, srv)
 			_, usage, err := c.Turn(context.Background(), testInput())
-			if !errors.Is(err, domain.ErrModelUnavailable) || !strings.Contains(err.Error(), tc.hint) || !strings.Contains(err.Error(), "not retried") {
-				t.Fatalf("err = %v, want unavailable with %q", err, tc.hint)
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.hint) {
+				t.Fatalf("err = %v, want %v with %q", err, tc.want, tc.hint)
 			}
 			if len(srv.Requests()) != 1 || usage.Attempts != 1 || len(w.get()) != 0 {
 				t.Errorf("%d requests, waits %v: retried", len(srv.Requests()), w.get())

@@ -36,6 +36,9 @@ func (c *Client) complete(ctx context.Context, req openai.ChatCompletionRequest,
 		if ctx.Err() != nil {
 			return answer{}, stopped(ctx, f.reason)
 		}
+		if f.refused {
+			return answer{}, fmt.Errorf("llm: %w: %s", domain.ErrModelRefused, f.reason)
+		}
 		if !f.retry {
 			return answer{}, fmt.Errorf("llm: %w: %s (not retried)", domain.ErrModelUnavailable, f.reason)
 		}
@@ -77,6 +80,7 @@ func stopped(ctx context.Context, last string) error {
 type failure struct {
 	reason        string // "HTTP 503 Service Unavailable: ...", "timeout after 30s", ...
 	retry         bool
+	refused       bool // the provider refuses this very request (400, 422)
 	hasRetryAfter bool
 	retryAfter    time.Duration
 }
@@ -129,6 +133,10 @@ func classify(err error, timedOut bool, timeout time.Duration) *failure {
 		switch {
 		case status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status >= 500:
 			return &failure{reason: reason, retry: true}
+		case status == http.StatusBadRequest || status == http.StatusUnprocessableEntity:
+			// This request is refused (too long a context, a content
+			// filter): asking again will not help; a person takes over.
+			return &failure{reason: reason, refused: true}
 		case status == http.StatusUnauthorized || status == http.StatusForbidden:
 			reason += " (check the API key)"
 		case status == http.StatusNotFound:

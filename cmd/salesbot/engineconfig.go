@@ -38,8 +38,8 @@ func (e *engineConfig) register(fs *flag.FlagSet, a *app) {
 // reason) and the other values.
 func (e *engineConfig) check() error {
 	d, err := time.ParseDuration(strings.TrimSpace(e.debounceText))
-	if err != nil || d < 0 {
-		return usagef("--debounce (SALESBOT_DEBOUNCE): %q is not a duration such as 15s", e.debounceText)
+	if err != nil || d < time.Second {
+		return usagef("--debounce (SALESBOT_DEBOUNCE): %q is not a duration of 1s or more, such as 15s", e.debounceText)
 	}
 	e.debounce = d
 	if e.sc, err = loadScenario(e.scenarioPath); err != nil {
@@ -86,5 +86,11 @@ func (e *engineConfig) core(a *app, h domain.Handlers) (*engine.Core, string, er
 	if err != nil {
 		return nil, "", err
 	}
-	return &engine.Core{H: h, Model: m, Scenario: e.sc, Log: a.log}, name, nil
+	core := &engine.Core{H: h, Model: m, Scenario: e.sc, Log: a.log}
+	if e.llm.enabled() {
+		// A turn may take every retry of a call, each up to the timeout,
+		// the backoff between them and one repair.
+		core.TurnTimeout = max(3*time.Minute, time.Duration(2*(e.llm.retries+1))*e.llm.timeout+2*time.Minute)
+	}
+	return core, name, nil
 }
