@@ -229,6 +229,21 @@ func parseWhen(s string, loc *time.Location) (time.Time, error) {
 
 // readModels opens the read models (PostgreSQL with --postgres, else in
 // memory) and brings them up to the log's head.
+// logAndReadModels opens the log and its read models, brought up to date;
+// done closes both.
+func (a *app) logAndReadModels(ctx context.Context) (*eventstore.PebbleStore, projections.Sink, func(), error) {
+	st, err := a.openStore(existingLog)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sink, closeSink, err := a.readModels(ctx, st)
+	if err != nil {
+		st.Close()
+		return nil, nil, nil, err
+	}
+	return st, sink, func() { closeSink(); st.Close() }, nil
+}
+
 func (a *app) readModels(ctx context.Context, st eventstore.Store) (projections.Sink, func(), error) {
 	sink, closeSink, err := a.openSink(ctx)
 	if err != nil {
@@ -330,16 +345,11 @@ weights and kept for the whole dialog.` + campaignsWhileRunning,
 			if len(args) > 0 {
 				return usagef("takes no arguments, got %q (quote a --name with spaces)", args)
 			}
-			st, err := a.openStore(existingLog)
+			st, sink, done, err := a.logAndReadModels(ctx)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			sink, closeSink, err := a.readModels(ctx, st)
-			if err != nil {
-				return err
-			}
-			defer closeSink()
+			defer done()
 			existing, err := sink.Campaigns(ctx)
 			if err != nil {
 				return fmt.Errorf("list campaigns: %w", err)
@@ -567,16 +577,11 @@ func campaignsListCommand() *command {
 			if len(args) > 0 {
 				return usagef("takes no arguments, got %q", args)
 			}
-			st, err := a.openStore(existingLog)
+			_, sink, done, err := a.logAndReadModels(ctx)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			sink, closeSink, err := a.readModels(ctx, st)
-			if err != nil {
-				return err
-			}
-			defer closeSink()
+			defer done()
 			cs, err := sink.Campaigns(ctx)
 			if err != nil {
 				return fmt.Errorf("list campaigns: %w", err)
@@ -631,16 +636,11 @@ func campaignsPauseCommand(pause bool) *command {
 			if len(args) != 1 {
 				return usagef("give one campaign: its id, short id or name (see 'salesbot campaigns list')")
 			}
-			st, err := a.openStore(existingLog)
+			st, sink, closeAll, err := a.logAndReadModels(ctx)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			sink, closeSink, err := a.readModels(ctx, st)
-			if err != nil {
-				return err
-			}
-			defer closeSink()
+			defer closeAll()
 			c, err := findCampaign(ctx, sink, args[0])
 			if err != nil {
 				return err
@@ -724,16 +724,11 @@ the PostgreSQL read models (brought up to date first).` + campaignsWhileRunning,
 			if since != "" {
 				from, _ = time.Parse(time.DateOnly, since)
 			}
-			st, err := a.openStore(existingLog)
+			_, sink, closeAll, err := a.logAndReadModels(ctx)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			sink, closeSink, err := a.readModels(ctx, st)
-			if err != nil {
-				return err
-			}
-			defer closeSink()
+			defer closeAll()
 			c, err := findCampaign(ctx, sink, args[0])
 			if err != nil {
 				return err

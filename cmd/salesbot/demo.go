@@ -238,18 +238,8 @@ func (a *app) demoSandbox(ctx context.Context, st *eventstore.PebbleStore) (*dem
 		sb.Close()
 		return nil, err
 	}
-	d := a.dialer(tgConfig{}, st)
-	h := domain.Handlers{Log: eventlog.New(st), Now: time.Now}
-	for i := 1; i <= 3; i++ {
-		phone := fmt.Sprintf("+1555000%04d", i)
-		u, err := sb.AddUser(sandbox.UserSpec{Phone: phone, Username: accountName(i), FirstName: "Acme", LastName: fmt.Sprintf("Sales %d", i)})
-		if err != nil {
-			return fail(err)
-		}
-		if err := addSandboxAccount(ctx, sb, d, h, phone, fmt.Sprintf("sales-%d", i), demoLimits); err != nil {
-			return fail(err)
-		}
-		w.accounts = append(w.accounts, u)
+	if w.accounts, err = a.sandboxAccounts(ctx, sb, st, 3, demoLimits); err != nil {
+		return fail(err)
 	}
 	for _, p := range w.personas {
 		first, last, _ := strings.Cut(p.name, " ")

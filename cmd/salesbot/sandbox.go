@@ -58,18 +58,8 @@ func startSandbox(ctx context.Context, a *app, st *eventstore.PebbleStore, leads
 		sb.Close()
 		return nil, err
 	}
-	d := a.dialer(tgConfig{}, st)
-	h := domain.Handlers{Log: eventlog.New(st), Now: time.Now}
-	for i := 1; i <= 3; i++ {
-		phone := fmt.Sprintf("+1555000%04d", i)
-		u, err := sb.AddUser(sandbox.UserSpec{Phone: phone, Username: accountName(i), FirstName: "Acme", LastName: fmt.Sprintf("Sales %d", i)})
-		if err != nil {
-			return fail(err)
-		}
-		if err := addSandboxAccount(ctx, sb, d, h, phone, fmt.Sprintf("sales-%d", i), sandboxLimits); err != nil {
-			return fail(err)
-		}
-		w.accounts = append(w.accounts, u)
+	if w.accounts, err = a.sandboxAccounts(ctx, sb, st, 3, sandboxLimits); err != nil {
+		return fail(err)
 	}
 	for i := 0; i < leads; i++ {
 		script := leadScripts[i%len(leadScripts)]
@@ -123,6 +113,26 @@ func (w *sandboxWorld) play(ctx context.Context, a *app, svc *accounts.Service) 
 
 func accountName(i int) string { return fmt.Sprintf("acme_sales_%d", i) }
 func leadName(i int) string    { return fmt.Sprintf("lead_%03d", i) }
+
+// sandboxAccounts creates n company accounts in the sandbox (sales-1 …),
+// signs each in by phone and registers it with limits.
+func (a *app) sandboxAccounts(ctx context.Context, sb *sandbox.Sandbox, st *eventstore.PebbleStore, n int, limits domain.Limits) ([]sandbox.User, error) {
+	d := a.dialer(tgConfig{}, st)
+	h := domain.Handlers{Log: eventlog.New(st), Now: time.Now}
+	var users []sandbox.User
+	for i := 1; i <= n; i++ {
+		phone := fmt.Sprintf("+1555000%04d", i)
+		u, err := sb.AddUser(sandbox.UserSpec{Phone: phone, Username: accountName(i), FirstName: "Acme", LastName: fmt.Sprintf("Sales %d", i)})
+		if err != nil {
+			return nil, err
+		}
+		if err := addSandboxAccount(ctx, sb, d, h, phone, fmt.Sprintf("sales-%d", i), limits); err != nil {
+			return nil, err
+		}
+		users = append(users, u)
+	}
+	return users, nil
+}
 
 // addSandboxAccount signs a sandbox user in by phone (reading the code from
 // the sandbox) and registers it as an account.
