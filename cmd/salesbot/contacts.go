@@ -302,22 +302,11 @@ id.` + whileRunning,
 			return nil
 		},
 		run: func(ctx context.Context, a *app, args []string) error {
-			if len(args) != 1 {
-				return usagef("say whom: @username, a Telegram user id or a +phone")
-			}
-			p, err := personArg(args[0])
+			st, h, p, done, err := a.openPerson(ctx, args)
 			if err != nil {
 				return err
 			}
-			st, err := a.openStore(existingLog)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			h := domain.Handlers{Log: eventlog.New(st), Now: time.Now}
-			if err := a.reindex(ctx, st, h); err != nil {
-				return err
-			}
+			defer done()
 			id, ended, err := contacts.OptOut(ctx, h, p, "cli", strings.TrimSpace(reason), dialogsOf(st))
 			if err != nil {
 				return err
@@ -345,22 +334,11 @@ models; the log stays intact and 'salesbot verify' still passes. The
 person stays on the do-not-contact list: the index keeps hashes of their
 user id, username and phone, never the values.` + whileRunning,
 		run: func(ctx context.Context, a *app, args []string) error {
-			if len(args) != 1 {
-				return usagef("say whom: @username, a Telegram user id or a +phone")
-			}
-			p, err := personArg(args[0])
+			st, h, p, done, err := a.openPerson(ctx, args)
 			if err != nil {
 				return err
 			}
-			st, err := a.openStore(existingLog)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			h := domain.Handlers{Log: eventlog.New(st), Now: time.Now}
-			if err := a.reindex(ctx, st, h); err != nil {
-				return err
-			}
+			defer done()
 			ids, err := contacts.Linked(ctx, h, p)
 			if err != nil {
 				return err
@@ -405,4 +383,26 @@ func joinInts(ns []int64) string {
 		s[i] = strconv.FormatInt(n, 10)
 	}
 	return strings.Join(s, ", ")
+}
+
+// openPerson reads the one person argument of optout and forget and opens
+// the log (indexed) to act on them; done closes it.
+func (a *app) openPerson(ctx context.Context, args []string) (*eventstore.PebbleStore, domain.Handlers, contacts.Person, func(), error) {
+	if len(args) != 1 {
+		return nil, domain.Handlers{}, contacts.Person{}, nil, usagef("say whom: @username, a Telegram user id or a +phone")
+	}
+	p, err := personArg(args[0])
+	if err != nil {
+		return nil, domain.Handlers{}, contacts.Person{}, nil, err
+	}
+	st, err := a.openStore(existingLog)
+	if err != nil {
+		return nil, domain.Handlers{}, contacts.Person{}, nil, err
+	}
+	h := domain.Handlers{Log: eventlog.New(st), Now: time.Now}
+	if err := a.reindex(ctx, st, h); err != nil {
+		st.Close()
+		return nil, domain.Handlers{}, contacts.Person{}, nil, err
+	}
+	return st, h, p, func() { st.Close() }, nil
 }
