@@ -192,7 +192,7 @@ func TestRequest(t *testing.T) {
 		"Team plan: $49 per user per month", "14-day free trial", "HubSpot and Salesforce.",
 		"Lead with the weekly forecast benefit.",
 		// the dialog
-		"Current stage: discovery", "- need: faster reports (confidence 0.80)",
+		"Current stage: discovery",
 	} {
 		if !strings.Contains(sys, want) {
 			t.Errorf("system prompt lacks %q", want)
@@ -212,6 +212,11 @@ func TestRequest(t *testing.T) {
 	}
 	if !strings.Contains(lastUser(req), "<message n=\"1\">\nHow much is it?\n</message>") {
 		t.Errorf("last message:\n%s", lastUser(req))
+	}
+	// What is known comes from the lead's words: data in the last message,
+	// never part of the rules.
+	if !strings.Contains(lastUser(req), "<known>\n- need: faster reports (confidence 0.80)\n</known>") || strings.Contains(sys, "faster reports") {
+		t.Errorf("the known qualification is not a data block of the last message:\n%s", lastUser(req))
 	}
 
 	rf := req.ResponseFormat
