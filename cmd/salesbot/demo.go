@@ -191,7 +191,7 @@ func (a *app) demo(ctx context.Context, o demoOptions) (*demoReport, error) {
 		}
 		report = r
 		r.sink = sink
-		r.print(out, a.cfg.DataDir)
+		r.print(out, a.cfg.DataDir, demoDSN(a.cfg.PostgresDSN))
 		fmt.Fprintln(out, "\n--keep: salesbot and the sandbox keep running; Ctrl-C stops them.")
 	}
 	watch := func(ctx context.Context) {
@@ -215,7 +215,7 @@ func (a *app) demo(ctx context.Context, o demoOptions) (*demoReport, error) {
 		return nil, err
 	}
 	r.sink = sink
-	r.print(out, a.cfg.DataDir)
+	r.print(out, a.cfg.DataDir, demoDSN(a.cfg.PostgresDSN))
 	if a.onDemo != nil {
 		a.onDemo(r)
 	}
@@ -410,4 +410,13 @@ func (a *app) demoCampaign(ctx context.Context, sys *system, w *demoWorld, o dem
 		return domain.Campaign{}, fmt.Errorf("demo: create the campaign: %w", err)
 	}
 	return sys.h.LoadCampaign(ctx, id)
+}
+
+// demoDSN is the DSN the summary suggests for a PostgreSQL rebuild: the
+// one the demo used, else the local test database.
+func demoDSN(dsn string) string {
+	if dsn != "" {
+		return "'" + dsn + "'"
+	}
+	return "postgres://postgres@127.0.0.1/test"
 }

@@ -227,7 +227,7 @@ func accountUse(ctx context.Context, st *eventstore.PebbleStore, labels map[uuid
 	return out, nil
 }
 
-func (r *demoReport) print(w io.Writer, dataDir string) {
+func (r *demoReport) print(w io.Writer, dataDir, dsn string) {
 	fmt.Fprintf(w, "\n== Summary (%s) ==\n", r.Elapsed.Round(time.Second))
 	campaign := 0
 	for _, d := range r.Dialogs {
@@ -288,8 +288,8 @@ func (r *demoReport) print(w io.Writer, dataDir string) {
   salesbot replay dialog %d --data-dir %s     # a dialog's whole history from the log
   salesbot verify --data-dir %s               # prove the log was not altered
   salesbot campaigns stats %s --data-dir %s
-  salesbot projections rebuild --data-dir %s --postgres postgres://postgres@127.0.0.1/test
-`, first, dataDir, dataDir, projections.ShortID(r.Campaign.ID), dataDir, dataDir)
+  salesbot projections rebuild --data-dir %s --postgres %s
+`, first, dataDir, dataDir, projections.ShortID(r.Campaign.ID), dataDir, dataDir, dsn)
 }
 
 func ratio(x, n int) string {
