@@ -413,10 +413,11 @@ func (a *app) demoCampaign(ctx context.Context, sys *system, w *demoWorld, o dem
 }
 
 // demoDSN is the DSN the summary suggests for a PostgreSQL rebuild: the
-// one the demo used, else the local test database.
+// local test database, or (never printed: it may hold a password) the one
+// the demo used.
 func demoDSN(dsn string) string {
 	if dsn != "" {
-		return "'" + dsn + "'"
+		return "<the DSN you gave>"
 	}
 	return "postgres://postgres@127.0.0.1/test"
 }
