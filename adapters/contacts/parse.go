@@ -52,7 +52,9 @@ const (
 // dashes as _) to what they hold.
 var knownColumns = map[string]Kind{
 	"username": KindUsername, "user_name": KindUsername, "telegram_username": KindUsername, "tg_username": KindUsername,
-	"user_id": KindUserID, "id": KindUserID, "telegram_id": KindUserID, "tg_id": KindUserID, "userid": KindUserID,
+	// Not "id": a CRM's own row id would be taken for a Telegram user id
+	// and merge strangers. A column "id" is a custom field.
+	"user_id": KindUserID, "telegram_id": KindUserID, "tg_id": KindUserID, "userid": KindUserID, "telegram_user_id": KindUserID,
 	"phone": KindPhone, "phone_number": KindPhone, "mobile": KindPhone, "tel": KindPhone, "telephone": KindPhone,
 	"name": KindName, "full_name": KindName,
 	"first_name": KindFirstName, "firstname": KindFirstName,

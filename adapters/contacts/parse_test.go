@@ -76,7 +76,7 @@ func TestParse(t *testing.T) {
 			[]string{"2: id=777000 name=Karenina, Anna notes=said \"call me\"\nin May"}},
 		{"tabs", "telegram_id\tname\n5\tEve\n6\tMallory\n", '\t', false, []string{"telegram_id", "name"},
 			[]string{"2: id=5 name=Eve", "3: id=6 name=Mallory"}},
-		{"id alias and blank lines skipped", "id,phone\n\n1,\n,,\n,+1 555 010 0999\n", ',', false, []string{"id", "phone"},
+		{"tg_id alias and blank lines skipped", "tg_id,phone\n\n1,\n,,\n,+1 555 010 0999\n", ',', false, []string{"tg_id", "phone"},
 			[]string{"3: id=1", "5: +15550100999"}},
 		{"no header: guessed per row",
 			"@anna_k;Anna;Karenina\n+49 151 12345678;Boris\n777000;\"Eve\"\nt.me/mallory_m\n",
@@ -132,7 +132,7 @@ func TestParseRejectsTheFile(t *testing.T) {
 		{"only a header", "username,name\r\n", contacts.ErrEmpty, "only a header"},
 		{"no identity column", "name,tags\nAnna,vip\n", contacts.ErrHeader, "no username, user_id or phone column"},
 		{"a column twice", "phone,name,Phone\n", contacts.ErrHeader, "columns 1 and 3 both hold the phone"},
-		{"two aliases of one column", "id,telegram_id\n", contacts.ErrHeader, "columns 1 and 2 both hold the user id"},
+		{"two aliases of one column", "tg_id,telegram_id\n", contacts.ErrHeader, "columns 1 and 2 both hold the user id"},
 		{"a bad field name", "username,Größe\n", contacts.ErrHeader, `column 2, "Größe", is not a field name`},
 		{"a column without a name", "username,,name\n", contacts.ErrHeader, "column 2 has no name"},
 		{"name and first_name", "username,name,first_name\n", contacts.ErrHeader, "either a name column or first_name and last_name"},
@@ -161,5 +161,20 @@ func TestParseBounds(t *testing.T) {
 	}
 	if _, err := contacts.Parse(strings.NewReader(strings.Repeat("x", contacts.MaxFileSize+1))); !errors.Is(err, contacts.ErrTooLarge) {
 		t.Fatalf("too large: %v", err)
+	}
+}
+
+// A CRM's own "id" column is not a Telegram user id: it stays a custom
+// field, so two files numbering their rows from 1 never merge strangers.
+func TestAnIDColumnIsACustomField(t *testing.T) {
+	f, err := contacts.Parse(strings.NewReader("id,username,name\n1,@ivan_one,Ivan\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Columns) != 3 || f.Columns[0].Kind != contacts.KindField || f.Columns[0].Field != "id" {
+		t.Fatalf("columns %+v: want id as a custom field", f.Columns)
+	}
+	if r := f.Rows[0]; r.Err != nil || r.Contact.UserID != 0 || r.Contact.Username != "ivan_one" {
+		t.Fatalf("row %+v", r)
 	}
 }
