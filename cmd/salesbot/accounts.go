@@ -139,23 +139,57 @@ func minuteOfDay(s string) (int, error) {
 
 var weekdays = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
 
+// parseDays reads days like "mon-fri", "sat-sun", "mon,wed,fri",
+// "tuesday" or "all": day names in full or by their first three letters,
+// and ranges (which may wrap: "fri-mon"). Anything else is an error.
 func parseDays(s string) ([]time.Weekday, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "all", "":
 		return nil, nil
-	case "mon-fri":
-		return []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday}, nil
 	}
 	var out []time.Weekday
-	for _, f := range strings.Split(s, ",") {
-		name := strings.ToLower(strings.TrimSpace(f)) // lower-casing may change the length ("K", the Kelvin sign)
-		d, ok := weekdays[name[:min(3, len(name))]]
-		if !ok {
-			return nil, fmt.Errorf("%q is not a day (mon, tue, wed, thu, fri, sat, sun)", f)
+	seen := map[time.Weekday]bool{}
+	add := func(d time.Weekday) {
+		if !seen[d] {
+			seen[d] = true
+			out = append(out, d)
 		}
-		out = append(out, d)
+	}
+	for _, f := range strings.Split(s, ",") {
+		from, to, isRange := strings.Cut(f, "-")
+		a, err := dayName(from)
+		if err != nil {
+			return nil, err
+		}
+		if !isRange {
+			add(a)
+			continue
+		}
+		b, err := dayName(to)
+		if err != nil {
+			return nil, err
+		}
+		for d := a; ; d = (d + 1) % 7 {
+			add(d)
+			if d == b {
+				break
+			}
+		}
 	}
 	return out, nil
+}
+
+func dayName(s string) (time.Weekday, error) {
+	name := strings.ToLower(strings.TrimSpace(s))
+	if d, ok := weekdays[name]; ok {
+		return d, nil
+	}
+	for _, d := range weekdays {
+		if name == strings.ToLower(d.String()) { // "tuesday"
+			return d, nil
+		}
+	}
+	return 0, fmt.Errorf("%q is not a day (mon, tue, wed, thu, fri, sat, sun, or a range such as mon-fri)", strings.TrimSpace(s))
 }
 
 func accountsAddCommand() *command {
