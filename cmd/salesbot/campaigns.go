@@ -124,6 +124,9 @@ func (f *campaignFlags) check() error {
 		}
 		end = start.AddDate(0, 0, days)
 	}
+	if start.Year() < 2000 || end.Year() > 2200 {
+		return usagef("--start and --end must lie between the years 2000 and 2200 (got %s to %s)", start.Format(time.DateOnly), end.Format(time.DateOnly))
+	}
 	f.schedule = domain.CampaignSchedule{Start: start.UTC(), End: end.UTC(), TimeZone: f.tz}
 	if f.hours != "" {
 		from, to, ok := strings.Cut(f.hours, "-")
