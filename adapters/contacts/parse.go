@@ -131,6 +131,9 @@ func Parse(r io.Reader) (*File, error) {
 	if !utf8.Valid(data) {
 		return nil, fmt.Errorf("%w: line %d holds bytes that are not UTF-8 (save the file as UTF-8 and try again)", ErrEncoding, badLine(data))
 	}
+	if bytes.IndexByte(data, '\r') >= 0 && bytes.IndexByte(data, '\n') < 0 {
+		data = bytes.ReplaceAll(data, []byte("\r"), []byte("\n")) // old Mac line ends: CR only
+	}
 	f.Delimiter = sniff(data)
 	cr := csv.NewReader(bytes.NewReader(data))
 	cr.Comma = f.Delimiter

@@ -178,3 +178,14 @@ func TestAnIDColumnIsACustomField(t *testing.T) {
 		t.Fatalf("row %+v", r)
 	}
 }
+
+// Lines that end with CR alone (old Mac exports) read as lines.
+func TestCROnlyLineEnds(t *testing.T) {
+	f, err := contacts.Parse(strings.NewReader("username,name\r@carl_one,Carl\r@dora_two,Dora\r"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Rows) != 2 || f.Rows[1].Err != nil || f.Rows[1].Contact.Username != "dora_two" || f.Rows[1].Contact.Name != "Dora" {
+		t.Fatalf("rows %+v", f.Rows)
+	}
+}
