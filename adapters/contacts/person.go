@@ -70,6 +70,57 @@ func Linked(ctx context.Context, h domain.Handlers, p Person) ([]uuid.UUID, erro
 	return out, nil
 }
 
+// Twins returns the contacts that are one person with contact: contact
+// itself first, then every contact its user id, username or phone is
+// linked to in the index streams, and theirs in turn (one person can be
+// two contacts when an import lists them once by user id and once by
+// username). A contact that is another Telegram user (the username or
+// phone changed hands, as Record passes over) and a link to a contact that
+// does not exist (a crash between the link and the contact) are left out;
+// a contact that does not exist itself is returned alone.
+func Twins(ctx context.Context, h domain.Handlers, contact uuid.UUID) ([]uuid.UUID, error) {
+	return twins(ctx, h, []uuid.UUID{contact}, 0)
+}
+
+// twins is Twins from several contacts at once, the first of them
+// returned even if it does not exist; userID, if not 0, is the person's
+// Telegram user (else the first one a contact has).
+func twins(ctx context.Context, h domain.Handlers, from []uuid.UUID, userID int64) ([]uuid.UUID, error) {
+	var out []uuid.UUID
+	seen := map[uuid.UUID]bool{}
+	queue := append([]uuid.UUID(nil), from...)
+	for i := 0; i < len(queue); i++ {
+		id := queue[i]
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		c, err := h.LoadContact(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if !c.Exists {
+			if i == 0 {
+				out = append(out, id)
+			}
+			continue
+		}
+		if i > 0 && userID != 0 && c.UserID != 0 && c.UserID != userID {
+			continue // another Telegram user: the username or phone changed hands
+		}
+		if userID == 0 {
+			userID = c.UserID
+		}
+		out = append(out, id)
+		linked, err := Linked(ctx, h, Person{UserID: c.UserID, Username: c.Username, Phone: c.Phone})
+		if err != nil {
+			return nil, err
+		}
+		queue = append(queue, linked...)
+	}
+	return out, nil
+}
+
 // link links each of the person's identities to contact (the first writer
 // wins: one linked to another contact already stays so) and returns the
 // contact the first of them is linked to afterwards.
@@ -159,8 +210,9 @@ func Record(ctx context.Context, h domain.Handlers, p Person, add domain.AddCont
 // OptOut puts a person on the do-not-contact list: it records a contact
 // if there is none (source manual, basis legitimate interest: a person
 // who asked not to be written to is remembered for exactly that), opts
-// out every contact the person's identities are linked to (but one that is
-// another Telegram user, as Record passes over), and ends each
+// out every contact the person's identities are linked to and each of
+// their Twins (but one that is another Telegram user, as Record passes
+// over), and ends each
 // of their open dialogs at once. open lists a contact's dialogs (closed
 // ones are passed over). It returns the person's contact and the numbers
 // of the dialogs it ended.
@@ -170,25 +222,20 @@ func OptOut(ctx context.Context, h domain.Handlers, p Person, by, reason string,
 	if err != nil {
 		return uuid.Nil, nil, err
 	}
-	ids, err := Linked(ctx, h, p)
+	linked, err := Linked(ctx, h, p)
 	if err != nil {
 		return uuid.Nil, nil, err
 	}
+	uid := p.UserID
+	if uid == 0 {
+		uid = c.UserID
+	}
+	ids, err := twins(ctx, h, append([]uuid.UUID{c.ID}, linked...), uid)
+	if err != nil {
+		return c.ID, nil, err
+	}
 	var ended []int64
-	ids = append([]uuid.UUID{c.ID}, ids...)
-	done := map[uuid.UUID]bool{}
 	for _, id := range ids {
-		if done[id] {
-			continue
-		}
-		done[id] = true
-		other, err := h.LoadContact(ctx, id)
-		if err != nil {
-			return c.ID, ended, err
-		}
-		if !other.Exists || (p.UserID != 0 && other.UserID != 0 && other.UserID != p.UserID) {
-			continue // nobody yet, or another Telegram user (the username changed hands)
-		}
 		if _, err := h.Contact(ctx, id, domain.OptOutContact{Reason: reason, By: by}); err != nil {
 			return c.ID, ended, fmt.Errorf("opt out contact %s: %w", id, err)
 		}
@@ -233,13 +280,14 @@ type Shredder interface {
 	Forget(ctx context.Context, subject string) error
 }
 
-// Forget erases a contact: it ends its open dialogs, records the erasure
-// (domain.ForgetContact, which also puts the contact on the do-not-contact
-// list) and deletes the contact's key in the store, so every personal
-// field it sealed (names, phones, messages, custom fields) reads as
-// forgotten in exports, read models and replays. The index streams stay:
-// the person remains on the do-not-contact list as hashes. Forgetting
-// again repeats only the key deletion.
+// Forget erases a contact and each of its Twins (the same person): it
+// ends their open dialogs, records the erasure (domain.ForgetContact,
+// which also puts the contact on the do-not-contact list) and deletes the
+// contact's key in the store, so every personal field it sealed (names,
+// phones, messages, custom fields) reads as forgotten in exports, read
+// models and replays. The index streams stay: the person remains on the
+// do-not-contact list as hashes. Forgetting again repeats only the key
+// deletion.
 func Forget(ctx context.Context, h domain.Handlers, store Shredder, contact uuid.UUID, by string, open func(context.Context, uuid.UUID) ([]uuid.UUID, error)) error {
 	c, err := h.LoadContact(ctx, contact)
 	if err != nil {
@@ -247,6 +295,26 @@ func Forget(ctx context.Context, h domain.Handlers, store Shredder, contact uuid
 	}
 	if !c.Exists {
 		return fmt.Errorf("forget contact %s: %w", contact, &domain.Error{Code: domain.EINVALID, Message: "unknown contact"})
+	}
+	ids, err := Twins(ctx, h, contact)
+	if err != nil {
+		return fmt.Errorf("forget contact %s: find its twins: %w", contact, err)
+	}
+	// The twins first: their identities are gone once they are erased,
+	// and a retry after a crash finds them again through contact's.
+	for i := len(ids) - 1; i >= 0; i-- {
+		if err := forget(ctx, h, store, ids[i], by, open); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// forget erases one existing contact.
+func forget(ctx context.Context, h domain.Handlers, store Shredder, contact uuid.UUID, by string, open func(context.Context, uuid.UUID) ([]uuid.UUID, error)) error {
+	c, err := h.LoadContact(ctx, contact)
+	if err != nil {
+		return err
 	}
 	if !c.Forgotten { // after the key is gone nothing personal can be sealed
 		if _, err := endDialogs(ctx, h, contact, "erased", open); err != nil {

@@ -177,3 +177,97 @@ func TestReindex(t *testing.T) {
 		t.Fatalf("import after reindex: %+v %v", rep, err)
 	}
 }
+
+// twins records one Telegram user as two contacts, as an import that
+// lists them once by user id and once by username does: byID is linked
+// from user 501, byName from @anna_k, and byName turned out to be user 501
+// when a dialog was started with it.
+func (w *world) twins() (byID, byName domain.Contact) {
+	w.t.Helper()
+	ctx := context.Background()
+	if _, err := w.apply("user_id,username\n501,\n,anna_k\n", contacts.Options{}); err != nil {
+		w.t.Fatal(err)
+	}
+	id, found, err := w.h.ContactOfUser(ctx, 501)
+	if err != nil || !found {
+		w.t.Fatalf("no contact of user 501: %v", err)
+	}
+	byName = w.contact("anna_k")
+	if id == byName.ID {
+		w.t.Fatal("the import merged the two rows")
+	}
+	if _, err := w.h.Contact(ctx, byName.ID, domain.SetTelegramUser{UserID: 501}); err != nil {
+		w.t.Fatal(err)
+	}
+	byID, _ = w.h.LoadContact(ctx, id)
+	byName, _ = w.h.LoadContact(ctx, byName.ID)
+	return byID, byName
+}
+
+func TestTwins(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	byID, byName := w.twins()
+	ids, err := contacts.Twins(ctx, w.h, byName.ID)
+	if err != nil || len(ids) != 2 || ids[0] != byName.ID || ids[1] != byID.ID {
+		t.Fatalf("twins of the username's contact: %v %v; want [%s %s]", ids, err, byName.ID, byID.ID)
+	}
+	// The username passed to another Telegram user: not a twin.
+	other, err := contacts.Record(ctx, w.h, contacts.Person{UserID: 502, Phone: "+4915112345678"}, inbound)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.h.LinkUsername(ctx, "boris_b", other.ID); err != nil {
+		t.Fatal(err)
+	}
+	if ids, err := contacts.Twins(ctx, w.h, other.ID); err != nil || len(ids) != 1 {
+		t.Fatalf("twins of a contact alone: %v %v", ids, err)
+	}
+	if ids, err := contacts.Twins(ctx, w.h, uuid.Nil); err != nil || len(ids) != 1 {
+		t.Fatalf("twins of nobody: %v %v", ids, err)
+	}
+}
+
+func TestOptOutCoversTheTwins(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	byID, byName := w.twins()
+	d := w.dialog(byID, 1)
+	open := func(_ context.Context, contact uuid.UUID) ([]uuid.UUID, error) {
+		if contact == byID.ID {
+			return []uuid.UUID{d}, nil
+		}
+		return nil, nil
+	}
+	// A manager knows only the username.
+	id, ended, err := contacts.OptOut(ctx, w.h, contacts.Person{Username: "anna_k"}, "cli", "asked by phone", open)
+	if err != nil || id != byName.ID || len(ended) != 1 || ended[0] != 1 {
+		t.Fatalf("opt out: %s %v %v", id, ended, err)
+	}
+	for _, c := range []domain.Contact{byID, byName} {
+		if c, _ := w.h.LoadContact(ctx, c.ID); !c.OptedOut {
+			t.Fatalf("contact %s of the same person is not opted out", c.ID)
+		}
+	}
+	if st, _ := w.h.LoadDialog(ctx, d); st.Outcome != domain.OutcomeOptedOut {
+		t.Fatalf("the twin's dialog goes on: %+v", st)
+	}
+}
+
+func TestForgetCoversTheTwins(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	byID, byName := w.twins()
+	if err := contacts.Forget(ctx, w.h, w.store, byName.ID, "cli", nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []domain.Contact{byID, byName} {
+		if c, _ := w.h.LoadContact(ctx, c.ID); !c.Forgotten || !c.OptedOut {
+			t.Fatalf("contact %s of the same person is not erased: %+v", c.ID, c)
+		}
+		recs, err := w.store.ReadStream(ctx, domain.ContactStream(c.ID), 1)
+		if err != nil || !recs[0].Forgotten {
+			t.Fatalf("the key of contact %s is still there: %v", c.ID, err)
+		}
+	}
+}

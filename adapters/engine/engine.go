@@ -25,6 +25,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/salesbot/salesbot/adapters/contacts"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/domain/scenario"
 )
@@ -183,9 +184,20 @@ func (c *Core) OptOut(ctx context.Context, dialogID uuid.UUID, reason string) (O
 	return Outcome{Dialog: after, Events: evs}, err
 }
 
+// optOutContact puts the contact of a dialog on the do-not-contact list,
+// and every other contact of the same person (contacts.Twins): the list
+// is of people, not of contacts. The live engine ends their open dialogs
+// when it sees their ContactOptedOut.
 func (c *Core) optOutContact(ctx context.Context, d domain.Dialog, reason string) error {
-	if _, err := c.H.Contact(context.WithoutCancel(ctx), d.ContactID, domain.OptOutContact{Reason: reason, By: "lead"}); err != nil {
-		return fmt.Errorf("engine: put the contact of dialog %d on the do-not-contact list: %w", d.N, err)
+	ctx = context.WithoutCancel(ctx)
+	ids, err := contacts.Twins(ctx, c.H, d.ContactID)
+	if err != nil {
+		return fmt.Errorf("engine: find the other contacts of the person of dialog %d: %w", d.N, err)
+	}
+	for _, id := range ids {
+		if _, err := c.H.Contact(ctx, id, domain.OptOutContact{Reason: reason, By: "lead"}); err != nil {
+			return fmt.Errorf("engine: put contact %s of dialog %d on the do-not-contact list: %w", id, d.N, err)
+		}
 	}
 	return nil
 }

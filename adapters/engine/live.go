@@ -301,19 +301,16 @@ func (e *Engine) wroteAfterClose(id uuid.UUID, m domain.InboundReceived) func(co
 	}
 }
 
-// repairOptOut puts the contact of an opted-out dialog on the
-// do-not-contact list if a crash came between the two appends.
+// repairOptOut puts the contact of a dialog the lead opted out of, and
+// the person's other contacts, on the do-not-contact list if a crash came
+// between the appends.
 func (e *Engine) repairOptOut(ctx context.Context, dialog uuid.UUID, o domain.DialogOptedOut) {
 	h := e.cfg.Core.H
 	d, err := h.LoadDialog(ctx, dialog)
 	if err != nil || !d.Exists {
 		return
 	}
-	c, err := h.LoadContact(ctx, d.ContactID)
-	if err != nil || !c.Exists || c.OptedOut || c.Forgotten {
-		return
-	}
-	if _, err := h.Contact(ctx, d.ContactID, domain.OptOutContact{Reason: o.Reason, By: "lead"}); err != nil {
+	if err := e.cfg.Core.optOutContact(ctx, d, o.Reason); err != nil {
 		e.log.Error("engine: put an opted-out contact on the do-not-contact list", "dialog", d.N, "err", err)
 	}
 }

@@ -353,6 +353,61 @@ func TestAContactOptedOutElsewhereEndsItsOpenDialogs(t *testing.T) {
 	}
 }
 
+// One Telegram user can be two contacts: an import lists them once by user
+// id and once by username, and cannot know they are one person; a start
+// with the username's contact then found its user id linked to the other.
+// The do-not-contact list is of people: "stop" in one contact's dialog
+// opts out both and ends the other's dialog.
+func TestOptOutCoversEveryContactOfThePerson(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	byID, byName := uuid.New(), uuid.New()
+	if _, err := w.h.Contact(ctx, byID, domain.AddContact{ContactID: byID, Source: domain.SourceImport, Basis: domain.BasisConsent, UserID: 501}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.h.LinkUser(ctx, 501, byID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.h.Contact(ctx, byName, domain.AddContact{ContactID: byName, Source: domain.SourceImport, Basis: domain.BasisConsent, Username: "anna_k"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.h.LinkUsername(ctx, "anna_k", byName); err != nil {
+		t.Fatal(err)
+	}
+	if linked, err := w.h.LinkUser(ctx, 501, byName); err != nil || linked != byID {
+		t.Fatalf("user 501 is linked to %s (%v); want the first contact", linked, err)
+	}
+	if _, err := w.h.Contact(ctx, byName, domain.SetTelegramUser{UserID: 501}); err != nil {
+		t.Fatal(err)
+	}
+	start := func(cid uuid.UUID) uuid.UUID {
+		c, _ := w.h.LoadContact(ctx, cid)
+		did := uuid.New()
+		n, _ := w.h.NextDialogNumber(ctx, did)
+		if _, err := w.h.Dialog(ctx, did, cid, domain.StartDialog{DialogID: did, N: n, Contact: c, AccountID: uuid.New(), By: "inbound"}); err != nil {
+			t.Fatal(err)
+		}
+		return did
+	}
+	dName, dID := start(byName), start(byID)
+	stop := w.run()
+	defer stop()
+	w.say(dName, byName, "stop")
+	eventually(t, "both contacts on the do-not-contact list", func() bool {
+		a, _ := w.h.LoadContact(ctx, byID)
+		b, _ := w.h.LoadContact(ctx, byName)
+		return a.OptedOut && b.OptedOut
+	})
+	eventually(t, "the other contact's dialog ended", func() bool {
+		d, _ := w.h.LoadDialog(ctx, dID)
+		return d.Outcome == domain.OutcomeOptedOut
+	})
+	settle()
+	if n := w.count(dID, "OutboundPlanned"); n != 0 {
+		t.Fatalf("%d messages planned in the other contact's dialog", n)
+	}
+}
+
 func TestAMessageIntoAClosedDialogIsToldToAdmins(t *testing.T) {
 	w := newWorld(t)
 	did, cid := w.dialog("inbound")
