@@ -21,13 +21,20 @@
 //
 // Sticky account. Each contact belongs to one account of the campaign:
 // of the campaign's accounts (its list, or every account; an account
-// removed while healthy drops out, one removed after a restriction or a
-// ban stays), the one with the highest hash of (campaign, contact,
-// account) — rendezvous hashing (AssignAccount). Not "least loaded": a
-// restricted account's contacts stay with it and wait. Adding an account
-// takes an even slice of every account's unclaimed contacts, never of
-// one in particular. The claim records the account; from then on it is
-// fixed.
+// removed while healthy drops out, one removed while restricted or lost
+// stays), the one with the highest hash of (campaign, contact, account)
+// — rendezvous hashing (AssignAccount). Not "least loaded": a contact
+// that belonged to an account when it was restricted, paused or lost
+// (over the accounts as they were then) stays with it and waits, whatever
+// accounts come or go (Owners). Every other contact goes by the hash over
+// the healthy accounts only: adding an account takes an even slice of
+// every healthy account's unclaimed contacts, never of one in particular
+// and nothing of an unhealthy one's; an account removed while healthy
+// gives its contacts to healthy ones. Once the account is resumed its
+// contacts are spread as everyone's again. The claim records the
+// account; from then on it is fixed, unless that account is removed
+// while healthy: then its claimed contacts that have no dialog yet move
+// with its others (the claim's variant stays).
 //
 // Sticky variant. The prompt variant is drawn by weight with a hash of
 // (campaign, contact) (AssignVariant), recorded in the claim and passed

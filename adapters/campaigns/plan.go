@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
+	"sort"
 	"time"
 
 	"github.com/google/uuid"
@@ -38,11 +39,111 @@ func AssignAccount(campaign, contact uuid.UUID, accounts []uuid.UUID) uuid.UUID 
 	best, bestScore := uuid.Nil, uint64(0)
 	for i, a := range accounts {
 		s := score('a', campaign, contact, a)
-		if i == 0 || s > bestScore || (s == bestScore && a.String() < best.String()) {
+		if i == 0 || beats(s, a, bestScore, best) {
 			best, bestScore = a, s
 		}
 	}
 	return best
+}
+
+// beats says whether account a with score s wins over best with bestScore
+// (ties go to the lower id).
+func beats(s uint64, a uuid.UUID, bestScore uint64, best uuid.UUID) bool {
+	return s > bestScore || (s == bestScore && a.String() < best.String())
+}
+
+// AccountState is an account as the spreading of contacts sees it. Times
+// are log positions, so a restart decides the same.
+type AccountState struct {
+	ID     uuid.UUID
+	Joined uint64 // its registration
+	Left   uint64 // its removal while healthy (0: not removed so); it drops out
+	Since  uint64 // since when it has been restricted, paused or lost (0: healthy)
+}
+
+// Owners decides which account each contact of a campaign belongs to
+// when the accounts are not all healthy (NewOwners).
+type Owners struct {
+	ids    []uuid.UUID
+	frozen []int   // the unhealthy accounts of the set, by Since
+	before [][]int // for each, the accounts as they were when it became unhealthy
+	rest   []int   // the healthy accounts of the set (all of it if none is)
+}
+
+// NewOwners returns the owners for a campaign's accounts: those of
+// accounts with Left == 0 are the set; those that left are only history.
+//
+// A contact that, over the accounts as they were when an account became
+// unhealthy, belonged to that account keeps it (it waits: a
+// restriction's volume is never shifted to other accounts), the earliest
+// such account first. Every other contact goes, by rendezvous hashing, to
+// one of the healthy accounts, so a new account takes an even slice of
+// every healthy account's contacts and nothing of an unhealthy one's, and
+// an account removed while healthy gives its contacts to healthy ones
+// only. With all healthy, Of is AssignAccount over the set.
+func NewOwners(accounts []AccountState) *Owners {
+	o := &Owners{}
+	var all []int
+	for i, a := range accounts {
+		o.ids = append(o.ids, a.ID)
+		if a.Left != 0 {
+			continue
+		}
+		all = append(all, i)
+		if a.Since != 0 {
+			o.frozen = append(o.frozen, i)
+		} else {
+			o.rest = append(o.rest, i)
+		}
+	}
+	if len(o.rest) == 0 {
+		o.rest = all
+	}
+	sort.SliceStable(o.frozen, func(x, y int) bool {
+		a, b := accounts[o.frozen[x]], accounts[o.frozen[y]]
+		if a.Since != b.Since {
+			return a.Since < b.Since
+		}
+		return a.ID.String() < b.ID.String()
+	})
+	for _, f := range o.frozen {
+		at := accounts[f].Since
+		var was []int
+		for i, a := range accounts {
+			if a.Joined < at && (a.Left == 0 || a.Left > at) {
+				was = append(was, i)
+			}
+		}
+		o.before = append(o.before, was)
+	}
+	return o
+}
+
+// Of is the account the contact's dialog in the campaign goes to
+// (uuid.Nil without accounts).
+func (o *Owners) Of(campaign, contact uuid.UUID) uuid.UUID {
+	scores := make([]uint64, len(o.ids))
+	for i, a := range o.ids {
+		scores[i] = score('a', campaign, contact, a)
+	}
+	best := func(among []int) int {
+		b := -1
+		for _, i := range among {
+			if b < 0 || beats(scores[i], o.ids[i], scores[b], o.ids[b]) {
+				b = i
+			}
+		}
+		return b
+	}
+	for k, f := range o.frozen {
+		if best(o.before[k]) == f {
+			return o.ids[f]
+		}
+	}
+	if b := best(o.rest); b >= 0 {
+		return o.ids[b]
+	}
+	return uuid.Nil
 }
 
 // AssignVariant is a contact's prompt variant in a campaign: drawn by

@@ -245,3 +245,92 @@ func TestNextDue(t *testing.T) {
 		})
 	}
 }
+
+// Owners: a contact of an account that became unhealthy keeps it; the
+// others go to healthy accounts only, so a new account takes nothing of
+// a restricted account's contacts and an even slice of the healthy ones'.
+func TestOwners(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	camp := ids(rng, 1)[0]
+	contacts := ids(rng, 3000)
+	acc := ids(rng, 4)
+	a, b, c, d := acc[0], acc[1], acc[2], acc[3]
+	over := func(ct uuid.UUID, set ...uuid.UUID) uuid.UUID { return AssignAccount(camp, ct, set) }
+	for _, tc := range []struct {
+		name   string
+		states []AccountState
+		want   func(ct uuid.UUID) uuid.UUID
+	}{
+		{"all healthy", []AccountState{{ID: a, Joined: 1}, {ID: b, Joined: 2}, {ID: c, Joined: 3}},
+			func(ct uuid.UUID) uuid.UUID { return over(ct, a, b, c) }},
+		{"a restricted, then c added: a keeps all its own", []AccountState{{ID: a, Joined: 1, Since: 10}, {ID: b, Joined: 2}, {ID: c, Joined: 20}},
+			func(ct uuid.UUID) uuid.UUID {
+				if over(ct, a, b) == a {
+					return a
+				}
+				return over(ct, b, c)
+			}},
+		{"c added, then a restricted: as when healthy", []AccountState{{ID: a, Joined: 1, Since: 20}, {ID: b, Joined: 2}, {ID: c, Joined: 10}},
+			func(ct uuid.UUID) uuid.UUID { return over(ct, a, b, c) }},
+		{"b removed while healthy gives its own to healthy accounts only", []AccountState{{ID: a, Joined: 1, Since: 10}, {ID: b, Joined: 2, Left: 15}, {ID: c, Joined: 12}},
+			func(ct uuid.UUID) uuid.UUID {
+				if over(ct, a, b) == a {
+					return a
+				}
+				return c
+			}},
+		{"two restricted: the earlier keeps its own", []AccountState{{ID: a, Joined: 1, Since: 10}, {ID: b, Joined: 2}, {ID: c, Joined: 15, Since: 20}, {ID: d, Joined: 30}},
+			func(ct uuid.UUID) uuid.UUID {
+				switch {
+				case over(ct, a, b) == a:
+					return a
+				case over(ct, b, c) == c:
+					return c
+				}
+				return over(ct, b, d)
+			}},
+		{"none healthy: every contact still has one", []AccountState{{ID: a, Joined: 1, Since: 10}, {ID: b, Joined: 2, Since: 20}},
+			func(ct uuid.UUID) uuid.UUID { return over(ct, a, b) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := NewOwners(tc.states)
+			per := map[uuid.UUID]int{}
+			for _, ct := range contacts {
+				got := o.Of(camp, ct)
+				if want := tc.want(ct); got != want {
+					t.Fatalf("contact %v: %v, want %v", ct, got, want)
+				}
+				per[got]++
+			}
+			t.Logf("per account: %v", per)
+		})
+	}
+	if got := NewOwners(nil).Of(camp, contacts[0]); got != uuid.Nil {
+		t.Fatalf("no accounts: %v", got)
+	}
+	// The new account's slice: an even one of every healthy account's
+	// contacts (a quarter: it would have won one in four of them over all
+	// four accounts), none of the restricted one's.
+	o := NewOwners([]AccountState{{ID: a, Joined: 1, Since: 10}, {ID: b, Joined: 2}, {ID: d, Joined: 3}, {ID: c, Joined: 20}})
+	fromA, fromHealthy, healthy := 0, map[uuid.UUID]int{}, map[uuid.UUID]int{}
+	for _, ct := range contacts {
+		was := over(ct, a, b, d)
+		if was != a {
+			healthy[was]++
+		}
+		if o.Of(camp, ct) == c {
+			if was == a {
+				fromA++
+			}
+			fromHealthy[was]++
+		}
+	}
+	if fromA != 0 {
+		t.Errorf("the new account took %d of the restricted account's contacts", fromA)
+	}
+	for _, h := range []uuid.UUID{b, d} {
+		if f := float64(fromHealthy[h]) / float64(healthy[h]); f < 0.18 || f > 0.32 {
+			t.Errorf("the new account took %.2f of %v's contacts, want about 1/4", f, h)
+		}
+	}
+}

@@ -100,10 +100,18 @@ type contact struct {
 }
 
 type account struct {
-	a         domain.Account // from its own stream (usage is in used)
-	loc       *time.Location
-	unhealthy bool           // was restricted or lost: keeps its share even when removed
-	used      map[string]int // new dialogs by local day
+	a    domain.Account // from its own stream (usage is in used)
+	loc  *time.Location
+	used map[string]int // new dialogs by local day
+	// Log positions: its registration, its removal while healthy (it
+	// drops out; one removed while restricted or lost keeps its share),
+	// and since when it has been restricted, paused or lost (0: healthy).
+	joined, left, since uint64
+}
+
+// state is the account as Owners sees it.
+func (a *account) state(id uuid.UUID) AccountState {
+	return AccountState{ID: id, Joined: a.joined, Left: a.left, Since: a.since}
 }
 
 type campaign struct {
@@ -112,9 +120,10 @@ type campaign struct {
 	loc     *time.Location // of its days (caps)
 	members map[uuid.UUID]*member
 	lanes   map[uuid.UUID]*lane
-	set     []uuid.UUID // the accounts the lanes were built on
-	gen     int         // Scheduler.gen the lanes were built for (-1: rebuild)
-	total   int         // dialogs opened
+	set     []AccountState // the accounts the lanes were built on
+	owners  *Owners        // on set
+	gen     int            // Scheduler.gen the lanes were built for (-1: rebuild)
+	total   int            // dialogs opened
 	daily   map[string]int
 	endAt   time.Time // a failed EndCampaign is tried again then
 }
@@ -128,7 +137,12 @@ type member struct {
 	variant string    // the claim's variant
 	opened  bool
 	gaveUp  bool // the Opener said the contact cannot get it
+	moved   bool // claimed for an account removed while healthy: its lane's account opens it
 	lane    *lane
+	// Opener failures that were the contact's (the lane opened others
+	// around them), and when it may be tried again.
+	fails   int
+	retryAt time.Time
 }
 
 func (m *member) ready() bool {
@@ -300,13 +314,33 @@ func (s *Scheduler) apply(r *eventstore.RecordedEvent, e domain.Event) {
 			a = &account{used: map[string]int{}}
 			s.accounts[id] = a
 		}
+		was := a.since
 		a.a = domain.EvolveAccount(a.a, e)
 		a.loc = s.zone(a.a.Limits.TimeZone)
 		switch e.(type) {
-		case domain.AccountRestricted, domain.AccountLost:
-			a.unhealthy = true
+		case domain.AccountRegistered:
+			a.joined, a.left, a.since = r.Position, 0, 0
+		case domain.AccountRemoved:
+			if !a.a.Restricted && !a.a.Lost {
+				a.left = r.Position
+			} else if a.since == 0 {
+				a.since = r.Position
+			}
+		case domain.AccountRestricted, domain.AccountLost, domain.AccountPaused, domain.AccountResumed:
+			switch unhealthy := a.a.Restricted || a.a.Lost || a.a.Paused; {
+			case unhealthy && a.since == 0:
+				a.since = r.Position
+			case !unhealthy && a.a.Status != domain.StatusRemoved:
+				a.since = 0
+			}
+		}
+		switch e.(type) {
 		case domain.AccountRegistered, domain.AccountRemoved:
-			s.gen++
+			s.gen++ // the contacts may belong elsewhere now
+		default:
+			if a.since != was {
+				s.gen++
+			}
 		}
 	case domain.CampaignCreated, domain.CampaignPaused, domain.CampaignResumed, domain.CampaignEnded:
 		id, ok := idOf(r.Stream, "campaign-")
@@ -330,8 +364,10 @@ func (s *Scheduler) apply(r *eventstore.RecordedEvent, e domain.Event) {
 		switch {
 		case m.lane == nil:
 			s.place(c, m) // if the lanes are built; else their build does
-		case m.lane.account != e.AccountID:
-			s.moveTo(c, m, e.AccountID)
+		case c.gen == s.gen:
+			if acc := s.laneAccount(c, m); m.lane.account != acc {
+				s.moveTo(c, m, acc)
+			}
 		}
 	case domain.DialogStarted:
 		if e.Campaign == uuid.Nil {
@@ -391,10 +427,7 @@ func (s *Scheduler) place(c *campaign, m *member) {
 	if c.gen != s.gen || m.lane != nil {
 		return
 	}
-	acc := m.account
-	if !m.claimed {
-		acc = AssignAccount(c.id, m.ct.id, c.set)
-	}
+	acc := s.laneAccount(c, m)
 	if acc == uuid.Nil {
 		return
 	}
@@ -402,6 +435,27 @@ func (s *Scheduler) place(c *campaign, m *member) {
 	l.members = append(l.members, m)
 	m.lane = l
 	l.dirty = true
+}
+
+// laneAccount is the account of a member's lane: its claim's, unless
+// that account was removed while healthy (its claimed contacts move like
+// its others: not a restricted account's share); else its owner
+// (Owners). uuid.Nil: none (yet).
+func (s *Scheduler) laneAccount(c *campaign, m *member) uuid.UUID {
+	m.moved = false
+	if m.claimed {
+		if m.account == uuid.Nil || m.opened {
+			return m.account
+		}
+		if a := s.accounts[m.account]; a == nil || a.left == 0 {
+			return m.account
+		}
+		m.moved = true
+	}
+	if c.owners == nil {
+		return uuid.Nil
+	}
+	return c.owners.Of(c.id, m.ct.id)
 }
 
 // touch marks the member's lane for a recount.
@@ -449,18 +503,19 @@ func (s *Scheduler) opened(c *campaign, m *member, acc uuid.UUID, at time.Time) 
 	c.lane(acc).daily[day]++
 }
 
-// accountSet is the accounts a campaign's contacts are spread over: the
-// campaign's list (or every account) that are registered, without those
-// removed while healthy. An account removed after a restriction or a ban
-// keeps its share, so removing it moves nothing to the others.
-func (s *Scheduler) accountSet(c domain.Campaign) []uuid.UUID {
-	var ids []uuid.UUID
+// accountSet is the accounts a campaign's contacts are spread over (see
+// Owners): the campaign's list (or every account) that are registered;
+// those removed while healthy come as history (Left) and drop out. An
+// account removed while restricted or lost keeps its share, so removing
+// it moves nothing to the others.
+func (s *Scheduler) accountSet(c domain.Campaign) []AccountState {
+	var ids []AccountState
 	keep := func(id uuid.UUID) {
 		a := s.accounts[id]
-		if a == nil || !a.a.Exists || (a.a.Status == domain.StatusRemoved && !a.unhealthy) || slices.Contains(ids, id) {
+		if a == nil || !a.a.Exists || slices.ContainsFunc(ids, func(x AccountState) bool { return x.ID == id }) {
 			return
 		}
-		ids = append(ids, id)
+		ids = append(ids, a.state(id))
 	}
 	if len(c.Accounts) > 0 {
 		for _, id := range c.Accounts {
@@ -471,12 +526,13 @@ func (s *Scheduler) accountSet(c domain.Campaign) []uuid.UUID {
 			keep(id)
 		}
 	}
-	slices.SortFunc(ids, compareIDs)
+	slices.SortFunc(ids, func(a, b AccountState) int { return compareIDs(a.ID, b.ID) })
 	return ids
 }
 
 // buildLanes spreads a campaign's members over its accounts when the
-// accounts changed. Claimed members stay on their claim's account.
+// accounts changed (see Owners). Claimed members stay on their claim's
+// account unless it was removed while healthy.
 func (s *Scheduler) buildLanes(c *campaign) {
 	if c.gen == s.gen {
 		return
@@ -486,7 +542,7 @@ func (s *Scheduler) buildLanes(c *campaign) {
 		c.gen = s.gen
 		return
 	}
-	c.set, c.gen = set, s.gen
+	c.set, c.gen, c.owners = set, s.gen, NewOwners(set)
 	for _, l := range c.lanes {
 		l.members, l.ready, l.dirty = nil, -1, true
 	}
@@ -531,7 +587,7 @@ func (l *lane) failed(now time.Time) bool {
 func (l *lane) pick() (next, ready int) {
 	l.view = l.view[:0]
 	for _, m := range l.members {
-		mine := !m.claimed || m.account == l.account
+		mine := !m.claimed || m.account == l.account || m.moved
 		l.view = append(l.view, Target{Seq: m.ct.seq, Claimed: m.claimed && mine, Ready: mine && m.ready()})
 	}
 	next, ready = Pick(l.view)

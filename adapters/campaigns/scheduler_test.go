@@ -559,3 +559,59 @@ func TestRemovedAccounts(t *testing.T) {
 		})
 	}
 }
+
+// An account added while another is restricted takes an even slice of
+// the healthy accounts' contacts and none of the restricted one's: they
+// wait for it.
+func TestNewAccountTakesNothingOfARestrictedOne(t *testing.T) {
+	w := newWorld(t, week, 17)
+	accs, cs := setup(w, 2, 300, utcLimits(40))
+	camp := w.createCampaign(domain.CreateCampaign{Schedule: domain.CampaignSchedule{Start: week, End: week.AddDate(0, 0, 3)}})
+	x, healthy := accs[0], accs[1]
+	var added uuid.UUID
+	restrictAt, addAt := day(0, "10:00"), day(0, "12:00")
+	w.run(week, week.AddDate(0, 0, 3), func(now time.Time) {
+		switch {
+		case now.Equal(restrictAt):
+			w.account(x, domain.MarkRestricted{Reason: "PEER_FLOOD"})
+		case now.Equal(addAt):
+			added = w.addAccount("sales-new", utcLimits(40))
+		}
+	})
+	before := sortedIDs(accs)
+	opened := map[uuid.UUID]uuid.UUID{}
+	fromX, fromHealthy := 0, 0
+	for _, r := range dialogs(w.events()) {
+		d := r.e.(domain.DialogStarted)
+		opened[d.ContactID] = d.AccountID
+		was := campaigns.AssignAccount(camp, d.ContactID, before)
+		switch {
+		case d.AccountID == x && !r.at.Before(restrictAt):
+			t.Errorf("the restricted account opened dialog %d at %v", d.N, r.at)
+		case d.AccountID == added && was == x:
+			fromX++
+		case d.AccountID == added:
+			fromHealthy++
+		case d.AccountID != was:
+			t.Errorf("dialog %d moved from %v to %v", d.N, was, d.AccountID)
+		}
+	}
+	if fromX != 0 {
+		t.Errorf("the new account opened %d of the restricted account's contacts", fromX)
+	}
+	healthyOwn := 0
+	for _, c := range cs {
+		if campaigns.AssignAccount(camp, c, before) == healthy {
+			healthyOwn++
+		}
+	}
+	// It takes about a third of the healthy account's contacts.
+	if f := float64(fromHealthy) / float64(healthyOwn); f < 0.2 || f > 0.45 {
+		t.Errorf("the new account opened %d of the healthy account's %d contacts", fromHealthy, healthyOwn)
+	}
+	for _, c := range cs {
+		if _, ok := opened[c]; !ok && campaigns.AssignAccount(camp, c, before) != x {
+			t.Errorf("a healthy account's contact %v was not opened", c)
+		}
+	}
+}
