@@ -615,3 +615,43 @@ func TestNewAccountTakesNothingOfARestrictedOne(t *testing.T) {
 		}
 	}
 }
+
+// A contact claimed for a healthy account that is removed before it
+// opens the dialog moves with the account's other contacts (with its
+// claim's variant); it does not wait for an account that will not come
+// back.
+func TestClaimOfARemovedHealthyAccountMoves(t *testing.T) {
+	w := newWorld(t, week, 18)
+	accs, cs := setup(w, 2, 10, utcLimits(40))
+	camp := w.createCampaign(domain.CreateCampaign{Variants: []domain.VariantWeight{{Name: "A", Weight: 1}, {Name: "B", Weight: 1}},
+		Schedule: domain.CampaignSchedule{Start: week, End: week.AddDate(0, 0, 1)}})
+	gone, other := accs[0], accs[1]
+	if campaigns.AssignAccount(camp, cs[0], sortedIDs(accs)) != gone {
+		gone, other = other, gone
+	}
+	w.clock.Set(day(0, "08:00"))
+	if err := w.ev.Append(w.ctx, domain.CampaignTargetStream(camp, cs[0]), 0, "", []domain.Event{
+		domain.CampaignTargeted{CampaignID: camp, ContactID: cs[0], AccountID: gone, Variant: "B"}}); err != nil {
+		t.Fatal(err)
+	}
+	w.step() // the claim is in its lane
+	w.clock.Set(day(0, "08:05"))
+	w.account(gone, domain.RemoveAccount{By: "admin:1"})
+	w.run(day(0, "08:05"), week.AddDate(0, 0, 1), nil)
+	n := 0
+	for _, r := range dialogs(w.events()) {
+		d := r.e.(domain.DialogStarted)
+		if d.AccountID != other {
+			t.Errorf("dialog %d on %v, not on the account left", d.N, d.AccountID)
+		}
+		if d.ContactID == cs[0] {
+			n++
+			if d.Variant != "B" {
+				t.Errorf("the moved claim opened with variant %q, not its claim's", d.Variant)
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("the claimed contact of the removed account got %d dialogs, want 1", n)
+	}
+}
