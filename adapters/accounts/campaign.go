@@ -24,8 +24,9 @@ func (s *Service) CampaignOpener() CampaignOpener { return CampaignOpener{s} }
 // Open implements campaigns.Opener: it starts the dialog from r.Account
 // only, recording the campaign and the variant. An account that cannot
 // open one now gives its ELIMIT (with RetryAt) or ESTATE error; a contact
-// that may not be written to, cannot be found or already has an open
-// dialog gives an error matching campaigns.ErrContact.
+// that may not be written to, cannot be found, is another contact's
+// person (ErrOtherContact) or already has an open dialog gives an error
+// matching campaigns.ErrContact.
 func (o CampaignOpener) Open(ctx context.Context, r campaigns.OpenRequest) (int64, error) {
 	if r.Campaign == uuid.Nil || r.Contact == uuid.Nil || r.Account == uuid.Nil {
 		return 0, errors.New("accounts: a campaign dialog needs a campaign, a contact and an account")
@@ -45,6 +46,6 @@ func (o CampaignOpener) Open(ctx context.Context, r campaigns.OpenRequest) (int6
 // contactFault says whether a start failed because of the contact rather
 // than the account.
 func contactFault(err error) bool {
-	return errors.Is(err, ErrInDialog) || errors.Is(err, ErrUnknownUsername) || errors.Is(err, ErrNoContact) ||
+	return errors.Is(err, ErrInDialog) || errors.Is(err, ErrUnknownUsername) || errors.Is(err, ErrNoContact) || errors.Is(err, ErrOtherContact) ||
 		errors.Is(err, errNoPeer) || errors.Is(err, errUsernameMoved) || domain.ErrorCode(err) == domain.EFORBIDDEN
 }

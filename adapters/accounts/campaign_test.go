@@ -3,6 +3,7 @@ package accounts_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,4 +114,56 @@ func TestPinnedStartAndCampaignOpener(t *testing.T) {
 
 func accountsStart(contact, account, campaign uuid.UUID) accounts.StartRequest {
 	return accounts.StartRequest{ContactID: contact, Account: account, Campaign: campaign, By: "campaign:" + campaign.String(), Text: "Hello"}
+}
+
+// One person can be two contacts (an import lists them once by user id and
+// once by username): a start with the username's contact finds the user
+// id linked to the other and refuses to open a second dialog with the
+// person, as a contact error; so does a user id linked to a contact that
+// was never recorded (a crash between an import's link and its contact),
+// rather than blocking the campaign's lane.
+func TestStartRefusesAPersonWhoIsAnotherContact(t *testing.T) {
+	w := newWorld(t)
+	acc, _ := w.addAccount("sales-1")
+	silent := sandbox.Persona{Reply: func(sandbox.Incoming) []string { return nil }}
+	twin := w.persona("lead_twin", silent)
+	dangling := w.persona("lead_dangling", silent)
+	w.start()
+	w.eventually("the account is connected", func() bool { return w.connected(acc) })
+	ctx := context.Background()
+	add := func(cmd domain.AddContact) uuid.UUID {
+		cmd.ContactID, cmd.Source, cmd.Basis = uuid.New(), domain.SourceImport, domain.BasisLegitimateInterest
+		if _, err := w.h.Contact(ctx, cmd.ContactID, cmd); err != nil {
+			t.Fatal(err)
+		}
+		return cmd.ContactID
+	}
+	byID := add(domain.AddContact{UserID: twin.ID})
+	if _, err := w.h.LinkUser(ctx, twin.ID, byID); err != nil {
+		t.Fatal(err)
+	}
+	byName := add(domain.AddContact{Username: "lead_twin"})
+	camp := uuid.New()
+	op := w.svc.CampaignOpener()
+	_, err := op.Open(ctx, campaigns.OpenRequest{Campaign: camp, Contact: byName, Account: acc})
+	if !errors.Is(err, campaigns.ErrContact) || !errors.Is(err, accounts.ErrOtherContact) || !strings.Contains(err.Error(), byID.String()) {
+		t.Fatalf("start with the second contact of a person: %v", err)
+	}
+	if c, _ := w.h.LoadContact(ctx, byName); c.UserID != twin.ID {
+		t.Fatalf("the contact's Telegram user was not recorded: %+v", c)
+	}
+	if _, err := w.h.LinkUser(ctx, dangling.ID, uuid.New()); err != nil {
+		t.Fatal(err)
+	}
+	lost := add(domain.AddContact{Username: "lead_dangling"})
+	if _, err := op.Open(ctx, campaigns.OpenRequest{Campaign: camp, Contact: lost, Account: acc}); !errors.Is(err, campaigns.ErrContact) {
+		t.Fatalf("start with a user linked to a contact never recorded: %v", err)
+	}
+	if evs := w.events(domain.DialogNumberStream); len(evs) != 0 {
+		t.Fatalf("dialogs opened: %v", evs)
+	}
+	// The person's first contact is written to as usual.
+	if n, err := op.Open(ctx, campaigns.OpenRequest{Campaign: camp, Contact: byID, Account: acc}); err != nil || n != 1 {
+		t.Fatalf("start with the first contact: %d %v", n, err)
+	}
 }

@@ -49,6 +49,10 @@ var (
 	ErrUnknownUsername = errors.New("accounts: no Telegram user has that username")
 	ErrInDialog        = errors.New("accounts: the contact already has an open dialog")
 	ErrNoContact       = errors.New("accounts: no such contact")
+	// ErrOtherContact: the contact's Telegram user is another contact
+	// already (one person imported twice: by user id and by username);
+	// the error names that contact.
+	ErrOtherContact = errors.New("accounts: the person is already contact")
 )
 
 // Start opens a dialog: it picks the least-loaded healthy account inside its
@@ -250,22 +254,31 @@ func (s *Service) whom(ctx context.Context, conn telegram.Conn, req StartRequest
 		if err != nil {
 			return c, p, err
 		}
-		if linked != c.ID {
-			// The person is another contact already (imported twice, or
-			// wrote in first): that contact's opt-out counts.
-			other, err := s.h.LoadContact(ctx, linked)
-			if err != nil {
-				return c, p, err
-			}
-			if err := other.Contactable(); err != nil {
-				return c, p, fmt.Errorf("the person is also contact %s: %w", linked, err)
-			}
-		}
 		if c.UserID == 0 {
+			// Recorded also when the person is another contact: an
+			// opt-out of either then finds the other (contacts.Twins).
 			if _, err := s.h.Contact(ctx, c.ID, domain.SetTelegramUser{UserID: p.UserID}); err != nil {
 				return c, p, err
 			}
 			c.UserID = p.UserID
+		}
+		if linked != c.ID {
+			// The person is another contact already (imported twice, or
+			// wrote in first): one dialog per person, and that contact's
+			// opt-out counts.
+			other, err := s.h.LoadContact(ctx, linked)
+			if err != nil {
+				return c, p, err
+			}
+			switch err := other.Contactable(); {
+			case !other.Exists:
+				// A dangling link: a crash came between an import's link
+				// and its contact.
+				return c, p, fmt.Errorf("%w %s, which was never recorded (%w)", ErrOtherContact, linked, err)
+			case err != nil:
+				return c, p, fmt.Errorf("the person is also contact %s: %w", linked, err)
+			}
+			return c, p, fmt.Errorf("%w %s", ErrOtherContact, linked)
 		}
 		return c, p, nil
 	}
