@@ -91,8 +91,14 @@
 // hear of it once (Notify "campaign-account-paused") until the account
 // is usable again. A flood wait only delays the lane; an Opener failure
 // that gives no retry time (an account still connecting, a store error)
-// makes the lane wait 5 s, doubling to 5 min while it goes on. A contact
-// the Opener refuses (ErrContact) is not tried again by this process.
+// makes the lane wait 5 s, doubling to 5 min while it goes on; the
+// contact it failed for waits on its own (1 min, doubling to 1 h) and
+// another one goes next, so one contact that keeps failing never holds up
+// its lane. When that next one opens, the failure was the contact's; after
+// 5 of those the contact is given up (a warning, Notify
+// "campaign-contact-failed"). An account failing for everyone gives up on
+// nobody. A contact the Opener refuses (ErrContact) or gives up on is not
+// tried again by this process.
 //
 // The campaign. A paused or ended campaign opens nothing; one whose End
 // has passed is ended (EndCampaign{By: "scheduler", Reason: "schedule

@@ -179,12 +179,15 @@ type Target struct {
 	Seq     uint64 // when the contact entered the log (its position)
 	Claimed bool   // claimed for the lane and not opened yet
 	Ready   bool   // in the segment, contactable, not opened, not given up
+	Held    bool   // ready, but its own wait after a failure is not over
 }
 
 // Pick returns the index of a lane's next target (-1 if none is ready)
 // and how many are ready. A claimed target goes first (a wait or a crash
 // came between its claim and its opening: the claim is the intent), then
-// the contact that entered the log first.
+// the contact that entered the log first. A held target counts as ready
+// but is never next, so one contact that keeps failing does not hold up
+// the lane.
 func Pick(lane []Target) (next, ready int) {
 	next = -1
 	for i, t := range lane {
@@ -192,6 +195,9 @@ func Pick(lane []Target) (next, ready int) {
 			continue
 		}
 		ready++
+		if t.Held {
+			continue
+		}
 		if next < 0 {
 			next = i
 			continue

@@ -162,6 +162,8 @@ func TestPick(t *testing.T) {
 		{"claimed first", []Target{r(1), claimed(8), r(2)}, 1, 3},
 		{"oldest claim first", []Target{claimed(8), r(1), claimed(4)}, 2, 3},
 		{"not ready is passed over", []Target{{Seq: 1}, r(4), {Seq: 2, Claimed: true}}, 1, 1},
+		{"a held claim waits; the next goes", []Target{{Seq: 1, Ready: true, Claimed: true, Held: true}, r(4), r(2)}, 2, 3},
+		{"only held ones: none now, still counted", []Target{{Seq: 1, Ready: true, Claimed: true, Held: true}, {Seq: 2, Ready: true, Held: true}}, -1, 2},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			next, ready := Pick(c.lane)

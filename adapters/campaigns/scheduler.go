@@ -75,6 +75,14 @@ const (
 	// maxSkips bounds the contacts one lane passes over in one step
 	// (claimed elsewhere, no longer contactable).
 	maxSkips = 16
+	// A contact whose opening failed (neither ELIMIT nor ErrContact) while
+	// the lane was fine waits on its own, from contactWait doubling to
+	// maxContactWait, so the others go on; when the lane opened another
+	// one right after, the failure was the contact's, and after
+	// maxContactFails of those it is given up.
+	contactWait     = time.Minute
+	maxContactWait  = time.Hour
+	maxContactFails = 5
 )
 
 // Scheduler opens the dialogs of the campaigns; see the package doc for
@@ -157,6 +165,8 @@ type lane struct {
 	retryAt time.Time // the account said to wait until then
 	told    bool      // admins heard that the account is paused
 	fails   int       // failures in a row
+	suspect *member   // failed first in the current run of failures
+	held    time.Time // the earliest end of a held member's wait (at the last pick)
 	ready   int       // at the last count (-1: never counted)
 	dirty   bool      // a member changed since
 	daily   map[string]int
@@ -583,12 +593,19 @@ func (l *lane) failed(now time.Time) bool {
 	return l.fails == 1
 }
 
-// pick is Pick on the lane's members.
-func (l *lane) pick() (next, ready int) {
+// pick is Pick on the lane's members at now (zero: none waits on its
+// own). The suspect of a failure is held too, so that another contact
+// goes next.
+func (l *lane) pick(now time.Time) (next, ready int) {
 	l.view = l.view[:0]
+	l.held = time.Time{}
 	for _, m := range l.members {
 		mine := !m.claimed || m.account == l.account || m.moved
-		l.view = append(l.view, Target{Seq: m.ct.seq, Claimed: m.claimed && mine, Ready: mine && m.ready()})
+		t := Target{Seq: m.ct.seq, Claimed: m.claimed && mine, Ready: mine && m.ready(), Held: now.Before(m.retryAt) || m == l.suspect}
+		if t.Ready && t.Held && (l.held.IsZero() || m.retryAt.Before(l.held)) {
+			l.held = m.retryAt
+		}
+		l.view = append(l.view, t)
 	}
 	next, ready = Pick(l.view)
 	l.ready, l.dirty = ready, false
@@ -599,7 +616,7 @@ func (l *lane) pick() (next, ready int) {
 // if one of them changed.
 func (l *lane) count() int {
 	if l.dirty || l.ready < 0 {
-		l.pick()
+		l.pick(time.Time{})
 	}
 	return l.ready
 }
@@ -730,9 +747,16 @@ func (s *Scheduler) stepLane(ctx context.Context, c *campaign, l *lane, now time
 	}
 	due := l.next
 	for range maxSkips {
-		next, ready := l.pick()
+		next, ready := l.pick(now)
 		today, left := caps.Today(), min(ready, caps.TotalShare)
 		switch {
+		case next < 0 && left > 0 && !l.held.IsZero():
+			if l.suspect != nil && !now.Before(l.held) {
+				l.suspect = nil // nobody else to try: the suspect again
+				continue
+			}
+			l.next = l.held // only held ones are left
+			return
 		case next < 0 || left <= 0:
 			l.next = now.Add(recheck)
 			return
@@ -802,7 +826,10 @@ func (s *Scheduler) open(ctx context.Context, c *campaign, l *lane, m *member, n
 	var de *domain.Error
 	switch {
 	case err == nil:
-		l.fails = 0
+		if l.suspect != nil && l.suspect != m && l.fails == 1 {
+			s.struck(c, l.suspect)
+		}
+		l.fails, l.suspect, m.fails = 0, nil, 0
 		s.opened(c, m, l.account, now)
 		log.Info("campaigns: dialog opened", "dialog", n, "variant", m.variant)
 		return openedIt
@@ -822,13 +849,33 @@ func (s *Scheduler) open(ctx context.Context, c *campaign, l *lane, m *member, n
 		m.touch()
 		return skipIt
 	default:
+		// The account's or the contact's? The lane waits (the account may
+		// be failing), and the first failure of a run makes the contact
+		// wait longer, so another one goes next: if that one opens, the
+		// failure was the contact's (struck).
 		level := slog.LevelDebug
+		l.suspect = nil
 		if l.failed(now) {
 			level = slog.LevelWarn
+			l.suspect = m
+			m.retryAt = l.retryAt.Add(min(contactWait<<min(m.fails, 10), maxContactWait))
 		}
-		log.Log(ctx, level, "campaigns: the account cannot open the dialog now; the contact waits", "err", err, "retry_at", l.retryAt)
+		log.Log(ctx, level, "campaigns: the dialog could not be opened; the contact waits", "err", err, "retry_at", l.retryAt, "contact_retry_at", m.retryAt)
 		return waitLane
 	}
+}
+
+// struck counts a failure as the contact's, and gives up on it after
+// maxContactFails of them.
+func (s *Scheduler) struck(c *campaign, m *member) {
+	m.fails++
+	if m.fails < maxContactFails || m.opened {
+		return
+	}
+	m.gaveUp = true
+	m.touch()
+	s.log.Warn("campaigns: the dialog with a contact failed again and again while others opened; given up", "campaign", c.id, "contact", m.ct.id, "failures", m.fails)
+	s.notify("campaign-contact-failed", fmt.Sprintf("Campaign %q: the dialog with contact %s failed %d times while others opened; it is not tried again until a restart.", c.c.Name, m.ct.id, m.fails))
 }
 
 // end ends a campaign whose schedule is over.

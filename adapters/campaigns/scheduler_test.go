@@ -391,7 +391,7 @@ func TestCampaignCaps(t *testing.T) {
 
 // What the Opener says: ELIMIT waits until RetryAt; ErrContact skips the
 // contact (the next one goes in the same step); anything else waits a
-// little and tries the same contact again.
+// little (the failed contact a little longer: another one goes next).
 func TestOpenerErrors(t *testing.T) {
 	w := newWorld(t, week, 13)
 	accs, cs := setup(w, 1, 10, utcLimits(40))
@@ -653,5 +653,56 @@ func TestClaimOfARemovedHealthyAccountMoves(t *testing.T) {
 	}
 	if n != 1 {
 		t.Fatalf("the claimed contact of the removed account got %d dialogs, want 1", n)
+	}
+}
+
+// One contact whose opening keeps failing (neither ELIMIT nor
+// ErrContact) does not hold up its lane: it waits on its own, the others
+// go out, and after a few failures while others opened it is given up,
+// with a notice. An account that fails for everyone for a while gives
+// up on nobody.
+func TestAFailingContactDoesNotBlockItsLane(t *testing.T) {
+	for _, outage := range []bool{false, true} {
+		t.Run(fmt.Sprintf("outage=%v", outage), func(t *testing.T) {
+			w := newWorld(t, week, 19)
+			_, cs := setup(w, 1, 10, utcLimits(40))
+			w.createCampaign(domain.CreateCampaign{Schedule: domain.CampaignSchedule{Start: week, End: week.AddDate(0, 0, 3)}})
+			var bad uuid.UUID
+			badCalls := 0
+			w.opener.before = func(r campaigns.OpenRequest) error {
+				if outage {
+					if w.clock.Now().Before(day(0, "11:00")) {
+						return errors.New("not connected")
+					}
+					return nil
+				}
+				if bad == uuid.Nil {
+					bad = r.Contact
+				}
+				if r.Contact == bad {
+					badCalls++
+					return errors.New("telegram: INTERNAL_SERVER_ERROR")
+				}
+				return nil
+			}
+			w.run(day(0, "09:00"), week.AddDate(0, 0, 3), nil)
+			opened := map[uuid.UUID]bool{}
+			for _, r := range dialogs(w.events()) {
+				opened[r.e.(domain.DialogStarted).ContactID] = true
+			}
+			want, notices := len(cs), 0
+			if !outage {
+				want, notices = len(cs)-1, 1
+				if badCalls < 5 || badCalls > 6 {
+					t.Errorf("the failing contact was tried %d times", badCalls)
+				}
+			}
+			if len(opened) != want || opened[bad] {
+				t.Errorf("%d of %d contacts opened (the failing one: %v); %d calls", len(opened), len(cs), opened[bad], w.opener.opened())
+			}
+			if k := w.noticed("campaign-contact-failed"); k != notices {
+				t.Errorf("%d notices, want %d: %v", k, notices, w.notices)
+			}
+		})
 	}
 }
