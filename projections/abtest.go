@@ -11,8 +11,10 @@ import (
 //
 // Each variant is compared with the first one (the control: the first
 // variant the campaign lists, or the first by name when no campaign says),
-// metric by metric, with a two-sided two-proportion z-test. A difference
-// with p below Significance is called "likely real".
+// metric by metric, with a two-sided two-proportion z-test, or Fisher's
+// exact test when there are too few dialogs for the z-test's normal
+// approximation (FewDialogs). A difference with p below Significance is
+// called "likely real".
 
 // Significance is the p-value below which a difference is called likely
 // real: a 5% chance of calling a difference real when the variants are in
@@ -39,6 +41,58 @@ func TwoProportion(x1, n1, x2, n2 int) (diff, z, p float64, ok bool) {
 	z = diff / se
 	p = math.Erfc(math.Abs(z) / math.Sqrt2)
 	return diff, z, p, true
+}
+
+// minExpected is the smallest expected count, in every cell of the 2×2
+// table, for which the z-test's normal approximation is trusted (the
+// usual rule of thumb).
+const minExpected = 5
+
+// FewDialogs says whether the z-test is not to be trusted on x1 of n1
+// against x2 of n2: some expected count — the pooled rate × n, or
+// (1 − pooled rate) × n, of either group — is below 5. Then use
+// FisherExact. False when the test cannot be made at all (empty groups,
+// counts out of range).
+func FewDialogs(x1, n1, x2, n2 int) bool {
+	if n1 <= 0 || n2 <= 0 || x1 < 0 || x2 < 0 || x1 > n1 || x2 > n2 {
+		return false
+	}
+	pooled := float64(x1+x2) / float64(n1+n2)
+	for _, n := range []int{n1, n2} {
+		if pooled*float64(n) < minExpected || (1-pooled)*float64(n) < minExpected {
+			return true
+		}
+	}
+	return false
+}
+
+// FisherExact is the two-sided p-value of Fisher's exact test of x1
+// successes in n1 trials against x2 in n2: with the margins fixed, the
+// sum of the hypergeometric probabilities of every table no more likely
+// than the one observed. ok is false, and p zero, when counts are out of
+// range or a group is empty.
+func FisherExact(x1, n1, x2, n2 int) (p float64, ok bool) {
+	if n1 <= 0 || n2 <= 0 || x1 < 0 || x2 < 0 || x1 > n1 || x2 > n2 {
+		return 0, false
+	}
+	k, n := x1+x2, n1+n2
+	logChoose := func(a, b int) float64 {
+		la, _ := math.Lgamma(float64(a + 1))
+		lb, _ := math.Lgamma(float64(b + 1))
+		lc, _ := math.Lgamma(float64(a - b + 1))
+		return la - lb - lc
+	}
+	all := logChoose(n, n1)
+	prob := func(x int) float64 { // x successes in the first group
+		return math.Exp(logChoose(k, x) + logChoose(n-k, n1-x) - all)
+	}
+	observed := prob(x1) * (1 + 1e-7) // ties within rounding count as as likely
+	for x := max(0, k-n2); x <= min(k, n1); x++ {
+		if q := prob(x); q <= observed {
+			p += q
+		}
+	}
+	return min(p, 1), true
 }
 
 // Quantiles of the standard normal distribution for a two-sided test at
@@ -107,6 +161,9 @@ type Comparison struct {
 	Diff     float64 // the variant's rate minus the control's (fraction; 0.15 = 15 points)
 	Z, P     float64
 	OK       bool // the test could be made
+	// Exact: P is Fisher's exact test's, the samples being too small for
+	// the z-test (FewDialogs); Z is still the z-test's.
+	Exact bool
 	// Real: p < Significance.
 	Real bool
 	// More is about how many more dialogs each variant needs before a
@@ -139,6 +196,11 @@ func compare(m Metric, v, control VariantCounts) Comparison {
 	c := Comparison{Metric: m.Key, Title: m.Title, Variant: v.Variant, Control: control.Variant,
 		X: m.count(v), N: v.Dialogs, ControlX: m.count(control), ControlN: control.Dialogs}
 	c.Diff, c.Z, c.P, c.OK = TwoProportion(c.X, c.N, c.ControlX, c.ControlN)
+	test := ""
+	if c.OK && FewDialogs(c.X, c.N, c.ControlX, c.ControlN) {
+		c.P, _ = FisherExact(c.X, c.N, c.ControlX, c.ControlN)
+		c.Exact, test = true, ", Fisher's exact test, few dialogs"
+	}
 	switch {
 	case c.N == 0 || c.ControlN == 0:
 		empty := c.Variant
@@ -150,14 +212,14 @@ func compare(m Metric, v, control VariantCounts) Comparison {
 		c.Verdict = fmt.Sprintf("cannot tell yet: %s is %s in both", m.Title, pct(c.X, c.N))
 	case c.P < Significance:
 		c.Real = true
-		c.Verdict = fmt.Sprintf("likely real (%s)", pValue(c.P))
+		c.Verdict = fmt.Sprintf("likely real (%s%s)", pValue(c.P), test)
 	case c.Diff == 0:
-		c.Verdict = fmt.Sprintf("no difference so far (%s)", pValue(c.P))
+		c.Verdict = fmt.Sprintf("no difference so far (%s%s)", pValue(c.P), test)
 	default:
-		c.Verdict = fmt.Sprintf("not enough evidence yet (%s)", pValue(c.P))
+		c.Verdict = fmt.Sprintf("not enough evidence yet (%s%s)", pValue(c.P), test)
 		if need, ok := SampleSize(Rate(c.X, c.N), Rate(c.ControlX, c.ControlN)); ok {
 			c.More = max(need-min(c.N, c.ControlN), 1)
-			c.Verdict = fmt.Sprintf("not enough evidence yet (%s; need about %d more dialogs per variant)", pValue(c.P), c.More)
+			c.Verdict = fmt.Sprintf("not enough evidence yet (%s%s; need about %d more dialogs per variant)", pValue(c.P), test, c.More)
 		}
 	}
 	return c

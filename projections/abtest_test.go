@@ -44,6 +44,54 @@ func TestTwoProportion(t *testing.T) {
 	}
 }
 
+// Fisher's exact test, two-sided, against known values.
+func TestFisherExact(t *testing.T) {
+	for _, c := range []struct {
+		name           string
+		x1, n1, x2, n2 int
+		p              float64
+		ok             bool
+	}{
+		{"3 of 3 vs 0 of 3", 3, 3, 0, 3, 0.1, true}, // 2 × 1/20
+		{"0 of 3 vs 3 of 3", 0, 3, 3, 3, 0.1, true},
+		{"2 of 2 vs 0 of 4", 2, 2, 0, 4, 1.0 / 15, true},
+		{"1 of 2 vs 1 of 4", 1, 2, 1, 4, 1, true},
+		{"the tea tasting lady: 3 of 4 vs 1 of 4", 3, 4, 1, 4, 0.4857, true}, // 34/70
+		{"1 of 9 vs 11 of 14", 1, 9, 11, 14, 0.0028, true},                   // ≈ 0.002759
+		{"equal", 2, 10, 2, 10, 1, true},
+		{"no successes at all", 0, 5, 0, 7, 1, true},
+		{"empty group", 1, 3, 0, 0, 0, false},
+		{"more successes than trials", 4, 3, 0, 3, 0, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, ok := FisherExact(c.x1, c.n1, c.x2, c.n2)
+			if ok != c.ok || !near(p, c.p, 5e-5) {
+				t.Fatalf("FisherExact(%d, %d, %d, %d) = %.5f, %v; want %.5f, %v", c.x1, c.n1, c.x2, c.n2, p, ok, c.p, c.ok)
+			}
+		})
+	}
+}
+
+func TestFewDialogs(t *testing.T) {
+	for _, c := range []struct {
+		x1, n1, x2, n2 int
+		few            bool
+	}{
+		{3, 3, 0, 3, true},
+		{2, 2, 0, 4, true},
+		{45, 100, 30, 100, false},
+		{5, 100, 0, 100, true},  // pooled 2.5% × 100 < 5
+		{10, 20, 10, 20, false}, // every expected count is 10
+		{9, 20, 10, 20, false},  // 9.5 and 10.5
+		{2, 10, 3, 10, true},    // 2.5 expected replies each
+		{0, 0, 1, 10, false},
+	} {
+		if got := FewDialogs(c.x1, c.n1, c.x2, c.n2); got != c.few {
+			t.Errorf("FewDialogs(%d, %d, %d, %d) = %v, want %v", c.x1, c.n1, c.x2, c.n2, got, c.few)
+		}
+	}
+}
+
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
 
 func TestSampleSize(t *testing.T) {
@@ -90,7 +138,7 @@ func TestCompare(t *testing.T) {
 		"B reply rate: likely real (p = 0.03)",
 		"B qualified: no difference so far (p = 1.00)",
 		"B handoff: not enough evidence yet (p = 0.62; need about 3113 more dialogs per variant)",
-		"B opt-out: likely real (p = 0.02)",
+		"B opt-out: not enough evidence yet (p = 0.06, Fisher's exact test, few dialogs; need about 52 more dialogs per variant)", // 5 of 100 vs none: the z-test said p = 0.02
 		"C reply rate: no dialogs yet with variant C",
 		"C qualified: no dialogs yet with variant C",
 		"C handoff: no dialogs yet with variant C",
@@ -104,6 +152,15 @@ func TestCompare(t *testing.T) {
 	}
 	if o := got[3]; !o.Better() || o.Points() != "-5.0 points" {
 		t.Fatalf("fewer opt-outs are better: %+v", o)
+	}
+	// Tiny samples: Fisher's exact test, and said so; 3 of 3 against 0 of
+	// 3 is no evidence (the z-test would say p = 0.01).
+	small := Compare([]VariantCounts{{Variant: "A", Dialogs: 3}, {Variant: "B", Dialogs: 3, Replied: 3, Qualified: 2}})
+	if s := small[0]; s.Real || !s.Exact || !near(s.P, 0.1, 1e-9) || !strings.HasPrefix(s.Verdict, "not enough evidence yet (p = 0.10, Fisher's exact test, few dialogs") {
+		t.Fatalf("3 of 3 vs 0 of 3: %+v", s)
+	}
+	if got[0].Exact {
+		t.Fatalf("100 dialogs each use the z-test: %+v", got[0])
 	}
 	if Compare(rows[:1]) != nil || Compare(nil) != nil {
 		t.Fatal("one variant has nothing to compare")
