@@ -271,3 +271,45 @@ func TestForgetCoversTheTwins(t *testing.T) {
 		}
 	}
 }
+
+// A crash between the erasure's ContactForgotten and the deletion of the
+// key leaves the key: RepairErasures deletes it, once.
+func TestRepairErasures(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	if _, err := w.apply("username,name\nanna_k,Anna\nboris_b,Boris\n", contacts.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	anna, boris := w.contact("anna_k"), w.contact("boris_b")
+	if err := contacts.Forget(ctx, w.h, w.store, boris.ID, "cli", nil); err != nil {
+		t.Fatal(err)
+	}
+	// The crash: the erasure is recorded, the key is not deleted.
+	if _, err := w.h.Contact(ctx, anna.ID, domain.ForgetContact{By: "cli"}); err != nil {
+		t.Fatal(err)
+	}
+	keyGone := func(id uuid.UUID) bool {
+		recs, err := w.store.ReadStream(ctx, domain.ContactStream(id), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return recs[0].Forgotten && recs[0].Personal["username"] == eventstore.ForgottenMarker
+	}
+	if keyGone(anna.ID) {
+		t.Fatal("the key is gone before the repair")
+	}
+	store := w.store.(*eventstore.MemoryStore)
+	if n, err := contacts.RepairErasures(ctx, store); err != nil || n != 1 {
+		t.Fatalf("repair: %d keys deleted, %v; want 1", n, err)
+	}
+	if !keyGone(anna.ID) || !keyGone(boris.ID) {
+		t.Fatal("a key of an erased contact is still there")
+	}
+	if n, err := contacts.RepairErasures(ctx, store); err != nil || n != 0 {
+		t.Fatalf("repair again: %d keys deleted, %v; want 0", n, err)
+	}
+	// Forgetting a subject forgotten already changes nothing.
+	if err := store.Forget(ctx, anna.ID.String()); err != nil || !keyGone(anna.ID) {
+		t.Fatalf("forget again: %v", err)
+	}
+}

@@ -144,3 +144,73 @@ func linkNew(ctx context.Context, h domain.Handlers, p Person, contact uuid.UUID
 	}
 	return n, nil
 }
+
+// reshredded is the secret that holds how far RepairErasures has read
+// the log.
+const reshredded = "contacts-reshredded"
+
+// RepairErasures completes the erasures a crash interrupted: Forget
+// records the erasure (ContactForgotten) before it deletes the contact's
+// key in the store, and a crash between the two leaves the key. For every
+// contact erased since its last run whose key is still there it deletes
+// the key (deleting a key that is gone already changes nothing), and
+// returns how many it deleted. Like Reindex it keeps its position in the
+// store's secrets, so a later run reads only the new events.
+func RepairErasures(ctx context.Context, store IndexStore) (int, error) {
+	from := uint64(1)
+	switch b, err := store.Secret(ctx, reshredded); {
+	case errors.Is(err, eventstore.ErrNotFound):
+	case err != nil:
+		return 0, fmt.Errorf("contacts: repair erasures: read its position: %w", err)
+	case len(b) == 8:
+		from = binary.BigEndian.Uint64(b) + 1
+	}
+	head := store.Head()
+	if from > head {
+		return 0, nil
+	}
+	var erased []uuid.UUID
+	forgotten := (domain.ContactForgotten{}).EventType()
+	err := store.Scan(ctx, from, int(head-from+1), func(r *eventstore.RecordedEvent) error {
+		if r.Type != forgotten {
+			return nil
+		}
+		if id, err := uuid.Parse(strings.TrimPrefix(r.Stream, "contact-")); err == nil {
+			erased = append(erased, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("contacts: repair erasures: read the log: %w", err)
+	}
+	n := 0
+	for _, id := range erased {
+		recs, err := store.ReadStream(ctx, domain.ContactStream(id), 1)
+		if err != nil {
+			return n, fmt.Errorf("contacts: repair erasures: read contact %s: %w", id, err)
+		}
+		if shredded(recs) {
+			continue
+		}
+		if err := store.Forget(ctx, id.String()); err != nil {
+			return n, fmt.Errorf("contacts: repair erasures: delete the key of contact %s: %w", id, err)
+		}
+		n++
+	}
+	if err := store.PutSecret(ctx, reshredded, binary.BigEndian.AppendUint64(nil, head)); err != nil {
+		return n, fmt.Errorf("contacts: repair erasures: save its position: %w", err)
+	}
+	return n, nil
+}
+
+// shredded says whether the key of a contact is gone: its first event
+// with personal fields reads as forgotten (a contact always has some: a
+// user id, a username or a phone).
+func shredded(recs []eventstore.RecordedEvent) bool {
+	for _, r := range recs {
+		if len(r.Personal) > 0 {
+			return r.Forgotten
+		}
+	}
+	return false
+}

@@ -368,11 +368,19 @@ user id, username and phone, never the values.` + whileRunning,
 
 // reindex brings the contacts index up to date with the log
 // (contacts.Reindex): contacts recorded since the last run, or before the
-// username and phone indexes existed, become findable.
+// username and phone indexes existed, become findable. It also completes
+// the erasures a crash interrupted (contacts.RepairErasures).
 func (a *app) reindex(ctx context.Context, st *eventstore.PebbleStore, h domain.Handlers) error {
 	n, err := contacts.Reindex(ctx, st, h)
 	if n > 0 {
 		a.log.Info("contacts: indexed the usernames, phones and user ids of earlier contacts", "links", n)
+	}
+	if err != nil {
+		return err
+	}
+	n, err = contacts.RepairErasures(ctx, st)
+	if n > 0 {
+		a.log.Info("contacts: completed interrupted erasures", "contacts", n)
 	}
 	return err
 }

@@ -59,6 +59,13 @@ func (a *app) newSystem(ctx context.Context, st *eventstore.PebbleStore, sink pr
 	} else if n > 0 {
 		a.log.Info("salesbot: contacts indexed", "contacts", n)
 	}
+	// Erasures a crash interrupted (recorded, the key not yet deleted)
+	// are completed before anything reads the log.
+	if n, err := contacts.RepairErasures(ctx, st); err != nil {
+		return nil, err
+	} else if n > 0 {
+		a.log.Info("salesbot: interrupted erasures completed", "contacts", n)
+	}
 	onInbound := func(dialog uuid.UUID, _ telegram.Message) {
 		if d, err := s.h.LoadDialog(ctx, dialog); err == nil {
 			a.log.Info("salesbot: message received", "dialog", d.N, "messages_in", d.Inbound)
