@@ -214,8 +214,16 @@ type (
 	TakeOver            struct{ By string }
 	Release             struct{ By string }
 	StopDialog          struct{ By string }
-	OptOutDialog        struct{ Reason string }
-	CloseDialog         struct {
+	// OptOutDialog ends the dialog because the contact is on the
+	// do-not-contact list. By is who put it there: "lead" (the default),
+	// "admin:<id>", "cli", "erasure", "do-not-contact" (the contact was
+	// on the list already); only the lead's own count as the lead's
+	// opt-outs in the funnel.
+	OptOutDialog struct {
+		Reason string
+		By     string
+	}
+	CloseDialog struct {
 		Outcome Outcome
 		By      string
 	}
@@ -307,6 +315,9 @@ type (
 	}
 	DialogOptedOut struct {
 		Reason string `json:"reason,omitempty" personal:"reason"`
+		// By is who opted the lead out (OptOutDialog.By); empty is the
+		// lead (every event before the field, LeadOptOut, TakeTurn).
+		By string `json:"by,omitempty"`
 	}
 	DialogClosed struct {
 		Outcome Outcome `json:"outcome"`
@@ -328,7 +339,14 @@ func (DialogTakenOver) EventType() string      { return "DialogTakenOver" }
 func (DialogReleased) EventType() string       { return "DialogReleased" }
 func (DialogStopped) EventType() string        { return "DialogStopped" }
 func (DialogOptedOut) EventType() string       { return "DialogOptedOut" }
-func (DialogClosed) EventType() string         { return "DialogClosed" }
+
+// OptOutByLead is the By of an opt-out the lead asked for.
+const OptOutByLead = "lead"
+
+// ByLead says whether the lead asked for the opt-out themself (not a
+// manager, an erasure or the do-not-contact list).
+func (e DialogOptedOut) ByLead() bool  { return e.By == "" || e.By == OptOutByLead }
+func (DialogClosed) EventType() string { return "DialogClosed" }
 
 // DecideDialog decides what a command does to a dialog.
 func DecideDialog(d Dialog, cmd DialogCommand, now time.Time) ([]Event, error) {
@@ -471,9 +489,13 @@ func DecideDialog(d Dialog, cmd DialogCommand, now time.Time) ([]Event, error) {
 		}
 		// An opt-out ends the dialog at once, whatever its state; the
 		// handler also puts the contact on the do-not-contact list.
-		evs := []Event{DialogOptedOut{Reason: cmd.Reason}}
+		by := cmd.By
+		if by == "" {
+			by = OptOutByLead
+		}
+		evs := []Event{DialogOptedOut{Reason: cmd.Reason, By: by}}
 		if d.Stage != StageClosed {
-			evs = append(evs, DialogClosed{Outcome: OutcomeOptedOut, By: "lead"})
+			evs = append(evs, DialogClosed{Outcome: OutcomeOptedOut, By: by})
 		}
 		return evs, nil
 

@@ -239,7 +239,7 @@ func OptOut(ctx context.Context, h domain.Handlers, p Person, by, reason string,
 		if _, err := h.Contact(ctx, id, domain.OptOutContact{Reason: reason, By: by}); err != nil {
 			return c.ID, ended, fmt.Errorf("opt out contact %s: %w", id, err)
 		}
-		n, err := endDialogs(ctx, h, id, reason, open)
+		n, err := endDialogs(ctx, h, id, reason, by, open)
 		ended = append(ended, n...)
 		if err != nil {
 			return c.ID, ended, err
@@ -248,9 +248,9 @@ func OptOut(ctx context.Context, h domain.Handlers, p Person, by, reason string,
 	return c.ID, ended, nil
 }
 
-// endDialogs ends the contact's open dialogs with an opt-out and returns
-// their numbers.
-func endDialogs(ctx context.Context, h domain.Handlers, contact uuid.UUID, reason string, open func(context.Context, uuid.UUID) ([]uuid.UUID, error)) ([]int64, error) {
+// endDialogs ends the contact's open dialogs with an opt-out by by and
+// returns their numbers.
+func endDialogs(ctx context.Context, h domain.Handlers, contact uuid.UUID, reason, by string, open func(context.Context, uuid.UUID) ([]uuid.UUID, error)) ([]int64, error) {
 	if open == nil {
 		return nil, nil
 	}
@@ -267,7 +267,7 @@ func endDialogs(ctx context.Context, h domain.Handlers, contact uuid.UUID, reaso
 		if !st.Exists || st.Stage == domain.StageClosed {
 			continue
 		}
-		if _, err := h.Dialog(ctx, d, contact, domain.OptOutDialog{Reason: reason}); err != nil {
+		if _, err := h.Dialog(ctx, d, contact, domain.OptOutDialog{Reason: reason, By: by}); err != nil {
 			return ended, fmt.Errorf("end dialog %d of opted-out contact %s: %w", st.N, contact, err)
 		}
 		ended = append(ended, st.N)
@@ -317,7 +317,7 @@ func forget(ctx context.Context, h domain.Handlers, store Shredder, contact uuid
 		return err
 	}
 	if !c.Forgotten { // after the key is gone nothing personal can be sealed
-		if _, err := endDialogs(ctx, h, contact, "erased", open); err != nil {
+		if _, err := endDialogs(ctx, h, contact, "erased", "erasure", open); err != nil {
 			return err
 		}
 		if _, err := h.Contact(ctx, contact, domain.ForgetContact{By: by}); err != nil {

@@ -119,6 +119,9 @@ func TestForget(t *testing.T) {
 	if d, _ := w.h.LoadDialog(ctx, open); d.Stage != domain.StageClosed {
 		t.Fatal("the dialog of an erased contact goes on")
 	}
+	if by := w.closedBy(open); by != "erasure" {
+		t.Fatalf("the dialog of an erased contact was closed by %q; want erasure", by)
+	}
 	// Read back from the log (no cache): personal data is gone.
 	recs, err := w.store.ReadStream(ctx, domain.ContactStream(anna.ID), 1)
 	if err != nil {
@@ -252,6 +255,24 @@ func TestOptOutCoversTheTwins(t *testing.T) {
 	if st, _ := w.h.LoadDialog(ctx, d); st.Outcome != domain.OutcomeOptedOut {
 		t.Fatalf("the twin's dialog goes on: %+v", st)
 	}
+	if by := w.closedBy(d); by != "cli" {
+		t.Fatalf("the dialog was closed by %q; want cli (not the lead's own opt-out)", by)
+	}
+}
+
+// closedBy is the By of a dialog's DialogClosed.
+func (w *world) closedBy(dialog uuid.UUID) string {
+	w.t.Helper()
+	evs, _, err := w.h.Log.Load(context.Background(), domain.DialogStream(dialog))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, e := range evs {
+		if c, ok := e.(domain.DialogClosed); ok {
+			return c.By
+		}
+	}
+	return ""
 }
 
 func TestForgetCoversTheTwins(t *testing.T) {

@@ -208,7 +208,7 @@ func (c *Core) endForContact(ctx context.Context, d domain.Dialog, contact domai
 	var cmd domain.DialogCommand
 	switch {
 	case contact.OptedOut:
-		cmd = domain.OptOutDialog{Reason: "the contact is on the do-not-contact list"}
+		cmd = domain.OptOutDialog{Reason: "the contact is on the do-not-contact list", By: "do-not-contact"}
 	case contact.Unreachable != "":
 		cmd = domain.MarkUnreachable{Reason: contact.Unreachable}
 	default:

@@ -305,6 +305,9 @@ func (e *Engine) wroteAfterClose(id uuid.UUID, m domain.InboundReceived) func(co
 // the person's other contacts, on the do-not-contact list if a crash came
 // between the appends.
 func (e *Engine) repairOptOut(ctx context.Context, dialog uuid.UUID, o domain.DialogOptedOut) {
+	if !o.ByLead() {
+		return // a manager's, an erasure's, the list's: the contact was opted out first
+	}
 	h := e.cfg.Core.H
 	d, err := h.LoadDialog(ctx, dialog)
 	if err != nil || !d.Exists {
@@ -357,7 +360,7 @@ func (e *Engine) look(ctx context.Context, tr *track) {
 		if optOut != "" {
 			_, err = e.cfg.Core.OptOut(ctx, tr.id, optOut)
 		} else {
-			_, err = e.cfg.Core.H.Dialog(ctx, tr.id, tr.contact, domain.OptOutDialog{Reason: "the contact is on the do-not-contact list"})
+			_, err = e.cfg.Core.H.Dialog(ctx, tr.id, tr.contact, domain.OptOutDialog{Reason: "the contact is on the do-not-contact list", By: "do-not-contact"})
 		}
 		if err != nil && ctx.Err() == nil {
 			e.log.Error("engine: end an opted-out dialog", "dialog", tr.n, "err", err)

@@ -351,6 +351,12 @@ func TestAContactOptedOutElsewhereEndsItsOpenDialogs(t *testing.T) {
 	if n := w.count(d2, "OutboundPlanned"); n > 1 {
 		t.Fatalf("%d messages planned in the other dialog", n)
 	}
+	evs, _, _ := w.h.Log.Load(ctx, domain.DialogStream(d2))
+	for _, e := range evs {
+		if c, ok := e.(domain.DialogClosed); ok && c.By != "do-not-contact" {
+			t.Fatalf("the other dialog was closed by %q; only the first was the lead's own opt-out", c.By)
+		}
+	}
 }
 
 // One Telegram user can be two contacts: an import lists them once by user
