@@ -332,7 +332,7 @@ func TestCampaignsStats(t *testing.T) {
 		"  reply rate  +15.0 points  likely real (p = 0.03)\n",
 		"  qualified   +8.0 points   not enough evidence yet (p = 0.12; need about 229 more dialogs per variant)\n",
 		"  handoff     +2.0 points   not enough evidence yet (p = 0.62; need about 3113 more dialogs per variant)\n",
-		"  opt-out     -1.0 points   not enough evidence yet (p = 0.73; need about 6645 more dialogs per variant)\n",
+		"  opt-out     -1.0 points   not enough evidence yet (p = 1.00, Fisher's exact test, few dialogs; need about 6645 more dialogs per variant)\n",
 		"Qualified: the lead's interest score reached 50.",
 	} {
 		if !strings.Contains(r.stdout, want) {
