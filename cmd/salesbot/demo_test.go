@@ -88,7 +88,7 @@ func TestDemo(t *testing.T) {
 				t.Errorf("%s ends %s/%s, want closed as lost", name, o.Stage, o.Outcome)
 			}
 		case "opted-out":
-			if o.Outcome != string(domain.OutcomeOptedOut) || !isConfirmation(o.Received[len(o.Received)-1]) {
+			if o.Outcome != string(domain.OutcomeOptedOut) || len(o.Received) == 0 || !isConfirmation(o.Received[len(o.Received)-1]) {
 				t.Errorf("%s ends %s/%s having received %q: want opted out, the confirmation last", name, o.Stage, o.Outcome, o.Received)
 			}
 		case "silent":
