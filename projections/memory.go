@@ -147,6 +147,9 @@ func (m *Memory) apply(c Change) {
 		if c.TakenOver != nil {
 			d.TakenOver = *c.TakenOver
 		}
+		if c.OptedOutBy != nil {
+			d.OptedOutBy = *c.OptedOutBy
+		}
 		d.Inbound += c.AddInbound
 		d.Outbound += c.AddOutbound
 		if !c.LastMessageAt.IsZero() {
@@ -321,10 +324,10 @@ func (m *Memory) Funnel(_ context.Context, by string) ([]FunnelRow, error) {
 		if !d.HandoffAt.IsZero() {
 			r.Handoffs++
 		}
-		switch d.Outcome {
-		case string(domain.OutcomeOptedOut):
+		if d.LeadOptedOut() {
 			r.OptedOut++
-		case string(domain.OutcomeWon):
+		}
+		if d.Outcome == string(domain.OutcomeWon) {
 			r.Won++
 		}
 	}
@@ -478,9 +481,10 @@ func (r *VariantCounts) count(d *Dialog) {
 	if !d.HandoffAt.IsZero() {
 		r.Handoffs++
 	}
-	switch d.Outcome {
-	case string(domain.OutcomeOptedOut):
+	if d.LeadOptedOut() { // a manager's, an erasure's: not the lead's answer
 		r.OptedOut++
+	}
+	switch d.Outcome {
 	case string(domain.OutcomeLost):
 		r.Lost++
 	case string(domain.OutcomeWon):

@@ -70,6 +70,17 @@ type Dialog struct {
 	// score of QualifiedScore or more (zero: not yet). It stays set if the
 	// score drops later or the dialog closes.
 	QualifiedAt time.Time
+	// OptedOutBy is who opted the lead out when Outcome is opted-out
+	// (domain.DialogOptedOut.By): empty or "lead" is the lead's own
+	// choice, the only one the funnel counts as an opt-out; "admin:<id>",
+	// "cli", "erasure" or "do-not-contact" are not the lead's answer to the
+	// dialog.
+	OptedOutBy string
+}
+
+// LeadOptedOut says whether the lead opted out of the dialog themself.
+func (d Dialog) LeadOptedOut() bool {
+	return d.Outcome == string(domain.OutcomeOptedOut) && (d.OptedOutBy == "" || d.OptedOutBy == domain.OptOutByLead)
 }
 
 // QualifiedScore is the interest score (0..100) from which a lead counts

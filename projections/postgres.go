@@ -129,10 +129,11 @@ func queue(b *pgx.Batch, c Change) {
 			last_message_at = COALESCE($9, last_message_at), updated_at = COALESCE($10, updated_at),
 			first_outbound_at = COALESCE(first_outbound_at, $11), first_inbound_at = COALESCE(first_inbound_at, $12),
 			handoff_reason = CASE WHEN handoff_at IS NULL AND $13::timestamptz IS NOT NULL THEN $14 ELSE handoff_reason END,
-			handoff_at = COALESCE(handoff_at, $13), qualified_at = COALESCE(qualified_at, $15)
+			handoff_at = COALESCE(handoff_at, $13), qualified_at = COALESCE(qualified_at, $15),
+			opted_out_by = COALESCE($16, opted_out_by)
 			WHERE id = $1`,
 			c.ID, c.Stage, c.Status, c.Outcome, c.Score, c.TakenOver, c.AddInbound, c.AddOutbound, nullTime(c.LastMessageAt), nullTime(c.At),
-			nullTime(c.FirstOutboundAt), nullTime(c.FirstInboundAt), nullTime(c.HandoffAt), c.HandoffReason, nullTime(c.QualifiedAt))
+			nullTime(c.FirstOutboundAt), nullTime(c.FirstInboundAt), nullTime(c.HandoffAt), c.HandoffReason, nullTime(c.QualifiedAt), c.OptedOutBy)
 	case PutQualification:
 		q := c.Q
 		b.Queue(`INSERT INTO qualification (dialog_id, field, value, quote, confidence, updated_at) VALUES ($1, $2,
@@ -197,7 +198,7 @@ func (p *Postgres) Reset(ctx context.Context) error {
 
 const dialogColumns = `id, n, contact_id, account_id, variant, stage, status, outcome, score, taken_over,
 	inbound, outbound, last_message_at, created_at, updated_at, first_outbound_at, first_inbound_at, handoff_at, handoff_reason,
-	campaign, qualified_at`
+	campaign, qualified_at, coalesce(opted_out_by, '')`
 
 func scanDialog(row pgx.Row) (Dialog, error) {
 	var d Dialog
@@ -205,7 +206,7 @@ func scanDialog(row pgx.Row) (Dialog, error) {
 	var campaign *uuid.UUID
 	err := row.Scan(&d.ID, &d.N, &d.ContactID, &d.AccountID, &d.Variant, &d.Stage, &d.Status, &d.Outcome, &d.Score,
 		&d.TakenOver, &d.Inbound, &d.Outbound, &last, &d.CreatedAt, &d.UpdatedAt, &firstOut, &firstIn, &handoff, &d.HandoffReason,
-		&campaign, &qualified)
+		&campaign, &qualified, &d.OptedOutBy)
 	d.LastMessageAt, d.FirstOutboundAt, d.FirstInboundAt, d.HandoffAt = utc(last), utc(firstOut), utc(firstIn), utc(handoff)
 	d.QualifiedAt = utc(qualified)
 	if campaign != nil {
@@ -455,12 +456,17 @@ func (p *Postgres) Campaign(ctx context.Context, id uuid.UUID) (Campaign, error)
 	return c, nil
 }
 
+// leadOptedOut is the condition of a dialog the lead opted out of
+// themself (Dialog.LeadOptedOut), as in the dialog_funnel and
+// campaign_funnel views.
+const leadOptedOut = `outcome = 'opted-out' AND coalesce(opted_out_by, '') IN ('', 'lead')`
+
 // VariantFunnel implements Sink, with the definitions of the
 // campaign_funnel view.
 func (p *Postgres) VariantFunnel(ctx context.Context, campaign uuid.UUID, since time.Time) ([]VariantCounts, error) {
 	rows, err := p.pool.Query(ctx, `SELECT variant, count(*),
 		count(*) FILTER (WHERE inbound > 0), count(*) FILTER (WHERE qualified_at IS NOT NULL),
-		count(*) FILTER (WHERE handoff_at IS NOT NULL), count(*) FILTER (WHERE outcome = 'opted-out'),
+		count(*) FILTER (WHERE handoff_at IS NOT NULL), count(*) FILTER (WHERE `+leadOptedOut+`),
 		count(*) FILTER (WHERE outcome = 'lost'), count(*) FILTER (WHERE outcome = 'won')
 		FROM dialogs WHERE ($1::uuid IS NULL OR campaign = $1) AND ($2::timestamptz IS NULL OR created_at >= $2)
 		GROUP BY variant ORDER BY variant COLLATE "C"`, nullUUID(campaign), nullTime(since))

@@ -43,6 +43,7 @@ type (
 		HandoffAt       time.Time
 		HandoffReason   string
 		QualifiedAt     time.Time
+		OptedOutBy      *string // who opted the lead out (DialogOptedOut.By)
 	}
 	PutQualification struct{ Q Qualification }
 	PutTurn          struct{ Turn Turn }
@@ -220,7 +221,8 @@ func Project(p Placed, e domain.Event) []Change {
 	case domain.DialogClosed:
 		return []Change{UpdateDialog{ID: id, Stage: str(string(domain.StageClosed)), Status: str(StatusClosed), Outcome: str(string(e.Outcome)), At: p.At}}
 	case domain.DialogOptedOut:
-		return []Change{UpdateDialog{ID: id, Stage: str(string(domain.StageClosed)), Status: str(StatusClosed), Outcome: str(string(domain.OutcomeOptedOut)), At: p.At}}
+		return []Change{UpdateDialog{ID: id, Stage: str(string(domain.StageClosed)), Status: str(StatusClosed), Outcome: str(string(domain.OutcomeOptedOut)),
+			OptedOutBy: str(e.By), At: p.At}}
 	case domain.CampaignCreated:
 		return []Change{PutCampaign{campaignRow(e, p.At)}}
 	case domain.CampaignPaused:
@@ -342,6 +344,9 @@ func mergeUpdate(a, b UpdateDialog) UpdateDialog {
 	}
 	if b.TakenOver != nil {
 		a.TakenOver = b.TakenOver
+	}
+	if b.OptedOutBy != nil {
+		a.OptedOutBy = b.OptedOutBy
 	}
 	a.AddInbound += b.AddInbound
 	a.AddOutbound += b.AddOutbound

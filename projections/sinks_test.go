@@ -128,13 +128,17 @@ func TestCampaignFunnelView(t *testing.T) {
 		qualified bool
 		handoff   bool
 		outcome   string
+		by        string // who opted the lead out
 	}{
-		{camp, "A", true, true, true, ""},
-		{camp, "A", true, false, false, "lost"},
-		{camp, "A", false, false, false, ""},
-		{camp, "B", true, true, false, "won"},
-		{camp, "B", true, false, false, "opted-out"},
-		{uuid.Nil, "A", true, false, false, ""},
+		{camp, "A", true, true, true, "", ""},
+		{camp, "A", true, false, false, "lost", ""},
+		{camp, "A", false, false, false, "", ""},
+		{camp, "B", true, true, false, "won", ""},
+		{camp, "B", true, false, false, "opted-out", ""}, // before DialogOptedOut said who
+		{camp, "B", false, false, false, "opted-out", "lead"},
+		{camp, "B", true, false, false, "opted-out", "admin:7"}, // a manager's: not the lead's answer
+		{camp, "B", false, false, false, "opted-out", "erasure"},
+		{uuid.Nil, "A", true, false, false, "", ""},
 	} {
 		id := uuid.New()
 		changes = append(changes, projections.PutDialog{Dialog: projections.Dialog{ID: id, N: int64(i + 1), ContactID: uuid.New(), AccountID: uuid.New(),
@@ -151,6 +155,9 @@ func TestCampaignFunnelView(t *testing.T) {
 		}
 		if d.outcome != "" {
 			u.Outcome, u.Status = s(d.outcome), s("closed")
+		}
+		if d.by != "" {
+			u.OptedOutBy = s(d.by)
 		}
 		changes = append(changes, u)
 	}
@@ -177,7 +184,7 @@ func TestCampaignFunnelView(t *testing.T) {
 	}
 	want := []row{
 		{camp.String(), "Q1 Berlin", "A", 3, 2, 1, 1, 0, 1, 0},
-		{camp.String(), "Q1 Berlin", "B", 2, 2, 1, 0, 1, 0, 1},
+		{camp.String(), "Q1 Berlin", "B", 5, 3, 1, 0, 2, 0, 1},
 		{"", "", "A", 1, 1, 0, 0, 0, 0, 0},
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -186,11 +193,12 @@ func TestCampaignFunnelView(t *testing.T) {
 	// The sink's query agrees with the view.
 	vf, err := sink.VariantFunnel(ctx, camp, time.Time{})
 	if err != nil || len(vf) != 2 || vf[0] != (projections.VariantCounts{Variant: "A", Dialogs: 3, Replied: 2, Qualified: 1, Handoffs: 1, Lost: 1}) ||
-		vf[1] != (projections.VariantCounts{Variant: "B", Dialogs: 2, Replied: 2, Qualified: 1, OptedOut: 1, Won: 1}) {
+		vf[1] != (projections.VariantCounts{Variant: "B", Dialogs: 5, Replied: 3, Qualified: 1, OptedOut: 2, Won: 1}) {
 		t.Fatalf("VariantFunnel: %+v, %v", vf, err)
 	}
-	var qualified, inCampaign int
-	if err := conn.QueryRow(ctx, `SELECT count(*) FILTER (WHERE qualified), count(*) FILTER (WHERE campaign IS NOT NULL) FROM dialog_funnel`).Scan(&qualified, &inCampaign); err != nil || qualified != 2 || inCampaign != 5 {
-		t.Fatalf("dialog_funnel: %d qualified, %d in a campaign, %v", qualified, inCampaign, err)
+	var qualified, inCampaign, optedOut int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FILTER (WHERE qualified), count(*) FILTER (WHERE campaign IS NOT NULL), count(*) FILTER (WHERE opted_out)
+		FROM dialog_funnel`).Scan(&qualified, &inCampaign, &optedOut); err != nil || qualified != 2 || inCampaign != 8 || optedOut != 2 {
+		t.Fatalf("dialog_funnel: %d qualified, %d in a campaign, %d opted out, %v", qualified, inCampaign, optedOut, err)
 	}
 }

@@ -706,6 +706,8 @@ func testCampaigns(t *testing.T, newSink Factory) {
 	qual(d7, c7, 40)
 	qual(d7, c7, 80) // qualified now ...
 	qual(d7, c7, 10) // ... and stays so
+	// A manager opts the lead out: not the lead's answer, not counted.
+	w.must(t)(w.h.Dialog(ctx, d7, c7, domain.OptOutDialog{Reason: "asked by phone", By: "admin:7"}))
 
 	sink := newSink(t)
 	catchUp(t, w.runner(sink))
@@ -767,6 +769,11 @@ func testCampaigns(t *testing.T, newSink Factory) {
 		for n, campaign := range map[int64]uuid.UUID{1: uuid.Nil, 4: c1, 8: c2} {
 			if d, err := sink.DialogByN(ctx, n); err != nil || d.Campaign != campaign {
 				t.Fatalf("%s: dialog %d's campaign: %v, %v; want %v", when, n, d.Campaign, err, campaign)
+			}
+		}
+		for n, by := range map[int64]string{6: "lead", 7: "admin:7"} {
+			if d, err := sink.DialogByN(ctx, n); err != nil || d.Outcome != "opted-out" || d.OptedOutBy != by || d.LeadOptedOut() != (by == "lead") {
+				t.Fatalf("%s: dialog %d opted out by %q (%v); want %q", when, n, d.OptedOutBy, err, by)
 			}
 		}
 		for n, qualified := range map[int64]bool{1: true, 3: false, 4: true, 5: false, 7: true} {
