@@ -159,8 +159,7 @@ type turnBuilder struct {
 	ids     []int64
 	taken   TurnTaken
 	after   []Event // the events after TurnTaken
-	handoff string
-	asksBot bool // the lead asked whether this is a bot: every answer discloses
+	asksBot bool    // the lead asked whether this is a bot: every answer discloses
 }
 
 func (t *turnBuilder) guard(format string, args ...any) {
@@ -348,7 +347,6 @@ func (t *turnBuilder) moveTo(to Stage) {
 // reply is not sent: from here on a person answers), the request and the
 // stage change.
 func (t *turnBuilder) handOff(reason string) ([]Event, error) {
-	t.handoff = reason
 	t.moveTo(t.cmd.Output.NextStage)
 	note := t.cmd.Rules.HandoffReply
 	if t.asksBot && !Discloses(note) {

@@ -301,9 +301,16 @@ func checkInvariants(t *testing.T, sc *scenario.Scenario, r run) {
 		}
 	}
 	for _, req := range r.reqs {
-		last := req.Body.Messages[len(req.Body.Messages)-1]
-		if !strings.Contains(last.Content, "<lead_messages>") && !strings.Contains(last.Content, "JSON") {
-			t.Errorf("an LLM request whose last message does not delimit the lead's messages: %q", last.Content)
+		// Every request (a repair too) carries the lead's new messages
+		// between the delimiters.
+		delimited := false
+		for _, m := range req.Body.Messages {
+			if m.Role == openai.ChatMessageRoleUser && strings.Contains(m.Content, "<lead_messages>") {
+				delimited = true
+			}
+		}
+		if !delimited {
+			t.Errorf("an LLM request without the lead's messages delimited: %+v", req.Body.Messages)
 		}
 		if req.Body.ResponseFormat == nil || req.Body.ResponseFormat.Type != openai.ChatCompletionResponseFormatTypeJSONSchema {
 			t.Error("an LLM request without the JSON schema response format")

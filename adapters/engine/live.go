@@ -75,7 +75,6 @@ type track struct {
 // closedDialog is what the engine keeps of a dialog that ended.
 type closedDialog struct {
 	n       int64
-	contact uuid.UUID
 	outcome domain.Outcome
 }
 
@@ -272,7 +271,7 @@ func (e *Engine) apply(id uuid.UUID, at time.Time, ev domain.Event) func(context
 	case domain.DialogClosed:
 		delete(e.dialogs, id)
 		delete(e.waiting, id)
-		e.closed[id] = closedDialog{n: tr.n, contact: tr.contact, outcome: ev.Outcome}
+		e.closed[id] = closedDialog{n: tr.n, outcome: ev.Outcome}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package offline
 
 import (
 	"github.com/salesbot/salesbot/domain/words"
+	"maps"
 	"slices"
 	"strings"
 	"unicode"
@@ -156,19 +157,10 @@ func isQuestion(s string, words []string) bool {
 	return len(words) > 0 && slices.Contains(questionWords, words[0])
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
 // allTexts returns a text in every language, in sorted order.
 func allTexts(t scenario.Text) []string {
 	var out []string
-	for _, k := range sortedKeys(t) {
+	for _, k := range slices.Sorted(maps.Keys(t)) {
 		if s := strings.TrimSpace(t[k]); s != "" {
 			out = append(out, s)
 		}

@@ -174,10 +174,10 @@ func printTurn(w io.Writer, t engine.Turn) {
 	}
 }
 
-// isTerminal says whether r is an interactive terminal (then chat shows a
-// prompt and does not echo the lead's lines).
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
+// isTerminal says whether a standard stream is an interactive terminal
+// (chat then shows a prompt; progress lines are redrawn in place).
+func isTerminal(stream any) bool {
+	f, ok := stream.(*os.File)
 	if !ok {
 		return false
 	}

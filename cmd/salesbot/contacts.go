@@ -196,13 +196,7 @@ type progress struct {
 }
 
 func newProgress(w io.Writer, what string) *progress {
-	p := &progress{w: w, what: what, start: time.Now()}
-	if f, ok := w.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			p.terminal = true
-		}
-	}
-	return p
+	return &progress{w: w, what: what, start: time.Now(), terminal: isTerminal(w)}
 }
 
 func (p *progress) update(done, total int) {

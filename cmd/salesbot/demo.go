@@ -4,10 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -302,7 +300,7 @@ func variantList(vs []domain.VariantWeight) string {
 // nothing has happened for a few seconds.
 func (a *app) demoWatch(ctx context.Context, st *eventstore.PebbleStore, sys *system, sink projections.Sink,
 	launched func() (domain.Campaign, time.Time, bool), started time.Time, settled func(context.Context)) {
-	tty := isTerminal(os.Stdout) && a.stdout == io.Writer(os.Stdout)
+	tty := isTerminal(a.stdout)
 	lastHead, quietSince := uint64(0), time.Now()
 	lastLine := time.Time{}
 	tick := time.NewTicker(time.Second)
@@ -352,16 +350,13 @@ func (a *app) demoWatch(ctx context.Context, st *eventstore.PebbleStore, sys *sy
 }
 
 type demoProgress struct {
-	dialogs, campaign, replied, qualified, handoffs, optedOut, closed, out, in int
+	dialogs, replied, qualified, handoffs, optedOut, closed, out, in int
 }
 
 func demoProgressOf(ds []projections.Dialog) demoProgress {
 	var p demoProgress
 	for _, d := range ds {
 		p.dialogs++
-		if d.Campaign != uuid.Nil {
-			p.campaign++
-		}
 		if d.Inbound > 0 {
 			p.replied++
 		}
@@ -381,16 +376,6 @@ func demoProgressOf(ds []projections.Dialog) demoProgress {
 		p.in += d.Inbound
 	}
 	return p
-}
-
-// sortedKeys returns a map's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // demoCampaign creates the demo's campaign: every imported persona (tag

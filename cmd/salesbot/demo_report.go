@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -94,14 +96,13 @@ func buildDemoReport(ctx context.Context, st *eventstore.PebbleStore, sink proje
 	if err != nil {
 		return nil, fmt.Errorf("demo: list accounts: %w", err)
 	}
-	for i, acc := range accs {
+	for _, acc := range accs {
 		labels[acc.ID] = acc.Label
 		for j, u := range w.accounts {
 			if acc.Label == fmt.Sprintf("sales-%d", j+1) {
 				accountUsers[acc.ID] = u.ID
 			}
 		}
-		_ = i
 	}
 	for _, d := range r.Dialogs {
 		stage := d.Stage
@@ -237,7 +238,7 @@ func (r *demoReport) print(w io.Writer, dataDir, dsn string) {
 	}
 	fmt.Fprintf(w, "Dialogs: %d (%d opened by campaign %q, %d written in)\n", len(r.Dialogs), campaign, r.Campaign.Name, len(r.Dialogs)-campaign)
 	var stages []string
-	for _, s := range sortedKeys(r.ByStage) {
+	for _, s := range slices.Sorted(maps.Keys(r.ByStage)) {
 		stages = append(stages, fmt.Sprintf("%s %d", s, r.ByStage[s]))
 	}
 	fmt.Fprintf(w, "  by stage: %s\n", strings.Join(stages, " · "))
@@ -266,7 +267,7 @@ func (r *demoReport) print(w io.Writer, dataDir, dsn string) {
 	fmt.Fprintf(w, "Limits respected: %d of %d accounts\n", within, len(r.Accounts))
 	for _, u := range r.Accounts {
 		var days []string
-		for _, d := range sortedKeys(u.NewDialogs) {
+		for _, d := range slices.Sorted(maps.Keys(u.NewDialogs)) {
 			days = append(days, fmt.Sprintf("%d on %s", u.NewDialogs[d], d))
 		}
 		fmt.Fprintf(w, "  %-8s new dialogs %s (cap %d/day) · at most %d messages in a minute (cap %d) · shortest gap %s (min %s)\n",
