@@ -105,8 +105,9 @@ func open(a cipher.AEAD, sealed, aad []byte) ([]byte, error) {
 // master derives the purpose keys of the master key.
 type master struct {
 	aead   cipher.AEAD // wraps subject keys and secrets
-	tipKey []byte      // authenticates the chain tip
-	macKey []byte      // authenticates each event
+	tipKey   []byte      // authenticates the chain tip
+	macKey   []byte      // authenticates each event
+	indexKey []byte      // keys blind indexes (Store.IndexKey)
 }
 
 func newMaster(key []byte) (*master, error) {
@@ -117,7 +118,8 @@ func newMaster(key []byte) (*master, error) {
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: master key: %w", err)
 	}
-	return &master{aead: a, tipKey: derive(key, "salesbot tip v1"), macKey: derive(key, "salesbot event v1")}, nil
+	return &master{aead: a, tipKey: derive(key, "salesbot tip v1"), macKey: derive(key, "salesbot event v1"),
+		indexKey: derive(key, "salesbot blind index v1")}, nil
 }
 
 // eventMAC authenticates an envelope by its hash.

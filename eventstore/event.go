@@ -36,6 +36,9 @@ var (
 	ErrNoLog = errors.New("eventstore: no event log here")
 	// ErrTampered: Verify found the log or its index altered.
 	ErrTampered = errors.New("eventstore: log altered")
+	// ErrReadOnly: the store was opened read-only (Options.ReadOnly) and
+	// cannot write.
+	ErrReadOnly = errors.New("eventstore: opened read-only")
 )
 
 // ForgottenMarker replaces every personal field of an event whose subject
@@ -170,6 +173,19 @@ type Store interface {
 	// Verify re-walks the log; see VerifyReport. A broken log returns an
 	// error matching ErrTampered that names the first bad position.
 	Verify(ctx context.Context, progress func(done, total uint64)) (VerifyReport, error)
+	// LogID identifies the log: a random id chosen when the log was
+	// created. Read models and anchors record it, so that they are never
+	// mixed with another log's.
+	LogID() uuid.UUID
+	// HashAt returns the chain hash of the durable event at pos (the hash
+	// the next event records as its previous hash). It returns ErrNotFound
+	// when pos is 0 or past the durable head.
+	HashAt(ctx context.Context, pos uint64) ([32]byte, error)
+	// IndexKey is a 32-byte key derived from the master key for blind
+	// indexes: keyed hashes of identifiers (phone numbers, usernames,
+	// Telegram user ids) that whoever holds the log but not the master key
+	// cannot test a guess against.
+	IndexKey() []byte
 	// Close stops the store; pending appends fail with ErrClosed.
 	Close() error
 }
@@ -209,6 +225,9 @@ type Secrets interface {
 	// Secret returns ErrNotFound when no secret has that name.
 	Secret(ctx context.Context, name string) ([]byte, error)
 	DeleteSecret(ctx context.Context, name string) error
+	// SecretNames returns the names of the secrets that start with prefix,
+	// in order.
+	SecretNames(ctx context.Context, prefix string) ([]string, error)
 }
 
 // validate checks what a caller appends.

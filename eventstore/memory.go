@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"sort"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // MemoryStore is an in-process Store for tests. It stores the same envelopes
@@ -18,6 +22,7 @@ type MemoryStore struct {
 	closed  bool
 	secrets map[string][]byte
 
+	id   uuid.UUID
 	m    *master
 	keys *keyring
 	dec  decoder
@@ -41,7 +46,12 @@ func NewMemory(opts Options) (*MemoryStore, error) {
 	if err != nil {
 		return nil, err
 	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: new log id: %w", err)
+	}
 	s := &MemoryStore{
+		id:      id,
 		streams: make(map[string][]uint64),
 		secrets: make(map[string][]byte),
 		m:       m,
@@ -173,6 +183,29 @@ func (s *MemoryStore) WaitHead(ctx context.Context, after uint64) (uint64, error
 	return s.head.wait(ctx, after)
 }
 
+// LogID implements Store.
+func (s *MemoryStore) LogID() uuid.UUID { return s.id }
+
+// IndexKey implements Store.
+func (s *MemoryStore) IndexKey() []byte { return bytes.Clone(s.m.indexKey) }
+
+// HashAt implements Store.
+func (s *MemoryStore) HashAt(_ context.Context, pos uint64) ([32]byte, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return [32]byte{}, ErrClosed
+	}
+	if pos == 0 || pos > s.head.get() {
+		return [32]byte{}, fmt.Errorf("eventstore: hash at position %d: %w", pos, ErrNotFound)
+	}
+	env, _, err := splitRecord(s.log[pos-1])
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("eventstore: hash at position %d: %w", pos, err)
+	}
+	return envelopeHash(env), nil
+}
+
 // Forget implements Store.
 func (s *MemoryStore) Forget(_ context.Context, subject string) error {
 	if err := s.keys.forget(subject); err != nil {
@@ -251,6 +284,20 @@ func (s *MemoryStore) DeleteSecret(_ context.Context, name string) error {
 	defer s.mu.Unlock()
 	delete(s.secrets, name)
 	return nil
+}
+
+// SecretNames implements Secrets.
+func (s *MemoryStore) SecretNames(_ context.Context, prefix string) ([]string, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []string
+	for name := range s.secrets {
+		if strings.HasPrefix(name, prefix) {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }
 
 // Close implements Store.

@@ -16,6 +16,8 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/google/uuid"
 )
 
 // Key layout in the one Pebble database (big-endian numbers keep scans in
@@ -25,6 +27,7 @@ import (
 //	h|<stream>                       → version:8, position:8 of the stream's
 //	                                   last event (stream head)
 //	m|tip                            → chain tip record (position, hash, MAC)
+//	m|id                             → the log's id (16 bytes), made with it
 //	k|<subject>                      → subject key wrapped by the master key;
 //	                                   empty value = forgotten
 //	x|<name>                         → secret sealed by the master key
@@ -34,6 +37,7 @@ var (
 	prefixKey    = []byte("k|")
 	prefixSecret = []byte("x|")
 	keyTip       = []byte("m|tip")
+	keyLogID     = []byte("m|id")
 )
 
 func eventKey(pos uint64) []byte {
@@ -80,6 +84,13 @@ type Options struct {
 	// a different master key) instead of refusing it; appends then fail and
 	// Verify reports the damage. Use it only to verify.
 	ForAudit bool
+	// ReadOnly opens an existing log without writing a byte to its
+	// directory (verify, replay, a read-only copy): appends and secrets
+	// fail with ErrReadOnly. It implies MustExist.
+	ReadOnly bool
+	// FS is the filesystem the log lives on; nil means the operating
+	// system's. Tests pass Pebble's in-memory or fault-injecting ones.
+	FS vfs.FS
 }
 
 // DefaultCacheSize is the block cache of a store opened without
@@ -100,9 +111,11 @@ const DefaultCacheSize = 256 << 20
 // appender's own goroutine avoids a hand-off to a committer goroutine that
 // the scheduler may not run for hundreds of microseconds under load.
 type PebbleStore struct {
-	db   *pebble.DB
-	dir  string
-	m    *master
+	db       *pebble.DB
+	dir      string
+	readOnly bool
+	id       uuid.UUID
+	m        *master
 	keys *keyring
 	dec  decoder
 	now  func() time.Time
@@ -188,8 +201,10 @@ func Open(dir string, opts Options) (*PebbleStore, error) {
 	po := &pebble.Options{
 		Logger:           pebbleLogger{opts.Logger},
 		MemTableSize:     64 << 20,
-		ErrorIfNotExists: opts.MustExist,
+		ErrorIfNotExists: opts.MustExist || opts.ReadOnly,
+		ReadOnly:         opts.ReadOnly,
 		Cache:            cache,
+		FS:               opts.FS,
 	}
 	// 32 KiB blocks: a sequential scan of the log reads an eighth of the
 	// blocks it would with the 4 KiB default (measured: 1.0M → 2.1M events/s
@@ -210,6 +225,7 @@ func Open(dir string, opts Options) (*PebbleStore, error) {
 	s := &PebbleStore{
 		db:       db,
 		dir:      dir,
+		readOnly: opts.ReadOnly,
 		m:        m,
 		now:      opts.Now,
 		max:      opts.MaxGroupEvents,
@@ -226,6 +242,10 @@ func Open(dir string, opts Options) (*PebbleStore, error) {
 	}
 	s.keys = newKeyring(m, pebbleKeys{db})
 	s.dec = decoder{keys: s.keys, upcasters: opts.Upcasters}
+	if err := s.loadLogID(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	err = s.loadTip()
 	s.head = newHeadSignal(s.tip.pos)
 	if err == nil {
@@ -239,6 +259,61 @@ func Open(dir string, opts Options) (*PebbleStore, error) {
 		s.fail(err)
 	}
 	return s, nil
+}
+
+// loadLogID reads the log's id, making one for a log that has none (a new
+// log, or one made before logs had ids).
+func (s *PebbleStore) loadLogID() error {
+	v, closer, err := s.db.Get(keyLogID)
+	switch {
+	case err == nil:
+		defer closer.Close()
+		id, perr := uuid.FromBytes(v)
+		if perr != nil {
+			return fmt.Errorf("eventstore: open %s: %w", s.dir, &TamperError{Reason: "the log id record is malformed"})
+		}
+		s.id = id
+		return nil
+	case !errors.Is(err, pebble.ErrNotFound):
+		return fmt.Errorf("eventstore: open %s: read log id: %w", s.dir, err)
+	case s.readOnly:
+		return nil // uuid.Nil: a log from before ids, opened read-only
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return fmt.Errorf("eventstore: open %s: new log id: %w", s.dir, err)
+	}
+	if err := s.db.Set(keyLogID, id[:], pebble.Sync); err != nil {
+		return fmt.Errorf("eventstore: open %s: store log id: %w", s.dir, err)
+	}
+	s.id = id
+	return nil
+}
+
+// LogID implements Store.
+func (s *PebbleStore) LogID() uuid.UUID { return s.id }
+
+// IndexKey implements Store.
+func (s *PebbleStore) IndexKey() []byte { return bytes.Clone(s.m.indexKey) }
+
+// HashAt implements Store.
+func (s *PebbleStore) HashAt(_ context.Context, pos uint64) ([32]byte, error) {
+	if err := s.enter(); err != nil {
+		return [32]byte{}, err
+	}
+	defer s.closeMu.RUnlock()
+	if pos == 0 || pos > s.head.get() {
+		return [32]byte{}, fmt.Errorf("eventstore: hash at position %d (head %d): %w", pos, s.head.get(), ErrNotFound)
+	}
+	rec, err := s.get(eventKey(pos))
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("eventstore: hash at position %d: %w", pos, err)
+	}
+	env, _, err := splitRecord(rec)
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("eventstore: hash at position %d: %w", pos, err)
+	}
+	return envelopeHash(env), nil
 }
 
 // loadTip reads and authenticates the chain tip, and checks that nothing
@@ -299,6 +374,9 @@ func (s *PebbleStore) Append(ctx context.Context, stream string, expected Expect
 		return AppendResult{}, err
 	}
 	defer s.closeMu.RUnlock()
+	if s.readOnly {
+		return AppendResult{}, fmt.Errorf("eventstore: append to %q: %w", stream, ErrReadOnly)
+	}
 	p, err := prepare(s.keys, stream, expected, events)
 	if err != nil {
 		return AppendResult{}, err
@@ -816,6 +894,9 @@ func (s *PebbleStore) Forget(ctx context.Context, subject string) error {
 		return err
 	}
 	defer s.closeMu.RUnlock()
+	if s.readOnly {
+		return fmt.Errorf("eventstore: forget %q: %w", subject, ErrReadOnly)
+	}
 	if err := s.keys.forget(subject); err != nil {
 		return fmt.Errorf("eventstore: %w", err)
 	}
@@ -936,6 +1017,9 @@ func (s *PebbleStore) putSecret(name string, value []byte, opts *pebble.WriteOpt
 		return err
 	}
 	defer s.closeMu.RUnlock()
+	if s.readOnly {
+		return fmt.Errorf("eventstore: store secret %q: %w", name, ErrReadOnly)
+	}
 	if name == "" {
 		return fmt.Errorf("%w: empty secret name", ErrInvalidEvent)
 	}
@@ -972,10 +1056,35 @@ func (s *PebbleStore) DeleteSecret(_ context.Context, name string) error {
 		return err
 	}
 	defer s.closeMu.RUnlock()
+	if s.readOnly {
+		return fmt.Errorf("eventstore: delete secret %q: %w", name, ErrReadOnly)
+	}
 	if err := s.db.Delete(prefixed(prefixSecret, name), pebble.Sync); err != nil {
 		return fmt.Errorf("eventstore: delete secret %q: %w", name, err)
 	}
 	return nil
+}
+
+// SecretNames implements Secrets.
+func (s *PebbleStore) SecretNames(ctx context.Context, prefix string) ([]string, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.closeMu.RUnlock()
+	lo := prefixed(prefixSecret, prefix)
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: list secrets %q: %w", prefix, err)
+	}
+	defer it.Close()
+	var out []string
+	for ok := it.First(); ok; ok = it.Next() {
+		out = append(out, string(it.Key()[len(prefixSecret):]))
+	}
+	if err := it.Error(); err != nil {
+		return nil, fmt.Errorf("eventstore: list secrets %q: %w", prefix, err)
+	}
+	return out, nil
 }
 
 // enter admits a call while the store is open: it holds closeMu shared

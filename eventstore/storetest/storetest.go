@@ -44,6 +44,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"Secrets", testSecrets},
 		{"Close", testClose},
 		{"WaitHeadContext", testWaitHeadContext},
+		{"IdentityAndHashes", testIdentityAndHashes},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -610,8 +611,66 @@ func testSecrets(t *testing.T, f Factory) {
 	if err := sec.PutSecret(ctx, "", []byte("x")); !errors.Is(err, eventstore.ErrInvalidEvent) {
 		t.Fatalf("empty name: %v", err)
 	}
+	if err := sec.PutSecret(ctx, "tg/a/peer/2", []byte("p2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := sec.PutSecret(ctx, "tg/a/peer/1", []byte("p1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := sec.PutSecret(ctx, "tg/b/peer/1", []byte("b1")); err != nil {
+		t.Fatal(err)
+	}
+	names, err := sec.SecretNames(ctx, "tg/a/")
+	if err != nil || fmt.Sprint(names) != "[tg/a/peer/1 tg/a/peer/2]" {
+		t.Fatalf("SecretNames(tg/a/) = %q, %v", names, err)
+	}
+	if names, err := sec.SecretNames(ctx, "nothing/"); err != nil || len(names) != 0 {
+		t.Fatalf("SecretNames of no secret = %q, %v", names, err)
+	}
 	if s.Head() != 0 {
 		t.Fatal("secrets must not be events")
+	}
+}
+
+// testIdentityAndHashes: a log has an id of its own, HashAt gives the hash
+// each next event records, and the index key is 32 bytes that depend on
+// the master key.
+func testIdentityAndHashes(t *testing.T, f Factory) {
+	key := bytes.Repeat([]byte{7}, eventstore.MasterKeySize)
+	s := open(t, f, eventstore.Options{MasterKey: key})
+	other := open(t, f, eventstore.Options{MasterKey: bytes.Repeat([]byte{8}, eventstore.MasterKeySize)})
+	if s.LogID() == uuid.Nil || s.LogID() == other.LogID() {
+		t.Fatalf("log ids %s and %s: want two different non-nil ids", s.LogID(), other.LogID())
+	}
+	if k := s.IndexKey(); len(k) != 32 || bytes.Equal(k, other.IndexKey()) || bytes.Equal(k, key) {
+		t.Fatalf("index key %x: want 32 bytes, not the master key, different under another master key", k)
+	}
+	if _, err := s.HashAt(t.Context(), 1); !errors.Is(err, eventstore.ErrNotFound) {
+		t.Fatalf("HashAt(1) of an empty log: %v", err)
+	}
+	mustAppend(t, s, "s", eventstore.NoStream, ev("E", "1"), ev("E", "2"))
+	h1, err := s.HashAt(t.Context(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := s.ReadAll(t.Context(), 2, 1)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("read position 2: %v", err)
+	}
+	if recs[0].PrevHash != h1 {
+		t.Fatalf("HashAt(1) = %x, position 2 records previous hash %x", h1, recs[0].PrevHash)
+	}
+	h2, err := s.HashAt(t.Context(), 2)
+	if err != nil || h2 == h1 {
+		t.Fatalf("HashAt(2) = %x, %v", h2, err)
+	}
+	if rep, err := s.Verify(t.Context(), nil); err != nil || rep.HeadHash != h2 {
+		t.Fatalf("verify head hash %x, HashAt(head) %x, %v", rep.HeadHash, h2, err)
+	}
+	for _, pos := range []uint64{0, 3} {
+		if _, err := s.HashAt(t.Context(), pos); !errors.Is(err, eventstore.ErrNotFound) {
+			t.Fatalf("HashAt(%d) of a 2-event log: %v", pos, err)
+		}
 	}
 }
 
