@@ -104,7 +104,7 @@ func open(a cipher.AEAD, sealed, aad []byte) ([]byte, error) {
 
 // master derives the purpose keys of the master key.
 type master struct {
-	aead   cipher.AEAD // wraps subject keys and secrets
+	aead     cipher.AEAD // wraps subject keys and secrets
 	tipKey   []byte      // authenticates the chain tip
 	macKey   []byte      // authenticates each event
 	indexKey []byte      // keys blind indexes (Store.IndexKey)

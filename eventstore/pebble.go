@@ -116,10 +116,10 @@ type PebbleStore struct {
 	readOnly bool
 	id       uuid.UUID
 	m        *master
-	keys *keyring
-	dec  decoder
-	now  func() time.Time
-	max  int
+	keys     *keyring
+	dec      decoder
+	now      func() time.Time
+	max      int
 
 	// closeMu is held shared for the whole of every Append; Close takes it
 	// exclusively, so it waits for appends under way.
