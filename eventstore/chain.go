@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"slices"
 	"sync"
 	"time"
 
@@ -18,6 +19,10 @@ import (
 type prepared struct {
 	bodies   [][]byte   // envelopes with zeroed stamped fields
 	contents [][32]byte // their content hashes
+	// subjects whose personal fields the events seal, and erases[i] the
+	// subject event i erases ("" for none; nil when no event erases).
+	subjects []string
+	erases   []string
 }
 
 // size is the encoded size of the events.
@@ -53,10 +58,31 @@ func prepare(keys *keyring, stream string, expected ExpectedVersion, events []Ev
 		if err != nil {
 			return prepared{}, fmt.Errorf("eventstore: append to %q: %w", stream, err)
 		}
+		if len(sealed) > 0 && !slices.Contains(p.subjects, e.Subject) {
+			p.subjects = append(p.subjects, e.Subject)
+		}
+		if erased := e.Metadata[MetaErases]; erased != "" {
+			if p.erases == nil {
+				p.erases = make([]string, len(events))
+			}
+			p.erases[i] = erased
+		}
 		p.bodies[i] = encodeBody(&e, stream, names, sealed)
 		p.contents[i] = sha256.Sum256(p.bodies[i]) // = contentHash: stamped fields are still zero
 	}
 	return p, nil
+}
+
+// checkErased refuses an append that seals personal data of a subject
+// erased since it was prepared (in an earlier group, or earlier in this
+// one).
+func (p prepared) checkErased(keys *keyring, stream string) error {
+	for _, subject := range p.subjects {
+		if keys.isErased(subject) {
+			return fmt.Errorf("eventstore: append to %q: personal fields of subject %q: %w", stream, subject, ErrForgotten)
+		}
+	}
+	return nil
 }
 
 // checkExpected compares a stream's current version with the condition.
@@ -152,16 +178,26 @@ func (h *headSignal) wait(ctx context.Context, after uint64) (uint64, error) {
 }
 
 // chainVerifier walks envelopes in key order and checks the chain: no gap,
-// no reordering, every previous hash right, stream versions contiguous.
+// no reordering, every previous hash right, stream versions contiguous,
+// and (with the master key) every record's MAC. On the way it notes the
+// subjects whose personal data events seal, the erasures events record
+// and the hashes at the positions asked for in watch.
 type chainVerifier struct {
-	m       *master
-	tip     chainTip
-	streams map[string]streamHead
+	m        *master
+	tip      chainTip
+	streams  map[string]streamHead
+	subjects map[string]struct{}
+	erasures map[string][]uint64
+	watch    map[uint64]*[32]byte
 }
 
 func newChainVerifier(m *master) *chainVerifier {
-	return &chainVerifier{m: m, streams: make(map[string]streamHead)}
+	return &chainVerifier{m: m, streams: make(map[string]streamHead), subjects: make(map[string]struct{}),
+		erasures: make(map[string][]uint64), watch: make(map[uint64]*[32]byte)}
 }
+
+// hashAt asks the walk to note the hash of the event at pos into h.
+func (v *chainVerifier) hashAt(pos uint64, h *[32]byte) { v.watch[pos] = h }
 
 // next checks the envelope stored under key position keyPos.
 func (v *chainVerifier) next(keyPos uint64, raw []byte) error {
@@ -174,7 +210,7 @@ func (v *chainVerifier) next(keyPos uint64, raw []byte) error {
 		return &TamperError{Position: keyPos, Reason: err.Error()}
 	}
 	hash := envelopeHash(body)
-	if !hmac.Equal(mac, v.m.eventMAC(hash)) {
+	if !v.m.publicOnly() && !hmac.Equal(mac, v.m.eventMAC(hash)) {
 		return &TamperError{Position: keyPos, Reason: "event fails its MAC (changed or forged)"}
 	}
 	env, err := decodeEnvelope(body)
@@ -197,6 +233,19 @@ func (v *chainVerifier) next(keyPos uint64, raw []byte) error {
 	if env.streamPrev != last.pos {
 		return &TamperError{Position: keyPos, Reason: fmt.Sprintf("stream %q back-pointer is %d, its previous event is at %d", stream, env.streamPrev, last.pos)}
 	}
+	if len(env.sealed) > 0 {
+		if _, ok := v.subjects[string(env.subject)]; !ok {
+			v.subjects[string(env.subject)] = struct{}{}
+		}
+	}
+	for _, kv := range env.meta {
+		if string(kv[0]) == MetaErases {
+			v.erasures[string(kv[1])] = append(v.erasures[string(kv[1])], keyPos)
+		}
+	}
+	if h := v.watch[keyPos]; h != nil {
+		*h = hash
+	}
 	v.streams[stream] = streamHead{version: env.version, pos: keyPos}
 	v.tip = chainTip{pos: keyPos, hash: hash}
 	return nil
@@ -215,7 +264,7 @@ func (v *chainVerifier) finish(tipPos uint64, tipHash [32]byte) error {
 }
 
 func (v *chainVerifier) report() VerifyReport {
-	return VerifyReport{Events: v.tip.pos, Streams: uint64(len(v.streams)), HeadHash: v.tip.hash}
+	return VerifyReport{Events: v.tip.pos, Streams: uint64(len(v.streams)), HeadHash: v.tip.hash, Subjects: uint64(len(v.subjects))}
 }
 
 func short(h [32]byte) string { return hex.EncodeToString(h[:6]) }

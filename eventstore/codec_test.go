@@ -61,7 +61,7 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Add(make([]byte, headerLen+macLen))
 	f.Add(bytes.Repeat([]byte{0xff}, 300))
 	m, _ := newMaster(bytes.Repeat([]byte{1}, MasterKeySize))
-	dec := decoder{keys: newKeyring(m, &memKeys{m: map[string][]byte{}})}
+	dec := decoder{keys: newKeyring(m, uuid.Nil, &memKeys{m: map[string][]byte{}})}
 	f.Fuzz(func(t *testing.T, rec []byte) {
 		env, err := decodeRecord(rec)
 		cv := newChainVerifier(m)

@@ -3,6 +3,7 @@ package eventstore
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -102,12 +103,15 @@ func open(a cipher.AEAD, sealed, aad []byte) ([]byte, error) {
 	return a.Open(nil, sealed[:a.NonceSize()], sealed[a.NonceSize():], aad)
 }
 
-// master derives the purpose keys of the master key.
+// master derives the purpose keys of the master key. A master made from a
+// public key alone (publicOnly) can check signatures and nothing else.
 type master struct {
-	aead     cipher.AEAD // wraps subject keys and secrets
-	tipKey   []byte      // authenticates the chain tip
-	macKey   []byte      // authenticates each event
-	indexKey []byte      // keys blind indexes (Store.IndexKey)
+	aead     cipher.AEAD        // wraps subject keys and secrets
+	tipKey   []byte             // authenticates the chain tip
+	macKey   []byte             // authenticates each event
+	indexKey []byte             // keys blind indexes (Store.IndexKey)
+	sign     ed25519.PrivateKey // signs heads, key records and tombstones
+	pub      ed25519.PublicKey
 }
 
 func newMaster(key []byte) (*master, error) {
@@ -118,9 +122,13 @@ func newMaster(key []byte) (*master, error) {
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: master key: %w", err)
 	}
+	priv := ed25519.NewKeyFromSeed(derive(key, "salesbot sign v1"))
 	return &master{aead: a, tipKey: derive(key, "salesbot tip v1"), macKey: derive(key, "salesbot event v1"),
-		indexKey: derive(key, "salesbot blind index v1")}, nil
+		indexKey: derive(key, "salesbot blind index v1"), sign: priv, pub: priv.Public().(ed25519.PublicKey)}, nil
 }
+
+// publicOnly: the master holds no secret, only the public key.
+func (m *master) publicOnly() bool { return m.aead == nil }
 
 // eventMAC authenticates an envelope by its hash.
 func (m *master) eventMAC(hash [32]byte) []byte {
@@ -155,7 +163,9 @@ func (m *master) decodeTip(b []byte) (pos uint64, hash [32]byte, err error) {
 	}
 	mac := hmac.New(sha256.New, m.tipKey)
 	mac.Write(b[:40])
-	if !hmac.Equal(mac.Sum(nil), b[40:]) {
+	// Only the master key can check the tip; a public-key verify relies on
+	// the signed head instead.
+	if !m.publicOnly() && !hmac.Equal(mac.Sum(nil), b[40:]) {
 		return 0, hash, errors.New("chain tip record fails its MAC (altered, or a different master key)")
 	}
 	copy(hash[:], b[8:40])
@@ -181,9 +191,11 @@ type keyBackend interface {
 	storeKey(subject string, wrapped []byte) error
 }
 
-// keyring hands out per-subject AEADs, creating keys on first use.
+// keyring hands out per-subject AEADs, creating keys on first use. Key
+// records and tombstones are signed (see sign.go) for the log id.
 type keyring struct {
 	m       *master
+	id      uuid.UUID
 	backend keyBackend
 
 	// slow serialises loading, creating and forgetting the key of one
@@ -195,19 +207,41 @@ type keyring struct {
 	slow  [256]sync.Mutex
 	mu    sync.RWMutex
 	cache map[string]cipher.AEAD // nil value: forgotten
+	// erased holds the subjects erased by this process (never evicted), so
+	// that a key loaded before its erasure committed is never used after.
+	erased map[string]bool
 }
 
 const keyCacheMax = 16384
 
-func newKeyring(m *master, b keyBackend) *keyring {
-	return &keyring{m: m, backend: b, cache: make(map[string]cipher.AEAD)}
+func newKeyring(m *master, id uuid.UUID, b keyBackend) *keyring {
+	return &keyring{m: m, id: id, backend: b, cache: make(map[string]cipher.AEAD), erased: make(map[string]bool)}
 }
 
 func (k *keyring) cached(subject string) (cipher.AEAD, bool) {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
+	if k.erased[subject] {
+		return nil, true
+	}
 	a, ok := k.cache[subject]
 	return a, ok
+}
+
+// markErased records that subject's erasure was written: from now on its
+// key is never handed out.
+func (k *keyring) markErased(subject string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.erased[strings.Clone(subject)] = true
+	delete(k.cache, subject)
+}
+
+// isErased says whether this process erased subject.
+func (k *keyring) isErased(subject string) bool {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.erased[subject]
 }
 
 // remember caches a (nil: forgotten). The subject is copied: callers may
@@ -236,6 +270,9 @@ func (k *keyring) aead(subject string, create bool) (cipher.AEAD, error) {
 		}
 		return a, nil
 	}
+	if k.m.publicOnly() {
+		return nil, fmt.Errorf("key of subject %q: %w", subject, ErrNoMasterKey)
+	}
 	slow := k.stripe(subject)
 	slow.Lock()
 	defer slow.Unlock()
@@ -245,16 +282,24 @@ func (k *keyring) aead(subject string, create bool) (cipher.AEAD, error) {
 		}
 		return a, nil
 	}
-	wrapped, found, err := k.backend.loadKey(subject)
+	raw, found, err := k.backend.loadKey(subject)
 	if err != nil {
 		return nil, fmt.Errorf("load key of subject %q: %w", subject, err)
 	}
+	var rec keyRecord
+	if found {
+		if rec, err = decodeKeyRecord(raw); err != nil {
+			return nil, fmt.Errorf("%w: subject %q: %v", ErrCorrupt, subject, err)
+		}
+	}
 	var a cipher.AEAD
 	switch {
-	case found && len(wrapped) == 0:
+	case found && rec.kind == recTombstone && !rec.check(k.m.pub, k.id, subject):
+		return nil, &TamperError{Reason: fmt.Sprintf("the erasure record of subject %q is not signed by this log's key", subject)}
+	case found && rec.erased:
 		// tombstone: a == nil
 	case found:
-		key, err := open(k.m.aead, wrapped, []byte("subject\x00"+subject))
+		key, err := open(k.m.aead, rec.wrapped, []byte("subject\x00"+subject))
 		if err != nil {
 			return nil, fmt.Errorf("%w: key of subject %q does not unwrap: %v", ErrCorrupt, subject, err)
 		}
@@ -272,7 +317,7 @@ func (k *keyring) aead(subject string, create bool) (cipher.AEAD, error) {
 		if err != nil {
 			return nil, fmt.Errorf("wrap key of subject %q: %w", subject, err)
 		}
-		if err := k.backend.storeKey(subject, w); err != nil {
+		if err := k.backend.storeKey(subject, k.m.keyRecord(k.id, subject, w)); err != nil {
 			return nil, fmt.Errorf("store key of subject %q: %w", subject, err)
 		}
 		if a, err = newAEAD(key); err != nil {
@@ -293,7 +338,9 @@ func (k *keyring) stripe(subject string) *sync.Mutex {
 	return &k.slow[h.Sum32()%uint32(len(k.slow))]
 }
 
-// forget writes the subject's tombstone, dropping its key.
+// forget writes the subject's tombstone, dropping its key, unless it has
+// one already (a bound one, written with the event that recorded the
+// erasure, is kept). The tombstone written here is bound to no event.
 func (k *keyring) forget(subject string) error {
 	if subject == "" {
 		return fmt.Errorf("%w: empty subject", ErrInvalidEvent)
@@ -301,10 +348,20 @@ func (k *keyring) forget(subject string) error {
 	slow := k.stripe(subject)
 	slow.Lock()
 	defer slow.Unlock()
-	if err := k.backend.storeKey(subject, []byte{}); err != nil {
+	raw, found, err := k.backend.loadKey(subject)
+	if err != nil {
+		return fmt.Errorf("forget subject %q: load its key: %w", subject, err)
+	}
+	if found {
+		if rec, err := decodeKeyRecord(raw); err == nil && rec.kind == recTombstone && rec.check(k.m.pub, k.id, subject) {
+			k.markErased(subject)
+			return nil
+		}
+	}
+	if err := k.backend.storeKey(subject, k.m.tombstone(k.id, subject, 0)); err != nil {
 		return fmt.Errorf("forget subject %q: %w", subject, err)
 	}
-	k.remember(subject, nil)
+	k.markErased(subject)
 	return nil
 }
 

@@ -36,6 +36,16 @@ var (
 	ErrNoLog = errors.New("eventstore: no event log here")
 	// ErrTampered: Verify found the log or its index altered.
 	ErrTampered = errors.New("eventstore: log altered")
+	// ErrAnchor: the log is behind its anchor or diverges from it (an
+	// older copy restored, or events removed). The returned error is an
+	// *AnchorError, which also matches ErrTampered.
+	ErrAnchor = errors.New("eventstore: log does not match its anchor")
+	// ErrDiskFull: the disk holding the log is (nearly) full; the returned
+	// error is a *DiskFullError naming the directory and the free space.
+	ErrDiskFull = errors.New("eventstore: disk full")
+	// ErrNoMasterKey: the store was opened with a public key alone, which
+	// verifies but decrypts nothing.
+	ErrNoMasterKey = errors.New("eventstore: opened without the master key")
 	// ErrReadOnly: the store was opened read-only (Options.ReadOnly) and
 	// cannot write.
 	ErrReadOnly = errors.New("eventstore: opened read-only")
@@ -44,6 +54,15 @@ var (
 // ForgottenMarker replaces every personal field of an event whose subject
 // was forgotten.
 const ForgottenMarker = "[forgotten]"
+
+// MetaErases is the metadata key of an erasure: an event whose
+// Metadata[MetaErases] names a subject records that subject's erasure. The
+// store deletes the subject's key in the same atomic write as the event
+// (crypto-shredding) and leaves a tombstone signed with the log's key and
+// bound to the event's position, so that Verify tells an erasure from a
+// deleted or blanked key. The event itself may carry no personal field of
+// the subject it erases.
+const MetaErases = "erases"
 
 // ExpectedVersion is the optimistic-concurrency condition of an Append: an
 // exact stream version (the number of events already in the stream), NoStream
@@ -198,6 +217,30 @@ type VerifyReport struct {
 	// anchor the log (a later Verify that prints another hash for the same
 	// position proves a rewrite).
 	HeadHash [32]byte
+	// LogID is the log's id.
+	LogID uuid.UUID
+	// Subjects is how many subjects' personal data the events seal; each
+	// has a signed key record or a signed erasure tombstone.
+	Subjects uint64
+	// Erased is how many subjects are erased; Unbound of them were erased
+	// without an event that records it (Forget called directly, or an
+	// erasure from before erasures were bound to their event).
+	Erased, Unbound uint64
+	// UnsignedKeys counts key records of a log made before they were
+	// signed and not yet opened for writing since (they are signed then).
+	UnsignedKeys uint64
+	// SignedHead is the latest head signed with the log's key that the log
+	// holds, checked against the chain; nil if the log has none yet.
+	SignedHead *SignedHead
+	// Unsigned is how many events follow the signed head: a verify with
+	// the public key alone cannot vouch for them (with the master key
+	// their MACs and the chain tip do).
+	Unsigned uint64
+	// Anchor is the anchor the log was checked against, nil without one.
+	Anchor *SignedHead
+	// PublicKeyOnly: verified with the public key alone, without the
+	// master key (event MACs and the chain tip were not checked).
+	PublicKeyOnly bool
 }
 
 // TamperError names the first position where Verify found the log altered.
@@ -273,6 +316,14 @@ func validate(stream string, expected ExpectedVersion, events []Event) error {
 		}
 		if len(e.Subject) > maxName {
 			return fmt.Errorf("%w: event %d (%s) for stream %q: subject longer than %d bytes", ErrInvalidEvent, i, e.Type, stream, maxName)
+		}
+		if erased, ok := e.Metadata[MetaErases]; ok {
+			if erased == "" || len(erased) > maxName {
+				return fmt.Errorf("%w: event %d (%s) for stream %q: the erased subject must be 1..%d bytes", ErrInvalidEvent, i, e.Type, stream, maxName)
+			}
+			if erased == e.Subject && len(e.Personal) > 0 {
+				return fmt.Errorf("%w: event %d (%s) for stream %q erases subject %q and carries its personal fields", ErrInvalidEvent, i, e.Type, stream, erased)
+			}
 		}
 	}
 	return nil

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // A head published after close (a slow group finishing after another
@@ -59,7 +61,7 @@ func TestCurrentVersionRereadsAfterPruning(t *testing.T) {
 // buffers that are reused or freed after the callback.
 func TestKeyringCopiesSubjects(t *testing.T) {
 	m, _ := newMaster(key32())
-	k := newKeyring(m, &memKeys{m: map[string][]byte{}})
+	k := newKeyring(m, uuid.Nil, &memKeys{m: map[string][]byte{}})
 	buf := []byte("contact-1")
 	if _, err := k.aead(bstr(buf), true); err != nil {
 		t.Fatal(err)

@@ -61,7 +61,7 @@ func NewMemory(opts Options) (*MemoryStore, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.keys = newKeyring(m, &memKeys{m: make(map[string][]byte)})
+	s.keys = newKeyring(m, id, &memKeys{m: make(map[string][]byte)})
 	s.dec = decoder{keys: s.keys, upcasters: opts.Upcasters}
 	return s, nil
 }
@@ -91,6 +91,9 @@ func (s *MemoryStore) Append(ctx context.Context, stream string, expected Expect
 	if err := checkExpected(stream, expected, cur); err != nil {
 		return AppendResult{}, err
 	}
+	if err := p.checkErased(s.keys, stream); err != nil {
+		return AppendResult{}, err
+	}
 	var prev uint64
 	if cur > 0 {
 		prev = positions[cur-1]
@@ -100,6 +103,14 @@ func (s *MemoryStore) Append(ctx context.Context, stream string, expected Expect
 	for i, b := range p.bodies {
 		s.log = append(s.log, b)
 		s.streams[stream] = append(s.streams[stream], first+uint64(i))
+	}
+	for i, subject := range p.erases {
+		if subject != "" {
+			if err := s.keys.backend.storeKey(subject, s.m.tombstone(s.id, subject, first+uint64(i))); err != nil {
+				return AppendResult{}, fmt.Errorf("eventstore: erase subject %q: %w", subject, err)
+			}
+			s.keys.markErased(subject)
+		}
 	}
 	s.head.publish(s.tip.pos)
 	return AppendResult{FirstPosition: first, LastPosition: s.tip.pos, Version: cur + uint64(len(p.bodies))}, nil
@@ -240,10 +251,19 @@ func (s *MemoryStore) Verify(ctx context.Context, progress func(done, total uint
 			}
 		}
 	}
+	kc := newKeyCheck(s.m, s.id, cv, true)
+	if err := s.keys.backend.(*memKeys).each(kc.record); err != nil {
+		return VerifyReport{}, err
+	}
+	if err := kc.finish(); err != nil {
+		return VerifyReport{}, err
+	}
 	if progress != nil {
 		progress(cv.tip.pos, s.tip.pos)
 	}
-	return cv.report(), ctx.Err()
+	rep := cv.report()
+	rep.LogID, rep.Erased, rep.Unbound, rep.Unsigned = s.id, kc.rep.Erased, kc.rep.Unbound, cv.tip.pos
+	return rep, ctx.Err()
 }
 
 // PutSecret implements Secrets.
@@ -333,6 +353,18 @@ func (k *memKeys) loadKey(subject string) ([]byte, bool, error) {
 	defer k.mu.Unlock()
 	v, ok := k.m[subject]
 	return v, ok, nil
+}
+
+// each calls fn for every key record, in subject order, until fn fails.
+func (k *memKeys) each(fn func(subject string, v []byte) error) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, subject := range sortedKeys(k.m) {
+		if err := fn(subject, k.m[subject]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (k *memKeys) storeKey(subject string, wrapped []byte) error {

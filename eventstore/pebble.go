@@ -3,6 +3,7 @@ package eventstore
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -91,6 +92,25 @@ type Options struct {
 	// FS is the filesystem the log lives on; nil means the operating
 	// system's. Tests pass Pebble's in-memory or fault-injecting ones.
 	FS vfs.FS
+	// PublicKey opens the log with its public key instead of the master
+	// key, to verify it and nothing else: nothing is decrypted, event MACs
+	// and the chain tip are not checked, the signed heads and key records
+	// are. It requires ReadOnly and no MasterKey.
+	PublicKey ed25519.PublicKey
+	// AnchorFile is where the latest signed head is kept outside the data
+	// dir. Open refuses a log that is behind its anchor or diverges from
+	// it (an *AnchorError; with ForAudit, Verify reports it instead); a
+	// writable store creates the file and moves it forward as the log
+	// grows. Empty: no anchor.
+	AnchorFile string
+	// SignInterval is how often at most the head is signed and the anchor
+	// moved while appends go on (default DefaultSignInterval); Close signs
+	// the last head.
+	SignInterval time.Duration
+	// MinFreeBytes is the free disk space the store keeps (default
+	// DefaultMinFreeBytes; negative: no floor): below it Open refuses and
+	// appends fail with a *DiskFullError, and the store stops.
+	MinFreeBytes int64
 }
 
 // DefaultCacheSize is the block cache of a store opened without
@@ -113,9 +133,20 @@ const DefaultCacheSize = 256 << 20
 type PebbleStore struct {
 	db       *pebble.DB
 	dir      string
+	fs       vfs.FS
 	readOnly bool
 	id       uuid.UUID
+	log      *slog.Logger
 	m        *master
+
+	// trust (pebble_trust.go)
+	anchor     string       // anchor file; "" = none
+	keysSigned bool         // m|keys: every key record is signed
+	signedPos  atomic.Uint64 // position of the latest signed head
+	stopSign   context.CancelFunc
+	signDone   chan struct{}
+	floor      uint64    // free bytes to keep
+	disk       diskWatch // leader-owned
 	keys     *keyring
 	dec      decoder
 	now      func() time.Time
@@ -189,22 +220,57 @@ type flight struct {
 
 // Open opens (creating if needed) the log in dir.
 func Open(dir string, opts Options) (*PebbleStore, error) {
-	m, err := newMaster(opts.MasterKey)
-	if err != nil {
-		return nil, err
+	var m *master
+	var err error
+	switch {
+	case opts.PublicKey != nil:
+		if opts.MasterKey != nil || !opts.ReadOnly {
+			return nil, errors.New("eventstore: a public key opens a log read-only and without the master key")
+		}
+		if len(opts.PublicKey) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("eventstore: public key must be %d bytes, got %d", ed25519.PublicKeySize, len(opts.PublicKey))
+		}
+		m = &master{pub: opts.PublicKey}
+	default:
+		if m, err = newMaster(opts.MasterKey); err != nil {
+			return nil, err
+		}
 	}
 	if opts.CacheSize <= 0 {
 		opts.CacheSize = DefaultCacheSize
 	}
+	fs := storeFS{FS: opts.FS, private: opts.FS == nil, readOnly: opts.ReadOnly}
+	if fs.FS == nil {
+		fs.FS = vfs.Default
+	}
+	floor := uint64(DefaultMinFreeBytes)
+	if opts.MinFreeBytes != 0 {
+		floor = uint64(max(opts.MinFreeBytes, 0))
+	}
+	if !opts.ReadOnly {
+		// Below the floor Pebble may not even finish opening (it flushes
+		// the WAL it replays, retrying forever on a full disk).
+		if err := checkFree(fs, dir, floor); err != nil {
+			return nil, err
+		}
+	}
 	cache := pebble.NewCache(opts.CacheSize)
 	defer cache.Unref() // the DB holds its own reference
+	// When the disk fills up anyway (another process wrote it full), the
+	// first write that meets ENOSPC removes the ballast, so that what
+	// Pebble has under way can finish, and stops the store.
+	var self atomic.Pointer[PebbleStore]
 	po := &pebble.Options{
 		Logger:           pebbleLogger{opts.Logger},
 		MemTableSize:     64 << 20,
 		ErrorIfNotExists: opts.MustExist || opts.ReadOnly,
 		ReadOnly:         opts.ReadOnly,
 		Cache:            cache,
-		FS:               opts.FS,
+		FS: vfs.OnDiskFull(fs, func() {
+			if s := self.Load(); s != nil {
+				s.diskFull()
+			}
+		}),
 	}
 	// 32 KiB blocks: a sequential scan of the log reads an eighth of the
 	// blocks it would with the 4 KiB default (measured: 1.0M → 2.1M events/s
@@ -222,10 +288,15 @@ func Open(dir string, opts Options) (*PebbleStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: open %s: %w", dir, err)
 	}
+	if fs.private && !opts.ReadOnly {
+		tightenModes(dir)
+	}
 	s := &PebbleStore{
 		db:       db,
 		dir:      dir,
+		fs:       fs,
 		readOnly: opts.ReadOnly,
+		log:      opts.Logger,
 		m:        m,
 		now:      opts.Now,
 		max:      opts.MaxGroupEvents,
@@ -233,6 +304,8 @@ func Open(dir string, opts Options) (*PebbleStore, error) {
 		maxHeads: defaultMaxHeads,
 		durNext:  1,
 		durDone:  make(map[uint64]uint64),
+		anchor:   opts.AnchorFile,
+		floor:    floor,
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -240,25 +313,84 @@ func Open(dir string, opts Options) (*PebbleStore, error) {
 	if s.max <= 0 {
 		s.max = 4096
 	}
-	s.keys = newKeyring(m, pebbleKeys{db})
-	s.dec = decoder{keys: s.keys, upcasters: opts.Upcasters}
-	if err := s.loadLogID(); err != nil {
+	self.Store(s)
+	if err := s.open(opts); err != nil {
+		s.stop()
 		db.Close()
 		return nil, err
 	}
-	err = s.loadTip()
+	return s, nil
+}
+
+// stop ends the signing goroutine, if it runs.
+func (s *PebbleStore) stop() {
+	if s.stopSign != nil {
+		s.stopSign()
+		<-s.signDone
+	}
+}
+
+// open loads what the store keeps in memory and checks the log against
+// its tip and anchor; a writable store then signs what is unsigned and
+// starts signing heads.
+func (s *PebbleStore) open(opts Options) error {
+	if err := s.loadLogID(); err != nil {
+		return err
+	}
+	s.keys = newKeyring(s.m, s.id, pebbleKeys{s.db})
+	s.dec = decoder{keys: s.keys, upcasters: opts.Upcasters}
+	err := s.loadTip()
 	s.head = newHeadSignal(s.tip.pos)
 	if err == nil {
 		err = s.loadHeads()
 	}
+	if err == nil && !s.readOnly {
+		err = s.signKeys()
+	} else if err == nil {
+		switch _, c, gerr := s.db.Get(keyKeysSigned); {
+		case gerr == nil:
+			c.Close()
+			s.keysSigned = true
+		case !errors.Is(gerr, pebble.ErrNotFound):
+			err = fmt.Errorf("eventstore: open %s: read key format: %w", s.dir, gerr)
+		}
+	}
+	var sth *SignedHead
+	if err == nil {
+		if sth, err = s.loadSignedHead(s.db); sth != nil {
+			s.signedPos.Store(sth.Position)
+		}
+	}
+	if err == nil {
+		var anchored SignedHead
+		var found bool
+		anchored, found, err = s.checkAnchor()
+		if err == nil && !s.readOnly && (!found || anchored.Position < s.tip.pos || sth == nil || sth.Position < s.tip.pos) {
+			// Sign the head now: a new anchor is written at once, so an
+			// anchor file that cannot be written fails the start.
+			err = s.signHead(s.tip.pos)
+		}
+	}
+	if err == nil && !s.readOnly {
+		err = s.makeBallast()
+	}
 	if err != nil {
 		if !opts.ForAudit || !errors.Is(err, ErrTampered) {
-			db.Close()
-			return nil, err
+			return err
 		}
-		s.fail(err)
+		s.fail(err) // appends fail; Verify reports the damage
+		return nil
 	}
-	return s, nil
+	if !s.readOnly {
+		interval := opts.SignInterval
+		if interval <= 0 {
+			interval = DefaultSignInterval
+		}
+		ctx, stop := context.WithCancel(context.Background())
+		s.stopSign, s.signDone = stop, make(chan struct{})
+		go s.signLoop(ctx, interval)
+	}
+	return nil
 }
 
 // loadLogID reads the log's id, making one for a log that has none (a new
@@ -611,6 +743,13 @@ func (s *PebbleStore) commitGroupSafe(group []*appendReq) {
 // exceed it alone: it is then a group of one).
 const maxGroupBytes = 64 << 20
 
+// tombEntry is an erasure to write: the subject's tombstone, bound to the
+// position of the event that records it.
+type tombEntry struct {
+	subject string
+	pos     uint64
+}
+
 // headEntry is a stream head to write.
 type headEntry struct {
 	stream string
@@ -625,8 +764,24 @@ func (s *PebbleStore) commitGroup(group []*appendReq) {
 		return
 	}
 	at := s.now()
+	if s.floor > 0 {
+		size := 0
+		for _, r := range group {
+			size += r.p.size()
+		}
+		if s.disk.due(at, uint64(size), s.floor) {
+			if err := checkFree(s.fs, s.dir, s.floor); err != nil {
+				err = s.fail(err)
+				for _, r := range group {
+					r.err = err
+				}
+				return
+			}
+		}
+	}
 	var b *pebble.Batch
 	var heads []headEntry
+	var tombs []tombEntry
 	// The locked part runs in its own function so that a panic (caught by
 	// commitGroupSafe) cannot leave headsMu held.
 	func() {
@@ -655,6 +810,10 @@ func (s *PebbleStore) commitGroup(group []*appendReq) {
 				r.err = err
 				continue
 			}
+			if err := r.p.checkErased(s.keys, r.stream); err != nil {
+				r.err = err
+				continue
+			}
 			if b == nil {
 				b = s.db.NewBatch()
 			}
@@ -665,6 +824,12 @@ func (s *PebbleStore) commitGroup(group []*appendReq) {
 			// ascending keys cheap.
 			for i, body := range r.p.bodies {
 				b.Set(eventKey(first+uint64(i)), body, nil)
+			}
+			for i, subject := range r.p.erases {
+				if subject != "" {
+					tombs = append(tombs, tombEntry{subject, first + uint64(i)})
+					s.keys.markErased(subject)
+				}
 			}
 			h := streamHead{version: cur.version + uint64(len(r.p.bodies)), pos: s.tip.pos}
 			s.heads[r.stream] = h
@@ -681,6 +846,9 @@ func (s *PebbleStore) commitGroup(group []*appendReq) {
 			continue // a stream twice in the group: keep its last head
 		}
 		b.Set(prefixed(prefixHead, e.stream), e.head.encode(), nil)
+	}
+	for _, t := range tombs {
+		b.Set(prefixed(prefixKey, t.subject), s.m.tombstone(s.id, t.subject, t.pos), nil)
 	}
 	b.Set(keyTip, s.m.encodeTip(s.tip.pos, s.tip.hash), nil)
 	if err := s.db.ApplyNoSyncWait(b, pebble.Sync); err != nil {
@@ -911,7 +1079,11 @@ func (s *PebbleStore) Forget(ctx context.Context, subject string) error {
 }
 
 // Verify implements Store. It reads a consistent snapshot, so it may run
-// while appends go on.
+// while appends go on. Besides the chain it checks the subject key
+// records, the latest signed head and the anchor file (if the store has
+// one); with the public key alone (Options.PublicKey) it checks everything
+// but the event MACs and the chain tip, which need the master key, and
+// reports how many events follow the signed head.
 func (s *PebbleStore) Verify(ctx context.Context, progress func(done, total uint64)) (VerifyReport, error) {
 	if err := s.enter(); err != nil {
 		return VerifyReport{}, err
@@ -932,7 +1104,22 @@ func (s *PebbleStore) Verify(ctx context.Context, progress func(done, total uint
 			return VerifyReport{}, &TamperError{Position: 0, Reason: err.Error()}
 		}
 	}
+	sth, err := s.loadSignedHead(snap)
+	if err != nil {
+		return VerifyReport{}, err
+	}
+	anchor, hasAnchor, err := s.loadAnchorForVerify()
+	if err != nil {
+		return VerifyReport{}, err
+	}
 	cv := newChainVerifier(s.m)
+	var sthHash, anchorHash [32]byte
+	if sth != nil {
+		cv.hashAt(sth.Position, &sthHash)
+	}
+	if hasAnchor {
+		cv.hashAt(anchor.Position, &anchorHash)
+	}
 	it, err := snap.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: prefixEvent, UpperBound: prefixEnd(prefixEvent)})
 	if err != nil {
 		return VerifyReport{}, fmt.Errorf("eventstore: verify: %w", err)
@@ -960,16 +1147,80 @@ func (s *PebbleStore) Verify(ctx context.Context, progress func(done, total uint
 	if err := it.Error(); err != nil {
 		return VerifyReport{}, fmt.Errorf("eventstore: verify: %w", err)
 	}
+	if s.m.publicOnly() {
+		// The tip is not authenticated without the master key: it only has
+		// to agree with the chain; the signed head vouches for the rest.
+		tipHash = cv.tip.hash
+	}
 	if err := cv.finish(tipPos, tipHash); err != nil {
 		return VerifyReport{}, err
 	}
 	if err := verifyHeads(ctx, snap, cv.streams); err != nil {
 		return VerifyReport{}, err
 	}
+	rep := cv.report()
+	rep.LogID, rep.PublicKeyOnly = s.id, s.m.publicOnly()
+	kc := newKeyCheck(s.m, s.id, cv, s.keysSigned)
+	if err := s.checkKeys(ctx, snap, kc); err != nil {
+		return VerifyReport{}, err
+	}
+	rep.Erased, rep.Unbound, rep.UnsignedKeys = kc.rep.Erased, kc.rep.Unbound, kc.rep.UnsignedKeys
+	if hasAnchor {
+		if err := checkSignedHead(s.m.pub, s.id, anchor, cv.tip.pos, anchorHash, "anchor"); err != nil {
+			reason := "is behind its anchor: an older copy of the data dir was restored or its newest events were removed"
+			var te *TamperError
+			if anchor.Position <= cv.tip.pos && errors.As(err, &te) {
+				reason = "does not match its anchor: " + te.Reason
+			}
+			return VerifyReport{}, &AnchorError{File: s.anchor, Anchor: anchor, LogHead: cv.tip.pos, LogHash: cv.tip.hash, Reason: reason}
+		}
+		rep.Anchor = &anchor
+	}
+	switch {
+	case sth != nil:
+		if err := checkSignedHead(s.m.pub, s.id, *sth, cv.tip.pos, sthHash, "signed head"); err != nil {
+			return VerifyReport{}, err
+		}
+		rep.SignedHead, rep.Unsigned = sth, cv.tip.pos-sth.Position
+	case s.m.publicOnly() && cv.tip.pos > 0:
+		return VerifyReport{}, fmt.Errorf("eventstore: verify %s: the log holds no signed head, so the public key can vouch for none of its %d events: open it once with salesbot and the master key (it signs its head), then verify again", s.dir, cv.tip.pos)
+	default:
+		rep.Unsigned = cv.tip.pos
+	}
 	if progress != nil {
 		progress(cv.tip.pos, tipPos)
 	}
-	return cv.report(), nil
+	return rep, nil
+}
+
+// loadAnchorForVerify reads the store's anchor file, if it has one.
+func (s *PebbleStore) loadAnchorForVerify() (SignedHead, bool, error) {
+	if s.anchor == "" {
+		return SignedHead{}, false, nil
+	}
+	return LoadAnchor(s.anchor)
+}
+
+// checkKeys runs the key records of the snapshot through kc.
+func (s *PebbleStore) checkKeys(ctx context.Context, snap *pebble.Snapshot, kc *keyCheck) error {
+	it, err := snap.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: prefixKey, UpperBound: prefixEnd(prefixKey)})
+	if err != nil {
+		return fmt.Errorf("eventstore: verify keys: %w", err)
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return fmt.Errorf("eventstore: verify keys: %w", err)
+		}
+		if err := kc.record(string(it.Key()[len(prefixKey):]), v); err != nil {
+			return err
+		}
+	}
+	if err := it.Error(); err != nil {
+		return fmt.Errorf("eventstore: verify keys: %w", err)
+	}
+	return kc.finish()
 }
 
 // verifyHeads checks that every stream has a head key with its version and
@@ -1110,11 +1361,20 @@ func (s *PebbleStore) Close() error {
 	s.closed = true
 	s.closeMu.Unlock()
 	// Every append has returned, so each group was settled by its own.
+	var errs []error
+	if s.stopSign != nil {
+		s.stop()
+		if head := s.head.get(); s.failed.Load() == nil && head > s.signedPos.Load() {
+			if err := s.signHead(head); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
 	s.head.close()
 	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("eventstore: close %s: %w", s.dir, err)
+		errs = append(errs, fmt.Errorf("eventstore: close %s: %w", s.dir, err))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // get returns a copy of the value at key.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/google/uuid"
 )
 
 func key32() []byte { return bytes.Repeat([]byte{7}, MasterKeySize) }
@@ -48,6 +49,16 @@ func rawEdit(t *testing.T, dir string, fn func(db *pebble.DB)) {
 	}
 }
 
+// logIDOf reads the log id of a raw database.
+func logIDOf(t *testing.T, db *pebble.DB) uuid.UUID {
+	t.Helper()
+	id, err := uuid.FromBytes(get(t, db, keyLogID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
 func get(t *testing.T, db *pebble.DB, k []byte) []byte {
 	t.Helper()
 	v, c, err := db.Get(k)
@@ -68,13 +79,13 @@ func set(t *testing.T, db *pebble.DB, k, v []byte) {
 // verifyDir opens dir and verifies it; an Open refusal counts as detection.
 func verifyDir(t *testing.T, dir string) (VerifyReport, error) {
 	t.Helper()
-	s, err := Open(dir, Options{MasterKey: key32(), ForAudit: true})
+	s, err := Open(dir, Options{MasterKey: key32(), ForAudit: true, ReadOnly: true})
 	if err != nil {
 		return VerifyReport{}, err
 	}
 	defer s.Close()
-	if _, err := s.Append(context.Background(), "x", Any, Event{Type: "E"}); err == nil && s.failed.Load() != nil {
-		t.Fatal("a store opened for audit in a failed state accepted an append")
+	if _, err := s.Append(context.Background(), "x", Any, Event{Type: "E"}); err == nil {
+		t.Fatal("a store opened read-only for audit accepted an append")
 	}
 	return s.Verify(context.Background(), nil)
 }
@@ -149,6 +160,29 @@ func TestVerifyDetectsTampering(t *testing.T) {
 			binary.BigEndian.PutUint64(v[offStreamPrev:], 4)
 			set(t, db, eventKey(10), v)
 		}, 10},
+		{"subject key deleted", func(t *testing.T, db *pebble.DB) {
+			if err := db.Delete(prefixed(prefixKey, "c1"), pebble.Sync); err != nil {
+				t.Fatal(err)
+			}
+		}, 0},
+		{"subject key blanked (an erasure faked)", func(t *testing.T, db *pebble.DB) {
+			set(t, db, prefixed(prefixKey, "c1"), []byte{})
+		}, 0},
+		{"subject key replaced by a tombstone signed with another key", func(t *testing.T, db *pebble.DB) {
+			other, _ := newMaster(bytes.Repeat([]byte{9}, MasterKeySize))
+			set(t, db, prefixed(prefixKey, "c1"), other.tombstone(logIDOf(t, db), "c1", 0))
+		}, 0},
+		{"subject key copied from another subject", func(t *testing.T, db *pebble.DB) {
+			set(t, db, prefixed(prefixKey, "c2"), get(t, db, prefixed(prefixKey, "c1")))
+		}, 0},
+		{"signed head rolled forward to a forged hash", func(t *testing.T, db *pebble.DB) {
+			h, err := decodeSignedHead(get(t, db, keySignedHead))
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.Hash[0] ^= 1
+			set(t, db, keySignedHead, h.encode())
+		}, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -217,7 +251,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 	found := false
 	it, _ := s.db.NewIter(&pebble.IterOptions{LowerBound: prefixKey, UpperBound: prefixEnd(prefixKey)})
 	for ok := it.First(); ok; ok = it.Next() {
-		if string(it.Key()) == "k|c1" && len(it.Value()) > 0 {
+		if rec, err := decodeKeyRecord(it.Value()); string(it.Key()) == "k|c1" && (err != nil || !rec.erased) {
 			found = true
 		}
 	}
