@@ -140,17 +140,17 @@ type PebbleStore struct {
 	m        *master
 
 	// trust (pebble_trust.go)
-	anchor     string       // anchor file; "" = none
-	keysSigned bool         // m|keys: every key record is signed
+	anchor     string        // anchor file; "" = none
+	keysSigned bool          // m|keys: every key record is signed
 	signedPos  atomic.Uint64 // position of the latest signed head
 	stopSign   context.CancelFunc
 	signDone   chan struct{}
 	floor      uint64    // free bytes to keep
 	disk       diskWatch // leader-owned
-	keys     *keyring
-	dec      decoder
-	now      func() time.Time
-	max      int
+	keys       *keyring
+	dec        decoder
+	now        func() time.Time
+	max        int
 
 	// closeMu is held shared for the whole of every Append; Close takes it
 	// exclusively, so it waits for appends under way.
