@@ -161,8 +161,9 @@ type PebbleStore struct {
 	queue   []*appendReq
 	leading bool // a leader is committing; the next is handed the queue
 
-	head   *headSignal
-	failed atomic.Pointer[error]
+	head     *headSignal
+	failed   atomic.Pointer[error]
+	failedCh chan struct{} // closed when failed is set
 
 	// leader-owned
 	tip        chainTip
@@ -306,6 +307,7 @@ func Open(dir string, opts Options) (*PebbleStore, error) {
 		durDone:  make(map[uint64]uint64),
 		anchor:   opts.AnchorFile,
 		floor:    floor,
+		failedCh: make(chan struct{}),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -665,12 +667,26 @@ func (s *PebbleStore) settle(f *flight) error {
 	return nil
 }
 
+// Err is why the store stopped taking appends (a disk full, a failed
+// write), or nil while it works.
+func (s *PebbleStore) Err() error {
+	if errp := s.failed.Load(); errp != nil {
+		return *errp
+	}
+	return nil
+}
+
+// Failed is closed when the store stops taking appends; see Err.
+func (s *PebbleStore) Failed() <-chan struct{} { return s.failedCh }
+
 // fail puts the store in a failed state: a write to Pebble failed, so what
 // is in memory may no longer match the disk. Every later append returns the
 // error and waiters for durability are released.
 func (s *PebbleStore) fail(err error) error {
 	err = fmt.Errorf("%w: store failed: %w", ErrClosed, err)
-	s.failed.CompareAndSwap(nil, &err)
+	if s.failed.CompareAndSwap(nil, &err) {
+		close(s.failedCh)
+	}
 	s.head.close()
 	return *s.failed.Load()
 }
