@@ -188,16 +188,16 @@ type chainVerifier struct {
 	streams  map[string]streamHead
 	subjects map[string]struct{}
 	erasures map[string][]uint64
-	watch    map[uint64]*[32]byte
+	watch    map[uint64][]*[32]byte
 }
 
 func newChainVerifier(m *master) *chainVerifier {
 	return &chainVerifier{m: m, streams: make(map[string]streamHead), subjects: make(map[string]struct{}),
-		erasures: make(map[string][]uint64), watch: make(map[uint64]*[32]byte)}
+		erasures: make(map[string][]uint64), watch: make(map[uint64][]*[32]byte)}
 }
 
 // hashAt asks the walk to note the hash of the event at pos into h.
-func (v *chainVerifier) hashAt(pos uint64, h *[32]byte) { v.watch[pos] = h }
+func (v *chainVerifier) hashAt(pos uint64, h *[32]byte) { v.watch[pos] = append(v.watch[pos], h) }
 
 // next checks the envelope stored under key position keyPos.
 func (v *chainVerifier) next(keyPos uint64, raw []byte) error {
@@ -243,7 +243,7 @@ func (v *chainVerifier) next(keyPos uint64, raw []byte) error {
 			v.erasures[string(kv[1])] = append(v.erasures[string(kv[1])], keyPos)
 		}
 	}
-	if h := v.watch[keyPos]; h != nil {
+	for _, h := range v.watch[keyPos] {
 		*h = hash
 	}
 	v.streams[stream] = streamHead{version: env.version, pos: keyPos}

@@ -19,6 +19,10 @@ var crashIterations = flag.Int("crash.iterations", 4, "kill-and-restart rounds o
 
 const crashChildEnv = "SALESBOT_CRASH_CHILD_DIR"
 
+// crashAnchor is the anchor of the crash test's log, outside its dir: the
+// anchor must never be ahead of what survives a kill.
+func crashAnchor(dir string) string { return dir + "-anchor.json" }
+
 // crashBatch is the number of events per append in the crash test: after any
 // crash every stream must hold whole batches only.
 const crashBatch = 3
@@ -101,7 +105,7 @@ func drain(lines chan string) []string {
 
 func checkAfterCrash(t *testing.T, dir string, acked map[string]map[uint64]uint64) {
 	t.Helper()
-	s, err := Open(dir, Options{MasterKey: key32()})
+	s, err := Open(dir, Options{MasterKey: key32(), AnchorFile: crashAnchor(dir)})
 	if err != nil {
 		t.Fatalf("open after kill: %v", err)
 	}
@@ -143,7 +147,7 @@ func TestCrashChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("only runs as the child of TestCrashRecovery")
 	}
-	s, err := Open(dir, Options{MasterKey: key32()})
+	s, err := Open(dir, Options{MasterKey: key32(), AnchorFile: crashAnchor(dir), SignInterval: time.Millisecond})
 	if err != nil {
 		fmt.Println("open failed:", err)
 		os.Exit(3)
@@ -161,11 +165,15 @@ func TestCrashChild(t *testing.T) {
 			version := uint64(len(cur))
 			for i := 0; ; i++ {
 				evs := make([]Event, crashBatch)
+				subject := fmt.Sprintf("crash-%d-%d-%d", w, version, i)
 				for k := range evs {
 					evs[k] = Event{Type: "E", Payload: fmt.Appendf(nil, "%d-%d-%d/%d", w, version, i, k)}
 					if k == 0 {
-						evs[k].Subject, evs[k].Personal = "crash", map[string]string{"text": "x"}
+						evs[k].Subject, evs[k].Personal = subject, map[string]string{"text": "x"}
 					}
+				}
+				if i%4 == 3 { // an erasure, written with its tombstone
+					evs[crashBatch-1].Metadata = map[string]string{MetaErases: subject}
 				}
 				r, err := s.Append(context.Background(), stream, Exact(version), evs...)
 				if err != nil {

@@ -146,6 +146,16 @@ func TestAnchorFollowsAppends(t *testing.T) {
 			if a.Hash != h || !a.Check(s.m.pub) {
 				t.Fatalf("anchor at 20 with hash %x, the log's is %x (or a bad signature)", a.Hash, h)
 			}
+			s.Close()
+			v, err := Open(filepath.Join(base, "a"), Options{MasterKey: key32(), AnchorFile: anchor, ReadOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer v.Close()
+			rep, err := v.Verify(t.Context(), nil)
+			if err != nil || rep.Anchor == nil || rep.SignedHead == nil || rep.Anchor.Position != 20 || rep.SignedHead.Position != 20 {
+				t.Fatalf("verify with the anchor and the signed head at one position: %+v %v", rep, err)
+			}
 			return
 		}
 		waitABit()
