@@ -60,8 +60,8 @@ const ForgottenMarker = "[forgotten]"
 // store deletes the subject's key in the same atomic write as the event
 // (crypto-shredding) and leaves a tombstone signed with the log's key and
 // bound to the event's position, so that Verify tells an erasure from a
-// deleted or blanked key. The event itself may carry no personal field of
-// the subject it erases.
+// deleted or blanked key. An append that erases a subject may carry no
+// personal field of it.
 const MetaErases = "erases"
 
 // ExpectedVersion is the optimistic-concurrency condition of an Append: an
@@ -292,6 +292,12 @@ func validate(stream string, expected ExpectedVersion, events []Event) error {
 	if len(events) > MaxAppendEvents {
 		return fmt.Errorf("%w: %d events in one append to stream %q, at most %d", ErrInvalidEvent, len(events), stream, MaxAppendEvents)
 	}
+	erased := map[string]bool{}
+	for i := range events {
+		if s, ok := events[i].Metadata[MetaErases]; ok {
+			erased[s] = true
+		}
+	}
 	total := 0
 	for i := range events {
 		e := &events[i]
@@ -321,9 +327,9 @@ func validate(stream string, expected ExpectedVersion, events []Event) error {
 			if erased == "" || len(erased) > maxName {
 				return fmt.Errorf("%w: event %d (%s) for stream %q: the erased subject must be 1..%d bytes", ErrInvalidEvent, i, e.Type, stream, maxName)
 			}
-			if erased == e.Subject && len(e.Personal) > 0 {
-				return fmt.Errorf("%w: event %d (%s) for stream %q erases subject %q and carries its personal fields", ErrInvalidEvent, i, e.Type, stream, erased)
-			}
+		}
+		if len(e.Personal) > 0 && erased[e.Subject] {
+			return fmt.Errorf("%w: event %d (%s) for stream %q carries personal fields of subject %q, which the same append erases", ErrInvalidEvent, i, e.Type, stream, e.Subject)
 		}
 	}
 	return nil

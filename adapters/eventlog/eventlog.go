@@ -95,6 +95,15 @@ func (l *Log) Encode(e domain.Event, subject string) (eventstore.Event, error) {
 		return eventstore.Event{}, fmt.Errorf("encode %s: %w", e.EventType(), err)
 	}
 	out := eventstore.Event{Type: e.EventType(), SchemaVersion: 1, Payload: payload}
+	if _, erasure := e.(domain.ContactForgotten); erasure {
+		// The store shreds the contact's key in the same write and binds
+		// the tombstone to this event, so verify tells an erasure from a
+		// deleted key.
+		if subject == "" {
+			return eventstore.Event{}, fmt.Errorf("encode %s: no subject to erase", e.EventType())
+		}
+		out.Metadata = map[string]string{eventstore.MetaErases: subject}
+	}
 	if len(personal) > 0 {
 		if subject == "" {
 			return eventstore.Event{}, fmt.Errorf("encode %s: personal fields without a subject", e.EventType())

@@ -106,10 +106,22 @@ func TestEveryEventRoundTrips(t *testing.T) {
 	for name, store := range stores(t) {
 		t.Run(name, func(t *testing.T) {
 			log := eventlog.New(store)
-			in := samples()
+			var in []domain.Event
+			for _, e := range samples() {
+				if _, erasure := e.(domain.ContactForgotten); !erasure {
+					in = append(in, e)
+				}
+			}
 			if err := log.Append(t.Context(), "mixed", 0, contact.String(), in); err != nil {
 				t.Fatal(err)
 			}
+			// An erasure shreds its subject's key: it goes alone, under a
+			// subject of its own.
+			erasure := domain.ContactForgotten{By: "cli", At: t0}
+			if err := log.Append(t.Context(), "mixed", uint64(len(in)), "other", []domain.Event{erasure}); err != nil {
+				t.Fatal(err)
+			}
+			in = append(in, erasure)
 			out, version, err := log.Load(t.Context(), "mixed")
 			if err != nil {
 				t.Fatal(err)
@@ -322,6 +334,38 @@ func TestForgottenContactLosesItsTelegramID(t *testing.T) {
 			}
 			if got := out[0].(domain.ContactAdded); got.UserID != 0 || got.Username != eventstore.ForgottenMarker || got.Source != domain.SourceAPI {
 				t.Fatalf("after forget: %+v", got)
+			}
+		})
+	}
+}
+
+// Recording ContactForgotten erases the contact in the same write: its
+// personal fields read as forgotten at once, the erasure is bound to the
+// event, and the store verifies it.
+func TestContactForgottenErasesInTheSameWrite(t *testing.T) {
+	for name, store := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			log := eventlog.New(store)
+			added := domain.ContactAdded{ContactID: contact, Source: domain.SourceAPI, Basis: domain.BasisContract, Username: "anna"}
+			if err := log.Append(t.Context(), "c", 0, contact.String(), []domain.Event{added}); err != nil {
+				t.Fatal(err)
+			}
+			if err := log.Append(t.Context(), "c", 1, contact.String(), []domain.Event{domain.ContactForgotten{By: "cli", At: t0}}); err != nil {
+				t.Fatal(err)
+			}
+			recs, err := store.ReadStream(t.Context(), "c", 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !recs[0].Forgotten || recs[1].Metadata[eventstore.MetaErases] != contact.String() {
+				t.Fatalf("after ContactForgotten: forgotten %v, metadata %v", recs[0].Forgotten, recs[1].Metadata)
+			}
+			rep, err := store.Verify(t.Context(), nil)
+			if err != nil || rep.Erased != 1 || rep.Unbound != 0 {
+				t.Fatalf("verify: %+v %v", rep, err)
+			}
+			if err := log.Append(t.Context(), "d", 0, "", []domain.Event{domain.ContactForgotten{By: "cli", At: t0}}); err == nil {
+				t.Fatal("an erasure without a subject was recorded")
 			}
 		})
 	}

@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"Close", testClose},
 		{"WaitHeadContext", testWaitHeadContext},
 		{"IdentityAndHashes", testIdentityAndHashes},
+		{"Erasure", testErasure},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -724,5 +725,35 @@ func testWaitHeadContext(t *testing.T, f Factory) {
 	mustAppend(t, s, "s", eventstore.NoStream, ev("E", ""))
 	if h, err := s.WaitHead(t.Context(), 0); err != nil || h != 1 {
 		t.Fatalf("WaitHead = %d, %v", h, err)
+	}
+}
+
+// testErasure: an event with Metadata[MetaErases] erases its subject in
+// the same append; the subject's personal data reads as forgotten at once,
+// new personal data of it is refused, and verify counts one erasure bound
+// to its event.
+func testErasure(t *testing.T, f Factory) {
+	s := open(t, f, eventstore.Options{})
+	ctx := t.Context()
+	personal := eventstore.Event{Type: "MessageReceived", Subject: "c1", Personal: map[string]string{"text": "call me on +491511234"}}
+	mustAppend(t, s, "dialog-1", eventstore.NoStream, personal)
+	erase := eventstore.Event{Type: "ContactForgotten", Metadata: map[string]string{eventstore.MetaErases: "c1"}}
+	if _, err := s.Append(ctx, "contact-c1", eventstore.Any, erase, personal); !errors.Is(err, eventstore.ErrInvalidEvent) {
+		t.Fatalf("an append that erases c1 and seals its data: %v, want ErrInvalidEvent", err)
+	}
+	if _, err := s.Append(ctx, "contact-c1", eventstore.Any, eventstore.Event{Type: "X", Metadata: map[string]string{eventstore.MetaErases: ""}}); !errors.Is(err, eventstore.ErrInvalidEvent) {
+		t.Fatalf("an erasure of no subject: %v, want ErrInvalidEvent", err)
+	}
+	mustAppend(t, s, "contact-c1", eventstore.Any, erase)
+	recs, err := s.ReadStream(ctx, "dialog-1", 1)
+	if err != nil || !recs[0].Forgotten || recs[0].Personal["text"] != eventstore.ForgottenMarker {
+		t.Fatalf("personal data after its erasure: %+v %v", recs, err)
+	}
+	if _, err := s.Append(ctx, "dialog-1", eventstore.Any, personal); !errors.Is(err, eventstore.ErrForgotten) {
+		t.Fatalf("personal data of an erased subject: %v, want ErrForgotten", err)
+	}
+	rep, err := s.Verify(ctx, nil)
+	if err != nil || rep.Erased != 1 || rep.Unbound != 0 || rep.Subjects != 1 {
+		t.Fatalf("verify after an erasure: %+v %v", rep, err)
 	}
 }
