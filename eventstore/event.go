@@ -60,8 +60,9 @@ const ForgottenMarker = "[forgotten]"
 // store deletes the subject's key in the same atomic write as the event
 // (crypto-shredding) and leaves a tombstone signed with the log's key and
 // bound to the event's position, so that Verify tells an erasure from a
-// deleted or blanked key. An append that erases a subject may carry no
-// personal field of it.
+// deleted or blanked key. Events after the erasure in the same append may
+// carry no personal field of the subject (those before it are shredded
+// with it).
 const MetaErases = "erases"
 
 // ExpectedVersion is the optimistic-concurrency condition of an Append: an
@@ -292,12 +293,7 @@ func validate(stream string, expected ExpectedVersion, events []Event) error {
 	if len(events) > MaxAppendEvents {
 		return fmt.Errorf("%w: %d events in one append to stream %q, at most %d", ErrInvalidEvent, len(events), stream, MaxAppendEvents)
 	}
-	erased := map[string]bool{}
-	for i := range events {
-		if s, ok := events[i].Metadata[MetaErases]; ok {
-			erased[s] = true
-		}
-	}
+	erased := map[string]bool{} // subjects erased by an earlier event of the append
 	total := 0
 	for i := range events {
 		e := &events[i]
@@ -329,7 +325,10 @@ func validate(stream string, expected ExpectedVersion, events []Event) error {
 			}
 		}
 		if len(e.Personal) > 0 && erased[e.Subject] {
-			return fmt.Errorf("%w: event %d (%s) for stream %q carries personal fields of subject %q, which the same append erases", ErrInvalidEvent, i, e.Type, stream, e.Subject)
+			return fmt.Errorf("%w: event %d (%s) for stream %q carries personal fields of subject %q, which an earlier event of the append erases", ErrInvalidEvent, i, e.Type, stream, e.Subject)
+		}
+		if s, ok := e.Metadata[MetaErases]; ok {
+			erased[s] = true
 		}
 	}
 	return nil

@@ -246,7 +246,7 @@ directory is used by one process at a time.`,
 			if err != nil {
 				return err
 			}
-			st, err := a.openStore(createLog)
+			st, err := a.openStore(ctx, createLog)
 			if err != nil {
 				return err
 			}
@@ -334,7 +334,7 @@ func accountsListCommand() *command {
 			if len(args) > 0 {
 				return usagef("takes no arguments, got %q", args)
 			}
-			st, err := a.openStore(existingLog)
+			st, err := a.openStore(ctx, existingLog)
 			if err != nil {
 				return err
 			}
@@ -417,7 +417,7 @@ stay in the log.`,
 			if err != nil {
 				return usagef("%q is not an account ID (see 'salesbot accounts list')", args[0])
 			}
-			st, err := a.openStore(existingLog)
+			st, err := a.openStore(ctx, existingLog)
 			if err != nil {
 				return err
 			}

@@ -140,7 +140,7 @@ func TestRunSandbox(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("run: %d %s", code, errb.String())
 	}
-	st, err := a.openStore(existingLog)
+	st, err := a.openStore(context.Background(), existingLog)
 	if err != nil {
 		t.Fatal(err)
 	}

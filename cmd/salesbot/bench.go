@@ -156,7 +156,7 @@ writes of the same size on this machine, the ceiling to compare with.`,
 			var err error
 			cleanup := func() {}
 			if a.cfg.set["data-dir"] {
-				s, err = a.openStore(createLog)
+				s, err = a.openStore(ctx, createLog)
 				if err == nil && s.Head() > 0 {
 					s.Close()
 					return usagef("--data-dir %s already holds %d events; bench append needs an empty directory", a.cfg.DataDir, s.Head())
@@ -326,7 +326,7 @@ pages of --page events, fully decoded (upcast, personal fields decrypted). Laten
 			if len(args) > 0 {
 				return usagef("takes no arguments, got %q", args)
 			}
-			s, err := a.openStore(existingLog)
+			s, err := a.openStore(ctx, existingLog)
 			if err != nil {
 				return err
 			}

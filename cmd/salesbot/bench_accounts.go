@@ -116,7 +116,7 @@ func benchAccounts(ctx context.Context, a *app, n, messages, parallel int, rate 
 	if err := os.MkdirAll(a.cfg.DataDir, 0o700); err != nil {
 		return res, err
 	}
-	st, err := a.openStore(createLog)
+	st, err := a.openStore(ctx, createLog)
 	if err != nil {
 		return res, err
 	}

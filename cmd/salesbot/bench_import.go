@@ -60,7 +60,7 @@ the import rate. Every append is synced.`,
 			cleanup := func() {}
 			var err error
 			if a.cfg.set["data-dir"] {
-				if s, err = a.openStore(createLog); err == nil && s.Head() > 0 {
+				if s, err = a.openStore(ctx, createLog); err == nil && s.Head() > 0 {
 					s.Close()
 					return usagef("--data-dir %s already holds %d events; bench import needs an empty directory", a.cfg.DataDir, s.Head())
 				}

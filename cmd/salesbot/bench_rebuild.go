@@ -55,7 +55,7 @@ func benchRebuild(ctx context.Context, a *app, p benchParams, keep bool) error {
 	cleanup := func() {}
 	if a.cfg.set["data-dir"] {
 		var err error
-		if s, err = a.openStore(createLog); err != nil {
+		if s, err = a.openStore(ctx, createLog); err != nil {
 			return err
 		}
 		if s.Head() > 0 {

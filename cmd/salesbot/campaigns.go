@@ -235,7 +235,7 @@ func parseWhen(s string, loc *time.Location) (time.Time, error) {
 // logAndReadModels opens the log and its read models, brought up to date;
 // done closes both.
 func (a *app) logAndReadModels(ctx context.Context) (*eventstore.PebbleStore, projections.Sink, func(), error) {
-	st, err := a.openStore(existingLog)
+	st, err := a.openStore(ctx, existingLog)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -75,7 +75,7 @@ chat") that 'salesbot replay dialog N' shows.`,
 func (a *app) chat(ctx context.Context, eng engineConfig, variant string, opening, record bool) error {
 	var store eventstore.Store
 	if record {
-		st, err := a.openStore(createLog)
+		st, err := a.openStore(ctx, createLog)
 		if err != nil {
 			return err
 		}

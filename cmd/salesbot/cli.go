@@ -77,6 +77,7 @@ func commands() []*command {
 	return []*command{
 		versionCommand(),
 		verifyCommand(),
+		keysCommand(),
 		replayCommand(),
 		projectionsCommand(),
 		accountsCommand(),
@@ -265,7 +266,8 @@ type config struct {
 	DataDir       string
 	PostgresDSN   string
 	MasterKeyFile string // empty: <data-dir>/master.key
-	set           map[string]bool
+	trustConfig
+	set map[string]bool
 }
 
 func configFromEnv(getenv env) config {
@@ -275,6 +277,7 @@ func configFromEnv(getenv env) config {
 	}
 	c.PostgresDSN = getenv("SALESBOT_POSTGRES_DSN")
 	c.MasterKeyFile = getenv("SALESBOT_MASTER_KEY_FILE")
+	c.trustConfig.fromEnv(getenv)
 	return c
 }
 
@@ -292,6 +295,7 @@ func (c *config) register(fs *flag.FlagSet) {
 		c.MasterKeyFile, c.set["master-key-file"] = v, true
 		return nil
 	})
+	c.trustConfig.register(fs)
 }
 
 // validate checks the global values, naming the flag (and variable) at fault.
@@ -312,7 +316,7 @@ func (c *config) validate() error {
 			return usagef("--postgres (SALESBOT_POSTGRES_DSN): %v", err)
 		}
 	}
-	return nil
+	return c.trustConfig.validate()
 }
 
 // checkDSN accepts the two PostgreSQL connection string forms: a
@@ -364,11 +368,14 @@ type storeMode int
 const (
 	createLog   storeMode = iota // create the log (and master key) if absent
 	existingLog                  // the log and the master key must exist
-	auditLog                     // like existingLog, and open a damaged log for verify
+	readLog                      // like existingLog, read-only: changes no byte (replay)
+	auditLog                     // read-only, and open a damaged log for verify to report
 )
 
-// openStore opens the event log in the data dir.
-func (a *app) openStore(mode storeMode) (*eventstore.PebbleStore, error) {
+// openStore opens the event log in the data dir, checked against its
+// anchor. Pebble may take long to open a log on a failing disk: the wait
+// ends with ctx (a signal), leaving the open behind.
+func (a *app) openStore(ctx context.Context, mode storeMode) (*eventstore.PebbleStore, error) {
 	if mode != createLog {
 		if _, err := os.Stat(a.cfg.DataDir); errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("no event log in %s (check --data-dir)", a.cfg.DataDir)
@@ -378,9 +385,37 @@ func (a *app) openStore(mode storeMode) (*eventstore.PebbleStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := eventstore.Open(a.cfg.DataDir, eventstore.Options{
-		MasterKey: key, Logger: a.log, MustExist: mode != createLog, ForAudit: mode == auditLog,
-	})
+	readOnly := mode == readLog || mode == auditLog
+	if !readOnly {
+		if err := a.checkAnchorWritable(); err != nil {
+			return nil, err
+		}
+	}
+	opts := eventstore.Options{
+		MasterKey: key, Logger: a.log, MustExist: mode != createLog, ForAudit: mode == auditLog, ReadOnly: readOnly,
+		AnchorFile: a.anchorFile(), MinFreeBytes: a.cfg.minFreeBytes,
+	}
+	type opened struct {
+		s   *eventstore.PebbleStore
+		err error
+	}
+	done := make(chan opened, 1)
+	go func() {
+		s, err := eventstore.Open(a.cfg.DataDir, opts)
+		done <- opened{s, err}
+	}()
+	var o opened
+	select {
+	case o = <-done:
+	case <-ctx.Done():
+		go func() { // close it should the open ever finish
+			if o := <-done; o.s != nil {
+				o.s.Close()
+			}
+		}()
+		return nil, fmt.Errorf("open the event log in %s: %w", a.cfg.DataDir, ctx.Err())
+	}
+	s, err := o.s, o.err
 	if errors.Is(err, eventstore.ErrNoLog) {
 		return nil, fmt.Errorf("no event log in %s (check --data-dir)", a.cfg.DataDir)
 	}
@@ -389,7 +424,7 @@ func (a *app) openStore(mode storeMode) (*eventstore.PebbleStore, error) {
 		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) || strings.Contains(err.Error(), "lock held") {
 			return nil, fmt.Errorf("%s is in use by another salesbot process: %w", a.cfg.DataDir, err)
 		}
-		return nil, err
+		return nil, a.storeError(err)
 	}
 	return s, nil
 }

@@ -104,7 +104,7 @@ broken file, an I/O error), 2 bad flags.` + whileRunning,
 			if err != nil {
 				return fmt.Errorf("%s: %w; nothing was imported", args[0], err)
 			}
-			st, err := a.openStore(createLog)
+			st, err := a.openStore(ctx, createLog)
 			if err != nil {
 				return err
 			}
@@ -397,7 +397,7 @@ func (a *app) openPerson(ctx context.Context, args []string) (*eventstore.Pebble
 	if err != nil {
 		return nil, domain.Handlers{}, contacts.Person{}, nil, err
 	}
-	st, err := a.openStore(existingLog)
+	st, err := a.openStore(ctx, existingLog)
 	if err != nil {
 		return nil, domain.Handlers{}, contacts.Person{}, nil, err
 	}

@@ -98,7 +98,7 @@ func (a *app) demo(ctx context.Context, o demoOptions) (*demoReport, error) {
 			return nil, usagef("--data-dir (SALESBOT_DATA_DIR): %s already holds a log, and the demo's sandbox Telegram is new at every start; use a new directory (make demo removes data/demo first)", a.cfg.DataDir)
 		}
 	}
-	st, err := a.openStore(createLog)
+	st, err := a.openStore(ctx, createLog)
 	if err != nil {
 		return nil, err
 	}

@@ -147,7 +147,7 @@ func TestDemo(t *testing.T) {
 	}
 
 	// Read models rebuilt from the log equal the live ones.
-	st, err := a.openStore(existingLog)
+	st, err := a.openStore(context.Background(), existingLog)
 	if err != nil {
 		t.Fatal(err)
 	}

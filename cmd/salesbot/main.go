@@ -10,8 +10,20 @@ import (
 )
 
 func main() {
+	os.Exit(withSignals(func(ctx context.Context) int {
+		return Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	}))
+}
+
+// withSignals runs main under a context that the first SIGINT or SIGTERM
+// ends, for a clean stop; a second one exits at once (the signal's
+// default action), however long the clean stop would take.
+func withSignals(main func(ctx context.Context) int) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
-	stop()
-	os.Exit(code)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	return main(ctx)
 }

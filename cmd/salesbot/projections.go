@@ -57,7 +57,7 @@ func (a *app) openSink(ctx context.Context) (projections.Sink, func(), error) {
 }
 
 func rebuildProjections(ctx context.Context, a *app) error {
-	s, err := a.openStore(existingLog)
+	s, err := a.openStore(ctx, existingLog)
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func progressLine(done, total uint64, took time.Duration) string {
 }
 
 func projectionsStatus(ctx context.Context, a *app) error {
-	s, err := a.openStore(existingLog)
+	s, err := a.openStore(ctx, existingLog)
 	if err != nil {
 		return err
 	}

@@ -38,7 +38,7 @@ shows as [forgotten]. With --json, one JSON object per line.`,
 			if err != nil || n <= 0 {
 				return usagef("dialog number %q is not a positive integer", args[1])
 			}
-			s, err := a.openStore(existingLog)
+			s, err := a.openStore(ctx, readLog)
 			if err != nil {
 				return err
 			}

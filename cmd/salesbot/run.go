@@ -83,7 +83,7 @@ strangers write in. The sandbox is new at every start, so use a fresh
 }
 
 func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, eng engineConfig, sbox bool, leads int) error {
-	st, err := a.openStore(createLog)
+	st, err := a.openStore(ctx, createLog)
 	if err != nil {
 		return err
 	}

@@ -144,6 +144,16 @@ func (s *system) run(ctx context.Context, a *app, extra ...func(ctx context.Cont
 			}
 		}()
 	}
+	// The log stops taking appends when its disk is full or a write
+	// failed: stop everything, naming why.
+	serve("event log", func(ctx context.Context) error {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.st.Failed():
+			return s.st.Err()
+		}
+	})
 	serve("read models", projections.Runner{Store: s.st, Decode: eventlog.New(s.st).Decode, Sink: s.sink, Batch: 1000}.Run)
 	serve("accounts", s.svc.Run)
 	serve("dialog engine", s.dialogs.Run)
@@ -173,6 +183,15 @@ func (s *system) run(ctx context.Context, a *app, extra ...func(ctx context.Cont
 	var all []error
 	for err := range errs {
 		all = append(all, err)
+	}
+	if err := s.st.Err(); err != nil {
+		// Every part that writes failed with it: report it once, and a
+		// full disk by itself (it names the directory and the free space).
+		var de *eventstore.DiskFullError
+		if errors.As(err, &de) {
+			err = de
+		}
+		return fmt.Errorf("event log: %w", err)
 	}
 	return errors.Join(all...)
 }

@@ -739,7 +739,7 @@ func testErasure(t *testing.T, f Factory) {
 	mustAppend(t, s, "dialog-1", eventstore.NoStream, personal)
 	erase := eventstore.Event{Type: "ContactForgotten", Metadata: map[string]string{eventstore.MetaErases: "c1"}}
 	if _, err := s.Append(ctx, "contact-c1", eventstore.Any, erase, personal); !errors.Is(err, eventstore.ErrInvalidEvent) {
-		t.Fatalf("an append that erases c1 and seals its data: %v, want ErrInvalidEvent", err)
+		t.Fatalf("an append that erases c1, then seals its data: %v, want ErrInvalidEvent", err)
 	}
 	if _, err := s.Append(ctx, "contact-c1", eventstore.Any, eventstore.Event{Type: "X", Metadata: map[string]string{eventstore.MetaErases: ""}}); !errors.Is(err, eventstore.ErrInvalidEvent) {
 		t.Fatalf("an erasure of no subject: %v, want ErrInvalidEvent", err)
