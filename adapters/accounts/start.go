@@ -296,7 +296,9 @@ func (s *Service) whom(ctx context.Context, conn telegram.Conn, req StartRequest
 
 func (s *Service) resolveError(username string, err error) error {
 	if f := telegram.Classify(err); f.Kind == telegram.KindUnreachable {
-		return fmt.Errorf("%w: @%s (%s)", ErrUnknownUsername, strings.TrimPrefix(username, "@"), f.Reason)
+		// The username stays out of the error: errors are logged, and the
+		// caller knows whom it asked for.
+		return fmt.Errorf("%w (%s)", ErrUnknownUsername, f.Reason)
 	}
 	return err
 }
