@@ -19,7 +19,7 @@ const Forgotten = "[forgotten]"
 // Memory is the embedded in-memory sink.
 type Memory struct {
 	mu         sync.RWMutex
-	checkpoint uint64
+	checkpoint Checkpoint
 	contacts   map[uuid.UUID]Contact
 	dialogs    map[uuid.UUID]*Dialog
 	byN        map[int64]uuid.UUID
@@ -40,7 +40,7 @@ func NewMemory() *Memory {
 }
 
 func (m *Memory) reset() {
-	m.checkpoint = 0
+	m.checkpoint = Checkpoint{}
 	m.contacts = map[uuid.UUID]Contact{}
 	m.dialogs = map[uuid.UUID]*Dialog{}
 	m.byN = map[int64]uuid.UUID{}
@@ -53,11 +53,14 @@ func (m *Memory) reset() {
 
 // Apply implements Sink. Changes are checked against a copy first, so a
 // failing batch leaves nothing applied.
-func (m *Memory) Apply(_ context.Context, changes []Change, from, to uint64) error {
+func (m *Memory) Apply(_ context.Context, changes []Change, from uint64, to Checkpoint) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if from != m.checkpoint+1 || to < from {
-		return fmt.Errorf("%w: batch %d..%d does not follow checkpoint %d", ErrCheckpoint, from, to, m.checkpoint)
+	if from != m.checkpoint.Position+1 || to.Position < from {
+		return fmt.Errorf("%w: batch %d..%d does not follow checkpoint %d", ErrCheckpoint, from, to.Position, m.checkpoint.Position)
+	}
+	if err := follows(m.checkpoint, to.LogID); err != nil {
+		return err
 	}
 	numbers := map[int64]uuid.UUID{}
 	for _, c := range changes {
@@ -340,10 +343,22 @@ func (m *Memory) Funnel(_ context.Context, by string) ([]FunnelRow, error) {
 }
 
 // Checkpoint implements Sink.
-func (m *Memory) Checkpoint(context.Context) (uint64, error) {
+func (m *Memory) Checkpoint(context.Context) (Checkpoint, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return m.checkpoint, nil
+}
+
+// Bind implements Sink.
+func (m *Memory) Bind(_ context.Context, cp Checkpoint) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	next, err := bind(m.checkpoint, cp)
+	if err != nil {
+		return err
+	}
+	m.checkpoint = next
+	return nil
 }
 
 // Reset implements Sink.

@@ -243,13 +243,26 @@ type DialogFilter struct {
 // Sink stores read models.
 type Sink interface {
 	// Apply applies the changes of the events at positions from..to and
-	// sets the checkpoint to to, atomically. It fails, applying nothing,
-	// unless the checkpoint is from-1: a batch is never applied twice
-	// (two runners on one database) and none is skipped.
-	Apply(ctx context.Context, changes []Change, from, to uint64) error
-	// Checkpoint is the position of the last event applied (0: none).
-	Checkpoint(ctx context.Context) (uint64, error)
-	// Reset drops every row and the checkpoint, for a rebuild.
+	// sets the checkpoint to to (to.Position, its log and its hash),
+	// atomically. It fails, applying nothing, with ErrCheckpoint unless the
+	// checkpoint's position is from-1 (a batch is never applied twice by
+	// two runners on one database, and none is skipped), and with an
+	// error matching ErrOtherLog if the checkpoint is bound to a log other
+	// than to.LogID.
+	Apply(ctx context.Context, changes []Change, from uint64, to Checkpoint) error
+	// Checkpoint is where the read model stands: the zero Checkpoint when
+	// nothing was applied.
+	Checkpoint(ctx context.Context) (Checkpoint, error)
+	// Bind records cp's log and hash in a checkpoint that has none (an
+	// empty read model, or one made before checkpoints recorded their
+	// log), changing no row. It fails with ErrCheckpoint unless the
+	// checkpoint's position is cp.Position, with an error matching
+	// ErrOtherLog if the checkpoint is bound to another log, and with one
+	// matching ErrLogRewritten if it is bound to cp's log with another
+	// hash; binding again to the same log and hash is a no-op.
+	Bind(ctx context.Context, cp Checkpoint) error
+	// Reset drops every row and the checkpoint (its log too), for a
+	// rebuild.
 	Reset(ctx context.Context) error
 	// ListDialogs returns dialogs by N, newest first.
 	ListDialogs(ctx context.Context, f DialogFilter) ([]Dialog, error)

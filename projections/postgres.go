@@ -47,30 +47,71 @@ func (p *Postgres) Close() { p.pool.Close() }
 
 // Apply implements Sink: one transaction for the changes and the
 // checkpoint, sent as one pipelined batch.
-func (p *Postgres) Apply(ctx context.Context, changes []Change, from, to uint64) error {
+func (p *Postgres) Apply(ctx context.Context, changes []Change, from uint64, to Checkpoint) error {
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback(ctx)
-	var cur int64
-	err = tx.QueryRow(ctx, `SELECT position FROM projection_checkpoint WHERE name = $1 FOR UPDATE`, checkpointName).Scan(&cur)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("read checkpoint: %w", err)
+	cur, err := checkpointOf(tx.QueryRow(ctx, `SELECT position, log_id, hash FROM projection_checkpoint WHERE name = $1 FOR UPDATE`, checkpointName))
+	if err != nil {
+		return err
 	}
-	if from != uint64(cur)+1 || to < from {
-		return fmt.Errorf("%w: batch %d..%d does not follow checkpoint %d", ErrCheckpoint, from, to, cur)
+	if from != cur.Position+1 || to.Position < from {
+		return fmt.Errorf("%w: batch %d..%d does not follow checkpoint %d", ErrCheckpoint, from, to.Position, cur.Position)
+	}
+	if err := follows(cur, to.LogID); err != nil {
+		return err
 	}
 	b := &pgx.Batch{}
 	for _, c := range Coalesce(changes) {
 		queue(b, c)
 	}
-	b.Queue(`INSERT INTO projection_checkpoint (name, position) VALUES ($1, $2)
-		ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position`, checkpointName, int64(to))
+	queueCheckpoint(b, to)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)
+}
+
+// checkpointOf scans a projection_checkpoint row (position, log_id,
+// hash); no row is the zero Checkpoint.
+func checkpointOf(row pgx.Row) (Checkpoint, error) {
+	var (
+		cp   Checkpoint
+		pos  int64
+		log  *uuid.UUID
+		hash []byte
+	)
+	err := row.Scan(&pos, &log, &hash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Checkpoint{}, nil
+	}
+	if err != nil {
+		return cp, fmt.Errorf("read checkpoint: %w", err)
+	}
+	cp.Position = uint64(pos)
+	if log != nil {
+		cp.LogID = *log
+	}
+	if len(hash) != 0 && len(hash) != len(cp.Hash) {
+		return cp, fmt.Errorf("read checkpoint: a hash of %d bytes", len(hash))
+	}
+	copy(cp.Hash[:], hash)
+	return cp, nil
+}
+
+// queueCheckpoint queues the upsert of the checkpoint; an unbound one
+// keeps log_id and hash NULL.
+func queueCheckpoint(b *pgx.Batch, cp Checkpoint) {
+	var log *uuid.UUID
+	var hash []byte
+	if cp.Bound() {
+		log, hash = &cp.LogID, cp.Hash[:]
+	}
+	b.Queue(`INSERT INTO projection_checkpoint (name, position, log_id, hash) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, log_id = EXCLUDED.log_id, hash = EXCLUDED.hash`,
+		checkpointName, int64(cp.Position), log, hash)
 }
 
 // forgottenDialog is true when dialog $1's contact was erased: personal
@@ -181,13 +222,43 @@ func queue(b *pgx.Batch, c Change) {
 }
 
 // Checkpoint implements Sink.
-func (p *Postgres) Checkpoint(ctx context.Context) (uint64, error) {
-	var pos int64
-	err := p.pool.QueryRow(ctx, `SELECT position FROM projection_checkpoint WHERE name = $1`, checkpointName).Scan(&pos)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
+func (p *Postgres) Checkpoint(ctx context.Context) (Checkpoint, error) {
+	return checkpointOf(p.pool.QueryRow(ctx, `SELECT position, log_id, hash FROM projection_checkpoint WHERE name = $1`, checkpointName))
+}
+
+// Bind implements Sink.
+func (p *Postgres) Bind(ctx context.Context, cp Checkpoint) error {
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return err
 	}
-	return uint64(pos), err
+	defer tx.Rollback(ctx)
+	cur, err := checkpointOf(tx.QueryRow(ctx, `SELECT position, log_id, hash FROM projection_checkpoint WHERE name = $1 FOR UPDATE`, checkpointName))
+	if err != nil {
+		return err
+	}
+	next, err := bind(cur, cp)
+	if err != nil {
+		return err
+	}
+	// The row, if there is one, is locked; with none, a first batch may
+	// insert one meanwhile, and then this bind is late.
+	tag, err := tx.Exec(ctx, `UPDATE projection_checkpoint SET log_id = $2, hash = $3 WHERE name = $1 AND position = $4`,
+		checkpointName, next.LogID, next.Hash[:], int64(next.Position))
+	if err != nil {
+		return fmt.Errorf("bind checkpoint: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		tag, err = tx.Exec(ctx, `INSERT INTO projection_checkpoint (name, position, log_id, hash) VALUES ($1, $4, $2, $3) ON CONFLICT (name) DO NOTHING`,
+			checkpointName, next.LogID, next.Hash[:], int64(next.Position))
+		if err != nil {
+			return fmt.Errorf("bind checkpoint: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("%w: a batch was applied while binding", ErrCheckpoint)
+		}
+	}
+	return tx.Commit(ctx)
 }
 
 // Reset implements Sink.

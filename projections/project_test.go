@@ -36,10 +36,10 @@ func TestCoalesce(t *testing.T) {
 	}
 	// The same rows either way.
 	m1, m2 := NewMemory(), NewMemory()
-	if err := m1.Apply(t.Context(), in, 1, 1); err != nil {
+	if err := m1.Apply(t.Context(), in, 1, Checkpoint{Position: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if err := m2.Apply(t.Context(), Coalesce(in), 1, 1); err != nil {
+	if err := m2.Apply(t.Context(), Coalesce(in), 1, Checkpoint{Position: 1}); err != nil {
 		t.Fatal(err)
 	}
 	d1, _ := m1.DialogByN(t.Context(), 1)

@@ -10,7 +10,9 @@ import (
 
 // Runner feeds a sink from the event log: it reads from the sink's
 // checkpoint on, projects each event and applies every batch together with
-// its last position.
+// its last position, the log's id and the hash at that position. It
+// refuses, with a *LogMismatchError, read models of another log, ahead of
+// the log or made from a rewritten one (see Check).
 type Runner struct {
 	Store  eventstore.Store
 	Decode func(*eventstore.RecordedEvent) (domain.Event, error)
@@ -21,35 +23,43 @@ type Runner struct {
 	Progress func(done, head uint64)
 }
 
-// CatchUp applies every event up to the log's current head and returns the
-// position applied.
+// CatchUp binds the read models to the log (Bind), then applies every
+// event up to the log's current head and returns the position applied.
 func (r Runner) CatchUp(ctx context.Context) (uint64, error) {
+	cp, err := r.Bind(ctx)
+	if err != nil {
+		return cp.Position, err
+	}
 	head := r.Store.Head()
 	for {
-		pos, err := r.Sink.Checkpoint(ctx)
+		cp, err := r.Sink.Checkpoint(ctx)
 		if err != nil {
 			return 0, fmt.Errorf("projections: read checkpoint: %w", err)
 		}
-		if pos >= head {
-			return pos, nil
+		if cp.Position >= head {
+			return cp.Position, nil
 		}
-		if _, err := r.step(ctx, pos); err != nil {
-			return pos, err
+		if _, err := r.step(ctx, cp.Position); err != nil {
+			return cp.Position, err
 		}
 	}
 }
 
-// Run applies events as they become durable until ctx ends.
+// Run binds the read models to the log (Bind), then applies events as
+// they become durable until ctx ends.
 func (r Runner) Run(ctx context.Context) error {
+	if _, err := r.Bind(ctx); err != nil {
+		return err
+	}
 	for {
-		pos, err := r.Sink.Checkpoint(ctx)
+		cp, err := r.Sink.Checkpoint(ctx)
 		if err != nil {
 			return fmt.Errorf("projections: read checkpoint: %w", err)
 		}
-		if _, err := r.Store.WaitHead(ctx, pos); err != nil {
+		if _, err := r.Store.WaitHead(ctx, cp.Position); err != nil {
 			return err
 		}
-		if _, err := r.step(ctx, pos); err != nil {
+		if _, err := r.step(ctx, cp.Position); err != nil {
 			return err
 		}
 	}
@@ -78,7 +88,12 @@ func (r Runner) step(ctx context.Context, pos uint64) (uint64, error) {
 	if last == pos {
 		return pos, nil
 	}
-	if err := r.Sink.Apply(ctx, changes, pos+1, last); err != nil {
+	hash, err := hashAt(ctx, r.Store, last)
+	if err != nil {
+		return pos, err
+	}
+	to := Checkpoint{LogID: r.Store.LogID(), Position: last, Hash: hash}
+	if err := r.Sink.Apply(ctx, changes, pos+1, to); err != nil {
 		return pos, fmt.Errorf("projections: apply positions %d..%d: %w", pos+1, last, err)
 	}
 	if r.Progress != nil {

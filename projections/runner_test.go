@@ -42,7 +42,7 @@ func TestRunnerFollowsTheLog(t *testing.T) {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if cp, _ := sink.Checkpoint(ctx); cp == store.Head() {
+		if cp, _ := sink.Checkpoint(ctx); cp.Position == store.Head() {
 			break
 		}
 		if time.Now().After(deadline) {

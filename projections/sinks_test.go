@@ -59,7 +59,7 @@ func TestUsageView(t *testing.T) {
 		// The next UTC day, even if in Moscow it is the same one.
 		ok(5, day.Add(time.Hour), "B", 10, 1, 10),
 	}
-	if err := sink.Apply(ctx, changes, 1, 5); err != nil {
+	if err := sink.Apply(ctx, changes, 1, projections.Checkpoint{Position: 5}); err != nil {
 		t.Fatal(err)
 	}
 	conn, err := pgx.Connect(ctx, dsn)
@@ -161,7 +161,7 @@ func TestCampaignFunnelView(t *testing.T) {
 		}
 		changes = append(changes, u)
 	}
-	if err := sink.Apply(ctx, changes, 1, 1); err != nil {
+	if err := sink.Apply(ctx, changes, 1, projections.Checkpoint{Position: 1}); err != nil {
 		t.Fatal(err)
 	}
 	conn, err := pgx.Connect(ctx, dsn)

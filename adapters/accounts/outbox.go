@@ -190,7 +190,9 @@ func (s *Service) peerOf(ctx context.Context, conn telegram.Conn, c domain.Conta
 			return telegram.Peer{}, err
 		}
 		if c.UserID != 0 && p.UserID != c.UserID {
-			return telegram.Peer{}, fmt.Errorf("@%s now belongs to another Telegram user: %w", c.Username, errUsernameMoved)
+			// Not naming the username: the text becomes the failed
+			// message's reason in the log, in clear.
+			return telegram.Peer{}, fmt.Errorf("the contact's username now belongs to another Telegram user: %w", errUsernameMoved)
 		}
 		return p, nil
 	}

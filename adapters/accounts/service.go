@@ -450,7 +450,10 @@ func (s *Service) startLocked(ctx context.Context, a *account) {
 
 func (s *Service) notify(n Notice) {
 	n.At = s.cfg.Now()
-	s.log.Info("accounts: notice", "kind", n.Kind, "account", n.Account, "label", n.Label, "dialog", n.Dialog, "text", n.Text)
+	// A notice's text may carry a lead's words (a handoff reason the
+	// model wrote): at INFO only ids and the kind, the text at DEBUG.
+	s.log.Info("accounts: notice", "kind", n.Kind, "account", n.Account, "label", n.Label, "dialog", n.Dialog)
+	s.log.Debug("accounts: notice text", "kind", n.Kind, "dialog", n.Dialog, "text", n.Text)
 	if s.cfg.Notify != nil {
 		s.cfg.Notify(n)
 	}

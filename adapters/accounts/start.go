@@ -153,9 +153,7 @@ func (s *Service) tryStart(ctx context.Context, req StartRequest) (Started, time
 	}
 	id, err := domain.PickAccount(cands, s.cfg.Now())
 	if err != nil {
-		var de *domain.Error
-		errors.As(err, &de)
-		return Started{}, de.RetryAt, err
+		return Started{}, retryAt(err), err
 	}
 	conn := conns[id]
 	var loc *time.Location
@@ -184,11 +182,7 @@ func (s *Service) tryStart(ctx context.Context, req StartRequest) (Started, time
 	defer release()
 	dialogID := newID()
 	if _, err := s.h.Account(ctx, id, domain.ReserveNewDialog{DialogID: dialogID, Loc: loc}); err != nil {
-		var de *domain.Error
-		if errors.As(err, &de) {
-			return Started{}, de.RetryAt, err
-		}
-		return Started{}, time.Time{}, err
+		return Started{}, retryAt(err), err
 	}
 	version, err := s.h.PeerVersion(ctx, id, peer.UserID)
 	if err != nil {
@@ -213,6 +207,16 @@ func (s *Service) tryStart(ctx context.Context, req StartRequest) (Started, time
 		}
 	}
 	return Started{DialogID: dialogID, N: n, AccountID: id, ContactID: contact.ID, Label: label}, time.Time{}, nil
+}
+
+// retryAt is when a rule error (*domain.Error, also wrapped) says to try
+// again; zero for any other error.
+func retryAt(err error) time.Time {
+	var de *domain.Error
+	if errors.As(err, &de) {
+		return de.RetryAt
+	}
+	return time.Time{}
 }
 
 // pinned keeps only the candidate of account id; a lost, removed or
@@ -292,7 +296,9 @@ func (s *Service) whom(ctx context.Context, conn telegram.Conn, req StartRequest
 
 func (s *Service) resolveError(username string, err error) error {
 	if f := telegram.Classify(err); f.Kind == telegram.KindUnreachable {
-		return fmt.Errorf("%w: @%s (%s)", ErrUnknownUsername, strings.TrimPrefix(username, "@"), f.Reason)
+		// The username stays out of the error: errors are logged, and the
+		// caller knows whom it asked for.
+		return fmt.Errorf("%w (%s)", ErrUnknownUsername, f.Reason)
 	}
 	return err
 }

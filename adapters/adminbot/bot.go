@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/mymmrac/telego"
+	ta "github.com/mymmrac/telego/telegoapi"
 	tu "github.com/mymmrac/telego/telegoutil"
 
 	"github.com/salesbot/salesbot/adapters/accounts"
@@ -63,6 +64,7 @@ type Bot struct {
 	notes notices
 	flows flows
 	work  sync.WaitGroup // guided flows in progress
+	queue queues         // each admin's updates, handled in order
 }
 
 // New checks the configuration and returns a bot; Run serves it.
@@ -98,7 +100,8 @@ func New(cfg Config) (*Bot, error) {
 }
 
 // Run long-polls for updates and answers them, and sends notices, until
-// ctx ends.
+// ctx ends. Each admin's updates are answered in order, and apart from
+// every other admin's (see queues).
 func (b *Bot) Run(ctx context.Context) error {
 	done := make(chan struct{})
 	defer func() { <-done }()
@@ -117,16 +120,19 @@ func (b *Bot) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			break
 		}
-		b.Handle(ctx, u)
+		b.dispatch(ctx, u)
 	}
+	cancel()
+	b.queue.wait() // before the flows: a command may still start one
 	b.flows.cancelAll()
 	b.work.Wait()
 	return nil
 }
 
-// Handle answers one update. Updates from anyone who is not an admin, or
-// from a group or channel, get no answer at all (an "access denied" would
-// confirm the bot exists); they are logged.
+// Handle answers one update and returns when it is answered. Updates
+// from anyone who is not an admin, or from a group or channel, get no
+// answer at all (an "access denied" would confirm the bot exists); they
+// are logged. Run and the webhook call it through each admin's queue.
 func (b *Bot) Handle(ctx context.Context, u telego.Update) {
 	switch {
 	case u.Message != nil:
@@ -199,10 +205,35 @@ func (b *Bot) command(ctx context.Context, chat, user int64, text string, doc *t
 	}
 	r, err := b.run(ctx, c, user)
 	if err != nil {
-		b.log.Error("adminbot: command failed", "command", c.Name, "user", user, "err", err)
-		r = reply{text: Escape(answer(err))}
+		text, refused := explain(err)
+		if refused {
+			// A rule or a lookup said no: not a failure. Its text may name
+			// the lead (an unknown @username), so only at DEBUG.
+			b.log.Debug("adminbot: command refused", "command", c.Name, "user", user, "err", err)
+		} else {
+			b.log.Error("adminbot: command failed", "command", c.Name, "user", user, "err", err)
+		}
+		r = reply{text: Escape(text)}
 	}
 	b.reply(ctx, chat, r)
+}
+
+// documentRefused is what the admin reads when a document could not be
+// sent: which file, and Telegram's own reason when it gave one.
+func documentRefused(name string, err error) string {
+	var apiErr *ta.Error
+	if !errors.As(err, &apiErr) {
+		return fmt.Sprintf("Could not send %s: Telegram could not be reached. Ask again in a moment.", Escape(name))
+	}
+	s := fmt.Sprintf("Could not send %s: Telegram refused the file", Escape(name))
+	if d := strings.TrimSpace(apiErr.Description); d != "" {
+		s += " (" + Escape(d) + ")"
+	}
+	s += "."
+	if apiErr.ErrorCode == http.StatusRequestEntityTooLarge {
+		s += " It is too large for a bot to send (Telegram takes up to 50 MB); export a shorter period: <code>/export_all YYYY-MM-DD</code> sends the dialogs started since that day."
+	}
+	return s
 }
 
 func owner(name string) bool {
@@ -216,6 +247,13 @@ func owner(name string) bool {
 // answer is what a manager reads for an error: the domain's own message
 // for rule errors, a plain sentence otherwise.
 func answer(err error) string {
+	s, _ := explain(err)
+	return s
+}
+
+// explain is answer, and whether the error is a refusal the answer
+// explains in full (a rule, a lookup) rather than a failure.
+func explain(err error) (string, bool) {
 	var de *domain.Error
 	switch {
 	case errors.As(err, &de):
@@ -223,19 +261,19 @@ func answer(err error) string {
 		if !de.RetryAt.IsZero() {
 			s += " (possible again at " + de.RetryAt.UTC().Format("2006-01-02 15:04 UTC") + ")"
 		}
-		return capitalize(s) + "."
+		return capitalize(s) + ".", true
 	case errors.Is(err, projections.ErrNotFound):
-		return "Not found."
+		return "Not found.", true
 	case errors.Is(err, accounts.ErrUnknownUsername):
-		return "No Telegram user has that username."
+		return "No Telegram user has that username.", true
 	case errors.Is(err, accounts.ErrNoAccount):
-		return "No such account."
+		return "No such account.", true
 	case errors.Is(err, accounts.ErrNoConnection):
-		return "No account is connected to look the username up; try again when one is."
+		return "No account is connected to look the username up; try again when one is.", true
 	case errors.Is(err, accounts.ErrInDialog):
-		return capitalize(strings.TrimPrefix(err.Error(), "accounts: ")) + "."
+		return capitalize(strings.TrimPrefix(err.Error(), "accounts: ")) + ".", true
 	}
-	return "Something went wrong; it is in the log."
+	return "Something went wrong; it is in the log.", false
 }
 
 func capitalize(s string) string {
@@ -280,7 +318,10 @@ func (b *Bot) reply(ctx context.Context, chat int64, r reply) {
 			return err
 		})
 		if err != nil {
-			b.log.Error("adminbot: send document", "chat", chat, "err", err)
+			b.log.Error("adminbot: send document", "chat", chat, "file", r.document.name, "err", err)
+			if ctx.Err() == nil {
+				b.reply(ctx, chat, reply{text: documentRefused(r.document.name, err)})
+			}
 		}
 		return
 	}

@@ -273,6 +273,30 @@ func TestExport(t *testing.T) {
 	}
 }
 
+// A document Telegram refuses reaches the admin as a plain answer that
+// names the file and Telegram's reason.
+func TestRefusedDocumentIsAnswered(t *testing.T) {
+	w := newWorld(t)
+	w.api.Refuse("sendDocument", 400, "Bad Request: file is too big")
+	calls := w.say(managerID, "/export 1")
+	if len(calls) != 2 || calls[0].Method != "sendDocument" {
+		t.Fatalf("want the refused document, then an answer: %+v", calls)
+	}
+	if got := text(t, calls[1:]); got != "Could not send dialog-1.txt: Telegram refused the file (Bad Request: file is too big)." {
+		t.Fatalf("answer: %q", got)
+	}
+	w.api.Refuse("sendDocument", 413, "Request Entity Too Large")
+	calls = w.say(managerID, "/export_all")
+	if len(calls) != 2 || calls[0].Method != "sendDocument" {
+		t.Fatalf("want the refused document, then an answer: %+v", calls)
+	}
+	got := text(t, calls[1:])
+	if !strings.HasPrefix(got, "Could not send dialogs-2026-11-25.zip: Telegram refused the file (Request Entity Too Large).") ||
+		!strings.Contains(got, "/export_all YYYY-MM-DD") {
+		t.Fatalf("answer: %q", got)
+	}
+}
+
 func keys(m map[string]string) []string {
 	var out []string
 	for k := range m {

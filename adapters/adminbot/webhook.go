@@ -53,17 +53,14 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad update", http.StatusBadRequest)
 		return
 	}
-	// Answer at once and work in the background: a slow command must not
-	// make Telegram time out and send the update again.
+	// Answer at once and work in the background, in the admin's queue
+	// (as long polling does): a slow command must not make Telegram time
+	// out and send the update again, nor delay another admin.
 	w.WriteHeader(http.StatusOK)
 	if h.repeat(u.UpdateID) {
 		return
 	}
-	h.bot.work.Add(1)
-	go func() {
-		defer h.bot.work.Done()
-		h.bot.Handle(h.ctx, u)
-	}()
+	h.bot.dispatch(h.ctx, u)
 }
 
 // repeat records an update id and says whether it was seen already.
@@ -120,6 +117,7 @@ func (b *Bot) RunWebhook(ctx context.Context, listen, publicURL string) error {
 	defer stop()
 	_ = b.api.DeleteWebhook(shut, &telego.DeleteWebhookParams{})
 	_ = srv.Shutdown(shut)
+	b.queue.wait()
 	b.flows.cancelAll()
 	b.work.Wait()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {

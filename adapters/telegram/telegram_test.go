@@ -102,17 +102,36 @@ func connect(t *testing.T, d *telegram.Dialer, id uuid.UUID) (telegram.Conn, <-c
 func TestLoginByCode(t *testing.T) {
 	d, st := newDialer(t)
 	phone := newPhone()
-	u, _ := sb.AddUser(sandbox.UserSpec{Phone: phone, Username: "acct_code", FirstName: "Acme"})
+	u, err := sb.AddUser(sandbox.UserSpec{Phone: phone, Username: "acct_code", FirstName: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	id := uuid.New()
 	if _, err := d.LoginPhone(ctxT(t), id, telegram.PhoneLogin{Phone: phone, Code: fixed("00000")}); !tgerr.Is(err, "PHONE_CODE_INVALID") {
 		t.Fatalf("a wrong code: %v", err)
 	}
-	if ok, _ := telegram.HasSession(context.Background(), st, id); !ok {
-		t.Log("no session after a failed login (gotd stores the key on connect)")
-	}
-	self, err := d.LoginPhone(ctxT(t), id, telegram.PhoneLogin{Phone: phone, Code: code(phone)})
+	// A failed login leaves nothing signed in (gotd may have stored the
+	// auth key): the next login of the same account asks for a code.
+	var asked atomic.Int32
+	self, err := d.LoginPhone(ctxT(t), id, telegram.PhoneLogin{Phone: phone, Code: func(ctx context.Context) (string, error) {
+		asked.Add(1)
+		return code(phone)(ctx)
+	}})
 	if err != nil || self.UserID != u.ID || self.Username != "acct_code" {
 		t.Fatalf("login: %+v %v", self, err)
+	}
+	if n := asked.Load(); n != 1 {
+		t.Fatalf("the login after a failed one asked for the code %d times, want once", n)
+	}
+	// The login stored a signed-in session: signing in again needs no code.
+	if ok, err := telegram.HasSession(context.Background(), st, id); err != nil || !ok {
+		t.Fatalf("no session stored after the login: %v %v", ok, err)
+	}
+	again, err := d.LoginPhone(ctxT(t), id, telegram.PhoneLogin{Phone: phone, Code: func(context.Context) (string, error) {
+		return "", errors.New("asked for a code with a signed-in session")
+	}})
+	if err != nil || again.UserID != u.ID {
+		t.Fatalf("login with the stored session: %+v %v", again, err)
 	}
 	unknown := newPhone()
 	if _, err := d.LoginPhone(ctxT(t), uuid.New(), telegram.PhoneLogin{Phone: unknown, Code: code(unknown)}); !errors.Is(err, telegram.ErrNotRegistered) {

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/salesbot/salesbot/adapters/eventlog"
+	"github.com/salesbot/salesbot/eventstore"
 	"github.com/salesbot/salesbot/projections"
 )
 
@@ -20,7 +22,9 @@ func projectionsCommand() *command {
 				details: `
 With --postgres, truncates the read-model tables (contacts, dialogs,
 messages) and projects the whole log into them, with a progress line on
-standard error. Without it, rebuilds the embedded in-memory read models,
+standard error, and binds them to this log (its id and the hash of the
+last event applied): read models of another log, or of an older or
+rewritten copy of it, are then refused by run and reported by status. Without it, rebuilds the embedded in-memory read models,
 which only checks that the log projects cleanly and how fast (they are
 rebuilt at every start anyway).`,
 				run: func(ctx context.Context, a *app, args []string) error {
@@ -32,7 +36,14 @@ rebuilt at every start anyway).`,
 			},
 			{
 				name:    "status",
-				summary: "show the read models' checkpoint and lag behind the log",
+				summary: "show the read models' log, checkpoint and lag behind the log",
+				details: `
+Says which event log the read models were built from (its id), how far
+(the checkpoint's position) and how far behind the log's head they are.
+Read models built from another log, ahead of the log (an older backup of
+the data dir restored) or from a log that was rewritten are reported with
+what to do, and the command exits 1; 'salesbot run' refuses to start on
+them.`,
 				run: func(ctx context.Context, a *app, args []string) error {
 					if len(args) > 0 {
 						return usagef("takes no arguments, got %q", args)
@@ -85,7 +96,7 @@ func rebuildProjections(ctx context.Context, a *app) error {
 		return err
 	}
 	took := time.Since(start)
-	fmt.Fprintf(a.stdout, "rebuilt read models from %d events in %.2fs (%.0f events/s)\n", pos, took.Seconds(), float64(pos)/max(took.Seconds(), 1e-9))
+	fmt.Fprintf(a.stdout, "rebuilt read models from %d events of log %s in %.2fs (%.0f events/s)\n", pos, s.LogID(), took.Seconds(), float64(pos)/max(took.Seconds(), 1e-9))
 	return nil
 }
 
@@ -111,7 +122,7 @@ func projectionsStatus(ctx context.Context, a *app) error {
 	defer s.Close()
 	head := s.Head()
 	if a.cfg.PostgresDSN == "" {
-		fmt.Fprintf(a.stdout, "read models: embedded in memory, rebuilt from the log at start (log head %d)\n", head)
+		fmt.Fprintf(a.stdout, "read models: embedded in memory, rebuilt from the log at start (log %s, head %d)\n", s.LogID(), head)
 		return nil
 	}
 	sink, closeSink, err := a.openSink(ctx)
@@ -119,10 +130,32 @@ func projectionsStatus(ctx context.Context, a *app) error {
 		return err
 	}
 	defer closeSink()
-	cp, err := sink.Checkpoint(ctx)
-	if err != nil {
+	cp, err := projections.Runner{Store: s, Sink: sink}.Check(ctx)
+	var mismatch *projections.LogMismatchError
+	switch {
+	case errors.As(err, &mismatch):
+		of := "no log recorded"
+		if cp.Bound() {
+			of = "log " + cp.LogID.String()
+		}
+		fmt.Fprintf(a.stdout, "read models: postgres, checkpoint %d (%s); this log: %s, head %d — they do not match:\n", cp.Position, of, s.LogID(), head)
+		return err // says why and what to do
+	case err != nil:
 		return err
+	case !cp.Bound():
+		fmt.Fprintf(a.stdout, "read models: postgres, checkpoint %d, log head %d, lag %d events; not bound to a log yet (run or rebuild binds them to log %s)\n",
+			cp.Position, head, head-cp.Position, s.LogID())
+		return nil
 	}
-	fmt.Fprintf(a.stdout, "read models: postgres, checkpoint %d, log head %d, lag %d events\n", cp, head, head-min(cp, head))
+	fmt.Fprintf(a.stdout, "read models: postgres, log %s, checkpoint %d, log head %d, lag %d events\n", cp.LogID, cp.Position, head, head-cp.Position)
 	return nil
+}
+
+// bindReadModels ties the read models to the log before anything serves
+// them (projections.Runner.Bind): read models built from another log,
+// ahead of it or from a rewritten log stop the command with the runner's
+// explanation of what to do.
+func bindReadModels(ctx context.Context, st eventstore.Store, sink projections.Sink) error {
+	_, err := projections.Runner{Store: st, Sink: sink}.Bind(ctx)
+	return err
 }

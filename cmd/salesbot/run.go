@@ -88,6 +88,15 @@ func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, eng engine
 		return err
 	}
 	defer st.Close()
+	sink, closeSink, err := a.openSink(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeSink()
+	// Before anything starts or writes: never serve another log's rows.
+	if err := bindReadModels(ctx, st, sink); err != nil {
+		return err
+	}
 	var world *sandboxWorld
 	if sbox {
 		if world, err = startSandbox(ctx, a, st, leads); err != nil {
@@ -95,11 +104,6 @@ func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, eng engine
 		}
 		defer world.sb.Close()
 	}
-	sink, closeSink, err := a.openSink(ctx)
-	if err != nil {
-		return err
-	}
-	defer closeSink()
 	o := systemOptions{tg: tg, bot: botCfg, eng: eng}
 	if sbox { // the sandbox's leads answer in a second: quicker typing and replies keep it lively
 		o.typing = sandboxTyping

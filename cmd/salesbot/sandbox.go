@@ -89,7 +89,7 @@ func (w *sandboxWorld) play(ctx context.Context, a *app, svc *accounts.Service) 
 	if !waitConnected(ctx, svc, len(w.accounts)) {
 		return
 	}
-	for _, l := range w.leads {
+	for i, l := range w.leads {
 		st, err := svc.Start(ctx, accounts.StartRequest{Username: l.Username, Source: domain.SourceImport, Basis: domain.BasisConsent,
 			Note: "sandbox", By: "sandbox"}, // the dialog engine writes the opening
 			func(reason string, until time.Time) {
@@ -97,11 +97,11 @@ func (w *sandboxWorld) play(ctx context.Context, a *app, svc *accounts.Service) 
 			})
 		if err != nil {
 			if ctx.Err() == nil {
-				a.log.Warn("sandbox: could not start a dialog", "lead", l.Username, "err", err)
+				a.log.Warn("sandbox: could not start a dialog", "lead", i+1, "err", err)
 			}
 			continue
 		}
-		a.log.Info("sandbox: dialog started", "n", st.N, "lead", "@"+l.Username, "account", st.Label)
+		a.log.Info("sandbox: dialog started", "dialog", st.N, "lead", i+1, "account", st.Label)
 	}
 	for i, s := range w.strangers {
 		to := w.accounts[i%len(w.accounts)]

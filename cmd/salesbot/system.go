@@ -52,6 +52,10 @@ type systemOptions struct {
 
 func (a *app) newSystem(ctx context.Context, st *eventstore.PebbleStore, sink projections.Sink, o systemOptions) (*system, error) {
 	s := &system{st: st, sink: sink, botCfg: o.bot}
+	// The read models must be this log's before the bot serves them.
+	if err := bindReadModels(ctx, st, sink); err != nil {
+		return nil, err
+	}
 	// Contacts recorded before the username and phone indexes existed are
 	// linked now, so an import or a person writing in finds them.
 	if n, err := contacts.Reindex(ctx, st, domain.Handlers{Log: eventlog.New(st), Now: time.Now}); err != nil {

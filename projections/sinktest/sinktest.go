@@ -33,6 +33,7 @@ func Run(t *testing.T, newSink Factory) {
 	t.Run("Turns", func(t *testing.T) { t.Parallel(); testTurns(t, newSink) })
 	t.Run("CustomQualification", func(t *testing.T) { t.Parallel(); testCustom(t, newSink) })
 	t.Run("Campaigns", func(t *testing.T) { t.Parallel(); testCampaigns(t, newSink) })
+	t.Run("CheckpointTiedToItsLog", func(t *testing.T) { t.Parallel(); testCheckpointLog(t, newSink) })
 }
 
 var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
@@ -309,8 +310,8 @@ func testRebuild(t *testing.T, newSink Factory) {
 	if err := live.Reset(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if cp, _ := live.Checkpoint(t.Context()); cp != 0 {
-		t.Fatalf("checkpoint after reset: %d", cp)
+	if cp, err := live.Checkpoint(t.Context()); err != nil || cp != (projections.Checkpoint{}) {
+		t.Fatalf("checkpoint after reset: %+v %v", cp, err)
 	}
 	r.Batch = 1000
 	catchUp(t, r)
@@ -324,32 +325,39 @@ func testAtomic(t *testing.T, newSink Factory) {
 	_, d := w.addDialog(t, 1, "anna")
 	sink := newSink(t)
 	pos := catchUp(t, w.runner(sink))
+	before, err := sink.Checkpoint(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(p uint64) projections.Checkpoint {
+		return projections.Checkpoint{LogID: w.store.LogID(), Position: p, Hash: [32]byte{byte(p)}}
+	}
 	// A batch whose last change fails (a second dialog numbered 1) must
 	// leave nothing and keep the checkpoint.
 	bad := []projections.Change{
 		projections.UpdateDialog{ID: d, Stage: ptr("offer"), At: t0},
 		projections.PutDialog{Dialog: projections.Dialog{ID: uuid.New(), N: 1, ContactID: uuid.New(), AccountID: uuid.New(), Stage: "opening", Status: "active", CreatedAt: t0, UpdatedAt: t0}},
 	}
-	if err := sink.Apply(t.Context(), bad, pos+1, pos+5); err == nil {
+	if err := sink.Apply(t.Context(), bad, pos+1, at(pos+5)); err == nil {
 		t.Fatal("a batch with a duplicate dialog number was applied")
 	}
-	if cp, _ := sink.Checkpoint(t.Context()); cp != pos {
-		t.Fatalf("checkpoint moved to %d after a failed batch", cp)
+	if cp, err := sink.Checkpoint(t.Context()); err != nil || cp != before {
+		t.Fatalf("checkpoint moved to %+v after a failed batch (%v)", cp, err)
 	}
 	if got, _ := sink.DialogByN(t.Context(), 1); got.Stage != "opening" {
 		t.Fatalf("part of a failed batch was applied: stage %s", got.Stage)
 	}
-	if err := sink.Apply(t.Context(), nil, pos, pos); !errors.Is(err, projections.ErrCheckpoint) {
+	if err := sink.Apply(t.Context(), nil, pos, at(pos)); !errors.Is(err, projections.ErrCheckpoint) {
 		t.Fatalf("a batch applied twice: %v", err)
 	}
-	if err := sink.Apply(t.Context(), nil, pos+10, pos+12); !errors.Is(err, projections.ErrCheckpoint) {
+	if err := sink.Apply(t.Context(), nil, pos+10, at(pos+12)); !errors.Is(err, projections.ErrCheckpoint) {
 		t.Fatalf("a batch that skips events: %v", err)
 	}
 	// Two new dialogs with one number in one batch.
 	dup := func() projections.Change {
 		return projections.PutDialog{Dialog: projections.Dialog{ID: uuid.New(), N: 2, ContactID: uuid.New(), AccountID: uuid.New(), Stage: "opening", Status: "active", CreatedAt: t0, UpdatedAt: t0}}
 	}
-	if err := sink.Apply(t.Context(), []projections.Change{dup(), dup()}, pos+1, pos+1); err == nil {
+	if err := sink.Apply(t.Context(), []projections.Change{dup(), dup()}, pos+1, at(pos+1)); err == nil {
 		t.Fatal("two dialogs numbered 2 in one batch")
 	}
 	if _, err := sink.DialogByN(t.Context(), 2); !errors.Is(err, projections.ErrNotFound) {

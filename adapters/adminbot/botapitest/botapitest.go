@@ -34,7 +34,13 @@ type Server struct {
 	updates []telego.Update
 	nextID  int
 	limited int
-	files   map[string]file // by file id
+	files   map[string]file    // by file id
+	refused map[string]refusal // by method
+}
+
+type refusal struct {
+	code        int
+	description string
 }
 
 type file struct {
@@ -79,6 +85,18 @@ func (s *Server) Limit(n int) {
 	s.mu.Lock()
 	s.limited = n
 	s.mu.Unlock()
+}
+
+// Refuse answers every later call of method (such as "sendDocument") with
+// a Bot API error: code (400, 413, ...) and description, as Telegram
+// refuses a file that is too big. The call is recorded all the same.
+func (s *Server) Refuse(method string, code int, description string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refused == nil {
+		s.refused = map[string]refusal{}
+	}
+	s.refused[method] = refusal{code, description}
 }
 
 // Take returns the calls so far (getUpdates left out) and forgets them.
@@ -135,6 +153,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, `{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}}`)
 		return
 	}
+	if r, ok := s.refused[c.Method]; ok {
+		s.calls = append(s.calls, c)
+		s.mu.Unlock()
+		w.WriteHeader(r.code)
+		_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error_code": r.code, "description": r.description})
+		return
+	}
 	var result any = true
 	switch c.Method {
 	case "getMe":
@@ -157,7 +182,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		result = map[string]any{"file_id": id, "file_unique_id": "u" + id, "file_size": len(f.data), "file_path": f.path}
 	case "sendMessage", "sendDocument":
 		s.nextID++
-		result = map[string]any{"message_id": s.nextID, "date": 1, "chat": map[string]any{"id": c.Params["chat_id"], "type": "private"}}
+		chat := c.Params["chat_id"]
+		if v, ok := chat.(string); ok { // a multipart form's fields are text
+			chat, _ = strconv.ParseInt(v, 10, 64)
+		}
+		result = map[string]any{"message_id": s.nextID, "date": 1, "chat": map[string]any{"id": chat, "type": "private"}}
 	}
 	if c.Method != "getUpdates" {
 		s.calls = append(s.calls, c)
