@@ -152,11 +152,15 @@ type (
 
 // Contact events.
 type (
+	// ContactAdded: Note is free text (a manager's /start note, an
+	// import's source) that may name or describe the person, so it is
+	// personal data. Events recorded before it was hold it in the
+	// payload, in clear, and still read so.
 	ContactAdded struct {
 		ContactID uuid.UUID      `json:"contact_id"`
 		Source    Source         `json:"source"`
 		Basis     Basis          `json:"basis"`
-		Note      string         `json:"note,omitempty"`
+		Note      string         `json:"note,omitempty" personal:"note"`
 		UserID    int64          `json:"user_id,omitempty" personal:"user_id"`
 		Username  string         `json:"username,omitempty" personal:"username"`
 		Phone     string         `json:"phone,omitempty" personal:"phone"`

@@ -2,6 +2,7 @@ package contacts_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -107,7 +108,7 @@ func TestOptOut(t *testing.T) {
 func TestForget(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	if _, err := w.apply("username,phone,name,company\nanna_k,+4915112345678,Anna,Acme\n", contacts.Options{}); err != nil {
+	if _, err := w.apply("username,phone,name,company\nanna_k,+4915112345678,Anna,Acme\n", contacts.Options{Note: "Anna's referrals"}); err != nil {
 		t.Fatal(err)
 	}
 	anna := w.contact("anna_k")
@@ -130,6 +131,10 @@ func TestForget(t *testing.T) {
 	if !recs[0].Forgotten || recs[0].Personal["username"] != eventstore.ForgottenMarker || recs[0].Personal["fields.0.value"] != eventstore.ForgottenMarker {
 		t.Fatalf("the contact's key is not gone: %+v", recs[0].Personal)
 	}
+	// The note (free text that may name the person) went with the key.
+	if strings.Contains(string(recs[0].Payload), "Anna") || recs[0].Personal["note"] != eventstore.ForgottenMarker {
+		t.Fatalf("the note outlives the erasure: payload %s, personal %+v", recs[0].Payload, recs[0].Personal)
+	}
 	c, _ := w.h.LoadContact(ctx, anna.ID)
 	if !c.Forgotten || !c.OptedOut || c.Fields != nil || c.Name != "" {
 		t.Fatalf("forgotten contact %+v", c)
@@ -143,6 +148,26 @@ func TestForget(t *testing.T) {
 	}
 	if err := contacts.Forget(ctx, w.h, w.store, uuid.New(), "cli", nil); domain.ErrorCode(err) != domain.EINVALID {
 		t.Fatalf("forget nobody: %v", err)
+	}
+}
+
+// A contact recorded before ContactAdded.Note was personal data has the
+// note in its payload: it still reads back.
+func TestNoteOfAnOldContactStillReads(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	id := uuid.New()
+	payload := `{"contact_id":"` + id.String() + `","source":"manual","basis":"legitimate-interest","note":"started by admin:1: met at the fair"}`
+	if _, err := w.store.Append(ctx, domain.ContactStream(id), eventstore.NoStream, eventstore.Event{Type: "ContactAdded", Payload: []byte(payload),
+		Subject: id.String(), Personal: map[string]string{"username": "anna_k"}}); err != nil {
+		t.Fatal(err)
+	}
+	evs, _, err := w.h.Log.Load(ctx, domain.ContactStream(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, ok := evs[0].(domain.ContactAdded); !ok || a.Note != "started by admin:1: met at the fair" || a.Username != "anna_k" {
+		t.Fatalf("the old event reads %+v", evs[0])
 	}
 }
 
