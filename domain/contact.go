@@ -313,6 +313,8 @@ func DecideContact(c Contact, cmd ContactCommand, now time.Time) ([]Event, error
 		switch {
 		case !c.Exists:
 			return nil, errorf(EINVALID, "unknown contact")
+		case c.Forgotten:
+			return nil, nil // nothing personal is recorded for an erased contact
 		case cmd.UserID <= 0:
 			return nil, errorf(EINVALID, "a Telegram user id is positive")
 		case c.UserID == cmd.UserID:

@@ -157,7 +157,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.InboundBasis = domain.BasisLegitimateInterest
 	}
 	ev := eventlog.New(cfg.Store)
-	s := &Service{cfg: cfg, log: cfg.Log, ev: ev, h: domain.Handlers{Log: ev, Now: cfg.Now, Cache: domain.NewStateCache(0)},
+	s := &Service{cfg: cfg, log: cfg.Log, ev: ev, h: domain.Handlers{Log: ev, Index: domain.NewIndexKey(cfg.Store.IndexKey()), Now: cfg.Now, Cache: domain.NewStateCache(0)},
 		accounts: map[uuid.UUID]*account{}, dialogs: map[uuid.UUID]dialogRef{}, openBy: map[uuid.UUID]int64{}, links: map[string]peerLink{}, starting: map[uuid.UUID]bool{}, wake: make(chan struct{})}
 	return s, nil
 }
@@ -167,7 +167,7 @@ func New(cfg Config) (*Service, error) {
 // index stream.
 func (s *Service) dialogOfPeer(ctx context.Context, account uuid.UUID, userID int64) (domain.PeerLinked, bool, error) {
 	s.mu.Lock()
-	l, ok := s.links[domain.PeerStream(account, userID)]
+	l, ok := s.links[s.h.Index.PeerStream(account, userID)]
 	s.mu.Unlock()
 	if ok {
 		return l.PeerLinked, true, nil
@@ -181,7 +181,7 @@ func (s *Service) linkPeer(ctx context.Context, userID int64, expected uint64, l
 		return err
 	}
 	s.mu.Lock()
-	stream := domain.PeerStream(link.AccountID, userID)
+	stream := s.h.Index.PeerStream(link.AccountID, userID)
 	if old, ok := s.links[stream]; !ok || old.version < expected+1 {
 		s.links[stream] = peerLink{link, expected + 1}
 	}

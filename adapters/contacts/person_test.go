@@ -359,3 +359,45 @@ func TestRepairErasures(t *testing.T) {
 		t.Fatalf("forget again: %v", err)
 	}
 }
+
+// A log made before the index was keyed links its people under unkeyed
+// names. A person erased then stays on the do-not-contact list: an import
+// skips them, a message from them finds their erased contact, and nothing
+// new is linked next to the old links.
+func TestErasedInAnOldLogStaysOnTheList(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	old := uuid.New()
+	if _, err := w.h.Contact(ctx, old, domain.AddContact{ContactID: old, Source: domain.SourceImport, Basis: domain.BasisConsent,
+		UserID: 501, Username: "anna_k", Phone: "+4915112345678", Name: "Anna"}); err != nil {
+		t.Fatal(err)
+	}
+	for stream, ev := range map[string]domain.Event{
+		domain.LegacyUserStream(501):               domain.UserLinked{ContactID: old},
+		domain.LegacyUsernameStream("anna_k"):      domain.UsernameLinked{ContactID: old},
+		domain.LegacyPhoneStream("+4915112345678"): domain.PhoneLinked{ContactID: old},
+	} {
+		if err := w.h.Log.Append(ctx, stream, 0, "", []domain.Event{ev}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := contacts.Forget(ctx, w.h, w.store, old, "cli", nil); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := w.apply("username,phone,user_id\nanna_k,,\n,+49 151 1234 5678,\n,,501\nboris_b,,\n", contacts.Options{})
+	if err != nil || rep.Erased != 3 || rep.Accepted != 1 {
+		t.Fatalf("import: %+v %v; want the 3 rows of the erased person skipped", rep, err)
+	}
+	c, err := contacts.Record(ctx, w.h, contacts.Person{UserID: 501, Username: "anna_k"}, inbound)
+	if err != nil || c.ID != old || c.Contactable() == nil {
+		t.Fatalf("a message from the erased person: %+v %v", c, err)
+	}
+	if n, err := contacts.Reindex(ctx, w.store.(*eventstore.MemoryStore), w.h); err != nil || n != 0 {
+		t.Fatalf("reindex: %d links, %v; want none (boris is linked, anna under the old names)", n, err)
+	}
+	for _, s := range []string{w.h.Index.UserStream(501), w.h.Index.UsernameStream("anna_k"), w.h.Index.PhoneStream("+4915112345678")} {
+		if v, err := w.h.Log.Version(ctx, s); err != nil || v != 0 {
+			t.Fatalf("a keyed link %s was written next to the old one: %d %v", s, v, err)
+		}
+	}
+}

@@ -109,7 +109,7 @@ broken file, an I/O error), 2 bad flags.` + whileRunning,
 				return err
 			}
 			defer st.Close()
-			h := domain.Handlers{Log: eventlog.New(st), Now: time.Now}
+			h := domain.Handlers{Log: eventlog.New(st), Index: domain.NewIndexKey(st.IndexKey()), Now: time.Now}
 			if err := a.reindex(ctx, st, h); err != nil {
 				return err
 			}
@@ -325,8 +325,9 @@ Ends the person's open dialogs, records the erasure and deletes the
 contact's key, so every personal field (name, username, phone, custom
 fields, message texts) reads [forgotten] in replays, exports and read
 models; the log stays intact and 'salesbot verify' still passes. The
-person stays on the do-not-contact list: the index keeps hashes of their
-user id, username and phone, never the values.` + whileRunning,
+person stays on the do-not-contact list: the index keeps keyed hashes of
+their user id, username and phone (HMAC under a key derived from the master
+key), never the values.` + whileRunning,
 		run: func(ctx context.Context, a *app, args []string) error {
 			st, h, p, done, err := a.openPerson(ctx, args)
 			if err != nil {
@@ -350,7 +351,7 @@ user id, username and phone, never the values.` + whileRunning,
 					return err
 				}
 				n++
-				fmt.Fprintf(a.stdout, "contact %s erased: its personal data is unreadable; it stays on the do-not-contact list as hashes\n", id)
+				fmt.Fprintf(a.stdout, "contact %s erased: its personal data is unreadable; it stays on the do-not-contact list as keyed hashes\n", id)
 			}
 			if n == 0 {
 				return fmt.Errorf("%s is not a contact: %w", p, contacts.ErrNotFound)
@@ -401,7 +402,7 @@ func (a *app) openPerson(ctx context.Context, args []string) (*eventstore.Pebble
 	if err != nil {
 		return nil, domain.Handlers{}, contacts.Person{}, nil, err
 	}
-	h := domain.Handlers{Log: eventlog.New(st), Now: time.Now}
+	h := domain.Handlers{Log: eventlog.New(st), Index: domain.NewIndexKey(st.IndexKey()), Now: time.Now}
 	if err := a.reindex(ctx, st, h); err != nil {
 		st.Close()
 		return nil, domain.Handlers{}, contacts.Person{}, nil, err

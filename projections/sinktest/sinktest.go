@@ -55,7 +55,7 @@ func newWorld(t *testing.T) *world {
 	}
 	t.Cleanup(func() { store.Close() })
 	w := &world{store: store, log: eventlog.New(store)}
-	w.h = domain.Handlers{Log: w.log, Now: func() time.Time { return clock }}
+	w.h = domain.Handlers{Log: w.log, Index: domain.NewIndexKey(store.IndexKey()), Now: func() time.Time { return clock }}
 	return w
 }
 
