@@ -49,7 +49,11 @@ type Notice struct {
 	Label   string // the account's label
 	Dialog  int64  // dialog number, 0 if none
 	Text    string
-	At      time.Time
+	// Personal says that Text quotes a lead's personal data (a handoff's
+	// reason): admins get it, the process log does not (a log cannot be
+	// erased with the contact).
+	Personal bool
+	At       time.Time
 }
 
 // Config configures a Service.
@@ -343,12 +347,12 @@ func (s *Service) apply(ctx context.Context, r *eventstore.RecordedEvent, e doma
 		}
 		return false
 	case domain.HandoffRequested:
-		s.dialogNotice(r, "handoff", func(n int64) string {
+		s.dialogNotice(r, "handoff", true, func(n int64) string { // the reason may quote the lead
 			return fmt.Sprintf("dialog %d is handed to a manager: %s", n, e.Reason)
 		})
 		return false
 	case domain.DialogOptedOut:
-		s.dialogNotice(r, "opt-out", func(n int64) string {
+		s.dialogNotice(r, "opt-out", false, func(n int64) string {
 			return fmt.Sprintf("dialog %d: the lead opted out; nobody writes to them again", n)
 		})
 		return false
@@ -369,7 +373,7 @@ func (s *Service) apply(ctx context.Context, r *eventstore.RecordedEvent, e doma
 
 // dialogNotice tells admins about a dialog event seen live (not while
 // catching up with the log at start); the caller holds s.mu.
-func (s *Service) dialogNotice(r *eventstore.RecordedEvent, kind string, text func(n int64) string) {
+func (s *Service) dialogNotice(r *eventstore.RecordedEvent, kind string, personal bool, text func(n int64) string) {
 	if !s.caught {
 		return
 	}
@@ -381,7 +385,7 @@ func (s *Service) dialogNotice(r *eventstore.RecordedEvent, kind string, text fu
 	if !ok {
 		return
 	}
-	n := Notice{Kind: kind, Account: ref.account, Dialog: ref.n, Text: text(ref.n)}
+	n := Notice{Kind: kind, Account: ref.account, Dialog: ref.n, Text: text(ref.n), Personal: personal}
 	if a := s.accounts[ref.account]; a != nil {
 		n.Label = a.label
 	}
@@ -450,7 +454,11 @@ func (s *Service) startLocked(ctx context.Context, a *account) {
 
 func (s *Service) notify(n Notice) {
 	n.At = s.cfg.Now()
-	s.log.Info("accounts: notice", "kind", n.Kind, "account", n.Account, "label", n.Label, "dialog", n.Dialog, "text", n.Text)
+	text := n.Text
+	if n.Personal {
+		text = "(personal data: sent to the admins only)"
+	}
+	s.log.Info("accounts: notice", "kind", n.Kind, "account", n.Account, "label", n.Label, "dialog", n.Dialog, "text", text)
 	if s.cfg.Notify != nil {
 		s.cfg.Notify(n)
 	}

@@ -101,7 +101,7 @@ func (w *sandboxWorld) play(ctx context.Context, a *app, svc *accounts.Service) 
 			}
 			continue
 		}
-		a.log.Info("sandbox: dialog started", "n", st.N, "lead", "@"+l.Username, "account", st.Label)
+		a.log.Info("sandbox: dialog started", "n", st.N, "account", st.Label) // no username: logs hold no personal data
 	}
 	for i, s := range w.strangers {
 		to := w.accounts[i%len(w.accounts)]
