@@ -105,6 +105,12 @@ func TestIndexStreamNames(t *testing.T) {
 	if got := LegacyPhoneStream("+4915112345678"); got != "phone-"+legacyHash("phone:4915112345678") || len(got) != len("phone-")+32 {
 		t.Fatalf("legacy phone stream %q", got)
 	}
+	// Printed, the key does not show.
+	for _, f := range []string{"%v", "%+v", "%#v"} {
+		if out := fmt.Sprintf(f, Handlers{Index: k}); strings.Contains(out, "0123456789abcdef") {
+			t.Fatalf("%s prints the index key: %s", f, out)
+		}
+	}
 	// No key (or a short one): no names.
 	for _, none := range []IndexKey{{}, NewIndexKey([]byte("short"))} {
 		if none.Valid() || none.UserStream(1) != "" || none.PhoneStream("+1555") != "" || none.UsernameStream("anna_k") != "" || none.PeerStream(acc, 1) != "" {

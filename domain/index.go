@@ -53,6 +53,18 @@ func NewIndexKey(key []byte) IndexKey {
 // Valid says whether k holds a key.
 func (k IndexKey) Valid() bool { return k.key != "" }
 
+// String never shows the key, so printing handlers (%v, %+v) cannot leak
+// it.
+func (k IndexKey) String() string {
+	if !k.Valid() {
+		return "IndexKey(none)"
+	}
+	return "IndexKey(set)"
+}
+
+// GoString is String, for %#v.
+func (k IndexKey) GoString() string { return k.String() }
+
 // hash is the keyed hash of s, hex: half of its HMAC-SHA256. Without a
 // key it is "" (no stream is named so).
 func (k IndexKey) hash(s string) string {
