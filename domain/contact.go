@@ -152,11 +152,15 @@ type (
 
 // Contact events.
 type (
+	// ContactAdded: Note is free text (a manager's /start note, an
+	// import's source) that may name or describe the person, so it is
+	// personal data. Events recorded before it was hold it in the
+	// payload, in clear, and still read so.
 	ContactAdded struct {
 		ContactID uuid.UUID      `json:"contact_id"`
 		Source    Source         `json:"source"`
 		Basis     Basis          `json:"basis"`
-		Note      string         `json:"note,omitempty"`
+		Note      string         `json:"note,omitempty" personal:"note"`
 		UserID    int64          `json:"user_id,omitempty" personal:"user_id"`
 		Username  string         `json:"username,omitempty" personal:"username"`
 		Phone     string         `json:"phone,omitempty" personal:"phone"`
@@ -309,6 +313,8 @@ func DecideContact(c Contact, cmd ContactCommand, now time.Time) ([]Event, error
 		switch {
 		case !c.Exists:
 			return nil, errorf(EINVALID, "unknown contact")
+		case c.Forgotten:
+			return nil, nil // nothing personal is recorded for an erased contact
 		case cmd.UserID <= 0:
 			return nil, errorf(EINVALID, "a Telegram user id is positive")
 		case c.UserID == cmd.UserID:

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -66,20 +67,156 @@ func TestValidateImportRow(t *testing.T) {
 	}
 }
 
+// testKey is an index key for tests.
+var testKey = NewIndexKey([]byte("0123456789abcdef0123456789abcdef"))
+
 func TestIndexStreamNames(t *testing.T) {
-	if UsernameStream("@Anna_K") != UsernameStream("anna_k") || UsernameStream("anna_k") == UsernameStream("anna_j") {
+	k := testKey
+	if k.UsernameStream("@Anna_K") != k.UsernameStream("anna_k") || k.UsernameStream("anna_k") == k.UsernameStream("anna_j") {
 		t.Fatal("username streams are not case-insensitive without @, or collide")
 	}
-	if PhoneStream("+49 151 1234-5678") != PhoneStream("+4915112345678") || PhoneStream("+4915112345678") == PhoneStream("+4915112345679") {
+	if k.PhoneStream("+49 151 1234-5678") != k.PhoneStream("+4915112345678") || k.PhoneStream("+4915112345678") == k.PhoneStream("+4915112345679") {
 		t.Fatal("phone streams do not normalise, or collide")
 	}
-	for _, s := range []string{UsernameStream("anna_k"), PhoneStream("+4915112345678"), UserStream(777000)} {
+	acc := uuid.MustParse("0193a0c0-0000-7000-8000-0000000000a1")
+	for _, s := range []string{k.UsernameStream("anna_k"), k.PhoneStream("+4915112345678"), k.UserStream(777000), k.PeerStream(acc, 777000),
+		LegacyUsernameStream("anna_k"), LegacyPhoneStream("+4915112345678"), LegacyUserStream(777000), LegacyPeerStream(acc, 777000)} {
 		if strings.Contains(s, "anna") || strings.Contains(s, "4915112345678") || strings.Contains(s, "777000") {
 			t.Fatalf("stream name %q carries the value", s)
 		}
 	}
-	if UsernameStream("anna_k") == UserStream(0) || PhoneStream("+100") == UsernameStream("100") {
+	if k.UsernameStream("anna_k") == k.UserStream(0) || k.PhoneStream("+100") == k.UsernameStream("100") {
 		t.Fatal("index kinds share names")
+	}
+	// Keyed: the unkeyed SHA-256 a log holder can compute for a guessed
+	// number is not the name, and another key names otherwise.
+	other := NewIndexKey([]byte("another key, also thirty-two bytes"))
+	for _, c := range []struct{ keyed, legacy, otherKey string }{
+		{k.PhoneStream("+4915112345678"), LegacyPhoneStream("+4915112345678"), other.PhoneStream("+4915112345678")},
+		{k.UsernameStream("anna_k"), LegacyUsernameStream("anna_k"), other.UsernameStream("anna_k")},
+		{k.UserStream(777000), LegacyUserStream(777000), other.UserStream(777000)},
+		{k.PeerStream(acc, 777000), LegacyPeerStream(acc, 777000), other.PeerStream(acc, 777000)},
+	} {
+		if c.keyed == c.legacy || c.keyed == c.otherKey || c.legacy == "" {
+			t.Fatalf("keyed %q, unkeyed %q, under another key %q", c.keyed, c.legacy, c.otherKey)
+		}
+	}
+	// The unkeyed names are those of the logs made before the key: fixed.
+	if got := LegacyPhoneStream("+4915112345678"); got != "phone-"+legacyHash("phone:4915112345678") || len(got) != len("phone-")+32 {
+		t.Fatalf("legacy phone stream %q", got)
+	}
+	// Printed, the key does not show.
+	for _, f := range []string{"%v", "%+v", "%#v"} {
+		if out := fmt.Sprintf(f, Handlers{Index: k}); strings.Contains(out, "0123456789abcdef") {
+			t.Fatalf("%s prints the index key: %s", f, out)
+		}
+	}
+	// No key (or a short one): no names.
+	for _, none := range []IndexKey{{}, NewIndexKey([]byte("short"))} {
+		if none.Valid() || none.UserStream(1) != "" || none.PhoneStream("+1555") != "" || none.UsernameStream("anna_k") != "" || none.PeerStream(acc, 1) != "" {
+			t.Fatalf("an index key without a key names streams: %+v", none)
+		}
+	}
+}
+
+// Handlers without an index key refuse index work instead of writing
+// unkeyed links.
+func TestIndexNeedsAKey(t *testing.T) {
+	ctx := context.Background()
+	log := &memLog{}
+	h := Handlers{Log: log, Now: func() time.Time { return now }}
+	acc, c := uuid.New(), uuid.New()
+	for name, err := range map[string]error{
+		"ContactOfUser": func() error { _, _, err := h.ContactOfUser(ctx, 1); return err }(),
+		"LinkUser":      func() error { _, err := h.LinkUser(ctx, 1, c); return err }(),
+		"LinkUsername":  func() error { _, err := h.LinkUsername(ctx, "anna_k", c); return err }(),
+		"LinkPhone":     func() error { _, err := h.LinkPhone(ctx, "+4915112345678", c); return err }(),
+		"DialogOfPeer":  func() error { _, _, err := h.DialogOfPeer(ctx, acc, 1); return err }(),
+		"LinkPeer":      h.LinkPeer(ctx, 1, 0, PeerLinked{AccountID: acc, DialogID: uuid.New(), ContactID: c}),
+		"PeerVersion":   func() error { _, err := h.PeerVersion(ctx, acc, 1); return err }(),
+	} {
+		if !errors.Is(err, ErrNoIndexKey) {
+			t.Errorf("%s without a key: %v", name, err)
+		}
+	}
+	if len(log.streams) != 0 {
+		t.Fatalf("written without a key: %v", log.streams)
+	}
+}
+
+// A log made before the index was keyed has its links under the unkeyed
+// names: lookups still find them (an erased person stays on the
+// do-not-contact list), a link never overrides them, and new links are
+// written under the keyed names only.
+func TestIndexReadsLegacyLinks(t *testing.T) {
+	ctx := context.Background()
+	log := &memLog{}
+	h := Handlers{Log: log, Now: func() time.Time { return now }, Index: testKey}
+	old, fresh := uuid.New(), uuid.New()
+	for stream, ev := range map[string]Event{
+		LegacyUserStream(501):               UserLinked{ContactID: old},
+		LegacyUsernameStream("anna_k"):      UsernameLinked{ContactID: old},
+		LegacyPhoneStream("+4915112345678"): PhoneLinked{ContactID: old},
+	} {
+		if err := log.Append(ctx, stream, 0, "", []Event{ev}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, of := range map[string]func() (uuid.UUID, bool, error){
+		"user":     func() (uuid.UUID, bool, error) { return h.ContactOfUser(ctx, 501) },
+		"username": func() (uuid.UUID, bool, error) { return h.ContactOfUsername(ctx, "@Anna_K") },
+		"phone":    func() (uuid.UUID, bool, error) { return h.ContactOfPhone(ctx, "+49 151 1234 5678") },
+	} {
+		if id, found, err := of(); err != nil || !found || id != old {
+			t.Errorf("%s: the legacy link is not found: %s %v %v", name, id, found, err)
+		}
+	}
+	for name, link := range map[string]func() (uuid.UUID, error){
+		"user":     func() (uuid.UUID, error) { return h.LinkUser(ctx, 501, fresh) },
+		"username": func() (uuid.UUID, error) { return h.LinkUsername(ctx, "anna_k", fresh) },
+		"phone":    func() (uuid.UUID, error) { return h.LinkPhone(ctx, "+4915112345678", fresh) },
+	} {
+		if id, err := link(); err != nil || id != old {
+			t.Errorf("%s: a new link overrode the legacy one: %s %v", name, id, err)
+		}
+	}
+	for _, s := range []string{testKey.UserStream(501), testKey.UsernameStream("anna_k"), testKey.PhoneStream("+4915112345678")} {
+		if v, _ := log.Version(ctx, s); v != 0 {
+			t.Fatalf("a keyed link was written next to a legacy one: %s", s)
+		}
+	}
+	// Someone new is linked under the keyed name only.
+	if id, err := h.LinkUsername(ctx, "boris_b", fresh); err != nil || id != fresh {
+		t.Fatalf("link boris: %s %v", id, err)
+	}
+	if v, _ := log.Version(ctx, testKey.UsernameStream("boris_b")); v != 1 {
+		t.Fatal("the new link is not under the keyed name")
+	}
+	if v, _ := log.Version(ctx, LegacyUsernameStream("boris_b")); v != 0 {
+		t.Fatal("a new link was written under the unkeyed name")
+	}
+
+	// The dialog index: the legacy link is the current dialog until a new
+	// one is linked, under the keyed name.
+	acc, d1, d2 := uuid.New(), uuid.New(), uuid.New()
+	if err := log.Append(ctx, LegacyPeerStream(acc, 501), 0, "", []Event{PeerLinked{AccountID: acc, DialogID: d1, ContactID: old}}); err != nil {
+		t.Fatal(err)
+	}
+	if l, found, err := h.DialogOfPeer(ctx, acc, 501); err != nil || !found || l.DialogID != d1 {
+		t.Fatalf("the legacy dialog link: %+v %v %v", l, found, err)
+	}
+	v, err := h.PeerVersion(ctx, acc, 501)
+	if err != nil || v != 0 {
+		t.Fatalf("peer version %d %v: want the keyed stream's, 0", v, err)
+	}
+	if err := h.LinkPeer(ctx, 501, v, PeerLinked{AccountID: acc, DialogID: d2, ContactID: old}); err != nil {
+		t.Fatal(err)
+	}
+	if l, found, err := h.DialogOfPeer(ctx, acc, 501); err != nil || !found || l.DialogID != d2 {
+		t.Fatalf("after a new link: %+v %v %v", l, found, err)
+	}
+	if v, _ := log.Version(ctx, LegacyPeerStream(acc, 501)); v != 1 {
+		t.Fatal("the legacy dialog index was written to")
 	}
 }
 
@@ -121,7 +258,7 @@ func (l *memLog) Append(_ context.Context, stream string, expected uint64, _ str
 
 func TestIndexLinksFirstWriterWins(t *testing.T) {
 	ctx := context.Background()
-	h := Handlers{Log: &memLog{}, Now: func() time.Time { return now }}
+	h := Handlers{Log: &memLog{}, Now: func() time.Time { return now }, Index: testKey}
 	a, b := uuid.MustParse("0193a0c0-0000-7000-8000-0000000000c1"), uuid.MustParse("0193a0c0-0000-7000-8000-0000000000c2")
 	type index struct {
 		name string

@@ -33,6 +33,10 @@ func TestContact(t *testing.T) {
 			[]Event{ContactOptedOut{Reason: "erased", By: "admin:1", At: now}, ContactForgotten{By: "admin:1", At: now}}, ""},
 		{"forget an opted-out contact", []Event{added, optedOut}, ForgetContact{By: "admin:1"}, []Event{ContactForgotten{By: "admin:1", At: now}}, ""},
 		{"forget twice", []Event{added, optedOut, ContactForgotten{By: "admin:1", At: now}}, ForgetContact{By: "admin:1"}, nil, ""},
+		// Its user id reads 0 once erased: a message from the person must
+		// not try to record it again (no personal data is sealed for an
+		// erased contact).
+		{"an erased contact gets no Telegram user", []Event{added, optedOut, forgotten}, SetTelegramUser{UserID: 501}, nil, ""},
 
 		{"add with tags and fields", nil,
 			AddContact{ContactID: contactID, Source: SourceImport, Basis: BasisConsent, Note: "leads.csv", Username: "anna", Import: "imp-1",

@@ -42,6 +42,9 @@ type Handlers struct {
 	Log     EventLog
 	Now     func() time.Time // the clock; the domain never reads one itself
 	Retries int              // extra attempts after a conflict (default 3)
+	// Index keys the names of the index streams (NewIndexKey with the
+	// store's index key); the index lookups and links need it.
+	Index IndexKey
 	// Cache, if set, keeps dialog and contact states between commands.
 	Cache *StateCache
 }

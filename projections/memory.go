@@ -99,6 +99,7 @@ func (m *Memory) apply(c Change) {
 		}
 		for id, d := range m.dialogs {
 			if d.ContactID == c.ID {
+				d.HandoffReason = forgottenText(d.HandoffReason)
 				msgs := m.messages[id]
 				for i := range msgs {
 					msgs[i].Text = Forgotten
@@ -165,6 +166,9 @@ func (m *Memory) apply(c Change) {
 		setOnce(&d.FirstInboundAt, c.FirstInboundAt)
 		if d.HandoffAt.IsZero() && !c.HandoffAt.IsZero() {
 			d.HandoffAt, d.HandoffReason = c.HandoffAt, c.HandoffReason
+			if m.forgottenDialog(d.ID) {
+				d.HandoffReason = forgottenText(d.HandoffReason)
+			}
 		}
 		setOnce(&d.QualifiedAt, c.QualifiedAt)
 	case PutQualification:
@@ -243,6 +247,16 @@ func (m *Memory) apply(c Change) {
 func (m *Memory) forgottenDialog(id uuid.UUID) bool {
 	d, ok := m.dialogs[id]
 	return ok && m.contacts[d.ContactID].Forgotten
+}
+
+// forgottenText is what a personal text of an erased contact reads in the
+// read models: Forgotten, or empty if there was none (as a rebuild from
+// the log shows it: an empty personal field is not sealed).
+func forgottenText(s string) string {
+	if s == "" {
+		return ""
+	}
+	return Forgotten
 }
 
 func setOnce(t *time.Time, v time.Time) {

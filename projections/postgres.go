@@ -145,6 +145,7 @@ func queue(b *pgx.Batch, c Change) {
 		b.Queue(`UPDATE contacts SET opted_out = true WHERE id = $1`, c.ID)
 	case ForgetContact:
 		b.Queue(`UPDATE contacts SET forgotten = true, opted_out = true, username = $2, name = $2, phone = $2 WHERE id = $1`, c.ID, Forgotten)
+		b.Queue(`UPDATE dialogs SET handoff_reason = $2 WHERE contact_id = $1 AND handoff_reason <> ''`, c.ID, Forgotten)
 		b.Queue(`UPDATE messages SET text = $2 WHERE dialog_id IN (SELECT id FROM dialogs WHERE contact_id = $1)`, c.ID, Forgotten)
 		b.Queue(`UPDATE qualification SET value = $2, quote = $2 WHERE dialog_id IN (SELECT id FROM dialogs WHERE contact_id = $1)`, c.ID, Forgotten)
 	case PutDialog:
@@ -169,7 +170,9 @@ func queue(b *pgx.Batch, c Change) {
 			inbound = inbound + $7, outbound = outbound + $8,
 			last_message_at = COALESCE($9, last_message_at), updated_at = COALESCE($10, updated_at),
 			first_outbound_at = COALESCE(first_outbound_at, $11), first_inbound_at = COALESCE(first_inbound_at, $12),
-			handoff_reason = CASE WHEN handoff_at IS NULL AND $13::timestamptz IS NOT NULL THEN $14 ELSE handoff_reason END,
+			handoff_reason = CASE WHEN handoff_at IS NOT NULL OR $13::timestamptz IS NULL THEN handoff_reason
+				WHEN $14 <> '' AND EXISTS (SELECT 1 FROM contacts c WHERE c.id = dialogs.contact_id AND c.forgotten) THEN '`+Forgotten+`'
+				ELSE $14 END,
 			handoff_at = COALESCE(handoff_at, $13), qualified_at = COALESCE(qualified_at, $15),
 			opted_out_by = COALESCE($16, opted_out_by)
 			WHERE id = $1`,

@@ -64,7 +64,7 @@ func (w *world) open() {
 		w.t.Fatal(err)
 	}
 	w.store = st
-	w.dialer = &telegram.Dialer{AppID: 1, AppHash: "test", Options: w.sb.ClientOptions(), Secrets: st}
+	w.dialer = &telegram.Dialer{AppID: 1, AppHash: "test", Options: w.sb.ClientOptions(), Secrets: st, IndexKey: st.IndexKey()}
 	w.svc, err = accounts.New(accounts.Config{
 		Store: st, Runner: w.dialer, LogOut: w.dialer.LogOut,
 		TypingDelay: func(string) time.Duration { return w.typing },

@@ -49,7 +49,11 @@ type Notice struct {
 	Label   string // the account's label
 	Dialog  int64  // dialog number, 0 if none
 	Text    string
-	At      time.Time
+	// Personal says that Text quotes a lead's personal data (a handoff's
+	// reason): admins get it, the process log does not (a log cannot be
+	// erased with the contact).
+	Personal bool
+	At       time.Time
 }
 
 // Config configures a Service.
@@ -157,7 +161,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.InboundBasis = domain.BasisLegitimateInterest
 	}
 	ev := eventlog.New(cfg.Store)
-	s := &Service{cfg: cfg, log: cfg.Log, ev: ev, h: domain.Handlers{Log: ev, Now: cfg.Now, Cache: domain.NewStateCache(0)},
+	s := &Service{cfg: cfg, log: cfg.Log, ev: ev, h: domain.Handlers{Log: ev, Index: domain.NewIndexKey(cfg.Store.IndexKey()), Now: cfg.Now, Cache: domain.NewStateCache(0)},
 		accounts: map[uuid.UUID]*account{}, dialogs: map[uuid.UUID]dialogRef{}, openBy: map[uuid.UUID]int64{}, links: map[string]peerLink{}, starting: map[uuid.UUID]bool{}, wake: make(chan struct{})}
 	return s, nil
 }
@@ -167,7 +171,7 @@ func New(cfg Config) (*Service, error) {
 // index stream.
 func (s *Service) dialogOfPeer(ctx context.Context, account uuid.UUID, userID int64) (domain.PeerLinked, bool, error) {
 	s.mu.Lock()
-	l, ok := s.links[domain.PeerStream(account, userID)]
+	l, ok := s.links[s.h.Index.PeerStream(account, userID)]
 	s.mu.Unlock()
 	if ok {
 		return l.PeerLinked, true, nil
@@ -181,7 +185,7 @@ func (s *Service) linkPeer(ctx context.Context, userID int64, expected uint64, l
 		return err
 	}
 	s.mu.Lock()
-	stream := domain.PeerStream(link.AccountID, userID)
+	stream := s.h.Index.PeerStream(link.AccountID, userID)
 	if old, ok := s.links[stream]; !ok || old.version < expected+1 {
 		s.links[stream] = peerLink{link, expected + 1}
 	}
@@ -343,12 +347,12 @@ func (s *Service) apply(ctx context.Context, r *eventstore.RecordedEvent, e doma
 		}
 		return false
 	case domain.HandoffRequested:
-		s.dialogNotice(r, "handoff", func(n int64) string {
+		s.dialogNotice(r, "handoff", true, func(n int64) string { // the reason may quote the lead
 			return fmt.Sprintf("dialog %d is handed to a manager: %s", n, e.Reason)
 		})
 		return false
 	case domain.DialogOptedOut:
-		s.dialogNotice(r, "opt-out", func(n int64) string {
+		s.dialogNotice(r, "opt-out", false, func(n int64) string {
 			return fmt.Sprintf("dialog %d: the lead opted out; nobody writes to them again", n)
 		})
 		return false
@@ -369,7 +373,7 @@ func (s *Service) apply(ctx context.Context, r *eventstore.RecordedEvent, e doma
 
 // dialogNotice tells admins about a dialog event seen live (not while
 // catching up with the log at start); the caller holds s.mu.
-func (s *Service) dialogNotice(r *eventstore.RecordedEvent, kind string, text func(n int64) string) {
+func (s *Service) dialogNotice(r *eventstore.RecordedEvent, kind string, personal bool, text func(n int64) string) {
 	if !s.caught {
 		return
 	}
@@ -381,7 +385,7 @@ func (s *Service) dialogNotice(r *eventstore.RecordedEvent, kind string, text fu
 	if !ok {
 		return
 	}
-	n := Notice{Kind: kind, Account: ref.account, Dialog: ref.n, Text: text(ref.n)}
+	n := Notice{Kind: kind, Account: ref.account, Dialog: ref.n, Text: text(ref.n), Personal: personal}
 	if a := s.accounts[ref.account]; a != nil {
 		n.Label = a.label
 	}
@@ -451,9 +455,12 @@ func (s *Service) startLocked(ctx context.Context, a *account) {
 func (s *Service) notify(n Notice) {
 	n.At = s.cfg.Now()
 	// A notice's text may carry a lead's words (a handoff reason the
-	// model wrote): at INFO only ids and the kind, the text at DEBUG.
+	// model wrote): at INFO only ids and the kind; the text at DEBUG,
+	// unless it is personal (then it goes to the admins only).
 	s.log.Info("accounts: notice", "kind", n.Kind, "account", n.Account, "label", n.Label, "dialog", n.Dialog)
-	s.log.Debug("accounts: notice text", "kind", n.Kind, "dialog", n.Dialog, "text", n.Text)
+	if !n.Personal {
+		s.log.Debug("accounts: notice text", "kind", n.Kind, "dialog", n.Dialog, "text", n.Text)
+	}
 	if s.cfg.Notify != nil {
 		s.cfg.Notify(n)
 	}

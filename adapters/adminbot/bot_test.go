@@ -62,7 +62,7 @@ func newWorldClock(t *testing.T, now func() time.Time) *world {
 		t.Fatal(err)
 	}
 	w := &world{t: t, api: botapitest.New(t, token), store: store, sink: projections.NewMemory()}
-	w.h = domain.Handlers{Log: eventlog.New(store), Now: now}
+	w.h = domain.Handlers{Log: eventlog.New(store), Index: domain.NewIndexKey(store.IndexKey()), Now: now}
 	w.bot, err = adminbot.New(adminbot.Config{Token: token, APIURL: w.api.URL(), Sink: w.sink, Domain: w.h,
 		Admins: map[int64]adminbot.Role{ownerID: adminbot.RoleOwner, managerID: adminbot.RoleManager},
 		Now:    func() time.Time { return t0.Add(2 * time.Hour) }, NoticeInterval: 50 * time.Millisecond})

@@ -59,7 +59,7 @@ func newWorld(t *testing.T, start time.Time, seed uint64) *world {
 	}
 	ev := eventlog.New(st)
 	w := &world{t: t, ctx: context.Background(), clock: clk, store: st, ev: ev, rng: rand.New(rand.NewPCG(seed, seed+1))}
-	w.h = domain.Handlers{Log: ev, Now: clk.Now, Cache: domain.NewStateCache(0)}
+	w.h = domain.Handlers{Log: ev, Index: domain.NewIndexKey(st.IndexKey()), Now: clk.Now, Cache: domain.NewStateCache(0)}
 	w.opener = &opener{h: w.h, locs: map[uuid.UUID]*time.Location{}}
 	w.sched = w.newScheduler(w.h)
 	return w

@@ -32,7 +32,7 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &world{t: t, store: store, h: domain.Handlers{Log: eventlog.New(store), Now: func() time.Time { return t0 }}}
+	return &world{t: t, store: store, h: domain.Handlers{Log: eventlog.New(store), Index: domain.NewIndexKey(store.IndexKey()), Now: func() time.Time { return t0 }}}
 }
 
 func (w *world) apply(csv string, opts contacts.Options) (contacts.Report, error) {
@@ -271,7 +271,7 @@ func TestApplyTenThousandRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	h := domain.Handlers{Log: eventlog.New(store), Now: time.Now}
+	h := domain.Handlers{Log: eventlog.New(store), Index: domain.NewIndexKey(store.IndexKey()), Now: time.Now}
 	f := parse(t, generate(10_000, 50))
 	rep, err := contacts.Apply(context.Background(), h, f, contacts.Options{Basis: domain.BasisContract, Note: "big.csv"})
 	if err != nil {
@@ -327,7 +327,7 @@ func BenchmarkApply(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h := domain.Handlers{Log: eventlog.New(store), Now: time.Now}
+		h := domain.Handlers{Log: eventlog.New(store), Index: domain.NewIndexKey(store.IndexKey()), Now: time.Now}
 		b.StartTimer()
 		rep, err := contacts.Apply(context.Background(), h, f, contacts.Options{Basis: domain.BasisConsent})
 		b.StopTimer()

@@ -34,9 +34,9 @@ func (p Person) String() string {
 func (p Person) none() bool { return p.UserID == 0 && p.Username == "" && p.Phone == "" }
 
 // Linked returns the contacts the person's identities are linked to in
-// the index streams (domain.UserStream, UsernameStream, PhoneStream): the
-// user id's first, then the username's, then the phone's, without
-// repeats. A contact may be linked and not exist yet, when a crash came
+// the index streams (domain.IndexKey's UserStream, UsernameStream and
+// PhoneStream, or the unkeyed ones of an older log): the user id's first,
+// then the username's, then the phone's, without repeats. A contact may be linked and not exist yet, when a crash came
 // between the link and the contact.
 func Linked(ctx context.Context, h domain.Handlers, p Person) ([]uuid.UUID, error) {
 	var out []uuid.UUID
@@ -286,7 +286,7 @@ type Shredder interface {
 // contact's key in the store, so every personal field it sealed (names,
 // phones, messages, custom fields) reads as forgotten in exports, read
 // models and replays. The index streams stay: the person remains on the
-// do-not-contact list as hashes. Forgetting again repeats only the key
+// do-not-contact list as keyed hashes. Forgetting again repeats only the key
 // deletion.
 func Forget(ctx context.Context, h domain.Handlers, store Shredder, contact uuid.UUID, by string, open func(context.Context, uuid.UUID) ([]uuid.UUID, error)) error {
 	c, err := h.LoadContact(ctx, contact)

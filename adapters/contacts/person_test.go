@@ -2,6 +2,7 @@ package contacts_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -107,7 +108,7 @@ func TestOptOut(t *testing.T) {
 func TestForget(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	if _, err := w.apply("username,phone,name,company\nanna_k,+4915112345678,Anna,Acme\n", contacts.Options{}); err != nil {
+	if _, err := w.apply("username,phone,name,company\nanna_k,+4915112345678,Anna,Acme\n", contacts.Options{Note: "Anna's referrals"}); err != nil {
 		t.Fatal(err)
 	}
 	anna := w.contact("anna_k")
@@ -130,6 +131,10 @@ func TestForget(t *testing.T) {
 	if !recs[0].Forgotten || recs[0].Personal["username"] != eventstore.ForgottenMarker || recs[0].Personal["fields.0.value"] != eventstore.ForgottenMarker {
 		t.Fatalf("the contact's key is not gone: %+v", recs[0].Personal)
 	}
+	// The note (free text that may name the person) went with the key.
+	if strings.Contains(string(recs[0].Payload), "Anna") || recs[0].Personal["note"] != eventstore.ForgottenMarker {
+		t.Fatalf("the note outlives the erasure: payload %s, personal %+v", recs[0].Payload, recs[0].Personal)
+	}
 	c, _ := w.h.LoadContact(ctx, anna.ID)
 	if !c.Forgotten || !c.OptedOut || c.Fields != nil || c.Name != "" {
 		t.Fatalf("forgotten contact %+v", c)
@@ -143,6 +148,26 @@ func TestForget(t *testing.T) {
 	}
 	if err := contacts.Forget(ctx, w.h, w.store, uuid.New(), "cli", nil); domain.ErrorCode(err) != domain.EINVALID {
 		t.Fatalf("forget nobody: %v", err)
+	}
+}
+
+// A contact recorded before ContactAdded.Note was personal data has the
+// note in its payload: it still reads back.
+func TestNoteOfAnOldContactStillReads(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	id := uuid.New()
+	payload := `{"contact_id":"` + id.String() + `","source":"manual","basis":"legitimate-interest","note":"started by admin:1: met at the fair"}`
+	if _, err := w.store.Append(ctx, domain.ContactStream(id), eventstore.NoStream, eventstore.Event{Type: "ContactAdded", Payload: []byte(payload),
+		Subject: id.String(), Personal: map[string]string{"username": "anna_k"}}); err != nil {
+		t.Fatal(err)
+	}
+	evs, _, err := w.h.Log.Load(ctx, domain.ContactStream(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, ok := evs[0].(domain.ContactAdded); !ok || a.Note != "started by admin:1: met at the fair" || a.Username != "anna_k" {
+		t.Fatalf("the old event reads %+v", evs[0])
 	}
 }
 
@@ -342,5 +367,47 @@ func TestRepairErasures(t *testing.T) {
 	// Forgetting a subject forgotten already changes nothing.
 	if err := store.Forget(ctx, anna.ID.String()); err != nil || !keyGone(anna.ID) {
 		t.Fatalf("forget again: %v", err)
+	}
+}
+
+// A log made before the index was keyed links its people under unkeyed
+// names. A person erased then stays on the do-not-contact list: an import
+// skips them, a message from them finds their erased contact, and nothing
+// new is linked next to the old links.
+func TestErasedInAnOldLogStaysOnTheList(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	old := uuid.New()
+	if _, err := w.h.Contact(ctx, old, domain.AddContact{ContactID: old, Source: domain.SourceImport, Basis: domain.BasisConsent,
+		UserID: 501, Username: "anna_k", Phone: "+4915112345678", Name: "Anna"}); err != nil {
+		t.Fatal(err)
+	}
+	for stream, ev := range map[string]domain.Event{
+		domain.LegacyUserStream(501):               domain.UserLinked{ContactID: old},
+		domain.LegacyUsernameStream("anna_k"):      domain.UsernameLinked{ContactID: old},
+		domain.LegacyPhoneStream("+4915112345678"): domain.PhoneLinked{ContactID: old},
+	} {
+		if err := w.h.Log.Append(ctx, stream, 0, "", []domain.Event{ev}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := contacts.Forget(ctx, w.h, w.store, old, "cli", nil); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := w.apply("username,phone,user_id\nanna_k,,\n,+49 151 1234 5678,\n,,501\nboris_b,,\n", contacts.Options{})
+	if err != nil || rep.Erased != 3 || rep.Accepted != 1 {
+		t.Fatalf("import: %+v %v; want the 3 rows of the erased person skipped", rep, err)
+	}
+	c, err := contacts.Record(ctx, w.h, contacts.Person{UserID: 501, Username: "anna_k"}, inbound)
+	if err != nil || c.ID != old || c.Contactable() == nil {
+		t.Fatalf("a message from the erased person: %+v %v", c, err)
+	}
+	if n, err := contacts.Reindex(ctx, w.store.(*eventstore.MemoryStore), w.h); err != nil || n != 0 {
+		t.Fatalf("reindex: %d links, %v; want none (boris is linked, anna under the old names)", n, err)
+	}
+	for _, s := range []string{w.h.Index.UserStream(501), w.h.Index.UsernameStream("anna_k"), w.h.Index.PhoneStream("+4915112345678")} {
+		if v, err := w.h.Log.Version(ctx, s); err != nil || v != 0 {
+			t.Fatalf("a keyed link %s was written next to the old one: %d %v", s, v, err)
+		}
 	}
 }

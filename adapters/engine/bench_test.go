@@ -29,7 +29,7 @@ func BenchmarkReplyTurn(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer store.Close()
-	h := domain.Handlers{Log: eventlog.New(store), Now: time.Now, Cache: domain.NewStateCache(0)}
+	h := domain.Handlers{Log: eventlog.New(store), Index: domain.NewIndexKey(store.IndexKey()), Now: time.Now, Cache: domain.NewStateCache(0)}
 	core := &engine.Core{H: h, Model: offline.New(), Scenario: sc}
 	ctx := context.Background()
 	msgs := []string{"We build pipeline reports by hand", "How much does it cost?", "Our budget is $2,000 a month",

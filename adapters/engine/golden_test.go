@@ -184,7 +184,7 @@ func playScript(t *testing.T, sc *scenario.Scenario, s script, model domain.Mode
 		t.Fatal(err)
 	}
 	defer store.Close()
-	h := domain.Handlers{Log: eventlog.New(store), Now: c.Now}
+	h := domain.Handlers{Log: eventlog.New(store), Index: domain.NewIndexKey(store.IndexKey()), Now: c.Now}
 	ids := int64(0)
 	core := &engine.Core{H: h, Model: model, Scenario: sc, RandomID: func() int64 { ids++; return ids }}
 	conv, first, err := engine.StartConversation(ctx, core, engine.ConversationOptions{Variant: s.variant, Opening: s.opening, Username: "lead"})

@@ -79,7 +79,7 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &world{t: t, store: store, clock: c, model: &scripted{}, sc: sc, h: domain.Handlers{Log: eventlog.New(store), Now: c.Now}}
+	return &world{t: t, store: store, clock: c, model: &scripted{}, sc: sc, h: domain.Handlers{Log: eventlog.New(store), Index: domain.NewIndexKey(store.IndexKey()), Now: c.Now}}
 }
 
 // run starts an engine until the returned stop is called.

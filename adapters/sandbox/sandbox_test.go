@@ -32,7 +32,7 @@ func TestStateFileKeepsSessions(t *testing.T) {
 	}
 	acc, _ := sb.AddUser(sandbox.UserSpec{Phone: "+15550000001"})
 	lead, _ := sb.AddUser(sandbox.UserSpec{Username: "kept_lead"})
-	d := &telegram.Dialer{AppID: 1, AppHash: "x", Options: sb.ClientOptions(), Secrets: st}
+	d := &telegram.Dialer{AppID: 1, AppHash: "x", Options: sb.ClientOptions(), Secrets: st, IndexKey: st.IndexKey()}
 	id := uuid.New()
 	if _, err := d.LoginPhone(ctx, id, telegram.PhoneLogin{Phone: "+15550000001",
 		Code: func(context.Context) (string, error) { return sb.LoginCode("+15550000001"), nil }}); err != nil {
@@ -57,7 +57,7 @@ func TestStateFileKeepsSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sb2.Close()
-	d2 := &telegram.Dialer{AppID: 1, AppHash: "x", Options: sb2.ClientOptions(), Secrets: st}
+	d2 := &telegram.Dialer{AppID: 1, AppHash: "x", Options: sb2.ClientOptions(), Secrets: st, IndexKey: st.IndexKey()}
 	run(t, d2, id, func(c telegram.Conn) error {
 		if c.Self().UserID != acc.ID {
 			return fmt.Errorf("reconnected as %d, want %d", c.Self().UserID, acc.ID)

@@ -31,7 +31,10 @@ type Dialer struct {
 	// handling are set per account.
 	Options telegram.Options
 	Secrets eventstore.Secrets
-	Log     *slog.Logger
+	// IndexKey keys the names of the peers' access hashes in Secrets
+	// (the store's eventstore.Store.IndexKey, 32 bytes): required by Run.
+	IndexKey []byte
+	Log      *slog.Logger
 	// Device is what the account's sessions list shows for salesbot.
 	Device telegram.DeviceConfig
 
@@ -117,6 +120,9 @@ func (d *Dialer) Run(ctx context.Context, account uuid.UUID, opts RunOptions) er
 	if opts.Handler == nil {
 		return errors.New("telegram: RunOptions.Handler is required")
 	}
+	if len(d.IndexKey) < 32 {
+		return errNoIndexKey
+	}
 	release, err := d.lease(account)
 	if err != nil {
 		return err
@@ -127,12 +133,18 @@ func (d *Dialer) Run(ctx context.Context, account uuid.UUID, opts RunOptions) er
 	} else if !ok {
 		return fmt.Errorf("account %s has no stored session: %w", account, ErrUnauthorized)
 	}
+	known := peers{secrets: d.Secrets, key: d.IndexKey, account: account}
+	if n, err := known.migrate(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		d.log().Info("telegram: peers renamed to keyed names", "account", account, "peers", n)
+	}
 
 	parent := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	c := &conn{account: account, log: d.log().With("account", account), handler: opts.Handler,
-		peers: peers{secrets: d.Secrets, account: account}, known: map[int64]int64{}, sent: map[int]bool{},
+		peers: known, known: map[int64]int64{}, sent: map[int]bool{},
 		state: &stateStorage{secrets: d.Secrets, account: account}}
 	c.fail = func(err error) {
 		c.state.hold()
@@ -243,7 +255,7 @@ func (c *conn) remember(ctx context.Context, u *tg.User) error {
 		return nil
 	}
 	if err := c.peers.put(ctx, u.ID, u.AccessHash); err != nil {
-		return fmt.Errorf("store access hash of user %d: %w", u.ID, err)
+		return fmt.Errorf("store an access hash: %w", err)
 	}
 	return nil
 }
@@ -413,8 +425,8 @@ func (c *conn) Handle(ctx context.Context, u tg.UpdatesClass) error {
 		}
 		if err := c.handler(ctx, msg); err != nil {
 			c.log.Error("telegram: message handler failed; the message will be fetched again on reconnect",
-				"message", m.ID, "peer", pu.UserID, "err", err)
-			c.fail(fmt.Errorf("handle message %d from user %d: %w", m.ID, pu.UserID, err))
+				"message", m.ID, "err", err)
+			c.fail(fmt.Errorf("handle message %d: %w", m.ID, err))
 			return err
 		}
 	}

@@ -2,11 +2,15 @@ package telegram
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/google/uuid"
@@ -20,9 +24,35 @@ import (
 // "tg/<account id>/".
 func sessionName(account uuid.UUID) string { return "tg/" + account.String() + "/session" }
 func stateName(account uuid.UUID) string   { return "tg/" + account.String() + "/state" }
-func peerName(account uuid.UUID, user int64) string {
-	return "tg/" + account.String() + "/peer/" + strconv.FormatInt(user, 10)
+func peerPrefix(account uuid.UUID) string  { return "tg/" + account.String() + "/peer/" }
+
+// peerName names the access hash of a user as an account saw it:
+// "tg/<account>/peer/" and the hex HMAC-SHA256 of the account and the
+// user id under the store's index key, so the name (a key in the store,
+// in clear) reveals nothing of the user, not even that two accounts saw
+// the same one.
+func peerName(key []byte, account uuid.UUID, user int64) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("telegram-peer:" + account.String() + ":" + strconv.FormatInt(user, 10)))
+	return peerPrefix(account) + hex.EncodeToString(m.Sum(nil))
 }
+
+// legacyPeerUser is the user of a name from before peerName was keyed
+// ("tg/<account>/peer/<user id>"); false for any other name.
+func legacyPeerUser(account uuid.UUID, name string) (int64, bool) {
+	rest, ok := strings.CutPrefix(name, peerPrefix(account))
+	if !ok || rest == "" || strings.Trim(rest, "0123456789") != "" {
+		return 0, false
+	}
+	user, err := strconv.ParseInt(rest, 10, 64)
+	if err != nil || user <= 0 {
+		return 0, false
+	}
+	return user, true
+}
+
+// errNoIndexKey: the Dialer has no IndexKey to name peers with.
+var errNoIndexKey = errors.New("telegram: Dialer.IndexKey (32 bytes, eventstore.Store.IndexKey) is required")
 
 // sessionStorage is gotd's session.Storage on the store's secrets.
 type sessionStorage struct {
@@ -58,7 +88,8 @@ func HasSession(ctx context.Context, secrets eventstore.Secrets, account uuid.UU
 
 // DeleteSession forgets everything stored for an account: its session,
 // updates state and known peers' access hashes are not needed again. Peers
-// are left to be overwritten: they are keyed by user and harmless alone.
+// are left to be overwritten: their names are keyed hashes and the access
+// hashes harmless alone.
 func DeleteSession(ctx context.Context, secrets eventstore.Secrets, account uuid.UUID) error {
 	for _, name := range []string{sessionName(account), stateName(account)} {
 		if err := secrets.DeleteSecret(ctx, name); err != nil {
@@ -201,27 +232,70 @@ func (s *stateStorage) ForEachChannels(ctx context.Context, _ int64, f func(cont
 	return nil
 }
 
-// peers keeps the access hashes one account has seen.
+// peers keeps the access hashes one account has seen, each under a keyed
+// name (peerName).
 type peers struct {
 	secrets eventstore.Secrets
+	key     []byte // the store's index key
 	account uuid.UUID
 }
 
 func (p peers) put(ctx context.Context, user, hash int64) error {
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], uint64(hash))
-	return p.secrets.PutSecret(ctx, peerName(p.account, user), b[:])
+	return p.secrets.PutSecret(ctx, peerName(p.key, p.account, user), b[:])
 }
 
 func (p peers) get(ctx context.Context, user int64) (int64, bool, error) {
-	b, err := p.secrets.Secret(ctx, peerName(p.account, user))
+	b, err := p.secrets.Secret(ctx, peerName(p.key, p.account, user))
 	switch {
 	case errors.Is(err, eventstore.ErrNotFound):
 		return 0, false, nil
 	case err != nil:
 		return 0, false, err
 	case len(b) != 8:
-		return 0, false, fmt.Errorf("telegram: access hash of user %d on account %s is corrupt", user, p.account)
+		return 0, false, fmt.Errorf("telegram: an access hash on account %s is corrupt", p.account)
 	}
 	return int64(binary.BigEndian.Uint64(b)), true, nil
+}
+
+// migrate moves the access hashes stored before their names were keyed
+// (the user id in clear) to their keyed names, and returns how many it
+// moved. Each is written under its new name before the old one is
+// deleted, so a crash in between leaves a copy that the next start
+// finishes moving; an access hash stored under the new name already is
+// newer and is kept.
+func (p peers) migrate(ctx context.Context) (int, error) {
+	names, err := p.secrets.SecretNames(ctx, peerPrefix(p.account))
+	if err != nil {
+		return 0, fmt.Errorf("telegram: list the peers of account %s: %w", p.account, err)
+	}
+	n := 0
+	for _, old := range names {
+		user, ok := legacyPeerUser(p.account, old)
+		if !ok {
+			continue // a keyed name
+		}
+		name := peerName(p.key, p.account, user)
+		switch _, err := p.secrets.Secret(ctx, name); {
+		case errors.Is(err, eventstore.ErrNotFound):
+			v, err := p.secrets.Secret(ctx, old)
+			if errors.Is(err, eventstore.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return n, fmt.Errorf("telegram: read a peer of account %s: %w", p.account, err)
+			}
+			if err := p.secrets.PutSecret(ctx, name, v); err != nil {
+				return n, fmt.Errorf("telegram: move a peer of account %s: %w", p.account, err)
+			}
+		case err != nil:
+			return n, fmt.Errorf("telegram: read a peer of account %s: %w", p.account, err)
+		}
+		if err := p.secrets.DeleteSecret(ctx, old); err != nil {
+			return n, fmt.Errorf("telegram: delete the old name of a peer of account %s: %w", p.account, err)
+		}
+		n++
+	}
+	return n, nil
 }

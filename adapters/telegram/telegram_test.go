@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -51,7 +52,7 @@ func newDialer(t *testing.T) (*telegram.Dialer, *eventstore.MemoryStore) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &telegram.Dialer{AppID: 1, AppHash: "test", Options: sb.ClientOptions(), Secrets: st}, st
+	return &telegram.Dialer{AppID: 1, AppHash: "test", Options: sb.ClientOptions(), Secrets: st, IndexKey: st.IndexKey()}, st
 }
 
 func ctxT(t *testing.T) context.Context {
@@ -247,11 +248,20 @@ func login(t *testing.T, d *telegram.Dialer, spec sandbox.UserSpec) (uuid.UUID, 
 }
 
 func TestResolveSendReceive(t *testing.T) {
-	d, _ := newDialer(t)
+	d, st := newDialer(t)
 	id, acc := login(t, d, sandbox.UserSpec{FirstName: "Acme"})
 	lead, _ := sb.AddPersona(sandbox.UserSpec{Username: "lead_rsr", FirstName: "Rita"}, sandbox.Persona{Reply: sandbox.Script("hi there")})
+	// An access hash stored before the names were keyed (the user id in
+	// clear) moves to its keyed name when the account starts.
+	const earlier = 987654321
+	if err := st.PutSecret(context.Background(), "tg/"+id.String()+"/peer/"+strconv.Itoa(earlier), binary.BigEndian.AppendUint64(nil, 4242)); err != nil {
+		t.Fatal(err)
+	}
 	c, got := connect(t, d, id)
 	ctx := ctxT(t)
+	if p, found, err := c.Peer(ctx, earlier); err != nil || !found || p.AccessHash != 4242 {
+		t.Fatalf("the access hash stored under the old name: %+v %v %v", p, found, err)
+	}
 
 	for _, bad := range []string{"", "@ab", "a b c d", "https://t.me/", "@lead-with-dash"} {
 		if _, err := c.Resolve(ctx, bad); err == nil {
@@ -267,6 +277,16 @@ func TestResolveSendReceive(t *testing.T) {
 	}
 	if known, found, _ := c.Peer(ctx, lead.ID); !found || known.AccessHash != p.AccessHash {
 		t.Fatalf("peer after resolve: %+v %v", known, found)
+	}
+	// The store's keys name no user.
+	names, err := st.SecretNames(ctx, "tg/"+id.String()+"/peer/")
+	if err != nil || len(names) < 2 {
+		t.Fatalf("stored peers %q, %v", names, err)
+	}
+	for _, name := range names {
+		if strings.Contains(name, strconv.FormatInt(lead.ID, 10)) || strings.Contains(name, strconv.Itoa(earlier)) {
+			t.Fatalf("the secret %q names a user in clear", name)
+		}
 	}
 	id1, err := c.Send(ctx, p, 1001, "hello")
 	if err != nil {
@@ -315,6 +335,11 @@ func TestOneClientPerSession(t *testing.T) {
 	}
 	if err := d.Run(ctxT(t), uuid.New(), telegram.RunOptions{Handler: func(context.Context, telegram.Message) error { return nil }}); !errors.Is(err, telegram.ErrUnauthorized) {
 		t.Fatalf("an account without a session: %v", err)
+	}
+	// Without the index key nothing runs (peers would be named in clear).
+	unkeyed := &telegram.Dialer{AppID: d.AppID, AppHash: d.AppHash, Options: d.Options, Secrets: d.Secrets}
+	if err := unkeyed.Run(ctxT(t), uuid.New(), telegram.RunOptions{Handler: func(context.Context, telegram.Message) error { return nil }}); err == nil || errors.Is(err, telegram.ErrUnauthorized) {
+		t.Fatalf("a dialer without an index key: %v", err)
 	}
 }
 

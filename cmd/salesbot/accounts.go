@@ -56,8 +56,8 @@ func (t *tgConfig) check(a *app) error {
 	return nil
 }
 
-func (a *app) dialer(t tgConfig, secrets eventstore.Secrets) *telegram.Dialer {
-	d := &telegram.Dialer{AppID: t.appID, AppHash: t.appHash, Secrets: secrets, Log: a.log}
+func (a *app) dialer(t tgConfig, st *eventstore.PebbleStore) *telegram.Dialer {
+	d := &telegram.Dialer{AppID: t.appID, AppHash: t.appHash, Secrets: st, IndexKey: st.IndexKey(), Log: a.log}
 	if a.telegram != nil {
 		d.Options = *a.telegram
 		if d.AppID == 0 {
@@ -284,7 +284,7 @@ directory is used by one process at a time.`,
 				_ = telegram.DeleteSession(context.WithoutCancel(ctx), st, id)
 				return err
 			}
-			h := domain.Handlers{Log: eventlog.New(st), Now: time.Now}
+			h := domain.Handlers{Log: eventlog.New(st), Index: domain.NewIndexKey(st.IndexKey()), Now: time.Now}
 			if _, err := h.Account(ctx, id, domain.RegisterAccount{AccountID: id, Label: label, Phone: phone, Limits: limits}); err != nil {
 				_ = telegram.DeleteSession(context.WithoutCancel(ctx), st, id)
 				return fmt.Errorf("register account: %w", err)
@@ -422,7 +422,7 @@ stay in the log.`,
 				return err
 			}
 			defer st.Close()
-			h := domain.Handlers{Log: eventlog.New(st), Now: time.Now}
+			h := domain.Handlers{Log: eventlog.New(st), Index: domain.NewIndexKey(st.IndexKey()), Now: time.Now}
 			acc, _, err := h.Log.Load(ctx, domain.AccountStream(id))
 			if err != nil {
 				return err

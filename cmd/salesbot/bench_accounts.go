@@ -129,7 +129,7 @@ func benchAccounts(ctx context.Context, a *app, n, messages, parallel int, rate 
 	opts := sb.ClientOptions()
 	a.telegram = &opts
 	d := a.dialer(tgConfig{}, st)
-	h := domain.Handlers{Log: eventlog.New(st), Now: time.Now}
+	h := domain.Handlers{Log: eventlog.New(st), Index: domain.NewIndexKey(st.IndexKey()), Now: time.Now}
 
 	// Accounts: reuse those of an earlier run, sign in the rest.
 	rows, err := accountRows(ctx, st)

@@ -80,7 +80,7 @@ the import rate. Every append is synced.`,
 				return fmt.Errorf("parse the generated file: %w", err)
 			}
 			parsed := time.Since(t0)
-			h := domain.Handlers{Log: eventlog.New(s), Now: time.Now}
+			h := domain.Handlers{Log: eventlog.New(s), Index: domain.NewIndexKey(s.IndexKey()), Now: time.Now}
 			bar := newProgress(a.stderr, "import")
 			rep, err := contacts.Apply(ctx, h, f, contacts.Options{Basis: domain.BasisConsent, Note: "bench import",
 				Concurrency: concurrency, Progress: bar.update})

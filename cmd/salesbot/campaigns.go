@@ -371,7 +371,7 @@ weights and kept for the whole dialog.` + campaignsWhileRunning,
 				return err
 			}
 			id := uuid.New() // random, so the first 8 characters tell campaigns apart
-			h := domain.Handlers{Log: eventlog.New(st), Now: time.Now}
+			h := domain.Handlers{Log: eventlog.New(st), Index: domain.NewIndexKey(st.IndexKey()), Now: time.Now}
 			if _, err := h.Campaign(ctx, id, domain.CreateCampaign{CampaignID: id, Name: f.name, Segment: f.segment,
 				Scenario: f.scName, Version: f.scVer, Variants: f.weights, Accounts: accs, Schedule: f.schedule,
 				Caps: domain.CampaignCaps{DailyNewDialogs: f.dailyCap, TotalDialogs: f.totalCap}, By: "cli"}); err != nil {
@@ -653,7 +653,7 @@ func campaignsPauseCommand(pause bool) *command {
 			if !pause {
 				cmd, done, already = domain.ResumeCampaign{By: "cli"}, "resumed: it opens dialogs again within its schedule", "is active already"
 			}
-			h := domain.Handlers{Log: eventlog.New(st), Now: time.Now}
+			h := domain.Handlers{Log: eventlog.New(st), Index: domain.NewIndexKey(st.IndexKey()), Now: time.Now}
 			evs, err := h.Campaign(ctx, c.ID, cmd)
 			if err != nil {
 				return fmt.Errorf("%s campaign %s: %w", name, c.ID, err)

@@ -30,7 +30,7 @@ func campaignLog(t *testing.T) (dir string, account uuid.UUID) {
 	s := openLog(t, dir)
 	defer s.Close()
 	ctx := t.Context()
-	h := domain.Handlers{Log: eventlog.New(s), Now: func() time.Time { return campaignClock }}
+	h := domain.Handlers{Log: eventlog.New(s), Index: domain.NewIndexKey(s.IndexKey()), Now: func() time.Time { return campaignClock }}
 	account = uuid.New()
 	if _, err := h.Account(ctx, account, domain.RegisterAccount{AccountID: account, Label: "sales-1", Limits: domain.DefaultLimits()}); err != nil {
 		t.Fatal(err)
@@ -143,7 +143,7 @@ func TestCampaignsCreateListPauseResume(t *testing.T) {
 	}
 	// The log has the campaign as the flags said.
 	s := openLog(t, dir)
-	h := domain.Handlers{Log: eventlog.New(s), Now: time.Now}
+	h := domain.Handlers{Log: eventlog.New(s), Index: domain.NewIndexKey(s.IndexKey()), Now: time.Now}
 	c, err := h.LoadCampaign(t.Context(), id)
 	s.Close()
 	if err != nil {
@@ -231,7 +231,7 @@ func statsLog(t *testing.T) (dir string, campaign uuid.UUID) {
 	s := openLog(t, dir)
 	defer s.Close()
 	ctx := t.Context()
-	h := domain.Handlers{Log: eventlog.New(s), Now: func() time.Time { return campaignClock }}
+	h := domain.Handlers{Log: eventlog.New(s), Index: domain.NewIndexKey(s.IndexKey()), Now: func() time.Time { return campaignClock }}
 	campaign = uuid.MustParse("3f2a9c1e-0000-4000-8000-0000000000ca")
 	if _, err := h.Campaign(ctx, campaign, domain.CreateCampaign{CampaignID: campaign, Name: "Q1 Berlin", Scenario: "acme-analytics", Version: "1.0",
 		Variants: []domain.VariantWeight{{Name: "A", Weight: 50}, {Name: "B", Weight: 50}},

@@ -89,7 +89,7 @@ func (a *app) chat(ctx context.Context, eng engineConfig, variant string, openin
 		defer mem.Close()
 		store = mem
 	}
-	h := domain.Handlers{Log: eventlog.New(store), Now: time.Now}
+	h := domain.Handlers{Log: eventlog.New(store), Index: domain.NewIndexKey(store.IndexKey()), Now: time.Now}
 	core, name, err := eng.core(a, h)
 	if err != nil {
 		return err

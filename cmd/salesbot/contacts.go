@@ -20,6 +20,7 @@ import (
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"
+	"github.com/salesbot/salesbot/projections"
 )
 
 // whileRunning is said in the help of every contacts command.
@@ -109,7 +110,7 @@ broken file, an I/O error), 2 bad flags.` + whileRunning,
 				return err
 			}
 			defer st.Close()
-			h := domain.Handlers{Log: eventlog.New(st), Now: time.Now}
+			h := domain.Handlers{Log: eventlog.New(st), Index: domain.NewIndexKey(st.IndexKey()), Now: time.Now}
 			if err := a.reindex(ctx, st, h); err != nil {
 				return err
 			}
@@ -323,10 +324,14 @@ func contactsForgetCommand() *command {
 		details: `
 Ends the person's open dialogs, records the erasure and deletes the
 contact's key, so every personal field (name, username, phone, custom
-fields, message texts) reads [forgotten] in replays, exports and read
-models; the log stays intact and 'salesbot verify' still passes. The
-person stays on the do-not-contact list: the index keeps hashes of their
-user id, username and phone, never the values.` + whileRunning,
+fields, message texts, handoff reasons, notes) reads [forgotten] in
+replays, exports and read models; the log stays intact and 'salesbot
+verify' still passes. With --postgres (SALESBOT_POSTGRES_DSN) the
+PostgreSQL read models are brought up to date before the command returns,
+so the person's rows are blanked at once. The person stays on the
+do-not-contact list: the index keeps keyed hashes of their user id,
+username and phone (HMAC under a key derived from the master key), never
+the values.` + whileRunning,
 		run: func(ctx context.Context, a *app, args []string) error {
 			st, h, p, done, err := a.openPerson(ctx, args)
 			if err != nil {
@@ -350,14 +355,35 @@ user id, username and phone, never the values.` + whileRunning,
 					return err
 				}
 				n++
-				fmt.Fprintf(a.stdout, "contact %s erased: its personal data is unreadable; it stays on the do-not-contact list as hashes\n", id)
+				fmt.Fprintf(a.stdout, "contact %s erased: its personal data is unreadable; it stays on the do-not-contact list as keyed hashes\n", id)
 			}
 			if n == 0 {
 				return fmt.Errorf("%s is not a contact: %w", p, contacts.ErrNotFound)
 			}
-			return nil
+			return a.scrubReadModels(ctx, st)
 		},
 	}
+}
+
+// scrubReadModels brings the PostgreSQL read models (when --postgres is
+// set) up to the log's head after an erasure, so the erased person's rows
+// are blanked now rather than when 'run' next starts. The in-memory read
+// models are rebuilt from the log at every start: nothing to do.
+func (a *app) scrubReadModels(ctx context.Context, st *eventstore.PebbleStore) error {
+	if a.cfg.PostgresDSN == "" {
+		return nil
+	}
+	sink, closeSink, err := a.openSink(ctx)
+	if err == nil {
+		defer closeSink()
+		_, err = projections.Runner{Store: st, Decode: eventlog.New(st).Decode, Sink: sink}.CatchUp(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("the erasure is recorded, but the PostgreSQL read models still hold the person's rows: %w; "+
+			"they are blanked when 'salesbot run' starts or by 'salesbot projections rebuild'", err)
+	}
+	fmt.Fprintln(a.stdout, "PostgreSQL read models updated: the erased rows are blanked")
+	return nil
 }
 
 // reindex brings the contacts index up to date with the log
@@ -401,7 +427,7 @@ func (a *app) openPerson(ctx context.Context, args []string) (*eventstore.Pebble
 	if err != nil {
 		return nil, domain.Handlers{}, contacts.Person{}, nil, err
 	}
-	h := domain.Handlers{Log: eventlog.New(st), Now: time.Now}
+	h := domain.Handlers{Log: eventlog.New(st), Index: domain.NewIndexKey(st.IndexKey()), Now: time.Now}
 	if err := a.reindex(ctx, st, h); err != nil {
 		st.Close()
 		return nil, domain.Handlers{}, contacts.Person{}, nil, err

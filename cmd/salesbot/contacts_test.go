@@ -46,7 +46,7 @@ func withLog(t *testing.T, dir string, fn func(h domain.Handlers)) {
 	t.Helper()
 	s := openLog(t, dir)
 	defer s.Close()
-	fn(domain.Handlers{Log: eventlog.New(s), Now: time.Now})
+	fn(domain.Handlers{Log: eventlog.New(s), Index: domain.NewIndexKey(s.IndexKey()), Now: time.Now})
 }
 
 func contactOf(t *testing.T, h domain.Handlers, username string) domain.Contact {
@@ -118,7 +118,7 @@ func TestContactsImportBadFiles(t *testing.T) {
 	// Nothing reached the log.
 	if _, err := os.Stat(filepath.Join(dir, "master.key")); err == nil {
 		withLog(t, dir, func(h domain.Handlers) {
-			if v, _ := h.Log.Version(context.Background(), domain.UsernameStream("anna_k")); v != 0 {
+			if v, _ := h.Log.Version(context.Background(), h.Index.UsernameStream("anna_k")); v != 0 {
 				t.Fatal("a broken file imported rows")
 			}
 		})

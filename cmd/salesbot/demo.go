@@ -113,7 +113,7 @@ func (a *app) demo(ctx context.Context, o demoOptions) (*demoReport, error) {
 	defer w.sb.Close()
 	fmt.Fprintf(out, "Sandbox Telegram: %d company accounts, %d lead personas, %d strangers who will write in\n", len(w.accounts), len(w.personas), len(w.strangers))
 
-	h := domain.Handlers{Log: eventlog.New(st), Now: time.Now}
+	h := domain.Handlers{Log: eventlog.New(st), Index: domain.NewIndexKey(st.IndexKey()), Now: time.Now}
 	rep, err := a.demoImport(ctx, h, w)
 	if err != nil {
 		return nil, err

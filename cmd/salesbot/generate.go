@@ -19,7 +19,7 @@ import (
 // opening, replies, qualification, stage changes and an ending. The same
 // seed writes the same conversations.
 func generateDialogs(ctx context.Context, s eventstore.Store, first int64, n, concurrency int, seed uint64) error {
-	h := domain.Handlers{Log: eventlog.New(s), Now: time.Now, Retries: 5}
+	h := domain.Handlers{Log: eventlog.New(s), Index: domain.NewIndexKey(s.IndexKey()), Now: time.Now, Retries: 5}
 	account := uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "account-%d", seed))
 	errs := make([]error, concurrency)
 	var wg sync.WaitGroup

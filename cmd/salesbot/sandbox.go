@@ -101,7 +101,7 @@ func (w *sandboxWorld) play(ctx context.Context, a *app, svc *accounts.Service) 
 			}
 			continue
 		}
-		a.log.Info("sandbox: dialog started", "dialog", st.N, "lead", i+1, "account", st.Label)
+		a.log.Info("sandbox: dialog started", "dialog", st.N, "lead", i+1, "account", st.Label) // no username: logs hold no personal data
 	}
 	for i, s := range w.strangers {
 		to := w.accounts[i%len(w.accounts)]
@@ -118,7 +118,7 @@ func leadName(i int) string    { return fmt.Sprintf("lead_%03d", i) }
 // signs each in by phone and registers it with limits.
 func (a *app) sandboxAccounts(ctx context.Context, sb *sandbox.Sandbox, st *eventstore.PebbleStore, n int, limits domain.Limits) ([]sandbox.User, error) {
 	d := a.dialer(tgConfig{}, st)
-	h := domain.Handlers{Log: eventlog.New(st), Now: time.Now}
+	h := domain.Handlers{Log: eventlog.New(st), Index: domain.NewIndexKey(st.IndexKey()), Now: time.Now}
 	var users []sandbox.User
 	for i := 1; i <= n; i++ {
 		phone := fmt.Sprintf("+1555000%04d", i)

@@ -58,7 +58,7 @@ func (a *app) newSystem(ctx context.Context, st *eventstore.PebbleStore, sink pr
 	}
 	// Contacts recorded before the username and phone indexes existed are
 	// linked now, so an import or a person writing in finds them.
-	if n, err := contacts.Reindex(ctx, st, domain.Handlers{Log: eventlog.New(st), Now: time.Now}); err != nil {
+	if n, err := contacts.Reindex(ctx, st, domain.Handlers{Log: eventlog.New(st), Index: domain.NewIndexKey(st.IndexKey()), Now: time.Now}); err != nil {
 		return nil, err
 	} else if n > 0 {
 		a.log.Info("salesbot: contacts indexed", "contacts", n)

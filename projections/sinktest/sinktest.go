@@ -56,7 +56,7 @@ func newWorld(t *testing.T) *world {
 	}
 	t.Cleanup(func() { store.Close() })
 	w := &world{store: store, log: eventlog.New(store)}
-	w.h = domain.Handlers{Log: w.log, Now: func() time.Time { return clock }}
+	w.h = domain.Handlers{Log: w.log, Index: domain.NewIndexKey(store.IndexKey()), Now: func() time.Time { return clock }}
 	return w
 }
 
@@ -382,27 +382,49 @@ func testForgotten(t *testing.T, newSink Factory) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A second dialog of anna's, handed off only after the erasure.
+	annaNow, err := w.h.LoadContact(ctx, anna)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d4 := uuid.New()
+	w.must(t)(w.h.Dialog(ctx, d4, anna, domain.StartDialog{DialogID: d4, N: 4, Contact: annaNow, AccountID: uuid.New(), Variant: "A", By: "ai"}))
+	// Another contact's handoff keeps its reason.
+	w.must(t)(w.h.Dialog(ctx, w.dialogs[2], w.contacts[2], domain.RequestHandoff{Reason: "clara wants a demo"}))
 	// Erase: recording it shreds the key in the same write, so nothing
 	// personal of the contact can be recorded after it: the dialog
 	// refuses it, or the store does.
 	w.must(t)(w.h.Contact(ctx, anna, domain.ForgetContact{By: "admin:1"}))
-	if _, err := w.h.Dialog(ctx, d1.ID, anna, domain.RecordInbound{TelegramMessageID: 9, Text: "my phone is +1 555", At: t0}); err != nil && !errors.Is(err, eventstore.ErrForgotten) {
-		t.Fatalf("a message of an erased contact: %v", err)
+	for _, late := range []struct {
+		dialog uuid.UUID
+		cmd    domain.DialogCommand
+	}{
+		{d1.ID, domain.RecordInbound{TelegramMessageID: 9, Text: "my phone is +1 555", At: t0}},
+		{d4, domain.RequestHandoff{Reason: "Anna wants a call on +1 555"}},
+		{d1.ID, domain.UpdateQualification{Qual: domain.Qualification{Timeline: &domain.Field{Value: "May", Quote: "in May", Confidence: 1},
+			Custom: []domain.CustomField{{Name: "tool", Value: "Excel", Quote: "we use Excel", Confidence: 0.6}}}}},
+	} {
+		if _, err := w.h.Dialog(ctx, late.dialog, anna, late.cmd); err != nil && !errors.Is(err, eventstore.ErrForgotten) {
+			t.Fatalf("%T of an erased contact: %v", late.cmd, err)
+		}
 	}
-	if _, err := w.h.Dialog(ctx, d1.ID, anna, domain.UpdateQualification{Qual: domain.Qualification{Timeline: &domain.Field{Value: "May", Quote: "in May", Confidence: 1},
-		Custom: []domain.CustomField{{Name: "tool", Value: "Excel", Quote: "we use Excel", Confidence: 0.6}}}}); err != nil && !errors.Is(err, eventstore.ErrForgotten) {
-		t.Fatalf("a qualification of an erased contact: %v", err)
-	}
-	if err := w.store.Forget(ctx, anna.String()); err != nil {
-		t.Fatal(err)
-	}
-	catchUp(t, w.runner(sink))
 	check := func(when string) {
 		c, _ := sink.ContactByID(ctx, anna)
 		if !c.Forgotten || !c.OptedOut || c.Username == "anna" || c.Name == "Lead anna" {
 			t.Fatalf("%s: contact %+v", when, c)
 		}
 		d1, _ := sink.DialogByN(ctx, 1)
+		// Every personal column of the dialogs, messages and
+		// qualification rows reads as forgotten.
+		if d1.HandoffAt.IsZero() || d1.HandoffReason != projections.Forgotten {
+			t.Fatalf("%s: dialog 1 handed off at %v for %q: the reason survived erasure", when, d1.HandoffAt, d1.HandoffReason)
+		}
+		if d4, err := sink.DialogByN(ctx, 4); err != nil || (d4.HandoffReason != projections.Forgotten && d4.HandoffReason != "") {
+			t.Fatalf("%s: dialog 4 (a handoff asked after the erasure) %+v, %v", when, d4, err)
+		}
+		if d3, _ := sink.DialogByN(ctx, 3); d3.HandoffReason != "clara wants a demo" {
+			t.Fatalf("%s: another contact's handoff reason reads %q", when, d3.HandoffReason)
+		}
 		msgs, _ := sink.Messages(ctx, d1.ID)
 		for _, m := range msgs {
 			if m.Text != projections.Forgotten && m.Text != eventstore.ForgottenMarker {
@@ -428,6 +450,12 @@ func testForgotten(t *testing.T, newSink Factory) {
 			t.Fatalf("%s: turns %+v, %v", when, ts, err)
 		}
 	}
+	catchUp(t, w.runner(sink))
+	check("erased")
+	if err := w.store.Forget(ctx, anna.String()); err != nil {
+		t.Fatal(err)
+	}
+	catchUp(t, w.runner(sink))
 	check("live")
 	if err := sink.Reset(ctx); err != nil {
 		t.Fatal(err)
