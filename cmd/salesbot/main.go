@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -16,14 +17,28 @@ func main() {
 }
 
 // withSignals runs main under a context that the first SIGINT or SIGTERM
-// ends, for a clean stop; a second one exits at once (the signal's
-// default action), however long the clean stop would take.
+// ends, for a clean stop; a second one exits at once with 128 + the
+// signal's number, however long the clean stop would take.
 func withSignals(main func(ctx context.Context) int) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	sigs := make(chan os.Signal, 2) // the second is kept even while the first is handled
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	go func() {
-		<-ctx.Done()
-		stop()
+		select {
+		case <-sigs:
+		case <-ctx.Done():
+			return
+		}
+		cancel()
+		s := <-sigs
+		fmt.Fprintf(os.Stderr, "salesbot: %v again: exiting at once\n", s)
+		code := 1
+		if n, ok := s.(syscall.Signal); ok {
+			code = 128 + int(n)
+		}
+		os.Exit(code)
 	}()
 	return main(ctx)
 }
