@@ -53,7 +53,7 @@ func (p *Postgres) Apply(ctx context.Context, changes []Change, from uint64, to 
 		return err
 	}
 	defer tx.Rollback(ctx)
-	cur, err := checkpointOf(tx.QueryRow(ctx, `SELECT position, log_id, hash FROM projection_checkpoint WHERE name = $1 FOR UPDATE`, checkpointName))
+	cur, err := lockCheckpoint(ctx, tx)
 	if err != nil {
 		return err
 	}
@@ -224,6 +224,15 @@ func queue(b *pgx.Batch, c Change) {
 	}
 }
 
+// lockCheckpoint reads the checkpoint and locks its row until tx ends.
+func lockCheckpoint(ctx context.Context, tx pgx.Tx) (Checkpoint, error) {
+	cp, err := checkpointOf(tx.QueryRow(ctx, `SELECT position, log_id, hash FROM projection_checkpoint WHERE name = $1 FOR UPDATE`, checkpointName))
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("projections: lock the checkpoint: %w", err)
+	}
+	return cp, nil
+}
+
 // Checkpoint implements Sink.
 func (p *Postgres) Checkpoint(ctx context.Context) (Checkpoint, error) {
 	return checkpointOf(p.pool.QueryRow(ctx, `SELECT position, log_id, hash FROM projection_checkpoint WHERE name = $1`, checkpointName))
@@ -236,7 +245,7 @@ func (p *Postgres) Bind(ctx context.Context, cp Checkpoint) error {
 		return err
 	}
 	defer tx.Rollback(ctx)
-	cur, err := checkpointOf(tx.QueryRow(ctx, `SELECT position, log_id, hash FROM projection_checkpoint WHERE name = $1 FOR UPDATE`, checkpointName))
+	cur, err := lockCheckpoint(ctx, tx)
 	if err != nil {
 		return err
 	}

@@ -161,26 +161,7 @@ func TestWebhookAnswersEachAdminApartInOrder(t *testing.T) {
 	w := newWorld(t)
 	slow := newSlowStarter(t)
 	w.withStarter(slow)
-	h, err := w.bot.NewWebhook()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	post := func(u telego.Update) {
-		t.Helper()
-		body, _ := json.Marshal(u)
-		req, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(body))
-		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", adminbot.WebhookSecret(h))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("update %d: status %d", u.UpdateID, resp.StatusCode)
-		}
-	}
+	post := webhookPoster(t, w)
 	post(message(1, ownerID, "/start @slow_lead"))
 	waitEntered(t, slow)
 	post(message(2, ownerID, "/help"))
@@ -208,23 +189,7 @@ func TestAnAdminsQueueIsBounded(t *testing.T) {
 	w := newWorld(t)
 	slow := newSlowStarter(t)
 	w.withStarter(slow)
-	h, err := w.bot.NewWebhook()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	post := func(u telego.Update) {
-		t.Helper()
-		body, _ := json.Marshal(u)
-		req, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(body))
-		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", adminbot.WebhookSecret(h))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-	}
+	post := webhookPoster(t, w)
 	post(message(1, ownerID, "/start @slow_lead"))
 	waitEntered(t, slow)
 	const sent, room = 60, 50
@@ -245,5 +210,30 @@ func TestAnAdminsQueueIsBounded(t *testing.T) {
 	}
 	if note := got[1]; !strings.HasPrefix(note, fmt.Sprintf("%d of your messages came while %d others were still waiting", sent-room, room)) {
 		t.Fatalf("no word on the dropped messages: %q", note)
+	}
+}
+
+// webhookPoster serves the bot's webhook and returns a function that posts
+// one update to it, as Telegram does, and checks it was taken.
+func webhookPoster(t *testing.T, w *world) func(telego.Update) {
+	h, err := w.bot.NewWebhook()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return func(u telego.Update) {
+		t.Helper()
+		body, _ := json.Marshal(u)
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(body))
+		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", adminbot.WebhookSecret(h))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("update %d: status %d", u.UpdateID, resp.StatusCode)
+		}
 	}
 }
