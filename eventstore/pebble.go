@@ -1332,6 +1332,27 @@ func (s *PebbleStore) DeleteSecret(_ context.Context, name string) error {
 	return nil
 }
 
+// CompactSecrets flushes the log and compacts the secrets whose names
+// start with prefix, so that deleted ones (and their names) leave the data
+// files, as Forget does for keys.
+func (s *PebbleStore) CompactSecrets(ctx context.Context, prefix string) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.closeMu.RUnlock()
+	if s.readOnly {
+		return fmt.Errorf("eventstore: compact secrets %q: %w", prefix, ErrReadOnly)
+	}
+	lo := prefixed(prefixSecret, prefix)
+	if err := s.db.Flush(); err != nil {
+		return fmt.Errorf("eventstore: compact secrets %q: flush: %w", prefix, err)
+	}
+	if err := s.db.Compact(ctx, lo, prefixEnd(lo), false); err != nil {
+		return fmt.Errorf("eventstore: compact secrets %q: %w", prefix, err)
+	}
+	return nil
+}
+
 // SecretNames implements Secrets.
 func (s *PebbleStore) SecretNames(ctx context.Context, prefix string) ([]string, error) {
 	if err := s.enter(); err != nil {

@@ -383,3 +383,48 @@ func TestFileModes(t *testing.T) {
 }
 
 func waitABit() { time.Sleep(5 * time.Millisecond) }
+
+// CompactSecrets has deleted secrets, names included, leave the sstables.
+func TestCompactSecretsDropsDeletedNames(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{MasterKey: key32()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	for _, name := range []string{"tg/a/peer/123456789", "tg/a/peer/keyed-1"} {
+		if err := s.PutSecret(ctx, name, []byte("hash")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.db.Flush(); err != nil { // the name reaches an sstable
+		t.Fatal(err)
+	}
+	if err := s.DeleteSecret(ctx, "tg/a/peer/123456789"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CompactSecrets(ctx, "tg/a/peer/"); err != nil {
+		t.Fatal(err)
+	}
+	// Pebble deletes the files a compaction made obsolete in the
+	// background, shortly after.
+	holds := func() string {
+		ssts, _ := filepath.Glob(filepath.Join(dir, "*.sst"))
+		for _, f := range ssts {
+			if b, _ := os.ReadFile(f); bytes.Contains(b, []byte("123456789")) {
+				return f
+			}
+		}
+		return ""
+	}
+	for i := 0; holds() != "" && i < 200; i++ {
+		waitABit()
+	}
+	if f := holds(); f != "" {
+		t.Fatalf("%s still holds the deleted name", f)
+	}
+	if v, err := s.Secret(ctx, "tg/a/peer/keyed-1"); err != nil || string(v) != "hash" {
+		t.Fatalf("a secret kept: %q %v", v, err)
+	}
+}

@@ -297,5 +297,14 @@ func (p peers) migrate(ctx context.Context) (int, error) {
 		}
 		n++
 	}
+	// The old names held user ids in clear: have them leave the data files
+	// too, where the store can.
+	if c, ok := p.secrets.(interface {
+		CompactSecrets(ctx context.Context, prefix string) error
+	}); ok && n > 0 {
+		if err := c.CompactSecrets(ctx, peerPrefix(p.account)); err != nil {
+			return n, fmt.Errorf("telegram: compact the old peer names of account %s: %w", p.account, err)
+		}
+	}
 	return n, nil
 }
