@@ -20,6 +20,7 @@ func TestString(t *testing.T) {
 		{"token 123:ABC failed", []string{"123:ABC"}, "token [REDACTED] failed"},
 		{"no secret here", []string{"x-secret"}, "no secret here"},
 		{"empty secrets change nothing", []string{"", ""}, "empty secrets change nothing"},
+		{"nor do short ones: the key x", []string{"x", "abc"}, "nor do short ones: the key x"},
 		{"a=s3cr3t b=s3cr3t", []string{"s3cr3t"}, "a=[REDACTED] b=[REDACTED]"},
 		// The longer secret is masked whole, whatever the order.
 		{"key abcdef", []string{"abc", "abcdef"}, "key [REDACTED]"},
@@ -67,6 +68,9 @@ func TestURL(t *testing.T) {
 		{"https://h/hook?token=t0k&x=1#frag", "https://h/hook?token=[REDACTED]&x=1#frag"},
 		// A URL that does not parse still loses its password.
 		{"http://u:pa ss@h:bad/", "http://u:[REDACTED]@h:bad/"},
+		{"http://u:pw@h/", "http://u:[REDACTED]@h/"}, // short: masked by place, not by value
+		{"http://u:@h/?key=&token=x", "http://u:@h/?key=&token=[REDACTED]"},
+		{"https://h/#frag?token=t0k", "https://h/#frag?token=t0k"},
 		{"not a url", "not a url"},
 		{"", ""},
 	}
@@ -87,6 +91,7 @@ func TestDSN(t *testing.T) {
 		{"host=db password='with space' dbname=x", "host=db password='[REDACTED]' dbname=x"},
 		{`host=db password='it\'s' sslpassword=k3y`, `host=db password='[REDACTED]' sslpassword=[REDACTED]`},
 		{"host=db user=app", "host=db user=app"},
+		{"host=db password=pw", "host=db password=[REDACTED]"},
 		{"not a dsn password=oops", "not a dsn password=[REDACTED]"},
 	}
 	for _, c := range cases {
