@@ -29,15 +29,12 @@ type tgConfig struct {
 }
 
 func (t *tgConfig) register(fs *flag.FlagSet, a *app) {
-	t.appHash = a.getenv("SALESBOT_TG_APP_HASH")
 	if v := a.getenv("SALESBOT_TG_APP_ID"); v != "" {
 		t.appID, _ = strconv.Atoi(v) // checked in check
 	}
 	fs.IntVar(&t.appID, "tg-app-id", t.appID, "the company's Telegram API `id` from my.telegram.org [SALESBOT_TG_APP_ID]")
-	fs.Func("tg-app-hash", "the company's Telegram API `hash` from my.telegram.org [SALESBOT_TG_APP_HASH]", func(v string) error {
-		t.appHash = v // a Func flag: the secret default is never printed
-		return nil
-	})
+	secretFlag(fs, &t.appHash, "tg-app-hash", "SALESBOT_TG_APP_HASH", "tg-app-hash", "the Telegram API hash",
+		"the company's Telegram API `hash` from my.telegram.org")
 }
 
 // check requires the credentials when talking to the real Telegram.
@@ -51,7 +48,7 @@ func (t *tgConfig) check(a *app) error {
 		return nil
 	}
 	if t.appID <= 0 || strings.TrimSpace(t.appHash) == "" {
-		return usagef("--tg-app-id and --tg-app-hash (SALESBOT_TG_APP_ID, SALESBOT_TG_APP_HASH) are required: create them at https://my.telegram.org")
+		return usagef("--tg-app-id and --tg-app-hash (SALESBOT_TG_APP_ID, SALESBOT_TG_APP_HASH, or --tg-app-hash-file) are required: create them at https://my.telegram.org")
 	}
 	return nil
 }
