@@ -355,6 +355,9 @@ func (c *config) keyFile() string {
 // true and the file is absent.
 func (a *app) masterKey(create bool) ([]byte, error) {
 	path := a.cfg.keyFile()
+	if err := checkKeyMode(path); err != nil {
+		return nil, err
+	}
 	if !create {
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("master key %s: %w (give --master-key-file)", path, err)
@@ -385,6 +388,9 @@ func (a *app) openStore(mode storeMode) (*eventstore.PebbleStore, error) {
 		if _, err := os.Stat(a.cfg.DataDir); errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("no event log in %s (check --data-dir)", a.cfg.DataDir)
 		}
+	} else if err := os.MkdirAll(a.cfg.DataDir, 0o700); err != nil {
+		// Only salesbot's user may enter the directory it creates.
+		return nil, fmt.Errorf("create the data dir: %w", err)
 	}
 	key, err := a.masterKey(mode == createLog)
 	if err != nil {

@@ -63,7 +63,10 @@ strangers write in. The sandbox is new at every start, so use a fresh
 					return err
 				}
 				if sbox {
-					return nil
+					return nil // the sandbox may keep its key in the data dir
+				}
+				if err := a.cfg.checkKeyOutsideDataDir(); err != nil {
+					return err
 				}
 				return tg.check(a)
 			}
