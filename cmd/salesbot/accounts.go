@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/term"
 
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/telegram"
@@ -256,7 +257,7 @@ directory is used by one process at a time.`,
 					b, err := os.ReadFile(pwFile)
 					return strings.TrimRight(string(b), "\r\n"), err
 				}
-				return a.prompt(in, "2FA password: ")
+				return a.promptSecret(in, "2FA password: ")
 			}
 			var self telegram.Peer
 			switch {
@@ -303,6 +304,26 @@ func (a *app) prompt(in *bufio.Reader, question string) (string, error) {
 	line = strings.TrimSpace(line)
 	if line == "" && err != nil {
 		return "", fmt.Errorf("no answer on standard input: %w", err)
+	}
+	return line, nil
+}
+
+// promptSecret asks like prompt, but on a terminal the answer is not
+// echoed. Elsewhere (a pipe, a test) it reads a line as prompt does.
+func (a *app) promptSecret(in *bufio.Reader, question string) (string, error) {
+	f, ok := a.stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) || in.Buffered() > 0 {
+		return a.prompt(in, question)
+	}
+	fmt.Fprint(a.stderr, question)
+	b, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(a.stderr) // the newline the terminal did not echo
+	if err != nil {
+		return "", fmt.Errorf("read the answer from the terminal: %w", err)
+	}
+	line := strings.TrimSpace(string(b))
+	if line == "" {
+		return "", errors.New("no answer on the terminal")
 	}
 	return line, nil
 }
