@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +28,24 @@ const (
 )
 
 var leakSecrets = []string{leakBotToken[strings.Index(leakBotToken, ":")+1:], leakLLMKey, leakDBPass, leakAppHash, leakURLPass, leakURLToken, leakBadToken}
+
+// lockedBuffer is a buffer the CLI and the test may share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
 
 // closedAddr is host:port of a port nothing listens on.
 func closedAddr(t *testing.T) string {
@@ -79,6 +98,9 @@ func TestNoSecretLeaks(t *testing.T) {
 		args  []string
 		// sane says the path under test did run (so the test can fail).
 		sane func(r result) bool
+		// until, if set, stops the command (a 'run') once its standard
+		// error holds all of these.
+		until []string
 	}
 	has := func(code int, texts ...string) func(result) bool {
 		return func(r result) bool {
@@ -93,9 +115,10 @@ func TestNoSecretLeaks(t *testing.T) {
 	cases := []leakCase{
 		{name: "run: the bot API at a closed port, the LLM answering 401",
 			env: map[string]string{"SALESBOT_BOT_TOKEN": leakBotToken, "SALESBOT_LLM_API_KEY": leakLLMKey, "SALESBOT_LLM_BASE_URL": echo401.URL + "/v1"},
-			args: []string{"run", "--sandbox", "--sandbox-leads", "2", "--for", "10s", "--data-dir", t.TempDir(),
+			args: []string{"run", "--sandbox", "--sandbox-leads", "2", "--data-dir", t.TempDir(),
 				"--bot-api-url", botAPIDown, "--admin-ids", "42", "--llm-retries", "0"},
-			sane: has(0, "adminbot: send message", "connection refused")},
+			until: []string{"adminbot: send message", "401 Unauthorized"},
+			sane:  has(0, "adminbot: send message", "connection refused", "401 Unauthorized")},
 		{name: "run: the real Telegram's credentials, the bot API at a closed port",
 			env:  map[string]string{"SALESBOT_TG_APP_HASH": leakAppHash, "SALESBOT_BOT_TOKEN": leakBotToken},
 			args: []string{"run", "--tg-app-id", "12345", "--master-key-file", keyOutside(t), "--for", "2s", "--data-dir", t.TempDir(), "--bot-api-url", botAPIDown, "--admin-ids", "42"},
@@ -110,8 +133,8 @@ func TestNoSecretLeaks(t *testing.T) {
 			sane: has(1, "connect")},
 		{name: "projections: PostgreSQL key=value at a closed port", env: map[string]string{"SALESBOT_POSTGRES_DSN": dsnDownKV},
 			args: []string{"projections", "rebuild", "--data-dir", logDir}, sane: has(1, "connect")},
-		{name: "run: PostgreSQL at a closed port", env: map[string]string{"SALESBOT_POSTGRES_DSN": dsnDown},
-			args: []string{"run", "--sandbox", "--for", "5s", "--data-dir", t.TempDir()}, sane: has(1, "connect")},
+		{name: "run: PostgreSQL at a closed port", env: map[string]string{"SALESBOT_POSTGRES_DSN": dsnDown, "SALESBOT_TG_APP_HASH": leakAppHash},
+			args: []string{"run", "--tg-app-id", "12345", "--master-key-file", keyOutside(t), "--for", "60s", "--data-dir", t.TempDir()}, sane: has(1, "connect")},
 		{name: "a DSN that is not a URL", args: []string{"verify", "--data-dir", logDir, "--postgres", "postgres://app:" + leakDBPass + "@db:port/sales"},
 			sane: has(2, "--postgres")},
 		{name: "a DSN that is not key=value", env: map[string]string{"SALESBOT_POSTGRES_DSN": "password=" + leakDBPass + " nonsense"},
@@ -124,7 +147,7 @@ func TestNoSecretLeaks(t *testing.T) {
 			"--bot-webhook-url", "http://hook:" + leakURLPass + "@example.com/hook?token=" + leakURLToken}, sane: has(2, "--bot-webhook-url")},
 		{name: "an LLM base URL that is not http", env: map[string]string{"SALESBOT_LLM_API_KEY": leakLLMKey},
 			args: []string{"chat", "--llm-base-url", "ftp://llm:" + leakURLPass + "@example.com/v1?api-key=" + leakURLToken}, sane: has(2, "--llm-base-url")},
-		{name: "a malformed bot token", args: []string{"run", "--sandbox", "--data-dir", t.TempDir(), "--bot-token", leakBadToken, "--admin-ids", "42", "--for", "20s"},
+		{name: "a malformed bot token", args: []string{"run", "--sandbox", "--data-dir", t.TempDir(), "--bot-token", leakBadToken, "--admin-ids", "42", "--for", "120s"},
 			sane: has(2, "--bot-token")},
 		{name: "a bot token without admins", env: map[string]string{"SALESBOT_BOT_TOKEN": leakBotToken},
 			args: []string{"run", "--sandbox", "--data-dir", t.TempDir()}, sane: has(2, "--admin-ids")},
@@ -147,7 +170,12 @@ func TestNoSecretLeaks(t *testing.T) {
 	walk(nil, commands())
 
 	for _, c := range cases {
-		r := runIn(t, c.env, c.stdin, c.args...)
+		var r result
+		if c.until == nil {
+			r = runIn(t, c.env, c.stdin, c.args...)
+		} else {
+			r = runUntil(t, c.env, c.until, c.args...)
+		}
 		if !c.sane(r) {
 			t.Errorf("%s: the path did not run as expected: %+v", c.name, r)
 		}
@@ -157,6 +185,30 @@ func TestNoSecretLeaks(t *testing.T) {
 			}
 		}
 	}
+}
+
+// runUntil runs the CLI until its standard error holds every text of
+// until (or two minutes pass), then stops it as SIGINT would.
+func runUntil(t *testing.T, env map[string]string, until []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out, errb lockedBuffer
+	go func() {
+		for ctx.Err() == nil {
+			all := true
+			for _, u := range until {
+				all = all && strings.Contains(errb.String(), u)
+			}
+			if all {
+				cancel()
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	code := Run(ctx, args, strings.NewReader(""), &out, &errb, func(k string) string { return env[k] })
+	return result{code, out.String(), errb.String()}
 }
 
 // 'accounts add' against a Telegram that cannot be reached shows neither
