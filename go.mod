@@ -8,6 +8,7 @@ require (
 	github.com/gotd/td v0.162.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/mymmrac/telego v1.3.0
+	golang.org/x/term v0.45.0
 )
 
 require (

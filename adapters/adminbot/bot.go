@@ -84,14 +84,17 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.NoticeInterval <= 0 {
 		cfg.NoticeInterval = 3 * time.Second
 	}
-	// net/http honours request contexts (shutdown never waits on a long
-	// poll); the timeout bounds a stalled connection.
-	client := &http.Client{Timeout: 60 * time.Second}
+	// telego gets a stand-in token; only the client's transport knows
+	// the real one (token.go).
+	client, standIn, err := newHTTPClient(cfg.Token, nil)
+	if err != nil {
+		return nil, fmt.Errorf("adminbot: %w", err)
+	}
 	opts := []telego.BotOption{telego.WithDiscardLogger(), telego.WithHTTPClient(client)}
 	if cfg.APIURL != "" {
 		opts = append(opts, telego.WithAPIServer(strings.TrimRight(cfg.APIURL, "/")))
 	}
-	api, err := telego.NewBot(cfg.Token, opts...)
+	api, err := telego.NewBot(standIn, opts...)
 	if err != nil {
 		// telego's errors never hold the token.
 		return nil, fmt.Errorf("adminbot: %w", err)

@@ -28,6 +28,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/salesbot/salesbot/adapters/redact"
 	"github.com/salesbot/salesbot/domain"
 )
 
@@ -101,6 +102,10 @@ type Config struct {
 type Client struct {
 	cfg Config
 	api *openai.Client
+	// secrets are the API key and any credentials in the base URL: no
+	// error or log line of the Client shows them (a provider may echo the
+	// key in its error body; a URL error shows the query string).
+	secrets []string
 }
 
 var _ domain.Model = (*Client)(nil)
@@ -129,7 +134,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	u, err := url.Parse(cfg.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("llm: base URL %q is not an http(s) URL", cfg.BaseURL)
+		return nil, fmt.Errorf("llm: base URL %q is not an http(s) URL", redact.URL(cfg.BaseURL))
 	}
 	if cfg.APIKey == "" {
 		switch {
@@ -182,7 +187,8 @@ func New(cfg Config) (*Client, error) {
 		oc.BaseURL = cfg.BaseURL
 	}
 	oc.HTTPClient = wrapHTTPClient(cfg.HTTPClient)
-	return &Client{cfg: cfg, api: openai.NewClientWithConfig(oc)}, nil
+	secrets := append([]string{cfg.APIKey}, redact.URLSecrets(cfg.BaseURL)...)
+	return &Client{cfg: cfg, api: openai.NewClientWithConfig(oc), secrets: secrets}, nil
 }
 
 // Turn asks the model for one turn. It returns an error matching

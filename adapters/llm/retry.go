@@ -15,6 +15,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/salesbot/salesbot/adapters/redact"
 	"github.com/salesbot/salesbot/domain"
 )
 
@@ -108,6 +109,8 @@ func (c *Client) call(ctx context.Context, req openai.ChatCompletionRequest, usa
 		return answer{}, &failure{reason: ctx.Err().Error()}
 	}
 	f := classify(err, cctx.Err() != nil, c.cfg.Timeout)
+	// Every error and log line of a failed call is made from its reason.
+	f.reason = redact.String(f.reason, c.secrets...)
 	if status, header := rec.get(); status != 0 && f.retry {
 		f.retryAfter, f.hasRetryAfter = retryAfter(header, time.Now())
 	}

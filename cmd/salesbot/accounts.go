@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/term"
 
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/telegram"
@@ -29,15 +30,12 @@ type tgConfig struct {
 }
 
 func (t *tgConfig) register(fs *flag.FlagSet, a *app) {
-	t.appHash = a.getenv("SALESBOT_TG_APP_HASH")
 	if v := a.getenv("SALESBOT_TG_APP_ID"); v != "" {
 		t.appID, _ = strconv.Atoi(v) // checked in check
 	}
 	fs.IntVar(&t.appID, "tg-app-id", t.appID, "the company's Telegram API `id` from my.telegram.org [SALESBOT_TG_APP_ID]")
-	fs.Func("tg-app-hash", "the company's Telegram API `hash` from my.telegram.org [SALESBOT_TG_APP_HASH]", func(v string) error {
-		t.appHash = v // a Func flag: the secret default is never printed
-		return nil
-	})
+	secretFlag(fs, &t.appHash, "tg-app-hash", "SALESBOT_TG_APP_HASH", "tg-app-hash", "the Telegram API hash",
+		"the company's Telegram API `hash` from my.telegram.org")
 }
 
 // check requires the credentials when talking to the real Telegram.
@@ -51,7 +49,7 @@ func (t *tgConfig) check(a *app) error {
 		return nil
 	}
 	if t.appID <= 0 || strings.TrimSpace(t.appHash) == "" {
-		return usagef("--tg-app-id and --tg-app-hash (SALESBOT_TG_APP_ID, SALESBOT_TG_APP_HASH) are required: create them at https://my.telegram.org")
+		return usagef("--tg-app-id and --tg-app-hash (SALESBOT_TG_APP_ID, SALESBOT_TG_APP_HASH, or --tg-app-hash-file) are required: create them at https://my.telegram.org")
 	}
 	return nil
 }
@@ -259,7 +257,7 @@ directory is used by one process at a time.`,
 					b, err := os.ReadFile(pwFile)
 					return strings.TrimRight(string(b), "\r\n"), err
 				}
-				return a.prompt(in, "2FA password: ")
+				return a.promptSecret(in, "2FA password: ")
 			}
 			var self telegram.Peer
 			switch {
@@ -306,6 +304,26 @@ func (a *app) prompt(in *bufio.Reader, question string) (string, error) {
 	line = strings.TrimSpace(line)
 	if line == "" && err != nil {
 		return "", fmt.Errorf("no answer on standard input: %w", err)
+	}
+	return line, nil
+}
+
+// promptSecret asks like prompt, but on a terminal the answer is not
+// echoed. Elsewhere (a pipe, a test) it reads a line as prompt does.
+func (a *app) promptSecret(in *bufio.Reader, question string) (string, error) {
+	f, ok := a.stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) || in.Buffered() > 0 {
+		return a.prompt(in, question)
+	}
+	fmt.Fprint(a.stderr, question)
+	b, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(a.stderr) // the newline the terminal did not echo
+	if err != nil {
+		return "", fmt.Errorf("read the answer from the terminal: %w", err)
+	}
+	line := strings.TrimSpace(string(b))
+	if line == "" {
+		return "", errors.New("no answer on the terminal")
 	}
 	return line, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/salesbot/salesbot/adapters/adminbot"
+	"github.com/salesbot/salesbot/adapters/redact"
 )
 
 // botConfig is the admin bot's configuration.
@@ -17,12 +18,9 @@ type botConfig struct {
 }
 
 func (b *botConfig) register(fs *flag.FlagSet, a *app) {
-	b.token, b.apiURL, b.admins = a.getenv("SALESBOT_BOT_TOKEN"), a.getenv("SALESBOT_BOT_API_URL"), a.getenv("SALESBOT_ADMIN_IDS")
-	// A Func flag: its default (from the environment) is never printed.
-	fs.Func("bot-token", "the admin bot's `token` from @BotFather; empty = no bot [SALESBOT_BOT_TOKEN]", func(v string) error {
-		b.token = v
-		return nil
-	})
+	b.apiURL, b.admins = a.getenv("SALESBOT_BOT_API_URL"), a.getenv("SALESBOT_ADMIN_IDS")
+	secretFlag(fs, &b.token, "bot-token", "SALESBOT_BOT_TOKEN", "bot-token", "the admin bot's token",
+		"the admin bot's `token` from @BotFather; empty = no bot")
 	fs.StringVar(&b.apiURL, "bot-api-url", b.apiURL, "Bot API server `URL` (a self-hosted one); empty = Telegram's [SALESBOT_BOT_API_URL]")
 	b.webhookURL, b.listen = a.getenv("SALESBOT_BOT_WEBHOOK_URL"), a.getenv("SALESBOT_BOT_WEBHOOK_LISTEN")
 	if b.listen == "" {
@@ -57,12 +55,12 @@ func (b *botConfig) check() error {
 	}
 	if b.apiURL != "" {
 		if u, err := url.Parse(b.apiURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return usagef("--bot-api-url (SALESBOT_BOT_API_URL): %q is not an http(s) URL", b.apiURL)
+			return usagef("--bot-api-url (SALESBOT_BOT_API_URL): %q is not an http(s) URL", redact.URL(b.apiURL))
 		}
 	}
 	if b.webhookURL != "" {
 		if u, err := url.Parse(b.webhookURL); err != nil || u.Scheme != "https" || u.Host == "" {
-			return usagef("--bot-webhook-url (SALESBOT_BOT_WEBHOOK_URL): %q is not an https URL (Telegram posts only to https)", b.webhookURL)
+			return usagef("--bot-webhook-url (SALESBOT_BOT_WEBHOOK_URL): %q is not an https URL (Telegram posts only to https)", redact.URL(b.webhookURL))
 		}
 	}
 	if b.token != "" && len(b.ids) == 0 {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gotd/td/telegram"
 
+	"github.com/salesbot/salesbot/adapters/redact"
 	"github.com/salesbot/salesbot/adapters/sandbox"
 	"github.com/salesbot/salesbot/eventstore"
 )
@@ -172,6 +173,9 @@ func (a *app) exec(ctx context.Context, c *command, path []string, args []string
 	if err != nil {
 		err = usagef("%s", flagMessage(err))
 	}
+	if err == nil {
+		err = resolveSecrets(fs, a.getenv)
+	}
 	if err == nil && check != nil {
 		err = check()
 	}
@@ -181,15 +185,18 @@ func (a *app) exec(ctx context.Context, c *command, path []string, args []string
 	if err == nil {
 		err = c.run(ctx, a, positional)
 	}
+	// The adapters keep secrets out of their errors; this is the last
+	// line of defence for what reaches the terminal.
+	hide := append(secretValues(fs), redact.DSNSecrets(a.cfg.PostgresDSN)...)
 	var ue *usageError
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &ue):
-		fmt.Fprintf(a.stderr, "%s: %s (see '%s --help')\n", name, ue.msg, name)
+		fmt.Fprintf(a.stderr, "%s: %s (see '%s --help')\n", name, redact.String(ue.msg, hide...), name)
 		return exitUsage
 	default:
-		fmt.Fprintf(a.stderr, "%s: %v\n", name, err)
+		fmt.Fprintf(a.stderr, "%s: %s\n", name, redact.String(err.Error(), hide...))
 		return exitFail
 	}
 }
@@ -229,6 +236,7 @@ func printGroup(w io.Writer, path []string, cmds []*command) {
 	}
 	fmt.Fprintf(w, "\nRun 'salesbot%s <command> --help' for a command's flags.\n", prefixSpace(path))
 	fmt.Fprintf(w, "Every flag can also be set by environment variable; a flag wins over its variable.\n")
+	fmt.Fprintf(w, "Secrets also come from files (--bot-token-file, SALESBOT_BOT_TOKEN_FILE, ...) or systemd credentials ($%s).\n", credentialsDirEnv)
 }
 
 func printCommand(w io.Writer, name string, c *command, fs *flag.FlagSet) {
@@ -246,7 +254,9 @@ func printCommand(w io.Writer, name string, c *command, fs *flag.FlagSet) {
 		}
 		line += "\n        " + usage
 		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
-			line += fmt.Sprintf(" (default %q)", f.DefValue)
+			// Defaults may come from the environment: a URL loses its
+			// credentials (secret options show no default at all).
+			line += fmt.Sprintf(" (default %q)", redact.URL(f.DefValue))
 		}
 		lines = append(lines, line)
 	})
@@ -264,7 +274,7 @@ func capitalize(s string) string {
 // config is the global configuration shared by every command.
 type config struct {
 	DataDir       string
-	PostgresDSN   string
+	PostgresDSN   string // a secret: from --postgres, --postgres-file, ...
 	MasterKeyFile string // empty: <data-dir>/master.key
 	trustConfig
 	set map[string]bool
@@ -275,8 +285,12 @@ func configFromEnv(getenv env) config {
 	if v := getenv("SALESBOT_DATA_DIR"); v != "" {
 		c.DataDir = v
 	}
-	c.PostgresDSN = getenv("SALESBOT_POSTGRES_DSN")
 	c.MasterKeyFile = getenv("SALESBOT_MASTER_KEY_FILE")
+	if p := credentialPath(getenv(credentialsDirEnv), masterKeyCredential); c.MasterKeyFile == "" && p != "" {
+		if _, err := os.Stat(p); err == nil {
+			c.MasterKeyFile = p
+		}
+	}
 	c.trustConfig.fromEnv(getenv)
 	return c
 }
@@ -287,11 +301,9 @@ func (c *config) register(fs *flag.FlagSet) {
 		c.DataDir, c.set["data-dir"] = v, true
 		return nil
 	})
-	fs.Func("postgres", "PostgreSQL `DSN` for the read models; empty = embedded in-memory read models [SALESBOT_POSTGRES_DSN]", func(v string) error {
-		c.PostgresDSN, c.set["postgres"] = v, true
-		return nil
-	})
-	fs.Func("master-key-file", "32-byte master key `file`, created with mode 0600 if absent [SALESBOT_MASTER_KEY_FILE] (default \"<data-dir>/master.key\")", func(v string) error {
+	secretFlag(fs, &c.PostgresDSN, "postgres", "SALESBOT_POSTGRES_DSN", "postgres-dsn", "the PostgreSQL DSN",
+		"PostgreSQL `DSN` for the read models; empty = embedded in-memory read models")
+	fs.Func("master-key-file", "32-byte master key `file`, created with mode 0600 if absent; 'run' wants it outside the data dir [SALESBOT_MASTER_KEY_FILE] (default: the systemd credential \""+masterKeyCredential+"\" in $"+credentialsDirEnv+", else \"<data-dir>/master.key\")", func(v string) error {
 		c.MasterKeyFile, c.set["master-key-file"] = v, true
 		return nil
 	})
@@ -313,7 +325,7 @@ func (c *config) validate() error {
 	}
 	if dsn := c.PostgresDSN; dsn != "" {
 		if err := checkDSN(dsn); err != nil {
-			return usagef("--postgres (SALESBOT_POSTGRES_DSN): %v", err)
+			return usagef("--postgres (SALESBOT_POSTGRES_DSN): %v", redact.Error(err, redact.DSNSecrets(dsn)...))
 		}
 	}
 	return c.trustConfig.validate()
@@ -324,13 +336,13 @@ func (c *config) validate() error {
 func checkDSN(dsn string) error {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		if _, err := url.Parse(dsn); err != nil {
-			return fmt.Errorf("not a valid URL: %v", err)
+			return fmt.Errorf("not a valid URL: %w", err)
 		}
 		return nil
 	}
 	for _, f := range strings.Fields(dsn) {
 		if k, _, ok := strings.Cut(f, "="); !ok || k == "" {
-			return fmt.Errorf("want postgres://user@host/db or key=value pairs, got %q", dsn)
+			return fmt.Errorf("want postgres://user@host/db or key=value pairs, got %q", redact.DSN(dsn))
 		}
 	}
 	return nil
@@ -347,6 +359,9 @@ func (c *config) keyFile() string {
 // true and the file is absent.
 func (a *app) masterKey(create bool) ([]byte, error) {
 	path := a.cfg.keyFile()
+	if err := checkKeyMode(path); err != nil {
+		return nil, err
+	}
 	if !create {
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("master key %s: %w (give --master-key-file)", path, err)
@@ -380,6 +395,9 @@ func (a *app) openStore(ctx context.Context, mode storeMode) (*eventstore.Pebble
 		if _, err := os.Stat(a.cfg.DataDir); errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("no event log in %s (check --data-dir)", a.cfg.DataDir)
 		}
+	} else if err := os.MkdirAll(a.cfg.DataDir, 0o700); err != nil {
+		// Only salesbot's user may enter the directory it creates.
+		return nil, fmt.Errorf("create the data dir: %w", err)
 	}
 	key, err := a.masterKey(mode == createLog)
 	if err != nil {

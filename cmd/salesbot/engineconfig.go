@@ -9,6 +9,7 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/engine"
 	"github.com/salesbot/salesbot/adapters/offline"
+	"github.com/salesbot/salesbot/adapters/redact"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/domain/scenario"
 )
@@ -77,7 +78,7 @@ func (e *engineConfig) model(a *app) (domain.Model, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	return c, "LLM " + e.llm.model + " at " + e.llm.url(), nil
+	return c, "LLM " + e.llm.model + " at " + redact.URL(e.llm.url()), nil
 }
 
 // core is the engine's turn-taker over handlers h.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/salesbot/salesbot/adapters/llm"
+	"github.com/salesbot/salesbot/adapters/redact"
 )
 
 // llmConfig is the LLM's configuration (docs/llm.md). The LLM is used
@@ -25,7 +26,7 @@ type llmConfig struct {
 }
 
 func (l *llmConfig) register(fs *flag.FlagSet, a *app) {
-	l.baseURL, l.apiKey = a.getenv("SALESBOT_LLM_BASE_URL"), a.getenv("SALESBOT_LLM_API_KEY")
+	l.baseURL = a.getenv("SALESBOT_LLM_BASE_URL")
 	l.baseURLSet = l.baseURL != ""
 	l.model, l.apiType, l.apiVersion = a.getenv("SALESBOT_LLM_MODEL"), a.getenv("SALESBOT_LLM_API_TYPE"), a.getenv("SALESBOT_LLM_API_VERSION")
 	l.timeoutText, l.retriesStr = a.getenv("SALESBOT_LLM_TIMEOUT"), a.getenv("SALESBOT_LLM_RETRIES")
@@ -47,10 +48,8 @@ func (l *llmConfig) register(fs *flag.FlagSet, a *app) {
 		l.baseURL, l.baseURLSet = v, v != ""
 		return nil
 	})
-	fs.Func("llm-api-key", "the LLM API `key`; with a key or a base URL the LLM answers, else the offline engine [SALESBOT_LLM_API_KEY]", func(v string) error {
-		l.apiKey = v
-		return nil
-	})
+	secretFlag(fs, &l.apiKey, "llm-api-key", "SALESBOT_LLM_API_KEY", "llm-api-key", "the LLM API key",
+		"the LLM API `key`; with a key or a base URL the LLM answers, else the offline engine")
 	fs.StringVar(&l.model, "llm-model", l.model, "the model `name`; for Azure the deployment name [SALESBOT_LLM_MODEL]")
 	fs.StringVar(&l.apiType, "llm-api-type", l.apiType, "`type` of the API: openai (also local servers) or azure [SALESBOT_LLM_API_TYPE]")
 	fs.StringVar(&l.apiVersion, "llm-api-version", l.apiVersion, "Azure's `api-version`; empty = "+llm.DefaultAzureAPIVersion+" [SALESBOT_LLM_API_VERSION]")
@@ -89,9 +88,9 @@ func (l *llmConfig) check() error {
 	}
 	base := l.url()
 	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return usagef("--llm-base-url (SALESBOT_LLM_BASE_URL): %q is not an http(s) URL", base)
+		return usagef("--llm-base-url (SALESBOT_LLM_BASE_URL): %q is not an http(s) URL", redact.URL(base))
 	} else if l.apiKey == "" && strings.EqualFold(u.Hostname(), "api.openai.com") {
-		return usagef("--llm-api-key (SALESBOT_LLM_API_KEY) is required for %s (a local server may go without)", base)
+		return usagef("--llm-api-key (SALESBOT_LLM_API_KEY) is required for %s (a local server may go without)", redact.URL(base))
 	}
 	if l.apiType == llm.APITypeAzure {
 		if !l.baseURLSet {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/salesbot/salesbot/adapters/eventlog"
+	"github.com/salesbot/salesbot/adapters/redact"
 	"github.com/salesbot/salesbot/eventstore"
 	"github.com/salesbot/salesbot/projections"
 )
@@ -62,7 +63,9 @@ func (a *app) openSink(ctx context.Context) (projections.Sink, func(), error) {
 	}
 	pg, err := projections.OpenPostgres(ctx, a.cfg.PostgresDSN)
 	if err != nil {
-		return nil, nil, err
+		// pgx masks the password it can find; an unparsable DSN may
+		// still show in its errors.
+		return nil, nil, redact.Error(err, redact.DSNSecrets(a.cfg.PostgresDSN)...)
 	}
 	return pg, pg.Close, nil
 }

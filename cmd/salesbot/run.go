@@ -35,8 +35,15 @@ salesbot starts, answers once a burst of a lead's messages has settled
 hot leads to a manager, following the scenario (--scenario, docs/scenario.md)
 through the LLM when configured (docs/llm.md) or the offline engine.
 
-With --bot-token and --admin-ids it also serves the admin bot (see
-docs/admin-bot.md) and sends it the notices about accounts and dialogs.
+With --bot-token (or --bot-token-file) and --admin-ids it also serves the
+admin bot (see docs/admin-bot.md) and sends it the notices about accounts
+and dialogs.
+
+The master key must live outside the data dir: --master-key-file (e.g.
+/etc/salesbot/master.key, mode 0600) or the systemd credential master-key.
+Secrets are best given as files (--bot-token-file, --llm-api-key-file,
+--tg-app-hash-file, --postgres-file) or systemd credentials, not on the
+command line; see docs/operations.md.
 
 --sandbox runs against an in-process Telegram instead (no network): it
 signs in three sandbox accounts, writes to a few scripted leads and lets
@@ -63,7 +70,10 @@ strangers write in. The sandbox is new at every start, so use a fresh
 					return err
 				}
 				if sbox {
-					return nil
+					return nil // the sandbox may keep its key in the data dir
+				}
+				if err := a.cfg.checkKeyOutsideDataDir(); err != nil {
+					return err
 				}
 				return tg.check(a)
 			}

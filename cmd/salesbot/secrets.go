@@ -1,0 +1,174 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// credentialsDirEnv is where systemd puts a service's credentials
+// (LoadCredential=, LoadCredentialEncrypted=).
+const credentialsDirEnv = "CREDENTIALS_DIRECTORY"
+
+// masterKeyCredential is the systemd credential holding the master key.
+const masterKeyCredential = "master-key"
+
+// maxSecretFile bounds a secret file: a secret is a line, and pointing
+// a --...-file option at something huge (or endless) is a mistake.
+const maxSecretFile = 64 << 10
+
+// secret is one secret option (a token, a key, a password, a DSN). Its
+// value comes from the first of
+//
+//   - the flag --NAME VALUE or --NAME-file FILE,
+//   - the variable ENV or ENV_FILE (naming a file),
+//   - the systemd credential CRED: the file $CREDENTIALS_DIRECTORY/CRED,
+//
+// so flags win over variables. Giving a value and its file form together
+// is a usage error. A file loses one trailing newline; a file that cannot
+// be read or is empty is a usage error naming the file, never its
+// content. Help never shows a secret's value.
+type secret struct {
+	name, env, cred string
+	dst             *string
+	flagValue       *string // --NAME, when given
+	flagFile        *string // --NAME-file, when given
+}
+
+// secretValue is the flag.Value of --NAME (file false) and --NAME-file.
+type secretValue struct {
+	s    *secret
+	file bool
+}
+
+func (v *secretValue) String() string { return "" } // never a default in help
+
+func (v *secretValue) Set(x string) error {
+	if v.file {
+		v.s.flagFile = &x
+	} else {
+		v.s.flagValue = &x
+	}
+	return nil
+}
+
+// secretFlag registers the secret option name and its file form on fs.
+// Its value lands in *dst when exec resolves the command line
+// (resolveSecrets), before the command's checks run. usage describes the
+// value flag, what names the secret for the file flag.
+func secretFlag(fs *flag.FlagSet, dst *string, name, env, cred, what, usage string) {
+	s := &secret{name: name, env: env, cred: cred, dst: dst}
+	fs.Var(&secretValue{s: s}, name, fmt.Sprintf("%s [%s]", usage, env))
+	fs.Var(&secretValue{s: s, file: true}, name+"-file",
+		fmt.Sprintf("read %s from `file` (one trailing newline is dropped) [%s_FILE]; else the systemd credential %q in $%s",
+			what, env, cred, credentialsDirEnv))
+}
+
+// resolveSecrets resolves every secret option registered on fs.
+func resolveSecrets(fs *flag.FlagSet, getenv env) error {
+	var secrets []*secret
+	seen := map[*secret]bool{}
+	fs.VisitAll(func(f *flag.Flag) {
+		if v, ok := f.Value.(*secretValue); ok && !seen[v.s] {
+			seen[v.s] = true
+			secrets = append(secrets, v.s)
+		}
+	})
+	for _, s := range secrets {
+		if err := s.resolve(getenv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *secret) resolve(getenv env) error {
+	switch {
+	case s.flagValue != nil && s.flagFile != nil:
+		return usagef("give --%s or --%s-file, not both", s.name, s.name)
+	case s.flagValue != nil:
+		*s.dst = *s.flagValue
+		return nil
+	case s.flagFile != nil:
+		return s.read(*s.flagFile, "--"+s.name+"-file")
+	}
+	value, file := getenv(s.env), getenv(s.env+"_FILE")
+	switch {
+	case value != "" && file != "":
+		return usagef("%s and %s_FILE are both set: set one", s.env, s.env)
+	case value != "":
+		*s.dst = value
+		return nil
+	case file != "":
+		return s.read(file, s.env+"_FILE")
+	}
+	*s.dst = ""
+	if dir := getenv(credentialsDirEnv); dir != "" {
+		path := credentialPath(dir, s.cred)
+		if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+			return s.read(path, "systemd credential "+s.cred)
+		}
+	}
+	return nil
+}
+
+// read sets the secret from the file at path; from names the option
+// that gave the file.
+func (s *secret) read(path, from string) error {
+	if path == "" {
+		return usagef("%s: no file named", from)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return usagef("%s: cannot read %s: %v", from, path, pathErr(err))
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+	if err != nil {
+		return usagef("%s: cannot read %s: %v", from, path, pathErr(err))
+	}
+	if len(b) > maxSecretFile {
+		return usagef("%s: %s is larger than %d KiB, not a secret", from, path, maxSecretFile>>10)
+	}
+	v := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	if strings.TrimSpace(v) == "" {
+		return usagef("%s: %s is empty", from, path)
+	}
+	*s.dst = v
+	return nil
+}
+
+// pathErr drops the path from a *fs.PathError (the message names it).
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// credentialPath is the file of systemd credential name in dir, or ""
+// when there is no credentials directory.
+func credentialPath(dir, name string) string {
+	if dir == "" {
+		return ""
+	}
+	return filepath.Join(dir, name)
+}
+
+// secretValues returns the values of the secret options registered on
+// fs, as resolved.
+func secretValues(fs *flag.FlagSet) []string {
+	var out []string
+	fs.VisitAll(func(f *flag.Flag) {
+		if v, ok := f.Value.(*secretValue); ok && !v.file && *v.s.dst != "" {
+			out = append(out, *v.s.dst)
+		}
+	})
+	return out
+}
