@@ -48,15 +48,11 @@ func (p *Postgres) Close() { p.pool.Close() }
 // Apply implements Sink: one transaction for the changes and the
 // checkpoint, sent as one pipelined batch.
 func (p *Postgres) Apply(ctx context.Context, changes []Change, from uint64, to Checkpoint) error {
-	tx, err := p.pool.Begin(ctx)
+	tx, cur, err := p.beginLocked(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback(ctx)
-	cur, err := lockCheckpoint(ctx, tx)
-	if err != nil {
-		return err
-	}
 	if from != cur.Position+1 || to.Position < from {
 		return fmt.Errorf("%w: batch %d..%d does not follow checkpoint %d", ErrCheckpoint, from, to.Position, cur.Position)
 	}
@@ -224,13 +220,19 @@ func queue(b *pgx.Batch, c Change) {
 	}
 }
 
-// lockCheckpoint reads the checkpoint and locks its row until tx ends.
-func lockCheckpoint(ctx context.Context, tx pgx.Tx) (Checkpoint, error) {
+// beginLocked begins a transaction and reads the checkpoint, its row
+// locked until the transaction ends.
+func (p *Postgres) beginLocked(ctx context.Context) (pgx.Tx, Checkpoint, error) {
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return nil, Checkpoint{}, fmt.Errorf("projections: begin: %w", err)
+	}
 	cp, err := checkpointOf(tx.QueryRow(ctx, `SELECT position, log_id, hash FROM projection_checkpoint WHERE name = $1 FOR UPDATE`, checkpointName))
 	if err != nil {
-		return Checkpoint{}, fmt.Errorf("projections: lock the checkpoint: %w", err)
+		tx.Rollback(ctx)
+		return nil, Checkpoint{}, fmt.Errorf("projections: lock the checkpoint: %w", err)
 	}
-	return cp, nil
+	return tx, cp, nil
 }
 
 // Checkpoint implements Sink.
@@ -240,15 +242,11 @@ func (p *Postgres) Checkpoint(ctx context.Context) (Checkpoint, error) {
 
 // Bind implements Sink.
 func (p *Postgres) Bind(ctx context.Context, cp Checkpoint) error {
-	tx, err := p.pool.Begin(ctx)
+	tx, cur, err := p.beginLocked(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback(ctx)
-	cur, err := lockCheckpoint(ctx, tx)
-	if err != nil {
-		return err
-	}
 	next, err := bind(cur, cp)
 	if err != nil {
 		return err
