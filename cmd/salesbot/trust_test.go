@@ -138,7 +138,7 @@ func TestRollbackIsRefused(t *testing.T) {
 	os.RemoveAll(dir)
 	os.Rename(backup, dir) // the opt-out vanishes with the restore
 	r := run(t, env, "verify", "--data-dir", dir)
-	if r.code != 1 || !strings.Contains(r.stderr, "behind its anchor") || !strings.Contains(r.stderr, "the anchor holds position") {
+	if r.code != 1 || !strings.Contains(r.stderr, "FAILED") || !strings.Contains(r.stderr, "behind its anchor") || !strings.Contains(r.stderr, "the anchor holds position") || !strings.Contains(r.stderr, "move") {
 		t.Fatalf("verify of a restored backup: %+v", r)
 	}
 	r = run(t, env, "contacts", "import", file, "--data-dir", dir, "--source", "fair", "--basis", "consent")

@@ -174,8 +174,8 @@ func reportVerify(a *app, asJSON bool, rep eventstore.VerifyReport, took time.Du
 		return err
 	}
 	if err != nil {
-		if te != nil || errors.Is(err, errExpectedHead) {
-			return fmt.Errorf("FAILED: %w", err)
+		if errors.Is(err, eventstore.ErrTampered) || errors.Is(err, errExpectedHead) {
+			return fmt.Errorf("FAILED: %w", a.storeError(err))
 		}
 		return err
 	}
