@@ -1,4 +1,13 @@
-// Package adapters groups the edges of salesbot: Telegram accounts (gotd),
-// the admin bot (telego), the LLM (go-openai) and the in-process sandbox.
-// Each arrives with its own issue as a subpackage.
+// Package adapters holds everything between the domain and the command
+// line, by kind:
+//
+//   - adapters/app/...: the application services, one exported command or
+//     query per use case (accounts, engine, campaigns, contacts), called
+//     alike by the CLI, the admin bot and the API;
+//   - adapters/<edge>: edges to the outside (telegram, adminbot, llm,
+//     offline, eventlog, redact), each with its test double beside it
+//     (telegram/telegramtest, adminbot/botapitest, llm/openaitest), as gotd
+//     keeps tgtest and net/http keeps httptest.
+//
+// An edge never imports an application service; `make lint` checks it.
 package adapters

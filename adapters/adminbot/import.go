@@ -14,7 +14,7 @@ import (
 
 	"github.com/mymmrac/telego"
 
-	"github.com/salesbot/salesbot/adapters/contacts"
+	"github.com/salesbot/salesbot/adapters/app/contacts"
 )
 
 // MaxImportSize is the largest contacts file /import takes: what the Bot

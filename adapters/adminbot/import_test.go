@@ -10,7 +10,7 @@ import (
 	"github.com/mymmrac/telego"
 
 	"github.com/salesbot/salesbot/adapters/adminbot/botapitest"
-	"github.com/salesbot/salesbot/adapters/contacts"
+	"github.com/salesbot/salesbot/adapters/app/contacts"
 	"github.com/salesbot/salesbot/domain"
 )
 

@@ -12,7 +12,7 @@ import (
 	ta "github.com/mymmrac/telego/telegoapi"
 	tu "github.com/mymmrac/telego/telegoutil"
 
-	"github.com/salesbot/salesbot/adapters/accounts"
+	"github.com/salesbot/salesbot/adapters/app/accounts"
 )
 
 // maxQueued bounds the notices waiting to be sent; past it the oldest go

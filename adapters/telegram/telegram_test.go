@@ -20,18 +20,18 @@ import (
 	"github.com/gotd/td/telegram/auth/qrlogin"
 	"github.com/gotd/td/tgerr"
 
-	"github.com/salesbot/salesbot/adapters/sandbox"
+	"github.com/salesbot/salesbot/adapters/telegram/telegramtest"
 	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/eventstore"
 )
 
 // One sandbox for the package: starting one costs an RSA key.
-var sb *sandbox.Sandbox
+var sb *telegramtest.Sandbox
 
 func TestMain(m *testing.M) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	var err error
-	sb, err = sandbox.New(ctx, sandbox.Options{})
+	sb, err = telegramtest.New(ctx, telegramtest.Options{})
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -103,7 +103,7 @@ func connect(t *testing.T, d *telegram.Dialer, id uuid.UUID) (telegram.Conn, <-c
 func TestLoginByCode(t *testing.T) {
 	d, st := newDialer(t)
 	phone := newPhone()
-	u, err := sb.AddUser(sandbox.UserSpec{Phone: phone, Username: "acct_code", FirstName: "Acme"})
+	u, err := sb.AddUser(telegramtest.UserSpec{Phone: phone, Username: "acct_code", FirstName: "Acme"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestLoginByCode(t *testing.T) {
 func TestLoginWithPassword(t *testing.T) {
 	d, _ := newDialer(t)
 	phone := newPhone()
-	u, _ := sb.AddUser(sandbox.UserSpec{Phone: phone, Password: "correct horse"})
+	u, _ := sb.AddUser(telegramtest.UserSpec{Phone: phone, Password: "correct horse"})
 	if _, err := d.LoginPhone(ctxT(t), uuid.New(), telegram.PhoneLogin{Phone: phone, Code: code(phone), Password: fixed("wrong")}); !errors.Is(err, auth.ErrPasswordInvalid) {
 		t.Fatalf("a wrong password: %v", err)
 	}
@@ -161,7 +161,7 @@ func TestLoginWithPassword(t *testing.T) {
 
 func TestLoginByQR(t *testing.T) {
 	d, _ := newDialer(t)
-	u, _ := sb.AddUser(sandbox.UserSpec{Phone: newPhone(), FirstName: "QR"})
+	u, _ := sb.AddUser(telegramtest.UserSpec{Phone: newPhone(), FirstName: "QR"})
 	self, err := d.LoginQR(ctxT(t), uuid.New(), func(_ context.Context, url string) error {
 		tok, err := qrlogin.ParseTokenURL(url)
 		if err != nil {
@@ -198,7 +198,7 @@ func telethonString(dc int, addr string, key []byte) string {
 func TestImportTelethonSession(t *testing.T) {
 	d, st := newDialer(t)
 	phone := newPhone()
-	u, _ := sb.AddUser(sandbox.UserSpec{Phone: phone})
+	u, _ := sb.AddUser(telegramtest.UserSpec{Phone: phone})
 	orig := uuid.New()
 	if _, err := d.LoginPhone(ctxT(t), orig, telegram.PhoneLogin{Phone: phone, Code: code(phone)}); err != nil {
 		t.Fatal(err)
@@ -210,7 +210,7 @@ func TestImportTelethonSession(t *testing.T) {
 	}
 	dcs := sb.ClientOptions().DCList.Options
 	addr := net.JoinHostPort(dcs[0].IPAddress, strconv.Itoa(dcs[0].Port))
-	str := telethonString(sandbox.DC, addr, data.AuthKey)
+	str := telethonString(telegramtest.DC, addr, data.AuthKey)
 
 	d2, _ := newDialer(t)
 	self, err := d2.ImportSession(ctxT(t), uuid.New(), str)
@@ -233,7 +233,7 @@ func (s secretStorage) LoadSession(ctx context.Context) ([]byte, error) {
 }
 func (s secretStorage) StoreSession(context.Context, []byte) error { return nil }
 
-func login(t *testing.T, d *telegram.Dialer, spec sandbox.UserSpec) (uuid.UUID, sandbox.User) {
+func login(t *testing.T, d *telegram.Dialer, spec telegramtest.UserSpec) (uuid.UUID, telegramtest.User) {
 	t.Helper()
 	spec.Phone = newPhone()
 	u, err := sb.AddUser(spec)
@@ -249,8 +249,8 @@ func login(t *testing.T, d *telegram.Dialer, spec sandbox.UserSpec) (uuid.UUID, 
 
 func TestResolveSendReceive(t *testing.T) {
 	d, st := newDialer(t)
-	id, acc := login(t, d, sandbox.UserSpec{FirstName: "Acme"})
-	lead, _ := sb.AddPersona(sandbox.UserSpec{Username: "lead_rsr", FirstName: "Rita"}, sandbox.Persona{Reply: sandbox.Script("hi there")})
+	id, acc := login(t, d, telegramtest.UserSpec{FirstName: "Acme"})
+	lead, _ := sb.AddPersona(telegramtest.UserSpec{Username: "lead_rsr", FirstName: "Rita"}, telegramtest.Persona{Reply: telegramtest.Script("hi there")})
 	// An access hash stored before the names were keyed (the user id in
 	// clear) moves to its keyed name when the account starts.
 	const earlier = 987654321
@@ -327,7 +327,7 @@ func TestResolveSendReceive(t *testing.T) {
 
 func TestOneClientPerSession(t *testing.T) {
 	d, _ := newDialer(t)
-	id, _ := login(t, d, sandbox.UserSpec{})
+	id, _ := login(t, d, telegramtest.UserSpec{})
 	connect(t, d, id)
 	err := d.Run(ctxT(t), id, telegram.RunOptions{Handler: func(context.Context, telegram.Message) error { return nil }})
 	if !errors.Is(err, telegram.ErrSessionInUse) {
@@ -347,8 +347,8 @@ func TestOneClientPerSession(t *testing.T) {
 // the message comes again on the next one.
 func TestHandlerFailureRedelivers(t *testing.T) {
 	d, _ := newDialer(t)
-	id, acc := login(t, d, sandbox.UserSpec{})
-	lead, _ := sb.AddUser(sandbox.UserSpec{Username: "lead_redeliver"})
+	id, acc := login(t, d, telegramtest.UserSpec{})
+	lead, _ := sb.AddUser(telegramtest.UserSpec{Username: "lead_redeliver"})
 	ctx := ctxT(t)
 	ready := make(chan struct{}, 1)
 	done := make(chan error, 1)
@@ -378,7 +378,7 @@ func TestHandlerFailureRedelivers(t *testing.T) {
 
 func TestLogOut(t *testing.T) {
 	d, st := newDialer(t)
-	id, _ := login(t, d, sandbox.UserSpec{})
+	id, _ := login(t, d, telegramtest.UserSpec{})
 	if err := d.LogOut(ctxT(t), id); err != nil {
 		t.Fatal(err)
 	}

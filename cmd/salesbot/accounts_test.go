@@ -12,12 +12,12 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/adminbot/botapitest"
 	"github.com/salesbot/salesbot/adapters/eventlog"
-	"github.com/salesbot/salesbot/adapters/sandbox"
+	"github.com/salesbot/salesbot/adapters/telegram/telegramtest"
 	"github.com/salesbot/salesbot/domain"
 )
 
 // runWith runs the CLI with Telegram pointed at a sandbox and stdin given.
-func runWith(t *testing.T, sb *sandbox.Sandbox, stdin string, args ...string) result {
+func runWith(t *testing.T, sb *telegramtest.Sandbox, stdin string, args ...string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
 	a := newApp(strings.NewReader(stdin), &out, &errb, func(string) string { return "" })
@@ -32,13 +32,13 @@ func runWith(t *testing.T, sb *sandbox.Sandbox, stdin string, args ...string) re
 func TestAccountsAddListRemove(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	sb, err := sandbox.New(ctx, sandbox.Options{})
+	sb, err := telegramtest.New(ctx, telegramtest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sb.Close()
 	dir := t.TempDir()
-	if _, err := sb.AddUser(sandbox.UserSpec{Phone: "+15550001111", Username: "acme_one", FirstName: "Acme", Password: "pw"}); err != nil {
+	if _, err := sb.AddUser(telegramtest.UserSpec{Phone: "+15550001111", Username: "acme_one", FirstName: "Acme", Password: "pw"}); err != nil {
 		t.Fatal(err)
 	}
 	// The code arrives in the app after sendCode, so stdin gets it through
@@ -90,7 +90,7 @@ func TestAccountsAddListRemove(t *testing.T) {
 // codeReader answers the login prompts: the code from the sandbox, then
 // the password.
 type codeReader struct {
-	sb       *sandbox.Sandbox
+	sb       *telegramtest.Sandbox
 	phone    string
 	password string
 	buf      []byte
@@ -122,7 +122,7 @@ func TestRunSandbox(t *testing.T) {
 	defer cancel()
 	var out, errb bytes.Buffer
 	a := newApp(strings.NewReader(""), &out, &errb, func(string) string { return "" })
-	a.onSandbox = func(sb *sandbox.Sandbox) {
+	a.onSandbox = func(sb *telegramtest.Sandbox) {
 		go func() {
 			// Stop once every lead with a script has answered and the
 			// strangers' messages are in.
@@ -171,7 +171,7 @@ func TestRunSandbox(t *testing.T) {
 
 // answered says whether the first n leads answered and both strangers
 // wrote.
-func answered(sb *sandbox.Sandbox, n int) bool {
+func answered(sb *telegramtest.Sandbox, n int) bool {
 	for i := 1; i <= n; i++ {
 		lead, err := sb.Lookup(leadName(i))
 		if err != nil {
@@ -222,8 +222,8 @@ func TestRunServesTheAdminBot(t *testing.T) {
 	var out, errb bytes.Buffer
 	a := newApp(strings.NewReader(""), &out, &errb, func(string) string { return "" })
 	var answers []string
-	a.onSandbox = func(sb *sandbox.Sandbox) {
-		if _, err := sb.AddPersona(sandbox.UserSpec{Username: "fresh_lead"}, sandbox.Persona{Reply: sandbox.Script("hi")}); err != nil {
+	a.onSandbox = func(sb *telegramtest.Sandbox) {
+		if _, err := sb.AddPersona(telegramtest.UserSpec{Username: "fresh_lead"}, telegramtest.Persona{Reply: telegramtest.Script("hi")}); err != nil {
 			t.Error(err)
 		}
 		say()
@@ -302,8 +302,8 @@ func TestAccountAddFromTheBot(t *testing.T) {
 	a := newApp(strings.NewReader(""), &out, &errb, func(string) string { return "" })
 	var log []string
 	deleted := map[string]bool{}
-	a.onSandbox = func(sb *sandbox.Sandbox) {
-		if _, err := sb.AddUser(sandbox.UserSpec{Phone: "+15557770001", FirstName: "New", Username: "acme_new"}); err != nil {
+	a.onSandbox = func(sb *telegramtest.Sandbox) {
+		if _, err := sb.AddUser(telegramtest.UserSpec{Phone: "+15557770001", FirstName: "New", Username: "acme_new"}); err != nil {
 			t.Error(err)
 		}
 		say(1, "/account_add")

@@ -17,9 +17,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/salesbot/salesbot/adapters/accounts"
+	"github.com/salesbot/salesbot/adapters/app/accounts"
 	"github.com/salesbot/salesbot/adapters/eventlog"
-	"github.com/salesbot/salesbot/adapters/sandbox"
+	"github.com/salesbot/salesbot/adapters/telegram/telegramtest"
 	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"
@@ -121,7 +121,7 @@ func benchAccounts(ctx context.Context, a *app, n, messages, parallel int, rate 
 		return res, err
 	}
 	defer st.Close()
-	sb, err := sandbox.New(ctx, sandbox.Options{StateFile: filepath.Join(a.cfg.DataDir, "sandbox.json")})
+	sb, err := telegramtest.New(ctx, telegramtest.Options{StateFile: filepath.Join(a.cfg.DataDir, "sandbox.json")})
 	if err != nil {
 		return res, err
 	}
@@ -154,7 +154,7 @@ func benchAccounts(ctx context.Context, a *app, n, messages, parallel int, rate 
 		for k := w; k < len(todo); k += parallel {
 			i := todo[k]
 			phone := fmt.Sprintf("+1999%07d", i)
-			if _, err := sb.AddUser(sandbox.UserSpec{Phone: phone, FirstName: fmt.Sprintf("Bench %d", i)}); err != nil && !strings.Contains(err.Error(), "taken") {
+			if _, err := sb.AddUser(telegramtest.UserSpec{Phone: phone, FirstName: fmt.Sprintf("Bench %d", i)}); err != nil && !strings.Contains(err.Error(), "taken") {
 				return nil, err
 			}
 			if err := addSandboxAccount(ctx, sb, d, h, phone, fmt.Sprintf("bench-%d", i), limits); err != nil {
@@ -169,10 +169,10 @@ func benchAccounts(ctx context.Context, a *app, n, messages, parallel int, rate 
 	res.SignInSeconds = took.Seconds()
 
 	// Leads: one per account, each writing to its account.
-	leads := make([]sandbox.User, n)
+	leads := make([]telegramtest.User, n)
 	accUsers := make([]int64, n)
 	for i := range n {
-		u, err := sb.AddPersona(sandbox.UserSpec{Username: fmt.Sprintf("bench_lead_%d", i+1)}, sandbox.Persona{Reply: func(sandbox.Incoming) []string { return nil }})
+		u, err := sb.AddPersona(telegramtest.UserSpec{Username: fmt.Sprintf("bench_lead_%d", i+1)}, telegramtest.Persona{Reply: func(telegramtest.Incoming) []string { return nil }})
 		if err != nil {
 			u, err = sb.Lookup(fmt.Sprintf("bench_lead_%d", i+1))
 			if err != nil {

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/salesbot/salesbot/adapters/contacts"
+	"github.com/salesbot/salesbot/adapters/app/contacts"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salesbot/salesbot/adapters/engine"
+	"github.com/salesbot/salesbot/adapters/app/engine"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"

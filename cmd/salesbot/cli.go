@@ -19,7 +19,7 @@ import (
 	"github.com/gotd/td/telegram"
 
 	"github.com/salesbot/salesbot/adapters/redact"
-	"github.com/salesbot/salesbot/adapters/sandbox"
+	"github.com/salesbot/salesbot/adapters/telegram/telegramtest"
 	"github.com/salesbot/salesbot/eventstore"
 )
 
@@ -58,7 +58,7 @@ type app struct {
 	telegram *telegram.Options
 	// onSandbox, if set, is handed the sandbox 'run --sandbox' starts
 	// (tests watch it).
-	onSandbox func(*sandbox.Sandbox)
+	onSandbox func(*telegramtest.Sandbox)
 	// onDemo, if set, is handed what 'demo' found (its end-to-end test).
 	onDemo func(*demoReport)
 }

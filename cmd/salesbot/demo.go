@@ -12,9 +12,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/salesbot/salesbot/adapters/contacts"
+	"github.com/salesbot/salesbot/adapters/app/contacts"
 	"github.com/salesbot/salesbot/adapters/eventlog"
-	"github.com/salesbot/salesbot/adapters/sandbox"
+	"github.com/salesbot/salesbot/adapters/telegram/telegramtest"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"
 	"github.com/salesbot/salesbot/projections"
@@ -84,11 +84,11 @@ admin bot with --bot-token) until Ctrl-C.`,
 
 // demoWorld is the demo's sandbox Telegram.
 type demoWorld struct {
-	sb        *sandbox.Sandbox
-	accounts  []sandbox.User
+	sb        *telegramtest.Sandbox
+	accounts  []telegramtest.User
 	personas  []demoPersona
-	users     map[string]sandbox.User // by username
-	strangers []sandbox.User
+	users     map[string]telegramtest.User // by username
+	strangers []telegramtest.User
 }
 
 func (a *app) demo(ctx context.Context, o demoOptions) (*demoReport, error) {
@@ -225,13 +225,13 @@ const demoSource = "demo: the sandbox's lead personas (demo-leads.csv)"
 // demoSandbox starts the sandbox Telegram with the company's accounts
 // (signed in and registered) and the personas.
 func (a *app) demoSandbox(ctx context.Context, st *eventstore.PebbleStore) (*demoWorld, error) {
-	sb, err := sandbox.New(ctx, sandbox.Options{Logger: a.log})
+	sb, err := telegramtest.New(ctx, telegramtest.Options{Logger: a.log})
 	if err != nil {
 		return nil, err
 	}
 	opts := sb.ClientOptions()
 	a.telegram = &opts
-	w := &demoWorld{sb: sb, personas: demoPersonas(), users: map[string]sandbox.User{}}
+	w := &demoWorld{sb: sb, personas: demoPersonas(), users: map[string]telegramtest.User{}}
 	fail := func(err error) (*demoWorld, error) {
 		sb.Close()
 		return nil, err
@@ -241,15 +241,15 @@ func (a *app) demoSandbox(ctx context.Context, st *eventstore.PebbleStore) (*dem
 	}
 	for _, p := range w.personas {
 		first, last, _ := strings.Cut(p.name, " ")
-		u, err := sb.AddPersona(sandbox.UserSpec{Username: p.username, FirstName: first, LastName: last},
-			sandbox.Persona{Reply: p.script(), Delay: 400 * time.Millisecond})
+		u, err := sb.AddPersona(telegramtest.UserSpec{Username: p.username, FirstName: first, LastName: last},
+			telegramtest.Persona{Reply: p.script(), Delay: 400 * time.Millisecond})
 		if err != nil {
 			return fail(err)
 		}
 		w.users[p.username] = u
 	}
 	for i := 1; i <= 2; i++ {
-		u, err := sb.AddUser(sandbox.UserSpec{Username: fmt.Sprintf("demo_stranger_%d", i), FirstName: fmt.Sprintf("Stranger %d", i)})
+		u, err := sb.AddUser(telegramtest.UserSpec{Username: fmt.Sprintf("demo_stranger_%d", i), FirstName: fmt.Sprintf("Stranger %d", i)})
 		if err != nil {
 			return fail(err)
 		}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/salesbot/salesbot/adapters/sandbox"
+	"github.com/salesbot/salesbot/adapters/telegram/telegramtest"
 )
 
 // A demo persona is a sandbox lead who answers the assistant as a person
@@ -52,11 +52,11 @@ func topicOf(text string) []string {
 }
 
 // script turns a persona into a sandbox reply function.
-func (p demoPersona) script() func(sandbox.Incoming) []string {
+func (p demoPersona) script() func(telegramtest.Incoming) []string {
 	var mu sync.Mutex
 	said := map[string]bool{}
 	closed := false
-	return func(in sandbox.Incoming) []string {
+	return func(in telegramtest.Incoming) []string {
 		mu.Lock()
 		defer mu.Unlock()
 		if closed {

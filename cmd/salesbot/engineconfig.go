@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salesbot/salesbot/adapters/engine"
+	"github.com/salesbot/salesbot/adapters/app/engine"
 	"github.com/salesbot/salesbot/adapters/offline"
 	"github.com/salesbot/salesbot/adapters/redact"
 	"github.com/salesbot/salesbot/domain"

@@ -22,7 +22,7 @@ import (
 	"github.com/salesbot/salesbot/adapters/adminbot"
 	"github.com/salesbot/salesbot/adapters/adminbot/botapitest"
 	"github.com/salesbot/salesbot/adapters/llm/openaitest"
-	"github.com/salesbot/salesbot/adapters/sandbox"
+	"github.com/salesbot/salesbot/adapters/telegram/telegramtest"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/projections"
 	"github.com/salesbot/salesbot/projections/sinktest"
@@ -195,9 +195,9 @@ func runUntilHandedOff(t *testing.T, dir, dsn string, api *botapitest.Server, to
 			Chat: telego.Chat{ID: 42, Type: telego.ChatTypePrivate}, Text: text}})
 	}
 	done := make(chan struct{})
-	a.onSandbox = func(sb *sandbox.Sandbox) {
-		u, err := sb.AddPersona(sandbox.UserSpec{Username: erasedUser, FirstName: erasedFirst, LastName: erasedLast},
-			sandbox.Persona{Reply: sandbox.Script(erasedMsg1, erasedMsg2), Delay: 300 * time.Millisecond})
+	a.onSandbox = func(sb *telegramtest.Sandbox) {
+		u, err := sb.AddPersona(telegramtest.UserSpec{Username: erasedUser, FirstName: erasedFirst, LastName: erasedLast},
+			telegramtest.Persona{Reply: telegramtest.Script(erasedMsg1, erasedMsg2), Delay: 300 * time.Millisecond})
 		if err != nil {
 			t.Error(err)
 			cancel()

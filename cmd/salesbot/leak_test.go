@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/salesbot/salesbot/adapters/sandbox"
+	"github.com/salesbot/salesbot/adapters/telegram/telegramtest"
 )
 
 // Secrets the leak test hands salesbot; none may show in its output.
@@ -216,7 +216,7 @@ func runUntil(t *testing.T, env map[string]string, until []string, args ...strin
 func TestNoSecretLeaksAccountsAdd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	sb, err := sandbox.New(ctx, sandbox.Options{})
+	sb, err := telegramtest.New(ctx, telegramtest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

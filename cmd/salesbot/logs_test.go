@@ -12,7 +12,7 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/adminbot/botapitest"
 	"github.com/salesbot/salesbot/adapters/llm/openaitest"
-	"github.com/salesbot/salesbot/adapters/sandbox"
+	"github.com/salesbot/salesbot/adapters/telegram/telegramtest"
 	"github.com/salesbot/salesbot/domain"
 )
 
@@ -42,8 +42,8 @@ func TestNoLeadTextInTheLogsAtInfo(t *testing.T) {
 	var out, errb bytes.Buffer
 	a := newApp(strings.NewReader(""), &out, &errb, func(k string) string { return env[k] })
 	handedOff := false
-	a.onSandbox = func(sb *sandbox.Sandbox) {
-		lead, err := sb.AddUser(sandbox.UserSpec{Username: username, Phone: phone, FirstName: first, LastName: last})
+	a.onSandbox = func(sb *telegramtest.Sandbox) {
+		lead, err := sb.AddUser(telegramtest.UserSpec{Username: username, Phone: phone, FirstName: first, LastName: last})
 		if err != nil {
 			t.Error(err)
 			return

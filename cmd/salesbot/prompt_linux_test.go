@@ -12,7 +12,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/salesbot/salesbot/adapters/sandbox"
+	"github.com/salesbot/salesbot/adapters/telegram/telegramtest"
 )
 
 // ioctl runs an ioctl on f without f.Fd(), which would make f blocking
@@ -88,12 +88,12 @@ func TestPasswordPromptDoesNotEcho(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	sb, err := sandbox.New(ctx, sandbox.Options{})
+	sb, err := telegramtest.New(ctx, telegramtest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sb.Close()
-	if _, err := sb.AddUser(sandbox.UserSpec{Phone: phone, Username: "acme_tty", FirstName: "Acme", Password: password}); err != nil {
+	if _, err := sb.AddUser(telegramtest.UserSpec{Phone: phone, Username: "acme_tty", FirstName: "Acme", Password: password}); err != nil {
 		t.Fatal(err)
 	}
 	var out, errb lockedBuffer

@@ -5,7 +5,7 @@ import (
 	"flag"
 	"time"
 
-	"github.com/salesbot/salesbot/adapters/accounts"
+	"github.com/salesbot/salesbot/adapters/app/accounts"
 )
 
 func runCommand() *command {

@@ -7,9 +7,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/salesbot/salesbot/adapters/accounts"
+	"github.com/salesbot/salesbot/adapters/app/accounts"
 	"github.com/salesbot/salesbot/adapters/eventlog"
-	"github.com/salesbot/salesbot/adapters/sandbox"
+	"github.com/salesbot/salesbot/adapters/telegram/telegramtest"
 	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"
@@ -18,10 +18,10 @@ import (
 // sandboxWorld is the in-process Telegram of 'run --sandbox': three company
 // accounts, scripted leads and a few strangers who write first.
 type sandboxWorld struct {
-	sb        *sandbox.Sandbox
-	accounts  []sandbox.User
-	leads     []sandbox.User
-	strangers []sandbox.User
+	sb        *telegramtest.Sandbox
+	accounts  []telegramtest.User
+	leads     []telegramtest.User
+	strangers []telegramtest.User
 }
 
 // sandboxLimits let the sandbox show activity at any hour, still paced.
@@ -47,7 +47,7 @@ func startSandbox(ctx context.Context, a *app, st *eventstore.PebbleStore, leads
 			return nil, usagef("--sandbox: %s already holds accounts, and the sandbox Telegram is new at every start; use a fresh --data-dir", a.cfg.DataDir)
 		}
 	}
-	sb, err := sandbox.New(ctx, sandbox.Options{Logger: a.log})
+	sb, err := telegramtest.New(ctx, telegramtest.Options{Logger: a.log})
 	if err != nil {
 		return nil, err
 	}
@@ -63,15 +63,15 @@ func startSandbox(ctx context.Context, a *app, st *eventstore.PebbleStore, leads
 	}
 	for i := 0; i < leads; i++ {
 		script := leadScripts[i%len(leadScripts)]
-		u, err := sb.AddPersona(sandbox.UserSpec{Username: leadName(i + 1), FirstName: fmt.Sprintf("Lead %d", i+1)},
-			sandbox.Persona{Reply: sandbox.Script(script...), Delay: 300 * time.Millisecond})
+		u, err := sb.AddPersona(telegramtest.UserSpec{Username: leadName(i + 1), FirstName: fmt.Sprintf("Lead %d", i+1)},
+			telegramtest.Persona{Reply: telegramtest.Script(script...), Delay: 300 * time.Millisecond})
 		if err != nil {
 			return fail(err)
 		}
 		w.leads = append(w.leads, u)
 	}
 	for i := 0; i < 2; i++ {
-		u, err := sb.AddUser(sandbox.UserSpec{Username: fmt.Sprintf("stranger_%d", i+1), FirstName: fmt.Sprintf("Stranger %d", i+1)})
+		u, err := sb.AddUser(telegramtest.UserSpec{Username: fmt.Sprintf("stranger_%d", i+1), FirstName: fmt.Sprintf("Stranger %d", i+1)})
 		if err != nil {
 			return fail(err)
 		}
@@ -116,13 +116,13 @@ func leadName(i int) string    { return fmt.Sprintf("lead_%03d", i) }
 
 // sandboxAccounts creates n company accounts in the sandbox (sales-1 …),
 // signs each in by phone and registers it with limits.
-func (a *app) sandboxAccounts(ctx context.Context, sb *sandbox.Sandbox, st *eventstore.PebbleStore, n int, limits domain.Limits) ([]sandbox.User, error) {
+func (a *app) sandboxAccounts(ctx context.Context, sb *telegramtest.Sandbox, st *eventstore.PebbleStore, n int, limits domain.Limits) ([]telegramtest.User, error) {
 	d := a.dialer(tgConfig{}, st)
 	h := domain.Handlers{Log: eventlog.New(st), Index: domain.NewIndexKey(st.IndexKey()), Now: time.Now}
-	var users []sandbox.User
+	var users []telegramtest.User
 	for i := 1; i <= n; i++ {
 		phone := fmt.Sprintf("+1555000%04d", i)
-		u, err := sb.AddUser(sandbox.UserSpec{Phone: phone, Username: accountName(i), FirstName: "Acme", LastName: fmt.Sprintf("Sales %d", i)})
+		u, err := sb.AddUser(telegramtest.UserSpec{Phone: phone, Username: accountName(i), FirstName: "Acme", LastName: fmt.Sprintf("Sales %d", i)})
 		if err != nil {
 			return nil, err
 		}
@@ -136,7 +136,7 @@ func (a *app) sandboxAccounts(ctx context.Context, sb *sandbox.Sandbox, st *even
 
 // addSandboxAccount signs a sandbox user in by phone (reading the code from
 // the sandbox) and registers it as an account.
-func addSandboxAccount(ctx context.Context, sb *sandbox.Sandbox, d *telegram.Dialer, h domain.Handlers, phone, label string, limits domain.Limits) error {
+func addSandboxAccount(ctx context.Context, sb *telegramtest.Sandbox, d *telegram.Dialer, h domain.Handlers, phone, label string, limits domain.Limits) error {
 	id := uuid.Must(uuid.NewV7())
 	if _, err := d.LoginPhone(ctx, id, telegram.PhoneLogin{Phone: phone,
 		Code: func(context.Context) (string, error) { return sb.LoginCode(phone), nil }}); err != nil {

@@ -9,11 +9,11 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/salesbot/salesbot/adapters/accounts"
+	"github.com/salesbot/salesbot/adapters/app/accounts"
 	"github.com/salesbot/salesbot/adapters/adminbot"
-	"github.com/salesbot/salesbot/adapters/campaigns"
-	"github.com/salesbot/salesbot/adapters/contacts"
-	"github.com/salesbot/salesbot/adapters/engine"
+	"github.com/salesbot/salesbot/adapters/app/campaigns"
+	"github.com/salesbot/salesbot/adapters/app/contacts"
+	"github.com/salesbot/salesbot/adapters/app/engine"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/domain"

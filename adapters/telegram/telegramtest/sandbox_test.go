@@ -1,4 +1,4 @@
-package sandbox_test
+package telegramtest_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/gotd/td/tg"
 
-	"github.com/salesbot/salesbot/adapters/sandbox"
+	"github.com/salesbot/salesbot/adapters/telegram/telegramtest"
 	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/eventstore"
 )
@@ -26,12 +26,12 @@ func TestStateFileKeepsSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sb, err := sandbox.New(ctx, sandbox.Options{StateFile: state})
+	sb, err := telegramtest.New(ctx, telegramtest.Options{StateFile: state})
 	if err != nil {
 		t.Fatal(err)
 	}
-	acc, _ := sb.AddUser(sandbox.UserSpec{Phone: "+15550000001"})
-	lead, _ := sb.AddUser(sandbox.UserSpec{Username: "kept_lead"})
+	acc, _ := sb.AddUser(telegramtest.UserSpec{Phone: "+15550000001"})
+	lead, _ := sb.AddUser(telegramtest.UserSpec{Username: "kept_lead"})
 	d := &telegram.Dialer{AppID: 1, AppHash: "x", Options: sb.ClientOptions(), Secrets: st, IndexKey: st.IndexKey()}
 	id := uuid.New()
 	if _, err := d.LoginPhone(ctx, id, telegram.PhoneLogin{Phone: "+15550000001",
@@ -52,7 +52,7 @@ func TestStateFileKeepsSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	sb2, err := sandbox.New(ctx, sandbox.Options{StateFile: state})
+	sb2, err := telegramtest.New(ctx, telegramtest.Options{StateFile: state})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,9 +9,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/salesbot/salesbot/adapters/accounts"
-	"github.com/salesbot/salesbot/adapters/campaigns"
-	"github.com/salesbot/salesbot/adapters/sandbox"
+	"github.com/salesbot/salesbot/adapters/app/accounts"
+	"github.com/salesbot/salesbot/adapters/app/campaigns"
+	"github.com/salesbot/salesbot/adapters/telegram/telegramtest"
 	"github.com/salesbot/salesbot/domain"
 )
 
@@ -24,7 +24,7 @@ func TestPinnedStartAndCampaignOpener(t *testing.T) {
 	w := newWorld(t)
 	restricted, rUser := w.addAccount("sales-1")
 	healthy, hUser := w.addAccount("sales-2")
-	silent := sandbox.Persona{Reply: func(sandbox.Incoming) []string { return nil }}
+	silent := telegramtest.Persona{Reply: func(telegramtest.Incoming) []string { return nil }}
 	lead := w.persona("lead_pin", silent)
 	w.persona("lead_pin2", silent)
 	w.persona("lead_gone", silent)
@@ -125,7 +125,7 @@ func accountsStart(contact, account, campaign uuid.UUID) accounts.StartRequest {
 func TestStartRefusesAPersonWhoIsAnotherContact(t *testing.T) {
 	w := newWorld(t)
 	acc, _ := w.addAccount("sales-1")
-	silent := sandbox.Persona{Reply: func(sandbox.Incoming) []string { return nil }}
+	silent := telegramtest.Persona{Reply: func(telegramtest.Incoming) []string { return nil }}
 	twin := w.persona("lead_twin", silent)
 	dangling := w.persona("lead_dangling", silent)
 	w.start()

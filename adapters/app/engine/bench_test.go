@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/salesbot/salesbot/adapters/engine"
+	"github.com/salesbot/salesbot/adapters/app/engine"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/offline"
 	"github.com/salesbot/salesbot/domain"

@@ -1,4 +1,4 @@
-package sandbox
+package telegramtest
 
 import (
 	"crypto/rand"

@@ -1,4 +1,4 @@
-// Package sandbox is an in-process Telegram for tests, benchmarks and the
+// Package telegramtest is an in-process Telegram for tests, benchmarks and the
 // demo: gotd's tgtest MTProto server (real transport, key exchange and
 // encryption) with a small backend of its own — users with ids, access
 // hashes, usernames and phones; private messages with per-user message ids
@@ -9,7 +9,7 @@
 // personas that answer the messages they get.
 //
 // Nothing here touches the internet: the server listens on 127.0.0.1.
-package sandbox
+package telegramtest
 
 import (
 	"context"

@@ -12,10 +12,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/gotd/td/tg"
 
-	"github.com/salesbot/salesbot/adapters/accounts"
-	"github.com/salesbot/salesbot/adapters/contacts"
+	"github.com/salesbot/salesbot/adapters/app/accounts"
+	"github.com/salesbot/salesbot/adapters/app/contacts"
 	"github.com/salesbot/salesbot/adapters/eventlog"
-	"github.com/salesbot/salesbot/adapters/sandbox"
+	"github.com/salesbot/salesbot/adapters/telegram/telegramtest"
 	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"
@@ -25,7 +25,7 @@ import (
 // sandbox Telegram.
 type world struct {
 	t       *testing.T
-	sb      *sandbox.Sandbox
+	sb      *telegramtest.Sandbox
 	dir     string
 	store   *eventstore.PebbleStore
 	dialer  *telegram.Dialer
@@ -45,7 +45,7 @@ func newWorld(t *testing.T) *world {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	sb, err := sandbox.New(ctx, sandbox.Options{})
+	sb, err := telegramtest.New(ctx, telegramtest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,11 +120,11 @@ func (w *world) restart() {
 var openLimits = domain.Limits{DailyNewDialogs: 100, TimeZone: "UTC", StartMinute: 0, EndMinute: 24 * 60}
 
 // addAccount creates a Telegram user, signs it in by phone and registers it.
-func (w *world) addAccount(label string) (uuid.UUID, sandbox.User) {
+func (w *world) addAccount(label string) (uuid.UUID, telegramtest.User) {
 	w.t.Helper()
 	w.phones++
 	phone := fmt.Sprintf("+1555%07d", w.phones)
-	u, err := w.sb.AddUser(sandbox.UserSpec{Phone: phone, FirstName: label})
+	u, err := w.sb.AddUser(telegramtest.UserSpec{Phone: phone, FirstName: label})
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -141,9 +141,9 @@ func (w *world) addAccount(label string) (uuid.UUID, sandbox.User) {
 	return id, u
 }
 
-func (w *world) persona(username string, p sandbox.Persona) sandbox.User {
+func (w *world) persona(username string, p telegramtest.Persona) telegramtest.User {
 	w.t.Helper()
-	u, err := w.sb.AddPersona(sandbox.UserSpec{Username: username, FirstName: username}, p)
+	u, err := w.sb.AddPersona(telegramtest.UserSpec{Username: username, FirstName: username}, p)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -216,7 +216,7 @@ func (w *world) noticed(kind string) bool {
 func TestOutreachAndReply(t *testing.T) {
 	w := newWorld(t)
 	acc, accUser := w.addAccount("sales-1")
-	lead := w.persona("lead_anna", sandbox.Persona{Reply: sandbox.Script("Hi! What do you offer?", "Sounds good")})
+	lead := w.persona("lead_anna", telegramtest.Persona{Reply: telegramtest.Script("Hi! What do you offer?", "Sounds good")})
 	w.start()
 	w.eventually("the account is connected", func() bool { return w.connected(acc) })
 
@@ -235,7 +235,7 @@ func TestOutreachAndReply(t *testing.T) {
 		t.Fatalf("lead's chat: %+v", msgs)
 	}
 	typing, reads := w.sb.Activity()
-	if len(typing) == 0 || typing[0] != (sandbox.Typing{From: accUser.ID, To: lead.ID}) {
+	if len(typing) == 0 || typing[0] != (telegramtest.Typing{From: accUser.ID, To: lead.ID}) {
 		t.Fatalf("no typing before the send: %+v", typing)
 	}
 	w.eventually("the reply is marked read", func() bool {
@@ -264,7 +264,7 @@ func TestOutreachAndReply(t *testing.T) {
 func TestInboundDialogAndManualTakeover(t *testing.T) {
 	w := newWorld(t)
 	acc, accUser := w.addAccount("sales-1")
-	stranger, _ := w.sb.AddUser(sandbox.UserSpec{Username: "curious_bob", FirstName: "Bob"})
+	stranger, _ := w.sb.AddUser(telegramtest.UserSpec{Username: "curious_bob", FirstName: "Bob"})
 	w.start()
 	w.eventually("the account is connected", func() bool { return w.connected(acc) })
 
@@ -313,7 +313,7 @@ func TestInboundDialogAndManualTakeover(t *testing.T) {
 func TestCatchUpAfterDowntime(t *testing.T) {
 	w := newWorld(t)
 	acc, accUser := w.addAccount("sales-1")
-	lead := w.persona("lead_carl", sandbox.Persona{Reply: sandbox.Script("hello")})
+	lead := w.persona("lead_carl", telegramtest.Persona{Reply: telegramtest.Script("hello")})
 	w.start()
 	w.eventually("the account is connected", func() bool { return w.connected(acc) })
 	st := w.startDialog("lead_carl", "Hi Carl")
@@ -353,7 +353,7 @@ func TestCatchUpAfterDowntime(t *testing.T) {
 func TestResendAfterCrashReusesRandomID(t *testing.T) {
 	w := newWorld(t)
 	acc, accUser := w.addAccount("sales-1")
-	lead := w.persona("lead_dana", sandbox.Persona{Reply: func(sandbox.Incoming) []string { return nil }})
+	lead := w.persona("lead_dana", telegramtest.Persona{Reply: func(telegramtest.Incoming) []string { return nil }})
 	ctx := context.Background()
 
 	// Plan by hand, as Start does, then "send before the crash" with a raw
@@ -408,7 +408,7 @@ func TestResendAfterCrashReusesRandomID(t *testing.T) {
 func TestErrorsBecomeFacts(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	silent := sandbox.Persona{Reply: func(sandbox.Incoming) []string { return nil }}
+	silent := telegramtest.Persona{Reply: func(telegramtest.Incoming) []string { return nil }}
 	send := uint32(tg.MessagesSendMessageRequestTypeID)
 
 	acc, accUser := w.addAccount("sales-1")
@@ -420,7 +420,7 @@ func TestErrorsBecomeFacts(t *testing.T) {
 	w.eventually("the account is connected", func() bool { return w.connected(acc) })
 
 	t.Run("FLOOD_WAIT waits, then sends", func(t *testing.T) {
-		remove := w.sb.Inject(sandbox.Fault{User: accUser.ID, Method: send, Code: 420, Error: "FLOOD_WAIT_1", Times: 1})
+		remove := w.sb.Inject(telegramtest.Fault{User: accUser.ID, Method: send, Code: 420, Error: "FLOOD_WAIT_1", Times: 1})
 		defer remove()
 		st := w.startDialog("lead_flood", "Hello")
 		w.eventually("sent after the wait", func() bool { return count[domain.OutboundSent](w.events(domain.DialogStream(st.DialogID))) == 1 })
@@ -429,11 +429,11 @@ func TestErrorsBecomeFacts(t *testing.T) {
 		}
 	})
 	t.Run("a slow reply and a 500 are waited out, without a duplicate", func(t *testing.T) {
-		slow := w.sb.Inject(sandbox.Fault{User: accUser.ID, Method: send, Delay: 1500 * time.Millisecond, Times: 1})
+		slow := w.sb.Inject(telegramtest.Fault{User: accUser.ID, Method: send, Delay: 1500 * time.Millisecond, Times: 1})
 		defer slow()
 		st := w.startDialog("lead_slow", "Hello")
 		w.eventually("sent", func() bool { return count[domain.OutboundSent](w.events(domain.DialogStream(st.DialogID))) == 1 })
-		broken := w.sb.Inject(sandbox.Fault{User: accUser.ID, Method: send, Code: 500, Error: "INTERNAL", Times: 1})
+		broken := w.sb.Inject(telegramtest.Fault{User: accUser.ID, Method: send, Code: 500, Error: "INTERNAL", Times: 1})
 		defer broken()
 		d, _ := w.h.LoadDialog(ctx, st.DialogID)
 		c, _ := w.h.LoadContact(ctx, st.ContactID)
@@ -447,7 +447,7 @@ func TestErrorsBecomeFacts(t *testing.T) {
 		}
 	})
 	t.Run("USER_PRIVACY_RESTRICTED closes the dialog, the contact is unreachable", func(t *testing.T) {
-		remove := w.sb.Inject(sandbox.Fault{User: accUser.ID, Method: send, Code: 403, Error: "USER_PRIVACY_RESTRICTED", Times: 1})
+		remove := w.sb.Inject(telegramtest.Fault{User: accUser.ID, Method: send, Code: 403, Error: "USER_PRIVACY_RESTRICTED", Times: 1})
 		defer remove()
 		st := w.startDialog("lead_private", "Hello")
 		w.eventually("the dialog is closed", func() bool {
@@ -463,7 +463,7 @@ func TestErrorsBecomeFacts(t *testing.T) {
 		}
 	})
 	t.Run("USER_IS_BLOCKED closes the dialog", func(t *testing.T) {
-		blocker, _ := w.sb.AddUser(sandbox.UserSpec{Username: "lead_blocks"})
+		blocker, _ := w.sb.AddUser(telegramtest.UserSpec{Username: "lead_blocks"})
 		w.sb.Block(blocker.ID, accUser.ID)
 		st := w.startDialog("lead_blocks", "Hello")
 		w.eventually("the dialog is closed", func() bool {
@@ -472,7 +472,7 @@ func TestErrorsBecomeFacts(t *testing.T) {
 		})
 	})
 	t.Run("PEER_FLOOD restricts the account and no other account takes its share", func(t *testing.T) {
-		remove := w.sb.Inject(sandbox.Fault{User: accUser.ID, Method: send, Code: 400, Error: "PEER_FLOOD", Times: 1})
+		remove := w.sb.Inject(telegramtest.Fault{User: accUser.ID, Method: send, Code: 400, Error: "PEER_FLOOD", Times: 1})
 		defer remove()
 		st := w.startDialog("lead_blocker", "Hello")
 		w.eventually("the account is restricted and the message failed", func() bool {
@@ -501,16 +501,16 @@ func TestErrorsBecomeFacts(t *testing.T) {
 func TestLostAccounts(t *testing.T) {
 	for _, c := range []struct {
 		name, reason string
-		lose         func(sb *sandbox.Sandbox, id int64)
+		lose         func(sb *telegramtest.Sandbox, id int64)
 	}{
-		{"AUTH_KEY_UNREGISTERED", "AUTH_KEY_UNREGISTERED", func(sb *sandbox.Sandbox, id int64) { sb.Revoke(id, "AUTH_KEY_UNREGISTERED") }},
-		{"SESSION_REVOKED", "SESSION_REVOKED", func(sb *sandbox.Sandbox, id int64) { sb.Revoke(id, "SESSION_REVOKED") }},
-		{"USER_DEACTIVATED_BAN", "USER_DEACTIVATED_BAN", func(sb *sandbox.Sandbox, id int64) { sb.Ban(id) }},
+		{"AUTH_KEY_UNREGISTERED", "AUTH_KEY_UNREGISTERED", func(sb *telegramtest.Sandbox, id int64) { sb.Revoke(id, "AUTH_KEY_UNREGISTERED") }},
+		{"SESSION_REVOKED", "SESSION_REVOKED", func(sb *telegramtest.Sandbox, id int64) { sb.Revoke(id, "SESSION_REVOKED") }},
+		{"USER_DEACTIVATED_BAN", "USER_DEACTIVATED_BAN", func(sb *telegramtest.Sandbox, id int64) { sb.Ban(id) }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			w := newWorld(t)
 			acc, accUser := w.addAccount("sales-1")
-			w.persona("lead_x", sandbox.Persona{Reply: func(sandbox.Incoming) []string { return nil }})
+			w.persona("lead_x", telegramtest.Persona{Reply: func(telegramtest.Incoming) []string { return nil }})
 			w.start()
 			w.eventually("the account is connected", func() bool { return w.connected(acc) })
 			c.lose(w.sb, accUser.ID)
@@ -538,7 +538,7 @@ func TestLostAccounts(t *testing.T) {
 func TestReconnect(t *testing.T) {
 	w := newWorld(t)
 	acc, accUser := w.addAccount("sales-1")
-	lead := w.persona("lead_eve", sandbox.Persona{Reply: func(sandbox.Incoming) []string { return nil }})
+	lead := w.persona("lead_eve", telegramtest.Persona{Reply: func(telegramtest.Incoming) []string { return nil }})
 	w.start()
 	w.eventually("the account is connected", func() bool { return w.connected(acc) })
 	st := w.startDialog("lead_eve", "Hi Eve")
@@ -555,7 +555,7 @@ func TestReconnect(t *testing.T) {
 // inbound dialog, and dialog numbers stay unique and dense.
 func TestManyInboundAtOnce(t *testing.T) {
 	w := newWorld(t)
-	var accs []sandbox.User
+	var accs []telegramtest.User
 	var ids []uuid.UUID
 	for i := 1; i <= 3; i++ {
 		id, u := w.addAccount(fmt.Sprintf("sales-%d", i))
@@ -568,7 +568,7 @@ func TestManyInboundAtOnce(t *testing.T) {
 	const people = 60
 	var wg sync.WaitGroup
 	for i := 0; i < people; i++ {
-		u, err := w.sb.AddUser(sandbox.UserSpec{Username: fmt.Sprintf("writer_%02d", i)})
+		u, err := w.sb.AddUser(telegramtest.UserSpec{Username: fmt.Sprintf("writer_%02d", i)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -598,8 +598,8 @@ func TestManyInboundAtOnce(t *testing.T) {
 func TestErasedContactDoesNotBlockTheAccount(t *testing.T) {
 	w := newWorld(t)
 	acc, accUser := w.addAccount("sales-1")
-	lead := w.persona("lead_erased", sandbox.Persona{Reply: sandbox.Script("hi")})
-	other, _ := w.sb.AddUser(sandbox.UserSpec{Username: "lead_later"})
+	lead := w.persona("lead_erased", telegramtest.Persona{Reply: telegramtest.Script("hi")})
+	other, _ := w.sb.AddUser(telegramtest.UserSpec{Username: "lead_later"})
 	w.start()
 	w.eventually("the account is connected", func() bool { return w.connected(acc) })
 	st := w.startDialog("lead_erased", "Hello")
@@ -633,7 +633,7 @@ func TestOptOutWhileTyping(t *testing.T) {
 	w := newWorld(t)
 	w.typing = 700 * time.Millisecond
 	acc, accUser := w.addAccount("sales-1")
-	lead := w.persona("lead_typing", sandbox.Persona{Reply: func(sandbox.Incoming) []string { return nil }})
+	lead := w.persona("lead_typing", telegramtest.Persona{Reply: func(telegramtest.Incoming) []string { return nil }})
 	w.start()
 	w.eventually("the account is connected", func() bool { return w.connected(acc) })
 	st := w.startDialog("lead_typing", "Hello")
@@ -656,7 +656,7 @@ func TestManagerOptOut(t *testing.T) {
 	w := newWorld(t)
 	w.typing = 500 * time.Millisecond
 	acc, accUser := w.addAccount("sales-1")
-	lead := w.persona("lead_optout", sandbox.Persona{Reply: func(sandbox.Incoming) []string { return nil }})
+	lead := w.persona("lead_optout", telegramtest.Persona{Reply: func(telegramtest.Incoming) []string { return nil }})
 	w.start()
 	w.eventually("the account is connected", func() bool { return w.connected(acc) })
 	st := w.startDialog("lead_optout", "Hello")
@@ -675,7 +675,7 @@ func TestManagerOptOut(t *testing.T) {
 		t.Fatalf("the opted-out lead got %+v", msgs)
 	}
 	// Someone who was never a contact goes on the list too.
-	w.persona("never_met", sandbox.Persona{Reply: func(sandbox.Incoming) []string { return nil }})
+	w.persona("never_met", telegramtest.Persona{Reply: func(telegramtest.Incoming) []string { return nil }})
 	id, err = w.svc.OptOut(ctx, "never_met", "admin:1", "")
 	if err != nil {
 		t.Fatal(err)
@@ -720,7 +720,7 @@ func TestRemoveAccount(t *testing.T) {
 func TestOptedOutByUsernameWritesIn(t *testing.T) {
 	w := newWorld(t)
 	acc, accUser := w.addAccount("sales-1")
-	lead, _ := w.sb.AddUser(sandbox.UserSpec{Username: "Listed_Lead", FirstName: "Lee"})
+	lead, _ := w.sb.AddUser(telegramtest.UserSpec{Username: "Listed_Lead", FirstName: "Lee"})
 	ctx := context.Background()
 	listed, _, err := contacts.OptOut(ctx, w.h, contacts.Person{Username: "listed_lead"}, "cli", "asked by email", nil)
 	if err != nil {
