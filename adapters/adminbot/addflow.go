@@ -90,7 +90,7 @@ func (b *Bot) feed(ctx context.Context, chat, user int64, msg *telego.Message, s
 
 // startAddFlow runs /account_add for an owner in the background.
 func (b *Bot) startAddFlow(ctx context.Context, chat, user int64) reply {
-	if b.cfg.Start == nil {
+	if b.cfg.Accounts == nil {
 		return reply{text: "No Telegram accounts run in this process; use salesbot accounts add."}
 	}
 	fctx, cancel := context.WithCancel(ctx) // ends with the bot
@@ -163,7 +163,7 @@ func (b *Bot) addAccount(ctx context.Context, chat int64, fl *addFlow) string {
 	if label == "" {
 		label = "account-" + phone[len(phone)-4:]
 	}
-	_, self, err := b.cfg.Start.Add(ctx, label, telegram.PhoneLogin{
+	_, self, err := b.cfg.Accounts.Add(ctx, label, telegram.PhoneLogin{
 		Phone: phone,
 		Code: func(ctx context.Context) (string, error) {
 			b.reply(ctx, chat, reply{text: "Telegram sent a login code to the account's app. Send it here; the message is deleted once read. " +

@@ -11,13 +11,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/mymmrac/telego"
 	ta "github.com/mymmrac/telego/telegoapi"
 	tu "github.com/mymmrac/telego/telegoutil"
 
-	"github.com/salesbot/salesbot/adapters/app/accounts"
-	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/projections"
 )
@@ -30,27 +27,19 @@ const (
 	RoleOwner                   // also accounts
 )
 
-// Starter opens dialogs and looks people up through the connected
-// accounts (accounts.Service).
-type Starter interface {
-	Start(ctx context.Context, req accounts.StartRequest, wait func(reason string, until time.Time)) (accounts.Started, error)
-	OptOut(ctx context.Context, username, by, reason string) (uuid.UUID, error)
-	Remove(ctx context.Context, account uuid.UUID, by string) error
-	Add(ctx context.Context, label string, login telegram.PhoneLogin, limits domain.Limits) (uuid.UUID, telegram.Peer, error)
-}
-
 // Config configures a Bot.
 type Config struct {
 	Token  string // never logged
 	APIURL string // Bot API server; empty = Telegram's
 	// Admins are the Telegram user ids that get answers, with their roles.
 	// Anyone else gets nothing at all.
-	Admins map[int64]Role
-	Sink   projections.Sink // what replies read
-	Domain domain.Handlers  // how changes are made
-	Start  Starter          // /start; nil = not available
-	Log    *slog.Logger
-	Now    func() time.Time
+	Admins   map[int64]Role
+	Sink     projections.Sink // what replies read
+	Domain   domain.Handlers  // how changes are made
+	Accounts Accounts         // /start, /optout, /account_add, /account_remove; nil = no accounts run here
+	Import   Importer         // /import; nil = not available
+	Log      *slog.Logger
+	Now      func() time.Time
 	// NoticeInterval gathers notices into one message (default 3 s).
 	NoticeInterval time.Duration
 }
@@ -267,13 +256,13 @@ func explain(err error) (string, bool) {
 		return capitalize(s) + ".", true
 	case errors.Is(err, projections.ErrNotFound):
 		return "Not found.", true
-	case errors.Is(err, accounts.ErrUnknownUsername):
+	case errors.Is(err, domain.ErrUnknownUsername):
 		return "No Telegram user has that username.", true
-	case errors.Is(err, accounts.ErrNoAccount):
+	case errors.Is(err, domain.ErrNoAccount):
 		return "No such account.", true
-	case errors.Is(err, accounts.ErrNoConnection):
+	case errors.Is(err, domain.ErrNoConnection):
 		return "No account is connected to look the username up; try again when one is.", true
-	case errors.Is(err, accounts.ErrInDialog):
+	case errors.Is(err, domain.ErrInDialog):
 		return capitalize(strings.TrimPrefix(err.Error(), "accounts: ")) + ".", true
 	}
 	return "Something went wrong; it is in the log.", false

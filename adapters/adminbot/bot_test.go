@@ -21,7 +21,6 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/adminbot"
 	"github.com/salesbot/salesbot/adapters/adminbot/botapitest"
-	"github.com/salesbot/salesbot/adapters/app/accounts"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"
@@ -63,7 +62,7 @@ func newWorldClock(t *testing.T, now func() time.Time) *world {
 	}
 	w := &world{t: t, api: botapitest.New(t, token), store: store, sink: projections.NewMemory()}
 	w.h = domain.Handlers{Log: eventlog.New(store), Index: domain.NewIndexKey(store.IndexKey()), Now: now}
-	w.bot, err = adminbot.New(adminbot.Config{Token: token, APIURL: w.api.URL(), Sink: w.sink, Domain: w.h,
+	w.bot, err = adminbot.New(adminbot.Config{Token: token, APIURL: w.api.URL(), Sink: w.sink, Domain: w.h, Import: importer{w.h},
 		Admins: map[int64]adminbot.Role{ownerID: adminbot.RoleOwner, managerID: adminbot.RoleManager},
 		Now:    func() time.Time { return t0.Add(2 * time.Hour) }, NoticeInterval: 50 * time.Millisecond})
 	if err != nil {
@@ -412,7 +411,7 @@ func TestNoticesAreBatchedAndRespect429(t *testing.T) {
 	// The burst is queued before the bot runs, so the test does not race
 	// the batching window on a busy machine.
 	for i := range 50 {
-		w.bot.Notify(accounts.Notice{Kind: "account-flood-wait", Label: "sales-<1>", Text: fmt.Sprintf("wait %d", i), Dialog: int64(i % 2)})
+		w.bot.Notify(adminbot.Notice{Kind: "account-flood-wait", Label: "sales-<1>", Text: fmt.Sprintf("wait %d", i), Dialog: int64(i % 2)})
 	}
 	done := make(chan error, 1)
 	go func() { done <- w.bot.Run(ctx) }()
@@ -504,7 +503,7 @@ func TestWebhookChecksTheSecret(t *testing.T) {
 // A handoff notice brings the lead card.
 func TestHandoffNoticeBringsTheCard(t *testing.T) {
 	w := newWorld(t)
-	w.bot.Notify(accounts.Notice{Kind: "handoff", Label: "sales-1", Dialog: 2, Text: "dialog 2 is handed to a manager: score 70 ≥ 70"})
+	w.bot.Notify(adminbot.Notice{Kind: "handoff", Label: "sales-1", Dialog: 2, Text: "dialog 2 is handed to a manager: score 70 ≥ 70"})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	done := make(chan error, 1)

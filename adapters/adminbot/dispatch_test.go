@@ -16,13 +16,14 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/adminbot"
 	"github.com/salesbot/salesbot/adapters/adminbot/botapitest"
-	"github.com/salesbot/salesbot/adapters/app/accounts"
 	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/domain"
 )
 
-// slowStarter is a Starter whose Start waits until the test releases it,
-// as a /start waiting for an account does.
+var _ adminbot.Accounts = (*slowStarter)(nil)
+
+// slowStarter is an adminbot.Accounts whose Start waits until the test
+// releases it, as a /start waiting for an account does.
 type slowStarter struct {
 	entered chan struct{} // one value per Start entered
 	release chan struct{} // closed: every Start returns
@@ -42,13 +43,13 @@ func (s *slowStarter) free() {
 	}
 }
 
-func (s *slowStarter) Start(ctx context.Context, req accounts.StartRequest, _ func(string, time.Time)) (accounts.Started, error) {
+func (s *slowStarter) Start(ctx context.Context, req adminbot.StartRequest, _ func(string, time.Time)) (adminbot.Started, error) {
 	s.entered <- struct{}{}
 	select {
 	case <-s.release:
-		return accounts.Started{N: 9, Label: "sales-1"}, nil
+		return adminbot.Started{N: 9, Label: "sales-1"}, nil
 	case <-ctx.Done():
-		return accounts.Started{}, ctx.Err()
+		return adminbot.Started{}, ctx.Err()
 	}
 }
 
@@ -61,9 +62,9 @@ func (s *slowStarter) Add(context.Context, string, telegram.PhoneLogin, domain.L
 }
 
 // withStarter replaces the world's bot with one whose /start is s.
-func (w *world) withStarter(s adminbot.Starter) {
+func (w *world) withStarter(s adminbot.Accounts) {
 	w.t.Helper()
-	bot, err := adminbot.New(adminbot.Config{Token: token, APIURL: w.api.URL(), Sink: w.sink, Domain: w.h, Start: s,
+	bot, err := adminbot.New(adminbot.Config{Token: token, APIURL: w.api.URL(), Sink: w.sink, Domain: w.h, Accounts: s, Import: importer{w.h},
 		Admins: map[int64]adminbot.Role{ownerID: adminbot.RoleOwner, managerID: adminbot.RoleManager},
 		Now:    func() time.Time { return t0.Add(2 * time.Hour) }, NoticeInterval: time.Hour})
 	if err != nil {

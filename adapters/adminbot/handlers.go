@@ -13,7 +13,7 @@ import (
 	"github.com/mymmrac/telego"
 	tu "github.com/mymmrac/telego/telegoutil"
 
-	"github.com/salesbot/salesbot/adapters/app/accounts"
+	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/projections"
 )
@@ -55,10 +55,10 @@ func (b *Bot) run(ctx context.Context, c Command, user int64) (reply, error) {
 	case "start":
 		return b.start(ctx, c, by)
 	case "optout":
-		if b.cfg.Start == nil {
+		if b.cfg.Accounts == nil {
 			return reply{text: "No Telegram accounts run in this process, so /optout cannot look the username up."}, nil
 		}
-		if _, err := b.cfg.Start.OptOut(ctx, c.Username, by, "a manager's /optout"); err != nil {
+		if _, err := b.cfg.Accounts.OptOut(ctx, c.Username, by, "a manager's /optout"); err != nil {
 			return reply{}, err
 		}
 		return reply{text: fmt.Sprintf("@%s is on the do-not-contact list; no account writes to them again.", Escape(c.Username))}, nil
@@ -73,14 +73,14 @@ func (b *Bot) run(ctx context.Context, c Command, user int64) (reply, error) {
 		}
 		return reply{text: "Nothing to cancel."}, nil
 	case "account_remove":
-		if b.cfg.Start == nil {
+		if b.cfg.Accounts == nil {
 			return reply{text: "No Telegram accounts run in this process; use salesbot accounts remove."}, nil
 		}
 		a, err := b.account(ctx, c.Account)
 		if err != nil {
 			return reply{}, err
 		}
-		if err := b.cfg.Start.Remove(ctx, a.ID, by); err != nil {
+		if err := b.cfg.Accounts.Remove(ctx, a.ID, by); err != nil {
 			return reply{}, err
 		}
 		return reply{text: fmt.Sprintf("Account %s is logged out and removed; its dialogs stay in the history.", Escape(a.Label))}, nil
@@ -315,7 +315,7 @@ func (b *Bot) managerReply(ctx context.Context, c Command, by string) (reply, er
 	if err != nil {
 		return reply{}, err
 	}
-	if _, err := b.cfg.Domain.Dialog(ctx, d.ID, d.ContactID, domain.PlanOutbound{RandomID: accounts.RandomID(), Text: c.Text, By: domain.ActorManager, Person: by, Contact: contact}); err != nil {
+	if _, err := b.cfg.Domain.Dialog(ctx, d.ID, d.ContactID, domain.PlanOutbound{RandomID: telegram.RandomID(), Text: c.Text, By: domain.ActorManager, Person: by, Contact: contact}); err != nil {
 		return reply{}, err
 	}
 	text := fmt.Sprintf("Queued for dialog %d; it goes out through the dialog's account within its pacing.", c.N)
@@ -326,7 +326,7 @@ func (b *Bot) managerReply(ctx context.Context, c Command, by string) (reply, er
 }
 
 func (b *Bot) start(ctx context.Context, c Command, by string) (reply, error) {
-	if b.cfg.Start == nil {
+	if b.cfg.Accounts == nil {
 		return reply{text: "No Telegram accounts run in this process, so /start is not available."}, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
@@ -336,7 +336,7 @@ func (b *Bot) start(ctx context.Context, c Command, by string) (reply, error) {
 	if c.Text != "" {
 		note += ": " + c.Text
 	}
-	st, err := b.cfg.Start.Start(ctx, accounts.StartRequest{Username: c.Username, Source: domain.SourceManual,
+	st, err := b.cfg.Accounts.Start(ctx, StartRequest{Username: c.Username, Source: domain.SourceManual,
 		Basis: domain.BasisLegitimateInterest, Note: note, By: by},
 		func(reason string, _ time.Time) { why = reason })
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/mymmrac/telego"
 
-	"github.com/salesbot/salesbot/adapters/app/contacts"
+	"github.com/salesbot/salesbot/domain"
 )
 
 // MaxImportSize is the largest contacts file /import takes: what the Bot
@@ -30,10 +30,13 @@ const importInline = 2000
 const maxListed = 20
 
 // importFile runs /import: it downloads the CSV file sent with the
-// command, imports it through the running service's command handlers
-// (contacts.Apply, as salesbot contacts import does) and answers with the
-// same report.
+// command, imports it through Config.Import (as salesbot contacts import
+// does) and answers with the same report.
 func (b *Bot) importFile(ctx context.Context, chat, user int64, c Command, doc *telego.Document) {
+	if b.cfg.Import == nil {
+		b.reply(ctx, chat, reply{text: "Importing contacts is not available in this process; use salesbot contacts import."})
+		return
+	}
 	spec, _ := find("import")
 	if doc == nil {
 		b.reply(ctx, chat, reply{text: "Send the .csv file with the command as its caption: <code>" + Escape(spec.usage()) + "</code>"})
@@ -61,7 +64,7 @@ func (b *Bot) importFile(ctx context.Context, chat, user int64, c Command, doc *
 		b.reply(ctx, chat, reply{text: "Could not fetch the file from Telegram; send it again."})
 		return
 	}
-	f, err := contacts.Parse(bytes.NewReader(data))
+	f, err := b.cfg.Import.Check(bytes.NewReader(data))
 	if err != nil {
 		b.reply(ctx, chat, reply{text: fmt.Sprintf("<b>%s</b>: %s; nothing was imported.", Escape(name), Escape(strings.TrimPrefix(err.Error(), "contacts: ")))})
 		return
@@ -71,19 +74,19 @@ func (b *Bot) importFile(ctx context.Context, chat, user int64, c Command, doc *
 	if source == "" {
 		source = "sent to the admin bot"
 	}
-	opts := contacts.Options{Basis: c.Basis, Note: source + " (file " + name + ", by " + by + ")"}
+	note := source + " (file " + name + ", by " + by + ")"
 	apply := func(ctx context.Context) {
-		rep, err := contacts.Apply(ctx, b.cfg.Domain, f, opts)
-		if err != nil && !errors.Is(err, contacts.ErrTooManyErrors) {
+		rep, err := f.Import(ctx, c.Basis, note, maxListed)
+		if err != nil && !errors.Is(err, domain.ErrTooManyErrors) {
 			b.log.Error("adminbot: import", "user", user, "file", name, "err", err)
 		}
 		b.reply(ctx, chat, reply{text: importReport(name, rep, err)})
 	}
-	if len(f.Rows) <= importInline {
+	if f.Rows() <= importInline {
 		apply(ctx)
 		return
 	}
-	b.reply(ctx, chat, reply{text: fmt.Sprintf("Importing %d rows of %s; the report follows when it is done.", len(f.Rows), Escape(name))})
+	b.reply(ctx, chat, reply{text: fmt.Sprintf("Importing %d rows of %s; the report follows when it is done.", f.Rows(), Escape(name))})
 	b.work.Add(1)
 	go func() {
 		defer b.work.Done()
@@ -93,10 +96,10 @@ func (b *Bot) importFile(ctx context.Context, chat, user int64, c Command, doc *
 
 // importReport is the answer to /import: the report salesbot contacts
 // import prints, escaped.
-func importReport(name string, rep contacts.Report, err error) string {
-	body := "\n" + Escape(rep.Text(maxListed))
+func importReport(name string, rep ImportReport, err error) string {
+	body := "\n" + Escape(rep.Text)
 	switch {
-	case errors.Is(err, contacts.ErrTooManyErrors):
+	case errors.Is(err, domain.ErrTooManyErrors):
 		return fmt.Sprintf("<b>Nothing was imported from %s</b>: %s. Fix the file and send it again (or import it with salesbot contacts import --partial).%s",
 			Escape(name), Escape(strings.TrimPrefix(err.Error(), "contacts: ")), body)
 	case err != nil && rep.Rows == 0:

@@ -3,16 +3,48 @@ package adminbot_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mymmrac/telego"
 
+	"github.com/salesbot/salesbot/adapters/adminbot"
 	"github.com/salesbot/salesbot/adapters/adminbot/botapitest"
 	"github.com/salesbot/salesbot/adapters/app/contacts"
 	"github.com/salesbot/salesbot/domain"
 )
+
+// importer is the bot's Importer on the real contacts import, as the
+// wiring gives it (cmd/salesbot/botports.go); tests may import the
+// application service (cmd/layers/rules.go, testUpward).
+type importer struct{ h domain.Handlers }
+
+var (
+	_ adminbot.Importer     = importer{}
+	_ adminbot.ContactsFile = contactsFile{}
+)
+
+func (i importer) Check(r io.Reader) (adminbot.ContactsFile, error) {
+	f, err := contacts.Parse(r)
+	if err != nil {
+		return nil, err
+	}
+	return contactsFile{i.h, f}, nil
+}
+
+type contactsFile struct {
+	h domain.Handlers
+	f *contacts.File
+}
+
+func (f contactsFile) Rows() int { return len(f.f.Rows) }
+
+func (f contactsFile) Import(ctx context.Context, basis domain.Basis, note string, maxRejected int) (adminbot.ImportReport, error) {
+	rep, err := contacts.Apply(ctx, f.h, f.f, contacts.Options{Basis: basis, Note: note})
+	return adminbot.ImportReport{Rows: rep.Rows, Text: rep.Text(maxRejected)}, err
+}
 
 // send sends a document with a caption from user to the bot and returns
 // the calls it made.
@@ -152,5 +184,24 @@ func TestImportInTheBackground(t *testing.T) {
 	<-done
 	if len(texts) != 2 || !strings.Contains(texts[0], "Importing 2500 rows of crm.csv") || !strings.Contains(texts[1], "accepted  2500 new contacts") {
 		t.Fatalf("answers %q", texts)
+	}
+}
+
+// A bot given no Importer (no contacts import in its process) says so
+// and records nothing.
+func TestImportWithoutImporter(t *testing.T) {
+	w := newWorld(t)
+	bot, err := adminbot.New(adminbot.Config{Token: token, APIURL: w.api.URL(), Sink: w.sink, Domain: w.h,
+		Admins: map[int64]adminbot.Role{managerID: adminbot.RoleManager}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.bot = bot
+	got := messages(w.send(managerID, "/import consent fair", w.api.AddFile("a.csv", []byte("username\nlead_0001\n"))))
+	if len(got) != 1 || !strings.Contains(got[0], "Importing contacts is not available in this process") {
+		t.Fatalf("answers %q", got)
+	}
+	if _, found, err := w.h.ContactOfUsername(context.Background(), "lead_0001"); err != nil || found {
+		t.Fatalf("found %v, %v: want nothing recorded", found, err)
 	}
 }

@@ -11,8 +11,6 @@ import (
 	"github.com/mymmrac/telego"
 	ta "github.com/mymmrac/telego/telegoapi"
 	tu "github.com/mymmrac/telego/telegoutil"
-
-	"github.com/salesbot/salesbot/adapters/app/accounts"
 )
 
 // maxQueued bounds the notices waiting to be sent; past it the oldest go
@@ -22,14 +20,14 @@ const maxQueued = 1000
 // notices batches admin notices: a burst becomes one message per admin.
 type notices struct {
 	mu      sync.Mutex
-	queue   []accounts.Notice
+	queue   []Notice
 	dropped int
 	wake    chan struct{}
 }
 
 // Notify queues a notice for every admin; it never blocks. Notices go out
 // in batches at most once per NoticeInterval.
-func (b *Bot) Notify(n accounts.Notice) {
+func (b *Bot) Notify(n Notice) {
 	b.notes.mu.Lock()
 	if len(b.notes.queue) >= maxQueued {
 		b.notes.queue = b.notes.queue[1:]

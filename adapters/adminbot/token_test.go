@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/salesbot/salesbot/adapters/adminbot"
-	"github.com/salesbot/salesbot/adapters/app/accounts"
 	"github.com/salesbot/salesbot/projections"
 )
 
@@ -70,7 +69,7 @@ func TestTokenNotLoggedWhenTheAPIIsDown(t *testing.T) {
 	b := newBareBot(t, closedURL(t), &log)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	b.Notify(accounts.Notice{Kind: "account-lost", Text: "sales-1 was logged out"})
+	b.Notify(adminbot.Notice{Kind: "account-lost", Text: "sales-1 was logged out"})
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx) }()
 	for !strings.Contains(log.String(), "send message") {

@@ -11,6 +11,8 @@ package telegram
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -167,4 +169,17 @@ func normUsername(s string) (string, error) {
 		}
 	}
 	return s, nil
+}
+
+// RandomID returns a random_id for a new outbound message: random and
+// non-zero, as Telegram requires. The caller records it with the planned
+// message before the send, so a retry reuses it (see Conn.Send).
+func RandomID() int64 {
+	for {
+		var b [8]byte
+		_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+		if n := int64(binary.BigEndian.Uint64(b[:]) >> 1); n != 0 {
+			return n
+		}
+	}
 }

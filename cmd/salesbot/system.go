@@ -116,7 +116,7 @@ func (a *app) newSystem(ctx context.Context, st *eventstore.PebbleStore, sink pr
 	}
 	if o.bot.token != "" {
 		s.bot, err = adminbot.New(adminbot.Config{Token: o.bot.token, APIURL: o.bot.apiURL, Admins: o.bot.ids,
-			Sink: sink, Domain: s.h, Start: svc, Log: a.log})
+			Sink: sink, Domain: s.h, Accounts: botAccounts{svc}, Import: botImporter{s.h}, Log: a.log})
 		if err != nil {
 			return nil, usagef("--bot-token (SALESBOT_BOT_TOKEN): %v", err)
 		}
@@ -127,7 +127,7 @@ func (a *app) newSystem(ctx context.Context, st *eventstore.PebbleStore, sink pr
 // notify hands a notice to the admin bot, if there is one.
 func (s *system) notify(n accounts.Notice) {
 	if s.bot != nil {
-		s.bot.Notify(n)
+		s.bot.Notify(botNotice(n))
 	}
 }
 

@@ -13,8 +13,9 @@ import (
 	"github.com/salesbot/salesbot/domain"
 )
 
-// ErrNoConnection: no account is connected to look a username up with.
-var ErrNoConnection = errors.New("accounts: no account is connected to look the username up")
+// ErrNoConnection: no account is connected to look a username up with
+// (domain.ErrNoConnection, which the admin bot matches).
+var ErrNoConnection = domain.ErrNoConnection
 
 // OptOut puts the person with a username on the do-not-contact list (a
 // manager's /optout): it finds the Telegram user through a connected
@@ -97,8 +98,9 @@ func (s *Service) Remove(ctx context.Context, id uuid.UUID, by string) error {
 	return nil
 }
 
-// ErrNoAccount: no such account (or it was removed).
-var ErrNoAccount = errors.New("accounts: no such account")
+// ErrNoAccount: no such account, or it was removed (domain.ErrNoAccount,
+// which the admin bot matches).
+var ErrNoAccount = domain.ErrNoAccount
 
 // Add signs an account in by phone (asking code and password through the
 // callbacks) with Config.Login and registers it with limits; the running

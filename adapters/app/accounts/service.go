@@ -602,14 +602,8 @@ func randomInt63() int64 {
 }
 
 // RandomID returns a random_id for a new outbound message: non-zero, as
-// Telegram requires.
-func RandomID() int64 {
-	for {
-		if n := randomInt63(); n != 0 {
-			return n
-		}
-	}
-}
+// Telegram requires (telegram.RandomID).
+func RandomID() int64 { return telegram.RandomID() }
 
 // Status is what the service knows about an account right now.
 type Status struct {

@@ -46,8 +46,8 @@ type Started struct {
 
 // Errors of Start.
 var (
-	ErrUnknownUsername = errors.New("accounts: no Telegram user has that username")
-	ErrInDialog        = errors.New("accounts: the contact already has an open dialog")
+	ErrUnknownUsername = domain.ErrUnknownUsername // the admin bot matches it in domain
+	ErrInDialog        = domain.ErrInDialog
 	ErrNoContact       = errors.New("accounts: no such contact")
 	// ErrOtherContact: the contact's Telegram user is another contact
 	// already (one person imported twice: by user id and by username);

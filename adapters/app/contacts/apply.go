@@ -17,8 +17,9 @@ import (
 )
 
 // ErrTooManyErrors: more rows were rejected than Options.MaxErrors
-// allows, so nothing was imported.
-var ErrTooManyErrors = errors.New("contacts: too many rejected rows")
+// allows, so nothing was imported (domain.ErrTooManyErrors, which the
+// admin bot matches).
+var ErrTooManyErrors = domain.ErrTooManyErrors
 
 // DefaultMaxErrors is the fraction of rejected rows an import allows by
 // default.

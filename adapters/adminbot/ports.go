@@ -1,0 +1,91 @@
+package adminbot
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/salesbot/salesbot/adapters/telegram"
+	"github.com/salesbot/salesbot/domain"
+)
+
+// The bot is an edge: it imports no application service. What it cannot
+// do with the command handlers (Config.Domain) and the read models
+// (Config.Sink) alone it asks through these ports, which the wiring
+// (cmd/salesbot) fills with the application services.
+
+// Accounts is what the bot asks of the running Telegram accounts
+// (accounts.Service): /start, /optout, /account_add, /account_remove.
+type Accounts interface {
+	// Start opens a dialog with a person through a connected account and
+	// plans its opening message. While no account may open one it calls
+	// wait with the reason and the earliest time one may (zero if
+	// unknown), and waits until ctx ends. Errors: domain.ErrUnknownUsername,
+	// domain.ErrInDialog, a *domain.Error (a rule refused it), ctx's error.
+	Start(ctx context.Context, req StartRequest, wait func(reason string, until time.Time)) (Started, error)
+	// OptOut looks the username up at Telegram and puts the person on the
+	// do-not-contact list (every contact of theirs), ending their open
+	// dialogs; it returns their contact. Errors: domain.ErrNoConnection,
+	// domain.ErrUnknownUsername.
+	OptOut(ctx context.Context, username, by, reason string) (uuid.UUID, error)
+	// Remove logs an account out and records its removal. Errors:
+	// domain.ErrNoAccount.
+	Remove(ctx context.Context, account uuid.UUID, by string) error
+	// Add signs an account in by phone (asking for the code and the
+	// password through login's callbacks) and registers it with limits.
+	// Errors: telegram.ErrNotRegistered, ctx's error, a *domain.Error.
+	Add(ctx context.Context, label string, login telegram.PhoneLogin, limits domain.Limits) (uuid.UUID, telegram.Peer, error)
+}
+
+// StartRequest is whom /start writes to, and on what grounds.
+type StartRequest struct {
+	Username string // without @
+	// For a person who is not a contact yet: where they came from, the
+	// lawful basis and a note.
+	Source domain.Source
+	Basis  domain.Basis
+	Note   string
+	By     string // "admin:<id>"
+}
+
+// Started is the dialog Start opened.
+type Started struct {
+	N     int64  // the dialog's number
+	Label string // the label of the account it is on
+}
+
+// Importer checks and records contacts files, as salesbot contacts
+// import does (contacts.Parse and contacts.Apply): /import.
+type Importer interface {
+	// Check reads a contacts file (CSV) and checks every row. Its error
+	// says what is wrong with the file as a whole; nothing is recorded.
+	Check(r io.Reader) (ContactsFile, error)
+}
+
+// ContactsFile is a checked contacts file, not recorded yet.
+type ContactsFile interface {
+	// Rows is how many data rows the file has.
+	Rows() int
+	// Import records the rows with the lawful basis and a note on each new
+	// contact, and returns the report listing at most maxRejected rejected
+	// rows. With too many rows rejected it records nothing and its error
+	// matches domain.ErrTooManyErrors; if the log fails it returns the
+	// report so far with the error (importing again completes it).
+	Import(ctx context.Context, basis domain.Basis, note string, maxRejected int) (ImportReport, error)
+}
+
+// ImportReport is what an import did.
+type ImportReport struct {
+	Rows int    // the rows of the file (0: the import stopped before any)
+	Text string // the report in plain text, as salesbot contacts import prints it
+}
+
+// Notice is something admins should hear about (Bot.Notify).
+type Notice struct {
+	Kind   string // e.g. account-lost, takeover, handoff: a handoff also brings the lead's card
+	Label  string // the account's label, if any
+	Dialog int64  // the dialog's number, 0 if none: the notice gets a View button
+	Text   string
+}
