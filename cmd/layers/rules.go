@@ -1,0 +1,85 @@
+package main
+
+// The import rules `make lint` enforces (docs/ARCHITECTURE.md draws
+// them). Paths are inside the module; "x/..." is x and every package
+// below it. Only the non-test files of a package are held to the layer,
+// I/O and clock rules; its tests are held to the layers with the
+// exceptions in testUpward.
+
+// layers, bottom to top. A package is in the first layer one of whose
+// patterns matches it, and may import packages of its own layer and of
+// the layers below. A package in no layer fails the check: place it here.
+var layers = []layer{
+	{name: "domain", pkgs: []string{
+		"domain/...", // events, deciders, policies, guards, ports: pure
+	}},
+	{name: "eventstore", pkgs: []string{
+		"eventstore/...", // the log
+	}},
+	{name: "edge", pkgs: []string{
+		"projections/...", // read models
+		"migrations/...",  // their PostgreSQL schema
+		"adapters",        // the package doc only
+		"adapters/eventlog/...",
+		"adapters/telegram/...", // with its test double telegramtest
+		"adapters/adminbot/...", // with botapitest
+		"adapters/llm/...",      // with openaitest
+		"adapters/offline/...",
+		"adapters/redact/...",
+	}},
+	{name: "app", pkgs: []string{
+		"adapters/app/...", // application services: accounts, engine, campaigns, contacts
+	}},
+	{name: "cmd", pkgs: []string{
+		"cmd/...", // wiring and printing
+	}},
+}
+
+// upwardMessage names what an upward import breaks, by the layers it
+// joins (from, to); any other upward import is "imports upward".
+var upwardMessage = map[[2]string]string{
+	{"edge", "app"}:    "an edge never imports an application service: define a port in the edge and let the wiring (cmd) give it the service",
+	{"domain", "edge"}: "domain imports no adapter",
+	{"domain", "app"}:  "domain imports no adapter",
+}
+
+// testUpward are the upward imports tests may make (in _test.go files
+// only), each with why: a test that builds its world from a higher layer.
+var testUpward = []exception{
+	{from: "adapters/adminbot", to: "adapters/app/contacts",
+		why: "the /import tests run the real contacts import behind the bot's Importer port"},
+}
+
+// domainIO: the packages of the domain layer do no I/O. Their own
+// imports may not be any of imports; nothing they depend on, directly or
+// not, may be any of deps (the standard library's os, net and
+// database/sql/driver come in through fmt and github.com/google/uuid, so
+// those are checked as direct imports only).
+var domainIO = ioRule{
+	layer: "domain",
+	imports: []string{
+		"os/...", "io/ioutil", "path/filepath", "syscall",
+		"net/...", "database/sql/...",
+		"log/...", // a logger writes somewhere
+	},
+	deps: []string{
+		"net/http/...", "database/sql",
+		"github.com/cockroachdb/pebble/...",
+		"github.com/jackc/pgx/...",
+		"github.com/gotd/td/...",
+		"github.com/mymmrac/telego/...",
+		"github.com/sashabaranov/go-openai/...",
+		"github.com/nats-io/...",
+	},
+}
+
+// domainClock: the domain reads no clock and waits for none: the time is
+// passed in (Decide(state, cmd, now)). The non-test files of its packages
+// may not use these functions of package time.
+var domainClock = clockRule{
+	layer: "domain",
+	funcs: []string{"Now", "Since", "Until", "Sleep", "After", "AfterFunc", "NewTimer", "NewTicker", "Tick"},
+	except: map[string]string{
+		"domain/modeltest": "a contract suite: it bounds a Model's call with a timer",
+	},
+}
