@@ -302,7 +302,7 @@ id.` + whileRunning,
 				return err
 			}
 			defer done()
-			id, ended, err := contacts.OptOut(ctx, h, p, "cli", strings.TrimSpace(reason), dialogsOf(st))
+			id, ended, err := contacts.OptOut(ctx, h, contacts.OptOutRequest{Person: p, By: "cli", Reason: strings.TrimSpace(reason), Open: dialogsOf(st)})
 			if err != nil {
 				return err
 			}

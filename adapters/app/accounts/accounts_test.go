@@ -722,7 +722,7 @@ func TestOptedOutByUsernameWritesIn(t *testing.T) {
 	acc, accUser := w.addAccount("sales-1")
 	lead, _ := w.sb.AddUser(telegramtest.UserSpec{Username: "Listed_Lead", FirstName: "Lee"})
 	ctx := context.Background()
-	listed, _, err := contacts.OptOut(ctx, w.h, contacts.Person{Username: "listed_lead"}, "cli", "asked by email", nil)
+	listed, _, err := contacts.OptOut(ctx, w.h, contacts.OptOutRequest{Person: contacts.Person{Username: "listed_lead"}, By: "cli", Reason: "asked by email"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,10 +19,9 @@ var ErrNoConnection = domain.ErrNoConnection
 
 // OptOut puts the person with a username on the do-not-contact list (a
 // manager's /optout): it finds the Telegram user through a connected
-// account and then does what contacts.OptOut does: records a contact if
-// there is none yet (source manual), opts it out (and any other contact
-// the person's user id or username is linked to), and ends its open
-// dialogs at once. It returns the contact.
+// account, then contacts.OptOut records a contact if there is none yet,
+// opts out every contact of the person and ends their open dialogs at
+// once. It returns the contact.
 func (s *Service) OptOut(ctx context.Context, username, by, reason string) (uuid.UUID, error) {
 	var conn telegram.Conn
 	s.mu.Lock()
@@ -51,7 +50,8 @@ func (s *Service) OptOut(ctx context.Context, username, by, reason string) (uuid
 		}
 		return ids, nil
 	}
-	id, _, err := contacts.OptOut(ctx, s.h, contacts.Person{UserID: p.UserID, Username: p.Username, Name: p.Name}, by, reason, open)
+	id, _, err := contacts.OptOut(ctx, s.h, contacts.OptOutRequest{Person: contacts.Person{UserID: p.UserID, Username: p.Username, Name: p.Name},
+		By: by, Reason: reason, Open: open})
 	return id, err
 }
 

@@ -207,26 +207,58 @@ func Record(ctx context.Context, h domain.Handlers, p Person, add domain.AddCont
 	}
 }
 
-// OptOut puts a person on the do-not-contact list: it records a contact
-// if there is none (source manual, basis legitimate interest: a person
-// who asked not to be written to is remembered for exactly that), opts
-// out every contact the person's identities are linked to and each of
-// their Twins (but one that is another Telegram user, as Record passes
-// over), and ends each
-// of their open dialogs at once. open lists a contact's dialogs (closed
-// ones are passed over). It returns the person's contact and the numbers
-// of the dialogs it ended.
-func OptOut(ctx context.Context, h domain.Handlers, p Person, by, reason string, open func(ctx context.Context, contact uuid.UUID) ([]uuid.UUID, error)) (uuid.UUID, []int64, error) {
-	c, err := Record(ctx, h, p, domain.AddContact{Source: domain.SourceManual, Basis: domain.BasisLegitimateInterest,
-		Note: "put on the do-not-contact list by " + by})
+// OptOutRequest is whom OptOut puts on the do-not-contact list, by whom
+// and why.
+type OptOutRequest struct {
+	// Whom: a person by their identities (Person), or by a contact of
+	// theirs (Contact: a dialog's contact, when the lead asked in the
+	// dialog). With Contact zero, a contact is recorded for Person if none
+	// is linked to them yet: a person who asked not to be written to is
+	// remembered for exactly that (source manual, basis legitimate
+	// interest).
+	Person  Person
+	Contact uuid.UUID
+	// By is who put the person on the list: domain.OptOutByLead, "cli",
+	// "admin:<id>"; Reason is why, in their words.
+	By, Reason string
+	// Open lists a contact's dialogs, so that OptOut ends the open ones at
+	// once (an opt-out by By, for Reason; closed ones are passed over).
+	// nil leaves them to the dialog engine, which ends the open dialogs of
+	// a contact on the list as soon as it sees ContactOptedOut (By
+	// "do-not-contact"): the lead's own opt-out is recorded only in the
+	// dialog they wrote in.
+	Open func(ctx context.Context, contact uuid.UUID) ([]uuid.UUID, error)
+}
+
+// OptOut puts a person on the do-not-contact list: the one way every
+// caller does it (the dialog engine for a lead's "stop", salesbot
+// contacts optout, the admin bot's /optout). The list is of people, not
+// of contacts: OptOut opts out the person's contact, every contact their
+// identities are linked to, and each of their Twins (but one that is
+// another Telegram user, as Record passes over), then ends their open
+// dialogs through req.Open. Once begun it finishes even if ctx ends, so a
+// person is never left half on the list. It returns the person's contact
+// and the numbers of the dialogs it ended.
+func OptOut(ctx context.Context, h domain.Handlers, req OptOutRequest) (uuid.UUID, []int64, error) {
+	ctx = context.WithoutCancel(ctx)
+	var c domain.Contact
+	var err error
+	if req.Contact != uuid.Nil {
+		if c, err = h.LoadContact(ctx, req.Contact); err != nil {
+			return uuid.Nil, nil, err
+		}
+		if !c.Exists {
+			return uuid.Nil, nil, fmt.Errorf("opt out contact %s: %w", req.Contact, &domain.Error{Code: domain.EINVALID, Message: "unknown contact"})
+		}
+	} else if c, err = Record(ctx, h, req.Person, domain.AddContact{Source: domain.SourceManual, Basis: domain.BasisLegitimateInterest,
+		Note: "put on the do-not-contact list by " + req.By}); err != nil {
+		return uuid.Nil, nil, err
+	}
+	linked, err := Linked(ctx, h, req.Person)
 	if err != nil {
 		return uuid.Nil, nil, err
 	}
-	linked, err := Linked(ctx, h, p)
-	if err != nil {
-		return uuid.Nil, nil, err
-	}
-	uid := p.UserID
+	uid := req.Person.UserID
 	if uid == 0 {
 		uid = c.UserID
 	}
@@ -236,10 +268,10 @@ func OptOut(ctx context.Context, h domain.Handlers, p Person, by, reason string,
 	}
 	var ended []int64
 	for _, id := range ids {
-		if _, err := h.Contact(ctx, id, domain.OptOutContact{Reason: reason, By: by}); err != nil {
+		if _, err := h.Contact(ctx, id, domain.OptOutContact{Reason: req.Reason, By: req.By}); err != nil {
 			return c.ID, ended, fmt.Errorf("opt out contact %s: %w", id, err)
 		}
-		n, err := endDialogs(ctx, h, id, reason, by, open)
+		n, err := endDialogs(ctx, h, id, req.Reason, req.By, req.Open)
 		ended = append(ended, n...)
 		if err != nil {
 			return c.ID, ended, err

@@ -77,7 +77,7 @@ func TestOptOut(t *testing.T) {
 		}
 		return []uuid.UUID{open, closed}, nil
 	}
-	id, ended, err := contacts.OptOut(ctx, w.h, contacts.Person{Username: "ANNA_K"}, "cli", "asked by phone", dialogs)
+	id, ended, err := contacts.OptOut(ctx, w.h, contacts.OptOutRequest{Person: contacts.Person{Username: "ANNA_K"}, By: "cli", Reason: "asked by phone", Open: dialogs})
 	if err != nil || id != anna.ID || len(ended) != 1 || ended[0] != 1 {
 		t.Fatalf("opt out: %s %v %v", id, ended, err)
 	}
@@ -91,7 +91,7 @@ func TestOptOut(t *testing.T) {
 		t.Fatalf("a closed dialog was changed: %+v", d)
 	}
 	// Someone never seen: a contact with just the username, opted out.
-	id, _, err = contacts.OptOut(ctx, w.h, contacts.Person{Username: "never_met"}, "cli", "", dialogs)
+	id, _, err = contacts.OptOut(ctx, w.h, contacts.OptOutRequest{Person: contacts.Person{Username: "never_met"}, By: "cli", Open: dialogs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestOptOut(t *testing.T) {
 		t.Fatalf("new opted-out contact %+v", c)
 	}
 	// Twice is fine.
-	if again, _, err := contacts.OptOut(ctx, w.h, contacts.Person{Username: "never_met"}, "cli", "", dialogs); err != nil || again != id {
+	if again, _, err := contacts.OptOut(ctx, w.h, contacts.OptOutRequest{Person: contacts.Person{Username: "never_met"}, By: "cli", Open: dialogs}); err != nil || again != id {
 		t.Fatalf("again: %s %v", again, err)
 	}
 }
@@ -268,7 +268,7 @@ func TestOptOutCoversTheTwins(t *testing.T) {
 		return nil, nil
 	}
 	// A manager knows only the username.
-	id, ended, err := contacts.OptOut(ctx, w.h, contacts.Person{Username: "anna_k"}, "cli", "asked by phone", open)
+	id, ended, err := contacts.OptOut(ctx, w.h, contacts.OptOutRequest{Person: contacts.Person{Username: "anna_k"}, By: "cli", Reason: "asked by phone", Open: open})
 	if err != nil || id != byName.ID || len(ended) != 1 || ended[0] != 1 {
 		t.Fatalf("opt out: %s %v %v", id, ended, err)
 	}
@@ -409,5 +409,62 @@ func TestErasedInAnOldLogStaysOnTheList(t *testing.T) {
 		if v, err := w.h.Log.Version(ctx, s); err != nil || v != 0 {
 			t.Fatalf("a keyed link %s was written next to the old one: %d %v", s, v, err)
 		}
+	}
+}
+
+// The dialog engine's way in: a lead's "stop" names a contact of the
+// person (the dialog's). Every contact of the person goes on the list,
+// the lead's own by the lead; with no Open the dialogs are left to the
+// dialog engine (it ends them with By "do-not-contact").
+func TestOptOutFromAContact(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	byID, byName := w.twins()
+	d := w.dialog(byID, 1)
+	id, ended, err := contacts.OptOut(ctx, w.h, contacts.OptOutRequest{Contact: byName.ID, By: domain.OptOutByLead, Reason: "stop"})
+	if err != nil || id != byName.ID || len(ended) != 0 {
+		t.Fatalf("opt out: %s %v %v", id, ended, err)
+	}
+	for _, c := range []domain.Contact{byID, byName} {
+		c, err := w.h.LoadContact(ctx, c.ID)
+		if err != nil || !c.OptedOut {
+			t.Fatalf("contact %s of the same person: %+v, %v; want on the list", c.ID, c, err)
+		}
+	}
+	if st, err := w.h.LoadDialog(ctx, d); err != nil || st.Stage == domain.StageClosed {
+		t.Fatalf("dialog %+v, %v: want it left to the dialog engine", st, err)
+	}
+	// A contact that does not exist is an error, not a new contact.
+	if _, _, err := contacts.OptOut(ctx, w.h, contacts.OptOutRequest{Contact: uuid.New(), By: "lead"}); domain.ErrorCode(err) != domain.EINVALID {
+		t.Fatalf("unknown contact: %v; want EINVALID", err)
+	}
+}
+
+// Once begun, an opt-out finishes: a caller whose context ends (a bot
+// shutting down, a CLI interrupted) never leaves the person half on the
+// list.
+func TestOptOutFinishesWhenTheCallerGoes(t *testing.T) {
+	w := newWorld(t)
+	byID, byName := w.twins()
+	d := w.dialog(byID, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	open := func(ctx context.Context, contact uuid.UUID) ([]uuid.UUID, error) {
+		cancel() // the caller goes while the list is written
+		if contact == byID.ID {
+			return []uuid.UUID{d}, nil
+		}
+		return nil, nil
+	}
+	if _, _, err := contacts.OptOut(ctx, w.h, contacts.OptOutRequest{Person: contacts.Person{Username: "anna_k"}, By: "cli", Open: open}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []domain.Contact{byID, byName} {
+		c, err := w.h.LoadContact(context.Background(), c.ID)
+		if err != nil || !c.OptedOut {
+			t.Fatalf("contact %s: %+v, %v; want on the list", c.ID, c, err)
+		}
+	}
+	if st, err := w.h.LoadDialog(context.Background(), d); err != nil || st.Outcome != domain.OutcomeOptedOut {
+		t.Fatalf("dialog %+v, %v: want ended", st, err)
 	}
 }

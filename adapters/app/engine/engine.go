@@ -184,20 +184,13 @@ func (c *Core) OptOut(ctx context.Context, dialogID uuid.UUID, reason string) (O
 	return Outcome{Dialog: after, Events: evs}, err
 }
 
-// optOutContact puts the contact of a dialog on the do-not-contact list,
-// and every other contact of the same person (contacts.Twins): the list
-// is of people, not of contacts. The live engine ends their open dialogs
-// when it sees their ContactOptedOut.
+// optOutContact puts the lead of a dialog on the do-not-contact list
+// (contacts.OptOut: every contact of the person). The live engine ends
+// their other open dialogs when it sees their ContactOptedOut.
 func (c *Core) optOutContact(ctx context.Context, d domain.Dialog, reason string) error {
-	ctx = context.WithoutCancel(ctx)
-	ids, err := contacts.Twins(ctx, c.H, d.ContactID)
+	_, _, err := contacts.OptOut(ctx, c.H, contacts.OptOutRequest{Contact: d.ContactID, By: domain.OptOutByLead, Reason: reason})
 	if err != nil {
-		return fmt.Errorf("engine: find the other contacts of the person of dialog %d: %w", d.N, err)
-	}
-	for _, id := range ids {
-		if _, err := c.H.Contact(ctx, id, domain.OptOutContact{Reason: reason, By: "lead"}); err != nil {
-			return fmt.Errorf("engine: put contact %s of dialog %d on the do-not-contact list: %w", id, d.N, err)
-		}
+		return fmt.Errorf("engine: put the lead of dialog %d on the do-not-contact list: %w", d.N, err)
 	}
 	return nil
 }
