@@ -97,14 +97,12 @@ func (l *limitsFlags) limits() (domain.Limits, error) {
 	if _, err := time.LoadLocation(l.tz); err != nil {
 		return out, usagef("--tz: unknown time zone %q", l.tz)
 	}
-	from, to, ok := strings.Cut(l.hours, "-")
-	start, err1 := minuteOfDay(from)
-	end, err2 := minuteOfDay(to)
-	if !ok || err1 != nil || err2 != nil {
-		return out, usagef("--hours: want HH:MM-HH:MM, got %q", l.hours)
+	start, end, err := domain.ParseHours(l.hours)
+	if err != nil {
+		return out, usagef("--hours: %v", err)
 	}
 	out.StartMinute, out.EndMinute = start, end
-	days, err := parseDays(l.days)
+	days, err := domain.ParseWeekdays(l.days)
 	if err != nil {
 		return out, usagef("--days: %v", err)
 	}
@@ -122,72 +120,6 @@ func (l *limitsFlags) limits() (domain.Limits, error) {
 		return out, usagef("%v", err)
 	}
 	return out, nil
-}
-
-func minuteOfDay(s string) (int, error) {
-	if s == "24:00" {
-		return 24 * 60, nil
-	}
-	t, err := time.Parse("15:04", strings.TrimSpace(s))
-	if err != nil {
-		return 0, err
-	}
-	return t.Hour()*60 + t.Minute(), nil
-}
-
-var weekdays = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
-
-// parseDays reads days like "mon-fri", "sat-sun", "mon,wed,fri",
-// "tuesday" or "all": day names in full or by their first three letters,
-// and ranges (which may wrap: "fri-mon"). Anything else is an error.
-func parseDays(s string) ([]time.Weekday, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "all", "":
-		return nil, nil
-	}
-	var out []time.Weekday
-	seen := map[time.Weekday]bool{}
-	add := func(d time.Weekday) {
-		if !seen[d] {
-			seen[d] = true
-			out = append(out, d)
-		}
-	}
-	for _, f := range strings.Split(s, ",") {
-		from, to, isRange := strings.Cut(f, "-")
-		a, err := dayName(from)
-		if err != nil {
-			return nil, err
-		}
-		if !isRange {
-			add(a)
-			continue
-		}
-		b, err := dayName(to)
-		if err != nil {
-			return nil, err
-		}
-		for d := a; ; d = (d + 1) % 7 {
-			add(d)
-			if d == b {
-				break
-			}
-		}
-	}
-	return out, nil
-}
-
-func dayName(s string) (time.Weekday, error) {
-	name := strings.ToLower(strings.TrimSpace(s))
-	if d, ok := weekdays[name]; ok {
-		return d, nil
-	}
-	for _, d := range weekdays {
-		if name == strings.ToLower(d.String()) { // "tuesday"
-			return d, nil
-		}
-	}
-	return 0, fmt.Errorf("%q is not a day (mon, tue, wed, thu, fri, sat, sun, or a range such as mon-fri)", strings.TrimSpace(s))
 }
 
 func accountsAddCommand() *command {

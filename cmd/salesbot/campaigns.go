@@ -129,18 +129,16 @@ func (f *campaignFlags) check() error {
 	}
 	f.schedule = domain.CampaignSchedule{Start: start.UTC(), End: end.UTC(), TimeZone: f.tz}
 	if f.hours != "" {
-		from, to, ok := strings.Cut(f.hours, "-")
-		s, err1 := minuteOfDay(from)
-		e, err2 := minuteOfDay(to)
-		if !ok || err1 != nil || err2 != nil {
-			return usagef("--hours: want HH:MM-HH:MM, got %q", f.hours)
+		s, e, err := domain.ParseHours(f.hours)
+		if err != nil {
+			return usagef("--hours: %v", err)
 		}
 		if s >= e {
 			return usagef("--hours: %q does not end after it starts", f.hours)
 		}
 		f.schedule.StartMinute, f.schedule.EndMinute = s, e
 	}
-	if f.schedule.Days, err = parseDays(f.weekdays); err != nil {
+	if f.schedule.Days, err = domain.ParseWeekdays(f.weekdays); err != nil {
 		return usagef("--weekdays: %v", err)
 	}
 	if f.dailyCap < 0 {

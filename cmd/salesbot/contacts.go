@@ -14,8 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/salesbot/salesbot/adapters/app/contacts"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/domain"
@@ -258,28 +256,6 @@ func personArg(s string) (contacts.Person, error) {
 	return contacts.Person{Username: u}, nil
 }
 
-// dialogsOf finds a contact's dialogs in the log (the DialogStarted events
-// naming it): without 'run' there is no read model to ask.
-func dialogsOf(st eventstore.Store) func(ctx context.Context, contact uuid.UUID) ([]uuid.UUID, error) {
-	return func(ctx context.Context, contact uuid.UUID) ([]uuid.UUID, error) {
-		var out []uuid.UUID
-		err := st.Scan(ctx, 1, int(min(st.Head(), 1<<62)), func(e *eventstore.RecordedEvent) error {
-			if e.Type != (domain.DialogStarted{}).EventType() {
-				return nil
-			}
-			var ds domain.DialogStarted
-			if err := json.Unmarshal(e.Payload, &ds); err != nil {
-				return fmt.Errorf("position %d: %w", e.Position, err)
-			}
-			if ds.ContactID == contact {
-				out = append(out, ds.DialogID)
-			}
-			return nil
-		})
-		return out, err
-	}
-}
-
 func contactsOptOutCommand() *command {
 	var reason string
 	return &command{
@@ -297,12 +273,12 @@ id.` + whileRunning,
 			return nil
 		},
 		run: func(ctx context.Context, a *app, args []string) error {
-			st, h, p, done, err := a.openPerson(ctx, args)
+			_, h, p, done, err := a.openPerson(ctx, args)
 			if err != nil {
 				return err
 			}
 			defer done()
-			id, ended, err := contacts.OptOut(ctx, h, p, "cli", strings.TrimSpace(reason), dialogsOf(st))
+			id, ended, err := contacts.OptOut(ctx, h, p, "cli", strings.TrimSpace(reason), contacts.DialogsOf(h))
 			if err != nil {
 				return err
 			}
@@ -351,7 +327,7 @@ the values.` + whileRunning,
 				if !c.Exists {
 					continue
 				}
-				if err := contacts.Forget(ctx, h, st, id, "cli", dialogsOf(st)); err != nil {
+				if err := contacts.Forget(ctx, h, st, id, "cli", contacts.DialogsOf(h)); err != nil {
 					return err
 				}
 				n++

@@ -8,10 +8,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/salesbot/salesbot/adapters/app/audit"
 	"github.com/salesbot/salesbot/eventstore"
 )
 
@@ -52,7 +51,7 @@ first bad position is named), 2 bad flags.`,
 			fs.StringVar(&want, "expect-head", "", "`POS:HASH` the log must hold: the hash of the event at position POS, as a previous verify printed it")
 			return func() error {
 				if want != "" {
-					if _, _, err := parseHead(want); err != nil {
+					if _, err := audit.ParseHead(want); err != nil {
 						return usagef("--expect-head: %v", err)
 					}
 				}
@@ -83,7 +82,8 @@ first bad position is named), 2 bad flags.`,
 				}
 			})
 			if err == nil && want != "" {
-				err = expectHead(ctx, s, want)
+				head, _ := audit.ParseHead(want) // checked with the flags
+				err = audit.ExpectHead(ctx, s, head)
 			}
 			return reportVerify(a, asJSON, rep, time.Since(start), err)
 		},
@@ -106,40 +106,6 @@ func (a *app) openForAuditor(file string) (*eventstore.PebbleStore, error) {
 		return nil, fmt.Errorf("no event log in %s (check --data-dir)", a.cfg.DataDir)
 	}
 	return s, err
-}
-
-// parseHead reads POS:HASH.
-func parseHead(s string) (uint64, [32]byte, error) {
-	var hash [32]byte
-	p, h, ok := strings.Cut(strings.TrimSpace(s), ":")
-	pos, err := strconv.ParseUint(p, 10, 64)
-	if !ok || err != nil || pos == 0 {
-		return 0, hash, fmt.Errorf("want POS:HASH such as 1234:9f86d081..., got %q", s)
-	}
-	b, err := hex.DecodeString(h)
-	if err != nil || len(b) != 32 {
-		return 0, hash, fmt.Errorf("the hash in %q is not 64 hex characters", s)
-	}
-	copy(hash[:], b)
-	return pos, hash, nil
-}
-
-// errExpectedHead: the log does not hold the head an auditor expected.
-var errExpectedHead = errors.New("the log does not hold the expected head")
-
-func expectHead(ctx context.Context, s *eventstore.PebbleStore, want string) error {
-	pos, hash, _ := parseHead(want)
-	got, err := s.HashAt(ctx, pos)
-	if errors.Is(err, eventstore.ErrNotFound) {
-		return fmt.Errorf("%w: it ends at position %d, before the expected position %d (events removed, or an older copy)", errExpectedHead, s.Head(), pos)
-	}
-	if err != nil {
-		return err
-	}
-	if got != hash {
-		return fmt.Errorf("%w: the event at position %d hashes to %x, expected %x (rewritten)", errExpectedHead, pos, got, hash)
-	}
-	return nil
 }
 
 func reportVerify(a *app, asJSON bool, rep eventstore.VerifyReport, took time.Duration, err error) error {
@@ -174,7 +140,7 @@ func reportVerify(a *app, asJSON bool, rep eventstore.VerifyReport, took time.Du
 		return err
 	}
 	if err != nil {
-		if errors.Is(err, eventstore.ErrTampered) || errors.Is(err, errExpectedHead) {
+		if errors.Is(err, eventstore.ErrTampered) || errors.Is(err, audit.ErrExpectedHead) {
 			return fmt.Errorf("FAILED: %w", a.storeError(err))
 		}
 		return err
