@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/eventstore"
-	"github.com/salesbot/salesbot/projections"
+	"github.com/salesbot/salesbot/projections/projectionsbench"
 )
 
 func benchRebuildCommand() *command {
@@ -19,7 +18,7 @@ func benchRebuildCommand() *command {
 		summary: "generate a realistic log and time a full rebuild of the read models",
 		details: `
 Writes about --events events as generated dialogs (a contact, messages both
-ways, qualification, stage changes and an ending; about 12 events each) to
+ways, qualification, stage changes and an ending; about 14 events each) to
 a log in --data-dir (which must hold no events) or a temporary directory,
 then drops and rebuilds the read models from it: into PostgreSQL with
 --postgres (the tables are truncated), else into memory. Latency is per
@@ -48,8 +47,6 @@ batch of --batch events.`,
 	}
 }
 
-const eventsPerDialog = 12 // about: see generateDialog
-
 func benchRebuild(ctx context.Context, a *app, p benchParams, keep bool) error {
 	var s *eventstore.PebbleStore
 	cleanup := func() {}
@@ -71,9 +68,9 @@ func benchRebuild(ctx context.Context, a *app, p benchParams, keep bool) error {
 	defer cleanup()
 	defer s.Close()
 
-	dialogs := max(1, p.events/eventsPerDialog)
+	dialogs := max(1, p.events/projectionsbench.EventsPerDialog)
 	t0 := time.Now()
-	if err := generateDialogs(ctx, s, 1, dialogs, p.concurrency, 1); err != nil {
+	if err := projectionsbench.GenerateDialogs(ctx, s, 1, dialogs, p.concurrency, 1); err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}
 	fmt.Fprintf(a.stderr, "generated %d dialogs, %d events in %.1fs\n", dialogs, s.Head(), time.Since(t0).Seconds())
@@ -86,16 +83,7 @@ func benchRebuild(ctx context.Context, a *app, p benchParams, keep bool) error {
 	if err := sink.Reset(ctx); err != nil {
 		return err
 	}
-	var lat []time.Duration
-	last := time.Now()
-	r := projections.Runner{Store: s, Decode: eventlog.New(s).Decode, Sink: sink, Batch: p.batch,
-		Progress: func(done, head uint64) {
-			lat = append(lat, time.Since(last))
-			last = time.Now()
-		}}
-	start := time.Now()
-	n, err := r.CatchUp(ctx)
-	took := time.Since(start)
+	n, took, lat, err := projectionsbench.Rebuild(ctx, s, sink, p.batch)
 	if err != nil {
 		return err
 	}
@@ -108,8 +96,8 @@ func benchRebuild(ctx context.Context, a *app, p benchParams, keep bool) error {
 			}
 		}
 	}
-	res := p.result(name, int(n), took, lat)
+	res := p.params().Result(name, int(n), took, lat)
 	res.Concurrency, res.Payload = 1, 0
-	res.print(a, p.asJSON)
+	printBench(a, res, p.asJSON)
 	return nil
 }
