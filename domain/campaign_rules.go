@@ -51,7 +51,7 @@ func NewCreateCampaign(cmd CreateCampaign) (CreateCampaign, error) {
 }
 
 func checkSchedule(s CampaignSchedule) error {
-	if s.Start.IsZero() || !s.End.After(s.Start) {
+	if !s.End.After(s.Start) { // a zero Start is outside the years below
 		return fieldErrorf(EINVALID, "schedule.end", "the campaign's schedule must end after it starts")
 	}
 	if s.Start.Year() < FirstCampaignYear || s.End.Year() > LastCampaignYear {

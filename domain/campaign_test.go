@@ -43,6 +43,7 @@ func TestDecideCampaign(t *testing.T) {
 		{"name of 100 characters", nil, bad(func(c *CreateCampaign) { c.Name = strings.Repeat("я", 100) }),
 			[]Event{func() CampaignCreated { e := created; e.Name = strings.Repeat("я", 100); return e }()}, "", ""},
 		{"before 2000", nil, bad(func(c *CreateCampaign) { c.Schedule.Start = time.Date(1999, 12, 31, 0, 0, 0, 0, time.UTC) }), nil, EINVALID, "schedule"},
+		{"no start", nil, bad(func(c *CreateCampaign) { c.Schedule.Start = time.Time{} }), nil, EINVALID, "schedule"},
 		{"after 2200", nil, bad(func(c *CreateCampaign) { c.Schedule.End = time.Date(2201, 1, 1, 0, 0, 0, 0, time.UTC) }), nil, EINVALID, "schedule"},
 		{"not a weekday", nil, bad(func(c *CreateCampaign) { c.Schedule.Days = []time.Weekday{time.Monday, 7} }), nil, EINVALID, "schedule.days"},
 		{"negative daily cap", nil, bad(func(c *CreateCampaign) { c.Caps.DailyNewDialogs = -1 }), nil, EINVALID, "caps.daily_new_dialogs"},
