@@ -103,18 +103,7 @@ writes of the same size on this machine, the ceiling to compare with.`,
 			if len(args) > 0 {
 				return usagef("takes no arguments, got %q", args)
 			}
-			var s *eventstore.PebbleStore
-			var err error
-			cleanup := func() {}
-			if a.cfg.set["data-dir"] {
-				s, err = a.openStore(ctx, createLog)
-				if err == nil && s.Head() > 0 {
-					s.Close()
-					return usagef("--data-dir %s already holds %d events; bench append needs an empty directory", a.cfg.DataDir, s.Head())
-				}
-			} else {
-				s, cleanup, err = openScratch(a)
-			}
+			s, done, err := a.benchStore(ctx, "append")
 			if err != nil {
 				return err
 			}
@@ -124,10 +113,9 @@ writes of the same size on this machine, the ceiling to compare with.`,
 			}
 			res, err := storebench.Append(ctx, s, p.params())
 			stop()
-			if cerr := s.Close(); err == nil {
+			if cerr := done(); err == nil {
 				err = cerr
 			}
-			cleanup()
 			if err != nil {
 				return err
 			}
@@ -144,22 +132,30 @@ writes of the same size on this machine, the ceiling to compare with.`,
 	}
 }
 
-// openScratch opens a store in a temporary directory; cleanup removes it
-// after the store is closed.
-func openScratch(a *app) (*eventstore.PebbleStore, func(), error) {
+// benchStore opens the log a bench writes: in --data-dir, which must hold
+// no events yet, or else in a temporary directory; done closes it (and
+// removes the temporary directory).
+func (a *app) benchStore(ctx context.Context, what string) (*eventstore.PebbleStore, func() error, error) {
+	if a.cfg.set["data-dir"] {
+		s, err := a.openStore(ctx, createLog)
+		if err == nil && s.Head() > 0 {
+			s.Close()
+			return nil, nil, usagef("--data-dir %s already holds %d events; bench %s needs an empty directory", a.cfg.DataDir, s.Head(), what)
+		}
+		return s, func() error { return s.Close() }, err
+	}
 	dir, err := os.MkdirTemp("", "salesbot-bench-")
 	if err != nil {
 		return nil, nil, err
 	}
-	cleanup := func() { os.RemoveAll(dir) }
 	key := make([]byte, eventstore.MasterKeySize)
 	rand.Read(key)
 	s, err := eventstore.Open(dir, eventstore.Options{MasterKey: key, Logger: a.log})
 	if err != nil {
-		cleanup()
+		os.RemoveAll(dir)
 		return nil, nil, err
 	}
-	return s, cleanup, nil
+	return s, func() error { defer os.RemoveAll(dir); return s.Close() }, nil
 }
 
 func benchReadCommand() *command {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/salesbot/salesbot/adapters/app/contacts/contactsbench"
-	"github.com/salesbot/salesbot/eventstore"
 )
 
 func benchImportCommand() *command {
@@ -40,23 +39,11 @@ the import rate. Every append is synced.`,
 			if len(args) > 0 {
 				return usagef("takes no arguments, got %q", args)
 			}
-			var s *eventstore.PebbleStore
-			cleanup := func() {}
-			var err error
-			if a.cfg.set["data-dir"] {
-				if s, err = a.openStore(ctx, createLog); err == nil && s.Head() > 0 {
-					s.Close()
-					return usagef("--data-dir %s already holds %d events; bench import needs an empty directory", a.cfg.DataDir, s.Head())
-				}
-			} else {
-				s, cleanup, err = openScratch(a)
-			}
+			s, done, err := a.benchStore(ctx, "import")
 			if err != nil {
 				return err
 			}
-			defer cleanup()
-			defer s.Close()
-
+			defer done()
 			bar := newProgress(a.stderr, "import")
 			res, err := contactsbench.Run(ctx, s, rows, concurrency, bar.update)
 			bar.finish()

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/salesbot/salesbot/eventstore"
 	"github.com/salesbot/salesbot/projections/projectionsbench"
 )
 
@@ -48,25 +47,11 @@ batch of --batch events.`,
 }
 
 func benchRebuild(ctx context.Context, a *app, p benchParams, keep bool) error {
-	var s *eventstore.PebbleStore
-	cleanup := func() {}
-	if a.cfg.set["data-dir"] {
-		var err error
-		if s, err = a.openStore(ctx, createLog); err != nil {
-			return err
-		}
-		if s.Head() > 0 {
-			s.Close()
-			return usagef("--data-dir %s already holds %d events; bench rebuild needs an empty directory", a.cfg.DataDir, s.Head())
-		}
-	} else {
-		var err error
-		if s, cleanup, err = openScratch(a); err != nil {
-			return err
-		}
+	s, done, err := a.benchStore(ctx, "rebuild")
+	if err != nil {
+		return err
 	}
-	defer cleanup()
-	defer s.Close()
+	defer done()
 
 	dialogs := max(1, p.events/projectionsbench.EventsPerDialog)
 	t0 := time.Now()

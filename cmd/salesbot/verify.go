@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -109,33 +108,8 @@ func (a *app) openForAuditor(file string) (*eventstore.PebbleStore, error) {
 }
 
 func reportVerify(a *app, asJSON bool, rep eventstore.VerifyReport, took time.Duration, err error) error {
-	var te *eventstore.TamperError
-	errors.As(err, &te)
 	if asJSON {
-		out := map[string]any{"ok": err == nil, "events": rep.Events, "streams": rep.Streams, "seconds": took.Seconds()}
-		if err == nil {
-			out["head_position"] = rep.Events
-			out["head_hash"] = hex.EncodeToString(rep.HeadHash[:])
-			out["log_id"] = rep.LogID.String()
-			out["subjects"], out["erased"], out["erased_unbound"] = rep.Subjects, rep.Erased, rep.Unbound
-			out["public_key_only"] = rep.PublicKeyOnly
-			out["unsigned_events"] = rep.Unsigned
-			if rep.UnsignedKeys > 0 {
-				out["unsigned_keys"] = rep.UnsignedKeys
-			}
-			if h := rep.SignedHead; h != nil {
-				out["signed_head"] = headJSON(*h)
-			}
-			if h := rep.Anchor; h != nil {
-				out["anchor"] = headJSON(*h)
-			}
-		} else {
-			out["error"] = err.Error()
-		}
-		if te != nil {
-			out["bad_position"] = te.Position
-		}
-		b, _ := json.Marshal(out)
+		b, _ := json.Marshal(audit.VerifyJSON(rep, took, err))
 		fmt.Fprintln(a.stdout, string(b))
 		return err
 	}
@@ -167,10 +141,6 @@ func reportVerify(a *app, asJSON bool, rep eventstore.VerifyReport, took time.Du
 		fmt.Fprintf(a.stdout, "note: %d key records are from before key records were signed; they are signed when salesbot next opens the log for writing\n", rep.UnsignedKeys)
 	}
 	return nil
-}
-
-func headJSON(h eventstore.SignedHead) map[string]any {
-	return map[string]any{"position": h.Position, "hash": hex.EncodeToString(h.Hash[:]), "time": h.Time.Format(time.RFC3339Nano)}
 }
 
 func keysCommand() *command {

@@ -134,3 +134,20 @@ func TestExpectHead(t *testing.T) {
 		}
 	}
 }
+
+func TestVerifyJSON(t *testing.T) {
+	s, h := newLog(t)
+	addContact(t, h, "anna")
+	rep, err := s.Verify(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := audit.VerifyJSON(rep, time.Second, nil)
+	if ok["ok"] != true || ok["head_position"] != rep.Events || ok["head_hash"] != fmt.Sprintf("%x", rep.HeadHash) || ok["error"] != nil {
+		t.Fatalf("an intact log: %v", ok)
+	}
+	bad := audit.VerifyJSON(eventstore.VerifyReport{Events: 3}, time.Second, fmt.Errorf("verify: %w", &eventstore.TamperError{Position: 2, Reason: "hash"}))
+	if bad["ok"] != false || bad["bad_position"] != uint64(2) || bad["head_hash"] != nil || !strings.Contains(bad["error"].(string), "position 2") {
+		t.Fatalf("an altered log: %v", bad)
+	}
+}
