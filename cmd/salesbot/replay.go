@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
-	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/salesbot/salesbot/adapters/app/audit"
 	"github.com/salesbot/salesbot/eventstore"
@@ -51,23 +48,8 @@ func replayDialog(ctx context.Context, a *app, s eventstore.Store, n int64, asJS
 	if err != nil {
 		return err
 	}
-	if !asJSON {
-		fmt.Fprintf(a.stdout, "dialog %d (%s): %d events\n", n, h.Stream, len(h.Entries))
+	if asJSON {
+		return h.WriteJSON(a.stdout)
 	}
-	for _, en := range h.Entries {
-		r := &en.Record
-		if asJSON {
-			b, err := json.Marshal(map[string]any{
-				"position": r.Position, "version": r.Version, "at": r.RecordedAt, "type": r.Type,
-				"event_id": r.ID, "forgotten": r.Forgotten, "data": en.Event,
-			})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(a.stdout, string(b))
-			continue
-		}
-		fmt.Fprintf(a.stdout, "%s  #%-3d pos %-8d %-20s %s\n", r.RecordedAt.UTC().Format(time.DateTime), r.Version, r.Position, r.Type, audit.Describe(en.Event))
-	}
-	return nil
+	return h.WriteText(a.stdout)
 }

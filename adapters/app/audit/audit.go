@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -79,6 +80,40 @@ func Dialog(ctx context.Context, store eventstore.Store, n int64) (History, erro
 		return History{}, &DialogError{N: n}
 	}
 	return h, nil
+}
+
+// WriteText writes the history for an auditor ('salesbot replay dialog
+// N'): a heading, then a line per event with its time, version,
+// position, type and what it says (Describe).
+func (h History) WriteText(w io.Writer) error {
+	fmt.Fprintf(w, "dialog %d (%s): %d events\n", h.N, h.Stream, len(h.Entries))
+	for _, en := range h.Entries {
+		r := &en.Record
+		if _, err := fmt.Fprintf(w, "%s  #%-3d pos %-8d %-20s %s\n", r.RecordedAt.UTC().Format(time.DateTime), r.Version, r.Position, r.Type, Describe(en.Event)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteJSON writes the history as one JSON object per event: position,
+// version, time, type, event id, whether its personal data is forgotten,
+// and the event.
+func (h History) WriteJSON(w io.Writer) error {
+	for _, en := range h.Entries {
+		r := &en.Record
+		b, err := json.Marshal(map[string]any{
+			"position": r.Position, "version": r.Version, "at": r.RecordedAt, "type": r.Type,
+			"event_id": r.ID, "forgotten": r.Forgotten, "data": en.Event,
+		})
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintln(w, string(b)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Describe is one readable line of an event for auditors.

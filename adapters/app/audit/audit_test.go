@@ -95,6 +95,14 @@ func TestDialog(t *testing.T) {
 		if d := audit.Describe(got.Entries[1].Event); d != fmt.Sprintf("lead: %q (telegram message 1)", c.text) {
 			t.Errorf("described as %q", d)
 		}
+		var text, js strings.Builder
+		if err := got.WriteText(&text); err != nil || !strings.HasPrefix(text.String(), fmt.Sprintf("dialog %d (dialog-", c.n)) ||
+			strings.Count(text.String(), "\n") != 3 || !strings.Contains(text.String(), "InboundReceived") {
+			t.Errorf("dialog %d as text: %q %v", c.n, text.String(), err)
+		}
+		if err := got.WriteJSON(&js); err != nil || strings.Count(js.String(), "\n") != 2 || !strings.Contains(js.String(), `"type":"DialogStarted"`) {
+			t.Errorf("dialog %d as JSON: %q %v", c.n, js.String(), err)
+		}
 	}
 	for _, n := range []int64{three, 9, 0} {
 		_, err := audit.Dialog(ctx, s, n)

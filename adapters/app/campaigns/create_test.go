@@ -2,6 +2,7 @@ package campaigns_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,6 +66,11 @@ func TestCreate(t *testing.T) {
 	}
 	if created.Audience != (campaigns.Audience{Contactable: 4, Matched: 5}) {
 		t.Fatalf("audience %+v, want 4 of 5 saas contacts (one opted out)", created.Audience)
+	}
+	var text strings.Builder
+	if err := created.WriteText(&text); err != nil || !strings.Contains(text.String(), "variants A 70, B 1\n") ||
+		!strings.Contains(text.String(), "segment (tags saas) selects 4 contacts now (1 more match but may not be written to") {
+		t.Fatalf("the text of the campaign created: %q %v", text.String(), err)
 	}
 	got, err := w.h.LoadCampaign(w.ctx, created.CampaignID)
 	if err != nil || got.Name != "Q1" {
