@@ -61,6 +61,9 @@ func (l Limits) Validate() error {
 	case strings.TrimSpace(l.TimeZone) == "":
 		return errorf(EINVALID, "a time zone is required (for example Europe/Moscow or UTC)")
 	}
+	if _, err := time.LoadLocation(l.TimeZone); err != nil {
+		return errorf(EINVALID, "unknown time zone %q (for example Europe/Moscow or UTC)", l.TimeZone)
+	}
 	for _, d := range l.Days {
 		if d < time.Sunday || d > time.Saturday {
 			return errorf(EINVALID, "working day %d is not a weekday (0 = Sunday … 6 = Saturday)", d)

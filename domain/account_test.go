@@ -73,6 +73,7 @@ func TestAccountLifecycle(t *testing.T) {
 		{name: "register twice", given: []Event{registered}, when: RegisterAccount{AccountID: accountID, Label: "x", Limits: limits}, err: ESTATE},
 		{name: "register without label", when: RegisterAccount{AccountID: accountID, Limits: limits}, err: EINVALID},
 		{name: "register with bad hours", when: RegisterAccount{AccountID: accountID, Label: "x", Limits: Limits{TimeZone: "UTC", StartMinute: 600, EndMinute: 500}}, err: EINVALID},
+		{name: "register in an unknown time zone", when: RegisterAccount{AccountID: accountID, Label: "x", Limits: Limits{TimeZone: "Mars/Olympus", EndMinute: 60}}, err: EINVALID},
 		{name: "register with a bad weekday", when: RegisterAccount{AccountID: accountID, Label: "x", Limits: Limits{TimeZone: "UTC", EndMinute: 60, Days: []time.Weekday{9}}}, err: EINVALID},
 		{name: "command on unknown account", when: PauseAccount{By: "admin:1"}, err: EINVALID},
 		{name: "connecting", given: []Event{registered}, when: MarkConnecting{}, then: []Event{AccountConnecting{}}},

@@ -114,6 +114,11 @@ type (
 		Schedule   CampaignSchedule
 		Caps       CampaignCaps
 		By         string
+		// Offered are the prompt variants of the scenario, with its
+		// weights; nil = not checked. When set, every variant must be
+		// one of them, and no Variants means all of them with their
+		// weights (at least 1 each).
+		Offered []VariantWeight
 	}
 	PauseCampaign  struct{ By string }
 	ResumeCampaign struct{ By string }
@@ -179,44 +184,14 @@ func DecideCampaign(c Campaign, cmd CampaignCommand, now time.Time) ([]Event, er
 		if c.Exists {
 			return nil, errorf(ESTATE, "campaign %s already exists", c.ID)
 		}
-		switch {
-		case cmd.CampaignID == uuid.Nil:
+		if cmd.CampaignID == uuid.Nil {
 			return nil, errorf(EINVALID, "a campaign needs an id")
-		case strings.TrimSpace(cmd.Name) == "":
-			return nil, errorf(EINVALID, "a campaign needs a name")
-		case strings.TrimSpace(cmd.Scenario) == "":
-			return nil, errorf(EINVALID, "a campaign needs a scenario")
-		case len(cmd.Variants) == 0:
-			return nil, errorf(EINVALID, "a campaign needs at least one prompt variant")
-		case cmd.Schedule.Start.IsZero() || !cmd.Schedule.End.After(cmd.Schedule.Start):
-			return nil, errorf(EINVALID, "the campaign's schedule must end after it starts")
-		case cmd.Caps.DailyNewDialogs < 0 || cmd.Caps.TotalDialogs < 0:
-			return nil, errorf(EINVALID, "campaign caps must not be negative")
 		}
-		seen := map[string]bool{}
-		for _, v := range cmd.Variants {
-			switch {
-			case strings.TrimSpace(v.Name) == "":
-				return nil, errorf(EINVALID, "a variant needs a name")
-			case v.Weight <= 0:
-				return nil, errorf(EINVALID, "variant %s needs a weight above 0", v.Name)
-			case seen[v.Name]:
-				return nil, errorf(EINVALID, "variant %s is given twice", v.Name)
-			}
-			seen[v.Name] = true
+		cmd, err := NewCreateCampaign(cmd)
+		if err != nil {
+			return nil, err
 		}
-		s := cmd.Schedule
-		if s.StartMinute != 0 || s.EndMinute != 0 {
-			if s.StartMinute < 0 || s.EndMinute > 24*60 || s.StartMinute >= s.EndMinute {
-				return nil, errorf(EINVALID, "campaign hours %s–%s are not a range within a day", hm(s.StartMinute), hm(s.EndMinute))
-			}
-		}
-		if s.TimeZone != "" {
-			if _, err := time.LoadLocation(s.TimeZone); err != nil {
-				return nil, errorf(EINVALID, "unknown time zone %q", s.TimeZone)
-			}
-		}
-		return []Event{CampaignCreated{CampaignID: cmd.CampaignID, Name: strings.TrimSpace(cmd.Name), Segment: cmd.Segment,
+		return []Event{CampaignCreated{CampaignID: cmd.CampaignID, Name: cmd.Name, Segment: cmd.Segment,
 			Scenario: cmd.Scenario, Version: cmd.Version, Variants: cmd.Variants, Accounts: cmd.Accounts,
 			Schedule: cmd.Schedule, Caps: cmd.Caps, By: cmd.By}}, nil
 	case PauseCampaign:

@@ -3,6 +3,7 @@ package domain
 import (
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,21 +27,40 @@ func TestDecideCampaign(t *testing.T) {
 		when  CampaignCommand
 		then  []Event
 		err   Code
+		field string // of the error, if it names one
 	}{
-		{"create", nil, create(), []Event{created}, ""},
-		{"twice", []Event{created}, create(), nil, ESTATE},
-		{"no name", nil, bad(func(c *CreateCampaign) { c.Name = " " }), nil, EINVALID},
-		{"no variants", nil, bad(func(c *CreateCampaign) { c.Variants = nil }), nil, EINVALID},
-		{"zero weight", nil, bad(func(c *CreateCampaign) { c.Variants[1].Weight = 0 }), nil, EINVALID},
-		{"variant twice", nil, bad(func(c *CreateCampaign) { c.Variants[1].Name = "A" }), nil, EINVALID},
-		{"ends before it starts", nil, bad(func(c *CreateCampaign) { c.Schedule.End = now.Add(-time.Hour) }), nil, EINVALID},
-		{"bad hours", nil, bad(func(c *CreateCampaign) { c.Schedule.StartMinute, c.Schedule.EndMinute = 600, 500 }), nil, EINVALID},
-		{"bad zone", nil, bad(func(c *CreateCampaign) { c.Schedule.TimeZone = "Mars/Olympus" }), nil, EINVALID},
-		{"pause", []Event{created}, PauseCampaign{By: "admin:1"}, []Event{CampaignPaused{By: "admin:1"}}, ""},
-		{"pause paused", []Event{created, CampaignPaused{}}, PauseCampaign{}, nil, ""},
-		{"resume", []Event{created, CampaignPaused{}}, ResumeCampaign{By: "x"}, []Event{CampaignResumed{By: "x"}}, ""},
-		{"resume ended", []Event{created, CampaignEnded{}}, ResumeCampaign{}, nil, ESTATE},
-		{"unknown", nil, PauseCampaign{}, nil, EINVALID},
+		{"create", nil, create(), []Event{created}, "", ""},
+		{"twice", []Event{created}, create(), nil, ESTATE, ""},
+		{"no name", nil, bad(func(c *CreateCampaign) { c.Name = " " }), nil, EINVALID, "name"},
+		{"no variants", nil, bad(func(c *CreateCampaign) { c.Variants = nil }), nil, EINVALID, "variants"},
+		{"zero weight", nil, bad(func(c *CreateCampaign) { c.Variants[1].Weight = 0 }), nil, EINVALID, "variants"},
+		{"variant twice", nil, bad(func(c *CreateCampaign) { c.Variants[1].Name = "A" }), nil, EINVALID, "variants"},
+		{"ends before it starts", nil, bad(func(c *CreateCampaign) { c.Schedule.End = now.Add(-time.Hour) }), nil, EINVALID, "schedule.end"},
+		{"bad hours", nil, bad(func(c *CreateCampaign) { c.Schedule.StartMinute, c.Schedule.EndMinute = 600, 500 }), nil, EINVALID, "schedule.hours"},
+		{"bad zone", nil, bad(func(c *CreateCampaign) { c.Schedule.TimeZone = "Mars/Olympus" }), nil, EINVALID, "schedule.time_zone"},
+		{"no id", nil, bad(func(c *CreateCampaign) { c.CampaignID = uuid.Nil }), nil, EINVALID, ""},
+		{"name too long", nil, bad(func(c *CreateCampaign) { c.Name = strings.Repeat("я", 101) }), nil, EINVALID, "name"},
+		{"name of 100 characters", nil, bad(func(c *CreateCampaign) { c.Name = strings.Repeat("я", 100) }),
+			[]Event{func() CampaignCreated { e := created; e.Name = strings.Repeat("я", 100); return e }()}, "", ""},
+		{"before 2000", nil, bad(func(c *CreateCampaign) { c.Schedule.Start = time.Date(1999, 12, 31, 0, 0, 0, 0, time.UTC) }), nil, EINVALID, "schedule"},
+		{"no start", nil, bad(func(c *CreateCampaign) { c.Schedule.Start = time.Time{} }), nil, EINVALID, "schedule"},
+		{"after 2200", nil, bad(func(c *CreateCampaign) { c.Schedule.End = time.Date(2201, 1, 1, 0, 0, 0, 0, time.UTC) }), nil, EINVALID, "schedule"},
+		{"not a weekday", nil, bad(func(c *CreateCampaign) { c.Schedule.Days = []time.Weekday{time.Monday, 7} }), nil, EINVALID, "schedule.days"},
+		{"negative daily cap", nil, bad(func(c *CreateCampaign) { c.Caps.DailyNewDialogs = -1 }), nil, EINVALID, "caps.daily_new_dialogs"},
+		{"negative total cap", nil, bad(func(c *CreateCampaign) { c.Caps.TotalDialogs = -1 }), nil, EINVALID, "caps.total_dialogs"},
+		{"bad import id", nil, bad(func(c *CreateCampaign) { c.Segment.Import = "imp 1" }), nil, EINVALID, "segment.import"},
+		{"bad field name", nil, bad(func(c *CreateCampaign) { c.Segment.Fields = []SegmentField{{"1city", "x"}} }), nil, EINVALID, "segment.fields"},
+		{"field without a value", nil, bad(func(c *CreateCampaign) { c.Segment.Fields = []SegmentField{{"city", " "}} }), nil, EINVALID, "segment.fields"},
+		{"field twice", nil, bad(func(c *CreateCampaign) { c.Segment.Fields = []SegmentField{{"city", "a"}, {"city", "b"}} }), nil, EINVALID, "segment.fields"},
+		{"variant the scenario lacks", nil, bad(func(c *CreateCampaign) { c.Offered = []VariantWeight{{"A", 1}} }), nil, EINVALID, "variants"},
+		{"the scenario's variants by default", nil, bad(func(c *CreateCampaign) {
+			c.Variants, c.Offered = nil, []VariantWeight{{"A", 50}, {"B", 0}}
+		}), []Event{func() CampaignCreated { e := created; e.Variants = []VariantWeight{{"A", 50}, {"B", 1}}; return e }()}, "", ""},
+		{"pause", []Event{created}, PauseCampaign{By: "admin:1"}, []Event{CampaignPaused{By: "admin:1"}}, "", ""},
+		{"pause paused", []Event{created, CampaignPaused{}}, PauseCampaign{}, nil, "", ""},
+		{"resume", []Event{created, CampaignPaused{}}, ResumeCampaign{By: "x"}, []Event{CampaignResumed{By: "x"}}, "", ""},
+		{"resume ended", []Event{created, CampaignEnded{}}, ResumeCampaign{}, nil, ESTATE, ""},
+		{"unknown", nil, PauseCampaign{}, nil, EINVALID, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var s Campaign
@@ -50,6 +70,9 @@ func TestDecideCampaign(t *testing.T) {
 			got, err := DecideCampaign(s, c.when, now)
 			if ErrorCode(err) != c.err || (c.err == "" && err != nil) {
 				t.Fatalf("error %v, want code %q", err, c.err)
+			}
+			if c.field != "" && ErrorField(err) != c.field {
+				t.Fatalf("error %v names field %q, want %q", err, ErrorField(err), c.field)
 			}
 			if !reflect.DeepEqual(got, c.then) {
 				t.Fatalf("events\n got %#v\nwant %#v", got, c.then)

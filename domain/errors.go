@@ -27,6 +27,11 @@ const (
 type Error struct {
 	Code    Code
 	Message string
+	// Field names the command's field at fault when one is (a path of
+	// its JSON names: "name", "schedule.hours", "segment.import"), so an
+	// adapter can point at its own input for it (a flag, a form field);
+	// "" when the error is about no one field.
+	Field string
 	// RetryAt is when a command rejected with ELIMIT is allowed again (zero
 	// when unknown, e.g. a restricted account).
 	RetryAt time.Time
@@ -41,6 +46,22 @@ func (e *Error) Error() string {
 
 func errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// fieldErrorf is errorf for a command's field.
+func fieldErrorf(code Code, field, format string, args ...any) *Error {
+	e := errorf(code, format, args...)
+	e.Field = field
+	return e
+}
+
+// ErrorField is the Field of err if it is (or wraps) a *Error, else "".
+func ErrorField(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
 }
 
 // ErrorCode is the code of err if it is (or wraps) a *Error, else "".

@@ -21,7 +21,7 @@ func EventTypes() []Event {
 		DialogStopped{}, DialogOptedOut{}, DialogClosed{},
 		AccountRegistered{}, AccountLimitsChanged{}, AccountConnecting{}, AccountConnected{}, AccountDisconnected{},
 		AccountFloodWaited{}, AccountRestricted{}, AccountLost{}, AccountPaused{}, AccountResumed{},
-		AccountRemoved{}, NewDialogReserved{}, MessageReserved{}, DialogNumbered{},
+		AccountRemoved{}, NewDialogReserved{}, MessageReserved{}, DialogNumbered{}, DialogIndexed{},
 		TurnTaken{}, TurnFailed{},
 		CampaignCreated{}, CampaignPaused{}, CampaignResumed{}, CampaignEnded{}, CampaignTargeted{},
 	}

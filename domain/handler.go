@@ -70,8 +70,14 @@ func (h Handlers) LoadCampaign(ctx context.Context, id uuid.UUID) (Campaign, err
 }
 
 // Dialog runs a command on dialog id; subject is the dialog's contact (its
-// key seals the message texts).
+// key seals the message texts). A StartDialog first records the dialog in
+// the index streams of its number and its contact (IndexDialog).
 func (h Handlers) Dialog(ctx context.Context, id, contact uuid.UUID, cmd DialogCommand) ([]Event, error) {
+	if s, ok := cmd.(StartDialog); ok && s.N > 0 && id != uuid.Nil && contact != uuid.Nil && s.Contact.Contactable() == nil {
+		if err := h.IndexDialog(ctx, DialogIndexed{DialogID: id, ContactID: contact, N: s.N}); err != nil {
+			return nil, err
+		}
+	}
 	return run(ctx, h, h.Cache, DialogStream(id), contact.String(), EvolveDialog, DecideDialog, cmd)
 }
 

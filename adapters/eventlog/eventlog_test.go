@@ -84,6 +84,7 @@ func samples() []domain.Event {
 		domain.NewDialogReserved{DialogID: dialog, Day: "2026-11-25", At: t0},
 		domain.MessageReserved{DialogID: dialog, RandomID: 3, At: t0},
 		domain.DialogNumbered{DialogID: dialog, N: 12},
+		domain.DialogIndexed{DialogID: dialog, ContactID: contact, N: 12},
 		domain.TurnTaken{Kind: domain.TurnReply, Engine: "llm", Model: "gpt-4o-mini", Scenario: "acme", ScenarioVersion: "3", Variant: "B",
 			VariantVersion: "3b", Language: "en", Answered: 2, PromptTokens: 900, CompletionTokens: 80, LatencyMs: 1200, Attempts: 2,
 			Score: score(40), Flags: []string{"asks-if-bot"}, Guards: []string{"bot question answered with the disclosure"}},
@@ -250,8 +251,8 @@ func retryOnConflict(t *testing.T, store eventstore.Store, cache *domain.StateCa
 	if domain.ErrorCode(err) != domain.EFORBIDDEN {
 		t.Fatalf("plan to an opted-out contact: %v", err)
 	}
-	if store.Head() != n+1 {
-		t.Fatalf("log head %d, want %d", store.Head(), n+1)
+	if store.Head() != n+3 { // the start, its two index events and the n plans
+		t.Fatalf("log head %d, want %d", store.Head(), n+3)
 	}
 }
 

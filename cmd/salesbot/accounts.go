@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -16,11 +15,11 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/term"
 
+	"github.com/salesbot/salesbot/adapters/app/accounts"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"
-	"github.com/salesbot/salesbot/projections"
 )
 
 // tgConfig is the company's Telegram API credentials (my.telegram.org).
@@ -97,14 +96,12 @@ func (l *limitsFlags) limits() (domain.Limits, error) {
 	if _, err := time.LoadLocation(l.tz); err != nil {
 		return out, usagef("--tz: unknown time zone %q", l.tz)
 	}
-	from, to, ok := strings.Cut(l.hours, "-")
-	start, err1 := minuteOfDay(from)
-	end, err2 := minuteOfDay(to)
-	if !ok || err1 != nil || err2 != nil {
-		return out, usagef("--hours: want HH:MM-HH:MM, got %q", l.hours)
+	start, end, err := domain.ParseHours(l.hours)
+	if err != nil {
+		return out, usagef("--hours: %v", err)
 	}
 	out.StartMinute, out.EndMinute = start, end
-	days, err := parseDays(l.days)
+	days, err := domain.ParseWeekdays(l.days)
 	if err != nil {
 		return out, usagef("--days: %v", err)
 	}
@@ -122,72 +119,6 @@ func (l *limitsFlags) limits() (domain.Limits, error) {
 		return out, usagef("%v", err)
 	}
 	return out, nil
-}
-
-func minuteOfDay(s string) (int, error) {
-	if s == "24:00" {
-		return 24 * 60, nil
-	}
-	t, err := time.Parse("15:04", strings.TrimSpace(s))
-	if err != nil {
-		return 0, err
-	}
-	return t.Hour()*60 + t.Minute(), nil
-}
-
-var weekdays = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
-
-// parseDays reads days like "mon-fri", "sat-sun", "mon,wed,fri",
-// "tuesday" or "all": day names in full or by their first three letters,
-// and ranges (which may wrap: "fri-mon"). Anything else is an error.
-func parseDays(s string) ([]time.Weekday, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "all", "":
-		return nil, nil
-	}
-	var out []time.Weekday
-	seen := map[time.Weekday]bool{}
-	add := func(d time.Weekday) {
-		if !seen[d] {
-			seen[d] = true
-			out = append(out, d)
-		}
-	}
-	for _, f := range strings.Split(s, ",") {
-		from, to, isRange := strings.Cut(f, "-")
-		a, err := dayName(from)
-		if err != nil {
-			return nil, err
-		}
-		if !isRange {
-			add(a)
-			continue
-		}
-		b, err := dayName(to)
-		if err != nil {
-			return nil, err
-		}
-		for d := a; ; d = (d + 1) % 7 {
-			add(d)
-			if d == b {
-				break
-			}
-		}
-	}
-	return out, nil
-}
-
-func dayName(s string) (time.Weekday, error) {
-	name := strings.ToLower(strings.TrimSpace(s))
-	if d, ok := weekdays[name]; ok {
-		return d, nil
-	}
-	for _, d := range weekdays {
-		if name == strings.ToLower(d.String()) { // "tuesday"
-			return d, nil
-		}
-	}
-	return 0, fmt.Errorf("%q is not a day (mon, tue, wed, thu, fri, sat, sun, or a range such as mon-fri)", strings.TrimSpace(s))
 }
 
 func accountsAddCommand() *command {
@@ -250,7 +181,6 @@ directory is used by one process at a time.`,
 			}
 			defer st.Close()
 			d := a.dialer(tg, st)
-			id := uuid.Must(uuid.NewV7())
 			in := bufio.NewReader(a.stdin)
 			password := func(ctx context.Context) (string, error) {
 				if pwFile != "" {
@@ -259,39 +189,38 @@ directory is used by one process at a time.`,
 				}
 				return a.promptSecret(in, "2FA password: ")
 			}
-			var self telegram.Peer
-			switch {
-			case phone != "":
-				self, err = d.LoginPhone(ctx, id, telegram.PhoneLogin{Phone: phone, Password: password,
-					Code: func(ctx context.Context) (string, error) {
-						return a.prompt(in, "Login code Telegram sent to "+phone+": ")
-					}})
-			case qr:
-				self, err = d.LoginQR(ctx, id, func(_ context.Context, url string) error {
-					fmt.Fprintf(a.stderr, "Scan this link as a QR code in Telegram (Settings → Devices → Link Desktop Device):\n%s\n", url)
-					return nil
-				}, password)
-			default:
-				var b []byte
-				if b, err = os.ReadFile(session); err != nil {
-					return fmt.Errorf("read --session-file: %w", err)
+			signIn := func(ctx context.Context, id uuid.UUID) (telegram.Peer, error) {
+				switch {
+				case phone != "":
+					return d.LoginPhone(ctx, id, telegram.PhoneLogin{Phone: phone, Password: password,
+						Code: func(ctx context.Context) (string, error) {
+							return a.prompt(in, "Login code Telegram sent to "+phone+": ")
+						}})
+				case qr:
+					return d.LoginQR(ctx, id, func(_ context.Context, url string) error {
+						fmt.Fprintf(a.stderr, "Scan this link as a QR code in Telegram (Settings → Devices → Link Desktop Device):\n%s\n", url)
+						return nil
+					}, password)
 				}
-				self, err = d.ImportSession(ctx, id, string(b))
-			}
-			if err != nil {
-				_ = telegram.DeleteSession(context.WithoutCancel(ctx), st, id)
-				return err
+				b, err := os.ReadFile(session)
+				if err != nil {
+					return telegram.Peer{}, fmt.Errorf("read --session-file: %w", err)
+				}
+				return d.ImportSession(ctx, id, string(b))
 			}
 			h := domain.Handlers{Log: eventlog.New(st), Index: domain.NewIndexKey(st.IndexKey()), Now: time.Now}
-			if _, err := h.Account(ctx, id, domain.RegisterAccount{AccountID: id, Label: label, Phone: phone, Limits: limits}); err != nil {
-				_ = telegram.DeleteSession(context.WithoutCancel(ctx), st, id)
-				return fmt.Errorf("register account: %w", err)
+			added, err := accounts.Add(ctx, st, h, accounts.AddRequest{Label: label, Phone: phone, Limits: limits, SignIn: signIn})
+			if domain.ErrorCode(err) == domain.EINVALID {
+				return usagef("%v", err)
 			}
-			who := self.Name
-			if self.Username != "" {
-				who += " (@" + self.Username + ")"
+			if err != nil {
+				return err
 			}
-			fmt.Fprintf(a.stdout, "account %s added: %s signed in as %s\n", id, label, strings.TrimSpace(who))
+			who := added.Self.Name
+			if added.Self.Username != "" {
+				who += " (@" + added.Self.Username + ")"
+			}
+			fmt.Fprintf(a.stdout, "account %s added: %s signed in as %s\n", added.ID, label, strings.TrimSpace(who))
 			return nil
 		},
 	}
@@ -328,17 +257,6 @@ func (a *app) promptSecret(in *bufio.Reader, question string) (string, error) {
 	return line, nil
 }
 
-// accountRows reads the accounts from the log through the in-memory read
-// model.
-func accountRows(ctx context.Context, st *eventstore.PebbleStore) ([]projections.Account, error) {
-	sink := projections.NewMemory()
-	r := projections.Runner{Store: st, Decode: eventlog.New(st).Decode, Sink: sink, Batch: 5000}
-	if _, err := r.CatchUp(ctx); err != nil {
-		return nil, err
-	}
-	return sink.Accounts(ctx)
-}
-
 func accountsListCommand() *command {
 	var asJSON bool
 	return &command{
@@ -357,35 +275,9 @@ func accountsListCommand() *command {
 				return err
 			}
 			defer st.Close()
-			rows, err := accountRows(ctx, st)
+			items, err := accounts.List(ctx, st, time.Now())
 			if err != nil {
 				return err
-			}
-			sort.Slice(rows, func(i, j int) bool { return rows[i].Label < rows[j].Label })
-			type item struct {
-				ID           uuid.UUID  `json:"id"`
-				Label        string     `json:"label"`
-				Status       string     `json:"status"`
-				Paused       bool       `json:"paused"`
-				Reason       string     `json:"reason,omitempty"`
-				FloodUntil   *time.Time `json:"flood_until,omitempty"`
-				DialogsToday int        `json:"dialogs_today"`
-				DailyCap     int        `json:"daily_cap"`
-				Session      bool       `json:"session"`
-			}
-			items := make([]item, 0, len(rows))
-			for _, r := range rows {
-				has, err := telegram.HasSession(ctx, st, r.ID)
-				if err != nil {
-					return err
-				}
-				it := item{ID: r.ID, Label: r.Label, Status: r.Status, Paused: r.Paused, Reason: r.Reason,
-					DialogsToday: r.DialogsToday, DailyCap: r.DailyCap, Session: has}
-				if r.FloodUntil.After(time.Now()) {
-					f := r.FloodUntil
-					it.FloodUntil = &f
-				}
-				items = append(items, it)
 			}
 			if asJSON {
 				enc := json.NewEncoder(a.stdout)
@@ -441,24 +333,19 @@ stay in the log.`,
 			}
 			defer st.Close()
 			h := domain.Handlers{Log: eventlog.New(st), Index: domain.NewIndexKey(st.IndexKey()), Now: time.Now}
-			acc, _, err := h.Log.Load(ctx, domain.AccountStream(id))
-			if err != nil {
-				return err
+			logOut, err := accounts.Remove(ctx, st, h, id, "cli", func(ctx context.Context, id uuid.UUID) error {
+				ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				defer cancel()
+				return a.dialer(tg, st).LogOut(ctx, id)
+			})
+			if logOut != nil {
+				fmt.Fprintf(a.stderr, "salesbot: could not log out at Telegram (%v); deleting the local session anyway — end it in Telegram under Settings → Devices\n", logOut)
 			}
-			if len(acc) == 0 {
+			if errors.Is(err, accounts.ErrNoAccount) {
 				return fmt.Errorf("no account %s (see 'salesbot accounts list')", id)
 			}
-			lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			err = a.dialer(tg, st).LogOut(lctx, id)
-			cancel()
-			if err != nil {
-				fmt.Fprintf(a.stderr, "salesbot: could not log out at Telegram (%v); deleting the local session anyway — end it in Telegram under Settings → Devices\n", err)
-				if err := telegram.DeleteSession(ctx, st, id); err != nil {
-					return err
-				}
-			}
-			if _, err := h.Account(ctx, id, domain.RemoveAccount{By: "cli"}); err != nil && !errors.Is(err, context.Canceled) {
-				return fmt.Errorf("record removal of account %s: %w", id, err)
+			if err != nil && !errors.Is(err, context.Canceled) {
+				return err
 			}
 			fmt.Fprintf(a.stdout, "account %s removed\n", id)
 			return nil

@@ -11,6 +11,7 @@ import (
 	"github.com/mymmrac/telego"
 
 	"github.com/salesbot/salesbot/adapters/adminbot/botapitest"
+	"github.com/salesbot/salesbot/adapters/app/demo"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/telegram/telegramtest"
 	"github.com/salesbot/salesbot/domain"
@@ -173,13 +174,13 @@ func TestRunSandbox(t *testing.T) {
 // wrote.
 func answered(sb *telegramtest.Sandbox, n int) bool {
 	for i := 1; i <= n; i++ {
-		lead, err := sb.Lookup(leadName(i))
+		lead, err := sb.Lookup(demo.LeadUsername(i))
 		if err != nil {
 			return false
 		}
 		got := false
 		for j := 1; j <= 3; j++ {
-			acc, err := sb.Lookup(accountName(j))
+			acc, err := sb.Lookup(demo.AccountUsername(j))
 			if err != nil {
 				return false
 			}

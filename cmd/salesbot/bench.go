@@ -3,37 +3,19 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"runtime"
 	"runtime/pprof"
-	"slices"
-	"sync"
-	"time"
-
-	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/salesbot/salesbot/eventstore"
+	"github.com/salesbot/salesbot/eventstore/storebench"
 )
 
-// benchResult is the one JSON line a bench prints.
-type benchResult struct {
-	Store        string  `json:"store"`
-	Concurrency  int     `json:"concurrency"`
-	Events       int     `json:"events"`
-	Batch        int     `json:"batch"`
-	Payload      int     `json:"payload"`
-	Seconds      float64 `json:"seconds"`
-	EventsPerSec float64 `json:"events_per_sec"`
-	P50us        float64 `json:"p50_us"`
-	P99us        float64 `json:"p99_us"`
-}
-
-func (r benchResult) print(a *app, asJSON bool) {
+// printBench prints one result: a JSON line or a line of text.
+func printBench(a *app, r storebench.Result, asJSON bool) {
 	if asJSON {
 		b, _ := json.Marshal(r)
 		fmt.Fprintln(a.stdout, string(b))
@@ -43,39 +25,8 @@ func (r benchResult) print(a *app, asJSON bool) {
 		r.Store, r.Concurrency, r.Events, r.Batch, r.Payload, r.Seconds, r.EventsPerSec, r.P50us, r.P99us)
 }
 
-// latencies turns per-call durations into percentiles.
-func percentiles(d []time.Duration) (p50, p99 float64) {
-	if len(d) == 0 {
-		return 0, 0
-	}
-	slices.Sort(d)
-	at := func(q float64) float64 {
-		return float64(d[min(len(d)-1, int(q*float64(len(d))))].Nanoseconds()) / 1e3
-	}
-	return at(0.50), at(0.99)
-}
-
-// runWorkers runs work(w) on n goroutines at once and returns the wall
-// time, every latency the workers recorded and the first error.
-func runWorkers(n int, work func(w int) ([]time.Duration, error)) (time.Duration, []time.Duration, error) {
-	lat := make([][]time.Duration, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for w := range n {
-		wg.Go(func() { lat[w], errs[w] = work(w) })
-	}
-	wg.Wait()
-	return time.Since(start), slices.Concat(lat...), errors.Join(errs...)
-}
-
-// result summarises a run of events events.
-func (p benchParams) result(store string, events int, took time.Duration, lat []time.Duration) benchResult {
-	p50, p99 := percentiles(lat)
-	return benchResult{
-		Store: store, Concurrency: p.concurrency, Events: events, Batch: p.batch, Payload: p.payload,
-		Seconds: took.Seconds(), EventsPerSec: float64(events) / took.Seconds(), P50us: p50, P99us: p99,
-	}
+func (p benchParams) params() storebench.Params {
+	return storebench.Params{Concurrency: p.concurrency, Events: p.events, Payload: p.payload, Batch: p.batch}
 }
 
 type benchParams struct {
@@ -152,18 +103,7 @@ writes of the same size on this machine, the ceiling to compare with.`,
 			if len(args) > 0 {
 				return usagef("takes no arguments, got %q", args)
 			}
-			var s *eventstore.PebbleStore
-			var err error
-			cleanup := func() {}
-			if a.cfg.set["data-dir"] {
-				s, err = a.openStore(ctx, createLog)
-				if err == nil && s.Head() > 0 {
-					s.Close()
-					return usagef("--data-dir %s already holds %d events; bench append needs an empty directory", a.cfg.DataDir, s.Head())
-				}
-			} else {
-				s, cleanup, err = openScratch(a)
-			}
+			s, done, err := a.benchStore(ctx, "append")
 			if err != nil {
 				return err
 			}
@@ -171,137 +111,52 @@ writes of the same size on this machine, the ceiling to compare with.`,
 			if err != nil {
 				return err
 			}
-			res, err := benchAppend(ctx, s, p)
+			res, err := storebench.Append(ctx, s, p.params())
 			stop()
-			if cerr := s.Close(); err == nil {
+			if cerr := done(); err == nil {
 				err = cerr
 			}
-			cleanup()
 			if err != nil {
 				return err
 			}
-			res.print(a, p.asJSON)
+			printBench(a, res, p.asJSON)
 			if p.baseline {
-				raw, err := benchRawPebble(p)
+				raw, err := storebench.RawPebble(p.params())
 				if err != nil {
 					return fmt.Errorf("raw pebble baseline: %w", err)
 				}
-				raw.print(a, p.asJSON)
+				printBench(a, raw, p.asJSON)
 			}
 			return nil
 		},
 	}
 }
 
-// openScratch opens a store in a temporary directory; cleanup removes it
-// after the store is closed.
-func openScratch(a *app) (*eventstore.PebbleStore, func(), error) {
+// benchStore opens the log a bench writes: in --data-dir, which must hold
+// no events yet, or else in a temporary directory; done closes it (and
+// removes the temporary directory).
+func (a *app) benchStore(ctx context.Context, what string) (*eventstore.PebbleStore, func() error, error) {
+	if a.cfg.set["data-dir"] {
+		s, err := a.openStore(ctx, createLog)
+		if err == nil && s.Head() > 0 {
+			s.Close()
+			return nil, nil, usagef("--data-dir %s already holds %d events; bench %s needs an empty directory", a.cfg.DataDir, s.Head(), what)
+		}
+		return s, func() error { return s.Close() }, err
+	}
 	dir, err := os.MkdirTemp("", "salesbot-bench-")
 	if err != nil {
 		return nil, nil, err
 	}
-	cleanup := func() { os.RemoveAll(dir) }
 	key := make([]byte, eventstore.MasterKeySize)
 	rand.Read(key)
 	s, err := eventstore.Open(dir, eventstore.Options{MasterKey: key, Logger: a.log})
 	if err != nil {
-		cleanup()
+		os.RemoveAll(dir)
 		return nil, nil, err
 	}
-	return s, cleanup, nil
+	return s, func() error { defer os.RemoveAll(dir); return s.Close() }, nil
 }
-
-// split divides n units among c workers.
-func split(n, c, w int) int {
-	share := n / c
-	if w < n%c {
-		share++
-	}
-	return share
-}
-
-func benchAppend(ctx context.Context, s eventstore.Store, p benchParams) (benchResult, error) {
-	payload := make([]byte, p.payload)
-	rand.Read(payload)
-	took, lat, err := runWorkers(p.concurrency, func(w int) ([]time.Duration, error) {
-		n := split(p.events, p.concurrency, w)
-		lat := make([]time.Duration, 0, n/p.batch+1)
-		evs := make([]eventstore.Event, p.batch)
-		stream, streams, version := "", 0, uint64(0)
-		for done := 0; done < n; {
-			if stream == "" || version >= 10 {
-				streams++
-				stream, version = fmt.Sprintf("bench-%d-%d", w, streams), 0
-			}
-			k := min(p.batch, n-done)
-			for i := range k {
-				evs[i] = eventstore.Event{Type: "BenchEvent", Payload: payload}
-			}
-			t0 := time.Now()
-			r, err := s.Append(ctx, stream, eventstore.Exact(version), evs[:k]...)
-			if err != nil {
-				return nil, fmt.Errorf("append to %s: %w", stream, err)
-			}
-			lat = append(lat, time.Since(t0))
-			version = r.Version
-			done += k
-		}
-		return lat, nil
-	})
-	if err != nil {
-		return benchResult{}, err
-	}
-	return p.result("salesbot", p.events, took, lat), nil
-}
-
-// benchRawPebble writes the same number and size of values with plain
-// concurrent synced Pebble batches: no ordering, hashing or versions.
-func benchRawPebble(p benchParams) (benchResult, error) {
-	dir, err := os.MkdirTemp("", "salesbot-bench-raw-")
-	if err != nil {
-		return benchResult{}, err
-	}
-	defer os.RemoveAll(dir)
-	db, err := pebble.Open(dir, &pebble.Options{MemTableSize: 64 << 20, Logger: pebbleQuiet{}})
-	if err != nil {
-		return benchResult{}, err
-	}
-	defer db.Close()
-	value := make([]byte, p.payload+100) // about the size of an envelope
-	rand.Read(value)
-	took, lat, err := runWorkers(p.concurrency, func(w int) ([]time.Duration, error) {
-		n := split(p.events, p.concurrency, w)
-		var lat []time.Duration
-		key := make([]byte, 12)
-		binary.BigEndian.PutUint32(key, uint32(w))
-		for done := 0; done < n; {
-			k := min(p.batch, n-done)
-			b := db.NewBatch()
-			for range k {
-				binary.BigEndian.PutUint64(key[4:], uint64(done))
-				b.Set(key, value, nil)
-				done++
-			}
-			t0 := time.Now()
-			if err := b.Commit(pebble.Sync); err != nil {
-				return nil, err
-			}
-			lat = append(lat, time.Since(t0))
-			b.Close()
-		}
-		return lat, nil
-	})
-	if err != nil {
-		return benchResult{}, err
-	}
-	return p.result("pebble-raw", p.events, took, lat), nil
-}
-
-type pebbleQuiet struct{}
-
-func (pebbleQuiet) Infof(string, ...any)         {}
-func (pebbleQuiet) Errorf(string, ...any)        {}
-func (pebbleQuiet) Fatalf(f string, args ...any) { panic(fmt.Sprintf(f, args...)) }
 
 func benchReadCommand() *command {
 	var p benchParams
@@ -335,59 +190,13 @@ pages of --page events, fully decoded (upcast, personal fields decrypted). Laten
 			if err != nil {
 				return err
 			}
-			res, err := benchRead(ctx, s, p)
+			res, err := storebench.Read(ctx, s, p.params())
 			stop()
 			if err != nil {
 				return err
 			}
-			res.print(a, p.asJSON)
+			printBench(a, res, p.asJSON)
 			return nil
 		},
 	}
-}
-
-func benchRead(ctx context.Context, s eventstore.Store, p benchParams) (benchResult, error) {
-	head := s.Head()
-	if head == 0 {
-		return benchResult{}, fmt.Errorf("the log is empty: run 'salesbot bench append --data-dir DIR' first")
-	}
-	counts := make([]int, p.concurrency)
-	bytes := make([]int, p.concurrency)
-	per := (head + uint64(p.concurrency) - 1) / uint64(p.concurrency)
-	took, lat, err := runWorkers(p.concurrency, func(w int) ([]time.Duration, error) {
-		var lat []time.Duration
-		from, to := uint64(w)*per+1, min(head, uint64(w+1)*per)
-		for pos := from; pos <= to; {
-			t0 := time.Now()
-			page := pos
-			err := s.Scan(ctx, pos, int(min(uint64(p.batch), to-pos+1)), func(e *eventstore.RecordedEvent) error {
-				if e.Position != pos {
-					return fmt.Errorf("read position %d, want %d", e.Position, pos)
-				}
-				bytes[w] += len(e.Payload)
-				pos++
-				return nil
-			})
-			if err == nil && pos == page {
-				err = fmt.Errorf("no event at position %d", pos)
-			}
-			if err != nil {
-				return nil, err
-			}
-			lat = append(lat, time.Since(t0))
-			counts[w] += int(pos - page)
-		}
-		return lat, nil
-	})
-	if err != nil {
-		return benchResult{}, err
-	}
-	var n, total int
-	for w := range counts {
-		n += counts[w]
-		total += bytes[w]
-	}
-	res := p.result("salesbot", n, took, lat)
-	res.Payload = total / max(n, 1)
-	return res, nil
 }

@@ -1,30 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"time"
 
-	"github.com/salesbot/salesbot/adapters/app/contacts"
-	"github.com/salesbot/salesbot/adapters/eventlog"
-	"github.com/salesbot/salesbot/domain"
-	"github.com/salesbot/salesbot/eventstore"
+	"github.com/salesbot/salesbot/adapters/app/contacts/contactsbench"
 )
-
-// importResult is what bench import prints.
-type importResult struct {
-	Rows         int     `json:"rows"`
-	Concurrency  int     `json:"concurrency"`
-	ParseSeconds float64 `json:"parse_seconds"`
-	Seconds      float64 `json:"seconds"`
-	RowsPerSec   float64 `json:"rows_per_sec"`
-	Events       uint64  `json:"events"`
-	Accepted     int     `json:"accepted"`
-	Merged       int     `json:"merged"`
-}
 
 func benchImportCommand() *command {
 	var rows, concurrency int
@@ -56,40 +39,17 @@ the import rate. Every append is synced.`,
 			if len(args) > 0 {
 				return usagef("takes no arguments, got %q", args)
 			}
-			var s *eventstore.PebbleStore
-			cleanup := func() {}
-			var err error
-			if a.cfg.set["data-dir"] {
-				if s, err = a.openStore(ctx, createLog); err == nil && s.Head() > 0 {
-					s.Close()
-					return usagef("--data-dir %s already holds %d events; bench import needs an empty directory", a.cfg.DataDir, s.Head())
-				}
-			} else {
-				s, cleanup, err = openScratch(a)
-			}
+			s, done, err := a.benchStore(ctx, "import")
 			if err != nil {
 				return err
 			}
-			defer cleanup()
-			defer s.Close()
-
-			csv := generateContacts(rows)
-			t0 := time.Now()
-			f, err := contacts.Parse(bytes.NewReader(csv))
-			if err != nil {
-				return fmt.Errorf("parse the generated file: %w", err)
-			}
-			parsed := time.Since(t0)
-			h := domain.Handlers{Log: eventlog.New(s), Index: domain.NewIndexKey(s.IndexKey()), Now: time.Now}
+			defer done()
 			bar := newProgress(a.stderr, "import")
-			rep, err := contacts.Apply(ctx, h, f, contacts.Options{Basis: domain.BasisConsent, Note: "bench import",
-				Concurrency: concurrency, Progress: bar.update})
+			res, err := contactsbench.Run(ctx, s, rows, concurrency, bar.update)
 			bar.finish()
 			if err != nil {
 				return err
 			}
-			res := importResult{Rows: rows, Concurrency: concurrency, ParseSeconds: parsed.Seconds(), Seconds: rep.Elapsed.Seconds(),
-				RowsPerSec: float64(rows) / rep.Elapsed.Seconds(), Events: s.Head(), Accepted: rep.Accepted, Merged: rep.Merged}
 			if asJSON {
 				b, _ := json.Marshal(res)
 				fmt.Fprintln(a.stdout, string(b))
@@ -100,19 +60,4 @@ the import rate. Every append is synced.`,
 			return nil
 		},
 	}
-}
-
-// generateContacts writes a contacts file of n rows; every 20th row is
-// the person of an earlier row again (by phone, with another tag).
-func generateContacts(n int) []byte {
-	var b bytes.Buffer
-	b.WriteString("username,phone,first_name,last_name,tags,company\n")
-	for i := range n {
-		if i%20 == 19 {
-			fmt.Fprintf(&b, ",+49 151 %08d,,,returning,\n", i-10)
-			continue
-		}
-		fmt.Fprintf(&b, "lead_%07d,+49 151 %08d,Lead,Number %d,\"fair-2026,b2b\",Company %d\n", i, i, i, i%997)
-	}
-	return b.Bytes()
 }

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/salesbot/salesbot/adapters/eventlog"
-	"github.com/salesbot/salesbot/eventstore"
-	"github.com/salesbot/salesbot/projections"
+	"github.com/salesbot/salesbot/projections/projectionsbench"
 )
 
 func benchRebuildCommand() *command {
@@ -19,7 +17,7 @@ func benchRebuildCommand() *command {
 		summary: "generate a realistic log and time a full rebuild of the read models",
 		details: `
 Writes about --events events as generated dialogs (a contact, messages both
-ways, qualification, stage changes and an ending; about 12 events each) to
+ways, qualification, stage changes and an ending; about 14 events each) to
 a log in --data-dir (which must hold no events) or a temporary directory,
 then drops and rebuilds the read models from it: into PostgreSQL with
 --postgres (the tables are truncated), else into memory. Latency is per
@@ -48,32 +46,16 @@ batch of --batch events.`,
 	}
 }
 
-const eventsPerDialog = 12 // about: see generateDialog
-
 func benchRebuild(ctx context.Context, a *app, p benchParams, keep bool) error {
-	var s *eventstore.PebbleStore
-	cleanup := func() {}
-	if a.cfg.set["data-dir"] {
-		var err error
-		if s, err = a.openStore(ctx, createLog); err != nil {
-			return err
-		}
-		if s.Head() > 0 {
-			s.Close()
-			return usagef("--data-dir %s already holds %d events; bench rebuild needs an empty directory", a.cfg.DataDir, s.Head())
-		}
-	} else {
-		var err error
-		if s, cleanup, err = openScratch(a); err != nil {
-			return err
-		}
+	s, done, err := a.benchStore(ctx, "rebuild")
+	if err != nil {
+		return err
 	}
-	defer cleanup()
-	defer s.Close()
+	defer done()
 
-	dialogs := max(1, p.events/eventsPerDialog)
+	dialogs := max(1, p.events/projectionsbench.EventsPerDialog)
 	t0 := time.Now()
-	if err := generateDialogs(ctx, s, 1, dialogs, p.concurrency, 1); err != nil {
+	if err := projectionsbench.GenerateDialogs(ctx, s, 1, dialogs, p.concurrency, 1); err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}
 	fmt.Fprintf(a.stderr, "generated %d dialogs, %d events in %.1fs\n", dialogs, s.Head(), time.Since(t0).Seconds())
@@ -86,16 +68,7 @@ func benchRebuild(ctx context.Context, a *app, p benchParams, keep bool) error {
 	if err := sink.Reset(ctx); err != nil {
 		return err
 	}
-	var lat []time.Duration
-	last := time.Now()
-	r := projections.Runner{Store: s, Decode: eventlog.New(s).Decode, Sink: sink, Batch: p.batch,
-		Progress: func(done, head uint64) {
-			lat = append(lat, time.Since(last))
-			last = time.Now()
-		}}
-	start := time.Now()
-	n, err := r.CatchUp(ctx)
-	took := time.Since(start)
+	n, took, lat, err := projectionsbench.Rebuild(ctx, s, sink, p.batch)
 	if err != nil {
 		return err
 	}
@@ -108,8 +81,8 @@ func benchRebuild(ctx context.Context, a *app, p benchParams, keep bool) error {
 			}
 		}
 	}
-	res := p.result(name, int(n), took, lat)
+	res := p.params().Result(name, int(n), took, lat)
 	res.Concurrency, res.Payload = 1, 0
-	res.print(a, p.asJSON)
+	printBench(a, res, p.asJSON)
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gotd/td/telegram"
 
+	"github.com/salesbot/salesbot/adapters/app/demo"
 	"github.com/salesbot/salesbot/adapters/redact"
 	"github.com/salesbot/salesbot/adapters/telegram/telegramtest"
 	"github.com/salesbot/salesbot/eventstore"
@@ -60,7 +61,7 @@ type app struct {
 	// (tests watch it).
 	onSandbox func(*telegramtest.Sandbox)
 	// onDemo, if set, is handed what 'demo' found (its end-to-end test).
-	onDemo func(*demoReport)
+	onDemo func(*demo.Report)
 }
 
 // command is one subcommand (or a group with subcommands).

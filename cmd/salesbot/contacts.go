@@ -14,8 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/salesbot/salesbot/adapters/app/contacts"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/domain"
@@ -147,30 +145,9 @@ func parseBasis(s string) (domain.Basis, error) {
 	return "", usagef("--basis: %q is not consent, contract or legitimate-interest", s)
 }
 
-// reportJSON is the report as --json prints it.
-type reportJSON struct {
-	File     string               `json:"file"`
-	Import   string               `json:"import,omitempty"`
-	Applied  bool                 `json:"applied"`
-	Rows     int                  `json:"rows"`
-	Accepted int                  `json:"accepted"`
-	Merged   int                  `json:"merged"`
-	InFile   int                  `json:"merged_in_file"`
-	Changed  int                  `json:"merged_changed"`
-	OptedOut int                  `json:"skipped_do_not_contact"`
-	Erased   int                  `json:"skipped_erased"`
-	Rejected []contacts.Rejection `json:"rejected"`
-	Seconds  float64              `json:"seconds"`
-}
-
 func printReport(w io.Writer, name string, r contacts.Report, asJSON bool) error {
 	if asJSON {
-		rj := reportJSON{File: name, Import: r.Import, Applied: r.Applied, Rows: r.Rows, Accepted: r.Accepted, Merged: r.Merged,
-			InFile: r.InFile, Changed: r.Changed, OptedOut: r.OptedOut, Erased: r.Erased, Rejected: r.Rejected, Seconds: r.Elapsed.Seconds()}
-		if rj.Rejected == nil {
-			rj.Rejected = []contacts.Rejection{}
-		}
-		b, err := json.Marshal(rj)
+		b, err := json.Marshal(r.JSON(name))
 		if err != nil {
 			return err
 		}
@@ -231,55 +208,6 @@ func (p *progress) finish() {
 	}
 }
 
-// personArg reads who a command is about: @username (or a t.me link or a
-// bare username), a Telegram user id, or a +phone.
-func personArg(s string) (contacts.Person, error) {
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "":
-		return contacts.Person{}, usagef("say whom: @username, a Telegram user id or a +phone")
-	case strings.HasPrefix(s, "+"):
-		p, ok := domain.NormalizePhone(s)
-		if !ok {
-			return contacts.Person{}, usagef("%q is not a phone (+ and 7 to 15 digits)", s)
-		}
-		return contacts.Person{Phone: p}, nil
-	case strings.Trim(s, "0123456789") == "":
-		id, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || id <= 0 {
-			return contacts.Person{}, usagef("%q is not a Telegram user id", s)
-		}
-		return contacts.Person{UserID: id}, nil
-	}
-	u, ok := domain.NormalizeUsername(s)
-	if !ok {
-		return contacts.Person{}, usagef("%q is not a username (5 to 32 letters, digits or _), a user id or a +phone", s)
-	}
-	return contacts.Person{Username: u}, nil
-}
-
-// dialogsOf finds a contact's dialogs in the log (the DialogStarted events
-// naming it): without 'run' there is no read model to ask.
-func dialogsOf(st eventstore.Store) func(ctx context.Context, contact uuid.UUID) ([]uuid.UUID, error) {
-	return func(ctx context.Context, contact uuid.UUID) ([]uuid.UUID, error) {
-		var out []uuid.UUID
-		err := st.Scan(ctx, 1, int(min(st.Head(), 1<<62)), func(e *eventstore.RecordedEvent) error {
-			if e.Type != (domain.DialogStarted{}).EventType() {
-				return nil
-			}
-			var ds domain.DialogStarted
-			if err := json.Unmarshal(e.Payload, &ds); err != nil {
-				return fmt.Errorf("position %d: %w", e.Position, err)
-			}
-			if ds.ContactID == contact {
-				out = append(out, ds.DialogID)
-			}
-			return nil
-		})
-		return out, err
-	}
-}
-
 func contactsOptOutCommand() *command {
 	var reason string
 	return &command{
@@ -297,12 +225,12 @@ id.` + whileRunning,
 			return nil
 		},
 		run: func(ctx context.Context, a *app, args []string) error {
-			st, h, p, done, err := a.openPerson(ctx, args)
+			_, h, p, done, err := a.openPerson(ctx, args)
 			if err != nil {
 				return err
 			}
 			defer done()
-			id, ended, err := contacts.OptOut(ctx, h, contacts.OptOutRequest{Person: p, By: "cli", Reason: strings.TrimSpace(reason), Open: dialogsOf(st)})
+			id, ended, err := contacts.OptOut(ctx, h, contacts.OptOutRequest{Person: p, By: "cli", Reason: strings.TrimSpace(reason), Open: contacts.DialogsOf(h)})
 			if err != nil {
 				return err
 			}
@@ -338,27 +266,12 @@ the values.` + whileRunning,
 				return err
 			}
 			defer done()
-			ids, err := contacts.Linked(ctx, h, p)
-			if err != nil {
-				return err
-			}
-			n := 0
-			for _, id := range ids {
-				c, err := h.LoadContact(ctx, id)
-				if err != nil {
-					return err
-				}
-				if !c.Exists {
-					continue
-				}
-				if err := contacts.Forget(ctx, h, st, id, "cli", dialogsOf(st)); err != nil {
-					return err
-				}
-				n++
+			erased, err := contacts.ForgetPerson(ctx, h, st, p, "cli", contacts.DialogsOf(h))
+			for _, id := range erased {
 				fmt.Fprintf(a.stdout, "contact %s erased: its personal data is unreadable; it stays on the do-not-contact list as keyed hashes\n", id)
 			}
-			if n == 0 {
-				return fmt.Errorf("%s is not a contact: %w", p, contacts.ErrNotFound)
+			if err != nil {
+				return err
 			}
 			return a.scrubReadModels(ctx, st)
 		},
@@ -419,9 +332,9 @@ func (a *app) openPerson(ctx context.Context, args []string) (*eventstore.Pebble
 	if len(args) != 1 {
 		return nil, domain.Handlers{}, contacts.Person{}, nil, usagef("say whom: @username, a Telegram user id or a +phone")
 	}
-	p, err := personArg(args[0])
+	p, err := contacts.ParsePerson(args[0])
 	if err != nil {
-		return nil, domain.Handlers{}, contacts.Person{}, nil, err
+		return nil, domain.Handlers{}, contacts.Person{}, nil, usagef("%v", err)
 	}
 	st, err := a.openStore(ctx, existingLog)
 	if err != nil {

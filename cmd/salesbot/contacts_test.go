@@ -13,6 +13,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/google/uuid"
 
+	"github.com/salesbot/salesbot/adapters/app/contacts"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/domain"
 )
@@ -28,11 +29,11 @@ func csvFile(t *testing.T, dir, name, content string) string {
 }
 
 // importRun runs contacts import with --json and decodes the report.
-func importRun(t *testing.T, dir, file string, extra ...string) (result, reportJSON) {
+func importRun(t *testing.T, dir, file string, extra ...string) (result, contacts.ReportJSON) {
 	t.Helper()
 	args := append([]string{"contacts", "import", file, "--data-dir", dir, "--source", "Berlin fair 2026", "--basis", "consent", "--json"}, extra...)
 	r := run(t, nil, args...)
-	var rep reportJSON
+	var rep contacts.ReportJSON
 	if strings.TrimSpace(r.stdout) != "" {
 		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 			t.Fatalf("report %q: %v", r.stdout, err)

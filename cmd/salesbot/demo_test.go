@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/salesbot/salesbot/adapters/app/demo"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/domain/scenario"
@@ -27,8 +28,8 @@ func TestDemo(t *testing.T) {
 	defer cancel()
 	var out, errb bytes.Buffer
 	a := newApp(strings.NewReader(""), &out, &errb, func(string) string { return "" })
-	var r *demoReport
-	a.onDemo = func(rep *demoReport) { r = rep }
+	var r *demo.Report
+	a.onDemo = func(rep *demo.Report) { r = rep }
 	if code := a.main(ctx, []string{"demo", "--data-dir", dir, "--window", "20s"}); code != 0 {
 		t.Fatalf("demo: exit %d\n%s\n%s", code, out.String(), lastLines(errb.String(), 30))
 	}
@@ -45,7 +46,7 @@ func TestDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	kb := sc.KnowledgeText()
-	personas := demoPersonas()
+	personas := demo.Personas()
 	// The campaign spreads its openings over its window and opens nothing
 	// after it ends, so on a loaded machine the last one or two may miss
 	// it; every kind of persona must still be there.
@@ -57,16 +58,16 @@ func TestDemo(t *testing.T) {
 		kinds[o.Kind]++
 	}
 	for _, p := range personas {
-		if kinds[p.kind] == 0 {
-			t.Errorf("no %s persona got a dialog", p.kind)
+		if kinds[p.Kind] == 0 {
+			t.Errorf("no %s persona got a dialog", p.Kind)
 		}
 	}
 	for _, p := range personas {
-		o, ok := r.Personas[p.username]
+		o, ok := r.Personas[p.Username]
 		if !ok {
 			continue
 		}
-		name := p.username + " (" + p.kind + ")"
+		name := p.Username + " (" + p.Kind + ")"
 		for _, m := range o.Received {
 			if bad := domain.UngroundedFigures(m, kb); len(bad) > 0 {
 				t.Errorf("%s received %q with figures %v not in the knowledge base", name, m, bad)
@@ -78,7 +79,7 @@ func TestDemo(t *testing.T) {
 		if len(o.Received) == 0 || !domain.Discloses(o.Received[0]) {
 			t.Errorf("%s: the first message %q does not say it is an AI assistant", name, first(o.Received))
 		}
-		switch p.want {
+		switch p.Want {
 		case "handoff":
 			if o.Stage != string(domain.StageHandoff) {
 				t.Errorf("%s ends at %s/%s, want a handoff", name, o.Stage, o.Outcome)
@@ -88,7 +89,7 @@ func TestDemo(t *testing.T) {
 				t.Errorf("%s ends %s/%s, want closed as lost", name, o.Stage, o.Outcome)
 			}
 		case "opted-out":
-			if o.Outcome != string(domain.OutcomeOptedOut) || len(o.Received) == 0 || !isConfirmation(o.Received[len(o.Received)-1]) {
+			if o.Outcome != string(domain.OutcomeOptedOut) || len(o.Received) == 0 || !demo.IsConfirmation(o.Received[len(o.Received)-1]) {
 				t.Errorf("%s ends %s/%s having received %q: want opted out, the confirmation last", name, o.Stage, o.Outcome, o.Received)
 			}
 		case "silent":
@@ -100,17 +101,17 @@ func TestDemo(t *testing.T) {
 				t.Errorf("%s ends closed (%s), want an open dialog", name, o.Outcome)
 			}
 		}
-		if p.kind == "bot" && (len(o.Received) < 2 || !domain.Discloses(o.Received[1])) {
+		if p.Kind == "bot" && (len(o.Received) < 2 || !domain.Discloses(o.Received[1])) {
 			t.Errorf("%s asked whether it is a bot and got %q", name, o.Received)
 		}
-		if p.kind == "injection" {
+		if p.Kind == "injection" {
 			for _, m := range o.Received {
 				if strings.Contains(m, "90") {
 					t.Errorf("%s (prompt injection) received %q", name, m)
 				}
 			}
 		}
-		if p.lang == "en" && len(o.Received) > 1 {
+		if p.Lang == "en" && len(o.Received) > 1 {
 			if got := domain.DetectLanguage("ru", o.Received[1:]...); got != "en" {
 				t.Errorf("%s writes English and got %q", name, o.Received[1:])
 			}
@@ -156,7 +157,7 @@ func TestDemo(t *testing.T) {
 	if _, err := (projections.Runner{Store: st, Decode: eventlog.New(st).Decode, Sink: fresh, Batch: 500}).CatchUp(ctx); err != nil {
 		t.Fatal(err)
 	}
-	live, rebuilt := snapshot(t, r.sink), snapshot(t, fresh)
+	live, rebuilt := snapshot(t, r.ReadModels), snapshot(t, fresh)
 	if !reflect.DeepEqual(live, rebuilt) {
 		t.Fatalf("rebuilt read models differ from the live ones:\nlive    %v\nrebuilt %v", live, rebuilt)
 	}

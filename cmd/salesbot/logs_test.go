@@ -11,6 +11,7 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/salesbot/salesbot/adapters/adminbot/botapitest"
+	"github.com/salesbot/salesbot/adapters/app/demo"
 	"github.com/salesbot/salesbot/adapters/llm/openaitest"
 	"github.com/salesbot/salesbot/adapters/telegram/telegramtest"
 	"github.com/salesbot/salesbot/domain"
@@ -48,7 +49,7 @@ func TestNoLeadTextInTheLogsAtInfo(t *testing.T) {
 			t.Error(err)
 			return
 		}
-		acc, err := sb.Lookup(accountName(1))
+		acc, err := sb.Lookup(demo.AccountUsername(1))
 		if err != nil {
 			t.Error(err)
 			return

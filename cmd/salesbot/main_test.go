@@ -14,6 +14,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/salesbot/salesbot/eventstore"
+	"github.com/salesbot/salesbot/eventstore/storebench"
+	"github.com/salesbot/salesbot/projections/projectionsbench"
 	"github.com/salesbot/salesbot/projections/sinktest"
 )
 
@@ -84,7 +86,7 @@ func TestBenchVerifyAndTamper(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("bench append: %+v", r)
 	}
-	var res benchResult
+	var res storebench.Result
 	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
 		t.Fatalf("bench append output %q: %v", r.stdout, err)
 	}
@@ -179,7 +181,7 @@ func makeLog(t *testing.T, n int) string {
 	t.Helper()
 	dir := t.TempDir()
 	s := openLog(t, dir)
-	if err := generateDialogs(t.Context(), s, 1, n, 4, 1); err != nil {
+	if err := projectionsbench.GenerateDialogs(t.Context(), s, 1, n, 4, 1); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -264,7 +266,7 @@ func TestProjectionsRebuildAndStatus(t *testing.T) {
 
 func TestBenchRebuild(t *testing.T) {
 	r := run(t, nil, "bench", "rebuild", "--events", "600", "--concurrency", "4", "--json")
-	var res benchResult
+	var res storebench.Result
 	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &res) != nil || res.Store != "memory" || res.Events < 500 || res.EventsPerSec <= 0 {
 		t.Fatalf("bench rebuild: %+v", r)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/salesbot/salesbot/projections/projectionsbench"
 	"github.com/salesbot/salesbot/projections/sinktest"
 )
 
@@ -74,7 +75,7 @@ func TestReadModelsAheadOfTheLogAreRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := openLog(t, dir)
-	if err := generateDialogs(t.Context(), s, 3, 2, 2, 1); err != nil {
+	if err := projectionsbench.GenerateDialogs(t.Context(), s, 3, 2, 2, 1); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {

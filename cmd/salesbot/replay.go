@@ -2,16 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
-	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/salesbot/salesbot/adapters/eventlog"
-	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/adapters/app/audit"
 	"github.com/salesbot/salesbot/eventstore"
 )
 
@@ -48,101 +43,13 @@ shows as [forgotten]. With --json, one JSON object per line.`,
 	}
 }
 
-var errFound = errors.New("found")
-
-// findDialog scans the log for the DialogStarted event numbered n.
-func findDialog(ctx context.Context, s eventstore.Store, n int64) (string, error) {
-	var stream string
-	err := s.Scan(ctx, 1, int(min(s.Head(), 1<<62)), func(e *eventstore.RecordedEvent) error {
-		if e.Type != (domain.DialogStarted{}).EventType() {
-			return nil
-		}
-		var ds domain.DialogStarted
-		if err := json.Unmarshal(e.Payload, &ds); err != nil {
-			return fmt.Errorf("position %d: %w", e.Position, err)
-		}
-		if ds.N == n {
-			stream = strings.Clone(e.Stream)
-			return errFound
-		}
-		return nil
-	})
-	switch {
-	case errors.Is(err, errFound):
-		return stream, nil
-	case err != nil:
-		return "", err
-	}
-	return "", fmt.Errorf("no dialog %d in the log", n)
-}
-
 func replayDialog(ctx context.Context, a *app, s eventstore.Store, n int64, asJSON bool) error {
-	stream, err := findDialog(ctx, s, n)
+	h, err := audit.Dialog(ctx, s, n)
 	if err != nil {
 		return err
 	}
-	recs, err := s.ReadStream(ctx, stream, 1)
-	if err != nil {
-		return err
+	if asJSON {
+		return h.WriteJSON(a.stdout)
 	}
-	log := eventlog.New(s)
-	if !asJSON {
-		fmt.Fprintf(a.stdout, "dialog %d (%s): %d events\n", n, stream, len(recs))
-	}
-	for i := range recs {
-		r := &recs[i]
-		e, err := log.Decode(r)
-		if err != nil {
-			return err
-		}
-		if asJSON {
-			b, err := json.Marshal(map[string]any{
-				"position": r.Position, "version": r.Version, "at": r.RecordedAt, "type": r.Type,
-				"event_id": r.ID, "forgotten": r.Forgotten, "data": e,
-			})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(a.stdout, string(b))
-			continue
-		}
-		fmt.Fprintf(a.stdout, "%s  #%-3d pos %-8d %-20s %s\n", r.RecordedAt.UTC().Format(time.DateTime), r.Version, r.Position, r.Type, describe(e))
-	}
-	return nil
-}
-
-// describe is one readable line of an event for auditors.
-func describe(e domain.Event) string {
-	switch e := e.(type) {
-	case domain.DialogStarted:
-		return fmt.Sprintf("by %s: contact %s, account %s, variant %q", e.By, e.ContactID, e.AccountID, e.Variant)
-	case domain.InboundReceived:
-		return fmt.Sprintf("lead: %q (telegram message %d)", e.Text, e.TelegramMessageID)
-	case domain.OutboundPlanned:
-		who := string(e.By)
-		if e.Person != "" {
-			who += " (" + e.Person + ")"
-		}
-		return fmt.Sprintf("%s plans: %q (random_id %d)", who, e.Text, e.RandomID)
-	case domain.OutboundSent:
-		return fmt.Sprintf("sent random_id %d as telegram message %d", e.RandomID, e.TelegramMessageID)
-	case domain.OutboundFailed:
-		return fmt.Sprintf("random_id %d failed: %s", e.RandomID, e.Reason)
-	case domain.StageChanged:
-		return fmt.Sprintf("%s → %s", e.From, e.To)
-	case domain.HandoffRequested:
-		return "reason: " + e.Reason
-	case domain.DialogTakenOver:
-		return "by " + e.By
-	case domain.DialogReleased:
-		return fmt.Sprintf("by %s, AI resumes at %s", e.By, e.To)
-	case domain.DialogStopped:
-		return "by " + e.By
-	case domain.DialogOptedOut:
-		return fmt.Sprintf("lead: %q", e.Reason)
-	case domain.DialogClosed:
-		return fmt.Sprintf("%s, by %s", e.Outcome, e.By)
-	}
-	b, _ := json.Marshal(e)
-	return string(b)
+	return h.WriteText(a.stdout)
 }

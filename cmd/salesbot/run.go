@@ -2,10 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"time"
 
-	"github.com/salesbot/salesbot/adapters/app/accounts"
+	"github.com/salesbot/salesbot/adapters/app/demo"
 )
 
 func runCommand() *command {
@@ -107,16 +108,22 @@ func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, eng engine
 	if err := bindReadModels(ctx, st, sink); err != nil {
 		return err
 	}
-	var world *sandboxWorld
+	var world *demo.Sandbox
 	if sbox {
-		if world, err = startSandbox(ctx, a, st, leads); err != nil {
+		world, err = demo.StartSandbox(ctx, st, a.log, leads, a.onSandbox)
+		if errors.Is(err, demo.ErrNotFresh) {
+			return usagef("--sandbox: %s already holds accounts, and the sandbox Telegram is new at every start; use a fresh --data-dir", a.cfg.DataDir)
+		}
+		if err != nil {
 			return err
 		}
-		defer world.sb.Close()
+		defer world.Close()
+		opts := world.ClientOptions()
+		a.telegram = &opts
 	}
 	o := systemOptions{tg: tg, bot: botCfg, eng: eng}
 	if sbox { // the sandbox's leads answer in a second: quicker typing and replies keep it lively
-		o.typing = sandboxTyping
+		o.typing = demo.Typing
 		if eng.debounceText == "15s" {
 			o.debounce = 2 * time.Second
 		}
@@ -128,33 +135,7 @@ func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, eng engine
 	a.log.Info("salesbot: scenario", "name", eng.sc.Name, "version", eng.sc.Version, "sandbox", sbox)
 	var play []func(context.Context)
 	if world != nil {
-		play = append(play, func(ctx context.Context) { world.play(ctx, a, sys.svc) })
+		play = append(play, func(ctx context.Context) { world.Play(ctx, sys.svc) })
 	}
 	return sys.run(ctx, a, play...)
-}
-
-// sandboxTyping is a short "typing…", so a sandbox conversation shows
-// within seconds.
-func sandboxTyping(text string) time.Duration {
-	return min(max(time.Duration(len([]rune(text)))*10*time.Millisecond, 300*time.Millisecond), 1500*time.Millisecond)
-}
-
-// waitConnected waits until n accounts are connected or ctx ends.
-func waitConnected(ctx context.Context, svc *accounts.Service, n int) bool {
-	for ctx.Err() == nil {
-		c := 0
-		for _, s := range svc.Accounts() {
-			if s.Connected {
-				c++
-			}
-		}
-		if c >= n {
-			return true
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	return false
 }

@@ -2,16 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/salesbot/salesbot/adapters/app/audit"
 	"github.com/salesbot/salesbot/eventstore"
 )
 
@@ -52,7 +50,7 @@ first bad position is named), 2 bad flags.`,
 			fs.StringVar(&want, "expect-head", "", "`POS:HASH` the log must hold: the hash of the event at position POS, as a previous verify printed it")
 			return func() error {
 				if want != "" {
-					if _, _, err := parseHead(want); err != nil {
+					if _, err := audit.ParseHead(want); err != nil {
 						return usagef("--expect-head: %v", err)
 					}
 				}
@@ -83,7 +81,8 @@ first bad position is named), 2 bad flags.`,
 				}
 			})
 			if err == nil && want != "" {
-				err = expectHead(ctx, s, want)
+				head, _ := audit.ParseHead(want) // checked with the flags
+				err = audit.ExpectHead(ctx, s, head)
 			}
 			return reportVerify(a, asJSON, rep, time.Since(start), err)
 		},
@@ -108,73 +107,14 @@ func (a *app) openForAuditor(file string) (*eventstore.PebbleStore, error) {
 	return s, err
 }
 
-// parseHead reads POS:HASH.
-func parseHead(s string) (uint64, [32]byte, error) {
-	var hash [32]byte
-	p, h, ok := strings.Cut(strings.TrimSpace(s), ":")
-	pos, err := strconv.ParseUint(p, 10, 64)
-	if !ok || err != nil || pos == 0 {
-		return 0, hash, fmt.Errorf("want POS:HASH such as 1234:9f86d081..., got %q", s)
-	}
-	b, err := hex.DecodeString(h)
-	if err != nil || len(b) != 32 {
-		return 0, hash, fmt.Errorf("the hash in %q is not 64 hex characters", s)
-	}
-	copy(hash[:], b)
-	return pos, hash, nil
-}
-
-// errExpectedHead: the log does not hold the head an auditor expected.
-var errExpectedHead = errors.New("the log does not hold the expected head")
-
-func expectHead(ctx context.Context, s *eventstore.PebbleStore, want string) error {
-	pos, hash, _ := parseHead(want)
-	got, err := s.HashAt(ctx, pos)
-	if errors.Is(err, eventstore.ErrNotFound) {
-		return fmt.Errorf("%w: it ends at position %d, before the expected position %d (events removed, or an older copy)", errExpectedHead, s.Head(), pos)
-	}
-	if err != nil {
-		return err
-	}
-	if got != hash {
-		return fmt.Errorf("%w: the event at position %d hashes to %x, expected %x (rewritten)", errExpectedHead, pos, got, hash)
-	}
-	return nil
-}
-
 func reportVerify(a *app, asJSON bool, rep eventstore.VerifyReport, took time.Duration, err error) error {
-	var te *eventstore.TamperError
-	errors.As(err, &te)
 	if asJSON {
-		out := map[string]any{"ok": err == nil, "events": rep.Events, "streams": rep.Streams, "seconds": took.Seconds()}
-		if err == nil {
-			out["head_position"] = rep.Events
-			out["head_hash"] = hex.EncodeToString(rep.HeadHash[:])
-			out["log_id"] = rep.LogID.String()
-			out["subjects"], out["erased"], out["erased_unbound"] = rep.Subjects, rep.Erased, rep.Unbound
-			out["public_key_only"] = rep.PublicKeyOnly
-			out["unsigned_events"] = rep.Unsigned
-			if rep.UnsignedKeys > 0 {
-				out["unsigned_keys"] = rep.UnsignedKeys
-			}
-			if h := rep.SignedHead; h != nil {
-				out["signed_head"] = headJSON(*h)
-			}
-			if h := rep.Anchor; h != nil {
-				out["anchor"] = headJSON(*h)
-			}
-		} else {
-			out["error"] = err.Error()
-		}
-		if te != nil {
-			out["bad_position"] = te.Position
-		}
-		b, _ := json.Marshal(out)
+		b, _ := json.Marshal(audit.VerifyJSON(rep, took, err))
 		fmt.Fprintln(a.stdout, string(b))
 		return err
 	}
 	if err != nil {
-		if errors.Is(err, eventstore.ErrTampered) || errors.Is(err, errExpectedHead) {
+		if errors.Is(err, eventstore.ErrTampered) || errors.Is(err, audit.ErrExpectedHead) {
 			return fmt.Errorf("FAILED: %w", a.storeError(err))
 		}
 		return err
@@ -201,10 +141,6 @@ func reportVerify(a *app, asJSON bool, rep eventstore.VerifyReport, took time.Du
 		fmt.Fprintf(a.stdout, "note: %d key records are from before key records were signed; they are signed when salesbot next opens the log for writing\n", rep.UnsignedKeys)
 	}
 	return nil
-}
-
-func headJSON(h eventstore.SignedHead) map[string]any {
-	return map[string]any{"position": h.Position, "hash": hex.EncodeToString(h.Hash[:]), "time": h.Time.Format(time.RFC3339Nano)}
 }
 
 func keysCommand() *command {

@@ -128,17 +128,21 @@ func (w *world) addAccount(label string) (uuid.UUID, telegramtest.User) {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	id := uuid.New()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if _, err := w.dialer.LoginPhone(ctx, id, telegram.PhoneLogin{Phone: phone,
-		Code: func(context.Context) (string, error) { return w.sb.LoginCode(phone), nil }}); err != nil {
+	a, err := accounts.Add(ctx, w.store, w.h, accounts.AddRequest{Label: label, Limits: openLimits, SignIn: w.signIn(phone)})
+	if err != nil {
 		w.t.Fatal(err)
 	}
-	if _, err := w.h.Account(ctx, id, domain.RegisterAccount{AccountID: id, Label: label, Limits: openLimits}); err != nil {
-		w.t.Fatal(err)
+	return a.ID, u
+}
+
+// signIn signs a sandbox user in by phone, with the code the sandbox sent.
+func (w *world) signIn(phone string) func(context.Context, uuid.UUID) (telegram.Peer, error) {
+	return func(ctx context.Context, id uuid.UUID) (telegram.Peer, error) {
+		return w.dialer.LoginPhone(ctx, id, telegram.PhoneLogin{Phone: phone,
+			Code: func(context.Context) (string, error) { return w.sb.LoginCode(phone), nil }})
 	}
-	return id, u
 }
 
 func (w *world) persona(username string, p telegramtest.Persona) telegramtest.User {

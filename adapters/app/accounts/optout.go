@@ -84,18 +84,11 @@ func (s *Service) Remove(ctx context.Context, id uuid.UUID, by string) error {
 			return ctx.Err()
 		}
 	}
-	if s.cfg.LogOut != nil {
-		if err := s.cfg.LogOut(ctx, id); err != nil {
-			s.log.Warn("accounts: could not log out at Telegram; deleting the session anyway", "account", id, "err", err)
-		}
+	logOutErr, err := Remove(ctx, s.cfg.Store, s.h, id, by, s.cfg.LogOut)
+	if logOutErr != nil {
+		s.log.Warn("accounts: could not log out at Telegram; deleting the session anyway", "account", id, "err", logOutErr)
 	}
-	if err := telegram.DeleteSession(ctx, s.cfg.Store, id); err != nil {
-		return err
-	}
-	if _, err := s.h.Account(ctx, id, domain.RemoveAccount{By: by}); err != nil {
-		return fmt.Errorf("record removal of account %s: %w", id, err)
-	}
-	return nil
+	return err
 }
 
 // ErrNoAccount: no such account, or it was removed (domain.ErrNoAccount,
@@ -103,21 +96,13 @@ func (s *Service) Remove(ctx context.Context, id uuid.UUID, by string) error {
 var ErrNoAccount = domain.ErrNoAccount
 
 // Add signs an account in by phone (asking code and password through the
-// callbacks) with Config.Login and registers it with limits; the running
-// service connects it at once.
+// callbacks) with Config.Login and registers it with limits (the package's
+// Add); the running service connects it at once.
 func (s *Service) Add(ctx context.Context, label string, login telegram.PhoneLogin, limits domain.Limits) (uuid.UUID, telegram.Peer, error) {
 	if s.cfg.Login == nil {
 		return uuid.Nil, telegram.Peer{}, errors.New("accounts: signing accounts in is not configured")
 	}
-	id := newID()
-	self, err := s.cfg.Login(ctx, id, login)
-	if err != nil {
-		_ = telegram.DeleteSession(context.WithoutCancel(ctx), s.cfg.Store, id)
-		return uuid.Nil, self, err
-	}
-	if _, err := s.h.Account(ctx, id, domain.RegisterAccount{AccountID: id, Label: label, Phone: login.Phone, Limits: limits}); err != nil {
-		_ = telegram.DeleteSession(context.WithoutCancel(ctx), s.cfg.Store, id)
-		return uuid.Nil, self, err
-	}
-	return id, self, nil
+	a, err := Add(ctx, s.cfg.Store, s.h, AddRequest{Label: label, Phone: login.Phone, Limits: limits,
+		SignIn: func(ctx context.Context, id uuid.UUID) (telegram.Peer, error) { return s.cfg.Login(ctx, id, login) }})
+	return a.ID, a.Self, err
 }

@@ -65,9 +65,7 @@ func (s *Scheduler) apply(r *eventstore.RecordedEvent, e domain.Event) {
 		if _, added := e.(domain.ContactAdded); added {
 			ct.seq = r.Position
 		}
-		c := domain.EvolveContact(ct.c, e)
-		c.Username, c.Phone, c.Name, c.UserID = "", "", "", 0 // segments do not need them
-		ct.c, ct.ok = c, c.Contactable() == nil
+		ct.c, ct.ok = foldContact(ct.c, e)
 		for _, cp := range s.campaigns {
 			s.placeContact(cp, ct)
 		}

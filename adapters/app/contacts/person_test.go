@@ -468,3 +468,44 @@ func TestOptOutFinishesWhenTheCallerGoes(t *testing.T) {
 		t.Fatalf("dialog %+v, %v: want ended", st, err)
 	}
 }
+
+// DialogsOf finds a contact's dialogs through the index streams: those
+// started since the index exists at once, those of an older log once
+// Reindex has indexed them; OptOut then ends them all.
+func TestDialogsOfAnOlderLog(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	if _, err := w.apply("username\nanna_k\nboris_b\n", contacts.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	anna, boris := w.contact("anna_k"), w.contact("boris_b")
+	indexed := w.dialog(anna, 1)
+	// Dialog 2 as a log written before the index: started, never indexed.
+	old := uuid.New()
+	if err := w.h.Log.Append(ctx, domain.DialogStream(old), 0, anna.ID.String(), []domain.Event{
+		domain.DialogStarted{DialogID: old, N: 2, ContactID: anna.ID, AccountID: uuid.New(), By: "ai"}}); err != nil {
+		t.Fatal(err)
+	}
+	w.dialog(boris, 3)
+	of := contacts.DialogsOf(w.h)
+	if got, err := of(ctx, anna.ID); err != nil || len(got) != 1 || got[0] != indexed {
+		t.Fatalf("before reindexing: %v %v; want only the indexed dialog", got, err)
+	}
+	store := w.store.(*eventstore.MemoryStore)
+	if n, err := contacts.Reindex(ctx, store, w.h); err != nil || n != 3 {
+		t.Fatalf("reindex: %d, %v; want the 3 dialogs", n, err)
+	}
+	if got, err := of(ctx, anna.ID); err != nil || len(got) != 2 || got[0] != indexed || got[1] != old {
+		t.Fatalf("after reindexing: %v %v; want both of anna's dialogs", got, err)
+	}
+	if id, found, err := w.h.DialogOfNumber(ctx, 2); err != nil || !found || id != old {
+		t.Fatalf("dialog 2 by number: %v %v %v", id, found, err)
+	}
+	_, ended, err := contacts.OptOut(ctx, w.h, contacts.OptOutRequest{Person: contacts.Person{Username: "anna_k"}, By: "cli", Reason: "stop", Open: of})
+	if err != nil || len(ended) != 2 {
+		t.Fatalf("opt out: ended %v, %v; want dialogs 1 and 2", ended, err)
+	}
+	if d, _ := w.h.LoadDialog(ctx, old); d.Outcome != domain.OutcomeOptedOut {
+		t.Fatalf("the older log's dialog goes on: %+v", d)
+	}
+}

@@ -1,6 +1,7 @@
 package contacts
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -27,8 +28,10 @@ const reindexed = "contacts-reindexed"
 
 // Reindex links the user id, username and phone of every contact recorded
 // since its last run (ContactAdded, ContactTelegramUserSet) in the index
-// streams, where they are not linked yet, and returns how many links it
-// wrote. Contacts recorded before the username and phone indexes existed,
+// streams, where they are not linked yet, indexes the dialogs started
+// since by number and contact (domain.Handlers.IndexDialog: dialogs of a
+// log written before those indexes, or a start a crash interrupted), and
+// returns how many contacts and dialogs it indexed. Contacts recorded before the username and phone indexes existed,
 // or by code that adds contacts without Record, become findable: an
 // import then merges into them, and never brings back one on the
 // do-not-contact list. It keeps its position in the store's secrets, so a
@@ -107,7 +110,94 @@ func Reindex(ctx context.Context, store IndexStore, h domain.Handlers) (int, err
 	if err := store.PutSecret(ctx, reindexed, binary.BigEndian.AppendUint64(nil, head)); err != nil {
 		return n, fmt.Errorf("contacts: reindex: save its position: %w", err)
 	}
-	return n, nil
+	d, err := indexDialogs(ctx, store, h)
+	return n + d, err
+}
+
+// dialogsIndexed is the secret that holds how far indexDialogs has read
+// the log.
+const dialogsIndexed = "dialogs-indexed"
+
+// indexDialogs indexes every dialog started since its last run by number
+// and contact, and returns how many it indexed.
+func indexDialogs(ctx context.Context, store IndexStore, h domain.Handlers) (int, error) {
+	from, err := position(ctx, store, dialogsIndexed)
+	if err != nil {
+		return 0, fmt.Errorf("contacts: index dialogs: %w", err)
+	}
+	head := store.Head()
+	if from > head {
+		return 0, nil
+	}
+	var todo []domain.DialogIndexed
+	log := eventlog.New(store)
+	started := (domain.DialogStarted{}).EventType()
+	err = store.Scan(ctx, from, int(head-from+1), func(r *eventstore.RecordedEvent) error {
+		if r.Type != started {
+			return nil
+		}
+		e, err := log.Decode(r)
+		if err != nil {
+			return err
+		}
+		if d, ok := e.(domain.DialogStarted); ok {
+			todo = append(todo, domain.DialogIndexed{DialogID: d.DialogID, ContactID: d.ContactID, N: d.N})
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("contacts: index dialogs: read the log: %w", err)
+	}
+	var (
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+	)
+	work := make(chan domain.DialogIndexed)
+	for range 32 {
+		wg.Go(func() {
+			for d := range work {
+				if err := h.IndexDialog(ctx, d); err != nil {
+					mu.Lock()
+					first = cmp.Or(first, err)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for _, d := range todo {
+		work <- d
+	}
+	close(work)
+	wg.Wait()
+	if first != nil {
+		return 0, fmt.Errorf("contacts: index dialogs: %w", first)
+	}
+	if err := store.PutSecret(ctx, dialogsIndexed, binary.BigEndian.AppendUint64(nil, head)); err != nil {
+		return 0, fmt.Errorf("contacts: index dialogs: save its position: %w", err)
+	}
+	return len(todo), nil
+}
+
+// position is the log position after the one a secret holds (1 if none).
+func position(ctx context.Context, store IndexStore, name string) (uint64, error) {
+	b, err := store.Secret(ctx, name)
+	switch {
+	case errors.Is(err, eventstore.ErrNotFound):
+		return 1, nil
+	case err != nil:
+		return 0, fmt.Errorf("read its position: %w", err)
+	case len(b) == 8:
+		return binary.BigEndian.Uint64(b) + 1, nil
+	}
+	return 1, nil
+}
+
+// DialogsOf lists a contact's dialogs from the index streams
+// (domain.Handlers.DialogsOfContact), for OptOut and Forget; a dialog
+// whose start failed may be among them (they pass over it).
+func DialogsOf(h domain.Handlers) func(ctx context.Context, contact uuid.UUID) ([]uuid.UUID, error) {
+	return h.DialogsOfContact
 }
 
 // linkNew links what the person has to contact where nothing is linked,

@@ -5,6 +5,33 @@ import (
 	"strings"
 )
 
+// ReportJSON is a report as 'contacts import --json' prints it (and the
+// API serves it).
+type ReportJSON struct {
+	File     string      `json:"file"`
+	Import   string      `json:"import,omitempty"`
+	Applied  bool        `json:"applied"`
+	Rows     int         `json:"rows"`
+	Accepted int         `json:"accepted"`
+	Merged   int         `json:"merged"`
+	InFile   int         `json:"merged_in_file"`
+	Changed  int         `json:"merged_changed"`
+	OptedOut int         `json:"skipped_do_not_contact"`
+	Erased   int         `json:"skipped_erased"`
+	Rejected []Rejection `json:"rejected"` // [] when none
+	Seconds  float64     `json:"seconds"`
+}
+
+// JSON is the report of importing file in its JSON shape.
+func (r Report) JSON(file string) ReportJSON {
+	rj := ReportJSON{File: file, Import: r.Import, Applied: r.Applied, Rows: r.Rows, Accepted: r.Accepted, Merged: r.Merged,
+		InFile: r.InFile, Changed: r.Changed, OptedOut: r.OptedOut, Erased: r.Erased, Rejected: r.Rejected, Seconds: r.Elapsed.Seconds()}
+	if rj.Rejected == nil {
+		rj.Rejected = []Rejection{}
+	}
+	return rj
+}
+
 // Text is the report for a person, in plain text: the counts, then up to
 // maxRejected rejected rows with their lines and reasons ("… and N more").
 // The CLI prints it and the admin bot sends it (escaped), e.g.

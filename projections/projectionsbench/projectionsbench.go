@@ -1,4 +1,7 @@
-package main
+// Package projectionsbench generates realistic logs and measures how fast
+// the read models are rebuilt from them ('salesbot bench rebuild'); tests
+// use its generator for logs with dialogs in them.
+package projectionsbench
 
 import (
 	"context"
@@ -12,13 +15,34 @@ import (
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"
+	"github.com/salesbot/salesbot/projections"
 )
 
-// generateDialogs writes n realistic dialogs (numbered from first) through
+// EventsPerDialog is about how many events GenerateDialogs writes per
+// dialog (its contact and index entries included).
+const EventsPerDialog = 14
+
+// Rebuild projects the whole log into sink (which the caller has reset)
+// in transactions of batch events, and returns how many events it applied,
+// how long it took and the time of each batch.
+func Rebuild(ctx context.Context, s eventstore.Store, sink projections.Sink, batch int) (uint64, time.Duration, []time.Duration, error) {
+	var lat []time.Duration
+	last := time.Now()
+	r := projections.Runner{Store: s, Decode: eventlog.New(s).Decode, Sink: sink, Batch: batch,
+		Progress: func(done, head uint64) {
+			lat = append(lat, time.Since(last))
+			last = time.Now()
+		}}
+	start := time.Now()
+	n, err := r.CatchUp(ctx)
+	return n, time.Since(start), lat, err
+}
+
+// GenerateDialogs writes n realistic dialogs (numbered from first) through
 // the domain command handlers, with concurrency writers: a contact, the
 // opening, replies, qualification, stage changes and an ending. The same
 // seed writes the same conversations.
-func generateDialogs(ctx context.Context, s eventstore.Store, first int64, n, concurrency int, seed uint64) error {
+func GenerateDialogs(ctx context.Context, s eventstore.Store, first int64, n, concurrency int, seed uint64) error {
 	h := domain.Handlers{Log: eventlog.New(s), Index: domain.NewIndexKey(s.IndexKey()), Now: time.Now, Retries: 5}
 	account := uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "account-%d", seed))
 	errs := make([]error, concurrency)

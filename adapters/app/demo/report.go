@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -18,30 +18,32 @@ import (
 	"github.com/salesbot/salesbot/projections"
 )
 
-// demoReport is what the demo found, from the read models, the log and
+// Report is what the demo found, from the read models, the log and
 // what the sandbox's people actually received.
-type demoReport struct {
+type Report struct {
 	Elapsed  time.Duration
 	Campaign domain.Campaign
 	Dialogs  []projections.Dialog
 	ByStage  map[string]int
-	Handoffs []demoHandoff
+	Handoffs []Handoff
 	// Personas: each persona's dialog outcome, by username.
-	Personas map[string]demoOutcome
-	OptOuts  []demoOptOut
-	Accounts []demoAccountUse
+	Personas map[string]Outcome
+	OptOuts  []OptOut
+	Accounts []AccountUse
 	Variants []projections.VariantCounts
 	Tests    []projections.Comparison
-	sink     projections.Sink // the live read models (the end-to-end test compares a rebuild)
+	// ReadModels are the live read models the report was read from (the
+	// end-to-end test compares them with a rebuild).
+	ReadModels projections.Sink
 }
 
-type demoHandoff struct {
+type Handoff struct {
 	N        int64
 	Username string
 	Reason   string
 }
 
-type demoOutcome struct {
+type Outcome struct {
 	Kind, Want string
 	N          int64
 	Stage      string
@@ -50,16 +52,16 @@ type demoOutcome struct {
 	Received   []string // what the person received, in order
 }
 
-// demoOptOut: an opted-out person and whether anything reached them after
+// OptOut: an opted-out person and whether anything reached them after
 // the one confirmation.
-type demoOptOut struct {
+type OptOut struct {
 	N        int64
 	Username string
 	After    int // messages received after the confirmation (must be 0)
 	Confirms int // confirmations received (must be 1)
 }
 
-type demoAccountUse struct {
+type AccountUse struct {
 	Label        string
 	NewDialogs   map[string]int // per local day
 	DailyCap     int
@@ -70,7 +72,7 @@ type demoAccountUse struct {
 }
 
 // Within says whether the account kept to its limits.
-func (u demoAccountUse) Within() bool {
+func (u AccountUse) Within() bool {
 	for _, n := range u.NewDialogs {
 		if n > u.DailyCap {
 			return false
@@ -79,16 +81,16 @@ func (u demoAccountUse) Within() bool {
 	return u.MaxPerMinute <= u.PerMinuteCap && (u.MinGap == 0 || u.MinGap >= u.MinDelay)
 }
 
-func buildDemoReport(ctx context.Context, st *eventstore.PebbleStore, sink projections.Sink, w *demoWorld, camp domain.Campaign, elapsed time.Duration) (*demoReport, error) {
-	r := &demoReport{Elapsed: elapsed, Campaign: camp, ByStage: map[string]int{}, Personas: map[string]demoOutcome{}}
+func buildReport(ctx context.Context, st *eventstore.PebbleStore, sink projections.Sink, w *World, camp domain.Campaign, elapsed time.Duration) (*Report, error) {
+	r := &Report{Elapsed: elapsed, Campaign: camp, ByStage: map[string]int{}, Personas: map[string]Outcome{}, ReadModels: sink}
 	var err error
 	if r.Dialogs, err = sink.ListDialogs(ctx, projections.DialogFilter{Limit: 10000}); err != nil {
 		return nil, fmt.Errorf("demo: list dialogs: %w", err)
 	}
 	sort.Slice(r.Dialogs, func(i, j int) bool { return r.Dialogs[i].N < r.Dialogs[j].N })
-	kinds := map[string]demoPersona{}
+	kinds := map[string]Persona{}
 	for _, p := range w.personas {
-		kinds[p.username] = p
+		kinds[p.Username] = p
 	}
 	accountUsers := map[uuid.UUID]int64{} // account id → sandbox user id
 	labels := map[uuid.UUID]string{}
@@ -115,7 +117,7 @@ func buildDemoReport(ctx context.Context, st *eventstore.PebbleStore, sink proje
 			return nil, fmt.Errorf("demo: contact of dialog %d: %w", d.N, err)
 		}
 		if d.HandoffReason != "" {
-			r.Handoffs = append(r.Handoffs, demoHandoff{N: d.N, Username: c.Username, Reason: d.HandoffReason})
+			r.Handoffs = append(r.Handoffs, Handoff{N: d.N, Username: c.Username, Reason: d.HandoffReason})
 		}
 		p, isPersona := kinds[c.Username]
 		var received []string
@@ -127,15 +129,15 @@ func buildDemoReport(ctx context.Context, st *eventstore.PebbleStore, sink proje
 			}
 		}
 		if isPersona {
-			r.Personas[c.Username] = demoOutcome{Kind: p.kind, Want: p.want, N: d.N, Stage: d.Stage, Outcome: d.Outcome, Score: d.Score, Received: received}
+			r.Personas[c.Username] = Outcome{Kind: p.Kind, Want: p.Want, N: d.N, Stage: d.Stage, Outcome: d.Outcome, Score: d.Score, Received: received}
 		}
 		if d.Outcome == string(domain.OutcomeOptedOut) {
-			o := demoOptOut{N: d.N, Username: c.Username}
+			o := OptOut{N: d.N, Username: c.Username}
 			for _, text := range received {
 				switch {
 				case o.Confirms > 0:
 					o.After++
-				case isConfirmation(text):
+				case IsConfirmation(text):
 					o.Confirms++
 				}
 			}
@@ -157,24 +159,24 @@ func buildDemoReport(ctx context.Context, st *eventstore.PebbleStore, sink proje
 	return r, nil
 }
 
-// isConfirmation recognises the scenario's opt-out confirmation.
-func isConfirmation(text string) bool {
+// IsConfirmation recognises the scenario's opt-out confirmation.
+func IsConfirmation(text string) bool {
 	t := strings.ToLower(text)
 	return strings.Contains(t, "won't write to you again") || strings.Contains(t, "больше не буду вам писать")
 }
 
 // accountUse reads each account's reservations from the log: new dialogs
 // per local day and the message pacing.
-func accountUse(ctx context.Context, st *eventstore.PebbleStore, labels map[uuid.UUID]string) ([]demoAccountUse, error) {
+func accountUse(ctx context.Context, st *eventstore.PebbleStore, labels map[uuid.UUID]string) ([]AccountUse, error) {
 	dec := eventlog.New(st)
-	uses := map[uuid.UUID]*demoAccountUse{}
+	uses := map[uuid.UUID]*AccountUse{}
 	msgs := map[uuid.UUID][]time.Time{}
-	get := func(id uuid.UUID) *demoAccountUse {
+	get := func(id uuid.UUID) *AccountUse {
 		if u := uses[id]; u != nil {
 			return u
 		}
-		u := &demoAccountUse{Label: labels[id], NewDialogs: map[string]int{}, DailyCap: demoLimits.DailyNewDialogs,
-			PerMinuteCap: demoLimits.MessagesPerMinute, MinDelay: demoLimits.MinDelay}
+		u := &AccountUse{Label: labels[id], NewDialogs: map[string]int{}, DailyCap: Limits.DailyNewDialogs,
+			PerMinuteCap: Limits.MessagesPerMinute, MinDelay: Limits.MinDelay}
 		uses[id] = u
 		return u
 	}
@@ -220,7 +222,7 @@ func accountUse(ctx context.Context, st *eventstore.PebbleStore, labels map[uuid
 			}
 		}
 	}
-	out := make([]demoAccountUse, 0, len(uses))
+	out := make([]AccountUse, 0, len(uses))
 	for _, u := range uses {
 		out = append(out, *u)
 	}
@@ -228,7 +230,10 @@ func accountUse(ctx context.Context, st *eventstore.PebbleStore, labels map[uuid
 	return out, nil
 }
 
-func (r *demoReport) print(w io.Writer, dataDir, dsn string) {
+// WriteSummary writes the summary the demo ends with: dialogs by stage,
+// handoffs, opt-outs honoured, limits kept, the funnel per variant and
+// commands to look deeper at dataDir (a rebuild into dsn).
+func (r *Report) WriteSummary(w io.Writer, dataDir, dsn string) {
 	fmt.Fprintf(w, "\n== Summary (%s) ==\n", r.Elapsed.Round(time.Second))
 	campaign := 0
 	for _, d := range r.Dialogs {

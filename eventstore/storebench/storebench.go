@@ -1,0 +1,183 @@
+// Package storebench measures the event log on this machine: appends
+// (durable on return) and reads, with the raw-Pebble ceiling to compare
+// with. 'salesbot bench append' and 'bench read' print what it measures;
+// the other benchmarks share its workers and percentiles.
+package storebench
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/salesbot/salesbot/eventstore"
+)
+
+// Result is one measurement, as the bench commands print it.
+type Result struct {
+	Store        string  `json:"store"`
+	Concurrency  int     `json:"concurrency"`
+	Events       int     `json:"events"`
+	Batch        int     `json:"batch"`
+	Payload      int     `json:"payload"`
+	Seconds      float64 `json:"seconds"`
+	EventsPerSec float64 `json:"events_per_sec"`
+	P50us        float64 `json:"p50_us"`
+	P99us        float64 `json:"p99_us"`
+}
+
+// Params say what to measure: Concurrency goroutines, Events in all,
+// Payload bytes each, Batch events per call (Read: per page).
+type Params struct {
+	Concurrency, Events, Payload, Batch int
+}
+
+// Result summarises a run of events events that took took, with the
+// latency of each call.
+func (p Params) Result(store string, events int, took time.Duration, lat []time.Duration) Result {
+	p50, p99 := Percentiles(lat)
+	return Result{
+		Store: store, Concurrency: p.Concurrency, Events: events, Batch: p.Batch, Payload: p.Payload,
+		Seconds: took.Seconds(), EventsPerSec: float64(events) / took.Seconds(), P50us: p50, P99us: p99,
+	}
+}
+
+// Percentiles are the median and the 99th percentile of d, in
+// microseconds (d is sorted in place).
+func Percentiles(d []time.Duration) (p50, p99 float64) {
+	if len(d) == 0 {
+		return 0, 0
+	}
+	slices.Sort(d)
+	at := func(q float64) float64 {
+		return float64(d[min(len(d)-1, int(q*float64(len(d))))].Nanoseconds()) / 1e3
+	}
+	return at(0.50), at(0.99)
+}
+
+// Workers runs work(w) on n goroutines at once and returns the wall
+// time, every latency the workers recorded and their errors joined.
+func Workers(n int, work func(w int) ([]time.Duration, error)) (time.Duration, []time.Duration, error) {
+	lat := make([][]time.Duration, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range n {
+		wg.Go(func() { lat[w], errs[w] = work(w) })
+	}
+	wg.Wait()
+	return time.Since(start), slices.Concat(lat...), errors.Join(errs...)
+}
+
+// share is worker w's part of n units split among c workers.
+func share(n, c, w int) int {
+	s := n / c
+	if w < n%c {
+		s++
+	}
+	return s
+}
+
+// Append appends p.Events events of p.Payload random bytes, p.Batch per
+// Append call with an exact expected version, from p.Concurrency
+// goroutines that each own their streams (a new one after about 10
+// events). Every append is durable before it returns; latency is per
+// call.
+func Append(ctx context.Context, s eventstore.Store, p Params) (Result, error) {
+	payload := make([]byte, p.Payload)
+	rand.Read(payload)
+	took, lat, err := Workers(p.Concurrency, func(w int) ([]time.Duration, error) {
+		n := share(p.Events, p.Concurrency, w)
+		lat := make([]time.Duration, 0, n/p.Batch+1)
+		evs := make([]eventstore.Event, p.Batch)
+		stream, streams, version := "", 0, uint64(0)
+		for done := 0; done < n; {
+			if stream == "" || version >= 10 {
+				streams++
+				stream, version = fmt.Sprintf("bench-%d-%d", w, streams), 0
+			}
+			k := min(p.Batch, n-done)
+			for i := range k {
+				evs[i] = eventstore.Event{Type: "BenchEvent", Payload: payload}
+			}
+			t0 := time.Now()
+			r, err := s.Append(ctx, stream, eventstore.Exact(version), evs[:k]...)
+			if err != nil {
+				return nil, fmt.Errorf("append to %s: %w", stream, err)
+			}
+			lat = append(lat, time.Since(t0))
+			version = r.Version
+			done += k
+		}
+		return lat, nil
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	return p.Result("salesbot", p.Events, took, lat), nil
+}
+
+// RawPebble measures the same writes with plain synced Pebble batches
+// (eventstore.BaselineSyncedWrites): the ceiling to compare Append with.
+func RawPebble(p Params) (Result, error) {
+	took, lat, err := eventstore.BaselineSyncedWrites(p.Concurrency, p.Events, p.Batch, p.Payload+100) // about the size of an envelope
+	if err != nil {
+		return Result{}, err
+	}
+	return p.Result("pebble-raw", p.Events, took, lat), nil
+}
+
+// ErrEmpty: the log holds no events to read.
+var ErrEmpty = errors.New("the log is empty: run 'salesbot bench append --data-dir DIR' first")
+
+// Read reads every durable event of the log in order with Scan, in pages
+// of p.Batch, the positions split among p.Concurrency goroutines;
+// latency is per page, Payload the mean payload size.
+func Read(ctx context.Context, s eventstore.Store, p Params) (Result, error) {
+	head := s.Head()
+	if head == 0 {
+		return Result{}, ErrEmpty
+	}
+	counts := make([]int, p.Concurrency)
+	bytes := make([]int, p.Concurrency)
+	per := (head + uint64(p.Concurrency) - 1) / uint64(p.Concurrency)
+	took, lat, err := Workers(p.Concurrency, func(w int) ([]time.Duration, error) {
+		var lat []time.Duration
+		from, to := uint64(w)*per+1, min(head, uint64(w+1)*per)
+		for pos := from; pos <= to; {
+			t0 := time.Now()
+			page := pos
+			err := s.Scan(ctx, pos, int(min(uint64(p.Batch), to-pos+1)), func(e *eventstore.RecordedEvent) error {
+				if e.Position != pos {
+					return fmt.Errorf("read position %d, want %d", e.Position, pos)
+				}
+				bytes[w] += len(e.Payload)
+				pos++
+				return nil
+			})
+			if err == nil && pos == page {
+				err = fmt.Errorf("no event at position %d", pos)
+			}
+			if err != nil {
+				return nil, err
+			}
+			lat = append(lat, time.Since(t0))
+			counts[w] += int(pos - page)
+		}
+		return lat, nil
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	var n, total int
+	for w := range counts {
+		n += counts[w]
+		total += bytes[w]
+	}
+	res := p.Result("salesbot", n, took, lat)
+	res.Payload = total / max(n, 1)
+	return res, nil
+}
