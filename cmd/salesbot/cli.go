@@ -14,7 +14,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"syscall"
 
 	"github.com/gotd/td/telegram"
 
@@ -438,8 +437,7 @@ func (a *app) openStore(ctx context.Context, mode storeMode) (*eventstore.Pebble
 		return nil, fmt.Errorf("no event log in %s (check --data-dir)", a.cfg.DataDir)
 	}
 	if err != nil {
-		// Another process holds Pebble's lock (EAGAIN), or this one does.
-		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) || strings.Contains(err.Error(), "lock held") {
+		if errors.Is(err, eventstore.ErrLocked) {
 			return nil, fmt.Errorf("%s is in use by another salesbot process: %w", a.cfg.DataDir, err)
 		}
 		return nil, a.storeError(err)
