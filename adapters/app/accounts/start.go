@@ -79,7 +79,7 @@ func (s *Service) Start(ctx context.Context, req StartRequest, wait func(reason 
 			return st, nil
 		}
 		var de *domain.Error
-		if !errors.As(err, &de) || (de.Code != domain.ELIMIT && !strings.HasPrefix(de.Message, "no account")) {
+		if !errors.As(err, &de) || (de.Code != domain.ELIMIT && !errors.Is(err, domain.ErrNoAccount)) {
 			return Started{}, err
 		}
 		if wait != nil {
