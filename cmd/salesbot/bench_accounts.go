@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -154,7 +155,7 @@ func benchAccounts(ctx context.Context, a *app, n, messages, parallel int, rate 
 		for k := w; k < len(todo); k += parallel {
 			i := todo[k]
 			phone := fmt.Sprintf("+1999%07d", i)
-			if _, err := sb.AddUser(telegramtest.UserSpec{Phone: phone, FirstName: fmt.Sprintf("Bench %d", i)}); err != nil && !strings.Contains(err.Error(), "taken") {
+			if _, err := sb.AddUser(telegramtest.UserSpec{Phone: phone, FirstName: fmt.Sprintf("Bench %d", i)}); err != nil && !errors.Is(err, telegramtest.ErrTaken) {
 				return nil, err
 			}
 			if err := addSandboxAccount(ctx, sb, d, h, phone, fmt.Sprintf("bench-%d", i), limits); err != nil {
