@@ -11,8 +11,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/gotd/td/tg"
 
-	"github.com/salesbot/salesbot/adapters/telegram/telegramtest"
 	"github.com/salesbot/salesbot/adapters/telegram"
+	"github.com/salesbot/salesbot/adapters/telegram/telegramtest"
 	"github.com/salesbot/salesbot/eventstore"
 )
 
