@@ -19,6 +19,7 @@ import (
 	"github.com/salesbot/salesbot/adapters/app/accounts"
 	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/domain/words"
 	"github.com/salesbot/salesbot/projections"
 )
 
@@ -257,14 +258,17 @@ func answer(err error) string {
 // explain is answer, and whether the error is a refusal the answer
 // explains in full (a rule, a lookup) rather than a failure.
 func explain(err error) (string, bool) {
-	var de *domain.Error
+	var (
+		de       *domain.Error
+		inDialog *accounts.InDialogError
+	)
 	switch {
 	case errors.As(err, &de):
 		s := de.Message
 		if !de.RetryAt.IsZero() {
 			s += " (possible again at " + de.RetryAt.UTC().Format("2006-01-02 15:04 UTC") + ")"
 		}
-		return capitalize(s) + ".", true
+		return words.Capitalize(s) + ".", true
 	case errors.Is(err, projections.ErrNotFound):
 		return "Not found.", true
 	case errors.Is(err, accounts.ErrUnknownUsername):
@@ -273,17 +277,14 @@ func explain(err error) (string, bool) {
 		return "No such account.", true
 	case errors.Is(err, accounts.ErrNoConnection):
 		return "No account is connected to look the username up; try again when one is.", true
+	case errors.As(err, &inDialog) && inDialog.Dialog != 0:
+		return fmt.Sprintf("The contact already has an open dialog (dialog %d).", inDialog.Dialog), true
+	case errors.As(err, &inDialog):
+		return "The contact already has an open dialog (another start is opening it).", true
 	case errors.Is(err, accounts.ErrInDialog):
-		return capitalize(strings.TrimPrefix(err.Error(), "accounts: ")) + ".", true
+		return "The contact already has an open dialog.", true
 	}
 	return "Something went wrong; it is in the log.", false
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // reply is an answer: HTML text, optional buttons, optional document.

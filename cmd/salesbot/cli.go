@@ -19,6 +19,7 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/redact"
 	"github.com/salesbot/salesbot/adapters/telegram/telegramtest"
+	"github.com/salesbot/salesbot/domain/words"
 	"github.com/salesbot/salesbot/eventstore"
 )
 
@@ -239,7 +240,7 @@ func printGroup(w io.Writer, path []string, cmds []*command) {
 }
 
 func printCommand(w io.Writer, name string, c *command, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "Usage: %s [flags]%s\n\n%s.\n", name, c.usage, capitalize(c.summary))
+	fmt.Fprintf(w, "Usage: %s [flags]%s\n\n%s.\n", name, c.usage, words.Capitalize(c.summary))
 	if c.details != "" {
 		fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(c.details))
 	}
@@ -261,13 +262,6 @@ func printCommand(w io.Writer, name string, c *command, fs *flag.FlagSet) {
 	})
 	sort.Strings(lines)
 	fmt.Fprintln(w, strings.Join(lines, "\n"))
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // config is the global configuration shared by every command.

@@ -55,6 +55,21 @@ var (
 	ErrOtherContact = errors.New("accounts: the person is already contact")
 )
 
+// InDialogError is ErrInDialog with the dialog the contact is in.
+type InDialogError struct {
+	Dialog int64 // its number; 0 while another start is still opening it
+}
+
+func (e *InDialogError) Error() string {
+	if e.Dialog == 0 {
+		return ErrInDialog.Error() + " (another start is opening it)"
+	}
+	return fmt.Sprintf("%v (dialog %d)", ErrInDialog, e.Dialog)
+}
+
+// Is makes errors.Is(err, ErrInDialog) true.
+func (e *InDialogError) Is(target error) bool { return target == ErrInDialog }
+
 // Start opens a dialog: it picks the least-loaded healthy account inside its
 // caps and working hours, finds the person through it, records the
 // contact (source and lawful basis required), reserves one of the
@@ -175,9 +190,9 @@ func (s *Service) tryStart(ctx context.Context, req StartRequest) (Started, time
 	release, open, ok := s.claim(contact.ID)
 	if !ok {
 		if open == 0 {
-			return Started{}, time.Time{}, fmt.Errorf("%w (another start is opening it)", ErrInDialog)
+			return Started{}, time.Time{}, &InDialogError{}
 		}
-		return Started{}, time.Time{}, fmt.Errorf("%w (dialog %d)", ErrInDialog, open)
+		return Started{}, time.Time{}, &InDialogError{Dialog: open}
 	}
 	defer release()
 	dialogID := newID()

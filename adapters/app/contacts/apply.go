@@ -17,8 +17,8 @@ import (
 )
 
 // ErrTooManyErrors: more rows were rejected than Options.MaxErrors
-// allows, so nothing was imported.
-var ErrTooManyErrors = errors.New("contacts: too many rejected rows")
+// allows, so nothing was imported (Apply's *FileError says how many).
+var ErrTooManyErrors = Problem("too many rejected rows")
 
 // DefaultMaxErrors is the fraction of rejected rows an import allows by
 // default.
@@ -127,7 +127,7 @@ func Apply(ctx context.Context, h domain.Handlers, f *File, opts Options) (Repor
 	}
 	if !opts.Partial && len(rep.Rejected) > 0 && float64(len(rep.Rejected)) > allowed*float64(len(f.Rows)) {
 		rep.Elapsed = time.Since(start)
-		return rep, fmt.Errorf("%w: %d of %d (%s), more than the %s allowed", ErrTooManyErrors,
+		return rep, refuse(ErrTooManyErrors, "%d of %d (%s), more than the %s allowed",
 			len(rep.Rejected), len(f.Rows), percent(float64(len(rep.Rejected))/float64(len(f.Rows))), percent(allowed))
 	}
 	rep.Applied = true
