@@ -28,6 +28,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/salesbot/salesbot/adapters/clock"
 	"github.com/salesbot/salesbot/adapters/redact"
 	"github.com/salesbot/salesbot/domain"
 )
@@ -92,7 +93,7 @@ type Config struct {
 	// Log gets retries and repairs, never the dialog's text (default:
 	// discarded).
 	Log *slog.Logger
-	// Sleep waits d or until ctx is done (default a timer); tests record
+	// Sleep waits d or until ctx is done (default clock.Sleep); tests record
 	// the waits instead.
 	Sleep func(ctx context.Context, d time.Duration) error
 }
@@ -169,7 +170,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
+		cfg.Sleep = clock.Sleep
 	}
 
 	var oc openai.ClientConfig

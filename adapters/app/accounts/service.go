@@ -25,6 +25,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/salesbot/salesbot/adapters/clock"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/domain"
@@ -504,7 +505,7 @@ func (s *Service) supervise(ctx context.Context, a *account) {
 			backoff = s.cfg.MinBackoff // it ran well for a while
 		}
 		s.log.Warn("accounts: connection ended; reconnecting", "account", a.id, "in", backoff, "err", err)
-		if !sleep(ctx, jitter(backoff)) {
+		if clock.Sleep(ctx, jitter(backoff)) != nil {
 			return
 		}
 		backoff = min(backoff*2, s.cfg.MaxBackoff)
@@ -579,20 +580,6 @@ func errText(err error) string {
 func jitter(d time.Duration) time.Duration {
 	n := randomInt63()
 	return d - d/5 + time.Duration(n%int64(max(d*2/5, 1)))
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 func randomInt63() int64 {
