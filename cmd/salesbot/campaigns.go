@@ -382,7 +382,7 @@ weights and kept for the whole dialog.` + campaignsWhileRunning,
 			}
 			w := a.stdout
 			fmt.Fprintf(w, "campaign %s created: %s (short id %s), active\n", id, f.name, projections.ShortID(id))
-			fmt.Fprintf(w, "scenario %s %s, variants %s\n", f.scName, f.scVer, weightsText(f.weights))
+			fmt.Fprintf(w, "scenario %s %s, variants %s\n", f.scName, f.scVer, domain.VariantsText(f.weights))
 			fmt.Fprintf(w, "runs %s\n", scheduleText(f.schedule))
 			fmt.Fprintf(w, "caps: %s; accounts: %s\n", capsText(domain.CampaignCaps{DailyNewDialogs: f.dailyCap, TotalDialogs: f.totalCap}), orEvery(labels))
 			fmt.Fprintf(w, "segment %s selects %s now", segmentText(f.segment), plural(contactable, "contact"))
@@ -443,14 +443,6 @@ func orEvery(labels []string) string {
 		return "every account"
 	}
 	return strings.Join(labels, ", ")
-}
-
-func weightsText(ws []domain.VariantWeight) string {
-	var parts []string
-	for _, w := range ws {
-		parts = append(parts, fmt.Sprintf("%s %d", w.Name, w.Weight))
-	}
-	return strings.Join(parts, ", ")
 }
 
 var dayNames = []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
@@ -612,7 +604,7 @@ func campaignsListCommand() *command {
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tNAME\tSTATUS\tVARIANTS\tSTART (UTC)\tEND (UTC)\tDIALOGS\tREPLIED\tQUALIFIED")
 			for _, it := range items {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\n", it.Short, oneLine(it.Name), it.Status, weightsText(it.Variants),
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\n", it.Short, oneLine(it.Name), it.Status, domain.VariantsText(it.Variants),
 					it.Schedule.Start.UTC().Format(whenLayout), it.Schedule.End.UTC().Format(whenLayout), it.Totals.Dialogs, it.Totals.Replied, it.Totals.Qualified)
 			}
 			return tw.Flush()

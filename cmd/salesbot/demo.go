@@ -167,7 +167,7 @@ func (a *app) demo(ctx context.Context, o demoOptions) (*demoReport, error) {
 			return
 		}
 		fmt.Fprintf(out, "Campaign %q: %d contacts, variants %s, openings spread over %s within every account's caps\n\n",
-			c.Name, len(w.personas), variantList(c.Variants), o.window)
+			c.Name, len(w.personas), domain.VariantsText(c.Variants), o.window)
 		for i, s := range w.strangers {
 			to := w.accounts[i%len(w.accounts)]
 			if _, err := w.sb.SendAs(s.ID, to.ID, []string{"Hi, I saw your post about sales analytics. What exactly do you offer?", "Здравствуйте! Сколько стоит ваш сервис?"}[i%2]); err != nil {
@@ -285,14 +285,6 @@ func (a *app) demoImport(ctx context.Context, h domain.Handlers, w *demoWorld) (
 		return rep, fmt.Errorf("demo: the import took %d of %d personas", rep.Accepted, len(w.personas))
 	}
 	return rep, nil
-}
-
-func variantList(vs []domain.VariantWeight) string {
-	var parts []string
-	for _, v := range vs {
-		parts = append(parts, fmt.Sprintf("%s (%d)", v.Name, v.Weight))
-	}
-	return strings.Join(parts, ", ")
 }
 
 // demoWatch prints the progress line every second and, unless keep, ends
