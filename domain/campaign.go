@@ -9,7 +9,7 @@ import (
 )
 
 // CampaignStream is the stream of a campaign.
-func CampaignStream(id uuid.UUID) string { return "campaign-" + id.String() }
+func CampaignStream(id uuid.UUID) string { return AggregateCampaign.Stream(id) }
 
 // CampaignTargetStream is the index stream of one contact in one
 // campaign: its first event (appended at expected version 0) claims the

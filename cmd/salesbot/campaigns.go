@@ -290,12 +290,8 @@ func segmentCount(ctx context.Context, st eventstore.Store, seg domain.Segment) 
 		err := st.Scan(ctx, from, 5000, func(r *eventstore.RecordedEvent) error {
 			// r and its strings are valid only during the call: the key
 			// is the id parsed out of the stream name, not the name.
-			rest, ok := strings.CutPrefix(r.Stream, "contact-")
+			id, ok := domain.AggregateContact.ID(r.Stream)
 			if !ok {
-				return nil
-			}
-			id, err := uuid.Parse(rest)
-			if err != nil {
 				return nil // not a contact's stream
 			}
 			e, err := log.Decode(r)

@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -282,16 +281,16 @@ func init() {
 // waiters should look again (accounts changed).
 func (s *Service) apply(ctx context.Context, r *eventstore.RecordedEvent, e domain.Event) bool {
 	dialogOf := func() (uuid.UUID, dialogRef, bool) {
-		id, err := uuid.Parse(r.Stream[len("dialog-"):])
-		if err != nil {
+		id, ok := domain.AggregateDialog.ID(r.Stream)
+		if !ok {
 			return uuid.Nil, dialogRef{}, false
 		}
 		ref, ok := s.dialogs[id]
 		return id, ref, ok
 	}
 	accountOf := func() *account {
-		id, err := uuid.Parse(r.Stream[len("account-"):])
-		if err != nil {
+		id, ok := domain.AggregateAccount.ID(r.Stream)
+		if !ok {
 			return nil
 		}
 		return s.accounts[id]
@@ -378,8 +377,8 @@ func (s *Service) dialogNotice(r *eventstore.RecordedEvent, kind string, persona
 	if !s.caught {
 		return
 	}
-	id, err := uuid.Parse(strings.TrimPrefix(r.Stream, "dialog-"))
-	if err != nil {
+	id, ok := domain.AggregateDialog.ID(r.Stream)
+	if !ok {
 		return
 	}
 	ref, ok := s.dialogs[id]
@@ -394,8 +393,8 @@ func (s *Service) dialogNotice(r *eventstore.RecordedEvent, kind string, persona
 }
 
 func (s *Service) settleLocked(r *eventstore.RecordedEvent, randomID int64) {
-	id, err := uuid.Parse(r.Stream[len("dialog-"):])
-	if err != nil {
+	id, ok := domain.AggregateDialog.ID(r.Stream)
+	if !ok {
 		return
 	}
 	ref, ok := s.dialogs[id]

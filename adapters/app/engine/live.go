@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -184,13 +183,13 @@ func (e *Engine) follow(ctx context.Context, sub *eventstore.Subscription) error
 			e.mu.Unlock()
 			return fmt.Errorf("engine: %w", err)
 		}
-		if id, ok := streamID(r.Stream, "contact-"); ok {
+		if id, ok := domain.AggregateContact.ID(r.Stream); ok {
 			if _, out := ev.(domain.ContactOptedOut); out {
 				e.contactOptedOut(id)
 			}
 			continue
 		}
-		id, ok := streamID(r.Stream, "dialog-")
+		id, ok := domain.AggregateDialog.ID(r.Stream)
 		if !ok {
 			continue
 		}
@@ -206,14 +205,6 @@ func (e *Engine) follow(ctx context.Context, sub *eventstore.Subscription) error
 		f(ctx)
 	}
 	return nil
-}
-
-func streamID(stream, prefix string) (uuid.UUID, bool) {
-	if !strings.HasPrefix(stream, prefix) {
-		return uuid.Nil, false
-	}
-	id, err := uuid.Parse(stream[len(prefix):])
-	return id, err == nil
 }
 
 // contactOptedOut marks the contact's open dialogs to be ended; the
