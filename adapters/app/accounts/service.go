@@ -280,14 +280,6 @@ func init() {
 // apply folds one event in; the caller holds s.mu. It reports whether
 // waiters should look again (accounts changed).
 func (s *Service) apply(ctx context.Context, r *eventstore.RecordedEvent, e domain.Event) bool {
-	dialogOf := func() (uuid.UUID, dialogRef, bool) {
-		id, ok := domain.AggregateDialog.ID(r.Stream)
-		if !ok {
-			return uuid.Nil, dialogRef{}, false
-		}
-		ref, ok := s.dialogs[id]
-		return id, ref, ok
-	}
 	accountOf := func() *account {
 		id, ok := domain.AggregateAccount.ID(r.Stream)
 		if !ok {
@@ -328,7 +320,7 @@ func (s *Service) apply(ctx context.Context, r *eventstore.RecordedEvent, e doma
 			a.open++
 		}
 	case domain.DialogClosed:
-		if id, ref, ok := dialogOf(); ok && ref.open {
+		if id, ref, ok := s.dialogOfStream(r.Stream); ok && ref.open {
 			ref.open = false
 			s.dialogs[id] = ref
 			if s.openBy[ref.contact] == ref.n {
@@ -339,7 +331,7 @@ func (s *Service) apply(ctx context.Context, r *eventstore.RecordedEvent, e doma
 			}
 		}
 	case domain.OutboundPlanned:
-		if id, ref, ok := dialogOf(); ok {
+		if id, ref, ok := s.dialogOfStream(r.Stream); ok {
 			if a := s.accounts[ref.account]; a != nil {
 				a.queue = append(a.queue, outItem{dialog: id, randomID: e.RandomID})
 				a.poke()
@@ -377,11 +369,7 @@ func (s *Service) dialogNotice(r *eventstore.RecordedEvent, kind string, persona
 	if !s.caught {
 		return
 	}
-	id, ok := domain.AggregateDialog.ID(r.Stream)
-	if !ok {
-		return
-	}
-	ref, ok := s.dialogs[id]
+	_, ref, ok := s.dialogOfStream(r.Stream)
 	if !ok {
 		return
 	}
@@ -392,12 +380,19 @@ func (s *Service) dialogNotice(r *eventstore.RecordedEvent, kind string, persona
 	go s.notify(n) // notify may log and call out; not under s.mu
 }
 
-func (s *Service) settleLocked(r *eventstore.RecordedEvent, randomID int64) {
-	id, ok := domain.AggregateDialog.ID(r.Stream)
+// dialogOfStream is the dialog a stream is, if the service knows it; the
+// caller holds s.mu.
+func (s *Service) dialogOfStream(stream string) (uuid.UUID, dialogRef, bool) {
+	id, ok := domain.AggregateDialog.ID(stream)
 	if !ok {
-		return
+		return uuid.Nil, dialogRef{}, false
 	}
 	ref, ok := s.dialogs[id]
+	return id, ref, ok
+}
+
+func (s *Service) settleLocked(r *eventstore.RecordedEvent, randomID int64) {
+	id, ref, ok := s.dialogOfStream(r.Stream)
 	if !ok {
 		return
 	}
