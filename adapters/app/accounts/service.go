@@ -100,7 +100,7 @@ type Service struct {
 	openBy   map[uuid.UUID]int64 // contact → number of its open dialog
 	caught   bool                // the log was read up to its head once
 	wake     chan struct{}       // closed and replaced when accounts change
-	wg       sync.WaitGroup
+	wg       sync.WaitGroup      // what Run started: clients, senders, notices; Run waits for it
 }
 
 type peerLink struct {
@@ -377,7 +377,9 @@ func (s *Service) dialogNotice(r *eventstore.RecordedEvent, kind string, persona
 	if a := s.accounts[ref.account]; a != nil {
 		n.Label = a.label
 	}
-	go s.notify(n) // notify may log and call out; not under s.mu
+	// notify may log and call out: not under s.mu. Run waits for it (this
+	// runs inside Run, so the Add comes before Run's Wait).
+	s.wg.Go(func() { s.notify(n) })
 }
 
 // dialogOfStream is the dialog a stream is, if the service knows it; the
