@@ -128,6 +128,12 @@ var openLimits = domain.Limits{DailyNewDialogs: 100, TimeZone: "UTC", StartMinut
 // addAccount creates a Telegram user, signs it in by phone and registers it.
 func (w *world) addAccount(label string) (uuid.UUID, telegramtest.User) {
 	w.t.Helper()
+	return w.addAccountWith(label, openLimits)
+}
+
+// addAccountWith is addAccount with the account's limits.
+func (w *world) addAccountWith(label string, limits domain.Limits) (uuid.UUID, telegramtest.User) {
+	w.t.Helper()
 	w.phones++
 	phone := fmt.Sprintf("+1555%07d", w.phones)
 	u, err := w.sb.AddUser(telegramtest.UserSpec{Phone: phone, FirstName: label})
@@ -141,7 +147,7 @@ func (w *world) addAccount(label string) (uuid.UUID, telegramtest.User) {
 		Code: func(context.Context) (string, error) { return w.sb.LoginCode(phone), nil }}); err != nil {
 		w.t.Fatal(err)
 	}
-	if _, err := w.h.Account(ctx, id, domain.RegisterAccount{AccountID: id, Label: label, Limits: openLimits}); err != nil {
+	if _, err := w.h.Account(ctx, id, domain.RegisterAccount{AccountID: id, Label: label, Limits: limits}); err != nil {
 		w.t.Fatal(err)
 	}
 	return id, u
