@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -8,7 +9,7 @@ import (
 )
 
 // CampaignStream is the stream of a campaign.
-func CampaignStream(id uuid.UUID) string { return "campaign-" + id.String() }
+func CampaignStream(id uuid.UUID) string { return AggregateCampaign.Stream(id) }
 
 // CampaignTargetStream is the index stream of one contact in one
 // campaign: its first event (appended at expected version 0) claims the
@@ -63,6 +64,15 @@ func (s Segment) Matches(c Contact) bool {
 type VariantWeight struct {
 	Name   string `json:"name"`
 	Weight int    `json:"weight"`
+}
+
+// VariantsText is how people read a campaign's variants: "A 70, B 30".
+func VariantsText(vs []VariantWeight) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = v.Name + " " + strconv.Itoa(v.Weight)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // CampaignSchedule is when a campaign opens dialogs: between Start and

@@ -137,3 +137,20 @@ func TestNewDialogCap(t *testing.T) {
 		})
 	}
 }
+
+// Variants read in the campaign's order (the first is the control).
+func TestVariantsText(t *testing.T) {
+	for _, c := range []struct {
+		vs   []VariantWeight
+		want string
+	}{
+		{nil, ""},
+		{[]VariantWeight{{Name: "A", Weight: 1}}, "A 1"},
+		{[]VariantWeight{{Name: "B", Weight: 30}, {Name: "A", Weight: 70}}, "B 30, A 70"},
+		{[]VariantWeight{{Name: "короткий", Weight: 5}, {Name: "long", Weight: 95}}, "короткий 5, long 95"},
+	} {
+		if got := VariantsText(c.vs); got != c.want {
+			t.Errorf("VariantsText(%v) = %q, want %q", c.vs, got, c.want)
+		}
+	}
+}

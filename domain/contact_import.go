@@ -82,7 +82,7 @@ func ValidateImportRow(row ImportRow) (AddContact, error) {
 	}
 	tags, err := checkTags(SplitTags(row.Tags))
 	if err != nil {
-		problems = append(problems, err.(*Error).Message)
+		problems = append(problems, messageOf(err))
 	}
 	out.Tags = tags
 	var fields []ContactField
@@ -96,7 +96,7 @@ func ValidateImportRow(row ImportRow) (AddContact, error) {
 		fields = append(fields, f)
 	}
 	if fields, err = checkFields(fields); err != nil {
-		problems = append(problems, err.(*Error).Message)
+		problems = append(problems, messageOf(err))
 	}
 	out.Fields = fields
 	if len(problems) > 0 {

@@ -35,7 +35,16 @@ type Error struct {
 	// RetryAt is when a command rejected with ELIMIT is allowed again (zero
 	// when unknown, e.g. a restricted account).
 	RetryAt time.Time
+	// Err, if set, is a sentinel of the domain that the error also
+	// matches with errors.Is (ErrNoAccount); it adds nothing to the text.
+	Err error
 }
+
+// ErrNoAccount: PickAccount found accounts, but none can open a dialog
+// now (caps, hours, pauses, restrictions, flood waits, connections). The
+// *Error it comes with says why for each and, with ELIMIT, when the
+// earliest opens again.
+var ErrNoAccount = errors.New("domain: no account can open a dialog now")
 
 func (e *Error) Error() string {
 	if !e.RetryAt.IsZero() {
@@ -43,6 +52,9 @@ func (e *Error) Error() string {
 	}
 	return e.Message
 }
+
+// Unwrap returns Err.
+func (e *Error) Unwrap() error { return e.Err }
 
 func errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
@@ -62,6 +74,15 @@ func ErrorField(err error) string {
 		return e.Field
 	}
 	return ""
+}
+
+// messageOf is the Message of a *Error, else the error's text.
+func messageOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return err.Error()
 }
 
 // ErrorCode is the code of err if it is (or wraps) a *Error, else "".

@@ -31,9 +31,9 @@ type EventLog interface {
 }
 
 // Stream names.
-func ContactStream(id uuid.UUID) string { return "contact-" + id.String() }
-func DialogStream(id uuid.UUID) string  { return "dialog-" + id.String() }
-func AccountStream(id uuid.UUID) string { return "account-" + id.String() }
+func ContactStream(id uuid.UUID) string { return AggregateContact.Stream(id) }
+func DialogStream(id uuid.UUID) string  { return AggregateDialog.Stream(id) }
+func AccountStream(id uuid.UUID) string { return AggregateAccount.Stream(id) }
 
 // Handlers run commands: load the aggregate, decide, append with the
 // expected version, and retry a bounded number of times when another

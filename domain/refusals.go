@@ -1,13 +1,16 @@
 package domain
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Refusals of the application services that their callers tell apart:
 // the admin bot (and the API) answer each in their own words. They are
 // declared here, below the edges, so that an edge matches them with
 // errors.Is without importing an application service (docs/
 // ARCHITECTURE.md); the services return them and export them under the
-// same names (accounts.ErrInDialog is ErrInDialog). Their texts keep the
+// same names (accounts.ErrInDialog is ErrInDialog; accounts.ErrNoAccount is ErrUnknownAccount). Their texts keep the
 // prefix of the service that returns them.
 var (
 	// ErrUnknownUsername: no Telegram user has the username (opening a
@@ -18,9 +21,52 @@ var (
 	ErrInDialog = errors.New("accounts: the contact already has an open dialog")
 	// ErrNoConnection: no account is connected to look a username up with.
 	ErrNoConnection = errors.New("accounts: no account is connected to look the username up")
-	// ErrNoAccount: no such account (or it was removed).
-	ErrNoAccount = errors.New("accounts: no such account")
+	// ErrUnknownAccount: no such account (or it was removed).
+	ErrUnknownAccount = errors.New("accounts: no such account")
 	// ErrTooManyErrors: a contacts import rejected more rows than it
 	// allows, so nothing was imported.
-	ErrTooManyErrors = errors.New("contacts: too many rejected rows")
+	ErrTooManyErrors = ImportProblem("too many rejected rows")
 )
+
+// ImportProblem is why a contacts import refuses a whole file
+// (contacts.ErrEncoding, ..., ErrTooManyErrors); it comes in a
+// *FileError that says where.
+type ImportProblem string
+
+func (p ImportProblem) Error() string { return "contacts: " + string(p) }
+
+// FileError is a file a contacts import refuses: its problem and where it
+// is.
+type FileError struct {
+	Problem ImportProblem
+	Detail  string // "line 3 holds bytes that are not UTF-8 (...)"; may be empty
+}
+
+func (e *FileError) Error() string { return "contacts: " + e.Reason() }
+
+// Unwrap returns the Problem, for errors.Is.
+func (e *FileError) Unwrap() error { return e.Problem }
+
+// Reason is the refusal as a person reads it: the problem and where,
+// without the package's name.
+func (e *FileError) Reason() string {
+	if e.Detail == "" {
+		return string(e.Problem)
+	}
+	return string(e.Problem) + ": " + e.Detail
+}
+
+// InDialogError is ErrInDialog with the dialog the contact is in.
+type InDialogError struct {
+	Dialog int64 // its number; 0 while another start is still opening it
+}
+
+func (e *InDialogError) Error() string {
+	if e.Dialog == 0 {
+		return ErrInDialog.Error() + " (another start is opening it)"
+	}
+	return fmt.Sprintf("%v (dialog %d)", ErrInDialog, e.Dialog)
+}
+
+// Is makes errors.Is(err, ErrInDialog) true.
+func (e *InDialogError) Is(target error) bool { return target == ErrInDialog }

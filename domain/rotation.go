@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -22,8 +23,9 @@ type Candidate struct {
 // dialogs today, then the id). It never looks past a restriction: an
 // account that may not write is skipped, and its share is not handed to
 // the others beyond what their own caps allow. With no account available
-// the error (ELIMIT, or ESTATE when none could ever take it) says why for
-// each account and when the earliest one opens again (RetryAt).
+// the error (ELIMIT, or ESTATE when none could ever take it) matches
+// ErrNoAccount and says why for each account and when the earliest one
+// opens again (RetryAt); with no candidates at all it is ESTATE alone.
 func PickAccount(cands []Candidate, now time.Time) (uuid.UUID, error) {
 	if len(cands) == 0 {
 		return uuid.Nil, errorf(ESTATE, "no Telegram account is connected")
@@ -46,7 +48,8 @@ func PickAccount(cands []Candidate, now time.Time) (uuid.UUID, error) {
 		_, err := DecideAccount(a, ReserveNewDialog{DialogID: uuid.New(), Loc: c.Loc}, now)
 		if err != nil {
 			reasons = append(reasons, err.Error())
-			if e, isErr := err.(*Error); isErr && !e.RetryAt.IsZero() && (retry.IsZero() || e.RetryAt.Before(retry)) {
+			var e *Error
+			if errors.As(err, &e) && !e.RetryAt.IsZero() && (retry.IsZero() || e.RetryAt.Before(retry)) {
 				retry = e.RetryAt
 			}
 			continue
@@ -62,7 +65,7 @@ func PickAccount(cands []Candidate, now time.Time) (uuid.UUID, error) {
 		if !retry.IsZero() {
 			code = ELIMIT
 		}
-		return uuid.Nil, &Error{Code: code, RetryAt: retry, Message: "no account can open a dialog now: " + strings.Join(reasons, "; ")}
+		return uuid.Nil, &Error{Code: code, RetryAt: retry, Message: "no account can open a dialog now: " + strings.Join(reasons, "; "), Err: ErrNoAccount}
 	}
 	sort.Slice(ok, func(i, j int) bool {
 		a, b := ok[i], ok[j]

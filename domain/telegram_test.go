@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -118,8 +119,14 @@ func TestPickAccount(t *testing.T) {
 				t.Fatalf("error %v, want code %q", err, c.err)
 			}
 			if c.err != "" {
-				if e, _ := err.(*Error); !e.RetryAt.Equal(c.retry) {
-					t.Fatalf("retry at %v, want %v (%v)", e.RetryAt, c.retry, err)
+				var e *Error
+				if !errors.As(err, &e) || !e.RetryAt.Equal(c.retry) {
+					t.Fatalf("retry at %v, want %v", err, c.retry)
+				}
+				// Accounts that cannot open one now are ErrNoAccount
+				// (Start waits for them); no accounts at all are not.
+				if noAccounts := len(c.cands) == 0; errors.Is(err, ErrNoAccount) == noAccounts {
+					t.Fatalf("errors.Is(%v, ErrNoAccount) = %v with %d candidates", err, !noAccounts, len(c.cands))
 				}
 				return
 			}

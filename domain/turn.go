@@ -86,8 +86,9 @@ type Usage struct {
 // OpenAI-compatible API, or the offline scenario engine. It never sends
 // anything; the dialog engine applies the guards and records the turn.
 //
-// Turn returns an error matching ErrModelOutputInvalid when the model's
-// answer stays invalid after one repair attempt, or ErrModelRefused when
+// Turn returns an error matching ErrModelOutputInvalid (an
+// *InvalidOutputError saying why) when the model's answer stays invalid
+// after one repair attempt, or ErrModelRefused when
 // the provider refuses this very request (a context too long, a content
 // filter) — in both cases the lead goes to a person — or one matching
 // ErrModelUnavailable when the model cannot be reached after its retries
@@ -103,6 +104,20 @@ var (
 	ErrModelUnavailable   = errors.New("domain: model unavailable")
 	ErrModelRefused       = errors.New("domain: model refused the request")
 )
+
+// InvalidOutputError is a Model's answer that stayed invalid; it matches
+// ErrModelOutputInvalid. Reason says what is wrong with it, as the turn
+// records it.
+type InvalidOutputError struct {
+	Reason string
+}
+
+func (e *InvalidOutputError) Error() string {
+	return ErrModelOutputInvalid.Error() + ": " + e.Reason
+}
+
+// Is makes errors.Is(err, ErrModelOutputInvalid) true.
+func (e *InvalidOutputError) Is(target error) bool { return target == ErrModelOutputInvalid }
 
 // Turn events.
 type (

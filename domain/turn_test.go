@@ -1,6 +1,8 @@
 package domain
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -504,4 +506,21 @@ func TestLeadOptOut(t *testing.T) {
 			then:  nil,
 		},
 	})
+}
+
+// An invalid answer matches ErrModelOutputInvalid, also wrapped, and keeps
+// its reason apart from the sentinel's text; it is not another error.
+func TestInvalidOutputError(t *testing.T) {
+	err := fmt.Errorf("turn of dialog 3: %w", &InvalidOutputError{Reason: "reply is empty"})
+	var ie *InvalidOutputError
+	switch {
+	case !errors.Is(err, ErrModelOutputInvalid):
+		t.Fatalf("%v does not match ErrModelOutputInvalid", err)
+	case errors.Is(err, ErrModelUnavailable) || errors.Is(err, ErrModelRefused):
+		t.Fatalf("%v matches another model error", err)
+	case !errors.As(err, &ie) || ie.Reason != "reply is empty":
+		t.Fatalf("reason of %v: %+v", err, ie)
+	case err.Error() != "turn of dialog 3: domain: model output invalid: reply is empty":
+		t.Fatalf("text %q", err)
+	}
 }

@@ -34,6 +34,9 @@ var (
 	ErrClosed = errors.New("eventstore: closed")
 	// ErrNoLog: Open with MustExist found no log in the directory.
 	ErrNoLog = errors.New("eventstore: no event log here")
+	// ErrLocked: Open found the log in use: another process (or another
+	// store in this one) holds its lock. The error wraps Pebble's.
+	ErrLocked = errors.New("eventstore: the log is in use")
 	// ErrTampered: Verify found the log or its index altered.
 	ErrTampered = errors.New("eventstore: log altered")
 	// ErrAnchor: the log is behind its anchor or diverges from it (an

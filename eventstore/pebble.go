@@ -221,7 +221,9 @@ type flight struct {
 	err   error
 }
 
-// Open opens (creating if needed) the log in dir.
+// Open opens (creating if needed) the log in dir. Among its errors:
+// ErrNoLog (MustExist and no log), ErrLocked (the log is in use),
+// ErrDiskFull, ErrTampered (the log does not match its tip or anchor).
 func Open(dir string, opts Options) (*PebbleStore, error) {
 	var m *master
 	var err error

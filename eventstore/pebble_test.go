@@ -1,11 +1,17 @@
 package eventstore
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"syscall"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -336,5 +342,111 @@ func TestHeadsCacheEviction(t *testing.T) {
 	}
 	if _, err := s.Verify(t.Context(), nil); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A log in use is ErrLocked: by another store of this process (Pebble's
+// own refusal) and by another process (fcntl's lock); a read-only open
+// of a log in use also says so, and the lock goes with Close.
+func TestOpenLockedLog(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{MasterKey: key32()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, opts := range []Options{{MasterKey: key32()}, {MasterKey: key32(), ReadOnly: true}} {
+		if again, err := Open(dir, opts); !errors.Is(err, ErrLocked) {
+			if again != nil {
+				again.Close()
+			}
+			t.Fatalf("a second open in this process (read-only %v): %v, want ErrLocked", opts.ReadOnly, err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(dir, Options{MasterKey: key32()})
+	if err != nil {
+		t.Fatalf("open after Close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(t.TempDir(), Options{MasterKey: key32(), MustExist: true}); errors.Is(err, ErrLocked) || !errors.Is(err, ErrNoLog) {
+		t.Fatalf("no log: %v", err)
+	}
+
+	// Another process holds the lock.
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLockHolderChild$", "-test.v=false")
+	cmd.Env = append(os.Environ(), lockChildEnv+"="+dir)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		in.Close() // the child closes the log and exits
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("child: %v", err)
+		}
+	}()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || line != "open\n" {
+		t.Fatalf("child: %q %v", line, err)
+	}
+	if s, err := Open(dir, Options{MasterKey: key32()}); !errors.Is(err, ErrLocked) {
+		if s != nil {
+			s.Close()
+		}
+		t.Fatalf("open of a log another process holds: %v, want ErrLocked", err)
+	}
+}
+
+const lockChildEnv = "EVENTSTORE_LOCK_CHILD_DIR"
+
+// TestLockHolderChild is the child of TestOpenLockedLog: it holds the log
+// open until its stdin closes.
+func TestLockHolderChild(t *testing.T) {
+	dir := os.Getenv(lockChildEnv)
+	if dir == "" {
+		t.Skip("only runs as the child of TestOpenLockedLog")
+	}
+	s, err := Open(dir, Options{MasterKey: key32()})
+	if err != nil {
+		fmt.Println("open failed:", err)
+		os.Exit(3)
+	}
+	fmt.Println("open")
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	if err := s.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, "close:", err)
+		os.Exit(4)
+	}
+}
+
+// lockHeld tells a held lock from a lock file that cannot be made.
+func TestLockHeld(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"fcntl EAGAIN", syscall.EAGAIN, true},
+		{"fcntl EACCES", syscall.EACCES, true},
+		{"held by this process", errors.New("lock held by current process"), true},
+		{"no directory", &fs.PathError{Op: "open", Path: "/x/LOCK", Err: syscall.ENOENT}, false},
+		{"not allowed to create", &fs.PathError{Op: "open", Path: "/x/LOCK", Err: syscall.EACCES}, false},
+		{"no locks on this file system", syscall.ENOLCK, false},
+	} {
+		if got := lockHeld(fmt.Errorf("wrapped: %w", c.err)); got != c.want {
+			t.Errorf("%s: lockHeld = %v, want %v", c.name, got, c.want)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -59,6 +60,9 @@ func (f storeFS) Lock(name string) (io.Closer, error) {
 	if err != nil && f.readOnly && (errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM)) {
 		return io.NopCloser(nil), nil
 	}
+	if err != nil && lockHeld(err) {
+		return nil, fmt.Errorf("%w: %w", ErrLocked, err)
+	}
 	if err == nil && f.private && !f.readOnly {
 		_ = os.Chmod(name, 0o600)
 	}
@@ -66,6 +70,23 @@ func (f storeFS) Lock(name string) (io.Closer, error) {
 }
 
 func (f storeFS) Unwrap() vfs.FS { return f.FS }
+
+// lockHeld says whether an error of vfs.FS.Lock means that someone holds
+// the lock: fcntl's EAGAIN (EACCES on some systems) when another process
+// does, or Pebble's refusal to lock a file again in the process that holds
+// it, which is an error of no particular type. A lock file that cannot be
+// created is an *fs.PathError, another failure of fcntl another errno.
+func lockHeld(err error) bool {
+	var pathErr *fs.PathError
+	if errors.As(err, &pathErr) {
+		return false
+	}
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno == syscall.EAGAIN || errno == syscall.EWOULDBLOCK || errno == syscall.EACCES
+	}
+	return true
+}
 
 // tightenModes makes an existing data dir 0700 and its files 0600 (logs
 // made before salesbot set modes have 0755 and 0644).

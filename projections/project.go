@@ -2,7 +2,6 @@ package projections
 
 import (
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -95,7 +94,7 @@ type Placed struct {
 // Project is the projector: the row changes one event makes. It reads
 // nothing, so projecting the same log always gives the same rows.
 func Project(p Placed, e domain.Event) []Change {
-	id := streamID(p.Stream)
+	_, id, _ := domain.ParseStream(p.Stream)
 	p.At = rowTime(p.At)
 	str := func(s string) *string { return &s }
 	switch e := e.(type) {
@@ -290,19 +289,6 @@ func texts(l []string) []string {
 		return nil
 	}
 	return slices.Clone(l)
-}
-
-// streamID is the aggregate id in a stream name such as dialog-<uuid>.
-func streamID(stream string) uuid.UUID {
-	i := strings.IndexByte(stream, '-')
-	if i < 0 {
-		return uuid.Nil
-	}
-	id, err := uuid.Parse(stream[i+1:])
-	if err != nil {
-		return uuid.Nil
-	}
-	return id
 }
 
 // Coalesce merges the UpdateDialog changes of each dialog in a batch into

@@ -16,6 +16,7 @@ import (
 	tu "github.com/mymmrac/telego/telegoutil"
 
 	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/domain/words"
 	"github.com/salesbot/salesbot/projections"
 )
 
@@ -246,33 +247,33 @@ func answer(err error) string {
 // explain is answer, and whether the error is a refusal the answer
 // explains in full (a rule, a lookup) rather than a failure.
 func explain(err error) (string, bool) {
-	var de *domain.Error
+	var (
+		de       *domain.Error
+		inDialog *domain.InDialogError
+	)
 	switch {
 	case errors.As(err, &de):
 		s := de.Message
 		if !de.RetryAt.IsZero() {
 			s += " (possible again at " + de.RetryAt.UTC().Format("2006-01-02 15:04 UTC") + ")"
 		}
-		return capitalize(s) + ".", true
+		return words.Capitalize(s) + ".", true
 	case errors.Is(err, projections.ErrNotFound):
 		return "Not found.", true
 	case errors.Is(err, domain.ErrUnknownUsername):
 		return "No Telegram user has that username.", true
-	case errors.Is(err, domain.ErrNoAccount):
+	case errors.Is(err, domain.ErrUnknownAccount):
 		return "No such account.", true
 	case errors.Is(err, domain.ErrNoConnection):
 		return "No account is connected to look the username up; try again when one is.", true
+	case errors.As(err, &inDialog) && inDialog.Dialog != 0:
+		return fmt.Sprintf("The contact already has an open dialog (dialog %d).", inDialog.Dialog), true
+	case errors.As(err, &inDialog):
+		return "The contact already has an open dialog (another start is opening it).", true
 	case errors.Is(err, domain.ErrInDialog):
-		return capitalize(strings.TrimPrefix(err.Error(), "accounts: ")) + ".", true
+		return "The contact already has an open dialog.", true
 	}
 	return "Something went wrong; it is in the log.", false
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // reply is an answer: HTML text, optional buttons, optional document.

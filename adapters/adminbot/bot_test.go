@@ -454,10 +454,7 @@ func TestNoticesAreBatchedAndRespect429(t *testing.T) {
 // Webhook mode: only requests with the secret token are looked at.
 func TestWebhookChecksTheSecret(t *testing.T) {
 	w := newWorld(t)
-	h, err := w.bot.NewWebhook()
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := serveWebhook(t, w)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	body, _ := json.Marshal(telego.Update{UpdateID: 9, Message: &telego.Message{MessageID: 1, From: &telego.User{ID: managerID},

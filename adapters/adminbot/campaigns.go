@@ -41,7 +41,7 @@ func (b *Bot) campaigns(ctx context.Context) (reply, error) {
 		t := projections.SumVariants(counts)
 		fmt.Fprintf(&sb, "\n<b>%s</b> · <code>%s</code> · %s\n", Escape(c.Name), projections.ShortID(c.ID), Escape(c.Status))
 		fmt.Fprintf(&sb, "%s → %s UTC · variants %s · %d targeted\n", c.Schedule.Start.UTC().Format("Jan 02 15:04"),
-			c.Schedule.End.UTC().Format("Jan 02 15:04"), Escape(weights(c.Variants)), c.Targeted)
+			c.Schedule.End.UTC().Format("Jan 02 15:04"), Escape(domain.VariantsText(c.Variants)), c.Targeted)
 		fmt.Fprintf(&sb, "%s\n", variantLine(t))
 		if c.Status == projections.CampaignEnded || len(rows) >= maxCampaignButtons {
 			continue
@@ -57,14 +57,6 @@ func (b *Bot) campaigns(ctx context.Context) (reply, error) {
 		r.buttons = tu.InlineKeyboard(rows...)
 	}
 	return r, nil
-}
-
-func weights(vs []domain.VariantWeight) string {
-	var parts []string
-	for _, v := range vs {
-		parts = append(parts, fmt.Sprintf("%s %d", v.Name, v.Weight))
-	}
-	return strings.Join(parts, ", ")
 }
 
 // campaignPauseResume answers /campaign_pause and /campaign_resume.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -27,10 +28,11 @@ var _ adminbot.Accounts = (*slowStarter)(nil)
 type slowStarter struct {
 	entered chan struct{} // one value per Start entered
 	release chan struct{} // closed: every Start returns
+	ended   chan error    // one value per Start returned: its error
 }
 
 func newSlowStarter(t *testing.T) *slowStarter {
-	s := &slowStarter{entered: make(chan struct{}, 10), release: make(chan struct{})}
+	s := &slowStarter{entered: make(chan struct{}, 10), release: make(chan struct{}), ended: make(chan error, 10)}
 	t.Cleanup(s.free)
 	return s
 }
@@ -47,8 +49,10 @@ func (s *slowStarter) Start(ctx context.Context, req adminbot.StartRequest, _ fu
 	s.entered <- struct{}{}
 	select {
 	case <-s.release:
+		s.ended <- nil
 		return adminbot.Started{N: 9, Label: "sales-1"}, nil
 	case <-ctx.Done():
+		s.ended <- ctx.Err()
 		return adminbot.Started{}, ctx.Err()
 	}
 }
@@ -217,24 +221,98 @@ func TestAnAdminsQueueIsBounded(t *testing.T) {
 // webhookPoster serves the bot's webhook and returns a function that posts
 // one update to it, as Telegram does, and checks it was taken.
 func webhookPoster(t *testing.T, w *world) func(telego.Update) {
+	h := serveWebhook(t, w)
+	post := webhookPost(t, h)
+	return func(u telego.Update) {
+		t.Helper()
+		if code := post(u); code != http.StatusOK {
+			t.Fatalf("update %d: status %d", u.UpdateID, code)
+		}
+	}
+}
+
+// serveWebhook is the bot's webhook with Serve running until the test
+// ends.
+func serveWebhook(t *testing.T, w *world) *adminbot.Webhook {
+	t.Helper()
 	h, err := w.bot.NewWebhook()
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.Serve(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return h
+}
+
+// webhookPost serves h and returns a function that posts one update to
+// it, as Telegram does, and returns the status.
+func webhookPost(t *testing.T, h *adminbot.Webhook) func(telego.Update) int {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return func(u telego.Update) {
+	return func(u telego.Update) int {
 		t.Helper()
-		body, _ := json.Marshal(u)
-		req, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(body))
+		body, err := json.Marshal(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
 		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", adminbot.WebhookSecret(h))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("update %d: status %d", u.UpdateID, resp.StatusCode)
+		return resp.StatusCode
+	}
+}
+
+// The webhook's work runs under the context of Serve, not a background
+// one: when Serve's context ends, a command that waits ends with it, and
+// updates that come after are refused (503), so Telegram sends them again.
+func TestWebhookWorkEndsWithServe(t *testing.T) {
+	w := newWorld(t)
+	slow := newSlowStarter(t)
+	w.withStarter(slow)
+	h, err := w.bot.NewWebhook()
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := webhookPost(t, h)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		h.Serve(ctx)
+	}()
+	if code := post(message(1, ownerID, "/start @slow_lead")); code != http.StatusOK {
+		t.Fatalf("status %d", code)
+	}
+	waitEntered(t, slow)
+	cancel()
+	select {
+	case err := <-slow.ended:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("the waiting /start ended with %v, want its context cancelled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the waiting /start did not end with Serve's context")
+	}
+	<-served
+	for range 2 { // refused, and not remembered as seen
+		if code := post(message(2, ownerID, "/help")); code != http.StatusServiceUnavailable {
+			t.Fatalf("an update after Serve returned: status %d, want 503", code)
 		}
 	}
 }

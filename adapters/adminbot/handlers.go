@@ -15,6 +15,7 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/domain/words"
 	"github.com/salesbot/salesbot/projections"
 )
 
@@ -145,7 +146,7 @@ func (b *Bot) list(ctx context.Context, c Command) (reply, error) {
 		return reply{text: "No " + Escape(title) + fmt.Sprintf(" on page %d.", c.Page)}, nil
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "<b>%s</b>, page %d\n", Escape(capitalize(title)), c.Page)
+	fmt.Fprintf(&sb, "<b>%s</b>, page %d\n", Escape(words.Capitalize(title)), c.Page)
 	var views []telego.InlineKeyboardButton
 	for _, d := range ds {
 		contact, err := b.cfg.Sink.ContactByID(ctx, d.ContactID)
@@ -341,7 +342,7 @@ func (b *Bot) start(ctx context.Context, c Command, by string) (reply, error) {
 		func(reason string, _ time.Time) { why = reason })
 	if err != nil {
 		if why != "" && errors.Is(err, context.DeadlineExceeded) {
-			return reply{text: Escape(capitalize(why)) + "."}, nil
+			return reply{text: Escape(words.Capitalize(why)) + "."}, nil
 		}
 		return reply{}, err
 	}

@@ -66,7 +66,7 @@ func (b *Bot) importFile(ctx context.Context, chat, user int64, c Command, doc *
 	}
 	f, err := b.cfg.Import.Check(bytes.NewReader(data))
 	if err != nil {
-		b.reply(ctx, chat, reply{text: fmt.Sprintf("<b>%s</b>: %s; nothing was imported.", Escape(name), Escape(strings.TrimPrefix(err.Error(), "contacts: ")))})
+		b.reply(ctx, chat, reply{text: fmt.Sprintf("<b>%s</b>: %s; nothing was imported.", Escape(name), Escape(refusal(err)))})
 		return
 	}
 	by := "admin:" + strconv.FormatInt(user, 10)
@@ -101,13 +101,22 @@ func importReport(name string, rep ImportReport, err error) string {
 	switch {
 	case errors.Is(err, domain.ErrTooManyErrors):
 		return fmt.Sprintf("<b>Nothing was imported from %s</b>: %s. Fix the file and send it again (or import it with salesbot contacts import --partial).%s",
-			Escape(name), Escape(strings.TrimPrefix(err.Error(), "contacts: ")), body)
+			Escape(name), Escape(refusal(err)), body)
 	case err != nil && rep.Rows == 0:
 		return Escape(answer(err))
 	case err != nil:
 		return fmt.Sprintf("<b>The import of %s stopped</b> (it is in the log); sending the file again completes it.%s", Escape(name), body)
 	}
 	return fmt.Sprintf("<b>Imported %s</b>%s", Escape(name), body)
+}
+
+// refusal is why the importer refused a file, as an admin reads it.
+func refusal(err error) string {
+	var fe *domain.FileError
+	if errors.As(err, &fe) {
+		return fe.Reason()
+	}
+	return err.Error()
 }
 
 var errTooLarge = errors.New("adminbot: the file is too large")

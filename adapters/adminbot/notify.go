@@ -11,6 +11,8 @@ import (
 	"github.com/mymmrac/telego"
 	ta "github.com/mymmrac/telego/telegoapi"
 	tu "github.com/mymmrac/telego/telegoutil"
+
+	"github.com/salesbot/salesbot/adapters/clock"
 )
 
 // maxQueued bounds the notices waiting to be sent; past it the oldest go
@@ -50,7 +52,7 @@ func (b *Bot) sendNotices(ctx context.Context) {
 			return
 		case <-b.notes.wake:
 		}
-		if !sleepCtx(ctx, b.cfg.NoticeInterval) {
+		if clock.Sleep(ctx, b.cfg.NoticeInterval) != nil {
 			return
 		}
 		b.flushNotices(ctx)
@@ -130,19 +132,8 @@ func (b *Bot) retry(ctx context.Context, call func() error) error {
 			return err // not retrying early; the caller logs it
 		}
 		b.log.Warn("adminbot: the Bot API asks to slow down", "retry_after", wait)
-		if !sleepCtx(ctx, wait) {
+		if clock.Sleep(ctx, wait) != nil {
 			return err
 		}
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }

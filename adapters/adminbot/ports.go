@@ -31,7 +31,7 @@ type Accounts interface {
 	// domain.ErrUnknownUsername.
 	OptOut(ctx context.Context, username, by, reason string) (uuid.UUID, error)
 	// Remove logs an account out and records its removal. Errors:
-	// domain.ErrNoAccount.
+	// domain.ErrUnknownAccount.
 	Remove(ctx context.Context, account uuid.UUID, by string) error
 	// Add signs an account in by phone (asking for the code and the
 	// password through login's callbacks) and registers it with limits.

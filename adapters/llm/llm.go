@@ -28,6 +28,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/salesbot/salesbot/adapters/clock"
 	"github.com/salesbot/salesbot/adapters/redact"
 	"github.com/salesbot/salesbot/domain"
 )
@@ -92,7 +93,7 @@ type Config struct {
 	// Log gets retries and repairs, never the dialog's text (default:
 	// discarded).
 	Log *slog.Logger
-	// Sleep waits d or until ctx is done (default a timer); tests record
+	// Sleep waits d or until ctx is done (default clock.Sleep); tests record
 	// the waits instead.
 	Sleep func(ctx context.Context, d time.Duration) error
 }
@@ -169,7 +170,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
+		cfg.Sleep = clock.Sleep
 	}
 
 	var oc openai.ClientConfig
@@ -191,9 +192,9 @@ func New(cfg Config) (*Client, error) {
 	return &Client{cfg: cfg, api: openai.NewClientWithConfig(oc), secrets: secrets}, nil
 }
 
-// Turn asks the model for one turn. It returns an error matching
-// domain.ErrModelOutputInvalid when the answer is still invalid after one
-// repair attempt, one matching domain.ErrModelUnavailable when the API
+// Turn asks the model for one turn. It returns a
+// *domain.InvalidOutputError (matching domain.ErrModelOutputInvalid) when
+// the answer is still invalid after one repair attempt, one matching domain.ErrModelUnavailable when the API
 // cannot be reached after the retries or refuses the request, and ctx's
 // error when ctx ends first. Usage is filled in also with an error.
 func (c *Client) Turn(ctx context.Context, in domain.TurnInput) (domain.TurnOutput, domain.Usage, error) {
@@ -204,7 +205,7 @@ func (c *Client) Turn(ctx context.Context, in domain.TurnInput) (domain.TurnOutp
 		return out, usage, err
 	}
 	if in.Scenario == nil {
-		return done(domain.TurnOutput{}, fmt.Errorf("%w: llm: the turn has no scenario", domain.ErrModelOutputInvalid))
+		return done(domain.TurnOutput{}, &domain.InvalidOutputError{Reason: "llm: the turn has no scenario"})
 	}
 	schema, err := turnSchema(in)
 	if err != nil {
@@ -243,9 +244,8 @@ func (c *Client) Turn(ctx context.Context, in domain.TurnInput) (domain.TurnOutp
 	}
 	out, second := decode(ans, in)
 	if second != nil {
-		// The sentinel first: the dialog engine quotes what follows it as
-		// the reason of the handoff.
-		return done(domain.TurnOutput{}, fmt.Errorf("%w: %v, still after a repair attempt (the first answer: %v)", domain.ErrModelOutputInvalid, second, first))
+		// The dialog engine records the reason with the handoff.
+		return done(domain.TurnOutput{}, &domain.InvalidOutputError{Reason: fmt.Sprintf("%v, still after a repair attempt (the first answer: %v)", second, first)})
 	}
 	return done(out, nil)
 }

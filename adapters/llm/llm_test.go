@@ -463,9 +463,10 @@ func TestInvalidTwice(t *testing.T) {
 	if !strings.Contains(err.Error(), "not a JSON object") || !strings.Contains(err.Error(), "repair") {
 		t.Errorf("err %q does not say why", err)
 	}
-	// The dialog engine quotes what follows the sentinel as the reason.
-	if !strings.HasPrefix(err.Error(), domain.ErrModelOutputInvalid.Error()+": ") {
-		t.Errorf("err %q does not start with the sentinel", err)
+	// The dialog engine records the reason.
+	var ie *domain.InvalidOutputError
+	if !errors.As(err, &ie) || !strings.Contains(ie.Reason, "not a JSON object") || strings.Contains(ie.Reason, domain.ErrModelOutputInvalid.Error()) {
+		t.Errorf("err %v carries no reason of its own", err)
 	}
 	if n := len(srv.Requests()); n != 2 || usage.Attempts != 2 {
 		t.Errorf("%d requests, %d attempts; want exactly one repair", n, usage.Attempts)

@@ -207,20 +207,6 @@ func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	return 0, false
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
-}
-
 // The Retry-After header of a failed call: go-openai's errors carry the
 // status but not the headers, so a wrapping RoundTripper records each
 // response's status and headers in a recorder that the call puts in its

@@ -156,11 +156,11 @@ func (d *Dialer) Run(ctx context.Context, account uuid.UUID, opts RunOptions) er
 		if s == telegram.ConnectionStateReady && readies.Add(1) > 1 {
 			// gotd does not look for updates missed while the connection
 			// was down; ask for the difference, as Telegram apps do.
-			go func() {
+			c.tasks.run(func() {
 				if err := c.mgr.Handle(ctx, &tg.UpdatesTooLong{}); err != nil && ctx.Err() == nil {
 					c.log.Warn("telegram: catch up after reconnect", "err", err)
 				}
-			}()
+			})
 		}
 		if opts.State == nil {
 			return
@@ -203,7 +203,10 @@ func (d *Dialer) Run(ctx context.Context, account uuid.UUID, opts RunOptions) er
 			},
 		})
 	})
-	switch cause := context.Cause(ctx); {
+	cause := context.Cause(ctx)
+	cancel(nil)
+	c.tasks.wait()
+	switch {
 	case parent.Err() != nil:
 		return nil // stopped by the caller
 	case cause != nil:
@@ -226,6 +229,7 @@ type conn struct {
 	handler Handler
 	fail    func(error)
 	peers   peers
+	tasks   tasks // work handed off without waiting; Run waits for it
 
 	mu    sync.Mutex
 	known map[int64]int64 // user → access hash, cached
@@ -233,6 +237,29 @@ type conn struct {
 }
 
 var _ Conn = (*conn)(nil)
+
+// tasks runs a connection's work in the background and waits for it;
+// once wait is called, run starts nothing more.
+type tasks struct {
+	mu      sync.Mutex
+	stopped bool
+	wg      sync.WaitGroup
+}
+
+func (t *tasks) run(f func()) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.stopped {
+		t.wg.Go(f)
+	}
+}
+
+func (t *tasks) wait() {
+	t.mu.Lock()
+	t.stopped = true
+	t.mu.Unlock()
+	t.wg.Wait()
+}
 
 func (c *conn) Self() Peer { return c.self }
 
@@ -357,12 +384,12 @@ func (c *conn) MarkRead(ctx context.Context, peer Peer, maxID int) error {
 	if res.PtsCount > 0 {
 		// The manager's queue for these is drained by the goroutine that
 		// delivers messages, which may be the caller: hand it over
-		// without waiting.
-		go func() {
+		// without waiting. (ctx, a handler's, ends with the connection.)
+		c.tasks.run(func() {
 			if err := c.mgr.HandleAffected(ctx, 0, res.Pts, res.PtsCount); err != nil && ctx.Err() == nil {
 				c.log.Debug("telegram: read receipt pts", "err", err)
 			}
-		}()
+		})
 	}
 	return nil
 }

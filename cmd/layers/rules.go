@@ -26,6 +26,7 @@ var layers = []layer{
 		"adapters/llm/...",      // with openaitest
 		"adapters/offline/...",
 		"adapters/redact/...",
+		"adapters/clock/...",
 	}},
 	{name: "app", pkgs: []string{
 		"adapters/app/...", // application services: accounts, engine, campaigns, contacts

@@ -14,13 +14,13 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"syscall"
 
 	"github.com/gotd/td/telegram"
 
 	"github.com/salesbot/salesbot/adapters/app/demo"
 	"github.com/salesbot/salesbot/adapters/redact"
 	"github.com/salesbot/salesbot/adapters/telegram/telegramtest"
+	"github.com/salesbot/salesbot/domain/words"
 	"github.com/salesbot/salesbot/eventstore"
 )
 
@@ -241,7 +241,7 @@ func printGroup(w io.Writer, path []string, cmds []*command) {
 }
 
 func printCommand(w io.Writer, name string, c *command, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "Usage: %s [flags]%s\n\n%s.\n", name, c.usage, capitalize(c.summary))
+	fmt.Fprintf(w, "Usage: %s [flags]%s\n\n%s.\n", name, c.usage, words.Capitalize(c.summary))
 	if c.details != "" {
 		fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(c.details))
 	}
@@ -263,13 +263,6 @@ func printCommand(w io.Writer, name string, c *command, fs *flag.FlagSet) {
 	})
 	sort.Strings(lines)
 	fmt.Fprintln(w, strings.Join(lines, "\n"))
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // config is the global configuration shared by every command.
@@ -439,8 +432,7 @@ func (a *app) openStore(ctx context.Context, mode storeMode) (*eventstore.Pebble
 		return nil, fmt.Errorf("no event log in %s (check --data-dir)", a.cfg.DataDir)
 	}
 	if err != nil {
-		// Another process holds Pebble's lock (EAGAIN), or this one does.
-		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) || strings.Contains(err.Error(), "lock held") {
+		if errors.Is(err, eventstore.ErrLocked) {
 			return nil, fmt.Errorf("%s is in use by another salesbot process: %w", a.cfg.DataDir, err)
 		}
 		return nil, a.storeError(err)

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/salesbot/salesbot/adapters/adminbot"
 	"github.com/salesbot/salesbot/adapters/app/accounts"
@@ -132,21 +132,16 @@ func (s *system) notify(n accounts.Notice) {
 }
 
 // run runs every part until ctx ends or one fails, then stops them all and
-// returns what failed. extra run next to them (the sandbox's play).
+// returns the first failure. extra run next to them (the sandbox's play).
 func (s *system) run(ctx context.Context, a *app, extra ...func(ctx context.Context)) error {
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
-	var wg sync.WaitGroup
-	errs := make(chan error, 8+len(s.services))
+	g, ctx := errgroup.WithContext(ctx)
 	serve := func(name string, f func(context.Context) error) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		g.Go(func() error {
 			if err := f(ctx); err != nil && ctx.Err() == nil {
-				errs <- fmt.Errorf("%s: %w", name, err)
-				stop()
+				return fmt.Errorf("%s: %w", name, err)
 			}
-		}()
+			return nil
+		})
 	}
 	// The log stops taking appends when its disk is full or a write
 	// failed: stop everything, naming why.
@@ -173,21 +168,15 @@ func (s *system) run(ctx context.Context, a *app, extra ...func(ctx context.Cont
 		serve("admin bot", run)
 	}
 	for _, f := range extra {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		g.Go(func() error {
 			f(ctx)
-		}()
+			return nil
+		})
 	}
 	a.log.Info("salesbot: running", "data_dir", a.cfg.DataDir, "admin_bot", s.bot != nil, "model", s.model)
 	<-ctx.Done()
 	a.log.Info("salesbot: stopping")
-	wg.Wait()
-	close(errs)
-	var all []error
-	for err := range errs {
-		all = append(all, err)
-	}
+	err := g.Wait() // the first part that failed, if one did
 	if err := s.st.Err(); err != nil {
 		// Every part that writes failed with it: report it once, and a
 		// full disk by itself (it names the directory and the free space).
@@ -197,5 +186,5 @@ func (s *system) run(ctx context.Context, a *app, extra ...func(ctx context.Cont
 		}
 		return fmt.Errorf("event log: %w", err)
 	}
-	return errors.Join(all...)
+	return err
 }

@@ -1,12 +1,28 @@
 // Package words is the text matching the guards, the scenario checks and
 // the offline engine share: one normaliser, whole-word phrase matching,
-// and what an assistant must never say of itself. It is pure.
+// and what an assistant must never say of itself; and Capitalize. It is
+// pure.
 package words
 
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
+
+// Capitalize returns s with its first character in title case ("ёлка" is
+// "Ёлка"); text that does not begin with valid UTF-8 is returned as it is.
+func Capitalize(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if r == utf8.RuneError && n <= 1 {
+		return s
+	}
+	t := unicode.ToTitle(r)
+	if t == r {
+		return s
+	}
+	return string(t) + s[n:]
+}
 
 // Normalize lowercases, folds ё and the apostrophes, keeps letters, digits
 // and apostrophes, and turns everything else (hyphens too) into single

@@ -30,3 +30,24 @@ func TestClaimsHuman(t *testing.T) {
 		}
 	}
 }
+
+// Capitalize changes the first character only, whole, and keeps text that
+// is not UTF-8 as it is (a byte-wise version breaks Cyrillic in two).
+func TestCapitalize(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                      "",
+		"ёлка opened 3 dialogs": "Ёлка opened 3 dialogs",
+		"аккаунт sales-1":       "Аккаунт sales-1",
+		"active dialogs":        "Active dialogs",
+		"Already":               "Already",
+		"ǆungla":                "ǅungla",
+		"über":                  "Über",
+		"3 accounts":            "3 accounts",
+		"\xd1":                  "\xd1",
+		"\xffabc":               "\xffabc",
+	} {
+		if got := Capitalize(in); got != want {
+			t.Errorf("Capitalize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

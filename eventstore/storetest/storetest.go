@@ -588,8 +588,8 @@ func testSecrets(t *testing.T, f Factory) {
 	if err := sec.PutSecret(ctx, "session/1", []byte("rotated")); err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := sec.Secret(ctx, "session/1"); string(v) != "rotated" {
-		t.Fatalf("overwritten secret = %q", v)
+	if v, err := sec.Secret(ctx, "session/1"); err != nil || string(v) != "rotated" {
+		t.Fatalf("overwritten secret = %q, %v", v, err)
 	}
 	if err := sec.PutSecretNoSync(ctx, "cursor", []byte("pts 7")); err != nil {
 		t.Fatal(err)

@@ -70,6 +70,16 @@ func (w *world) must(t *testing.T) func([]domain.Event, error) {
 	}
 }
 
+// contact is the domain's state of contact id.
+func (w *world) contact(t *testing.T, id uuid.UUID) domain.Contact {
+	t.Helper()
+	c, err := w.h.LoadContact(t.Context(), id)
+	if err != nil {
+		t.Fatalf("contact %s: %v", id, err)
+	}
+	return c
+}
+
 // addDialog adds a contact and a dialog numbered n.
 func (w *world) addDialog(t *testing.T, n int64, username string) (contact, dialog uuid.UUID) {
 	t.Helper()
@@ -125,7 +135,7 @@ func (w *world) script(t *testing.T) {
 	_, d2 := w.addDialog(t, 2, "boris")
 	_, d3 := w.addDialog(t, 3, "clara")
 	w.turns = make([][]uint64, 3)
-	contact1, _ := w.h.LoadContact(ctx, c1)
+	contact1 := w.contact(t, c1)
 	w.turns[0] = append(w.turns[0], w.record(t, d1, c1, opening))
 	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.PlanOutbound{RandomID: 11, Text: "Hello, I am the AI assistant of Acme.", By: domain.ActorAI, Contact: contact1}))
 	w.must(t)(w.h.Dialog(ctx, d1, c1, domain.MarkSent{RandomID: 11, TelegramMessageID: 1<<40 + 501}))
@@ -141,7 +151,7 @@ func (w *world) script(t *testing.T) {
 	w.must(t)(w.h.Dialog(ctx, d2, w.contacts[1], domain.OptOutDialog{Reason: "stop"}))
 	w.must(t)(w.h.Dialog(ctx, d3, w.contacts[2], domain.ChangeStage{To: domain.StageDiscovery}))
 	w.turns[2] = append(w.turns[2], w.record(t, d3, w.contacts[2], failed), w.record(t, d3, w.contacts[2], followUp))
-	contact3, _ := w.h.LoadContact(ctx, w.contacts[2])
+	contact3 := w.contact(t, w.contacts[2])
 	w.must(t)(w.h.Dialog(ctx, d3, w.contacts[2], domain.PlanOutbound{RandomID: 31, Text: "What do you sell?", By: domain.ActorAI, Contact: contact3}))
 	w.must(t)(w.h.Dialog(ctx, d3, w.contacts[2], domain.MarkFailed{RandomID: 31, Reason: "USER_PRIVACY_RESTRICTED"}))
 }
@@ -188,12 +198,12 @@ func testDialogs(t *testing.T, newSink Factory) {
 		msgs[0].Text != "Hello, I am the AI assistant of Acme." || msgs[1].Direction != "in" || msgs[1].Text != "We need a CRM, budget 10k" {
 		t.Fatalf("dialog 1 messages: %+v", msgs)
 	}
-	d2, _ := sink.DialogByN(ctx, 2)
+	d2 := dialogN(t, sink, 2)
 	if d2.Status != projections.StatusClosed || d2.Outcome != "opted-out" || d2.Stage != "closed" {
 		t.Fatalf("dialog 2: %+v", d2)
 	}
-	d3, _ := sink.DialogByN(ctx, 3)
-	m3, _ := sink.Messages(ctx, d3.ID)
+	d3 := dialogN(t, sink, 3)
+	m3 := messagesOf(t, sink, d3.ID)
 	if d3.Stage != "discovery" || d3.Status != projections.StatusActive || len(m3) != 1 || m3[0].Status != "failed" || d3.Outbound != 0 {
 		t.Fatalf("dialog 3: %+v %+v", d3, m3)
 	}
@@ -201,23 +211,23 @@ func testDialogs(t *testing.T, newSink Factory) {
 		t.Fatalf("dialog 99: %v", err)
 	}
 
-	all, _ := sink.ListDialogs(ctx, projections.DialogFilter{})
+	all := listDialogs(t, sink, projections.DialogFilter{})
 	if ns := numbers(all); !reflect.DeepEqual(ns, []int64{3, 2, 1}) {
 		t.Fatalf("list all: %v", ns)
 	}
-	active, _ := sink.ListDialogs(ctx, projections.DialogFilter{Status: projections.StatusActive})
+	active := listDialogs(t, sink, projections.DialogFilter{Status: projections.StatusActive})
 	if ns := numbers(active); !reflect.DeepEqual(ns, []int64{3}) {
 		t.Fatalf("list active: %v", ns)
 	}
-	paged, _ := sink.ListDialogs(ctx, projections.DialogFilter{Limit: 2, Offset: 1})
+	paged := listDialogs(t, sink, projections.DialogFilter{Limit: 2, Offset: 1})
 	if ns := numbers(paged); !reflect.DeepEqual(ns, []int64{2, 1}) {
 		t.Fatalf("page 2: %v", ns)
 	}
-	byAccount, _ := sink.ListDialogs(ctx, projections.DialogFilter{Account: d2.AccountID})
+	byAccount := listDialogs(t, sink, projections.DialogFilter{Account: d2.AccountID})
 	if ns := numbers(byAccount); !reflect.DeepEqual(ns, []int64{2}) {
 		t.Fatalf("by account: %v", ns)
 	}
-	byStage, _ := sink.ListDialogs(ctx, projections.DialogFilter{Stage: "handoff"})
+	byStage := listDialogs(t, sink, projections.DialogFilter{Stage: "handoff"})
 	if ns := numbers(byStage); !reflect.DeepEqual(ns, []int64{1}) {
 		t.Fatalf("stage handoff: %v", ns)
 	}
@@ -230,13 +240,87 @@ func testDialogs(t *testing.T, newSink Factory) {
 	w.must(t)(w.h.Dialog(ctx, d1.ID, w.contacts[0], domain.TakeOver{By: "admin:1"}))
 	w.must(t)(w.h.Dialog(ctx, d1.ID, w.contacts[0], domain.CloseDialog{Outcome: domain.OutcomeWon, By: "admin:1"}))
 	catchUp(t, w.runner(sink))
-	d1, _ = sink.DialogByN(ctx, 1)
+	d1 = dialogN(t, sink, 1)
 	if d1.Status != projections.StatusClosed || d1.Outcome != "won" || !d1.TakenOver || d1.Inbound != 1 {
 		t.Fatalf("dialog 1 after close: %+v", d1)
 	}
-	if msgs, _ := sink.Messages(ctx, d1.ID); len(msgs) != 2 {
+	if msgs := messagesOf(t, sink, d1.ID); len(msgs) != 2 {
 		t.Fatalf("messages applied twice: %d", len(msgs))
 	}
+}
+
+// The sink's answers, failing the test on an error.
+
+func dialogN(t *testing.T, sink projections.Sink, n int64) projections.Dialog {
+	t.Helper()
+	d, err := sink.DialogByN(t.Context(), n)
+	if err != nil {
+		t.Fatalf("dialog %d: %v", n, err)
+	}
+	return d
+}
+
+func messagesOf(t *testing.T, sink projections.Sink, dialog uuid.UUID) []projections.Message {
+	t.Helper()
+	ms, err := sink.Messages(t.Context(), dialog)
+	if err != nil {
+		t.Fatalf("messages of %s: %v", dialog, err)
+	}
+	return ms
+}
+
+func listDialogs(t *testing.T, sink projections.Sink, f projections.DialogFilter) []projections.Dialog {
+	t.Helper()
+	ds, err := sink.ListDialogs(t.Context(), f)
+	if err != nil {
+		t.Fatalf("list dialogs %+v: %v", f, err)
+	}
+	return ds
+}
+
+func contactByID(t *testing.T, sink projections.Sink, id uuid.UUID) projections.Contact {
+	t.Helper()
+	c, err := sink.ContactByID(t.Context(), id)
+	if err != nil {
+		t.Fatalf("contact %s: %v", id, err)
+	}
+	return c
+}
+
+func turnsOf(t *testing.T, sink projections.Sink, dialog uuid.UUID) []projections.Turn {
+	t.Helper()
+	ts, err := sink.Turns(t.Context(), dialog)
+	if err != nil {
+		t.Fatalf("turns of %s: %v", dialog, err)
+	}
+	return ts
+}
+
+func accountsOf(t *testing.T, sink projections.Sink) []projections.Account {
+	t.Helper()
+	as, err := sink.Accounts(t.Context())
+	if err != nil {
+		t.Fatalf("accounts: %v", err)
+	}
+	return as
+}
+
+func campaignsOf(t *testing.T, sink projections.Sink) []projections.Campaign {
+	t.Helper()
+	cs, err := sink.Campaigns(t.Context())
+	if err != nil {
+		t.Fatalf("campaigns: %v", err)
+	}
+	return cs
+}
+
+func campaignOf(t *testing.T, sink projections.Sink, id uuid.UUID) projections.Campaign {
+	t.Helper()
+	c, err := sink.Campaign(t.Context(), id)
+	if err != nil {
+		t.Fatalf("campaign %s: %v", id, err)
+	}
+	return c
 }
 
 func numbers(ds []projections.Dialog) []int64 {
@@ -344,7 +428,7 @@ func testAtomic(t *testing.T, newSink Factory) {
 	if cp, err := sink.Checkpoint(t.Context()); err != nil || cp != before {
 		t.Fatalf("checkpoint moved to %+v after a failed batch (%v)", cp, err)
 	}
-	if got, _ := sink.DialogByN(t.Context(), 1); got.Stage != "opening" {
+	if got := dialogN(t, sink, 1); got.Stage != "opening" {
 		t.Fatalf("part of a failed batch was applied: stage %s", got.Stage)
 	}
 	if err := sink.Apply(t.Context(), nil, pos, at(pos)); !errors.Is(err, projections.ErrCheckpoint) {
@@ -377,7 +461,7 @@ func testForgotten(t *testing.T, newSink Factory) {
 	catchUp(t, w.runner(sink))
 	ctx := t.Context()
 	anna := w.contacts[0]
-	d1, _ := sink.DialogByN(ctx, 1)
+	d1 := dialogN(t, sink, 1)
 	qsBefore, err := sink.Qualification(ctx, d1.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -409,11 +493,11 @@ func testForgotten(t *testing.T, newSink Factory) {
 		}
 	}
 	check := func(when string) {
-		c, _ := sink.ContactByID(ctx, anna)
+		c := contactByID(t, sink, anna)
 		if !c.Forgotten || !c.OptedOut || c.Username == "anna" || c.Name == "Lead anna" {
 			t.Fatalf("%s: contact %+v", when, c)
 		}
-		d1, _ := sink.DialogByN(ctx, 1)
+		d1 := dialogN(t, sink, 1)
 		// Every personal column of the dialogs, messages and
 		// qualification rows reads as forgotten.
 		if d1.HandoffAt.IsZero() || d1.HandoffReason != projections.Forgotten {
@@ -422,10 +506,10 @@ func testForgotten(t *testing.T, newSink Factory) {
 		if d4, err := sink.DialogByN(ctx, 4); err != nil || (d4.HandoffReason != projections.Forgotten && d4.HandoffReason != "") {
 			t.Fatalf("%s: dialog 4 (a handoff asked after the erasure) %+v, %v", when, d4, err)
 		}
-		if d3, _ := sink.DialogByN(ctx, 3); d3.HandoffReason != "clara wants a demo" {
+		if d3 := dialogN(t, sink, 3); d3.HandoffReason != "clara wants a demo" {
 			t.Fatalf("%s: another contact's handoff reason reads %q", when, d3.HandoffReason)
 		}
-		msgs, _ := sink.Messages(ctx, d1.ID)
+		msgs := messagesOf(t, sink, d1.ID)
 		for _, m := range msgs {
 			if m.Text != projections.Forgotten && m.Text != eventstore.ForgottenMarker {
 				t.Fatalf("%s: message text %q survived erasure", when, m.Text)
@@ -441,9 +525,9 @@ func testForgotten(t *testing.T, newSink Factory) {
 				t.Fatalf("%s: qualification %+v survived erasure", when, q)
 			}
 		}
-		d3, _ := sink.DialogByN(ctx, 3)
-		if m3, _ := sink.Messages(ctx, d3.ID); m3[0].Text != "What do you sell?" {
-			t.Fatalf("%s: another contact's message was blanked: %q", when, m3[0].Text)
+		d3 := dialogN(t, sink, 3)
+		if m3 := messagesOf(t, sink, d3.ID); len(m3) != 1 || m3[0].Text != "What do you sell?" {
+			t.Fatalf("%s: another contact's message was blanked: %+v", when, m3)
 		}
 		// Turns hold no personal data: they stay as they were.
 		if ts, err := sink.Turns(ctx, d1.ID); err != nil || len(ts) != 2 || ts[1].Guards[0] != reply.Guards[0] {
@@ -478,7 +562,7 @@ func testAnalytics(t *testing.T, newSink Factory) {
 	sink := newSink(t)
 	catchUp(t, w.runner(sink))
 
-	d1, _ := sink.DialogByN(ctx, 1)
+	d1 := dialogN(t, sink, 1)
 	q, err := sink.Qualification(ctx, d1.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -500,8 +584,8 @@ func testAnalytics(t *testing.T, newSink Factory) {
 	lim.DailyNewDialogs, lim.MessagesPerMinute = 50, 9
 	w.must(t)(w.h.Account(ctx, acc, domain.SetLimits{Limits: lim}))
 	catchUp(t, w.runner(sink))
-	if accs, _ := sink.Accounts(ctx); accs[0].Status != "offline" || accs[0].Reason != "" || accs[0].DailyCap != 50 || accs[0].MessagesPerMinute != 9 {
-		t.Fatalf("account after resume: %+v", accs[0])
+	if accs := accountsOf(t, sink); len(accs) != 1 || accs[0].Status != "offline" || accs[0].Reason != "" || accs[0].DailyCap != 50 || accs[0].MessagesPerMinute != 9 {
+		t.Fatalf("account after resume: %+v", accs)
 	}
 
 	want := map[string][]projections.FunnelRow{
@@ -576,7 +660,7 @@ func testTurns(t *testing.T, newSink Factory) {
 	ctx := t.Context()
 	at := time.Date(2026, 11, 25, 10, 0, 0, 123456000, time.UTC) // the log's clock, to the microsecond
 
-	d1, _ := sink.DialogByN(ctx, 1)
+	d1 := dialogN(t, sink, 1)
 	got, err := sink.Turns(ctx, d1.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -595,7 +679,7 @@ func testTurns(t *testing.T, newSink Factory) {
 	// A failed turn, then the retry; a time in another zone and with
 	// nanoseconds comes back in UTC to the microsecond, a score of 0 is
 	// kept.
-	d3, _ := sink.DialogByN(ctx, 3)
+	d3 := dialogN(t, sink, 3)
 	got, err = sink.Turns(ctx, d3.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -614,23 +698,26 @@ func testTurns(t *testing.T, newSink Factory) {
 		t.Fatalf("positions %v", w.turns[2])
 	}
 	// None: no rows and no error, for a dialog without turns or an unknown one.
-	d2, _ := sink.DialogByN(ctx, 2)
+	d2 := dialogN(t, sink, 2)
 	for _, id := range []uuid.UUID{d2.ID, uuid.New()} {
 		if ts, err := sink.Turns(ctx, id); err != nil || len(ts) != 0 {
 			t.Fatalf("turns of %s: %+v, %v", id, ts, err)
 		}
 	}
 	// What a caller does with the rows does not change the sink's.
-	first, _ := sink.Turns(ctx, d1.ID)
+	first := turnsOf(t, sink, d1.ID)
+	if len(first) != 2 || first[1].Score == nil || len(first[1].Flags) == 0 {
+		t.Fatalf("dialog 1 turns: %+v", first)
+	}
 	*first[1].Score, first[1].Flags[0] = 1, "changed"
-	if again, _ := sink.Turns(ctx, d1.ID); *again[1].Score != 85 || again[1].Flags[0] != "asks-if-bot" {
-		t.Fatalf("a caller changed the sink's row: %+v", again[1])
+	if again := turnsOf(t, sink, d1.ID); len(again) != 2 || *again[1].Score != 85 || again[1].Flags[0] != "asks-if-bot" {
+		t.Fatalf("a caller changed the sink's row: %+v", again)
 	}
 
 	// Live: a new turn is applied once, after the others.
 	pos := w.record(t, d1.ID, w.contacts[0], domain.TurnTaken{Kind: domain.TurnFollowUp, Engine: "offline", Scenario: "acme", ScenarioVersion: "4", Language: "en", LatencyMs: 1})
 	catchUp(t, w.runner(sink))
-	ts, _ := sink.Turns(ctx, d1.ID)
+	ts := turnsOf(t, sink, d1.ID)
 	if len(ts) != 3 || ts[2].Position != pos || ts[2].ScenarioVersion != "4" || ts[2].Variant != "" || ts[2].Score != nil || ts[0].Position != w.turns[0][0] {
 		t.Fatalf("dialog 1 turns after a live one: %+v", ts)
 	}
@@ -644,7 +731,7 @@ func testCustom(t *testing.T, newSink Factory) {
 	sink := newSink(t)
 	catchUp(t, w.runner(sink))
 	ctx := t.Context()
-	d1, _ := sink.DialogByN(ctx, 1)
+	d1 := dialogN(t, sink, 1)
 	c1 := w.contacts[0]
 	w.must(t)(w.h.Dialog(ctx, d1.ID, c1, domain.UpdateQualification{Qual: domain.Qualification{Custom: []domain.CustomField{
 		{Name: "team_size", Value: "15 reps", Quote: "15 of us now", Confidence: 0.9},
@@ -665,7 +752,7 @@ func testCustom(t *testing.T, newSink Factory) {
 		t.Fatalf("qualification:\n got %q\nwant %q", got, want)
 	}
 	// The score stays: an update of custom fields only does not touch it.
-	if d, _ := sink.DialogByN(ctx, 1); d.Score == nil || *d.Score != 85 {
+	if d := dialogN(t, sink, 1); d.Score == nil || *d.Score != 85 {
 		t.Fatalf("dialog 1 score after a custom update: %v", d.Score)
 	}
 	// The same as the domain's view of the dialog.
@@ -822,14 +909,17 @@ func testCampaigns(t *testing.T, newSink Factory) {
 			}
 		}
 		for n, qualified := range map[int64]bool{1: true, 3: false, 4: true, 5: false, 7: true} {
-			if d, _ := sink.DialogByN(ctx, n); d.QualifiedAt.IsZero() == qualified || (qualified && d.QualifiedAt != at) {
+			if d := dialogN(t, sink, n); d.QualifiedAt.IsZero() == qualified || (qualified && d.QualifiedAt != at) {
 				t.Fatalf("%s: dialog %d qualified at %v, want qualified %v", when, n, d.QualifiedAt, qualified)
 			}
 		}
 	}
 	check("live")
 	// What a caller does with the rows does not change the sink's.
-	got, _ := sink.Campaigns(ctx)
+	got := campaignsOf(t, sink)
+	if len(got) == 0 || len(got[0].Variants) == 0 || len(got[0].Segment.Tags) == 0 || len(got[0].Accounts) == 0 || len(got[0].Schedule.Days) == 0 {
+		t.Fatalf("campaigns: %+v", got)
+	}
 	got[0].Variants[0].Name, got[0].Segment.Tags[0], got[0].Accounts[0], got[0].Schedule.Days[0] = "X", "x", uuid.Nil, time.Sunday
 	check("after a caller changed its copy")
 	if err := sink.Reset(ctx); err != nil {
@@ -843,7 +933,7 @@ func testCampaigns(t *testing.T, newSink Factory) {
 	// Live: the next event reaches the row once.
 	w.must(t)(w.h.Campaign(ctx, c1, domain.ResumeCampaign{By: "admin:1"}))
 	catchUp(t, w.runner(sink))
-	if c, _ := sink.Campaign(ctx, c1); c.Status != projections.CampaignActive || c.Targeted != 4 {
+	if c := campaignOf(t, sink, c1); c.Status != projections.CampaignActive || c.Targeted != 4 {
 		t.Fatalf("campaign 1 after a resume: %+v", c)
 	}
 }

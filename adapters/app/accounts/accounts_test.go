@@ -35,8 +35,10 @@ type world struct {
 	done    chan error
 	mu      sync.Mutex
 	notices []accounts.Notice
-	phones  int
-	typing  time.Duration // how long "typing…" shows before each message
+	// onNotice, if set, is called with every notice, outside w.mu.
+	onNotice func(accounts.Notice)
+	phones   int
+	typing   time.Duration // how long "typing…" shows before each message
 }
 
 var masterKey = bytes.Repeat([]byte{9}, eventstore.MasterKeySize)
@@ -72,7 +74,11 @@ func (w *world) open() {
 		Notify: func(n accounts.Notice) {
 			w.mu.Lock()
 			w.notices = append(w.notices, n)
+			hook := w.onNotice
 			w.mu.Unlock()
+			if hook != nil {
+				hook(n)
+			}
 		},
 	})
 	if err != nil {
@@ -122,6 +128,12 @@ var openLimits = domain.Limits{DailyNewDialogs: 100, TimeZone: "UTC", StartMinut
 // addAccount creates a Telegram user, signs it in by phone and registers it.
 func (w *world) addAccount(label string) (uuid.UUID, telegramtest.User) {
 	w.t.Helper()
+	return w.addAccountWith(label, openLimits)
+}
+
+// addAccountWith is addAccount with the account's limits.
+func (w *world) addAccountWith(label string, limits domain.Limits) (uuid.UUID, telegramtest.User) {
+	w.t.Helper()
 	w.phones++
 	phone := fmt.Sprintf("+1555%07d", w.phones)
 	u, err := w.sb.AddUser(telegramtest.UserSpec{Phone: phone, FirstName: label})
@@ -130,7 +142,7 @@ func (w *world) addAccount(label string) (uuid.UUID, telegramtest.User) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	a, err := accounts.Add(ctx, w.store, w.h, accounts.AddRequest{Label: label, Limits: openLimits, SignIn: w.signIn(phone)})
+	a, err := accounts.Add(ctx, w.store, w.h, accounts.AddRequest{Label: label, Limits: limits, SignIn: w.signIn(phone)})
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -689,6 +701,52 @@ func TestManagerOptOut(t *testing.T) {
 	}
 	if _, err := w.svc.OptOut(ctx, "nobody_knows", "admin:1", ""); !errors.Is(err, accounts.ErrUnknownUsername) {
 		t.Fatalf("unknown username: %v", err)
+	}
+}
+
+// Run returns only when the notices it handed out are delivered: a slow
+// Notify (the admin bot at its rate limit) is waited for, not left behind.
+func TestRunWaitsForNotices(t *testing.T) {
+	w := newWorld(t)
+	acc, _ := w.addAccount("sales-1")
+	w.persona("lead_slow", telegramtest.Persona{Reply: func(telegramtest.Incoming) []string { return nil }})
+	entered, release := make(chan struct{}), make(chan struct{})
+	w.mu.Lock()
+	w.onNotice = func(n accounts.Notice) {
+		if n.Kind == "opt-out" {
+			close(entered)
+			<-release
+		}
+	}
+	w.mu.Unlock()
+	w.start()
+	w.eventually("the account is connected", func() bool { return w.connected(acc) })
+	w.startDialog("lead_slow", "Hello")
+	if _, err := w.svc.OptOut(context.Background(), "@lead_slow", "admin:1", ""); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-entered:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no opt-out notice")
+	}
+	w.stop()
+	select {
+	case err := <-w.done:
+		close(release)
+		w.stop = nil
+		t.Fatalf("Run returned (%v) while a notice was being delivered", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(release)
+	select {
+	case err := <-w.done:
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.stop = nil
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run did not return after the notice was delivered")
 	}
 }
 

@@ -82,8 +82,10 @@ func TestPinnedStartAndCampaignOpener(t *testing.T) {
 	if err != nil || d.AccountID != healthy || d.Campaign != camp || d.Variant != "B" || d.ContactID != c2 || d.StartedBy != "campaign:"+camp.String() {
 		t.Fatalf("dialog %+v %v", d, err)
 	}
-	// The same contact again: in a dialog already.
-	if _, err := op.Open(ctx, campaigns.OpenRequest{Campaign: camp, Contact: c2, Account: healthy}); !errors.Is(err, campaigns.ErrContact) || !errors.Is(err, accounts.ErrInDialog) {
+	// The same contact again: in a dialog already, which the error names.
+	var inDialog *accounts.InDialogError
+	if _, err := op.Open(ctx, campaigns.OpenRequest{Campaign: camp, Contact: c2, Account: healthy}); !errors.Is(err, campaigns.ErrContact) || !errors.Is(err, accounts.ErrInDialog) ||
+		!errors.As(err, &inDialog) || inDialog.Dialog != n {
 		t.Fatalf("second open: %v", err)
 	}
 	// An opted-out contact, an unknown one.

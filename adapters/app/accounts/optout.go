@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/salesbot/salesbot/adapters/app/contacts"
+	"github.com/salesbot/salesbot/adapters/clock"
 	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/domain"
 )
@@ -80,7 +81,7 @@ func (s *Service) Remove(ctx context.Context, id uuid.UUID, by string) error {
 		if i == 1000 {
 			return fmt.Errorf("account %s: its client did not stop within 10 s; try again", id)
 		}
-		if !sleep(ctx, 10*time.Millisecond) {
+		if clock.Sleep(ctx, 10*time.Millisecond) != nil {
 			return ctx.Err()
 		}
 	}
@@ -91,9 +92,9 @@ func (s *Service) Remove(ctx context.Context, id uuid.UUID, by string) error {
 	return err
 }
 
-// ErrNoAccount: no such account, or it was removed (domain.ErrNoAccount,
+// ErrNoAccount: no such account, or it was removed (domain.ErrUnknownAccount,
 // which the admin bot matches).
-var ErrNoAccount = domain.ErrNoAccount
+var ErrNoAccount = domain.ErrUnknownAccount
 
 // Add signs an account in by phone (asking code and password through the
 // callbacks) with Config.Login and registers it with limits (the package's

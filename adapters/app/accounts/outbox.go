@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/salesbot/salesbot/adapters/clock"
 	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/domain"
 )
@@ -115,7 +116,7 @@ func (s *Service) deliver(ctx context.Context, a *account, conn telegram.Conn, i
 	if err := conn.Typing(ctx, peer); err != nil {
 		s.log.Debug("accounts: typing", "account", a.id, "err", err)
 	}
-	if !sleep(ctx, s.cfg.TypingDelay(text)) {
+	if clock.Sleep(ctx, s.cfg.TypingDelay(text)) != nil {
 		return 0, ctx.Err()
 	}
 	// The rules once more: an opt-out, a stop or a takeover may have come

@@ -19,12 +19,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/salesbot/salesbot/adapters/clock"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/domain"
@@ -100,7 +100,7 @@ type Service struct {
 	openBy   map[uuid.UUID]int64 // contact → number of its open dialog
 	caught   bool                // the log was read up to its head once
 	wake     chan struct{}       // closed and replaced when accounts change
-	wg       sync.WaitGroup
+	wg       sync.WaitGroup      // what Run started: clients, senders, notices; Run waits for it
 }
 
 type peerLink struct {
@@ -280,17 +280,9 @@ func init() {
 // apply folds one event in; the caller holds s.mu. It reports whether
 // waiters should look again (accounts changed).
 func (s *Service) apply(ctx context.Context, r *eventstore.RecordedEvent, e domain.Event) bool {
-	dialogOf := func() (uuid.UUID, dialogRef, bool) {
-		id, err := uuid.Parse(r.Stream[len("dialog-"):])
-		if err != nil {
-			return uuid.Nil, dialogRef{}, false
-		}
-		ref, ok := s.dialogs[id]
-		return id, ref, ok
-	}
 	accountOf := func() *account {
-		id, err := uuid.Parse(r.Stream[len("account-"):])
-		if err != nil {
+		id, ok := domain.AggregateAccount.ID(r.Stream)
+		if !ok {
 			return nil
 		}
 		return s.accounts[id]
@@ -328,7 +320,7 @@ func (s *Service) apply(ctx context.Context, r *eventstore.RecordedEvent, e doma
 			a.open++
 		}
 	case domain.DialogClosed:
-		if id, ref, ok := dialogOf(); ok && ref.open {
+		if id, ref, ok := s.dialogOfStream(r.Stream); ok && ref.open {
 			ref.open = false
 			s.dialogs[id] = ref
 			if s.openBy[ref.contact] == ref.n {
@@ -339,7 +331,7 @@ func (s *Service) apply(ctx context.Context, r *eventstore.RecordedEvent, e doma
 			}
 		}
 	case domain.OutboundPlanned:
-		if id, ref, ok := dialogOf(); ok {
+		if id, ref, ok := s.dialogOfStream(r.Stream); ok {
 			if a := s.accounts[ref.account]; a != nil {
 				a.queue = append(a.queue, outItem{dialog: id, randomID: e.RandomID})
 				a.poke()
@@ -377,11 +369,7 @@ func (s *Service) dialogNotice(r *eventstore.RecordedEvent, kind string, persona
 	if !s.caught {
 		return
 	}
-	id, err := uuid.Parse(strings.TrimPrefix(r.Stream, "dialog-"))
-	if err != nil {
-		return
-	}
-	ref, ok := s.dialogs[id]
+	_, ref, ok := s.dialogOfStream(r.Stream)
 	if !ok {
 		return
 	}
@@ -389,15 +377,24 @@ func (s *Service) dialogNotice(r *eventstore.RecordedEvent, kind string, persona
 	if a := s.accounts[ref.account]; a != nil {
 		n.Label = a.label
 	}
-	go s.notify(n) // notify may log and call out; not under s.mu
+	// notify may log and call out: not under s.mu. Run waits for it (this
+	// runs inside Run, so the Add comes before Run's Wait).
+	s.wg.Go(func() { s.notify(n) })
+}
+
+// dialogOfStream is the dialog a stream is, if the service knows it; the
+// caller holds s.mu.
+func (s *Service) dialogOfStream(stream string) (uuid.UUID, dialogRef, bool) {
+	id, ok := domain.AggregateDialog.ID(stream)
+	if !ok {
+		return uuid.Nil, dialogRef{}, false
+	}
+	ref, ok := s.dialogs[id]
+	return id, ref, ok
 }
 
 func (s *Service) settleLocked(r *eventstore.RecordedEvent, randomID int64) {
-	id, err := uuid.Parse(r.Stream[len("dialog-"):])
-	if err != nil {
-		return
-	}
-	ref, ok := s.dialogs[id]
+	id, ref, ok := s.dialogOfStream(r.Stream)
 	if !ok {
 		return
 	}
@@ -504,7 +501,7 @@ func (s *Service) supervise(ctx context.Context, a *account) {
 			backoff = s.cfg.MinBackoff // it ran well for a while
 		}
 		s.log.Warn("accounts: connection ended; reconnecting", "account", a.id, "in", backoff, "err", err)
-		if !sleep(ctx, jitter(backoff)) {
+		if clock.Sleep(ctx, jitter(backoff)) != nil {
 			return
 		}
 		backoff = min(backoff*2, s.cfg.MaxBackoff)
@@ -579,20 +576,6 @@ func errText(err error) string {
 func jitter(d time.Duration) time.Duration {
 	n := randomInt63()
 	return d - d/5 + time.Duration(n%int64(max(d*2/5, 1)))
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 func randomInt63() int64 {

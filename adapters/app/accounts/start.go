@@ -55,6 +55,10 @@ var (
 	ErrOtherContact = errors.New("accounts: the person is already contact")
 )
 
+// InDialogError is ErrInDialog with the dialog the contact is in
+// (domain.InDialogError, which the admin bot reads).
+type InDialogError = domain.InDialogError
+
 // Start opens a dialog: it picks the least-loaded healthy account inside its
 // caps and working hours, finds the person through it, records the
 // contact (source and lawful basis required), reserves one of the
@@ -79,7 +83,7 @@ func (s *Service) Start(ctx context.Context, req StartRequest, wait func(reason 
 			return st, nil
 		}
 		var de *domain.Error
-		if !errors.As(err, &de) || (de.Code != domain.ELIMIT && !strings.HasPrefix(de.Message, "no account")) {
+		if !errors.As(err, &de) || (de.Code != domain.ELIMIT && !errors.Is(err, domain.ErrNoAccount)) {
 			return Started{}, err
 		}
 		if wait != nil {
@@ -175,9 +179,9 @@ func (s *Service) tryStart(ctx context.Context, req StartRequest) (Started, time
 	release, open, ok := s.claim(contact.ID)
 	if !ok {
 		if open == 0 {
-			return Started{}, time.Time{}, fmt.Errorf("%w (another start is opening it)", ErrInDialog)
+			return Started{}, time.Time{}, &InDialogError{}
 		}
-		return Started{}, time.Time{}, fmt.Errorf("%w (dialog %d)", ErrInDialog, open)
+		return Started{}, time.Time{}, &InDialogError{Dialog: open}
 	}
 	defer release()
 	dialogID := newID()

@@ -52,7 +52,7 @@ func CountSegment(ctx context.Context, store eventstore.Store, decode func(*even
 			}
 			// r and its strings are valid only during the call: the key
 			// is the id parsed out of the stream name, not the name.
-			id, ok := idOf(r.Stream, "contact-")
+			id, ok := domain.AggregateContact.ID(r.Stream)
 			if !ok {
 				return nil
 			}

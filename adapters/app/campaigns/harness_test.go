@@ -2,6 +2,7 @@ package campaigns_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -60,7 +61,7 @@ func newWorld(t *testing.T, start time.Time, seed uint64) *world {
 	ev := eventlog.New(st)
 	w := &world{t: t, ctx: context.Background(), clock: clk, store: st, ev: ev, rng: rand.New(rand.NewPCG(seed, seed+1))}
 	w.h = domain.Handlers{Log: ev, Index: domain.NewIndexKey(st.IndexKey()), Now: clk.Now, Cache: domain.NewStateCache(0)}
-	w.opener = &opener{h: w.h, locs: map[uuid.UUID]*time.Location{}}
+	w.opener = &opener{h: w.h, locs: map[uuid.UUID]*time.Location{}, open: map[uuid.UUID]uuid.UUID{}}
 	w.sched = w.newScheduler(w.h)
 	return w
 }
@@ -224,16 +225,19 @@ func dialogs(evs []recorded) []recorded {
 	return out
 }
 
-// opener opens dialogs as accounts.Start does with the account pinned:
-// a new-dialog slot of that account through the command handlers (so the
-// domain enforces caps, ramp and hours), then the dialog with the
-// campaign and the variant. It records every call, and a call for a
-// contact that may not be written to as a violation of the scheduler's
-// rules.
+// opener opens dialogs as accounts.CampaignOpener does, in the same
+// order: the account first (may it open a dialog now? the domain decides
+// on caps, ramp, hours, pauses and restrictions), then the contact (may
+// it be written to? is it in a dialog already?), then a new-dialog slot
+// of that account and the dialog with the campaign and the variant. It
+// records every call, and a call for a contact that may not be written
+// to as a violation of the scheduler's rules. It passes the Opener
+// contract suite (opener_test.go), as the real one does.
 type opener struct {
 	h          domain.Handlers
 	mu         sync.Mutex
 	locs       map[uuid.UUID]*time.Location
+	open       map[uuid.UUID]uuid.UUID // contact → the last dialog opened with it
 	calls      []campaigns.OpenRequest
 	violations []string
 	// before, if set, runs first and may fail the call.
@@ -245,12 +249,23 @@ var _ campaigns.Opener = (*opener)(nil)
 func (o *opener) Open(ctx context.Context, r campaigns.OpenRequest) (int64, error) {
 	o.mu.Lock()
 	o.calls = append(o.calls, r)
-	loc, before := o.locs[r.Account], o.before
+	loc, before, last := o.locs[r.Account], o.before, o.open[r.Contact]
 	o.mu.Unlock()
 	if before != nil {
 		if err := before(r); err != nil {
 			return 0, err
 		}
+	}
+	if r.Campaign == uuid.Nil || r.Contact == uuid.Nil || r.Account == uuid.Nil {
+		return 0, errors.New("opener: a campaign dialog needs a campaign, a contact and an account")
+	}
+	// The account first, as PickAccount: may it open one now?
+	a, err := o.h.AccountNow(ctx, r.Account, loc)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := domain.DecideAccount(a, domain.ReserveNewDialog{DialogID: uuid.New(), Loc: loc}, o.h.Now()); err != nil {
+		return 0, err
 	}
 	c, err := o.h.LoadContact(ctx, r.Contact)
 	if err != nil {
@@ -261,6 +276,15 @@ func (o *opener) Open(ctx context.Context, r campaigns.OpenRequest) (int64, erro
 		o.violations = append(o.violations, fmt.Sprintf("Open called for contact %s: %v", r.Contact, err))
 		o.mu.Unlock()
 		return 0, fmt.Errorf("%w: %w", campaigns.ErrContact, err)
+	}
+	if last != uuid.Nil {
+		d, err := o.h.LoadDialog(ctx, last)
+		if err != nil {
+			return 0, err
+		}
+		if d.Stage != domain.StageClosed {
+			return 0, fmt.Errorf("%w: in dialog %d already", campaigns.ErrContact, d.N)
+		}
 	}
 	dialog := uuid.New()
 	if _, err := o.h.Account(ctx, r.Account, domain.ReserveNewDialog{DialogID: dialog, Loc: loc}); err != nil {
@@ -274,6 +298,9 @@ func (o *opener) Open(ctx context.Context, r campaigns.OpenRequest) (int64, erro
 		Variant: r.Variant, By: "campaign:" + r.Campaign.String(), Campaign: r.Campaign}); err != nil {
 		return 0, err
 	}
+	o.mu.Lock()
+	o.open[r.Contact] = dialog
+	o.mu.Unlock()
 	return n, nil
 }
 

@@ -35,6 +35,8 @@ type Opener interface {
 	//     already in a dialog); it is not tried again;
 	//   - anything else: the account cannot open one now (restricted,
 	//     paused, not connected, a failure); the contact waits.
+	// When neither the account nor the contact can take the dialog, the
+	// account's error is returned. openertest is the contract suite.
 	Open(ctx context.Context, r OpenRequest) (dialogN int64, err error)
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -43,21 +42,11 @@ func (s *Scheduler) catchUp(ctx context.Context) error {
 	return nil
 }
 
-// idOf parses the id of a stream named prefix + id.
-func idOf(stream, prefix string) (uuid.UUID, bool) {
-	rest, ok := strings.CutPrefix(stream, prefix)
-	if !ok {
-		return uuid.Nil, false
-	}
-	id, err := uuid.Parse(rest)
-	return id, err == nil
-}
-
 // apply folds one event into what the scheduler knows.
 func (s *Scheduler) apply(r *eventstore.RecordedEvent, e domain.Event) {
 	switch e := e.(type) {
 	case domain.ContactAdded, domain.ContactMerged, domain.ContactOptedOut, domain.ContactForgotten, domain.ContactUnreachable:
-		id, ok := idOf(r.Stream, "contact-")
+		id, ok := domain.AggregateContact.ID(r.Stream)
 		if !ok {
 			return
 		}
@@ -75,7 +64,7 @@ func (s *Scheduler) apply(r *eventstore.RecordedEvent, e domain.Event) {
 		}
 	case domain.AccountRegistered, domain.AccountLimitsChanged, domain.AccountRestricted, domain.AccountLost,
 		domain.AccountPaused, domain.AccountResumed, domain.AccountRemoved, domain.AccountFloodWaited:
-		id, ok := idOf(r.Stream, "account-")
+		id, ok := domain.AggregateAccount.ID(r.Stream)
 		if !ok {
 			return
 		}
@@ -113,7 +102,7 @@ func (s *Scheduler) apply(r *eventstore.RecordedEvent, e domain.Event) {
 			}
 		}
 	case domain.CampaignCreated, domain.CampaignPaused, domain.CampaignResumed, domain.CampaignEnded:
-		id, ok := idOf(r.Stream, "campaign-")
+		id, ok := domain.AggregateCampaign.ID(r.Stream)
 		if !ok {
 			return
 		}

@@ -19,7 +19,7 @@ const whenLayout = "2006-01-02 15:04"
 // WriteText writes what Create created, as 'campaigns create' prints it.
 func (c Created) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "campaign %s created: %s (short id %s), active\n", c.CampaignID, c.Name, projections.ShortID(c.CampaignID))
-	fmt.Fprintf(w, "scenario %s %s, variants %s\n", c.Scenario, c.Version, weightsText(c.Variants))
+	fmt.Fprintf(w, "scenario %s %s, variants %s\n", c.Scenario, c.Version, domain.VariantsText(c.Variants))
 	fmt.Fprintf(w, "runs %s\n", scheduleText(c.Schedule))
 	fmt.Fprintf(w, "caps: %s; accounts: %s\n", capsText(c.Caps), orEvery(c.Labels))
 	fmt.Fprintf(w, "segment %s selects %s now", segmentText(c.Segment), plural(c.Audience.Contactable, "contact"))
@@ -36,7 +36,7 @@ func WriteList(w io.Writer, items []Summary) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tSTATUS\tVARIANTS\tSTART (UTC)\tEND (UTC)\tDIALOGS\tREPLIED\tQUALIFIED")
 	for _, it := range items {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\n", it.Short, oneLine(it.Name), it.Status, weightsText(it.Variants),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\n", it.Short, oneLine(it.Name), it.Status, domain.VariantsText(it.Variants),
 			it.Schedule.Start.UTC().Format(whenLayout), it.Schedule.End.UTC().Format(whenLayout), it.Totals.Dialogs, it.Totals.Replied, it.Totals.Qualified)
 	}
 	return tw.Flush()
@@ -109,14 +109,6 @@ func orEvery(labels []string) string {
 		return "every account"
 	}
 	return strings.Join(labels, ", ")
-}
-
-func weightsText(ws []domain.VariantWeight) string {
-	var parts []string
-	for _, w := range ws {
-		parts = append(parts, fmt.Sprintf("%s %d", w.Name, w.Weight))
-	}
-	return strings.Join(parts, ", ")
 }
 
 var dayNames = []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}

@@ -12,13 +12,14 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/salesbot/salesbot/domain"
 )
 
 // ErrTooManyErrors: more rows were rejected than Options.MaxErrors
 // allows, so nothing was imported (domain.ErrTooManyErrors, which the
-// admin bot matches).
+// admin bot matches; Apply's *FileError says how many).
 var ErrTooManyErrors = domain.ErrTooManyErrors
 
 // DefaultMaxErrors is the fraction of rejected rows an import allows by
@@ -128,7 +129,7 @@ func Apply(ctx context.Context, h domain.Handlers, f *File, opts Options) (Repor
 	}
 	if !opts.Partial && len(rep.Rejected) > 0 && float64(len(rep.Rejected)) > allowed*float64(len(f.Rows)) {
 		rep.Elapsed = time.Since(start)
-		return rep, fmt.Errorf("%w: %d of %d (%s), more than the %s allowed", ErrTooManyErrors,
+		return rep, refuse(ErrTooManyErrors, "%d of %d (%s), more than the %s allowed",
 			len(rep.Rejected), len(f.Rows), percent(float64(len(rep.Rejected))/float64(len(f.Rows))), percent(allowed))
 	}
 	rep.Applied = true
@@ -136,39 +137,24 @@ func Apply(ctx context.Context, h domain.Handlers, f *File, opts Options) (Repor
 	groups := groupRows(f)
 	total := f.Valid()
 	a := &applier{h: h, opts: opts, rep: &rep, total: total}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	work := make(chan []int)
-	var wg sync.WaitGroup
-	for range min(opts.Concurrency, max(len(groups), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for g := range work {
-				if err := a.group(ctx, f, g); err != nil {
-					a.fail(err)
-					cancel()
-				}
-			}
-		}()
-	}
-feed:
-	for _, g := range groups {
-		select {
-		case work <- g:
-		case <-ctx.Done():
-			break feed
+	// Groups are recorded Concurrency at a time; the first failure stops
+	// the rest.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(opts.Concurrency)
+	for _, rows := range groups {
+		if gctx.Err() != nil {
+			break
 		}
+		g.Go(func() error { return a.group(gctx, f, rows) })
 	}
-	close(work)
-	wg.Wait()
+	err := g.Wait()
 	sortRejected(rep.Rejected)
 	rep.Elapsed = time.Since(start)
-	if a.err == nil && ctx.Err() != nil {
-		a.err = ctx.Err()
+	if err == nil {
+		err = ctx.Err()
 	}
-	if a.err != nil {
-		return rep, fmt.Errorf("contacts: import stopped after %d of %d rows (applying the file again completes it): %w", a.done, total, a.err)
+	if err != nil {
+		return rep, fmt.Errorf("contacts: import stopped after %d of %d rows (applying the file again completes it): %w", a.done, total, err)
 	}
 	if opts.Progress != nil && total == 0 {
 		opts.Progress(0, 0)
@@ -186,15 +172,6 @@ type applier struct {
 	rep   *Report
 	done  int
 	total int
-	err   error
-}
-
-func (a *applier) fail(err error) {
-	a.mu.Lock()
-	if a.err == nil {
-		a.err = err
-	}
-	a.mu.Unlock()
 }
 
 // outcome is what happened to one row.

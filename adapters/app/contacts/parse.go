@@ -25,14 +25,28 @@ const (
 	maxCells    = 200 // cells in a row
 )
 
-// Errors of Parse; each is wrapped with what and where (the line).
+// Problems of a file that Parse refuses; each comes in a *FileError that
+// says what and where (the line). Match them with errors.Is.
 var (
-	ErrEncoding = errors.New("contacts: the file is not UTF-8")
-	ErrSyntax   = errors.New("contacts: the file is not valid CSV")
-	ErrHeader   = errors.New("contacts: the header is not usable")
-	ErrEmpty    = errors.New("contacts: the file has no rows")
-	ErrTooLarge = errors.New("contacts: the file is too large")
+	ErrEncoding = Problem("the file is not UTF-8")
+	ErrSyntax   = Problem("the file is not valid CSV")
+	ErrHeader   = Problem("the header is not usable")
+	ErrEmpty    = Problem("the file has no rows")
+	ErrTooLarge = Problem("the file is too large")
 )
+
+// Problem is why the importer refuses a whole file (ErrEncoding, ...,
+// ErrTooManyErrors): domain.ImportProblem, which the admin bot reads.
+type Problem = domain.ImportProblem
+
+// FileError is a file the importer refuses: its Problem and where it is
+// (domain.FileError).
+type FileError = domain.FileError
+
+// refuse is a *FileError.
+func refuse(p Problem, format string, args ...any) error {
+	return &FileError{Problem: p, Detail: fmt.Sprintf(format, args...)}
+}
 
 // Kind is what a column holds.
 type Kind int
@@ -114,22 +128,22 @@ func (f *File) Valid() int {
 // with its reason in Row.Err. Parse itself fails only for the file as a
 // whole: not UTF-8, broken CSV (an unclosed quote...), an unusable header,
 // no rows, or more than MaxRows rows or MaxFileSize bytes. Its errors
-// name the line and wrap one of ErrEncoding, ErrSyntax, ErrHeader,
-// ErrEmpty and ErrTooLarge (or the reader's error).
+// are a *FileError naming the line, with one of ErrEncoding, ErrSyntax,
+// ErrHeader, ErrEmpty and ErrTooLarge (or the reader's error).
 func Parse(r io.Reader) (*File, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("contacts: read the file: %w", err)
 	}
 	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("%w: more than %d MiB", ErrTooLarge, MaxFileSize>>20)
+		return nil, refuse(ErrTooLarge, "more than %d MiB", MaxFileSize>>20)
 	}
 	f := &File{}
 	if rest, ok := bytes.CutPrefix(data, []byte("\xef\xbb\xbf")); ok {
 		data, f.BOM = rest, true
 	}
 	if !utf8.Valid(data) {
-		return nil, fmt.Errorf("%w: line %d holds bytes that are not UTF-8 (save the file as UTF-8 and try again)", ErrEncoding, badLine(data))
+		return nil, refuse(ErrEncoding, "line %d holds bytes that are not UTF-8 (save the file as UTF-8 and try again)", badLine(data))
 	}
 	if bytes.IndexByte(data, '\r') >= 0 && bytes.IndexByte(data, '\n') < 0 {
 		data = bytes.ReplaceAll(data, []byte("\r"), []byte("\n")) // old Mac line ends: CR only
@@ -148,12 +162,12 @@ func Parse(r io.Reader) (*File, error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) && pe.StartLine != pe.Line {
-				return nil, fmt.Errorf("%w: line %d, column %d: %v (in the row that starts on line %d: is a quote missing there?)", ErrSyntax, pe.Line, pe.Column, pe.Err, pe.StartLine)
+				return nil, refuse(ErrSyntax, "line %d, column %d: %v (in the row that starts on line %d: is a quote missing there?)", pe.Line, pe.Column, pe.Err, pe.StartLine)
 			}
 			if errors.As(err, &pe) {
-				return nil, fmt.Errorf("%w: line %d, column %d: %v", ErrSyntax, pe.Line, pe.Column, pe.Err)
+				return nil, refuse(ErrSyntax, "line %d, column %d: %v", pe.Line, pe.Column, pe.Err)
 			}
-			return nil, fmt.Errorf("%w: %v", ErrSyntax, err)
+			return nil, refuse(ErrSyntax, "%v", err)
 		}
 		line, _ := cr.FieldPos(0)
 		if blank(rec) {
@@ -162,22 +176,22 @@ func Parse(r io.Reader) (*File, error) {
 		if first {
 			first = false
 			if cols, ok, err := header(rec); err != nil {
-				return nil, fmt.Errorf("%w: line %d: %v", ErrHeader, line, err)
+				return nil, refuse(ErrHeader, "line %d: %v", line, err)
 			} else if ok {
 				f.Columns = cols
 				continue
 			}
 		}
 		if len(f.Rows) >= MaxRows {
-			return nil, fmt.Errorf("%w: more than %d rows (split the file)", ErrTooLarge, MaxRows)
+			return nil, refuse(ErrTooLarge, "more than %d rows (split the file)", MaxRows)
 		}
 		f.Rows = append(f.Rows, f.row(line, rec))
 	}
 	if len(f.Rows) == 0 {
 		if f.Columns != nil {
-			return nil, fmt.Errorf("%w: only a header", ErrEmpty)
+			return nil, refuse(ErrEmpty, "only a header")
 		}
-		return nil, ErrEmpty
+		return nil, &FileError{Problem: ErrEmpty}
 	}
 	return f, nil
 }

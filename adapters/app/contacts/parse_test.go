@@ -146,6 +146,18 @@ func TestParseRejectsTheFile(t *testing.T) {
 			if strings.Contains(err.Error(), "\n") {
 				t.Fatalf("the error is more than one line: %q", err)
 			}
+			// A *FileError: the problem (one of the sentinels only) and
+			// where, readable without the package's name.
+			var fe *contacts.FileError
+			if !errors.As(err, &fe) || fe.Problem != c.is || !strings.HasPrefix(fe.Reason(), string(fe.Problem)) ||
+				!strings.Contains(fe.Reason(), c.want) || err.Error() != "contacts: "+fe.Reason() {
+				t.Fatalf("error %v is not a *FileError of %v", err, c.is)
+			}
+			for _, other := range []error{contacts.ErrEncoding, contacts.ErrSyntax, contacts.ErrHeader, contacts.ErrEmpty, contacts.ErrTooLarge, contacts.ErrTooManyErrors} {
+				if other != c.is && errors.Is(err, other) {
+					t.Fatalf("error %v also matches %v", err, other)
+				}
+			}
 		})
 	}
 }

@@ -69,8 +69,7 @@ func Reindex(ctx context.Context, store IndexStore, h domain.Handlers) (int, err
 		case domain.ContactAdded:
 			todo = append(todo, entry{e.ContactID, Person{UserID: e.UserID, Username: e.Username, Phone: e.Phone}})
 		case domain.ContactTelegramUserSet:
-			id, err := uuid.Parse(strings.TrimPrefix(r.Stream, "contact-"))
-			if err == nil && e.UserID != 0 {
+			if id, ok := domain.AggregateContact.ID(r.Stream); ok && e.UserID != 0 {
 				todo = append(todo, entry{id, Person{UserID: e.UserID}})
 			}
 		}
@@ -265,7 +264,7 @@ func RepairErasures(ctx context.Context, store IndexStore) (int, error) {
 		if r.Type != forgotten {
 			return nil
 		}
-		if id, err := uuid.Parse(strings.TrimPrefix(r.Stream, "contact-")); err == nil {
+		if id, ok := domain.AggregateContact.ID(r.Stream); ok {
 			erased = append(erased, id)
 		}
 		return nil

@@ -149,7 +149,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return
 		}
 		fmt.Fprintf(out, "Campaign %q: %d contacts, variants %s, openings spread over %s within every account's caps\n\n",
-			c.Name, len(w.personas), variantList(c.Variants), cfg.Window)
+			c.Name, len(w.personas), domain.VariantsText(c.Variants), cfg.Window)
 		for i, s := range w.strangers {
 			to := w.accounts[i%len(w.accounts)]
 			if _, err := w.sb.SendAs(s.ID, to.ID, []string{"Hi, I saw your post about sales analytics. What exactly do you offer?", "Здравствуйте! Сколько стоит ваш сервис?"}[i%2]); err != nil {
@@ -304,14 +304,6 @@ func importPersonas(ctx context.Context, h domain.Handlers, w *World, dataDir st
 		return rep, fmt.Errorf("demo: the import took %d of %d personas", rep.Accepted, len(w.personas))
 	}
 	return rep, nil
-}
-
-func variantList(vs []domain.VariantWeight) string {
-	var parts []string
-	for _, v := range vs {
-		parts = append(parts, fmt.Sprintf("%s (%d)", v.Name, v.Weight))
-	}
-	return strings.Join(parts, ", ")
 }
 
 // progress prints the progress line every second and, unless Keep, ends

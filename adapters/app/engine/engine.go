@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -124,7 +123,11 @@ func (c *Core) turn(ctx context.Context, dialogID uuid.UUID, kind domain.TurnKin
 		case err == nil:
 			cmd.Output = out
 		case errors.Is(err, domain.ErrModelOutputInvalid):
-			cmd.Invalid = strings.TrimPrefix(err.Error(), domain.ErrModelOutputInvalid.Error()+": ")
+			cmd.Invalid = err.Error()
+			var invalid *domain.InvalidOutputError
+			if errors.As(err, &invalid) {
+				cmd.Invalid = invalid.Reason
+			}
 		case errors.Is(err, domain.ErrModelRefused):
 			cmd.Invalid, cmd.Refused = err.Error(), true
 		case ctx.Err() != nil:

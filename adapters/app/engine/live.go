@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"
@@ -124,44 +124,51 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.mu.Lock()
 	e.caught = true
 	e.mu.Unlock()
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	errs := make(chan error, 1)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	// Following the log and taking turns run until ctx ends or following
+	// fails; that stops the turns too, and Run returns the failure.
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
 		for ctx.Err() == nil {
 			if err := e.follow(ctx, sub); err != nil {
-				if ctx.Err() == nil {
-					errs <- err
+				if ctx.Err() != nil {
+					return nil
 				}
-				return
+				return err
 			}
 		}
-	}()
-	slots := make(chan struct{}, e.cfg.Workers)
+		return nil
+	})
+	g.Go(func() error {
+		e.takeTurns(ctx)
+		return nil
+	})
+	return g.Wait()
+}
+
+// takeTurns looks at the due dialogs every tick, at most Workers at once,
+// until ctx ends; it returns when every look has.
+func (e *Engine) takeTurns(ctx context.Context) {
+	var looks errgroup.Group
+	looks.SetLimit(e.cfg.Workers)
+	defer looks.Wait()
 	t := time.NewTicker(e.cfg.Tick)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
-		case err := <-errs:
-			return err
+			return
 		case <-t.C:
 		}
 		for _, tr := range e.due() {
-			select {
-			case slots <- struct{}{}:
-			case <-ctx.Done():
-				return nil // the engine stops; nothing more is looked at
+			looks.Go(func() error { // waits for a free worker
+				if ctx.Err() == nil { // the engine stops; nothing more is looked at
+					e.look(ctx, tr)
+				}
+				return nil
+			})
+			if ctx.Err() != nil {
+				return
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() { <-slots }()
-				e.look(ctx, tr)
-			}()
 		}
 	}
 }
@@ -184,13 +191,13 @@ func (e *Engine) follow(ctx context.Context, sub *eventstore.Subscription) error
 			e.mu.Unlock()
 			return fmt.Errorf("engine: %w", err)
 		}
-		if id, ok := streamID(r.Stream, "contact-"); ok {
+		if id, ok := domain.AggregateContact.ID(r.Stream); ok {
 			if _, out := ev.(domain.ContactOptedOut); out {
 				e.contactOptedOut(id)
 			}
 			continue
 		}
-		id, ok := streamID(r.Stream, "dialog-")
+		id, ok := domain.AggregateDialog.ID(r.Stream)
 		if !ok {
 			continue
 		}
@@ -206,14 +213,6 @@ func (e *Engine) follow(ctx context.Context, sub *eventstore.Subscription) error
 		f(ctx)
 	}
 	return nil
-}
-
-func streamID(stream, prefix string) (uuid.UUID, bool) {
-	if !strings.HasPrefix(stream, prefix) {
-		return uuid.Nil, false
-	}
-	id, err := uuid.Parse(stream[len(prefix):])
-	return id, err == nil
 }
 
 // contactOptedOut marks the contact's open dialogs to be ended; the

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -537,5 +538,57 @@ func TestOptOutIsRepairedOnStart(t *testing.T) {
 func TestNewRequiresItsParts(t *testing.T) {
 	if _, err := engine.New(engine.Config{}); err == nil || !strings.Contains(err.Error(), "required") {
 		t.Fatal("an engine without a core, store and decoder was made")
+	}
+}
+
+// blocked is a Model whose turns wait until their context ends.
+type blocked struct {
+	entered chan struct{}
+	ended   chan error
+}
+
+func (m blocked) Turn(ctx context.Context, _ domain.TurnInput) (domain.TurnOutput, domain.Usage, error) {
+	m.entered <- struct{}{}
+	<-ctx.Done()
+	m.ended <- ctx.Err()
+	return domain.TurnOutput{}, domain.Usage{}, ctx.Err()
+}
+
+// When following the log fails, Run stops the turns under way (a model
+// call may take minutes) and returns the failure; it does not wait for
+// them to end by themselves.
+func TestAFollowFailureStopsTheTurns(t *testing.T) {
+	w := newWorld(t)
+	did, cid := w.dialog("inbound")
+	m := blocked{entered: make(chan struct{}, 1), ended: make(chan error, 1)}
+	e, err := engine.New(engine.Config{Core: &engine.Core{H: w.h, Model: m, Scenario: w.sc, TurnTimeout: time.Hour},
+		Store: w.store, Decode: eventlog.New(w.store).Decode, Now: w.clock.Now, Tick: 2 * time.Millisecond, Debounce: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- e.Run(context.Background()) }()
+	w.say(did, cid, "hello?")
+	w.clock.Add(2 * time.Second)
+	select {
+	case <-m.entered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no turn was taken")
+	}
+	// An event the engine reads but cannot decode.
+	if _, err := w.store.Append(context.Background(), domain.DialogStream(did), eventstore.Any,
+		eventstore.Event{Type: (domain.InboundReceived{}).EventType(), Payload: []byte("{")}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("Run returned nil after following the log failed")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run waited for the turn under way instead of stopping it")
+	}
+	if err := <-m.ended; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the turn ended with %v, want its context cancelled", err)
 	}
 }

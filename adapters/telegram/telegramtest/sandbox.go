@@ -36,6 +36,10 @@ import (
 // DC is the one data center the sandbox runs.
 const DC = 2
 
+// ErrTaken: AddUser or AddPersona was given a username or phone that
+// another user has.
+var ErrTaken = errors.New("sandbox: taken")
+
 // Sandbox is a running in-process Telegram. It is safe for concurrent use.
 type Sandbox struct {
 	cluster *cluster.Cluster
@@ -202,7 +206,8 @@ type User struct {
 	Name     string
 }
 
-// AddUser creates a user and returns its id.
+// AddUser creates a user and returns it; a username or phone another
+// user has is ErrTaken.
 func (s *Sandbox) AddUser(spec UserSpec) (User, error) {
 	var pw *password
 	if spec.Password != "" {
@@ -216,10 +221,10 @@ func (s *Sandbox) AddUser(spec UserSpec) (User, error) {
 	name := lower(strings.TrimPrefix(spec.Username, "@"))
 	phone := normPhone(spec.Phone)
 	if name != "" && s.byName[name] != nil {
-		return User{}, fmt.Errorf("sandbox: username @%s is taken", name)
+		return User{}, fmt.Errorf("%w: username @%s", ErrTaken, name)
 	}
 	if phone != "" && s.byPhone[phone] != nil {
-		return User{}, fmt.Errorf("sandbox: phone %s is taken", phone)
+		return User{}, fmt.Errorf("%w: phone %s", ErrTaken, phone)
 	}
 	s.nextID++
 	u := &user{id: s.nextID, username: strings.TrimPrefix(spec.Username, "@"), phone: phone,

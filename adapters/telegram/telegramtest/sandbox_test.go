@@ -2,6 +2,7 @@ package telegramtest_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -94,5 +95,28 @@ func run(t *testing.T, d *telegram.Dialer, id uuid.UUID, f func(telegram.Conn) e
 	})
 	if err != nil || ferr != nil || !ran {
 		t.Fatalf("run: %v; f: %v; ready: %v", err, ferr, ran)
+	}
+}
+
+// A username or phone another user has is ErrTaken, whatever the case of
+// the username; a new one is not.
+func TestAddUserTaken(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sb, err := telegramtest.New(ctx, telegramtest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	if _, err := sb.AddUser(telegramtest.UserSpec{Username: "first_lead", Phone: "+15550000001"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, spec := range []telegramtest.UserSpec{{Username: "First_Lead"}, {Phone: "+1 555 000 0001"}} {
+		if _, err := sb.AddUser(spec); !errors.Is(err, telegramtest.ErrTaken) {
+			t.Errorf("AddUser(%+v): %v, want ErrTaken", spec, err)
+		}
+	}
+	if _, err := sb.AddUser(telegramtest.UserSpec{Username: "second_lead", Phone: "+15550000002"}); err != nil {
+		t.Fatalf("a new user: %v", err)
 	}
 }
