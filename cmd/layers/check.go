@@ -145,14 +145,21 @@ func (r rules) check(module string, pkgs []Package) ([]string, error) {
 	return out, nil
 }
 
-// layerOf returns the layer of a package (a path inside the module).
+// layerOf returns the layer of a package (a path inside the module):
+// the layer of the longest pattern that matches it.
 func (r rules) layerOf(rel string) (layer, bool) {
+	var (
+		in   layer
+		best = -1
+	)
 	for _, l := range r.layers {
-		if matchAny(l.pkgs, rel) {
-			return l, true
+		for _, p := range l.pkgs {
+			if match(p, rel) && len(p) > best {
+				in, best = l, len(p)
+			}
 		}
 	}
-	return layer{}, false
+	return in, best >= 0
 }
 
 // upward returns why from may not import to ("" if it may).

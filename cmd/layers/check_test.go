@@ -53,6 +53,16 @@ func TestCheckFindsViolations(t *testing.T) {
 			pkg("adapters/app/accounts", "adapters/app/contacts", "adapters/telegram", "eventstore"),
 			pkg("cmd/salesbot", "adapters/app/accounts", "adapters/adminbot"),
 		}, ""},
+		{"the running system composes the application services", []Package{
+			pkg("adapters/app/system", "adapters/app/accounts", "adapters/adminbot"), pkg("adapters/app/accounts"),
+			pkg("cmd/salesbot", "adapters/app/system"),
+		}, ""},
+		{"an application service imports the running system", []Package{
+			pkg("adapters/app/demo", "adapters/app/system"), pkg("adapters/app/system"),
+		}, "adapters/app/demo: imports adapters/app/system: an application service never imports the running system"},
+		{"the running system imports cmd", []Package{
+			pkg("adapters/app/system", "cmd/salesbot"), pkg("cmd/salesbot"),
+		}, "imports upward (system → cmd)"},
 		{"an edge imports an application service", []Package{
 			pkg("adapters/adminbot", "adapters/app/accounts"), pkg("adapters/app/accounts"),
 		}, "adapters/adminbot: imports adapters/app/accounts: an edge never imports an application service"},

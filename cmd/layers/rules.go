@@ -6,8 +6,9 @@ package main
 // I/O and clock rules; its tests are held to the layers with the
 // exceptions in testUpward.
 
-// layers, bottom to top. A package is in the first layer one of whose
-// patterns matches it, and may import packages of its own layer and of
+// layers, bottom to top. A package is in the layer of the longest
+// pattern that matches it (adapters/app/system/... before
+// adapters/app/...), and may import packages of its own layer and of
 // the layers below. A package in no layer fails the check: place it here.
 var layers = []layer{
 	{name: "domain", pkgs: []string{
@@ -31,6 +32,9 @@ var layers = []layer{
 	{name: "app", pkgs: []string{
 		"adapters/app/...", // application services: accounts, engine, campaigns, contacts
 	}},
+	{name: "system", pkgs: []string{
+		"adapters/app/system/...", // the running system composed of them: the composition root
+	}},
 	{name: "cmd", pkgs: []string{
 		"cmd/...", // wiring and printing
 	}},
@@ -42,6 +46,7 @@ var upwardMessage = map[[2]string]string{
 	{"edge", "app"}:    "an edge never imports an application service: define a port in the edge and let the wiring (cmd) give it the service",
 	{"domain", "edge"}: "domain imports no adapter",
 	{"domain", "app"}:  "domain imports no adapter",
+	{"app", "system"}:  "an application service never imports the running system: it is composed there, not the other way round",
 }
 
 // testUpward are the upward imports tests may make (in _test.go files

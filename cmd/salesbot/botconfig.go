@@ -3,10 +3,9 @@ package main
 import (
 	"flag"
 	"net/url"
-	"strconv"
-	"strings"
 
 	"github.com/salesbot/salesbot/adapters/adminbot"
+	"github.com/salesbot/salesbot/adapters/app/system"
 	"github.com/salesbot/salesbot/adapters/redact"
 )
 
@@ -33,26 +32,11 @@ func (b *botConfig) register(fs *flag.FlagSet, a *app) {
 
 // check parses the admin list; with a token it must name someone.
 func (b *botConfig) check() error {
-	b.ids = map[int64]adminbot.Role{}
-	for _, f := range strings.Split(b.admins, ",") {
-		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
-		}
-		idText, role, _ := strings.Cut(f, ":")
-		id, err := strconv.ParseInt(idText, 10, 64)
-		if err != nil || id <= 0 {
-			return usagef("--admin-ids (SALESBOT_ADMIN_IDS): %q is not a Telegram user id", f)
-		}
-		switch strings.ToLower(role) {
-		case "", "manager":
-			b.ids[id] = adminbot.RoleManager
-		case "owner":
-			b.ids[id] = adminbot.RoleOwner
-		default:
-			return usagef("--admin-ids (SALESBOT_ADMIN_IDS): role %q of %d is not owner or manager", role, id)
-		}
+	ids, err := adminbot.ParseAdmins(b.admins)
+	if err != nil {
+		return usagef("--admin-ids (SALESBOT_ADMIN_IDS): %v", err)
 	}
+	b.ids = ids
 	if b.apiURL != "" {
 		if u, err := url.Parse(b.apiURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return usagef("--bot-api-url (SALESBOT_BOT_API_URL): %q is not an http(s) URL", redact.URL(b.apiURL))
@@ -67,4 +51,12 @@ func (b *botConfig) check() error {
 		return usagef("--admin-ids (SALESBOT_ADMIN_IDS) is required with a bot token: nobody could use the bot")
 	}
 	return nil
+}
+
+// system is the admin bot of the running system; nil without a token.
+func (b *botConfig) system() *system.Bot {
+	if b.token == "" {
+		return nil
+	}
+	return &system.Bot{Token: b.token, APIURL: b.apiURL, Admins: b.ids, WebhookURL: b.webhookURL, Listen: b.listen}
 }

@@ -9,10 +9,7 @@ import (
 
 	"github.com/gotd/td/telegram"
 
-	"github.com/salesbot/salesbot/adapters/app/accounts"
 	"github.com/salesbot/salesbot/adapters/app/demo"
-	"github.com/salesbot/salesbot/domain"
-	"github.com/salesbot/salesbot/projections"
 )
 
 type demoOptions struct {
@@ -100,26 +97,12 @@ func (a *app) demo(ctx context.Context, o demoOptions) (*demo.Report, error) {
 			}
 			sys, err := a.newSystem(ctx, st, sink, so)
 			if err != nil {
-				return nil, err
+				return nil, err // not a nil *system.System in a demo.System
 			}
-			return demoSystem{sys, a}, nil
+			return sys, nil
 		}})
 	if err == nil && !o.keep && ctx.Err() == nil && a.onDemo != nil {
 		a.onDemo(r)
 	}
 	return r, err
-}
-
-// demoSystem is the system as the demo runs it.
-type demoSystem struct {
-	*system
-	a *app
-}
-
-func (s demoSystem) Accounts() *accounts.Service  { return s.svc }
-func (s demoSystem) Handlers() domain.Handlers    { return s.h }
-func (s demoSystem) ReadModels() projections.Sink { return s.sink }
-func (s demoSystem) Model() string                { return s.model }
-func (s demoSystem) Run(ctx context.Context, extra ...func(context.Context)) error {
-	return s.run(ctx, s.a, extra...)
 }

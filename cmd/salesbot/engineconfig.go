@@ -1,15 +1,13 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/salesbot/salesbot/adapters/app/engine"
-	"github.com/salesbot/salesbot/adapters/offline"
-	"github.com/salesbot/salesbot/adapters/redact"
+	"github.com/salesbot/salesbot/adapters/app/system"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/domain/scenario"
 )
@@ -60,38 +58,21 @@ func loadScenario(path string) (*scenario.Scenario, error) {
 	}
 	sc, err := scenario.Parse(data)
 	if err != nil {
-		var se *scenario.Error
-		if errors.As(err, &se) {
-			return nil, usagef("--scenario (SALESBOT_SCENARIO): %s: %v", path, err)
-		}
 		return nil, usagef("--scenario (SALESBOT_SCENARIO): %s: %v", path, err)
 	}
 	return sc, nil
 }
 
-// model is the LLM when configured, else the offline scenario engine.
-func (e *engineConfig) model(a *app) (domain.Model, string, error) {
-	if !e.llm.enabled() {
-		return offline.New(), "offline scenario engine", nil
-	}
-	c, err := e.llm.client(a.log)
-	if err != nil {
-		return nil, "", err
-	}
-	return c, "LLM " + e.llm.model + " at " + redact.URL(e.llm.url()), nil
+// system is the dialog engine of the running system; call check first.
+func (e *engineConfig) system() system.Engine {
+	return system.Engine{Scenario: e.sc, LLM: e.llm.config(), Debounce: e.debounce}
 }
 
-// core is the engine's turn-taker over handlers h.
+// core is the engine's turn-taker over handlers h, and its model's name.
 func (e *engineConfig) core(a *app, h domain.Handlers) (*engine.Core, string, error) {
-	m, name, err := e.model(a)
+	core, name, err := engine.NewCore(engine.CoreConfig{H: h, Scenario: e.sc, LLM: e.llm.config(), Log: a.log})
 	if err != nil {
-		return nil, "", err
-	}
-	core := &engine.Core{H: h, Model: m, Scenario: e.sc, Log: a.log}
-	if e.llm.enabled() {
-		// A turn may take every retry of a call, each up to the timeout,
-		// the backoff between them and one repair.
-		core.TurnTimeout = max(3*time.Minute, time.Duration(2*(e.llm.retries+1))*e.llm.timeout+2*time.Minute)
+		return nil, "", usagef("%v", err) // the LLM's settings
 	}
 	return core, name, nil
 }

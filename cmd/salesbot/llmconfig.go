@@ -2,7 +2,6 @@ package main
 
 import (
 	"flag"
-	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
@@ -110,20 +109,16 @@ func (l *llmConfig) url() string {
 	return llm.DefaultBaseURL
 }
 
-// client builds the LLM client; call check first.
-func (l *llmConfig) client(log *slog.Logger) (*llm.Client, error) {
+// config is the LLM client's configuration, nil when no LLM is
+// configured (the offline engine answers); call check first.
+func (l *llmConfig) config() *llm.Config {
+	if !l.enabled() {
+		return nil
+	}
 	retries := l.retries
 	if retries == 0 {
 		retries = -1 // llm.Config: 0 is the default, negative is none
 	}
-	c, err := llm.New(llm.Config{
-		BaseURL: l.url(), APIKey: l.apiKey, Model: strings.TrimSpace(l.model),
-		APIType: l.apiType, APIVersion: l.apiVersion,
-		Timeout: l.timeout, MaxRetries: retries,
-		Log: log,
-	})
-	if err != nil {
-		return nil, usagef("%v", err)
-	}
-	return c, nil
+	return &llm.Config{BaseURL: l.url(), APIKey: l.apiKey, Model: l.model, APIType: l.apiType, APIVersion: l.apiVersion,
+		Timeout: l.timeout, MaxRetries: retries}
 }

@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/salesbot/salesbot/adapters/app/demo"
+	"github.com/salesbot/salesbot/adapters/app/system"
+	"github.com/salesbot/salesbot/eventstore"
+	"github.com/salesbot/salesbot/projections"
 )
 
 func runCommand() *command {
@@ -135,7 +138,37 @@ func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, eng engine
 	a.log.Info("salesbot: scenario", "name", eng.sc.Name, "version", eng.sc.Version, "sandbox", sbox)
 	var play []func(context.Context)
 	if world != nil {
-		play = append(play, func(ctx context.Context) { world.Play(ctx, sys.svc) })
+		play = append(play, func(ctx context.Context) { world.Play(ctx, sys.Accounts()) })
 	}
-	return sys.run(ctx, a, play...)
+	return sys.Run(ctx, play...)
+}
+
+// systemOptions are the flags a running system is built from.
+type systemOptions struct {
+	tg  tgConfig
+	bot botConfig
+	eng engineConfig
+	// typing overrides how long "typing…" shows; debounce overrides
+	// --debounce (0 = as configured).
+	typing   func(text string) time.Duration
+	debounce time.Duration
+}
+
+// newSystem builds the running system on st and sink, naming the flag at
+// fault when a part refuses its configuration.
+func (a *app) newSystem(ctx context.Context, st *eventstore.PebbleStore, sink projections.Sink, o systemOptions) (*system.System, error) {
+	eng := o.eng.system()
+	if o.debounce > 0 {
+		eng.Debounce = o.debounce
+	}
+	sys, err := system.New(ctx, system.Config{Store: st, ReadModels: sink, Telegram: a.dialer(o.tg, st), Log: a.log,
+		DataDir: a.cfg.DataDir, Engine: eng, Bot: o.bot.system(), Typing: o.typing})
+	var ce *system.ConfigError
+	switch {
+	case errors.As(err, &ce) && ce.Part == system.PartModel:
+		return nil, usagef("%v", ce.Err)
+	case errors.As(err, &ce) && ce.Part == system.PartBot:
+		return nil, usagef("--bot-token (SALESBOT_BOT_TOKEN): %v", ce.Err)
+	}
+	return sys, err
 }

@@ -4,7 +4,8 @@
 // variants, a progress line and a summary read back from the read models,
 // the log and what the personas received. It is also the sandbox world of
 // 'salesbot run --sandbox' (Sandbox). The caller (cmd/salesbot) opens the
-// log and builds the running system (System); this package plays it.
+// log and builds the running system (System, adapters/app/system); this
+// package plays it.
 package demo
 
 import (

@@ -1,4 +1,4 @@
-package main
+package system
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 )
 
 // The admin bot is an edge: it imports no application service, and gets
-// them here, through its ports.
+// them here, through its ports (adapters/adminbot/ports.go).
 
 var (
 	_ adminbot.Accounts     = botAccounts{}

@@ -1,0 +1,75 @@
+package system
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/salesbot/salesbot/adapters/eventlog"
+	"github.com/salesbot/salesbot/eventstore"
+	"github.com/salesbot/salesbot/projections"
+)
+
+// Run runs every part until ctx ends or one fails, then stops them all
+// and returns the first failure; extra run next to them (the sandbox's
+// play) until ctx ends. A failed log (a full disk, a failed write) stops
+// everything and is returned by itself, as "event log: ..." (a full disk
+// as its *eventstore.DiskFullError).
+func (s *System) Run(ctx context.Context, extra ...func(ctx context.Context)) error {
+	st := s.cfg.Store
+	g, ctx := errgroup.WithContext(ctx)
+	serve := func(name string, f func(context.Context) error) {
+		g.Go(func() error {
+			if err := f(ctx); err != nil && ctx.Err() == nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			return nil
+		})
+	}
+	// The log stops taking appends when its disk is full or a write
+	// failed: stop everything, naming why.
+	serve("event log", func(ctx context.Context) error {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-st.Failed():
+			return st.Err()
+		}
+	})
+	serve("read models", projections.Runner{Store: st, Decode: eventlog.New(st).Decode, Sink: s.cfg.ReadModels, Batch: 1000}.Run)
+	serve("accounts", s.svc.Run)
+	serve("dialog engine", s.dialogs.Run)
+	serve("campaign scheduler", s.sched.Run)
+	for i, f := range s.services {
+		serve(fmt.Sprintf("service %d", i+1), f)
+	}
+	if s.bot != nil {
+		run := s.bot.Run
+		if b := s.cfg.Bot; b.WebhookURL != "" {
+			run = func(ctx context.Context) error { return s.bot.RunWebhook(ctx, b.Listen, b.WebhookURL) }
+		}
+		serve("admin bot", run)
+	}
+	for _, f := range extra {
+		g.Go(func() error {
+			f(ctx)
+			return nil
+		})
+	}
+	s.log.Info("salesbot: running", "data_dir", s.cfg.DataDir, "admin_bot", s.bot != nil, "model", s.model)
+	<-ctx.Done()
+	s.log.Info("salesbot: stopping")
+	err := g.Wait() // the first part that failed, if one did
+	if err := st.Err(); err != nil {
+		// Every part that writes failed with it: report it once, and a
+		// full disk by itself (it names the directory and the free space).
+		var de *eventstore.DiskFullError
+		if errors.As(err, &de) {
+			err = de
+		}
+		return fmt.Errorf("event log: %w", err)
+	}
+	return err
+}

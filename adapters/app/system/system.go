@@ -1,0 +1,200 @@
+// Package system is salesbot at work on one log, composed: the accounts
+// (clients, inbound router, outbox), the dialog engine, the campaign
+// scheduler, the read models and, when configured, the admin bot, with
+// their goroutines, their shutdown and the notices between them. It is
+// the composition root above the application services: it may import
+// them and the edges, and none of them imports it. `salesbot run` and
+// `salesbot demo` build one from a Config of values they parsed.
+package system
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/salesbot/salesbot/adapters/adminbot"
+	"github.com/salesbot/salesbot/adapters/app/accounts"
+	"github.com/salesbot/salesbot/adapters/app/campaigns"
+	"github.com/salesbot/salesbot/adapters/app/contacts"
+	"github.com/salesbot/salesbot/adapters/app/demo"
+	"github.com/salesbot/salesbot/adapters/app/engine"
+	"github.com/salesbot/salesbot/adapters/eventlog"
+	"github.com/salesbot/salesbot/adapters/llm"
+	"github.com/salesbot/salesbot/adapters/telegram"
+	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/domain/scenario"
+	"github.com/salesbot/salesbot/eventstore"
+	"github.com/salesbot/salesbot/projections"
+)
+
+// Config is what New builds a System from: the log and the read models
+// the caller opened, and values it parsed and checked.
+type Config struct {
+	Store      *eventstore.PebbleStore // open; the caller closes it once Run returned
+	ReadModels projections.Sink        // New binds them to Store (projections.Runner.Bind)
+	Telegram   *telegram.Dialer        // connects the accounts (its Options may point at a sandbox)
+	Log        *slog.Logger
+	DataDir    string // Store's directory, for the log
+	Engine     Engine
+	Bot        *Bot // nil = no admin bot
+	// Typing is how long "typing…" shows before a message; nil = the
+	// accounts' default.
+	Typing func(text string) time.Duration
+}
+
+// Engine configures the dialog engine.
+type Engine struct {
+	Scenario *scenario.Scenario
+	LLM      *llm.Config // the LLM that answers; nil = the offline scenario engine
+	Debounce time.Duration
+}
+
+// Bot configures the admin bot.
+type Bot struct {
+	Token, APIURL string // APIURL empty = Telegram's Bot API
+	Admins        map[int64]adminbot.Role
+	// WebhookURL, if set, is where Telegram posts updates, served on
+	// Listen; empty = long polling.
+	WebhookURL, Listen string
+}
+
+// Part names the part of a System that refused its configuration.
+type Part int
+
+const (
+	PartModel Part = iota + 1 // the LLM client (llm.New)
+	PartBot                   // the admin bot (adminbot.New)
+)
+
+// ConfigError is a part refusing its configuration when New builds it,
+// before anything runs: the caller names its setting. Its text is the
+// part's own error's.
+type ConfigError struct {
+	Part Part
+	Err  error
+}
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// System is salesbot at work on one log. Build it with New, run it with
+// Run.
+type System struct {
+	cfg     Config
+	log     *slog.Logger
+	svc     *accounts.Service
+	h       domain.Handlers
+	dialogs *engine.Engine
+	sched   *campaigns.Scheduler
+	bot     *adminbot.Bot
+	model   string // which model answers, for the log
+	// services are run next to the others until ctx ends; an error from
+	// one stops the system (tests).
+	services []func(ctx context.Context) error
+}
+
+// New binds the read models to the log, completes what the log needs
+// before it is read (contacts indexed, interrupted erasures), and builds
+// every part. A part refusing its configuration is a *ConfigError; the
+// read models' refusal of the log is projections.Runner.Bind's.
+func New(ctx context.Context, cfg Config) (*System, error) {
+	st := cfg.Store
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	s := &System{cfg: cfg, log: cfg.Log}
+	// The read models must be this log's before the bot serves them.
+	if _, err := (projections.Runner{Store: st, Sink: cfg.ReadModels}).Bind(ctx); err != nil {
+		return nil, err
+	}
+	// Contacts recorded before the username and phone indexes existed are
+	// linked now, so an import or a person writing in finds them.
+	if n, err := contacts.Reindex(ctx, st, domain.Handlers{Log: eventlog.New(st), Index: domain.NewIndexKey(st.IndexKey()), Now: time.Now}); err != nil {
+		return nil, err
+	} else if n > 0 {
+		s.log.Info("salesbot: contacts indexed", "contacts", n)
+	}
+	// Erasures a crash interrupted (recorded, the key not yet deleted)
+	// are completed before anything reads the log.
+	if n, err := contacts.RepairErasures(ctx, st); err != nil {
+		return nil, err
+	} else if n > 0 {
+		s.log.Info("salesbot: interrupted erasures completed", "contacts", n)
+	}
+	onInbound := func(dialog uuid.UUID, _ telegram.Message) {
+		if d, err := s.h.LoadDialog(ctx, dialog); err == nil {
+			s.log.Info("salesbot: message received", "dialog", d.N, "messages_in", d.Inbound)
+		}
+	}
+	tg := cfg.Telegram
+	svc, err := accounts.New(accounts.Config{Store: st, Runner: tg, LogOut: tg.LogOut, Login: tg.LoginPhone, Log: s.log,
+		OnInbound: onInbound, Notify: s.notify, TypingDelay: cfg.Typing})
+	if err != nil {
+		return nil, err
+	}
+	s.svc, s.h = svc, svc.Handlers()
+	core, model, err := engine.NewCore(engine.CoreConfig{H: s.h, Scenario: cfg.Engine.Scenario, LLM: cfg.Engine.LLM, Log: s.log})
+	if err != nil {
+		return nil, &ConfigError{Part: PartModel, Err: err}
+	}
+	s.model = model
+	s.dialogs, err = engine.New(engine.Config{Core: core, Store: st, Decode: eventlog.New(st).Decode, Log: s.log, Debounce: cfg.Engine.Debounce,
+		Hours: s.nextOpen,
+		Notify: func(kind string, dialog int64, text string) {
+			s.notify(accounts.Notice{Kind: kind, Dialog: dialog, Text: text})
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The campaign scheduler opens campaigns' dialogs through the accounts,
+	// each on its contact's own account.
+	s.sched, err = campaigns.New(campaigns.Config{Store: st, Decode: eventlog.New(st).Decode, H: s.h, Opener: svc.CampaignOpener(), Log: s.log,
+		Notify: func(kind, text string) { s.notify(accounts.Notice{Kind: kind, Text: text}) }})
+	if err != nil {
+		return nil, err
+	}
+	if b := cfg.Bot; b != nil {
+		s.bot, err = adminbot.New(adminbot.Config{Token: b.Token, APIURL: b.APIURL, Admins: b.Admins,
+			Sink: cfg.ReadModels, Domain: s.h, Accounts: botAccounts{svc}, Import: botImporter{s.h}, Log: s.log})
+		if err != nil {
+			return nil, &ConfigError{Part: PartBot, Err: err}
+		}
+	}
+	return s, nil
+}
+
+// The demo plays a System.
+var _ demo.System = (*System)(nil)
+
+// nextOpen is t if it is within the working hours of the account, else
+// when they next begin.
+func (s *System) nextOpen(ctx context.Context, account uuid.UUID, t time.Time) (time.Time, error) {
+	acc, err := s.h.AccountNow(ctx, account, time.UTC)
+	if err != nil {
+		return t, err
+	}
+	return acc.Limits.NextOpen(t), nil
+}
+
+// notify hands a notice to the admin bot, if there is one.
+func (s *System) notify(n accounts.Notice) {
+	if s.bot != nil {
+		s.bot.Notify(botNotice(n))
+	}
+}
+
+// Accounts is the accounts service.
+func (s *System) Accounts() *accounts.Service { return s.svc }
+
+// Handlers are the domain's command handlers on the log.
+func (s *System) Handlers() domain.Handlers { return s.h }
+
+// ReadModels are the read models Run keeps up to date.
+func (s *System) ReadModels() projections.Sink { return s.cfg.ReadModels }
+
+// Model says which model answers: "offline scenario engine" or "LLM
+// <model> at <base URL>".
+func (s *System) Model() string { return s.model }
