@@ -21,10 +21,7 @@ func (b *botConfig) register(fs *flag.FlagSet, a *app) {
 	secretFlag(fs, &b.token, "bot-token", "SALESBOT_BOT_TOKEN", "bot-token", "the admin bot's token",
 		"the admin bot's `token` from @BotFather; empty = no bot")
 	fs.StringVar(&b.apiURL, "bot-api-url", b.apiURL, "Bot API server `URL` (a self-hosted one); empty = Telegram's [SALESBOT_BOT_API_URL]")
-	b.webhookURL, b.listen = a.getenv("SALESBOT_BOT_WEBHOOK_URL"), a.getenv("SALESBOT_BOT_WEBHOOK_LISTEN")
-	if b.listen == "" {
-		b.listen = ":8443"
-	}
+	b.webhookURL, b.listen = a.getenv("SALESBOT_BOT_WEBHOOK_URL"), a.envOr("SALESBOT_BOT_WEBHOOK_LISTEN", ":8443")
 	fs.StringVar(&b.webhookURL, "bot-webhook-url", b.webhookURL, "public https `URL` Telegram posts updates to; empty = long polling [SALESBOT_BOT_WEBHOOK_URL]")
 	fs.StringVar(&b.listen, "bot-webhook-listen", b.listen, "`address` the webhook server listens on [SALESBOT_BOT_WEBHOOK_LISTEN]")
 	fs.StringVar(&b.admins, "admin-ids", b.admins, "Telegram user `ids` allowed to use the bot, comma-separated; 123:owner may also manage accounts [SALESBOT_ADMIN_IDS]")

@@ -10,6 +10,7 @@ import (
 	"github.com/gotd/td/telegram"
 
 	"github.com/salesbot/salesbot/adapters/app/demo"
+	"github.com/salesbot/salesbot/adapters/app/system"
 )
 
 type demoOptions struct {
@@ -91,11 +92,11 @@ func (a *app) demo(ctx context.Context, o demoOptions) (*demo.Report, error) {
 				return nil, err
 			}
 			closeSink = done
-			so := systemOptions{bot: o.bot, eng: o.eng, typing: demo.Typing}
+			cfg := system.Config{Engine: o.eng.system(), Bot: o.bot.system(), Typing: demo.Typing}
 			if o.eng.debounceText == "15s" {
-				so.debounce = 1500 * time.Millisecond // the personas answer in a second
+				cfg.Engine.Debounce = 1500 * time.Millisecond // the personas answer in a second
 			}
-			sys, err := a.newSystem(ctx, st, sink, so)
+			sys, err := a.newSystem(ctx, st, sink, tgConfig{}, cfg)
 			if err != nil {
 				return nil, err // not a nil *system.System in a demo.System
 			}

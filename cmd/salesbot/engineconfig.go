@@ -24,10 +24,7 @@ type engineConfig struct {
 }
 
 func (e *engineConfig) register(fs *flag.FlagSet, a *app) {
-	e.scenarioPath, e.debounceText = a.getenv("SALESBOT_SCENARIO"), a.getenv("SALESBOT_DEBOUNCE")
-	if e.debounceText == "" {
-		e.debounceText = "15s"
-	}
+	e.scenarioPath, e.debounceText = a.getenv("SALESBOT_SCENARIO"), a.envOr("SALESBOT_DEBOUNCE", "15s")
 	fs.StringVar(&e.scenarioPath, "scenario", e.scenarioPath, "scenario `file` (docs/scenario.md); empty = the shipped example (salesbot scenario example) [SALESBOT_SCENARIO]")
 	fs.StringVar(&e.debounceText, "debounce", e.debounceText, "a reply waits until the lead is quiet this `long`, so a burst gets one answer [SALESBOT_DEBOUNCE]")
 	e.llm.register(fs, a)

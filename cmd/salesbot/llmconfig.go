@@ -27,20 +27,10 @@ type llmConfig struct {
 func (l *llmConfig) register(fs *flag.FlagSet, a *app) {
 	l.baseURL = a.getenv("SALESBOT_LLM_BASE_URL")
 	l.baseURLSet = l.baseURL != ""
-	l.model, l.apiType, l.apiVersion = a.getenv("SALESBOT_LLM_MODEL"), a.getenv("SALESBOT_LLM_API_TYPE"), a.getenv("SALESBOT_LLM_API_VERSION")
-	l.timeoutText, l.retriesStr = a.getenv("SALESBOT_LLM_TIMEOUT"), a.getenv("SALESBOT_LLM_RETRIES")
-	if l.model == "" {
-		l.model = "gpt-4o-mini"
-	}
-	if l.apiType == "" {
-		l.apiType = llm.APITypeOpenAI
-	}
-	if l.timeoutText == "" {
-		l.timeoutText = llm.DefaultTimeout.String()
-	}
-	if l.retriesStr == "" {
-		l.retriesStr = strconv.Itoa(llm.DefaultMaxRetries)
-	}
+	l.model, l.apiType = a.envOr("SALESBOT_LLM_MODEL", "gpt-4o-mini"), a.envOr("SALESBOT_LLM_API_TYPE", llm.APITypeOpenAI)
+	l.apiVersion = a.getenv("SALESBOT_LLM_API_VERSION")
+	l.timeoutText = a.envOr("SALESBOT_LLM_TIMEOUT", llm.DefaultTimeout.String())
+	l.retriesStr = a.envOr("SALESBOT_LLM_RETRIES", strconv.Itoa(llm.DefaultMaxRetries))
 	// Func flags: the key is never printed, and the base URL's default
 	// shows as the default rather than what the environment set.
 	fs.Func("llm-base-url", "OpenAI-compatible API base `URL`; for Azure the resource endpoint; a local server (Ollama, vLLM, LM Studio) needs no key [SALESBOT_LLM_BASE_URL] (default \""+llm.DefaultBaseURL+"\")", func(v string) error {
@@ -121,4 +111,12 @@ func (l *llmConfig) config() *llm.Config {
 	}
 	return &llm.Config{BaseURL: l.url(), APIKey: l.apiKey, Model: l.model, APIType: l.apiType, APIVersion: l.apiVersion,
 		Timeout: l.timeout, MaxRetries: retries}
+}
+
+// envOr is the environment variable key, or def when it is empty or unset.
+func (a *app) envOr(key, def string) string {
+	if v := a.getenv(key); v != "" {
+		return v
+	}
+	return def
 }

@@ -124,14 +124,14 @@ func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, eng engine
 		opts := world.ClientOptions()
 		a.telegram = &opts
 	}
-	o := systemOptions{tg: tg, bot: botCfg, eng: eng}
+	cfg := system.Config{Engine: eng.system(), Bot: botCfg.system()}
 	if sbox { // the sandbox's leads answer in a second: quicker typing and replies keep it lively
-		o.typing = demo.Typing
+		cfg.Typing = demo.Typing
 		if eng.debounceText == "15s" {
-			o.debounce = 2 * time.Second
+			cfg.Engine.Debounce = 2 * time.Second
 		}
 	}
-	sys, err := a.newSystem(ctx, st, sink, o)
+	sys, err := a.newSystem(ctx, st, sink, tg, cfg)
 	if err != nil {
 		return err
 	}
@@ -143,26 +143,12 @@ func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, eng engine
 	return sys.Run(ctx, play...)
 }
 
-// systemOptions are the flags a running system is built from.
-type systemOptions struct {
-	tg  tgConfig
-	bot botConfig
-	eng engineConfig
-	// typing overrides how long "typing…" shows; debounce overrides
-	// --debounce (0 = as configured).
-	typing   func(text string) time.Duration
-	debounce time.Duration
-}
-
-// newSystem builds the running system on st and sink, naming the flag at
-// fault when a part refuses its configuration.
-func (a *app) newSystem(ctx context.Context, st *eventstore.PebbleStore, sink projections.Sink, o systemOptions) (*system.System, error) {
-	eng := o.eng.system()
-	if o.debounce > 0 {
-		eng.Debounce = o.debounce
-	}
-	sys, err := system.New(ctx, system.Config{Store: st, ReadModels: sink, Telegram: a.dialer(o.tg, st), Log: a.log,
-		DataDir: a.cfg.DataDir, Engine: eng, Bot: o.bot.system(), Typing: o.typing})
+// newSystem builds the running system of cfg on st and sink, its
+// accounts on Telegram as tg says, naming the flag at fault when a part
+// refuses its configuration.
+func (a *app) newSystem(ctx context.Context, st *eventstore.PebbleStore, sink projections.Sink, tg tgConfig, cfg system.Config) (*system.System, error) {
+	cfg.Store, cfg.ReadModels, cfg.Telegram, cfg.Log, cfg.DataDir = st, sink, a.dialer(tg, st), a.log, a.cfg.DataDir
+	sys, err := system.New(ctx, cfg)
 	var ce *system.ConfigError
 	switch {
 	case errors.As(err, &ce) && ce.Part == system.PartModel:
