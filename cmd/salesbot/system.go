@@ -13,6 +13,7 @@ import (
 	"github.com/salesbot/salesbot/adapters/app/accounts"
 	"github.com/salesbot/salesbot/adapters/app/campaigns"
 	"github.com/salesbot/salesbot/adapters/app/contacts"
+	"github.com/salesbot/salesbot/adapters/app/dialogs"
 	"github.com/salesbot/salesbot/adapters/app/engine"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/telegram"
@@ -116,7 +117,7 @@ func (a *app) newSystem(ctx context.Context, st *eventstore.PebbleStore, sink pr
 	}
 	if o.bot.token != "" {
 		s.bot, err = adminbot.New(adminbot.Config{Token: o.bot.token, APIURL: o.bot.apiURL, Admins: o.bot.ids,
-			Sink: sink, Domain: s.h, Accounts: botAccounts{svc}, Import: botImporter{s.h}, Log: a.log})
+			Sink: sink, Domain: s.h, Accounts: botAccounts{svc}, Import: botImporter{s.h}, Dialogs: dialogs.Service{H: s.h}, Log: a.log})
 		if err != nil {
 			return nil, usagef("--bot-token (SALESBOT_BOT_TOKEN): %v", err)
 		}
