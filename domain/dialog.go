@@ -68,6 +68,38 @@ type Field struct {
 	Value      string  `json:"value" personal:"value"`
 	Quote      string  `json:"quote,omitempty" personal:"quote"` // the lead's own words
 	Confidence float64 `json:"confidence"`                       // 0..1
+	// Amount and Currency: the budget as a number (Money.Decimal) and an
+	// ISO 4217 code, when its Value reads as one (ParseBudget); empty
+	// otherwise, and in events recorded before budgets were typed (the
+	// read models parse their Value). The amount is what the lead said,
+	// so it is personal data; only the budget has them.
+	Amount   string `json:"amount,omitempty" personal:"amount"`
+	Currency string `json:"currency,omitempty"`
+}
+
+// Money is the field's amount and currency (ok false when it has none
+// that reads; see Field.Amount). A field recorded before budgets were
+// typed, without an amount, is parsed from its Value.
+func (f Field) Money() (Money, bool) {
+	if f.Amount == "" && f.Currency == "" {
+		return ParseBudget(f.Value)
+	}
+	m, err := ParseMoney(f.Amount, f.Currency)
+	return m, err == nil
+}
+
+// typed is q with the budget's amount and currency filled in from its
+// text when it reads as money (ParseBudget), unless they are given.
+func (q Qualification) typed() Qualification {
+	if q.Budget == nil || q.Budget.Amount != "" || q.Budget.Currency != "" {
+		return q
+	}
+	if m, ok := ParseBudget(q.Budget.Value); ok {
+		b := *q.Budget
+		b.Amount, b.Currency = m.Decimal(), m.Currency
+		q.Budget = &b
+	}
+	return q
 }
 
 // Qualification is what is known about the lead.
@@ -121,8 +153,11 @@ type Dialog struct {
 	Campaign  uuid.UUID
 	StartedBy string // "inbound" when the lead wrote first
 	Stage     Stage
-	Outcome   Outcome // set when Stage is StageClosed
-	TakenOver bool    // a manager writes; the AI is silent
+	Outcome   Outcome // set when Stage is StageClosed: how it closed
+	// Deal is the outcome recorded for the deal (RecordOutcome), apart
+	// from how the dialog closed: a stopped dialog may be won later.
+	Deal      Deal
+	TakenOver bool // a manager writes; the AI is silent
 	Qual      Qualification
 	// Pending are outbound messages planned but not yet sent or failed, by
 	// Telegram random_id, with their texts.
@@ -439,7 +474,7 @@ func DecideDialog(d Dialog, cmd DialogCommand, now time.Time) ([]Event, error) {
 		if d.Stage == StageClosed {
 			return nil, errorf(ESTATE, "dialog %d is closed", d.N)
 		}
-		return []Event{QualificationUpdated{Qual: cmd.Qual}}, nil
+		return []Event{QualificationUpdated{Qual: cmd.Qual.typed()}}, nil
 
 	case ChangeStage:
 		if cmd.To == d.Stage {
@@ -511,6 +546,9 @@ func DecideDialog(d Dialog, cmd DialogCommand, now time.Time) ([]Event, error) {
 		}
 		return []Event{cmd.Failed}, nil
 
+	case RecordOutcome:
+		return decideOutcome(d, cmd)
+
 	case CloseDialog:
 		if cmd.Outcome != OutcomeWon && cmd.Outcome != OutcomeLost {
 			return nil, errorf(EINVALID, "close a dialog as won or lost, not %q (stop and opt-out have commands of their own)", cmd.Outcome)
@@ -546,6 +584,11 @@ func validQualification(q Qualification) error {
 		}
 		if nf.f.Confidence < 0 || nf.f.Confidence > 1 {
 			return errorf(EINVALID, "qualification field %s has confidence %v outside 0..1", nf.name, nf.f.Confidence)
+		}
+		if nf.f.Amount != "" || nf.f.Currency != "" {
+			if _, err := ParseMoney(nf.f.Amount, nf.f.Currency); err != nil {
+				return fmt.Errorf("qualification field %s: %w", nf.name, err)
+			}
 		}
 	}
 	for _, c := range q.Custom {
@@ -633,6 +676,8 @@ func EvolveDialog(d Dialog, e Event) Dialog {
 		d.Stage, d.Outcome = StageClosed, e.Outcome
 	case DialogOptedOut:
 		d.Stage, d.Outcome = StageClosed, OutcomeOptedOut
+	case OutcomeRecorded:
+		d.Deal = dealOf(e)
 	}
 	return d
 }

@@ -18,7 +18,7 @@ func EventTypes() []Event {
 		ContactAdded{}, ContactMerged{}, ContactOptedOut{}, ContactForgotten{}, ContactUnreachable{}, ContactTelegramUserSet{}, PeerLinked{}, UserLinked{}, UsernameLinked{}, PhoneLinked{},
 		DialogStarted{}, InboundReceived{}, OutboundPlanned{}, OutboundSent{}, OutboundFailed{}, OutboundObserved{},
 		QualificationUpdated{}, StageChanged{}, HandoffRequested{}, DialogTakenOver{}, DialogReleased{},
-		DialogStopped{}, DialogOptedOut{}, DialogClosed{},
+		DialogStopped{}, DialogOptedOut{}, DialogClosed{}, OutcomeRecorded{},
 		AccountRegistered{}, AccountLimitsChanged{}, AccountConnecting{}, AccountConnected{}, AccountDisconnected{},
 		AccountFloodWaited{}, AccountRestricted{}, AccountLost{}, AccountPaused{}, AccountResumed{},
 		AccountRemoved{}, NewDialogReserved{}, MessageReserved{}, DialogNumbered{}, DialogIndexed{},

@@ -21,6 +21,8 @@ var (
 	ErrInDialog = errors.New("accounts: the contact already has an open dialog")
 	// ErrNoConnection: no account is connected to look a username up with.
 	ErrNoConnection = errors.New("accounts: no account is connected to look the username up")
+	// ErrUnknownDialog: no dialog has that number.
+	ErrUnknownDialog = errors.New("dialogs: no dialog has that number")
 	// ErrUnknownAccount: no such account (or it was removed).
 	ErrUnknownAccount = errors.New("accounts: no such account")
 	// ErrTooManyErrors: a contacts import rejected more rows than it

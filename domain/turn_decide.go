@@ -281,7 +281,7 @@ func (t *turnBuilder) reply() ([]Event, error) {
 	score := min(max(out.Score, 0), 100)
 	t.taken.Score = &score
 	if q, ok := t.qualification(out.Qualification, score); ok {
-		t.after = append(t.after, QualificationUpdated{Qual: q})
+		t.after = append(t.after, QualificationUpdated{Qual: q.typed()})
 	}
 
 	reply := strings.TrimSpace(out.Reply)

@@ -102,7 +102,7 @@ func TestTakeTurn(t *testing.T) {
 				Qualification: []FieldUpdate{{Name: "budget", Value: "$10k", Quote: "we have 10k", Confidence: 0.9}, {Name: "salary", Value: "x", Confidence: 1}}, Score: 10}),
 			then: []Event{
 				taken(TurnReply, 1, score(10), guards("the quote for budget is not the lead's words: dropped", `field "salary" is not in the scenario: dropped`, "stage offer → discovery is not allowed: stays at offer")),
-				QualificationUpdated{Qual: Qualification{Score: score(10), Budget: &Field{Value: "$10k", Confidence: 0.5}}},
+				QualificationUpdated{Qual: Qualification{Score: score(10), Budget: &Field{Value: "$10k", Confidence: 0.5, Amount: "10000.00", Currency: "USD"}}},
 				planned(101, "Hello!", KindReply),
 			},
 		},

@@ -123,7 +123,7 @@ func SampleSize(p1, p2 float64) (n int, ok bool) {
 
 // Metric is one funnel step an A/B test compares.
 type Metric struct {
-	Key   string // replied, qualified, handoff, opted_out (as in campaign_funnel)
+	Key   string // replied, qualified, handoff, opted_out, won (as in campaign_funnel)
 	Title string // for people: "reply rate", ...
 	// LowerIsBetter: fewer is the good direction (opt-outs).
 	LowerIsBetter bool
@@ -139,6 +139,21 @@ var Metrics = []Metric{
 	{Key: "qualified", Title: "qualified", count: func(v VariantCounts) int { return v.Qualified }},
 	{Key: "handoff", Title: "handoff", count: func(v VariantCounts) int { return v.Handoffs }},
 	{Key: "opted_out", Title: "opt-out", LowerIsBetter: true, count: func(v VariantCounts) int { return v.OptedOut }},
+}
+
+// MetricWon is the conversion to a won deal (domain.RecordOutcome). It is
+// not among the default Metrics: the reports stay as they were; a caller
+// asks for it with CompareOn.
+var MetricWon = Metric{Key: "won", Title: "won", count: func(v VariantCounts) int { return v.Won }}
+
+// MetricByKey is the metric named key: one of Metrics or MetricWon.
+func MetricByKey(key string) (Metric, bool) {
+	for _, m := range append(Metrics[:len(Metrics):len(Metrics)], MetricWon) {
+		if m.Key == key {
+			return m, true
+		}
+	}
+	return Metric{}, false
 }
 
 // Rate is x of n as a fraction, 0 when n is 0.
@@ -178,14 +193,18 @@ type Comparison struct {
 // every metric. rows are in the order to report, the control first
 // (OrderVariants puts them in a campaign's order). Fewer than two rows
 // give no comparisons.
-func Compare(rows []VariantCounts) []Comparison {
+func Compare(rows []VariantCounts) []Comparison { return CompareOn(rows, Metrics) }
+
+// CompareOn is Compare on the given metrics, in their order (e.g.
+// MetricWon alone: which variant sells).
+func CompareOn(rows []VariantCounts, metrics []Metric) []Comparison {
 	if len(rows) < 2 {
 		return nil
 	}
 	control := rows[0]
 	var out []Comparison
 	for _, v := range rows[1:] {
-		for _, m := range Metrics {
+		for _, m := range metrics {
 			out = append(out, compare(m, v, control))
 		}
 	}
@@ -228,10 +247,8 @@ func compare(m Metric, v, control VariantCounts) Comparison {
 // Better says whether the variant did better than the control on the
 // metric (a higher rate, or a lower one for opt-outs); false when equal.
 func (c Comparison) Better() bool {
-	for _, m := range Metrics {
-		if m.Key == c.Metric && m.LowerIsBetter {
-			return c.Diff < 0
-		}
+	if m, ok := MetricByKey(c.Metric); ok && m.LowerIsBetter {
+		return c.Diff < 0
 	}
 	return c.Diff > 0
 }
@@ -286,7 +303,7 @@ func OrderVariants(rows []VariantCounts, names []string) []VariantCounts {
 	return out
 }
 
-// SumVariants adds rows up into one (Variant empty).
+// SumVariants adds rows up into one (Variant empty), revenue by currency.
 func SumVariants(rows []VariantCounts) VariantCounts {
 	var t VariantCounts
 	for _, r := range rows {
@@ -297,6 +314,9 @@ func SumVariants(rows []VariantCounts) VariantCounts {
 		t.OptedOut += r.OptedOut
 		t.Lost += r.Lost
 		t.Won += r.Won
+		for _, m := range r.Revenue {
+			t.Revenue = addMoney(t.Revenue, m)
+		}
 	}
 	return t
 }

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/salesbot/salesbot/domain"
 )
 
 func TestTwoProportion(t *testing.T) {
@@ -180,5 +182,31 @@ func TestOrderVariants(t *testing.T) {
 	}
 	if s := SumVariants(rows); s.Dialogs != 6 {
 		t.Fatalf("sum %+v", s)
+	}
+}
+
+// The A/B test can run on won deals instead of the default metrics.
+func TestCompareOnWon(t *testing.T) {
+	rows := []VariantCounts{{Variant: "A", Dialogs: 400, Replied: 100, Won: 8}, {Variant: "B", Dialogs: 400, Replied: 100, Won: 30}}
+	won, ok := MetricByKey("won")
+	if !ok || won.Key != MetricWon.Key {
+		t.Fatalf("MetricByKey(won): %+v, %v", won, ok)
+	}
+	if _, ok := MetricByKey("revenue"); ok {
+		t.Fatal("revenue is no proportion to test")
+	}
+	got := CompareOn(rows, []Metric{won})
+	if len(got) != 1 || got[0].Metric != "won" || got[0].X != 30 || got[0].ControlX != 8 || !got[0].Real || !got[0].Better() {
+		t.Fatalf("won: %+v", got)
+	}
+	for _, c := range Compare(rows) {
+		if c.Metric == "won" {
+			t.Fatalf("the default metrics changed: %+v", c)
+		}
+	}
+	sum := SumVariants([]VariantCounts{{Revenue: []domain.Money{{Minor: 100, Currency: "USD"}}},
+		{Revenue: []domain.Money{{Minor: 5, Currency: "EUR"}, {Minor: 1, Currency: "USD"}}}})
+	if want := []domain.Money{{Minor: 5, Currency: "EUR"}, {Minor: 101, Currency: "USD"}}; !reflect.DeepEqual(sum.Revenue, want) {
+		t.Fatalf("revenue %+v, want %+v", sum.Revenue, want)
 	}
 }

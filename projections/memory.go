@@ -100,12 +100,13 @@ func (m *Memory) apply(c Change) {
 		for id, d := range m.dialogs {
 			if d.ContactID == c.ID {
 				d.HandoffReason = forgottenText(d.HandoffReason)
+				d.OutcomeReason = forgottenText(d.OutcomeReason)
 				msgs := m.messages[id]
 				for i := range msgs {
 					msgs[i].Text = Forgotten
 				}
 				for f, q := range m.qual[id] {
-					q.Value, q.Quote = Forgotten, Forgotten
+					q.Value, q.Quote, q.Money = Forgotten, Forgotten, domain.Money{}
 					m.qual[id][f] = q
 				}
 			}
@@ -141,8 +142,15 @@ func (m *Memory) apply(c Change) {
 		if c.Status != nil {
 			d.Status = *c.Status
 		}
-		if c.Outcome != nil {
+		if c.Outcome != nil && d.OutcomeAt.IsZero() {
 			d.Outcome = *c.Outcome
+		}
+		if c.Deal != nil {
+			d.Outcome, d.OutcomeValue, d.OutcomeAt = c.Deal.Outcome, c.Deal.Value, c.Deal.At
+			d.OutcomeReason = c.Deal.Reason
+			if m.forgottenDialog(d.ID) {
+				d.OutcomeReason = forgottenText(d.OutcomeReason)
+			}
 		}
 		if c.Score != nil {
 			s := *c.Score
@@ -174,7 +182,7 @@ func (m *Memory) apply(c Change) {
 	case PutQualification:
 		q := c.Q
 		if m.forgottenDialog(q.DialogID) {
-			q.Value, q.Quote = Forgotten, Forgotten
+			q.Value, q.Quote, q.Money = Forgotten, Forgotten, domain.Money{}
 		}
 		if m.qual[q.DialogID] == nil {
 			m.qual[q.DialogID] = map[string]Qualification{}
@@ -518,5 +526,20 @@ func (r *VariantCounts) count(d *Dialog) {
 		r.Lost++
 	case string(domain.OutcomeWon):
 		r.Won++
+		if !d.OutcomeValue.IsZero() {
+			r.Revenue = addMoney(r.Revenue, d.OutcomeValue)
+		}
 	}
+}
+
+// addMoney adds m to the sum of its currency in sums (by currency, byte
+// order), in a new slice.
+func addMoney(sums []domain.Money, m domain.Money) []domain.Money {
+	out := slices.Clone(sums)
+	i, found := slices.BinarySearchFunc(out, m.Currency, func(s domain.Money, cur string) int { return cmp.Compare(s.Currency, cur) })
+	if found {
+		out[i].Minor += m.Minor
+		return out
+	}
+	return slices.Insert(out, i, m)
 }

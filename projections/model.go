@@ -76,6 +76,12 @@ type Dialog struct {
 	// "cli", "erasure" or "do-not-contact" are not the lead's answer to the
 	// dialog.
 	OptedOutBy string
+	// The deal's outcome as last recorded (domain.OutcomeRecorded): when
+	// OutcomeAt is set, Outcome is won or lost, whatever closed the
+	// dialog before or after (a stop, an opt-out).
+	OutcomeValue  domain.Money // a won deal's value; zero when unknown
+	OutcomeReason string       // why the deal was lost (personal: erased with the contact)
+	OutcomeAt     time.Time    // when the outcome was recorded; zero: none
 }
 
 // LeadOptedOut says whether the lead opted out of the dialog themself.
@@ -121,7 +127,8 @@ const (
 // VariantCounts counts the dialogs of one prompt variant through the
 // funnel. Replied: the lead wrote at least once. Qualified: the interest
 // score reached QualifiedScore. Handoffs: handed to a manager. OptedOut,
-// Lost, Won: closed so.
+// Lost, Won: closed so (or recorded so: domain.RecordOutcome). Revenue:
+// the values of the won deals, summed by currency.
 type VariantCounts struct {
 	Variant   string
 	Dialogs   int
@@ -131,6 +138,7 @@ type VariantCounts struct {
 	OptedOut  int
 	Lost      int
 	Won       int
+	Revenue   []domain.Money // by currency (byte order); nil when no won deal has a value
 }
 
 // Qualification is one qualification field of a dialog as last stated.
@@ -141,6 +149,10 @@ type Qualification struct {
 	Quote      string
 	Confidence float64
 	UpdatedAt  time.Time
+	// Money is the budget as a number and a currency (domain.Field.Money),
+	// zero for other fields, a budget that does not read as money, and
+	// an erased contact's.
+	Money domain.Money
 }
 
 // Account is an accounts row.

@@ -123,6 +123,22 @@ func array(l []string) []string {
 	return l
 }
 
+func nullText(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// money reads an amount and a currency the sinks wrote (zero when NULL).
+func money(amount, currency *string) domain.Money {
+	if amount == nil || currency == nil {
+		return domain.Money{}
+	}
+	m, _ := domain.ParseMoney(*amount, *currency)
+	return m
+}
+
 func nullTime(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
@@ -142,8 +158,9 @@ func queue(b *pgx.Batch, c Change) {
 	case ForgetContact:
 		b.Queue(`UPDATE contacts SET forgotten = true, opted_out = true, username = $2, name = $2, phone = $2 WHERE id = $1`, c.ID, Forgotten)
 		b.Queue(`UPDATE dialogs SET handoff_reason = $2 WHERE contact_id = $1 AND handoff_reason <> ''`, c.ID, Forgotten)
+		b.Queue(`UPDATE dialogs SET outcome_reason = $2 WHERE contact_id = $1 AND outcome_reason <> ''`, c.ID, Forgotten)
 		b.Queue(`UPDATE messages SET text = $2 WHERE dialog_id IN (SELECT id FROM dialogs WHERE contact_id = $1)`, c.ID, Forgotten)
-		b.Queue(`UPDATE qualification SET value = $2, quote = $2 WHERE dialog_id IN (SELECT id FROM dialogs WHERE contact_id = $1)`, c.ID, Forgotten)
+		b.Queue(`UPDATE qualification SET value = $2, quote = $2, amount = NULL, currency = NULL WHERE dialog_id IN (SELECT id FROM dialogs WHERE contact_id = $1)`, c.ID, Forgotten)
 	case PutDialog:
 		d := c.Dialog
 		b.Queue(`INSERT INTO dialogs (id, n, contact_id, account_id, variant, stage, status, outcome, score, taken_over,
@@ -160,8 +177,23 @@ func queue(b *pgx.Batch, c Change) {
 		b.Queue(`UPDATE messages SET status = $3, telegram_id = CASE WHEN $4::bigint <> 0 THEN $4::bigint ELSE telegram_id END
 			WHERE dialog_id = $1 AND random_id = $2 AND direction = 'out'`, c.DialogID, c.RandomID, c.Status, c.TelegramID)
 	case UpdateDialog:
+		// Every expression reads the row as it was: a deal in this update
+		// sets the outcome; a closing outcome changes it only while none
+		// was recorded.
+		var deal Deal
+		var dealOutcome *string
+		if c.Deal != nil {
+			deal, dealOutcome = *c.Deal, &c.Deal.Outcome
+		}
 		b.Queue(`UPDATE dialogs SET
-			stage = COALESCE($2, stage), status = COALESCE($3, status), outcome = COALESCE($4, outcome),
+			stage = COALESCE($2, stage), status = COALESCE($3, status),
+			outcome = CASE WHEN $17::text IS NOT NULL THEN $17 WHEN outcome_at IS NULL THEN COALESCE($4, outcome) ELSE outcome END,
+			outcome_amount = CASE WHEN $17::text IS NOT NULL THEN $18::numeric ELSE outcome_amount END,
+			outcome_currency = CASE WHEN $17::text IS NOT NULL THEN $19 ELSE outcome_currency END,
+			outcome_reason = CASE WHEN $17::text IS NULL THEN outcome_reason
+				WHEN $20 <> '' AND EXISTS (SELECT 1 FROM contacts c WHERE c.id = dialogs.contact_id AND c.forgotten) THEN '`+Forgotten+`'
+				ELSE $20 END,
+			outcome_at = CASE WHEN $17::text IS NOT NULL THEN $21 ELSE outcome_at END,
 			score = COALESCE($5, score), taken_over = COALESCE($6, taken_over),
 			inbound = inbound + $7, outbound = outbound + $8,
 			last_message_at = COALESCE($9, last_message_at), updated_at = COALESCE($10, updated_at),
@@ -173,14 +205,16 @@ func queue(b *pgx.Batch, c Change) {
 			opted_out_by = COALESCE($16, opted_out_by)
 			WHERE id = $1`,
 			c.ID, c.Stage, c.Status, c.Outcome, c.Score, c.TakenOver, c.AddInbound, c.AddOutbound, nullTime(c.LastMessageAt), nullTime(c.At),
-			nullTime(c.FirstOutboundAt), nullTime(c.FirstInboundAt), nullTime(c.HandoffAt), c.HandoffReason, nullTime(c.QualifiedAt), c.OptedOutBy)
+			nullTime(c.FirstOutboundAt), nullTime(c.FirstInboundAt), nullTime(c.HandoffAt), c.HandoffReason, nullTime(c.QualifiedAt), c.OptedOutBy,
+			dealOutcome, nullText(deal.Value.Decimal()), nullText(deal.Value.Currency), deal.Reason, nullTime(deal.At))
 	case PutQualification:
 		q := c.Q
-		b.Queue(`INSERT INTO qualification (dialog_id, field, value, quote, confidence, updated_at) VALUES ($1, $2,
-			CASE WHEN `+forgottenDialog+` THEN '`+Forgotten+`' ELSE $3 END, CASE WHEN `+forgottenDialog+` THEN '`+Forgotten+`' ELSE $4 END, $5, $6)
+		b.Queue(`INSERT INTO qualification (dialog_id, field, value, quote, confidence, updated_at, amount, currency) VALUES ($1, $2,
+			CASE WHEN `+forgottenDialog+` THEN '`+Forgotten+`' ELSE $3 END, CASE WHEN `+forgottenDialog+` THEN '`+Forgotten+`' ELSE $4 END, $5, $6,
+			CASE WHEN `+forgottenDialog+` THEN NULL ELSE $7::numeric END, CASE WHEN `+forgottenDialog+` THEN NULL ELSE $8 END)
 			ON CONFLICT (dialog_id, field) DO UPDATE SET value = EXCLUDED.value, quote = EXCLUDED.quote,
-			confidence = EXCLUDED.confidence, updated_at = EXCLUDED.updated_at`,
-			q.DialogID, q.Field, q.Value, q.Quote, q.Confidence, q.UpdatedAt)
+			confidence = EXCLUDED.confidence, updated_at = EXCLUDED.updated_at, amount = EXCLUDED.amount, currency = EXCLUDED.currency`,
+			q.DialogID, q.Field, q.Value, q.Quote, q.Confidence, q.UpdatedAt, nullText(q.Money.Decimal()), nullText(q.Money.Currency))
 	case PutTurn:
 		t := c.Turn
 		b.Queue(`INSERT INTO turns (dialog_id, position, at, status, kind, engine, model, scenario, scenario_version, variant, variant_version,
@@ -279,15 +313,17 @@ func (p *Postgres) Reset(ctx context.Context) error {
 
 const dialogColumns = `id, n, contact_id, account_id, variant, stage, status, outcome, score, taken_over,
 	inbound, outbound, last_message_at, created_at, updated_at, first_outbound_at, first_inbound_at, handoff_at, handoff_reason,
-	campaign, qualified_at, coalesce(opted_out_by, '')`
+	campaign, qualified_at, coalesce(opted_out_by, ''), outcome_amount::text, outcome_currency, outcome_reason, outcome_at`
 
 func scanDialog(row pgx.Row) (Dialog, error) {
 	var d Dialog
-	var last, firstOut, firstIn, handoff, qualified *time.Time
+	var last, firstOut, firstIn, handoff, qualified, outcomeAt *time.Time
+	var amount, currency *string
 	var campaign *uuid.UUID
 	err := row.Scan(&d.ID, &d.N, &d.ContactID, &d.AccountID, &d.Variant, &d.Stage, &d.Status, &d.Outcome, &d.Score,
 		&d.TakenOver, &d.Inbound, &d.Outbound, &last, &d.CreatedAt, &d.UpdatedAt, &firstOut, &firstIn, &handoff, &d.HandoffReason,
-		&campaign, &qualified, &d.OptedOutBy)
+		&campaign, &qualified, &d.OptedOutBy, &amount, &currency, &d.OutcomeReason, &outcomeAt)
+	d.OutcomeValue, d.OutcomeAt = money(amount, currency), utc(outcomeAt)
 	d.LastMessageAt, d.FirstOutboundAt, d.FirstInboundAt, d.HandoffAt = utc(last), utc(firstOut), utc(firstIn), utc(handoff)
 	d.QualifiedAt = utc(qualified)
 	if campaign != nil {
@@ -381,14 +417,16 @@ func utc(t *time.Time) time.Time {
 
 // Qualification implements Sink.
 func (p *Postgres) Qualification(ctx context.Context, dialog uuid.UUID) ([]Qualification, error) {
-	rows, err := p.pool.Query(ctx, `SELECT dialog_id, field, value, quote, confidence, updated_at
+	rows, err := p.pool.Query(ctx, `SELECT dialog_id, field, value, quote, confidence, updated_at, amount::text, currency
 		FROM qualification WHERE dialog_id = $1 ORDER BY field COLLATE "C"`, dialog)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Qualification, error) {
 		var q Qualification
-		err := r.Scan(&q.DialogID, &q.Field, &q.Value, &q.Quote, &q.Confidence, &q.UpdatedAt)
+		var amount, currency *string
+		err := r.Scan(&q.DialogID, &q.Field, &q.Value, &q.Quote, &q.Confidence, &q.UpdatedAt, &amount, &currency)
+		q.Money = money(amount, currency)
 		q.UpdatedAt = q.UpdatedAt.UTC()
 		return q, err
 	})
@@ -563,7 +601,37 @@ func (p *Postgres) VariantFunnel(ctx context.Context, campaign uuid.UUID, since 
 		return nil, fmt.Errorf("variant funnel of campaign %s: %w", campaign, err)
 	}
 	if len(out) == 0 {
-		out = nil
+		return nil, nil
+	}
+	// Revenue by variant and currency, in a second query: a sum over
+	// several currencies means nothing.
+	rows, err = p.pool.Query(ctx, `SELECT variant, outcome_currency, sum(outcome_amount)::text
+		FROM dialogs WHERE ($1::uuid IS NULL OR campaign = $1) AND ($2::timestamptz IS NULL OR created_at >= $2)
+			AND outcome = 'won' AND outcome_amount IS NOT NULL
+		GROUP BY variant, outcome_currency ORDER BY variant COLLATE "C", outcome_currency COLLATE "C"`, nullUUID(campaign), nullTime(since))
+	if err != nil {
+		return nil, fmt.Errorf("revenue of campaign %s: %w", campaign, err)
+	}
+	type sum struct {
+		variant string
+		value   domain.Money
+	}
+	sums, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (sum, error) {
+		var s sum
+		var amount, currency *string
+		err := r.Scan(&s.variant, &currency, &amount)
+		s.value = money(amount, currency)
+		return s, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("revenue of campaign %s: %w", campaign, err)
+	}
+	for _, s := range sums {
+		for i := range out {
+			if out[i].Variant == s.variant && !s.value.IsZero() {
+				out[i].Revenue = append(out[i].Revenue, s.value)
+			}
+		}
 	}
 	return out, nil
 }

@@ -43,6 +43,16 @@ type (
 		HandoffReason   string
 		QualifiedAt     time.Time
 		OptedOutBy      *string // who opted the lead out (DialogOptedOut.By)
+		// Deal sets the recorded outcome; from then on Outcome (how the
+		// dialog closed) no longer changes the row's outcome.
+		Deal *Deal
+	}
+	// Deal is a recorded outcome (domain.OutcomeRecorded) on a dialogs row.
+	Deal struct {
+		Outcome string
+		Value   domain.Money
+		Reason  string
+		At      time.Time
 	}
 	PutQualification struct{ Q Qualification }
 	PutTurn          struct{ Turn Turn }
@@ -144,7 +154,11 @@ func Project(p Placed, e domain.Event) []Change {
 		put := func(name string, f domain.Field) {
 			if !seen[name] {
 				seen[name] = true
-				out = append(out, PutQualification{Qualification{DialogID: id, Field: name, Value: f.Value, Quote: f.Quote, Confidence: f.Confidence, UpdatedAt: p.At}})
+				q := Qualification{DialogID: id, Field: name, Value: f.Value, Quote: f.Quote, Confidence: f.Confidence, UpdatedAt: p.At}
+				if name == "budget" {
+					q.Money, _ = f.Money()
+				}
+				out = append(out, PutQualification{q})
 			}
 		}
 		for _, f := range []struct {
@@ -222,6 +236,12 @@ func Project(p Placed, e domain.Event) []Change {
 	case domain.DialogOptedOut:
 		return []Change{UpdateDialog{ID: id, Stage: str(string(domain.StageClosed)), Status: str(StatusClosed), Outcome: str(string(domain.OutcomeOptedOut)),
 			OptedOutBy: str(e.By), At: p.At}}
+	case domain.OutcomeRecorded:
+		deal := &Deal{Outcome: string(e.Outcome), Reason: e.Reason, At: p.At}
+		if e.Amount != "" {
+			deal.Value, _ = domain.ParseMoney(e.Amount, e.Currency) // the domain wrote it so
+		}
+		return []Change{UpdateDialog{ID: id, Deal: deal, At: p.At}}
 	case domain.CampaignCreated:
 		return []Change{PutCampaign{campaignRow(e, p.At)}}
 	case domain.CampaignPaused:
@@ -322,8 +342,11 @@ func mergeUpdate(a, b UpdateDialog) UpdateDialog {
 	if b.Status != nil {
 		a.Status = b.Status
 	}
-	if b.Outcome != nil {
+	if b.Outcome != nil && a.Deal == nil {
 		a.Outcome = b.Outcome
+	}
+	if b.Deal != nil {
+		a.Deal, a.Outcome = b.Deal, nil // the deal's outcome is the row's
 	}
 	if b.Score != nil {
 		a.Score = b.Score

@@ -99,3 +99,23 @@ func TestProjectTurns(t *testing.T) {
 		t.Fatalf("TurnFailed\n got %+v\nwant %+v", got, want)
 	}
 }
+
+// A recorded outcome is the row's outcome whatever closes the dialog in
+// the same batch, before or after it.
+func TestCoalesceKeepsTheDeal(t *testing.T) {
+	id := uuid.New()
+	s := func(v string) *string { return &v }
+	deal := &Deal{Outcome: "won", Value: domain.Money{Minor: 100, Currency: "USD"}}
+	for name, changes := range map[string][]Change{
+		"closed, then recorded": {UpdateDialog{ID: id, Outcome: s("stopped")}, UpdateDialog{ID: id, Deal: deal}},
+		"recorded, then closed": {UpdateDialog{ID: id, Deal: deal}, UpdateDialog{ID: id, Outcome: s("opted-out")}},
+	} {
+		got := Coalesce(changes)
+		if len(got) != 1 {
+			t.Fatalf("%s: %d changes", name, len(got))
+		}
+		if u := got[0].(UpdateDialog); u.Deal != deal || u.Outcome != nil {
+			t.Errorf("%s: %+v", name, u)
+		}
+	}
+}

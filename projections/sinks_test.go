@@ -129,16 +129,20 @@ func TestCampaignFunnelView(t *testing.T) {
 		handoff   bool
 		outcome   string
 		by        string // who opted the lead out
+		deal      *projections.Deal
 	}{
-		{camp, "A", true, true, true, "", ""},
-		{camp, "A", true, false, false, "lost", ""},
-		{camp, "A", false, false, false, "", ""},
-		{camp, "B", true, true, false, "won", ""},
-		{camp, "B", true, false, false, "opted-out", ""}, // before DialogOptedOut said who
-		{camp, "B", false, false, false, "opted-out", "lead"},
-		{camp, "B", true, false, false, "opted-out", "admin:7"}, // a manager's: not the lead's answer
-		{camp, "B", false, false, false, "opted-out", "erasure"},
-		{uuid.Nil, "A", true, false, false, "", ""},
+		{camp, "A", true, true, true, "", "", nil},
+		{camp, "A", true, false, false, "lost", "", nil},
+		{camp, "A", false, false, false, "", "", nil},
+		{camp, "B", true, true, false, "won", "", &projections.Deal{Outcome: "won", Value: domain.Money{Minor: 120050, Currency: "USD"}, At: day}},
+		{camp, "B", true, false, false, "opted-out", "", nil}, // before DialogOptedOut said who
+		{camp, "B", false, false, false, "opted-out", "lead", nil},
+		{camp, "B", true, false, false, "opted-out", "admin:7", nil}, // a manager's: not the lead's answer
+		{camp, "B", false, false, false, "opted-out", "erasure", nil},
+		{camp, "A", false, false, false, "", "", &projections.Deal{Outcome: "won", Value: domain.Money{Minor: 30000, Currency: "USD"}, At: day}},
+		{camp, "A", false, false, false, "stopped", "", &projections.Deal{Outcome: "won", Value: domain.Money{Minor: 20025, Currency: "USD"}, At: day}}, // a stopped dialog won later
+		{camp, "B", false, false, false, "", "", &projections.Deal{Outcome: "won", Value: domain.Money{Minor: 100000, Currency: "EUR"}, At: day}},
+		{uuid.Nil, "A", true, false, false, "", "", nil},
 	} {
 		id := uuid.New()
 		changes = append(changes, projections.PutDialog{Dialog: projections.Dialog{ID: id, N: int64(i + 1), ContactID: uuid.New(), AccountID: uuid.New(),
@@ -159,6 +163,7 @@ func TestCampaignFunnelView(t *testing.T) {
 		if d.by != "" {
 			u.OptedOutBy = s(d.by)
 		}
+		u.Deal = d.deal
 		changes = append(changes, u)
 	}
 	if err := sink.Apply(ctx, changes, 1, projections.Checkpoint{Position: 1}); err != nil {
@@ -183,8 +188,8 @@ func TestCampaignFunnelView(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []row{
-		{camp.String(), "Q1 Berlin", "A", 3, 2, 1, 1, 0, 1, 0},
-		{camp.String(), "Q1 Berlin", "B", 5, 3, 1, 0, 2, 0, 1},
+		{camp.String(), "Q1 Berlin", "A", 5, 2, 1, 1, 0, 1, 2},
+		{camp.String(), "Q1 Berlin", "B", 6, 3, 1, 0, 2, 0, 2},
 		{"", "", "A", 1, 1, 0, 0, 0, 0, 0},
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -192,13 +197,43 @@ func TestCampaignFunnelView(t *testing.T) {
 	}
 	// The sink's query agrees with the view.
 	vf, err := sink.VariantFunnel(ctx, camp, time.Time{})
-	if err != nil || len(vf) != 2 || vf[0] != (projections.VariantCounts{Variant: "A", Dialogs: 3, Replied: 2, Qualified: 1, Handoffs: 1, Lost: 1}) ||
-		vf[1] != (projections.VariantCounts{Variant: "B", Dialogs: 5, Replied: 3, Qualified: 1, OptedOut: 2, Won: 1}) {
-		t.Fatalf("VariantFunnel: %+v, %v", vf, err)
+	wantVF := []projections.VariantCounts{
+		{Variant: "A", Dialogs: 5, Replied: 2, Qualified: 1, Handoffs: 1, Lost: 1, Won: 2, Revenue: []domain.Money{{Minor: 50025, Currency: "USD"}}},
+		{Variant: "B", Dialogs: 6, Replied: 3, Qualified: 1, OptedOut: 2, Won: 2, Revenue: []domain.Money{{Minor: 100000, Currency: "EUR"}, {Minor: 120050, Currency: "USD"}}},
+	}
+	if err != nil || !reflect.DeepEqual(vf, wantVF) {
+		t.Fatalf("VariantFunnel:\n got %+v, %v\nwant %+v", vf, err, wantVF)
+	}
+	// Revenue: one sum when the row's wins are in one currency; by
+	// currency in campaign_revenue.
+	type revenue struct {
+		Variant, Revenue, Currency string
+	}
+	rows, err = conn.Query(ctx, `SELECT variant, coalesce(revenue::text, ''), coalesce(revenue_currency, '') FROM campaign_funnel
+		WHERE campaign IS NOT NULL ORDER BY variant`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[revenue])
+	if want := []revenue{{"A", "500.25", "USD"}, {"B", "", ""}}; err != nil || !reflect.DeepEqual(revs, want) {
+		t.Fatalf("campaign_funnel revenue: %+v, %v; want %+v", revs, err, want)
+	}
+	type byCurrency struct {
+		Variant, Currency string
+		Won               int64
+		Revenue           string
+	}
+	rows, err = conn.Query(ctx, `SELECT variant, currency, won, revenue::text FROM campaign_revenue ORDER BY variant, currency`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perCurrency, err := pgx.CollectRows(rows, pgx.RowToStructByPos[byCurrency])
+	if want := []byCurrency{{"A", "USD", 2, "500.25"}, {"B", "EUR", 1, "1000.00"}, {"B", "USD", 1, "1200.50"}}; err != nil || !reflect.DeepEqual(perCurrency, want) {
+		t.Fatalf("campaign_revenue: %+v, %v; want %+v", perCurrency, err, want)
 	}
 	var qualified, inCampaign, optedOut int
 	if err := conn.QueryRow(ctx, `SELECT count(*) FILTER (WHERE qualified), count(*) FILTER (WHERE campaign IS NOT NULL), count(*) FILTER (WHERE opted_out)
-		FROM dialog_funnel`).Scan(&qualified, &inCampaign, &optedOut); err != nil || qualified != 2 || inCampaign != 8 || optedOut != 2 {
+		FROM dialog_funnel`).Scan(&qualified, &inCampaign, &optedOut); err != nil || qualified != 2 || inCampaign != 11 || optedOut != 2 {
 		t.Fatalf("dialog_funnel: %d qualified, %d in a campaign, %d opted out, %v", qualified, inCampaign, optedOut, err)
 	}
 }

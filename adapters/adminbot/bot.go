@@ -39,6 +39,7 @@ type Config struct {
 	Domain   domain.Handlers  // how changes are made
 	Accounts Accounts         // /start, /optout, /account_add, /account_remove; nil = no accounts run here
 	Import   Importer         // /import; nil = not available
+	Dialogs  Dialogs          // /won, /lost; nil = not available
 	Log      *slog.Logger
 	Now      func() time.Time
 	// NoticeInterval gathers notices into one message (default 3 s).
@@ -262,6 +263,8 @@ func explain(err error) (string, bool) {
 		return "Not found.", true
 	case errors.Is(err, domain.ErrUnknownUsername):
 		return "No Telegram user has that username.", true
+	case errors.Is(err, domain.ErrUnknownDialog):
+		return "No dialog has that number; /list shows them.", true
 	case errors.Is(err, domain.ErrUnknownAccount):
 		return "No such account.", true
 	case errors.Is(err, domain.ErrNoConnection):

@@ -21,6 +21,7 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/adminbot"
 	"github.com/salesbot/salesbot/adapters/adminbot/botapitest"
+	"github.com/salesbot/salesbot/adapters/app/dialogs"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"
@@ -62,7 +63,7 @@ func newWorldClock(t *testing.T, now func() time.Time) *world {
 	}
 	w := &world{t: t, api: botapitest.New(t, token), store: store, sink: projections.NewMemory()}
 	w.h = domain.Handlers{Log: eventlog.New(store), Index: domain.NewIndexKey(store.IndexKey()), Now: now}
-	w.bot, err = adminbot.New(adminbot.Config{Token: token, APIURL: w.api.URL(), Sink: w.sink, Domain: w.h, Import: importer{w.h},
+	w.bot, err = adminbot.New(adminbot.Config{Token: token, APIURL: w.api.URL(), Sink: w.sink, Domain: w.h, Import: importer{w.h}, Dialogs: dialogs.Service{H: w.h},
 		Admins: map[int64]adminbot.Role{ownerID: adminbot.RoleOwner, managerID: adminbot.RoleManager},
 		Now:    func() time.Time { return t0.Add(2 * time.Hour) }, NoticeInterval: 50 * time.Millisecond})
 	if err != nil {
@@ -339,6 +340,60 @@ func TestDialogCommandsGoThroughTheLog(t *testing.T) {
 	}
 	if got := text(t, w.say(managerID, "/reply 1 one more")); !strings.Contains(got, "closed") {
 		t.Fatalf("a reply to a stopped dialog: %s", got)
+	}
+}
+
+// /won and /lost record the deal's outcome in any state, once; bad input
+// gets a clear answer.
+func TestWonAndLost(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	for _, c := range []struct{ say, want string }{
+		{"/won 1 1200.5 usd", "Dialog 1: won, 1200.50 USD. Recorded; the AI writes no more in it."},
+		{"/won 1 1200.50 USD", "Dialog 1 is recorded as won, 1200.50 USD already; nothing changed."},
+		{"/lost 2 chose a competitor", "Dialog 2: lost: chose a competitor. Recorded; the AI writes no more in it."},
+		{"/won 3", "Dialog 3: won. Recorded; the AI writes no more in it."}, // stopped before: recorded all the same
+		{"/won 99", "No dialog has that number; /list shows them."},
+		{"/won 1 1200 EURO", `&#34;EURO&#34; is not an ISO 4217 currency code (USD, EUR, RUB, ...).`},
+		{"/won 1 12,50 EUR", `&#34;12,50&#34; is not an amount of EUR: write digits with a point for the decimals, like 1200.50.`},
+		{"/won 1 -5 EUR", `&#34;-5&#34; is not an amount of EUR: write digits with a point for the decimals, like 1200.50.`},
+		{"/won 1 1200", "say the currency after the amount, like 1200.50 USD. Usage: /won N [amount currency]"},
+		{"/won one", "&#34;one&#34; is not a dialog number. Usage: /won N [amount currency]"},
+		{"/lost 2", "say why the deal was lost. Usage: /lost N reason"},
+	} {
+		got := text(t, w.say(managerID, c.say))
+		if got != c.want && got != strings.ReplaceAll(c.want, "&#34;", "&quot;") {
+			t.Errorf("%q: got %q, want %q", c.say, got, c.want)
+		}
+	}
+	for n, want := range map[int64]struct {
+		outcome string
+		value   domain.Money
+		reason  string
+	}{1: {"won", domain.Money{Minor: 120050, Currency: "USD"}, ""}, 2: {"lost", domain.Money{}, "chose a competitor"}, 3: {"won", domain.Money{}, ""}} {
+		d, err := w.sink.DialogByN(ctx, n)
+		if err != nil || d.Outcome != want.outcome || d.OutcomeValue != want.value || d.OutcomeReason != want.reason || d.Status != projections.StatusClosed {
+			t.Errorf("dialog %d: %+v, %v; want %+v", n, d, err, want)
+		}
+	}
+	if got := text(t, w.say(managerID, "/view 1")); !strings.Contains(got, "closed, won 1200.50 USD)") {
+		t.Errorf("/view 1 does not show the outcome: %s", got)
+	}
+	evs, _, err := eventlog.New(w.store).Load(ctx, domain.DialogStream(uuid.MustParse("0193a0c0-0000-7000-8000-0000000000d1")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := 0
+	for _, e := range evs {
+		if o, ok := e.(domain.OutcomeRecorded); ok {
+			recorded++
+			if o.By != fmt.Sprintf("admin:%d", managerID) {
+				t.Errorf("the log does not say who recorded it: %+v", o)
+			}
+		}
+	}
+	if recorded != 1 {
+		t.Errorf("%d outcomes recorded in dialog 1, want 1", recorded)
 	}
 }
 

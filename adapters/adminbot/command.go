@@ -21,7 +21,9 @@ type Command struct {
 	Name     string // without the slash, e.g. "view"
 	N        int64  // a dialog number
 	Username string // without @
-	Text     string // a note (/start) or message text (/reply)
+	Text     string // a note (/start), message text (/reply) or why a deal was lost (/lost)
+	Amount   string // /won: the deal's value, a decimal ("1200.50"), or ""
+	Currency string // /won: its ISO 4217 code, or ""
 	Filter   string // /list: active, handoff, closed or all
 	Stage    string // /list: a stage, or ""
 	Page     int    // /list: 1-based
@@ -87,6 +89,33 @@ var specs = []spec{
 			c.Text = strings.TrimSpace(strings.TrimPrefix(rest, args[0]))
 			if c.Text == "" {
 				return errors.New("say what to write")
+			}
+			return nil
+		}},
+	{name: "won", args: "N [amount currency]", group: "Dialogs", summary: "record that the lead of dialog N bought, with the deal's value if known; closes the dialog",
+		example: "/won 12 1200.50 USD", parse: func(c *Command, args []string, _ string) error {
+			if err := dialogN(c, args); err != nil {
+				return err
+			}
+			switch len(args) {
+			case 1:
+			case 2:
+				return errors.New("say the currency after the amount, like 1200.50 USD")
+			case 3:
+				c.Amount, c.Currency = args[1], args[2]
+			default:
+				return errors.New("too many arguments: the amount and its currency, like 1200.50 USD")
+			}
+			return nil
+		}},
+	{name: "lost", args: "N reason", group: "Dialogs", summary: "record that the deal of dialog N was lost, and why; closes the dialog",
+		example: "/lost 12 chose a competitor", parse: func(c *Command, args []string, rest string) error {
+			if err := dialogN(c, args); err != nil {
+				return err
+			}
+			c.Text = strings.TrimSpace(strings.TrimPrefix(rest, args[0]))
+			if c.Text == "" {
+				return errors.New("say why the deal was lost")
 			}
 			return nil
 		}},

@@ -51,6 +51,8 @@ func (b *Bot) run(ctx context.Context, c Command, user int64) (reply, error) {
 		return reply{text: fmt.Sprintf("%d dialogs", n), document: &document{name: name, path: path}}, nil
 	case "stop", "takeover", "release":
 		return b.dialogCommand(ctx, c, by)
+	case "won", "lost":
+		return b.outcome(ctx, c, by)
 	case "reply":
 		return b.managerReply(ctx, c, by)
 	case "start":
@@ -199,6 +201,12 @@ func (b *Bot) view(ctx context.Context, n int64) (reply, error) {
 	if d.Outcome != "" {
 		fmt.Fprintf(&sb, ", %s", Escape(d.Outcome))
 	}
+	if !d.OutcomeValue.IsZero() {
+		fmt.Fprintf(&sb, " %s", Escape(d.OutcomeValue.String()))
+	}
+	if d.OutcomeReason != "" {
+		fmt.Fprintf(&sb, ": %s", Escape(d.OutcomeReason))
+	}
 	if d.TakenOver {
 		sb.WriteString(", with a manager")
 	}
@@ -299,6 +307,33 @@ func (b *Bot) dialogCommand(ctx context.Context, c Command, by string) (reply, e
 		return reply{}, err
 	}
 	return reply{text: fmt.Sprintf("Dialog %d %s.", c.N, done)}, nil
+}
+
+// outcome records how the deal of a dialog ended (/won, /lost).
+func (b *Bot) outcome(ctx context.Context, c Command, by string) (reply, error) {
+	if b.cfg.Dialogs == nil {
+		return reply{text: "Outcomes cannot be recorded from this process."}, nil
+	}
+	cmd := domain.RecordOutcome{Outcome: domain.OutcomeLost, Reason: c.Text, By: by}
+	if c.Name == "won" {
+		cmd = domain.RecordOutcome{Outcome: domain.OutcomeWon, Amount: c.Amount, Currency: c.Currency, By: by}
+	}
+	changed, err := b.cfg.Dialogs.RecordOutcome(ctx, c.N, cmd)
+	if err != nil {
+		return reply{}, err
+	}
+	what := "won"
+	switch {
+	case c.Name == "lost":
+		what = "lost: " + c.Text
+	case c.Amount != "":
+		m, _ := domain.ParseMoney(c.Amount, c.Currency) // recorded, so it reads
+		what = "won, " + m.String()
+	}
+	if !changed {
+		return reply{text: Escape(fmt.Sprintf("Dialog %d is recorded as %s already; nothing changed.", c.N, what))}, nil
+	}
+	return reply{text: Escape(fmt.Sprintf("Dialog %d: %s. Recorded; the AI writes no more in it.", c.N, what))}, nil
 }
 
 func (b *Bot) managerReply(ctx context.Context, c Command, by string) (reply, error) {

@@ -39,6 +39,16 @@ type Accounts interface {
 	Add(ctx context.Context, label string, login telegram.PhoneLogin, limits domain.Limits) (uuid.UUID, telegram.Peer, error)
 }
 
+// Dialogs is a manager's actions on a dialog by its number
+// (dialogs.Service): /won, /lost.
+type Dialogs interface {
+	// RecordOutcome records how the deal of dialog n ended; changed is
+	// false when the dialog had that outcome already. Errors:
+	// domain.ErrUnknownDialog; a *domain.Error (EINVALID, with its Field:
+	// "amount", "currency", "reason") for a bad command.
+	RecordOutcome(ctx context.Context, n int64, cmd domain.RecordOutcome) (changed bool, err error)
+}
+
 // StartRequest is whom /start writes to, and on what grounds.
 type StartRequest struct {
 	Username string // without @

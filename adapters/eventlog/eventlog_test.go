@@ -61,7 +61,7 @@ func samples() []domain.Event {
 		domain.OutboundSent{RandomID: -42, TelegramMessageID: 6},
 		domain.OutboundFailed{RandomID: 9, Reason: "USER_PRIVACY_RESTRICTED"},
 		domain.OutboundObserved{TelegramMessageID: 12, Text: "Maria here", At: t0},
-		domain.QualificationUpdated{Qual: domain.Qualification{Need: need, Budget: &domain.Field{Value: "10k", Confidence: 0.5}, Score: score(80),
+		domain.QualificationUpdated{Qual: domain.Qualification{Need: need, Budget: &domain.Field{Value: "10k EUR", Confidence: 0.5, Amount: "10000.00", Currency: "EUR"}, Score: score(80),
 			Custom: []domain.CustomField{{Name: "team_size", Value: "12 reps", Quote: "we are 12 reps", Confidence: 0.8}, {Name: "tool", Value: "Excel", Confidence: 0.4}}}},
 		domain.StageChanged{From: domain.StageOpening, To: domain.StageOffer},
 		domain.HandoffRequested{Reason: "score 80"},
@@ -70,6 +70,7 @@ func samples() []domain.Event {
 		domain.DialogStopped{By: "admin:1"},
 		domain.DialogOptedOut{Reason: "stop"},
 		domain.DialogClosed{Outcome: domain.OutcomeUnreachable, By: "telegram", Reason: "USER_IS_BLOCKED"},
+		domain.OutcomeRecorded{Outcome: domain.OutcomeLost, Reason: "bought from a rival", By: "admin:1"},
 		domain.AccountRegistered{AccountID: account, Label: "sales-1", Phone: "+200", Limits: domain.DefaultLimits(), At: t0},
 		domain.AccountLimitsChanged{Limits: domain.DefaultLimits()},
 		domain.AccountConnecting{},
@@ -138,7 +139,7 @@ func TestEveryEventRoundTrips(t *testing.T) {
 			// Personal data is not in the clear payloads.
 			recs, _ := store.ReadAll(t.Context(), 1, 100)
 			for _, r := range recs {
-				for _, secret := range []string{"Анна", "+100", "+200", "Hi, how much", "AI assistant of Acme", "CRM for 20", "we need a CRM", "12 reps", "Excel", "Acme GmbH", "Köln", "Düsseldorf", `"user_id"`} {
+				for _, secret := range []string{"Анна", "+100", "+200", "Hi, how much", "AI assistant of Acme", "CRM for 20", "we need a CRM", "12 reps", "Excel", "Acme GmbH", "Köln", "Düsseldorf", `"user_id"`, "bought from a rival", "10000.00"} {
 					if bytes.Contains(r.Payload, []byte(secret)) {
 						t.Errorf("%s payload holds %q in clear: %s", r.Type, secret, r.Payload)
 					}
@@ -154,7 +155,10 @@ func TestForgottenFieldsReadAsMarker(t *testing.T) {
 			log := eventlog.New(store)
 			evs := []domain.Event{
 				domain.InboundReceived{TelegramMessageID: 1, Text: "my phone is +100", At: t0},
-				domain.QualificationUpdated{Qual: domain.Qualification{Need: &domain.Field{Value: "CRM", Quote: "a CRM", Confidence: 1}}},
+				domain.QualificationUpdated{Qual: domain.Qualification{Need: &domain.Field{Value: "CRM", Quote: "a CRM", Confidence: 1},
+					Budget: &domain.Field{Value: "$5k", Confidence: 1, Amount: "5000.00", Currency: "USD"}}},
+				domain.OutcomeRecorded{Outcome: domain.OutcomeLost, Reason: "lives in Köln, moved away", By: "admin:1"},
+				domain.OutcomeRecorded{Outcome: domain.OutcomeWon, Amount: "1200.50", Currency: "EUR", By: "admin:1"},
 			}
 			if err := log.Append(t.Context(), "d", 0, contact.String(), evs); err != nil {
 				t.Fatal(err)
@@ -172,6 +176,18 @@ func TestForgottenFieldsReadAsMarker(t *testing.T) {
 			q := out[1].(domain.QualificationUpdated).Qual.Need
 			if q.Value != eventstore.ForgottenMarker || q.Quote != eventstore.ForgottenMarker || q.Confidence != 1 {
 				t.Fatalf("qualification after forget: %+v", q)
+			}
+			// The budget's amount is the lead's words; its currency is a code.
+			b := out[1].(domain.QualificationUpdated).Qual.Budget
+			if m, ok := b.Money(); b.Amount != eventstore.ForgottenMarker || b.Currency != "USD" || ok {
+				t.Fatalf("budget after forget: %+v (reads %v, %v)", b, m, ok)
+			}
+			// A lost deal's reason is erased; a won deal's amount is revenue and stays.
+			if got := out[2].(domain.OutcomeRecorded); got.Reason != eventstore.ForgottenMarker || got.Outcome != domain.OutcomeLost {
+				t.Fatalf("lost outcome after forget: %+v", got)
+			}
+			if got := out[3].(domain.OutcomeRecorded); got.Amount != "1200.50" || got.Currency != "EUR" {
+				t.Fatalf("won outcome after forget: %+v", got)
 			}
 		})
 	}
@@ -369,6 +385,22 @@ func TestContactForgottenErasesInTheSameWrite(t *testing.T) {
 				t.Fatal("an erasure without a subject was recorded")
 			}
 		})
+	}
+}
+
+// A budget recorded before budgets were typed has no amount in its
+// payload: it decodes with none, and reads as money from its text.
+func TestUntypedBudgetStillReads(t *testing.T) {
+	log := eventlog.New(nil)
+	r := &eventstore.RecordedEvent{Event: eventstore.Event{Type: "QualificationUpdated", SchemaVersion: 1,
+		Payload: []byte(`{"qualification":{"budget":{"confidence":0.9}}}`), Personal: map[string]string{"qualification.budget.value": "50 000 руб"}}}
+	e, err := log.Decode(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.(domain.QualificationUpdated).Qual.Budget
+	if m, ok := b.Money(); b.Amount != "" || b.Currency != "" || !ok || m.String() != "50000.00 RUB" {
+		t.Fatalf("old budget: %+v reads %v, %v", b, m, ok)
 	}
 }
 

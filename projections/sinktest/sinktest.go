@@ -34,6 +34,7 @@ func Run(t *testing.T, newSink Factory) {
 	t.Run("CustomQualification", func(t *testing.T) { t.Parallel(); testCustom(t, newSink) })
 	t.Run("Campaigns", func(t *testing.T) { t.Parallel(); testCampaigns(t, newSink) })
 	t.Run("CheckpointTiedToItsLog", func(t *testing.T) { t.Parallel(); testCheckpointLog(t, newSink) })
+	t.Run("Outcomes", func(t *testing.T) { t.Parallel(); testOutcomes(t, newSink) })
 }
 
 var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
@@ -936,4 +937,91 @@ func testCampaigns(t *testing.T, newSink Factory) {
 	if c := campaignOf(t, sink, c1); c.Status != projections.CampaignActive || c.Targeted != 4 {
 		t.Fatalf("campaign 1 after a resume: %+v", c)
 	}
+}
+
+// testOutcomes: recorded outcomes on the dialogs rows (the last one, over
+// how the dialog closed, before or after), won and revenue by currency in
+// VariantFunnel, typed budgets in Qualification; an erasure blanks a
+// lost deal's reason and the budget's amount, not the revenue.
+func testOutcomes(t *testing.T, newSink Factory) {
+	w := newWorld(t)
+	w.script(t)
+	ctx := t.Context()
+	d1, d2, d3 := w.dialogs[0], w.dialogs[1], w.dialogs[2]
+	anna, boris, clara := w.contacts[0], w.contacts[1], w.contacts[2]
+	w.must(t)(w.h.Dialog(ctx, d1, anna, domain.UpdateQualification{Qual: domain.Qualification{Budget: &domain.Field{Value: "$5k a month", Confidence: 0.8}}}))
+	// A budget recorded before budgets were typed: no amount in the event.
+	w.record(t, d3, clara, domain.QualificationUpdated{Qual: domain.Qualification{Budget: &domain.Field{Value: "50 000 руб", Confidence: 0.6}}})
+	w.must(t)(w.h.Dialog(ctx, d1, anna, domain.RecordOutcome{Outcome: domain.OutcomeWon, Amount: "1200.5", Currency: "usd", By: "admin:1"}))
+	w.must(t)(w.h.Dialog(ctx, d1, anna, domain.OptOutDialog{Reason: "no more messages"})) // after the sale: still won
+	w.must(t)(w.h.Dialog(ctx, d2, boris, domain.RecordOutcome{Outcome: domain.OutcomeLost, Reason: "went with a rival", By: "admin:1"}))
+	w.must(t)(w.h.Dialog(ctx, d3, clara, domain.RecordOutcome{Outcome: domain.OutcomeWon, By: "admin:1"}))
+	w.must(t)(w.h.Dialog(ctx, d3, clara, domain.RecordOutcome{Outcome: domain.OutcomeWon, Amount: "99", Currency: "EUR", By: "admin:2"})) // the value learnt later
+	sink := newSink(t)
+	at := time.Date(2026, 11, 25, 10, 0, 0, 123456000, time.UTC) // the log's clock, to the microsecond
+	check := func(when string, erased bool) {
+		t.Helper()
+		for n, want := range map[int64]struct {
+			outcome string
+			value   domain.Money
+			reason  string
+		}{
+			1: {"won", domain.Money{Minor: 120050, Currency: "USD"}, ""},
+			2: {"lost", domain.Money{}, "went with a rival"},
+			3: {"won", domain.Money{Minor: 9900, Currency: "EUR"}, ""},
+		} {
+			if erased && want.reason != "" {
+				want.reason = projections.Forgotten
+			}
+			d := dialogN(t, sink, n)
+			if d.Outcome != want.outcome || d.OutcomeValue != want.value || d.OutcomeReason != want.reason || d.OutcomeAt != at || d.Status != projections.StatusClosed {
+				t.Fatalf("%s: dialog %d: outcome %q %v %q at %v, status %s; want %q %v %q at %v", when, n, d.Outcome, d.OutcomeValue, d.OutcomeReason,
+					d.OutcomeAt, d.Status, want.outcome, want.value, want.reason, at)
+			}
+		}
+		vf, err := sink.VariantFunnel(ctx, uuid.Nil, time.Time{})
+		want := []projections.VariantCounts{{Variant: "A", Dialogs: 3, Replied: 2, Qualified: 1, Handoffs: 1, Lost: 1, Won: 2,
+			Revenue: []domain.Money{{Minor: 9900, Currency: "EUR"}, {Minor: 120050, Currency: "USD"}}}}
+		if err != nil || !reflect.DeepEqual(vf, want) {
+			t.Fatalf("%s: variant funnel\n got %+v, %v\nwant %+v", when, vf, err, want)
+		}
+		for dialog, budget := range map[uuid.UUID]domain.Money{d1: {Minor: 500000, Currency: "USD"}, d3: {Minor: 5000000, Currency: "RUB"}} {
+			if erased && dialog == d1 {
+				budget = domain.Money{}
+			}
+			qs, err := sink.Qualification(ctx, dialog)
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, q := range qs {
+				if q.Field == "budget" {
+					found = true
+					if q.Money != budget {
+						t.Fatalf("%s: budget of %s: %+v, want %v", when, dialog, q, budget)
+					}
+				} else if !q.Money.IsZero() {
+					t.Fatalf("%s: %s has money: %+v", when, q.Field, q)
+				}
+			}
+			if !found {
+				t.Fatalf("%s: no budget in %+v", when, qs)
+			}
+		}
+	}
+	catchUp(t, w.runner(sink))
+	check("live", false)
+	// Recording the same outcome again changes nothing.
+	if evs, err := w.h.Dialog(ctx, d3, clara, domain.RecordOutcome{Outcome: domain.OutcomeWon, Amount: "99.00", Currency: "EUR", By: "admin:3"}); err != nil || len(evs) != 0 {
+		t.Fatalf("the same outcome again: %v, %v", evs, err)
+	}
+	w.must(t)(w.h.Contact(ctx, anna, domain.ForgetContact{By: "admin:1"}))
+	w.must(t)(w.h.Contact(ctx, boris, domain.ForgetContact{By: "admin:1"}))
+	catchUp(t, w.runner(sink))
+	check("erased", true)
+	if err := sink.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	catchUp(t, w.runner(sink))
+	check("rebuilt", true)
 }

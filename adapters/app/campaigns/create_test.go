@@ -106,6 +106,31 @@ func TestCreate(t *testing.T) {
 	if j := st.JSON(); j.Campaign.Totals.Dialogs != opened || j.Since != nil || j.Variants[0].Weight != 70 {
 		t.Fatalf("stats as JSON: %+v", j)
 	}
+	// A deal won in variant A: the stats show its revenue, and the A/B
+	// test can run on won deals.
+	for _, r := range dialogs(w.events()) {
+		if st := r.e.(domain.DialogStarted); st.Campaign == created.CampaignID && st.Variant == "A" {
+			if _, err := w.h.Dialog(w.ctx, st.DialogID, st.ContactID, domain.RecordOutcome{Outcome: domain.OutcomeWon, Amount: "990", Currency: "EUR", By: "cli"}); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	sink = w.readModels()
+	st, err = campaigns.StatsOn(w.ctx, sink, "Q1", time.Time{}, "won")
+	if err != nil || len(st.Tests) != 1 || st.Tests[0].Metric != "won" || st.Tests[0].ControlX != 1 {
+		t.Fatalf("stats on won: %+v %v", st.Tests, err)
+	}
+	if j := st.JSON(); j.Variants[0].Won != 1 || len(j.Variants[0].Revenue) != 1 || j.Variants[0].Revenue[0] != (campaigns.Money{Amount: "990.00", Currency: "EUR"}) {
+		t.Fatalf("revenue as JSON: %+v", j.Variants)
+	}
+	text.Reset()
+	if err := st.WriteText(&text); err != nil || !strings.Contains(text.String(), "revenue of A: 990.00 EUR\n") || !strings.Contains(text.String(), "  won  ") {
+		t.Fatalf("stats on won as text: %q %v", text.String(), err)
+	}
+	if _, err := campaigns.StatsOn(w.ctx, sink, "Q1", time.Time{}, "revenue"); !errors.Is(err, campaigns.ErrMetric) {
+		t.Fatalf("stats on no metric: %v", err)
+	}
 	if _, err := campaigns.Find(w.ctx, sink, "nothing"); !errors.Is(err, projections.ErrNotFound) {
 		t.Fatalf("find a campaign that is not there: %v", err)
 	}

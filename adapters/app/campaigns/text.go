@@ -69,6 +69,15 @@ func (s Stats) WriteText(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	for _, r := range rows {
+		if len(r.Revenue) > 0 {
+			var sums []string
+			for _, m := range r.Revenue {
+				sums = append(sums, m.String())
+			}
+			fmt.Fprintf(w, "revenue of %s: %s\n", variantName(r.Variant), strings.Join(sums, ", "))
+		}
+	}
 	if len(tests) == 0 {
 		fmt.Fprintln(w, "\nOne variant only: nothing to compare.")
 		return nil

@@ -2,6 +2,9 @@ package campaigns
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -45,6 +48,15 @@ type Counts struct {
 	OptOutRate    float64 `json:"opt_out_rate"`
 	Lost          int     `json:"lost"`
 	Won           int     `json:"won"`
+	// Revenue: the won deals' values by currency; left out when none.
+	Revenue []Money `json:"revenue,omitempty"`
+}
+
+// Money is an exact amount: a decimal text ("1200.50") and its ISO 4217
+// currency.
+type Money struct {
+	Amount   string `json:"amount"`
+	Currency string `json:"currency"`
 }
 
 // CountsOf is a funnel row with its rates.
@@ -52,7 +64,15 @@ func CountsOf(v projections.VariantCounts) Counts {
 	r := func(x int) float64 { return roundTo(projections.Rate(x, v.Dialogs), 4) }
 	return Counts{Variant: v.Variant, Dialogs: v.Dialogs, Replied: v.Replied, ReplyRate: r(v.Replied),
 		Qualified: v.Qualified, QualifiedRate: r(v.Qualified), Handoff: v.Handoffs, HandoffRate: r(v.Handoffs),
-		OptedOut: v.OptedOut, OptOutRate: r(v.OptedOut), Lost: v.Lost, Won: v.Won}
+		OptedOut: v.OptedOut, OptOutRate: r(v.OptedOut), Lost: v.Lost, Won: v.Won, Revenue: moneyOf(v.Revenue)}
+}
+
+func moneyOf(l []domain.Money) []Money {
+	var out []Money
+	for _, m := range l {
+		out = append(out, Money{Amount: m.Decimal(), Currency: m.Currency})
+	}
+	return out
 }
 
 func roundTo(x float64, digits int) float64 {
@@ -102,8 +122,41 @@ type Stats struct {
 	Tests    []projections.Comparison
 }
 
-// StatsOf reads the stats of the campaign ref names (Find).
+// ErrMetric: no A/B metric has that name (see projections.MetricByKey).
+var ErrMetric = errors.New("campaigns: no such A/B metric")
+
+// Metrics are the names of the metrics an A/B test may run on, the
+// defaults first: replied, qualified, handoff, opted_out, won.
+func Metrics() []string {
+	var out []string
+	for _, m := range append(projections.Metrics[:len(projections.Metrics):len(projections.Metrics)], projections.MetricWon) {
+		out = append(out, m.Key)
+	}
+	return out
+}
+
+// StatsOf reads the stats of the campaign ref names (Find), with the A/B
+// tests on the default metrics (projections.Compare).
 func StatsOf(ctx context.Context, sink projections.Sink, ref string, since time.Time) (Stats, error) {
+	return StatsOn(ctx, sink, ref, since)
+}
+
+// StatsOn is StatsOf with the A/B tests on the metrics named (Metrics;
+// e.g. "won": which variant sells); none is the default ones. Errors:
+// ErrMetric for a name that is no metric (nothing is read), and
+// StatsOf's.
+func StatsOn(ctx context.Context, sink projections.Sink, ref string, since time.Time, metrics ...string) (Stats, error) {
+	tested := projections.Metrics
+	if len(metrics) > 0 {
+		tested = nil
+		for _, key := range metrics {
+			m, ok := projections.MetricByKey(key)
+			if !ok {
+				return Stats{}, fmt.Errorf("%w: %q (one of %s)", ErrMetric, key, strings.Join(Metrics(), ", "))
+			}
+			tested = append(tested, m)
+		}
+	}
 	c, err := Find(ctx, sink, ref)
 	if err != nil {
 		return Stats{}, err
@@ -118,7 +171,7 @@ func StatsOf(ctx context.Context, sink projections.Sink, ref string, since time.
 		names, weights[v.Name] = append(names, v.Name), v.Weight
 	}
 	rows = projections.OrderVariants(rows, names)
-	return Stats{Campaign: c, Since: since, Rows: rows, Weights: weights, Tests: projections.Compare(rows)}, nil
+	return Stats{Campaign: c, Since: since, Rows: rows, Weights: weights, Tests: projections.CompareOn(rows, tested)}, nil
 }
 
 // StatsJSON is Stats as 'campaigns stats --json' prints it.

@@ -19,6 +19,7 @@ import (
 	"github.com/salesbot/salesbot/adapters/app/campaigns"
 	"github.com/salesbot/salesbot/adapters/app/contacts"
 	"github.com/salesbot/salesbot/adapters/app/demo"
+	"github.com/salesbot/salesbot/adapters/app/dialogs"
 	"github.com/salesbot/salesbot/adapters/app/engine"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/llm"
@@ -158,7 +159,7 @@ func New(ctx context.Context, cfg Config) (*System, error) {
 	}
 	if b := cfg.Bot; b != nil {
 		s.bot, err = adminbot.New(adminbot.Config{Token: b.Token, APIURL: b.APIURL, Admins: b.Admins,
-			Sink: cfg.ReadModels, Domain: s.h, Accounts: botAccounts{svc}, Import: botImporter{s.h}, Log: s.log})
+			Sink: cfg.ReadModels, Domain: s.h, Accounts: botAccounts{svc}, Import: botImporter{s.h}, Dialogs: dialogs.Service{H: s.h}, Log: s.log})
 		if err != nil {
 			return nil, &ConfigError{Part: PartBot, Err: err}
 		}
