@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -147,6 +146,7 @@ type Token struct {
 type Tokens struct {
 	byID     map[uuid.UUID]Token
 	byPrefix map[string]uuid.UUID
+	order    []uuid.UUID // as created
 }
 
 // Get returns the token with id.
@@ -164,15 +164,12 @@ func (s Tokens) ByPrefix(prefix string) (Token, bool) {
 	return s.Get(id)
 }
 
-// All lists every token, the oldest first.
+// All lists every token in the order they were created.
 func (s Tokens) All() []Token {
-	all := slices.Collect(maps.Values(s.byID))
-	slices.SortFunc(all, func(a, b Token) int {
-		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Prefix, b.Prefix)
-	})
+	all := make([]Token, len(s.order))
+	for i, id := range s.order {
+		all[i] = s.byID[id]
+	}
 	return all
 }
 
@@ -346,15 +343,20 @@ func validPrefix(p string) bool {
 
 // EvolveTokens applies one event. It updates the registry's maps in
 // place and returns s: fold a registry from its zero value and keep it in
-// one place (a copy of a Tokens shares its maps).
+// one place (a copy of a Tokens shares its maps). DecideTokens refuses a
+// second TokenCreated of an id; EvolveTokens keeps the first.
 func EvolveTokens(s Tokens, e Event) Tokens {
 	if s.byID == nil {
 		s.byID, s.byPrefix = map[uuid.UUID]Token{}, map[string]uuid.UUID{}
 	}
 	switch e := e.(type) {
 	case TokenCreated:
+		if _, ok := s.byID[e.TokenID]; ok {
+			break
+		}
 		s.byID[e.TokenID] = Token{ID: e.TokenID, Name: e.Name, Scope: e.Scope, Prefix: e.Prefix, Hash: e.Hash, CreatedAt: e.At, CreatedBy: e.By}
 		s.byPrefix[e.Prefix] = e.TokenID
+		s.order = append(s.order, e.TokenID)
 	case TokenRevoked:
 		if t, ok := s.byID[e.TokenID]; ok {
 			t.Revoked, t.RevokedAt, t.RevokedBy, t.Reason = true, e.At, e.By, e.Reason
