@@ -29,7 +29,7 @@ var layers = []layer{
 		"adapters/clock/...",
 	}},
 	{name: "app", pkgs: []string{
-		"adapters/app/...", // application services: accounts, engine, campaigns, contacts
+		"adapters/app/...", // application services: accounts, engine, campaigns, contacts, audit, demo, tokens
 	}},
 	{name: "cmd", pkgs: []string{
 		"cmd/...", // wiring and printing

@@ -15,9 +15,9 @@ type Rate struct {
 	Burst     int
 }
 
-// DefaultRate: 10 requests a second, bursts of 50 (a script paging
-// through dialogs; a dashboard polling a few views).
-var DefaultRate = Rate{PerSecond: 10, Burst: 50}
+// DefaultRate is 10 requests a second, bursts of 50: enough for a script
+// paging through dialogs or a dashboard polling a few views.
+func DefaultRate() Rate { return Rate{PerSecond: 10, Burst: 50} }
 
 // Limiter limits each token's requests to a Rate: the HTTP API asks it
 // after Authenticate and answers 429 with Retry-After when it says no.

@@ -254,7 +254,8 @@ func shown(ref string) string {
 // It returns the token's principal, or an error: one matching
 // ErrUnauthenticated when there is no valid token (none, malformed,
 // unknown, a wrong secret, revoked), a *ScopeError (ErrForbidden) with
-// the principal when its scope does not allow need. Neither error holds
+// the principal when its scope does not allow need (a need that is no
+// scope is allowed to no token). Neither error holds
 // the token. A revoked token's use (with its right secret) is recorded as
 // TokenRefused, at most once per token and domain.RefusalInterval; the
 // record counts the uses it stood for. Authenticate reads from memory and
