@@ -24,5 +24,6 @@ func EventTypes() []Event {
 		AccountRemoved{}, NewDialogReserved{}, MessageReserved{}, DialogNumbered{}, DialogIndexed{},
 		TurnTaken{}, TurnFailed{},
 		CampaignCreated{}, CampaignPaused{}, CampaignResumed{}, CampaignEnded{}, CampaignTargeted{},
+		TokenCreated{}, TokenRevoked{}, TokenRefused{},
 	}
 }

@@ -75,6 +75,11 @@ var notPersonal = map[string]string{
 	"CampaignEnded.By":                             "a manager or the scheduler",
 	"CampaignEnded.Reason":                         "why the campaign ended, about the campaign",
 	"CampaignTargeted.Variant":                     "a prompt variant's name",
+	"TokenCreated.Name":                            "an API token's name, chosen by an admin for a program (crm, reports)",
+	"TokenCreated.Prefix":                          "an API token's public id (sb_...)",
+	"TokenCreated.By":                              "who: cli, admin:<id>, token:<prefix>",
+	"TokenRevoked.By":                              "who: cli, admin:<id>, token:<prefix>",
+	"TokenRevoked.Reason":                          "why an admin revoked a token, about the token",
 }
 
 // stringFields lists the paths of the plain string fields in t (closed

@@ -28,7 +28,32 @@ var (
 	// ErrTooManyErrors: a contacts import rejected more rows than it
 	// allows, so nothing was imported.
 	ErrTooManyErrors = ImportProblem("too many rejected rows")
+
+	// ErrUnauthenticated: a request carries no API token that is valid
+	// now (none, malformed, unknown, a wrong secret, revoked): HTTP 401.
+	// Its text never holds the token.
+	ErrUnauthenticated = errors.New("tokens: no valid API token")
+	// ErrForbidden: the token is valid, but its scope does not allow
+	// what was asked (a *ScopeError says which): HTTP 403.
+	ErrForbidden = errors.New("tokens: the token's scope does not allow this")
+	// ErrUnknownToken: no token has that id, prefix or name (revoking).
+	ErrUnknownToken = errors.New("tokens: no such token")
 )
+
+// ScopeError is ErrForbidden with the scopes: the token's and the one
+// needed.
+type ScopeError struct {
+	Token string // the token's prefix
+	Have  Scope
+	Need  Scope
+}
+
+func (e *ScopeError) Error() string {
+	return fmt.Sprintf("%v: token %s has scope %s, this needs %s", ErrForbidden, e.Token, e.Have, e.Need)
+}
+
+// Is makes errors.Is(err, ErrForbidden) true.
+func (e *ScopeError) Is(target error) bool { return target == ErrForbidden }
 
 // ImportProblem is why a contacts import refuses a whole file
 // (contacts.ErrEncoding, ..., ErrTooManyErrors); it comes in a

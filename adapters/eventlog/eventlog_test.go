@@ -98,6 +98,9 @@ func samples() []domain.Event {
 		domain.CampaignResumed{By: "admin:1"},
 		domain.CampaignEnded{By: "admin:1", Reason: "done"},
 		domain.CampaignTargeted{CampaignID: dialog, ContactID: contact, AccountID: account, Variant: "B"},
+		domain.TokenCreated{TokenID: account, Name: "crm", Scope: domain.ScopeManage, Prefix: "sb_abcdefghijklmnop", Hash: domain.HashTokenSecret("s3cret"), At: t0, By: "cli"},
+		domain.TokenRevoked{TokenID: account, At: t0, By: "admin:1", Reason: "leaked"},
+		domain.TokenRefused{TokenID: account, Scope: domain.ScopeRead, Suppressed: 2, At: t0},
 	}
 }
 

@@ -30,7 +30,7 @@ var layers = []layer{
 		"adapters/clock/...",
 	}},
 	{name: "app", pkgs: []string{
-		"adapters/app/...", // application services: accounts, engine, campaigns, contacts, dialogs
+		"adapters/app/...", // application services: accounts, engine, campaigns, contacts, dialogs, audit, demo, tokens
 	}},
 	{name: "system", pkgs: []string{
 		"adapters/app/system/...", // the running system composed of them: the composition root
