@@ -3,65 +3,18 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
-	"golang.org/x/term"
 
 	"github.com/salesbot/salesbot/adapters/app/accounts"
-	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/domain"
-	"github.com/salesbot/salesbot/eventstore"
 )
-
-// tgConfig is the company's Telegram API credentials (my.telegram.org).
-type tgConfig struct {
-	appID   int
-	appHash string
-}
-
-func (t *tgConfig) register(fs *flag.FlagSet, a *app) {
-	if v := a.getenv("SALESBOT_TG_APP_ID"); v != "" {
-		t.appID, _ = strconv.Atoi(v) // checked in check
-	}
-	fs.IntVar(&t.appID, "tg-app-id", t.appID, "the company's Telegram API `id` from my.telegram.org [SALESBOT_TG_APP_ID]")
-	secretFlag(fs, &t.appHash, "tg-app-hash", "SALESBOT_TG_APP_HASH", "tg-app-hash", "the Telegram API hash",
-		"the company's Telegram API `hash` from my.telegram.org")
-}
-
-// check requires the credentials when talking to the real Telegram.
-func (t *tgConfig) check(a *app) error {
-	if v := a.getenv("SALESBOT_TG_APP_ID"); v != "" {
-		if _, err := strconv.Atoi(v); err != nil {
-			return usagef("SALESBOT_TG_APP_ID: %q is not a number", v)
-		}
-	}
-	if a.telegram != nil {
-		return nil
-	}
-	if t.appID <= 0 || strings.TrimSpace(t.appHash) == "" {
-		return usagef("--tg-app-id and --tg-app-hash (SALESBOT_TG_APP_ID, SALESBOT_TG_APP_HASH, or --tg-app-hash-file) are required: create them at https://my.telegram.org")
-	}
-	return nil
-}
-
-func (a *app) dialer(t tgConfig, st *eventstore.PebbleStore) *telegram.Dialer {
-	d := &telegram.Dialer{AppID: t.appID, AppHash: t.appHash, Secrets: st, IndexKey: st.IndexKey(), Log: a.log}
-	if a.telegram != nil {
-		d.Options = *a.telegram
-		if d.AppID == 0 {
-			d.AppID, d.AppHash = 1, "sandbox"
-		}
-	}
-	return d
-}
 
 func accountsCommand() *command {
 	return &command{
@@ -201,37 +154,6 @@ directory is used by one process at a time.`,
 	}
 }
 
-// prompt asks on standard error and reads one line from standard input.
-func (a *app) prompt(in *bufio.Reader, question string) (string, error) {
-	fmt.Fprint(a.stderr, question)
-	line, err := in.ReadString('\n')
-	line = strings.TrimSpace(line)
-	if line == "" && err != nil {
-		return "", fmt.Errorf("no answer on standard input: %w", err)
-	}
-	return line, nil
-}
-
-// promptSecret asks like prompt, but on a terminal the answer is not
-// echoed. Elsewhere (a pipe, a test) it reads a line as prompt does.
-func (a *app) promptSecret(in *bufio.Reader, question string) (string, error) {
-	f, ok := a.stdin.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) || in.Buffered() > 0 {
-		return a.prompt(in, question)
-	}
-	fmt.Fprint(a.stderr, question)
-	b, err := term.ReadPassword(int(f.Fd()))
-	fmt.Fprintln(a.stderr) // the newline the terminal did not echo
-	if err != nil {
-		return "", fmt.Errorf("read the answer from the terminal: %w", err)
-	}
-	line := strings.TrimSpace(string(b))
-	if line == "" {
-		return "", errors.New("no answer on the terminal")
-	}
-	return line, nil
-}
-
 func accountsListCommand() *command {
 	var asJSON bool
 	return &command{
@@ -255,9 +177,7 @@ func accountsListCommand() *command {
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(items)
+				return writeJSON(a.stdout, items)
 			}
 			if len(items) == 0 {
 				fmt.Fprintln(a.stdout, "no accounts yet: add one with 'salesbot accounts add'")

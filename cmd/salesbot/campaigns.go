@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -96,6 +97,13 @@ func campaignUsage(err error) error {
 		return usagef("%s: %v", flag, err)
 	}
 	return usagef("%v", err)
+}
+
+// writeJSON writes v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // logAndReadModels opens the log and its read models, brought up to date;
@@ -195,9 +203,7 @@ func campaignsListCommand() *command {
 				return fmt.Errorf("list campaigns: %w", err)
 			}
 			if asJSON {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(items)
+				return writeJSON(a.stdout, items)
 			}
 			if len(items) == 0 {
 				fmt.Fprintln(a.stdout, "no campaigns yet: create one with 'salesbot campaigns create'")
@@ -227,25 +233,15 @@ func campaignsPauseCommand(pause bool) *command {
 				return err
 			}
 			defer closeAll()
-			c, err := campaigns.Find(ctx, sink, args[0])
+			c, changed, err := campaigns.SetPaused(ctx, handlers(st), sink, args[0], pause, "cli")
 			if err != nil {
 				return err
 			}
-			var cmd domain.CampaignCommand = domain.PauseCampaign{By: "cli"}
-			done, already := "paused: it opens no new dialogs until resumed; open dialogs go on", "is paused already"
+			say := map[bool]string{true: "paused: it opens no new dialogs until resumed; open dialogs go on", false: "is paused already"}
 			if !pause {
-				cmd, done, already = domain.ResumeCampaign{By: "cli"}, "resumed: it opens dialogs again within its schedule", "is active already"
+				say = map[bool]string{true: "resumed: it opens dialogs again within its schedule", false: "is active already"}
 			}
-			h := handlers(st)
-			evs, err := h.Campaign(ctx, c.ID, cmd)
-			if err != nil {
-				return fmt.Errorf("%s campaign %s: %w", name, c.ID, err)
-			}
-			if len(evs) == 0 {
-				fmt.Fprintf(a.stdout, "campaign %s (%s) %s\n", c.Name, projections.ShortID(c.ID), already)
-				return nil
-			}
-			fmt.Fprintf(a.stdout, "campaign %s (%s) %s\n", c.Name, projections.ShortID(c.ID), done)
+			fmt.Fprintf(a.stdout, "campaign %s (%s) %s\n", c.Name, projections.ShortID(c.ID), say[changed])
 			return nil
 		},
 	}
@@ -255,6 +251,7 @@ func campaignsStatsCommand() *command {
 	var (
 		asJSON bool
 		since  string
+		from   time.Time
 	)
 	return &command{
 		name:    "stats",
@@ -272,9 +269,9 @@ the PostgreSQL read models (brought up to date first).` + campaignsWhileRunning,
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			fs.BoolVar(&asJSON, "json", false, "print JSON")
 			fs.StringVar(&since, "since", "", "count only dialogs started on or after this `date` (YYYY-MM-DD, UTC)")
-			return func() error {
+			return func() (err error) {
 				if since != "" {
-					if _, err := time.Parse(time.DateOnly, since); err != nil {
+					if from, err = time.Parse(time.DateOnly, since); err != nil {
 						return usagef("--since: %q is not a date like 2026-12-01", since)
 					}
 				}
@@ -284,10 +281,6 @@ the PostgreSQL read models (brought up to date first).` + campaignsWhileRunning,
 		run: func(ctx context.Context, a *app, args []string) error {
 			if len(args) != 1 {
 				return usagef("give one campaign: its id, short id or name (see 'salesbot campaigns list')")
-			}
-			var from time.Time
-			if since != "" {
-				from, _ = time.Parse(time.DateOnly, since)
 			}
 			_, sink, closeAll, err := a.logAndReadModels(ctx)
 			if err != nil {
@@ -299,9 +292,7 @@ the PostgreSQL read models (brought up to date first).` + campaignsWhileRunning,
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(st.JSON())
+				return writeJSON(a.stdout, st.JSON())
 			}
 			return st.WriteText(a.stdout)
 		},
