@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,6 +76,47 @@ func (l Limits) Validate() error {
 		}
 	}
 	return nil
+}
+
+// LimitsText is an account's limits as a person types them (the CLI's
+// flags, a form): the time zone, working hours and days, and the ramp as
+// text; the caps and the delay as numbers.
+type LimitsText struct {
+	TimeZone          string        // e.g. Europe/Berlin
+	Hours             string        // working hours, HH:MM-HH:MM (ParseHours)
+	Days              string        // working days, as ParseWeekdays reads them
+	Ramp              string        // daily caps of the first days, "3,5,8"; "" = none
+	DailyNewDialogs   int           // 0 = no cap
+	MessagesPerMinute int           // 0 = no cap
+	MinDelay          time.Duration // between two outbound messages
+}
+
+// NewLimits reads limits as typed and checks them (Validate). Errors are
+// *Error with code EINVALID; one about a text that cannot be read has the
+// Field at fault ("time_zone", "hours", "days", "ramp"), one from
+// Validate none.
+func NewLimits(in LimitsText) (Limits, error) {
+	out := Limits{TimeZone: in.TimeZone, DailyNewDialogs: in.DailyNewDialogs, MessagesPerMinute: in.MessagesPerMinute, MinDelay: in.MinDelay}
+	if _, err := time.LoadLocation(in.TimeZone); err != nil {
+		return out, fieldErrorf(EINVALID, "time_zone", "unknown time zone %q", in.TimeZone)
+	}
+	var err error
+	if out.StartMinute, out.EndMinute, err = ParseHours(in.Hours); err != nil {
+		return out, fieldErrorf(EINVALID, "hours", "%v", err)
+	}
+	if out.Days, err = ParseWeekdays(in.Days); err != nil {
+		return out, fieldErrorf(EINVALID, "days", "%v", err)
+	}
+	if strings.TrimSpace(in.Ramp) != "" {
+		for _, f := range strings.Split(in.Ramp, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 0 {
+				return out, fieldErrorf(EINVALID, "ramp", "want numbers like 3,5,8, got %q", in.Ramp)
+			}
+			out.Ramp = append(out.Ramp, n)
+		}
+	}
+	return out, out.Validate()
 }
 
 func hm(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -198,5 +199,42 @@ func TestAccountEvolveCounters(t *testing.T) {
 	a = EvolveAccount(a, NewDialogReserved{Day: "2026-11-26"})
 	if a.DialogDay != "2026-11-26" || a.DialogsToday != 1 {
 		t.Fatalf("day %s count %d", a.DialogDay, a.DialogsToday)
+	}
+}
+
+// NewLimits reads limits as typed and names the text at fault.
+func TestNewLimits(t *testing.T) {
+	typed := LimitsText{TimeZone: "Europe/Berlin", Hours: "09:00-18:00", Days: "mon-fri", Ramp: " 3, 5 ,8",
+		DailyNewDialogs: 20, MessagesPerMinute: 6, MinDelay: 20 * time.Second}
+	got, err := NewLimits(typed)
+	want := Limits{TimeZone: "Europe/Berlin", StartMinute: 9 * 60, EndMinute: 18 * 60, Ramp: []int{3, 5, 8},
+		Days:            []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday},
+		DailyNewDialogs: 20, MessagesPerMinute: 6, MinDelay: 20 * time.Second}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("NewLimits(%+v) = %+v, %v; want %+v", typed, got, err, want)
+	}
+	if got, err := NewLimits(LimitsText{TimeZone: "UTC", Hours: "00:00-24:00", Days: "all"}); err != nil || got.Ramp != nil || got.Days != nil {
+		t.Fatalf("no ramp, every day: %+v, %v", got, err)
+	}
+	for _, c := range []struct {
+		name  string
+		edit  func(*LimitsText)
+		field string
+		msg   string
+	}{
+		{"zone", func(l *LimitsText) { l.TimeZone = "Mars/Olympus" }, "time_zone", `unknown time zone "Mars/Olympus"`},
+		{"hours", func(l *LimitsText) { l.Hours = "9-5" }, "hours", `want HH:MM-HH:MM, got "9-5"`},
+		{"days", func(l *LimitsText) { l.Days = "funday" }, "days", `"funday" is not a day`},
+		{"ramp", func(l *LimitsText) { l.Ramp = "3,-1" }, "ramp", `want numbers like 3,5,8, got "3,-1"`},
+		{"ramp text", func(l *LimitsText) { l.Ramp = "a lot" }, "ramp", "want numbers"},
+		{"hours backwards", func(l *LimitsText) { l.Hours = "18:00-09:00" }, "", "working hours 18:00–09:00 are not a range within a day"},
+		{"negative cap", func(l *LimitsText) { l.DailyNewDialogs = -1 }, "", "limits must not be negative"},
+	} {
+		in := typed
+		c.edit(&in)
+		_, err := NewLimits(in)
+		if ErrorCode(err) != EINVALID || ErrorField(err) != c.field || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("%s: %v (field %q); want EINVALID, field %q, %q", c.name, err, ErrorField(err), c.field, c.msg)
+		}
 	}
 }

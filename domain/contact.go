@@ -43,6 +43,20 @@ func (b Basis) valid() bool {
 	return false
 }
 
+// ParseBasis reads a lawful basis as a person types it: consent,
+// contract or legitimate-interest, in any case, spaces around ignored.
+// Anything else (none included) is a *Error with code EINVALID and Field
+// "basis".
+func ParseBasis(s string) (Basis, error) {
+	switch b := Basis(strings.ToLower(strings.TrimSpace(s))); {
+	case b.valid():
+		return b, nil
+	case b == "":
+		return "", fieldErrorf(EINVALID, "basis", "a lawful basis is required: consent, contract or legitimate-interest")
+	}
+	return "", fieldErrorf(EINVALID, "basis", "%q is not consent, contract or legitimate-interest", s)
+}
+
 // Contact is a person we may talk to, as its events leave it.
 type Contact struct {
 	ID       uuid.UUID

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -121,5 +122,21 @@ func TestContactable(t *testing.T) {
 	c = EvolveContact(c, ContactForgotten{By: "admin:1", At: now})
 	if c.Name != "" || c.Username != "" || c.Phone != "" || ErrorCode(c.Contactable()) != EFORBIDDEN {
 		t.Fatalf("forgotten contact keeps data or is contactable: %+v", c)
+	}
+}
+
+// ParseBasis reads the three lawful bases as typed and refuses the rest.
+func TestParseBasis(t *testing.T) {
+	for in, want := range map[string]Basis{"consent": BasisConsent, " Contract ": BasisContract, "LEGITIMATE-INTEREST": BasisLegitimateInterest} {
+		if b, err := ParseBasis(in); err != nil || b != want {
+			t.Errorf("ParseBasis(%q) = %q, %v; want %q", in, b, err, want)
+		}
+	}
+	for in, msg := range map[string]string{"": "a lawful basis is required", "  ": "a lawful basis is required",
+		"because": `"because" is not consent, contract or legitimate-interest`, "legitimate interest": "is not consent"} {
+		b, err := ParseBasis(in)
+		if b != "" || ErrorCode(err) != EINVALID || ErrorField(err) != "basis" || !strings.Contains(err.Error(), msg) {
+			t.Errorf("ParseBasis(%q) = %q, %v; want EINVALID on basis with %q", in, b, err, msg)
+		}
 	}
 }

@@ -3,66 +3,18 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
-	"golang.org/x/term"
 
 	"github.com/salesbot/salesbot/adapters/app/accounts"
-	"github.com/salesbot/salesbot/adapters/eventlog"
-	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/domain"
-	"github.com/salesbot/salesbot/eventstore"
 )
-
-// tgConfig is the company's Telegram API credentials (my.telegram.org).
-type tgConfig struct {
-	appID   int
-	appHash string
-}
-
-func (t *tgConfig) register(fs *flag.FlagSet, a *app) {
-	if v := a.getenv("SALESBOT_TG_APP_ID"); v != "" {
-		t.appID, _ = strconv.Atoi(v) // checked in check
-	}
-	fs.IntVar(&t.appID, "tg-app-id", t.appID, "the company's Telegram API `id` from my.telegram.org [SALESBOT_TG_APP_ID]")
-	secretFlag(fs, &t.appHash, "tg-app-hash", "SALESBOT_TG_APP_HASH", "tg-app-hash", "the Telegram API hash",
-		"the company's Telegram API `hash` from my.telegram.org")
-}
-
-// check requires the credentials when talking to the real Telegram.
-func (t *tgConfig) check(a *app) error {
-	if v := a.getenv("SALESBOT_TG_APP_ID"); v != "" {
-		if _, err := strconv.Atoi(v); err != nil {
-			return usagef("SALESBOT_TG_APP_ID: %q is not a number", v)
-		}
-	}
-	if a.telegram != nil {
-		return nil
-	}
-	if t.appID <= 0 || strings.TrimSpace(t.appHash) == "" {
-		return usagef("--tg-app-id and --tg-app-hash (SALESBOT_TG_APP_ID, SALESBOT_TG_APP_HASH, or --tg-app-hash-file) are required: create them at https://my.telegram.org")
-	}
-	return nil
-}
-
-func (a *app) dialer(t tgConfig, st *eventstore.PebbleStore) *telegram.Dialer {
-	d := &telegram.Dialer{AppID: t.appID, AppHash: t.appHash, Secrets: st, IndexKey: st.IndexKey(), Log: a.log}
-	if a.telegram != nil {
-		d.Options = *a.telegram
-		if d.AppID == 0 {
-			d.AppID, d.AppHash = 1, "sandbox"
-		}
-	}
-	return d
-}
 
 func accountsCommand() *command {
 	return &command{
@@ -73,49 +25,28 @@ func accountsCommand() *command {
 }
 
 // limitsFlags are an account's limits on the command line.
-type limitsFlags struct {
-	tz, hours, days  string
-	dailyCap, perMin int
-	minDelay         time.Duration
-	ramp             string
-}
+type limitsFlags struct{ domain.LimitsText }
 
 func (l *limitsFlags) register(fs *flag.FlagSet) {
 	d := domain.DefaultLimits()
-	fs.StringVar(&l.tz, "tz", d.TimeZone, "the account's `time zone` for working hours and daily caps (e.g. Europe/Berlin)")
-	fs.StringVar(&l.hours, "hours", fmt.Sprintf("%02d:%02d-%02d:%02d", d.StartMinute/60, d.StartMinute%60, d.EndMinute/60, d.EndMinute%60), "working `hours` HH:MM-HH:MM, local time")
-	fs.StringVar(&l.days, "days", "mon-fri", "working `days`: mon-fri, all, or a list like mon,tue,thu")
-	fs.IntVar(&l.dailyCap, "daily-cap", d.DailyNewDialogs, "new dialogs per day at most (`n`); 0 = no cap")
-	fs.IntVar(&l.perMin, "per-minute", d.MessagesPerMinute, "outbound messages per minute at most (`n`); 0 = no cap")
-	fs.DurationVar(&l.minDelay, "min-delay", d.MinDelay, "least `time` between two outbound messages")
-	fs.StringVar(&l.ramp, "ramp", "3,5,8,12,16", "daily caps on the first days of a new account (`list`); empty = none")
+	fs.StringVar(&l.TimeZone, "tz", d.TimeZone, "the account's `time zone` for working hours and daily caps (e.g. Europe/Berlin)")
+	fs.StringVar(&l.Hours, "hours", fmt.Sprintf("%02d:%02d-%02d:%02d", d.StartMinute/60, d.StartMinute%60, d.EndMinute/60, d.EndMinute%60), "working `hours` HH:MM-HH:MM, local time")
+	fs.StringVar(&l.Days, "days", "mon-fri", "working `days`: mon-fri, all, or a list like mon,tue,thu")
+	fs.IntVar(&l.DailyNewDialogs, "daily-cap", d.DailyNewDialogs, "new dialogs per day at most (`n`); 0 = no cap")
+	fs.IntVar(&l.MessagesPerMinute, "per-minute", d.MessagesPerMinute, "outbound messages per minute at most (`n`); 0 = no cap")
+	fs.DurationVar(&l.MinDelay, "min-delay", d.MinDelay, "least `time` between two outbound messages")
+	fs.StringVar(&l.Ramp, "ramp", "3,5,8,12,16", "daily caps on the first days of a new account (`list`); empty = none")
 }
 
+// limitsFlag is the flag of each field domain.NewLimits names.
+var limitsFlag = map[string]string{"time_zone": "--tz", "hours": "--hours", "days": "--days", "ramp": "--ramp"}
+
+// limits reads the flags (domain.NewLimits), naming the flag at fault.
 func (l *limitsFlags) limits() (domain.Limits, error) {
-	out := domain.Limits{TimeZone: l.tz, DailyNewDialogs: l.dailyCap, MessagesPerMinute: l.perMin, MinDelay: l.minDelay}
-	if _, err := time.LoadLocation(l.tz); err != nil {
-		return out, usagef("--tz: unknown time zone %q", l.tz)
-	}
-	start, end, err := domain.ParseHours(l.hours)
-	if err != nil {
-		return out, usagef("--hours: %v", err)
-	}
-	out.StartMinute, out.EndMinute = start, end
-	days, err := domain.ParseWeekdays(l.days)
-	if err != nil {
-		return out, usagef("--days: %v", err)
-	}
-	out.Days = days
-	if strings.TrimSpace(l.ramp) != "" {
-		for _, f := range strings.Split(l.ramp, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil || n < 0 {
-				return out, usagef("--ramp: want numbers like 3,5,8, got %q", l.ramp)
-			}
-			out.Ramp = append(out.Ramp, n)
-		}
-	}
-	if err := out.Validate(); err != nil {
+	out, err := domain.NewLimits(l.LimitsText)
+	if flag, ok := limitsFlag[domain.ErrorField(err)]; ok {
+		return out, usagef("%s: %v", flag, err)
+	} else if err != nil {
 		return out, usagef("%v", err)
 	}
 	return out, nil
@@ -180,36 +111,33 @@ directory is used by one process at a time.`,
 				return err
 			}
 			defer st.Close()
-			d := a.dialer(tg, st)
 			in := bufio.NewReader(a.stdin)
-			password := func(ctx context.Context) (string, error) {
-				if pwFile != "" {
-					b, err := os.ReadFile(pwFile)
-					return strings.TrimRight(string(b), "\r\n"), err
+			login := accounts.Login{Phone: phone,
+				Code: func(ctx context.Context) (string, error) {
+					return a.prompt(in, "Login code Telegram sent to "+phone+": ")
+				},
+				Password: func(ctx context.Context) (string, error) {
+					if pwFile != "" {
+						b, err := os.ReadFile(pwFile)
+						return strings.TrimRight(string(b), "\r\n"), err
+					}
+					return a.promptSecret(in, "2FA password: ")
+				},
+				Session: func() (string, error) {
+					b, err := os.ReadFile(session)
+					if err != nil {
+						return "", fmt.Errorf("read --session-file: %w", err)
+					}
+					return string(b), nil
+				}}
+			if qr {
+				login.QR = func(_ context.Context, url string) error {
+					fmt.Fprintf(a.stderr, "Scan this link as a QR code in Telegram (Settings → Devices → Link Desktop Device):\n%s\n", url)
+					return nil
 				}
-				return a.promptSecret(in, "2FA password: ")
 			}
-			signIn := func(ctx context.Context, id uuid.UUID) (telegram.Peer, error) {
-				switch {
-				case phone != "":
-					return d.LoginPhone(ctx, id, telegram.PhoneLogin{Phone: phone, Password: password,
-						Code: func(ctx context.Context) (string, error) {
-							return a.prompt(in, "Login code Telegram sent to "+phone+": ")
-						}})
-				case qr:
-					return d.LoginQR(ctx, id, func(_ context.Context, url string) error {
-						fmt.Fprintf(a.stderr, "Scan this link as a QR code in Telegram (Settings → Devices → Link Desktop Device):\n%s\n", url)
-						return nil
-					}, password)
-				}
-				b, err := os.ReadFile(session)
-				if err != nil {
-					return telegram.Peer{}, fmt.Errorf("read --session-file: %w", err)
-				}
-				return d.ImportSession(ctx, id, string(b))
-			}
-			h := domain.Handlers{Log: eventlog.New(st), Index: domain.NewIndexKey(st.IndexKey()), Now: time.Now}
-			added, err := accounts.Add(ctx, st, h, accounts.AddRequest{Label: label, Phone: phone, Limits: limits, SignIn: signIn})
+			h := handlers(st)
+			added, err := accounts.Add(ctx, st, h, accounts.AddRequest{Label: label, Phone: phone, Limits: limits, SignIn: login.SignIn(a.dialer(tg, st))})
 			if domain.ErrorCode(err) == domain.EINVALID {
 				return usagef("%v", err)
 			}
@@ -224,37 +152,6 @@ directory is used by one process at a time.`,
 			return nil
 		},
 	}
-}
-
-// prompt asks on standard error and reads one line from standard input.
-func (a *app) prompt(in *bufio.Reader, question string) (string, error) {
-	fmt.Fprint(a.stderr, question)
-	line, err := in.ReadString('\n')
-	line = strings.TrimSpace(line)
-	if line == "" && err != nil {
-		return "", fmt.Errorf("no answer on standard input: %w", err)
-	}
-	return line, nil
-}
-
-// promptSecret asks like prompt, but on a terminal the answer is not
-// echoed. Elsewhere (a pipe, a test) it reads a line as prompt does.
-func (a *app) promptSecret(in *bufio.Reader, question string) (string, error) {
-	f, ok := a.stdin.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) || in.Buffered() > 0 {
-		return a.prompt(in, question)
-	}
-	fmt.Fprint(a.stderr, question)
-	b, err := term.ReadPassword(int(f.Fd()))
-	fmt.Fprintln(a.stderr) // the newline the terminal did not echo
-	if err != nil {
-		return "", fmt.Errorf("read the answer from the terminal: %w", err)
-	}
-	line := strings.TrimSpace(string(b))
-	if line == "" {
-		return "", errors.New("no answer on the terminal")
-	}
-	return line, nil
 }
 
 func accountsListCommand() *command {
@@ -280,27 +177,13 @@ func accountsListCommand() *command {
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(items)
+				return writeJSON(a.stdout, items)
 			}
 			if len(items) == 0 {
 				fmt.Fprintln(a.stdout, "no accounts yet: add one with 'salesbot accounts add'")
 				return nil
 			}
-			fmt.Fprintf(a.stdout, "%-36s  %-16s  %-10s  %-7s  %s\n", "ID", "LABEL", "STATUS", "SESSION", "NOTE")
-			for _, it := range items {
-				note := it.Reason
-				if it.Paused {
-					note = strings.TrimSpace("paused " + note)
-				}
-				sess := "no"
-				if it.Session {
-					sess = "yes"
-				}
-				fmt.Fprintf(a.stdout, "%-36s  %-16s  %-10s  %-7s  %s\n", it.ID, it.Label, it.Status, sess, note)
-			}
-			return nil
+			return accounts.WriteList(a.stdout, items)
 		},
 	}
 }
@@ -332,7 +215,7 @@ stay in the log.`,
 				return err
 			}
 			defer st.Close()
-			h := domain.Handlers{Log: eventlog.New(st), Index: domain.NewIndexKey(st.IndexKey()), Now: time.Now}
+			h := handlers(st)
 			logOut, err := accounts.Remove(ctx, st, h, id, "cli", func(ctx context.Context, id uuid.UUID) error {
 				ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 				defer cancel()

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/salesbot/salesbot/adapters/app/contacts"
 	"github.com/salesbot/salesbot/adapters/app/contacts/contactsbench"
 )
 
@@ -44,9 +45,9 @@ the import rate. Every append is synced.`,
 				return err
 			}
 			defer done()
-			bar := newProgress(a.stderr, "import")
-			res, err := contactsbench.Run(ctx, s, rows, concurrency, bar.update)
-			bar.finish()
+			bar := contacts.NewProgress(a.stderr, "import", isTerminal(a.stderr))
+			res, err := contactsbench.Run(ctx, s, rows, concurrency, bar.Update)
+			bar.Finish()
 			if err != nil {
 				return err
 			}

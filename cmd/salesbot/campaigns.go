@@ -1,18 +1,18 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"strconv"
+	"io"
 	"strings"
 	"time"
 
 	"github.com/salesbot/salesbot/adapters/app/campaigns"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/domain/scenario"
 	"github.com/salesbot/salesbot/eventstore"
 	"github.com/salesbot/salesbot/projections"
 )
@@ -33,122 +33,58 @@ func campaignsCommand() *command {
 	}
 }
 
-// campaignFlags are the flags of campaigns create, parsed into the
-// command before the log is opened (accounts, which need the log, are
-// resolved by campaigns.Create).
+// campaignFlags are the flags of campaigns create, read into the request
+// (campaigns.Form.Request) before the log is opened (accounts, which need
+// the log, are resolved by campaigns.Create).
 type campaignFlags struct {
-	name, tags, importID, scenario, variants, accounts string
-	start, end, hours, tz, weekdays                    string
-	days, dailyCap, totalCap                           int
-	fields                                             []domain.SegmentField
-
-	cmd domain.CreateCampaign // checked (domain.NewCreateCampaign)
+	campaigns.Form
+	scenario string
+	req      campaigns.CreateRequest
 }
 
 func (f *campaignFlags) register(fs *flag.FlagSet, a *app) {
 	f.scenario = a.getenv("SALESBOT_SCENARIO")
-	fs.StringVar(&f.name, "name", "", "the campaign's `name` managers know it by (required, unique)")
-	fs.StringVar(&f.tags, "tags", "", "segment: contacts with all of these `tags` (comma-separated)")
+	fs.StringVar(&f.Name, "name", "", "the campaign's `name` managers know it by (required, unique)")
+	fs.StringVar(&f.Tags, "tags", "", "segment: contacts with all of these `tags` (comma-separated)")
 	fs.Func("field", "segment: contacts whose custom field has this value, `name=value` (case-insensitive; repeat for more)", func(v string) error {
 		k, val, ok := strings.Cut(v, "=")
 		if !ok {
 			return fmt.Errorf("want name=value with a field name like city or team_size, got %q", v)
 		}
-		f.fields = append(f.fields, domain.SegmentField{Name: strings.ToLower(strings.TrimSpace(k)), Value: strings.TrimSpace(val)})
+		f.Fields = append(f.Fields, domain.SegmentField{Name: strings.ToLower(strings.TrimSpace(k)), Value: strings.TrimSpace(val)})
 		return nil
 	})
-	fs.StringVar(&f.importID, "import", "", "segment: contacts from this import (`id` as contacts import printed it, imp-...)")
+	fs.StringVar(&f.Import, "import", "", "segment: contacts from this import (`id` as contacts import printed it, imp-...)")
 	fs.StringVar(&f.scenario, "scenario", f.scenario, "scenario `file` whose variants the campaign tests; empty = the shipped example [SALESBOT_SCENARIO]")
-	fs.StringVar(&f.variants, "variants", "", "prompt variants and weights, `A=50,B=50`; names must be the scenario's (default: the scenario's variants and weights)")
-	fs.StringVar(&f.accounts, "accounts", "", "the accounts that may write for the campaign, `ids or labels` comma-separated (default: every account)")
-	fs.StringVar(&f.start, "start", "", "when the campaign starts, `time` 2026-12-02T09:00 in --tz (else UTC) or RFC 3339 (required)")
-	fs.StringVar(&f.end, "end", "", "when it ends, `time` like --start (or give --days)")
-	fs.IntVar(&f.days, "days", 0, "how many `days` it runs from --start (default 7 when --end is not given)")
-	fs.StringVar(&f.hours, "hours", "", "campaign hours `HH:MM-HH:MM` in --tz (without it, in each account's own time zone), within each account's working hours (default: the accounts' hours)")
-	fs.StringVar(&f.tz, "tz", "", "`time zone` of --start, --end and --hours, e.g. Europe/Berlin (default UTC)")
-	fs.StringVar(&f.weekdays, "weekdays", "", "`days` it opens dialogs: mon-fri, all, or a list like mon,tue,thu (default all; the accounts' working days apply too)")
-	fs.IntVar(&f.dailyCap, "daily-cap", 0, "new dialogs per day for the whole campaign at most (`n`); 0 = only the accounts' caps")
-	fs.IntVar(&f.totalCap, "total-cap", 0, "dialogs in all at most (`n`); 0 = no total cap")
+	fs.StringVar(&f.Variants, "variants", "", "prompt variants and weights, `A=50,B=50`; names must be the scenario's (default: the scenario's variants and weights)")
+	fs.StringVar(&f.Accounts, "accounts", "", "the accounts that may write for the campaign, `ids or labels` comma-separated (default: every account)")
+	fs.StringVar(&f.Start, "start", "", "when the campaign starts, `time` 2026-12-02T09:00 in --tz (else UTC) or RFC 3339 (required)")
+	fs.StringVar(&f.End, "end", "", "when it ends, `time` like --start (or give --days)")
+	fs.IntVar(&f.Days, "days", 0, "how many `days` it runs from --start (default 7 when --end is not given)")
+	fs.StringVar(&f.Hours, "hours", "", "campaign hours `HH:MM-HH:MM` in --tz (without it, in each account's own time zone), within each account's working hours (default: the accounts' hours)")
+	fs.StringVar(&f.TimeZone, "tz", "", "`time zone` of --start, --end and --hours, e.g. Europe/Berlin (default UTC)")
+	fs.StringVar(&f.Weekdays, "weekdays", "", "`days` it opens dialogs: mon-fri, all, or a list like mon,tue,thu (default all; the accounts' working days apply too)")
+	fs.IntVar(&f.DailyCap, "daily-cap", 0, "new dialogs per day for the whole campaign at most (`n`); 0 = only the accounts' caps")
+	fs.IntVar(&f.TotalCap, "total-cap", 0, "dialogs in all at most (`n`); 0 = no total cap")
 }
 
-// check parses the flags into the command and checks it against the
+// check reads the flags into the request and checks it against the
 // domain's rules, naming the flag at fault.
 func (f *campaignFlags) check() error {
-	name := strings.TrimSpace(f.name)
-	if name == "" {
+	if strings.TrimSpace(f.Name) == "" {
 		return usagef("--name is required")
 	}
-	loc := time.UTC
-	if f.tz != "" {
-		l, err := time.LoadLocation(f.tz)
-		if err != nil {
-			return usagef("--tz: unknown time zone %q (e.g. Europe/Berlin)", f.tz)
-		}
-		loc = l
-	}
-	if strings.TrimSpace(f.start) == "" {
-		return usagef("--start is required, e.g. --start 2026-12-02T09:00")
-	}
-	start, err := parseWhen(f.start, loc)
-	if err != nil {
-		return usagef("--start: %v", err)
-	}
-	var end time.Time
-	switch {
-	case f.end != "" && f.days != 0:
-		return usagef("give --end or --days, not both")
-	case f.days < 0 || f.days > 3660:
-		return usagef("--days: want 1 to 3660, got %d", f.days)
-	case f.end != "":
-		if end, err = parseWhen(f.end, loc); err != nil {
-			return usagef("--end: %v", err)
-		}
-		if !end.After(start) {
-			return usagef("--end (%s) must be after --start (%s)", end.In(loc).Format(whenLayout), start.In(loc).Format(whenLayout))
-		}
-	default:
-		end = start.AddDate(0, 0, cmp.Or(f.days, 7))
-	}
-	schedule := domain.CampaignSchedule{Start: start.UTC(), End: end.UTC(), TimeZone: f.tz}
-	if f.hours != "" {
-		if schedule.StartMinute, schedule.EndMinute, err = domain.ParseHours(f.hours); err != nil {
-			return usagef("--hours: %v", err)
-		}
-	}
-	if schedule.Days, err = domain.ParseWeekdays(f.weekdays); err != nil {
-		return usagef("--weekdays: %v", err)
-	}
-	sc, err := loadScenario(f.scenario)
-	if err != nil {
-		return err
-	}
-	if len(sc.Variants) == 0 {
-		return usagef("--scenario: %s has no prompt variants to test; add some (docs/scenario.md)", sc.Name)
-	}
-	offered := []domain.VariantWeight{}
-	for _, v := range sc.Variants {
-		offered = append(offered, domain.VariantWeight{Name: v.Name, Weight: v.Weight})
-	}
-	var chosen []domain.VariantWeight
-	for _, p := range splitList(f.variants) {
-		n, w, ok := strings.Cut(p, "=")
-		weight, err := strconv.Atoi(strings.TrimSpace(w))
-		if !ok || strings.TrimSpace(n) == "" || err != nil {
-			return usagef("--variants: want NAME=WEIGHT,... like A=50,B=50, got %q", f.variants)
-		}
-		chosen = append(chosen, domain.VariantWeight{Name: strings.TrimSpace(n), Weight: weight})
-	}
-	f.cmd, err = domain.NewCreateCampaign(domain.CreateCampaign{Name: name, Scenario: sc.Name, Version: sc.Version,
-		Segment:  domain.Segment{Tags: domain.NormalizeTags(splitList(f.tags)), Fields: f.fields, Import: strings.TrimSpace(f.importID)},
-		Variants: chosen, Offered: offered, Schedule: schedule, By: "cli",
-		Caps: domain.CampaignCaps{DailyNewDialogs: f.dailyCap, TotalDialogs: f.totalCap}})
+	f.By = "cli"
+	var err error
+	f.req, err = f.Request(func() (*scenario.Scenario, error) { return loadScenario(f.scenario) }, func(field string) string { return campaignFlag[field] })
 	return campaignUsage(err)
 }
 
 // campaignFlag is the flag of each field of a campaign the domain checks.
 var campaignFlag = map[string]string{"name": "--name", "scenario": "--scenario", "variants": "--variants",
-	"schedule": "--start and --end", "schedule.end": "--end", "schedule.hours": "--hours", "schedule.days": "--weekdays",
-	"schedule.time_zone": "--tz", "caps.daily_new_dialogs": "--daily-cap", "caps.total_dialogs": "--total-cap",
+	"schedule": "--start and --end", "schedule.start": "--start", "schedule.end": "--end", "schedule.length": "--days",
+	"schedule.hours": "--hours", "schedule.days": "--weekdays", "schedule.time_zone": "--tz",
+	"caps.daily_new_dialogs": "--daily-cap", "caps.total_dialogs": "--total-cap",
 	"segment.import": "--import", "segment.fields": "--field", "accounts": "--accounts"}
 
 // campaignUsage turns a rule the campaign breaks into a usage error
@@ -163,38 +99,13 @@ func campaignUsage(err error) error {
 	return usagef("%v", err)
 }
 
-// splitList splits a comma-separated flag, its items trimmed, empty ones
-// left out.
-func splitList(s string) []string {
-	var out []string
-	for _, x := range strings.Split(s, ",") {
-		if x = strings.TrimSpace(x); x != "" {
-			out = append(out, x)
-		}
-	}
-	return out
+// writeJSON writes v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
-const whenLayout = "2006-01-02 15:04"
-
-// parseWhen reads a time as typed: 2026-12-02T09:00, 2026-12-02 09:00,
-// with seconds, a date alone (midnight), all in loc; or RFC 3339 with its
-// own offset.
-func parseWhen(s string, loc *time.Location) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02 15:04:05", time.DateOnly} {
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("%q is not a time like 2026-12-02T09:00", s)
-}
-
-// readModels opens the read models (PostgreSQL with --postgres, else in
-// memory) and brings them up to the log's head.
 // logAndReadModels opens the log and its read models, brought up to date;
 // done closes both.
 func (a *app) logAndReadModels(ctx context.Context) (*eventstore.PebbleStore, projections.Sink, func(), error) {
@@ -210,6 +121,8 @@ func (a *app) logAndReadModels(ctx context.Context) (*eventstore.PebbleStore, pr
 	return st, sink, func() { closeSink(); st.Close() }, nil
 }
 
+// readModels opens the read models (PostgreSQL with --postgres, else in
+// memory) and brings them up to the log's head; done closes them.
 func (a *app) readModels(ctx context.Context, st eventstore.Store) (projections.Sink, func(), error) {
 	sink, closeSink, err := a.openSink(ctx)
 	if err != nil {
@@ -256,8 +169,8 @@ weights and kept for the whole dialog.` + campaignsWhileRunning,
 				return err
 			}
 			defer done()
-			h := domain.Handlers{Log: eventlog.New(st), Index: domain.NewIndexKey(st.IndexKey()), Now: time.Now}
-			c, err := campaigns.Create(ctx, h, st, sink, campaigns.CreateRequest{CreateCampaign: f.cmd, Accounts: splitList(f.accounts)})
+			h := handlers(st)
+			c, err := campaigns.Create(ctx, h, st, sink, f.req)
 			if err != nil {
 				return campaignUsage(err)
 			}
@@ -290,9 +203,7 @@ func campaignsListCommand() *command {
 				return fmt.Errorf("list campaigns: %w", err)
 			}
 			if asJSON {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(items)
+				return writeJSON(a.stdout, items)
 			}
 			if len(items) == 0 {
 				fmt.Fprintln(a.stdout, "no campaigns yet: create one with 'salesbot campaigns create'")
@@ -322,25 +233,15 @@ func campaignsPauseCommand(pause bool) *command {
 				return err
 			}
 			defer closeAll()
-			c, err := campaigns.Find(ctx, sink, args[0])
+			c, changed, err := campaigns.SetPaused(ctx, handlers(st), sink, args[0], pause, "cli")
 			if err != nil {
 				return err
 			}
-			var cmd domain.CampaignCommand = domain.PauseCampaign{By: "cli"}
-			done, already := "paused: it opens no new dialogs until resumed; open dialogs go on", "is paused already"
+			say := map[bool]string{true: "paused: it opens no new dialogs until resumed; open dialogs go on", false: "is paused already"}
 			if !pause {
-				cmd, done, already = domain.ResumeCampaign{By: "cli"}, "resumed: it opens dialogs again within its schedule", "is active already"
+				say = map[bool]string{true: "resumed: it opens dialogs again within its schedule", false: "is active already"}
 			}
-			h := domain.Handlers{Log: eventlog.New(st), Index: domain.NewIndexKey(st.IndexKey()), Now: time.Now}
-			evs, err := h.Campaign(ctx, c.ID, cmd)
-			if err != nil {
-				return fmt.Errorf("%s campaign %s: %w", name, c.ID, err)
-			}
-			if len(evs) == 0 {
-				fmt.Fprintf(a.stdout, "campaign %s (%s) %s\n", c.Name, projections.ShortID(c.ID), already)
-				return nil
-			}
-			fmt.Fprintf(a.stdout, "campaign %s (%s) %s\n", c.Name, projections.ShortID(c.ID), done)
+			fmt.Fprintf(a.stdout, "campaign %s (%s) %s\n", c.Name, projections.ShortID(c.ID), say[changed])
 			return nil
 		},
 	}
@@ -350,6 +251,7 @@ func campaignsStatsCommand() *command {
 	var (
 		asJSON bool
 		since  string
+		from   time.Time
 	)
 	return &command{
 		name:    "stats",
@@ -367,9 +269,9 @@ the PostgreSQL read models (brought up to date first).` + campaignsWhileRunning,
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			fs.BoolVar(&asJSON, "json", false, "print JSON")
 			fs.StringVar(&since, "since", "", "count only dialogs started on or after this `date` (YYYY-MM-DD, UTC)")
-			return func() error {
+			return func() (err error) {
 				if since != "" {
-					if _, err := time.Parse(time.DateOnly, since); err != nil {
+					if from, err = time.Parse(time.DateOnly, since); err != nil {
 						return usagef("--since: %q is not a date like 2026-12-01", since)
 					}
 				}
@@ -379,10 +281,6 @@ the PostgreSQL read models (brought up to date first).` + campaignsWhileRunning,
 		run: func(ctx context.Context, a *app, args []string) error {
 			if len(args) != 1 {
 				return usagef("give one campaign: its id, short id or name (see 'salesbot campaigns list')")
-			}
-			var from time.Time
-			if since != "" {
-				from, _ = time.Parse(time.DateOnly, since)
 			}
 			_, sink, closeAll, err := a.logAndReadModels(ctx)
 			if err != nil {
@@ -394,9 +292,7 @@ the PostgreSQL read models (brought up to date first).` + campaignsWhileRunning,
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(st.JSON())
+				return writeJSON(a.stdout, st.JSON())
 			}
 			return st.WriteText(a.stdout)
 		},

@@ -2,23 +2,19 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/salesbot/salesbot/adapters/app/contacts"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"
-	"github.com/salesbot/salesbot/projections"
 )
 
 // whileRunning is said in the help of every contacts command.
@@ -77,8 +73,11 @@ broken file, an I/O error), 2 bad flags.` + whileRunning,
 				if strings.TrimSpace(source) == "" {
 					return usagef("--source is required: say where the list came from")
 				}
-				if _, err := parseBasis(basis); err != nil {
-					return err
+				if strings.TrimSpace(basis) == "" {
+					return usagef("--basis is required: consent, contract or legitimate-interest")
+				}
+				if _, err := domain.ParseBasis(basis); err != nil {
+					return usagef("--basis: %v", err)
 				}
 				if maxErrors < 0 || maxErrors > 1 {
 					return usagef("--max-errors: want a fraction from 0 to 1, got %v", maxErrors)
@@ -93,7 +92,7 @@ broken file, an I/O error), 2 bad flags.` + whileRunning,
 			if len(args) != 1 {
 				return usagef("give one CSV file")
 			}
-			b, _ := parseBasis(basis)
+			b, _ := domain.ParseBasis(basis) // checked with the flags
 			file, err := os.Open(args[0])
 			if err != nil {
 				return fmt.Errorf("open the contacts file: %w", err)
@@ -103,28 +102,28 @@ broken file, an I/O error), 2 bad flags.` + whileRunning,
 			if err != nil {
 				return fmt.Errorf("%s: %w; nothing was imported", args[0], err)
 			}
-			st, err := a.openStore(ctx, createLog)
+			st, h, err := a.contactsLog(ctx, createLog)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			h := domain.Handlers{Log: eventlog.New(st), Index: domain.NewIndexKey(st.IndexKey()), Now: time.Now}
-			if err := a.reindex(ctx, st, h); err != nil {
-				return err
-			}
 			opts := contacts.Options{Basis: b, Note: strings.TrimSpace(source) + " (file " + filepath.Base(args[0]) + ")",
 				MaxErrors: maxErrors, Partial: partial, Concurrency: concurrency}
 			if maxErrors == 0 {
 				opts.MaxErrors = -1 // none allowed
 			}
-			var bar *progress
+			var bar *contacts.Progress
 			if len(f.Rows) > 2000 {
-				bar = newProgress(a.stderr, "import")
-				opts.Progress = bar.update
+				bar = contacts.NewProgress(a.stderr, "import", isTerminal(a.stderr))
+				opts.Progress = bar.Update
 			}
 			rep, err := contacts.Apply(ctx, h, f, opts)
-			bar.finish()
-			if perr := printReport(a.stdout, args[0], rep, asJSON); perr != nil && err == nil {
+			bar.Finish()
+			write := func() error { return rep.WriteText(a.stdout, args[0], maxListed) }
+			if asJSON {
+				write = func() error { return rep.WriteJSON(a.stdout, args[0]) }
+			}
+			if perr := write(); perr != nil && err == nil {
 				err = perr
 			}
 			if errors.Is(err, contacts.ErrTooManyErrors) {
@@ -132,79 +131,6 @@ broken file, an I/O error), 2 bad flags.` + whileRunning,
 			}
 			return err
 		},
-	}
-}
-
-func parseBasis(s string) (domain.Basis, error) {
-	switch b := domain.Basis(strings.ToLower(strings.TrimSpace(s))); b {
-	case domain.BasisConsent, domain.BasisContract, domain.BasisLegitimateInterest:
-		return b, nil
-	case "":
-		return "", usagef("--basis is required: consent, contract or legitimate-interest")
-	}
-	return "", usagef("--basis: %q is not consent, contract or legitimate-interest", s)
-}
-
-func printReport(w io.Writer, name string, r contacts.Report, asJSON bool) error {
-	if asJSON {
-		b, err := json.Marshal(r.JSON(name))
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintln(w, string(b))
-		return err
-	}
-	if r.Rows == 0 {
-		return nil // the options were refused before any row
-	}
-	_, err := fmt.Fprintf(w, "%s: %s", filepath.Base(name), r.Text(maxListed))
-	return err
-}
-
-// progress draws an import's progress on standard error: one line redrawn
-// with \r on a terminal, else a line every 10%.
-type progress struct {
-	w        io.Writer
-	what     string
-	terminal bool
-	start    time.Time
-	mu       sync.Mutex
-	last     time.Time
-	step     int // the last 10% step printed
-}
-
-func newProgress(w io.Writer, what string) *progress {
-	return &progress{w: w, what: what, start: time.Now(), terminal: isTerminal(w)}
-}
-
-func (p *progress) update(done, total int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	line := func() string {
-		took := time.Since(p.start)
-		rate := float64(done) / max(took.Seconds(), 1e-9)
-		eta := time.Duration(0)
-		if rate > 0 && total > done {
-			eta = time.Duration(float64(total-done) / rate * float64(time.Second))
-		}
-		return fmt.Sprintf("%s: %d/%d rows (%d%%), %.0f rows/s, ETA %s", p.what, done, total, done*100/max(total, 1), rate, eta.Round(time.Second))
-	}
-	if p.terminal {
-		if time.Since(p.last) >= 200*time.Millisecond || done == total {
-			p.last = time.Now()
-			fmt.Fprintf(p.w, "\r%s\033[K", line())
-		}
-		return
-	}
-	if step := done * 10 / max(total, 1); step > p.step {
-		p.step = step
-		fmt.Fprintln(p.w, line())
-	}
-}
-
-func (p *progress) finish() {
-	if p != nil && p.terminal {
-		fmt.Fprintln(p.w)
 	}
 }
 
@@ -225,11 +151,15 @@ id.` + whileRunning,
 			return nil
 		},
 		run: func(ctx context.Context, a *app, args []string) error {
-			_, h, p, done, err := a.openPerson(ctx, args)
+			p, err := personArg(args)
 			if err != nil {
 				return err
 			}
-			defer done()
+			st, h, err := a.contactsLog(ctx, existingLog)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
 			id, ended, err := contacts.OptOut(ctx, h, contacts.OptOutRequest{Person: p, By: "cli", Reason: strings.TrimSpace(reason), Open: contacts.DialogsOf(h)})
 			if err != nil {
 				return err
@@ -261,61 +191,36 @@ do-not-contact list: the index keeps keyed hashes of their user id,
 username and phone (HMAC under a key derived from the master key), never
 the values.` + whileRunning,
 		run: func(ctx context.Context, a *app, args []string) error {
-			st, h, p, done, err := a.openPerson(ctx, args)
+			p, err := personArg(args)
 			if err != nil {
 				return err
 			}
-			defer done()
-			erased, err := contacts.ForgetPerson(ctx, h, st, p, "cli", contacts.DialogsOf(h))
-			for _, id := range erased {
+			st, err := a.openStore(ctx, existingLog)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			req := contacts.EraseRequest{Person: p, By: "cli", Log: a.log}
+			if a.cfg.PostgresDSN != "" {
+				req.ReadModels = a.openSink
+			}
+			erased, err := contacts.Erase(ctx, st, handlers(st), req)
+			for _, id := range erased.Contacts {
 				fmt.Fprintf(a.stdout, "contact %s erased: its personal data is unreadable; it stays on the do-not-contact list as keyed hashes\n", id)
 			}
+			if rm := (*contacts.ReadModelsError)(nil); errors.As(err, &rm) {
+				return fmt.Errorf("the erasure is recorded, but the PostgreSQL read models still hold the person's rows: %w; "+
+					"they are blanked when 'salesbot run' starts or by 'salesbot projections rebuild'", rm.Err)
+			}
 			if err != nil {
 				return err
 			}
-			return a.scrubReadModels(ctx, st)
+			if erased.ReadModels {
+				fmt.Fprintln(a.stdout, "PostgreSQL read models updated: the erased rows are blanked")
+			}
+			return nil
 		},
 	}
-}
-
-// scrubReadModels brings the PostgreSQL read models (when --postgres is
-// set) up to the log's head after an erasure, so the erased person's rows
-// are blanked now rather than when 'run' next starts. The in-memory read
-// models are rebuilt from the log at every start: nothing to do.
-func (a *app) scrubReadModels(ctx context.Context, st *eventstore.PebbleStore) error {
-	if a.cfg.PostgresDSN == "" {
-		return nil
-	}
-	sink, closeSink, err := a.openSink(ctx)
-	if err == nil {
-		defer closeSink()
-		_, err = projections.Runner{Store: st, Decode: eventlog.New(st).Decode, Sink: sink}.CatchUp(ctx)
-	}
-	if err != nil {
-		return fmt.Errorf("the erasure is recorded, but the PostgreSQL read models still hold the person's rows: %w; "+
-			"they are blanked when 'salesbot run' starts or by 'salesbot projections rebuild'", err)
-	}
-	fmt.Fprintln(a.stdout, "PostgreSQL read models updated: the erased rows are blanked")
-	return nil
-}
-
-// reindex brings the contacts index up to date with the log
-// (contacts.Reindex): contacts recorded since the last run, or before the
-// username and phone indexes existed, become findable. It also completes
-// the erasures a crash interrupted (contacts.RepairErasures).
-func (a *app) reindex(ctx context.Context, st *eventstore.PebbleStore, h domain.Handlers) error {
-	n, err := contacts.Reindex(ctx, st, h)
-	if n > 0 {
-		a.log.Info("contacts: indexed the usernames, phones and user ids of earlier contacts", "links", n)
-	}
-	if err != nil {
-		return err
-	}
-	n, err = contacts.RepairErasures(ctx, st)
-	if n > 0 {
-		a.log.Info("contacts: completed interrupted erasures", "contacts", n)
-	}
-	return err
 }
 
 func joinInts(ns []int64) string {
@@ -326,24 +231,34 @@ func joinInts(ns []int64) string {
 	return strings.Join(s, ", ")
 }
 
-// openPerson reads the one person argument of optout and forget and opens
-// the log (indexed) to act on them; done closes it.
-func (a *app) openPerson(ctx context.Context, args []string) (*eventstore.PebbleStore, domain.Handlers, contacts.Person, func(), error) {
+// personArg reads the one person argument of optout and forget.
+func personArg(args []string) (contacts.Person, error) {
 	if len(args) != 1 {
-		return nil, domain.Handlers{}, contacts.Person{}, nil, usagef("say whom: @username, a Telegram user id or a +phone")
+		return contacts.Person{}, usagef("say whom: @username, a Telegram user id or a +phone")
 	}
 	p, err := contacts.ParsePerson(args[0])
 	if err != nil {
-		return nil, domain.Handlers{}, contacts.Person{}, nil, usagef("%v", err)
+		return contacts.Person{}, usagef("%v", err)
 	}
-	st, err := a.openStore(ctx, existingLog)
+	return p, nil
+}
+
+// contactsLog opens the log for a contacts command, its index brought up
+// to date (contacts.Refresh).
+func (a *app) contactsLog(ctx context.Context, mode storeMode) (*eventstore.PebbleStore, domain.Handlers, error) {
+	st, err := a.openStore(ctx, mode)
 	if err != nil {
-		return nil, domain.Handlers{}, contacts.Person{}, nil, err
+		return nil, domain.Handlers{}, err
 	}
-	h := domain.Handlers{Log: eventlog.New(st), Index: domain.NewIndexKey(st.IndexKey()), Now: time.Now}
-	if err := a.reindex(ctx, st, h); err != nil {
+	h := handlers(st)
+	if err := contacts.Refresh(ctx, st, h, a.log); err != nil {
 		st.Close()
-		return nil, domain.Handlers{}, contacts.Person{}, nil, err
+		return nil, domain.Handlers{}, err
 	}
-	return st, h, p, func() { st.Close() }, nil
+	return st, h, nil
+}
+
+// handlers are the command handlers over the log st.
+func handlers(st *eventstore.PebbleStore) domain.Handlers {
+	return domain.Handlers{Log: eventlog.New(st), Index: domain.NewIndexKey(st.IndexKey()), Now: time.Now}
 }

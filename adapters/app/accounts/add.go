@@ -3,7 +3,9 @@ package accounts
 import (
 	"context"
 	"fmt"
+	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -23,6 +25,46 @@ type AddRequest struct {
 	// SignIn signs the new account in and stores its session under id
 	// (telegram.Dialer's LoginPhone, LoginQR or ImportSession).
 	SignIn func(ctx context.Context, id uuid.UUID) (telegram.Peer, error)
+}
+
+// Login is how a new account signs in, for AddRequest.SignIn: by phone
+// and login code (Phone, Code), by QR code (QR shows the tg://login
+// link to scan), or else with a Telethon StringSession (Session reads
+// it). Password answers the 2FA password a phone or QR sign-in may ask.
+type Login struct {
+	Phone    string
+	Code     func(ctx context.Context) (string, error)
+	QR       func(ctx context.Context, url string) error
+	Session  func() (string, error)
+	Password func(ctx context.Context) (string, error)
+}
+
+// Dialer signs accounts in and stores their sessions (telegram.Dialer).
+type Dialer interface {
+	LoginPhone(ctx context.Context, account uuid.UUID, l telegram.PhoneLogin) (telegram.Peer, error)
+	LoginQR(ctx context.Context, account uuid.UUID, show func(ctx context.Context, url string) error, password func(ctx context.Context) (string, error)) (telegram.Peer, error)
+	ImportSession(ctx context.Context, account uuid.UUID, telethon string) (telegram.Peer, error)
+}
+
+var _ Dialer = (*telegram.Dialer)(nil)
+
+// SignIn signs an account in through d the way l says: by Phone if it
+// is set, else by QR if that is set, else with Session. An error of
+// Session is returned as is.
+func (l Login) SignIn(d Dialer) func(ctx context.Context, id uuid.UUID) (telegram.Peer, error) {
+	return func(ctx context.Context, id uuid.UUID) (telegram.Peer, error) {
+		switch {
+		case l.Phone != "":
+			return d.LoginPhone(ctx, id, telegram.PhoneLogin{Phone: l.Phone, Code: l.Code, Password: l.Password})
+		case l.QR != nil:
+			return d.LoginQR(ctx, id, l.QR, l.Password)
+		}
+		s, err := l.Session()
+		if err != nil {
+			return telegram.Peer{}, err
+		}
+		return d.ImportSession(ctx, id, s)
+	}
 }
 
 // Added is the account Add registered and whom it signed in as.
@@ -149,4 +191,27 @@ func (s *Service) WaitConnected(ctx context.Context, n int) bool {
 		}
 	}
 	return false
+}
+
+// WriteList writes the accounts as the table 'salesbot accounts list'
+// prints: id, label, status, whether a session is stored, and a note
+// (paused, and why the account is restricted or lost).
+func WriteList(w io.Writer, items []Listed) error {
+	if _, err := fmt.Fprintf(w, "%-36s  %-16s  %-10s  %-7s  %s\n", "ID", "LABEL", "STATUS", "SESSION", "NOTE"); err != nil {
+		return err
+	}
+	for _, it := range items {
+		note := it.Reason
+		if it.Paused {
+			note = strings.TrimSpace("paused " + note)
+		}
+		sess := "no"
+		if it.Session {
+			sess = "yes"
+		}
+		if _, err := fmt.Fprintf(w, "%-36s  %-16s  %-10s  %-7s  %s\n", it.ID, it.Label, it.Status, sess, note); err != nil {
+			return err
+		}
+	}
+	return nil
 }

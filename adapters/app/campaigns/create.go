@@ -128,3 +128,22 @@ func Find(ctx context.Context, sink projections.Sink, ref string) (projections.C
 	}
 	return projections.Campaign{}, fmt.Errorf("%q matches %d campaigns: %s; give more of the id", ref, len(found), strings.Join(names, ", "))
 }
+
+// SetPaused pauses a campaign (pause) or resumes it, by by (domain.PauseCampaign,
+// domain.ResumeCampaign), for the CLI and the admin bot. ref names it as
+// Find reads it. changed is false when it was so already.
+func SetPaused(ctx context.Context, h domain.Handlers, sink projections.Sink, ref string, pause bool, by string) (c projections.Campaign, changed bool, err error) {
+	if c, err = Find(ctx, sink, ref); err != nil {
+		return c, false, err
+	}
+	var cmd domain.CampaignCommand = domain.PauseCampaign{By: by}
+	verb := "pause"
+	if !pause {
+		cmd, verb = domain.ResumeCampaign{By: by}, "resume"
+	}
+	evs, err := h.Campaign(ctx, c.ID, cmd)
+	if err != nil {
+		return c, false, fmt.Errorf("%s campaign %s: %w", verb, c.ID, err)
+	}
+	return c, len(evs) > 0, nil
+}

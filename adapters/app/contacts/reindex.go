@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 
@@ -111,6 +112,29 @@ func Reindex(ctx context.Context, store IndexStore, h domain.Handlers) (int, err
 	}
 	d, err := indexDialogs(ctx, store, h)
 	return n + d, err
+}
+
+// Refresh brings the contacts index up to date with the log (Reindex)
+// and completes the erasures a crash interrupted (RepairErasures), and
+// tells log (nil: no one) what either did. A use case run on a log that
+// no running service keeps indexed (the CLI's) calls it first, so the
+// people it looks for are findable.
+func Refresh(ctx context.Context, store IndexStore, h domain.Handlers, log *slog.Logger) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	n, err := Reindex(ctx, store, h)
+	if n > 0 {
+		log.Info("contacts: indexed the usernames, phones and user ids of earlier contacts", "links", n)
+	}
+	if err != nil {
+		return err
+	}
+	n, err = RepairErasures(ctx, store)
+	if n > 0 {
+		log.Info("contacts: completed interrupted erasures", "contacts", n)
+	}
+	return err
 }
 
 // dialogsIndexed is the secret that holds how far indexDialogs has read

@@ -1,7 +1,10 @@
 package contacts
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
+	"path/filepath"
 	"strings"
 )
 
@@ -80,4 +83,26 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// WriteText writes the report of importing file as 'salesbot contacts
+// import' prints it: the file's base name, then Text(maxRejected);
+// nothing when no row was read (Apply refused the options first).
+func (r Report) WriteText(w io.Writer, file string, maxRejected int) error {
+	if r.Rows == 0 {
+		return nil
+	}
+	_, err := fmt.Fprintf(w, "%s: %s", filepath.Base(file), r.Text(maxRejected))
+	return err
+}
+
+// WriteJSON writes the report of importing file in its JSON shape
+// (JSON), on one line.
+func (r Report) WriteJSON(w io.Writer, file string) error {
+	b, err := json.Marshal(r.JSON(file))
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(w, string(b))
+	return err
 }
