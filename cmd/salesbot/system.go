@@ -53,7 +53,7 @@ type systemOptions struct {
 func (a *app) newSystem(ctx context.Context, st *eventstore.PebbleStore, sink projections.Sink, o systemOptions) (*system, error) {
 	s := &system{st: st, sink: sink, botCfg: o.bot}
 	// The read models must be this log's before the bot serves them.
-	if err := bindReadModels(ctx, st, sink); err != nil {
+	if _, err := (projections.Runner{Store: st, Sink: sink}).Bind(ctx); err != nil {
 		return nil, err
 	}
 	// Contacts recorded before the username and phone indexes existed are
