@@ -2,27 +2,23 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
 	"runtime"
-	"runtime/pprof"
 
 	"github.com/salesbot/salesbot/eventstore"
 	"github.com/salesbot/salesbot/eventstore/storebench"
 )
 
-// printBench prints one result: a JSON line or a line of text.
-func printBench(a *app, r storebench.Result, asJSON bool) {
+// printBench prints a bench's result: one JSON line, or its text.
+func printBench(a *app, res fmt.Stringer, asJSON bool) {
 	if asJSON {
-		b, _ := json.Marshal(r)
+		b, _ := json.Marshal(res)
 		fmt.Fprintln(a.stdout, string(b))
 		return
 	}
-	fmt.Fprintf(a.stdout, "%-10s c=%-4d events=%-8d batch=%-3d payload=%-5d %8.3fs %10.0f events/s  p50 %7.0fµs  p99 %7.0fµs\n",
-		r.Store, r.Concurrency, r.Events, r.Batch, r.Payload, r.Seconds, r.EventsPerSec, r.P50us, r.P99us)
+	fmt.Fprintln(a.stdout, res)
 }
 
 func (p benchParams) params() storebench.Params {
@@ -43,18 +39,11 @@ func (p *benchParams) register(fs *flag.FlagSet, defConcurrency int) {
 
 // profile starts the CPU profile if asked; the returned func stops it.
 func (p *benchParams) profile() (func(), error) {
-	if p.cpuProfile == "" {
-		return func() {}, nil
-	}
-	f, err := os.Create(p.cpuProfile)
+	stop, err := storebench.CPUProfile(p.cpuProfile)
 	if err != nil {
 		return nil, fmt.Errorf("--cpuprofile: %w", err)
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("--cpuprofile: %w", err)
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+	return stop, nil
 }
 
 func (p *benchParams) check() error {
@@ -109,6 +98,7 @@ writes of the same size on this machine, the ceiling to compare with.`,
 			}
 			stop, err := p.profile()
 			if err != nil {
+				done()
 				return err
 			}
 			res, err := storebench.Append(ctx, s, p.params())
@@ -144,18 +134,7 @@ func (a *app) benchStore(ctx context.Context, what string) (*eventstore.PebbleSt
 		}
 		return s, func() error { return s.Close() }, err
 	}
-	dir, err := os.MkdirTemp("", "salesbot-bench-")
-	if err != nil {
-		return nil, nil, err
-	}
-	key := make([]byte, eventstore.MasterKeySize)
-	rand.Read(key)
-	s, err := eventstore.Open(dir, eventstore.Options{MasterKey: key, Logger: a.log})
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, nil, err
-	}
-	return s, func() error { defer os.RemoveAll(dir); return s.Close() }, nil
+	return storebench.OpenTemp(a.log)
 }
 
 func benchReadCommand() *command {

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
-	"fmt"
 	"runtime"
 
 	"github.com/salesbot/salesbot/adapters/app/accounts/accountsbench"
@@ -62,15 +60,7 @@ connecting them, the sandbox server's share included.`,
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				b, _ := json.Marshal(res)
-				fmt.Fprintln(a.stdout, string(b))
-				return nil
-			}
-			fmt.Fprintf(a.stdout, "accounts %d (new sessions %d, sign-in %.1fs), connected in %.2fs\n", res.Accounts, res.NewSessions, res.SignInSeconds, res.ConnectSeconds)
-			fmt.Fprintf(a.stdout, "memory   %.0f MiB → %.0f MiB: %.0f KiB per connected account\n", res.RSSBeforeMiB, res.RSSConnectedMiB, res.RSSPerAccountKi)
-			fmt.Fprintf(a.stdout, "inbound  %d messages offered at %.0f/s (0 = unthrottled): %.0f/s stored, p50 %.2fms p99 %.2fms\n", res.Messages, res.Rate, res.MessagesPerSec, res.InboundP50ms, res.InboundP99ms)
-			fmt.Fprintf(a.stdout, "replies  %d sent, %.0f/s, planned→sent p99 %.2fms\n", res.Replies, res.RepliesPerSec, res.ReplyP99ms)
+			printBench(a, res, asJSON)
 			return nil
 		},
 	}

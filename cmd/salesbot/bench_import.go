@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
-	"fmt"
 
 	"github.com/salesbot/salesbot/adapters/app/contacts"
 	"github.com/salesbot/salesbot/adapters/app/contacts/contactsbench"
@@ -51,13 +49,7 @@ the import rate. Every append is synced.`,
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				b, _ := json.Marshal(res)
-				fmt.Fprintln(a.stdout, string(b))
-				return nil
-			}
-			fmt.Fprintf(a.stdout, "import: %d rows (c=%d) parsed in %.2fs, imported in %.2fs: %.0f rows/s; %d new contacts, %d merged, %d events\n",
-				res.Rows, res.Concurrency, res.ParseSeconds, res.Seconds, res.RowsPerSec, res.Accepted, res.Merged, res.Events)
+			printBench(a, res, asJSON)
 			return nil
 		},
 	}

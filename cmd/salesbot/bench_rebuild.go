@@ -52,37 +52,25 @@ func benchRebuild(ctx context.Context, a *app, p benchParams, keep bool) error {
 		return err
 	}
 	defer done()
-
-	dialogs := max(1, p.events/projectionsbench.EventsPerDialog)
 	t0 := time.Now()
-	if err := projectionsbench.GenerateDialogs(ctx, s, 1, dialogs, p.concurrency, 1); err != nil {
-		return fmt.Errorf("generate: %w", err)
+	dialogs, err := projectionsbench.Fill(ctx, s, p.events, p.concurrency)
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(a.stderr, "generated %d dialogs, %d events in %.1fs\n", dialogs, s.Head(), time.Since(t0).Seconds())
-
 	sink, closeSink, err := a.openSink(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeSink()
-	if err := sink.Reset(ctx); err != nil {
-		return err
-	}
-	n, took, lat, err := projectionsbench.Rebuild(ctx, s, sink, p.batch)
-	if err != nil {
-		return err
-	}
 	name := "memory"
 	if a.cfg.PostgresDSN != "" {
 		name = "postgres"
-		if !keep {
-			if err := sink.Reset(ctx); err != nil {
-				return err
-			}
-		}
 	}
-	res := p.params().Result(name, int(n), took, lat)
-	res.Concurrency, res.Payload = 1, 0
+	res, err := projectionsbench.Measure(ctx, s, sink, name, p.batch, keep)
+	if err != nil {
+		return err
+	}
 	printBench(a, res, p.asJSON)
 	return nil
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/redact"
-	"github.com/salesbot/salesbot/eventstore"
 	"github.com/salesbot/salesbot/projections"
 )
 
@@ -81,40 +80,18 @@ func rebuildProjections(ctx context.Context, a *app) error {
 		return err
 	}
 	defer closeSink()
-	if err := sink.Reset(ctx); err != nil {
-		return fmt.Errorf("reset read models: %w", err)
+	r := projections.Runner{Store: s, Decode: eventlog.New(s).Decode, Sink: sink, Batch: 5000}
+	p, err := projections.Rebuild(ctx, r, 500*time.Millisecond, func(p projections.Progress) {
+		fmt.Fprintf(a.stderr, "\rrebuild: %s\033[K", p)
+	})
+	if !errors.Is(err, projections.ErrReset) {
+		fmt.Fprintln(a.stderr) // ends the progress line, begun once the read models were dropped
 	}
-	start, last := time.Now(), time.Time{}
-	r := projections.Runner{Store: s, Decode: eventlog.New(s).Decode, Sink: sink, Batch: 5000,
-		Progress: func(done, head uint64) {
-			if time.Since(last) < 500*time.Millisecond && done < head {
-				return
-			}
-			last = time.Now()
-			fmt.Fprintf(a.stderr, "\rrebuild: %s\033[K", progressLine(done, head, time.Since(start)))
-		}}
-	pos, err := r.CatchUp(ctx)
-	fmt.Fprintln(a.stderr)
 	if err != nil {
 		return err
 	}
-	took := time.Since(start)
-	fmt.Fprintf(a.stdout, "rebuilt read models from %d events of log %s in %.2fs (%.0f events/s)\n", pos, s.LogID(), took.Seconds(), float64(pos)/max(took.Seconds(), 1e-9))
+	fmt.Fprintf(a.stdout, "rebuilt read models from %d events of log %s in %.2fs (%.0f events/s)\n", p.Done, s.LogID(), p.Took.Seconds(), p.Rate())
 	return nil
-}
-
-// progressLine: position / total, percentage, rate, ETA.
-func progressLine(done, total uint64, took time.Duration) string {
-	rate := float64(done) / max(took.Seconds(), 1e-9)
-	pct := 100.0
-	if total > 0 {
-		pct = 100 * float64(done) / float64(total)
-	}
-	eta := time.Duration(0)
-	if rate > 0 && total > done {
-		eta = time.Duration(float64(total-done) / rate * float64(time.Second))
-	}
-	return fmt.Sprintf("%d/%d events (%.1f%%), %.0f events/s, ETA %s", done, total, pct, rate, eta.Round(time.Second))
 }
 
 func projectionsStatus(ctx context.Context, a *app) error {
@@ -123,42 +100,17 @@ func projectionsStatus(ctx context.Context, a *app) error {
 		return err
 	}
 	defer s.Close()
-	head := s.Head()
-	if a.cfg.PostgresDSN == "" {
-		fmt.Fprintf(a.stdout, "read models: embedded in memory, rebuilt from the log at start (log %s, head %d)\n", s.LogID(), head)
-		return nil
-	}
 	sink, closeSink, err := a.openSink(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeSink()
-	cp, err := projections.Runner{Store: s, Sink: sink}.Check(ctx)
-	var mismatch *projections.LogMismatchError
-	switch {
-	case errors.As(err, &mismatch):
-		of := "no log recorded"
-		if cp.Bound() {
-			of = "log " + cp.LogID.String()
-		}
-		fmt.Fprintf(a.stdout, "read models: postgres, checkpoint %d (%s); this log: %s, head %d — they do not match:\n", cp.Position, of, s.LogID(), head)
-		return err // says why and what to do
-	case err != nil:
+	st, err := projections.ReadStatus(ctx, s, sink)
+	if err != nil {
 		return err
-	case !cp.Bound():
-		fmt.Fprintf(a.stdout, "read models: postgres, checkpoint %d, log head %d, lag %d events; not bound to a log yet (run or rebuild binds them to log %s)\n",
-			cp.Position, head, head-cp.Position, s.LogID())
-		return nil
 	}
-	fmt.Fprintf(a.stdout, "read models: postgres, log %s, checkpoint %d, log head %d, lag %d events\n", cp.LogID, cp.Position, head, head-cp.Position)
-	return nil
-}
-
-// bindReadModels ties the read models to the log before anything serves
-// them (projections.Runner.Bind): read models built from another log,
-// ahead of it or from a rewritten log stop the command with the runner's
-// explanation of what to do.
-func bindReadModels(ctx context.Context, st eventstore.Store, sink projections.Sink) error {
-	_, err := projections.Runner{Store: st, Sink: sink}.Bind(ctx)
-	return err
+	if err := projections.WriteStatus(a.stdout, st); err != nil {
+		return err
+	}
+	return st.Err() // says why and what to do
 }

@@ -108,7 +108,7 @@ func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, eng engine
 	}
 	defer closeSink()
 	// Before anything starts or writes: never serve another log's rows.
-	if err := bindReadModels(ctx, st, sink); err != nil {
+	if _, err := (projections.Runner{Store: st, Sink: sink}).Bind(ctx); err != nil {
 		return err
 	}
 	var world *demo.Sandbox

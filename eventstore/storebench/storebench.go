@@ -9,6 +9,9 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"time"
@@ -27,6 +30,48 @@ type Result struct {
 	EventsPerSec float64 `json:"events_per_sec"`
 	P50us        float64 `json:"p50_us"`
 	P99us        float64 `json:"p99_us"`
+}
+
+// String is the result on one line, as the bench commands print it.
+func (r Result) String() string {
+	return fmt.Sprintf("%-10s c=%-4d events=%-8d batch=%-3d payload=%-5d %8.3fs %10.0f events/s  p50 %7.0fµs  p99 %7.0fµs",
+		r.Store, r.Concurrency, r.Events, r.Batch, r.Payload, r.Seconds, r.EventsPerSec, r.P50us, r.P99us)
+}
+
+// OpenTemp opens a new log in a temporary directory, with a random
+// master key, for a bench whose log is not kept; log receives Pebble's
+// lines (nil discards). done closes the log and removes the directory.
+func OpenTemp(log *slog.Logger) (s *eventstore.PebbleStore, done func() error, err error) {
+	dir, err := os.MkdirTemp("", "salesbot-bench-")
+	if err != nil {
+		return nil, nil, err
+	}
+	key := make([]byte, eventstore.MasterKeySize)
+	rand.Read(key)
+	s, err = eventstore.Open(dir, eventstore.Options{MasterKey: key, Logger: log})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	return s, func() error { defer os.RemoveAll(dir); return s.Close() }, nil
+}
+
+// CPUProfile starts a CPU profile of this process written to the file at
+// path (go tool pprof); stop ends it and closes the file. An empty path
+// profiles nothing.
+func CPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // Params say what to measure: Concurrency goroutines, Events in all,

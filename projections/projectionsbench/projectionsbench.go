@@ -15,12 +15,43 @@ import (
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"
+	"github.com/salesbot/salesbot/eventstore/storebench"
 	"github.com/salesbot/salesbot/projections"
 )
 
 // EventsPerDialog is about how many events GenerateDialogs writes per
 // dialog (its contact and index entries included).
 const EventsPerDialog = 14
+
+// Fill writes about events events to s as generated dialogs
+// (GenerateDialogs, seed 1, numbered from 1), in whole dialogs and at
+// least one, with concurrency writers; it returns how many dialogs.
+func Fill(ctx context.Context, s eventstore.Store, events, concurrency int) (int, error) {
+	dialogs := max(1, events/EventsPerDialog)
+	if err := GenerateDialogs(ctx, s, 1, dialogs, concurrency, 1); err != nil {
+		return 0, fmt.Errorf("generate: %w", err)
+	}
+	return dialogs, nil
+}
+
+// Measure drops the read models in sink, rebuilds them from the whole log
+// in transactions of batch events (Rebuild) and, unless keep, drops them
+// again. The result is named store; its latencies are the batches'.
+func Measure(ctx context.Context, s eventstore.Store, sink projections.Sink, store string, batch int, keep bool) (storebench.Result, error) {
+	if err := sink.Reset(ctx); err != nil {
+		return storebench.Result{}, err
+	}
+	n, took, lat, err := Rebuild(ctx, s, sink, batch)
+	if err != nil {
+		return storebench.Result{}, err
+	}
+	if !keep {
+		if err := sink.Reset(ctx); err != nil {
+			return storebench.Result{}, err
+		}
+	}
+	return storebench.Params{Concurrency: 1, Batch: batch}.Result(store, int(n), took, lat), nil
+}
 
 // Rebuild projects the whole log into sink (which the caller has reset)
 // in transactions of batch events, and returns how many events it applied,

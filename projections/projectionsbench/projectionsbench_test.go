@@ -47,3 +47,30 @@ func TestGenerateAndRebuild(t *testing.T) {
 		t.Fatalf("%d dialogs in the read models, want %d: %v", len(ds), n, err)
 	}
 }
+
+// Fill writes whole dialogs, about as many events as asked; Measure
+// rebuilds all of them and, unless asked to keep them, drops the rows
+// again.
+func TestFillAndMeasure(t *testing.T) {
+	ctx := t.Context()
+	s, err := eventstore.NewMemory(eventstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	dialogs, err := projectionsbench.Fill(ctx, s, 10*projectionsbench.EventsPerDialog, 3)
+	if err != nil || dialogs != 10 {
+		t.Fatalf("fill: %d dialogs, %v", dialogs, err)
+	}
+	for _, keep := range []bool{false, true} {
+		sink := projections.NewMemory()
+		r, err := projectionsbench.Measure(ctx, s, sink, "memory", 50, keep)
+		if err != nil || r.Store != "memory" || r.Events != int(s.Head()) || r.Batch != 50 || r.Concurrency != 1 || r.Payload != 0 || r.EventsPerSec <= 0 {
+			t.Fatalf("measure (keep %v): %+v %v", keep, r, err)
+		}
+		ds, err := sink.ListDialogs(ctx, projections.DialogFilter{Limit: 100})
+		if want := map[bool]int{false: 0, true: dialogs}[keep]; err != nil || len(ds) != want {
+			t.Fatalf("keep %v: %d dialogs left in the read models, want %d: %v", keep, len(ds), want, err)
+		}
+	}
+}

@@ -58,6 +58,15 @@ type Result struct {
 	ReplyP99ms    float64 `json:"reply_p99_ms"`
 }
 
+// String is the result on four lines (no newline after the last), as
+// 'salesbot bench accounts' prints it.
+func (r Result) String() string {
+	return fmt.Sprintf("accounts %d (new sessions %d, sign-in %.1fs), connected in %.2fs\n", r.Accounts, r.NewSessions, r.SignInSeconds, r.ConnectSeconds) +
+		fmt.Sprintf("memory   %.0f MiB → %.0f MiB: %.0f KiB per connected account\n", r.RSSBeforeMiB, r.RSSConnectedMiB, r.RSSPerAccountKi) +
+		fmt.Sprintf("inbound  %d messages offered at %.0f/s (0 = unthrottled): %.0f/s stored, p50 %.2fms p99 %.2fms\n", r.Messages, r.Rate, r.MessagesPerSec, r.InboundP50ms, r.InboundP99ms) +
+		fmt.Sprintf("replies  %d sent, %.0f/s, planned→sent p99 %.2fms", r.Replies, r.RepliesPerSec, r.ReplyP99ms)
+}
+
 // Config configures a run.
 type Config struct {
 	Store *eventstore.PebbleStore // the log, its sessions kept from run to run

@@ -36,3 +36,19 @@ func TestRunTwice(t *testing.T) {
 		}
 	}
 }
+
+// A result prints on four lines, as 'bench accounts' has always printed
+// it.
+func TestResultString(t *testing.T) {
+	r := accountsbench.Result{Accounts: 100, NewSessions: 100, SignInSeconds: 61.3, ConnectSeconds: 2.5,
+		RSSBeforeMiB: 40, RSSConnectedMiB: 140, RSSPerAccountKi: 1024,
+		Messages: 500, Rate: 200, MessagesPerSec: 199.4, InboundP50ms: 1.25, InboundP99ms: 4.5,
+		Replies: 100, RepliesPerSec: 250, ReplyP99ms: 3.75}
+	want := "accounts 100 (new sessions 100, sign-in 61.3s), connected in 2.50s\n" +
+		"memory   40 MiB → 140 MiB: 1024 KiB per connected account\n" +
+		"inbound  500 messages offered at 200/s (0 = unthrottled): 199/s stored, p50 1.25ms p99 4.50ms\n" +
+		"replies  100 sent, 250/s, planned→sent p99 3.75ms"
+	if got := r.String(); got != want {
+		t.Fatalf("got  %q\nwant %q", got, want)
+	}
+}

@@ -27,6 +27,12 @@ type Result struct {
 	Merged       int     `json:"merged"`
 }
 
+// String is the result on one line, as 'salesbot bench import' prints it.
+func (r Result) String() string {
+	return fmt.Sprintf("import: %d rows (c=%d) parsed in %.2fs, imported in %.2fs: %.0f rows/s; %d new contacts, %d merged, %d events",
+		r.Rows, r.Concurrency, r.ParseSeconds, r.Seconds, r.RowsPerSec, r.Accepted, r.Merged, r.Events)
+}
+
 // Run generates rows rows (Generate), parses them and imports them into
 // s with concurrency rows recorded at once; progress, if set, hears how
 // far the import is.

@@ -21,3 +21,13 @@ func TestRun(t *testing.T) {
 		t.Fatalf("%+v %v (progress at %d)", r, err, last)
 	}
 }
+
+// A result prints on one line, as 'bench import' has always printed it.
+func TestResultString(t *testing.T) {
+	r := contactsbench.Result{Rows: 100000, Concurrency: 64, ParseSeconds: 0.25, Seconds: 12.5, RowsPerSec: 8000,
+		Accepted: 95000, Merged: 5000, Events: 190123}
+	want := "import: 100000 rows (c=64) parsed in 0.25s, imported in 12.50s: 8000 rows/s; 95000 new contacts, 5000 merged, 190123 events"
+	if got := r.String(); got != want {
+		t.Fatalf("got  %q\nwant %q", got, want)
+	}
+}
