@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -249,9 +250,10 @@ func campaignsPauseCommand(pause bool) *command {
 
 func campaignsStatsCommand() *command {
 	var (
-		asJSON bool
-		since  string
-		from   time.Time
+		asJSON  bool
+		since   string
+		from    time.Time
+		metrics []string
 	)
 	return &command{
 		name:    "stats",
@@ -265,10 +267,20 @@ control) on every rate with a two-proportion z-test: "likely real" when
 p < 0.05, else how many more dialogs per variant would show a difference
 of the size seen. p is the chance of a difference at least this large if
 the two variants were in truth equal. With --postgres the numbers come from
-the PostgreSQL read models (brought up to date first).` + campaignsWhileRunning,
+the PostgreSQL read models (brought up to date first). --metric won tests
+the variants on deals won (recorded with the bot's /won) instead.` + campaignsWhileRunning,
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			fs.BoolVar(&asJSON, "json", false, "print JSON")
 			fs.StringVar(&since, "since", "", "count only dialogs started on or after this `date` (YYYY-MM-DD, UTC)")
+			fs.Func("metric", "test the variants on these `rates` only, comma-separated or repeated: "+strings.Join(campaigns.Metrics(), ", ")+" (default: all but won)", func(v string) error {
+				for _, m := range campaigns.SplitList(v) {
+					if !slices.Contains(campaigns.Metrics(), m) {
+						return fmt.Errorf("no metric %q (one of %s)", m, strings.Join(campaigns.Metrics(), ", "))
+					}
+					metrics = append(metrics, m)
+				}
+				return nil
+			})
 			return func() (err error) {
 				if since != "" {
 					if from, err = time.Parse(time.DateOnly, since); err != nil {
@@ -287,7 +299,7 @@ the PostgreSQL read models (brought up to date first).` + campaignsWhileRunning,
 				return err
 			}
 			defer closeAll()
-			st, err := campaigns.StatsOf(ctx, sink, args[0], from)
+			st, err := campaigns.StatsOn(ctx, sink, args[0], from, metrics...)
 			if err != nil {
 				return err
 			}

@@ -340,6 +340,15 @@ func TestCampaignsStats(t *testing.T) {
 		}
 	}
 
+	// --metric picks the rates tested: won (deals) only here.
+	if r := run(t, nil, "campaigns", "stats", "Q1 Berlin", "--metric", "won", "--data-dir", dir); r.code != 0 ||
+		!strings.Contains(r.stdout, "B against A (the control):\n  won ") || strings.Contains(r.stdout, "reply rate") {
+		t.Errorf("stats --metric won: %+v", r)
+	}
+	if r := run(t, nil, "campaigns", "stats", "Q1 Berlin", "--metric", "replied,revenue", "--data-dir", dir); r.code != 2 || !strings.Contains(r.stderr, `no metric "revenue"`) {
+		t.Errorf("stats --metric revenue: %+v", r)
+	}
+
 	// JSON: the same numbers for a program.
 	r = run(t, nil, "campaigns", "stats", "3f2a9c1e", "--json", "--data-dir", dir)
 	var out struct {
