@@ -28,6 +28,7 @@ var layers = []layer{
 		"adapters/offline/...",
 		"adapters/redact/...",
 		"adapters/clock/...",
+		"adapters/cli/...", // the command line's framework: commands, help, secret options
 	}},
 	{name: "app", pkgs: []string{
 		"adapters/app/...", // application services: accounts, engine, campaigns, contacts, dialogs, audit, demo, tokens

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -11,12 +11,9 @@ import (
 	"strings"
 )
 
-// credentialsDirEnv is where systemd puts a service's credentials
+// CredentialsDirEnv is where systemd puts a service's credentials
 // (LoadCredential=, LoadCredentialEncrypted=).
-const credentialsDirEnv = "CREDENTIALS_DIRECTORY"
-
-// masterKeyCredential is the systemd credential holding the master key.
-const masterKeyCredential = "master-key"
+const CredentialsDirEnv = "CREDENTIALS_DIRECTORY"
 
 // maxSecretFile bounds a secret file: a secret is a line, and pointing
 // a --...-file option at something huge (or endless) is a mistake.
@@ -57,20 +54,21 @@ func (v *secretValue) Set(x string) error {
 	return nil
 }
 
-// secretFlag registers the secret option name and its file form on fs.
-// Its value lands in *dst when exec resolves the command line
-// (resolveSecrets), before the command's checks run. usage describes the
+// SecretFlag registers the secret option name and its file form on fs.
+// Its value lands in *dst when the command line is resolved
+// (ResolveSecrets), before the command's checks run. usage describes the
 // value flag, what names the secret for the file flag.
-func secretFlag(fs *flag.FlagSet, dst *string, name, env, cred, what, usage string) {
+func SecretFlag(fs *flag.FlagSet, dst *string, name, env, cred, what, usage string) {
 	s := &secret{name: name, env: env, cred: cred, dst: dst}
 	fs.Var(&secretValue{s: s}, name, fmt.Sprintf("%s [%s]", usage, env))
 	fs.Var(&secretValue{s: s, file: true}, name+"-file",
 		fmt.Sprintf("read %s from `file` (one trailing newline is dropped) [%s_FILE]; else the systemd credential %q in $%s",
-			what, env, cred, credentialsDirEnv))
+			what, env, cred, CredentialsDirEnv))
 }
 
-// resolveSecrets resolves every secret option registered on fs.
-func resolveSecrets(fs *flag.FlagSet, getenv env) error {
+// ResolveSecrets resolves every secret option registered on fs, reading
+// the environment with getenv. Its errors are usage errors (*UsageError).
+func ResolveSecrets(fs *flag.FlagSet, getenv func(string) string) error {
 	var secrets []*secret
 	seen := map[*secret]bool{}
 	fs.VisitAll(func(f *flag.Flag) {
@@ -87,10 +85,10 @@ func resolveSecrets(fs *flag.FlagSet, getenv env) error {
 	return nil
 }
 
-func (s *secret) resolve(getenv env) error {
+func (s *secret) resolve(getenv func(string) string) error {
 	switch {
 	case s.flagValue != nil && s.flagFile != nil:
-		return usagef("give --%s or --%s-file, not both", s.name, s.name)
+		return Usagef("give --%s or --%s-file, not both", s.name, s.name)
 	case s.flagValue != nil:
 		*s.dst = *s.flagValue
 		return nil
@@ -100,7 +98,7 @@ func (s *secret) resolve(getenv env) error {
 	value, file := getenv(s.env), getenv(s.env+"_FILE")
 	switch {
 	case value != "" && file != "":
-		return usagef("%s and %s_FILE are both set: set one", s.env, s.env)
+		return Usagef("%s and %s_FILE are both set: set one", s.env, s.env)
 	case value != "":
 		*s.dst = value
 		return nil
@@ -108,8 +106,8 @@ func (s *secret) resolve(getenv env) error {
 		return s.read(file, s.env+"_FILE")
 	}
 	*s.dst = ""
-	if dir := getenv(credentialsDirEnv); dir != "" {
-		path := credentialPath(dir, s.cred)
+	if dir := getenv(CredentialsDirEnv); dir != "" {
+		path := CredentialPath(dir, s.cred)
 		if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
 			return s.read(path, "systemd credential "+s.cred)
 		}
@@ -121,23 +119,23 @@ func (s *secret) resolve(getenv env) error {
 // that gave the file.
 func (s *secret) read(path, from string) error {
 	if path == "" {
-		return usagef("%s: no file named", from)
+		return Usagef("%s: no file named", from)
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return usagef("%s: cannot read %s: %v", from, path, pathErr(err))
+		return Usagef("%s: cannot read %s: %v", from, path, pathErr(err))
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
 	if err != nil {
-		return usagef("%s: cannot read %s: %v", from, path, pathErr(err))
+		return Usagef("%s: cannot read %s: %v", from, path, pathErr(err))
 	}
 	if len(b) > maxSecretFile {
-		return usagef("%s: %s is larger than %d KiB, not a secret", from, path, maxSecretFile>>10)
+		return Usagef("%s: %s is larger than %d KiB, not a secret", from, path, maxSecretFile>>10)
 	}
 	v := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
 	if strings.TrimSpace(v) == "" {
-		return usagef("%s: %s is empty", from, path)
+		return Usagef("%s: %s is empty", from, path)
 	}
 	*s.dst = v
 	return nil
@@ -152,18 +150,18 @@ func pathErr(err error) error {
 	return err
 }
 
-// credentialPath is the file of systemd credential name in dir, or ""
+// CredentialPath is the file of systemd credential name in dir, or ""
 // when there is no credentials directory.
-func credentialPath(dir, name string) string {
+func CredentialPath(dir, name string) string {
 	if dir == "" {
 		return ""
 	}
 	return filepath.Join(dir, name)
 }
 
-// secretValues returns the values of the secret options registered on
+// SecretValues returns the values of the secret options registered on
 // fs, as resolved.
-func secretValues(fs *flag.FlagSet) []string {
+func SecretValues(fs *flag.FlagSet) []string {
 	var out []string
 	fs.VisitAll(func(f *flag.Flag) {
 		if v, ok := f.Value.(*secretValue); ok && !v.file && *v.s.dst != "" {

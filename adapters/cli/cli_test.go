@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"strings"
+	"testing"
+)
+
+// program is a small command line: "greet [--loud] NAME", "store get"
+// (a group), "fail", "secret --token T" (fails, naming the token).
+func program(stdout, stderr *bytes.Buffer, env map[string]string) *Program {
+	var loud bool
+	var token, dataDir string
+	var ran []string
+	return &Program{
+		Name: "prog", Title: "prog 1.0 — a test.", Footer: "Footer line.\n",
+		Stdout: stdout, Stderr: stderr,
+		Getenv: func(k string) string { return env[k] },
+		Global: func(fs *flag.FlagSet) func() error {
+			fs.StringVar(&dataDir, "data-dir", "./data", "data `directory`")
+			return func() error {
+				if dataDir == "" {
+					return Usagef("--data-dir must not be empty")
+				}
+				return nil
+			}
+		},
+		Commands: []*Command{
+			{Name: "greet", Summary: "say hello", Usage: " NAME", Details: "Greets NAME.",
+				Flags: func(fs *flag.FlagSet) func() error {
+					fs.BoolVar(&loud, "loud", false, "shout")
+					return nil
+				},
+				Run: func(_ context.Context, args []string) error {
+					if len(args) != 1 {
+						return Usagef("give one name")
+					}
+					msg := "hello " + args[0]
+					if loud {
+						msg = strings.ToUpper(msg)
+					}
+					stdout.WriteString(msg + "\n")
+					return nil
+				}},
+			{Name: "store", Summary: "the store", Sub: []*Command{
+				{Name: "get", Summary: "get it", NoArgs: true, Run: func(context.Context, []string) error {
+					ran = append(ran, "get")
+					return nil
+				}},
+			}},
+			{Name: "fail", Summary: "fail", Run: func(context.Context, []string) error {
+				return errors.New("disk on fire")
+			}},
+			{Name: "secret", Summary: "fail with a secret",
+				Flags: func(fs *flag.FlagSet) func() error {
+					SecretFlag(fs, &token, "token", "PROG_TOKEN", "token", "the token", "the `token`")
+					return nil
+				},
+				Run: func(context.Context, []string) error {
+					return errors.New("server refused token " + token)
+				}},
+		},
+	}
+}
+
+func TestProgramMain(t *testing.T) {
+	cases := []struct {
+		args       []string
+		env        map[string]string
+		code       int
+		out, err   string // substrings of stdout, stderr
+		notOut     string
+		notErr     string
+		stderrLine bool // stderr is one line
+	}{
+		{args: nil, code: ExitUsage, out: "prog 1.0 — a test.\n\nUsage: prog <command> [flags]\n\nCommands:\n  greet      say hello\n"},
+		{args: []string{"help"}, code: ExitOK, out: "Footer line.\n"},
+		{args: []string{"help", "greet"}, code: ExitOK, out: "Usage: prog greet [flags] NAME\n\nSay hello.\n\nGreets NAME.\n\nFlags:\n  --data-dir directory\n        data directory (default \"./data\")\n  --loud\n        shout\n"},
+		{args: []string{"store"}, code: ExitOK, out: "Usage: prog store <command> [flags]"},
+		{args: []string{"greet", "ann", "--loud"}, code: ExitOK, out: "HELLO ANN\n"}, // flags after arguments
+		{args: []string{"greet", "--", "--loud"}, code: ExitOK, out: "hello --loud\n"},
+		{args: []string{"greet"}, code: ExitUsage, err: "prog greet: give one name (see 'prog greet --help')\n", stderrLine: true},
+		{args: []string{"greet", "x", "--lod"}, code: ExitUsage, err: "flag provided but not defined: --lod", stderrLine: true},
+		{args: []string{"greet", "x", "--data-dir", ""}, code: ExitUsage, err: "--data-dir must not be empty"},
+		{args: []string{"nope"}, code: ExitUsage, err: "prog: unknown command \"nope\" (run 'prog help')\n"},
+		{args: []string{"store", "put"}, code: ExitUsage, err: "unknown command \"store put\" (run 'prog help store')"},
+		{args: []string{"store", "get", "x"}, code: ExitUsage, err: `takes no arguments, got ["x"]`},
+		{args: []string{"store", "get"}, code: ExitOK},
+		{args: []string{"fail"}, code: ExitFail, err: "prog fail: disk on fire\n"},
+		{args: []string{"secret", "--token", "s3cr3t-value"}, code: ExitFail, err: "server refused token", notErr: "s3cr3t-value"},
+		{args: []string{"secret"}, env: map[string]string{"PROG_TOKEN": "env-s3cr3t"}, code: ExitFail, notErr: "env-s3cr3t"},
+		{args: []string{"secret", "--token", "a", "--token-file", "/nonexistent"}, code: ExitUsage, err: "give --token or --token-file, not both"},
+		{args: []string{"help", "secret"}, code: ExitOK, out: "--token-file file", notOut: "s3cr3t"},
+	}
+	for _, c := range cases {
+		var stdout, stderr bytes.Buffer
+		code := program(&stdout, &stderr, c.env).Main(context.Background(), c.args)
+		if code != c.code || !strings.Contains(stdout.String(), c.out) || !strings.Contains(stderr.String(), c.err) ||
+			(c.notErr != "" && strings.Contains(stderr.String(), c.notErr)) || (c.notOut != "" && strings.Contains(stdout.String(), c.notOut)) ||
+			(c.stderrLine && strings.Count(stderr.String(), "\n") != 1) {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit %d", c.args, code, stdout.String(), stderr.String(), c.code)
+		}
+	}
+}
