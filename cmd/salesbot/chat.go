@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/salesbot/salesbot/adapters/app/engine"
@@ -51,14 +48,11 @@ chat") that 'salesbot replay dialog N' shows.`,
 				if err := eng.check(); err != nil {
 					return err
 				}
-				if variant != "" {
-					if _, ok := eng.sc.Variant(variant); !ok {
-						var names []string
-						for _, v := range eng.sc.Variants {
-							names = append(names, v.Name)
-						}
-						return usagef("--variant: the scenario has no variant %q (it has %s)", variant, strings.Join(names, ", "))
-					}
+				if variant == "" {
+					return nil
+				}
+				if err := eng.sc.CheckVariant(variant); err != nil {
+					return usagef("--variant: %v", err)
 				}
 				return nil
 			}
@@ -94,84 +88,15 @@ func (a *app) chat(ctx context.Context, eng engineConfig, variant string, openin
 	if err != nil {
 		return err
 	}
-	out := a.stdout
-	fmt.Fprintf(out, "Scenario %s (version %s) · %s", eng.sc.Name, eng.sc.Version, name)
-	if variant != "" {
-		fmt.Fprintf(out, " · variant %s", variant)
+	conv, err := engine.Talk(ctx, core, a.stdin, a.stdout, engine.TalkOptions{Prompt: isTerminal(a.stdin), Engine: name,
+		ConversationOptions: engine.ConversationOptions{Variant: variant, Opening: opening, Username: "chat"}})
+	if conv != nil && errors.Is(err, context.Canceled) {
+		return nil // a signal during a turn
 	}
-	fmt.Fprintln(out, "\nType the lead's messages, one per line; /followup, /quit.")
-	conv, t, err := engine.StartConversation(ctx, core, engine.ConversationOptions{Variant: variant, Opening: opening, Username: "chat"})
-	if err != nil {
-		return err
-	}
-	if opening {
-		printTurn(out, t)
-	}
-	tty := isTerminal(a.stdin)
-	sc := bufio.NewScanner(a.stdin)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for {
-		if tty {
-			fmt.Fprint(out, "you> ")
-		}
-		if !sc.Scan() {
-			break
-		}
-		line := strings.TrimSpace(sc.Text())
-		switch {
-		case line == "":
-			continue
-		case line == "/quit":
-			return a.chatEnd(conv, record)
-		case line == "/followup":
-			t, err = conv.FollowUp(ctx)
-		default:
-			if !tty {
-				fmt.Fprintf(out, "lead: %s\n", line)
-			}
-			t, err = conv.Say(ctx, line)
-		}
-		if err != nil {
-			if errors.Is(err, context.Canceled) {
-				return nil
-			}
-			return err
-		}
-		printTurn(out, t)
-		if !t.Acted() {
-			switch {
-			case t.Dialog.Stage == domain.StageClosed:
-				fmt.Fprintf(out, "  (the dialog is closed: %s; the assistant does not write again)\n", t.Dialog.Outcome)
-			case t.Dialog.AISilent():
-				fmt.Fprintln(out, "  (the dialog is with a manager: the assistant stays silent)")
-			default:
-				fmt.Fprintln(out, "  (nothing to say now)")
-			}
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("chat: read standard input: %w", err)
-	}
-	return a.chatEnd(conv, record)
-}
-
-func (a *app) chatEnd(conv *engine.Conversation, record bool) error {
-	if record {
+	if err == nil && record {
 		fmt.Fprintf(a.stdout, "Recorded as dialog %d: salesbot replay dialog %d --data-dir %s\n", conv.N, conv.N, a.cfg.DataDir)
 	}
-	return nil
-}
-
-func printTurn(w io.Writer, t engine.Turn) {
-	for _, m := range t.Sent {
-		fmt.Fprintf(w, "assistant: %s\n", strings.ReplaceAll(m.Text, "\n", "\n           "))
-	}
-	if !t.Acted() {
-		return
-	}
-	for _, l := range strings.Split(strings.TrimRight(engine.Describe(t), "\n"), "\n") {
-		fmt.Fprintf(w, "  %s\n", l)
-	}
+	return err
 }
 
 // isTerminal says whether a standard stream is an interactive terminal

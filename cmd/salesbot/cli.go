@@ -6,9 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -22,6 +20,7 @@ import (
 	"github.com/salesbot/salesbot/adapters/telegram/telegramtest"
 	"github.com/salesbot/salesbot/domain/words"
 	"github.com/salesbot/salesbot/eventstore"
+	"github.com/salesbot/salesbot/projections"
 )
 
 // version is set at build time: -ldflags "-X main.version=...".
@@ -318,28 +317,11 @@ func (c *config) validate() error {
 		}
 	}
 	if dsn := c.PostgresDSN; dsn != "" {
-		if err := checkDSN(dsn); err != nil {
+		if err := projections.CheckDSN(dsn); err != nil {
 			return usagef("--postgres (SALESBOT_POSTGRES_DSN): %v", redact.Error(err, redact.DSNSecrets(dsn)...))
 		}
 	}
 	return c.trustConfig.validate()
-}
-
-// checkDSN accepts the two PostgreSQL connection string forms: a
-// postgres:// URL or key=value pairs.
-func checkDSN(dsn string) error {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		if _, err := url.Parse(dsn); err != nil {
-			return fmt.Errorf("not a valid URL: %w", err)
-		}
-		return nil
-	}
-	for _, f := range strings.Fields(dsn) {
-		if k, _, ok := strings.Cut(f, "="); !ok || k == "" {
-			return fmt.Errorf("want postgres://user@host/db or key=value pairs, got %q", redact.DSN(dsn))
-		}
-	}
-	return nil
 }
 
 func (c *config) keyFile() string {
@@ -347,28 +329,6 @@ func (c *config) keyFile() string {
 		return c.MasterKeyFile
 	}
 	return filepath.Join(c.DataDir, "master.key")
-}
-
-// masterKey loads the master key, creating it (and saying so) if create is
-// true and the file is absent.
-func (a *app) masterKey(create bool) ([]byte, error) {
-	path := a.cfg.keyFile()
-	if err := checkKeyMode(path); err != nil {
-		return nil, err
-	}
-	if !create {
-		if _, err := os.Stat(path); err != nil {
-			return nil, fmt.Errorf("master key %s: %w (give --master-key-file)", path, err)
-		}
-	}
-	key, created, err := eventstore.LoadOrCreateMasterKey(path)
-	if err != nil {
-		return nil, err
-	}
-	if created {
-		fmt.Fprintf(a.stderr, "salesbot: created master key %s (mode 0600); keep a copy: without it secrets and personal data cannot be read\n", path)
-	}
-	return key, nil
 }
 
 // storeMode says how a command opens the log.
@@ -382,62 +342,22 @@ const (
 )
 
 // openStore opens the event log in the data dir, checked against its
-// anchor. Pebble may take long to open a log on a failing disk: the wait
-// ends with ctx (a signal), leaving the open behind.
+// anchor; a signal abandons an open that hangs (eventstore.OpenDir).
 func (a *app) openStore(ctx context.Context, mode storeMode) (*eventstore.PebbleStore, error) {
-	if mode != createLog {
-		if _, err := os.Stat(a.cfg.DataDir); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("no event log in %s (check --data-dir)", a.cfg.DataDir)
-		}
-	} else if err := os.MkdirAll(a.cfg.DataDir, 0o700); err != nil {
-		// Only salesbot's user may enter the directory it creates.
-		return nil, fmt.Errorf("create the data dir: %w", err)
-	}
-	key, err := a.masterKey(mode == createLog)
-	if err != nil {
-		return nil, err
-	}
+	s, err := eventstore.OpenDir(ctx, a.cfg.DataDir, a.dirOptions(mode))
+	return s, a.storeError(err)
+}
+
+// dirOptions are the flags' eventstore options for a mode.
+func (a *app) dirOptions(mode storeMode) eventstore.DirOptions {
 	readOnly := mode == readLog || mode == auditLog
-	if !readOnly {
-		if err := a.checkAnchorWritable(); err != nil {
-			return nil, err
-		}
+	return eventstore.DirOptions{
+		KeyFile: a.cfg.keyFile(), Create: mode == createLog,
+		KeyCreated: func(path string) {
+			fmt.Fprintf(a.stderr, "salesbot: created master key %s (mode 0600); keep a copy: without it secrets and personal data cannot be read\n", path)
+		},
+		Options: eventstore.Options{Logger: a.log, ForAudit: mode == auditLog, ReadOnly: readOnly, AnchorFile: a.cfg.AnchorFile, MinFreeBytes: a.cfg.minFreeBytes},
 	}
-	opts := eventstore.Options{
-		MasterKey: key, Logger: a.log, MustExist: mode != createLog, ForAudit: mode == auditLog, ReadOnly: readOnly,
-		AnchorFile: a.anchorFile(), MinFreeBytes: a.cfg.minFreeBytes,
-	}
-	type opened struct {
-		s   *eventstore.PebbleStore
-		err error
-	}
-	done := make(chan opened, 1)
-	go func() {
-		s, err := eventstore.Open(a.cfg.DataDir, opts)
-		done <- opened{s, err}
-	}()
-	var o opened
-	select {
-	case o = <-done:
-	case <-ctx.Done():
-		go func() { // close it should the open ever finish
-			if o := <-done; o.s != nil {
-				o.s.Close()
-			}
-		}()
-		return nil, fmt.Errorf("open the event log in %s: %w", a.cfg.DataDir, ctx.Err())
-	}
-	s, err := o.s, o.err
-	if errors.Is(err, eventstore.ErrNoLog) {
-		return nil, fmt.Errorf("no event log in %s (check --data-dir)", a.cfg.DataDir)
-	}
-	if err != nil {
-		if errors.Is(err, eventstore.ErrLocked) {
-			return nil, fmt.Errorf("%s is in use by another salesbot process: %w", a.cfg.DataDir, err)
-		}
-		return nil, a.storeError(err)
-	}
-	return s, nil
 }
 
 func versionCommand() *command {

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/salesbot/salesbot/adapters/app/audit"
-	"github.com/salesbot/salesbot/eventstore"
 )
 
 func replayCommand() *command {
@@ -38,18 +37,14 @@ shows as [forgotten]. With --json, one JSON object per line.`,
 				return err
 			}
 			defer s.Close()
-			return replayDialog(ctx, a, s, n, asJSON)
+			h, err := audit.Dialog(ctx, s, n)
+			switch {
+			case err != nil:
+				return err
+			case asJSON:
+				return h.WriteJSON(a.stdout)
+			}
+			return h.WriteText(a.stdout)
 		},
 	}
-}
-
-func replayDialog(ctx context.Context, a *app, s eventstore.Store, n int64, asJSON bool) error {
-	h, err := audit.Dialog(ctx, s, n)
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		return h.WriteJSON(a.stdout)
-	}
-	return h.WriteText(a.stdout)
 }

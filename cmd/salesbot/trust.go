@@ -5,9 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 
 	"github.com/salesbot/salesbot/eventstore"
 )
@@ -34,7 +31,7 @@ func (t *trustConfig) register(fs *flag.FlagSet) {
 }
 
 func (t *trustConfig) validate() error {
-	n, err := parseSize(t.MinFreeText)
+	n, err := eventstore.ParseBytes(t.MinFreeText)
 	if err != nil {
 		return usagef("--min-free-space (SALESBOT_MIN_FREE_SPACE): %v", err)
 	}
@@ -50,59 +47,23 @@ func (t *trustConfig) validate() error {
 	return nil
 }
 
-// parseSize reads a size such as 64MiB, 1GiB, 512KB or 1048576 (bytes).
-func parseSize(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"B", 1}}
-	mult := int64(1)
-	for _, u := range units {
-		if strings.HasSuffix(strings.ToUpper(s), strings.ToUpper(u.suffix)) {
-			s, mult = strings.TrimSpace(s[:len(s)-len(u.suffix)]), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseFloat(s, 64)
-	if err != nil || n < 0 || n*float64(mult) > 1<<62 {
-		return 0, fmt.Errorf("%q is not a size such as 64MiB or 1GiB", s)
-	}
-	return int64(n * float64(mult)), nil
-}
-
-// anchorFile is where the log's anchor is kept: --anchor-file, or
-// anchor.json next to the master key.
-func (a *app) anchorFile() string {
-	if a.cfg.AnchorFile != "" {
-		return a.cfg.AnchorFile
-	}
-	return filepath.Join(filepath.Dir(a.cfg.keyFile()), "anchor.json")
-}
-
-// checkAnchorWritable makes sure the anchor can be written before the log
-// is opened for writing, with advice when it cannot (a read-only
-// credentials directory, say).
-func (a *app) checkAnchorWritable() error {
-	path := a.anchorFile()
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("anchor %s: %w (set --anchor-file to a writable place outside the data dir)", path, err)
-	}
-	f, err := os.CreateTemp(dir, ".anchor-check-*")
-	if err != nil {
-		return fmt.Errorf("anchor %s cannot be written: %w (set --anchor-file to a writable place outside the data dir)", path, err)
-	}
-	f.Close()
-	os.Remove(f.Name())
-	return nil
-}
-
-// storeError turns what opening the log failed with into advice.
+// storeError adds to what opening the log failed with the flag or the
+// step that mends it.
 func (a *app) storeError(err error) error {
-	var ae *eventstore.AnchorError
-	var de *eventstore.DiskFullError
+	var (
+		nl *eventstore.NoLogError
+		km *eventstore.KeyMissingError
+		aw *eventstore.AnchorWriteError
+		ae *eventstore.AnchorError
+		de *eventstore.DiskFullError
+	)
 	switch {
+	case errors.As(err, &nl):
+		return fmt.Errorf("%w (check --data-dir)", err)
+	case errors.As(err, &km):
+		return fmt.Errorf("%w (give --master-key-file)", err)
+	case errors.As(err, &aw):
+		return fmt.Errorf("%w (set --anchor-file to a writable place outside the data dir)", err)
 	case errors.As(err, &ae):
 		return fmt.Errorf("%w; restore the newest copy of %s, or, if an older backup was restored on purpose, move %s aside (keep it: it shows what was lost) and start again",
 			err, a.cfg.DataDir, ae.File)
@@ -110,4 +71,17 @@ func (a *app) storeError(err error) error {
 		return fmt.Errorf("%w (or lower --min-free-space)", err)
 	}
 	return err
+}
+
+// checkKeyOutsideDataDir refuses a master key inside the data dir: a copy
+// of the directory would carry everything needed to read it and forge
+// the log.
+func (c *config) checkKeyOutsideDataDir() error {
+	key := c.keyFile()
+	if in, err := eventstore.KeyInDataDir(c.DataDir, key); err != nil || !in {
+		return err
+	}
+	return usagef("the master key %s is inside the data dir %s, so a copy of the directory gives away every session and all personal data: "+
+		"move it out (e.g. to /etc/salesbot/master.key, mode 0600, owned by the salesbot user) and give --master-key-file (SALESBOT_MASTER_KEY_FILE), "+
+		"or load it as the systemd credential %q (docs/operations.md)", key, c.DataDir, masterKeyCredential)
 }

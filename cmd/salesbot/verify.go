@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/salesbot/salesbot/adapters/app/audit"
 	"github.com/salesbot/salesbot/eventstore"
@@ -17,6 +14,7 @@ func verifyCommand() *command {
 	var (
 		asJSON              bool
 		publicKeyFile, want string
+		o                   audit.VerifyOptions
 	)
 	return &command{
 		name:    "verify",
@@ -49,11 +47,14 @@ first bad position is named), 2 bad flags.`,
 			fs.StringVar(&publicKeyFile, "public-key", "", "verify with this public key `file` instead of the master key (see 'salesbot keys public')")
 			fs.StringVar(&want, "expect-head", "", "`POS:HASH` the log must hold: the hash of the event at position POS, as a previous verify printed it")
 			return func() error {
-				if want != "" {
-					if _, err := audit.ParseHead(want); err != nil {
-						return usagef("--expect-head: %v", err)
-					}
+				if want == "" {
+					return nil
 				}
+				head, err := audit.ParseHead(want)
+				if err != nil {
+					return usagef("--expect-head: %v", err)
+				}
+				o.Expect = &head
 				return nil
 			}
 		},
@@ -61,86 +62,47 @@ first bad position is named), 2 bad flags.`,
 			if len(args) > 0 {
 				return usagef("takes no arguments, got %q", args)
 			}
-			var s *eventstore.PebbleStore
-			var err error
+			if !asJSON {
+				o.Progress = a.stderr
+			}
+			opts, err := a.dirOptions(auditLog), error(nil)
 			if publicKeyFile != "" {
-				s, err = a.openForAuditor(publicKeyFile)
-			} else {
-				s, err = a.openStore(ctx, auditLog)
+				opts, err = a.auditorOptions(publicKeyFile)
 			}
-			if err != nil {
-				return reportVerify(a, asJSON, eventstore.VerifyReport{}, 0, err)
+			var rep audit.Report
+			if err == nil {
+				rep, err = audit.Verify(ctx, a.cfg.DataDir, opts, o)
 			}
-			defer s.Close()
-			start := time.Now()
-			last := start
-			rep, err := s.Verify(ctx, func(done, total uint64) {
-				if !asJSON && time.Since(last) > time.Second {
-					last = time.Now()
-					fmt.Fprintf(a.stderr, "verify: %d/%d events\n", done, total)
-				}
-			})
-			if err == nil && want != "" {
-				head, _ := audit.ParseHead(want) // checked with the flags
-				err = audit.ExpectHead(ctx, s, head)
+			failed := audit.Failed(err)
+			if !failed {
+				err = a.storeError(err)
 			}
-			return reportVerify(a, asJSON, rep, time.Since(start), err)
+			switch {
+			case asJSON:
+				rep.WriteJSON(a.stdout, err)
+				return err
+			case failed:
+				return fmt.Errorf("FAILED: %w", a.storeError(err))
+			case err != nil:
+				return err
+			}
+			return rep.WriteText(a.stdout)
 		},
 	}
 }
 
-// openForAuditor opens the log read-only with a public key alone.
-func (a *app) openForAuditor(file string) (*eventstore.PebbleStore, error) {
+// auditorOptions open the log with the public key in file alone
+// ('verify --public-key') and the anchor only if one is given.
+func (a *app) auditorOptions(file string) (eventstore.DirOptions, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return nil, usagef("--public-key: %v", err)
+		return eventstore.DirOptions{}, usagef("--public-key: %v", err)
 	}
 	pub, err := eventstore.ParsePublicKey(b)
 	if err != nil {
-		return nil, usagef("--public-key %s: %v", file, err)
+		return eventstore.DirOptions{}, usagef("--public-key %s: %v", file, err)
 	}
-	anchor := a.cfg.AnchorFile // an auditor's anchor is given, never guessed
-	s, err := eventstore.Open(a.cfg.DataDir, eventstore.Options{PublicKey: pub, ReadOnly: true, ForAudit: true, AnchorFile: anchor, Logger: a.log})
-	if errors.Is(err, eventstore.ErrNoLog) {
-		return nil, fmt.Errorf("no event log in %s (check --data-dir)", a.cfg.DataDir)
-	}
-	return s, err
-}
-
-func reportVerify(a *app, asJSON bool, rep eventstore.VerifyReport, took time.Duration, err error) error {
-	if asJSON {
-		b, _ := json.Marshal(audit.VerifyJSON(rep, took, err))
-		fmt.Fprintln(a.stdout, string(b))
-		return err
-	}
-	if err != nil {
-		if errors.Is(err, eventstore.ErrTampered) || errors.Is(err, audit.ErrExpectedHead) {
-			return fmt.Errorf("FAILED: %w", a.storeError(err))
-		}
-		return err
-	}
-	how := "with the master key"
-	if rep.PublicKeyOnly {
-		how = "with the public key"
-	}
-	fmt.Fprintf(a.stdout, "ok: %d events in %d streams intact, verified %s (%.2fs); head position %d hash %x\n",
-		rep.Events, rep.Streams, how, took.Seconds(), rep.Events, rep.HeadHash)
-	fmt.Fprintf(a.stdout, "log %s; %d contacts' keys present or erased by signed tombstones (%d erased, %d of them before erasures were bound to their event)\n",
-		rep.LogID, rep.Subjects, rep.Erased, rep.Unbound)
-	if h := rep.SignedHead; h != nil {
-		fmt.Fprintf(a.stdout, "signed head: %s, signed %s; %d events after it\n", h, h.Time.Format(time.RFC3339), rep.Unsigned)
-	} else {
-		fmt.Fprintf(a.stdout, "signed head: none yet (the log is signed when salesbot next opens it for writing)\n")
-	}
-	if h := rep.Anchor; h != nil {
-		fmt.Fprintf(a.stdout, "anchor: %s matches the log\n", h)
-	} else if !rep.PublicKeyOnly || a.cfg.AnchorFile != "" {
-		fmt.Fprintf(a.stdout, "anchor: none found, so a rollback to an older copy cannot be ruled out (see --anchor-file)\n")
-	}
-	if rep.UnsignedKeys > 0 {
-		fmt.Fprintf(a.stdout, "note: %d key records are from before key records were signed; they are signed when salesbot next opens the log for writing\n", rep.UnsignedKeys)
-	}
-	return nil
+	return eventstore.DirOptions{Options: eventstore.Options{PublicKey: pub, AnchorFile: a.cfg.AnchorFile, Logger: a.log}}, nil
 }
 
 func keysCommand() *command {
@@ -158,9 +120,9 @@ cannot decrypt anything or forge a signature.`,
 				if len(args) > 0 {
 					return usagef("takes no arguments, got %q", args)
 				}
-				key, err := a.masterKey(false)
+				key, _, err := eventstore.LoadMasterKey(a.cfg.keyFile(), false)
 				if err != nil {
-					return err
+					return a.storeError(err)
 				}
 				pub, err := eventstore.PublicKey(key)
 				if err != nil {

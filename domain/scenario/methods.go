@@ -1,6 +1,9 @@
 package scenario
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Texts in several languages: a Text or Texts holds what the file wrote,
 // by language. A lead is answered in their language when the file has a
@@ -62,6 +65,30 @@ func (s *Scenario) Variant(name string) (Variant, bool) {
 		}
 	}
 	return Variant{}, false
+}
+
+// UnknownVariantError: the scenario has no variant called Name; Have are
+// the names it has.
+type UnknownVariantError struct {
+	Name string
+	Have []string
+}
+
+func (e *UnknownVariantError) Error() string {
+	return fmt.Sprintf("the scenario has no variant %q (it has %s)", e.Name, strings.Join(e.Have, ", "))
+}
+
+// CheckVariant makes sure the scenario has a variant called name (one a
+// dialog is to use), else an *UnknownVariantError.
+func (s *Scenario) CheckVariant(name string) error {
+	if _, ok := s.Variant(name); ok {
+		return nil
+	}
+	e := &UnknownVariantError{Name: name}
+	for _, v := range s.Variants {
+		e.Have = append(e.Have, v.Name)
+	}
+	return e
 }
 
 // PickVariant chooses a variant for a new dialog with the weights as

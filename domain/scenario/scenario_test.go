@@ -1,6 +1,7 @@
 package scenario_test
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -244,6 +245,13 @@ func TestLookups(t *testing.T) {
 	}
 	if _, ok := s.Variant("Z"); ok {
 		t.Error("Variant(Z) found")
+	}
+	if err := s.CheckVariant("B"); err != nil {
+		t.Errorf("CheckVariant(B): %v", err)
+	}
+	var uv *scenario.UnknownVariantError
+	if err := s.CheckVariant("Z"); !errors.As(err, &uv) || uv.Name != "Z" || len(uv.Have) != len(s.Variants) || !strings.Contains(err.Error(), `no variant "Z" (it has A, B`) {
+		t.Errorf("CheckVariant(Z): %v", err)
 	}
 	if f, ok := s.Field("team_size"); !ok || f.Extractor != scenario.ExtractNumber || f.Points != 10 {
 		t.Errorf("Field(team_size) = %+v, %v", f, ok)

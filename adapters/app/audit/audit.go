@@ -1,7 +1,8 @@
 // Package audit answers an auditor's questions from the log itself, not
-// the read models: a dialog's whole history ('salesbot replay dialog N')
-// and whether the log still holds a head written down earlier ('salesbot
-// verify --expect-head').
+// the read models: a dialog's whole history ('salesbot replay dialog N'),
+// whether the log is intact ('salesbot verify', with the master key or
+// the public key alone) and whether it still holds a head written down
+// earlier ('salesbot verify --expect-head').
 package audit
 
 import (
@@ -201,40 +202,4 @@ func ExpectHead(ctx context.Context, s Hasher, want Head) error {
 		return fmt.Errorf("%w: the event at position %d hashes to %x, expected %x (rewritten)", ErrExpectedHead, want.Position, got, want.Hash)
 	}
 	return nil
-}
-
-// VerifyJSON is the outcome of verifying the log (eventstore's Verify,
-// then ExpectHead) as 'salesbot verify --json' prints it: ok, counts and
-// time; then the head, the signed head, the anchor and the erasures when
-// intact, else the error and the first bad position.
-func VerifyJSON(rep eventstore.VerifyReport, took time.Duration, err error) map[string]any {
-	out := map[string]any{"ok": err == nil, "events": rep.Events, "streams": rep.Streams, "seconds": took.Seconds()}
-	if err == nil {
-		out["head_position"] = rep.Events
-		out["head_hash"] = hex.EncodeToString(rep.HeadHash[:])
-		out["log_id"] = rep.LogID.String()
-		out["subjects"], out["erased"], out["erased_unbound"] = rep.Subjects, rep.Erased, rep.Unbound
-		out["public_key_only"] = rep.PublicKeyOnly
-		out["unsigned_events"] = rep.Unsigned
-		if rep.UnsignedKeys > 0 {
-			out["unsigned_keys"] = rep.UnsignedKeys
-		}
-		if h := rep.SignedHead; h != nil {
-			out["signed_head"] = headJSON(*h)
-		}
-		if h := rep.Anchor; h != nil {
-			out["anchor"] = headJSON(*h)
-		}
-	} else {
-		out["error"] = err.Error()
-	}
-	var te *eventstore.TamperError
-	if errors.As(err, &te) {
-		out["bad_position"] = te.Position
-	}
-	return out
-}
-
-func headJSON(h eventstore.SignedHead) map[string]any {
-	return map[string]any{"position": h.Position, "hash": hex.EncodeToString(h.Hash[:]), "time": h.Time.Format(time.RFC3339Nano)}
 }

@@ -1,8 +1,11 @@
 package audit_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -150,12 +153,97 @@ func TestVerifyJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ok := audit.VerifyJSON(rep, time.Second, nil)
-	if ok["ok"] != true || ok["head_position"] != rep.Events || ok["head_hash"] != fmt.Sprintf("%x", rep.HeadHash) || ok["error"] != nil {
+	decode := func(r audit.Report, err error) map[string]any {
+		t.Helper()
+		var b bytes.Buffer
+		if werr := r.WriteJSON(&b, err); werr != nil || strings.Count(b.String(), "\n") != 1 {
+			t.Fatalf("WriteJSON: %q %v", b.String(), werr)
+		}
+		var out map[string]any
+		if err := json.Unmarshal(b.Bytes(), &out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	ok := decode(audit.Report{VerifyReport: rep, Took: time.Second}, nil)
+	if ok["ok"] != true || ok["head_position"] != float64(rep.Events) || ok["head_hash"] != fmt.Sprintf("%x", rep.HeadHash) || ok["error"] != nil || ok["seconds"] != 1.0 {
 		t.Fatalf("an intact log: %v", ok)
 	}
-	bad := audit.VerifyJSON(eventstore.VerifyReport{Events: 3}, time.Second, fmt.Errorf("verify: %w", &eventstore.TamperError{Position: 2, Reason: "hash"}))
-	if bad["ok"] != false || bad["bad_position"] != uint64(2) || bad["head_hash"] != nil || !strings.Contains(bad["error"].(string), "position 2") {
+	bad := decode(audit.Report{VerifyReport: eventstore.VerifyReport{Events: 3}, Took: time.Second}, fmt.Errorf("verify: %w", &eventstore.TamperError{Position: 2, Reason: "hash"}))
+	if !audit.Failed(fmt.Errorf("verify: %w", &eventstore.TamperError{})) || audit.Failed(nil) {
+		t.Fatal("Failed does not tell an altered log")
+	}
+	if bad["ok"] != false || bad["bad_position"] != 2.0 || bad["head_hash"] != nil || !strings.Contains(bad["error"].(string), "position 2") {
 		t.Fatalf("an altered log: %v", bad)
+	}
+}
+
+// pebbleLog makes a data dir with a contact in its log; the DirOptions
+// open it with the master key.
+func pebbleLog(t *testing.T) (string, eventstore.DirOptions) {
+	t.Helper()
+	base := t.TempDir()
+	dir := filepath.Join(base, "data")
+	opts := eventstore.DirOptions{KeyFile: filepath.Join(base, "master.key"), Create: true,
+		Options: eventstore.Options{AnchorFile: filepath.Join(base, "anchor.json"), MinFreeBytes: -1}}
+	s, err := eventstore.OpenDir(t.Context(), dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addContact(t, domain.Handlers{Log: eventlog.New(s), Index: domain.NewIndexKey(s.IndexKey()), Now: time.Now}, "anna")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	opts.Create = false
+	return dir, opts
+}
+
+// Verify opens the log read-only, walks it and checks the expected head;
+// the report says how, and names the anchor only where one was given.
+func TestVerify(t *testing.T) {
+	ctx := t.Context()
+	dir, opts := pebbleLog(t)
+	rep, err := audit.Verify(ctx, dir, opts, audit.VerifyOptions{})
+	if err != nil || rep.Events == 0 || rep.PublicKeyOnly || rep.Anchor == nil || rep.AnchorFile != opts.AnchorFile {
+		t.Fatalf("with the master key: %+v %v", rep, err)
+	}
+	var text strings.Builder
+	if err := rep.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("ok: %d events in 1 streams intact, verified with the master key", rep.Events); !strings.HasPrefix(text.String(), want) ||
+		!strings.Contains(text.String(), "anchor: ") || !strings.Contains(text.String(), "matches the log") {
+		t.Fatalf("report:\n%s", text.String())
+	}
+	head := audit.Head{Position: rep.Events, Hash: rep.HeadHash}
+	if _, err := audit.Verify(ctx, dir, opts, audit.VerifyOptions{Expect: &head}); err != nil {
+		t.Fatalf("the head it holds: %v", err)
+	}
+	head.Position++
+	if _, err := audit.Verify(ctx, dir, opts, audit.VerifyOptions{Expect: &head}); !errors.Is(err, audit.ErrExpectedHead) || !audit.Failed(err) {
+		t.Fatalf("a head past its end: %v", err)
+	}
+
+	key, _, err := eventstore.LoadMasterKey(opts.KeyFile, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := eventstore.PublicKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auditor := eventstore.DirOptions{Options: eventstore.Options{PublicKey: pub}}
+	rep, err = audit.Verify(ctx, dir, auditor, audit.VerifyOptions{})
+	if err != nil || !rep.PublicKeyOnly || rep.Anchor != nil {
+		t.Fatalf("with the public key: %+v %v", rep, err)
+	}
+	text.Reset()
+	if err := rep.WriteText(&text); err != nil || !strings.Contains(text.String(), "verified with the public key") || strings.Contains(text.String(), "anchor:") {
+		t.Fatalf("an auditor's report without an anchor:\n%s", text.String())
+	}
+
+	var nl *eventstore.NoLogError
+	if rep, err := audit.Verify(ctx, filepath.Join(t.TempDir(), "none"), opts, audit.VerifyOptions{}); !errors.As(err, &nl) || rep.Events != 0 || audit.Failed(err) {
+		t.Fatalf("no log: %+v %v", rep, err)
 	}
 }
