@@ -98,10 +98,8 @@ directory is used by one process at a time.`,
 				return tg.check(a)
 			}
 		},
-		run: func(ctx context.Context, a *app, args []string) error {
-			if len(args) > 0 {
-				return usagef("takes no arguments, got %q", args)
-			}
+		noArgs: true,
+		run: func(ctx context.Context, a *app, _ []string) error {
 			limits, err := lf.limits()
 			if err != nil {
 				return err
@@ -163,10 +161,8 @@ func accountsListCommand() *command {
 			fs.BoolVar(&asJSON, "json", false, "print JSON")
 			return nil
 		},
-		run: func(ctx context.Context, a *app, args []string) error {
-			if len(args) > 0 {
-				return usagef("takes no arguments, got %q", args)
-			}
+		noArgs: true,
+		run: func(ctx context.Context, a *app, _ []string) error {
 			st, err := a.openStore(ctx, existingLog)
 			if err != nil {
 				return err

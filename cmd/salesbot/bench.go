@@ -88,10 +88,8 @@ writes of the same size on this machine, the ceiling to compare with.`,
 				return nil
 			}
 		},
-		run: func(ctx context.Context, a *app, args []string) error {
-			if len(args) > 0 {
-				return usagef("takes no arguments, got %q", args)
-			}
+		noArgs: true,
+		run: func(ctx context.Context, a *app, _ []string) error {
 			s, done, err := a.benchStore(ctx, "append")
 			if err != nil {
 				return err
@@ -156,10 +154,8 @@ pages of --page events, fully decoded (upcast, personal fields decrypted). Laten
 				return p.check()
 			}
 		},
-		run: func(ctx context.Context, a *app, args []string) error {
-			if len(args) > 0 {
-				return usagef("takes no arguments, got %q", args)
-			}
+		noArgs: true,
+		run: func(ctx context.Context, a *app, _ []string) error {
 			s, err := a.openStore(ctx, existingLog)
 			if err != nil {
 				return err

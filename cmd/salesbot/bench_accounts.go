@@ -46,10 +46,8 @@ connecting them, the sandbox server's share included.`,
 				return nil
 			}
 		},
-		run: func(ctx context.Context, a *app, args []string) error {
-			if len(args) > 0 {
-				return usagef("takes no arguments, got %q", args)
-			}
+		noArgs: true,
+		run: func(ctx context.Context, a *app, _ []string) error {
 			st, err := a.openStore(ctx, createLog)
 			if err != nil {
 				return err

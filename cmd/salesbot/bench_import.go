@@ -34,10 +34,8 @@ the import rate. Every append is synced.`,
 				return nil
 			}
 		},
-		run: func(ctx context.Context, a *app, args []string) error {
-			if len(args) > 0 {
-				return usagef("takes no arguments, got %q", args)
-			}
+		noArgs: true,
+		run: func(ctx context.Context, a *app, _ []string) error {
 			s, done, err := a.benchStore(ctx, "import")
 			if err != nil {
 				return err

@@ -37,10 +37,8 @@ batch of --batch events.`,
 				return p.check()
 			}
 		},
-		run: func(ctx context.Context, a *app, args []string) error {
-			if len(args) > 0 {
-				return usagef("takes no arguments, got %q", args)
-			}
+		noArgs: true,
+		run: func(ctx context.Context, a *app, _ []string) error {
 			return benchRebuild(ctx, a, p, keep)
 		},
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/adminbot"
 	"github.com/salesbot/salesbot/adapters/app/system"
+	"github.com/salesbot/salesbot/adapters/cli"
 	"github.com/salesbot/salesbot/adapters/redact"
 )
 
@@ -18,7 +19,7 @@ type botConfig struct {
 
 func (b *botConfig) register(fs *flag.FlagSet, a *app) {
 	b.apiURL, b.admins = a.getenv("SALESBOT_BOT_API_URL"), a.getenv("SALESBOT_ADMIN_IDS")
-	secretFlag(fs, &b.token, "bot-token", "SALESBOT_BOT_TOKEN", "bot-token", "the admin bot's token",
+	cli.SecretFlag(fs, &b.token, "bot-token", "SALESBOT_BOT_TOKEN", "bot-token", "the admin bot's token",
 		"the admin bot's `token` from @BotFather; empty = no bot")
 	fs.StringVar(&b.apiURL, "bot-api-url", b.apiURL, "Bot API server `URL` (a self-hosted one); empty = Telegram's [SALESBOT_BOT_API_URL]")
 	b.webhookURL, b.listen = a.getenv("SALESBOT_BOT_WEBHOOK_URL"), a.envOr("SALESBOT_BOT_WEBHOOK_LISTEN", ":8443")

@@ -190,10 +190,8 @@ func campaignsListCommand() *command {
 			fs.BoolVar(&asJSON, "json", false, "print JSON")
 			return nil
 		},
-		run: func(ctx context.Context, a *app, args []string) error {
-			if len(args) > 0 {
-				return usagef("takes no arguments, got %q", args)
-			}
+		noArgs: true,
+		run: func(ctx context.Context, a *app, _ []string) error {
 			_, sink, done, err := a.logAndReadModels(ctx)
 			if err != nil {
 				return err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,37 +9,33 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 
 	"github.com/gotd/td/telegram"
 
 	"github.com/salesbot/salesbot/adapters/app/demo"
+	"github.com/salesbot/salesbot/adapters/cli"
 	"github.com/salesbot/salesbot/adapters/redact"
 	"github.com/salesbot/salesbot/adapters/telegram/telegramtest"
-	"github.com/salesbot/salesbot/domain/words"
 	"github.com/salesbot/salesbot/eventstore"
 	"github.com/salesbot/salesbot/projections"
 )
+
+// masterKeyCredential is the systemd credential holding the master key.
+const masterKeyCredential = "master-key"
 
 // version is set at build time: -ldflags "-X main.version=...".
 var version = "dev"
 
 // Exit codes.
 const (
-	exitOK    = 0
-	exitFail  = 1 // the command ran and failed (verify found tampering, I/O error)
-	exitUsage = 2 // bad command line or configuration
+	exitOK    = cli.ExitOK
+	exitFail  = cli.ExitFail  // the command ran and failed (verify found tampering, I/O error)
+	exitUsage = cli.ExitUsage // bad command line or configuration
 )
 
-// usageError is a bad flag, argument or configuration value; it exits 2.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-func usagef(format string, args ...any) error {
-	return &usageError{msg: fmt.Sprintf(format, args...)}
-}
+// usagef is a usage error (exit 2).
+var usagef = cli.Usagef
 
 // env is how Run reads the environment (os.Getenv in main, a map in tests).
 type env func(string) string
@@ -63,15 +58,32 @@ type app struct {
 	onDemo func(*demo.Report)
 }
 
-// command is one subcommand (or a group with subcommands).
+// command is one subcommand (or a group with subcommands): a
+// cli.Command whose flags and run are handed the invocation's app.
 type command struct {
 	name    string
 	summary string
 	usage   string // after "salesbot <path>"; may be empty
 	details string // extra help text
+	noArgs  bool   // takes no positional arguments
 	flags   func(fs *flag.FlagSet, a *app) func() error
 	run     func(ctx context.Context, a *app, args []string) error
 	sub     []*command
+}
+
+// bind makes cs the cli's commands, run with a.
+func (a *app) bind(cs []*command) []*cli.Command {
+	out := make([]*cli.Command, len(cs))
+	for i, c := range cs {
+		out[i] = &cli.Command{Name: c.name, Summary: c.summary, Usage: c.usage, Details: c.details, NoArgs: c.noArgs, Sub: a.bind(c.sub)}
+		if c.flags != nil {
+			out[i].Flags = func(fs *flag.FlagSet) func() error { return c.flags(fs, a) }
+		}
+		if c.run != nil {
+			out[i].Run = func(ctx context.Context, args []string) error { return c.run(ctx, a, args) }
+		}
+	}
+	return out
 }
 
 func commands() []*command {
@@ -101,167 +113,29 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return newApp(stdin, stdout, stderr, getenv).main(ctx, args)
 }
 
+// main runs args as a's command line.
+func (a *app) main(ctx context.Context, args []string) int {
+	p := &cli.Program{
+		Name:  "salesbot",
+		Title: "salesbot " + version + " — AI sales assistant for Telegram on an event-sourced log.",
+		Footer: "Every flag can also be set by environment variable; a flag wins over its variable.\n" +
+			"Secrets also come from files (--bot-token-file, SALESBOT_BOT_TOKEN_FILE, ...) or systemd credentials ($" + cli.CredentialsDirEnv + ").\n",
+		Commands: a.bind(commands()),
+		Stdout:   a.stdout, Stderr: a.stderr, Getenv: a.getenv,
+		Global: func(fs *flag.FlagSet) func() error {
+			a.cfg.register(fs)
+			return a.cfg.validate
+		},
+		Hide: func() []string { return redact.DSNSecrets(a.cfg.PostgresDSN) },
+	}
+	return p.Main(ctx, args)
+}
+
 func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv env) *app {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
 	a.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	a.cfg = configFromEnv(getenv)
 	return a
-}
-
-func (a *app) main(ctx context.Context, args []string) int {
-	stdout, stderr := a.stdout, a.stderr
-
-	cmds := commands()
-	var path []string
-	for {
-		if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
-			if len(args) > 1 && args[0] == "help" {
-				args = append(args[1:], "--help")
-				continue
-			}
-			printGroup(stdout, path, cmds)
-			if len(args) == 0 && len(path) == 0 {
-				return exitUsage
-			}
-			return exitOK
-		}
-		c := find(cmds, args[0])
-		if c == nil {
-			fmt.Fprintf(stderr, "salesbot: unknown command %q (run 'salesbot help%s')\n", strings.Join(append(path, args[0]), " "), prefixSpace(path))
-			return exitUsage
-		}
-		path = append(path, c.name)
-		args = args[1:]
-		if len(c.sub) > 0 {
-			cmds = c.sub
-			continue
-		}
-		return a.exec(ctx, c, path, args)
-	}
-}
-
-func prefixSpace(path []string) string {
-	if len(path) == 0 {
-		return ""
-	}
-	return " " + strings.Join(path, " ")
-}
-
-func find(cmds []*command, name string) *command {
-	for _, c := range cmds {
-		if c.name == name {
-			return c
-		}
-	}
-	return nil
-}
-
-func (a *app) exec(ctx context.Context, c *command, path []string, args []string) int {
-	name := "salesbot " + strings.Join(path, " ")
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	a.cfg.register(fs)
-	var check func() error
-	if c.flags != nil {
-		check = c.flags(fs, a)
-	}
-	positional, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		printCommand(a.stdout, name, c, fs)
-		return exitOK
-	}
-	if err != nil {
-		err = usagef("%s", flagMessage(err))
-	}
-	if err == nil {
-		err = resolveSecrets(fs, a.getenv)
-	}
-	if err == nil && check != nil {
-		err = check()
-	}
-	if err == nil {
-		err = a.cfg.validate()
-	}
-	if err == nil {
-		err = c.run(ctx, a, positional)
-	}
-	// The adapters keep secrets out of their errors; this is the last
-	// line of defence for what reaches the terminal.
-	hide := append(secretValues(fs), redact.DSNSecrets(a.cfg.PostgresDSN)...)
-	var ue *usageError
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.As(err, &ue):
-		fmt.Fprintf(a.stderr, "%s: %s (see '%s --help')\n", name, redact.String(ue.msg, hide...), name)
-		return exitUsage
-	default:
-		fmt.Fprintf(a.stderr, "%s: %s\n", name, redact.String(err.Error(), hide...))
-		return exitFail
-	}
-}
-
-// parseInterspersed parses flags anywhere among the arguments (the flag
-// package stops at the first positional one), so `replay dialog 7 --json`
-// works; "--" ends the flags.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return positional, nil
-		}
-		if args[0] == "--" {
-			return append(positional, args[1:]...), nil
-		}
-		positional = append(positional, args[0])
-		args = args[1:]
-	}
-}
-
-// flagMessage rewrites the flag package's "-name" to the documented
-// "--name" form.
-func flagMessage(err error) string {
-	return strings.Replace(err.Error(), " -", " --", 1)
-}
-
-func printGroup(w io.Writer, path []string, cmds []*command) {
-	fmt.Fprintf(w, "salesbot %s — AI sales assistant for Telegram on an event-sourced log.\n\n", version)
-	fmt.Fprintf(w, "Usage: salesbot%s <command> [flags]\n\nCommands:\n", prefixSpace(path))
-	for _, c := range cmds {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintf(w, "\nRun 'salesbot%s <command> --help' for a command's flags.\n", prefixSpace(path))
-	fmt.Fprintf(w, "Every flag can also be set by environment variable; a flag wins over its variable.\n")
-	fmt.Fprintf(w, "Secrets also come from files (--bot-token-file, SALESBOT_BOT_TOKEN_FILE, ...) or systemd credentials ($%s).\n", credentialsDirEnv)
-}
-
-func printCommand(w io.Writer, name string, c *command, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "Usage: %s [flags]%s\n\n%s.\n", name, c.usage, words.Capitalize(c.summary))
-	if c.details != "" {
-		fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(c.details))
-	}
-	fmt.Fprintf(w, "\nFlags:\n")
-	var lines []string
-	fs.VisitAll(func(f *flag.Flag) {
-		typ, usage := flag.UnquoteUsage(f)
-		line := "  --" + f.Name
-		if typ != "" {
-			line += " " + typ
-		}
-		line += "\n        " + usage
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
-			// Defaults may come from the environment: a URL loses its
-			// credentials (secret options show no default at all).
-			line += fmt.Sprintf(" (default %q)", redact.URL(f.DefValue))
-		}
-		lines = append(lines, line)
-	})
-	sort.Strings(lines)
-	fmt.Fprintln(w, strings.Join(lines, "\n"))
 }
 
 // config is the global configuration shared by every command.
@@ -279,7 +153,7 @@ func configFromEnv(getenv env) config {
 		c.DataDir = v
 	}
 	c.MasterKeyFile = getenv("SALESBOT_MASTER_KEY_FILE")
-	if p := credentialPath(getenv(credentialsDirEnv), masterKeyCredential); c.MasterKeyFile == "" && p != "" {
+	if p := cli.CredentialPath(getenv(cli.CredentialsDirEnv), masterKeyCredential); c.MasterKeyFile == "" && p != "" {
 		if _, err := os.Stat(p); err == nil {
 			c.MasterKeyFile = p
 		}
@@ -294,9 +168,9 @@ func (c *config) register(fs *flag.FlagSet) {
 		c.DataDir, c.set["data-dir"] = v, true
 		return nil
 	})
-	secretFlag(fs, &c.PostgresDSN, "postgres", "SALESBOT_POSTGRES_DSN", "postgres-dsn", "the PostgreSQL DSN",
+	cli.SecretFlag(fs, &c.PostgresDSN, "postgres", "SALESBOT_POSTGRES_DSN", "postgres-dsn", "the PostgreSQL DSN",
 		"PostgreSQL `DSN` for the read models; empty = embedded in-memory read models")
-	fs.Func("master-key-file", "32-byte master key `file`, created with mode 0600 if absent; 'run' wants it outside the data dir [SALESBOT_MASTER_KEY_FILE] (default: the systemd credential \""+masterKeyCredential+"\" in $"+credentialsDirEnv+", else \"<data-dir>/master.key\")", func(v string) error {
+	fs.Func("master-key-file", "32-byte master key `file`, created with mode 0600 if absent; 'run' wants it outside the data dir [SALESBOT_MASTER_KEY_FILE] (default: the systemd credential \""+masterKeyCredential+"\" in $"+cli.CredentialsDirEnv+", else \"<data-dir>/master.key\")", func(v string) error {
 		c.MasterKeyFile, c.set["master-key-file"] = v, true
 		return nil
 	})
@@ -364,10 +238,8 @@ func versionCommand() *command {
 	return &command{
 		name:    "version",
 		summary: "print the version and build information",
-		run: func(_ context.Context, a *app, args []string) error {
-			if len(args) > 0 {
-				return usagef("takes no arguments, got %q", args)
-			}
+		noArgs:  true,
+		run: func(_ context.Context, a *app, _ []string) error {
 			fmt.Fprintf(a.stdout, "salesbot %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			return nil
 		},

@@ -60,10 +60,8 @@ admin bot with --bot-token) until Ctrl-C.`,
 				return o.eng.check()
 			}
 		},
-		run: func(ctx context.Context, a *app, args []string) error {
-			if len(args) > 0 {
-				return usagef("takes no arguments, got %q", args)
-			}
+		noArgs: true,
+		run: func(ctx context.Context, a *app, _ []string) error {
 			_, err := a.demo(ctx, o)
 			return err
 		},

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/salesbot/salesbot/adapters/cli"
 	"github.com/salesbot/salesbot/adapters/llm"
 	"github.com/salesbot/salesbot/adapters/redact"
 )
@@ -37,7 +38,7 @@ func (l *llmConfig) register(fs *flag.FlagSet, a *app) {
 		l.baseURL, l.baseURLSet = v, v != ""
 		return nil
 	})
-	secretFlag(fs, &l.apiKey, "llm-api-key", "SALESBOT_LLM_API_KEY", "llm-api-key", "the LLM API key",
+	cli.SecretFlag(fs, &l.apiKey, "llm-api-key", "SALESBOT_LLM_API_KEY", "llm-api-key", "the LLM API key",
 		"the LLM API `key`; with a key or a base URL the LLM answers, else the offline engine")
 	fs.StringVar(&l.model, "llm-model", l.model, "the model `name`; for Azure the deployment name [SALESBOT_LLM_MODEL]")
 	fs.StringVar(&l.apiType, "llm-api-type", l.apiType, "`type` of the API: openai (also local servers) or azure [SALESBOT_LLM_API_TYPE]")

@@ -27,10 +27,8 @@ last event applied): read models of another log, or of an older or
 rewritten copy of it, are then refused by run and reported by status. Without it, rebuilds the embedded in-memory read models,
 which only checks that the log projects cleanly and how fast (they are
 rebuilt at every start anyway).`,
-				run: func(ctx context.Context, a *app, args []string) error {
-					if len(args) > 0 {
-						return usagef("takes no arguments, got %q", args)
-					}
+				noArgs: true,
+				run: func(ctx context.Context, a *app, _ []string) error {
 					return rebuildProjections(ctx, a)
 				},
 			},
@@ -44,10 +42,8 @@ Read models built from another log, ahead of the log (an older backup of
 the data dir restored) or from a log that was rewritten are reported with
 what to do, and the command exits 1; 'salesbot run' refuses to start on
 them.`,
-				run: func(ctx context.Context, a *app, args []string) error {
-					if len(args) > 0 {
-						return usagef("takes no arguments, got %q", args)
-					}
+				noArgs: true,
+				run: func(ctx context.Context, a *app, _ []string) error {
 					return projectionsStatus(ctx, a)
 				},
 			},

@@ -82,10 +82,8 @@ strangers write in. The sandbox is new at every start, so use a fresh
 				return tg.check(a)
 			}
 		},
-		run: func(ctx context.Context, a *app, args []string) error {
-			if len(args) > 0 {
-				return usagef("takes no arguments, got %q", args)
-			}
+		noArgs: true,
+		run: func(ctx context.Context, a *app, _ []string) error {
 			if dur > 0 {
 				var cancel context.CancelFunc
 				ctx, cancel = context.WithTimeout(ctx, dur)

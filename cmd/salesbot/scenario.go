@@ -17,10 +17,8 @@ func scenarioCommand() *command {
 			{
 				name:    "example",
 				summary: "print the shipped example scenario (a start for your own)",
-				run: func(_ context.Context, a *app, args []string) error {
-					if len(args) > 0 {
-						return usagef("takes no arguments, got %q", args)
-					}
+				noArgs:  true,
+				run: func(_ context.Context, a *app, _ []string) error {
 					_, err := a.stdout.Write(scenario.Example)
 					return err
 				},

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/salesbot/salesbot/adapters/cli"
 	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/eventstore"
 )
@@ -20,7 +21,7 @@ func (t *tgConfig) register(fs *flag.FlagSet, a *app) {
 		t.appID, _ = strconv.Atoi(v) // checked in check
 	}
 	fs.IntVar(&t.appID, "tg-app-id", t.appID, "the company's Telegram API `id` from my.telegram.org [SALESBOT_TG_APP_ID]")
-	secretFlag(fs, &t.appHash, "tg-app-hash", "SALESBOT_TG_APP_HASH", "tg-app-hash", "the Telegram API hash",
+	cli.SecretFlag(fs, &t.appHash, "tg-app-hash", "SALESBOT_TG_APP_HASH", "tg-app-hash", "the Telegram API hash",
 		"the company's Telegram API `hash` from my.telegram.org")
 }
 

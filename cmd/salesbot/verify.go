@@ -58,10 +58,8 @@ first bad position is named), 2 bad flags.`,
 				return nil
 			}
 		},
-		run: func(ctx context.Context, a *app, args []string) error {
-			if len(args) > 0 {
-				return usagef("takes no arguments, got %q", args)
-			}
+		noArgs: true,
+		run: func(ctx context.Context, a *app, _ []string) error {
 			if !asJSON {
 				o.Progress = a.stderr
 			}
@@ -116,10 +114,8 @@ func keysCommand() *command {
 Derived from the master key. Give it to auditors: 'salesbot verify
 --public-key FILE' checks the log with it, without the master key. It
 cannot decrypt anything or forge a signature.`,
-			run: func(_ context.Context, a *app, args []string) error {
-				if len(args) > 0 {
-					return usagef("takes no arguments, got %q", args)
-				}
+			noArgs: true,
+			run: func(_ context.Context, a *app, _ []string) error {
 				key, _, err := eventstore.LoadMasterKey(a.cfg.keyFile(), false)
 				if err != nil {
 					return a.storeError(err)
