@@ -62,18 +62,6 @@ func accountsAddCommand() *command {
 	return &command{
 		name:    "add",
 		summary: "sign a company Telegram account in and register it",
-		details: `
-Exactly one way to sign in:
-  --phone +4915112345678   Telegram sends a login code to the account's app;
-                           type it when asked (then the 2FA password, if set).
-  --qr                     prints a tg://login link to show as a QR code; scan
-                           it in Telegram (Settings → Devices → Link Desktop
-                           Device) on the account's phone.
-  --session-file FILE      imports a Telethon StringSession from FILE.
-
-The session is stored encrypted under the master key in the data directory,
-never in the event log. Run this while 'salesbot run' is stopped: the data
-directory is used by one process at a time.`,
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			tg.register(fs, a)
 			lf.register(fs)
@@ -190,10 +178,6 @@ func accountsRemoveCommand() *command {
 		name:    "remove",
 		summary: "log an account out of Telegram, delete its session and mark it removed",
 		usage:   " ID",
-		details: `
-Ends the session at Telegram (if Telegram can be reached), deletes the
-stored session, and records the removal; the account's dialogs and history
-stay in the log.`,
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			tg.register(fs, a)
 			return func() error { return tg.check(a) }

@@ -58,15 +58,6 @@ func benchAppendCommand() *command {
 	return &command{
 		name:    "append",
 		summary: "append events as fast as possible, durable on return, and report throughput and latency",
-		details: `
-Each goroutine owns its streams: it appends batches of --batch events with
-an exact expected version, and moves to a new stream after about 10 events.
-Every append is synced to disk before it returns. Latency is per Append call.
-
-With --data-dir the log is left there (so 'salesbot verify' can check it);
-the directory must hold no events yet. Without it a temporary directory is
-used and removed. --baseline also measures raw concurrent synced Pebble
-writes of the same size on this machine, the ceiling to compare with.`,
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			p.register(fs, 64)
 			fs.IntVar(&p.events, "events", 200000, "events to append in all")
@@ -140,10 +131,6 @@ func benchReadCommand() *command {
 	return &command{
 		name:    "read",
 		summary: "read the whole log back, decoded, and report throughput",
-		details: `
-Reads every durable event of the log in --data-dir in order with Scan, in
-pages of --page events, fully decoded (upcast, personal fields decrypted). Latency is per page. With
---concurrency above 1 the position range is split among goroutines.`,
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			p.register(fs, runtime.GOMAXPROCS(0))
 			fs.IntVar(&p.batch, "page", 4096, "events per Scan call")

@@ -18,17 +18,6 @@ func benchAccountsCommand() *command {
 	return &command{
 		name:    "accounts",
 		summary: "connect N sandbox accounts, exchange messages, report throughput, latency and memory",
-		details: `
-Runs a sandbox Telegram in this process and connects N company accounts to
-it through the real MTProto client, as 'salesbot run' does. Leads write to
-the accounts (inbound message → stored event latency), then every dialog
-gets one reply through the outbox (planned → sent).
-
-A new auth key costs about 0.6 s of CPU, so the first run signs the
-accounts in once and keeps their sessions (and the sandbox's users and
-keys, in sandbox.json) in --data-dir; later runs with the same --data-dir
-reconnect with them. Resident memory per account is measured across
-connecting them, the sandbox server's share included.`,
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			fs.IntVar(&n, "accounts", 100, "connected accounts (`n`)")
 			fs.IntVar(&messages, "messages", 0, "inbound messages to exchange (`n`; default 5 per account)")

@@ -14,12 +14,6 @@ func benchImportCommand() *command {
 	return &command{
 		name:    "import",
 		summary: "time a contacts import of generated rows",
-		details: `
-Generates a CSV of --rows rows (username, phone, name, tags and a custom
-field; every 20th row repeats an earlier person), parses it and imports it
-into a log in --data-dir (which must hold no events) or a temporary
-directory, as 'salesbot contacts import' does; prints the parse time and
-the import rate. Every append is synced.`,
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			fs.IntVar(&rows, "rows", 100000, "rows to generate (`n`)")
 			fs.IntVar(&concurrency, "concurrency", 64, "rows recorded at once (`n`)")

@@ -15,13 +15,6 @@ func benchRebuildCommand() *command {
 	return &command{
 		name:    "rebuild",
 		summary: "generate a realistic log and time a full rebuild of the read models",
-		details: `
-Writes about --events events as generated dialogs (a contact, messages both
-ways, qualification, stage changes and an ending; about 14 events each) to
-a log in --data-dir (which must hold no events) or a temporary directory,
-then drops and rebuilds the read models from it: into PostgreSQL with
---postgres (the tables are truncated), else into memory. Latency is per
-batch of --batch events.`,
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			p.register(fs, 32)
 			fs.IntVar(&p.events, "events", 100000, "events to generate (rounded to whole dialogs)")

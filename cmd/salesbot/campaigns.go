@@ -18,13 +18,6 @@ import (
 	"github.com/salesbot/salesbot/projections"
 )
 
-// campaignsWhileRunning is said in the help of every campaigns command.
-const campaignsWhileRunning = `
-
-The command opens the data directory by itself: stop 'salesbot run' first,
-or, while it runs, use the admin bot (/campaigns, /campaign_pause,
-/campaign_resume, /stats). See docs/campaigns.md.`
-
 func campaignsCommand() *command {
 	return &command{
 		name:    "campaigns",
@@ -142,21 +135,6 @@ func campaignsCreateCommand() *command {
 	return &command{
 		name:    "create",
 		summary: "create a campaign: a segment of contacts, prompt variants with weights, a schedule and caps",
-		details: `
-Examples:
-  salesbot campaigns create --name "Q1 Berlin" --tags saas,berlin --field city=Berlin \
-    --variants A=50,B=50 --start 2026-12-02T09:00 --days 14 --tz Europe/Berlin \
-    --hours 09:00-18:00 --weekdays mon-fri --daily-cap 40 --total-cap 500
-  salesbot campaigns create --name "Fair leads" --import imp-0193a0c0-... --start 2026-12-02
-
-The segment is every contact with all the --tags, every --field equal and
-(with --import) from that import; no segment flags select every contact.
-Prints the campaign's id and how many contactable people the segment
-selects now (the do-not-contact list, erased and unreachable people left
-out). The scheduler of 'salesbot run' opens the dialogs within the
-schedule, the caps and every account's own limits; each person gets one
-cold first message per campaign at most, with a variant chosen by the
-weights and kept for the whole dialog.` + campaignsWhileRunning,
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			f.register(fs, a)
 			return f.check
@@ -185,7 +163,6 @@ func campaignsListCommand() *command {
 	return &command{
 		name:    "list",
 		summary: "list the campaigns with status, schedule and dialogs so far",
-		details: campaignsWhileRunning,
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			fs.BoolVar(&asJSON, "json", false, "print JSON")
 			return nil
@@ -222,7 +199,6 @@ func campaignsPauseCommand(pause bool) *command {
 		name:    name,
 		summary: summary,
 		usage:   " ID|NAME",
-		details: "ID is the campaign's id or its first characters (as 'salesbot campaigns list' shows), or its name." + campaignsWhileRunning,
 		run: func(ctx context.Context, a *app, args []string) error {
 			if len(args) != 1 {
 				return usagef("give one campaign: its id, short id or name (see 'salesbot campaigns list')")
@@ -257,16 +233,6 @@ func campaignsStatsCommand() *command {
 		name:    "stats",
 		summary: "the campaign's funnel per variant, with rates and an A/B test of each variant against the first",
 		usage:   " ID|NAME",
-		details: `
-Per prompt variant: dialogs, replies (the lead wrote back), qualified (the
-lead's interest score reached 50), handoffs to a manager, opt-outs, lost and
-won. Each variant is tested against the campaign's first variant (the
-control) on every rate with a two-proportion z-test: "likely real" when
-p < 0.05, else how many more dialogs per variant would show a difference
-of the size seen. p is the chance of a difference at least this large if
-the two variants were in truth equal. With --postgres the numbers come from
-the PostgreSQL read models (brought up to date first). --metric won tests
-the variants on deals won (recorded with the bot's /won) instead.` + campaignsWhileRunning,
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			fs.BoolVar(&asJSON, "json", false, "print JSON")
 			fs.StringVar(&since, "since", "", "count only dialogs started on or after this `date` (YYYY-MM-DD, UTC)")

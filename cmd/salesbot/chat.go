@@ -24,21 +24,6 @@ func chatCommand() *command {
 	return &command{
 		name:    "chat",
 		summary: "talk to the assistant in the terminal as a lead would, to try a scenario",
-		details: `
-Each line you type (or pipe in) is one message from a lead; the assistant
-answers as it would in Telegram, with the same turns and guards (opt-out,
-AI disclosure, prices only from the knowledge base, handoff rules). After
-each answer it prints the stage, the qualification fields with the lead's
-quotes, the interest score, and any flag, guard or handoff.
-
-It uses the LLM when one is configured (--llm-api-key or --llm-base-url,
-see docs/llm.md) and the offline scenario engine otherwise. By default the
-assistant writes the opening first; --no-opening starts as if the lead wrote
-first. Lines: /followup takes a follow-up turn as after silence, /quit ends.
-
-Nothing is written to the data directory unless --record is given: then
-the conversation is a dialog in the log (source "manual", note "salesbot
-chat") that 'salesbot replay dialog N' shows.`,
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			eng.register(fs, a)
 			fs.StringVar(&variant, "variant", "", "the scenario's prompt `variant` to use; empty = picked by weight")

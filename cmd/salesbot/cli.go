@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"flag"
 	"fmt"
 	"io"
@@ -64,18 +65,31 @@ type command struct {
 	name    string
 	summary string
 	usage   string // after "salesbot <path>"; may be empty
-	details string // extra help text
 	noArgs  bool   // takes no positional arguments
 	flags   func(fs *flag.FlagSet, a *app) func() error
 	run     func(ctx context.Context, a *app, args []string) error
 	sub     []*command
 }
 
-// bind makes cs the cli's commands, run with a.
-func (a *app) bind(cs []*command) []*cli.Command {
+// helpText is the longer help of the commands: after "## <path>", up to
+// the next such line.
+//
+//go:embed help.txt
+var helpText string
+
+// details is the longer help of the command at path ("campaigns create").
+func details(path string) string {
+	_, text, _ := strings.Cut(helpText, "## "+path+"\n")
+	text, _, _ = strings.Cut(text, "\n## ")
+	return text
+}
+
+// bind makes cs, below path, the cli's commands, run with a.
+func (a *app) bind(path string, cs []*command) []*cli.Command {
 	out := make([]*cli.Command, len(cs))
 	for i, c := range cs {
-		out[i] = &cli.Command{Name: c.name, Summary: c.summary, Usage: c.usage, Details: c.details, NoArgs: c.noArgs, Sub: a.bind(c.sub)}
+		p := strings.TrimSpace(path + " " + c.name)
+		out[i] = &cli.Command{Name: c.name, Summary: c.summary, Usage: c.usage, Details: details(p), NoArgs: c.noArgs, Sub: a.bind(p, c.sub)}
 		if c.flags != nil {
 			out[i].Flags = func(fs *flag.FlagSet) func() error { return c.flags(fs, a) }
 		}
@@ -120,7 +134,7 @@ func (a *app) main(ctx context.Context, args []string) int {
 		Title: "salesbot " + version + " — AI sales assistant for Telegram on an event-sourced log.",
 		Footer: "Every flag can also be set by environment variable; a flag wins over its variable.\n" +
 			"Secrets also come from files (--bot-token-file, SALESBOT_BOT_TOKEN_FILE, ...) or systemd credentials ($" + cli.CredentialsDirEnv + ").\n",
-		Commands: a.bind(commands()),
+		Commands: a.bind("", commands()),
 		Stdout:   a.stdout, Stderr: a.stderr, Getenv: a.getenv,
 		Global: func(fs *flag.FlagSet) func() error {
 			a.cfg.register(fs)

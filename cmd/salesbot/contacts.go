@@ -17,12 +17,6 @@ import (
 	"github.com/salesbot/salesbot/eventstore"
 )
 
-// whileRunning is said in the help of every contacts command.
-const whileRunning = `
-
-The command opens the data directory by itself: stop 'salesbot run' first,
-or, while it runs, use the admin bot (/import with the CSV file, /optout).`
-
 func contactsCommand() *command {
 	return &command{
 		name:    "contacts",
@@ -46,22 +40,6 @@ func contactsImportCommand() *command {
 		name:    "import",
 		summary: "import contacts from a CSV file",
 		usage:   " FILE.csv",
-		details: `
-Every contact needs its lawful basis (--basis) and where the list came from
-(--source, recorded on each new contact with the file name). The file is
-CSV in UTF-8 (with or without a byte order mark), separated by commas,
-semicolons or tabs; a first row of column names (username, user_id,
-phone, name or first_name/last_name, tags, and custom fields) is a header,
-else the columns are guessed per row. See docs/contacts.md.
-
-Every row is checked first. If more than --max-errors of the rows are
-rejected nothing is imported (exit 1), unless --partial. A person who is a
-contact already gets the new tags and fields (merged, not doubled); a
-person on the do-not-contact list or erased is skipped. Importing the same
-file again adds nothing.
-
-Exit codes: 0 imported, 1 nothing imported (too many rejected rows, a
-broken file, an I/O error), 2 bad flags.` + whileRunning,
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			fs.StringVar(&source, "source", "", "`text` saying where the list came from (required), e.g. \"visitors of the Berlin fair 2026\"")
 			fs.StringVar(&basis, "basis", "", "the lawful `basis` of every contact: consent, contract or legitimate-interest (required)")
@@ -140,12 +118,6 @@ func contactsOptOutCommand() *command {
 		name:    "optout",
 		summary: "put a person on the do-not-contact list and end their open dialogs",
 		usage:   " @username|ID|+phone",
-		details: `
-No account writes to the person again; their open dialogs end at once. A
-person who is not a contact yet is recorded (source manual) with what you
-give, so a later import or message finds them on the list. The username is
-looked up in the log, not at Telegram: if it changed hands, give the user
-id.` + whileRunning,
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			fs.StringVar(&reason, "reason", "", "why, in the person's or your words (`text`)")
 			return nil
@@ -179,17 +151,6 @@ func contactsForgetCommand() *command {
 		name:    "forget",
 		summary: "erase a person: their personal data becomes unreadable (crypto-shredding)",
 		usage:   " @username|ID|+phone",
-		details: `
-Ends the person's open dialogs, records the erasure and deletes the
-contact's key, so every personal field (name, username, phone, custom
-fields, message texts, handoff reasons, notes) reads [forgotten] in
-replays, exports and read models; the log stays intact and 'salesbot
-verify' still passes. With --postgres (SALESBOT_POSTGRES_DSN) the
-PostgreSQL read models are brought up to date before the command returns,
-so the person's rows are blanked at once. The person stays on the
-do-not-contact list: the index keeps keyed hashes of their user id,
-username and phone (HMAC under a key derived from the master key), never
-the values.` + whileRunning,
 		run: func(ctx context.Context, a *app, args []string) error {
 			p, err := personArg(args)
 			if err != nil {

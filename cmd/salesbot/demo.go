@@ -26,24 +26,6 @@ func demoCommand() *command {
 	return &command{
 		name:    "demo",
 		summary: "the whole system on this machine: sandbox Telegram, about 30 leads, a campaign with two variants",
-		details: `
-Starts an in-process sandbox Telegram with 3 company accounts and about 30
-lead personas (hot, warm, cold, a price question, "are you a bot?",
-opt-outs, prompt injection, a request for a person, silent ones, English and
-Russian speakers), imports them from a CSV file with a source and a lawful
-basis, runs a campaign with the scenario's two prompt variants, and lets the
-personas answer: the dialog engine (offline, or the LLM when
-SALESBOT_LLM_API_KEY or --llm-base-url is set) qualifies them, hands hot
-leads over and honours opt-outs, within every account's caps and pacing.
-
-It prints a progress line and, once the conversations have settled (about
-a minute), a summary: dialogs per stage, handoffs with their reasons,
-opt-outs honoured, limits respected, the funnel per variant, and commands
-to look deeper. The data directory stays for 'salesbot replay', 'verify'
-and 'projections rebuild'. It must be new (or empty): the sandbox Telegram
-is new at every start. With --postgres the read models are filled in
-PostgreSQL instead of memory; --keep keeps everything running (and the
-admin bot with --bot-token) until Ctrl-C.`,
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			o.eng.register(fs, a)
 			o.bot.register(fs, a)

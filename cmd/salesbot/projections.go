@@ -19,15 +19,7 @@ func projectionsCommand() *command {
 			{
 				name:    "rebuild",
 				summary: "drop the read models and rebuild them from the event log",
-				details: `
-With --postgres, truncates the read-model tables (contacts, dialogs,
-messages) and projects the whole log into them, with a progress line on
-standard error, and binds them to this log (its id and the hash of the
-last event applied): read models of another log, or of an older or
-rewritten copy of it, are then refused by run and reported by status. Without it, rebuilds the embedded in-memory read models,
-which only checks that the log projects cleanly and how fast (they are
-rebuilt at every start anyway).`,
-				noArgs: true,
+				noArgs:  true,
 				run: func(ctx context.Context, a *app, _ []string) error {
 					return rebuildProjections(ctx, a)
 				},
@@ -35,14 +27,7 @@ rebuilt at every start anyway).`,
 			{
 				name:    "status",
 				summary: "show the read models' log, checkpoint and lag behind the log",
-				details: `
-Says which event log the read models were built from (its id), how far
-(the checkpoint's position) and how far behind the log's head they are.
-Read models built from another log, ahead of the log (an older backup of
-the data dir restored) or from a log that was rewritten are reported with
-what to do, and the command exits 1; 'salesbot run' refuses to start on
-them.`,
-				noArgs: true,
+				noArgs:  true,
 				run: func(ctx context.Context, a *app, _ []string) error {
 					return projectionsStatus(ctx, a)
 				},

@@ -15,11 +15,6 @@ func replayCommand() *command {
 		name:    "replay",
 		summary: "print a dialog's full history from the event log",
 		usage:   " dialog N",
-		details: `
-Reads the log itself, not the read models: every event of dialog N in order
-with its position, time, type and content (messages, stage changes,
-qualification, handoffs, who acted). Personal data of an erased contact
-shows as [forgotten]. With --json, one JSON object per line.`,
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			fs.BoolVar(&asJSON, "json", false, "one JSON object per event")
 			return nil

@@ -24,35 +24,6 @@ func runCommand() *command {
 	return &command{
 		name:    "run",
 		summary: "run the accounts and the read models until SIGINT or SIGTERM",
-		details: `
-Connects every registered account (one Telegram client each, reconnecting
-with backoff), records incoming private messages as dialog events, sends
-planned messages through the outbox, and keeps the read models (in memory,
-or PostgreSQL with --postgres) up to date. Messages that arrived while
-salesbot was down are fetched on start. SIGINT or SIGTERM stops it cleanly:
-messages not yet sent stay planned in the log and go out on the next start,
-with the same random_id, so nobody gets a message twice.
-
-The dialog engine answers the leads: it writes the openings of dialogs
-salesbot starts, answers once a burst of a lead's messages has settled
-(--debounce), sends follow-ups after silence, qualifies the lead and hands
-hot leads to a manager, following the scenario (--scenario, docs/scenario.md)
-through the LLM when configured (docs/llm.md) or the offline engine.
-
-With --bot-token (or --bot-token-file) and --admin-ids it also serves the
-admin bot (see docs/admin-bot.md) and sends it the notices about accounts
-and dialogs.
-
-The master key must live outside the data dir: --master-key-file (e.g.
-/etc/salesbot/master.key, mode 0600) or the systemd credential master-key.
-Secrets are best given as files (--bot-token-file, --llm-api-key-file,
---tg-app-hash-file, --postgres-file) or systemd credentials, not on the
-command line; see docs/operations.md.
-
---sandbox runs against an in-process Telegram instead (no network): it
-signs in three sandbox accounts, writes to a few scripted leads and lets
-strangers write in. The sandbox is new at every start, so use a fresh
---data-dir for it.`,
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			tg.register(fs, a)
 			bot.register(fs, a)

@@ -19,29 +19,6 @@ func verifyCommand() *command {
 	return &command{
 		name:    "verify",
 		summary: "prove the event log was not altered",
-		details: `
-Re-walks the whole log: every event must decode, follow the previous one
-without a gap, carry the SHA-256 of the event before it, keep its stream's
-versions contiguous and match the stream index; the last event must match
-the chain tip, which is authenticated with the master key. Every key of a
-contact whose personal data the log holds must be there, signed, or erased
-by a signed tombstone bound to the event that recorded the erasure. The
-log's latest signed head must match the chain, and so must the anchor
-(--anchor-file): a log behind its anchor (an older copy restored, newest
-events removed) fails. See docs/event-log.md for exactly what is proven.
-
-Verify opens the data dir read-only and changes no byte in it.
-
---public-key FILE verifies without the master key (an auditor's check):
-everything above but the event MACs and the chain tip, which need the
-master key; events after the latest signed head are counted as unsigned.
-Nothing personal is read. 'salesbot keys public' prints the key.
-
---expect-head POS:HASH also checks that the event at POS has the hash an
-auditor wrote down earlier (printed by a previous verify).
-
-Exit status: 0 intact, 1 altered, behind its anchor or unreadable (the
-first bad position is named), 2 bad flags.`,
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			fs.BoolVar(&asJSON, "json", false, "print the result as one JSON line")
 			fs.StringVar(&publicKeyFile, "public-key", "", "verify with this public key `file` instead of the master key (see 'salesbot keys public')")
@@ -110,11 +87,7 @@ func keysCommand() *command {
 		sub: []*command{{
 			name:    "public",
 			summary: "print the Ed25519 public key that checks the log's signatures",
-			details: `
-Derived from the master key. Give it to auditors: 'salesbot verify
---public-key FILE' checks the log with it, without the master key. It
-cannot decrypt anything or forge a signature.`,
-			noArgs: true,
+			noArgs:  true,
 			run: func(_ context.Context, a *app, _ []string) error {
 				key, _, err := eventstore.LoadMasterKey(a.cfg.keyFile(), false)
 				if err != nil {
