@@ -110,6 +110,7 @@ func commands() []*command {
 		accountsCommand(),
 		contactsCommand(),
 		campaignsCommand(),
+		tokensCommand(),
 		runCommand(),
 		demoCommand(),
 		chatCommand(),

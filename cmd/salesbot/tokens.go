@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/salesbot/salesbot/adapters/app/tokens"
+	"github.com/salesbot/salesbot/adapters/eventlog"
+	"github.com/salesbot/salesbot/domain"
+)
+
+func tokensCommand() *command {
+	return &command{
+		name:    "tokens",
+		summary: "create, list and revoke the HTTP API's tokens",
+		sub:     []*command{tokensCreateCommand(), tokensListCommand(), tokensRevokeCommand()},
+	}
+}
+
+// tokenService opens the log and its tokens; done closes the log.
+func (a *app) tokenService(ctx context.Context) (*tokens.Service, func(), error) {
+	st, err := a.openStore(ctx, existingLog)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err := tokens.New(ctx, tokens.Config{Log: eventlog.New(st), Now: time.Now, Logger: a.log})
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return svc, func() { st.Close() }, nil
+}
+
+func tokensCreateCommand() *command {
+	var name, scope string
+	var asJSON bool
+	return &command{
+		name:    "create",
+		summary: "create an API token and print it once",
+		flags: func(fs *flag.FlagSet, a *app) func() error {
+			fs.StringVar(&name, "name", "", "the token's `name`: what uses it, e.g. crm (required, unique among live tokens)")
+			fs.StringVar(&scope, "scope", "", "what the token may do: `read`, manage or admin (required)")
+			fs.BoolVar(&asJSON, "json", false, "print JSON")
+			return func() error {
+				if name == "" {
+					return usagef("--name is required")
+				}
+				if _, err := domain.ParseScope(scope); err != nil {
+					return usagef("--scope: %v", err)
+				}
+				return nil
+			}
+		},
+		noArgs: true,
+		run: func(ctx context.Context, a *app, _ []string) error {
+			svc, done, err := a.tokenService(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			sc, _ := domain.ParseScope(scope)
+			c, err := svc.Create(ctx, name, sc, "cli")
+			if domain.ErrorCode(err) == domain.EINVALID {
+				return usagef("--%s: %v", domain.ErrorField(err), err)
+			}
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(a.stdout, struct {
+					tokens.InfoJSON
+					Token string `json:"token"`
+				}{c.JSON(), c.Token.Reveal()})
+			}
+			fmt.Fprintf(a.stdout, "%s\n", c.Token.Reveal())
+			fmt.Fprintf(a.stderr, "created token %s %q (scope %s); it is shown only now: keep it in a secret store\n", c.Prefix, c.Name, c.Scope)
+			return nil
+		},
+	}
+}
+
+func tokensListCommand() *command {
+	var asJSON bool
+	return &command{
+		name:    "list",
+		summary: "list the API tokens: prefix, name, scope, created, revoked",
+		flags: func(fs *flag.FlagSet, a *app) func() error {
+			fs.BoolVar(&asJSON, "json", false, "print JSON")
+			return nil
+		},
+		noArgs: true,
+		run: func(ctx context.Context, a *app, _ []string) error {
+			svc, done, err := a.tokenService(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			items, err := svc.List(ctx)
+			if err != nil || !asJSON {
+				return errors.Join(err, tokens.WriteList(a.stdout, items))
+			}
+			out := make([]tokens.InfoJSON, len(items))
+			for i, it := range items {
+				out[i] = it.JSON()
+			}
+			return writeJSON(a.stdout, out)
+		},
+	}
+}
+
+func tokensRevokeCommand() *command {
+	var reason string
+	return &command{
+		name:    "revoke",
+		summary: "revoke an API token: it is refused from now on",
+		usage:   " PREFIX|ID|NAME",
+		flags: func(fs *flag.FlagSet, a *app) func() error {
+			fs.StringVar(&reason, "reason", "", "why, recorded with the revocation (`text`)")
+			return nil
+		},
+		run: func(ctx context.Context, a *app, args []string) error {
+			if len(args) != 1 {
+				return usagef("give one token: its prefix (sb_...), id or name (see 'salesbot tokens list')")
+			}
+			svc, done, err := a.tokenService(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			info, now, err := svc.Revoke(ctx, args[0], "cli", reason)
+			if err != nil {
+				return err
+			}
+			if !now {
+				fmt.Fprintf(a.stdout, "token %s %q was revoked already (%s)\n", info.Prefix, info.Name, info.Revoked.UTC().Format(time.RFC3339))
+				return nil
+			}
+			fmt.Fprintf(a.stdout, "revoked token %s %q\n", info.Prefix, info.Name)
+			return nil
+		},
+	}
+}
