@@ -108,6 +108,14 @@ func UngroundedFigures(reply, knowledge string) []string {
 	return out
 }
 
+// UnstatedContacts returns the contact points in a reply (URLs, domains,
+// e-mail addresses, phone numbers, @usernames, in words.ContactPoints'
+// normal form) that stated (the knowledge base and the scenario's own
+// texts) does not state: a reply with any must not be sent, so a model
+// never sends a lead to a payment page or a number the company never
+// named.
+func UnstatedContacts(reply, stated string) []string { return words.UnstatedContacts(reply, stated) }
+
 // ContainsPhrase returns the first of phrases that stands in text as whole
 // words (case, punctuation and ё folded), or "". A phrase word of four
 // letters or more also matches the words it begins ("менеджер" matches

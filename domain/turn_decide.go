@@ -30,6 +30,7 @@ func (k OutboundKind) lastWords() bool {
 // language: what the guards enforce whatever the model says.
 type TurnRules struct {
 	Knowledge    string   // the whole knowledge base: every figure in a reply must appear in it
+	Stated       string   // what else the scenario states (its website, fixed texts): a contact point in a reply must appear here or in Knowledge
 	Threshold    int      // interest score at or above which the lead goes to a person (1..100)
 	Topics       []string // topics that always go to a person
 	HumanPhrases []string // how leads ask for a person
@@ -110,6 +111,7 @@ const (
 	ReasonClaimedHuman  = "model claimed to be human (off-policy)"
 	ReasonNeedsInfo     = "needs information not in the knowledge base"
 	ReasonModelRefused  = "the model refused the request"
+	ReasonContactPoint  = "reply named a contact point the scenario does not state"
 )
 
 // decideTurn applies the guards to a turn and returns its events.
@@ -296,6 +298,10 @@ func (t *turnBuilder) reply() ([]Event, error) {
 	if bad := UngroundedFigures(reply, rules.Knowledge); len(bad) > 0 {
 		t.guard("figures not in the knowledge base (%s): reply withheld", strings.Join(bad, ", "))
 		return t.handOff(ReasonUngrounded)
+	}
+	if bad := UnstatedContacts(reply, rules.Knowledge+"\n"+rules.Stated); len(bad) > 0 {
+		t.guard("contact points not in the scenario (%s): reply withheld", strings.Join(bad, ", "))
+		return t.handOff(ReasonContactPoint)
 	}
 	switch {
 	case topic != "":

@@ -20,6 +20,7 @@ var rules = TurnRules{
 	HandoffReply: "A colleague will write to you shortly.",
 	LostReply:    "Thanks, all the best!",
 	Disclosure:   "I am Ada, the AI assistant of Acme.",
+	Stated:       "Acme\nacme.com\nWrite to sales@acme.com.",
 }
 
 var meta = TurnMeta{Scenario: "acme", ScenarioVersion: "3", Variant: "A", VariantVersion: "3", Language: "en"}
@@ -181,6 +182,28 @@ func TestTakeTurn(t *testing.T) {
 				planned(101, "A colleague will write to you shortly.", KindHandoff),
 				HandoffRequested{Reason: ReasonUngrounded},
 				StageChanged{From: StageOpening, To: StageHandoff},
+			},
+		},
+		{
+			name:  "a payment link to a domain the scenario never named is withheld",
+			given: opened("how do I pay?"),
+			when:  replyTurn(1, []string{"how do I pay?"}, TurnOutput{Reply: "Pay here: https://acme-pay.io/checkout and write to billing@acme.com", Score: 30}),
+			then: []Event{
+				taken(TurnReply, 1, score(30), guards("contact points not in the scenario (billing@acme.com, acme-pay.io/checkout): reply withheld")),
+				QualificationUpdated{Qual: Qualification{Score: score(30)}},
+				planned(101, "A colleague will write to you shortly.", KindHandoff),
+				HandoffRequested{Reason: ReasonContactPoint},
+				StageChanged{From: StageOpening, To: StageHandoff},
+			},
+		},
+		{
+			name:  "the company's own website and address are sent",
+			given: opened("where can I read more?"),
+			when:  replyTurn(1, []string{"where can I read more?"}, TurnOutput{Reply: "See https://www.acme.com/pricing/ or write to sales@acme.com.", Score: 20}),
+			then: []Event{
+				taken(TurnReply, 1, score(20)),
+				QualificationUpdated{Qual: Qualification{Score: score(20)}},
+				planned(101, "See https://www.acme.com/pricing/ or write to sales@acme.com.", KindReply),
 			},
 		},
 		{

@@ -202,3 +202,40 @@ func (s *Scenario) KnowledgeText() string {
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
+
+// StatedText is what the scenario states outside the knowledge base, for
+// the guards: the company (its website above all), the openings, the
+// follow-ups and the fixed replies in every language. A contact point
+// (URL, e-mail, phone, @username) in a reply must appear here or in
+// KnowledgeText.
+func (s *Scenario) StatedText() string {
+	var b strings.Builder
+	line := func(t string) {
+		if t = strings.TrimSpace(t); t != "" {
+			b.WriteString(t)
+			b.WriteByte('\n')
+		}
+	}
+	text := func(t Text) {
+		for _, l := range Languages {
+			line(t[l])
+		}
+	}
+	line(s.Company.Name)
+	line(s.Company.Website)
+	line(s.Company.Description)
+	text(s.Disclosure.Text)
+	for _, o := range s.Openings {
+		text(o)
+	}
+	for _, l := range Languages {
+		for _, t := range s.FollowUps.Texts[l] {
+			line(t)
+		}
+	}
+	r := s.Replies
+	for _, t := range []Text{r.OptOut, r.BotAnswer, r.Handoff, r.Lost, r.Fallback} {
+		text(t)
+	}
+	return b.String()
+}

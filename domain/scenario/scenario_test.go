@@ -142,6 +142,27 @@ func TestExampleFiguresAreGrounded(t *testing.T) {
 	}
 }
 
+// The example's own texts name only the contact points it states, and its
+// website is stated, so a reply may link to any of its pages.
+func TestExampleContactPointsAreStated(t *testing.T) {
+	s := example(t)
+	stated := s.KnowledgeText() + "\n" + s.StatedText()
+	if !strings.Contains(s.StatedText(), "https://acme-analytics.example") {
+		t.Errorf("the stated text lacks the website:\n%s", s.StatedText())
+	}
+	for path, text := range texts(s) {
+		if bad := domain.UnstatedContacts(text, stated); len(bad) > 0 {
+			t.Errorf("%s names %v, which the scenario does not state: %q", path, bad, text)
+		}
+	}
+	if bad := domain.UnstatedContacts("https://acme-analytics.example/pricing", stated); len(bad) > 0 {
+		t.Errorf("a page of the website is not stated: %v", bad)
+	}
+	if bad := domain.UnstatedContacts("https://acme-pay.example/checkout", stated); len(bad) != 1 {
+		t.Errorf("a link to another site is stated: %v", bad)
+	}
+}
+
 func TestExampleOpenings(t *testing.T) {
 	s := example(t)
 	for i, o := range s.Openings {

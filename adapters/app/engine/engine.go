@@ -297,7 +297,7 @@ func (c *Core) language(d domain.Dialog, history []domain.Line, fresh []string) 
 func (c *Core) rules(lang string) domain.TurnRules {
 	sc := c.Scenario
 	r := domain.TurnRules{
-		Knowledge: sc.KnowledgeText(), Threshold: sc.Handoff.ScoreThreshold,
+		Knowledge: sc.KnowledgeText(), Stated: sc.StatedText(), Threshold: sc.Handoff.ScoreThreshold,
 		Topics: sc.Handoff.AlwaysHuman, HumanPhrases: sc.Handoff.HumanPhrases, MaxFollowUps: sc.FollowUps.Max,
 		OptOutReply: sc.T(sc.Replies.OptOut, lang), BotAnswer: sc.T(sc.Replies.BotAnswer, lang),
 		HandoffReply: sc.T(sc.Replies.Handoff, lang), LostReply: sc.T(sc.Replies.Lost, lang),
