@@ -116,6 +116,13 @@ func UngroundedFigures(reply, knowledge string) []string {
 // named.
 func UnstatedContacts(reply, stated string) []string { return words.UnstatedContacts(reply, stated) }
 
+// AsksForSecret returns what a reply asks the lead for that an assistant
+// never asks for ("card number", "CVV", "SMS or login code", "password",
+// "passport data"; RU and EN phrasings), or "": a reply that asks must not
+// be sent. A mention that is no request ("we never ask for your
+// password") passes.
+func AsksForSecret(reply string) string { return words.AsksForSecret(reply) }
+
 // ContainsPhrase returns the first of phrases that stands in text as whole
 // words (case, punctuation and ё folded), or "". A phrase word of four
 // letters or more also matches the words it begins ("менеджер" matches

@@ -112,6 +112,7 @@ const (
 	ReasonNeedsInfo     = "needs information not in the knowledge base"
 	ReasonModelRefused  = "the model refused the request"
 	ReasonContactPoint  = "reply named a contact point the scenario does not state"
+	ReasonAskedSecret   = "model asked the lead for a card, code, password or passport (off-policy)"
 )
 
 // decideTurn applies the guards to a turn and returns its events.
@@ -290,6 +291,10 @@ func (t *turnBuilder) reply() ([]Event, error) {
 	if ClaimsHuman(reply) {
 		t.guard("the reply claimed to be human: withheld")
 		return t.handOff(ReasonClaimedHuman)
+	}
+	if secret := AsksForSecret(reply); secret != "" {
+		t.guard("the reply asked the lead for a %s: withheld", secret)
+		return t.handOff(ReasonAskedSecret)
 	}
 	if flags.AsksIfBot && !Discloses(reply) {
 		reply = strings.TrimSpace(rules.BotAnswer + " " + reply)

@@ -197,6 +197,28 @@ func TestTakeTurn(t *testing.T) {
 			},
 		},
 		{
+			name:  "a reply asking for a card number and an SMS code is withheld",
+			given: opened("ok, let's do it"),
+			when:  replyTurn(1, []string{"ok, let's do it"}, TurnOutput{Reply: "Great! Send me your card number and the code from the SMS.", Score: 50}),
+			then: []Event{
+				taken(TurnReply, 1, score(50), guards("the reply asked the lead for a card number: withheld")),
+				QualificationUpdated{Qual: Qualification{Score: score(50)}},
+				planned(101, "A colleague will write to you shortly.", KindHandoff),
+				HandoffRequested{Reason: ReasonAskedSecret},
+				StageChanged{From: StageOpening, To: StageHandoff},
+			},
+		},
+		{
+			name:  "a reply that warns never to share a code is sent",
+			given: opened("is it safe?"),
+			when:  replyTurn(1, []string{"is it safe?"}, TurnOutput{Reply: "Yes. We never ask for your password or the code from an SMS.", Score: 20}),
+			then: []Event{
+				taken(TurnReply, 1, score(20)),
+				QualificationUpdated{Qual: Qualification{Score: score(20)}},
+				planned(101, "Yes. We never ask for your password or the code from an SMS.", KindReply),
+			},
+		},
+		{
 			name:  "the company's own website and address are sent",
 			given: opened("where can I read more?"),
 			when:  replyTurn(1, []string{"where can I read more?"}, TurnOutput{Reply: "See https://www.acme.com/pricing/ or write to sales@acme.com.", Score: 20}),

@@ -142,8 +142,9 @@ func TestExampleFiguresAreGrounded(t *testing.T) {
 	}
 }
 
-// The example's own texts name only the contact points it states, and its
-// website is stated, so a reply may link to any of its pages.
+// The example's own texts name only the contact points it states and ask
+// for no secret, and its website is stated, so a reply may link to any of
+// its pages.
 func TestExampleContactPointsAreStated(t *testing.T) {
 	s := example(t)
 	stated := s.KnowledgeText() + "\n" + s.StatedText()
@@ -153,6 +154,11 @@ func TestExampleContactPointsAreStated(t *testing.T) {
 	for path, text := range texts(s) {
 		if bad := domain.UnstatedContacts(text, stated); len(bad) > 0 {
 			t.Errorf("%s names %v, which the scenario does not state: %q", path, bad, text)
+		}
+	}
+	for path, text := range texts(s) {
+		if secret := domain.AsksForSecret(text); secret != "" {
+			t.Errorf("%s reads as asking the lead for a %s: %q", path, secret, text)
 		}
 	}
 	if bad := domain.UnstatedContacts("https://acme-analytics.example/pricing", stated); len(bad) > 0 {
