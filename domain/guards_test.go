@@ -129,10 +129,11 @@ func TestUngroundedFigures(t *testing.T) {
 	}
 }
 
-// The guards read untrusted text: they never panic, and every figure they
-// return is a plain number.
+// The guards read untrusted text: they never panic, every figure they
+// return is a plain number, and a text states its own figures and contact
+// points.
 func FuzzGuards(f *testing.F) {
-	for _, s := range []string{"стоп", "1 500 ₽", "$1,500.00", "скидка 10%", ",,,%", "₽", "9..9 $", "\xff\xfe"} {
+	for _, s := range []string{"стоп", "1 500 ₽", "$1,500.00", "скидка 10%", ",,,%", "₽", "9..9 $", "\xff\xfe", "forty-nine dollars", "free for a year", "https://x.io/", "+7 (800) 555-35-35", "@acme_bot", "a@b.co", "продиктуйте код из смс"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -146,5 +147,9 @@ func FuzzGuards(f *testing.F) {
 		if u := UngroundedFigures(s, s); len(u) != 0 {
 			t.Fatalf("a text does not ground its own figures: %q", u)
 		}
+		if u := UnstatedContacts(s, s); len(u) != 0 {
+			t.Fatalf("a text does not state its own contact points: %q", u)
+		}
+		AsksForSecret(s)
 	})
 }

@@ -185,6 +185,18 @@ func TestTakeTurn(t *testing.T) {
 			},
 		},
 		{
+			name:  "a price and a discount written in words are checked like digits",
+			given: opened("any discount?"),
+			when:  replyTurn(1, []string{"any discount?"}, TurnOutput{Reply: "Starter is forty-nine dollars, and today it's half price!", Score: 30}),
+			then: []Event{
+				taken(TurnReply, 1, score(30), guards("figures not in the knowledge base (50%): reply withheld")),
+				QualificationUpdated{Qual: Qualification{Score: score(30)}},
+				planned(101, "A colleague will write to you shortly.", KindHandoff),
+				HandoffRequested{Reason: ReasonUngrounded},
+				StageChanged{From: StageOpening, To: StageHandoff},
+			},
+		},
+		{
 			name:  "a payment link to a domain the scenario never named is withheld",
 			given: opened("how do I pay?"),
 			when:  replyTurn(1, []string{"how do I pay?"}, TurnOutput{Reply: "Pay here: https://acme-pay.io/checkout and write to billing@acme.com", Score: 30}),

@@ -41,7 +41,10 @@ var (
 
 // Figures returns every amount in text (money or percent), with its number
 // normalised ("1 500 ₽" and "1500 руб." are both 1500 rub; "$5k" is 5000
-// usd). Plain numbers (12 people, 15:00, a phone number) are not amounts.
+// usd), also when written in words ("forty-nine dollars" is 49 usd, "half
+// price" and "вдвое дешевле" are 50%, "free for a year" is 365 days free,
+// UnitFree). Plain numbers (12 people, 15:00, a phone number) are not
+// amounts.
 func Figures(text string) []Figure {
 	var out []Figure
 	for _, line := range strings.Split(text, "\n") { // an amount never spans lines
@@ -58,6 +61,7 @@ func Figures(text string) []Figure {
 			}
 			out = append(out, Figure{Num: scale(normNumber(n), mul), Unit: unit})
 		}
+		out = append(out, wordFigures(line)...)
 	}
 	return out
 }
@@ -134,14 +138,14 @@ func normNumber(s string) string {
 // Ungrounded returns the amounts in text that the knowledge does not
 // state, the same number with the same unit (an amount without a currency
 // matches any currency, never a percent): "49% off" is not grounded by a
-// price of $49.
+// price of $49. A free period must be stated with the same length.
 func Ungrounded(text, knowledge string) []Figure {
 	known := Figures(knowledge)
 	var out []Figure
 	for _, f := range Figures(text) {
 		grounded := false
 		for _, k := range known {
-			if k.Num == f.Num && (k.Unit == f.Unit || (k.Unit != "%" && f.Unit != "%" && (k.Unit == "money" || f.Unit == "money"))) {
+			if k.Num == f.Num && (k.Unit == f.Unit || (money(k.Unit) && money(f.Unit) && (k.Unit == "money" || f.Unit == "money"))) {
 				grounded = true
 				break
 			}
@@ -152,3 +156,6 @@ func Ungrounded(text, knowledge string) []Figure {
 	}
 	return out
 }
+
+// money says whether a unit is an amount of money.
+func money(unit string) bool { return unit != "%" && unit != UnitFree }

@@ -1,0 +1,189 @@
+package words
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Amounts written in words ("forty-nine dollars", "десять процентов",
+// "пятьдесят тысяч рублей", "half price", "вдвое дешевле", "free for a
+// year") are figures like digits are: wordFigures finds them.
+
+// numberWords are the number words wordFigures reads, in English and in
+// the Russian cases a price is written in.
+var numberWords = func() map[string]float64 {
+	m := map[string]float64{}
+	add := func(v float64, ws ...string) {
+		for _, w := range ws {
+			m[w] = v
+		}
+	}
+	en := []string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+		"eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"}
+	for i, w := range en {
+		add(float64(i), w)
+	}
+	for i, w := range []string{"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"} {
+		add(float64(20+10*i), w)
+	}
+	ru := [][]string{
+		{"ноль", "нуля"}, {"один", "одна", "одно", "одного", "одной", "одну"}, {"два", "две", "двух"}, {"три", "трех"},
+		{"четыре", "четырех"}, {"пять", "пяти"}, {"шесть", "шести"}, {"семь", "семи"}, {"восемь", "восьми"},
+		{"девять", "девяти"}, {"десять", "десяти"}, {"одиннадцать", "одиннадцати"}, {"двенадцать", "двенадцати"},
+		{"тринадцать", "тринадцати"}, {"четырнадцать", "четырнадцати"}, {"пятнадцать", "пятнадцати"},
+		{"шестнадцать", "шестнадцати"}, {"семнадцать", "семнадцати"}, {"восемнадцать", "восемнадцати"},
+		{"девятнадцать", "девятнадцати"},
+	}
+	for i, ws := range ru {
+		add(float64(i), ws...)
+	}
+	for i, ws := range [][]string{{"двадцать", "двадцати"}, {"тридцать", "тридцати"}, {"сорок", "сорока"},
+		{"пятьдесят", "пятидесяти"}, {"шестьдесят", "шестидесяти"}, {"семьдесят", "семидесяти"},
+		{"восемьдесят", "восьмидесяти"}, {"девяносто", "девяноста"}} {
+		add(float64(20+10*i), ws...)
+	}
+	for i, ws := range [][]string{{"сто", "ста"}, {"двести", "двухсот"}, {"триста", "трехсот"}, {"четыреста", "четырехсот"},
+		{"пятьсот", "пятисот"}, {"шестьсот", "шестисот"}, {"семьсот", "семисот"}, {"восемьсот", "восьмисот"}, {"девятьсот", "девятисот"}} {
+		add(float64(100*(i+1)), ws...)
+	}
+	add(1.5, "полтора", "полторы", "полутора")
+	return m
+}()
+
+// multiplierWords scale the number before them.
+var multiplierWords = map[string]float64{
+	"hundred": 100, "hundreds": 100,
+	"thousand": 1e3, "тысяча": 1e3, "тысячи": 1e3, "тысяч": 1e3, "тысячу": 1e3, "тысячам": 1e3, "тыс": 1e3,
+	"million": 1e6, "миллион": 1e6, "миллиона": 1e6, "миллионов": 1e6, "млн": 1e6,
+}
+
+// wordUnit is the unit of a word after a number in words, or "".
+func wordUnit(w string) string {
+	switch {
+	case w == "percent" || strings.HasPrefix(w, "процент") || w == "dollars" || w == "dollar" || w == "bucks" ||
+		strings.HasPrefix(w, "доллар") || strings.HasPrefix(w, "рубл") || w == "руб" || w == "euro" || w == "euros" ||
+		w == "евро" || w == "pounds" || w == "pound" || strings.HasPrefix(w, "фунт") || w == "тенге" || w == "rubles" || w == "roubles":
+	default:
+		return ""
+	}
+	switch {
+	case w == "bucks":
+		return "usd"
+	case w == "rubles" || w == "roubles":
+		return "rub"
+	}
+	return unitOf(w)
+}
+
+// halfPrice are the ways to say 50% off.
+var halfPrice = []string{"half price", "half off", "half the price", "half of the price", "half the cost", "at half",
+	"twice as cheap", "twice cheaper", "вдвое дешевле", "в два раза дешевле", "в 2 раза дешевле", "вдвое меньше",
+	"в два раза меньше", "полцены", "половину цены", "половину стоимости", "половина цены", "половина стоимости", "за половину"}
+
+// freePeriod is a free period: "free for a year", "14 day free trial",
+// "бесплатно на месяц", "первый месяц бесплатно".
+var freePeriod = regexp.MustCompile(`(?:^| )(?:free (?:of charge )?(?:for )?(?:the )?(?:first |whole |entire |full )?|бесплатн\p{L}* (?:на |в течение |первы\p{L}* |целы\p{L}* )*)(?:(\d+|\p{L}+) )?(days?|weeks?|months?|years?|день|дня|дней|недел\p{L}*|месяц\p{L}*|год|года|году|лет|полгода)(?: |$)` +
+	`|(?:^| )(?:(\d+|\p{L}+) )?(days?|weeks?|months?|years?|день|дня|дней|недел\p{L}*|месяц\p{L}*|год|года|лет|полгода) (?:for )?(?:free|бесплатн)`)
+
+// periodDays is the length of a period word in days.
+func periodDays(w string) float64 {
+	switch {
+	case w == "полгода":
+		return 182
+	case strings.HasPrefix(w, "day") || strings.HasPrefix(w, "дн") || w == "день" || w == "дня":
+		return 1
+	case strings.HasPrefix(w, "week") || strings.HasPrefix(w, "недел"):
+		return 7
+	case strings.HasPrefix(w, "month") || strings.HasPrefix(w, "месяц"):
+		return 30
+	}
+	return 365
+}
+
+// UnitFree is the unit of a free period: its Num is the days.
+const UnitFree = "days free"
+
+// wordFigures returns the amounts in one line written in words.
+func wordFigures(line string) []Figure {
+	n := Normalize(line)
+	if n == "" {
+		return nil
+	}
+	var out []Figure
+	toks := strings.Fields(n)
+	for i := 0; i < len(toks); i++ {
+		v, j, ok := readNumber(toks, i)
+		if !ok {
+			continue
+		}
+		unit := ""
+		if j < len(toks) {
+			unit = wordUnit(toks[j])
+			if unit == "" && toks[j] == "per" && j+1 < len(toks) && toks[j+1] == "cent" {
+				unit = "%"
+			}
+		}
+		if unit != "" {
+			out = append(out, Figure{Num: strconv.FormatFloat(v, 'f', -1, 64), Unit: unit})
+		}
+		i = j - 1
+	}
+	padded := " " + n + " "
+	for _, h := range halfPrice {
+		if strings.Contains(padded, " "+h+" ") {
+			out = append(out, Figure{Num: "50", Unit: "%"})
+			break
+		}
+	}
+	for _, m := range freePeriod.FindAllStringSubmatch(n, -1) {
+		count, period := m[1], m[2]
+		if period == "" {
+			count, period = m[3], m[4]
+		}
+		c := 1.0
+		if d, err := strconv.ParseFloat(count, 64); err == nil {
+			c = d
+		} else if w, ok := numberWords[count]; ok {
+			c = w
+		}
+		out = append(out, Figure{Num: strconv.FormatFloat(c*periodDays(period), 'f', -1, 64), Unit: UnitFree})
+	}
+	return out
+}
+
+// readNumber reads number words from toks[i]: the value, the index after
+// them, and whether toks[i] starts a number.
+func readNumber(toks []string, i int) (float64, int, bool) {
+	if _, ok := numberWords[toks[i]]; !ok {
+		return 0, i, false
+	}
+	var total, cur float64
+	j := i
+	for ; j < len(toks); j++ {
+		w := toks[j]
+		if v, ok := numberWords[w]; ok {
+			cur += v
+			continue
+		}
+		if m, ok := multiplierWords[w]; ok {
+			if cur == 0 {
+				cur = 1
+			}
+			if m == 100 {
+				cur *= m
+				continue
+			}
+			total += cur * m
+			cur = 0
+			continue
+		}
+		if w == "and" && j+1 < len(toks) {
+			if _, ok := numberWords[toks[j+1]]; ok {
+				continue
+			}
+		}
+		break
+	}
+	return total + cur, j, true
+}
