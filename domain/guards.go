@@ -26,6 +26,41 @@ var optOutPhrases = []string{
 	"remove me from", "take me off", "opt me out", "opt out", "opt-out", "no more messages",
 	"stop spamming", "stop spamming me", "don't text me", "dont text me", "do not text me", "don't message me again",
 	"хватит спамить", "не спамьте", "прекратите спам", "не пишите сюда", "не надо мне писать", "не надо писать",
+	// Russian, polite and indirect
+	"больше не беспокойте", "не беспокойте больше", "прошу не беспокоить", "просьба не беспокоить", "прошу меня не беспокоить",
+	"не надо меня беспокоить", "не нужно меня беспокоить", "не тревожьте", "не тревожьте меня",
+	"удалите меня из базы", "удалите из базы", "удалите мои данные", "удалите мой контакт", "удалите мой телефон",
+	"прошу удалить мой номер", "прошу удалить меня", "прошу удалить мои данные", "удалить меня из базы",
+	"уберите меня из базы", "уберите из рассылки", "уберите меня из рассылки", "исключите меня", "исключите из рассылки",
+	"вычеркните меня", "прошу исключить", "забудьте мой номер", "забудьте этот номер",
+	"не хочу получать сообщения", "не хочу больше получать", "не желаю получать", "больше не присылайте",
+	"не присылайте больше", "не присылайте мне", "не присылай", "не отправляйте мне", "больше не отправляйте",
+	"не надо больше писать", "больше не надо писать", "не нужно мне писать", "не нужно больше писать",
+	"прекратите мне писать", "прекратите рассылку", "прекратите присылать", "прекратите мне присылать",
+	"перестаньте мне писать", "перестаньте присылать", "перестаньте мне присылать", "хватит присылать", "хватит слать",
+	"хватит мне присылать", "не звоните мне", "не звоните больше", "больше не звоните",
+	"хочу отписаться", "отпишите меня от рассылки", "отпишите", "не пишите сюда больше", "прошу больше не писать",
+	"прошу не писать", "просьба не писать", "просьба больше не писать", "не спамьте мне", "прекратите спамить",
+	"хватит спама", "мне не пишите", "мне больше не пишите", "мне не надо писать", "не пишите на этот номер",
+	"не пиши сюда", "отстань", "отстаньте от меня", "оставьте меня в покое", "оставь меня в покое",
+	"не хочу с вами общаться", "не хочу общаться", "не хочу переписываться", "не пишите мне никогда",
+	"не пишите никогда", "никогда не пишите", "не присылайте сообщения", "прекратите со мной связываться",
+	"не связывайтесь со мной", "не связывайтесь больше", "больше не связывайтесь",
+	// English, polite and indirect
+	"please don't disturb me", "don't disturb me", "do not disturb me", "dont disturb me", "stop bothering me",
+	"quit bothering me", "stop bugging me", "stop contacting me", "remove me from your database", "delete my number",
+	"delete my contact", "delete my data", "delete me from", "erase my data", "erase my number", "unsubscribe me",
+	"don't email me", "do not email me", "stop emailing", "don't call me", "do not call me", "stop calling",
+	"never contact me", "never message me", "never write to me", "don't ever contact me", "don't ever message me",
+	"don't reach out", "do not reach out", "stop reaching out", "no more texts", "no more emails", "no further messages",
+	"no further contact", "cease contact", "cease and desist", "i want to opt out", "i'd like to opt out", "lose my number",
+	"go away", "get lost", "buzz off", "fuck off", "piss off", "leave me be", "stop the messages", "stop these messages",
+	"stop this spam", "i don't want any more messages", "i don't want to receive", "i do not want to receive",
+	"don't want to hear from you", "do not want to hear from you", "don't send me any more", "don't send me messages",
+	"do not send me messages", "quit messaging", "quit texting", "quit writing", "quit contacting", "please stop writing",
+	"please stop messaging", "please stop contacting", "stop writing to me", "stop messaging me", "not interested stop",
+	"take my number off", "take me off your list", "remove my number", "remove my contact", "remove my details",
+	"don't contact me again", "do not contact me again", "never again contact", "stop sending me",
 }
 
 // optOutWords end a dialog only as the whole message ("Stop." yes; "stop
@@ -36,6 +71,8 @@ var optOutWords = map[string]bool{
 	"отпишись": true, "stop it": true, "enough": true, "довольно": true,
 	"не пишите": true, "не пиши": true, "не пишите пожалуйста": true, "пожалуйста не пишите": true,
 	"пожалуйста не пишите больше": true, "no more": true, "stop writing": true, "stop now": true,
+	"stop stop": true, "стоп стоп": true, "хватит уже": true, "enough already": true, "отписаться": true,
+	"удалите": true, "удалите меня": true, "please remove me": true, "remove me": true,
 }
 
 // IsOptOut says whether a lead's message asks not to be written to again.

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -51,6 +52,73 @@ func TestIsOptOut(t *testing.T) {
 		if got := IsOptOut(c.text); got != c.want {
 			t.Errorf("IsOptOut(%q) = %v, want %v", c.text, got, c.want)
 		}
+	}
+}
+
+// The opt-out tables hold at least 150 phrasings, each once, and each
+// phrase is already in normal form (else it could never match).
+func TestOptOutTables(t *testing.T) {
+	seen := map[string]bool{}
+	for _, p := range optOutPhrases {
+		if seen[p] {
+			t.Errorf("%q is in the phrase table twice", p)
+		}
+		seen[p] = true
+		if normalize(p) != p && normalize(p) != strings.ReplaceAll(p, "-", " ") {
+			t.Errorf("phrase %q is not normalised (%q)", p, normalize(p))
+		}
+	}
+	for w := range optOutWords {
+		if normalize(w) != w {
+			t.Errorf("word %q is not normalised (%q): it never matches", w, normalize(w))
+		}
+	}
+	if n := len(optOutPhrases) + len(optOutWords); n < 150 {
+		t.Errorf("the opt-out tables hold %d phrasings, want at least 150", n)
+	}
+}
+
+// TestOptOutCorpus measures IsOptOut on a labelled corpus of leads'
+// messages (testdata/optout.txt) and holds its precision and recall above
+// floors; -v prints them and every miss.
+func TestOptOutCorpus(t *testing.T) {
+	data, err := os.ReadFile("testdata/optout.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tp, fp, fn, pos, neg int
+	for i, line := range strings.Split(string(data), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		label, text, ok := strings.Cut(line, " ")
+		if !ok || (label != "+" && label != "-") {
+			t.Fatalf("testdata/optout.txt:%d: want \"+ text\" or \"- text\", got %q", i+1, line)
+		}
+		got := IsOptOut(text)
+		switch {
+		case label == "+" && got:
+			tp++
+		case label == "+":
+			fn++
+			t.Logf("missed opt-out: %q", text)
+		case got:
+			fp++
+			t.Logf("false opt-out: %q", text)
+		}
+		if label == "+" {
+			pos++
+		} else {
+			neg++
+		}
+	}
+	if pos < 100 || neg < 50 {
+		t.Fatalf("the corpus has %d positives and %d negatives, want at least 100 and 50", pos, neg)
+	}
+	precision, recall := float64(tp)/float64(tp+fp), float64(tp)/float64(tp+fn)
+	t.Logf("opt-out on %d positives, %d negatives: precision %.3f, recall %.3f (tp %d, fp %d, fn %d)", pos, neg, precision, recall, tp, fp, fn)
+	if precision < 0.95 || recall < 0.9 {
+		t.Errorf("precision %.3f (floor 0.95), recall %.3f (floor 0.9)", precision, recall)
 	}
 }
 
