@@ -7,8 +7,10 @@ import (
 )
 
 // Guards are rules enforced in code on every dialog turn, whatever a model
-// says: a lead's opt-out, a question whether the assistant is a bot, and
-// prices or discounts that are not in the knowledge base. They are
+// says: a lead's opt-out, a question whether the assistant is a bot,
+// prices or discounts that are not in the knowledge base (in digits or in
+// words), contact points the scenario does not state, and requests for a
+// lead's secrets (card, codes, password, passport). They are
 // deliberately conservative: a false opt-out only ends a dialog politely,
 // a missed one would write to someone who said stop.
 
