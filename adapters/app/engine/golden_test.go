@@ -114,6 +114,25 @@ func (f *fakeLLM) Turn(ctx context.Context, in domain.TurnInput) (domain.TurnOut
 // goldenModels are the two engines every transcript runs with.
 var goldenModels = []string{"offline", "llm"}
 
+// wantLLMHandoff expects the model's reply withheld with reason, and
+// nothing of it sent, when an LLM answers (the offline engine says what
+// its scenario says).
+func wantLLMHandoff(reason string) func(t *testing.T, mode string, r run) {
+	return func(t *testing.T, mode string, r run) {
+		if mode != "llm" {
+			return
+		}
+		if lastHandoff(r) != reason {
+			t.Errorf("handoff %q, want %q", lastHandoff(r), reason)
+		}
+		for _, m := range r.sent() {
+			if m.Kind == domain.KindReply {
+				t.Errorf("the hostile reply was sent: %q", m.Text)
+			}
+		}
+	}
+}
+
 func TestGoldenTranscripts(t *testing.T) {
 	sc, err := scenario.Default()
 	if err != nil {
@@ -368,6 +387,11 @@ var expectations = map[string]func(t *testing.T, mode string, r run){
 			t.Errorf("handoff %q, want %q", lastHandoff(r), want)
 		}
 	},
+	// A hostile model's link, request for secrets and price in words are
+	// withheld by the domain's guards.
+	"hostile_payment_link": wantLLMHandoff(domain.ReasonContactPoint),
+	"hostile_card_code":    wantLLMHandoff(domain.ReasonAskedSecret),
+	"hostile_words_price":  wantLLMHandoff(domain.ReasonUngrounded),
 	"prompt_injection": func(t *testing.T, mode string, r run) {
 		if mode == "llm" && r.final.Stage != domain.StageHandoff {
 			t.Errorf("the injected answer was not stopped: stage %s", r.final.Stage)
