@@ -43,7 +43,8 @@ func Listen(addr string) (net.Listener, error) {
 
 // Serve serves until ctx ends, then shuts down gracefully: it stops
 // accepting, waits for the requests in flight (at most
-// ShutdownTimeout) and returns nil. A failure to serve is returned.
+// ShutdownTimeout) and returns nil. A failure to serve is returned
+// (the caller names the server).
 func (s Server) Serve(ctx context.Context) error {
 	log := s.Logger
 	if log == nil {
@@ -73,7 +74,7 @@ func (s Server) Serve(ctx context.Context) error {
 	go func() { done <- srv.Serve(ln) }()
 	select {
 	case err := <-done:
-		return fmt.Errorf("http: %w", err)
+		return err
 	case <-ctx.Done():
 	}
 	timeout := s.ShutdownTimeout
@@ -87,7 +88,7 @@ func (s Server) Serve(ctx context.Context) error {
 		err = errors.Join(err, serveErr)
 	}
 	if err != nil {
-		return fmt.Errorf("http: shut down: %w", err)
+		return fmt.Errorf("shut down: %w", err)
 	}
 	return nil
 }
