@@ -126,10 +126,13 @@ func (a *API) answer(w http.ResponseWriter, r *http.Request, p domain.Principal,
 // fail writes err's problem; an error no problem stands for is logged
 // and answered 500.
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var p Problem
-	if pe, ok := err.(problemError); ok {
-		p = pe.Problem
-	} else if p, ok = problemOf(err, a.now()); !ok {
+	var pe problemError
+	if errors.As(err, &pe) {
+		pe.write(w)
+		return
+	}
+	p, ok := problemOf(err, a.now())
+	if !ok {
 		a.log.Error("http: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	p.write(w)

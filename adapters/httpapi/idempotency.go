@@ -17,6 +17,11 @@ import (
 // MaxIdempotencyKey bounds an Idempotency-Key, in bytes.
 const MaxIdempotencyKey = 255
 
+// MaxIdempotencyKeys bounds the keys kept at once (every token's): past
+// it a POST with a new key is answered 503 until old keys expire, rather
+// than being done without the promise a key makes.
+const MaxIdempotencyKeys = 100_000
+
 // idempotency keeps the first answer to each POST with an
 // Idempotency-Key, by token, key, method and path, for ttl. It lives in
 // memory: a restart forgets the keys (a repeat after it is done again;
@@ -25,6 +30,7 @@ const MaxIdempotencyKey = 255
 type idempotency struct {
 	now func() time.Time
 	ttl time.Duration
+	max int // entries
 
 	mu      sync.Mutex
 	entries map[idemKey]*idemEntry
@@ -47,7 +53,7 @@ type idemEntry struct {
 }
 
 func newIdempotency(now func() time.Time, ttl time.Duration) *idempotency {
-	return &idempotency{now: now, ttl: ttl, entries: map[idemKey]*idemEntry{}}
+	return &idempotency{now: now, ttl: ttl, max: MaxIdempotencyKeys, entries: map[idemKey]*idemEntry{}}
 }
 
 // begin looks key up: a finished entry for the same body is answered
@@ -75,6 +81,10 @@ func (s *idempotency) begin(k idemKey, body [sha256.Size]byte) (e idemEntry, fre
 				Detail: "a request with this Idempotency-Key is being answered; repeat it later"}
 		}
 		return *old, false, nil
+	}
+	if len(s.entries) >= s.max {
+		return idemEntry{}, false, &Problem{Type: TypeBusy, Title: "Too many idempotency keys", Status: http.StatusServiceUnavailable,
+			Detail: "the server keeps too many Idempotency-Keys now; repeat later", retryAfter: time.Minute}
 	}
 	s.entries[k] = &idemEntry{body: body, at: now}
 	return idemEntry{}, true, nil

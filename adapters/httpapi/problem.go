@@ -50,6 +50,7 @@ const (
 	TypeRateLimited  = problemPrefix + "rate-limited" // 429: the token's rate limit
 	TypeLimited      = problemPrefix + "limited"      // 429: a limit of the domain (caps, hours)
 	TypeInternal     = problemPrefix + "internal"     // 500
+	TypeBusy         = problemPrefix + "busy"         // 503: too many Idempotency-Keys kept
 )
 
 // write sends the problem.
