@@ -397,7 +397,8 @@ func (m *Memory) ListDialogs(_ context.Context, f DialogFilter) ([]Dialog, error
 	defer m.mu.RUnlock()
 	var out []Dialog
 	for _, d := range m.dialogs {
-		if (f.Status == "" || d.Status == f.Status) && (f.Stage == "" || d.Stage == f.Stage) && (f.Account == uuid.Nil || d.AccountID == f.Account) {
+		if (f.Status == "" || d.Status == f.Status) && (f.Stage == "" || d.Stage == f.Stage) && (f.Account == uuid.Nil || d.AccountID == f.Account) &&
+			(f.Campaign == uuid.Nil || d.Campaign == f.Campaign) && !d.CreatedAt.Before(f.Since) && (f.Before <= 0 || d.N < f.Before) {
 			out = append(out, copyDialog(*d))
 		}
 	}

@@ -245,11 +245,18 @@ const (
 
 // DialogFilter selects dialogs for a list; zero fields match all.
 type DialogFilter struct {
-	Status  string
-	Stage   string
-	Account uuid.UUID
-	Limit   int // default 20
-	Offset  int
+	Status   string
+	Stage    string
+	Account  uuid.UUID
+	Campaign uuid.UUID // the campaign that opened the dialog
+	Since    time.Time // started at or after (CreatedAt)
+	// Before keeps the dialogs numbered below it (0: all): the next page
+	// of a list by N, newest first, starts below the last N of the
+	// previous one (keyset paging: no row is skipped or repeated when new
+	// dialogs open meanwhile).
+	Before int64
+	Limit  int // default 20
+	Offset int
 }
 
 // Sink stores read models.

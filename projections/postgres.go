@@ -341,7 +341,9 @@ func (p *Postgres) ListDialogs(ctx context.Context, f DialogFilter) ([]Dialog, e
 	}
 	rows, err := p.pool.Query(ctx, `SELECT `+dialogColumns+` FROM dialogs
 		WHERE ($1 = '' OR status = $1) AND ($2 = '' OR stage = $2) AND ($5::uuid IS NULL OR account_id = $5)
-		ORDER BY n DESC LIMIT $3 OFFSET $4`, f.Status, f.Stage, limit, max(f.Offset, 0), nullUUID(f.Account))
+			AND ($6::uuid IS NULL OR campaign = $6) AND ($7::timestamptz IS NULL OR created_at >= $7) AND ($8 <= 0 OR n < $8)
+		ORDER BY n DESC LIMIT $3 OFFSET $4`, f.Status, f.Stage, limit, max(f.Offset, 0), nullUUID(f.Account),
+		nullUUID(f.Campaign), nullTime(f.Since), f.Before)
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,8 @@ var layers = []layer{
 		"adapters/offline/...",
 		"adapters/redact/...",
 		"adapters/clock/...",
-		"adapters/cli/...", // the command line's framework: commands, help, secret options
+		"adapters/cli/...",     // the command line's framework: commands, help, secret options
+		"adapters/httpapi/...", // the HTTP API (/api/v1): its OpenAPI contract, auth, problems, endpoints
 	}},
 	{name: "app", pkgs: []string{
 		"adapters/app/...", // application services: accounts, engine, campaigns, contacts, dialogs, audit, demo, tokens
@@ -57,6 +58,12 @@ var testUpward = []exception{
 		why: "the /import tests run the real contacts import behind the bot's Importer port"},
 	{from: "adapters/adminbot", to: "adapters/app/dialogs",
 		why: "the /won and /lost tests record outcomes through the real dialogs.Service behind the bot's Dialogs port"},
+	{from: "adapters/httpapi", to: "adapters/app/dialogs",
+		why: "the API's tests record outcomes through the real dialogs.Service behind its Dialogs port"},
+	{from: "adapters/httpapi", to: "adapters/app/tokens",
+		why: "the API's tests authenticate and rate-limit with the real tokens.Service and Limiter"},
+	{from: "adapters/httpapi", to: "adapters/app/campaigns",
+		why: "the API's tests list campaigns through the real campaigns.List behind its Campaigns port"},
 }
 
 // domainIO: the packages of the domain layer do no I/O. Their own

@@ -17,6 +17,7 @@ func runCommand() *command {
 		tg    tgConfig
 		bot   botConfig
 		eng   engineConfig
+		web   httpConfig
 		sbox  bool
 		leads int
 		dur   time.Duration
@@ -28,6 +29,7 @@ func runCommand() *command {
 			tg.register(fs, a)
 			bot.register(fs, a)
 			eng.register(fs, a)
+			web.register(fs, a)
 			fs.BoolVar(&sbox, "sandbox", false, "run against an in-process sandbox Telegram")
 			fs.IntVar(&leads, "sandbox-leads", 6, "scripted leads in the sandbox (`n`)")
 			fs.DurationVar(&dur, "for", 0, "stop after this `duration` (0 = run until SIGINT or SIGTERM)")
@@ -42,6 +44,9 @@ func runCommand() *command {
 					return err
 				}
 				if err := eng.check(); err != nil {
+					return err
+				}
+				if err := web.check(); err != nil {
 					return err
 				}
 				if sbox {
@@ -60,12 +65,12 @@ func runCommand() *command {
 				ctx, cancel = context.WithTimeout(ctx, dur)
 				defer cancel()
 			}
-			return a.run(ctx, tg, bot, eng, sbox, leads)
+			return a.run(ctx, tg, bot, eng, web, sbox, leads)
 		},
 	}
 }
 
-func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, eng engineConfig, sbox bool, leads int) error {
+func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, eng engineConfig, web httpConfig, sbox bool, leads int) error {
 	st, err := a.openStore(ctx, createLog)
 	if err != nil {
 		return err
@@ -93,7 +98,7 @@ func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, eng engine
 		opts := world.ClientOptions()
 		a.telegram = &opts
 	}
-	cfg := system.Config{Engine: eng.system(), Bot: botCfg.system()}
+	cfg := system.Config{Engine: eng.system(), Bot: botCfg.system(), HTTP: web.system()}
 	if sbox { // the sandbox's leads answer in a second: quicker typing and replies keep it lively
 		cfg.Typing = demo.Typing
 		if eng.debounceText == "15s" {

@@ -232,6 +232,18 @@ func testDialogs(t *testing.T, newSink Factory) {
 	if ns := numbers(byStage); !reflect.DeepEqual(ns, []int64{1}) {
 		t.Fatalf("stage handoff: %v", ns)
 	}
+	if ns := numbers(listDialogs(t, sink, projections.DialogFilter{Before: 3, Limit: 1})); !reflect.DeepEqual(ns, []int64{2}) {
+		t.Fatalf("before 3, one: %v", ns)
+	}
+	if ns := numbers(listDialogs(t, sink, projections.DialogFilter{Before: 1})); len(ns) != 0 {
+		t.Fatalf("before 1: %v", ns)
+	}
+	if ns := numbers(listDialogs(t, sink, projections.DialogFilter{Since: d3.CreatedAt})); len(ns) == 0 || ns[0] != 3 {
+		t.Fatalf("since dialog 3 started: %v", ns)
+	}
+	if ns := numbers(listDialogs(t, sink, projections.DialogFilter{Since: d3.CreatedAt.Add(time.Second)})); len(ns) != 0 {
+		t.Fatalf("since after dialog 3 started: %v", ns)
+	}
 	c, err := sink.ContactByID(ctx, w.contacts[0])
 	if err != nil || c.Username != "anna" || c.Source != "import" || c.Basis != "consent" || c.OptedOut {
 		t.Fatalf("contact: %+v %v", c, err)
@@ -844,6 +856,9 @@ func testCampaigns(t *testing.T, newSink Factory) {
 
 	sink := newSink(t)
 	catchUp(t, w.runner(sink))
+	if ns := numbers(listDialogs(t, sink, projections.DialogFilter{Campaign: c2})); !reflect.DeepEqual(ns, []int64{8}) {
+		t.Fatalf("dialogs of campaign 2: %v", ns)
+	}
 	at := time.Date(2026, 11, 25, 10, 0, 0, 123456000, time.UTC) // the log's clock, to the microsecond
 	want := []projections.Campaign{
 		{ID: c1, Name: "Q1 Berlin", Status: projections.CampaignPaused, Scenario: "acme", Version: "3",

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/salesbot/salesbot/adapters/eventlog"
+	"github.com/salesbot/salesbot/adapters/httpapi"
 	"github.com/salesbot/salesbot/eventstore"
 	"github.com/salesbot/salesbot/projections"
 )
@@ -19,6 +20,15 @@ import (
 // as its *eventstore.DiskFullError).
 func (s *System) Run(ctx context.Context, extra ...func(ctx context.Context)) error {
 	st := s.cfg.Store
+	// The HTTP address is taken first: if it is in use, nothing starts.
+	var web *httpapi.Server
+	if s.api != nil {
+		ln, err := httpapi.Listen(s.cfg.HTTP.Listen)
+		if err != nil {
+			return err
+		}
+		web = &httpapi.Server{Listener: ln, Handler: s.api, TLS: s.cfg.HTTP.TLS, Logger: s.log}
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	serve := func(name string, f func(context.Context) error) {
 		g.Go(func() error {
@@ -42,6 +52,9 @@ func (s *System) Run(ctx context.Context, extra ...func(ctx context.Context)) er
 	serve("accounts", s.svc.Run)
 	serve("dialog engine", s.dialogs.Run)
 	serve("campaign scheduler", s.sched.Run)
+	if web != nil {
+		serve("http", web.Serve)
+	}
 	for i, f := range s.services {
 		serve(fmt.Sprintf("service %d", i+1), f)
 	}

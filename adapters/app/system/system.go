@@ -22,6 +22,7 @@ import (
 	"github.com/salesbot/salesbot/adapters/app/dialogs"
 	"github.com/salesbot/salesbot/adapters/app/engine"
 	"github.com/salesbot/salesbot/adapters/eventlog"
+	"github.com/salesbot/salesbot/adapters/httpapi"
 	"github.com/salesbot/salesbot/adapters/llm"
 	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/domain"
@@ -39,7 +40,8 @@ type Config struct {
 	Log        *slog.Logger
 	DataDir    string // Store's directory, for the log
 	Engine     Engine
-	Bot        *Bot // nil = no admin bot
+	Bot        *Bot  // nil = no admin bot
+	HTTP       *HTTP // nil = no HTTP server
 	// Typing is how long "typing…" shows before a message; nil = the
 	// accounts' default.
 	Typing func(text string) time.Duration
@@ -90,7 +92,8 @@ type System struct {
 	dialogs *engine.Engine
 	sched   *campaigns.Scheduler
 	bot     *adminbot.Bot
-	model   string // which model answers, for the log
+	api     *httpapi.API // nil without Config.HTTP
+	model   string       // which model answers, for the log
 	// services are run next to the others until ctx ends; an error from
 	// one stops the system (tests).
 	services []func(ctx context.Context) error
@@ -162,6 +165,11 @@ func New(ctx context.Context, cfg Config) (*System, error) {
 			Sink: cfg.ReadModels, Domain: s.h, Accounts: botAccounts{svc}, Import: botImporter{s.h}, Dialogs: dialogs.Service{H: s.h}, Log: s.log})
 		if err != nil {
 			return nil, &ConfigError{Part: PartBot, Err: err}
+		}
+	}
+	if cfg.HTTP != nil {
+		if s.api, err = s.newAPI(ctx, *cfg.HTTP); err != nil {
+			return nil, err
 		}
 	}
 	return s, nil

@@ -1,0 +1,92 @@
+package system
+
+import (
+	"context"
+	"crypto/tls"
+	"time"
+
+	"github.com/salesbot/salesbot/adapters/app/campaigns"
+	"github.com/salesbot/salesbot/adapters/app/dialogs"
+	"github.com/salesbot/salesbot/adapters/app/tokens"
+	"github.com/salesbot/salesbot/adapters/eventlog"
+	"github.com/salesbot/salesbot/adapters/httpapi"
+	"github.com/salesbot/salesbot/projections"
+)
+
+// The HTTP API is an edge: it imports no application service, and gets
+// them here, through its ports (adapters/httpapi/ports.go).
+
+// HTTP configures the HTTP server.
+type HTTP struct {
+	Listen string      // host:port
+	TLS    *tls.Config // nil: plain HTTP (loopback, or behind a reverse proxy)
+	Rate   tokens.Rate // each token's; zero: tokens.DefaultRate()
+}
+
+// freshWait bounds how long a POST waits for the read models to show
+// what it wrote.
+const freshWait = 2 * time.Second
+
+var (
+	_ httpapi.Campaigns  = apiCampaigns{}
+	_ httpapi.Dialogs    = dialogs.Service{}
+	_ httpapi.ReadModels = projections.Sink(nil)
+)
+
+// newAPI builds the API on the log's tokens.
+func (s *System) newAPI(ctx context.Context, cfg HTTP) (*httpapi.API, error) {
+	st := s.cfg.Store
+	tk, err := tokens.New(ctx, tokens.Config{Log: eventlog.New(st), Now: time.Now, Logger: s.log})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Rate == (tokens.Rate{}) {
+		cfg.Rate = tokens.DefaultRate()
+	}
+	return httpapi.New(httpapi.Config{ReadModels: s.cfg.ReadModels, Tokens: tk, Limiter: tokens.NewLimiter(cfg.Rate, time.Now),
+		Dialogs: dialogs.Service{H: s.h}, Campaigns: apiCampaigns{s.cfg.ReadModels}, Fresh: s.fresh, Logger: s.log})
+}
+
+// fresh waits until the read models hold every event the log holds now,
+// at most freshWait (then the API answers what they hold).
+func (s *System) fresh(ctx context.Context) error {
+	head := s.cfg.Store.Head()
+	ctx, cancel := context.WithTimeout(ctx, freshWait)
+	defer cancel()
+	for {
+		cp, err := s.cfg.ReadModels.Checkpoint(ctx)
+		if err != nil || cp.Position >= head {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// apiCampaigns is campaigns.List as httpapi.Campaigns.
+type apiCampaigns struct{ sink projections.Sink }
+
+func (c apiCampaigns) Campaigns(ctx context.Context) ([]httpapi.Campaign, error) {
+	l, err := campaigns.List(ctx, c.sink)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]httpapi.Campaign, 0, len(l))
+	for _, s := range l {
+		t := s.Totals
+		counts := httpapi.Counts{Dialogs: t.Dialogs, Replied: t.Replied, ReplyRate: t.ReplyRate, Qualified: t.Qualified, QualifiedRate: t.QualifiedRate,
+			Handoff: t.Handoff, HandoffRate: t.HandoffRate, OptedOut: t.OptedOut, OptOutRate: t.OptOutRate, Lost: t.Lost, Won: t.Won, Revenue: []httpapi.Money{}}
+		for _, m := range t.Revenue {
+			counts.Revenue = append(counts.Revenue, httpapi.Money{Amount: m.Amount, Currency: m.Currency})
+		}
+		out = append(out, httpapi.Campaign{ID: s.ID, Short: s.Short, Name: s.Name, Status: s.Status, Scenario: s.Scenario, Version: s.Version,
+			Variants: s.Variants, Targeted: s.Targeted, Totals: counts, Created: s.Created, Updated: s.Updated})
+	}
+	return out, nil
+}
