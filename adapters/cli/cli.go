@@ -218,6 +218,9 @@ func (p *Program) printCommand(name string, c *Command, fs *flag.FlagSet) {
 	var lines []string
 	fs.VisitAll(func(f *flag.Flag) {
 		typ, usage := flag.UnquoteUsage(f)
+		if _, ok := f.Value.(*intRange); ok && typ == "value" {
+			typ = "int"
+		}
 		line := "  --" + f.Name
 		if typ != "" {
 			line += " " + typ

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"io"
+	"math"
 	"strings"
 	"testing"
 )
@@ -102,6 +104,32 @@ func TestProgramMain(t *testing.T) {
 			(c.notErr != "" && strings.Contains(stderr.String(), c.notErr)) || (c.notOut != "" && strings.Contains(stdout.String(), c.notOut)) ||
 			(c.stderrLine && strings.Count(stderr.String(), "\n") != 1) {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit %d", c.args, code, stdout.String(), stderr.String(), c.code)
+		}
+	}
+}
+
+func TestIntRange(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want int
+		err  string
+	}{
+		{nil, 5, ""},
+		{[]string{"--n", "1"}, 1, ""},
+		{[]string{"--n", "10"}, 10, ""},
+		{[]string{"--n", "0"}, 0, "must be 1..10, got 0"},
+		{[]string{"--n", "11"}, 0, "must be 1..10, got 11"},
+		{[]string{"--n", "x"}, 0, `"x" is not a whole number`},
+		{[]string{"--m", "-1"}, 0, "must be at least 0, got -1"},
+	} {
+		var n, m int
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		IntRange(fs, &n, "n", 5, 1, 10, "`n`")
+		IntRange(fs, &m, "m", 0, 0, math.MaxInt, "m")
+		_, err := ParseInterspersed(fs, c.args)
+		if c.err == "" && (err != nil || n != c.want) || c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("%q: n=%d err=%v; want %d %q", c.args, n, err, c.want, c.err)
 		}
 	}
 }

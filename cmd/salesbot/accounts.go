@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -13,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/salesbot/salesbot/adapters/app/accounts"
+	"github.com/salesbot/salesbot/adapters/cli"
 	"github.com/salesbot/salesbot/domain"
 )
 
@@ -97,17 +97,17 @@ func accountsAddCommand() *command {
 				return err
 			}
 			defer st.Close()
-			in := bufio.NewReader(a.stdin)
+			ask := cli.NewPrompter(a.stdin, a.stderr)
 			login := accounts.Login{Phone: phone,
 				Code: func(ctx context.Context) (string, error) {
-					return a.prompt(in, "Login code Telegram sent to "+phone+": ")
+					return ask.Ask("Login code Telegram sent to " + phone + ": ")
 				},
 				Password: func(ctx context.Context) (string, error) {
 					if pwFile != "" {
 						b, err := os.ReadFile(pwFile)
 						return strings.TrimRight(string(b), "\r\n"), err
 					}
-					return a.promptSecret(in, "2FA password: ")
+					return ask.AskSecret("2FA password: ")
 				},
 				Session: func() (string, error) {
 					b, err := os.ReadFile(session)
@@ -161,7 +161,7 @@ func accountsListCommand() *command {
 				return err
 			}
 			if asJSON {
-				return writeJSON(a.stdout, items)
+				return cli.WriteJSON(a.stdout, items)
 			}
 			if len(items) == 0 {
 				fmt.Fprintln(a.stdout, "no accounts yet: add one with 'salesbot accounts add'")

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"runtime"
 
+	"github.com/salesbot/salesbot/adapters/cli"
 	"github.com/salesbot/salesbot/eventstore"
 	"github.com/salesbot/salesbot/eventstore/storebench"
 )
@@ -32,7 +34,7 @@ type benchParams struct {
 }
 
 func (p *benchParams) register(fs *flag.FlagSet, defConcurrency int) {
-	fs.IntVar(&p.concurrency, "concurrency", defConcurrency, "goroutines working at once")
+	cli.IntRange(fs, &p.concurrency, "concurrency", defConcurrency, 1, 10000, "goroutines working at once")
 	fs.BoolVar(&p.asJSON, "json", false, "print one JSON line per result")
 	fs.StringVar(&p.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 }
@@ -46,13 +48,6 @@ func (p *benchParams) profile() (func(), error) {
 	return stop, nil
 }
 
-func (p *benchParams) check() error {
-	if p.concurrency < 1 || p.concurrency > 10000 {
-		return usagef("--concurrency must be 1..10000, got %d", p.concurrency)
-	}
-	return nil
-}
-
 func benchAppendCommand() *command {
 	var p benchParams
 	return &command{
@@ -60,24 +55,11 @@ func benchAppendCommand() *command {
 		summary: "append events as fast as possible, durable on return, and report throughput and latency",
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			p.register(fs, 64)
-			fs.IntVar(&p.events, "events", 200000, "events to append in all")
-			fs.IntVar(&p.payload, "payload", 200, "payload bytes per event")
-			fs.IntVar(&p.batch, "batch", 1, "events per Append call")
+			cli.IntRange(fs, &p.events, "events", 200000, 1, math.MaxInt, "events to append in all")
+			cli.IntRange(fs, &p.payload, "payload", 200, 0, 1<<20, "payload bytes per event")
+			cli.IntRange(fs, &p.batch, "batch", 1, 1, 10000, "events per Append call")
 			fs.BoolVar(&p.baseline, "baseline", false, "also measure raw synced Pebble writes")
-			return func() error {
-				if err := p.check(); err != nil {
-					return err
-				}
-				switch {
-				case p.events < 1:
-					return usagef("--events must be at least 1, got %d", p.events)
-				case p.payload < 0 || p.payload > 1<<20:
-					return usagef("--payload must be 0..1048576 bytes, got %d", p.payload)
-				case p.batch < 1 || p.batch > 10000:
-					return usagef("--batch must be 1..10000, got %d", p.batch)
-				}
-				return nil
-			}
+			return nil
 		},
 		noArgs: true,
 		run: func(ctx context.Context, a *app, _ []string) error {
@@ -133,13 +115,8 @@ func benchReadCommand() *command {
 		summary: "read the whole log back, decoded, and report throughput",
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			p.register(fs, runtime.GOMAXPROCS(0))
-			fs.IntVar(&p.batch, "page", 4096, "events per Scan call")
-			return func() error {
-				if p.batch < 1 || p.batch > 1<<20 {
-					return usagef("--page must be 1..1048576, got %d", p.batch)
-				}
-				return p.check()
-			}
+			cli.IntRange(fs, &p.batch, "page", 4096, 1, 1<<20, "events per Scan call")
+			return nil
 		},
 		noArgs: true,
 		run: func(ctx context.Context, a *app, _ []string) error {

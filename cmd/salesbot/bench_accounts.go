@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"flag"
+	"math"
 	"runtime"
 
 	"github.com/salesbot/salesbot/adapters/app/accounts/accountsbench"
+	"github.com/salesbot/salesbot/adapters/cli"
 )
 
 func benchAccountsCommand() *command {
@@ -19,21 +21,13 @@ func benchAccountsCommand() *command {
 		name:    "accounts",
 		summary: "connect N sandbox accounts, exchange messages, report throughput, latency and memory",
 		flags: func(fs *flag.FlagSet, a *app) func() error {
-			fs.IntVar(&n, "accounts", 100, "connected accounts (`n`)")
-			fs.IntVar(&messages, "messages", 0, "inbound messages to exchange (`n`; default 5 per account)")
-			fs.IntVar(&parallel, "parallel", 2*runtime.GOMAXPROCS(0), "sign-ins and senders at once (`n`)")
+			cli.IntRange(fs, &n, "accounts", 100, 1, 100000, "connected accounts (`n`)")
+			cli.IntRange(fs, &messages, "messages", 0, 0, math.MaxInt, "inbound messages to exchange (`n`; default 5 per account)")
+			cli.IntRange(fs, &parallel, "parallel", 2*runtime.GOMAXPROCS(0), 1, math.MaxInt, "sign-ins and senders at once (`n`)")
 			fs.Float64Var(&rate, "rate", 200, "inbound messages per second across all accounts (`n`); 0 = as fast as possible")
 			fs.BoolVar(&asJSON, "json", false, "print one JSON line")
 			fs.StringVar(&prof.cpuProfile, "cpuprofile", "", "write a CPU profile of the message exchange to this `file` (go tool pprof)")
-			return func() error {
-				if n <= 0 || n > 100000 {
-					return usagef("--accounts must be 1..100000")
-				}
-				if messages < 0 || parallel <= 0 {
-					return usagef("--messages must be ≥ 0 and --parallel > 0")
-				}
-				return nil
-			}
+			return nil
 		},
 		noArgs: true,
 		run: func(ctx context.Context, a *app, _ []string) error {

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"flag"
+	"math"
 
 	"github.com/salesbot/salesbot/adapters/app/contacts"
 	"github.com/salesbot/salesbot/adapters/app/contacts/contactsbench"
+	"github.com/salesbot/salesbot/adapters/cli"
 )
 
 func benchImportCommand() *command {
@@ -15,18 +17,10 @@ func benchImportCommand() *command {
 		name:    "import",
 		summary: "time a contacts import of generated rows",
 		flags: func(fs *flag.FlagSet, a *app) func() error {
-			fs.IntVar(&rows, "rows", 100000, "rows to generate (`n`)")
-			fs.IntVar(&concurrency, "concurrency", 64, "rows recorded at once (`n`)")
+			cli.IntRange(fs, &rows, "rows", 100000, 1, math.MaxInt, "rows to generate (`n`)")
+			cli.IntRange(fs, &concurrency, "concurrency", 64, 1, math.MaxInt, "rows recorded at once (`n`)")
 			fs.BoolVar(&asJSON, "json", false, "print one JSON line")
-			return func() error {
-				if rows < 1 {
-					return usagef("--rows must be at least 1, got %d", rows)
-				}
-				if concurrency < 1 {
-					return usagef("--concurrency must be at least 1, got %d", concurrency)
-				}
-				return nil
-			}
+			return nil
 		},
 		noArgs: true,
 		run: func(ctx context.Context, a *app, _ []string) error {
@@ -35,7 +29,7 @@ func benchImportCommand() *command {
 				return err
 			}
 			defer done()
-			bar := contacts.NewProgress(a.stderr, "import", isTerminal(a.stderr))
+			bar := contacts.NewProgress(a.stderr, "import", cli.IsTerminal(a.stderr))
 			res, err := contactsbench.Run(ctx, s, rows, concurrency, bar.Update)
 			bar.Finish()
 			if err != nil {

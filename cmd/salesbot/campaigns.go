@@ -2,15 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/salesbot/salesbot/adapters/app/campaigns"
+	"github.com/salesbot/salesbot/adapters/cli"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/domain/scenario"
@@ -93,13 +92,6 @@ func campaignUsage(err error) error {
 	return usagef("%v", err)
 }
 
-// writeJSON writes v as indented JSON.
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
 // logAndReadModels opens the log and its read models, brought up to date;
 // done closes both.
 func (a *app) logAndReadModels(ctx context.Context) (*eventstore.PebbleStore, projections.Sink, func(), error) {
@@ -179,7 +171,7 @@ func campaignsListCommand() *command {
 				return fmt.Errorf("list campaigns: %w", err)
 			}
 			if asJSON {
-				return writeJSON(a.stdout, items)
+				return cli.WriteJSON(a.stdout, items)
 			}
 			if len(items) == 0 {
 				fmt.Fprintln(a.stdout, "no campaigns yet: create one with 'salesbot campaigns create'")
@@ -268,7 +260,7 @@ func campaignsStatsCommand() *command {
 				return err
 			}
 			if asJSON {
-				return writeJSON(a.stdout, st.JSON())
+				return cli.WriteJSON(a.stdout, st.JSON())
 			}
 			return st.WriteText(a.stdout)
 		},

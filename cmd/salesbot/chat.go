@@ -5,10 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/salesbot/salesbot/adapters/app/engine"
+	"github.com/salesbot/salesbot/adapters/cli"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"
@@ -73,7 +73,7 @@ func (a *app) chat(ctx context.Context, eng engineConfig, variant string, openin
 	if err != nil {
 		return err
 	}
-	conv, err := engine.Talk(ctx, core, a.stdin, a.stdout, engine.TalkOptions{Prompt: isTerminal(a.stdin), Engine: name,
+	conv, err := engine.Talk(ctx, core, a.stdin, a.stdout, engine.TalkOptions{Prompt: cli.IsTerminal(a.stdin), Engine: name,
 		ConversationOptions: engine.ConversationOptions{Variant: variant, Opening: opening, Username: "chat"}})
 	if conv != nil && errors.Is(err, context.Canceled) {
 		return nil // a signal during a turn
@@ -82,15 +82,4 @@ func (a *app) chat(ctx context.Context, eng engineConfig, variant string, openin
 		fmt.Fprintf(a.stdout, "Recorded as dialog %d: salesbot replay dialog %d --data-dir %s\n", conv.N, conv.N, a.cfg.DataDir)
 	}
 	return err
-}
-
-// isTerminal says whether a standard stream is an interactive terminal
-// (chat then shows a prompt; progress lines are redrawn in place).
-func isTerminal(stream any) bool {
-	f, ok := stream.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/salesbot/salesbot/adapters/app/contacts"
+	"github.com/salesbot/salesbot/adapters/cli"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"
@@ -92,7 +93,7 @@ func contactsImportCommand() *command {
 			}
 			var bar *contacts.Progress
 			if len(f.Rows) > 2000 {
-				bar = contacts.NewProgress(a.stderr, "import", isTerminal(a.stderr))
+				bar = contacts.NewProgress(a.stderr, "import", cli.IsTerminal(a.stderr))
 				opts.Progress = bar.Update
 			}
 			rep, err := contacts.Apply(ctx, h, f, opts)

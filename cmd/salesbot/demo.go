@@ -11,6 +11,7 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/app/demo"
 	"github.com/salesbot/salesbot/adapters/app/system"
+	"github.com/salesbot/salesbot/adapters/cli"
 )
 
 type demoOptions struct {
@@ -63,7 +64,7 @@ func (a *app) demo(ctx context.Context, o demoOptions) (*demo.Report, error) {
 	defer st.Close()
 	closeSink := func() {}
 	defer func() { closeSink() }()
-	r, err := demo.Run(ctx, demo.Config{Store: st, DataDir: a.cfg.DataDir, Out: a.stdout, Terminal: isTerminal(a.stdout), Log: a.log,
+	r, err := demo.Run(ctx, demo.Config{Store: st, DataDir: a.cfg.DataDir, Out: a.stdout, Terminal: cli.IsTerminal(a.stdout), Log: a.log,
 		Scenario: o.eng.sc, Window: o.window, Limit: o.limit, Keep: o.keep, DSNGiven: a.cfg.PostgresDSN != "", OnSandbox: a.onSandbox,
 		Start: func(ctx context.Context, tg telegram.Options) (demo.System, error) {
 			a.telegram = &tg

@@ -102,7 +102,7 @@ func TestRunHTTPFlags(t *testing.T) {
 		want string
 	}{
 		{[]string{"--http-tls-cert", "x"}, "give both or neither"},
-		{[]string{"--http-tls-cert", "x", "--http-tls-key", "y"}, "not a certificate"},
+		{[]string{"--http-tls-cert", "x", "--http-tls-key", "y"}, "read the certificate file x"},
 	} {
 		r := run(t, nil, append([]string{"run", "--sandbox", "--data-dir", t.TempDir()}, c.args...)...)
 		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
@@ -150,7 +150,7 @@ func TestRunServesHTTPS(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- a.main(ctx, []string{"run", "--sandbox", "--sandbox-leads", "0", "--data-dir", filepath.Join(dir, "data"),
-			"--http-listen", addr, "--http-tls-cert-file", certFile})
+			"--http-listen", addr, "--http-tls-cert", certFile}) // a path, or the PEM itself
 	}()
 	for {
 		res, err := client.Get("https://" + addr + "/api/v1/dialogs")

@@ -6,6 +6,7 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/app/system"
 	"github.com/salesbot/salesbot/adapters/cli"
+	"github.com/salesbot/salesbot/adapters/httpapi"
 )
 
 // defaultHTTPListen is where run serves HTTP unless told otherwise. A
@@ -24,9 +25,9 @@ func (h *httpConfig) register(fs *flag.FlagSet, a *app) {
 	h.listen = a.envOr("SALESBOT_HTTP_LISTEN", defaultHTTPListen)
 	fs.StringVar(&h.listen, "http-listen", h.listen, "`address` the HTTP API listens on; empty or off = no HTTP server [SALESBOT_HTTP_LISTEN]")
 	cli.SecretFlag(fs, &h.cert, "http-tls-cert", "SALESBOT_HTTP_TLS_CERT", "http-tls-cert", "the HTTP server's TLS certificate chain",
-		"the HTTP server's TLS certificate chain (`PEM`); with --http-tls-key serves HTTPS")
+		"the HTTP server's TLS certificate chain: a PEM `file`, or the PEM itself; with --http-tls-key serves HTTPS")
 	cli.SecretFlag(fs, &h.key, "http-tls-key", "SALESBOT_HTTP_TLS_KEY", "http-tls-key", "the HTTP server's TLS private key",
-		"the HTTP server's TLS private key (`PEM`)")
+		"the HTTP server's TLS private key: a PEM `file`, or the PEM itself")
 }
 
 // check reads the TLS pair: both or neither.
@@ -42,11 +43,10 @@ func (h *httpConfig) check() error {
 	case h.listen == "":
 		return usagef("--http-tls-cert and --http-tls-key need --http-listen")
 	}
-	pair, err := tls.X509KeyPair([]byte(h.cert), []byte(h.key))
-	if err != nil {
-		return usagef("--http-tls-cert, --http-tls-key: not a certificate and its key: %v", err)
+	var err error
+	if h.tls, err = httpapi.LoadTLS(h.cert, h.key); err != nil {
+		return usagef("--http-tls-cert, --http-tls-key: %v", err)
 	}
-	h.tls = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/salesbot/salesbot/adapters/app/tokens"
+	"github.com/salesbot/salesbot/adapters/cli"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/domain"
 )
@@ -20,18 +21,18 @@ func tokensCommand() *command {
 	}
 }
 
-// tokenService opens the log and its tokens; done closes the log.
-func (a *app) tokenService(ctx context.Context) (*tokens.Service, func(), error) {
+// withTokens runs fn with the tokens of the log in the data dir.
+func (a *app) withTokens(ctx context.Context, fn func(*tokens.Service) error) error {
 	st, err := a.openStore(ctx, existingLog)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
+	defer st.Close()
 	svc, err := tokens.New(ctx, tokens.Config{Log: eventlog.New(st), Now: time.Now, Logger: a.log})
 	if err != nil {
-		st.Close()
-		return nil, nil, err
+		return err
 	}
-	return svc, func() { st.Close() }, nil
+	return fn(svc)
 }
 
 func tokensCreateCommand() *command {
@@ -56,28 +57,21 @@ func tokensCreateCommand() *command {
 		},
 		noArgs: true,
 		run: func(ctx context.Context, a *app, _ []string) error {
-			svc, done, err := a.tokenService(ctx)
-			if err != nil {
+			return a.withTokens(ctx, func(svc *tokens.Service) error {
+				sc, _ := domain.ParseScope(scope)
+				c, err := svc.Create(ctx, name, sc, "cli")
+				if domain.ErrorCode(err) == domain.EINVALID {
+					return usagef("--%s: %v", domain.ErrorField(err), err)
+				} else if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stderr, "created token %s %q (scope %s); it is shown only now: keep it in a secret store\n", c.Prefix, c.Name, c.Scope)
+				if asJSON {
+					return cli.WriteJSON(a.stdout, c.JSON())
+				}
+				_, err = fmt.Fprintln(a.stdout, c.Token.Reveal())
 				return err
-			}
-			defer done()
-			sc, _ := domain.ParseScope(scope)
-			c, err := svc.Create(ctx, name, sc, "cli")
-			if domain.ErrorCode(err) == domain.EINVALID {
-				return usagef("--%s: %v", domain.ErrorField(err), err)
-			}
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(a.stdout, struct {
-					tokens.InfoJSON
-					Token string `json:"token"`
-				}{c.JSON(), c.Token.Reveal()})
-			}
-			fmt.Fprintf(a.stdout, "%s\n", c.Token.Reveal())
-			fmt.Fprintf(a.stderr, "created token %s %q (scope %s); it is shown only now: keep it in a secret store\n", c.Prefix, c.Name, c.Scope)
-			return nil
+			})
 		},
 	}
 }
@@ -93,20 +87,13 @@ func tokensListCommand() *command {
 		},
 		noArgs: true,
 		run: func(ctx context.Context, a *app, _ []string) error {
-			svc, done, err := a.tokenService(ctx)
-			if err != nil {
-				return err
-			}
-			defer done()
-			items, err := svc.List(ctx)
-			if err != nil || !asJSON {
-				return errors.Join(err, tokens.WriteList(a.stdout, items))
-			}
-			out := make([]tokens.InfoJSON, len(items))
-			for i, it := range items {
-				out[i] = it.JSON()
-			}
-			return writeJSON(a.stdout, out)
+			return a.withTokens(ctx, func(svc *tokens.Service) error {
+				items, err := svc.List(ctx)
+				if err != nil || !asJSON {
+					return errors.Join(err, tokens.WriteList(a.stdout, items))
+				}
+				return cli.WriteJSON(a.stdout, tokens.ListJSON(items))
+			})
 		},
 	}
 }
@@ -125,21 +112,15 @@ func tokensRevokeCommand() *command {
 			if len(args) != 1 {
 				return usagef("give one token: its prefix (sb_...), id or name (see 'salesbot tokens list')")
 			}
-			svc, done, err := a.tokenService(ctx)
-			if err != nil {
+			return a.withTokens(ctx, func(svc *tokens.Service) error {
+				info, now, err := svc.Revoke(ctx, args[0], "cli", reason)
+				if err == nil && !now {
+					fmt.Fprintf(a.stdout, "token %s %q was revoked already (%s)\n", info.Prefix, info.Name, info.Revoked.UTC().Format(time.RFC3339))
+				} else if err == nil {
+					fmt.Fprintf(a.stdout, "revoked token %s %q\n", info.Prefix, info.Name)
+				}
 				return err
-			}
-			defer done()
-			info, now, err := svc.Revoke(ctx, args[0], "cli", reason)
-			if err != nil {
-				return err
-			}
-			if !now {
-				fmt.Fprintf(a.stdout, "token %s %q was revoked already (%s)\n", info.Prefix, info.Name, info.Revoked.UTC().Format(time.RFC3339))
-				return nil
-			}
-			fmt.Fprintf(a.stdout, "revoked token %s %q\n", info.Prefix, info.Name)
-			return nil
+			})
 		},
 	}
 }

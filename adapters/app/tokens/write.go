@@ -55,3 +55,22 @@ func WriteList(w io.Writer, items []Info) error {
 	}
 	return tw.Flush()
 }
+
+// ListJSON is items for programs.
+func ListJSON(items []Info) []InfoJSON {
+	out := make([]InfoJSON, len(items))
+	for i, it := range items {
+		out[i] = it.JSON()
+	}
+	return out
+}
+
+// CreatedJSON is a token just created, for programs: with the token
+// itself, shown this once.
+type CreatedJSON struct {
+	InfoJSON
+	Token string `json:"token"`
+}
+
+// JSON is c for programs, with the token.
+func (c Created) JSON() CreatedJSON { return CreatedJSON{c.Info.JSON(), c.Token.Reveal()} }
