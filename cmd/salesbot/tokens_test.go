@@ -51,6 +51,12 @@ func TestTokensCreateListRevoke(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || len(list) != 1 || list[0].Prefix != prefix || list[0].Revoked == nil || list[0].Reason != "leaked" || strings.Contains(r.stdout, token) {
 		t.Fatalf("list --json: %v %+v", err, r)
 	}
+	// --json: the token with its facts, for a script.
+	r = run(t, nil, "tokens", "create", "--name", "reports", "--scope", "read", "--json", "--data-dir", dir)
+	var created struct{ Token, Prefix, Scope string }
+	if err := json.Unmarshal([]byte(r.stdout), &created); err != nil || r.code != 0 || !strings.HasPrefix(created.Token, created.Prefix+"_") || created.Scope != "read" {
+		t.Fatalf("create --json: %v %+v", err, r)
+	}
 	// The events are in the log, and it verifies.
 	if r := run(t, nil, "verify", "--data-dir", dir); r.code != 0 {
 		t.Fatalf("verify: %+v", r)
