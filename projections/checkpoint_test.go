@@ -2,6 +2,7 @@ package projections_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,5 +79,21 @@ func TestPostgresCheckpointColumns(t *testing.T) {
 	}
 	if logID != store.LogID() || string(hash) != string(want[:]) {
 		t.Fatalf("not bound on first use: %s %x", logID, hash)
+	}
+}
+
+// What a refused read model tells the operator to do, per reason.
+func TestLogMismatchErrorSaysWhatToDo(t *testing.T) {
+	for reason, want := range map[error][]string{
+		projections.ErrOtherLog:     {"another event log", "salesbot projections rebuild"},
+		projections.ErrAheadOfLog:   {"ends at position 5", "older backup", "salesbot projections rebuild"},
+		projections.ErrLogRewritten: {"rewritten", "salesbot verify"},
+	} {
+		msg := (&projections.LogMismatchError{Reason: reason, Checkpoint: projections.Checkpoint{Position: 9}, Head: 5}).Error()
+		for _, w := range want {
+			if !strings.Contains(msg, w) {
+				t.Errorf("%v: %q does not say %q", reason, msg, w)
+			}
+		}
 	}
 }
