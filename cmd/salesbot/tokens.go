@@ -36,20 +36,22 @@ func (a *app) withTokens(ctx context.Context, fn func(*tokens.Service) error) er
 }
 
 func tokensCreateCommand() *command {
-	var name, scope string
+	var name, scopeText string
+	var scope domain.Scope
 	var asJSON bool
 	return &command{
 		name:    "create",
 		summary: "create an API token and print it once",
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			fs.StringVar(&name, "name", "", "the token's `name`: what uses it, e.g. crm (required, unique among live tokens)")
-			fs.StringVar(&scope, "scope", "", "what the token may do: `read`, manage or admin (required)")
+			fs.StringVar(&scopeText, "scope", "", "what the token may do: `read`, manage or admin (required)")
 			fs.BoolVar(&asJSON, "json", false, "print JSON")
 			return func() error {
 				if name == "" {
 					return usagef("--name is required")
 				}
-				if _, err := domain.ParseScope(scope); err != nil {
+				var err error
+				if scope, err = domain.ParseScope(scopeText); err != nil {
 					return usagef("--scope: %v", err)
 				}
 				return nil
@@ -58,8 +60,7 @@ func tokensCreateCommand() *command {
 		noArgs: true,
 		run: func(ctx context.Context, a *app, _ []string) error {
 			return a.withTokens(ctx, func(svc *tokens.Service) error {
-				sc, _ := domain.ParseScope(scope)
-				c, err := svc.Create(ctx, name, sc, "cli")
+				c, err := svc.Create(ctx, name, scope, "cli")
 				if domain.ErrorCode(err) == domain.EINVALID {
 					return usagef("--%s: %v", domain.ErrorField(err), err)
 				} else if err != nil {
