@@ -158,6 +158,7 @@ type PebbleStore struct {
 	// exclusively, so it waits for appends under way.
 	closeMu sync.RWMutex
 	closed  bool
+	holders int // Retain's holders, besides the opener, not yet closed
 
 	qmu     sync.Mutex
 	queue   []*appendReq
@@ -514,12 +515,29 @@ func (s *PebbleStore) enter() error {
 	return nil
 }
 
+// Retain adds a holder of the open store (a command the running server
+// runs for a client on its log): each Retain is matched by one Close,
+// and only the last holder's Close, the opener's included, closes it.
+// It returns s.
+func (s *PebbleStore) Retain() *PebbleStore {
+	s.closeMu.Lock()
+	s.holders++
+	s.closeMu.Unlock()
+	return s
+}
+
 // Close waits for the calls under way (appends until durable, reads,
 // verifies), then closes the database. Every call after Close returns
-// ErrClosed.
+// ErrClosed. While the store has other holders (Retain), Close only
+// lets go of one.
 func (s *PebbleStore) Close() error {
 	s.closeMu.Lock()
 	if s.closed {
+		s.closeMu.Unlock()
+		return nil
+	}
+	if s.holders > 0 {
+		s.holders--
 		s.closeMu.Unlock()
 		return nil
 	}

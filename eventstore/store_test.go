@@ -1,6 +1,7 @@
 package eventstore_test
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/salesbot/salesbot/eventstore"
@@ -36,3 +37,24 @@ func newMemory(t *testing.T, opts eventstore.Options) eventstore.Store {
 
 func TestPebbleContract(t *testing.T) { storetest.Run(t, newPebble) }
 func TestMemoryContract(t *testing.T) { storetest.Run(t, newMemory) }
+
+func TestRetainedStoreClosesWithItsLastHolder(t *testing.T) {
+	ctx := t.Context()
+	s, err := eventstore.Open(t.TempDir(), eventstore.Options{MasterKey: testKey()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	borrowed := s.Retain()
+	if err := s.Close(); err != nil { // the opener lets go first
+		t.Fatal(err)
+	}
+	if _, err := borrowed.Append(ctx, "s", eventstore.NoStream, eventstore.Event{Type: "T", Payload: []byte(`{}`)}); err != nil {
+		t.Fatalf("append by the remaining holder: %v", err)
+	}
+	if err := borrowed.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(ctx, "s", 1, eventstore.Event{Type: "T", Payload: []byte(`{}`)}); !errors.Is(err, eventstore.ErrClosed) {
+		t.Fatalf("append after the last holder closed: %v, want ErrClosed", err)
+	}
+}

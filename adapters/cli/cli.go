@@ -26,9 +26,19 @@ const (
 )
 
 // UsageError is a bad flag, argument or configuration value; it exits 2.
-type UsageError struct{ Msg string }
+type UsageError struct {
+	Msg string
+	err error // what caused it, if anything
+}
 
 func (e *UsageError) Error() string { return e.Msg }
+func (e *UsageError) Unwrap() error { return e.err }
+
+// ExitCode ends a command with its code and no message: the command
+// (run elsewhere, through a server) has said all it had to say.
+type ExitCode int
+
+func (c ExitCode) Error() string { return fmt.Sprintf("exit code %d", int(c)) }
 
 // Usagef is a *UsageError with a formatted message.
 func Usagef(format string, args ...any) error {
@@ -60,6 +70,8 @@ type Program struct {
 	Stdout   io.Writer
 	Stderr   io.Writer
 	Getenv   func(string) string
+	// ReadFile reads the files secret options name; nil: this machine's.
+	ReadFile func(string) ([]byte, error)
 	// Global registers the flags every command has; its check runs after
 	// the command's own.
 	Global func(fs *flag.FlagSet) func() error
@@ -137,7 +149,7 @@ func (p *Program) exec(ctx context.Context, c *Command, path []string, args []st
 		err = Usagef("%s", flagMessage(err))
 	}
 	if err == nil {
-		err = ResolveSecrets(fs, p.Getenv)
+		err = ResolveSecrets(fs, p.Getenv, p.ReadFile)
 	}
 	if err == nil && check != nil {
 		err = check()
@@ -158,9 +170,12 @@ func (p *Program) exec(ctx context.Context, c *Command, path []string, args []st
 		hide = append(hide, p.Hide()...)
 	}
 	var ue *UsageError
+	var code ExitCode
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &code):
+		return int(code)
 	case errors.As(err, &ue):
 		fmt.Fprintf(p.Stderr, "%s: %s (see '%s --help')\n", name, redact.String(ue.Msg, hide...), name)
 		return ExitUsage

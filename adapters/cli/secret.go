@@ -67,8 +67,12 @@ func SecretFlag(fs *flag.FlagSet, dst *string, name, env, cred, what, usage stri
 }
 
 // ResolveSecrets resolves every secret option registered on fs, reading
-// the environment with getenv. Its errors are usage errors (*UsageError).
-func ResolveSecrets(fs *flag.FlagSet, getenv func(string) string) error {
+// the environment with getenv and files with readFile (nil: this
+// machine's). Its errors are usage errors (*UsageError).
+func ResolveSecrets(fs *flag.FlagSet, getenv func(string) string, readFile func(string) ([]byte, error)) error {
+	if readFile == nil {
+		readFile = readLocal
+	}
 	var secrets []*secret
 	seen := map[*secret]bool{}
 	fs.VisitAll(func(f *flag.Flag) {
@@ -78,14 +82,15 @@ func ResolveSecrets(fs *flag.FlagSet, getenv func(string) string) error {
 		}
 	})
 	for _, s := range secrets {
-		if err := s.resolve(getenv); err != nil {
+		if err := s.resolve(getenv, readFile); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *secret) resolve(getenv func(string) string) error {
+func (s *secret) resolve(getenv func(string) string, readFile func(string) ([]byte, error)) error {
+	read := func(path, from string) error { return s.read(readFile, path, from) }
 	switch {
 	case s.flagValue != nil && s.flagFile != nil:
 		return Usagef("give --%s or --%s-file, not both", s.name, s.name)
@@ -93,7 +98,7 @@ func (s *secret) resolve(getenv func(string) string) error {
 		*s.dst = *s.flagValue
 		return nil
 	case s.flagFile != nil:
-		return s.read(*s.flagFile, "--"+s.name+"-file")
+		return read(*s.flagFile, "--"+s.name+"-file")
 	}
 	value, file := getenv(s.env), getenv(s.env+"_FILE")
 	switch {
@@ -103,32 +108,29 @@ func (s *secret) resolve(getenv func(string) string) error {
 		*s.dst = value
 		return nil
 	case file != "":
-		return s.read(file, s.env+"_FILE")
+		return read(file, s.env+"_FILE")
 	}
 	*s.dst = ""
 	if dir := getenv(CredentialsDirEnv); dir != "" {
-		path := CredentialPath(dir, s.cred)
-		if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
-			return s.read(path, "systemd credential "+s.cred)
+		err := read(CredentialPath(dir, s.cred), "systemd credential "+s.cred)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // no such credential
 		}
+		return err
 	}
 	return nil
 }
 
 // read sets the secret from the file at path; from names the option
-// that gave the file.
-func (s *secret) read(path, from string) error {
+// that gave the file. A file that does not exist is a usage error that
+// matches fs.ErrNotExist.
+func (s *secret) read(readFile func(string) ([]byte, error), path, from string) error {
 	if path == "" {
 		return Usagef("%s: no file named", from)
 	}
-	f, err := os.Open(path)
+	b, err := readFile(path)
 	if err != nil {
-		return Usagef("%s: cannot read %s: %v", from, path, pathErr(err))
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
-	if err != nil {
-		return Usagef("%s: cannot read %s: %v", from, path, pathErr(err))
+		return &UsageError{Msg: fmt.Sprintf("%s: cannot read %s: %v", from, path, pathErr(err)), err: err}
 	}
 	if len(b) > maxSecretFile {
 		return Usagef("%s: %s is larger than %d KiB, not a secret", from, path, maxSecretFile>>10)
@@ -139,6 +141,17 @@ func (s *secret) read(path, from string) error {
 	}
 	*s.dst = v
 	return nil
+}
+
+// readLocal reads a file of this machine, at most one byte past
+// maxSecretFile.
+func readLocal(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, maxSecretFile+1))
 }
 
 // pathErr drops the path from a *fs.PathError (the message names it).

@@ -78,7 +78,7 @@ func TestSecretSources(t *testing.T) {
 		if _, err := ParseInterspersed(fs, c.args); err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		err := ResolveSecrets(fs, func(k string) string { return c.env[k] })
+		err := ResolveSecrets(fs, func(k string) string { return c.env[k] }, nil)
 		switch {
 		case c.wantErr == "" && err != nil:
 			t.Errorf("%s: %v", c.name, err)

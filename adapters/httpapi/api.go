@@ -21,6 +21,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/salesbot/salesbot/adapters/cli/remote"
 	"github.com/salesbot/salesbot/domain"
 )
 
@@ -48,6 +49,10 @@ type Config struct {
 	// Authorization header or body. Nil: nothing is logged.
 	Logger *slog.Logger
 	Now    func() time.Time // nil: time.Now
+	// CLI, if set, runs a client's command line inside the server for
+	// principal p (POST /api/v1/cli, adapters/cli/remote): p's scope
+	// decides which commands it may run. Nil: the route answers 404.
+	CLI func(p domain.Principal) remote.Exec
 }
 
 // API serves /api/v1. Build it with New; it is an http.Handler.
@@ -82,7 +87,42 @@ func New(cfg Config) (*API, error) {
 	a.route("POST /api/v1/dialogs/{n}/outcome", domain.ScopeManage, a.recordOutcome)
 	a.route("GET /api/v1/campaigns", domain.ScopeRead, a.listCampaigns)
 	a.route("GET /api/v1/accounts", domain.ScopeRead, a.listAccounts)
+	if cfg.CLI != nil {
+		a.mux.HandleFunc("POST "+remote.Path, a.cli)
+	}
 	return a, nil
+}
+
+// cli: POST /api/v1/cli, the CLI through the server (remote.Serve). Any
+// valid token may connect; each command needs its own scope.
+func (a *API) cli(w http.ResponseWriter, r *http.Request) {
+	p, err := a.cfg.Tokens.Authenticate(r.Context(), r.Header.Get("Authorization"), domain.ScopeRead)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if !a.allow(w, p) {
+		return
+	}
+	if !remote.Upgrading(r) {
+		w.Header().Set("Upgrade", remote.Protocol)
+		Problem{Type: TypeUpgrade, Title: "Upgrade required", Status: http.StatusUpgradeRequired,
+			Detail: "this endpoint runs salesbot commands: send Connection: Upgrade and Upgrade: " + remote.Protocol}.write(w)
+		return
+	}
+	if err := remote.Serve(w, r, a.cfg.CLI(p)); err != nil {
+		a.log.Warn("http: a command line through the server failed", "err", err)
+	}
+}
+
+// allow takes one request from p's allowance, or answers 429.
+func (a *API) allow(w http.ResponseWriter, p domain.Principal) bool {
+	ok, wait := a.cfg.Limiter.Allow(p.TokenID)
+	if !ok {
+		Problem{Type: TypeRateLimited, Title: "Too many requests", Status: http.StatusTooManyRequests,
+			Detail: "the token's rate limit is reached", retryAfter: max(wait, time.Second)}.write(w)
+	}
+	return ok
 }
 
 // handler is an endpoint: it answers a value (encoded as JSON with
@@ -97,9 +137,7 @@ func (a *API) route(pattern string, need domain.Scope, h handler) {
 			a.fail(w, r, err)
 			return
 		}
-		if ok, wait := a.cfg.Limiter.Allow(p.TokenID); !ok {
-			Problem{Type: TypeRateLimited, Title: "Too many requests", Status: http.StatusTooManyRequests,
-				Detail: "the token's rate limit is reached", retryAfter: max(wait, time.Second)}.write(w)
+		if !a.allow(w, p) {
 			return
 		}
 		if r.Method == http.MethodPost {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -22,6 +24,7 @@ import (
 	"github.com/salesbot/salesbot/adapters/app/campaigns"
 	"github.com/salesbot/salesbot/adapters/app/dialogs"
 	"github.com/salesbot/salesbot/adapters/app/tokens"
+	"github.com/salesbot/salesbot/adapters/cli/remote"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/httpapi"
 	"github.com/salesbot/salesbot/domain"
@@ -99,7 +102,13 @@ func newWorld(t testing.TB, rate tokens.Rate) *world {
 	w.catchUp(ctx)
 
 	api, err := httpapi.New(httpapi.Config{ReadModels: w.sink, Tokens: w.tokens, Limiter: tokens.NewLimiter(rate, now),
-		Dialogs: dialogs.Service{H: w.h}, Campaigns: campaignList{w.sink}, Fresh: w.catchUp, Now: now})
+		Dialogs: dialogs.Service{H: w.h}, Campaigns: campaignList{w.sink}, Fresh: w.catchUp, Now: now,
+		CLI: func(p domain.Principal) remote.Exec {
+			return func(_ context.Context, s *remote.Session, args []string) int {
+				fmt.Fprintf(s.Stdout(), "%s ran %s for %s", s.Getenv("USER_NAME"), strings.Join(args, " "), p.Scope)
+				return 4
+			}
+		}})
 	must(nil, err)
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
@@ -462,7 +471,32 @@ func TestEveryOperationIsServed(t *testing.T) {
 			}
 		}
 	}
-	if n != 7 {
+	if n != 8 {
 		t.Errorf("%d operations", n)
+	}
+}
+
+// TestCLI: /api/v1/cli runs a command line for a token (the server's
+// side is cmd/salesbot's; here a stand-in that echoes), and refuses a
+// request without a token or without the upgrade.
+func TestCLI(t *testing.T) {
+	w := newWorld(t, tokens.DefaultRate())
+	c, err := remote.Dial(t.Context(), remote.Target{URL: w.serverURL, Token: w.read})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	code, err := c.Run(t.Context(), []string{"campaigns", "list"}, remote.Host{Stdout: &out, Stderr: &out,
+		Getenv: func(k string) string { return map[string]string{"USER_NAME": "ann"}[k] }})
+	if err != nil || code != 4 || out.String() != "ann ran campaigns list for read" {
+		t.Errorf("through the server: %d %v %q", code, err, out.String())
+	}
+	var se *remote.ServerError
+	if _, err := remote.Dial(t.Context(), remote.Target{URL: w.serverURL, Token: "sb_nope"}); !errors.As(err, &se) || se.Status != http.StatusUnauthorized {
+		t.Errorf("a bad token: %v", err)
+	}
+	a := w.call(t, http.MethodPost, "/api/v1/cli", w.read, "", nil, true)
+	if p := a.problem(t, http.StatusUpgradeRequired); p.Type != httpapi.TypeUpgrade {
+		t.Errorf("without the upgrade: %+v", p)
 	}
 }

@@ -45,6 +45,7 @@ const (
 	TypeRefused      = problemPrefix + "refused"      // 409: a product rule (do-not-contact, ...)
 	TypeInProgress   = problemPrefix + "in-progress"  // 409: the same Idempotency-Key is being answered
 	TypeTooLarge     = problemPrefix + "too-large"    // 413
+	TypeUpgrade      = problemPrefix + "upgrade"      // 426: /api/v1/cli without the upgrade
 	TypeMediaType    = problemPrefix + "media-type"   // 415
 	TypeKeyReused    = problemPrefix + "key-reused"   // 422: an Idempotency-Key with another body
 	TypeRateLimited  = problemPrefix + "rate-limited" // 429: the token's rate limit

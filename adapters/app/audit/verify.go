@@ -50,9 +50,18 @@ func Verify(ctx context.Context, dir string, opts eventstore.DirOptions, o Verif
 		return Report{}, err
 	}
 	defer s.Close()
-	r := Report{AnchorFile: opts.Anchor()}
+	return VerifyStore(ctx, s, opts.Anchor(), o)
+}
+
+// VerifyStore walks the open log s as Verify does: the running server
+// verifies its own log this way, from a snapshot, while appends go on
+// (what the walk checks is the log up to the head it began at).
+// anchorFile names the anchor s was opened with, for the report.
+func VerifyStore(ctx context.Context, s *eventstore.PebbleStore, anchorFile string, o VerifyOptions) (Report, error) {
+	r := Report{AnchorFile: anchorFile}
 	start := time.Now()
 	last := start
+	var err error
 	r.VerifyReport, err = s.Verify(ctx, func(done, total uint64) {
 		if o.Progress != nil && time.Since(last) > time.Second {
 			last = time.Now()
