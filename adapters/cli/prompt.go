@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -72,4 +73,32 @@ func WriteJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// Asker asks the person at the terminal: a *Prompter, or a client's
+// terminal when the command runs inside a server (remote.Session).
+type Asker interface {
+	Ask(question string) (string, error)
+	AskSecret(question string) (string, error)
+}
+
+// Files reads the files a command line names; nil reads this machine's
+// (a command inside a server reads its client's: remote.Session).
+type Files func(name string) ([]byte, error)
+
+// Open opens file name.
+func (f Files) Open(name string) (io.ReadCloser, error) {
+	if f == nil {
+		return os.Open(name)
+	}
+	b, err := f(name)
+	return io.NopCloser(bytes.NewReader(b)), err
+}
+
+// ReadFile reads file name.
+func (f Files) ReadFile(name string) ([]byte, error) {
+	if f == nil {
+		return os.ReadFile(name)
+	}
+	return f(name)
 }

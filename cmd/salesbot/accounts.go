@@ -5,9 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"time"
+
+	"github.com/salesbot/salesbot/adapters/cli/datadir"
 
 	"github.com/google/uuid"
 
@@ -61,6 +62,7 @@ func accountsAddCommand() *command {
 	)
 	return &command{
 		name:    "add",
+		remote:  domain.ScopeAdmin,
 		summary: "sign a company Telegram account in and register it",
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			tg.register(fs, a)
@@ -92,25 +94,25 @@ func accountsAddCommand() *command {
 			if err != nil {
 				return err
 			}
-			st, err := a.openStore(ctx, createLog)
+			st, err := a.openStore(ctx, datadir.Create)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			ask := cli.NewPrompter(a.stdin, a.stderr)
+			ask := a.prompter()
 			login := accounts.Login{Phone: phone,
 				Code: func(ctx context.Context) (string, error) {
 					return ask.Ask("Login code Telegram sent to " + phone + ": ")
 				},
 				Password: func(ctx context.Context) (string, error) {
 					if pwFile != "" {
-						b, err := os.ReadFile(pwFile)
+						b, err := a.files.ReadFile(pwFile)
 						return strings.TrimRight(string(b), "\r\n"), err
 					}
 					return ask.AskSecret("2FA password: ")
 				},
 				Session: func() (string, error) {
-					b, err := os.ReadFile(session)
+					b, err := a.files.ReadFile(session)
 					if err != nil {
 						return "", fmt.Errorf("read --session-file: %w", err)
 					}
@@ -144,6 +146,7 @@ func accountsListCommand() *command {
 	var asJSON bool
 	return &command{
 		name:    "list",
+		remote:  domain.ScopeRead,
 		summary: "list the accounts with status, today's usage and whether a session is stored",
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			fs.BoolVar(&asJSON, "json", false, "print JSON")
@@ -151,7 +154,7 @@ func accountsListCommand() *command {
 		},
 		noArgs: true,
 		run: func(ctx context.Context, a *app, _ []string) error {
-			st, err := a.openStore(ctx, existingLog)
+			st, err := a.openStore(ctx, datadir.Existing)
 			if err != nil {
 				return err
 			}
@@ -176,6 +179,7 @@ func accountsRemoveCommand() *command {
 	var tg tgConfig
 	return &command{
 		name:    "remove",
+		remote:  domain.ScopeAdmin,
 		summary: "log an account out of Telegram, delete its session and mark it removed",
 		usage:   " ID",
 		flags: func(fs *flag.FlagSet, a *app) func() error {
@@ -190,7 +194,7 @@ func accountsRemoveCommand() *command {
 			if err != nil {
 				return usagef("%q is not an account ID (see 'salesbot accounts list')", args[0])
 			}
-			st, err := a.openStore(ctx, existingLog)
+			st, err := a.openStore(ctx, datadir.Existing)
 			if err != nil {
 				return err
 			}

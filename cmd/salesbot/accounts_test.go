@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/salesbot/salesbot/adapters/cli/datadir"
+
 	"github.com/mymmrac/telego"
 
 	"github.com/salesbot/salesbot/adapters/adminbot/botapitest"
@@ -141,7 +143,7 @@ func TestRunSandbox(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("run: %d %s", code, errb.String())
 	}
-	st, err := a.openStore(context.Background(), existingLog)
+	st, err := a.openStore(context.Background(), datadir.Existing)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"math"
 	"runtime"
 
+	"github.com/salesbot/salesbot/adapters/cli/datadir"
+
 	"github.com/salesbot/salesbot/adapters/cli"
 	"github.com/salesbot/salesbot/eventstore"
 	"github.com/salesbot/salesbot/eventstore/storebench"
@@ -97,8 +99,8 @@ func benchAppendCommand() *command {
 // no events yet, or else in a temporary directory; done closes it (and
 // removes the temporary directory).
 func (a *app) benchStore(ctx context.Context, what string) (*eventstore.PebbleStore, func() error, error) {
-	if a.cfg.set["data-dir"] {
-		s, err := a.openStore(ctx, createLog)
+	if a.cfg.Set["data-dir"] {
+		s, err := a.openStore(ctx, datadir.Create)
 		if err == nil && s.Head() > 0 {
 			s.Close()
 			return nil, nil, usagef("--data-dir %s already holds %d events; bench %s needs an empty directory", a.cfg.DataDir, s.Head(), what)
@@ -120,7 +122,7 @@ func benchReadCommand() *command {
 		},
 		noArgs: true,
 		run: func(ctx context.Context, a *app, _ []string) error {
-			s, err := a.openStore(ctx, existingLog)
+			s, err := a.openStore(ctx, datadir.Existing)
 			if err != nil {
 				return err
 			}

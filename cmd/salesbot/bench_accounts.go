@@ -6,6 +6,8 @@ import (
 	"math"
 	"runtime"
 
+	"github.com/salesbot/salesbot/adapters/cli/datadir"
+
 	"github.com/salesbot/salesbot/adapters/app/accounts/accountsbench"
 	"github.com/salesbot/salesbot/adapters/cli"
 )
@@ -31,7 +33,7 @@ func benchAccountsCommand() *command {
 		},
 		noArgs: true,
 		run: func(ctx context.Context, a *app, _ []string) error {
-			st, err := a.openStore(ctx, createLog)
+			st, err := a.openStore(ctx, datadir.Create)
 			if err != nil {
 				return err
 			}

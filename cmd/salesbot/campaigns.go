@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/salesbot/salesbot/adapters/cli/datadir"
+
 	"github.com/salesbot/salesbot/adapters/app/campaigns"
 	"github.com/salesbot/salesbot/adapters/cli"
 	"github.com/salesbot/salesbot/adapters/eventlog"
@@ -95,7 +97,7 @@ func campaignUsage(err error) error {
 // logAndReadModels opens the log and its read models, brought up to date;
 // done closes both.
 func (a *app) logAndReadModels(ctx context.Context) (*eventstore.PebbleStore, projections.Sink, func(), error) {
-	st, err := a.openStore(ctx, existingLog)
+	st, err := a.openStore(ctx, datadir.Existing)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -110,6 +112,9 @@ func (a *app) logAndReadModels(ctx context.Context) (*eventstore.PebbleStore, pr
 // readModels opens the read models (PostgreSQL with --postgres, else in
 // memory) and brings them up to the log's head; done closes them.
 func (a *app) readModels(ctx context.Context, st eventstore.Store) (projections.Sink, func(), error) {
+	if a.live != nil { // run keeps them up to date
+		return a.live.sink, func() {}, a.live.sys.Fresh(ctx)
+	}
 	sink, closeSink, err := a.openSink(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -126,6 +131,7 @@ func campaignsCreateCommand() *command {
 	var f campaignFlags
 	return &command{
 		name:    "create",
+		remote:  domain.ScopeManage,
 		summary: "create a campaign: a segment of contacts, prompt variants with weights, a schedule and caps",
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			f.register(fs, a)
@@ -154,6 +160,7 @@ func campaignsListCommand() *command {
 	var asJSON bool
 	return &command{
 		name:    "list",
+		remote:  domain.ScopeRead,
 		summary: "list the campaigns with status, schedule and dialogs so far",
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			fs.BoolVar(&asJSON, "json", false, "print JSON")
@@ -223,6 +230,7 @@ func campaignsStatsCommand() *command {
 	)
 	return &command{
 		name:    "stats",
+		remote:  domain.ScopeRead,
 		summary: "the campaign's funnel per variant, with rates and an A/B test of each variant against the first",
 		usage:   " ID|NAME",
 		flags: func(fs *flag.FlagSet, a *app) func() error {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/salesbot/salesbot/adapters/cli/datadir"
+
 	"github.com/salesbot/salesbot/adapters/app/engine"
 	"github.com/salesbot/salesbot/adapters/cli"
 	"github.com/salesbot/salesbot/adapters/eventlog"
@@ -54,7 +56,7 @@ func chatCommand() *command {
 func (a *app) chat(ctx context.Context, eng engineConfig, variant string, opening, record bool) error {
 	var store eventstore.Store
 	if record {
-		st, err := a.openStore(ctx, createLog)
+		st, err := a.openStore(ctx, datadir.Create)
 		if err != nil {
 			return err
 		}

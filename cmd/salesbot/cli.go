@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/salesbot/salesbot/adapters/cli/datadir"
 
 	"github.com/gotd/td/telegram"
 
@@ -18,12 +18,9 @@ import (
 	"github.com/salesbot/salesbot/adapters/cli"
 	"github.com/salesbot/salesbot/adapters/redact"
 	"github.com/salesbot/salesbot/adapters/telegram/telegramtest"
+	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"
-	"github.com/salesbot/salesbot/projections"
 )
-
-// masterKeyCredential is the systemd credential holding the master key.
-const masterKeyCredential = "master-key"
 
 // version is set at build time: -ldflags "-X main.version=...".
 var version = "dev"
@@ -47,7 +44,7 @@ type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         env
-	cfg            config
+	cfg            datadir.Config
 	log            *slog.Logger
 	// telegram overrides the gotd options that reach Telegram (tests point
 	// them at a sandbox); nil = Telegram's servers.
@@ -57,6 +54,12 @@ type app struct {
 	onSandbox func(*telegramtest.Sandbox)
 	// onDemo, if set, is handed what 'demo' found (its end-to-end test).
 	onDemo func(*demo.Report)
+	args   []string // the command line, for a server to run (remote.go)
+	// live is set when the command runs inside run for a client, with the
+	// client's files and terminal.
+	live  *live
+	files cli.Files
+	ask   cli.Asker
 }
 
 // command is one subcommand (or a group with subcommands): a
@@ -69,6 +72,9 @@ type command struct {
 	flags   func(fs *flag.FlagSet, a *app) func() error
 	run     func(ctx context.Context, a *app, args []string) error
 	sub     []*command
+	// remote: while run runs on the data dir (or with --server), the
+	// command runs there, for principals of this scope; "": never.
+	remote domain.Scope
 }
 
 // helpText is the longer help of the commands: after "## <path>", up to
@@ -94,7 +100,12 @@ func (a *app) bind(path string, cs []*command) []*cli.Command {
 			out[i].Flags = func(fs *flag.FlagSet) func() error { return c.flags(fs, a) }
 		}
 		if c.run != nil {
-			out[i].Run = func(ctx context.Context, args []string) error { return c.run(ctx, a, args) }
+			out[i].Run = func(ctx context.Context, args []string) error {
+				if ran, err := a.throughServer(ctx, p, c.remote); ran {
+					return err
+				}
+				return c.run(ctx, a, args)
+			}
 		}
 	}
 	return out
@@ -136,117 +147,32 @@ func (a *app) main(ctx context.Context, args []string) int {
 		Footer: "Every flag can also be set by environment variable; a flag wins over its variable.\n" +
 			"Secrets also come from files (--bot-token-file, SALESBOT_BOT_TOKEN_FILE, ...) or systemd credentials ($" + cli.CredentialsDirEnv + ").\n",
 		Commands: a.bind("", commands()),
-		Stdout:   a.stdout, Stderr: a.stderr, Getenv: a.getenv,
+		Stdout:   a.stdout, Stderr: a.stderr, Getenv: a.getenv, ReadFile: a.files,
 		Global: func(fs *flag.FlagSet) func() error {
-			a.cfg.register(fs)
-			return a.cfg.validate
+			a.cfg.Register(fs)
+			return a.cfg.Validate
 		},
 		Hide: func() []string { return redact.DSNSecrets(a.cfg.PostgresDSN) },
 	}
+	a.args = args
 	return p.Main(ctx, args)
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv env) *app {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
 	a.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	a.cfg = configFromEnv(getenv)
+	a.cfg = datadir.FromEnv(getenv)
 	return a
 }
 
-// config is the global configuration shared by every command.
-type config struct {
-	DataDir       string
-	PostgresDSN   string // a secret: from --postgres, --postgres-file, ...
-	MasterKeyFile string // empty: <data-dir>/master.key
-	trustConfig
-	set map[string]bool
-}
-
-func configFromEnv(getenv env) config {
-	c := config{DataDir: "./data"}
-	if v := getenv("SALESBOT_DATA_DIR"); v != "" {
-		c.DataDir = v
-	}
-	c.MasterKeyFile = getenv("SALESBOT_MASTER_KEY_FILE")
-	if p := cli.CredentialPath(getenv(cli.CredentialsDirEnv), masterKeyCredential); c.MasterKeyFile == "" && p != "" {
-		if _, err := os.Stat(p); err == nil {
-			c.MasterKeyFile = p
-		}
-	}
-	c.trustConfig.fromEnv(getenv)
-	return c
-}
-
-func (c *config) register(fs *flag.FlagSet) {
-	c.set = map[string]bool{}
-	fs.Func("data-dir", "`directory` of the event log and its secrets [SALESBOT_DATA_DIR] (default \"./data\")", func(v string) error {
-		c.DataDir, c.set["data-dir"] = v, true
-		return nil
-	})
-	cli.SecretFlag(fs, &c.PostgresDSN, "postgres", "SALESBOT_POSTGRES_DSN", "postgres-dsn", "the PostgreSQL DSN",
-		"PostgreSQL `DSN` for the read models; empty = embedded in-memory read models")
-	fs.Func("master-key-file", "32-byte master key `file`, created with mode 0600 if absent; 'run' wants it outside the data dir [SALESBOT_MASTER_KEY_FILE] (default: the systemd credential \""+masterKeyCredential+"\" in $"+cli.CredentialsDirEnv+", else \"<data-dir>/master.key\")", func(v string) error {
-		c.MasterKeyFile, c.set["master-key-file"] = v, true
-		return nil
-	})
-	c.trustConfig.register(fs)
-}
-
-// validate checks the global values, naming the flag (and variable) at fault.
-func (c *config) validate() error {
-	if strings.TrimSpace(c.DataDir) == "" {
-		return usagef("--data-dir (SALESBOT_DATA_DIR) must not be empty")
-	}
-	if fi, err := os.Stat(c.DataDir); err == nil && !fi.IsDir() {
-		return usagef("--data-dir (SALESBOT_DATA_DIR): %s is a file, not a directory", c.DataDir)
-	}
-	if c.MasterKeyFile != "" {
-		if fi, err := os.Stat(c.MasterKeyFile); err == nil && fi.IsDir() {
-			return usagef("--master-key-file (SALESBOT_MASTER_KEY_FILE): %s is a directory", c.MasterKeyFile)
-		}
-	}
-	if dsn := c.PostgresDSN; dsn != "" {
-		if err := projections.CheckDSN(dsn); err != nil {
-			return usagef("--postgres (SALESBOT_POSTGRES_DSN): %v", redact.Error(err, redact.DSNSecrets(dsn)...))
-		}
-	}
-	return c.trustConfig.validate()
-}
-
-func (c *config) keyFile() string {
-	if c.MasterKeyFile != "" {
-		return c.MasterKeyFile
-	}
-	return filepath.Join(c.DataDir, "master.key")
-}
-
-// storeMode says how a command opens the log.
-type storeMode int
-
-const (
-	createLog   storeMode = iota // create the log (and master key) if absent
-	existingLog                  // the log and the master key must exist
-	readLog                      // like existingLog, read-only: changes no byte (replay)
-	auditLog                     // read-only, and open a damaged log for verify to report
-)
-
 // openStore opens the event log in the data dir, checked against its
 // anchor; a signal abandons an open that hangs (eventstore.OpenDir).
-func (a *app) openStore(ctx context.Context, mode storeMode) (*eventstore.PebbleStore, error) {
-	s, err := eventstore.OpenDir(ctx, a.cfg.DataDir, a.dirOptions(mode))
-	return s, a.storeError(err)
-}
-
-// dirOptions are the flags' eventstore options for a mode.
-func (a *app) dirOptions(mode storeMode) eventstore.DirOptions {
-	readOnly := mode == readLog || mode == auditLog
-	return eventstore.DirOptions{
-		KeyFile: a.cfg.keyFile(), Create: mode == createLog,
-		KeyCreated: func(path string) {
-			fmt.Fprintf(a.stderr, "salesbot: created master key %s (mode 0600); keep a copy: without it secrets and personal data cannot be read\n", path)
-		},
-		Options: eventstore.Options{Logger: a.log, ForAudit: mode == auditLog, ReadOnly: readOnly, AnchorFile: a.cfg.AnchorFile, MinFreeBytes: a.cfg.minFreeBytes},
+func (a *app) openStore(ctx context.Context, mode datadir.Mode) (*eventstore.PebbleStore, error) {
+	if a.live != nil {
+		return a.live.store.Retain(), nil // run's, open: each Close lets go of it
 	}
+	s, err := eventstore.OpenDir(ctx, a.cfg.DataDir, a.cfg.Options(mode, a.log, a.stderr))
+	return s, a.cfg.Explain(err)
 }
 
 func versionCommand() *command {

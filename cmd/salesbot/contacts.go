@@ -5,11 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/salesbot/salesbot/adapters/cli/datadir"
 
 	"github.com/salesbot/salesbot/adapters/app/contacts"
 	"github.com/salesbot/salesbot/adapters/cli"
@@ -39,6 +40,7 @@ func contactsImportCommand() *command {
 	)
 	return &command{
 		name:    "import",
+		remote:  domain.ScopeManage,
 		summary: "import contacts from a CSV file",
 		usage:   " FILE.csv",
 		flags: func(fs *flag.FlagSet, a *app) func() error {
@@ -72,7 +74,7 @@ func contactsImportCommand() *command {
 				return usagef("give one CSV file")
 			}
 			b, _ := domain.ParseBasis(basis) // checked with the flags
-			file, err := os.Open(args[0])
+			file, err := a.files.Open(args[0])
 			if err != nil {
 				return fmt.Errorf("open the contacts file: %w", err)
 			}
@@ -81,7 +83,7 @@ func contactsImportCommand() *command {
 			if err != nil {
 				return fmt.Errorf("%s: %w; nothing was imported", args[0], err)
 			}
-			st, h, err := a.contactsLog(ctx, createLog)
+			st, h, err := a.contactsLog(ctx, datadir.Create)
 			if err != nil {
 				return err
 			}
@@ -117,6 +119,7 @@ func contactsOptOutCommand() *command {
 	var reason string
 	return &command{
 		name:    "optout",
+		remote:  domain.ScopeManage,
 		summary: "put a person on the do-not-contact list and end their open dialogs",
 		usage:   " @username|ID|+phone",
 		flags: func(fs *flag.FlagSet, a *app) func() error {
@@ -128,7 +131,7 @@ func contactsOptOutCommand() *command {
 			if err != nil {
 				return err
 			}
-			st, h, err := a.contactsLog(ctx, existingLog)
+			st, h, err := a.contactsLog(ctx, datadir.Existing)
 			if err != nil {
 				return err
 			}
@@ -150,6 +153,7 @@ func contactsOptOutCommand() *command {
 func contactsForgetCommand() *command {
 	return &command{
 		name:    "forget",
+		remote:  domain.ScopeAdmin,
 		summary: "erase a person: their personal data becomes unreadable (crypto-shredding)",
 		usage:   " @username|ID|+phone",
 		run: func(ctx context.Context, a *app, args []string) error {
@@ -157,7 +161,7 @@ func contactsForgetCommand() *command {
 			if err != nil {
 				return err
 			}
-			st, err := a.openStore(ctx, existingLog)
+			st, err := a.openStore(ctx, datadir.Existing)
 			if err != nil {
 				return err
 			}
@@ -207,7 +211,7 @@ func personArg(args []string) (contacts.Person, error) {
 
 // contactsLog opens the log for a contacts command, its index brought up
 // to date (contacts.Refresh).
-func (a *app) contactsLog(ctx context.Context, mode storeMode) (*eventstore.PebbleStore, domain.Handlers, error) {
+func (a *app) contactsLog(ctx context.Context, mode datadir.Mode) (*eventstore.PebbleStore, domain.Handlers, error) {
 	st, err := a.openStore(ctx, mode)
 	if err != nil {
 		return nil, domain.Handlers{}, err

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/salesbot/salesbot/adapters/cli/datadir"
+
 	"github.com/salesbot/salesbot/adapters/app/demo"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/domain"
@@ -148,7 +150,7 @@ func TestDemo(t *testing.T) {
 	}
 
 	// Read models rebuilt from the log equal the live ones.
-	st, err := a.openStore(context.Background(), existingLog)
+	st, err := a.openStore(context.Background(), datadir.Existing)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/salesbot/salesbot/adapters/cli/datadir"
+
 	"github.com/salesbot/salesbot/adapters/eventlog"
-	"github.com/salesbot/salesbot/adapters/redact"
+	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/projections"
 )
 
@@ -26,6 +28,7 @@ func projectionsCommand() *command {
 			},
 			{
 				name:    "status",
+				remote:  domain.ScopeRead,
 				summary: "show the read models' log, checkpoint and lag behind the log",
 				noArgs:  true,
 				run: func(ctx context.Context, a *app, _ []string) error {
@@ -38,20 +41,14 @@ func projectionsCommand() *command {
 
 // openSink opens the PostgreSQL sink if configured, else a memory one.
 func (a *app) openSink(ctx context.Context) (projections.Sink, func(), error) {
-	if a.cfg.PostgresDSN == "" {
-		return projections.NewMemory(), func() {}, nil
+	if a.live != nil {
+		return a.live.sink, func() {}, nil
 	}
-	pg, err := projections.OpenPostgres(ctx, a.cfg.PostgresDSN)
-	if err != nil {
-		// pgx masks the password it can find; an unparsable DSN may
-		// still show in its errors.
-		return nil, nil, redact.Error(err, redact.DSNSecrets(a.cfg.PostgresDSN)...)
-	}
-	return pg, pg.Close, nil
+	return a.cfg.OpenSink(ctx)
 }
 
 func rebuildProjections(ctx context.Context, a *app) error {
-	s, err := a.openStore(ctx, existingLog)
+	s, err := a.openStore(ctx, datadir.Existing)
 	if err != nil {
 		return err
 	}
@@ -76,7 +73,7 @@ func rebuildProjections(ctx context.Context, a *app) error {
 }
 
 func projectionsStatus(ctx context.Context, a *app) error {
-	s, err := a.openStore(ctx, existingLog)
+	s, err := a.openStore(ctx, datadir.Existing)
 	if err != nil {
 		return err
 	}

@@ -6,13 +6,17 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/salesbot/salesbot/adapters/cli/datadir"
+
 	"github.com/salesbot/salesbot/adapters/app/audit"
+	"github.com/salesbot/salesbot/domain"
 )
 
 func replayCommand() *command {
 	var asJSON bool
 	return &command{
 		name:    "replay",
+		remote:  domain.ScopeRead,
 		summary: "print a dialog's full history from the event log",
 		usage:   " dialog N",
 		flags: func(fs *flag.FlagSet, a *app) func() error {
@@ -27,7 +31,7 @@ func replayCommand() *command {
 			if err != nil || n <= 0 {
 				return usagef("dialog number %q is not a positive integer", args[1])
 			}
-			s, err := a.openStore(ctx, readLog)
+			s, err := a.openStore(ctx, datadir.Read)
 			if err != nil {
 				return err
 			}

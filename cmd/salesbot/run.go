@@ -6,6 +6,8 @@ import (
 	"flag"
 	"time"
 
+	"github.com/salesbot/salesbot/adapters/cli/datadir"
+
 	"github.com/salesbot/salesbot/adapters/app/demo"
 	"github.com/salesbot/salesbot/adapters/app/system"
 	"github.com/salesbot/salesbot/eventstore"
@@ -52,7 +54,7 @@ func runCommand() *command {
 				if sbox {
 					return nil // the sandbox may keep its key in the data dir
 				}
-				if err := a.cfg.checkKeyOutsideDataDir(); err != nil {
+				if err := a.cfg.CheckKeyOutside(); err != nil {
 					return err
 				}
 				return tg.check(a)
@@ -71,7 +73,7 @@ func runCommand() *command {
 }
 
 func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, eng engineConfig, web httpConfig, sbox bool, leads int) error {
-	st, err := a.openStore(ctx, createLog)
+	st, err := a.openStore(ctx, datadir.Create)
 	if err != nil {
 		return err
 	}
@@ -105,10 +107,13 @@ func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, eng engine
 			cfg.Engine.Debounce = 2 * time.Second
 		}
 	}
+	lv := live{store: st, sink: sink}
+	cfg.CLI = a.serveCLI(&lv)
 	sys, err := a.newSystem(ctx, st, sink, tg, cfg)
 	if err != nil {
 		return err
 	}
+	lv.sys = sys
 	a.log.Info("salesbot: scenario", "name", eng.sc.Name, "version", eng.sc.Version, "sandbox", sbox)
 	var play []func(context.Context)
 	if world != nil {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/salesbot/salesbot/adapters/cli/datadir"
+
 	"github.com/salesbot/salesbot/adapters/app/tokens"
 	"github.com/salesbot/salesbot/adapters/cli"
 	"github.com/salesbot/salesbot/adapters/eventlog"
@@ -23,7 +25,10 @@ func tokensCommand() *command {
 
 // withTokens runs fn with the tokens of the log in the data dir.
 func (a *app) withTokens(ctx context.Context, fn func(*tokens.Service) error) error {
-	st, err := a.openStore(ctx, existingLog)
+	if a.live != nil {
+		return fn(a.live.sys.Tokens()) // the tokens' one writer while run runs
+	}
+	st, err := a.openStore(ctx, datadir.Existing)
 	if err != nil {
 		return err
 	}
@@ -41,6 +46,7 @@ func tokensCreateCommand() *command {
 	var asJSON bool
 	return &command{
 		name:    "create",
+		remote:  domain.ScopeAdmin,
 		summary: "create an API token and print it once",
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			fs.StringVar(&name, "name", "", "the token's `name`: what uses it, e.g. crm (required, unique among live tokens)")
@@ -81,6 +87,7 @@ func tokensListCommand() *command {
 	var asJSON bool
 	return &command{
 		name:    "list",
+		remote:  domain.ScopeAdmin,
 		summary: "list the API tokens: prefix, name, scope, created, revoked",
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			fs.BoolVar(&asJSON, "json", false, "print JSON")
@@ -103,6 +110,7 @@ func tokensRevokeCommand() *command {
 	var reason string
 	return &command{
 		name:    "revoke",
+		remote:  domain.ScopeAdmin,
 		summary: "revoke an API token: it is refused from now on",
 		usage:   " PREFIX|ID|NAME",
 		flags: func(fs *flag.FlagSet, a *app) func() error {

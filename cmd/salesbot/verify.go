@@ -4,9 +4,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
+
+	"github.com/salesbot/salesbot/adapters/cli/datadir"
 
 	"github.com/salesbot/salesbot/adapters/app/audit"
+	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"
 )
 
@@ -18,6 +20,7 @@ func verifyCommand() *command {
 	)
 	return &command{
 		name:    "verify",
+		remote:  domain.ScopeRead,
 		summary: "prove the event log was not altered",
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			fs.BoolVar(&asJSON, "json", false, "print the result as one JSON line")
@@ -40,24 +43,27 @@ func verifyCommand() *command {
 			if !asJSON {
 				o.Progress = a.stderr
 			}
-			opts, err := a.dirOptions(auditLog), error(nil)
+			opts, err := a.cfg.Options(datadir.Audit, a.log, a.stderr), error(nil)
 			if publicKeyFile != "" {
 				opts, err = a.auditorOptions(publicKeyFile)
 			}
 			var rep audit.Report
-			if err == nil {
+			switch {
+			case err == nil && a.live != nil: // run's open log, from a snapshot
+				rep, err = audit.VerifyStore(ctx, a.live.store, opts.Anchor(), o)
+			case err == nil:
 				rep, err = audit.Verify(ctx, a.cfg.DataDir, opts, o)
 			}
 			failed := audit.Failed(err)
 			if !failed {
-				err = a.storeError(err)
+				err = a.cfg.Explain(err)
 			}
 			switch {
 			case asJSON:
 				rep.WriteJSON(a.stdout, err)
 				return err
 			case failed:
-				return fmt.Errorf("FAILED: %w", a.storeError(err))
+				return fmt.Errorf("FAILED: %w", a.cfg.Explain(err))
 			case err != nil:
 				return err
 			}
@@ -69,7 +75,7 @@ func verifyCommand() *command {
 // auditorOptions open the log with the public key in file alone
 // ('verify --public-key') and the anchor only if one is given.
 func (a *app) auditorOptions(file string) (eventstore.DirOptions, error) {
-	b, err := os.ReadFile(file)
+	b, err := a.files.ReadFile(file)
 	if err != nil {
 		return eventstore.DirOptions{}, usagef("--public-key: %v", err)
 	}
@@ -89,9 +95,9 @@ func keysCommand() *command {
 			summary: "print the Ed25519 public key that checks the log's signatures",
 			noArgs:  true,
 			run: func(_ context.Context, a *app, _ []string) error {
-				key, _, err := eventstore.LoadMasterKey(a.cfg.keyFile(), false)
+				key, _, err := eventstore.LoadMasterKey(a.cfg.KeyFile(), false)
 				if err != nil {
-					return a.storeError(err)
+					return a.cfg.Explain(err)
 				}
 				pub, err := eventstore.PublicKey(key)
 				if err != nil {

@@ -8,7 +8,6 @@ import (
 	"github.com/salesbot/salesbot/adapters/app/campaigns"
 	"github.com/salesbot/salesbot/adapters/app/dialogs"
 	"github.com/salesbot/salesbot/adapters/app/tokens"
-	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/httpapi"
 	"github.com/salesbot/salesbot/projections"
 )
@@ -34,22 +33,21 @@ var (
 )
 
 // newAPI builds the API on the log's tokens.
-func (s *System) newAPI(ctx context.Context, cfg HTTP) (*httpapi.API, error) {
-	st := s.cfg.Store
-	tk, err := tokens.New(ctx, tokens.Config{Log: eventlog.New(st), Now: time.Now, Logger: s.log})
-	if err != nil {
-		return nil, err
-	}
+func (s *System) newAPI(cfg HTTP) (*httpapi.API, error) {
 	if cfg.Rate == (tokens.Rate{}) {
 		cfg.Rate = tokens.DefaultRate()
 	}
-	return httpapi.New(httpapi.Config{ReadModels: s.cfg.ReadModels, Tokens: tk, Limiter: tokens.NewLimiter(cfg.Rate, time.Now),
-		Dialogs: dialogs.Service{H: s.h}, Campaigns: apiCampaigns{s.cfg.ReadModels}, Fresh: s.fresh, Logger: s.log})
+	c := httpapi.Config{ReadModels: s.cfg.ReadModels, Tokens: s.tokens, Limiter: tokens.NewLimiter(cfg.Rate, time.Now),
+		Dialogs: dialogs.Service{H: s.h}, Campaigns: apiCampaigns{s.cfg.ReadModels}, Fresh: s.Fresh, Logger: s.log}
+	if s.cfg.CLI != nil {
+		c.CLI = s.cliFor
+	}
+	return httpapi.New(c)
 }
 
-// fresh waits until the read models hold every event the log holds now,
-// at most freshWait (then the API answers what they hold).
-func (s *System) fresh(ctx context.Context) error {
+// Fresh waits until the read models hold every event the log holds now,
+// at most freshWait (then the caller answers from what they hold).
+func (s *System) Fresh(ctx context.Context) error {
 	head := s.cfg.Store.Head()
 	ctx, cancel := context.WithTimeout(ctx, freshWait)
 	defer cancel()

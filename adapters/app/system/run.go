@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/salesbot/salesbot/adapters/cli/remote"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/httpapi"
 	"github.com/salesbot/salesbot/eventstore"
@@ -29,7 +30,21 @@ func (s *System) Run(ctx context.Context, extra ...func(ctx context.Context)) er
 		}
 		web = &httpapi.Server{Listener: ln, Handler: s.api, TLS: s.cfg.HTTP.TLS, Logger: s.log}
 	}
+	// The CLI's socket: while the system runs, commands on its data dir
+	// run here (adapters/cli/remote).
+	var sock *httpapi.Server
+	if s.cfg.CLI != nil {
+		path := remote.Socket(s.cfg.DataDir)
+		if ln, err := remote.Listen(path); err != nil {
+			s.log.Warn("salesbot: no CLI socket: commands on the data dir cannot run while this runs", "path", path, "err", err)
+		} else {
+			sock = &httpapi.Server{Listener: ln, Handler: s.socketHandler(), Logger: s.log}
+		}
+	}
 	g, ctx := errgroup.WithContext(ctx)
+	s.cli.mu.Lock()
+	s.cli.stop = ctx
+	s.cli.mu.Unlock()
 	serve := func(name string, f func(context.Context) error) {
 		g.Go(func() error {
 			if err := f(ctx); err != nil && ctx.Err() == nil {
@@ -55,6 +70,9 @@ func (s *System) Run(ctx context.Context, extra ...func(ctx context.Context)) er
 	if web != nil {
 		serve("http", web.Serve)
 	}
+	if sock != nil {
+		serve("cli socket", sock.Serve)
+	}
 	for i, f := range s.services {
 		serve(fmt.Sprintf("service %d", i+1), f)
 	}
@@ -75,6 +93,9 @@ func (s *System) Run(ctx context.Context, extra ...func(ctx context.Context)) er
 	<-ctx.Done()
 	s.log.Info("salesbot: stopping")
 	err := g.Wait() // the first part that failed, if one did
+	s.cli.mu.Lock() // no session starts after this: ctx has ended
+	s.cli.mu.Unlock()
+	s.cli.wg.Wait()
 	if err := st.Err(); err != nil {
 		// Every part that writes failed with it: report it once, and a
 		// full disk by itself (it names the directory and the free space).

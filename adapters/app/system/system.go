@@ -21,6 +21,8 @@ import (
 	"github.com/salesbot/salesbot/adapters/app/demo"
 	"github.com/salesbot/salesbot/adapters/app/dialogs"
 	"github.com/salesbot/salesbot/adapters/app/engine"
+	"github.com/salesbot/salesbot/adapters/app/tokens"
+	"github.com/salesbot/salesbot/adapters/cli/remote"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/httpapi"
 	"github.com/salesbot/salesbot/adapters/llm"
@@ -42,6 +44,11 @@ type Config struct {
 	Engine     Engine
 	Bot        *Bot  // nil = no admin bot
 	HTTP       *HTTP // nil = no HTTP server
+	// CLI, if set, runs clients' command lines on this system (the CLI
+	// through the server, adapters/cli/remote): on a unix socket in
+	// DataDir, and on the HTTP server for API tokens. p is who asks: the
+	// socket's owner is an admin.
+	CLI func(p domain.Principal) remote.Exec
 	// Typing is how long "typing…" shows before a message; nil = the
 	// accounts' default.
 	Typing func(text string) time.Duration
@@ -92,7 +99,9 @@ type System struct {
 	dialogs *engine.Engine
 	sched   *campaigns.Scheduler
 	bot     *adminbot.Bot
-	api     *httpapi.API // nil without Config.HTTP
+	api     *httpapi.API // nil without Config.HTTP and Config.CLI
+	tokens  *tokens.Service
+	cli     sessions // the command lines run for clients
 	model   string       // which model answers, for the log
 	// services are run next to the others until ctx ends; an error from
 	// one stops the system (tests).
@@ -167,8 +176,11 @@ func New(ctx context.Context, cfg Config) (*System, error) {
 			return nil, &ConfigError{Part: PartBot, Err: err}
 		}
 	}
+	if s.tokens, err = tokens.New(ctx, tokens.Config{Log: eventlog.New(st), Now: time.Now, Logger: s.log}); err != nil {
+		return nil, err
+	}
 	if cfg.HTTP != nil {
-		if s.api, err = s.newAPI(ctx, *cfg.HTTP); err != nil {
+		if s.api, err = s.newAPI(*cfg.HTTP); err != nil {
 			return nil, err
 		}
 	}
@@ -200,6 +212,10 @@ func (s *System) Accounts() *accounts.Service { return s.svc }
 
 // Handlers are the domain's command handlers on the log.
 func (s *System) Handlers() domain.Handlers { return s.h }
+
+// Tokens is the API tokens' service: the one writer of the tokens while
+// the system runs.
+func (s *System) Tokens() *tokens.Service { return s.tokens }
 
 // ReadModels are the read models Run keeps up to date.
 func (s *System) ReadModels() projections.Sink { return s.cfg.ReadModels }

@@ -51,8 +51,8 @@ func TestRunThroughSocket(t *testing.T) {
 		if _, err := s.ReadFile(args[1]); !errors.Is(err, fs.ErrNotExist) {
 			fmt.Fprintf(s.Stderr(), "missing file: want fs.ErrNotExist, got %v\n", err)
 		}
-		code, err := s.Ask("Code: ", false)
-		pw, err2 := s.Ask("Password: ", true)
+		code, err := s.Ask("Code: ")
+		pw, err2 := s.AskSecret("Password: ")
 		fmt.Fprintf(s.Stderr(), "code=%s pw=%s %v %v\n", code, pw, err, err2)
 		return 3
 	})

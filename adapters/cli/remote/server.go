@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -79,10 +80,10 @@ func Serve(w http.ResponseWriter, r *http.Request, exec Exec) error {
 // methods may be called from several goroutines.
 type Session struct {
 	ctx context.Context
-	// out guards enc; ask serialises requests, each with its reply.
+	// out guards enc; reqMu serialises requests, each with its reply.
 	out     sync.Mutex
 	enc     *json.Encoder
-	ask     sync.Mutex
+	reqMu   sync.Mutex
 	replies chan frame
 }
 
@@ -94,8 +95,8 @@ func (s *Session) send(f frame) error {
 
 // request sends f and waits for the client's answer of the same kind.
 func (s *Session) request(f frame) (frame, error) {
-	s.ask.Lock()
-	defer s.ask.Unlock()
+	s.reqMu.Lock()
+	defer s.reqMu.Unlock()
 	if err := s.send(f); err != nil {
 		return frame{}, err
 	}
@@ -153,17 +154,22 @@ func (s *Session) ReadFile(name string) ([]byte, error) {
 	switch r.Error {
 	case "":
 		return r.Data, nil
-	case errNotExist:
-		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	case errNotExist: // as the client's os.Open said it
+		return nil, &fs.PathError{Op: "open", Path: name, Err: syscall.ENOENT}
 	case errPermission:
-		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
+		return nil, &fs.PathError{Op: "open", Path: name, Err: syscall.EACCES}
 	}
 	return nil, &fs.PathError{Op: "read", Path: name, Err: errors.New(r.Error)}
 }
 
-// Ask asks the person at the client's terminal and returns the answer;
-// secret answers are not echoed there.
-func (s *Session) Ask(question string, secret bool) (string, error) {
+// Ask asks the person at the client's terminal and returns the answer.
+func (s *Session) Ask(question string) (string, error) { return s.askClient(question, false) }
+
+// AskSecret asks like Ask; the client's terminal does not echo the
+// answer.
+func (s *Session) AskSecret(question string) (string, error) { return s.askClient(question, true) }
+
+func (s *Session) askClient(question string, secret bool) (string, error) {
 	r, err := s.request(frame{Kind: kindAsk, Text: question, Secret: secret})
 	if err != nil {
 		return "", err
