@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 
 	"github.com/salesbot/salesbot/adapters/app/system"
@@ -19,6 +20,7 @@ type live struct {
 	store *eventstore.PebbleStore
 	sink  projections.Sink
 	sys   *system.System
+	tg    tgConfig // run's: what accounts add signs in with
 	who   domain.Principal
 }
 
@@ -70,7 +72,7 @@ func (a *app) serveCLI(lv *live) func(domain.Principal) remote.Exec {
 				return s.Getenv(k)
 			})
 			c.telegram, c.files, c.ask = a.telegram, s.ReadFile, s
-			c.live = &live{store: lv.store, sink: lv.sink, sys: lv.sys, who: p}
+			c.live = &live{store: lv.store, sink: lv.sink, sys: lv.sys, tg: lv.tg, who: p}
 			return c.main(ctx, args)
 		}
 	}
@@ -81,4 +83,10 @@ func (a *app) prompter() cli.Asker {
 		return a.ask
 	}
 	return cli.NewPrompter(a.stdin, a.stderr)
+}
+
+// exists says whether there is a file at path.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

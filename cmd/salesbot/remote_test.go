@@ -7,23 +7,27 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/salesbot/salesbot/adapters/cli/remote"
+	"github.com/salesbot/salesbot/adapters/telegram/telegramtest"
 )
 
 // startRun runs `run --sandbox` on a new data dir until the test ends,
 // and returns the dir and the HTTP address once the CLI's socket answers.
-func startRun(t *testing.T) (dir, addr string) {
+func startRun(t *testing.T) (dir, addr string, sb *telegramtest.Sandbox) {
 	t.Helper()
 	dir, addr = t.TempDir(), closedAddr(t)
+	sandbox := make(chan *telegramtest.Sandbox, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	var errb lockedBuffer
 	go func() {
 		a := newApp(strings.NewReader(""), &lockedBuffer{}, &errb, func(string) string { return "" })
+		a.onSandbox = func(sb *telegramtest.Sandbox) { sandbox <- sb }
 		done <- a.main(ctx, []string{"run", "--sandbox", "--sandbox-leads", "2", "--data-dir", dir, "--http-listen", addr})
 	}()
 	t.Cleanup(func() {
@@ -36,7 +40,7 @@ func startRun(t *testing.T) (dir, addr string) {
 	for {
 		if c, err := remote.Dial(ctx, remote.Target{Socket: remote.Socket(dir)}); err == nil {
 			c.Run(ctx, []string{"version"}, remote.Host{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Getenv: os.Getenv})
-			return dir, addr
+			return dir, addr, <-sandbox
 		}
 		select {
 		case code := <-done:
@@ -53,7 +57,7 @@ func startRun(t *testing.T) (dir, addr string) {
 // the commands on it go through its socket (or --server) and print what
 // they print without a server.
 func TestCommandsThroughTheRunningServer(t *testing.T) {
-	dir, addr := startRun(t)
+	dir, addr, sb := startRun(t)
 	if fi, err := os.Stat(remote.Socket(dir)); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("socket: %v %v", fi, err)
 	}
@@ -109,6 +113,26 @@ func TestCommandsThroughTheRunningServer(t *testing.T) {
 	if r := run(t, nil, "bench", "read", "--server", server, "--token", token); r.code != 2 || !strings.Contains(r.stderr, "runs here only") {
 		t.Errorf("a local command with --server: %+v", r)
 	}
+	// Signing an account in: the login code and the 2FA password are
+	// asked at the client's terminal; the running system takes it up.
+	if _, err := sb.AddUser(telegramtest.UserSpec{Phone: "+15550009999", Username: "acme_late", FirstName: "Late", Password: "pw"}); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := Run(t.Context(), []string{"accounts", "add", "--data-dir", dir, "--label", "late-1", "--phone", "+15550009999"},
+		&codeReader{sb: sb, phone: "+15550009999", password: "pw"}, &out, &errb, func(string) string { return "" })
+	if code != 0 || !strings.Contains(out.String(), "signed in as Late (@acme_late)") || !strings.Contains(errb.String(), "2FA password") {
+		t.Fatalf("accounts add through the socket: %d %s %s", code, out.String(), errb.String())
+	}
+	for end := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		r = run(t, nil, "accounts", "list", "--data-dir", dir)
+		if regexp.MustCompile(`late-1 +active`).MatchString(r.stdout) || time.Now().After(end) {
+			break
+		}
+	}
+	if r.code != 0 || !regexp.MustCompile(`late-1 +active`).MatchString(r.stdout) {
+		t.Errorf("accounts list after add: %+v", r)
+	}
 	// The client's file, read where the command was typed.
 	file := filepath.Join(t.TempDir(), "leads.csv")
 	if err := os.WriteFile(file, []byte("username,first_name\n@remote_lead_1,Ann\n@remote_lead_2,Bob\n"), 0o600); err != nil {
@@ -122,4 +146,3 @@ func TestCommandsThroughTheRunningServer(t *testing.T) {
 		t.Errorf("a missing file: %+v", r)
 	}
 }
-

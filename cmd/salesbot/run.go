@@ -107,7 +107,7 @@ func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, eng engine
 			cfg.Engine.Debounce = 2 * time.Second
 		}
 	}
-	lv := live{store: st, sink: sink}
+	lv := live{store: st, sink: sink, tg: tg}
 	cfg.CLI = a.serveCLI(&lv)
 	sys, err := a.newSystem(ctx, st, sink, tg, cfg)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/salesbot/salesbot/adapters/cli"
+	"github.com/salesbot/salesbot/adapters/cli/remote"
 	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/eventstore"
 )
@@ -32,8 +33,8 @@ func (t *tgConfig) check(a *app) error {
 			return usagef("SALESBOT_TG_APP_ID: %q is not a number", v)
 		}
 	}
-	if a.telegram != nil {
-		return nil
+	if a.telegram != nil || a.live != nil || a.cfg.Server != "" || exists(remote.Socket(a.cfg.DataDir)) {
+		return nil // a sandbox's, or the running server's
 	}
 	if t.appID <= 0 || strings.TrimSpace(t.appHash) == "" {
 		return usagef("--tg-app-id and --tg-app-hash (SALESBOT_TG_APP_ID, SALESBOT_TG_APP_HASH, or --tg-app-hash-file) are required: create them at https://my.telegram.org")
@@ -42,6 +43,9 @@ func (t *tgConfig) check(a *app) error {
 }
 
 func (a *app) dialer(t tgConfig, st *eventstore.PebbleStore) *telegram.Dialer {
+	if a.live != nil && t.appID == 0 {
+		t = a.live.tg
+	}
 	d := &telegram.Dialer{AppID: t.appID, AppHash: t.appHash, Secrets: st, IndexKey: st.IndexKey(), Log: a.log}
 	if a.telegram != nil {
 		d.Options = *a.telegram
