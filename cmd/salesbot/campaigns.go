@@ -35,10 +35,11 @@ type campaignFlags struct {
 	campaigns.Form
 	scenario string
 	req      campaigns.CreateRequest
+	files    cli.Files // the client's, through a server
 }
 
 func (f *campaignFlags) register(fs *flag.FlagSet, a *app) {
-	f.scenario = a.getenv("SALESBOT_SCENARIO")
+	f.scenario, f.files = a.getenv("SALESBOT_SCENARIO"), a.files
 	fs.StringVar(&f.Name, "name", "", "the campaign's `name` managers know it by (required, unique)")
 	fs.StringVar(&f.Tags, "tags", "", "segment: contacts with all of these `tags` (comma-separated)")
 	fs.Func("field", "segment: contacts whose custom field has this value, `name=value` (case-insensitive; repeat for more)", func(v string) error {
@@ -71,7 +72,7 @@ func (f *campaignFlags) check() error {
 	}
 	f.By = "cli"
 	var err error
-	f.req, err = f.Request(func() (*scenario.Scenario, error) { return loadScenario(f.scenario) }, func(field string) string { return campaignFlag[field] })
+	f.req, err = f.Request(func() (*scenario.Scenario, error) { return loadScenario(f.files, f.scenario) }, func(field string) string { return campaignFlag[field] })
 	return campaignUsage(err)
 }
 
@@ -198,6 +199,7 @@ func campaignsPauseCommand(pause bool) *command {
 		name:    name,
 		summary: summary,
 		usage:   " ID|NAME",
+		remote:  domain.ScopeManage,
 		run: func(ctx context.Context, a *app, args []string) error {
 			if len(args) != 1 {
 				return usagef("give one campaign: its id, short id or name (see 'salesbot campaigns list')")

@@ -2,12 +2,12 @@ package main
 
 import (
 	"flag"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/salesbot/salesbot/adapters/app/engine"
 	"github.com/salesbot/salesbot/adapters/app/system"
+	"github.com/salesbot/salesbot/adapters/cli"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/domain/scenario"
 )
@@ -38,18 +38,19 @@ func (e *engineConfig) check() error {
 		return usagef("--debounce (SALESBOT_DEBOUNCE): %q is not a duration of 1s or more, such as 15s", e.debounceText)
 	}
 	e.debounce = d
-	if e.sc, err = loadScenario(e.scenarioPath); err != nil {
+	if e.sc, err = loadScenario(nil, e.scenarioPath); err != nil {
 		return err
 	}
 	return e.llm.check()
 }
 
-// loadScenario reads and parses a scenario file; "" is the shipped example.
-func loadScenario(path string) (*scenario.Scenario, error) {
+// loadScenario reads and parses a scenario file (of files); "" is the
+// shipped example.
+func loadScenario(files cli.Files, path string) (*scenario.Scenario, error) {
 	if path == "" {
 		return scenario.Default()
 	}
-	data, err := os.ReadFile(path)
+	data, err := files.ReadFile(path)
 	if err != nil {
 		return nil, usagef("--scenario (SALESBOT_SCENARIO): %v", err)
 	}
