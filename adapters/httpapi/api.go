@@ -48,6 +48,10 @@ type Config struct {
 	// Authorization header or body. Nil: nothing is logged.
 	Logger *slog.Logger
 	Now    func() time.Time // nil: time.Now
+	// Opener opens dialogs and Transcripts exports them (required; see
+	// dialog_actions.go).
+	Opener      DialogOpener
+	Transcripts Transcripts
 }
 
 // API serves /api/v1. Build it with New; it is an http.Handler.
@@ -82,6 +86,9 @@ func New(cfg Config) (*API, error) {
 	a.route("POST /api/v1/dialogs/{n}/outcome", domain.ScopeManage, a.recordOutcome)
 	a.route("GET /api/v1/campaigns", domain.ScopeRead, a.listCampaigns)
 	a.route("GET /api/v1/accounts", domain.ScopeRead, a.listAccounts)
+	if err := a.routeDialogActions(); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -115,6 +122,10 @@ func (a *API) answer(w http.ResponseWriter, r *http.Request, p domain.Principal,
 	v, err := h(r, p)
 	if err != nil {
 		a.fail(w, r, err)
+		return
+	}
+	if res, ok := v.(response); ok { // a status, headers or a body of its own
+		res.write(w)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

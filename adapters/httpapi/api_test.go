@@ -46,6 +46,7 @@ type world struct {
 	contract   routers.Router
 	formats    []openapi3.SchemaValidationOption // what the contract checks formats with
 	contractOK bool
+	opener     *fakeOpener // dialog_actions_test.go
 }
 
 var t0 = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
@@ -98,8 +99,10 @@ func newWorld(t testing.TB, rate tokens.Rate) *world {
 	w.read, w.manage = r.Token.Reveal(), m.Token.Reveal()
 	w.catchUp(ctx)
 
+	w.opener = &fakeOpener{w: w}
 	api, err := httpapi.New(httpapi.Config{ReadModels: w.sink, Tokens: w.tokens, Limiter: tokens.NewLimiter(rate, now),
-		Dialogs: dialogs.Service{H: w.h}, Campaigns: campaignList{w.sink}, Fresh: w.catchUp, Now: now})
+		Dialogs: dialogs.Service{H: w.h}, Campaigns: campaignList{w.sink}, Fresh: w.catchUp, Now: now,
+		Opener: w.opener, Transcripts: transcripts{w.sink}})
 	must(nil, err)
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
@@ -462,7 +465,7 @@ func TestEveryOperationIsServed(t *testing.T) {
 			}
 		}
 	}
-	if n != 7 {
+	if n != 13 {
 		t.Errorf("%d operations", n)
 	}
 }
