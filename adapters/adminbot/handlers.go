@@ -13,7 +13,6 @@ import (
 	"github.com/mymmrac/telego"
 	tu "github.com/mymmrac/telego/telegoutil"
 
-	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/domain/words"
 	"github.com/salesbot/salesbot/projections"
@@ -279,31 +278,24 @@ func (b *Bot) labels(ctx context.Context) (map[uuid.UUID]string, error) {
 	return m, nil
 }
 
-// dialogOf finds dialog N in the read model.
-func (b *Bot) dialogOf(ctx context.Context, n int64) (projections.Dialog, error) {
-	d, err := b.cfg.Sink.DialogByN(ctx, n)
-	if err != nil {
-		return d, fmt.Errorf("dialog %d: %w", n, err)
-	}
-	return d, nil
-}
-
 func (b *Bot) dialogCommand(ctx context.Context, c Command, by string) (reply, error) {
-	d, err := b.dialogOf(ctx, c.N)
-	if err != nil {
-		return reply{}, err
+	if b.cfg.Dialogs == nil {
+		return reply{text: "Dialogs cannot be changed from this process."}, nil
 	}
-	var cmd domain.DialogCommand
+	var err error
 	var done string
 	switch c.Name {
 	case "stop":
-		cmd, done = domain.StopDialog{By: by}, "stopped: nothing more is sent"
+		_, err = b.cfg.Dialogs.Stop(ctx, c.N, 0, by)
+		done = "stopped: nothing more is sent"
 	case "takeover":
-		cmd, done = domain.TakeOver{By: by}, "is yours: the AI is silent until /release"
+		_, err = b.cfg.Dialogs.TakeOver(ctx, c.N, 0, by)
+		done = "is yours: the AI is silent until /release"
 	case "release":
-		cmd, done = domain.Release{By: by}, "is back with the AI"
+		err = b.cfg.Dialogs.Release(ctx, c.N, 0, by)
+		done = "is back with the AI"
 	}
-	if _, err := b.cfg.Domain.Dialog(ctx, d.ID, d.ContactID, cmd); err != nil {
+	if err != nil {
 		return reply{}, err
 	}
 	return reply{text: fmt.Sprintf("Dialog %d %s.", c.N, done)}, nil
@@ -337,25 +329,17 @@ func (b *Bot) outcome(ctx context.Context, c Command, by string) (reply, error) 
 }
 
 func (b *Bot) managerReply(ctx context.Context, c Command, by string) (reply, error) {
-	d, err := b.dialogOf(ctx, c.N)
-	if err != nil {
-		return reply{}, err
-	}
-	contact, err := b.cfg.Domain.LoadContact(ctx, d.ContactID)
-	if err != nil {
-		return reply{}, err
+	if b.cfg.Dialogs == nil {
+		return reply{text: "Replies cannot be sent from this process."}, nil
 	}
 	// A manager who writes has the dialog: the AI does not answer next to
 	// them (nor answer again what they answered) until /release.
-	took, err := b.cfg.Domain.Dialog(ctx, d.ID, d.ContactID, domain.TakeOver{By: by})
+	took, err := b.cfg.Dialogs.Reply(ctx, c.N, 0, by, c.Text)
 	if err != nil {
 		return reply{}, err
 	}
-	if _, err := b.cfg.Domain.Dialog(ctx, d.ID, d.ContactID, domain.PlanOutbound{RandomID: telegram.RandomID(), Text: c.Text, By: domain.ActorManager, Person: by, Contact: contact}); err != nil {
-		return reply{}, err
-	}
 	text := fmt.Sprintf("Queued for dialog %d; it goes out through the dialog's account within its pacing.", c.N)
-	if len(took) > 0 {
+	if took {
 		text += fmt.Sprintf(" The dialog is now with you: the AI stays silent until /release %d.", c.N)
 	}
 	return reply{text: text}, nil

@@ -40,13 +40,25 @@ type Accounts interface {
 }
 
 // Dialogs is a manager's actions on a dialog by its number
-// (dialogs.Service): /won, /lost.
+// (dialogs.Service): /won, /lost, /stop, /takeover, /release, /reply.
+// The bot acts on the dialog as it is (at: 0). Every method's errors:
+// domain.ErrUnknownDialog; the state machine's refusal, a *domain.Error.
 type Dialogs interface {
 	// RecordOutcome records how the deal of dialog n ended; changed is
-	// false when the dialog had that outcome already. Errors:
-	// domain.ErrUnknownDialog; a *domain.Error (EINVALID, with its Field:
-	// "amount", "currency", "reason") for a bad command.
+	// false when the dialog had that outcome already. Errors also: a
+	// *domain.Error (EINVALID, with its Field: "amount", "currency",
+	// "reason") for a bad command.
 	RecordOutcome(ctx context.Context, n int64, cmd domain.RecordOutcome) (changed bool, err error)
+	// Stop ends the dialog (changed: it was open).
+	Stop(ctx context.Context, n int64, at uint64, by string) (changed bool, err error)
+	// TakeOver gives the dialog to a manager (changed: no manager had it).
+	TakeOver(ctx context.Context, n int64, at uint64, by string) (changed bool, err error)
+	// Release hands the dialog back to the AI.
+	Release(ctx context.Context, n int64, at uint64, by string) error
+	// Reply plans a manager's message, taking the dialog over first
+	// (tookOver: it was not taken over before). Errors also: EINVALID
+	// with Field "text" for an empty or too long text.
+	Reply(ctx context.Context, n int64, at uint64, by, text string) (tookOver bool, err error)
 }
 
 // StartRequest is whom /start writes to, and on what grounds.

@@ -53,6 +53,10 @@ type Config struct {
 	// principal p (POST /api/v1/cli, adapters/cli/remote): p's scope
 	// decides which commands it may run. Nil: the route answers 404.
 	CLI func(p domain.Principal) remote.Exec
+	// Opener opens dialogs and Transcripts exports them (required; see
+	// dialog_actions.go).
+	Opener      DialogOpener
+	Transcripts Transcripts
 }
 
 // API serves /api/v1. Build it with New; it is an http.Handler.
@@ -89,6 +93,9 @@ func New(cfg Config) (*API, error) {
 	a.route("GET /api/v1/accounts", domain.ScopeRead, a.listAccounts)
 	if cfg.CLI != nil {
 		a.mux.HandleFunc("POST "+remote.Path, a.cli)
+	}
+	if err := a.routeDialogActions(); err != nil {
+		return nil, err
 	}
 	return a, nil
 }
@@ -153,6 +160,10 @@ func (a *API) answer(w http.ResponseWriter, r *http.Request, p domain.Principal,
 	v, err := h(r, p)
 	if err != nil {
 		a.fail(w, r, err)
+		return
+	}
+	if res, ok := v.(response); ok { // a status, headers or a body of its own
+		res.write(w)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

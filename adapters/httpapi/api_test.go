@@ -49,6 +49,7 @@ type world struct {
 	contract   routers.Router
 	formats    []openapi3.SchemaValidationOption // what the contract checks formats with
 	contractOK bool
+	opener     *fakeOpener // dialog_actions_test.go
 }
 
 var t0 = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
@@ -101,6 +102,7 @@ func newWorld(t testing.TB, rate tokens.Rate) *world {
 	w.read, w.manage = r.Token.Reveal(), m.Token.Reveal()
 	w.catchUp(ctx)
 
+	w.opener = &fakeOpener{w: w}
 	api, err := httpapi.New(httpapi.Config{ReadModels: w.sink, Tokens: w.tokens, Limiter: tokens.NewLimiter(rate, now),
 		Dialogs: dialogs.Service{H: w.h}, Campaigns: campaignList{w.sink}, Fresh: w.catchUp, Now: now,
 		CLI: func(p domain.Principal) remote.Exec {
@@ -108,7 +110,8 @@ func newWorld(t testing.TB, rate tokens.Rate) *world {
 				fmt.Fprintf(s.Stdout(), "%s ran %s for %s", s.Getenv("USER_NAME"), strings.Join(args, " "), p.Scope)
 				return 4
 			}
-		}})
+		},
+		Opener: w.opener, Transcripts: transcripts{w.sink}})
 	must(nil, err)
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
@@ -471,7 +474,7 @@ func TestEveryOperationIsServed(t *testing.T) {
 			}
 		}
 	}
-	if n != 8 {
+	if n != 14 {
 		t.Errorf("%d operations", n)
 	}
 }

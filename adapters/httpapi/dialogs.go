@@ -227,7 +227,7 @@ func (a *API) getDialog(r *http.Request, _ domain.Principal) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return a.card(r.Context(), n)
+	return a.taggedCard(r.Context(), n, http.StatusOK) // with its ETag
 }
 
 func (a *API) card(ctx context.Context, n int64) (Card, error) {
@@ -287,10 +287,15 @@ type OutcomeRequest struct {
 	Reason   string `json:"reason"`
 }
 
-// recordOutcome: POST /api/v1/dialogs/{n}/outcome. It answers the card
-// once the read models show the outcome (Config.Fresh).
+// recordOutcome: POST /api/v1/dialogs/{n}/outcome, with an optional
+// If-Match. It answers the card once the read models show the outcome
+// (Config.Fresh).
 func (a *API) recordOutcome(r *http.Request, p domain.Principal) (any, error) {
 	n, err := dialogN(r)
+	if err != nil {
+		return nil, err
+	}
+	at, err := ifMatch(r)
 	if err != nil {
 		return nil, err
 	}
@@ -302,15 +307,10 @@ func (a *API) recordOutcome(r *http.Request, p domain.Principal) (any, error) {
 		return nil, problemError{badField("outcome", "required: won or lost")}
 	}
 	cmd := domain.RecordOutcome{Outcome: domain.Outcome(req.Outcome), Amount: req.Amount, Currency: req.Currency, Reason: req.Reason, By: p.Actor()}
-	if _, err := a.cfg.Dialogs.RecordOutcome(r.Context(), n, cmd); err != nil {
+	if _, err := a.cfg.Dialogs.RecordOutcomeAt(r.Context(), n, at, cmd); err != nil {
 		return nil, err
 	}
-	if a.cfg.Fresh != nil {
-		if err := a.cfg.Fresh(r.Context()); err != nil {
-			return nil, err
-		}
-	}
-	return a.card(r.Context(), n)
+	return a.taggedCard(r.Context(), n, http.StatusOK)
 }
 
 // decode reads a JSON object body into v strictly: application/json,

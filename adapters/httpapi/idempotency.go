@@ -47,7 +47,7 @@ type idemEntry struct {
 	body   [sha256.Size]byte // the request's
 	done   bool              // answered: status, header and answer are set
 	status int
-	ctype  string
+	header http.Header // the answer's (Content-Type, Location, ETag, ...)
 	answer []byte
 	at     time.Time
 }
@@ -92,7 +92,7 @@ func (s *idempotency) begin(k idemKey, body [sha256.Size]byte) (e idemEntry, fre
 
 // finish records the answer to a reserved key; an answer that is not
 // final (5xx: the request may be repeated) frees the key instead.
-func (s *idempotency) finish(k idemKey, status int, ctype string, answer []byte) {
+func (s *idempotency) finish(k idemKey, status int, header http.Header, answer []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.entries[k]
@@ -103,12 +103,12 @@ func (s *idempotency) finish(k idemKey, status int, ctype string, answer []byte)
 		delete(s.entries, k)
 		return
 	}
-	e.done, e.status, e.ctype, e.answer, e.at = true, status, ctype, answer, s.now()
+	e.done, e.status, e.header, e.answer, e.at = true, status, header, answer, s.now()
 }
 
 // idempotent runs a POST's h, reading its body (at most MaxBody); with
-// an Idempotency-Key it answers a repeat with the first answer (and
-// Idempotency-Replayed: true).
+// an Idempotency-Key it answers a repeat with the first answer, its
+// status, headers and body (and Idempotency-Replayed: true).
 func (a *API) idempotent(w http.ResponseWriter, r *http.Request, p domain.Principal, h handler) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	if err != nil {
@@ -138,7 +138,9 @@ func (a *API) idempotent(w http.ResponseWriter, r *http.Request, p domain.Princi
 		prob.write(w)
 		return
 	case !fresh:
-		w.Header().Set("Content-Type", e.ctype)
+		for k, vs := range e.header {
+			w.Header()[k] = vs
+		}
 		w.Header().Set("Idempotency-Replayed", "true")
 		w.WriteHeader(e.status)
 		_, _ = w.Write(e.answer)
@@ -147,10 +149,10 @@ func (a *API) idempotent(w http.ResponseWriter, r *http.Request, p domain.Princi
 	rec := &capture{ResponseWriter: w, status: http.StatusOK}
 	defer func() {
 		if v := recover(); v != nil {
-			a.keys.finish(k, http.StatusInternalServerError, "", nil)
+			a.keys.finish(k, http.StatusInternalServerError, nil, nil)
 			panic(v)
 		}
-		a.keys.finish(k, rec.status, rec.Header().Get("Content-Type"), rec.buf.Bytes())
+		a.keys.finish(k, rec.status, rec.Header().Clone(), rec.buf.Bytes())
 	}()
 	a.answer(rec, r, p, h)
 }

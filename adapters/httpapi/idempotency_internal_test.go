@@ -24,7 +24,7 @@ func TestIdempotencyKeys(t *testing.T) {
 	if _, _, p := s.begin(k1, b1); p == nil || p.Status != http.StatusConflict {
 		t.Fatalf("in flight: %+v", p)
 	}
-	s.finish(k1, http.StatusOK, "application/json", []byte("{}"))
+	s.finish(k1, http.StatusOK, http.Header{"Content-Type": {"application/json"}}, []byte("{}"))
 	if e, fresh, p := s.begin(k1, b1); fresh || p != nil || e.status != http.StatusOK || string(e.answer) != "{}" {
 		t.Fatalf("replay: %+v %v %v", e, fresh, p)
 	}
@@ -37,7 +37,7 @@ func TestIdempotencyKeys(t *testing.T) {
 	if _, fresh, p := s.begin(k2, b2); !fresh || p != nil {
 		t.Fatalf("another token: %v %v", fresh, p)
 	}
-	s.finish(k2, http.StatusOK, "application/json", nil)
+	s.finish(k2, http.StatusOK, http.Header{"Content-Type": {"application/json"}}, nil)
 	k3 := k1
 	k3.key = "b"
 	if _, _, p := s.begin(k3, b1); p == nil || p.Status != http.StatusServiceUnavailable || p.retryAfter <= 0 {

@@ -32,13 +32,33 @@ type Limiter interface {
 }
 
 // Dialogs is a manager's actions on a dialog by its number
-// (dialogs.Service).
+// (dialogs.Service). Each action takes the version of the dialog the
+// client decided on (an If-Match), or 0 for whatever version it is at:
+// a dialog that moved on since is an error matching domain.ErrConflict
+// (a *domain.StaleError). Every method's errors: domain.ErrUnknownDialog;
+// the state machine's refusal, a *domain.Error (ESTATE: a closed dialog,
+// a release of a dialog no manager has); the log's.
 type Dialogs interface {
-	// RecordOutcome records how the deal of dialog n ended; changed is
-	// false when the dialog had that outcome already. Errors:
-	// domain.ErrUnknownDialog; a *domain.Error (EINVALID, with its Field:
-	// "outcome", "amount", "currency", "reason") for a bad command.
-	RecordOutcome(ctx context.Context, n int64, cmd domain.RecordOutcome) (changed bool, err error)
+	// Version is dialog n's version; every change raises it (its ETag).
+	Version(ctx context.Context, n int64) (uint64, error)
+	// RecordOutcomeAt records how the deal of dialog n ended; changed is
+	// false when the dialog had that outcome already. Errors also: a
+	// *domain.Error (EINVALID, with its Field: "outcome", "amount",
+	// "currency", "reason") for a bad command.
+	RecordOutcomeAt(ctx context.Context, n int64, at uint64, cmd domain.RecordOutcome) (changed bool, err error)
+	// Stop ends the dialog: nothing more is sent (changed is false when
+	// it was closed already).
+	Stop(ctx context.Context, n int64, at uint64, by string) (changed bool, err error)
+	// TakeOver gives the dialog to a manager: the AI is silent in it
+	// until Release (changed is false when a manager had it).
+	TakeOver(ctx context.Context, n int64, at uint64, by string) (changed bool, err error)
+	// Release hands the dialog back to the AI.
+	Release(ctx context.Context, n int64, at uint64, by string) error
+	// Reply plans a manager's message, which the outbox sends through the
+	// dialog's account within its pacing; the dialog is taken over first
+	// (tookOver: it was not before). Errors also: a *domain.Error with
+	// EINVALID and Field "text" for an empty or too long text.
+	Reply(ctx context.Context, n int64, at uint64, by, text string) (tookOver bool, err error)
 }
 
 // Campaigns lists the campaigns with their funnels (campaigns.List).

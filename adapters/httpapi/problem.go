@@ -82,9 +82,13 @@ func badField(field, format string, args ...any) Problem {
 // one place: 401 and 403 for the tokens' errors, 404 for an unknown
 // dialog or row, and by a *domain.Error's code 400 (EINVALID, with its
 // field), 409 (ESTATE, EFORBIDDEN), 429 (ELIMIT with a time it is
-// allowed again, as Retry-After) or 409 (ELIMIT without). ok is false
-// for any other error: a 500, which the caller logs.
+// allowed again, as Retry-After) or 409 (ELIMIT without); the dialog
+// actions' own errors first (actionProblem). ok is false for any other
+// error: a 500, which the caller logs.
 func problemOf(err error, now time.Time) (p Problem, ok bool) {
+	if p, ok := actionProblem(err, now); ok {
+		return p, true
+	}
 	var de *domain.Error
 	switch {
 	case errors.Is(err, domain.ErrUnauthenticated):

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -34,9 +35,20 @@ func (noLimit) Allow(uuid.UUID) (bool, time.Duration) { return true, 0 }
 type panicky struct{}
 
 func (panicky) Campaigns(context.Context) ([]httpapi.Campaign, error) { panic("campaigns broke") }
-func (panicky) RecordOutcome(context.Context, int64, domain.RecordOutcome) (bool, error) {
+func (panicky) RecordOutcomeAt(context.Context, int64, uint64, domain.RecordOutcome) (bool, error) {
 	panic("outcomes broke")
 }
+func (panicky) Version(context.Context, int64) (uint64, error)            { panic("versions broke") }
+func (panicky) Stop(context.Context, int64, uint64, string) (bool, error) { panic("stop broke") }
+func (panicky) TakeOver(context.Context, int64, uint64, string) (bool, error) {
+	panic("takeover broke")
+}
+func (panicky) Release(context.Context, int64, uint64, string) error { panic("release broke") }
+func (panicky) Reply(context.Context, int64, uint64, string, string) (bool, error) {
+	panic("reply broke")
+}
+func (panicky) Open(context.Context, httpapi.OpenRequest) (int64, error) { panic("open broke") }
+func (panicky) WriteText(context.Context, int64, io.Writer) error        { panic("export broke") }
 
 // syncBuffer is a log both the server and the test touch.
 type syncBuffer struct {
@@ -62,7 +74,7 @@ func (s *syncBuffer) String() string {
 func TestPanicIsA500(t *testing.T) {
 	var logs syncBuffer
 	api, err := httpapi.New(httpapi.Config{ReadModels: projections.NewMemory(), Tokens: anyToken{}, Limiter: noLimit{},
-		Dialogs: panicky{}, Campaigns: panicky{}, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		Dialogs: panicky{}, Campaigns: panicky{}, Opener: panicky{}, Transcripts: panicky{}, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

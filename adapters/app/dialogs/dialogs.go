@@ -1,11 +1,11 @@
 // Package dialogs holds a manager's actions on one dialog, named by its
 // number: recording how its deal ended (the admin bot's /won and /lost;
-// the API's POST /api/v1/dialogs/{n}/outcome).
+// the API's POST /api/v1/dialogs/{n}/outcome), stopping it, taking it
+// over, releasing it and replying in it (actions.go).
 package dialogs
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/salesbot/salesbot/domain"
 )
@@ -27,20 +27,5 @@ type Service struct {
 // EINVALID and its Field for a bad command (matching domain.ErrAmount or
 // domain.ErrCurrency for a bad amount or currency); the log's.
 func (s Service) RecordOutcome(ctx context.Context, n int64, cmd domain.RecordOutcome) (changed bool, err error) {
-	id, found, err := s.H.DialogOfNumber(ctx, n)
-	if err != nil {
-		return false, fmt.Errorf("dialog %d: %w", n, err)
-	}
-	if !found {
-		return false, fmt.Errorf("dialog %d: %w", n, ErrUnknownDialog)
-	}
-	d, err := s.H.LoadDialog(ctx, id)
-	if err != nil {
-		return false, fmt.Errorf("dialog %d: %w", n, err)
-	}
-	evs, err := s.H.Dialog(ctx, id, d.ContactID, cmd)
-	if err != nil {
-		return false, fmt.Errorf("dialog %d: %w", n, err)
-	}
-	return len(evs) > 0, nil
+	return s.RecordOutcomeAt(ctx, n, AnyVersion, cmd)
 }

@@ -38,7 +38,8 @@ func (s *System) newAPI(cfg HTTP) (*httpapi.API, error) {
 		cfg.Rate = tokens.DefaultRate()
 	}
 	c := httpapi.Config{ReadModels: s.cfg.ReadModels, Tokens: s.tokens, Limiter: tokens.NewLimiter(cfg.Rate, time.Now),
-		Dialogs: dialogs.Service{H: s.h}, Campaigns: apiCampaigns{s.cfg.ReadModels}, Fresh: s.Fresh, Logger: s.log}
+		Dialogs: dialogs.Service{H: s.h}, Campaigns: apiCampaigns{s.cfg.ReadModels}, Fresh: s.Fresh, Logger: s.log,
+		Opener: apiOpener{s.svc}, Transcripts: apiTranscripts{s.cfg.ReadModels}}
 	if s.cfg.CLI != nil {
 		c.CLI = s.cliFor
 	}
