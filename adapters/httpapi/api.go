@@ -48,6 +48,11 @@ type Config struct {
 	// Authorization header or body. Nil: nothing is logged.
 	Logger *slog.Logger
 	Now    func() time.Time // nil: time.Now
+	// Contacts, if set, serves /api/v1/contacts (contacts.go).
+	Contacts Contacts
+	// CampaignActions, if set, serves creating a campaign and
+	// /api/v1/campaigns/{id} (campaigns.go).
+	CampaignActions CampaignActions
 }
 
 // API serves /api/v1. Build it with New; it is an http.Handler.
@@ -82,6 +87,8 @@ func New(cfg Config) (*API, error) {
 	a.route("POST /api/v1/dialogs/{n}/outcome", domain.ScopeManage, a.recordOutcome)
 	a.route("GET /api/v1/campaigns", domain.ScopeRead, a.listCampaigns)
 	a.route("GET /api/v1/accounts", domain.ScopeRead, a.listAccounts)
+	a.routeContacts()
+	a.routeCampaigns()
 	return a, nil
 }
 

@@ -44,7 +44,9 @@ func (s *System) newAPI(ctx context.Context, cfg HTTP) (*httpapi.API, error) {
 		cfg.Rate = tokens.DefaultRate()
 	}
 	return httpapi.New(httpapi.Config{ReadModels: s.cfg.ReadModels, Tokens: tk, Limiter: tokens.NewLimiter(cfg.Rate, time.Now),
-		Dialogs: dialogs.Service{H: s.h}, Campaigns: apiCampaigns{s.cfg.ReadModels}, Fresh: s.fresh, Logger: s.log})
+		Dialogs: dialogs.Service{H: s.h}, Campaigns: apiCampaigns{s.cfg.ReadModels}, Fresh: s.fresh, Logger: s.log,
+		Contacts:        ContactsAPI{H: s.h, Store: st},
+		CampaignActions: CampaignsAPI{H: s.h, Store: st, Sink: s.cfg.ReadModels, Scenario: s.cfg.Engine.Scenario}})
 }
 
 // fresh waits until the read models hold every event the log holds now,
