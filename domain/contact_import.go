@@ -33,7 +33,9 @@ type ImportRow struct {
 // ValidateImportRow checks a row and returns it normalised as the person
 // part of an AddContact (ContactID, Source, Basis, Note and Import are for
 // the caller to set). The error is an EINVALID *Error naming every problem
-// of the row, separated by "; ".
+// of the row, separated by "; ", with the Field at fault when all of them
+// are about one: "username", "user_id", "phone", "name", "tags" or
+// "fields" (none for a row without any of the first three).
 //
 // A row needs at least one of username, user id and phone. A username is
 // 5 to 32 letters, digits or _ (Telegram's rule), with or without a
@@ -43,26 +45,27 @@ type ImportRow struct {
 // Custom field names are [a-z][a-z0-9_]*; empty cells are left out.
 func ValidateImportRow(row ImportRow) (AddContact, error) {
 	var out AddContact
-	var problems []string
-	bad := func(format string, args ...any) {
-		problems = append(problems, errorf(EINVALID, format, args...).Message)
+	var problems, at []string // at: the field of each problem
+	bad := func(field, format string, args ...any) {
+		problems, at = append(problems, errorf(EINVALID, format, args...).Message), append(at, field)
 	}
-	for _, cell := range []struct{ what, v string }{{"username", row.Username}, {"user id", row.UserID}, {"phone", row.Phone}, {"name", row.Name}, {"tags", row.Tags}} {
+	for _, cell := range []struct{ field, what, v string }{{"username", "username", row.Username}, {"user_id", "user id", row.UserID},
+		{"phone", "phone", row.Phone}, {"name", "name", row.Name}, {"tags", "tags", row.Tags}} {
 		if !utf8.ValidString(cell.v) {
-			bad("the %s is not valid UTF-8", cell.what)
+			bad(cell.field, "the %s is not valid UTF-8", cell.what)
 		}
 	}
 	if u := strings.TrimSpace(row.Username); u != "" {
 		if n, ok := NormalizeUsername(u); ok {
 			out.Username = n
 		} else {
-			bad("username %q is not 5 to 32 letters, digits or _", clip(u))
+			bad("username", "username %q is not 5 to 32 letters, digits or _", clip(u))
 		}
 	}
 	if s := strings.TrimSpace(row.UserID); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n <= 0 {
-			bad("user id %q is not a positive whole number", clip(s))
+			bad("user_id", "user id %q is not a positive whole number", clip(s))
 		}
 		out.UserID = max(n, 0)
 	}
@@ -70,37 +73,41 @@ func ValidateImportRow(row ImportRow) (AddContact, error) {
 		if p, ok := NormalizePhone(s); ok {
 			out.Phone = p
 		} else {
-			bad("phone %q is not + and 7 to 15 digits (with the country code)", clip(s))
+			bad("phone", "phone %q is not + and 7 to 15 digits (with the country code)", clip(s))
 		}
 	}
 	if out.Username == "" && out.UserID == 0 && out.Phone == "" && len(problems) == 0 {
-		bad("no username, user id or phone: a contact needs one")
+		bad("", "no username, user id or phone: a contact needs one")
 	}
 	out.Name = strings.Join(strings.Fields(row.Name), " ")
 	if n := utf8.RuneCountInString(out.Name); n > MaxNameLen {
-		bad("the name has %d characters, at most %d are allowed", n, MaxNameLen)
+		bad("name", "the name has %d characters, at most %d are allowed", n, MaxNameLen)
 	}
 	tags, err := checkTags(SplitTags(row.Tags))
 	if err != nil {
-		problems = append(problems, messageOf(err))
+		bad("tags", "%s", messageOf(err))
 	}
 	out.Tags = tags
 	var fields []ContactField
 	for _, f := range row.Fields {
 		if strings.TrimSpace(f.Value) == "" {
 			if !validFieldName(f.Name) {
-				bad("%q is not a field name ([a-z][a-z0-9_]*)", clip(f.Name))
+				bad("fields", "%q is not a field name ([a-z][a-z0-9_]*)", clip(f.Name))
 			}
 			continue
 		}
 		fields = append(fields, f)
 	}
 	if fields, err = checkFields(fields); err != nil {
-		problems = append(problems, messageOf(err))
+		bad("fields", "%s", messageOf(err))
 	}
 	out.Fields = fields
 	if len(problems) > 0 {
-		return AddContact{}, errorf(EINVALID, "%s", strings.Join(problems, "; "))
+		e := errorf(EINVALID, "%s", strings.Join(problems, "; "))
+		if !slices.ContainsFunc(at, func(f string) bool { return f != at[0] }) {
+			e.Field = at[0] // one field at fault
+		}
+		return AddContact{}, e
 	}
 	return out, nil
 }

@@ -20,36 +20,38 @@ func TestValidateImportRow(t *testing.T) {
 		row  ImportRow
 		want AddContact
 		err  string // a part of the error; "" = valid
+		at   string // the error's Field: the one field at fault, if one is
 	}{
-		{"username with @", ImportRow{Username: " @Anna_K ", Name: " Anna  Karenina "}, AddContact{Username: "Anna_K", Name: "Anna Karenina"}, ""},
-		{"username without @", ImportRow{Username: "anna_k"}, AddContact{Username: "anna_k"}, ""},
-		{"t.me link", ImportRow{Username: "https://t.me/anna_k"}, AddContact{Username: "anna_k"}, ""},
-		{"user id", ImportRow{UserID: " 777000 "}, AddContact{UserID: 777000}, ""},
-		{"phone with spaces and dashes", ImportRow{Phone: "+49 (151) 1234-5678"}, AddContact{Phone: "+4915112345678"}, ""},
-		{"all three", ImportRow{Username: "@anna_k", UserID: "5", Phone: "+1 555 0100 999"}, AddContact{Username: "anna_k", UserID: 5, Phone: "+15550100999"}, ""},
+		{"username with @", ImportRow{Username: " @Anna_K ", Name: " Anna  Karenina "}, AddContact{Username: "Anna_K", Name: "Anna Karenina"}, "", ""},
+		{"username without @", ImportRow{Username: "anna_k"}, AddContact{Username: "anna_k"}, "", ""},
+		{"t.me link", ImportRow{Username: "https://t.me/anna_k"}, AddContact{Username: "anna_k"}, "", ""},
+		{"user id", ImportRow{UserID: " 777000 "}, AddContact{UserID: 777000}, "", ""},
+		{"phone with spaces and dashes", ImportRow{Phone: "+49 (151) 1234-5678"}, AddContact{Phone: "+4915112345678"}, "", ""},
+		{"all three", ImportRow{Username: "@anna_k", UserID: "5", Phone: "+1 555 0100 999"}, AddContact{Username: "anna_k", UserID: 5, Phone: "+15550100999"}, "", ""},
 		{"tags split and normalised", ImportRow{Username: "anna_k", Tags: "VIP, fair-2026; berlin|vip ||"},
-			AddContact{Username: "anna_k", Tags: []string{"berlin", "fair-2026", "vip"}}, ""},
+			AddContact{Username: "anna_k", Tags: []string{"berlin", "fair-2026", "vip"}}, "", ""},
 		{"custom fields, empty ones left out", ImportRow{Username: "anna_k", Fields: []ContactField{{"company", " Acme "}, {"city", ""}}},
-			AddContact{Username: "anna_k", Fields: []ContactField{{"company", "Acme"}}}, ""},
+			AddContact{Username: "anna_k", Fields: []ContactField{{"company", "Acme"}}}, "", ""},
 
-		{"nothing to reach", ImportRow{Name: "Anna"}, AddContact{}, "no username, user id or phone"},
-		{"empty", ImportRow{}, AddContact{}, "no username, user id or phone"},
-		{"username too short", ImportRow{Username: "@abcd"}, AddContact{}, `username "@abcd" is not 5 to 32`},
-		{"username too long", ImportRow{Username: strings.Repeat("a", 33)}, AddContact{}, "is not 5 to 32"},
-		{"username with a dot", ImportRow{Username: "anna.k"}, AddContact{}, "is not 5 to 32"},
-		{"user id zero", ImportRow{UserID: "0"}, AddContact{}, `user id "0" is not a positive whole number`},
-		{"user id negative", ImportRow{UserID: "-5"}, AddContact{}, "not a positive whole number"},
-		{"user id not a number", ImportRow{UserID: "12a"}, AddContact{}, "not a positive whole number"},
-		{"user id overflows", ImportRow{UserID: "99999999999999999999"}, AddContact{}, "not a positive whole number"},
-		{"phone without +", ImportRow{Phone: "4915112345678"}, AddContact{}, "is not + and 7 to 15 digits"},
-		{"phone too short", ImportRow{Phone: "+12345"}, AddContact{}, "is not + and 7 to 15 digits"},
-		{"phone too long", ImportRow{Phone: "+1234567890123456"}, AddContact{}, "is not + and 7 to 15 digits"},
-		{"phone with letters", ImportRow{Phone: "+49 151 CALL ME"}, AddContact{}, "is not + and 7 to 15 digits"},
-		{"name too long", ImportRow{Username: "anna_k", Name: long}, AddContact{}, "the name has 129 characters, at most 128"},
-		{"bad field name", ImportRow{Username: "anna_k", Fields: []ContactField{{"Company", "Acme"}}}, AddContact{}, `"Company" is not a field name`},
-		{"bad field name, empty cell", ImportRow{Username: "anna_k", Fields: []ContactField{{"2nd", ""}}}, AddContact{}, `"2nd" is not a field name`},
-		{"invalid UTF-8", ImportRow{Username: "anna_k", Name: "\xff"}, AddContact{}, "the name is not valid UTF-8"},
-		{"every problem named", ImportRow{Username: "ab", Phone: "123"}, AddContact{}, `username "ab" is not 5 to 32 letters, digits or _; phone "123"`},
+		{"nothing to reach", ImportRow{Name: "Anna"}, AddContact{}, "no username, user id or phone", ""},
+		{"empty", ImportRow{}, AddContact{}, "no username, user id or phone", ""},
+		{"username too short", ImportRow{Username: "@abcd"}, AddContact{}, `username "@abcd" is not 5 to 32`, "username"},
+		{"username too long", ImportRow{Username: strings.Repeat("a", 33)}, AddContact{}, "is not 5 to 32", "username"},
+		{"username with a dot", ImportRow{Username: "anna.k"}, AddContact{}, "is not 5 to 32", "username"},
+		{"user id zero", ImportRow{UserID: "0"}, AddContact{}, `user id "0" is not a positive whole number`, "user_id"},
+		{"user id negative", ImportRow{UserID: "-5"}, AddContact{}, "not a positive whole number", "user_id"},
+		{"user id not a number", ImportRow{UserID: "12a"}, AddContact{}, "not a positive whole number", "user_id"},
+		{"user id overflows", ImportRow{UserID: "99999999999999999999"}, AddContact{}, "not a positive whole number", "user_id"},
+		{"phone without +", ImportRow{Phone: "4915112345678"}, AddContact{}, "is not + and 7 to 15 digits", "phone"},
+		{"phone too short", ImportRow{Phone: "+12345"}, AddContact{}, "is not + and 7 to 15 digits", "phone"},
+		{"phone too long", ImportRow{Phone: "+1234567890123456"}, AddContact{}, "is not + and 7 to 15 digits", "phone"},
+		{"phone with letters", ImportRow{Phone: "+49 151 CALL ME"}, AddContact{}, "is not + and 7 to 15 digits", "phone"},
+		{"name too long", ImportRow{Username: "anna_k", Name: long}, AddContact{}, "the name has 129 characters, at most 128", "name"},
+		{"bad field name", ImportRow{Username: "anna_k", Fields: []ContactField{{"Company", "Acme"}}}, AddContact{}, `"Company" is not a field name`, "fields"},
+		{"bad field name, empty cell", ImportRow{Username: "anna_k", Fields: []ContactField{{"2nd", ""}}}, AddContact{}, `"2nd" is not a field name`, "fields"},
+		{"invalid UTF-8", ImportRow{Username: "anna_k", Name: "\xff"}, AddContact{}, "the name is not valid UTF-8", "name"},
+		{"every problem named", ImportRow{Username: "ab", Phone: "123"}, AddContact{}, `username "ab" is not 5 to 32 letters, digits or _; phone "123"`, ""},
+		{"two problems of one field", ImportRow{Username: "anna_k", Tags: strings.Repeat("x", 65) + ",\xff"}, AddContact{}, "the tags is not valid UTF-8; tag \"xxx", "tags"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -62,6 +64,9 @@ func TestValidateImportRow(t *testing.T) {
 			}
 			if ErrorCode(err) != EINVALID || !strings.Contains(err.Error(), c.err) {
 				t.Fatalf("error %v (code %q), want EINVALID with %q", err, ErrorCode(err), c.err)
+			}
+			if ErrorField(err) != c.at {
+				t.Fatalf("error %v names field %q, want %q", err, ErrorField(err), c.at)
 			}
 		})
 	}

@@ -57,6 +57,11 @@ type Config struct {
 	// dialog_actions.go).
 	Opener      DialogOpener
 	Transcripts Transcripts
+	// Contacts, if set, serves /api/v1/contacts (contacts.go).
+	Contacts Contacts
+	// CampaignActions, if set, serves creating a campaign and
+	// /api/v1/campaigns/{id} (campaigns.go).
+	CampaignActions CampaignActions
 }
 
 // API serves /api/v1. Build it with New; it is an http.Handler.
@@ -97,6 +102,8 @@ func New(cfg Config) (*API, error) {
 	if err := a.routeDialogActions(); err != nil {
 		return nil, err
 	}
+	a.routeContacts()
+	a.routeCampaigns()
 	return a, nil
 }
 

@@ -23,11 +23,13 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/app/campaigns"
 	"github.com/salesbot/salesbot/adapters/app/dialogs"
+	"github.com/salesbot/salesbot/adapters/app/system"
 	"github.com/salesbot/salesbot/adapters/app/tokens"
 	"github.com/salesbot/salesbot/adapters/cli/remote"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/httpapi"
 	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/domain/scenario"
 	"github.com/salesbot/salesbot/eventstore"
 	"github.com/salesbot/salesbot/projections"
 )
@@ -37,6 +39,7 @@ import (
 // per scope.
 type world struct {
 	h          domain.Handlers
+	store      eventstore.Store
 	sink       *projections.Memory
 	runner     projections.Runner
 	tokens     *tokens.Service
@@ -63,7 +66,7 @@ func newWorld(t testing.TB, rate tokens.Rate) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	w := &world{h: domain.Handlers{Log: eventlog.New(store), Index: domain.NewIndexKey(store.IndexKey()), Now: now}, sink: projections.NewMemory(),
+	w := &world{h: domain.Handlers{Log: eventlog.New(store), Index: domain.NewIndexKey(store.IndexKey()), Now: now}, store: store, sink: projections.NewMemory(),
 		campaign: uuid.MustParse("0193a0c0-0000-7000-8000-0000000ca001"), account: uuid.MustParse("0193a0c0-0000-7000-8000-0000000000a1")}
 	w.runner = projections.Runner{Store: store, Decode: eventlog.New(store).Decode, Sink: w.sink}
 	must := func(_ any, err error) {
@@ -103,6 +106,8 @@ func newWorld(t testing.TB, rate tokens.Rate) *world {
 	w.catchUp(ctx)
 
 	w.opener = &fakeOpener{w: w}
+	sc, err := scenario.Default()
+	must(nil, err)
 	api, err := httpapi.New(httpapi.Config{ReadModels: w.sink, Tokens: w.tokens, Limiter: tokens.NewLimiter(rate, now),
 		Dialogs: dialogs.Service{H: w.h}, Campaigns: campaignList{w.sink}, Fresh: w.catchUp, Now: now,
 		CLI: func(p domain.Principal) remote.Exec {
@@ -111,7 +116,9 @@ func newWorld(t testing.TB, rate tokens.Rate) *world {
 				return 4
 			}
 		},
-		Opener: w.opener, Transcripts: transcripts{w.sink}})
+		Opener: w.opener, Transcripts: transcripts{w.sink},
+		Contacts:        system.ContactsAPI{H: w.h, Store: store},
+		CampaignActions: system.CampaignsAPI{H: w.h, Store: store, Sink: w.sink, Scenario: sc}})
 	must(nil, err)
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
@@ -468,13 +475,13 @@ func TestEveryOperationIsServed(t *testing.T) {
 			if op.Security != nil && len(*op.Security) == 0 {
 				want = http.StatusOK // no token needed
 			}
-			a := w.call(t, method, "/api/v1"+strings.ReplaceAll(path, "{n}", "1"), "", "", nil, false)
+			a := w.call(t, method, "/api/v1"+strings.NewReplacer("{n}", "1", "{id}", "0193a0c0").Replace(path), "", "", nil, false)
 			if a.status != want {
 				t.Errorf("%s %s: %d, want %d", method, path, a.status, want)
 			}
 		}
 	}
-	if n != 14 {
+	if n != 24 {
 		t.Errorf("%d operations", n)
 	}
 }

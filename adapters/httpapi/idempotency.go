@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -106,16 +107,18 @@ func (s *idempotency) finish(k idemKey, status int, header http.Header, answer [
 	e.done, e.status, e.header, e.answer, e.at = true, status, header, answer, s.now()
 }
 
-// idempotent runs a POST's h, reading its body (at most MaxBody); with
-// an Idempotency-Key it answers a repeat with the first answer, its
-// status, headers and body (and Idempotency-Replayed: true).
+// idempotent runs a POST's h, reading its body (at most MaxBody, or
+// bodyLimit's); with an Idempotency-Key it answers a repeat with the
+// first answer, its status, headers and body (and Idempotency-Replayed:
+// true).
 func (a *API) idempotent(w http.ResponseWriter, r *http.Request, p domain.Principal, h handler) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	limit := bodyLimit(r)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			Problem{Type: TypeTooLarge, Title: "Body too large", Status: http.StatusRequestEntityTooLarge,
-				Detail: "a request's body is at most 1 MiB"}.write(w)
+				Detail: fmt.Sprintf("this request's body is at most %d MiB", limit>>20)}.write(w)
 			return
 		}
 		invalid("the body could not be read").write(w)

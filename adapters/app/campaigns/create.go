@@ -109,7 +109,7 @@ func resolveAccounts(ctx context.Context, sink projections.Sink, refs []string) 
 
 // Find finds the campaign ref names: its id, the first characters of its
 // id, or its name. None is an error matching projections.ErrNotFound;
-// several name them all.
+// several, an EINVALID *domain.Error naming them all.
 func Find(ctx context.Context, sink projections.Sink, ref string) (projections.Campaign, error) {
 	cs, err := sink.Campaigns(ctx)
 	if err != nil {
@@ -126,7 +126,8 @@ func Find(ctx context.Context, sink projections.Sink, ref string) (projections.C
 	for _, c := range found {
 		names = append(names, fmt.Sprintf("%s (%s)", c.Name, projections.ShortID(c.ID)))
 	}
-	return projections.Campaign{}, fmt.Errorf("%q matches %d campaigns: %s; give more of the id", ref, len(found), strings.Join(names, ", "))
+	return projections.Campaign{}, &domain.Error{Code: domain.EINVALID,
+		Message: fmt.Sprintf("%q matches %d campaigns: %s; give more of the id", ref, len(found), strings.Join(names, ", "))}
 }
 
 // SetPaused pauses a campaign (pause) or resumes it, by by (domain.PauseCampaign,

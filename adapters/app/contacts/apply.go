@@ -68,8 +68,16 @@ type Report struct {
 
 // Rejection is a row that was not imported, and why.
 type Rejection struct {
-	Line   int    `json:"line"`
+	Line int `json:"line"`
+	// Field is the row's field at fault, when one is (the *domain.Error's
+	// Field: "username", "user_id", "phone", "name", "tags", "fields").
+	Field  string `json:"field,omitempty"`
 	Reason string `json:"reason"`
+}
+
+// rejection is row line rejected for err.
+func rejection(line int, err error) Rejection {
+	return Rejection{Line: line, Field: domain.ErrorField(err), Reason: reason(err)}
 }
 
 // Skipped is how many rows were skipped for the do-not-contact list.
@@ -120,7 +128,7 @@ func Apply(ctx context.Context, h domain.Handlers, f *File, opts Options) (Repor
 	rep := Report{Import: opts.Import, Rows: len(f.Rows)}
 	for _, r := range f.Rows {
 		if r.Err != nil {
-			rep.Rejected = append(rep.Rejected, Rejection{Line: r.Line, Reason: reason(r.Err)})
+			rep.Rejected = append(rep.Rejected, rejection(r.Line, r.Err))
 		}
 	}
 	allowed := opts.MaxErrors
@@ -205,7 +213,7 @@ func (a *applier) count(r Row, o outcome, inFile bool, why error) {
 	case erased:
 		a.rep.Erased++
 	case rejected:
-		a.rep.Rejected = append(a.rep.Rejected, Rejection{Line: r.Line, Reason: reason(why)})
+		a.rep.Rejected = append(a.rep.Rejected, rejection(r.Line, why))
 	}
 	a.done++
 	if a.opts.Progress != nil {

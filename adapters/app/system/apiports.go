@@ -37,9 +37,12 @@ func (s *System) newAPI(cfg HTTP) (*httpapi.API, error) {
 	if cfg.Rate == (tokens.Rate{}) {
 		cfg.Rate = tokens.DefaultRate()
 	}
+	st := s.cfg.Store
 	c := httpapi.Config{ReadModels: s.cfg.ReadModels, Tokens: s.tokens, Limiter: tokens.NewLimiter(cfg.Rate, time.Now),
 		Dialogs: dialogs.Service{H: s.h}, Campaigns: apiCampaigns{s.cfg.ReadModels}, Fresh: s.Fresh, Logger: s.log,
-		Opener: apiOpener{s.svc}, Transcripts: apiTranscripts{s.cfg.ReadModels}}
+		Opener: apiOpener{s.svc}, Transcripts: apiTranscripts{s.cfg.ReadModels},
+		Contacts:        ContactsAPI{H: s.h, Store: st},
+		CampaignActions: CampaignsAPI{H: s.h, Store: st, Sink: s.cfg.ReadModels, Scenario: s.cfg.Engine.Scenario}}
 	if s.cfg.CLI != nil {
 		c.CLI = s.cliFor
 	}
