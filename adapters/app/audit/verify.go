@@ -50,9 +50,26 @@ func Verify(ctx context.Context, dir string, opts eventstore.DirOptions, o Verif
 		return Report{}, err
 	}
 	defer s.Close()
-	r := Report{AnchorFile: opts.Anchor()}
+	r, err := VerifyLog(ctx, s, o)
+	r.AnchorFile = opts.Anchor()
+	return r, err
+}
+
+// Log is the part of an open store VerifyLog reads (eventstore.Store).
+type Log interface {
+	Hasher
+	Verify(ctx context.Context, progress func(done, total uint64)) (eventstore.VerifyReport, error)
+}
+
+// VerifyLog verifies an open log as Verify does a data dir's: online,
+// while appends go on (eventstore's Verify reads one consistent
+// snapshot), then that it holds o.Expect. Its errors are Verify's but
+// OpenDir's; the report's AnchorFile is empty.
+func VerifyLog(ctx context.Context, s Log, o VerifyOptions) (Report, error) {
+	var r Report
 	start := time.Now()
 	last := start
+	var err error
 	r.VerifyReport, err = s.Verify(ctx, func(done, total uint64) {
 		if o.Progress != nil && time.Since(last) > time.Second {
 			last = time.Now()
