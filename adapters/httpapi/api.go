@@ -48,6 +48,17 @@ type Config struct {
 	// Authorization header or body. Nil: nothing is logged.
 	Logger *slog.Logger
 	Now    func() time.Time // nil: time.Now
+	// Events is the log the event feed follows; nil: no feed
+	// (GET /events is not served).
+	Events Events
+	// Heartbeat is how often an idle event feed sends a comment to keep
+	// its connection open (zero: every 15 s).
+	Heartbeat time.Duration
+	// Audit verifies the log and replays dialogs from it; nil: not
+	// served.
+	Audit Audit
+	// Accounts are an admin's actions on accounts; nil: not served.
+	Accounts AccountActions
 }
 
 // API serves /api/v1. Build it with New; it is an http.Handler.
@@ -82,6 +93,9 @@ func New(cfg Config) (*API, error) {
 	a.route("POST /api/v1/dialogs/{n}/outcome", domain.ScopeManage, a.recordOutcome)
 	a.route("GET /api/v1/campaigns", domain.ScopeRead, a.listCampaigns)
 	a.route("GET /api/v1/accounts", domain.ScopeRead, a.listAccounts)
+	a.eventRoutes()
+	a.auditRoutes()
+	a.accountRoutes()
 	return a, nil
 }
 
@@ -92,14 +106,8 @@ type handler func(r *http.Request, p domain.Principal) (any, error)
 // route serves pattern with h for tokens of scope need.
 func (a *API) route(pattern string, need domain.Scope, h handler) {
 	a.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := a.cfg.Tokens.Authenticate(r.Context(), r.Header.Get("Authorization"), need)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		if ok, wait := a.cfg.Limiter.Allow(p.TokenID); !ok {
-			Problem{Type: TypeRateLimited, Title: "Too many requests", Status: http.StatusTooManyRequests,
-				Detail: "the token's rate limit is reached", retryAfter: max(wait, time.Second)}.write(w)
+		p, ok := a.admit(w, r, need)
+		if !ok {
 			return
 		}
 		if r.Method == http.MethodPost {
@@ -108,6 +116,23 @@ func (a *API) route(pattern string, need domain.Scope, h handler) {
 		}
 		a.answer(w, r, p, h)
 	}))
+}
+
+// admit authenticates r's token for scope need and takes the request
+// from the token's allowance; when r may not go on it answers why (401,
+// 403, 429) and ok is false.
+func (a *API) admit(w http.ResponseWriter, r *http.Request, need domain.Scope) (p domain.Principal, ok bool) {
+	p, err := a.cfg.Tokens.Authenticate(r.Context(), r.Header.Get("Authorization"), need)
+	if err != nil {
+		a.fail(w, r, err)
+		return p, false
+	}
+	if ok, wait := a.cfg.Limiter.Allow(p.TokenID); !ok {
+		Problem{Type: TypeRateLimited, Title: "Too many requests", Status: http.StatusTooManyRequests,
+			Detail: "the token's rate limit is reached", retryAfter: max(wait, time.Second)}.write(w)
+		return p, false
+	}
+	return p, true
 }
 
 // answer runs h and writes its answer.

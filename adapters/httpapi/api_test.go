@@ -21,6 +21,7 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/app/campaigns"
 	"github.com/salesbot/salesbot/adapters/app/dialogs"
+	"github.com/salesbot/salesbot/adapters/app/system"
 	"github.com/salesbot/salesbot/adapters/app/tokens"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/httpapi"
@@ -39,6 +40,9 @@ type world struct {
 	tokens     *tokens.Service
 	read       string // a read token
 	manage     string // a manage token
+	admin      string // an admin token
+	store      *eventstore.MemoryStore
+	api        *httpapi.API
 	campaign   uuid.UUID
 	account    uuid.UUID
 	catchUpMu  sync.Mutex
@@ -95,12 +99,16 @@ func newWorld(t testing.TB, rate tokens.Rate) *world {
 	must(nil, err)
 	m, err := w.tokens.Create(ctx, "crm", domain.ScopeManage, "cli")
 	must(nil, err)
-	w.read, w.manage = r.Token.Reveal(), m.Token.Reveal()
+	ad, err := w.tokens.Create(ctx, "ops", domain.ScopeAdmin, "cli")
+	must(nil, err)
+	w.read, w.manage, w.admin, w.store = r.Token.Reveal(), m.Token.Reveal(), ad.Token.Reveal(), store
 	w.catchUp(ctx)
 
 	api, err := httpapi.New(httpapi.Config{ReadModels: w.sink, Tokens: w.tokens, Limiter: tokens.NewLimiter(rate, now),
-		Dialogs: dialogs.Service{H: w.h}, Campaigns: campaignList{w.sink}, Fresh: w.catchUp, Now: now})
+		Dialogs: dialogs.Service{H: w.h}, Campaigns: campaignList{w.sink}, Fresh: w.catchUp, Now: now,
+		Events: system.APIEvents(store), Heartbeat: 50 * time.Millisecond, Audit: system.APIAudit(store), Accounts: system.APIAccounts(w.h, w.sink)})
 	must(nil, err)
+	w.api = api
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	w.serverURL = srv.URL
@@ -456,13 +464,13 @@ func TestEveryOperationIsServed(t *testing.T) {
 			if op.Security != nil && len(*op.Security) == 0 {
 				want = http.StatusOK // no token needed
 			}
-			a := w.call(t, method, "/api/v1"+strings.ReplaceAll(path, "{n}", "1"), "", "", nil, false)
+			a := w.call(t, method, "/api/v1"+strings.NewReplacer("{n}", "1", "{id}", "main").Replace(path), "", "", nil, false)
 			if a.status != want {
 				t.Errorf("%s %s: %d, want %d", method, path, a.status, want)
 			}
 		}
 	}
-	if n != 7 {
+	if n != 12 {
 		t.Errorf("%d operations", n)
 	}
 }

@@ -44,7 +44,8 @@ func (s *System) newAPI(ctx context.Context, cfg HTTP) (*httpapi.API, error) {
 		cfg.Rate = tokens.DefaultRate()
 	}
 	return httpapi.New(httpapi.Config{ReadModels: s.cfg.ReadModels, Tokens: tk, Limiter: tokens.NewLimiter(cfg.Rate, time.Now),
-		Dialogs: dialogs.Service{H: s.h}, Campaigns: apiCampaigns{s.cfg.ReadModels}, Fresh: s.fresh, Logger: s.log})
+		Dialogs: dialogs.Service{H: s.h}, Campaigns: apiCampaigns{s.cfg.ReadModels}, Fresh: s.fresh, Logger: s.log,
+		Events: APIEvents(st), Audit: APIAudit(st), Accounts: APIAccounts(s.h, s.cfg.ReadModels)})
 }
 
 // fresh waits until the read models hold every event the log holds now,
