@@ -22,6 +22,13 @@ func (s *PebbleStore) Verify(ctx context.Context, progress func(done, total uint
 		return VerifyReport{}, err
 	}
 	defer s.closeMu.RUnlock()
+	// The anchor first: it is written after the log, so one read before
+	// the snapshot is never ahead of it, while one read after could be
+	// moved past it by appends meanwhile (a false "behind its anchor").
+	anchor, hasAnchor, err := s.loadAnchorForVerify()
+	if err != nil {
+		return VerifyReport{}, err
+	}
 	snap := s.db.NewSnapshot()
 	defer snap.Close()
 	var tipPos uint64
@@ -38,10 +45,6 @@ func (s *PebbleStore) Verify(ctx context.Context, progress func(done, total uint
 		}
 	}
 	sth, err := s.loadSignedHead(snap)
-	if err != nil {
-		return VerifyReport{}, err
-	}
-	anchor, hasAnchor, err := s.loadAnchorForVerify()
 	if err != nil {
 		return VerifyReport{}, err
 	}

@@ -9,7 +9,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -86,13 +88,9 @@ func (l *Log) Append(ctx context.Context, stream string, expected uint64, subjec
 // Encode turns a domain event into a store event; its personal fields are
 // taken out of the payload into Personal, owned by subject.
 func (l *Log) Encode(e domain.Event, subject string) (eventstore.Event, error) {
-	v := reflect.New(reflect.TypeOf(e)).Elem()
-	v.Set(reflect.ValueOf(e))
-	personal := map[string]string{}
-	takePersonal(v, "", personal)
-	payload, err := json.Marshal(v.Interface())
+	payload, personal, err := split(e)
 	if err != nil {
-		return eventstore.Event{}, fmt.Errorf("encode %s: %w", e.EventType(), err)
+		return eventstore.Event{}, err
 	}
 	out := eventstore.Event{Type: e.EventType(), SchemaVersion: 1, Payload: payload}
 	if _, erasure := e.(domain.ContactForgotten); erasure {
@@ -130,6 +128,31 @@ func (l *Log) Decode(r *eventstore.RecordedEvent) (domain.Event, error) {
 		}
 	}
 	return p.Elem().Interface().(domain.Event), nil
+}
+
+// split returns e's payload without its personal fields (strings empty,
+// integers zero) and those fields by path.
+func split(e domain.Event) (payload []byte, personal map[string]string, err error) {
+	v := reflect.New(reflect.TypeOf(e)).Elem()
+	v.Set(reflect.ValueOf(e))
+	personal = map[string]string{}
+	takePersonal(v, "", personal)
+	if payload, err = json.Marshal(v.Interface()); err != nil {
+		return nil, nil, fmt.Errorf("encode %s: %w", e.EventType(), err)
+	}
+	return payload, personal, nil
+}
+
+// Public returns e as JSON without its personal fields, as the log keeps
+// its payload in clear (strings empty, integers zero), and the paths of
+// the personal fields it left out (those that held a value), sorted: the
+// event as whoever may not read personal data may see it.
+func Public(e domain.Event) (payload json.RawMessage, withheld []string, err error) {
+	payload, personal, err := split(e)
+	if err != nil {
+		return nil, nil, err
+	}
+	return payload, slices.Sorted(maps.Keys(personal)), nil
 }
 
 // takePersonal moves every string field tagged personal (in v and in the

@@ -62,6 +62,17 @@ type Config struct {
 	// CampaignActions, if set, serves creating a campaign and
 	// /api/v1/campaigns/{id} (campaigns.go).
 	CampaignActions CampaignActions
+	// Events is the log the event feed follows; nil: no feed
+	// (GET /events is not served).
+	Events Events
+	// Heartbeat is how often an idle event feed sends a comment to keep
+	// its connection open (zero: every 15 s).
+	Heartbeat time.Duration
+	// Audit verifies the log and replays dialogs from it; nil: not
+	// served.
+	Audit Audit
+	// Accounts are an admin's actions on accounts; nil: not served.
+	Accounts AccountActions
 }
 
 // API serves /api/v1. Build it with New; it is an http.Handler.
@@ -104,18 +115,17 @@ func New(cfg Config) (*API, error) {
 	}
 	a.routeContacts()
 	a.routeCampaigns()
+	a.eventRoutes()
+	a.auditRoutes()
+	a.accountRoutes()
 	return a, nil
 }
 
 // cli: POST /api/v1/cli, the CLI through the server (remote.Serve). Any
 // valid token may connect; each command needs its own scope.
 func (a *API) cli(w http.ResponseWriter, r *http.Request) {
-	p, err := a.cfg.Tokens.Authenticate(r.Context(), r.Header.Get("Authorization"), domain.ScopeRead)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	if !a.allow(w, p) {
+	p, ok := a.admit(w, r, domain.ScopeRead)
+	if !ok {
 		return
 	}
 	if !remote.Upgrading(r) {
@@ -129,16 +139,6 @@ func (a *API) cli(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// allow takes one request from p's allowance, or answers 429.
-func (a *API) allow(w http.ResponseWriter, p domain.Principal) bool {
-	ok, wait := a.cfg.Limiter.Allow(p.TokenID)
-	if !ok {
-		Problem{Type: TypeRateLimited, Title: "Too many requests", Status: http.StatusTooManyRequests,
-			Detail: "the token's rate limit is reached", retryAfter: max(wait, time.Second)}.write(w)
-	}
-	return ok
-}
-
 // handler is an endpoint: it answers a value (encoded as JSON with
 // status 200) or an error (a problem, problemOf).
 type handler func(r *http.Request, p domain.Principal) (any, error)
@@ -146,12 +146,8 @@ type handler func(r *http.Request, p domain.Principal) (any, error)
 // route serves pattern with h for tokens of scope need.
 func (a *API) route(pattern string, need domain.Scope, h handler) {
 	a.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := a.cfg.Tokens.Authenticate(r.Context(), r.Header.Get("Authorization"), need)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		if !a.allow(w, p) {
+		p, ok := a.admit(w, r, need)
+		if !ok {
 			return
 		}
 		if r.Method == http.MethodPost {
@@ -160,6 +156,23 @@ func (a *API) route(pattern string, need domain.Scope, h handler) {
 		}
 		a.answer(w, r, p, h)
 	}))
+}
+
+// admit authenticates r's token for scope need and takes the request
+// from the token's allowance; when r may not go on it answers why (401,
+// 403, 429) and ok is false.
+func (a *API) admit(w http.ResponseWriter, r *http.Request, need domain.Scope) (p domain.Principal, ok bool) {
+	p, err := a.cfg.Tokens.Authenticate(r.Context(), r.Header.Get("Authorization"), need)
+	if err != nil {
+		a.fail(w, r, err)
+		return p, false
+	}
+	if ok, wait := a.cfg.Limiter.Allow(p.TokenID); !ok {
+		Problem{Type: TypeRateLimited, Title: "Too many requests", Status: http.StatusTooManyRequests,
+			Detail: "the token's rate limit is reached", retryAfter: max(wait, time.Second)}.write(w)
+		return p, false
+	}
+	return p, true
 }
 
 // answer runs h and writes its answer.

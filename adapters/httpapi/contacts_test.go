@@ -11,7 +11,6 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/app/tokens"
 	"github.com/salesbot/salesbot/adapters/httpapi"
-	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/projections"
 )
 
@@ -22,16 +21,6 @@ func fieldsOf(p httpapi.Problem) []string {
 		out = append(out, e.Field)
 	}
 	return out
-}
-
-// admin is an admin token of the world.
-func (w *world) admin(t *testing.T) string {
-	t.Helper()
-	a, err := w.tokens.Create(t.Context(), "root", domain.ScopeAdmin, "cli")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a.Token.Reveal()
 }
 
 // contactOf is the contact of dialog n in the world (the world's
@@ -312,7 +301,7 @@ func TestOptOutAndForget(t *testing.T) {
 	}
 	forget(boris.String(), w.manage).problem(t, http.StatusForbidden)
 	forget(boris.String(), "").problem(t, http.StatusUnauthorized)
-	root := w.admin(t)
+	root := w.admin
 	var gone httpapi.Forgotten
 	forget(boris.String(), root).json(t, &gone)
 	if !slices.Equal(gone.Erased, []uuid.UUID{boris}) {

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/projections"
 )
 
 // Account is a Telegram account with its status and today's usage.
@@ -52,15 +53,20 @@ func (a *API) listAccounts(r *http.Request, _ domain.Principal) (any, error) {
 	now := a.now()
 	out := list[Account]{Items: make([]Account, 0, len(as))}
 	for _, acc := range as {
-		item := Account{ID: acc.ID, Label: acc.Label, Status: acc.Status, Paused: acc.Paused, Reason: stringOrNil(acc.Reason),
-			DialogsToday: acc.DialogsToday, DailyCap: acc.DailyCap, MessagesPerMinute: acc.MessagesPerMinute, MessagesTotal: acc.MessagesTotal}
-		if acc.Day != now.UTC().Format(time.DateOnly) {
-			item.DialogsToday = 0 // counted on another day (as the admin bot's /accounts)
-		}
-		if acc.FloodUntil.After(now) {
-			item.FloodUntil = timeOrNil(acc.FloodUntil)
-		}
-		out.Items = append(out.Items, item)
+		out.Items = append(out.Items, accountOf(acc, now))
 	}
 	return out, nil
+}
+
+// accountOf is an account as lists show it at now.
+func accountOf(acc projections.Account, now time.Time) Account {
+	item := Account{ID: acc.ID, Label: acc.Label, Status: acc.Status, Paused: acc.Paused, Reason: stringOrNil(acc.Reason),
+		DialogsToday: acc.DialogsToday, DailyCap: acc.DailyCap, MessagesPerMinute: acc.MessagesPerMinute, MessagesTotal: acc.MessagesTotal}
+	if acc.Day != now.UTC().Format(time.DateOnly) {
+		item.DialogsToday = 0 // counted on another day (as the admin bot's /accounts)
+	}
+	if acc.FloodUntil.After(now) {
+		item.FloodUntil = timeOrNil(acc.FloodUntil)
+	}
+	return item
 }

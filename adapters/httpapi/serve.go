@@ -50,6 +50,10 @@ func (s Server) Serve(ctx context.Context) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// Streams (the event feed) end when the shutdown begins: it waits
+	// only for requests that end by themselves.
+	streams, endStreams := context.WithCancel(context.Background())
+	defer endStreams()
 	srv := &http.Server{
 		Handler:           s.Handler,
 		TLSConfig:         s.TLS,
@@ -59,8 +63,11 @@ func (s Server) Serve(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		BaseContext: func(net.Listener) context.Context {
+			return context.WithValue(context.WithoutCancel(ctx), closingKey{}, streams)
+		},
 	}
+	srv.RegisterOnShutdown(endStreams) // once the listeners are closed
 	ln := s.Listener
 	if s.TLS != nil {
 		ln = tls.NewListener(ln, s.TLS)

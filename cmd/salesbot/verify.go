@@ -50,7 +50,8 @@ func verifyCommand() *command {
 			var rep audit.Report
 			switch {
 			case err == nil && a.live != nil: // run's open log, from a snapshot
-				rep, err = audit.VerifyStore(ctx, a.live.store, opts.Anchor(), o)
+				rep, err = audit.VerifyLog(ctx, a.live.store, o)
+				rep.AnchorFile = opts.Anchor()
 			case err == nil:
 				rep, err = audit.Verify(ctx, a.cfg.DataDir, opts, o)
 			}

@@ -247,3 +247,29 @@ func TestVerify(t *testing.T) {
 		t.Fatalf("no log: %+v %v", rep, err)
 	}
 }
+
+// VerifyLog verifies a log that is open and being written: the report is
+// of one moment of it, and a head it holds (or not) is checked as Verify
+// checks it.
+func TestVerifyLog(t *testing.T) {
+	ctx := t.Context()
+	s, h := newLog(t)
+	anna := addContact(t, h, "anna")
+	rep, err := audit.VerifyLog(ctx, s, audit.VerifyOptions{})
+	if err != nil || rep.Events != s.Head() || rep.AnchorFile != "" {
+		t.Fatalf("open log: %+v %v", rep, err)
+	}
+	head := audit.Head{Position: rep.Events, Hash: rep.HeadHash}
+	addContact(t, h, "boris") // the log goes on
+	if _, err := h.Contact(ctx, anna.ID, domain.OptOutContact{Reason: "stop", By: "lead"}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = audit.VerifyLog(ctx, s, audit.VerifyOptions{Expect: &head})
+	if err != nil || rep.Events != s.Head() || rep.Events <= head.Position {
+		t.Fatalf("with an earlier head: %+v %v", rep, err)
+	}
+	head.Hash[0]++
+	if _, err := audit.VerifyLog(ctx, s, audit.VerifyOptions{Expect: &head}); !errors.Is(err, audit.ErrExpectedHead) || !audit.Failed(err) {
+		t.Fatalf("another hash at the head: %v", err)
+	}
+}

@@ -50,15 +50,23 @@ func Verify(ctx context.Context, dir string, opts eventstore.DirOptions, o Verif
 		return Report{}, err
 	}
 	defer s.Close()
-	return VerifyStore(ctx, s, opts.Anchor(), o)
+	r, err := VerifyLog(ctx, s, o)
+	r.AnchorFile = opts.Anchor()
+	return r, err
 }
 
-// VerifyStore walks the open log s as Verify does: the running server
-// verifies its own log this way, from a snapshot, while appends go on
-// (what the walk checks is the log up to the head it began at).
-// anchorFile names the anchor s was opened with, for the report.
-func VerifyStore(ctx context.Context, s *eventstore.PebbleStore, anchorFile string, o VerifyOptions) (Report, error) {
-	r := Report{AnchorFile: anchorFile}
+// Log is the part of an open store VerifyLog reads (eventstore.Store).
+type Log interface {
+	Hasher
+	Verify(ctx context.Context, progress func(done, total uint64)) (eventstore.VerifyReport, error)
+}
+
+// VerifyLog verifies an open log as Verify does a data dir's: online,
+// while appends go on (eventstore's Verify reads one consistent
+// snapshot), then that it holds o.Expect. Its errors are Verify's but
+// OpenDir's; the report's AnchorFile is empty.
+func VerifyLog(ctx context.Context, s Log, o VerifyOptions) (Report, error) {
+	var r Report
 	start := time.Now()
 	last := start
 	var err error

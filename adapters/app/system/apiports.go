@@ -42,7 +42,8 @@ func (s *System) newAPI(cfg HTTP) (*httpapi.API, error) {
 		Dialogs: dialogs.Service{H: s.h}, Campaigns: apiCampaigns{s.cfg.ReadModels}, Fresh: s.Fresh, Logger: s.log,
 		Opener: apiOpener{s.svc}, Transcripts: apiTranscripts{s.cfg.ReadModels},
 		Contacts:        ContactsAPI{H: s.h, Store: st},
-		CampaignActions: CampaignsAPI{H: s.h, Store: st, Sink: s.cfg.ReadModels, Scenario: s.cfg.Engine.Scenario}}
+		CampaignActions: CampaignsAPI{H: s.h, Store: st, Sink: s.cfg.ReadModels, Scenario: s.cfg.Engine.Scenario},
+		Events:          APIEvents(st), Audit: APIAudit(st), Accounts: APIAccounts(s.h, s.cfg.ReadModels)}
 	if s.cfg.CLI != nil {
 		c.CLI = s.cliFor
 	}

@@ -102,7 +102,7 @@ type System struct {
 	api     *httpapi.API // nil without Config.HTTP and Config.CLI
 	tokens  *tokens.Service
 	cli     sessions // the command lines run for clients
-	model   string       // which model answers, for the log
+	model   string   // which model answers, for the log
 	// services are run next to the others until ctx ends; an error from
 	// one stops the system (tests).
 	services []func(ctx context.Context) error
