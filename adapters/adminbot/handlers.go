@@ -404,27 +404,7 @@ func (b *Bot) accounts(ctx context.Context) (reply, error) {
 
 // account finds an account by label or id.
 func (b *Bot) account(ctx context.Context, ref string) (projections.Account, error) {
-	accs, err := b.cfg.Sink.Accounts(ctx)
-	if err != nil {
-		return projections.Account{}, err
-	}
-	id, idErr := uuid.Parse(ref)
-	var found []projections.Account
-	for _, a := range accs {
-		if a.Status == string(domain.StatusRemoved) {
-			continue
-		}
-		if (idErr == nil && a.ID == id) || strings.EqualFold(a.Label, ref) {
-			found = append(found, a)
-		}
-	}
-	switch len(found) {
-	case 0:
-		return projections.Account{}, fmt.Errorf("account %q: %w", ref, projections.ErrNotFound)
-	case 1:
-		return found[0], nil
-	}
-	return projections.Account{}, &domain.Error{Code: domain.EINVALID, Message: fmt.Sprintf("%d accounts are labelled %q: use the id from /accounts", len(found), ref)}
+	return projections.FindAccount(ctx, b.cfg.Sink, ref)
 }
 
 func (b *Bot) pauseResume(ctx context.Context, c Command, by string) (reply, error) {

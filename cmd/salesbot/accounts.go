@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/salesbot/salesbot/adapters/cli/datadir"
+	"github.com/salesbot/salesbot/projections"
 
 	"github.com/google/uuid"
 
@@ -20,8 +21,8 @@ import (
 func accountsCommand() *command {
 	return &command{
 		name:    "accounts",
-		summary: "connect, list and remove the company's Telegram accounts",
-		sub:     []*command{accountsAddCommand(), accountsListCommand(), accountsRemoveCommand()},
+		summary: "connect, list, pause, resume and remove the company's Telegram accounts",
+		sub:     []*command{accountsAddCommand(), accountsListCommand(), accountsPauseCommand(true), accountsPauseCommand(false), accountsRemoveCommand()},
 	}
 }
 
@@ -173,6 +174,20 @@ func accountsListCommand() *command {
 			return accounts.WriteList(a.stdout, items)
 		},
 	}
+}
+
+func accountsPauseCommand(pause bool) *command {
+	name, summary := "pause", "pause an account: it sends nothing until resumed"
+	says := map[bool]string{true: "paused: it sends nothing until resumed", false: "is paused already"}
+	if !pause {
+		name, summary = "resume", "resume an account paused by hand or restricted, once a person checked it"
+		says = map[bool]string{true: "resumed", false: "is not paused"}
+	}
+	return pauseCommand(name, summary, "account: its id or label (see 'salesbot accounts list')", domain.ScopeAdmin, says,
+		func(ctx context.Context, h domain.Handlers, sink projections.Sink, ref string) (string, bool, error) {
+			acc, changed, err := accounts.SetPaused(ctx, h, sink, ref, pause, "cli")
+			return "account " + acc.Label, changed, err
+		})
 }
 
 func accountsRemoveCommand() *command {

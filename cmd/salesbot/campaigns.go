@@ -192,35 +192,40 @@ func campaignsListCommand() *command {
 
 func campaignsPauseCommand(pause bool) *command {
 	name, summary := "pause", "pause a campaign: it opens no new dialogs; open dialogs go on"
+	says := map[bool]string{true: "paused: it opens no new dialogs until resumed; open dialogs go on", false: "is paused already"}
 	if !pause {
 		name, summary = "resume", "resume a paused campaign"
+		says = map[bool]string{true: "resumed: it opens dialogs again within its schedule", false: "is active already"}
 	}
-	return &command{
-		name:    name,
-		summary: summary,
-		usage:   " ID|NAME",
-		remote:  domain.ScopeManage,
+	return pauseCommand(name, summary, "campaign: its id, short id or name (see 'salesbot campaigns list')", domain.ScopeManage, says,
+		func(ctx context.Context, h domain.Handlers, sink projections.Sink, ref string) (string, bool, error) {
+			c, changed, err := campaigns.SetPaused(ctx, h, sink, ref, pause, "cli")
+			return fmt.Sprintf("campaign %s (%s)", c.Name, projections.ShortID(c.ID)), changed, err
+		})
+}
+
+// pauseCommand pauses or resumes one thing (a campaign, an account) by
+// the reference its argument gives: set does it and names what it did it
+// to; says[changed] tells what became of it.
+func pauseCommand(name, summary, one string, scope domain.Scope, says map[bool]string,
+	set func(ctx context.Context, h domain.Handlers, sink projections.Sink, ref string) (what string, changed bool, err error)) *command {
+	return &command{name: name, summary: summary, usage: " " + strings.ToUpper(strings.TrimSuffix(strings.Fields(one)[0], ":")), remote: scope,
 		run: func(ctx context.Context, a *app, args []string) error {
 			if len(args) != 1 {
-				return usagef("give one campaign: its id, short id or name (see 'salesbot campaigns list')")
+				return usagef("give one %s", one)
 			}
 			st, sink, closeAll, err := a.logAndReadModels(ctx)
 			if err != nil {
 				return err
 			}
 			defer closeAll()
-			c, changed, err := campaigns.SetPaused(ctx, handlers(st), sink, args[0], pause, "cli")
+			what, changed, err := set(ctx, handlers(st), sink, args[0])
 			if err != nil {
 				return err
 			}
-			say := map[bool]string{true: "paused: it opens no new dialogs until resumed; open dialogs go on", false: "is paused already"}
-			if !pause {
-				say = map[bool]string{true: "resumed: it opens dialogs again within its schedule", false: "is active already"}
-			}
-			fmt.Fprintf(a.stdout, "campaign %s (%s) %s\n", c.Name, projections.ShortID(c.ID), say[changed])
+			fmt.Fprintf(a.stdout, "%s %s\n", what, says[changed])
 			return nil
-		},
-	}
+		}}
 }
 
 func campaignsStatsCommand() *command {

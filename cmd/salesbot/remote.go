@@ -45,14 +45,7 @@ func (a *app) throughServer(ctx context.Context, path string, need domain.Scope)
 	if err != nil {
 		return true, err
 	}
-	ask := cli.NewPrompter(a.stdin, a.stderr)
-	code, err := c.Run(ctx, a.args, remote.Host{Stdout: a.stdout, Stderr: a.stderr, Getenv: a.getenv,
-		Ask: func(q string, secret bool) (string, error) {
-			if secret {
-				return ask.AskSecret(q)
-			}
-			return ask.Ask(q)
-		}})
+	code, err := c.Run(ctx, a.args, remote.Host{Stdout: a.stdout, Stderr: a.stderr, Getenv: a.getenv, Ask: cli.NewPrompter(a.stdin, a.stderr)})
 	if err == nil && code != exitOK {
 		err = cli.ExitCode(code)
 	}

@@ -133,6 +133,18 @@ func TestCommandsThroughTheRunningServer(t *testing.T) {
 	if r.code != 0 || !regexp.MustCompile(`late-1 +active`).MatchString(r.stdout) {
 		t.Errorf("accounts list after add: %+v", r)
 	}
+	for _, c := range []struct{ args, want string }{
+		{"accounts pause late-1", "account late-1 paused: it sends nothing until resumed\n"},
+		{"accounts pause LATE-1", "account late-1 is paused already\n"},
+		{"accounts resume late-1", "account late-1 resumed\n"},
+	} {
+		if r := run(t, nil, append(strings.Fields(c.args), "--data-dir", dir)...); r.code != 0 || r.stdout != c.want {
+			t.Errorf("%s: %+v", c.args, r)
+		}
+	}
+	if r := run(t, nil, "accounts", "pause", "nobody", "--data-dir", dir); r.code != 1 || !strings.Contains(r.stderr, `account "nobody"`) {
+		t.Errorf("pause an unknown account: %+v", r)
+	}
 	// The client's file, read where the command was typed.
 	file := filepath.Join(t.TempDir(), "leads.csv")
 	if err := os.WriteFile(file, []byte("username,first_name\n@remote_lead_1,Ann\n@remote_lead_2,Bob\n"), 0o600); err != nil {

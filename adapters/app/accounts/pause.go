@@ -3,46 +3,18 @@ package accounts
 import (
 	"context"
 	"fmt"
-	"strings"
-
-	"github.com/google/uuid"
 
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/projections"
 )
 
 // Lister is the read model Find looks accounts up in (a projections.Sink).
-type Lister interface {
-	Accounts(ctx context.Context) ([]projections.Account, error)
-}
+type Lister = projections.AccountLister
 
 // Find returns the account ref names: its id, or its label (in any
-// case). A removed account is not found. Errors: one matching
-// projections.ErrNotFound when no account has ref; a *domain.Error
-// (EINVALID, Field "account") when a label names several.
+// case); projections.FindAccount, for the CLI, the bot and the API.
 func Find(ctx context.Context, sink Lister, ref string) (projections.Account, error) {
-	accs, err := sink.Accounts(ctx)
-	if err != nil {
-		return projections.Account{}, err
-	}
-	id, idErr := uuid.Parse(ref)
-	var found []projections.Account
-	for _, a := range accs {
-		if a.Status == string(domain.StatusRemoved) {
-			continue
-		}
-		if (idErr == nil && a.ID == id) || strings.EqualFold(a.Label, ref) {
-			found = append(found, a)
-		}
-	}
-	switch len(found) {
-	case 0:
-		return projections.Account{}, fmt.Errorf("account %q: %w", ref, projections.ErrNotFound)
-	case 1:
-		return found[0], nil
-	}
-	return projections.Account{}, &domain.Error{Code: domain.EINVALID, Field: "account",
-		Message: fmt.Sprintf("%d accounts are labelled %q: name one by its id", len(found), ref)}
+	return projections.FindAccount(ctx, sink, ref)
 }
 
 // SetPaused pauses the account ref names (Find), so that it sends

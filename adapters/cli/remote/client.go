@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/salesbot/salesbot/adapters/cli"
 )
 
 // Target is the server a client reaches: its unix socket, or its HTTP
@@ -34,8 +36,9 @@ type Host struct {
 	Getenv         func(string) string
 	// ReadFile reads one of the client's files; nil: os.ReadFile.
 	ReadFile func(string) ([]byte, error)
-	// Ask asks the person at the terminal (without echo when secret).
-	Ask func(question string, secret bool) (string, error)
+	// Ask asks the person at the terminal (AskSecret without echo);
+	// nil: there is nobody to ask.
+	Ask cli.Asker
 }
 
 // Conn is a connection to a server, ready to run one command line.
@@ -152,7 +155,7 @@ func (c *Conn) Run(ctx context.Context, args []string, h Host) (int, error) {
 			reply = frame{Kind: kindAsk}
 			if h.Ask == nil {
 				reply.Error = "no terminal to ask on"
-			} else if answer, err := h.Ask(f.Text, f.Secret); err != nil {
+			} else if answer, err := ask(h.Ask, f.Text, f.Secret); err != nil {
 				reply.Error = err.Error()
 			} else {
 				reply.Text = answer
@@ -164,6 +167,13 @@ func (c *Conn) Run(ctx context.Context, args []string, h Host) (int, error) {
 			return 0, protocolErr("answer the server: %v", err)
 		}
 	}
+}
+
+func ask(a cli.Asker, question string, secret bool) (string, error) {
+	if secret {
+		return a.AskSecret(question)
+	}
+	return a.Ask(question)
 }
 
 func fileReply(b []byte, err error) ([]byte, string) {

@@ -67,10 +67,10 @@ func TestRunThroughSocket(t *testing.T) {
 	var asked []string
 	code, err := c.Run(t.Context(), []string{csv, filepath.Join(dir, "none.csv")}, remote.Host{Stdout: &out, Stderr: &errOut,
 		Getenv: func(k string) string { return map[string]string{"SALESBOT_X": "x1"}[k] },
-		Ask: func(q string, secret bool) (string, error) {
+		Ask: askFunc(func(q string, secret bool) (string, error) {
 			asked = append(asked, fmt.Sprintf("%s%v", q, secret))
 			return map[bool]string{false: "12345", true: "hunter2"}[secret], nil
-		}})
+		})})
 	if err != nil || code != 3 {
 		t.Fatalf("Run = %d, %v; stderr %s", code, err, errOut.String())
 	}
@@ -85,6 +85,12 @@ func TestRunThroughSocket(t *testing.T) {
 		t.Errorf("asked %q", asked)
 	}
 }
+
+// askFunc is a cli.Asker of one function.
+type askFunc func(q string, secret bool) (string, error)
+
+func (f askFunc) Ask(q string) (string, error)       { return f(q, false) }
+func (f askFunc) AskSecret(q string) (string, error) { return f(q, true) }
 
 func TestClientGoneCancelsCommand(t *testing.T) {
 	ended := make(chan error, 1)
