@@ -164,8 +164,7 @@ func (d *driver) send(ctx context.Context, wk *worker) (kind, failure string) {
 		return kind, ""
 	}
 	var page struct {
-		Items      []json.RawMessage `json:"items"`
-		NextCursor *string           `json:"next_cursor"`
+		NextCursor *string `json:"next_cursor"` // the items are skipped, not kept
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
 		wk.pages = 0
