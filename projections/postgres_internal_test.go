@@ -24,12 +24,16 @@ func TestPostgresRandomPageCost(t *testing.T) {
 	if err != nil {
 		t.Fatalf("PostgreSQL at %s (set SALESBOT_TEST_POSTGRES): %v", base, err)
 	}
-	defer admin.Close(context.Background())
+	t.Cleanup(func() { admin.Close(context.Background()) }) // after the drop below
 	schema := fmt.Sprintf("salesbot_test_page_cost_%d", rand.Uint64())
 	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
+	t.Cleanup(func() {
+		if _, err := admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
 	sep := "?"
 	if strings.Contains(base, "?") {
 		sep = "&"
