@@ -129,7 +129,7 @@ func commands() []*command {
 		{
 			name:    "bench",
 			summary: "measure the event log on this machine",
-			sub:     []*command{benchAppendCommand(), benchReadCommand(), benchRebuildCommand(), benchAccountsCommand(), benchImportCommand()},
+			sub:     []*command{benchAppendCommand(), benchReadCommand(), benchRebuildCommand(), benchAccountsCommand(), benchImportCommand(), benchAPICommand()},
 		},
 	}
 }
@@ -185,4 +185,12 @@ func versionCommand() *command {
 			return nil
 		},
 	}
+}
+
+// envOr is the environment variable key, or def when it is empty or unset.
+func (a *app) envOr(key, def string) string {
+	if v := a.getenv(key); v != "" {
+		return v
+	}
+	return def
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/salesbot/salesbot/adapters/cli/llmflags"
+
 	"github.com/salesbot/salesbot/adapters/app/engine"
 	"github.com/salesbot/salesbot/adapters/app/system"
 	"github.com/salesbot/salesbot/adapters/cli"
@@ -17,7 +19,7 @@ import (
 type engineConfig struct {
 	scenarioPath string
 	debounceText string
-	llm          llmConfig
+	llm          llmflags.Flags
 
 	sc       *scenario.Scenario
 	debounce time.Duration
@@ -27,7 +29,7 @@ func (e *engineConfig) register(fs *flag.FlagSet, a *app) {
 	e.scenarioPath, e.debounceText = a.getenv("SALESBOT_SCENARIO"), a.envOr("SALESBOT_DEBOUNCE", "15s")
 	fs.StringVar(&e.scenarioPath, "scenario", e.scenarioPath, "scenario `file` (docs/scenario.md); empty = the shipped example (salesbot scenario example) [SALESBOT_SCENARIO]")
 	fs.StringVar(&e.debounceText, "debounce", e.debounceText, "a reply waits until the lead is quiet this `long`, so a burst gets one answer [SALESBOT_DEBOUNCE]")
-	e.llm.register(fs, a)
+	e.llm.Register(fs, a.getenv)
 }
 
 // check loads the scenario (a broken file is named with its line and the
@@ -41,7 +43,7 @@ func (e *engineConfig) check() error {
 	if e.sc, err = loadScenario(nil, e.scenarioPath); err != nil {
 		return err
 	}
-	return e.llm.check()
+	return e.llm.Check()
 }
 
 // loadScenario reads and parses a scenario file (of files); "" is the
@@ -63,12 +65,12 @@ func loadScenario(files cli.Files, path string) (*scenario.Scenario, error) {
 
 // system is the dialog engine of the running system; call check first.
 func (e *engineConfig) system() system.Engine {
-	return system.Engine{Scenario: e.sc, LLM: e.llm.config(), Debounce: e.debounce}
+	return system.Engine{Scenario: e.sc, LLM: e.llm.Config(), Debounce: e.debounce}
 }
 
 // core is the engine's turn-taker over handlers h, and its model's name.
 func (e *engineConfig) core(a *app, h domain.Handlers) (*engine.Core, string, error) {
-	core, name, err := engine.NewCore(engine.CoreConfig{H: h, Scenario: e.sc, LLM: e.llm.config(), Log: a.log})
+	core, name, err := engine.NewCore(engine.CoreConfig{H: h, Scenario: e.sc, LLM: e.llm.Config(), Log: a.log})
 	if err != nil {
 		return nil, "", usagef("%v", err) // the LLM's settings
 	}

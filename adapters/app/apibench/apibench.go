@@ -29,6 +29,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/salesbot/salesbot/adapters/app/dialogs"
 	"github.com/salesbot/salesbot/adapters/app/tokens"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/httpapi"
@@ -229,7 +230,8 @@ func newAPI(ctx context.Context, sink projections.Sink, cfg Config) (*httpapi.AP
 	}
 	limit := tokens.Rate{PerSecond: 10 * float64(cfg.Rate), Burst: 10 * cfg.Rate}
 	api, err := httpapi.New(httpapi.Config{ReadModels: sink, Tokens: ts, Limiter: tokens.NewLimiter(limit, time.Now),
-		Dialogs: noDialogs{}, Campaigns: noCampaigns{}, Logger: cfg.Log})
+		Dialogs:   dialogs.Service{H: domain.Handlers{Log: eventlog.New(store), Index: domain.NewIndexKey(store.IndexKey()), Now: time.Now}},
+		Campaigns: noCampaigns{}, Opener: noOpener{}, Transcripts: noTranscripts{}, Logger: cfg.Log})
 	if err != nil {
 		return nil, "", err
 	}

@@ -3,6 +3,7 @@ package apibench
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
@@ -14,7 +15,6 @@ import (
 	"time"
 
 	"github.com/salesbot/salesbot/adapters/httpapi"
-	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/projections"
 )
 
@@ -220,14 +220,17 @@ func (d *driver) draw(r *mrand.Rand) (string, url.Values) {
 	return kind, q
 }
 
-// noDialogs and noCampaigns stand for the ports the list does not use.
+// noCampaigns, noOpener and noTranscripts stand for ports the list does
+// not use.
 type (
-	noDialogs   struct{}
-	noCampaigns struct{}
+	noCampaigns   struct{}
+	noOpener      struct{}
+	noTranscripts struct{}
 )
 
-func (noDialogs) RecordOutcome(context.Context, int64, domain.RecordOutcome) (bool, error) {
-	return false, fmt.Errorf("apibench: outcomes are not measured")
-}
+var errNotMeasured = errors.New("apibench: only the dialog list is measured")
+
+func (noOpener) Open(context.Context, httpapi.OpenRequest) (int64, error) { return 0, errNotMeasured }
+func (noTranscripts) WriteText(context.Context, int64, io.Writer) error   { return errNotMeasured }
 
 func (noCampaigns) Campaigns(context.Context) ([]httpapi.Campaign, error) { return nil, nil }

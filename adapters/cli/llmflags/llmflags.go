@@ -1,4 +1,7 @@
-package main
+// Package llmflags is the command line's options for the LLM that
+// answers leads (docs/llm.md): an OpenAI-compatible API, Azure OpenAI or
+// a local server, or none (the offline scenario engine answers).
+package llmflags
 
 import (
 	"flag"
@@ -12,10 +15,10 @@ import (
 	"github.com/salesbot/salesbot/adapters/redact"
 )
 
-// llmConfig is the LLM's configuration (docs/llm.md). The LLM is used
+// Flags are the LLM's options (docs/llm.md). The LLM is used
 // when an API key or a base URL is given; otherwise the offline engine
 // answers.
-type llmConfig struct {
+type Flags struct {
 	baseURL, apiKey, model  string
 	apiType, apiVersion     string
 	timeoutText, retriesStr string
@@ -25,13 +28,20 @@ type llmConfig struct {
 	retries int
 }
 
-func (l *llmConfig) register(fs *flag.FlagSet, a *app) {
-	l.baseURL = a.getenv("SALESBOT_LLM_BASE_URL")
+// Register registers the options on fs, their defaults from getenv.
+func (l *Flags) Register(fs *flag.FlagSet, getenv func(string) string) {
+	envOr := func(key, def string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	l.baseURL = getenv("SALESBOT_LLM_BASE_URL")
 	l.baseURLSet = l.baseURL != ""
-	l.model, l.apiType = a.envOr("SALESBOT_LLM_MODEL", "gpt-4o-mini"), a.envOr("SALESBOT_LLM_API_TYPE", llm.APITypeOpenAI)
-	l.apiVersion = a.getenv("SALESBOT_LLM_API_VERSION")
-	l.timeoutText = a.envOr("SALESBOT_LLM_TIMEOUT", llm.DefaultTimeout.String())
-	l.retriesStr = a.envOr("SALESBOT_LLM_RETRIES", strconv.Itoa(llm.DefaultMaxRetries))
+	l.model, l.apiType = envOr("SALESBOT_LLM_MODEL", "gpt-4o-mini"), envOr("SALESBOT_LLM_API_TYPE", llm.APITypeOpenAI)
+	l.apiVersion = getenv("SALESBOT_LLM_API_VERSION")
+	l.timeoutText = envOr("SALESBOT_LLM_TIMEOUT", llm.DefaultTimeout.String())
+	l.retriesStr = envOr("SALESBOT_LLM_RETRIES", strconv.Itoa(llm.DefaultMaxRetries))
 	// Func flags: the key is never printed, and the base URL's default
 	// shows as the default rather than what the environment set.
 	fs.Func("llm-base-url", "OpenAI-compatible API base `URL`; for Azure the resource endpoint; a local server (Ollama, vLLM, LM Studio) needs no key [SALESBOT_LLM_BASE_URL] (default \""+llm.DefaultBaseURL+"\")", func(v string) error {
@@ -47,63 +57,63 @@ func (l *llmConfig) register(fs *flag.FlagSet, a *app) {
 	fs.StringVar(&l.retriesStr, "llm-retries", l.retriesStr, "retries of a failed LLM call (`n`; 0 = none) [SALESBOT_LLM_RETRIES]")
 }
 
-// enabled says whether the LLM is configured: an API key or a base URL
+// Enabled says whether the LLM is configured: an API key or a base URL
 // given.
-func (l *llmConfig) enabled() bool { return l.apiKey != "" || l.baseURLSet }
+func (l *Flags) Enabled() bool { return l.apiKey != "" || l.baseURLSet }
 
-// check parses and checks the values, naming the flag (and variable) at
+// Check parses and checks the values, naming the flag (and variable) at
 // fault.
-func (l *llmConfig) check() error {
+func (l *Flags) Check() error {
 	d, err := time.ParseDuration(strings.TrimSpace(l.timeoutText))
 	if err != nil || d <= 0 {
-		return usagef("--llm-timeout (SALESBOT_LLM_TIMEOUT): %q is not a positive duration such as 30s", l.timeoutText)
+		return cli.Usagef("--llm-timeout (SALESBOT_LLM_TIMEOUT): %q is not a positive duration such as 30s", l.timeoutText)
 	}
 	l.timeout = d
 	n, err := strconv.Atoi(strings.TrimSpace(l.retriesStr))
 	if err != nil || n < 0 {
-		return usagef("--llm-retries (SALESBOT_LLM_RETRIES): %q is not a number of retries (0 or more)", l.retriesStr)
+		return cli.Usagef("--llm-retries (SALESBOT_LLM_RETRIES): %q is not a number of retries (0 or more)", l.retriesStr)
 	}
 	l.retries = n
 	l.apiType = strings.ToLower(strings.TrimSpace(l.apiType))
 	switch l.apiType {
 	case llm.APITypeOpenAI, llm.APITypeAzure:
 	default:
-		return usagef("--llm-api-type (SALESBOT_LLM_API_TYPE): %q is neither openai nor azure", l.apiType)
+		return cli.Usagef("--llm-api-type (SALESBOT_LLM_API_TYPE): %q is neither openai nor azure", l.apiType)
 	}
-	if !l.enabled() {
+	if !l.Enabled() {
 		return nil
 	}
 	if strings.TrimSpace(l.model) == "" {
-		return usagef("--llm-model (SALESBOT_LLM_MODEL) must not be empty")
+		return cli.Usagef("--llm-model (SALESBOT_LLM_MODEL) must not be empty")
 	}
 	base := l.url()
 	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return usagef("--llm-base-url (SALESBOT_LLM_BASE_URL): %q is not an http(s) URL", redact.URL(base))
+		return cli.Usagef("--llm-base-url (SALESBOT_LLM_BASE_URL): %q is not an http(s) URL", redact.URL(base))
 	} else if l.apiKey == "" && strings.EqualFold(u.Hostname(), "api.openai.com") {
-		return usagef("--llm-api-key (SALESBOT_LLM_API_KEY) is required for %s (a local server may go without)", redact.URL(base))
+		return cli.Usagef("--llm-api-key (SALESBOT_LLM_API_KEY) is required for %s (a local server may go without)", redact.URL(base))
 	}
 	if l.apiType == llm.APITypeAzure {
 		if !l.baseURLSet {
-			return usagef("--llm-base-url (SALESBOT_LLM_BASE_URL) must be the Azure resource endpoint (https://NAME.openai.azure.com) with --llm-api-type azure")
+			return cli.Usagef("--llm-base-url (SALESBOT_LLM_BASE_URL) must be the Azure resource endpoint (https://NAME.openai.azure.com) with --llm-api-type azure")
 		}
 		if l.apiKey == "" {
-			return usagef("--llm-api-key (SALESBOT_LLM_API_KEY) is required with --llm-api-type azure")
+			return cli.Usagef("--llm-api-key (SALESBOT_LLM_API_KEY) is required with --llm-api-type azure")
 		}
 	}
 	return nil
 }
 
-func (l *llmConfig) url() string {
+func (l *Flags) url() string {
 	if l.baseURLSet {
 		return l.baseURL
 	}
 	return llm.DefaultBaseURL
 }
 
-// config is the LLM client's configuration, nil when no LLM is
+// Config is the LLM client's configuration, nil when no LLM is
 // configured (the offline engine answers); call check first.
-func (l *llmConfig) config() *llm.Config {
-	if !l.enabled() {
+func (l *Flags) Config() *llm.Config {
+	if !l.Enabled() {
 		return nil
 	}
 	retries := l.retries
@@ -112,12 +122,4 @@ func (l *llmConfig) config() *llm.Config {
 	}
 	return &llm.Config{BaseURL: l.url(), APIKey: l.apiKey, Model: l.model, APIType: l.apiType, APIVersion: l.apiVersion,
 		Timeout: l.timeout, MaxRetries: retries}
-}
-
-// envOr is the environment variable key, or def when it is empty or unset.
-func (a *app) envOr(key, def string) string {
-	if v := a.getenv(key); v != "" {
-		return v
-	}
-	return def
 }
