@@ -25,6 +25,7 @@ func benchAPICommand() *command {
 			cli.IntRange(fs, &c.Rate, "rate", 200, 1, 100000, "requests a second (`n`)")
 			cli.IntRange(fs, &c.Concurrency, "concurrency", 32, 1, 10000, "connections at most (`n`)")
 			fs.DurationVar(&c.Duration, "duration", 0, "how long to measure (`duration`, default 30s)")
+			fs.Uint64Var(&c.Seed, "seed", 1, "seed of the data and the requests drawn (`n`)")
 			fs.BoolVar(&c.Keep, "keep", false, "keep the seeded schema (its name is printed)")
 			fs.BoolVar(&asJSON, "json", false, "print one JSON line")
 			fs.DurationVar(&p99, "p99", 0, "fail (exit 1) if a request failed or the 99th percentile is above this `duration`, e.g. 20ms")
