@@ -172,15 +172,21 @@ func (a *API) fresh(ctx context.Context) error {
 	return a.cfg.Fresh(ctx)
 }
 
+// dialogAt is the path's dialog number and the version its If-Match
+// names (0: none).
+func dialogAt(r *http.Request) (n int64, at uint64, err error) {
+	if n, err = dialogN(r); err != nil {
+		return 0, 0, err
+	}
+	at, err = ifMatch(r)
+	return n, at, err
+}
+
 // action is a POST on dialog n that takes an If-Match and no body (or an
 // empty JSON object) and answers the card.
 func (a *API) action(do func(ctx context.Context, n int64, at uint64, by string) error) handler {
 	return func(r *http.Request, p domain.Principal) (any, error) {
-		n, err := dialogN(r)
-		if err != nil {
-			return nil, err
-		}
-		at, err := ifMatch(r)
+		n, at, err := dialogAt(r)
 		if err != nil {
 			return nil, err
 		}
@@ -218,11 +224,7 @@ type ReplyRequest struct {
 
 // reply: POST /api/v1/dialogs/{n}/reply.
 func (a *API) reply(r *http.Request, p domain.Principal) (any, error) {
-	n, err := dialogN(r)
-	if err != nil {
-		return nil, err
-	}
-	at, err := ifMatch(r)
+	n, at, err := dialogAt(r)
 	if err != nil {
 		return nil, err
 	}

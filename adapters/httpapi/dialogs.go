@@ -291,11 +291,7 @@ type OutcomeRequest struct {
 // If-Match. It answers the card once the read models show the outcome
 // (Config.Fresh).
 func (a *API) recordOutcome(r *http.Request, p domain.Principal) (any, error) {
-	n, err := dialogN(r)
-	if err != nil {
-		return nil, err
-	}
-	at, err := ifMatch(r)
+	n, at, err := dialogAt(r)
 	if err != nil {
 		return nil, err
 	}

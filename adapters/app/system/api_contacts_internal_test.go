@@ -1,17 +1,14 @@
 package system
 
 import (
-	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/salesbot/salesbot/adapters/app/tokens"
-	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/httpapi"
 	"github.com/salesbot/salesbot/domain"
 )
@@ -23,42 +20,18 @@ import (
 // model row blanked before the answer).
 func TestSystemServesContactsAndCampaigns(t *testing.T) {
 	cfg := testConfig(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	cfg.HTTP = &HTTP{Listen: addr, Rate: tokens.Rate{PerSecond: 1000, Burst: 1000}}
 	ctx := t.Context()
-	tk, err := tokens.New(ctx, tokens.Config{Log: eventlog.New(cfg.Store), Now: time.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := tk.Create(ctx, "root", domain.ScopeAdmin, "cli")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- s.Run(runCtx) }()
-	defer func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	}()
+	root := newToken(t, cfg.Store, domain.ScopeAdmin)
+	startSystem(t, cfg)
 	do := func(method, path, ctype, body string, out any) int {
 		t.Helper()
 		req, err := http.NewRequestWithContext(ctx, method, "http://"+addr+"/api/v1"+path, strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
-		req.Header.Set("Authorization", "Bearer "+root.Token.Reveal())
+		req.Header.Set("Authorization", "Bearer "+root)
 		if ctype != "" {
 			req.Header.Set("Content-Type", ctype)
 		}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -38,12 +37,7 @@ func TestAPIOpensAndRepliesThroughTelegram(t *testing.T) {
 	st := cfg.Store
 	cfg.Telegram = &telegram.Dialer{AppID: 1, AppHash: "test", Options: sb.ClientOptions(), Secrets: st, IndexKey: st.IndexKey()}
 	cfg.Typing = func(string) time.Duration { return 0 }
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	cfg.HTTP = &HTTP{Listen: addr, Rate: tokens.Rate{PerSecond: 1000, Burst: 1000}}
 
 	// An account signed in to the sandbox, and people to write to.
@@ -71,28 +65,9 @@ func TestAPIOpensAndRepliesThroughTelegram(t *testing.T) {
 	if _, err := sb.AddUser(telegramtest.UserSpec{Username: "lead_fred", FirstName: "Fred"}); err != nil {
 		t.Fatal(err)
 	}
-	tk, err := tokens.New(ctx, tokens.Config{Log: eventlog.New(st), Now: time.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	crm, err := tk.Create(ctx, "crm", domain.ScopeManage, "cli")
-	if err != nil {
-		t.Fatal(err)
-	}
+	crm := newToken(t, st, domain.ScopeManage)
 
-	s, err := New(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- s.Run(runCtx) }()
-	defer func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	}()
+	s := startSystem(t, cfg)
 	eventually := func(what string, cond func() bool) {
 		t.Helper()
 		deadline := time.Now().Add(20 * time.Second)
@@ -118,7 +93,7 @@ func TestAPIOpensAndRepliesThroughTelegram(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		req.Header.Set("Authorization", "Bearer "+crm.Token.Reveal())
+		req.Header.Set("Authorization", "Bearer "+crm)
 		if body != "" {
 			req.Header.Set("Content-Type", "application/json")
 		}

@@ -1,10 +1,8 @@
 package system
 
 import (
-	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,7 +10,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/salesbot/salesbot/adapters/app/tokens"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/httpapi"
 	"github.com/salesbot/salesbot/domain"
@@ -23,12 +20,7 @@ import (
 // campaigns' funnel.
 func TestSystemServesAPI(t *testing.T) {
 	cfg := testConfig(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	cfg.HTTP = &HTTP{Listen: addr}
 	ctx := t.Context()
 	st := cfg.Store
@@ -46,27 +38,14 @@ func TestSystemServesAPI(t *testing.T) {
 	c, err := h.LoadContact(ctx, cid)
 	must(nil, err)
 	must(h.Dialog(ctx, did, cid, domain.StartDialog{DialogID: did, N: 1, Contact: c, AccountID: uuid.New(), Variant: "A", By: "campaign", Campaign: camp}))
-	tk, err := tokens.New(ctx, tokens.Config{Log: eventlog.New(st), Now: time.Now})
-	must(nil, err)
-	crm, err := tk.Create(ctx, "crm", domain.ScopeManage, "cli")
-	must(nil, err)
+	crm := newToken(t, st, domain.ScopeManage)
 
-	s, err := New(ctx, cfg)
-	must(nil, err)
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- s.Run(runCtx) }()
-	defer func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	}()
+	startSystem(t, cfg)
 	do := func(method, path, body string) (int, []byte) {
 		t.Helper()
 		req, err := http.NewRequestWithContext(ctx, method, "http://"+addr+"/api/v1"+path, strings.NewReader(body))
 		must(nil, err)
-		req.Header.Set("Authorization", "Bearer "+crm.Token.Reveal())
+		req.Header.Set("Authorization", "Bearer "+crm)
 		req.Header.Set("Content-Type", "application/json")
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
