@@ -145,6 +145,9 @@ type PebbleStore struct {
 	anchor     string        // anchor file; "" = none
 	keysSigned bool          // m|keys: every key record is signed
 	signedPos  atomic.Uint64 // position of the latest signed head
+
+	// observer hears of every append (ObserveAppends); nil: none.
+	observer atomic.Pointer[func(AppendStat)]
 	stopSign   context.CancelFunc
 	signDone   chan struct{}
 	floor      uint64    // free bytes to keep
@@ -211,6 +214,9 @@ type appendReq struct {
 	// roleDone); group is set for roleSettle.
 	wake  chan int
 	group []*appendReq
+	// groupEvents is how many events the group that committed the
+	// request held (for the append observer).
+	groupEvents int
 }
 
 // flight is one applied group on its way to disk.
