@@ -148,14 +148,14 @@ type PebbleStore struct {
 
 	// observer hears of every append (ObserveAppends); nil: none.
 	observer atomic.Pointer[func(AppendStat)]
-	stopSign   context.CancelFunc
-	signDone   chan struct{}
-	floor      uint64    // free bytes to keep
-	disk       diskWatch // leader-owned
-	keys       *keyring
-	dec        decoder
-	now        func() time.Time
-	max        int
+	stopSign context.CancelFunc
+	signDone chan struct{}
+	floor    uint64    // free bytes to keep
+	disk     diskWatch // leader-owned
+	keys     *keyring
+	dec      decoder
+	now      func() time.Time
+	max      int
 
 	// closeMu is held shared for the whole of every Append; Close takes it
 	// exclusively, so it waits for appends under way.
