@@ -145,14 +145,17 @@ type PebbleStore struct {
 	anchor     string        // anchor file; "" = none
 	keysSigned bool          // m|keys: every key record is signed
 	signedPos  atomic.Uint64 // position of the latest signed head
-	stopSign   context.CancelFunc
-	signDone   chan struct{}
-	floor      uint64    // free bytes to keep
-	disk       diskWatch // leader-owned
-	keys       *keyring
-	dec        decoder
-	now        func() time.Time
-	max        int
+
+	// observer hears of every append (ObserveAppends); nil: none.
+	observer atomic.Pointer[func(AppendStat)]
+	stopSign context.CancelFunc
+	signDone chan struct{}
+	floor    uint64    // free bytes to keep
+	disk     diskWatch // leader-owned
+	keys     *keyring
+	dec      decoder
+	now      func() time.Time
+	max      int
 
 	// closeMu is held shared for the whole of every Append; Close takes it
 	// exclusively, so it waits for appends under way.
@@ -211,6 +214,9 @@ type appendReq struct {
 	// roleDone); group is set for roleSettle.
 	wake  chan int
 	group []*appendReq
+	// groupEvents is how many events the group that committed the
+	// request held (for the append observer).
+	groupEvents int
 }
 
 // flight is one applied group on its way to disk.

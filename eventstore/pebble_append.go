@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -30,6 +31,7 @@ func (s *PebbleStore) Append(ctx context.Context, stream string, expected Expect
 	if err != nil {
 		return AppendResult{}, err
 	}
+	start := time.Now()
 	r := &appendReq{stream: stream, expected: expected, p: p, wake: make(chan int, 1)}
 	s.headsMu.RLock()
 	_, known := s.heads[stream]
@@ -63,7 +65,36 @@ func (s *PebbleStore) Append(ctx context.Context, stream string, expected Expect
 	}
 	// Once queued the append runs to its end, durable or failed; waiting
 	// keeps the outcome unambiguous for the caller.
+	if f := s.observer.Load(); f != nil {
+		types := make([]string, len(events))
+		for i, e := range events {
+			types[i] = e.Type
+		}
+		(*f)(AppendStat{Types: types, Group: r.groupEvents, Latency: time.Since(start), Err: r.err})
+	}
 	return r.res, r.err
+}
+
+// AppendStat is what an append observer hears of one append that was
+// queued (ObserveAppends): it is told once the append is durable or has
+// failed.
+type AppendStat struct {
+	Types   []string      // the appended events' types, in order
+	Group   int           // events in the group commit that carried it (0: it failed before one)
+	Latency time.Duration // from the call to the answer, the fsync included
+	Err     error         // the append's error (a version conflict, a failed log), nil if durable
+}
+
+// ObserveAppends has f told of every append from now on (nil: no more),
+// on the appender's goroutine after its answer is known: f must be
+// quick and must not append. Metrics use it; the store knows nothing
+// of them.
+func (s *PebbleStore) ObserveAppends(f func(AppendStat)) {
+	if f == nil {
+		s.observer.Store(nil)
+		return
+	}
+	s.observer.Store(&f)
 }
 
 // What a queued request's goroutine is woken to do.
@@ -103,6 +134,9 @@ func (s *PebbleStore) lead(me *appendReq) {
 		s.qmu.Unlock()
 
 		s.commitGroupSafe(group)
+		for _, r := range group {
+			r.groupEvents = n
+		}
 		if group[0] == me {
 			mine = group
 		} else {

@@ -96,6 +96,10 @@ type Config struct {
 	// Sleep waits d or until ctx is done (default clock.Sleep); tests record
 	// the waits instead.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Observe, if set, is told of every turn once it is answered: its
+	// usage (model, tokens, latency, calls) and its error (metrics).
+	// It gets no text of the dialog.
+	Observe func(u domain.Usage, err error)
 }
 
 // Client is a domain.Model on an OpenAI-compatible API. It is safe for
@@ -202,6 +206,9 @@ func (c *Client) Turn(ctx context.Context, in domain.TurnInput) (domain.TurnOutp
 	usage := domain.Usage{Engine: "llm", Model: c.cfg.Model}
 	done := func(out domain.TurnOutput, err error) (domain.TurnOutput, domain.Usage, error) {
 		usage.Latency = time.Since(start)
+		if c.cfg.Observe != nil {
+			c.cfg.Observe(usage, err)
+		}
 		return out, usage, err
 	}
 	if in.Scenario == nil {

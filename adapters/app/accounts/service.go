@@ -598,6 +598,14 @@ type Status struct {
 	Lost      bool
 }
 
+// Supervising says whether Run has read the log up to its head and
+// started the accounts it found: from then on it supervises them.
+func (s *Service) Supervising() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.caught
+}
+
 // Accounts lists the accounts the service runs.
 func (s *Service) Accounts() []Status {
 	s.mu.Lock()

@@ -28,7 +28,7 @@ func (s *System) Run(ctx context.Context, extra ...func(ctx context.Context)) er
 		if err != nil {
 			return err
 		}
-		web = &httpapi.Server{Listener: ln, Handler: s.api, TLS: s.cfg.HTTP.TLS, Logger: s.log}
+		web = &httpapi.Server{Listener: ln, Handler: s.httpHandler(), TLS: s.cfg.HTTP.TLS, Logger: s.log}
 	}
 	// The CLI's socket: while the system runs, commands on its data dir
 	// run here (adapters/cli/remote).
@@ -67,6 +67,7 @@ func (s *System) Run(ctx context.Context, extra ...func(ctx context.Context)) er
 	serve("accounts", s.svc.Run)
 	serve("dialog engine", s.dialogs.Run)
 	serve("campaign scheduler", s.sched.Run)
+	serve("readiness", s.logReady)
 	if web != nil {
 		serve("http", web.Serve)
 	}

@@ -106,6 +106,7 @@ type System struct {
 	// services are run next to the others until ctx ends; an error from
 	// one stops the system (tests).
 	services []func(ctx context.Context) error
+	obs      *observability // metrics and health (observe.go)
 }
 
 // New binds the read models to the log, completes what the log needs
@@ -136,6 +137,9 @@ func New(ctx context.Context, cfg Config) (*System, error) {
 	} else if n > 0 {
 		s.log.Info("salesbot: interrupted erasures completed", "contacts", n)
 	}
+	if err := s.observe(); err != nil {
+		return nil, err
+	}
 	onInbound := func(dialog uuid.UUID, _ telegram.Message) {
 		if d, err := s.h.LoadDialog(ctx, dialog); err == nil {
 			s.log.Info("salesbot: message received", "dialog", d.N, "messages_in", d.Inbound)
@@ -148,7 +152,7 @@ func New(ctx context.Context, cfg Config) (*System, error) {
 		return nil, err
 	}
 	s.svc, s.h = svc, svc.Handlers()
-	core, model, err := engine.NewCore(engine.CoreConfig{H: s.h, Scenario: cfg.Engine.Scenario, LLM: cfg.Engine.LLM, Log: s.log})
+	core, model, err := engine.NewCore(engine.CoreConfig{H: s.h, Scenario: cfg.Engine.Scenario, LLM: s.observedLLM(cfg.Engine.LLM), Log: s.log})
 	if err != nil {
 		return nil, &ConfigError{Part: PartModel, Err: err}
 	}
