@@ -133,3 +133,51 @@ func TestIntRange(t *testing.T) {
 		}
 	}
 }
+
+func TestLogOptions(t *testing.T) {
+	for _, c := range []struct {
+		env     map[string]string
+		args    []string
+		bad     string // the option a usage error names
+		json    bool
+		debugOK bool
+	}{
+		{args: nil},
+		{args: []string{"--log-format", "json", "--log-level", "debug"}, json: true, debugOK: true},
+		{env: map[string]string{"SALESBOT_LOG_FORMAT": "json", "SALESBOT_LOG_LEVEL": "WARN"}, json: true},
+		{args: []string{"--log-format", "yaml"}, bad: "--log-format"},
+		{args: []string{"--log-level", "loud"}, bad: "--log-level"},
+	} {
+		var o LogOptions
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		o.Register(fs, func(k string) string { return c.env[k] })
+		if err := fs.Parse(c.args); err != nil {
+			t.Fatal(err)
+		}
+		err := o.Validate()
+		var ue *UsageError
+		if c.bad != "" {
+			if !errors.As(err, &ue) || !strings.HasPrefix(ue.Msg, c.bad) {
+				t.Errorf("%v: %v, want a usage error naming %s", c.args, err, c.bad)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%v: %v", c.args, err)
+		}
+		var b strings.Builder
+		l := o.Logger(&b)
+		l.Debug("d")
+		l.Info("i", "k", 1)
+		out := b.String()
+		if c.env["SALESBOT_LOG_LEVEL"] == "WARN" {
+			if out != "" {
+				t.Errorf("warn level logged info: %q", out)
+			}
+			continue
+		}
+		if strings.HasPrefix(out, "{") != c.json || strings.Contains(out, "msg=d") != (c.debugOK && !c.json) || strings.Contains(out, `"msg":"d"`) != (c.debugOK && c.json) {
+			t.Errorf("%v %v: logged %q", c.env, c.args, out)
+		}
+	}
+}

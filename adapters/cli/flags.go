@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"math"
 	"strconv"
 )
@@ -40,4 +43,39 @@ func (r *intRange) Set(v string) error {
 func IntRange(fs *flag.FlagSet, p *int, name string, def, min, max int, usage string) {
 	*p = def
 	fs.Var(&intRange{p: p, min: min, max: max}, name, usage)
+}
+
+// LogOptions are the logs' format and level (--log-format, --log-level).
+type LogOptions struct {
+	Format, Level string
+	level         slog.Level
+}
+
+// Register registers the options on fs, their defaults from getenv
+// (SALESBOT_LOG_FORMAT, SALESBOT_LOG_LEVEL).
+func (o *LogOptions) Register(fs *flag.FlagSet, getenv func(string) string) {
+	o.Format, o.Level = cmp.Or(getenv("SALESBOT_LOG_FORMAT"), "text"), cmp.Or(getenv("SALESBOT_LOG_LEVEL"), "info")
+	fs.StringVar(&o.Format, "log-format", o.Format, "logs as `text` or json, on standard error [SALESBOT_LOG_FORMAT]")
+	fs.StringVar(&o.Level, "log-level", o.Level, "the least `level` logged: debug, info, warn or error (no personal data at info and above) [SALESBOT_LOG_LEVEL]")
+}
+
+// Validate checks the options, naming the one at fault.
+func (o *LogOptions) Validate() error {
+	if err := o.level.UnmarshalText([]byte(o.Level)); err != nil {
+		return Usagef("--log-level (SALESBOT_LOG_LEVEL): %q is none of debug, info, warn, error", o.Level)
+	}
+	if o.Format != "text" && o.Format != "json" {
+		return Usagef("--log-format (SALESBOT_LOG_FORMAT): %q is neither text nor json", o.Format)
+	}
+	return nil
+}
+
+// Logger is the logger the options ask for, writing to w; call Validate
+// first.
+func (o *LogOptions) Logger(w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: o.level}
+	if o.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }

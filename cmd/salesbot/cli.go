@@ -45,6 +45,7 @@ type app struct {
 	stdout, stderr io.Writer
 	getenv         env
 	cfg            datadir.Config
+	logs           cli.LogOptions
 	log            *slog.Logger
 	// telegram overrides the gotd options that reach Telegram (tests point
 	// them at a sandbox); nil = Telegram's servers.
@@ -150,7 +151,14 @@ func (a *app) main(ctx context.Context, args []string) int {
 		Stdout:   a.stdout, Stderr: a.stderr, Getenv: a.getenv, ReadFile: a.files,
 		Global: func(fs *flag.FlagSet) func() error {
 			a.cfg.Register(fs)
-			return a.cfg.Validate
+			a.logs.Register(fs, a.getenv)
+			return func() error {
+				if err := a.logs.Validate(); err != nil {
+					return err
+				}
+				a.log = a.logs.Logger(a.stderr)
+				return a.cfg.Validate()
+			}
 		},
 		Hide: func() []string { return redact.DSNSecrets(a.cfg.PostgresDSN) },
 	}
