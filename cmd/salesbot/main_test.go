@@ -49,6 +49,9 @@ func TestVersionAndHelp(t *testing.T) {
 	if r := run(t, nil, "help", "verify"); r.code != 0 || !strings.Contains(r.stdout, "Usage: salesbot verify") {
 		t.Fatalf("help verify: %+v", r)
 	}
+	if r := run(t, map[string]string{"SALESBOT_LOG_LEVEL": "loud"}, "version"); r.code != 2 || !strings.Contains(r.stderr, "SALESBOT_LOG_LEVEL") {
+		t.Fatalf("a bad log level: %+v", r)
+	}
 }
 
 func TestBadInputExitsTwoWithOneLine(t *testing.T) {
