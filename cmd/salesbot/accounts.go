@@ -86,11 +86,14 @@ func accountsAddCommand() *command {
 				if n != 1 {
 					return usagef("give exactly one of --phone, --qr and --session-file")
 				}
-				return tg.check(a)
+				return nil
 			}
 		},
 		noArgs: true,
 		run: func(ctx context.Context, a *app, _ []string) error {
+			if err := tg.check(a); err != nil { // here, not through a server
+				return err
+			}
 			limits, err := lf.limits()
 			if err != nil {
 				return err
@@ -199,9 +202,12 @@ func accountsRemoveCommand() *command {
 		usage:   " ID",
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			tg.register(fs, a)
-			return func() error { return tg.check(a) }
+			return nil
 		},
 		run: func(ctx context.Context, a *app, args []string) error {
+			if err := tg.check(a); err != nil { // here, not through a server
+				return err
+			}
 			if len(args) != 1 {
 				return usagef("give the account ID (see 'salesbot accounts list')")
 			}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"os"
 	"strings"
 
 	"github.com/salesbot/salesbot/adapters/app/system"
@@ -29,6 +28,9 @@ type live struct {
 // then its exit). Inside the server it checks the client's scope.
 func (a *app) throughServer(ctx context.Context, path string, need domain.Scope) (ran bool, err error) {
 	if a.live != nil {
+		if need == "" {
+			return true, usagef("'%s' runs on the server's machine only", path)
+		}
 		if !a.live.who.Scope.Allows(need) {
 			return true, &domain.ScopeError{Token: a.live.who.Prefix, Need: need, Have: a.live.who.Scope}
 		}
@@ -76,10 +78,4 @@ func (a *app) prompter() cli.Asker {
 		return a.ask
 	}
 	return cli.NewPrompter(a.stdin, a.stderr)
-}
-
-// exists says whether there is a file at path.
-func exists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }

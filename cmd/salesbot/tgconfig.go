@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/salesbot/salesbot/adapters/cli"
-	"github.com/salesbot/salesbot/adapters/cli/remote"
 	"github.com/salesbot/salesbot/adapters/telegram"
 	"github.com/salesbot/salesbot/eventstore"
 )
@@ -33,7 +32,7 @@ func (t *tgConfig) check(a *app) error {
 			return usagef("SALESBOT_TG_APP_ID: %q is not a number", v)
 		}
 	}
-	if a.telegram != nil || a.live != nil || a.cfg.Server != "" || exists(remote.Socket(a.cfg.DataDir)) {
+	if a.telegram != nil || a.live != nil {
 		return nil // a sandbox's, or the running server's
 	}
 	if t.appID <= 0 || strings.TrimSpace(t.appHash) == "" {

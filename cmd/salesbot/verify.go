@@ -49,6 +49,8 @@ func verifyCommand() *command {
 			}
 			var rep audit.Report
 			switch {
+			case a.live != nil && publicKeyFile != "":
+				return usagef("--public-key: run holds this data dir and verifies it with its own keys; an auditor with the public key verifies a copy of the dir")
 			case err == nil && a.live != nil: // run's open log, from a snapshot
 				rep, err = audit.VerifyLog(ctx, a.live.store, o)
 				rep.AnchorFile = opts.Anchor()

@@ -46,7 +46,7 @@ func (s *System) cliFor(p domain.Principal) remote.Exec {
 		defer s.cli.wg.Done()
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		defer context.AfterFunc(stop, cancel)()
+		defer context.AfterFunc(stop, func() { cancel(); sess.Abort() })() // a client that stopped reading holds no stop up
 		return exec(ctx, sess, args)
 	}
 }

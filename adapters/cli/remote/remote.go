@@ -64,8 +64,9 @@ type frame struct {
 	Code   int      `json:"c,omitempty"`
 }
 
-// maxFile bounds a file the client sends (a contacts CSV).
-const maxFile = 256 << 20
+// maxFile bounds a file the client sends (a contacts CSV of about half a
+// million rows).
+const maxFile = 64 << 20
 
 // ErrNoServer: no server runs on the data dir (no socket, or nobody
 // listens on it); the command runs on the directory itself.

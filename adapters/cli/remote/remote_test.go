@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -190,5 +192,67 @@ func TestDialRefused(t *testing.T) {
 	}
 	if _, err := remote.Dial(t.Context(), remote.Target{URL: "ftp://x"}); err == nil {
 		t.Error("an ftp URL was dialled")
+	}
+}
+
+// TestAbortUnblocksWrites: a client that stops reading (a pager left
+// open) blocks the command's writes until the server aborts the session.
+func TestAbortUnblocksWrites(t *testing.T) {
+	ended := make(chan error, 1)
+	sock := serveSocket(t, func(ctx context.Context, s *remote.Session, _ []string) int {
+		time.AfterFunc(300*time.Millisecond, s.Abort) // the server stops
+		chunk := bytes.Repeat([]byte("x"), 64<<10)
+		for {
+			if _, err := s.Stdout().Write(chunk); err != nil {
+				ended <- err
+				return 1
+			}
+		}
+	})
+	conn, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: %s\r\n\r\n{\"k\":\"start\"}\n", remote.Path, remote.Protocol)
+	select { // and never reads
+	case err := <-ended:
+		if err == nil {
+			t.Fatal("no error")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the command's writes stayed blocked after Abort")
+	}
+}
+
+// TestGiantFrameRefused: a start frame past its bound ends the exchange
+// before the command runs, without reading it all.
+func TestGiantFrameRefused(t *testing.T) {
+	ran := make(chan struct{}, 1)
+	sock := serveSocket(t, func(context.Context, *remote.Session, []string) int {
+		ran <- struct{}{}
+		return 0
+	})
+	conn, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: %s\r\n\r\n{\"k\":\"start\",\"args\":[\"", remote.Path, remote.Protocol)
+	_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	filler := bytes.Repeat([]byte("a"), 64<<10)
+	var werr error
+	for i := 0; i < 64 && werr == nil; i++ { // 4 MiB, past the 1 MiB bound
+		_, werr = conn.Write(filler)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	b, err := io.ReadAll(io.LimitReader(conn, 1<<10))
+	if !strings.HasPrefix(string(b), "HTTP/1.1 101") || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("answer: %q, %v (the server should end the connection at the bound, not wait for the frame's end)", b, err)
+	}
+	select {
+	case <-ran:
+		t.Fatal("the command ran on a giant start frame")
+	default:
 	}
 }

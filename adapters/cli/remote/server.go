@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -41,20 +42,23 @@ func Serve(w http.ResponseWriter, r *http.Request, exec Exec) error {
 	if _, err := io.WriteString(conn, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: "+Protocol+"\r\n\r\n"); err != nil {
 		return err
 	}
-	dec := json.NewDecoder(rw.Reader)
+	// The start frame comes at once, and is small.
+	_ = conn.SetReadDeadline(time.Now().Add(startWait))
 	var start frame
-	if err := dec.Decode(&start); err != nil || start.Kind != kindStart {
+	if err := readFrame(rw.Reader, maxStartFrame, &start); err != nil || start.Kind != kindStart {
 		return protocolErr("the client sent no start frame")
 	}
+	_ = conn.SetReadDeadline(time.Time{})
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	s := &Session{enc: json.NewEncoder(conn), replies: make(chan frame), ctx: ctx}
-	go func() { // the client's answers; its going away ends the command
+	s := &Session{conn: conn, enc: json.NewEncoder(conn), replies: make(chan frame), ctx: ctx}
+	defer context.AfterFunc(ctx, s.Abort)() // a client gone: writes fail rather than block
+	go func() {                             // the client's answers; its going away ends the command
 		defer cancel()
 		defer close(s.replies)
 		for {
 			var f frame
-			if err := dec.Decode(&f); err != nil {
+			if err := readFrame(rw.Reader, maxFrame, &f); err != nil {
 				return
 			}
 			select {
@@ -79,13 +83,20 @@ func Serve(w http.ResponseWriter, r *http.Request, exec Exec) error {
 // output, its environment, its files and the person at its terminal. Its
 // methods may be called from several goroutines.
 type Session struct {
-	ctx context.Context
+	ctx  context.Context
+	conn net.Conn
 	// out guards enc; reqMu serialises requests, each with its reply.
 	out     sync.Mutex
 	enc     *json.Encoder
 	reqMu   sync.Mutex
 	replies chan frame
 }
+
+// Abort ends the exchange: the client's connection fails every read and
+// write from now on, so a command blocked on a client that stopped
+// reading (a pager left open, a suspended terminal) ends. The server
+// calls it when it stops.
+func (s *Session) Abort() { _ = s.conn.SetDeadline(time.Unix(1, 0)) }
 
 func (s *Session) send(f frame) error {
 	s.out.Lock()
@@ -178,6 +189,33 @@ func (s *Session) askClient(question string, secret bool) (string, error) {
 		return "", errors.New(r.Error)
 	}
 	return r.Text, nil
+}
+
+// Bounds of the frames a client sends: the start frame (the arguments)
+// is small; a file's contents travel base64-encoded in one frame.
+const (
+	maxStartFrame = 1 << 20
+	maxFrame      = maxFile/3*4 + 64<<10
+	startWait     = 30 * time.Second
+)
+
+// readFrame reads one frame, a JSON line of at most limit bytes.
+func readFrame(r *bufio.Reader, limit int, f *frame) error {
+	var line []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if len(line)+len(chunk) > limit {
+			return protocolErr("a frame larger than %d bytes", limit)
+		}
+		line = append(line, chunk...)
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(line, f)
+	}
 }
 
 // What a client says when it cannot read a file.
