@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -77,6 +78,8 @@ func Dial(ctx context.Context, t Target) (*Conn, error) {
 		base = "http://salesbot"
 	} else if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("remote: the server's URL must be http(s)://host:port, got %q", t.URL)
+	} else if ip := net.ParseIP(u.Hostname()); u.Scheme == "http" && u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("remote: http://%s would carry the API token unencrypted: use https:// (plain http only on the loopback)", u.Host)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+Path, nil)
 	if err != nil {
@@ -125,6 +128,7 @@ func (c *Conn) Run(ctx context.Context, args []string, h Host) (int, error) {
 		read = readFile
 	}
 	enc, dec := json.NewEncoder(c.rwc), json.NewDecoder(c.r)
+	named := map[string]bool{} // files the variables the command read name
 	if err := enc.Encode(frame{Kind: kindStart, Args: args}); err != nil {
 		return 0, fmt.Errorf("remote: send the command: %w", err)
 	}
@@ -146,10 +150,20 @@ func (c *Conn) Run(ctx context.Context, args []string, h Host) (int, error) {
 			continue
 		case kindExit:
 			return f.Code, nil
-		case kindEnv:
-			reply = frame{Kind: kindEnv, Text: h.Getenv(f.Text)}
-		case kindRead:
+		case kindEnv: // salesbot's variables only
+			reply = frame{Kind: kindEnv}
+			if strings.HasPrefix(f.Text, "SALESBOT_") || f.Text == cli.CredentialsDirEnv {
+				reply.Text = h.Getenv(f.Text)
+			}
+			if strings.HasSuffix(f.Text, "_FILE") && reply.Text != "" {
+				named[reply.Text] = true
+			}
+		case kindRead: // only files the command line or salesbot's variables name
 			reply = frame{Kind: kindRead}
+			if !mayRead(f.Text, args, named, h.Getenv) {
+				reply.Error = errPermission
+				break
+			}
 			reply.Data, reply.Error = fileReply(read(f.Text))
 		case kindAsk:
 			reply = frame{Kind: kindAsk}
@@ -167,6 +181,22 @@ func (c *Conn) Run(ctx context.Context, args []string, h Host) (int, error) {
 			return 0, protocolErr("answer the server: %v", err)
 		}
 	}
+}
+
+// mayRead says whether the server may read the client's file name: one
+// the arguments name (as an argument or a flag's value), one a
+// SALESBOT_..._FILE variable the command read names (named), or a
+// systemd credential.
+func mayRead(name string, args []string, named map[string]bool, getenv func(string) string) bool {
+	for _, a := range args {
+		if a == name || strings.HasSuffix(a, "="+name) {
+			return true
+		}
+	}
+	if dir := getenv(cli.CredentialsDirEnv); dir != "" && filepath.Dir(filepath.Clean(name)) == filepath.Clean(dir) {
+		return true
+	}
+	return named[name]
 }
 
 func ask(a cli.Asker, question string, secret bool) (string, error) {

@@ -256,3 +256,41 @@ func TestGiantFrameRefused(t *testing.T) {
 	default:
 	}
 }
+
+// TestClientAnswersOnlyWhatTheCommandNames: the server gets salesbot's
+// variables and the files the command line (or a SALESBOT_..._FILE
+// variable it read) names, nothing else of the client's.
+func TestClientAnswersOnlyWhatTheCommandNames(t *testing.T) {
+	dir := t.TempDir()
+	named, secret, other := filepath.Join(dir, "named.csv"), filepath.Join(dir, "dsn"), filepath.Join(dir, "id_ed25519")
+	for _, p := range []string{named, secret, other} {
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sock := serveSocket(t, func(_ context.Context, s *remote.Session, args []string) int {
+		_, errNamed := s.ReadFile(named)
+		_, errOther := s.ReadFile(other)
+		_, errBefore := s.ReadFile(secret) // before the command read the variable naming it
+		file := s.Getenv("SALESBOT_X_FILE")
+		_, errAfter := s.ReadFile(file)
+		fmt.Fprintf(s.Stdout(), "home=%q named=%v other=%v before=%v after=%v",
+			s.Getenv("HOME"), errNamed == nil, errors.Is(errOther, fs.ErrPermission), errors.Is(errBefore, fs.ErrPermission), errAfter == nil)
+		return 0
+	})
+	c, err := remote.Dial(t.Context(), remote.Target{Socket: sock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	env := map[string]string{"HOME": "/home/ann", "SALESBOT_X_FILE": secret}
+	if _, err := c.Run(t.Context(), []string{"contacts", "import", "--file=" + named}, remote.Host{Stdout: &out, Stderr: &out, Getenv: func(k string) string { return env[k] }}); err != nil {
+		t.Fatal(err)
+	}
+	if want := `home="" named=true other=true before=true after=true`; out.String() != want {
+		t.Errorf("got %s, want %s", out.String(), want)
+	}
+	if _, err := remote.Dial(t.Context(), remote.Target{URL: "http://salesbot.example.com:8080", Token: "sb_x"}); err == nil || !strings.Contains(err.Error(), "https") {
+		t.Errorf("plain http to another host: %v", err)
+	}
+}
