@@ -40,6 +40,7 @@ var layers = []layer{
 	}},
 	{name: "cmd", pkgs: []string{
 		"cmd/...", // wiring and printing
+		"internal/deploycheck", // tests only: docs/deploy's units, alert rules and dashboard
 	}},
 }
 
