@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -62,7 +63,13 @@ func TestSystemdUnitsVerify(t *testing.T) {
 		t.Fatalf("systemd-analyze verify: %v\n%s", err, out)
 	}
 
-	// The hardening holds: an exposure of at most 2.0 ("OK").
+	// The hardening holds: an exposure of at most 2.0 ("OK"). Rating a unit
+	// file (--offline, --threshold) takes systemd 250 or newer.
+	v, _ := exec.Command(sa, "--version").Output()
+	if m := regexp.MustCompile(`^systemd (\d+)`).FindSubmatch(v); m == nil || atoi(m[1]) < 250 {
+		t.Logf("systemd-analyze security --offline needs systemd 250: not rated here (%s)", bytes.SplitN(v, []byte("\n"), 2)[0])
+		return
+	}
 	out, err = exec.Command(sa, "security", "--offline=true", "--threshold=20", paths[0]).CombinedOutput()
 	if err != nil {
 		t.Fatalf("systemd-analyze security: %v\n%s", err, out)
@@ -72,6 +79,11 @@ func TestSystemdUnitsVerify(t *testing.T) {
 	} else {
 		t.Logf("systemd-analyze security: exposure %s", m[1])
 	}
+}
+
+func atoi(b []byte) int {
+	n, _ := strconv.Atoi(string(b))
+	return n
 }
 
 func promtool(t *testing.T) string {
