@@ -1,13 +1,32 @@
 # salesbot — see README.md. `make demo` runs the main job, `make test` the tests.
 GO      ?= go
-VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 DEMO_DIR ?= $(CURDIR)/data/demo
 
-.PHONY: build test lint demo bench fuzz crash clean
+.PHONY: build release test lint demo bench fuzz crash clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/salesbot ./cmd/salesbot
+
+# Static release binaries (no cgo; the zone database is embedded, see
+# domain/tzdata.go, and -tags timetzdata embeds it for any package too)
+# for the platforms in PLATFORMS, in dist/ with their SHA256SUMS.
+# BUILDVCS=auto stamps the commit (salesbot version shows it) when built in a
+# git clone (not a worktree); BUILDVCS=false where git cannot answer.
+PLATFORMS ?= linux/amd64 linux/arm64
+DIST      ?= dist
+BUILDVCS  ?= auto
+
+release:
+	rm -rf $(DIST) && mkdir -p $(DIST)
+	@set -e; for p in $(PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; out=$(DIST)/salesbot-$$os-$$arch; \
+		echo "$(GO) build $$p -> $$out"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -buildvcs=$(BUILDVCS) -tags timetzdata \
+			-ldflags "-s -w $(LDFLAGS)" -o $$out ./cmd/salesbot; \
+	done
+	cd $(DIST) && sha256sum salesbot-* > SHA256SUMS && cat SHA256SUMS
 
 test:
 	$(GO) vet ./...
@@ -40,4 +59,4 @@ crash:
 	$(GO) test -count=1 -run TestCrashRecovery ./eventstore/ -crash.iterations=300 -v
 
 clean:
-	rm -rf bin
+	rm -rf bin $(DIST)

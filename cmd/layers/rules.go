@@ -39,7 +39,8 @@ var layers = []layer{
 		"adapters/app/system/...", // the running system composed of them: the composition root
 	}},
 	{name: "cmd", pkgs: []string{
-		"cmd/...", // wiring and printing
+		"cmd/...",              // wiring and printing
+		"internal/deploycheck", // tests only: docs/deploy's units, alert rules and dashboard
 	}},
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"runtime/debug"
 	"strings"
 
 	"github.com/salesbot/salesbot/adapters/cli/datadir"
@@ -190,6 +191,13 @@ func versionCommand() *command {
 		noArgs:  true,
 		run: func(_ context.Context, a *app, _ []string) error {
 			fmt.Fprintf(a.stdout, "salesbot %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			if bi, ok := debug.ReadBuildInfo(); ok { // the commit it was built from, when built in a git checkout
+				for _, s := range bi.Settings {
+					if s.Key == "vcs.revision" || s.Key == "vcs.time" || s.Key == "vcs.modified" {
+						fmt.Fprintf(a.stdout, "%s: %s\n", s.Key, s.Value)
+					}
+				}
+			}
 			return nil
 		},
 	}
