@@ -1,8 +1,8 @@
-// Package deploycheck checks the files under docs/deploy: the systemd units
+// Package deploy checks the files under docs/deploy: the systemd units
 // pass systemd-analyze verify, the alert rules pass promtool check and test
 // rules, and the rules and the Grafana dashboard name only series salesbot
 // exports (adapters/metrics). It has tests only.
-package deploycheck
+package deploy
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 	"testing"
 )
 
-const deployDir = "../../docs/deploy"
+const deployDir = "."
 
 // units are the systemd units shipped in docs/deploy.
 var units = []string{"salesbot.service", "salesbot-verify.service", "salesbot-verify.timer"}
