@@ -116,7 +116,7 @@ func newWorld(t testing.TB, rate tokens.Rate) *world {
 		Dialogs: dialogs.Service{H: w.h}, Campaigns: campaignList{w.sink}, Fresh: w.catchUp, Now: now,
 		CLI: func(p domain.Principal) remote.Exec {
 			return func(_ context.Context, s *remote.Session, args []string) int {
-				fmt.Fprintf(s.Stdout(), "%s ran %s for %s", s.Getenv("USER_NAME"), strings.Join(args, " "), p.Scope)
+				fmt.Fprintf(s.Stdout(), "%s ran %s for %s", s.Getenv("SALESBOT_USER_NAME"), strings.Join(args, " "), p.Scope)
 				return 4
 			}
 		},
@@ -504,7 +504,7 @@ func TestCLI(t *testing.T) {
 	}
 	var out bytes.Buffer
 	code, err := c.Run(t.Context(), []string{"campaigns", "list"}, remote.Host{Stdout: &out, Stderr: &out,
-		Getenv: func(k string) string { return map[string]string{"USER_NAME": "ann"}[k] }})
+		Getenv: func(k string) string { return map[string]string{"SALESBOT_USER_NAME": "ann"}[k] }})
 	if err != nil || code != 4 || out.String() != "ann ran campaigns list for read" {
 		t.Errorf("through the server: %d %v %q", code, err, out.String())
 	}

@@ -66,6 +66,8 @@ func (s *Sandbox) serve(method uint32, needAuth bool, h handler) func(*tgtest.Se
 			var res any
 			res, err = h(c)
 			if err == nil {
+				s.encode.Lock()
+				defer s.encode.Unlock()
 				switch res := res.(type) {
 				case vector:
 					return srv.SendVector(req, res...)

@@ -44,6 +44,10 @@ var ErrTaken = errors.New("sandbox: taken")
 type Sandbox struct {
 	cluster *cluster.Cluster
 	srv     *tgtest.Server
+	// encode makes the sends one at a time: gotd's Encode writes the
+	// flags of what it encodes, and a message the sandbox keeps goes out
+	// in a push and in a getDifference at once.
+	encode sync.Mutex
 	log     *slog.Logger
 	now     func() time.Time
 	secret  [32]byte // derives access hashes
@@ -434,7 +438,9 @@ func (s *Sandbox) pushTo(sessions []tgtest.Session, upd tg.UpdatesClass, skip in
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		s.encode.Lock()
 		err := s.srv.Send(ctx, sess, tgtest.MessageFromServer, upd)
+		s.encode.Unlock()
 		cancel()
 		if err != nil {
 			s.log.Debug("sandbox: push failed; forgetting session", "session", sess.ID, "err", err)
