@@ -48,9 +48,9 @@ type Sandbox struct {
 	// flags of what it encodes, and a message the sandbox keeps goes out
 	// in a push and in a getDifference at once.
 	encode sync.Mutex
-	log     *slog.Logger
-	now     func() time.Time
-	secret  [32]byte // derives access hashes
+	log    *slog.Logger
+	now    func() time.Time
+	secret [32]byte // derives access hashes
 
 	cancel    context.CancelFunc
 	ctx       context.Context // cancelled by Close
