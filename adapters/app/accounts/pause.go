@@ -8,24 +8,15 @@ import (
 	"github.com/salesbot/salesbot/projections"
 )
 
-// Lister is the read model Find looks accounts up in (a projections.Sink).
-type Lister = projections.AccountLister
-
-// Find returns the account ref names: its id, or its label (in any
-// case); projections.FindAccount, for the CLI, the bot and the API.
-func Find(ctx context.Context, sink Lister, ref string) (projections.Account, error) {
-	return projections.FindAccount(ctx, sink, ref)
-}
-
-// SetPaused pauses the account ref names (Find), so that it sends
+// SetPaused pauses the account ref names (projections.FindAccount), so that it sends
 // nothing, or resumes it (lifting a pause or a restriction after a
 // person checked the account): the admin bot's /pause and /resume and
 // the API's POST /accounts/{id}/pause and /resume. changed is false
-// when it was so already. Errors: Find's; the domain's refusal, a
+// when it was so already. Errors: FindAccount's; the domain's refusal, a
 // *domain.Error with ESTATE (a lost account is not resumed: it needs a
 // new session).
-func SetPaused(ctx context.Context, h domain.Handlers, sink Lister, ref string, pause bool, by string) (a projections.Account, changed bool, err error) {
-	if a, err = Find(ctx, sink, ref); err != nil {
+func SetPaused(ctx context.Context, h domain.Handlers, sink projections.AccountLister, ref string, pause bool, by string) (a projections.Account, changed bool, err error) {
+	if a, err = projections.FindAccount(ctx, sink, ref); err != nil {
 		return a, false, err
 	}
 	var cmd domain.AccountCommand = domain.PauseAccount{By: by}

@@ -61,7 +61,7 @@ func TestSetPaused(t *testing.T) {
 			a, changed, err = accounts.SetPaused(ctx, h, sink, c.ref, c.pause, "token:sb_x")
 			return err
 		})
-		got, err := accounts.Find(ctx, sink, c.ref)
+		got, err := projections.FindAccount(ctx, sink, c.ref)
 		if err != nil || a.ID != got.ID || changed != c.changed || got.Paused != c.pause {
 			t.Fatalf("%s pause=%v: changed %v, now %+v (%v)", c.ref, c.pause, changed, got, err)
 		}
@@ -75,7 +75,7 @@ func TestSetPaused(t *testing.T) {
 			t.Fatalf("%s: %v", ref, err)
 		}
 	}
-	if _, err := accounts.Find(ctx, sink, "TWIN"); !errors.As(err, &de) || de.Code != domain.EINVALID || de.Field != "account" {
+	if _, err := projections.FindAccount(ctx, sink, "TWIN"); !errors.As(err, &de) || de.Code != domain.EINVALID || de.Field != "account" {
 		t.Fatalf("a label of two: %v", err)
 	}
 }
