@@ -78,6 +78,10 @@ type Config struct {
 	// LogOut ends an account's session at Telegram (telegram.Dialer.LogOut)
 	// when the account is removed; nil = only the stored session is deleted.
 	LogOut func(ctx context.Context, account uuid.UUID) error
+	// Snapshots, if set, keep what the service folded from the log, so a
+	// restart follows only the events after the last snapshot; nil =
+	// the whole log is followed at every start.
+	Snapshots *eventstore.Snapshots
 	// InboundBasis is the lawful basis recorded for people who write first
 	// (default legitimate-interest: answering their own inquiry).
 	InboundBasis domain.Basis
@@ -211,12 +215,19 @@ func (s *Service) Handlers() domain.Handlers { return s.h }
 // planned in the log and go out on the next start with their random_id.
 func (s *Service) Run(ctx context.Context) error {
 	defer s.wg.Wait()
+	snaps := s.snapshotter()
+	from := snaps.Start(ctx, func(state []byte) error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.unfold(state)
+	})
 	head := s.cfg.Store.Head()
-	sub := eventstore.Subscribe(s.cfg.Store, 1, 1024)
+	sub := eventstore.Subscribe(s.cfg.Store, from, 1024)
 	for sub.Position() <= head {
 		if err := s.follow(ctx, sub); err != nil {
 			return err
 		}
+		s.snapshot(ctx, snaps, sub, false)
 	}
 	s.mu.Lock()
 	s.caught = true
@@ -224,6 +235,7 @@ func (s *Service) Run(ctx context.Context) error {
 		s.startLocked(ctx, a)
 	}
 	s.mu.Unlock()
+	defer s.snapshot(context.WithoutCancel(ctx), snaps, sub, true)
 	for {
 		if err := s.follow(ctx, sub); err != nil {
 			if ctx.Err() != nil {
@@ -231,6 +243,7 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 			return err
 		}
+		s.snapshot(ctx, snaps, sub, false)
 	}
 }
 

@@ -55,6 +55,10 @@ type Config struct {
 	Now    func() time.Time // default time.Now
 	Tick   time.Duration    // how often Run steps (default 1 s)
 	Log    *slog.Logger
+	// Snapshots, if set, keep what the scheduler folded from the log, so
+	// a restart reads only the events after the last snapshot; nil = the
+	// whole log is read at every start.
+	Snapshots *eventstore.Snapshots
 	// Notify tells admins something ("campaign-account-paused",
 	// "campaign-ended"); it must not block for long. Optional.
 	Notify func(kind string, text string)
@@ -99,6 +103,8 @@ type Scheduler struct {
 	accounts  map[uuid.UUID]*account
 	gen       int // bumped when accounts come or go
 	zones     map[string]*time.Location
+	snaps     *eventstore.Snapshotter // Run's
+	erased    bool                    // a contact's erasure was folded since the last snapshot
 }
 
 type contact struct {
@@ -206,12 +212,17 @@ func New(cfg Config) (*Scheduler, error) {
 	return s, nil
 }
 
-// Run steps every Tick until ctx ends. The first step reads the whole log
-// (and opens the claimed contacts a crash left without a dialog); each
+// Run steps every Tick until ctx ends. The first step reads the whole log,
+// or what follows the last snapshot (Config.Snapshots), (and opens the claimed contacts a crash left without a dialog); each
 // later one reads what was appended since.
 func (s *Scheduler) Run(ctx context.Context) error {
 	t := time.NewTicker(s.cfg.Tick)
 	defer t.Stop()
+	if s.pos == 1 {
+		s.snaps = s.snapshotter()
+		s.pos = s.snaps.Start(ctx, s.unfold)
+	}
+	defer s.snapshot(context.WithoutCancel(ctx), true)
 	for {
 		if err := s.Step(ctx); err != nil {
 			if ctx.Err() != nil {
@@ -219,6 +230,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			}
 			return err
 		}
+		s.snapshot(ctx, false)
 		select {
 		case <-ctx.Done():
 			return nil

@@ -55,6 +55,9 @@ func (s *Scheduler) apply(r *eventstore.RecordedEvent, e domain.Event) {
 			ct.seq = r.Position
 		}
 		ct.c, ct.ok = foldContact(ct.c, e)
+		if _, erased := e.(domain.ContactForgotten); erased {
+			s.erased = true
+		}
 		for _, cp := range s.campaigns {
 			s.placeContact(cp, ct)
 		}

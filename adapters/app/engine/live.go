@@ -36,6 +36,10 @@ type Config struct {
 	// else when they next begin; follow-ups are planned only inside them.
 	// nil = any time.
 	Hours func(ctx context.Context, account uuid.UUID, t time.Time) (time.Time, error)
+	// Snapshots, if set, keep what the engine folded from the log, so a
+	// restart follows only the events after the last snapshot; nil =
+	// the whole log is followed at every start.
+	Snapshots *eventstore.Snapshots
 	// Notify tells admins something (the model failing and recovering);
 	// it must not block for long. dialog is 0 when none.
 	Notify func(kind string, dialog int64, text string)
@@ -52,7 +56,8 @@ type Engine struct {
 	caught  bool                       // the log was read to its head once
 	failing bool                       // the model failed its last call
 	told    time.Time
-	waiting map[uuid.UUID]bool // dialogs waiting for the model
+	waiting map[uuid.UUID]bool      // dialogs waiting for the model
+	snaps   *eventstore.Snapshotter // Run's; used by the goroutine that follows the log
 }
 
 // track is what the scheduler knows of one open dialog.
@@ -114,32 +119,41 @@ func New(cfg Config) (*Engine, error) {
 // is in the log, so a restart picks up where it stopped: unanswered
 // messages are answered, openings and follow-ups that were due are taken.
 func (e *Engine) Run(ctx context.Context) error {
-	sub := eventstore.Subscribe(e.cfg.Store, 1, 1024)
+	e.snaps = e.snapshotter()
+	from := e.snaps.Start(ctx, func(state []byte) error {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return e.unfold(state)
+	})
+	sub := eventstore.Subscribe(e.cfg.Store, from, 1024)
 	head := e.cfg.Store.Head()
 	for sub.Position() <= head {
 		if err := e.follow(ctx, sub); err != nil {
 			return err
 		}
+		e.snapshot(ctx, sub, false)
 	}
 	e.mu.Lock()
 	e.caught = true
 	e.mu.Unlock()
 	// Following the log and taking turns run until ctx ends or following
 	// fails; that stops the turns too, and Run returns the failure.
-	g, ctx := errgroup.WithContext(ctx)
+	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		for ctx.Err() == nil {
-			if err := e.follow(ctx, sub); err != nil {
-				if ctx.Err() != nil {
+		defer e.snapshot(context.WithoutCancel(ctx), sub, true)
+		for gctx.Err() == nil {
+			if err := e.follow(gctx, sub); err != nil {
+				if gctx.Err() != nil {
 					return nil
 				}
 				return err
 			}
+			e.snapshot(gctx, sub, false)
 		}
 		return nil
 	})
 	g.Go(func() error {
-		e.takeTurns(ctx)
+		e.takeTurns(gctx)
 		return nil
 	})
 	return g.Wait()
@@ -287,6 +301,7 @@ func (e *Engine) wroteAfterClose(id uuid.UUID, m domain.InboundReceived) func(co
 	if domain.IsOptOut(m.Text) {
 		return func(ctx context.Context) {
 			if _, err := e.cfg.Core.OptOut(ctx, id, m.Text); err != nil {
+				e.snaps.Hold() // the next start follows this event again and retries
 				e.log.Error("engine: record an opt-out in a closed dialog", "dialog", c.n, "err", err)
 			}
 		}
@@ -308,10 +323,16 @@ func (e *Engine) repairOptOut(ctx context.Context, dialog uuid.UUID, o domain.Di
 	}
 	h := e.cfg.Core.H
 	d, err := h.LoadDialog(ctx, dialog)
-	if err != nil || !d.Exists {
+	if err != nil {
+		e.snaps.Hold() // the next start follows this event again and retries
+		e.log.Error("engine: load an opted-out dialog", "dialog", dialog, "err", err)
+		return
+	}
+	if !d.Exists {
 		return
 	}
 	if err := e.cfg.Core.optOutContact(ctx, d, o.Reason); err != nil {
+		e.snaps.Hold() // the next start follows this event again and retries
 		e.log.Error("engine: put an opted-out contact on the do-not-contact list", "dialog", d.N, "err", err)
 	}
 }

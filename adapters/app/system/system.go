@@ -146,8 +146,11 @@ func New(ctx context.Context, cfg Config) (*System, error) {
 		}
 	}
 	tg := cfg.Telegram
+	// The followers of the log start from their snapshots: a restart reads
+	// only the events after them.
+	snaps := &eventstore.Snapshots{Store: st, Secrets: st}
 	svc, err := accounts.New(accounts.Config{Store: st, Runner: tg, LogOut: tg.LogOut, Login: tg.LoginPhone, Log: s.log,
-		OnInbound: onInbound, Notify: s.notify, TypingDelay: cfg.Typing})
+		OnInbound: onInbound, Notify: s.notify, TypingDelay: cfg.Typing, Snapshots: snaps})
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +161,7 @@ func New(ctx context.Context, cfg Config) (*System, error) {
 	}
 	s.model = model
 	s.dialogs, err = engine.New(engine.Config{Core: core, Store: st, Decode: eventlog.New(st).Decode, Log: s.log, Debounce: cfg.Engine.Debounce,
-		Hours: s.nextOpen,
+		Hours: s.nextOpen, Snapshots: snaps,
 		Notify: func(kind string, dialog int64, text string) {
 			s.notify(accounts.Notice{Kind: kind, Dialog: dialog, Text: text})
 		},
@@ -168,7 +171,7 @@ func New(ctx context.Context, cfg Config) (*System, error) {
 	}
 	// The campaign scheduler opens campaigns' dialogs through the accounts,
 	// each on its contact's own account.
-	s.sched, err = campaigns.New(campaigns.Config{Store: st, Decode: eventlog.New(st).Decode, H: s.h, Opener: svc.CampaignOpener(), Log: s.log,
+	s.sched, err = campaigns.New(campaigns.Config{Store: st, Decode: eventlog.New(st).Decode, H: s.h, Opener: svc.CampaignOpener(), Log: s.log, Snapshots: snaps,
 		Notify: func(kind, text string) { s.notify(accounts.Notice{Kind: kind, Text: text}) }})
 	if err != nil {
 		return nil, err

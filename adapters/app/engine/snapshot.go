@@ -1,0 +1,112 @@
+package engine
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/gob"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/eventstore"
+)
+
+// What the engine folded from the log, as a snapshot
+// (eventstore.Snapshots): its open dialogs with their times, and the
+// dialogs that ended. A lead's opt-out message not yet acted on is text
+// a snapshot never holds: none is saved while one waits (it is acted on
+// within a tick).
+
+const (
+	snapshotName    = "engine"
+	snapshotVersion = 1
+)
+
+type folded struct {
+	Open   []foldedTrack
+	Closed []foldedClosed
+}
+
+type foldedTrack struct {
+	ID, Account, Contact     uuid.UUID
+	N                        int64
+	ContactOut               bool
+	LastIn, LastOut, RetryAt time.Time
+	Failures                 int
+}
+
+type foldedClosed struct {
+	ID      uuid.UUID
+	N       int64
+	Outcome domain.Outcome
+}
+
+// fold copies what the engine knows, sorted; the caller holds e.mu.
+func (e *Engine) fold() (folded, error) {
+	var f folded
+	for _, tr := range e.dialogs {
+		if tr.optOut != "" {
+			return folded{}, eventstore.ErrSnapshotLater
+		}
+		f.Open = append(f.Open, foldedTrack{ID: tr.id, Account: tr.account, Contact: tr.contact, N: tr.n, ContactOut: tr.contactOut,
+			LastIn: tr.lastIn, LastOut: tr.lastOut, RetryAt: tr.retryAt, Failures: tr.failures})
+	}
+	for id, c := range e.closed {
+		f.Closed = append(f.Closed, foldedClosed{ID: id, N: c.n, Outcome: c.outcome})
+	}
+	slices.SortFunc(f.Open, func(a, b foldedTrack) int { return cmp.Compare(a.N, b.N) })
+	slices.SortFunc(f.Closed, func(a, b foldedClosed) int { return cmp.Compare(a.N, b.N) })
+	return f, nil
+}
+
+// unfold puts a snapshot's state in place of what the engine knows,
+// before it follows the log; the caller holds e.mu. Every open dialog
+// is looked at once, as after following the whole log.
+func (e *Engine) unfold(state []byte) error {
+	var f folded
+	if err := gob.NewDecoder(bytes.NewReader(state)).Decode(&f); err != nil {
+		return fmt.Errorf("engine: decode snapshot: %w", err)
+	}
+	for _, t := range f.Open {
+		e.dialogs[t.ID] = &track{id: t.ID, account: t.Account, contact: t.Contact, n: t.N, contactOut: t.ContactOut,
+			lastIn: t.LastIn, lastOut: t.LastOut, retryAt: t.RetryAt, failures: t.Failures, seq: 1}
+	}
+	for _, c := range f.Closed {
+		e.closed[c.ID] = closedDialog{n: c.N, outcome: c.Outcome}
+	}
+	return nil
+}
+
+func (f folded) encode() ([]byte, error) {
+	var b bytes.Buffer
+	if err := gob.NewEncoder(&b).Encode(f); err != nil {
+		return nil, fmt.Errorf("engine: encode snapshot: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// snapshotter is the engine's use of Config.Snapshots (nil: none).
+func (e *Engine) snapshotter() *eventstore.Snapshotter {
+	if e.cfg.Snapshots == nil {
+		return nil
+	}
+	return &eventstore.Snapshotter{Snapshots: e.cfg.Snapshots, Name: snapshotName, Version: snapshotVersion, Now: e.cfg.Now, Log: e.log}
+}
+
+// snapshot saves what the engine folded up to sub's position, when one
+// is due or force.
+func (e *Engine) snapshot(ctx context.Context, sub *eventstore.Subscription, force bool) {
+	e.snaps.Save(ctx, sub.Position()-1, force, func() ([]byte, error) {
+		e.mu.Lock()
+		f, err := e.fold()
+		e.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		return f.encode()
+	})
+}
