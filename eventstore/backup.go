@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -287,8 +288,8 @@ func plainName(name string) bool {
 // refuses (a *DiskFullError) when the data dir's disk has too little room
 // for the staged WAL above the store's free-space floor. A read-only
 // store's Pebble files, which do not change while it is open, are copied
-// from the data dir itself. Backups of one store run one at a time, and
-// Close waits for the one under way.
+// from the data dir itself (its Close waits for the copy). Backups of one
+// store run one at a time.
 //
 // Errors: a *NotEmptyError, a *BackupError (matching ErrDiskFull when the
 // backup's disk filled up), ErrClosed, ctx's error. A failed Backup
@@ -300,10 +301,6 @@ func (s *PebbleStore) Backup(ctx context.Context, dir string) (BackupManifest, e
 	if fs, ok := s.fs.(storeFS); !ok || !fs.private {
 		return BackupManifest{}, fmt.Errorf("eventstore: backup %s: the log is not on the operating system's filesystem", dir)
 	}
-	if err := s.enter(); err != nil {
-		return BackupManifest{}, err
-	}
-	defer s.closeMu.RUnlock()
 	s.backupMu.Lock()
 	defer s.backupMu.Unlock()
 	out, err := newOutDir(dir)
@@ -375,9 +372,14 @@ func (s *PebbleStore) checkpoint(ctx context.Context) (dir string, names []strin
 	if err := ctx.Err(); err != nil {
 		return "", nil, nil, err
 	}
+	if err := s.enter(); err != nil {
+		return "", nil, nil, err
+	}
 	if s.readOnly {
+		// The store stays open (Close waits) until cleanup, after the copy.
 		entries, err := os.ReadDir(s.dir)
 		if err != nil {
+			s.closeMu.RUnlock()
 			return "", nil, nil, fmt.Errorf("eventstore: backup: read the data dir: %w", err)
 		}
 		for _, e := range entries {
@@ -385,8 +387,11 @@ func (s *PebbleStore) checkpoint(ctx context.Context) (dir string, names []strin
 				names = append(names, e.Name())
 			}
 		}
-		return s.dir, names, func() {}, nil
+		return s.dir, names, sync.OnceFunc(s.closeMu.RUnlock), nil
 	}
+	// The checkpoint is the store's own files, apart from it: the store
+	// may close while they are copied.
+	defer s.closeMu.RUnlock()
 	// Leftovers of a backup interrupted by a crash: backups of this store
 	// run one at a time (backupMu), and no other process has the data dir
 	// open.
@@ -402,7 +407,7 @@ func (s *PebbleStore) checkpoint(ctx context.Context) (dir string, names []strin
 		return "", nil, nil, fmt.Errorf("eventstore: backup: stage the checkpoint: %w", err)
 	}
 	stage := filepath.Join(s.dir, backupStagePrefix+randomSuffix())
-	cleanup = func() { os.RemoveAll(stage) }
+	cleanup = sync.OnceFunc(func() { os.RemoveAll(stage) })
 	if err := s.db.Checkpoint(stage, pebble.WithFlushedWAL()); err != nil {
 		cleanup()
 		return "", nil, nil, fmt.Errorf("eventstore: backup: checkpoint the log: %w", err)

@@ -593,3 +593,46 @@ func TestBackupAndRestoreWantEmptyDirs(t *testing.T) {
 		t.Fatalf("verify the restored dir: %+v %v", rep, err)
 	}
 }
+
+// A backup that cannot finish leaves neither the backup, nor a partial
+// one, nor the checkpoint it staged in the data dir; one that cannot
+// start says why.
+func TestBackupFailsCleanly(t *testing.T) {
+	base := t.TempDir()
+	data := filepath.Join(base, "data")
+	s, err := Open(data, Options{MasterKey: key32()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, s, "dialog-1", 5)
+	// A stale staging directory of a crashed backup is cleared too.
+	stale := filepath.Join(data, backupStagePrefix+"crashed")
+	os.Mkdir(stale, 0o700)
+	os.WriteFile(filepath.Join(stale, "000001.sst"), []byte("x"), 0o600)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	dir := filepath.Join(base, "backup")
+	if _, err := s.Backup(ctx, dir); !errors.Is(err, context.Canceled) {
+		t.Fatalf("backup with an ended context: %v", err)
+	}
+	mustNotExist(t, dir)
+	if _, err := s.Backup(t.Context(), dir); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(data, backupStagePrefix+"*")); len(left) > 0 {
+		t.Fatalf("staging left in the data dir: %v", left)
+	}
+	s.Close()
+	if _, err := s.Backup(t.Context(), filepath.Join(base, "after-close")); !errors.Is(err, ErrClosed) {
+		t.Fatalf("backup of a closed store: %v", err)
+	}
+	mustNotExist(t, filepath.Join(base, "after-close"))
+	pub, err := Open(data, Options{PublicKey: s.m.pub, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	if _, err := pub.Backup(t.Context(), filepath.Join(base, "pub")); !errors.Is(err, ErrNoMasterKey) {
+		t.Fatalf("backup with the public key alone: %v", err)
+	}
+}
