@@ -146,6 +146,9 @@ type PebbleStore struct {
 	keysSigned bool          // m|keys: every key record is signed
 	signedPos  atomic.Uint64 // position of the latest signed head
 
+	// backupMu lets one Backup run at a time (backup.go).
+	backupMu sync.Mutex
+
 	// observer hears of every append (ObserveAppends); nil: none.
 	observer atomic.Pointer[func(AppendStat)]
 	stopSign context.CancelFunc

@@ -183,6 +183,28 @@ type anchorFile struct {
 	Signature string    `json:"signature"`
 }
 
+// anchorOf is the anchor file's JSON form of a signed head.
+func anchorOf(h SignedHead) anchorFile {
+	return anchorFile{LogID: h.LogID, Position: h.Position, Hash: hex.EncodeToString(h.Hash[:]),
+		Time: h.Time, Signature: base64.StdEncoding.EncodeToString(h.Sig)}
+}
+
+// signedHead decodes the anchor file's JSON form (its signature is not
+// checked here).
+func (a anchorFile) signedHead() (SignedHead, error) {
+	hash, err := hex.DecodeString(a.Hash)
+	if err != nil || len(hash) != 32 {
+		return SignedHead{}, fmt.Errorf("hash %q is not 64 hex characters", a.Hash)
+	}
+	sig, err := base64.StdEncoding.DecodeString(a.Signature)
+	if err != nil || len(sig) != ed25519.SignatureSize {
+		return SignedHead{}, fmt.Errorf("the signature is not %d bytes of base64", ed25519.SignatureSize)
+	}
+	h := SignedHead{LogID: a.LogID, Position: a.Position, Time: a.Time, Sig: sig}
+	copy(h.Hash[:], hash)
+	return h, nil
+}
+
 // LoadAnchor reads the anchor file at path; found is false when there is
 // none. A malformed file is an error; its signature is not checked here.
 func LoadAnchor(path string) (h SignedHead, found bool, err error) {
@@ -197,16 +219,10 @@ func LoadAnchor(path string) (h SignedHead, found bool, err error) {
 	if err := json.Unmarshal(b, &a); err != nil {
 		return SignedHead{}, false, fmt.Errorf("eventstore: anchor %s is malformed: %w", path, err)
 	}
-	hash, err := hex.DecodeString(a.Hash)
-	if err != nil || len(hash) != 32 {
-		return SignedHead{}, false, fmt.Errorf("eventstore: anchor %s: hash %q is not 64 hex characters", path, a.Hash)
+	h, err = a.signedHead()
+	if err != nil {
+		return SignedHead{}, false, fmt.Errorf("eventstore: anchor %s: %w", path, err)
 	}
-	sig, err := base64.StdEncoding.DecodeString(a.Signature)
-	if err != nil || len(sig) != ed25519.SignatureSize {
-		return SignedHead{}, false, fmt.Errorf("eventstore: anchor %s: the signature is not %d bytes of base64", path, ed25519.SignatureSize)
-	}
-	h = SignedHead{LogID: a.LogID, Position: a.Position, Time: a.Time, Sig: sig}
-	copy(h.Hash[:], hash)
 	return h, true, nil
 }
 
@@ -214,8 +230,7 @@ func LoadAnchor(path string) (h SignedHead, found bool, err error) {
 // durably (a temporary file synced, renamed over the old one, the
 // directory synced). The file is readable by its owner only.
 func writeAnchor(path string, h SignedHead) error {
-	b, err := json.MarshalIndent(anchorFile{LogID: h.LogID, Position: h.Position, Hash: hex.EncodeToString(h.Hash[:]),
-		Time: h.Time, Signature: base64.StdEncoding.EncodeToString(h.Sig)}, "", "  ")
+	b, err := json.MarshalIndent(anchorOf(h), "", "  ")
 	if err != nil {
 		return fmt.Errorf("eventstore: encode anchor: %w", err)
 	}
