@@ -26,6 +26,11 @@ import (
 type Snapshots struct {
 	Store   Store
 	Secrets Secrets
+	// A follower saves its snapshot after Every events (default
+	// DefaultSnapshotEvery), or Interval after its last one if it folded
+	// anything since (default DefaultSnapshotInterval), and when it stops.
+	Every    uint64
+	Interval time.Duration
 }
 
 // Snapshot is a follower's state at a position of the log.
@@ -139,7 +144,7 @@ func (s Snapshots) Drop(ctx context.Context, name string) error {
 	return s.Secrets.DeleteSecret(ctx, snapshotSecret(name))
 }
 
-// Defaults of a Snapshotter: a follower saves its snapshot after this many
+// Defaults of Snapshots: a follower saves its snapshot after this many
 // events, or this long after the last one if it folded anything since.
 const (
 	DefaultSnapshotEvery    = 100_000
@@ -147,16 +152,14 @@ const (
 )
 
 // Snapshotter is one follower's use of Snapshots: it loads the snapshot
-// the follower starts from and saves a new one when one is due (every
-// Every events or Interval) and when the follower stops. A nil
-// *Snapshotter, or one without Snapshots, does nothing: the follower
-// folds the whole log.
+// the follower starts from and saves a new one when one is due and when
+// the follower stops. A nil *Snapshotter, or one without Snapshots, does
+// nothing: the follower folds the whole log. It is not safe for
+// concurrent use: the follower's goroutine that folds uses it.
 type Snapshotter struct {
 	Snapshots *Snapshots
 	Name      string
 	Version   uint32
-	Every     uint64           // default DefaultSnapshotEvery
-	Interval  time.Duration    // default DefaultSnapshotInterval
 	Now       func() time.Time // default time.Now
 	Log       *slog.Logger     // hears why a snapshot was not used or saved
 
@@ -209,7 +212,7 @@ func (w *Snapshotter) Due(pos uint64) bool {
 	if !w.on() || pos <= w.last {
 		return false
 	}
-	every, interval := w.Every, w.Interval
+	every, interval := w.Snapshots.Every, w.Snapshots.Interval
 	if every == 0 {
 		every = DefaultSnapshotEvery
 	}

@@ -48,7 +48,8 @@ type world struct {
 	sched   *campaigns.Scheduler
 	rng     *rand.Rand
 	mu      sync.Mutex
-	notices []string // kind: text
+	notices []string              // kind: text
+	snaps   *eventstore.Snapshots // the schedulers'
 }
 
 func newWorld(t *testing.T, start time.Time, seed uint64) *world {
@@ -61,15 +62,19 @@ func newWorld(t *testing.T, start time.Time, seed uint64) *world {
 	ev := eventlog.New(st)
 	w := &world{t: t, ctx: context.Background(), clock: clk, store: st, ev: ev, rng: rand.New(rand.NewPCG(seed, seed+1))}
 	w.h = domain.Handlers{Log: ev, Index: domain.NewIndexKey(st.IndexKey()), Now: clk.Now, Cache: domain.NewStateCache(0)}
+	w.snaps = &eventstore.Snapshots{Store: st, Secrets: st, Every: 20}
 	w.opener = &opener{h: w.h, locs: map[uuid.UUID]*time.Location{}, open: map[uuid.UUID]uuid.UUID{}}
 	w.sched = w.newScheduler(w.h)
 	return w
 }
 
-// newScheduler is a new scheduler on the world's log (as after a restart).
+// newScheduler is a new scheduler on the world's log (as after a
+// restart). It saves a snapshot at a step that follows 20 events or more
+// and starts from the last one, so a restart reads only the events since.
 func (w *world) newScheduler(h domain.Handlers) *campaigns.Scheduler {
 	w.t.Helper()
 	s, err := campaigns.New(campaigns.Config{Store: w.store, Decode: w.ev.Decode, H: h, Opener: w.opener, Now: w.clock.Now,
+		Snapshots: w.snaps,
 		Notify: func(kind, text string) {
 			w.mu.Lock()
 			w.notices = append(w.notices, kind+": "+text)

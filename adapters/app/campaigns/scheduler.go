@@ -212,16 +212,13 @@ func New(cfg Config) (*Scheduler, error) {
 	return s, nil
 }
 
-// Run steps every Tick until ctx ends. The first step reads the whole log,
-// or what follows the last snapshot (Config.Snapshots), (and opens the claimed contacts a crash left without a dialog); each
+// Run steps every Tick until ctx ends, and saves a snapshot when it
+// stops. The first step reads the whole log, or what follows the last
+// snapshot (Config.Snapshots), (and opens the claimed contacts a crash left without a dialog); each
 // later one reads what was appended since.
 func (s *Scheduler) Run(ctx context.Context) error {
 	t := time.NewTicker(s.cfg.Tick)
 	defer t.Stop()
-	if s.pos == 1 {
-		s.snaps = s.snapshotter()
-		s.pos = s.snaps.Start(ctx, s.unfold)
-	}
 	defer s.snapshot(context.WithoutCancel(ctx), true)
 	for {
 		if err := s.Step(ctx); err != nil {
@@ -230,7 +227,6 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			}
 			return err
 		}
-		s.snapshot(ctx, false)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -246,9 +242,14 @@ func (s *Scheduler) Run(ctx context.Context) error {
 // later. Step is not safe for concurrent use (Run calls it from one
 // goroutine).
 func (s *Scheduler) Step(ctx context.Context) error {
+	if s.pos == 1 && s.snaps == nil {
+		s.snaps = s.snapshotter()
+		s.pos = s.snaps.Start(ctx, s.unfold)
+	}
 	if err := s.catchUp(ctx); err != nil {
 		return err
 	}
+	s.snapshot(ctx, false)
 	now := s.cfg.Now()
 	ids := make([]uuid.UUID, 0, len(s.campaigns))
 	for id := range s.campaigns {

@@ -29,6 +29,8 @@ func TestSimulationWeek(t *testing.T) {
 	monday := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC) // a Monday
 	end := monday.AddDate(0, 0, 7)
 	w := newWorld(t, monday.AddDate(0, 0, -14), 42)
+	w.snaps = nil // a week of steps on 10 000 contacts: snapshots are tested elsewhere
+	w.sched = w.newScheduler(w.h)
 
 	// Accounts: even ones in Moscow (UTC+3), odd ones in Novosibirsk
 	// (UTC+7); in each zone every other pair is new and ramps up.
