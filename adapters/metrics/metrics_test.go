@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/salesbot/salesbot/adapters/eventlog"
@@ -139,5 +140,13 @@ func TestSeries(t *testing.T) {
 		if f.GetName() == "salesbot_guard_interventions_total" && len(f.Metric) != len(domain.GuardKinds()) {
 			t.Errorf("%d guard kinds shown, want the %d of domain.GuardKinds", len(f.Metric), len(domain.GuardKinds()))
 		}
+	}
+	// promlint is what `promtool check metrics` runs.
+	problems, err := promlint.NewWithMetricFamilies(fams).Lint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
 	}
 }
