@@ -74,12 +74,16 @@ type TurnOutput struct {
 
 // Usage is what a turn cost.
 type Usage struct {
-	Engine           string // "offline" or "llm"
-	Model            string // the model's name, for the LLM
-	PromptTokens     int
-	CompletionTokens int
-	Latency          time.Duration
-	Attempts         int // calls made, including retries and a repair
+	Engine       string // "offline" or "llm"
+	Model        string // the model's name, for the LLM
+	PromptTokens int
+	// CachedPromptTokens are the prompt tokens the provider served from
+	// its prompt cache (part of PromptTokens, billed lower); 0 when it
+	// does not say.
+	CachedPromptTokens int
+	CompletionTokens   int
+	Latency            time.Duration
+	Attempts           int // calls made, including retries and a repair
 }
 
 // Model decides what the assistant says in one turn: an LLM behind an

@@ -205,7 +205,7 @@ func (t *turnBuilder) scripted() ([]Event, error) {
 		kind = KindOpening
 		if dl := strings.TrimSpace(t.cmd.Rules.Disclosure); dl != "" && !strings.Contains(text, dl) {
 			text = dl + " " + text
-			t.guard("disclosure line added")
+			t.guard(guardDisclosureAdded)
 		}
 	}
 	if text == "" {
@@ -257,11 +257,11 @@ func (t *turnBuilder) reply() ([]Event, error) {
 		flags.AsksIfBot, t.asksBot = true, true
 	}
 	if t.cmd.Invalid != "" && t.cmd.Refused {
-		t.guard("the model's provider refused the request")
+		t.guard(guardProviderRefused)
 		return t.handOff(ReasonModelRefused)
 	}
 	if t.cmd.Invalid != "" {
-		t.guard("model output invalid: nothing of it used")
+		t.guard(guardInvalidOutput)
 		return t.handOff(ReasonInvalidOutput)
 	}
 	if flags.WantsHuman || anyMsg(func(m string) bool { return ContainsPhrase(m, rules.HumanPhrases) != "" }) {
@@ -289,23 +289,23 @@ func (t *turnBuilder) reply() ([]Event, error) {
 
 	reply := strings.TrimSpace(out.Reply)
 	if ClaimsHuman(reply) {
-		t.guard("the reply claimed to be human: withheld")
+		t.guard(guardClaimedHuman)
 		return t.handOff(ReasonClaimedHuman)
 	}
 	if secret := AsksForSecret(reply); secret != "" {
-		t.guard("the reply asked the lead for a %s: withheld", secret)
+		t.guard(guardAskedSecret, secret)
 		return t.handOff(ReasonAskedSecret)
 	}
 	if flags.AsksIfBot && !Discloses(reply) {
 		reply = strings.TrimSpace(rules.BotAnswer + " " + reply)
-		t.guard("bot question: the reply starts with the AI disclosure")
+		t.guard(guardBotQuestionReply)
 	}
 	if bad := UngroundedFigures(reply, rules.Knowledge); len(bad) > 0 {
-		t.guard("figures not in the knowledge base (%s): reply withheld", strings.Join(bad, ", "))
+		t.guard(guardUngroundedFigures, strings.Join(bad, ", "))
 		return t.handOff(ReasonUngrounded)
 	}
 	if bad := UnstatedContacts(reply, rules.Knowledge+"\n"+rules.Stated); len(bad) > 0 {
-		t.guard("contact points not in the scenario (%s): reply withheld", strings.Join(bad, ", "))
+		t.guard(guardUnstatedContacts, strings.Join(bad, ", "))
 		return t.handOff(ReasonContactPoint)
 	}
 	switch {
@@ -347,7 +347,7 @@ func (t *turnBuilder) moveTo(to Stage) {
 		return
 	}
 	if !canMove(t.d.Stage, to) {
-		t.guard("stage %s → %s is not allowed: stays at %s", t.d.Stage, to, t.d.Stage)
+		t.guard(guardStageNotAllowed, t.d.Stage, to, t.d.Stage)
 		return
 	}
 	t.after = append(t.after, StageChanged{From: t.d.Stage, To: to})
@@ -362,7 +362,7 @@ func (t *turnBuilder) handOff(reason string) ([]Event, error) {
 	note := t.cmd.Rules.HandoffReply
 	if t.asksBot && !Discloses(note) {
 		note = t.cmd.Rules.BotAnswer + " " + note
-		t.guard("bot question: the handoff note starts with the AI disclosure")
+		t.guard(guardBotQuestionHandoff)
 	}
 	if err := t.plan(note, KindHandoff); err != nil {
 		return nil, err
@@ -384,7 +384,7 @@ func (t *turnBuilder) qualification(ups []FieldUpdate, score int) (Qualification
 	for _, u := range ups {
 		name := strings.TrimSpace(u.Name)
 		if !contains(t.cmd.Rules.Fields, name) {
-			t.guard("field %q is not in the scenario: dropped", name)
+			t.guard(guardUnknownField, name)
 			continue
 		}
 		if strings.TrimSpace(u.Value) == "" {
@@ -392,7 +392,7 @@ func (t *turnBuilder) qualification(ups []FieldUpdate, score int) (Qualification
 		}
 		f := Field{Value: strings.TrimSpace(u.Value), Quote: strings.TrimSpace(u.Quote), Confidence: min(max(u.Confidence, 0), 1)}
 		if nq := normalize(f.Quote); f.Quote != "" && (nq == "" || !strings.Contains(said, nq)) {
-			t.guard("the quote for %s is not the lead's words: dropped", name)
+			t.guard(guardQuoteNotLeads, name)
 			f.Quote, f.Confidence = "", min(f.Confidence, 0.5)
 		}
 		switch name {

@@ -8,7 +8,7 @@ import (
 )
 
 // An append observer hears of every queued append once it is answered:
-// its events' types, the size of its group commit, and its error.
+// its stream, its events and their types, the size of its group commit, and its error.
 func TestObserveAppends(t *testing.T) {
 	s, err := Open(t.TempDir(), Options{MasterKey: key32()})
 	if err != nil {
@@ -38,7 +38,8 @@ func TestObserveAppends(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("observed %d appends, want 2 (none after the observer was removed)", len(got))
 	}
-	if a := got[0]; len(a.Types) != 2 || a.Types[0] != "X" || a.Types[1] != "Y" || a.Group < 2 || a.Err != nil || a.Latency <= 0 {
+	if a := got[0]; len(a.Types) != 2 || a.Types[0] != "X" || a.Types[1] != "Y" || a.Stream != "a" ||
+		len(a.Events) != 2 || a.Events[1].Type != "Y" || a.Group < 2 || a.Err != nil || a.Latency <= 0 {
 		t.Errorf("first append observed as %+v", a)
 	}
 	if a := got[1]; !errors.Is(a.Err, ErrVersionConflict) || a.Group < 1 {

@@ -70,7 +70,7 @@ func (s *PebbleStore) Append(ctx context.Context, stream string, expected Expect
 		for i, e := range events {
 			types[i] = e.Type
 		}
-		(*f)(AppendStat{Types: types, Group: r.groupEvents, Latency: time.Since(start), Err: r.err})
+		(*f)(AppendStat{Stream: stream, Events: events, Types: types, Group: r.groupEvents, Latency: time.Since(start), Err: r.err})
 	}
 	return r.res, r.err
 }
@@ -79,6 +79,11 @@ func (s *PebbleStore) Append(ctx context.Context, stream string, expected Expect
 // queued (ObserveAppends): it is told once the append is durable or has
 // failed.
 type AppendStat struct {
+	Stream string // the stream appended to
+	// Events are the appended events as the caller gave them (their
+	// Personal fields in clear): the observer reads them and must not
+	// keep or change them.
+	Events  []Event
 	Types   []string      // the appended events' types, in order
 	Group   int           // events in the group commit that carried it (0: it failed before one)
 	Latency time.Duration // from the call to the answer, the fsync included

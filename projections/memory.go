@@ -334,8 +334,10 @@ func (m *Memory) Funnel(_ context.Context, by string) ([]FunnelRow, error) {
 			key = d.AccountID.String()
 		case ByDay:
 			key = d.CreatedAt.UTC().Format(time.DateOnly)
+		case ByStatus:
+			key = d.Status
 		default:
-			return nil, fmt.Errorf("projections: funnel by %q: want stage, variant, account or day", by)
+			return nil, fmt.Errorf("projections: funnel by %q: want stage, variant, account, day or status", by)
 		}
 		r := rows[key]
 		if r == nil {

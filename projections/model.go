@@ -172,8 +172,8 @@ type Account struct {
 	MessagesPerMinute int
 }
 
-// FunnelRow counts dialogs of one group (a stage, a variant, an account or
-// a day) through the funnel.
+// FunnelRow counts dialogs of one group (a stage, a variant, an account,
+// a day or a status) through the funnel.
 type FunnelRow struct {
 	Key      string
 	Dialogs  int
@@ -188,7 +188,8 @@ const (
 	ByStage   = "stage"
 	ByVariant = "variant"
 	ByAccount = "account"
-	ByDay     = "day" // the dialog's start date, UTC
+	ByDay     = "day"    // the dialog's start date, UTC
+	ByStatus  = "status" // active, handoff, closed
 )
 
 // Message is a messages row.
@@ -299,8 +300,8 @@ type Sink interface {
 	Turns(ctx context.Context, dialog uuid.UUID) ([]Turn, error)
 	// Accounts returns every account by label.
 	Accounts(ctx context.Context) ([]Account, error)
-	// Funnel counts dialogs by ByStage, ByVariant, ByAccount or ByDay,
-	// ordered by key.
+	// Funnel counts dialogs by ByStage, ByVariant, ByAccount, ByDay or
+	// ByStatus, ordered by key.
 	Funnel(ctx context.Context, by string) ([]FunnelRow, error)
 	// Campaigns returns every campaign, newest first (by creation, then
 	// id).

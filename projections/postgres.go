@@ -485,14 +485,22 @@ func (p *Postgres) Accounts(ctx context.Context) ([]Account, error) {
 	})
 }
 
-// Funnel implements Sink, from the funnel_by_* views.
+// Funnel implements Sink, from the funnel_by_* views; by status (for
+// the metrics, not the analysts: no view) from dialog_funnel as those
+// views count.
 func (p *Postgres) Funnel(ctx context.Context, by string) ([]FunnelRow, error) {
+	from := "funnel_by_" + by
 	switch by {
 	case ByStage, ByVariant, ByAccount, ByDay:
+	case ByStatus:
+		from = `(SELECT status AS key, count(*) AS dialogs, count(*) FILTER (WHERE replied) AS replied,
+			count(*) FILTER (WHERE handed_off) AS handoffs, count(*) FILTER (WHERE opted_out) AS opted_out,
+			count(*) FILTER (WHERE won) AS won
+			FROM dialog_funnel GROUP BY status) f`
 	default:
-		return nil, fmt.Errorf("projections: funnel by %q: want stage, variant, account or day", by)
+		return nil, fmt.Errorf("projections: funnel by %q: want stage, variant, account, day or status", by)
 	}
-	rows, err := p.pool.Query(ctx, `SELECT key, dialogs, replied, handoffs, opted_out, won FROM funnel_by_`+by+` ORDER BY key COLLATE "C"`)
+	rows, err := p.pool.Query(ctx, `SELECT key, dialogs, replied, handoffs, opted_out, won FROM `+from+` ORDER BY key COLLATE "C"`)
 	if err != nil {
 		return nil, err
 	}

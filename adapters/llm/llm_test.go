@@ -403,7 +403,7 @@ func TestFencedJSON(t *testing.T) {
 func TestRepair(t *testing.T) {
 	srv := newServer(t,
 		openaitest.Content("not json").WithUsage(100, 2),
-		openaitest.ReplyJSON(validOutput()).WithUsage(110, 40),
+		openaitest.ReplyJSON(validOutput()).WithUsage(110, 40).WithCachedTokens(64),
 	)
 	c, _ := newClient(t, srv)
 	out, usage, err := c.Turn(context.Background(), testInput())
@@ -428,8 +428,8 @@ func TestRepair(t *testing.T) {
 	if ask.Role != "user" || !strings.Contains(ask.Content, "not a JSON object") || !strings.Contains(ask.Content, "corrected JSON object only") {
 		t.Errorf("repair prompt %q", ask.Content)
 	}
-	if usage.Attempts != 2 || usage.PromptTokens != 210 || usage.CompletionTokens != 42 {
-		t.Errorf("usage %+v, want 2 attempts, 210+42 tokens", usage)
+	if usage.Attempts != 2 || usage.PromptTokens != 210 || usage.CompletionTokens != 42 || usage.CachedPromptTokens != 64 {
+		t.Errorf("usage %+v, want 2 attempts, 210+42 tokens, 64 of them cached", usage)
 	}
 }
 

@@ -98,6 +98,9 @@ func (c *Client) call(ctx context.Context, req openai.ChatCompletionRequest, usa
 	if err == nil {
 		usage.PromptTokens += resp.Usage.PromptTokens
 		usage.CompletionTokens += resp.Usage.CompletionTokens
+		if d := resp.Usage.PromptTokensDetails; d != nil {
+			usage.CachedPromptTokens += d.CachedTokens
+		}
 		if len(resp.Choices) == 0 {
 			// Not the model's output: a broken server. Retry.
 			return answer{}, &failure{reason: "the API answered without choices", retry: true}

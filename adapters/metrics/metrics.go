@@ -8,9 +8,10 @@
 // what happens (appends, API requests, LLM calls) is counted through
 // hooks the parts offer (eventstore.PebbleStore.ObserveAppends,
 // llm.Config.Observe, an HTTP middleware), so neither the domain nor
-// the log imports Prometheus. No label holds personal data or an id:
-// labels are event types, statuses, stages, route patterns, status
-// codes and model names.
+// the log imports Prometheus. No label holds personal data: labels are
+// event types, statuses, stages, guard kinds, route patterns, status
+// codes, model names and, on the outbound messages, the account's id
+// (a UUID, never the account's phone, username or label); no other id.
 package metrics
 
 import (
@@ -24,6 +25,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/google/uuid"
 
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"
@@ -46,6 +49,24 @@ type Config struct {
 	Now func() time.Time
 	// Logger hears of queries that fail during a scrape (nil: discarded).
 	Logger *slog.Logger
+	// Decode turns an appended event into its domain event
+	// (eventlog.Log.Decode): the guards' interventions are read from
+	// the TurnTaken events appended. nil: they are not counted.
+	Decode func(*eventstore.RecordedEvent) (domain.Event, error)
+	// Outbound is the outbound messages by account, counted from the
+	// log's start (accounts.Service.Accounts), and whether they are
+	// complete (the service has read the log up to its head): the
+	// series show only then, so after a restart they go on from where
+	// they stood instead of climbing from zero, which Prometheus would
+	// take for a reset. nil: no such series.
+	Outbound func() ([]AccountOutbound, bool)
+}
+
+// AccountOutbound is one account's outbound messages over the whole
+// log.
+type AccountOutbound struct {
+	Account               uuid.UUID
+	Planned, Sent, Failed int
 }
 
 // Metrics is the registry and the hooks that feed it. Build it with New.
@@ -62,13 +83,13 @@ type Metrics struct {
 	llmCalls     *prometheus.CounterVec
 	llmTokens    *prometheus.CounterVec
 	llmTime      *prometheus.HistogramVec
+	guards       *prometheus.CounterVec // by domain.GuardKind
+	decode       func(*eventstore.RecordedEvent) (domain.Event, error)
+	log          *slog.Logger
 }
 
 // eventCounters are counters named for what some event types mean.
 var eventCounters = []struct{ name, help, event string }{
-	{"salesbot_messages_planned_total", "Outbound messages planned (OutboundPlanned events appended).", "OutboundPlanned"},
-	{"salesbot_messages_sent_total", "Outbound messages sent (OutboundSent events appended).", "OutboundSent"},
-	{"salesbot_messages_failed_total", "Outbound messages that failed (OutboundFailed events appended).", "OutboundFailed"},
 	{"salesbot_messages_inbound_total", "Inbound messages received from leads (InboundReceived events appended).", "InboundReceived"},
 	{"salesbot_opt_outs_total", "Contacts opted out (ContactOptedOut events appended).", "ContactOptedOut"},
 	{"salesbot_handoffs_total", "Dialogs handed to a person (HandoffRequested events appended).", "HandoffRequested"},
@@ -90,7 +111,7 @@ func New(cfg Config) (*Metrics, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	m := &Metrics{reg: prometheus.NewRegistry(), byType: map[string]prometheus.Counter{}}
+	m := &Metrics{reg: prometheus.NewRegistry(), byType: map[string]prometheus.Counter{}, decode: cfg.Decode, log: cfg.Logger}
 	m.appends = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "salesbot_event_appends_total",
 		Help: "Appends to the event log, by result: ok, conflict (a version conflict), error."}, []string{"result"})
 	m.appended = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "salesbot_events_appended_total",
@@ -106,10 +127,17 @@ func New(cfg Config) (*Metrics, error) {
 	m.llmCalls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "salesbot_llm_turns_total",
 		Help: "Turns asked of the LLM, by model and result (ok, invalid, unavailable, error)."}, []string{"model", "result"})
 	m.llmTokens = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "salesbot_llm_tokens_total",
-		Help: "LLM tokens used, by model and kind (prompt, completion)."}, []string{"model", "kind"})
+		Help: "LLM tokens used, by model and kind (prompt, cached: the prompt tokens the provider's cache served, completion)."}, []string{"model", "kind"})
 	m.llmTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "salesbot_llm_turn_duration_seconds",
 		Help: "Time the LLM took to answer a turn, retries included, by model.", Buckets: prometheus.ExponentialBuckets(0.25, 2, 9)}, []string{"model"})
-	cs := []prometheus.Collector{m.appends, m.appended, m.appendTime, m.appendGroup, m.httpRequests, m.httpTime, m.llmCalls, m.llmTokens, m.llmTime,
+	m.guards = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "salesbot_guard_interventions_total",
+		Help: "What the guards changed in the dialog turns taken (TurnTaken events appended), by kind: a reply withheld, a disclosure added, a field dropped, ..."}, []string{"kind"})
+	for _, k := range domain.GuardKinds() {
+		m.guards.WithLabelValues(string(k))
+	}
+	// Webhook deliveries are counted here, through a hook of their
+	// sender, once salesbot delivers webhooks.
+	cs := []prometheus.Collector{m.appends, m.appended, m.appendTime, m.appendGroup, m.httpRequests, m.httpTime, m.llmCalls, m.llmTokens, m.llmTime, m.guards,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newState(cfg)}
 	for _, c := range eventCounters {
 		ctr := prometheus.NewCounter(prometheus.CounterOpts{Name: c.name, Help: c.help})
@@ -159,7 +187,29 @@ func (m *Metrics) ObserveAppend(a eventstore.AppendStat) {
 			c.Inc()
 		}
 	}
+	if m.decode == nil {
+		return
+	}
+	for i := range a.Events {
+		if a.Events[i].Type != turnTaken {
+			continue
+		}
+		e, err := m.decode(&eventstore.RecordedEvent{Event: a.Events[i], Stream: a.Stream})
+		if err != nil {
+			m.log.Warn("metrics: decoding an appended turn failed", "stream", a.Stream, "err", err)
+			continue
+		}
+		if t, ok := e.(domain.TurnTaken); ok {
+			for _, g := range t.Guards {
+				m.guards.WithLabelValues(string(domain.GuardKindOf(g))).Inc()
+			}
+		}
+	}
 }
+
+// turnTaken is the type of the events the guards' interventions are
+// read from.
+var turnTaken = domain.TurnTaken{}.EventType()
 
 // ObserveLLM counts a turn the LLM answered (llm.Config.Observe).
 func (m *Metrics) ObserveLLM(u domain.Usage, err error) {
@@ -175,6 +225,7 @@ func (m *Metrics) ObserveLLM(u domain.Usage, err error) {
 	}
 	m.llmCalls.WithLabelValues(u.Model, result).Inc()
 	m.llmTokens.WithLabelValues(u.Model, "prompt").Add(float64(u.PromptTokens))
+	m.llmTokens.WithLabelValues(u.Model, "cached").Add(float64(u.CachedPromptTokens))
 	m.llmTokens.WithLabelValues(u.Model, "completion").Add(float64(u.CompletionTokens))
 	m.llmTime.WithLabelValues(u.Model).Observe(u.Latency.Seconds())
 }
@@ -229,7 +280,9 @@ type state struct {
 	cfg                               Config
 	head, failed, position, lag, errs *prometheus.Desc
 	accounts, paused, dialogs         *prometheus.Desc
+	dialogsByStatus                   *prometheus.Desc
 	handoffsWaiting, handoffOldest    *prometheus.Desc
+	outPlanned, outSent, outFailed    *prometheus.Desc // outbound messages by account
 }
 
 func newState(cfg Config) *state {
@@ -242,8 +295,12 @@ func newState(cfg Config) *state {
 		accounts:        prometheus.NewDesc("salesbot_accounts", "Accounts by status, as the read models hold them.", []string{"status"}, nil),
 		paused:          prometheus.NewDesc("salesbot_accounts_paused", "Accounts an operator paused.", nil, nil),
 		dialogs:         prometheus.NewDesc("salesbot_dialogs", "Dialogs by stage, as the read models hold them.", []string{"stage"}, nil),
+		dialogsByStatus: prometheus.NewDesc("salesbot_dialogs_by_status", "Dialogs by status (active, handoff, closed), as the read models hold them.", []string{"status"}, nil),
 		handoffsWaiting: prometheus.NewDesc("salesbot_handoffs_waiting", "Dialogs handed off to a person that no person took over yet.", nil, nil),
 		handoffOldest:   prometheus.NewDesc("salesbot_handoff_oldest_wait_seconds", "How long the oldest handoff not taken over has waited (0: none waits).", nil, nil),
+		outPlanned:      prometheus.NewDesc("salesbot_messages_planned_total", "Outbound messages planned (OutboundPlanned), by account id, over the whole log.", []string{"account"}, nil),
+		outSent:         prometheus.NewDesc("salesbot_messages_sent_total", "Outbound messages sent (OutboundSent), by account id, over the whole log.", []string{"account"}, nil),
+		outFailed:       prometheus.NewDesc("salesbot_messages_failed_total", "Outbound messages that failed (OutboundFailed), by account id, over the whole log.", []string{"account"}, nil),
 	}
 }
 
@@ -251,7 +308,8 @@ func newState(cfg Config) *state {
 const maxHandoffs = 10000
 
 func (s *state) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{s.head, s.failed, s.position, s.lag, s.errs, s.accounts, s.paused, s.dialogs, s.handoffsWaiting, s.handoffOldest} {
+	for _, d := range []*prometheus.Desc{s.head, s.failed, s.position, s.lag, s.errs, s.accounts, s.paused, s.dialogs, s.dialogsByStatus,
+		s.handoffsWaiting, s.handoffOldest, s.outPlanned, s.outSent, s.outFailed} {
 		ch <- d
 	}
 }
@@ -264,6 +322,16 @@ func (s *state) Collect(ch chan<- prometheus.Metric) {
 		failed = 1
 	}
 	ch <- prometheus.MustNewConstMetric(s.failed, prometheus.GaugeValue, failed)
+	if s.cfg.Outbound != nil {
+		if by, ok := s.cfg.Outbound(); ok {
+			for _, a := range by {
+				id := a.Account.String()
+				ch <- prometheus.MustNewConstMetric(s.outPlanned, prometheus.CounterValue, float64(a.Planned), id)
+				ch <- prometheus.MustNewConstMetric(s.outSent, prometheus.CounterValue, float64(a.Sent), id)
+				ch <- prometheus.MustNewConstMetric(s.outFailed, prometheus.CounterValue, float64(a.Failed), id)
+			}
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
 	defer cancel()
 	up := 1.0
@@ -302,6 +370,13 @@ func (s *state) Collect(ch chan<- prometheus.Metric) {
 	} else {
 		for _, r := range rows {
 			ch <- prometheus.MustNewConstMetric(s.dialogs, prometheus.GaugeValue, float64(r.Dialogs), r.Key)
+		}
+	}
+	if rows, err := rm.Funnel(ctx, projections.ByStatus); err != nil {
+		fail("dialogs by status", err)
+	} else {
+		for _, r := range rows {
+			ch <- prometheus.MustNewConstMetric(s.dialogsByStatus, prometheus.GaugeValue, float64(r.Dialogs), r.Key)
 		}
 	}
 	if ds, err := rm.ListDialogs(ctx, projections.DialogFilter{Status: projections.StatusHandoff, Limit: maxHandoffs}); err != nil {

@@ -609,6 +609,11 @@ func testAnalytics(t *testing.T, newSink Factory) {
 		},
 		projections.ByVariant: {{Key: "A", Dialogs: 3, Replied: 2, Handoffs: 1, OptedOut: 1}},
 		projections.ByDay:     {{Key: "2026-11-25", Dialogs: 3, Replied: 2, Handoffs: 1, OptedOut: 1}},
+		projections.ByStatus: {
+			{Key: "active", Dialogs: 1},
+			{Key: "closed", Dialogs: 1, Replied: 1, OptedOut: 1},
+			{Key: "handoff", Dialogs: 1, Replied: 1, Handoffs: 1},
+		},
 	}
 	for by, rows := range want {
 		got, err := sink.Funnel(ctx, by)

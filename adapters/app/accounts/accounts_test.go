@@ -187,6 +187,18 @@ func (w *world) connected(id uuid.UUID) bool {
 	return false
 }
 
+// status is the account's as the service lists it.
+func (w *world) status(id uuid.UUID) accounts.Status {
+	w.t.Helper()
+	for _, a := range w.svc.Accounts() {
+		if a.ID == id {
+			return a
+		}
+	}
+	w.t.Fatalf("account %s not listed", id)
+	return accounts.Status{}
+}
+
 func (w *world) events(stream string) []domain.Event {
 	w.t.Helper()
 	evs, _, err := eventlog.New(w.store).Load(context.Background(), stream)
@@ -344,6 +356,11 @@ func TestCatchUpAfterDowntime(t *testing.T) {
 	}
 	w.start()
 	w.eventually("all 50 are recorded", func() bool { return count[domain.InboundReceived](w.events(stream)) == 51 })
+	// The outbound counts are the log's: the restart kept them.
+	w.eventually("supervising", w.svc.Supervising)
+	if a := w.status(acc); a.Planned != 1 || a.Sent != 1 || a.Failed != 0 {
+		t.Fatalf("after a restart: planned %d, sent %d, failed %d; want 1, 1, 0", a.Planned, a.Sent, a.Failed)
+	}
 	// And no more: restart again and give the updates a moment to repeat.
 	w.restart()
 	w.start()
@@ -661,6 +678,7 @@ func TestOptOutWhileTyping(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.eventually("the message failed", func() bool { return count[domain.OutboundFailed](w.events(domain.DialogStream(st.DialogID))) == 1 })
+	w.eventually("the failure is counted", func() bool { a := w.status(acc); return a.Failed == 1 && a.Planned == 1 && a.Sent == 0 })
 	if msgs := w.sb.Messages(lead.ID, accUser.ID); len(msgs) != 0 {
 		t.Fatalf("an opted-out lead got %+v", msgs)
 	}

@@ -131,6 +131,9 @@ type account struct {
 	conn    telegram.Conn
 	queue   []outItem // outbound messages to send, in plan order
 	kick    chan struct{}
+	// Outbound messages of the account's dialogs planned, sent and
+	// failed over the whole log (read from its start on every Run).
+	planned, sent, failed int
 }
 
 type outItem struct {
@@ -346,6 +349,7 @@ func (s *Service) apply(ctx context.Context, r *eventstore.RecordedEvent, e doma
 	case domain.OutboundPlanned:
 		if id, ref, ok := s.dialogOfStream(r.Stream); ok {
 			if a := s.accounts[ref.account]; a != nil {
+				a.planned++
 				a.queue = append(a.queue, outItem{dialog: id, randomID: e.RandomID})
 				a.poke()
 			}
@@ -367,10 +371,14 @@ func (s *Service) apply(ctx context.Context, r *eventstore.RecordedEvent, e doma
 		}
 		return false
 	case domain.OutboundSent:
-		s.settleLocked(r, e.RandomID)
+		if a := s.settleLocked(r, e.RandomID); a != nil {
+			a.sent++
+		}
 		return false
 	case domain.OutboundFailed:
-		s.settleLocked(r, e.RandomID)
+		if a := s.settleLocked(r, e.RandomID); a != nil {
+			a.failed++
+		}
 		return false
 	}
 	return true
@@ -406,14 +414,18 @@ func (s *Service) dialogOfStream(stream string) (uuid.UUID, dialogRef, bool) {
 	return id, ref, ok
 }
 
-func (s *Service) settleLocked(r *eventstore.RecordedEvent, randomID int64) {
+// settleLocked takes a sent or failed message off its account's queue
+// and returns the account (nil: unknown).
+func (s *Service) settleLocked(r *eventstore.RecordedEvent, randomID int64) *account {
 	id, ref, ok := s.dialogOfStream(r.Stream)
 	if !ok {
-		return
+		return nil
 	}
-	if a := s.accounts[ref.account]; a != nil {
+	a := s.accounts[ref.account]
+	if a != nil {
 		a.remove(outItem{dialog: id, randomID: randomID})
 	}
+	return a
 }
 
 func (a *account) remove(it outItem) {
@@ -609,6 +621,11 @@ type Status struct {
 	Open      int // open dialogs
 	Queued    int // outbound messages waiting to be sent
 	Lost      bool
+	// Outbound messages of the account's dialogs planned, sent and
+	// failed over the whole log (the metrics' counters): they count
+	// from the log's start once Supervising, so a restart does not
+	// reset them.
+	Planned, Sent, Failed int
 }
 
 // Supervising says whether Run has read the log up to its head and
@@ -628,7 +645,8 @@ func (s *Service) Accounts() []Status {
 		if a.removed {
 			continue
 		}
-		out = append(out, Status{ID: a.id, Label: a.label, Connected: a.conn != nil, Open: a.open, Queued: len(a.queue), Lost: a.lost})
+		out = append(out, Status{ID: a.id, Label: a.label, Connected: a.conn != nil, Open: a.open, Queued: len(a.queue), Lost: a.lost,
+			Planned: a.planned, Sent: a.sent, Failed: a.failed})
 	}
 	return out
 }

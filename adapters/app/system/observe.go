@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/llm"
 	"github.com/salesbot/salesbot/adapters/metrics"
 	"github.com/salesbot/salesbot/domain"
@@ -53,13 +54,29 @@ func (s *System) observe() error {
 		return nil
 	}
 	st := s.cfg.Store
-	m, err := metrics.New(metrics.Config{Head: st.Head, Failed: st.Err, ReadModels: s.cfg.ReadModels, Logger: s.log})
+	m, err := metrics.New(metrics.Config{Head: st.Head, Failed: st.Err, ReadModels: s.cfg.ReadModels, Logger: s.log,
+		Decode: eventlog.New(st).Decode, Outbound: s.outbound})
 	if err != nil {
 		return err
 	}
 	s.obs.metrics = m
 	st.ObserveAppends(m.ObserveAppend)
 	return nil
+}
+
+// outbound is the outbound messages by account the accounts service
+// counted from the log's start, complete once it supervises the
+// accounts (metrics.Config.Outbound).
+func (s *System) outbound() ([]metrics.AccountOutbound, bool) {
+	if s.svc == nil || !s.svc.Supervising() {
+		return nil, false
+	}
+	accs := s.svc.Accounts()
+	out := make([]metrics.AccountOutbound, len(accs))
+	for i, a := range accs {
+		out[i] = metrics.AccountOutbound{Account: a.ID, Planned: a.Planned, Sent: a.Sent, Failed: a.Failed}
+	}
+	return out, true
 }
 
 // observedLLM is cfg with its turns counted by the metrics, if any.

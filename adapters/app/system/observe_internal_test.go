@@ -47,12 +47,17 @@ func TestMetricsAndHealth(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	addContact := func(name, phone string) {
+	addContact := func(name, phone string) uuid.UUID {
 		t.Helper()
 		id := uuid.New()
 		must(h.Contact(ctx, id, domain.AddContact{ContactID: id, Source: domain.SourceImport, Basis: domain.BasisConsent, Username: name, Phone: phone}))
+		return id
 	}
-	addContact("anna_secret", "+79991234567")
+	anna := addContact("anna_secret", "+79991234567")
+	// An account (lost, so the service does not dial Telegram for it).
+	acc := uuid.New()
+	must(h.Account(ctx, acc, domain.RegisterAccount{AccountID: acc, Label: "sales-of-anna", Phone: "+79990000000", Limits: domain.DefaultLimits()}))
+	must(h.Account(ctx, acc, domain.MarkLost{Reason: "test"}))
 	tk, err := tokens.New(ctx, tokens.Config{Log: eventlog.New(st), Now: time.Now})
 	must(nil, err)
 	admin, err := tk.Create(ctx, "ops", domain.ScopeAdmin, "cli")
@@ -201,11 +206,54 @@ func TestMetricsAndHealth(t *testing.T) {
 			t.Errorf("no series %s", name)
 		}
 	}
-	// No person and no id in a label.
-	personal := regexp.MustCompile(`(?i)anna|boris|secret|\+?7999|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+	// A dialog of the account: a message planned and failed, a turn a
+	// guard changed; then it closes (the engine leaves it alone).
+	dialog := uuid.New()
+	if err := h.Log.Append(ctx, domain.DialogStream(dialog), 0, anna.String(), []domain.Event{
+		domain.DialogStarted{DialogID: dialog, N: 1, ContactID: anna, AccountID: acc, By: "test"},
+		domain.TurnTaken{Kind: domain.TurnOpening, Engine: "offline", Guards: []string{"the reply claimed to be human: withheld"}},
+		domain.OutboundPlanned{RandomID: 1, Text: "Hello Anna", By: domain.ActorAI},
+		domain.OutboundFailed{RandomID: 1, Reason: "test"},
+		domain.DialogClosed{Outcome: domain.OutcomeLost},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		text, after = scrape()
+		if value(after, "salesbot_messages_failed_total", "account", acc.String()) == 1 && value(after, "salesbot_dialogs_by_status", "status", "closed") == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the dialog's message and status do not show:\n%s", text)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, c := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"salesbot_messages_planned_total", []string{"account", acc.String()}, 1},
+		{"salesbot_messages_sent_total", []string{"account", acc.String()}, 0},
+		{"salesbot_guard_interventions_total", []string{"kind", string(domain.GuardClaimedHuman)}, 1},
+		{"salesbot_guard_interventions_total", []string{"kind", string(domain.GuardOther)}, 0},
+	} {
+		if v := value(after, c.name, c.labels...); v != c.want {
+			t.Errorf("%s%v = %v, want %v", c.name, c.labels, v, c.want)
+		}
+	}
+	if f := after["salesbot_messages_sent_total"]; f == nil || len(f.Metric) != 1 {
+		t.Errorf("salesbot_messages_sent_total: %v, want the account's series", f)
+	}
+
+	// No person and no id in a label but the account's id in account.
+	personal := regexp.MustCompile(`(?i)anna|boris|\+?7999|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
 	for name, f := range after {
 		for _, m := range f.Metric {
 			for _, l := range m.Label {
+				if l.GetName() == "account" && l.GetValue() == acc.String() {
+					continue
+				}
 				if personal.MatchString(l.GetValue()) {
 					t.Errorf("%s has label %s=%q", name, l.GetName(), l.GetValue())
 				}

@@ -30,6 +30,7 @@ type Step struct {
 	body    []byte // verbatim, instead of a completion
 	content string
 	usage   *openai.Usage
+	cached  int // prompt tokens the usage says were cached (0: no details)
 	delay   time.Duration
 }
 
@@ -79,6 +80,13 @@ func Slow(d time.Duration, step Step) Step {
 // WithUsage sets the usage block of a completion.
 func (s Step) WithUsage(promptTokens, completionTokens int) Step {
 	s.usage = &openai.Usage{PromptTokens: promptTokens, CompletionTokens: completionTokens, TotalTokens: promptTokens + completionTokens}
+	return s
+}
+
+// WithCachedTokens has the usage block say that n of the prompt tokens
+// came from the provider's prompt cache (prompt_tokens_details).
+func (s Step) WithCachedTokens(n int) Step {
+	s.cached = n
 	return s
 }
 
@@ -250,6 +258,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	usage := step.usage
 	if usage == nil {
 		usage = estimate(rec.Body, step.content)
+	}
+	if step.cached > 0 {
+		u := *usage
+		u.PromptTokensDetails = &openai.PromptTokensDetails{CachedTokens: step.cached}
+		usage = &u
 	}
 	resp := openai.ChatCompletionResponse{
 		ID: "chatcmpl-openaitest", Object: "chat.completion", Created: 1700000000, Model: rec.Body.Model,
