@@ -132,7 +132,8 @@ type account struct {
 	queue   []outItem // outbound messages to send, in plan order
 	kick    chan struct{}
 	// Outbound messages of the account's dialogs planned, sent and
-	// failed over the whole log (read from its start on every Run).
+	// failed over the whole log (read from its start, or kept in its
+	// snapshot).
 	planned, sent, failed int
 }
 
@@ -218,19 +219,9 @@ func (s *Service) Handlers() domain.Handlers { return s.h }
 // planned in the log and go out on the next start with their random_id.
 func (s *Service) Run(ctx context.Context) error {
 	defer s.wg.Wait()
-	snaps := s.snapshotter()
-	from := snaps.Start(ctx, func(state []byte) error {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.unfold(state)
-	})
-	head := s.cfg.Store.Head()
-	sub := eventstore.Subscribe(s.cfg.Store, from, 1024)
-	for sub.Position() <= head {
-		if err := s.follow(ctx, sub); err != nil {
-			return err
-		}
-		s.snapshot(ctx, snaps, sub, false)
+	sub, snaps, err := s.catchUp(ctx)
+	if err != nil {
+		return err
 	}
 	s.mu.Lock()
 	s.caught = true
@@ -248,6 +239,26 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 		s.snapshot(ctx, snaps, sub, false)
 	}
+}
+
+// catchUp folds the log up to its head, from the service's snapshot if
+// it has one, and returns the subscription to follow it on with.
+func (s *Service) catchUp(ctx context.Context) (*eventstore.Subscription, *eventstore.Snapshotter, error) {
+	snaps := s.snapshotter()
+	from := snaps.Start(ctx, func(state []byte) error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.unfold(state)
+	})
+	head := s.cfg.Store.Head()
+	sub := eventstore.Subscribe(s.cfg.Store, from, 1024)
+	for sub.Position() <= head {
+		if err := s.follow(ctx, sub); err != nil {
+			return nil, nil, err
+		}
+		s.snapshot(ctx, snaps, sub, false)
+	}
+	return sub, snaps, nil
 }
 
 // follow applies the next batch of events to what the service knows.

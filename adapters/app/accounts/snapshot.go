@@ -14,8 +14,9 @@ import (
 )
 
 // What the service folded from the log, as a snapshot
-// (eventstore.Snapshots): the accounts with their open dialogs and the
-// messages they still have to send, and every dialog's account, contact
+// (eventstore.Snapshots): the accounts with their open dialogs, the
+// messages they still have to send and the counts of those planned, sent
+// and failed, and every dialog's account, contact
 // and number. The peer links are left out: they are a cache that falls
 // back to the index streams.
 
@@ -37,6 +38,8 @@ type foldedAccount struct {
 	Lost, Removed bool
 	Open          int
 	Queue         []foldedItem
+	// Outbound messages planned, sent and failed over the whole log.
+	Planned, Sent, Failed int
 }
 
 type foldedItem struct {
@@ -55,7 +58,8 @@ type foldedDialog struct {
 func (s *Service) fold() folded {
 	var f folded
 	for _, a := range s.accounts {
-		fa := foldedAccount{ID: a.id, Label: a.label, Zone: a.loc.String(), Lost: a.lost, Removed: a.removed, Open: a.open}
+		fa := foldedAccount{ID: a.id, Label: a.label, Zone: a.loc.String(), Lost: a.lost, Removed: a.removed, Open: a.open,
+			Planned: a.planned, Sent: a.sent, Failed: a.failed}
 		for _, it := range a.queue {
 			fa.Queue = append(fa.Queue, foldedItem{Dialog: it.dialog, RandomID: it.randomID})
 		}
@@ -85,7 +89,8 @@ func (s *Service) unfold(state []byte) error {
 		return fmt.Errorf("accounts: decode snapshot: %w", err)
 	}
 	for _, fa := range f.Accounts {
-		a := &account{id: fa.ID, label: fa.Label, loc: location(fa.Zone), lost: fa.Lost, removed: fa.Removed, open: fa.Open, kick: make(chan struct{}, 1)}
+		a := &account{id: fa.ID, label: fa.Label, loc: location(fa.Zone), lost: fa.Lost, removed: fa.Removed, open: fa.Open, kick: make(chan struct{}, 1),
+			planned: fa.Planned, sent: fa.Sent, failed: fa.Failed}
 		for _, it := range fa.Queue {
 			a.queue = append(a.queue, outItem{dialog: it.Dialog, randomID: it.RandomID})
 		}

@@ -119,19 +119,9 @@ func New(cfg Config) (*Engine, error) {
 // is in the log, so a restart picks up where it stopped: unanswered
 // messages are answered, openings and follow-ups that were due are taken.
 func (e *Engine) Run(ctx context.Context) error {
-	e.snaps = e.snapshotter()
-	from := e.snaps.Start(ctx, func(state []byte) error {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		return e.unfold(state)
-	})
-	sub := eventstore.Subscribe(e.cfg.Store, from, 1024)
-	head := e.cfg.Store.Head()
-	for sub.Position() <= head {
-		if err := e.follow(ctx, sub); err != nil {
-			return err
-		}
-		e.snapshot(ctx, sub, false)
+	sub, err := e.catchUp(ctx)
+	if err != nil {
+		return err
 	}
 	e.mu.Lock()
 	e.caught = true
@@ -157,6 +147,26 @@ func (e *Engine) Run(ctx context.Context) error {
 		return nil
 	})
 	return g.Wait()
+}
+
+// catchUp folds the log up to its head, from the engine's snapshot if it
+// has one, and returns the subscription to follow it on with.
+func (e *Engine) catchUp(ctx context.Context) (*eventstore.Subscription, error) {
+	e.snaps = e.snapshotter()
+	from := e.snaps.Start(ctx, func(state []byte) error {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return e.unfold(state)
+	})
+	sub := eventstore.Subscribe(e.cfg.Store, from, 1024)
+	head := e.cfg.Store.Head()
+	for sub.Position() <= head {
+		if err := e.follow(ctx, sub); err != nil {
+			return nil, err
+		}
+		e.snapshot(ctx, sub, false)
+	}
+	return sub, nil
 }
 
 // takeTurns looks at the due dialogs every tick, at most Workers at once,

@@ -1,0 +1,16 @@
+package accounts
+
+import "context"
+
+// Fold folds the log up to its head as Run does before it starts the
+// accounts (from the service's snapshot, if it has one), and returns what
+// the service then knows, encoded as its snapshot would be: equal states
+// give equal bytes.
+func Fold(ctx context.Context, s *Service) ([]byte, error) {
+	if _, _, err := s.catchUp(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fold().encode()
+}
