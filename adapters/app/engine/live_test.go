@@ -88,6 +88,7 @@ func (w *world) run() (stop func()) {
 	core := &engine.Core{H: w.h, Model: w.model, Scenario: w.sc}
 	e, err := engine.New(engine.Config{Core: core, Store: w.store, Decode: eventlog.New(w.store).Decode, Now: w.clock.Now,
 		Tick: 2 * time.Millisecond, Debounce: 15 * time.Second, RetryMin: time.Minute, RetryMax: 10 * time.Minute,
+		Snapshots: w.snapshots(), // saved when Run returns: a restart starts from it
 		Hours: func(_ context.Context, _ uuid.UUID, t time.Time) (time.Time, error) {
 			if w.hours != nil {
 				return w.hours(t), nil
@@ -111,6 +112,11 @@ func (w *world) run() (stop func()) {
 			w.t.Errorf("engine: %v", err)
 		}
 	}
+}
+
+// snapshots are the engines' snapshots on the world's log.
+func (w *world) snapshots() *eventstore.Snapshots {
+	return &eventstore.Snapshots{Store: w.store, Secrets: w.store.(eventstore.Secrets)}
 }
 
 // dialog starts a dialog (by "inbound": the lead writes first, or by
