@@ -71,7 +71,7 @@ func (w *world) open() {
 		Store: st, Runner: w.dialer, LogOut: w.dialer.LogOut,
 		TypingDelay: func(string) time.Duration { return w.typing },
 		MinBackoff:  50 * time.Millisecond, MaxBackoff: time.Second,
-		Snapshots:   &eventstore.Snapshots{Store: st, Secrets: st}, // saved when Run returns: a restart starts from it
+		Snapshots: &eventstore.Snapshots{Store: st, Secrets: st}, // saved when Run returns: a restart starts from it
 		Notify: func(n accounts.Notice) {
 			w.mu.Lock()
 			w.notices = append(w.notices, n)

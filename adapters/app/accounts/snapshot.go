@@ -69,7 +69,9 @@ func (s *Service) fold() folded {
 		f.Dialogs = append(f.Dialogs, foldedDialog{ID: id, Account: d.account, Contact: d.contact, N: d.n, Open: d.open})
 	}
 	slices.SortFunc(f.Accounts, func(a, b foldedAccount) int { return cmp.Compare(a.ID.String(), b.ID.String()) })
-	slices.SortFunc(f.Dialogs, func(a, b foldedDialog) int { return cmp.Or(cmp.Compare(a.N, b.N), cmp.Compare(a.ID.String(), b.ID.String())) })
+	slices.SortFunc(f.Dialogs, func(a, b foldedDialog) int {
+		return cmp.Or(cmp.Compare(a.N, b.N), cmp.Compare(a.ID.String(), b.ID.String()))
+	})
 	return f
 }
 

@@ -58,8 +58,12 @@ func (e *Engine) fold() (folded, error) {
 	for id, c := range e.closed {
 		f.Closed = append(f.Closed, foldedClosed{ID: id, N: c.n, Outcome: c.outcome})
 	}
-	slices.SortFunc(f.Open, func(a, b foldedTrack) int { return cmp.Or(cmp.Compare(a.N, b.N), cmp.Compare(a.ID.String(), b.ID.String())) })
-	slices.SortFunc(f.Closed, func(a, b foldedClosed) int { return cmp.Or(cmp.Compare(a.N, b.N), cmp.Compare(a.ID.String(), b.ID.String())) })
+	slices.SortFunc(f.Open, func(a, b foldedTrack) int {
+		return cmp.Or(cmp.Compare(a.N, b.N), cmp.Compare(a.ID.String(), b.ID.String()))
+	})
+	slices.SortFunc(f.Closed, func(a, b foldedClosed) int {
+		return cmp.Or(cmp.Compare(a.N, b.N), cmp.Compare(a.ID.String(), b.ID.String()))
+	})
 	return f, nil
 }
 
