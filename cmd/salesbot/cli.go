@@ -117,6 +117,8 @@ func commands() []*command {
 	return []*command{
 		versionCommand(),
 		verifyCommand(),
+		backupCommand(),
+		restoreCommand(),
 		keysCommand(),
 		replayCommand(),
 		projectionsCommand(),

@@ -68,14 +68,8 @@ type Log interface {
 func VerifyLog(ctx context.Context, s Log, o VerifyOptions) (Report, error) {
 	var r Report
 	start := time.Now()
-	last := start
 	var err error
-	r.VerifyReport, err = s.Verify(ctx, func(done, total uint64) {
-		if o.Progress != nil && time.Since(last) > time.Second {
-			last = time.Now()
-			fmt.Fprintf(o.Progress, "verify: %d/%d events\n", done, total)
-		}
-	})
+	r.VerifyReport, err = s.Verify(ctx, progressTo(o.Progress))
 	if err == nil && o.Expect != nil {
 		err = ExpectHead(ctx, s, *o.Expect)
 	}
@@ -160,4 +154,16 @@ func (r Report) WriteJSON(w io.Writer, err error) error {
 
 func headJSON(h eventstore.SignedHead) map[string]any {
 	return map[string]any{"position": h.Position, "hash": hex.EncodeToString(h.Hash[:]), "time": h.Time.Format(time.RFC3339Nano)}
+}
+
+// progressTo tells w (if not nil) how far a walk of the log is, at most
+// once a second.
+func progressTo(w io.Writer) func(done, total uint64) {
+	last := time.Now()
+	return func(done, total uint64) {
+		if w != nil && time.Since(last) > time.Second {
+			last = time.Now()
+			fmt.Fprintf(w, "verify: %d/%d events\n", done, total)
+		}
+	}
 }
