@@ -109,4 +109,3 @@ func writeJSONLine(w io.Writer, v any) error {
 	_, err = fmt.Fprintln(w, string(b))
 	return err
 }
-

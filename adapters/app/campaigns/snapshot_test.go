@@ -2,8 +2,6 @@ package campaigns_test
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -76,56 +74,5 @@ func TestSnapshotFoldsLikeTheLog(t *testing.T) {
 	// The erasure was scrubbed into a new snapshot at once.
 	if after, err := snaps.Load(w.ctx, "campaigns", 1); err != nil || after.Position != head {
 		t.Fatalf("snapshot after the erasure: at %d, err %v; want the head %d", after.Position, err, head)
-	}
-}
-
-// A snapshot is not used when it does not fit: another format, or a log
-// that no longer holds its event (restored from an older backup,
-// rewritten).
-func TestSnapshotThatDoesNotFit(t *testing.T) {
-	ctx := context.Background()
-	st, err := eventstore.NewMemory(eventstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	snaps := eventstore.Snapshots{Store: st, Secrets: st}
-	if _, err := snaps.Load(ctx, "x", 1); !errors.Is(err, eventstore.ErrNoSnapshot) {
-		t.Fatalf("no snapshot yet: %v", err)
-	}
-	for range 3 {
-		if _, err := st.Append(ctx, "s-1", eventstore.Any, eventstore.Event{Type: "T", Payload: []byte("{}")}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := snaps.Save(ctx, "x", 1, eventstore.Snapshot{Position: 2, State: []byte("state")}); err != nil {
-		t.Fatal(err)
-	}
-	got, err := snaps.Load(ctx, "x", 1)
-	if err != nil || got.Position != 2 || string(got.State) != "state" {
-		t.Fatalf("Load = %d %q %v", got.Position, got.State, err)
-	}
-	if _, err := snaps.Load(ctx, "x", 2); !errors.Is(err, eventstore.ErrNoSnapshot) {
-		t.Fatalf("another format: %v", err)
-	}
-	// The same snapshot in another log (a copy of the secrets on a log
-	// whose event 2 differs) is refused.
-	other, err := eventstore.NewMemory(eventstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 3 {
-		if _, err := other.Append(ctx, "s-1", eventstore.Any, eventstore.Event{Type: "U", Payload: []byte("{}")}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sealed, err := st.Secret(ctx, "snapshot/x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := other.PutSecret(ctx, "snapshot/x", sealed); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := (eventstore.Snapshots{Store: other, Secrets: other}).Load(ctx, "x", 1); !errors.Is(err, eventstore.ErrNoSnapshot) {
-		t.Fatalf("another log's snapshot: %v", err)
 	}
 }
