@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/gob"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -142,6 +143,33 @@ func (s Snapshots) scrub(ctx context.Context, name string) error {
 // Drop deletes follower name's snapshot.
 func (s Snapshots) Drop(ctx context.Context, name string) error {
 	return s.Secrets.DeleteSecret(ctx, snapshotSecret(name))
+}
+
+// For is a Snapshotter of follower name, whose state has format version,
+// on s; nil (no snapshots) when s is nil.
+func (s *Snapshots) For(name string, version uint32, now func() time.Time, log *slog.Logger) *Snapshotter {
+	if s == nil {
+		return nil
+	}
+	return &Snapshotter{Snapshots: s, Name: name, Version: version, Now: now, Log: log}
+}
+
+// EncodeState encodes a follower's state for a snapshot (gob: the
+// follower's exported types define the format); DecodeState decodes it.
+func EncodeState(name string, state any) ([]byte, error) {
+	var b bytes.Buffer
+	if err := gob.NewEncoder(&b).Encode(state); err != nil {
+		return nil, fmt.Errorf("%s: encode snapshot: %w", name, err)
+	}
+	return b.Bytes(), nil
+}
+
+// DecodeState decodes what EncodeState encoded into state (a pointer).
+func DecodeState(name string, b []byte, state any) error {
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(state); err != nil {
+		return fmt.Errorf("%s: decode snapshot: %w", name, err)
+	}
+	return nil
 }
 
 // Defaults of Snapshots: a follower saves its snapshot after this many

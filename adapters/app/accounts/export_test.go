@@ -1,6 +1,10 @@
 package accounts
 
-import "context"
+import (
+	"context"
+
+	"github.com/salesbot/salesbot/eventstore"
+)
 
 // Fold folds the log up to its head as Run does before it starts the
 // accounts (from the service's snapshot, if it has one), and returns what
@@ -12,5 +16,5 @@ func Fold(ctx context.Context, s *Service) ([]byte, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.fold().encode()
+	return eventstore.EncodeState("accounts", s.fold())
 }

@@ -244,7 +244,7 @@ func (s *Service) Run(ctx context.Context) error {
 // catchUp folds the log up to its head, from the service's snapshot if
 // it has one, and returns the subscription to follow it on with.
 func (s *Service) catchUp(ctx context.Context) (*eventstore.Subscription, *eventstore.Snapshotter, error) {
-	snaps := s.snapshotter()
+	snaps := s.cfg.Snapshots.For(snapshotName, snapshotVersion, s.cfg.Now, s.log)
 	from := snaps.Start(ctx, func(state []byte) error {
 		s.mu.Lock()
 		defer s.mu.Unlock()

@@ -1,11 +1,8 @@
 package accounts
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/gob"
-	"fmt"
 	"slices"
 
 	"github.com/google/uuid"
@@ -75,20 +72,12 @@ func (s *Service) fold() folded {
 	return f
 }
 
-func (f folded) encode() ([]byte, error) {
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(f); err != nil {
-		return nil, fmt.Errorf("accounts: encode snapshot: %w", err)
-	}
-	return b.Bytes(), nil
-}
-
 // unfold puts a snapshot's state in place of what the service knows,
 // before it follows the log; the caller holds s.mu.
 func (s *Service) unfold(state []byte) error {
 	var f folded
-	if err := gob.NewDecoder(bytes.NewReader(state)).Decode(&f); err != nil {
-		return fmt.Errorf("accounts: decode snapshot: %w", err)
+	if err := eventstore.DecodeState("accounts", state, &f); err != nil {
+		return err
 	}
 	for _, fa := range f.Accounts {
 		a := &account{id: fa.ID, label: fa.Label, loc: location(fa.Zone), lost: fa.Lost, removed: fa.Removed, open: fa.Open, kick: make(chan struct{}, 1),
@@ -107,14 +96,6 @@ func (s *Service) unfold(state []byte) error {
 	return nil
 }
 
-// snapshotter is the service's use of Config.Snapshots (nil: none).
-func (s *Service) snapshotter() *eventstore.Snapshotter {
-	if s.cfg.Snapshots == nil {
-		return nil
-	}
-	return &eventstore.Snapshotter{Snapshots: s.cfg.Snapshots, Name: snapshotName, Version: snapshotVersion, Now: s.cfg.Now, Log: s.log}
-}
-
 // snapshot saves what the service folded up to sub's position, when one
 // is due or force.
 func (s *Service) snapshot(ctx context.Context, w *eventstore.Snapshotter, sub *eventstore.Subscription, force bool) {
@@ -122,6 +103,6 @@ func (s *Service) snapshot(ctx context.Context, w *eventstore.Snapshotter, sub *
 		s.mu.Lock()
 		f := s.fold()
 		s.mu.Unlock()
-		return f.encode()
+		return eventstore.EncodeState("accounts", f)
 	})
 }

@@ -1,6 +1,8 @@
 package campaigns
 
 import (
+	"github.com/salesbot/salesbot/eventstore"
+
 	"bytes"
 	"encoding/gob"
 	"fmt"
@@ -9,7 +11,7 @@ import (
 
 // Fold is what a scheduler folded from the log, encoded as its snapshot
 // would be: equal states give equal bytes.
-func Fold(s *Scheduler) ([]byte, error) { return s.fold().encode() }
+func Fold(s *Scheduler) ([]byte, error) { return eventstore.EncodeState("campaigns", s.fold()) }
 
 // FoldDiff says where two folds differ (for a failing test's message).
 func FoldDiff(a, b []byte) string {

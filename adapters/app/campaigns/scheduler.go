@@ -243,7 +243,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 // goroutine).
 func (s *Scheduler) Step(ctx context.Context) error {
 	if s.pos == 1 && s.snaps == nil {
-		s.snaps = s.snapshotter()
+		s.snaps = s.cfg.Snapshots.For(snapshotName, snapshotVersion, s.cfg.Now, s.log)
 		s.pos = s.snaps.Start(ctx, s.unfold)
 	}
 	if err := s.catchUp(ctx); err != nil {

@@ -1,11 +1,8 @@
 package campaigns
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/gob"
-	"fmt"
 	"maps"
 	"slices"
 
@@ -109,20 +106,12 @@ func (s *Scheduler) fold() folded {
 	return f
 }
 
-func (f folded) encode() ([]byte, error) {
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(f); err != nil {
-		return nil, fmt.Errorf("campaigns: encode snapshot: %w", err)
-	}
-	return b.Bytes(), nil
-}
-
 // unfold puts a snapshot's state in place of what the scheduler knows,
 // before it reads the log.
 func (s *Scheduler) unfold(state []byte) error {
 	var f folded
-	if err := gob.NewDecoder(bytes.NewReader(state)).Decode(&f); err != nil {
-		return fmt.Errorf("campaigns: decode snapshot: %w", err)
+	if err := eventstore.DecodeState("campaigns", state, &f); err != nil {
+		return err
 	}
 	for _, fc := range f.Contacts {
 		s.contacts[fc.ID] = &contact{id: fc.ID, seq: fc.Seq, c: fc.C, ok: fc.OK}
@@ -152,19 +141,11 @@ func (s *Scheduler) unfold(state []byte) error {
 	return nil
 }
 
-// snapshotter is the scheduler's use of Config.Snapshots (nil: none).
-func (s *Scheduler) snapshotter() *eventstore.Snapshotter {
-	if s.cfg.Snapshots == nil {
-		return nil
-	}
-	return &eventstore.Snapshotter{Snapshots: s.cfg.Snapshots, Name: snapshotName, Version: snapshotVersion, Now: s.cfg.Now, Log: s.log}
-}
-
 // snapshot saves what the scheduler folded up to its position when one
 // is due, or force; at once, scrubbing the old ones, when it folded an
 // erasure.
 func (s *Scheduler) snapshot(ctx context.Context, force bool) {
-	state := func() ([]byte, error) { return s.fold().encode() }
+	state := func() ([]byte, error) { return eventstore.EncodeState("campaigns", s.fold()) }
 	if s.erased {
 		s.erased = false
 		s.snaps.Scrub(ctx, s.pos-1, state)

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"github.com/salesbot/salesbot/eventstore"
+
 	"bytes"
 	"context"
 	"encoding/gob"
@@ -22,7 +24,7 @@ func Fold(ctx context.Context, e *Engine) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return f.encode()
+	return eventstore.EncodeState("engine", f)
 }
 
 // FoldDiff says where two folds differ (for a failing test's message).

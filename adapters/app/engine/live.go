@@ -152,7 +152,7 @@ func (e *Engine) Run(ctx context.Context) error {
 // catchUp folds the log up to its head, from the engine's snapshot if it
 // has one, and returns the subscription to follow it on with.
 func (e *Engine) catchUp(ctx context.Context) (*eventstore.Subscription, error) {
-	e.snaps = e.snapshotter()
+	e.snaps = e.cfg.Snapshots.For(snapshotName, snapshotVersion, e.cfg.Now, e.log)
 	from := e.snaps.Start(ctx, func(state []byte) error {
 		e.mu.Lock()
 		defer e.mu.Unlock()

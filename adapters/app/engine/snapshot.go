@@ -1,11 +1,8 @@
 package engine
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/gob"
-	"fmt"
 	"slices"
 	"time"
 
@@ -72,8 +69,8 @@ func (e *Engine) fold() (folded, error) {
 // is looked at once, as after following the whole log.
 func (e *Engine) unfold(state []byte) error {
 	var f folded
-	if err := gob.NewDecoder(bytes.NewReader(state)).Decode(&f); err != nil {
-		return fmt.Errorf("engine: decode snapshot: %w", err)
+	if err := eventstore.DecodeState("engine", state, &f); err != nil {
+		return err
 	}
 	for _, t := range f.Open {
 		e.dialogs[t.ID] = &track{id: t.ID, account: t.Account, contact: t.Contact, n: t.N, contactOut: t.ContactOut,
@@ -83,22 +80,6 @@ func (e *Engine) unfold(state []byte) error {
 		e.closed[c.ID] = closedDialog{n: c.N, outcome: c.Outcome}
 	}
 	return nil
-}
-
-func (f folded) encode() ([]byte, error) {
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(f); err != nil {
-		return nil, fmt.Errorf("engine: encode snapshot: %w", err)
-	}
-	return b.Bytes(), nil
-}
-
-// snapshotter is the engine's use of Config.Snapshots (nil: none).
-func (e *Engine) snapshotter() *eventstore.Snapshotter {
-	if e.cfg.Snapshots == nil {
-		return nil
-	}
-	return &eventstore.Snapshotter{Snapshots: e.cfg.Snapshots, Name: snapshotName, Version: snapshotVersion, Now: e.cfg.Now, Log: e.log}
 }
 
 // snapshot saves what the engine folded up to sub's position, when one
@@ -111,6 +92,6 @@ func (e *Engine) snapshot(ctx context.Context, sub *eventstore.Subscription, for
 		if err != nil {
 			return nil, err
 		}
-		return f.encode()
+		return eventstore.EncodeState("engine", f)
 	})
 }
