@@ -221,6 +221,9 @@ func (s *Service) Run(ctx context.Context) error {
 	defer s.wg.Wait()
 	sub, snaps, err := s.catchUp(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
 	s.mu.Lock()
@@ -253,6 +256,10 @@ func (s *Service) catchUp(ctx context.Context) (*eventstore.Subscription, *event
 	head := s.cfg.Store.Head()
 	sub := eventstore.Subscribe(s.cfg.Store, from, 1024)
 	for sub.Position() <= head {
+		if err := ctx.Err(); err != nil { // stopped while catching up: keep the way made
+			s.snapshot(context.WithoutCancel(ctx), snaps, sub, true)
+			return nil, nil, err
+		}
 		if err := s.follow(ctx, sub); err != nil {
 			return nil, nil, err
 		}

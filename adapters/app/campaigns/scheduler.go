@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -105,6 +106,7 @@ type Scheduler struct {
 	zones     map[string]*time.Location
 	snaps     *eventstore.Snapshotter // Run's
 	erased    bool                    // a contact's erasure was folded since the last snapshot
+	caught    atomic.Bool             // a step read the log up to its head
 }
 
 type contact struct {
@@ -249,6 +251,7 @@ func (s *Scheduler) Step(ctx context.Context) error {
 	if err := s.catchUp(ctx); err != nil {
 		return err
 	}
+	s.caught.Store(true)
 	s.snapshot(ctx, false)
 	now := s.cfg.Now()
 	ids := make([]uuid.UUID, 0, len(s.campaigns))
@@ -265,5 +268,9 @@ func (s *Scheduler) Step(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Caught says whether a step has read the log up to its head (Step may
+// run in another goroutine): part of the running system's readiness.
+func (s *Scheduler) Caught() bool { return s.caught.Load() }
 
 func compareIDs(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) }

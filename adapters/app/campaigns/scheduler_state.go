@@ -19,6 +19,9 @@ import (
 func (s *Scheduler) catchUp(ctx context.Context) error {
 	head := s.cfg.Store.Head()
 	for s.pos <= head {
+		if err := ctx.Err(); err != nil { // stopped while catching up
+			return err
+		}
 		recs, err := s.cfg.Store.ReadAll(ctx, s.pos, 1024)
 		if err != nil {
 			return fmt.Errorf("campaigns: read the log at position %d: %w", s.pos, err)

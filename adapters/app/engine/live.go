@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -52,12 +53,15 @@ type Engine struct {
 
 	mu      sync.Mutex
 	dialogs map[uuid.UUID]*track
-	closed  map[uuid.UUID]closedDialog // dialogs that ended, for messages that still come
-	caught  bool                       // the log was read to its head once
-	failing bool                       // the model failed its last call
-	told    time.Time
-	waiting map[uuid.UUID]bool      // dialogs waiting for the model
-	snaps   *eventstore.Snapshotter // Run's; used by the goroutine that follows the log
+	// byContact are the open dialogs of each contact (an opt-out from
+	// the do-not-contact list ends them without a walk over every one).
+	byContact map[uuid.UUID][]*track
+	closed    map[uuid.UUID]closedDialog // dialogs that ended, for messages that still come
+	caught    bool                       // the log was read to its head once
+	failing   bool                       // the model failed its last call
+	told      time.Time
+	waiting   map[uuid.UUID]bool      // dialogs waiting for the model
+	snaps     *eventstore.Snapshotter // Run's; used by the goroutine that follows the log
 }
 
 // track is what the scheduler knows of one open dialog.
@@ -112,7 +116,7 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Core.Log == nil {
 		cfg.Core.Log = cfg.Log
 	}
-	return &Engine{cfg: cfg, log: cfg.Log, dialogs: map[uuid.UUID]*track{}, closed: map[uuid.UUID]closedDialog{}, waiting: map[uuid.UUID]bool{}}, nil
+	return &Engine{cfg: cfg, log: cfg.Log, dialogs: map[uuid.UUID]*track{}, byContact: map[uuid.UUID][]*track{}, closed: map[uuid.UUID]closedDialog{}, waiting: map[uuid.UUID]bool{}}, nil
 }
 
 // Run follows the log and takes turns until ctx ends. Everything it needs
@@ -121,6 +125,9 @@ func New(cfg Config) (*Engine, error) {
 func (e *Engine) Run(ctx context.Context) error {
 	sub, err := e.catchUp(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
 	e.mu.Lock()
@@ -149,6 +156,14 @@ func (e *Engine) Run(ctx context.Context) error {
 	return g.Wait()
 }
 
+// Caught says whether Run has read the log up to its head once (it takes
+// turns from then on): part of the running system's readiness.
+func (e *Engine) Caught() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.caught
+}
+
 // catchUp folds the log up to its head, from the engine's snapshot if it
 // has one, and returns the subscription to follow it on with.
 func (e *Engine) catchUp(ctx context.Context) (*eventstore.Subscription, error) {
@@ -161,6 +176,10 @@ func (e *Engine) catchUp(ctx context.Context) (*eventstore.Subscription, error) 
 	sub := eventstore.Subscribe(e.cfg.Store, from, 1024)
 	head := e.cfg.Store.Head()
 	for sub.Position() <= head {
+		if err := ctx.Err(); err != nil { // stopped while catching up: keep the way made
+			e.snapshot(context.WithoutCancel(ctx), sub, true)
+			return nil, err
+		}
 		if err := e.follow(ctx, sub); err != nil {
 			return nil, err
 		}
@@ -242,11 +261,26 @@ func (e *Engine) follow(ctx context.Context, sub *eventstore.Subscription) error
 // contactOptedOut marks the contact's open dialogs to be ended; the
 // caller holds e.mu.
 func (e *Engine) contactOptedOut(contact uuid.UUID) {
-	for _, tr := range e.dialogs {
-		if tr.contact == contact {
-			tr.contactOut = true
-			tr.seq++
-		}
+	for _, tr := range e.byContact[contact] {
+		tr.contactOut = true
+		tr.seq++
+	}
+}
+
+// track adds an open dialog; the caller holds e.mu.
+func (e *Engine) track(tr *track) {
+	e.dialogs[tr.id] = tr
+	e.byContact[tr.contact] = append(e.byContact[tr.contact], tr)
+}
+
+// untrack removes an open dialog; the caller holds e.mu.
+func (e *Engine) untrack(tr *track) {
+	delete(e.dialogs, tr.id)
+	rest := slices.DeleteFunc(e.byContact[tr.contact], func(x *track) bool { return x == tr })
+	if len(rest) == 0 {
+		delete(e.byContact, tr.contact)
+	} else {
+		e.byContact[tr.contact] = rest
 	}
 }
 
@@ -266,7 +300,10 @@ func init() {
 // do once the lock is released.
 func (e *Engine) apply(id uuid.UUID, at time.Time, ev domain.Event) func(context.Context) {
 	if s, ok := ev.(domain.DialogStarted); ok {
-		e.dialogs[id] = &track{id: id, account: s.AccountID, contact: s.ContactID, n: s.N, lastOut: at, seq: 1} // new: look at it
+		if old := e.dialogs[id]; old != nil { // started twice: the log's last word counts
+			e.untrack(old)
+		}
+		e.track(&track{id: id, account: s.AccountID, contact: s.ContactID, n: s.N, lastOut: at, seq: 1}) // new: look at it
 		return nil
 	}
 	tr := e.dialogs[id]
@@ -292,7 +329,7 @@ func (e *Engine) apply(id uuid.UUID, at time.Time, ev domain.Event) func(context
 	case domain.HandoffRequested, domain.DialogTakenOver:
 		delete(e.waiting, id) // a person answers it now
 	case domain.DialogClosed:
-		delete(e.dialogs, id)
+		e.untrack(tr)
 		delete(e.waiting, id)
 		e.closed[id] = closedDialog{n: tr.n, outcome: ev.Outcome}
 	}
@@ -312,6 +349,9 @@ func (e *Engine) wroteAfterClose(id uuid.UUID, m domain.InboundReceived) func(co
 		return func(ctx context.Context) {
 			if _, err := e.cfg.Core.OptOut(ctx, id, m.Text); err != nil {
 				e.snaps.Hold() // the next start follows this event again and retries
+				if ctx.Err() != nil {
+					return
+				}
 				e.log.Error("engine: record an opt-out in a closed dialog", "dialog", c.n, "err", err)
 			}
 		}
@@ -335,7 +375,9 @@ func (e *Engine) repairOptOut(ctx context.Context, dialog uuid.UUID, o domain.Di
 	d, err := h.LoadDialog(ctx, dialog)
 	if err != nil {
 		e.snaps.Hold() // the next start follows this event again and retries
-		e.log.Error("engine: load an opted-out dialog", "dialog", dialog, "err", err)
+		if ctx.Err() == nil {
+			e.log.Error("engine: load an opted-out dialog", "dialog", dialog, "err", err)
+		}
 		return
 	}
 	if !d.Exists {
@@ -343,7 +385,9 @@ func (e *Engine) repairOptOut(ctx context.Context, dialog uuid.UUID, o domain.Di
 	}
 	if err := e.cfg.Core.optOutContact(ctx, d, o.Reason); err != nil {
 		e.snaps.Hold() // the next start follows this event again and retries
-		e.log.Error("engine: put an opted-out contact on the do-not-contact list", "dialog", d.N, "err", err)
+		if ctx.Err() == nil {
+			e.log.Error("engine: put an opted-out contact on the do-not-contact list", "dialog", d.N, "err", err)
+		}
 	}
 }
 

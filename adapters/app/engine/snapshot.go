@@ -73,8 +73,8 @@ func (e *Engine) unfold(state []byte) error {
 		return err
 	}
 	for _, t := range f.Open {
-		e.dialogs[t.ID] = &track{id: t.ID, account: t.Account, contact: t.Contact, n: t.N, contactOut: t.ContactOut,
-			lastIn: t.LastIn, lastOut: t.LastOut, retryAt: t.RetryAt, failures: t.Failures, seq: 1}
+		e.track(&track{id: t.ID, account: t.Account, contact: t.Contact, n: t.N, contactOut: t.ContactOut,
+			lastIn: t.LastIn, lastOut: t.LastOut, retryAt: t.RetryAt, failures: t.Failures, seq: 1})
 	}
 	for _, c := range f.Closed {
 		e.closed[c.ID] = closedDialog{n: c.N, outcome: c.Outcome}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"testing"
+	"time"
 
 	"github.com/salesbot/salesbot/adapters/app/engine"
 	"github.com/salesbot/salesbot/adapters/eventlog"
@@ -21,7 +22,24 @@ func TestSnapshotFoldsLikeTheLog(t *testing.T) {
 	if err := projectionsbench.GenerateDialogs(ctx, w.store, 1, 40, 2, 3); err != nil {
 		t.Fatal(err)
 	}
-	w.run()() // takes the turns that are due, then stops and saves its snapshot
+	// An engine reads the log, takes the turns that are due, then stops
+	// and saves its snapshot.
+	e, err := engine.New(engine.Config{Core: &engine.Core{H: w.h, Model: w.model, Scenario: w.sc}, Store: w.store,
+		Decode: eventlog.New(w.store).Decode, Now: w.clock.Now, Tick: time.Millisecond, Snapshots: w.snapshots()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- e.Run(runCtx) }()
+	for !e.Caught() {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond)
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
 	snap, err := w.snapshots().Load(ctx, "engine", 1)
 	if err != nil {
 		t.Fatalf("no snapshot when the engine stopped: %v", err)

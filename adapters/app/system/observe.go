@@ -49,6 +49,18 @@ func (s *System) observe() error {
 			}
 			return nil
 		}},
+		{Name: "dialog_engine", Err: func(context.Context) error {
+			if s.dialogs == nil || !s.dialogs.Caught() {
+				return errors.New("reading the log: it takes turns once it has")
+			}
+			return nil
+		}},
+		{Name: "campaign_scheduler", Err: func(context.Context) error {
+			if s.sched == nil || !s.sched.Caught() {
+				return errors.New("reading the log: it opens campaigns' dialogs once it has")
+			}
+			return nil
+		}},
 	}}
 	if s.cfg.HTTP == nil {
 		return nil
