@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -34,7 +33,6 @@ type env struct {
 	dsn      string // with the run's schema as search_path
 	dsnFile  string // dsn in a file, for --postgres-file (a DSN may hold a password)
 	work     string // the run's own directory: the starts' logs
-	loglevel string
 }
 
 // start runs `salesbot run` on the generated log once, named name: it
@@ -57,7 +55,7 @@ func (e env) start(ctx context.Context, name string) (st Start, err error) {
 	defer out.Close()
 	cmd := exec.Command(cfg.Binary, "run", "--data-dir", e.dataDir, "--master-key-file", e.keyFile,
 		"--postgres-file", e.dsnFile, "--tg-app-id", "1", "--tg-app-hash", "bench",
-		"--http-listen", addr, "--log-level", e.loglevel, "--log-format", "json")
+		"--http-listen", addr, "--log-level", cfg.LogLevel, "--log-format", "json")
 	cmd.Env = childEnv(os.Environ())
 	cmd.Stdout, cmd.Stderr = out, out
 	failed := func(format string, args ...any) error {
@@ -251,6 +249,3 @@ func tail(path string) string {
 	}
 	return s
 }
-
-// errNoBinary: Config.Binary is empty.
-var errNoBinary = errors.New("startbench: the salesbot binary to start is required")

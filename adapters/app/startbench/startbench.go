@@ -102,7 +102,11 @@ func (c Config) progress(stage string, done, total int) {
 	}
 }
 
-// Start is what one start of `salesbot run` measured.
+// Start is what one start of `salesbot run` measured. Ready says when
+// the API can answer; the dialog engine may still be folding the log
+// then (it is not part of readiness), which shows as CPU after ready
+// and in Stop: a stop waits for every follower to finish its batch and
+// save its snapshot.
 type Start struct {
 	Name string // cold or warm
 	// Ready is the time from the exec to the first 200 from /readyz.
@@ -214,7 +218,7 @@ func (r Result) MarshalJSON() ([]byte, error) {
 // that fails is an error quoting the end of its log.
 func Run(ctx context.Context, cfg Config) (res Result, err error) {
 	if cfg.Binary == "" {
-		return res, errNoBinary
+		return res, errors.New("startbench: the salesbot binary to start is required")
 	}
 	if cfg.Postgres == "" {
 		return res, errors.New("startbench: a PostgreSQL DSN is required: the read models live there")
@@ -249,7 +253,7 @@ func Run(ctx context.Context, cfg Config) (res Result, err error) {
 		}()
 	}
 	e := env{cfg: cfg, dataDir: cmp.Or(cfg.DataDir, filepath.Join(work, "data")),
-		keyFile: cmp.Or(cfg.KeyFile, filepath.Join(work, "master.key")), work: work, loglevel: cfg.LogLevel}
+		keyFile: cmp.Or(cfg.KeyFile, filepath.Join(work, "master.key")), work: work}
 	if err := emptyOrAbsent(e.dataDir); err != nil {
 		return res, err
 	}
