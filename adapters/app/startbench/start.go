@@ -27,12 +27,12 @@ const fromBeginning = "salesbot: following the log from its beginning"
 
 // env are the paths and settings the starts share.
 type env struct {
-	cfg      Config
-	dataDir  string
-	keyFile  string
-	dsn      string // with the run's schema as search_path
-	dsnFile  string // dsn in a file, for --postgres-file (a DSN may hold a password)
-	work     string // the run's own directory: the starts' logs
+	cfg     Config
+	dataDir string
+	keyFile string
+	dsn     string // with the run's schema as search_path
+	dsnFile string // dsn in a file, for --postgres-file (a DSN may hold a password)
+	work    string // the run's own directory: the starts' logs
 }
 
 // start runs `salesbot run` on the generated log once, named name: it
