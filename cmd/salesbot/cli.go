@@ -133,7 +133,7 @@ func commands() []*command {
 		{
 			name:    "bench",
 			summary: "measure the event log on this machine",
-			sub:     []*command{benchAppendCommand(), benchReadCommand(), benchRebuildCommand(), benchAccountsCommand(), benchImportCommand(), benchAPICommand()},
+			sub:     []*command{benchAppendCommand(), benchReadCommand(), benchRebuildCommand(), benchAccountsCommand(), benchImportCommand(), benchAPICommand(), benchStartCommand()},
 		},
 	}
 }
