@@ -38,6 +38,20 @@ var (
 	ErrForbidden = errors.New("tokens: the token's scope does not allow this")
 	// ErrUnknownToken: no token has that id, prefix or name (revoking).
 	ErrUnknownToken = errors.New("tokens: no such token")
+
+	// ErrUnknownLink: no web sign-in link has that secret (a mistyped or
+	// made-up link).
+	ErrUnknownLink = errors.New("websessions: no such sign-in link")
+	// ErrLinkUsed: the sign-in link opened a session already; a link
+	// is usable once.
+	ErrLinkUsed = errors.New("websessions: the sign-in link was used already")
+	// ErrLinkExpired: the sign-in link is older than it may be
+	// (DefaultLinkTTL).
+	ErrLinkExpired = errors.New("websessions: the sign-in link expired")
+	// ErrUnknownSession: no web session has that id (ending one by id).
+	// A request's cookie that opens no live session is
+	// ErrUnauthenticated instead.
+	ErrUnknownSession = errors.New("websessions: no such web session")
 )
 
 // ScopeError is ErrForbidden with the scopes: the token's and the one
