@@ -198,3 +198,23 @@ func TestWebPrincipal(t *testing.T) {
 		t.Fatal(p.Actor())
 	}
 }
+
+// A link that opens no session signs nobody in: each refusal matches
+// ErrUnauthenticated too, and only itself among the three.
+func TestLinkRefusals(t *testing.T) {
+	all := []error{ErrUnknownLink, ErrLinkUsed, ErrLinkExpired}
+	for i, e := range all {
+		err := fmt.Errorf("redeem: %w", &Error{Code: ESTATE, Field: "link", Err: e, Message: "m"})
+		if !errors.Is(err, ErrUnauthenticated) || errors.Is(err, ErrForbidden) || errors.Is(err, ErrUnknownSession) {
+			t.Errorf("%v", e)
+		}
+		for j, other := range all {
+			if errors.Is(err, other) != (i == j) {
+				t.Errorf("%v matches %v: %v", e, other, i != j)
+			}
+		}
+	}
+	if !strings.HasPrefix(ErrLinkUsed.Error(), "websessions: ") {
+		t.Fatal(ErrLinkUsed)
+	}
+}

@@ -179,8 +179,8 @@ type Session struct {
 // of its URL). It fails with an error matching ErrUnknownLink (nothing
 // issued it, or it is malformed), ErrLinkUsed (it opened a session
 // already: a link works once) or ErrLinkExpired, each a *domain.Error
-// on the field "link" (EINVALID for the first, ESTATE for the others).
-// No error holds the link.
+// on the field "link" (EINVALID for the first, ESTATE for the others)
+// that also matches ErrUnauthenticated. No error holds the link.
 func (s *Service) Redeem(ctx context.Context, link string) (Session, error) {
 	if !wellFormed(link, linkScheme) {
 		return Session{}, &domain.Error{Code: domain.EINVALID, Field: "link", Err: ErrUnknownLink, Message: "not a sign-in link"}
@@ -277,16 +277,29 @@ func (s *Service) session(cookie string) (domain.WebSession, error) {
 	return w, nil
 }
 
-// End ends the session cookie opens (signing out), for by (normally the
-// session's own Principal.Actor()) and reason ("signed out"). A cookie
-// that opens no live session is an error matching ErrUnauthenticated:
-// there is nothing to end.
+// End ends the session cookie opens (signing out), for by and reason:
+// by "" is the session itself (its Principal.Actor(), "web:<id>"),
+// reason "" is "signed out". Ending a session that is over already
+// (ended, expired) records nothing and is no error; a cookie that opens
+// no session at all (malformed, unknown) is an error matching
+// ErrUnauthenticated.
 func (s *Service) End(ctx context.Context, cookie, by, reason string) error {
-	w, err := s.session(cookie)
-	if err != nil {
-		return err
+	if !wellFormed(cookie, sessionScheme) {
+		return fmt.Errorf("%w: not a web session", ErrUnauthenticated)
 	}
-	_, err = s.end(ctx, w.ID, by, reason)
+	s.mu.RLock()
+	w, ok := s.state.SessionByHash(domain.HashTokenSecret(cookie))
+	s.mu.RUnlock()
+	if !ok {
+		return fmt.Errorf("%w: unknown web session", ErrUnauthenticated)
+	}
+	if by == "" {
+		by = principal(w.ID, w.Role).Actor()
+	}
+	if reason == "" {
+		reason = "signed out"
+	}
+	_, err := s.end(ctx, w.ID, by, reason)
 	return err
 }
 

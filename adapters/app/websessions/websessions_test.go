@@ -198,7 +198,8 @@ func TestLinkWorksOnce(t *testing.T) {
 	s := w.service(nil)
 	l := w.issue(s, domain.WebOwner)
 	sess := w.redeem(s, l)
-	if _, err := s.Redeem(w.ctx, l.Secret.Reveal()); !errors.Is(err, websessions.ErrLinkUsed) || domain.ErrorCode(err) != domain.ESTATE {
+	if _, err := s.Redeem(w.ctx, l.Secret.Reveal()); !errors.Is(err, websessions.ErrLinkUsed) || !errors.Is(err, websessions.ErrUnauthenticated) ||
+		errors.Is(err, websessions.ErrLinkExpired) || domain.ErrorCode(err) != domain.ESTATE {
 		t.Fatalf("a second redeem: %v", err)
 	}
 	if err := s.End(w.ctx, sess.Secret.Reveal(), sess.Principal.Actor(), "signed out"); err != nil {
@@ -224,7 +225,7 @@ func TestLinkExpires(t *testing.T) {
 	w.redeem(s, early)
 	w.clock.Add(time.Nanosecond)
 	_, err := s.Redeem(w.ctx, late.Secret.Reveal())
-	if !errors.Is(err, websessions.ErrLinkExpired) || errors.Is(err, websessions.ErrLinkUsed) {
+	if !errors.Is(err, websessions.ErrLinkExpired) || !errors.Is(err, websessions.ErrUnauthenticated) || errors.Is(err, websessions.ErrLinkUsed) {
 		t.Fatalf("an expired link: %v", err)
 	}
 	// A shorter TTL in the config.
@@ -250,7 +251,7 @@ func TestUnknownLinks(t *testing.T) {
 	for _, bad := range []string{"", "sbl_", l[:len(l)-1], l + "a", strings.ToUpper(l), "sbl_" + strings.Repeat("a", 52), sess.Secret.Reveal(),
 		"sbl_" + strings.Repeat("1", 52), "sb_" + l[3:], "sbl_" + strings.Repeat("я", 26)} {
 		_, err := s.Redeem(w.ctx, bad)
-		if !errors.Is(err, websessions.ErrUnknownLink) || domain.ErrorField(err) != "link" || (len(bad) > 10 && strings.Contains(err.Error(), bad[4:])) {
+		if !errors.Is(err, websessions.ErrUnknownLink) || !errors.Is(err, websessions.ErrUnauthenticated) || errors.Is(err, websessions.ErrLinkUsed) || domain.ErrorField(err) != "link" || (len(bad) > 10 && strings.Contains(err.Error(), bad[4:])) {
 			t.Errorf("redeem %q: %v", bad, err)
 		}
 	}
@@ -272,15 +273,20 @@ func TestSessionsEnd(t *testing.T) {
 		!list[0].SignedIn.Equal(t0) || !list[0].Expires.Equal(first.Expires) {
 		t.Fatalf("list %+v %v", list, err)
 	}
-	// Signing out.
-	if err := s.End(w.ctx, second.Secret.Reveal(), second.Principal.Actor(), "signed out"); err != nil {
+	// Signing out: by the session itself, "signed out", unless said.
+	if err := s.End(w.ctx, second.Secret.Reveal(), "", ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Authenticate(w.ctx, second.Secret.Reveal(), domain.ScopeRead); !errors.Is(err, websessions.ErrUnauthenticated) {
 		t.Fatalf("after signing out: %v", err)
 	}
-	if err := s.End(w.ctx, second.Secret.Reveal(), second.Principal.Actor(), "signed out"); !errors.Is(err, websessions.ErrUnauthenticated) {
+	if err := s.End(w.ctx, second.Secret.Reveal(), "", ""); err != nil {
 		t.Fatalf("signing out twice: %v", err)
+	}
+	for _, bad := range []string{"", "sbs_" + strings.Repeat("a", 52), second.Secret.Reveal()[:40]} {
+		if err := s.End(w.ctx, bad, "", ""); !errors.Is(err, websessions.ErrUnauthenticated) {
+			t.Fatalf("signing out of %q: %v", bad, err)
+		}
 	}
 	// An admin ends one; twice is no error and records nothing more.
 	if err := s.EndSession(w.ctx, third.ID, "admin:1"); err != nil {
@@ -314,7 +320,7 @@ func TestSessionsEnd(t *testing.T) {
 	if _, err := s.Authenticate(w.ctx, first.Secret.Reveal(), domain.ScopeRead); !errors.Is(err, websessions.ErrUnauthenticated) {
 		t.Fatalf("expired: %v", err)
 	}
-	if err := s.End(w.ctx, first.Secret.Reveal(), "x", "signed out"); !errors.Is(err, websessions.ErrUnauthenticated) {
+	if err := s.End(w.ctx, first.Secret.Reveal(), "", ""); err != nil {
 		t.Fatalf("signing out of an expired session: %v", err)
 	}
 	if err := s.EndSession(w.ctx, first.ID, "admin:1"); err != nil {
