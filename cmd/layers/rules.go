@@ -33,7 +33,7 @@ var layers = []layer{
 		"adapters/metrics/...", // Prometheus metrics (/metrics) and health checks (/healthz, /readyz)
 	}},
 	{name: "app", pkgs: []string{
-		"adapters/app/...", // application services: accounts, engine, campaigns, contacts, dialogs, audit, demo, tokens, websessions
+		"adapters/app/...", // application services: accounts, engine, campaigns, contacts, dialogs, audit, demo, tokens
 	}},
 	{name: "system", pkgs: []string{
 		"adapters/app/system/...", // the running system composed of them: the composition root

@@ -615,3 +615,47 @@ func FuzzAuthenticate(f *testing.F) {
 		}
 	})
 }
+
+// The URL to hand out redeems its link; the list, as a table and as
+// JSON, shows the sessions and no secret.
+func TestWrite(t *testing.T) {
+	w := newWorld(t)
+	s := w.service(nil)
+	l := w.issue(s, domain.WebAnalyst)
+	for _, base := range []string{"https://sales.example.com", "https://sales.example.com/"} {
+		u, err := url.Parse(l.URL(base))
+		if err != nil || u.Scheme != "https" || u.Host != "sales.example.com" || u.Path != websessions.SignInPath || u.Query().Get("t") != l.Secret.Reveal() {
+			t.Fatalf("%s: %v %v", base, u, err)
+		}
+	}
+	j := l.JSON("http://127.0.0.1:8080")
+	if j.URL != "http://127.0.0.1:8080/web/signin?t="+l.Secret.Reveal() || j.Role != "analyst" || j.ID != l.ID.String() || !j.Expires.Equal(l.Expires) {
+		t.Fatalf("%+v", j)
+	}
+	u, _ := url.Parse(j.URL)
+	sess, err := s.Redeem(w.ctx, u.Query().Get("t"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.List(w.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table bytes.Buffer
+	if err := websessions.WriteList(&table, list); err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(websessions.ListJSON(list))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(table.String(), sess.ID.String()) || !strings.Contains(table.String(), "analyst") || !strings.Contains(table.String(), "admin:7") ||
+		!strings.Contains(string(b), `"role":"analyst"`) || !strings.Contains(string(b), `"issued_by":"admin:7"`) || !strings.Contains(string(b), sess.ID.String()) {
+		t.Fatalf("table:\n%s\njson: %s", &table, b)
+	}
+	for _, secret := range []string{l.Secret.Reveal()[4:], sess.Secret.Reveal()[4:]} {
+		if strings.Contains(table.String(), secret) || strings.Contains(string(b), secret) {
+			t.Fatal("a secret in the list")
+		}
+	}
+}
