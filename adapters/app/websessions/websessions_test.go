@@ -659,3 +659,35 @@ func TestWrite(t *testing.T) {
 		}
 	}
 }
+
+// The console's view: a cookie that authenticates, refusals that match
+// ErrUnauthenticated, a sign-out by the session itself.
+func TestConsole(t *testing.T) {
+	w := newWorld(t)
+	s := w.service(nil)
+	c := s.Console()
+	l := w.issue(s, domain.WebManager)
+	cookie, p, expires, err := c.Redeem(w.ctx, l.Secret.Reveal())
+	if err != nil || !sessionFormat.MatchString(cookie) || p.Scope != domain.ScopeManage || !expires.Equal(t0.Add(domain.DefaultSessionTTL)) {
+		t.Fatalf("%q %+v %v %v", cookie, p, expires, err)
+	}
+	if got, err := c.Authenticate(w.ctx, cookie, domain.ScopeManage); err != nil || got != p {
+		t.Fatalf("%+v %v", got, err)
+	}
+	if cookie, _, _, err := c.Redeem(w.ctx, l.Secret.Reveal()); !errors.Is(err, domain.ErrUnauthenticated) || cookie != "" {
+		t.Fatalf("a used link: %q %v", cookie, err)
+	}
+	if err := c.End(w.ctx, cookie); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.End(w.ctx, cookie); err != nil {
+		t.Fatalf("twice: %v", err)
+	}
+	if _, err := c.Authenticate(w.ctx, cookie, domain.ScopeRead); !errors.Is(err, domain.ErrUnauthenticated) {
+		t.Fatal(err)
+	}
+	evs := w.events()
+	if e, ok := evs[len(evs)-1].(domain.WebSessionEnded); !ok || e.By != p.Actor() || e.Reason != "signed out" || len(evs) != 3 {
+		t.Fatalf("%+v", evs)
+	}
+}
