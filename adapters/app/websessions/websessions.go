@@ -9,7 +9,9 @@
 // works once and for domain.DefaultLinkTTL, a session lasts
 // domain.DefaultSessionTTL unless ended, and a role (owner, manager,
 // analyst) is a scope (admin, manage, read), so the console allows what
-// the API would allow a token of that scope.
+// the API would allow a token of that scope. Console is the service as
+// the console's pages use it (adapters/web's Sessions port); write.go
+// has what `salesbot web link` and a sessions list print.
 //
 // # One writer
 //
