@@ -25,5 +25,6 @@ func EventTypes() []Event {
 		TurnTaken{}, TurnFailed{},
 		CampaignCreated{}, CampaignPaused{}, CampaignResumed{}, CampaignEnded{}, CampaignTargeted{},
 		TokenCreated{}, TokenRevoked{}, TokenRefused{},
+		WebLinkIssued{}, WebSignedIn{}, WebSessionEnded{},
 	}
 }

@@ -80,6 +80,9 @@ var notPersonal = map[string]string{
 	"TokenCreated.By":                              "who: cli, admin:<id>, token:<prefix>",
 	"TokenRevoked.By":                              "who: cli, admin:<id>, token:<prefix>",
 	"TokenRevoked.Reason":                          "why an admin revoked a token, about the token",
+	"WebLinkIssued.By":                             "who asked for a sign-in link: cli, admin:<id>, token:<prefix>, web:<session>",
+	"WebSessionEnded.By":                           "who ended a web session: web:<session>, admin:<id>, cli, token:<prefix>",
+	"WebSessionEnded.Reason":                       "fixed texts: signed out, ended by admin",
 }
 
 // stringFields lists the paths of the plain string fields in t (closed

@@ -38,6 +38,21 @@ var (
 	ErrForbidden = errors.New("tokens: the token's scope does not allow this")
 	// ErrUnknownToken: no token has that id, prefix or name (revoking).
 	ErrUnknownToken = errors.New("tokens: no such token")
+
+	// ErrUnknownLink: no web sign-in link has that secret (a mistyped or
+	// made-up link). Like ErrLinkUsed and ErrLinkExpired it also matches
+	// ErrUnauthenticated: a link that opens no session signs nobody in.
+	ErrUnknownLink error = LinkRefusal("no such sign-in link")
+	// ErrLinkUsed: the sign-in link opened a session already; a link
+	// is usable once.
+	ErrLinkUsed error = LinkRefusal("the sign-in link was used already")
+	// ErrLinkExpired: the sign-in link is older than it may be
+	// (DefaultLinkTTL).
+	ErrLinkExpired error = LinkRefusal("the sign-in link expired")
+	// ErrUnknownSession: no web session has that id (ending one by id).
+	// A request's cookie that opens no live session is
+	// ErrUnauthenticated instead.
+	ErrUnknownSession = errors.New("websessions: no such web session")
 )
 
 // ScopeError is ErrForbidden with the scopes: the token's and the one
@@ -54,6 +69,16 @@ func (e *ScopeError) Error() string {
 
 // Is makes errors.Is(err, ErrForbidden) true.
 func (e *ScopeError) Is(target error) bool { return target == ErrForbidden }
+
+// LinkRefusal is why a web sign-in link opens no session (ErrUnknownLink,
+// ErrLinkUsed, ErrLinkExpired). Each also matches ErrUnauthenticated, so
+// a caller that only tells "signed in or not" needs no more.
+type LinkRefusal string
+
+func (r LinkRefusal) Error() string { return "websessions: " + string(r) }
+
+// Is makes errors.Is(err, ErrUnauthenticated) true.
+func (LinkRefusal) Is(target error) bool { return target == ErrUnauthenticated }
 
 // ImportProblem is why a contacts import refuses a whole file
 // (contacts.ErrEncoding, ..., ErrTooManyErrors); it comes in a

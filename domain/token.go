@@ -371,14 +371,23 @@ func EvolveTokens(s Tokens, e Event) Tokens {
 	return s
 }
 
-// Principal is whom a request acts for: an authenticated API token.
+// Principal is whom a request acts for: an authenticated API token, or
+// a web console's session (Session set, TokenID and Prefix empty).
 type Principal struct {
 	TokenID uuid.UUID
-	Name    string
+	Name    string // the token's name; "web:<role>" for a web session
 	Scope   Scope
 	Prefix  string
+	Session uuid.UUID // the web session's id, for a web console's request
 }
 
 // Actor is the principal as the events it causes record it (their By):
-// "token:" and its prefix, which no other token ever has.
-func (p Principal) Actor() string { return "token:" + p.Prefix }
+// "token:" and its prefix, which no other token ever has, or "web:" and
+// the web session's id (its WebSignedIn, and the link's WebLinkIssued,
+// say who signed in).
+func (p Principal) Actor() string {
+	if p.Session != uuid.Nil {
+		return "web:" + p.Session.String()
+	}
+	return "token:" + p.Prefix
+}

@@ -101,6 +101,9 @@ func samples() []domain.Event {
 		domain.TokenCreated{TokenID: account, Name: "crm", Scope: domain.ScopeManage, Prefix: "sb_abcdefghijklmnop", Hash: domain.HashTokenSecret("s3cret"), At: t0, By: "cli"},
 		domain.TokenRevoked{TokenID: account, At: t0, By: "admin:1", Reason: "leaked"},
 		domain.TokenRefused{TokenID: account, Scope: domain.ScopeRead, Suppressed: 2, At: t0},
+		domain.WebLinkIssued{LinkID: account, Role: domain.WebAnalyst, Hash: domain.HashTokenSecret("link"), By: "admin:1", At: t0, Expires: t0.Add(domain.DefaultLinkTTL)},
+		domain.WebSignedIn{LinkID: account, SessionID: dialog, Hash: domain.HashTokenSecret("session"), Role: domain.WebAnalyst, At: t0, Expires: t0.Add(domain.DefaultSessionTTL)},
+		domain.WebSessionEnded{SessionID: dialog, By: "admin:1", Reason: "ended by admin", At: t0},
 	}
 }
 
