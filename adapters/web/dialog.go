@@ -48,8 +48,8 @@ type dialogData struct {
 	Timeline      []event
 	Stages        []stageStep
 	// The forms' values when an action was refused.
-	Draft                                          string
-	OutcomeWon                                     bool
+	Draft                                         string
+	OutcomeWon                                    bool
 	OutcomeAmount, OutcomeCurrency, OutcomeReason string
 }
 
