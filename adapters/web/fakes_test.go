@@ -191,12 +191,12 @@ func (transcripts) WriteText(_ context.Context, n int64, w io.Writer) error {
 	return err
 }
 
-// events is a fake httpapi.Events: what is sent on its channel is
-// delivered.
+// events is a fake httpapi.Events: what is published goes to every
+// follower.
 type events struct {
-	ch       chan httpapi.LogEvent
-	mu       sync.Mutex
-	personal []bool // each Follow's
+	mu        sync.Mutex
+	followers []chan httpapi.LogEvent
+	personal  []bool // each Follow's
 }
 
 func (e *events) Head() uint64 { return 10 }
@@ -205,7 +205,23 @@ func (e *events) Follow(from uint64, _ []string, personal bool) httpapi.Follower
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.personal = append(e.personal, personal)
-	return follower{e.ch}
+	ch := make(chan httpapi.LogEvent, 16)
+	e.followers = append(e.followers, ch)
+	return follower{ch}
+}
+
+// publish gives evs to every follower there is.
+func (e *events) publish(evs ...httpapi.LogEvent) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, ch := range e.followers {
+		for _, ev := range evs {
+			select {
+			case ch <- ev:
+			default: // a follower long gone
+			}
+		}
+	}
 }
 
 type follower struct{ ch chan httpapi.LogEvent }
@@ -238,7 +254,7 @@ type world struct {
 func newWorld(t testing.TB, mod func(*web.Config)) *world {
 	t.Helper()
 	w := &world{sessions: newSessions(), dialogs: newDialogs(), sink: projections.NewMemory(), ids: map[int64]uuid.UUID{},
-		events: &events{ch: make(chan httpapi.LogEvent, 8)}}
+		events: &events{}}
 	account := uuid.New()
 	changes := []projections.Change{projections.PutAccount{Account: projections.Account{ID: account, Label: "sales-1", Status: "active"}}}
 	contact := func(name, username string) uuid.UUID {
@@ -324,4 +340,17 @@ func (w *world) csrf(t testing.TB, cookie, path string) string {
 	}
 	rest := body[i+len(mark):]
 	return rest[:strings.IndexByte(rest, '"')]
+}
+
+// apply adds rows to the read models, as the projector would.
+func (w *world) apply(t testing.TB, changes ...projections.Change) {
+	t.Helper()
+	ctx := context.Background()
+	cp, err := w.sink.Checkpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.sink.Apply(ctx, changes, cp.Position+1, projections.Checkpoint{Position: cp.Position + 1}); err != nil {
+		t.Fatal(err)
+	}
 }

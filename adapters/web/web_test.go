@@ -387,8 +387,9 @@ func TestLiveUpdatesSayOnlyWhichDialogChanged(t *testing.T) {
 	if res.Header.Get("Content-Type") != "text/event-stream" {
 		t.Fatalf("Content-Type %q", res.Header.Get("Content-Type"))
 	}
-	w.events.ch <- httpapi.LogEvent{Position: 11, Type: "contact.added", Stream: "contact-" + w.ids[1].String(), Data: []byte(`{"name":"Ann"}`)}
-	w.events.ch <- httpapi.LogEvent{Position: 12, Type: "dialog.message_received", Stream: "dialog-" + w.ids[2].String(), Data: []byte(`{"text":"secret words"}`)}
+	w.events.publish(
+		httpapi.LogEvent{Position: 11, Type: "contact.added", Stream: "contact-" + w.ids[1].String(), Data: []byte(`{"name":"Ann"}`)},
+		httpapi.LogEvent{Position: 12, Type: "dialog.message_received", Stream: "dialog-" + w.ids[2].String(), Data: []byte(`{"text":"secret words"}`)})
 	sc := bufio.NewScanner(res.Body)
 	var got []string
 	for sc.Scan() && len(got) < 2 {
