@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"slices"
 	"strconv"
@@ -20,10 +21,13 @@ import (
 // the dialog's version the page showed (the API's If-Match): a dialog
 // that moved on since is refused and shown anew.
 
-// MaxTranscript bounds the bytes of message text a dialog's page shows
-// (the latest messages; the export has them all), so a page stays well
-// under 150 KB.
-const MaxTranscript = 90 << 10
+// A dialog's page shows its latest messages, at most MaxMessages of
+// them whose texts, escaped, take at most MaxTranscript bytes (the
+// export has them all), so a page stays under 150 KB.
+const (
+	MaxTranscript = 80 << 10
+	MaxMessages   = 300
+)
 
 // dialogData is the dialog page's content.
 type dialogData struct {
@@ -178,12 +182,16 @@ func (w *Web) dialogData(ctx context.Context, n int64, L catalog) (dialogData, e
 	return out, nil
 }
 
-// messages are the latest messages whose texts fit MaxTranscript, in
-// order; earlier: some were left out.
+// messages are the latest messages that fit MaxMessages and
+// MaxTranscript, in order; earlier: some were left out.
 func messages(ms []projections.Message, L catalog) (out []message, earlier bool) {
 	size, from := 0, len(ms)
-	for from > 0 && size+len(ms[from-1].Text) <= MaxTranscript {
-		size += len(ms[from-1].Text)
+	for from > 0 && len(ms)-from < MaxMessages {
+		n := len(template.HTMLEscapeString(ms[from-1].Text))
+		if size+n > MaxTranscript {
+			break
+		}
+		size += n
 		from--
 	}
 	for _, m := range ms[from:] {

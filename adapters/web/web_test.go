@@ -3,6 +3,7 @@ package web_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,9 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/salesbot/salesbot/adapters/httpapi"
 	"github.com/salesbot/salesbot/adapters/web"
 	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/projections"
 )
 
 func TestSignInSetsASessionCookieOnce(t *testing.T) {
@@ -414,5 +418,47 @@ func TestLiveUpdatesSayOnlyWhichDialogChanged(t *testing.T) {
 	}
 	if ctx.Err() != nil {
 		t.Errorf("the stream outlived its session")
+	}
+}
+
+func TestPagesStayUnder150KB(t *testing.T) {
+	w := newWorld(t, nil)
+	cookie, _ := w.sessions.session(t, domain.ScopeAdmin)
+	var changes []projections.Change
+	account := uuid.New()
+	long := strings.Repeat("Ж", 64)
+	for n := int64(10); n < 400; n++ {
+		c := uuid.New()
+		status := projections.StatusActive
+		if n%2 == 0 {
+			status = projections.StatusHandoff
+		}
+		changes = append(changes,
+			projections.PutContact{Contact: projections.Contact{ID: c, Name: long, Username: "user_" + strings.Repeat("x", 26)}},
+			projections.PutDialog{Dialog: projections.Dialog{ID: uuid.New(), N: n, ContactID: c, AccountID: account, Stage: "qualification",
+				Status: status, HandoffAt: now.Add(-time.Duration(n) * time.Minute), LastMessageAt: now, CreatedAt: now, UpdatedAt: now}})
+	}
+	for i := range 500 {
+		changes = append(changes, projections.PutMessage{Message: projections.Message{DialogID: w.ids[2], Position: uint64(10 + i),
+			Direction: "in", Author: "lead", Text: strings.Repeat("<ы>", 1000), At: now, Status: "received"}})
+	}
+	for i := range 2000 {
+		changes = append(changes, projections.PutMessage{Message: projections.Message{DialogID: w.ids[3], Position: uint64(1000 + i),
+			Direction: "out", Author: "ai", Text: "ok", At: now, Status: "sent"}})
+	}
+	w.apply(t, changes...)
+	inbox := w.get(t, "/web/", cookie)
+	if n := inbox.Body.Len(); n > 150<<10 || !strings.Contains(inbox.Body.String(), "Only the first 100 are shown") {
+		t.Errorf("an inbox of 400 dialogs weighs %d bytes, or does not say it shows only some", n)
+	} else {
+		t.Logf("an inbox of 400 dialogs weighs %d bytes", n)
+	}
+	for _, n := range []int{2, 3} { // 500 long messages; 2000 short ones
+		d := w.get(t, fmt.Sprintf("/web/dialogs/%d", n), cookie)
+		if size := d.Body.Len(); size > 150<<10 || !strings.Contains(d.Body.String(), "Earlier messages are left out") {
+			t.Errorf("dialog %d weighs %d bytes, or does not say some messages are left out", n, size)
+		} else {
+			t.Logf("dialog %d weighs %d bytes", n, size)
+		}
 	}
 }
