@@ -127,7 +127,7 @@ func (w *Web) dialogData(ctx context.Context, n int64, L catalog) (dialogData, e
 		return dialogData{}, err
 	}
 	out := dialogData{N: n, ID: d.ID.String(), Version: version, Name: strings.TrimSpace(c.Name), Username: c.Username,
-		Status: statusLabel(L, d.Status), Stage: d.Stage, Variant: d.Variant, Score: "–", TakenOver: d.TakenOver,
+		Status: statusLabel(L, d.Status), Stage: stageLabel(L, d.Stage), Variant: d.Variant, Score: "–", TakenOver: d.TakenOver,
 		Closed: d.Status == projections.StatusClosed, HandoffReason: d.HandoffReason, OutcomeWon: true}
 	if out.Name == "" && out.Username == "" {
 		out.Name = L["NoName"]
@@ -178,7 +178,7 @@ func (w *Web) dialogData(ctx context.Context, n int64, L catalog) (dialogData, e
 			Confidence: strconv.Itoa(int(q.Confidence*100+0.5)) + "%"})
 	}
 	out.Timeline = timeline(d, L)
-	out.Stages = stageSteps(d.Stage)
+	out.Stages = stageSteps(d.Stage, L)
 	return out, nil
 }
 
@@ -242,7 +242,7 @@ func timeline(d projections.Dialog, L catalog) []event {
 }
 
 // stageSteps marks the stages before the current one done.
-func stageSteps(current string) []stageStep {
+func stageSteps(current string, L catalog) []stageStep {
 	at := slices.Index(stages, current)
 	out := make([]stageStep, 0, len(stages))
 	for i, s := range stages {
@@ -253,7 +253,7 @@ func stageSteps(current string) []stageStep {
 		case i < at:
 			state = "done"
 		}
-		out = append(out, stageStep{s, state})
+		out = append(out, stageStep{stageLabel(L, s), state})
 	}
 	return out
 }

@@ -30,8 +30,7 @@ const (
 // inboxData is the inbox page's content.
 type inboxData struct {
 	Status, Stage, Account, Campaign, Q string
-	Stages                              []string
-	Accounts, Campaigns                 []option
+	Stages, Accounts, Campaigns         []option
 	Groups                              []group
 }
 
@@ -73,7 +72,10 @@ var stages = []string{
 func (w *Web) inbox(r *http.Request, v *view) error {
 	ctx := r.Context()
 	q := r.URL.Query()
-	d := inboxData{Stages: stages, Q: strings.TrimSpace(q.Get("q"))}
+	d := inboxData{Q: strings.TrimSpace(q.Get("q"))}
+	for _, s := range stages {
+		d.Stages = append(d.Stages, option{s, stageLabel(v.L, s)})
+	}
 	f := projections.DialogFilter{}
 	switch s := q.Get("status"); s {
 	case projections.StatusHandoff, projections.StatusActive, projections.StatusClosed:
@@ -208,7 +210,7 @@ func matches(q string, n int64, c projections.Contact) bool {
 }
 
 func (w *Web) rowOf(d projections.Dialog, c projections.Contact, labels map[uuid.UUID]string, L catalog, now time.Time) row {
-	out := row{N: d.N, ID: d.ID.String(), Name: strings.TrimSpace(c.Name), Username: c.Username, Stage: d.Stage,
+	out := row{N: d.N, ID: d.ID.String(), Name: strings.TrimSpace(c.Name), Username: c.Username, Stage: stageLabel(L, d.Stage),
 		Status: statusLabel(L, d.Status), Account: labels[d.AccountID], Score: "–", WithManager: d.TakenOver}
 	if out.Name == "" && out.Username == "" {
 		out.Name = L["NoName"]

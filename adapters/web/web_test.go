@@ -121,7 +121,7 @@ func TestLanguageFromTheBrowserAndTheSwitch(t *testing.T) {
 	w := newWorld(t, nil)
 	cookie, _ := w.sessions.session(t, domain.ScopeManage)
 	ru := w.get(t, "/web/", cookie, "Accept-Language", "ru-RU,ru;q=0.9,en;q=0.5")
-	if b := ru.Body.String(); !strings.Contains(b, `<html lang="ru">`) || !strings.Contains(b, "Нужен человек") || !strings.Contains(b, `href="/web/?lang=en"`) {
+	if b := ru.Body.String(); !strings.Contains(b, `<html lang="ru">`) || !strings.Contains(b, "Нужен человек") || !strings.Contains(b, "передача · передан человеку") || !strings.Contains(b, `href="/web/?lang=en"`) {
 		t.Errorf("a Russian browser did not get Russian with a switch to English")
 	}
 	en := w.get(t, "/web/", cookie, "Accept-Language", "de, en;q=0.8")
@@ -460,5 +460,18 @@ func TestPagesStayUnder150KB(t *testing.T) {
 		} else {
 			t.Logf("dialog %d weighs %d bytes", n, size)
 		}
+	}
+}
+
+func TestAClosedDialogTakesOnlyAnOutcome(t *testing.T) {
+	w := newWorld(t, nil)
+	cookie, _ := w.sessions.session(t, domain.ScopeManage)
+	body := w.get(t, "/web/dialogs/5", cookie).Body.String()
+	if strings.Contains(body, "/reply") || strings.Contains(body, "/takeover") || strings.Contains(body, "/stop") || !strings.Contains(body, "/outcome") {
+		t.Errorf("a closed dialog's page offers the wrong actions")
+	}
+	body = w.get(t, "/web/dialogs/4", cookie).Body.String()
+	if !strings.Contains(body, "/release") || strings.Contains(body, "/takeover") {
+		t.Errorf("a dialog a manager has is not offered back to the AI")
 	}
 }
