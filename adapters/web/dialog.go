@@ -174,7 +174,7 @@ func (w *Web) dialogData(ctx context.Context, n int64, L catalog) (dialogData, e
 		return dialogData{}, err
 	}
 	for _, q := range qs {
-		out.Qualification = append(out.Qualification, qualification{Field: q.Field, Value: q.Value, Quote: q.Quote,
+		out.Qualification = append(out.Qualification, qualification{Field: fieldLabel(L, q.Field), Value: q.Value, Quote: q.Quote,
 			Confidence: strconv.Itoa(int(q.Confidence*100+0.5)) + "%"})
 	}
 	out.Timeline = timeline(d, L)

@@ -78,6 +78,12 @@ var catalogs = map[string]map[string]string{
 		"PastSLA":            "past the SLA",
 		"WithManager":        "with a manager",
 		"Score":              "score",
+		"ScoreTitle":         "Score",
+		"Ago":                "%s ago",
+		"FieldNeed":          "need",
+		"FieldBudget":        "budget",
+		"FieldTimeline":      "timeline",
+		"FieldAuthority":     "authority",
 		"NoName":             "(no name)",
 		"Live":               "live",
 		"DialogTitle":        "Dialog %d",
@@ -196,6 +202,12 @@ var catalogs = map[string]map[string]string{
 		"PastSLA":            "SLA превышен",
 		"WithManager":        "у менеджера",
 		"Score":              "оценка",
+		"ScoreTitle":         "Оценка",
+		"Ago":                "%s назад",
+		"FieldNeed":          "потребность",
+		"FieldBudget":        "бюджет",
+		"FieldTimeline":      "сроки",
+		"FieldAuthority":     "полномочия",
 		"NoName":             "(без имени)",
 		"Live":               "обновляется",
 		"DialogTitle":        "Диалог %d",
@@ -301,12 +313,20 @@ func (c catalog) since(d time.Duration) string {
 
 // stageLabel is a dialog stage in the page's language (a stage it does
 // not know as it is).
-func stageLabel(L catalog, s string) string {
-	if s == "" {
+func stageLabel(L catalog, s string) string { return L.label("Stage", s) }
+
+// fieldLabel is a qualification field in the page's language (a
+// scenario's custom field as it is).
+func fieldLabel(L catalog, f string) string { return L.label("Field", f) }
+
+// label is the string of key prefix+Word for a word of the domain
+// ("opening": StageOpening), or the word itself if there is none.
+func (c catalog) label(prefix, word string) string {
+	if word == "" {
 		return ""
 	}
-	if l, ok := L["Stage"+strings.ToUpper(s[:1])+s[1:]]; ok {
+	if l, ok := c[prefix+strings.ToUpper(word[:1])+word[1:]]; ok {
 		return l
 	}
-	return s
+	return word
 }

@@ -219,7 +219,10 @@ func (w *Web) rowOf(d projections.Dialog, c projections.Contact, labels map[uuid
 		out.Score = strconv.Itoa(*d.Score)
 	}
 	if !d.LastMessageAt.IsZero() {
-		out.Last = L.since(now.Sub(d.LastMessageAt))
+		out.Last = L.T("Ago", L.since(now.Sub(d.LastMessageAt)))
+	}
+	if d.Stage == d.Status { // handoff, closed: the stage says it
+		out.Status = ""
 	}
 	if d.Status == projections.StatusHandoff && !d.TakenOver {
 		waited := now.Sub(handoffAt(d))

@@ -121,7 +121,7 @@ func TestLanguageFromTheBrowserAndTheSwitch(t *testing.T) {
 	w := newWorld(t, nil)
 	cookie, _ := w.sessions.session(t, domain.ScopeManage)
 	ru := w.get(t, "/web/", cookie, "Accept-Language", "ru-RU,ru;q=0.9,en;q=0.5")
-	if b := ru.Body.String(); !strings.Contains(b, `<html lang="ru">`) || !strings.Contains(b, "Нужен человек") || !strings.Contains(b, "передача · передан человеку") || !strings.Contains(b, `href="/web/?lang=en"`) {
+	if b := ru.Body.String(); !strings.Contains(b, `<html lang="ru">`) || !strings.Contains(b, "Нужен человек") || !strings.Contains(b, "передача · sales-1 · оценка – · 30 мин назад") || !strings.Contains(b, `href="/web/?lang=en"`) {
 		t.Errorf("a Russian browser did not get Russian with a switch to English")
 	}
 	en := w.get(t, "/web/", cookie, "Accept-Language", "de, en;q=0.8")
