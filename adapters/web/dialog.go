@@ -322,6 +322,7 @@ func pick(changed bool, notice string) string {
 // an error that is no refusal fails the page.
 func (w *Web) refused(rw http.ResponseWriter, r *http.Request, p *domain.Principal, cookie string, n int64, err error) {
 	v := w.viewOf(r, p, cookie)
+	v.LangURL = fmt.Sprintf("/web/dialogs/%d?lang=%s", n, v.L["OtherLang"]) // not the POST's path
 	var de *domain.Error
 	switch {
 	case errors.Is(err, domain.ErrConflict):

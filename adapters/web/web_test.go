@@ -276,7 +276,8 @@ func TestAStaleFormDoesNothing(t *testing.T) {
 	if res.Code != http.StatusConflict || !strings.Contains(body, "The dialog changed since this page was shown") {
 		t.Fatalf("a stale reply: %d", res.Code)
 	}
-	if !strings.Contains(body, "my draft &lt;b&gt;</textarea>") || !strings.Contains(body, `name="version" value="7"`) {
+	if !strings.Contains(body, "my draft &lt;b&gt;</textarea>") || !strings.Contains(body, `name="version" value="7"`) ||
+		!strings.Contains(body, `href="/web/dialogs/2?lang=ru"`) {
 		t.Errorf("the refused page lost the draft or shows an old version")
 	}
 	if calls := w.dialogs.Calls(); len(calls) != 0 {
