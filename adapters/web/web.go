@@ -113,6 +113,8 @@ type Web struct {
 	key    []byte
 }
 
+var _ http.Handler = (*Web)(nil)
+
 //go:embed templates/*.html
 var templateFS embed.FS
 
