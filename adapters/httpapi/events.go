@@ -222,6 +222,10 @@ func send(w http.ResponseWriter, rc *http.ResponseController, b []byte) error {
 // down (Server.Serve puts it in every request's context).
 type closingKey struct{}
 
+// Closing is closing for other edges on the same Server (the web
+// console's live updates): a stream handler ends when it ends.
+func Closing(ctx context.Context) context.Context { return closing(ctx) }
+
 // closing is a context that ends when the Server serving ctx's request
 // begins to shut down: a stream ends then, as a graceful shutdown waits
 // only for requests that end by themselves. Outside a Server it never

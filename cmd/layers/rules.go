@@ -31,6 +31,7 @@ var layers = []layer{
 		"adapters/cli/...",     // the command line's framework: commands, help, secret options
 		"adapters/httpapi/...", // the HTTP API (/api/v1): its OpenAPI contract, auth, problems, endpoints
 		"adapters/metrics/...", // Prometheus metrics (/metrics) and health checks (/healthz, /readyz)
+		"adapters/web/...",     // the web console (/web/): server-rendered pages, sign-in sessions, live updates
 	}},
 	{name: "app", pkgs: []string{
 		"adapters/app/...", // application services: accounts, engine, campaigns, contacts, dialogs, audit, demo, tokens

@@ -1,0 +1,356 @@
+package web_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/salesbot/salesbot/adapters/httpapi"
+	"github.com/salesbot/salesbot/adapters/web"
+	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/projections"
+)
+
+// The test doubles of the console's ports, and a world to run pages in:
+// the real memory read models filled with dialogs, fake sessions,
+// dialogs, transcripts and events.
+
+var now = time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+
+// The XSS-named lead of every test.
+const xssName = `<img src=x onerror=alert(1)>`
+
+// sessions is a fake Sessions: links are used once.
+type sessions struct {
+	mu       sync.Mutex
+	links    map[string]domain.Principal // unused links
+	sessions map[string]domain.Principal // by cookie
+	ended    []string
+}
+
+func newSessions() *sessions {
+	return &sessions{links: map[string]domain.Principal{}, sessions: map[string]domain.Principal{}}
+}
+
+// link makes a sign-in link's secret for scope.
+func (s *sessions) link(scope domain.Scope) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	secret := random()
+	s.links[secret] = domain.Principal{TokenID: uuid.New(), Name: "web " + string(scope), Scope: scope, Prefix: "web" + secret[:6]}
+	return secret
+}
+
+// session opens a session for scope directly; it returns its cookie.
+func (s *sessions) session(t testing.TB, scope domain.Scope) (string, domain.Principal) {
+	t.Helper()
+	c, p, _, err := s.Redeem(context.Background(), s.link(scope))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, p
+}
+
+func random() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (s *sessions) Redeem(_ context.Context, secret string) (string, domain.Principal, time.Time, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.links[secret]
+	if !ok {
+		return "", domain.Principal{}, time.Time{}, fmt.Errorf("%w: no such link", domain.ErrUnauthenticated)
+	}
+	delete(s.links, secret)
+	c := random()
+	s.sessions[c] = p
+	return c, p, now.Add(12 * time.Hour), nil
+}
+
+func (s *sessions) Authenticate(_ context.Context, cookie string, need domain.Scope) (domain.Principal, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.sessions[cookie]
+	if !ok {
+		return domain.Principal{}, fmt.Errorf("%w: no such session", domain.ErrUnauthenticated)
+	}
+	if !p.Scope.Allows(need) {
+		return p, &domain.ScopeError{Token: p.Prefix, Have: p.Scope, Need: need}
+	}
+	return p, nil
+}
+
+func (s *sessions) End(_ context.Context, cookie string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.sessions, cookie)
+	s.ended = append(s.ended, cookie)
+	return nil
+}
+
+var _ web.Sessions = (*sessions)(nil)
+
+// call is one action the fake Dialogs did.
+type call struct {
+	Action string
+	N      int64
+	At     uint64
+	By     string
+	Text   string
+	Cmd    domain.RecordOutcome
+}
+
+// dialogs is a fake httpapi.Dialogs: every dialog is at a version, an
+// action at another is stale, a done action raises it. It records the
+// actions done.
+type dialogs struct {
+	mu       sync.Mutex
+	versions map[int64]uint64
+	calls    []call
+	done     chan call // each call done, if set
+}
+
+func newDialogs() *dialogs { return &dialogs{versions: map[int64]uint64{}} }
+
+func (d *dialogs) Calls() []call {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]call(nil), d.calls...)
+}
+
+func (d *dialogs) Version(_ context.Context, n int64) (uint64, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	v, ok := d.versions[n]
+	if !ok {
+		return 0, fmt.Errorf("dialog %d: %w", n, domain.ErrUnknownDialog)
+	}
+	return v, nil
+}
+
+func (d *dialogs) do(c call) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	v, ok := d.versions[c.N]
+	switch {
+	case !ok:
+		return fmt.Errorf("dialog %d: %w", c.N, domain.ErrUnknownDialog)
+	case c.At != 0 && c.At != v:
+		return &domain.StaleError{Stream: "dialog", Expected: c.At, Version: v}
+	case c.Action == "reply" && strings.TrimSpace(c.Text) == "":
+		return &domain.Error{Code: domain.EINVALID, Field: "text", Message: "a reply needs a text"}
+	}
+	d.versions[c.N] = v + 1
+	d.calls = append(d.calls, c)
+	if d.done != nil {
+		d.done <- c
+	}
+	return nil
+}
+
+func (d *dialogs) RecordOutcomeAt(_ context.Context, n int64, at uint64, cmd domain.RecordOutcome) (bool, error) {
+	return true, d.do(call{Action: "outcome", N: n, At: at, By: cmd.By, Cmd: cmd})
+}
+func (d *dialogs) Stop(_ context.Context, n int64, at uint64, by string) (bool, error) {
+	return true, d.do(call{Action: "stop", N: n, At: at, By: by})
+}
+func (d *dialogs) TakeOver(_ context.Context, n int64, at uint64, by string) (bool, error) {
+	return true, d.do(call{Action: "takeover", N: n, At: at, By: by})
+}
+func (d *dialogs) Release(_ context.Context, n int64, at uint64, by string) error {
+	return d.do(call{Action: "release", N: n, At: at, By: by})
+}
+func (d *dialogs) Reply(_ context.Context, n int64, at uint64, by, text string) (bool, error) {
+	return true, d.do(call{Action: "reply", N: n, At: at, By: by, Text: text})
+}
+
+var _ httpapi.Dialogs = (*dialogs)(nil)
+
+// transcripts is a fake httpapi.Transcripts.
+type transcripts struct{}
+
+func (transcripts) WriteText(_ context.Context, n int64, w io.Writer) error {
+	if n > 100 {
+		return fmt.Errorf("dialog %d: %w", n, projections.ErrNotFound)
+	}
+	_, err := fmt.Fprintf(w, "dialog %d transcript\n", n)
+	return err
+}
+
+// events is a fake httpapi.Events: what is published goes to every
+// follower.
+type events struct {
+	mu        sync.Mutex
+	followers []chan httpapi.LogEvent
+	personal  []bool // each Follow's
+}
+
+func (e *events) Head() uint64 { return 10 }
+
+func (e *events) Follow(from uint64, _ []string, personal bool) httpapi.Follower {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.personal = append(e.personal, personal)
+	ch := make(chan httpapi.LogEvent, 16)
+	e.followers = append(e.followers, ch)
+	return follower{ch}
+}
+
+// publish gives evs to every follower there is.
+func (e *events) publish(evs ...httpapi.LogEvent) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, ch := range e.followers {
+		for _, ev := range evs {
+			select {
+			case ch <- ev:
+			default: // a follower long gone
+			}
+		}
+	}
+}
+
+type follower struct{ ch chan httpapi.LogEvent }
+
+func (f follower) Next(ctx context.Context) ([]httpapi.LogEvent, error) {
+	select {
+	case e := <-f.ch:
+		return []httpapi.LogEvent{e}, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// world is a console over memory read models with five dialogs:
+//
+//	1 active (Ann @ann)
+//	2 handoff waiting 30 min, past the SLA (the XSS-named lead)
+//	3 handoff waiting 5 min (Борис @boris)
+//	4 handoff a manager has
+//	5 closed
+type world struct {
+	web      *web.Web
+	sessions *sessions
+	dialogs  *dialogs
+	sink     *projections.Memory
+	ids      map[int64]uuid.UUID
+	events   *events
+}
+
+func newWorld(t testing.TB, mod func(*web.Config)) *world {
+	t.Helper()
+	w := &world{sessions: newSessions(), dialogs: newDialogs(), sink: projections.NewMemory(), ids: map[int64]uuid.UUID{},
+		events: &events{}}
+	account := uuid.New()
+	changes := []projections.Change{projections.PutAccount{Account: projections.Account{ID: account, Label: "sales-1", Status: "active"}}}
+	contact := func(name, username string) uuid.UUID {
+		id := uuid.New()
+		changes = append(changes, projections.PutContact{Contact: projections.Contact{ID: id, Name: name, Username: username, Source: "import"}})
+		return id
+	}
+	dialog := func(n int64, c uuid.UUID, status string, taken bool, handoff, last time.Time) {
+		id := uuid.New()
+		w.ids[n] = id
+		w.dialogs.versions[n] = 7
+		stage := "discovery"
+		if status == projections.StatusHandoff {
+			stage = "handoff"
+		}
+		changes = append(changes, projections.PutDialog{Dialog: projections.Dialog{ID: id, N: n, ContactID: c, AccountID: account,
+			Stage: stage, Status: status, TakenOver: taken, HandoffAt: handoff, HandoffReason: "asked for a human",
+			LastMessageAt: last, CreatedAt: now.Add(-2 * time.Hour), UpdatedAt: last}})
+	}
+	dialog(1, contact("Ann", "ann"), projections.StatusActive, false, time.Time{}, now.Add(-5*time.Minute))
+	xss := contact(xssName, "xss_lead")
+	dialog(2, xss, projections.StatusHandoff, false, now.Add(-30*time.Minute), now.Add(-30*time.Minute))
+	dialog(3, contact("Борис", "boris"), projections.StatusHandoff, false, now.Add(-5*time.Minute), now.Add(-5*time.Minute))
+	dialog(4, contact("Dana", "dana"), projections.StatusHandoff, true, now.Add(-50*time.Minute), now.Add(-1*time.Minute))
+	dialog(5, contact("Eve", "eve"), projections.StatusClosed, false, time.Time{}, now.Add(-90*time.Minute))
+	changes = append(changes,
+		projections.PutMessage{Message: projections.Message{DialogID: w.ids[2], Position: 1, Direction: "out", Author: "ai", Text: "Hello! How can we help?", At: now.Add(-40 * time.Minute), Status: "sent"}},
+		projections.PutMessage{Message: projections.Message{DialogID: w.ids[2], Position: 2, Direction: "in", Author: "lead", Text: "<script>alert(2)</script> I want a person", At: now.Add(-30 * time.Minute), Status: "received"}},
+		projections.PutQualification{Q: projections.Qualification{DialogID: w.ids[2], Field: "budget", Value: "1000 EUR", Quote: `about "1000" <b>euro</b>`, Confidence: 0.8, UpdatedAt: now}},
+	)
+	if err := w.sink.Apply(context.Background(), changes, 1, projections.Checkpoint{Position: 1}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := web.Config{Sessions: w.sessions, ReadModels: w.sink, Dialogs: w.dialogs, Transcripts: transcripts{},
+		Events: w.events, Now: func() time.Time { return now }, CSRFKey: []byte("test key")}
+	if mod != nil {
+		mod(&cfg)
+	}
+	c, err := web.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.web = c
+	return w
+}
+
+// get serves a GET of path with cookie (none if empty) and headers
+// (name, value pairs).
+func (w *world) get(t testing.TB, path, cookie string, headers ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodGet, "http://console.test"+path, nil)
+	return w.serve(r, cookie, headers...)
+}
+
+// post serves a POST of form to path.
+func (w *world) post(t testing.TB, path, cookie string, form url.Values, headers ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodPost, "http://console.test"+path, strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return w.serve(r, cookie, headers...)
+}
+
+func (w *world) serve(r *http.Request, cookie string, headers ...string) *httptest.ResponseRecorder {
+	if cookie != "" {
+		r.AddCookie(&http.Cookie{Name: "sb_session", Value: cookie})
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		r.Header.Set(headers[i], headers[i+1])
+	}
+	rec := httptest.NewRecorder()
+	w.web.ServeHTTP(rec, r)
+	return rec
+}
+
+// csrf is the CSRF token the page at path shows to cookie's session.
+func (w *world) csrf(t testing.TB, cookie, path string) string {
+	t.Helper()
+	body := w.get(t, path, cookie).Body.String()
+	const mark = `name="csrf" value="`
+	i := strings.Index(body, mark)
+	if i < 0 {
+		t.Fatalf("%s shows no CSRF token", path)
+	}
+	rest := body[i+len(mark):]
+	return rest[:strings.IndexByte(rest, '"')]
+}
+
+// apply adds rows to the read models, as the projector would.
+func (w *world) apply(t testing.TB, changes ...projections.Change) {
+	t.Helper()
+	ctx := context.Background()
+	cp, err := w.sink.Checkpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.sink.Apply(ctx, changes, cp.Position+1, projections.Checkpoint{Position: cp.Position + 1}); err != nil {
+		t.Fatal(err)
+	}
+}

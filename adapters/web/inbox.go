@@ -1,0 +1,246 @@
+package web
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/projections"
+)
+
+// The inbox, GET /web/: the dialogs that need a person first (handoffs
+// waiting, the longest waiting first, marked once past the SLA), then
+// the active ones; filters and a search by @username or name.
+
+// MaxRows bounds each group of the inbox (a page stays small); a search
+// looks through up to MaxScan dialogs of a group for its matches.
+const (
+	MaxRows = 100
+	MaxScan = 2000
+)
+
+// inboxData is the inbox page's content.
+type inboxData struct {
+	Status, Stage, Account, Campaign, Q string
+	Stages, Accounts, Campaigns         []option
+	Groups                              []group
+}
+
+// option is one choice of a filter.
+type option struct {
+	Value, Label string
+}
+
+// group is a list of dialogs under a title.
+type group struct {
+	Title string
+	Class string
+	Rows  []row
+	More  string // there were more than MaxRows
+}
+
+// row is one dialog of the inbox.
+type row struct {
+	N           int64
+	ID          string
+	Name        string
+	Username    string
+	Stage       string
+	Status      string
+	Account     string
+	Score       string
+	Last        string
+	Waiting     string // handoff waiting: for how long
+	Late        bool   // past the SLA
+	WithManager bool
+}
+
+// stages are the dialog stages in order.
+var stages = []string{
+	string(domain.StageOpening), string(domain.StageDiscovery), string(domain.StageQualification),
+	string(domain.StageOffer), string(domain.StageObjections), string(domain.StageHandoff), string(domain.StageClosed),
+}
+
+func (w *Web) inbox(r *http.Request, v *view) error {
+	ctx := r.Context()
+	q := r.URL.Query()
+	d := inboxData{Q: strings.TrimSpace(q.Get("q"))}
+	for _, s := range stages {
+		d.Stages = append(d.Stages, option{s, stageLabel(v.L, s)})
+	}
+	f := projections.DialogFilter{}
+	switch s := q.Get("status"); s {
+	case projections.StatusHandoff, projections.StatusActive, projections.StatusClosed:
+		d.Status = s
+	}
+	if s := q.Get("stage"); slices.Contains(stages, s) {
+		d.Stage, f.Stage = s, s
+	}
+	if id, err := uuid.Parse(q.Get("account")); err == nil {
+		d.Account, f.Account = id.String(), id
+	}
+	if id, err := uuid.Parse(q.Get("campaign")); err == nil {
+		d.Campaign, f.Campaign = id.String(), id
+	}
+	accs, err := w.cfg.ReadModels.Accounts(ctx)
+	if err != nil {
+		return err
+	}
+	labels := map[uuid.UUID]string{}
+	for _, a := range accs {
+		labels[a.ID] = a.Label
+		d.Accounts = append(d.Accounts, option{a.ID.String(), a.Label})
+	}
+	cs, err := w.cfg.ReadModels.Campaigns(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		d.Campaigns = append(d.Campaigns, option{c.ID.String(), c.Name})
+	}
+	L, now := v.L, w.now()
+	lists := []struct{ status, title, class string }{
+		{projections.StatusHandoff, L["NeedsPerson"], "handoff"},
+		{projections.StatusActive, L["Active"], "active"},
+	}
+	if d.Status != "" {
+		lists = []struct{ status, title, class string }{{d.Status, L["Results"], d.Status}}
+	}
+	for _, l := range lists {
+		g, err := w.group(ctx, f, l.status, d.Q, labels, L, now)
+		if err != nil {
+			return err
+		}
+		g.Title, g.Class = l.title, l.class
+		d.Groups = append(d.Groups, g)
+	}
+	v.Title, v.Nav, v.Data = L["InboxTitle"], "inbox", d
+	return nil
+}
+
+// group lists the dialogs of status that f and the search q select, in
+// the inbox's order.
+func (w *Web) group(ctx context.Context, f projections.DialogFilter, status, q string, labels map[uuid.UUID]string, L catalog, now time.Time) (group, error) {
+	f.Status, f.Limit = status, MaxRows+1
+	if q != "" {
+		f.Limit = MaxScan
+	}
+	ds, err := w.cfg.ReadModels.ListDialogs(ctx, f)
+	if err != nil {
+		return group{}, err
+	}
+	sortInbox(ds)
+	var g group
+	for _, d := range ds {
+		c, err := w.cfg.ReadModels.ContactByID(ctx, d.ContactID)
+		if err != nil && !errors.Is(err, projections.ErrNotFound) {
+			return group{}, err
+		}
+		if q != "" && !matches(q, d.N, c) {
+			continue
+		}
+		if len(g.Rows) == MaxRows {
+			g.More = L.T("More", MaxRows)
+			break
+		}
+		g.Rows = append(g.Rows, w.rowOf(d, c, labels, L, now))
+	}
+	return g, nil
+}
+
+// sortInbox orders dialogs as the inbox shows them: handoffs waiting
+// for a person, the longest waiting first; then handoffs a manager has;
+// then the rest, the latest message first.
+func sortInbox(ds []projections.Dialog) {
+	rank := func(d projections.Dialog) int {
+		switch {
+		case d.Status == projections.StatusHandoff && !d.TakenOver:
+			return 0
+		case d.Status == projections.StatusHandoff:
+			return 1
+		}
+		return 2
+	}
+	last := func(d projections.Dialog) time.Time {
+		if d.LastMessageAt.IsZero() {
+			return d.CreatedAt
+		}
+		return d.LastMessageAt
+	}
+	slices.SortStableFunc(ds, func(a, b projections.Dialog) int {
+		if c := cmp.Compare(rank(a), rank(b)); c != 0 {
+			return c
+		}
+		if rank(a) == 0 {
+			return handoffAt(a).Compare(handoffAt(b))
+		}
+		return last(b).Compare(last(a))
+	})
+}
+
+// handoffAt is when a dialog was handed to a person (its last change if
+// the read model does not know).
+func handoffAt(d projections.Dialog) time.Time {
+	if d.HandoffAt.IsZero() {
+		return d.UpdatedAt
+	}
+	return d.HandoffAt
+}
+
+// matches says whether a search finds a dialog: "@name" searches
+// usernames, digits the dialog's number, anything else names and
+// usernames, all without case.
+func matches(q string, n int64, c projections.Contact) bool {
+	q = strings.ToLower(q)
+	if u, ok := strings.CutPrefix(q, "@"); ok {
+		return u != "" && strings.Contains(strings.ToLower(c.Username), u)
+	}
+	if strconv.FormatInt(n, 10) == q {
+		return true
+	}
+	return strings.Contains(strings.ToLower(c.Name), q) || strings.Contains(strings.ToLower(c.Username), q)
+}
+
+func (w *Web) rowOf(d projections.Dialog, c projections.Contact, labels map[uuid.UUID]string, L catalog, now time.Time) row {
+	out := row{N: d.N, ID: d.ID.String(), Name: strings.TrimSpace(c.Name), Username: c.Username, Stage: stageLabel(L, d.Stage),
+		Status: statusLabel(L, d.Status), Account: labels[d.AccountID], Score: "–", WithManager: d.TakenOver}
+	if out.Name == "" && out.Username == "" {
+		out.Name = L["NoName"]
+	}
+	if d.Score != nil {
+		out.Score = strconv.Itoa(*d.Score)
+	}
+	if !d.LastMessageAt.IsZero() {
+		out.Last = L.T("Ago", L.since(now.Sub(d.LastMessageAt)))
+	}
+	if d.Stage == d.Status { // handoff, closed: the stage says it
+		out.Status = ""
+	}
+	if d.Status == projections.StatusHandoff && !d.TakenOver {
+		waited := now.Sub(handoffAt(d))
+		out.Waiting = L.T("Waiting", L.since(waited))
+		out.Late = waited >= w.cfg.SLA
+	}
+	return out
+}
+
+// statusLabel is a dialog status in the page's language.
+func statusLabel(L catalog, s string) string {
+	switch s {
+	case projections.StatusHandoff:
+		return L["StatusHandoff"]
+	case projections.StatusActive:
+		return L["StatusActive"]
+	case projections.StatusClosed:
+		return L["StatusClosed"]
+	}
+	return s
+}
