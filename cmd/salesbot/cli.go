@@ -118,6 +118,7 @@ func commands() []*command {
 		versionCommand(),
 		verifyCommand(),
 		backupCommand(),
+		webCommand(),
 		restoreCommand(),
 		keysCommand(),
 		replayCommand(),

@@ -94,9 +94,11 @@ func logEvent(r *eventstore.RecordedEvent, e domain.Event, personal bool) (httpa
 	if err != nil {
 		return out, fmt.Errorf("event at position %d: %w", r.Position, err)
 	}
-	if _, ok := e.(domain.TokenCreated); ok {
-		// The hash of a token's secret is shown nowhere (it prints as
-		// "[token hash]"): the event says the rest.
+	switch e.(type) {
+	case domain.TokenCreated, domain.WebLinkIssued, domain.WebSignedIn:
+		// The hash of a token's, a sign-in link's or a web session's
+		// secret is shown nowhere (it prints as "[token hash]"): the
+		// event says the rest.
 		var fields map[string]json.RawMessage
 		if err := json.Unmarshal(out.Data, &fields); err != nil {
 			return out, fmt.Errorf("event at position %d: %w", r.Position, err)

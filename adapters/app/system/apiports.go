@@ -2,6 +2,8 @@ package system
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/tls"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/salesbot/salesbot/adapters/app/dialogs"
 	"github.com/salesbot/salesbot/adapters/app/tokens"
 	"github.com/salesbot/salesbot/adapters/httpapi"
+	"github.com/salesbot/salesbot/adapters/web"
 	"github.com/salesbot/salesbot/projections"
 )
 
@@ -48,6 +51,18 @@ func (s *System) newAPI(cfg HTTP) (*httpapi.API, error) {
 		c.CLI = s.cliFor
 	}
 	return httpapi.New(c)
+}
+
+// newConsole builds the web console on the same ports as the API, its
+// sessions from the log's sign-in links. Its CSRF key is derived from
+// the master key, so open forms survive a restart.
+func (s *System) newConsole(cfg HTTP) (*web.Web, error) {
+	st := s.cfg.Store
+	key := hmac.New(sha256.New, st.IndexKey())
+	key.Write([]byte("salesbot web console CSRF"))
+	return web.New(web.Config{Sessions: s.signins.Console(), ReadModels: s.cfg.ReadModels, Dialogs: dialogs.Service{H: s.h},
+		Transcripts: apiTranscripts{s.cfg.ReadModels}, Events: APIEvents(st), Fresh: s.Fresh, Logger: s.log,
+		Secure: cfg.TLS != nil, CSRFKey: key.Sum(nil)})
 }
 
 // Fresh waits until the read models hold every event the log holds now,

@@ -143,6 +143,14 @@ func (s *System) httpHandler() http.Handler {
 		mux.Handle("GET /metrics", m.Handler())
 	}
 	mux.Handle("/", api) // /api/v1, and the API's 404 problem for any other path
+	if s.console != nil {
+		var console http.Handler = s.console
+		if m := s.obs.metrics; m != nil {
+			console = m.InstrumentHTTP(console, func(*http.Request) string { return "/web/" }) // never the path: it holds dialog numbers
+		}
+		mux.Handle("/web/", console)
+		mux.Handle("GET /{$}", http.RedirectHandler("/web/", http.StatusSeeOther))
+	}
 	mux.Handle("GET /healthz", s.obs.health.Live())
 	mux.Handle("GET /readyz", s.obs.health.Ready())
 	prof := http.NewServeMux()

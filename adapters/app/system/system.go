@@ -10,6 +10,7 @@ package system
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,11 +23,13 @@ import (
 	"github.com/salesbot/salesbot/adapters/app/dialogs"
 	"github.com/salesbot/salesbot/adapters/app/engine"
 	"github.com/salesbot/salesbot/adapters/app/tokens"
+	"github.com/salesbot/salesbot/adapters/app/websessions"
 	"github.com/salesbot/salesbot/adapters/cli/remote"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/httpapi"
 	"github.com/salesbot/salesbot/adapters/llm"
 	"github.com/salesbot/salesbot/adapters/telegram"
+	"github.com/salesbot/salesbot/adapters/web"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/domain/scenario"
 	"github.com/salesbot/salesbot/eventstore"
@@ -101,8 +104,10 @@ type System struct {
 	bot     *adminbot.Bot
 	api     *httpapi.API // nil without Config.HTTP and Config.CLI
 	tokens  *tokens.Service
-	cli     sessions // the command lines run for clients
-	model   string   // which model answers, for the log
+	signins *websessions.Service // the web console's sign-in links and sessions
+	console *web.Web             // nil without Config.HTTP
+	cli     sessions             // the command lines run for clients
+	model   string               // which model answers, for the log
 	// services are run next to the others until ctx ends; an error from
 	// one stops the system (tests).
 	services []func(ctx context.Context) error
@@ -186,8 +191,14 @@ func New(ctx context.Context, cfg Config) (*System, error) {
 	if s.tokens, err = tokens.New(ctx, tokens.Config{Log: eventlog.New(st), Now: time.Now, Logger: s.log}); err != nil {
 		return nil, err
 	}
+	if s.signins, err = websessions.New(ctx, websessions.Config{Log: eventlog.New(st), Now: time.Now, Logger: s.log}); err != nil {
+		return nil, err
+	}
 	if cfg.HTTP != nil {
 		if s.api, err = s.newAPI(*cfg.HTTP); err != nil {
+			return nil, err
+		}
+		if s.console, err = s.newConsole(*cfg.HTTP); err != nil {
 			return nil, err
 		}
 	}
@@ -223,6 +234,28 @@ func (s *System) Handlers() domain.Handlers { return s.h }
 // Tokens is the API tokens' service: the one writer of the tokens while
 // the system runs.
 func (s *System) Tokens() *tokens.Service { return s.tokens }
+
+// WebSessions are the web console's sign-in links and sessions: the one
+// writer of them while the system runs.
+func (s *System) WebSessions() *websessions.Service { return s.signins }
+
+// WebURL is the base URL of the web console's HTTP server ("" without
+// one): https with TLS, the listen address as given.
+func (s *System) WebURL() string {
+	h := s.cfg.HTTP
+	if h == nil {
+		return ""
+	}
+	scheme := "http"
+	if h.TLS != nil {
+		scheme = "https"
+	}
+	host := h.Listen
+	if strings.HasPrefix(host, ":") {
+		host = "localhost" + host
+	}
+	return scheme + "://" + host
+}
 
 // ReadModels are the read models Run keeps up to date.
 func (s *System) ReadModels() projections.Sink { return s.cfg.ReadModels }

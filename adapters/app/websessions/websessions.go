@@ -131,6 +131,37 @@ type Link struct {
 	Expires time.Time
 }
 
+// IssueLinkFor issues a link for p (who asks: the CLI's principal, an
+// admin of the bot) with the role named (""= p's own: owner for admin,
+// manager for manage, analyst for read). p may give no more than its own
+// scope: a higher role is a *domain.ScopeError (domain.ErrForbidden).
+// The CLI's 'salesbot web link' and the bot's /web call it.
+func (s *Service) IssueLinkFor(ctx context.Context, p domain.Principal, role string, by string) (Link, error) {
+	r := RoleOf(p.Scope)
+	if role != "" {
+		var err error
+		if r, err = domain.ParseWebRole(role); err != nil {
+			return Link{}, err
+		}
+	}
+	if !p.Scope.Allows(r.Scope()) {
+		return Link{}, &domain.ScopeError{Token: p.Prefix, Need: r.Scope(), Have: p.Scope}
+	}
+	return s.IssueLink(ctx, r, by)
+}
+
+// RoleOf is the web role of a scope: owner for admin, manager for
+// manage, analyst for anything less.
+func RoleOf(scope domain.Scope) domain.WebRole {
+	switch {
+	case scope.Allows(domain.ScopeAdmin):
+		return domain.WebOwner
+	case scope.Allows(domain.ScopeManage):
+		return domain.WebManager
+	}
+	return domain.WebAnalyst
+}
+
 // IssueLink issues a link that opens one session with role, for by (who
 // asks: "cli", "admin:<id>", a Principal's Actor). An unknown role is a
 // *domain.Error (EINVALID, field "role") matching

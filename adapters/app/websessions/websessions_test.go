@@ -691,3 +691,35 @@ func TestConsole(t *testing.T) {
 		t.Fatalf("%+v", evs)
 	}
 }
+
+// A link is issued for whoever asks with their own role, or a lower one:
+// a manager cannot give out an owner's link.
+func TestIssueLinkFor(t *testing.T) {
+	w := newWorld(t)
+	s := w.service(nil)
+	for _, c := range []struct {
+		scope domain.Scope
+		role  string
+		want  domain.WebRole
+		err   error
+	}{
+		{domain.ScopeAdmin, "", domain.WebOwner, nil},
+		{domain.ScopeManage, "", domain.WebManager, nil},
+		{domain.ScopeRead, "", domain.WebAnalyst, nil},
+		{domain.ScopeAdmin, "analyst", domain.WebAnalyst, nil},
+		{domain.ScopeManage, "owner", "", domain.ErrForbidden},
+		{domain.ScopeRead, "manager", "", domain.ErrForbidden},
+		{domain.ScopeAdmin, "boss", "", domain.ErrUnknownWebRole},
+	} {
+		l, err := s.IssueLinkFor(w.ctx, domain.Principal{Scope: c.scope, Prefix: "sb_x"}, c.role, "cli")
+		if c.err != nil {
+			if !errors.Is(err, c.err) {
+				t.Errorf("%s asks for %q: %v, want %v", c.scope, c.role, err, c.err)
+			}
+			continue
+		}
+		if err != nil || l.Role != c.want {
+			t.Errorf("%s asks for %q: %s, %v; want %s", c.scope, c.role, l.Role, err, c.want)
+		}
+	}
+}
