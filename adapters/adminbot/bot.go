@@ -40,6 +40,7 @@ type Config struct {
 	Accounts Accounts         // /start, /optout, /account_add, /account_remove; nil = no accounts run here
 	Import   Importer         // /import; nil = not available
 	Dialogs  Dialogs          // /won, /lost; nil = not available
+	Web      WebLinks         // /web; nil = no web console runs here
 	Log      *slog.Logger
 	Now      func() time.Time
 	// NoticeInterval gathers notices into one message (default 3 s).

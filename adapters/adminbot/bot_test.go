@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -50,6 +51,7 @@ type world struct {
 	sink  *projections.Memory
 	h     domain.Handlers
 	acc   uuid.UUID
+	links *webLinks
 }
 
 func newWorld(t *testing.T) *world { return newWorldClock(t, func() time.Time { return t0 }) }
@@ -61,9 +63,9 @@ func newWorldClock(t *testing.T, now func() time.Time) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, api: botapitest.New(t, token), store: store, sink: projections.NewMemory()}
+	w := &world{t: t, api: botapitest.New(t, token), store: store, sink: projections.NewMemory(), links: &webLinks{}}
 	w.h = domain.Handlers{Log: eventlog.New(store), Index: domain.NewIndexKey(store.IndexKey()), Now: now}
-	w.bot, err = adminbot.New(adminbot.Config{Token: token, APIURL: w.api.URL(), Sink: w.sink, Domain: w.h, Import: importer{w.h}, Dialogs: dialogs.Service{H: w.h},
+	w.bot, err = adminbot.New(adminbot.Config{Token: token, APIURL: w.api.URL(), Sink: w.sink, Domain: w.h, Import: importer{w.h}, Dialogs: dialogs.Service{H: w.h}, Web: w.links,
 		Admins: map[int64]adminbot.Role{ownerID: adminbot.RoleOwner, managerID: adminbot.RoleManager},
 		Now:    func() time.Time { return t0.Add(2 * time.Hour) }, NoticeInterval: 50 * time.Millisecond})
 	if err != nil {
@@ -573,5 +575,36 @@ func TestHandoffNoticeBringsTheCard(t *testing.T) {
 	<-done
 	if len(texts) != 4 || !strings.Contains(texts[0], "handed to a manager") || !strings.HasPrefix(texts[1], "<b>Dialog 2</b>") {
 		t.Fatalf("sent %q", texts)
+	}
+}
+
+// webLinks is a fake of the sign-in links: it records who asked.
+type webLinks struct {
+	mu    sync.Mutex
+	asked []string
+}
+
+func (l *webLinks) Link(_ context.Context, admin int64, role adminbot.Role) (string, time.Time, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.asked = append(l.asked, fmt.Sprintf("%d:%v", admin, role))
+	return fmt.Sprintf("https://crm.example/web/signin?t=sbl_%d&x=<b>", admin), t0.Add(10 * time.Minute), nil
+}
+
+// /web sends an admin their own sign-in link, with their role.
+func TestWebLink(t *testing.T) {
+	w := newWorld(t)
+	for _, c := range []struct {
+		id   int64
+		role adminbot.Role
+	}{{ownerID, adminbot.RoleOwner}, {managerID, adminbot.RoleManager}} {
+		got := text(t, w.say(c.id, "/web"))
+		if !strings.Contains(got, fmt.Sprintf("https://crm.example/web/signin?t=sbl_%d&amp;x=&lt;b&gt;", c.id)) || !strings.Contains(got, "10:10") {
+			t.Errorf("/web of %d: %q", c.id, got)
+		}
+	}
+	want := []string{fmt.Sprintf("%d:%v", ownerID, adminbot.RoleOwner), fmt.Sprintf("%d:%v", managerID, adminbot.RoleManager)}
+	if fmt.Sprint(w.links.asked) != fmt.Sprint(want) {
+		t.Errorf("links asked for %v, want %v", w.links.asked, want)
 	}
 }

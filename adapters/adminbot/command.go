@@ -188,6 +188,7 @@ var specs = []spec{
 			}
 			return nil
 		}},
+	{name: "web", group: "Reports", summary: "a one-time link that signs you in to the web console, with your role", example: "/web", parse: noArgs},
 	{name: "help", group: "Reports", summary: "this list", example: "/help", parse: noArgs},
 }
 

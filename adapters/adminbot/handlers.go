@@ -27,6 +27,16 @@ func (b *Bot) run(ctx context.Context, c Command, user int64) (reply, error) {
 	switch c.Name {
 	case "help":
 		return reply{text: Help()}, nil
+	case "web":
+		if b.cfg.Web == nil {
+			return reply{text: "No web console runs here: salesbot run serves it when its HTTP server is on (--http-listen)."}, nil
+		}
+		url, expires, err := b.cfg.Web.Link(ctx, user, b.cfg.Admins[user])
+		if err != nil {
+			return reply{}, err
+		}
+		return reply{text: fmt.Sprintf("Your sign-in link to the web console, usable once until %s UTC; do not forward it:\n%s",
+			expires.UTC().Format("15:04"), Escape(url))}, nil
 	case "list":
 		return b.list(ctx, c)
 	case "view":

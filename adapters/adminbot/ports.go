@@ -111,3 +111,13 @@ type Notice struct {
 	Dialog int64  // the dialog's number, 0 if none: the notice gets a View button
 	Text   string
 }
+
+// WebLinks issues sign-in links to the web console (websessions.Service):
+// /web.
+type WebLinks interface {
+	// Link issues a one-time sign-in link for admin with role (an owner
+	// signs in as the console's owner, a manager as its manager) and
+	// returns its URL, which holds the secret, and when it expires.
+	// Errors: none expected but the log's.
+	Link(ctx context.Context, admin int64, role Role) (url string, expires time.Time, err error)
+}

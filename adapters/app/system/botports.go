@@ -3,6 +3,7 @@ package system
 import (
 	"context"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/salesbot/salesbot/adapters/adminbot"
@@ -18,6 +19,7 @@ var (
 	_ adminbot.Accounts     = botAccounts{}
 	_ adminbot.Importer     = botImporter{}
 	_ adminbot.ContactsFile = botContactsFile{}
+	_ adminbot.WebLinks     = botWebLinks{}
 )
 
 // botAccounts is the accounts service as adminbot.Accounts: OptOut,
@@ -27,6 +29,23 @@ type botAccounts struct{ *accounts.Service }
 func (a botAccounts) Start(ctx context.Context, req adminbot.StartRequest, wait func(reason string, until time.Time)) (adminbot.Started, error) {
 	st, err := a.Service.Start(ctx, accounts.StartRequest{Username: req.Username, Source: req.Source, Basis: req.Basis, Note: req.Note, By: req.By}, wait)
 	return adminbot.Started{N: st.N, Label: st.Label}, err
+}
+
+// botWebLinks issues the bot's /web links through the sign-in links
+// service: an owner gets an owner's link, a manager a manager's.
+type botWebLinks struct{ s *System }
+
+func (w botWebLinks) Link(ctx context.Context, admin int64, role adminbot.Role) (string, time.Time, error) {
+	scope := domain.ScopeManage
+	if role == adminbot.RoleOwner {
+		scope = domain.ScopeAdmin
+	}
+	by := "admin:" + strconv.FormatInt(admin, 10)
+	l, err := w.s.signins.IssueLinkFor(ctx, domain.Principal{Name: by, Scope: scope}, "", by)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return l.URL(w.s.WebURL()), l.Expires, nil
 }
 
 // botImporter is the contacts import (contacts.Parse, contacts.Apply) as

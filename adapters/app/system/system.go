@@ -181,17 +181,22 @@ func New(ctx context.Context, cfg Config) (*System, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.signins, err = websessions.New(ctx, websessions.Config{Log: eventlog.New(st), Now: time.Now, Logger: s.log}); err != nil {
+		return nil, err
+	}
 	if b := cfg.Bot; b != nil {
-		s.bot, err = adminbot.New(adminbot.Config{Token: b.Token, APIURL: b.APIURL, Admins: b.Admins,
+		var links adminbot.WebLinks // the bot's /web, when the web console runs
+		if cfg.HTTP != nil {
+			links = botWebLinks{s}
+		}
+		s.bot, err = adminbot.New(adminbot.Config{Token: b.Token, APIURL: b.APIURL, Admins: b.Admins, Web: links,
 			Sink: cfg.ReadModels, Domain: s.h, Accounts: botAccounts{svc}, Import: botImporter{s.h}, Dialogs: dialogs.Service{H: s.h}, Log: s.log})
+
 		if err != nil {
 			return nil, &ConfigError{Part: PartBot, Err: err}
 		}
 	}
 	if s.tokens, err = tokens.New(ctx, tokens.Config{Log: eventlog.New(st), Now: time.Now, Logger: s.log}); err != nil {
-		return nil, err
-	}
-	if s.signins, err = websessions.New(ctx, websessions.Config{Log: eventlog.New(st), Now: time.Now, Logger: s.log}); err != nil {
 		return nil, err
 	}
 	if cfg.HTTP != nil {
