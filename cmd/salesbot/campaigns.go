@@ -11,6 +11,7 @@ import (
 	"github.com/salesbot/salesbot/adapters/cli/datadir"
 
 	"github.com/salesbot/salesbot/adapters/app/campaigns"
+	"github.com/salesbot/salesbot/adapters/app/system/runflags"
 	"github.com/salesbot/salesbot/adapters/cli"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/domain"
@@ -72,7 +73,7 @@ func (f *campaignFlags) check() error {
 	}
 	f.By = "cli"
 	var err error
-	f.req, err = f.Request(func() (*scenario.Scenario, error) { return loadScenario(f.files, f.scenario) }, func(field string) string { return campaignFlag[field] })
+	f.req, err = f.Request(func() (*scenario.Scenario, error) { return runflags.LoadScenario(f.files, f.scenario) }, func(field string) string { return campaignFlag[field] })
 	return campaignUsage(err)
 }
 

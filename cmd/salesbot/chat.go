@@ -10,6 +10,7 @@ import (
 	"github.com/salesbot/salesbot/adapters/cli/datadir"
 
 	"github.com/salesbot/salesbot/adapters/app/engine"
+	"github.com/salesbot/salesbot/adapters/app/system/runflags"
 	"github.com/salesbot/salesbot/adapters/cli"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/domain"
@@ -18,7 +19,7 @@ import (
 
 func chatCommand() *command {
 	var (
-		eng     engineConfig
+		eng     runflags.Engine
 		variant string
 		noOpen  bool
 		record  bool
@@ -27,18 +28,18 @@ func chatCommand() *command {
 		name:    "chat",
 		summary: "talk to the assistant in the terminal as a lead would, to try a scenario",
 		flags: func(fs *flag.FlagSet, a *app) func() error {
-			eng.register(fs, a)
+			eng.Register(fs, a.getenv)
 			fs.StringVar(&variant, "variant", "", "the scenario's prompt `variant` to use; empty = picked by weight")
 			fs.BoolVar(&noOpen, "no-opening", false, "the lead writes first (no opening message)")
 			fs.BoolVar(&record, "record", false, "record the conversation in the event log of --data-dir")
 			return func() error {
-				if err := eng.check(); err != nil {
+				if err := eng.Check(); err != nil {
 					return err
 				}
 				if variant == "" {
 					return nil
 				}
-				if err := eng.sc.CheckVariant(variant); err != nil {
+				if err := eng.Scenario().CheckVariant(variant); err != nil {
 					return usagef("--variant: %v", err)
 				}
 				return nil
@@ -53,7 +54,7 @@ func chatCommand() *command {
 	}
 }
 
-func (a *app) chat(ctx context.Context, eng engineConfig, variant string, opening, record bool) error {
+func (a *app) chat(ctx context.Context, eng runflags.Engine, variant string, opening, record bool) error {
 	var store eventstore.Store
 	if record {
 		st, err := a.openStore(ctx, datadir.Create)
@@ -71,7 +72,7 @@ func (a *app) chat(ctx context.Context, eng engineConfig, variant string, openin
 		store = mem
 	}
 	h := domain.Handlers{Log: eventlog.New(store), Index: domain.NewIndexKey(store.IndexKey()), Now: time.Now}
-	core, name, err := eng.core(a, h)
+	core, name, err := eng.Core(a.log, h)
 	if err != nil {
 		return err
 	}

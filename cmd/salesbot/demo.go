@@ -13,12 +13,13 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/app/demo"
 	"github.com/salesbot/salesbot/adapters/app/system"
+	"github.com/salesbot/salesbot/adapters/app/system/runflags"
 	"github.com/salesbot/salesbot/adapters/cli"
 )
 
 type demoOptions struct {
-	eng    engineConfig
-	bot    botConfig
+	eng    runflags.Engine
+	bot    runflags.Bot
 	limit  time.Duration // the demo stops after this at the latest
 	window time.Duration // the campaign's window: openings spread over it
 	keep   bool
@@ -30,8 +31,8 @@ func demoCommand() *command {
 		name:    "demo",
 		summary: "the whole system on this machine: sandbox Telegram, about 30 leads, a campaign with two variants",
 		flags: func(fs *flag.FlagSet, a *app) func() error {
-			o.eng.register(fs, a)
-			o.bot.register(fs, a)
+			o.eng.Register(fs, a.getenv)
+			o.bot.Register(fs, a.getenv)
 			fs.DurationVar(&o.limit, "for", 3*time.Minute, "stop after this `duration` at the latest")
 			fs.DurationVar(&o.window, "window", 30*time.Second, "the campaign's `window`: its openings are spread over it")
 			fs.BoolVar(&o.keep, "keep", false, "keep the system and the sandbox running after the summary, until Ctrl-C")
@@ -39,10 +40,10 @@ func demoCommand() *command {
 				if o.limit <= 0 || o.window <= 0 {
 					return usagef("--for and --window must be positive")
 				}
-				if err := o.bot.check(); err != nil {
+				if err := o.bot.Check(); err != nil {
 					return err
 				}
-				return o.eng.check()
+				return o.eng.Check()
 			}
 		},
 		noArgs: true,
@@ -67,7 +68,7 @@ func (a *app) demo(ctx context.Context, o demoOptions) (*demo.Report, error) {
 	closeSink := func() {}
 	defer func() { closeSink() }()
 	r, err := demo.Run(ctx, demo.Config{Store: st, DataDir: a.cfg.DataDir, Out: a.stdout, Terminal: cli.IsTerminal(a.stdout), Log: a.log,
-		Scenario: o.eng.sc, Window: o.window, Limit: o.limit, Keep: o.keep, DSNGiven: a.cfg.PostgresDSN != "", OnSandbox: a.onSandbox,
+		Scenario: o.eng.Scenario(), Window: o.window, Limit: o.limit, Keep: o.keep, DSNGiven: a.cfg.PostgresDSN != "", OnSandbox: a.onSandbox,
 		Start: func(ctx context.Context, tg telegram.Options) (demo.System, error) {
 			a.telegram = &tg
 			sink, done, err := a.openSink(ctx)
@@ -75,8 +76,8 @@ func (a *app) demo(ctx context.Context, o demoOptions) (*demo.Report, error) {
 				return nil, err
 			}
 			closeSink = done
-			cfg := system.Config{Engine: o.eng.system(), Bot: o.bot.system(), Typing: demo.Typing}
-			if o.eng.debounceText == "15s" {
+			cfg := system.Config{Engine: o.eng.System(), Bot: o.bot.System(), Typing: demo.Typing}
+			if o.eng.DebounceDefault() {
 				cfg.Engine.Debounce = 1500 * time.Millisecond // the personas answer in a second
 			}
 			sys, err := a.newSystem(ctx, st, sink, tgConfig{}, cfg)

@@ -18,12 +18,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/salesbot/salesbot/adapters/app/system/runflags"
 )
 
 // TestMain: every run of this package's tests serves HTTP on a free
 // port, so runs side by side (and other programs on 8080) never meet.
 func TestMain(m *testing.M) {
-	defaultHTTPListen = "127.0.0.1:0"
+	runflags.DefaultHTTPListen = "127.0.0.1:0"
 	os.Exit(m.Run())
 }
 

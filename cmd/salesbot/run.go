@@ -10,6 +10,7 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/app/demo"
 	"github.com/salesbot/salesbot/adapters/app/system"
+	"github.com/salesbot/salesbot/adapters/app/system/runflags"
 	"github.com/salesbot/salesbot/eventstore"
 	"github.com/salesbot/salesbot/projections"
 )
@@ -17,9 +18,9 @@ import (
 func runCommand() *command {
 	var (
 		tg    tgConfig
-		bot   botConfig
-		eng   engineConfig
-		web   httpConfig
+		bot   runflags.Bot
+		eng   runflags.Engine
+		web   runflags.HTTP
 		sbox  bool
 		leads int
 		dur   time.Duration
@@ -29,9 +30,9 @@ func runCommand() *command {
 		summary: "run the accounts and the read models until SIGINT or SIGTERM",
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			tg.register(fs, a)
-			bot.register(fs, a)
-			eng.register(fs, a)
-			web.register(fs, a)
+			bot.Register(fs, a.getenv)
+			eng.Register(fs, a.getenv)
+			web.Register(fs, a.getenv)
 			fs.BoolVar(&sbox, "sandbox", false, "run against an in-process sandbox Telegram")
 			fs.IntVar(&leads, "sandbox-leads", 6, "scripted leads in the sandbox (`n`)")
 			fs.DurationVar(&dur, "for", 0, "stop after this `duration` (0 = run until SIGINT or SIGTERM)")
@@ -42,13 +43,13 @@ func runCommand() *command {
 				if leads < 0 || leads > 1000 {
 					return usagef("--sandbox-leads must be 0..1000")
 				}
-				if err := bot.check(); err != nil {
+				if err := bot.Check(); err != nil {
 					return err
 				}
-				if err := eng.check(); err != nil {
+				if err := eng.Check(); err != nil {
 					return err
 				}
-				if err := web.check(); err != nil {
+				if err := web.Check(); err != nil {
 					return err
 				}
 				if sbox {
@@ -72,7 +73,7 @@ func runCommand() *command {
 	}
 }
 
-func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, eng engineConfig, web httpConfig, sbox bool, leads int) error {
+func (a *app) run(ctx context.Context, tg tgConfig, botCfg runflags.Bot, eng runflags.Engine, web runflags.HTTP, sbox bool, leads int) error {
 	st, err := a.openStore(ctx, datadir.Create)
 	if err != nil {
 		return err
@@ -100,10 +101,10 @@ func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, eng engine
 		opts := world.ClientOptions()
 		a.telegram = &opts
 	}
-	cfg := system.Config{Engine: eng.system(), Bot: botCfg.system(), HTTP: web.system()}
+	cfg := system.Config{Engine: eng.System(), Bot: botCfg.System(), HTTP: web.System()}
 	if sbox { // the sandbox's leads answer in a second: quicker typing and replies keep it lively
 		cfg.Typing = demo.Typing
-		if eng.debounceText == "15s" {
+		if eng.DebounceDefault() {
 			cfg.Engine.Debounce = 2 * time.Second
 		}
 	}
@@ -114,7 +115,7 @@ func (a *app) run(ctx context.Context, tg tgConfig, botCfg botConfig, eng engine
 		return err
 	}
 	lv.sys = sys
-	a.log.Info("salesbot: scenario", "name", eng.sc.Name, "version", eng.sc.Version, "sandbox", sbox)
+	a.log.Info("salesbot: scenario", "name", eng.Scenario().Name, "version", eng.Scenario().Version, "sandbox", sbox)
 	var play []func(context.Context)
 	if world != nil {
 		play = append(play, func(ctx context.Context) { world.Play(ctx, sys.Accounts()) })
