@@ -44,7 +44,13 @@ func benchStartCommand() *command {
 			if a.cfg.Set["data-dir"] { // the log goes there (it must be new or empty)
 				c.DataDir, c.KeyFile = a.cfg.DataDir, a.cfg.MasterKeyFile
 			}
-			c.Progress = func(stage string, done, total int) { fmt.Fprintf(a.stderr, "\r%s: %d/%d\x1b[K", stage, done, total) }
+			last := -1
+			c.Progress = func(stage string, done, total int) { // at most once a percent
+				if pct := done * 100 / max(total, 1); pct != last || done == total {
+					last = pct
+					fmt.Fprintf(a.stderr, "\r%s: %d/%d\x1b[K", stage, done, total)
+				}
+			}
 			res, err := startbench.Run(ctx, c)
 			fmt.Fprintln(a.stderr)
 			if err != nil {
