@@ -148,7 +148,7 @@ func Run(ctx context.Context, cfg Config) (res Result, err error) {
 	}
 	res = Result{Dialogs: cfg.Dialogs, Rate: cfg.Rate, Concurrency: cfg.Concurrency}
 
-	schema, dsn, err := newSchema(ctx, cfg.DSN)
+	schema, dsn, err := projections.NewSchema(ctx, cfg.DSN, "salesbot_apibench")
 	if err != nil {
 		return res, fmt.Errorf("apibench: %w", err)
 	}
@@ -156,7 +156,7 @@ func Run(ctx context.Context, cfg Config) (res Result, err error) {
 		res.Schema = schema
 	} else {
 		defer func() {
-			if derr := dropSchema(context.WithoutCancel(ctx), cfg.DSN, schema); derr != nil {
+			if derr := projections.DropSchema(context.WithoutCancel(ctx), cfg.DSN, schema); derr != nil {
 				err = errors.Join(err, fmt.Errorf("apibench: %w", derr))
 			}
 		}()

@@ -2,13 +2,9 @@ package apibench
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"math/big"
 	mrand "math/rand/v2"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -34,53 +30,6 @@ type world struct {
 	now       time.Time
 	accounts  []uuid.UUID
 	campaigns []uuid.UUID
-}
-
-// newSchema creates a schema of its own on dsn and returns its name and
-// a DSN that uses it.
-func newSchema(ctx context.Context, dsn string) (schema, scoped string, err error) {
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		return "", "", fmt.Errorf("connect to postgres: %w", err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema = "salesbot_apibench_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		return "", "", fmt.Errorf("create schema %s: %w", schema, err)
-	}
-	scoped, err = withSearchPath(dsn, schema)
-	return schema, scoped, err
-}
-
-// dropSchema drops schema and everything in it.
-func dropSchema(ctx context.Context, dsn, schema string) error {
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		return fmt.Errorf("connect to postgres: %w", err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-		return fmt.Errorf("drop schema %s: %w", schema, err)
-	}
-	return nil
-}
-
-// withSearchPath is dsn (a URL or key=value pairs) with its search_path
-// set to schema.
-func withSearchPath(dsn, schema string) (string, error) {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			return "", fmt.Errorf("postgres DSN: %w", err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return u.String(), nil
-	}
-	return dsn + " search_path=" + schema, nil // the last of a key wins
 }
 
 // seed fills the read models of w.dsn, migrated and empty, with n

@@ -261,7 +261,7 @@ func Run(ctx context.Context, cfg Config) (res Result, err error) {
 		res.DataDir, res.KeyFile = e.dataDir, e.keyFile
 	}
 
-	schema, dsn, err := newSchema(ctx, cfg.Postgres)
+	schema, dsn, err := projections.NewSchema(ctx, cfg.Postgres, "salesbot_startbench")
 	if err != nil {
 		return res, fmt.Errorf("startbench: %w", err)
 	}
@@ -269,7 +269,7 @@ func Run(ctx context.Context, cfg Config) (res Result, err error) {
 		res.Schema = schema
 	} else {
 		defer func() {
-			if derr := dropSchema(context.WithoutCancel(ctx), cfg.Postgres, schema); derr != nil {
+			if derr := projections.DropSchema(context.WithoutCancel(ctx), cfg.Postgres, schema); derr != nil {
 				err = errors.Join(err, fmt.Errorf("startbench: %w", derr))
 			}
 		}()

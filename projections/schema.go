@@ -1,4 +1,4 @@
-package startbench
+package projections
 
 import (
 	"context"
@@ -11,14 +11,13 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// The read models' schema of a run. These three are apibench's
-// (adapters/app/apibench/seed.go) with another prefix: they are small and
-// unexported there, and a shared home would mean moving them under
-// another team's feet.
+// Schemas of their own, for the benches that fill read models in a
+// PostgreSQL they share with others ('salesbot bench api', 'bench
+// start'): created with a random name, dropped after.
 
-// newSchema creates a schema of its own on dsn and returns its name and
-// a DSN that uses it.
-func newSchema(ctx context.Context, dsn string) (schema, scoped string, err error) {
+// NewSchema creates a schema named prefix_<random> on dsn and returns its
+// name and a DSN that uses it (WithSearchPath).
+func NewSchema(ctx context.Context, dsn, prefix string) (schema, scoped string, err error) {
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		return "", "", fmt.Errorf("connect to postgres: %w", err)
@@ -26,30 +25,30 @@ func newSchema(ctx context.Context, dsn string) (schema, scoped string, err erro
 	defer conn.Close(context.WithoutCancel(ctx))
 	b := make([]byte, 6)
 	rand.Read(b)
-	schema = "salesbot_startbench_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+	schema = prefix + "_" + hex.EncodeToString(b)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
 		return "", "", fmt.Errorf("create schema %s: %w", schema, err)
 	}
-	scoped, err = withSearchPath(dsn, schema)
+	scoped, err = WithSearchPath(dsn, schema)
 	return schema, scoped, err
 }
 
-// dropSchema drops schema and everything in it.
-func dropSchema(ctx context.Context, dsn, schema string) error {
+// DropSchema drops schema and everything in it.
+func DropSchema(ctx context.Context, dsn, schema string) error {
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		return fmt.Errorf("connect to postgres: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+	if _, err := conn.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
 		return fmt.Errorf("drop schema %s: %w", schema, err)
 	}
 	return nil
 }
 
-// withSearchPath is dsn (a URL or key=value pairs) with its search_path
+// WithSearchPath is dsn (a URL or key=value pairs) with its search_path
 // set to schema.
-func withSearchPath(dsn, schema string) (string, error) {
+func WithSearchPath(dsn, schema string) (string, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		u, err := url.Parse(dsn)
 		if err != nil {
