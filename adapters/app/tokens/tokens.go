@@ -63,23 +63,12 @@ type Config struct {
 
 // Service runs the token use cases.
 type Service struct {
-	log     domain.EventLog
-	now     func() time.Time
-	rand    io.Reader
-	logger  *slog.Logger
-	retries int
+	reg    *domain.Registry[domain.Tokens, domain.TokenCommand] // the tokens stream, folded; its one writer
+	now    func() time.Time
+	rand   io.Reader
+	logger *slog.Logger
 
-	// write serialises this service's writes: each decides on the one
-	// tokens stream at its version, so two could not go on side by side
-	// anyway (tokens are written rarely). It is held across an append's
-	// sync; mu is not, so Authenticate never waits for a sync.
-	write sync.Mutex
-	// mu guards the fields below. state and version are written under
-	// write and mu, and read under mu (or under write alone, by writers);
-	// suppressed is read and written under mu.
-	mu         sync.RWMutex
-	state      domain.Tokens
-	version    uint64
+	mu         sync.Mutex
 	suppressed map[uuid.UUID]int // refused uses of a revoked token not recorded yet
 }
 
@@ -88,17 +77,19 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Log == nil || cfg.Now == nil {
 		return nil, errors.New("tokens: a Service needs a Log and a clock")
 	}
-	s := &Service{log: cfg.Log, now: cfg.Now, rand: cfg.Rand, logger: cfg.Logger, retries: cfg.Retries, suppressed: map[uuid.UUID]int{}}
+	s := &Service{now: cfg.Now, rand: cfg.Rand, logger: cfg.Logger, suppressed: map[uuid.UUID]int{}}
 	if s.rand == nil {
 		s.rand = rand.Reader
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
-	if s.retries <= 0 {
-		s.retries = 3
+	retries := cfg.Retries
+	if retries <= 0 {
+		retries = 3
 	}
-	if err := s.Refresh(ctx); err != nil {
+	var err error
+	if s.reg, err = domain.NewRegistry(ctx, domain.TokensStream, cfg.Log, domain.DecideTokens, domain.EvolveTokens, cfg.Now, retries); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -153,7 +144,7 @@ func (s *Service) Create(ctx context.Context, name string, scope domain.Scope, b
 			return Created{}, fmt.Errorf("tokens: draw an id: %w", err)
 		}
 		cmd := domain.CreateToken{TokenID: id, Name: name, Scope: scope, Prefix: prefix, Hash: domain.HashTokenSecret(secret), By: by}
-		evs, err := s.execute(ctx, func() domain.TokenCommand { return cmd })
+		evs, err := s.reg.Execute(ctx, func() domain.TokenCommand { return cmd })
 		if domain.ErrorField(err) == "prefix" && draw < 3 {
 			continue // 80 random bits met another token's: draw again
 		}
@@ -176,9 +167,8 @@ func (s *Service) List(ctx context.Context) ([]Info, error) {
 	if err := s.Refresh(ctx); err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	all := s.state.All()
-	s.mu.RUnlock()
+	var all []domain.Token
+	s.reg.Read(func(st domain.Tokens) { all = st.All() })
 	out := make([]Info, len(all))
 	for i, t := range all {
 		out[i] = infoOf(t)
@@ -200,7 +190,7 @@ func (s *Service) Revoke(ctx context.Context, ref, by, reason string) (Info, boo
 	if err != nil {
 		return Info{}, false, err
 	}
-	evs, err := s.execute(ctx, func() domain.TokenCommand { return domain.RevokeToken{TokenID: t.ID, By: by, Reason: reason} })
+	evs, err := s.reg.Execute(ctx, func() domain.TokenCommand { return domain.RevokeToken{TokenID: t.ID, By: by, Reason: reason} })
 	if err != nil {
 		return Info{}, false, fmt.Errorf("revoke token %s: %w", t.Prefix, err)
 	}
@@ -215,9 +205,8 @@ func (s *Service) Revoke(ctx context.Context, ref, by, reason string) (Info, boo
 func (s *Service) find(ref string) (domain.Token, error) {
 	ref = strings.TrimSpace(ref)
 	prefix, _, isToken := parseToken(ref)
-	s.mu.RLock()
-	all := s.state.All()
-	s.mu.RUnlock()
+	var all []domain.Token
+	s.reg.Read(func(st domain.Tokens) { all = st.All() })
 	var found []domain.Token
 	for _, t := range all {
 		if t.ID.String() == strings.ToLower(ref) || t.Prefix == ref || t.Prefix == tokenScheme+ref ||
@@ -269,9 +258,11 @@ func (s *Service) Authenticate(ctx context.Context, authorization string, need d
 	if !ok {
 		return domain.Principal{}, fmt.Errorf("%w: not a salesbot token", ErrUnauthenticated)
 	}
-	s.mu.RLock()
-	t, found := s.state.ByPrefix(prefix)
-	s.mu.RUnlock()
+	var (
+		t     domain.Token
+		found bool
+	)
+	s.reg.Read(func(st domain.Tokens) { t, found = st.ByPrefix(prefix) })
 	if !found || !t.Hash.Matches(secret) {
 		return domain.Principal{}, fmt.Errorf("%w: unknown token", ErrUnauthenticated)
 	}
@@ -290,19 +281,23 @@ func (s *Service) Authenticate(ctx context.Context, authorization string, need d
 // when one was recorded less than domain.RefusalInterval ago. Only the
 // first use of an interval writes; the others return at once.
 func (s *Service) refuse(ctx context.Context, t domain.Token, need domain.Scope) {
-	s.mu.Lock()
-	if evs, err := domain.DecideTokens(s.state, domain.RecordRefusedUse{TokenID: t.ID, Scope: need}, s.now()); err != nil || len(evs) == 0 {
+	var due bool
+	s.reg.Read(func(st domain.Tokens) {
+		evs, err := domain.DecideTokens(st, domain.RecordRefusedUse{TokenID: t.ID, Scope: need}, s.now())
+		due = err == nil && len(evs) > 0
+	})
+	if !due {
+		s.mu.Lock()
 		s.suppressed[t.ID]++
 		s.mu.Unlock()
 		return
 	}
-	s.mu.Unlock()
 	var n int
 	// The record stands even if the caller hangs up.
-	evs, err := s.execute(context.WithoutCancel(ctx), func() domain.TokenCommand {
-		s.mu.RLock()
+	evs, err := s.reg.Execute(context.WithoutCancel(ctx), func() domain.TokenCommand {
+		s.mu.Lock()
 		n = s.suppressed[t.ID]
-		s.mu.RUnlock()
+		s.mu.Unlock()
 		return domain.RecordRefusedUse{TokenID: t.ID, Scope: need, Suppressed: n}
 	})
 	s.mu.Lock()
@@ -322,59 +317,10 @@ func (s *Service) refuse(ctx context.Context, t domain.Token, need domain.Scope)
 
 // Refresh reads what other writers appended to the tokens stream since
 // this service last looked (see the package doc: normally none).
-func (s *Service) Refresh(ctx context.Context) error {
-	s.write.Lock()
-	defer s.write.Unlock()
-	return s.catchUp(ctx)
-}
+func (s *Service) Refresh(ctx context.Context) error { return s.reg.Refresh(ctx) }
 
-// catchUp applies the stream's new events; the caller holds s.write.
-func (s *Service) catchUp(ctx context.Context) error {
-	evs, v, err := s.log.LoadFrom(ctx, domain.TokensStream, s.version+1)
-	if err != nil {
-		return fmt.Errorf("load tokens: %w", err)
-	}
-	s.apply(evs, max(v, s.version))
-	return nil
-}
-
-// execute decides cmd() on the registry as this service knows it and
-// appends the events at the version it knows; when another writer got
-// there first it catches up and decides again.
-func (s *Service) execute(ctx context.Context, cmd func() domain.TokenCommand) ([]domain.Event, error) {
-	s.write.Lock()
-	defer s.write.Unlock()
-	for attempt := 0; ; attempt++ {
-		evs, err := domain.DecideTokens(s.state, cmd(), s.now())
-		if err != nil || len(evs) == 0 {
-			return nil, err
-		}
-		err = s.log.Append(ctx, domain.TokensStream, s.version, "", evs)
-		if err == nil {
-			s.apply(evs, s.version+uint64(len(evs)))
-			return evs, nil
-		}
-		if !errors.Is(err, domain.ErrConflict) || attempt >= s.retries {
-			return nil, fmt.Errorf("append to %s: %w", domain.TokensStream, err)
-		}
-		if err := s.catchUp(ctx); err != nil {
-			return nil, err
-		}
-	}
-}
-
-// apply folds events into the registry; the caller holds s.write.
-func (s *Service) apply(evs []domain.Event, version uint64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, e := range evs {
-		s.state = domain.EvolveTokens(s.state, e)
-	}
-	s.version = version
-}
-
-func (s *Service) get(id uuid.UUID) (domain.Token, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.state.Get(id)
+// get is the token with id, as the registry knows it.
+func (s *Service) get(id uuid.UUID) (t domain.Token, ok bool) {
+	s.reg.Read(func(st domain.Tokens) { t, ok = st.Get(id) })
+	return t, ok
 }

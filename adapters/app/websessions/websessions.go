@@ -33,7 +33,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -80,24 +79,15 @@ type Config struct {
 // Service runs the web sign-in use cases. Its methods may be called
 // concurrently.
 type Service struct {
-	log        domain.EventLog
+	// reg is the web-sessions stream folded, with this service its one
+	// writer: writes are serialised (two redeems of a link must not both
+	// pass), reads never wait for a sync.
+	reg        *domain.Registry[domain.WebSessions, domain.WebCommand]
 	now        func() time.Time
 	rand       io.Reader
 	logger     *slog.Logger
 	linkTTL    time.Duration
 	sessionTTL time.Duration
-	retries    int
-
-	// write serialises this service's writes: each decides on the one
-	// stream at its version (and two redeems of a link must not both
-	// pass). It is held across an append's sync; mu is not, so
-	// Authenticate never waits for a sync.
-	write sync.Mutex
-	// mu guards state and version: written under write and mu, read
-	// under mu (or under write alone, by writers).
-	mu      sync.RWMutex
-	state   domain.WebSessions
-	version uint64
 }
 
 // New returns a Service with the links and sessions of cfg.Log.
@@ -105,18 +95,19 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Log == nil || cfg.Now == nil {
 		return nil, errors.New("websessions: a Service needs a Log and a clock")
 	}
-	s := &Service{log: cfg.Log, now: cfg.Now, rand: cfg.Rand, logger: cfg.Logger,
-		linkTTL: cfg.LinkTTL, sessionTTL: cfg.SessionTTL, retries: cfg.Retries}
+	s := &Service{now: cfg.Now, rand: cfg.Rand, logger: cfg.Logger, linkTTL: cfg.LinkTTL, sessionTTL: cfg.SessionTTL}
 	if s.rand == nil {
 		s.rand = rand.Reader
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
-	if s.retries <= 0 {
-		s.retries = 3
+	retries := cfg.Retries
+	if retries <= 0 {
+		retries = 3
 	}
-	if err := s.Refresh(ctx); err != nil {
+	var err error
+	if s.reg, err = domain.NewRegistry(ctx, domain.WebSessionsStream, cfg.Log, domain.DecideWebSessions, domain.EvolveWebSessions, cfg.Now, retries); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -181,7 +172,7 @@ func (s *Service) IssueLink(ctx context.Context, role domain.WebRole, by string)
 			return Link{}, fmt.Errorf("websessions: draw an id: %w", err)
 		}
 		cmd := domain.IssueWebLink{LinkID: id, Role: role, Hash: domain.HashTokenSecret(secret), By: by, TTL: s.linkTTL}
-		evs, err := s.execute(ctx, func() domain.WebCommand { return cmd })
+		evs, err := s.reg.Execute(ctx, func() domain.WebCommand { return cmd })
 		if domain.ErrorCode(err) == domain.ESTATE && draw < 3 {
 			continue // 256 random bits (or 122 of the id) met another's: draw again
 		}
@@ -232,7 +223,7 @@ func (s *Service) Redeem(ctx context.Context, link string) (Session, error) {
 			return Session{}, fmt.Errorf("websessions: draw an id: %w", err)
 		}
 		cmd := domain.RedeemWebLink{Hash: hash, SessionID: id, SessionHash: domain.HashTokenSecret(secret), TTL: s.sessionTTL}
-		evs, err := s.execute(ctx, func() domain.WebCommand { return cmd })
+		evs, err := s.reg.Execute(ctx, func() domain.WebCommand { return cmd })
 		if domain.ErrorCode(err) == domain.ESTATE && domain.ErrorField(err) == "" && draw < 3 {
 			continue // the session's secret or id met another's: draw again
 		}
@@ -251,9 +242,8 @@ func (s *Service) Redeem(ctx context.Context, link string) (Session, error) {
 
 // refused logs a refused redeem: by the link's id when it is known.
 func (s *Service) refused(hash domain.TokenHash, err error) {
-	s.mu.RLock()
-	l, _ := s.state.LinkByHash(hash)
-	s.mu.RUnlock()
+	var l domain.WebLink
+	s.reg.Read(func(st domain.WebSessions) { l, _ = st.LinkByHash(hash) })
 	switch {
 	case errors.Is(err, ErrLinkUsed):
 		s.logger.Warn("web sign-in refused: the link was used already", "link", l.ID, "session", l.Session, "issued_by", l.IssuedBy)
@@ -296,9 +286,11 @@ func (s *Service) session(cookie string) (domain.WebSession, error) {
 	if !wellFormed(cookie, sessionScheme) {
 		return domain.WebSession{}, fmt.Errorf("%w: not a web session", ErrUnauthenticated)
 	}
-	s.mu.RLock()
-	w, ok := s.state.SessionByHash(domain.HashTokenSecret(cookie))
-	s.mu.RUnlock()
+	var (
+		w  domain.WebSession
+		ok bool
+	)
+	s.reg.Read(func(st domain.WebSessions) { w, ok = st.SessionByHash(domain.HashTokenSecret(cookie)) })
 	switch now := s.now(); {
 	case !ok:
 		return domain.WebSession{}, fmt.Errorf("%w: unknown web session", ErrUnauthenticated)
@@ -320,9 +312,11 @@ func (s *Service) End(ctx context.Context, cookie, by, reason string) error {
 	if !wellFormed(cookie, sessionScheme) {
 		return fmt.Errorf("%w: not a web session", ErrUnauthenticated)
 	}
-	s.mu.RLock()
-	w, ok := s.state.SessionByHash(domain.HashTokenSecret(cookie))
-	s.mu.RUnlock()
+	var (
+		w  domain.WebSession
+		ok bool
+	)
+	s.reg.Read(func(st domain.WebSessions) { w, ok = st.SessionByHash(domain.HashTokenSecret(cookie)) })
 	if !ok {
 		return fmt.Errorf("%w: unknown web session", ErrUnauthenticated)
 	}
@@ -350,7 +344,7 @@ func (s *Service) EndSession(ctx context.Context, id uuid.UUID, by string) error
 }
 
 func (s *Service) end(ctx context.Context, id uuid.UUID, by, reason string) (bool, error) {
-	evs, err := s.execute(ctx, func() domain.WebCommand { return domain.EndWebSession{SessionID: id, By: by, Reason: reason} })
+	evs, err := s.reg.Execute(ctx, func() domain.WebCommand { return domain.EndWebSession{SessionID: id, By: by, Reason: reason} })
 	if domain.ErrorCode(err) != "" {
 		return false, err
 	}
@@ -379,9 +373,8 @@ func (s *Service) List(ctx context.Context) ([]Info, error) {
 	if err := s.Refresh(ctx); err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	live := s.state.Live(s.now())
-	s.mu.RUnlock()
+	var live []domain.WebSession
+	s.reg.Read(func(st domain.WebSessions) { live = st.Live(s.now()) })
 	out := make([]Info, len(live))
 	for i, w := range live {
 		out[i] = Info{ID: w.ID, Role: w.Role, Link: w.Link, IssuedBy: w.IssuedBy, SignedIn: w.At, Expires: w.Expires}
@@ -391,54 +384,4 @@ func (s *Service) List(ctx context.Context) ([]Info, error) {
 
 // Refresh reads what other writers appended to the stream since this
 // service last looked (see the package doc: normally none).
-func (s *Service) Refresh(ctx context.Context) error {
-	s.write.Lock()
-	defer s.write.Unlock()
-	return s.catchUp(ctx)
-}
-
-// catchUp applies the stream's new events; the caller holds s.write.
-func (s *Service) catchUp(ctx context.Context) error {
-	evs, v, err := s.log.LoadFrom(ctx, domain.WebSessionsStream, s.version+1)
-	if err != nil {
-		return fmt.Errorf("load web sessions: %w", err)
-	}
-	s.apply(evs, max(v, s.version))
-	return nil
-}
-
-// execute decides cmd() on the sign-ins as this service knows them and
-// appends the events at the version it knows; when another writer got
-// there first it catches up and decides again (so a link another
-// process redeemed meanwhile is refused as used).
-func (s *Service) execute(ctx context.Context, cmd func() domain.WebCommand) ([]domain.Event, error) {
-	s.write.Lock()
-	defer s.write.Unlock()
-	for attempt := 0; ; attempt++ {
-		evs, err := domain.DecideWebSessions(s.state, cmd(), s.now())
-		if err != nil || len(evs) == 0 {
-			return nil, err
-		}
-		err = s.log.Append(ctx, domain.WebSessionsStream, s.version, "", evs)
-		if err == nil {
-			s.apply(evs, s.version+uint64(len(evs)))
-			return evs, nil
-		}
-		if !errors.Is(err, domain.ErrConflict) || attempt >= s.retries {
-			return nil, fmt.Errorf("append to %s: %w", domain.WebSessionsStream, err)
-		}
-		if err := s.catchUp(ctx); err != nil {
-			return nil, err
-		}
-	}
-}
-
-// apply folds events into the state; the caller holds s.write.
-func (s *Service) apply(evs []domain.Event, version uint64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, e := range evs {
-		s.state = domain.EvolveWebSessions(s.state, e)
-	}
-	s.version = version
-}
+func (s *Service) Refresh(ctx context.Context) error { return s.reg.Refresh(ctx) }
