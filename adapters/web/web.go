@@ -61,6 +61,22 @@ type ReadModels interface {
 	ContactByID(ctx context.Context, id uuid.UUID) (projections.Contact, error)
 	// Campaigns returns every campaign, newest first.
 	Campaigns(ctx context.Context) ([]projections.Campaign, error)
+	// Funnel counts dialogs by projections.ByDay (and the other
+	// groupings), ordered by key: the analytics page's chart.
+	Funnel(ctx context.Context, by string) ([]projections.FunnelRow, error)
+	// VariantFunnel counts the dialogs of a campaign (uuid.Nil: every
+	// dialog) by variant: the campaigns list's funnels and the
+	// analytics page's qualified leads and revenue.
+	VariantFunnel(ctx context.Context, campaign uuid.UUID, since time.Time) ([]projections.VariantCounts, error)
+}
+
+// Audience counts whom a campaign's segment selects: the create form's
+// dry run (campaigns.CountSegment in the running system).
+type Audience interface {
+	// Count counts the contacts of the log seg selects: matched in all,
+	// contactable of them (may be written to now). Errors: failures to
+	// read the log.
+	Count(ctx context.Context, seg httpapi.SegmentRequest) (contactable, matched int, err error)
 }
 
 var _ ReadModels = projections.Sink(nil)
@@ -83,6 +99,18 @@ type Config struct {
 	// log holds (as httpapi.Config.Fresh): a page shown after an action
 	// shows it.
 	Fresh func(ctx context.Context) error
+	// Campaigns lists, shows, creates, pauses and resumes campaigns (the
+	// API's port). Nil: the campaigns pages say they are not available.
+	Campaigns httpapi.CampaignActions
+	// Audience counts a new campaign's audience (the create form's dry
+	// run). Nil: the form has no count.
+	Audience Audience
+	// Accounts pauses and resumes accounts (owners only). Nil: the
+	// accounts page shows them without the buttons.
+	Accounts httpapi.AccountActions
+	// Audit verifies the log and replays dialogs. Nil: the audit page
+	// says it is not available.
+	Audit httpapi.Audit
 	// SLA is how long a handoff may wait (zero: DefaultSLA).
 	SLA time.Duration
 	// Heartbeat is how often an idle live-update stream sends a comment
@@ -180,6 +208,11 @@ func (w *Web) routes() {
 	for _, a := range []string{"takeover", "release", "reply", "stop", "outcome"} {
 		w.mux.HandleFunc("POST /web/dialogs/{n}/"+a, w.act(a))
 	}
+	w.mux.HandleFunc("GET /web/campaigns", w.page(w.campaigns))
+	w.mux.HandleFunc("POST /web/campaigns", w.createCampaign)
+	w.mux.HandleFunc("GET /web/campaigns/{id}", w.page(w.campaign))
+	w.mux.HandleFunc("POST /web/campaigns/{id}/pause", w.pauseCampaign(true))
+	w.mux.HandleFunc("POST /web/campaigns/{id}/resume", w.pauseCampaign(false))
 	w.mux.HandleFunc("GET /web/events", w.events)
 	w.mux.HandleFunc("GET /web/static/", func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Cache-Control", "public, max-age=3600")
@@ -332,6 +365,10 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, v *view) {
 		name = "inbox"
 	case dialogData:
 		name = "dialog"
+	case campaignsData:
+		name = "campaigns"
+	case campaignData:
+		name = "campaign"
 	}
 	w.renderPage(rw, name, v)
 }
@@ -363,9 +400,9 @@ func parsePages() (map[string]*template.Template, error) {
 		"lower": strings.ToLower,
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"problem", "signin", "inbox", "dialog"} {
+	for _, name := range []string{"problem", "signin", "inbox", "dialog", "campaigns", "campaign"} {
 		t, err := template.New(name).Option("missingkey=error").Funcs(funcs).
-			ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+			ParseFS(templateFS, "templates/layout.html", "templates/chart.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: template %s: %w", name, err)
 		}
