@@ -207,6 +207,7 @@ var catalogs = map[string]map[string]string{
 		"DoneResumed":        "The campaign is running again.",
 		"DoneCreated":        "The campaign is created.",
 		"ErrCampaign":        "The campaign's state does not allow this: %s",
+		"MoreCampaigns":      "Only the newest %d campaigns are shown.",
 	},
 	"ru": {
 		"Lang":               "ru",
@@ -390,6 +391,7 @@ var catalogs = map[string]map[string]string{
 		"DoneResumed":        "Кампания снова идёт.",
 		"DoneCreated":        "Кампания создана.",
 		"ErrCampaign":        "Состояние кампании этого не позволяет: %s",
+		"MoreCampaigns":      "Показаны только %d самых новых кампаний.",
 	},
 }
 
