@@ -254,6 +254,7 @@ type world struct {
 	campaign  uuid.UUID
 	campaigns *campaignActions
 	audience  *audience
+	accounts  *accountActions
 }
 
 func newWorld(t testing.TB, mod func(*web.Config)) *world {
@@ -261,6 +262,7 @@ func newWorld(t testing.TB, mod func(*web.Config)) *world {
 	w := &world{sessions: newSessions(), dialogs: newDialogs(), sink: projections.NewMemory(), ids: map[int64]uuid.UUID{},
 		events: &events{}, campaign: uuid.MustParse("0c0ffee0-0000-4000-8000-000000000001"), audience: &audience{}}
 	w.campaigns = &campaignActions{stats: campaignStats(w.campaign)}
+	w.accounts = &accountActions{sink: w.sink}
 	account := uuid.New()
 	changes := []projections.Change{projections.PutAccount{Account: projections.Account{ID: account, Label: "sales-1", Status: "active"}}}
 	contact := func(name, username string) uuid.UUID {
@@ -305,7 +307,7 @@ func newWorld(t testing.TB, mod func(*web.Config)) *world {
 	}
 	cfg := web.Config{Sessions: w.sessions, ReadModels: w.sink, Dialogs: w.dialogs, Transcripts: transcripts{},
 		Events: w.events, Now: func() time.Time { return now }, CSRFKey: []byte("test key"),
-		Campaigns: w.campaigns, Audience: w.audience}
+		Campaigns: w.campaigns, Audience: w.audience, Accounts: w.accounts}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -462,3 +464,37 @@ func campaignStats(id uuid.UUID) httpapi.CampaignStats {
 			{Metric: "won", Variant: "B", Control: "A", Diff: 0.01, OK: false},
 		}}
 }
+
+// accountActions is a fake httpapi.AccountActions: it records what it
+// did; a lost account is not resumed.
+type accountActions struct {
+	mu   sync.Mutex
+	sink *projections.Memory
+	done []string // "pause id by"
+}
+
+func (a *accountActions) SetPaused(ctx context.Context, ref string, pause bool, by string) (uuid.UUID, error) {
+	accs, err := a.sink.Accounts(ctx)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	for _, acc := range accs {
+		if acc.ID.String() != ref {
+			continue
+		}
+		if !pause && acc.Status == "lost" {
+			return uuid.Nil, &domain.Error{Code: domain.ESTATE, Message: "a lost account is not resumed"}
+		}
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		verb := "resume"
+		if pause {
+			verb = "pause"
+		}
+		a.done = append(a.done, verb+" "+ref+" "+by)
+		return acc.ID, nil
+	}
+	return uuid.Nil, fmt.Errorf("account %q: %w", ref, projections.ErrNotFound)
+}
+
+var _ httpapi.AccountActions = (*accountActions)(nil)

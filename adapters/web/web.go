@@ -213,6 +213,9 @@ func (w *Web) routes() {
 	w.mux.HandleFunc("GET /web/campaigns/{id}", w.page(w.campaign))
 	w.mux.HandleFunc("POST /web/campaigns/{id}/pause", w.pauseCampaign(true))
 	w.mux.HandleFunc("POST /web/campaigns/{id}/resume", w.pauseCampaign(false))
+	w.mux.HandleFunc("GET /web/accounts", w.page(w.accounts))
+	w.mux.HandleFunc("POST /web/accounts/{id}/pause", w.pauseAccount(true))
+	w.mux.HandleFunc("POST /web/accounts/{id}/resume", w.pauseAccount(false))
 	w.mux.HandleFunc("GET /web/events", w.events)
 	w.mux.HandleFunc("GET /web/static/", func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Cache-Control", "public, max-age=3600")
@@ -261,6 +264,7 @@ type view struct {
 type user struct {
 	Role   string
 	CanAct bool // manage or admin
+	Owner  bool // admin
 	Name   string
 }
 
@@ -291,7 +295,8 @@ func (w *Web) viewOf(r *http.Request, p *domain.Principal, cookie string) *view 
 	q.Set("lang", v.L["OtherLang"])
 	v.LangURL = r.URL.Path + "?" + q.Encode()
 	if p != nil {
-		v.User = &user{Role: v.L[roleKey(p.Scope)], CanAct: p.Scope.Allows(domain.ScopeManage), Name: p.Name}
+		v.User = &user{Role: v.L[roleKey(p.Scope)], CanAct: p.Scope.Allows(domain.ScopeManage),
+			Owner: p.Scope.Allows(domain.ScopeAdmin), Name: p.Name}
 		v.CSRF = w.csrfToken(cookie)
 	} else {
 		v.Live = false
@@ -369,6 +374,8 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, v *view) {
 		name = "campaigns"
 	case campaignData:
 		name = "campaign"
+	case accountsData:
+		name = "accounts"
 	}
 	w.renderPage(rw, name, v)
 }
@@ -400,7 +407,7 @@ func parsePages() (map[string]*template.Template, error) {
 		"lower": strings.ToLower,
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"problem", "signin", "inbox", "dialog", "campaigns", "campaign"} {
+	for _, name := range []string{"problem", "signin", "inbox", "dialog", "campaigns", "campaign", "accounts"} {
 		t, err := template.New(name).Option("missingkey=error").Funcs(funcs).
 			ParseFS(templateFS, "templates/layout.html", "templates/chart.html", "templates/"+name+".html")
 		if err != nil {
