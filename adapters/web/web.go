@@ -216,6 +216,7 @@ func (w *Web) routes() {
 	w.mux.HandleFunc("GET /web/accounts", w.page(w.accounts))
 	w.mux.HandleFunc("POST /web/accounts/{id}/pause", w.pauseAccount(true))
 	w.mux.HandleFunc("POST /web/accounts/{id}/resume", w.pauseAccount(false))
+	w.mux.HandleFunc("GET /web/analytics", w.page(w.analytics))
 	w.mux.HandleFunc("GET /web/events", w.events)
 	w.mux.HandleFunc("GET /web/static/", func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Cache-Control", "public, max-age=3600")
@@ -376,6 +377,8 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, v *view) {
 		name = "campaign"
 	case accountsData:
 		name = "accounts"
+	case analyticsData:
+		name = "analytics"
 	}
 	w.renderPage(rw, name, v)
 }
@@ -407,7 +410,7 @@ func parsePages() (map[string]*template.Template, error) {
 		"lower": strings.ToLower,
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"problem", "signin", "inbox", "dialog", "campaigns", "campaign", "accounts"} {
+	for _, name := range []string{"problem", "signin", "inbox", "dialog", "campaigns", "campaign", "accounts", "analytics"} {
 		t, err := template.New(name).Option("missingkey=error").Funcs(funcs).
 			ParseFS(templateFS, "templates/layout.html", "templates/chart.html", "templates/"+name+".html")
 		if err != nil {
