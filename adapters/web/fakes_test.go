@@ -255,6 +255,7 @@ type world struct {
 	campaigns *campaignActions
 	audience  *audience
 	accounts  *accountActions
+	audit     *auditPort
 }
 
 func newWorld(t testing.TB, mod func(*web.Config)) *world {
@@ -263,6 +264,7 @@ func newWorld(t testing.TB, mod func(*web.Config)) *world {
 		events: &events{}, campaign: uuid.MustParse("0c0ffee0-0000-4000-8000-000000000001"), audience: &audience{}}
 	w.campaigns = &campaignActions{stats: campaignStats(w.campaign)}
 	w.accounts = &accountActions{sink: w.sink}
+	w.audit = &auditPort{}
 	account := uuid.New()
 	changes := []projections.Change{projections.PutAccount{Account: projections.Account{ID: account, Label: "sales-1", Status: "active"}}}
 	contact := func(name, username string) uuid.UUID {
@@ -307,7 +309,7 @@ func newWorld(t testing.TB, mod func(*web.Config)) *world {
 	}
 	cfg := web.Config{Sessions: w.sessions, ReadModels: w.sink, Dialogs: w.dialogs, Transcripts: transcripts{},
 		Events: w.events, Now: func() time.Time { return now }, CSRFKey: []byte("test key"),
-		Campaigns: w.campaigns, Audience: w.audience, Accounts: w.accounts}
+		Campaigns: w.campaigns, Audience: w.audience, Accounts: w.accounts, Audit: w.audit}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -498,3 +500,54 @@ func (a *accountActions) SetPaused(ctx context.Context, ref string, pause bool, 
 }
 
 var _ httpapi.AccountActions = (*accountActions)(nil)
+
+// auditPort is a fake httpapi.Audit: the log is intact at head 41
+// unless expect names another head; dialog 2 has three events, whose
+// personal field (the text) is withheld when not personal.
+type auditPort struct {
+	mu       sync.Mutex
+	verifies []string
+	personal []bool
+}
+
+func (a *auditPort) Verify(_ context.Context, expect string) (httpapi.VerifyReport, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.verifies = append(a.verifies, expect)
+	if expect != "" && !strings.Contains(expect, ":") {
+		return httpapi.VerifyReport{}, &domain.Error{Code: domain.EINVALID, Field: "expect_head", Message: "a head is POS:HASH"}
+	}
+	rep := httpapi.VerifyReport{OK: true, LogID: "log-1", Head: &httpapi.Head{Position: 41, Hash: "ab12cd"}, Events: 41, Streams: 9,
+		Subjects: 5, Erased: 1, UnsignedEvents: 3, Seconds: 0.25, Problems: []httpapi.VerifyProblem{},
+		SignedHead: &httpapi.SignedHead{Head: httpapi.Head{Position: 38, Hash: "ffee01"}, SignedAt: now.Add(-time.Hour)}}
+	if expect != "" && expect != "41:ab12cd" {
+		pos := uint64(41)
+		rep.OK, rep.Problems = false, []httpapi.VerifyProblem{{Position: &pos, Problem: "the expected head " + expect + " is not in the log"}}
+	}
+	return rep, nil
+}
+
+func (a *auditPort) Replay(_ context.Context, n int64, personal bool) ([]httpapi.LogEvent, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.personal = append(a.personal, personal)
+	if n != 2 {
+		return nil, fmt.Errorf("dialog %d: %w", n, domain.ErrUnknownDialog)
+	}
+	text, withheld := `"<script>alert(3)</script> secret text"`, []string{}
+	if !personal {
+		text, withheld = `null`, []string{"text"}
+	}
+	var out []httpapi.LogEvent
+	for i, typ := range []string{"DialogStarted", "MessageReceived", "DialogHandedOff"} {
+		data := `{"dialog_n":2}`
+		if typ == "MessageReceived" {
+			data = `{"dialog_n":2,"text":` + text + `}`
+		}
+		out = append(out, httpapi.LogEvent{Position: uint64(10 + i), Type: typ, Stream: "dialog-x", Version: uint64(i + 1),
+			At: now.Add(time.Duration(i) * time.Minute), Withheld: withheld, Data: []byte(data)})
+	}
+	return out, nil
+}
+
+var _ httpapi.Audit = (*auditPort)(nil)

@@ -139,6 +139,8 @@ type Web struct {
 	static http.Handler
 	origin *http.CrossOriginProtection
 	key    []byte
+	// verified is the last verification of the log the audit page ran.
+	verified lastVerify
 }
 
 var _ http.Handler = (*Web)(nil)
@@ -217,6 +219,8 @@ func (w *Web) routes() {
 	w.mux.HandleFunc("POST /web/accounts/{id}/pause", w.pauseAccount(true))
 	w.mux.HandleFunc("POST /web/accounts/{id}/resume", w.pauseAccount(false))
 	w.mux.HandleFunc("GET /web/analytics", w.page(w.analytics))
+	w.mux.HandleFunc("GET /web/audit", w.page(w.audit))
+	w.mux.HandleFunc("POST /web/audit/verify", w.verify)
 	w.mux.HandleFunc("GET /web/events", w.events)
 	w.mux.HandleFunc("GET /web/static/", func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Cache-Control", "public, max-age=3600")
@@ -379,6 +383,8 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, v *view) {
 		name = "accounts"
 	case analyticsData:
 		name = "analytics"
+	case auditData:
+		name = "audit"
 	}
 	w.renderPage(rw, name, v)
 }
@@ -410,7 +416,7 @@ func parsePages() (map[string]*template.Template, error) {
 		"lower": strings.ToLower,
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"problem", "signin", "inbox", "dialog", "campaigns", "campaign", "accounts", "analytics"} {
+	for _, name := range []string{"problem", "signin", "inbox", "dialog", "campaigns", "campaign", "accounts", "analytics", "audit"} {
 		t, err := template.New(name).Option("missingkey=error").Funcs(funcs).
 			ParseFS(templateFS, "templates/layout.html", "templates/chart.html", "templates/"+name+".html")
 		if err != nil {
