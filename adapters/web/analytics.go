@@ -124,6 +124,8 @@ func (w *Web) analytics(r *http.Request, v *view) error {
 		row := rowOf(f)
 		if l, ok := labels[f.Key]; ok {
 			row.Key = l
+		} else if f.Key == uuid.Nil.String() || f.Key == "" {
+			row.Key = L["NoAccount"]
 		}
 		d.Accounts = append(d.Accounts, row)
 	}

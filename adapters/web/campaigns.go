@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -190,8 +192,15 @@ func rateCI(x, n int) string {
 	return fmt.Sprintf("%s (%s–%s)", percent(float64(x)/float64(n)), strings.TrimSuffix(percent(lo), "%"), percent(hi))
 }
 
-// verdict says an A/B test's result in the page's language.
+// verdict says an A/B test's result in the page's language, as a
+// sentence.
 func verdict(L catalog, t httpapi.ABTest) string {
+	s := verdictText(L, t)
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+func verdictText(L catalog, t httpapi.ABTest) string {
 	metric := L.label("Metric", t.Metric)
 	points := fmt.Sprintf("%+.1f", t.Diff*100)
 	switch {

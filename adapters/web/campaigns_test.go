@@ -71,8 +71,8 @@ func TestACampaignsFunnelChartIntervalsAndVerdicts(t *testing.T) {
 	// 50.2%..69.1%.
 	for _, want := range []string{"<svg", "40% (31–50%)", "60% (50–69%)", "A, Replied: 40/100 = 40% (95%: 31%–50%)",
 		"B does better than A on reply rate (&#43;20.0 points): the difference is likely real (p = 0.005).",
-		"qualified: B and A differ by &#43;2.0 points, which could be chance (p = 0.650). About 3700 more dialogs per variant would tell.",
-		"won deals: too few dialogs yet to compare B with A.", "Winter &lt;b&gt;sale&lt;/b&gt;"} {
+		"Qualified: B and A differ by &#43;2.0 points, which could be chance (p = 0.650). About 3700 more dialogs per variant would tell.",
+		"Won deals: too few dialogs yet to compare B with A.", "Winter &lt;b&gt;sale&lt;/b&gt;"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the campaign's page lacks %q", want)
 		}

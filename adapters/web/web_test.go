@@ -97,6 +97,9 @@ func TestSecurityHeaders(t *testing.T) {
 		if m := regexp.MustCompile(`<script(?:[^>]*)>[^<]|<style|<[a-z][^>]*\s(?:style|on[a-z]+)=`).FindString(body); m != "" {
 			t.Errorf("%s has inline code %q", path, m)
 		}
+		if i := strings.Index(body, "%!"); i >= 0 {
+			t.Errorf("%s has a broken format: %q", path, body[i:min(len(body), i+20)])
+		}
 	}
 }
 
