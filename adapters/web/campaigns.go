@@ -76,7 +76,7 @@ type variantRow struct {
 var campaignNotices = map[string]string{"paused": "DonePaused", "resumed": "DoneResumed", "created": "DoneCreated", "nothing": "DoneNothing"}
 
 func (w *Web) campaigns(r *http.Request, v *view) error {
-	return w.campaignsPage(r.Context(), v, campaignForm{Length: "7", Days: "mon-fri", Hours: "10:00-19:00"})
+	return w.campaignsPage(r.Context(), v, campaignForm{Length: "7"})
 }
 
 // campaignsPage fills v with the campaigns and the create form of f.
@@ -240,6 +240,9 @@ func (w *Web) pauseCampaign(pause bool) http.HandlerFunc {
 			notice := "resumed"
 			if pause {
 				notice = "paused"
+			}
+			if w.cfg.Fresh != nil {
+				_ = w.cfg.Fresh(r.Context()) // the page shows the change if it can; it says it was done anyway
 			}
 			http.Redirect(rw, r, fmt.Sprintf("/web/campaigns/%s?m=%s", id, pick(changed, notice)), http.StatusSeeOther)
 		case errors.As(err, &de) && (de.Code == domain.ESTATE || de.Code == domain.EINVALID):

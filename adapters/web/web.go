@@ -2,8 +2,15 @@
 // (html/template) under /web/ on the one HTTP server of `salesbot run`,
 // next to the API. It is an edge: it answers from the read models and
 // acts through the same ports as the API (httpapi.Dialogs,
-// httpapi.Transcripts, httpapi.Events), and signs people in through the
+// httpapi.Transcripts, httpapi.Events, httpapi.CampaignActions,
+// httpapi.AccountActions, httpapi.Audit), counts a new campaign's
+// audience through the Audience port, and signs people in through the
 // Sessions port; it imports no application service.
+//
+// Pages: the inbox and a dialog (inbox.go, dialog.go), the campaigns and
+// a campaign (campaigns.go), the accounts (accounts.go), analytics
+// (analytics.go) and the audit (audit.go); charts are SVG drawn on the
+// server (chart.go).
 //
 // Everything it serves is in the binary (templates, one stylesheet, one
 // script of our own; no third-party code, no CDN). Every page sends a
