@@ -16,7 +16,7 @@ import (
 // (Config.Accounts).
 
 // MaxAccounts bounds the accounts page.
-const MaxAccounts = 500
+const MaxAccounts = 100
 
 // accountsData is the accounts page's content.
 type accountsData struct {

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -104,5 +105,30 @@ func TestAccountsWithoutThePortShowNoButtons(t *testing.T) {
 	}
 	if res := w.post(t, "/web/accounts/"+ids["flood"].String()+"/pause", owner, w.pageForm(t, owner, "/web/accounts")); res.Code != http.StatusNotFound {
 		t.Errorf("a pause without the port: %d", res.Code)
+	}
+}
+
+func TestLongListsStayUnder150KB(t *testing.T) {
+	w := newWorld(t, nil)
+	var changes []projections.Change
+	for i := range 150 {
+		changes = append(changes,
+			projections.PutAccount{Account: projections.Account{ID: uuid.New(), Label: fmt.Sprintf("account-%03d-%s", i, strings.Repeat("x", 40)),
+				Status: "flood-wait", FloodUntil: now.Add(time.Hour), Reason: strings.Repeat("ж", 60), Day: "2026-12-02", DialogsToday: 5, DailyCap: 20,
+				MessagesPerMinute: 3, MessagesTotal: 1000, UpdatedAt: now}})
+	}
+	for i := range 250 {
+		changes = append(changes, projections.PutCampaign{Campaign: projections.Campaign{ID: uuid.New(),
+			Name: fmt.Sprintf("campaign %03d %s", i, strings.Repeat("ж", 40)), Status: projections.CampaignPaused, CreatedAt: now, UpdatedAt: now}})
+	}
+	w.apply(t, changes...)
+	owner, _ := w.sessions.session(t, domain.ScopeAdmin)
+	for path, more := range map[string]string{"/web/accounts": "Only the first 100 accounts", "/web/campaigns": "Only the newest 200 campaigns"} {
+		body := w.get(t, path, owner).Body.String()
+		if len(body) > 150<<10 || !strings.Contains(body, more) {
+			t.Errorf("%s weighs %d bytes, or does not say it shows only some", path, len(body))
+		} else {
+			t.Logf("%s weighs %d bytes", path, len(body))
+		}
 	}
 }
