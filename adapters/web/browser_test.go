@@ -1,11 +1,16 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"image/png"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,6 +18,7 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
 
 	"github.com/salesbot/salesbot/adapters/httpapi"
 	"github.com/salesbot/salesbot/domain"
@@ -76,7 +82,7 @@ func TestInABrowser(t *testing.T) {
 
 	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]), chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("lang", "en-US"))
-	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	defer cancelAlloc()
@@ -110,6 +116,7 @@ func TestInABrowser(t *testing.T) {
 	} else {
 		t.Logf("the inbox weighs %d bytes over the wire", n)
 	}
+	shoot(t, bctx, "inbox")
 	url := run(t, bctx, chromedp.Location())
 	if url != srv.URL+"/web/" {
 		t.Errorf("after sign-in the browser is at %s, not the inbox", url)
@@ -156,9 +163,109 @@ func TestInABrowser(t *testing.T) {
 	if v := run(t, bctx, chromedp.Evaluate[string](`document.querySelector("input[name=version]").value`)); v != "9" {
 		t.Errorf("after the live update the forms carry version %s, want 9, the version the page shows", v)
 	}
+	shoot(t, bctx, "dialog")
+	tour(t, bctx, w, srv.URL)
 	if n := dialogs.Load(); n != 0 {
 		t.Errorf("%d JavaScript dialogs opened: a lead's text ran as script", n)
 	}
+}
+
+// tour signs an owner in and visits the campaigns, a campaign, the
+// accounts, analytics, the audit and the sign-in page, checking each
+// shows what it is for (and taking its screenshot, see shoot).
+func tour(t *testing.T, bctx context.Context, w *world, base string) {
+	t.Helper()
+	// Something to show: accounts in trouble, dialogs of the past days,
+	// a verification of the log.
+	accountsData(t, w)
+	var changes []projections.Change
+	for i := range 40 {
+		at := now.Add(-time.Duration(i/3) * 24 * time.Hour)
+		d := projections.Dialog{ID: uuid.New(), N: int64(100 + i), ContactID: uuid.New(), Status: projections.StatusClosed, Stage: "closed",
+			CreatedAt: at, UpdatedAt: at}
+		if i%3 != 0 {
+			d.Inbound = 1
+		}
+		if i%5 == 0 {
+			d.HandoffAt = at
+		}
+		if i%7 == 0 {
+			d.Outcome, d.OutcomeAt, d.OutcomeValue = "won", at, domain.Money{Minor: 90000, Currency: "EUR"}
+		}
+		changes = append(changes, projections.PutDialog{Dialog: d})
+	}
+	w.apply(t, changes...)
+	owner, _ := w.sessions.session(t, domain.ScopeAdmin)
+	if res := w.post(t, "/web/audit/verify", owner, w.pageForm(t, owner, "/web/audit")); res.Code != http.StatusSeeOther {
+		t.Fatalf("verify: %d", res.Code)
+	}
+
+	link := w.sessions.link(domain.ScopeAdmin)
+	for _, p := range []struct {
+		name, path, sel string
+		want            int // how many sel
+	}{
+		{"signed in", "/web/signin?t=" + link, `li.dialog`, 4},
+		{"campaigns", "/web/campaigns", `table a[href^="/web/campaigns/"]`, 1},
+		{"campaign", "/web/campaigns/" + w.campaign.String(), `svg rect`, 8},
+		{"accounts", "/web/accounts", `meter`, 2},
+		{"analytics", "/web/analytics", `svg rect`, 14 * 4},
+		{"audit", "/web/audit?n=2", `pre.event`, 3},
+		{"signin", "/web/signin", `code`, 1},
+	} {
+		if err := chromedp.Do(bctx, chromedp.Navigate(base+p.path), chromedp.WaitVisible(`main`)); err != nil {
+			t.Fatalf("%s: %v", p.name, err)
+		}
+		if n := run(t, bctx, chromedp.Evaluate[int](`document.querySelectorAll(`+strconv.Quote(p.sel)+`).length`)); n != p.want {
+			t.Errorf("%s shows %d of %s, want %d", p.name, n, p.sel, p.want)
+		}
+		if p.name != "signed in" {
+			shoot(t, bctx, p.name)
+		}
+	}
+}
+
+// accountsData adds accounts in a flood wait, restricted and paused,
+// and lost.
+func accountsData(t *testing.T, w *world) {
+	t.Helper()
+	w.apply(t,
+		projections.PutAccount{Account: projections.Account{ID: uuid.New(), Label: "sales-2", Status: "flood-wait", FloodUntil: now.Add(90 * time.Minute),
+			Day: "2026-12-02", DialogsToday: 18, DailyCap: 20, MessagesPerMinute: 3, MessagesTotal: 412, UpdatedAt: now}},
+		projections.PutAccount{Account: projections.Account{ID: uuid.New(), Label: "sales-3", Status: "restricted", Paused: true,
+			Reason: "PEER_FLOOD", DialogsToday: 2, DailyCap: 10, UpdatedAt: now}},
+		projections.PutAccount{Account: projections.Account{ID: uuid.New(), Label: "sales-4", Status: "lost", UpdatedAt: now}},
+	)
+}
+
+// shoot saves a full-page PNG of the browser's page as
+// docs/web/<name>.png when SALESBOT_WEB_SCREENSHOTS=1 (the docs'
+// screenshots; CI does not rewrite them), at a desktop width, each
+// under 200 KB.
+func shoot(t *testing.T, bctx context.Context, name string) {
+	t.Helper()
+	if os.Getenv("SALESBOT_WEB_SCREENSHOTS") != "1" {
+		return
+	}
+	if err := chromedp.Do(bctx, chromedp.EmulateViewport(1024, 700)); err != nil {
+		t.Fatal(err)
+	}
+	shot := run(t, bctx, chromedp.FullScreenshot(100))
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	if buf.Len() > 200<<10 {
+		t.Errorf("the screenshot of %s weighs %d bytes, want under 200 KB", name, buf.Len())
+	}
+	if err := os.WriteFile(filepath.Join("..", "..", "docs", "web", name+".png"), buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("docs/web/%s.png: %d bytes", name, buf.Len())
 }
 
 // run runs a browser action that gives a value.

@@ -249,12 +249,22 @@ type world struct {
 	sink     *projections.Memory
 	ids      map[int64]uuid.UUID
 	events   *events
+	// campaign is the world's one campaign ("Winter <b>sale</b>"), with
+	// dialogs 1 (variant A) and 2 (variant B); campaigns its port.
+	campaign  uuid.UUID
+	campaigns *campaignActions
+	audience  *audience
+	accounts  *accountActions
+	audit     *auditPort
 }
 
 func newWorld(t testing.TB, mod func(*web.Config)) *world {
 	t.Helper()
 	w := &world{sessions: newSessions(), dialogs: newDialogs(), sink: projections.NewMemory(), ids: map[int64]uuid.UUID{},
-		events: &events{}}
+		events: &events{}, campaign: uuid.MustParse("0c0ffee0-0000-4000-8000-000000000001"), audience: &audience{}}
+	w.campaigns = &campaignActions{stats: campaignStats(w.campaign)}
+	w.accounts = &accountActions{sink: w.sink}
+	w.audit = &auditPort{}
 	account := uuid.New()
 	changes := []projections.Change{projections.PutAccount{Account: projections.Account{ID: account, Label: "sales-1", Status: "active"}}}
 	contact := func(name, username string) uuid.UUID {
@@ -277,6 +287,15 @@ func newWorld(t testing.TB, mod func(*web.Config)) *world {
 	dialog(1, contact("Ann", "ann"), projections.StatusActive, false, time.Time{}, now.Add(-5*time.Minute))
 	xss := contact(xssName, "xss_lead")
 	dialog(2, xss, projections.StatusHandoff, false, now.Add(-30*time.Minute), now.Add(-30*time.Minute))
+	changes = append(changes, projections.PutCampaign{Campaign: projections.Campaign{ID: w.campaign, Name: "Winter <b>sale</b>",
+		Status: projections.CampaignActive, Variants: []domain.VariantWeight{{Name: "A", Weight: 50}, {Name: "B", Weight: 50}},
+		CreatedAt: now.Add(-24 * time.Hour), UpdatedAt: now}})
+	for i, p := range changes {
+		if d, ok := p.(projections.PutDialog); ok && (d.Dialog.N == 1 || d.Dialog.N == 2) {
+			d.Dialog.Campaign, d.Dialog.Variant = w.campaign, map[int64]string{1: "A", 2: "B"}[d.Dialog.N]
+			changes[i] = d
+		}
+	}
 	dialog(3, contact("Борис", "boris"), projections.StatusHandoff, false, now.Add(-5*time.Minute), now.Add(-5*time.Minute))
 	dialog(4, contact("Dana", "dana"), projections.StatusHandoff, true, now.Add(-50*time.Minute), now.Add(-1*time.Minute))
 	dialog(5, contact("Eve", "eve"), projections.StatusClosed, false, time.Time{}, now.Add(-90*time.Minute))
@@ -289,7 +308,8 @@ func newWorld(t testing.TB, mod func(*web.Config)) *world {
 		t.Fatal(err)
 	}
 	cfg := web.Config{Sessions: w.sessions, ReadModels: w.sink, Dialogs: w.dialogs, Transcripts: transcripts{},
-		Events: w.events, Now: func() time.Time { return now }, CSRFKey: []byte("test key")}
+		Events: w.events, Now: func() time.Time { return now }, CSRFKey: []byte("test key"),
+		Campaigns: w.campaigns, Audience: w.audience, Accounts: w.accounts, Audit: w.audit}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -354,3 +374,180 @@ func (w *world) apply(t testing.TB, changes ...projections.Change) {
 		t.Fatal(err)
 	}
 }
+
+// campaignActions is a fake httpapi.CampaignActions over one campaign's
+// stats; it records what it was asked to do.
+type campaignActions struct {
+	mu      sync.Mutex
+	stats   httpapi.CampaignStats
+	created []httpapi.CampaignRequest
+	paused  []string // "pause id by", "resume id by"
+	metrics []string
+}
+
+func (c *campaignActions) Create(_ context.Context, req httpapi.CampaignRequest, by string) (uuid.UUID, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if req.Name == "" {
+		return uuid.Nil, &domain.Error{Code: domain.EINVALID, Field: "name", Message: "a campaign needs a name"}
+	}
+	c.created = append(c.created, req)
+	return uuid.MustParse("00000000-0000-4000-8000-000000000042"), nil
+}
+
+func (c *campaignActions) Campaign(_ context.Context, ref string) (httpapi.CampaignDetail, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !strings.HasPrefix(c.stats.Campaign.ID, ref) {
+		return httpapi.CampaignDetail{}, fmt.Errorf("campaign %q: %w", ref, projections.ErrNotFound)
+	}
+	return httpapi.CampaignDetail{Campaign: c.stats.Campaign}, nil
+}
+
+func (c *campaignActions) SetPaused(ctx context.Context, ref string, pause bool, by string) (uuid.UUID, bool, error) {
+	d, err := c.Campaign(ctx, ref)
+	if err != nil {
+		return uuid.Nil, false, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d.Status == projections.CampaignEnded {
+		return uuid.Nil, false, &domain.Error{Code: domain.ESTATE, Message: "the campaign has ended"}
+	}
+	verb := "resume"
+	if pause {
+		verb = "pause"
+	}
+	c.paused = append(c.paused, verb+" "+d.ID+" "+by)
+	return uuid.MustParse(d.ID), true, nil
+}
+
+func (c *campaignActions) Stats(ctx context.Context, ref string, _ time.Time, metrics []string) (httpapi.CampaignStats, error) {
+	if _, err := c.Campaign(ctx, ref); err != nil {
+		return httpapi.CampaignStats{}, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.metrics = metrics
+	return c.stats, nil
+}
+
+var _ httpapi.CampaignActions = (*campaignActions)(nil)
+
+// audience is a fake web.Audience: 17 of 20 contactable.
+type audience struct {
+	mu   sync.Mutex
+	segs []httpapi.SegmentRequest
+}
+
+func (a *audience) Count(_ context.Context, seg httpapi.SegmentRequest) (int, int, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.segs = append(a.segs, seg)
+	return 17, 20, nil
+}
+
+var _ web.Audience = (*audience)(nil)
+
+// campaignStats are the world's campaign's stats: B replies more than A
+// (likely real), qualifies about as often (could be chance).
+func campaignStats(id uuid.UUID) httpapi.CampaignStats {
+	c := httpapi.Campaign{ID: id.String(), Short: id.String()[:8], Name: "Winter <b>sale</b>", Status: projections.CampaignActive,
+		Scenario: "demo", Version: "3", Variants: []domain.VariantWeight{{Name: "A", Weight: 50}, {Name: "B", Weight: 50}},
+		Targeted: 250, Created: now.Add(-24 * time.Hour), Updated: now}
+	return httpapi.CampaignStats{Campaign: c,
+		Variants: []httpapi.VariantCounts{
+			{Variant: "A", Weight: 50, Counts: httpapi.Counts{Dialogs: 100, Replied: 40, Qualified: 10, Handoff: 8, Won: 3}},
+			{Variant: "B", Weight: 50, Counts: httpapi.Counts{Dialogs: 100, Replied: 60, Qualified: 12, Handoff: 9, Won: 4}},
+		},
+		Tests: []httpapi.ABTest{
+			{Metric: "replied", Variant: "B", Control: "A", Diff: 0.2, P: 0.0047, OK: true, LikelyReal: true},
+			{Metric: "qualified", Variant: "B", Control: "A", Diff: 0.02, P: 0.65, OK: true, MoreDialogs: 3700},
+			{Metric: "won", Variant: "B", Control: "A", Diff: 0.01, OK: false},
+		}}
+}
+
+// accountActions is a fake httpapi.AccountActions: it records what it
+// did; a lost account is not resumed.
+type accountActions struct {
+	mu   sync.Mutex
+	sink *projections.Memory
+	done []string // "pause id by"
+}
+
+func (a *accountActions) SetPaused(ctx context.Context, ref string, pause bool, by string) (uuid.UUID, error) {
+	accs, err := a.sink.Accounts(ctx)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	for _, acc := range accs {
+		if acc.ID.String() != ref {
+			continue
+		}
+		if !pause && acc.Status == "lost" {
+			return uuid.Nil, &domain.Error{Code: domain.ESTATE, Message: "a lost account is not resumed"}
+		}
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		verb := "resume"
+		if pause {
+			verb = "pause"
+		}
+		a.done = append(a.done, verb+" "+ref+" "+by)
+		return acc.ID, nil
+	}
+	return uuid.Nil, fmt.Errorf("account %q: %w", ref, projections.ErrNotFound)
+}
+
+var _ httpapi.AccountActions = (*accountActions)(nil)
+
+// auditPort is a fake httpapi.Audit: the log is intact at head 41
+// unless expect names another head; dialog 2 has three events, whose
+// personal field (the text) is withheld when not personal.
+type auditPort struct {
+	mu       sync.Mutex
+	verifies []string
+	personal []bool
+}
+
+func (a *auditPort) Verify(_ context.Context, expect string) (httpapi.VerifyReport, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.verifies = append(a.verifies, expect)
+	if expect != "" && !strings.Contains(expect, ":") {
+		return httpapi.VerifyReport{}, &domain.Error{Code: domain.EINVALID, Field: "expect_head", Message: "a head is POS:HASH"}
+	}
+	rep := httpapi.VerifyReport{OK: true, LogID: "log-1", Head: &httpapi.Head{Position: 41, Hash: "ab12cd"}, Events: 41, Streams: 9,
+		Subjects: 5, Erased: 1, UnsignedEvents: 3, Seconds: 0.25, Problems: []httpapi.VerifyProblem{},
+		SignedHead: &httpapi.SignedHead{Head: httpapi.Head{Position: 38, Hash: "ffee01"}, SignedAt: now.Add(-time.Hour)}}
+	if expect != "" && expect != "41:ab12cd" {
+		pos := uint64(41)
+		rep.OK, rep.Problems = false, []httpapi.VerifyProblem{{Position: &pos, Problem: "the expected head " + expect + " is not in the log"}}
+	}
+	return rep, nil
+}
+
+func (a *auditPort) Replay(_ context.Context, n int64, personal bool) ([]httpapi.LogEvent, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.personal = append(a.personal, personal)
+	if n != 2 {
+		return nil, fmt.Errorf("dialog %d: %w", n, domain.ErrUnknownDialog)
+	}
+	text, withheld := `"<script>alert(3)</script> secret text"`, []string{}
+	if !personal {
+		text, withheld = `null`, []string{"text"}
+	}
+	var out []httpapi.LogEvent
+	for i, typ := range []string{"DialogStarted", "MessageReceived", "DialogHandedOff"} {
+		data := `{"dialog_n":2}`
+		if typ == "MessageReceived" {
+			data = `{"dialog_n":2,"text":` + text + `}`
+		}
+		out = append(out, httpapi.LogEvent{Position: uint64(10 + i), Type: typ, Stream: "dialog-x", Version: uint64(i + 1),
+			At: now.Add(time.Duration(i) * time.Minute), Withheld: withheld, Data: []byte(data)})
+	}
+	return out, nil
+}
+
+var _ httpapi.Audit = (*auditPort)(nil)

@@ -2,8 +2,15 @@
 // (html/template) under /web/ on the one HTTP server of `salesbot run`,
 // next to the API. It is an edge: it answers from the read models and
 // acts through the same ports as the API (httpapi.Dialogs,
-// httpapi.Transcripts, httpapi.Events), and signs people in through the
+// httpapi.Transcripts, httpapi.Events, httpapi.CampaignActions,
+// httpapi.AccountActions, httpapi.Audit), counts a new campaign's
+// audience through the Audience port, and signs people in through the
 // Sessions port; it imports no application service.
+//
+// Pages: the inbox and a dialog (inbox.go, dialog.go), the campaigns and
+// a campaign (campaigns.go), the accounts (accounts.go), analytics
+// (analytics.go) and the audit (audit.go); charts are SVG drawn on the
+// server (chart.go).
 //
 // Everything it serves is in the binary (templates, one stylesheet, one
 // script of our own; no third-party code, no CDN). Every page sends a
@@ -61,6 +68,22 @@ type ReadModels interface {
 	ContactByID(ctx context.Context, id uuid.UUID) (projections.Contact, error)
 	// Campaigns returns every campaign, newest first.
 	Campaigns(ctx context.Context) ([]projections.Campaign, error)
+	// Funnel counts dialogs by projections.ByDay (and the other
+	// groupings), ordered by key: the analytics page's chart.
+	Funnel(ctx context.Context, by string) ([]projections.FunnelRow, error)
+	// VariantFunnel counts the dialogs of a campaign (uuid.Nil: every
+	// dialog) by variant: the campaigns list's funnels and the
+	// analytics page's qualified leads and revenue.
+	VariantFunnel(ctx context.Context, campaign uuid.UUID, since time.Time) ([]projections.VariantCounts, error)
+}
+
+// Audience counts whom a campaign's segment selects: the create form's
+// dry run (campaigns.CountSegment in the running system).
+type Audience interface {
+	// Count counts the contacts of the log seg selects: matched in all,
+	// contactable of them (may be written to now). Errors: failures to
+	// read the log.
+	Count(ctx context.Context, seg httpapi.SegmentRequest) (contactable, matched int, err error)
 }
 
 var _ ReadModels = projections.Sink(nil)
@@ -83,6 +106,18 @@ type Config struct {
 	// log holds (as httpapi.Config.Fresh): a page shown after an action
 	// shows it.
 	Fresh func(ctx context.Context) error
+	// Campaigns lists, shows, creates, pauses and resumes campaigns (the
+	// API's port). Nil: the campaigns pages say they are not available.
+	Campaigns httpapi.CampaignActions
+	// Audience counts a new campaign's audience (the create form's dry
+	// run). Nil: the form has no count.
+	Audience Audience
+	// Accounts pauses and resumes accounts (owners only). Nil: the
+	// accounts page shows them without the buttons.
+	Accounts httpapi.AccountActions
+	// Audit verifies the log and replays dialogs. Nil: the audit page
+	// says it is not available.
+	Audit httpapi.Audit
 	// SLA is how long a handoff may wait (zero: DefaultSLA).
 	SLA time.Duration
 	// Heartbeat is how often an idle live-update stream sends a comment
@@ -111,6 +146,8 @@ type Web struct {
 	static http.Handler
 	origin *http.CrossOriginProtection
 	key    []byte
+	// verified is the last verification of the log the audit page ran.
+	verified lastVerify
 }
 
 var _ http.Handler = (*Web)(nil)
@@ -180,6 +217,17 @@ func (w *Web) routes() {
 	for _, a := range []string{"takeover", "release", "reply", "stop", "outcome"} {
 		w.mux.HandleFunc("POST /web/dialogs/{n}/"+a, w.act(a))
 	}
+	w.mux.HandleFunc("GET /web/campaigns", w.page(w.campaigns))
+	w.mux.HandleFunc("POST /web/campaigns", w.createCampaign)
+	w.mux.HandleFunc("GET /web/campaigns/{id}", w.page(w.campaign))
+	w.mux.HandleFunc("POST /web/campaigns/{id}/pause", w.pauseCampaign(true))
+	w.mux.HandleFunc("POST /web/campaigns/{id}/resume", w.pauseCampaign(false))
+	w.mux.HandleFunc("GET /web/accounts", w.page(w.accounts))
+	w.mux.HandleFunc("POST /web/accounts/{id}/pause", w.pauseAccount(true))
+	w.mux.HandleFunc("POST /web/accounts/{id}/resume", w.pauseAccount(false))
+	w.mux.HandleFunc("GET /web/analytics", w.page(w.analytics))
+	w.mux.HandleFunc("GET /web/audit", w.page(w.audit))
+	w.mux.HandleFunc("POST /web/audit/verify", w.verify)
 	w.mux.HandleFunc("GET /web/events", w.events)
 	w.mux.HandleFunc("GET /web/static/", func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Cache-Control", "public, max-age=3600")
@@ -228,6 +276,7 @@ type view struct {
 type user struct {
 	Role   string
 	CanAct bool // manage or admin
+	Owner  bool // admin
 	Name   string
 }
 
@@ -258,7 +307,8 @@ func (w *Web) viewOf(r *http.Request, p *domain.Principal, cookie string) *view 
 	q.Set("lang", v.L["OtherLang"])
 	v.LangURL = r.URL.Path + "?" + q.Encode()
 	if p != nil {
-		v.User = &user{Role: v.L[roleKey(p.Scope)], CanAct: p.Scope.Allows(domain.ScopeManage), Name: p.Name}
+		v.User = &user{Role: v.L[roleKey(p.Scope)], CanAct: p.Scope.Allows(domain.ScopeManage),
+			Owner: p.Scope.Allows(domain.ScopeAdmin), Name: p.Name}
 		v.CSRF = w.csrfToken(cookie)
 	} else {
 		v.Live = false
@@ -332,6 +382,16 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, v *view) {
 		name = "inbox"
 	case dialogData:
 		name = "dialog"
+	case campaignsData:
+		name = "campaigns"
+	case campaignData:
+		name = "campaign"
+	case accountsData:
+		name = "accounts"
+	case analyticsData:
+		name = "analytics"
+	case auditData:
+		name = "audit"
 	}
 	w.renderPage(rw, name, v)
 }
@@ -363,9 +423,9 @@ func parsePages() (map[string]*template.Template, error) {
 		"lower": strings.ToLower,
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"problem", "signin", "inbox", "dialog"} {
+	for _, name := range []string{"problem", "signin", "inbox", "dialog", "campaigns", "campaign", "accounts", "analytics", "audit"} {
 		t, err := template.New(name).Option("missingkey=error").Funcs(funcs).
-			ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+			ParseFS(templateFS, "templates/layout.html", "templates/chart.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: template %s: %w", name, err)
 		}

@@ -59,7 +59,8 @@ func TestSignInSetsASessionCookieOnce(t *testing.T) {
 
 func TestPagesNeedASession(t *testing.T) {
 	w := newWorld(t, nil)
-	for _, path := range []string{"/web/", "/web/dialogs/2", "/web/dialogs/2/export", "/web/events"} {
+	for _, path := range []string{"/web/", "/web/dialogs/2", "/web/dialogs/2/export", "/web/events", "/web/campaigns",
+		"/web/campaigns/0c0ffee0-0000-4000-8000-000000000001", "/web/accounts", "/web/analytics", "/web/audit", "/web/audit?n=2"} {
 		res := w.get(t, path, "")
 		if res.Code != http.StatusUnauthorized || !strings.Contains(res.Body.String(), "salesbot web link") {
 			t.Errorf("GET %s without a session: %d, want 401 and how to get a link", path, res.Code)
@@ -73,7 +74,8 @@ func TestPagesNeedASession(t *testing.T) {
 func TestSecurityHeaders(t *testing.T) {
 	w := newWorld(t, nil)
 	cookie, _ := w.sessions.session(t, domain.ScopeAdmin)
-	for _, path := range []string{"/web/", "/web/dialogs/2", "/web/signin", "/web/nowhere", "/web/static/app.js"} {
+	for _, path := range []string{"/web/", "/web/dialogs/2", "/web/signin", "/web/nowhere", "/web/static/app.js", "/web/campaigns",
+		"/web/campaigns/0c0ffee0-0000-4000-8000-000000000001", "/web/accounts", "/web/analytics", "/web/audit?n=2"} {
 		h := w.get(t, path, cookie).Header()
 		csp := h.Get("Content-Security-Policy")
 		for _, want := range []string{"default-src 'self'", "script-src 'self';", "style-src 'self';", "frame-ancestors 'none'", "form-action 'self'"} {
@@ -89,10 +91,14 @@ func TestSecurityHeaders(t *testing.T) {
 		}
 	}
 	// No inline script or style in any page: the CSP would block it.
-	for _, path := range []string{"/web/", "/web/dialogs/2", "/web/signin"} {
+	for _, path := range []string{"/web/", "/web/dialogs/2", "/web/signin", "/web/campaigns", "/web/campaigns/0c0ffee0-0000-4000-8000-000000000001",
+		"/web/accounts", "/web/analytics", "/web/audit?n=2"} {
 		body := w.get(t, path, cookie).Body.String()
 		if m := regexp.MustCompile(`<script(?:[^>]*)>[^<]|<style|<[a-z][^>]*\s(?:style|on[a-z]+)=`).FindString(body); m != "" {
 			t.Errorf("%s has inline code %q", path, m)
+		}
+		if i := strings.Index(body, "%!"); i >= 0 {
+			t.Errorf("%s has a broken format: %q", path, body[i:min(len(body), i+20)])
 		}
 	}
 }
