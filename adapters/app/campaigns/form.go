@@ -109,10 +109,15 @@ func (f Form) Request(load func() (*scenario.Scenario, error), name func(field s
 		return CreateRequest{}, err
 	}
 	cmd, err := domain.NewCreateCampaign(domain.CreateCampaign{Name: f.Name, Scenario: sc.Name, Version: sc.Version,
-		Segment:  domain.Segment{Tags: domain.NormalizeTags(SplitList(f.Tags)), Fields: f.Fields, Import: strings.TrimSpace(f.Import)},
+		Segment:  f.Segment(),
 		Variants: chosen, Offered: offered, Schedule: schedule, By: f.By,
 		Caps: domain.CampaignCaps{DailyNewDialogs: f.DailyCap, TotalDialogs: f.TotalCap}})
 	return CreateRequest{CreateCampaign: cmd, Accounts: SplitList(f.Accounts)}, err
+}
+
+// Segment is the form's segment: its tags, fields and import.
+func (f Form) Segment() domain.Segment {
+	return domain.Segment{Tags: domain.NormalizeTags(SplitList(f.Tags)), Fields: f.Fields, Import: strings.TrimSpace(f.Import)}
 }
 
 // ParseVariants reads prompt variants and their weights, "A=50,B=50"

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/salesbot/salesbot/adapters/app/campaigns"
+	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/httpapi"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/domain/scenario"
@@ -36,20 +37,36 @@ func (c CampaignsAPI) Create(ctx context.Context, req httpapi.CampaignRequest, b
 	for i, v := range req.Variants {
 		variants[i] = fmt.Sprintf("%s=%d", v.Name, v.Weight)
 	}
-	f := campaigns.Form{Name: req.Name, Tags: strings.Join(req.Segment.Tags, ","), Import: req.Segment.Import,
-		Variants: strings.Join(variants, ","), Accounts: strings.Join(req.Accounts, ","),
-		Start: req.Schedule.Start, End: req.Schedule.End, Days: req.Schedule.Length, Hours: req.Schedule.Hours,
-		TimeZone: req.Schedule.TimeZone, Weekdays: req.Schedule.Days,
-		DailyCap: req.Caps.DailyNewDialogs, TotalCap: req.Caps.TotalDialogs, By: by}
-	for _, sf := range req.Segment.Fields {
-		f.Fields = append(f.Fields, domain.SegmentField{Name: strings.ToLower(strings.TrimSpace(sf.Name)), Value: strings.TrimSpace(sf.Value)})
-	}
+	f := segmentForm(req.Segment)
+	f.Name, f.Variants, f.Accounts, f.By = req.Name, strings.Join(variants, ","), strings.Join(req.Accounts, ","), by
+	f.Start, f.End, f.Days, f.Hours = req.Schedule.Start, req.Schedule.End, req.Schedule.Length, req.Schedule.Hours
+	f.TimeZone, f.Weekdays = req.Schedule.TimeZone, req.Schedule.Days
+	f.DailyCap, f.TotalCap = req.Caps.DailyNewDialogs, req.Caps.TotalDialogs
 	cr, err := f.Request(func() (*scenario.Scenario, error) { return c.Scenario, nil }, nil)
 	if err != nil {
 		return uuid.Nil, err
 	}
 	created, err := campaigns.Create(ctx, c.H, c.Store, c.Sink, cr)
 	return created.CampaignID, err
+}
+
+// segmentForm is a request's segment as campaigns.Form holds it (as
+// 'campaigns create' reads its flags).
+func segmentForm(seg httpapi.SegmentRequest) campaigns.Form {
+	f := campaigns.Form{Tags: strings.Join(seg.Tags, ","), Import: seg.Import}
+	for _, sf := range seg.Fields {
+		f.Fields = append(f.Fields, domain.SegmentField{Name: strings.ToLower(strings.TrimSpace(sf.Name)), Value: strings.TrimSpace(sf.Value)})
+	}
+	return f
+}
+
+// webAudience counts the contacts a segment selects, as the campaign
+// created with it would target them (the web console's dry run).
+type webAudience struct{ store eventstore.Store }
+
+func (a webAudience) Count(ctx context.Context, seg httpapi.SegmentRequest) (contactable, matched int, err error) {
+	au, err := campaigns.CountSegment(ctx, a.store, eventlog.New(a.store).Decode, segmentForm(seg).Segment())
+	return au.Contactable, au.Matched, err
 }
 
 // Campaign is campaigns.Find with the campaign's funnel totals.

@@ -62,7 +62,9 @@ func (s *System) newConsole(cfg HTTP) (*web.Web, error) {
 	key.Write([]byte("salesbot web console CSRF"))
 	return web.New(web.Config{Sessions: s.signins.Console(), ReadModels: s.cfg.ReadModels, Dialogs: dialogs.Service{H: s.h},
 		Transcripts: apiTranscripts{s.cfg.ReadModels}, Events: APIEvents(st), Fresh: s.Fresh, Logger: s.log,
-		Secure: cfg.TLS != nil, CSRFKey: key.Sum(nil)})
+		Secure: cfg.TLS != nil, CSRFKey: key.Sum(nil),
+		Campaigns: CampaignsAPI{H: s.h, Store: st, Sink: s.cfg.ReadModels, Scenario: s.cfg.Engine.Scenario}, Audience: webAudience{st},
+		Accounts: APIAccounts(s.h, s.cfg.ReadModels), Audit: APIAudit(st)})
 }
 
 // Fresh waits until the read models hold every event the log holds now,
