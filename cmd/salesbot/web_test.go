@@ -51,6 +51,17 @@ func TestWebLink(t *testing.T) {
 	if !strings.Contains(page, `href="/web/dialogs/1"`) {
 		t.Fatalf("the inbox lists no sandbox dialog:\n%s", page)
 	}
+	for _, path := range []string{"/web/dialogs/1", "/web/campaigns", "/web/accounts", "/web/analytics", "/web/audit"} { // every page, wired
+		res, err := client.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || strings.Contains(string(b), "not available on this server") {
+			t.Errorf("%s: %s\n%.500s", path, res.Status, b)
+		}
+	}
 	res, err := http.Get(l.URL) // used: refused
 	if err != nil {
 		t.Fatal(err)
