@@ -65,25 +65,8 @@ func (w *Web) analytics(r *http.Request, v *view) error {
 		return err
 	}
 	var d analyticsData
-	var all projections.VariantCounts
-	var revenue []domain.Money
-	for _, vc := range variants {
-		all.Dialogs += vc.Dialogs
-		all.Replied += vc.Replied
-		all.Qualified += vc.Qualified
-		all.Handoffs += vc.Handoffs
-		all.OptedOut += vc.OptedOut
-		all.Won += vc.Won
-		all.Lost += vc.Lost
-		for _, m := range vc.Revenue {
-			i := slices.IndexFunc(revenue, func(s domain.Money) bool { return s.Currency == m.Currency })
-			if i < 0 {
-				revenue = append(revenue, m)
-			} else {
-				revenue[i].Minor += m.Minor
-			}
-		}
-	}
+	all := projections.SumVariants(variants)
+	revenue := slices.Clone(all.Revenue)
 	slices.SortFunc(revenue, func(a, b domain.Money) int { return cmp.Compare(a.Currency, b.Currency) })
 	for _, m := range revenue {
 		d.Revenue = append(d.Revenue, m.String())
