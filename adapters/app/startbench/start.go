@@ -111,7 +111,10 @@ func (e env) start(ctx context.Context, name string) (st Start, err error) {
 		return st, failed("salesbot run exited while it ran (%v)", werr)
 	case <-settle.C:
 	}
-	_, st.RSSPeak = memory(cmd.Process.Pid)
+	rss, hwm := memory(cmd.Process.Pid)
+	// The kernel moves VmHWM on only now and then (it may lag VmRSS by a
+	// few pages): the peak is at least every resident set seen.
+	st.RSSPeak = max(hwm, rss, st.RSSReady)
 
 	t1 := time.Now()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
