@@ -25,6 +25,7 @@ func TestDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the demo runs for about a minute")
 	}
+	t.Parallel() // a minute of mostly waiting for the sandbox's leads: beside the others
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()

@@ -68,6 +68,7 @@ func keyOutside(t *testing.T) string {
 // with every secret given: no secret appears on stdout or stderr (where
 // the logs go).
 func TestNoSecretLeaks(t *testing.T) {
+	t.Parallel() // one case waits a minute for reconnects: beside the others
 	closed := closedAddr(t)
 	_, port, _ := net.SplitHostPort(closed)
 	// An OpenAI-compatible server that refuses the key and echoes it, as
