@@ -2,41 +2,25 @@ package web_test
 
 import (
 	"bytes"
-	"context"
 	"image/png"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 
 	"github.com/salesbot/salesbot/adapters/httpapi"
+	"github.com/salesbot/salesbot/adapters/web/webtest"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/projections"
 )
-
-// browser is the path of a Chromium the test can drive; the test is
-// skipped without one.
-func browser(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Skip("no Chromium found (chromium, google-chrome, headless-shell): the browser test needs one")
-	return ""
-}
 
 // counted counts the bytes a handler sends: its bodies and headers.
 type counted struct {
@@ -74,66 +58,39 @@ func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter 
 // transcript update live; the XSS-named lead stays text and no script
 // of theirs runs.
 func TestInABrowser(t *testing.T) {
-	exe := browser(t)
 	w := newWorld(t, nil)
 	srv := httptest.NewServer(&counted{h: w.web})
 	defer srv.Close()
 	count := srv.Config.Handler.(*counted)
+	b := webtest.New(t, "en-US", 60*time.Second)
 
-	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]), chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("lang", "en-US"))
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
-	var dialogs atomic.Int32 // alert, confirm, prompt
-	opened := chromedp.Events(bctx, page.JavascriptDialogOpening)
-	go func() {
-		for _, err := range opened {
-			if err != nil {
-				return
-			}
-			dialogs.Add(1)
-			_, _ = chromedp.Call(bctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
-		}
-	}()
-
-	// Start the browser first, so that the page's weight below counts a
-	// cold load: the sign-in's redirect, the inbox, its stylesheet and
-	// script (and the live stream's start).
-	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatal(err)
-	}
+	// The browser started on a blank page, so that the page's weight
+	// below counts a cold load: the sign-in's redirect, the inbox, its
+	// stylesheet and script (and the live stream's start).
 	link := w.sessions.link(domain.ScopeManage)
 	count.bytes.Store(0)
-	if err := chromedp.Do(bctx, chromedp.Navigate(srv.URL+"/web/signin?t="+link), chromedp.WaitVisible(`li.dialog.late`)); err != nil {
-		t.Fatal(err)
-	}
+	b.Do(t, chromedp.Navigate(srv.URL+"/web/signin?t="+link), chromedp.WaitVisible(`li.dialog.late`))
 	if n := count.bytes.Load(); n > 150<<10 || n < 8000 {
 		t.Errorf("the inbox weighs %d bytes over the wire, want at most 150 KB (and its stylesheet and script)", n)
 	} else {
 		t.Logf("the inbox weighs %d bytes over the wire", n)
 	}
-	shoot(t, bctx, "inbox")
-	url := run(t, bctx, chromedp.Location())
+	shoot(t, b, "inbox")
+	url := webtest.Value(t, b, chromedp.Location())
 	if url != srv.URL+"/web/" {
 		t.Errorf("after sign-in the browser is at %s, not the inbox", url)
 	}
-	name := run(t, bctx, chromedp.Text(`li.dialog.late .name`))
-	images := run(t, bctx, chromedp.Evaluate[int](`document.querySelectorAll("img").length`))
+	name := webtest.Value(t, b, chromedp.Text(`li.dialog.late .name`))
+	images := webtest.Value(t, b, chromedp.Evaluate[int](`document.querySelectorAll("img").length`))
 	if name != xssName || images != 0 {
 		t.Errorf("the XSS-named lead shows as %q with %d images, want the text and none", name, images)
 	}
 
-	if err := chromedp.Do(bctx, chromedp.Click(`li.dialog.late a`), chromedp.WaitVisible(`#reply-text`)); err != nil {
-		t.Fatal(err)
-	}
-	if transcript := run(t, bctx, chromedp.Text(`#transcript`)); !strings.Contains(transcript, "<script>alert(2)</script> I want a person") {
+	b.Do(t, chromedp.Click(`li.dialog.late a`), chromedp.WaitVisible(`#reply-text`))
+	if transcript := webtest.Value(t, b, chromedp.Text(`#transcript`)); !strings.Contains(transcript, "<script>alert(2)</script> I want a person") {
 		t.Errorf("the transcript reads %q", transcript)
 	}
-	if err := chromedp.Do(bctx,
+	if err := chromedp.Do(b.Ctx,
 		chromedp.SendKeys(`#reply-text`, "Hello, a person here"),
 		chromedp.Click(`#reply-send`),
 		chromedp.WaitVisible(`.notice`),
@@ -146,26 +103,24 @@ func TestInABrowser(t *testing.T) {
 	}
 
 	// Live: the lead answers; the page shows it without a reload.
-	if err := chromedp.Do(bctx, chromedp.WaitVisible(`.live`)); err != nil {
-		t.Fatal(err)
-	}
+	b.Do(t, chromedp.WaitVisible(`.live`))
 	w.apply(t, projections.PutMessage{Message: projections.Message{DialogID: w.ids[2], Position: 3, Direction: "in", Author: "lead",
 		Text: "Thanks, <i>call me</i>", At: now, Status: "received"}})
 	w.dialogs.mu.Lock()
 	w.dialogs.versions[2] = 9 // the lead's message raised it
 	w.dialogs.mu.Unlock()
 	w.events.publish(httpapi.LogEvent{Position: 13, Type: "dialog.message_received", Stream: "dialog-" + w.ids[2].String()})
-	if err := chromedp.Do(bctx,
+	if err := chromedp.Do(b.Ctx,
 		chromedp.Poll[chromedp.Void](`document.getElementById("transcript").innerText.includes("Thanks, <i>call me</i>")`, chromedp.WithPollingTimeout(5*time.Second)),
 	); err != nil {
 		t.Fatalf("the transcript did not update live: %v", err)
 	}
-	if v := run(t, bctx, chromedp.Evaluate[string](`document.querySelector("input[name=version]").value`)); v != "9" {
+	if v := webtest.Value(t, b, chromedp.Evaluate[string](`document.querySelector("input[name=version]").value`)); v != "9" {
 		t.Errorf("after the live update the forms carry version %s, want 9, the version the page shows", v)
 	}
-	shoot(t, bctx, "dialog")
-	tour(t, bctx, w, srv.URL)
-	if n := dialogs.Load(); n != 0 {
+	shoot(t, b, "dialog")
+	tour(t, b, w, srv.URL)
+	if n := b.Dialogs.Load(); n != 0 {
 		t.Errorf("%d JavaScript dialogs opened: a lead's text ran as script", n)
 	}
 }
@@ -173,7 +128,7 @@ func TestInABrowser(t *testing.T) {
 // tour signs an owner in and visits the campaigns, a campaign, the
 // accounts, analytics, the audit and the sign-in page, checking each
 // shows what it is for (and taking its screenshot, see shoot).
-func tour(t *testing.T, bctx context.Context, w *world, base string) {
+func tour(t *testing.T, b *webtest.Browser, w *world, base string) {
 	t.Helper()
 	// Something to show: accounts in trouble, dialogs of the past days,
 	// a verification of the log.
@@ -213,14 +168,14 @@ func tour(t *testing.T, bctx context.Context, w *world, base string) {
 		{"audit", "/web/audit?n=2", `pre.event`, 3},
 		{"signin", "/web/signin", `code`, 1},
 	} {
-		if err := chromedp.Do(bctx, chromedp.Navigate(base+p.path), chromedp.WaitVisible(`main`)); err != nil {
+		if err := chromedp.Do(b.Ctx, chromedp.Navigate(base+p.path), chromedp.WaitVisible(`main`)); err != nil {
 			t.Fatalf("%s: %v", p.name, err)
 		}
-		if n := run(t, bctx, chromedp.Evaluate[int](`document.querySelectorAll(`+strconv.Quote(p.sel)+`).length`)); n != p.want {
+		if n := webtest.Value(t, b, chromedp.Evaluate[int](`document.querySelectorAll(`+strconv.Quote(p.sel)+`).length`)); n != p.want {
 			t.Errorf("%s shows %d of %s, want %d", p.name, n, p.sel, p.want)
 		}
 		if p.name != "signed in" {
-			shoot(t, bctx, p.name)
+			shoot(t, b, p.name)
 		}
 	}
 }
@@ -242,15 +197,13 @@ func accountsData(t *testing.T, w *world) {
 // docs/web/<name>.png when SALESBOT_WEB_SCREENSHOTS=1 (the docs'
 // screenshots; CI does not rewrite them), at a desktop width, each
 // under 200 KB.
-func shoot(t *testing.T, bctx context.Context, name string) {
+func shoot(t *testing.T, b *webtest.Browser, name string) {
 	t.Helper()
 	if os.Getenv("SALESBOT_WEB_SCREENSHOTS") != "1" {
 		return
 	}
-	if err := chromedp.Do(bctx, chromedp.EmulateViewport(1024, 700)); err != nil {
-		t.Fatal(err)
-	}
-	shot := run(t, bctx, chromedp.FullScreenshot(100))
+	b.Do(t, chromedp.EmulateViewport(1024, 700))
+	shot := webtest.Value(t, b, chromedp.FullScreenshot(100))
 	img, err := png.Decode(bytes.NewReader(shot))
 	if err != nil {
 		t.Fatal(err)
@@ -266,14 +219,4 @@ func shoot(t *testing.T, bctx context.Context, name string) {
 		t.Fatal(err)
 	}
 	t.Logf("docs/web/%s.png: %d bytes", name, buf.Len())
-}
-
-// run runs a browser action that gives a value.
-func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
-	t.Helper()
-	v, err := chromedp.Run(ctx, a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
 }
