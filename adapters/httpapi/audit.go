@@ -22,8 +22,13 @@ type Audit interface {
 	// behind its anchor or without the expected head is a report with
 	// its problems (OK false), not an error. Errors: a *domain.Error
 	// (EINVALID, Field "expect_head") for a malformed expect; failures
-	// to read the log.
-	Verify(ctx context.Context, expect string) (VerifyReport, error)
+	// to read the log. The report is kept, with when and by whom it was
+	// asked (a principal's name), as the last verification.
+	Verify(ctx context.Context, expect, by string) (VerifyReport, error)
+	// LastVerified is the last verification run on this log through the
+	// server (the API or the console), kept across restarts; ok false:
+	// none yet.
+	LastVerified(ctx context.Context) (v Verification, ok bool, err error)
 	// Replay returns dialog n's every event in order, decoded, with
 	// their personal fields only if personal. Errors: one matching
 	// domain.ErrUnknownDialog when the log holds no dialog n.
@@ -56,6 +61,14 @@ type VerifyReport struct {
 	Seconds float64     `json:"seconds"`
 	// Problems is what was found wrong; empty when OK, never null.
 	Problems []VerifyProblem `json:"problems"`
+}
+
+// Verification is a verification's report, when it ended and who asked
+// for it.
+type Verification struct {
+	Report VerifyReport `json:"report"`
+	At     time.Time    `json:"at"`
+	By     string       `json:"by"`
 }
 
 // Head is a position of the log and the chain hash of its event (hex).
@@ -94,12 +107,12 @@ func (a *API) auditRoutes() {
 
 // verifyLog: POST /api/v1/audit/verify. It reads no personal data, so a
 // read token (an auditor's) may ask.
-func (a *API) verifyLog(r *http.Request, _ domain.Principal) (any, error) {
+func (a *API) verifyLog(r *http.Request, p domain.Principal) (any, error) {
 	var req VerifyRequest
 	if err := optionalBody(r, &req, "expect_head"); err != nil {
 		return nil, err
 	}
-	rep, err := a.cfg.Audit.Verify(r.Context(), req.ExpectHead)
+	rep, err := a.cfg.Audit.Verify(r.Context(), req.ExpectHead, p.Name)
 	if err != nil {
 		return nil, err
 	}

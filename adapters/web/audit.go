@@ -9,16 +9,15 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/salesbot/salesbot/adapters/httpapi"
 	"github.com/salesbot/salesbot/domain"
 )
 
-// The audit, GET /web/audit: the last verification of the log this
-// console ran (an owner runs one on demand: POST /web/audit/verify,
-// httpapi.Audit.Verify), and any dialog's whole history replayed from
+// The audit, GET /web/audit: the last verification of the log run
+// through the server, the API's or the console's (an owner runs one on
+// demand: POST /web/audit/verify, httpapi.Audit.Verify; the port keeps
+// it across restarts: httpapi.Audit.LastVerified), and any dialog's whole history replayed from
 // the log by its number (?n=), with its personal fields only for
 // managers and owners (httpapi.Audit.Replay).
 
@@ -29,15 +28,6 @@ const (
 	MaxReplayBytes = 110 << 10
 	replayMarkup   = 200 // about what an event's markup adds to its data
 )
-
-// lastVerify is the last verification the console ran, for everyone's
-// audit page until the next one (or a restart).
-type lastVerify struct {
-	mu     sync.Mutex
-	report *httpapi.VerifyReport
-	at     time.Time
-	by     string
-}
 
 // auditData is the audit page's content.
 type auditData struct {
@@ -77,7 +67,15 @@ func (w *Web) audit(r *http.Request, v *view) error {
 	if r.URL.Query().Get("m") == "verified" {
 		v.Notice = L["DoneVerified"]
 	}
-	d.Verified = w.lastVerified(L)
+	if d.Available {
+		last, ok, err := w.cfg.Audit.LastVerified(r.Context())
+		if err != nil {
+			return err
+		}
+		if ok {
+			d.Verified = lastVerified(last, L)
+		}
+	}
 	if !d.Available {
 		v.Data = d
 		return nil
@@ -123,16 +121,10 @@ func replayed(evs []httpapi.LogEvent, L catalog) (out []replayEvent, more string
 	return out, ""
 }
 
-// lastVerified is the last verification as the page shows it (nil:
-// none yet).
-func (w *Web) lastVerified(L catalog) *verifyView {
-	w.verified.mu.Lock()
-	defer w.verified.mu.Unlock()
-	rep := w.verified.report
-	if rep == nil {
-		return nil
-	}
-	out := &verifyView{OK: rep.OK, At: w.verified.at.UTC().Format(L["TimeFormat"]), By: w.verified.by, LogID: rep.LogID, Head: "–",
+// lastVerified is the last verification as the page shows it.
+func lastVerified(last httpapi.Verification, L catalog) *verifyView {
+	rep := &last.Report
+	out := &verifyView{OK: rep.OK, At: last.At.UTC().Format(L["TimeFormat"]), By: last.By, LogID: rep.LogID, Head: "–",
 		Seconds: strconv.FormatFloat(rep.Seconds, 'f', 2, 64), Events: rep.Events, Streams: rep.Streams, Subjects: rep.Subjects,
 		Erased: rep.Erased, SignedHead: "–", Anchor: "–", Unsigned: rep.UnsignedEvents}
 	if rep.Head != nil {
@@ -167,13 +159,10 @@ func (w *Web) verify(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	expect := strings.TrimSpace(r.PostForm.Get("expect"))
-	rep, err := w.cfg.Audit.Verify(r.Context(), expect)
+	rep, err := w.cfg.Audit.Verify(r.Context(), expect, p.Name)
 	var de *domain.Error
 	switch {
 	case err == nil:
-		w.verified.mu.Lock()
-		w.verified.report, w.verified.at, w.verified.by = &rep, w.now(), p.Name
-		w.verified.mu.Unlock()
 		w.log.Info("web: the log was verified", "ok", rep.OK, "events", rep.Events, "by", p.Actor())
 		http.Redirect(rw, r, "/web/audit?m=verified", http.StatusSeeOther)
 	case errors.As(err, &de) && de.Code == domain.EINVALID:

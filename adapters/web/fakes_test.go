@@ -508,9 +508,19 @@ type auditPort struct {
 	mu       sync.Mutex
 	verifies []string
 	personal []bool
+	last     *httpapi.Verification
 }
 
-func (a *auditPort) Verify(_ context.Context, expect string) (httpapi.VerifyReport, error) {
+func (a *auditPort) LastVerified(context.Context) (httpapi.Verification, bool, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.last == nil {
+		return httpapi.Verification{}, false, nil
+	}
+	return *a.last, true, nil
+}
+
+func (a *auditPort) Verify(_ context.Context, expect, by string) (httpapi.VerifyReport, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.verifies = append(a.verifies, expect)
@@ -524,6 +534,7 @@ func (a *auditPort) Verify(_ context.Context, expect string) (httpapi.VerifyRepo
 		pos := uint64(41)
 		rep.OK, rep.Problems = false, []httpapi.VerifyProblem{{Position: &pos, Problem: "the expected head " + expect + " is not in the log"}}
 	}
+	a.last = &httpapi.Verification{Report: rep, At: now, By: by}
 	return rep, nil
 }
 

@@ -146,8 +146,6 @@ type Web struct {
 	static http.Handler
 	origin *http.CrossOriginProtection
 	key    []byte
-	// verified is the last verification of the log the audit page ran.
-	verified lastVerify
 }
 
 var _ http.Handler = (*Web)(nil)

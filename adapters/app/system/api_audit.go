@@ -3,8 +3,10 @@ package system
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/salesbot/salesbot/adapters/app/audit"
 	"github.com/salesbot/salesbot/adapters/httpapi"
@@ -17,21 +19,65 @@ import (
 
 var _ httpapi.Audit = apiAudit{}
 
+// lastVerifiedSecret names the last verification's report among the
+// log's sealed values (eventstore.Secrets): derived data about the log,
+// kept outside it, as the snapshots are.
+const lastVerifiedSecret = "audit/last-verified"
+
+// AuditStore is the log the auditor's port verifies, and where it keeps
+// the last verification.
+type AuditStore interface {
+	eventstore.Store
+	eventstore.Secrets
+}
+
 // apiAudit is the audit use cases as httpapi.Audit.
 type apiAudit struct {
-	store eventstore.Store
+	store AuditStore
 	// one lets one verification run at a time: each walks the whole
 	// log, so more at once would only slow each other and the service.
 	one chan struct{}
+	now func() time.Time
 }
 
 // APIAudit is the auditor's port on store (the running system's, and the
-// API's tests').
-func APIAudit(store eventstore.Store) httpapi.Audit {
-	return apiAudit{store: store, one: make(chan struct{}, 1)}
+// API's tests'): one for the API and the console, so that they share the
+// one verification at a time.
+func APIAudit(store AuditStore) httpapi.Audit {
+	return apiAudit{store: store, one: make(chan struct{}, 1), now: time.Now}
 }
 
-func (a apiAudit) Verify(ctx context.Context, expect string) (httpapi.VerifyReport, error) {
+func (a apiAudit) Verify(ctx context.Context, expect, by string) (httpapi.VerifyReport, error) {
+	rep, err := a.verify(ctx, expect)
+	if err != nil {
+		return rep, err
+	}
+	b, err := json.Marshal(httpapi.Verification{Report: rep, At: a.now().UTC(), By: by})
+	if err == nil {
+		err = a.store.PutSecret(ctx, lastVerifiedSecret, b)
+	}
+	if err != nil {
+		return rep, fmt.Errorf("keep the verification's report: %w", err)
+	}
+	return rep, nil
+}
+
+func (a apiAudit) LastVerified(ctx context.Context) (httpapi.Verification, bool, error) {
+	b, err := a.store.Secret(ctx, lastVerifiedSecret)
+	if errors.Is(err, eventstore.ErrNotFound) {
+		return httpapi.Verification{}, false, nil
+	}
+	if err != nil {
+		return httpapi.Verification{}, false, fmt.Errorf("read the last verification: %w", err)
+	}
+	var v httpapi.Verification
+	if err := json.Unmarshal(b, &v); err != nil {
+		return httpapi.Verification{}, false, fmt.Errorf("read the last verification: %w", err)
+	}
+	return v, true, nil
+}
+
+func (a apiAudit) verify(ctx context.Context, expect string) (httpapi.VerifyReport, error) {
 	var o audit.VerifyOptions
 	if expect != "" {
 		h, err := audit.ParseHead(expect)

@@ -46,7 +46,7 @@ func (s *System) newAPI(cfg HTTP) (*httpapi.API, error) {
 		Opener: apiOpener{s.svc}, Transcripts: apiTranscripts{s.cfg.ReadModels},
 		Contacts:        ContactsAPI{H: s.h, Store: st},
 		CampaignActions: CampaignsAPI{H: s.h, Store: st, Sink: s.cfg.ReadModels, Scenario: s.cfg.Engine.Scenario},
-		Events:          APIEvents(st), Audit: APIAudit(st), Accounts: APIAccounts(s.h, s.cfg.ReadModels)}
+		Events:          APIEvents(st), Audit: s.audit, Accounts: APIAccounts(s.h, s.cfg.ReadModels)}
 	if s.cfg.CLI != nil {
 		c.CLI = s.cliFor
 	}
@@ -64,7 +64,7 @@ func (s *System) newConsole(cfg HTTP) (*web.Web, error) {
 		Transcripts: apiTranscripts{s.cfg.ReadModels}, Events: APIEvents(st), Fresh: s.Fresh, Logger: s.log,
 		Secure: cfg.TLS != nil, CSRFKey: key.Sum(nil),
 		Campaigns: CampaignsAPI{H: s.h, Store: st, Sink: s.cfg.ReadModels, Scenario: s.cfg.Engine.Scenario}, Audience: webAudience{st},
-		Accounts: APIAccounts(s.h, s.cfg.ReadModels), Audit: APIAudit(st)})
+		Accounts: APIAccounts(s.h, s.cfg.ReadModels), Audit: s.audit})
 }
 
 // Fresh waits until the read models hold every event the log holds now,

@@ -105,6 +105,7 @@ type System struct {
 	api     *httpapi.API // nil without Config.HTTP and Config.CLI
 	tokens  *tokens.Service
 	signins *websessions.Service // the web console's sign-in links and sessions
+	audit   httpapi.Audit        // the API's and the console's: one verification at a time
 	console *web.Web             // nil without Config.HTTP
 	cli     sessions             // the command lines run for clients
 	model   string               // which model answers, for the log
@@ -181,6 +182,7 @@ func New(ctx context.Context, cfg Config) (*System, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.audit = APIAudit(st)
 	if s.signins, err = websessions.New(ctx, websessions.Config{Log: eventlog.New(st), Now: time.Now, Logger: s.log}); err != nil {
 		return nil, err
 	}
