@@ -396,7 +396,7 @@ func TestCheckpointSurvivesRestart(t *testing.T) {
 	contact, dialog := w.lead("bob", "Bob")
 	w.dialog(contact, dialog, domain.RecordInbound{TelegramMessageID: 1, Text: "one", At: t0})
 	stop := run(t, s)
-	waitFor(t, "two deliveries", func() bool { return len(rc.all()) == 2 })
+	waitFor(t, "two deliveries", func() bool { return len(rc.all()) >= 2 })
 	stop()
 	if err := w.store.Close(); err != nil {
 		t.Fatal(err)
@@ -406,8 +406,11 @@ func TestCheckpointSurvivesRestart(t *testing.T) {
 	w.dialog(contact, dialog, domain.RecordInbound{TelegramMessageID: 2, Text: "two", At: t0})
 	s = w.service(webhooks.Config{AllowPrivate: true})
 	stop = run(t, s)
-	waitFor(t, "the third delivery", func() bool { return len(rc.all()) == 3 })
+	waitFor(t, "the third delivery", func() bool { return len(rc.all()) >= 3 })
 	first := rc.all()
+	if len(first) != 3 {
+		t.Fatalf("%d requests after the restart, want 3: %v", len(first), types(first))
+	}
 	if types(first)[2] != "message.received" || first[2].Body.Data["tg_message_id"] != float64(2) {
 		t.Fatalf("after the restart: %v", first[2].Body)
 	}
@@ -420,7 +423,7 @@ func TestCheckpointSurvivesRestart(t *testing.T) {
 	if err := s.Replay(t.Context(), added.Webhook.ID, startPos, "cli"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the replay", func() bool { return len(rc.all()) == 6 })
+	waitFor(t, "the replay", func() bool { return len(rc.all()) >= 6 })
 	stop()
 	all := rc.all()
 	for i := range 3 {
@@ -505,7 +508,7 @@ func TestDisabledAfterRetryWindow(t *testing.T) {
 	if err := s.Replay(t.Context(), added.Webhook.ID, dis.Position, "cli"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the replayed delivery", func() bool { return len(rc.all()) == tried+1 })
+	waitFor(t, "the replayed delivery", func() bool { return len(rc.all()) >= tried+1 })
 	stop()
 	last := rc.all()[tried]
 	if last.Body.Type != domain.WebhookDialogStarted || last.Body.Data["dialog_id"] != dialog.String() {
@@ -565,6 +568,13 @@ func TestPrivateTargets(t *testing.T) {
 	}
 	w.lead("dora", "Dora")
 	run(t, s)
+	waitFor(t, "an attempt", func() bool {
+		atts, err := s.Attempts(added.Webhook.ID)
+		return err == nil && len(atts) > 0 || len(rc.all()) > 0
+	})
+	if got := rc.all(); len(got) != 0 {
+		t.Fatalf("the receiver on loopback got %d requests", len(got))
+	}
 	select {
 	case n := <-notices:
 		if !strings.Contains(n.Reason, "private") {
@@ -606,7 +616,10 @@ func TestPersonalFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	run(t, s)
-	waitFor(t, "eight deliveries", func() bool { return len(rc.all()) == 8 })
+	waitFor(t, "eight deliveries", func() bool { return len(rc.all()) >= 8 })
+	if n := len(rc.all()); n != 8 {
+		t.Fatalf("%d requests, want 8", n)
+	}
 	by := map[string]map[domain.WebhookEvent]map[string]any{"/personal": {}, "/public": {}}
 	for _, d := range rc.all() {
 		by[d.Path][d.Body.Type] = d.Body.Data
@@ -642,7 +655,7 @@ func TestRemove(t *testing.T) {
 	}
 	run(t, s)
 	w.lead("fay", "Fay")
-	waitFor(t, "a delivery", func() bool { return len(rc.all()) == 1 })
+	waitFor(t, "a delivery", func() bool { return len(rc.all()) >= 1 })
 	if err := s.Remove(t.Context(), added.Webhook.ID, "cli"); err != nil {
 		t.Fatal(err)
 	}
