@@ -46,33 +46,32 @@ func (s *Service) Run(ctx context.Context) error {
 		restartLater := false
 		for _, sub := range subs {
 			w := workers[sub.ID]
-			if w != nil {
-				select {
-				case <-w.done:
-					delete(workers, sub.ID) // it ended: start again below if still active
-					if sub.Active() {
-						restartLater = true
-						continue
-					}
-					w = nil
-				default:
-				}
-			}
-			switch {
-			case w != nil && (!sub.Active() || w.replays != sub.Replays):
-				w.cancel()
-				<-w.done
-				delete(workers, sub.ID)
-				if sub.Removed {
-					if err := s.forgetValues(ctx, sub.ID); err != nil && ctx.Err() == nil {
-						s.logger.Error("webhook values left behind", "webhook", sub.ID, "error", err)
-					}
-				}
+			if w == nil {
 				if sub.Active() {
 					workers[sub.ID] = s.start(ctx, &wg, sub)
 				}
-			case w == nil && sub.Active():
-				workers[sub.ID] = s.start(ctx, &wg, sub)
+				continue
+			}
+			ended := isDone(w)
+			if !ended && sub.Active() && w.replays == sub.Replays {
+				continue // delivering
+			}
+			w.cancel()
+			<-w.done
+			delete(workers, sub.ID)
+			if sub.Removed {
+				// Remove deleted them; the worker may have written its
+				// checkpoint once more since.
+				if err := s.forgetValues(ctx, sub.ID); err != nil && ctx.Err() == nil {
+					s.logger.Error("webhook values left behind", "webhook", sub.ID, "error", err)
+				}
+			}
+			switch {
+			case !sub.Active():
+			case ended && w.replays == sub.Replays:
+				restartLater = true // it failed: start it again after a while
+			default:
+				workers[sub.ID] = s.start(ctx, &wg, sub) // a replay: from its new checkpoint
 			}
 		}
 		if restartLater {
@@ -84,6 +83,15 @@ func (s *Service) Run(ctx context.Context) error {
 		case <-s.changed:
 		case <-retry.C:
 		}
+	}
+}
+
+func isDone(w *worker) bool {
+	select {
+	case <-w.done:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -153,7 +161,7 @@ func (s *Service) deliver(ctx context.Context, sub domain.Webhook) error {
 			}
 			cp.Position, dirty = r.Position, true
 			if _, ok := wire.EventFor(r.Type); ok { // a delivery: checkpoint it now
-				if err := s.saveCheckpoint(ctx, sub.ID, cp); err != nil {
+				if err := s.saveCheckpoint(context.WithoutCancel(ctx), sub.ID, cp); err != nil {
 					return err
 				}
 				dirty = false
@@ -192,17 +200,17 @@ func (s *Service) deliverOne(ctx context.Context, sub domain.Webhook, secret wir
 		} else {
 			res = s.sender.Send(ctx, sub.URL, secret, id, body)
 		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
 		a := Attempt{At: start, Position: r.Position, MessageID: id, Type: typ, Status: res.Status, Latency: res.Latency}
-		if res.Err == nil {
+		if res.Err == nil { // delivered, even if ctx ended meanwhile: checkpoint it
 			s.record(sub.ID, a)
 			s.update(sub.ID, func(st *status) {
 				st.delivered++
 				st.lastSuccess, st.failingSince, st.lastError, st.nextAttempt = start, time.Time{}, "", time.Time{}
 			})
 			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err() // stopped, not failed
 		}
 		a.Error = res.Err.Error()
 		s.record(sub.ID, a)

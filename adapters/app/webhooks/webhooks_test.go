@@ -396,8 +396,14 @@ func TestCheckpointSurvivesRestart(t *testing.T) {
 	contact, dialog := w.lead("bob", "Bob")
 	w.dialog(contact, dialog, domain.RecordInbound{TelegramMessageID: 1, Text: "one", At: t0})
 	stop := run(t, s)
-	waitFor(t, "two deliveries", func() bool { return len(rc.all()) >= 2 })
+	waitFor(t, "two deliveries checkpointed", func() bool {
+		v, err := s.Get(added.Webhook.ID)
+		return err == nil && v.Checkpoint == w.store.Head()
+	})
 	stop()
+	if n := len(rc.all()); n != 2 {
+		t.Fatalf("%d requests before the restart, want 2", n)
+	}
 	if err := w.store.Close(); err != nil {
 		t.Fatal(err)
 	}
