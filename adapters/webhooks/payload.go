@@ -206,7 +206,7 @@ func (p *Payloads) data(ctx context.Context, r *eventstore.RecordedEvent, e doma
 		if q.Score != nil {
 			d["score"] = *q.Score
 		}
-		var fields []string
+		fields := []string{}
 		for name, f := range map[string]*domain.Field{"need": q.Need, "budget": q.Budget, "timeline": q.Timeline, "authority": q.Authority} {
 			if f != nil {
 				fields = append(fields, name)

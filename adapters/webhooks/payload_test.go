@@ -2,13 +2,17 @@ package webhooks_test
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/uuid"
 
 	"github.com/salesbot/salesbot/adapters/eventlog"
+	"github.com/salesbot/salesbot/adapters/httpapi"
 	"github.com/salesbot/salesbot/adapters/webhooks"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"
@@ -46,17 +50,51 @@ func TestPayloads(t *testing.T) {
 		domain.DialogTakenOver{By: "admin:5"},
 		domain.OutcomeRecorded{Outcome: domain.OutcomeWon, Amount: "5000.00", Currency: "EUR", By: "admin:5"},
 		domain.OutcomeRecorded{Outcome: domain.OutcomeLost, Reason: "chose a rival", By: "admin:5"},
+		domain.InboundReceived{TelegramMessageID: 1, Text: "xyzzy-in", At: at},
+		domain.OutboundPlanned{RandomID: 3, Text: "xyzzy-out", By: domain.ActorAI},
+		domain.OutboundSent{RandomID: 3, TelegramMessageID: 2},
+		domain.OutboundObserved{TelegramMessageID: 4, Text: "xyzzy-typed", At: at},
+		domain.HandoffRequested{Reason: "xyzzy-reason"},
+		domain.DialogClosed{Outcome: domain.OutcomeStopped, By: "admin:5"},
 	)
 	appendTo(domain.AccountStream(account), account.String(),
 		domain.AccountRestricted{Reason: "PEER_FLOOD"}, domain.AccountFloodWaited{Until: at.Add(time.Minute)}, domain.AccountConnected{})
-	appendTo(domain.ContactStream(contact), contact.String(), domain.ContactForgotten{By: "cli", At: at})
-
+	appendTo(domain.ContactStream(contact), contact.String(), domain.ContactOptedOut{Reason: "xyzzy-stop", By: "lead", At: at})
+	// Built before the erasure: the personal payloads hold the texts.
 	recs, err := store.ReadAll(ctx, 1, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := webhooks.NewPayloads(store)
 	all := func(domain.WebhookEvent) bool { return true }
+	before := map[domain.WebhookEvent]map[string]any{}
+	for i := range recs {
+		body, typ, ok, err := p.Build(ctx, &recs[i], all, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			checkContract(t, typ, body)
+			var pl webhooks.Payload
+			if err := json.Unmarshal(body, &pl); err != nil {
+				t.Fatal(err)
+			}
+			before[typ] = pl.Data
+		}
+	}
+	if before[domain.WebhookMessageReceived]["text"] != "xyzzy-in" || before[domain.WebhookMessageSent]["text"] != "xyzzy-typed" ||
+		before[domain.WebhookDialogHandoff]["reason"] != "xyzzy-reason" || before[domain.WebhookContactOptedOut]["reason"] != "xyzzy-stop" {
+		t.Errorf("personal payloads before the erasure: %v", before)
+	}
+	if c, _ := before[domain.WebhookDialogStarted]["contact"].(map[string]any); c["username"] != "hana" || c["name"] != "Hana Q" {
+		t.Errorf("personal contact: %v", before[domain.WebhookDialogStarted])
+	}
+	appendTo(domain.ContactStream(contact), contact.String(), domain.ContactForgotten{By: "cli", At: at})
+
+	recs, err = store.ReadAll(ctx, 1, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
 	type built struct {
 		typ  domain.WebhookEvent
 		data map[string]any
@@ -80,6 +118,7 @@ func TestPayloads(t *testing.T) {
 				t.Fatalf("timestamp %q", pl.Timestamp)
 			}
 			out = append(out, built{typ, pl.Data, string(body)})
+			checkContract(t, typ, body)
 		}
 		return out
 	}
@@ -87,13 +126,14 @@ func TestPayloads(t *testing.T) {
 	var got []string
 	for _, b := range public {
 		got = append(got, string(b.typ))
-		for _, secret := range []string{"hana", "Hana", "5000 EUR", "rival"} {
+		for _, secret := range []string{"hana", "Hana", "5000 EUR", "rival", "xyzzy"} {
 			if strings.Contains(b.raw, secret) {
 				t.Errorf("public %s holds %q: %s", b.typ, secret, b.raw)
 			}
 		}
 	}
-	want := "dialog.started lead.qualified dialog.taken_over dialog.outcome dialog.outcome account.status account.status account.status contact.forgotten"
+	want := "dialog.started lead.qualified dialog.taken_over dialog.outcome dialog.outcome message.received message.sent message.sent dialog.handoff dialog.closed " +
+		"account.status account.status account.status contact.opted_out contact.forgotten"
 	if strings.Join(got, " ") != want {
 		t.Fatalf("types %v\nwant %s", got, want)
 	}
@@ -103,10 +143,19 @@ func TestPayloads(t *testing.T) {
 	if d := public[3].data; d["outcome"] != "won" || d["amount"] != "5000.00" || d["currency"] != "EUR" {
 		t.Errorf("dialog.outcome %v", d)
 	}
-	if d := public[5].data; d["status"] != "restricted" || d["reason"] != "PEER_FLOOD" || d["account_id"] != account.String() {
+	if d := public[6].data; d["by"] != "ai" || d["random_id"] != float64(3) || d["tg_message_id"] != float64(2) {
+		t.Errorf("message.sent %v", d)
+	}
+	if d := public[7].data; d["by"] != "person" || d["tg_message_id"] != float64(4) {
+		t.Errorf("message.sent by a person %v", d)
+	}
+	if d := public[9].data; d["outcome"] != "stopped" || d["by"] != "admin:5" {
+		t.Errorf("dialog.closed %v", d)
+	}
+	if d := public[10].data; d["status"] != "restricted" || d["reason"] != "PEER_FLOOD" || d["account_id"] != account.String() {
 		t.Errorf("account.status %v", d)
 	}
-	if d := public[8].data; d["contact_id"] != contact.String() || d["by"] != "cli" {
+	if d := public[14].data; d["contact_id"] != contact.String() || d["by"] != "cli" {
 		t.Errorf("contact.forgotten %v", d)
 	}
 	personal := build(true)
@@ -115,7 +164,7 @@ func TestPayloads(t *testing.T) {
 	if q, _ := personal[1].data["qualification"].(map[string]any); q == nil || !strings.Contains(personal[1].raw, eventstore.ForgottenMarker) {
 		t.Errorf("personal lead.qualified after erasure: %s", personal[1].raw)
 	}
-	if strings.Contains(personal[4].raw, "rival") || strings.Contains(personal[0].raw, "hana") {
+	if strings.Contains(personal[4].raw, "rival") || strings.Contains(personal[0].raw, "hana") || strings.Contains(personal[5].raw, "xyzzy") {
 		t.Errorf("an erased contact's data: %s %s", personal[4].raw, personal[0].raw)
 	}
 
@@ -154,5 +203,76 @@ func TestRetryAfter(t *testing.T) {
 		if got := webhooks.RetryAfter(in, now); got != want {
 			t.Errorf("RetryAfter(%q) = %v, want %v", in, got, want)
 		}
+	}
+}
+
+var (
+	contractOnce sync.Once
+	contract     *openapi3.T
+	contractErr  error
+)
+
+// checkContract checks a payload against the OpenAPI document's
+// webhooks section (adapters/httpapi/openapi.json).
+func checkContract(t *testing.T, typ domain.WebhookEvent, body []byte) {
+	t.Helper()
+	contractOnce.Do(func() {
+		contract, contractErr = openapi3.NewLoader().LoadFromData(httpapi.OpenAPI)
+		if contractErr == nil {
+			contractErr = contract.Validate(t.Context())
+		}
+	})
+	if contractErr != nil {
+		t.Fatalf("openapi.json: %v", contractErr)
+	}
+	item := contract.Webhooks[string(typ)]
+	if item == nil || item.Post == nil {
+		t.Fatalf("openapi.json has no webhook %s", typ)
+	}
+	schema := item.Post.RequestBody.Value.Content.Get("application/json").Schema.Value
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatal(err)
+	}
+	formats := openapi3.WithStringFormatValidator("uuid",
+		openapi3.NewRegexpFormatValidator(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`))
+	if err := schema.VisitJSON(v, formats, openapi3.EnableJSONSchema2020()); err != nil {
+		t.Errorf("%s does not match openapi.json: %v\n%s", typ, err, body)
+	}
+}
+
+// The OpenAPI document documents exactly the public types, and every
+// public type stands for some log event.
+func TestContractLists(t *testing.T) {
+	checkContract(t, domain.WebhookContactForgotten, []byte(`{"type":"contact.forgotten","timestamp":"2026-12-02T10:00:00Z","data":{"contact_id":"0193a0c0-0000-7000-8000-0000000000a1","by":"cli","at":"2026-12-02T10:00:00Z"}}`))
+	var documented, public []string
+	for name := range contract.Webhooks {
+		documented = append(documented, name)
+	}
+	for _, e := range domain.WebhookEvents() {
+		public = append(public, string(e))
+	}
+	slices.Sort(documented)
+	slices.Sort(public)
+	if !slices.Equal(documented, public) {
+		t.Fatalf("openapi.json's webhooks %v, the domain's %v", documented, public)
+	}
+	for _, e := range domain.WebhookEvents() {
+		found := false
+		for _, le := range domain.EventTypes() {
+			if got, ok := webhooks.EventFor(le.EventType()); ok && got == e {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no log event is delivered as %s", e)
+		}
+	}
+	// A payload with a field the document does not know fails.
+	var v any
+	json.Unmarshal([]byte(`{"type":"contact.forgotten","timestamp":"2026-12-02T10:00:00Z","data":{"contact_id":"0193a0c0-0000-7000-8000-0000000000a1","by":"cli","at":"2026-12-02T10:00:00Z","name":"x"}}`), &v)
+	schema := contract.Webhooks["contact.forgotten"].Post.RequestBody.Value.Content.Get("application/json").Schema.Value
+	if err := schema.VisitJSON(v, openapi3.EnableJSONSchema2020()); err == nil {
+		t.Fatal("an unknown field passed the contract")
 	}
 }
