@@ -199,6 +199,7 @@ type Webhook struct {
 	Disabled      bool // its receiver failed for the whole retry window
 	DisabledAt    time.Time
 	DisableReason string
+	StuckAt       uint64 // the position it could not deliver when disabled
 
 	// Replays counts the replays asked for; ReplayFrom is the last one's
 	// first position. The delivery service keeps the count it applied
@@ -401,13 +402,13 @@ func EvolveWebhooks(s Webhooks, e Event) Webhooks {
 		}
 	case WebhookDisabled:
 		if w, ok := s.byID[e.WebhookID]; ok {
-			w.Disabled, w.DisabledAt, w.DisableReason = true, e.At, e.Reason
+			w.Disabled, w.DisabledAt, w.DisableReason, w.StuckAt = true, e.At, e.Reason, e.Position
 			s.byID[e.WebhookID] = w
 		}
 	case WebhookReplayRequested:
 		if w, ok := s.byID[e.WebhookID]; ok {
 			w.Replays, w.ReplayFrom = w.Replays+1, e.From
-			w.Disabled, w.DisabledAt, w.DisableReason = false, time.Time{}, ""
+			w.Disabled, w.DisabledAt, w.DisableReason, w.StuckAt = false, time.Time{}, "", 0
 			s.byID[e.WebhookID] = w
 		}
 	}

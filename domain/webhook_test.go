@@ -93,11 +93,11 @@ func TestEvolveWebhooks(t *testing.T) {
 		t.Fatalf("a: %+v %v", a, ok)
 	}
 	s = EvolveWebhooks(s, disabledA)
-	if a, _ := s.Get(hookA); a.Active() || !a.Disabled || a.DisableReason != "HTTP 503" {
+	if a, _ := s.Get(hookA); a.Active() || !a.Disabled || a.DisableReason != "HTTP 503" || a.StuckAt != 42 {
 		t.Fatalf("disabled: %+v", a)
 	}
 	s = EvolveWebhooks(s, WebhookReplayRequested{WebhookID: hookA, From: 40, At: now})
-	if a, _ := s.Get(hookA); !a.Active() || a.Replays != 1 || a.ReplayFrom != 40 {
+	if a, _ := s.Get(hookA); !a.Active() || a.Replays != 1 || a.ReplayFrom != 40 || a.StuckAt != 0 {
 		t.Fatalf("replayed: %+v", a)
 	}
 	s = EvolveWebhooks(s, removedA)

@@ -144,7 +144,6 @@ func (s *Service) deliver(ctx context.Context, sub domain.Webhook) error {
 			return err
 		}
 	}
-	s.update(sub.ID, func(st *status) { st.checkpoint = cp.Position })
 	follow := eventstore.Subscribe(s.store, cp.Position+1, s.cfg.Batch)
 	for {
 		recs, err := follow.Next(ctx)

@@ -61,6 +61,7 @@ import (
 	"log/slog"
 	mrand "math/rand/v2"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -282,7 +283,7 @@ func (s *Service) Add(ctx context.Context, req AddRequest) (Added, error) {
 	}
 	s.logger.Info("webhook subscribed", "webhook", id, "target", domain.WebhookTarget(req.URL), "events", len(events), "personal", req.Personal, "by", req.By)
 	s.poke()
-	v, err := s.Get(id)
+	v, err := s.Get(ctx, id)
 	return Added{Webhook: v, Secret: secret}, err
 }
 
@@ -366,10 +367,13 @@ type View struct {
 	Status        string // "active", "disabled" or "removed"
 	DisabledAt    time.Time
 	DisableReason string
+	StuckAt       uint64 // a disabled one: the position it could not deliver (replay from it)
 
-	// What this process saw since it started (zero before Run's worker
-	// started):
-	Checkpoint   uint64    // the last position delivered or passed over
+	// Checkpoint is the last position delivered or passed over (0 until
+	// its delivery first started).
+	Checkpoint uint64
+
+	// What this process's Run saw (zero in another process):
 	Delivered    int       // deliveries that succeeded
 	LastSuccess  time.Time // the last delivery that succeeded
 	FailingSince time.Time // the first failure of the event being retried; zero when none
@@ -385,48 +389,94 @@ const (
 )
 
 // List shows every subscription, removed ones too, as subscribed.
-func (s *Service) List() []View {
+func (s *Service) List(ctx context.Context) ([]View, error) {
 	var all []domain.Webhook
 	s.reg.Read(func(st domain.Webhooks) { all = st.All() })
 	out := make([]View, len(all))
 	for i, w := range all {
-		out[i] = s.view(w)
+		var err error
+		if out[i], err = s.view(ctx, w); err != nil {
+			return nil, err
+		}
 	}
-	return out
+	return out, nil
 }
 
 // Get shows subscription id; an unknown id is a *domain.Error (EINVALID,
 // field "webhook") matching ErrUnknownWebhook.
-func (s *Service) Get(id uuid.UUID) (View, error) {
-	var w domain.Webhook
-	var ok bool
-	s.reg.Read(func(st domain.Webhooks) { w, ok = st.Get(id) })
+func (s *Service) Get(ctx context.Context, id uuid.UUID) (View, error) {
+	w, ok := s.webhook(id)
 	if !ok {
 		return View{}, unknown(id)
 	}
-	return s.view(w), nil
+	return s.view(ctx, w)
+}
+
+func (s *Service) webhook(id uuid.UUID) (w domain.Webhook, ok bool) {
+	s.reg.Read(func(st domain.Webhooks) { w, ok = st.Get(id) })
+	return w, ok
+}
+
+// Find is the subscription ref names: its id, or the beginning of it
+// (at least 4 characters) when one subscription's id alone begins so,
+// as people type it from a list. None, or several, is a *domain.Error
+// (EINVALID, field "webhook") matching ErrUnknownWebhook.
+func (s *Service) Find(ctx context.Context, ref string) (View, error) {
+	ref = strings.ToLower(strings.TrimSpace(ref))
+	if id, err := uuid.Parse(ref); err == nil {
+		return s.Get(ctx, id)
+	}
+	var found []domain.Webhook
+	if len(ref) >= 4 {
+		s.reg.Read(func(st domain.Webhooks) {
+			for _, w := range st.All() {
+				if strings.HasPrefix(w.ID.String(), ref) {
+					found = append(found, w)
+				}
+			}
+		})
+	}
+	switch len(found) {
+	case 1:
+		return s.view(ctx, found[0])
+	case 0:
+		return View{}, &domain.Error{Code: domain.EINVALID, Field: "webhook", Err: ErrUnknownWebhook, Message: fmt.Sprintf("no webhook %q", ref)}
+	}
+	return View{}, &domain.Error{Code: domain.EINVALID, Field: "webhook", Err: ErrUnknownWebhook,
+		Message: fmt.Sprintf("%d webhooks begin with %q: give more of the id", len(found), ref)}
 }
 
 func unknown(id uuid.UUID) error {
 	return &domain.Error{Code: domain.EINVALID, Field: "webhook", Err: ErrUnknownWebhook, Message: fmt.Sprintf("no webhook %s", id)}
 }
 
-func (s *Service) view(w domain.Webhook) View {
+func (s *Service) view(ctx context.Context, w domain.Webhook) (View, error) {
 	v := View{ID: w.ID, URL: w.URL, Target: domain.WebhookTarget(w.URL), Events: w.Events, Personal: w.Personal, By: w.By, At: w.At,
-		Status: StatusActive, DisabledAt: w.DisabledAt, DisableReason: w.DisableReason}
+		Status: StatusActive, DisabledAt: w.DisabledAt, DisableReason: w.DisableReason, StuckAt: w.StuckAt}
 	switch {
 	case w.Removed:
 		v.Status = StatusRemoved
+		return v, nil
 	case w.Disabled:
 		v.Status = StatusDisabled
+	}
+	cp, found, err := s.loadCheckpoint(ctx, w.ID)
+	if err != nil {
+		return View{}, err
+	}
+	if found {
+		v.Checkpoint = cp.Position
+		if w.Replays > cp.Replays { // asked, not applied yet
+			v.Checkpoint = w.ReplayFrom - 1
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if st := s.status[w.ID]; st != nil {
-		v.Checkpoint, v.Delivered, v.LastSuccess = st.checkpoint, st.delivered, st.lastSuccess
+		v.Delivered, v.LastSuccess = st.delivered, st.lastSuccess
 		v.FailingSince, v.LastError, v.NextAttempt = st.failingSince, st.lastError, st.nextAttempt
 	}
-	return v
+	return v, nil
 }
 
 // Attempt is one delivery attempt.
@@ -446,8 +496,8 @@ func (a Attempt) OK() bool { return a.Error == "" }
 // Attempts lists subscription id's latest attempts, oldest first (at
 // most Config.AttemptsKept, since this process started).
 func (s *Service) Attempts(id uuid.UUID) ([]Attempt, error) {
-	if _, err := s.Get(id); err != nil {
-		return nil, err
+	if _, ok := s.webhook(id); !ok {
+		return nil, unknown(id)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -464,7 +514,6 @@ func (s *Service) Attempts(id uuid.UUID) ([]Attempt, error) {
 
 // status is what this process saw of a subscription's deliveries.
 type status struct {
-	checkpoint   uint64
 	delivered    int
 	lastSuccess  time.Time
 	failingSince time.Time
@@ -525,7 +574,6 @@ func (s *Service) saveCheckpoint(ctx context.Context, id uuid.UUID, c checkpoint
 	if err := s.store.PutSecretNoSync(ctx, checkpointName(id), b); err != nil {
 		return fmt.Errorf("webhooks: checkpoint of %s: %w", id, err)
 	}
-	s.update(id, func(st *status) { st.checkpoint = c.Position })
 	return nil
 }
 

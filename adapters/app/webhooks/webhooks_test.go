@@ -367,7 +367,7 @@ func TestOutageLosesNothing(t *testing.T) {
 	if strings.Contains(w.logs.String(), "s3cr3t") || strings.Contains(w.logs.String(), added.Secret.Reveal()) {
 		t.Errorf("the logs hold the URL's token or the secret:\n%s", w.logs.String())
 	}
-	if v, _ := s.Get(added.Webhook.ID); v.Delivered != len(want) || v.LastError != "" || !v.FailingSince.IsZero() {
+	if v, _ := s.Get(t.Context(), added.Webhook.ID); v.Delivered != len(want) || v.LastError != "" || !v.FailingSince.IsZero() {
 		t.Errorf("view %+v", v)
 	}
 }
@@ -397,7 +397,7 @@ func TestCheckpointSurvivesRestart(t *testing.T) {
 	w.dialog(contact, dialog, domain.RecordInbound{TelegramMessageID: 1, Text: "one", At: t0})
 	stop := run(t, s)
 	waitFor(t, "two deliveries checkpointed", func() bool {
-		v, err := s.Get(added.Webhook.ID)
+		v, err := s.Get(t.Context(), added.Webhook.ID)
 		return err == nil && v.Checkpoint == w.store.Head()
 	})
 	stop()
@@ -497,7 +497,7 @@ func TestDisabledAfterRetryWindow(t *testing.T) {
 	if !ok || dis.WebhookID != added.Webhook.ID || dis.Since != t0 || dis.Position == 0 {
 		t.Fatalf("last webhook event %#v", evs[len(evs)-1])
 	}
-	v, err := s.Get(added.Webhook.ID)
+	v, err := s.Get(t.Context(), added.Webhook.ID)
 	if err != nil || v.Status != webhooks.StatusDisabled {
 		t.Fatalf("view %+v %v", v, err)
 	}
@@ -520,7 +520,7 @@ func TestDisabledAfterRetryWindow(t *testing.T) {
 	if last.Body.Type != domain.WebhookDialogStarted || last.Body.Data["dialog_id"] != dialog.String() {
 		t.Fatalf("replayed %+v", last.Body)
 	}
-	if v, _ := s.Get(added.Webhook.ID); v.Status != webhooks.StatusActive {
+	if v, _ := s.Get(t.Context(), added.Webhook.ID); v.Status != webhooks.StatusActive {
 		t.Fatalf("after the replay: %+v", v)
 	}
 }
@@ -673,7 +673,7 @@ func TestRemove(t *testing.T) {
 		return err == nil && len(names) == 0
 	})
 	w.lead("gil", "Gil")
-	if l := s.List(); len(l) != 1 || l[0].Status != webhooks.StatusRemoved || l[0].By != "cli" {
+	if l, err := s.List(t.Context()); err != nil || len(l) != 1 || l[0].Status != webhooks.StatusRemoved || l[0].By != "cli" {
 		t.Fatalf("list %+v", l)
 	}
 	if err := s.Remove(t.Context(), uuid.New(), "cli"); !errors.Is(err, webhooks.ErrUnknownWebhook) {
@@ -681,5 +681,45 @@ func TestRemove(t *testing.T) {
 	}
 	if err := s.Replay(t.Context(), added.Webhook.ID, 1, "cli"); domain.ErrorCode(err) != domain.ESTATE {
 		t.Fatalf("replaying a removed one: %v", err)
+	}
+}
+
+// Find takes an id or its unique beginning; a disabled subscription's
+// view says where it stuck; the checkpoint shows in another process.
+func TestFindAndView(t *testing.T) {
+	w := newWorld(t)
+	s := w.service(webhooks.Config{AllowPrivate: true})
+	a, err := s.Add(t.Context(), webhooks.AddRequest{URL: "http://127.0.0.1:9/a", Events: []string{"dialog.started"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{a.Webhook.ID.String(), a.Webhook.ID.String()[:8], " " + strings.ToUpper(a.Webhook.ID.String()[:6])} {
+		if v, err := s.Find(t.Context(), ref); err != nil || v.ID != a.Webhook.ID {
+			t.Errorf("Find(%q): %+v %v", ref, v, err)
+		}
+	}
+	for _, ref := range []string{"", "abc", uuid.NewString(), "zzzzzzzz"} {
+		if _, err := s.Find(t.Context(), ref); !errors.Is(err, webhooks.ErrUnknownWebhook) {
+			t.Errorf("Find(%q): %v", ref, err)
+		}
+	}
+	if err := w.h.Log.Append(t.Context(), domain.WebhooksStream, 1, "", []domain.Event{
+		domain.WebhookDisabled{WebhookID: a.Webhook.ID, Reason: "HTTP 500", Position: 17, Since: t0, At: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.Get(t.Context(), a.Webhook.ID)
+	if err != nil || v.Status != webhooks.StatusDisabled || v.StuckAt != 17 || v.DisableReason != "HTTP 500" || v.Checkpoint != 0 {
+		t.Fatalf("disabled view %+v %v", v, err)
+	}
+	if err := s.Replay(t.Context(), a.Webhook.ID, 17, "cli"); err != nil {
+		t.Fatal(err)
+	}
+	// Replayed but not yet started here: the checkpoint it will start from.
+	other := w.service(webhooks.Config{AllowPrivate: true})
+	if v, err := other.Get(t.Context(), a.Webhook.ID); err != nil || v.Status != webhooks.StatusActive || v.StuckAt != 0 {
+		t.Fatalf("view in another service %+v %v", v, err)
 	}
 }
