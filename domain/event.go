@@ -26,5 +26,6 @@ func EventTypes() []Event {
 		CampaignCreated{}, CampaignPaused{}, CampaignResumed{}, CampaignEnded{}, CampaignTargeted{},
 		TokenCreated{}, TokenRevoked{}, TokenRefused{},
 		WebLinkIssued{}, WebSignedIn{}, WebSessionEnded{},
+		WebhookSubscribed{}, WebhookRemoved{}, WebhookDisabled{}, WebhookReplayRequested{},
 	}
 }

@@ -83,6 +83,11 @@ var notPersonal = map[string]string{
 	"WebLinkIssued.By":                             "who asked for a sign-in link: cli, admin:<id>, token:<prefix>, web:<session>",
 	"WebSessionEnded.By":                           "who ended a web session: web:<session>, admin:<id>, cli, token:<prefix>",
 	"WebSessionEnded.Reason":                       "fixed texts: signed out, ended by admin",
+	"WebhookSubscribed.URL":                        "a receiver's URL (a program's, not a lead's); logged as scheme and host only",
+	"WebhookSubscribed.By":                         "who subscribed: cli, admin:<id>, token:<prefix>, web:<session>",
+	"WebhookRemoved.By":                            "who removed a webhook: cli, admin:<id>, token:<prefix>, web:<session>",
+	"WebhookDisabled.Reason":                       "the delivery service's text: a status code or a transport error, no URL",
+	"WebhookReplayRequested.By":                    "who asked for a replay: cli, admin:<id>, token:<prefix>, web:<session>",
 }
 
 // stringFields lists the paths of the plain string fields in t (closed

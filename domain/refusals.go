@@ -53,6 +53,15 @@ var (
 	// A request's cookie that opens no live session is
 	// ErrUnauthenticated instead.
 	ErrUnknownSession = errors.New("websessions: no such web session")
+	// ErrUnknownWebhook: no webhook subscription has that id (removing,
+	// replaying one): HTTP 404.
+	ErrUnknownWebhook = errors.New("webhooks: no such webhook")
+	// ErrWebhookTargetPrivate: a webhook's URL names, or its host
+	// resolves to, a private, loopback, link-local, unique-local or
+	// unspecified address, and private targets are not allowed
+	// (--webhooks-allow-private): refused when subscribing and when
+	// dialling (SSRF).
+	ErrWebhookTargetPrivate = errors.New("webhooks: the target is a private address")
 )
 
 // ScopeError is ErrForbidden with the scopes: the token's and the one

@@ -104,6 +104,10 @@ func samples() []domain.Event {
 		domain.WebLinkIssued{LinkID: account, Role: domain.WebAnalyst, Hash: domain.HashTokenSecret("link"), By: "admin:1", At: t0, Expires: t0.Add(domain.DefaultLinkTTL)},
 		domain.WebSignedIn{LinkID: account, SessionID: dialog, Hash: domain.HashTokenSecret("session"), Role: domain.WebAnalyst, At: t0, Expires: t0.Add(domain.DefaultSessionTTL)},
 		domain.WebSessionEnded{SessionID: dialog, By: "admin:1", Reason: "ended by admin", At: t0},
+		domain.WebhookSubscribed{WebhookID: account, URL: "https://crm.example.com/hook", Events: []domain.WebhookEvent{domain.WebhookDialogHandoff}, Personal: true, By: "cli", At: t0},
+		domain.WebhookRemoved{WebhookID: account, By: "cli", At: t0},
+		domain.WebhookDisabled{WebhookID: account, Reason: "HTTP 503", Position: 42, Since: t0, At: t0},
+		domain.WebhookReplayRequested{WebhookID: account, From: 42, By: "cli", At: t0},
 	}
 }
 

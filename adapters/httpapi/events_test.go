@@ -177,6 +177,10 @@ func dataOf(t *testing.T, e httpapi.LogEvent) map[string]any {
 func TestEventFeed(t *testing.T) {
 	w := newWorld(t, tokens.DefaultRate())
 	schema := logEventSchema(t)
+	hook := domain.WebhookSubscribed{WebhookID: uuid.New(), URL: "https://crm.example.com:8443/in/T0KEN?key=K3Y", Events: []domain.WebhookEvent{domain.WebhookDialogHandoff}, By: "cli", At: t0}
+	if err := w.h.Log.Append(t.Context(), domain.WebhooksStream, 0, "", []domain.Event{hook}); err != nil {
+		t.Fatal(err)
+	}
 	head := w.store.Head()
 	read := open(t, w.serverURL, "from=0", w.read, nil)
 	if read.header.Get("Cache-Control") != "no-store" {
@@ -206,6 +210,15 @@ func TestEventFeed(t *testing.T) {
 		case "TokenCreated":
 			if dataOf(t, m)["hash"] != nil || !slices.Contains(m.Withheld, "hash") || dataOf(t, m)["prefix"] == nil {
 				t.Fatalf("token: %s withheld %v", m.Data, m.Withheld)
+			}
+		case "WebhookSubscribed":
+			if dataOf(t, m)["url"] != "https://crm.example.com:8443" {
+				t.Fatalf("webhook: %s", m.Data)
+			}
+		}
+		for _, s := range []string{"T0KEN", "K3Y"} {
+			if strings.Contains(string(r.Data)+string(m.Data), s) {
+				t.Fatalf("a webhook's URL: %q in %s", s, m.Data)
 			}
 		}
 		for _, s := range []string{"we have 5000 EUR", "anna", "boris"} {

@@ -28,13 +28,14 @@ var layers = []layer{
 		"adapters/offline/...",
 		"adapters/redact/...",
 		"adapters/clock/...",
-		"adapters/cli/...",     // the command line's framework: commands, help, secret options
-		"adapters/httpapi/...", // the HTTP API (/api/v1): its OpenAPI contract, auth, problems, endpoints
-		"adapters/metrics/...", // Prometheus metrics (/metrics) and health checks (/healthz, /readyz)
-		"adapters/web/...",     // the web console (/web/): server-rendered pages, sign-in sessions, live updates
+		"adapters/cli/...",      // the command line's framework: commands, help, secret options
+		"adapters/httpapi/...",  // the HTTP API (/api/v1): its OpenAPI contract, auth, problems, endpoints
+		"adapters/metrics/...",  // Prometheus metrics (/metrics) and health checks (/healthz, /readyz)
+		"adapters/web/...",      // the web console (/web/): server-rendered pages, sign-in sessions, live updates
+		"adapters/webhooks/...", // outbound webhooks' wire: Standard Webhooks signatures, payloads, the guarded sender
 	}},
 	{name: "app", pkgs: []string{
-		"adapters/app/...", // application services: accounts, engine, campaigns, contacts, dialogs, audit, demo, tokens
+		"adapters/app/...", // application services: accounts, engine, campaigns, contacts, dialogs, audit, demo, tokens, webhooks
 	}},
 	{name: "system", pkgs: []string{
 		"adapters/app/system/...", // the running system composed of them: the composition root

@@ -109,6 +109,22 @@ func logEvent(r *eventstore.RecordedEvent, e domain.Event, personal bool) (httpa
 		}
 		out.Withheld = append(out.Withheld, "hash")
 	}
+	if _, ok := e.(domain.WebhookSubscribed); ok {
+		// A webhook's URL may hold the receiver's token in its path or
+		// query: the feed shows its scheme and host only.
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(out.Data, &fields); err != nil {
+			return out, fmt.Errorf("event at position %d: %w", r.Position, err)
+		}
+		var u string
+		if err := json.Unmarshal(fields["url"], &u); err != nil {
+			return out, fmt.Errorf("event at position %d: %w", r.Position, err)
+		}
+		fields["url"], _ = json.Marshal(domain.WebhookTarget(u))
+		if out.Data, err = json.Marshal(fields); err != nil {
+			return out, fmt.Errorf("event at position %d: %w", r.Position, err)
+		}
+	}
 	if out.Withheld == nil {
 		out.Withheld = []string{}
 	}
