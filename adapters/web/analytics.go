@@ -177,7 +177,7 @@ func (w *Web) llmKPIs(L catalog, t projections.Totals) []kpi {
 	}
 	cost := price.Cost(t.PromptTokens, t.CompletionTokens)
 	return append(out,
-		kpi{Label: L["CostTotal"], Value: L.usd(cost), Note: L.T("CostNote", L.usd(price.Prompt), L.usd(price.Completion))},
+		kpi{Label: L["CostTotal"], Value: L.usd(cost), Note: L.T("CostNote", L.price(price.Prompt), L.price(price.Completion))},
 		kpi{Label: L["CostPerLead"], Value: perLead(L.usd(cost / float64(max(t.Qualified, 1)))), Note: L.T("PerLeadNote", t.Qualified)})
 }
 

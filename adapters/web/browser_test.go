@@ -21,6 +21,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/salesbot/salesbot/adapters/httpapi"
+	"github.com/salesbot/salesbot/adapters/web"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/projections"
 )
@@ -75,7 +76,7 @@ func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter 
 // of theirs runs.
 func TestInABrowser(t *testing.T) {
 	exe := browser(t)
-	w := newWorld(t, nil)
+	w := newWorld(t, func(cfg *web.Config) { cfg.LLMPrice = web.LLMPrice{Prompt: 0.15, Completion: 0.6} })
 	srv := httptest.NewServer(&counted{h: w.web})
 	defer srv.Close()
 	count := srv.Config.Handler.(*counted)
@@ -185,6 +186,11 @@ func tour(t *testing.T, bctx context.Context, w *world, base string) {
 			CreatedAt: at, UpdatedAt: at}
 		if i%3 != 0 {
 			d.Inbound = 1
+			d.FirstOutboundAt, d.FirstInboundAt = at, at.Add(time.Duration(1+i%4)*7*time.Minute)
+			d.PromptTokens, d.CompletionTokens = int64(2400+100*i), int64(180+10*i)
+		}
+		if i%4 == 0 {
+			d.QualifiedAt = at
 		}
 		if i%5 == 0 {
 			d.HandoffAt = at

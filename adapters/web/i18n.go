@@ -645,7 +645,23 @@ func (c catalog) usd(v float64) string {
 	if v != 0 && math.Abs(v) < 1 {
 		digits = 4
 	}
-	s := strconv.FormatFloat(v, 'f', digits, 64)
+	return c.dollars(strconv.FormatFloat(v, 'f', digits, 64))
+}
+
+// price is a price in US dollars as given, with two decimals at least:
+// $0.15, $10.00, $0.075.
+func (c catalog) price(v float64) string {
+	s := strconv.FormatFloat(v, 'f', -1, 64)
+	whole, frac, _ := strings.Cut(s, ".")
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	return c.dollars(whole + "." + frac)
+}
+
+// dollars is an amount of US dollars written with a decimal point as
+// the page's language writes it.
+func (c catalog) dollars(s string) string {
 	if c["Lang"] == "ru" {
 		return strings.Replace(s, ".", ",", 1) + "\u00a0$"
 	}
