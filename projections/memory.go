@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -164,6 +165,8 @@ func (m *Memory) apply(c Change) {
 		}
 		d.Inbound += c.AddInbound
 		d.Outbound += c.AddOutbound
+		d.PromptTokens += c.AddPromptTokens
+		d.CompletionTokens += c.AddCompletionTokens
 		if !c.LastMessageAt.IsZero() {
 			d.LastMessageAt = c.LastMessageAt
 		}
@@ -545,4 +548,59 @@ func addMoney(sums []domain.Money, m domain.Money) []domain.Money {
 		return out
 	}
 	return slices.Insert(out, i, m)
+}
+
+// Totals implements Sink, with the definitions of the PostgreSQL sink's
+// query.
+func (m *Memory) Totals(context.Context) (Totals, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var t Totals
+	var lead, ours []float64 // seconds, as PostgreSQL's extract(epoch ...)::float8
+	for _, d := range m.dialogs {
+		t.Dialogs++
+		if !d.QualifiedAt.IsZero() {
+			t.Qualified++
+		}
+		t.PromptTokens += d.PromptTokens
+		t.CompletionTokens += d.CompletionTokens
+		switch {
+		case d.FirstOutboundAt.IsZero() || d.FirstInboundAt.IsZero():
+		case d.FirstOutboundAt.Before(d.FirstInboundAt):
+			lead = append(lead, seconds(d.FirstInboundAt.Sub(d.FirstOutboundAt)))
+		default:
+			ours = append(ours, seconds(d.FirstOutboundAt.Sub(d.FirstInboundAt)))
+		}
+	}
+	t.LeadReply, t.OurReply = Delays{Count: len(lead), Median: median(lead)}, Delays{Count: len(ours), Median: median(ours)}
+	return t, nil
+}
+
+// seconds is a delay (of row times: whole microseconds) in seconds, the
+// float8 PostgreSQL's extract(epoch ...)::float8 gives (both round the
+// exact quotient to the nearest float64).
+func seconds(d time.Duration) float64 {
+	return float64(d.Microseconds()) / 1e6
+}
+
+// median is percentile_cont(0.5) of PostgreSQL over xs (seconds), with
+// its arithmetic, as a duration (fromSeconds); 0 when xs is empty. It
+// sorts xs.
+func median(xs []float64) time.Duration {
+	if len(xs) == 0 {
+		return 0
+	}
+	slices.Sort(xs)
+	pos := 0.5 * float64(len(xs)-1)
+	lo := math.Floor(pos)
+	v := xs[int(lo)]
+	if lo != pos {
+		v += (xs[int(lo)+1] - v) * (pos - lo)
+	}
+	return fromSeconds(v)
+}
+
+// fromSeconds is a number of seconds as a duration to the microsecond.
+func fromSeconds(s float64) time.Duration {
+	return time.Duration(math.Round(s*1e6)) * time.Microsecond
 }

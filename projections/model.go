@@ -82,6 +82,11 @@ type Dialog struct {
 	OutcomeValue  domain.Money // a won deal's value; zero when unknown
 	OutcomeReason string       // why the deal was lost (personal: erased with the contact)
 	OutcomeAt     time.Time    // when the outcome was recorded; zero: none
+	// The LLM's tokens over the dialog's turns, answered (TurnTaken) and
+	// failed (TurnFailed: the calls spent before the model gave up), as
+	// the provider counted them; 0 for the offline engine.
+	PromptTokens     int64
+	CompletionTokens int64
 }
 
 // LeadOptedOut says whether the lead opted out of the dialog themself.
@@ -181,6 +186,35 @@ type FunnelRow struct {
 	Handoffs int
 	OptedOut int
 	Won      int
+}
+
+// Totals are figures over every dialog: the analytics page's tokens per
+// qualified lead and times to the first reply.
+type Totals struct {
+	Dialogs int
+	// Qualified counts the dialogs whose lead counted as qualified
+	// (QualifiedAt set), as VariantCounts.Qualified does.
+	Qualified int
+	// The LLM's tokens over every dialog (Dialog.PromptTokens,
+	// Dialog.CompletionTokens).
+	PromptTokens     int64
+	CompletionTokens int64
+	// LeadReply is how long leads took to answer our first message, over
+	// the dialogs we wrote in first (FirstOutboundAt before
+	// FirstInboundAt): FirstInboundAt-FirstOutboundAt.
+	LeadReply Delays
+	// OurReply is how long we took to send our first message, over the
+	// dialogs the lead wrote in first (FirstInboundAt at or before
+	// FirstOutboundAt): FirstOutboundAt-FirstInboundAt.
+	OurReply Delays
+}
+
+// Delays are the delays of Count dialogs: their Median, interpolated
+// between the two middle ones when Count is even (PostgreSQL's
+// percentile_cont(0.5)), to the microsecond; zero when Count is 0.
+type Delays struct {
+	Count  int
+	Median time.Duration
 }
 
 // Funnel groupings.
@@ -314,4 +348,8 @@ type Sink interface {
 	// all time) by variant, ordered by variant (byte order). No dialogs
 	// give none and no error.
 	VariantFunnel(ctx context.Context, campaign uuid.UUID, since time.Time) ([]VariantCounts, error)
+	// Totals sums every dialog's tokens and counts its qualified leads,
+	// with the medians of the times to the first reply. No dialogs give
+	// zero Totals and no error.
+	Totals(ctx context.Context) (Totals, error)
 }

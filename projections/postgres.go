@@ -173,10 +173,11 @@ func queue(b *pgx.Batch, c Change) {
 	case PutDialog:
 		d := c.Dialog
 		b.Queue(`INSERT INTO dialogs (id, n, contact_id, account_id, variant, stage, status, outcome, score, taken_over,
-			inbound, outbound, last_message_at, created_at, updated_at, campaign, qualified_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+			inbound, outbound, last_message_at, created_at, updated_at, campaign, qualified_at, prompt_tokens, completion_tokens)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
 			d.ID, d.N, d.ContactID, d.AccountID, d.Variant, d.Stage, d.Status, d.Outcome, d.Score, d.TakenOver,
-			d.Inbound, d.Outbound, nullTime(d.LastMessageAt), d.CreatedAt, d.UpdatedAt, nullUUID(d.Campaign), nullTime(d.QualifiedAt))
+			d.Inbound, d.Outbound, nullTime(d.LastMessageAt), d.CreatedAt, d.UpdatedAt, nullUUID(d.Campaign), nullTime(d.QualifiedAt),
+			d.PromptTokens, d.CompletionTokens)
 	case PutMessage:
 		m := c.Message
 		b.Queue(`INSERT INTO messages (dialog_id, position, direction, author, text, at, telegram_id, random_id, status)
@@ -211,11 +212,13 @@ func queue(b *pgx.Batch, c Change) {
 				WHEN $14 <> '' AND EXISTS (SELECT 1 FROM contacts c WHERE c.id = dialogs.contact_id AND c.forgotten) THEN '`+Forgotten+`'
 				ELSE $14 END,
 			handoff_at = COALESCE(handoff_at, $13), qualified_at = COALESCE(qualified_at, $15),
-			opted_out_by = COALESCE($16, opted_out_by)
+			opted_out_by = COALESCE($16, opted_out_by),
+			prompt_tokens = prompt_tokens + $22, completion_tokens = completion_tokens + $23
 			WHERE id = $1`,
 			c.ID, c.Stage, c.Status, c.Outcome, c.Score, c.TakenOver, c.AddInbound, c.AddOutbound, nullTime(c.LastMessageAt), nullTime(c.At),
 			nullTime(c.FirstOutboundAt), nullTime(c.FirstInboundAt), nullTime(c.HandoffAt), c.HandoffReason, nullTime(c.QualifiedAt), c.OptedOutBy,
-			dealOutcome, nullText(deal.Value.Decimal()), nullText(deal.Value.Currency), deal.Reason, nullTime(deal.At))
+			dealOutcome, nullText(deal.Value.Decimal()), nullText(deal.Value.Currency), deal.Reason, nullTime(deal.At),
+			c.AddPromptTokens, c.AddCompletionTokens)
 	case PutQualification:
 		q := c.Q
 		b.Queue(`INSERT INTO qualification (dialog_id, field, value, quote, confidence, updated_at, amount, currency) VALUES ($1, $2,
@@ -322,7 +325,8 @@ func (p *Postgres) Reset(ctx context.Context) error {
 
 const dialogColumns = `id, n, contact_id, account_id, variant, stage, status, outcome, score, taken_over,
 	inbound, outbound, last_message_at, created_at, updated_at, first_outbound_at, first_inbound_at, handoff_at, handoff_reason,
-	campaign, qualified_at, coalesce(opted_out_by, ''), outcome_amount::text, outcome_currency, outcome_reason, outcome_at`
+	campaign, qualified_at, coalesce(opted_out_by, ''), outcome_amount::text, outcome_currency, outcome_reason, outcome_at,
+	prompt_tokens, completion_tokens`
 
 func scanDialog(row pgx.Row) (Dialog, error) {
 	var d Dialog
@@ -331,7 +335,7 @@ func scanDialog(row pgx.Row) (Dialog, error) {
 	var campaign *uuid.UUID
 	err := row.Scan(&d.ID, &d.N, &d.ContactID, &d.AccountID, &d.Variant, &d.Stage, &d.Status, &d.Outcome, &d.Score,
 		&d.TakenOver, &d.Inbound, &d.Outbound, &last, &d.CreatedAt, &d.UpdatedAt, &firstOut, &firstIn, &handoff, &d.HandoffReason,
-		&campaign, &qualified, &d.OptedOutBy, &amount, &currency, &d.OutcomeReason, &outcomeAt)
+		&campaign, &qualified, &d.OptedOutBy, &amount, &currency, &d.OutcomeReason, &outcomeAt, &d.PromptTokens, &d.CompletionTokens)
 	d.OutcomeValue, d.OutcomeAt = money(amount, currency), utc(outcomeAt)
 	d.LastMessageAt, d.FirstOutboundAt, d.FirstInboundAt, d.HandoffAt = utc(last), utc(firstOut), utc(firstIn), utc(handoff)
 	d.QualifiedAt = utc(qualified)
@@ -653,4 +657,30 @@ func (p *Postgres) VariantFunnel(ctx context.Context, campaign uuid.UUID, since 
 		}
 	}
 	return out, nil
+}
+
+// Totals implements Sink: the definitions of the dialog_funnel view's
+// qualified and time_to_first_reply, the medians by percentile_cont.
+func (p *Postgres) Totals(ctx context.Context) (Totals, error) {
+	var t Totals
+	var lead, ours *float64 // seconds; NULL with no dialogs
+	err := p.pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE qualified_at IS NOT NULL),
+		coalesce(sum(prompt_tokens), 0)::bigint, coalesce(sum(completion_tokens), 0)::bigint,
+		count(*) FILTER (WHERE first_outbound_at < first_inbound_at),
+		percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first_inbound_at - first_outbound_at)::float8)
+			FILTER (WHERE first_outbound_at < first_inbound_at),
+		count(*) FILTER (WHERE first_inbound_at <= first_outbound_at),
+		percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first_outbound_at - first_inbound_at)::float8)
+			FILTER (WHERE first_inbound_at <= first_outbound_at)
+		FROM dialogs`).Scan(&t.Dialogs, &t.Qualified, &t.PromptTokens, &t.CompletionTokens, &t.LeadReply.Count, &lead, &t.OurReply.Count, &ours)
+	if err != nil {
+		return Totals{}, fmt.Errorf("dialog totals: %w", err)
+	}
+	if lead != nil {
+		t.LeadReply.Median = fromSeconds(*lead)
+	}
+	if ours != nil {
+		t.OurReply.Median = fromSeconds(*ours)
+	}
+	return t, nil
 }

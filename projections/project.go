@@ -46,6 +46,9 @@ type (
 		// Deal sets the recorded outcome; from then on Outcome (how the
 		// dialog closed) no longer changes the row's outcome.
 		Deal *Deal
+		// The LLM's tokens of a turn, added to the dialog's.
+		AddPromptTokens     int64
+		AddCompletionTokens int64
 	}
 	// Deal is a recorded outcome (domain.OutcomeRecorded) on a dialogs row.
 	Deal struct {
@@ -182,10 +185,11 @@ func Project(p Placed, e domain.Event) []Change {
 			s := *e.Score
 			t.Score = &s
 		}
-		return []Change{PutTurn{t}}
+		return withTokens([]Change{PutTurn{t}}, id, e.PromptTokens, e.CompletionTokens)
 	case domain.TurnFailed:
-		return []Change{PutTurn{Turn{DialogID: id, Position: p.Position, At: p.At, Status: TurnFailed, Engine: e.Engine, Model: e.Model,
-			LatencyMs: e.LatencyMs, Attempts: e.Attempts, Reason: e.Reason, RetryAt: rowTime(e.RetryAt)}}}
+		return withTokens([]Change{PutTurn{Turn{DialogID: id, Position: p.Position, At: p.At, Status: TurnFailed, Engine: e.Engine, Model: e.Model,
+			PromptTokens: e.PromptTokens, CompletionTokens: e.CompletionTokens, LatencyMs: e.LatencyMs, Attempts: e.Attempts, Reason: e.Reason,
+			RetryAt: rowTime(e.RetryAt)}}}, id, e.PromptTokens, e.CompletionTokens)
 	case domain.HandoffRequested:
 		return []Change{UpdateDialog{ID: id, HandoffAt: p.At, HandoffReason: e.Reason, At: p.At}}
 	case domain.AccountRegistered:
@@ -254,6 +258,16 @@ func Project(p Placed, e domain.Event) []Change {
 		return []Change{UpdateCampaign{ID: e.CampaignID, AddTargeted: 1}}
 	}
 	return nil // events without a row in these read models
+}
+
+// withTokens adds a turn's tokens to its dialog's row, if it spent any
+// (the offline engine does not): the row's updated_at stays, a turn is
+// not a change of the dialog.
+func withTokens(changes []Change, dialog uuid.UUID, prompt, completion int) []Change {
+	if prompt == 0 && completion == 0 {
+		return changes
+	}
+	return append(changes, UpdateDialog{ID: dialog, AddPromptTokens: int64(prompt), AddCompletionTokens: int64(completion)})
 }
 
 // campaignRow is the row of a new campaign. Empty lists are nil and times
@@ -359,6 +373,8 @@ func mergeUpdate(a, b UpdateDialog) UpdateDialog {
 	}
 	a.AddInbound += b.AddInbound
 	a.AddOutbound += b.AddOutbound
+	a.AddPromptTokens += b.AddPromptTokens
+	a.AddCompletionTokens += b.AddCompletionTokens
 	if !b.LastMessageAt.IsZero() {
 		a.LastMessageAt = b.LastMessageAt
 	}

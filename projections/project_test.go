@@ -22,12 +22,15 @@ func TestCoalesce(t *testing.T) {
 		UpdateDialog{ID: a, AddInbound: 1, FirstInboundAt: t0.Add(time.Minute), LastMessageAt: t0.Add(time.Minute), At: t0.Add(time.Minute)},
 		UpdateDialog{ID: a, Stage: s("handoff"), Status: s("handoff"), HandoffAt: t0.Add(2 * time.Minute), HandoffReason: "first", At: t0.Add(2 * time.Minute)},
 		UpdateDialog{ID: a, AddOutbound: 1, FirstOutboundAt: t0.Add(3 * time.Minute), HandoffAt: t0.Add(3 * time.Minute), HandoffReason: "second", At: t0.Add(3 * time.Minute)},
+		UpdateDialog{ID: a, AddPromptTokens: 900, AddCompletionTokens: 80},
+		UpdateDialog{ID: a, AddPromptTokens: 100, AddCompletionTokens: 20},
 	}
 	want := []Change{
 		PutDialog{Dialog{ID: a, N: 1}},
 		UpdateDialog{ID: a, Stage: s("handoff"), Status: s("handoff"), AddInbound: 1, AddOutbound: 2,
 			LastMessageAt: t0.Add(time.Minute), At: t0.Add(3 * time.Minute),
-			FirstOutboundAt: t0, FirstInboundAt: t0.Add(time.Minute), HandoffAt: t0.Add(2 * time.Minute), HandoffReason: "first"},
+			FirstOutboundAt: t0, FirstInboundAt: t0.Add(time.Minute), HandoffAt: t0.Add(2 * time.Minute), HandoffReason: "first",
+			AddPromptTokens: 1000, AddCompletionTokens: 100},
 		PutMessage{Message{DialogID: b}},
 		UpdateDialog{ID: b, Stage: s("offer"), At: t0},
 	}
@@ -83,7 +86,8 @@ func TestProjectTurns(t *testing.T) {
 	got := Project(p, taken)
 	want := []Change{PutTurn{Turn{DialogID: d, Position: 9, At: utc, Status: TurnOK, Kind: "reply", Engine: "llm", Model: "m",
 		Scenario: "acme", ScenarioVersion: "3", Variant: "B", VariantVersion: "3b", Language: "en", PromptTokens: 900, CompletionTokens: 80,
-		LatencyMs: 1200, Attempts: 2, Score: &score, Guards: []string{"reply withheld"}}}}
+		LatencyMs: 1200, Attempts: 2, Score: &score, Guards: []string{"reply withheld"}}},
+		UpdateDialog{ID: d, AddPromptTokens: 900, AddCompletionTokens: 80}} // the dialog's totals; its updated_at stays
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("TurnTaken\n got %+v\nwant %+v", got, want)
 	}
@@ -97,6 +101,18 @@ func TestProjectTurns(t *testing.T) {
 		LatencyMs: 30000, Attempts: 3, Reason: "timeout", RetryAt: utc.Add(time.Minute)}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("TurnFailed\n got %+v\nwant %+v", got, want)
+	}
+	// A failed turn's calls cost tokens too (a repair that failed).
+	got = Project(p, domain.TurnFailed{Engine: "llm", Model: "m", Reason: "invalid", Attempts: 2, PromptTokens: 1500, CompletionTokens: 60, RetryAt: at.Add(time.Minute)})
+	want = []Change{PutTurn{Turn{DialogID: d, Position: 9, At: utc, Status: TurnFailed, Engine: "llm", Model: "m",
+		PromptTokens: 1500, CompletionTokens: 60, Attempts: 2, Reason: "invalid", RetryAt: utc.Add(time.Minute)}},
+		UpdateDialog{ID: d, AddPromptTokens: 1500, AddCompletionTokens: 60}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("TurnFailed with tokens\n got %+v\nwant %+v", got, want)
+	}
+	// The offline engine's turns spend none: the dialog's row is not touched.
+	if got := Project(p, domain.TurnTaken{Kind: domain.TurnOpening, Engine: "offline", Scenario: "acme"}); len(got) != 1 {
+		t.Fatalf("an offline turn: %+v", got)
 	}
 }
 

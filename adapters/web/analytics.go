@@ -2,6 +2,7 @@ package web
 
 import (
 	"cmp"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -17,18 +18,36 @@ import (
 // dialog: the funnel by day (the dialog's start date, UTC) as an SVG
 // chart, the rates of the whole funnel (replied, qualified, handed off,
 // won, opted out), the won deals' revenue by currency, and the funnel
-// by account. The LLM's tokens are in the read models per dialog turn
-// only (projections.Turn), with no total, so the page says where they
-// are rather than adding up every dialog.
+// by account, the median times to the first reply (the lead's to our
+// first message, ours to theirs), and the LLM's tokens, in all and per
+// qualified lead, with their cost when Config.LLMPrice is set.
 
 // ChartDays is how many days, up to the latest, the analytics chart
 // shows.
 const ChartDays = 30
 
+// LLMPrice is what an LLM provider charges, in US dollars per million
+// tokens. Zero is not known; with one of the two set, the other is
+// free.
+type LLMPrice struct {
+	Prompt, Completion float64
+}
+
+// Known says whether a price is set.
+func (p LLMPrice) Known() bool { return p.Prompt > 0 || p.Completion > 0 }
+
+// Cost is what prompt and completion tokens cost, in US dollars.
+func (p LLMPrice) Cost(prompt, completion int64) float64 {
+	return (float64(prompt)*p.Prompt + float64(completion)*p.Completion) / 1e6
+}
+
 // analyticsData is the analytics page's content.
 type analyticsData struct {
 	Dialogs  int
 	Rates    []kpi
+	Replies  []kpi    // the median times to the first reply
+	LLM      []kpi    // tokens, and cost when a price is known
+	NoPrice  bool     // no price is known: the page says how to set one
 	Revenue  []string // by currency
 	Chart    chart
 	Days     []dayRow // the chart's days, the latest first
@@ -64,7 +83,13 @@ func (w *Web) analytics(r *http.Request, v *view) error {
 	if err != nil {
 		return err
 	}
+	totals, err := rm.Totals(ctx)
+	if err != nil {
+		return err
+	}
 	var d analyticsData
+	d.Replies, d.LLM = replyKPIs(L, totals), w.llmKPIs(L, totals)
+	d.NoPrice = !w.cfg.LLMPrice.Known()
 	all := projections.SumVariants(variants)
 	revenue := slices.Clone(all.Revenue)
 	slices.SortFunc(revenue, func(a, b domain.Money) int { return cmp.Compare(a.Currency, b.Currency) })
@@ -114,6 +139,46 @@ func (w *Web) analytics(r *http.Request, v *view) error {
 	}
 	v.Title, v.Nav, v.Data = L["AnalyticsTitle"], "analytics", d
 	return nil
+}
+
+// replyKPIs are the median times to the first reply: "–" over no
+// dialogs.
+func replyKPIs(L catalog, t projections.Totals) []kpi {
+	median := func(d projections.Delays) string {
+		if d.Count == 0 {
+			return "–"
+		}
+		return L.delay(d.Median)
+	}
+	return []kpi{
+		{Label: L["LeadReplyTime"], Value: median(t.LeadReply), Note: L.T("LeadReplyNote", t.LeadReply.Count)},
+		{Label: L["OurReplyTime"], Value: median(t.OurReply), Note: L.T("OurReplyNote", t.OurReply.Count)},
+	}
+}
+
+// llmKPIs are the LLM's tokens in all and per qualified lead ("–" with
+// none qualified), and their costs when a price is known.
+func (w *Web) llmKPIs(L catalog, t projections.Totals) []kpi {
+	tokens := t.PromptTokens + t.CompletionTokens
+	perLead := func(v string) string {
+		if t.Qualified == 0 {
+			return "–"
+		}
+		return v
+	}
+	out := []kpi{
+		{Label: L["TokensTotal"], Value: L.number(tokens), Note: L.T("TokensTotalNote", L.number(t.PromptTokens), L.number(t.CompletionTokens))},
+		{Label: L["TokensPerLead"], Value: perLead(L.number(int64(math.Round(float64(tokens) / float64(max(t.Qualified, 1)))))),
+			Note: L.T("PerLeadNote", t.Qualified)},
+	}
+	price := w.cfg.LLMPrice
+	if !price.Known() {
+		return out
+	}
+	cost := price.Cost(t.PromptTokens, t.CompletionTokens)
+	return append(out,
+		kpi{Label: L["CostTotal"], Value: L.usd(cost), Note: L.T("CostNote", L.price(price.Prompt), L.price(price.Completion))},
+		kpi{Label: L["CostPerLead"], Value: perLead(L.usd(cost / float64(max(t.Qualified, 1)))), Note: L.T("PerLeadNote", t.Qualified)})
 }
 
 func rowOf(f projections.FunnelRow) dayRow {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/salesbot/salesbot/adapters/web"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/projections"
 )
@@ -90,5 +91,108 @@ func TestAnalyticsChartShowsTheLatestDays(t *testing.T) {
 	}
 	if len(body) > 150<<10 {
 		t.Errorf("the page weighs %d bytes", len(body))
+	}
+}
+
+// kpiOf is the value of the analytics page's figure labelled label
+// ("" if there is none).
+func kpiOf(body, label string) string {
+	_, after, ok := strings.Cut(body, "<span>"+label+"</span><b>")
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(after, "</b>")
+	return v
+}
+
+func TestAnalyticsTokensCostAndReplyTimes(t *testing.T) {
+	// 3 qualified leads of 4 new dialogs with 9,000 tokens (6,000 prompt,
+	// 3,000 completion); the leads answered our first message in 30 s,
+	// 90 s and 5 min; we answered the lead who wrote first in 4 s.
+	addDialogs := func(t *testing.T, w *world) {
+		var changes []projections.Change
+		for i, c := range []struct {
+			qualified          bool
+			prompt, completion int64
+			out, in            time.Duration // after the start; <0: none
+		}{
+			{true, 1000, 500, 0, 30 * time.Second},
+			{true, 2000, 1000, 0, 90 * time.Second},
+			{true, 3000, 1500, 0, 5 * time.Minute},
+			{false, 0, 0, 4 * time.Second, 0},
+		} {
+			start := now.Add(-time.Hour)
+			d := projections.Dialog{ID: uuid.New(), N: int64(30 + i), ContactID: uuid.New(), Stage: "offer", Status: projections.StatusActive,
+				CreatedAt: start, UpdatedAt: start, PromptTokens: c.prompt, CompletionTokens: c.completion,
+				FirstOutboundAt: start.Add(c.out), FirstInboundAt: start.Add(c.in)}
+			if c.qualified {
+				d.QualifiedAt = start
+			}
+			changes = append(changes, projections.PutDialog{Dialog: d})
+		}
+		w.apply(t, changes...)
+	}
+	for _, c := range []struct {
+		name  string
+		price web.LLMPrice
+		add   bool
+		want  map[string]string // a figure's label: its value
+		has   []string
+		lacks []string
+	}{
+		{
+			name: "no price", add: true,
+			want:  map[string]string{"Tokens": "9,000", "Tokens per qualified lead": "3,000", "The lead&#39;s first reply": "1 min 30 s", "Our first reply": "4 s"},
+			has:   []string{"6,000 prompt and 3,000 completion tokens", "over 3 qualified leads", "median over 3 dialogs we opened", "median over 1 dialogs the lead opened", "--llm-price-prompt", "SALESBOT_LLM_PRICE_COMPLETION"},
+			lacks: []string{"Cost per qualified lead"},
+		},
+		{
+			name: "priced", add: true, price: web.LLMPrice{Prompt: 2.5, Completion: 10},
+			want:  map[string]string{"Tokens per qualified lead": "3,000", "Cost": "$0.0450", "Cost per qualified lead": "$0.0150"},
+			has:   []string{"at $2.50 and $10.00 per million prompt and completion tokens"},
+			lacks: []string{"--llm-price-prompt"},
+		},
+		{
+			name: "none qualified, none answered", price: web.LLMPrice{Prompt: 2.5},
+			want: map[string]string{"Tokens": "0", "Tokens per qualified lead": "–", "Cost": "$0.00", "Cost per qualified lead": "–", "Our first reply": "–"},
+			has:  []string{"over 0 qualified leads"},
+		},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := newWorld(t, func(cfg *web.Config) { cfg.LLMPrice = c.price })
+			if c.add {
+				addDialogs(t, w)
+			}
+			cookie, _ := w.sessions.session(t, domain.ScopeRead)
+			body := w.get(t, "/web/analytics", cookie).Body.String()
+			for label, want := range c.want {
+				if got := kpiOf(body, label); got != want {
+					t.Errorf("%s: %q, want %q", label, got, want)
+				}
+			}
+			for _, s := range c.has {
+				if !strings.Contains(body, s) {
+					t.Errorf("the page lacks %q", s)
+				}
+			}
+			for _, s := range c.lacks {
+				if strings.Contains(body, s) {
+					t.Errorf("the page has %q", s)
+				}
+			}
+			if strings.Contains(body, "not in total") {
+				t.Errorf("the page still says the tokens have no total")
+			}
+		})
+	}
+	// In Russian: numbers grouped with no-break spaces, a decimal comma.
+	w := newWorld(t, func(cfg *web.Config) { cfg.LLMPrice = web.LLMPrice{Prompt: 2.5, Completion: 10} })
+	addDialogs(t, w)
+	cookie, _ := w.sessions.session(t, domain.ScopeRead)
+	ru := w.get(t, "/web/analytics?lang=ru", cookie).Body.String()
+	for label, want := range map[string]string{"Токены": "9\u00a0000", "Стоимость квалифицированного лида": "0,0150\u00a0$", "Первый ответ лида": "1 мин 30 с"} {
+		if got := kpiOf(ru, label); got != want {
+			t.Errorf("ru %s: %q, want %q", label, got, want)
+		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/salesbot/salesbot/adapters/httpapi"
+	"github.com/salesbot/salesbot/adapters/web"
 	"github.com/salesbot/salesbot/adapters/web/webtest"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/projections"
@@ -58,7 +59,7 @@ func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter 
 // transcript update live; the XSS-named lead stays text and no script
 // of theirs runs.
 func TestInABrowser(t *testing.T) {
-	w := newWorld(t, nil)
+	w := newWorld(t, func(cfg *web.Config) { cfg.LLMPrice = web.LLMPrice{Prompt: 0.15, Completion: 0.6} })
 	srv := httptest.NewServer(&counted{h: w.web})
 	defer srv.Close()
 	count := srv.Config.Handler.(*counted)
@@ -140,6 +141,11 @@ func tour(t *testing.T, b *webtest.Browser, w *world, base string) {
 			CreatedAt: at, UpdatedAt: at}
 		if i%3 != 0 {
 			d.Inbound = 1
+			d.FirstOutboundAt, d.FirstInboundAt = at, at.Add(time.Duration(1+i%4)*7*time.Minute)
+			d.PromptTokens, d.CompletionTokens = int64(2400+100*i), int64(180+10*i)
+		}
+		if i%4 == 0 {
+			d.QualifiedAt = at
 		}
 		if i%5 == 0 {
 			d.HandoffAt = at

@@ -2,7 +2,9 @@ package web
 
 import (
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -244,8 +246,22 @@ var catalogs = map[string]map[string]string{
 		"DayChart":            "Dialogs started each day (the last %d days with any), and how many replied, were handed off and were won",
 		"Day":                 "Day (UTC)",
 		"ByAccount":           "By account",
-		"Tokens":              "LLM tokens",
-		"TokensNote":          "The read models keep the model's tokens per turn of each dialog, not in total: the API's dialog turns (and the PostgreSQL read model's turns table) have them. Costs are not recorded.",
+		"Tokens":              "LLM tokens and cost",
+		"TokensTotal":         "Tokens",
+		"TokensTotalNote":     "%s prompt and %s completion tokens over every dialog's turns",
+		"TokensPerLead":       "Tokens per qualified lead",
+		"PerLeadNote":         "over %d qualified leads",
+		"CostTotal":           "Cost",
+		"CostNote":            "at %s and %s per million prompt and completion tokens",
+		"CostPerLead":         "Cost per qualified lead",
+		"PriceHint":           "Costs show once the prices are set: salesbot run's --llm-price-prompt and --llm-price-completion (SALESBOT_LLM_PRICE_PROMPT, SALESBOT_LLM_PRICE_COMPLETION), in US dollars per million tokens.",
+		"FirstReply":          "Time to first reply",
+		"LeadReplyTime":       "The lead's first reply",
+		"LeadReplyNote":       "median over %d dialogs we opened that the lead answered",
+		"OurReplyTime":        "Our first reply",
+		"OurReplyNote":        "median over %d dialogs the lead opened that we answered",
+		"Seconds":             "%d s",
+		"MinutesSeconds":      "%d min %d s",
 		"AuditTitle":          "Audit",
 		"Verification":        "The log's verification",
 		"LogIntact":           "intact",
@@ -498,8 +514,22 @@ var catalogs = map[string]map[string]string{
 		"DayChart":            "Диалоги, начатые за день (последние %d дней с диалогами), и сколько из них ответили, переданы человеку и выиграны",
 		"Day":                 "День (UTC)",
 		"ByAccount":           "По аккаунтам",
-		"Tokens":              "Токены LLM",
-		"TokensNote":          "Токены модели хранятся по ходам каждого диалога, без общего итога: они есть в ходах диалога в API (и в таблице turns в PostgreSQL). Стоимость не записывается.",
+		"Tokens":              "Токены и стоимость LLM",
+		"TokensTotal":         "Токены",
+		"TokensTotalNote":     "%s входных и %s выходных токенов по ходам всех диалогов",
+		"TokensPerLead":       "Токенов на квалифицированного лида",
+		"PerLeadNote":         "по %d квалифицированным лидам",
+		"CostTotal":           "Стоимость",
+		"CostNote":            "по %s и %s за миллион входных и выходных токенов",
+		"CostPerLead":         "Стоимость квалифицированного лида",
+		"PriceHint":           "Стоимость появится, когда заданы цены: --llm-price-prompt и --llm-price-completion у salesbot run (SALESBOT_LLM_PRICE_PROMPT, SALESBOT_LLM_PRICE_COMPLETION), в долларах США за миллион токенов.",
+		"FirstReply":          "Время до первого ответа",
+		"LeadReplyTime":       "Первый ответ лида",
+		"LeadReplyNote":       "медиана по %d диалогам, начатым нами, где лид ответил",
+		"OurReplyTime":        "Наш первый ответ",
+		"OurReplyNote":        "медиана по %d диалогам, начатым лидом, где мы ответили",
+		"Seconds":             "%d с",
+		"MinutesSeconds":      "%d мин %d с",
 		"AuditTitle":          "Аудит",
 		"Verification":        "Проверка журнала",
 		"LogIntact":           "цел",
@@ -569,6 +599,73 @@ func (c catalog) since(d time.Duration) string {
 		return c.T("HoursMinutes", int(d.Hours()), int(d.Minutes())%60)
 	}
 	return c.T("Days", int(d.Hours()/24))
+}
+
+// delay says a short duration to the second: seconds, minutes and
+// seconds, then as since does.
+func (c catalog) delay(d time.Duration) string {
+	d = max(d, 0).Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return c.T("Seconds", int(d.Seconds()))
+	case d < time.Hour:
+		return c.T("MinutesSeconds", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	return c.since(d)
+}
+
+// number is n with its thousands grouped as the page's language writes
+// them: 1,234,567 or 1 234 567 (no-break spaces).
+func (c catalog) number(n int64) string {
+	sep := ","
+	if c["Lang"] == "ru" {
+		sep = "\u00a0"
+	}
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteString(sep)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// usd is an amount of US dollars as the page's language writes it:
+// $12.34 or 12,34 $; below a dollar with four decimals ($0.0031), as an
+// LLM's cost per lead may be.
+func (c catalog) usd(v float64) string {
+	digits := 2
+	if v != 0 && math.Abs(v) < 1 {
+		digits = 4
+	}
+	return c.dollars(strconv.FormatFloat(v, 'f', digits, 64))
+}
+
+// price is a price in US dollars as given, with two decimals at least:
+// $0.15, $10.00, $0.075.
+func (c catalog) price(v float64) string {
+	s := strconv.FormatFloat(v, 'f', -1, 64)
+	whole, frac, _ := strings.Cut(s, ".")
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	return c.dollars(whole + "." + frac)
+}
+
+// dollars is an amount of US dollars written with a decimal point as
+// the page's language writes it.
+func (c catalog) dollars(s string) string {
+	if c["Lang"] == "ru" {
+		return strings.Replace(s, ".", ",", 1) + "\u00a0$"
+	}
+	return "$" + s
 }
 
 // stageLabel is a dialog stage in the page's language (a stage it does

@@ -43,3 +43,18 @@ func TestSince(t *testing.T) {
 		}
 	}
 }
+
+func TestNumbersAndDelays(t *testing.T) {
+	en, ru := catalog(catalogs["en"]), catalog(catalogs["ru"])
+	for _, c := range []struct{ got, want string }{
+		{en.number(0), "0"}, {en.number(999), "999"}, {en.number(1000), "1,000"}, {en.number(-1234567), "-1,234,567"},
+		{ru.number(1234567), "1\u00a0234\u00a0567"},
+		{en.usd(0), "$0.00"}, {en.price(0.15), "$0.15"}, {en.price(10), "$10.00"}, {en.price(0.075), "$0.075"}, {ru.price(2.5), "2,50\u00a0$"}, {en.usd(12.345), "$12.35"}, {en.usd(0.00312), "$0.0031"}, {ru.usd(1.5), "1,50\u00a0$"},
+		{en.delay(-time.Second), "0 s"}, {en.delay(59*time.Second + 600*time.Millisecond), "1 min 0 s"},
+		{en.delay(90 * time.Second), "1 min 30 s"}, {ru.delay(4 * time.Second), "4 с"}, {en.delay(3 * time.Hour), "3 h 0 min"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%q, want %q", c.got, c.want)
+		}
+	}
+}

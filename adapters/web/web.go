@@ -75,6 +75,10 @@ type ReadModels interface {
 	// dialog) by variant: the campaigns list's funnels and the
 	// analytics page's qualified leads and revenue.
 	VariantFunnel(ctx context.Context, campaign uuid.UUID, since time.Time) ([]projections.VariantCounts, error)
+	// Totals sums every dialog's LLM tokens and counts the qualified
+	// leads, with the median times to the first reply: the analytics
+	// page's tokens and cost per qualified lead.
+	Totals(ctx context.Context) (projections.Totals, error)
 }
 
 // Audience counts whom a campaign's segment selects: the create form's
@@ -120,6 +124,9 @@ type Config struct {
 	Audit httpapi.Audit
 	// SLA is how long a handoff may wait (zero: DefaultSLA).
 	SLA time.Duration
+	// LLMPrice is what the LLM's tokens cost, for the analytics page
+	// (zero: not known; the page says how to set it).
+	LLMPrice LLMPrice
 	// Heartbeat is how often an idle live-update stream sends a comment
 	// and checks that its session still holds (zero: 15 s).
 	Heartbeat time.Duration

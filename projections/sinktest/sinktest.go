@@ -35,6 +35,7 @@ func Run(t *testing.T, newSink Factory) {
 	t.Run("Campaigns", func(t *testing.T) { t.Parallel(); testCampaigns(t, newSink) })
 	t.Run("CheckpointTiedToItsLog", func(t *testing.T) { t.Parallel(); testCheckpointLog(t, newSink) })
 	t.Run("Outcomes", func(t *testing.T) { t.Parallel(); testOutcomes(t, newSink) })
+	t.Run("Totals", func(t *testing.T) { t.Parallel(); testTotals(t, newSink) })
 }
 
 var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
@@ -47,17 +48,19 @@ type world struct {
 	contacts []uuid.UUID
 	dialogs  []uuid.UUID
 	turns    [][]uint64 // positions of the script's turn events, by dialog N-1
+	clock    time.Time  // the log's and the handlers' clock
 }
 
 func newWorld(t *testing.T) *world {
-	clock := t0.Add(123456789) // nanoseconds: sinks keep microseconds
-	store, err := eventstore.NewMemory(eventstore.Options{Now: func() time.Time { return clock }})
+	w := &world{clock: t0.Add(123456789)} // nanoseconds: sinks keep microseconds
+	now := func() time.Time { return w.clock }
+	store, err := eventstore.NewMemory(eventstore.Options{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	w := &world{store: store, log: eventlog.New(store)}
-	w.h = domain.Handlers{Log: w.log, Index: domain.NewIndexKey(store.IndexKey()), Now: func() time.Time { return clock }}
+	w.store, w.log = store, eventlog.New(store)
+	w.h = domain.Handlers{Log: w.log, Index: domain.NewIndexKey(store.IndexKey()), Now: now}
 	return w
 }
 
@@ -388,7 +391,11 @@ func snapshot(t *testing.T, sink projections.Sink, w *world) any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return []any{ds, msgs, cs, quals, turns, campaigns, variants}
+	totals, err := sink.Totals(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []any{ds, msgs, cs, quals, turns, campaigns, variants, totals}
 }
 
 func testRebuild(t *testing.T, newSink Factory) {

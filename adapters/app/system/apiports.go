@@ -23,6 +23,9 @@ type HTTP struct {
 	Listen string      // host:port
 	TLS    *tls.Config // nil: plain HTTP (loopback, or behind a reverse proxy)
 	Rate   tokens.Rate // each token's; zero: tokens.DefaultRate()
+	// LLMPrice is what the LLM's tokens cost, for the web console's
+	// analytics (zero: not known).
+	LLMPrice web.LLMPrice
 }
 
 // freshWait bounds how long a POST waits for the read models to show
@@ -62,7 +65,7 @@ func (s *System) newConsole(cfg HTTP) (*web.Web, error) {
 	key.Write([]byte("salesbot web console CSRF"))
 	return web.New(web.Config{Sessions: s.signins.Console(), ReadModels: s.cfg.ReadModels, Dialogs: dialogs.Service{H: s.h},
 		Transcripts: apiTranscripts{s.cfg.ReadModels}, Events: APIEvents(st), Fresh: s.Fresh, Logger: s.log,
-		Secure: cfg.TLS != nil, CSRFKey: key.Sum(nil),
+		Secure: cfg.TLS != nil, CSRFKey: key.Sum(nil), LLMPrice: cfg.LLMPrice,
 		Campaigns: CampaignsAPI{H: s.h, Store: st, Sink: s.cfg.ReadModels, Scenario: s.cfg.Engine.Scenario}, Audience: webAudience{st},
 		Accounts: APIAccounts(s.h, s.cfg.ReadModels), Audit: s.audit})
 }

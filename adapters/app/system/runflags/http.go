@@ -3,10 +3,14 @@ package runflags
 import (
 	"crypto/tls"
 	"flag"
+	"math"
+	"strconv"
+	"strings"
 
 	"github.com/salesbot/salesbot/adapters/app/system"
 	"github.com/salesbot/salesbot/adapters/cli"
 	"github.com/salesbot/salesbot/adapters/httpapi"
+	"github.com/salesbot/salesbot/adapters/web"
 )
 
 // DefaultHTTPListen is where run serves HTTP unless told otherwise. A
@@ -14,11 +18,21 @@ import (
 // once, serve on free ports (its TestMain); nothing else sets it.
 var DefaultHTTPListen = "127.0.0.1:8080"
 
-// HTTP is the HTTP server's configuration.
+// HTTP is the HTTP server's configuration, with the LLM's prices that
+// the web console's analytics show costs at.
 type HTTP struct {
 	listen    string
 	cert, key string // PEM, from --http-tls-cert(-file), ...
 	tls       *tls.Config
+	// --llm-price-prompt and --llm-price-completion as given, and read
+	prices [2]string
+	price  web.LLMPrice
+}
+
+// priceFlags are the price options: flag and variable, prompt first.
+var priceFlags = [2][2]string{
+	{"llm-price-prompt", "SALESBOT_LLM_PRICE_PROMPT"},
+	{"llm-price-completion", "SALESBOT_LLM_PRICE_COMPLETION"},
 }
 
 // Register registers the options on fs, their defaults from getenv.
@@ -29,12 +43,38 @@ func (h *HTTP) Register(fs *flag.FlagSet, getenv func(string) string) {
 		"the HTTP server's TLS certificate chain: a PEM `file`, or the PEM itself; with --http-tls-key serves HTTPS")
 	cli.SecretFlag(fs, &h.key, "http-tls-key", "SALESBOT_HTTP_TLS_KEY", "http-tls-key", "the HTTP server's TLS private key",
 		"the HTTP server's TLS private key: a PEM `file`, or the PEM itself")
+	for i, kind := range []string{"prompt", "completion"} {
+		h.prices[i] = getenv(priceFlags[i][1])
+		fs.StringVar(&h.prices[i], priceFlags[i][0], h.prices[i], "the LLM's price per million "+kind+
+			" tokens in US `dollars`, e.g. 0.15, for the web console's costs; empty or 0 = not known ["+priceFlags[i][1]+"]")
+	}
 }
 
-// Check reads the TLS pair: both or neither.
+// checkPrices reads the LLM's prices: decimal numbers, 0 or more.
+func (h *HTTP) checkPrices() error {
+	var p [2]float64
+	for i, text := range h.prices {
+		text = strings.TrimSpace(text)
+		if text == "" {
+			continue
+		}
+		v, err := strconv.ParseFloat(text, 64)
+		if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+			return cli.Usagef("--%s (%s): %q is not a price in US dollars per million tokens, such as 0.15", priceFlags[i][0], priceFlags[i][1], h.prices[i])
+		}
+		p[i] = v
+	}
+	h.price = web.LLMPrice{Prompt: p[0], Completion: p[1]}
+	return nil
+}
+
+// Check reads the TLS pair (both or neither) and the LLM's prices.
 func (h *HTTP) Check() error {
 	if h.listen == "off" {
 		h.listen = ""
+	}
+	if err := h.checkPrices(); err != nil {
+		return err
 	}
 	switch {
 	case h.cert == "" && h.key == "":
@@ -57,5 +97,5 @@ func (h *HTTP) System() *system.HTTP {
 	if h.listen == "" {
 		return nil
 	}
-	return &system.HTTP{Listen: h.listen, TLS: h.tls}
+	return &system.HTTP{Listen: h.listen, TLS: h.tls, LLMPrice: h.price}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/salesbot/salesbot/adapters/app/system/runflags"
 	"github.com/salesbot/salesbot/adapters/cli"
 	"github.com/salesbot/salesbot/adapters/eventlog"
+	"github.com/salesbot/salesbot/adapters/web"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"
 )
@@ -56,6 +57,10 @@ func TestCheckNamesTheOption(t *testing.T) {
 		{"webhook", &runflags.Bot{}, map[string]string{"SALESBOT_BOT_WEBHOOK_URL": "http://x"}, nil, "is not an https URL"},
 		{"tls pair", &runflags.HTTP{}, nil, []string{"--http-tls-cert", "c"}, "go together: give both or neither"},
 		{"tls off", &runflags.HTTP{}, nil, []string{"--http-listen", "off", "--http-tls-cert", "c", "--http-tls-key", "k"}, "need --http-listen"},
+		{"prompt price", &runflags.HTTP{}, nil, []string{"--llm-price-prompt", "-0.15"}, `--llm-price-prompt (SALESBOT_LLM_PRICE_PROMPT): "-0.15" is not a price`},
+		{"completion price env", &runflags.HTTP{}, map[string]string{"SALESBOT_LLM_PRICE_COMPLETION": "$0.60"}, nil,
+			`--llm-price-completion (SALESBOT_LLM_PRICE_COMPLETION): "$0.60" is not a price`},
+		{"price not a number", &runflags.HTTP{}, nil, []string{"--llm-price-completion", "NaN"}, "--llm-price-completion (SALESBOT_LLM_PRICE_COMPLETION)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			err := parse(t, c.p, c.env, c.args...)
@@ -79,6 +84,15 @@ func TestSystem(t *testing.T) {
 	}
 	if err := parse(t, &h, nil, "--http-listen", "off"); err != nil || h.System() != nil {
 		t.Fatalf("off: %v, %+v, want no server", err, h.System())
+	}
+	// The LLM's prices, for the console's analytics: none by default; the
+	// flag wins over the variable.
+	if err := parse(t, &h, nil); err != nil || h.System().LLMPrice != (web.LLMPrice{}) {
+		t.Fatalf("no prices: %v, %+v", err, h.System())
+	}
+	if err := parse(t, &h, map[string]string{"SALESBOT_LLM_PRICE_PROMPT": "0.15", "SALESBOT_LLM_PRICE_COMPLETION": "9"},
+		"--llm-price-completion", " 0.6 "); err != nil || h.System().LLMPrice != (web.LLMPrice{Prompt: 0.15, Completion: 0.6}) {
+		t.Fatalf("prices: %v, %+v", err, h.System())
 	}
 
 	var b runflags.Bot
