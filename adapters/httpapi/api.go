@@ -73,6 +73,8 @@ type Config struct {
 	Audit Audit
 	// Accounts are an admin's actions on accounts; nil: not served.
 	Accounts AccountActions
+	// Webhooks are an admin's outbound webhooks; nil: not served.
+	Webhooks Webhooks
 }
 
 // API serves /api/v1. Build it with New; it is an http.Handler.
@@ -118,6 +120,7 @@ func New(cfg Config) (*API, error) {
 	a.eventRoutes()
 	a.auditRoutes()
 	a.accountRoutes()
+	a.webhookRoutes()
 	return a, nil
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/salesbot/salesbot/adapters/app/dialogs"
 	"github.com/salesbot/salesbot/adapters/app/system"
 	"github.com/salesbot/salesbot/adapters/app/tokens"
+	"github.com/salesbot/salesbot/adapters/app/webhooks"
 	"github.com/salesbot/salesbot/adapters/cli/remote"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/httpapi"
@@ -54,7 +55,8 @@ type world struct {
 	contract   routers.Router
 	formats    []openapi3.SchemaValidationOption // what the contract checks formats with
 	contractOK bool
-	opener     *fakeOpener // dialog_actions_test.go
+	opener     *fakeOpener       // dialog_actions_test.go
+	hooks      *webhooks.Service // webhooks_test.go
 }
 
 var t0 = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
@@ -109,6 +111,8 @@ func newWorld(t testing.TB, rate tokens.Rate) *world {
 	w.read, w.manage, w.admin, w.store = r.Token.Reveal(), m.Token.Reveal(), ad.Token.Reveal(), store
 	w.catchUp(ctx)
 
+	w.hooks, err = webhooks.New(ctx, webhooks.Config{Store: store, Now: time.Now, AllowPrivate: true, MinBackoff: 10 * time.Millisecond})
+	must(nil, err)
 	w.opener = &fakeOpener{w: w}
 	sc, err := scenario.Default()
 	must(nil, err)
@@ -124,7 +128,8 @@ func newWorld(t testing.TB, rate tokens.Rate) *world {
 		Contacts:        system.ContactsAPI{H: w.h, Store: store},
 		CampaignActions: system.CampaignsAPI{H: w.h, Store: store, Sink: w.sink, Scenario: sc},
 
-		Events: system.APIEvents(store), Heartbeat: 50 * time.Millisecond, Audit: system.APIAudit(store), Accounts: system.APIAccounts(w.h, w.sink)})
+		Events: system.APIEvents(store), Heartbeat: 50 * time.Millisecond, Audit: system.APIAudit(store), Accounts: system.APIAccounts(w.h, w.sink),
+		Webhooks: system.APIWebhooks(w.hooks)})
 	must(nil, err)
 	w.api = api
 	srv := httptest.NewServer(api)

@@ -155,7 +155,7 @@ type Contact struct {
 
 func contactOf(c domain.Contact) Contact {
 	out := Contact{ID: c.ID, Source: string(c.Source), Basis: string(c.Basis), Tags: append([]string{}, c.Tags...), Fields: map[string]string{},
-		Import: stringOrNil(c.Import), OptedOut: c.OptedOut, OptedOutAt: timeOrNil(c.OptedOutAt), Forgotten: c.Forgotten, Unreachable: stringOrNil(c.Unreachable)}
+		Import: stringOrNil(c.Import), OptedOut: c.OptedOut, OptedOutAt: TimeOrNil(c.OptedOutAt), Forgotten: c.Forgotten, Unreachable: stringOrNil(c.Unreachable)}
 	if c.Forgotten {
 		return out // what the log still holds of the person reads as forgotten
 	}

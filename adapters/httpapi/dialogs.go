@@ -97,8 +97,8 @@ type list[T any] struct {
 
 func dialogOf(d projections.Dialog) Dialog {
 	out := Dialog{N: d.N, ID: d.ID, Status: d.Status, Stage: d.Stage, Account: d.AccountID, Variant: d.Variant, Score: d.Score,
-		TakenOver: d.TakenOver, MessagesIn: d.Inbound, MessagesOut: d.Outbound, LastMessageAt: timeOrNil(d.LastMessageAt),
-		QualifiedAt: timeOrNil(d.QualifiedAt), HandoffAt: timeOrNil(d.HandoffAt), CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC()}
+		TakenOver: d.TakenOver, MessagesIn: d.Inbound, MessagesOut: d.Outbound, LastMessageAt: TimeOrNil(d.LastMessageAt),
+		QualifiedAt: TimeOrNil(d.QualifiedAt), HandoffAt: TimeOrNil(d.HandoffAt), CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC()}
 	if d.Outcome != "" {
 		out.ClosedAs = &d.Outcome
 	}
@@ -115,7 +115,8 @@ func dialogOf(d projections.Dialog) Dialog {
 	return out
 }
 
-func timeOrNil(t time.Time) *time.Time {
+// TimeOrNil is t in UTC, nil (JSON null) when it is zero.
+func TimeOrNil(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
 	}

@@ -66,7 +66,7 @@ func accountOf(acc projections.Account, now time.Time) Account {
 		item.DialogsToday = 0 // counted on another day (as the admin bot's /accounts)
 	}
 	if acc.FloodUntil.After(now) {
-		item.FloodUntil = timeOrNil(acc.FloodUntil)
+		item.FloodUntil = TimeOrNil(acc.FloodUntil)
 	}
 	return item
 }

@@ -68,6 +68,8 @@ var testUpward = []exception{
 		why: "the API's tests authenticate and rate-limit with the real tokens.Service and Limiter"},
 	{from: "adapters/httpapi", to: "adapters/app/campaigns",
 		why: "the API's tests list campaigns through the real campaigns.List behind its Campaigns port"},
+	{from: "adapters/httpapi", to: "adapters/app/webhooks",
+		why: "the API's tests subscribe and deliver through the real webhooks.Service behind its Webhooks port"},
 	{from: "adapters/httpapi", to: "adapters/app/system",
 		why: "the API's tests run its ports as the running system fills them (system.ContactsAPI, CampaignsAPI, APIEvents, APIAudit, APIAccounts), which hold the feed's redaction of personal fields"},
 }

@@ -101,7 +101,7 @@ func (a *app) run(ctx context.Context, tg tgConfig, botCfg runflags.Bot, eng run
 		opts := world.ClientOptions()
 		a.telegram = &opts
 	}
-	cfg := system.Config{Engine: eng.System(), Bot: botCfg.System(), HTTP: web.System()}
+	cfg := system.Config{Engine: eng.System(), Bot: botCfg.System(), HTTP: web.System(), Webhooks: web.Webhooks()}
 	if sbox { // the sandbox's leads answer in a second: quicker typing and replies keep it lively
 		cfg.Typing = demo.Typing
 		if eng.DebounceDefault() {

@@ -49,7 +49,7 @@ func (s *System) newAPI(cfg HTTP) (*httpapi.API, error) {
 		Opener: apiOpener{s.svc}, Transcripts: apiTranscripts{s.cfg.ReadModels},
 		Contacts:        ContactsAPI{H: s.h, Store: st},
 		CampaignActions: CampaignsAPI{H: s.h, Store: st, Sink: s.cfg.ReadModels, Scenario: s.cfg.Engine.Scenario},
-		Events:          APIEvents(st), Audit: s.audit, Accounts: APIAccounts(s.h, s.cfg.ReadModels)}
+		Events:          APIEvents(st), Audit: s.audit, Accounts: APIAccounts(s.h, s.cfg.ReadModels), Webhooks: APIWebhooks(s.hooks)}
 	if s.cfg.CLI != nil {
 		c.CLI = s.cliFor
 	}

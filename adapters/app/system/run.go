@@ -67,6 +67,7 @@ func (s *System) Run(ctx context.Context, extra ...func(ctx context.Context)) er
 	serve("accounts", s.svc.Run)
 	serve("dialog engine", s.dialogs.Run)
 	serve("campaign scheduler", s.sched.Run)
+	serve("webhooks", s.hooks.Run)
 	serve("readiness", s.logReady)
 	if web != nil {
 		serve("http", web.Serve)

@@ -9,6 +9,7 @@ package system
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/salesbot/salesbot/adapters/app/dialogs"
 	"github.com/salesbot/salesbot/adapters/app/engine"
 	"github.com/salesbot/salesbot/adapters/app/tokens"
+	"github.com/salesbot/salesbot/adapters/app/webhooks"
 	"github.com/salesbot/salesbot/adapters/app/websessions"
 	"github.com/salesbot/salesbot/adapters/cli/remote"
 	"github.com/salesbot/salesbot/adapters/eventlog"
@@ -55,6 +57,16 @@ type Config struct {
 	// Typing is how long "typing…" shows before a message; nil = the
 	// accounts' default.
 	Typing func(text string) time.Duration
+	// Webhooks configures the outbound webhooks' delivery.
+	Webhooks Webhooks
+}
+
+// Webhooks configures the outbound webhooks (adapters/app/webhooks).
+type Webhooks struct {
+	// AllowPrivate lets subscriptions target private and loopback
+	// addresses (--webhooks-allow-private): receivers on this machine or
+	// its network.
+	AllowPrivate bool
 }
 
 // Engine configures the dialog engine.
@@ -104,6 +116,7 @@ type System struct {
 	bot     *adminbot.Bot
 	api     *httpapi.API // nil without Config.HTTP and Config.CLI
 	tokens  *tokens.Service
+	hooks   *webhooks.Service    // the outbound webhooks: subscriptions and delivery
 	signins *websessions.Service // the web console's sign-in links and sessions
 	audit   httpapi.Audit        // the API's and the console's: one verification at a time
 	console *web.Web             // nil without Config.HTTP
@@ -201,6 +214,10 @@ func New(ctx context.Context, cfg Config) (*System, error) {
 	if s.tokens, err = tokens.New(ctx, tokens.Config{Log: eventlog.New(st), Now: time.Now, Logger: s.log}); err != nil {
 		return nil, err
 	}
+	if s.hooks, err = webhooks.New(ctx, webhooks.Config{Store: st, Now: time.Now, Logger: s.log, AllowPrivate: cfg.Webhooks.AllowPrivate,
+		Notice: s.webhookDisabled}); err != nil {
+		return nil, err
+	}
 	if cfg.HTTP != nil {
 		if s.api, err = s.newAPI(*cfg.HTTP); err != nil {
 			return nil, err
@@ -237,6 +254,17 @@ func (s *System) Accounts() *accounts.Service { return s.svc }
 
 // Handlers are the domain's command handlers on the log.
 func (s *System) Handlers() domain.Handlers { return s.h }
+
+// webhookDisabled tells admins a subscription stopped: its target (no
+// path or query) and why.
+func (s *System) webhookDisabled(n webhooks.Notice) {
+	s.notify(accounts.Notice{Kind: "webhook-disabled", Text: fmt.Sprintf("Webhook %s to %s is disabled: it failed since %s (%s). Replay it from position %d once the receiver is back: salesbot webhooks replay %s --from %d",
+		n.WebhookID, n.Target, n.Since.UTC().Format(time.RFC3339), n.Reason, n.Position, n.WebhookID, n.Position)})
+}
+
+// Webhooks is the outbound webhooks' service: the one writer of the
+// subscriptions while the system runs.
+func (s *System) Webhooks() *webhooks.Service { return s.hooks }
 
 // Tokens is the API tokens' service: the one writer of the tokens while
 // the system runs.

@@ -19,8 +19,10 @@ import (
 var DefaultHTTPListen = "127.0.0.1:8080"
 
 // HTTP is the HTTP server's configuration, with the LLM's prices that
-// the web console's analytics show costs at.
+// the web console's analytics show costs at, and the outbound webhooks'
+// one switch.
 type HTTP struct {
+	allowPrivate bool // --webhooks-allow-private
 	listen    string
 	cert, key string // PEM, from --http-tls-cert(-file), ...
 	tls       *tls.Config
@@ -43,6 +45,9 @@ func (h *HTTP) Register(fs *flag.FlagSet, getenv func(string) string) {
 		"the HTTP server's TLS certificate chain: a PEM `file`, or the PEM itself; with --http-tls-key serves HTTPS")
 	cli.SecretFlag(fs, &h.key, "http-tls-key", "SALESBOT_HTTP_TLS_KEY", "http-tls-key", "the HTTP server's TLS private key",
 		"the HTTP server's TLS private key: a PEM `file`, or the PEM itself")
+	h.allowPrivate, _ = strconv.ParseBool(getenv("SALESBOT_WEBHOOKS_ALLOW_PRIVATE"))
+	fs.BoolVar(&h.allowPrivate, "webhooks-allow-private", h.allowPrivate,
+		"let webhook subscriptions target private and loopback addresses (receivers on this machine or its network) [SALESBOT_WEBHOOKS_ALLOW_PRIVATE]")
 	for i, kind := range []string{"prompt", "completion"} {
 		h.prices[i] = getenv(priceFlags[i][1])
 		fs.StringVar(&h.prices[i], priceFlags[i][0], h.prices[i], "the LLM's price per million "+kind+
@@ -99,3 +104,6 @@ func (h *HTTP) System() *system.HTTP {
 	}
 	return &system.HTTP{Listen: h.listen, TLS: h.tls, LLMPrice: h.price}
 }
+
+// Webhooks is the outbound webhooks' configuration.
+func (h *HTTP) Webhooks() system.Webhooks { return system.Webhooks{AllowPrivate: h.allowPrivate} }
