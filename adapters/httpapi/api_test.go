@@ -493,7 +493,7 @@ func TestEveryOperationIsServed(t *testing.T) {
 			}
 		}
 	}
-	if n != 29 {
+	if n != 35 {
 		t.Errorf("%d operations", n)
 	}
 }
