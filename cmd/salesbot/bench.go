@@ -8,9 +8,8 @@ import (
 	"math"
 	"runtime"
 
-	"github.com/salesbot/salesbot/adapters/cli/datadir"
-
 	"github.com/salesbot/salesbot/adapters/cli"
+	"github.com/salesbot/salesbot/adapters/cli/datadir"
 	"github.com/salesbot/salesbot/eventstore"
 	"github.com/salesbot/salesbot/eventstore/storebench"
 )

@@ -6,10 +6,9 @@ import (
 	"math"
 	"runtime"
 
-	"github.com/salesbot/salesbot/adapters/cli/datadir"
-
 	"github.com/salesbot/salesbot/adapters/app/accounts/accountsbench"
 	"github.com/salesbot/salesbot/adapters/cli"
+	"github.com/salesbot/salesbot/adapters/cli/datadir"
 )
 
 func benchAccountsCommand() *command {

@@ -7,11 +7,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/salesbot/salesbot/adapters/cli/datadir"
-
 	"github.com/salesbot/salesbot/adapters/app/engine"
 	"github.com/salesbot/salesbot/adapters/app/system/runflags"
 	"github.com/salesbot/salesbot/adapters/cli"
+	"github.com/salesbot/salesbot/adapters/cli/datadir"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"

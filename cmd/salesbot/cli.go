@@ -11,12 +11,11 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"github.com/salesbot/salesbot/adapters/cli/datadir"
-
 	"github.com/gotd/td/telegram"
 
 	"github.com/salesbot/salesbot/adapters/app/demo"
 	"github.com/salesbot/salesbot/adapters/cli"
+	"github.com/salesbot/salesbot/adapters/cli/datadir"
 	"github.com/salesbot/salesbot/adapters/redact"
 	"github.com/salesbot/salesbot/adapters/telegram/telegramtest"
 	"github.com/salesbot/salesbot/domain"
@@ -127,6 +126,7 @@ func commands() []*command {
 		contactsCommand(),
 		campaignsCommand(),
 		tokensCommand(),
+		webhooksCommand(),
 		runCommand(),
 		demoCommand(),
 		chatCommand(),

@@ -10,10 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salesbot/salesbot/adapters/cli/datadir"
-
 	"github.com/salesbot/salesbot/adapters/app/contacts"
 	"github.com/salesbot/salesbot/adapters/cli"
+	"github.com/salesbot/salesbot/adapters/cli/datadir"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"

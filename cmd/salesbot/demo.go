@@ -7,14 +7,13 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/salesbot/salesbot/adapters/cli/datadir"
-
 	"github.com/gotd/td/telegram"
 
 	"github.com/salesbot/salesbot/adapters/app/demo"
 	"github.com/salesbot/salesbot/adapters/app/system"
 	"github.com/salesbot/salesbot/adapters/app/system/runflags"
 	"github.com/salesbot/salesbot/adapters/cli"
+	"github.com/salesbot/salesbot/adapters/cli/datadir"
 )
 
 type demoOptions struct {

@@ -18,7 +18,7 @@ import (
 
 // startRun runs `run --sandbox` on a new data dir until the test ends,
 // and returns the dir and the HTTP address once the CLI's socket answers.
-func startRun(t *testing.T) (dir, addr string, sb *telegramtest.Sandbox) {
+func startRun(t *testing.T, extra ...string) (dir, addr string, sb *telegramtest.Sandbox) {
 	t.Helper()
 	dir, addr = t.TempDir(), closedAddr(t)
 	sandbox := make(chan *telegramtest.Sandbox, 1)
@@ -28,7 +28,7 @@ func startRun(t *testing.T) (dir, addr string, sb *telegramtest.Sandbox) {
 	go func() {
 		a := newApp(strings.NewReader(""), &lockedBuffer{}, &errb, func(string) string { return "" })
 		a.onSandbox = func(sb *telegramtest.Sandbox) { sandbox <- sb }
-		done <- a.main(ctx, []string{"run", "--sandbox", "--sandbox-leads", "2", "--data-dir", dir, "--http-listen", addr})
+		done <- a.main(ctx, append([]string{"run", "--sandbox", "--sandbox-leads", "2", "--data-dir", dir, "--http-listen", addr}, extra...))
 	}()
 	t.Cleanup(func() {
 		cancel()

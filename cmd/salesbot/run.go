@@ -6,11 +6,10 @@ import (
 	"flag"
 	"time"
 
-	"github.com/salesbot/salesbot/adapters/cli/datadir"
-
 	"github.com/salesbot/salesbot/adapters/app/demo"
 	"github.com/salesbot/salesbot/adapters/app/system"
 	"github.com/salesbot/salesbot/adapters/app/system/runflags"
+	"github.com/salesbot/salesbot/adapters/cli/datadir"
 	"github.com/salesbot/salesbot/eventstore"
 	"github.com/salesbot/salesbot/projections"
 )

@@ -5,12 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strconv"
 	"time"
 
-	"github.com/salesbot/salesbot/adapters/cli/datadir"
-
 	"github.com/salesbot/salesbot/adapters/app/tokens"
+	"github.com/salesbot/salesbot/adapters/app/webhooks"
 	"github.com/salesbot/salesbot/adapters/cli"
+	"github.com/salesbot/salesbot/adapters/cli/datadir"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/domain"
 )
@@ -132,4 +133,29 @@ func tokensRevokeCommand() *command {
 			})
 		},
 	}
+}
+
+func webhooksCommand() *command {
+	var sub []*command
+	for _, c := range webhooks.Commands() {
+		sub = append(sub, &command{name: c.Name, summary: c.Summary, usage: c.Usage, remote: domain.ScopeAdmin,
+			flags: func(fs *flag.FlagSet, _ *app) func() error { return c.Flags(fs) },
+			run: func(ctx context.Context, a *app, args []string) error {
+				if a.live != nil { // the subscriptions' one writer while run runs
+					return c.Run(ctx, a.live.sys.Webhooks(), args, a.stdout, a.stderr, "cli")
+				}
+				st, err := a.openStore(ctx, datadir.Existing)
+				if err != nil {
+					return err
+				}
+				defer st.Close()
+				allow, _ := strconv.ParseBool(a.getenv("SALESBOT_WEBHOOKS_ALLOW_PRIVATE")) // as run reads it
+				svc, err := webhooks.New(ctx, webhooks.Config{Store: st, Now: time.Now, Logger: a.log, AllowPrivate: allow})
+				if err != nil {
+					return err
+				}
+				return c.Run(ctx, svc, args, a.stdout, a.stderr, "cli")
+			}})
+	}
+	return &command{name: "webhooks", summary: "subscribe URLs to events, signed per Standard Webhooks: add, list, remove, replay", sub: sub}
 }

@@ -5,9 +5,8 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/salesbot/salesbot/adapters/cli/datadir"
-
 	"github.com/salesbot/salesbot/adapters/app/audit"
+	"github.com/salesbot/salesbot/adapters/cli/datadir"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"
 )
