@@ -23,9 +23,9 @@ var DefaultHTTPListen = "127.0.0.1:8080"
 // one switch.
 type HTTP struct {
 	allowPrivate bool // --webhooks-allow-private
-	listen    string
-	cert, key string // PEM, from --http-tls-cert(-file), ...
-	tls       *tls.Config
+	listen       string
+	cert, key    string // PEM, from --http-tls-cert(-file), ...
+	tls          *tls.Config
 	// --llm-price-prompt and --llm-price-completion as given, and read
 	prices [2]string
 	price  web.LLMPrice
