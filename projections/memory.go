@@ -397,18 +397,24 @@ func (m *Memory) Reset(context.Context) error {
 func (m *Memory) ListDialogs(_ context.Context, f DialogFilter) ([]Dialog, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	var out []Dialog
+	// Sorted and paged as pointers; only the page is copied (a list of
+	// the newest 100 of 10 000 dialogs copied all of them).
+	var match []*Dialog
 	for _, d := range m.dialogs {
 		if (f.Status == "" || d.Status == f.Status) && (f.Stage == "" || d.Stage == f.Stage) && (f.Account == uuid.Nil || d.AccountID == f.Account) &&
 			(f.Campaign == uuid.Nil || d.Campaign == f.Campaign) && !d.CreatedAt.Before(f.Since) && (f.Before <= 0 || d.N < f.Before) {
-			out = append(out, copyDialog(*d))
+			match = append(match, d)
 		}
 	}
-	slices.SortFunc(out, func(a, b Dialog) int { return cmp.Compare(b.N, a.N) })
-	return page(out, f), nil
+	slices.SortFunc(match, func(a, b *Dialog) int { return cmp.Compare(b.N, a.N) })
+	var out []Dialog
+	for _, d := range page(match, f) {
+		out = append(out, copyDialog(*d))
+	}
+	return out, nil
 }
 
-func page(ds []Dialog, f DialogFilter) []Dialog {
+func page[T any](ds []T, f DialogFilter) []T {
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 20
@@ -455,6 +461,19 @@ func (m *Memory) ContactByID(_ context.Context, id uuid.UUID) (Contact, error) {
 		return Contact{}, fmt.Errorf("contact %s: %w", id, ErrNotFound)
 	}
 	return c, nil
+}
+
+// ContactsByID implements Sink.
+func (m *Memory) ContactsByID(_ context.Context, ids []uuid.UUID) (map[uuid.UUID]Contact, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make(map[uuid.UUID]Contact, len(ids))
+	for _, id := range ids {
+		if c, ok := m.contacts[id]; ok {
+			out[id] = c
+		}
+	}
+	return out, nil
 }
 
 // Campaigns implements Sink.

@@ -292,6 +292,9 @@ type Sink interface {
 	Messages(ctx context.Context, dialog uuid.UUID) ([]Message, error)
 	// ContactByID returns a contact, ErrNotFound if there is none.
 	ContactByID(ctx context.Context, id uuid.UUID) (Contact, error)
+	// ContactsByID returns the contacts of ids (in one query: a list's
+	// names), by id; an unknown id is absent from the map, no error.
+	ContactsByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]Contact, error)
 	// Qualification returns a dialog's qualification fields, the standard
 	// and the custom ones, by name (byte order).
 	Qualification(ctx context.Context, dialog uuid.UUID) ([]Qualification, error)

@@ -523,6 +523,38 @@ func (p *Postgres) ContactByID(ctx context.Context, id uuid.UUID) (Contact, erro
 	return c, err
 }
 
+// ContactsByID implements Sink.
+func (p *Postgres) ContactsByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]Contact, error) {
+	out := make(map[uuid.UUID]Contact, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	// As [16]byte, which pgx encodes as uuid directly (a uuid.UUID goes
+	// through its text: most of the query's time for 2000 ids).
+	raw := make([][16]byte, len(ids))
+	for i, id := range ids {
+		raw[i] = id
+	}
+	rows, err := p.pool.Query(ctx, `SELECT id, source, basis, username, name, phone, opted_out, forgotten, created_at
+		FROM contacts WHERE id = ANY($1)`, raw)
+	if err != nil {
+		return nil, fmt.Errorf("contacts by id (%d): %w", len(ids), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c Contact
+		if err := rows.Scan(&c.ID, &c.Source, &c.Basis, &c.Username, &c.Name, &c.Phone, &c.OptedOut, &c.Forgotten, &c.CreatedAt); err != nil {
+			return nil, fmt.Errorf("contacts by id (%d): %w", len(ids), err)
+		}
+		c.CreatedAt = c.CreatedAt.UTC()
+		out[c.ID] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("contacts by id (%d): %w", len(ids), err)
+	}
+	return out, nil
+}
+
 // jsonText is v as JSON text for a jsonb column. The values are the
 // campaign's plain structs, which always marshal.
 func jsonText(v any) string {

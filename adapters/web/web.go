@@ -66,6 +66,9 @@ type ReadModels interface {
 	// ContactByID returns a contact, an error matching
 	// projections.ErrNotFound if there is none.
 	ContactByID(ctx context.Context, id uuid.UUID) (projections.Contact, error)
+	// ContactsByID returns the contacts of ids by id, in one query (the
+	// inbox's names); an unknown id is absent.
+	ContactsByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]projections.Contact, error)
 	// Campaigns returns every campaign, newest first.
 	Campaigns(ctx context.Context) ([]projections.Campaign, error)
 	// Funnel counts dialogs by projections.ByDay (and the other

@@ -248,6 +248,24 @@ func testDialogs(t *testing.T, newSink Factory) {
 	if err != nil || c.Username != "anna" || c.Source != "import" || c.Basis != "consent" || c.OptedOut {
 		t.Fatalf("contact: %+v %v", c, err)
 	}
+	// Many at once (a list's names): the same rows, an unknown id absent,
+	// an id asked twice once.
+	unknown := uuid.New()
+	cs, err := sink.ContactsByID(ctx, []uuid.UUID{w.contacts[1], unknown, w.contacts[0], w.contacts[1]})
+	if err != nil || len(cs) != 2 {
+		t.Fatalf("contacts by id: %d of them, %v; want 2", len(cs), err)
+	}
+	for _, id := range w.contacts[:2] {
+		if want := contactByID(t, sink, id); !reflect.DeepEqual(cs[id], want) {
+			t.Errorf("contacts by id: %+v, ContactByID %+v", cs[id], want)
+		}
+	}
+	if _, ok := cs[unknown]; ok {
+		t.Errorf("contacts by id: an unknown id found")
+	}
+	if cs, err := sink.ContactsByID(ctx, nil); err != nil || len(cs) != 0 {
+		t.Errorf("contacts by no id: %v %v", cs, err)
+	}
 
 	// Live: more events, applied from the checkpoint on, each once.
 	w.must(t)(w.h.Dialog(ctx, d1.ID, w.contacts[0], domain.TakeOver{By: "admin:1"}))
