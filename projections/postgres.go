@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/salesbot/salesbot/domain"
@@ -324,20 +325,23 @@ const dialogColumns = `id, n, contact_id, account_id, variant, stage, status, ou
 	inbound, outbound, last_message_at, created_at, updated_at, first_outbound_at, first_inbound_at, handoff_at, handoff_reason,
 	campaign, qualified_at, coalesce(opted_out_by, ''), outcome_amount::text, outcome_currency, outcome_reason, outcome_at`
 
+// The uuid columns are scanned into pgtype.UUID, which takes pgx's
+// binary 16 bytes as they are; a uuid.UUID goes through its text form
+// (database/sql's Scanner), which was a fifth of the time of reading a
+// long list.
+
 func scanDialog(row pgx.Row) (Dialog, error) {
 	var d Dialog
 	var last, firstOut, firstIn, handoff, qualified, outcomeAt *time.Time
 	var amount, currency *string
-	var campaign *uuid.UUID
-	err := row.Scan(&d.ID, &d.N, &d.ContactID, &d.AccountID, &d.Variant, &d.Stage, &d.Status, &d.Outcome, &d.Score,
+	var id, contact, account, campaign pgtype.UUID
+	err := row.Scan(&id, &d.N, &contact, &account, &d.Variant, &d.Stage, &d.Status, &d.Outcome, &d.Score,
 		&d.TakenOver, &d.Inbound, &d.Outbound, &last, &d.CreatedAt, &d.UpdatedAt, &firstOut, &firstIn, &handoff, &d.HandoffReason,
 		&campaign, &qualified, &d.OptedOutBy, &amount, &currency, &d.OutcomeReason, &outcomeAt)
+	d.ID, d.ContactID, d.AccountID, d.Campaign = id.Bytes, contact.Bytes, account.Bytes, campaign.Bytes // NULL: zero, uuid.Nil
 	d.OutcomeValue, d.OutcomeAt = money(amount, currency), utc(outcomeAt)
 	d.LastMessageAt, d.FirstOutboundAt, d.FirstInboundAt, d.HandoffAt = utc(last), utc(firstOut), utc(firstIn), utc(handoff)
 	d.QualifiedAt = utc(qualified)
-	if campaign != nil {
-		d.Campaign = *campaign
-	}
 	d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
 	return d, err
 }
@@ -511,15 +515,22 @@ func (p *Postgres) Funnel(ctx context.Context, by string) ([]FunnelRow, error) {
 	})
 }
 
+const contactColumns = `id, source, basis, username, name, phone, opted_out, forgotten, created_at`
+
+func scanContact(row pgx.Row) (Contact, error) {
+	var c Contact
+	var id pgtype.UUID
+	err := row.Scan(&id, &c.Source, &c.Basis, &c.Username, &c.Name, &c.Phone, &c.OptedOut, &c.Forgotten, &c.CreatedAt)
+	c.ID, c.CreatedAt = id.Bytes, c.CreatedAt.UTC()
+	return c, err
+}
+
 // ContactByID implements Sink.
 func (p *Postgres) ContactByID(ctx context.Context, id uuid.UUID) (Contact, error) {
-	var c Contact
-	err := p.pool.QueryRow(ctx, `SELECT id, source, basis, username, name, phone, opted_out, forgotten, created_at
-		FROM contacts WHERE id = $1`, id).Scan(&c.ID, &c.Source, &c.Basis, &c.Username, &c.Name, &c.Phone, &c.OptedOut, &c.Forgotten, &c.CreatedAt)
+	c, err := scanContact(p.pool.QueryRow(ctx, `SELECT `+contactColumns+` FROM contacts WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Contact{}, fmt.Errorf("contact %s: %w", id, ErrNotFound)
 	}
-	c.CreatedAt = c.CreatedAt.UTC()
 	return c, err
 }
 
@@ -535,18 +546,16 @@ func (p *Postgres) ContactsByID(ctx context.Context, ids []uuid.UUID) (map[uuid.
 	for i, id := range ids {
 		raw[i] = id
 	}
-	rows, err := p.pool.Query(ctx, `SELECT id, source, basis, username, name, phone, opted_out, forgotten, created_at
-		FROM contacts WHERE id = ANY($1)`, raw)
+	rows, err := p.pool.Query(ctx, `SELECT `+contactColumns+` FROM contacts WHERE id = ANY($1)`, raw)
 	if err != nil {
 		return nil, fmt.Errorf("contacts by id (%d): %w", len(ids), err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var c Contact
-		if err := rows.Scan(&c.ID, &c.Source, &c.Basis, &c.Username, &c.Name, &c.Phone, &c.OptedOut, &c.Forgotten, &c.CreatedAt); err != nil {
+		c, err := scanContact(rows)
+		if err != nil {
 			return nil, fmt.Errorf("contacts by id (%d): %w", len(ids), err)
 		}
-		c.CreatedAt = c.CreatedAt.UTC()
 		out[c.ID] = c
 	}
 	if err := rows.Err(); err != nil {
