@@ -397,21 +397,46 @@ func (m *Memory) Reset(context.Context) error {
 func (m *Memory) ListDialogs(_ context.Context, f DialogFilter) ([]Dialog, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	// Sorted and paged as pointers; only the page is copied (a list of
-	// the newest 100 of 10 000 dialogs copied all of them).
+	var out []Dialog
+	for _, d := range m.list(f) {
+		out = append(out, copyDialog(*d))
+	}
+	return out, nil
+}
+
+// DialogLeads implements Sink.
+func (m *Memory) DialogLeads(_ context.Context, f DialogFilter) ([]DialogLead, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []DialogLead
+	for _, d := range m.list(f) {
+		c := m.contacts[d.ContactID]
+		out = append(out, DialogLead{N: d.N, ContactID: d.ContactID, Name: c.Name, Username: c.Username})
+	}
+	return out, nil
+}
+
+// list is the page of dialogs f selects, newest first. Sorted and paged
+// as pointers: the caller copies only the page (a list of the newest
+// 100 of 10 000 dialogs copied all of them). The caller holds m.mu.
+func (m *Memory) list(f DialogFilter) []*Dialog {
+	var numbers map[int64]bool
+	if f.Numbers != nil {
+		numbers = make(map[int64]bool, len(f.Numbers))
+		for _, n := range f.Numbers {
+			numbers[n] = true
+		}
+	}
 	var match []*Dialog
 	for _, d := range m.dialogs {
 		if (f.Status == "" || d.Status == f.Status) && (f.Stage == "" || d.Stage == f.Stage) && (f.Account == uuid.Nil || d.AccountID == f.Account) &&
-			(f.Campaign == uuid.Nil || d.Campaign == f.Campaign) && !d.CreatedAt.Before(f.Since) && (f.Before <= 0 || d.N < f.Before) {
+			(f.Campaign == uuid.Nil || d.Campaign == f.Campaign) && !d.CreatedAt.Before(f.Since) && (f.Before <= 0 || d.N < f.Before) &&
+			(numbers == nil || numbers[d.N]) {
 			match = append(match, d)
 		}
 	}
 	slices.SortFunc(match, func(a, b *Dialog) int { return cmp.Compare(b.N, a.N) })
-	var out []Dialog
-	for _, d := range page(match, f) {
-		out = append(out, copyDialog(*d))
-	}
-	return out, nil
+	return page(match, f)
 }
 
 func page[T any](ds []T, f DialogFilter) []T {

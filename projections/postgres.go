@@ -346,17 +346,28 @@ func scanDialog(row pgx.Row) (Dialog, error) {
 	return d, err
 }
 
-// ListDialogs implements Sink.
-func (p *Postgres) ListDialogs(ctx context.Context, f DialogFilter) ([]Dialog, error) {
+// dialogPage is the WHERE, ORDER BY and LIMIT of a list of dialogs
+// (DialogFilter), with the parameters dialogPageArgs gives.
+const dialogPage = `WHERE ($1 = '' OR status = $1) AND ($2 = '' OR stage = $2) AND ($5::uuid IS NULL OR account_id = $5)
+			AND ($6::uuid IS NULL OR campaign = $6) AND ($7::timestamptz IS NULL OR created_at >= $7) AND ($8 <= 0 OR n < $8)
+			AND ($9::bigint[] IS NULL OR n = ANY($9))
+		ORDER BY n DESC LIMIT $3 OFFSET $4`
+
+func dialogPageArgs(f DialogFilter) []any {
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 20
 	}
-	rows, err := p.pool.Query(ctx, `SELECT `+dialogColumns+` FROM dialogs
-		WHERE ($1 = '' OR status = $1) AND ($2 = '' OR stage = $2) AND ($5::uuid IS NULL OR account_id = $5)
-			AND ($6::uuid IS NULL OR campaign = $6) AND ($7::timestamptz IS NULL OR created_at >= $7) AND ($8 <= 0 OR n < $8)
-		ORDER BY n DESC LIMIT $3 OFFSET $4`, f.Status, f.Stage, limit, max(f.Offset, 0), nullUUID(f.Account),
-		nullUUID(f.Campaign), nullTime(f.Since), f.Before)
+	var numbers []int64 // NULL: any
+	if f.Numbers != nil {
+		numbers = append(make([]int64, 0, len(f.Numbers)), f.Numbers...) // empty: none
+	}
+	return []any{f.Status, f.Stage, limit, max(f.Offset, 0), nullUUID(f.Account), nullUUID(f.Campaign), nullTime(f.Since), f.Before, numbers}
+}
+
+// ListDialogs implements Sink.
+func (p *Postgres) ListDialogs(ctx context.Context, f DialogFilter) ([]Dialog, error) {
+	rows, err := p.pool.Query(ctx, `SELECT `+dialogColumns+` FROM dialogs `+dialogPage, dialogPageArgs(f)...)
 	if err != nil {
 		return nil, err
 	}
@@ -370,6 +381,30 @@ func (p *Postgres) ListDialogs(ctx context.Context, f DialogFilter) ([]Dialog, e
 		out = append(out, d)
 	}
 	return out, rows.Err()
+}
+
+// DialogLeads implements Sink.
+func (p *Postgres) DialogLeads(ctx context.Context, f DialogFilter) ([]DialogLead, error) {
+	rows, err := p.pool.Query(ctx, `SELECT d.n, d.contact_id, coalesce(c.name, ''), coalesce(c.username, '')
+		FROM (SELECT n, contact_id FROM dialogs `+dialogPage+`) d LEFT JOIN contacts c ON c.id = d.contact_id
+		ORDER BY d.n DESC`, dialogPageArgs(f)...)
+	if err != nil {
+		return nil, fmt.Errorf("dialog leads: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (DialogLead, error) {
+		var l DialogLead
+		var contact pgtype.UUID
+		err := r.Scan(&l.N, &contact, &l.Name, &l.Username)
+		l.ContactID = contact.Bytes
+		return l, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dialog leads: %w", err)
+	}
+	if len(out) == 0 {
+		out = nil // as the memory sink: none is nil
+	}
+	return out, nil
 }
 
 // DialogByN implements Sink.

@@ -244,6 +244,26 @@ func testDialogs(t *testing.T, newSink Factory) {
 	if ns := numbers(listDialogs(t, sink, projections.DialogFilter{Since: d3.CreatedAt.Add(time.Second)})); len(ns) != 0 {
 		t.Fatalf("since after dialog 3 started: %v", ns)
 	}
+	if ns := numbers(listDialogs(t, sink, projections.DialogFilter{Numbers: []int64{3, 1, 7}})); !reflect.DeepEqual(ns, []int64{3, 1}) {
+		t.Fatalf("numbers 3, 1, 7: %v", ns)
+	}
+	if ns := numbers(listDialogs(t, sink, projections.DialogFilter{Numbers: []int64{}})); len(ns) != 0 {
+		t.Fatalf("no numbers: %v", ns)
+	}
+	// The same page as numbers and leads.
+	leads, err := sink.DialogLeads(ctx, projections.DialogFilter{Before: 3, Limit: 5})
+	if err != nil || len(leads) != 2 || leads[0].N != 2 || leads[1].N != 1 {
+		t.Fatalf("leads before 3: %+v %v", leads, err)
+	}
+	for _, l := range leads {
+		c := contactByID(t, sink, l.ContactID)
+		if want := dialogN(t, sink, l.N); l.ContactID != want.ContactID || l.Name != c.Name || l.Username != c.Username {
+			t.Errorf("lead of dialog %d: %+v, want contact %s %q @%s", l.N, l, want.ContactID, c.Name, c.Username)
+		}
+	}
+	if leads, err := sink.DialogLeads(ctx, projections.DialogFilter{Numbers: []int64{}}); err != nil || leads != nil {
+		t.Errorf("leads of no numbers: %v %v", leads, err)
+	}
 	c, err := sink.ContactByID(ctx, w.contacts[0])
 	if err != nil || c.Username != "anna" || c.Source != "import" || c.Basis != "consent" || c.OptedOut {
 		t.Fatalf("contact: %+v %v", c, err)
