@@ -50,6 +50,7 @@ bench: build
 	bin/salesbot bench append --concurrency 64 --events 200000 --baseline --json
 	bin/salesbot bench accounts --accounts 100 --data-dir $(CURDIR)/data/bench-accounts --json
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./eventstore/
+	$(GO) test -run '^$$' -bench Inbox -benchtime 200x ./adapters/web/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeRecord -fuzztime 60s ./eventstore/

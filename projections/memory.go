@@ -401,17 +401,48 @@ func (m *Memory) ListDialogs(_ context.Context, f DialogFilter) ([]Dialog, error
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	var out []Dialog
-	for _, d := range m.dialogs {
-		if (f.Status == "" || d.Status == f.Status) && (f.Stage == "" || d.Stage == f.Stage) && (f.Account == uuid.Nil || d.AccountID == f.Account) &&
-			(f.Campaign == uuid.Nil || d.Campaign == f.Campaign) && !d.CreatedAt.Before(f.Since) && (f.Before <= 0 || d.N < f.Before) {
-			out = append(out, copyDialog(*d))
-		}
+	for _, d := range m.list(f) {
+		out = append(out, copyDialog(*d))
 	}
-	slices.SortFunc(out, func(a, b Dialog) int { return cmp.Compare(b.N, a.N) })
-	return page(out, f), nil
+	return out, nil
 }
 
-func page(ds []Dialog, f DialogFilter) []Dialog {
+// DialogLeads implements Sink.
+func (m *Memory) DialogLeads(_ context.Context, f DialogFilter) ([]DialogLead, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []DialogLead
+	for _, d := range m.list(f) {
+		c := m.contacts[d.ContactID]
+		out = append(out, DialogLead{N: d.N, ContactID: d.ContactID, Name: c.Name, Username: c.Username})
+	}
+	return out, nil
+}
+
+// list is the page of dialogs f selects, newest first. Sorted and paged
+// as pointers: the caller copies only the page (a list of the newest
+// 100 of 10 000 dialogs copied all of them). The caller holds m.mu.
+func (m *Memory) list(f DialogFilter) []*Dialog {
+	var numbers map[int64]bool
+	if f.Numbers != nil {
+		numbers = make(map[int64]bool, len(f.Numbers))
+		for _, n := range f.Numbers {
+			numbers[n] = true
+		}
+	}
+	var match []*Dialog
+	for _, d := range m.dialogs {
+		if (f.Status == "" || d.Status == f.Status) && (f.Stage == "" || d.Stage == f.Stage) && (f.Account == uuid.Nil || d.AccountID == f.Account) &&
+			(f.Campaign == uuid.Nil || d.Campaign == f.Campaign) && !d.CreatedAt.Before(f.Since) && (f.Before <= 0 || d.N < f.Before) &&
+			(numbers == nil || numbers[d.N]) {
+			match = append(match, d)
+		}
+	}
+	slices.SortFunc(match, func(a, b *Dialog) int { return cmp.Compare(b.N, a.N) })
+	return page(match, f)
+}
+
+func page[T any](ds []T, f DialogFilter) []T {
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 20
@@ -458,6 +489,19 @@ func (m *Memory) ContactByID(_ context.Context, id uuid.UUID) (Contact, error) {
 		return Contact{}, fmt.Errorf("contact %s: %w", id, ErrNotFound)
 	}
 	return c, nil
+}
+
+// ContactsByID implements Sink.
+func (m *Memory) ContactsByID(_ context.Context, ids []uuid.UUID) (map[uuid.UUID]Contact, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make(map[uuid.UUID]Contact, len(ids))
+	for _, id := range ids {
+		if c, ok := m.contacts[id]; ok {
+			out[id] = c
+		}
+	}
+	return out, nil
 }
 
 // Campaigns implements Sink.

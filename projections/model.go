@@ -290,8 +290,21 @@ type DialogFilter struct {
 	// previous one (keyset paging: no row is skipped or repeated when new
 	// dialogs open meanwhile).
 	Before int64
-	Limit  int // default 20
-	Offset int
+	// Numbers keeps only the dialogs with these numbers (nil: any; empty:
+	// none).
+	Numbers []int64
+	Limit   int // default 20
+	Offset  int
+}
+
+// DialogLead is a dialog's number with its lead: what a search of a list
+// matches on (DialogLeads).
+type DialogLead struct {
+	N         int64
+	ContactID uuid.UUID
+	// The contact's name and username; empty when the read models have no
+	// contact row for it.
+	Name, Username string
 }
 
 // Sink stores read models.
@@ -320,12 +333,19 @@ type Sink interface {
 	Reset(ctx context.Context) error
 	// ListDialogs returns dialogs by N, newest first.
 	ListDialogs(ctx context.Context, f DialogFilter) ([]Dialog, error)
+	// DialogLeads returns the dialogs ListDialogs would for f as their
+	// numbers and leads only, in the same order: a search looks through
+	// many dialogs for a name without reading their whole rows.
+	DialogLeads(ctx context.Context, f DialogFilter) ([]DialogLead, error)
 	// DialogByN returns dialog N, ErrNotFound if there is none.
 	DialogByN(ctx context.Context, n int64) (Dialog, error)
 	// Messages returns a dialog's messages in order.
 	Messages(ctx context.Context, dialog uuid.UUID) ([]Message, error)
 	// ContactByID returns a contact, ErrNotFound if there is none.
 	ContactByID(ctx context.Context, id uuid.UUID) (Contact, error)
+	// ContactsByID returns the contacts of ids (in one query: a list's
+	// names), by id; an unknown id is absent from the map, no error.
+	ContactsByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]Contact, error)
 	// Qualification returns a dialog's qualification fields, the standard
 	// and the custom ones, by name (byte order).
 	Qualification(ctx context.Context, dialog uuid.UUID) ([]Qualification, error)

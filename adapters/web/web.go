@@ -66,6 +66,12 @@ type ReadModels interface {
 	// ContactByID returns a contact, an error matching
 	// projections.ErrNotFound if there is none.
 	ContactByID(ctx context.Context, id uuid.UUID) (projections.Contact, error)
+	// ContactsByID returns the contacts of ids by id, in one query (the
+	// inbox's names); an unknown id is absent.
+	ContactsByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]projections.Contact, error)
+	// DialogLeads returns the dialogs a filter selects as their numbers
+	// and leads' names only (the inbox's search looks through them).
+	DialogLeads(ctx context.Context, f projections.DialogFilter) ([]projections.DialogLead, error)
 	// Campaigns returns every campaign, newest first.
 	Campaigns(ctx context.Context) ([]projections.Campaign, error)
 	// Funnel counts dialogs by projections.ByDay (and the other

@@ -247,9 +247,47 @@ func testDialogs(t *testing.T, newSink Factory) {
 	if ns := numbers(listDialogs(t, sink, projections.DialogFilter{Since: d3.CreatedAt.Add(time.Second)})); len(ns) != 0 {
 		t.Fatalf("since after dialog 3 started: %v", ns)
 	}
+	if ns := numbers(listDialogs(t, sink, projections.DialogFilter{Numbers: []int64{3, 1, 7}})); !reflect.DeepEqual(ns, []int64{3, 1}) {
+		t.Fatalf("numbers 3, 1, 7: %v", ns)
+	}
+	if ns := numbers(listDialogs(t, sink, projections.DialogFilter{Numbers: []int64{}})); len(ns) != 0 {
+		t.Fatalf("no numbers: %v", ns)
+	}
+	// The same page as numbers and leads.
+	leads, err := sink.DialogLeads(ctx, projections.DialogFilter{Before: 3, Limit: 5})
+	if err != nil || len(leads) != 2 || leads[0].N != 2 || leads[1].N != 1 {
+		t.Fatalf("leads before 3: %+v %v", leads, err)
+	}
+	for _, l := range leads {
+		c := contactByID(t, sink, l.ContactID)
+		if want := dialogN(t, sink, l.N); l.ContactID != want.ContactID || l.Name != c.Name || l.Username != c.Username {
+			t.Errorf("lead of dialog %d: %+v, want contact %s %q @%s", l.N, l, want.ContactID, c.Name, c.Username)
+		}
+	}
+	if leads, err := sink.DialogLeads(ctx, projections.DialogFilter{Numbers: []int64{}}); err != nil || leads != nil {
+		t.Errorf("leads of no numbers: %v %v", leads, err)
+	}
 	c, err := sink.ContactByID(ctx, w.contacts[0])
 	if err != nil || c.Username != "anna" || c.Source != "import" || c.Basis != "consent" || c.OptedOut {
 		t.Fatalf("contact: %+v %v", c, err)
+	}
+	// Many at once (a list's names): the same rows, an unknown id absent,
+	// an id asked twice once.
+	unknown := uuid.New()
+	cs, err := sink.ContactsByID(ctx, []uuid.UUID{w.contacts[1], unknown, w.contacts[0], w.contacts[1]})
+	if err != nil || len(cs) != 2 {
+		t.Fatalf("contacts by id: %d of them, %v; want 2", len(cs), err)
+	}
+	for _, id := range w.contacts[:2] {
+		if want := contactByID(t, sink, id); !reflect.DeepEqual(cs[id], want) {
+			t.Errorf("contacts by id: %+v, ContactByID %+v", cs[id], want)
+		}
+	}
+	if _, ok := cs[unknown]; ok {
+		t.Errorf("contacts by id: an unknown id found")
+	}
+	if cs, err := sink.ContactsByID(ctx, nil); err != nil || len(cs) != 0 {
+		t.Errorf("contacts by no id: %v %v", cs, err)
 	}
 
 	// Live: more events, applied from the checkpoint on, each once.

@@ -1,0 +1,11 @@
+-- The dialogs waiting for a person (status handoff), by number: the
+-- inbox's first group (GET /web/), and the API's and the bot's lists of
+-- handoffs. Handoffs are few, and few of them among the newest dialogs,
+-- so "status = 'handoff' ORDER BY n DESC LIMIT k" walked dialogs_n_key
+-- back from the newest dialog, or read the whole table and sorted it,
+-- to find them: its time grew with the table (10 of 10 000 dialogs:
+-- 1.7 ms, a sequential scan; 390: 1 200 rows read for a page of 101).
+-- With this index it reads the handoffs only (0.1 ms). A partial index
+-- holds only the handoffs, so it stays small and cheap to keep; it is
+-- no index on status (0009 says why not).
+CREATE INDEX dialogs_handoff_n ON dialogs (n) WHERE status = 'handoff';
