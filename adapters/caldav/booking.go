@@ -17,8 +17,15 @@ type Booker struct {
 	// Rules: the working hours, the meeting's length, buffer, notice,
 	// horizon (domain.SlotRules).
 	Rules domain.SlotRules
-	// Now is the clock (time.Now in production).
+	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+}
+
+func (b *Booker) now() time.Time {
+	if b.Now == nil {
+		return time.Now()
+	}
+	return b.Now()
 }
 
 // Booking is a booked meeting.
@@ -34,7 +41,7 @@ type Booking struct {
 // calendar's busy times now, in the manager's zone; show them to the lead
 // with domain.SlotLabel in the lead's zone.
 func (b *Booker) Propose(ctx context.Context, n int) ([]domain.Interval, error) {
-	now := b.Now()
+	now := b.now()
 	if err := b.Rules.Validate(); err != nil {
 		return nil, fmt.Errorf("caldav: propose: %w", err)
 	}
@@ -62,8 +69,12 @@ func (b *Booker) Propose(ctx context.Context, n int) ([]domain.Interval, error) 
 // it reads the slot again: if another event (written meanwhile under
 // another name, e.g. by the manager's app) meets it, it removes its own
 // and refuses, so a slot is never confirmed double-booked.
+//
+// A Confirm retried after its PUT went through but the answer was lost
+// finds its own event there and reports the slot as taken; the event
+// stays on the calendar (its UID is SlotUID, so a caller can tell).
 func (b *Booker) Confirm(ctx context.Context, slot domain.Interval, m domain.Meeting) (Booking, error) {
-	now := b.Now()
+	now := b.now()
 	r := b.Rules
 	around := func() ([]event, error) {
 		return b.Calendar.busy(ctx, slot.Start.Add(-r.Buffer), slot.End.Add(r.Buffer))

@@ -30,6 +30,10 @@ type event struct {
 // INTERVAL, COUNT, UNTIL and a plain BYDAY; RDATE, EXDATE, overridden
 // occurrences by RECURRENCE-ID). Anything else it cannot read is
 // ErrUnsupported; a refused login ErrUnauthorized.
+//
+// It does not use the free-busy-query REPORT: Radicale 3.1 answers it
+// with no data, and the Booker needs each busy span's resource (to tell
+// its own event from another's), which only calendar-query gives.
 func (c *Client) Busy(ctx context.Context, from, to time.Time) ([]Interval, error) {
 	evs, err := c.busy(ctx, from, to)
 	if err != nil {
