@@ -33,6 +33,7 @@ var layers = []layer{
 		"adapters/metrics/...",  // Prometheus metrics (/metrics) and health checks (/healthz, /readyz)
 		"adapters/web/...",      // the web console (/web/): server-rendered pages, sign-in sessions, live updates
 		"adapters/webhooks/...", // outbound webhooks' wire: Standard Webhooks signatures, payloads, the guarded sender
+		"adapters/caldav/...",   // meeting booking on a CalDAV calendar: the client, the Booker; radicaletest runs a real Radicale for tests
 	}},
 	{name: "app", pkgs: []string{
 		"adapters/app/...", // application services: accounts, engine, campaigns, contacts, dialogs, audit, demo, tokens, webhooks
