@@ -216,7 +216,7 @@ func TestCampaignsCreateListPauseResume(t *testing.T) {
 	if q1.ID != id.String() || q1.Short != short || q1.Status != "paused" || len(q1.Variants) != 2 || q1.Variants[0].Name != "B" || q1.Caps.Daily != 40 {
 		t.Fatalf("list --json: %+v", q1)
 	}
-	if r := run(t, nil, "campaigns", "create", "--help"); r.code != 0 || !strings.Contains(r.stdout, "while it runs, use the admin bot") {
+	if r := run(t, nil, "campaigns", "create", "--help"); r.code != 0 || !strings.Contains(r.stdout, "the admin bot has it too") {
 		t.Fatalf("create --help: %+v", r)
 	}
 }
