@@ -156,7 +156,9 @@ type (
 		FieldCode string        `json:"field_code,omitempty"`
 		Values    []customValue `json:"values"`
 	}
-	tag         struct{ Name string `json:"name"` }
+	tag struct {
+		Name string `json:"name"`
+	}
 	complexContact struct {
 		Name               string        `json:"name,omitempty"`
 		FirstName          string        `json:"first_name,omitempty"`
@@ -387,8 +389,10 @@ func SplitNote(text string, max int) []string {
 			break
 		}
 		cut := byteIndexOfRune(text, max)
-		if nl := strings.LastIndexByte(text[:cut], '\n'); nl > 0 {
-			cut = nl
+		if text[cut] != '\n' { // else the part ends at a line end already
+			if nl := strings.LastIndexByte(text[:cut], '\n'); nl > 0 {
+				cut = nl
+			}
 		}
 		out = append(out, strings.TrimSpace(text[:cut]))
 		text = strings.TrimSpace(text[cut:])
