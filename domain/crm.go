@@ -20,6 +20,10 @@ import (
 //     the dialog's, so a link moves no manager's If-Match on the dialog.
 //   - CRMLeadStream(crm, lead) ("crmlead-<crm>-<lead>") is the index from
 //     a CRM's lead back to the dialog: its first CRMLeadLinked names it.
+//   - CRMContactStream(crm, contact) ("crmcontact-<crm>-<contact>") is the
+//     index from our contact to the CRM's: its first CRMLeadLinked with a
+//     CRM contact names it, so the contact's next dialog becomes a lead of
+//     the same CRM contact rather than a second contact.
 //
 // CRM ids are no personal data (like dialog numbers); the contact's name
 // and the transcript go to the CRM, never into these events.
@@ -32,10 +36,13 @@ type CRMLead struct {
 	// Marker names the dialog in the CRM's lead ("salesbot dialog 12",
 	// CRMMarker) so that a retry can find a lead created by an attempt
 	// whose answer was lost (CRM.FindLead).
-	Marker   string
-	Name     string // the contact's name, or "" when unknown
-	Username string // the contact's Telegram username, without @
-	Phone    string
+	Marker string
+	// CRMContactID is the CRM's contact of an earlier dialog with the
+	// same contact: the lead is attached to it, no contact is created.
+	CRMContactID string
+	Name         string // the contact's name, or "" when unknown
+	Username     string // the contact's Telegram username, without @
+	Phone        string
 	// Budget is the stated budget when it reads as money (the lead's
 	// price); HasPrice is false when unknown.
 	Budget   Money
@@ -61,6 +68,11 @@ func CRMLinksStream(dialog uuid.UUID) string { return "crm-" + dialog.String() }
 
 // CRMLeadStream is the index stream of a CRM's lead.
 func CRMLeadStream(crm, lead string) string { return "crmlead-" + crm + "-" + lead }
+
+// CRMContactStream is the index stream of our contact in a CRM.
+func CRMContactStream(crm string, contact uuid.UUID) string {
+	return "crmcontact-" + crm + "-" + contact.String()
+}
 
 // ErrCRMLink: a link is malformed: a CRM's name is lower-case letters and
 // digits, a lead id letters, digits, '_' and '.' (at most 64), and a link
@@ -168,8 +180,9 @@ func (h Handlers) CRMLinkOf(ctx context.Context, dialog uuid.UUID, crm string) (
 // LinkCRMLead records link (its At is the handlers' clock) on the dialog's
 // links stream, unless the dialog is linked to that CRM already: then the
 // link recorded first is returned and linked is false. The lead's index
-// stream is written after, where it is empty (a crash between the two is
-// mended by the next call, which finds the link and writes the index).
+// stream, and the contact's when the link names a CRM contact, are
+// written after, where they are empty (a crash between is mended by the
+// next call, which finds the link and writes the indexes).
 // Errors: a *Error matching ErrCRMLink for a malformed link; the log's.
 func (h Handlers) LinkCRMLead(ctx context.Context, link CRMLeadLinked) (CRMLeadLinked, bool, error) {
 	if err := checkCRMLink(link); err != nil {
@@ -196,12 +209,17 @@ func (h Handlers) LinkCRMLead(ctx context.Context, link CRMLeadLinked) (CRMLeadL
 			return CRMLeadLinked{}, false, fmt.Errorf("link dialog %d to %s lead %s: %w", link.N, link.CRM, link.CRMLeadID, err)
 		}
 	}
-	index := CRMLeadStream(link.CRM, link.CRMLeadID)
-	if v, err := h.Log.Version(ctx, index); err != nil {
-		return CRMLeadLinked{}, false, fmt.Errorf("index %s lead %s: %w", link.CRM, link.CRMLeadID, err)
-	} else if v == 0 {
-		if err := h.Log.Append(ctx, index, 0, "", []Event{link}); err != nil && !errors.Is(err, ErrConflict) {
+	indexes := []string{CRMLeadStream(link.CRM, link.CRMLeadID)}
+	if link.CRMContactID != "" {
+		indexes = append(indexes, CRMContactStream(link.CRM, link.ContactID))
+	}
+	for _, index := range indexes {
+		if v, err := h.Log.Version(ctx, index); err != nil {
 			return CRMLeadLinked{}, false, fmt.Errorf("index %s lead %s: %w", link.CRM, link.CRMLeadID, err)
+		} else if v == 0 {
+			if err := h.Log.Append(ctx, index, 0, "", []Event{link}); err != nil && !errors.Is(err, ErrConflict) {
+				return CRMLeadLinked{}, false, fmt.Errorf("index %s lead %s: %w", link.CRM, link.CRMLeadID, err)
+			}
 		}
 	}
 	return link, linked, nil
@@ -250,4 +268,22 @@ func (h Handlers) DialogOfCRMLead(ctx context.Context, crm, lead string) (CRMLea
 		}
 	}
 	return CRMLeadLinked{}, false, nil
+}
+
+// CRMContactOf is the CRM's id of our contact, from the first link of
+// one of its dialogs that named one; found is false when none did.
+func (h Handlers) CRMContactOf(ctx context.Context, crm string, contact uuid.UUID) (string, bool, error) {
+	if !ValidCRMName(crm) || contact == uuid.Nil {
+		return "", false, nil
+	}
+	evs, _, err := h.Log.Load(ctx, CRMContactStream(crm, contact))
+	if err != nil {
+		return "", false, fmt.Errorf("find the %s contact of %s: %w", crm, contact, err)
+	}
+	for _, e := range evs {
+		if l, ok := e.(CRMLeadLinked); ok && l.CRM == crm && l.CRMContactID != "" {
+			return l.CRMContactID, true, nil
+		}
+	}
+	return "", false, nil
 }

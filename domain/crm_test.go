@@ -45,6 +45,20 @@ func TestCRMLinks(t *testing.T) {
 	if err != nil || !found || l.DialogID != d || l.N != 7 {
 		t.Fatalf("by lead: %+v, %v, %v", l, found, err)
 	}
+	if id, found, err := h.CRMContactOf(ctx, "amocrm", c); err != nil || !found || id != "301" {
+		t.Fatalf("contact: %q, %v, %v", id, found, err)
+	}
+	// The contact's next dialog keeps the first CRM contact.
+	next := CRMLeadLinked{DialogID: uuid.New(), N: 8, ContactID: c, CRM: "amocrm", CRMContactID: "302", CRMLeadID: "202"}
+	if _, linked, err := h.LinkCRMLead(ctx, next); err != nil || !linked {
+		t.Fatalf("next: %v, %v", linked, err)
+	}
+	if id, _, _ := h.CRMContactOf(ctx, "amocrm", c); id != "301" {
+		t.Fatalf("contact after the next dialog: %q", id)
+	}
+	if _, found, _ := h.CRMContactOf(ctx, "amocrm", d); found {
+		t.Fatal("a contact found for a dialog id")
+	}
 	s, err := h.CRMLinkOf(ctx, d, "amocrm")
 	if err != nil || !s.Linked || s.Noted || s.Link.CRMContactID != "301" {
 		t.Fatalf("state: %+v, %v", s, err)

@@ -160,6 +160,7 @@ type (
 		Name string `json:"name"`
 	}
 	complexContact struct {
+		ID                 int64         `json:"id,omitempty"`
 		Name               string        `json:"name,omitempty"`
 		FirstName          string        `json:"first_name,omitempty"`
 		ResponsibleUserID  int64         `json:"responsible_user_id,omitempty"`
@@ -247,6 +248,11 @@ func (c *Client) leadBody(in domain.CRMLead) []complexLead {
 	if c.cfg.MarkerFieldID > 0 && in.Marker != "" {
 		lead.CustomFieldsValues = append(lead.CustomFieldsValues, customField{FieldID: c.cfg.MarkerFieldID, Values: []customValue{{Value: in.Marker}}})
 	}
+	if id, err := strconv.ParseInt(in.CRMContactID, 10, 64); err == nil && id > 0 {
+		// The contact exists (an earlier dialog's): the lead is attached to it.
+		lead.Embedded = complexEmbedded{Contacts: []complexContact{{ID: id}}, Tags: []tag{{Name: Tag}}}
+		return []complexLead{lead}
+	}
 	contact := complexContact{Name: contactName(in), ResponsibleUserID: c.cfg.ResponsibleUserID}
 	if in.Phone != "" {
 		contact.CustomFieldsValues = append(contact.CustomFieldsValues, customField{FieldCode: "PHONE", Values: []customValue{{Value: in.Phone, EnumCode: "MOB"}}})
@@ -284,7 +290,8 @@ func wholeAmount(m domain.Money) int64 {
 // pipeline and status, its price from the budget when it is in the
 // account's currency, the mapped qualification fields, the tag
 // "salesbot"; the contact with the name, the phone and the Telegram
-// username (Config.TelegramFieldID). Errors: *StatusError (matching
+// username (Config.TelegramFieldID), or, when in.CRMContactID is set,
+// the existing contact of that id. Errors: *StatusError (matching
 // ErrUnauthorized, ErrRateLimited); the transport's. A transport error
 // after the request was sent leaves it unknown whether the lead exists:
 // FindLead tells.

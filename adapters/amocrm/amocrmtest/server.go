@@ -277,6 +277,7 @@ type complexIn struct {
 	RequestID          string             `json:"request_id"`
 	Embedded           *struct {
 		Contacts []struct {
+			ID                 int64              `json:"id"`
 			Name               string             `json:"name"`
 			FirstName          string             `json:"first_name"`
 			LastName           string             `json:"last_name"`
@@ -345,11 +346,21 @@ func (s *Server) complex(r *http.Request, body []byte) (int, any) {
 			return st, v
 		}
 		c := l.Embedded.Contacts[0]
+		if c.ID != 0 {
+			// An existing contact: the lead is attached to it.
+			known := false
+			for _, ct := range s.contacts {
+				known = known || ct.ID == c.ID
+			}
+			if !known || c.Name != "" || c.FirstName != "" || len(c.CustomFieldsValues) > 0 {
+				return validation(rid, "_embedded.contacts.0.id", "NotFound", "An existing contact is given by its id alone.")
+			}
+		}
 		name := strings.TrimSpace(strings.TrimSpace(c.FirstName + " " + c.LastName))
 		if c.Name != "" {
 			name = c.Name
 		}
-		if name == "" {
+		if name == "" && c.ID == 0 {
 			return validation(rid, "_embedded.contacts.0.name", "FieldMissing", "This field is missing.")
 		}
 		if st, v := s.fields(rid, "_embedded.contacts.0.custom_fields_values", c.CustomFieldsValues); st != 0 {
@@ -362,15 +373,18 @@ func (s *Server) complex(r *http.Request, body []byte) (int, any) {
 			}
 			tags = append(tags, t.Name)
 		}
-		s.nextID++
-		ct := Contact{ID: s.nextID, Name: name, Fields: c.CustomFieldsValues}
+		ct := Contact{ID: c.ID}
+		if c.ID == 0 {
+			s.nextID++
+			ct = Contact{ID: s.nextID, Name: name, Fields: c.CustomFieldsValues}
+			s.contacts = append(s.contacts, ct)
+		}
 		s.nextID++
 		lead := Lead{ID: s.nextID, Name: *l.Name, PipelineID: *l.PipelineID, StatusID: *l.StatusID, ResponsibleUserID: l.ResponsibleUserID,
 			ContactID: ct.ID, Tags: tags, Fields: l.CustomFieldsValues}
 		if l.Price != nil {
 			lead.Price = *l.Price
 		}
-		s.contacts = append(s.contacts, ct)
 		s.leads = append(s.leads, lead)
 		out = append(out, map[string]any{"id": lead.ID, "contact_id": ct.ID, "company_id": nil, "request_id": []string{rid}, "merged": false})
 	}

@@ -126,6 +126,9 @@ func (s Service) Sync(ctx context.Context, crm CRM, n int64) (Result, error) {
 			return Result{}, fmt.Errorf("dialog %d: %w", n, ErrForgotten)
 		}
 		lead := LeadOf(d, c)
+		if lead.CRMContactID, _, err = s.H.CRMContactOf(ctx, name, d.ContactID); err != nil {
+			return Result{}, fmt.Errorf("dialog %d: %w", n, err)
+		}
 		ids, found, err := crm.FindLead(ctx, lead.Marker)
 		if err != nil {
 			return Result{}, fmt.Errorf("dialog %d: %s: %w", n, name, err)
@@ -139,6 +142,9 @@ func (s Service) Sync(ctx context.Context, crm CRM, n int64) (Result, error) {
 			res.Created = true
 		}
 		res.Found = found
+		if ids.ContactID == "" {
+			ids.ContactID = lead.CRMContactID
+		}
 		link, linked, err := s.H.LinkCRMLead(ctx, domain.CRMLeadLinked{DialogID: id, N: n, ContactID: d.ContactID, CRM: name,
 			CRMContactID: ids.ContactID, CRMLeadID: ids.LeadID, Found: found})
 		if err != nil {

@@ -283,3 +283,42 @@ func TestWebhookRecordsTheOutcome(t *testing.T) {
 		t.Fatalf("deal %+v, %v", d.Deal, err)
 	}
 }
+
+// The contact's next dialog is a second lead of the same amoCRM contact.
+func TestSyncSecondDialogSameContact(t *testing.T) {
+	w := newWorld(t, true)
+	ctx := t.Context()
+	first, err := w.svc.Sync(ctx, w.client, 12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := w.h.LoadDialog(ctx, w.dialog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := w.h.LoadContact(ctx, d.ContactID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.h.Dialog(ctx, w.dialog, c.ID, domain.StopDialog{By: "cli"}); err != nil {
+		t.Fatal(err)
+	}
+	next := uuid.New()
+	if _, err := w.h.Dialog(ctx, next, c.ID, domain.StartDialog{DialogID: next, N: 13, Contact: c, AccountID: uuid.New(), By: "ai"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.h.Dialog(ctx, next, c.ID, domain.RequestHandoff{Reason: "asks for a human"}); err != nil {
+		t.Fatal(err)
+	}
+	second, err := w.svc.Sync(ctx, w.client, 13)
+	if err != nil || !second.Created {
+		t.Fatalf("second: %+v, %v", second, err)
+	}
+	leads, contacts := w.srv.Leads(), w.srv.Contacts()
+	if len(leads) != 2 || len(contacts) != 1 || leads[1].ContactID != contacts[0].ID || second.Link.CRMContactID != first.Link.CRMContactID {
+		t.Fatalf("leads %+v, contacts %+v, links %+v %+v", leads, contacts, first.Link, second.Link)
+	}
+	if leads[1].Name != "Анна Петрова · salesbot dialog 13" {
+		t.Fatalf("name %q", leads[1].Name)
+	}
+}
