@@ -185,6 +185,17 @@ func Ready(d domain.Dialog, evs []domain.Event) bool {
 	return q.Need != nil || q.Budget != nil || q.Timeline != nil || q.Authority != nil || q.Score != nil || len(q.Custom) > 0
 }
 
+// Triggers says whether a dialog's event may make it Ready: a follower
+// of the log (the wiring's) runs Sync for the dialog after one, and
+// again later for any that failed; Sync is idempotent.
+func Triggers(e domain.Event) bool {
+	switch e.(type) {
+	case domain.HandoffRequested, domain.QualificationUpdated:
+		return true
+	}
+	return false
+}
+
 // LeadOf is what a CRM is told of dialog d with contact c.
 func LeadOf(d domain.Dialog, c domain.Contact) domain.CRMLead {
 	l := domain.CRMLead{DialogN: d.N, Marker: domain.CRMMarker(d.N), Name: c.Name, Username: c.Username, Phone: c.Phone, Fields: QualFields(d.Qual)}

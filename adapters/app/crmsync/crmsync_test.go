@@ -322,3 +322,9 @@ func TestSyncSecondDialogSameContact(t *testing.T) {
 		t.Fatalf("name %q", leads[1].Name)
 	}
 }
+
+func TestTriggers(t *testing.T) {
+	if !crmsync.Triggers(domain.HandoffRequested{}) || !crmsync.Triggers(domain.QualificationUpdated{}) || crmsync.Triggers(domain.InboundReceived{}) {
+		t.Fatal("triggers")
+	}
+}
