@@ -34,6 +34,7 @@ type world struct {
 	client *amocrm.Client
 	logs   *bytes.Buffer
 	dialog uuid.UUID
+	store  *eventstore.MemoryStore
 }
 
 // newWorld is a log with dialog 12 (Анна, @anna_p): two messages each
@@ -89,7 +90,7 @@ func newWorld(t *testing.T, handoff bool) world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return world{h: h, svc: crmsync.Service{H: h, Log: log}, srv: srv, client: client, logs: logs, dialog: did}
+	return world{h: h, svc: crmsync.Service{H: h, Log: log}, srv: srv, client: client, logs: logs, dialog: did, store: store}
 }
 
 func (w world) creates() int {
