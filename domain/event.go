@@ -27,5 +27,6 @@ func EventTypes() []Event {
 		TokenCreated{}, TokenRevoked{}, TokenRefused{},
 		WebLinkIssued{}, WebSignedIn{}, WebSessionEnded{},
 		WebhookSubscribed{}, WebhookRemoved{}, WebhookDisabled{}, WebhookReplayRequested{},
+		CRMLeadLinked{}, CRMNoteAdded{},
 	}
 }

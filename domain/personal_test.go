@@ -88,6 +88,11 @@ var notPersonal = map[string]string{
 	"WebhookRemoved.By":                            "who removed a webhook: cli, admin:<id>, token:<prefix>, web:<session>",
 	"WebhookDisabled.Reason":                       "the delivery service's text: a status code or a transport error, no URL",
 	"WebhookReplayRequested.By":                    "who asked for a replay: cli, admin:<id>, token:<prefix>, web:<session>",
+	"CRMLeadLinked.CRM":                            "a CRM's name: amocrm, bitrix24, hubspot",
+	"CRMLeadLinked.CRMContactID":                   "the CRM's id of the contact, a number: no name",
+	"CRMLeadLinked.CRMLeadID":                      "the CRM's id of the lead, a number",
+	"CRMNoteAdded.CRM":                             "a CRM's name",
+	"CRMNoteAdded.CRMLeadID":                       "the CRM's id of the lead",
 }
 
 // stringFields lists the paths of the plain string fields in t (closed

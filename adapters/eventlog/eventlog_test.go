@@ -108,6 +108,8 @@ func samples() []domain.Event {
 		domain.WebhookRemoved{WebhookID: account, By: "cli", At: t0},
 		domain.WebhookDisabled{WebhookID: account, Reason: "HTTP 503", Position: 42, Since: t0, At: t0},
 		domain.WebhookReplayRequested{WebhookID: account, From: 42, By: "cli", At: t0},
+		domain.CRMLeadLinked{DialogID: dialog, N: 4, ContactID: contact, CRM: "amocrm", CRMContactID: "3001", CRMLeadID: "2001", Found: true, At: t0},
+		domain.CRMNoteAdded{DialogID: dialog, CRM: "amocrm", CRMLeadID: "2001", Parts: 2, At: t0},
 	}
 }
 

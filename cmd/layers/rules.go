@@ -34,9 +34,10 @@ var layers = []layer{
 		"adapters/web/...",      // the web console (/web/): server-rendered pages, sign-in sessions, live updates
 		"adapters/webhooks/...", // outbound webhooks' wire: Standard Webhooks signatures, payloads, the guarded sender
 		"adapters/caldav/...",   // meeting booking on a CalDAV calendar: the client, the Booker; radicaletest runs a real Radicale for tests
+		"adapters/amocrm/...",   // the amoCRM / Kommo connector (API v4) and its webhook; with amocrmtest
 	}},
 	{name: "app", pkgs: []string{
-		"adapters/app/...", // application services: accounts, engine, campaigns, contacts, dialogs, audit, demo, tokens, webhooks
+		"adapters/app/...", // application services: accounts, engine, campaigns, contacts, dialogs, audit, demo, tokens, webhooks, crmsync
 	}},
 	{name: "system", pkgs: []string{
 		"adapters/app/system/...", // the running system composed of them: the composition root
