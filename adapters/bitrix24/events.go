@@ -199,7 +199,7 @@ func (h *Events) apply(ctx context.Context, id int64) error {
 	switch deal.Semantic {
 	case "S":
 		cmd = domain.RecordOutcome{Outcome: domain.OutcomeWon, By: By}
-		if amount := strings.TrimSpace(deal.Amount); amount != "" && deal.Currency != "" {
+		if amount := trimZeros(deal.Amount); amount != "" && deal.Currency != "" {
 			if m, err := domain.ParseMoney(amount, deal.Currency); err == nil && m.Minor > 0 {
 				cmd.Amount, cmd.Currency = m.Decimal(), m.Currency
 			}
@@ -230,6 +230,16 @@ func (h *Events) apply(ctx context.Context, id int64) error {
 	}
 	h.log.Info("bitrix24 events: outcome", "deal", lead, "dialog", link.N, "outcome", cmd.Outcome, "changed", changed)
 	return nil
+}
+
+// trimZeros drops a decimal's trailing fraction zeros ("1000.00" →
+// "1000"): Bitrix24 writes two decimals even for currencies with none.
+func trimZeros(a string) string {
+	a = strings.TrimSpace(a)
+	if strings.Contains(a, ".") {
+		a = strings.TrimRight(strings.TrimRight(a, "0"), ".")
+	}
+	return a
 }
 
 func writeProblem(w http.ResponseWriter, status int, title, detail string) {
