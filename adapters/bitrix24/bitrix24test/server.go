@@ -457,13 +457,15 @@ func (s *Server) list(body []byte, items []Item) (int, any) {
 	if err := strict(body, &in); err != nil {
 		return invalid("Invalid request body: " + err.Error())
 	}
+	for k := range in.Filter {
+		if f := strings.TrimLeft(k, "%="); f == "" || strings.ContainsAny(f[:1], "<>!@") {
+			return invalid("Unsupported filter " + k) // salesbot uses equality and "contains" only
+		}
+	}
 	var out []any
 	for _, it := range items {
 		match := true
 		for k, want := range in.Filter {
-			if strings.TrimLeft(k, "%=") == "" {
-				return invalid("Unsupported filter " + k)
-			}
 			w := fmt.Sprint(want)
 			field := strings.TrimLeft(k, "%=")
 			have := Item.Str(it, field)
@@ -473,10 +475,8 @@ func (s *Server) list(body []byte, items []Item) (int, any) {
 			switch {
 			case strings.HasPrefix(k, "%"):
 				match = match && strings.Contains(strings.ToLower(have), strings.ToLower(w))
-			case strings.HasPrefix(k, "=") || !strings.ContainsAny(k[:1], "<>!@"):
-				match = match && have == w
 			default:
-				return invalid("Unsupported filter " + k)
+				match = match && have == w
 			}
 		}
 		if match {
