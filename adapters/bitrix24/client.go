@@ -216,7 +216,7 @@ func (c *Client) contactFields(in domain.CRMLead, f map[string]any) {
 func (c *Client) itemFields(in domain.CRMLead) map[string]any {
 	f := map[string]any{"TITLE": Title(in)}
 	if in.HasPrice && in.Budget.Minor > 0 {
-		f["OPPORTUNITY"] = json.Number(money(in.Budget))
+		f["OPPORTUNITY"] = json.Number(in.Budget.Decimal())
 		f["CURRENCY_ID"] = in.Budget.Currency
 	}
 	if c.cfg.SourceID != "" {
@@ -560,6 +560,9 @@ func (c *Client) call(ctx context.Context, method string, read bool, in, out any
 		}
 		var env envelope
 		jerr := json.Unmarshal(data, &env)
+		if resp.StatusCode >= 200 && resp.StatusCode < 300 && jerr != nil {
+			return fmt.Errorf("bitrix24: %s on %s: HTTP %d: the answer does not read: %w", method, c.host, resp.StatusCode, jerr)
+		}
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 && jerr == nil && env.Error == "" {
 			if out != nil {
 				if len(env.Result) == 0 {

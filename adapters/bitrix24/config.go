@@ -24,8 +24,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/salesbot/salesbot/domain"
 )
 
 // ErrConfig: the configuration file is missing, unreadable or has a bad
@@ -305,6 +303,3 @@ func (c Config) check() error {
 	}
 	return nil
 }
-
-// money is domain.Money's decimal, for OPPORTUNITY.
-func money(m domain.Money) string { return m.Decimal() }
