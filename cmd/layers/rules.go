@@ -35,6 +35,7 @@ var layers = []layer{
 		"adapters/webhooks/...", // outbound webhooks' wire: Standard Webhooks signatures, payloads, the guarded sender
 		"adapters/caldav/...",   // meeting booking on a CalDAV calendar: the client, the Booker; radicaletest runs a real Radicale for tests
 		"adapters/amocrm/...",   // the amoCRM / Kommo connector (API v4) and its webhook; with amocrmtest
+		"adapters/bitrix24/...", // the Bitrix24 connector (REST over an inbound webhook) and its deal events; with bitrix24test
 	}},
 	{name: "app", pkgs: []string{
 		"adapters/app/...", // application services: accounts, engine, campaigns, contacts, dialogs, audit, demo, tokens, webhooks, crmsync
