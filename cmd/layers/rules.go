@@ -34,6 +34,7 @@ var layers = []layer{
 		"adapters/web/...",      // the web console (/web/): server-rendered pages, sign-in sessions, live updates
 		"adapters/webhooks/...", // outbound webhooks' wire: Standard Webhooks signatures, payloads, the guarded sender
 		"adapters/amocrm/...",   // the amoCRM / Kommo connector (API v4) and its webhook; with amocrmtest
+		"adapters/hubspot/...",  // the HubSpot connector (CRM v3, private app) and its webhook (signature v3); with hubspottest
 	}},
 	{name: "app", pkgs: []string{
 		"adapters/app/...", // application services: accounts, engine, campaigns, contacts, dialogs, audit, demo, tokens, webhooks, crmsync
