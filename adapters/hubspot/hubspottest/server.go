@@ -84,7 +84,7 @@ type fault struct {
 	status     int    // 429, 5xx; 0 = drop the answer after doing the work
 	policy     string // a 429's policyName
 	retryAfter string
-	path       string // a path prefix the fault applies to ("" = any)
+	path       string // the path the fault applies to: "" any, "/x/" any under /x/, else exactly
 }
 
 // New starts a server that accepts the private app token token. It has
@@ -143,8 +143,8 @@ func (s *Server) Index() {
 	s.unindexed = map[string]bool{}
 }
 
-// Fail answers the next request whose path starts with path ("" = any)
-// with status (a 429 is RateLimit's TEN_SECONDLY_ROLLING). Faults queue
+// Fail answers the next request to path ("" = any; one ending in "/":
+// any under it; else exactly that path) with status (a 429 is RateLimit's TEN_SECONDLY_ROLLING). Faults queue
 // up and are used in order.
 func (s *Server) Fail(path string, status int) {
 	s.mu.Lock()
@@ -156,7 +156,7 @@ func (s *Server) Fail(path string, status int) {
 	s.faults = append(s.faults, f)
 }
 
-// RateLimit answers the next request whose path starts with path with
+// RateLimit answers the next request to path (as Fail's) with
 // HubSpot's 429 of policy ("TEN_SECONDLY_ROLLING", "SECONDLY", "DAILY"),
 // with Retry-After retryAfter when it is not "".
 func (s *Server) RateLimit(path, policy, retryAfter string) {
@@ -165,7 +165,7 @@ func (s *Server) RateLimit(path, policy, retryAfter string) {
 	s.faults = append(s.faults, fault{status: http.StatusTooManyRequests, policy: policy, retryAfter: retryAfter, path: path})
 }
 
-// Drop carries out the next request whose path starts with path, then
+// Drop carries out the next request to path (as Fail's), then
 // closes the connection without an answer.
 func (s *Server) Drop(path string) {
 	s.mu.Lock()
@@ -264,7 +264,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	drop := false
 	for i, f := range s.faults {
-		if strings.HasPrefix(r.URL.Path, f.path) {
+		if f.path == "" || r.URL.Path == f.path || (strings.HasSuffix(f.path, "/") && strings.HasPrefix(r.URL.Path, f.path)) {
 			s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
 			if f.status == 0 {
 				drop = true
