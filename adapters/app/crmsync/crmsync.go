@@ -30,10 +30,11 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/salesbot/salesbot/adapters/amocrm"
+	"github.com/salesbot/salesbot/adapters/hubspot"
 	"github.com/salesbot/salesbot/domain"
 )
 
-// CRM is a CRM connector (amocrm.Client; later Bitrix24 and HubSpot).
+// CRM is a CRM connector (amocrm.Client, hubspot.Client; later Bitrix24).
 type CRM interface {
 	// Name names the CRM in the log's links: lower-case letters and
 	// digits ("amocrm").
@@ -47,7 +48,10 @@ type CRM interface {
 	AddNote(ctx context.Context, leadID, text string) (parts int, err error)
 }
 
-var _ CRM = (*amocrm.Client)(nil)
+var (
+	_ CRM = (*amocrm.Client)(nil)
+	_ CRM = (*hubspot.Client)(nil)
+)
 
 // Errors.
 var (
