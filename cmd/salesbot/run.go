@@ -100,7 +100,7 @@ func (a *app) run(ctx context.Context, tg tgConfig, botCfg runflags.Bot, eng run
 		opts := world.ClientOptions()
 		a.telegram = &opts
 	}
-	cfg := system.Config{Engine: eng.System(), Bot: botCfg.System(), HTTP: web.System(), Webhooks: web.Webhooks()}
+	cfg := system.Config{Engine: eng.System(), Bot: botCfg.System(), HTTP: web.System(), Webhooks: web.Webhooks(), CRM: web.CRM()}
 	if sbox { // the sandbox's leads answer in a second: quicker typing and replies keep it lively
 		cfg.Typing = demo.Typing
 		if eng.DebounceDefault() {
@@ -130,7 +130,7 @@ func (a *app) newSystem(ctx context.Context, st *eventstore.PebbleStore, sink pr
 	sys, err := system.New(ctx, cfg)
 	var ce *system.ConfigError
 	switch {
-	case errors.As(err, &ce) && ce.Part == system.PartModel:
+	case errors.As(err, &ce) && (ce.Part == system.PartModel || ce.Part == system.PartCRM):
 		return nil, usagef("%v", ce.Err)
 	case errors.As(err, &ce) && ce.Part == system.PartBot:
 		return nil, usagef("--bot-token (SALESBOT_BOT_TOKEN): %v", ce.Err)

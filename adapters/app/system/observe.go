@@ -151,6 +151,7 @@ func (s *System) httpHandler() http.Handler {
 		mux.Handle("/web/", console)
 		mux.Handle("GET /{$}", http.RedirectHandler("/web/", http.StatusSeeOther))
 	}
+	s.mountCRMs(mux)
 	mux.Handle("GET /healthz", s.obs.health.Live())
 	mux.Handle("GET /readyz", s.obs.health.Ready())
 	prof := http.NewServeMux()

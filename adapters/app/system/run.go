@@ -68,6 +68,9 @@ func (s *System) Run(ctx context.Context, extra ...func(ctx context.Context)) er
 	serve("dialog engine", s.dialogs.Run)
 	serve("campaign scheduler", s.sched.Run)
 	serve("webhooks", s.hooks.Run)
+	for _, c := range s.crms {
+		serve("crm "+c.follow.CRM.Name(), c.follow.Run)
+	}
 	serve("readiness", s.logReady)
 	if web != nil {
 		serve("http", web.Serve)

@@ -59,6 +59,8 @@ type Config struct {
 	Typing func(text string) time.Duration
 	// Webhooks configures the outbound webhooks' delivery.
 	Webhooks Webhooks
+	// CRM connects CRMs.
+	CRM CRM
 }
 
 // Webhooks configures the outbound webhooks (adapters/app/webhooks).
@@ -91,6 +93,7 @@ type Part int
 const (
 	PartModel Part = iota + 1 // the LLM client (llm.New)
 	PartBot                   // the admin bot (adminbot.New)
+	PartCRM                   // a CRM connector (amocrm.New, ...)
 )
 
 // ConfigError is a part refusing its configuration when New builds it,
@@ -117,6 +120,7 @@ type System struct {
 	api     *httpapi.API // nil without Config.HTTP and Config.CLI
 	tokens  *tokens.Service
 	hooks   *webhooks.Service    // the outbound webhooks: subscriptions and delivery
+	crms    []crmPart            // the CRM connectors (crm.go)
 	signins *websessions.Service // the web console's sign-in links and sessions
 	audit   httpapi.Audit        // the API's and the console's: one verification at a time
 	console *web.Web             // nil without Config.HTTP
@@ -216,6 +220,9 @@ func New(ctx context.Context, cfg Config) (*System, error) {
 	}
 	if s.hooks, err = webhooks.New(ctx, webhooks.Config{Store: st, Now: time.Now, Logger: s.log, AllowPrivate: cfg.Webhooks.AllowPrivate,
 		Notice: s.webhookDisabled}); err != nil {
+		return nil, err
+	}
+	if err := s.newCRMs(cfg.CRM); err != nil {
 		return nil, err
 	}
 	if cfg.HTTP != nil {

@@ -7,9 +7,12 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/salesbot/salesbot/adapters/amocrm"
 	"github.com/salesbot/salesbot/adapters/app/system"
+	"github.com/salesbot/salesbot/adapters/bitrix24"
 	"github.com/salesbot/salesbot/adapters/cli"
 	"github.com/salesbot/salesbot/adapters/httpapi"
+	"github.com/salesbot/salesbot/adapters/hubspot"
 	"github.com/salesbot/salesbot/adapters/web"
 )
 
@@ -23,9 +26,13 @@ var DefaultHTTPListen = "127.0.0.1:8080"
 // one switch.
 type HTTP struct {
 	allowPrivate bool // --webhooks-allow-private
-	listen       string
-	cert, key    string // PEM, from --http-tls-cert(-file), ...
-	tls          *tls.Config
+	// --amocrm-config, --bitrix24-config, --hubspot-config, and what
+	// they hold
+	crmFiles  [3]string
+	crm       system.CRM
+	listen    string
+	cert, key string // PEM, from --http-tls-cert(-file), ...
+	tls       *tls.Config
 	// --llm-price-prompt and --llm-price-completion as given, and read
 	prices [2]string
 	price  web.LLMPrice
@@ -48,6 +55,11 @@ func (h *HTTP) Register(fs *flag.FlagSet, getenv func(string) string) {
 	h.allowPrivate, _ = strconv.ParseBool(getenv("SALESBOT_WEBHOOKS_ALLOW_PRIVATE"))
 	fs.BoolVar(&h.allowPrivate, "webhooks-allow-private", h.allowPrivate,
 		"let webhook subscriptions target private and loopback addresses (receivers on this machine or its network) [SALESBOT_WEBHOOKS_ALLOW_PRIVATE]")
+	for i, f := range crmFlags {
+		h.crmFiles[i] = getenv(f.env)
+		fs.StringVar(&h.crmFiles[i], f.flag, h.crmFiles[i], "connect "+f.name+": its configuration `file` (JSON, see docs/integrations.md): "+
+			"dialogs go to it as they qualify, its won and lost come back ["+f.env+"]")
+	}
 	for i, kind := range []string{"prompt", "completion"} {
 		h.prices[i] = getenv(priceFlags[i][1])
 		fs.StringVar(&h.prices[i], priceFlags[i][0], h.prices[i], "the LLM's price per million "+kind+
@@ -73,12 +85,54 @@ func (h *HTTP) checkPrices() error {
 	return nil
 }
 
-// Check reads the TLS pair (both or neither) and the LLM's prices.
+// crmFlags are the CRM connectors' options.
+var crmFlags = [3]struct{ flag, env, name string }{
+	{"amocrm-config", "SALESBOT_AMOCRM_CONFIG", "amoCRM / Kommo"},
+	{"bitrix24-config", "SALESBOT_BITRIX24_CONFIG", "Bitrix24"},
+	{"hubspot-config", "SALESBOT_HUBSPOT_CONFIG", "HubSpot"},
+}
+
+// checkCRMs reads the CRMs' configuration files.
+func (h *HTTP) checkCRMs() error {
+	for i, path := range h.crmFiles {
+		if path == "" {
+			continue
+		}
+		var err error
+		switch i {
+		case 0:
+			var c amocrm.Config
+			c, err = amocrm.Load(path)
+			h.crm.AmoCRM = &c
+		case 1:
+			var c bitrix24.Config
+			c, err = bitrix24.Load(path)
+			h.crm.Bitrix24 = &c
+		case 2:
+			var c hubspot.Config
+			c, err = hubspot.Load(path)
+			h.crm.HubSpot = &c
+		}
+		if err != nil {
+			return cli.Usagef("--%s (%s): %v", crmFlags[i].flag, crmFlags[i].env, err)
+		}
+	}
+	return nil
+}
+
+// CRM is the CRM connectors' configuration. Call Check first.
+func (h *HTTP) CRM() system.CRM { return h.crm }
+
+// Check reads the TLS pair (both or neither), the LLM's prices and the
+// CRMs' files.
 func (h *HTTP) Check() error {
 	if h.listen == "off" {
 		h.listen = ""
 	}
 	if err := h.checkPrices(); err != nil {
+		return err
+	}
+	if err := h.checkCRMs(); err != nil {
 		return err
 	}
 	switch {
