@@ -11,16 +11,13 @@
 package amocrm
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/url"
-	"os"
 	"regexp"
-	"slices"
 	"strings"
 
+	"github.com/salesbot/salesbot/adapters/crm"
 	"github.com/salesbot/salesbot/domain"
 )
 
@@ -28,24 +25,12 @@ import (
 // key; the error names the file and the key.
 var ErrConfig = errors.New("amocrm: invalid configuration")
 
-// Secret is a secret text (the long-lived token, the webhook's secret):
-// it prints as "[secret]" in every format and is never marshalled.
-type Secret struct{ v string }
+// Secret is a secret text (the long-lived token, the webhook's secret): a
+// crm.Secret, printed as "[secret]" and never marshalled.
+type Secret = crm.Secret
 
 // NewSecret wraps s.
-func NewSecret(s string) Secret { return Secret{v: s} }
-
-// Reveal is the secret itself, for the one place that sends it.
-func (s Secret) Reveal() string { return s.v }
-
-// Empty says whether no secret is set.
-func (s Secret) Empty() bool { return s.v == "" }
-
-func (s Secret) String() string   { return "[secret]" }
-func (s Secret) GoString() string { return "[secret]" }
-
-// MarshalJSON writes "[secret]", never the secret.
-func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"[secret]"`), nil }
+func NewSecret(s string) Secret { return crm.NewSecret(s) }
 
 // Config is the connector's configuration (Load reads it from a file).
 type Config struct {
@@ -96,49 +81,18 @@ var fieldName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 // file's path ("token_file"; its content is trimmed), one of the two.
 // Relative paths are relative to the working directory. Errors match
 // ErrConfig and name the file and the bad key; they never hold a secret.
-func Load(path string) (Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("%w: %s: %w", ErrConfig, path, err)
-	}
-	cfg, err := Parse(data)
-	if err != nil {
-		return Config{}, fmt.Errorf("%s: %w", path, err)
-	}
-	return cfg, nil
-}
+func Load(path string) (Config, error) { return crm.Load(path, ErrConfig, Parse) }
 
 // Parse reads the configuration from JSON (Load's format).
 func Parse(data []byte) (Config, error) {
-	bad := func(key, format string, args ...any) error {
-		return fmt.Errorf("%w: %q %s", ErrConfig, key, fmt.Sprintf(format, args...))
+	r, err := crm.ReadConfig(data, ErrConfig, configKeys)
+	if err != nil {
+		return Config{}, err
 	}
-	var raw map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&raw); err != nil || raw == nil {
-		return Config{}, fmt.Errorf("%w: not a JSON object", ErrConfig)
-	}
-	keys := make([]string, 0, len(raw))
-	for k := range raw {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if !slices.Contains(configKeys, k) {
-			return Config{}, bad(k, "is not a key: one of %s", strings.Join(configKeys, ", "))
-		}
-	}
-	str := func(key string) (string, error) {
-		var s string
-		if v, ok := raw[key]; ok {
-			if err := json.Unmarshal(v, &s); err != nil {
-				return "", bad(key, "is a string")
-			}
-		}
-		return s, nil
-	}
+	bad := r.Bad
+	str := r.Str
 	id := func(key string, required bool) (int64, error) {
-		v, ok := raw[key]
+		v, ok := r.Raw(key)
 		if !ok {
 			if required {
 				return 0, bad(key, "is required")
@@ -151,34 +105,8 @@ func Parse(data []byte) (Config, error) {
 		}
 		return n, nil
 	}
-	secret := func(key string, required bool) (Secret, error) {
-		inline, err := str(key)
-		if err != nil {
-			return Secret{}, err
-		}
-		file, err := str(key + "_file")
-		if err != nil {
-			return Secret{}, err
-		}
-		switch {
-		case inline != "" && file != "":
-			return Secret{}, bad(key, "and %q: give one of the two", key+"_file")
-		case file != "":
-			b, err := os.ReadFile(file)
-			if err != nil {
-				return Secret{}, bad(key+"_file", "cannot be read: %v", errors.Unwrap(err))
-			}
-			inline = strings.TrimSpace(string(b))
-			if inline == "" {
-				return Secret{}, bad(key+"_file", "names an empty file")
-			}
-		case inline == "" && required:
-			return Secret{}, bad(key, "is required (or %q)", key+"_file")
-		}
-		return NewSecret(inline), nil
-	}
+	secret := r.Secret
 	var cfg Config
-	var err error
 	if cfg.BaseURL, err = str("base_url"); err != nil {
 		return Config{}, err
 	}
@@ -210,7 +138,7 @@ func Parse(data []byte) (Config, error) {
 	if cfg.MarkerFieldID, err = id("marker_field_id", false); err != nil {
 		return Config{}, err
 	}
-	if v, ok := raw["fields"]; ok {
+	if v, ok := r.Raw("fields"); ok {
 		var m map[string]json.RawMessage
 		if err := json.Unmarshal(v, &m); err != nil {
 			return Config{}, bad("fields", "is an object: qualification field name → custom field id")

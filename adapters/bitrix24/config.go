@@ -14,16 +14,15 @@
 package bitrix24
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/salesbot/salesbot/adapters/crm"
 )
 
 // ErrConfig: the configuration file is missing, unreadable or has a bad
@@ -31,24 +30,12 @@ import (
 var ErrConfig = errors.New("bitrix24: invalid configuration")
 
 // Secret is a secret text (the inbound webhook's code, the outbound
-// handler's application token): it prints as "[secret]" in every format
-// and is never marshalled.
-type Secret struct{ v string }
+// handler's application token): a crm.Secret, printed as "[secret]" and
+// never marshalled.
+type Secret = crm.Secret
 
 // NewSecret wraps s.
-func NewSecret(s string) Secret { return Secret{v: s} }
-
-// Reveal is the secret itself, for the one place that uses it.
-func (s Secret) Reveal() string { return s.v }
-
-// Empty says whether no secret is set.
-func (s Secret) Empty() bool { return s.v == "" }
-
-func (s Secret) String() string   { return "[secret]" }
-func (s Secret) GoString() string { return "[secret]" }
-
-// MarshalJSON writes "[secret]", never the secret.
-func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"[secret]"`), nil }
+func NewSecret(s string) Secret { return crm.NewSecret(s) }
 
 // Mode is what a dialog becomes in Bitrix24.
 type Mode string
@@ -116,48 +103,18 @@ var (
 // ("webhook_url") or as a file's path ("webhook_url_file"; its content is
 // trimmed), one of the two. Errors match ErrConfig and name the file and
 // the bad key; they never hold a secret.
-func Load(path string) (Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("%w: %s: %w", ErrConfig, path, err)
-	}
-	cfg, err := Parse(data)
-	if err != nil {
-		return Config{}, fmt.Errorf("%s: %w", path, err)
-	}
-	return cfg, nil
-}
+func Load(path string) (Config, error) { return crm.Load(path, ErrConfig, Parse) }
 
 // Parse reads the configuration from JSON (Load's format).
 func Parse(data []byte) (Config, error) {
-	bad := func(key, format string, args ...any) error {
-		return fmt.Errorf("%w: %q %s", ErrConfig, key, fmt.Sprintf(format, args...))
+	r, err := crm.ReadConfig(data, ErrConfig, configKeys)
+	if err != nil {
+		return Config{}, err
 	}
-	var raw map[string]json.RawMessage
-	if err := json.NewDecoder(bytes.NewReader(data)).Decode(&raw); err != nil || raw == nil {
-		return Config{}, fmt.Errorf("%w: not a JSON object", ErrConfig)
-	}
-	keys := make([]string, 0, len(raw))
-	for k := range raw {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if !slices.Contains(configKeys, k) {
-			return Config{}, bad(k, "is not a key: one of %s", strings.Join(configKeys, ", "))
-		}
-	}
-	str := func(key string) (string, error) {
-		var s string
-		if v, ok := raw[key]; ok {
-			if err := json.Unmarshal(v, &s); err != nil {
-				return "", bad(key, "is a string")
-			}
-		}
-		return s, nil
-	}
+	bad := r.Bad
+	str := r.Str
 	id := func(key string) (int64, error) {
-		v, ok := raw[key]
+		v, ok := r.Raw(key)
 		if !ok {
 			return 0, nil
 		}
@@ -168,30 +125,8 @@ func Parse(data []byte) (Config, error) {
 		return n, nil
 	}
 	secret := func(key string, required bool) (string, error) {
-		inline, err := str(key)
-		if err != nil {
-			return "", err
-		}
-		file, err := str(key + "_file")
-		if err != nil {
-			return "", err
-		}
-		switch {
-		case inline != "" && file != "":
-			return "", bad(key, "and %q: give one of the two", key+"_file")
-		case file != "":
-			b, err := os.ReadFile(file)
-			if err != nil {
-				return "", bad(key+"_file", "cannot be read: %v", errors.Unwrap(err))
-			}
-			inline = strings.TrimSpace(string(b))
-			if inline == "" {
-				return "", bad(key+"_file", "names an empty file")
-			}
-		case inline == "" && required:
-			return "", bad(key, "is required (or %q)", key+"_file")
-		}
-		return inline, nil
+		v, err := r.Secret(key, required)
+		return v.Reveal(), err
 	}
 	var cfg Config
 	hook, err := secret("webhook_url", true)
@@ -250,7 +185,7 @@ func Parse(data []byte) (Config, error) {
 	if cfg.MarkerField != "" && !userField.MatchString(cfg.MarkerField) {
 		return Config{}, bad("marker_field", "is a user field's code, UF_CRM_...")
 	}
-	if v, ok := raw["fields"]; ok {
+	if v, ok := r.Raw("fields"); ok {
 		var m map[string]json.RawMessage
 		if err := json.Unmarshal(v, &m); err != nil {
 			return Config{}, bad("fields", "is an object: qualification field name → user field (UF_CRM_...)")

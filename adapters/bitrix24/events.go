@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/salesbot/salesbot/adapters/crm"
 	"github.com/salesbot/salesbot/domain"
 )
 
@@ -28,18 +29,12 @@ const By = "crm:bitrix24"
 // MaxEventBody bounds an event's body.
 const MaxEventBody = 1 << 20
 
-// LeadIndex finds the dialog a CRM's lead (here: deal) is linked to
-// (domain.Handlers.DialogOfCRMLead is one): found is false for one no
-// dialog is linked to.
-type LeadIndex interface {
-	DialogOfCRMLead(ctx context.Context, crm, lead string) (domain.CRMLeadLinked, bool, error)
-}
+// LeadIndex finds the dialog a CRM's lead is linked to (crm.LeadIndex).
+type LeadIndex = crm.LeadIndex
 
-// RecordOutcome records how the deal of dialog n ended, at the dialog's
-// version at (0: any); its signature is dialogs.Service.RecordOutcomeAt's,
-// so the wiring passes that method. changed is false when the dialog had
-// that outcome already.
-type RecordOutcome func(ctx context.Context, n int64, at uint64, cmd domain.RecordOutcome) (changed bool, err error)
+// RecordOutcome records how the deal of a dialog ended (crm.RecordOutcome;
+// the wiring passes dialogs.Service.RecordOutcomeAt).
+type RecordOutcome = crm.RecordOutcome
 
 // DealReader reads a deal (Client.GetDeal); errors matching ErrNotFound
 // say the deal is gone.

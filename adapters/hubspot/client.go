@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/salesbot/salesbot/adapters/crm"
 	"github.com/salesbot/salesbot/adapters/redact"
 	"github.com/salesbot/salesbot/domain"
 )
@@ -85,25 +86,7 @@ func (e *StatusError) Is(target error) bool {
 }
 
 // Clock is the time the client backs off by and stamps notes with.
-type Clock interface {
-	Now() time.Time
-	// Sleep waits d or until ctx ends (then it returns ctx's error).
-	Sleep(ctx context.Context, d time.Duration) error
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+type Clock = crm.Clock
 
 // Options are the client's parts; the zero value is production's.
 type Options struct {
@@ -148,7 +131,7 @@ func New(cfg Config, opt Options) (*Client, error) {
 		c.http = &http.Client{Timeout: 30 * time.Second}
 	}
 	if c.clock == nil {
-		c.clock = realClock{}
+		c.clock = crm.RealClock{}
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)

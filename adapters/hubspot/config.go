@@ -13,16 +13,13 @@
 package hubspot
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/url"
-	"os"
 	"regexp"
-	"slices"
 	"strings"
 
+	"github.com/salesbot/salesbot/adapters/crm"
 	"github.com/salesbot/salesbot/domain"
 )
 
@@ -34,24 +31,11 @@ const DefaultBaseURL = "https://api.hubapi.com"
 var ErrConfig = errors.New("hubspot: invalid configuration")
 
 // Secret is a secret text (the private app's token, the app's client
-// secret): it prints as "[secret]" in every format and is never
-// marshalled.
-type Secret struct{ v string }
+// secret): a crm.Secret, printed as "[secret]" and never marshalled.
+type Secret = crm.Secret
 
 // NewSecret wraps s.
-func NewSecret(s string) Secret { return Secret{v: s} }
-
-// Reveal is the secret itself, for the one place that uses it.
-func (s Secret) Reveal() string { return s.v }
-
-// Empty says whether no secret is set.
-func (s Secret) Empty() bool { return s.v == "" }
-
-func (s Secret) String() string   { return "[secret]" }
-func (s Secret) GoString() string { return "[secret]" }
-
-// MarshalJSON writes "[secret]", never the secret.
-func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"[secret]"`), nil }
+func NewSecret(s string) Secret { return crm.NewSecret(s) }
 
 // Config is the connector's configuration (Load reads it from a file).
 type Config struct {
@@ -122,45 +106,18 @@ var (
 // file's path ("token_file"; its content is trimmed), one of the two.
 // Errors match ErrConfig and name the file and the bad key; they never
 // hold a secret.
-func Load(path string) (Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("%w: %s: %w", ErrConfig, path, err)
-	}
-	cfg, err := Parse(data)
-	if err != nil {
-		return Config{}, fmt.Errorf("%s: %w", path, err)
-	}
-	return cfg, nil
-}
+func Load(path string) (Config, error) { return crm.Load(path, ErrConfig, Parse) }
 
 // Parse reads the configuration from JSON (Load's format).
 func Parse(data []byte) (Config, error) {
-	bad := func(key, format string, args ...any) error {
-		return fmt.Errorf("%w: %q %s", ErrConfig, key, fmt.Sprintf(format, args...))
+	r, err := crm.ReadConfig(data, ErrConfig, configKeys)
+	if err != nil {
+		return Config{}, err
 	}
-	var raw map[string]json.RawMessage
-	if err := json.NewDecoder(bytes.NewReader(data)).Decode(&raw); err != nil || raw == nil {
-		return Config{}, fmt.Errorf("%w: not a JSON object", ErrConfig)
-	}
-	keys := make([]string, 0, len(raw))
-	for k := range raw {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if !slices.Contains(configKeys, k) {
-			return Config{}, bad(k, "is not a key: one of %s", strings.Join(configKeys, ", "))
-		}
-	}
+	bad := r.Bad
 	str := func(key string) (string, error) {
-		var s string
-		if v, ok := raw[key]; ok {
-			if err := json.Unmarshal(v, &s); err != nil {
-				return "", bad(key, "is a string")
-			}
-		}
-		return strings.TrimSpace(s), nil
+		s, err := r.Str(key)
+		return strings.TrimSpace(s), err
 	}
 	id := func(key string, required bool) (string, error) {
 		s, err := str(key)
@@ -174,34 +131,9 @@ func Parse(data []byte) (Config, error) {
 		}
 		return s, nil
 	}
-	secret := func(key string, required bool) (Secret, error) {
-		inline, err := str(key)
-		if err != nil {
-			return Secret{}, err
-		}
-		file, err := str(key + "_file")
-		if err != nil {
-			return Secret{}, err
-		}
-		switch {
-		case inline != "" && file != "":
-			return Secret{}, bad(key, "and %q: give one of the two", key+"_file")
-		case file != "":
-			b, err := os.ReadFile(file)
-			if err != nil {
-				return Secret{}, bad(key+"_file", "cannot be read: %v", errors.Unwrap(err))
-			}
-			inline = strings.TrimSpace(string(b))
-			if inline == "" {
-				return Secret{}, bad(key+"_file", "names an empty file")
-			}
-		case inline == "" && required:
-			return Secret{}, bad(key, "is required (or %q)", key+"_file")
-		}
-		return NewSecret(inline), nil
-	}
+	secret := r.Secret
 	props := func(key string) (map[string]string, error) {
-		v, ok := raw[key]
+		v, ok := r.Raw(key)
 		if !ok {
 			return nil, nil
 		}
@@ -220,7 +152,6 @@ func Parse(data []byte) (Config, error) {
 		return m, nil
 	}
 	var cfg Config
-	var err error
 	if cfg.BaseURL, err = str("base_url"); err != nil {
 		return Config{}, err
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/salesbot/salesbot/adapters/crm"
 	"github.com/salesbot/salesbot/domain"
 )
 
@@ -32,12 +33,12 @@ const MaxWebhookBody = 1 << 20
 // future is refused too.
 const MaxSignatureAge = 5 * time.Minute
 
-// LeadIndex finds the dialog a CRM's lead is linked to
-// (domain.Handlers.DialogOfCRMLead is one): found is false for a lead no
-// dialog is linked to.
-type LeadIndex interface {
-	DialogOfCRMLead(ctx context.Context, crm, lead string) (domain.CRMLeadLinked, bool, error)
-}
+// LeadIndex finds the dialog a CRM's lead is linked to (crm.LeadIndex).
+type LeadIndex = crm.LeadIndex
+
+// RecordOutcome records how the deal of a dialog ended (crm.RecordOutcome;
+// the wiring passes dialogs.Service.RecordOutcomeAt).
+type RecordOutcome = crm.RecordOutcome
 
 // DealReader reads a deal's stage and amount (*Client is one). Errors:
 // ErrNotFound for a deal that does not exist.
@@ -46,12 +47,6 @@ type DealReader interface {
 }
 
 var _ DealReader = (*Client)(nil)
-
-// RecordOutcome records how the deal of dialog n ended, at the dialog's
-// version at (0: any); its signature is dialogs.Service.RecordOutcomeAt's,
-// so the wiring passes that method. changed is false when the dialog had
-// that outcome already.
-type RecordOutcome func(ctx context.Context, n int64, at uint64, cmd domain.RecordOutcome) (changed bool, err error)
 
 // WebhookDeps are what the webhook works with.
 type WebhookDeps struct {

@@ -1,45 +1,13 @@
 package hubspottest
 
 import (
-	"context"
-	"sync"
 	"time"
+
+	"github.com/salesbot/salesbot/adapters/crm/crmtest"
 )
 
-// Clock is a fake clock for the client (hubspot.Options.Clock): Sleep
-// moves it on at once and records how long it was asked to wait, so
-// tests of pacing and backoff take no time and assert no timing.
-type Clock struct {
-	mu    sync.Mutex
-	now   time.Time
-	slept []time.Duration
-}
+// Clock is a fake clock for the client (hubspot.Options.Clock): crmtest.Clock.
+type Clock = crmtest.Clock
 
 // NewClock returns a clock at t.
-func NewClock(t time.Time) *Clock { return &Clock{now: t} }
-
-// Now is the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Sleep moves the clock on by d (unless ctx ended).
-func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	c.slept = append(c.slept, d)
-	return nil
-}
-
-// Slept is every wait asked for, in order.
-func (c *Clock) Slept() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.slept...)
-}
+func NewClock(t time.Time) *Clock { return crmtest.NewClock(t) }
