@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/salesbot/salesbot/adapters/crm"
 	"github.com/salesbot/salesbot/adapters/redact"
@@ -225,7 +224,7 @@ func (c *Client) leadBody(in domain.CRMLead) []complexLead {
 	slices.Sort(names)
 	for _, name := range names {
 		if v := strings.TrimSpace(in.Fields[name]); v != "" {
-			lead.CustomFieldsValues = append(lead.CustomFieldsValues, customField{FieldID: c.cfg.Fields[name], Values: []customValue{{Value: truncate(v, 256)}}})
+			lead.CustomFieldsValues = append(lead.CustomFieldsValues, customField{FieldID: c.cfg.Fields[name], Values: []customValue{{Value: crm.Truncate(v, 256)}}})
 		}
 	}
 	if c.cfg.MarkerFieldID > 0 && in.Marker != "" {
@@ -370,43 +369,7 @@ func (c *Client) AddNote(ctx context.Context, leadID, text string) (parts int, e
 
 // SplitNote splits text into parts of at most max characters, at line
 // ends where it can, else anywhere (never inside a UTF-8 character).
-func SplitNote(text string, max int) []string {
-	text = strings.TrimSpace(text)
-	var out []string
-	for text != "" {
-		if utf8.RuneCountInString(text) <= max {
-			out = append(out, text)
-			break
-		}
-		cut := byteIndexOfRune(text, max)
-		if text[cut] != '\n' { // else the part ends at a line end already
-			if nl := strings.LastIndexByte(text[:cut], '\n'); nl > 0 {
-				cut = nl
-			}
-		}
-		out = append(out, strings.TrimSpace(text[:cut]))
-		text = strings.TrimSpace(text[cut:])
-	}
-	return out
-}
-
-func byteIndexOfRune(s string, n int) int {
-	i := 0
-	for b := range s {
-		if i == n {
-			return b
-		}
-		i++
-	}
-	return len(s)
-}
-
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return s[:byteIndexOfRune(s, n-1)] + "…"
-}
+func SplitNote(text string, max int) []string { return crm.SplitText(text, max) }
 
 // errorBody is amoCRM's error answer (application/problem+json).
 type errorBody struct {
@@ -485,10 +448,10 @@ func (c *Client) statusError(op string, status int, data []byte) error {
 	e := &StatusError{Op: op, Status: status}
 	var b errorBody
 	if json.Unmarshal(data, &b) == nil {
-		e.Detail = redact.String(truncate(b.Detail, 300), c.cfg.Token.Reveal())
+		e.Detail = redact.String(crm.Truncate(b.Detail, 300), c.cfg.Token.Reveal())
 		for _, v := range b.ValidationErrors {
 			for _, ve := range v.Errors {
-				e.Validation = append(e.Validation, redact.String(truncate(ve.Path+": "+ve.Detail, 300), c.cfg.Token.Reveal()))
+				e.Validation = append(e.Validation, redact.String(crm.Truncate(ve.Path+": "+ve.Detail, 300), c.cfg.Token.Reveal()))
 			}
 		}
 	}
@@ -498,8 +461,8 @@ func (c *Client) statusError(op string, status int, data []byte) error {
 // retryAfter is how long to wait before retry attempt+1: the answer's
 // Retry-After seconds (at most a minute), else 1, 2, 4, 8 s.
 func retryAfter(v string, attempt int) time.Duration {
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
-		return min(time.Duration(s)*time.Second, time.Minute)
+	if d, ok := crm.RetryAfter(v); ok {
+		return d
 	}
-	return time.Second << min(attempt, 5)
+	return crm.Backoff(attempt)
 }

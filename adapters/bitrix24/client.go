@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/salesbot/salesbot/adapters/crm"
 	"github.com/salesbot/salesbot/adapters/redact"
@@ -215,7 +214,7 @@ func (c *Client) itemFields(in domain.CRMLead) map[string]any {
 	slices.Sort(names)
 	for _, name := range names {
 		if v := strings.TrimSpace(in.Fields[name]); v != "" {
-			f[c.cfg.Fields[name]] = truncate(v, 255)
+			f[c.cfg.Fields[name]] = crm.Truncate(v, 255)
 		}
 	}
 	if c.cfg.MarkerField != "" && in.Marker != "" {
@@ -455,43 +454,7 @@ func (c *Client) GetDeal(ctx context.Context, id int64) (Deal, error) {
 // SplitComment splits text into parts of at most max characters, at
 // line ends where it can, else anywhere (never inside a UTF-8
 // character).
-func SplitComment(text string, max int) []string {
-	text = strings.TrimSpace(text)
-	var out []string
-	for text != "" {
-		if utf8.RuneCountInString(text) <= max {
-			out = append(out, text)
-			break
-		}
-		cut := byteIndexOfRune(text, max)
-		if text[cut] != '\n' {
-			if nl := strings.LastIndexByte(text[:cut], '\n'); nl > 0 {
-				cut = nl
-			}
-		}
-		out = append(out, strings.TrimSpace(text[:cut]))
-		text = strings.TrimSpace(text[cut:])
-	}
-	return out
-}
-
-func byteIndexOfRune(s string, n int) int {
-	i := 0
-	for b := range s {
-		if i == n {
-			return b
-		}
-		i++
-	}
-	return len(s)
-}
-
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return s[:byteIndexOfRune(s, n-1)] + "…"
-}
+func SplitComment(text string, max int) []string { return crm.SplitText(text, max) }
 
 // envelope is every answer of Bitrix24's REST: the result, or an error.
 type envelope struct {
@@ -559,8 +522,8 @@ func (c *Client) call(ctx context.Context, method string, read bool, in, out any
 		}
 		se := &StatusError{Method: method, Host: c.host, Status: resp.StatusCode}
 		if jerr == nil {
-			se.Code = redact.String(truncate(env.Error, 100), code)
-			se.Description = redact.String(truncate(env.ErrorDescription, 300), code)
+			se.Code = redact.String(crm.Truncate(env.Error, 100), code)
+			se.Description = redact.String(crm.Truncate(env.ErrorDescription, 300), code)
 		}
 		retry := errors.Is(se, ErrRateLimited) || (read && resp.StatusCode >= 500)
 		if retry && attempt < c.retries {
@@ -576,7 +539,7 @@ func (c *Client) call(ctx context.Context, method string, read bool, in, out any
 // backoff waits 1, 2, 4, 8 s (at most 32) before retry attempt+1: the
 // portal's bucket drains 2 a second, so a second frees two requests.
 func (c *Client) backoff(ctx context.Context, method string, status, attempt int) error {
-	wait := time.Second << min(attempt, 5)
+	wait := crm.Backoff(attempt)
 	c.log.Warn("bitrix24: retrying", "portal", c.host, "method", method, "status", status, "wait", wait, "attempt", attempt+1)
 	return c.clock.Sleep(ctx, wait)
 }

@@ -2,8 +2,9 @@
 // adapters/bitrix24, adapters/hubspot) share: Secret, the reading of
 // their JSON configuration files (ReadConfig), the Clock they pace and
 // back off by, the ports their webhooks record outcomes through
-// (LeadIndex, RecordOutcome) and the waits before a retry (RetryAfter,
-// Backoff). Each connector names these in its own package (amocrm.Secret
+// (LeadIndex, RecordOutcome), the waits before a retry (RetryAfter,
+// Backoff) and the cutting of text to a CRM's limits (SplitText,
+// Truncate). Each connector names these in its own package (amocrm.Secret
 // is crm.Secret) and keeps its own errors.
 //
 // crmtest holds the fake Clock for tests.

@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/salesbot/salesbot/adapters/crm"
 	"github.com/salesbot/salesbot/adapters/redact"
@@ -220,7 +219,7 @@ func mapped(props map[string]string, m map[string]string, fields map[string]stri
 	slices.Sort(names)
 	for _, name := range names {
 		if v := strings.TrimSpace(fields[name]); v != "" {
-			props[m[name]] = truncate(v, 1000)
+			props[m[name]] = crm.Truncate(v, 1000)
 		}
 	}
 }
@@ -450,43 +449,7 @@ func NoteHTML(text string) string {
 
 // SplitNote splits text into parts of at most max characters, at line
 // ends where it can, else anywhere (never inside a UTF-8 character).
-func SplitNote(text string, max int) []string {
-	text = strings.TrimSpace(text)
-	var out []string
-	for text != "" {
-		if utf8.RuneCountInString(text) <= max {
-			out = append(out, text)
-			break
-		}
-		cut := byteIndexOfRune(text, max)
-		if text[cut] != '\n' {
-			if nl := strings.LastIndexByte(text[:cut], '\n'); nl > 0 {
-				cut = nl
-			}
-		}
-		out = append(out, strings.TrimSpace(text[:cut]))
-		text = strings.TrimSpace(text[cut:])
-	}
-	return out
-}
-
-func byteIndexOfRune(s string, n int) int {
-	i := 0
-	for b := range s {
-		if i == n {
-			return b
-		}
-		i++
-	}
-	return len(s)
-}
-
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return s[:byteIndexOfRune(s, n-1)] + "…"
-}
+func SplitNote(text string, max int) []string { return crm.SplitText(text, max) }
 
 // errorBody is HubSpot's error answer.
 type errorBody struct {
@@ -557,13 +520,13 @@ func (c *Client) statusError(op string, status int, data []byte) *StatusError {
 	var b errorBody
 	if json.Unmarshal(data, &b) == nil {
 		tok := c.cfg.Token.Reveal()
-		e.Message = redact.String(truncate(b.Message, 300), tok)
-		e.Category = redact.String(truncate(b.Category, 60), tok)
+		e.Message = redact.String(crm.Truncate(b.Message, 300), tok)
+		e.Category = redact.String(crm.Truncate(b.Category, 60), tok)
 		if e.Category == "" && b.ErrorType != "" {
-			e.Category = redact.String(truncate(b.ErrorType, 60), tok)
+			e.Category = redact.String(crm.Truncate(b.ErrorType, 60), tok)
 		}
-		e.CorrelationID = redact.String(truncate(b.CorrelationID, 60), tok)
-		e.Policy = redact.String(truncate(b.PolicyName, 60), tok)
+		e.CorrelationID = redact.String(crm.Truncate(b.CorrelationID, 60), tok)
+		e.Policy = redact.String(crm.Truncate(b.PolicyName, 60), tok)
 	}
 	return e
 }
@@ -573,12 +536,12 @@ func (c *Client) statusError(op string, status int, data []byte) *StatusError {
 // (X-HubSpot-RateLimit-Interval-Milliseconds, at most a minute); else 1,
 // 2, 4, 8 s.
 func backoff(h http.Header, attempt int) time.Duration {
-	if s, err := strconv.Atoi(strings.TrimSpace(h.Get("Retry-After"))); err == nil && s >= 0 {
-		return min(time.Duration(s)*time.Second, time.Minute)
+	if d, ok := crm.RetryAfter(h.Get("Retry-After")); ok {
+		return d
 	}
 	if ms, err := strconv.Atoi(strings.TrimSpace(h.Get("X-HubSpot-RateLimit-Interval-Milliseconds"))); err == nil && ms > 0 &&
 		h.Get("X-HubSpot-RateLimit-Remaining") == "0" {
 		return min(time.Duration(ms)*time.Millisecond, time.Minute)
 	}
-	return time.Second << min(attempt, 5)
+	return crm.Backoff(attempt)
 }
