@@ -7,7 +7,7 @@
 // Truncate). Each connector names these in its own package (amocrm.Secret
 // is crm.Secret) and keeps its own errors.
 //
-// crmtest holds the fake Clock for tests.
+// crmtest holds the fake Clock and the fakes' fault queue for tests.
 package crm
 
 import (

@@ -11,7 +11,6 @@
 package amocrmtest
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/salesbot/salesbot/adapters/crm/crmtest"
 )
 
 // Request is one request the server received.
@@ -85,7 +86,7 @@ type Server struct {
 	contacts []Contact
 	notes    []Note
 	requests []Request
-	faults   []fault
+	faults   crmtest.Faults[fault]
 	// KnownFields, if set, are the custom field ids that exist: any
 	// other is a validation error, as in amoCRM.
 	known map[int64]bool
@@ -121,7 +122,7 @@ func (s *Server) KnownFields(ids ...int64) {
 func (s *Server) Fail(path string, status int, retryAfter string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{status: status, retryAfter: retryAfter, path: path})
+	s.faults.Add(fault{status: status, retryAfter: retryAfter, path: path})
 }
 
 // Drop carries out the next request whose path starts with path, then
@@ -130,7 +131,7 @@ func (s *Server) Fail(path string, status int, retryAfter string) {
 func (s *Server) Drop(path string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{path: path})
+	s.faults.Add(fault{path: path})
 }
 
 // Requests are the requests received so far, in order.
@@ -191,20 +192,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// A fault that applies takes the request.
-	drop := false
-	for i, f := range s.faults {
-		if strings.HasPrefix(r.URL.Path, f.path) {
-			s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
-			if f.status == 0 {
-				drop = true
-				break
-			}
-			if f.retryAfter != "" {
-				w.Header().Set("Retry-After", f.retryAfter)
-			}
-			answer(f.status, problem(f.status, http.StatusText(f.status)))
-			return
+	f, faulted := s.faults.Take(func(f fault) bool { return strings.HasPrefix(r.URL.Path, f.path) })
+	drop := faulted && f.status == 0
+	if faulted && !drop {
+		if f.retryAfter != "" {
+			w.Header().Set("Retry-After", f.retryAfter)
 		}
+		answer(f.status, problem(f.status, http.StatusText(f.status)))
+		return
 	}
 	if rec.Auth != "Bearer "+s.token || s.token == "" {
 		answer(http.StatusUnauthorized, problem(http.StatusUnauthorized, "Authorization required"))
@@ -214,13 +209,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if drop && status < 300 {
 		rec.Status = 0
 		s.requests = append(s.requests, rec)
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return
-			}
-		}
-		panic(http.ErrAbortHandler) // closes the connection too
+		crmtest.DropConnection(w)
+		return
 	}
 	answer(status, v)
 }
@@ -252,19 +242,6 @@ func validation(requestID, path, code, detail string) (int, any) {
 	b := problem(http.StatusBadRequest, "Request validation failed")
 	b["validation-errors"] = []any{map[string]any{"request_id": requestID, "errors": []any{map[string]any{"code": code, "path": path, "detail": detail}}}}
 	return http.StatusBadRequest, b
-}
-
-// strict decodes body into v, refusing unknown fields.
-func strict(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return fmt.Errorf("data after the JSON value")
-	}
-	return nil
 }
 
 type complexIn struct {
@@ -318,7 +295,7 @@ func (s *Server) complex(r *http.Request, body []byte) (int, any) {
 		return http.StatusUnsupportedMediaType, problem(http.StatusUnsupportedMediaType, "Unsupported Media Type")
 	}
 	var in []complexIn
-	if err := strict(body, &in); err != nil {
+	if err := crmtest.Strict(body, &in); err != nil {
 		return http.StatusBadRequest, problem(http.StatusBadRequest, "Request body is not valid: "+err.Error())
 	}
 	if len(in) == 0 || len(in) > 50 {
@@ -438,7 +415,7 @@ func (s *Server) addNotes(r *http.Request, lead int64, body []byte) (int, any) {
 		} `json:"params"`
 		RequestID string `json:"request_id"`
 	}
-	if err := strict(body, &in); err != nil {
+	if err := crmtest.Strict(body, &in); err != nil {
 		return http.StatusBadRequest, problem(http.StatusBadRequest, "Request body is not valid: "+err.Error())
 	}
 	if len(in) == 0 {

@@ -15,7 +15,6 @@
 package bitrix24test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,6 +26,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/salesbot/salesbot/adapters/crm/crmtest"
 )
 
 // Request is one request the server received.
@@ -81,7 +82,7 @@ type Server struct {
 	deals    []Item
 	comments []Comment
 	requests []Request
-	faults   []fault
+	faults   crmtest.Faults[fault]
 	known    map[string]bool // user fields that exist; nil: any UF_CRM_*
 }
 
@@ -132,7 +133,7 @@ func (s *Server) RateLimit(method string) {
 func (s *Server) Fail(method string, status int, code string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{method: method, status: status, code: code})
+	s.faults.Add(fault{method: method, status: status, code: code})
 }
 
 // Drop carries out the next call of method ("" = any), then closes the
@@ -140,7 +141,7 @@ func (s *Server) Fail(method string, status int, code string) {
 func (s *Server) Drop(method string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{method: method})
+	s.faults.Add(fault{method: method})
 }
 
 // Requests are the requests received so far, in order.
@@ -231,17 +232,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(status)
 		json.NewEncoder(w).Encode(v)
 	}
-	drop := false
-	for i, f := range s.faults {
-		if f.method == "" || f.method == rec.Method {
-			s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
-			if f.status == 0 {
-				drop = true
-				break
-			}
-			answer(f.status, fail(f.code, http.StatusText(f.status)))
-			return
-		}
+	f, faulted := s.faults.Take(func(f fault) bool { return f.method == "" || f.method == rec.Method })
+	drop := faulted && f.status == 0
+	if faulted && !drop {
+		answer(f.status, fail(f.code, http.StatusText(f.status)))
+		return
 	}
 	if m == nil || m[1] != strconv.FormatInt(s.userID, 10) || m[2] != s.code {
 		answer(http.StatusUnauthorized, fail("INVALID_CREDENTIALS", "Invalid request credentials"))
@@ -255,13 +250,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if drop && status < 300 {
 		rec.Status = 0
 		s.requests = append(s.requests, rec)
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return
-			}
-		}
-		panic(http.ErrAbortHandler)
+		crmtest.DropConnection(w)
+		return
 	}
 	answer(status, v)
 }
@@ -276,21 +266,6 @@ func result(v any) map[string]any {
 }
 
 func invalid(desc string) (int, any) { return http.StatusBadRequest, fail("", desc) }
-
-// strict decodes body into v, refusing unknown keys; numbers stay
-// json.Number.
-func strict(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return fmt.Errorf("data after the JSON value")
-	}
-	return nil
-}
 
 func (s *Server) route(method string, body []byte) (int, any) {
 	switch method {
@@ -332,7 +307,7 @@ func (s *Server) add(body []byte, entity string) (int, any) {
 		Fields map[string]any    `json:"fields"`
 		Params map[string]string `json:"params"`
 	}
-	if err := strict(body, &in); err != nil {
+	if err := crmtest.StrictNumbers(body, &in); err != nil {
 		return invalid("Invalid request body: " + err.Error())
 	}
 	if len(in.Fields) == 0 {
@@ -454,7 +429,7 @@ func (s *Server) list(body []byte, items []Item) (int, any) {
 		Order  map[string]string `json:"order"`
 		Start  *json.Number      `json:"start"`
 	}
-	if err := strict(body, &in); err != nil {
+	if err := crmtest.StrictNumbers(body, &in); err != nil {
 		return invalid("Invalid request body: " + err.Error())
 	}
 	for k := range in.Filter {
@@ -498,7 +473,7 @@ func (s *Server) dealGet(body []byte) (int, any) {
 	var in struct {
 		ID json.Number `json:"id"`
 	}
-	if err := strict(body, &in); err != nil {
+	if err := crmtest.StrictNumbers(body, &in); err != nil {
 		return invalid("Invalid request body: " + err.Error())
 	}
 	id, err := in.ID.Int64()
@@ -525,7 +500,7 @@ func (s *Server) comment(body []byte) (int, any) {
 			Comment    string      `json:"COMMENT"`
 		} `json:"fields"`
 	}
-	if err := strict(body, &in); err != nil {
+	if err := crmtest.StrictNumbers(body, &in); err != nil {
 		return invalid("Invalid request body: " + err.Error())
 	}
 	if in.Fields == nil || strings.TrimSpace(in.Fields.Comment) == "" {

@@ -1,5 +1,7 @@
 // Package crmtest is what the CRM connectors' fakes (amocrmtest,
-// bitrix24test, hubspottest) share: the fake Clock.
+// bitrix24test, hubspottest) share: the fake Clock, the queue of faults
+// to inject (Faults), the dropped answer (DropConnection) and the strict
+// reading of a request's JSON (Strict, StrictNumbers).
 package crmtest
 
 import (

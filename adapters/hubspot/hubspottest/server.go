@@ -12,7 +12,6 @@
 package hubspottest
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,6 +23,8 @@ import (
 	"sync"
 	"time"
 	"unicode"
+
+	"github.com/salesbot/salesbot/adapters/crm/crmtest"
 )
 
 // Request is one request the server received.
@@ -72,7 +73,7 @@ type Server struct {
 	nextID    int64
 	objects   []*Object
 	requests  []Request
-	faults    []fault
+	faults    crmtest.Faults[fault]
 	props     map[string]map[string]bool // object type → known property names
 	stages    map[string][]string        // pipeline → stages
 	hidden    bool                       // new objects are not searchable until Index
@@ -153,7 +154,7 @@ func (s *Server) Fail(path string, status int) {
 	if status == http.StatusTooManyRequests {
 		f.policy = "TEN_SECONDLY_ROLLING"
 	}
-	s.faults = append(s.faults, f)
+	s.faults.Add(f)
 }
 
 // RateLimit answers the next request to path (as Fail's) with
@@ -162,7 +163,7 @@ func (s *Server) Fail(path string, status int) {
 func (s *Server) RateLimit(path, policy, retryAfter string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{status: http.StatusTooManyRequests, policy: policy, retryAfter: retryAfter, path: path})
+	s.faults.Add(fault{status: http.StatusTooManyRequests, policy: policy, retryAfter: retryAfter, path: path})
 }
 
 // Drop carries out the next request to path (as Fail's), then
@@ -170,7 +171,7 @@ func (s *Server) RateLimit(path, policy, retryAfter string) {
 func (s *Server) Drop(path string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{path: path})
+	s.faults.Add(fault{path: path})
 }
 
 // Requests are the requests received so far, in order.
@@ -262,28 +263,24 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			json.NewEncoder(w).Encode(v)
 		}
 	}
-	drop := false
-	for i, f := range s.faults {
-		if f.path == "" || r.URL.Path == f.path || (strings.HasSuffix(f.path, "/") && strings.HasPrefix(r.URL.Path, f.path)) {
-			s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
-			if f.status == 0 {
-				drop = true
-				break
+	f, faulted := s.faults.Take(func(f fault) bool {
+		return f.path == "" || r.URL.Path == f.path || (strings.HasSuffix(f.path, "/") && strings.HasPrefix(r.URL.Path, f.path))
+	})
+	drop := faulted && f.status == 0
+	if faulted && !drop {
+		if f.status == http.StatusTooManyRequests {
+			if f.retryAfter != "" {
+				w.Header().Set("Retry-After", f.retryAfter)
 			}
-			if f.status == http.StatusTooManyRequests {
-				if f.retryAfter != "" {
-					w.Header().Set("Retry-After", f.retryAfter)
-				}
-				w.Header().Set("X-HubSpot-RateLimit-Interval-Milliseconds", "10000")
-				w.Header().Set("X-HubSpot-RateLimit-Max", "100")
-				w.Header().Set("X-HubSpot-RateLimit-Remaining", "0")
-				answer(f.status, map[string]any{"status": "error", "message": "You have reached your " + strings.ToLower(f.policy) + " limit.",
-					"errorType": "RATE_LIMIT", "correlationId": s.correlation(), "policyName": f.policy, "groupName": "api-calls"})
-				return
-			}
-			answer(f.status, s.errorBody("internal error", "INTERNAL_ERROR", nil))
+			w.Header().Set("X-HubSpot-RateLimit-Interval-Milliseconds", "10000")
+			w.Header().Set("X-HubSpot-RateLimit-Max", "100")
+			w.Header().Set("X-HubSpot-RateLimit-Remaining", "0")
+			answer(f.status, map[string]any{"status": "error", "message": "You have reached your " + strings.ToLower(f.policy) + " limit.",
+				"errorType": "RATE_LIMIT", "correlationId": s.correlation(), "policyName": f.policy, "groupName": "api-calls"})
 			return
 		}
+		answer(f.status, s.errorBody("internal error", "INTERNAL_ERROR", nil))
+		return
 	}
 	if rec.Auth != "Bearer "+s.token || s.token == "" {
 		answer(http.StatusUnauthorized, s.errorBody("Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview", "INVALID_AUTHENTICATION", nil))
@@ -293,13 +290,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if drop && status < 300 {
 		rec.Status = 0
 		s.requests = append(s.requests, rec)
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return
-			}
-		}
-		panic(http.ErrAbortHandler)
+		crmtest.DropConnection(w)
+		return
 	}
 	answer(status, v)
 }
@@ -325,19 +317,6 @@ func (s *Server) route(r *http.Request, body []byte) (int, any) {
 	return http.StatusMethodNotAllowed, s.errorBody("Method Not Allowed", "VALIDATION_ERROR", nil)
 }
 
-// strict decodes body into v, refusing unknown fields.
-func strict(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return fmt.Errorf("data after the JSON value")
-	}
-	return nil
-}
-
 type assocIn struct {
 	To *struct {
 		ID *string `json:"id"`
@@ -356,7 +335,7 @@ func (s *Server) create(r *http.Request, typ string, body []byte) (int, any) {
 		Properties   map[string]string `json:"properties"`
 		Associations []assocIn         `json:"associations"`
 	}
-	if err := strict(body, &in); err != nil {
+	if err := crmtest.Strict(body, &in); err != nil {
 		return s.invalid("Invalid input JSON on line 1: "+err.Error(), "INVALID_JSON", nil)
 	}
 	if in.Properties == nil {
@@ -531,7 +510,7 @@ func (s *Server) search(r *http.Request, typ string, body []byte) (int, any) {
 		Sorts      []any    `json:"sorts"`
 		Query      string   `json:"query"`
 	}
-	if err := strict(body, &in); err != nil {
+	if err := crmtest.Strict(body, &in); err != nil {
 		return s.invalid("Invalid input JSON on line 1: "+err.Error(), "INVALID_JSON", nil)
 	}
 	if in.Limit != nil && (*in.Limit < 0 || *in.Limit > 200) {
