@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/salesbot/salesbot/adapters/crm"
 	"github.com/salesbot/salesbot/adapters/redact"
@@ -118,19 +117,8 @@ func New(cfg Config, opt Options) (*Client, error) {
 		return nil, err
 	}
 	u, _ := url.Parse(cfg.Portal)
-	c := &Client{cfg: cfg, host: u.Host, http: opt.HTTP, clock: opt.Clock, log: opt.Logger, retries: opt.Retries}
-	if c.http == nil {
-		c.http = &http.Client{Timeout: 30 * time.Second}
-	}
-	if c.clock == nil {
-		c.clock = crm.RealClock{}
-	}
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
-	if c.retries <= 0 {
-		c.retries = 4
-	}
+	p := crm.Parts{HTTP: opt.HTTP, Clock: opt.Clock, Logger: opt.Logger, Retries: opt.Retries}.WithDefaults()
+	c := &Client{cfg: cfg, host: u.Host, http: p.HTTP, clock: p.Clock, log: p.Logger, retries: p.Retries}
 	burst := opt.Burst
 	if burst <= 0 {
 		burst = 10

@@ -1,7 +1,7 @@
 // Package crm is what the CRM connectors (adapters/amocrm,
 // adapters/bitrix24, adapters/hubspot) share: Secret, the reading of
 // their JSON configuration files (ReadConfig), the Clock they pace and
-// back off by, the ports their webhooks record outcomes through
+// back off by (with a client's other Parts), the ports their webhooks record outcomes through
 // (LeadIndex, RecordOutcome), the waits before a retry (RetryAfter,
 // Backoff) and the cutting of text to a CRM's limits (SplitText,
 // Truncate). Each connector names these in its own package (amocrm.Secret
@@ -12,6 +12,8 @@ package crm
 
 import (
 	"context"
+	"log/slog"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -90,3 +92,30 @@ func RetryAfter(v string) (time.Duration, bool) {
 // Backoff is the wait before retry attempt+1 when the answer says none:
 // 1, 2, 4, 8 s ... at most 32 s.
 func Backoff(attempt int) time.Duration { return time.Second << min(attempt, 5) }
+
+// Parts are a client's HTTP client, clock, logger and retries, as its
+// Options give them.
+type Parts struct {
+	HTTP    *http.Client
+	Clock   Clock
+	Logger  *slog.Logger
+	Retries int
+}
+
+// WithDefaults fills the parts left zero: an HTTP client with a 30 s
+// timeout, the real clock, a logger that discards, 4 retries.
+func (p Parts) WithDefaults() Parts {
+	if p.HTTP == nil {
+		p.HTTP = &http.Client{Timeout: 30 * time.Second}
+	}
+	if p.Clock == nil {
+		p.Clock = RealClock{}
+	}
+	if p.Logger == nil {
+		p.Logger = slog.New(slog.DiscardHandler)
+	}
+	if p.Retries <= 0 {
+		p.Retries = 4
+	}
+	return p
+}

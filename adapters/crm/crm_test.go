@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -154,5 +155,17 @@ func TestClocks(t *testing.T) {
 	}
 	if !c.Now().Equal(start.Add(3*time.Second)) || fmt.Sprint(c.Slept()) != "[1s 2s]" {
 		t.Errorf("Now %v, Slept %v", c.Now(), c.Slept())
+	}
+}
+
+func TestPartsWithDefaults(t *testing.T) {
+	p := crm.Parts{}.WithDefaults()
+	if p.HTTP == nil || p.HTTP.Timeout != 30*time.Second || p.Clock != (crm.RealClock{}) || p.Logger == nil || p.Retries != 4 {
+		t.Errorf("defaults: %+v", p)
+	}
+	h, clk, log := &http.Client{}, crmtest.NewClock(time.Time{}), slog.Default()
+	p = crm.Parts{HTTP: h, Clock: clk, Logger: log, Retries: 1}.WithDefaults()
+	if p.HTTP != h || p.Clock != clk || p.Logger != log || p.Retries != 1 {
+		t.Errorf("given parts replaced: %+v", p)
 	}
 }

@@ -125,19 +125,8 @@ func New(cfg Config, opt Options) (*Client, error) {
 		cfg.Currency = "USD"
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	c := &Client{cfg: cfg, http: opt.HTTP, clock: opt.Clock, log: opt.Logger, retries: opt.Retries}
-	if c.http == nil {
-		c.http = &http.Client{Timeout: 30 * time.Second}
-	}
-	if c.clock == nil {
-		c.clock = crm.RealClock{}
-	}
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
-	if c.retries <= 0 {
-		c.retries = 4
-	}
+	p := crm.Parts{HTTP: opt.HTTP, Clock: opt.Clock, Logger: opt.Logger, Retries: opt.Retries}.WithDefaults()
+	c := &Client{cfg: cfg, http: p.HTTP, clock: p.Clock, log: p.Logger, retries: p.Retries}
 	return c, nil
 }
 
