@@ -1,12 +1,10 @@
 package amocrm
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -390,24 +388,10 @@ func (c *Client) do(ctx context.Context, op, method, path string, in, out any) e
 		if err := c.limit.Wait(ctx); err != nil {
 			return fmt.Errorf("amocrm: %s: %w", op, err)
 		}
-		req, err := http.NewRequestWithContext(ctx, method, c.cfg.BaseURL+path, bytes.NewReader(body))
+		resp, data, err := crm.Send(ctx, c.http, crm.Request{Method: method, URL: c.cfg.BaseURL + path, Body: body,
+			Token: c.cfg.Token, UserAgent: "salesbot-amocrm/1", Prefix: "amocrm: " + op})
 		if err != nil {
-			return fmt.Errorf("amocrm: %s: %w", op, err)
-		}
-		req.Header.Set("Authorization", "Bearer "+c.cfg.Token.Reveal())
-		req.Header.Set("Accept", "application/json")
-		if in != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		req.Header.Set("User-Agent", "salesbot-amocrm/1")
-		resp, err := c.http.Do(req)
-		if err != nil {
-			return redact.Error(fmt.Errorf("amocrm: %s: %w", op, err), c.cfg.Token.Reveal())
-		}
-		data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-		resp.Body.Close()
-		if err != nil {
-			return redact.Error(fmt.Errorf("amocrm: %s: read the answer: %w", op, err), c.cfg.Token.Reveal())
+			return err
 		}
 		switch {
 		case resp.StatusCode == http.StatusNoContent:

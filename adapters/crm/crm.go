@@ -2,8 +2,8 @@
 // adapters/bitrix24, adapters/hubspot) share: Secret, the reading of
 // their JSON configuration files (ReadConfig), the Clock they pace and
 // back off by (with a client's other Parts), the ports their webhooks record outcomes through
-// (LeadIndex, RecordOutcome), the waits before a retry (RetryAfter,
-// Backoff) and the cutting of text to a CRM's limits (SplitText,
+// (LeadIndex, RecordOutcome), one call of a JSON API with a bearer
+// token (Send), the waits before a retry (RetryAfter, Backoff) and the cutting of text to a CRM's limits (SplitText,
 // Truncate). Each connector names these in its own package (amocrm.Secret
 // is crm.Secret) and keeps its own errors.
 //

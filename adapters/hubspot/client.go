@@ -1,13 +1,11 @@
 package hubspot
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -463,24 +461,10 @@ func (c *Client) do(ctx context.Context, op, method, path string, safe bool, in,
 		}
 	}
 	for attempt := 0; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, method, c.cfg.BaseURL+path, bytes.NewReader(body))
+		resp, data, err := crm.Send(ctx, c.http, crm.Request{Method: method, URL: c.cfg.BaseURL + path, Body: body,
+			Token: c.cfg.Token, UserAgent: "salesbot-hubspot/1", Prefix: "hubspot: " + op})
 		if err != nil {
-			return fmt.Errorf("hubspot: %s: %w", op, err)
-		}
-		req.Header.Set("Authorization", "Bearer "+c.cfg.Token.Reveal())
-		req.Header.Set("Accept", "application/json")
-		if in != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		req.Header.Set("User-Agent", "salesbot-hubspot/1")
-		resp, err := c.http.Do(req)
-		if err != nil {
-			return redact.Error(fmt.Errorf("hubspot: %s: %w", op, err), c.cfg.Token.Reveal())
-		}
-		data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-		resp.Body.Close()
-		if err != nil {
-			return redact.Error(fmt.Errorf("hubspot: %s: read the answer: %w", op, err), c.cfg.Token.Reveal())
+			return err
 		}
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 			if out != nil && len(data) > 0 && resp.StatusCode != http.StatusNoContent {
