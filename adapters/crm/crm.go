@@ -1,11 +1,12 @@
 // Package crm is what the CRM connectors (adapters/amocrm,
 // adapters/bitrix24, adapters/hubspot) share: Secret, the reading of
-// their JSON configuration files (ReadConfig), the Clock they pace and
-// back off by (with a client's other Parts), the ports their webhooks record outcomes through
-// (LeadIndex, RecordOutcome), one call of a JSON API with a bearer
-// token (Send), the waits before a retry (RetryAfter, Backoff) and the cutting of text to a CRM's limits (SplitText,
-// Truncate). Each connector names these in its own package (amocrm.Secret
-// is crm.Secret) and keeps its own errors.
+// their JSON configuration files (ReadConfig, Load), the Clock they pace
+// and back off by (with a client's other Parts), the ports their
+// webhooks record outcomes through (LeadIndex, RecordOutcome), one call
+// of a JSON API with a bearer token (Send), the waits before a retry
+// (RetryAfter, Backoff) and the cutting of text to a CRM's limits
+// (SplitText, Truncate). Each connector names these in its own package
+// (amocrm.Secret is crm.Secret) and keeps its own errors.
 //
 // crmtest holds the fake Clock and the fakes' fault queue for tests.
 package crm
