@@ -21,6 +21,9 @@ import (
 	"github.com/salesbot/salesbot/eventstore"
 )
 
+// Every test of the package runs beside the others (t.Parallel): each has
+// its own sandbox Telegram and log, and they mostly wait.
+
 // world is a salesbot with its log on Pebble, its accounts connected to a
 // sandbox Telegram.
 type world struct {
@@ -243,6 +246,7 @@ func (w *world) noticed(kind string) bool {
 // Outreach end to end: a dialog started by username is sent with typing
 // first, the persona answers, the answer is recorded and read.
 func TestOutreachAndReply(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	acc, accUser := w.addAccount("sales-1")
 	lead := w.persona("lead_anna", telegramtest.Persona{Reply: telegramtest.Script("Hi! What do you offer?", "Sounds good")})
@@ -291,6 +295,7 @@ func TestOutreachAndReply(t *testing.T) {
 // A stranger who writes first gets an inbound dialog; a message typed in
 // the Telegram app of the account takes the dialog over.
 func TestInboundDialogAndManualTakeover(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	acc, accUser := w.addAccount("sales-1")
 	stranger, _ := w.sb.AddUser(telegramtest.UserSpec{Username: "curious_bob", FirstName: "Bob"})
@@ -340,6 +345,7 @@ func TestInboundDialogAndManualTakeover(t *testing.T) {
 // Messages that arrive while salesbot is down are delivered on start,
 // each exactly once.
 func TestCatchUpAfterDowntime(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	acc, accUser := w.addAccount("sales-1")
 	lead := w.persona("lead_carl", telegramtest.Persona{Reply: telegramtest.Script("hello")})
@@ -385,6 +391,7 @@ func TestCatchUpAfterDowntime(t *testing.T) {
 // salesbot did not record it. On start the outbox sends it again with the
 // same random_id; Telegram drops the duplicate, and the lead sees one copy.
 func TestResendAfterCrashReusesRandomID(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	acc, accUser := w.addAccount("sales-1")
 	lead := w.persona("lead_dana", telegramtest.Persona{Reply: func(telegramtest.Incoming) []string { return nil }})
@@ -440,6 +447,7 @@ func TestResendAfterCrashReusesRandomID(t *testing.T) {
 
 // Telegram errors become facts.
 func TestErrorsBecomeFacts(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	silent := telegramtest.Persona{Reply: func(telegramtest.Incoming) []string { return nil }}
@@ -533,6 +541,7 @@ func TestErrorsBecomeFacts(t *testing.T) {
 }
 
 func TestLostAccounts(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name, reason string
 		lose         func(sb *telegramtest.Sandbox, id int64)
@@ -542,6 +551,7 @@ func TestLostAccounts(t *testing.T) {
 		{"USER_DEACTIVATED_BAN", "USER_DEACTIVATED_BAN", func(sb *telegramtest.Sandbox, id int64) { sb.Ban(id) }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			w := newWorld(t)
 			acc, accUser := w.addAccount("sales-1")
 			w.persona("lead_x", telegramtest.Persona{Reply: func(telegramtest.Incoming) []string { return nil }})
@@ -570,6 +580,7 @@ func TestLostAccounts(t *testing.T) {
 
 // A dropped connection is recorded and the client comes back by itself.
 func TestReconnect(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	acc, accUser := w.addAccount("sales-1")
 	lead := w.persona("lead_eve", telegramtest.Persona{Reply: func(telegramtest.Incoming) []string { return nil }})
@@ -588,6 +599,7 @@ func TestReconnect(t *testing.T) {
 // Many people writing first at once, to several accounts: each gets one
 // inbound dialog, and dialog numbers stay unique and dense.
 func TestManyInboundAtOnce(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	var accs []telegramtest.User
 	var ids []uuid.UUID
@@ -630,6 +642,7 @@ func TestManyInboundAtOnce(t *testing.T) {
 // A message whose contact was erased can never be recorded; it must not
 // hold up the account's later messages.
 func TestErasedContactDoesNotBlockTheAccount(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	acc, accUser := w.addAccount("sales-1")
 	lead := w.persona("lead_erased", telegramtest.Persona{Reply: telegramtest.Script("hi")})
@@ -664,6 +677,7 @@ func TestErasedContactDoesNotBlockTheAccount(t *testing.T) {
 
 // An opt-out that arrives while "typing…" shows stops the message.
 func TestOptOutWhileTyping(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.typing = 700 * time.Millisecond
 	acc, accUser := w.addAccount("sales-1")
@@ -688,6 +702,7 @@ func TestOptOutWhileTyping(t *testing.T) {
 // A manager's opt-out ends the person's dialog at once, and a message
 // still planned for them is not sent.
 func TestManagerOptOut(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.typing = 500 * time.Millisecond
 	acc, accUser := w.addAccount("sales-1")
@@ -726,6 +741,7 @@ func TestManagerOptOut(t *testing.T) {
 // Run returns only when the notices it handed out are delivered: a slow
 // Notify (the admin bot at its rate limit) is waited for, not left behind.
 func TestRunWaitsForNotices(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	acc, _ := w.addAccount("sales-1")
 	w.persona("lead_slow", telegramtest.Persona{Reply: func(telegramtest.Incoming) []string { return nil }})
@@ -771,6 +787,7 @@ func TestRunWaitsForNotices(t *testing.T) {
 
 // Removing an account stops its client, logs it out and deletes its session.
 func TestRemoveAccount(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	acc, _ := w.addAccount("sales-1")
 	w.start()
@@ -799,6 +816,7 @@ func TestRemoveAccount(t *testing.T) {
 // salesbot contacts optout, with no Telegram to ask) who later writes in
 // is that contact: no dialog, no answer; an import of them is found too.
 func TestOptedOutByUsernameWritesIn(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	acc, accUser := w.addAccount("sales-1")
 	lead, _ := w.sb.AddUser(telegramtest.UserSpec{Username: "Listed_Lead", FirstName: "Lee"})

@@ -17,6 +17,7 @@ import (
 // Add checks the registration before anyone signs in, keeps no session of
 // a failed one, and registers the account; List shows it; Remove ends it.
 func TestAddListRemove(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := t.Context()
 	phone := "+15550009999"

@@ -21,6 +21,7 @@ import (
 // variant; a contact that may not be written to, or is in a dialog
 // already, is the contact's error.
 func TestPinnedStartAndCampaignOpener(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	restricted, rUser := w.addAccount("sales-1")
 	healthy, hUser := w.addAccount("sales-2")
@@ -125,6 +126,7 @@ func accountsStart(contact, account, campaign uuid.UUID) accounts.StartRequest {
 // was never recorded (a crash between an import's link and its contact),
 // rather than blocking the campaign's lane.
 func TestStartRefusesAPersonWhoIsAnotherContact(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	acc, _ := w.addAccount("sales-1")
 	silent := telegramtest.Persona{Reply: func(telegramtest.Incoming) []string { return nil }}

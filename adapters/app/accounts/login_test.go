@@ -37,6 +37,7 @@ var _ accounts.Dialer = (*dialer)(nil)
 // A Login signs in by phone if it has one, else by QR code if it shows
 // one, else with the session it reads.
 func TestLoginSignIn(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	shown := ""
 	code := func(context.Context) (string, error) { return "12345", nil }
@@ -68,6 +69,7 @@ func TestLoginSignIn(t *testing.T) {
 // WriteList is the table of accounts: a header, then one row each, with
 // the session and a note.
 func TestWriteList(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	id := uuid.MustParse("0193a0c0-0000-7000-8000-000000000001")
 	err := accounts.WriteList(&b, []accounts.Listed{

@@ -14,6 +14,7 @@ import (
 // with its accounts connected (the scheduler tests' double runs the same
 // suite).
 func TestCampaignOpenerContract(t *testing.T) {
+	t.Parallel()
 	silent := telegramtest.Persona{Reply: func(telegramtest.Incoming) []string { return nil }}
 	openertest.Run(t, func(t *testing.T) openertest.World {
 		w := newWorld(t)

@@ -17,6 +17,7 @@ import (
 // SetPaused finds an account by id or label, pauses and resumes it once,
 // refuses a lost account's resumption and knows no removed account.
 func TestSetPaused(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	store, err := eventstore.NewMemory(eventstore.Options{})
 	if err != nil {

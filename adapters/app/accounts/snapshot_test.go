@@ -20,6 +20,7 @@ import (
 // knows: accounts, their open dialogs, the messages still to send and
 // the counts of those planned, sent and failed.
 func TestSnapshotFoldsLikeTheLog(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	acc, _ := w.addAccount("sales-1")
 	w.persona("lead_dora", telegramtest.Persona{Reply: telegramtest.Script("hello")})

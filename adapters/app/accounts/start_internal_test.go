@@ -13,6 +13,7 @@ import (
 // PickAccount error) has no retry time; it must not be read off a nil
 // *domain.Error.
 func TestRetryAt(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
 		name string
