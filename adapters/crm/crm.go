@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/salesbot/salesbot/adapters/clock"
 	"github.com/salesbot/salesbot/domain"
 )
 
@@ -54,17 +55,8 @@ type RealClock struct{}
 // Now is time.Now.
 func (RealClock) Now() time.Time { return time.Now() }
 
-// Sleep waits d or until ctx ends (then it returns ctx's error).
-func (RealClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+// Sleep waits d or until ctx ends (clock.Sleep).
+func (RealClock) Sleep(ctx context.Context, d time.Duration) error { return clock.Sleep(ctx, d) }
 
 // LeadIndex finds the dialog a CRM's lead is linked to
 // (domain.Handlers.DialogOfCRMLead is one): found is false for a lead no

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/salesbot/salesbot/adapters/clock"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"
 )
@@ -89,7 +90,7 @@ func (f Follower) Run(ctx context.Context) error {
 func (f Follower) sync(ctx context.Context, log *slog.Logger, id uuid.UUID, pos uint64) error {
 	sleep := f.Sleep
 	if sleep == nil {
-		sleep = wait
+		sleep = clock.Sleep
 	}
 	minWait, maxWait := cmpOr(f.MinWait, 5*time.Second), cmpOr(f.MaxWait, 5*time.Minute)
 	for delay := minWait; ; delay = min(2*delay, maxWait) {
@@ -122,17 +123,6 @@ func cmpOr(d, def time.Duration) time.Duration {
 		return d
 	}
 	return def
-}
-
-func wait(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // placeName names the Follower's place among the store's sealed values.

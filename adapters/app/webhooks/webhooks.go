@@ -67,6 +67,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/salesbot/salesbot/adapters/clock"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	wire "github.com/salesbot/salesbot/adapters/webhooks"
 	"github.com/salesbot/salesbot/domain"
@@ -192,7 +193,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	cfg.MaxBackoff = max(cfg.MaxBackoff, cfg.MinBackoff)
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
+		cfg.Sleep = clock.Sleep
 	}
 	if cfg.AttemptsKept <= 0 {
 		cfg.AttemptsKept = DefaultAttemptsKept
@@ -213,17 +214,6 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // secretName and checkpointName name a subscription's sealed values.
