@@ -1,6 +1,7 @@
 package crmsync
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -92,7 +93,7 @@ func (f Follower) sync(ctx context.Context, log *slog.Logger, id uuid.UUID, pos 
 	if sleep == nil {
 		sleep = clock.Sleep
 	}
-	minWait, maxWait := cmpOr(f.MinWait, 5*time.Second), cmpOr(f.MaxWait, 5*time.Minute)
+	minWait, maxWait := cmp.Or(f.MinWait, 5*time.Second), cmp.Or(f.MaxWait, 5*time.Minute)
 	for delay := minWait; ; delay = min(2*delay, maxWait) {
 		d, err := f.Service.H.LoadDialog(ctx, id)
 		if err == nil {
@@ -116,13 +117,6 @@ func (f Follower) sync(ctx context.Context, log *slog.Logger, id uuid.UUID, pos 
 			return err
 		}
 	}
-}
-
-func cmpOr(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
 }
 
 // placeName names the Follower's place among the store's sealed values.
