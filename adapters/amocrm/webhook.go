@@ -3,7 +3,6 @@ package amocrm
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -166,39 +165,39 @@ func ParseStatusChanges(body string) ([]StatusChange, error) {
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeProblem(w, http.StatusMethodNotAllowed, "method not allowed", "amoCRM's webhook is a POST")
+		crm.WriteProblem(w, http.StatusMethodNotAllowed, "method not allowed", "amoCRM's webhook is a POST")
 		return
 	}
 	if !h.authentic(r) {
-		writeProblem(w, http.StatusUnauthorized, "unauthorized", "the webhook's URL does not end with the configured secret")
+		crm.WriteProblem(w, http.StatusUnauthorized, "unauthorized", "the webhook's URL does not end with the configured secret")
 		return
 	}
 	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || ct != "application/x-www-form-urlencoded" {
-		writeProblem(w, http.StatusUnsupportedMediaType, "unsupported media type", "amoCRM's webhook is application/x-www-form-urlencoded")
+		crm.WriteProblem(w, http.StatusUnsupportedMediaType, "unsupported media type", "amoCRM's webhook is application/x-www-form-urlencoded")
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxWebhookBody+1))
 	if err != nil {
-		writeProblem(w, http.StatusBadRequest, "bad request", "the body could not be read")
+		crm.WriteProblem(w, http.StatusBadRequest, "bad request", "the body could not be read")
 		return
 	}
 	if len(body) > MaxWebhookBody {
-		writeProblem(w, http.StatusRequestEntityTooLarge, "body too large", "a webhook's body is at most 1 MiB")
+		crm.WriteProblem(w, http.StatusRequestEntityTooLarge, "body too large", "a webhook's body is at most 1 MiB")
 		return
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {
-		writeProblem(w, http.StatusBadRequest, "bad request", "an empty body")
+		crm.WriteProblem(w, http.StatusBadRequest, "bad request", "an empty body")
 		return
 	}
 	changes, err := ParseStatusChanges(string(body))
 	if err != nil {
-		writeProblem(w, http.StatusBadRequest, "bad request", "the body is not amoCRM's webhook form (leads[status][i][id], [status_id], [price])")
+		crm.WriteProblem(w, http.StatusBadRequest, "bad request", "the body is not amoCRM's webhook form (leads[status][i][id], [status_id], [price])")
 		return
 	}
 	for _, c := range changes {
 		if err := h.apply(r.Context(), c); err != nil {
 			h.log.Error("amocrm webhook: recording the outcome failed", "lead", c.LeadID, "status", c.StatusID, "err", err)
-			writeProblem(w, http.StatusInternalServerError, "internal error", "the outcome could not be recorded; amoCRM will send it again")
+			crm.WriteProblem(w, http.StatusInternalServerError, "internal error", "the outcome could not be recorded; amoCRM will send it again")
 			return
 		}
 	}
@@ -237,32 +236,5 @@ func (h *Webhook) apply(ctx context.Context, c StatusChange) error {
 		h.log.Info("amocrm webhook: the lead is not linked to a dialog", "lead", lead, "status", c.StatusID)
 		return nil
 	}
-	changed, err := h.record(ctx, link.N, 0, cmd)
-	var de *domain.Error
-	if errors.As(err, &de) && de.Code == domain.EINVALID {
-		// A price the domain refuses (too large): the deal is won all the same.
-		h.log.Warn("amocrm webhook: the lead's price was refused; won recorded without it", "lead", lead, "dialog", link.N, "field", de.Field)
-		cmd.Amount, cmd.Currency = "", ""
-		changed, err = h.record(ctx, link.N, 0, cmd)
-	}
-	if errors.As(err, &de) && de.Code == domain.EINVALID {
-		h.log.Warn("amocrm webhook: the outcome was refused", "lead", lead, "dialog", link.N, "field", de.Field)
-		return nil
-	}
-	if errors.Is(err, domain.ErrUnknownDialog) {
-		h.log.Info("amocrm webhook: the linked dialog is gone", "lead", lead, "dialog", link.N)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	h.log.Info("amocrm webhook: outcome", "lead", lead, "dialog", link.N, "outcome", cmd.Outcome, "changed", changed)
-	return nil
-}
-
-func writeProblem(w http.ResponseWriter, status int, title, detail string) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"type": "about:blank", "title": title, "status": status, "detail": detail})
+	return crm.Record(ctx, h.record, h.log, "amocrm webhook", lead, link.N, cmd)
 }

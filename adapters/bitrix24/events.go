@@ -3,7 +3,6 @@ package bitrix24
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -134,30 +133,30 @@ func ParseEvent(body string) (Event, error) {
 func (h *Events) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeProblem(w, http.StatusMethodNotAllowed, "method not allowed", "Bitrix24's event is a POST")
+		crm.WriteProblem(w, http.StatusMethodNotAllowed, "method not allowed", "Bitrix24's event is a POST")
 		return
 	}
 	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || ct != "application/x-www-form-urlencoded" {
-		writeProblem(w, http.StatusUnsupportedMediaType, "unsupported media type", "Bitrix24's event is application/x-www-form-urlencoded")
+		crm.WriteProblem(w, http.StatusUnsupportedMediaType, "unsupported media type", "Bitrix24's event is application/x-www-form-urlencoded")
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxEventBody+1))
 	if err != nil {
-		writeProblem(w, http.StatusBadRequest, "bad request", "the body could not be read")
+		crm.WriteProblem(w, http.StatusBadRequest, "bad request", "the body could not be read")
 		return
 	}
 	if len(body) > MaxEventBody {
-		writeProblem(w, http.StatusRequestEntityTooLarge, "body too large", "an event's body is at most 1 MiB")
+		crm.WriteProblem(w, http.StatusRequestEntityTooLarge, "body too large", "an event's body is at most 1 MiB")
 		return
 	}
 	ev, err := ParseEvent(string(body))
 	if err != nil {
-		writeProblem(w, http.StatusBadRequest, "bad request", "the body is not Bitrix24's event form (event, data[FIELDS][ID], auth[application_token])")
+		crm.WriteProblem(w, http.StatusBadRequest, "bad request", "the body is not Bitrix24's event form (event, data[FIELDS][ID], auth[application_token])")
 		return
 	}
 	if subtle.ConstantTimeCompare([]byte(ev.Token), []byte(h.token.Reveal())) != 1 ||
 		(ev.Domain != "" && h.host != "" && !strings.EqualFold(ev.Domain, h.host)) {
-		writeProblem(w, http.StatusUnauthorized, "unauthorized", "auth[application_token] is not the configured token, or auth[domain] not the portal")
+		crm.WriteProblem(w, http.StatusUnauthorized, "unauthorized", "auth[application_token] is not the configured token, or auth[domain] not the portal")
 		return
 	}
 	if ev.Name != EventDealUpdate {
@@ -166,7 +165,7 @@ func (h *Events) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := h.apply(r.Context(), ev.ID); err != nil {
 		h.log.Error("bitrix24 events: recording the outcome failed", "deal", ev.ID, "err", err)
-		writeProblem(w, http.StatusInternalServerError, "internal error", "the outcome could not be recorded")
+		crm.WriteProblem(w, http.StatusInternalServerError, "internal error", "the outcome could not be recorded")
 		return
 	}
 	w.WriteHeader(http.StatusOK)
@@ -204,27 +203,7 @@ func (h *Events) apply(ctx context.Context, id int64) error {
 	default:
 		return nil // in progress: nothing to record
 	}
-	changed, err := h.record(ctx, link.N, 0, cmd)
-	var de *domain.Error
-	if errors.As(err, &de) && de.Code == domain.EINVALID && cmd.Amount != "" {
-		// An amount the domain refuses (too large): the deal is won all the same.
-		h.log.Warn("bitrix24 events: the deal's amount was refused; won recorded without it", "deal", lead, "dialog", link.N, "field", de.Field)
-		cmd.Amount, cmd.Currency = "", ""
-		changed, err = h.record(ctx, link.N, 0, cmd)
-	}
-	if errors.As(err, &de) && de.Code == domain.EINVALID {
-		h.log.Warn("bitrix24 events: the outcome was refused", "deal", lead, "dialog", link.N, "field", de.Field)
-		return nil
-	}
-	if errors.Is(err, domain.ErrUnknownDialog) {
-		h.log.Info("bitrix24 events: the linked dialog is gone", "deal", lead, "dialog", link.N)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	h.log.Info("bitrix24 events: outcome", "deal", lead, "dialog", link.N, "outcome", cmd.Outcome, "changed", changed)
-	return nil
+	return crm.Record(ctx, h.record, h.log, "bitrix24 events", lead, link.N, cmd)
 }
 
 // trimZeros drops a decimal's trailing fraction zeros ("1000.00" →
@@ -235,11 +214,4 @@ func trimZeros(a string) string {
 		a = strings.TrimRight(strings.TrimRight(a, "0"), ".")
 	}
 	return a
-}
-
-func writeProblem(w http.ResponseWriter, status int, title, detail string) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"type": "about:blank", "title": title, "status": status, "detail": detail})
 }

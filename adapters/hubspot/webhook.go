@@ -187,16 +187,16 @@ func (e Event) dealStage() bool {
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeProblem(w, http.StatusMethodNotAllowed, "method not allowed", "HubSpot's webhook is a POST")
+		crm.WriteProblem(w, http.StatusMethodNotAllowed, "method not allowed", "HubSpot's webhook is a POST")
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxWebhookBody+1))
 	if err != nil {
-		writeProblem(w, http.StatusBadRequest, "bad request", "the body could not be read")
+		crm.WriteProblem(w, http.StatusBadRequest, "bad request", "the body could not be read")
 		return
 	}
 	if len(body) > MaxWebhookBody {
-		writeProblem(w, http.StatusRequestEntityTooLarge, "body too large", "a webhook's body is at most 1 MiB")
+		crm.WriteProblem(w, http.StatusRequestEntityTooLarge, "body too large", "a webhook's body is at most 1 MiB")
 		return
 	}
 	uri := h.url
@@ -204,18 +204,18 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		uri += "?" + r.URL.RawQuery
 	}
 	if !ValidSignature(h.secret.Reveal(), r.Method, uri, body, r.Header.Get("X-HubSpot-Request-Timestamp"), r.Header.Get("X-HubSpot-Signature-v3"), h.deps.Now()) {
-		writeProblem(w, http.StatusUnauthorized, "unauthorized", "no valid X-HubSpot-Signature-v3 of the last 5 minutes")
+		crm.WriteProblem(w, http.StatusUnauthorized, "unauthorized", "no valid X-HubSpot-Signature-v3 of the last 5 minutes")
 		return
 	}
 	evs, err := ParseEvents(body)
 	if err != nil {
-		writeProblem(w, http.StatusBadRequest, "bad request", "the body is not HubSpot's JSON array of events")
+		crm.WriteProblem(w, http.StatusBadRequest, "bad request", "the body is not HubSpot's JSON array of events")
 		return
 	}
 	for _, e := range evs {
 		if err := h.apply(r.Context(), e); err != nil {
 			h.deps.Log.Error("hubspot webhook: recording the outcome failed", "deal", e.ObjectID, "event", e.EventID, "err", err)
-			writeProblem(w, http.StatusInternalServerError, "internal error", "the outcome could not be recorded; HubSpot will send it again")
+			crm.WriteProblem(w, http.StatusInternalServerError, "internal error", "the outcome could not be recorded; HubSpot will send it again")
 			return
 		}
 	}
@@ -261,31 +261,5 @@ func (h *Webhook) apply(ctx context.Context, e Event) error {
 			log.Warn("hubspot webhook: the deal's amount does not read as money; won recorded without it", "deal", id, "dialog", link.N)
 		}
 	}
-	changed, err := h.deps.Record(ctx, link.N, 0, cmd)
-	var de *domain.Error
-	if errors.As(err, &de) && de.Code == domain.EINVALID && cmd.Amount != "" {
-		log.Warn("hubspot webhook: the deal's amount was refused; won recorded without it", "deal", id, "dialog", link.N, "field", de.Field)
-		cmd.Amount, cmd.Currency = "", ""
-		changed, err = h.deps.Record(ctx, link.N, 0, cmd)
-	}
-	if errors.As(err, &de) && de.Code == domain.EINVALID {
-		log.Warn("hubspot webhook: the outcome was refused", "deal", id, "dialog", link.N, "field", de.Field)
-		return nil
-	}
-	if errors.Is(err, domain.ErrUnknownDialog) {
-		log.Info("hubspot webhook: the linked dialog is gone", "deal", id, "dialog", link.N)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	log.Info("hubspot webhook: outcome", "deal", id, "dialog", link.N, "outcome", cmd.Outcome, "changed", changed)
-	return nil
-}
-
-func writeProblem(w http.ResponseWriter, status int, title, detail string) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"type": "about:blank", "title": title, "status": status, "detail": detail})
+	return crm.Record(ctx, h.deps.Record, log, "hubspot webhook", id, link.N, cmd)
 }
