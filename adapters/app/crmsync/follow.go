@@ -73,8 +73,8 @@ func (f Follower) Run(ctx context.Context) error {
 		for i := range recs {
 			r := &recs[i]
 			if id, ok := domain.AggregateDialog.ID(r.Stream); ok && triggers[r.Type] {
-				if err := f.sync(ctx, log, id, r.Position); err != nil {
-					return nil // ctx ended
+				if err := f.sync(ctx, log, id, r.Position); err != nil { // ctx ended
+					return f.save(ctx, pos) // what was pushed before it is not pushed again
 				}
 			}
 			pos = r.Position

@@ -152,14 +152,17 @@ func (s *Service) deliver(ctx context.Context, sub domain.Webhook) error {
 		}
 		for i := range recs {
 			r := &recs[i]
-			if err := s.deliverOne(ctx, sub, secret, r); err != nil {
-				if dirty {
-					s.saveCheckpoint(context.WithoutCancel(ctx), sub.ID, cp)
+			delivered, err := s.deliverOne(ctx, sub, secret, r)
+			if err != nil {
+				if dirty { // what was passed over before it
+					if serr := s.saveCheckpoint(context.WithoutCancel(ctx), sub.ID, cp); serr != nil {
+						s.logger.Warn("webhook checkpoint not kept: events may be delivered again", "webhook", sub.ID, "error", serr)
+					}
 				}
 				return err
 			}
 			cp.Position, dirty = r.Position, true
-			if _, ok := wire.EventFor(r.Type); ok { // a delivery: checkpoint it now
+			if delivered { // checkpoint a delivery now; events passed over once per batch
 				if err := s.saveCheckpoint(context.WithoutCancel(ctx), sub.ID, cp); err != nil {
 					return err
 				}
@@ -175,12 +178,12 @@ func (s *Service) deliver(ctx context.Context, sub domain.Webhook) error {
 	}
 }
 
-// deliverOne delivers r to sub if sub wants it, retrying until it is
-// delivered, ctx ends, or the retry window passes (then sub is disabled
-// and errStopped returned).
-func (s *Service) deliverOne(ctx context.Context, sub domain.Webhook, secret wire.Secret, r *eventstore.RecordedEvent) error {
+// deliverOne delivers r to sub if sub wants it (delivered: it did),
+// retrying until it is delivered, ctx ends, or the retry window passes
+// (then sub is disabled and errStopped returned).
+func (s *Service) deliverOne(ctx context.Context, sub domain.Webhook, secret wire.Secret, r *eventstore.RecordedEvent) (delivered bool, err error) {
 	if _, ok := wire.EventFor(r.Type); !ok {
-		return nil
+		return false, nil
 	}
 	id := wire.MessageID(sub.ID, r.Position)
 	var since time.Time
@@ -188,12 +191,12 @@ func (s *Service) deliverOne(ctx context.Context, sub domain.Webhook, secret wir
 		start := s.cfg.Now()
 		body, typ, ok, err := s.payloads.Build(ctx, r, sub.Wants, sub.Personal)
 		if !ok && err == nil {
-			return nil
+			return false, nil
 		}
 		var res wire.Result
 		if err != nil {
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return false, ctx.Err()
 			}
 			res = wire.Result{Err: err}
 		} else {
@@ -206,10 +209,10 @@ func (s *Service) deliverOne(ctx context.Context, sub domain.Webhook, secret wir
 				st.delivered++
 				st.lastSuccess, st.failingSince, st.lastError, st.nextAttempt = start, time.Time{}, "", time.Time{}
 			})
-			return nil
+			return true, nil
 		}
 		if ctx.Err() != nil {
-			return ctx.Err() // stopped, not failed
+			return false, ctx.Err() // stopped, not failed
 		}
 		a.Error = res.Err.Error()
 		s.record(sub.ID, a)
@@ -218,7 +221,7 @@ func (s *Service) deliverOne(ctx context.Context, sub domain.Webhook, secret wir
 		}
 		now := s.cfg.Now()
 		if now.Sub(since) >= s.cfg.RetryWindow {
-			return s.disable(ctx, sub, r.Position, since, a.Error)
+			return false, s.disable(ctx, sub, r.Position, since, a.Error)
 		}
 		wait := s.backoff(n)
 		if res.RetryAfter > 0 {
@@ -233,7 +236,7 @@ func (s *Service) deliverOne(ctx context.Context, sub domain.Webhook, secret wir
 				"position", r.Position, "attempt", n+1, "status", res.Status, "error", a.Error, "retry_in", wait)
 		}
 		if err := s.cfg.Sleep(ctx, wait); err != nil {
-			return err
+			return false, err
 		}
 	}
 }

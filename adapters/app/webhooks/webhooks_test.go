@@ -672,7 +672,12 @@ func TestRemove(t *testing.T) {
 		names, err := w.store.SecretNames(t.Context(), "webhook/"+added.Webhook.ID.String())
 		return err == nil && len(names) == 0
 	})
+	before := len(rc.all())
 	w.lead("gil", "Gil")
+	time.Sleep(300 * time.Millisecond) // a delivery to a live subscription takes milliseconds here
+	if n := len(rc.all()); n != before {
+		t.Fatalf("%d deliveries after the removal", n-before)
+	}
 	if l, err := s.List(t.Context()); err != nil || len(l) != 1 || l[0].Status != webhooks.StatusRemoved || l[0].By != "cli" {
 		t.Fatalf("list %+v", l)
 	}
@@ -714,12 +719,16 @@ func TestFindAndView(t *testing.T) {
 	if err != nil || v.Status != webhooks.StatusDisabled || v.StuckAt != 17 || v.DisableReason != "HTTP 500" || v.Checkpoint != 0 {
 		t.Fatalf("disabled view %+v %v", v, err)
 	}
+	// Its checkpoint as a worker left it, then a replay from 17: not yet
+	// started here, the view shows the checkpoint it will start from.
+	if err := w.store.PutSecret(t.Context(), "webhook/"+a.Webhook.ID.String()+"/checkpoint", []byte(`{"position":5,"replays":0}`)); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Replay(t.Context(), a.Webhook.ID, 17, "cli"); err != nil {
 		t.Fatal(err)
 	}
-	// Replayed but not yet started here: the checkpoint it will start from.
 	other := w.service(webhooks.Config{AllowPrivate: true})
-	if v, err := other.Get(t.Context(), a.Webhook.ID); err != nil || v.Status != webhooks.StatusActive || v.StuckAt != 0 {
+	if v, err := other.Get(t.Context(), a.Webhook.ID); err != nil || v.Status != webhooks.StatusActive || v.StuckAt != 0 || v.Checkpoint != 16 {
 		t.Fatalf("view in another service %+v %v", v, err)
 	}
 }
