@@ -602,10 +602,6 @@ func (m *Memory) Totals(context.Context) (Totals, error) {
 	var t Totals
 	var lead, ours []float64 // seconds, as PostgreSQL's extract(epoch ...)::float8
 	for _, d := range m.dialogs {
-		t.Dialogs++
-		if !d.QualifiedAt.IsZero() {
-			t.Qualified++
-		}
 		t.PromptTokens += d.PromptTokens
 		t.CompletionTokens += d.CompletionTokens
 		switch {

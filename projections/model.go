@@ -191,10 +191,6 @@ type FunnelRow struct {
 // Totals are figures over every dialog: the analytics page's tokens per
 // qualified lead and times to the first reply.
 type Totals struct {
-	Dialogs int
-	// Qualified counts the dialogs whose lead counted as qualified
-	// (QualifiedAt set), as VariantCounts.Qualified does.
-	Qualified int
 	// The LLM's tokens over every dialog (Dialog.PromptTokens,
 	// Dialog.CompletionTokens).
 	PromptTokens     int64

@@ -740,15 +740,14 @@ func (p *Postgres) VariantFunnel(ctx context.Context, campaign uuid.UUID, since 
 func (p *Postgres) Totals(ctx context.Context) (Totals, error) {
 	var t Totals
 	var lead, ours *float64 // seconds; NULL with no dialogs
-	err := p.pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE qualified_at IS NOT NULL),
-		coalesce(sum(prompt_tokens), 0)::bigint, coalesce(sum(completion_tokens), 0)::bigint,
+	err := p.pool.QueryRow(ctx, `SELECT coalesce(sum(prompt_tokens), 0)::bigint, coalesce(sum(completion_tokens), 0)::bigint,
 		count(*) FILTER (WHERE first_outbound_at < first_inbound_at),
 		percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first_inbound_at - first_outbound_at)::float8)
 			FILTER (WHERE first_outbound_at < first_inbound_at),
 		count(*) FILTER (WHERE first_inbound_at <= first_outbound_at),
 		percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first_outbound_at - first_inbound_at)::float8)
 			FILTER (WHERE first_inbound_at <= first_outbound_at)
-		FROM dialogs`).Scan(&t.Dialogs, &t.Qualified, &t.PromptTokens, &t.CompletionTokens, &t.LeadReply.Count, &lead, &t.OurReply.Count, &ours)
+		FROM dialogs`).Scan(&t.PromptTokens, &t.CompletionTokens, &t.LeadReply.Count, &lead, &t.OurReply.Count, &ours)
 	if err != nil {
 		return Totals{}, fmt.Errorf("dialog totals: %w", err)
 	}

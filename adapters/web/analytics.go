@@ -88,9 +88,9 @@ func (w *Web) analytics(r *http.Request, v *view) error {
 		return err
 	}
 	var d analyticsData
-	d.Replies, d.LLM = replyKPIs(L, totals), w.llmKPIs(L, totals)
-	d.NoPrice = !w.cfg.LLMPrice.Known()
 	all := projections.SumVariants(variants)
+	d.Replies, d.LLM = replyKPIs(L, totals), w.llmKPIs(L, totals, all.Qualified)
+	d.NoPrice = !w.cfg.LLMPrice.Known()
 	revenue := slices.Clone(all.Revenue)
 	slices.SortFunc(revenue, func(a, b domain.Money) int { return cmp.Compare(a.Currency, b.Currency) })
 	for _, m := range revenue {
@@ -158,18 +158,18 @@ func replyKPIs(L catalog, t projections.Totals) []kpi {
 
 // llmKPIs are the LLM's tokens in all and per qualified lead ("–" with
 // none qualified), and their costs when a price is known.
-func (w *Web) llmKPIs(L catalog, t projections.Totals) []kpi {
+func (w *Web) llmKPIs(L catalog, t projections.Totals, qualified int) []kpi {
 	tokens := t.PromptTokens + t.CompletionTokens
 	perLead := func(v string) string {
-		if t.Qualified == 0 {
+		if qualified == 0 {
 			return "–"
 		}
 		return v
 	}
 	out := []kpi{
 		{Label: L["TokensTotal"], Value: L.number(tokens), Note: L.T("TokensTotalNote", L.number(t.PromptTokens), L.number(t.CompletionTokens))},
-		{Label: L["TokensPerLead"], Value: perLead(L.number(int64(math.Round(float64(tokens) / float64(max(t.Qualified, 1)))))),
-			Note: L.T("PerLeadNote", t.Qualified)},
+		{Label: L["TokensPerLead"], Value: perLead(L.number(int64(math.Round(float64(tokens) / float64(max(qualified, 1)))))),
+			Note: L.T("PerLeadNote", qualified)},
 	}
 	price := w.cfg.LLMPrice
 	if !price.Known() {
@@ -178,7 +178,7 @@ func (w *Web) llmKPIs(L catalog, t projections.Totals) []kpi {
 	cost := price.Cost(t.PromptTokens, t.CompletionTokens)
 	return append(out,
 		kpi{Label: L["CostTotal"], Value: L.usd(cost), Note: L.T("CostNote", L.price(price.Prompt), L.price(price.Completion))},
-		kpi{Label: L["CostPerLead"], Value: perLead(L.usd(cost / float64(max(t.Qualified, 1)))), Note: L.T("PerLeadNote", t.Qualified)})
+		kpi{Label: L["CostPerLead"], Value: perLead(L.usd(cost / float64(max(qualified, 1)))), Note: L.T("PerLeadNote", qualified)})
 }
 
 func rowOf(f projections.FunnelRow) dayRow {

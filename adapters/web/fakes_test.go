@@ -534,7 +534,7 @@ func (a *auditPort) Verify(_ context.Context, expect, by string) (httpapi.Verify
 		pos := uint64(41)
 		rep.OK, rep.Problems = false, []httpapi.VerifyProblem{{Position: &pos, Problem: "the expected head " + expect + " is not in the log"}}
 	}
-	a.last = &httpapi.Verification{Report: rep, At: now, By: by}
+	a.last = &httpapi.Verification{Report: rep, At: now.Add(-17 * time.Minute), By: by} // the port stamps it, not the page
 	return rep, nil
 }
 

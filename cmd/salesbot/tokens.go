@@ -5,9 +5,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"strconv"
 	"time"
 
+	"github.com/salesbot/salesbot/adapters/app/system/runflags"
 	"github.com/salesbot/salesbot/adapters/app/tokens"
 	"github.com/salesbot/salesbot/adapters/app/webhooks"
 	"github.com/salesbot/salesbot/adapters/cli"
@@ -149,8 +149,7 @@ func webhooksCommand() *command {
 					return err
 				}
 				defer st.Close()
-				allow, _ := strconv.ParseBool(a.getenv("SALESBOT_WEBHOOKS_ALLOW_PRIVATE")) // as run reads it
-				svc, err := webhooks.New(ctx, webhooks.Config{Store: st, Now: time.Now, Logger: a.log, AllowPrivate: allow})
+				svc, err := webhooks.New(ctx, webhooks.Config{Store: st, Now: time.Now, Logger: a.log, AllowPrivate: runflags.AllowPrivateWebhooks(a.getenv)})
 				if err != nil {
 					return err
 				}

@@ -47,7 +47,7 @@ func testTotals(t *testing.T, newSink Factory) {
 				{first: "out", reply: -1, turns: []domain.Event{offline}},               // no answer yet
 				{first: "in", reply: 2 * time.Second, turns: []domain.Event{llmTurn(500, 50)}, score: 70},
 			},
-			want: projections.Totals{Dialogs: 5, Qualified: 3, PromptTokens: 900 + 300 + 1000 + 500, CompletionTokens: 80 + 10 + 100 + 50,
+			want: projections.Totals{PromptTokens: 900 + 300 + 1000 + 500, CompletionTokens: 80 + 10 + 100 + 50,
 				LeadReply: projections.Delays{Count: 3, Median: time.Minute}, OurReply: projections.Delays{Count: 1, Median: 2 * time.Second}},
 			tokens: map[int64][2]int64{1: {1200, 90}, 2: {1000, 100}, 3: {0, 0}, 4: {0, 0}, 5: {500, 50}},
 		},
@@ -63,7 +63,7 @@ func testTotals(t *testing.T, newSink Factory) {
 				{first: "in", reply: -1}, // not answered yet
 				{},                       // no message yet
 			},
-			want: projections.Totals{Dialogs: 8, LeadReply: projections.Delays{Count: 2, Median: 17*time.Second + 500001*time.Microsecond},
+			want: projections.Totals{LeadReply: projections.Delays{Count: 2, Median: 17*time.Second + 500001*time.Microsecond},
 				OurReply: projections.Delays{Count: 4, Median: 2500 * time.Millisecond}},
 		},
 	} {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/salesbot/salesbot/adapters/app/audit"
@@ -17,7 +18,7 @@ import (
 // The auditor's endpoints of the HTTP API: audit.VerifyLog on the
 // running log, audit.Dialog for a replay.
 
-var _ httpapi.Audit = apiAudit{}
+var _ httpapi.Audit = (*apiAudit)(nil)
 
 // lastVerifiedSecret names the last verification's report among the
 // log's sealed values (eventstore.Secrets): derived data about the log,
@@ -36,48 +37,23 @@ type apiAudit struct {
 	store AuditStore
 	// one lets one verification run at a time: each walks the whole
 	// log, so more at once would only slow each other and the service.
+	// It is held until the report is kept, so the last one kept is the
+	// last one run.
 	one chan struct{}
 	now func() time.Time
+	// last is the last verification, kept in memory once written or
+	// read (the audit page asks at every view).
+	last atomic.Pointer[httpapi.Verification]
 }
 
 // APIAudit is the auditor's port on store (the running system's, and the
 // API's tests'): one for the API and the console, so that they share the
 // one verification at a time.
 func APIAudit(store AuditStore) httpapi.Audit {
-	return apiAudit{store: store, one: make(chan struct{}, 1), now: time.Now}
+	return &apiAudit{store: store, one: make(chan struct{}, 1), now: time.Now}
 }
 
-func (a apiAudit) Verify(ctx context.Context, expect, by string) (httpapi.VerifyReport, error) {
-	rep, err := a.verify(ctx, expect)
-	if err != nil {
-		return rep, err
-	}
-	b, err := json.Marshal(httpapi.Verification{Report: rep, At: a.now().UTC(), By: by})
-	if err == nil {
-		err = a.store.PutSecret(ctx, lastVerifiedSecret, b)
-	}
-	if err != nil {
-		return rep, fmt.Errorf("keep the verification's report: %w", err)
-	}
-	return rep, nil
-}
-
-func (a apiAudit) LastVerified(ctx context.Context) (httpapi.Verification, bool, error) {
-	b, err := a.store.Secret(ctx, lastVerifiedSecret)
-	if errors.Is(err, eventstore.ErrNotFound) {
-		return httpapi.Verification{}, false, nil
-	}
-	if err != nil {
-		return httpapi.Verification{}, false, fmt.Errorf("read the last verification: %w", err)
-	}
-	var v httpapi.Verification
-	if err := json.Unmarshal(b, &v); err != nil {
-		return httpapi.Verification{}, false, fmt.Errorf("read the last verification: %w", err)
-	}
-	return v, true, nil
-}
-
-func (a apiAudit) verify(ctx context.Context, expect string) (httpapi.VerifyReport, error) {
+func (a *apiAudit) Verify(ctx context.Context, expect, by string) (httpapi.VerifyReport, error) {
 	var o audit.VerifyOptions
 	if expect != "" {
 		h, err := audit.ParseHead(expect)
@@ -92,6 +68,43 @@ func (a apiAudit) verify(ctx context.Context, expect string) (httpapi.VerifyRepo
 	case <-ctx.Done():
 		return httpapi.VerifyReport{}, ctx.Err()
 	}
+	rep, err := a.verify(ctx, o)
+	if err != nil {
+		return rep, err
+	}
+	v := httpapi.Verification{Report: rep, At: a.now().UTC(), By: by}
+	b, err := json.Marshal(v)
+	if err == nil {
+		err = a.store.PutSecret(ctx, lastVerifiedSecret, b)
+	}
+	if err != nil {
+		return rep, fmt.Errorf("keep the verification's report: %w", err)
+	}
+	a.last.Store(&v)
+	return rep, nil
+}
+
+func (a *apiAudit) LastVerified(ctx context.Context) (httpapi.Verification, bool, error) {
+	if v := a.last.Load(); v != nil {
+		return *v, true, nil
+	}
+	b, err := a.store.Secret(ctx, lastVerifiedSecret)
+	if errors.Is(err, eventstore.ErrNotFound) {
+		return httpapi.Verification{}, false, nil
+	}
+	if err != nil {
+		return httpapi.Verification{}, false, fmt.Errorf("read the last verification: %w", err)
+	}
+	var v httpapi.Verification
+	if err := json.Unmarshal(b, &v); err != nil {
+		return httpapi.Verification{}, false, fmt.Errorf("read the last verification: %w", err)
+	}
+	a.last.CompareAndSwap(nil, &v) // a verification kept meanwhile wins
+	return *a.last.Load(), true, nil
+}
+
+// verify walks the log (the caller holds one) and reports what it found.
+func (a *apiAudit) verify(ctx context.Context, o audit.VerifyOptions) (httpapi.VerifyReport, error) {
 	r, err := audit.VerifyLog(ctx, a.store, o)
 	if err != nil && !audit.Failed(err) {
 		return httpapi.VerifyReport{}, fmt.Errorf("verify the log: %w", err)
@@ -132,7 +145,7 @@ func verifyProblem(err error, expect *audit.Head) httpapi.VerifyProblem {
 	return httpapi.VerifyProblem{Problem: err.Error()}
 }
 
-func (a apiAudit) Replay(ctx context.Context, n int64, personal bool) ([]httpapi.LogEvent, error) {
+func (a *apiAudit) Replay(ctx context.Context, n int64, personal bool) ([]httpapi.LogEvent, error) {
 	h, err := audit.Dialog(ctx, a.store, n)
 	if errors.Is(err, audit.ErrNoDialog) {
 		return nil, fmt.Errorf("%w: %w", domain.ErrUnknownDialog, err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/salesbot/salesbot/adapters/app/audit"
 	"github.com/salesbot/salesbot/eventstore"
@@ -43,7 +44,9 @@ func TestLastVerifiedSurvivesARestart(t *testing.T) {
 		return st
 	}
 	st := open()
-	a := APIAudit(st)
+	a := APIAudit(st).(*apiAudit)
+	at := time.Date(2026, 12, 2, 9, 30, 0, 0, time.UTC)
+	a.now = func() time.Time { return at }
 	if _, ok, err := a.LastVerified(t.Context()); ok || err != nil {
 		t.Fatalf("a new log's last verification: %v %v", ok, err)
 	}
@@ -60,7 +63,7 @@ func TestLastVerifiedSurvivesARestart(t *testing.T) {
 	st = open()
 	defer st.Close()
 	last, ok, err := APIAudit(st).LastVerified(t.Context())
-	if err != nil || !ok || last.By != "Grace" || last.Report.OK || len(last.Report.Problems) != 1 || last.Report.Events != 1 || last.At.IsZero() {
+	if err != nil || !ok || last.By != "Grace" || last.Report.OK || len(last.Report.Problems) != 1 || last.Report.Events != 1 || !last.At.Equal(at) {
 		t.Fatalf("after a restart the last verification is %+v (%v %v), want Grace's that failed", last, ok, err)
 	}
 }

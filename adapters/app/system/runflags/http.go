@@ -52,7 +52,7 @@ func (h *HTTP) Register(fs *flag.FlagSet, getenv func(string) string) {
 		"the HTTP server's TLS certificate chain: a PEM `file`, or the PEM itself; with --http-tls-key serves HTTPS")
 	cli.SecretFlag(fs, &h.key, "http-tls-key", "SALESBOT_HTTP_TLS_KEY", "http-tls-key", "the HTTP server's TLS private key",
 		"the HTTP server's TLS private key: a PEM `file`, or the PEM itself")
-	h.allowPrivate, _ = strconv.ParseBool(getenv("SALESBOT_WEBHOOKS_ALLOW_PRIVATE"))
+	h.allowPrivate = AllowPrivateWebhooks(getenv)
 	fs.BoolVar(&h.allowPrivate, "webhooks-allow-private", h.allowPrivate,
 		"let webhook subscriptions target private and loopback addresses (receivers on this machine or its network) [SALESBOT_WEBHOOKS_ALLOW_PRIVATE]")
 	for i, f := range crmFlags {
@@ -161,3 +161,11 @@ func (h *HTTP) System() *system.HTTP {
 
 // Webhooks is the outbound webhooks' configuration.
 func (h *HTTP) Webhooks() system.Webhooks { return system.Webhooks{AllowPrivate: h.allowPrivate} }
+
+// AllowPrivateWebhooks reads SALESBOT_WEBHOOKS_ALLOW_PRIVATE (a boolean:
+// true, 1, ...), the default of --webhooks-allow-private, and what
+// 'webhooks add' without a running server goes by.
+func AllowPrivateWebhooks(getenv func(string) string) bool {
+	allow, _ := strconv.ParseBool(getenv("SALESBOT_WEBHOOKS_ALLOW_PRIVATE"))
+	return allow
+}
