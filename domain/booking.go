@@ -16,7 +16,8 @@ import (
 
 // Interval is the half-open span [Start, End).
 type Interval struct {
-	Start, End time.Time
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
 }
 
 // Overlaps reports whether i and o share any instant (touching ends do

@@ -189,6 +189,11 @@ type Dialog struct {
 	ManagerSaw int
 	// Waiting: the model could not be reached for the last turn.
 	Waiting bool
+	// Files are the files of Pending messages that carry one, by
+	// random_id.
+	Files map[int64]Attachment
+	// Meeting is the meeting proposed or booked in the dialog.
+	Meeting DialogMeeting
 }
 
 // AISilent says whether the AI may not write: after a handoff or a
@@ -310,6 +315,9 @@ type (
 		// Kind is what an AI message is for (empty for older events and
 		// for managers' messages).
 		Kind OutboundKind `json:"kind,omitempty"`
+		// File is sent with the message (Text its caption), e.g. a
+		// meeting's .ics.
+		File *Attachment `json:"file,omitempty"`
 	}
 	OutboundSent struct {
 		RandomID          int64 `json:"random_id"`
@@ -549,6 +557,12 @@ func DecideDialog(d Dialog, cmd DialogCommand, now time.Time) ([]Event, error) {
 	case RecordOutcome:
 		return decideOutcome(d, cmd)
 
+	case ProposeMeeting:
+		return decideProposeMeeting(d, cmd)
+
+	case BookMeeting:
+		return decideBookMeeting(d, cmd)
+
 	case CloseDialog:
 		if cmd.Outcome != OutcomeWon && cmd.Outcome != OutcomeLost {
 			return nil, errorf(EINVALID, "close a dialog as won or lost, not %q (stop and opt-out have commands of their own)", cmd.Outcome)
@@ -625,6 +639,10 @@ func EvolveDialog(d Dialog, e Event) Dialog {
 	case OutboundPlanned:
 		d.Pending = cloneMap(d.Pending)
 		d.Pending[e.RandomID] = e.Text
+		if e.File != nil {
+			d.Files = cloneMap(d.Files)
+			d.Files[e.RandomID] = *e.File
+		}
 		if e.Kind.lastWords() {
 			d.LastWords = cloneMap(d.LastWords)
 			d.LastWords[e.RandomID] = e.Kind
@@ -653,6 +671,7 @@ func EvolveDialog(d Dialog, e Event) Dialog {
 	case OutboundSent:
 		d.Pending = cloneMap(d.Pending)
 		delete(d.Pending, e.RandomID)
+		d.Files = dropFile(d.Files, e.RandomID)
 		d.Sent = cloneMap(d.Sent)
 		d.Sent[e.TelegramMessageID] = true
 		d.Outbound++
@@ -662,6 +681,7 @@ func EvolveDialog(d Dialog, e Event) Dialog {
 	case OutboundFailed:
 		d.Pending = cloneMap(d.Pending)
 		delete(d.Pending, e.RandomID)
+		d.Files = dropFile(d.Files, e.RandomID)
 	case QualificationUpdated:
 		d.Qual = mergeQualification(d.Qual, e.Qual)
 	case StageChanged:
@@ -678,8 +698,21 @@ func EvolveDialog(d Dialog, e Event) Dialog {
 		d.Stage, d.Outcome = StageClosed, OutcomeOptedOut
 	case OutcomeRecorded:
 		d.Deal = dealOf(e)
+	case MeetingProposed, MeetingBooked:
+		d = evolveMeeting(d, e)
 	}
 	return d
+}
+
+// dropFile is files without the one of randomID (files itself when it
+// has none: most messages carry no file).
+func dropFile(files map[int64]Attachment, randomID int64) map[int64]Attachment {
+	if _, ok := files[randomID]; !ok {
+		return files
+	}
+	files = cloneMap(files)
+	delete(files, randomID)
+	return files
 }
 
 // mergeQualification keeps old fields the update does not mention.

@@ -28,5 +28,6 @@ func EventTypes() []Event {
 		WebLinkIssued{}, WebSignedIn{}, WebSessionEnded{},
 		WebhookSubscribed{}, WebhookRemoved{}, WebhookDisabled{}, WebhookReplayRequested{},
 		CRMLeadLinked{}, CRMNoteAdded{},
+		MeetingProposed{}, MeetingBooked{},
 	}
 }
