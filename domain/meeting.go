@@ -154,12 +154,12 @@ func decideProposeMeeting(d Dialog, cmd ProposeMeeting) ([]Event, error) {
 	case len(cmd.Slots) > 0 && cmd.Link != "":
 		return nil, fieldErrorf(EINVALID, "link", "a proposal gives slots or a link, not both")
 	}
-	slots := make([]Interval, len(cmd.Slots))
+	var slots []Interval
 	for i, s := range cmd.Slots {
 		if !s.End.After(s.Start) {
 			return nil, fieldErrorf(EINVALID, "slots", "slot %d ends before it starts", i+1)
 		}
-		slots[i] = Interval{Start: s.Start.UTC(), End: s.End.UTC()}
+		slots = append(slots, Interval{Start: s.Start.UTC(), End: s.End.UTC()})
 	}
 	return []Event{
 		MeetingProposed{Slots: slots, Zone: cmd.Zone, Link: strings.TrimSpace(cmd.Link), Reason: cmd.Reason, Answered: cmd.Answered},
