@@ -223,6 +223,7 @@ func (s *Scenario) StatedText() string {
 	}
 	line(s.Company.Name)
 	line(s.Company.Website)
+	line(s.Booking.Link)
 	line(s.Company.Description)
 	text(s.Disclosure.Text)
 	for _, o := range s.Openings {
@@ -238,4 +239,31 @@ func (s *Scenario) StatedText() string {
 		text(t)
 	}
 	return b.String()
+}
+
+// ProposesAtOffer says whether a meeting is proposed when a dialog
+// reaches the offer stage (booking.at_offer, default true).
+func (s *Scenario) ProposesAtOffer() bool {
+	return s.Booking.AtOffer == nil || *s.Booking.AtOffer
+}
+
+// MeetingSlots is how many free slots a proposal shows (booking.slots,
+// default 3).
+func (s *Scenario) MeetingSlots() int {
+	if s.Booking.Slots > 0 {
+		return s.Booking.Slots
+	}
+	return 3
+}
+
+// MeetingTitle is the meeting's title in lang (booking.title, default
+// "Call with <company>" / "Звонок с <company>").
+func (s *Scenario) MeetingTitle(lang string) string {
+	if t := strings.TrimSpace(s.T(s.Booking.Title, lang)); t != "" {
+		return t
+	}
+	if lang == "ru" {
+		return "Звонок с " + s.Company.Name
+	}
+	return "Call with " + s.Company.Name
 }

@@ -118,6 +118,8 @@ var broken = []struct {
 	{"handoff note claims to be human", "  handoff: A colleague will write.\n", "  handoff: I'm a real person, a colleague will write.\n", 47, "replies.handoff", "must not claim the assistant is a person"},
 	{"opening with an invented price", "  - Hello, how do you track sales today?\n", "  - Only $59 a month! How do you track sales today?\n", 10, "openings[0]", "states 59 usd, which the knowledge base does not"},
 	{"follow-up with an invented discount", "    - Any news?\n", "    - Any news? 40% off this week.\n", 42, "follow_ups.texts[0]", "states 40%"},
+	{"a booking link that is no URL", "  product: Widget\n", "  product: Widget\nbooking:\n  link: cal.example/mini\n", 8, "booking.link", "must be an http(s) URL"},
+	{"too many slots", "  product: Widget\n", "  product: Widget\nbooking:\n  slots: 9\n", 8, "booking.slots", "must be 1 to 5"},
 	{"a known number as another unit", "    - Any news?\n", "    - Any news? 10% off.\n", 42, "follow_ups.texts[0]", "states 10%"},
 }
 

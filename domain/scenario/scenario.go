@@ -58,6 +58,28 @@ type Scenario struct {
 	Variants      []Variant     `yaml:"variants"`
 	// Offline configures the offline engine (no LLM).
 	Offline Offline `yaml:"offline"`
+	// Booking configures meeting booking.
+	Booking Booking `yaml:"booking"`
+}
+
+// Booking configures meeting booking: with a calendar connected (run
+// --calendar-config) the assistant proposes the manager's free slots and
+// books the one the lead picks; without one it gives Link, if set.
+type Booking struct {
+	// Link is a booking page (Cal.com, Calendly, ...) offered instead of
+	// slots when no calendar is connected; "" = none.
+	Link string `yaml:"link"`
+	// AtOffer: propose a meeting when a dialog reaches the offer stage
+	// (default true); a lead who asks for a meeting gets one anyway.
+	AtOffer *bool `yaml:"at_offer"`
+	// Slots is how many free slots a proposal shows (default 3, 1..5).
+	Slots int `yaml:"slots"`
+	// Phrases are more ways leads ask for a meeting, beside the built-in
+	// English and Russian ones.
+	Phrases []string `yaml:"phrases"`
+	// Title is the meeting's title in the calendar and the lead's .ics
+	// (default "Call with <company name>").
+	Title Text `yaml:"title"`
 }
 
 type Company struct {

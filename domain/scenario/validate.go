@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"github.com/salesbot/salesbot/domain/words"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -230,6 +231,18 @@ func validate(s *Scenario, c *checker) *Error {
 		if !saysAI(t) {
 			return c.errf(p, "must say the assistant is an AI (mention AI, bot or assistant)")
 		}
+	}
+
+	if l := strings.TrimSpace(s.Booking.Link); l != "" {
+		if u, err := url.Parse(l); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return c.errf("booking.link", "must be an http(s) URL of a booking page (Cal.com, Calendly)")
+		}
+	}
+	if s.Booking.Slots < 0 || s.Booking.Slots > 5 {
+		return c.errf("booking.slots", "must be 1 to 5 (0 = 3)")
+	}
+	if err := nonEmpty(s.Booking.Phrases, "booking.phrases"); err != nil {
+		return err
 	}
 
 	if len(s.Variants) == 0 {
