@@ -39,6 +39,8 @@ type Core struct {
 	TurnTimeout time.Duration
 	// RandomID returns Telegram random_ids (default crypto/rand).
 	RandomID func() int64
+	// Meetings, if set, proposes and books meetings (meeting.go).
+	Meetings *Meetings
 }
 
 // Outcome is what one turn did.
@@ -97,6 +99,11 @@ func (c *Core) turn(ctx context.Context, dialogID uuid.UUID, kind domain.TurnKin
 	sc := c.Scenario
 	variant := c.variant(d)
 	lang := c.language(d, history, fresh)
+	if kind == domain.TurnReply {
+		if out, done, err := c.meetingAnswer(ctx, d, contact, fresh, lang); done || err != nil {
+			return out, err
+		}
+	}
 	cmd := domain.TakeTurn{
 		Kind: kind, Answered: d.Inbound, New: fresh, Rules: c.rules(lang),
 		Meta:      domain.TurnMeta{Scenario: sc.Name, ScenarioVersion: sc.Version, Variant: variant.Name, VariantVersion: variant.Version, Language: lang},
@@ -162,6 +169,13 @@ func (c *Core) turn(ctx context.Context, dialogID uuid.UUID, kind domain.TurnKin
 		}
 	}
 	after, err := c.H.LoadDialog(ctx, d.ID)
+	if err != nil {
+		return Outcome{Dialog: after, Events: evs}, err
+	}
+	if more := c.proposeAtOffer(ctx, d, after, contact, lang); len(more) > 0 {
+		evs = append(evs, more...)
+		after, err = c.H.LoadDialog(ctx, d.ID)
+	}
 	return Outcome{Dialog: after, Events: evs}, err
 }
 
