@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/salesbot/salesbot/adapters/caldav"
 	"github.com/salesbot/salesbot/adapters/llm"
 	"github.com/salesbot/salesbot/adapters/offline"
 	"github.com/salesbot/salesbot/adapters/redact"
@@ -21,6 +22,10 @@ type CoreConfig struct {
 	// the offline scenario engine.
 	LLM *llm.Config
 	Log *slog.Logger
+	// Calendar, if set, is the manager's calendar meetings are booked on
+	// (Core.Meetings); without one the scenario's booking link, if any,
+	// is given.
+	Calendar *caldav.Calendar
 }
 
 // NewCore returns a Core whose model is the LLM of cfg.LLM, or the
@@ -29,7 +34,7 @@ type CoreConfig struct {
 // URL>" with the URL's credentials redacted. Its only error is llm.New's
 // refusal of cfg.LLM, unwrapped: the caller names the setting at fault.
 func NewCore(cfg CoreConfig) (*Core, string, error) {
-	core := &Core{H: cfg.H, Scenario: cfg.Scenario, Log: cfg.Log}
+	core := &Core{H: cfg.H, Scenario: cfg.Scenario, Log: cfg.Log, Meetings: newMeetings(cfg.Calendar, cfg.Scenario)}
 	if cfg.LLM == nil {
 		core.Model = offline.New()
 		return core, "offline scenario engine", nil
@@ -72,4 +77,17 @@ func baseURL(c llm.Config) string {
 		return llm.DefaultBaseURL
 	}
 	return c.BaseURL
+}
+
+// newMeetings is the meeting booking on cal, or with the scenario's
+// booking link alone; nil when there is neither.
+func newMeetings(cal *caldav.Calendar, sc *scenario.Scenario) *Meetings {
+	switch {
+	case cal != nil && cal.Booker != nil:
+		zone, _ := time.LoadLocation(cal.Booker.Rules.TimeZone) // checked when the file was read
+		return &Meetings{Calendar: cal.Booker, Manager: cal.Manager, Email: cal.Email, Location: cal.Location, Zone: zone}
+	case sc != nil && strings.TrimSpace(sc.Booking.Link) != "":
+		return &Meetings{}
+	}
+	return nil
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/salesbot/salesbot/adapters/app/tokens"
 	"github.com/salesbot/salesbot/adapters/app/webhooks"
 	"github.com/salesbot/salesbot/adapters/app/websessions"
+	"github.com/salesbot/salesbot/adapters/caldav"
 	"github.com/salesbot/salesbot/adapters/cli/remote"
 	"github.com/salesbot/salesbot/adapters/eventlog"
 	"github.com/salesbot/salesbot/adapters/httpapi"
@@ -76,6 +77,9 @@ type Engine struct {
 	Scenario *scenario.Scenario
 	LLM      *llm.Config // the LLM that answers; nil = the offline scenario engine
 	Debounce time.Duration
+	// Calendar is the manager's calendar meetings are booked on; nil =
+	// none (the scenario's booking link, if any).
+	Calendar *caldav.Calendar
 }
 
 // Bot configures the admin bot.
@@ -178,17 +182,19 @@ func New(ctx context.Context, cfg Config) (*System, error) {
 		return nil, err
 	}
 	s.svc, s.h = svc, svc.Handlers()
-	core, model, err := engine.NewCore(engine.CoreConfig{H: s.h, Scenario: cfg.Engine.Scenario, LLM: s.observedLLM(cfg.Engine.LLM), Log: s.log})
+	core, model, err := engine.NewCore(engine.CoreConfig{H: s.h, Scenario: cfg.Engine.Scenario, LLM: s.observedLLM(cfg.Engine.LLM), Log: s.log, Calendar: cfg.Engine.Calendar})
 	if err != nil {
 		return nil, &ConfigError{Part: PartModel, Err: err}
 	}
 	s.model = model
+	notify := func(kind string, dialog int64, text string) {
+		s.notify(accounts.Notice{Kind: kind, Dialog: dialog, Text: text})
+	}
+	if core.Meetings != nil {
+		core.Meetings.Notify = notify // bookings and a failing calendar
+	}
 	s.dialogs, err = engine.New(engine.Config{Core: core, Store: st, Decode: eventlog.New(st).Decode, Log: s.log, Debounce: cfg.Engine.Debounce,
-		Hours: s.nextOpen, Snapshots: snaps,
-		Notify: func(kind string, dialog int64, text string) {
-			s.notify(accounts.Notice{Kind: kind, Dialog: dialog, Text: text})
-		},
-	})
+		Hours: s.nextOpen, Snapshots: snaps, Notify: notify})
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/app/engine"
 	"github.com/salesbot/salesbot/adapters/app/system"
+	"github.com/salesbot/salesbot/adapters/caldav"
 	"github.com/salesbot/salesbot/adapters/cli"
 	"github.com/salesbot/salesbot/adapters/cli/llmflags"
 	"github.com/salesbot/salesbot/domain"
@@ -23,10 +24,12 @@ const defaultDebounce = "15s"
 type Engine struct {
 	scenarioPath string
 	debounceText string
+	calendarPath string
 	llm          llmflags.Flags
 
 	sc       *scenario.Scenario
 	debounce time.Duration
+	calendar *caldav.Calendar
 }
 
 // Register registers the options on fs, their defaults from getenv.
@@ -34,6 +37,9 @@ func (e *Engine) Register(fs *flag.FlagSet, getenv func(string) string) {
 	e.scenarioPath, e.debounceText = getenv("SALESBOT_SCENARIO"), envOr(getenv, "SALESBOT_DEBOUNCE", defaultDebounce)
 	fs.StringVar(&e.scenarioPath, "scenario", e.scenarioPath, "scenario `file` (docs/scenario.md); empty = the shipped example (salesbot scenario example) [SALESBOT_SCENARIO]")
 	fs.StringVar(&e.debounceText, "debounce", e.debounceText, "a reply waits until the lead is quiet this `long`, so a burst gets one answer [SALESBOT_DEBOUNCE]")
+	e.calendarPath = getenv("SALESBOT_CALENDAR_CONFIG")
+	fs.StringVar(&e.calendarPath, "calendar-config", e.calendarPath, "book meetings on the manager's CalDAV calendar: its configuration `file` "+
+		"(JSON, see docs/integrations.md#meeting-booking); empty = none (the scenario's booking link, if any) [SALESBOT_CALENDAR_CONFIG]")
 	e.llm.Register(fs, getenv)
 }
 
@@ -47,6 +53,13 @@ func (e *Engine) Check() error {
 	e.debounce = d
 	if e.sc, err = LoadScenario(nil, e.scenarioPath); err != nil {
 		return err
+	}
+	if e.calendarPath != "" {
+		cal, err := caldav.LoadConfig(e.calendarPath)
+		if err != nil {
+			return cli.Usagef("--calendar-config (SALESBOT_CALENDAR_CONFIG): %v", err)
+		}
+		e.calendar = &cal
 	}
 	return e.llm.Check()
 }
@@ -77,13 +90,13 @@ func LoadScenario(files cli.Files, path string) (*scenario.Scenario, error) {
 
 // System is the dialog engine of the running system; call Check first.
 func (e *Engine) System() system.Engine {
-	return system.Engine{Scenario: e.sc, LLM: e.llm.Config(), Debounce: e.debounce}
+	return system.Engine{Scenario: e.sc, LLM: e.llm.Config(), Debounce: e.debounce, Calendar: e.calendar}
 }
 
 // Core is the engine's turn-taker over handlers h, logging to log, and
 // its model's name; call Check first.
 func (e *Engine) Core(log *slog.Logger, h domain.Handlers) (*engine.Core, string, error) {
-	core, name, err := engine.NewCore(engine.CoreConfig{H: h, Scenario: e.sc, LLM: e.llm.Config(), Log: log})
+	core, name, err := engine.NewCore(engine.CoreConfig{H: h, Scenario: e.sc, LLM: e.llm.Config(), Log: log, Calendar: e.calendar})
 	if err != nil {
 		return nil, "", cli.Usagef("%v", err) // the LLM's settings
 	}
