@@ -192,6 +192,14 @@ func Describe(t Turn) string {
 	if t.Handoff != "" {
 		fmt.Fprintf(&b, "handoff: %s\n", t.Handoff)
 	}
+	for _, e := range t.Events {
+		switch e := e.(type) {
+		case domain.MeetingProposed:
+			fmt.Fprintf(&b, "meeting: proposed %d slot(s)%s\n", len(e.Slots), map[bool]string{true: ", link " + e.Link}[e.Link != ""])
+		case domain.MeetingBooked:
+			fmt.Fprintf(&b, "meeting: booked %s–%s UTC with %s\n", e.Start.UTC().Format("Mon 2 Jan 15:04"), e.End.UTC().Format("15:04"), e.Manager)
+		}
+	}
 	if t.OptedOut {
 		b.WriteString("opt-out: the dialog is closed and the contact is on the do-not-contact list\n")
 	}

@@ -310,3 +310,18 @@ func TestAProposalFollowsTheOffer(t *testing.T) {
 		t.Errorf("at_offer false still proposed: %+v", turn.Sent)
 	}
 }
+
+// salesbot chat shows the proposal, the booking and the file.
+func TestTalkShowsTheMeeting(t *testing.T) {
+	core, _ := meetingCore(t, &calendar{slots: freeSlots, taken: map[time.Time]bool{}})
+	var out strings.Builder
+	if _, err := engine.Talk(t.Context(), core, strings.NewReader("Can we schedule a call?\n1\n"), &out, engine.TalkOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"  meeting: proposed 3 slot(s)\n", "           1. Mon 7 Dec 10:00–10:30 (MSK)\n",
+		"  meeting: booked Mon 7 Dec 07:00–07:30 UTC with Maria\n", "           [file meeting.ics, text/calendar, "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("chat lacks %q:\n%s", want, out.String())
+		}
+	}
+}

@@ -96,6 +96,9 @@ func Talk(ctx context.Context, core *Core, in io.Reader, out io.Writer, opts Tal
 func writeTurn(w io.Writer, t Turn) {
 	for _, m := range t.Sent {
 		fmt.Fprintf(w, "assistant: %s\n", strings.ReplaceAll(m.Text, "\n", "\n           "))
+		if m.File != nil {
+			fmt.Fprintf(w, "           [file %s, %s, %d bytes]\n", m.File.Name, m.File.MIME, len(m.File.Data))
+		}
 	}
 	if !t.Acted() {
 		return
