@@ -33,7 +33,7 @@ var configKeys = []string{
 }
 
 // LoadConfig reads a calendar configuration file (JSON; see
-// docs/integrations.md#meeting-booking). Its errors match ErrConfig and
+// docs/integrations.md#meeting-booking-caldav). Its errors match ErrConfig and
 // never hold the password.
 func LoadConfig(path string) (Calendar, error) {
 	return crm.Load(path, ErrConfig, ParseConfig)

@@ -39,7 +39,7 @@ func (e *Engine) Register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&e.debounceText, "debounce", e.debounceText, "a reply waits until the lead is quiet this `long`, so a burst gets one answer [SALESBOT_DEBOUNCE]")
 	e.calendarPath = getenv("SALESBOT_CALENDAR_CONFIG")
 	fs.StringVar(&e.calendarPath, "calendar-config", e.calendarPath, "book meetings on the manager's CalDAV calendar: its configuration `file` "+
-		"(JSON, see docs/integrations.md#meeting-booking); empty = none (the scenario's booking link, if any) [SALESBOT_CALENDAR_CONFIG]")
+		"(JSON, see docs/integrations.md#meeting-booking-caldav); empty = none (the scenario's booking link, if any) [SALESBOT_CALENDAR_CONFIG]")
 	e.llm.Register(fs, getenv)
 }
 
