@@ -2,7 +2,6 @@ package scenario
 
 import (
 	"github.com/salesbot/salesbot/domain/words"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -234,7 +233,11 @@ func validate(s *Scenario, c *checker) *Error {
 	}
 
 	if l := strings.TrimSpace(s.Booking.Link); l != "" {
-		if u, err := url.Parse(l); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		rest, ok := strings.CutPrefix(strings.ToLower(l), "https://")
+		if !ok {
+			rest, ok = strings.CutPrefix(strings.ToLower(l), "http://")
+		}
+		if host, _, _ := strings.Cut(rest, "/"); !ok || host == "" || strings.ContainsAny(l, " \t\r\n<>\"") {
 			return c.errf("booking.link", "must be an http(s) URL of a booking page (Cal.com, Calendly)")
 		}
 	}
