@@ -117,7 +117,7 @@ func (c *Core) propose(ctx context.Context, d domain.Dialog, contact domain.Cont
 		if link == "" {
 			return Outcome{Dialog: d}, false, nil
 		}
-		return c.recordMeeting(ctx, d, domain.ProposeMeeting{Link: link, Text: fmt.Sprintf(meetingText(lang, "link"), link), Answered: answered, RandomID: c.randomID()})
+		return c.recordMeeting(ctx, d, domain.ProposeMeeting{Link: link, Text: c.firstWords(d, lang) + fmt.Sprintf(meetingText(lang, "link"), link), Answered: answered, RandomID: c.randomID()})
 	}
 	slots, err := m.Calendar.Propose(ctx, sc.MeetingSlots())
 	if err != nil {
@@ -141,6 +141,7 @@ func (c *Core) propose(ctx context.Context, d domain.Dialog, contact domain.Cont
 		}
 	}
 	var b strings.Builder
+	b.WriteString(c.firstWords(d, lang))
 	if reason == "taken" {
 		b.WriteString(meetingText(lang, "taken"))
 		b.WriteString(" ")
@@ -156,6 +157,20 @@ func (c *Core) propose(ctx context.Context, d domain.Dialog, contact domain.Cont
 		b.WriteString(meetingText(lang, "zone"))
 	}
 	return c.recordMeeting(ctx, d, domain.ProposeMeeting{Slots: slots, Zone: loc.String(), Reason: reason, Text: b.String(), Answered: answered, RandomID: c.randomID()})
+}
+
+// firstWords is the scenario's disclosure line and a space when the
+// proposal is the first message salesbot sends in the dialog (the lead
+// wrote first and asked for a meeting at once), else "".
+func (c *Core) firstWords(d domain.Dialog, lang string) string {
+	sc := c.Scenario
+	if d.Outbound > 0 || len(d.Pending) > 0 || !sc.DisclosureFirst() {
+		return ""
+	}
+	if dl := strings.TrimSpace(sc.T(sc.Disclosure.Text, lang)); dl != "" {
+		return dl + " "
+	}
+	return ""
 }
 
 // book books the slot the lead picked, checked again on the calendar: the

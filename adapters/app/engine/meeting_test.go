@@ -132,7 +132,7 @@ func TestALeadBooksAProposedSlot(t *testing.T) {
 		t.Fatalf("the proposal: %+v", turn)
 	}
 	text := turn.Sent[0].Text
-	for _, want := range []string{"call with Maria, in Europe/Moscow time", "1. Mon 7 Dec 10:00–10:30 (MSK)", "2. Mon 7 Dec 11:00–11:30", "3. Tue 8 Dec 10:00–10:30", "another time zone"} {
+	for _, want := range []string{"I'm Ada, the AI assistant of Acme Analytics. Here are free times for a call with Maria, in Europe/Moscow time", "1. Mon 7 Dec 10:00–10:30 (MSK)", "2. Mon 7 Dec 11:00–11:30", "3. Tue 8 Dec 10:00–10:30", "another time zone"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the proposal lacks %q:\n%s", want, text)
 		}
