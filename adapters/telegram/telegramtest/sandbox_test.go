@@ -236,7 +236,7 @@ func TestSendMedia(t *testing.T) {
 			want  string
 		}{
 			{10, [][]byte{part0, nil, part1}, 3, "", "FILE_PART_MISSING"}, // part 1 never sent
-			{11, [][]byte{part0, part1}, 1, "", "FILE_PARTS_INVALID"},   // more parts than the file has
+			{11, [][]byte{part0, part1}, 1, "", "FILE_PARTS_INVALID"},     // more parts than the file has
 			{12, [][]byte{part0, part1}, 0, "", "FILE_PARTS_INVALID"},
 			{13, [][]byte{part1, part1}, 2, "", "FILE_PART_SIZE_INVALID"}, // not whole KiB
 			{14, [][]byte{part0, make([]byte, 4096)}, 2, "", "FILE_PART_SIZE_CHANGED"},
