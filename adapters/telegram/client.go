@@ -2,6 +2,10 @@ package telegram
 
 import (
 	"context"
+	"crypto/md5"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -338,6 +342,65 @@ func (c *conn) Send(ctx context.Context, to Peer, randomID int64, text string) (
 	res, err := c.api.MessagesSendMessage(ctx, &tg.MessagesSendMessageRequest{
 		Peer: inputPeer(to), Message: text, RandomID: randomID, NoWebpage: true,
 	})
+	return c.result(ctx, to, randomID, res, err)
+}
+
+// filePart is the size of an uploaded file's parts: the largest Telegram
+// takes (a divisor of 512 KiB, a multiple of 1 KiB).
+const filePart = 512 << 10
+
+func (c *conn) SendFile(ctx context.Context, to Peer, randomID int64, caption string, f File) (int, error) {
+	switch {
+	case len(f.Data) == 0 || strings.TrimSpace(f.Name) == "":
+		return 0, fmt.Errorf("send a file to user %d: %w: empty or unnamed", to.UserID, ErrBadFile)
+	case len(f.Data) > MaxFileSize:
+		return 0, fmt.Errorf("send a file to user %d: %w: %d bytes, over the %d a file may have", to.UserID, ErrBadFile, len(f.Data), MaxFileSize)
+	}
+	in, err := c.upload(ctx, f)
+	if err != nil {
+		return 0, fmt.Errorf("send a file to user %d: %w", to.UserID, err)
+	}
+	mime := f.MIME
+	if mime == "" {
+		mime = "application/octet-stream"
+	}
+	res, err := c.api.MessagesSendMedia(ctx, &tg.MessagesSendMediaRequest{
+		Peer: inputPeer(to), Message: caption, RandomID: randomID,
+		Media: &tg.InputMediaUploadedDocument{File: in, MimeType: mime, ForceFile: true,
+			Attributes: []tg.DocumentAttributeClass{&tg.DocumentAttributeFilename{FileName: f.Name}}},
+	})
+	return c.result(ctx, to, randomID, res, err)
+}
+
+// upload sends a file's parts (upload.saveFilePart) under a new random
+// file id and returns the file for a send that follows. Telegram keeps
+// the parts for a while; a resend uploads them again.
+func (c *conn) upload(ctx context.Context, f File) (*tg.InputFile, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, fmt.Errorf("file id: %w", err)
+	}
+	id := int64(binary.LittleEndian.Uint64(b[:]))
+	parts := (len(f.Data) + filePart - 1) / filePart
+	for i := range parts {
+		part := f.Data[i*filePart : min((i+1)*filePart, len(f.Data))]
+		ok, err := c.api.UploadSaveFilePart(ctx, &tg.UploadSaveFilePartRequest{FileID: id, FilePart: i, Bytes: part})
+		if err != nil {
+			return nil, fmt.Errorf("upload part %d of %d: %w", i+1, parts, err)
+		}
+		if !ok {
+			return nil, fmt.Errorf("upload part %d of %d: Telegram did not keep it", i+1, parts)
+		}
+	}
+	sum := md5.Sum(f.Data)
+	return &tg.InputFile{ID: id, Parts: parts, Name: f.Name, MD5Checksum: hex.EncodeToString(sum[:])}, nil
+}
+
+// result handles Telegram's answer to a send under randomID (Send and
+// SendFile): the new message's id, remembered as ours so its update is
+// not taken for a message typed elsewhere, and the answer handed to the
+// updates manager.
+func (c *conn) result(ctx context.Context, to Peer, randomID int64, res tg.UpdatesClass, err error) (int, error) {
 	if tgerr.Is(err, "RANDOM_ID_DUPLICATE") {
 		// Telegram has a message with this random_id: sent before (a resend
 		// after a crash). Its id is not in the answer.

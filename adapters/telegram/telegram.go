@@ -61,14 +61,34 @@ type Conn interface {
 	// again with the same random_id returns the first message's id and
 	// does not deliver a second copy.
 	Send(ctx context.Context, to Peer, randomID int64, text string) (messageID int, err error)
+	// SendFile sends a file as a document in a private message, with
+	// caption as its text (may be empty), under the same random_id
+	// contract as Send: the same random_id twice delivers one message.
+	// A file that is empty, unnamed or over MaxFileSize is ErrBadFile,
+	// without a request; other errors are RPC errors, as for Send.
+	SendFile(ctx context.Context, to Peer, randomID int64, caption string, f File) (messageID int, err error)
 	// Typing shows "typing…" to the peer.
 	Typing(ctx context.Context, to Peer) error
 	// MarkRead marks the peer's messages up to maxID as read.
 	MarkRead(ctx context.Context, peer Peer, maxID int) error
 }
 
+// File is a file to send: the name the recipient sees, its MIME type
+// (application/octet-stream if empty) and its content.
+type File struct {
+	Name, MIME string
+	Data       []byte
+}
+
+// MaxFileSize is the largest file SendFile sends: Telegram's limit for a
+// file uploaded in small parts (upload.saveFilePart).
+const MaxFileSize = 10 << 20
+
 // Errors.
 var (
+	// ErrBadFile: SendFile was given a file it does not send (empty,
+	// unnamed, or over MaxFileSize).
+	ErrBadFile = errors.New("telegram: file not sendable")
 	// ErrNotAPerson: a username names a bot, group or channel.
 	ErrNotAPerson = errors.New("telegram: not a person")
 	// ErrBadUsername: not something Telegram could accept as a username.
@@ -115,6 +135,8 @@ func Classify(err error) Fault {
 		return Fault{Kind: KindUnreachable, Reason: "NOT_A_PERSON"}
 	case errors.Is(err, ErrBadUsername):
 		return Fault{Kind: KindUnreachable, Reason: "USERNAME_INVALID"}
+	case errors.Is(err, ErrBadFile):
+		return Fault{Kind: KindInvalid, Reason: "FILE_INVALID"}
 	}
 	if d, ok := tgerr.AsFloodWait(err); ok {
 		return Fault{Kind: KindFloodWait, Wait: d, Reason: "FLOOD_WAIT"}

@@ -1,6 +1,7 @@
 package telegram_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
@@ -18,6 +19,7 @@ import (
 	"github.com/gotd/td/session"
 	"github.com/gotd/td/telegram/auth"
 	"github.com/gotd/td/telegram/auth/qrlogin"
+	"github.com/gotd/td/tg"
 	"github.com/gotd/td/tgerr"
 
 	"github.com/salesbot/salesbot/adapters/telegram"
@@ -333,6 +335,67 @@ func TestResolveSendReceive(t *testing.T) {
 	typing, reads := sb.Activity()
 	if len(typing) == 0 || len(reads) == 0 {
 		t.Fatalf("typing %v reads %v", typing, reads)
+	}
+}
+
+// A file goes as a document, uploaded in 512 KiB parts, with its caption;
+// the same random_id delivers it once; a file SendFile does not send is
+// refused before any request.
+func TestSendFile(t *testing.T) {
+	d, _ := newDialer(t)
+	id, acc := login(t, d, telegramtest.UserSpec{FirstName: "Acme"})
+	lead, err := sb.AddUser(telegramtest.UserSpec{Username: "lead_file", FirstName: "Fay"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := connect(t, d, id)
+	ctx := ctxT(t)
+	p, err := c.Resolve(ctx, "lead_file")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 512<<10*2+100) // three parts, the last short
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	f := telegram.File{Name: "meeting.ics", MIME: "text/calendar", Data: data}
+	parts := sb.Calls(tg.UploadSaveFilePartRequestTypeID)
+	id1, err := c.SendFile(ctx, p, 2001, "Our meeting", f)
+	if err != nil || id1 == 0 {
+		t.Fatalf("send a file: %d %v", id1, err)
+	}
+	if n := sb.Calls(tg.UploadSaveFilePartRequestTypeID) - parts; n != 3 {
+		t.Fatalf("%d parts uploaded, want 3", n)
+	}
+	id2, err := c.SendFile(ctx, p, 2001, "Our meeting", f)
+	if err != nil || id2 != id1 {
+		t.Fatalf("resend: %d %v, want %d", id2, err, id1)
+	}
+	msgs := sb.Messages(lead.ID, acc.ID)
+	if len(msgs) != 1 {
+		t.Fatalf("the lead has %d messages, want 1: %+v", len(msgs), msgs)
+	}
+	if m := msgs[0]; m.Text != "Our meeting" || m.File == nil || m.File.Name != "meeting.ics" || m.File.MIME != "text/calendar" || !bytes.Equal(m.File.Data, data) {
+		t.Fatalf("the lead got %+v", m)
+	}
+	// A text message after it goes on from the file's id: the updates
+	// manager saw the send's pts.
+	if id3, err := c.Send(ctx, p, 2002, "see you"); err != nil || id3 != id1+1 {
+		t.Fatalf("a message after the file: %d %v, want %d", id3, err, id1+1)
+	}
+	calls := sb.Calls(tg.UploadSaveFilePartRequestTypeID)
+	for _, bad := range []telegram.File{
+		{Name: "empty.ics", Data: nil},
+		{Name: " ", Data: []byte("x")},
+		{Name: "huge.bin", Data: make([]byte, telegram.MaxFileSize+1)},
+	} {
+		_, err := c.SendFile(ctx, p, 2003, "", bad)
+		if !errors.Is(err, telegram.ErrBadFile) || telegram.Classify(err).Kind != telegram.KindInvalid {
+			t.Errorf("file %q of %d bytes: %v", bad.Name, len(bad.Data), err)
+		}
+	}
+	if n := sb.Calls(tg.UploadSaveFilePartRequestTypeID); n != calls {
+		t.Fatalf("refused files uploaded %d parts", n-calls)
 	}
 }
 

@@ -73,7 +73,7 @@ func (s *Service) settle(a *account, it outItem) {
 // working hours, flood wait, pause), or an error worth a retry with
 // backoff. Every outcome Telegram gives becomes an event.
 func (s *Service) deliver(ctx context.Context, a *account, conn telegram.Conn, it outItem) (time.Duration, error) {
-	d, contact, text, refuse, err := s.check(ctx, it)
+	d, contact, msg, refuse, err := s.check(ctx, it)
 	switch {
 	case err != nil:
 		return 0, err
@@ -116,7 +116,7 @@ func (s *Service) deliver(ctx context.Context, a *account, conn telegram.Conn, i
 	if err := conn.Typing(ctx, peer); err != nil {
 		s.log.Debug("accounts: typing", "account", a.id, "err", err)
 	}
-	if clock.Sleep(ctx, s.cfg.TypingDelay(text)) != nil {
+	if clock.Sleep(ctx, s.cfg.TypingDelay(msg.text)) != nil {
 		return 0, ctx.Err()
 	}
 	// The rules once more: an opt-out, a stop or a takeover may have come
@@ -127,7 +127,12 @@ func (s *Service) deliver(ctx context.Context, a *account, conn telegram.Conn, i
 		}
 		return 0, s.fail(ctx, a, d2, it, refuse)
 	}
-	msgID, err := conn.Send(ctx, peer, it.randomID, text)
+	var msgID int
+	if f := msg.file; f != nil {
+		msgID, err = conn.SendFile(ctx, peer, it.randomID, msg.text, telegram.File{Name: f.Name, MIME: f.MIME, Data: []byte(f.Data)})
+	} else {
+		msgID, err = conn.Send(ctx, peer, it.randomID, msg.text)
+	}
 	if err != nil {
 		return s.telegramError(ctx, a, d, it, err)
 	}
@@ -139,28 +144,39 @@ func (s *Service) deliver(ctx context.Context, a *account, conn telegram.Conn, i
 	return 0, nil
 }
 
-// check loads a planned message's dialog and contact and says why it may
-// not be sent now, if it may not: the contact opted out, was erased or is
-// unreachable; the dialog is closed; an AI message in a dialog that is
+// planned is what a planned message sends: its text (the caption of a
+// file) and the file, if it has one.
+type planned struct {
+	text string
+	file *domain.Attachment
+}
+
+// check loads a planned message's dialog, contact and content (its text
+// and file) and says why it may not be sent now, if it may not: the
+// contact opted out, was erased or is unreachable; the dialog is closed; an AI message in a dialog that is
 // with a manager (domain.Dialog.SendRefusal: the last words of a turn that
 // ended the dialog still go). A zero dialog means the message is settled
 // already.
-func (s *Service) check(ctx context.Context, it outItem) (d domain.Dialog, c domain.Contact, text, refuse string, err error) {
+func (s *Service) check(ctx context.Context, it outItem) (d domain.Dialog, c domain.Contact, msg planned, refuse string, err error) {
 	if d, err = s.h.LoadDialog(ctx, it.dialog); err != nil {
-		return d, c, "", "", err
+		return d, c, msg, "", err
 	}
 	text, pending := d.Pending[it.randomID]
 	if !pending {
-		return domain.Dialog{}, c, "", "", nil
+		return domain.Dialog{}, c, msg, "", nil
+	}
+	msg.text = text
+	if f, ok := d.Files[it.randomID]; ok {
+		msg.file = &f
 	}
 	if c, err = s.h.LoadContact(ctx, d.ContactID); err != nil {
-		return d, c, "", "", err
+		return d, c, msg, "", err
 	}
 	by := domain.ActorAI
 	if d.AISilent() {
 		by = s.authorOf(ctx, it) // only then does the author matter
 	}
-	return d, c, text, d.SendRefusal(it.randomID, by, c), nil
+	return d, c, msg, d.SendRefusal(it.randomID, by, c), nil
 }
 
 // authorOf finds who planned a message (the AI or a manager).

@@ -18,7 +18,8 @@ type Persona struct {
 type Incoming struct {
 	From User   // who wrote
 	Me   User   // the persona
-	Text string // what they wrote
+	Text string // what they wrote (a file's caption)
+	File *File  // a file sent with the message, nil if none
 	N    int    // how many messages this sender has sent the persona so far, 1 for the first
 }
 
@@ -50,8 +51,13 @@ func Script(lines ...string) func(Incoming) []string {
 
 // answer runs the persona's script for one incoming message, outside the
 // request that delivered it.
-func (s *Sandbox) answer(p *Persona, me, from User, text string, n int) {
-	replies := p.Reply(Incoming{From: from, Me: me, Text: text, N: n})
+func (s *Sandbox) answer(p *Persona, me, from User, m content, n int) {
+	in := Incoming{From: from, Me: me, Text: m.text, N: n}
+	if m.file != nil {
+		f := m.file.clone()
+		in.File = &f
+	}
+	replies := p.Reply(in)
 	if len(replies) == 0 {
 		return
 	}
@@ -68,7 +74,7 @@ func (s *Sandbox) answer(p *Persona, me, from User, text string, n int) {
 					return
 				}
 			}
-			if _, err := s.send(me.ID, from.ID, r, 0, 0); err != nil {
+			if _, err := s.send(me.ID, from.ID, content{text: r}, 0, 0); err != nil {
 				s.log.Warn("sandbox: persona reply failed", "persona", me.ID, "to", from.ID, "err", err)
 				return
 			}

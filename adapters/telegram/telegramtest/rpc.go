@@ -43,6 +43,8 @@ func (s *Sandbox) register(d *tgtest.Dispatcher) {
 		tg.UsersGetUsersRequestTypeID:           s.usersGetUsers,
 		tg.ContactsResolveUsernameRequestTypeID: s.contactsResolveUsername,
 		tg.MessagesSendMessageRequestTypeID:     s.messagesSendMessage,
+		tg.UploadSaveFilePartRequestTypeID:      s.uploadSaveFilePart,
+		tg.MessagesSendMediaRequestTypeID:       s.messagesSendMedia,
 		tg.MessagesSetTypingRequestTypeID:       s.messagesSetTyping,
 		tg.MessagesReadHistoryRequestTypeID:     s.messagesReadHistory,
 		tg.UpdatesGetStateRequestTypeID:         s.updatesGetState,
@@ -326,30 +328,52 @@ func (s *Sandbox) messagesSendMessage(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.send(c.user.id, to.id, r.Message, r.RandomID, c.req.Session.ID)
+	return s.send(c.user.id, to.id, content{text: r.Message}, r.RandomID, c.req.Session.ID)
 }
 
 // SendAs delivers a private message from one user to another as if typed
 // in a Telegram app: a lead writing to an account, or a manager writing
 // from the account's phone. Every session of both sides gets the update.
 func (s *Sandbox) SendAs(from, to int64, text string) (int, error) {
-	res, err := s.send(from, to, text, 0, 0)
+	res, err := s.send(from, to, content{text: text}, 0, 0)
 	if err != nil {
 		return 0, err
 	}
 	return res.Updates[0].(*tg.UpdateMessageID).ID, nil
 }
 
-// send stores a private message in both boxes, pushes it to the recipient
-// (and to the sender's other sessions) and returns the sender's updates.
-// A random_id the sender used before returns the first message again and
-// stores nothing, as Telegram does.
-func (s *Sandbox) send(fromID, toID int64, text string, randomID int64, session int64) (*tg.Updates, error) {
-	if strings.TrimSpace(text) == "" {
+// content is what a message carries: its text (a caption, with a
+// document) and a document with the file it holds, if any.
+type content struct {
+	text string
+	doc  *tg.Document
+	file *File
+}
+
+// message is the content as a box keeps it.
+func (m content) message(from, peer int64, out bool, date int) *tg.Message {
+	msg := &tg.Message{Out: out, FromID: &tg.PeerUser{UserID: from}, PeerID: &tg.PeerUser{UserID: peer}, Message: m.text, Date: date}
+	if m.doc != nil {
+		msg.Media = &tg.MessageMediaDocument{Document: m.doc}
+	}
+	return msg
+}
+
+// send stores a private message (text, or a document with a caption) in
+// both boxes, pushes it to the recipient (and to the sender's other
+// sessions) and returns the sender's updates. A random_id the sender used
+// before returns the first message again and stores nothing, as Telegram
+// does.
+func (s *Sandbox) send(fromID, toID int64, m content, randomID int64, session int64) (*tg.Updates, error) {
+	limit, tooLong := 4096, "MESSAGE_TOO_LONG"
+	if m.doc != nil {
+		limit, tooLong = 1024, "MEDIA_CAPTION_TOO_LONG"
+	}
+	if strings.TrimSpace(m.text) == "" && m.doc == nil {
 		return nil, tgerr.New(400, "MESSAGE_EMPTY")
 	}
-	if len([]rune(text)) > 4096 {
-		return nil, tgerr.New(400, "MESSAGE_TOO_LONG")
+	if len([]rune(m.text)) > limit {
+		return nil, tgerr.New(400, tooLong)
 	}
 	s.mu.Lock()
 	from, to := s.users[fromID], s.users[toID]
@@ -357,12 +381,9 @@ func (s *Sandbox) send(fromID, toID int64, text string, randomID int64, session 
 		s.mu.Unlock()
 		return nil, tgerr.New(400, "PEER_ID_INVALID")
 	}
-	if randomID != 0 {
-		if id, ok := from.random[randomID]; ok {
-			res := s.sentUpdates(from, to, from.find(id), randomID)
-			s.mu.Unlock()
-			return res, nil
-		}
+	if res := s.resent(from, to, randomID); res != nil {
+		s.mu.Unlock()
+		return res, nil
 	}
 	switch {
 	case to.blocked[fromID]:
@@ -372,14 +393,17 @@ func (s *Sandbox) send(fromID, toID int64, text string, randomID int64, session 
 		s.mu.Unlock()
 		return nil, tgerr.New(400, "INPUT_USER_DEACTIVATED")
 	}
+	if m.doc != nil && m.file != nil {
+		s.files[m.doc.ID] = *m.file
+	}
 	date := int(s.now().Unix())
-	out := from.store(&tg.Message{Out: true, FromID: &tg.PeerUser{UserID: fromID}, PeerID: &tg.PeerUser{UserID: toID}, Message: text, Date: date})
+	out := from.store(m.message(fromID, toID, true, date))
 	if randomID != 0 {
 		from.random[randomID] = out.msg.ID
 	}
 	var in boxed
 	if fromID != toID {
-		in = to.store(&tg.Message{FromID: &tg.PeerUser{UserID: fromID}, PeerID: &tg.PeerUser{UserID: fromID}, Message: text, Date: date})
+		in = to.store(m.message(fromID, fromID, false, date))
 		to.received[fromID]++
 	}
 	res := s.sentUpdates(from, to, out, randomID)
@@ -398,10 +422,24 @@ func (s *Sandbox) send(fromID, toID int64, text string, randomID int64, session 
 	if theirs != nil {
 		s.push(toID, theirs, 0)
 		if persona != nil {
-			s.answer(persona, to.public(), from.public(), text, n)
+			s.answer(persona, to.public(), from.public(), m, n)
 		}
 	}
 	return res, nil
+}
+
+// resent is the answer to a send with a random_id the sender used before:
+// the first message again. It is nil for a new random_id (or none); the
+// caller holds s.mu.
+func (s *Sandbox) resent(from, to *user, randomID int64) *tg.Updates {
+	if randomID == 0 {
+		return nil
+	}
+	id, ok := from.random[randomID]
+	if !ok {
+		return nil
+	}
+	return s.sentUpdates(from, to, from.find(id), randomID)
 }
 
 // sentUpdates is what the sender gets back from sendMessage.

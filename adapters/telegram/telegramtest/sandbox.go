@@ -3,7 +3,8 @@
 // encryption) with a small backend of its own — users with ids, access
 // hashes, usernames and phones; private messages with per-user message ids
 // and pts; pushed updates; updates.getState and updates.getDifference;
-// sendMessage with random_id deduplication; contacts.resolveUsername;
+// sendMessage with random_id deduplication; files sent as documents
+// (upload.saveFilePart, messages.sendMedia); contacts.resolveUsername;
 // typing and read receipts; login by code, 2FA password (SRP) and QR token;
 // errors, slow replies and dropped connections on demand; and scripted lead
 // personas that answer the messages they get.
@@ -69,7 +70,9 @@ type Sandbox struct {
 	faults   []*faultState
 	typing   []Typing
 	reads    []Read
-	requests map[uint32]int // calls by method, for tests and benches
+	requests map[uint32]int            // calls by method, for tests and benches
+	uploads  map[upload]map[int][]byte // parts of files being uploaded, by part number
+	files    map[int64]File            // the files of documents sent, by document id
 }
 
 // key is what the sandbox knows about one auth key.
@@ -131,7 +134,8 @@ func New(ctx context.Context, opts Options) (*Sandbox, error) {
 		log: opts.Logger, now: opts.Now,
 		nextID: 1_000_000, users: map[int64]*user{}, byName: map[string]*user{}, byPhone: map[string]*user{},
 		keys: map[[8]byte]*key{}, codes: map[string]*code{}, tokens: map[string]*qrToken{},
-		requests: map[uint32]int{}, done: make(chan error, 1),
+		requests: map[uint32]int{}, uploads: map[upload]map[int][]byte{}, files: map[int64]File{},
+		done: make(chan error, 1),
 	}
 	if _, err := rand.Read(s.secret[:]); err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
@@ -303,8 +307,9 @@ type Message struct {
 	ID   int
 	Peer int64 // the other user
 	Out  bool
-	Text string
+	Text string // a document's caption
 	Date time.Time
+	File *File // the document sent, nil for a text message
 }
 
 // Messages returns user id's messages with peer, oldest first.
@@ -324,7 +329,16 @@ func (s *Sandbox) Messages(id, peer int64) []Message {
 		if p == nil || p.UserID != peer {
 			continue
 		}
-		out = append(out, Message{ID: b.msg.ID, Peer: peer, Out: b.msg.Out, Text: b.msg.Message, Date: time.Unix(int64(b.msg.Date), 0)})
+		m := Message{ID: b.msg.ID, Peer: peer, Out: b.msg.Out, Text: b.msg.Message, Date: time.Unix(int64(b.msg.Date), 0)}
+		if media, ok := b.msg.Media.(*tg.MessageMediaDocument); ok {
+			if doc, ok := media.Document.(*tg.Document); ok {
+				if f, ok := s.files[doc.ID]; ok {
+					f = f.clone()
+					m.File = &f
+				}
+			}
+		}
+		out = append(out, m)
 	}
 	return out
 }
