@@ -22,8 +22,10 @@ CREATE TABLE meetings (
     booked_at    timestamptz
 );
 
--- The upcoming meetings (projections.UpcomingMeetings), by start.
-CREATE INDEX meetings_booked_starts ON meetings (starts_at) WHERE status = 'booked';
+-- The upcoming meetings (projections.UpcomingMeetings: those not ended
+-- yet, then sorted by start): the range of ends_at reads the few still
+-- to come, not every meeting of the past.
+CREATE INDEX meetings_booked_ends ON meetings (ends_at) WHERE status = 'booked';
 CREATE INDEX meetings_campaign ON meetings (campaign) WHERE campaign IS NOT NULL;
 
 -- A message may carry a file (domain.OutboundPlanned.File, e.g. a

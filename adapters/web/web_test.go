@@ -499,6 +499,9 @@ func TestDialogShowsItsMeeting(t *testing.T) {
 		{Start: time.Date(2026, 12, 4, 17, 0, 0, 0, msk), End: time.Date(2026, 12, 4, 17, 30, 0, 0, msk)},
 	}
 	w.apply(t, projections.ProposeMeeting{DialogID: w.ids[1], At: now.Add(-4 * time.Minute), Slots: slots})
+	if inbox := w.get(t, "/web/", cookie).Body.String(); strings.Contains(inbox, "Upcoming meetings") {
+		t.Error("the inbox lists a meeting only proposed")
+	}
 	body := w.get(t, "/web/dialogs/1", cookie).Body.String()
 	for _, want := range []string{"<dt>Meeting</dt>", `class="meeting proposed"`, "2 slots offered", "03 Dec 10:00–10:30 UTC, 04 Dec 14:00–14:30 UTC",
 		"Meeting proposed"} {
@@ -520,6 +523,15 @@ func TestDialogShowsItsMeeting(t *testing.T) {
 	}
 	if strings.Contains(body, "slots offered") || strings.Contains(body, "<b>M") {
 		t.Error("the booked meeting's page still offers slots or renders the manager's name as HTML")
+	}
+	// The inbox lists it among the upcoming meetings, unfiltered only.
+	inbox := w.get(t, "/web/", cookie).Body.String()
+	if !strings.Contains(inbox, "Upcoming meetings") || !strings.Contains(inbox,
+		`<span class="name">Ann</span> <span class="user">@ann</span>`+"\n"+`<span class="meta">04 Dec 14:00–14:30 UTC · calendar: Maria &lt;b&gt;M&lt;/b&gt;</span>`) {
+		t.Errorf("the inbox does not list the booked meeting:\n%s", inbox)
+	}
+	if filtered := w.get(t, "/web/?status=active", cookie).Body.String(); strings.Contains(filtered, "Upcoming meetings") {
+		t.Error("a filtered inbox lists the upcoming meetings")
 	}
 	ru := w.get(t, "/web/dialogs/1?lang=ru", cookie).Body.String()
 	for _, want := range []string{"<dt>Встреча</dt>", "назначена на 04.12 14:00–14:30 UTC", "Назначена встреча", `title="отправлен файл"`} {
