@@ -3,6 +3,7 @@ package sinktest
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,6 +110,22 @@ func testMeetings(t *testing.T, newSink Factory) {
 	}
 	check("live")
 	before := meetings(sink)
+	// The exported transcript says so too.
+	for n, want := range map[int64][]string{
+		1: {"Meeting: booked 2026-11-27 12:00:00 – 2026-11-27 12:30:00 UTC, calendar of Maria (booked 2026-11-25 11:02:00)",
+			"ai [planned]: Booked: Wednesday 12:00. [file meeting.ics]\n"},
+		2: {"Meeting: proposed 2026-11-25 12:00:00, a booking link https://cal.acme.test/book\n"},
+	} {
+		var b strings.Builder
+		if err := projections.ExportDialog(ctx, sink, n, &b); err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range want {
+			if !strings.Contains(b.String(), line) {
+				t.Errorf("the export of dialog %d lacks %q:\n%s", n, line, b.String())
+			}
+		}
+	}
 
 	// A second booked meeting, earlier (it ends before t0+7h, where
 	// check looks from): the list is by start; a limit
