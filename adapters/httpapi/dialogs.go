@@ -88,8 +88,8 @@ type Slot struct {
 	End   time.Time `json:"end"`
 }
 
-// MeetingOf is the API's form of a meetings row.
-func MeetingOf(m projections.Meeting) *Meeting {
+// meetingOf is the API's form of a meetings row.
+func meetingOf(m projections.Meeting) *Meeting {
 	out := &Meeting{Status: m.Status, Proposals: m.Proposals, ProposedAt: m.ProposedAt.UTC(), Slots: make([]Slot, 0, len(m.Slots)),
 		Link: stringOrNil(m.Link), Start: TimeOrNil(m.Start), End: TimeOrNil(m.End), Manager: stringOrNil(m.Manager),
 		UID: stringOrNil(m.UID), BookedAt: TimeOrNil(m.BookedAt)}
@@ -279,7 +279,7 @@ func (a *API) card(ctx context.Context, n int64) (Card, error) {
 	c := Card{Dialog: dialogOf(d), Qualification: make([]Qualification, 0, len(qs))}
 	switch m, err := a.cfg.ReadModels.Meeting(ctx, d.ID); {
 	case err == nil:
-		c.Meeting = MeetingOf(m)
+		c.Meeting = meetingOf(m)
 	case !errors.Is(err, projections.ErrNotFound):
 		return Card{}, err
 	}
