@@ -49,6 +49,7 @@ const (
 	WebhookDialogTakenOver  WebhookEvent = "dialog.taken_over"
 	WebhookDialogClosed     WebhookEvent = "dialog.closed"
 	WebhookDialogOutcome    WebhookEvent = "dialog.outcome"
+	WebhookMeetingBooked    WebhookEvent = "meeting.booked"
 	WebhookContactOptedOut  WebhookEvent = "contact.opted_out"
 	WebhookContactForgotten WebhookEvent = "contact.forgotten"
 	WebhookAccountStatus    WebhookEvent = "account.status"
@@ -57,7 +58,7 @@ const (
 // WebhookEvents lists every public event type, in the documented order.
 func WebhookEvents() []WebhookEvent {
 	return []WebhookEvent{WebhookDialogStarted, WebhookMessageReceived, WebhookMessageSent, WebhookLeadQualified,
-		WebhookDialogHandoff, WebhookDialogTakenOver, WebhookDialogClosed, WebhookDialogOutcome,
+		WebhookDialogHandoff, WebhookDialogTakenOver, WebhookDialogClosed, WebhookDialogOutcome, WebhookMeetingBooked,
 		WebhookContactOptedOut, WebhookContactForgotten, WebhookAccountStatus}
 }
 

@@ -130,7 +130,7 @@ func TestParseWebhookEvents(t *testing.T) {
 	if _, err := ParseWebhookEvents([]string{" ", ""}); ErrorCode(err) != EINVALID || ErrorField(err) != "events" {
 		t.Fatalf("none: %v", err)
 	}
-	if len(WebhookEvents()) != 11 {
+	if len(WebhookEvents()) != 12 {
 		t.Fatalf("%d events", len(WebhookEvents()))
 	}
 }

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -52,6 +53,23 @@ func ExportDialog(ctx context.Context, sink Sink, n int64, w io.Writer) error {
 	if !d.HandoffAt.IsZero() {
 		ew.printf("Handed off: %s (%s)\n", d.HandoffAt.UTC().Format(time.DateTime), d.HandoffReason)
 	}
+	switch m, err := sink.Meeting(ctx, d.ID); {
+	case err == nil && m.Booked():
+		ew.printf("Meeting: booked %s – %s UTC", m.Start.UTC().Format(time.DateTime), m.End.UTC().Format(time.DateTime))
+		if m.Manager != "" {
+			ew.printf(", calendar of %s", m.Manager)
+		}
+		ew.printf(" (booked %s)\n", m.BookedAt.UTC().Format(time.DateTime))
+	case err == nil:
+		ew.printf("Meeting: proposed %s", m.ProposedAt.UTC().Format(time.DateTime))
+		if m.Link != "" {
+			ew.printf(", a booking link %s\n", m.Link)
+		} else {
+			ew.printf(", %d slots\n", len(m.Slots))
+		}
+	case !errors.Is(err, ErrNotFound):
+		return fmt.Errorf("dialog %d: meeting: %w", n, err)
+	}
 	for _, q := range qual {
 		ew.printf("%s: %s", q.Field, q.Value)
 		if q.Quote != "" {
@@ -65,7 +83,11 @@ func ExportDialog(ctx context.Context, sink Sink, n int64, w io.Writer) error {
 		if m.Direction == "out" && m.Status != "sent" {
 			status = " [" + m.Status + "]"
 		}
-		ew.printf("[%s] %s%s: %s\n", m.At.UTC().Format(time.DateTime), m.Author, status, m.Text)
+		file := ""
+		if m.File != "" {
+			file = " [file " + m.File + "]"
+		}
+		ew.printf("[%s] %s%s: %s%s\n", m.At.UTC().Format(time.DateTime), m.Author, status, m.Text, file)
 	}
 	return ew.err
 }

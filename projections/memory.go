@@ -29,6 +29,7 @@ type Memory struct {
 	turns      map[uuid.UUID][]Turn
 	accounts   map[uuid.UUID]*Account
 	campaigns  map[uuid.UUID]*Campaign
+	meetings   map[uuid.UUID]*Meeting // by dialog
 }
 
 var _ Sink = (*Memory)(nil)
@@ -50,6 +51,7 @@ func (m *Memory) reset() {
 	m.turns = map[uuid.UUID][]Turn{}
 	m.accounts = map[uuid.UUID]*Account{}
 	m.campaigns = map[uuid.UUID]*Campaign{}
+	m.meetings = map[uuid.UUID]*Meeting{}
 }
 
 // Apply implements Sink. Changes are checked against a copy first, so a
@@ -249,6 +251,8 @@ func (m *Memory) apply(c Change) {
 		if a, ok := m.accounts[c.ID]; ok && a.Status == string(domain.StatusRestricted) {
 			a.Status, a.Reason = string(domain.StatusOffline), ""
 		}
+	case ProposeMeeting, BookMeeting:
+		m.applyMeeting(c)
 	}
 }
 

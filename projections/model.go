@@ -233,6 +233,9 @@ type Message struct {
 	TelegramID int64
 	RandomID   int64
 	Status     string // received, planned, sent, failed
+	// File is the name of a file sent with the message (e.g. a booked
+	// meeting's meeting.ics); "" when none. Its content stays in the log.
+	File string
 }
 
 // Turn is a turns row: one turn of the dialog engine, answered (TurnTaken)
@@ -368,4 +371,11 @@ type Sink interface {
 	// with the medians of the times to the first reply. No dialogs give
 	// zero Totals and no error.
 	Totals(ctx context.Context) (Totals, error)
+	// Meeting returns the meeting of a dialog, an error matching
+	// ErrNotFound if none was ever proposed in it.
+	Meeting(ctx context.Context, dialog uuid.UUID) (Meeting, error)
+	// UpcomingMeetings returns the booked meetings that end after from,
+	// by start (then dialog number), at most limit of them (<= 0:
+	// UpcomingLimit). None give none and no error.
+	UpcomingMeetings(ctx context.Context, from time.Time, limit int) ([]Meeting, error)
 }

@@ -127,7 +127,14 @@ func Project(p Placed, e domain.Event) []Change {
 			UpdateDialog{ID: id, AddInbound: 1, LastMessageAt: rowTime(e.At), FirstInboundAt: rowTime(e.At), At: p.At},
 		}
 	case domain.OutboundPlanned:
-		return []Change{PutMessage{Message{DialogID: id, Position: p.Position, Direction: "out", Author: string(e.By), Text: e.Text, At: p.At, RandomID: e.RandomID, Status: "planned"}}}
+		msg := Message{DialogID: id, Position: p.Position, Direction: "out", Author: string(e.By), Text: e.Text, At: p.At, RandomID: e.RandomID, Status: "planned"}
+		if e.File != nil {
+			msg.File = e.File.Name
+		}
+		return []Change{PutMessage{msg}}
+	case domain.MeetingProposed, domain.MeetingBooked:
+		c, _ := meetingChange(id, p.At, e)
+		return []Change{c}
 	case domain.OutboundSent:
 		return []Change{
 			SetMessageSent{DialogID: id, RandomID: e.RandomID, Status: "sent", TelegramID: e.TelegramMessageID},

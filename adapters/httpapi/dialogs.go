@@ -58,10 +58,45 @@ type Outcome struct {
 	At       time.Time `json:"at"`
 }
 
-// Card is the lead card: the dialog with its qualification.
+// Card is the lead card: the dialog with its qualification and its
+// meeting (nil: none was ever proposed).
 type Card struct {
 	Dialog
+	Meeting       *Meeting        `json:"meeting"`
 	Qualification []Qualification `json:"qualification"`
+}
+
+// Meeting is a dialog's meeting: proposed (Slots or a Link on offer) or
+// booked (Start to End on Manager's calendar). Times are UTC; the lead's
+// time zone is personal data and not shown.
+type Meeting struct {
+	Status     string     `json:"status"` // proposed, booked
+	Proposals  int        `json:"proposals"`
+	ProposedAt time.Time  `json:"proposed_at"`
+	Slots      []Slot     `json:"slots"`
+	Link       *string    `json:"link"`
+	Start      *time.Time `json:"start"`
+	End        *time.Time `json:"end"`
+	Manager    *string    `json:"manager"`
+	UID        *string    `json:"calendar_uid"`
+	BookedAt   *time.Time `json:"booked_at"`
+}
+
+// Slot is a meeting's time on offer.
+type Slot struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// meetingOf is the API's form of a meetings row.
+func meetingOf(m projections.Meeting) *Meeting {
+	out := &Meeting{Status: m.Status, Proposals: m.Proposals, ProposedAt: m.ProposedAt.UTC(), Slots: make([]Slot, 0, len(m.Slots)),
+		Link: stringOrNil(m.Link), Start: TimeOrNil(m.Start), End: TimeOrNil(m.End), Manager: stringOrNil(m.Manager),
+		UID: stringOrNil(m.UID), BookedAt: TimeOrNil(m.BookedAt)}
+	for _, s := range m.Slots {
+		out.Slots = append(out.Slots, Slot{Start: s.Start.UTC(), End: s.End.UTC()})
+	}
+	return out
 }
 
 // Qualification is one qualification field as last stated.
@@ -82,6 +117,7 @@ type Message struct {
 	Text      string    `json:"text"`
 	At        time.Time `json:"at"`
 	Status    string    `json:"status"`
+	File      *string   `json:"file"` // the name of a file sent with it
 }
 
 // page is a page of a list.
@@ -241,6 +277,12 @@ func (a *API) card(ctx context.Context, n int64) (Card, error) {
 		return Card{}, err
 	}
 	c := Card{Dialog: dialogOf(d), Qualification: make([]Qualification, 0, len(qs))}
+	switch m, err := a.cfg.ReadModels.Meeting(ctx, d.ID); {
+	case err == nil:
+		c.Meeting = meetingOf(m)
+	case !errors.Is(err, projections.ErrNotFound):
+		return Card{}, err
+	}
 	for _, q := range qs {
 		out := Qualification{Field: q.Field, Value: q.Value, Quote: q.Quote, Confidence: q.Confidence, UpdatedAt: q.UpdatedAt.UTC()}
 		if !q.Money.IsZero() {
@@ -275,7 +317,8 @@ func (a *API) dialogMessages(r *http.Request, _ domain.Principal) (any, error) {
 	}
 	out := list[Message]{Items: make([]Message, 0, len(ms))}
 	for _, m := range ms {
-		out.Items = append(out.Items, Message{Position: m.Position, Direction: m.Direction, Author: m.Author, Text: m.Text, At: m.At.UTC(), Status: m.Status})
+		out.Items = append(out.Items, Message{Position: m.Position, Direction: m.Direction, Author: m.Author, Text: m.Text, At: m.At.UTC(), Status: m.Status,
+			File: stringOrNil(m.File)})
 	}
 	return out, nil
 }

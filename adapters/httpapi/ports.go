@@ -80,6 +80,9 @@ type ReadModels interface {
 	Qualification(ctx context.Context, dialog uuid.UUID) ([]projections.Qualification, error)
 	// Accounts returns every account by label.
 	Accounts(ctx context.Context) ([]projections.Account, error)
+	// Meeting returns a dialog's meeting, an error matching
+	// projections.ErrNotFound if none was ever proposed in it.
+	Meeting(ctx context.Context, dialog uuid.UUID) (projections.Meeting, error)
 }
 
 var _ ReadModels = projections.Sink(nil)

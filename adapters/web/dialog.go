@@ -46,6 +46,7 @@ type dialogData struct {
 	Closed        bool
 	HandoffReason string
 	Outcome       string
+	Meeting       *meetingView // nil: none was proposed
 	Messages      []message
 	Earlier       bool
 	Qualification []qualification
@@ -59,6 +60,14 @@ type dialogData struct {
 
 type message struct {
 	Class, Author, Text, At, State string
+	File                           string // the name of a file sent with it
+}
+
+// meetingView is a dialog's meeting: Class is its status (proposed,
+// booked); Text says what was offered or booked, Detail the slots on
+// offer or whose calendar it is on.
+type meetingView struct {
+	Class, Text, Detail string
 }
 
 type qualification struct {
@@ -177,7 +186,14 @@ func (w *Web) dialogData(ctx context.Context, n int64, L catalog) (dialogData, e
 		out.Qualification = append(out.Qualification, qualification{Field: fieldLabel(L, q.Field), Value: q.Value, Quote: q.Quote,
 			Confidence: strconv.Itoa(int(q.Confidence*100+0.5)) + "%"})
 	}
-	out.Timeline = timeline(d, L)
+	var meeting *projections.Meeting
+	switch m, err := rm.Meeting(ctx, d.ID); {
+	case err == nil:
+		meeting, out.Meeting = &m, meetingOf(m, L)
+	case !errors.Is(err, projections.ErrNotFound):
+		return dialogData{}, err
+	}
+	out.Timeline = timeline(d, meeting, L)
 	out.Stages = stageSteps(d.Stage, L)
 	return out, nil
 }
@@ -196,7 +212,7 @@ func messages(ms []projections.Message, L catalog) (out []message, earlier bool)
 	}
 	for _, m := range ms[from:] {
 		out = append(out, message{Class: m.Author, Author: authorLabel(L, m.Author), Text: m.Text,
-			At: m.At.UTC().Format(L["TimeFormat"]), State: messageState(L, m.Status)})
+			At: m.At.UTC().Format(L["TimeFormat"]), State: messageState(L, m.Status), File: m.File})
 	}
 	return out, from > 0
 }
@@ -223,8 +239,38 @@ func messageState(L catalog, s string) string {
 	return ""
 }
 
-// timeline is what happened to a dialog, from its row's funnel facts.
-func timeline(d projections.Dialog, L catalog) []event {
+// meetingOf shows a meeting in the console's time (UTC, as every time
+// of the console).
+func meetingOf(m projections.Meeting, L catalog) *meetingView {
+	if m.Booked() {
+		v := &meetingView{Class: m.Status, Text: L.T("MeetingBooked", span(m.Start, m.End, L))}
+		if m.Manager != "" {
+			v.Detail = L.T("MeetingManager", m.Manager)
+		}
+		return v
+	}
+	if len(m.Slots) == 0 {
+		return &meetingView{Class: m.Status, Text: L.T("MeetingLink", m.Link)}
+	}
+	slots := make([]string, 0, len(m.Slots))
+	for _, s := range m.Slots {
+		slots = append(slots, span(s.Start, s.End, L))
+	}
+	return &meetingView{Class: m.Status, Text: L.T("MeetingSlots", len(m.Slots)), Detail: strings.Join(slots, ", ")}
+}
+
+// span is start–end in UTC: "03 Dec 14:00–14:30 UTC" within a day.
+func span(start, end time.Time, L catalog) string {
+	start, end = start.UTC(), end.UTC()
+	if start.YearDay() == end.YearDay() && start.Year() == end.Year() {
+		return start.Format(L["DayFormat"]+" 15:04") + "–" + end.Format("15:04 MST")
+	}
+	return start.Format(L["TimeFormat"]) + " – " + end.Format(L["TimeFormat"])
+}
+
+// timeline is what happened to a dialog, from its row's funnel facts
+// and its meeting (nil: none).
+func timeline(d projections.Dialog, m *projections.Meeting, L catalog) []event {
 	var out []event
 	add := func(key string, t time.Time, note string) {
 		if !t.IsZero() {
@@ -236,6 +282,10 @@ func timeline(d projections.Dialog, L catalog) []event {
 	add("FirstIn", d.FirstInboundAt, "")
 	add("Qualified", d.QualifiedAt, "")
 	add("HandedOff", d.HandoffAt, d.HandoffReason)
+	if m != nil {
+		add("MeetingProposedAt", m.ProposedAt, "")
+		add("MeetingBookedAt", m.BookedAt, "")
+	}
 	add("OutcomeAt", d.OutcomeAt, d.Outcome)
 	add("Updated", d.UpdatedAt, "")
 	return out

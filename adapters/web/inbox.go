@@ -31,7 +31,20 @@ type inboxData struct {
 	Status, Stage, Account, Campaign, Q string
 	Stages, Accounts, Campaigns         []option
 	Groups                              []group
+	// Meetings are the booked meetings still to come, the soonest
+	// first (at most MaxMeetings), on the unfiltered inbox only.
+	Meetings []upcoming
 }
+
+// upcoming is a booked meeting on the inbox.
+type upcoming struct {
+	N                    int64
+	Name, Username, When string
+	Manager              string
+}
+
+// MaxMeetings is how many upcoming meetings the inbox shows.
+const MaxMeetings = 10
 
 // option is one choice of a filter.
 type option struct {
@@ -121,8 +134,49 @@ func (w *Web) inbox(r *http.Request, v *view) error {
 		g.Title, g.Class = l.title, l.class
 		d.Groups = append(d.Groups, g)
 	}
+	if d.Status == "" && d.Stage == "" && d.Account == "" && d.Campaign == "" && d.Q == "" {
+		if d.Meetings, err = w.upcoming(ctx, L, now); err != nil {
+			return err
+		}
+	}
 	v.Title, v.Nav, v.Data = L["InboxTitle"], "inbox", d
 	return nil
+}
+
+// upcoming are the booked meetings that have not ended by now, with
+// their leads' names (two queries for all of them).
+func (w *Web) upcoming(ctx context.Context, L catalog, now time.Time) ([]upcoming, error) {
+	rm := w.cfg.ReadModels
+	ms, err := rm.UpcomingMeetings(ctx, now, MaxMeetings)
+	if err != nil || len(ms) == 0 {
+		return nil, err
+	}
+	ns := make([]int64, len(ms))
+	for i, m := range ms {
+		ns[i] = m.DialogN
+	}
+	ds, err := rm.ListDialogs(ctx, projections.DialogFilter{Numbers: ns, Limit: len(ns)})
+	if err != nil {
+		return nil, err
+	}
+	ids, contactOf := make([]uuid.UUID, 0, len(ds)), map[int64]uuid.UUID{}
+	for _, d := range ds {
+		ids, contactOf[d.N] = append(ids, d.ContactID), d.ContactID
+	}
+	contacts, err := rm.ContactsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]upcoming, 0, len(ms))
+	for _, m := range ms {
+		c := contacts[contactOf[m.DialogN]]
+		u := upcoming{N: m.DialogN, Name: strings.TrimSpace(c.Name), Username: c.Username, When: span(m.Start, m.End, L)}
+		if m.Manager != "" {
+			u.Manager = L.T("MeetingManager", m.Manager)
+		}
+		out = append(out, u)
+	}
+	return out, nil
 }
 
 // group lists the dialogs of status that f and the search q select, in

@@ -85,6 +85,9 @@ type ReadModels interface {
 	// leads, with the median times to the first reply: the analytics
 	// page's tokens and cost per qualified lead.
 	Totals(ctx context.Context) (projections.Totals, error)
+	// UpcomingMeetings returns the booked meetings that end after from,
+	// the soonest first, at most limit: the inbox's upcoming meetings.
+	UpcomingMeetings(ctx context.Context, from time.Time, limit int) ([]projections.Meeting, error)
 }
 
 // Audience counts whom a campaign's segment selects: the create form's

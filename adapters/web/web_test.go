@@ -482,3 +482,61 @@ func TestAClosedDialogTakesOnlyAnOutcome(t *testing.T) {
 		t.Errorf("a dialog a manager has is not offered back to the AI")
 	}
 }
+
+// A dialog's page shows its meeting: the slots on offer, then the
+// booked time (UTC, as every time of the console) and whose calendar,
+// in either language; the transcript shows the confirmation's file; a
+// manager's name is text, not HTML.
+func TestDialogShowsItsMeeting(t *testing.T) {
+	w := newWorld(t, nil)
+	cookie, _ := w.sessions.session(t, domain.ScopeRead)
+	if body := w.get(t, "/web/dialogs/1", cookie).Body.String(); strings.Contains(body, "Meeting") || strings.Contains(body, "📎") {
+		t.Fatal("a dialog without a meeting shows one")
+	}
+	msk := time.FixedZone("MSK", 3*3600)
+	slots := []domain.Interval{
+		{Start: time.Date(2026, 12, 3, 13, 0, 0, 0, msk), End: time.Date(2026, 12, 3, 13, 30, 0, 0, msk)},
+		{Start: time.Date(2026, 12, 4, 17, 0, 0, 0, msk), End: time.Date(2026, 12, 4, 17, 30, 0, 0, msk)},
+	}
+	w.apply(t, projections.ProposeMeeting{DialogID: w.ids[1], At: now.Add(-4 * time.Minute), Slots: slots})
+	if inbox := w.get(t, "/web/", cookie).Body.String(); strings.Contains(inbox, "Upcoming meetings") {
+		t.Error("the inbox lists a meeting only proposed")
+	}
+	body := w.get(t, "/web/dialogs/1", cookie).Body.String()
+	for _, want := range []string{"<dt>Meeting</dt>", `class="meeting proposed"`, "2 slots offered", "03 Dec 10:00–10:30 UTC, 04 Dec 14:00–14:30 UTC",
+		"Meeting proposed"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the proposed meeting's page lacks %q", want)
+		}
+	}
+	w.apply(t,
+		projections.BookMeeting{DialogID: w.ids[1], At: now.Add(-3 * time.Minute), Start: slots[1].Start.UTC(), End: slots[1].End.UTC(),
+			Manager: "Maria <b>M</b>", UID: "m-1@acme.test"},
+		projections.PutMessage{Message: projections.Message{DialogID: w.ids[1], Position: 9, Direction: "out", Author: "ai",
+			Text: "Booked: Friday 17:00.", At: now.Add(-3 * time.Minute), Status: "sent", File: "meeting.ics"}})
+	body = w.get(t, "/web/dialogs/1", cookie).Body.String()
+	for _, want := range []string{`class="meeting booked"`, "booked for 04 Dec 14:00–14:30 UTC · calendar: Maria &lt;b&gt;M&lt;/b&gt;",
+		"Meeting booked", `<div class="file" title="file sent">📎 meeting.ics</div>`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the booked meeting's page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "slots offered") || strings.Contains(body, "<b>M") {
+		t.Error("the booked meeting's page still offers slots or renders the manager's name as HTML")
+	}
+	// The inbox lists it among the upcoming meetings, unfiltered only.
+	inbox := w.get(t, "/web/", cookie).Body.String()
+	if !strings.Contains(inbox, "Upcoming meetings") || !strings.Contains(inbox,
+		`<span class="name">Ann</span> <span class="user">@ann</span>`+"\n"+`<span class="meta">04 Dec 14:00–14:30 UTC · calendar: Maria &lt;b&gt;M&lt;/b&gt;</span>`) {
+		t.Errorf("the inbox does not list the booked meeting:\n%s", inbox)
+	}
+	if filtered := w.get(t, "/web/?status=active", cookie).Body.String(); strings.Contains(filtered, "Upcoming meetings") {
+		t.Error("a filtered inbox lists the upcoming meetings")
+	}
+	ru := w.get(t, "/web/dialogs/1?lang=ru", cookie).Body.String()
+	for _, want := range []string{"<dt>Встреча</dt>", "назначена на 04.12 14:00–14:30 UTC", "Назначена встреча", `title="отправлен файл"`} {
+		if !strings.Contains(ru, want) {
+			t.Errorf("the Russian page lacks %q", want)
+		}
+	}
+}

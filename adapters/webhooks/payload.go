@@ -31,6 +31,7 @@ var logTypes = map[string]domain.WebhookEvent{
 	"DialogTakenOver":      domain.WebhookDialogTakenOver,
 	"DialogClosed":         domain.WebhookDialogClosed,
 	"OutcomeRecorded":      domain.WebhookDialogOutcome,
+	"MeetingBooked":        domain.WebhookMeetingBooked,
 	"ContactOptedOut":      domain.WebhookContactOptedOut,
 	"ContactForgotten":     domain.WebhookContactForgotten,
 	"AccountConnected":     domain.WebhookAccountStatus,
@@ -238,6 +239,14 @@ func (p *Payloads) data(ctx context.Context, r *eventstore.RecordedEvent, e doma
 		}
 		if personal && e.Reason != "" {
 			d["reason"] = e.Reason
+		}
+	case domain.MeetingBooked:
+		d["start"], d["end"], d["calendar_uid"] = e.Start.UTC(), e.End.UTC(), e.UID
+		if e.Manager != "" {
+			d["manager"] = e.Manager
+		}
+		if personal && e.Zone != "" {
+			d["zone"] = e.Zone // where the lead is: personal
 		}
 	}
 	return d, p.contact(ctx, d, started.ContactID, personal)

@@ -56,6 +56,9 @@ func TestPayloads(t *testing.T) {
 		domain.OutboundObserved{TelegramMessageID: 4, Text: "xyzzy-typed", At: at},
 		domain.HandoffRequested{Reason: "xyzzy-reason"},
 		domain.DialogClosed{Outcome: domain.OutcomeStopped, By: "admin:5"},
+		domain.MeetingProposed{Slots: []domain.Interval{{Start: at.Add(24 * time.Hour), End: at.Add(25 * time.Hour)}}, Zone: "Asia/Xyzzy"},
+		domain.MeetingBooked{Start: at.Add(24 * time.Hour), End: at.Add(25 * time.Hour), Zone: "Asia/Xyzzy", UID: "m-7@acme.test",
+			Href: "/cal/maria/m-7.ics", Manager: "Maria"},
 	)
 	appendTo(domain.AccountStream(account), account.String(),
 		domain.AccountRestricted{Reason: "PEER_FLOOD"}, domain.AccountFloodWaited{Until: at.Add(time.Minute)}, domain.AccountConnected{})
@@ -83,7 +86,8 @@ func TestPayloads(t *testing.T) {
 		}
 	}
 	if before[domain.WebhookMessageReceived]["text"] != "xyzzy-in" || before[domain.WebhookMessageSent]["text"] != "xyzzy-typed" ||
-		before[domain.WebhookDialogHandoff]["reason"] != "xyzzy-reason" || before[domain.WebhookContactOptedOut]["reason"] != "xyzzy-stop" {
+		before[domain.WebhookDialogHandoff]["reason"] != "xyzzy-reason" || before[domain.WebhookContactOptedOut]["reason"] != "xyzzy-stop" ||
+		before[domain.WebhookMeetingBooked]["zone"] != "Asia/Xyzzy" {
 		t.Errorf("personal payloads before the erasure: %v", before)
 	}
 	if c, _ := before[domain.WebhookDialogStarted]["contact"].(map[string]any); c["username"] != "hana" || c["name"] != "Hana Q" {
@@ -133,7 +137,7 @@ func TestPayloads(t *testing.T) {
 		}
 	}
 	want := "dialog.started lead.qualified dialog.taken_over dialog.outcome dialog.outcome message.received message.sent message.sent dialog.handoff dialog.closed " +
-		"account.status account.status account.status contact.opted_out contact.forgotten"
+		"meeting.booked account.status account.status account.status contact.opted_out contact.forgotten"
 	if strings.Join(got, " ") != want {
 		t.Fatalf("types %v\nwant %s", got, want)
 	}
@@ -152,10 +156,14 @@ func TestPayloads(t *testing.T) {
 	if d := public[9].data; d["outcome"] != "stopped" || d["by"] != "admin:5" {
 		t.Errorf("dialog.closed %v", d)
 	}
-	if d := public[10].data; d["status"] != "restricted" || d["reason"] != "PEER_FLOOD" || d["account_id"] != account.String() {
+	if d := public[10].data; d["dialog_n"] != float64(7) || d["start"] != "2026-12-03T10:00:00Z" || d["end"] != "2026-12-03T11:00:00Z" ||
+		d["manager"] != "Maria" || d["calendar_uid"] != "m-7@acme.test" || d["zone"] != nil || d["href"] != nil {
+		t.Errorf("meeting.booked %v", d)
+	}
+	if d := public[11].data; d["status"] != "restricted" || d["reason"] != "PEER_FLOOD" || d["account_id"] != account.String() {
 		t.Errorf("account.status %v", d)
 	}
-	if d := public[14].data; d["contact_id"] != contact.String() || d["by"] != "cli" {
+	if d := public[15].data; d["contact_id"] != contact.String() || d["by"] != "cli" {
 		t.Errorf("contact.forgotten %v", d)
 	}
 	personal := build(true)
@@ -163,6 +171,9 @@ func TestPayloads(t *testing.T) {
 	// read as the marker, never as what they were.
 	if q, _ := personal[1].data["qualification"].(map[string]any); q == nil || !strings.Contains(personal[1].raw, eventstore.ForgottenMarker) {
 		t.Errorf("personal lead.qualified after erasure: %s", personal[1].raw)
+	}
+	if z := personal[10].data["zone"]; z != eventstore.ForgottenMarker {
+		t.Errorf("personal meeting.booked after erasure: zone %v", z)
 	}
 	if strings.Contains(personal[4].raw, "rival") || strings.Contains(personal[0].raw, "hana") || strings.Contains(personal[5].raw, "xyzzy") {
 		t.Errorf("an erased contact's data: %s %s", personal[4].raw, personal[0].raw)

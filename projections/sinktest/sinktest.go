@@ -36,6 +36,7 @@ func Run(t *testing.T, newSink Factory) {
 	t.Run("CheckpointTiedToItsLog", func(t *testing.T) { t.Parallel(); testCheckpointLog(t, newSink) })
 	t.Run("Outcomes", func(t *testing.T) { t.Parallel(); testOutcomes(t, newSink) })
 	t.Run("Totals", func(t *testing.T) { t.Parallel(); testTotals(t, newSink) })
+	t.Run("Meetings", func(t *testing.T) { t.Parallel(); testMeetings(t, newSink) })
 }
 
 var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
@@ -433,7 +434,11 @@ func snapshot(t *testing.T, sink projections.Sink, w *world) any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return []any{ds, msgs, cs, quals, turns, campaigns, variants, totals}
+	meetings, err := sink.UpcomingMeetings(ctx, time.Time{}, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []any{ds, msgs, cs, quals, turns, campaigns, variants, totals, meetings}
 }
 
 func testRebuild(t *testing.T, newSink Factory) {
