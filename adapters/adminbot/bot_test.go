@@ -103,6 +103,10 @@ func (w *world) seed() {
 			Need: &domain.Field{Value: "sales analytics", Quote: "we lose track of leads", Confidence: 0.8}, Score: &score}}))
 		switch i {
 		case 1:
+			slot := domain.Interval{Start: time.Date(2026, 11, 30, 7, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 30, 7, 30, 0, 0, time.UTC)}
+			w.must(w.h.Dialog(ctx, did, cid, domain.ProposeMeeting{Slots: []domain.Interval{slot}, Zone: "Europe/Moscow", Text: "Free times: 1. Mon 30 Nov 10:00", RandomID: 30}))
+			w.must(w.h.Dialog(ctx, did, cid, domain.BookMeeting{Slot: slot, Zone: "Europe/Moscow", UID: "salesbot-1", Manager: "Maria <b>", Text: "Booked.", RandomID: 31,
+				File: domain.Attachment{Name: "meeting.ics", MIME: "text/calendar", Data: "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"}}))
 			w.must(w.h.Dialog(ctx, did, cid, domain.RequestHandoff{Reason: "score 70 ≥ 70"}))
 		case 2:
 			w.must(w.h.Dialog(ctx, did, cid, domain.StopDialog{By: "admin:1"}))

@@ -232,6 +232,16 @@ func (b *Bot) view(ctx context.Context, n int64) (reply, error) {
 	if d.HandoffReason != "" {
 		fmt.Fprintf(&sb, "Handoff: %s\n", Escape(d.HandoffReason))
 	}
+	switch m, err := s.Meeting(ctx, d.ID); {
+	case err != nil && !errors.Is(err, projections.ErrNotFound):
+		return reply{}, err
+	case err == nil && m.Booked():
+		fmt.Fprintf(&sb, "Meeting: booked for %s–%s UTC with %s\n", m.Start.UTC().Format("Mon 2 Jan 15:04"), m.End.UTC().Format("15:04"), Escape(m.Manager))
+	case err == nil && m.Link != "":
+		fmt.Fprintf(&sb, "Meeting: booking link given (%s)\n", Escape(m.Link))
+	case err == nil:
+		fmt.Fprintf(&sb, "Meeting: %d slot(s) proposed, none picked yet\n", len(m.Slots))
+	}
 	quals, err := s.Qualification(ctx, d.ID)
 	if err != nil {
 		return reply{}, err

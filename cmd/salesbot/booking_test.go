@@ -47,6 +47,11 @@ func TestABookingOnTheSandbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the chat: %+v", sb.Messages(person.ID, acct.ID))
+		}
+	})
 	if _, err := sb.SendAs(person.ID, acct.ID, "Hello! Can we schedule a call this week?"); err != nil {
 		t.Fatal(err)
 	}

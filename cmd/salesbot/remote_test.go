@@ -32,6 +32,9 @@ func startRun(t *testing.T, extra ...string) (dir, addr string, sb *telegramtest
 	}()
 	t.Cleanup(func() {
 		cancel()
+		if t.Failed() {
+			t.Logf("run's log:\n%s", errb.String())
+		}
 		if code := <-done; code != 0 {
 			t.Errorf("run: %d\n%s", code, errb.String())
 		}
