@@ -28,6 +28,11 @@ import (
 
 var now = time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
 
+// sessionExpiry is when the fake sessions end: from the real clock, not
+// now, or a real browser would drop the cookie as expired once the
+// day passes.
+var sessionExpiry = time.Now().Add(12 * time.Hour).UTC().Truncate(time.Second)
+
 // The XSS-named lead of every test.
 const xssName = `<img src=x onerror=alert(1)>`
 
@@ -78,7 +83,7 @@ func (s *sessions) Redeem(_ context.Context, secret string) (string, domain.Prin
 	delete(s.links, secret)
 	c := random()
 	s.sessions[c] = p
-	return c, p, now.Add(12 * time.Hour), nil
+	return c, p, sessionExpiry, nil
 }
 
 func (s *sessions) Authenticate(_ context.Context, cookie string, need domain.Scope) (domain.Principal, error) {

@@ -40,7 +40,7 @@ func TestSignInSetsASessionCookieOnce(t *testing.T) {
 		if !c.HttpOnly || (c.SameSite != http.SameSiteLaxMode && c.SameSite != http.SameSiteStrictMode) || c.Secure != secure {
 			t.Errorf("secure %v: cookie HttpOnly %v SameSite %v Secure %v", secure, c.HttpOnly, c.SameSite, c.Secure)
 		}
-		if !c.Expires.Equal(now.Add(12 * time.Hour)) {
+		if !c.Expires.Equal(sessionExpiry) {
 			t.Errorf("cookie expires %v, want the session's expiry", c.Expires)
 		}
 		if page := w.get(t, "/web/", c.Value); page.Code != http.StatusOK {
