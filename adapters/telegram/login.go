@@ -11,6 +11,7 @@ import (
 	"github.com/gotd/td/telegram"
 	"github.com/gotd/td/telegram/auth"
 	"github.com/gotd/td/telegram/auth/qrlogin"
+	"github.com/gotd/td/telegram/updates"
 	"github.com/gotd/td/tg"
 	"github.com/gotd/td/tgerr"
 )
@@ -142,12 +143,28 @@ func (d *Dialer) login(ctx context.Context, account uuid.UUID, h telegram.Update
 			}
 		}
 		self = peerOf(status.User)
-		return nil
+		return d.keepState(ctx, account, c)
 	})
 	if err != nil {
 		return Peer{}, fmt.Errorf("telegram: sign in account %s: %w", account, err)
 	}
 	return self, nil
+}
+
+// keepState stores the account's updates state at sign-in when none is
+// stored, so that its first run fetches every message that came since
+// (getDifference) instead of starting from the state of that moment and
+// missing the messages in between.
+func (d *Dialer) keepState(ctx context.Context, account uuid.UUID, c *telegram.Client) error {
+	st := &stateStorage{secrets: d.Secrets, account: account}
+	if _, found, err := st.GetState(ctx, 0); err != nil || found {
+		return err
+	}
+	s, err := c.API().UpdatesGetState(ctx)
+	if err != nil {
+		return fmt.Errorf("get the updates state: %w", err)
+	}
+	return st.put(ctx, updates.State{Pts: s.Pts, Qts: s.Qts, Date: s.Date, Seq: s.Seq})
 }
 
 // LogOut ends account's session at Telegram and deletes what is stored for

@@ -249,6 +249,29 @@ func login(t *testing.T, d *telegram.Dialer, spec telegramtest.UserSpec) (uuid.U
 	return id, u
 }
 
+// A message that comes after the sign-in but before the account's first
+// run is delivered when it runs (the state is kept from the sign-in).
+func TestAMessageBeforeTheFirstRunIsDelivered(t *testing.T) {
+	d, _ := newDialer(t)
+	id, acc := login(t, d, telegramtest.UserSpec{FirstName: "Early"})
+	lead, err := sb.AddUser(telegramtest.UserSpec{Username: "lead_early", FirstName: "Eva"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sb.SendAs(lead.ID, acc.ID, "are you there?"); err != nil {
+		t.Fatal(err)
+	}
+	_, got := connect(t, d, id)
+	select {
+	case m := <-got:
+		if m.Text != "are you there?" || m.Peer.UserID != lead.ID || m.Out {
+			t.Fatalf("delivered %+v", m)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the message sent before the first run never came")
+	}
+}
+
 func TestResolveSendReceive(t *testing.T) {
 	d, st := newDialer(t)
 	id, acc := login(t, d, telegramtest.UserSpec{FirstName: "Acme"})
