@@ -21,13 +21,14 @@ import (
 
 // tlds are the top-level domains a bare domain ("acme.io") is recognised
 // by; with a scheme ("https://") any host counts.
-const tlds = `com|net|org|io|ai|app|dev|co|me|ru|su|рф|ua|by|kz|uz|uk|de|fr|es|it|nl|eu|us|ca|info|biz|pro|online|site|store|shop|tech|xyz|ly|gl|gg|cc|tv|to|link|page|club|live|top|money|pay|cash|bank|finance|tel|ws|im|is|la|sh|in|cn|jp`
+const tlds = `com|net|org|io|ai|app|dev|co|me|ru|su|рф|ua|by|kz|uz|uk|de|fr|es|it|nl|eu|us|ca|info|biz|pro|online|site|store|shop|tech|xyz|ly|gl|gg|cc|tv|to|link|page|club|live|top|money|pay|cash|bank|finance|tel|ws|im|is|la|sh|in|cn|jp|` +
+	`click|space|fun|website|icu|vip|win|bet|cloud|digital|agency|studio|group|company|email|support|services|market|trade|capital|exchange|sale|deals|promo|gift|lol|cx|ms|st|tk|ml|ga|cf|gq|су|москва|дети|орг`
 
 var (
 	email = regexp.MustCompile(`(?i)[\p{L}\d._%+-]+@[\p{L}\d-]+(?:\.[\p{L}\d-]+)*\.\p{L}{2,}`)
 	// link is a URL with a scheme, or a host with an optional port and
 	// path, which counts when its TLD is one of tlds.
-	link = regexp.MustCompile(`(?i)(https?|ftp)://[^\s<>"'«»]+|((?:[\p{L}\d](?:[\p{L}\d-]*[\p{L}\d])?\.)+[\p{L}\d-]*\p{L}[\p{L}\d-]*)(:\d+)?(/[^\s<>"'«»]*)?`)
+	link = regexp.MustCompile(`(?i)(https?|ftp|tg)://[^\s<>"'«»]+|((?:[\p{L}\d](?:[\p{L}\d-]*[\p{L}\d])?\.)+[\p{L}\d-]*\p{L}[\p{L}\d-]*)(:\d+)?(/[^\s<>"'«»]*)?`)
 	tld  = func() map[string]bool {
 		m := map[string]bool{}
 		for _, t := range strings.Split(tlds, "|") {
@@ -36,17 +37,54 @@ var (
 		return m
 	}()
 	// phone candidates: digits with spaces, dashes and brackets, 7+ digits.
-	phone    = regexp.MustCompile(`(?:\+|\b)\d[\d \x{00a0}()\-]{5,22}\d\b`)
-	username = regexp.MustCompile(`(?:^|[^\p{L}\d_@.])@([A-Za-z][A-Za-z0-9_]{3,31})\b`)
-	tgLink   = regexp.MustCompile(`^(?:t\.me|telegram\.me|telegram\.dog)/([A-Za-z][A-Za-z0-9_]{3,31})$`)
+	phone     = regexp.MustCompile(`(?:\+|\b)\d[\d \x{00a0}()\-]{5,22}\d\b`)
+	username  = regexp.MustCompile(`(?:^|[^\p{L}\d_@.])@([A-Za-z][A-Za-z0-9_]{3,31})\b`)
+	tgResolve = regexp.MustCompile(`(?i)^tg://resolve\?domain=([A-Za-z][A-Za-z0-9_]{3,31})`)
+	tgLink    = regexp.MustCompile(`^(?:t\.me|telegram\.me|telegram\.dog)/([A-Za-z][A-Za-z0-9_]{3,31})$`)
 	// thousands is an amount written in groups of three ("1 500 000").
 	thousands = regexp.MustCompile(`^\d{1,3}(?:[ \x{00a0}]\d{3})+$`)
 	digitRun  = regexp.MustCompile(`\d+`)
 )
 
+// Obfuscations a model (or a prompt injection) may use to slip a contact
+// point past a plain pattern, undone by deobfuscate before matching.
+var (
+	// hidden are characters that show nothing: zero-width spaces and
+	// joiners, the soft hyphen, the byte-order mark.
+	hidden = strings.NewReplacer("\u200b", "", "\u200c", "", "\u200d", "", "\u2060", "", "\ufeff", "", "\u00ad", "",
+		"。", ".", "．", ".", "｡", ".", "․", ".", "＠", "@", "／", "/", "：", ":")
+	bracketDot = regexp.MustCompile(`(?i)\s*[\[({<]\s*(?:\.|dot|точка)\s*[\])}>]\s*`)
+	bracketAt  = regexp.MustCompile(`(?i)\s*[\[({<]\s*(?:at|@|собака)\s*[\])}>]\s*`)
+	defanged   = regexp.MustCompile(`(?i)\bhxxp(s?)(?:\[:\]|:)//`)
+	// spacedDot: "acme .com", "acme . com", "acme dot com" (any known
+	// TLD, any case); looseDot: "acme. com" only with a lowercase common
+	// TLD, since ". " also ends a sentence ("Thanks. It works" stays).
+	spacedDot = regexp.MustCompile(`(?i)([\p{L}\d])(?:\s+\.\s*|\s+(?:dot|точка)\s+)(` + tlds + `)\b`)
+	looseDot  = regexp.MustCompile(`([\p{L}\d])\.\s+(com|net|org|ru|рф|su|io|me|ly|xyz|pay|shop|online)\b`)
+	// spacedSlash: "t.me / someone", "wa.me/ 7916...".
+	spacedSlash = regexp.MustCompile(`(?i)\b((?:t|wa|telegram)\.me|telegram\.dog)\s*/\s*`)
+)
+
+// deobfuscate undoes the ways of writing a contact point so that a plain
+// pattern misses it: hidden characters, full-width dots, "[.]", "(dot)",
+// "(at)", "hxxps://", a dot with spaces around it ("acme . com"), "dot"
+// spelled out before a known TLD.
+func deobfuscate(text string) string {
+	text = hidden.Replace(text)
+	text = bracketDot.ReplaceAllString(text, ".")
+	text = bracketAt.ReplaceAllString(text, "@")
+	text = defanged.ReplaceAllString(text, "http$1://")
+	text = spacedDot.ReplaceAllString(text, "$1.$2")
+	text = looseDot.ReplaceAllString(text, "$1.$2")
+	return spacedSlash.ReplaceAllString(text, "$1/")
+}
+
 // ContactPoints returns the contact points in text in their normal form,
-// each once, in the order they appear.
+// each once, in the order they appear. Obfuscated ones count too
+// ("acme . com", "acme[.]com", "sales (at) acme dot com", "hxxps://",
+// zero-width characters, full-width dots).
 func ContactPoints(text string) []string {
+	text = deobfuscate(text)
 	var out []string
 	seen := map[string]bool{}
 	add := func(s string) {
@@ -95,6 +133,9 @@ func ContactPoints(text string) []string {
 func normLink(u string) string {
 	u = strings.TrimSpace(u)
 	lower := strings.ToLower(u)
+	if m := tgResolve.FindStringSubmatch(u); m != nil {
+		return "@" + strings.ToLower(m[1])
+	}
 	for _, p := range []string{"https://", "http://", "ftp://"} {
 		if strings.HasPrefix(lower, p) {
 			u = u[len(p):]

@@ -51,3 +51,43 @@ func TestUnstatedContacts(t *testing.T) {
 		}
 	}
 }
+
+// Obfuscated contact points are caught, in their plain normal form (so
+// the scenario's own website, obfuscated, is still stated); ordinary
+// prose is left alone.
+func TestContactPointsObfuscated(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"pay at pay-acme.com", []string{"pay-acme.com"}},
+		{"pay at acme .com/pay", []string{"acme.com/pay"}},
+		{"go to acme . com", []string{"acme.com"}},
+		{"see acme. com for details", []string{"acme.com"}},
+		{"acme[.]com or acme(dot)com", []string{"acme.com"}},
+		{"visit acme dot com", []string{"acme.com"}},
+		{"write to sales (at) evil dot io", []string{"sales@evil.io"}},
+		{"sales[at]evil.io", []string{"sales@evil.io"}},
+		{"hxxps://evil.io/pay", []string{"evil.io/pay"}},
+		{"acme。com and acme．com", []string{"acme.com"}},
+		{"evil\u200b.com", []string{"evil.com"}},
+		{"t.me/someone", []string{"@someone"}},
+		{"t.me / someone", []string{"@someone"}},
+		{"tg://resolve?domain=evil_pay", []string{"@evil_pay"}},
+		{"WhatsApp: wa.me/79161234567", []string{"wa.me/79161234567"}},
+		{"+7 (916) 123-45-67", []string{"tel:79161234567"}},
+		{"8-916-123-45-67", []string{"tel:79161234567"}},
+		{"pay at evil.gift", []string{"evil.gift"}},
+		// Prose.
+		{"Thanks. It works. Com is short for company.", nil},
+		{"Отлично. Ru-версия готова.", nil},
+		{"Great. Let me know", nil},
+	} {
+		if got := ContactPoints(c.text); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("ContactPoints(%q) = %q, want %q", c.text, got, c.want)
+		}
+	}
+	if u := UnstatedContacts("pay at acme . com/pay or acme[.]com", "Website: https://acme.com"); len(u) != 0 {
+		t.Errorf("an obfuscated form of the stated website counts as unstated: %q", u)
+	}
+}

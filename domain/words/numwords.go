@@ -79,12 +79,35 @@ func wordUnit(w string) string {
 // halfPrice are the ways to say 50% off.
 var halfPrice = []string{"half price", "half off", "half the price", "half of the price", "half the cost", "at half",
 	"twice as cheap", "twice cheaper", "вдвое дешевле", "в два раза дешевле", "в 2 раза дешевле", "вдвое меньше",
-	"в два раза меньше", "полцены", "половину цены", "половину стоимости", "половина цены", "половина стоимости", "за половину"}
+	"в два раза меньше", "полцены", "половину цены", "половину стоимости", "половина цены", "половина стоимости", "за половину",
+	"half off the price", "fifty fifty", "two for one", "2 for 1", "two for the price of one", "buy one get one free", "bogo",
+	"два по цене одного", "2 по цене 1", "скидка в половину", "скидку в половину", "на половину дешевле", "наполовину дешевле"}
+
+// fractionOff is a discount written as a fraction ("a third off",
+// "quarter price", "треть цены", "на четверть дешевле", "втрое дешевле"):
+// the fraction word's group, then the percent it means (rounded).
+var fractionOff = regexp.MustCompile(`(?:^| )(?:(?:a|one) )?(quarter|third|fifth|tenth)s? (?:off|price|the price|of the price|discount)(?: |$)` +
+	`|(?:^| )(?:скидк\p{L}* (?:в )?|на )?(четверть|треть|пятую часть|десятую часть)(?: (?:цены|стоимости|дешевле|скидк\p{L}*))(?: |$)` +
+	`|(?:^| )скидк\p{L}* (?:в )?(четверть|треть)(?: |$)` +
+	`|(?:^| )(втрое|вчетверо|впятеро|в три раза|в четыре раза|в пять раз|three times|four times|five times) (?:дешевле|cheaper)(?: |$)`)
+
+// fractionPercent is what a fractionOff word takes off the price, in percent.
+var fractionPercent = map[string]string{
+	"quarter": "25", "четверть": "25", "third": "33", "треть": "33", "fifth": "20", "пятую часть": "20",
+	"tenth": "10", "десятую часть": "10",
+	"втрое": "67", "в три раза": "67", "three times": "67", "вчетверо": "75", "в четыре раза": "75", "four times": "75",
+	"впятеро": "80", "в пять раз": "80", "five times": "80",
+}
+
+// discountNumber is a discount given as a bare number in words ("скидка
+// пятьдесят", "a discount of twenty"): a percentage.
+var discountNumber = regexp.MustCompile(`(?:^| )(?:скидк\p{L}*|discount(?: of)?) (?:в |на |of )?$`)
 
 // freePeriod is a free period: "free for a year", "14 day free trial",
-// "бесплатно на месяц", "первый месяц бесплатно".
+// "бесплатно на месяц", "первый месяц бесплатно", "the first two months
+// are free", "два месяца в подарок".
 var freePeriod = regexp.MustCompile(`(?:^| )(?:free (?:of charge )?(?:for )?(?:the )?(?:first |whole |entire |full )?|бесплатн\p{L}* (?:на |в течение |первы\p{L}* |целы\p{L}* )*)(?:(\d+|\p{L}+) )?(days?|weeks?|months?|years?|день|дня|дней|недел\p{L}*|месяц\p{L}*|год|года|году|лет|полгода)(?: |$)` +
-	`|(?:^| )(?:(\d+|\p{L}+) )?(days?|weeks?|months?|years?|день|дня|дней|недел\p{L}*|месяц\p{L}*|год|года|лет|полгода) (?:for )?(?:free|бесплатн)`)
+	`|(?:^| )(?:(\d+|\p{L}+) )?(days?|weeks?|months?|years?|день|дня|дней|недел\p{L}*|месяц\p{L}*|год|года|лет|полгода) (?:(?:are|is|will be|come|comes|go|goes) )?(?:completely |totally |absolutely |entirely )?(?:for )?(?:free|бесплатн|on us|on the house|в подарок|gratis)`)
 
 // periodDays is the length of a period word in days.
 func periodDays(w string) float64 {
@@ -124,10 +147,25 @@ func wordFigures(line string) []Figure {
 				unit = "%"
 			}
 		}
+		if unit == "" && discountNumber.MatchString(strings.Join(toks[:i], " ")+" ") {
+			unit = "%" // "скидка пятьдесят", "a discount of twenty"
+		}
 		if unit != "" {
 			out = append(out, Figure{Num: strconv.FormatFloat(v, 'f', -1, 64), Unit: unit})
 		}
 		i = j - 1
+	}
+	for _, t := range toks {
+		if v, ok := percentAdjective(t); ok {
+			out = append(out, Figure{Num: strconv.FormatFloat(v, 'f', -1, 64), Unit: "%"})
+		}
+	}
+	for _, m := range fractionOff.FindAllStringSubmatch(n, -1) {
+		for _, g := range m[1:] {
+			if g != "" {
+				out = append(out, Figure{Num: fractionPercent[g], Unit: "%"})
+			}
+		}
 	}
 	padded := " " + n + " "
 	for _, h := range halfPrice {
@@ -156,7 +194,10 @@ func wordFigures(line string) []Figure {
 // them, and whether toks[i] starts a number.
 func readNumber(toks []string, i int) (float64, int, bool) {
 	if _, ok := numberWords[toks[i]]; !ok {
-		return 0, i, false
+		if _, ok := multiplierWords[toks[i]]; !ok || toks[i] == "тыс" || toks[i] == "млн" {
+			return 0, i, false
+		}
+		// "тысяча рублей", "a hundred dollars": the multiplier alone is one of it.
 	}
 	var total, cur float64
 	j := i
@@ -186,4 +227,30 @@ func readNumber(toks []string, i int) (float64, int, bool) {
 		break
 	}
 	return total + cur, j, true
+}
+
+// percentAdjective reads a Russian compound adjective of a percentage
+// ("десятипроцентная" 10, "двадцатипятипроцентную" 25, "стопроцентная"
+// 100): its number words in the genitive, run together, before
+// "процентн".
+func percentAdjective(tok string) (float64, bool) {
+	i := strings.Index(tok, "процентн")
+	if i <= 0 {
+		return 0, false
+	}
+	rest, total := tok[:i], 0.0
+	for rest != "" {
+		best := ""
+		for w := range numberWords {
+			if len(w) > len(best) && strings.HasPrefix(rest, w) {
+				best = w
+			}
+		}
+		if best == "" {
+			return 0, false
+		}
+		total += numberWords[best]
+		rest = rest[len(best):]
+	}
+	return total, true
 }

@@ -64,3 +64,42 @@ func TestUngroundedInWords(t *testing.T) {
 		}
 	}
 }
+
+// More ways a model writes an amount: fractions, multipliers alone, a
+// bare number after "скидка", Russian percent adjectives, free periods
+// with a verb, two-for-one.
+func TestWordFiguresMore(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		want []Figure
+	}{
+		{"the first two months are free", []Figure{{"60", UnitFree}}},
+		{"two months free", []Figure{{"60", UnitFree}}},
+		{"два месяца в подарок", []Figure{{"60", UnitFree}}},
+		{"a month on us", []Figure{{"30", UnitFree}}},
+		{"пятьдесят процентов", []Figure{{"50", "%"}}},
+		{"тысяча рублей", []Figure{{"1000", "rub"}}},
+		{"a hundred dollars", []Figure{{"100", "usd"}}},
+		{"скидка пятьдесят", []Figure{{"50", "%"}}},
+		{"a discount of twenty on Team", []Figure{{"20", "%"}}},
+		{"десятипроцентная скидка", []Figure{{"10", "%"}}},
+		{"дадим двадцатипятипроцентную скидку", []Figure{{"25", "%"}}},
+		{"a quarter off", []Figure{{"25", "%"}}},
+		{"a third off the first year", []Figure{{"33", "%"}}},
+		{"треть цены", []Figure{{"33", "%"}}},
+		{"на четверть дешевле", []Figure{{"25", "%"}}},
+		{"втрое дешевле", []Figure{{"67", "%"}}},
+		{"two for one this week", []Figure{{"50", "%"}}},
+		{"два по цене одного", []Figure{{"50", "%"}}},
+		// Not amounts.
+		{"a quarter of our clients", nil},
+		{"треть команды в отпуске", nil},
+		{"the months are busy", nil},
+		{"тысяча благодарностей", nil},
+		{"процентная ставка", nil},
+	} {
+		if got := wordFigures(c.text); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("wordFigures(%q) = %v, want %v", c.text, got, c.want)
+		}
+	}
+}
