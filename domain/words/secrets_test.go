@@ -46,3 +46,45 @@ func TestAsksForSecret(t *testing.T) {
 		}
 	}
 }
+
+// Mentions no sales reply has a reason to make count as asking without a
+// request verb; warnings and "no card needed" still pass.
+func TestAsksForSecretBare(t *testing.T) {
+	for _, c := range []struct {
+		text, want string
+	}{
+		{"send me the code from the SMS", "SMS or login code"},
+		{"пришлите код из смс", "SMS or login code"},
+		{"Номер карты и срок действия — и бронь ваша.", "card number"},
+		{"Паспортные данные и СНИЛС, пожалуйста.", "passport data"},
+		{"CVV on the back, please.", "CVV"},
+		{"And the three digit code on the back of your card", "CVV"},
+		{"What's the 3-digit code on the back of your card?", "CVV"},
+		{"Please send the 16 digits on your card", "card number"},
+		{"Send a photo of your card, front and back", "card number"},
+		{"Вам придёт код — перешлите его мне", "SMS or login code"},
+		{"Напишите код, который пришёл", "SMS or login code"},
+		{"Tell me the one-time code you received", "SMS or login code"},
+		{"send me your login details", "password"},
+		{"Логин и пароль от CRM — и я всё настрою", "password"},
+		{"Для брони пришлите серию и номер паспорта", "passport data"},
+		{"Your card number is required to reserve", "card number"},
+		{"We never ask for your card number. CVV on the back, please", "CVV"},
+		// Not requests.
+		{"we never ask for your card", ""},
+		{"We will never ask for your card details or an SMS code.", ""},
+		{"Мы никогда не попросим номер карты или код из СМС.", ""},
+		{"14-day free trial, no credit card needed", ""},
+		{"The trial needs no card number at all.", ""},
+		{"Пробный период без привязки карты.", ""},
+		{"If you forgot your password, reset it at the login page", ""},
+		{"Change your password in the settings any time.", ""},
+		{"We support SSO, so nobody needs a password of ours.", ""},
+		{"The SMS reminder goes out a day before the demo.", ""},
+		{"Паспорт сделки готовится менеджером", ""},
+	} {
+		if got := AsksForSecret(c.text); got != c.want {
+			t.Errorf("AsksForSecret(%q) = %q, want %q", c.text, got, c.want)
+		}
+	}
+}
