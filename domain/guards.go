@@ -1,9 +1,11 @@
 package domain
 
 import (
-	"github.com/salesbot/salesbot/domain/words"
+	"regexp"
 	"strings"
 	"unicode"
+
+	"github.com/salesbot/salesbot/domain/words"
 )
 
 // Guards are rules enforced in code on every dialog turn, whatever a model
@@ -63,6 +65,109 @@ var optOutPhrases = []string{
 	"please stop messaging", "please stop contacting", "stop writing to me", "stop messaging me", "not interested stop",
 	"take my number off", "take me off your list", "remove my number", "remove my contact", "remove my details",
 	"don't contact me again", "do not contact me again", "never again contact", "stop sending me",
+	// No consent given, or taken back
+	"не давал согласия", "не давала согласия", "не давал согласие", "не давала согласие", "без моего согласия",
+	"не подписывался", "не подписывалась", "не давал вам свой номер", "не давала вам свой номер",
+	"отзываю согласие", "отзываю свое согласие", "отказываюсь от рассылки", "отказываюсь от сообщений",
+	"не согласен на рассылку", "не согласна на рассылку", "против рассылки",
+	"i never signed up", "never signed up for", "i didn't sign up", "i did not sign up", "i never subscribed",
+	"i didn't subscribe", "i did not subscribe", "i withdraw my consent", "withdraw my consent", "i did not consent",
+	"i never consented", "i didn't consent",
+	// Russian, more polite and roundabout
+	"сообщения мне не нужны", "ваши сообщения мне не", "не нужны ваши сообщения", "не нужна ваша рассылка",
+	"мне не нужна ваша рассылка", "мне не писать", "больше мне не писать", "прошу мне не писать",
+	"не надо мне больше писать", "больше не надо мне писать", "не стоит мне писать", "не стоит больше писать",
+	"если бы вы не писали", "если вы не будете писать", "если больше не будете писать", "не могли бы вы не писать",
+	"не могли бы вы больше не писать", "если перестанете писать", "если перестанете мне писать",
+	"если прекратите писать", "не присылайте мне больше ничего", "исключите мой номер", "не используйте мой номер",
+	"еще раз напишете", "напишете еще раз", "если еще напишете",
+	// English, more polite and roundabout
+	"i'd appreciate it if you stopped", "if you could stop messaging", "if you could stop writing",
+	"please refrain from contacting", "refrain from contacting", "refrain from messaging", "kindly stop",
+	"kindly remove me", "please don't write again", "don't write again", "do not write again",
+	"don't need your messages", "i don't want your messages",
+	"удалите его", "удалите их", "уберите мой номер", "удалите мои контакты", "прекратите слать", "перестаньте слать",
+}
+
+// optOutOpen are phrases whose verb takes an object, so they are an
+// opt-out only when what follows is the lead, the messages or nothing
+// (optOutObjects): "stop writing to me" yes, "stop writing reports by
+// hand" no; "unsubscribe me" yes, "unsubscribe links" no.
+var optOutOpen = map[string]bool{
+	"unsubscribe": true, "opt out": true, "opt-out": true, "stop messaging": true, "stop writing": true,
+	"stop texting": true, "stop contacting": true, "stop sending": true, "stop emailing": true, "stop calling": true,
+	"quit messaging": true, "quit texting": true, "quit writing": true, "quit contacting": true,
+	"прекратите писать": true, "перестаньте писать": true, "хватит писать": true, "хватит присылать": true,
+	"хватит слать": true, "прекратите присылать": true, "перестаньте присылать": true, "не хочу получать": true,
+	"не присылайте": true, "не присылай": true,
+}
+
+// optOutObjects may follow an optOutOpen phrase (the next word).
+var optOutObjects = map[string]bool{
+	"": true, "me": true, "us": true, "to": true, "here": true, "now": true, "already": true, "anymore": true,
+	"any": true, "these": true, "this": true, "those": true, "messages": true, "message": true, "emails": true,
+	"texts": true, "spam": true, "please": true, "pls": true, "from": true, "of": true, "immediately": true,
+	"again": true, "ok": true, "thanks": true, "thank": true, "stuff": true, "it": true, "your": true,
+	"мне": true, "нам": true, "сюда": true, "больше": true, "уже": true, "пожалуйста": true, "сообщения": true,
+	"сообщений": true, "спам": true, "рассылку": true, "рассылки": true, "эти": true, "это": true, "ничего": true,
+	"письма": true, "смс": true, "уведомления": true, "вашу": true, "ваши": true, "ваших": true, "от": true,
+	"и": true, "так": true, "никогда": true, "ну": true, "вы": true, "их": true, "свои": true, "свою": true,
+	"немедленно": true, "срочно": true, "спасибо": true, "меня": true, "всякую": true, "всякие": true, "вашей": true,
+	"эту": true, "рекламу": true, "ваш": true, "твою": true, "твои": true,
+}
+
+// thirdParty: a question whose phrase has someone else as its subject
+// ("Как сотруднику отписаться от рассылки?", "Can leads unsubscribe from
+// the reminders?") asks about the product, not for a stop.
+var thirdParty = regexp.MustCompile(`(?:^| )(?:сотрудник\S*|клиент\S*|пользовател\S*|подписчик\S*|лид\S*|коллег\S*|менеджер\S*|` +
+	`employees?|users?|leads?|clients?|customers?|subscribers?|colleagues?|members?|managers?|recipients?|people)(?: \S+){0,2} $`)
+
+// postponed: after an opt-out phrase, a time bound makes it a request to
+// write later, not a stop ("не пишите мне до понедельника", "don't text
+// me before 10", "не звоните сейчас, я за рулём"). Such a lead asked to
+// be written to again, so the do-not-contact list (which is for good)
+// would go against their words; the model answers, and with an LLM its
+// opt_out flag still decides a doubtful case.
+var postponed = regexp.MustCompile(`^(?:\S+ ){0,2}(?:до (?:понедельника|вторника|среды|четверга|пятницы|субботы|воскресенья|завтра|вечера|утра|обеда|конца|следующ\S*|выходных|праздников|отпуска|\d+|[а-я]+ря|марта|мая|июня|июля|августа|после)|пока(?: \S+)? (?:не|я)|пока$|сейчас(?: (?:не|я|занят|занята|за|на|в)|$)|сегодня|завтра|ночью|по ночам|вечером|утром|так рано|так поздно|в выходные|по выходным|в праздники|в нерабочее|на этой неделе|на выходных|в ближайш\S*|временно|в рабочее время|until|till|before|today|tonight|tomorrow|this week|this month|for now|for a while|at the moment|at night|on weekends|on the weekend|during|after \d|after work|after hours|so early|so late)(?: |$)`)
+
+// redirect: a lead who asks to be written elsewhere ("не пишите мне в
+// почту, пишите сюда", "don't call, text me instead") has not opted out;
+// the phrase must not be negated itself ("не пишите сюда" is a stop).
+var redirect = []string{"пишите сюда", "пишите лучше", "лучше пишите", "лучше напишите", "пишите в", "пишите на",
+	"напишите в", "напишите на", "лучше в", "лучше на", "write here", "text me", "message me on", "message me at",
+	"message me here", "email me", "write to me on", "write me on", "me instead"}
+
+// negators before a redirect undo it.
+var negators = map[string]bool{"не": true, "don't": true, "dont": true, "not": true, "never": true, "no": true}
+
+// notNegated says whether phrase stands in padded (" "+normalised+" ")
+// at least once without a negator just before it.
+func notNegated(padded, phrase string) bool {
+	p := " " + phrase + " "
+	for i := 0; ; {
+		j := strings.Index(padded[i:], p)
+		if j < 0 {
+			return false
+		}
+		before := strings.Fields(padded[:i+j])
+		if len(before) == 0 || !negators[before[len(before)-1]] {
+			return true
+		}
+		i += j + 1
+	}
+}
+
+// lastClause is the normalised words after the last comma, dash or
+// sentence end of text: "Я не давал согласия на рассылку, не пишите"
+// ends with a stop as plain as a message of its own.
+func lastClause(text string) string {
+	parts := strings.FieldsFunc(text, func(r rune) bool { return strings.ContainsRune(",;:.!?—–…\n()", r) })
+	for i := len(parts) - 1; i >= 0; i-- {
+		if n := normalize(parts[i]); n != "" {
+			return n
+		}
+	}
+	return ""
 }
 
 // optOutWords end a dialog only as the whole message ("Stop." yes; "stop
@@ -83,12 +188,33 @@ func IsOptOut(text string) bool {
 	if n == "" {
 		return false
 	}
-	if optOutWords[n] {
+	if optOutWords[n] || optOutWords[lastClause(text)] {
 		return true
 	}
-	padded := " " + n + " "
+	padded, question := " "+n+" ", strings.Contains(text, "?")
+	for _, r := range redirect {
+		if notNegated(padded, r) {
+			return false
+		}
+	}
 	for _, p := range optOutPhrases {
-		if strings.Contains(padded, " "+p+" ") {
+		for i := 0; ; {
+			j := strings.Index(padded[i:], " "+p+" ")
+			if j < 0 {
+				break
+			}
+			after := strings.TrimSpace(padded[i+j+len(p)+1:])
+			before := padded[:i+j+1]
+			i += j + 1
+			if question && thirdParty.MatchString(before) {
+				continue
+			}
+			if postponed.MatchString(after) {
+				continue
+			}
+			if next, _, _ := strings.Cut(after, " "); optOutOpen[p] && !optOutObjects[next] {
+				continue
+			}
 			return true
 		}
 	}

@@ -35,6 +35,24 @@ func TestIsOptOut(t *testing.T) {
 		{"please don't text me anymore", true},
 		{"stop spamming me", true},
 		{"Хватит спамить!", true},
+		{"Пожалуйста, больше меня не беспокойте", true},
+		{"удалите меня из вашей базы", true},
+		{"Отпишите меня", true},
+		{"Я не давал согласия на рассылку, не пишите", true}, // the last clause is a plain stop
+		{"Буду признателен, если перестанете мне писать", true},
+		{"I never signed up for this, stop", true},
+		{"stop writing to me", true},
+		// A time bound: write later, not a stop (the do-not-contact list is for good).
+		{"не пишите мне до понедельника", false},
+		{"Don't message me until Monday", false},
+		{"не звоните сейчас, я за рулём", false},
+		// Elsewhere, not never.
+		{"Не пишите мне в почту, пишите сюда", false},
+		{"Не пишите сюда", true},
+		// An object that is not the lead or the messages.
+		{"We want to stop writing reports by hand", false},
+		{"Do you support unsubscribe links in campaigns?", false},
+		{"Can leads unsubscribe from the reminders?", false},
 		// Not opt-outs: the classic false matches.
 		{"Не пишите отчёты вручную — это наш совет?", false},
 		{"No more than 10 seats, please", false},
@@ -117,8 +135,8 @@ func TestOptOutCorpus(t *testing.T) {
 	}
 	precision, recall := float64(tp)/float64(tp+fp), float64(tp)/float64(tp+fn)
 	t.Logf("opt-out on %d positives, %d negatives: precision %.3f, recall %.3f (tp %d, fp %d, fn %d)", pos, neg, precision, recall, tp, fp, fn)
-	if precision < 0.95 || recall < 0.9 {
-		t.Errorf("precision %.3f (floor 0.95), recall %.3f (floor 0.9)", precision, recall)
+	if precision < 0.98 || recall < 0.95 {
+		t.Errorf("precision %.3f (floor 0.98), recall %.3f (floor 0.95)", precision, recall)
 	}
 }
 
