@@ -241,6 +241,83 @@ func TestTakeTurn(t *testing.T) {
 			},
 		},
 		{
+			name:  "an obfuscated link to an unnamed domain and a wa.me number are withheld",
+			given: opened("how do I pay?"),
+			when:  replyTurn(1, []string{"how do I pay?"}, TurnOutput{Reply: "Pay at pay-acme . com or message wa.me/79161234567", Score: 30}),
+			then: []Event{
+				taken(TurnReply, 1, score(30), guards("contact points not in the scenario (pay-acme.com, wa.me/79161234567): reply withheld")),
+				QualificationUpdated{Qual: Qualification{Score: score(30)}},
+				planned(101, "A colleague will write to you shortly.", KindHandoff),
+				HandoffRequested{Reason: ReasonContactPoint},
+				StageChanged{From: StageOpening, To: StageHandoff},
+			},
+		},
+		{
+			name:  "the company's own domain, written with spaces, is sent",
+			given: opened("where can I read more?"),
+			when:  replyTurn(1, []string{"where can I read more?"}, TurnOutput{Reply: "It is all on acme . com", Score: 20}),
+			then: []Event{
+				taken(TurnReply, 1, score(20)),
+				QualificationUpdated{Qual: Qualification{Score: score(20)}},
+				planned(101, "It is all on acme . com", KindReply),
+			},
+		},
+		{
+			name:  "a card number named without a request verb is withheld (RU)",
+			given: opened("беру"),
+			when:  replyTurn(1, []string{"беру"}, TurnOutput{Reply: "Отлично! Номер карты и CVV — и бронь ваша.", Score: 50}),
+			then: []Event{
+				taken(TurnReply, 1, score(50), guards("the reply asked the lead for a card number: withheld")),
+				QualificationUpdated{Qual: Qualification{Score: score(50)}},
+				planned(101, "A colleague will write to you shortly.", KindHandoff),
+				HandoffRequested{Reason: ReasonAskedSecret},
+				StageChanged{From: StageOpening, To: StageHandoff},
+			},
+		},
+		{
+			name:  "a discount and a free period in Russian words are checked like digits",
+			given: opened("а скидка будет?"),
+			when:  replyTurn(1, []string{"а скидка будет?"}, TurnOutput{Reply: "Для вас пятьдесят процентов, и первые два месяца бесплатно.", Score: 30}),
+			then: []Event{
+				taken(TurnReply, 1, score(30), guards("figures not in the knowledge base (50%, 60 days free): reply withheld")),
+				QualificationUpdated{Qual: Qualification{Score: score(30)}},
+				planned(101, "A colleague will write to you shortly.", KindHandoff),
+				HandoffRequested{Reason: ReasonUngrounded},
+				StageChanged{From: StageOpening, To: StageHandoff},
+			},
+		},
+		{
+			name:  "the knowledge base's discount in words is sent",
+			given: opened("any discount?"),
+			when:  replyTurn(1, []string{"any discount?"}, TurnOutput{Reply: "Annual billing saves fifteen percent.", Score: 30}),
+			then: []Event{
+				taken(TurnReply, 1, score(30)),
+				QualificationUpdated{Qual: Qualification{Score: score(30)}},
+				planned(101, "Annual billing saves fifteen percent.", KindReply),
+			},
+		},
+		{
+			name:  "a polite Russian opt-out: one confirmation, closed",
+			given: opened("Пожалуйста, больше меня не беспокойте"),
+			when:  replyTurn(1, []string{"Пожалуйста, больше меня не беспокойте"}, TurnOutput{Reply: "Понимаю! А какой у вас бюджет?", Score: 10}),
+			then: []Event{
+				taken(TurnReply, 1, nil, flags("opt-out")),
+				planned(101, "Understood, we will not write again.", KindConfirmation),
+				DialogOptedOut{Reason: "Пожалуйста, больше меня не беспокойте"},
+				DialogClosed{Outcome: OutcomeOptedOut, By: "lead"},
+			},
+		},
+		{
+			name:  "'not until Monday' is no opt-out: the reply is sent",
+			given: opened("не пишите мне до понедельника"),
+			when:  replyTurn(1, []string{"не пишите мне до понедельника"}, TurnOutput{Reply: "Хорошо, напишу в понедельник.", Score: 10}),
+			then: []Event{
+				taken(TurnReply, 1, score(10)),
+				QualificationUpdated{Qual: Qualification{Score: score(10)}},
+				planned(101, "Хорошо, напишу в понедельник.", KindReply),
+			},
+		},
+		{
 			name:  "score at the threshold: the handoff note goes instead of the reply",
 			given: opened("I'm the head of sales, budget $5000, we start in March"),
 			when:  replyTurn(1, []string{"I'm the head of sales, budget $5000, we start in March"}, TurnOutput{Reply: "Great, thank you!", NextStage: StageOffer, Score: 70}),
