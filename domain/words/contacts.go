@@ -53,14 +53,20 @@ var (
 	// joiners, the soft hyphen, the byte-order mark.
 	hidden = strings.NewReplacer("\u200b", "", "\u200c", "", "\u200d", "", "\u2060", "", "\ufeff", "", "\u00ad", "",
 		"。", ".", "．", ".", "｡", ".", "․", ".", "＠", "@", "／", "/", "：", ":")
-	bracketDot = regexp.MustCompile(`(?i)\s*[\[({<]\s*(?:\.|dot|точка)\s*[\])}>]\s*`)
-	bracketAt  = regexp.MustCompile(`(?i)\s*[\[({<]\s*(?:at|@|собака)\s*[\])}>]\s*`)
-	defanged   = regexp.MustCompile(`(?i)\bhxxp(s?)(?:\[:\]|:)//`)
+	bracketDot   = regexp.MustCompile(`(?i)\s*[\[({<]\s*(?:\.|dot|точка)\s*[\])}>]\s*`)
+	bracketAt    = regexp.MustCompile(`(?i)\s*[\[({<]\s*(?:at|@|собака)\s*[\])}>]\s*`)
+	spacedScheme = regexp.MustCompile(`(?i)\b(https?|ftp|tg)\s*:\s*/\s*/\s*`)
+	// cyrTLD: a TLD spelled in Cyrillic after "точка" ("acme точка ру").
+	cyrTLD = regexp.MustCompile(`(?i)([\p{L}\d])\s+(?:точка|dot)\s+(ру|ком|нет|орг)([^\p{L}\d_-]|$)`)
+	// dogAt: "sales собака acme.ru", Russian for the @ (only before a
+	// domain, since "собака" is also a dog).
+	dogAt    = regexp.MustCompile(`(?i)([\p{L}\d._%+-]+)\s+собака\s+([\p{L}\d-]+\.)`)
+	defanged = regexp.MustCompile(`(?i)\bhxxp(s?)(?:\[:\]|:)//`)
 	// spacedDot: "acme .com", "acme . com", "acme dot com" (any known
 	// TLD, any case); looseDot: "acme. com" only with a lowercase common
 	// TLD, since ". " also ends a sentence ("Thanks. It works" stays).
-	spacedDot = regexp.MustCompile(`(?i)([\p{L}\d])(?:\s+\.\s*|\s+(?:dot|точка)\s+)(` + tlds + `)\b`)
-	looseDot  = regexp.MustCompile(`([\p{L}\d])\.\s+(com|net|org|ru|рф|su|io|me|ly|xyz|pay|shop|online)\b`)
+	spacedDot = regexp.MustCompile(`(?i)([\p{L}\d])(?:\s+\.\s*|\s+(?:dot|точка)\s+)(` + tlds + `)([^\p{L}\d_-]|$)`)
+	looseDot  = regexp.MustCompile(`([\p{L}\d])\.\s+(com|net|org|ru|рф|su|io|me|ly|xyz|pay|shop|online)([^\p{L}\d_-]|$)`)
 	// spacedSlash: "t.me / someone", "wa.me/ 7916...".
 	spacedSlash = regexp.MustCompile(`(?i)\b((?:t|wa|telegram)\.me|telegram\.dog)\s*/\s*`)
 )
@@ -74,8 +80,14 @@ func deobfuscate(text string) string {
 	text = bracketDot.ReplaceAllString(text, ".")
 	text = bracketAt.ReplaceAllString(text, "@")
 	text = defanged.ReplaceAllString(text, "http$1://")
-	text = spacedDot.ReplaceAllString(text, "$1.$2")
-	text = looseDot.ReplaceAllString(text, "$1.$2")
+	text = spacedScheme.ReplaceAllString(text, "$1://")
+	text = cyrTLD.ReplaceAllStringFunc(text, func(m string) string {
+		sm := cyrTLD.FindStringSubmatch(m)
+		return sm[1] + "." + map[string]string{"ру": "ru", "ком": "com", "нет": "net", "орг": "org"}[strings.ToLower(sm[2])] + sm[3]
+	})
+	text = spacedDot.ReplaceAllString(text, "$1.$2$3")
+	text = looseDot.ReplaceAllString(text, "$1.$2$3")
+	text = dogAt.ReplaceAllString(text, "$1@$2")
 	return spacedSlash.ReplaceAllString(text, "$1/")
 }
 

@@ -78,10 +78,15 @@ func TestContactPointsObfuscated(t *testing.T) {
 		{"+7 (916) 123-45-67", []string{"tel:79161234567"}},
 		{"8-916-123-45-67", []string{"tel:79161234567"}},
 		{"pay at evil.gift", []string{"evil.gift"}},
+		{"https : //evil.io/pay", []string{"evil.io/pay"}},
+		{"пишите на почту sales собака evil точка ру", []string{"sales@evil.ru"}},
+		{"сайт acme . рф", []string{"acme.рф"}},
+		{"[pay here](https://evil.io/pay)", []string{"evil.io/pay"}},
 		// Prose.
 		{"Thanks. It works. Com is short for company.", nil},
 		{"Отлично. Ru-версия готова.", nil},
 		{"Great. Let me know", nil},
+		{"Наша собака любит гулять, точка.", nil},
 	} {
 		if got := ContactPoints(c.text); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("ContactPoints(%q) = %q, want %q", c.text, got, c.want)

@@ -48,6 +48,7 @@ var numberWords = func() map[string]float64 {
 		add(float64(100*(i+1)), ws...)
 	}
 	add(1.5, "полтора", "полторы", "полутора")
+	add(500, "пятихатка", "пятихатку", "пятихатки", "пятихаток") // slang: 500 roubles
 	return m
 }()
 
@@ -56,6 +57,14 @@ var multiplierWords = map[string]float64{
 	"hundred": 100, "hundreds": 100,
 	"thousand": 1e3, "тысяча": 1e3, "тысячи": 1e3, "тысяч": 1e3, "тысячу": 1e3, "тысячам": 1e3, "тыс": 1e3,
 	"million": 1e6, "миллион": 1e6, "миллиона": 1e6, "миллионов": 1e6, "млн": 1e6,
+	"grand": 1e3, "косарь": 1e3, "косаря": 1e3, "косарей": 1e3, "косарик": 1e3, "косарика": 1e3,
+}
+
+// impliedUnit are number words that carry their own unit, slang for money:
+// "twenty grand", "два косаря", "пятихатка".
+var impliedUnit = map[string]string{
+	"grand": "money", "косарь": "rub", "косаря": "rub", "косарей": "rub", "косарик": "rub", "косарика": "rub",
+	"пятихатка": "rub", "пятихатку": "rub", "пятихатки": "rub", "пятихаток": "rub",
 }
 
 // wordUnit is the unit of a word after a number in words, or "".
@@ -63,13 +72,15 @@ func wordUnit(w string) string {
 	switch {
 	case w == "percent" || strings.HasPrefix(w, "процент") || w == "dollars" || w == "dollar" || w == "bucks" ||
 		strings.HasPrefix(w, "доллар") || strings.HasPrefix(w, "рубл") || w == "руб" || w == "euro" || w == "euros" ||
-		w == "евро" || w == "pounds" || w == "pound" || strings.HasPrefix(w, "фунт") || w == "тенге" || w == "rubles" || w == "roubles":
+		w == "евро" || w == "quid" || w == "pounds" || w == "pound" || strings.HasPrefix(w, "фунт") || w == "тенге" || w == "rubles" || w == "roubles":
 	default:
 		return ""
 	}
 	switch {
 	case w == "bucks":
 		return "usd"
+	case w == "quid":
+		return "gbp"
 	case w == "rubles" || w == "roubles":
 		return "rub"
 	}
@@ -81,7 +92,7 @@ var halfPrice = []string{"half price", "half off", "half the price", "half of th
 	"twice as cheap", "twice cheaper", "вдвое дешевле", "в два раза дешевле", "в 2 раза дешевле", "вдвое меньше",
 	"в два раза меньше", "полцены", "половину цены", "половину стоимости", "половина цены", "половина стоимости", "за половину",
 	"half off the price", "fifty fifty", "two for one", "2 for 1", "two for the price of one", "buy one get one free", "bogo",
-	"два по цене одного", "2 по цене 1", "скидка в половину", "скидку в половину", "на половину дешевле", "наполовину дешевле"}
+	"два по цене одного", "2 по цене 1", "in half", "by half", "by a half", "by 50 percent", "скидка в половину", "скидку в половину", "на половину дешевле", "наполовину дешевле"}
 
 // fractionOff is a discount written as a fraction ("a third off",
 // "quarter price", "треть цены", "на четверть дешевле", "втрое дешевле"):
@@ -89,6 +100,7 @@ var halfPrice = []string{"half price", "half off", "half the price", "half of th
 var fractionOff = regexp.MustCompile(`(?:^| )(?:(?:a|one) )?(quarter|third|fifth|tenth)s? (?:off|price|the price|of the price|discount)(?: |$)` +
 	`|(?:^| )(?:скидк\p{L}* (?:в )?|на )?(четверть|треть|пятую часть|десятую часть)(?: (?:цены|стоимости|дешевле|скидк\p{L}*))(?: |$)` +
 	`|(?:^| )скидк\p{L}* (?:в )?(четверть|треть)(?: |$)` +
+	`|(?:^| )дешевле на (четверть|треть)(?: |$)` +
 	`|(?:^| )(втрое|вчетверо|впятеро|в три раза|в четыре раза|в пять раз|three times|four times|five times) (?:дешевле|cheaper)(?: |$)`)
 
 // fractionPercent is what a fractionOff word takes off the price, in percent.
@@ -146,6 +158,9 @@ func wordFigures(line string) []Figure {
 			if unit == "" && toks[j] == "per" && j+1 < len(toks) && toks[j+1] == "cent" {
 				unit = "%"
 			}
+		}
+		if unit == "" {
+			unit = impliedUnit[toks[j-1]]
 		}
 		if unit == "" && discountNumber.MatchString(strings.Join(toks[:i], " ")+" ") {
 			unit = "%" // "скидка пятьдесят", "a discount of twenty"

@@ -91,6 +91,12 @@ func TestWordFiguresMore(t *testing.T) {
 		{"втрое дешевле", []Figure{{"67", "%"}}},
 		{"two for one this week", []Figure{{"50", "%"}}},
 		{"два по цене одного", []Figure{{"50", "%"}}},
+		{"we cut the price in half", []Figure{{"50", "%"}}},
+		{"дешевле на треть", []Figure{{"33", "%"}}},
+		{"twenty grand a year", []Figure{{"20000", "money"}}},
+		{"sixty quid", []Figure{{"60", "gbp"}}},
+		{"всего два косаря", []Figure{{"2000", "rub"}}},
+		{"пятихатка в месяц", []Figure{{"500", "rub"}}},
 		// Not amounts.
 		{"a quarter of our clients", nil},
 		{"треть команды в отпуске", nil},
