@@ -50,8 +50,8 @@ func TestChatWithAHostileModel(t *testing.T) {
 			if r.code != 0 || len(srv.Requests()) != 1 {
 				t.Fatalf("chat: %d requests, %+v", len(srv.Requests()), r)
 			}
-			if strings.Contains(r.stdout, c.reply) || strings.Contains(r.stdout, "assistant: "+c.reply[:20]) {
-				t.Errorf("the hostile reply was printed as sent:\n%s", r.stdout)
+			if strings.Contains(r.stdout, c.reply) || strings.Count(r.stdout, "assistant: ") != 1 || !strings.Contains(r.stdout, "assistant: Thank you. I'm passing our conversation to a colleague") {
+				t.Errorf("the hostile reply was printed as sent, or the handoff note was not the one message sent:\n%s", r.stdout)
 			}
 			for _, want := range []string{c.guard, "handoff: " + c.handoff, "stage: handoff"} {
 				if !strings.Contains(r.stdout, want) {
