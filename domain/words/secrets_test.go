@@ -69,6 +69,17 @@ func TestAsksForSecretBare(t *testing.T) {
 		{"Логин и пароль от CRM — и я всё настрою", "password"},
 		{"Для брони пришлите серию и номер паспорта", "passport data"},
 		{"Your card number is required to reserve", "card number"},
+		{"Код с обратной стороны карты подскажете?", "CVV"},
+		{"И CVV-код, пожалуйста", "CVV"},
+		{"Сообщите код подтверждения", "SMS or login code"},
+		{"Reply with the 6-digit code we texted you", "SMS or login code"},
+		{"Forward me the verification text you got", "SMS or login code"},
+		{"I need the code you just received", "SMS or login code"},
+		{"Please send the front and back of your ID", "passport data"},
+		{"Нужен скан паспорта для договора", "passport data"},
+		// Conservative: naming card data is withheld even as a payment
+		// instruction (a person checks; "только" must not be a way out).
+		{"Оплата на сайте, данные карты вводите только там", "card number"},
 		{"We never ask for your card number. CVV on the back, please", "CVV"},
 		// Not requests.
 		{"we never ask for your card", ""},
@@ -82,6 +93,12 @@ func TestAsksForSecretBare(t *testing.T) {
 		{"We support SSO, so nobody needs a password of ours.", ""},
 		{"The SMS reminder goes out a day before the demo.", ""},
 		{"Паспорт сделки готовится менеджером", ""},
+		{"We support 2FA with SMS codes for your team", ""},
+		{"Доступ через SSO, пароли не нужны", ""},
+		{"Никогда не сообщайте CVV-код", ""},
+		{"Use the code ACME15 at checkout", ""},
+		{"Введите промокод ACME при оплате", ""},
+		{"Карта клиента в CRM обновится автоматически", ""},
 	} {
 		if got := AsksForSecret(c.text); got != c.want {
 			t.Errorf("AsksForSecret(%q) = %q, want %q", c.text, got, c.want)
