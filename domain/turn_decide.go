@@ -329,11 +329,9 @@ func (t *turnBuilder) reply() ([]Event, error) {
 			}
 			return t.handOff(reason)
 		case scenario.ExitLost:
-			return t.closeLost(strings.TrimSpace(st.Reply[t.cmd.Meta.Language]), "scenario stage "+st.Name)
+			return t.closeLost(t.stageReply(st), "scenario stage "+st.Name)
 		case scenario.ExitNurture:
-			if r := strings.TrimSpace(st.Reply[t.cmd.Meta.Language]); r != "" {
-				reply = r
-			} else if r := strings.TrimSpace(st.Reply[defaultLanguage(st.Reply)]); r != "" {
+			if r := t.stageReply(st); r != "" {
 				reply = r
 			}
 		}
@@ -504,12 +502,15 @@ func (t *turnBuilder) moveInGraph(g StageGraph, proposed Stage) {
 	}
 }
 
-// defaultLanguage is a language t has a text in ("" if none), for a
-// stage's reply when the turn's language has none.
-func defaultLanguage(t scenario.Text) string {
+// stageReply is an exit stage's reply in the turn's language, else in
+// the first language it has ("" when it has none).
+func (t *turnBuilder) stageReply(st scenario.Stage) string {
+	if r := strings.TrimSpace(st.Reply[t.cmd.Meta.Language]); r != "" {
+		return r
+	}
 	for _, l := range scenario.Languages {
-		if t[l] != "" {
-			return l
+		if r := strings.TrimSpace(st.Reply[l]); r != "" {
+			return r
 		}
 	}
 	return ""
