@@ -249,11 +249,17 @@ type (
 	// MarkUnreachable closes the dialog because Telegram refused delivery.
 	MarkUnreachable     struct{ Reason string }
 	UpdateQualification struct{ Qual Qualification }
-	ChangeStage         struct{ To Stage }
-	RequestHandoff      struct{ Reason string }
-	TakeOver            struct{ By string }
-	Release             struct{ By string }
-	StopDialog          struct{ By string }
+	// ChangeStage moves the dialog to another stage: one of the fixed
+	// moves, or with Graph (a branching scenario's) one of its
+	// transitions whose condition holds.
+	ChangeStage struct {
+		To    Stage
+		Graph StageGraph
+	}
+	RequestHandoff struct{ Reason string }
+	TakeOver       struct{ By string }
+	Release        struct{ By string }
+	StopDialog     struct{ By string }
 	// OptOutDialog ends the dialog because the contact is on the
 	// do-not-contact list. By is who put it there: "lead" (the default),
 	// "admin:<id>", "cli", "erasure", "do-not-contact" (the contact was
@@ -487,6 +493,9 @@ func DecideDialog(d Dialog, cmd DialogCommand, now time.Time) ([]Event, error) {
 	case ChangeStage:
 		if cmd.To == d.Stage {
 			return nil, nil
+		}
+		if len(cmd.Graph) > 0 {
+			return changeInGraph(d, cmd)
 		}
 		if !canMove(d.Stage, cmd.To) {
 			return nil, errorf(ESTATE, "dialog %d cannot move from %s to %s", d.N, d.Stage, cmd.To)

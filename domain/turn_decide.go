@@ -3,6 +3,8 @@ package domain
 import (
 	"fmt"
 	"strings"
+
+	"github.com/salesbot/salesbot/domain/scenario"
 )
 
 // OutboundKind says what an outbound message is for. The last words of a
@@ -41,6 +43,9 @@ type TurnRules struct {
 	HandoffReply string // "a colleague will write to you"
 	LostReply    string // goodbye to a lead who is not interested
 	Disclosure   string // first line of an opening; "" = none
+	// Graph is the scenario's stage graph when it branches (GraphOf);
+	// empty = the fixed stages and moves.
+	Graph StageGraph
 }
 
 // TurnMeta says which scenario and variant a turn ran.
@@ -142,7 +147,7 @@ func decideTurn(d Dialog, cmd TakeTurn) ([]Event, error) {
 	default:
 		return nil, errorf(EINVALID, "unknown turn kind %q", cmd.Kind)
 	}
-	t := &turnBuilder{d: d, cmd: cmd, ids: cmd.RandomIDs}
+	t := &turnBuilder{d: d, cmd: cmd, ids: cmd.RandomIDs, qual: d.Qual}
 	t.taken = TurnTaken{
 		Kind: cmd.Kind, Engine: cmd.Usage.Engine, Model: cmd.Usage.Model,
 		Scenario: cmd.Meta.Scenario, ScenarioVersion: cmd.Meta.ScenarioVersion,
@@ -161,8 +166,10 @@ type turnBuilder struct {
 	cmd     TakeTurn
 	ids     []int64
 	taken   TurnTaken
-	after   []Event // the events after TurnTaken
-	asksBot bool    // the lead asked whether this is a bot: every answer discloses
+	after   []Event       // the events after TurnTaken
+	asksBot bool          // the lead asked whether this is a bot: every answer discloses
+	qual    Qualification // the lead's qualification after this turn's update
+	moved   bool          // the stage was decided (a graph's moves are made once)
 }
 
 func (t *turnBuilder) guard(format string, args ...any) {
@@ -285,6 +292,7 @@ func (t *turnBuilder) reply() ([]Event, error) {
 	t.taken.Score = &score
 	if q, ok := t.qualification(out.Qualification, score); ok {
 		t.after = append(t.after, QualificationUpdated{Qual: q.typed()})
+		t.qual = mergeQualification(t.qual, q.typed())
 	}
 
 	reply := strings.TrimSpace(out.Reply)
@@ -308,6 +316,26 @@ func (t *turnBuilder) reply() ([]Event, error) {
 		t.guard(guardUnstatedContacts, strings.Join(bad, ", "))
 		return t.handOff(ReasonContactPoint)
 	}
+	exit := ""
+	if len(rules.Graph) > 0 {
+		t.moveTo(out.NextStage)
+		st, _ := rules.Graph.Spec(t.d.Stage)
+		exit = st.Exit
+		switch exit {
+		case scenario.ExitHandoff:
+			reason := strings.TrimSpace(st.Handoff.Reason)
+			if reason == "" {
+				reason = "scenario stage " + st.Name
+			}
+			return t.handOff(reason)
+		case scenario.ExitLost:
+			return t.closeLost(t.stageReply(st), "scenario stage "+st.Name)
+		case scenario.ExitNurture:
+			if r := t.stageReply(st); r != "" {
+				reply = r
+			}
+		}
+	}
 	switch {
 	case topic != "":
 		return t.handOff("topic that always goes to a person: " + topic)
@@ -320,15 +348,8 @@ func (t *turnBuilder) reply() ([]Event, error) {
 	case rules.Threshold > 0 && score >= rules.Threshold:
 		return t.handOff(fmt.Sprintf("interest score %d reached the threshold %d", score, rules.Threshold))
 	}
-	if out.NextStage == StageClosed {
-		if reply == "" {
-			reply = rules.LostReply
-		}
-		if err := t.plan(reply, KindClosing); err != nil {
-			return nil, err
-		}
-		t.after = append(t.after, DialogClosed{Outcome: OutcomeLost, By: "ai", Reason: "the lead is not interested"})
-		return t.events(), nil
+	if out.NextStage == StageClosed && exit == "" {
+		return t.closeLost(reply, "the lead is not interested")
 	}
 	t.moveTo(out.NextStage)
 	if reply == "" {
@@ -340,9 +361,29 @@ func (t *turnBuilder) reply() ([]Event, error) {
 	return t.events(), nil
 }
 
+// closeLost closes the dialog as lost with reply (the scenario's goodbye
+// when empty).
+func (t *turnBuilder) closeLost(reply, reason string) ([]Event, error) {
+	if reply == "" {
+		reply = t.cmd.Rules.LostReply
+	}
+	if err := t.plan(reply, KindClosing); err != nil {
+		return nil, err
+	}
+	t.after = append(t.after, DialogClosed{Outcome: OutcomeLost, By: "ai", Reason: reason})
+	return t.events(), nil
+}
+
 // moveTo records a stage change the state machine allows; the model may
-// not move a lead backwards.
+// not move a lead backwards. With a graph, see StageGraph.
 func (t *turnBuilder) moveTo(to Stage) {
+	if g := t.cmd.Rules.Graph; len(g) > 0 {
+		if !t.moved {
+			t.moved = true
+			t.moveInGraph(g, to)
+		}
+		return
+	}
 	if to == "" || to == t.d.Stage {
 		return
 	}
@@ -425,4 +466,52 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// moveInGraph takes the transitions whose conditions hold, else the
+// model's proposed stage when a transition allows it, then again those
+// whose conditions hold; each stage is entered once per turn.
+func (t *turnBuilder) moveInGraph(g StageGraph, proposed Stage) {
+	been := map[Stage]bool{t.d.Stage: true}
+	step := func(to Stage) {
+		t.after = append(t.after, StageChanged{From: t.d.Stage, To: to})
+		t.d.Stage = to
+		been[to] = true
+	}
+	forced := func() bool {
+		took := false
+		for {
+			to, ok := g.Forced(t.d.Stage, t.qual)
+			if !ok || been[to] {
+				return took
+			}
+			step(to)
+			took = true
+		}
+	}
+	if forced() {
+		return
+	}
+	switch {
+	case proposed == "" || proposed == t.d.Stage || proposed == StageClosed:
+	case g.CanMove(t.d.Stage, proposed, t.qual):
+		step(proposed)
+		forced()
+	default:
+		t.guard(guardStageNotAllowed, t.d.Stage, proposed, t.d.Stage)
+	}
+}
+
+// stageReply is an exit stage's reply in the turn's language, else in
+// the first language it has ("" when it has none).
+func (t *turnBuilder) stageReply(st scenario.Stage) string {
+	if r := strings.TrimSpace(st.Reply[t.cmd.Meta.Language]); r != "" {
+		return r
+	}
+	for _, l := range scenario.Languages {
+		if r := strings.TrimSpace(st.Reply[l]); r != "" {
+			return r
+		}
+	}
+	return ""
 }

@@ -924,3 +924,33 @@ func TestConcurrentTurns(t *testing.T) {
 		}
 	}
 }
+
+// With a branching scenario the prompt lists each stage's goal,
+// instructions, exit and next stages (conditional ones marked as the
+// engine's), and the current stage's allowed next stages.
+func TestPromptFollowsTheScenariosStages(t *testing.T) {
+	sc, err := scenario.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(t, openaitest.ReplyJSON(validOutput()))
+	c, _ := newClient(t, srv)
+	in := testInput()
+	in.Scenario, in.Variant, in.Stage = sc, sc.Variants[0], domain.StageQualification
+	if _, _, err := c.Turn(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	sys := srv.Requests()[0].Body.Messages[0].Content
+	for _, want := range []string{
+		"- qualification: Learn the budget, the timeline, who decides and the team's size, without an interrogation.",
+		"  Instructions: Ask for one missing field at a time, in passing; never ask twice for what the lead said.",
+		"  Next: enterprise (only when team_size > 50), nurture (only when budget < 49), offer\n",
+		"- enterprise: A large sales team; a senior manager prepares an Enterprise offer.\n  Exit: the engine hands the lead to a person here",
+		"  Exit: the lead is parked here and followed up later",
+		"Current stage: qualification\nAllowed next stages: enterprise (only when team_size > 50), nurture (only when budget < 49), offer (or stay at qualification)",
+	} {
+		if !strings.Contains(sys, want) {
+			t.Errorf("system prompt lacks %q", want)
+		}
+	}
+}

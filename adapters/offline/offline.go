@@ -374,7 +374,7 @@ var stageOrder = map[domain.Stage]int{
 func (t *turn) nextStage(cur domain.Stage, upd []domain.FieldUpdate) domain.Stage {
 	at, ok := stageOrder[cur]
 	if !ok {
-		return cur // handoff, closed or unknown: not the engine's to change
+		return t.graphNext(cur) // a branching scenario's own stage, or handoff, closed, unknown
 	}
 	target := domain.StageOffer
 	for _, f := range t.sc.Qualification.Fields {
@@ -397,7 +397,42 @@ func (t *turn) nextStage(cur domain.Stage, upd []domain.FieldUpdate) domain.Stag
 			best = domain.Stage(s.Name)
 		}
 	}
+	if best == cur && t.sc.Branching() && !t.onFixedTrack(cur) {
+		return t.graphNext(cur) // the graph leaves the five stages here
+	}
 	return best
+}
+
+// onFixedTrack says whether a transition without a condition leads from
+// cur to one of the five fixed stages, which the order above moves along.
+func (t *turn) onFixedTrack(cur domain.Stage) bool {
+	st, _ := t.sc.StageSpec(string(cur))
+	return slices.ContainsFunc(st.Transitions, func(tr scenario.Transition) bool {
+		_, fixed := stageOrder[domain.Stage(tr.To)]
+		return tr.When == nil && fixed
+	})
+}
+
+// graphNext moves on from a branching scenario's own stage: along its
+// first transition without a condition once the stage's questions were
+// all asked (the domain takes the transitions with conditions). Handoff,
+// closed, an exit that ends the AI's part and an unknown stage stay.
+func (t *turn) graphNext(cur domain.Stage) domain.Stage {
+	st, ok := t.sc.StageSpec(string(cur))
+	if !ok || !t.sc.Branching() || st.Exit == scenario.ExitHandoff || st.Exit == scenario.ExitLost {
+		return cur
+	}
+	for _, q := range t.sc.List(st.Questions, t.lang) {
+		if t.sayable(q) && !t.wasSaid(q) {
+			return cur
+		}
+	}
+	for _, tr := range st.Transitions {
+		if tr.When == nil {
+			return domain.Stage(tr.To)
+		}
+	}
+	return cur
 }
 
 var objections = []string{

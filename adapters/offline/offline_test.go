@@ -876,3 +876,37 @@ func BenchmarkTurn(b *testing.B) {
 		}
 	}
 }
+
+// In a branching scenario's own stage the offline engine asks the stage's
+// questions, then follows its first transition without a condition; an
+// exit that ends the AI's part stays.
+func TestFollowsTheScenariosOwnStages(t *testing.T) {
+	sc := testScenario()
+	sc.Stages = []scenario.Stage{
+		{Name: "opening", Transitions: []scenario.Transition{{To: "pilot"}}},
+		{Name: "pilot", Questions: scenario.Texts{"en": {"Would a pilot with two reps suit you?"}},
+			Transitions: []scenario.Transition{{To: "lost", When: &scenario.Condition{Field: "authority", Equals: "no"}}, {To: "offer"}}},
+		{Name: "offer", Transitions: []scenario.Transition{{To: "lost"}}},
+		{Name: "lost", Exit: scenario.ExitLost},
+	}
+	if !sc.Branching() {
+		t.Fatal("the test scenario does not branch")
+	}
+	out := turnOnce(t, domain.TurnInput{Scenario: sc, Stage: domain.StageOpening, New: []string{"hello"}})
+	if out.NextStage != "pilot" {
+		t.Errorf("from an opening whose only way out is pilot: stage %q, want pilot", out.NextStage)
+	}
+	out = turnOnce(t, domain.TurnInput{Scenario: sc, Stage: "pilot", New: []string{"hello"}})
+	if out.NextStage != "pilot" {
+		t.Errorf("with the pilot question not yet asked: stage %q, want pilot", out.NextStage)
+	}
+	history := []domain.Line{{Role: domain.RoleAssistant, Text: "Would a pilot with two reps suit you?"}}
+	out = turnOnce(t, domain.TurnInput{Scenario: sc, Stage: "pilot", History: history, New: []string{"maybe"}})
+	if out.NextStage != "offer" {
+		t.Errorf("after the pilot question: stage %q, want offer (the first transition without a condition)", out.NextStage)
+	}
+	out = turnOnce(t, domain.TurnInput{Scenario: sc, Stage: "lost", History: history, New: []string{"hello"}})
+	if out.NextStage != "lost" {
+		t.Errorf("a closed-lost stage: %q, want it to stay", out.NextStage)
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/llm/openaitest"
 	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/domain/scenario"
 )
 
 func runIn(t *testing.T, env map[string]string, stdin string, args ...string) result {
@@ -116,5 +117,27 @@ func TestBrokenScenarioIsRejectedWithItsLine(t *testing.T) {
 	}
 	if r := runIn(t, map[string]string{"SALESBOT_DEBOUNCE": "soon"}, "", "chat"); r.code != 2 || !strings.Contains(r.stderr, "SALESBOT_DEBOUNCE") {
 		t.Fatalf("a bad debounce: %+v", r)
+	}
+}
+
+// `scenario graph FILE` prints the example's branching stages as Mermaid;
+// a file with a dead end is refused with its line.
+func TestScenarioGraph(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(good, scenario.Example, 0o600)
+	r := run(t, nil, "scenario", "graph", good)
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "flowchart TD\n") || !strings.Contains(r.stdout, `qualification -->|"budget < 49"| nurture`) ||
+		!strings.Contains(r.stdout, `enterprise(["enterprise: handoff (enterprise lead: senior manager)"])`) {
+		t.Fatalf("scenario graph: %+v", r)
+	}
+	broken := filepath.Join(dir, "broken.yaml")
+	src := strings.Replace(string(scenario.Example), "    transitions:\n      - to: objections\n", "", 1)
+	os.WriteFile(broken, []byte(src), 0o600)
+	if r := run(t, nil, "scenario", "graph", broken); r.code != 2 || !strings.Contains(r.stderr, `stage "offer" is a dead end`) || !strings.Contains(r.stderr, "line ") {
+		t.Fatalf("scenario graph of a dead end: %+v", r)
+	}
+	if r := run(t, nil, "scenario", "graph"); r.code != 2 {
+		t.Fatalf("scenario graph without a file: %+v", r)
 	}
 }

@@ -205,7 +205,8 @@ func oneLine(s string) string {
 
 // StatedText is what the scenario states outside the knowledge base, for
 // the guards: the company (its website above all), the openings, the
-// follow-ups and the fixed replies in every language. A contact point
+// follow-ups, the stages' replies and follow-ups, and the fixed replies
+// in every language. A contact point
 // (URL, e-mail, phone, @username) in a reply must appear here or in
 // KnowledgeText.
 func (s *Scenario) StatedText() string {
@@ -233,6 +234,10 @@ func (s *Scenario) StatedText() string {
 		for _, t := range s.FollowUps.Texts[l] {
 			line(t)
 		}
+	}
+	for _, st := range s.Stages {
+		text(st.Reply)
+		text(st.FollowUp)
 	}
 	r := s.Replies
 	for _, t := range []Text{r.OptOut, r.BotAnswer, r.Handoff, r.Lost, r.Fallback} {

@@ -103,11 +103,71 @@ type Disclosure struct {
 }
 
 // Stage is one stage of the conversation and what it is for.
+//
+// A scenario without transitions and exits (Branching false) lists some of
+// the fixed Stages in their order, and a dialog moves along them as
+// domain's fixed moves allow. A branching scenario names its own stages:
+// the first is "opening" (every dialog starts there); each stage that is
+// not an exit has transitions to other stages, and an exit stage ends the
+// AI's part (handoff, closed-lost) or parks the lead (nurture).
 type Stage struct {
-	Name string `yaml:"name"` // one of Stages
+	Name string `yaml:"name"` // one of Stages, or any name in a branching scenario
 	Goal string `yaml:"goal"`
+	// Instructions tell the model how to behave in this stage.
+	Instructions string `yaml:"instructions"`
 	// Questions are what the offline engine asks in this stage, in order.
 	Questions Texts `yaml:"questions"`
+	// Transitions are the stages a dialog may move to from this one, in
+	// order: one whose condition holds after a turn is taken whatever the
+	// model proposed; one without a condition is the model's to choose.
+	Transitions []Transition `yaml:"transitions"`
+	// Exit makes this an exit stage: ExitHandoff, ExitLost or ExitNurture.
+	Exit string `yaml:"exit"`
+	// After (nurture) is how long the dialog waits before FollowUp.
+	After time.Duration `yaml:"after"`
+	// FollowUp (nurture) is the message sent After the dialog entered.
+	FollowUp Text `yaml:"follow_up"`
+	// Reply (nurture, closed-lost) is sent instead of the model's reply
+	// when a dialog enters the stage; closed-lost defaults to replies.lost.
+	Reply Text `yaml:"reply"`
+	// Handoff (handoff) is the note for the manager who takes the lead.
+	Handoff StageHandoff `yaml:"handoff"`
+}
+
+// Exits a stage may be.
+const (
+	ExitHandoff = "handoff"     // a person takes over (the handoff reason names who)
+	ExitLost    = "closed-lost" // the dialog closes as lost
+	ExitNurture = "nurture"     // the dialog waits After, then sends FollowUp
+)
+
+// Exits lists the Exit* names.
+var Exits = []string{ExitHandoff, ExitLost, ExitNurture}
+
+// StageHandoff is the handoff of an exit stage.
+type StageHandoff struct {
+	// Reason is recorded with the handoff, e.g. "enterprise lead: senior
+	// manager"; default "scenario stage <name>".
+	Reason string `yaml:"reason"`
+}
+
+// Transition is one way out of a stage.
+type Transition struct {
+	To   string     `yaml:"to"`   // a stage of the scenario
+	When *Condition `yaml:"when"` // nil: the model may choose it
+}
+
+// Condition is a test on one qualification field, with exactly one of
+// Below, Above, Equals, Known or Unknown. Below and Above compare the
+// field's number (a budget's amount, in whatever currency the lead said;
+// another field's first number) with a plain number ("1000", "1,000").
+type Condition struct {
+	Field   string `yaml:"field"`
+	Below   string `yaml:"below"`
+	Above   string `yaml:"above"`
+	Equals  string `yaml:"equals"` // the field's value, ignoring case
+	Known   bool   `yaml:"known"`
+	Unknown bool   `yaml:"unknown"`
 }
 
 // Qualification lists the fields to learn about a lead.

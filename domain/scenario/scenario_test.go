@@ -50,6 +50,8 @@ func texts(s *scenario.Scenario) map[string]string {
 	}
 	for _, st := range s.Stages {
 		adds("stages."+st.Name+".questions", st.Questions)
+		add("stages."+st.Name+".reply", st.Reply)
+		add("stages."+st.Name+".follow_up", st.FollowUp)
 	}
 	for _, f := range s.Qualification.Fields {
 		add("fields."+f.Name+".question", f.Question)
@@ -71,8 +73,8 @@ func TestExample(t *testing.T) {
 	if s.Name != "acme-analytics" || s.Version == "" || s.Language != "en" || s.Company.Name != "Acme Analytics" {
 		t.Errorf("name %q version %q language %q company %q", s.Name, s.Version, s.Language, s.Company.Name)
 	}
-	if len(s.Openings) != 2 || len(s.Variants) != 2 || len(s.Stages) != len(scenario.Stages) {
-		t.Errorf("%d openings, %d variants, %d stages", len(s.Openings), len(s.Variants), len(s.Stages))
+	if len(s.Openings) != 2 || len(s.Variants) != 2 || len(s.Stages) != len(scenario.Stages)+2 || !s.Branching() {
+		t.Errorf("%d openings, %d variants, %d stages, branching %v", len(s.Openings), len(s.Variants), len(s.Stages), s.Branching())
 	}
 	sum := 0
 	for _, f := range s.Qualification.Fields {
@@ -109,6 +111,10 @@ func TestExampleIsFullyTranslated(t *testing.T) {
 	}
 	for _, st := range s.Stages {
 		checks("stage "+st.Name, st.Questions)
+		if st.Exit == scenario.ExitNurture {
+			check("stage "+st.Name+" reply", st.Reply)
+			check("stage "+st.Name+" follow_up", st.FollowUp)
+		}
 	}
 	for _, f := range s.Qualification.Fields {
 		check("field "+f.Name, f.Question)

@@ -91,6 +91,14 @@ func validate(s *Scenario, c *checker) *Error {
 	for i, st := range s.Stages {
 		p := index("stages", i)
 		at := slices.Index(Stages, st.Name)
+		for _, lang := range Languages {
+			if err := nonEmpty(st.Questions[lang], join(join(p, "questions"), lang)); err != nil {
+				return err
+			}
+		}
+		if s.Branching() {
+			continue
+		}
 		switch {
 		case st.Name == "":
 			return c.errf(join(p, "name"), "is required (one of %s)", strings.Join(Stages, ", "))
@@ -102,10 +110,11 @@ func validate(s *Scenario, c *checker) *Error {
 			return c.errf(join(p, "name"), "stage %q must come before %q (the order is %s)", st.Name, Stages[last], strings.Join(Stages, ", "))
 		}
 		last = at
-		for _, lang := range Languages {
-			if err := nonEmpty(st.Questions[lang], join(join(p, "questions"), lang)); err != nil {
-				return err
-			}
+	}
+
+	if s.Branching() && len(s.Qualification.Fields) > 0 {
+		if err := validateGraph(s, c); err != nil {
+			return err
 		}
 	}
 
@@ -325,7 +334,14 @@ func sendable(s *Scenario, c *checker) *Error {
 		}
 	}
 	for i, st := range s.Stages {
-		if err := texts(st.Questions, join(index("stages", i), "questions")); err != nil {
+		p := index("stages", i)
+		if err := texts(st.Questions, join(p, "questions")); err != nil {
+			return err
+		}
+		if err := text(st.Reply, join(p, "reply")); err != nil {
+			return err
+		}
+		if err := text(st.FollowUp, join(p, "follow_up")); err != nil {
 			return err
 		}
 	}

@@ -114,6 +114,13 @@ func (c *Core) turn(ctx context.Context, dialogID uuid.UUID, kind domain.TurnKin
 		cmd.Output.Reply = sc.Opening(variant, lang)
 		cmd.Usage = domain.Usage{Engine: "scenario"}
 	case domain.TurnFollowUp:
+		if st, ok := nurturing(sc, d); ok {
+			// A nurture stage follows up once, with its own text.
+			cmd.Rules.MaxFollowUps = 1
+			cmd.Output.Reply = sc.T(st.FollowUp, lang)
+			cmd.Usage = domain.Usage{Engine: "scenario"}
+			break
+		}
 		texts := sc.List(sc.FollowUps.Texts, lang)
 		if d.FollowUps >= len(texts) {
 			return Outcome{Dialog: d}, nil
@@ -319,6 +326,7 @@ func (c *Core) rules(lang string) domain.TurnRules {
 	if sc.DisclosureFirst() {
 		r.Disclosure = sc.T(sc.Disclosure.Text, lang)
 	}
+	r.Graph = domain.GraphOf(sc)
 	for _, f := range sc.Qualification.Fields {
 		r.Fields = append(r.Fields, f.Name)
 	}
@@ -343,4 +351,10 @@ func (c *Core) randomID() int64 {
 			return n
 		}
 	}
+}
+
+// nurturing returns the nurture stage d waits in, if it does.
+func nurturing(sc *scenario.Scenario, d domain.Dialog) (scenario.Stage, bool) {
+	st, ok := domain.GraphOf(sc).Spec(d.Stage)
+	return st, ok && st.Exit == scenario.ExitNurture
 }

@@ -51,3 +51,7 @@ func FoldDiff(a, b []byte) string {
 	}
 	return "equal"
 }
+
+// FollowUpAfter is how long after our last message d's next follow-up is
+// due (0: none).
+var FollowUpAfter = followUpAfter

@@ -339,6 +339,21 @@ func checkInvariants(t *testing.T, sc *scenario.Scenario, r run) {
 
 // expectations are what each transcript must show, beyond its golden file.
 var expectations = map[string]func(t *testing.T, mode string, r run){
+	// The example's branches: budget below 49 → nurture; team above 50 →
+	// a senior manager, whatever the model proposed.
+	"branch_nurture": func(t *testing.T, _ string, r run) {
+		if r.final.Stage != "nurture" || r.final.Outcome != "" {
+			t.Errorf("a lead with $30 a month ends at %s (%s), want the nurture stage", r.final.Stage, r.final.Outcome)
+		}
+		if sent := r.sent(); !strings.Contains(sent[len(sent)-1].Text, "check in with you in a few weeks") {
+			t.Errorf("the last message %q is not the nurture stage's reply", sent[len(sent)-1].Text)
+		}
+	},
+	"branch_enterprise": func(t *testing.T, _ string, r run) {
+		if r.final.Stage != domain.StageHandoff || lastHandoff(r) != "enterprise lead: senior manager" {
+			t.Errorf("a team of 60 ends at %s (handoff %q), want a handoff to a senior manager", r.final.Stage, lastHandoff(r))
+		}
+	},
 	"hot_lead": func(t *testing.T, _ string, r run) {
 		if r.final.Stage != domain.StageHandoff || !strings.Contains(lastHandoff(r), "threshold") {
 			t.Errorf("a hot lead ends at %s (handoff %q), want a handoff at the score threshold", r.final.Stage, lastHandoff(r))

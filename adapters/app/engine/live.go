@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/domain/scenario"
 	"github.com/salesbot/salesbot/eventstore"
 )
 
@@ -499,7 +500,6 @@ func (e *Engine) look(ctx context.Context, tr *track) {
 // silence inside working hours. An empty kind with a time means "look
 // again then"; with a zero time, "only when something happens".
 func (e *Engine) dueKind(ctx context.Context, d domain.Dialog, tr *track, lastIn, lastOut, retryAt time.Time, now time.Time) (domain.TurnKind, time.Time) {
-	sc := e.cfg.Core.Scenario
 	switch {
 	case d.Inbound > d.Answered:
 		at := lastIn.Add(e.cfg.Debounce)
@@ -511,8 +511,8 @@ func (e *Engine) dueKind(ctx context.Context, d domain.Dialog, tr *track, lastIn
 		return domain.TurnOpening, now
 	case len(d.Pending) > 0:
 		return "", time.Time{} // the outbox is sending; its events bring us back
-	case d.Outbound > 0 && d.FollowUps < sc.FollowUps.Max && sc.FollowUps.After > 0 && !lastOut.IsZero():
-		at := lastOut.Add(sc.FollowUps.After)
+	case d.Outbound > 0 && !lastOut.IsZero() && followUpAfter(e.cfg.Core.Scenario, d) > 0:
+		at := lastOut.Add(followUpAfter(e.cfg.Core.Scenario, d))
 		if e.cfg.Hours != nil && !now.Before(at) {
 			open, err := e.cfg.Hours(ctx, d.AccountID, now)
 			if err != nil {
@@ -565,4 +565,20 @@ func (e *Engine) modelAnswered(tr *track) {
 	if recovered && e.cfg.Notify != nil {
 		e.cfg.Notify("llm-recovered", 0, "The language model answers again; the waiting dialogs are being answered.")
 	}
+}
+
+// followUpAfter is how long after our last message the dialog's next
+// follow-up is due, 0 for none: the scenario's follow-ups, or in a nurture
+// stage its one follow-up after the stage's wait.
+func followUpAfter(sc *scenario.Scenario, d domain.Dialog) time.Duration {
+	if st, ok := nurturing(sc, d); ok {
+		if d.FollowUps >= 1 {
+			return 0
+		}
+		return st.After
+	}
+	if d.FollowUps >= sc.FollowUps.Max {
+		return 0
+	}
+	return sc.FollowUps.After
 }
