@@ -26,7 +26,7 @@ import (
 // The stop rule: a variant whose opt-out rate is significantly above the
 // control's (the first variant) is paused: one-sided pooled
 // two-proportion z-test, p < StopAlpha, once both have at least
-// StopMinDialogs dialogs (so the normal approximation holds and a few
+// StopMinDialogs dialogs opened (so the normal approximation holds and a few
 // early opt-outs stop nothing). A paused variant gets no new dialogs and
 // stays paused; the control is never paused.
 
@@ -73,10 +73,15 @@ const (
 // the campaign's goal, OptedOut by the lead themself.
 type ArmOutcomes struct {
 	Variant   string `json:"variant"`
-	Dialogs   int    `json:"dialogs"`
+	Dialogs   int    `json:"dialogs"` // that count for the goal (reached it, or had the time to)
 	Successes int    `json:"successes"`
 	OptedOut  int    `json:"opted_out"`
+	// Opened is every dialog opened, the stop rule's sample (0: Dialogs).
+	Opened int `json:"opened,omitempty"`
 }
+
+// opened is the stop rule's sample.
+func (a ArmOutcomes) opened() int { return max(a.Opened, a.Dialogs) }
 
 // Posterior is a variant's Beta(Alpha, Beta) posterior of its success rate.
 type Posterior struct {
@@ -185,8 +190,8 @@ func PerMille(shares []float64) []int {
 // dialogs or more and p < StopAlpha. ok is false (and stop too) when the
 // test cannot be made (an empty group, no opt-out or only opt-outs).
 func OptOutTest(control, v ArmOutcomes) (stop bool, z, p float64, ok bool) {
-	n1, n2 := float64(v.Dialogs), float64(control.Dialogs)
-	if n1 <= 0 || n2 <= 0 || v.OptedOut < 0 || control.OptedOut < 0 || v.OptedOut > v.Dialogs || control.OptedOut > control.Dialogs {
+	n1, n2 := float64(v.opened()), float64(control.opened())
+	if n1 <= 0 || n2 <= 0 || v.OptedOut < 0 || control.OptedOut < 0 || v.OptedOut > v.opened() || control.OptedOut > control.opened() {
 		return false, 0, 0, false
 	}
 	pooled := float64(v.OptedOut+control.OptedOut) / (n1 + n2)
@@ -195,7 +200,7 @@ func OptOutTest(control, v ArmOutcomes) (stop bool, z, p float64, ok bool) {
 	}
 	z = (float64(v.OptedOut)/n1 - float64(control.OptedOut)/n2) / math.Sqrt(pooled*(1-pooled)*(1/n1+1/n2))
 	p = math.Erfc(z/math.Sqrt2) / 2 // P(Z ≥ z)
-	stop = v.Dialogs >= StopMinDialogs && control.Dialogs >= StopMinDialogs && p < StopAlpha
+	stop = v.opened() >= StopMinDialogs && control.opened() >= StopMinDialogs && p < StopAlpha
 	return stop, z, p, true
 }
 
@@ -225,7 +230,7 @@ func reweight(c Campaign, cmd ReweightCampaign) ([]Event, error) {
 		switch {
 		case i < 0:
 			return nil, errorf(EINVALID, "campaign %s has no variant %q", c.Name, clip(o.Variant))
-		case o.Dialogs < 0 || o.Successes < 0 || o.OptedOut < 0 || o.Successes > o.Dialogs || o.OptedOut > o.Dialogs:
+		case o.Dialogs < 0 || o.Successes < 0 || o.OptedOut < 0 || o.Opened < 0 || o.Successes > o.Dialogs || o.OptedOut > o.opened():
 			return nil, errorf(EINVALID, "variant %s: counts out of range (%d dialogs, %d successes, %d opted out)", o.Variant, o.Dialogs, o.Successes, o.OptedOut)
 		}
 		arms[i] = o
@@ -239,7 +244,7 @@ func reweight(c Campaign, cmd ReweightCampaign) ([]Event, error) {
 		if stop, z, p, _ := OptOutTest(arms[0], a); stop {
 			paused = append(paused, a.Variant)
 			why = append(why, fmt.Sprintf("%s paused: opt-out %.1f%% against the control's %.1f%% (z = %.2f, one-sided p = %.4f)",
-				a.Variant, 100*rate(a.OptedOut, a.Dialogs), 100*rate(arms[0].OptedOut, arms[0].Dialogs), z, p))
+				a.Variant, 100*rate(a.OptedOut, a.opened()), 100*rate(arms[0].OptedOut, arms[0].opened()), z, p))
 		}
 	}
 	posts := make([]Posterior, len(arms))

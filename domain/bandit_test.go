@@ -15,6 +15,10 @@ func optimized(goal Goal) []Event {
 		Variants: []VariantWeight{{"A", 50}, {"B", 50}}, Schedule: CampaignSchedule{Start: now, End: now.Add(7 * 24 * time.Hour)}, By: "cli", Optimize: goal}}
 }
 
+func arm(v string, n, s, o int) ArmOutcomes {
+	return ArmOutcomes{Variant: v, Dialogs: n, Successes: s, OptedOut: o}
+}
+
 func fold(evs []Event) Campaign {
 	var c Campaign
 	for _, e := range evs {
@@ -54,7 +58,7 @@ func TestCreateCampaignOptimize(t *testing.T) {
 func TestReweightCampaign(t *testing.T) {
 	at := now.Add(time.Hour)
 	// B is far better on the goal: the weights move to it, the floor holds A at 10%.
-	better := ReweightCampaign{Outcomes: []ArmOutcomes{{"A", 200, 20, 2}, {"B", 200, 60, 2}}, Seed: 7, Reason: "400 outcomes", At: at}
+	better := ReweightCampaign{Outcomes: []ArmOutcomes{arm("A", 200, 20, 2), arm("B", 200, 60, 2)}, Seed: 7, Reason: "400 outcomes", At: at}
 	evs, err := DecideCampaign(fold(optimized(GoalReplied)), better, at)
 	if err != nil || len(evs) != 1 {
 		t.Fatalf("reweight: %v %+v", err, evs)
@@ -74,7 +78,7 @@ func TestReweightCampaign(t *testing.T) {
 		t.Fatalf("no change: %v %+v", err, evs)
 	}
 	// Equal evidence from 90/10: back towards 50/50.
-	evs, err = DecideCampaign(c, ReweightCampaign{Outcomes: []ArmOutcomes{{"A", 300, 30, 0}, {"B", 300, 30, 0}}, Seed: 1}, at)
+	evs, err = DecideCampaign(c, ReweightCampaign{Outcomes: []ArmOutcomes{arm("A", 300, 30, 0), arm("B", 300, 30, 0)}, Seed: 1}, at)
 	if err != nil || len(evs) != 1 {
 		t.Fatalf("equal: %v %+v", err, evs)
 	}
@@ -90,8 +94,8 @@ func TestReweightCampaign(t *testing.T) {
 	}{
 		{"fixed weights", optimized(GoalNone), better, ESTATE},
 		{"unknown campaign", nil, better, EINVALID},
-		{"unknown variant", optimized(GoalWon), ReweightCampaign{Outcomes: []ArmOutcomes{{"C", 1, 0, 0}}}, EINVALID},
-		{"more successes than dialogs", optimized(GoalWon), ReweightCampaign{Outcomes: []ArmOutcomes{{"A", 1, 2, 0}}}, EINVALID},
+		{"unknown variant", optimized(GoalWon), ReweightCampaign{Outcomes: []ArmOutcomes{arm("C", 1, 0, 0)}}, EINVALID},
+		{"more successes than dialogs", optimized(GoalWon), ReweightCampaign{Outcomes: []ArmOutcomes{arm("A", 1, 2, 0)}}, EINVALID},
 	} {
 		if _, err := DecideCampaign(fold(tc.given), tc.cmd, at); ErrorCode(err) != tc.code {
 			t.Errorf("%s: got %v, want %s", tc.name, err, tc.code)
@@ -105,20 +109,20 @@ func TestReweightCampaign(t *testing.T) {
 
 func TestStopRule(t *testing.T) {
 	// B's opt-outs: 12% against the control's 3%, 200 dialogs each: z ≈ 3.4.
-	stop, z, p, ok := OptOutTest(ArmOutcomes{"A", 200, 20, 6}, ArmOutcomes{"B", 200, 20, 24})
+	stop, z, p, ok := OptOutTest(arm("A", 200, 20, 6), arm("B", 200, 20, 24))
 	if !ok || !stop || z < 3 || p >= StopAlpha {
 		t.Fatalf("12%% vs 3%%: stop %v z %.2f p %.4f", stop, z, p)
 	}
 	// The same rates on fewer dialogs than the minimum: not yet.
-	if stop, _, _, _ := OptOutTest(ArmOutcomes{"A", 99, 0, 3}, ArmOutcomes{"B", 99, 0, 12}); stop {
+	if stop, _, _, _ := OptOutTest(arm("A", 99, 0, 3), arm("B", 99, 0, 12)); stop {
 		t.Fatal("stopped below the minimum sample")
 	}
 	// Fewer opt-outs than the control: one-sided, never a stop.
-	if stop, z, _, _ := OptOutTest(ArmOutcomes{"A", 200, 20, 24}, ArmOutcomes{"B", 200, 20, 6}); stop || z >= 0 {
+	if stop, z, _, _ := OptOutTest(arm("A", 200, 20, 24), arm("B", 200, 20, 6)); stop || z >= 0 {
 		t.Fatalf("lower opt-outs stopped (z %.2f)", z)
 	}
 	// 5% vs 3% on 200 each is not significant at 1%.
-	if stop, _, p, _ := OptOutTest(ArmOutcomes{"A", 200, 20, 6}, ArmOutcomes{"B", 200, 20, 10}); stop || p < 0.1 {
+	if stop, _, p, _ := OptOutTest(arm("A", 200, 20, 6), arm("B", 200, 20, 10)); stop || p < 0.1 {
 		t.Fatalf("5%% vs 3%% stopped (p %.4f)", p)
 	}
 
@@ -126,7 +130,7 @@ func TestStopRule(t *testing.T) {
 	// and stays paused after its opt-outs stop.
 	c := fold(optimized(GoalQualified))
 	at := now.Add(time.Hour)
-	evs, err := DecideCampaign(c, ReweightCampaign{Outcomes: []ArmOutcomes{{"A", 200, 20, 6}, {"B", 200, 40, 24}}, Seed: 3, Reason: "tick", At: at}, at)
+	evs, err := DecideCampaign(c, ReweightCampaign{Outcomes: []ArmOutcomes{arm("A", 200, 20, 6), arm("B", 200, 40, 24)}, Seed: 3, Reason: "tick", At: at}, at)
 	if err != nil || len(evs) != 1 {
 		t.Fatalf("reweight: %v %+v", err, evs)
 	}
@@ -136,11 +140,11 @@ func TestStopRule(t *testing.T) {
 		t.Fatalf("stop: %+v", e)
 	}
 	c = EvolveCampaign(c, e)
-	if evs, err := DecideCampaign(c, ReweightCampaign{Outcomes: []ArmOutcomes{{"A", 400, 40, 12}, {"B", 400, 80, 24}}, Seed: 4}, at); err != nil || len(evs) != 0 {
+	if evs, err := DecideCampaign(c, ReweightCampaign{Outcomes: []ArmOutcomes{arm("A", 400, 40, 12), arm("B", 400, 80, 24)}, Seed: 4}, at); err != nil || len(evs) != 0 {
 		t.Fatalf("after the pause: %v %+v", err, evs)
 	}
 	// The control is never paused, however many opt-outs it has.
-	evs, _ = DecideCampaign(fold(optimized(GoalQualified)), ReweightCampaign{Outcomes: []ArmOutcomes{{"A", 200, 20, 60}, {"B", 200, 20, 0}}, Seed: 3}, at)
+	evs, _ = DecideCampaign(fold(optimized(GoalQualified)), ReweightCampaign{Outcomes: []ArmOutcomes{arm("A", 200, 20, 60), arm("B", 200, 20, 0)}, Seed: 3}, at)
 	if len(evs) == 1 && len(evs[0].(CampaignWeightsChanged).Paused) != 0 {
 		t.Fatalf("control paused: %+v", evs)
 	}
