@@ -78,6 +78,9 @@ func (s Stats) WriteText(w io.Writer) error {
 			fmt.Fprintf(w, "revenue of %s: %s\n", variantName(r.Variant), strings.Join(sums, ", "))
 		}
 	}
+	if err := s.writeOptimizer(w); err != nil {
+		return err
+	}
 	if len(tests) == 0 {
 		fmt.Fprintln(w, "\nOne variant only: nothing to compare.")
 		return nil
@@ -97,6 +100,32 @@ func (s Stats) WriteText(w io.Writer) error {
 	_, err := fmt.Fprintf(w, "\nQualified: the lead's interest score reached %d. p is the chance of a difference at least this large if the variants were in truth equal; below %.2f it is called likely real.\n",
 		projections.QualifiedScore, projections.Significance)
 	return err
+}
+
+// writeOptimizer writes a self-optimizing campaign's weights,
+// posteriors and paused variants (nothing for fixed weights).
+func (s Stats) writeOptimizer(w io.Writer) error {
+	if s.Optimizer == nil {
+		return nil
+	}
+	c := s.Campaign
+	fmt.Fprintf(w, "\nOptimizing for %s (Thompson sampling, at least %.0f%% per active variant; a variant with significantly more opt-outs than the control is paused)\n",
+		c.Optimize, 100*domain.BanditMinShare)
+	if c.Bandit == nil {
+		fmt.Fprintln(w, "no weight change yet: the weights above hold, the posteriors are the uniform prior")
+	} else {
+		fmt.Fprintf(w, "last change %s UTC: %s\n", c.Bandit.At.UTC().Format(whenLayout), c.Bandit.Reason)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "VARIANT\tSHARE\tPOSTERIOR\tMEAN\t95% INTERVAL")
+	for _, a := range s.Optimizer {
+		share := fmt.Sprintf("%.1f%%", 100*a.Share)
+		if a.Paused {
+			share = "paused"
+		}
+		fmt.Fprintf(tw, "%s\t%s\tBeta(%g, %g)\t%.1f%%\t%.1f–%.1f%%\n", variantName(a.Variant), share, a.Alpha, a.Beta, 100*a.Mean, 100*a.Low, 100*a.High)
+	}
+	return tw.Flush()
 }
 
 func variantName(v string) string {
