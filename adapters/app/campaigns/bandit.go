@@ -22,11 +22,14 @@ import (
 // new claims draw their variant by the campaign's current weights
 // (domain.Campaign.CurrentWeights).
 //
-// A dialog counts for its variant's goal once it has reached the goal,
-// has ended (closed, stopped, opted out, an outcome recorded), or is
-// older than the goal's Maturity: a dialog opened a minute ago has not
-// failed to reply, it has not had the time. Opt-outs (the lead's own)
-// are counted over every opened dialog, for the stop rule.
+// A dialog counts for its variant's goal once its observation window has
+// passed (Maturity: 1 day for replied, 3 for qualified, 14 for won), and
+// it counts as a success if it reached the goal at any time (a deal won
+// later turns it into one). A dialog opened a minute ago has not failed
+// to reply, it has not had the time; and counting early successes
+// before the failures of the same dialogs would favour whichever variant
+// opened more lately. Opt-outs (the lead's own) are counted at once,
+// over every opened dialog, for the stop rule.
 
 const (
 	// ReweightEvery is how many new outcomes prompt a reweighting.
@@ -73,7 +76,7 @@ var outcomeTypes = map[string]bool{}
 
 func init() {
 	for _, e := range []domain.Event{domain.InboundReceived{}, domain.QualificationUpdated{}, domain.OutcomeRecorded{},
-		domain.DialogOptedOut{}, domain.DialogClosed{}, domain.DialogStopped{}} {
+		domain.DialogOptedOut{}, domain.DialogClosed{}} {
 		outcomeTypes[e.EventType()] = true
 	}
 }
@@ -117,19 +120,15 @@ func (s *Scheduler) outcome(r *eventstore.RecordedEvent) error {
 			d.Qualified = true
 		}
 	case domain.OutcomeRecorded: // the deal's outcome wins over how the dialog closed
-		d.Ended, d.Outcome, d.Won, d.OptedOut = true, true, e.Outcome == domain.OutcomeWon, false
+		d.Outcome, d.Won, d.OptedOut = true, e.Outcome == domain.OutcomeWon, false
 	case domain.DialogOptedOut:
-		d.Ended = true
 		if !d.Outcome && e.ByLead() {
 			d.OptedOut = true
 		}
 	case domain.DialogClosed:
-		d.Ended = true
 		if !d.Outcome {
 			d.Won = e.Outcome == domain.OutcomeWon
 		}
-	case domain.DialogStopped:
-		d.Ended = true
 	}
 	return nil
 }
@@ -152,11 +151,10 @@ func (c *campaign) outcomes(now time.Time) ([]domain.ArmOutcomes, int) {
 		}
 		a := &arms[i]
 		a.Opened++
-		success := goalReached(c.c.Optimize, d)
-		if success || d.Ended || !now.Before(d.Started.Add(mature)) {
+		if !now.Before(d.Started.Add(mature)) {
 			a.Dialogs++
 			total++
-			if success {
+			if goalReached(c.c.Optimize, d) {
 				a.Successes++
 				total++
 			}
@@ -194,7 +192,7 @@ func (s *Scheduler) reweight(ctx context.Context, c *campaign, now time.Time) {
 		return
 	}
 	cmd := domain.ReweightCampaign{Outcomes: arms, Seed: seedOf(c.id, total), At: now,
-		Reason: fmt.Sprintf("%d new outcomes (%s)", news, c.c.Optimize)}
+		Reason: fmt.Sprintf("%s (%s)", plural(news, "new outcome"), c.c.Optimize)}
 	evs, err := s.cfg.H.Campaign(ctx, c.id, cmd)
 	if err != nil {
 		s.log.Error("campaigns: reweight a campaign", "campaign", c.id, "err", fmt.Errorf("reweight campaign %s: %w", c.id, err))
