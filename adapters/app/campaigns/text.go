@@ -19,8 +19,11 @@ const whenLayout = "2006-01-02 15:04"
 // WriteText writes what Create created, as 'campaigns create' prints it.
 func (c Created) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "campaign %s created: %s (short id %s), active\n", c.CampaignID, c.Name, projections.ShortID(c.CampaignID))
-	fmt.Fprintf(w, "scenario %s %s, variants %s\n", c.Scenario, c.Version, domain.VariantsText(c.Variants))
-	fmt.Fprintf(w, "runs %s\n", scheduleText(c.Schedule))
+	fmt.Fprintf(w, "scenario %s %s, variants %s", c.Scenario, c.Version, domain.VariantsText(c.Variants))
+	if c.Optimize != domain.GoalNone {
+		fmt.Fprintf(w, " to start with; their weights optimize themselves for %s (Thompson sampling, at least %.0f%% each)", c.Optimize, 100*domain.BanditMinShare)
+	}
+	fmt.Fprintf(w, "\nruns %s\n", scheduleText(c.Schedule))
 	fmt.Fprintf(w, "caps: %s; accounts: %s\n", capsText(c.Caps), orEvery(c.Labels))
 	fmt.Fprintf(w, "segment %s selects %s now", segmentText(c.Segment), plural(c.Audience.Contactable, "contact"))
 	if more := c.Audience.Matched - c.Audience.Contactable; more > 0 {
