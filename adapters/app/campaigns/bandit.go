@@ -37,6 +37,9 @@ const (
 	// ReweightInterval: with fewer new outcomes, a reweighting at most
 	// this often.
 	ReweightInterval = 5 * time.Minute
+	// countEvery is how often the outcomes are counted (a step comes
+	// every second).
+	countEvery = time.Minute
 )
 
 // Maturity is how long a dialog that has not reached the goal waits
@@ -66,9 +69,10 @@ type armDialog struct {
 type bandit struct {
 	dialogs map[uuid.UUID]*armDialog
 	// The outcomes (counted dialogs + successes + opt-outs) at the last
-	// reweighting, and when it was.
-	seen int
-	at   time.Time
+	// reweighting, and when it was; when they were last counted.
+	seen    int
+	at      time.Time
+	counted time.Time
 }
 
 // outcomeTypes are the dialog events that change an outcome.
@@ -183,9 +187,10 @@ func goalReached(g domain.Goal, d *armDialog) bool {
 // weights when ReweightEvery outcomes came since the last time, or any
 // did and ReweightInterval passed. What it records is folded at once.
 func (s *Scheduler) reweight(ctx context.Context, c *campaign, now time.Time) {
-	if c.c.Optimize == domain.GoalNone || c.c.Status != domain.StatusCampaignActive {
+	if c.c.Optimize == domain.GoalNone || c.c.Status != domain.StatusCampaignActive || now.Sub(c.bandit.counted) < countEvery {
 		return
 	}
+	c.bandit.counted = now
 	arms, total := c.outcomes(now)
 	news := total - c.bandit.seen
 	if news <= 0 || (news < ReweightEvery && now.Sub(c.bandit.at) < ReweightInterval) {
