@@ -210,8 +210,8 @@ func (s *Scheduler) reweight(ctx context.Context, c *campaign, now time.Time) {
 		c.c = domain.EvolveCampaign(c.c, e)
 		if w, ok := e.(domain.CampaignWeightsChanged); ok {
 			s.log.Info("campaigns: weights changed", "campaign", c.id, "weights", domain.VariantsText(w.Weights), "paused", w.Paused)
-			if len(w.Paused) > paused && s.cfg.Notify != nil {
-				s.cfg.Notify("campaign-variant-paused", fmt.Sprintf("Campaign %s: %s", c.c.Name, w.Reason))
+			if len(w.Paused) > paused {
+				s.notify("campaign-variant-paused", fmt.Sprintf("Campaign %q: %s", c.c.Name, w.Reason))
 			}
 		}
 	}

@@ -61,7 +61,8 @@ type Config struct {
 	// whole log is read at every start.
 	Snapshots *eventstore.Snapshots
 	// Notify tells admins something ("campaign-account-paused",
-	// "campaign-ended"); it must not block for long. Optional.
+	// "campaign-ended", "campaign-variant-paused"); it must not block for
+	// long. Optional.
 	Notify func(kind string, text string)
 }
 
