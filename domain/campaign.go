@@ -109,6 +109,13 @@ type Campaign struct {
 	Caps     CampaignCaps
 	Status   CampaignStatus
 	By       string
+	// Optimize is the goal its variants' weights are optimized for
+	// (GoalNone: fixed weights). Weights, Posteriors and Paused are the
+	// last CampaignWeightsChanged's (nil before any).
+	Optimize   Goal
+	Weights    []VariantWeight
+	Posteriors []Posterior
+	Paused     []string
 }
 
 // Campaign commands.
@@ -124,6 +131,7 @@ type (
 		Schedule   CampaignSchedule
 		Caps       CampaignCaps
 		By         string
+		Optimize   Goal // GoalNone: fixed weights
 		// Offered are the prompt variants of the scenario, with its
 		// weights; nil = not checked. When set, every variant must be
 		// one of them, and no Variants means all of them with their
@@ -133,15 +141,28 @@ type (
 	PauseCampaign  struct{ By string }
 	ResumeCampaign struct{ By string }
 	EndCampaign    struct{ By, Reason string }
+	// ReweightCampaign recomputes a self-optimizing campaign's weights
+	// from its variants' outcomes so far (a variant not listed has none):
+	// Thompson sampling with the random source seeded by Seed, and the
+	// stop rule (see bandit.go). It records CampaignWeightsChanged when
+	// a variant is paused or a weight moves by MinWeightChange or more,
+	// nothing otherwise. Reason says what prompted it (no personal data).
+	ReweightCampaign struct {
+		Outcomes []ArmOutcomes
+		Seed     uint64
+		Reason   string
+		At       time.Time
+	}
 )
 
 // CampaignCommand is a command on a campaign.
 type CampaignCommand interface{ campaignCommand() }
 
-func (CreateCampaign) campaignCommand() {}
-func (PauseCampaign) campaignCommand()  {}
-func (ResumeCampaign) campaignCommand() {}
-func (EndCampaign) campaignCommand()    {}
+func (CreateCampaign) campaignCommand()   {}
+func (PauseCampaign) campaignCommand()    {}
+func (ResumeCampaign) campaignCommand()   {}
+func (EndCampaign) campaignCommand()      {}
+func (ReweightCampaign) campaignCommand() {}
 
 // Campaign events.
 type (
@@ -156,6 +177,19 @@ type (
 		Schedule   CampaignSchedule `json:"schedule"`
 		Caps       CampaignCaps     `json:"caps"`
 		By         string           `json:"by"`
+		// Optimize: the goal (absent in events before it: fixed weights).
+		Optimize Goal `json:"optimize,omitempty"`
+	}
+	// CampaignWeightsChanged is a self-optimizing campaign's new weights
+	// (per mille, in the campaign's variant order), the posteriors they
+	// were drawn from, and the variants paused by the stop rule (they
+	// stay paused). Counts only: no personal data.
+	CampaignWeightsChanged struct {
+		Weights    []VariantWeight `json:"weights"`
+		Posteriors []Posterior     `json:"posteriors"`
+		Paused     []string        `json:"paused,omitempty"`
+		Reason     string          `json:"reason"`
+		At         time.Time       `json:"at"`
 	}
 	CampaignPaused struct {
 		By string `json:"by"`
@@ -178,11 +212,12 @@ type (
 	}
 )
 
-func (CampaignCreated) EventType() string  { return "CampaignCreated" }
-func (CampaignPaused) EventType() string   { return "CampaignPaused" }
-func (CampaignResumed) EventType() string  { return "CampaignResumed" }
-func (CampaignEnded) EventType() string    { return "CampaignEnded" }
-func (CampaignTargeted) EventType() string { return "CampaignTargeted" }
+func (CampaignCreated) EventType() string        { return "CampaignCreated" }
+func (CampaignPaused) EventType() string         { return "CampaignPaused" }
+func (CampaignResumed) EventType() string        { return "CampaignResumed" }
+func (CampaignEnded) EventType() string          { return "CampaignEnded" }
+func (CampaignTargeted) EventType() string       { return "CampaignTargeted" }
+func (CampaignWeightsChanged) EventType() string { return "CampaignWeightsChanged" }
 
 // DecideCampaign decides what a command does to a campaign.
 func DecideCampaign(c Campaign, cmd CampaignCommand, now time.Time) ([]Event, error) {
@@ -203,7 +238,7 @@ func DecideCampaign(c Campaign, cmd CampaignCommand, now time.Time) ([]Event, er
 		}
 		return []Event{CampaignCreated{CampaignID: cmd.CampaignID, Name: cmd.Name, Segment: cmd.Segment,
 			Scenario: cmd.Scenario, Version: cmd.Version, Variants: cmd.Variants, Accounts: cmd.Accounts,
-			Schedule: cmd.Schedule, Caps: cmd.Caps, By: cmd.By}}, nil
+			Schedule: cmd.Schedule, Caps: cmd.Caps, By: cmd.By, Optimize: cmd.Optimize}}, nil
 	case PauseCampaign:
 		switch c.Status {
 		case StatusCampaignPaused:
@@ -225,6 +260,8 @@ func DecideCampaign(c Campaign, cmd CampaignCommand, now time.Time) ([]Event, er
 			return nil, nil
 		}
 		return []Event{CampaignEnded{By: cmd.By, Reason: cmd.Reason}}, nil
+	case ReweightCampaign:
+		return reweight(c, cmd)
 	}
 	return nil, errorf(EINVALID, "unknown campaign command %T", cmd)
 }
@@ -234,13 +271,15 @@ func EvolveCampaign(c Campaign, e Event) Campaign {
 	switch e := e.(type) {
 	case CampaignCreated:
 		c = Campaign{ID: e.CampaignID, Exists: true, Name: e.Name, Segment: e.Segment, Scenario: e.Scenario, Version: e.Version,
-			Variants: e.Variants, Accounts: e.Accounts, Schedule: e.Schedule, Caps: e.Caps, Status: StatusCampaignActive, By: e.By}
+			Variants: e.Variants, Accounts: e.Accounts, Schedule: e.Schedule, Caps: e.Caps, Status: StatusCampaignActive, By: e.By, Optimize: e.Optimize}
 	case CampaignPaused:
 		c.Status = StatusCampaignPaused
 	case CampaignResumed:
 		c.Status = StatusCampaignActive
 	case CampaignEnded:
 		c.Status = StatusCampaignEnded
+	case CampaignWeightsChanged:
+		c.Weights, c.Posteriors, c.Paused = e.Weights, e.Posteriors, e.Paused
 	}
 	return c
 }

@@ -22,7 +22,7 @@ const (
 // at fault ("name", "scenario", "variants", "schedule", "schedule.end",
 // "schedule.hours", "schedule.days", "schedule.time_zone",
 // "caps.daily_new_dialogs", "caps.total_dialogs", "segment.import",
-// "segment.fields"). The id is not checked: the decider wants one.
+// "segment.fields", "optimize"). The id is not checked: the decider wants one.
 func NewCreateCampaign(cmd CreateCampaign) (CreateCampaign, error) {
 	cmd.Name = strings.TrimSpace(cmd.Name)
 	switch {
@@ -46,8 +46,16 @@ func NewCreateCampaign(cmd CreateCampaign) (CreateCampaign, error) {
 		return cmd, err
 	}
 	var err error
-	cmd.Variants, err = campaignVariants(cmd.Scenario, cmd.Variants, cmd.Offered)
-	return cmd, err
+	if cmd.Variants, err = campaignVariants(cmd.Scenario, cmd.Variants, cmd.Offered); err != nil {
+		return cmd, err
+	}
+	if cmd.Optimize, err = ParseGoal(string(cmd.Optimize)); err != nil {
+		return cmd, err
+	}
+	if cmd.Optimize != GoalNone && len(cmd.Variants) < 2 {
+		return cmd, fieldErrorf(EINVALID, "optimize", "optimizing for %s needs two variants or more to choose between (got %d)", cmd.Optimize, len(cmd.Variants))
+	}
+	return cmd, nil
 }
 
 func checkSchedule(s CampaignSchedule) error {

@@ -23,7 +23,7 @@ func EventTypes() []Event {
 		AccountFloodWaited{}, AccountRestricted{}, AccountLost{}, AccountPaused{}, AccountResumed{},
 		AccountRemoved{}, NewDialogReserved{}, MessageReserved{}, DialogNumbered{}, DialogIndexed{},
 		TurnTaken{}, TurnFailed{},
-		CampaignCreated{}, CampaignPaused{}, CampaignResumed{}, CampaignEnded{}, CampaignTargeted{},
+		CampaignCreated{}, CampaignPaused{}, CampaignResumed{}, CampaignEnded{}, CampaignTargeted{}, CampaignWeightsChanged{},
 		TokenCreated{}, TokenRevoked{}, TokenRefused{},
 		WebLinkIssued{}, WebSignedIn{}, WebSessionEnded{},
 		WebhookSubscribed{}, WebhookRemoved{}, WebhookDisabled{}, WebhookReplayRequested{},

@@ -244,6 +244,9 @@ func (m *Memory) apply(c Change) {
 			cp.EndReason = *c.EndReason
 		}
 		cp.Targeted += c.AddTargeted
+		if c.Bandit != nil {
+			cp.Bandit = copyCampaign(Campaign{Bandit: c.Bandit}).Bandit
+		}
 		if !c.At.IsZero() {
 			cp.UpdatedAt = c.At
 		}

@@ -120,6 +120,22 @@ type Campaign struct {
 	EndReason string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// Optimize is the goal its variants' weights are optimized for
+	// (domain.Goal as text; empty: fixed weights), and Bandit the last
+	// weights the optimizer set (nil: none yet; Variants' weights hold).
+	Optimize string
+	Bandit   *Bandit
+}
+
+// Bandit is a self-optimizing campaign's last domain.CampaignWeightsChanged:
+// the weights new dialogs are drawn by (per mille), each variant's
+// posterior, the variants the stop rule paused, and why.
+type Bandit struct {
+	Weights    []domain.VariantWeight `json:"weights"`
+	Posteriors []domain.Posterior     `json:"posteriors"`
+	Paused     []string               `json:"paused,omitempty"`
+	Reason     string                 `json:"reason"`
+	At         time.Time              `json:"at"`
 }
 
 // Campaign statuses (domain.CampaignStatus as text).

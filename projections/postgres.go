@@ -253,15 +253,20 @@ func queue(b *pgx.Batch, c Change) {
 	case PutCampaign:
 		cp := c.Campaign
 		b.Queue(`INSERT INTO campaigns (id, name, status, scenario, version, variants, segment, accounts, starts_at, ends_at, schedule,
-			daily_cap, total_cap, targeted, created_by, end_reason, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9, $10, $11::jsonb, $12, $13, $14, $15, $16, $17, $18)`,
+			daily_cap, total_cap, targeted, created_by, end_reason, created_at, updated_at, optimize)
+			VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9, $10, $11::jsonb, $12, $13, $14, $15, $16, $17, $18, $19)`,
 			cp.ID, cp.Name, cp.Status, cp.Scenario, cp.Version, jsonText(orEmpty(cp.Variants)), jsonText(cp.Segment), jsonText(orEmpty(cp.Accounts)),
 			cp.Schedule.Start, cp.Schedule.End, jsonText(cp.Schedule), cp.Caps.DailyNewDialogs, cp.Caps.TotalDialogs, cp.Targeted,
-			cp.CreatedBy, cp.EndReason, cp.CreatedAt, cp.UpdatedAt)
+			cp.CreatedBy, cp.EndReason, cp.CreatedAt, cp.UpdatedAt, cp.Optimize)
 	case UpdateCampaign:
+		var bandit *string
+		if c.Bandit != nil {
+			j := jsonText(c.Bandit)
+			bandit = &j
+		}
 		b.Queue(`UPDATE campaigns SET status = COALESCE($2, status), end_reason = COALESCE($3, end_reason),
-			targeted = targeted + $4, updated_at = COALESCE($5, updated_at) WHERE id = $1`,
-			c.ID, c.Status, c.EndReason, c.AddTargeted, nullTime(c.At))
+			targeted = targeted + $4, updated_at = COALESCE($5, updated_at), bandit = COALESCE($6::jsonb, bandit) WHERE id = $1`,
+			c.ID, c.Status, c.EndReason, c.AddTargeted, nullTime(c.At), bandit)
 	case liftRestriction:
 		b.Queue(`UPDATE accounts SET status = 'offline', reason = '' WHERE id = $1 AND status = 'restricted'`, c.ID)
 	default:
@@ -625,14 +630,22 @@ func orEmpty[T any](l []T) []T {
 }
 
 const campaignColumns = `id, name, status, scenario, version, variants, segment, accounts, schedule, daily_cap, total_cap, targeted,
-	created_by, end_reason, created_at, updated_at`
+	created_by, end_reason, created_at, updated_at, optimize, bandit`
 
 func scanCampaign(row pgx.Row) (Campaign, error) {
 	var c Campaign
-	var variants, segment, accounts, schedule []byte
+	var variants, segment, accounts, schedule, bandit []byte
 	if err := row.Scan(&c.ID, &c.Name, &c.Status, &c.Scenario, &c.Version, &variants, &segment, &accounts, &schedule,
-		&c.Caps.DailyNewDialogs, &c.Caps.TotalDialogs, &c.Targeted, &c.CreatedBy, &c.EndReason, &c.CreatedAt, &c.UpdatedAt); err != nil {
+		&c.Caps.DailyNewDialogs, &c.Caps.TotalDialogs, &c.Targeted, &c.CreatedBy, &c.EndReason, &c.CreatedAt, &c.UpdatedAt,
+		&c.Optimize, &bandit); err != nil {
 		return Campaign{}, err
+	}
+	if bandit != nil {
+		c.Bandit = &Bandit{}
+		if err := json.Unmarshal(bandit, c.Bandit); err != nil {
+			return Campaign{}, fmt.Errorf("campaign %s: column bandit: %w", c.ID, err)
+		}
+		c.Bandit.At = rowTime(c.Bandit.At)
 	}
 	for _, f := range []struct {
 		name string

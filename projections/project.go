@@ -79,6 +79,7 @@ type (
 		Status      *string
 		EndReason   *string
 		AddTargeted int
+		Bandit      *Bandit   // nil: unchanged
 		At          time.Time // zero: updated_at unchanged
 	}
 )
@@ -261,6 +262,9 @@ func Project(p Placed, e domain.Event) []Change {
 		return []Change{UpdateCampaign{ID: id, Status: str(CampaignActive), At: p.At}}
 	case domain.CampaignEnded:
 		return []Change{UpdateCampaign{ID: id, Status: str(CampaignEnded), EndReason: str(e.Reason), At: p.At}}
+	case domain.CampaignWeightsChanged:
+		return []Change{UpdateCampaign{ID: id, Bandit: &Bandit{Weights: nilIfEmpty(e.Weights), Posteriors: nilIfEmpty(e.Posteriors),
+			Paused: nilIfEmpty(e.Paused), Reason: e.Reason, At: rowTime(e.At)}, At: p.At}}
 	case domain.CampaignTargeted: // on the campaign's target stream of the contact
 		return []Change{UpdateCampaign{ID: e.CampaignID, AddTargeted: 1}}
 	}
@@ -286,7 +290,7 @@ func campaignRow(e domain.CampaignCreated, at time.Time) Campaign {
 	sched.Days = nilIfEmpty(sched.Days)
 	return Campaign{ID: e.CampaignID, Name: e.Name, Status: CampaignActive, Scenario: e.Scenario, Version: e.Version,
 		Variants: nilIfEmpty(e.Variants), Segment: copySegment(e.Segment), Accounts: nilIfEmpty(e.Accounts),
-		Schedule: sched, Caps: e.Caps, CreatedBy: e.By, CreatedAt: at, UpdatedAt: at}
+		Schedule: sched, Caps: e.Caps, CreatedBy: e.By, CreatedAt: at, UpdatedAt: at, Optimize: string(e.Optimize)}
 }
 
 func nilIfEmpty[T any](l []T) []T {
@@ -304,6 +308,11 @@ func copySegment(s domain.Segment) domain.Segment {
 func copyCampaign(c Campaign) Campaign {
 	c.Variants, c.Segment, c.Accounts = nilIfEmpty(c.Variants), copySegment(c.Segment), nilIfEmpty(c.Accounts)
 	c.Schedule.Days = nilIfEmpty(c.Schedule.Days)
+	if c.Bandit != nil {
+		b := *c.Bandit
+		b.Weights, b.Posteriors, b.Paused = slices.Clone(b.Weights), slices.Clone(b.Posteriors), slices.Clone(b.Paused)
+		c.Bandit = &b
+	}
 	return c
 }
 

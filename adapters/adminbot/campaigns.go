@@ -20,7 +20,8 @@ import (
 const maxCampaignButtons = 40
 
 // campaigns answers /campaigns: each campaign with its status, schedule,
-// variants and dialogs so far, newest first, with a button to pause or
+// variants and dialogs so far (a self-optimizing one: each variant's
+// current share, posterior rate with its 95% interval, or paused), newest first, with a button to pause or
 // resume each one that has not ended.
 func (b *Bot) campaigns(ctx context.Context) (reply, error) {
 	cs, err := b.cfg.Sink.Campaigns(ctx)
@@ -43,6 +44,9 @@ func (b *Bot) campaigns(ctx context.Context) (reply, error) {
 		fmt.Fprintf(&sb, "%s → %s UTC · variants %s · %d targeted\n", c.Schedule.Start.UTC().Format("Jan 02 15:04"),
 			c.Schedule.End.UTC().Format("Jan 02 15:04"), Escape(domain.VariantsText(c.Variants)), c.Targeted)
 		fmt.Fprintf(&sb, "%s\n", variantLine(t))
+		if opt := projections.BanditText(c); opt != "" {
+			fmt.Fprintf(&sb, "<i>%s</i>\n", Escape(opt))
+		}
 		if c.Status == projections.CampaignEnded || len(rows) >= maxCampaignButtons {
 			continue
 		}

@@ -140,6 +140,33 @@ type CampaignStats struct {
 	Since    *time.Time      `json:"since"`
 	Variants []VariantCounts `json:"variants"` // the campaign's order, the control first
 	Tests    []ABTest        `json:"tests"`
+	// Optimizer: a self-optimizing campaign's (absent for fixed weights).
+	Optimizer *Optimizer `json:"optimizer,omitempty"`
+}
+
+// Optimizer is a self-optimizing campaign's goal, its variants' current
+// weights, posteriors and pauses, and its last weight change.
+type Optimizer struct {
+	Goal     string             `json:"goal"` // replied, qualified, won
+	Variants []OptimizedVariant `json:"variants"`
+	Reason   string             `json:"reason"` // of the last change
+	At       *time.Time         `json:"at"`     // null: no change yet
+}
+
+// OptimizedVariant is a variant of a self-optimizing campaign: its
+// weight (per mille after the first change) and share of new dialogs,
+// its Beta(alpha, beta) posterior of the rate on the goal with the mean
+// and the 95% credible interval, and whether the stop rule paused it.
+type OptimizedVariant struct {
+	Variant string  `json:"variant"`
+	Weight  int     `json:"weight"`
+	Share   float64 `json:"share"`
+	Alpha   float64 `json:"alpha"`
+	Beta    float64 `json:"beta"`
+	Mean    float64 `json:"mean"`
+	Low     float64 `json:"low"`
+	High    float64 `json:"high"`
+	Paused  bool    `json:"paused"`
 }
 
 // VariantCounts is one variant's funnel row.

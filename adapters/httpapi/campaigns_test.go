@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/salesbot/salesbot/adapters/app/campaigns"
 	"github.com/salesbot/salesbot/adapters/app/tokens"
 	"github.com/salesbot/salesbot/adapters/httpapi"
@@ -183,4 +185,45 @@ func TestCampaignStats(t *testing.T) {
 	}
 	w.get(t, "/api/v1/campaigns/deadbeef/stats", w.read).problem(t, http.StatusNotFound)
 	w.get(t, "/api/v1/campaigns/"+id+"/stats", "").problem(t, http.StatusUnauthorized)
+}
+
+// A self-optimizing campaign's stats carry its optimizer, as the
+// contract describes it: before any change (the campaign's weights, the
+// uniform prior) and after one (per mille weights, posteriors, a pause).
+func TestCampaignStatsOptimizer(t *testing.T) {
+	w := newWorld(t, tokens.DefaultRate())
+	ctx := t.Context()
+	id := uuid.MustParse("0b0b0000-0000-4000-8000-0000000000c9")
+	if _, err := w.h.Campaign(ctx, id, domain.CreateCampaign{CampaignID: id, Name: "Tuned", Scenario: "acme", Version: "1",
+		Variants: []domain.VariantWeight{{Name: "A", Weight: 1}, {Name: "B", Weight: 1}},
+		Schedule: domain.CampaignSchedule{Start: t0, End: t0.AddDate(0, 0, 7)}, By: "cli", Optimize: domain.GoalWon}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.catchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var st httpapi.CampaignStats
+	w.get(t, "/api/v1/campaigns/"+id.String()+"/stats", w.read).json(t, &st)
+	if o := st.Optimizer; o == nil || o.Goal != "won" || o.At != nil || len(o.Variants) != 2 || o.Variants[0].Alpha != 1 || o.Variants[0].Share != 0.5 {
+		t.Fatalf("before a change: %+v", st.Optimizer)
+	}
+	if _, err := w.h.Campaign(ctx, id, domain.ReweightCampaign{Seed: 1, Reason: "test", At: t0, Outcomes: []domain.ArmOutcomes{
+		{Variant: "A", Dialogs: 200, Successes: 10, OptedOut: 2}, {Variant: "B", Dialogs: 200, Successes: 10, OptedOut: 30}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.catchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.get(t, "/api/v1/campaigns/"+id.String()+"/stats", w.read).json(t, &st)
+	o := st.Optimizer
+	if o == nil || o.At == nil || !o.Variants[1].Paused || o.Variants[0].Weight != 1000 || o.Variants[1].Alpha != 11 || o.Variants[1].Beta != 191 ||
+		o.Variants[1].Low >= o.Variants[1].Mean || o.Variants[1].High <= o.Variants[1].Mean {
+		t.Fatalf("after a change: %+v", o)
+	}
+	// A campaign with fixed weights has none.
+	var fixed httpapi.CampaignStats
+	w.get(t, "/api/v1/campaigns/"+w.campaign.String()+"/stats", w.read).json(t, &fixed)
+	if fixed.Optimizer != nil || len(fixed.Variants) != 2 {
+		t.Fatalf("fixed weights: %+v", fixed)
+	}
 }

@@ -62,6 +62,19 @@ type campaignData struct {
 	Chart                 chart
 	Variants              []variantRow
 	Tests                 []string
+	Optimizer             *optimizerData // a self-optimizing campaign's
+}
+
+// optimizerData is a self-optimizing campaign's optimizer as the page
+// shows it.
+type optimizerData struct {
+	About, Last string
+	Rows        []optimizerRow
+}
+
+type optimizerRow struct {
+	Name, Share, Posterior, Mean, Interval string
+	Paused                                 bool
 }
 
 type variantRow struct {
@@ -169,8 +182,27 @@ func (w *Web) campaignPage(r *http.Request, v *view) error {
 	for _, t := range st.Tests {
 		d.Tests = append(d.Tests, verdict(L, t))
 	}
+	d.Optimizer = optimizerOf(L, st.Optimizer)
 	v.Title, v.Data = L.T("CampaignNamed", c.Name), d
 	return nil
+}
+
+// optimizerOf is the page's view of a self-optimizing campaign's
+// optimizer (nil for fixed weights).
+func optimizerOf(L catalog, o *httpapi.Optimizer) *optimizerData {
+	if o == nil {
+		return nil
+	}
+	d := &optimizerData{About: L.T("OptimizerAbout", L.label("Metric", o.Goal)), Last: L["OptimizerNoChange"]}
+	if o.At != nil {
+		d.Last = L.T("OptimizerLast", o.At.UTC().Format(L["TimeFormat"]), o.Reason)
+	}
+	for _, a := range o.Variants {
+		d.Rows = append(d.Rows, optimizerRow{Name: a.Variant, Share: fmt.Sprintf("%.1f%%", 100*a.Share), Paused: a.Paused,
+			Posterior: fmt.Sprintf("Beta(%g, %g)", a.Alpha, a.Beta), Mean: fmt.Sprintf("%.1f%%", 100*a.Mean),
+			Interval: fmt.Sprintf("%.1f–%.1f%%", 100*a.Low, 100*a.High)})
+	}
+	return d
 }
 
 // rateValue is one bar: x of n as a rate with its Wilson interval.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/salesbot/salesbot/adapters/httpapi"
 	"github.com/salesbot/salesbot/adapters/web"
@@ -207,5 +208,38 @@ func TestCampaignsWithoutThePort(t *testing.T) {
 	}
 	if res := w.post(t, path+"/pause", cookie, w.pageForm(t, cookie, "/web/campaigns")); res.Code != http.StatusNotFound {
 		t.Errorf("a pause without the port: %d", res.Code)
+	}
+}
+
+// A self-optimizing campaign's page shows its weights' optimizer: each
+// variant's share, posterior, mean and 95% interval, the paused one, and
+// the last change; one with fixed weights has no such section.
+func TestACampaignsOptimizer(t *testing.T) {
+	w := newWorld(t, nil)
+	cookie, _ := w.sessions.session(t, domain.ScopeRead)
+	path := "/web/campaigns/" + w.campaign.String()
+	if body := w.get(t, path, cookie).Body.String(); strings.Contains(body, "Self-optimizing weights") {
+		t.Fatalf("a campaign with fixed weights shows an optimizer")
+	}
+	at := time.Date(2026, 11, 25, 10, 50, 0, 0, time.UTC)
+	w.campaigns.mu.Lock()
+	w.campaigns.stats.Optimizer = &httpapi.Optimizer{Goal: "replied", Reason: "20 new outcomes (replied); C paused", At: &at,
+		Variants: []httpapi.OptimizedVariant{
+			{Variant: "A", Weight: 100, Share: 0.1, Alpha: 4, Beta: 81, Mean: 0.047, Low: 0.013, High: 0.101},
+			{Variant: "B", Weight: 900, Share: 0.9, Alpha: 41, Beta: 45, Mean: 0.477, Low: 0.373, High: 0.582},
+			{Variant: "C", Alpha: 6, Beta: 71, Mean: 0.078, Low: 0.03, High: 0.147, Paused: true}}}
+	w.campaigns.mu.Unlock()
+	body := w.get(t, path, cookie).Body.String()
+	for _, want := range []string{"<h2>Self-optimizing weights</h2>", "The weights follow the reply rate: Thompson sampling, at least 10% of new dialogs",
+		"Last change 25 Nov 10:50 UTC: 20 new outcomes (replied); C paused",
+		`<tr><td>B</td><td class="num">90.0%</td><td class="num">Beta(41, 45)</td><td class="num">47.7%</td><td class="num">37.3–58.2%</td></tr>`,
+		`<tr><td>C</td><td class="num">paused</td>`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if ru := w.get(t, path+"?lang=ru", cookie).Body.String(); !strings.Contains(ru, "Веса следуют за метрикой «доля ответов»") ||
+		!strings.Contains(ru, "приостановлен") || strings.Contains(ru, "%!") {
+		t.Errorf("the Russian page lacks the optimizer")
 	}
 }

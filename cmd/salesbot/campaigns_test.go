@@ -95,6 +95,8 @@ func TestCampaignsCreateBadFlags(t *testing.T) {
 		{[]string{"--import", "imp 1"}, "--import"},
 		{[]string{"--scenario", missing}, "--scenario"},
 		{[]string{"--accounts", "nobody"}, `--accounts: no account "nobody"`},
+		{[]string{"--optimize", "clicks"}, `--optimize: no goal "clicks" to optimize (one of none, replied, qualified, won)`},
+		{[]string{"--optimize", "won", "--variants", "A=1"}, "--optimize: optimizing for won needs two variants or more"},
 		{[]string{"--accounts", "sales-1,SALES-1"}, "--accounts: SALES-1 is given twice"},
 		{[]string{"--name", "FIRST"}, `is called "First" already`},
 		{[]string{"extra"}, "takes no arguments"},
@@ -114,6 +116,26 @@ func TestCampaignsCreateBadFlags(t *testing.T) {
 		if r := run(t, nil, append(args, "--data-dir", dir)...); r.code != 2 || strings.Count(r.stderr, "\n") != 1 {
 			t.Errorf("%v: %+v", args, r)
 		}
+	}
+}
+
+// --optimize: the campaign records its goal; create and stats say so.
+func TestCampaignsCreateOptimized(t *testing.T) {
+	dir, _ := campaignLog(t)
+	r := run(t, nil, "campaigns", "create", "--data-dir", dir, "--name", "Tuned", "--start", "2026-12-02T09:00", "--optimize", "Replied")
+	if r.code != 0 || !strings.Contains(r.stdout, "variants A 50, B 50 to start with; their weights optimize themselves for replied (Thompson sampling, at least 10% each)\n") {
+		t.Fatalf("create: %+v", r)
+	}
+	r = run(t, nil, "campaigns", "stats", "--data-dir", dir, "Tuned")
+	for _, want := range []string{"\nOptimizing for replied (Thompson sampling", "no weight change yet",
+		"\nA        50.0%  Beta(1, 1)  50.0%  2.5–97.5%\n"} {
+		if r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Errorf("stats lack %q: %+v", want, r)
+		}
+	}
+	r = run(t, nil, "campaigns", "stats", "--data-dir", dir, "Tuned", "--json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"optimizer": {`) || !strings.Contains(r.stdout, `"goal": "replied"`) {
+		t.Fatalf("stats --json: %+v", r)
 	}
 }
 

@@ -39,7 +39,10 @@
 // Sticky variant. The prompt variant is drawn by weight with a hash of
 // (campaign, contact) (AssignVariant), recorded in the claim and passed
 // to the dialog, so a contact gets the same variant on every run and the
-// split follows the weights.
+// split follows the weights: the campaign's current ones
+// (domain.Campaign.CurrentWeights), which a self-optimizing campaign
+// changes as outcomes come in (bandit.go); a claimed contact keeps its
+// variant.
 //
 // Claim, then open. Just before its opening a target is claimed by
 // appending CampaignTargeted to domain.CampaignTargetStream(campaign,

@@ -53,3 +53,6 @@ func FoldDiff(a, b []byte) string {
 	}
 	return "equal"
 }
+
+// SnapshotVersion is the format of the scheduler's snapshots.
+const SnapshotVersion = snapshotVersion

@@ -31,6 +31,7 @@ type Form struct {
 	Weekdays   string // as domain.ParseWeekdays reads them; "" = every day
 	DailyCap   int    // new dialogs per day for the whole campaign; 0 = only the accounts' caps
 	TotalCap   int    // dialogs in all; 0 = no cap
+	Optimize   string // the goal its weights are optimized for (domain.ParseGoal); "" or "none" = fixed weights
 	By         string // who creates it: "cli", "admin:<id>"
 }
 
@@ -110,7 +111,7 @@ func (f Form) Request(load func() (*scenario.Scenario, error), name func(field s
 	}
 	cmd, err := domain.NewCreateCampaign(domain.CreateCampaign{Name: f.Name, Scenario: sc.Name, Version: sc.Version,
 		Segment:  f.Segment(),
-		Variants: chosen, Offered: offered, Schedule: schedule, By: f.By,
+		Variants: chosen, Offered: offered, Schedule: schedule, By: f.By, Optimize: domain.Goal(f.Optimize),
 		Caps: domain.CampaignCaps{DailyNewDialogs: f.DailyCap, TotalDialogs: f.TotalCap}})
 	return CreateRequest{CreateCampaign: cmd, Accounts: SplitList(f.Accounts)}, err
 }

@@ -61,7 +61,8 @@ type Config struct {
 	// whole log is read at every start.
 	Snapshots *eventstore.Snapshots
 	// Notify tells admins something ("campaign-account-paused",
-	// "campaign-ended"); it must not block for long. Optional.
+	// "campaign-ended", "campaign-variant-paused"); it must not block for
+	// long. Optional.
 	Notify func(kind string, text string)
 }
 
@@ -106,7 +107,9 @@ type Scheduler struct {
 	zones     map[string]*time.Location
 	snaps     *eventstore.Snapshotter // Run's
 	erased    bool                    // a contact's erasure was folded since the last snapshot
-	caught    atomic.Bool             // a step read the log up to its head
+	// armDialogs are the dialogs of self-optimizing campaigns (bandit.go).
+	armDialogs map[uuid.UUID]*armDialog
+	caught     atomic.Bool // a step read the log up to its head
 }
 
 type contact struct {
@@ -143,6 +146,7 @@ type campaign struct {
 	total   int            // dialogs opened
 	daily   map[string]int
 	endAt   time.Time // a failed EndCampaign is tried again then
+	bandit  bandit    // its optimizer's dialogs, if it optimizes a goal
 }
 
 // member is a contact of a campaign: in its segment, claimed or opened.
@@ -201,13 +205,13 @@ func New(cfg Config) (*Scheduler, error) {
 	}
 	s := &Scheduler{cfg: cfg, log: cfg.Log, relevant: map[string]bool{}, pos: 1,
 		contacts: map[uuid.UUID]*contact{}, campaigns: map[uuid.UUID]*campaign{}, accounts: map[uuid.UUID]*account{},
-		zones: map[string]*time.Location{}}
+		zones: map[string]*time.Location{}, armDialogs: map[uuid.UUID]*armDialog{}}
 	for _, e := range []domain.Event{
 		domain.ContactAdded{}, domain.ContactMerged{}, domain.ContactOptedOut{}, domain.ContactForgotten{}, domain.ContactUnreachable{},
 		domain.AccountRegistered{}, domain.AccountLimitsChanged{}, domain.AccountRestricted{}, domain.AccountLost{},
 		domain.AccountPaused{}, domain.AccountResumed{}, domain.AccountRemoved{}, domain.AccountFloodWaited{}, domain.NewDialogReserved{},
 		domain.CampaignCreated{}, domain.CampaignPaused{}, domain.CampaignResumed{}, domain.CampaignEnded{}, domain.CampaignTargeted{},
-		domain.DialogStarted{},
+		domain.CampaignWeightsChanged{}, domain.DialogStarted{},
 	} {
 		s.relevant[e.EventType()] = true
 	}
@@ -264,6 +268,7 @@ func (s *Scheduler) Step(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		s.reweight(ctx, s.campaigns[id], now)
 		s.stepCampaign(ctx, s.campaigns[id], now, sharing)
 	}
 	return nil

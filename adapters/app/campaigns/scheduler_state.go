@@ -32,6 +32,12 @@ func (s *Scheduler) catchUp(ctx context.Context) error {
 		for i := range recs {
 			r := &recs[i]
 			s.pos = r.Position + 1
+			if outcomeTypes[r.Type] {
+				if err := s.outcome(r); err != nil {
+					return err
+				}
+				continue
+			}
 			if !s.relevant[r.Type] {
 				continue
 			}
@@ -107,7 +113,7 @@ func (s *Scheduler) apply(r *eventstore.RecordedEvent, e domain.Event) {
 				s.gen++
 			}
 		}
-	case domain.CampaignCreated, domain.CampaignPaused, domain.CampaignResumed, domain.CampaignEnded:
+	case domain.CampaignCreated, domain.CampaignPaused, domain.CampaignResumed, domain.CampaignEnded, domain.CampaignWeightsChanged:
 		id, ok := domain.AggregateCampaign.ID(r.Stream)
 		if !ok {
 			return
@@ -140,6 +146,7 @@ func (s *Scheduler) apply(r *eventstore.RecordedEvent, e domain.Event) {
 		}
 		c := s.campaign(e.Campaign)
 		s.opened(c, s.member(c, s.contact(e.ContactID)), e.AccountID, r.RecordedAt)
+		s.started(c, e, r.RecordedAt)
 	}
 }
 

@@ -240,7 +240,7 @@ const (
 func (s *Scheduler) open(ctx context.Context, c *campaign, l *lane, m *member, now time.Time) outcome {
 	log := s.log.With("campaign", c.id, "contact", m.ct.id, "account", l.account)
 	if !m.claimed {
-		variant := AssignVariant(c.id, m.ct.id, c.c.Variants)
+		variant := AssignVariant(c.id, m.ct.id, c.c.CurrentWeights())
 		claim := domain.CampaignTargeted{CampaignID: c.id, ContactID: m.ct.id, AccountID: l.account, Variant: variant}
 		err := s.cfg.H.Log.Append(ctx, domain.CampaignTargetStream(c.id, m.ct.id), 0, "", []domain.Event{claim})
 		switch {

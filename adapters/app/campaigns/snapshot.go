@@ -26,7 +26,7 @@ import (
 
 const (
 	snapshotName    = "campaigns"
-	snapshotVersion = 1
+	snapshotVersion = 2 // 2: the dialogs of self-optimizing campaigns
 )
 
 type folded struct {
@@ -56,6 +56,12 @@ type foldedCampaign struct {
 	Total   int
 	Daily   map[string]int
 	Lanes   []foldedLane // the dialogs each account opened, by day
+	Arms    []foldedArm  // the dialogs of a self-optimizing campaign
+}
+
+type foldedArm struct {
+	Dialog uuid.UUID
+	D      armDialog
 }
 
 type foldedMember struct {
@@ -100,6 +106,10 @@ func (s *Scheduler) fold() folded {
 				fc.Lanes = append(fc.Lanes, foldedLane{Account: acc, Daily: d})
 			}
 		}
+		for id, d := range c.bandit.dialogs {
+			fc.Arms = append(fc.Arms, foldedArm{Dialog: id, D: *d})
+		}
+		slices.SortFunc(fc.Arms, byID(func(a foldedArm) uuid.UUID { return a.Dialog }))
 		f.Campaigns = append(f.Campaigns, fc)
 	}
 	slices.SortFunc(f.Campaigns, byID(func(c foldedCampaign) uuid.UUID { return c.ID }))
@@ -136,6 +146,13 @@ func (s *Scheduler) unfold(state []byte) error {
 		}
 		for _, fl := range fc.Lanes {
 			c.lane(fl.Account).daily = fl.Daily
+		}
+		for _, fa := range fc.Arms {
+			if c.bandit.dialogs == nil {
+				c.bandit.dialogs = map[uuid.UUID]*armDialog{}
+			}
+			d := fa.D
+			c.bandit.dialogs[fa.Dialog], s.armDialogs[fa.Dialog] = &d, &d
 		}
 	}
 	return nil

@@ -27,7 +27,7 @@ func TestSnapshotFoldsLikeTheLog(t *testing.T) {
 		}
 	})
 	snaps := &eventstore.Snapshots{Store: w.store, Secrets: w.store}
-	snap, err := snaps.Load(w.ctx, "campaigns", 1)
+	snap, err := snaps.Load(w.ctx, "campaigns", campaigns.SnapshotVersion)
 	if err != nil {
 		t.Fatalf("the scheduler saved no snapshot: %v", err)
 	}
@@ -72,7 +72,7 @@ func TestSnapshotFoldsLikeTheLog(t *testing.T) {
 		t.Fatalf("a scheduler from the snapshot at %d of %d knows other things than one that read the whole log: %s", snap.Position, head, campaigns.FoldDiff(a, b))
 	}
 	// The erasure was scrubbed into a new snapshot at once.
-	if after, err := snaps.Load(w.ctx, "campaigns", 1); err != nil || after.Position != head {
+	if after, err := snaps.Load(w.ctx, "campaigns", campaigns.SnapshotVersion); err != nil || after.Position != head {
 		t.Fatalf("snapshot after the erasure: at %d, err %v; want the head %d", after.Position, err, head)
 	}
 }

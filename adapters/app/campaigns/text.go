@@ -19,8 +19,11 @@ const whenLayout = "2006-01-02 15:04"
 // WriteText writes what Create created, as 'campaigns create' prints it.
 func (c Created) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "campaign %s created: %s (short id %s), active\n", c.CampaignID, c.Name, projections.ShortID(c.CampaignID))
-	fmt.Fprintf(w, "scenario %s %s, variants %s\n", c.Scenario, c.Version, domain.VariantsText(c.Variants))
-	fmt.Fprintf(w, "runs %s\n", scheduleText(c.Schedule))
+	fmt.Fprintf(w, "scenario %s %s, variants %s", c.Scenario, c.Version, domain.VariantsText(c.Variants))
+	if c.Optimize != domain.GoalNone {
+		fmt.Fprintf(w, " to start with; their weights optimize themselves for %s (Thompson sampling, at least %.0f%% each)", c.Optimize, 100*domain.BanditMinShare)
+	}
+	fmt.Fprintf(w, "\nruns %s\n", scheduleText(c.Schedule))
 	fmt.Fprintf(w, "caps: %s; accounts: %s\n", capsText(c.Caps), orEvery(c.Labels))
 	fmt.Fprintf(w, "segment %s selects %s now", segmentText(c.Segment), plural(c.Audience.Contactable, "contact"))
 	if more := c.Audience.Matched - c.Audience.Contactable; more > 0 {
@@ -78,6 +81,9 @@ func (s Stats) WriteText(w io.Writer) error {
 			fmt.Fprintf(w, "revenue of %s: %s\n", variantName(r.Variant), strings.Join(sums, ", "))
 		}
 	}
+	if err := s.writeOptimizer(w); err != nil {
+		return err
+	}
 	if len(tests) == 0 {
 		fmt.Fprintln(w, "\nOne variant only: nothing to compare.")
 		return nil
@@ -97,6 +103,32 @@ func (s Stats) WriteText(w io.Writer) error {
 	_, err := fmt.Fprintf(w, "\nQualified: the lead's interest score reached %d. p is the chance of a difference at least this large if the variants were in truth equal; below %.2f it is called likely real.\n",
 		projections.QualifiedScore, projections.Significance)
 	return err
+}
+
+// writeOptimizer writes a self-optimizing campaign's weights,
+// posteriors and paused variants (nothing for fixed weights).
+func (s Stats) writeOptimizer(w io.Writer) error {
+	if s.Optimizer == nil {
+		return nil
+	}
+	c := s.Campaign
+	fmt.Fprintf(w, "\nOptimizing for %s (Thompson sampling, at least %.0f%% per active variant; a variant with significantly more opt-outs than the control is paused)\n",
+		c.Optimize, 100*domain.BanditMinShare)
+	if c.Bandit == nil {
+		fmt.Fprintln(w, "no weight change yet: the weights above hold, the posteriors are the uniform prior")
+	} else {
+		fmt.Fprintf(w, "last change %s UTC: %s\n", c.Bandit.At.UTC().Format(whenLayout), c.Bandit.Reason)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "VARIANT\tSHARE\tPOSTERIOR\tMEAN\t95% INTERVAL")
+	for _, a := range s.Optimizer {
+		share := fmt.Sprintf("%.1f%%", 100*a.Share)
+		if a.Paused {
+			share = "paused"
+		}
+		fmt.Fprintf(tw, "%s\t%s\tBeta(%g, %g)\t%.1f%%\t%.1f–%.1f%%\n", variantName(a.Variant), share, a.Alpha, a.Beta, 100*a.Mean, 100*a.Low, 100*a.High)
+	}
+	return tw.Flush()
 }
 
 func variantName(v string) string {

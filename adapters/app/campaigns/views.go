@@ -118,8 +118,11 @@ type Stats struct {
 	Campaign projections.Campaign
 	Since    time.Time
 	Rows     []projections.VariantCounts
-	Weights  map[string]int // by variant name
+	Weights  map[string]int // by variant name: the current ones
 	Tests    []projections.Comparison
+	// Optimizer is a self-optimizing campaign's variants: weights,
+	// posteriors, paused (nil: fixed weights).
+	Optimizer []projections.BanditArm
 }
 
 // ErrMetric: no A/B metric has that name (see projections.MetricByKey).
@@ -170,8 +173,14 @@ func StatsOn(ctx context.Context, sink projections.Sink, ref string, since time.
 	for _, v := range c.Variants {
 		names, weights[v.Name] = append(names, v.Name), v.Weight
 	}
+	if c.Bandit != nil {
+		for _, v := range c.Bandit.Weights {
+			weights[v.Name] = v.Weight
+		}
+	}
 	rows = projections.OrderVariants(rows, names)
-	return Stats{Campaign: c, Since: since, Rows: rows, Weights: weights, Tests: projections.CompareOn(rows, tested)}, nil
+	return Stats{Campaign: c, Since: since, Rows: rows, Weights: weights, Tests: projections.CompareOn(rows, tested),
+		Optimizer: projections.BanditArms(c)}, nil
 }
 
 // StatsJSON is Stats as 'campaigns stats --json' prints it.
@@ -180,6 +189,17 @@ type StatsJSON struct {
 	Since    *time.Time `json:"since,omitempty"`
 	Variants []Counts   `json:"variants"`
 	Tests    []Test     `json:"tests"`
+	// Optimizer: a self-optimizing campaign's goal, its variants'
+	// weights, posteriors and pauses, and its last change.
+	Optimizer *OptimizerJSON `json:"optimizer,omitempty"`
+}
+
+// OptimizerJSON is a self-optimizing campaign's optimizer.
+type OptimizerJSON struct {
+	Goal     string                  `json:"goal"`
+	Variants []projections.BanditArm `json:"variants"`
+	Reason   string                  `json:"reason,omitempty"` // of the last change
+	At       *time.Time              `json:"at,omitempty"`     // nil: no change yet
 }
 
 // Test is one A/B test of a variant against the control.
@@ -207,6 +227,13 @@ func (s Stats) JSON() StatsJSON {
 		cj := CountsOf(r)
 		cj.Weight = s.Weights[r.Variant]
 		out.Variants = append(out.Variants, cj)
+	}
+	if s.Optimizer != nil {
+		out.Optimizer = &OptimizerJSON{Goal: s.Campaign.Optimize, Variants: s.Optimizer}
+		if b := s.Campaign.Bandit; b != nil {
+			at := b.At
+			out.Optimizer.Reason, out.Optimizer.At = b.Reason, &at
+		}
 	}
 	for _, t := range s.Tests {
 		out.Tests = append(out.Tests, Test{Metric: t.Metric, Variant: t.Variant, Control: t.Control, Diff: roundTo(t.Diff, 4),

@@ -116,6 +116,13 @@ func (c CampaignsAPI) Stats(ctx context.Context, ref string, since time.Time, me
 		out.Tests = append(out.Tests, httpapi.ABTest{Metric: t.Metric, Variant: t.Variant, Control: t.Control, Diff: t.Diff, Z: t.Z, P: t.P,
 			OK: t.OK, LikelyReal: t.LikelyReal, MoreDialogs: t.More, Verdict: t.Verdict})
 	}
+	if o := j.Optimizer; o != nil {
+		out.Optimizer = &httpapi.Optimizer{Goal: o.Goal, Reason: o.Reason, At: o.At, Variants: []httpapi.OptimizedVariant{}}
+		for _, a := range o.Variants {
+			out.Optimizer.Variants = append(out.Optimizer.Variants, httpapi.OptimizedVariant{Variant: a.Variant, Weight: a.Weight,
+				Share: a.Share, Alpha: a.Alpha, Beta: a.Beta, Mean: a.Mean, Low: a.Low, High: a.High, Paused: a.Paused})
+		}
+	}
 	return out, nil
 }
 
