@@ -57,6 +57,9 @@ type CampaignRequest struct {
 	Accounts []string               `json:"accounts"` // ids or labels; none: every account
 	Schedule ScheduleRequest        `json:"schedule"`
 	Caps     Caps                   `json:"caps"`
+	// Optimize: the goal the variants' weights optimize themselves for
+	// (replied, qualified or won); "" or "none": fixed weights.
+	Optimize string `json:"optimize,omitempty"`
 }
 
 // SegmentRequest is whom a campaign writes to: contacts with all the
@@ -206,7 +209,7 @@ func (a *API) routeCampaigns() {
 
 // campaignFields are the fields of a CampaignRequest's objects, by path.
 var campaignFields = map[string][]string{
-	"":                {"name", "segment", "variants", "accounts", "schedule", "caps"},
+	"":                {"name", "segment", "variants", "accounts", "schedule", "caps", "optimize"},
 	"segment":         {"tags", "fields", "import"},
 	"segment.fields.": {"name", "value"},
 	"variants.":       {"name", "weight"},

@@ -39,6 +39,13 @@ type campaignsData struct {
 	Form      campaignForm
 	Count     string // the dry run's answer
 	More      string // there were more than MaxCampaigns
+	Goals     []goalOption
+}
+
+// goalOption is one choice of the form's optimize select.
+type goalOption struct {
+	Value, Label string
+	Selected     bool
 }
 
 type campaignRow struct {
@@ -49,7 +56,7 @@ type campaignRow struct {
 
 // campaignForm is the create form's values, as typed.
 type campaignForm struct {
-	Name, Tags, Import, Variants, Accounts, Start, End, Length, Hours, Days, TimeZone, Daily, Total string
+	Name, Tags, Import, Variants, Accounts, Start, End, Length, Hours, Days, TimeZone, Daily, Total, Optimize string
 }
 
 // campaignData is a campaign's page's content.
@@ -99,6 +106,10 @@ func (w *Web) campaignsPage(ctx context.Context, v *view, f campaignForm) error 
 		return err
 	}
 	d := campaignsData{Form: f, CanCreate: w.cfg.Campaigns != nil && v.User != nil && v.User.CanAct, HasCount: w.cfg.Audience != nil}
+	for _, g := range append([]string{"none"}, domain.Goals()...) {
+		d.Goals = append(d.Goals, goalOption{Value: g, Label: v.L.label("Optimize", g),
+			Selected: g == f.Optimize || (g == "none" && f.Optimize == "")})
+	}
 	if len(cs) > MaxCampaigns {
 		cs, d.More = cs[:MaxCampaigns], v.L.T("MoreCampaigns", MaxCampaigns)
 	}
@@ -308,7 +319,7 @@ func (w *Web) createCampaign(rw http.ResponseWriter, r *http.Request) {
 	fv := r.PostForm.Get
 	f := campaignForm{Name: fv("name"), Tags: fv("tags"), Import: fv("import"), Variants: fv("variants"), Accounts: fv("accounts"),
 		Start: fv("start"), End: fv("end"), Length: fv("length"), Hours: fv("hours"), Days: fv("days"), TimeZone: fv("time_zone"),
-		Daily: fv("daily"), Total: fv("total")}
+		Daily: fv("daily"), Total: fv("total"), Optimize: fv("optimize")}
 	v := w.viewOf(r, &p, cookie)
 	v.LangURL = "/web/campaigns?lang=" + v.L["OtherLang"]
 	ctx := r.Context()
@@ -365,7 +376,7 @@ func (w *Web) createCampaign(rw http.ResponseWriter, r *http.Request) {
 // request is the form as the API's request: lists split at commas,
 // variants as name=weight.
 func (f campaignForm) request() (httpapi.CampaignRequest, error) {
-	req := httpapi.CampaignRequest{Name: strings.TrimSpace(f.Name),
+	req := httpapi.CampaignRequest{Name: strings.TrimSpace(f.Name), Optimize: strings.TrimSpace(f.Optimize),
 		Segment:  httpapi.SegmentRequest{Tags: split(f.Tags), Import: strings.TrimSpace(f.Import)},
 		Accounts: split(f.Accounts),
 		Schedule: httpapi.ScheduleRequest{Start: strings.TrimSpace(f.Start), End: strings.TrimSpace(f.End), Hours: strings.TrimSpace(f.Hours),

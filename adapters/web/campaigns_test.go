@@ -145,13 +145,14 @@ func TestCreateACampaignAfterCountingItsAudience(t *testing.T) {
 	w := newWorld(t, nil)
 	cookie, p := w.sessions.session(t, domain.ScopeManage)
 	fields := []string{"name", "Spring", "tags", "vip, moscow ,", "import", "imp-1", "variants", "A=70, B=30", "accounts", "sales-1",
-		"start", "2026-12-03T09:00", "length", "14", "hours", "10:00-19:00", "days", "mon-fri", "time_zone", "Europe/Moscow", "daily", "20", "total", ""}
+		"start", "2026-12-03T09:00", "length", "14", "hours", "10:00-19:00", "days", "mon-fri", "time_zone", "Europe/Moscow", "daily", "20", "total", "", "optimize", "qualified"}
 	res := w.post(t, "/web/campaigns", cookie, w.pageForm(t, cookie, "/web/campaigns", append(fields, "do", "count")...))
 	body := res.Body.String()
 	if res.Code != http.StatusOK || !strings.Contains(body, "17 people may be written to now (of 20 the segment selects).") {
 		t.Fatalf("the dry run: %d", res.Code)
 	}
-	if !strings.Contains(body, `value="A=70, B=30"`) || !strings.Contains(body, `value="Europe/Moscow"`) {
+	if !strings.Contains(body, `value="A=70, B=30"`) || !strings.Contains(body, `value="Europe/Moscow"`) ||
+		!strings.Contains(body, `<option value="qualified" selected>optimize for qualified leads</option>`) {
 		t.Errorf("the dry run lost the form's values")
 	}
 	if len(w.campaigns.created) != 0 || len(w.audience.segs) != 1 ||
@@ -165,7 +166,7 @@ func TestCreateACampaignAfterCountingItsAudience(t *testing.T) {
 	want := httpapi.CampaignRequest{Name: "Spring", Segment: httpapi.SegmentRequest{Tags: []string{"vip", "moscow"}, Import: "imp-1"},
 		Variants: []domain.VariantWeight{{Name: "A", Weight: 70}, {Name: "B", Weight: 30}}, Accounts: []string{"sales-1"},
 		Schedule: httpapi.ScheduleRequest{Start: "2026-12-03T09:00", Length: 14, Hours: "10:00-19:00", Days: "mon-fri", TimeZone: "Europe/Moscow"},
-		Caps:     httpapi.Caps{DailyNewDialogs: 20}}
+		Caps:     httpapi.Caps{DailyNewDialogs: 20}, Optimize: "qualified"}
 	if len(w.campaigns.created) != 1 || !reflect.DeepEqual(w.campaigns.created[0], want) {
 		t.Errorf("created %+v, want %+v (by %s)", w.campaigns.created, want, p.Actor())
 	}

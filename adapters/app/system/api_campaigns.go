@@ -41,7 +41,7 @@ func (c CampaignsAPI) Create(ctx context.Context, req httpapi.CampaignRequest, b
 	f.Name, f.Variants, f.Accounts, f.By = req.Name, strings.Join(variants, ","), strings.Join(req.Accounts, ","), by
 	f.Start, f.End, f.Days, f.Hours = req.Schedule.Start, req.Schedule.End, req.Schedule.Length, req.Schedule.Hours
 	f.TimeZone, f.Weekdays = req.Schedule.TimeZone, req.Schedule.Days
-	f.DailyCap, f.TotalCap = req.Caps.DailyNewDialogs, req.Caps.TotalDialogs
+	f.DailyCap, f.TotalCap, f.Optimize = req.Caps.DailyNewDialogs, req.Caps.TotalDialogs, req.Optimize
 	cr, err := f.Request(func() (*scenario.Scenario, error) { return c.Scenario, nil }, nil)
 	if err != nil {
 		return uuid.Nil, err

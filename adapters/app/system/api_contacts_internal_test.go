@@ -81,6 +81,19 @@ func TestSystemServesContactsAndCampaigns(t *testing.T) {
 	if code := do(http.MethodGet, "/campaigns/"+c.ID+"/stats?metric=won", "", "", &st); code != http.StatusOK || st.Campaign.ID != c.ID || len(st.Variants) != 2 || len(st.Tests) != 1 || st.Tests[0].Metric != "won" {
 		t.Fatalf("stats: %d %+v", code, st)
 	}
+	// optimize: the campaign's variants optimize themselves (stats say
+	// for what); a goal that is none is refused naming the field.
+	var tuned httpapi.CampaignDetail
+	if code := do(http.MethodPost, "/campaigns", "application/json", `{"name":"Tuned","schedule":{"start":"2030-01-06T09:00"},"optimize":"won"}`, &tuned); code != http.StatusOK {
+		t.Fatalf("create optimized: %d", code)
+	}
+	st = httpapi.CampaignStats{}
+	if code := do(http.MethodGet, "/campaigns/"+tuned.ID+"/stats", "", "", &st); code != http.StatusOK || st.Optimizer == nil || st.Optimizer.Goal != "won" || len(st.Optimizer.Variants) != 2 {
+		t.Fatalf("an optimized campaign's stats: %d %+v", code, st.Optimizer)
+	}
+	if code := do(http.MethodPost, "/campaigns", "application/json", `{"name":"Clicks","schedule":{"start":"2030-01-06T09:00"},"optimize":"clicks"}`, nil); code != http.StatusUnprocessableEntity && code != http.StatusBadRequest {
+		t.Errorf("optimize clicks: %d, want a refusal", code)
+	}
 
 	var gone httpapi.Forgotten
 	if code := do(http.MethodPost, "/contacts/@anna_k/forget", "", "", &gone); code != http.StatusOK || len(gone.Erased) != 1 || gone.Erased[0] != anna.ID {
