@@ -80,7 +80,7 @@ func TestModelOpening(t *testing.T) {
 			name:  "an unfilled merge field: the merged opening",
 			given: []Event{started},
 			when:  opening("Hi {first_name}, how is {company}?"),
-			then: []Event{taken(TurnOpening, 0, nil, guards("the model's opening not used (an unfilled merge field): the scenario's opening sent", guardDisclosureAdded)), sentFallback},
+			then:  []Event{taken(TurnOpening, 0, nil, guards("the model's opening not used (an unfilled merge field): the scenario's opening sent", guardDisclosureAdded)), sentFallback},
 		},
 		{
 			name:  "no text",
