@@ -144,3 +144,7 @@ func (c *Core) now() (t time.Time) {
 	}
 	return time.Now()
 }
+
+// Core is the engine's turn-taker (its model and scenario): a campaign's
+// preview writes openings with it.
+func (e *Engine) Core() *Core { return e.cfg.Core }
