@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -29,8 +30,6 @@ const MaxOpeningRunes = 1000
 // why), the scenario's own opening, merged (Fallback), is sent instead,
 // and the guards say why: an opening is never silent and never waits.
 func (t *turnBuilder) modelOpening() string {
-	rules := t.cmd.Rules
-	reply := strings.TrimSpace(t.cmd.Output.Reply)
 	why := ""
 	switch {
 	case t.cmd.Invalid != "" && t.cmd.Refused:
@@ -38,28 +37,46 @@ func (t *turnBuilder) modelOpening() string {
 		why = t.cmd.Invalid
 	case t.cmd.Invalid != "":
 		why = t.cmd.Invalid
-	case reply == "":
-		why = OpeningNoText
-	case ClaimsHuman(reply):
-		t.guard(guardClaimedHuman)
-		why = OpeningClaimedHuman
-	case AsksForSecret(reply) != "":
-		t.guard(guardAskedSecret, AsksForSecret(reply))
-		why = OpeningAskedSecret
-	case len(UngroundedFigures(reply, rules.Knowledge)) > 0:
-		t.guard(guardUngroundedFigures, strings.Join(UngroundedFigures(reply, rules.Knowledge), ", "))
-		why = OpeningUngrounded
-	case len(UnstatedContacts(reply, rules.Knowledge+"\n"+rules.Stated)) > 0:
-		t.guard(guardUnstatedContacts, strings.Join(UnstatedContacts(reply, rules.Knowledge+"\n"+rules.Stated), ", "))
-		why = OpeningUnstatedContact
-	case strings.ContainsAny(reply, "{}"):
-		why = OpeningUnfilledField
-	case utf8.RuneCountInString(reply) > MaxOpeningRunes:
-		why = OpeningTooLong
+	default:
+		var guard string
+		if guard, why = OpeningWithheld(t.cmd.Output.Reply, t.cmd.Rules); guard != "" {
+			t.taken.Guards = append(t.taken.Guards, guard)
+		}
 	}
 	if why == "" {
-		return reply
+		return strings.TrimSpace(t.cmd.Output.Reply)
 	}
 	t.guard(guardOpeningFallback, why)
 	return strings.TrimSpace(t.cmd.Fallback)
+}
+
+// OpeningWithheld applies the guards of a reply to text as an opening
+// (see modelOpening): why is why they withhold it ("" when it passes),
+// guard the text the guard that did records (TurnTaken.Guards; "" for a
+// reason no guard of a reply has). The engine checks the scenario's
+// opening merged for a lead with it too: a lead's own field may hold a
+// figure or a link.
+func OpeningWithheld(text string, rules TurnRules) (guard, why string) {
+	text = strings.TrimSpace(text)
+	switch {
+	case text == "":
+		return "", OpeningNoText
+	case ClaimsHuman(text):
+		return guardClaimedHuman, OpeningClaimedHuman
+	case AsksForSecret(text) != "":
+		return fmt.Sprintf(guardAskedSecret, AsksForSecret(text)), OpeningAskedSecret
+	}
+	if bad := UngroundedFigures(text, rules.Knowledge); len(bad) > 0 {
+		return fmt.Sprintf(guardUngroundedFigures, strings.Join(bad, ", ")), OpeningUngrounded
+	}
+	if bad := UnstatedContacts(text, rules.Knowledge+"\n"+rules.Stated); len(bad) > 0 {
+		return fmt.Sprintf(guardUnstatedContacts, strings.Join(bad, ", ")), OpeningUnstatedContact
+	}
+	switch {
+	case strings.ContainsAny(text, "{}"):
+		return "", OpeningUnfilledField
+	case utf8.RuneCountInString(text) > MaxOpeningRunes:
+		return "", OpeningTooLong
+	}
+	return "", ""
 }

@@ -25,14 +25,22 @@ const (
 // writeOpening fills cmd, the opening turn of dialog d, with an opening
 // the model writes for the lead (domain.Lead of contact, in the variant's
 // brief) and the scenario's opening merged for the lead as its fallback
-// (domain.TakeTurn.Fallback): the guards send the model's only if it
+// (domain.TakeTurn.Fallback; with the merge fields' fallbacks alone when
+// the lead's values fail a guard): the guards send the model's only if it
 // passes them all. A model that fails — its output invalid, the provider
 // refusing, unreachable — leaves the fallback, and the turn says why; an
 // opening never waits for a model. The offline engine writes the merged
 // opening itself. Only a done ctx is an error.
 func (c *Core) writeOpening(ctx context.Context, cmd *domain.TakeTurn, d domain.Dialog, contact domain.Contact, variant scenario.Variant, lang string) error {
 	lead := domain.LeadOf(contact)
-	cmd.Fallback = scenario.Merge(c.Scenario.Opening(variant, lang), lead.MergeFields())
+	opening := c.Scenario.Opening(variant, lang)
+	cmd.Fallback = scenario.Merge(opening, lead.MergeFields())
+	if _, why := domain.OpeningWithheld(cmd.Fallback, cmd.Rules); why != "" && strings.TrimSpace(opening) != "" {
+		// The lead's own fields hold what the guards withhold (a figure,
+		// a link): the opening with its fallbacks alone, checked at load.
+		c.logger().Warn("engine: the lead's fields fail the guards in the scenario's opening; its fallbacks are used", "dialog", d.N, "why", why)
+		cmd.Fallback = scenario.Merge(opening, nil)
+	}
 	if strings.TrimSpace(cmd.Fallback) == "" {
 		cmd.Usage = domain.Usage{Engine: "scenario"} // no opening: the turn is refused as before
 		return nil

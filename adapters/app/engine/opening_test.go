@@ -218,3 +218,22 @@ func TestPreviewOpening(t *testing.T) {
 		t.Error("a preview with an unknown variant")
 	}
 }
+
+// A lead whose own fields hold what the guards withhold (a price, a
+// link) gets the scenario's opening with its fallbacks alone, never their
+// values, and the turn is not refused.
+func TestOpeningLeadFieldsFailingTheGuards(t *testing.T) {
+	for _, company := range []string{"Sale 90% Off Ltd", "acme-pay.io"} {
+		t.Run(company, func(t *testing.T) {
+			core, srv, _ := openingWorld(t)
+			srv.Func(func(openai.ChatCompletionRequest) openaitest.Step { return openaitest.Status(503, "") })
+			p, taken := openingOf(t, core, campaignDialog(t, core, uuid.New(), "Anna", company))
+			if strings.Contains(p.Text, company) || !strings.Contains(p.Text, "Hello there!") || !strings.Contains(p.Text, "How does your team report") {
+				t.Errorf("opening %q, want the opening with its fallbacks", p.Text)
+			}
+			if !strings.Contains(strings.Join(taken.Guards, "\n"), "the model's opening not used (model unavailable)") {
+				t.Errorf("guards %v", taken.Guards)
+			}
+		})
+	}
+}
