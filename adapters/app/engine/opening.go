@@ -91,16 +91,13 @@ type Opening struct {
 var previewAccount = uuid.MustParse("00000000-0000-7000-8000-0000007e1e55")
 
 // PreviewOpening writes the opening of a dialog with contact in variant
-// (a scenario variant's name; "" = picked by weight) as the engine would,
+// (a scenario variant's name; "" or one the scenario does not have =
+// picked by weight, as the engine does) as the engine would,
 // through the same model and guards (domain.DecideDialog on a dialog that
 // exists only here), and records nothing: no dialog, no turn, no message.
 // The contact must be one an account may write to
 // (domain.Contact.Contactable).
 func (c *Core) PreviewOpening(ctx context.Context, contact domain.Contact, variant string) (Opening, error) {
-	v, ok := c.Scenario.Variant(variant)
-	if !ok && variant != "" {
-		return Opening{}, c.Scenario.CheckVariant(variant)
-	}
 	now := c.now()
 	d := domain.Dialog{}
 	id := uuid.NewSHA1(previewAccount, contact.ID[:])
@@ -111,9 +108,7 @@ func (c *Core) PreviewOpening(ctx context.Context, contact domain.Contact, varia
 	for _, e := range evs {
 		d = domain.EvolveDialog(d, e)
 	}
-	if !ok {
-		v = c.variant(d)
-	}
+	v := c.variant(d) // an unknown one (of another scenario) is picked by weight, as the engine does
 	lang := c.Scenario.Language
 	cmd := domain.TakeTurn{Kind: domain.TurnOpening, Rules: c.rules(lang), RandomIDs: []int64{1, 2},
 		Meta: domain.TurnMeta{Scenario: c.Scenario.Name, ScenarioVersion: c.Scenario.Version, Variant: v.Name, VariantVersion: v.Version, Language: lang}}

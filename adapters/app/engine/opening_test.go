@@ -214,8 +214,8 @@ func TestPreviewOpening(t *testing.T) {
 	if now := store.Head(); now != head {
 		t.Errorf("the preview recorded events: head %d → %d", head, now)
 	}
-	if _, err := core.PreviewOpening(ctx, c, "Z"); err == nil {
-		t.Error("a preview with an unknown variant")
+	if o, err := core.PreviewOpening(ctx, c, "Z"); err != nil || (o.Variant != "A" && o.Variant != "B") {
+		t.Errorf("a preview with a variant the scenario lacks: %+v, %v; want one picked by weight", o, err)
 	}
 }
 
