@@ -67,6 +67,9 @@ type Contact struct {
 	Username string // without @
 	Phone    string
 	Name     string
+	// Note is ContactAdded's note (where the contact came from, a
+	// manager's words about the person): personal data, gone on erasure.
+	Note string
 	// Tags are normalised labels (lower-case, trimmed, unique, sorted) for
 	// segments; not personal data: they stay readable after erasure.
 	Tags []string
@@ -358,7 +361,7 @@ func EvolveContact(c Contact, e Event) Contact {
 	case ContactAdded:
 		c = Contact{
 			ID: e.ContactID, Exists: true, Source: e.Source, Basis: e.Basis,
-			UserID: e.UserID, Username: e.Username, Phone: e.Phone, Name: e.Name,
+			UserID: e.UserID, Username: e.Username, Phone: e.Phone, Name: e.Name, Note: e.Note,
 			Tags: e.Tags, Fields: e.Fields, Import: e.Import,
 		}
 	case ContactMerged:
@@ -387,7 +390,7 @@ func EvolveContact(c Contact, e Event) Contact {
 		c.UserID = e.UserID
 	case ContactForgotten:
 		c.Forgotten = true
-		c.Username, c.Phone, c.Name = "", "", ""
+		c.Username, c.Phone, c.Name, c.Note = "", "", "", ""
 		c.Fields = nil // the values are personal; tags are not
 	}
 	return c

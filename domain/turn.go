@@ -43,6 +43,9 @@ type TurnInput struct {
 	Qual     Qualification
 	History  []Line   // oldest first, without New
 	New      []string // the lead's new messages, oldest first
+	// Lead is the contact's own fields, for an opening written for them
+	// (TurnOpening): personal data, to be delimited as data, never logged.
+	Lead Lead
 }
 
 // FieldUpdate is one qualification field a model learned this turn.

@@ -72,6 +72,11 @@ type TakeTurn struct {
 	Rules     TurnRules
 	Meta      TurnMeta
 	RandomIDs []int64
+	// Fallback, for an opening the model wrote (Output.Reply), is the
+	// scenario's own opening with the lead's merge fields filled in: sent
+	// instead when the guards withhold the model's or it has none
+	// (modelOpening). Empty: Output.Reply is the scenario's text itself.
+	Fallback string
 }
 
 // RecordTurnFailure records that the model could not be reached; the
@@ -210,6 +215,9 @@ func (t *turnBuilder) scripted() ([]Event, error) {
 	kind := KindFollowUp
 	if t.cmd.Kind == TurnOpening {
 		kind = KindOpening
+		if strings.TrimSpace(t.cmd.Fallback) != "" {
+			text = t.modelOpening()
+		}
 		if dl := strings.TrimSpace(t.cmd.Rules.Disclosure); dl != "" && !strings.Contains(text, dl) {
 			text = dl + " " + text
 			t.guard(guardDisclosureAdded)

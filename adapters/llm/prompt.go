@@ -48,7 +48,7 @@ func estimateTokens(s string) int {
 
 // tagLike matches a delimiter tag, also with spaces, another case, an
 // HTML escape or a full-width bracket: < /lead_messages>, &lt;message ...
-var tagLike = regexp.MustCompile(`(?i)(<|&lt;|＜)(\s*/?\s*(?:lead_messages|message)\b)`)
+var tagLike = regexp.MustCompile(`(?i)(<|&lt;|＜)(\s*/?\s*(?:lead_messages|message|lead_record)\b)`)
 
 // neutralise makes a lead's text unable to open or close a delimiter.
 func neutralise(s string) string {
@@ -279,11 +279,7 @@ func turnPrompt(in domain.TurnInput) string {
 	var b strings.Builder
 	switch in.Kind {
 	case domain.TurnOpening:
-		b.WriteString("Write the first message of this dialog: the lead has not written yet.")
-		if o := in.Scenario.Opening(in.Variant, language(in)); o != "" {
-			b.WriteString(" Base it on this opening: " + o)
-		}
-		b.WriteString("\n")
+		b.WriteString(openingPrompt(in))
 	case domain.TurnFollowUp:
 		b.WriteString("The lead has not answered your last message. Write one short, polite follow-up, no pressure.\n")
 	default:

@@ -21,9 +21,9 @@ import (
 
 // Errors of Engine.Turn, besides the context's.
 var (
-	// ErrKind: the engine takes only reply turns; openings and follow-ups
+	// ErrKind: the engine takes only reply and opening turns; follow-ups
 	// are the dialog engine's, written from the scenario's texts.
-	ErrKind = errors.New("offline: only reply turns are taken offline")
+	ErrKind = errors.New("offline: only reply and opening turns are taken offline")
 	// ErrNoScenario: the input has no scenario.
 	ErrNoScenario = errors.New("offline: no scenario")
 )
@@ -37,23 +37,40 @@ var _ domain.Model = (*Engine)(nil)
 // New returns an offline engine.
 func New() *Engine { return &Engine{} }
 
-// Turn answers the lead's new messages (in.Kind must be domain.TurnReply).
-// It returns an error wrapping ctx.Err() if ctx is done, ErrKind for other
-// kinds of turn and ErrNoScenario without a scenario. Usage.Engine is
-// always "offline"; Latency is left zero (the engine reads no clock).
+// Turn answers the lead's new messages (domain.TurnReply), or writes the
+// opening of a dialog (domain.TurnOpening): the variant's opening with the
+// lead's merge fields filled in ({first_name|there}: the lead's value, else
+// the fallback). It returns an error wrapping ctx.Err() if ctx is done,
+// ErrKind for other kinds of turn and ErrNoScenario without a scenario.
+// Usage.Engine is always "offline"; Latency is left zero (the engine reads
+// no clock).
 func (e *Engine) Turn(ctx context.Context, in domain.TurnInput) (domain.TurnOutput, domain.Usage, error) {
 	usage := domain.Usage{Engine: "offline"}
 	if err := ctx.Err(); err != nil {
 		return domain.TurnOutput{}, usage, fmt.Errorf("offline: %w", err)
 	}
-	if in.Kind != domain.TurnReply {
+	if in.Kind != domain.TurnReply && in.Kind != domain.TurnOpening {
 		return domain.TurnOutput{}, usage, fmt.Errorf("%w (got %q)", ErrKind, in.Kind)
 	}
 	if in.Scenario == nil {
 		return domain.TurnOutput{}, usage, ErrNoScenario
 	}
 	usage.Attempts = 1
+	if in.Kind == domain.TurnOpening {
+		return Opening(in), usage, nil
+	}
 	return newTurn(in).take(), usage, nil
+}
+
+// Opening is the opening of in's variant in its language, its merge
+// fields filled from in.Lead (else their fallbacks); the stage stays.
+func Opening(in domain.TurnInput) domain.TurnOutput {
+	lang := in.Language
+	if lang == "" {
+		lang = in.Scenario.Language
+	}
+	text := scenario.Merge(in.Scenario.Opening(in.Variant, lang), in.Lead.MergeFields())
+	return domain.TurnOutput{Reply: text, NextStage: in.Stage}
 }
 
 // turn is one reply turn being worked out.

@@ -722,15 +722,43 @@ func TestUnansweredQuestion(t *testing.T) {
 	}
 }
 
+// The offline opening is the variant's, its merge fields filled from the
+// lead, else with their fallbacks.
+func TestOpening(t *testing.T) {
+	sc := testScenario()
+	sc.Openings = []scenario.Text{
+		{"en": "Hi {first_name|there}! How does {company|your team} report today?", "ru": "Здравствуйте, {first_name|коллега}! Как {company|ваша команда} делает отчёты?"},
+		{"en": "Hello {first_name}, a question about {city|your city}."},
+	}
+	second := 1
+	sc.Variants = []scenario.Variant{{Name: "A", Weight: 1}, {Name: "B", Weight: 1, Opening: &second}}
+	anna := domain.Lead{FirstName: "Anna", Company: "Northwind", Fields: []domain.ContactField{{Name: "city", Value: "Riga"}}}
+	for _, c := range []struct {
+		variant int
+		lang    string
+		lead    domain.Lead
+		want    string
+	}{
+		{0, "en", anna, "Hi Anna! How does Northwind report today?"},
+		{0, "en", domain.Lead{}, "Hi there! How does your team report today?"},
+		{0, "ru", anna, "Здравствуйте, Anna! Как Northwind делает отчёты?"},
+		{0, "ru", domain.Lead{}, "Здравствуйте, коллега! Как ваша команда делает отчёты?"},
+		{1, "en", anna, "Hello Anna, a question about Riga."},
+		{1, "en", domain.Lead{}, "Hello, a question about your city."},
+	} {
+		in := domain.TurnInput{Kind: domain.TurnOpening, Scenario: sc, Variant: sc.Variants[c.variant], Language: c.lang, Stage: domain.StageOpening, Lead: c.lead}
+		out, u, err := New().Turn(context.Background(), in)
+		if err != nil || out.Reply != c.want || out.NextStage != domain.StageOpening || u.Engine != "offline" {
+			t.Errorf("variant %d, %s, %+v: %q, %q, %+v, %v; want %q", c.variant, c.lang, c.lead, out.Reply, out.NextStage, u, err, c.want)
+		}
+	}
+}
+
 func TestErrors(t *testing.T) {
 	e := New()
-	in := domain.TurnInput{Kind: domain.TurnOpening, Scenario: testScenario(), Language: "en"}
+	in := domain.TurnInput{Kind: domain.TurnFollowUp, Scenario: testScenario(), Language: "en"}
 	if _, u, err := e.Turn(context.Background(), in); !errors.Is(err, ErrKind) || u.Engine != "offline" {
-		t.Errorf("opening: %v, %+v", err, u)
-	}
-	in.Kind = domain.TurnFollowUp
-	if _, _, err := e.Turn(context.Background(), in); !errors.Is(err, ErrKind) {
-		t.Errorf("follow-up: %v", err)
+		t.Errorf("follow-up: %v, %+v", err, u)
 	}
 	in = domain.TurnInput{Kind: domain.TurnReply, New: []string{"hi"}}
 	if _, _, err := e.Turn(context.Background(), in); !errors.Is(err, ErrNoScenario) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/salesbot/salesbot/adapters/app/campaigns"
+	"github.com/salesbot/salesbot/adapters/app/engine"
 	"github.com/salesbot/salesbot/adapters/app/system/runflags"
 	"github.com/salesbot/salesbot/adapters/cli"
 	"github.com/salesbot/salesbot/adapters/cli/datadir"
@@ -22,7 +23,7 @@ func campaignsCommand() *command {
 		name:    "campaigns",
 		summary: "create outreach campaigns, pause and resume them, read their A/B stats",
 		sub: []*command{campaignsCreateCommand(), campaignsListCommand(), campaignsPauseCommand(true),
-			campaignsPauseCommand(false), campaignsStatsCommand()},
+			campaignsPauseCommand(false), campaignsStatsCommand(), campaignsPreviewCommand()},
 	}
 }
 
@@ -189,4 +190,42 @@ func campaignsStatsCommand() *command {
 			return st.WriteText(a.stdout)
 		},
 	}
+}
+
+func campaignsPreviewCommand() *command {
+	var eng runflags.Engine
+	var f campaigns.PreviewFlags
+	return &command{name: "preview", remote: domain.ScopeRead, usage: " ID|NAME",
+		summary: "show the openings a campaign would send its first contacts, written as the engine writes them; nothing is sent or recorded",
+		flags: func(fs *flag.FlagSet, a *app) func() error {
+			eng.Register(fs, a.getenv)
+			check := f.Register(fs)
+			return func() error {
+				if err := check(); err != nil || a.live != nil { // run's engine writes them
+					return err
+				}
+				return eng.Check()
+			}
+		},
+		run: func(ctx context.Context, a *app, args []string) error {
+			if len(args) != 1 {
+				return usagef("give one campaign: its id, short id or name (see 'salesbot campaigns list')")
+			}
+			st, sink, done, err := a.logAndReadModels(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			var core *engine.Core
+			if a.live != nil {
+				core = a.live.sys.Openings()
+			} else if core, _, err = eng.Core(a.log, handlers(st)); err != nil {
+				return err
+			}
+			p, err := campaigns.PreviewOpenings(ctx, handlers(st), st, eventlog.New(st).Decode, sink, core, campaigns.PreviewRequest{Ref: args[0], N: f.N})
+			if err != nil {
+				return campaigns.Usage(err)
+			}
+			return p.WriteText(a.stdout)
+		}}
 }

@@ -160,4 +160,12 @@ func TestCommandsThroughTheRunningServer(t *testing.T) {
 	if r := run(t, nil, "contacts", "import", filepath.Join(t.TempDir(), "none.csv"), "--data-dir", dir, "--source", "fair", "--basis", "consent"); r.code != 1 || !strings.Contains(r.stderr, "none.csv") {
 		t.Errorf("a missing file: %+v", r)
 	}
+	// A campaign's openings are previewed by run's engine, through the socket.
+	if r = run(t, nil, "campaigns", "create", "--name", "Later", "--start", "2030-01-02T09:00", "--data-dir", dir); r.code != 0 {
+		t.Fatalf("campaigns create: %+v", r)
+	}
+	if r = run(t, nil, "campaigns", "preview", "Later", "--n", "1", "--data-dir", dir); r.code != 0 ||
+		!strings.Contains(r.stdout, "nothing is sent or recorded") || !strings.Contains(r.stdout, "1. contact ") || strings.Contains(r.stdout, "2. contact ") {
+		t.Fatalf("campaigns preview: %+v", r)
+	}
 }

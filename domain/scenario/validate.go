@@ -84,6 +84,9 @@ func validate(s *Scenario, c *checker) *Error {
 			if claimsHuman(o[lang]) {
 				return c.errf(join(p, lang), "must not claim the assistant is a person")
 			}
+			if err := CheckMergeFields(o[lang]); err != nil {
+				return c.errf(c.textPath(p, lang), "%v", err)
+			}
 		}
 	}
 
@@ -274,6 +277,9 @@ func validate(s *Scenario, c *checker) *Error {
 		case v.Opening != nil && (*v.Opening < 0 || *v.Opening >= len(s.Openings)):
 			return c.errf(join(p, "opening"), "%d is not an opening: there are %d, numbered from 0", *v.Opening, len(s.Openings))
 		}
+		if err := CheckMergeFields(v.Prompt); err != nil {
+			return c.errf(join(p, "prompt"), "%v", err)
+		}
 	}
 
 	if err := nonEmpty(s.Offline.NotInterested, "offline.not_interested"); err != nil {
@@ -297,14 +303,7 @@ func sendable(s *Scenario, c *checker) *Error {
 		}
 		return nil
 	}
-	// at is the path of a text in lang: with the language key when the
-	// file has one, else the plain form's own path.
-	at := func(path, lang string) string {
-		if _, ok := c.lines[join(path, lang)]; ok {
-			return join(path, lang)
-		}
-		return path
-	}
+	at := c.textPath
 	text := func(t Text, path string) *Error {
 		for _, lang := range Languages {
 			if v, ok := t[lang]; ok {
@@ -388,3 +387,12 @@ func saysAI(text string) bool {
 }
 
 func normalize(s string) string { return words.Normalize(s) }
+
+// textPath is the path of a text in lang: with the language key when the
+// file has one, else the plain form's own path.
+func (c *checker) textPath(path, lang string) string {
+	if _, ok := c.lines[join(path, lang)]; ok {
+		return join(path, lang)
+	}
+	return path
+}

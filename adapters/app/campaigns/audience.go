@@ -16,12 +16,12 @@ var contactEvents = []domain.Event{domain.ContactAdded{}, domain.ContactMerged{}
 
 // foldContact applies one of a contact's events to what segments need of
 // it (tags, custom fields, import, whether it exists; no username, phone,
-// name or user id) and says whether it may be written to
+// name, note or user id) and says whether it may be written to
 // (domain.Contact.Contactable). The scheduler and CountSegment both fold
 // contacts with it, so a campaign targets whom its count said.
 func foldContact(c domain.Contact, e domain.Event) (domain.Contact, bool) {
 	c = domain.EvolveContact(c, e)
-	c.Username, c.Phone, c.Name, c.UserID = "", "", "", 0 // segments do not need them
+	c.Username, c.Phone, c.Name, c.Note, c.UserID = "", "", "", "", 0 // segments do not need them
 	return c, c.Contactable() == nil
 }
 

@@ -72,7 +72,7 @@ var flagOf = map[string]string{"name": "--name", "scenario": "--scenario", "vari
 	"schedule": "--start and --end", "schedule.start": "--start", "schedule.end": "--end", "schedule.length": "--days",
 	"schedule.hours": "--hours", "schedule.days": "--weekdays", "schedule.time_zone": "--tz",
 	"caps.daily_new_dialogs": "--daily-cap", "caps.total_dialogs": "--total-cap",
-	"segment.import": "--import", "segment.fields": "--field", "accounts": "--accounts", "optimize": "--optimize"}
+	"segment.import": "--import", "segment.fields": "--field", "accounts": "--accounts", "optimize": "--optimize", "n": "--n"}
 
 // Usage turns a rule a campaign breaks (EINVALID) into a usage error
 // naming its option; other errors are returned as they are.
@@ -112,6 +112,20 @@ func (s *StatsFlags) Register(fs *flag.FlagSet) func() error {
 			if s.From, err = time.Parse(time.DateOnly, s.since); err != nil {
 				return cli.Usagef("--since: %q is not a date like 2026-12-01", s.since)
 			}
+		}
+		return nil
+	}
+}
+
+// PreviewFlags are the options of campaigns preview.
+type PreviewFlags struct{ N int }
+
+// Register registers the options on fs and returns their check.
+func (p *PreviewFlags) Register(fs *flag.FlagSet) func() error {
+	fs.IntVar(&p.N, "n", DefaultPreview, fmt.Sprintf("how many openings: one for each of the campaign's first `n` contacts (1 to %d)", MaxPreview))
+	return func() error {
+		if p.N < 1 || p.N > MaxPreview {
+			return cli.Usagef("--n: %d is not between 1 and %d", p.N, MaxPreview)
 		}
 		return nil
 	}

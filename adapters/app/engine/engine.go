@@ -111,8 +111,9 @@ func (c *Core) turn(ctx context.Context, dialogID uuid.UUID, kind domain.TurnKin
 	}
 	switch kind {
 	case domain.TurnOpening:
-		cmd.Output.Reply = sc.Opening(variant, lang)
-		cmd.Usage = domain.Usage{Engine: "scenario"}
+		if err := c.writeOpening(ctx, &cmd, d, contact, variant, lang); err != nil {
+			return Outcome{Dialog: d}, err
+		}
 	case domain.TurnFollowUp:
 		if st, ok := nurturing(sc, d); ok {
 			// A nurture stage follows up once, with its own text.

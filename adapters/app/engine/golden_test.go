@@ -321,10 +321,11 @@ func checkInvariants(t *testing.T, sc *scenario.Scenario, r run) {
 	}
 	for _, req := range r.reqs {
 		// Every request (a repair too) carries the lead's new messages
-		// between the delimiters.
+		// between the delimiters; an opening's, the lead's record.
 		delimited := false
 		for _, m := range req.Body.Messages {
-			if m.Role == openai.ChatMessageRoleUser && strings.Contains(m.Content, "<lead_messages>") {
+			if m.Role == openai.ChatMessageRoleUser && (strings.Contains(m.Content, "<lead_messages>") ||
+				strings.Contains(m.Content, "first message") && strings.Contains(m.Content, "<lead_record>")) {
 				delimited = true
 			}
 		}
@@ -433,8 +434,8 @@ var expectations = map[string]func(t *testing.T, mode string, r run){
 			if lastHandoff(r) != domain.ReasonInvalidOutput {
 				t.Errorf("handoff %q, want %q", lastHandoff(r), domain.ReasonInvalidOutput)
 			}
-			if len(r.reqs) != 2 {
-				t.Errorf("%d LLM requests, want the call and one repair", len(r.reqs))
+			if len(r.reqs) != 3 {
+				t.Errorf("%d LLM requests, want the opening's, the call and one repair", len(r.reqs))
 			}
 		}
 	},

@@ -32,16 +32,22 @@ func (c *clock) Add(d time.Duration) {
 }
 
 // scripted is a Model test double: it answers "reply N" or fails as told,
-// and records what it was asked.
+// and records what it was asked; it writes openings apart ("Hello
+// <first name>"), recorded in openings, neither failing nor counted.
 type scripted struct {
-	mu    sync.Mutex
-	calls []domain.TurnInput
-	fail  int // fail this many calls first
+	mu       sync.Mutex
+	calls    []domain.TurnInput
+	openings []domain.TurnInput
+	fail     int // fail this many calls first
 }
 
 func (m *scripted) Turn(ctx context.Context, in domain.TurnInput) (domain.TurnOutput, domain.Usage, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if in.Kind == domain.TurnOpening {
+		m.openings = append(m.openings, in)
+		return domain.TurnOutput{Reply: strings.TrimSpace("Hello " + in.Lead.FirstName)}, domain.Usage{Engine: "llm", Model: "fake", Attempts: 1}, nil
+	}
 	m.calls = append(m.calls, in)
 	if m.fail > 0 {
 		m.fail--
@@ -250,8 +256,8 @@ func TestOpeningAndFollowUpsInsideWorkingHours(t *testing.T) {
 	eventually(t, "the opening", func() bool { return w.count(did, "OutboundPlanned") == 1 })
 	w.sendAll(did, cid)
 	open := w.turns(did)[0]
-	if open.Kind != domain.TurnOpening || len(w.model.inputs()) != 0 {
-		t.Fatalf("opening turn %+v (model asked %d times: openings are scenario texts)", open, len(w.model.inputs()))
+	if open.Kind != domain.TurnOpening || len(w.model.inputs()) != 0 || len(w.model.openings) != 1 {
+		t.Fatalf("opening turn %+v (model asked %d times for a reply, %d for an opening)", open, len(w.model.inputs()), len(w.model.openings))
 	}
 	// 24 h later it is 10:00 the next day: the first follow-up.
 	w.clock.Add(24 * time.Hour)

@@ -265,6 +265,10 @@ func (s *System) notify(n accounts.Notice) {
 // Accounts is the accounts service.
 func (s *System) Accounts() *accounts.Service { return s.svc }
 
+// Openings writes openings as the engine does, for a campaign's preview
+// (campaigns.PreviewOpenings): run's model and scenario.
+func (s *System) Openings() *engine.Core { return s.dialogs.Core() }
+
 // Handlers are the domain's command handlers on the log.
 func (s *System) Handlers() domain.Handlers { return s.h }
 
