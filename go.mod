@@ -10,6 +10,7 @@ require (
 	github.com/gotd/td v0.162.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/mymmrac/telego v1.3.0
+	github.com/nats-io/nats.go v1.55.0
 	golang.org/x/sync v0.23.0
 	golang.org/x/term v0.46.0
 	golang.org/x/text v0.42.0
@@ -18,6 +19,8 @@ require (
 require (
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/nats-io/nkeys v0.4.16 // indirect
+	github.com/nats-io/nuid v1.0.1 // indirect
 )
 
 require (
