@@ -176,11 +176,14 @@ func (s *JetStreamStore) setup(ctx context.Context, opts Options) error {
 	mustExist := opts.MustExist || opts.ReadOnly
 	st, err := s.js.Stream(ctx, s.names.stream)
 	if errors.Is(err, jetstream.ErrStreamNotFound) && !mustExist {
-		st, err = s.js.CreateStream(ctx, jetstream.StreamConfig{
-			Name: s.names.stream, Subjects: []string{s.names.subject}, Storage: jetstream.FileStorage,
-			Replicas: s.url.Replicas, DenyDelete: true, DenyPurge: true, Retention: jetstream.LimitsPolicy,
-			Discard: jetstream.DiscardNew, Duplicates: 2 * time.Minute,
-			Description: "salesbot event log " + s.url.Name,
+		err = retryCreate(ctx, func() (err error) {
+			st, err = s.js.CreateStream(ctx, jetstream.StreamConfig{
+				Name: s.names.stream, Subjects: []string{s.names.subject}, Storage: jetstream.FileStorage,
+				Replicas: s.url.Replicas, DenyDelete: true, DenyPurge: true, Retention: jetstream.LimitsPolicy,
+				Discard: jetstream.DiscardNew, Duplicates: 2 * time.Minute,
+				Description: "salesbot event log " + s.url.Name,
+			})
+			return err
 		})
 		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) { // another node made it meanwhile
 			st, err = s.js.Stream(ctx, s.names.stream)
@@ -206,8 +209,11 @@ func (s *JetStreamStore) setup(ctx context.Context, opts Options) error {
 func (s *JetStreamStore) bucket(ctx context.Context, name string, mustExist bool) (jetstream.KeyValue, error) {
 	kv, err := s.js.KeyValue(ctx, name)
 	if errors.Is(err, jetstream.ErrBucketNotFound) && !mustExist {
-		kv, err = s.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket: name, History: 1, Storage: jetstream.FileStorage, Replicas: s.url.Replicas,
+		err = retryCreate(ctx, func() (err error) {
+			kv, err = s.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+				Bucket: name, History: 1, Storage: jetstream.FileStorage, Replicas: s.url.Replicas,
+			})
+			return err
 		})
 		if errors.Is(err, jetstream.ErrBucketExists) {
 			kv, err = s.js.KeyValue(ctx, name)
@@ -217,6 +223,25 @@ func (s *JetStreamStore) bucket(ctx context.Context, name string, mustExist bool
 		return nil, fmt.Errorf("eventstore: bucket %s on %s: %w", name, s.url, err)
 	}
 	return kv, nil
+}
+
+// retryCreate runs create again while the server fails to make the
+// stream's storage (code 10049): a server before 2.10 removes its streams
+// directory when the last stream is deleted, and a stream created at that
+// moment fails once.
+func retryCreate(ctx context.Context, create func() error) error {
+	for try := 0; ; try++ {
+		err := create()
+		var apiErr *jetstream.APIError
+		if try == 4 || !errors.As(err, &apiErr) || apiErr.ErrorCode != 10049 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(50<<try) * time.Millisecond):
+		}
+	}
 }
 
 // genesis reads the log's id from the stream's first message, writing it
