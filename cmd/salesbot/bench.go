@@ -32,6 +32,7 @@ type benchParams struct {
 	concurrency, events, payload, batch int
 	asJSON, baseline                    bool
 	cpuProfile                          string
+	logURL                              string // bench append --log: also on JetStream
 }
 
 func (p *benchParams) register(fs *flag.FlagSet, defConcurrency int) {
@@ -60,6 +61,7 @@ func benchAppendCommand() *command {
 			cli.IntRange(fs, &p.payload, "payload", 200, 0, 1<<20, "payload bytes per event")
 			cli.IntRange(fs, &p.batch, "batch", 1, 1, 10000, "events per Append call")
 			fs.BoolVar(&p.baseline, "baseline", false, "also measure raw synced Pebble writes")
+			datadir.LogFlag(fs, &p.logURL, a.getenv) // then measured there too, after Pebble
 			return nil
 		},
 		noArgs: true,
@@ -88,6 +90,17 @@ func benchAppendCommand() *command {
 					return fmt.Errorf("raw pebble baseline: %w", err)
 				}
 				printBench(a, raw, p.asJSON)
+			}
+			if p.logURL != "" {
+				js, err := a.cfg.OpenLog(ctx, p.logURL, datadir.Create, eventstore.Options{Logger: a.log}, a.stderr)
+				if err != nil {
+					return err
+				}
+				res, err := storebench.AppendNew(ctx, js, "jetstream", p.params())
+				if js.Close(); err != nil {
+					return fmt.Errorf("--log %s: %w", js.URL(), err)
+				}
+				printBench(a, res, p.asJSON)
 			}
 			return nil
 		},

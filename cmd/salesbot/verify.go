@@ -15,6 +15,7 @@ func verifyCommand() *command {
 	var (
 		asJSON              bool
 		publicKeyFile, want string
+		logURL              string
 		o                   audit.VerifyOptions
 	)
 	return &command{
@@ -24,6 +25,7 @@ func verifyCommand() *command {
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			fs.BoolVar(&asJSON, "json", false, "print the result as one JSON line")
 			fs.StringVar(&publicKeyFile, "public-key", "", "verify with this public key `file` instead of the master key (see 'salesbot keys public')")
+			datadir.LogFlag(fs, &logURL, a.getenv)
 			fs.StringVar(&want, "expect-head", "", "`POS:HASH` the log must hold: the hash of the event at position POS, as a previous verify printed it")
 			return func() error {
 				if want == "" {
@@ -48,6 +50,12 @@ func verifyCommand() *command {
 			}
 			var rep audit.Report
 			switch {
+			case err == nil && logURL != "": // a log on JetStream
+				var s *eventstore.JetStreamStore
+				if s, err = a.cfg.OpenLog(ctx, logURL, datadir.Audit, opts.Options, a.stderr); err == nil {
+					rep, err = audit.VerifyLog(ctx, s, o)
+					s.Close()
+				}
 			case a.live != nil && publicKeyFile != "":
 				return usagef("--public-key: run holds this data dir and verifies it with its own keys; an auditor with the public key verifies a copy of the dir")
 			case err == nil && a.live != nil: // run's open log, from a snapshot
