@@ -44,7 +44,8 @@ import (
 // (at Open, then live with an ordered consumer): the records by position,
 // the positions of every stream, the chain tip. Head and WaitHead are the
 // head as applied here; reads are served from the index. Appends of one
-// node are published one at a time.
+// node are published in groups, many messages in flight at once (see
+// publisher).
 type JetStreamStore struct {
 	url      LogURL
 	nc       *nats.Conn
@@ -61,8 +62,6 @@ type JetStreamStore struct {
 	log      *slog.Logger
 	readOnly bool
 
-	appendMu sync.Mutex // one publish at a time from this node
-
 	mu      sync.RWMutex
 	seq     uint64              // last JetStream sequence applied
 	events  [][]byte            // events[pos-1] = stored record
@@ -73,6 +72,9 @@ type JetStreamStore struct {
 	head    *headSignal // positions applied
 	applied *headSignal // JetStream sequences applied
 
+	reqs      chan *jsAppend // to the publisher
+	closing   chan struct{}  // closed by Close
+	pubDone   chan struct{}
 	stop      context.CancelFunc
 	done      chan struct{}
 	closeOnce sync.Once
@@ -139,7 +141,7 @@ func OpenJetStream(ctx context.Context, rawURL string, opts Options) (*JetStream
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: connect to %s: %w", u, err)
 	}
-	js, err := jetstream.New(nc)
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncTimeout(10*time.Second))
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("eventstore: jetstream on %s: %w", u, err)
@@ -148,6 +150,7 @@ func OpenJetStream(ctx context.Context, rawURL string, opts Options) (*JetStream
 		url: u, nc: nc, js: js, names: newJSNames(u.Name), m: m, now: opts.Now, log: opts.Logger,
 		readOnly: opts.ReadOnly, streams: make(map[string][]uint64),
 		head: newHeadSignal(0), applied: newHeadSignal(0), done: make(chan struct{}),
+		reqs: make(chan *jsAppend), closing: make(chan struct{}), pubDone: make(chan struct{}),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -164,6 +167,7 @@ func OpenJetStream(ctx context.Context, rawURL string, opts Options) (*JetStream
 	runCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	go s.run(runCtx)
+	go s.publisher(runCtx)
 	if err := s.catchUp(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("eventstore: open %s: read the log: %w", u, err)
@@ -442,8 +446,10 @@ func (s *JetStreamStore) Close() error {
 		s.mu.Lock()
 		s.closed = true
 		s.mu.Unlock()
+		close(s.closing)
 		if s.stop != nil {
 			s.stop()
+			<-s.pubDone // it answers the appends it took
 			<-s.done
 		}
 		s.head.close()

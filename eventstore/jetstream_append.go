@@ -8,16 +8,16 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Append implements Store: one message per append, published on the
-// node's last applied sequence (see JetStreamStore). It returns when the
-// server has stored the message (on R3, on a majority of the servers) and
-// this node has applied it.
+// Append implements Store: one message per append (see JetStreamStore).
+// It returns when the server has stored the message (on R3, on a
+// majority of the servers) and this node has applied it.
 func (s *JetStreamStore) Append(ctx context.Context, stream string, expected ExpectedVersion, events ...Event) (AppendResult, error) {
 	if err := ctx.Err(); err != nil {
 		return AppendResult{}, err
@@ -32,86 +32,186 @@ func (s *JetStreamStore) Append(ctx context.Context, stream string, expected Exp
 	if err != nil {
 		return AppendResult{}, err
 	}
-	s.appendMu.Lock()
-	defer s.appendMu.Unlock()
+	if size := p.size() + len(p.bodies)*(32+binary.MaxVarintLen64) + 1024; int64(size) > s.nc.MaxPayload() {
+		return AppendResult{}, fmt.Errorf("%w: append to stream %q is about %d bytes stored, the NATS server takes at most %d in a message (max_payload)",
+			ErrInvalidEvent, stream, size, s.nc.MaxPayload())
+	}
+	req := &jsAppend{stream: stream, expected: expected, p: p, done: make(chan jsResult, 1)}
+	select {
+	case s.reqs <- req:
+	case <-s.closing:
+		return AppendResult{}, ErrClosed
+	}
+	res := <-req.done
+	return res.r, res.err
+}
+
+// jsAppend is an append waiting for the publisher.
+type jsAppend struct {
+	stream   string
+	expected ExpectedVersion
+	p        prepared
+	done     chan jsResult
+}
+
+type jsResult struct {
+	r   AppendResult
+	err error
+}
+
+// maxGroup caps the messages one round of the publisher has in flight.
+const maxGroup = 256
+
+// publisher publishes the node's appends until ctx ends. It takes every
+// append waiting as one group and publishes the group's messages at once,
+// each linked to the one before: the first on the last sequence this node
+// applied (Nats-Expected-Last-Sequence), each next on the message id of
+// the one before (Nats-Expected-Last-Msg-Id), so that when another node's
+// message gets in between, that message and every later one of the group
+// are refused, never stored after a message they do not follow. The
+// refused ones are tried again once this node has applied the stream.
+func (s *JetStreamStore) publisher(ctx context.Context) {
+	defer close(s.pubDone)
 	for {
-		s.mu.RLock()
-		closed, seq, tip := s.closed, s.seq, chainTip{pos: s.tip.pos, hash: s.tip.hash}
-		positions := s.streams[stream]
-		s.mu.RUnlock()
-		if closed {
-			return AppendResult{}, ErrClosed
+		var group []*jsAppend
+		select {
+		case <-ctx.Done():
+			return
+		case r := <-s.reqs:
+			group = append(group, r)
 		}
-		cur := uint64(len(positions))
-		if err := checkExpected(stream, expected, cur); err != nil {
-			return AppendResult{}, err
+	gather:
+		for len(group) < maxGroup {
+			select {
+			case r := <-s.reqs:
+				group = append(group, r)
+			default:
+				break gather
+			}
 		}
-		if err := p.checkErased(s.keys, stream); err != nil {
-			return AppendResult{}, err
-		}
-		var prev uint64
-		if cur > 0 {
-			prev = positions[cur-1]
-		}
-		q := p.clone()
-		first := tip.pos + 1
-		tip.link(s.m, q, cur+1, prev, s.now())
-		msg := nats.NewMsg(s.names.subject)
-		msg.Data = encodeMessage(q.bodies)
-		msg.Header.Set(hdrStream, url.QueryEscape(stream))
-		msg.Header.Set(hdrExpected, expected.String())
-		msg.Header.Set(hdrVersion, strconv.FormatUint(cur+uint64(len(q.bodies)), 10))
-		msg.Header.Set(hdrFirst, strconv.FormatUint(first, 10))
-		if max := s.nc.MaxPayload(); int64(len(msg.Data)+512) > max {
-			return AppendResult{}, fmt.Errorf("%w: append to stream %q is %d bytes stored, the NATS server takes at most %d in a message (max_payload)",
-				ErrInvalidEvent, stream, len(msg.Data), max)
-		}
-		ack, err := s.publish(ctx, msg, seq)
-		if isWrongLastSequence(err) {
-			// Another node appended first: apply what it wrote, then check
-			// the version and link the chain again on the new tip.
+		for len(group) > 0 {
+			group = s.publishGroup(group)
+			if len(group) == 0 {
+				break
+			}
+			// Another node appended first: apply what it wrote, then
+			// check the versions and link the chain again on the new tip.
 			if err := s.catchUp(ctx); err != nil {
-				return AppendResult{}, fmt.Errorf("eventstore: append to %q: catch up with %s: %w", stream, s.url, err)
+				if s.isClosed() {
+					err = ErrClosed
+				}
+				for _, r := range group {
+					r.done <- jsResult{err: fmt.Errorf("eventstore: append to %q: catch up with %s: %w", r.stream, s.url, err)}
+				}
+				break
 			}
-			continue
 		}
-		if err != nil {
-			if s.isClosed() {
-				return AppendResult{}, ErrClosed
-			}
-			return AppendResult{}, fmt.Errorf("eventstore: append to %q on %s: %w", stream, s.url, err)
-		}
-		s.apply(ack.Sequence, msg.Data)
-		return AppendResult{FirstPosition: first, LastPosition: tip.pos, Version: cur + uint64(len(q.bodies))}, nil
 	}
 }
 
-// publish sends msg on the condition that the stream's last sequence is
-// lastSeq. A publish whose answer was lost (a timeout, a server switch) is
-// sent again as it was, with the same Nats-Msg-Id: if the first one was
-// stored the server answers with its sequence instead of storing it twice.
-func (s *JetStreamStore) publish(ctx context.Context, msg *nats.Msg, lastSeq uint64) (*jetstream.PubAck, error) {
-	opts := []jetstream.PublishOpt{jetstream.WithExpectLastSequence(lastSeq), jetstream.WithMsgID(uuid.NewString())}
-	var err error
-	for try := 0; try < 3; try++ {
-		var ack *jetstream.PubAck
-		if ack, err = s.js.PublishMsg(ctx, msg, opts...); err == nil {
-			return ack, nil
+// publishGroup publishes one message per append of group and answers
+// each, but for those another node's message got ahead of, which it
+// returns.
+func (s *JetStreamStore) publishGroup(group []*jsAppend) (retry []*jsAppend) {
+	type flight struct {
+		req                  *jsAppend
+		msg                  *nats.Msg
+		opts                 []jetstream.PublishOpt
+		fut                  jetstream.PubAckFuture
+		first, last, version uint64
+	}
+	s.mu.RLock()
+	seq, tip := s.seq, chainTip{pos: s.tip.pos, hash: s.tip.hash}
+	s.mu.RUnlock()
+	heads := map[string]streamHead{} // streams as the messages in flight leave them
+	var flights []flight
+	prevID := ""
+	for i, r := range group {
+		head, ok := heads[r.stream]
+		if !ok {
+			s.mu.RLock()
+			if positions := s.streams[r.stream]; len(positions) > 0 {
+				head = streamHead{version: uint64(len(positions)), pos: positions[len(positions)-1]}
+			}
+			s.mu.RUnlock()
 		}
-		if ctx.Err() != nil || !(errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, jetstream.ErrNoStreamResponse)) {
-			return nil, err
+		if err := checkExpected(r.stream, r.expected, head.version); err != nil {
+			r.done <- jsResult{err: err}
+			continue
+		}
+		if err := r.p.checkErased(s.keys, r.stream); err != nil {
+			r.done <- jsResult{err: err}
+			continue
+		}
+		q := r.p.clone()
+		first := tip.pos + 1
+		next := tip
+		next.link(s.m, q, head.version+1, head.pos, s.now())
+		version := head.version + uint64(len(q.bodies))
+		msg := nats.NewMsg(s.names.subject)
+		msg.Data = encodeMessage(q.bodies)
+		msg.Header.Set(hdrStream, url.QueryEscape(r.stream))
+		msg.Header.Set(hdrExpected, r.expected.String())
+		msg.Header.Set(hdrVersion, strconv.FormatUint(version, 10))
+		msg.Header.Set(hdrFirst, strconv.FormatUint(first, 10))
+		id := uuid.NewString()
+		opts := []jetstream.PublishOpt{jetstream.WithMsgID(id), jetstream.WithExpectLastSequence(seq)}
+		if prevID != "" {
+			opts[1] = jetstream.WithExpectLastMsgID(prevID)
+		}
+		fut, err := s.js.PublishMsgAsync(msg, opts...)
+		if err != nil { // not sent: neither is anything after it
+			retry = append(retry, group[i+1:]...)
+			if s.isClosed() {
+				err = ErrClosed
+			}
+			r.done <- jsResult{err: fmt.Errorf("eventstore: append to %q on %s: %w", r.stream, s.url, err)}
+			break
+		}
+		tip, prevID = next, id
+		heads[r.stream] = streamHead{version: version, pos: tip.pos}
+		flights = append(flights, flight{req: r, msg: msg, opts: opts, fut: fut, first: first, last: tip.pos, version: version})
+	}
+	for _, f := range flights {
+		var ack *jetstream.PubAck
+		var err error
+		select {
+		case ack = <-f.fut.Ok():
+		case err = <-f.fut.Err():
+		}
+		if err != nil && !isWrongLastSequence(err) && !s.isClosed() {
+			// The answer was lost (a timeout, a server switch): send it
+			// again as it was. If the first one was stored, the server
+			// finds its message id and answers with its sequence.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			ack, err = s.js.PublishMsg(ctx, f.msg, f.opts...)
+			cancel()
+		}
+		switch {
+		case err == nil:
+			s.apply(ack.Sequence, f.msg.Data)
+			f.req.done <- jsResult{r: AppendResult{FirstPosition: f.first, LastPosition: f.last, Version: f.version}}
+		case isWrongLastSequence(err):
+			retry = append(retry, f.req)
+		case s.isClosed():
+			f.req.done <- jsResult{err: ErrClosed}
+		default:
+			f.req.done <- jsResult{err: fmt.Errorf("eventstore: append to %q on %s: %w", f.req.stream, s.url, err)}
 		}
 	}
-	return nil, err
+	return retry
 }
 
 // isWrongLastSequence: the server refused a publish because the stream
-// moved past the expected last sequence.
+// moved on: past the expected last sequence, or to another last message.
 func isWrongLastSequence(err error) bool {
 	var apiErr *jetstream.APIError
 	return errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
-		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant || apiErr.ErrorCode == errCodeWrongLastMsgID)
 }
+
+// errCodeWrongLastMsgID is the server's "wrong last msg ID" error code.
+const errCodeWrongLastMsgID jetstream.ErrorCode = 10070
 
 // clone copies the bodies, so that a retried append links fresh copies.
 func (p prepared) clone() prepared {
