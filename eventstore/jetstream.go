@@ -30,7 +30,8 @@ import (
 //     headers for operators;
 //   - the key-value buckets SALESBOT_KEYS_NAME (subject keys and
 //     tombstones, one revision kept) and SALESBOT_SECRETS_NAME (secrets),
-//     sealed with the master key as on Pebble.
+//     sealed with the master key as on Pebble, and SALESBOT_META_NAME (the
+//     signed head, see jetstream_trust.go).
 //
 // One global order: every publish carries Nats-Expected-Last-Sequence, the
 // last JetStream sequence this node has applied. When another node got
@@ -54,6 +55,7 @@ type JetStreamStore struct {
 	names    jsNames
 	keysKV   jetstream.KeyValue
 	secrets  jetstream.KeyValue
+	meta     jetstream.KeyValue // the signed head
 	id       uuid.UUID
 	m        *master
 	keys     *keyring
@@ -75,6 +77,7 @@ type JetStreamStore struct {
 	reqs      chan *jsAppend // to the publisher
 	closing   chan struct{}  // closed by Close
 	pubDone   chan struct{}
+	signDone  chan struct{} // nil: this node signs no head
 	stop      context.CancelFunc
 	done      chan struct{}
 	closeOnce sync.Once
@@ -87,7 +90,7 @@ var (
 
 // jsNames are the JetStream names of one log.
 type jsNames struct {
-	stream, subject, keys, secrets string
+	stream, subject, keys, secrets, meta string
 }
 
 func newJSNames(log string) jsNames {
@@ -96,6 +99,7 @@ func newJSNames(log string) jsNames {
 		subject: "salesbot." + log + ".log",
 		keys:    "SALESBOT_KEYS_" + log,
 		secrets: "SALESBOT_SECRETS_" + log,
+		meta:    "SALESBOT_META_" + log,
 	}
 }
 
@@ -115,7 +119,7 @@ const (
 // the log that rawURL names (see ParseLogURL). It returns when the node's
 // index holds every message the stream had when it was called. Of opts it
 // uses MasterKey (or PublicKey with ReadOnly), Upcasters, Now, Logger,
-// MustExist and ReadOnly. It returns ErrNoLog when the log does not exist
+// MustExist, ReadOnly and SignInterval. It returns ErrNoLog when the log does not exist
 // and must; errors name the server without its credentials.
 func OpenJetStream(ctx context.Context, rawURL string, opts Options) (*JetStreamStore, error) {
 	u, err := ParseLogURL(rawURL)
@@ -168,6 +172,14 @@ func OpenJetStream(ctx context.Context, rawURL string, opts Options) (*JetStream
 	s.stop = stop
 	go s.run(runCtx)
 	go s.publisher(runCtx)
+	if !s.readOnly {
+		interval := opts.SignInterval
+		if interval <= 0 {
+			interval = DefaultSignInterval
+		}
+		s.signDone = make(chan struct{})
+		go s.signLoop(runCtx, interval)
+	}
 	if err := s.catchUp(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("eventstore: open %s: read the log: %w", u, err)
@@ -204,6 +216,9 @@ func (s *JetStreamStore) setup(ctx context.Context, opts Options) error {
 		return err
 	}
 	if s.secrets, err = s.bucket(ctx, s.names.secrets, mustExist); err != nil {
+		return err
+	}
+	if s.meta, err = s.bucket(ctx, s.names.meta, mustExist); err != nil {
 		return err
 	}
 	return s.genesis(ctx, mustExist)
@@ -451,6 +466,16 @@ func (s *JetStreamStore) Close() error {
 			s.stop()
 			<-s.pubDone // it answers the appends it took
 			<-s.done
+		}
+		if s.signDone != nil {
+			<-s.signDone
+			if h := s.Head(); h > 0 {
+				ctx, cancel := context.WithTimeout(context.Background(), kvTimeout)
+				if err := s.signHead(ctx, h); err != nil {
+					s.log.Warn("eventstore: sign the log's head on close", "log", s.url.String(), "err", err)
+				}
+				cancel()
+			}
 		}
 		s.head.close()
 		s.applied.close()

@@ -115,6 +115,11 @@ func (s *JetStreamStore) HashAt(_ context.Context, pos uint64) ([32]byte, error)
 	if s.closed {
 		return [32]byte{}, ErrClosed
 	}
+	return s.hashAt(pos)
+}
+
+// hashAt is HashAt for a caller holding s.mu (read), closed or not.
+func (s *JetStreamStore) hashAt(pos uint64) ([32]byte, error) {
 	if pos == 0 || pos > uint64(len(s.events)) {
 		return [32]byte{}, fmt.Errorf("eventstore: hash at position %d: %w", pos, ErrNotFound)
 	}
@@ -150,7 +155,12 @@ func (s *JetStreamStore) Verify(ctx context.Context, progress func(done, total u
 	s.mu.RLock()
 	local := chainTip{pos: s.tip.pos, hash: s.tip.hash}
 	s.mu.RUnlock()
-	// The server's last sequence after the node's tip: never behind it.
+	sth, err := s.loadSignedHead(ctx)
+	if err != nil {
+		return VerifyReport{}, err
+	}
+	// The server's last sequence after the node's tip and the signed
+	// head: never behind them.
 	info, err := s.stream.Info(ctx)
 	if err != nil {
 		return VerifyReport{}, fmt.Errorf("eventstore: verify %s: %w", s.url, err)
@@ -160,6 +170,10 @@ func (s *JetStreamStore) Verify(ctx context.Context, progress func(done, total u
 	var localHash [32]byte
 	if local.pos > 0 {
 		cv.hashAt(local.pos, &localHash)
+	}
+	var sthHash [32]byte
+	if sth != nil {
+		cv.hashAt(sth.Position, &sthHash)
 	}
 	var prevSeq uint64
 	err = s.walk(ctx, last, func(seq uint64, msg jetstream.Msg) error {
@@ -205,6 +219,15 @@ func (s *JetStreamStore) Verify(ctx context.Context, progress func(done, total u
 	rep := cv.report()
 	rep.LogID, rep.PublicKeyOnly = s.id, s.m.publicOnly()
 	rep.Erased, rep.Unbound, rep.Unsigned = kc.rep.Erased, kc.rep.Unbound, cv.tip.pos
+	switch {
+	case sth != nil:
+		if err := checkSignedHead(s.m.pub, s.id, *sth, cv.tip.pos, sthHash, "signed head"); err != nil {
+			return VerifyReport{}, err
+		}
+		rep.SignedHead, rep.Unsigned = sth, cv.tip.pos-sth.Position
+	case s.m.publicOnly() && cv.tip.pos > 0:
+		return VerifyReport{}, fmt.Errorf("eventstore: verify %s: the log holds no signed head, so the public key can vouch for none of its %d events: open it once with salesbot and the master key (it signs its head), then verify again", s.url, cv.tip.pos)
+	}
 	if progress != nil {
 		progress(cv.tip.pos, cv.tip.pos)
 	}

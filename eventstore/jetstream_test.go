@@ -56,7 +56,7 @@ func newLogName(t *testing.T, server string) string {
 		defer nc.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		for _, n := range []string{"SALESBOT_LOG_", "KV_SALESBOT_KEYS_", "KV_SALESBOT_SECRETS_"} {
+		for _, n := range []string{"SALESBOT_LOG_", "KV_SALESBOT_KEYS_", "KV_SALESBOT_SECRETS_", "KV_SALESBOT_META_"} {
 			if err := js.DeleteStream(ctx, n+name); err != nil && err != jetstream.ErrStreamNotFound {
 				t.Errorf("clean up %s%s: %v", n, name, err)
 			}
@@ -429,5 +429,68 @@ func TestParseLogURL(t *testing.T) {
 	}
 	if _, err := eventstore.OpenJetStream(t.Context(), "nats://bob:hunter2@127.0.0.1:1/x", eventstore.Options{MasterKey: testKey()}); err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("connect error: %v", err)
+	}
+}
+
+// Every writing node signs the head it applied; the signed head is
+// checked against the chain, and with it an auditor holding the public key
+// alone verifies the log; a signed head that does not match the chain is
+// tampering.
+func TestJetStreamSignedHead(t *testing.T) {
+	name := newLogName(t, natsURL())
+	url := natsURL() + "/" + name
+	s := openJS(t, url, eventstore.Options{SignInterval: time.Hour})
+	ctx := t.Context()
+	for i := range 3 {
+		if _, err := s.Append(ctx, "s", eventstore.Exact(uint64(i)), eventstore.Event{Type: "E", Subject: "c", Personal: map[string]string{"n": "x"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rep, err := s.Verify(ctx, nil); err != nil || rep.SignedHead != nil || rep.Unsigned != 3 {
+		t.Fatalf("verify before any signing: %+v %v", rep, err)
+	}
+	h3, _ := s.HashAt(ctx, 3)
+	s.Close() // signs its head
+	pub, err := eventstore.PublicKey(testKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := openJS(t, url, eventstore.Options{PublicKey: pub, ReadOnly: true})
+	defer a.Close()
+	rep, err := a.Verify(ctx, nil)
+	if err != nil || !rep.PublicKeyOnly || rep.SignedHead == nil || rep.SignedHead.Position != 3 || rep.SignedHead.Hash != h3 || rep.Unsigned != 0 {
+		t.Fatalf("verify with the public key: %+v %v", rep, err)
+	}
+	if _, err := a.ReadAll(ctx, 1, 1); !errors.Is(err, eventstore.ErrNoMasterKey) {
+		t.Fatalf("read personal data with the public key alone: %v", err)
+	}
+	// A node that is behind never moves the signed head back.
+	b := openJS(t, url, eventstore.Options{SignInterval: 10 * time.Millisecond})
+	if _, err := b.Append(ctx, "s", eventstore.Exact(3), eventstore.Event{Type: "E"}); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	rep, err = a.Verify(ctx, nil)
+	if err != nil || rep.SignedHead == nil || rep.SignedHead.Position != 4 {
+		t.Fatalf("signed head after a fourth event: %+v %v", rep, err)
+	}
+	// A signed head made up by someone without the key fails.
+	nc, _ := rawStream(t, name)
+	js, _ := jetstream.New(nc)
+	kv, err := js.KeyValue(ctx, "SALESBOT_META_"+name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := kv.Get(ctx, "signed-head")
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := bytes.Clone(e.Value())
+	forged[30] ^= 1 // inside the hash
+	if _, err := kv.Put(ctx, "signed-head", forged); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Verify(ctx, nil); !errors.Is(err, eventstore.ErrTampered) {
+		t.Fatalf("verify with a forged signed head: %v", err)
 	}
 }
