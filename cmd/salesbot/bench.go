@@ -31,8 +31,7 @@ func (p benchParams) params() storebench.Params {
 type benchParams struct {
 	concurrency, events, payload, batch int
 	asJSON, baseline                    bool
-	cpuProfile                          string
-	logURL                              string // bench append --log: also on JetStream
+	cpuProfile, logURL                  string
 }
 
 func (p *benchParams) register(fs *flag.FlagSet, defConcurrency int) {
@@ -61,7 +60,7 @@ func benchAppendCommand() *command {
 			cli.IntRange(fs, &p.payload, "payload", 200, 0, 1<<20, "payload bytes per event")
 			cli.IntRange(fs, &p.batch, "batch", 1, 1, 10000, "events per Append call")
 			fs.BoolVar(&p.baseline, "baseline", false, "also measure raw synced Pebble writes")
-			datadir.LogFlag(fs, &p.logURL, a.getenv) // then measured there too, after Pebble
+			datadir.LogFlag(fs, &p.logURL, a.getenv)
 			return nil
 		},
 		noArgs: true,
@@ -91,16 +90,8 @@ func benchAppendCommand() *command {
 				}
 				printBench(a, raw, p.asJSON)
 			}
-			if p.logURL != "" {
-				js, err := a.cfg.OpenLog(ctx, p.logURL, datadir.Create, eventstore.Options{Logger: a.log}, a.stderr)
-				if err != nil {
-					return err
-				}
-				res, err := storebench.AppendNew(ctx, js, "jetstream", p.params())
-				if js.Close(); err != nil {
-					return fmt.Errorf("--log %s: %w", js.URL(), err)
-				}
-				printBench(a, res, p.asJSON)
+			if p.logURL != "" { // the same on JetStream, printed after Pebble's
+				return a.cfg.BenchLog(ctx, p.logURL, p.params(), a.log, a.stderr, func(r storebench.Result) { printBench(a, r, p.asJSON) })
 			}
 			return nil
 		},

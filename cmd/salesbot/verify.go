@@ -13,10 +13,9 @@ import (
 
 func verifyCommand() *command {
 	var (
-		asJSON              bool
-		publicKeyFile, want string
-		logURL              string
-		o                   audit.VerifyOptions
+		asJSON                      bool
+		publicKeyFile, want, logURL string
+		o                           audit.VerifyOptions
 	)
 	return &command{
 		name:    "verify",
@@ -51,11 +50,10 @@ func verifyCommand() *command {
 			var rep audit.Report
 			switch {
 			case err == nil && logURL != "": // a log on JetStream
-				var s *eventstore.JetStreamStore
-				if s, err = a.cfg.OpenLog(ctx, logURL, datadir.Audit, opts.Options, a.stderr); err == nil {
+				err = a.cfg.WithLog(ctx, logURL, datadir.Audit, opts.Options, a.stderr, func(s *eventstore.JetStreamStore) (err error) {
 					rep, err = audit.VerifyLog(ctx, s, o)
-					s.Close()
-				}
+					return err
+				})
 			case a.live != nil && publicKeyFile != "":
 				return usagef("--public-key: run holds this data dir and verifies it with its own keys; an auditor with the public key verifies a copy of the dir")
 			case err == nil && a.live != nil: // run's open log, from a snapshot

@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/salesbot/salesbot/adapters/cli"
 	"github.com/salesbot/salesbot/eventstore"
+	"github.com/salesbot/salesbot/eventstore/storebench"
 )
 
 // LogURLEnv names the variable that gives --log.
@@ -45,4 +47,29 @@ func (c *Config) OpenLog(ctx context.Context, rawURL string, mode Mode, opts eve
 		return nil, fmt.Errorf("%w (check --log)", err)
 	}
 	return s, err
+}
+
+// WithLog opens the JetStream log at rawURL as OpenLog does, runs fn on
+// it and closes it.
+func (c *Config) WithLog(ctx context.Context, rawURL string, mode Mode, opts eventstore.Options, stderr io.Writer, fn func(*eventstore.JetStreamStore) error) error {
+	s, err := c.OpenLog(ctx, rawURL, mode, opts, stderr)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return fn(s)
+}
+
+// BenchLog runs the append bench (storebench.Append) on the JetStream log
+// at rawURL, which must hold no events yet, and hands print its result:
+// the line 'bench append --log' prints after Pebble's.
+func (c *Config) BenchLog(ctx context.Context, rawURL string, p storebench.Params, log *slog.Logger, stderr io.Writer, print func(storebench.Result)) error {
+	return c.WithLog(ctx, rawURL, Create, eventstore.Options{Logger: log}, stderr, func(s *eventstore.JetStreamStore) error {
+		res, err := storebench.AppendNew(ctx, s, "jetstream", p)
+		if err != nil {
+			return fmt.Errorf("--log %s: %w", s.URL(), err)
+		}
+		print(res)
+		return nil
+	})
 }
