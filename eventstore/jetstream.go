@@ -78,6 +78,7 @@ type JetStreamStore struct {
 	closing   chan struct{}  // closed by Close
 	pubDone   chan struct{}
 	signDone  chan struct{} // nil: this node signs no head
+	watchDone chan struct{}
 	stop      context.CancelFunc
 	done      chan struct{}
 	closeOnce sync.Once
@@ -154,7 +155,7 @@ func OpenJetStream(ctx context.Context, rawURL string, opts Options) (*JetStream
 		url: u, nc: nc, js: js, names: newJSNames(u.Name), m: m, now: opts.Now, log: opts.Logger,
 		readOnly: opts.ReadOnly, streams: make(map[string][]uint64),
 		head: newHeadSignal(0), applied: newHeadSignal(0), done: make(chan struct{}),
-		reqs: make(chan *jsAppend), closing: make(chan struct{}), pubDone: make(chan struct{}),
+		reqs: make(chan *jsAppend), closing: make(chan struct{}), pubDone: make(chan struct{}), watchDone: make(chan struct{}),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -172,6 +173,7 @@ func OpenJetStream(ctx context.Context, rawURL string, opts Options) (*JetStream
 	s.stop = stop
 	go s.run(runCtx)
 	go s.publisher(runCtx)
+	go s.watchKeys(runCtx)
 	if !s.readOnly {
 		interval := opts.SignInterval
 		if interval <= 0 {
@@ -466,6 +468,7 @@ func (s *JetStreamStore) Close() error {
 			s.stop()
 			<-s.pubDone // it answers the appends it took
 			<-s.done
+			<-s.watchDone
 		}
 		if s.signDone != nil {
 			<-s.signDone

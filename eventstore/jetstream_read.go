@@ -290,6 +290,11 @@ func (s *JetStreamStore) checkKeys(ctx context.Context, kc *keyCheck) error {
 // kvKey encodes any name as a key-value key (which allow few characters).
 func kvKey(name string) string { return base64.RawURLEncoding.EncodeToString([]byte(name)) }
 
+func decodeKVKey(k string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(k)
+	return string(b), err
+}
+
 // kvNames lists the decoded names of a bucket's keys, sorted.
 func kvNames(ctx context.Context, kv jetstream.KeyValue) ([]string, error) {
 	l, err := kv.ListKeys(ctx)
@@ -299,11 +304,11 @@ func kvNames(ctx context.Context, kv jetstream.KeyValue) ([]string, error) {
 	defer l.Stop()
 	var out []string
 	for k := range l.Keys() {
-		b, err := base64.RawURLEncoding.DecodeString(k)
+		name, err := decodeKVKey(k)
 		if err != nil {
 			return nil, fmt.Errorf("%w: foreign key %q in bucket %s", ErrCorrupt, k, kv.Bucket())
 		}
-		out = append(out, string(b))
+		out = append(out, name)
 	}
 	sort.Strings(out)
 	return out, nil

@@ -267,6 +267,28 @@ func TestJetStreamKeysAcrossNodes(t *testing.T) {
 	if err != nil || rep.Erased != 1 || rep.Unbound != 0 || rep.Subjects != subjects {
 		t.Fatalf("verify: %+v %v", rep, err)
 	}
+	// Forget called on node a (no erasure event): node b, which holds c1's
+	// key in its cache, stops using it too.
+	if evs, err := b.ReadStream(ctx, "contact-1", 1); err != nil || evs[0].Forgotten {
+		t.Fatalf("node b reads c1 before the Forget: %+v %v", evs, err)
+	}
+	if err := a.Forget(ctx, "c1"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		evs, err := b.ReadStream(ctx, "contact-1", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if evs[0].Forgotten {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("node b still reads c1's personal data 5 s after node a forgot c1")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // rawStream connects to the log's stream as an outsider would: with the

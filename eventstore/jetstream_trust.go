@@ -88,3 +88,45 @@ func (s *JetStreamStore) loadSignedHead(ctx context.Context) (*SignedHead, error
 	}
 	return &h, nil
 }
+
+// watchKeys hears every tombstone written to the keys bucket after Open
+// and stops using the subject's key at once, so that a Forget made on
+// another node shreds the subject here too, not only when its cached key
+// is evicted.
+func (s *JetStreamStore) watchKeys(ctx context.Context) {
+	defer close(s.watchDone)
+	for ctx.Err() == nil {
+		w, err := s.keysKV.WatchAll(ctx, jetstream.UpdatesOnly())
+		if err == nil {
+			s.hearTombstones(ctx, w)
+			w.Stop()
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (s *JetStreamStore) hearTombstones(ctx context.Context, w jetstream.KeyWatcher) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-w.Updates():
+			if !ok {
+				return
+			}
+			if e == nil || e.Operation() != jetstream.KeyValuePut {
+				continue
+			}
+			subject, err := decodeKVKey(e.Key())
+			if err != nil {
+				continue
+			}
+			if rec, err := decodeKeyRecord(e.Value()); err == nil && rec.kind == recTombstone && rec.check(s.m.pub, s.id, subject) {
+				s.keys.markErased(subject)
+			}
+		}
+	}
+}
