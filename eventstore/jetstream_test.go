@@ -516,3 +516,17 @@ func TestJetStreamSignedHead(t *testing.T) {
 		t.Fatalf("verify with a forged signed head: %v", err)
 	}
 }
+
+// An append bigger than the server takes in one message is refused as
+// invalid before anything is written.
+func TestJetStreamAppendOverMaxPayload(t *testing.T) {
+	s := openJS(t, natsURL()+"/"+newLogName(t, natsURL()), eventstore.Options{})
+	defer s.Close()
+	big := eventstore.Event{Type: "E", Payload: make([]byte, 3<<20)} // under MaxEventSize, over the default max_payload
+	if _, err := s.Append(t.Context(), "s", eventstore.NoStream, big); !errors.Is(err, eventstore.ErrInvalidEvent) || !strings.Contains(err.Error(), "max_payload") {
+		t.Fatalf("append of 3 MiB: %v", err)
+	}
+	if r, err := s.Append(t.Context(), "s", eventstore.NoStream, eventstore.Event{Type: "E"}); err != nil || r.FirstPosition != 1 {
+		t.Fatalf("append after the refused one: %+v %v", r, err)
+	}
+}
