@@ -122,7 +122,7 @@ func TestCopyIntoJetStream(t *testing.T) {
 	if err != nil {
 		t.Skipf("no NATS server with JetStream at 127.0.0.1:4222: %v", err)
 	}
-	defer nc.Close()
+	t.Cleanup(nc.Close) // after the clean-up below, which uses it
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +135,9 @@ func TestCopyIntoJetStream(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		for _, n := range []string{"SALESBOT_LOG_", "KV_SALESBOT_KEYS_", "KV_SALESBOT_SECRETS_", "KV_SALESBOT_META_"} {
-			js.DeleteStream(ctx, n+name)
+			if err := js.DeleteStream(ctx, n+name); err != nil {
+				t.Errorf("clean up %s%s: %v", n, name, err)
+			}
 		}
 	})
 	from := source(t)
