@@ -1,0 +1,136 @@
+package domain
+
+import (
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// Insights of a dialog: when a dialog closes (lost, opted out, stopped,
+// won, unreachable, a scenario's closed-lost exit) or is handed off to a
+// person, the engine records once what happened in it: a short summary,
+// why it was lost, and the objections the lead raised, named by the ids of
+// the scenario's objections list. The LLM writes them; the offline engine
+// uses keyword rules.
+
+// Who wrote an insight.
+const (
+	InsightByLLM   = "llm"
+	InsightByRules = "rules"
+)
+
+// Limits of an insight's texts, in characters; longer ones are cut.
+const (
+	MaxInsightSummary    = 600
+	MaxInsightLossReason = 300
+)
+
+// RecordInsights records the insight of a dialog's latest close or
+// handoff. It is recorded once per close or handoff (again it records
+// nothing) and only in a dialog that was closed or handed off.
+type RecordInsights struct {
+	Summary    string
+	LossReason string // why the dialog was lost; dropped unless it closed without a win
+	// Objections are ids of the scenario's objections; those not in Known
+	// (the scenario's list, scenario.ObjectionIDs) are dropped, and each
+	// is kept once.
+	Objections []string
+	Known      []string
+	By         string // InsightByLLM or InsightByRules
+	Usage      Usage  // the model's tokens (zero for rules)
+}
+
+func (RecordInsights) dialogCommand() {}
+
+// InsightsRecorded is the insight of a dialog's close or handoff. The
+// summary and the loss reason are written about the lead from their
+// words, so they are personal data. Outcome is how the dialog had closed
+// ("" when it was handed off, Handoff true).
+type InsightsRecorded struct {
+	Summary    string   `json:"summary" personal:"summary"`
+	LossReason string   `json:"loss_reason,omitempty" personal:"loss_reason"`
+	Objections []string `json:"objections,omitempty"`
+	By         string   `json:"by"`
+	Outcome    Outcome  `json:"outcome,omitempty"`
+	Handoff    bool     `json:"handoff,omitempty"`
+	// The model's name and tokens, when By is llm.
+	Model              string `json:"model,omitempty"`
+	PromptTokens       int    `json:"prompt_tokens,omitempty"`
+	CachedPromptTokens int    `json:"cached_prompt_tokens,omitempty"`
+	CompletionTokens   int    `json:"completion_tokens,omitempty"`
+}
+
+func (InsightsRecorded) EventType() string { return "InsightsRecorded" }
+
+// DialogInsights is what a dialog knows of its insights.
+type DialogInsights struct {
+	// Ends counts the dialog's closes and handoffs; Recorded is Ends when
+	// the last insight was recorded.
+	Ends, Recorded int
+	// Last is the latest insight (nil: none yet).
+	Last *InsightsRecorded
+}
+
+// NeedsInsight says whether the dialog closed or was handed off since
+// its last insight.
+func (d Dialog) NeedsInsight() bool { return d.Insights.Ends > d.Insights.Recorded }
+
+func decideInsights(d Dialog, c RecordInsights) ([]Event, error) {
+	if c.By != InsightByLLM && c.By != InsightByRules {
+		return nil, fieldErrorf(EINVALID, "by", "an insight is by %s or %s, not %q", InsightByLLM, InsightByRules, c.By)
+	}
+	summary := cutRunes(strings.TrimSpace(c.Summary), MaxInsightSummary)
+	if summary == "" {
+		return nil, fieldErrorf(EINVALID, "summary", "an insight needs a summary")
+	}
+	if d.Insights.Ends == 0 {
+		return nil, errorf(ESTATE, "dialog %d is neither closed nor handed off: it has no insight yet", d.N)
+	}
+	if !d.NeedsInsight() {
+		return nil, nil // this close or handoff has its insight
+	}
+	e := InsightsRecorded{Summary: summary, By: c.By}
+	if d.Stage == StageClosed {
+		e.Outcome = d.Outcome
+		if d.Outcome != OutcomeWon {
+			e.LossReason = cutRunes(strings.TrimSpace(c.LossReason), MaxInsightLossReason)
+		}
+	} else {
+		e.Handoff = true
+	}
+	for _, id := range c.Objections {
+		id = strings.TrimSpace(id)
+		if slices.Contains(c.Known, id) && !slices.Contains(e.Objections, id) {
+			e.Objections = append(e.Objections, id)
+		}
+	}
+	if c.By == InsightByLLM {
+		e.Model, e.PromptTokens, e.CachedPromptTokens, e.CompletionTokens = c.Usage.Model, c.Usage.PromptTokens, c.Usage.CachedPromptTokens, c.Usage.CompletionTokens
+	}
+	return []Event{e}, nil
+}
+
+// evolveInsights counts the dialog's ends and keeps its latest insight.
+func evolveInsights(d Dialog, e Event) Dialog {
+	switch e := e.(type) {
+	case DialogClosed:
+		d.Insights.Ends++
+	case StageChanged:
+		if e.To == StageHandoff {
+			d.Insights.Ends++
+		}
+	case InsightsRecorded:
+		d.Insights.Recorded = d.Insights.Ends
+		d.Insights.Last = &e
+	}
+	return d
+}
+
+// cutRunes is s cut to at most n characters, with "…" when cut.
+func cutRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return strings.TrimSpace(string(r[:n-1])) + "…"
+}
