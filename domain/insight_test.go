@@ -79,9 +79,9 @@ func TestRecordInsights(t *testing.T) {
 			err:   EINVALID,
 		},
 		{
-			name:  "unknown dialog",
-			when:  RecordInsights{Summary: "x", By: InsightByRules},
-			err:   EINVALID,
+			name: "unknown dialog",
+			when: RecordInsights{Summary: "x", By: InsightByRules},
+			err:  EINVALID,
 		},
 	})
 }
