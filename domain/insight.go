@@ -1,9 +1,12 @@
 package domain
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/salesbot/salesbot/domain/scenario"
 )
 
 // Insights of a dialog: when a dialog closes (lost, opted out, stopped,
@@ -12,6 +15,39 @@ import (
 // why it was lost, and the objections the lead raised, named by the ids of
 // the scenario's objections list. The LLM writes them; the offline engine
 // uses keyword rules.
+
+// Analyst writes a dialog's insight: an LLM behind an OpenAI-compatible
+// API, or the offline engine's keyword rules. Objections it names that
+// are not the scenario's are dropped by RecordInsights.
+type Analyst interface {
+	// Insight returns ctx's error when ctx ends first; an LLM returns an
+	// error matching ErrModelOutputInvalid for an answer that does not
+	// read and ErrModelUnavailable when it cannot be reached. Usage is
+	// filled in also with an error.
+	Insight(ctx context.Context, in InsightInput) (InsightOutput, Usage, error)
+}
+
+// InsightInput is what an Analyst reads: the dialog as it ended.
+type InsightInput struct {
+	Scenario *scenario.Scenario
+	Language string // "en" or "ru": the language to write in
+	// Reached is the last stage the dialog was in before it closed or
+	// was handed off.
+	Reached Stage
+	Outcome Outcome // how it closed; "" for a handoff
+	Handoff bool
+	// Reason is the close's or the handoff's reason as recorded.
+	Reason     string
+	Qual       Qualification
+	Transcript []Line // oldest first
+}
+
+// InsightOutput is an Analyst's answer.
+type InsightOutput struct {
+	Summary    string
+	LossReason string // "" unless the dialog closed without a win
+	Objections []string
+}
 
 // Who wrote an insight.
 const (
