@@ -154,7 +154,9 @@ func TestInsightGarbageFallsBack(t *testing.T) {
 	c := w.lostOverPrice()
 	srv := openaitest.New()
 	defer srv.Close()
-	srv.Func(func(openai.ChatCompletionRequest) openaitest.Step { return openaitest.Reply(`{"summary": 42, "objections": "price"} trailing`) })
+	srv.Func(func(openai.ChatCompletionRequest) openaitest.Step {
+		return openaitest.Reply(`{"summary": 42, "objections": "price"} trailing`)
+	})
 	client, err := llm.New(llm.Config{BaseURL: srv.URL(), APIKey: "sk-test", Model: "gpt-test", MaxRetries: -1})
 	if err != nil {
 		t.Fatal(err)
