@@ -32,7 +32,9 @@ func testInsights(t *testing.T, newSink Factory) {
 		w.clock = t0.Add(d + 123456789)
 		return w.clock.UTC().Truncate(time.Microsecond)
 	}
-	lost := func(c, d uuid.UUID) { w.must(t)(w.h.Dialog(ctx, d, c, domain.CloseDialog{Outcome: domain.OutcomeLost, By: "admin:1"})) }
+	lost := func(c, d uuid.UUID) {
+		w.must(t)(w.h.Dialog(ctx, d, c, domain.CloseDialog{Outcome: domain.OutcomeLost, By: "admin:1"}))
+	}
 	insight := func(c, d uuid.UUID, cmd domain.RecordInsights) {
 		cmd.Known = known
 		w.must(t)(w.h.Dialog(ctx, d, c, cmd))
