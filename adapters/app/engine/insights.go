@@ -25,7 +25,8 @@ import (
 // from the turns, so a slow model never delays a reply; and since it reads
 // the log from the start, a dialog whose insight a stop interrupted gets
 // one after the restart (recording is idempotent: once per close or
-// handoff).
+// handoff). A log written before insights existed gets the insights of
+// its ended dialogs, one at a time, at the first start.
 type Insights struct {
 	cfg   InsightsConfig
 	rules *offline.Engine
@@ -217,13 +218,6 @@ func (s *Insights) next() (uuid.UUID, uint64, bool) {
 		}
 	}
 	return best, b.gen, best != uuid.Nil
-}
-
-// Pending is how many dialogs wait for their insight.
-func (s *Insights) Pending() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.pending)
 }
 
 // Record writes and records the insight of dialog id if one is due (it
