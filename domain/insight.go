@@ -10,8 +10,9 @@ import (
 )
 
 // Insights of a dialog: when a dialog closes (lost, opted out, stopped,
-// won, unreachable, a scenario's closed-lost exit) or is handed off to a
-// person, the engine records once what happened in it: a short summary,
+// won, unreachable, a scenario's closed-lost exit), is handed off to a
+// person or enters a scenario's nurture exit, the engine records once what
+// happened in it: a short summary,
 // why it was lost, and the objections the lead raised, named by the ids of
 // the scenario's objections list. The LLM writes them; the offline engine
 // uses keyword rules.
@@ -34,8 +35,9 @@ type InsightInput struct {
 	// Reached is the last stage the dialog was in before it closed or
 	// was handed off.
 	Reached Stage
-	Outcome Outcome // how it closed; "" for a handoff
+	Outcome Outcome // how it closed; "" for a handoff or a nurture exit
 	Handoff bool
+	Nurture bool // it entered a nurture exit stage
 	// Reason is the close's or the handoff's reason as recorded.
 	Reason     string
 	Qual       Qualification
@@ -61,9 +63,11 @@ const (
 	MaxInsightLossReason = 300
 )
 
-// RecordInsights records the insight of a dialog's latest close or
-// handoff. It is recorded once per close or handoff (again it records
-// nothing) and only in a dialog that was closed or handed off.
+// RecordInsights records the insight of a dialog's latest close, handoff
+// or nurture exit. It is recorded once per close, handoff or entry into a
+// nurture exit (again it records nothing), and only in a dialog that had
+// one. Graph is the scenario's stage graph (GraphOf), which says which
+// stages are nurture exits; nil for fixed stages.
 type RecordInsights struct {
 	Summary    string
 	LossReason string // why the dialog was lost; dropped unless it closed without a win
@@ -74,6 +78,7 @@ type RecordInsights struct {
 	Known      []string
 	By         string // InsightByLLM or InsightByRules
 	Usage      Usage  // the model's tokens (zero for rules)
+	Graph      StageGraph
 }
 
 func (RecordInsights) dialogCommand() {}
@@ -81,7 +86,8 @@ func (RecordInsights) dialogCommand() {}
 // InsightsRecorded is the insight of a dialog's close or handoff. The
 // summary and the loss reason are written about the lead from their
 // words, so they are personal data. Outcome is how the dialog had closed
-// ("" when it was handed off, Handoff true).
+// ("" when it was handed off, Handoff true, or parked in a nurture exit,
+// Nurture true).
 type InsightsRecorded struct {
 	Summary    string   `json:"summary" personal:"summary"`
 	LossReason string   `json:"loss_reason,omitempty" personal:"loss_reason"`
@@ -89,6 +95,7 @@ type InsightsRecorded struct {
 	By         string   `json:"by"`
 	Outcome    Outcome  `json:"outcome,omitempty"`
 	Handoff    bool     `json:"handoff,omitempty"`
+	Nurture    bool     `json:"nurture,omitempty"`
 	// The model's name and tokens, when By is llm.
 	Model              string `json:"model,omitempty"`
 	PromptTokens       int    `json:"prompt_tokens,omitempty"`
@@ -103,6 +110,9 @@ type DialogInsights struct {
 	// Ends counts the dialog's closes and handoffs; Recorded is Ends when
 	// the last insight was recorded.
 	Ends, Recorded int
+	// Moves counts its stage changes; MovesRecorded is Moves when the last
+	// insight was recorded (a nurture exit entered since is due one).
+	Moves, MovesRecorded int
 	// Last is the latest insight (nil: none yet).
 	Last *InsightsRecorded
 }
@@ -110,6 +120,19 @@ type DialogInsights struct {
 // NeedsInsight says whether the dialog closed or was handed off since
 // its last insight.
 func (d Dialog) NeedsInsight() bool { return d.Insights.Ends > d.Insights.Recorded }
+
+// InsightDue says whether the dialog is due an insight: it closed or was
+// handed off since its last one, or it is in a nurture exit stage of g
+// it entered since.
+func (d Dialog) InsightDue(g StageGraph) bool {
+	return d.NeedsInsight() || (d.Nurturing(g) && d.Insights.Moves > d.Insights.MovesRecorded)
+}
+
+// Nurturing says whether the dialog is in a nurture exit stage of g.
+func (d Dialog) Nurturing(g StageGraph) bool {
+	st, ok := g.Spec(d.Stage)
+	return ok && st.Exit == scenario.ExitNurture
+}
 
 func decideInsights(d Dialog, c RecordInsights) ([]Event, error) {
 	if c.By != InsightByLLM && c.By != InsightByRules {
@@ -119,19 +142,23 @@ func decideInsights(d Dialog, c RecordInsights) ([]Event, error) {
 	if summary == "" {
 		return nil, fieldErrorf(EINVALID, "summary", "an insight needs a summary")
 	}
-	if d.Insights.Ends == 0 {
-		return nil, errorf(ESTATE, "dialog %d is neither closed nor handed off: it has no insight yet", d.N)
+	nurture := d.Nurturing(c.Graph)
+	if d.Insights.Ends == 0 && !nurture {
+		return nil, errorf(ESTATE, "dialog %d is neither closed nor handed off nor nurtured: it has no insight yet", d.N)
 	}
-	if !d.NeedsInsight() {
-		return nil, nil // this close or handoff has its insight
+	if !d.InsightDue(c.Graph) {
+		return nil, nil // this close, handoff or nurture exit has its insight
 	}
 	e := InsightsRecorded{Summary: summary, By: c.By}
-	if d.Stage == StageClosed {
+	switch {
+	case d.Stage == StageClosed:
 		e.Outcome = d.Outcome
 		if d.Outcome != OutcomeWon {
 			e.LossReason = cutRunes(strings.TrimSpace(c.LossReason), MaxInsightLossReason)
 		}
-	} else {
+	case nurture:
+		e.Nurture = true
+	default:
 		e.Handoff = true
 	}
 	for _, id := range c.Objections {
@@ -152,11 +179,13 @@ func evolveInsights(d Dialog, e Event) Dialog {
 	case DialogClosed:
 		d.Insights.Ends++
 	case StageChanged:
+		d.Insights.Moves++
 		if e.To == StageHandoff {
 			d.Insights.Ends++
 		}
 	case InsightsRecorded:
 		d.Insights.Recorded = d.Insights.Ends
+		d.Insights.MovesRecorded = d.Insights.Moves
 		d.Insights.Last = &e
 	}
 	return d

@@ -1,8 +1,19 @@
 package domain
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/salesbot/salesbot/domain/scenario"
+)
 
 var known = []string{"price", "timing", "has_a_tool"}
+
+// nurtureGraph is a branching scenario's stages with a nurture exit.
+var nurtureGraph = StageGraph{
+	{Name: "opening", Transitions: []scenario.Transition{{To: "nurture"}, {To: "offer"}}},
+	{Name: "offer", Transitions: []scenario.Transition{{To: "nurture"}}},
+	{Name: "nurture", Exit: scenario.ExitNurture},
+}
 
 func TestRecordInsights(t *testing.T) {
 	closedLost := DialogClosed{Outcome: OutcomeLost, By: "ai", Reason: "the lead is not interested"}
@@ -65,6 +76,30 @@ func TestRecordInsights(t *testing.T) {
 			given: append(append([]Event{started}, handedOff...), DialogReleased{By: "admin:1", To: StageQualification}),
 			when:  RecordInsights{Summary: "Released.", Known: known, By: InsightByRules},
 			then:  []Event{InsightsRecorded{Summary: "Released.", By: InsightByRules, Handoff: true}},
+		},
+		{
+			name:  "entering a nurture exit is due an insight",
+			given: []Event{started, StageChanged{From: StageOpening, To: "nurture"}},
+			when:  RecordInsights{Summary: "Budget too small for now.", LossReason: "budget", Objections: []string{"price"}, Known: known, By: InsightByRules, Graph: nurtureGraph},
+			then:  []Event{InsightsRecorded{Summary: "Budget too small for now.", Objections: []string{"price"}, By: InsightByRules, Nurture: true}},
+		},
+		{
+			name:  "once per nurture exit",
+			given: []Event{started, StageChanged{From: StageOpening, To: "nurture"}, InsightsRecorded{Summary: "s", By: InsightByRules, Nurture: true}},
+			when:  RecordInsights{Summary: "Again.", Known: known, By: InsightByRules, Graph: nurtureGraph},
+			then:  nil,
+		},
+		{
+			name:  "a stage that is no exit has no insight",
+			given: []Event{started, StageChanged{From: StageOpening, To: "offer"}},
+			when:  RecordInsights{Summary: "s", Known: known, By: InsightByRules, Graph: nurtureGraph},
+			err:   ESTATE,
+		},
+		{
+			name:  "without the graph a nurture stage is not known as one",
+			given: []Event{started, StageChanged{From: StageOpening, To: "nurture"}},
+			when:  RecordInsights{Summary: "s", Known: known, By: InsightByRules},
+			err:   ESTATE,
 		},
 		{
 			name:  "a summary is required",

@@ -1,5 +1,5 @@
--- The insight of each dialog that closed or was handed off
--- (domain.InsightsRecorded): one row per dialog, its latest insight (a
+-- The insight of each dialog that closed, was handed off or entered a
+-- scenario's nurture exit (domain.InsightsRecorded): one row per dialog, its latest insight (a
 -- dialog handed off and then closed has the close's). The dialog's number,
 -- account, campaign and variant are copied from its dialogs row. The
 -- summary and the loss reason are written from the lead's words: personal
@@ -11,7 +11,7 @@ CREATE TABLE dialog_insights (
     account_id         uuid        NOT NULL,
     campaign           uuid,                          -- NULL: a dialog no campaign opened
     variant            text        NOT NULL DEFAULT '',
-    ended              text        NOT NULL,          -- how it ended: handoff, or the close's outcome (lost, won, opted-out, stopped, unreachable)
+    ended              text        NOT NULL,          -- how it ended: handoff, nurture, or the close's outcome (lost, won, opted-out, stopped, unreachable)
     summary            text        NOT NULL,
     loss_reason        text        NOT NULL DEFAULT '', -- '' unless it closed without a win
     objections         text[]      NOT NULL DEFAULT '{}',

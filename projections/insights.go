@@ -29,8 +29,8 @@ type Insight struct {
 	AccountID uuid.UUID
 	Campaign  uuid.UUID
 	Variant   string
-	// Ended is how the dialog had ended: InsightHandoff, or the close's
-	// outcome (lost, won, opted-out, stopped, unreachable).
+	// Ended is how the dialog had ended: InsightHandoff, InsightNurture,
+	// or the close's outcome (lost, won, opted-out, stopped, unreachable).
 	Ended string
 	// Summary and LossReason are personal: Forgotten after an erasure.
 	Summary    string
@@ -45,8 +45,11 @@ type Insight struct {
 	RecordedAt       time.Time // the latest
 }
 
-// InsightHandoff is Insight.Ended for a handoff.
-const InsightHandoff = "handoff"
+// Insight.Ended for a handoff and a nurture exit.
+const (
+	InsightHandoff = "handoff"
+	InsightNurture = "nurture"
+)
 
 // ObjectionCount is one row of "top objections by variant": the dialogs
 // of a campaign's variant whose insight names an objection, out of those
@@ -73,7 +76,10 @@ func (PutInsight) change() {}
 
 // ended is the Ended of an insight.
 func ended(e domain.InsightsRecorded) string {
-	if e.Handoff || e.Outcome == "" {
+	switch {
+	case e.Nurture:
+		return InsightNurture
+	case e.Handoff || e.Outcome == "":
 		return InsightHandoff
 	}
 	return string(e.Outcome)

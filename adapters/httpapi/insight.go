@@ -11,7 +11,7 @@ import (
 // The summary and the loss reason are personal: a read token gets them
 // as null, named in Withheld.
 type Insight struct {
-	Ended      string    `json:"ended"` // handoff, or how it closed: lost, won, opted-out, stopped, unreachable
+	Ended      string    `json:"ended"` // handoff, nurture, or how it closed: lost, won, opted-out, stopped, unreachable
 	Summary    *string   `json:"summary"`
 	LossReason *string   `json:"loss_reason"`
 	Objections []string  `json:"objections"`

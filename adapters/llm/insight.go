@@ -98,6 +98,8 @@ func insightSystem(in domain.InsightInput) string {
 	switch {
 	case in.Handoff:
 		b.WriteString("The dialog was handed off to a person: loss_reason is empty.\n")
+	case in.Nurture:
+		b.WriteString("The dialog was parked to follow up later (nurture): loss_reason is empty.\n")
 	case in.Outcome == domain.OutcomeWon:
 		b.WriteString("The dialog was won: loss_reason is empty.\n")
 	default:

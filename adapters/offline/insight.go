@@ -31,7 +31,7 @@ func (e *Engine) Insight(ctx context.Context, in domain.InsightInput) (domain.In
 	}
 	out := domain.InsightOutput{Objections: Objections(in.Scenario, lead)}
 	out.Summary = digest(in, lead)
-	if !in.Handoff && in.Outcome != domain.OutcomeWon {
+	if !in.Handoff && !in.Nurture && in.Outcome != domain.OutcomeWon {
 		out.LossReason = lossReason(in, out.Objections)
 	}
 	return out, usage, nil

@@ -18,8 +18,8 @@ import (
 	"github.com/salesbot/salesbot/eventstore"
 )
 
-// Insights records the insight of every dialog that closes or is handed
-// off (domain.RecordInsights): the Analyst's (the LLM's) summary, loss
+// Insights records the insight of every dialog that closes, is handed
+// off or enters a nurture exit (domain.RecordInsights): the Analyst's (the LLM's) summary, loss
 // reason and objections, or the offline rules' when there is no LLM, it
 // fails, or its answer does not read. It follows the log on its own, apart
 // from the turns, so a slow model never delays a reply; and since it reads
@@ -144,7 +144,8 @@ func (s *Insights) follow(ctx context.Context, sub *eventstore.Subscription) err
 			if err != nil {
 				return fmt.Errorf("engine: insights: %w", err)
 			}
-			if sc, ok := ev.(domain.StageChanged); !ok || sc.To != domain.StageHandoff {
+			sc, ok := ev.(domain.StageChanged)
+			if !ok || (sc.To != domain.StageHandoff && !s.nurture(sc.To)) {
 				continue
 			}
 		}
@@ -162,6 +163,12 @@ func (s *Insights) follow(ctx context.Context, sub *eventstore.Subscription) err
 		}
 	}
 	return nil
+}
+
+// nurture says whether stage is a nurture exit of the scenario.
+func (s *Insights) nurture(stage domain.Stage) bool {
+	st, ok := domain.GraphOf(s.cfg.Scenario).Spec(stage)
+	return ok && st.Exit == scenario.ExitNurture
 }
 
 // work records the due insights until ctx ends.
@@ -231,7 +238,8 @@ func (s *Insights) Record(ctx context.Context, id uuid.UUID) (*domain.InsightsRe
 	if err != nil {
 		return nil, err
 	}
-	if !d.Exists || !d.NeedsInsight() {
+	graph := domain.GraphOf(s.cfg.Scenario)
+	if !d.Exists || !d.InsightDue(graph) {
 		return nil, nil
 	}
 	c, err := h.LoadContact(ctx, d.ContactID)
@@ -250,7 +258,7 @@ func (s *Insights) Record(ctx context.Context, id uuid.UUID) (*domain.InsightsRe
 		return nil, err
 	}
 	evs, err := h.Dialog(ctx, d.ID, d.ContactID, domain.RecordInsights{Summary: out.Summary, LossReason: out.LossReason,
-		Objections: out.Objections, Known: s.cfg.Scenario.ObjectionIDs(), By: by, Usage: usage})
+		Objections: out.Objections, Known: s.cfg.Scenario.ObjectionIDs(), By: by, Usage: usage, Graph: graph})
 	if err != nil {
 		return nil, fmt.Errorf("engine: record the insight of dialog %d: %w", d.N, err)
 	}
@@ -296,9 +304,12 @@ func (s *Insights) input(ctx context.Context, d domain.Dialog) (domain.InsightIn
 		return domain.InsightInput{}, fmt.Errorf("engine: load dialog %d: %w", d.N, err)
 	}
 	in := domain.InsightInput{Scenario: s.cfg.Scenario, Reached: domain.StageOpening, Qual: d.Qual}
-	if d.Stage == domain.StageClosed {
+	switch {
+	case d.Stage == domain.StageClosed:
 		in.Outcome = d.Outcome
-	} else {
+	case d.Nurturing(domain.GraphOf(s.cfg.Scenario)):
+		in.Nurture = true
+	default:
 		in.Handoff = true
 	}
 	var lead []string

@@ -194,3 +194,25 @@ func TestInsightNeverDelaysReplies(t *testing.T) {
 	eventually(t, "the insight", func() bool { return w.insight(c.ID) != nil })
 	stopInsights()
 }
+
+// A lead whose budget sends the dialog to the example's nurture exit
+// gets an insight of the nurture, without a loss reason.
+func TestInsightOfANurtureExit(t *testing.T) {
+	w := newWorld(t)
+	did, cid := w.dialog("inbound")
+	w.say(did, cid, "Too expensive for us now, maybe next year")
+	ctx := context.Background()
+	if _, err := w.h.Dialog(ctx, did, cid, domain.UpdateQualification{Qual: domain.Qualification{Budget: &domain.Field{Value: "30 USD", Confidence: 0.9}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.h.Dialog(ctx, did, cid, domain.ChangeStage{To: "nurture", Graph: domain.GraphOf(w.sc)}); err != nil {
+		t.Fatal(err)
+	}
+	stop := w.runInsights(nil)
+	defer stop()
+	eventually(t, "the insight", func() bool { return w.insight(did) != nil })
+	got := w.insight(did)
+	if !got.Nurture || got.Handoff || got.LossReason != "" || !slices.Equal(got.Objections, []string{"price", "timing"}) {
+		t.Errorf("insight = %+v", got)
+	}
+}
