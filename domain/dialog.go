@@ -194,6 +194,9 @@ type Dialog struct {
 	Files map[int64]Attachment
 	// Meeting is the meeting proposed or booked in the dialog.
 	Meeting DialogMeeting
+	// Insights counts its closes and handoffs and keeps its latest
+	// insight (insight.go).
+	Insights DialogInsights
 }
 
 // AISilent says whether the AI may not write: after a handoff or a
@@ -572,6 +575,9 @@ func DecideDialog(d Dialog, cmd DialogCommand, now time.Time) ([]Event, error) {
 	case BookMeeting:
 		return decideBookMeeting(d, cmd)
 
+	case RecordInsights:
+		return decideInsights(d, cmd)
+
 	case CloseDialog:
 		if cmd.Outcome != OutcomeWon && cmd.Outcome != OutcomeLost {
 			return nil, errorf(EINVALID, "close a dialog as won or lost, not %q (stop and opt-out have commands of their own)", cmd.Outcome)
@@ -710,7 +716,7 @@ func EvolveDialog(d Dialog, e Event) Dialog {
 	case MeetingProposed, MeetingBooked:
 		d = evolveMeeting(d, e)
 	}
-	return d
+	return evolveInsights(d, e)
 }
 
 // dropFile is files without the one of randomID (files itself when it

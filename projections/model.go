@@ -394,4 +394,11 @@ type Sink interface {
 	// by start (then dialog number), at most limit of them (<= 0:
 	// UpcomingLimit). None give none and no error.
 	UpcomingMeetings(ctx context.Context, from time.Time, limit int) ([]Meeting, error)
+	// Insight returns the latest insight of a dialog, an error matching
+	// ErrNotFound if none was recorded.
+	Insight(ctx context.Context, dialog uuid.UUID) (Insight, error)
+	// TopObjections returns "top objections by variant" of a campaign
+	// (uuid.Nil: the dialogs no campaign opened): by variant, the most
+	// dialogs first. None give none and no error.
+	TopObjections(ctx context.Context, campaign uuid.UUID) ([]ObjectionCount, error)
 }

@@ -171,6 +171,7 @@ func queue(b *pgx.Batch, c Change) {
 		b.Queue(`UPDATE dialogs SET outcome_reason = $2 WHERE contact_id = $1 AND outcome_reason <> ''`, c.ID, Forgotten)
 		b.Queue(`UPDATE messages SET text = $2 WHERE dialog_id IN (SELECT id FROM dialogs WHERE contact_id = $1)`, c.ID, Forgotten)
 		b.Queue(`UPDATE qualification SET value = $2, quote = $2, amount = NULL, currency = NULL WHERE dialog_id IN (SELECT id FROM dialogs WHERE contact_id = $1)`, c.ID, Forgotten)
+		queueForgetInsights(b, c.ID)
 	case PutDialog:
 		d := c.Dialog
 		b.Queue(`INSERT INTO dialogs (id, n, contact_id, account_id, variant, stage, status, outcome, score, taken_over,
@@ -269,6 +270,8 @@ func queue(b *pgx.Batch, c Change) {
 			c.ID, c.Status, c.EndReason, c.AddTargeted, nullTime(c.At), bandit)
 	case liftRestriction:
 		b.Queue(`UPDATE accounts SET status = 'offline', reason = '' WHERE id = $1 AND status = 'restricted'`, c.ID)
+	case PutInsight:
+		queueInsight(b, c)
 	default:
 		queueMeeting(b, c)
 	}
@@ -327,7 +330,7 @@ func (p *Postgres) Bind(ctx context.Context, cp Checkpoint) error {
 
 // Reset implements Sink.
 func (p *Postgres) Reset(ctx context.Context) error {
-	_, err := p.pool.Exec(ctx, `TRUNCATE contacts, dialogs, messages, qualification, turns, accounts, campaigns, meetings, projection_checkpoint`)
+	_, err := p.pool.Exec(ctx, `TRUNCATE contacts, dialogs, messages, qualification, turns, accounts, campaigns, meetings, dialog_insights, projection_checkpoint`)
 	return err
 }
 

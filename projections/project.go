@@ -136,6 +136,8 @@ func Project(p Placed, e domain.Event) []Change {
 	case domain.MeetingProposed, domain.MeetingBooked:
 		c, _ := meetingChange(id, p.At, e)
 		return []Change{c}
+	case domain.InsightsRecorded:
+		return []Change{PutInsight{DialogID: id, At: p.At, Insight: e}}
 	case domain.OutboundSent:
 		return []Change{
 			SetMessageSent{DialogID: id, RandomID: e.RandomID, Status: "sent", TelegramID: e.TelegramMessageID},

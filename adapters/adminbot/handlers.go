@@ -242,6 +242,9 @@ func (b *Bot) view(ctx context.Context, n int64) (reply, error) {
 	case err == nil:
 		fmt.Fprintf(&sb, "Meeting: %d slot(s) proposed, none picked yet\n", len(m.Slots))
 	}
+	if err := writeInsight(ctx, s, d.ID, &sb); err != nil {
+		return reply{}, err
+	}
 	quals, err := s.Qualification(ctx, d.ID)
 	if err != nil {
 		return reply{}, err

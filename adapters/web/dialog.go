@@ -47,6 +47,7 @@ type dialogData struct {
 	HandoffReason string
 	Outcome       string
 	Meeting       *meetingView // nil: none was proposed
+	Insight       *insightView // nil: none yet
 	Messages      []message
 	Earlier       bool
 	Qualification []qualification
@@ -191,6 +192,9 @@ func (w *Web) dialogData(ctx context.Context, n int64, L catalog) (dialogData, e
 	case err == nil:
 		meeting, out.Meeting = &m, meetingOf(m, L)
 	case !errors.Is(err, projections.ErrNotFound):
+		return dialogData{}, err
+	}
+	if out.Insight, err = insightOf(ctx, rm, d.ID, L); err != nil {
 		return dialogData{}, err
 	}
 	out.Timeline = timeline(d, meeting, L)

@@ -60,6 +60,9 @@ type Scenario struct {
 	Offline Offline `yaml:"offline"`
 	// Booking configures meeting booking.
 	Booking Booking `yaml:"booking"`
+	// Objections are the objections a dialog's insight may name
+	// (objections.go).
+	Objections []Objection `yaml:"objections"`
 }
 
 // Booking configures meeting booking: with a calendar connected (run

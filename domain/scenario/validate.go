@@ -285,6 +285,9 @@ func validate(s *Scenario, c *checker) *Error {
 	if err := nonEmpty(s.Offline.NotInterested, "offline.not_interested"); err != nil {
 		return err
 	}
+	if err := validateObjections(s, c); err != nil {
+		return err
+	}
 	return sendable(s, c)
 }
 

@@ -37,6 +37,7 @@ func Run(t *testing.T, newSink Factory) {
 	t.Run("Outcomes", func(t *testing.T) { t.Parallel(); testOutcomes(t, newSink) })
 	t.Run("Totals", func(t *testing.T) { t.Parallel(); testTotals(t, newSink) })
 	t.Run("Meetings", func(t *testing.T) { t.Parallel(); testMeetings(t, newSink) })
+	t.Run("Insights", func(t *testing.T) { t.Parallel(); testInsights(t, newSink) })
 	t.Run("Bandit", func(t *testing.T) { t.Parallel(); testBandit(t, newSink) })
 }
 
@@ -439,7 +440,13 @@ func snapshot(t *testing.T, sink projections.Sink, w *world) any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return []any{ds, msgs, cs, quals, turns, campaigns, variants, totals, meetings}
+	var insights []any
+	for _, d := range ds {
+		if in, err := sink.Insight(ctx, d.ID); err == nil {
+			insights = append(insights, in)
+		}
+	}
+	return []any{ds, msgs, cs, quals, turns, campaigns, variants, totals, meetings, insights}
 }
 
 func testRebuild(t *testing.T, newSink Factory) {

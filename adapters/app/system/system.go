@@ -119,6 +119,7 @@ type System struct {
 	svc     *accounts.Service
 	h       domain.Handlers
 	dialogs *engine.Engine
+	insight *engine.Insights // the insights of dialogs that close or are handed off
 	sched   *campaigns.Scheduler
 	bot     *adminbot.Bot
 	api     *httpapi.API // nil without Config.HTTP and Config.CLI
@@ -195,6 +196,11 @@ func New(ctx context.Context, cfg Config) (*System, error) {
 	}
 	s.dialogs, err = engine.New(engine.Config{Core: core, Store: st, Decode: eventlog.New(st).Decode, Log: s.log, Debounce: cfg.Engine.Debounce,
 		Hours: s.nextOpen, Snapshots: snaps, Notify: notify})
+	if err != nil {
+		return nil, err
+	}
+	s.insight, err = engine.NewInsights(engine.InsightsConfig{H: s.h, Scenario: cfg.Engine.Scenario, Store: st, Decode: eventlog.New(st).Decode,
+		Analyst: engine.Analyst(core), Log: s.log})
 	if err != nil {
 		return nil, err
 	}
