@@ -89,4 +89,3 @@ func transient(err error) bool {
 	}
 	return true // network errors, timeouts
 }
-
