@@ -25,6 +25,8 @@ var notPersonal = map[string]string{
 	"OutboundPlanned.Person":                       "the manager who wrote: admin:<id>",
 	"OutboundPlanned.File.Name":                    "a file name the code gives (meeting.ics)",
 	"OutboundPlanned.File.MIME":                    "a media type",
+	"InboundReceived.Media.MIME":                   "a media type Telegram gives",
+	"InboundReceived.TranscriptError":              "a fixed reason or Telegram's error code (adapters/app/accounts/media.go)",
 	"MeetingProposed.Link":                         "the company's booking link from the configuration",
 	"MeetingProposed.Reason":                       "a code: taken, zone",
 	"MeetingBooked.UID":                            "the calendar event's UID, a hash of the calendar and the slot",

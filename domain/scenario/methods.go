@@ -272,3 +272,33 @@ func (s *Scenario) MeetingTitle(lang string) string {
 	}
 	return "Call with " + s.Company.Name
 }
+
+// MediaAction is what a lead's media of kind (a domain.MediaKind name:
+// voice, audio, photo, video, video_note, document, sticker, other) leads
+// to: MediaReply or MediaHandoff, the scenario's choice or the default.
+func (s *Scenario) MediaAction(kind string) string {
+	m := s.Media
+	set, def := "", MediaReply
+	switch kind {
+	case "voice":
+		set = m.Voice
+	case "audio":
+		set = m.Audio
+	case "photo":
+		set = m.Photo
+	case "video":
+		set = m.Video
+	case "video_note":
+		set = m.VideoNote
+	case "document":
+		set, def = m.Document, MediaHandoff
+	case "sticker":
+		set = m.Sticker
+	default:
+		set = m.Other
+	}
+	if set == "" {
+		return def
+	}
+	return set
+}

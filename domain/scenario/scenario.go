@@ -60,6 +60,32 @@ type Scenario struct {
 	Offline Offline `yaml:"offline"`
 	// Booking configures meeting booking.
 	Booking Booking `yaml:"booking"`
+	// Media says what happens when a lead sends media.
+	Media Media `yaml:"media"`
+}
+
+// What a lead's media lead to (Media's values).
+const (
+	// MediaReply: the assistant answers, reading the media as described
+	// ("[photo]", a voice note's transcript).
+	MediaReply = "reply"
+	// MediaHandoff: the dialog goes to a person, who can see the file.
+	MediaHandoff = "handoff"
+)
+
+// Media says, per kind of media a lead sends, whether the assistant
+// replies (MediaReply) or hands the dialog to a person (MediaHandoff).
+// Empty is the default: documents go to a person (the assistant cannot
+// read them), everything else is answered.
+type Media struct {
+	Voice     string `yaml:"voice"`
+	Audio     string `yaml:"audio"`
+	Photo     string `yaml:"photo"`
+	Video     string `yaml:"video"`
+	VideoNote string `yaml:"video_note"`
+	Document  string `yaml:"document"`
+	Sticker   string `yaml:"sticker"`
+	Other     string `yaml:"other"`
 }
 
 // Booking configures meeting booking: with a calendar connected (run

@@ -256,6 +256,12 @@ func validate(s *Scenario, c *checker) *Error {
 	if err := nonEmpty(s.Booking.Phrases, "booking.phrases"); err != nil {
 		return err
 	}
+	for _, m := range []struct{ key, value string }{{"voice", s.Media.Voice}, {"audio", s.Media.Audio}, {"photo", s.Media.Photo},
+		{"video", s.Media.Video}, {"video_note", s.Media.VideoNote}, {"document", s.Media.Document}, {"sticker", s.Media.Sticker}, {"other", s.Media.Other}} {
+		if m.value != "" && m.value != MediaReply && m.value != MediaHandoff {
+			return c.errf(join("media", m.key), "must be %s or %s, not %q", MediaReply, MediaHandoff, m.value)
+		}
+	}
 
 	if len(s.Variants) == 0 {
 		return c.errf("variants", "at least one variant is required")

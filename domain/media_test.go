@@ -1,0 +1,65 @@
+package domain
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestInboundMedia(t *testing.T) {
+	voice := &Media{Kind: MediaVoice, MIME: "audio/ogg", Duration: 6}
+	runDialogCases(t, []dialogCase{
+		{"a voice note with its transcript", []Event{started},
+			RecordInbound{TelegramMessageID: 5, Media: voice, Transcript: "we need a CRM", At: now},
+			[]Event{InboundReceived{TelegramMessageID: 5, Media: voice, Transcript: "we need a CRM", At: now}}, ""},
+		{"a voice note whose transcription failed", []Event{started},
+			RecordInbound{TelegramMessageID: 5, Media: voice, TranscriptError: "transcription failed", At: now},
+			[]Event{InboundReceived{TelegramMessageID: 5, Media: voice, TranscriptError: "transcription failed", At: now}}, ""},
+		{"a photo with a caption", []Event{started},
+			RecordInbound{TelegramMessageID: 6, Text: "our office", Media: &Media{Kind: MediaPhoto}, At: now},
+			[]Event{InboundReceived{TelegramMessageID: 6, Text: "our office", Media: &Media{Kind: MediaPhoto}, At: now}}, ""},
+		{"an unknown kind", []Event{started},
+			RecordInbound{TelegramMessageID: 6, Media: &Media{Kind: "hologram"}, At: now}, nil, EINVALID},
+		{"a transcript without media", []Event{started},
+			RecordInbound{TelegramMessageID: 6, Text: "hi", Transcript: "hi", At: now}, nil, EINVALID},
+	})
+}
+
+func TestModelText(t *testing.T) {
+	cases := []struct {
+		e          InboundReceived
+		model, own string
+	}{
+		{InboundReceived{Text: "hello"}, "hello", "hello"},
+		{InboundReceived{Media: &Media{Kind: MediaVoice}, Transcript: "please stop writing"}, "[voice message, transcribed]: please stop writing", "please stop writing"},
+		{InboundReceived{Media: &Media{Kind: MediaVoice}, TranscriptError: "transcription failed"}, "[voice message]", ""},
+		{InboundReceived{Media: &Media{Kind: MediaAudio, Name: "call.mp3"}, Transcript: "hi"}, "[audio: call.mp3, transcribed]: hi", "hi"},
+		{InboundReceived{Media: &Media{Kind: MediaPhoto}, Text: "our office"}, "[photo]\nour office", "our office"},
+		{InboundReceived{Media: &Media{Kind: MediaDocument, Name: "price [v2].pdf"}}, "[document: price (v2).pdf]", ""},
+		{InboundReceived{Media: &Media{Kind: MediaSticker}}, "[sticker]", ""},
+		{InboundReceived{Media: &Media{Kind: MediaVideo}}, "[video]", ""},
+		{InboundReceived{Media: &Media{Kind: MediaVideoNote}}, "[video message]", ""},
+		{InboundReceived{Media: &Media{Kind: MediaOther}}, "[media]", ""},
+	}
+	for _, c := range cases {
+		if got := c.e.ModelText(); got != c.model {
+			t.Errorf("ModelText of %+v = %q, want %q", c.e, got, c.model)
+		}
+		if got := c.e.Said(); got != c.own {
+			t.Errorf("Said of %+v = %q, want %q", c.e, got, c.own)
+		}
+	}
+	if !IsOptOut(InboundReceived{Media: &Media{Kind: MediaVoice}, Transcript: "stop"}.Said()) {
+		t.Error("an opt-out said in a voice note is not read as one")
+	}
+}
+
+// An InboundReceived recorded before media were decodes as a text.
+func TestOldInboundDecodes(t *testing.T) {
+	var e InboundReceived
+	if err := json.Unmarshal([]byte(`{"tg_message_id":5,"text":"hi","at":"2026-01-02T03:04:05Z"}`), &e); err != nil {
+		t.Fatal(err)
+	}
+	if e.Media != nil || e.ModelText() != "hi" || e.Said() != "hi" {
+		t.Fatalf("decoded %+v", e)
+	}
+}
