@@ -21,6 +21,7 @@ const (
 	GuardStageNotAllowed   GuardKind = "stage-not-allowed"  // a stage change the scenario forbids: stays
 	GuardUnknownField      GuardKind = "unknown-field"      // a qualification field not in the scenario: dropped
 	GuardQuoteNotLeads     GuardKind = "quote-not-leads"    // a quote that is not the lead's words: dropped
+	GuardUnknownFile       GuardKind = "unknown-file"       // a file the knowledge base does not name: withheld
 	GuardOther             GuardKind = "other"              // a text none of the above writes
 )
 
@@ -39,6 +40,7 @@ const (
 	guardStageNotAllowed    = "stage %s → %s is not allowed: stays at %s"
 	guardUnknownField       = "field %q is not in the scenario: dropped"
 	guardQuoteNotLeads      = "the quote for %s is not the lead's words: dropped"
+	guardUnknownFile        = "file %q is not in the knowledge base: withheld"
 )
 
 // guardFormats are the texts of each kind.
@@ -58,6 +60,7 @@ var guardFormats = []struct {
 	{GuardStageNotAllowed, guardStageNotAllowed},
 	{GuardUnknownField, guardUnknownField},
 	{GuardQuoteNotLeads, guardQuoteNotLeads},
+	{GuardUnknownFile, guardUnknownFile},
 }
 
 // GuardKinds are every kind, GuardOther last.

@@ -21,6 +21,7 @@ func TestGuardKindOf(t *testing.T) {
 		"stage offer → discovery is not allowed: stays at offer":           GuardStageNotAllowed,
 		`field "salary" is not in the scenario: dropped`:                   GuardUnknownField,
 		"the quote for budget is not the lead's words: dropped":            GuardQuoteNotLeads,
+		`file "invoice.pdf" is not in the knowledge base: withheld`:        GuardUnknownFile,
 		"":                                    GuardOther,
 		"disclosure line added twice":         GuardOther,
 		"the reply asked the lead for a card": GuardOther,
@@ -32,7 +33,7 @@ func TestGuardKindOf(t *testing.T) {
 		}
 	}
 	kinds := GuardKinds()
-	if len(kinds) != 12 || kinds[len(kinds)-1] != GuardOther || len(slices.Compact(slices.Clone(kinds))) != len(kinds) {
+	if len(kinds) != 13 || kinds[len(kinds)-1] != GuardOther || len(slices.Compact(slices.Clone(kinds))) != len(kinds) {
 		t.Errorf("GuardKinds() = %v", kinds)
 	}
 }

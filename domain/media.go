@@ -131,3 +131,38 @@ func (m Media) Describe() string {
 func mediaName(s string) string {
 	return strings.Join(strings.Fields(strings.NewReplacer("[", "(", "]", ")").Replace(s)), " ")
 }
+
+// SendableFile is a knowledge-base file a reply may send: its name (what
+// the model names and the lead sees), media type and caption in the
+// turn's language.
+type SendableFile struct {
+	Name, MIME, Caption string
+}
+
+// sendFile plans the knowledge-base file the model named, with its
+// caption, after the reply; a name the knowledge base does not have is
+// withheld, like an invented link.
+func (t *turnBuilder) sendFile(name string) error {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return nil
+	}
+	for _, f := range t.cmd.Rules.Files {
+		if !strings.EqualFold(f.Name, name) {
+			continue
+		}
+		caption := strings.TrimSpace(f.Caption)
+		if caption == "" {
+			caption = f.Name
+		}
+		if len(t.ids) == 0 || t.ids[0] == 0 {
+			return errorf(EINVALID, "the turn needs a random_id for the file it sends")
+		}
+		t.after = append(t.after, OutboundPlanned{RandomID: t.ids[0], Text: caption, By: ActorAI, Kind: KindReply,
+			File: &Attachment{Name: f.Name, MIME: f.MIME, Knowledge: true}})
+		t.ids = t.ids[1:]
+		return nil
+	}
+	t.guard(guardUnknownFile, name)
+	return nil
+}

@@ -63,3 +63,25 @@ func TestOldInboundDecodes(t *testing.T) {
 		t.Fatalf("decoded %+v", e)
 	}
 }
+
+// The model may send only the knowledge base's files: a file it names is
+// planned after the reply with its caption; any other name is withheld,
+// and the reply still goes.
+func TestTurnSendsOnlyKnowledgeFiles(t *testing.T) {
+	withFiles := func(tt TakeTurn) TakeTurn {
+		tt.Rules.Files = []SendableFile{{Name: "price-list.pdf", MIME: "application/pdf", Caption: "Our price list"}}
+		return tt
+	}
+	const reply = "Here is our price list. How many people are on your team?"
+	runDialogCases(t, []dialogCase{
+		{name: "a named file is sent", given: opened("send me the price list"),
+			when: withFiles(replyTurn(1, []string{"send me the price list"}, TurnOutput{Reply: reply, NextStage: StageDiscovery, Score: 20, File: "Price-List.pdf"})),
+			then: []Event{taken(TurnReply, 1, score(20)), QualificationUpdated{Qual: Qualification{Score: score(20)}}, StageChanged{From: StageOpening, To: StageDiscovery}, planned(101, reply, KindReply),
+				OutboundPlanned{RandomID: 102, Text: "Our price list", By: ActorAI, Kind: KindReply,
+					File: &Attachment{Name: "price-list.pdf", MIME: "application/pdf", Knowledge: true}}}},
+		{name: "an invented file is withheld", given: opened("send me the price list"),
+			when: withFiles(replyTurn(1, []string{"send me the price list"}, TurnOutput{Reply: reply, NextStage: StageDiscovery, Score: 20, File: "discount-coupon.pdf"})),
+			then: []Event{taken(TurnReply, 1, score(20), guards(`file "discount-coupon.pdf" is not in the knowledge base: withheld`)),
+				QualificationUpdated{Qual: Qualification{Score: score(20)}}, StageChanged{From: StageOpening, To: StageDiscovery}, planned(101, reply, KindReply)}},
+	})
+}

@@ -46,6 +46,8 @@ type TurnRules struct {
 	// Graph is the scenario's stage graph when it branches (GraphOf);
 	// empty = the fixed stages and moves.
 	Graph StageGraph
+	// Files are the knowledge base's files a reply may send (media.go).
+	Files []SendableFile
 }
 
 // TurnMeta says which scenario and variant a turn ran.
@@ -356,6 +358,9 @@ func (t *turnBuilder) reply() ([]Event, error) {
 		return nil, errorf(EINVALID, "the model's answer for dialog %d has no reply", t.d.N)
 	}
 	if err := t.plan(reply, KindReply); err != nil {
+		return nil, err
+	}
+	if err := t.sendFile(out.File); err != nil {
 		return nil, err
 	}
 	return t.events(), nil

@@ -53,7 +53,27 @@ func (e *Engine) Turn(ctx context.Context, in domain.TurnInput) (domain.TurnOutp
 		return domain.TurnOutput{}, usage, ErrNoScenario
 	}
 	usage.Attempts = 1
-	return newTurn(in).take(), usage, nil
+	t := newTurn(in)
+	out := t.take()
+	if out.Reply != "" && !out.Flags.OptOut && out.HandoffReason == "" {
+		out.File = t.file()
+	}
+	return out, usage, nil
+}
+
+// file is the knowledge base's file a keyword of which a new message has
+// ("price list", "прайс"), to send with the reply; "" for none.
+func (t *turn) file() string {
+	for _, f := range t.sc.Knowledge.Files {
+		for _, s := range t.all {
+			for _, k := range f.Keywords {
+				if hasKeyword(s.words, k) {
+					return f.Name
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // turn is one reply turn being worked out.

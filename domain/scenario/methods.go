@@ -194,6 +194,18 @@ func (s *Scenario) KnowledgeText() string {
 			b.WriteByte('\n')
 		}
 	}
+	if len(k.Files) > 0 {
+		b.WriteString("Files you may send (name one in \"file\" to send it with your reply; no other file exists):\n")
+		for _, f := range k.Files {
+			b.WriteString("- ")
+			b.WriteString(oneLine(f.Name))
+			if f.When != "" {
+				b.WriteString(" — ")
+				b.WriteString(oneLine(f.When))
+			}
+			b.WriteByte('\n')
+		}
+	}
 	return b.String()
 }
 
@@ -301,4 +313,23 @@ func (s *Scenario) MediaAction(kind string) string {
 		return def
 	}
 	return set
+}
+
+// FileNamed is the knowledge base's file of name (ignoring case).
+func (s *Scenario) FileNamed(name string) (File, bool) {
+	for _, f := range s.Knowledge.Files {
+		if strings.EqualFold(f.Name, strings.TrimSpace(name)) {
+			return f, true
+		}
+	}
+	return File{}, false
+}
+
+// FileNames are the names of the knowledge base's files.
+func (s *Scenario) FileNames() []string {
+	out := make([]string, len(s.Knowledge.Files))
+	for i, f := range s.Knowledge.Files {
+		out[i] = f.Name
+	}
+	return out
 }

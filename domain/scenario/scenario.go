@@ -241,6 +241,27 @@ type Knowledge struct {
 	Products []Product `yaml:"products"`
 	Terms    []string  `yaml:"terms"`
 	FAQ      []FAQ     `yaml:"faq"`
+	// Files are the only files the assistant may send (a price list
+	// PDF): the model names one by Name, anything else is withheld.
+	Files []File `yaml:"files"`
+}
+
+// File is a file of the knowledge base the assistant may send.
+type File struct {
+	// Name is what the lead sees and the model names ("price-list.pdf").
+	Name string `yaml:"name"`
+	// Path is where the file is, relative to the scenario file's folder
+	// (read when salesbot starts; at most 10 MB).
+	Path string `yaml:"path"`
+	// MIME is its media type (default: from the name's extension).
+	MIME string `yaml:"mime"`
+	// Caption is the message sent with it (default: the name).
+	Caption Text `yaml:"caption"`
+	// When tells the model when to offer it ("the lead asks for prices").
+	When string `yaml:"when"`
+	// Keywords make the offline engine send it when a lead's message has
+	// one ("price list", "прайс").
+	Keywords []string `yaml:"keywords"`
 }
 
 type Product struct {

@@ -336,6 +336,7 @@ func (c *Core) rules(lang string) domain.TurnRules {
 		r.Disclosure = sc.T(sc.Disclosure.Text, lang)
 	}
 	r.Graph = domain.GraphOf(sc)
+	r.Files = sendable(sc, lang)
 	for _, f := range sc.Qualification.Fields {
 		r.Fields = append(r.Fields, f.Name)
 	}

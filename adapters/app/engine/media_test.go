@@ -9,6 +9,7 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/app/engine"
 	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/domain/scenario"
 )
 
 // inputModel answers every turn with one output and keeps what it read.
@@ -109,5 +110,44 @@ func TestOptOutInAVoiceNote(t *testing.T) {
 	out := receive(t, core, conv, 201, domain.RecordInbound{Media: &domain.Media{Kind: domain.MediaVoice}, Transcript: "please stop writing to me"})
 	if out.Dialog.Outcome != domain.OutcomeOptedOut || len(model.in) != 0 {
 		t.Fatalf("an opt-out in a voice note: %+v, model asked %d times", out.Dialog, len(model.in))
+	}
+}
+
+// The offline engine sends the knowledge base's price list when a lead
+// asks for it by a keyword (English or Russian), with its caption; a
+// message without one sends no file. The file's bytes stay out of the
+// log (Attachment.Knowledge).
+func TestOfflineSendsThePriceList(t *testing.T) {
+	core := talkCore(t)
+	core.Scenario.Knowledge.Files = []scenario.File{{Name: "price-list.pdf", Path: "price-list.pdf",
+		Caption: scenario.Text{"en": "Our price list", "ru": "Наш прайс-лист"}, Keywords: []string{"price list", "прайс"}}}
+	for _, c := range []struct {
+		say, caption string
+	}{
+		{"Hi! Could you send me your price list?", "Our price list"},
+		{"Здравствуйте, пришлите прайс, пожалуйста", "Наш прайс-лист"},
+		{"Hello, what does your product do?", ""},
+	} {
+		conv, _, err := engine.StartConversation(t.Context(), core, engine.ConversationOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		turn, err := conv.Say(t.Context(), c.say)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var file *domain.OutboundPlanned
+		for i, s := range turn.Sent {
+			if s.File != nil {
+				file = &turn.Sent[i]
+			}
+		}
+		switch {
+		case c.caption == "" && file != nil:
+			t.Errorf("%q sent a file: %+v", c.say, file)
+		case c.caption != "" && (file == nil || file.Text != c.caption || file.File.Name != "price-list.pdf" || file.File.MIME != "application/pdf" ||
+			!file.File.Knowledge || file.File.Data != "" || len(turn.Sent) != 2):
+			t.Errorf("%q: sent %+v (file %+v)", c.say, turn.Sent, file)
+		}
 	}
 }
