@@ -3,11 +3,15 @@ package llm
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/salesbot/salesbot/adapters/llm/openaitest"
 	"github.com/salesbot/salesbot/domain"
+	"github.com/salesbot/salesbot/domain/scenario"
 )
 
 func TestTranscribe(t *testing.T) {
@@ -44,5 +48,50 @@ func TestTranscribe(t *testing.T) {
 	}
 	if _, err := tr.Transcribe(context.Background(), domain.Audio{}); !errors.Is(err, domain.ErrTranscription) {
 		t.Fatalf("empty audio: %v", err)
+	}
+}
+
+// With knowledge-base files the answer's schema has "file", one of their
+// names or "", the system prompt lists them, and the model's choice
+// comes back in the output; without files the schema has no "file".
+func TestFileInTheSchema(t *testing.T) {
+	in := testInput()
+	plain, err := turnSchema(in)
+	if err != nil || bytes.Contains(plain, []byte(`"file"`)) {
+		t.Fatalf("a scenario without files: %s %v", plain, err)
+	}
+	sc := *in.Scenario
+	sc.Knowledge.Files = []scenario.File{{Name: "price-list.pdf", Path: "p.pdf", When: "the lead asks for prices"}}
+	in.Scenario = &sc
+	schema, err := turnSchema(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		Properties map[string]struct {
+			Enum []string `json:"enum"`
+		} `json:"properties"`
+		Required []string `json:"required"`
+	}
+	if err := json.Unmarshal(schema, &s); err != nil {
+		t.Fatal(err)
+	}
+	if f, ok := s.Properties["file"]; !ok || !slices.Equal(f.Enum, []string{"", "price-list.pdf"}) || !slices.Contains(s.Required, "file") {
+		t.Fatalf("schema: %s", schema)
+	}
+	want := validOutput()
+	want.File = "price-list.pdf"
+	srv := newServer(t, openaitest.ReplyJSON(want))
+	c, _ := newClient(t, srv)
+	out, _, err := c.Turn(context.Background(), in)
+	if err != nil || out.File != "price-list.pdf" {
+		t.Fatalf("output %+v, %v", out, err)
+	}
+	var system string
+	for _, m := range srv.Requests()[0].Body.Messages {
+		system += m.Content
+	}
+	if !strings.Contains(system, "- price-list.pdf — the lead asks for prices") {
+		t.Fatal("the prompt does not list the file")
 	}
 }
