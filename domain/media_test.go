@@ -85,3 +85,16 @@ func TestTurnSendsOnlyKnowledgeFiles(t *testing.T) {
 				QualificationUpdated{Qual: Qualification{Score: score(20)}}, StageChanged{From: StageOpening, To: StageDiscovery}, planned(101, reply, KindReply)}},
 	})
 }
+
+// The scenario's media rule hands off without a model's answer: the
+// handoff note, the reason as given.
+func TestTurnHandsOffForMedia(t *testing.T) {
+	tt := replyTurn(1, []string{"[document: brief.pdf]"}, TurnOutput{})
+	tt.Usage, tt.Handoff = Usage{Engine: "scenario"}, "media: the lead sent [document: brief.pdf]"
+	runDialogCases(t, []dialogCase{
+		{name: "a document goes to a person", given: opened("x"), when: tt,
+			then: []Event{TurnTaken{Kind: TurnReply, Engine: "scenario", Scenario: "acme", ScenarioVersion: "3", Variant: "A", VariantVersion: "3", Language: "en", Answered: 1},
+				planned(101, rules.HandoffReply, KindHandoff), HandoffRequested{Reason: "media: the lead sent [document: brief.pdf]"},
+				StageChanged{From: StageOpening, To: StageHandoff}}},
+	})
+}

@@ -74,6 +74,9 @@ type TakeTurn struct {
 	Rules     TurnRules
 	Meta      TurnMeta
 	RandomIDs []int64
+	// Handoff, for a reply, hands the lead to a person for this reason
+	// with no model's answer (the scenario's media rule: media.go).
+	Handoff string
 }
 
 // RecordTurnFailure records that the model could not be reached; the
@@ -272,6 +275,9 @@ func (t *turnBuilder) reply() ([]Event, error) {
 	if t.cmd.Invalid != "" {
 		t.guard(guardInvalidOutput)
 		return t.handOff(ReasonInvalidOutput)
+	}
+	if t.cmd.Handoff != "" {
+		return t.handOff(t.cmd.Handoff)
 	}
 	if flags.WantsHuman || anyMsg(func(m string) bool { return ContainsPhrase(m, rules.HumanPhrases) != "" }) {
 		t.flag("wants-human")

@@ -131,7 +131,7 @@ func (c *Core) turn(ctx context.Context, dialogID uuid.UUID, kind domain.TurnKin
 		cmd.Usage = domain.Usage{Engine: "scenario"}
 	case domain.TurnReply:
 		if handoff != "" { // the scenario hands these media to a person: no model is asked
-			cmd.Output = domain.TurnOutput{HandoffReason: handoff}
+			cmd.Handoff = handoff
 			cmd.Usage = domain.Usage{Engine: "scenario"}
 			break
 		}

@@ -81,7 +81,7 @@ func TestMediaTurns(t *testing.T) {
 	}
 	handedOff := false
 	for _, e := range out.Events {
-		if h, ok := e.(domain.HandoffRequested); ok && strings.Contains(h.Reason, "[document: requirements.pdf]") {
+		if h, ok := e.(domain.HandoffRequested); ok && strings.HasPrefix(h.Reason, "media: ") && strings.Contains(h.Reason, "[document: requirements.pdf]") {
 			handedOff = true
 		}
 	}
