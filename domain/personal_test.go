@@ -28,6 +28,8 @@ var notPersonal = map[string]string{
 	"InsightsRecorded.Objections[]":                "ids of the scenario's objections list",
 	"InsightsRecorded.By":                          "a code: llm, rules",
 	"InsightsRecorded.Model":                       "the model's name from the configuration",
+	"InboundReceived.Media.MIME":                   "a media type Telegram gives",
+	"InboundReceived.TranscriptError":              "a fixed reason or Telegram's error code (adapters/app/accounts/media.go)",
 	"MeetingProposed.Link":                         "the company's booking link from the configuration",
 	"MeetingProposed.Reason":                       "a code: taken, zone",
 	"MeetingBooked.UID":                            "the calendar event's UID, a hash of the calendar and the slot",

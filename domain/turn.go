@@ -73,6 +73,7 @@ type TurnOutput struct {
 	Score         int           `json:"interest_score"` // 0..100
 	Flags         TurnFlags     `json:"flags"`
 	HandoffReason string        `json:"handoff_reason"` // non-empty: the model wants a person to take over
+	File          string        `json:"file,omitempty"` // a knowledge-base file to send with the reply (TurnRules.Files); "" = none
 }
 
 // Usage is what a turn cost.

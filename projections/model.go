@@ -12,6 +12,7 @@ package projections
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -252,6 +253,26 @@ type Message struct {
 	// File is the name of a file sent with the message (e.g. a booked
 	// meeting's meeting.ics); "" when none. Its content stays in the log.
 	File string
+	// Media is what a lead's message carried besides text (a
+	// domain.MediaKind: voice, photo, document, ...); "" for a text.
+	// Transcribed: Text holds a voice note's transcript (after any
+	// caption).
+	Media       string
+	Transcribed bool
+}
+
+// Shown is the message as people read it: its media first, in brackets
+// ("[photo] caption", "[voice] transcript", "[video note]"), else its
+// text.
+func (m Message) Shown() string {
+	if m.Media == "" {
+		return m.Text
+	}
+	tag := "[" + strings.ReplaceAll(m.Media, "_", " ") + "]"
+	if strings.TrimSpace(m.Text) == "" {
+		return tag
+	}
+	return tag + " " + m.Text
 }
 
 // Turn is a turns row: one turn of the dialog engine, answered (TurnTaken)

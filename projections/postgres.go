@@ -182,9 +182,9 @@ func queue(b *pgx.Batch, c Change) {
 			d.PromptTokens, d.CompletionTokens)
 	case PutMessage:
 		m := c.Message
-		b.Queue(`INSERT INTO messages (dialog_id, position, direction, author, text, at, telegram_id, random_id, status, file_name)
-			VALUES ($1, $2, $3, $4, CASE WHEN `+forgottenDialog+` THEN '`+Forgotten+`' ELSE $5 END, $6, $7, $8, $9, $10)`,
-			m.DialogID, int64(m.Position), m.Direction, m.Author, m.Text, m.At, m.TelegramID, m.RandomID, m.Status, m.File)
+		b.Queue(`INSERT INTO messages (dialog_id, position, direction, author, text, at, telegram_id, random_id, status, file_name, media, transcribed)
+			VALUES ($1, $2, $3, $4, CASE WHEN `+forgottenDialog+` THEN '`+Forgotten+`' ELSE $5 END, $6, $7, $8, $9, $10, $11, $12)`,
+			m.DialogID, int64(m.Position), m.Direction, m.Author, m.Text, m.At, m.TelegramID, m.RandomID, m.Status, m.File, m.Media, m.Transcribed)
 	case SetMessageSent:
 		b.Queue(`UPDATE messages SET status = $3, telegram_id = CASE WHEN $4::bigint <> 0 THEN $4::bigint ELSE telegram_id END
 			WHERE dialog_id = $1 AND random_id = $2 AND direction = 'out'`, c.DialogID, c.RandomID, c.Status, c.TelegramID)
@@ -432,7 +432,7 @@ func (p *Postgres) DialogByN(ctx context.Context, n int64) (Dialog, error) {
 
 // Messages implements Sink.
 func (p *Postgres) Messages(ctx context.Context, dialog uuid.UUID) ([]Message, error) {
-	rows, err := p.pool.Query(ctx, `SELECT dialog_id, position, direction, author, text, at, telegram_id, random_id, status, file_name
+	rows, err := p.pool.Query(ctx, `SELECT dialog_id, position, direction, author, text, at, telegram_id, random_id, status, file_name, media, transcribed
 		FROM messages WHERE dialog_id = $1 ORDER BY position`, dialog)
 	if err != nil {
 		return nil, err
@@ -442,7 +442,7 @@ func (p *Postgres) Messages(ctx context.Context, dialog uuid.UUID) ([]Message, e
 	for rows.Next() {
 		var m Message
 		var pos int64
-		if err := rows.Scan(&m.DialogID, &pos, &m.Direction, &m.Author, &m.Text, &m.At, &m.TelegramID, &m.RandomID, &m.Status, &m.File); err != nil {
+		if err := rows.Scan(&m.DialogID, &pos, &m.Direction, &m.Author, &m.Text, &m.At, &m.TelegramID, &m.RandomID, &m.Status, &m.File, &m.Media, &m.Transcribed); err != nil {
 			return nil, err
 		}
 		m.Position, m.At = uint64(pos), m.At.UTC()

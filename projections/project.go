@@ -124,7 +124,7 @@ func Project(p Placed, e domain.Event) []Change {
 			Variant: e.Variant, Stage: string(domain.StageOpening), Status: StatusActive, CreatedAt: p.At, UpdatedAt: p.At, Campaign: e.Campaign}}}
 	case domain.InboundReceived:
 		return []Change{
-			PutMessage{Message{DialogID: id, Position: p.Position, Direction: "in", Author: "lead", Text: e.Text, At: rowTime(e.At), TelegramID: e.TelegramMessageID, Status: "received"}},
+			PutMessage{inboundMessage(id, p.Position, e)},
 			UpdateDialog{ID: id, AddInbound: 1, LastMessageAt: rowTime(e.At), FirstInboundAt: rowTime(e.At), At: p.At},
 		}
 	case domain.OutboundPlanned:
@@ -412,4 +412,16 @@ func mergeUpdate(a, b UpdateDialog) UpdateDialog {
 		a.QualifiedAt = b.QualifiedAt
 	}
 	return a
+}
+
+// inboundMessage is a lead's message as a row: for media, the kind, and
+// the lead's words (a caption, a voice note's transcript) as its text.
+func inboundMessage(dialog uuid.UUID, pos uint64, e domain.InboundReceived) Message {
+	m := Message{DialogID: dialog, Position: pos, Direction: "in", Author: "lead", Text: e.Text, At: rowTime(e.At), TelegramID: e.TelegramMessageID, Status: "received"}
+	if e.Media != nil {
+		m.Media = string(e.Media.Kind)
+		m.Text = e.Said()
+		m.Transcribed = e.Transcript != ""
+	}
+	return m
 }

@@ -328,7 +328,7 @@ func (a *API) dialogMessages(r *http.Request, _ domain.Principal) (any, error) {
 	}
 	out := list[Message]{Items: make([]Message, 0, len(ms))}
 	for _, m := range ms {
-		out.Items = append(out.Items, Message{Position: m.Position, Direction: m.Direction, Author: m.Author, Text: m.Text, At: m.At.UTC(), Status: m.Status,
+		out.Items = append(out.Items, Message{Position: m.Position, Direction: m.Direction, Author: m.Author, Text: m.Shown(), At: m.At.UTC(), Status: m.Status,
 			File: stringOrNil(m.File)})
 	}
 	return out, nil

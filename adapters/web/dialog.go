@@ -207,7 +207,7 @@ func (w *Web) dialogData(ctx context.Context, n int64, L catalog) (dialogData, e
 func messages(ms []projections.Message, L catalog) (out []message, earlier bool) {
 	size, from := 0, len(ms)
 	for from > 0 && len(ms)-from < MaxMessages {
-		n := len(template.HTMLEscapeString(ms[from-1].Text))
+		n := len(template.HTMLEscapeString(ms[from-1].Shown()))
 		if size+n > MaxTranscript {
 			break
 		}
@@ -215,7 +215,7 @@ func messages(ms []projections.Message, L catalog) (out []message, earlier bool)
 		from--
 	}
 	for _, m := range ms[from:] {
-		out = append(out, message{Class: m.Author, Author: authorLabel(L, m.Author), Text: m.Text,
+		out = append(out, message{Class: m.Author, Author: authorLabel(L, m.Author), Text: m.Shown(),
 			At: m.At.UTC().Format(L["TimeFormat"]), State: messageState(L, m.Status), File: m.File})
 	}
 	return out, from > 0

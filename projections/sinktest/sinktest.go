@@ -39,6 +39,7 @@ func Run(t *testing.T, newSink Factory) {
 	t.Run("Meetings", func(t *testing.T) { t.Parallel(); testMeetings(t, newSink) })
 	t.Run("Insights", func(t *testing.T) { t.Parallel(); testInsights(t, newSink) })
 	t.Run("Bandit", func(t *testing.T) { t.Parallel(); testBandit(t, newSink) })
+	t.Run("Media", func(t *testing.T) { t.Parallel(); testMedia(t, newSink) })
 }
 
 var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
