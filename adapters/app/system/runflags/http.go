@@ -33,15 +33,17 @@ type HTTP struct {
 	listen    string
 	cert, key string // PEM, from --http-tls-cert(-file), ...
 	tls       *tls.Config
-	// --llm-price-prompt and --llm-price-completion as given, and read
-	prices [2]string
+	// --llm-price-prompt, --llm-price-completion and --llm-price-cached
+	// as given, and read
+	prices [3]string
 	price  web.LLMPrice
 }
 
 // priceFlags are the price options: flag and variable, prompt first.
-var priceFlags = [2][2]string{
+var priceFlags = [3][2]string{
 	{"llm-price-prompt", "SALESBOT_LLM_PRICE_PROMPT"},
 	{"llm-price-completion", "SALESBOT_LLM_PRICE_COMPLETION"},
+	{"llm-price-cached", "SALESBOT_LLM_PRICE_CACHED"},
 }
 
 // Register registers the options on fs, their defaults from getenv.
@@ -65,11 +67,14 @@ func (h *HTTP) Register(fs *flag.FlagSet, getenv func(string) string) {
 		fs.StringVar(&h.prices[i], priceFlags[i][0], h.prices[i], "the LLM's price per million "+kind+
 			" tokens in US `dollars`, e.g. 0.15, for the web console's costs; empty or 0 = not known ["+priceFlags[i][1]+"]")
 	}
+	h.prices[2] = getenv(priceFlags[2][1])
+	fs.StringVar(&h.prices[2], priceFlags[2][0], h.prices[2], "the LLM's price per million cached prompt tokens (those the provider's prompt cache served) "+
+		"in US `dollars`, e.g. 0.075; empty = the prompt price ["+priceFlags[2][1]+"]")
 }
 
 // checkPrices reads the LLM's prices: decimal numbers, 0 or more.
 func (h *HTTP) checkPrices() error {
-	var p [2]float64
+	var p [3]float64
 	for i, text := range h.prices {
 		text = strings.TrimSpace(text)
 		if text == "" {
@@ -81,7 +86,7 @@ func (h *HTTP) checkPrices() error {
 		}
 		p[i] = v
 	}
-	h.price = web.LLMPrice{Prompt: p[0], Completion: p[1]}
+	h.price = web.LLMPrice{Prompt: p[0], Completion: p[1], Cached: p[2], HasCached: strings.TrimSpace(h.prices[2]) != ""}
 	return nil
 }
 

@@ -94,6 +94,18 @@ func TestSystem(t *testing.T) {
 		"--llm-price-completion", " 0.6 "); err != nil || h.System().LLMPrice != (web.LLMPrice{Prompt: 0.15, Completion: 0.6}) {
 		t.Fatalf("prices: %v, %+v", err, h.System())
 	}
+	// The cached price: the prompt price unless given (0 is a price).
+	if err := parse(t, &h, map[string]string{"SALESBOT_LLM_PRICE_PROMPT": "0.15", "SALESBOT_LLM_PRICE_CACHED": "0.075"}); err != nil ||
+		h.System().LLMPrice != (web.LLMPrice{Prompt: 0.15, Cached: 0.075, HasCached: true}) {
+		t.Fatalf("cached price: %v, %+v", err, h.System())
+	}
+	if err := parse(t, &h, nil, "--llm-price-prompt", "0.15", "--llm-price-cached", "0"); err != nil ||
+		h.System().LLMPrice != (web.LLMPrice{Prompt: 0.15, HasCached: true}) {
+		t.Fatalf("cached price 0: %v, %+v", err, h.System())
+	}
+	if err := parse(t, &h, nil, "--llm-price-cached", "cheap"); err == nil || !strings.Contains(err.Error(), "--llm-price-cached (SALESBOT_LLM_PRICE_CACHED)") {
+		t.Fatalf("a bad cached price: %v", err)
+	}
 
 	var b runflags.Bot
 	if err := parse(t, &b, map[string]string{"SALESBOT_ADMIN_IDS": "7:owner"}); err != nil || b.System() != nil {
