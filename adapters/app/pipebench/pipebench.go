@@ -65,7 +65,8 @@ type Config struct {
 	Debounce, Tick time.Duration
 	// Scenario is the scenario talked through (default the shipped one).
 	Scenario *scenario.Scenario
-	// Log hears of the engine's failures; nil: nothing is logged.
+	// Log hears of the engine's failures (warnings and errors only: not
+	// a line per turn); nil: nothing is logged.
 	Log *slog.Logger
 }
 
@@ -94,6 +95,7 @@ func (c *Config) defaults() error {
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
+	c.Log = slog.New(atLeast{c.Log.Handler(), slog.LevelWarn})
 	if c.Scenario == nil {
 		sc, err := scenario.Default()
 		if err != nil {
@@ -315,6 +317,23 @@ func percentiles(d []time.Duration, qs ...float64) []float64 {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }
+
+// atLeast passes on the records of level min and above.
+type atLeast struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h atLeast) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h atLeast) WithAttrs(as []slog.Attr) slog.Handler {
+	return atLeast{h.Handler.WithAttrs(as), h.min}
+}
+func (h atLeast) WithGroup(name string) slog.Handler {
+	return atLeast{h.Handler.WithGroup(name), h.min}
+}
 
 // loadAverage is the 1-minute load average (Linux), 0 if unknown: other
 // work on the machine shows in the latencies.
