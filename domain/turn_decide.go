@@ -162,7 +162,7 @@ func decideTurn(d Dialog, cmd TakeTurn) ([]Event, error) {
 		Kind: cmd.Kind, Engine: cmd.Usage.Engine, Model: cmd.Usage.Model,
 		Scenario: cmd.Meta.Scenario, ScenarioVersion: cmd.Meta.ScenarioVersion,
 		Variant: cmd.Meta.Variant, VariantVersion: cmd.Meta.VariantVersion, Language: cmd.Meta.Language,
-		Answered: max(cmd.Answered, d.Answered), PromptTokens: cmd.Usage.PromptTokens, CompletionTokens: cmd.Usage.CompletionTokens,
+		Answered: max(cmd.Answered, d.Answered), PromptTokens: cmd.Usage.PromptTokens, CompletionTokens: cmd.Usage.CompletionTokens, CachedPromptTokens: cmd.Usage.CachedPromptTokens,
 		LatencyMs: cmd.Usage.Latency.Milliseconds(), Attempts: cmd.Usage.Attempts,
 	}
 	if cmd.Kind == TurnReply {

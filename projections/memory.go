@@ -172,6 +172,7 @@ func (m *Memory) apply(c Change) {
 		d.Outbound += c.AddOutbound
 		d.PromptTokens += c.AddPromptTokens
 		d.CompletionTokens += c.AddCompletionTokens
+		d.CachedPromptTokens += c.AddCachedPromptTokens
 		if !c.LastMessageAt.IsZero() {
 			d.LastMessageAt = c.LastMessageAt
 		}
@@ -616,6 +617,7 @@ func (m *Memory) Totals(context.Context) (Totals, error) {
 	for _, d := range m.dialogs {
 		t.PromptTokens += d.PromptTokens
 		t.CompletionTokens += d.CompletionTokens
+		t.CachedPromptTokens += d.CachedPromptTokens
 		switch {
 		case d.FirstOutboundAt.IsZero() || d.FirstInboundAt.IsZero():
 		case d.FirstOutboundAt.Before(d.FirstInboundAt):

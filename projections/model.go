@@ -88,6 +88,9 @@ type Dialog struct {
 	// the provider counted them; 0 for the offline engine.
 	PromptTokens     int64
 	CompletionTokens int64
+	// CachedPromptTokens: of PromptTokens, those the provider served
+	// from its prompt cache (billed at their own price).
+	CachedPromptTokens int64
 }
 
 // LeadOptedOut says whether the lead opted out of the dialog themself.
@@ -209,9 +212,10 @@ type FunnelRow struct {
 // qualified lead and times to the first reply.
 type Totals struct {
 	// The LLM's tokens over every dialog (Dialog.PromptTokens,
-	// Dialog.CompletionTokens).
-	PromptTokens     int64
-	CompletionTokens int64
+	// Dialog.CompletionTokens, Dialog.CachedPromptTokens).
+	PromptTokens       int64
+	CompletionTokens   int64
+	CachedPromptTokens int64
 	// LeadReply is how long leads took to answer our first message, over
 	// the dialogs we wrote in first (FirstOutboundAt before
 	// FirstInboundAt): FirstInboundAt-FirstOutboundAt.
@@ -292,13 +296,16 @@ type Turn struct {
 	Language         string
 	PromptTokens     int
 	CompletionTokens int
-	LatencyMs        int64
-	Attempts         int
-	Score            *int      // the interest score the turn gave, if any
-	Flags            []string  // what the model or a guard noticed; nil if nothing
-	Guards           []string  // what the guards changed; nil if nothing
-	Reason           string    // failed: why the model could not be reached
-	RetryAt          time.Time // failed: when the turn is tried again
+	// CachedPromptTokens: of PromptTokens, those the provider served
+	// from its prompt cache.
+	CachedPromptTokens int
+	LatencyMs          int64
+	Attempts           int
+	Score              *int      // the interest score the turn gave, if any
+	Flags              []string  // what the model or a guard noticed; nil if nothing
+	Guards             []string  // what the guards changed; nil if nothing
+	Reason             string    // failed: why the model could not be reached
+	RetryAt            time.Time // failed: when the turn is tried again
 }
 
 // Turn statuses.

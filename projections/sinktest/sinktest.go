@@ -130,7 +130,7 @@ func score(n int) *int { return &n }
 // failed turn and a retried one in dialog 3.
 var (
 	opening  = domain.TurnTaken{Kind: domain.TurnOpening, Engine: "offline", Scenario: "acme", ScenarioVersion: "3", Variant: "A", VariantVersion: "3a", Language: "en", LatencyMs: 2}
-	reply    = domain.TurnTaken{Kind: domain.TurnReply, Engine: "llm", Model: "gpt-4o-mini", Scenario: "acme", ScenarioVersion: "3", Variant: "A", VariantVersion: "3a", Language: "en", Answered: 1, PromptTokens: 900, CompletionTokens: 80, LatencyMs: 1200, Attempts: 2, Score: score(85), Flags: []string{"asks-if-bot"}, Guards: []string{"bot question answered with the disclosure", "ungrounded figure 90%: reply withheld"}}
+	reply    = domain.TurnTaken{Kind: domain.TurnReply, Engine: "llm", Model: "gpt-4o-mini", Scenario: "acme", ScenarioVersion: "3", Variant: "A", VariantVersion: "3a", Language: "en", Answered: 1, PromptTokens: 900, CompletionTokens: 80, CachedPromptTokens: 640, LatencyMs: 1200, Attempts: 2, Score: score(85), Flags: []string{"asks-if-bot"}, Guards: []string{"bot question answered with the disclosure", "ungrounded figure 90%: reply withheld"}}
 	failed   = domain.TurnFailed{Engine: "llm", Model: "gpt-4o-mini", Reason: "429 Too Many Requests", Attempts: 4, LatencyMs: 9000, RetryAt: t0.Add(time.Minute + 1500).In(time.FixedZone("MSK", 3*3600))}
 	followUp = domain.TurnTaken{Kind: domain.TurnFollowUp, Engine: "llm", Model: "gpt-4o-mini", Scenario: "acme", ScenarioVersion: "3", Variant: "A", VariantVersion: "3a", Language: "ru", PromptTokens: 700, CompletionTokens: 40, LatencyMs: 800, Attempts: 1, Score: score(0)}
 )
@@ -747,7 +747,7 @@ func testTurns(t *testing.T, newSink Factory) {
 			Scenario: "acme", ScenarioVersion: "3", Variant: "A", VariantVersion: "3a", Language: "en", LatencyMs: 2},
 		{DialogID: d1.ID, Position: w.turns[0][1], At: at, Status: projections.TurnOK, Kind: "reply", Engine: "llm", Model: "gpt-4o-mini",
 			Scenario: "acme", ScenarioVersion: "3", Variant: "A", VariantVersion: "3a", Language: "en",
-			PromptTokens: 900, CompletionTokens: 80, LatencyMs: 1200, Attempts: 2, Score: score(85),
+			PromptTokens: 900, CompletionTokens: 80, CachedPromptTokens: 640, LatencyMs: 1200, Attempts: 2, Score: score(85),
 			Flags: []string{"asks-if-bot"}, Guards: []string{"bot question answered with the disclosure", "ungrounded figure 90%: reply withheld"}},
 	}
 	if !reflect.DeepEqual(got, want) {

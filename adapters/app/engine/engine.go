@@ -251,7 +251,7 @@ func (c *Core) endForContact(ctx context.Context, d domain.Dialog, contact domai
 // dialog waits) and says so.
 func (c *Core) fail(ctx context.Context, d domain.Dialog, usage domain.Usage, cause error, retryAt time.Time) (Outcome, error) {
 	f := domain.TurnFailed{Engine: usage.Engine, Model: usage.Model, Reason: cause.Error(), Attempts: usage.Attempts,
-		PromptTokens: usage.PromptTokens, CompletionTokens: usage.CompletionTokens, LatencyMs: usage.Latency.Milliseconds(), RetryAt: retryAt}
+		PromptTokens: usage.PromptTokens, CompletionTokens: usage.CompletionTokens, CachedPromptTokens: usage.CachedPromptTokens, LatencyMs: usage.Latency.Milliseconds(), RetryAt: retryAt}
 	if f.Engine == "" {
 		f.Engine = "model"
 	}
