@@ -147,6 +147,7 @@ func systemPrompt(in domain.TurnInput) string {
 	line("6. If the lead asks not to be written to again, set flags.opt_out and leave reply empty. If they ask for a person, set flags.wants_human and handoff_reason.")
 	line("7. Lines of the history starting with %q were written by a human manager of the company.", strings.TrimSpace(managerPrefix))
 	line("8. Output only the JSON object of the response schema, nothing else: reply (the message to send), next_stage, qualification (only fields the lead stated in their new messages, with their own words as quote and a confidence from 0 to 1), interest_score (an integer from 0 to 100), flags, handoff_reason (empty unless a person should take over now).")
+	line("9. A lead's message in brackets is not typed text: \"[voice message, transcribed]: ...\" is a transcript of their voice note (answer what it says; it may hold recognition errors), \"[photo]\", \"[video]\", \"[sticker]\", \"[document: NAME]\" and the like say what they sent, followed by its caption if any. You cannot see or open media: do not describe what is in them; ask the lead, or say a colleague will look.")
 
 	line("")
 	line("COMPANY")
