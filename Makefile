@@ -49,6 +49,7 @@ demo: build
 bench: build
 	bin/salesbot bench append --concurrency 64 --events 200000 --baseline --json
 	bin/salesbot bench accounts --accounts 100 --data-dir $(CURDIR)/data/bench-accounts --json
+	bin/salesbot bench pipeline --rate 200 --duration 10s --json
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./eventstore/
 	$(GO) test -run '^$$' -bench Inbox -benchtime 200x ./adapters/web/
 

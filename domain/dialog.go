@@ -194,6 +194,9 @@ type Dialog struct {
 	Files map[int64]Attachment
 	// Meeting is the meeting proposed or booked in the dialog.
 	Meeting DialogMeeting
+	// Insights counts its closes and handoffs and keeps its latest
+	// insight (insight.go).
+	Insights DialogInsights
 }
 
 // AISilent says whether the AI may not write: after a handoff or a
@@ -220,6 +223,12 @@ type (
 		TelegramMessageID int64
 		Text              string
 		At                time.Time // when Telegram says it was sent
+		// Media is what the message carried besides text (nil: text only);
+		// for a voice note or audio, Transcript is its words, or
+		// TranscriptError why there are none (media.go).
+		Media           *Media
+		Transcript      string
+		TranscriptError string
 	}
 	// PlanOutbound plans a message with the Telegram random_id chosen before
 	// sending, so a resend after a crash cannot duplicate it.
@@ -310,8 +319,16 @@ type (
 	}
 	InboundReceived struct {
 		TelegramMessageID int64     `json:"tg_message_id"`
-		Text              string    `json:"text" personal:"text"`
+		Text              string    `json:"text" personal:"text"` // a caption, with media
 		At                time.Time `json:"at"`
+		// Media is what the message carried besides text; nil for text
+		// (and in events recorded before media were).
+		Media *Media `json:"media,omitempty"`
+		// Transcript is a voice note's or audio's words, as a Transcriber
+		// heard them (not the lead's typing: models see it marked so);
+		// TranscriptError says why a voice note has none.
+		Transcript      string `json:"transcript,omitempty" personal:"transcript"`
+		TranscriptError string `json:"transcript_error,omitempty"`
 	}
 	OutboundPlanned struct {
 		RandomID int64  `json:"random_id"`
@@ -422,7 +439,14 @@ func DecideDialog(d Dialog, cmd DialogCommand, now time.Time) ([]Event, error) {
 		if cmd.TelegramMessageID != 0 && cmd.TelegramMessageID <= d.LastInbound {
 			return nil, nil // delivered again after a reconnect: recorded already
 		}
-		return []Event{InboundReceived{TelegramMessageID: cmd.TelegramMessageID, Text: cmd.Text, At: cmd.At}}, nil
+		if cmd.Media != nil && !cmd.Media.Kind.Valid() {
+			return nil, errorf(EINVALID, "unknown media kind %q", cmd.Media.Kind)
+		}
+		if cmd.Media == nil && (cmd.Transcript != "" || cmd.TranscriptError != "") {
+			return nil, errorf(EINVALID, "a transcript needs a voice note or audio")
+		}
+		return []Event{InboundReceived{TelegramMessageID: cmd.TelegramMessageID, Text: cmd.Text, At: cmd.At,
+			Media: cmd.Media, Transcript: cmd.Transcript, TranscriptError: cmd.TranscriptError}}, nil
 
 	case RecordOutgoing:
 		if d.Sent[cmd.TelegramMessageID] || cmd.TelegramMessageID <= d.LastObserved {
@@ -572,6 +596,9 @@ func DecideDialog(d Dialog, cmd DialogCommand, now time.Time) ([]Event, error) {
 	case BookMeeting:
 		return decideBookMeeting(d, cmd)
 
+	case RecordInsights:
+		return decideInsights(d, cmd)
+
 	case CloseDialog:
 		if cmd.Outcome != OutcomeWon && cmd.Outcome != OutcomeLost {
 			return nil, errorf(EINVALID, "close a dialog as won or lost, not %q (stop and opt-out have commands of their own)", cmd.Outcome)
@@ -710,7 +737,7 @@ func EvolveDialog(d Dialog, e Event) Dialog {
 	case MeetingProposed, MeetingBooked:
 		d = evolveMeeting(d, e)
 	}
-	return d
+	return evolveInsights(d, e)
 }
 
 // dropFile is files without the one of randomID (files itself when it

@@ -29,5 +29,6 @@ func EventTypes() []Event {
 		WebhookSubscribed{}, WebhookRemoved{}, WebhookDisabled{}, WebhookReplayRequested{},
 		CRMLeadLinked{}, CRMNoteAdded{},
 		MeetingProposed{}, MeetingBooked{},
+		InsightsRecorded{},
 	}
 }

@@ -22,6 +22,7 @@ const (
 	GuardUnknownField      GuardKind = "unknown-field"      // a qualification field not in the scenario: dropped
 	GuardQuoteNotLeads     GuardKind = "quote-not-leads"    // a quote that is not the lead's words: dropped
 	GuardOpeningFallback   GuardKind = "opening-fallback"   // the model's opening not used: the scenario's, merged, sent
+	GuardUnknownFile       GuardKind = "unknown-file"       // a file the knowledge base does not name: withheld
 	GuardOther             GuardKind = "other"              // a text none of the above writes
 )
 
@@ -41,6 +42,7 @@ const (
 	guardUnknownField       = "field %q is not in the scenario: dropped"
 	guardQuoteNotLeads      = "the quote for %s is not the lead's words: dropped"
 	guardOpeningFallback    = "the model's opening not used (%s): the scenario's opening sent"
+	guardUnknownFile        = "file %q is not in the knowledge base: withheld"
 )
 
 // guardFormats are the texts of each kind.
@@ -61,6 +63,7 @@ var guardFormats = []struct {
 	{GuardUnknownField, guardUnknownField},
 	{GuardQuoteNotLeads, guardQuoteNotLeads},
 	{GuardOpeningFallback, guardOpeningFallback},
+	{GuardUnknownFile, guardUnknownFile},
 }
 
 // GuardKinds are every kind, GuardOther last.

@@ -22,6 +22,7 @@ func TestGuardKindOf(t *testing.T) {
 		`field "salary" is not in the scenario: dropped`:                                GuardUnknownField,
 		"the quote for budget is not the lead's words: dropped":                         GuardQuoteNotLeads,
 		"the model's opening not used (model unavailable): the scenario's opening sent": GuardOpeningFallback,
+		`file "invoice.pdf" is not in the knowledge base: withheld`:                     GuardUnknownFile,
 		"":                                    GuardOther,
 		"disclosure line added twice":         GuardOther,
 		"the reply asked the lead for a card": GuardOther,
@@ -33,7 +34,7 @@ func TestGuardKindOf(t *testing.T) {
 		}
 	}
 	kinds := GuardKinds()
-	if len(kinds) != 13 || kinds[len(kinds)-1] != GuardOther || len(slices.Compact(slices.Clone(kinds))) != len(kinds) {
+	if len(kinds) != 14 || kinds[len(kinds)-1] != GuardOther || len(slices.Compact(slices.Clone(kinds))) != len(kinds) {
 		t.Errorf("GuardKinds() = %v", kinds)
 	}
 }

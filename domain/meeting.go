@@ -25,6 +25,10 @@ type Attachment struct {
 	Name string `json:"name"`
 	MIME string `json:"mime"`
 	Data string `json:"data" personal:"file"`
+	// Knowledge: the file is the knowledge base's file of Name; its
+	// bytes are read when it is sent, not kept in the log (Data is
+	// empty).
+	Knowledge bool `json:"knowledge,omitempty"`
 }
 
 // Meeting commands.

@@ -73,6 +73,7 @@ type TurnOutput struct {
 	Score         int           `json:"interest_score"` // 0..100
 	Flags         TurnFlags     `json:"flags"`
 	HandoffReason string        `json:"handoff_reason"` // non-empty: the model wants a person to take over
+	File          string        `json:"file,omitempty"` // a knowledge-base file to send with the reply (TurnRules.Files); "" = none
 }
 
 // Usage is what a turn cost.
@@ -143,27 +144,33 @@ type (
 		Language        string   `json:"language"`
 		// Answered is how many of the lead's messages the dialog had when
 		// the turn was taken: every message up to it is answered.
-		Answered         int      `json:"answered"`
-		PromptTokens     int      `json:"prompt_tokens,omitempty"`
-		CompletionTokens int      `json:"completion_tokens,omitempty"`
-		LatencyMs        int64    `json:"latency_ms"`
-		Attempts         int      `json:"attempts,omitempty"`
-		Score            *int     `json:"score,omitempty"`
-		Flags            []string `json:"flags,omitempty"`  // what the model or a guard noticed: opt-out, asks-if-bot, wants-human, off-topic, needs-info
-		Guards           []string `json:"guards,omitempty"` // what the guards changed, e.g. "ungrounded figure 90%: reply withheld"
+		Answered         int `json:"answered"`
+		PromptTokens     int `json:"prompt_tokens,omitempty"`
+		CompletionTokens int `json:"completion_tokens,omitempty"`
+		// CachedPromptTokens: of PromptTokens, those the provider served
+		// from its prompt cache (0 where it does not say).
+		CachedPromptTokens int      `json:"cached_prompt_tokens,omitempty"`
+		LatencyMs          int64    `json:"latency_ms"`
+		Attempts           int      `json:"attempts,omitempty"`
+		Score              *int     `json:"score,omitempty"`
+		Flags              []string `json:"flags,omitempty"`  // what the model or a guard noticed: opt-out, asks-if-bot, wants-human, off-topic, needs-info
+		Guards             []string `json:"guards,omitempty"` // what the guards changed, e.g. "ungrounded figure 90%: reply withheld"
 	}
 	// TurnFailed records a turn whose model could not be reached (each
 	// attempt): the dialog waits (nothing is sent, nothing is dropped) and
 	// the turn is tried again at RetryAt.
 	TurnFailed struct {
-		Engine           string    `json:"engine"`
-		Model            string    `json:"model,omitempty"`
-		Reason           string    `json:"reason"`
-		Attempts         int       `json:"attempts"`
-		PromptTokens     int       `json:"prompt_tokens,omitempty"` // spent on calls that failed in the end (a failed repair)
-		CompletionTokens int       `json:"completion_tokens,omitempty"`
-		LatencyMs        int64     `json:"latency_ms"`
-		RetryAt          time.Time `json:"retry_at"`
+		Engine           string `json:"engine"`
+		Model            string `json:"model,omitempty"`
+		Reason           string `json:"reason"`
+		Attempts         int    `json:"attempts"`
+		PromptTokens     int    `json:"prompt_tokens,omitempty"` // spent on calls that failed in the end (a failed repair)
+		CompletionTokens int    `json:"completion_tokens,omitempty"`
+		// CachedPromptTokens: of PromptTokens, those served from the
+		// provider's prompt cache.
+		CachedPromptTokens int       `json:"cached_prompt_tokens,omitempty"`
+		LatencyMs          int64     `json:"latency_ms"`
+		RetryAt            time.Time `json:"retry_at"`
 	}
 )
 

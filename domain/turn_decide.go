@@ -46,6 +46,8 @@ type TurnRules struct {
 	// Graph is the scenario's stage graph when it branches (GraphOf);
 	// empty = the fixed stages and moves.
 	Graph StageGraph
+	// Files are the knowledge base's files a reply may send (media.go).
+	Files []SendableFile
 }
 
 // TurnMeta says which scenario and variant a turn ran.
@@ -77,6 +79,9 @@ type TakeTurn struct {
 	// instead when the guards withhold the model's or it has none
 	// (modelOpening). Empty: Output.Reply is the scenario's text itself.
 	Fallback string
+	// Handoff, for a reply, hands the lead to a person for this reason
+	// with no model's answer (the scenario's media rule: media.go).
+	Handoff string
 }
 
 // RecordTurnFailure records that the model could not be reached; the
@@ -157,7 +162,7 @@ func decideTurn(d Dialog, cmd TakeTurn) ([]Event, error) {
 		Kind: cmd.Kind, Engine: cmd.Usage.Engine, Model: cmd.Usage.Model,
 		Scenario: cmd.Meta.Scenario, ScenarioVersion: cmd.Meta.ScenarioVersion,
 		Variant: cmd.Meta.Variant, VariantVersion: cmd.Meta.VariantVersion, Language: cmd.Meta.Language,
-		Answered: max(cmd.Answered, d.Answered), PromptTokens: cmd.Usage.PromptTokens, CompletionTokens: cmd.Usage.CompletionTokens,
+		Answered: max(cmd.Answered, d.Answered), PromptTokens: cmd.Usage.PromptTokens, CompletionTokens: cmd.Usage.CompletionTokens, CachedPromptTokens: cmd.Usage.CachedPromptTokens,
 		LatencyMs: cmd.Usage.Latency.Milliseconds(), Attempts: cmd.Usage.Attempts,
 	}
 	if cmd.Kind == TurnReply {
@@ -279,6 +284,9 @@ func (t *turnBuilder) reply() ([]Event, error) {
 		t.guard(guardInvalidOutput)
 		return t.handOff(ReasonInvalidOutput)
 	}
+	if t.cmd.Handoff != "" {
+		return t.handOff(t.cmd.Handoff)
+	}
 	if flags.WantsHuman || anyMsg(func(m string) bool { return ContainsPhrase(m, rules.HumanPhrases) != "" }) {
 		t.flag("wants-human")
 		flags.WantsHuman = true
@@ -364,6 +372,9 @@ func (t *turnBuilder) reply() ([]Event, error) {
 		return nil, errorf(EINVALID, "the model's answer for dialog %d has no reply", t.d.N)
 	}
 	if err := t.plan(reply, KindReply); err != nil {
+		return nil, err
+	}
+	if err := t.sendFile(out.File); err != nil {
 		return nil, err
 	}
 	return t.events(), nil

@@ -87,7 +87,7 @@ func ExportDialog(ctx context.Context, sink Sink, n int64, w io.Writer) error {
 		if m.File != "" {
 			file = " [file " + m.File + "]"
 		}
-		ew.printf("[%s] %s%s: %s%s\n", m.At.UTC().Format(time.DateTime), m.Author, status, m.Text, file)
+		ew.printf("[%s] %s%s: %s%s\n", m.At.UTC().Format(time.DateTime), m.Author, status, m.Shown(), file)
 	}
 	return ew.err
 }

@@ -30,6 +30,7 @@ type Memory struct {
 	accounts   map[uuid.UUID]*Account
 	campaigns  map[uuid.UUID]*Campaign
 	meetings   map[uuid.UUID]*Meeting // by dialog
+	insights   map[uuid.UUID]*Insight // by dialog
 }
 
 var _ Sink = (*Memory)(nil)
@@ -52,6 +53,7 @@ func (m *Memory) reset() {
 	m.accounts = map[uuid.UUID]*Account{}
 	m.campaigns = map[uuid.UUID]*Campaign{}
 	m.meetings = map[uuid.UUID]*Meeting{}
+	m.insights = map[uuid.UUID]*Insight{}
 }
 
 // Apply implements Sink. Changes are checked against a copy first, so a
@@ -114,6 +116,7 @@ func (m *Memory) apply(c Change) {
 				}
 			}
 		}
+		m.forgetInsights(c.ID)
 	case PutDialog:
 		d := c.Dialog
 		m.dialogs[d.ID] = &d
@@ -169,6 +172,7 @@ func (m *Memory) apply(c Change) {
 		d.Outbound += c.AddOutbound
 		d.PromptTokens += c.AddPromptTokens
 		d.CompletionTokens += c.AddCompletionTokens
+		d.CachedPromptTokens += c.AddCachedPromptTokens
 		if !c.LastMessageAt.IsZero() {
 			d.LastMessageAt = c.LastMessageAt
 		}
@@ -256,6 +260,8 @@ func (m *Memory) apply(c Change) {
 		}
 	case ProposeMeeting, BookMeeting:
 		m.applyMeeting(c)
+	case PutInsight:
+		m.applyInsight(c)
 	}
 }
 
@@ -611,6 +617,7 @@ func (m *Memory) Totals(context.Context) (Totals, error) {
 	for _, d := range m.dialogs {
 		t.PromptTokens += d.PromptTokens
 		t.CompletionTokens += d.CompletionTokens
+		t.CachedPromptTokens += d.CachedPromptTokens
 		switch {
 		case d.FirstOutboundAt.IsZero() || d.FirstInboundAt.IsZero():
 		case d.FirstOutboundAt.Before(d.FirstInboundAt):

@@ -12,6 +12,7 @@ package projections
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -87,6 +88,9 @@ type Dialog struct {
 	// the provider counted them; 0 for the offline engine.
 	PromptTokens     int64
 	CompletionTokens int64
+	// CachedPromptTokens: of PromptTokens, those the provider served
+	// from its prompt cache (billed at their own price).
+	CachedPromptTokens int64
 }
 
 // LeadOptedOut says whether the lead opted out of the dialog themself.
@@ -208,9 +212,10 @@ type FunnelRow struct {
 // qualified lead and times to the first reply.
 type Totals struct {
 	// The LLM's tokens over every dialog (Dialog.PromptTokens,
-	// Dialog.CompletionTokens).
-	PromptTokens     int64
-	CompletionTokens int64
+	// Dialog.CompletionTokens, Dialog.CachedPromptTokens).
+	PromptTokens       int64
+	CompletionTokens   int64
+	CachedPromptTokens int64
 	// LeadReply is how long leads took to answer our first message, over
 	// the dialogs we wrote in first (FirstOutboundAt before
 	// FirstInboundAt): FirstInboundAt-FirstOutboundAt.
@@ -252,6 +257,26 @@ type Message struct {
 	// File is the name of a file sent with the message (e.g. a booked
 	// meeting's meeting.ics); "" when none. Its content stays in the log.
 	File string
+	// Media is what a lead's message carried besides text (a
+	// domain.MediaKind: voice, photo, document, ...); "" for a text.
+	// Transcribed: Text holds a voice note's transcript (after any
+	// caption).
+	Media       string
+	Transcribed bool
+}
+
+// Shown is the message as people read it: its media first, in brackets
+// ("[photo] caption", "[voice] transcript", "[video note]"), else its
+// text.
+func (m Message) Shown() string {
+	if m.Media == "" {
+		return m.Text
+	}
+	tag := "[" + strings.ReplaceAll(m.Media, "_", " ") + "]"
+	if strings.TrimSpace(m.Text) == "" {
+		return tag
+	}
+	return tag + " " + m.Text
 }
 
 // Turn is a turns row: one turn of the dialog engine, answered (TurnTaken)
@@ -271,13 +296,16 @@ type Turn struct {
 	Language         string
 	PromptTokens     int
 	CompletionTokens int
-	LatencyMs        int64
-	Attempts         int
-	Score            *int      // the interest score the turn gave, if any
-	Flags            []string  // what the model or a guard noticed; nil if nothing
-	Guards           []string  // what the guards changed; nil if nothing
-	Reason           string    // failed: why the model could not be reached
-	RetryAt          time.Time // failed: when the turn is tried again
+	// CachedPromptTokens: of PromptTokens, those the provider served
+	// from its prompt cache.
+	CachedPromptTokens int
+	LatencyMs          int64
+	Attempts           int
+	Score              *int      // the interest score the turn gave, if any
+	Flags              []string  // what the model or a guard noticed; nil if nothing
+	Guards             []string  // what the guards changed; nil if nothing
+	Reason             string    // failed: why the model could not be reached
+	RetryAt            time.Time // failed: when the turn is tried again
 }
 
 // Turn statuses.
@@ -394,4 +422,11 @@ type Sink interface {
 	// by start (then dialog number), at most limit of them (<= 0:
 	// UpcomingLimit). None give none and no error.
 	UpcomingMeetings(ctx context.Context, from time.Time, limit int) ([]Meeting, error)
+	// Insight returns the latest insight of a dialog, an error matching
+	// ErrNotFound if none was recorded.
+	Insight(ctx context.Context, dialog uuid.UUID) (Insight, error)
+	// TopObjections returns "top objections by variant" of a campaign
+	// (uuid.Nil: the dialogs no campaign opened): by variant, the most
+	// dialogs first. None give none and no error.
+	TopObjections(ctx context.Context, campaign uuid.UUID) ([]ObjectionCount, error)
 }

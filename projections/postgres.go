@@ -171,19 +171,21 @@ func queue(b *pgx.Batch, c Change) {
 		b.Queue(`UPDATE dialogs SET outcome_reason = $2 WHERE contact_id = $1 AND outcome_reason <> ''`, c.ID, Forgotten)
 		b.Queue(`UPDATE messages SET text = $2 WHERE dialog_id IN (SELECT id FROM dialogs WHERE contact_id = $1)`, c.ID, Forgotten)
 		b.Queue(`UPDATE qualification SET value = $2, quote = $2, amount = NULL, currency = NULL WHERE dialog_id IN (SELECT id FROM dialogs WHERE contact_id = $1)`, c.ID, Forgotten)
+		queueForgetInsights(b, c.ID)
 	case PutDialog:
 		d := c.Dialog
 		b.Queue(`INSERT INTO dialogs (id, n, contact_id, account_id, variant, stage, status, outcome, score, taken_over,
-			inbound, outbound, last_message_at, created_at, updated_at, campaign, qualified_at, prompt_tokens, completion_tokens)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+			inbound, outbound, last_message_at, created_at, updated_at, campaign, qualified_at, prompt_tokens, completion_tokens,
+			cached_prompt_tokens)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 			d.ID, d.N, d.ContactID, d.AccountID, d.Variant, d.Stage, d.Status, d.Outcome, d.Score, d.TakenOver,
 			d.Inbound, d.Outbound, nullTime(d.LastMessageAt), d.CreatedAt, d.UpdatedAt, nullUUID(d.Campaign), nullTime(d.QualifiedAt),
-			d.PromptTokens, d.CompletionTokens)
+			d.PromptTokens, d.CompletionTokens, d.CachedPromptTokens)
 	case PutMessage:
 		m := c.Message
-		b.Queue(`INSERT INTO messages (dialog_id, position, direction, author, text, at, telegram_id, random_id, status, file_name)
-			VALUES ($1, $2, $3, $4, CASE WHEN `+forgottenDialog+` THEN '`+Forgotten+`' ELSE $5 END, $6, $7, $8, $9, $10)`,
-			m.DialogID, int64(m.Position), m.Direction, m.Author, m.Text, m.At, m.TelegramID, m.RandomID, m.Status, m.File)
+		b.Queue(`INSERT INTO messages (dialog_id, position, direction, author, text, at, telegram_id, random_id, status, file_name, media, transcribed)
+			VALUES ($1, $2, $3, $4, CASE WHEN `+forgottenDialog+` THEN '`+Forgotten+`' ELSE $5 END, $6, $7, $8, $9, $10, $11, $12)`,
+			m.DialogID, int64(m.Position), m.Direction, m.Author, m.Text, m.At, m.TelegramID, m.RandomID, m.Status, m.File, m.Media, m.Transcribed)
 	case SetMessageSent:
 		b.Queue(`UPDATE messages SET status = $3, telegram_id = CASE WHEN $4::bigint <> 0 THEN $4::bigint ELSE telegram_id END
 			WHERE dialog_id = $1 AND random_id = $2 AND direction = 'out'`, c.DialogID, c.RandomID, c.Status, c.TelegramID)
@@ -214,12 +216,13 @@ func queue(b *pgx.Batch, c Change) {
 				ELSE $14 END,
 			handoff_at = COALESCE(handoff_at, $13), qualified_at = COALESCE(qualified_at, $15),
 			opted_out_by = COALESCE($16, opted_out_by),
-			prompt_tokens = prompt_tokens + $22, completion_tokens = completion_tokens + $23
+			prompt_tokens = prompt_tokens + $22, completion_tokens = completion_tokens + $23,
+			cached_prompt_tokens = cached_prompt_tokens + $24
 			WHERE id = $1`,
 			c.ID, c.Stage, c.Status, c.Outcome, c.Score, c.TakenOver, c.AddInbound, c.AddOutbound, nullTime(c.LastMessageAt), nullTime(c.At),
 			nullTime(c.FirstOutboundAt), nullTime(c.FirstInboundAt), nullTime(c.HandoffAt), c.HandoffReason, nullTime(c.QualifiedAt), c.OptedOutBy,
 			dealOutcome, nullText(deal.Value.Decimal()), nullText(deal.Value.Currency), deal.Reason, nullTime(deal.At),
-			c.AddPromptTokens, c.AddCompletionTokens)
+			c.AddPromptTokens, c.AddCompletionTokens, c.AddCachedPromptTokens)
 	case PutQualification:
 		q := c.Q
 		b.Queue(`INSERT INTO qualification (dialog_id, field, value, quote, confidence, updated_at, amount, currency) VALUES ($1, $2,
@@ -231,10 +234,11 @@ func queue(b *pgx.Batch, c Change) {
 	case PutTurn:
 		t := c.Turn
 		b.Queue(`INSERT INTO turns (dialog_id, position, at, status, kind, engine, model, scenario, scenario_version, variant, variant_version,
-			language, prompt_tokens, completion_tokens, latency_ms, attempts, score, flags, guards, reason, retry_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+			language, prompt_tokens, completion_tokens, latency_ms, attempts, score, flags, guards, reason, retry_at, cached_prompt_tokens)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
 			t.DialogID, int64(t.Position), t.At, t.Status, t.Kind, t.Engine, t.Model, t.Scenario, t.ScenarioVersion, t.Variant, t.VariantVersion,
-			t.Language, t.PromptTokens, t.CompletionTokens, t.LatencyMs, t.Attempts, t.Score, array(t.Flags), array(t.Guards), t.Reason, nullTime(t.RetryAt))
+			t.Language, t.PromptTokens, t.CompletionTokens, t.LatencyMs, t.Attempts, t.Score, array(t.Flags), array(t.Guards), t.Reason, nullTime(t.RetryAt),
+			t.CachedPromptTokens)
 	case PutAccount:
 		a := c.Account
 		b.Queue(`INSERT INTO accounts (id, label, status, paused, reason, flood_until, day, dialogs_today, messages_total, updated_at,
@@ -269,6 +273,8 @@ func queue(b *pgx.Batch, c Change) {
 			c.ID, c.Status, c.EndReason, c.AddTargeted, nullTime(c.At), bandit)
 	case liftRestriction:
 		b.Queue(`UPDATE accounts SET status = 'offline', reason = '' WHERE id = $1 AND status = 'restricted'`, c.ID)
+	case PutInsight:
+		queueInsight(b, c)
 	default:
 		queueMeeting(b, c)
 	}
@@ -327,14 +333,14 @@ func (p *Postgres) Bind(ctx context.Context, cp Checkpoint) error {
 
 // Reset implements Sink.
 func (p *Postgres) Reset(ctx context.Context) error {
-	_, err := p.pool.Exec(ctx, `TRUNCATE contacts, dialogs, messages, qualification, turns, accounts, campaigns, meetings, projection_checkpoint`)
+	_, err := p.pool.Exec(ctx, `TRUNCATE contacts, dialogs, messages, qualification, turns, accounts, campaigns, meetings, dialog_insights, projection_checkpoint`)
 	return err
 }
 
 const dialogColumns = `id, n, contact_id, account_id, variant, stage, status, outcome, score, taken_over,
 	inbound, outbound, last_message_at, created_at, updated_at, first_outbound_at, first_inbound_at, handoff_at, handoff_reason,
 	campaign, qualified_at, coalesce(opted_out_by, ''), outcome_amount::text, outcome_currency, outcome_reason, outcome_at,
-	prompt_tokens, completion_tokens`
+	prompt_tokens, completion_tokens, cached_prompt_tokens`
 
 // The uuid columns are scanned into pgtype.UUID, which takes pgx's
 // binary 16 bytes as they are; a uuid.UUID goes through its text form
@@ -348,7 +354,8 @@ func scanDialog(row pgx.Row) (Dialog, error) {
 	var id, contact, account, campaign pgtype.UUID
 	err := row.Scan(&id, &d.N, &contact, &account, &d.Variant, &d.Stage, &d.Status, &d.Outcome, &d.Score,
 		&d.TakenOver, &d.Inbound, &d.Outbound, &last, &d.CreatedAt, &d.UpdatedAt, &firstOut, &firstIn, &handoff, &d.HandoffReason,
-		&campaign, &qualified, &d.OptedOutBy, &amount, &currency, &d.OutcomeReason, &outcomeAt, &d.PromptTokens, &d.CompletionTokens)
+		&campaign, &qualified, &d.OptedOutBy, &amount, &currency, &d.OutcomeReason, &outcomeAt, &d.PromptTokens, &d.CompletionTokens,
+		&d.CachedPromptTokens)
 	d.ID, d.ContactID, d.AccountID, d.Campaign = id.Bytes, contact.Bytes, account.Bytes, campaign.Bytes // NULL: zero, uuid.Nil
 	d.OutcomeValue, d.OutcomeAt = money(amount, currency), utc(outcomeAt)
 	d.LastMessageAt, d.FirstOutboundAt, d.FirstInboundAt, d.HandoffAt = utc(last), utc(firstOut), utc(firstIn), utc(handoff)
@@ -429,7 +436,7 @@ func (p *Postgres) DialogByN(ctx context.Context, n int64) (Dialog, error) {
 
 // Messages implements Sink.
 func (p *Postgres) Messages(ctx context.Context, dialog uuid.UUID) ([]Message, error) {
-	rows, err := p.pool.Query(ctx, `SELECT dialog_id, position, direction, author, text, at, telegram_id, random_id, status, file_name
+	rows, err := p.pool.Query(ctx, `SELECT dialog_id, position, direction, author, text, at, telegram_id, random_id, status, file_name, media, transcribed
 		FROM messages WHERE dialog_id = $1 ORDER BY position`, dialog)
 	if err != nil {
 		return nil, err
@@ -439,7 +446,7 @@ func (p *Postgres) Messages(ctx context.Context, dialog uuid.UUID) ([]Message, e
 	for rows.Next() {
 		var m Message
 		var pos int64
-		if err := rows.Scan(&m.DialogID, &pos, &m.Direction, &m.Author, &m.Text, &m.At, &m.TelegramID, &m.RandomID, &m.Status, &m.File); err != nil {
+		if err := rows.Scan(&m.DialogID, &pos, &m.Direction, &m.Author, &m.Text, &m.At, &m.TelegramID, &m.RandomID, &m.Status, &m.File, &m.Media, &m.Transcribed); err != nil {
 			return nil, err
 		}
 		m.Position, m.At = uint64(pos), m.At.UTC()
@@ -496,7 +503,8 @@ func (p *Postgres) Qualification(ctx context.Context, dialog uuid.UUID) ([]Quali
 // Turns implements Sink.
 func (p *Postgres) Turns(ctx context.Context, dialog uuid.UUID) ([]Turn, error) {
 	rows, err := p.pool.Query(ctx, `SELECT dialog_id, position, at, status, kind, engine, model, scenario, scenario_version, variant,
-		variant_version, language, prompt_tokens, completion_tokens, latency_ms, attempts, score, flags, guards, reason, retry_at
+		variant_version, language, prompt_tokens, completion_tokens, latency_ms, attempts, score, flags, guards, reason, retry_at,
+		cached_prompt_tokens
 		FROM turns WHERE dialog_id = $1 ORDER BY position`, dialog)
 	if err != nil {
 		return nil, err
@@ -507,7 +515,7 @@ func (p *Postgres) Turns(ctx context.Context, dialog uuid.UUID) ([]Turn, error) 
 		var retry *time.Time
 		err := r.Scan(&t.DialogID, &pos, &t.At, &t.Status, &t.Kind, &t.Engine, &t.Model, &t.Scenario, &t.ScenarioVersion, &t.Variant,
 			&t.VariantVersion, &t.Language, &t.PromptTokens, &t.CompletionTokens, &t.LatencyMs, &t.Attempts, &t.Score, &t.Flags, &t.Guards,
-			&t.Reason, &retry)
+			&t.Reason, &retry, &t.CachedPromptTokens)
 		t.Position, t.At, t.RetryAt = uint64(pos), t.At.UTC(), utc(retry)
 		t.Flags, t.Guards = texts(t.Flags), texts(t.Guards)
 		return t, err
@@ -756,13 +764,14 @@ func (p *Postgres) Totals(ctx context.Context) (Totals, error) {
 	var t Totals
 	var lead, ours *float64 // seconds; NULL with no dialogs
 	err := p.pool.QueryRow(ctx, `SELECT coalesce(sum(prompt_tokens), 0)::bigint, coalesce(sum(completion_tokens), 0)::bigint,
+		coalesce(sum(cached_prompt_tokens), 0)::bigint,
 		count(*) FILTER (WHERE first_outbound_at < first_inbound_at),
 		percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first_inbound_at - first_outbound_at)::float8)
 			FILTER (WHERE first_outbound_at < first_inbound_at),
 		count(*) FILTER (WHERE first_inbound_at <= first_outbound_at),
 		percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first_outbound_at - first_inbound_at)::float8)
 			FILTER (WHERE first_inbound_at <= first_outbound_at)
-		FROM dialogs`).Scan(&t.PromptTokens, &t.CompletionTokens, &t.LeadReply.Count, &lead, &t.OurReply.Count, &ours)
+		FROM dialogs`).Scan(&t.PromptTokens, &t.CompletionTokens, &t.CachedPromptTokens, &t.LeadReply.Count, &lead, &t.OurReply.Count, &ours)
 	if err != nil {
 		return Totals{}, fmt.Errorf("dialog totals: %w", err)
 	}

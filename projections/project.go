@@ -47,8 +47,9 @@ type (
 		// dialog closed) no longer changes the row's outcome.
 		Deal *Deal
 		// The LLM's tokens of a turn, added to the dialog's.
-		AddPromptTokens     int64
-		AddCompletionTokens int64
+		AddPromptTokens       int64
+		AddCompletionTokens   int64
+		AddCachedPromptTokens int64
 	}
 	// Deal is a recorded outcome (domain.OutcomeRecorded) on a dialogs row.
 	Deal struct {
@@ -124,7 +125,7 @@ func Project(p Placed, e domain.Event) []Change {
 			Variant: e.Variant, Stage: string(domain.StageOpening), Status: StatusActive, CreatedAt: p.At, UpdatedAt: p.At, Campaign: e.Campaign}}}
 	case domain.InboundReceived:
 		return []Change{
-			PutMessage{Message{DialogID: id, Position: p.Position, Direction: "in", Author: "lead", Text: e.Text, At: rowTime(e.At), TelegramID: e.TelegramMessageID, Status: "received"}},
+			PutMessage{inboundMessage(id, p.Position, e)},
 			UpdateDialog{ID: id, AddInbound: 1, LastMessageAt: rowTime(e.At), FirstInboundAt: rowTime(e.At), At: p.At},
 		}
 	case domain.OutboundPlanned:
@@ -136,6 +137,8 @@ func Project(p Placed, e domain.Event) []Change {
 	case domain.MeetingProposed, domain.MeetingBooked:
 		c, _ := meetingChange(id, p.At, e)
 		return []Change{c}
+	case domain.InsightsRecorded:
+		return []Change{PutInsight{DialogID: id, At: p.At, Insight: e}}
 	case domain.OutboundSent:
 		return []Change{
 			SetMessageSent{DialogID: id, RandomID: e.RandomID, Status: "sent", TelegramID: e.TelegramMessageID},
@@ -187,17 +190,17 @@ func Project(p Placed, e domain.Event) []Change {
 	case domain.TurnTaken:
 		t := Turn{DialogID: id, Position: p.Position, At: p.At, Status: TurnOK, Kind: string(e.Kind), Engine: e.Engine, Model: e.Model,
 			Scenario: e.Scenario, ScenarioVersion: e.ScenarioVersion, Variant: e.Variant, VariantVersion: e.VariantVersion, Language: e.Language,
-			PromptTokens: e.PromptTokens, CompletionTokens: e.CompletionTokens, LatencyMs: e.LatencyMs, Attempts: e.Attempts,
+			PromptTokens: e.PromptTokens, CompletionTokens: e.CompletionTokens, CachedPromptTokens: e.CachedPromptTokens, LatencyMs: e.LatencyMs, Attempts: e.Attempts,
 			Flags: texts(e.Flags), Guards: texts(e.Guards)}
 		if e.Score != nil {
 			s := *e.Score
 			t.Score = &s
 		}
-		return withTokens([]Change{PutTurn{t}}, id, e.PromptTokens, e.CompletionTokens)
+		return withTokens([]Change{PutTurn{t}}, id, e.PromptTokens, e.CompletionTokens, e.CachedPromptTokens)
 	case domain.TurnFailed:
 		return withTokens([]Change{PutTurn{Turn{DialogID: id, Position: p.Position, At: p.At, Status: TurnFailed, Engine: e.Engine, Model: e.Model,
-			PromptTokens: e.PromptTokens, CompletionTokens: e.CompletionTokens, LatencyMs: e.LatencyMs, Attempts: e.Attempts, Reason: e.Reason,
-			RetryAt: rowTime(e.RetryAt)}}}, id, e.PromptTokens, e.CompletionTokens)
+			PromptTokens: e.PromptTokens, CompletionTokens: e.CompletionTokens, CachedPromptTokens: e.CachedPromptTokens, LatencyMs: e.LatencyMs,
+			Attempts: e.Attempts, Reason: e.Reason, RetryAt: rowTime(e.RetryAt)}}}, id, e.PromptTokens, e.CompletionTokens, e.CachedPromptTokens)
 	case domain.HandoffRequested:
 		return []Change{UpdateDialog{ID: id, HandoffAt: p.At, HandoffReason: e.Reason, At: p.At}}
 	case domain.AccountRegistered:
@@ -274,11 +277,11 @@ func Project(p Placed, e domain.Event) []Change {
 // withTokens adds a turn's tokens to its dialog's row, if it spent any
 // (the offline engine does not): the row's updated_at stays, a turn is
 // not a change of the dialog.
-func withTokens(changes []Change, dialog uuid.UUID, prompt, completion int) []Change {
-	if prompt == 0 && completion == 0 {
+func withTokens(changes []Change, dialog uuid.UUID, prompt, completion, cached int) []Change {
+	if prompt == 0 && completion == 0 && cached == 0 {
 		return changes
 	}
-	return append(changes, UpdateDialog{ID: dialog, AddPromptTokens: int64(prompt), AddCompletionTokens: int64(completion)})
+	return append(changes, UpdateDialog{ID: dialog, AddPromptTokens: int64(prompt), AddCompletionTokens: int64(completion), AddCachedPromptTokens: int64(cached)})
 }
 
 // campaignRow is the row of a new campaign. Empty lists are nil and times
@@ -391,6 +394,7 @@ func mergeUpdate(a, b UpdateDialog) UpdateDialog {
 	a.AddOutbound += b.AddOutbound
 	a.AddPromptTokens += b.AddPromptTokens
 	a.AddCompletionTokens += b.AddCompletionTokens
+	a.AddCachedPromptTokens += b.AddCachedPromptTokens
 	if !b.LastMessageAt.IsZero() {
 		a.LastMessageAt = b.LastMessageAt
 	}
@@ -410,4 +414,16 @@ func mergeUpdate(a, b UpdateDialog) UpdateDialog {
 		a.QualifiedAt = b.QualifiedAt
 	}
 	return a
+}
+
+// inboundMessage is a lead's message as a row: for media, the kind, and
+// the lead's words (a caption, a voice note's transcript) as its text.
+func inboundMessage(dialog uuid.UUID, pos uint64, e domain.InboundReceived) Message {
+	m := Message{DialogID: dialog, Position: pos, Direction: "in", Author: "lead", Text: e.Text, At: rowTime(e.At), TelegramID: e.TelegramMessageID, Status: "received"}
+	if e.Media != nil {
+		m.Media = string(e.Media.Kind)
+		m.Text = e.Said()
+		m.Transcribed = e.Transcript != ""
+	}
+	return m
 }

@@ -23,14 +23,14 @@ func TestCoalesce(t *testing.T) {
 		UpdateDialog{ID: a, Stage: s("handoff"), Status: s("handoff"), HandoffAt: t0.Add(2 * time.Minute), HandoffReason: "first", At: t0.Add(2 * time.Minute)},
 		UpdateDialog{ID: a, AddOutbound: 1, FirstOutboundAt: t0.Add(3 * time.Minute), HandoffAt: t0.Add(3 * time.Minute), HandoffReason: "second", At: t0.Add(3 * time.Minute)},
 		UpdateDialog{ID: a, AddPromptTokens: 900, AddCompletionTokens: 80},
-		UpdateDialog{ID: a, AddPromptTokens: 100, AddCompletionTokens: 20},
+		UpdateDialog{ID: a, AddPromptTokens: 100, AddCompletionTokens: 20, AddCachedPromptTokens: 64},
 	}
 	want := []Change{
 		PutDialog{Dialog{ID: a, N: 1}},
 		UpdateDialog{ID: a, Stage: s("handoff"), Status: s("handoff"), AddInbound: 1, AddOutbound: 2,
 			LastMessageAt: t0.Add(time.Minute), At: t0.Add(3 * time.Minute),
 			FirstOutboundAt: t0, FirstInboundAt: t0.Add(time.Minute), HandoffAt: t0.Add(2 * time.Minute), HandoffReason: "first",
-			AddPromptTokens: 1000, AddCompletionTokens: 100},
+			AddPromptTokens: 1000, AddCompletionTokens: 100, AddCachedPromptTokens: 64},
 		PutMessage{Message{DialogID: b}},
 		UpdateDialog{ID: b, Stage: s("offer"), At: t0},
 	}
@@ -81,13 +81,13 @@ func TestProjectTurns(t *testing.T) {
 	utc := time.Date(2026, 11, 25, 7, 0, 0, 0, time.UTC) // as every sink stores it
 	score := 40
 	taken := domain.TurnTaken{Kind: domain.TurnReply, Engine: "llm", Model: "m", Scenario: "acme", ScenarioVersion: "3", Variant: "B", VariantVersion: "3b",
-		Language: "en", Answered: 2, PromptTokens: 900, CompletionTokens: 80, LatencyMs: 1200, Attempts: 2, Score: &score,
+		Language: "en", Answered: 2, PromptTokens: 900, CompletionTokens: 80, CachedPromptTokens: 512, LatencyMs: 1200, Attempts: 2, Score: &score,
 		Flags: []string{}, Guards: []string{"reply withheld"}}
 	got := Project(p, taken)
 	want := []Change{PutTurn{Turn{DialogID: d, Position: 9, At: utc, Status: TurnOK, Kind: "reply", Engine: "llm", Model: "m",
 		Scenario: "acme", ScenarioVersion: "3", Variant: "B", VariantVersion: "3b", Language: "en", PromptTokens: 900, CompletionTokens: 80,
-		LatencyMs: 1200, Attempts: 2, Score: &score, Guards: []string{"reply withheld"}}},
-		UpdateDialog{ID: d, AddPromptTokens: 900, AddCompletionTokens: 80}} // the dialog's totals; its updated_at stays
+		CachedPromptTokens: 512, LatencyMs: 1200, Attempts: 2, Score: &score, Guards: []string{"reply withheld"}}},
+		UpdateDialog{ID: d, AddPromptTokens: 900, AddCompletionTokens: 80, AddCachedPromptTokens: 512}} // the dialog's totals; its updated_at stays
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("TurnTaken\n got %+v\nwant %+v", got, want)
 	}

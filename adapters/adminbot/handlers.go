@@ -242,6 +242,9 @@ func (b *Bot) view(ctx context.Context, n int64) (reply, error) {
 	case err == nil:
 		fmt.Fprintf(&sb, "Meeting: %d slot(s) proposed, none picked yet\n", len(m.Slots))
 	}
+	if err := writeInsight(ctx, s, d.ID, &sb); err != nil {
+		return reply{}, err
+	}
 	quals, err := s.Qualification(ctx, d.ID)
 	if err != nil {
 		return reply{}, err
@@ -267,7 +270,7 @@ func (b *Bot) view(ctx context.Context, n int64) (reply, error) {
 			if m.Direction == "out" && m.Status != "sent" {
 				status = " [" + m.Status + "]"
 			}
-			fmt.Fprintf(&sb, "%s %s%s: %s\n", m.At.UTC().Format("01-02 15:04"), Escape(m.Author), Escape(status), Escape(m.Text))
+			fmt.Fprintf(&sb, "%s %s%s: %s\n", m.At.UTC().Format("01-02 15:04"), Escape(m.Author), Escape(status), Escape(m.Shown()))
 		}
 	}
 	hand := tu.InlineKeyboardButton("Take over").WithCallbackData(fmt.Sprintf("takeover %d", n))

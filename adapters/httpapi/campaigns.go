@@ -145,6 +145,18 @@ type CampaignStats struct {
 	Tests    []ABTest        `json:"tests"`
 	// Optimizer: a self-optimizing campaign's (absent for fixed weights).
 	Optimizer *Optimizer `json:"optimizer,omitempty"`
+	// Objections: the top objections by variant (never null).
+	Objections []ObjectionCount `json:"objections"`
+}
+
+// ObjectionCount is one objection of one variant: the dialogs whose
+// insight names it, of those with an insight, and their share.
+type ObjectionCount struct {
+	Variant     string  `json:"variant"`
+	Objection   string  `json:"objection"`
+	Dialogs     int     `json:"dialogs"`
+	WithInsight int     `json:"with_insight"`
+	Share       float64 `json:"share"`
 }
 
 // Optimizer is a self-optimizing campaign's goal, its variants' current

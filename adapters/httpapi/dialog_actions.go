@@ -392,7 +392,7 @@ func (a *API) exportDialog(r *http.Request, _ domain.Principal) (any, error) {
 	enc := json.NewEncoder(&buf) // one object a line
 	enc.SetEscapeHTML(false)
 	for _, m := range ms {
-		if err := enc.Encode(Message{Position: m.Position, Direction: m.Direction, Author: m.Author, Text: m.Text, At: m.At.UTC(), Status: m.Status}); err != nil {
+		if err := enc.Encode(Message{Position: m.Position, Direction: m.Direction, Author: m.Author, Text: m.Shown(), At: m.At.UTC(), Status: m.Status}); err != nil {
 			return nil, err
 		}
 	}

@@ -63,6 +63,7 @@ type Outcome struct {
 type Card struct {
 	Dialog
 	Meeting       *Meeting        `json:"meeting"`
+	Insight       *Insight        `json:"insight"` // nil: the dialog has none (yet)
 	Qualification []Qualification `json:"qualification"`
 }
 
@@ -259,12 +260,16 @@ func dialogN(r *http.Request) (int64, error) {
 }
 
 // getDialog: GET /api/v1/dialogs/{n}.
-func (a *API) getDialog(r *http.Request, _ domain.Principal) (any, error) {
+func (a *API) getDialog(r *http.Request, p domain.Principal) (any, error) {
 	n, err := dialogN(r)
 	if err != nil {
 		return nil, err
 	}
-	return a.taggedCard(r.Context(), n, http.StatusOK) // with its ETag
+	res, err := a.taggedCard(r.Context(), n, http.StatusOK) // with its ETag
+	if err == nil && !mayReadPersonal(p) {
+		res.value = withholdPersonal(res.value.(Card))
+	}
+	return res, err
 }
 
 func (a *API) card(ctx context.Context, n int64) (Card, error) {
@@ -280,6 +285,12 @@ func (a *API) card(ctx context.Context, n int64) (Card, error) {
 	switch m, err := a.cfg.ReadModels.Meeting(ctx, d.ID); {
 	case err == nil:
 		c.Meeting = meetingOf(m)
+	case !errors.Is(err, projections.ErrNotFound):
+		return Card{}, err
+	}
+	switch in, err := a.cfg.ReadModels.Insight(ctx, d.ID); {
+	case err == nil:
+		c.Insight = insightOf(in)
 	case !errors.Is(err, projections.ErrNotFound):
 		return Card{}, err
 	}
@@ -317,7 +328,7 @@ func (a *API) dialogMessages(r *http.Request, _ domain.Principal) (any, error) {
 	}
 	out := list[Message]{Items: make([]Message, 0, len(ms))}
 	for _, m := range ms {
-		out.Items = append(out.Items, Message{Position: m.Position, Direction: m.Direction, Author: m.Author, Text: m.Text, At: m.At.UTC(), Status: m.Status,
+		out.Items = append(out.Items, Message{Position: m.Position, Direction: m.Direction, Author: m.Author, Text: m.Shown(), At: m.At.UTC(), Status: m.Status,
 			File: stringOrNil(m.File)})
 	}
 	return out, nil

@@ -83,6 +83,9 @@ type ReadModels interface {
 	// Meeting returns a dialog's meeting, an error matching
 	// projections.ErrNotFound if none was ever proposed in it.
 	Meeting(ctx context.Context, dialog uuid.UUID) (projections.Meeting, error)
+	// Insight returns a dialog's latest insight, an error matching
+	// projections.ErrNotFound if none was recorded.
+	Insight(ctx context.Context, dialog uuid.UUID) (projections.Insight, error)
 }
 
 var _ ReadModels = projections.Sink(nil)

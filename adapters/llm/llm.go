@@ -66,6 +66,9 @@ type Config struct {
 	APIKey string
 	// Model is the model name; for Azure, the deployment name.
 	Model string
+	// TranscriptionModel is the audio model that transcribes leads' voice
+	// notes (Client.Transcriber; default DefaultTranscriptionModel).
+	TranscriptionModel string
 	// APIType is "openai" (the default, also for local servers) or "azure".
 	APIType string
 	// APIVersion is Azure's api-version (default DefaultAzureAPIVersion).

@@ -92,6 +92,13 @@ func turnSchema(in domain.TurnInput) (json.RawMessage, error) {
 		}),
 		"handoff_reason": str("why a person should take over now; empty if not"),
 	})
+	if names := in.Scenario.FileNames(); len(names) > 0 {
+		// Only with files to send: the schema of a scenario without them
+		// stays as it was.
+		schema["properties"].(map[string]any)["file"] = map[string]any{"type": "string", "enum": append([]string{""}, names...),
+			"description": "a file of the knowledge base to send with your reply; empty for none"}
+		schema["required"] = append(schema["required"].([]string), "file")
+	}
 	return json.Marshal(schema)
 }
 

@@ -59,7 +59,27 @@ func (e *Engine) Turn(ctx context.Context, in domain.TurnInput) (domain.TurnOutp
 	if in.Kind == domain.TurnOpening {
 		return Opening(in), usage, nil
 	}
-	return newTurn(in).take(), usage, nil
+	t := newTurn(in)
+	out := t.take()
+	if out.Reply != "" && !out.Flags.OptOut && out.HandoffReason == "" {
+		out.File = t.file()
+	}
+	return out, usage, nil
+}
+
+// file is the knowledge base's file a keyword of which a new message has
+// ("price list", "прайс"), to send with the reply; "" for none.
+func (t *turn) file() string {
+	for _, f := range t.sc.Knowledge.Files {
+		for _, s := range t.all {
+			for _, k := range f.Keywords {
+				if hasKeyword(s.words, k) {
+					return f.Name
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // Opening is the opening of in's variant in its language, its merge

@@ -471,6 +471,10 @@ func (c *conn) Handle(ctx context.Context, u tg.UpdatesClass) error {
 		list, users = u.Updates, u.Users
 	case *tg.UpdateShort:
 		list = []tg.UpdateClass{u.Update}
+	case *tg.UpdateShortMessage:
+		// The updates manager hands these over as full updates; one that
+		// reaches Handle directly is expanded here, so none is lost.
+		list = []tg.UpdateClass{shortMessage(u, c.self.UserID)}
 	default:
 		return nil
 	}
@@ -500,7 +504,8 @@ func (c *conn) Handle(ctx context.Context, u tg.UpdatesClass) error {
 		if ours {
 			continue
 		}
-		msg := Message{ID: m.ID, Out: m.Out, Text: m.Message, Date: time.Unix(int64(m.Date), 0).UTC(), Peer: Peer{UserID: pu.UserID}}
+		msg := Message{ID: m.ID, Out: m.Out, Text: m.Message, Date: time.Unix(int64(m.Date), 0).UTC(), Peer: Peer{UserID: pu.UserID},
+			Media: c.mediaOf(m.Media)}
 		if user := byID[pu.UserID]; user != nil {
 			if user.Bot {
 				continue

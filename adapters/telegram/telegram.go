@@ -33,12 +33,16 @@ type Peer struct {
 // Message is a private message on an account: from the peer (Out false) or
 // written by the account itself from another device (Out true), such as a
 // manager typing in the Telegram app.
+//
+// A message with media (a voice note, a photo, a document, ...) has Media
+// set and Text as its caption, often empty; see media.go.
 type Message struct {
-	ID   int // message id in the account's box
-	Peer Peer
-	Out  bool
-	Text string
-	Date time.Time
+	ID    int // message id in the account's box
+	Peer  Peer
+	Out   bool
+	Text  string
+	Date  time.Time
+	Media *Media // nil for a text message
 }
 
 // Handler receives the private messages of one account, in order, at

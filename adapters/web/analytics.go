@@ -31,14 +31,31 @@ const ChartDays = 30
 // free.
 type LLMPrice struct {
 	Prompt, Completion float64
+	// Cached is the price of the prompt tokens the provider's prompt
+	// cache served (they are part of the prompt tokens), if HasCached;
+	// else they cost Prompt.
+	Cached    float64
+	HasCached bool
 }
 
 // Known says whether a price is set.
-func (p LLMPrice) Known() bool { return p.Prompt > 0 || p.Completion > 0 }
+func (p LLMPrice) Known() bool {
+	return p.Prompt > 0 || p.Completion > 0 || p.HasCached && p.Cached > 0
+}
 
-// Cost is what prompt and completion tokens cost, in US dollars.
-func (p LLMPrice) Cost(prompt, completion int64) float64 {
-	return (float64(prompt)*p.Prompt + float64(completion)*p.Completion) / 1e6
+// CachedPrice is what a million cached prompt tokens cost.
+func (p LLMPrice) CachedPrice() float64 {
+	if p.HasCached {
+		return p.Cached
+	}
+	return p.Prompt
+}
+
+// Cost is what prompt and completion tokens cost, in US dollars; cached
+// of the prompt tokens cost the cached price.
+func (p LLMPrice) Cost(prompt, completion, cached int64) float64 {
+	cached = min(max(cached, 0), prompt)
+	return (float64(prompt-cached)*p.Prompt + float64(cached)*p.CachedPrice() + float64(completion)*p.Completion) / 1e6
 }
 
 // analyticsData is the analytics page's content.
@@ -89,7 +106,7 @@ func (w *Web) analytics(r *http.Request, v *view) error {
 	}
 	var d analyticsData
 	all := projections.SumVariants(variants)
-	d.Replies, d.LLM = replyKPIs(L, totals), w.llmKPIs(L, totals, all.Qualified)
+	d.Replies, d.LLM = replyKPIs(L, totals), w.llmKPIs(L, totals, all.Qualified, all.Won)
 	d.NoPrice = !w.cfg.LLMPrice.Known()
 	revenue := slices.Clone(all.Revenue)
 	slices.SortFunc(revenue, func(a, b domain.Money) int { return cmp.Compare(a.Currency, b.Currency) })
@@ -157,8 +174,9 @@ func replyKPIs(L catalog, t projections.Totals) []kpi {
 }
 
 // llmKPIs are the LLM's tokens in all and per qualified lead ("–" with
-// none qualified), and their costs when a price is known.
-func (w *Web) llmKPIs(L catalog, t projections.Totals, qualified int) []kpi {
+// none qualified), and their costs, in all, per qualified lead and per
+// won deal ("–" with none won), when a price is known.
+func (w *Web) llmKPIs(L catalog, t projections.Totals, qualified, won int) []kpi {
 	tokens := t.PromptTokens + t.CompletionTokens
 	perLead := func(v string) string {
 		if qualified == 0 {
@@ -166,8 +184,12 @@ func (w *Web) llmKPIs(L catalog, t projections.Totals, qualified int) []kpi {
 		}
 		return v
 	}
+	tokensNote := L.T("TokensTotalNote", L.number(t.PromptTokens), L.number(t.CompletionTokens))
+	if t.CachedPromptTokens > 0 {
+		tokensNote += L.T("CachedNote", L.number(t.CachedPromptTokens))
+	}
 	out := []kpi{
-		{Label: L["TokensTotal"], Value: L.number(tokens), Note: L.T("TokensTotalNote", L.number(t.PromptTokens), L.number(t.CompletionTokens))},
+		{Label: L["TokensTotal"], Value: L.number(tokens), Note: tokensNote},
 		{Label: L["TokensPerLead"], Value: perLead(L.number(int64(math.Round(float64(tokens) / float64(max(qualified, 1)))))),
 			Note: L.T("PerLeadNote", qualified)},
 	}
@@ -175,10 +197,19 @@ func (w *Web) llmKPIs(L catalog, t projections.Totals, qualified int) []kpi {
 	if !price.Known() {
 		return out
 	}
-	cost := price.Cost(t.PromptTokens, t.CompletionTokens)
+	cost := price.Cost(t.PromptTokens, t.CompletionTokens, t.CachedPromptTokens)
+	perWon := "–"
+	if won > 0 {
+		perWon = L.usd(cost / float64(won))
+	}
+	costNote := L.T("CostNote", L.price(price.Prompt), L.price(price.Completion))
+	if price.HasCached {
+		costNote += L.T("CostCachedNote", L.price(price.Cached))
+	}
 	return append(out,
-		kpi{Label: L["CostTotal"], Value: L.usd(cost), Note: L.T("CostNote", L.price(price.Prompt), L.price(price.Completion))},
-		kpi{Label: L["CostPerLead"], Value: perLead(L.usd(cost / float64(max(qualified, 1)))), Note: L.T("PerLeadNote", qualified)})
+		kpi{Label: L["CostTotal"], Value: L.usd(cost), Note: costNote},
+		kpi{Label: L["CostPerLead"], Value: perLead(L.usd(cost / float64(max(qualified, 1)))), Note: L.T("PerLeadNote", qualified)},
+		kpi{Label: L["CostPerWon"], Value: perWon, Note: L.T("PerWonNote", won)})
 }
 
 func rowOf(f projections.FunnelRow) dayRow {

@@ -107,8 +107,9 @@ func kpiOf(body, label string) string {
 
 func TestAnalyticsTokensCostAndReplyTimes(t *testing.T) {
 	// 3 qualified leads of 4 new dialogs with 9,000 tokens (6,000 prompt,
-	// 3,000 completion); the leads answered our first message in 30 s,
-	// 90 s and 5 min; we answered the lead who wrote first in 4 s.
+	// 3,000 of them cached, 3,000 completion), 2 won; the leads answered
+	// our first message in 30 s, 90 s and 5 min; we answered the lead who
+	// wrote first in 4 s.
 	addDialogs := func(t *testing.T, w *world) {
 		var changes []projections.Change
 		for i, c := range []struct {
@@ -123,10 +124,13 @@ func TestAnalyticsTokensCostAndReplyTimes(t *testing.T) {
 		} {
 			start := now.Add(-time.Hour)
 			d := projections.Dialog{ID: uuid.New(), N: int64(30 + i), ContactID: uuid.New(), Stage: "offer", Status: projections.StatusActive,
-				CreatedAt: start, UpdatedAt: start, PromptTokens: c.prompt, CompletionTokens: c.completion,
+				CreatedAt: start, UpdatedAt: start, PromptTokens: c.prompt, CompletionTokens: c.completion, CachedPromptTokens: c.prompt / 2,
 				FirstOutboundAt: start.Add(c.out), FirstInboundAt: start.Add(c.in)}
 			if c.qualified {
 				d.QualifiedAt = start
+			}
+			if i < 2 {
+				d.Outcome = string(domain.OutcomeWon)
 			}
 			changes = append(changes, projections.PutDialog{Dialog: d})
 		}
@@ -143,19 +147,28 @@ func TestAnalyticsTokensCostAndReplyTimes(t *testing.T) {
 		{
 			name: "no price", add: true,
 			want:  map[string]string{"Tokens": "9,000", "Tokens per qualified lead": "3,000", "The lead&#39;s first reply": "1 min 30 s", "Our first reply": "4 s"},
-			has:   []string{"6,000 prompt and 3,000 completion tokens", "over 3 qualified leads", "median over 3 dialogs we opened", "median over 1 dialogs the lead opened", "--llm-price-prompt", "SALESBOT_LLM_PRICE_COMPLETION"},
-			lacks: []string{"Cost per qualified lead"},
+			has:   []string{"6,000 prompt and 3,000 completion tokens", "3,000 of the prompt tokens served from the provider&#39;s prompt cache", "over 3 qualified leads", "median over 3 dialogs we opened", "median over 1 dialogs the lead opened", "--llm-price-prompt", "SALESBOT_LLM_PRICE_COMPLETION"},
+			lacks: []string{"Cost per qualified lead", "Cost per won deal"},
 		},
 		{
+			// Without a cached price the cached tokens cost the prompt price.
 			name: "priced", add: true, price: web.LLMPrice{Prompt: 2.5, Completion: 10},
-			want:  map[string]string{"Tokens per qualified lead": "3,000", "Cost": "$0.0450", "Cost per qualified lead": "$0.0150"},
-			has:   []string{"at $2.50 and $10.00 per million prompt and completion tokens"},
-			lacks: []string{"--llm-price-prompt"},
+			want:  map[string]string{"Tokens per qualified lead": "3,000", "Cost": "$0.0450", "Cost per qualified lead": "$0.0150", "Cost per won deal": "$0.0225"},
+			has:   []string{"at $2.50 and $10.00 per million prompt and completion tokens", "over 2 won deals"},
+			lacks: []string{"--llm-price-prompt", "cached prompt tokens at"},
+		},
+		{
+			// 3,000 uncached at $2.50, 3,000 cached at $1.25, 3,000
+			// completion at $10: $0.0075 + $0.00375 + $0.03.
+			name: "priced, cached cheaper", add: true, price: web.LLMPrice{Prompt: 2.5, Completion: 10, Cached: 1.25, HasCached: true},
+			want: map[string]string{"Cost": "$0.0413", "Cost per qualified lead": "$0.0138", "Cost per won deal": "$0.0206"},
+			has:  []string{"; cached prompt tokens at $1.25"},
 		},
 		{
 			name: "none qualified, none answered", price: web.LLMPrice{Prompt: 2.5},
-			want: map[string]string{"Tokens": "0", "Tokens per qualified lead": "–", "Cost": "$0.00", "Cost per qualified lead": "–", "Our first reply": "–"},
-			has:  []string{"over 0 qualified leads"},
+			want:  map[string]string{"Tokens": "0", "Tokens per qualified lead": "–", "Cost": "$0.00", "Cost per qualified lead": "–", "Cost per won deal": "–", "Our first reply": "–"},
+			has:   []string{"over 0 qualified leads", "over 0 won deals"},
+			lacks: []string{"prompt cache"},
 		},
 	} {
 		t.Run(c.name, func(t *testing.T) {

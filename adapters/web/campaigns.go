@@ -70,6 +70,7 @@ type campaignData struct {
 	Variants              []variantRow
 	Tests                 []string
 	Optimizer             *optimizerData // a self-optimizing campaign's
+	Objections            []objectionRow // top objections by variant
 }
 
 // optimizerData is a self-optimizing campaign's optimizer as the page
@@ -194,6 +195,7 @@ func (w *Web) campaignPage(r *http.Request, v *view) error {
 		d.Tests = append(d.Tests, verdict(L, t))
 	}
 	d.Optimizer = optimizerOf(L, st.Optimizer)
+	d.Objections = objectionRows(st.Objections)
 	v.Title, v.Data = L.T("CampaignNamed", c.Name), d
 	return nil
 }

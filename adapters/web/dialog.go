@@ -47,6 +47,7 @@ type dialogData struct {
 	HandoffReason string
 	Outcome       string
 	Meeting       *meetingView // nil: none was proposed
+	Insight       *insightView // nil: none yet
 	Messages      []message
 	Earlier       bool
 	Qualification []qualification
@@ -193,6 +194,9 @@ func (w *Web) dialogData(ctx context.Context, n int64, L catalog) (dialogData, e
 	case !errors.Is(err, projections.ErrNotFound):
 		return dialogData{}, err
 	}
+	if out.Insight, err = insightOf(ctx, rm, d.ID, L); err != nil {
+		return dialogData{}, err
+	}
 	out.Timeline = timeline(d, meeting, L)
 	out.Stages = stageSteps(d.Stage, L)
 	return out, nil
@@ -203,7 +207,7 @@ func (w *Web) dialogData(ctx context.Context, n int64, L catalog) (dialogData, e
 func messages(ms []projections.Message, L catalog) (out []message, earlier bool) {
 	size, from := 0, len(ms)
 	for from > 0 && len(ms)-from < MaxMessages {
-		n := len(template.HTMLEscapeString(ms[from-1].Text))
+		n := len(template.HTMLEscapeString(ms[from-1].Shown()))
 		if size+n > MaxTranscript {
 			break
 		}
@@ -211,7 +215,7 @@ func messages(ms []projections.Message, L catalog) (out []message, earlier bool)
 		from--
 	}
 	for _, m := range ms[from:] {
-		out = append(out, message{Class: m.Author, Author: authorLabel(L, m.Author), Text: m.Text,
+		out = append(out, message{Class: m.Author, Author: authorLabel(L, m.Author), Text: m.Shown(),
 			At: m.At.UTC().Format(L["TimeFormat"]), State: messageState(L, m.Status), File: m.File})
 	}
 	return out, from > 0

@@ -469,6 +469,10 @@ func campaignStats(id uuid.UUID) httpapi.CampaignStats {
 			{Metric: "replied", Variant: "B", Control: "A", Diff: 0.2, P: 0.0047, OK: true, LikelyReal: true},
 			{Metric: "qualified", Variant: "B", Control: "A", Diff: 0.02, P: 0.65, OK: true, MoreDialogs: 3700},
 			{Metric: "won", Variant: "B", Control: "A", Diff: 0.01, OK: false},
+		},
+		Objections: []httpapi.ObjectionCount{
+			{Variant: "A", Objection: "price", Dialogs: 30, WithInsight: 80, Share: 0.375},
+			{Variant: "B", Objection: "has_a_tool", Dialogs: 12, WithInsight: 70, Share: 0.1714},
 		}}
 }
 

@@ -182,8 +182,14 @@ func (p *Payloads) data(ctx context.Context, r *eventstore.RecordedEvent, e doma
 	switch e := e.(type) {
 	case domain.InboundReceived:
 		d["tg_message_id"], d["at"] = e.TelegramMessageID, e.At.UTC()
+		if e.Media != nil {
+			d["media"] = string(e.Media.Kind)
+		}
 		if personal {
 			d["text"] = e.Text
+			if e.Transcript != "" {
+				d["transcript"] = e.Transcript
+			}
 		}
 	case domain.OutboundObserved:
 		d["tg_message_id"], d["at"], d["by"] = e.TelegramMessageID, e.At.UTC(), "person"

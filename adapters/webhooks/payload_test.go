@@ -50,7 +50,7 @@ func TestPayloads(t *testing.T) {
 		domain.DialogTakenOver{By: "admin:5"},
 		domain.OutcomeRecorded{Outcome: domain.OutcomeWon, Amount: "5000.00", Currency: "EUR", By: "admin:5"},
 		domain.OutcomeRecorded{Outcome: domain.OutcomeLost, Reason: "chose a rival", By: "admin:5"},
-		domain.InboundReceived{TelegramMessageID: 1, Text: "xyzzy-in", At: at},
+		domain.InboundReceived{TelegramMessageID: 1, Text: "xyzzy-in", At: at, Media: &domain.Media{Kind: domain.MediaVoice}, Transcript: "xyzzy-heard"},
 		domain.OutboundPlanned{RandomID: 3, Text: "xyzzy-out", By: domain.ActorAI},
 		domain.OutboundSent{RandomID: 3, TelegramMessageID: 2},
 		domain.OutboundObserved{TelegramMessageID: 4, Text: "xyzzy-typed", At: at},
@@ -85,7 +85,8 @@ func TestPayloads(t *testing.T) {
 			before[typ] = pl.Data
 		}
 	}
-	if before[domain.WebhookMessageReceived]["text"] != "xyzzy-in" || before[domain.WebhookMessageSent]["text"] != "xyzzy-typed" ||
+	if before[domain.WebhookMessageReceived]["text"] != "xyzzy-in" || before[domain.WebhookMessageReceived]["transcript"] != "xyzzy-heard" ||
+		before[domain.WebhookMessageReceived]["media"] != "voice" || before[domain.WebhookMessageSent]["text"] != "xyzzy-typed" ||
 		before[domain.WebhookDialogHandoff]["reason"] != "xyzzy-reason" || before[domain.WebhookContactOptedOut]["reason"] != "xyzzy-stop" ||
 		before[domain.WebhookMeetingBooked]["zone"] != "Asia/Xyzzy" {
 		t.Errorf("personal payloads before the erasure: %v", before)

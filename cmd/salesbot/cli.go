@@ -134,7 +134,7 @@ func commands() []*command {
 		{
 			name:    "bench",
 			summary: "measure the event log on this machine",
-			sub:     []*command{benchAppendCommand(), benchReadCommand(), benchRebuildCommand(), benchAccountsCommand(), benchImportCommand(), benchAPICommand(), benchStartCommand()},
+			sub:     []*command{benchAppendCommand(), benchReadCommand(), benchRebuildCommand(), benchAccountsCommand(), benchImportCommand(), benchAPICommand(), benchStartCommand(), benchPipelineCommand()},
 		},
 	}
 }

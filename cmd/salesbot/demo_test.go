@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -91,6 +92,7 @@ func TestDemo(t *testing.T) {
 			if o.Outcome != string(domain.OutcomeLost) {
 				t.Errorf("%s ends %s/%s, want closed as lost", name, o.Stage, o.Outcome)
 			}
+			checkInsight(t, r.ReadModels, name, o.N, strings.Contains(p.First, "already have a tool"))
 		case "opted-out":
 			if o.Outcome != string(domain.OutcomeOptedOut) || len(o.Received) == 0 || !demo.IsConfirmation(o.Received[len(o.Received)-1]) {
 				t.Errorf("%s ends %s/%s having received %q: want opted out, the confirmation last", name, o.Stage, o.Outcome, o.Received)
@@ -163,6 +165,25 @@ func TestDemo(t *testing.T) {
 	live, rebuilt := snapshot(t, r.ReadModels), snapshot(t, fresh)
 	if !reflect.DeepEqual(live, rebuilt) {
 		t.Fatalf("rebuilt read models differ from the live ones:\nlive    %v\nrebuilt %v", live, rebuilt)
+	}
+}
+
+// checkInsight: a dialog lost early has its insight, by the rules (the
+// demo runs the offline engine), naming has_a_tool when the lead said so.
+func checkInsight(t *testing.T, s projections.Sink, name string, n int64, hasATool bool) {
+	t.Helper()
+	ctx := context.Background()
+	d, err := s.DialogByN(ctx, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := s.Insight(ctx, d.ID)
+	if err != nil {
+		t.Errorf("%s: no insight: %v", name, err)
+		return
+	}
+	if in.By != domain.InsightByRules || in.Ended != "lost" || in.Summary == "" || in.LossReason == "" || slices.Contains(in.Objections, "has_a_tool") != hasATool {
+		t.Errorf("%s: insight %+v", name, in)
 	}
 }
 

@@ -194,6 +194,18 @@ func (s *Scenario) KnowledgeText() string {
 			b.WriteByte('\n')
 		}
 	}
+	if len(k.Files) > 0 {
+		b.WriteString("Files you may send (name one in \"file\" to send it with your reply; no other file exists):\n")
+		for _, f := range k.Files {
+			b.WriteString("- ")
+			b.WriteString(oneLine(f.Name))
+			if f.When != "" {
+				b.WriteString(" — ")
+				b.WriteString(oneLine(f.When))
+			}
+			b.WriteByte('\n')
+		}
+	}
 	return b.String()
 }
 
@@ -271,4 +283,53 @@ func (s *Scenario) MeetingTitle(lang string) string {
 		return "Звонок с " + s.Company.Name
 	}
 	return "Call with " + s.Company.Name
+}
+
+// MediaAction is what a lead's media of kind (a domain.MediaKind name:
+// voice, audio, photo, video, video_note, document, sticker, other) leads
+// to: MediaReply or MediaHandoff, the scenario's choice or the default.
+func (s *Scenario) MediaAction(kind string) string {
+	m := s.Media
+	set, def := "", MediaReply
+	switch kind {
+	case "voice":
+		set = m.Voice
+	case "audio":
+		set = m.Audio
+	case "photo":
+		set = m.Photo
+	case "video":
+		set = m.Video
+	case "video_note":
+		set = m.VideoNote
+	case "document":
+		set, def = m.Document, MediaHandoff
+	case "sticker":
+		set = m.Sticker
+	default:
+		set = m.Other
+	}
+	if set == "" {
+		return def
+	}
+	return set
+}
+
+// FileNamed is the knowledge base's file of name (ignoring case).
+func (s *Scenario) FileNamed(name string) (File, bool) {
+	for _, f := range s.Knowledge.Files {
+		if strings.EqualFold(f.Name, strings.TrimSpace(name)) {
+			return f, true
+		}
+	}
+	return File{}, false
+}
+
+// FileNames are the names of the knowledge base's files.
+func (s *Scenario) FileNames() []string {
+	out := make([]string, len(s.Knowledge.Files))
+	for i, f := range s.Knowledge.Files {
+		out[i] = f.Name
+	}
+	return out
 }

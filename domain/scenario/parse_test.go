@@ -127,6 +127,7 @@ var broken = []struct {
 	{"follow-up with an invented discount", "    - Any news?\n", "    - Any news? 40% off this week.\n", 42, "follow_ups.texts[0]", "states 40%"},
 	{"a booking link that is no URL", "  product: Widget\n", "  product: Widget\nbooking:\n  link: cal.example/mini\n", 8, "booking.link", "must be an http(s) URL"},
 	{"too many slots", "  product: Widget\n", "  product: Widget\nbooking:\n  slots: 9\n", 8, "booking.slots", "must be 1 to 5"},
+	{"a media action that is neither reply nor handoff", "  product: Widget\n", "  product: Widget\nmedia:\n  photo: forward\n", 8, "media.photo", "must be reply or handoff"},
 	{"a known number as another unit", "    - Any news?\n", "    - Any news? 10% off.\n", 42, "follow_ups.texts[0]", "states 10%"},
 }
 
@@ -231,6 +232,27 @@ func TestErrorText(t *testing.T) {
 	} {
 		if got := c.e.Error(); got != c.want {
 			t.Errorf("got %q, want %q", got, c.want)
+		}
+	}
+}
+
+func TestMediaAction(t *testing.T) {
+	s, err := scenario.Parse([]byte(edit(t, "  product: Widget\n", "  product: Widget\nmedia:\n  photo: handoff\n  document: reply\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for kind, want := range map[string]string{"photo": "handoff", "document": "reply", "voice": "reply", "sticker": "reply", "other": "reply"} {
+		if got := s.MediaAction(kind); got != want {
+			t.Errorf("set: %s → %s, want %s", kind, got, want)
+		}
+	}
+	d, err := scenario.Parse([]byte(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for kind, want := range map[string]string{"photo": "reply", "document": "handoff", "voice": "reply", "video_note": "reply"} {
+		if got := d.MediaAction(kind); got != want {
+			t.Errorf("default: %s → %s, want %s", kind, got, want)
 		}
 	}
 }

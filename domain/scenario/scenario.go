@@ -60,6 +60,35 @@ type Scenario struct {
 	Offline Offline `yaml:"offline"`
 	// Booking configures meeting booking.
 	Booking Booking `yaml:"booking"`
+	// Objections are the objections a dialog's insight may name
+	// (objections.go).
+	Objections []Objection `yaml:"objections"`
+	// Media says what happens when a lead sends media.
+	Media Media `yaml:"media"`
+}
+
+// What a lead's media lead to (Media's values).
+const (
+	// MediaReply: the assistant answers, reading the media as described
+	// ("[photo]", a voice note's transcript).
+	MediaReply = "reply"
+	// MediaHandoff: the dialog goes to a person, who can see the file.
+	MediaHandoff = "handoff"
+)
+
+// Media says, per kind of media a lead sends, whether the assistant
+// replies (MediaReply) or hands the dialog to a person (MediaHandoff).
+// Empty is the default: documents go to a person (the assistant cannot
+// read them), everything else is answered.
+type Media struct {
+	Voice     string `yaml:"voice"`
+	Audio     string `yaml:"audio"`
+	Photo     string `yaml:"photo"`
+	Video     string `yaml:"video"`
+	VideoNote string `yaml:"video_note"`
+	Document  string `yaml:"document"`
+	Sticker   string `yaml:"sticker"`
+	Other     string `yaml:"other"`
 }
 
 // Booking configures meeting booking: with a calendar connected (run
@@ -215,6 +244,27 @@ type Knowledge struct {
 	Products []Product `yaml:"products"`
 	Terms    []string  `yaml:"terms"`
 	FAQ      []FAQ     `yaml:"faq"`
+	// Files are the only files the assistant may send (a price list
+	// PDF): the model names one by Name, anything else is withheld.
+	Files []File `yaml:"files"`
+}
+
+// File is a file of the knowledge base the assistant may send.
+type File struct {
+	// Name is what the lead sees and the model names ("price-list.pdf").
+	Name string `yaml:"name"`
+	// Path is where the file is, relative to the scenario file's folder
+	// (read when salesbot starts; at most 10 MB).
+	Path string `yaml:"path"`
+	// MIME is its media type (default: from the name's extension).
+	MIME string `yaml:"mime"`
+	// Caption is the message sent with it (default: the name).
+	Caption Text `yaml:"caption"`
+	// When tells the model when to offer it ("the lead asks for prices").
+	When string `yaml:"when"`
+	// Keywords make the offline engine send it when a lead's message has
+	// one ("price list", "прайс").
+	Keywords []string `yaml:"keywords"`
 }
 
 type Product struct {

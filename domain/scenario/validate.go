@@ -259,6 +259,26 @@ func validate(s *Scenario, c *checker) *Error {
 	if err := nonEmpty(s.Booking.Phrases, "booking.phrases"); err != nil {
 		return err
 	}
+	for i, f := range s.Knowledge.Files {
+		p := index("knowledge.files", i)
+		switch {
+		case strings.TrimSpace(f.Name) == "" || strings.ContainsAny(f.Name, "/\\\n"):
+			return c.errf(join(p, "name"), "is required: a file name without folders")
+		case slices.ContainsFunc(s.Knowledge.Files[:i], func(o File) bool { return strings.EqualFold(o.Name, f.Name) }):
+			return c.errf(join(p, "name"), "file %q is listed twice", f.Name)
+		case strings.TrimSpace(f.Path) == "":
+			return c.errf(join(p, "path"), "is required: where the file is, relative to the scenario file")
+		}
+		if err := nonEmpty(f.Keywords, join(p, "keywords")); err != nil {
+			return err
+		}
+	}
+	for _, m := range []struct{ key, value string }{{"voice", s.Media.Voice}, {"audio", s.Media.Audio}, {"photo", s.Media.Photo},
+		{"video", s.Media.Video}, {"video_note", s.Media.VideoNote}, {"document", s.Media.Document}, {"sticker", s.Media.Sticker}, {"other", s.Media.Other}} {
+		if m.value != "" && m.value != MediaReply && m.value != MediaHandoff {
+			return c.errf(join("media", m.key), "must be %s or %s, not %q", MediaReply, MediaHandoff, m.value)
+		}
+	}
 
 	if len(s.Variants) == 0 {
 		return c.errf("variants", "at least one variant is required")
@@ -283,6 +303,9 @@ func validate(s *Scenario, c *checker) *Error {
 	}
 
 	if err := nonEmpty(s.Offline.NotInterested, "offline.not_interested"); err != nil {
+		return err
+	}
+	if err := validateObjections(s, c); err != nil {
 		return err
 	}
 	return sendable(s, c)

@@ -199,10 +199,13 @@ func normPhone(s string) string {
 // on a shared host, t.me/someone, must be stated itself); a phone number
 // when stated has the same digits.
 func UnstatedContacts(text, stated string) []string {
-	known := map[string]bool{}
-	for _, c := range ContactPoints(stated) {
-		known[c] = true
-	}
+	known := knownContacts.get(stated, func(stated string) map[string]bool {
+		known := map[string]bool{}
+		for _, c := range ContactPoints(stated) {
+			known[c] = true
+		}
+		return known
+	})
 	var out []string
 	for _, c := range ContactPoints(text) {
 		if known[c] {

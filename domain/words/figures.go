@@ -140,7 +140,7 @@ func normNumber(s string) string {
 // matches any currency, never a percent): "49% off" is not grounded by a
 // price of $49. A free period must be stated with the same length.
 func Ungrounded(text, knowledge string) []Figure {
-	known := Figures(knowledge)
+	known := knownFigures.get(knowledge, Figures)
 	var out []Figure
 	for _, f := range Figures(text) {
 		grounded := false

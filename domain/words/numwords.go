@@ -121,6 +121,27 @@ var discountNumber = regexp.MustCompile(`(?:^| )(?:скидк\p{L}*|discount(?: 
 var freePeriod = regexp.MustCompile(`(?:^| )(?:free (?:of charge )?(?:for )?(?:the )?(?:first |whole |entire |full )?|бесплатн\p{L}* (?:на |в течение |первы\p{L}* |целы\p{L}* )*)(?:(\d+|\p{L}+) )?(days?|weeks?|months?|years?|день|дня|дней|недел\p{L}*|месяц\p{L}*|год|года|году|лет|полгода)(?: |$)` +
 	`|(?:^| )(?:(\d+|\p{L}+) )?(days?|weeks?|months?|years?|день|дня|дней|недел\p{L}*|месяц\p{L}*|год|года|лет|полгода) (?:(?:are|is|will be|come|comes|go|goes) )?(?:completely |totally |absolutely |entirely )?(?:for )?(?:free|бесплатн|on us|on the house|в подарок|gratis)`)
 
+// fractionOffWords and freePeriodWords: every match of fractionOff and
+// of freePeriod holds one of them (each alternative of the pattern
+// requires one), so a text with none is not run through the pattern, the
+// costliest part of reading a reply (findIf). Keep them in step with the
+// patterns.
+var (
+	fractionOffWords = []string{"quarter", "third", "fifth", "tenth", "четверть", "треть", "пятую часть", "десятую часть", "дешевле", "cheaper"}
+	freePeriodWords  = []string{"free", "бесплатн", "on us", "on the house", "в подарок", "gratis"}
+)
+
+// findIf is re's submatches in text, or none without running re when text
+// holds none of the words every match holds.
+func findIf(re *regexp.Regexp, words []string, text string) [][]string {
+	for _, w := range words {
+		if strings.Contains(text, w) {
+			return re.FindAllStringSubmatch(text, -1)
+		}
+	}
+	return nil
+}
+
 // periodDays is the length of a period word in days.
 func periodDays(w string) float64 {
 	switch {
@@ -175,7 +196,7 @@ func wordFigures(line string) []Figure {
 			out = append(out, Figure{Num: strconv.FormatFloat(v, 'f', -1, 64), Unit: "%"})
 		}
 	}
-	for _, m := range fractionOff.FindAllStringSubmatch(n, -1) {
+	for _, m := range findIf(fractionOff, fractionOffWords, n) {
 		for _, g := range m[1:] {
 			if g != "" {
 				out = append(out, Figure{Num: fractionPercent[g], Unit: "%"})
@@ -189,7 +210,7 @@ func wordFigures(line string) []Figure {
 			break
 		}
 	}
-	for _, m := range freePeriod.FindAllStringSubmatch(n, -1) {
+	for _, m := range findIf(freePeriod, freePeriodWords, n) {
 		count, period := m[1], m[2]
 		if period == "" {
 			count, period = m[3], m[4]

@@ -37,7 +37,9 @@ func Run(t *testing.T, newSink Factory) {
 	t.Run("Outcomes", func(t *testing.T) { t.Parallel(); testOutcomes(t, newSink) })
 	t.Run("Totals", func(t *testing.T) { t.Parallel(); testTotals(t, newSink) })
 	t.Run("Meetings", func(t *testing.T) { t.Parallel(); testMeetings(t, newSink) })
+	t.Run("Insights", func(t *testing.T) { t.Parallel(); testInsights(t, newSink) })
 	t.Run("Bandit", func(t *testing.T) { t.Parallel(); testBandit(t, newSink) })
+	t.Run("Media", func(t *testing.T) { t.Parallel(); testMedia(t, newSink) })
 }
 
 var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
@@ -128,7 +130,7 @@ func score(n int) *int { return &n }
 // failed turn and a retried one in dialog 3.
 var (
 	opening  = domain.TurnTaken{Kind: domain.TurnOpening, Engine: "offline", Scenario: "acme", ScenarioVersion: "3", Variant: "A", VariantVersion: "3a", Language: "en", LatencyMs: 2}
-	reply    = domain.TurnTaken{Kind: domain.TurnReply, Engine: "llm", Model: "gpt-4o-mini", Scenario: "acme", ScenarioVersion: "3", Variant: "A", VariantVersion: "3a", Language: "en", Answered: 1, PromptTokens: 900, CompletionTokens: 80, LatencyMs: 1200, Attempts: 2, Score: score(85), Flags: []string{"asks-if-bot"}, Guards: []string{"bot question answered with the disclosure", "ungrounded figure 90%: reply withheld"}}
+	reply    = domain.TurnTaken{Kind: domain.TurnReply, Engine: "llm", Model: "gpt-4o-mini", Scenario: "acme", ScenarioVersion: "3", Variant: "A", VariantVersion: "3a", Language: "en", Answered: 1, PromptTokens: 900, CompletionTokens: 80, CachedPromptTokens: 640, LatencyMs: 1200, Attempts: 2, Score: score(85), Flags: []string{"asks-if-bot"}, Guards: []string{"bot question answered with the disclosure", "ungrounded figure 90%: reply withheld"}}
 	failed   = domain.TurnFailed{Engine: "llm", Model: "gpt-4o-mini", Reason: "429 Too Many Requests", Attempts: 4, LatencyMs: 9000, RetryAt: t0.Add(time.Minute + 1500).In(time.FixedZone("MSK", 3*3600))}
 	followUp = domain.TurnTaken{Kind: domain.TurnFollowUp, Engine: "llm", Model: "gpt-4o-mini", Scenario: "acme", ScenarioVersion: "3", Variant: "A", VariantVersion: "3a", Language: "ru", PromptTokens: 700, CompletionTokens: 40, LatencyMs: 800, Attempts: 1, Score: score(0)}
 )
@@ -439,7 +441,13 @@ func snapshot(t *testing.T, sink projections.Sink, w *world) any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return []any{ds, msgs, cs, quals, turns, campaigns, variants, totals, meetings}
+	var insights []any
+	for _, d := range ds {
+		if in, err := sink.Insight(ctx, d.ID); err == nil {
+			insights = append(insights, in)
+		}
+	}
+	return []any{ds, msgs, cs, quals, turns, campaigns, variants, totals, meetings, insights}
 }
 
 func testRebuild(t *testing.T, newSink Factory) {
@@ -739,7 +747,7 @@ func testTurns(t *testing.T, newSink Factory) {
 			Scenario: "acme", ScenarioVersion: "3", Variant: "A", VariantVersion: "3a", Language: "en", LatencyMs: 2},
 		{DialogID: d1.ID, Position: w.turns[0][1], At: at, Status: projections.TurnOK, Kind: "reply", Engine: "llm", Model: "gpt-4o-mini",
 			Scenario: "acme", ScenarioVersion: "3", Variant: "A", VariantVersion: "3a", Language: "en",
-			PromptTokens: 900, CompletionTokens: 80, LatencyMs: 1200, Attempts: 2, Score: score(85),
+			PromptTokens: 900, CompletionTokens: 80, CachedPromptTokens: 640, LatencyMs: 1200, Attempts: 2, Score: score(85),
 			Flags: []string{"asks-if-bot"}, Guards: []string{"bot question answered with the disclosure", "ungrounded figure 90%: reply withheld"}},
 	}
 	if !reflect.DeepEqual(got, want) {

@@ -20,7 +20,7 @@ type totalsDialog struct {
 
 func llmTurn(prompt, completion int) domain.Event {
 	return domain.TurnTaken{Kind: domain.TurnReply, Engine: "llm", Model: "gpt-4o-mini", Scenario: "acme", ScenarioVersion: "3", Language: "en",
-		PromptTokens: prompt, CompletionTokens: completion, LatencyMs: 900, Attempts: 1}
+		PromptTokens: prompt, CompletionTokens: completion, CachedPromptTokens: prompt / 2, LatencyMs: 900, Attempts: 1}
 }
 
 // testTotals: the tokens summed over the turns of every dialog (answered
@@ -30,12 +30,12 @@ func llmTurn(prompt, completion int) domain.Event {
 func testTotals(t *testing.T, newSink Factory) {
 	offline := domain.TurnTaken{Kind: domain.TurnOpening, Engine: "offline", Scenario: "acme", ScenarioVersion: "3", Language: "en", LatencyMs: 1}
 	failed := domain.TurnFailed{Engine: "llm", Model: "gpt-4o-mini", Reason: "model output invalid", Attempts: 2, PromptTokens: 300, CompletionTokens: 10,
-		LatencyMs: 4000, RetryAt: t0.Add(time.Minute)}
+		CachedPromptTokens: 256, LatencyMs: 4000, RetryAt: t0.Add(time.Minute)}
 	for _, c := range []struct {
 		name    string
 		dialogs []totalsDialog
 		want    projections.Totals
-		tokens  map[int64][2]int64 // dialog N: its row's prompt and completion tokens
+		tokens  map[int64][3]int64 // dialog N: its row's prompt, completion and cached prompt tokens
 	}{
 		{name: "no dialogs"},
 		{
@@ -47,9 +47,9 @@ func testTotals(t *testing.T, newSink Factory) {
 				{first: "out", reply: -1, turns: []domain.Event{offline}},               // no answer yet
 				{first: "in", reply: 2 * time.Second, turns: []domain.Event{llmTurn(500, 50)}, score: 70},
 			},
-			want: projections.Totals{PromptTokens: 900 + 300 + 1000 + 500, CompletionTokens: 80 + 10 + 100 + 50,
+			want: projections.Totals{PromptTokens: 900 + 300 + 1000 + 500, CompletionTokens: 80 + 10 + 100 + 50, CachedPromptTokens: 450 + 256 + 500 + 250,
 				LeadReply: projections.Delays{Count: 3, Median: time.Minute}, OurReply: projections.Delays{Count: 1, Median: 2 * time.Second}},
-			tokens: map[int64][2]int64{1: {1200, 90}, 2: {1000, 100}, 3: {0, 0}, 4: {0, 0}, 5: {500, 50}},
+			tokens: map[int64][3]int64{1: {1200, 90, 706}, 2: {1000, 100, 500}, 3: {0, 0, 0}, 4: {0, 0, 0}, 5: {500, 50, 250}},
 		},
 		{
 			name: "even counts: between the middle two",
@@ -109,8 +109,8 @@ func testTotals(t *testing.T, newSink Factory) {
 					t.Fatalf("%s: totals\n got %+v, %v\nwant %+v", when, got, err, c.want)
 				}
 				for n, want := range c.tokens {
-					if d := dialogN(t, sink, n); d.PromptTokens != want[0] || d.CompletionTokens != want[1] {
-						t.Fatalf("%s: dialog %d has %d prompt and %d completion tokens, want %v", when, n, d.PromptTokens, d.CompletionTokens, want)
+					if d := dialogN(t, sink, n); d.PromptTokens != want[0] || d.CompletionTokens != want[1] || d.CachedPromptTokens != want[2] {
+						t.Fatalf("%s: dialog %d has %d prompt, %d completion and %d cached tokens, want %v", when, n, d.PromptTokens, d.CompletionTokens, d.CachedPromptTokens, want)
 					}
 				}
 			}

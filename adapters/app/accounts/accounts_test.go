@@ -42,6 +42,9 @@ type world struct {
 	onNotice func(accounts.Notice)
 	phones   int
 	typing   time.Duration // how long "typing…" shows before each message
+	// transcriber and knowledge go to the service's Config (media_test.go).
+	transcriber domain.Transcriber
+	knowledge   map[string][]byte
 }
 
 var masterKey = bytes.Repeat([]byte{9}, eventstore.MasterKeySize)
@@ -74,7 +77,12 @@ func (w *world) open() {
 		Store: st, Runner: w.dialer, LogOut: w.dialer.LogOut,
 		TypingDelay: func(string) time.Duration { return w.typing },
 		MinBackoff:  50 * time.Millisecond, MaxBackoff: time.Second,
-		Snapshots: &eventstore.Snapshots{Store: st, Secrets: st}, // saved when Run returns: a restart starts from it
+		Snapshots:   &eventstore.Snapshots{Store: st, Secrets: st}, // saved when Run returns: a restart starts from it
+		Transcriber: w.transcriber,
+		KnowledgeFile: func(name string) ([]byte, bool) {
+			b, ok := w.knowledge[name]
+			return b, ok
+		},
 		Notify: func(n accounts.Notice) {
 			w.mu.Lock()
 			w.notices = append(w.notices, n)

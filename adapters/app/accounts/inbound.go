@@ -47,8 +47,13 @@ func (s *Service) route(ctx context.Context, a *account, m telegram.Message) err
 		}
 		return s.outgoing(ctx, a, link, m)
 	}
+	var cmd *domain.RecordInbound
 	record := func() ([]domain.Event, error) {
-		return s.h.Dialog(ctx, link.DialogID, link.ContactID, domain.RecordInbound{TelegramMessageID: int64(m.ID), Text: m.Text, At: m.Date})
+		if cmd == nil { // once: a voice note is transcribed once per delivery
+			c := s.inboundOf(ctx, link, found, m)
+			cmd = &c
+		}
+		return s.h.Dialog(ctx, link.DialogID, link.ContactID, *cmd)
 	}
 	var evs []domain.Event
 	if found {

@@ -129,7 +129,17 @@ func (s *Service) deliver(ctx context.Context, a *account, conn telegram.Conn, i
 	}
 	var msgID int
 	if f := msg.file; f != nil {
-		msgID, err = conn.SendFile(ctx, peer, it.randomID, msg.text, telegram.File{Name: f.Name, MIME: f.MIME, Data: []byte(f.Data)})
+		data := []byte(f.Data)
+		if f.Knowledge { // the knowledge base's file: its bytes are not in the log
+			var ok bool
+			if s.cfg.KnowledgeFile != nil {
+				data, ok = s.cfg.KnowledgeFile(f.Name)
+			}
+			if !ok {
+				return 0, s.fail(ctx, a, d, it, "file not in the knowledge base now: "+f.Name)
+			}
+		}
+		msgID, err = conn.SendFile(ctx, peer, it.randomID, msg.text, telegram.File{Name: f.Name, MIME: f.MIME, Data: data})
 	} else {
 		msgID, err = conn.Send(ctx, peer, it.randomID, msg.text)
 	}

@@ -85,6 +85,14 @@ type Config struct {
 	// InboundBasis is the lawful basis recorded for people who write first
 	// (default legitimate-interest: answering their own inquiry).
 	InboundBasis domain.Basis
+	// Transcriber, if set, turns leads' voice notes and audio into text
+	// before they are recorded (media.go); nil = they are recorded as
+	// voice without a transcript.
+	Transcriber domain.Transcriber
+	// KnowledgeFile returns the bytes of the knowledge base's file of name
+	// (a planned message's Attachment.Knowledge); nil = none: such a
+	// message fails.
+	KnowledgeFile func(name string) ([]byte, bool)
 }
 
 // Service runs the accounts. Create it with New and start it with Run.

@@ -123,7 +123,10 @@ func Describe(e domain.Event) string {
 	case domain.DialogStarted:
 		return fmt.Sprintf("by %s: contact %s, account %s, variant %q", e.By, e.ContactID, e.AccountID, e.Variant)
 	case domain.InboundReceived:
-		return fmt.Sprintf("lead: %q (telegram message %d)", e.Text, e.TelegramMessageID)
+		if e.TranscriptError != "" {
+			return fmt.Sprintf("lead: %q (telegram message %d; not transcribed: %s)", e.ModelText(), e.TelegramMessageID, e.TranscriptError)
+		}
+		return fmt.Sprintf("lead: %q (telegram message %d)", e.ModelText(), e.TelegramMessageID)
 	case domain.OutboundPlanned:
 		who := string(e.By)
 		if e.Person != "" {

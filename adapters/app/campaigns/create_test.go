@@ -2,6 +2,7 @@ package campaigns_test
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -127,6 +128,42 @@ func TestCreate(t *testing.T) {
 	text.Reset()
 	if err := st.WriteText(&text); err != nil || !strings.Contains(text.String(), "revenue of A: 990.00 EUR\n") || !strings.Contains(text.String(), "  won  ") {
 		t.Fatalf("stats on won as text: %q %v", text.String(), err)
+	}
+	// Two of variant A's dialogs lost over the price, one of them over
+	// timing too: the stats' top objections by variant.
+	if j := st.JSON(); j.Objections == nil || len(j.Objections) != 0 {
+		t.Fatalf("objections before any insight: %#v", j.Objections)
+	}
+	lost := 0
+	for _, r := range dialogs(w.events()) {
+		st := r.e.(domain.DialogStarted)
+		if st.Campaign != created.CampaignID || st.Variant != "A" || lost == 2 {
+			continue
+		}
+		if d, _ := w.h.LoadDialog(w.ctx, st.DialogID); d.Stage == domain.StageClosed {
+			continue // the won one
+		}
+		if _, err := w.h.Dialog(w.ctx, st.DialogID, st.ContactID, domain.CloseDialog{Outcome: domain.OutcomeLost, By: "cli"}); err != nil {
+			t.Fatal(err)
+		}
+		objections := []string{"price", "timing"}[:1+lost]
+		if _, err := w.h.Dialog(w.ctx, st.DialogID, st.ContactID, domain.RecordInsights{Summary: "Too dear.", LossReason: "price",
+			Objections: objections, Known: objections, By: domain.InsightByRules}); err != nil {
+			t.Fatal(err)
+		}
+		lost++
+	}
+	sink = w.readModels()
+	if st, err = campaigns.StatsOf(w.ctx, sink, "Q1", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	want := []campaigns.ObjectionJSON{{Variant: "A", Objection: "price", Dialogs: 2, WithInsight: 2, Share: 1}, {Variant: "A", Objection: "timing", Dialogs: 1, WithInsight: 2, Share: 0.5}}
+	if j := st.JSON(); !reflect.DeepEqual(j.Objections, want) {
+		t.Fatalf("objections as JSON: %+v", j.Objections)
+	}
+	text.Reset()
+	if err := st.WriteText(&text); err != nil || !strings.Contains(text.String(), "Top objections") || !strings.Contains(text.String(), "timing     1 of 2   50.0%") {
+		t.Fatalf("objections as text: %q %v", text.String(), err)
 	}
 	if _, err := campaigns.StatsOn(w.ctx, sink, "Q1", time.Time{}, "revenue"); !errors.Is(err, campaigns.ErrMetric) {
 		t.Fatalf("stats on no metric: %v", err)

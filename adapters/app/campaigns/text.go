@@ -84,6 +84,9 @@ func (s Stats) WriteText(w io.Writer) error {
 	if err := s.writeOptimizer(w); err != nil {
 		return err
 	}
+	if err := s.writeObjections(w); err != nil {
+		return err
+	}
 	if len(tests) == 0 {
 		fmt.Fprintln(w, "\nOne variant only: nothing to compare.")
 		return nil

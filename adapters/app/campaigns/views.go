@@ -123,6 +123,8 @@ type Stats struct {
 	// Optimizer is a self-optimizing campaign's variants: weights,
 	// posteriors, paused (nil: fixed weights).
 	Optimizer []projections.BanditArm
+	// Objections are the top objections by variant (objections.go).
+	Objections []projections.ObjectionCount
 }
 
 // ErrMetric: no A/B metric has that name (see projections.MetricByKey).
@@ -179,8 +181,12 @@ func StatsOn(ctx context.Context, sink projections.Sink, ref string, since time.
 		}
 	}
 	rows = projections.OrderVariants(rows, names)
+	objections, err := sink.TopObjections(ctx, c.ID)
+	if err != nil {
+		return Stats{}, err
+	}
 	return Stats{Campaign: c, Since: since, Rows: rows, Weights: weights, Tests: projections.CompareOn(rows, tested),
-		Optimizer: projections.BanditArms(c)}, nil
+		Optimizer: projections.BanditArms(c), Objections: objections}, nil
 }
 
 // StatsJSON is Stats as 'campaigns stats --json' prints it.
@@ -192,6 +198,8 @@ type StatsJSON struct {
 	// Optimizer: a self-optimizing campaign's goal, its variants'
 	// weights, posteriors and pauses, and its last change.
 	Optimizer *OptimizerJSON `json:"optimizer,omitempty"`
+	// Objections: the top objections by variant, the most dialogs first.
+	Objections []ObjectionJSON `json:"objections"`
 }
 
 // OptimizerJSON is a self-optimizing campaign's optimizer.
@@ -218,7 +226,7 @@ type Test struct {
 
 // JSON is the stats in their JSON shape.
 func (s Stats) JSON() StatsJSON {
-	out := StatsJSON{Campaign: SummaryOf(s.Campaign, s.Rows), Variants: []Counts{}, Tests: []Test{}}
+	out := StatsJSON{Campaign: SummaryOf(s.Campaign, s.Rows), Variants: []Counts{}, Tests: []Test{}, Objections: objectionsJSON(s.Objections)}
 	if !s.Since.IsZero() {
 		since := s.Since
 		out.Since = &since

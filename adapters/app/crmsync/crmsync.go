@@ -258,7 +258,7 @@ func Transcript(d domain.Dialog, c domain.Contact, evs []domain.Event) string {
 	for _, e := range evs {
 		switch e := e.(type) {
 		case domain.InboundReceived:
-			fmt.Fprintf(&b, "Lead: %s\n", e.Text)
+			fmt.Fprintf(&b, "Lead: %s\n", e.ModelText())
 		case domain.OutboundPlanned:
 			if !sent[e.RandomID] {
 				continue

@@ -32,6 +32,9 @@ type Report struct {
 	Accounts []AccountUse
 	Variants []projections.VariantCounts
 	Tests    []projections.Comparison
+	// Objections are the campaign's top objections by variant, from the
+	// insights recorded so far.
+	Objections []projections.ObjectionCount
 	// ReadModels are the live read models the report was read from (the
 	// end-to-end test compares them with a rebuild).
 	ReadModels projections.Sink
@@ -156,6 +159,9 @@ func buildReport(ctx context.Context, st *eventstore.PebbleStore, sink projectio
 	}
 	r.Variants = projections.OrderVariants(r.Variants, names)
 	r.Tests = projections.Compare(r.Variants)
+	if r.Objections, err = sink.TopObjections(ctx, camp.ID); err != nil {
+		return nil, fmt.Errorf("demo: top objections: %w", err)
+	}
 	return r, nil
 }
 
@@ -285,6 +291,12 @@ func (r *Report) WriteSummary(w io.Writer, dataDir, dsn string) {
 	}
 	for _, c := range r.Tests {
 		fmt.Fprintf(w, "  %s, %s vs %s: %s\n", c.Title, c.Variant, c.Control, c.Verdict)
+	}
+	if len(r.Objections) > 0 {
+		fmt.Fprintln(w, "Top objections (insights of the dialogs closed or handed off):")
+		for _, o := range r.Objections {
+			fmt.Fprintf(w, "  %-8s %-14s %s\n", o.Variant, o.Objection, ratio(o.Dialogs, o.WithInsight))
+		}
 	}
 	first := int64(1)
 	if len(r.Handoffs) > 0 {

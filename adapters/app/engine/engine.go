@@ -92,20 +92,22 @@ func (c *Core) turn(ctx context.Context, dialogID uuid.UUID, kind domain.TurnKin
 		return Outcome{Dialog: d}, err
 	}
 	for _, m := range fresh {
-		if domain.IsOptOut(m) { // no model is asked: the rule is the code's
-			return c.OptOut(ctx, d.ID, m)
+		if said := m.Said(); domain.IsOptOut(said) { // no model is asked: the rule is the code's (transcripts too)
+			return c.OptOut(ctx, d.ID, said)
 		}
 	}
+	handoff := c.mediaHandoff(fresh)
+	newText := modelTexts(fresh)
 	sc := c.Scenario
 	variant := c.variant(d)
-	lang := c.language(d, history, fresh)
-	if kind == domain.TurnReply {
-		if out, done, err := c.meetingAnswer(ctx, d, contact, fresh, lang); done || err != nil {
+	lang := c.language(d, history, saidTexts(fresh))
+	if kind == domain.TurnReply && handoff == "" {
+		if out, done, err := c.meetingAnswer(ctx, d, contact, saidTexts(fresh), lang); done || err != nil {
 			return out, err
 		}
 	}
 	cmd := domain.TakeTurn{
-		Kind: kind, Answered: d.Inbound, New: fresh, Rules: c.rules(lang),
+		Kind: kind, Answered: d.Inbound, New: newText, Rules: c.rules(lang),
 		Meta:      domain.TurnMeta{Scenario: sc.Name, ScenarioVersion: sc.Version, Variant: variant.Name, VariantVersion: variant.Version, Language: lang},
 		RandomIDs: []int64{c.randomID(), c.randomID()},
 	}
@@ -129,7 +131,12 @@ func (c *Core) turn(ctx context.Context, dialogID uuid.UUID, kind domain.TurnKin
 		cmd.Output.Reply = texts[d.FollowUps]
 		cmd.Usage = domain.Usage{Engine: "scenario"}
 	case domain.TurnReply:
-		in := domain.TurnInput{Kind: kind, Scenario: sc, Variant: variant, Language: lang, Stage: d.Stage, Qual: d.Qual, History: history, New: fresh}
+		if handoff != "" { // the scenario hands these media to a person: no model is asked
+			cmd.Handoff = handoff
+			cmd.Usage = domain.Usage{Engine: "scenario"}
+			break
+		}
+		in := domain.TurnInput{Kind: kind, Scenario: sc, Variant: variant, Language: lang, Stage: d.Stage, Qual: d.Qual, History: history, New: newText}
 		tctx, cancel := context.WithTimeout(ctx, c.turnTimeout())
 		out, usage, err := c.Model.Turn(tctx, in)
 		cancel()
@@ -244,7 +251,7 @@ func (c *Core) endForContact(ctx context.Context, d domain.Dialog, contact domai
 // dialog waits) and says so.
 func (c *Core) fail(ctx context.Context, d domain.Dialog, usage domain.Usage, cause error, retryAt time.Time) (Outcome, error) {
 	f := domain.TurnFailed{Engine: usage.Engine, Model: usage.Model, Reason: cause.Error(), Attempts: usage.Attempts,
-		PromptTokens: usage.PromptTokens, CompletionTokens: usage.CompletionTokens, LatencyMs: usage.Latency.Milliseconds(), RetryAt: retryAt}
+		PromptTokens: usage.PromptTokens, CompletionTokens: usage.CompletionTokens, CachedPromptTokens: usage.CachedPromptTokens, LatencyMs: usage.Latency.Milliseconds(), RetryAt: retryAt}
 	if f.Engine == "" {
 		f.Engine = "model"
 	}
@@ -257,22 +264,24 @@ func (c *Core) fail(ctx context.Context, d domain.Dialog, usage domain.Usage, ca
 
 // history is the dialog's messages in order, and the lead's messages not
 // answered yet (the last d.Inbound-d.Answered of them).
-func (c *Core) history(ctx context.Context, d domain.Dialog) ([]domain.Line, []string, error) {
+// A message with media is the model's text of it (InboundReceived.ModelText:
+// "[photo]", a voice note's transcript marked as one).
+func (c *Core) history(ctx context.Context, d domain.Dialog) ([]domain.Line, []domain.InboundReceived, error) {
 	evs, _, err := c.H.Log.Load(ctx, domain.DialogStream(d.ID))
 	if err != nil {
 		return nil, nil, fmt.Errorf("engine: load dialog %d: %w", d.N, err)
 	}
 	var lines []domain.Line
-	var fresh []string
+	var fresh []domain.InboundReceived
 	inbound := 0
 	for _, e := range evs {
 		switch e := e.(type) {
 		case domain.InboundReceived:
 			inbound++
 			if inbound > d.Answered {
-				fresh = append(fresh, e.Text)
+				fresh = append(fresh, e)
 			} else {
-				lines = append(lines, domain.Line{Role: domain.RoleLead, Text: e.Text})
+				lines = append(lines, domain.Line{Role: domain.RoleLead, Text: e.ModelText()})
 			}
 		case domain.OutboundPlanned:
 			role := domain.RoleAssistant
@@ -328,6 +337,7 @@ func (c *Core) rules(lang string) domain.TurnRules {
 		r.Disclosure = sc.T(sc.Disclosure.Text, lang)
 	}
 	r.Graph = domain.GraphOf(sc)
+	r.Files = sendable(sc, lang)
 	for _, f := range sc.Qualification.Fields {
 		r.Fields = append(r.Fields, f.Name)
 	}

@@ -318,8 +318,8 @@ func (e *Engine) apply(id uuid.UUID, at time.Time, ev domain.Event) func(context
 	switch ev := ev.(type) {
 	case domain.InboundReceived:
 		tr.lastIn = at
-		if domain.IsOptOut(ev.Text) && tr.optOut == "" {
-			tr.optOut = ev.Text // acted on at once, whatever the dialog's state
+		if said := ev.Said(); domain.IsOptOut(said) && tr.optOut == "" {
+			tr.optOut = said // acted on at once, whatever the dialog's state (a transcript too)
 		}
 	case domain.OutboundPlanned, domain.OutboundSent:
 		tr.lastOut = at
@@ -346,9 +346,9 @@ func (e *Engine) wroteAfterClose(id uuid.UUID, m domain.InboundReceived) func(co
 	if !ok {
 		return nil
 	}
-	if domain.IsOptOut(m.Text) {
+	if said := m.Said(); domain.IsOptOut(said) {
 		return func(ctx context.Context) {
-			if _, err := e.cfg.Core.OptOut(ctx, id, m.Text); err != nil {
+			if _, err := e.cfg.Core.OptOut(ctx, id, said); err != nil {
 				e.snaps.Hold() // the next start follows this event again and retries
 				if ctx.Err() != nil {
 					return

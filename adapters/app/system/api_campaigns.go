@@ -108,7 +108,10 @@ func (c CampaignsAPI) Stats(ctx context.Context, ref string, since time.Time, me
 		return httpapi.CampaignStats{}, err
 	}
 	j := st.JSON()
-	out := httpapi.CampaignStats{Campaign: campaignOf(j.Campaign), Since: j.Since}
+	out := httpapi.CampaignStats{Campaign: campaignOf(j.Campaign), Since: j.Since, Objections: []httpapi.ObjectionCount{}}
+	for _, o := range j.Objections {
+		out.Objections = append(out.Objections, httpapi.ObjectionCount(o))
+	}
 	for _, v := range j.Variants {
 		out.Variants = append(out.Variants, httpapi.VariantCounts{Variant: v.Variant, Weight: v.Weight, Counts: countsOf(v)})
 	}

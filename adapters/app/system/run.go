@@ -66,6 +66,7 @@ func (s *System) Run(ctx context.Context, extra ...func(ctx context.Context)) er
 	serve("read models", projections.Runner{Store: st, Decode: eventlog.New(st).Decode, Sink: s.cfg.ReadModels, Batch: 1000}.Run)
 	serve("accounts", s.svc.Run)
 	serve("dialog engine", s.dialogs.Run)
+	serve("insights", s.insight.Run)
 	serve("campaign scheduler", s.sched.Run)
 	serve("webhooks", s.hooks.Run)
 	for _, c := range s.crms {

@@ -80,6 +80,8 @@ type Engine struct {
 	// Calendar is the manager's calendar meetings are booked on; nil =
 	// none (the scenario's booking link, if any).
 	Calendar *caldav.Calendar
+	// Files are the knowledge base's files the assistant may send.
+	Files engine.Files
 }
 
 // Bot configures the admin bot.
@@ -119,6 +121,7 @@ type System struct {
 	svc     *accounts.Service
 	h       domain.Handlers
 	dialogs *engine.Engine
+	insight *engine.Insights // the insights of dialogs that close or are handed off
 	sched   *campaigns.Scheduler
 	bot     *adminbot.Bot
 	api     *httpapi.API // nil without Config.HTTP and Config.CLI
@@ -176,8 +179,13 @@ func New(ctx context.Context, cfg Config) (*System, error) {
 	// The followers of the log start from their snapshots: a restart reads
 	// only the events after them.
 	snaps := &eventstore.Snapshots{Store: st, Secrets: st}
+	transcriber, err := engine.NewTranscriber(cfg.Engine.LLM)
+	if err != nil {
+		return nil, &ConfigError{Part: PartModel, Err: err}
+	}
 	svc, err := accounts.New(accounts.Config{Store: st, Runner: tg, LogOut: tg.LogOut, Login: tg.LoginPhone, Log: s.log,
-		OnInbound: onInbound, Notify: s.notify, TypingDelay: cfg.Typing, Snapshots: snaps})
+		OnInbound: onInbound, Notify: s.notify, TypingDelay: cfg.Typing, Snapshots: snaps, Transcriber: transcriber,
+		KnowledgeFile: cfg.Engine.Files.Data})
 	if err != nil {
 		return nil, err
 	}
@@ -195,6 +203,11 @@ func New(ctx context.Context, cfg Config) (*System, error) {
 	}
 	s.dialogs, err = engine.New(engine.Config{Core: core, Store: st, Decode: eventlog.New(st).Decode, Log: s.log, Debounce: cfg.Engine.Debounce,
 		Hours: s.nextOpen, Snapshots: snaps, Notify: notify})
+	if err != nil {
+		return nil, err
+	}
+	s.insight, err = engine.NewInsights(engine.InsightsConfig{H: s.h, Scenario: cfg.Engine.Scenario, Store: st, Decode: eventlog.New(st).Decode,
+		Analyst: engine.Analyst(core), Log: s.log})
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,7 @@ import (
 // answers.
 type Flags struct {
 	baseURL, apiKey, model  string
+	transcriptionModel      string
 	apiType, apiVersion     string
 	timeoutText, retriesStr string
 	baseURLSet              bool // given, not the default: a local server needs no key
@@ -51,6 +52,8 @@ func (l *Flags) Register(fs *flag.FlagSet, getenv func(string) string) {
 	cli.SecretFlag(fs, &l.apiKey, "llm-api-key", "SALESBOT_LLM_API_KEY", "llm-api-key", "the LLM API key",
 		"the LLM API `key`; with a key or a base URL the LLM answers, else the offline engine")
 	fs.StringVar(&l.model, "llm-model", l.model, "the model `name`; for Azure the deployment name [SALESBOT_LLM_MODEL]")
+	l.transcriptionModel = envOr("SALESBOT_LLM_TRANSCRIPTION_MODEL", llm.DefaultTranscriptionModel)
+	fs.StringVar(&l.transcriptionModel, "llm-transcription-model", l.transcriptionModel, "the audio `model` that transcribes leads' voice notes, on the same API [SALESBOT_LLM_TRANSCRIPTION_MODEL]")
 	fs.StringVar(&l.apiType, "llm-api-type", l.apiType, "`type` of the API: openai (also local servers) or azure [SALESBOT_LLM_API_TYPE]")
 	fs.StringVar(&l.apiVersion, "llm-api-version", l.apiVersion, "Azure's `api-version`; empty = "+llm.DefaultAzureAPIVersion+" [SALESBOT_LLM_API_VERSION]")
 	fs.StringVar(&l.timeoutText, "llm-timeout", l.timeoutText, "`duration` one LLM call may take before it is retried [SALESBOT_LLM_TIMEOUT]")
@@ -121,5 +124,5 @@ func (l *Flags) Config() *llm.Config {
 		retries = -1 // llm.Config: 0 is the default, negative is none
 	}
 	return &llm.Config{BaseURL: l.url(), APIKey: l.apiKey, Model: l.model, APIType: l.apiType, APIVersion: l.apiVersion,
-		Timeout: l.timeout, MaxRetries: retries}
+		Timeout: l.timeout, MaxRetries: retries, TranscriptionModel: strings.TrimSpace(l.transcriptionModel)}
 }

@@ -3,7 +3,9 @@
 // from a scripted queue of steps — completions, malformed bodies, error
 // statuses with Retry-After, slow answers — and, when the queue is empty,
 // from a responder function. It serves POST /v1/chat/completions and
-// Azure's /openai/deployments/{deployment}/chat/completions?api-version=….
+// Azure's /openai/deployments/{deployment}/chat/completions?api-version=…,
+// and POST /v1/audio/transcriptions (multipart, as OpenAI documents it)
+// answering the transcript set for the audio's bytes (Transcript).
 //
 // A Server is safe for concurrent use.
 package openaitest
@@ -133,6 +135,16 @@ type Request struct {
 	// Body is the decoded request (zero if it did not decode: see Raw).
 	Body openai.ChatCompletionRequest
 	Raw  []byte
+	// Transcription is set for an audio transcription request.
+	Transcription *Transcription
+}
+
+// Transcription is an audio transcription request's multipart form.
+type Transcription struct {
+	Model    string // the form's "model"
+	FileName string // the "file" part's file name
+	Format   string // "response_format"
+	Audio    []byte // the "file" part's bytes
 }
 
 // Server is a running fake.
@@ -143,6 +155,18 @@ type Server struct {
 	queue    []Step
 	respond  func(openai.ChatCompletionRequest) Step
 	requests []Request
+	heard    map[string]string // audio bytes → transcript
+}
+
+// Transcript makes the server answer text for a transcription of audio
+// (its exact bytes); audio without one gets HTTP 400.
+func (s *Server) Transcript(audio []byte, text string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.heard == nil {
+		s.heard = map[string]string{}
+	}
+	s.heard[string(audio)] = text
 }
 
 // New starts a server that answers with steps in order.
@@ -189,6 +213,9 @@ func (s *Server) Close() {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	rec := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone()}
 	switch {
+	case r.URL.Path == "/v1/audio/transcriptions":
+		s.transcribe(w, r, rec)
+		return
 	case r.URL.Path == "/v1/chat/completions":
 	case strings.HasPrefix(r.URL.Path, "/openai/deployments/") && strings.HasSuffix(r.URL.Path, "/chat/completions"):
 		rec.Deployment = strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/openai/deployments/"), "/chat/completions")
@@ -297,5 +324,50 @@ func writeError(w http.ResponseWriter, code int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	b, _ := json.Marshal(map[string]any{"error": map[string]any{"message": msg, "type": errorType(code)}})
+	w.Write(b)
+}
+
+// transcribe serves POST /v1/audio/transcriptions: a multipart form with
+// "file" and "model" (required) and "response_format" (json, text or
+// verbose_json; default json).
+func (s *Server) transcribe(w http.ResponseWriter, r *http.Request, rec Request) {
+	if r.Method != http.MethodPost {
+		writeError(w, http.StatusMethodNotAllowed, "openaitest: transcriptions take POST")
+		return
+	}
+	if err := r.ParseMultipartForm(32 << 20); err != nil {
+		writeError(w, http.StatusBadRequest, "openaitest: not a multipart form: "+err.Error())
+		return
+	}
+	t := &Transcription{Model: r.FormValue("model"), Format: r.FormValue("response_format")}
+	f, hdr, err := r.FormFile("file")
+	if err == nil {
+		t.FileName = hdr.Filename
+		t.Audio, err = io.ReadAll(f)
+		f.Close()
+	}
+	rec.Transcription = t
+	s.mu.Lock()
+	s.requests = append(s.requests, rec)
+	text, known := s.heard[string(t.Audio)]
+	s.mu.Unlock()
+	switch {
+	case err != nil:
+		writeError(w, http.StatusBadRequest, "openaitest: the form has no file")
+		return
+	case t.Model == "":
+		writeError(w, http.StatusBadRequest, "openaitest: the form has no model")
+		return
+	case !known:
+		writeError(w, http.StatusBadRequest, "openaitest: no transcript set for this audio")
+		return
+	}
+	if t.Format == "text" {
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, text)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	b, _ := json.Marshal(map[string]any{"text": text, "task": "transcribe"})
 	w.Write(b)
 }

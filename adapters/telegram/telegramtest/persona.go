@@ -10,6 +10,9 @@ import (
 type Persona struct {
 	// Reply returns the persona's answers to a message; nil = stays silent.
 	Reply func(in Incoming) []string
+	// Media returns media the persona sends after its Reply answers (a
+	// voice note, a photo); nil = none.
+	Media func(in Incoming) []Media
 	// Delay is how long the persona "types" before each answer.
 	Delay time.Duration
 }
@@ -25,8 +28,8 @@ type Incoming struct {
 
 // AddPersona creates a user that answers by script.
 func (s *Sandbox) AddPersona(spec UserSpec, p Persona) (User, error) {
-	if p.Reply == nil {
-		return User{}, fmt.Errorf("sandbox: persona @%s has no Reply script", spec.Username)
+	if p.Reply == nil && p.Media == nil {
+		return User{}, fmt.Errorf("sandbox: persona @%s has no Reply or Media script", spec.Username)
 	}
 	u, err := s.AddUser(spec)
 	if err != nil {
@@ -57,7 +60,22 @@ func (s *Sandbox) answer(p *Persona, me, from User, m content, n int) {
 		f := m.file.clone()
 		in.File = &f
 	}
-	replies := p.Reply(in)
+	var replies []content
+	if p.Reply != nil {
+		for _, r := range p.Reply(in) {
+			replies = append(replies, content{text: r})
+		}
+	}
+	if p.Media != nil {
+		for _, md := range p.Media(in) {
+			c, err := s.mediaContent(md)
+			if err != nil {
+				s.log.Warn("sandbox: persona media refused", "persona", me.ID, "err", err)
+				continue
+			}
+			replies = append(replies, c)
+		}
+	}
 	if len(replies) == 0 {
 		return
 	}
@@ -74,7 +92,7 @@ func (s *Sandbox) answer(p *Persona, me, from User, m content, n int) {
 					return
 				}
 			}
-			if _, err := s.send(me.ID, from.ID, content{text: r}, 0, 0); err != nil {
+			if _, err := s.send(me.ID, from.ID, r, 0, 0); err != nil {
 				s.log.Warn("sandbox: persona reply failed", "persona", me.ID, "to", from.ID, "err", err)
 				return
 			}

@@ -45,6 +45,7 @@ func (s *Sandbox) register(d *tgtest.Dispatcher) {
 		tg.MessagesSendMessageRequestTypeID:     s.messagesSendMessage,
 		tg.UploadSaveFilePartRequestTypeID:      s.uploadSaveFilePart,
 		tg.MessagesSendMediaRequestTypeID:       s.messagesSendMedia,
+		tg.UploadGetFileRequestTypeID:           s.uploadGetFile,
 		tg.MessagesSetTypingRequestTypeID:       s.messagesSetTyping,
 		tg.MessagesReadHistoryRequestTypeID:     s.messagesReadHistory,
 		tg.UpdatesGetStateRequestTypeID:         s.updatesGetState,
@@ -345,16 +346,26 @@ func (s *Sandbox) SendAs(from, to int64, text string) (int, error) {
 // content is what a message carries: its text (a caption, with a
 // document) and a document with the file it holds, if any.
 type content struct {
-	text string
-	doc  *tg.Document
-	file *File
+	text  string
+	doc   *tg.Document
+	file  *File
+	photo *tg.Photo
+	voice bool // the document is a voice note
+	round bool // the document is a round video message
 }
 
 // message is the content as a box keeps it.
 func (m content) message(from, peer int64, out bool, date int) *tg.Message {
 	msg := &tg.Message{Out: out, FromID: &tg.PeerUser{UserID: from}, PeerID: &tg.PeerUser{UserID: peer}, Message: m.text, Date: date}
-	if m.doc != nil {
-		msg.Media = &tg.MessageMediaDocument{Document: m.doc}
+	switch {
+	case m.doc != nil:
+		md := &tg.MessageMediaDocument{Document: m.doc, Voice: m.voice, Round: m.round}
+		md.SetFlags()
+		msg.Media = md
+	case m.photo != nil:
+		mp := &tg.MessageMediaPhoto{Photo: m.photo}
+		mp.SetFlags()
+		msg.Media = mp
 	}
 	return msg
 }
@@ -366,10 +377,10 @@ func (m content) message(from, peer int64, out bool, date int) *tg.Message {
 // does.
 func (s *Sandbox) send(fromID, toID int64, m content, randomID int64, session int64) (*tg.Updates, error) {
 	limit, tooLong := 4096, "MESSAGE_TOO_LONG"
-	if m.doc != nil {
+	if m.doc != nil || m.photo != nil {
 		limit, tooLong = 1024, "MEDIA_CAPTION_TOO_LONG"
 	}
-	if strings.TrimSpace(m.text) == "" && m.doc == nil {
+	if strings.TrimSpace(m.text) == "" && m.doc == nil && m.photo == nil {
 		return nil, tgerr.New(400, "MESSAGE_EMPTY")
 	}
 	if len([]rune(m.text)) > limit {
@@ -395,6 +406,7 @@ func (s *Sandbox) send(fromID, toID int64, m content, randomID int64, session in
 	}
 	if m.doc != nil && m.file != nil {
 		s.files[m.doc.ID] = *m.file
+		s.docHashes[m.doc.ID] = m.doc.AccessHash
 	}
 	date := int(s.now().Unix())
 	out := from.store(m.message(fromID, toID, true, date))
@@ -409,8 +421,17 @@ func (s *Sandbox) send(fromID, toID int64, m content, randomID int64, session in
 	res := s.sentUpdates(from, to, out, randomID)
 	own := &tg.Updates{Updates: []tg.UpdateClass{&tg.UpdateNewMessage{Message: out.msg, Pts: out.pts, PtsCount: 1}},
 		Users: []tg.UserClass{s.tgUser(fromID, to), s.tgUser(fromID, from)}, Date: date}
-	var theirs *tg.Updates
-	if fromID != toID {
+	var theirs tg.UpdatesClass
+	switch {
+	case fromID == toID:
+	case in.msg.Media == nil:
+		// A plain private text comes in Telegram's short form, without
+		// the sender's user: the client must know them or ask for the
+		// difference.
+		short := &tg.UpdateShortMessage{ID: in.msg.ID, UserID: fromID, Message: in.msg.Message, Pts: in.pts, PtsCount: 1, Date: date}
+		short.SetFlags()
+		theirs = short
+	default:
 		theirs = &tg.Updates{Updates: []tg.UpdateClass{&tg.UpdateNewMessage{Message: in.msg, Pts: in.pts, PtsCount: 1}},
 			Users: []tg.UserClass{s.tgUser(toID, from), s.tgUser(toID, to)}, Date: date}
 	}

@@ -3,7 +3,10 @@
 // encryption) with a small backend of its own — users with ids, access
 // hashes, usernames and phones; private messages with per-user message ids
 // and pts; pushed updates; updates.getState and updates.getDifference;
-// sendMessage with random_id deduplication; files sent as documents
+// sendMessage with random_id deduplication; a lead's plain texts as
+// updateShortMessage, as Telegram sends them; media from leads (voice
+// notes, audio, photos, video, stickers, documents: SendMedia) with their
+// files served by upload.getFile; files sent as documents
 // (upload.saveFilePart, messages.sendMedia); contacts.resolveUsername;
 // typing and read receipts; login by code, 2FA password (SRP) and QR token;
 // errors, slow replies and dropped connections on demand; and scripted lead
@@ -59,20 +62,21 @@ type Sandbox struct {
 	done      chan error
 	wg        sync.WaitGroup // persona replies in flight
 
-	mu       sync.Mutex
-	nextID   int64
-	users    map[int64]*user
-	byName   map[string]*user // lower-case username
-	byPhone  map[string]*user
-	keys     map[[8]byte]*key // auth key id → what it is allowed to do
-	codes    map[string]*code // phone_code_hash → pending code
-	tokens   map[string]*qrToken
-	faults   []*faultState
-	typing   []Typing
-	reads    []Read
-	requests map[uint32]int            // calls by method, for tests and benches
-	uploads  map[upload]map[int][]byte // parts of files being uploaded, by part number
-	files    map[int64]File            // the files of documents sent, by document id
+	mu        sync.Mutex
+	nextID    int64
+	users     map[int64]*user
+	byName    map[string]*user // lower-case username
+	byPhone   map[string]*user
+	keys      map[[8]byte]*key // auth key id → what it is allowed to do
+	codes     map[string]*code // phone_code_hash → pending code
+	tokens    map[string]*qrToken
+	faults    []*faultState
+	typing    []Typing
+	reads     []Read
+	requests  map[uint32]int            // calls by method, for tests and benches
+	uploads   map[upload]map[int][]byte // parts of files being uploaded, by part number
+	files     map[int64]File            // the files of documents sent, by document id
+	docHashes map[int64]int64           // the access hashes of those documents
 }
 
 // key is what the sandbox knows about one auth key.
@@ -134,7 +138,7 @@ func New(ctx context.Context, opts Options) (*Sandbox, error) {
 		log: opts.Logger, now: opts.Now,
 		nextID: 1_000_000, users: map[int64]*user{}, byName: map[string]*user{}, byPhone: map[string]*user{},
 		keys: map[[8]byte]*key{}, codes: map[string]*code{}, tokens: map[string]*qrToken{},
-		requests: map[uint32]int{}, uploads: map[upload]map[int][]byte{}, files: map[int64]File{},
+		requests: map[uint32]int{}, uploads: map[upload]map[int][]byte{}, files: map[int64]File{}, docHashes: map[int64]int64{},
 		done: make(chan error, 1),
 	}
 	if _, err := rand.Read(s.secret[:]); err != nil {
@@ -310,6 +314,9 @@ type Message struct {
 	Text string // a document's caption
 	Date time.Time
 	File *File // the document sent, nil for a text message
+	// Media is the kind of media (a Kind* name; "document" for a file
+	// sent as one), "" for a text message.
+	Media string
 }
 
 // Messages returns user id's messages with peer, oldest first.
@@ -330,7 +337,11 @@ func (s *Sandbox) Messages(id, peer int64) []Message {
 			continue
 		}
 		m := Message{ID: b.msg.ID, Peer: peer, Out: b.msg.Out, Text: b.msg.Message, Date: time.Unix(int64(b.msg.Date), 0)}
+		if _, ok := b.msg.Media.(*tg.MessageMediaPhoto); ok {
+			m.Media = KindPhoto
+		}
 		if media, ok := b.msg.Media.(*tg.MessageMediaDocument); ok {
+			m.Media = docKind(media)
 			if doc, ok := media.Document.(*tg.Document); ok {
 				if f, ok := s.files[doc.ID]; ok {
 					f = f.clone()

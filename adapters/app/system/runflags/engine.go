@@ -3,6 +3,7 @@ package runflags
 import (
 	"flag"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ type Engine struct {
 	llm          llmflags.Flags
 
 	sc       *scenario.Scenario
+	files    engine.Files // the knowledge base's files
 	debounce time.Duration
 	calendar *caldav.Calendar
 }
@@ -53,6 +55,9 @@ func (e *Engine) Check() error {
 	e.debounce = d
 	if e.sc, err = LoadScenario(nil, e.scenarioPath); err != nil {
 		return err
+	}
+	if e.files, err = engine.LoadFiles(e.sc, filepath.Dir(e.scenarioPath)); err != nil {
+		return cli.Usagef("--scenario (SALESBOT_SCENARIO): %s: %v", e.scenarioPath, err)
 	}
 	if e.calendarPath != "" {
 		cal, err := caldav.LoadConfig(e.calendarPath)
@@ -90,7 +95,7 @@ func LoadScenario(files cli.Files, path string) (*scenario.Scenario, error) {
 
 // System is the dialog engine of the running system; call Check first.
 func (e *Engine) System() system.Engine {
-	return system.Engine{Scenario: e.sc, LLM: e.llm.Config(), Debounce: e.debounce, Calendar: e.calendar}
+	return system.Engine{Scenario: e.sc, LLM: e.llm.Config(), Debounce: e.debounce, Calendar: e.calendar, Files: e.files}
 }
 
 // Core is the engine's turn-taker over handlers h, logging to log, and

@@ -33,15 +33,17 @@ type HTTP struct {
 	listen    string
 	cert, key string // PEM, from --http-tls-cert(-file), ...
 	tls       *tls.Config
-	// --llm-price-prompt and --llm-price-completion as given, and read
-	prices [2]string
+	// --llm-price-prompt, --llm-price-completion and --llm-price-cached
+	// as given, and read
+	prices [3]string
 	price  web.LLMPrice
 }
 
 // priceFlags are the price options: flag and variable, prompt first.
-var priceFlags = [2][2]string{
+var priceFlags = [3][2]string{
 	{"llm-price-prompt", "SALESBOT_LLM_PRICE_PROMPT"},
 	{"llm-price-completion", "SALESBOT_LLM_PRICE_COMPLETION"},
+	{"llm-price-cached", "SALESBOT_LLM_PRICE_CACHED"},
 }
 
 // Register registers the options on fs, their defaults from getenv.
@@ -63,25 +65,37 @@ func (h *HTTP) Register(fs *flag.FlagSet, getenv func(string) string) {
 	for i, kind := range []string{"prompt", "completion"} {
 		h.prices[i] = getenv(priceFlags[i][1])
 		fs.StringVar(&h.prices[i], priceFlags[i][0], h.prices[i], "the LLM's price per million "+kind+
-			" tokens in US `dollars`, e.g. 0.15, for the web console's costs; empty or 0 = not known ["+priceFlags[i][1]+"]")
+			" tokens in US `dollars`, e.g. 0.15 (or per 1,000 tokens with /1k: 0.00015/1k), for the web console's costs; empty or 0 = not known ["+priceFlags[i][1]+"]")
 	}
+	h.prices[2] = getenv(priceFlags[2][1])
+	fs.StringVar(&h.prices[2], priceFlags[2][0], h.prices[2], "the LLM's price per million cached prompt tokens (those the provider's prompt cache served) "+
+		"in US `dollars`, e.g. 0.075 (or 0.000075/1k); empty = the prompt price ["+priceFlags[2][1]+"]")
 }
 
-// checkPrices reads the LLM's prices: decimal numbers, 0 or more.
+// checkPrices reads the LLM's prices: decimal numbers, 0 or more, per
+// million tokens, or per 1,000 tokens when they end in "/1k" (as some
+// price lists give them; "/1m" says per million).
 func (h *HTTP) checkPrices() error {
-	var p [2]float64
+	var p [3]float64
 	for i, text := range h.prices {
-		text = strings.TrimSpace(text)
+		text = strings.ToLower(strings.TrimSpace(text))
 		if text == "" {
 			continue
 		}
+		per := 1.0
+		if t, ok := strings.CutSuffix(text, "/1k"); ok {
+			text, per = strings.TrimSpace(t), 1000
+		} else if t, ok := strings.CutSuffix(text, "/1m"); ok {
+			text = strings.TrimSpace(t)
+		}
 		v, err := strconv.ParseFloat(text, 64)
 		if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
-			return cli.Usagef("--%s (%s): %q is not a price in US dollars per million tokens, such as 0.15", priceFlags[i][0], priceFlags[i][1], h.prices[i])
+			return cli.Usagef("--%s (%s): %q is not a price in US dollars per million tokens, such as 0.15 (or per 1,000 tokens: 0.00015/1k)",
+				priceFlags[i][0], priceFlags[i][1], h.prices[i])
 		}
-		p[i] = v
+		p[i] = v * per
 	}
-	h.price = web.LLMPrice{Prompt: p[0], Completion: p[1]}
+	h.price = web.LLMPrice{Prompt: p[0], Completion: p[1], Cached: p[2], HasCached: strings.TrimSpace(h.prices[2]) != ""}
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -93,6 +94,26 @@ func TestSystem(t *testing.T) {
 	if err := parse(t, &h, map[string]string{"SALESBOT_LLM_PRICE_PROMPT": "0.15", "SALESBOT_LLM_PRICE_COMPLETION": "9"},
 		"--llm-price-completion", " 0.6 "); err != nil || h.System().LLMPrice != (web.LLMPrice{Prompt: 0.15, Completion: 0.6}) {
 		t.Fatalf("prices: %v, %+v", err, h.System())
+	}
+	// The cached price: the prompt price unless given (0 is a price).
+	if err := parse(t, &h, map[string]string{"SALESBOT_LLM_PRICE_PROMPT": "0.15", "SALESBOT_LLM_PRICE_CACHED": "0.075"}); err != nil ||
+		h.System().LLMPrice != (web.LLMPrice{Prompt: 0.15, Cached: 0.075, HasCached: true}) {
+		t.Fatalf("cached price: %v, %+v", err, h.System())
+	}
+	if err := parse(t, &h, nil, "--llm-price-prompt", "0.15", "--llm-price-cached", "0"); err != nil ||
+		h.System().LLMPrice != (web.LLMPrice{Prompt: 0.15, HasCached: true}) {
+		t.Fatalf("cached price 0: %v, %+v", err, h.System())
+	}
+	// A price list per 1,000 tokens, as given: 1,000 times it per million.
+	if err := parse(t, &h, map[string]string{"SALESBOT_LLM_PRICE_COMPLETION": "0.0006/1K"}, "--llm-price-prompt", "0.00015 /1k", "--llm-price-cached", "0.075/1m"); err != nil ||
+		math.Abs(h.System().LLMPrice.Prompt-0.15) > 1e-12 || math.Abs(h.System().LLMPrice.Completion-0.6) > 1e-12 || h.System().LLMPrice.Cached != 0.075 {
+		t.Fatalf("prices per 1k: %v, %+v", err, h.System())
+	}
+	if err := parse(t, &h, nil, "--llm-price-prompt", "/1k"); err == nil {
+		t.Fatal("a price of /1k alone: accepted")
+	}
+	if err := parse(t, &h, nil, "--llm-price-cached", "cheap"); err == nil || !strings.Contains(err.Error(), "--llm-price-cached (SALESBOT_LLM_PRICE_CACHED)") {
+		t.Fatalf("a bad cached price: %v", err)
 	}
 
 	var b runflags.Bot
