@@ -282,6 +282,27 @@ func (k *keyring) aead(subject string, create bool) (cipher.AEAD, error) {
 		}
 		return a, nil
 	}
+	a, err := k.load(subject, create)
+	if errors.Is(err, errKeyTaken) { // another node made the subject's key first: use that one
+		a, err = k.load(subject, false)
+	}
+	if err != nil {
+		return nil, err
+	}
+	k.remember(subject, a)
+	if a == nil {
+		return nil, ErrForgotten
+	}
+	return a, nil
+}
+
+// errKeyTaken: a key backend shared by several nodes refused a new key
+// because another node stored one for the subject first.
+var errKeyTaken = errors.New("eventstore: the subject has a key already")
+
+// load reads the subject's key record (nil cipher: a tombstone), creating
+// a key when it has none and create is set. The caller holds its stripe.
+func (k *keyring) load(subject string, create bool) (cipher.AEAD, error) {
 	raw, found, err := k.backend.loadKey(subject)
 	if err != nil {
 		return nil, fmt.Errorf("load key of subject %q: %w", subject, err)
@@ -323,10 +344,6 @@ func (k *keyring) aead(subject string, create bool) (cipher.AEAD, error) {
 		if a, err = newAEAD(key); err != nil {
 			return nil, fmt.Errorf("key of subject %q: %w", subject, err)
 		}
-	}
-	k.remember(subject, a)
-	if a == nil {
-		return nil, ErrForgotten
 	}
 	return a, nil
 }

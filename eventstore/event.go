@@ -4,8 +4,12 @@
 // orders the whole log. Every event carries the SHA-256 hash of the one
 // before it, so Verify can prove the log was not altered.
 //
-// Two implementations satisfy Store: PebbleStore (durable, production) and
-// MemoryStore (tests). Both pass the contract suite in eventstore/storetest.
+// Three implementations satisfy Store: PebbleStore (durable, embedded, the
+// default), JetStreamStore (the log on NATS JetStream, shared by several
+// nodes: one message per append, published on the last sequence the node
+// applied, so the append itself seals the hash chain; see its doc and
+// docs/scale-out.md) and MemoryStore (tests). All pass the contract suite
+// in eventstore/storetest.
 package eventstore
 
 import (

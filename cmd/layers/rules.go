@@ -40,7 +40,7 @@ var layers = []layer{
 		"adapters/crm/...",      // what the CRM connectors share: Secret, config reading, Clock, webhook ports, the bearer JSON call, retry waits, text cutting; with crmtest (fake Clock, fault queue)
 	}},
 	{name: "app", pkgs: []string{
-		"adapters/app/...", // application services: accounts, engine, campaigns, contacts, dialogs, audit, demo, tokens, webhooks, crmsync
+		"adapters/app/...", // application services: accounts, engine, campaigns, contacts, dialogs, audit, demo, tokens, webhooks, crmsync, logmigrate
 	}},
 	{name: "system", pkgs: []string{
 		"adapters/app/system/...", // the running system composed of them: the composition root

@@ -31,7 +31,7 @@ func (p benchParams) params() storebench.Params {
 type benchParams struct {
 	concurrency, events, payload, batch int
 	asJSON, baseline                    bool
-	cpuProfile                          string
+	cpuProfile, logURL                  string
 }
 
 func (p *benchParams) register(fs *flag.FlagSet, defConcurrency int) {
@@ -60,6 +60,7 @@ func benchAppendCommand() *command {
 			cli.IntRange(fs, &p.payload, "payload", 200, 0, 1<<20, "payload bytes per event")
 			cli.IntRange(fs, &p.batch, "batch", 1, 1, 10000, "events per Append call")
 			fs.BoolVar(&p.baseline, "baseline", false, "also measure raw synced Pebble writes")
+			datadir.LogFlag(fs, &p.logURL, a.getenv)
 			return nil
 		},
 		noArgs: true,
@@ -88,6 +89,9 @@ func benchAppendCommand() *command {
 					return fmt.Errorf("raw pebble baseline: %w", err)
 				}
 				printBench(a, raw, p.asJSON)
+			}
+			if p.logURL != "" { // the same on JetStream, printed after Pebble's
+				return a.cfg.BenchLog(ctx, p.logURL, p.params(), a.log, a.stderr, func(r storebench.Result) { printBench(a, r, p.asJSON) })
 			}
 			return nil
 		},

@@ -3,29 +3,22 @@ package main
 import (
 	"context"
 	"flag"
-	"math"
-	"runtime"
 
 	"github.com/salesbot/salesbot/adapters/app/accounts/accountsbench"
-	"github.com/salesbot/salesbot/adapters/cli"
 	"github.com/salesbot/salesbot/adapters/cli/datadir"
 )
 
 func benchAccountsCommand() *command {
 	var (
-		n, messages, parallel int
-		rate                  float64
-		asJSON                bool
-		prof                  benchParams
+		c      accountsbench.Config
+		asJSON bool
+		prof   benchParams
 	)
 	return &command{
 		name:    "accounts",
 		summary: "connect N sandbox accounts, exchange messages, report throughput, latency and memory",
 		flags: func(fs *flag.FlagSet, a *app) func() error {
-			cli.IntRange(fs, &n, "accounts", 100, 1, 100000, "connected accounts (`n`)")
-			cli.IntRange(fs, &messages, "messages", 0, 0, math.MaxInt, "inbound messages to exchange (`n`; default 5 per account)")
-			cli.IntRange(fs, &parallel, "parallel", 2*runtime.GOMAXPROCS(0), 1, math.MaxInt, "sign-ins and senders at once (`n`)")
-			fs.Float64Var(&rate, "rate", 200, "inbound messages per second across all accounts (`n`); 0 = as fast as possible")
+			c.Flags(fs)
 			fs.BoolVar(&asJSON, "json", false, "print one JSON line")
 			fs.StringVar(&prof.cpuProfile, "cpuprofile", "", "write a CPU profile of the message exchange to this `file` (go tool pprof)")
 			return nil
@@ -37,8 +30,8 @@ func benchAccountsCommand() *command {
 				return err
 			}
 			defer st.Close()
-			res, err := accountsbench.Run(ctx, accountsbench.Config{Store: st, Dir: a.cfg.DataDir, Log: a.log,
-				Accounts: n, Messages: messages, Parallel: parallel, Rate: rate, Profile: prof.profile})
+			c.Store, c.Dir, c.Log, c.Profile = st, a.cfg.DataDir, a.log, prof.profile
+			res, err := accountsbench.Run(ctx, c)
 			if err != nil {
 				return err
 			}

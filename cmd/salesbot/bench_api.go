@@ -4,11 +4,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/salesbot/salesbot/adapters/app/apibench"
-	"github.com/salesbot/salesbot/adapters/cli"
 )
 
 func benchAPICommand() *command {
@@ -21,12 +19,7 @@ func benchAPICommand() *command {
 		name:    "api",
 		summary: "seed N dialogs in PostgreSQL and measure GET /api/v1/dialogs under a steady request rate",
 		flags: func(fs *flag.FlagSet, a *app) func() error {
-			cli.IntRange(fs, &c.Dialogs, "dialogs", 100000, 1, math.MaxInt32, "dialogs to seed (`n`)")
-			cli.IntRange(fs, &c.Rate, "rate", 200, 1, 100000, "requests a second (`n`)")
-			cli.IntRange(fs, &c.Concurrency, "concurrency", 32, 1, 10000, "connections at most (`n`)")
-			fs.DurationVar(&c.Duration, "duration", 0, "how long to measure (`duration`, default 30s)")
-			fs.Uint64Var(&c.Seed, "seed", 1, "seed of the data and the requests drawn (`n`)")
-			fs.BoolVar(&c.Keep, "keep", false, "keep the seeded schema (its name is printed)")
+			c.Flags(fs)
 			fs.BoolVar(&asJSON, "json", false, "print one JSON line")
 			fs.DurationVar(&p99, "p99", 0, "fail (exit 1) if a request failed or the 99th percentile is above this `duration`, e.g. 20ms")
 			return nil

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/salesbot/salesbot/adapters/app/pipebench"
-	"github.com/salesbot/salesbot/adapters/cli"
 )
 
 func benchPipelineCommand() *command {
@@ -21,10 +20,7 @@ func benchPipelineCommand() *command {
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			fs.BoolVar(&p.asJSON, "json", false, "print one JSON line")
 			fs.StringVar(&p.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
-			cli.IntRange(fs, &c.Rate, "rate", 200, 1, 100000, "messages a second (`n`)")
-			cli.IntRange(fs, &c.Dialogs, "dialogs", 64, 1, 100000, "dialogs in flight at once (`n`)")
-			fs.DurationVar(&c.Duration, "duration", 0, "how long to measure (`duration`, default 10s)")
-			fs.BoolVar(&c.Live, "live", false, "run the whole engine on the log (it follows the log and answers) instead of calling its turn")
+			c.Flags(fs)
 			fs.BoolVar(&must, "target", false, "fail (exit 1) unless p99 ≤ 20 ms at the rate with every message answered")
 			return nil
 		},

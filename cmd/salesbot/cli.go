@@ -131,6 +131,7 @@ func commands() []*command {
 		demoCommand(),
 		chatCommand(),
 		scenarioCommand(),
+		logCommand(),
 		{
 			name:    "bench",
 			summary: "measure the event log on this machine",

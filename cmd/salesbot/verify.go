@@ -13,9 +13,9 @@ import (
 
 func verifyCommand() *command {
 	var (
-		asJSON              bool
-		publicKeyFile, want string
-		o                   audit.VerifyOptions
+		asJSON                      bool
+		publicKeyFile, want, logURL string
+		o                           audit.VerifyOptions
 	)
 	return &command{
 		name:    "verify",
@@ -24,6 +24,7 @@ func verifyCommand() *command {
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			fs.BoolVar(&asJSON, "json", false, "print the result as one JSON line")
 			fs.StringVar(&publicKeyFile, "public-key", "", "verify with this public key `file` instead of the master key (see 'salesbot keys public')")
+			datadir.LogFlag(fs, &logURL, a.getenv)
 			fs.StringVar(&want, "expect-head", "", "`POS:HASH` the log must hold: the hash of the event at position POS, as a previous verify printed it")
 			return func() error {
 				if want == "" {
@@ -48,6 +49,11 @@ func verifyCommand() *command {
 			}
 			var rep audit.Report
 			switch {
+			case err == nil && logURL != "": // a log on JetStream
+				err = a.cfg.WithLog(ctx, logURL, datadir.Audit, opts.Options, a.stderr, func(s *eventstore.JetStreamStore) (err error) {
+					rep, err = audit.VerifyLog(ctx, s, o)
+					return err
+				})
 			case a.live != nil && publicKeyFile != "":
 				return usagef("--public-key: run holds this data dir and verifies it with its own keys; an auditor with the public key verifies a copy of the dir")
 			case err == nil && a.live != nil: // run's open log, from a snapshot

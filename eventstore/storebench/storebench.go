@@ -165,6 +165,20 @@ func Append(ctx context.Context, s eventstore.Store, p Params) (Result, error) {
 	return p.Result("salesbot", p.Events, took, lat), nil
 }
 
+// ErrNotEmpty: AppendNew was given a log that holds events.
+var ErrNotEmpty = errors.New("the log holds events already; the bench needs a new one")
+
+// AppendNew runs Append on s, which must hold no events yet, and names
+// the result store (such as "jetstream", beside Append's "salesbot").
+func AppendNew(ctx context.Context, s eventstore.Store, store string, p Params) (Result, error) {
+	if h := s.Head(); h > 0 {
+		return Result{}, fmt.Errorf("%w (%d events)", ErrNotEmpty, h)
+	}
+	r, err := Append(ctx, s, p)
+	r.Store = store
+	return r, err
+}
+
 // RawPebble measures the same writes with plain synced Pebble batches
 // (eventstore.BaselineSyncedWrites): the ceiling to compare Append with.
 func RawPebble(p Params) (Result, error) {

@@ -1,0 +1,269 @@
+package eventstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Append implements Store: one message per append (see JetStreamStore).
+// It returns when the server has stored the message (on R3, on a
+// majority of the servers) and this node has applied it.
+func (s *JetStreamStore) Append(ctx context.Context, stream string, expected ExpectedVersion, events ...Event) (AppendResult, error) {
+	if err := ctx.Err(); err != nil {
+		return AppendResult{}, err
+	}
+	if s.isClosed() {
+		return AppendResult{}, ErrClosed
+	}
+	if s.readOnly {
+		return AppendResult{}, ErrReadOnly
+	}
+	p, err := prepare(s.keys, stream, expected, events)
+	if err != nil {
+		return AppendResult{}, err
+	}
+	if size := p.size() + len(p.bodies)*(32+binary.MaxVarintLen64) + 1024; int64(size) > s.nc.MaxPayload() {
+		return AppendResult{}, fmt.Errorf("%w: append to stream %q is about %d bytes stored, the NATS server takes at most %d in a message (max_payload)",
+			ErrInvalidEvent, stream, size, s.nc.MaxPayload())
+	}
+	req := &jsAppend{stream: stream, expected: expected, p: p, done: make(chan jsResult, 1)}
+	select {
+	case s.reqs <- req:
+	case <-s.closing:
+		return AppendResult{}, ErrClosed
+	}
+	res := <-req.done
+	return res.r, res.err
+}
+
+// jsAppend is an append waiting for the publisher.
+type jsAppend struct {
+	stream   string
+	expected ExpectedVersion
+	p        prepared
+	done     chan jsResult
+}
+
+type jsResult struct {
+	r   AppendResult
+	err error
+}
+
+// maxGroup caps the messages one round of the publisher has in flight.
+const maxGroup = 256
+
+// publisher publishes the node's appends until ctx ends. It takes every
+// append waiting as one group and publishes the group's messages at once,
+// each linked to the one before: the first on the last sequence this node
+// applied (Nats-Expected-Last-Sequence), each next on the message id of
+// the one before (Nats-Expected-Last-Msg-Id), so that when another node's
+// message gets in between, that message and every later one of the group
+// are refused, never stored after a message they do not follow. The
+// refused ones are tried again once this node has applied the stream.
+func (s *JetStreamStore) publisher(ctx context.Context) {
+	defer close(s.pubDone)
+	for {
+		var group []*jsAppend
+		select {
+		case <-ctx.Done():
+			return
+		case r := <-s.reqs:
+			group = append(group, r)
+		}
+	gather:
+		for len(group) < maxGroup {
+			select {
+			case r := <-s.reqs:
+				group = append(group, r)
+			default:
+				break gather
+			}
+		}
+		for len(group) > 0 {
+			group = s.publishGroup(group)
+			if len(group) == 0 {
+				break
+			}
+			// Another node appended first: apply what it wrote, then
+			// check the versions and link the chain again on the new tip.
+			if err := s.catchUp(ctx); err != nil {
+				if s.isClosed() {
+					err = ErrClosed
+				}
+				for _, r := range group {
+					r.done <- jsResult{err: fmt.Errorf("eventstore: append to %q: catch up with %s: %w", r.stream, s.url, err)}
+				}
+				break
+			}
+		}
+	}
+}
+
+// publishGroup publishes one message per append of group and answers
+// each, but for those another node's message got ahead of, which it
+// returns.
+func (s *JetStreamStore) publishGroup(group []*jsAppend) (retry []*jsAppend) {
+	type flight struct {
+		req                  *jsAppend
+		msg                  *nats.Msg
+		opts                 []jetstream.PublishOpt
+		fut                  jetstream.PubAckFuture
+		first, last, version uint64
+	}
+	s.mu.RLock()
+	seq, tip := s.seq, chainTip{pos: s.tip.pos, hash: s.tip.hash}
+	s.mu.RUnlock()
+	heads := map[string]streamHead{} // streams as the messages in flight leave them
+	var flights []flight
+	prevID := ""
+	for i, r := range group {
+		head, ok := heads[r.stream]
+		if !ok {
+			s.mu.RLock()
+			if positions := s.streams[r.stream]; len(positions) > 0 {
+				head = streamHead{version: uint64(len(positions)), pos: positions[len(positions)-1]}
+			}
+			s.mu.RUnlock()
+		}
+		if err := checkExpected(r.stream, r.expected, head.version); err != nil {
+			r.done <- jsResult{err: err}
+			continue
+		}
+		if err := r.p.checkErased(s.keys, r.stream); err != nil {
+			r.done <- jsResult{err: err}
+			continue
+		}
+		q := r.p.clone()
+		first := tip.pos + 1
+		next := tip
+		next.link(s.m, q, head.version+1, head.pos, s.now())
+		version := head.version + uint64(len(q.bodies))
+		msg := nats.NewMsg(s.names.subject)
+		msg.Data = encodeMessage(q.bodies)
+		msg.Header.Set(hdrStream, url.QueryEscape(r.stream))
+		msg.Header.Set(hdrExpected, r.expected.String())
+		msg.Header.Set(hdrVersion, strconv.FormatUint(version, 10))
+		msg.Header.Set(hdrFirst, strconv.FormatUint(first, 10))
+		id := uuid.NewString()
+		opts := []jetstream.PublishOpt{jetstream.WithMsgID(id), jetstream.WithExpectLastSequence(seq)}
+		if prevID != "" {
+			opts[1] = jetstream.WithExpectLastMsgID(prevID)
+		}
+		fut, err := s.js.PublishMsgAsync(msg, opts...)
+		if err != nil { // not sent: neither is anything after it
+			retry = append(retry, group[i+1:]...)
+			if s.isClosed() {
+				err = ErrClosed
+			}
+			r.done <- jsResult{err: fmt.Errorf("eventstore: append to %q on %s: %w", r.stream, s.url, err)}
+			break
+		}
+		tip, prevID = next, id
+		heads[r.stream] = streamHead{version: version, pos: tip.pos}
+		flights = append(flights, flight{req: r, msg: msg, opts: opts, fut: fut, first: first, last: tip.pos, version: version})
+	}
+	for _, f := range flights {
+		var ack *jetstream.PubAck
+		var err error
+		select {
+		case ack = <-f.fut.Ok():
+		case err = <-f.fut.Err():
+		}
+		if err != nil && !isWrongLastSequence(err) && !s.isClosed() {
+			// The answer was lost (a timeout, a server switch): send it
+			// again as it was. If the first one was stored, the server
+			// finds its message id and answers with its sequence.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			ack, err = s.js.PublishMsg(ctx, f.msg, f.opts...)
+			cancel()
+		}
+		switch {
+		case err == nil:
+			s.apply(ack.Sequence, f.msg.Data)
+			f.req.done <- jsResult{r: AppendResult{FirstPosition: f.first, LastPosition: f.last, Version: f.version}}
+		case isWrongLastSequence(err):
+			retry = append(retry, f.req)
+		case s.isClosed():
+			f.req.done <- jsResult{err: ErrClosed}
+		default:
+			f.req.done <- jsResult{err: fmt.Errorf("eventstore: append to %q on %s: %w", f.req.stream, s.url, err)}
+		}
+	}
+	return retry
+}
+
+// isWrongLastSequence: the server refused a publish because the stream
+// moved on: past the expected last sequence, or to another last message.
+func isWrongLastSequence(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant || apiErr.ErrorCode == errCodeWrongLastMsgID)
+}
+
+// errCodeWrongLastMsgID is the server's "wrong last msg ID" error code.
+const errCodeWrongLastMsgID jetstream.ErrorCode = 10070
+
+// clone copies the bodies, so that a retried append links fresh copies.
+func (p prepared) clone() prepared {
+	q := p
+	q.bodies = make([][]byte, len(p.bodies))
+	for i, b := range p.bodies {
+		q.bodies[i] = bytes.Clone(b)
+	}
+	return q
+}
+
+// A message body: the format byte, the number of records, and each record
+// as its length and its bytes.
+const msgFormat = 1
+
+func encodeMessage(records [][]byte) []byte {
+	n := 1 + binary.MaxVarintLen64
+	for _, r := range records {
+		n += binary.MaxVarintLen64 + len(r)
+	}
+	b := make([]byte, 0, n)
+	b = append(b, msgFormat)
+	b = binary.AppendUvarint(b, uint64(len(records)))
+	for _, r := range records {
+		b = binary.AppendUvarint(b, uint64(len(r)))
+		b = append(b, r...)
+	}
+	return b
+}
+
+// splitMessage returns the records of a message body; they alias b.
+func splitMessage(b []byte) ([][]byte, error) {
+	if len(b) == 0 || b[0] != msgFormat {
+		return nil, errors.New("unknown message format")
+	}
+	b = b[1:]
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n == 0 || n > MaxAppendEvents {
+		return nil, errors.New("bad record count")
+	}
+	b = b[k:]
+	out := make([][]byte, 0, n)
+	for i := uint64(0); i < n; i++ {
+		l, k := binary.Uvarint(b)
+		if k <= 0 || l > uint64(len(b)-k) {
+			return nil, fmt.Errorf("record %d is cut short", i)
+		}
+		out = append(out, b[k:k+int(l):k+int(l)])
+		b = b[k+int(l):]
+	}
+	if len(b) != 0 {
+		return nil, fmt.Errorf("%d bytes after the last record", len(b))
+	}
+	return out, nil
+}
