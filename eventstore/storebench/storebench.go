@@ -10,9 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"runtime/pprof"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -101,6 +104,40 @@ func Percentiles(d []time.Duration) (p50, p99 float64) {
 		return float64(d[min(len(d)-1, int(q*float64(len(d))))].Nanoseconds()) / 1e3
 	}
 	return at(0.50), at(0.99)
+}
+
+// QuantilesMs are the qs-quantiles of d (nearest rank) in milliseconds
+// (d is sorted in place): the load benches' latencies.
+func QuantilesMs(d []time.Duration, qs ...float64) []float64 {
+	out := make([]float64, len(qs))
+	if len(d) == 0 {
+		return out
+	}
+	slices.Sort(d)
+	for i, q := range qs {
+		rank := int(math.Ceil(q*float64(len(d)))) - 1
+		out[i] = Ms(d[min(max(rank, 0), len(d)-1)])
+	}
+	return out
+}
+
+// Ms is d in milliseconds, to the microsecond.
+func Ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }
+
+// LoadAverage is the machine's 1-minute load average (Linux), 0 if
+// unknown: a bench reports it, since other work on the machine shows in
+// its latencies.
+func LoadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f, _, _ := strings.Cut(string(b), " ")
+	v, err := strconv.ParseFloat(f, 64)
+	if err != nil {
+		return 0
+	}
+	return v
 }
 
 // Workers runs work(w) on n goroutines at once and returns the wall

@@ -21,11 +21,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net/http"
-	"os"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -35,6 +31,7 @@ import (
 	"github.com/salesbot/salesbot/adapters/httpapi"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"
+	"github.com/salesbot/salesbot/eventstore/storebench"
 	"github.com/salesbot/salesbot/projections"
 )
 
@@ -97,7 +94,7 @@ type Kind struct {
 // Meets says whether the run answered every request and its p99 was at
 // most p99.
 func (r Result) Meets(p99 time.Duration) bool {
-	return r.Requests > 0 && r.Errors == 0 && r.P99ms <= ms(p99)
+	return r.Requests > 0 && r.Errors == 0 && r.P99ms <= storebench.Ms(p99)
 }
 
 // String is the result for people: a summary line, then a line per
@@ -205,7 +202,7 @@ func Run(ctx context.Context, cfg Config) (res Result, err error) {
 		return res, fmt.Errorf("apibench: %w", err)
 	}
 	res.summarise(samples, took)
-	res.LoadAverage = loadAverage()
+	res.LoadAverage = storebench.LoadAverage()
 	return res, nil
 }
 
@@ -258,7 +255,7 @@ func (r *Result) summarise(samples []sample, took time.Duration) {
 			}
 		}
 	}
-	p := percentiles(all, 0.5, 0.9, 0.99, 1)
+	p := storebench.QuantilesMs(all, 0.5, 0.9, 0.99, 1)
 	r.P50ms, r.P90ms, r.P99ms, r.MaxMs = p[0], p[1], p[2], p[3]
 	names := []string{}
 	for _, k := range kinds {
@@ -270,38 +267,7 @@ func (r *Result) summarise(samples []sample, took time.Duration) {
 		if len(lat) == 0 {
 			continue
 		}
-		p := percentiles(lat, 0.5, 0.99, 1)
+		p := storebench.QuantilesMs(lat, 0.5, 0.99, 1)
 		r.Kinds = append(r.Kinds, Kind{Kind: name, Requests: len(lat), Errors: errs[name], P50ms: p[0], P99ms: p[1], MaxMs: p[2]})
 	}
-}
-
-// percentiles are the qs-quantiles of d (nearest rank) in milliseconds;
-// d is sorted in place.
-func percentiles(d []time.Duration, qs ...float64) []float64 {
-	out := make([]float64, len(qs))
-	if len(d) == 0 {
-		return out
-	}
-	slices.Sort(d)
-	for i, q := range qs {
-		rank := int(math.Ceil(q*float64(len(d)))) - 1
-		out[i] = ms(d[min(max(rank, 0), len(d)-1)])
-	}
-	return out
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }
-
-// loadAverage is the 1-minute load average (Linux), 0 if unknown.
-func loadAverage() float64 {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return 0
-	}
-	f, _, _ := strings.Cut(string(b), " ")
-	v, err := strconv.ParseFloat(f, 64)
-	if err != nil {
-		return 0
-	}
-	return v
 }

@@ -44,6 +44,33 @@ func CountSegment(ctx context.Context, store eventstore.Store, decode func(*even
 		ok bool
 	}
 	contacts := map[uuid.UUID]*state{}
+	err := scanContacts(ctx, store, decode, relevant, func(id uuid.UUID, e domain.Event) {
+		st := contacts[id]
+		if st == nil {
+			st = &state{}
+			contacts[id] = st
+		}
+		st.c, st.ok = foldContact(st.c, e)
+	})
+	if err != nil {
+		return Audience{}, err
+	}
+	var a Audience
+	for _, st := range contacts {
+		if st.c.Exists && seg.Matches(st.c) {
+			a.Matched++
+			if st.ok {
+				a.Contactable++
+			}
+		}
+	}
+	return a, nil
+}
+
+// scanContacts reads the log's events of the types relevant names that
+// belong to contacts' streams, decoded, and hands each to fold with its
+// contact's id, in the log's order.
+func scanContacts(ctx context.Context, store eventstore.Store, decode func(*eventstore.RecordedEvent) (domain.Event, error), relevant map[string]bool, fold func(uuid.UUID, domain.Event)) error {
 	head := store.Head()
 	for from := uint64(1); from <= head; from += 5000 {
 		err := store.Scan(ctx, from, int(min(5000, head-from+1)), func(r *eventstore.RecordedEvent) error {
@@ -60,26 +87,12 @@ func CountSegment(ctx context.Context, store eventstore.Store, decode func(*even
 			if err != nil {
 				return err
 			}
-			st := contacts[id]
-			if st == nil {
-				st = &state{}
-				contacts[id] = st
-			}
-			st.c, st.ok = foldContact(st.c, e)
+			fold(id, e)
 			return nil
 		})
 		if err != nil {
-			return Audience{}, fmt.Errorf("campaigns: read contacts: %w", err)
+			return fmt.Errorf("campaigns: read contacts: %w", err)
 		}
 	}
-	var a Audience
-	for _, st := range contacts {
-		if st.c.Exists && seg.Matches(st.c) {
-			a.Matched++
-			if st.ok {
-				a.Contactable++
-			}
-		}
-	}
-	return a, nil
+	return nil
 }

@@ -91,32 +91,17 @@ func segmentContacts(ctx context.Context, store eventstore.Store, decode func(*e
 	}
 	states := map[uuid.UUID]*domain.Contact{}
 	var order []uuid.UUID
-	head := store.Head()
-	for from := uint64(1); from <= head; from += 5000 {
-		err := store.Scan(ctx, from, int(min(5000, head-from+1)), func(r *eventstore.RecordedEvent) error {
-			if !relevant[r.Type] {
-				return nil
-			}
-			id, ok := domain.AggregateContact.ID(r.Stream)
-			if !ok {
-				return nil
-			}
-			e, err := decode(r)
-			if err != nil {
-				return err
-			}
-			st := states[id]
-			if st == nil {
-				st = &domain.Contact{}
-				states[id] = st
-				order = append(order, id)
-			}
-			*st = domain.EvolveContact(*st, e)
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("campaigns: read contacts: %w", err)
+	err := scanContacts(ctx, store, decode, relevant, func(id uuid.UUID, e domain.Event) {
+		st := states[id]
+		if st == nil {
+			st = &domain.Contact{}
+			states[id] = st
+			order = append(order, id)
 		}
+		*st = domain.EvolveContact(*st, e)
+	})
+	if err != nil {
+		return nil, err
 	}
 	var out []domain.Contact
 	for _, id := range order {

@@ -24,11 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
-	"os"
 	"runtime"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -173,13 +169,13 @@ func Run(ctx context.Context, cfg Config) (res Result, err error) {
 
 // run measures on store, which it leaves open.
 func run(ctx context.Context, cfg Config, store eventstore.Store) (Result, error) {
-	res := Result{Mode: "core", Rate: cfg.Rate, Dialogs: cfg.Dialogs, TargetP99ms: ms(TargetP99), CPUs: runtime.GOMAXPROCS(0)}
+	res := Result{Mode: "core", Rate: cfg.Rate, Dialogs: cfg.Dialogs, TargetP99ms: storebench.Ms(TargetP99), CPUs: runtime.GOMAXPROCS(0)}
 	elog := eventlog.New(store)
 	h := domain.Handlers{Log: elog, Index: domain.NewIndexKey(store.IndexKey()), Now: time.Now, Cache: domain.NewStateCache(0)}
 	core := &engine.Core{H: h, Model: offline.New(), Scenario: cfg.Scenario, Log: cfg.Log}
 	var reply replier = coreReplier{core}
 	if cfg.Live {
-		res.Mode, res.DebounceMs = "live", ms(cfg.Debounce)
+		res.Mode, res.DebounceMs = "live", storebench.Ms(cfg.Debounce)
 		lr, stop, err := startLive(ctx, cfg, core, store, elog.Decode)
 		if err != nil {
 			return res, fmt.Errorf("pipebench: %w", err)
@@ -204,7 +200,7 @@ func run(ctx context.Context, cfg Config, store eventstore.Store) (Result, error
 		res.Started += l.started
 	}
 	res.summarise(samples, took)
-	res.LoadAverage = loadAverage()
+	res.LoadAverage = storebench.LoadAverage()
 	return res, nil
 }
 
@@ -296,27 +292,10 @@ func (r *Result) summarise(samples []sample, took time.Duration) {
 		}
 		lat = append(lat, s.latency)
 	}
-	p := percentiles(lat, 0.5, 0.95, 0.99, 1)
+	p := storebench.QuantilesMs(lat, 0.5, 0.95, 0.99, 1)
 	r.P50ms, r.P95ms, r.P99ms, r.MaxMs = p[0], p[1], p[2], p[3]
 	r.Meets = r.meets()
 }
-
-// percentiles are the qs-quantiles of d (nearest rank) in milliseconds;
-// d is sorted in place.
-func percentiles(d []time.Duration, qs ...float64) []float64 {
-	out := make([]float64, len(qs))
-	if len(d) == 0 {
-		return out
-	}
-	slices.Sort(d)
-	for i, q := range qs {
-		rank := int(math.Ceil(q*float64(len(d)))) - 1
-		out[i] = ms(d[min(max(rank, 0), len(d)-1)])
-	}
-	return out
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }
 
 // atLeast passes on the records of level min and above.
 type atLeast struct {
@@ -333,21 +312,6 @@ func (h atLeast) WithAttrs(as []slog.Attr) slog.Handler {
 }
 func (h atLeast) WithGroup(name string) slog.Handler {
 	return atLeast{h.Handler.WithGroup(name), h.min}
-}
-
-// loadAverage is the 1-minute load average (Linux), 0 if unknown: other
-// work on the machine shows in the latencies.
-func loadAverage() float64 {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return 0
-	}
-	v, _ := strconv.ParseFloat(f[0], 64)
-	return v
 }
 
 // messages are what the leads write, in turn (EN and RU, as leads do).
