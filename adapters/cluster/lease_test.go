@@ -91,10 +91,16 @@ func sent(n int) eventstore.Event {
 // fenced off and writes nothing, its renewal finds the lease lost.
 func TestPausedNodeIsFencedOff(t *testing.T) {
 	url := newLog(t)
+	pausedNode(t, url, url)
+}
+
+// pausedNode runs TestPausedNodeIsFencedOff with node A on urlA and node B
+// on urlB (the same log, through other servers of a cluster).
+func pausedNode(t *testing.T, urlA, urlB string) {
 	const ttl = time.Second
 	// A renews once an hour: paused, as far as its lease is concerned.
-	a := newNode(t, url, "node-a", cluster.Options{TTL: ttl, RenewEvery: time.Hour})
-	b := newNode(t, url, "node-b", cluster.Options{TTL: ttl})
+	a := newNode(t, urlA, "node-a", cluster.Options{TTL: ttl, RenewEvery: time.Hour})
+	b := newNode(t, urlB, "node-b", cluster.Options{TTL: ttl})
 	ctx := t.Context()
 	const acct = "account-x"
 
@@ -216,7 +222,7 @@ func TestAcquireRace(t *testing.T) {
 	}
 	ctx := t.Context()
 	for round := range 5 {
-		key := fmt.Sprintf("account-%d", round)
+		key := fmt.Sprintf("tg account %d/+é.=", round) // characters a bucket key does not take
 		var wg sync.WaitGroup
 		leases := make([]*cluster.Lease, nodes)
 		errs := make([]error, nodes)
