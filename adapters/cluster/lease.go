@@ -189,9 +189,26 @@ func (m *Manager) Acquire(ctx context.Context, key string) (*Lease, error) {
 	// The epoch is the revision of the create, known only after it:
 	// write the holder first, then the epoch on that revision.
 	k := kvKey(key)
-	rev, err := m.kv.Create(ctx, k, m.value(0))
-	if errors.Is(err, jetstream.ErrKeyExists) {
-		return nil, m.heldError(ctx, key)
+	var rev uint64
+	var err error
+	for try := 1; ; try++ {
+		rev, err = m.kv.Create(ctx, k, m.value(0))
+		if !casFailed(err) {
+			break
+		}
+		// Create reads the key from any replica: one that has not seen
+		// the latest write makes it answer "exists" or try a stale
+		// revision. A holder the read finds is an answer; none is worth
+		// another try.
+		he := m.heldError(ctx, key)
+		if he.Holder != "" || try == 3 {
+			return nil, he
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cluster: acquire %q on %s: %w", key, m.where, err)
@@ -227,7 +244,7 @@ func (m *Manager) value(epoch uint64) []byte {
 	return b
 }
 
-func (m *Manager) heldError(ctx context.Context, key string) error {
+func (m *Manager) heldError(ctx context.Context, key string) *HeldError {
 	he := &HeldError{Key: key}
 	if e, err := m.kv.Get(ctx, kvKey(key)); err == nil {
 		var v leaseValue
@@ -330,9 +347,7 @@ func (l *Lease) Renew(ctx context.Context) error {
 		l.rev, l.renewed = rev, l.m.now()
 		return nil
 	}
-	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
-		errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyExists) {
+	if casFailed(err) || errors.Is(err, jetstream.ErrKeyNotFound) {
 		l.loseLocked("taken or expired")
 		return fmt.Errorf("cluster: renew %q epoch %d: %w", l.key, l.epoch, ErrLost)
 	}
@@ -402,4 +417,12 @@ func (l *Lease) renewLoop() {
 			}
 		}
 	}
+}
+
+// casFailed: the server refused a write on a revision (the key moved on),
+// as opposed to not answering.
+func casFailed(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.Is(err, jetstream.ErrKeyExists) || errors.As(err, &apiErr) &&
+		(apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }

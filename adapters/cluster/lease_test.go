@@ -256,3 +256,29 @@ func TestAcquireRace(t *testing.T) {
 		}
 	}
 }
+
+// TestLateGrantIsRefused: a node whose grant reaches the log after a
+// newer one (it was paused between taking the lease and recording it)
+// gets ErrFenced from Acquire and leaves the lease free.
+func TestLateGrantIsRefused(t *testing.T) {
+	url := newLog(t)
+	a := newNode(t, url, "node-a", cluster.Options{TTL: 2 * time.Second})
+	ctx := t.Context()
+	const acct = "account-z"
+	// A grant of a far later epoch is in the log already.
+	if _, err := a.store.Append(ctx, eventstore.LeaseStream(acct), eventstore.Any,
+		eventstore.LeaseGranted{Key: acct, Holder: "node-b", Epoch: 1 << 40}.Event()); err != nil {
+		t.Fatal(err)
+	}
+	_, err := a.mgr.Acquire(ctx, acct)
+	var fe *eventstore.FencedError
+	if !errors.As(err, &fe) || !fe.Grant || fe.Current != 1<<40 {
+		t.Fatalf("acquire under a newer grant: %v, want ErrFenced for the grant", err)
+	}
+	if holder, _, err := a.mgr.Holder(ctx, acct); err != nil || holder != "" {
+		t.Fatalf("after the refused grant the lease is held by %q (%v), want free", holder, err)
+	}
+	if n, err := a.store.StreamVersion(ctx, eventstore.LeaseStream(acct)); err != nil || n != 1 {
+		t.Fatalf("lease stream at version %d (%v), want 1: the refused grant is not written", n, err)
+	}
+}
