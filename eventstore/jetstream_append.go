@@ -19,6 +19,17 @@ import (
 // It returns when the server has stored the message (on R3, on a
 // majority of the servers) and this node has applied it.
 func (s *JetStreamStore) Append(ctx context.Context, stream string, expected ExpectedVersion, events ...Event) (AppendResult, error) {
+	return s.append(ctx, stream, expected, nil, events)
+}
+
+// AppendFenced implements Fenced. The lease is checked with the stream's
+// version, against what this node applied up to the sequence the message
+// is published on: stored, it follows no grant the check did not see.
+func (s *JetStreamStore) AppendFenced(ctx context.Context, stream string, expected ExpectedVersion, fence Fence, events ...Event) (AppendResult, error) {
+	return s.append(ctx, stream, expected, &fence, events)
+}
+
+func (s *JetStreamStore) append(ctx context.Context, stream string, expected ExpectedVersion, fence *Fence, events []Event) (AppendResult, error) {
 	if err := ctx.Err(); err != nil {
 		return AppendResult{}, err
 	}
@@ -32,11 +43,15 @@ func (s *JetStreamStore) Append(ctx context.Context, stream string, expected Exp
 	if err != nil {
 		return AppendResult{}, err
 	}
+	lc, err := newLeaseCheck(stream, fence, events)
+	if err != nil {
+		return AppendResult{}, err
+	}
 	if size := p.size() + len(p.bodies)*(32+binary.MaxVarintLen64) + 1024; int64(size) > s.nc.MaxPayload() {
 		return AppendResult{}, fmt.Errorf("%w: append to stream %q is about %d bytes stored, the NATS server takes at most %d in a message (max_payload)",
 			ErrInvalidEvent, stream, size, s.nc.MaxPayload())
 	}
-	req := &jsAppend{stream: stream, expected: expected, p: p, done: make(chan jsResult, 1)}
+	req := &jsAppend{stream: stream, expected: expected, p: p, lease: lc, done: make(chan jsResult, 1)}
 	select {
 	case s.reqs <- req:
 	case <-s.closing:
@@ -51,6 +66,7 @@ type jsAppend struct {
 	stream   string
 	expected ExpectedVersion
 	p        prepared
+	lease    leaseCheck
 	done     chan jsResult
 }
 
@@ -124,6 +140,15 @@ func (s *JetStreamStore) publishGroup(group []*jsAppend) (retry []*jsAppend) {
 	seq, tip := s.seq, chainTip{pos: s.tip.pos, hash: s.tip.hash}
 	s.mu.RUnlock()
 	heads := map[string]streamHead{} // streams as the messages in flight leave them
+	epochs := map[string]uint64{}    // lease epochs as the messages in flight leave them
+	epoch := func(key string) (uint64, error) {
+		if e, ok := epochs[key]; ok {
+			return e, nil
+		}
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		return latestEpoch(key, s.streams[LeaseStream(key)], func(pos uint64) []byte { return s.events[pos-1] })
+	}
 	var flights []flight
 	prevID := ""
 	for i, r := range group {
@@ -142,6 +167,12 @@ func (s *JetStreamStore) publishGroup(group []*jsAppend) (retry []*jsAppend) {
 		if err := r.p.checkErased(s.keys, r.stream); err != nil {
 			r.done <- jsResult{err: err}
 			continue
+		}
+		if !r.lease.none() {
+			if err := r.lease.check(epoch); err != nil {
+				r.done <- jsResult{err: err}
+				continue
+			}
 		}
 		q := r.p.clone()
 		first := tip.pos + 1
@@ -170,6 +201,9 @@ func (s *JetStreamStore) publishGroup(group []*jsAppend) (retry []*jsAppend) {
 		}
 		tip, prevID = next, id
 		heads[r.stream] = streamHead{version: version, pos: tip.pos}
+		if r.lease.grantKey != "" {
+			epochs[r.lease.grantKey] = r.lease.grantHigh
+		}
 		flights = append(flights, flight{req: r, msg: msg, opts: opts, fut: fut, first: first, last: tip.pos, version: version})
 	}
 	for _, f := range flights {

@@ -68,6 +68,15 @@ func NewMemory(opts Options) (*MemoryStore, error) {
 
 // Append implements Store.
 func (s *MemoryStore) Append(ctx context.Context, stream string, expected ExpectedVersion, events ...Event) (AppendResult, error) {
+	return s.append(ctx, stream, expected, nil, events)
+}
+
+// AppendFenced implements Fenced.
+func (s *MemoryStore) AppendFenced(ctx context.Context, stream string, expected ExpectedVersion, fence Fence, events ...Event) (AppendResult, error) {
+	return s.append(ctx, stream, expected, &fence, events)
+}
+
+func (s *MemoryStore) append(ctx context.Context, stream string, expected ExpectedVersion, fence *Fence, events []Event) (AppendResult, error) {
 	if err := ctx.Err(); err != nil {
 		return AppendResult{}, err
 	}
@@ -78,6 +87,10 @@ func (s *MemoryStore) Append(ctx context.Context, stream string, expected Expect
 		return AppendResult{}, ErrClosed
 	}
 	p, err := prepare(s.keys, stream, expected, events)
+	if err != nil {
+		return AppendResult{}, err
+	}
+	lc, err := newLeaseCheck(stream, fence, events)
 	if err != nil {
 		return AppendResult{}, err
 	}
@@ -92,6 +105,11 @@ func (s *MemoryStore) Append(ctx context.Context, stream string, expected Expect
 		return AppendResult{}, err
 	}
 	if err := p.checkErased(s.keys, stream); err != nil {
+		return AppendResult{}, err
+	}
+	if err := lc.check(func(key string) (uint64, error) {
+		return latestEpoch(key, s.streams[LeaseStream(key)], func(pos uint64) []byte { return s.log[pos-1] })
+	}); err != nil {
 		return AppendResult{}, err
 	}
 	var prev uint64

@@ -151,6 +151,8 @@ type PebbleStore struct {
 
 	// observer hears of every append (ObserveAppends); nil: none.
 	observer atomic.Pointer[func(AppendStat)]
+	// fences serialises fenced appends and grants per lease key.
+	fences   fenceLocks
 	stopSign context.CancelFunc
 	signDone chan struct{}
 	floor    uint64    // free bytes to keep

@@ -17,6 +17,38 @@ import (
 
 // Append implements Store.
 func (s *PebbleStore) Append(ctx context.Context, stream string, expected ExpectedVersion, events ...Event) (AppendResult, error) {
+	return s.append(ctx, stream, expected, nil, events)
+}
+
+// AppendFenced implements Fenced. Fenced appends and grants of one lease
+// key are made one at a time (see fenceLocks); others are not held up.
+func (s *PebbleStore) AppendFenced(ctx context.Context, stream string, expected ExpectedVersion, fence Fence, events ...Event) (AppendResult, error) {
+	return s.append(ctx, stream, expected, &fence, events)
+}
+
+func (s *PebbleStore) append(ctx context.Context, stream string, expected ExpectedVersion, fence *Fence, events []Event) (AppendResult, error) {
+	lc, err := newLeaseCheck(stream, fence, events)
+	if err != nil {
+		return AppendResult{}, err
+	}
+	if lc.none() {
+		return s.appendNow(ctx, stream, expected, events)
+	}
+	return s.fences.do(lc, func(key string) (uint64, error) {
+		evs, err := s.ReadStream(ctx, LeaseStream(key), 1)
+		if err != nil {
+			return 0, err
+		}
+		for i := len(evs) - 1; i >= 0; i-- {
+			if evs[i].Type == LeaseGrantedType {
+				return grantEpoch(key, evs[i].Position, evs[i].Payload)
+			}
+		}
+		return 0, nil
+	}, func() (AppendResult, error) { return s.appendNow(ctx, stream, expected, events) })
+}
+
+func (s *PebbleStore) appendNow(ctx context.Context, stream string, expected ExpectedVersion, events []Event) (AppendResult, error) {
 	if err := ctx.Err(); err != nil {
 		return AppendResult{}, err
 	}

@@ -46,6 +46,8 @@ func Run(t *testing.T, newStore Factory) {
 		{"WaitHeadContext", testWaitHeadContext},
 		{"IdentityAndHashes", testIdentityAndHashes},
 		{"Erasure", testErasure},
+		{"Fencing", testFencing},
+		{"FencingConcurrent", testFencingConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -755,5 +757,142 @@ func testErasure(t *testing.T, f Factory) {
 	rep, err := s.Verify(ctx, nil)
 	if err != nil || rep.Erased != 1 || rep.Unbound != 0 || rep.Subjects != 1 {
 		t.Fatalf("verify after an erasure: %+v %v", rep, err)
+	}
+}
+
+// testFencing: a fenced append is written only under the latest granted
+// epoch of its lease; a grant must be newer than the latest.
+func testFencing(t *testing.T, f Factory) {
+	s := open(t, f, eventstore.Options{})
+	fs, ok := s.(eventstore.Fenced)
+	if !ok {
+		t.Fatalf("%T does not implement eventstore.Fenced", s)
+	}
+	ctx := t.Context()
+	const key = "account-x"
+	grant := func(holder string, epoch uint64) error {
+		_, err := s.Append(ctx, eventstore.LeaseStream(key), eventstore.Any,
+			eventstore.LeaseGranted{Key: key, Holder: holder, Epoch: epoch}.Event())
+		return err
+	}
+	a := eventstore.Fence{Key: key, Epoch: 1}
+	b := eventstore.Fence{Key: key, Epoch: 2}
+
+	// Never granted: nobody gets past the fence.
+	_, err := fs.AppendFenced(ctx, "acct", eventstore.Any, a, ev("Sent", `{"n":0}`))
+	var fe *eventstore.FencedError
+	if !errors.As(err, &fe) || fe.Key != key || fe.Epoch != 1 || fe.Current != 0 {
+		t.Fatalf("fenced append before any grant: %v, want a FencedError naming epoch 1 and 0", err)
+	}
+	if err := grant("node-a", 1); err != nil {
+		t.Fatalf("grant epoch 1: %v", err)
+	}
+	if _, err := fs.AppendFenced(ctx, "acct", eventstore.NoStream, a, ev("Sent", `{"n":1}`)); err != nil {
+		t.Fatalf("A's append under epoch 1: %v", err)
+	}
+	if err := grant("node-b", 2); err != nil {
+		t.Fatalf("grant epoch 2: %v", err)
+	}
+	head := s.Head()
+	_, err = fs.AppendFenced(ctx, "acct", eventstore.Any, a, ev("Sent", `{"n":2}`))
+	if !errors.Is(err, eventstore.ErrFenced) || !errors.As(err, &fe) || fe.Epoch != 1 || fe.Current != 2 || fe.Grant {
+		t.Fatalf("A's append under epoch 1 after epoch 2: %v, want ErrFenced naming epochs 1 and 2", err)
+	}
+	if s.Head() != head {
+		t.Fatalf("a fenced-off append moved the head from %d to %d", head, s.Head())
+	}
+	// A late grant cannot bring an old epoch back.
+	err = grant("node-a", 1)
+	if !errors.As(err, &fe) || !fe.Grant || fe.Current != 2 {
+		t.Fatalf("grant of epoch 1 after 2: %v, want a FencedError for a grant", err)
+	}
+	if _, err := fs.AppendFenced(ctx, "acct", eventstore.Exact(1), b, ev("Sent", `{"n":3}`)); err != nil {
+		t.Fatalf("B's append under epoch 2: %v", err)
+	}
+	// The fence is checked with the stream's version, not instead of it.
+	if _, err := fs.AppendFenced(ctx, "acct", eventstore.Exact(1), b, ev("Sent", `{"n":4}`)); !errors.Is(err, eventstore.ErrVersionConflict) {
+		t.Fatalf("stale version under the right epoch: %v, want ErrVersionConflict", err)
+	}
+	// Unfenced appends do not look at leases.
+	mustAppend(t, s, "acct", eventstore.Exact(2), ev("Note", `{}`))
+	// Bad grants and fences are refused as input.
+	if _, err := s.Append(ctx, eventstore.LeaseStream(key), eventstore.Any,
+		eventstore.LeaseGranted{Key: "other", Holder: "n", Epoch: 9}.Event()); !errors.Is(err, eventstore.ErrInvalidEvent) {
+		t.Fatalf("grant of another key in %s: %v, want ErrInvalidEvent", eventstore.LeaseStream(key), err)
+	}
+	if _, err := fs.AppendFenced(ctx, "acct", eventstore.Any, eventstore.Fence{Key: key}, ev("Sent", `{}`)); !errors.Is(err, eventstore.ErrInvalidEvent) {
+		t.Fatalf("fence without an epoch: %v, want ErrInvalidEvent", err)
+	}
+
+	evs, err := s.ReadStream(ctx, "acct", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range evs {
+		got = append(got, string(e.Payload))
+	}
+	want := []string{`{"n":1}`, `{"n":3}`, `{}`}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("stream acct holds %v, want %v", got, want)
+	}
+	grants, err := s.ReadStream(ctx, eventstore.LeaseStream(key), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(grants) != 2 || grants[0].Type != eventstore.LeaseGrantedType {
+		t.Fatalf("lease stream holds %d events, want the 2 grants", len(grants))
+	}
+	if _, err := s.Verify(ctx, nil); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+}
+
+// testFencingConcurrent: appends under an epoch racing a new grant are
+// either written before the grant or fenced off, never after it.
+func testFencingConcurrent(t *testing.T, f Factory) {
+	s := open(t, f, eventstore.Options{})
+	fs := s.(eventstore.Fenced)
+	ctx := t.Context()
+	const key = "account-y"
+	if _, err := s.Append(ctx, eventstore.LeaseStream(key), eventstore.Any, eventstore.LeaseGranted{Key: key, Holder: "a", Epoch: 1}.Event()); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := fs.AppendFenced(ctx, "acct-y", eventstore.Any, eventstore.Fence{Key: key, Epoch: 1}, ev("Sent", fmt.Sprintf(`{"n":%d}`, i)))
+			if err != nil && !errors.Is(err, eventstore.ErrFenced) {
+				errs <- err
+			}
+		}()
+		if i == 20 {
+			if _, err := s.Append(ctx, eventstore.LeaseStream(key), eventstore.Any, eventstore.LeaseGranted{Key: key, Holder: "b", Epoch: 2}.Event()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("fenced append: %v", err)
+	}
+	all, err := s.ReadAll(ctx, 1, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	granted := false
+	for _, e := range all {
+		if e.Stream == eventstore.LeaseStream(key) && e.Version == 2 {
+			granted = true
+		} else if granted && e.Stream == "acct-y" {
+			t.Fatalf("append under epoch 1 at position %d, after the grant of epoch 2", e.Position)
+		}
+	}
+	if !granted {
+		t.Fatal("the grant of epoch 2 is not in the log")
 	}
 }
