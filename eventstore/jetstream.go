@@ -241,10 +241,34 @@ func (s *JetStreamStore) bucket(ctx context.Context, name string, mustExist bool
 			kv, err = s.js.KeyValue(ctx, name)
 		}
 	}
+	if err == nil {
+		kv, err = s.leaderReads(ctx, kv)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: bucket %s on %s: %w", name, s.url, err)
 	}
 	return kv, nil
+}
+
+// leaderReads turns off direct gets on a bucket's stream, which nats.go
+// turns on for every bucket it creates: with replicas, a direct get may
+// be answered by a replica that has not yet stored the latest write (a
+// key just replaced by its tombstone would still read as the key).
+// Without it every Get goes to the stream's leader.
+func (s *JetStreamStore) leaderReads(ctx context.Context, kv jetstream.KeyValue) (jetstream.KeyValue, error) {
+	st, err := s.js.Stream(ctx, "KV_"+kv.Bucket())
+	if err != nil {
+		return nil, err
+	}
+	cfg := st.CachedInfo().Config
+	if !cfg.AllowDirect {
+		return kv, nil
+	}
+	cfg.AllowDirect = false
+	if _, err := s.js.UpdateStream(ctx, cfg); err != nil {
+		return nil, err
+	}
+	return s.js.KeyValue(ctx, kv.Bucket())
 }
 
 // retryCreate runs create again while the server fails to make the

@@ -627,3 +627,38 @@ func BenchmarkJetStreamAppendFenced(b *testing.B) {
 		})
 	}
 }
+
+// The log's buckets answer reads from their stream's leader: nats.go
+// creates buckets with direct gets, which a replica behind the leader may
+// answer (a key just replaced by its tombstone would still read as the
+// key), so the store turns them off, also on a bucket made before.
+func TestJetStreamBucketsReadFromTheLeader(t *testing.T) {
+	name := newLogName(t, natsURL())
+	s := openJS(t, natsURL()+"/"+name, eventstore.Options{})
+	s.Close()
+	nc, _ := rawStream(t, name)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := "KV_SALESBOT_KEYS_" + name
+	st, err := js.Stream(t.Context(), keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := st.CachedInfo().Config
+	if cfg.AllowDirect {
+		t.Fatalf("%s allows direct gets", keys)
+	}
+	cfg.AllowDirect = true // as a bucket made by an older salesbot
+	if _, err := js.UpdateStream(t.Context(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	openJS(t, natsURL()+"/"+name, eventstore.Options{}).Close()
+	for _, b := range []string{"KEYS", "SECRETS", "META"} {
+		st, err := js.Stream(t.Context(), "KV_SALESBOT_"+b+"_"+name)
+		if err != nil || st.CachedInfo().Config.AllowDirect {
+			t.Errorf("bucket %s after a reopen: direct gets %v (%v)", b, err == nil && st.CachedInfo().Config.AllowDirect, err)
+		}
+	}
+}
