@@ -51,6 +51,39 @@ func TestPlaceEven(t *testing.T) {
 	}
 }
 
+// TestPlaceFew: with few accounts plain rendezvous can put half on one
+// node; the cap keeps every node within ceil(1.1·A/N), so no node is
+// left far below its share.
+func TestPlaceFew(t *testing.T) {
+	cases := []struct {
+		accounts, nodes, min, max int
+	}{
+		{30, 3, 8, 11},
+		{30, 2, 13, 17},
+		{30, 4, 3, 9},
+		{10, 3, 2, 4},
+		{7, 7, 0, 2}, // the cap is ceil(1.1): 2
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%d on %d", c.accounts, c.nodes), func(t *testing.T) {
+			var nodes []string
+			for i := range c.nodes {
+				nodes = append(nodes, fmt.Sprintf("node-%c", 'a'+i))
+			}
+			p := cluster.Place(accounts(c.accounts), nodes)
+			if len(p) != c.accounts {
+				t.Fatalf("placed %d of %d", len(p), c.accounts)
+			}
+			cs := counts(p)
+			for _, n := range nodes {
+				if cs[n] < c.min || cs[n] > c.max {
+					t.Errorf("node %s got %d, want %d..%d (%v)", n, cs[n], c.min, c.max, cs)
+				}
+			}
+		})
+	}
+}
+
 func TestPlaceDeterministic(t *testing.T) {
 	as := accounts(200)
 	a := cluster.Place(as, []string{"x", "y", "z"})

@@ -1,0 +1,167 @@
+package cluster_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/salesbot/salesbot/adapters/cluster"
+)
+
+const (
+	balTTL       = 1500 * time.Millisecond
+	balHeartbeat = 300 * time.Millisecond
+)
+
+// bnode is a node running a Balancer.
+type bnode struct {
+	node
+	id     string
+	mem    *cluster.Membership
+	bal    *cluster.Balancer
+	cancel context.CancelFunc
+	done   chan error
+	// changes is the last Change seen per account (read by the drain).
+	changes chan map[string]bool
+}
+
+func startBalanced(t *testing.T, url, id string, accounts []string) *bnode {
+	t.Helper()
+	n := newNode(t, url, id, cluster.Options{TTL: balTTL})
+	mem := join(t, url, id, cluster.MemberOptions{Heartbeat: balHeartbeat, Applied: n.store.Head})
+	bal, err := cluster.NewBalancer(n.mgr, mem, accounts, cluster.BalanceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	b := &bnode{node: n, id: id, mem: mem, bal: bal, cancel: cancel, done: make(chan error, 1), changes: make(chan map[string]bool, 1)}
+	go func() { b.done <- bal.Run(ctx) }()
+	go func() { // drain Changes, keeping the last state of each account
+		last := map[string]bool{}
+		for c := range bal.Changes() {
+			if c.Held != (c.Lease != nil) {
+				t.Errorf("node %s: change %+v: Held and Lease disagree", id, c)
+			}
+			last[c.Account] = c.Held
+		}
+		b.changes <- last
+	}()
+	t.Cleanup(func() { b.stop(t) })
+	return b
+}
+
+// stop ends the balancer (which releases its leases) and leaves.
+func (b *bnode) stop(t *testing.T) {
+	if b.cancel == nil {
+		return
+	}
+	b.cancel()
+	b.cancel = nil
+	if err := <-b.done; err != nil {
+		t.Errorf("node %s: Run: %v", b.id, err)
+	}
+	b.mem.Close()
+}
+
+// waitBalanced waits until every account is held by exactly one of
+// nodes, where Place puts it among them, and the lease bucket agrees.
+func waitBalanced(t *testing.T, nodes []*bnode, accounts []string, within time.Duration) {
+	t.Helper()
+	var ids []string
+	for _, n := range nodes {
+		ids = append(ids, n.id)
+	}
+	want := cluster.Place(accounts, ids)
+	deadline := time.Now().Add(within)
+	var problem string
+	for time.Now().Before(deadline) {
+		problem = ""
+		got := map[string]string{}
+		for _, n := range nodes {
+			for _, a := range n.bal.Held() {
+				if other, ok := got[a]; ok {
+					problem = fmt.Sprintf("%s held by %s and %s", a, other, n.id)
+				}
+				got[a] = n.id
+			}
+		}
+		if problem == "" && !maps.Equal(got, want) {
+			problem = fmt.Sprintf("held %d accounts, %v; want %v", len(got), got, want)
+		}
+		if problem == "" {
+			for _, a := range accounts {
+				holder, _, err := nodes[0].mgr.Holder(t.Context(), a)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if holder != want[a] {
+					problem = fmt.Sprintf("the lease bucket says %s holds %s, want %s", holder, a, want[a])
+					break
+				}
+			}
+		}
+		if problem == "" {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("not balanced over %v after %v: %s", ids, within, problem)
+}
+
+func spread(nodes []*bnode) string {
+	var b strings.Builder
+	for _, n := range nodes {
+		fmt.Fprintf(&b, "%s:%d ", n.id, len(n.bal.Held()))
+	}
+	return b.String()
+}
+
+func TestBalancer(t *testing.T) {
+	url := newLog(t)
+	accts := accounts(30)
+	a := startBalanced(t, url, "node-a", accts)
+	b := startBalanced(t, url, "node-b", accts)
+	c := startBalanced(t, url, "node-c", accts)
+	waitBalanced(t, []*bnode{a, b, c}, accts, 10*time.Second)
+	for _, n := range []*bnode{a, b, c} {
+		if h := len(n.bal.Held()); h < 5 || h > 15 {
+			t.Errorf("node %s holds %d of 30 accounts: not spread (%s)", n.id, h, spread([]*bnode{a, b, c}))
+		}
+	}
+	t.Logf("3 nodes: %s", spread([]*bnode{a, b, c}))
+
+	// c leaves the members first, still holding its leases for a while
+	// (as a node stopping, or paused): the others retry until it lets go.
+	cHeld := c.bal.Held()
+	c.mem.Close()
+	time.Sleep(balTTL / 2)
+	for _, acct := range cHeld {
+		if holder, _, _ := a.mgr.Holder(t.Context(), acct); holder != "node-c" {
+			t.Fatalf("%s is held by %q while node-c still holds its lease", acct, holder)
+		}
+	}
+	start := time.Now()
+	c.stop(t)
+	waitBalanced(t, []*bnode{a, b}, accts, balTTL+2*time.Second)
+	t.Logf("node-c's %d accounts moved %v after it released them: %s", len(cHeld), time.Since(start), spread([]*bnode{a, b}))
+	if last := <-c.changes; len(last) == 0 {
+		t.Error("node-c told no changes")
+	} else {
+		for acct, held := range last {
+			if held {
+				t.Errorf("node-c's last change for %s says held after it stopped", acct)
+			}
+		}
+	}
+
+	// A joining node takes its share, from both.
+	d := startBalanced(t, url, "node-d", accts)
+	waitBalanced(t, []*bnode{a, b, d}, accts, balTTL+5*time.Second)
+	if h := len(d.bal.Held()); h < 5 {
+		t.Errorf("the joiner holds %d of 30", h)
+	}
+	t.Logf("after node-d joined: %s", spread([]*bnode{a, b, d}))
+}
