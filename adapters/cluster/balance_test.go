@@ -165,3 +165,44 @@ func TestBalancer(t *testing.T) {
 	}
 	t.Logf("after node-d joined: %s", spread([]*bnode{a, b, d}))
 }
+
+// TestBalancerCrashedNode: node-c holds its share and stops renewing and
+// heartbeating without releasing (a crash, or a pause): the server drops
+// its record and, within the lease TTL, its leases; the other two then
+// hold all the accounts.
+func TestBalancerCrashedNode(t *testing.T) {
+	url := newLog(t)
+	accts := accounts(30)
+	// node-c takes its share by hand and never renews; it leaves the
+	// members by Close (its record's expiry is TestMembership's): what
+	// matters here is that its leases are never released.
+	c := newNode(t, url, "node-c", cluster.Options{TTL: balTTL, RenewEvery: time.Hour})
+	cmem := join(t, url, "node-c", cluster.MemberOptions{Heartbeat: balHeartbeat})
+	var mine []string
+	for acct, n := range cluster.Place(accts, []string{"node-a", "node-b", "node-c"}) {
+		if n == "node-c" {
+			if _, err := c.mgr.Acquire(t.Context(), acct); err != nil {
+				t.Fatal(err)
+			}
+			mine = append(mine, acct)
+		}
+	}
+	a := startBalanced(t, url, "node-a", accts)
+	b := startBalanced(t, url, "node-b", accts)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(a.bal.Held())+len(b.bal.Held()) != len(accts)-len(mine) {
+		if time.Now().After(deadline) {
+			t.Fatalf("a and b hold %s, want the %d accounts not on node-c", spread([]*bnode{a, b}), len(accts)-len(mine))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	start := time.Now()
+	cmem.Close() // node-c is gone; its leases stay until they expire
+	waitBalanced(t, []*bnode{a, b}, accts, balTTL+3*time.Second)
+	took := time.Since(start)
+	t.Logf("node-c's %d unreleased accounts held by the others %v after it left (TTL %v): %s", len(mine), took, balTTL, spread([]*bnode{a, b}))
+	if took < balTTL/2 {
+		t.Errorf("node-c's leases were taken after %v, before they could expire", took)
+	}
+}
