@@ -121,10 +121,16 @@ func spread(nodes []*bnode) string {
 
 func TestBalancer(t *testing.T) {
 	url := newLog(t)
+	balancerStory(t, func(int) string { return url })
+}
+
+// balancerStory: three nodes balance 30 accounts, one leaves, one
+// joins. Node i talks to the log at at(i).
+func balancerStory(t *testing.T, at func(i int) string) {
 	accts := accounts(30)
-	a := startBalanced(t, url, "node-a", accts)
-	b := startBalanced(t, url, "node-b", accts)
-	c := startBalanced(t, url, "node-c", accts)
+	a := startBalanced(t, at(0), "node-a", accts)
+	b := startBalanced(t, at(1), "node-b", accts)
+	c := startBalanced(t, at(2), "node-c", accts)
 	waitBalanced(t, []*bnode{a, b, c}, accts, 10*time.Second)
 	for _, n := range []*bnode{a, b, c} {
 		if h := len(n.bal.Held()); h < 5 || h > 15 {
@@ -158,7 +164,7 @@ func TestBalancer(t *testing.T) {
 	}
 
 	// A joining node takes its share, from both.
-	d := startBalanced(t, url, "node-d", accts)
+	d := startBalanced(t, at(2), "node-d", accts)
 	waitBalanced(t, []*bnode{a, b, d}, accts, balTTL+5*time.Second)
 	if h := len(d.bal.Held()); h < 5 {
 		t.Errorf("the joiner holds %d of 30", h)
