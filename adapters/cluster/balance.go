@@ -140,14 +140,12 @@ func (b *Balancer) balance(ctx context.Context) {
 	b.mu.Lock()
 	place := Place(b.accounts, b.nodes)
 	var release []*Lease
+	var lost []string
 	for a, l := range b.held {
 		select {
 		case <-l.Lost():
 			delete(b.held, a)
-			b.log.Warn("account lease lost", "account", a, "node", b.mgr.NodeID())
-			b.mu.Unlock()
-			b.send(ctx, Change{Account: a})
-			b.mu.Lock()
+			lost = append(lost, a)
 			continue
 		default:
 		}
@@ -156,6 +154,11 @@ func (b *Balancer) balance(ctx context.Context) {
 		}
 	}
 	b.mu.Unlock()
+	slices.Sort(lost)
+	for _, a := range lost {
+		b.log.Warn("account lease lost", "account", a, "node", b.mgr.NodeID())
+		b.send(ctx, Change{Account: a})
+	}
 	for _, l := range release {
 		if err := l.Release(ctx); err != nil && !errors.Is(err, ErrLost) {
 			b.log.Warn("account lease release failed", "account", l.Key(), "node", b.mgr.NodeID(), "err", err)

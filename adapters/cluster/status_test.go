@@ -27,12 +27,12 @@ func TestStatus(t *testing.T) {
 	join(t, url, "node-a", cluster.MemberOptions{Label: "v1", Heartbeat: time.Second, Applied: func() uint64 { return 50 }})
 	join(t, url, "node-b", cluster.MemberOptions{Label: "v2", Heartbeat: time.Second, Applied: func() uint64 { return 42 }})
 	ctx := t.Context()
-	// Keys with characters the bucket cannot hold come back as given.
-	la, err := a.mgr.Acquire(ctx, "tg:+15550001")
+	// Keys with characters the bucket cannot hold (":", "/") come back as given.
+	la, err := a.mgr.Acquire(ctx, "tg:account-1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	lb, err := b.mgr.Acquire(ctx, "tg:+15550002")
+	lb, err := b.mgr.Acquire(ctx, "tg:account-2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestStatus(t *testing.T) {
 	}
 	// A lease whose holder is not a member: a crashed node's.
 	ghost := newNode(t, url, "node-ghost", cluster.Options{TTL: 5 * time.Second})
-	lg, err := ghost.mgr.Acquire(ctx, "tg:+15550003")
+	lg, err := ghost.mgr.Acquire(ctx, "tg:account-3")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,9 +66,9 @@ func TestStatus(t *testing.T) {
 	}
 	want := []cluster.LeaseInfo{
 		{Key: "leader/scheduler", Holder: "node-b", Epoch: lc.Epoch()},
-		{Key: "tg:+15550001", Holder: "node-a", Epoch: la.Epoch()},
-		{Key: "tg:+15550002", Holder: "node-b", Epoch: lb.Epoch()},
-		{Key: "tg:+15550003", Holder: "node-ghost", Epoch: lg.Epoch(), Orphan: true},
+		{Key: "tg:account-1", Holder: "node-a", Epoch: la.Epoch()},
+		{Key: "tg:account-2", Holder: "node-b", Epoch: lb.Epoch()},
+		{Key: "tg:account-3", Holder: "node-ghost", Epoch: lg.Epoch(), Orphan: true},
 	}
 	if len(r.Leases) != len(want) {
 		t.Fatalf("leases = %+v, want %+v", r.Leases, want)
@@ -105,7 +105,7 @@ func TestStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := txt.String()
-	for _, s := range []string{"head 50, 2 nodes, 4 leases", "node-a", "v2", "tg:+15550002", "node-ghost (not live"} {
+	for _, s := range []string{"head 50, 2 nodes, 4 leases", "node-a", "v2", "tg:account-2", "node-ghost (not live"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("text lacks %q:\n%s", s, out)
 		}
