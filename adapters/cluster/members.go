@@ -31,7 +31,7 @@ type NodeInfo struct {
 	Label   string    `json:"label,omitempty"` // a version or a name its operator gave it
 	Started time.Time `json:"started"`         // when it joined
 	Applied uint64    `json:"applied"`         // the log position it has applied
-	Seen    time.Time `json:"seen"`  // when the server stored its last heartbeat
+	Seen    time.Time `json:"seen"`            // when the server stored its last heartbeat
 }
 
 // MemberOptions tune a Membership; zero values take the defaults.
