@@ -8,7 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/salesbot/salesbot/adapters/cluster"
+	"github.com/salesbot/salesbot/eventstore"
 )
 
 const (
@@ -210,5 +214,89 @@ func TestBalancerCrashedNode(t *testing.T) {
 	t.Logf("node-c's %d unreleased accounts held by the others %v after it left (TTL %v): %s", len(mine), took, balTTL, spread([]*bnode{a, b}))
 	if took < balTTL/2 {
 		t.Errorf("node-c's leases were taken after %v, before they could expire", took)
+	}
+}
+
+// TestBalancerLostLease: a lease taken from under its holder (here
+// deleted from the bucket by hand) is told as given up, then taken again
+// with a newer epoch, since the account is still placed on this node.
+func TestBalancerLostLease(t *testing.T) {
+	url := newLog(t)
+	n := newNode(t, url, "node-a", cluster.Options{TTL: balTTL})
+	mem := join(t, url, "node-a", cluster.MemberOptions{Heartbeat: balHeartbeat})
+	z := join(t, url, "node-z", cluster.MemberOptions{Heartbeat: balHeartbeat})
+	if _, err := cluster.NewBalancer(n.mgr, z, nil, cluster.BalanceOptions{}); err == nil {
+		t.Error("a balancer over a manager and a membership of different nodes")
+	}
+	z.Close() // node-a alone: both accounts are placed on it
+	bal, err := cluster.NewBalancer(n.mgr, mem, []string{"acct-1", "acct-2"}, cluster.BalanceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- bal.Run(ctx) }()
+	next := func() cluster.Change {
+		t.Helper()
+		select {
+		case c := <-bal.Changes():
+			return c
+		case <-time.After(3 * balTTL):
+			t.Fatal("no change")
+			return cluster.Change{}
+		}
+	}
+	first := map[string]uint64{}
+	for range 2 {
+		c := next()
+		if !c.Held {
+			t.Fatalf("first changes: %+v, want leases gained", c)
+		}
+		first[c.Account] = c.Lease.Epoch()
+	}
+
+	nc, err := nats.Connect(natsURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	u, _ := eventstore.ParseLogURL(url)
+	kv, err := js.KeyValue(t.Context(), cluster.BucketName(u.Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kv.Delete(t.Context(), "acct-1"); err != nil {
+		t.Fatal(err)
+	}
+	if c := next(); c.Account != "acct-1" || c.Held {
+		t.Fatalf("after the lease was taken away: %+v, want acct-1 given up", c)
+	}
+	c := next()
+	if c.Account != "acct-1" || !c.Held || c.Lease.Epoch() <= first["acct-1"] {
+		t.Fatalf("then: %+v, want acct-1 held again with an epoch past %d", c, first["acct-1"])
+	}
+	if l, ok := bal.Lease("acct-1"); !ok || l != c.Lease {
+		t.Errorf("Lease(acct-1) = %v, %v; want the new lease", l, ok)
+	}
+	if h := bal.Held(); len(h) != 2 {
+		t.Errorf("Held = %v", h)
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	gone := map[string]bool{}
+	for c := range bal.Changes() {
+		if !c.Held {
+			gone[c.Account] = true
+		}
+	}
+	if !gone["acct-1"] || !gone["acct-2"] {
+		t.Errorf("stopping told %v given up, want both", gone)
+	}
+	if holder, _, _ := n.mgr.Holder(t.Context(), "acct-2"); holder != "" {
+		t.Errorf("acct-2 still held by %q after Run ended", holder)
 	}
 }
