@@ -47,7 +47,7 @@ func newLog(t *testing.T) string {
 		defer nc.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		for _, n := range []string{"SALESBOT_LOG_", "KV_SALESBOT_KEYS_", "KV_SALESBOT_SECRETS_", "KV_SALESBOT_META_", "KV_SALESBOT_LEASES_"} {
+		for _, n := range []string{"SALESBOT_LOG_", "KV_SALESBOT_KEYS_", "KV_SALESBOT_SECRETS_", "KV_SALESBOT_META_", "KV_SALESBOT_LEASES_", "KV_SALESBOT_NODES_"} {
 			if err := js.DeleteStream(ctx, n+name); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
 				t.Errorf("clean up %s%s: %v", n, name, err)
 			}

@@ -37,7 +37,7 @@ var layers = []layer{
 		"adapters/amocrm/...",   // the amoCRM / Kommo connector (API v4) and its webhook; with amocrmtest
 		"adapters/bitrix24/...", // the Bitrix24 connector (REST over an inbound webhook) and its deal events; with bitrix24test
 		"adapters/hubspot/...",  // the HubSpot connector (CRM v3, private app) and its webhook (signature v3); with hubspottest
-		"adapters/cluster/...",  // several nodes on one JetStream log: account leases on JetStream KV, their grants fencing the log's appends
+		"adapters/cluster/...",  // several nodes on one JetStream log: account leases on JetStream KV, their grants fencing the log's appends; live nodes, placement, balancer, status
 		"adapters/crm/...",      // what the CRM connectors share: Secret, config reading, Clock, webhook ports, the bearer JSON call, retry waits, text cutting; with crmtest (fake Clock, fault queue)
 	}},
 	{name: "app", pkgs: []string{
