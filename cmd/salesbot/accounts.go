@@ -26,38 +26,10 @@ func accountsCommand() *command {
 	}
 }
 
-// limitsFlags are an account's limits on the command line.
-type limitsFlags struct{ domain.LimitsText }
-
-func (l *limitsFlags) register(fs *flag.FlagSet) {
-	d := domain.DefaultLimits()
-	fs.StringVar(&l.TimeZone, "tz", d.TimeZone, "the account's `time zone` for working hours and daily caps (e.g. Europe/Berlin)")
-	fs.StringVar(&l.Hours, "hours", fmt.Sprintf("%02d:%02d-%02d:%02d", d.StartMinute/60, d.StartMinute%60, d.EndMinute/60, d.EndMinute%60), "working `hours` HH:MM-HH:MM, local time")
-	fs.StringVar(&l.Days, "days", "mon-fri", "working `days`: mon-fri, all, or a list like mon,tue,thu")
-	fs.IntVar(&l.DailyNewDialogs, "daily-cap", d.DailyNewDialogs, "new dialogs per day at most (`n`); 0 = no cap")
-	fs.IntVar(&l.MessagesPerMinute, "per-minute", d.MessagesPerMinute, "outbound messages per minute at most (`n`); 0 = no cap")
-	fs.DurationVar(&l.MinDelay, "min-delay", d.MinDelay, "least `time` between two outbound messages")
-	fs.StringVar(&l.Ramp, "ramp", "3,5,8,12,16", "daily caps on the first days of a new account (`list`); empty = none")
-}
-
-// limitsFlag is the flag of each field domain.NewLimits names.
-var limitsFlag = map[string]string{"time_zone": "--tz", "hours": "--hours", "days": "--days", "ramp": "--ramp"}
-
-// limits reads the flags (domain.NewLimits), naming the flag at fault.
-func (l *limitsFlags) limits() (domain.Limits, error) {
-	out, err := domain.NewLimits(l.LimitsText)
-	if flag, ok := limitsFlag[domain.ErrorField(err)]; ok {
-		return out, usagef("%s: %v", flag, err)
-	} else if err != nil {
-		return out, usagef("%v", err)
-	}
-	return out, nil
-}
-
 func accountsAddCommand() *command {
 	var (
 		tg                            tgConfig
-		lf                            limitsFlags
+		lf                            accounts.LimitsFlags
 		label, phone, session, pwFile string
 		qr                            bool
 	)
@@ -67,7 +39,7 @@ func accountsAddCommand() *command {
 		summary: "sign a company Telegram account in and register it",
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			tg.register(fs, a)
-			lf.register(fs)
+			lf.Register(fs)
 			fs.StringVar(&label, "label", "", "a short `name` managers know the account by (required)")
 			fs.StringVar(&phone, "phone", "", "sign in by `phone` number and login code")
 			fs.BoolVar(&qr, "qr", false, "sign in by QR code")
@@ -94,7 +66,7 @@ func accountsAddCommand() *command {
 			if err := tg.check(a); err != nil { // here, not through a server
 				return err
 			}
-			limits, err := lf.limits()
+			limits, err := lf.Limits()
 			if err != nil {
 				return err
 			}

@@ -132,6 +132,7 @@ func commands() []*command {
 		chatCommand(),
 		scenarioCommand(),
 		logCommand(),
+		clusterCommand(),
 		{
 			name:    "bench",
 			summary: "measure the event log on this machine",

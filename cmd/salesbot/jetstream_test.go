@@ -13,6 +13,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/salesbot/salesbot/adapters/cluster"
+	"github.com/salesbot/salesbot/eventstore"
 )
 
 // jetStreamLog returns the URL of a new log on the machine's NATS server
@@ -36,7 +38,7 @@ func jetStreamLog(t *testing.T) string {
 		defer nc.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		for _, n := range []string{"SALESBOT_LOG_", "KV_SALESBOT_KEYS_", "KV_SALESBOT_SECRETS_", "KV_SALESBOT_META_"} {
+		for _, n := range []string{"SALESBOT_LOG_", "KV_SALESBOT_KEYS_", "KV_SALESBOT_SECRETS_", "KV_SALESBOT_META_", "KV_SALESBOT_LEASES_", "KV_SALESBOT_NODES_"} {
 			js.DeleteStream(ctx, n+name)
 		}
 	})
@@ -116,5 +118,66 @@ func TestLogMigrateToJetStream(t *testing.T) {
 	}
 	if r := run(t, nil, "log", "migrate", "--from", dir); r.code != 2 || !strings.Contains(r.stderr, "--to") {
 		t.Fatalf("no --to: %+v", r)
+	}
+}
+
+// cluster status lists the live nodes of a log on JetStream with their
+// applied position and lag, and the account leases with their holders;
+// a missing --log is a usage error.
+func TestClusterStatus(t *testing.T) {
+	log := jetStreamLog(t)
+	ctx := t.Context()
+	store, err := eventstore.OpenJetStream(ctx, log, eventstore.Options{MasterKey: bytes.Repeat([]byte{7}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	mgr, err := cluster.Open(ctx, log, store, cluster.Options{TTL: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mgr.Close()
+	ahead, err := cluster.Join(ctx, log, cluster.MemberOptions{NodeID: mgr.NodeID(), Label: "node-a", Applied: func() uint64 { return 12 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ahead.Close()
+	behind, err := cluster.Join(ctx, log, cluster.MemberOptions{Label: "node-b", Applied: func() uint64 { return 9 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer behind.Close()
+	if _, err := mgr.Acquire(ctx, "account:sales-1"); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, nil, "cluster", "status", "--log", log, "--json")
+	var st struct {
+		Head  uint64 `json:"head"`
+		Nodes []struct {
+			Label  string `json:"label"`
+			Lag    uint64 `json:"lag"`
+			Leases int    `json:"leases"`
+		} `json:"nodes"`
+		Leases []struct {
+			Key    string `json:"key"`
+			Holder string `json:"holder"`
+		} `json:"leases"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil || r.code != 0 {
+		t.Fatalf("cluster status --json: %v, %+v", err, r)
+	}
+	lags := map[string][2]int{}
+	for _, n := range st.Nodes {
+		lags[n.Label] = [2]int{int(n.Lag), n.Leases}
+	}
+	if st.Head != 12 || lags["node-a"] != [2]int{0, 1} || lags["node-b"] != [2]int{3, 0} ||
+		len(st.Leases) != 1 || st.Leases[0].Key != "account:sales-1" || st.Leases[0].Holder != mgr.NodeID() {
+		t.Fatalf("cluster status: %s", r.stdout)
+	}
+	if r := run(t, nil, "cluster", "status", "--log", log); r.code != 0 || !strings.Contains(r.stdout, "node-b") || !strings.Contains(r.stdout, "account:sales-1") {
+		t.Fatalf("cluster status as text: %+v", r)
+	}
+	if r := run(t, nil, "cluster", "status"); r.code != 2 || !strings.Contains(r.stderr, "--log") {
+		t.Fatalf("cluster status without --log: %+v", r)
 	}
 }
