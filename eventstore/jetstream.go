@@ -242,7 +242,7 @@ func (s *JetStreamStore) bucket(ctx context.Context, name string, mustExist bool
 		}
 	}
 	if err == nil {
-		kv, err = s.leaderReads(ctx, kv)
+		kv, err = LeaderReads(ctx, s.js, kv)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: bucket %s on %s: %w", name, s.url, err)
@@ -250,13 +250,15 @@ func (s *JetStreamStore) bucket(ctx context.Context, name string, mustExist bool
 	return kv, nil
 }
 
-// leaderReads turns off direct gets on a bucket's stream, which nats.go
-// turns on for every bucket it creates: with replicas, a direct get may
-// be answered by a replica that has not yet stored the latest write (a
-// key just replaced by its tombstone would still read as the key).
-// Without it every Get goes to the stream's leader.
-func (s *JetStreamStore) leaderReads(ctx context.Context, kv jetstream.KeyValue) (jetstream.KeyValue, error) {
-	st, err := s.js.Stream(ctx, "KV_"+kv.Bucket())
+// LeaderReads turns off direct gets on a bucket's stream, which nats.go
+// turns on for every bucket it creates or updates, and returns the bucket
+// reopened: with replicas, a direct get may be answered by a replica that
+// has not yet stored the latest write (a key just replaced by its
+// tombstone would still read as the key, a lease just released as held).
+// Without it every Get goes to the stream's leader. The log's buckets and
+// the cluster's (leases, nodes) all read this way.
+func LeaderReads(ctx context.Context, js jetstream.JetStream, kv jetstream.KeyValue) (jetstream.KeyValue, error) {
+	st, err := js.Stream(ctx, "KV_"+kv.Bucket())
 	if err != nil {
 		return nil, err
 	}
@@ -265,10 +267,10 @@ func (s *JetStreamStore) leaderReads(ctx context.Context, kv jetstream.KeyValue)
 		return kv, nil
 	}
 	cfg.AllowDirect = false
-	if _, err := s.js.UpdateStream(ctx, cfg); err != nil {
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
 		return nil, err
 	}
-	return s.js.KeyValue(ctx, kv.Bucket())
+	return js.KeyValue(ctx, kv.Bucket())
 }
 
 // retryCreate runs create again while the server fails to make the

@@ -2,89 +2,16 @@ package eventstore_test
 
 import (
 	"fmt"
-	"net"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/salesbot/salesbot/eventstore"
+	"github.com/salesbot/salesbot/eventstore/jetstreamtest"
 	"github.com/salesbot/salesbot/eventstore/storetest"
 )
-
-// freePorts returns n TCP ports free on 127.0.0.1 a moment ago.
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ports []int
-	var ls []net.Listener
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return ports
-}
-
-// startCluster starts a 3-server JetStream cluster in this process, each
-// server's store under t.TempDir(), and returns the client URLs once
-// JetStream answers. The servers stop when the test ends.
-func startCluster(t *testing.T) []string {
-	t.Helper()
-	routePorts := freePorts(t, 3)
-	var routes []string
-	for _, p := range routePorts {
-		routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", p))
-	}
-	var urls []string
-	for i := range 3 {
-		opts := &server.Options{
-			ServerName: fmt.Sprintf("n%d", i+1), Host: "127.0.0.1", Port: -1,
-			JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true,
-			Cluster: server.ClusterOpts{Name: "salesbot-test", Host: "127.0.0.1", Port: routePorts[i]},
-			Routes:  server.RoutesFromStr(strings.Join(routes, ",")),
-		}
-		s, err := server.NewServer(opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		go s.Start()
-		t.Cleanup(s.Shutdown)
-		if !s.ReadyForConnections(10 * time.Second) {
-			t.Fatalf("server %s did not start", opts.ServerName)
-		}
-		urls = append(urls, s.ClientURL())
-	}
-	nc, err := nats.Connect(strings.Join(urls, ","))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		_, err := js.AccountInfo(t.Context())
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the cluster's JetStream did not come up: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return urls
-}
 
 // The contract suite and two nodes on a 3-server cluster with every
 // message and key kept on all three (replicas=3); each node talks to
@@ -93,7 +20,7 @@ func TestJetStreamCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a 3-server NATS cluster")
 	}
-	urls := startCluster(t)
+	urls := jetstreamtest.StartCluster(t)
 	hosts := func(i int) string { return strings.TrimPrefix(urls[i], "nats://") }
 	t.Run("Contract", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T, opts eventstore.Options) eventstore.Store {

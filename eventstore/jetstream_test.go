@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,54 +15,17 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/salesbot/salesbot/eventstore"
+	"github.com/salesbot/salesbot/eventstore/jetstreamtest"
 	"github.com/salesbot/salesbot/eventstore/storetest"
 )
 
 // natsURL is the server the JetStream tests use: SALESBOT_TEST_NATS, or the
 // machine's server at 127.0.0.1:4222.
-func natsURL() string {
-	if u := os.Getenv("SALESBOT_TEST_NATS"); u != "" {
-		return u
-	}
-	return "nats://127.0.0.1:4222"
-}
+func natsURL() string { return jetstreamtest.URL() }
 
-var logSeq atomic.Int64
-
-// newLogName returns a log name no other test uses and deletes the log's
-// stream and buckets when the test ends. It skips the test when no NATS
-// server answers.
-func newLogName(t testing.TB, server string) string {
-	t.Helper()
-	u, err := eventstore.ParseLogURL(server + "/probe")
-	if err != nil {
-		t.Fatal(err)
-	}
-	nc, err := nats.Connect(u.Servers[0], nats.Timeout(2*time.Second))
-	if err != nil {
-		t.Skipf("no NATS server with JetStream at %s (%v): start nats-server -js, or set SALESBOT_TEST_NATS", u, err)
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := js.AccountInfo(t.Context()); err != nil {
-		nc.Close()
-		t.Skipf("NATS server at %s has no JetStream: %v", u, err)
-	}
-	name := fmt.Sprintf("t%d-%d", time.Now().UnixNano()%1e9, logSeq.Add(1))
-	t.Cleanup(func() {
-		defer nc.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		for _, n := range []string{"SALESBOT_LOG_", "KV_SALESBOT_KEYS_", "KV_SALESBOT_SECRETS_", "KV_SALESBOT_META_"} {
-			if err := js.DeleteStream(ctx, n+name); err != nil && err != jetstream.ErrStreamNotFound {
-				t.Errorf("clean up %s%s: %v", n, name, err)
-			}
-		}
-	})
-	return name
-}
+// newLogName returns a log name no other test uses on server, deleted
+// with its buckets when the test ends; it skips without a server.
+func newLogName(t testing.TB, server string) string { return jetstreamtest.NewLog(t, server) }
 
 func openJS(t *testing.T, url string, opts eventstore.Options) *eventstore.JetStreamStore {
 	t.Helper()

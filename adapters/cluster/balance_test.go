@@ -8,11 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/salesbot/salesbot/adapters/cluster"
-	"github.com/salesbot/salesbot/eventstore"
 )
 
 const (
@@ -255,14 +251,8 @@ func TestBalancerLostLease(t *testing.T) {
 		first[c.Account] = c.Lease.Epoch()
 	}
 
-	nc, err := nats.Connect(natsURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	u, _ := eventstore.ParseLogURL(url)
-	kv, err := js.KeyValue(t.Context(), cluster.BucketName(u.Name))
+	js, name := serverJS(t, url)
+	kv, err := js.KeyValue(t.Context(), cluster.BucketName(name))
 	if err != nil {
 		t.Fatal(err)
 	}

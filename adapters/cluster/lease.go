@@ -138,6 +138,9 @@ func Open(ctx context.Context, rawURL string, store Store, opts Options) (*Manag
 		Bucket: BucketName(u.Name), History: 1, TTL: opts.TTL, Replicas: max(u.Replicas, 1),
 		Storage: jetstream.FileStorage, Description: "salesbot leases of log " + u.Name,
 	})
+	if err == nil { // reads from the leader: a replica behind it could show a released lease as held
+		kv, err = eventstore.LeaderReads(ctx, js, kv)
+	}
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("cluster: lease bucket %s on %s: %w", BucketName(u.Name), u, err)

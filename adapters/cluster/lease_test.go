@@ -1,59 +1,43 @@
 package cluster_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/salesbot/salesbot/adapters/cluster"
 	"github.com/salesbot/salesbot/eventstore"
+	"github.com/salesbot/salesbot/eventstore/jetstreamtest"
 )
 
-func natsURL() string {
-	if u := os.Getenv("SALESBOT_TEST_NATS"); u != "" {
-		return u
-	}
-	return "nats://127.0.0.1:4222"
+// newLog returns the URL of a log no other test uses, deleted with its
+// buckets when the test ends; it skips without a server.
+func newLog(t *testing.T) string {
+	return jetstreamtest.URL() + "/" + jetstreamtest.NewLog(t, jetstreamtest.URL())
 }
 
-var seq atomic.Int64
-
-// newLog returns the URL of a log no other test uses, deleted with its
-// buckets when the test ends; it skips the test without a NATS server.
-func newLog(t *testing.T) string {
+// serverJS is the JetStream of the test server and the log url's name,
+// for a test that looks at the buckets directly.
+func serverJS(t *testing.T, url string) (jetstream.JetStream, string) {
 	t.Helper()
-	nc, err := nats.Connect(natsURL(), nats.Timeout(2*time.Second))
+	nc, err := nats.Connect(jetstreamtest.URL())
 	if err != nil {
-		t.Skipf("no NATS server at %s (%v): start nats-server -js, or set SALESBOT_TEST_NATS", natsURL(), err)
+		t.Fatal(err)
 	}
+	t.Cleanup(nc.Close)
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := js.AccountInfo(t.Context()); err != nil {
-		nc.Close()
-		t.Skipf("NATS server at %s has no JetStream: %v", natsURL(), err)
+	u, err := eventstore.ParseLogURL(url)
+	if err != nil {
+		t.Fatal(err)
 	}
-	name := fmt.Sprintf("lease%d-%d", time.Now().UnixNano()%1e9, seq.Add(1))
-	t.Cleanup(func() {
-		defer nc.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		for _, n := range []string{"SALESBOT_LOG_", "KV_SALESBOT_KEYS_", "KV_SALESBOT_SECRETS_", "KV_SALESBOT_META_", "KV_SALESBOT_LEASES_", "KV_SALESBOT_NODES_"} {
-			if err := js.DeleteStream(ctx, n+name); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
-				t.Errorf("clean up %s%s: %v", n, name, err)
-			}
-		}
-	})
-	return natsURL() + "/" + name
+	return js, u.Name
 }
 
 // node is one salesbot node: its own store and lease manager on the log.

@@ -148,20 +148,10 @@ func nodesBucket(ctx context.Context, nc *nats.Conn, u eventstore.LogURL, expire
 	if err != nil {
 		return nil, fmt.Errorf("cluster: nodes bucket %s on %s: %w", name, u, err)
 	}
-	// Reads from the stream's leader (see eventstore's leaderReads): a
-	// replica behind it could still show a node that left.
-	st, err := js.Stream(ctx, "KV_"+name)
-	if err != nil {
+	// Reads from the stream's leader: a replica behind it could still
+	// show a node that left.
+	if kv, err = eventstore.LeaderReads(ctx, js, kv); err != nil {
 		return nil, fmt.Errorf("cluster: nodes bucket %s on %s: %w", name, u, err)
-	}
-	if cfg := st.CachedInfo().Config; cfg.AllowDirect {
-		cfg.AllowDirect = false
-		if _, err := js.UpdateStream(ctx, cfg); err != nil {
-			return nil, fmt.Errorf("cluster: nodes bucket %s on %s: %w", name, u, err)
-		}
-		if kv, err = js.KeyValue(ctx, name); err != nil {
-			return nil, fmt.Errorf("cluster: nodes bucket %s on %s: %w", name, u, err)
-		}
 	}
 	return kv, nil
 }

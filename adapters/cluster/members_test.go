@@ -8,11 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/salesbot/salesbot/adapters/cluster"
-	"github.com/salesbot/salesbot/eventstore"
 )
 
 func join(t *testing.T, url, id string, opts cluster.MemberOptions) *cluster.Membership {
@@ -96,14 +92,8 @@ func TestMembership(t *testing.T) {
 
 	// A node that stops heartbeating without leaving (a crash: here a
 	// record written once by hand) is dropped after Expire (3 heartbeats).
-	nc, err := nats.Connect(natsURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	u, _ := eventstore.ParseLogURL(url)
-	kv, err := js.KeyValue(t.Context(), cluster.NodesBucketName(u.Name))
+	js, name := serverJS(t, url)
+	kv, err := js.KeyValue(t.Context(), cluster.NodesBucketName(name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,14 +113,8 @@ func TestMembership(t *testing.T) {
 func TestJoinStreamReadsFromLeader(t *testing.T) {
 	url := newLog(t)
 	join(t, url, "node-a", cluster.MemberOptions{Heartbeat: time.Second})
-	nc, err := nats.Connect(natsURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	u, _ := eventstore.ParseLogURL(url)
-	st, err := js.Stream(context.Background(), "KV_"+cluster.NodesBucketName(u.Name))
+	js, name := serverJS(t, url)
+	st, err := js.Stream(context.Background(), "KV_"+cluster.NodesBucketName(name))
 	if err != nil {
 		t.Fatal(err)
 	}

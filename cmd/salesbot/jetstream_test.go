@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,38 +10,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/salesbot/salesbot/adapters/cluster"
 	"github.com/salesbot/salesbot/eventstore"
+	"github.com/salesbot/salesbot/eventstore/jetstreamtest"
 )
 
-// jetStreamLog returns the URL of a new log on the machine's NATS server
-// and deletes it when the test ends; it skips without a server.
+// jetStreamLog returns the URL of a new log on the test NATS server,
+// deleted when the test ends; it skips without a server.
 func jetStreamLog(t *testing.T) string {
-	t.Helper()
-	nc, err := nats.Connect("nats://127.0.0.1:4222", nats.Timeout(2*time.Second))
-	if err != nil {
-		t.Skipf("no NATS server with JetStream at 127.0.0.1:4222: %v", err)
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := js.AccountInfo(t.Context()); err != nil {
-		nc.Close()
-		t.Skipf("the NATS server at 127.0.0.1:4222 has no JetStream: %v", err)
-	}
-	name := fmt.Sprintf("cmd-%d", time.Now().UnixNano())
-	t.Cleanup(func() {
-		defer nc.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		for _, n := range []string{"SALESBOT_LOG_", "KV_SALESBOT_KEYS_", "KV_SALESBOT_SECRETS_", "KV_SALESBOT_META_", "KV_SALESBOT_LEASES_", "KV_SALESBOT_NODES_"} {
-			js.DeleteStream(ctx, n+name)
-		}
-	})
-	return "nats://127.0.0.1:4222/" + name
+	return jetstreamtest.URL() + "/" + jetstreamtest.NewLog(t, jetstreamtest.URL())
 }
 
 // bench append --log measures Pebble and then the JetStream log, which

@@ -1,7 +1,6 @@
 package logmigrate_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,11 +9,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/salesbot/salesbot/adapters/app/logmigrate"
 	"github.com/salesbot/salesbot/eventstore"
+	"github.com/salesbot/salesbot/eventstore/jetstreamtest"
 )
 
 func key() []byte {
@@ -118,32 +116,11 @@ func TestCopyIntoMemory(t *testing.T) {
 // The copy a user makes: a Pebble data dir into a log on the machine's
 // NATS server.
 func TestCopyIntoJetStream(t *testing.T) {
-	nc, err := nats.Connect("nats://127.0.0.1:4222", nats.Timeout(2*time.Second))
-	if err != nil {
-		t.Skipf("no NATS server with JetStream at 127.0.0.1:4222: %v", err)
-	}
-	t.Cleanup(nc.Close) // after the clean-up below, which uses it
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := js.AccountInfo(t.Context()); err != nil {
-		t.Skipf("the NATS server at 127.0.0.1:4222 has no JetStream: %v", err)
-	}
-	name := fmt.Sprintf("migrate-%d", time.Now().UnixNano())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		for _, n := range []string{"SALESBOT_LOG_", "KV_SALESBOT_KEYS_", "KV_SALESBOT_SECRETS_", "KV_SALESBOT_META_"} {
-			if err := js.DeleteStream(ctx, n+name); err != nil {
-				t.Errorf("clean up %s%s: %v", n, name, err)
-			}
-		}
-	})
+	name := jetstreamtest.NewLog(t, jetstreamtest.URL())
 	from := source(t)
 	var c clock
 	c.set(time.Now())
-	to, err := eventstore.OpenJetStream(t.Context(), "nats://127.0.0.1:4222/"+name, eventstore.Options{MasterKey: key(), Now: c.now})
+	to, err := eventstore.OpenJetStream(t.Context(), jetstreamtest.URL()+"/"+name, eventstore.Options{MasterKey: key(), Now: c.now})
 	if err != nil {
 		t.Fatal(err)
 	}
