@@ -30,5 +30,6 @@ func EventTypes() []Event {
 		CRMLeadLinked{}, CRMNoteAdded{},
 		MeetingProposed{}, MeetingBooked{},
 		InsightsRecorded{},
+		LeaseGranted{},
 	}
 }

@@ -11,6 +11,8 @@ import (
 // managers and the company's own names. A new string field must be
 // tagged `personal:"..."` or listed here with its reason.
 var notPersonal = map[string]string{
+	"LeaseGranted.Key":                             "an account id or \"leader\": the lease a node took",
+	"LeaseGranted.Holder":                          "a node id (a UUID) or the name an operator gave it",
 	"ContactAdded.Import":                          "an import's id, imp-<uuid>",
 	"ContactAdded.Tags[]":                          "labels for segments; by design readable after erasure (docs/contacts.md)",
 	"ContactAdded.Fields[].Name":                   "a custom field's name from the import's header",

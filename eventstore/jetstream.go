@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -83,6 +84,7 @@ type JetStreamStore struct {
 	stop      context.CancelFunc
 	done      chan struct{}
 	closeOnce sync.Once
+	observer  atomic.Pointer[func(AppendStat)]
 }
 
 var (

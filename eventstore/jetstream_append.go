@@ -51,6 +51,7 @@ func (s *JetStreamStore) append(ctx context.Context, stream string, expected Exp
 		return AppendResult{}, fmt.Errorf("%w: append to stream %q is about %d bytes stored, the NATS server takes at most %d in a message (max_payload)",
 			ErrInvalidEvent, stream, size, s.nc.MaxPayload())
 	}
+	start := time.Now()
 	req := &jsAppend{stream: stream, expected: expected, p: p, lease: lc, done: make(chan jsResult, 1)}
 	select {
 	case s.reqs <- req:
@@ -58,8 +59,34 @@ func (s *JetStreamStore) append(ctx context.Context, stream string, expected Exp
 		return AppendResult{}, ErrClosed
 	}
 	res := <-req.done
+	if f := s.observer.Load(); f != nil {
+		types := make([]string, len(events))
+		for i, e := range events {
+			types[i] = e.Type
+		}
+		(*f)(AppendStat{Stream: stream, Events: events, Types: types, Group: len(events), Latency: time.Since(start), Err: res.err})
+	}
 	return res.r, res.err
 }
+
+// ObserveAppends has f told of every append from now on (nil: no more),
+// as PebbleStore.ObserveAppends does; Group is the append's own events
+// (one message each).
+func (s *JetStreamStore) ObserveAppends(f func(AppendStat)) {
+	if f == nil {
+		s.observer.Store(nil)
+		return
+	}
+	s.observer.Store(&f)
+}
+
+// Err is nil: a log on JetStream does not fail as a whole. A server that
+// is down or electing a leader fails the appends made meanwhile, each
+// with its error, and the next ones succeed once it is back.
+func (s *JetStreamStore) Err() error { return nil }
+
+// Failed never closes (see Err).
+func (s *JetStreamStore) Failed() <-chan struct{} { return nil }
 
 // jsAppend is an append waiting for the publisher.
 type jsAppend struct {

@@ -43,6 +43,15 @@ func (b *Bot) Notify(n Notice) {
 	}
 }
 
+// RunNotices sends the queued notices until ctx ends, without taking
+// updates: a node of several on one log whose bot does not poll (only
+// the leader's does; Telegram gives updates to one poller) still tells
+// the admins what its accounts did.
+func (b *Bot) RunNotices(ctx context.Context) error {
+	b.sendNotices(ctx)
+	return nil
+}
+
 // sendNotices sends queued notices until ctx ends: it waits for the first,
 // gathers what else arrives within the interval, and sends one batch.
 func (b *Bot) sendNotices(ctx context.Context) {

@@ -40,6 +40,8 @@ type Balancer struct {
 	log      *slog.Logger
 	changes  chan Change
 
+	kick chan struct{} // SetAccounts: balance now
+
 	mu    sync.Mutex
 	held  map[string]*Lease
 	nodes []string
@@ -57,13 +59,32 @@ func NewBalancer(mgr *Manager, mem *Membership, accounts []string, opts BalanceO
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	as := slices.Clone(accounts)
-	slices.Sort(as)
-	as = slices.Compact(as)
 	return &Balancer{
-		mgr: mgr, mem: mem, accounts: as, retry: opts.Retry, log: opts.Logger,
-		changes: make(chan Change, 2*len(as)+1), held: map[string]*Lease{},
+		mgr: mgr, mem: mem, accounts: sortedSet(accounts), retry: opts.Retry, log: opts.Logger,
+		changes: make(chan Change, 64), held: map[string]*Lease{}, kick: make(chan struct{}, 1),
 	}, nil
+}
+
+func sortedSet(xs []string) []string {
+	out := slices.Clone(xs)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// SetAccounts replaces the accounts to balance (one was added or
+// removed) and balances them at once.
+func (b *Balancer) SetAccounts(accounts []string) {
+	as := sortedSet(accounts)
+	b.mu.Lock()
+	same := slices.Equal(as, b.accounts)
+	b.accounts = as
+	b.mu.Unlock()
+	if !same {
+		select {
+		case b.kick <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // Changes receives each lease this node gains or gives up, in order. Read
@@ -115,6 +136,7 @@ func (b *Balancer) Run(ctx context.Context) error {
 			}
 			b.setNodes(ns)
 		case <-t.C:
+		case <-b.kick:
 		}
 	}
 }
@@ -138,7 +160,8 @@ func (b *Balancer) setNodes(ns []NodeInfo) {
 // acquires what is placed here.
 func (b *Balancer) balance(ctx context.Context) {
 	b.mu.Lock()
-	place := Place(b.accounts, b.nodes)
+	accounts := b.accounts
+	place := Place(accounts, b.nodes)
 	var release []*Lease
 	var lost []string
 	for a, l := range b.held {
@@ -168,7 +191,7 @@ func (b *Balancer) balance(ctx context.Context) {
 		b.mu.Unlock()
 		b.send(ctx, Change{Account: l.Key()})
 	}
-	for _, a := range b.accounts {
+	for _, a := range accounts {
 		if place[a] != b.mgr.NodeID() || ctx.Err() != nil {
 			continue
 		}

@@ -154,6 +154,9 @@ func Open(ctx context.Context, rawURL string, store Store, opts Options) (*Manag
 // NodeID is this node's id.
 func (m *Manager) NodeID() string { return m.node }
 
+// TTL is how long a lease lives without a renewal.
+func (m *Manager) TTL() time.Duration { return m.ttl }
+
 // leaseValue is what the bucket holds under a key.
 type leaseValue struct {
 	Holder string `json:"holder"`

@@ -23,6 +23,7 @@ import (
 type Log struct {
 	store eventstore.Store
 	types map[string]reflect.Type
+	fence *eventstore.Fence // nil: appends are not fenced
 }
 
 var _ domain.EventLog = (*Log)(nil)
@@ -34,6 +35,16 @@ func New(store eventstore.Store) *Log {
 		l.types[e.EventType()] = reflect.TypeOf(e)
 	}
 	return l
+}
+
+// Fenced returns the log whose appends are made under fence (a node's
+// lease on an account, adapters/cluster): once another node took the
+// lease they fail with eventstore.ErrFenced and write nothing. The store
+// must be an eventstore.Fenced (every store of this module is).
+func (l *Log) Fenced(fence eventstore.Fence) *Log {
+	c := *l
+	c.fence = &fence
+	return &c
 }
 
 // Load implements domain.EventLog.
@@ -78,7 +89,14 @@ func (l *Log) Append(ctx context.Context, stream string, expected uint64, subjec
 			return err
 		}
 	}
-	_, err := l.store.Append(ctx, stream, eventstore.Exact(expected), out...)
+	var err error
+	if f, ok := l.store.(eventstore.Fenced); ok && l.fence != nil {
+		_, err = f.AppendFenced(ctx, stream, eventstore.Exact(expected), *l.fence, out...)
+	} else if l.fence != nil {
+		err = fmt.Errorf("eventlog: append to %s under lease %q: the store cannot fence appends", stream, l.fence.Key)
+	} else {
+		_, err = l.store.Append(ctx, stream, eventstore.Exact(expected), out...)
+	}
 	if errors.Is(err, eventstore.ErrVersionConflict) {
 		return fmt.Errorf("%w: %w", domain.ErrConflict, err)
 	}

@@ -75,6 +75,7 @@ func samples() []domain.Event {
 		domain.MeetingBooked{Start: time.Date(2026, 12, 7, 7, 0, 0, 0, time.UTC), End: time.Date(2026, 12, 7, 7, 30, 0, 0, time.UTC), Zone: "Asia/Almaty", UID: "salesbot-0a1b", Href: "/cal/m/salesbot-0a1b.ics", Manager: "Maria", Answered: 4},
 		domain.InsightsRecorded{Summary: "Asked the price; found it too dear.", LossReason: "too expensive", Objections: []string{"price"}, By: domain.InsightByLLM, Outcome: domain.OutcomeLost,
 			Model: "gpt-4o-mini", PromptTokens: 900, CachedPromptTokens: 512, CompletionTokens: 60},
+		domain.LeaseGranted{Key: account.String(), Holder: "node-1", Epoch: 3},
 		domain.AccountRegistered{AccountID: account, Label: "sales-1", Phone: "+200", Limits: domain.DefaultLimits(), At: t0},
 		domain.AccountLimitsChanged{Limits: domain.DefaultLimits()},
 		domain.AccountConnecting{},

@@ -103,7 +103,7 @@ func benchAppendCommand() *command {
 // removes the temporary directory).
 func (a *app) benchStore(ctx context.Context, what string) (*eventstore.PebbleStore, func() error, error) {
 	if a.cfg.Set["data-dir"] {
-		s, err := a.openStore(ctx, datadir.Create)
+		s, err := a.openPebble(ctx, datadir.Create)
 		if err == nil && s.Head() > 0 {
 			s.Close()
 			return nil, nil, usagef("--data-dir %s already holds %d events; bench %s needs an empty directory", a.cfg.DataDir, s.Head(), what)

@@ -25,7 +25,7 @@ func benchAccountsCommand() *command {
 		},
 		noArgs: true,
 		run: func(ctx context.Context, a *app, _ []string) error {
-			st, err := a.openStore(ctx, datadir.Create)
+			st, err := a.openPebble(ctx, datadir.Create)
 			if err != nil {
 				return err
 			}

@@ -29,7 +29,7 @@ func campaignsCommand() *command {
 
 // logAndReadModels opens the log and its read models, brought up to date;
 // done closes both.
-func (a *app) logAndReadModels(ctx context.Context) (*eventstore.PebbleStore, projections.Sink, func(), error) {
+func (a *app) logAndReadModels(ctx context.Context) (eventstore.Log, projections.Sink, func(), error) {
 	st, err := a.openStore(ctx, datadir.Existing)
 	if err != nil {
 		return nil, nil, nil, err

@@ -181,12 +181,22 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv env) *app {
 
 // openStore opens the event log in the data dir, checked against its
 // anchor; a signal abandons an open that hangs (eventstore.OpenDir).
-func (a *app) openStore(ctx context.Context, mode datadir.Mode) (*eventstore.PebbleStore, error) {
+func (a *app) openStore(ctx context.Context, mode datadir.Mode) (eventstore.Log, error) {
 	if a.live != nil {
-		return a.live.store.Retain(), nil // run's, open: each Close lets go of it
+		return eventstore.Retain(a.live.store), nil // run's, open: each Close lets go of it
 	}
 	s, err := eventstore.OpenDir(ctx, a.cfg.DataDir, a.cfg.Options(mode, a.log, a.stderr))
 	return s, a.cfg.Explain(err)
+}
+
+// openPebble is openStore for what works on a log in a data dir only.
+func (a *app) openPebble(ctx context.Context, mode datadir.Mode) (*eventstore.PebbleStore, error) {
+	s, err := a.openStore(ctx, mode)
+	if p, ok := s.(*eventstore.PebbleStore); ok || err != nil {
+		return p, err
+	}
+	s.Close()
+	return nil, usagef("this command works on a log in --data-dir, and the server's log is on NATS JetStream")
 }
 
 func versionCommand() *command {

@@ -210,7 +210,7 @@ func personArg(args []string) (contacts.Person, error) {
 
 // contactsLog opens the log for a contacts command, its index brought up
 // to date (contacts.Refresh).
-func (a *app) contactsLog(ctx context.Context, mode datadir.Mode) (*eventstore.PebbleStore, domain.Handlers, error) {
+func (a *app) contactsLog(ctx context.Context, mode datadir.Mode) (eventstore.Log, domain.Handlers, error) {
 	st, err := a.openStore(ctx, mode)
 	if err != nil {
 		return nil, domain.Handlers{}, err
@@ -224,6 +224,6 @@ func (a *app) contactsLog(ctx context.Context, mode datadir.Mode) (*eventstore.P
 }
 
 // handlers are the command handlers over the log st.
-func handlers(st *eventstore.PebbleStore) domain.Handlers {
+func handlers(st eventstore.Log) domain.Handlers {
 	return domain.Handlers{Log: eventlog.New(st), Index: domain.NewIndexKey(st.IndexKey()), Now: time.Now}
 }

@@ -59,7 +59,7 @@ func (a *app) demo(ctx context.Context, o demoOptions) (*demo.Report, error) {
 			return nil, usagef("--data-dir (SALESBOT_DATA_DIR): %s already holds a log, and the demo's sandbox Telegram is new at every start; use a new directory (make demo removes data/demo first)", a.cfg.DataDir)
 		}
 	}
-	st, err := a.openStore(ctx, datadir.Create)
+	st, err := a.openPebble(ctx, datadir.Create)
 	if err != nil {
 		return nil, err
 	}

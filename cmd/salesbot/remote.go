@@ -16,7 +16,7 @@ import (
 // live is what a command run for a client inside `run` works on: run's
 // open log and read models, its tokens, and who asked.
 type live struct {
-	store *eventstore.PebbleStore
+	store eventstore.Log
 	sink  projections.Sink
 	sys   *system.System
 	tg    tgConfig // run's: what accounts add signs in with

@@ -23,12 +23,14 @@ func runCommand() *command {
 		sbox  bool
 		leads int
 		dur   time.Duration
+		log   string
 	)
 	return &command{
 		name:    "run",
 		summary: "run the accounts and the read models until SIGINT or SIGTERM",
 		flags: func(fs *flag.FlagSet, a *app) func() error {
 			tg.register(fs, a)
+			datadir.LogFlag(fs, &log, a.getenv)
 			bot.Register(fs, a.getenv)
 			eng.Register(fs, a.getenv)
 			web.Register(fs, a.getenv)
@@ -67,13 +69,19 @@ func runCommand() *command {
 				ctx, cancel = context.WithTimeout(ctx, dur)
 				defer cancel()
 			}
-			return a.run(ctx, tg, bot, eng, web, sbox, leads)
+			return a.run(ctx, tg, bot, eng, web, sbox, leads, log)
 		},
 	}
 }
 
-func (a *app) run(ctx context.Context, tg tgConfig, botCfg runflags.Bot, eng runflags.Engine, web runflags.HTTP, sbox bool, leads int) error {
-	st, err := a.openStore(ctx, datadir.Create)
+func (a *app) run(ctx context.Context, tg tgConfig, botCfg runflags.Bot, eng runflags.Engine, web runflags.HTTP, sbox bool, leads int, logURL string) error {
+	var st eventstore.Log
+	var err error
+	if logURL != "" { // a node of several on a log on JetStream
+		st, err = a.cfg.OpenLog(ctx, logURL, datadir.Create, eventstore.Options{Logger: a.log}, a.stderr)
+	} else {
+		st, err = a.openStore(ctx, datadir.Create)
+	}
 	if err != nil {
 		return err
 	}
@@ -100,7 +108,7 @@ func (a *app) run(ctx context.Context, tg tgConfig, botCfg runflags.Bot, eng run
 		opts := world.ClientOptions()
 		a.telegram = &opts
 	}
-	cfg := system.Config{Engine: eng.System(), Bot: botCfg.System(), HTTP: web.System(), Webhooks: web.Webhooks(), CRM: web.CRM()}
+	cfg := system.Config{Engine: eng.System(), Bot: botCfg.System(), HTTP: web.System(), Webhooks: web.Webhooks(), CRM: web.CRM(), Cluster: system.NodeOf(logURL)}
 	if sbox { // the sandbox's leads answer in a second: quicker typing and replies keep it lively
 		cfg.Typing = demo.Typing
 		if eng.DebounceDefault() {
@@ -125,7 +133,7 @@ func (a *app) run(ctx context.Context, tg tgConfig, botCfg runflags.Bot, eng run
 // newSystem builds the running system of cfg on st and sink, its
 // accounts on Telegram as tg says, naming the flag at fault when a part
 // refuses its configuration.
-func (a *app) newSystem(ctx context.Context, st *eventstore.PebbleStore, sink projections.Sink, tg tgConfig, cfg system.Config) (*system.System, error) {
+func (a *app) newSystem(ctx context.Context, st eventstore.Log, sink projections.Sink, tg tgConfig, cfg system.Config) (*system.System, error) {
 	cfg.Store, cfg.ReadModels, cfg.Telegram, cfg.Log, cfg.DataDir = st, sink, a.dialer(tg, st), a.log, a.cfg.DataDir
 	sys, err := system.New(ctx, cfg)
 	var ce *system.ConfigError

@@ -41,7 +41,7 @@ func (t *tgConfig) check(a *app) error {
 	return nil
 }
 
-func (a *app) dialer(t tgConfig, st *eventstore.PebbleStore) *telegram.Dialer {
+func (a *app) dialer(t tgConfig, st eventstore.Log) *telegram.Dialer {
 	if a.live != nil && t.appID == 0 {
 		t = a.live.tg
 	}

@@ -53,7 +53,7 @@ func (s *Service) route(ctx context.Context, a *account, m telegram.Message) err
 			c := s.inboundOf(ctx, link, found, m)
 			cmd = &c
 		}
-		return s.h.Dialog(ctx, link.DialogID, link.ContactID, *cmd)
+		return s.handlersOf(a).Dialog(ctx, link.DialogID, link.ContactID, *cmd)
 	}
 	var evs []domain.Event
 	if found {
@@ -149,7 +149,7 @@ func (s *Service) contactFor(ctx context.Context, p telegram.Peer, source domain
 // outgoing records a message from our account that arrived as an update:
 // ours (already recorded) or typed by a person in a Telegram app.
 func (s *Service) outgoing(ctx context.Context, a *account, link domain.PeerLinked, m telegram.Message) error {
-	evs, err := s.h.Dialog(ctx, link.DialogID, link.ContactID, domain.RecordOutgoing{TelegramMessageID: int64(m.ID), Text: m.Text, At: m.Date})
+	evs, err := s.handlersOf(a).Dialog(ctx, link.DialogID, link.ContactID, domain.RecordOutgoing{TelegramMessageID: int64(m.ID), Text: m.Text, At: m.Date})
 	if err != nil {
 		if domain.ErrorCode(err) == domain.EINVALID { // no such dialog: nothing to take over
 			return nil

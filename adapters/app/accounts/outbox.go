@@ -90,7 +90,7 @@ func (s *Service) deliver(ctx context.Context, a *account, conn telegram.Conn, i
 	// working hours, pause, flood wait). The opening of a dialog we started
 	// is new outreach, which a restricted account may not send: it waits.
 	opening := d.Outbound == 0 && d.Inbound == 0
-	if _, err := s.h.Account(ctx, a.id, domain.ReserveMessage{DialogID: d.ID, RandomID: it.randomID, Loc: loc, Opening: opening}); err != nil {
+	if _, err := s.handlersOf(a).Account(ctx, a.id, domain.ReserveMessage{DialogID: d.ID, RandomID: it.randomID, Loc: loc, Opening: opening}); err != nil {
 		var de *domain.Error
 		if errors.As(err, &de) {
 			if !de.RetryAt.IsZero() {
@@ -147,7 +147,7 @@ func (s *Service) deliver(ctx context.Context, a *account, conn telegram.Conn, i
 		return s.telegramError(ctx, a, d, it, err)
 	}
 	// Telegram has the message: record it even if we are shutting down.
-	if _, err := s.h.Dialog(context.WithoutCancel(ctx), d.ID, d.ContactID, domain.MarkSent{RandomID: it.randomID, TelegramMessageID: int64(msgID)}); err != nil {
+	if _, err := s.handlersOf(a).Dialog(context.WithoutCancel(ctx), d.ID, d.ContactID, domain.MarkSent{RandomID: it.randomID, TelegramMessageID: int64(msgID)}); err != nil {
 		return 0, fmt.Errorf("record sent message %d of dialog %d: %w", msgID, d.N, err)
 	}
 	s.settle(a, it)
@@ -232,7 +232,7 @@ var (
 )
 
 func (s *Service) fail(ctx context.Context, a *account, d domain.Dialog, it outItem, reason string) error {
-	if _, err := s.h.Dialog(context.WithoutCancel(ctx), d.ID, d.ContactID, domain.MarkFailed{RandomID: it.randomID, Reason: reason}); err != nil {
+	if _, err := s.handlersOf(a).Dialog(context.WithoutCancel(ctx), d.ID, d.ContactID, domain.MarkFailed{RandomID: it.randomID, Reason: reason}); err != nil {
 		return fmt.Errorf("record failed message of dialog %d: %w", d.N, err)
 	}
 	s.settle(a, it)

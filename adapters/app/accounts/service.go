@@ -89,6 +89,13 @@ type Config struct {
 	// before they are recorded (media.go); nil = they are recorded as
 	// voice without a transcript.
 	Transcriber domain.Transcriber
+	// Leased runs an account only while this node holds its lease
+	// (several nodes on one log, adapters/cluster): SetLease gives and
+	// takes it, and what the account does (its connection's facts,
+	// messages reserved, sent, failed and received) is appended under
+	// the lease's fence, so a node that lost the lease records nothing
+	// more for it. false = every account runs here.
+	Leased bool
 	// KnowledgeFile returns the bytes of the knowledge base's file of name
 	// (a planned message's Attachment.Knowledge); nil = none: such a
 	// message fails.
@@ -107,12 +114,14 @@ type Service struct {
 	mu       sync.Mutex
 	accounts map[uuid.UUID]*account
 	dialogs  map[uuid.UUID]dialogRef
-	links    map[string]peerLink // peer index stream → current dialog
-	starting map[uuid.UUID]bool  // contacts a Start is working on
-	openBy   map[uuid.UUID]int64 // contact → number of its open dialog
-	caught   bool                // the log was read up to its head once
-	wake     chan struct{}       // closed and replaced when accounts change
-	wg       sync.WaitGroup      // what Run started: clients, senders, notices; Run waits for it
+	links    map[string]peerLink            // peer index stream → current dialog
+	starting map[uuid.UUID]bool             // contacts a Start is working on
+	openBy   map[uuid.UUID]int64            // contact → number of its open dialog
+	caught   bool                           // the log was read up to its head once
+	runCtx   context.Context                // Run's, once caught up: SetLease starts accounts in it
+	leases   map[uuid.UUID]eventstore.Fence // Leased: the accounts this node holds
+	wake     chan struct{}                  // closed and replaced when accounts change
+	wg       sync.WaitGroup                 // what Run started: clients, senders, notices; Run waits for it
 }
 
 type peerLink struct {
@@ -139,6 +148,8 @@ type account struct {
 	conn    telegram.Conn
 	queue   []outItem // outbound messages to send, in plan order
 	kick    chan struct{}
+	fence   *eventstore.Fence // Leased: this node's lease on the account; nil = not held
+	again   bool              // Leased: start it again once it stopped
 	// Outbound messages of the account's dialogs planned, sent and
 	// failed over the whole log (read from its start, or kept in its
 	// snapshot).
@@ -178,7 +189,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	ev := eventlog.New(cfg.Store)
 	s := &Service{cfg: cfg, log: cfg.Log, ev: ev, h: domain.Handlers{Log: ev, Index: domain.NewIndexKey(cfg.Store.IndexKey()), Now: cfg.Now, Cache: domain.NewStateCache(0)},
-		accounts: map[uuid.UUID]*account{}, dialogs: map[uuid.UUID]dialogRef{}, openBy: map[uuid.UUID]int64{}, links: map[string]peerLink{}, starting: map[uuid.UUID]bool{}, wake: make(chan struct{})}
+		accounts: map[uuid.UUID]*account{}, dialogs: map[uuid.UUID]dialogRef{}, openBy: map[uuid.UUID]int64{}, leases: map[uuid.UUID]eventstore.Fence{}, links: map[string]peerLink{}, starting: map[uuid.UUID]bool{}, wake: make(chan struct{})}
 	return s, nil
 }
 
@@ -235,7 +246,7 @@ func (s *Service) Run(ctx context.Context) error {
 		return err
 	}
 	s.mu.Lock()
-	s.caught = true
+	s.caught, s.runCtx = true, ctx
 	for _, a := range s.accounts {
 		s.startLocked(ctx, a)
 	}
@@ -333,6 +344,9 @@ func (s *Service) apply(ctx context.Context, r *eventstore.RecordedEvent, e doma
 	case domain.AccountRegistered:
 		a := &account{id: e.AccountID, label: e.Label, loc: location(e.Limits.TimeZone), kick: make(chan struct{}, 1)}
 		s.accounts[a.id] = a
+		if f, ok := s.leases[a.id]; ok {
+			a.fence = &f
+		}
 		if s.caught {
 			s.startLocked(ctx, a)
 		}
@@ -480,7 +494,7 @@ func location(tz string) *time.Location {
 // startLocked starts the client and sender of an account that should run;
 // the caller holds s.mu.
 func (s *Service) startLocked(ctx context.Context, a *account) {
-	if a.running || a.lost || a.removed {
+	if a.running || a.lost || a.removed || (s.cfg.Leased && a.fence == nil) {
 		return
 	}
 	actx, stop := context.WithCancel(ctx)
@@ -489,10 +503,14 @@ func (s *Service) startLocked(ctx context.Context, a *account) {
 	go func() {
 		defer s.wg.Done()
 		s.supervise(actx, a)
+		stop()
 		s.mu.Lock()
 		a.running, a.conn = false, nil
+		if a.again && ctx.Err() == nil { // its lease came back while it stopped
+			a.again = false
+			s.startLocked(ctx, a)
+		}
 		s.mu.Unlock()
-		stop()
 	}()
 	go func() {
 		defer s.wg.Done()
@@ -514,10 +532,51 @@ func (s *Service) notify(n Notice) {
 	}
 }
 
+// SetLease gives this node the lease on account (fence non-nil), which
+// starts it, or takes it away (nil), which stops its client and sender
+// at once (Config.Leased). Leases given before Run or before the account
+// is in the log take effect when it is.
+func (s *Service) SetLease(account uuid.UUID, fence *eventstore.Fence) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if fence == nil {
+		delete(s.leases, account)
+	} else {
+		s.leases[account] = *fence
+	}
+	a := s.accounts[account]
+	if a == nil {
+		return
+	}
+	a.fence = fence
+	switch {
+	case fence == nil && a.running:
+		a.again = false
+		a.stop()
+	case fence != nil && s.caught:
+		a.again = a.running // still stopping after losing it: starts once stopped
+		s.startLocked(s.runCtx, a)
+	}
+}
+
+// handlersOf are the handlers of what account a does: under its lease
+// when leased.
+func (s *Service) handlersOf(a *account) domain.Handlers {
+	s.mu.Lock()
+	f := a.fence
+	s.mu.Unlock()
+	if f == nil {
+		return s.h
+	}
+	h := s.h
+	h.Log = s.ev.Fenced(*f)
+	return h
+}
+
 // record runs an account command, logging failures (facts about the
 // connection are best effort: the connection itself is what matters).
 func (s *Service) record(ctx context.Context, a *account, cmd domain.AccountCommand) []domain.Event {
-	evs, err := s.h.Account(context.WithoutCancel(ctx), a.id, cmd)
+	evs, err := s.handlersOf(a).Account(context.WithoutCancel(ctx), a.id, cmd)
 	if err != nil {
 		s.log.Error("accounts: record account fact", "account", a.id, "command", fmt.Sprintf("%T", cmd), "err", err)
 	}

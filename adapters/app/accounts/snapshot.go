@@ -86,6 +86,9 @@ func (s *Service) unfold(state []byte) error {
 			a.queue = append(a.queue, outItem{dialog: it.Dialog, randomID: it.RandomID})
 		}
 		s.accounts[a.id] = a
+		if f, ok := s.leases[a.id]; ok {
+			a.fence = &f
+		}
 	}
 	for _, d := range f.Dialogs {
 		s.dialogs[d.ID] = dialogRef{account: d.Account, contact: d.Contact, n: d.N, open: d.Open}

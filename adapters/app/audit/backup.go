@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -23,11 +24,21 @@ type BackupReport struct {
 	Took     time.Duration
 }
 
+// ErrNoBackup: the log is not in a data dir (it is on NATS JetStream),
+// so salesbot does not back it up; JetStream's own stream backups and
+// replicas do.
+var ErrNoBackup = errors.New("audit: the log is on NATS JetStream: back it up with JetStream (its replicas, or 'nats stream backup'); salesbot backup copies a log in a data dir")
+
 // Backup backs the open log s up into dir (eventstore.PebbleStore.Backup):
-// s may be run's log, taking appends meanwhile.
-func Backup(ctx context.Context, s *eventstore.PebbleStore, dir string) (BackupReport, error) {
+// s may be run's log, taking appends meanwhile. A log that is not a
+// PebbleStore is ErrNoBackup.
+func Backup(ctx context.Context, s eventstore.Log, dir string) (BackupReport, error) {
+	p, ok := s.(*eventstore.PebbleStore)
+	if !ok {
+		return BackupReport{}, ErrNoBackup
+	}
 	start := time.Now()
-	m, err := s.Backup(ctx, dir)
+	m, err := p.Backup(ctx, dir)
 	return BackupReport{Dir: dir, Manifest: m, Took: time.Since(start)}, err
 }
 

@@ -53,9 +53,17 @@ type Config struct {
 	// loads contacts.
 	H      domain.Handlers
 	Opener Opener
-	Now    func() time.Time // default time.Now
-	Tick   time.Duration    // how often Run steps (default 1 s)
-	Log    *slog.Logger
+	// Owns, if set, says whether this node opens the dialogs of
+	// account's lanes (several nodes on one log: the node that holds
+	// the account's lease; the claim stream keeps two nodes from opening
+	// one contact); nil = every lane. Leads, if set, says whether this
+	// node ends the campaigns whose schedule is over (one node does);
+	// nil = it does.
+	Owns  func(account uuid.UUID) bool
+	Leads func() bool
+	Now   func() time.Time // default time.Now
+	Tick  time.Duration    // how often Run steps (default 1 s)
+	Log   *slog.Logger
 	// Snapshots, if set, keep what the scheduler folded from the log, so
 	// a restart reads only the events after the last snapshot; nil = the
 	// whole log is read at every start.

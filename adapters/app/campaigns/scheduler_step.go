@@ -79,7 +79,9 @@ func (s *Scheduler) stepCampaign(ctx context.Context, c *campaign, now time.Time
 		return
 	}
 	if !now.Before(c.c.Schedule.End) {
-		s.end(ctx, c, now)
+		if s.cfg.Leads == nil || s.cfg.Leads() {
+			s.end(ctx, c, now)
+		}
 		return
 	}
 	if !c.active(now) {
@@ -132,7 +134,7 @@ func (s *Scheduler) stepCampaign(ctx context.Context, c *campaign, now time.Time
 			return
 		}
 		l := c.lanes[acc]
-		if now.Before(l.next) || now.Before(l.retryAt) {
+		if now.Before(l.next) || now.Before(l.retryAt) || (s.cfg.Owns != nil && !s.cfg.Owns(acc)) {
 			continue
 		}
 		dShare, tShare := Unlimited, Unlimited

@@ -42,6 +42,10 @@ type Config struct {
 	// restart follows only the events after the last snapshot; nil =
 	// the whole log is followed at every start.
 	Snapshots *eventstore.Snapshots
+	// Owns, if set, says whether this node takes the turns of account's
+	// dialogs (several nodes on one log: the node that holds the
+	// account's lease); nil = all of them.
+	Owns func(account uuid.UUID) bool
 	// Notify tells admins something (the model failing and recovering);
 	// it must not block for long. dialog is 0 when none.
 	Notify func(kind string, dialog int64, text string)
@@ -399,7 +403,7 @@ func (e *Engine) due() []*track {
 	defer e.mu.Unlock()
 	var out []*track
 	for _, tr := range e.dialogs {
-		if tr.busy {
+		if tr.busy || (e.cfg.Owns != nil && !e.cfg.Owns(tr.account)) {
 			continue
 		}
 		if tr.seq == tr.checked && (tr.next.IsZero() || now.Before(tr.next)) {

@@ -21,6 +21,13 @@ import (
 // as its *eventstore.DiskFullError).
 func (s *System) Run(ctx context.Context, extra ...func(ctx context.Context)) error {
 	st := s.cfg.Store
+	if c := s.cfg.Cluster; c != nil {
+		n, err := s.joinCluster(ctx, *c, st)
+		if err != nil {
+			return err
+		}
+		s.node = n
+	}
 	// The HTTP address is taken first: if it is in use, nothing starts.
 	var web *httpapi.Server
 	if s.api != nil {
@@ -63,15 +70,19 @@ func (s *System) Run(ctx context.Context, extra ...func(ctx context.Context)) er
 			return st.Err()
 		}
 	})
-	serve("read models", projections.Runner{Store: st, Decode: eventlog.New(st).Decode, Sink: s.cfg.ReadModels, Batch: 1000}.Run)
+	// The parts that must run once: on a node of several, while it holds
+	// the leader lease (cluster.go).
+	once := map[string]func(context.Context) error{
+		"read models": projections.Runner{Store: st, Decode: eventlog.New(st).Decode, Sink: s.cfg.ReadModels, Batch: 1000}.Run,
+		"insights":    s.insight.Run,
+		"webhooks":    s.hooks.Run,
+	}
+	for _, c := range s.crms {
+		once["crm "+c.follow.CRM.Name()] = c.follow.Run
+	}
 	serve("accounts", s.svc.Run)
 	serve("dialog engine", s.dialogs.Run)
-	serve("insights", s.insight.Run)
-	serve("campaign scheduler", s.sched.Run)
-	serve("webhooks", s.hooks.Run)
-	for _, c := range s.crms {
-		serve("crm "+c.follow.CRM.Name(), c.follow.Run)
-	}
+	serve("campaign scheduler", s.sched.Run) // each node opens its own accounts' dialogs
 	serve("readiness", s.logReady)
 	if web != nil {
 		serve("http", web.Serve)
@@ -87,7 +98,20 @@ func (s *System) Run(ctx context.Context, extra ...func(ctx context.Context)) er
 		if b := s.cfg.Bot; b.WebhookURL != "" {
 			run = func(ctx context.Context) error { return s.bot.RunWebhook(ctx, b.Listen, b.WebhookURL) }
 		}
-		serve("admin bot", run)
+		once["admin bot"] = run
+	}
+	if s.node == nil {
+		for name, f := range once {
+			serve(name, f)
+		}
+	} else {
+		defer s.node.close()
+		serve("leader", func(ctx context.Context) error { return s.leader(ctx, named(once)) })
+		serve("account leases", s.balance)
+		serve("registries", s.refresh)
+		if s.bot != nil { // every node's accounts tell the admins
+			serve("admin bot notices", s.bot.RunNotices)
+		}
 	}
 	for _, f := range extra {
 		g.Go(func() error {

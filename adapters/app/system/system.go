@@ -42,9 +42,9 @@ import (
 // Config is what New builds a System from: the log and the read models
 // the caller opened, and values it parsed and checked.
 type Config struct {
-	Store      *eventstore.PebbleStore // open; the caller closes it once Run returned
-	ReadModels projections.Sink        // New binds them to Store (projections.Runner.Bind)
-	Telegram   *telegram.Dialer        // connects the accounts (its Options may point at a sandbox)
+	Store      eventstore.Log   // open; the caller closes it once Run returned
+	ReadModels projections.Sink // New binds them to Store (projections.Runner.Bind)
+	Telegram   *telegram.Dialer // connects the accounts (its Options may point at a sandbox)
 	Log        *slog.Logger
 	DataDir    string // Store's directory, for the log
 	Engine     Engine
@@ -62,6 +62,9 @@ type Config struct {
 	Webhooks Webhooks
 	// CRM connects CRMs.
 	CRM CRM
+	// Cluster, if set, makes the system one node of several on Store, a
+	// log on NATS JetStream (cluster.go); nil = the only node.
+	Cluster *Cluster
 }
 
 // Webhooks configures the outbound webhooks (adapters/app/webhooks).
@@ -137,6 +140,7 @@ type System struct {
 	// one stops the system (tests).
 	services []func(ctx context.Context) error
 	obs      *observability // metrics and health (observe.go)
+	node     *node          // Config.Cluster's: set when Run joins; nil = the only node
 }
 
 // New binds the read models to the log, completes what the log needs
@@ -185,7 +189,7 @@ func New(ctx context.Context, cfg Config) (*System, error) {
 	}
 	svc, err := accounts.New(accounts.Config{Store: st, Runner: tg, LogOut: tg.LogOut, Login: tg.LoginPhone, Log: s.log,
 		OnInbound: onInbound, Notify: s.notify, TypingDelay: cfg.Typing, Snapshots: snaps, Transcriber: transcriber,
-		KnowledgeFile: cfg.Engine.Files.Data})
+		KnowledgeFile: cfg.Engine.Files.Data, Leased: cfg.Cluster != nil})
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +206,7 @@ func New(ctx context.Context, cfg Config) (*System, error) {
 		core.Meetings.Notify = notify // bookings and a failing calendar
 	}
 	s.dialogs, err = engine.New(engine.Config{Core: core, Store: st, Decode: eventlog.New(st).Decode, Log: s.log, Debounce: cfg.Engine.Debounce,
-		Hours: s.nextOpen, Snapshots: snaps, Notify: notify})
+		Hours: s.nextOpen, Snapshots: snaps, Notify: notify, Owns: s.owns})
 	if err != nil {
 		return nil, err
 	}
@@ -214,6 +218,7 @@ func New(ctx context.Context, cfg Config) (*System, error) {
 	// The campaign scheduler opens campaigns' dialogs through the accounts,
 	// each on its contact's own account.
 	s.sched, err = campaigns.New(campaigns.Config{Store: st, Decode: eventlog.New(st).Decode, H: s.h, Opener: svc.CampaignOpener(), Log: s.log, Snapshots: snaps,
+		Owns: s.owns, Leads: s.Leads,
 		Notify: func(kind, text string) { s.notify(accounts.Notice{Kind: kind, Text: text}) }})
 	if err != nil {
 		return nil, err
