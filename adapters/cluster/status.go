@@ -21,8 +21,9 @@ import (
 // Report is the state of the nodes of one log: who is alive, how far
 // behind, who holds what. `salesbot cluster status` is to print it.
 type Report struct {
-	Log    string       `json:"log"`  // the log's URL, without credentials
-	Head   uint64       `json:"head"` // the log's head: the caller's, or the furthest node's
+	Log    string       `json:"log"`            // the log's URL, without credentials
+	Head   uint64       `json:"head"`           // the log's head: the caller's, or the furthest node's
+	Self   string       `json:"self,omitempty"` // the node that read the report (Reporter.Node); empty from the command line
 	Nodes  []NodeStatus `json:"nodes"`
 	Leases []LeaseInfo  `json:"leases"`
 }

@@ -75,6 +75,9 @@ type Config struct {
 	Accounts AccountActions
 	// Webhooks are an admin's outbound webhooks; nil: not served.
 	Webhooks Webhooks
+	// Cluster reads the status of the nodes sharing the log
+	// (cluster.go); nil: a single node, which GET /api/v1/cluster says.
+	Cluster Cluster
 }
 
 // API serves /api/v1. Build it with New; it is an http.Handler.
@@ -121,6 +124,7 @@ func New(cfg Config) (*API, error) {
 	a.auditRoutes()
 	a.accountRoutes()
 	a.webhookRoutes()
+	a.clusterRoutes()
 	return a, nil
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/salesbot/salesbot/adapters/cluster"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/projections"
 )
@@ -66,6 +67,16 @@ type Campaigns interface {
 	// Campaigns returns every campaign, newest first.
 	Campaigns(ctx context.Context) ([]Campaign, error)
 }
+
+// Cluster reads the status of the nodes sharing the log
+// (cluster.Reporter): GET /api/v1/cluster (cluster.go) and the web
+// console's cluster page. Errors: the log's servers cannot be reached
+// or read (the API answers 503).
+type Cluster interface {
+	Status(ctx context.Context) (cluster.Report, error)
+}
+
+var _ Cluster = cluster.Reporter{}
 
 // ReadModels are the queries the API answers from (a projections.Sink).
 type ReadModels interface {

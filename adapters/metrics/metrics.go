@@ -3,8 +3,9 @@
 // salesbot_...; it lives on its own registry (never the global one),
 // with the Go runtime's and the process's collectors.
 //
-// What the read models and the log hold is read when Prometheus
-// scrapes (a prometheus.Collector querying them with a short timeout);
+// What the read models and the log hold, and in cluster mode the
+// cluster's status, is read when Prometheus scrapes (a
+// prometheus.Collector querying them with a short timeout);
 // what happens (appends, API requests, LLM calls) is counted through
 // hooks the parts offer (eventstore.PebbleStore.ObserveAppends,
 // llm.Config.Observe, an HTTP middleware), so neither the domain nor
@@ -28,6 +29,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/salesbot/salesbot/adapters/cluster"
 	"github.com/salesbot/salesbot/domain"
 	"github.com/salesbot/salesbot/eventstore"
 	"github.com/salesbot/salesbot/projections"
@@ -60,6 +62,12 @@ type Config struct {
 	// they stood instead of climbing from zero, which Prometheus would
 	// take for a reset. nil: no such series.
 	Outbound func() ([]AccountOutbound, bool)
+	// Cluster reads the status of the nodes sharing the log, as this
+	// node sees it (cluster.Reporter.Status, whose Self names this
+	// node), when Prometheus scrapes, within Timeout: the live nodes,
+	// the leases this node holds and its lag. nil: a single node, no
+	// such series.
+	Cluster func(ctx context.Context) (cluster.Report, error)
 }
 
 // AccountOutbound is one account's outbound messages over the whole
@@ -283,6 +291,8 @@ type state struct {
 	dialogsByStatus                   *prometheus.Desc
 	handoffsWaiting, handoffOldest    *prometheus.Desc
 	outPlanned, outSent, outFailed    *prometheus.Desc // outbound messages by account
+	clusterUp, clusterNodes           *prometheus.Desc // the cluster, as this node sees it
+	clusterLeases, clusterLag         *prometheus.Desc
 }
 
 func newState(cfg Config) *state {
@@ -301,6 +311,10 @@ func newState(cfg Config) *state {
 		outPlanned:      prometheus.NewDesc("salesbot_messages_planned_total", "Outbound messages planned (OutboundPlanned), by account id, over the whole log.", []string{"account"}, nil),
 		outSent:         prometheus.NewDesc("salesbot_messages_sent_total", "Outbound messages sent (OutboundSent), by account id, over the whole log.", []string{"account"}, nil),
 		outFailed:       prometheus.NewDesc("salesbot_messages_failed_total", "Outbound messages that failed (OutboundFailed), by account id, over the whole log.", []string{"account"}, nil),
+		clusterUp:       prometheus.NewDesc("salesbot_cluster_up", "1 when this scrape read the cluster's status from the log's servers, 0 when it failed or timed out (cluster mode only).", nil, nil),
+		clusterNodes:    prometheus.NewDesc("salesbot_cluster_nodes", "Live nodes sharing the event log (cluster mode only).", nil, nil),
+		clusterLeases:   prometheus.NewDesc("salesbot_cluster_leases_held", "Leases this node holds: its accounts' and any leader's (cluster mode only).", nil, nil),
+		clusterLag:      prometheus.NewDesc("salesbot_cluster_lag_events", "How many events this node's applied position is behind the log's head, as its last heartbeat says (cluster mode only, once it is live).", nil, nil),
 	}
 }
 
@@ -309,7 +323,7 @@ const maxHandoffs = 10000
 
 func (s *state) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{s.head, s.failed, s.position, s.lag, s.errs, s.accounts, s.paused, s.dialogs, s.dialogsByStatus,
-		s.handoffsWaiting, s.handoffOldest, s.outPlanned, s.outSent, s.outFailed} {
+		s.handoffsWaiting, s.handoffOldest, s.outPlanned, s.outSent, s.outFailed, s.clusterUp, s.clusterNodes, s.clusterLeases, s.clusterLag} {
 		ch <- d
 	}
 }
@@ -332,6 +346,7 @@ func (s *state) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 	}
+	s.collectCluster(ch)
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
 	defer cancel()
 	up := 1.0
@@ -400,4 +415,35 @@ func (s *state) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(s.handoffOldest, prometheus.GaugeValue, wait)
 	}
 	ch <- prometheus.MustNewConstMetric(s.errs, prometheus.GaugeValue, up)
+}
+
+// collectCluster reads the cluster's status (Config.Cluster): the live
+// nodes, this node's leases and lag. No per-node labels: every node
+// reports its own, and Prometheus' instance label tells them apart.
+func (s *state) collectCluster(ch chan<- prometheus.Metric) {
+	if s.cfg.Cluster == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
+	defer cancel()
+	r, err := s.cfg.Cluster(ctx)
+	if err != nil {
+		s.cfg.Logger.Warn("metrics: reading the cluster's status failed", "err", err)
+		ch <- prometheus.MustNewConstMetric(s.clusterUp, prometheus.GaugeValue, 0)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(s.clusterUp, prometheus.GaugeValue, 1)
+	ch <- prometheus.MustNewConstMetric(s.clusterNodes, prometheus.GaugeValue, float64(len(r.Nodes)))
+	held := 0
+	for _, l := range r.Leases {
+		if r.Self != "" && l.Holder == r.Self {
+			held++
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(s.clusterLeases, prometheus.GaugeValue, float64(held))
+	for _, n := range r.Nodes {
+		if r.Self != "" && n.ID == r.Self {
+			ch <- prometheus.MustNewConstMetric(s.clusterLag, prometheus.GaugeValue, float64(n.Lag))
+		}
+	}
 }

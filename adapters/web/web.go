@@ -3,14 +3,14 @@
 // next to the API. It is an edge: it answers from the read models and
 // acts through the same ports as the API (httpapi.Dialogs,
 // httpapi.Transcripts, httpapi.Events, httpapi.CampaignActions,
-// httpapi.AccountActions, httpapi.Audit), counts a new campaign's
-// audience through the Audience port, and signs people in through the
-// Sessions port; it imports no application service.
+// httpapi.AccountActions, httpapi.Audit, httpapi.Cluster), counts a new
+// campaign's audience through the Audience port, and signs people in
+// through the Sessions port; it imports no application service.
 //
 // Pages: the inbox and a dialog (inbox.go, dialog.go), the campaigns and
 // a campaign (campaigns.go), the accounts (accounts.go), analytics
-// (analytics.go) and the audit (audit.go); charts are SVG drawn on the
-// server (chart.go).
+// (analytics.go), the audit (audit.go) and the cluster (cluster.go);
+// charts are SVG drawn on the server (chart.go).
 //
 // Everything it serves is in the binary (templates, one stylesheet, one
 // script of our own; no third-party code, no CDN). Every page sends a
@@ -131,6 +131,10 @@ type Config struct {
 	// Audit verifies the log and replays dialogs. Nil: the audit page
 	// says it is not available.
 	Audit httpapi.Audit
+	// Cluster reads the status of the nodes sharing the log (the API's
+	// port). Nil: a single node; the cluster page says so and the
+	// navigation does not link it.
+	Cluster httpapi.Cluster
 	// SLA is how long a handoff may wait (zero: DefaultSLA).
 	SLA time.Duration
 	// LLMPrice is what the LLM's tokens cost, for the analytics page
@@ -242,6 +246,7 @@ func (w *Web) routes() {
 	w.mux.HandleFunc("GET /web/analytics", w.page(w.analytics))
 	w.mux.HandleFunc("GET /web/audit", w.page(w.audit))
 	w.mux.HandleFunc("POST /web/audit/verify", w.verify)
+	w.mux.HandleFunc("GET /web/cluster", w.page(w.cluster))
 	w.mux.HandleFunc("GET /web/events", w.events)
 	w.mux.HandleFunc("GET /web/static/", func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Cache-Control", "public, max-age=3600")
@@ -280,6 +285,7 @@ type view struct {
 	LangURL string // this page in the other language
 	Live    bool   // the script follows /web/events
 	Dialog  string // the dialog the page shows (its id), for live updates
+	Cluster bool   // cluster mode: the navigation links the cluster page
 	Notice  string
 	Alert   string
 	Status  int
@@ -316,7 +322,7 @@ func (w *Web) page(h handlerFunc) http.HandlerFunc {
 // viewOf is a view for r of principal p (nil: nobody signed in).
 func (w *Web) viewOf(r *http.Request, p *domain.Principal, cookie string) *view {
 	lang := langOf(r)
-	v := &view{L: catalogs[lang], Live: w.cfg.Events != nil}
+	v := &view{L: catalogs[lang], Live: w.cfg.Events != nil, Cluster: w.cfg.Cluster != nil}
 	q := r.URL.Query()
 	q.Set("lang", v.L["OtherLang"])
 	v.LangURL = r.URL.Path + "?" + q.Encode()
@@ -406,6 +412,8 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, v *view) {
 		name = "analytics"
 	case auditData:
 		name = "audit"
+	case clusterData:
+		name = "cluster"
 	}
 	w.renderPage(rw, name, v)
 }
@@ -437,7 +445,7 @@ func parsePages() (map[string]*template.Template, error) {
 		"lower": strings.ToLower,
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"problem", "signin", "inbox", "dialog", "campaigns", "campaign", "accounts", "analytics", "audit"} {
+	for _, name := range []string{"problem", "signin", "inbox", "dialog", "campaigns", "campaign", "accounts", "analytics", "audit", "cluster"} {
 		t, err := template.New(name).Option("missingkey=error").Funcs(funcs).
 			ParseFS(templateFS, "templates/layout.html", "templates/chart.html", "templates/"+name+".html")
 		if err != nil {
