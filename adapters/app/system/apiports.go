@@ -44,7 +44,7 @@ func (s *System) newAPI(cfg HTTP) (*httpapi.API, error) {
 		cfg.Rate = tokens.DefaultRate()
 	}
 	st := s.cfg.Store
-	c := httpapi.Config{ReadModels: s.cfg.ReadModels, Tokens: s.tokens, Limiter: tokens.NewLimiter(cfg.Rate, time.Now),
+	c := httpapi.Config{Cluster: s.reporter(), ReadModels: s.cfg.ReadModels, Tokens: s.tokens, Limiter: tokens.NewLimiter(cfg.Rate, time.Now),
 		Dialogs: dialogs.Service{H: s.h}, Campaigns: apiCampaigns{s.cfg.ReadModels}, Fresh: s.Fresh, Logger: s.log,
 		Opener: apiOpener{s.svc}, Transcripts: apiTranscripts{s.cfg.ReadModels},
 		Contacts:        ContactsAPI{H: s.h, Store: st},
@@ -67,7 +67,7 @@ func (s *System) newConsole(cfg HTTP) (*web.Web, error) {
 		Transcripts: apiTranscripts{s.cfg.ReadModels}, Events: APIEvents(st), Fresh: s.Fresh, Logger: s.log,
 		Secure: cfg.TLS != nil, CSRFKey: key.Sum(nil), LLMPrice: cfg.LLMPrice,
 		Campaigns: CampaignsAPI{H: s.h, Store: st, Sink: s.cfg.ReadModels, Scenario: s.cfg.Engine.Scenario}, Audience: webAudience{st},
-		Accounts: APIAccounts(s.h, s.cfg.ReadModels), Audit: s.audit})
+		Accounts: APIAccounts(s.h, s.cfg.ReadModels), Audit: s.audit, Cluster: s.reporter()})
 }
 
 // Fresh waits until the read models hold every event the log holds now,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/salesbot/salesbot/adapters/clock"
 	"github.com/salesbot/salesbot/adapters/cluster"
+	"github.com/salesbot/salesbot/adapters/httpapi"
 	"github.com/salesbot/salesbot/eventstore"
 )
 
@@ -82,6 +83,24 @@ func (n *node) leads() bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.lead
+}
+
+// reporter reads the cluster's status for the API and the web console;
+// nil on a single node (they say so).
+func (s *System) reporter() httpapi.Cluster {
+	if c := s.cfg.Cluster; c != nil {
+		return cluster.Reporter{URL: c.URL, Node: c.NodeID, Head: s.cfg.Store.Head}
+	}
+	return nil
+}
+
+// clusterStatus is the metrics' reading of the cluster's status; nil on
+// a single node.
+func (s *System) clusterStatus() func(context.Context) (cluster.Report, error) {
+	if r := s.reporter(); r != nil {
+		return r.Status
+	}
+	return nil
 }
 
 // NodeID is this node's id in the cluster, "" on a single node.

@@ -67,7 +67,7 @@ func (s *System) observe() error {
 	}
 	st := s.cfg.Store
 	m, err := metrics.New(metrics.Config{Head: st.Head, Failed: st.Err, ReadModels: s.cfg.ReadModels, Logger: s.log,
-		Decode: eventlog.New(st).Decode, Outbound: s.outbound})
+		Decode: eventlog.New(st).Decode, Outbound: s.outbound, Cluster: s.clusterStatus()})
 	if err != nil {
 		return err
 	}

@@ -152,6 +152,11 @@ func New(ctx context.Context, cfg Config) (*System, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	if c := cfg.Cluster; c != nil && c.NodeID == "" {
+		cp := *c
+		cp.NodeID = uuid.NewString()
+		cfg.Cluster = &cp
+	}
 	s := &System{cfg: cfg, log: cfg.Log}
 	// The read models must be this log's before the bot serves them.
 	if _, err := (projections.Runner{Store: st, Sink: cfg.ReadModels}).Bind(ctx); err != nil {
