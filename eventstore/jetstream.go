@@ -363,10 +363,17 @@ func (s *JetStreamStore) run(ctx context.Context) {
 	}
 }
 
+// followCheck is how long the follower waits for a message before it
+// checks that it is not behind the stream.
+const followCheck = 2 * time.Second
+
 // follow reads the stream from the first message not applied yet.
 func (s *JetStreamStore) follow(ctx context.Context) error {
 	cons, err := s.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
 		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: s.appliedSeq() + 1,
+		// A consumer that cannot be made again on its server (it died)
+		// gives up after a few tries: run starts a new one elsewhere.
+		MaxResetAttempts: 3,
 	})
 	if err != nil {
 		return err
@@ -376,8 +383,26 @@ func (s *JetStreamStore) follow(ctx context.Context) error {
 		return err
 	}
 	defer it.Stop()
+	defer context.AfterFunc(ctx, it.Stop)() // Close: also while it makes the consumer again
 	for {
-		msg, err := it.Next(jetstream.NextContext(ctx))
+		// A consumer whose server stopped may wait for ever: when nothing
+		// came for a while, the stream is asked how far it is, and a
+		// follower behind it starts a new consumer where it stopped.
+		nctx, cancel := context.WithTimeout(ctx, followCheck)
+		msg, err := it.Next(jetstream.NextContext(nctx))
+		cancel()
+		if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			ictx, cancel := context.WithTimeout(ctx, followCheck)
+			info, ierr := s.stream.Info(ictx)
+			cancel()
+			if ierr != nil {
+				return fmt.Errorf("follow: %w", ierr)
+			}
+			if last := info.State.LastSeq; last > s.appliedSeq() {
+				return fmt.Errorf("follow: stalled at sequence %d of %d", s.appliedSeq(), last)
+			}
+			continue
+		}
 		if err != nil {
 			return err
 		}

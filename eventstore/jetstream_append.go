@@ -233,6 +233,7 @@ func (s *JetStreamStore) publishGroup(group []*jsAppend) (retry []*jsAppend) {
 		}
 		flights = append(flights, flight{req: r, msg: msg, opts: opts, fut: fut, first: first, last: tip.pos, version: version})
 	}
+	broken := false // a flight was not stored: the ones after it, chained to it, were not either
 	for _, f := range flights {
 		var ack *jetstream.PubAck
 		var err error
@@ -240,7 +241,7 @@ func (s *JetStreamStore) publishGroup(group []*jsAppend) (retry []*jsAppend) {
 		case ack = <-f.fut.Ok():
 		case err = <-f.fut.Err():
 		}
-		if err != nil && !isWrongLastSequence(err) && !s.isClosed() {
+		if err != nil && !isWrongLastSequence(err) && !s.isClosed() && !broken {
 			// The answer was lost (a timeout, a server switch): send it
 			// again as it was. If the first one was stored, the server
 			// finds its message id and answers with its sequence.
@@ -257,6 +258,7 @@ func (s *JetStreamStore) publishGroup(group []*jsAppend) (retry []*jsAppend) {
 		case s.isClosed():
 			f.req.done <- jsResult{err: ErrClosed}
 		default:
+			broken = true
 			f.req.done <- jsResult{err: fmt.Errorf("eventstore: append to %q on %s: %w", f.req.stream, s.url, err)}
 		}
 	}

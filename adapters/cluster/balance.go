@@ -22,7 +22,9 @@ type Change struct {
 type BalanceOptions struct {
 	// Retry is how often accounts placed here but still held elsewhere
 	// (a departing node whose lease has not yet expired) are tried
-	// again, and lost leases noticed; default the Manager's RenewEvery.
+	// again, and lost leases noticed; default the Manager's RenewEvery,
+	// at most 1 s (an account whose holder crashed is taken within a
+	// second of its lease's expiry).
 	Retry  time.Duration
 	Logger *slog.Logger
 }
@@ -54,7 +56,7 @@ func NewBalancer(mgr *Manager, mem *Membership, accounts []string, opts BalanceO
 		return nil, fmt.Errorf("cluster: balancer: the lease manager is node %s, the membership node %s", mgr.NodeID(), mem.NodeID())
 	}
 	if opts.Retry <= 0 {
-		opts.Retry = mgr.every
+		opts.Retry = min(mgr.every, time.Second)
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

@@ -290,3 +290,31 @@ func TestBalancerLostLease(t *testing.T) {
 		t.Errorf("acct-2 still held by %q after Run ended", holder)
 	}
 }
+
+// A thousand accounts over three nodes: each within 10 % of a third,
+// every account held by exactly one node (the lease bucket agreeing);
+// then a node crashes (never releases, never renews) and its accounts
+// are held by the other two once its leases expire.
+func TestBalancerThousand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("3,000 lease operations")
+	}
+	url := newLog(t)
+	accts := accounts(1000)
+	start := time.Now()
+	nodes := []*bnode{startBalanced(t, url, "node-a", accts), startBalanced(t, url, "node-b", accts), startBalanced(t, url, "node-c", accts)}
+	waitBalanced(t, nodes, accts, 60*time.Second)
+	t.Logf("1000 accounts balanced over 3 nodes in %v: %s", time.Since(start).Round(time.Millisecond), spread(nodes))
+	for _, n := range nodes {
+		if h := len(n.bal.Held()); h < 300 || h > 367 {
+			t.Errorf("node %s holds %d of 1000", n.id, h)
+		}
+	}
+	c := nodes[2]
+	held := len(c.bal.Held())
+	c.mgr.Abandon() // a crash: its leases stay until they expire
+	c.mem.Abandon()
+	crashed := time.Now()
+	waitBalanced(t, nodes[:2], accts, balTTL+30*time.Second)
+	t.Logf("the crashed node's %d accounts held by the others %v after the crash (TTL %v): %s", held, time.Since(crashed).Round(time.Millisecond), balTTL, spread(nodes[:2]))
+}

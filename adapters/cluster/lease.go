@@ -134,13 +134,12 @@ func Open(ctx context.Context, rawURL string, store Store, opts Options) (*Manag
 		nc.Close()
 		return nil, fmt.Errorf("cluster: jetstream on %s: %w", u, err)
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	// Reads from the leader: a replica behind it could show a released
+	// lease as held.
+	kv, err := bucket(ctx, js, jetstream.KeyValueConfig{
 		Bucket: BucketName(u.Name), History: 1, TTL: opts.TTL, Replicas: max(u.Replicas, 1),
 		Storage: jetstream.FileStorage, Description: "salesbot leases of log " + u.Name,
 	})
-	if err == nil { // reads from the leader: a replica behind it could show a released lease as held
-		kv, err = eventstore.LeaderReads(ctx, js, kv)
-	}
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("cluster: lease bucket %s on %s: %w", BucketName(u.Name), u, err)
@@ -276,6 +275,16 @@ func (m *Manager) Holder(ctx context.Context, key string) (node string, epoch ui
 		return "", 0, fmt.Errorf("cluster: lease %q on %s: %w", key, m.where, err)
 	}
 	return v.Holder, v.Epoch, nil
+}
+
+// Abandon stops the manager at once without releasing its leases: they
+// expire after the TTL, as a crashed node's do. For a node that must stop
+// without another write (its log failed), and for failover tests.
+func (m *Manager) Abandon() {
+	m.mu.Lock()
+	m.closed = true
+	m.mu.Unlock()
+	m.nc.Close()
 }
 
 // Close releases the leases this node holds (so that other nodes take

@@ -140,20 +140,42 @@ func nodesBucket(ctx context.Context, nc *nats.Conn, u eventstore.LogURL, expire
 	if err != nil {
 		return nil, fmt.Errorf("cluster: jetstream on %s: %w", u, err)
 	}
-	name := NodesBucketName(u.Name)
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: name, History: 1, TTL: expire, Replicas: max(u.Replicas, 1),
+	// Reads from the stream's leader: a replica behind it could still
+	// show a node that left.
+	kv, err := bucket(ctx, js, jetstream.KeyValueConfig{
+		Bucket: NodesBucketName(u.Name), History: 1, TTL: expire, Replicas: max(u.Replicas, 1),
 		Storage: jetstream.FileStorage, Description: "salesbot nodes of log " + u.Name,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("cluster: nodes bucket %s on %s: %w", name, u, err)
-	}
-	// Reads from the stream's leader: a replica behind it could still
-	// show a node that left.
-	if kv, err = eventstore.LeaderReads(ctx, js, kv); err != nil {
-		return nil, fmt.Errorf("cluster: nodes bucket %s on %s: %w", name, u, err)
+		return nil, fmt.Errorf("cluster: nodes bucket %s on %s: %w", NodesBucketName(u.Name), u, err)
 	}
 	return kv, nil
+}
+
+// bucket finds the key-value bucket of cfg, or creates it if nobody has,
+// reading from its stream's leader (eventstore.LeaderReads). Nodes that
+// start together race to create it: the losers find it, and a server
+// busy forming the replicas may time out meanwhile, so every failure is
+// tried again, six times in about five seconds plus the requests' own
+// timeouts. The first node's configuration stands.
+func bucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	for attempt := 1; ; attempt++ {
+		kv, err := js.KeyValue(ctx, cfg.Bucket)
+		if errors.Is(err, jetstream.ErrBucketNotFound) {
+			kv, err = js.CreateKeyValue(ctx, cfg)
+		}
+		if err == nil {
+			return eventstore.LeaderReads(ctx, js, kv)
+		}
+		if attempt == 6 {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Duration(attempt) * 250 * time.Millisecond):
+		}
+	}
 }
 
 // NodeID is this node's id.
@@ -278,6 +300,24 @@ func (m *Membership) refresh(ctx context.Context) {
 	}
 	m.changes <- nodes
 	m.log.Info("nodes changed", "node", m.self.ID, "nodes", len(nodes))
+}
+
+// Abandon stops the heartbeats at once without taking the record down:
+// it expires after Expire, as a crashed node's does (failover tests).
+func (m *Membership) Abandon() {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	m.closed = true
+	m.mu.Unlock()
+	close(m.stop)
+	<-m.done
+	m.mu.Lock()
+	close(m.changes)
+	m.mu.Unlock()
+	m.nc.Close()
 }
 
 // Close deletes this node's record (the others see it leave at once),

@@ -72,6 +72,14 @@ func NewLog(t testing.TB, server string) string {
 // JetStream answers. The servers stop when the test ends.
 func StartCluster(t testing.TB) []string {
 	t.Helper()
+	_, urls := StartServers(t)
+	return urls
+}
+
+// StartServers is StartCluster that also returns the servers, to stop
+// one (a failover test) or ask which leads a stream.
+func StartServers(t testing.TB) ([]*server.Server, []string) {
+	t.Helper()
 	var (
 		ports  []int
 		routes []string
@@ -89,7 +97,10 @@ func StartCluster(t testing.TB) []string {
 	for _, l := range held {
 		l.Close()
 	}
-	var urls []string
+	var (
+		urls    []string
+		servers []*server.Server
+	)
 	for i := range 3 {
 		opts := &server.Options{
 			ServerName: fmt.Sprintf("n%d", i+1), Host: "127.0.0.1", Port: -1,
@@ -107,6 +118,7 @@ func StartCluster(t testing.TB) []string {
 			t.Fatalf("server %s did not start", opts.ServerName)
 		}
 		urls = append(urls, s.ClientURL())
+		servers = append(servers, s)
 	}
 	nc, err := nats.Connect(strings.Join(urls, ","))
 	if err != nil {
@@ -123,7 +135,7 @@ func StartCluster(t testing.TB) []string {
 		_, err := js.AccountInfo(ctx)
 		cancel()
 		if err == nil {
-			return urls
+			return servers, urls
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the cluster's JetStream did not come up: %v", err)

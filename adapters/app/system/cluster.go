@@ -285,3 +285,10 @@ func named(parts map[string]func(context.Context) error) []func(context.Context)
 // owns says whether this node takes the turns of account's dialogs:
 // always on a single node.
 func (s *System) owns(account uuid.UUID) bool { return s.node == nil || s.node.owns(account) }
+
+// abandon stops the node's leases and heartbeats at once without giving
+// them up, as a crash does (failover tests).
+func (n *node) abandon() {
+	n.mem.Abandon()
+	n.mgr.Abandon()
+}

@@ -21,13 +21,6 @@ import (
 // as its *eventstore.DiskFullError).
 func (s *System) Run(ctx context.Context, extra ...func(ctx context.Context)) error {
 	st := s.cfg.Store
-	if c := s.cfg.Cluster; c != nil {
-		n, err := s.joinCluster(ctx, *c, st)
-		if err != nil {
-			return err
-		}
-		s.node = n
-	}
 	// The HTTP address is taken first: if it is in use, nothing starts.
 	var web *httpapi.Server
 	if s.api != nil {

@@ -140,7 +140,7 @@ type System struct {
 	// one stops the system (tests).
 	services []func(ctx context.Context) error
 	obs      *observability // metrics and health (observe.go)
-	node     *node          // Config.Cluster's: set when Run joins; nil = the only node
+	node     *node          // Config.Cluster's: joined by New, left when Run returns; nil = the only node
 }
 
 // New binds the read models to the log, completes what the log needs
@@ -259,6 +259,11 @@ func New(ctx context.Context, cfg Config) (*System, error) {
 			return nil, err
 		}
 		if s.console, err = s.newConsole(*cfg.HTTP); err != nil {
+			return nil, err
+		}
+	}
+	if c := cfg.Cluster; c != nil { // last: nothing after it fails, and Run leaves
+		if s.node, err = s.joinCluster(ctx, *c, st); err != nil {
 			return nil, err
 		}
 	}
