@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -22,12 +21,8 @@ func TestJetStreamLeaderDies(t *testing.T) {
 		t.Skip("starts a 3-server NATS cluster")
 	}
 	servers, urls := jetstreamtest.StartServers(t)
-	var hosts []string
-	for _, u := range urls {
-		hosts = append(hosts, strings.TrimPrefix(u, "nats://"))
-	}
 	name := newLogName(t, urls[0])
-	url := "nats://" + strings.Join(hosts, ",") + "/" + name + "?replicas=3"
+	url := jetstreamtest.ClusterLogURL(urls, name)
 	a := openJS(t, url, eventstore.Options{})
 	defer a.Close()
 	b := openJS(t, url, eventstore.Options{})

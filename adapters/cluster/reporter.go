@@ -41,3 +41,10 @@ func (r Reporter) Status(ctx context.Context) (Report, error) {
 	rep.Self = r.Node
 	return rep, err
 }
+
+// StatusFunc is a function that reads a Status, as a reader of one
+// (httpapi.Cluster): a fixed report, or a Reporter's Status wrapped.
+type StatusFunc func(ctx context.Context) (Report, error)
+
+// Status calls f.
+func (f StatusFunc) Status(ctx context.Context) (Report, error) { return f(ctx) }

@@ -12,12 +12,6 @@ import (
 	"github.com/salesbot/salesbot/adapters/httpapi"
 )
 
-// clusterPort answers what its func says (the running system gives a
-// cluster.Reporter).
-type clusterPort func(ctx context.Context) (cluster.Report, error)
-
-func (f clusterPort) Status(ctx context.Context) (cluster.Report, error) { return f(ctx) }
-
 // A server on its own log says it is a single node: 200, no nodes, no
 // leases; any valid token reads it, none is refused.
 func TestClusterSingleNode(t *testing.T) {
@@ -49,7 +43,7 @@ func TestClusterStatus(t *testing.T) {
 		}}
 	var fail error
 	w := newWorld(t, tokens.DefaultRate(), func(c *httpapi.Config) {
-		c.Cluster = clusterPort(func(context.Context) (cluster.Report, error) { return rep, fail })
+		c.Cluster = cluster.StatusFunc(func(context.Context) (cluster.Report, error) { return rep, fail })
 	})
 	for _, token := range []string{w.read, w.manage, w.admin} {
 		var s httpapi.ClusterStatus

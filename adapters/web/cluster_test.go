@@ -14,12 +14,6 @@ import (
 	"github.com/salesbot/salesbot/domain"
 )
 
-// clusterPort answers what its func says (the running system gives a
-// cluster.Reporter).
-type clusterPort func(ctx context.Context) (cluster.Report, error)
-
-func (f clusterPort) Status(ctx context.Context) (cluster.Report, error) { return f(ctx) }
-
 // Without a cluster the page says the server is a single node, and the
 // navigation does not link it.
 func TestClusterPageSingleNode(t *testing.T) {
@@ -59,7 +53,7 @@ func TestClusterPage(t *testing.T) {
 		}}
 	var fail error
 	w := newWorld(t, func(c *web.Config) {
-		c.Cluster = clusterPort(func(context.Context) (cluster.Report, error) { return rep, fail })
+		c.Cluster = cluster.StatusFunc(func(context.Context) (cluster.Report, error) { return rep, fail })
 	})
 	cookie, _ := w.sessions.session(t, domain.ScopeRead)
 	res := w.get(t, "/web/cluster", cookie)

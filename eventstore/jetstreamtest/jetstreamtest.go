@@ -143,3 +143,13 @@ func StartServers(t testing.TB) ([]*server.Server, []string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// ClusterLogURL is the URL of the log name on the servers at urls (as
+// StartCluster returns them), every message kept on all three.
+func ClusterLogURL(urls []string, name string) string {
+	hosts := make([]string, len(urls))
+	for i, u := range urls {
+		hosts[i] = strings.TrimPrefix(u, "nats://")
+	}
+	return "nats://" + strings.Join(hosts, ",") + "/" + name + "?replicas=3"
+}

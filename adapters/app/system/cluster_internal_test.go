@@ -56,11 +56,7 @@ func TestFailover(t *testing.T) {
 		t.Skip("three NATS servers, three nodes and a campaign: about a minute")
 	}
 	servers, urls := jetstreamtest.StartServers(t)
-	var hosts []string
-	for _, u := range urls {
-		hosts = append(hosts, strings.TrimPrefix(u, "nats://"))
-	}
-	logURL := "nats://" + strings.Join(hosts, ",") + "/failover?replicas=3"
+	logURL := jetstreamtest.ClusterLogURL(urls, "failover")
 	key := bytes.Repeat([]byte{7}, eventstore.MasterKeySize)
 	ctx := t.Context()
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
