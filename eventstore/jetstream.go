@@ -85,6 +85,8 @@ type JetStreamStore struct {
 	done      chan struct{}
 	closeOnce sync.Once
 	observer  atomic.Pointer[func(AppendStat)]
+	// lastReconnect is when reconnect last moved the connection (Unix ns).
+	lastReconnect atomic.Int64
 }
 
 var (

@@ -258,6 +258,9 @@ func (s *JetStreamStore) publishGroup(group []*jsAppend) (retry []*jsAppend) {
 		case s.isClosed():
 			f.req.done <- jsResult{err: ErrClosed}
 		default:
+			if !broken && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrAsyncPublishTimeout) || errors.Is(err, nats.ErrTimeout)) {
+				s.reconnect(err)
+			}
 			broken = true
 			f.req.done <- jsResult{err: fmt.Errorf("eventstore: append to %q on %s: %w", f.req.stream, s.url, err)}
 		}
@@ -329,4 +332,21 @@ func splitMessage(b []byte) ([][]byte, error) {
 		return nil, fmt.Errorf("%d bytes after the last record", len(b))
 	}
 	return out, nil
+}
+
+// reconnect moves the connection to another server when an append was
+// not answered even once sent again: after a server of the cluster died,
+// a connection can stay where answers no longer come back (seen on a
+// 3-server cluster under load), while a new one is answered at once. At
+// most once every 10 s.
+func (s *JetStreamStore) reconnect(cause error) {
+	now := time.Now()
+	if last := s.lastReconnect.Load(); last != 0 && now.Sub(time.Unix(0, last)) < 10*time.Second {
+		return
+	}
+	s.lastReconnect.Store(now.UnixNano())
+	s.log.Warn("eventstore: appends are not answered; reconnecting to the servers", "log", s.url.String(), "err", cause)
+	if err := s.nc.ForceReconnect(); err != nil {
+		s.log.Warn("eventstore: reconnect", "log", s.url.String(), "err", err)
+	}
 }

@@ -362,6 +362,10 @@ func (s *JetStreamStore) PutSecret(ctx context.Context, name string, value []byt
 	if err != nil {
 		return fmt.Errorf("eventstore: seal secret %q: %w", name, err)
 	}
+	// Written whole even if the caller stops meanwhile, as on Pebble: a
+	// session stored as its client shuts down must not be lost.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), kvTimeout)
+	defer cancel()
 	if _, err := s.secrets.Put(ctx, kvKey(name), sealed); err != nil {
 		return fmt.Errorf("eventstore: put secret %q on %s: %w", name, s.url, err)
 	}

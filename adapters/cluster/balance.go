@@ -27,6 +27,11 @@ type BalanceOptions struct {
 	// second of its lease's expiry).
 	Retry  time.Duration
 	Logger *slog.Logger
+	// Stop, if set, is called before a lease this node holds is released
+	// (placed elsewhere now, or Run ending) and must return once what
+	// runs under it has stopped: the next holder takes it only then, so
+	// two nodes never run one account.
+	Stop func(account string)
 }
 
 // Balancer holds the leases of the accounts Place puts on this node
@@ -43,6 +48,7 @@ type Balancer struct {
 	changes  chan Change
 
 	kick chan struct{} // SetAccounts: balance now
+	stop func(account string)
 
 	mu    sync.Mutex
 	held  map[string]*Lease
@@ -63,7 +69,7 @@ func NewBalancer(mgr *Manager, mem *Membership, accounts []string, opts BalanceO
 	}
 	return &Balancer{
 		mgr: mgr, mem: mem, accounts: sortedSet(accounts), retry: opts.Retry, log: opts.Logger,
-		changes: make(chan Change, 64), held: map[string]*Lease{}, kick: make(chan struct{}, 1),
+		changes: make(chan Change, 64), held: map[string]*Lease{}, kick: make(chan struct{}, 1), stop: opts.Stop,
 	}, nil
 }
 
@@ -185,6 +191,9 @@ func (b *Balancer) balance(ctx context.Context) {
 		b.send(ctx, Change{Account: a})
 	}
 	for _, l := range release {
+		if b.stop != nil {
+			b.stop(l.Key())
+		}
 		if err := l.Release(ctx); err != nil && !errors.Is(err, ErrLost) {
 			b.log.Warn("account lease release failed", "account", l.Key(), "node", b.mgr.NodeID(), "err", err)
 		}
@@ -233,6 +242,9 @@ func (b *Balancer) releaseAll() {
 	b.held = map[string]*Lease{}
 	b.mu.Unlock()
 	for a, l := range held {
+		if b.stop != nil {
+			b.stop(a)
+		}
 		if err := l.Release(ctx); err != nil && !errors.Is(err, ErrLost) {
 			b.log.Warn("account lease release failed", "account", a, "node", b.mgr.NodeID(), "err", err)
 		}

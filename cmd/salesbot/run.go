@@ -53,6 +53,9 @@ func runCommand() *command {
 				if err := web.Check(); err != nil {
 					return err
 				}
+				if log != "" && a.cfg.PostgresDSN == "" {
+					return usagef("--log: the nodes of a log on JetStream share their read models: give --postgres (SALESBOT_POSTGRES_DSN)")
+				}
 				if sbox {
 					return nil // the sandbox may keep its key in the data dir
 				}

@@ -148,8 +148,10 @@ type account struct {
 	conn    telegram.Conn
 	queue   []outItem // outbound messages to send, in plan order
 	kick    chan struct{}
-	fence   *eventstore.Fence // Leased: this node's lease on the account; nil = not held
+	fence   *eventstore.Fence // Leased: the last lease this node held on the account; nil = never
+	held    bool              // Leased: this node holds the lease now
 	again   bool              // Leased: start it again once it stopped
+	done    chan struct{}     // closed when the current run's client and sender have stopped
 	// Outbound messages of the account's dialogs planned, sent and
 	// failed over the whole log (read from its start, or kept in its
 	// snapshot).
@@ -345,7 +347,7 @@ func (s *Service) apply(ctx context.Context, r *eventstore.RecordedEvent, e doma
 		a := &account{id: e.AccountID, label: e.Label, loc: location(e.Limits.TimeZone), kick: make(chan struct{}, 1)}
 		s.accounts[a.id] = a
 		if f, ok := s.leases[a.id]; ok {
-			a.fence = &f
+			a.fence, a.held = &f, true
 		}
 		if s.caught {
 			s.startLocked(ctx, a)
@@ -494,18 +496,22 @@ func location(tz string) *time.Location {
 // startLocked starts the client and sender of an account that should run;
 // the caller holds s.mu.
 func (s *Service) startLocked(ctx context.Context, a *account) {
-	if a.running || a.lost || a.removed || (s.cfg.Leased && a.fence == nil) {
+	if a.running || a.lost || a.removed || (s.cfg.Leased && !a.held) {
 		return
 	}
 	actx, stop := context.WithCancel(ctx)
-	a.running, a.stop = true, stop
-	s.wg.Add(2)
-	go func() {
+	done := make(chan struct{})
+	a.running, a.stop, a.done = true, stop, done
+	var run sync.WaitGroup // this run's client and sender
+	run.Add(2)
+	s.wg.Add(1)
+	go func() { // once both have stopped: the account is not running
 		defer s.wg.Done()
-		s.supervise(actx, a)
+		run.Wait()
 		stop()
 		s.mu.Lock()
 		a.running, a.conn = false, nil
+		close(done)
 		if a.again && ctx.Err() == nil { // its lease came back while it stopped
 			a.again = false
 			s.startLocked(ctx, a)
@@ -513,7 +519,12 @@ func (s *Service) startLocked(ctx context.Context, a *account) {
 		s.mu.Unlock()
 	}()
 	go func() {
-		defer s.wg.Done()
+		defer run.Done()
+		s.supervise(actx, a)
+		stop() // the sender too
+	}()
+	go func() {
+		defer run.Done()
 		s.send(actx, a)
 	}()
 }
@@ -534,9 +545,12 @@ func (s *Service) notify(n Notice) {
 
 // SetLease gives this node the lease on account (fence non-nil), which
 // starts it, or takes it away (nil), which stops its client and sender
-// at once (Config.Leased). Leases given before Run or before the account
-// is in the log take effect when it is.
-func (s *Service) SetLease(account uuid.UUID, fence *eventstore.Fence) {
+// (Config.Leased). Leases given before Run or before the account is in
+// the log take effect when it is. The channel it returns is closed once
+// the account runs nowhere in this process: a lease taken away is to be
+// released only then, so the next holder never connects while this node
+// still is.
+func (s *Service) SetLease(account uuid.UUID, fence *eventstore.Fence) <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if fence == nil {
@@ -546,30 +560,45 @@ func (s *Service) SetLease(account uuid.UUID, fence *eventstore.Fence) {
 	}
 	a := s.accounts[account]
 	if a == nil {
-		return
+		return closedCh
 	}
-	a.fence = fence
+	if fence != nil {
+		a.fence = fence // kept when the lease goes: what still runs is fenced off by it
+	}
+	a.held = fence != nil
 	switch {
 	case fence == nil && a.running:
 		a.again = false
 		a.stop()
+		return a.done
 	case fence != nil && s.caught:
 		a.again = a.running // still stopping after losing it: starts once stopped
 		s.startLocked(s.runCtx, a)
 	}
+	return closedCh
 }
 
-// handlersOf are the handlers of what account a does: under its lease
-// when leased.
+var closedCh = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
+// handlersOf are the handlers of what account a does: when leased, under
+// the last lease this node held on it (refused by the log once another
+// node took it), or none (refused always).
 func (s *Service) handlersOf(a *account) domain.Handlers {
-	s.mu.Lock()
-	f := a.fence
-	s.mu.Unlock()
-	if f == nil {
+	if !s.cfg.Leased {
 		return s.h
 	}
+	s.mu.Lock()
+	f := eventstore.Fence{Key: a.id.String()} // epoch 0: never granted
+	if a.fence != nil {
+		f = *a.fence
+	}
+	s.mu.Unlock()
 	h := s.h
-	h.Log = s.ev.Fenced(*f)
+	h.Log = s.ev.Fenced(f)
 	return h
 }
 
@@ -587,9 +616,21 @@ func (s *Service) record(ctx context.Context, a *account, cmd domain.AccountComm
 // backoff and records each change as an account event; a lost session
 // ends it.
 func (s *Service) supervise(ctx context.Context, a *account) {
-	if ok, err := telegram.HasSession(ctx, s.cfg.Store, a.id); err != nil || !ok {
-		s.log.Warn("accounts: account has no session; add it again to connect it", "account", a.id, "label", a.label, "err", err)
-		return
+	// No session, or it cannot be read now: look again from time to
+	// time (on a log shared by several nodes a read can fail for a
+	// moment while the servers elect a leader), telling it once.
+	for wait, told := s.cfg.MinBackoff, false; ; wait = min(wait*2, s.cfg.MaxBackoff, 10*time.Second) {
+		ok, err := telegram.HasSession(ctx, s.cfg.Store, a.id)
+		if err == nil && ok {
+			break
+		}
+		if !told {
+			s.log.Warn("accounts: account has no session; add it again to connect it (looking again meanwhile)", "account", a.id, "label", a.label, "err", err)
+			told = true
+		}
+		if clock.Sleep(ctx, jitter(wait)) != nil {
+			return
+		}
 	}
 	backoff := s.cfg.MinBackoff
 	for ctx.Err() == nil {

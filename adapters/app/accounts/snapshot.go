@@ -87,7 +87,7 @@ func (s *Service) unfold(state []byte) error {
 		}
 		s.accounts[a.id] = a
 		if f, ok := s.leases[a.id]; ok {
-			a.fence = &f
+			a.fence, a.held = &f, true
 		}
 	}
 	for _, d := range f.Dialogs {

@@ -120,7 +120,7 @@ func (s *System) Leads() bool { return s.node == nil || s.node.leads() }
 // the accounts added and removed meanwhile.
 func (s *System) balance(ctx context.Context) error {
 	n := s.node
-	bal, err := cluster.NewBalancer(n.mgr, n.mem, s.accountKeys(), cluster.BalanceOptions{Logger: s.log})
+	bal, err := cluster.NewBalancer(n.mgr, n.mem, s.accountKeys(), cluster.BalanceOptions{Logger: s.log, Stop: s.stopAccount})
 	if err != nil {
 		return err
 	}
@@ -152,6 +152,24 @@ func (s *System) balance(ctx context.Context) error {
 		case <-t.C:
 			bal.SetAccounts(s.accountKeys())
 		}
+	}
+}
+
+// stopAccount stops an account whose lease this node is about to
+// release, waiting for its client and sender to stop (at most 30 s: a
+// client that hangs is cut off by the lease's fence anyway).
+func (s *System) stopAccount(key string) {
+	id, err := uuid.Parse(key)
+	if err != nil {
+		return
+	}
+	s.node.mu.Lock()
+	s.node.owned[id] = false
+	s.node.mu.Unlock()
+	select {
+	case <-s.svc.SetLease(id, nil):
+	case <-time.After(30 * time.Second):
+		s.log.Warn("salesbot: account still running when its lease is released", "account", id)
 	}
 }
 
@@ -210,17 +228,17 @@ func (s *System) lead(ctx context.Context, l *cluster.Lease, parts []func(contex
 		go func() { errs <- f(lctx) }()
 	}
 	var first error
+	got := 0
 	select {
 	case <-ctx.Done():
 	case <-l.Lost():
 		s.log.Warn("salesbot: leader lease lost; the parts that run once stop here", "node", n.mgr.NodeID())
-	case first = <-errs:
+	case first = <-errs: // a part stopped by itself: a failure, or nil
+		got++
 	}
 	cancel()
-	for range len(parts) - btoi(first != nil) {
-		if err := <-errs; first == nil && err != nil && ctx.Err() == nil {
-			first = err
-		}
+	for ; got < len(parts); got++ {
+		<-errs // stopped by cancel: what they return then is no failure
 	}
 	select {
 	case <-l.Lost():
@@ -233,13 +251,6 @@ func (s *System) lead(ctx context.Context, l *cluster.Lease, parts []func(contex
 		return fmt.Errorf("leader: %w", first)
 	}
 	return nil
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // refresh reads, every second, what other nodes wrote to the registries

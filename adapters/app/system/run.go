@@ -21,6 +21,9 @@ import (
 // as its *eventstore.DiskFullError).
 func (s *System) Run(ctx context.Context, extra ...func(ctx context.Context)) error {
 	st := s.cfg.Store
+	if s.node != nil { // last: after every part, the balancer's releases included
+		defer s.node.close()
+	}
 	// The HTTP address is taken first: if it is in use, nothing starts.
 	var web *httpapi.Server
 	if s.api != nil {
@@ -98,7 +101,6 @@ func (s *System) Run(ctx context.Context, extra ...func(ctx context.Context)) er
 			serve(name, f)
 		}
 	} else {
-		defer s.node.close()
 		serve("leader", func(ctx context.Context) error { return s.leader(ctx, named(once)) })
 		serve("account leases", s.balance)
 		serve("registries", s.refresh)
