@@ -77,7 +77,8 @@ type Options struct {
 	// RenewEvery is how often a held lease is renewed; default TTL/3.
 	RenewEvery time.Duration
 	// Now is the clock (default time.Now): a lease whose renewals fail
-	// for a TTL by it is given up as lost.
+	// for a TTL less RenewEvery by it is given up as lost (a renewal
+	// period before another node can take it).
 	Now    func() time.Time
 	Logger *slog.Logger
 }
@@ -357,19 +358,22 @@ func (l *Lease) Renew(ctx context.Context) error {
 	if l.gone {
 		return fmt.Errorf("cluster: renew %q epoch %d: %w", l.key, l.epoch, ErrLost)
 	}
+	sent := l.m.now() // the server counts the TTL from when it stored the renewal: no later than this
 	rev, err := l.m.kv.Update(ctx, l.kvKey, l.m.value(l.epoch), l.rev)
 	if err == nil {
-		l.rev, l.renewed = rev, l.m.now()
+		l.rev, l.renewed = rev, sent
 		return nil
 	}
 	if casFailed(err) || errors.Is(err, jetstream.ErrKeyNotFound) {
 		l.loseLocked("taken or expired")
 		return fmt.Errorf("cluster: renew %q epoch %d: %w", l.key, l.epoch, ErrLost)
 	}
-	// The server did not answer: the lease may still be ours, until a
-	// TTL has passed since the last renewal.
-	if l.m.now().Sub(l.renewed) >= l.m.ttl {
-		l.loseLocked("not renewed for a TTL")
+	// The server did not answer: the lease may still be ours until a TTL
+	// has passed since the last renewal. It is given up a renewal period
+	// before that, so that this node has stopped what runs under it by
+	// the time another node can take it.
+	if l.m.now().Sub(l.renewed) >= l.m.ttl-l.m.every {
+		l.loseLocked("not renewed for a TTL less a renewal period")
 		return fmt.Errorf("cluster: renew %q epoch %d: %w (%v)", l.key, l.epoch, ErrLost, err)
 	}
 	return fmt.Errorf("cluster: renew %q epoch %d on %s: %w", l.key, l.epoch, l.m.where, err)
