@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	gotd "github.com/gotd/td/telegram"
 	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/salesbot/salesbot/adapters/app/contacts"
@@ -44,6 +47,65 @@ func (n *clusterNode) held() map[uuid.UUID]bool {
 	return out
 }
 
+// clusterEnv is what the nodes of a test share: the log, its key, the
+// read models (one PostgreSQL for every node) and the scenario.
+type clusterEnv struct {
+	t      *testing.T
+	logURL string
+	key    []byte
+	log    *slog.Logger
+	sink   projections.Sink
+	sc     *scenario.Scenario
+}
+
+func newClusterEnv(t *testing.T, logURL string) *clusterEnv {
+	sc, err := scenario.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &clusterEnv{t: t, logURL: logURL, key: bytes.Repeat([]byte{7}, eventstore.MasterKeySize), sc: sc, sink: projections.NewMemory(),
+		log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+}
+
+// open opens the log, closed when the test ends.
+func (e *clusterEnv) open() *eventstore.JetStreamStore {
+	st, err := eventstore.OpenJetStream(e.t.Context(), e.logURL, eventstore.Options{MasterKey: e.key, Logger: e.log})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// start runs node i on its own connection to the log, its accounts on
+// the Telegram of tg, until the test ends.
+func (e *clusterEnv) start(i int, tg gotd.Options) *clusterNode {
+	t := e.t
+	st := e.open()
+	cfg := Config{Store: st, ReadModels: e.sink, Log: e.log, Typing: demo.Typing,
+		Telegram: &telegram.Dialer{AppID: 1, AppHash: "sandbox", Options: tg, Secrets: st, IndexKey: st.IndexKey(), Log: e.log},
+		Engine:   Engine{Scenario: e.sc, Debounce: time.Second},
+		Cluster:  &Cluster{URL: e.logURL, Label: fmt.Sprintf("node-%d", i)}}
+	s, err := New(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, stop := context.WithCancel(t.Context())
+	n := &clusterNode{st: st, sys: s, stop: stop, done: make(chan error, 1)}
+	go func() {
+		err := s.Run(rctx)
+		if err != nil && rctx.Err() == nil {
+			t.Errorf("node %d stopped: %v", i, err)
+		}
+		n.done <- err
+	}()
+	t.Cleanup(func() {
+		n.stop()
+		<-n.done
+	})
+	return n
+}
+
 // A 3-replica NATS cluster, three salesbot nodes on one log and the
 // sandbox Telegram with a campaign running. The node that leads is
 // killed (no lease released): its accounts resume on the others within
@@ -56,19 +118,9 @@ func TestFailover(t *testing.T) {
 		t.Skip("three NATS servers, three nodes and a campaign: about a minute")
 	}
 	servers, urls := jetstreamtest.StartServers(t)
-	logURL := jetstreamtest.ClusterLogURL(urls, "failover")
-	key := bytes.Repeat([]byte{7}, eventstore.MasterKeySize)
-	ctx := t.Context()
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	open := func() *eventstore.JetStreamStore {
-		st, err := eventstore.OpenJetStream(ctx, logURL, eventstore.Options{MasterKey: key, Logger: log})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
-	}
-	first := open()
-	t.Cleanup(func() { first.Close() })
+	env := newClusterEnv(t, jetstreamtest.ClusterLogURL(urls, "failover"))
+	ctx, log := t.Context(), env.log
+	first := env.open()
 	const leads = 12
 	var sb *telegramtest.Sandbox
 	world, err := demo.StartSandbox(ctx, first, log, leads, func(s *telegramtest.Sandbox) { sb = s })
@@ -76,37 +128,8 @@ func TestFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { world.Close() })
-	sc, err := scenario.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sink := projections.NewMemory() // one PostgreSQL for every node
-	start := func(i int) *clusterNode {
-		st := open()
-		cfg := Config{Store: st, ReadModels: sink, Log: log, Typing: demo.Typing,
-			Telegram: &telegram.Dialer{AppID: 1, AppHash: "sandbox", Options: world.ClientOptions(), Secrets: st, IndexKey: st.IndexKey(), Log: log},
-			Engine:   Engine{Scenario: sc, Debounce: time.Second},
-			Cluster:  &Cluster{URL: logURL, Label: fmt.Sprintf("node-%d", i)}}
-		s, err := New(ctx, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rctx, stop := context.WithCancel(ctx)
-		n := &clusterNode{st: st, sys: s, stop: stop, done: make(chan error, 1)}
-		go func() {
-			err := s.Run(rctx)
-			if err != nil && rctx.Err() == nil {
-				t.Errorf("node %d stopped: %v", i, err)
-			}
-			n.done <- err
-		}()
-		t.Cleanup(func() {
-			n.stop()
-			<-n.done
-			n.st.Close()
-		})
-		return n
-	}
+	sc := env.sc
+	start := func(i int) *clusterNode { return env.start(i, world.ClientOptions()) }
 	nodes := []*clusterNode{start(1), start(2), start(3)}
 
 	// Every look at the accounts also checks that none runs on two nodes.
@@ -385,4 +408,60 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+// Sandbox accounts spread over three nodes, each connected on the node
+// that holds its lease: a measurement, run with
+// SALESBOT_CLUSTER_ACCOUNTS=N (each sandbox sign-in costs about a second
+// of CPU here).
+func TestClusterAccountsSpread(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("SALESBOT_CLUSTER_ACCOUNTS"))
+	if n <= 0 {
+		t.Skip("a measurement: set SALESBOT_CLUSTER_ACCOUNTS=N")
+	}
+	logURL := jetstreamtest.URL() + "/" + jetstreamtest.NewLog(t, jetstreamtest.URL()) // the machine's server
+	if os.Getenv("SALESBOT_CLUSTER_EMBEDDED") != "" {                                  // or three in this process, replicas 3
+		_, urls := jetstreamtest.StartServers(t)
+		logURL = jetstreamtest.ClusterLogURL(urls, "spread")
+	}
+	env := newClusterEnv(t, logURL)
+	ctx := t.Context()
+	sb, err := telegramtest.New(ctx, telegramtest.Options{Logger: env.log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	first := env.open()
+	h := domain.Handlers{Log: eventlog.New(first), Index: domain.NewIndexKey(first.IndexKey()), Now: time.Now}
+	signIn := time.Now()
+	if _, err := demo.AddAccounts(ctx, sb, first, h, env.log, n, demo.SandboxLimits); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d sandbox accounts signed in in %s", n, time.Since(signIn).Round(time.Second))
+	start := time.Now()
+	nodes := []*clusterNode{env.start(1, sb.ClientOptions()), env.start(2, sb.ClientOptions()), env.start(3, sb.ClientOptions())}
+	waitFor(t, 2*time.Minute, "every account connected on one node", func() bool {
+		seen := map[uuid.UUID]bool{}
+		for _, nd := range nodes {
+			for a := range nd.held() {
+				if seen[a] {
+					t.Fatalf("account %s connected on two nodes", a)
+				}
+				seen[a] = true
+			}
+		}
+		if len(seen) != n && time.Since(start) > 20*time.Second && time.Since(start)%(10*time.Second) < 100*time.Millisecond {
+			t.Logf("after %s: %d of %d connected: %d / %d / %d", time.Since(start).Round(time.Second), len(seen), n, len(nodes[0].held()), len(nodes[1].held()), len(nodes[2].held()))
+		}
+		return len(seen) == n
+	})
+	var spread []string
+	for _, nd := range nodes {
+		c := len(nd.held())
+		spread = append(spread, strconv.Itoa(c))
+		if c > (11*n+29)/30 { // ceil(1.1 × n / 3)
+			t.Errorf("node %s runs %d of %d accounts", nd.sys.NodeID(), c, n)
+		}
+	}
+	t.Logf("%d accounts connected over 3 nodes in %s: %s", n, time.Since(start).Round(100*time.Millisecond), strings.Join(spread, " / "))
 }
