@@ -218,15 +218,9 @@ func (s *JetStreamStore) Verify(ctx context.Context, progress func(done, total u
 	}
 	rep := cv.report()
 	rep.LogID, rep.PublicKeyOnly = s.id, s.m.publicOnly()
-	rep.Erased, rep.Unbound, rep.Unsigned = kc.rep.Erased, kc.rep.Unbound, cv.tip.pos
-	switch {
-	case sth != nil:
-		if err := checkSignedHead(s.m.pub, s.id, *sth, cv.tip.pos, sthHash, "signed head"); err != nil {
-			return VerifyReport{}, err
-		}
-		rep.SignedHead, rep.Unsigned = sth, cv.tip.pos-sth.Position
-	case s.m.publicOnly() && cv.tip.pos > 0:
-		return VerifyReport{}, fmt.Errorf("eventstore: verify %s: the log holds no signed head, so the public key can vouch for none of its %d events: open it once with salesbot and the master key (it signs its head), then verify again", s.url, cv.tip.pos)
+	rep.Erased, rep.Unbound = kc.rep.Erased, kc.rep.Unbound
+	if err := signedHead(&rep, s.m, s.id, sth, sthHash, cv.tip.pos, s.url.String()); err != nil {
+		return VerifyReport{}, err
 	}
 	if progress != nil {
 		progress(cv.tip.pos, cv.tip.pos)

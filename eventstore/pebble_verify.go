@@ -112,16 +112,8 @@ func (s *PebbleStore) Verify(ctx context.Context, progress func(done, total uint
 		}
 		rep.Anchor = &anchor
 	}
-	switch {
-	case sth != nil:
-		if err := checkSignedHead(s.m.pub, s.id, *sth, cv.tip.pos, sthHash, "signed head"); err != nil {
-			return VerifyReport{}, err
-		}
-		rep.SignedHead, rep.Unsigned = sth, cv.tip.pos-sth.Position
-	case s.m.publicOnly() && cv.tip.pos > 0:
-		return VerifyReport{}, fmt.Errorf("eventstore: verify %s: the log holds no signed head, so the public key can vouch for none of its %d events: open it once with salesbot and the master key (it signs its head), then verify again", s.dir, cv.tip.pos)
-	default:
-		rep.Unsigned = cv.tip.pos
+	if err := signedHead(&rep, s.m, s.id, sth, sthHash, cv.tip.pos, s.dir); err != nil {
+		return VerifyReport{}, err
 	}
 	if progress != nil {
 		progress(cv.tip.pos, tipPos)

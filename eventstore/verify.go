@@ -88,6 +88,26 @@ func (k *keyCheck) finish() error {
 // checkSignedHead checks a signed head against the chain: its signature,
 // its log, and the hash the walk noted at its position (hash; end is the
 // walk's last position).
+// signedHead checks the log's signed head sth (nil: none), whose
+// position's chain hash is sthHash, against a chain walked to end, and
+// records it in rep with the events after it. A log without one fails a
+// verify with the public key alone: it vouches for none of its events.
+// where names the log.
+func signedHead(rep *VerifyReport, m *master, id uuid.UUID, sth *SignedHead, sthHash [32]byte, end uint64, where string) error {
+	switch {
+	case sth != nil:
+		if err := checkSignedHead(m.pub, id, *sth, end, sthHash, "signed head"); err != nil {
+			return err
+		}
+		rep.SignedHead, rep.Unsigned = sth, end-sth.Position
+	case m.publicOnly() && end > 0:
+		return fmt.Errorf("eventstore: verify %s: the log holds no signed head, so the public key can vouch for none of its %d events: open it once with salesbot and the master key (it signs its head), then verify again", where, end)
+	default:
+		rep.Unsigned = end
+	}
+	return nil
+}
+
 func checkSignedHead(pub ed25519.PublicKey, id uuid.UUID, h SignedHead, end uint64, hash [32]byte, what string) error {
 	if !h.Check(pub) {
 		return &TamperError{Reason: what + " fails its signature (altered, or made with another key)"}

@@ -126,24 +126,14 @@ func Open(ctx context.Context, rawURL string, store Store, opts Options) (*Manag
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	nc, err := nats.Connect(strings.Join(u.Servers, ","), nats.Name("salesbot-leases"), nats.MaxReconnects(-1))
-	if err != nil {
-		return nil, fmt.Errorf("cluster: connect to %s: %w", u, err)
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("cluster: jetstream on %s: %w", u, err)
-	}
 	// Reads from the leader: a replica behind it could show a released
 	// lease as held.
-	kv, err := bucket(ctx, js, jetstream.KeyValueConfig{
+	nc, kv, err := openBucket(ctx, u, "salesbot-leases", jetstream.KeyValueConfig{
 		Bucket: BucketName(u.Name), History: 1, TTL: opts.TTL, Replicas: max(u.Replicas, 1),
 		Storage: jetstream.FileStorage, Description: "salesbot leases of log " + u.Name,
 	})
 	if err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("cluster: lease bucket %s on %s: %w", BucketName(u.Name), u, err)
+		return nil, err
 	}
 	return &Manager{
 		nc: nc, kv: kv, store: store, node: opts.NodeID, ttl: opts.TTL, every: opts.RenewEvery,

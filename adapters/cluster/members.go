@@ -105,13 +105,13 @@ func Join(ctx context.Context, rawURL string, opts MemberOptions) (*Membership, 
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	nc, err := nats.Connect(strings.Join(u.Servers, ","), nats.Name("salesbot-nodes"), nats.MaxReconnects(-1))
+	// Reads from the stream's leader: a replica behind it could still
+	// show a node that left.
+	nc, kv, err := openBucket(ctx, u, "salesbot-nodes", jetstream.KeyValueConfig{
+		Bucket: NodesBucketName(u.Name), History: 1, TTL: opts.Expire, Replicas: max(u.Replicas, 1),
+		Storage: jetstream.FileStorage, Description: "salesbot nodes of log " + u.Name,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("cluster: connect to %s: %w", u, err)
-	}
-	kv, err := nodesBucket(ctx, nc, u, opts.Expire)
-	if err != nil {
-		nc.Close()
 		return nil, err
 	}
 	m := &Membership{
@@ -133,49 +133,6 @@ func Join(ctx context.Context, rawURL string, opts MemberOptions) (*Membership, 
 	go m.loop()
 	m.refresh(ctx)
 	return m, nil
-}
-
-func nodesBucket(ctx context.Context, nc *nats.Conn, u eventstore.LogURL, expire time.Duration) (jetstream.KeyValue, error) {
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return nil, fmt.Errorf("cluster: jetstream on %s: %w", u, err)
-	}
-	// Reads from the stream's leader: a replica behind it could still
-	// show a node that left.
-	kv, err := bucket(ctx, js, jetstream.KeyValueConfig{
-		Bucket: NodesBucketName(u.Name), History: 1, TTL: expire, Replicas: max(u.Replicas, 1),
-		Storage: jetstream.FileStorage, Description: "salesbot nodes of log " + u.Name,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("cluster: nodes bucket %s on %s: %w", NodesBucketName(u.Name), u, err)
-	}
-	return kv, nil
-}
-
-// bucket finds the key-value bucket of cfg, or creates it if nobody has,
-// reading from its stream's leader (eventstore.LeaderReads). Nodes that
-// start together race to create it: the losers find it, and a server
-// busy forming the replicas may time out meanwhile, so every failure is
-// tried again, six times in about five seconds plus the requests' own
-// timeouts. The first node's configuration stands.
-func bucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
-	for attempt := 1; ; attempt++ {
-		kv, err := js.KeyValue(ctx, cfg.Bucket)
-		if errors.Is(err, jetstream.ErrBucketNotFound) {
-			kv, err = js.CreateKeyValue(ctx, cfg)
-		}
-		if err == nil {
-			return eventstore.LeaderReads(ctx, js, kv)
-		}
-		if attempt == 6 {
-			return nil, err
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(time.Duration(attempt) * 250 * time.Millisecond):
-		}
-	}
 }
 
 // NodeID is this node's id.

@@ -578,6 +578,18 @@ func (s *Service) SetLease(account uuid.UUID, fence *eventstore.Fence) <-chan st
 	return closedCh
 }
 
+// Holds says whether this node runs account: it holds its lease, or the
+// service is not Leased (then it runs every account).
+func (s *Service) Holds(account uuid.UUID) bool {
+	if !s.cfg.Leased {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.accounts[account]
+	return a != nil && a.held
+}
+
 var closedCh = func() chan struct{} {
 	c := make(chan struct{})
 	close(c)

@@ -47,13 +47,11 @@ const LeaderKey = "leader"
 
 // node is the system's part in a cluster.
 type node struct {
-	cfg Cluster
 	mgr *cluster.Manager
 	mem *cluster.Membership
 
-	mu    sync.Mutex
-	owned map[uuid.UUID]bool // accounts whose lease this node holds
-	lead  bool               // this node holds the leader lease
+	mu   sync.Mutex
+	lead bool // this node holds the leader lease
 }
 
 // joinCluster takes the node's place among the log's members.
@@ -68,14 +66,7 @@ func (s *System) joinCluster(ctx context.Context, c Cluster, st eventstore.Log) 
 		return nil, err
 	}
 	s.log.Info("salesbot: joined the cluster", "node", mgr.NodeID(), "label", c.Label)
-	return &node{cfg: c, mgr: mgr, mem: mem, owned: map[uuid.UUID]bool{}}, nil
-}
-
-// owns says whether this node runs account (engine.Config.Owns).
-func (n *node) owns(account uuid.UUID) bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.owned[account]
+	return &node{mgr: mgr, mem: mem}, nil
 }
 
 // leads says whether this node holds the leader lease.
@@ -138,9 +129,6 @@ func (s *System) balance(ctx context.Context) error {
 			if err != nil {
 				continue
 			}
-			n.mu.Lock()
-			n.owned[id] = c.Held
-			n.mu.Unlock()
 			if c.Held {
 				f := c.Lease.Fence()
 				s.svc.SetLease(id, &f)
@@ -163,9 +151,6 @@ func (s *System) stopAccount(key string) {
 	if err != nil {
 		return
 	}
-	s.node.mu.Lock()
-	s.node.owned[id] = false
-	s.node.mu.Unlock()
 	select {
 	case <-s.svc.SetLease(id, nil):
 	case <-time.After(30 * time.Second):
@@ -295,7 +280,7 @@ func named(parts map[string]func(context.Context) error) []func(context.Context)
 
 // owns says whether this node takes the turns of account's dialogs:
 // always on a single node.
-func (s *System) owns(account uuid.UUID) bool { return s.node == nil || s.node.owns(account) }
+func (s *System) owns(account uuid.UUID) bool { return s.svc.Holds(account) }
 
 // abandon stops the node's leases and heartbeats at once without giving
 // them up, as a crash does (failover tests).
