@@ -43,8 +43,9 @@ type Config struct {
 	// the whole log is followed at every start.
 	Snapshots *eventstore.Snapshots
 	// Owns, if set, says whether this node takes the turns of account's
-	// dialogs (several nodes on one log: the node that holds the
-	// account's lease); nil = all of them.
+	// dialogs and tells the admins of a message into one that ended
+	// (several nodes on one log: the node that holds the account's
+	// lease); nil = all of them.
 	Owns func(account uuid.UUID) bool
 	// Notify tells admins something (the model failing and recovering);
 	// it must not block for long. dialog is 0 when none.
@@ -89,6 +90,7 @@ type track struct {
 // closedDialog is what the engine keeps of a dialog that ended.
 type closedDialog struct {
 	n       int64
+	account uuid.UUID
 	outcome domain.Outcome
 }
 
@@ -336,15 +338,15 @@ func (e *Engine) apply(id uuid.UUID, at time.Time, ev domain.Event) func(context
 	case domain.DialogClosed:
 		e.untrack(tr)
 		delete(e.waiting, id)
-		e.closed[id] = closedDialog{n: tr.n, outcome: ev.Outcome}
+		e.closed[id] = closedDialog{n: tr.n, account: tr.account, outcome: ev.Outcome}
 	}
 	return nil
 }
 
 // wroteAfterClose handles a lead's message in a dialog that ended: an
 // opt-out still puts the person on the do-not-contact list; anything else
-// is told to the admins (seen live), so it is never silently dropped.
-// The caller holds e.mu.
+// is told to the admins (seen live), so it is never silently dropped,
+// by the node that holds the account. The caller holds e.mu.
 func (e *Engine) wroteAfterClose(id uuid.UUID, m domain.InboundReceived) func(context.Context) {
 	c, ok := e.closed[id]
 	if !ok {
@@ -363,6 +365,9 @@ func (e *Engine) wroteAfterClose(id uuid.UUID, m domain.InboundReceived) func(co
 	}
 	if !e.caught || c.outcome == domain.OutcomeOptedOut || e.cfg.Notify == nil {
 		return nil
+	}
+	if e.cfg.Owns != nil && !e.cfg.Owns(c.account) {
+		return nil // the node that holds the account tells the admins, once
 	}
 	return func(context.Context) {
 		e.cfg.Notify("wrote-after-close", c.n, fmt.Sprintf("dialog %d is closed (%s) and the lead wrote again; the assistant does not answer a closed dialog — /view %d", c.n, c.outcome, c.n))

@@ -72,6 +72,7 @@ type world struct {
 	mu      sync.Mutex
 	notices []string
 	hours   func(time.Time) time.Time
+	owns    func(account uuid.UUID) bool // nil: this node holds every account
 }
 
 func newWorld(t *testing.T) *world {
@@ -95,6 +96,7 @@ func (w *world) run() (stop func()) {
 	e, err := engine.New(engine.Config{Core: core, Store: w.store, Decode: eventlog.New(w.store).Decode, Now: w.clock.Now,
 		Tick: 2 * time.Millisecond, Debounce: 15 * time.Second, RetryMin: time.Minute, RetryMax: 10 * time.Minute,
 		Snapshots: w.snapshots(), // saved when Run returns: a restart starts from it
+		Owns:      w.owns,
 		Hours: func(_ context.Context, _ uuid.UUID, t time.Time) (time.Time, error) {
 			if w.hours != nil {
 				return w.hours(t), nil
@@ -449,6 +451,36 @@ func TestAMessageIntoAClosedDialogIsToldToAdmins(t *testing.T) {
 	})
 	if n := w.count(did, "OutboundPlanned"); n != 0 {
 		t.Fatalf("%d messages planned into a closed dialog", n)
+	}
+}
+
+// Several nodes follow one log: only the node that holds the dialog's
+// account tells the admins, but any records the opt-out.
+func TestAMessageIntoAClosedDialogIsToldByTheAccountsNodeOnly(t *testing.T) {
+	w := newWorld(t)
+	did, cid := w.dialog("inbound")
+	d, err := w.h.LoadDialog(context.Background(), did)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.owns = func(account uuid.UUID) bool { return account != d.AccountID }
+	if _, err := w.h.Dialog(context.Background(), did, cid, domain.CloseDialog{Outcome: domain.OutcomeLost, By: "ai"}); err != nil {
+		t.Fatal(err)
+	}
+	stop := w.run()
+	defer stop()
+	settle()
+	w.say(did, cid, "actually, let's talk")
+	w.say(did, cid, "stop")
+	eventually(t, "the opt-out recorded", func() bool {
+		c, _ := w.h.LoadContact(context.Background(), cid)
+		return c.OptedOut
+	})
+	settle()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.notices) != 0 {
+		t.Fatalf("a node that does not hold the account told the admins: %q", w.notices)
 	}
 }
 

@@ -20,7 +20,7 @@ import (
 
 const (
 	snapshotName    = "engine"
-	snapshotVersion = 1
+	snapshotVersion = 2 // 2: a closed dialog keeps its account
 )
 
 type folded struct {
@@ -37,9 +37,9 @@ type foldedTrack struct {
 }
 
 type foldedClosed struct {
-	ID      uuid.UUID
-	N       int64
-	Outcome domain.Outcome
+	ID, Account uuid.UUID
+	N           int64
+	Outcome     domain.Outcome
 }
 
 // fold copies what the engine knows, sorted; the caller holds e.mu.
@@ -53,7 +53,7 @@ func (e *Engine) fold() (folded, error) {
 			LastIn: tr.lastIn, LastOut: tr.lastOut, RetryAt: tr.retryAt, Failures: tr.failures})
 	}
 	for id, c := range e.closed {
-		f.Closed = append(f.Closed, foldedClosed{ID: id, N: c.n, Outcome: c.outcome})
+		f.Closed = append(f.Closed, foldedClosed{ID: id, Account: c.account, N: c.n, Outcome: c.outcome})
 	}
 	slices.SortFunc(f.Open, func(a, b foldedTrack) int {
 		return cmp.Or(cmp.Compare(a.N, b.N), cmp.Compare(a.ID.String(), b.ID.String()))
@@ -77,7 +77,7 @@ func (e *Engine) unfold(state []byte) error {
 			lastIn: t.LastIn, lastOut: t.LastOut, retryAt: t.RetryAt, failures: t.Failures, seq: 1})
 	}
 	for _, c := range f.Closed {
-		e.closed[c.ID] = closedDialog{n: c.N, outcome: c.Outcome}
+		e.closed[c.ID] = closedDialog{n: c.N, account: c.Account, outcome: c.Outcome}
 	}
 	return nil
 }

@@ -40,7 +40,7 @@ func TestSnapshotFoldsLikeTheLog(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	snap, err := w.snapshots().Load(ctx, "engine", 1)
+	snap, err := w.snapshots().Load(ctx, "engine", 2)
 	if err != nil {
 		t.Fatalf("no snapshot when the engine stopped: %v", err)
 	}
