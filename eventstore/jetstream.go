@@ -118,6 +118,7 @@ const (
 	hdrExpected = "Salesbot-Expected"
 	hdrVersion  = "Salesbot-Version"
 	hdrFirst    = "Salesbot-First"
+	hdrAppends  = "Salesbot-Appends"
 	sigGenesis  = "salesbot genesis v1\x00"
 )
 

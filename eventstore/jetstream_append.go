@@ -102,17 +102,16 @@ type jsResult struct {
 	err error
 }
 
-// maxGroup caps the messages one round of the publisher has in flight.
+// maxGroup caps the appends one round of the publisher takes.
 const maxGroup = 256
 
 // publisher publishes the node's appends until ctx ends. It takes every
-// append waiting as one group and publishes the group's messages at once,
-// each linked to the one before: the first on the last sequence this node
-// applied (Nats-Expected-Last-Sequence), each next on the message id of
-// the one before (Nats-Expected-Last-Msg-Id), so that when another node's
-// message gets in between, that message and every later one of the group
-// are refused, never stored after a message they do not follow. The
-// refused ones are tried again once this node has applied the stream.
+// append waiting as one group and publishes the group as one message (or
+// a few, one after another, when it does not fit one) on the last
+// sequence this node applied (Nats-Expected-Last-Sequence), so that when
+// another node's message got in first, the message is refused, never
+// stored after a message it does not follow. The refused appends are
+// tried again once this node has applied the stream.
 func (s *JetStreamStore) publisher(ctx context.Context) {
 	defer close(s.pubDone)
 	for {
@@ -152,22 +151,26 @@ func (s *JetStreamStore) publisher(ctx context.Context) {
 	}
 }
 
-// publishGroup publishes one message per append of group and answers
-// each, but for those another node's message got ahead of, which it
-// returns.
+// publishGroup publishes the appends of group and answers each, but for
+// those another node's message got ahead of, which it returns with every
+// append after them to be tried again. The appends go out as few messages as fit the
+// server's max_payload, one after another, each on the last sequence
+// (Nats-Expected-Last-Sequence): the server checks that before it
+// proposes the message to its replicas, so a refused message was never
+// replicated. (A condition a replicated stream checks only when it
+// applies a message, as Nats-Expected-Last-Msg-Id is, fails every
+// replica's write instead and stops the stream for good: nats-server
+// 2.15 puts such a replica in observer mode.)
 func (s *JetStreamStore) publishGroup(group []*jsAppend) (retry []*jsAppend) {
-	type flight struct {
+	type batched struct {
 		req                  *jsAppend
-		msg                  *nats.Msg
-		opts                 []jetstream.PublishOpt
-		fut                  jetstream.PubAckFuture
 		first, last, version uint64
 	}
 	s.mu.RLock()
 	seq, tip := s.seq, chainTip{pos: s.tip.pos, hash: s.tip.hash}
 	s.mu.RUnlock()
-	heads := map[string]streamHead{} // streams as the messages in flight leave them
-	epochs := map[string]uint64{}    // lease epochs as the messages in flight leave them
+	heads := map[string]streamHead{} // streams as the messages sent leave them
+	epochs := map[string]uint64{}    // lease epochs as the messages sent leave them
 	epoch := func(key string) (uint64, error) {
 		if e, ok := epochs[key]; ok {
 			return e, nil
@@ -176,97 +179,132 @@ func (s *JetStreamStore) publishGroup(group []*jsAppend) (retry []*jsAppend) {
 		defer s.mu.RUnlock()
 		return latestEpoch(key, s.streams[LeaseStream(key)], func(pos uint64) []byte { return s.events[pos-1] })
 	}
-	var flights []flight
-	prevID := ""
-	for i, r := range group {
-		head, ok := heads[r.stream]
-		if !ok {
-			s.mu.RLock()
-			if positions := s.streams[r.stream]; len(positions) > 0 {
-				head = streamHead{version: uint64(len(positions)), pos: positions[len(positions)-1]}
+	budget := int(s.nc.MaxPayload()) - msgHeadroom
+	for len(group) > 0 {
+		var (
+			batch   []batched
+			records [][]byte
+			size    = 1 + binary.MaxVarintLen64
+			i       int
+		)
+		for ; i < len(group); i++ {
+			r := group[i]
+			head, ok := heads[r.stream]
+			if !ok {
+				s.mu.RLock()
+				if positions := s.streams[r.stream]; len(positions) > 0 {
+					head = streamHead{version: uint64(len(positions)), pos: positions[len(positions)-1]}
+				}
+				s.mu.RUnlock()
 			}
-			s.mu.RUnlock()
-		}
-		if err := checkExpected(r.stream, r.expected, head.version); err != nil {
-			r.done <- jsResult{err: err}
-			continue
-		}
-		if err := r.p.checkErased(s.keys, r.stream); err != nil {
-			r.done <- jsResult{err: err}
-			continue
-		}
-		if !r.lease.none() {
-			if err := r.lease.check(epoch); err != nil {
+			if err := checkExpected(r.stream, r.expected, head.version); err != nil {
 				r.done <- jsResult{err: err}
 				continue
 			}
+			if err := r.p.checkErased(s.keys, r.stream); err != nil {
+				r.done <- jsResult{err: err}
+				continue
+			}
+			if !r.lease.none() {
+				if err := r.lease.check(epoch); err != nil {
+					r.done <- jsResult{err: err}
+					continue
+				}
+			}
+			q := r.p.clone()
+			next := tip
+			next.link(s.m, q, head.version+1, head.pos, s.now())
+			n := 0
+			for _, b := range q.bodies {
+				n += binary.MaxVarintLen64 + len(b)
+			}
+			if len(batch) > 0 && (size+n > budget || len(records)+len(q.bodies) > MaxAppendEvents) {
+				break // the next message takes it and the rest
+			}
+			size += n
+			records = append(records, q.bodies...)
+			version := head.version + uint64(len(q.bodies))
+			batch = append(batch, batched{req: r, first: tip.pos + 1, last: next.pos, version: version})
+			tip = next
+			heads[r.stream] = streamHead{version: version, pos: tip.pos}
+			if r.lease.grantKey != "" {
+				epochs[r.lease.grantKey] = r.lease.grantHigh
+			}
 		}
-		q := r.p.clone()
-		first := tip.pos + 1
-		next := tip
-		next.link(s.m, q, head.version+1, head.pos, s.now())
-		version := head.version + uint64(len(q.bodies))
+		group = group[i:]
+		if len(batch) == 0 {
+			continue
+		}
 		msg := nats.NewMsg(s.names.subject)
-		msg.Data = encodeMessage(q.bodies)
-		msg.Header.Set(hdrStream, url.QueryEscape(r.stream))
-		msg.Header.Set(hdrExpected, r.expected.String())
-		msg.Header.Set(hdrVersion, strconv.FormatUint(version, 10))
-		msg.Header.Set(hdrFirst, strconv.FormatUint(first, 10))
-		id := uuid.NewString()
-		opts := []jetstream.PublishOpt{jetstream.WithMsgID(id), jetstream.WithExpectLastSequence(seq)}
-		if prevID != "" {
-			opts[1] = jetstream.WithExpectLastMsgID(prevID)
+		msg.Data = encodeMessage(records)
+		msg.Header.Set(hdrFirst, strconv.FormatUint(batch[0].first, 10))
+		msg.Header.Set(hdrAppends, strconv.Itoa(len(batch)))
+		if len(batch) == 1 {
+			msg.Header.Set(hdrStream, url.QueryEscape(batch[0].req.stream))
+			msg.Header.Set(hdrExpected, batch[0].req.expected.String())
+			msg.Header.Set(hdrVersion, strconv.FormatUint(batch[0].version, 10))
 		}
-		fut, err := s.js.PublishMsgAsync(msg, opts...)
-		if err != nil { // not sent: neither is anything after it
-			retry = append(retry, group[i+1:]...)
-			if s.isClosed() {
-				err = ErrClosed
+		ack, err := s.publish(msg, seq)
+		if err == nil {
+			s.apply(ack.Sequence, msg.Data)
+			seq = ack.Sequence
+			for _, b := range batch {
+				b.req.done <- jsResult{r: AppendResult{FirstPosition: b.first, LastPosition: b.last, Version: b.version}}
 			}
+			continue
+		}
+		if isWrongLastSequence(err) {
+			// Another node got there first: this message and the rest are
+			// linked again once this node has applied what it wrote.
+			for _, b := range batch {
+				retry = append(retry, b.req)
+			}
+			return append(retry, group...)
+		}
+		if s.isClosed() {
+			err = ErrClosed
+		}
+		// Not answered, even sent again: the rest would wait as long, so
+		// it fails with it (the message may have been stored all the same).
+		for _, b := range batch {
+			b.req.done <- jsResult{err: fmt.Errorf("eventstore: append to %q on %s: %w", b.req.stream, s.url, err)}
+		}
+		for _, r := range group {
 			r.done <- jsResult{err: fmt.Errorf("eventstore: append to %q on %s: %w", r.stream, s.url, err)}
-			break
 		}
-		tip, prevID = next, id
-		heads[r.stream] = streamHead{version: version, pos: tip.pos}
-		if r.lease.grantKey != "" {
-			epochs[r.lease.grantKey] = r.lease.grantHigh
-		}
-		flights = append(flights, flight{req: r, msg: msg, opts: opts, fut: fut, first: first, last: tip.pos, version: version})
+		return nil
 	}
-	broken := false // a flight was not stored: the ones after it, chained to it, were not either
-	for _, f := range flights {
-		var ack *jetstream.PubAck
-		var err error
-		select {
-		case ack = <-f.fut.Ok():
-		case err = <-f.fut.Err():
-		}
-		if err != nil && !isWrongLastSequence(err) && !s.isClosed() && !broken {
-			// The answer was lost (a timeout, a server switch): send it
-			// again as it was. If the first one was stored, the server
-			// finds its message id and answers with its sequence.
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			ack, err = s.js.PublishMsg(ctx, f.msg, f.opts...)
-			cancel()
-		}
-		switch {
-		case err == nil:
-			s.apply(ack.Sequence, f.msg.Data)
-			f.req.done <- jsResult{r: AppendResult{FirstPosition: f.first, LastPosition: f.last, Version: f.version}}
-		case isWrongLastSequence(err):
-			retry = append(retry, f.req)
-		case s.isClosed():
-			f.req.done <- jsResult{err: ErrClosed}
-		default:
-			if !broken && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrAsyncPublishTimeout) || errors.Is(err, nats.ErrTimeout)) {
-				s.reconnect(err)
-			}
-			broken = true
-			f.req.done <- jsResult{err: fmt.Errorf("eventstore: append to %q on %s: %w", f.req.stream, s.url, err)}
-		}
-	}
-	return retry
+	return nil
 }
+
+// msgHeadroom is what a message's headers may take of max_payload.
+const msgHeadroom = 1024
+
+// publish sends msg on the stream's last sequence seq and waits for the
+// server to store it. An answer that was lost (a timeout, a leader
+// change) is asked for once more by sending msg again with the same
+// Nats-Msg-Id: if the first one was stored, the server answers with its
+// sequence instead of storing it twice. An append left unanswered moves
+// the connection to another server (reconnect).
+func (s *JetStreamStore) publish(msg *nats.Msg, seq uint64) (*jetstream.PubAck, error) {
+	opts := []jetstream.PublishOpt{jetstream.WithMsgID(uuid.NewString()), jetstream.WithExpectLastSequence(seq)}
+	send := func() (*jetstream.PubAck, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+		defer cancel()
+		return s.js.PublishMsg(ctx, msg, opts...)
+	}
+	ack, err := send()
+	if err != nil && !isWrongLastSequence(err) && !s.isClosed() {
+		ack, err = send()
+		if err != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout)) {
+			s.reconnect(err)
+		}
+	}
+	return ack, err
+}
+
+// publishTimeout bounds one publish's wait for the server's answer.
+const publishTimeout = 10 * time.Second
 
 // isWrongLastSequence: the server refused a publish because the stream
 // moved on: past the expected last sequence, or to another last message.

@@ -82,6 +82,60 @@ func TestJetStreamCluster(t *testing.T) {
 			t.Fatalf("the log's stream is not on three servers: %+v %v", info, err)
 		}
 	})
+	// Many appends in flight on each node at once, racing the other
+	// node's: a node's group of messages refused because the other node
+	// got in first must not break the replicated stream (a condition
+	// the replicas check only as they apply a message fails them all).
+	t.Run("TwoNodesConcurrent", func(t *testing.T) {
+		name := newLogName(t, urls[0])
+		nodes := []*eventstore.JetStreamStore{
+			openJS(t, "nats://"+hosts(0)+"/"+name+"?replicas=3", eventstore.Options{}),
+			openJS(t, "nats://"+hosts(1)+"/"+name+"?replicas=3", eventstore.Options{}),
+		}
+		ctx := t.Context()
+		const writers, each = 8, 40
+		errs := make(chan error, len(nodes)*writers)
+		for n, node := range nodes {
+			for w := range writers {
+				go func() {
+					for i := range each {
+						if _, err := node.Append(ctx, fmt.Sprintf("s-%d-%d", n, w), eventstore.Exact(uint64(i)), eventstore.Event{Type: "E", Payload: []byte("x")}); err != nil {
+							errs <- fmt.Errorf("node %d writer %d append %d: %w", n, w, i, err)
+							return
+						}
+					}
+					errs <- nil
+				}()
+			}
+		}
+		for range len(nodes) * writers {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		const total = 2 * writers * each
+		for i, s := range nodes {
+			if _, err := s.WaitHead(ctx, total-1); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Append(ctx, fmt.Sprintf("after-%d", i), eventstore.Exact(0), eventstore.Event{Type: "E"}); err != nil {
+				t.Fatalf("node %d: an append after the race: %v", i, err)
+			}
+		}
+		rep, err := nodes[0].Verify(ctx, nil)
+		if err != nil || rep.Events != total+2 {
+			t.Fatalf("verify: %+v %v", rep, err)
+		}
+		info, err := rawInfo(t, urls[2], name)
+		if err != nil || info.Cluster == nil || info.Cluster.Leader == "" {
+			t.Fatalf("the log's stream has no leader: %+v %v", info, err)
+		}
+		for _, r := range info.Cluster.Replicas {
+			if !r.Current {
+				t.Errorf("replica %s of the log's stream is not current: a write failed on it", r.Name)
+			}
+		}
+	})
 }
 
 func rawInfo(t *testing.T, url, name string) (*jetstream.StreamInfo, error) {
