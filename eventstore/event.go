@@ -6,8 +6,9 @@
 //
 // Three implementations satisfy Store: PebbleStore (durable, embedded, the
 // default), JetStreamStore (the log on NATS JetStream, shared by several
-// nodes: one message per append, published on the last sequence the node
-// applied, so the append itself seals the hash chain; see its doc and
+// nodes: each message holds the appends a node had waiting, published on
+// the last sequence the node applied, so the append itself seals the hash
+// chain; see its doc and
 // docs/scale-out.md) and MemoryStore (tests). All pass the contract suite
 // in eventstore/storetest.
 package eventstore

@@ -46,8 +46,8 @@ import (
 // Each node keeps an index in memory, built by reading the stream in order
 // (at Open, then live with an ordered consumer): the records by position,
 // the positions of every stream, the chain tip. Head and WaitHead are the
-// head as applied here; reads are served from the index. Appends of one
-// node are published in groups, many messages in flight at once (see
+// head as applied here; reads are served from the index. The appends a
+// node has waiting are published together, as one message (see
 // publisher).
 type JetStreamStore struct {
 	url      LogURL

@@ -15,9 +15,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Append implements Store: one message per append (see JetStreamStore).
-// It returns when the server has stored the message (on R3, on a
-// majority of the servers) and this node has applied it.
+// Append implements Store: the append goes out in one message, with the
+// others this node has waiting (see publisher). It returns when the
+// server has stored the message (on R3, on a majority of the servers)
+// and this node has applied it.
 func (s *JetStreamStore) Append(ctx context.Context, stream string, expected ExpectedVersion, events ...Event) (AppendResult, error) {
 	return s.append(ctx, stream, expected, nil, events)
 }
@@ -70,8 +71,7 @@ func (s *JetStreamStore) append(ctx context.Context, stream string, expected Exp
 }
 
 // ObserveAppends has f told of every append from now on (nil: no more),
-// as PebbleStore.ObserveAppends does; Group is the append's own events
-// (one message each).
+// as PebbleStore.ObserveAppends does; Group is the append's own events.
 func (s *JetStreamStore) ObserveAppends(f func(AppendStat)) {
 	if f == nil {
 		s.observer.Store(nil)

@@ -310,7 +310,7 @@ func TestJetStreamTamper(t *testing.T) {
 				t.Fatalf("verify before tampering: %v", err)
 			}
 			nc, st := rawStream(t, name)
-			good, err := st.GetMsg(ctx, 5) // genesis at 1, then one message per append: payload-3
+			good, err := st.GetMsg(ctx, 5) // genesis at 1, then a message per append (each waited for): payload-3
 			if err != nil {
 				t.Fatal(err)
 			}
