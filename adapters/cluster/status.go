@@ -153,7 +153,11 @@ func (r Report) WriteJSON(w io.Writer) error {
 // gives the nodes' uptime.
 func (r Report) WriteText(w io.Writer, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "log %s, head %d, %d nodes, %d leases\n\n", r.Log, r.Head, len(r.Nodes), len(r.Leases))
+	head := strconv.FormatUint(r.Head, 10)
+	if r.Head == 0 && len(r.Nodes) == 0 {
+		head = "unknown (no node is running)"
+	}
+	fmt.Fprintf(tw, "log %s, head %s, %d nodes, %d leases\n\n", r.Log, head, len(r.Nodes), len(r.Leases))
 	fmt.Fprintln(tw, "NODE\tLABEL\tUP\tAPPLIED\tLAG\tLEASES")
 	for _, n := range r.Nodes {
 		label := n.Label

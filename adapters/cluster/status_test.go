@@ -121,4 +121,12 @@ func TestStatus(t *testing.T) {
 		t.Errorf("node-b's row = %q, want applied 42, lag 8, 2 leases", nodeB)
 	}
 	t.Logf("\n%s", out)
+
+	txt.Reset()
+	if err := (cluster.Report{Log: "nats://h/x", Nodes: []cluster.NodeStatus{}, Leases: []cluster.LeaseInfo{}}).WriteText(&txt, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(txt.String(), "head unknown (no node is running), 0 nodes") {
+		t.Errorf("with no node the head is not known, not 0:\n%s", txt.String())
+	}
 }
