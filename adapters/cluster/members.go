@@ -61,6 +61,7 @@ type MemberOptions struct {
 // server drops when it is not rewritten for Expire. It also watches the
 // other records and tells when the set of live nodes changes.
 type Membership struct {
+	u       eventstore.LogURL
 	nc      *nats.Conn
 	kv      jetstream.KeyValue
 	self    NodeInfo
@@ -115,7 +116,7 @@ func Join(ctx context.Context, rawURL string, opts MemberOptions) (*Membership, 
 		return nil, err
 	}
 	m := &Membership{
-		nc: nc, kv: kv, applied: opts.Applied, every: opts.Heartbeat, log: opts.Logger, where: u.String(),
+		u: u, nc: nc, kv: kv, applied: opts.Applied, every: opts.Heartbeat, log: opts.Logger, where: u.String(),
 		self:    NodeInfo{ID: opts.NodeID, Label: opts.Label, Started: opts.Now().UTC()},
 		changes: make(chan []NodeInfo, 1), poke: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{}),
@@ -175,6 +176,12 @@ func listNodes(ctx context.Context, kv jetstream.KeyValue, where string) ([]Node
 			out = append(out, n)
 		}
 	}
+}
+
+// Status is the package's Status on this membership's connection to the
+// servers: a node's reports open no connection of their own.
+func (m *Membership) Status(ctx context.Context, head uint64) (Report, error) {
+	return statusOn(ctx, m.nc, m.u, head)
 }
 
 // beat writes this node's record.

@@ -21,10 +21,14 @@ type Reporter struct {
 	// Timeout bounds one Status: connecting to the servers and reading
 	// both buckets (zero: DefaultStatusTimeout).
 	Timeout time.Duration
+	// Read reads the report on a connection the node has (its
+	// Membership's Status); nil: Status, a new connection to URL each
+	// time.
+	Read func(ctx context.Context, head uint64) (Report, error)
 }
 
-// Status is Status(ctx, URL, Head()) within Timeout, with Self set to
-// Node. Errors: those of Status (the servers cannot be reached, a bucket
+// Status is Read(ctx, Head()) (or Status(ctx, URL, Head())) within
+// Timeout, with Self set to Node. Errors: those of Status (the servers cannot be reached, a bucket
 // cannot be read, ctx ends or the timeout passes).
 func (r Reporter) Status(ctx context.Context) (Report, error) {
 	timeout := r.Timeout
@@ -37,7 +41,11 @@ func (r Reporter) Status(ctx context.Context) (Report, error) {
 	if r.Head != nil {
 		head = r.Head()
 	}
-	rep, err := Status(ctx, r.URL, head)
+	read := r.Read
+	if read == nil {
+		read = func(ctx context.Context, head uint64) (Report, error) { return Status(ctx, r.URL, head) }
+	}
+	rep, err := read(ctx, head)
 	rep.Self = r.Node
 	return rep, err
 }

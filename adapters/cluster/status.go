@@ -45,21 +45,31 @@ type LeaseInfo struct {
 	Orphan bool   `json:"orphan,omitempty"`
 }
 
-// Status reads the nodes and leases of the log rawURL names. head is
-// the log's head as the caller knows it (a store's Head after catching
-// up), or 0: then the furthest node's applied position stands for it.
-// Buckets nobody has created yet read as empty.
+// Status reads the nodes and leases of the log rawURL names, on a
+// connection of its own. head is the log's head as the caller knows it
+// (a store's Head after catching up), or 0: then the furthest node's
+// applied position stands for it. Buckets nobody has created yet read as
+// empty.
 func Status(ctx context.Context, rawURL string, head uint64) (Report, error) {
 	u, err := eventstore.ParseLogURL(rawURL)
 	if err != nil {
 		return Report{}, err
 	}
-	r := Report{Log: u.String(), Nodes: []NodeStatus{}, Leases: []LeaseInfo{}}
 	nc, err := nats.Connect(strings.Join(u.Servers, ","), nats.Name("salesbot-status"))
 	if err != nil {
-		return r, fmt.Errorf("cluster: connect to %s: %w", u, err)
+		return emptyReport(u), fmt.Errorf("cluster: connect to %s: %w", u, err)
 	}
 	defer nc.Close()
+	return statusOn(ctx, nc, u, head)
+}
+
+func emptyReport(u eventstore.LogURL) Report {
+	return Report{Log: u.String(), Nodes: []NodeStatus{}, Leases: []LeaseInfo{}}
+}
+
+// statusOn is Status on the connection nc.
+func statusOn(ctx context.Context, nc *nats.Conn, u eventstore.LogURL, head uint64) (Report, error) {
+	r := emptyReport(u)
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return r, fmt.Errorf("cluster: jetstream on %s: %w", u, err)

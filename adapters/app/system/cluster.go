@@ -79,10 +79,17 @@ func (n *node) leads() bool {
 // reporter reads the cluster's status for the API and the web console;
 // nil on a single node (they say so).
 func (s *System) reporter() httpapi.Cluster {
-	if c := s.cfg.Cluster; c != nil {
-		return cluster.Reporter{URL: c.URL, Node: c.NodeID, Head: s.cfg.Store.Head}
+	c := s.cfg.Cluster
+	if c == nil {
+		return nil
 	}
-	return nil
+	return cluster.StatusFunc(func(ctx context.Context) (cluster.Report, error) {
+		r := cluster.Reporter{URL: c.URL, Head: s.cfg.Store.Head}
+		if n := s.node; n != nil { // joined after the API was made, before it serves
+			r.Node, r.Read = n.mgr.NodeID(), n.mem.Status
+		}
+		return r.Status(ctx)
+	})
 }
 
 // clusterStatus is the metrics' reading of the cluster's status; nil on

@@ -159,6 +159,12 @@ func TestFailover(t *testing.T) {
 		return n == 3
 	})
 
+	// What the API, the web console and the metrics read: this node, the
+	// three, on the node's own connection.
+	if rep, err := nodes[0].sys.reporter().Status(ctx); err != nil || rep.Self != nodes[0].sys.NodeID() || rep.Self == "" || len(rep.Nodes) != 3 {
+		t.Errorf("node 1's cluster status: self %q (want %q), %d nodes, %v", rep.Self, nodes[0].sys.NodeID(), len(rep.Nodes), err)
+	}
+
 	// The campaign: every lead, openings spread over 40 s.
 	h := nodes[1].sys.Handlers()
 	var csv strings.Builder
