@@ -179,23 +179,38 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv env) *app {
 	return a
 }
 
-// openStore opens the event log in the data dir, checked against its
-// anchor; a signal abandons an open that hangs (eventstore.OpenDir).
+// openStore opens the event log of a command: run's when the command
+// runs inside the server (--server), else the one in the data dir,
+// checked against its anchor; a signal abandons an open that hangs
+// (eventstore.OpenDir). With $SALESBOT_LOG_URL set the log is on NATS
+// JetStream, shared by running nodes: the command is refused rather than
+// run on a data dir no node reads.
 func (a *app) openStore(ctx context.Context, mode datadir.Mode) (eventstore.Log, error) {
 	if a.live != nil {
 		return eventstore.Retain(a.live.store), nil // run's, open: each Close lets go of it
 	}
+	if a.getenv(datadir.LogURLEnv) != "" {
+		return nil, usagef("%s is set: the log is on NATS JetStream, and this command works on the log in --data-dir, which the nodes do not read; "+
+			"run it in a node with --server URL --token (docs/scale-out.md), or unset %s to work on --data-dir %s", datadir.LogURLEnv, datadir.LogURLEnv, a.cfg.DataDir)
+	}
+	return a.openDir(ctx, mode)
+}
+
+// openDir opens the event log in the data dir.
+func (a *app) openDir(ctx context.Context, mode datadir.Mode) (*eventstore.PebbleStore, error) {
 	s, err := eventstore.OpenDir(ctx, a.cfg.DataDir, a.cfg.Options(mode, a.log, a.stderr))
 	return s, a.cfg.Explain(err)
 }
 
-// openPebble is openStore for what works on a log in a data dir only.
+// openPebble is openStore for what works on a log in a data dir only
+// (the benches' and the demo's own logs).
 func (a *app) openPebble(ctx context.Context, mode datadir.Mode) (*eventstore.PebbleStore, error) {
-	s, err := a.openStore(ctx, mode)
-	if p, ok := s.(*eventstore.PebbleStore); ok || err != nil {
-		return p, err
+	if a.live == nil {
+		return a.openDir(ctx, mode)
 	}
-	s.Close()
+	if p, ok := eventstore.Retain(a.live.store).(*eventstore.PebbleStore); ok {
+		return p, nil
+	}
 	return nil, usagef("this command works on a log in --data-dir, and the server's log is on NATS JetStream")
 }
 

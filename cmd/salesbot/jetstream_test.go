@@ -157,3 +157,28 @@ func TestClusterStatus(t *testing.T) {
 		t.Fatalf("cluster status without --log: %+v", r)
 	}
 }
+
+// With $SALESBOT_LOG_URL set the log is on JetStream: a command that
+// works on the data dir's log is refused, pointing to --server, instead
+// of writing into a data dir no node reads.
+func TestDataDirCommandsRefuseWhenTheLogIsOnJetStream(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	csv := filepath.Join(t.TempDir(), "leads.csv")
+	if err := os.WriteFile(csv, []byte("username\n@lead_one\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"SALESBOT_LOG_URL": "nats://ops:pa55word@127.0.0.1:1/shared"}
+	for _, args := range [][]string{
+		{"contacts", "import", "--source", "fair", "--basis", "consent", "--data-dir", dir, csv},
+		{"campaigns", "list", "--data-dir", dir},
+		{"backup", "--data-dir", dir, "--to", filepath.Join(t.TempDir(), "b")},
+	} {
+		r := run(t, env, args...)
+		if r.code != 2 || !strings.Contains(r.stderr, "SALESBOT_LOG_URL is set") || !strings.Contains(r.stderr, "--server") || strings.Contains(r.stderr, "pa55word") {
+			t.Errorf("%v: %+v", args, r)
+		}
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the data dir was made: %v", err)
+	}
+}

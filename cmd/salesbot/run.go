@@ -83,7 +83,7 @@ func (a *app) run(ctx context.Context, tg tgConfig, botCfg runflags.Bot, eng run
 	if logURL != "" { // a node of several on a log on JetStream
 		st, err = a.cfg.OpenLog(ctx, logURL, datadir.Create, eventstore.Options{Logger: a.log}, a.stderr)
 	} else {
-		st, err = a.openStore(ctx, datadir.Create)
+		st, err = a.openDir(ctx, datadir.Create)
 	}
 	if err != nil {
 		return err
