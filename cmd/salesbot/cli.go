@@ -191,7 +191,7 @@ func (a *app) openStore(ctx context.Context, mode datadir.Mode) (eventstore.Log,
 	}
 	if a.getenv(datadir.LogURLEnv) != "" {
 		return nil, usagef("%s is set: the log is on NATS JetStream, and this command works on the log in --data-dir, which the nodes do not read; "+
-			"run it in a node with --server URL --token (docs/scale-out.md), or unset %s to work on --data-dir %s", datadir.LogURLEnv, datadir.LogURLEnv, a.cfg.DataDir)
+			"run it in a node: on a node's machine with the node's --data-dir, or with --server URL --token (docs/scale-out.md); or unset %s to work on --data-dir %s", datadir.LogURLEnv, datadir.LogURLEnv, a.cfg.DataDir)
 	}
 	return a.openDir(ctx, mode)
 }
