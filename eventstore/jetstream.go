@@ -464,11 +464,16 @@ func (s *JetStreamStore) apply(seq uint64, data []byte) {
 			s.tip.pos = pos
 		}
 	}
+	// Marked before the sequence is seen as applied: the publisher skips a
+	// message the follower applied first, and checks the next appends
+	// against the erasures at once.
+	for _, e := range erased {
+		s.keys.markErased(e.subject)
+	}
 	s.seq = seq
 	head := s.tip.pos
 	s.mu.Unlock()
 	for _, e := range erased {
-		s.keys.markErased(e.subject)
 		if !s.readOnly {
 			if err := s.eraseKey(e.subject, e.pos); err != nil {
 				s.log.Error("eventstore: write the tombstone of an erased subject", "log", s.url.String(), "position", e.pos, "err", err)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -186,9 +187,21 @@ func (s *JetStreamStore) publishGroup(group []*jsAppend) (retry []*jsAppend) {
 			records [][]byte
 			size    = 1 + binary.MaxVarintLen64
 			i       int
+			// What this message changes, not stored yet: an append that
+			// fails on it is judged again once the message is stored
+			// (a refused message would leave that failure untrue).
+			streams = map[string]bool{}
+			keys    = map[string]bool{}
+			erasing = map[string]bool{}
 		)
+		dependent := func(r *jsAppend) bool {
+			return streams[r.stream] || (r.lease.fence != nil && keys[r.lease.fence.Key]) || (r.lease.grantKey != "" && keys[r.lease.grantKey])
+		}
 		for ; i < len(group); i++ {
 			r := group[i]
+			if len(batch) > 0 && slices.ContainsFunc(r.p.subjects, func(subject string) bool { return erasing[subject] }) {
+				break // sealed for a subject this message erases: ErrForgotten once it is stored
+			}
 			head, ok := heads[r.stream]
 			if !ok {
 				s.mu.RLock()
@@ -197,19 +210,19 @@ func (s *JetStreamStore) publishGroup(group []*jsAppend) (retry []*jsAppend) {
 				}
 				s.mu.RUnlock()
 			}
-			if err := checkExpected(r.stream, r.expected, head.version); err != nil {
-				r.done <- jsResult{err: err}
-				continue
+			err := checkExpected(r.stream, r.expected, head.version)
+			if err == nil {
+				err = r.p.checkErased(s.keys, r.stream)
 			}
-			if err := r.p.checkErased(s.keys, r.stream); err != nil {
-				r.done <- jsResult{err: err}
-				continue
+			if err == nil && !r.lease.none() {
+				err = r.lease.check(epoch)
 			}
-			if !r.lease.none() {
-				if err := r.lease.check(epoch); err != nil {
-					r.done <- jsResult{err: err}
-					continue
+			if err != nil {
+				if len(batch) > 0 && dependent(r) {
+					break
 				}
+				r.done <- jsResult{err: err}
+				continue
 			}
 			q := r.p.clone()
 			next := tip
@@ -227,8 +240,15 @@ func (s *JetStreamStore) publishGroup(group []*jsAppend) (retry []*jsAppend) {
 			batch = append(batch, batched{req: r, first: tip.pos + 1, last: next.pos, version: version})
 			tip = next
 			heads[r.stream] = streamHead{version: version, pos: tip.pos}
+			streams[r.stream] = true
 			if r.lease.grantKey != "" {
 				epochs[r.lease.grantKey] = r.lease.grantHigh
+				keys[r.lease.grantKey] = true
+			}
+			for _, subject := range r.p.erases {
+				if subject != "" {
+					erasing[subject] = true
+				}
 			}
 		}
 		group = group[i:]
@@ -239,8 +259,8 @@ func (s *JetStreamStore) publishGroup(group []*jsAppend) (retry []*jsAppend) {
 		msg.Data = encodeMessage(records)
 		msg.Header.Set(hdrFirst, strconv.FormatUint(batch[0].first, 10))
 		msg.Header.Set(hdrAppends, strconv.Itoa(len(batch)))
-		if len(batch) == 1 {
-			msg.Header.Set(hdrStream, url.QueryEscape(batch[0].req.stream))
+		if stream := url.QueryEscape(batch[0].req.stream); len(batch) == 1 && len(stream) <= maxStreamHeader {
+			msg.Header.Set(hdrStream, stream)
 			msg.Header.Set(hdrExpected, batch[0].req.expected.String())
 			msg.Header.Set(hdrVersion, strconv.FormatUint(batch[0].version, 10))
 		}
@@ -277,30 +297,52 @@ func (s *JetStreamStore) publishGroup(group []*jsAppend) (retry []*jsAppend) {
 	return nil
 }
 
-// msgHeadroom is what a message's headers may take of max_payload.
-const msgHeadroom = 1024
+// msgHeadroom is what a message's headers may take of max_payload;
+// maxStreamHeader keeps a long stream name out of them.
+const (
+	msgHeadroom     = 1024
+	maxStreamHeader = 256
+)
 
 // publish sends msg on the stream's last sequence seq and waits for the
 // server to store it. An answer that was lost (a timeout, a leader
 // change) is asked for once more by sending msg again with the same
-// Nats-Msg-Id: if the first one was stored, the server answers with its
-// sequence instead of storing it twice. An append left unanswered moves
-// the connection to another server (reconnect).
+// Nats-Msg-Id: a replicated stream finds the id and answers with the
+// first one's sequence; a stream on one server checks the last sequence
+// first and refuses it, so the message after seq is read to see whether
+// it is this one. An append left unanswered moves the connection to
+// another server (reconnect).
 func (s *JetStreamStore) publish(msg *nats.Msg, seq uint64) (*jetstream.PubAck, error) {
-	opts := []jetstream.PublishOpt{jetstream.WithMsgID(uuid.NewString()), jetstream.WithExpectLastSequence(seq)}
+	id := uuid.NewString()
+	opts := []jetstream.PublishOpt{jetstream.WithMsgID(id), jetstream.WithExpectLastSequence(seq)}
 	send := func() (*jetstream.PubAck, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
 		defer cancel()
 		return s.js.PublishMsg(ctx, msg, opts...)
 	}
 	ack, err := send()
-	if err != nil && !isWrongLastSequence(err) && !s.isClosed() {
-		ack, err = send()
-		if err != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout)) {
-			s.reconnect(err)
+	if err == nil || isWrongLastSequence(err) || s.isClosed() {
+		return ack, err
+	}
+	ack, err = send()
+	switch {
+	case isWrongLastSequence(err):
+		if s.storedAs(seq+1, id) {
+			return &jetstream.PubAck{Stream: s.names.stream, Sequence: seq + 1, Duplicate: true}, nil
 		}
+	case err != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout)):
+		s.reconnect(err)
 	}
 	return ack, err
+}
+
+// storedAs says whether the stream's message seq is the one published
+// with the message id.
+func (s *JetStreamStore) storedAs(seq uint64, id string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+	defer cancel()
+	m, err := s.stream.GetMsg(ctx, seq)
+	return err == nil && m.Header.Get(jetstream.MsgIDHeader) == id
 }
 
 // publishTimeout bounds one publish's wait for the server's answer.

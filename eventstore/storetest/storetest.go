@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"WaitHeadContext", testWaitHeadContext},
 		{"IdentityAndHashes", testIdentityAndHashes},
 		{"Erasure", testErasure},
+		{"ErasureConcurrent", testErasureConcurrent},
 		{"Fencing", testFencing},
 		{"FencingConcurrent", testFencingConcurrent},
 	}
@@ -758,6 +759,57 @@ func testErasure(t *testing.T, f Factory) {
 	if err != nil || rep.Erased != 1 || rep.Unbound != 0 || rep.Subjects != 1 {
 		t.Fatalf("verify after an erasure: %+v %v", rep, err)
 	}
+}
+
+// testErasureConcurrent: erasures and new personal data of the same
+// subjects race (in one group of appends, on a store that groups them):
+// personal data is either refused with ErrForgotten or stored before the
+// erasure, never after it.
+func testErasureConcurrent(t *testing.T, f Factory) {
+	s := open(t, f, eventstore.Options{})
+	ctx := t.Context()
+	const subjects = 64
+	type result struct {
+		erased, sealed uint64 // positions; 0: not stored
+		err            error
+	}
+	results := make([]result, subjects)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range subjects {
+		subject := fmt.Sprintf("c%d", i)
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			<-start
+			r, err := s.Append(ctx, "contact-"+subject, eventstore.Any, eventstore.Event{Type: "ContactForgotten", Metadata: map[string]string{eventstore.MetaErases: subject}})
+			if err != nil {
+				t.Errorf("erase %s: %v", subject, err)
+			}
+			results[i].erased = r.LastPosition
+		}()
+		go func() {
+			defer wg.Done()
+			<-start
+			r, err := s.Append(ctx, "dialog-"+subject, eventstore.Any, eventstore.Event{Type: "MessageReceived", Subject: subject, Personal: map[string]string{"text": "hi"}})
+			if err != nil && !errors.Is(err, eventstore.ErrForgotten) {
+				t.Errorf("personal data of %s: %v", subject, err)
+			}
+			results[i].sealed, results[i].err = r.LastPosition, err
+		}()
+	}
+	close(start)
+	wg.Wait()
+	refused := 0
+	for i, r := range results {
+		switch {
+		case r.err != nil:
+			refused++
+		case r.sealed > r.erased:
+			t.Errorf("personal data of c%d stored at %d, after its erasure at %d", i, r.sealed, r.erased)
+		}
+	}
+	t.Logf("%d of %d personal appends came after the erasure and were refused", refused, subjects)
 }
 
 // testFencing: a fenced append is written only under the latest granted
