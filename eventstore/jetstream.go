@@ -50,21 +50,24 @@ import (
 // node has waiting are published together, as one message (see
 // publisher).
 type JetStreamStore struct {
-	url      LogURL
-	nc       *nats.Conn
-	js       jetstream.JetStream
-	stream   jetstream.Stream
-	names    jsNames
-	keysKV   jetstream.KeyValue
-	secrets  jetstream.KeyValue
-	meta     jetstream.KeyValue // the signed head
-	id       uuid.UUID
-	m        *master
-	keys     *keyring
-	dec      decoder
-	now      func() time.Time
-	log      *slog.Logger
-	readOnly bool
+	url     LogURL
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	stream  jetstream.Stream
+	names   jsNames
+	keysKV  jetstream.KeyValue
+	secrets jetstream.KeyValue
+	// secretsStream is the secrets bucket's stream: its names are listed,
+	// and a secret deleted, by subject, on the stream's leader.
+	secretsStream jetstream.Stream
+	meta          jetstream.KeyValue // the signed head
+	id            uuid.UUID
+	m             *master
+	keys          *keyring
+	dec           decoder
+	now           func() time.Time
+	log           *slog.Logger
+	readOnly      bool
 
 	mu      sync.RWMutex
 	seq     uint64              // last JetStream sequence applied
@@ -225,6 +228,9 @@ func (s *JetStreamStore) setup(ctx context.Context, opts Options) error {
 	}
 	if s.secrets, err = s.bucket(ctx, s.names.secrets, mustExist); err != nil {
 		return err
+	}
+	if s.secretsStream, err = s.js.Stream(ctx, "KV_"+s.names.secrets); err != nil {
+		return fmt.Errorf("eventstore: bucket %s on %s: %w", s.names.secrets, s.url, err)
 	}
 	if s.meta, err = s.bucket(ctx, s.names.meta, mustExist); err != nil {
 		return err

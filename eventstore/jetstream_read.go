@@ -392,7 +392,9 @@ func (s *JetStreamStore) DeleteSecret(ctx context.Context, name string) error {
 	if s.readOnly {
 		return ErrReadOnly
 	}
-	if err := s.secrets.Purge(ctx, kvKey(name)); err != nil {
+	// Every message of the key's subject goes, marker and all: the name
+	// is then not listed (SecretNames lists the subjects that hold one).
+	if err := s.secretsStream.Purge(ctx, jetstream.WithPurgeSubject(s.secretSubject(name))); err != nil {
 		return fmt.Errorf("eventstore: delete secret %q on %s: %w", name, s.url, err)
 	}
 	return nil
@@ -400,18 +402,32 @@ func (s *JetStreamStore) DeleteSecret(ctx context.Context, name string) error {
 
 // SecretNames implements Secrets.
 func (s *JetStreamStore) SecretNames(ctx context.Context, prefix string) ([]string, error) {
-	names, err := kvNames(ctx, s.secrets)
+	// The subjects the bucket's stream holds, as its leader answers: a
+	// listing consumer could miss a secret just written on a replicated
+	// log.
+	info, err := s.secretsStream.Info(ctx, jetstream.WithSubjectFilter(s.secretSubject("")+">"))
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: secret names on %s: %w", s.url, err)
 	}
-	out := names[:0]
-	for _, n := range names {
-		if strings.HasPrefix(n, prefix) {
-			out = append(out, n)
+	var out []string
+	for subject := range info.State.Subjects {
+		name, err := decodeKVKey(strings.TrimPrefix(subject, s.secretSubject("")))
+		if err != nil {
+			return nil, fmt.Errorf("%w: foreign key %q in bucket %s", ErrCorrupt, subject, s.names.secrets)
+		}
+		if strings.HasPrefix(name, prefix) {
+			out = append(out, name)
 		}
 	}
-	if len(out) == 0 {
-		return nil, nil
-	}
+	sort.Strings(out)
 	return out, nil
+}
+
+// secretSubject is the subject of the secret name in the secrets bucket's
+// stream; of "", the subjects' common prefix.
+func (s *JetStreamStore) secretSubject(name string) string {
+	if name == "" {
+		return "$KV." + s.names.secrets + "."
+	}
+	return "$KV." + s.names.secrets + "." + kvKey(name)
 }
