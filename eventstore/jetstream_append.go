@@ -154,11 +154,11 @@ func (s *JetStreamStore) publisher(ctx context.Context) {
 
 // publishGroup publishes the appends of group and answers each, but for
 // those another node's message got ahead of, which it returns with every
-// append after them to be tried again. The appends go out as few messages as fit the
-// server's max_payload, one after another, each on the last sequence
-// (Nats-Expected-Last-Sequence): the server checks that before it
-// proposes the message to its replicas, so a refused message was never
-// replicated. (A condition a replicated stream checks only when it
+// append after them to be tried again. The appends go out as few
+// messages as fit the server's max_payload, one after another, each on
+// the last sequence (Nats-Expected-Last-Sequence): the server checks that
+// before it proposes the message to its replicas, so a refused message
+// was never replicated. (A condition a replicated stream checks only when it
 // applies a message, as Nats-Expected-Last-Msg-Id is, fails every
 // replica's write instead and stops the stream for good: nats-server
 // 2.15 puts such a replica in observer mode.)
