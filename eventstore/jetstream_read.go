@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -360,10 +361,31 @@ func (s *JetStreamStore) PutSecret(ctx context.Context, name string, value []byt
 	// session stored as its client shuts down must not be lost.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), kvTimeout)
 	defer cancel()
-	if _, err := s.secrets.Put(ctx, kvKey(name), sealed); err != nil {
+	if err := retryUnanswered(ctx, func() error {
+		_, err := s.secrets.Put(ctx, kvKey(name), sealed)
+		return err
+	}); err != nil {
 		return fmt.Errorf("eventstore: put secret %q on %s: %w", name, s.url, err)
 	}
 	return nil
+}
+
+// retryUnanswered runs op until it succeeds, fails otherwise than for
+// want of an answer, or ctx ends. A bucket's stream just created, or
+// whose leader just died, answers nothing until its replicas elect one:
+// a session stored at sign-in then would be lost.
+func retryUnanswered(ctx context.Context, op func() error) error {
+	for {
+		err := op()
+		if err == nil || !(errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrTimeout)) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // PutSecretNoSync implements Secrets (the same as PutSecret here).
@@ -394,7 +416,11 @@ func (s *JetStreamStore) DeleteSecret(ctx context.Context, name string) error {
 	}
 	// Every message of the key's subject goes, marker and all: the name
 	// is then not listed (SecretNames lists the subjects that hold one).
-	if err := s.secretsStream.Purge(ctx, jetstream.WithPurgeSubject(s.secretSubject(name))); err != nil {
+	ctx, cancel := context.WithTimeout(ctx, kvTimeout)
+	defer cancel()
+	if err := retryUnanswered(ctx, func() error {
+		return s.secretsStream.Purge(ctx, jetstream.WithPurgeSubject(s.secretSubject(name)))
+	}); err != nil {
 		return fmt.Errorf("eventstore: delete secret %q on %s: %w", name, s.url, err)
 	}
 	return nil

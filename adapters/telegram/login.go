@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -148,8 +149,17 @@ func (d *Dialer) login(ctx context.Context, account uuid.UUID, h telegram.Update
 	if err != nil {
 		return Peer{}, fmt.Errorf("telegram: sign in account %s: %w", account, err)
 	}
+	// gotd stores the session as it changes and only logs a failure: an
+	// account signed in without one would never connect.
+	if ok, err := HasSession(ctx, d.Secrets, account); err != nil || !ok {
+		return Peer{}, fmt.Errorf("telegram: sign in account %s: %w", account, cmp.Or(err, ErrSessionNotStored))
+	}
 	return self, nil
 }
+
+// ErrSessionNotStored: the account signed in, but its session could not
+// be stored (the store did not take it); nothing is registered.
+var ErrSessionNotStored = errors.New("the session could not be stored; try again")
 
 // keepState stores the account's updates state at sign-in when none is
 // stored, so that its first run fetches every message that came since

@@ -145,6 +145,32 @@ func TestLoginByCode(t *testing.T) {
 	}
 }
 
+// noSessions is a store that fails every write of a session, as a store
+// that does not answer would.
+type noSessions struct{ *eventstore.MemoryStore }
+
+func (s noSessions) PutSecret(ctx context.Context, name string, v []byte) error {
+	if strings.Contains(name, "session") {
+		return errors.New("the store did not answer")
+	}
+	return s.MemoryStore.PutSecret(ctx, name, v)
+}
+
+// A sign-in whose session the store does not take fails, rather than
+// leaving an account that can never connect (gotd only logs the failed
+// write).
+func TestLoginWithoutAStoredSessionFails(t *testing.T) {
+	d, st := newDialer(t)
+	d.Secrets = noSessions{st}
+	phone := newPhone()
+	if _, err := sb.AddUser(telegramtest.UserSpec{Phone: phone}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.LoginPhone(ctxT(t), uuid.New(), telegram.PhoneLogin{Phone: phone, Code: code(phone)}); !errors.Is(err, telegram.ErrSessionNotStored) {
+		t.Fatalf("sign-in with no session stored: %v, want ErrSessionNotStored", err)
+	}
+}
+
 func TestLoginWithPassword(t *testing.T) {
 	d, _ := newDialer(t)
 	phone := newPhone()
