@@ -486,8 +486,17 @@ func (s *JetStreamStore) apply(seq uint64, data []byte) {
 			}
 		}
 	}
+	s.head.publish(head) // before applied: who waits for applied reads the head
 	s.applied.publish(seq)
-	s.head.publish(head)
+}
+
+// awaitApplied waits until message seq is applied whole here, its head
+// published and its erasures' tombstones written: the follower may have
+// begun applying it before the publisher, which then skips it.
+func (s *JetStreamStore) awaitApplied(seq uint64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*kvTimeout)
+	defer cancel()
+	_, _ = s.applied.wait(ctx, seq-1) // a store closing ends the wait
 }
 
 // eraseKey replaces the subject's key by a tombstone bound to the

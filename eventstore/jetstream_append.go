@@ -267,6 +267,7 @@ func (s *JetStreamStore) publishGroup(group []*jsAppend) (retry []*jsAppend) {
 		ack, err := s.publish(msg, seq)
 		if err == nil {
 			s.apply(ack.Sequence, msg.Data)
+			s.awaitApplied(ack.Sequence)
 			seq = ack.Sequence
 			for _, b := range batch {
 				b.req.done <- jsResult{r: AppendResult{FirstPosition: b.first, LastPosition: b.last, Version: b.version}}
