@@ -377,7 +377,9 @@ func (s *JetStreamStore) PutSecret(ctx context.Context, name string, value []byt
 func retryUnanswered(ctx context.Context, op func() error) error {
 	for {
 		err := op()
-		if err == nil || !(errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrTimeout)) {
+		var apiErr *jetstream.APIError
+		if err == nil || !(errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrTimeout) ||
+			errors.As(err, &apiErr) && apiErr.Code == 503) { // 503: the cluster or the stream has no leader now
 			return err
 		}
 		select {

@@ -98,7 +98,7 @@ func (d *Dialer) log() *slog.Logger {
 func (d *Dialer) client(account uuid.UUID, h telegram.UpdateHandler, state func(telegram.ConnectionState), mw ...telegram.Middleware) *telegram.Client {
 	opts := d.Options
 	opts.Middlewares = append(append([]telegram.Middleware(nil), opts.Middlewares...), mw...)
-	opts.SessionStorage = sessionStorage{secrets: d.Secrets, account: account}
+	opts.SessionStorage = sessionStorage{secrets: d.Secrets, account: account, log: d.log()}
 	opts.UpdateHandler = h
 	opts.NoUpdates = h == nil
 	opts.OnConnectionState = state

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,6 +59,7 @@ var errNoIndexKey = errors.New("telegram: Dialer.IndexKey (32 bytes, eventstore.
 type sessionStorage struct {
 	secrets eventstore.Secrets
 	account uuid.UUID
+	log     *slog.Logger // a failed write is told here: gotd does not say
 }
 
 var _ session.Storage = sessionStorage{}
@@ -71,7 +73,11 @@ func (s sessionStorage) LoadSession(ctx context.Context) ([]byte, error) {
 }
 
 func (s sessionStorage) StoreSession(ctx context.Context, data []byte) error {
-	return s.secrets.PutSecret(ctx, sessionName(s.account), data)
+	err := s.secrets.PutSecret(ctx, sessionName(s.account), data)
+	if err != nil && s.log != nil {
+		s.log.Error("telegram: store the session", "account", s.account, "err", err)
+	}
+	return err
 }
 
 // HasSession reports whether an account has a stored session.
